@@ -1,0 +1,98 @@
+/**
+ * Configuration is parsed once at boot from the environment (and CLI overrides), validated,
+ * frozen and passed in explicitly. Nothing else in the code base reads process.env.
+ */
+import path from 'node:path';
+import { AppError } from '../core/errors.js';
+
+export interface ApiRootConfig {
+  /** Path segment under the server root, e.g. "api1" → /api1/. */
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+}
+
+export interface Config {
+  readonly dataDir: string;
+  /** PostgreSQL URL; when absent, the embedded SQLite store under dataDir is used. */
+  readonly databaseUrl: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  /** Plain HTTP binds to loopback only unless this is set. */
+  readonly allowPublicHttp: boolean;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** Public base URL of this node, used in discovery documents. */
+  readonly publicUrl: string | undefined;
+  readonly nodeName: string;
+  /** TAXII max_content_length in octets (§4.2.1), also the body limit of the REST API. */
+  readonly maxContentLength: number;
+  /** Server-side page size cap for TAXII and REST lists. */
+  readonly maxPageSize: number;
+  readonly apiRoots: readonly ApiRootConfig[];
+  /** Failed authentications allowed per source address per window before 429. */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+function int(env: Record<string, string | undefined>, key: string, def: number, min = 1): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new AppError('BAD_REQUEST', `${key} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function parseApiRoots(raw: string | undefined): ApiRootConfig[] {
+  const names = (raw ?? 'api1').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(n) || n === 'taxii2' || n === 'api') {
+      throw new AppError('BAD_REQUEST', `SHIELDWALL_API_ROOTS: invalid API root name "${n}"`);
+    }
+  }
+  return names.map((name, i) => ({
+    name,
+    title: i === 0 ? 'Shieldwall alliance intelligence' : `Shieldwall API root ${name}`,
+    description: i === 0 ? 'Default API root: shared threat intelligence of the alliance' : `API root ${name}`,
+  }));
+}
+
+/** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
+export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Readonly<Config> {
+  const host = env.SHIELDWALL_HOST ?? '127.0.0.1';
+  const logLevel = (env.SHIELDWALL_LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
+    throw new AppError('BAD_REQUEST', `SHIELDWALL_LOG_LEVEL: unknown level "${logLevel}"`);
+  }
+  const cfg: Config = {
+    dataDir: path.resolve(env.SHIELDWALL_DATA_DIR ?? path.join(process.cwd(), 'data')),
+    databaseUrl: env.SHIELDWALL_DATABASE_URL || undefined,
+    host,
+    port: int(env, 'SHIELDWALL_PORT', 8443, 0),
+    allowPublicHttp: env.SHIELDWALL_ALLOW_PUBLIC_HTTP === '1' || env.SHIELDWALL_ALLOW_PUBLIC_HTTP === 'true',
+    tlsCertFile: env.SHIELDWALL_TLS_CERT || undefined,
+    tlsKeyFile: env.SHIELDWALL_TLS_KEY || undefined,
+    publicUrl: env.SHIELDWALL_PUBLIC_URL || undefined,
+    nodeName: env.SHIELDWALL_NODE_NAME ?? 'shieldwall',
+    maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
+    maxPageSize: int(env, 'SHIELDWALL_MAX_PAGE_SIZE', 1000),
+    apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
+    authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
+    authFailureWindowMs: int(env, 'SHIELDWALL_AUTH_FAILURE_WINDOW_MS', 60_000),
+    logLevel,
+    ...overrides,
+  };
+  if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {
+    throw new AppError('BAD_REQUEST', 'SHIELDWALL_TLS_CERT and SHIELDWALL_TLS_KEY must be given together');
+  }
+  if (!cfg.tlsCertFile && !cfg.allowPublicHttp && !LOOPBACK.has(cfg.host)) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `refusing plain HTTP on ${cfg.host}: give SHIELDWALL_TLS_CERT/SHIELDWALL_TLS_KEY or set SHIELDWALL_ALLOW_PUBLIC_HTTP=1`,
+    );
+  }
+  return Object.freeze({ ...cfg, apiRoots: Object.freeze(cfg.apiRoots.map((r) => Object.freeze(r))) });
+}

@@ -1,0 +1,31 @@
+/**
+ * Types shared by the release policy (access/policy.ts, the pure function) and its SQL form
+ * (store/visibility.ts). They live in core because store sits below access.
+ */
+export const TLP_LEVELS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+export type Tlp = (typeof TLP_LEVELS)[number];
+
+/** What the policy needs to know about an object (or alert, incident, decision...). */
+export interface ReleaseFacts {
+  /** The TLP 2.0 level of the object; null when unmarked (treated as AMBER, creator only). */
+  readonly tlp: Tlp | null;
+  /** Identity id of the creating organisation (created_by_ref), null when unknown. */
+  readonly creatorOrg: string | null;
+  /** Explicit recipients: organisation identity ids and sharing-group identity ids. */
+  readonly recipients: readonly string[];
+  /** Node the object was created on; null = this node. */
+  readonly originNode: string | null;
+}
+
+/**
+ * Who is asking and over which hop.
+ * - `local`: a user or client of this node, acting for `orgId`.
+ * - `peer`: a federated peer node pulling for `orgId` (the organisation the peer serves).
+ * - `public`: an anonymous or public export (only CLEAR leaves).
+ */
+export type Audience =
+  | { readonly hop: 'local' | 'peer'; readonly orgId: string; readonly groupIds: readonly string[] }
+  | { readonly hop: 'public' };
+
+/** `read`: one caller reading. `bulk`: a bulk export or feed (RED never leaves in bulk). */
+export type Purpose = 'read' | 'bulk';
