@@ -1,0 +1,23 @@
+/**
+ * What differs between SQLite and PostgreSQL, in one place. Nothing outside store/ may ask
+ * which database it runs on; it reads StoreCapabilities instead.
+ */
+import type { ColumnDefinitionBuilder, Kysely } from 'kysely';
+import type { DB } from './schema.js';
+import type { StoreCapabilities } from './types.js';
+
+export interface Dialect {
+  readonly capabilities: StoreCapabilities;
+  /** Column type for 64-bit integers. */
+  readonly bigint: 'integer' | 'bigint';
+  /** Column type for auto-increment keys. */
+  readonly serial: 'integer' | 'bigserial';
+  serialModifier(c: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** Name of the two-argument maximum function (SQLite `max`, PostgreSQL `greatest`). */
+  readonly greatest: 'max' | 'greatest';
+  /** Rows per multi-row INSERT, under the bound-parameter limit of the database. */
+  readonly insertBatch: number;
+  open(): Kysely<DB>;
+  /** Serialises migrations across processes (PostgreSQL advisory lock); no-op on SQLite. */
+  withMigrationLock<T>(db: Kysely<DB>, fn: () => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,31 @@
+/** The one Store interface and how to open it: SQLite under the data directory by default, PostgreSQL when a URL is given. */
+import path from 'node:path';
+import { KyselyStore } from './kysely-store.js';
+import { postgresDialect } from './postgres.js';
+import { sqliteDialect } from './sqlite.js';
+import type { Store } from './types.js';
+
+export interface StoreOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+}
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const d = opts.databaseUrl ? postgresDialect(opts.databaseUrl) : sqliteDialect(path.join(opts.dataDir, 'shieldwall.db'));
+  return KyselyStore.open(d);
+}
+
+/** An SQLite store in a given file (or ':memory:'), for tests and tools. */
+export async function openSqliteStore(file: string): Promise<Store> {
+  return KyselyStore.open(sqliteDialect(file));
+}
+
+export async function openPostgresStore(url: string): Promise<Store> {
+  return KyselyStore.open(postgresDialect(url));
+}
+
+export { ROLES } from './types.js';
+export type {
+  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectPage, ObjectQuery, ObjectRow,
+  OrgKind, OrgRow, PutOutcome, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
+} from './types.js';

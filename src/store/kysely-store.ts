@@ -1,0 +1,411 @@
+/**
+ * The Store implementation shared by both dialects. SQL that differs between SQLite and
+ * PostgreSQL comes from the Dialect; everything else is one Kysely code path.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Dialect } from './dialect.js';
+import type { DB } from './schema.js';
+import { migrate } from './migrations.js';
+import { visibilitySql } from './visibility.js';
+import type {
+  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectPage, ObjectQuery,
+  ObjectRow, OrgKind, OrgRow, PutOutcome, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
+} from './types.js';
+import type { Tlp } from '../core/policy.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+type ObjRecord = DB['objects'] & { seq: number };
+
+const b = (v: boolean) => (v ? 1 : 0);
+
+function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
+  return {
+    collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
+    created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
+    tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
+    labels: JSON.parse(r.labels) as string[], searchText: r.search_text, json: r.json,
+  };
+}
+
+export class KyselyStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly #db: Db;
+  readonly #d: Dialect;
+  readonly #root: Kysely<DB> | null;
+
+  private constructor(db: Db, d: Dialect, root: Kysely<DB> | null) {
+    this.#db = db;
+    this.#d = d;
+    this.#root = root;
+    this.capabilities = d.capabilities;
+  }
+
+  /** Opens the database and applies pending migrations. */
+  static async open(d: Dialect): Promise<KyselyStore> {
+    const db = d.open();
+    await d.withMigrationLock(db, () => migrate(db, d));
+    return new KyselyStore(db, d, db);
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.#root === null) return fn(this); // already inside a transaction: join it
+    return this.#root.transaction().execute((trx) => fn(new KyselyStore(trx, this.#d, null)));
+  }
+
+  async close(): Promise<void> {
+    await this.#root?.destroy();
+  }
+
+  // ---- meta ----
+  async getMeta(key: string): Promise<string | null> {
+    const r = await this.#db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+    return r?.value ?? null;
+  }
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
+  async initMeta(key: string, value: string): Promise<string> {
+    await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    return (await this.getMeta(key)) ?? value;
+  }
+
+  // ---- organisations ----
+  async putOrganisation(o: OrgRow): Promise<void> {
+    const v = { id: o.id, name: o.name, short_name: o.shortName, country: o.country, kind: o.kind, node: o.node, created_us: o.createdUs };
+    await this.#db.insertInto('organisations').values(v)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ name: v.name, short_name: v.short_name, country: v.country, kind: v.kind, node: v.node }))
+      .execute();
+  }
+  async getOrganisation(id: string): Promise<OrgRow | null> {
+    const r = await this.#db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? orgRow(r) : null;
+  }
+  async listOrganisations(): Promise<OrgRow[]> {
+    return (await this.#db.selectFrom('organisations').selectAll().orderBy('name').execute()).map(orgRow);
+  }
+
+  // ---- users ----
+  async putUser(u: UserRow): Promise<void> {
+    const v = {
+      id: u.id, org_id: u.orgId, username: u.username, display_name: u.displayName, password_hash: u.passwordHash,
+      roles: JSON.stringify(u.roles), disabled: b(u.disabled), created_us: u.createdUs,
+    };
+    await this.#db.insertInto('users').values(v)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ display_name: v.display_name, password_hash: v.password_hash, roles: v.roles, disabled: v.disabled }))
+      .execute();
+  }
+  async getUser(id: string): Promise<UserRow | null> {
+    const r = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? userRow(r) : null;
+  }
+  async getUserByUsername(username: string): Promise<UserRow | null> {
+    const r = await this.#db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return r ? userRow(r) : null;
+  }
+  async listUsers(orgId?: string): Promise<UserRow[]> {
+    let q = this.#db.selectFrom('users').selectAll().orderBy('username');
+    if (orgId) q = q.where('org_id', '=', orgId);
+    return (await q.execute()).map(userRow);
+  }
+
+  // ---- tokens ----
+  async putToken(t: TokenRow): Promise<void> {
+    await this.#db.insertInto('tokens').values({
+      id: t.id, hash: t.hash, user_id: t.userId, org_id: t.orgId, kind: t.kind, name: t.name, created_us: t.createdUs,
+      expires_us: t.expiresUs, revoked_us: t.revokedUs, last_used_us: t.lastUsedUs,
+    }).execute();
+  }
+  async getTokenByHash(hash: string): Promise<TokenRow | null> {
+    const r = await this.#db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return r ? tokenRow(r) : null;
+  }
+  async getToken(id: string): Promise<TokenRow | null> {
+    const r = await this.#db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? tokenRow(r) : null;
+  }
+  async listTokens(filter: { orgId?: string; userId?: string }): Promise<TokenRow[]> {
+    let q = this.#db.selectFrom('tokens').selectAll().orderBy('created_us');
+    if (filter.orgId) q = q.where('org_id', '=', filter.orgId);
+    if (filter.userId) q = q.where('user_id', '=', filter.userId);
+    return (await q.execute()).map(tokenRow);
+  }
+  async revokeToken(id: string, atUs: number): Promise<boolean> {
+    const r = await this.#db.updateTable('tokens').set({ revoked_us: atUs }).where('id', '=', id).where('revoked_us', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async touchToken(id: string, atUs: number): Promise<void> {
+    await this.#db.updateTable('tokens').set({ last_used_us: atUs }).where('id', '=', id).execute();
+  }
+
+  // ---- sharing groups ----
+  async putGroup(g: GroupRow): Promise<void> {
+    const v = { id: g.id, name: g.name, description: g.description, owner_org: g.ownerOrg, created_us: g.createdUs };
+    await this.#db.insertInto('sharing_groups').values(v)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ name: v.name, description: v.description })).execute();
+  }
+  async getGroup(id: string): Promise<GroupRow | null> {
+    const r = await this.#db.selectFrom('sharing_groups').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? groupRow(r) : null;
+  }
+  async listGroups(): Promise<GroupRow[]> {
+    return (await this.#db.selectFrom('sharing_groups').selectAll().orderBy('name').execute()).map(groupRow);
+  }
+  async setGroupMembers(groupId: string, orgIds: readonly string[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).#db;
+      await db.deleteFrom('group_members').where('group_id', '=', groupId).execute();
+      if (orgIds.length) await db.insertInto('group_members').values([...new Set(orgIds)].map((org_id) => ({ group_id: groupId, org_id }))).execute();
+    });
+  }
+  async groupMembers(groupId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('group_members').select('org_id').where('group_id', '=', groupId).orderBy('org_id').execute();
+    return rows.map((r) => r.org_id);
+  }
+  async groupsOfOrg(orgId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('group_members').select('group_id').where('org_id', '=', orgId).orderBy('group_id').execute();
+    return rows.map((r) => r.group_id);
+  }
+
+  // ---- collections ----
+  async putCollection(c: CollectionRow): Promise<void> {
+    const v = { id: c.id, api_root: c.apiRoot, alias: c.alias, title: c.title, description: c.description, created_us: c.createdUs };
+    await this.#db.insertInto('collections').values(v)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ alias: v.alias, title: v.title, description: v.description })).execute();
+  }
+  async getCollection(id: string): Promise<CollectionRow | null> {
+    const r = await this.#db.selectFrom('collections').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? collectionRow(r) : null;
+  }
+  async listCollections(apiRoot?: string): Promise<CollectionRow[]> {
+    // TAXII §5.1: the list must have a stable order.
+    let q = this.#db.selectFrom('collections').selectAll().orderBy('created_us').orderBy('id');
+    if (apiRoot) q = q.where('api_root', '=', apiRoot);
+    return (await q.execute()).map(collectionRow);
+  }
+  async setCollectionAccess(rows: readonly CollectionAccessRow[]): Promise<void> {
+    for (const r of rows) {
+      const v = { collection_id: r.collectionId, principal: r.principal, can_read: b(r.canRead), can_write: b(r.canWrite) };
+      await this.#db.insertInto('collection_access').values(v)
+        .onConflict((oc) => oc.columns(['collection_id', 'principal']).doUpdateSet({ can_read: v.can_read, can_write: v.can_write }))
+        .execute();
+    }
+  }
+  async collectionAccess(collectionId?: string): Promise<CollectionAccessRow[]> {
+    let q = this.#db.selectFrom('collection_access').selectAll().orderBy('collection_id').orderBy('principal');
+    if (collectionId) q = q.where('collection_id', '=', collectionId);
+    return (await q.execute()).map((r) => ({ collectionId: r.collection_id, principal: r.principal, canRead: r.can_read === 1, canWrite: r.can_write === 1 }));
+  }
+
+  // ---- objects ----
+  async putObjects(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]> {
+    if (rows.length === 0) return [];
+    return this.transaction(async (tx) => (tx as KyselyStore).#putObjectsTx(rows, nowUs));
+  }
+
+  async #putObjectsTx(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]> {
+    const db = this.#db;
+    const out: PutOutcome[] = new Array(rows.length);
+    // Allocate a block of unique, monotonic date_added values. The clock row stays locked until
+    // commit (PostgreSQL), so allocation order is commit order and readers paging by date_added
+    // never miss a row that commits later with a smaller value.
+    const n = rows.length;
+    const g = sql.raw(this.#d.greatest);
+    const res = await sql<{ last: number }>`update clock set last = ${g}(last + ${n}, ${nowUs + n - 1}) where name = 'date_added' returning last`.execute(db);
+    const last = Number(res.rows[0]?.last);
+    let next = last - n + 1;
+    const batch = this.#d.insertBatch;
+    for (let i = 0; i < n; i += batch) {
+      const slice = rows.slice(i, i + batch);
+      const values = slice.map((r) => ({
+        collection_id: r.collectionId, id: r.id, type: r.type, spec_version: r.specVersion, version: r.version,
+        created: r.created, modified: r.modified, date_added: next++, creator_org: r.creatorOrg, tlp: r.tlp,
+        origin_node: r.originNode, revoked: b(r.revoked), name: r.name, labels: JSON.stringify(r.labels),
+        search_text: r.searchText, json: r.json,
+      }));
+      const inserted = await db.insertInto('objects').values(values)
+        .onConflict((oc) => oc.columns(['collection_id', 'id', 'version']).doNothing())
+        .returning(['seq', 'id', 'version', 'collection_id', 'date_added']).execute();
+      const key = (c: string, id: string, v: string) => `${c}\u0000${id}\u0000${v}`;
+      const got = new Map(inserted.map((r) => [key(r.collection_id, r.id, r.version), r]));
+      const recipients: { seq: number; principal: string }[] = [];
+      const missing: number[] = [];
+      slice.forEach((r, j) => {
+        const ins = got.get(key(r.collectionId, r.id, r.version));
+        if (ins) {
+          got.delete(key(r.collectionId, r.id, r.version)); // a second copy in the same batch is a duplicate
+          out[i + j] = { status: 'added', dateAdded: Number(ins.date_added) };
+          for (const p of new Set(r.recipients)) recipients.push({ seq: Number(ins.seq), principal: p });
+        } else missing.push(j);
+      });
+      for (let k = 0; k < recipients.length; k += 2000) {
+        await db.insertInto('object_recipients').values(recipients.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
+      }
+      for (const j of missing) {
+        const r = slice[j]!;
+        const existing = await db.selectFrom('objects').select(['json', 'date_added'])
+          .where('collection_id', '=', r.collectionId).where('id', '=', r.id).where('version', '=', r.version).executeTakeFirst();
+        out[i + j] = existing && sameJson(existing.json, r.json)
+          ? { status: 'duplicate', dateAdded: Number(existing.date_added) }
+          : { status: 'conflict', message: `a different object with id ${r.id} and version ${r.version} is already stored` };
+      }
+    }
+    return out;
+  }
+
+  async queryObjects(q: ObjectQuery): Promise<ObjectPage> {
+    if (q.collectionIds.length === 0) return { rows: [], more: false };
+    if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
+    let query = this.#db.selectFrom('objects as o').selectAll('o')
+      .where('o.collection_id', 'in', [...q.collectionIds])
+      .where(visibilitySql('o', q.audience, q.purpose));
+    if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
+    if (q.types?.length) query = query.where('o.type', 'in', [...q.types]);
+    if (q.addedAfter !== undefined) query = query.where('o.date_added', '>', q.addedAfter);
+    if (q.creators?.length) query = query.where('o.creator_org', 'in', [...q.creators]);
+    if (q.text) query = query.where('o.search_text', 'like', `%${escapeLike(q.text.toLowerCase())}%`, );
+    for (const l of q.labels ?? []) query = query.where('o.labels', 'like', `%${escapeLike(JSON.stringify(l))}%`);
+    if (q.tlps?.length) {
+      const levels = q.tlps.filter((t): t is Tlp => t !== 'none');
+      const none = q.tlps.includes('none');
+      query = query.where((eb) => eb.or([
+        ...(levels.length ? [eb('o.tlp', 'in', levels)] : []),
+        ...(none ? [eb('o.tlp', 'is', null)] : []),
+      ]));
+    }
+    const v = q.version ?? { kind: 'last' };
+    switch (v.kind) {
+      case 'all':
+        break;
+      case 'exact':
+        query = query.where('o.version', 'in', v.versions.length ? v.versions : ['']);
+        break;
+      case 'first':
+      case 'last': {
+        const agg = sql.raw(v.kind === 'last' ? 'max' : 'min');
+        query = query.where(sql<boolean>`o.version = (select ${agg}(o2.version) from objects o2
+          where o2.collection_id = o.collection_id and o2.id = o.id and ${visibilitySql('o2', q.audience, q.purpose)})`);
+        break;
+      }
+    }
+    const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
+    const more = rows.length > q.limit;
+    const page = more ? rows.slice(0, q.limit) : rows;
+    const recips = await this.#recipientsOf(page.map((r) => r.seq));
+    return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
+  }
+
+  async #recipientsOf(seqs: number[]): Promise<Map<number, string[]>> {
+    const m = new Map<number, string[]>();
+    for (let i = 0; i < seqs.length; i += 1000) {
+      const chunk = seqs.slice(i, i + 1000);
+      if (!chunk.length) continue;
+      const rows = await this.#db.selectFrom('object_recipients').select(['seq', 'principal']).where('seq', 'in', chunk).orderBy('principal').execute();
+      for (const r of rows) {
+        const k = Number(r.seq);
+        const list = m.get(k) ?? [];
+        list.push(r.principal);
+        m.set(k, list);
+      }
+    }
+    return m;
+  }
+
+  async countObjects(collectionId: string): Promise<number> {
+    const r = await this.#db.selectFrom('objects').select((eb) => eb.fn.countAll<number>().as('n')).where('collection_id', '=', collectionId).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async countVisibleByCreator(q: Pick<ObjectQuery, 'collectionIds' | 'audience' | 'purpose'>) {
+    if (q.collectionIds.length === 0) return [];
+    const rows = await this.#db.selectFrom('objects as o')
+      .select(['o.creator_org', 'o.tlp', (eb) => eb.fn.count<number>(sql`distinct o.id`).as('n')])
+      .where('o.collection_id', 'in', [...q.collectionIds])
+      .where(visibilitySql('o', q.audience, q.purpose))
+      .groupBy(['o.creator_org', 'o.tlp']).execute();
+    return rows.map((r) => ({ creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, n: Number(r.n) }));
+  }
+
+  async deleteObject(collectionId: string, id: string, versions: readonly string[] | 'all'): Promise<number> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).#db;
+      let sel = db.selectFrom('objects').select('seq').where('collection_id', '=', collectionId).where('id', '=', id);
+      if (versions !== 'all') sel = sel.where('version', 'in', versions.length ? [...versions] : ['']);
+      const seqs = (await sel.execute()).map((r) => Number(r.seq));
+      if (!seqs.length) return 0;
+      await db.deleteFrom('object_recipients').where('seq', 'in', seqs).execute();
+      await db.deleteFrom('objects').where('seq', 'in', seqs).execute();
+      return seqs.length;
+    });
+  }
+
+  // ---- status ----
+  async putStatus(s: StatusRow): Promise<void> {
+    await this.#db.insertInto('statuses').values({ id: s.id, api_root: s.apiRoot, created_us: s.createdUs, json: s.json })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ json: s.json })).execute();
+  }
+  async getStatus(id: string): Promise<StatusRow | null> {
+    const r = await this.#db.selectFrom('statuses').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? { id: r.id, apiRoot: r.api_root, createdUs: Number(r.created_us), json: r.json } : null;
+  }
+  async pruneStatuses(olderThanUs: number): Promise<number> {
+    const r = await this.#db.deleteFrom('statuses').where('created_us', '<', olderThanUs).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  // ---- audit ----
+  async appendAudit(a: NewAuditRow): Promise<void> {
+    await this.#db.insertInto('audit').values({
+      at_us: a.atUs, user_id: a.userId, org_id: a.orgId, token_id: a.tokenId, source: a.source, action: a.action, target: a.target, detail: a.detail,
+    }).execute();
+  }
+  async listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]> {
+    let q = this.#db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(filter.limit);
+    if (filter.orgId) q = q.where('org_id', '=', filter.orgId);
+    if (filter.beforeId !== undefined) q = q.where('id', '<', filter.beforeId);
+    return (await q.execute()).map((r) => ({
+      id: Number(r.id), atUs: Number(r.at_us), userId: r.user_id, orgId: r.org_id, tokenId: r.token_id, source: r.source,
+      action: r.action, target: r.target, detail: r.detail,
+    }));
+  }
+}
+
+function escapeLike(s: string): string {
+  // Both dialects: LIKE without ESCAPE treats backslash literally in SQLite, so strip wildcards instead.
+  return s.replace(/[%_]/g, '');
+}
+
+function sameJson(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+const orgRow = (r: DB['organisations']): OrgRow => ({
+  id: r.id, name: r.name, shortName: r.short_name, country: r.country, kind: r.kind as OrgKind, node: r.node, createdUs: Number(r.created_us),
+});
+const userRow = (r: DB['users']): UserRow => ({
+  id: r.id, orgId: r.org_id, username: r.username, displayName: r.display_name, passwordHash: r.password_hash,
+  roles: JSON.parse(r.roles) as Role[], disabled: r.disabled === 1, createdUs: Number(r.created_us),
+});
+const tokenRow = (r: DB['tokens']): TokenRow => ({
+  id: r.id, hash: r.hash, userId: r.user_id, orgId: r.org_id, kind: r.kind as TokenKind, name: r.name, createdUs: Number(r.created_us),
+  expiresUs: r.expires_us === null ? null : Number(r.expires_us), revokedUs: r.revoked_us === null ? null : Number(r.revoked_us),
+  lastUsedUs: r.last_used_us === null ? null : Number(r.last_used_us),
+});
+const groupRow = (r: DB['sharing_groups']): GroupRow => ({
+  id: r.id, name: r.name, description: r.description, ownerOrg: r.owner_org, createdUs: Number(r.created_us),
+});
+const collectionRow = (r: DB['collections']): CollectionRow => ({
+  id: r.id, apiRoot: r.api_root, alias: r.alias, title: r.title, description: r.description, createdUs: Number(r.created_us),
+});

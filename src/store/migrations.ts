@@ -1,0 +1,165 @@
+/**
+ * Schema migrations, shared by both dialects. Each migration runs once, in order, inside a
+ * transaction where the dialect supports transactional DDL; applied ids are kept in `meta`.
+ * Never edit a released migration: add a new one.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { DB } from './schema.js';
+import type { Dialect } from './dialect.js';
+
+export interface Migration {
+  id: string;
+  up(db: Kysely<DB>, d: Dialect): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001-foundation',
+    async up(db, d) {
+      const big = d.bigint;
+      await db.schema.createTable('clock').addColumn('name', 'text', (c) => c.primaryKey()).addColumn('last', big, (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('organisations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('short_name', 'text', (c) => c.notNull().unique())
+        .addColumn('country', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('node', 'text')
+        .addColumn('created_us', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('org_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('disabled', 'integer', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.references('users.id'))
+        .addColumn('org_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .addColumn('expires_us', big)
+        .addColumn('revoked_us', big)
+        .addColumn('last_used_us', big)
+        .execute();
+      await db.schema
+        .createTable('sharing_groups')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('owner_org', 'text', (c) => c.notNull().references('organisations.id'))
+        .addColumn('created_us', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('group_members')
+        .addColumn('group_id', 'text', (c) => c.notNull().references('sharing_groups.id'))
+        .addColumn('org_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'org_id'])
+        .execute();
+      await db.schema.createIndex('group_members_org').on('group_members').column('org_id').execute();
+      await db.schema
+        .createTable('collections')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('api_root', 'text', (c) => c.notNull())
+        .addColumn('alias', 'text')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .addUniqueConstraint('collections_alias', ['api_root', 'alias'])
+        .execute();
+      await db.schema
+        .createTable('collection_access')
+        .addColumn('collection_id', 'text', (c) => c.notNull().references('collections.id'))
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addColumn('can_read', 'integer', (c) => c.notNull())
+        .addColumn('can_write', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('collection_access_pk', ['collection_id', 'principal'])
+        .execute();
+      await db.schema
+        .createTable('objects')
+        .addColumn('seq', d.serial, (c) => d.serialModifier(c))
+        .addColumn('collection_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('spec_version', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('created', 'text')
+        .addColumn('modified', 'text')
+        .addColumn('date_added', big, (c) => c.notNull())
+        .addColumn('creator_org', 'text')
+        .addColumn('tlp', 'text')
+        .addColumn('origin_node', 'text')
+        .addColumn('revoked', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('search_text', 'text', (c) => c.notNull())
+        .addColumn('json', 'text', (c) => c.notNull())
+        .addUniqueConstraint('objects_version', ['collection_id', 'id', 'version'])
+        .execute();
+      await db.schema.createIndex('objects_added').on('objects').columns(['collection_id', 'date_added']).execute();
+      await db.schema.createIndex('objects_date').on('objects').column('date_added').execute();
+      await db.schema.createIndex('objects_id').on('objects').columns(['id', 'version']).execute();
+      await db.schema.createIndex('objects_type').on('objects').columns(['type', 'date_added']).execute();
+      await db.schema
+        .createTable('object_recipients')
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('object_recipients_pk', ['seq', 'principal'])
+        .execute();
+      await db.schema
+        .createTable('statuses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('api_root', 'text', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .addColumn('json', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('audit')
+        .addColumn('id', d.serial, (c) => d.serialModifier(c))
+        .addColumn('at_us', big, (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('org_id', 'text')
+        .addColumn('token_id', 'text')
+        .addColumn('source', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('audit_org').on('audit').columns(['org_id', 'id']).execute();
+      await db.insertInto('clock').values({ name: 'date_added', last: 0 }).execute();
+      await sql`select 1`.execute(db);
+    },
+  },
+];
+
+/** Applies pending migrations; returns the ids applied in this call. */
+export async function migrate(db: Kysely<DB>, d: Dialect): Promise<string[]> {
+  await db.schema
+    .createTable('meta')
+    .ifNotExists()
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+  const applied: string[] = [];
+  for (const m of MIGRATIONS) {
+    const key = `migration:${m.id}`;
+    const done = await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+    if (done) continue;
+    await db.transaction().execute(async (trx) => {
+      await m.up(trx, d);
+      await trx.insertInto('meta').values({ key, value: new Date().toISOString() }).execute();
+    });
+    applied.push(m.id);
+  }
+  return applied;
+}

@@ -1,0 +1,36 @@
+/**
+ * PostgreSQL for larger nodes (SHIELDWALL_DATABASE_URL). Several API processes may share it.
+ */
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Dialect } from './dialect.js';
+import type { DB } from './schema.js';
+
+// int8 → number: every bigint we store (µs timestamps, sequence numbers) is below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function postgresDialect(url: string): Dialect {
+  return {
+    capabilities: { dialect: 'postgres', multiProcess: true },
+    bigint: 'bigint',
+    serial: 'bigserial',
+    serialModifier: (c) => c.primaryKey(),
+    greatest: 'greatest',
+    insertBatch: 1000,
+    open() {
+      const pool = new pg.Pool({ connectionString: url, max: 10 });
+      return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    },
+    async withMigrationLock(db, fn) {
+      // A session-level advisory lock on a fixed key: a second process waits for the first.
+      return db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(727101)`.execute(conn);
+        try {
+          return await fn();
+        } finally {
+          await sql`select pg_advisory_unlock(727101)`.execute(conn);
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** Table types for Kysely. Booleans are stored as 0/1 integers in both dialects. */
+import type { Generated } from 'kysely';
+
+export interface DB {
+  meta: { key: string; value: string };
+  clock: { name: string; last: number };
+  organisations: { id: string; name: string; short_name: string; country: string | null; kind: string; node: string | null; created_us: number };
+  users: { id: string; org_id: string; username: string; display_name: string; password_hash: string; roles: string; disabled: number; created_us: number };
+  tokens: {
+    id: string; hash: string; user_id: string | null; org_id: string; kind: string; name: string;
+    created_us: number; expires_us: number | null; revoked_us: number | null; last_used_us: number | null;
+  };
+  sharing_groups: { id: string; name: string; description: string; owner_org: string; created_us: number };
+  group_members: { group_id: string; org_id: string };
+  collections: { id: string; api_root: string; alias: string | null; title: string; description: string; created_us: number };
+  collection_access: { collection_id: string; principal: string; can_read: number; can_write: number };
+  objects: {
+    seq: Generated<number>; collection_id: string; id: string; type: string; spec_version: string; version: string;
+    created: string | null; modified: string | null; date_added: number; creator_org: string | null; tlp: string | null;
+    origin_node: string | null; revoked: number; name: string | null; labels: string; search_text: string; json: string;
+  };
+  object_recipients: { seq: number; principal: string };
+  statuses: { id: string; api_root: string; created_us: number; json: string };
+  audit: {
+    id: Generated<number>; at_us: number; user_id: string | null; org_id: string | null; token_id: string | null;
+    source: string | null; action: string; target: string | null; detail: string | null;
+  };
+}

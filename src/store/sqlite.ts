@@ -1,0 +1,34 @@
+/**
+ * The embedded default: one SQLite file under the data directory, WAL journal, and
+ * synchronous=FULL so that an acknowledged commit survives a crash of the process or machine
+ * (DESIGN §2.2 "durable before acknowledged").
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Dialect } from './dialect.js';
+import type { DB } from './schema.js';
+
+export function sqliteDialect(file: string): Dialect {
+  return {
+    capabilities: { dialect: 'sqlite', multiProcess: true },
+    bigint: 'integer',
+    serial: 'integer',
+    serialModifier: (c) => c.primaryKey().autoIncrement(),
+    greatest: 'max',
+    insertBatch: 400,
+    open() {
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 10000');
+      db.pragma('cache_size = -65536');
+      // Integers above 2^53 never occur (µs timestamps are ~2^51), so plain numbers are exact.
+      return new Kysely<DB>({ dialect: new SqliteDialect({ database: db }) });
+    },
+    withMigrationLock: (_db, fn) => fn(),
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The store contract: one suite, run against every dialect (SQLite always; PostgreSQL when
+ * the server at SHIELDWALL_TEST_PG answers — it does on CI, which starts it).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore, openSqliteStore, type NewObjectRow, type Store } from './index.js';
+import { freshPostgresDb, pgAvailable } from '../../test/helpers/pg.js';
+import type { Audience } from '../core/policy.js';
+
+const ORG_A = 'identity--aaaaaaaa-0000-4000-8000-000000000001';
+const ORG_B = 'identity--bbbbbbbb-0000-4000-8000-000000000002';
+const ORG_C = 'identity--cccccccc-0000-4000-8000-000000000003';
+const GROUP = 'identity--99999999-0000-4000-8000-000000000009';
+const COLL = '11111111-1111-4111-8111-111111111111';
+
+function obj(id: string, version: string, extra: Partial<NewObjectRow> = {}): NewObjectRow {
+  return {
+    collectionId: COLL, id, type: id.split('--')[0]!, specVersion: '2.1', version, created: version, modified: version,
+    creatorOrg: ORG_A, tlp: 'green', recipients: [], originNode: null, revoked: false, name: `name of ${id}`, labels: ['malicious-activity'],
+    searchText: `name of ${id}`.toLowerCase(), json: JSON.stringify({ id, modified: version }), ...extra,
+  };
+}
+const asOrg = (orgId: string, groupIds: string[] = [], hop: 'local' | 'peer' = 'local'): Audience => ({ hop, orgId, groupIds });
+
+type Factory = { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> };
+const factories: Factory[] = [
+  { name: 'sqlite', open: async () => { const store = await openSqliteStore(':memory:'); return { store, cleanup: () => store.close() }; } },
+];
+if (await pgAvailable()) {
+  factories.push({
+    name: 'postgres',
+    open: async () => {
+      const db = await freshPostgresDb();
+      const store = await openPostgresStore(db.url);
+      return { store, cleanup: async () => { await store.close(); await db.drop(); } };
+    },
+  });
+} else if (process.env.CI) {
+  throw new Error('CI requires PostgreSQL at SHIELDWALL_TEST_PG for the store contract tests');
+}
+
+describe.each(factories)('Store contract: $name', ({ open }) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await open());
+    for (const [id, short] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
+      await store.putOrganisation({ id, name: `Org ${short}`, shortName: short, country: null, kind: 'member', node: null, createdUs: 1 });
+    }
+    await store.putGroup({ id: GROUP, name: 'AB group', description: '', ownerOrg: ORG_A, createdUs: 1 });
+    await store.setGroupMembers(GROUP, [ORG_A, ORG_B]);
+    await store.putCollection({ id: COLL, apiRoot: 'api1', alias: 'intel', title: 'Intel', description: '', createdUs: 1 });
+  });
+  afterAll(async () => cleanup());
+
+  it('keeps organisations, groups and memberships', async () => {
+    expect((await store.listOrganisations()).map((o) => o.shortName)).toEqual(['A', 'B', 'C']);
+    expect(await store.groupsOfOrg(ORG_B)).toEqual([GROUP]);
+    expect(await store.groupsOfOrg(ORG_C)).toEqual([]);
+    expect(await store.groupMembers(GROUP)).toEqual([ORG_A, ORG_B].sort());
+  });
+
+  it('stores users and tokens and revokes once', async () => {
+    await store.putUser({ id: 'u1', orgId: ORG_A, username: 'alice', displayName: 'Alice', passwordHash: 'h', roles: ['analyst', 'admin'], disabled: false, createdUs: 1 });
+    expect((await store.getUserByUsername('alice'))?.roles).toEqual(['analyst', 'admin']);
+    await store.putToken({ id: 't1', hash: 'abc', userId: 'u1', orgId: ORG_A, kind: 'api', name: 'cli', createdUs: 1, expiresUs: null, revokedUs: null, lastUsedUs: null });
+    expect((await store.getTokenByHash('abc'))?.id).toBe('t1');
+    expect(await store.revokeToken('t1', 5)).toBe(true);
+    expect(await store.revokeToken('t1', 6)).toBe(false);
+    expect((await store.getToken('t1'))?.revokedUs).toBe(5);
+  });
+
+  it('adds, deduplicates and refuses conflicting versions', async () => {
+    const a = obj('indicator--00000000-0000-4000-8000-000000000001', '2024-01-01T00:00:00.000000Z');
+    const r1 = await store.putObjects([a], 1_000);
+    expect(r1[0]?.status).toBe('added');
+    const r2 = await store.putObjects([a, { ...a, json: JSON.stringify({ other: true }) }], 1_000);
+    expect(r2.map((r) => r.status)).toEqual(['duplicate', 'conflict']);
+    // Key order does not make a different object.
+    const reordered = { ...a, json: JSON.stringify({ modified: '2024-01-01T00:00:00.000000Z', id: a.id }) };
+    expect((await store.putObjects([reordered], 1_000))[0]?.status).toBe('duplicate');
+  });
+
+  it('hands out unique, monotonic date_added even when the wall clock stands still', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => obj(`indicator--00000000-0000-4000-8000-1000000000${String(i).padStart(2, '0')}`, '2024-01-02T00:00:00.000000Z'));
+    const out = await store.putObjects(rows, 5);
+    const added = out.map((o) => (o.status === 'added' ? o.dateAdded : -1));
+    expect(new Set(added).size).toBe(50);
+    for (let i = 1; i < added.length; i++) expect(added[i]!).toBeGreaterThan(added[i - 1]!);
+  });
+
+  it('selects first, last, all and exact versions, and pages by date_added', async () => {
+    const id = 'malware--00000000-0000-4000-8000-000000000002';
+    const versions = ['2024-02-01T00:00:00.000000Z', '2024-03-01T00:00:00.000000Z', '2024-04-01T00:00:00.000000Z'];
+    await store.putObjects(versions.map((v) => obj(id, v)), 10_000);
+    const q = { collectionIds: [COLL], audience: asOrg(ORG_B), purpose: 'read' as const, ids: [id], limit: 10 };
+    expect((await store.queryObjects(q)).rows.map((r) => r.version)).toEqual([versions[2]]);
+    expect((await store.queryObjects({ ...q, version: { kind: 'first' } })).rows.map((r) => r.version)).toEqual([versions[0]]);
+    expect((await store.queryObjects({ ...q, version: { kind: 'all' } })).rows.map((r) => r.version)).toEqual(versions);
+    expect((await store.queryObjects({ ...q, version: { kind: 'exact', versions: [versions[1]!] } })).rows).toHaveLength(1);
+    const p1 = await store.queryObjects({ ...q, version: { kind: 'all' }, limit: 2 });
+    expect(p1.more).toBe(true);
+    const p2 = await store.queryObjects({ ...q, version: { kind: 'all' }, limit: 2, addedAfter: p1.rows[1]!.dateAdded });
+    expect(p2.rows.map((r) => r.version)).toEqual([versions[2]]);
+    expect(p2.more).toBe(false);
+    expect((await store.queryObjects({ ...q, specVersions: ['2.0'] })).rows).toEqual([]);
+  });
+
+  it('filters by the release policy inside the query, and "last" is the last visible version', async () => {
+    const id = 'report--00000000-0000-4000-8000-000000000003';
+    await store.putObjects([
+      obj(id, '2024-05-01T00:00:00.000000Z', { tlp: 'amber', recipients: [GROUP] }),
+      obj(id, '2024-06-01T00:00:00.000000Z', { tlp: 'red', recipients: [ORG_C] }),
+    ], 20_000);
+    const base = { collectionIds: [COLL], purpose: 'read' as const, ids: [id], limit: 10 };
+    const seen = async (aud: Audience) => (await store.queryObjects({ ...base, audience: aud })).rows.map((r) => r.version);
+    expect(await seen(asOrg(ORG_B, [GROUP]))).toEqual(['2024-05-01T00:00:00.000000Z']);
+    expect(await seen(asOrg(ORG_B, []))).toEqual([]);
+    expect(await seen(asOrg(ORG_C))).toEqual(['2024-06-01T00:00:00.000000Z']);
+    expect(await seen(asOrg(ORG_A))).toEqual(['2024-06-01T00:00:00.000000Z']);
+    expect(await seen({ hop: 'public' })).toEqual([]);
+    const bulk = await store.queryObjects({ ...base, audience: asOrg(ORG_C), purpose: 'bulk' });
+    expect(bulk.rows).toEqual([]);
+    const withRecipients = await store.queryObjects({ ...base, audience: asOrg(ORG_C) });
+    expect(withRecipients.rows[0]?.recipients).toEqual([ORG_C]);
+  });
+
+  it('searches text, labels, tlp and creator', async () => {
+    const base = { collectionIds: [COLL], audience: asOrg(ORG_A), purpose: 'read' as const, limit: 100 };
+    const r = await store.queryObjects({ ...base, text: 'NAME OF MALWARE' });
+    expect(r.rows.map((x) => x.type)).toEqual(['malware']);
+    expect((await store.queryObjects({ ...base, tlps: ['red'] })).rows.map((x) => x.type)).toEqual(['report']);
+    expect((await store.queryObjects({ ...base, labels: ['nope'] })).rows).toEqual([]);
+    expect((await store.queryObjects({ ...base, creators: [ORG_B] })).rows).toEqual([]);
+    const counts = await store.countVisibleByCreator({ collectionIds: [COLL], audience: asOrg(ORG_B, [GROUP]), purpose: 'read' });
+    expect(counts.find((c) => c.tlp === 'amber')?.n).toBe(1);
+  });
+
+  it('deletes versions', async () => {
+    const id = 'malware--00000000-0000-4000-8000-000000000002';
+    expect(await store.deleteObject(COLL, id, ['2024-04-01T00:00:00.000000Z'])).toBe(1);
+    const rows = (await store.queryObjects({ collectionIds: [COLL], audience: asOrg(ORG_A), purpose: 'read', ids: [id], limit: 5 })).rows;
+    expect(rows.map((r) => r.version)).toEqual(['2024-03-01T00:00:00.000000Z']);
+    expect(await store.deleteObject(COLL, id, 'all')).toBe(2);
+    expect(await store.deleteObject(COLL, id, 'all')).toBe(0);
+  });
+
+  it('rolls back a failed transaction entirely', async () => {
+    const id = 'tool--00000000-0000-4000-8000-000000000004';
+    await expect(store.transaction(async (tx) => {
+      await tx.putObjects([obj(id, '2024-01-01T00:00:00.000000Z')], 1);
+      await tx.setMeta('k', 'v');
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect((await store.queryObjects({ collectionIds: [COLL], audience: asOrg(ORG_A), purpose: 'read', ids: [id], limit: 5 })).rows).toEqual([]);
+    expect(await store.getMeta('k')).toBeNull();
+    expect(await store.initMeta('k', 'first')).toBe('first');
+    expect(await store.initMeta('k', 'second')).toBe('first');
+  });
+
+  it('keeps statuses and audit entries', async () => {
+    await store.putStatus({ id: 's1', apiRoot: 'api1', createdUs: 100, json: '{}' });
+    expect((await store.getStatus('s1'))?.apiRoot).toBe('api1');
+    expect(await store.pruneStatuses(101)).toBe(1);
+    await store.appendAudit({ atUs: 1, userId: 'u1', orgId: ORG_A, tokenId: null, source: '127.0.0.1', action: 'test', target: null, detail: null });
+    await store.appendAudit({ atUs: 2, userId: 'u1', orgId: ORG_B, tokenId: null, source: '127.0.0.1', action: 'test2', target: null, detail: null });
+    expect((await store.listAudit({ orgId: ORG_A, limit: 10 })).map((a) => a.action)).toEqual(['test']);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The one Store interface. Two dialects implement it (SQLite, the embedded default, and
+ * PostgreSQL for scale) through the same Kysely code; dialect differences live in
+ * `dialect.ts` implementations and are described by {@link StoreCapabilities}.
+ */
+import type { Audience, Purpose, Tlp } from '../core/policy.js';
+
+export type Role = 'analyst' | 'responder' | 'representative' | 'excon' | 'admin';
+export const ROLES: readonly Role[] = ['analyst', 'responder', 'representative', 'excon', 'admin'];
+
+export type OrgKind = 'member' | 'alliance-body';
+export interface OrgRow {
+  /** STIX identity id of the organisation (identity_class organization). */
+  id: string;
+  name: string;
+  shortName: string;
+  country: string | null;
+  kind: OrgKind;
+  /** Federated node the organisation lives on; null = this node. */
+  node: string | null;
+  createdUs: number;
+}
+
+export interface UserRow {
+  id: string;
+  orgId: string;
+  username: string;
+  displayName: string;
+  /** scrypt hash string, see access/passwords.ts. */
+  passwordHash: string;
+  roles: Role[];
+  disabled: boolean;
+  createdUs: number;
+}
+
+export type TokenKind = 'api' | 'session' | 'sensor' | 'peer';
+export interface TokenRow {
+  id: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  hash: string;
+  userId: string | null;
+  orgId: string;
+  kind: TokenKind;
+  name: string;
+  createdUs: number;
+  expiresUs: number | null;
+  revokedUs: number | null;
+  lastUsedUs: number | null;
+}
+
+export interface GroupRow {
+  /** STIX identity id (identity_class group): sharing groups are recipients like organisations. */
+  id: string;
+  name: string;
+  description: string;
+  ownerOrg: string;
+  createdUs: number;
+}
+
+export interface CollectionRow {
+  id: string;
+  apiRoot: string;
+  alias: string | null;
+  title: string;
+  description: string;
+  createdUs: number;
+}
+
+/** `principal` is an organisation id, a sharing-group id, or '*' for every organisation. */
+export interface CollectionAccessRow {
+  collectionId: string;
+  principal: string;
+  canRead: boolean;
+  canWrite: boolean;
+}
+
+/** One stored version of one object in one collection. */
+export interface ObjectRow {
+  collectionId: string;
+  id: string;
+  type: string;
+  specVersion: string;
+  /** Version key: `modified`, else `created`, else date_added, normalised to microseconds (core/time versionKey). */
+  version: string;
+  created: string | null;
+  modified: string | null;
+  /** TAXII date_added, microseconds since the epoch, unique and monotonic across the store. */
+  dateAdded: number;
+  creatorOrg: string | null;
+  tlp: Tlp | null;
+  recipients: string[];
+  originNode: string | null;
+  revoked: boolean;
+  name: string | null;
+  labels: string[];
+  /** Lower-cased text searched by REST `q`. */
+  searchText: string;
+  /** The object as JSON, exactly as accepted. */
+  json: string;
+}
+
+export type NewObjectRow = Omit<ObjectRow, 'dateAdded'>;
+
+export type PutOutcome =
+  | { status: 'added'; dateAdded: number }
+  | { status: 'duplicate'; dateAdded: number }
+  | { status: 'conflict'; message: string };
+
+export type VersionSelector = { kind: 'last' } | { kind: 'first' } | { kind: 'all' } | { kind: 'exact'; versions: string[] };
+
+export interface ObjectQuery {
+  /** Collections to read from (already checked for can_read by the caller). */
+  collectionIds: readonly string[];
+  audience: Audience;
+  purpose: Purpose;
+  ids?: readonly string[];
+  types?: readonly string[];
+  /** Default `last`. "last"/"first" are computed among the versions the audience may see. */
+  version?: VersionSelector;
+  /** Default: only the latest spec version of each object (all stored objects are 2.1). */
+  specVersions?: readonly string[];
+  /** Exclusive lower bound on date_added (µs). */
+  addedAfter?: number;
+  limit: number;
+  /** REST search extras. */
+  text?: string;
+  labels?: readonly string[];
+  tlps?: readonly (Tlp | 'none')[];
+  creators?: readonly string[];
+}
+
+export interface ObjectPage {
+  rows: ObjectRow[];
+  /** True when more rows match after the last one returned. */
+  more: boolean;
+}
+
+export interface AuditRow {
+  id: number;
+  atUs: number;
+  userId: string | null;
+  orgId: string | null;
+  tokenId: string | null;
+  source: string | null;
+  action: string;
+  target: string | null;
+  detail: string | null;
+}
+export type NewAuditRow = Omit<AuditRow, 'id'>;
+
+export interface StatusRow {
+  id: string;
+  apiRoot: string;
+  createdUs: number;
+  json: string;
+}
+
+export interface StoreCapabilities {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Several processes may share this store (PostgreSQL; SQLite only within one host). */
+  readonly multiProcess: boolean;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  /** Runs fn in one transaction; everything fn writes commits together or not at all. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Sets the key only if absent; returns the value now stored. */
+  initMeta(key: string, value: string): Promise<string>;
+
+  putOrganisation(o: OrgRow): Promise<void>;
+  getOrganisation(id: string): Promise<OrgRow | null>;
+  listOrganisations(): Promise<OrgRow[]>;
+
+  putUser(u: UserRow): Promise<void>;
+  getUser(id: string): Promise<UserRow | null>;
+  getUserByUsername(username: string): Promise<UserRow | null>;
+  listUsers(orgId?: string): Promise<UserRow[]>;
+
+  putToken(t: TokenRow): Promise<void>;
+  getTokenByHash(hash: string): Promise<TokenRow | null>;
+  getToken(id: string): Promise<TokenRow | null>;
+  listTokens(filter: { orgId?: string; userId?: string }): Promise<TokenRow[]>;
+  revokeToken(id: string, atUs: number): Promise<boolean>;
+  touchToken(id: string, atUs: number): Promise<void>;
+
+  putGroup(g: GroupRow): Promise<void>;
+  getGroup(id: string): Promise<GroupRow | null>;
+  listGroups(): Promise<GroupRow[]>;
+  setGroupMembers(groupId: string, orgIds: readonly string[]): Promise<void>;
+  groupMembers(groupId: string): Promise<string[]>;
+  groupsOfOrg(orgId: string): Promise<string[]>;
+
+  putCollection(c: CollectionRow): Promise<void>;
+  getCollection(id: string): Promise<CollectionRow | null>;
+  listCollections(apiRoot?: string): Promise<CollectionRow[]>;
+  setCollectionAccess(rows: readonly CollectionAccessRow[]): Promise<void>;
+  collectionAccess(collectionId?: string): Promise<CollectionAccessRow[]>;
+
+  /**
+   * Stores new object versions atomically: all rows commit together or none. Idempotent by
+   * (collection, id, version): an identical re-post answers `duplicate`, a different body
+   * under the same version answers `conflict` and is not stored.
+   */
+  putObjects(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]>;
+  queryObjects(q: ObjectQuery): Promise<ObjectPage>;
+  /** Number of object versions in a collection (all, regardless of visibility). */
+  countObjects(collectionId: string): Promise<number>;
+  /** Latest visible versions counted per creator organisation and TLP (alliance overview). */
+  countVisibleByCreator(q: Pick<ObjectQuery, 'collectionIds' | 'audience' | 'purpose'>): Promise<{ creatorOrg: string | null; tlp: Tlp | null; n: number }[]>;
+  /** Deletes the given versions (or all) of an object in a collection; returns how many. */
+  deleteObject(collectionId: string, id: string, versions: readonly string[] | 'all'): Promise<number>;
+
+  putStatus(s: StatusRow): Promise<void>;
+  getStatus(id: string): Promise<StatusRow | null>;
+  pruneStatuses(olderThanUs: number): Promise<number>;
+
+  appendAudit(a: NewAuditRow): Promise<void>;
+  listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]>;
+}

@@ -1,0 +1,33 @@
+/**
+ * The release policy (access/policy.ts `mayRelease`) in its SQL form, so that lists filter
+ * inside the query and pages stay exact. The table-driven test in access/policy.test.ts
+ * checks that this and the pure function agree on every marking × relation × hop.
+ *
+ * Rules (DESIGN §2.1):
+ * - CLEAR: everyone, every hop, public exports included.
+ * - GREEN: the community: any organisation on this node or a peer; never public.
+ * - AMBER: creator, plus named recipients (organisations, or sharing groups they belong to).
+ * - AMBER+STRICT: creator, plus named recipient organisations only; a peer only receives it
+ *   from the node it was created on (recipients never forward it).
+ * - RED: as AMBER+STRICT, and never in bulk exports.
+ * - No TLP marking: AMBER with the creator as sole recipient.
+ */
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Audience, Purpose } from '../core/policy.js';
+
+export function visibilitySql(alias: string, audience: Audience, purpose: Purpose): RawBuilder<SqlBool> {
+  const col = (c: string) => sql.ref(`${alias}.${c}`);
+  if (audience.hop === 'public') return sql<SqlBool>`${col('tlp')} = 'clear'`;
+  const org = audience.orgId;
+  const principals = [org, ...audience.groupIds];
+  const recipientAny = sql`exists (select 1 from object_recipients r where r.seq = ${col('seq')} and r.principal in (${sql.join(principals)}))`;
+  const recipientOrg = sql`exists (select 1 from object_recipients r where r.seq = ${col('seq')} and r.principal = ${org})`;
+  const fromHere = audience.hop === 'peer' ? sql`${col('origin_node')} is null` : sql`1 = 1`;
+  const strict = sql`(${col('tlp')} in ('amber+strict', 'red') and ${fromHere} and ${recipientOrg})`;
+  const base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
+    or ${col('creator_org')} = ${org}
+    or (${col('tlp')} = 'amber' and ${recipientAny})
+    or ${strict})`;
+  if (purpose === 'bulk') return sql<SqlBool>`(${base} and (${col('tlp')} is null or ${col('tlp')} <> 'red'))`;
+  return base;
+}
