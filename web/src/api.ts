@@ -1,0 +1,124 @@
+/**
+ * The one HTTP client of the dashboard. Every call goes through {@link request}, which adds the
+ * bearer token and turns the API error body `{error: {code, message}}` into an {@link ApiError}
+ * so pages can show the server's message as it is.
+ */
+import type {
+  Collection, Group, ImportResult, IntelDetail, IntelSummary, LoginAnswer, MeAnswer, OrgSummary, Page, Tlp,
+} from './types.js';
+
+export const API_BASE = '/api/v1';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Called when the server answers 401 to an authenticated call (expired or revoked session). */
+let onUnauthenticated: (() => void) | undefined;
+export function setUnauthenticatedHandler(fn: (() => void) | undefined): void {
+  onUnauthenticated = fn;
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+interface RequestOptions {
+  method?: 'GET' | 'POST';
+  query?: Query;
+  body?: string;
+  token?: string | null;
+  signal?: AbortSignal;
+}
+
+export function buildQuery(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === '') continue;
+    params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let code = `HTTP_${res.status}`;
+  let message = res.statusText || `Request failed with status ${res.status}`;
+  try {
+    const body: unknown = await res.json();
+    const err = (body as { error?: { code?: unknown; message?: unknown } }).error;
+    if (err && typeof err.code === 'string') code = err.code;
+    if (err && typeof err.message === 'string') message = err.message;
+  } catch {
+    // Not JSON (e.g. a proxy error page): keep the status line.
+  }
+  return new ApiError(res.status, code, message);
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`${API_BASE}${path}${buildQuery(opts.query)}`, {
+      method: opts.method ?? 'GET',
+      headers,
+      body: opts.body,
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (!res.ok) {
+    const err = await errorFrom(res);
+    if (res.status === 401 && opts.token && onUnauthenticated) onUnauthenticated();
+    throw err;
+  }
+  return (await res.json()) as T;
+}
+
+export interface IntelFilter {
+  type?: string;
+  q?: string;
+  label?: string;
+  tlp?: Tlp[];
+  creator?: string;
+  collection?: string;
+}
+
+export interface ImportOptions { collection: string; tlp: Tlp | ''; recipients: string[] }
+
+/** Typed endpoints bound to one session token. */
+export function client(token: string) {
+  const get = <T,>(path: string, query?: Query, signal?: AbortSignal) => request<T>(path, { token, query, signal });
+  return {
+    me: (signal?: AbortSignal) => get<MeAnswer>('/me', undefined, signal),
+    organisations: (signal?: AbortSignal) => get<Page<OrgSummary>>('/organisations', undefined, signal),
+    sharingGroups: (signal?: AbortSignal) => get<Page<Group>>('/sharing-groups', undefined, signal),
+    collections: (signal?: AbortSignal) => get<Page<Collection>>('/collections', undefined, signal),
+    intel: (f: IntelFilter & { cursor?: string; limit?: number }, signal?: AbortSignal) =>
+      get<Page<IntelSummary>>('/intel', { ...f, tlp: f.tlp?.join(','), limit: f.limit ?? 50 }, signal),
+    intelDetail: (id: string, signal?: AbortSignal) => get<IntelDetail>(`/intel/${encodeURIComponent(id)}`, undefined, signal),
+    importBundle: (bundle: string, o: ImportOptions) =>
+      request<ImportResult>('/intel/import', {
+        method: 'POST',
+        token,
+        body: bundle,
+        query: { collection: o.collection, tlp: o.tlp, recipients: o.recipients.join(',') },
+      }),
+    logout: () => request<{ ok: true }>('/auth/logout', { method: 'POST', token, body: '{}' }),
+  };
+}
+export type Client = ReturnType<typeof client>;
+
+export function login(username: string, password: string): Promise<LoginAnswer> {
+  return request<LoginAnswer>('/auth/login', { method: 'POST', body: JSON.stringify({ username, password }) });
+}

@@ -1,0 +1,128 @@
+import { useState } from 'react';
+import { useApi } from '../session.js';
+import { useAsync } from '../useAsync.js';
+import { ErrorBox, Loading, formatTime } from '../components/Status.js';
+import { TlpBadge } from '../components/TlpBadge.js';
+import { RelationshipGraph } from '../components/RelationshipGraph.js';
+import { VersionDiff } from '../components/VersionDiff.js';
+import { href } from '../router.js';
+import type { IntelDetail, OrgSummary, Relationship } from '../types.js';
+
+function Summary({ d, orgName }: { d: IntelDetail; orgName: (id: string) => string }) {
+  const s = d.summary;
+  const description = typeof d.object.description === 'string' ? d.object.description : null;
+  return (
+    <dl className="summary" data-testid="summary">
+      <dt>TLP</dt><dd><TlpBadge tlp={s.tlp} /></dd>
+      <dt>Type</dt><dd><code>{s.type}</code>{s.revoked && <span className="pill">revoked</span>}</dd>
+      <dt>Identifier</dt><dd><code>{s.id}</code></dd>
+      <dt>Creator</dt><dd>{s.creatorName ?? (s.creatorOrg ? orgName(s.creatorOrg) : '–')}</dd>
+      <dt>Created</dt><dd>{formatTime(s.created)}</dd>
+      <dt>Modified</dt><dd>{formatTime(s.modified)}</dd>
+      <dt>Labels</dt><dd>{s.labels.length ? s.labels.map((l) => <span key={l} className="label">{l}</span>) : '–'}</dd>
+      <dt>Recipients</dt><dd>{s.recipients.length ? s.recipients.map(orgName).join(', ') : '–'}</dd>
+      {description && (<><dt>Description</dt><dd className="prose">{description}</dd></>)}
+    </dl>
+  );
+}
+
+function Versions({ d }: { d: IntelDetail }) {
+  const latestIndex = d.versions.length - 1;
+  const [selected, setSelected] = useState(latestIndex);
+  const latest = d.versions[latestIndex];
+  const chosen = d.versions[selected] ?? latest;
+  if (!latest || !chosen) return <p className="muted">No version history is visible to you.</p>;
+  return (
+    <div className="versions">
+      <label htmlFor="version-select">Version</label>
+      <select id="version-select" value={selected} onChange={(e) => setSelected(Number(e.target.value))} data-testid="version-select">
+        {d.versions.map((v, i) => (
+          <option key={`${v.version}-${i}`} value={i}>
+            {formatTime(v.version)}{i === latestIndex ? ' (latest)' : ''} · added {formatTime(v.dateAdded)}
+          </option>
+        ))}
+      </select>
+      <p className="muted" data-testid="version-count">{d.versions.length} version{d.versions.length === 1 ? '' : 's'} visible</p>
+      <VersionDiff selected={chosen.object} latest={latest.object} />
+      <details>
+        <summary>STIX of the selected version</summary>
+        <pre className="json" data-testid="version-json">{JSON.stringify(chosen.object, null, 2)}</pre>
+      </details>
+    </div>
+  );
+}
+
+function RelationshipList({ rels, selfId }: { rels: Relationship[]; selfId: string }) {
+  if (rels.length === 0) return <p className="muted">No relationships visible to you.</p>;
+  const end = (id: string, ref: Relationship['source']) =>
+    id === selfId ? <em>this object</em>
+      : ref ? <><a href={href.detail(id)}>{ref.name ?? id}</a> <span className="muted">({ref.type})</span></>
+        : <span className="muted" title={id}>an object not visible to you</span>;
+  return (
+    <table className="data" data-testid="relationship-table">
+      <thead><tr><th scope="col">Source</th><th scope="col">Relationship</th><th scope="col">Target</th></tr></thead>
+      <tbody>
+        {rels.map((r) => (
+          <tr key={r.id} data-testid="relationship-row">
+            <td>{end(r.source_ref, r.source)}</td>
+            <td><a href={href.detail(r.id)}><code>{r.relationship_type}</code></a></td>
+            <td>{end(r.target_ref, r.target)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function Detail({ id }: { id: string }) {
+  const api = useApi();
+  const state = useAsync(async (signal) => {
+    const [detail, orgs] = await Promise.all([
+      api.intelDetail(id, signal),
+      api.organisations(signal).then((o) => o.items).catch((): OrgSummary[] => []),
+    ]);
+    return { detail, orgs };
+  }, [api, id]);
+  if (state.status === 'loading') return <Loading what="the object" />;
+  if (state.status === 'error') {
+    return (
+      <section>
+        <h1>Object</h1>
+        <ErrorBox error={state.error} title="Could not load this object" />
+        <p><a href={href.explorer()}>Back to the explorer</a></p>
+      </section>
+    );
+  }
+  const { detail: d, orgs } = state.data;
+  const names = new Map(orgs.map((o) => [o.id, o.name]));
+  const orgName = (oid: string) => names.get(oid) ?? oid;
+  const s = d.summary;
+  return (
+    <article aria-labelledby="detail-title" data-testid="detail">
+      <p><a href={href.explorer()}>← Intel explorer</a></p>
+      <h1 id="detail-title"><TlpBadge tlp={s.tlp} /> {s.name ?? s.id}</h1>
+      <div className="detail-grid">
+        <section aria-labelledby="summary-title" className="card">
+          <h2 id="summary-title">Summary</h2>
+          <Summary d={d} orgName={orgName} />
+        </section>
+        <section aria-labelledby="graph-title" className="card">
+          <h2 id="graph-title">Relationship graph</h2>
+          <RelationshipGraph centre={{ id: s.id, type: s.type, name: s.name, visible: true }} relationships={d.relationships} />
+        </section>
+      </div>
+      <section aria-labelledby="rels-title">
+        <h2 id="rels-title">Relationships</h2>
+        <RelationshipList rels={d.relationships} selfId={s.id} />
+      </section>
+      <section aria-labelledby="versions-title">
+        <h2 id="versions-title">Versions</h2>
+        <Versions d={d} />
+      </section>
+      <section aria-labelledby="raw-title">
+        <h2 id="raw-title">Raw STIX</h2>
+        <pre className="json" data-testid="raw-stix">{JSON.stringify(d.object, null, 2)}</pre>
+      </section>
+    </article>
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * A small hash router: the location after `#` is `/path?query`. Hash routes need no server
+ * support, survive reloads and keep the bundle free of a routing library.
+ */
+import { useSyncExternalStore } from 'react';
+
+export type Route =
+  | { name: 'overview' }
+  | { name: 'explorer'; params: URLSearchParams }
+  | { name: 'detail'; id: string }
+  | { name: 'import' }
+  | { name: 'not-found'; path: string };
+
+function subscribe(cb: () => void): () => void {
+  window.addEventListener('hashchange', cb);
+  return () => window.removeEventListener('hashchange', cb);
+}
+
+const currentHash = () => window.location.hash;
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, '') || '/';
+  const q = raw.indexOf('?');
+  const path = q === -1 ? raw : raw.slice(0, q);
+  const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
+  if (path === '/' || path === '') return { name: 'overview' };
+  if (path === '/intel') return { name: 'explorer', params };
+  if (path.startsWith('/intel/')) return { name: 'detail', id: decodeURIComponent(path.slice('/intel/'.length)) };
+  if (path === '/import') return { name: 'import' };
+  return { name: 'not-found', path };
+}
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, currentHash, () => '');
+  return parseRoute(hash);
+}
+
+export const href = {
+  overview: () => '#/',
+  explorer: (params?: URLSearchParams) => {
+    const s = params?.toString();
+    return s ? `#/intel?${s}` : '#/intel';
+  },
+  detail: (id: string) => `#/intel/${encodeURIComponent(id)}`,
+  import: () => '#/import',
+};
+
+export function navigate(to: string): void {
+  window.location.hash = to.replace(/^#/, '');
+}
