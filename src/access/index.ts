@@ -1,0 +1,7 @@
+export { mayRelease } from './policy.js';
+export { AccessService, SYSTEM_ACTOR } from './service.js';
+export type { Actor, CollectionRights, Principal } from './service.js';
+export { hashToken, issueToken } from './tokens.js';
+export type { IssuedToken } from './tokens.js';
+export { hashPassword, verifyPassword } from './passwords.js';
+export { FailureLimiter } from './rate-limit.js';

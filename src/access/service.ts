@@ -1,0 +1,243 @@
+/**
+ * Organisations, users, roles, tokens, sharing groups, collection rights and the audit log.
+ * Every write goes through here and is audited with who, what, when and from where.
+ */
+import crypto from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Audience } from '../core/policy.js';
+import type { CollectionRow, GroupRow, OrgKind, OrgRow, Role, Store, TokenKind, TokenRow, UserRow } from '../store/index.js';
+import { ROLES } from '../store/index.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { hashToken, issueToken, sameHash, tokenIdOf, type IssuedToken } from './tokens.js';
+import { FailureLimiter } from './rate-limit.js';
+
+/** Who is acting: a user (password or token), a sensor, or a federated peer. */
+export interface Principal {
+  readonly orgId: string;
+  readonly userId: string | null;
+  readonly username: string | null;
+  readonly roles: readonly Role[];
+  readonly tokenId: string | null;
+  readonly kind: TokenKind | 'password';
+  readonly groupIds: readonly string[];
+}
+
+/** The request context every domain write receives: the principal and the source address. */
+export interface Actor {
+  readonly principal: Principal | null;
+  readonly source: string | null;
+}
+
+export const SYSTEM_ACTOR: Actor = Object.freeze({ principal: null, source: 'system' });
+
+export interface CollectionRights {
+  canRead: boolean;
+  canWrite: boolean;
+}
+
+const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+const SHORT_NAME = /^[A-Z0-9][A-Z0-9-]{0,15}$/;
+
+export class AccessService {
+  readonly limiter: FailureLimiter;
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock,
+    opts: { authFailureLimit: number; authFailureWindowMs: number } = { authFailureLimit: 20, authFailureWindowMs: 60_000 },
+  ) {
+    this.limiter = new FailureLimiter({ limit: opts.authFailureLimit, windowMs: opts.authFailureWindowMs, clock });
+  }
+
+  nowUs(): number {
+    return this.clock.now() * 1000;
+  }
+
+  async audit(actor: Actor, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> {
+    const p = actor.principal;
+    await this.store.appendAudit({
+      atUs: this.nowUs(), userId: p?.userId ?? null, orgId: p?.orgId ?? null, tokenId: p?.tokenId ?? null,
+      source: actor.source, action, target, detail: detail ? JSON.stringify(detail) : null,
+    });
+  }
+
+  // ---- organisations ----
+  async createOrganisation(actor: Actor, o: { name: string; shortName: string; country?: string | null; kind?: OrgKind; node?: string | null; id?: string }): Promise<OrgRow> {
+    const name = o.name.trim();
+    if (!name || name.length > 200) throw new AppError('BAD_REQUEST', 'organisation name must be 1-200 characters');
+    if (!SHORT_NAME.test(o.shortName)) throw new AppError('BAD_REQUEST', `short name "${o.shortName}" must be 1-16 of A-Z, 0-9, -`);
+    const all = await this.store.listOrganisations();
+    if (all.some((x) => x.shortName === o.shortName && x.id !== o.id)) throw new AppError('CONFLICT', `short name ${o.shortName} is taken`);
+    const row: OrgRow = {
+      id: o.id ?? `identity--${crypto.randomUUID()}`, name, shortName: o.shortName, country: o.country ?? null,
+      kind: o.kind ?? 'member', node: o.node ?? null, createdUs: this.nowUs(),
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.putOrganisation(row);
+      await new AccessService(tx, this.clock).audit(actor, 'org.create', row.id, { name, shortName: row.shortName });
+    });
+    return row;
+  }
+
+  async organisation(idOrShort: string): Promise<OrgRow> {
+    const byId = await this.store.getOrganisation(idOrShort);
+    if (byId) return byId;
+    const found = (await this.store.listOrganisations()).find((o) => o.shortName === idOrShort);
+    if (!found) throw new AppError('NOT_FOUND', `no organisation ${idOrShort}`);
+    return found;
+  }
+
+  // ---- users ----
+  async createUser(actor: Actor, u: { orgId: string; username: string; password: string; displayName?: string; roles: Role[] }): Promise<UserRow> {
+    if (!USERNAME.test(u.username)) throw new AppError('BAD_REQUEST', 'username must be 2-64 of a-z, 0-9, ., _, -');
+    if (u.password.length < 12) throw new AppError('BAD_REQUEST', 'password must have at least 12 characters');
+    for (const r of u.roles) if (!ROLES.includes(r)) throw new AppError('BAD_REQUEST', `unknown role ${r}; roles are ${ROLES.join(', ')}`);
+    await this.organisation(u.orgId);
+    if (await this.store.getUserByUsername(u.username)) throw new AppError('CONFLICT', `user ${u.username} exists`);
+    const row: UserRow = {
+      id: crypto.randomUUID(), orgId: u.orgId, username: u.username, displayName: u.displayName ?? u.username,
+      passwordHash: await hashPassword(u.password), roles: [...new Set(u.roles)], disabled: false, createdUs: this.nowUs(),
+    };
+    await this.store.putUser(row);
+    await this.audit(actor, 'user.create', row.id, { username: row.username, orgId: row.orgId, roles: row.roles });
+    return row;
+  }
+
+  async setUserDisabled(actor: Actor, userId: string, disabled: boolean): Promise<void> {
+    const u = await this.store.getUser(userId);
+    if (!u) throw new AppError('NOT_FOUND', `no user ${userId}`);
+    await this.store.putUser({ ...u, disabled });
+    await this.audit(actor, disabled ? 'user.disable' : 'user.enable', userId);
+  }
+
+  // ---- authentication ----
+  #guard(source: string): void {
+    const wait = this.limiter.blockedFor(source);
+    if (wait > 0) {
+      throw new AppError('RATE_LIMITED', 'too many failed authentications from this source', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
+    }
+  }
+
+  async #fail(source: string, what: string, detail: Record<string, unknown>): Promise<never> {
+    this.limiter.fail(source);
+    await this.audit({ principal: null, source }, 'auth.fail', null, { method: what, ...detail });
+    throw new AppError('UNAUTHENTICATED', 'invalid credentials');
+  }
+
+  async authenticatePassword(username: string, password: string, source: string): Promise<Principal> {
+    this.#guard(source);
+    const u = await this.store.getUserByUsername(username);
+    const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
+    if (!u || !ok || u.disabled) return this.#fail(source, 'password', { username: username.slice(0, 64) });
+    return this.#principal(u.orgId, u, null, 'password');
+  }
+
+  async authenticateToken(token: string, source: string): Promise<Principal> {
+    this.#guard(source);
+    const hash = hashToken(token);
+    const row = await this.store.getTokenByHash(hash);
+    const now = this.nowUs();
+    if (!row || !sameHash(row.hash, hash)) return this.#fail(source, 'token', { tokenId: tokenIdOf(token) });
+    if (row.revokedUs !== null) return this.#fail(source, 'token', { tokenId: row.id, reason: 'revoked' });
+    if (row.expiresUs !== null && row.expiresUs <= now) return this.#fail(source, 'token', { tokenId: row.id, reason: 'expired' });
+    const user = row.userId ? await this.store.getUser(row.userId) : null;
+    if (row.userId && (!user || user.disabled)) return this.#fail(source, 'token', { tokenId: row.id, reason: 'user disabled' });
+    // Record use at most once a minute per token, to keep reads cheap.
+    if (row.lastUsedUs === null || now - row.lastUsedUs > 60_000_000) await this.store.touchToken(row.id, now);
+    return this.#principal(row.orgId, user, row, row.kind);
+  }
+
+  async #principal(orgId: string, user: UserRow | null, token: TokenRow | null, kind: Principal['kind']): Promise<Principal> {
+    return Object.freeze({
+      orgId, userId: user?.id ?? null, username: user?.username ?? null, roles: Object.freeze([...(user?.roles ?? [])]),
+      tokenId: token?.id ?? null, kind, groupIds: Object.freeze(await this.store.groupsOfOrg(orgId)),
+    });
+  }
+
+  // ---- tokens ----
+  async createToken(actor: Actor, t: { orgId: string; userId?: string | null; kind: TokenKind; name: string; ttlMs?: number | null }): Promise<IssuedToken & { row: TokenRow }> {
+    if (!t.name || t.name.length > 100) throw new AppError('BAD_REQUEST', 'token name must be 1-100 characters');
+    await this.organisation(t.orgId);
+    if (t.userId) {
+      const u = await this.store.getUser(t.userId);
+      if (!u || u.orgId !== t.orgId) throw new AppError('BAD_REQUEST', 'token user must belong to the token organisation');
+    }
+    const issued = issueToken();
+    const now = this.nowUs();
+    const row: TokenRow = {
+      id: issued.id, hash: issued.hash, userId: t.userId ?? null, orgId: t.orgId, kind: t.kind, name: t.name, createdUs: now,
+      expiresUs: t.ttlMs ? now + t.ttlMs * 1000 : null, revokedUs: null, lastUsedUs: null,
+    };
+    await this.store.putToken(row);
+    await this.audit(actor, 'token.create', row.id, { kind: row.kind, name: row.name, orgId: row.orgId, userId: row.userId, expiresUs: row.expiresUs });
+    return { ...issued, row };
+  }
+
+  async revokeToken(actor: Actor, tokenId: string): Promise<void> {
+    const row = await this.store.getToken(tokenId);
+    const p = actor.principal;
+    if (!row || (p && p.orgId !== row.orgId)) throw new AppError('NOT_FOUND', `no token ${tokenId}`);
+    if (p && row.userId !== p.userId && !p.roles.includes('admin')) throw new AppError('FORBIDDEN', 'only an admin may revoke another user\'s token');
+    await this.store.revokeToken(tokenId, this.nowUs());
+    await this.audit(actor, 'token.revoke', tokenId);
+  }
+
+  // ---- sharing groups ----
+  async createGroup(actor: Actor, g: { ownerOrg: string; name: string; description?: string; members: string[]; id?: string }): Promise<GroupRow> {
+    if (!g.name.trim() || g.name.length > 200) throw new AppError('BAD_REQUEST', 'group name must be 1-200 characters');
+    for (const m of g.members) await this.organisation(m);
+    const row: GroupRow = { id: g.id ?? `identity--${crypto.randomUUID()}`, name: g.name.trim(), description: g.description ?? '', ownerOrg: g.ownerOrg, createdUs: this.nowUs() };
+    await this.store.transaction(async (tx) => {
+      await tx.putGroup(row);
+      await tx.setGroupMembers(row.id, [...new Set([g.ownerOrg, ...g.members])]);
+    });
+    await this.audit(actor, 'group.create', row.id, { name: row.name, members: g.members });
+    return row;
+  }
+
+  async setGroupMembers(actor: Actor, groupId: string, members: string[]): Promise<void> {
+    const g = await this.store.getGroup(groupId);
+    if (!g) throw new AppError('NOT_FOUND', `no sharing group ${groupId}`);
+    if (actor.principal && actor.principal.orgId !== g.ownerOrg) throw new AppError('FORBIDDEN', 'only the owning organisation may change a sharing group');
+    for (const m of members) await this.organisation(m);
+    await this.store.setGroupMembers(groupId, [...new Set([g.ownerOrg, ...members])]);
+    await this.audit(actor, 'group.members', groupId, { members });
+  }
+
+  // ---- collections ----
+  async createCollection(actor: Actor, c: { apiRoot: string; title: string; description?: string; alias?: string | null; id?: string }): Promise<CollectionRow> {
+    if (!c.title.trim() || c.title.length > 200) throw new AppError('BAD_REQUEST', 'collection title must be 1-200 characters');
+    if (c.alias != null && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(c.alias)) throw new AppError('BAD_REQUEST', 'alias must be 1-63 of a-z, 0-9, _, -');
+    const existing = await this.store.listCollections(c.apiRoot);
+    if (c.alias && existing.some((x) => x.alias === c.alias)) throw new AppError('CONFLICT', `alias ${c.alias} is taken in ${c.apiRoot}`);
+    const row: CollectionRow = { id: c.id ?? crypto.randomUUID(), apiRoot: c.apiRoot, alias: c.alias ?? null, title: c.title.trim(), description: c.description ?? '', createdUs: this.nowUs() };
+    await this.store.putCollection(row);
+    await this.audit(actor, 'collection.create', row.id, { apiRoot: row.apiRoot, title: row.title, alias: row.alias });
+    return row;
+  }
+
+  async grantCollection(actor: Actor, collectionId: string, principal: string, rights: CollectionRights): Promise<void> {
+    if (!(await this.store.getCollection(collectionId))) throw new AppError('NOT_FOUND', `no collection ${collectionId}`);
+    if (principal !== '*' && !(await this.store.getOrganisation(principal)) && !(await this.store.getGroup(principal))) {
+      throw new AppError('NOT_FOUND', `no organisation or sharing group ${principal}`);
+    }
+    await this.store.setCollectionAccess([{ collectionId, principal, ...rights }]);
+    await this.audit(actor, 'collection.grant', collectionId, { principal, ...rights });
+  }
+
+  /** can_read / can_write of a principal on every collection (TAXII §5.2), from org, group and '*' grants. */
+  async rights(p: Principal): Promise<Map<string, CollectionRights>> {
+    const mine = new Set(['*', p.orgId, ...p.groupIds]);
+    const out = new Map<string, CollectionRights>();
+    for (const row of await this.store.collectionAccess()) {
+      if (!mine.has(row.principal)) continue;
+      const cur = out.get(row.collectionId) ?? { canRead: false, canWrite: false };
+      out.set(row.collectionId, { canRead: cur.canRead || row.canRead, canWrite: cur.canWrite || row.canWrite });
+    }
+    return out;
+  }
+
+  audienceOf(p: Principal): Audience {
+    return { hop: p.kind === 'peer' ? 'peer' : 'local', orgId: p.orgId, groupIds: p.groupIds };
+  }
+}
