@@ -1,0 +1,123 @@
+/**
+ * End-to-end harness: starts the built server (`node dist/src/cli/main.js serve --demo`) on a
+ * free port with a throw-away data directory, and talks to its REST API for test set-up.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run', '--disable-sync',
+];
+
+export interface DemoUser { username: string; password: string; org: string; roles: string[] }
+
+export interface RunningServer {
+  baseUrl: string;
+  dataDir: string;
+  users: DemoUser[];
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The server serves dist/web; build it if a fresh checkout has not run `npm run build` yet. */
+function ensureBuilt(): string {
+  const cli = path.join(repoRoot, 'dist/src/cli/main.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` before the e2e tests`);
+  if (!existsSync(path.join(repoRoot, 'dist/web/index.html'))) {
+    execFileSync(process.execPath, [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'],
+      { cwd: repoRoot, stdio: 'pipe' });
+  }
+  return cli;
+}
+
+async function waitUntilUp(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      // Any answer (401 included) means the HTTP server is listening.
+      await fetch(`${baseUrl}/taxii2/`, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`server did not answer on ${baseUrl} within 45 s:\n${output()}`);
+}
+
+async function waitForFile(file: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${file} was not written`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startServer(): Promise<RunningServer> {
+  const cli = ensureBuilt();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'shieldwall-e2e-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [cli, 'serve', '--demo'], {
+    cwd: repoRoot,
+    env: { ...process.env, SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_PORT: String(port), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => { log += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { log += d.toString(); });
+  const output = () => log.slice(-4000);
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilUp(baseUrl, child, output);
+    const credFile = path.join(dataDir, 'demo-credentials.json');
+    await waitForFile(credFile);
+    const users = (JSON.parse(readFileSync(credFile, 'utf8')) as { users: DemoUser[] }).users;
+    return { baseUrl, dataDir, users, output, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** A thin REST client for set-up and cross-checks (the UI itself is driven through the browser). */
+export async function rest<T>(baseUrl: string, pathAndQuery: string, init: { token?: string; method?: string; body?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (init.token) headers.Authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${baseUrl}/api/v1${pathAndQuery}`, {
+    method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${pathAndQuery} → ${res.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
