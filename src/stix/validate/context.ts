@@ -1,0 +1,121 @@
+/**
+ * Validation context: collects errors and warnings, and enforces the size limits in one
+ * iterative pre-pass so that no later check ever walks unbounded input.
+ */
+import type { RuleId } from './rules.js';
+
+export interface ValidationError {
+  /** JSON-path-like location, e.g. `external_references[0].url`; empty for the object itself. */
+  path: string;
+  rule: RuleId;
+  message: string;
+}
+
+export interface ValidationLimits {
+  maxDepth: number;
+  maxStringLength: number;
+  maxListLength: number;
+  maxProperties: number;
+  /** Stop collecting after this many errors. */
+  maxErrors: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ValidationLimits> = Object.freeze({
+  maxDepth: 32,
+  maxStringLength: 1024 * 1024,
+  maxListLength: 100_000,
+  maxProperties: 1_000,
+  maxErrors: 100,
+});
+
+export interface ValidateOptions {
+  /** Accept custom object types and custom properties (default true; custom properties still warn without `x_`). */
+  allowCustom?: boolean;
+  limits?: Partial<ValidationLimits>;
+}
+
+const MAX_WARNINGS = 100;
+
+export class Ctx {
+  readonly errors: ValidationError[] = [];
+  readonly warnings: string[] = [];
+  readonly limits: ValidationLimits;
+  readonly allowCustom: boolean;
+
+  constructor(opts: ValidateOptions | undefined) {
+    this.limits = { ...DEFAULT_LIMITS, ...(opts?.limits ?? {}) };
+    this.allowCustom = opts?.allowCustom ?? true;
+  }
+
+  error(path: string, rule: RuleId, message: string): void {
+    if (this.errors.length < this.limits.maxErrors) this.errors.push({ path, rule, message });
+  }
+
+  warn(path: string, message: string): void {
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push(path ? `${path}: ${message}` : message);
+  }
+
+  get full(): boolean {
+    return this.errors.length >= this.limits.maxErrors;
+  }
+}
+
+export function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+/**
+ * Walks the whole value once, iteratively, and reports the first breaches of the limits.
+ * Returns false when any limit is exceeded; the caller then stops, so the type checks never
+ * see oversized input.
+ */
+export function checkLimits(ctx: Ctx, root: unknown): boolean {
+  const { maxDepth, maxStringLength, maxListLength, maxProperties } = ctx.limits;
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: root, path: '', depth: 0 }];
+  let ok = true;
+  while (stack.length > 0 && !ctx.full) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.length > maxStringLength) {
+        ctx.error(path, 'limits.string-length', `string longer than ${maxStringLength} characters`);
+        ok = false;
+      }
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) {
+      ctx.error(path, 'limits.depth', `nesting deeper than ${maxDepth} levels`);
+      ok = false;
+      continue;
+    }
+    if (Array.isArray(v)) {
+      if (v.length > maxListLength) {
+        ctx.error(path, 'limits.list-length', `list longer than ${maxListLength} items`);
+        ok = false;
+        continue;
+      }
+      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], path: join(path, i), depth: depth + 1 });
+      continue;
+    }
+    const keys = Object.keys(v);
+    if (keys.length > maxProperties) {
+      ctx.error(path, 'limits.property-count', `more than ${maxProperties} properties`);
+      ok = false;
+      continue;
+    }
+    for (const k of keys) {
+      if (k.length > maxStringLength) {
+        ctx.error(path, 'limits.string-length', `property name longer than ${maxStringLength} characters`);
+        ok = false;
+        continue;
+      }
+      stack.push({ v: (v as Record<string, unknown>)[k], path: join(path, k), depth: depth + 1 });
+    }
+  }
+  return ok;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
