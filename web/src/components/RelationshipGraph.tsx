@@ -44,7 +44,7 @@ export function RelationshipGraph({ centre, relationships }: { centre: GraphNode
   const { nodes, edges } = neighbourhood(centre, relationships);
   const around = nodes.slice(1, MAX_NODES + 1);
   const hidden = nodes.length - 1 - around.length;
-  const radius = Math.max(130, (around.length * (NODE_R * 2 + 26)) / (2 * Math.PI));
+  const radius = Math.max(150, (around.length * (NODE_R * 2 + 26)) / (2 * Math.PI));
   const size = 2 * (radius + NODE_R + 70);
   const c = size / 2;
   const pos = new Map<string, { x: number; y: number }>([[centre.id, { x: c, y: c }]]);
@@ -76,10 +76,13 @@ export function RelationshipGraph({ centre, relationships }: { centre: GraphNode
           const len = Math.hypot(dx, dy) || 1;
           const [x1, y1] = [a.x + (dx / len) * NODE_R, a.y + (dy / len) * NODE_R];
           const [x2, y2] = [b.x - (dx / len) * (NODE_R + 2), b.y - (dy / len) * (NODE_R + 2)];
+          // Labels sit nearer the outer node, away from the crowded centre.
+          const outer = e.from === centre.id ? b : a;
+          const [lx, ly] = [c + (outer.x - c) * 0.5, c + (outer.y - c) * 0.5];
           return (
             <g key={e.id} className="graph-edge" data-testid="graph-edge">
               <line x1={x1} y1={y1} x2={x2} y2={y2} markerEnd="url(#arrow)" />
-              <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 4} textAnchor="middle">{e.label}</text>
+              <text x={lx} y={ly - 4} textAnchor="middle">{e.label}</text>
             </g>
           );
         })}
