@@ -27,6 +27,14 @@ export type TokenType =
   | 'hex'
   | 'eof';
 
+/** Token types of constants (the grammar's primitiveLiteral). */
+export type LiteralType = 'int' | 'float' | 'string' | 'bool' | 'timestamp' | 'binary' | 'hex';
+const LITERAL_TYPES: ReadonlySet<TokenType> = new Set<LiteralType>(['int', 'float', 'string', 'bool', 'timestamp', 'binary', 'hex']);
+
+export function isLiteral(t: Token): t is Token & { readonly type: LiteralType } {
+  return LITERAL_TYPES.has(t.type);
+}
+
 export interface Token {
   readonly type: TokenType;
   /** Offset of the first character. */

@@ -6,7 +6,7 @@ import { parseTimestampMicros } from '../../core/time.js';
 import type { ComparisonOperator, Constant } from './ast.js';
 import { parseIpBlock } from './cidr.js';
 import { PatternSyntaxError } from './errors.js';
-import type { Token } from './lexer.js';
+import type { LiteralType, Token } from './lexer.js';
 import { compileMatches } from './regex.js';
 
 /** STIX timestamp form required inside t'…' (§9.1: RFC 3339, UTC, 'Z'). */
@@ -15,7 +15,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 export const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
-export function parseConstant(t: Token): Constant {
+export function parseConstant(t: Token & { readonly type: LiteralType }): Constant {
   switch (t.type) {
     case 'int': {
       const value = Number(t.text);
@@ -26,6 +26,7 @@ export function parseConstant(t: Token): Constant {
     }
     case 'float': {
       const value = Number(t.text);
+      if (!Number.isFinite(value)) throw new PatternSyntaxError('float literal out of range', t.start);
       return { kind: 'float', value: value === 0 ? 0 : value };
     }
     case 'string':
@@ -45,8 +46,6 @@ export function parseConstant(t: Token): Constant {
     case 'hex':
       if (!HEX.test(t.text)) throw new PatternSyntaxError('invalid hex literal: expected pairs of hex digits', t.start);
       return { kind: 'hex', value: t.text };
-    default:
-      throw new PatternSyntaxError(`expected a constant but found '${t.text}'`, t.start);
   }
 }
 

@@ -26,7 +26,7 @@ import type {
   Qualifier,
 } from './ast.js';
 import { PatternSyntaxError, makeError } from './errors.js';
-import { Lexer } from './lexer.js';
+import { Lexer, isLiteral } from './lexer.js';
 import type { Token } from './lexer.js';
 import { checkOperand, parseConstant } from './literals.js';
 
@@ -39,15 +39,16 @@ const IDENT_NO_HYPHEN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** STIX 2.1 §2.9 / §3.1: object type names use lowercase ASCII letters, digits and hyphens. */
 const OBJECT_TYPE = /^[a-z][a-z0-9-]*$/;
 
+const DESCRIPTIONS: Partial<Record<Token['type'], string>> = {
+  eof: 'end of pattern',
+  string: 'string literal',
+  timestamp: 'timestamp literal',
+  binary: 'binary literal',
+  hex: 'hex literal',
+};
+
 function describe(t: Token): string {
-  switch (t.type) {
-    case 'eof': return 'end of pattern';
-    case 'string': return 'string literal';
-    case 'timestamp': return 'timestamp literal';
-    case 'binary': return 'binary literal';
-    case 'hex': return 'hex literal';
-    default: return `'${t.text}'`;
-  }
+  return DESCRIPTIONS[t.type] ?? `'${t.text}'`;
 }
 
 interface Cmp {
@@ -183,10 +184,10 @@ class Parser {
       return { kind: 'repeats', times };
     }
     const startTok = this.expect('timestamp', "a timestamp t'…' after START");
-    const start = parseConstant(startTok);
+    const start = this.constant(startTok);
     this.expectKeyword('STOP');
     const stopTok = this.expect('timestamp', "a timestamp t'…' after STOP");
-    const stop = parseConstant(stopTok);
+    const stop = this.constant(stopTok);
     if (start.kind !== 'timestamp' || stop.kind !== 'timestamp') return this.fail('expected timestamps', startTok.start);
     // §9.3.3: the STOP timestamp must be later than the START timestamp.
     if (stop.micros <= start.micros) this.fail('STOP must be later than START', stopTok.start);
@@ -277,12 +278,8 @@ class Parser {
   }
 
   private constant(t: Token): Constant {
-    switch (t.type) {
-      case 'int': case 'float': case 'string': case 'bool': case 'timestamp': case 'binary': case 'hex':
-        return parseConstant(t);
-      default:
-        return this.fail(`expected a constant but found ${describe(t)}`, t.start);
-    }
+    if (isLiteral(t)) return parseConstant(t);
+    return this.fail(`expected a constant but found ${describe(t)}`, t.start);
   }
 
   private setLiteral(): Constant[] {

@@ -103,7 +103,10 @@ export function printPattern(ast: PatternAst): string {
       return `[${printComparison(ast.expression)}]`;
     case 'qualified': {
       const inner = printPattern(ast.expression);
-      return `${OBS_PREC[ast.expression.kind] < 4 ? `(${inner})` : inner} ${printQualifier(ast.qualifier)}`;
+      // The parser refuses the same qualifier twice in one chain, so such an inner chain is
+      // parenthesised (the parentheses leave the AST unchanged).
+      const wrap = OBS_PREC[ast.expression.kind] < 4 || chainHas(ast.expression, ast.qualifier.kind);
+      return `${wrap ? `(${inner})` : inner} ${printQualifier(ast.qualifier)}`;
     }
     case 'and':
     case 'or':
@@ -116,4 +119,9 @@ export function printPattern(ast: PatternAst): string {
       return `${left} ${OBS_WORD[ast.kind]} ${right}`;
     }
   }
+}
+
+function chainHas(node: PatternAst, kind: Qualifier['kind']): boolean {
+  for (let n = node; n.kind === 'qualified'; n = n.expression) if (n.qualifier.kind === kind) return true;
+  return false;
 }
