@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { useApi } from '../session.js';
 import { useAsync } from '../useAsync.js';
@@ -7,7 +7,7 @@ import { TlpBadge, tlpLabel } from '../components/TlpBadge.js';
 import { href, navigate } from '../router.js';
 import { STIX_TYPES } from '../stixTypes.js';
 import { TLPS } from '../types.js';
-import type { Collection, IntelSummary, OrgSummary, Tlp } from '../types.js';
+import type { Collection, IntelSummary, OrgSummary, Page, Tlp } from '../types.js';
 import type { IntelFilter } from '../api.js';
 
 function filterFrom(params: URLSearchParams): Required<IntelFilter> {
@@ -120,23 +120,23 @@ export function Explorer({ params }: Props) {
     return { orgs: o.items, collections: c.items };
   }, [api]);
 
-  const [pages, setPages] = useState<{ items: IntelSummary[]; next?: string } | null>(null);
-  const [more, setMore] = useState<{ busy: boolean; error: Error | null }>({ busy: false, error: null });
   const first = useAsync((signal) => api.intel(filter, signal), [api, filter]);
-  useEffect(() => {
-    setPages(first.status === 'done' ? first.data : null);
-    setMore({ busy: false, error: null });
-  }, [first]);
+  // Pages fetched with "Load more" extend one first page; a new first page (new filters) drops them.
+  const [extended, setExtended] = useState<{ base: Page<IntelSummary>; page: Page<IntelSummary> } | null>(null);
+  const [more, setMore] = useState<{ base: Page<IntelSummary> | null; busy: boolean; error: Error | null }>({ base: null, busy: false, error: null });
+  const moreState = first.status === 'done' && more.base === first.data ? more : { busy: false, error: null };
+  const pages = first.status !== 'done' ? null : extended?.base === first.data ? extended.page : first.data;
 
   async function loadMore() {
-    if (!pages?.next) return;
-    setMore({ busy: true, error: null });
+    if (first.status !== 'done' || !pages?.next) return;
+    const base = first.data;
+    setMore({ base, busy: true, error: null });
     try {
-      const page = await api.intel({ ...filter, cursor: pages.next });
-      setPages({ items: [...pages.items, ...page.items], next: page.next });
-      setMore({ busy: false, error: null });
+      const next = await api.intel({ ...filter, cursor: pages.next });
+      setExtended({ base, page: { items: [...pages.items, ...next.items], next: next.next } });
+      setMore({ base, busy: false, error: null });
     } catch (e) {
-      setMore({ busy: false, error: e instanceof Error ? e : new Error(String(e)) });
+      setMore({ base, busy: false, error: e instanceof Error ? e : new Error(String(e)) });
     }
   }
 
@@ -169,10 +169,10 @@ export function Explorer({ params }: Props) {
               <Rows items={pages.items} orgName={orgName} />
             </table>
           )}
-          {more.error && <ErrorBox error={more.error} title="Could not load more" />}
+          {moreState.error && <ErrorBox error={moreState.error} title="Could not load more" />}
           {pages.next && (
-            <button type="button" onClick={() => void loadMore()} disabled={more.busy} data-testid="load-more">
-              {more.busy ? 'Loading…' : 'Load more'}
+            <button type="button" onClick={() => void loadMore()} disabled={moreState.busy} data-testid="load-more">
+              {moreState.busy ? 'Loading…' : 'Load more'}
             </button>
           )}
         </>
