@@ -5,3 +5,4 @@ export { hashToken, issueToken } from './tokens.js';
 export type { IssuedToken } from './tokens.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { FailureLimiter } from './rate-limit.js';
+export { authenticateHeader, WWW_AUTHENTICATE } from './http-auth.js';

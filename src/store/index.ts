@@ -26,6 +26,6 @@ export async function openPostgresStore(url: string): Promise<Store> {
 
 export { ROLES } from './types.js';
 export type {
-  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectPage, ObjectQuery, ObjectRow,
+  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
   OrgKind, OrgRow, PutOutcome, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
 } from './types.js';

@@ -8,7 +8,7 @@ import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
 import { visibilitySql } from './visibility.js';
 import type {
-  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectPage, ObjectQuery,
+  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
@@ -280,10 +280,17 @@ export class KyselyStore implements Store {
         query = query.where('o.version', 'in', v.versions.length ? v.versions : ['']);
         break;
       case 'first':
-      case 'last': {
-        const agg = sql.raw(v.kind === 'last' ? 'max' : 'min');
-        query = query.where(sql<boolean>`o.version = (select ${agg}(o2.version) from objects o2
-          where o2.collection_id = o.collection_id and o2.id = o.id and ${visibilitySql('o2', q.audience, q.purpose)})`);
+      case 'last':
+      case 'union': {
+        const sel = v.kind === 'union' ? v : { first: v.kind === 'first', last: v.kind === 'last', versions: [] as string[] };
+        const extreme = (agg: 'max' | 'min') => sql<boolean>`o.version = (select ${sql.raw(agg)}(o2.version) from objects o2
+          where o2.collection_id = o.collection_id and o2.id = o.id and ${visibilitySql('o2', q.audience, q.purpose)})`;
+        const conds = [
+          ...(sel.last ? [extreme('max')] : []),
+          ...(sel.first ? [extreme('min')] : []),
+          ...(sel.versions.length ? [sql<boolean>`o.version in (${sql.join(sel.versions)})`] : []),
+        ];
+        query = query.where(conds.length ? sql<boolean>`(${sql.join(conds, sql` or `)})` : sql<boolean>`1 = 0`);
         break;
       }
     }
@@ -292,6 +299,24 @@ export class KyselyStore implements Store {
     const page = more ? rows.slice(0, q.limit) : rows;
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
+  }
+
+  async objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>> {
+    const out = new Map<string, ObjectHead>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const chunk = unique.slice(i, i + 500);
+      const rows = await this.#db.selectFrom('objects')
+        .select(['id', 'creator_org', (eb) => eb.fn.max('version').as('last'),
+          (eb) => eb.fn.min(sql<string | null>`case when revoked = 1 then version end`).as('revoked_at')])
+        .where('collection_id', '=', collectionId).where('id', 'in', chunk).groupBy(['id', 'creator_org']).execute();
+      for (const r of rows) {
+        const prev = out.get(r.id);
+        const head: ObjectHead = { id: r.id, lastVersion: String(r.last), revokedAt: (r.revoked_at as string | null) ?? null, creatorOrg: r.creator_org };
+        if (!prev || head.lastVersion > prev.lastVersion) out.set(r.id, head);
+      }
+    }
+    return out;
   }
 
   async #recipientsOf(seqs: number[]): Promise<Map<number, string[]>> {

@@ -99,6 +99,15 @@ export interface ObjectRow {
   json: string;
 }
 
+export interface ObjectHead {
+  id: string;
+  /** Highest stored version key. */
+  lastVersion: string;
+  /** Version key of the earliest revoked version, if any version is revoked. */
+  revokedAt: string | null;
+  creatorOrg: string | null;
+}
+
 export type NewObjectRow = Omit<ObjectRow, 'dateAdded'>;
 
 export type PutOutcome =
@@ -106,7 +115,13 @@ export type PutOutcome =
   | { status: 'duplicate'; dateAdded: number }
   | { status: 'conflict'; message: string };
 
-export type VersionSelector = { kind: 'last' } | { kind: 'first' } | { kind: 'all' } | { kind: 'exact'; versions: string[] };
+export type VersionSelector =
+  | { kind: 'last' }
+  | { kind: 'first' }
+  | { kind: 'all' }
+  | { kind: 'exact'; versions: string[] }
+  /** TAXII allows combining keywords and timestamps, e.g. `first,last` or `last,2016-...Z`. */
+  | { kind: 'union'; first: boolean; last: boolean; versions: string[] };
 
 export interface ObjectQuery {
   /** Collections to read from (already checked for can_read by the caller). */
@@ -208,6 +223,11 @@ export interface Store {
    */
   putObjects(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]>;
   queryObjects(q: ObjectQuery): Promise<ObjectPage>;
+  /**
+   * What is already stored of these ids in a collection, regardless of visibility (for the
+   * upsert rules: only the creator versions an object; a revoked object stays revoked).
+   */
+  objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>>;
   /** Number of object versions in a collection (all, regardless of visibility). */
   countObjects(collectionId: string): Promise<number>;
   /** Latest visible versions counted per creator organisation and TLP (alliance overview). */

@@ -1,0 +1,88 @@
+/**
+ * Fastify assembly: TAXII 2.1 (discovery at /taxii2/, one literal prefix per API root), the
+ * REST API under /api/v1, the web app from dist/web, one error boundary, security headers.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { AppError } from '../core/errors.js';
+import { taxiiRoutes } from '../taxii/index.js';
+import type { Platform } from './platform.js';
+import { isTaxiiPath, makeErrorHandler } from './errors.js';
+import { restRoutes } from './rest/index.js';
+
+/** The package root (where package.json is), found from this file in src/ or dist/src/. */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found');
+    dir = up;
+  }
+  return dir;
+}
+
+export interface AppOptions {
+  logger?: boolean;
+}
+
+export async function buildApp(platform: Platform, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const { config } = platform;
+  const tls = config.tlsCertFile && config.tlsKeyFile
+    ? { https: { cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
+    : {};
+  const app = Fastify({
+    ...tls,
+    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.maxContentLength,
+    trustProxy: false,
+    ignoreDuplicateSlashes: false,
+    disableRequestLogging: config.logLevel !== 'debug',
+  }) as unknown as FastifyInstance;
+  const roots = config.apiRoots.map((r) => r.name);
+  app.setErrorHandler(makeErrorHandler(roots));
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+    return payload;
+  });
+
+  await app.register(async (scope) => taxiiRoutes(scope, { taxii: platform.taxii, access: platform.access }));
+  await app.register(async (scope) => restRoutes(scope, platform), { prefix: '/api/v1' });
+
+  const webDir = path.join(packageRoot(), 'dist', 'web');
+  const hasWeb = fs.existsSync(path.join(webDir, 'index.html'));
+  if (hasWeb) {
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, cacheControl: false });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0]!;
+    if (req.method === 'GET' && hasWeb && !url.startsWith('/api/') && !isTaxiiPath(url, roots) && (req.headers.accept ?? '').includes('text/html')) {
+      reply.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
+      return reply.type('text/html').sendFile('index.html');
+    }
+    throw new AppError('NOT_FOUND', `no route ${req.method} ${url}`);
+  });
+  return app;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(platform: Platform, opts: AppOptions = {}): Promise<RunningServer> {
+  const app = await buildApp(platform, opts);
+  await app.listen({ host: platform.config.host, port: platform.config.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : platform.config.port;
+  const scheme = platform.config.tlsCertFile ? 'https' : 'http';
+  const host = platform.config.host.includes(':') ? `[${platform.config.host}]` : platform.config.host;
+  return { app, url: `${scheme}://${host}:${port}`, close: () => app.close() };
+}

@@ -1,0 +1,45 @@
+/**
+ * The one error boundary of the HTTP edge. Everything thrown becomes an AppError (unknown
+ * errors become INTERNAL and are logged with their cause); the TAXII API answers with a TAXII
+ * error message (§3.6.1), the REST API with `{error: {code, message}}`.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errorShape, toAppError } from '../core/errors.js';
+import { TAXII_MEDIA } from '../taxii/index.js';
+
+/** Maps Fastify's own errors (body parsing, limits) to our codes. */
+function fromFastify(e: FastifyError): AppError | null {
+  if (!e.statusCode || e.statusCode >= 500) return null;
+  switch (e.statusCode) {
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE', 'request body exceeds max_content_length');
+    case 415:
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', e.message);
+    case 404:
+      return new AppError('NOT_FOUND', 'not found');
+    case 400:
+      return new AppError(e instanceof SyntaxError || /JSON/i.test(e.message) ? 'MALFORMED_JSON' : 'BAD_REQUEST', e.message);
+    default:
+      return new AppError('BAD_REQUEST', e.message);
+  }
+}
+
+export function isTaxiiPath(url: string, apiRoots: readonly string[]): boolean {
+  const first = url.split('?')[0]!.split('/')[1] ?? '';
+  return first === 'taxii2' || apiRoots.includes(first);
+}
+
+export function makeErrorHandler(apiRoots: readonly string[]) {
+  return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const e = err instanceof AppError ? err : (fromFastify(err as FastifyError) ?? toAppError(err));
+    if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
+    for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
+    reply.code(e.http);
+    if (isTaxiiPath(req.url, apiRoots)) {
+      return reply.header('content-type', TAXII_MEDIA).send(JSON.stringify(errorShape(e)));
+    }
+    const body: { code: string; message: string; details?: Record<string, unknown> } = { code: e.code, message: e.code === 'INTERNAL' ? 'internal server error' : e.message };
+    if (e.details) body.details = { ...e.details };
+    return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ error: body }));
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The platform: every service of one node, wired once from the frozen configuration.
+ * The HTTP server, the CLI and the tests all start from here.
+ */
+import type { Config } from '../config/index.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { AccessService } from '../access/index.js';
+import { IntelService } from '../intel/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { TaxiiService } from '../taxii/index.js';
+
+export interface Platform {
+  readonly config: Readonly<Config>;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly access: AccessService;
+  readonly intel: IntelService;
+  readonly taxii: TaxiiService;
+  close(): Promise<void>;
+}
+
+export async function createPlatform(config: Readonly<Config>, opts: { clock?: Clock; store?: Store } = {}): Promise<Platform> {
+  const clock = opts.clock ?? systemClock;
+  const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+  const access = new AccessService(store, clock, { authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs });
+  const intel = new IntelService(store, clock);
+  const taxii = await TaxiiService.create({ store, access, intel, clock }, {
+    title: `Shieldwall TAXII 2.1 server (${config.nodeName})`,
+    description: 'Threat intelligence of the alliance, released under TLP 2.0 and per-organisation recipients.',
+    apiRoots: config.apiRoots, maxContentLength: config.maxContentLength, maxPageSize: config.maxPageSize,
+  });
+  return Object.freeze({ config, clock, store, access, intel, taxii, close: () => store.close() });
+}

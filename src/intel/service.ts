@@ -1,0 +1,131 @@
+/**
+ * Intel upsert: validate → normalise markings → force provenance → policy facts → store.
+ * Every (id, version) is kept; an identical re-post is a duplicate, not an error; only the
+ * creating organisation may add versions of an object; a revoked object stays revoked
+ * (STIX 2.1 §3.6.2: "once revoked, an object cannot be un-revoked").
+ */
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Tlp } from '../core/policy.js';
+import { formatMicros } from '../core/time.js';
+import type { Actor } from '../access/index.js';
+import type { NewObjectRow, ObjectHead, Store } from '../store/index.js';
+import { normaliseMarkings, restoreObject, tlpMarkingId, tlpOf, validateObject, isTlpMarkingId } from '../stix/index.js';
+import { displayName, labelsOf, searchTextOf, versionOf } from './facts.js';
+
+export interface SubmitOptions {
+  /** TLP applied to objects that carry none. */
+  defaultTlp?: Tlp | null;
+  /** Explicit recipients (organisation or sharing-group identity ids) for the AMBER/RED levels. */
+  recipients?: readonly string[];
+  /** Node the objects came from (federation pull); null = created here. */
+  originNode?: string | null;
+  /**
+   * Keep `created_by_ref` when it names an identity outside the alliance (e.g. MITRE in the
+   * ATT&CK bundle). Admin-only; never allows claiming another member organisation.
+   */
+  preserveProvenance?: boolean;
+  /** Organisation to record as creator when the actor has no principal (system imports). */
+  asOrg?: string;
+}
+
+export type ItemResult =
+  | { index: number; id: string; version: string; status: 'added' | 'duplicate'; dateAdded: number }
+  | { index: number; id: string | null; version: string | null; status: 'rejected'; message: string };
+
+const SCO_OR_META_WITHOUT_CREATOR = new Set(['marking-definition']);
+
+export class IntelService {
+  constructor(readonly store: Store, readonly clock: Clock) {}
+
+  /**
+   * Stores a batch in one transaction. Rejected items are reported and skipped; everything
+   * accepted commits together or not at all.
+   */
+  async submit(actor: Actor, collectionId: string, objects: readonly unknown[], opts: SubmitOptions = {}): Promise<ItemResult[]> {
+    const org = actor.principal?.orgId ?? opts.asOrg;
+    if (!org) throw new AppError('FORBIDDEN', 'an organisation is required to submit intelligence');
+    const members = new Set((await this.store.listOrganisations()).map((o) => o.id));
+    const nowUs = this.clock.now() * 1000;
+    const prepared: { index: number; row: NewObjectRow }[] = [];
+    const results: ItemResult[] = new Array(objects.length);
+    objects.forEach((raw, index) => {
+      const r = this.#prepare(raw, { org, members, opts, collectionId, nowUs });
+      if ('message' in r) results[index] = { index, id: r.id, version: null, status: 'rejected', message: r.message };
+      else prepared.push({ index, row: r.row });
+    });
+    if (prepared.length === 0) return results;
+    await this.store.transaction(async (tx) => {
+      const heads = await tx.objectHeads(collectionId, prepared.map((p) => p.row.id));
+      const accepted = prepared.filter(({ index, row }) => {
+        const why = upsertRule(heads.get(row.id), row, org);
+        if (why) results[index] = { index, id: row.id, version: row.version, status: 'rejected', message: why };
+        else {
+          const h = heads.get(row.id);
+          if (!h || row.version > h.lastVersion) heads.set(row.id, { id: row.id, lastVersion: row.version, revokedAt: row.revoked ? (h?.revokedAt ?? row.version) : (h?.revokedAt ?? null), creatorOrg: row.creatorOrg });
+        }
+        return !why;
+      });
+      const outcomes = await tx.putObjects(accepted.map((p) => p.row), nowUs);
+      accepted.forEach(({ index, row }, i) => {
+        const o = outcomes[i]!;
+        results[index] = o.status === 'conflict'
+          ? { index, id: row.id, version: row.version, status: 'rejected', message: o.message }
+          : { index, id: row.id, version: row.version, status: o.status, dateAdded: o.dateAdded };
+      });
+    });
+    return results;
+  }
+
+  #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; nowUs: number }): { row: NewObjectRow } | { id: string | null; message: string } {
+    const idOf = (v: unknown) => (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id.slice(0, 200) : null);
+    const restored = restoreObject(raw);
+    const v = validateObject(restored);
+    if (!v.ok) return { id: idOf(raw), message: v.errors.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ') };
+    const obj = normaliseMarkings(structuredClone(v.object)) as Record<string, unknown>;
+    const type = String(obj.type);
+    const id = String(obj.id);
+    const hasCreatorProp = 'created' in obj && !SCO_OR_META_WITHOUT_CREATOR.has(type);
+    if (hasCreatorProp) {
+      const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
+      const keep = ctx.opts.preserveProvenance && claimed !== null && !ctx.members.has(claimed);
+      if (!keep && !(type === 'identity' && id === ctx.org)) obj.created_by_ref = ctx.org;
+    }
+    let tlp = tlpOf(obj);
+    if (tlp === null && ctx.opts.defaultTlp && !(type === 'marking-definition' && isTlpMarkingId(id))) {
+      tlp = ctx.opts.defaultTlp;
+      const refs = Array.isArray(obj.object_marking_refs) ? (obj.object_marking_refs as string[]) : [];
+      obj.object_marking_refs = [...refs, tlpMarkingId(tlp)];
+    }
+    // The TLP marking definitions themselves are public knowledge.
+    if (type === 'marking-definition' && isTlpMarkingId(id)) tlp = 'clear';
+    for (const r of ctx.opts.recipients ?? []) if (!/^identity--[0-9a-f-]{36}$/.test(r)) return { id, message: `recipient ${r} is not an identity id` };
+    const json = JSON.stringify(obj);
+    return {
+      row: {
+        collectionId: ctx.collectionId, id, type, specVersion: String(obj.spec_version ?? '2.1'),
+        version: versionOf(obj, formatMicros(ctx.nowUs)), created: typeof obj.created === 'string' ? obj.created : null,
+        modified: typeof obj.modified === 'string' ? obj.modified : null, creatorOrg: ctx.org, tlp,
+        recipients: [...(ctx.opts.recipients ?? [])], originNode: ctx.opts.originNode ?? null, revoked: obj.revoked === true,
+        name: displayName(obj), labels: labelsOf(obj), searchText: searchTextOf(obj), json,
+      },
+    };
+  }
+}
+
+/** Why a new version may not be stored, or null when it may. */
+function upsertRule(head: ObjectHead | undefined, row: NewObjectRow, org: string): string | null {
+  if (!head) return null;
+  if (head.creatorOrg !== null && head.creatorOrg !== org && !isSharedStandardObject(row)) {
+    return `${row.id} was created by another organisation; only its creator may add versions`;
+  }
+  if (head.revokedAt !== null && row.version > head.revokedAt && !row.revoked) {
+    return `${row.id} is revoked; a revoked object cannot be un-revoked (STIX 2.1 §3.6.2)`;
+  }
+  return null;
+}
+
+/** TLP marking definitions are the same for everyone: re-posting them is never a takeover. */
+function isSharedStandardObject(row: NewObjectRow): boolean {
+  return row.type === 'marking-definition' && isTlpMarkingId(row.id);
+}

@@ -1,0 +1,104 @@
+/**
+ * TAXII 2.1 HTTP binding as a Fastify plugin: content negotiation (§1.6.8, §3.1), the
+ * custom headers (§3.2), status codes (§5) and error messages (§3.6.1). The handlers only
+ * parse, call TaxiiService and serialise.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.js';
+import { authenticateHeader, type AccessService, type Principal } from '../access/index.js';
+import { parseTaxiiQuery, type TaxiiFilter } from './filters.js';
+import { TAXII_MEDIA, type TaxiiPage, type TaxiiService } from './service.js';
+
+const LIST_PARAMS = ['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]'];
+const OBJECT_PARAMS = ['added_after', 'limit', 'next', 'match[version]', 'match[spec_version]'];
+const VERSIONS_PARAMS = ['added_after', 'limit', 'next', 'match[spec_version]'];
+const DELETE_PARAMS = ['match[version]', 'match[spec_version]'];
+
+/** Does a media range accept TAXII 2.1? `application/taxii+json` with no version means the latest, i.e. 2.1. */
+export function acceptsTaxii(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((s) => s.trim().toLowerCase());
+    if (type !== 'application/taxii+json') return false;
+    const v = params.find((p) => p.startsWith('version='));
+    return v === undefined || v === 'version=2.1';
+  });
+}
+
+function isTaxiiContentType(ct: string | undefined): boolean {
+  if (!ct) return false;
+  const [type, ...params] = ct.split(';').map((s) => s.trim().toLowerCase());
+  const v = params.find((p) => p.startsWith('version='));
+  return type === 'application/taxii+json' && (v === undefined || v === 'version=2.1');
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface TaxiiRouteDeps {
+  taxii: TaxiiService;
+  access: AccessService;
+}
+
+export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): Promise<void> {
+  const { taxii, access } = deps;
+
+  // TAXII POST bodies: parse JSON ourselves so malformed JSON is a 400 and other types a 415.
+  app.addContentTypeParser('application/taxii+json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      done(new AppError('MALFORMED_JSON', `request body is not valid JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    req.principal = await authenticateHeader(access, req.headers.authorization, req.ip);
+    if (!acceptsTaxii(req.headers.accept)) {
+      throw new AppError('NOT_ACCEPTABLE', `Accept must include ${TAXII_MEDIA}`);
+    }
+    if (req.method === 'POST' && !isTaxiiContentType(req.headers['content-type'])) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${TAXII_MEDIA}`);
+    }
+  });
+
+  const send = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).header('content-type', TAXII_MEDIA).send(JSON.stringify(body));
+  const sendPage = (reply: FastifyReply, page: TaxiiPage<Record<string, unknown>>) => {
+    // §3.2: on every 200 of manifest/objects/object/versions; an empty page has no dates to give.
+    if (page.first) reply.header('X-TAXII-Date-Added-First', page.first);
+    if (page.last) reply.header('X-TAXII-Date-Added-Last', page.last);
+    return send(reply, 200, page.body);
+  };
+  const who = (req: FastifyRequest): Principal => req.principal!;
+  const actor = (req: FastifyRequest) => ({ principal: who(req), source: req.ip });
+  const q = (req: FastifyRequest, allowed: string[]): TaxiiFilter => parseTaxiiQuery(req.query as Record<string, unknown>, allowed);
+  type P = { cid: string; oid: string; sid: string };
+  const params = (req: FastifyRequest) => req.params as P;
+
+  app.get('/taxii2/', async (_req, reply) => send(reply, 200, taxii.discovery()));
+  // API roots are fixed at boot, so each gets literal paths: no clash with /api/v1 or the web app.
+  for (const { name: root } of taxii.opts.apiRoots) {
+    const r = `/${root}`;
+    app.get(`${r}/`, async (_req, reply) => send(reply, 200, taxii.apiRoot(root)));
+    app.get(`${r}/status/:sid/`, async (req, reply) => send(reply, 200, await taxii.status(who(req), root, params(req).sid)));
+    app.get(`${r}/collections/`, async (req, reply) => send(reply, 200, await taxii.collections(who(req), root)));
+    app.get(`${r}/collections/:cid/`, async (req, reply) => send(reply, 200, await taxii.collection(who(req), root, params(req).cid)));
+    app.get(`${r}/collections/:cid/manifest/`, async (req, reply) =>
+      sendPage(reply, await taxii.manifest(who(req), root, params(req).cid, q(req, LIST_PARAMS))));
+    app.get(`${r}/collections/:cid/objects/`, async (req, reply) =>
+      sendPage(reply, await taxii.objects(who(req), root, params(req).cid, q(req, LIST_PARAMS))));
+    app.post(`${r}/collections/:cid/objects/`, async (req, reply) =>
+      send(reply, 202, await taxii.addObjects(actor(req), root, params(req).cid, req.body)));
+    app.get(`${r}/collections/:cid/objects/:oid/`, async (req, reply) =>
+      sendPage(reply, await taxii.object(who(req), root, params(req).cid, params(req).oid, q(req, OBJECT_PARAMS))));
+    app.delete(`${r}/collections/:cid/objects/:oid/`, async (req, reply) => {
+      await taxii.deleteObject(actor(req), root, params(req).cid, params(req).oid, q(req, DELETE_PARAMS));
+      return send(reply, 200, {});
+    });
+    app.get(`${r}/collections/:cid/objects/:oid/versions/`, async (req, reply) =>
+      sendPage(reply, await taxii.versions(who(req), root, params(req).cid, params(req).oid, q(req, VERSIONS_PARAMS))));
+  }
+}

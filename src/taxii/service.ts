@@ -1,0 +1,220 @@
+/**
+ * TAXII 2.1 semantics (§4, §5), independent of HTTP: the routes parse, call these, and
+ * serialise. Visibility comes from the release policy inside the store query, so pages are
+ * exact; collections add their can_read / can_write gate on top.
+ */
+import crypto from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { formatMicros } from '../core/time.js';
+import type { AccessService, Actor, Principal } from '../access/index.js';
+import type { IntelService } from '../intel/index.js';
+import type { CollectionRow, ObjectPage, ObjectRow, Store } from '../store/index.js';
+import { CursorCodec } from './cursor.js';
+import { filterFingerprint, type TaxiiFilter } from './filters.js';
+
+export const TAXII_MEDIA = 'application/taxii+json;version=2.1';
+export const STIX_MEDIA = 'application/stix+json;version=2.1';
+
+export interface TaxiiOptions {
+  title: string;
+  description: string;
+  contact?: string;
+  apiRoots: readonly { name: string; title: string; description: string }[];
+  maxContentLength: number;
+  maxPageSize: number;
+}
+
+/** A page of results with the date_added of its first and last entries (§3.2 headers). */
+export interface TaxiiPage<T> {
+  body: T;
+  first: string | null;
+  last: string | null;
+}
+
+export interface StatusResource {
+  id: string;
+  status: 'complete' | 'pending';
+  request_timestamp: string;
+  total_count: number;
+  success_count: number;
+  failure_count: number;
+  pending_count: number;
+  successes?: { id: string; version: string; message?: string }[];
+  failures?: { id: string; version?: string; message: string }[];
+}
+
+export class TaxiiService {
+  private constructor(
+    private readonly store: Store,
+    private readonly access: AccessService,
+    private readonly intel: IntelService,
+    private readonly clock: Clock,
+    readonly opts: TaxiiOptions,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  static async create(deps: { store: Store; access: AccessService; intel: IntelService; clock: Clock }, opts: TaxiiOptions): Promise<TaxiiService> {
+    return new TaxiiService(deps.store, deps.access, deps.intel, deps.clock, opts, await CursorCodec.load(deps.store));
+  }
+
+  discovery(): Record<string, unknown> {
+    const roots = this.opts.apiRoots.map((r) => `/${r.name}/`);
+    return {
+      title: this.opts.title,
+      description: this.opts.description,
+      ...(this.opts.contact ? { contact: this.opts.contact } : {}),
+      default: roots[0],
+      api_roots: roots,
+    };
+  }
+
+  apiRoot(name: string): Record<string, unknown> {
+    const r = this.#root(name);
+    return { title: r.title, description: r.description, versions: [TAXII_MEDIA], max_content_length: this.opts.maxContentLength };
+  }
+
+  #root(name: string) {
+    const r = this.opts.apiRoots.find((x) => x.name === name);
+    if (!r) throw new AppError('NOT_FOUND', 'no such API root');
+    return r;
+  }
+
+  async collections(p: Principal, root: string): Promise<Record<string, unknown>> {
+    this.#root(root);
+    const rights = await this.access.rights(p);
+    const list = (await this.store.listCollections(root))
+      .map((c) => ({ c, r: rights.get(c.id) }))
+      .filter(({ r }) => r && (r.canRead || r.canWrite))
+      .map(({ c, r }) => collectionResource(c, r!.canRead, r!.canWrite));
+    return list.length ? { collections: list } : {};
+  }
+
+  async collection(p: Principal, root: string, id: string): Promise<Record<string, unknown>> {
+    const { c, canRead, canWrite } = await this.#collection(p, root, id);
+    return collectionResource(c, canRead, canWrite);
+  }
+
+  /** §5.1/§5.2: neither right → 404 (existence is not disclosed); the needed one missing → 403. */
+  async #collection(p: Principal, root: string, id: string, need?: 'read' | 'write') {
+    this.#root(root);
+    const all = await this.store.listCollections(root);
+    const c = all.find((x) => x.id === id) ?? all.find((x) => x.alias === id);
+    const r = c ? (await this.access.rights(p)).get(c.id) : undefined;
+    if (!c || !r || (!r.canRead && !r.canWrite)) throw new AppError('NOT_FOUND', 'no such collection');
+    if (need === 'read' && !r.canRead) throw new AppError('FORBIDDEN', 'no read access to this collection');
+    if (need === 'write' && !r.canWrite) throw new AppError('FORBIDDEN', 'no write access to this collection');
+    return { c, canRead: r.canRead, canWrite: r.canWrite };
+  }
+
+  async #page(p: Principal, c: CollectionRow, f: TaxiiFilter, scope: string): Promise<{ page: ObjectPage; next?: string }> {
+    const limit = Math.min(f.limit ?? this.opts.maxPageSize, this.opts.maxPageSize);
+    const fp = filterFingerprint(f, `${c.id}|${scope}`);
+    let addedAfter = f.addedAfter;
+    if (f.next !== undefined) {
+      const after = this.cursors.decode(f.next, fp, p.orgId);
+      addedAfter = Math.max(addedAfter ?? 0, after);
+    }
+    const page = await this.store.queryObjects({
+      collectionIds: [c.id], audience: this.access.audienceOf(p), purpose: 'read',
+      ...(f.ids ? { ids: f.ids } : {}), ...(f.types ? { types: f.types } : {}), ...(f.specVersions ? { specVersions: f.specVersions } : {}),
+      ...(addedAfter !== undefined ? { addedAfter } : {}), version: f.version, limit,
+    });
+    const lastRow = page.rows[page.rows.length - 1];
+    return page.more && lastRow ? { page, next: this.cursors.encode(lastRow.dateAdded, fp, p.orgId) } : { page };
+  }
+
+  async manifest(p: Principal, root: string, collectionId: string, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
+    const { c } = await this.#collection(p, root, collectionId, 'read');
+    const { page, next } = await this.#page(p, c, f, 'manifest');
+    const objects = page.rows.map((r) => ({ id: r.id, date_added: formatMicros(r.dateAdded), version: versionString(r), media_type: STIX_MEDIA }));
+    return envelope(page, next, 'objects', objects);
+  }
+
+  async objects(p: Principal, root: string, collectionId: string, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
+    const { c } = await this.#collection(p, root, collectionId, 'read');
+    const { page, next } = await this.#page(p, c, f, 'objects');
+    return envelope(page, next, 'objects', page.rows.map((r) => JSON.parse(r.json) as unknown));
+  }
+
+  async object(p: Principal, root: string, collectionId: string, objectId: string, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
+    const { c } = await this.#collection(p, root, collectionId, 'read');
+    const { page, next } = await this.#page(p, c, { ...f, ids: [objectId] }, 'object');
+    if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
+    return envelope(page, next, 'objects', page.rows.map((r) => JSON.parse(r.json) as unknown));
+  }
+
+  async versions(p: Principal, root: string, collectionId: string, objectId: string, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
+    const { c } = await this.#collection(p, root, collectionId, 'read');
+    const { page, next } = await this.#page(p, c, { ...f, ids: [objectId], version: { kind: 'all' } }, 'versions');
+    if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
+    return envelope(page, next, 'versions', page.rows.map(versionString));
+  }
+
+  async addObjects(actor: Actor & { principal: Principal }, root: string, collectionId: string, envelopeBody: unknown): Promise<StatusResource> {
+    const { c } = await this.#collection(actor.principal, root, collectionId, 'write');
+    if (!envelopeBody || typeof envelopeBody !== 'object' || Array.isArray(envelopeBody)) {
+      throw new AppError('UNPROCESSABLE', 'the body must be a TAXII envelope object');
+    }
+    const objects = (envelopeBody as { objects?: unknown }).objects;
+    if (!Array.isArray(objects) || objects.length === 0) throw new AppError('UNPROCESSABLE', 'the envelope must carry a non-empty "objects" list');
+    const requestUs = this.clock.now() * 1000;
+    const results = await this.intel.submit(actor, c.id, objects);
+    const successes = results.filter((r) => r.status !== 'rejected').map((r) => ({ id: r.id!, version: r.version!, ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : {}) }));
+    const failures = results.filter((r) => r.status === 'rejected').map((r) => ({ id: r.id ?? '', ...(r.version ? { version: r.version } : {}), message: r.status === 'rejected' ? r.message : '' }));
+    const status: StatusResource = {
+      id: crypto.randomUUID(), status: 'complete', request_timestamp: formatMicros(requestUs), total_count: results.length,
+      success_count: successes.length, failure_count: failures.length, pending_count: 0,
+      ...(successes.length ? { successes } : {}), ...(failures.length ? { failures } : {}),
+    };
+    await this.store.putStatus({ id: status.id, apiRoot: root, createdUs: requestUs, json: JSON.stringify({ ...status, _org: actor.principal.orgId }) });
+    await this.access.audit(actor, 'taxii.add-objects', c.id, { status: status.id, total: status.total_count, failures: status.failure_count });
+    return status;
+  }
+
+  async status(p: Principal, root: string, statusId: string): Promise<StatusResource> {
+    this.#root(root);
+    const row = await this.store.getStatus(statusId);
+    const parsed = row && row.apiRoot === root ? (JSON.parse(row.json) as StatusResource & { _org?: string }) : null;
+    // A status is visible to the organisation that posted, and nobody else (not disclosed).
+    if (!parsed || parsed._org !== p.orgId) throw new AppError('NOT_FOUND', 'no such status');
+    const { _org: _, ...status } = parsed;
+    return status;
+  }
+
+  async deleteObject(actor: Actor & { principal: Principal }, root: string, collectionId: string, objectId: string, f: TaxiiFilter): Promise<void> {
+    const p = actor.principal;
+    const { c, canRead, canWrite } = await this.#collection(p, root, collectionId);
+    if (!canRead || !canWrite) throw new AppError('FORBIDDEN', 'deleting needs both read and write access (§5.7)');
+    const page = await this.store.queryObjects({
+      collectionIds: [c.id], audience: this.access.audienceOf(p), purpose: 'read', ids: [objectId], version: f.version,
+      ...(f.specVersions ? { specVersions: f.specVersions } : {}), limit: 10_000,
+    });
+    if (page.rows.length === 0) throw new AppError('NOT_FOUND', 'no such object');
+    if (page.rows.some((r) => r.creatorOrg !== p.orgId)) throw new AppError('FORBIDDEN', 'only the creating organisation may delete an object');
+    const n = await this.store.deleteObject(c.id, objectId, page.rows.map((r) => r.version));
+    await this.access.audit(actor, 'taxii.delete-object', objectId, { collection: c.id, versions: page.rows.map((r) => r.version), deleted: n });
+  }
+}
+
+function versionString(r: ObjectRow): string {
+  return r.modified ?? r.created ?? r.version;
+}
+
+function collectionResource(c: CollectionRow, canRead: boolean, canWrite: boolean): Record<string, unknown> {
+  return {
+    id: c.id, title: c.title, ...(c.description ? { description: c.description } : {}), ...(c.alias ? { alias: c.alias } : {}),
+    can_read: canRead, can_write: canWrite, media_types: [STIX_MEDIA],
+  };
+}
+
+/** §3.7: an empty result is `{}`; lists are never empty; `more` and `next` only when there is more. */
+function envelope(page: ObjectPage, next: string | undefined, key: string, items: unknown[]): TaxiiPage<Record<string, unknown>> {
+  const body: Record<string, unknown> = {};
+  if (page.more) body.more = true;
+  if (next) body.next = next;
+  if (items.length) body[key] = items;
+  const first = page.rows[0];
+  const last = page.rows[page.rows.length - 1];
+  return { body, first: first ? formatMicros(first.dateAdded) : null, last: last ? formatMicros(last.dateAdded) : null };
+}
