@@ -115,12 +115,17 @@ function checkKillChainPhase(ctx: Ctx, path: string, v: unknown): void {
   }
 }
 
-/** A value in a dictionary or a custom property: lists non-empty, `*_ref(s)` identifiers (§3.1). */
+/**
+ * A value in a dictionary or a custom property: lists non-empty (§2.7), no nulls, `*_bin`
+ * and `*_hex` well formed. `*_ref(s)` values that are not identifiers only warn here: the
+ * naming convention (§3.1) binds custom producers less firmly, and ATT&CK ships an empty
+ * deprecated `x_mitre_data_source_ref`.
+ */
 export function checkFreeValue(ctx: Ctx, path: string, key: string, v: unknown): void {
   if (Array.isArray(v) && v.length === 0) ctx.error(path, 'list.empty', 'lists must not be empty');
   if (v === null) ctx.error(path, 'value.type', 'null is not a STIX value');
-  if (key.endsWith('_ref') && v !== null) checkRef(ctx, path, v);
-  if (key.endsWith('_refs') && Array.isArray(v)) v.forEach((x, i) => checkRef(ctx, join(path, i), x));
+  if (key.endsWith('_ref') && v !== null && !parseStixId(v)) ctx.warn(path, 'a *_ref property that is not an identifier');
+  if (key.endsWith('_refs') && Array.isArray(v) && !v.every((x) => parseStixId(x))) ctx.warn(path, 'a *_refs property with non-identifiers');
   if (key.endsWith('_bin') && typeof v === 'string' && !matchesFormat('binary', v)) ctx.error(path, 'value.format', 'a *_bin property holds base64');
   if (key.endsWith('_hex') && typeof v === 'string' && !matchesFormat('hex', v)) ctx.error(path, 'value.format', 'a *_hex property holds hex digits');
 }
