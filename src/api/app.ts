@@ -38,8 +38,6 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.maxContentLength,
     trustProxy: false,
-    ignoreDuplicateSlashes: false,
-    disableRequestLogging: config.logLevel !== 'debug',
   }) as unknown as FastifyInstance;
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
