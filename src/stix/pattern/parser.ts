@@ -220,8 +220,9 @@ class Parser {
       const and = this.lx.next();
       const right = this.propTest();
       // §9.2: comparison expressions joined by AND within one observation expression must
-      // refer to the same object type (they are evaluated against one SCO). With ORs on
-      // either side, at least one type must be able to satisfy both sides.
+      // refer to the same object type, since they are evaluated against one SCO. As in the
+      // OASIS reference library (cti-python-stix2, patterns.py `_BooleanExpression`), an OR
+      // unites the types of its sides and an AND intersects them; an empty set is an error.
       const common = types.filter((x) => right.types.includes(x));
       if (common.length === 0) {
         this.fail(`AND joins comparisons on different object types (${types.join(', ')} vs ${right.types.join(', ')}); use OR or separate observation expressions`, and.start);

@@ -11,6 +11,9 @@
  * - expressions that nest a repetition inside a repeated group (star height > 1, e.g. `(a+)+`)
  *   are rejected: they are the classic catastrophic-backtracking shape;
  * - values longer than {@link MAX_MATCHES_INPUT} characters never match.
+ * Residual risk: overlapping alternatives under one repetition (`(a|a)*b`) are not detected;
+ * a JS RegExp cannot be interrupted, so callers evaluating untrusted patterns at high volume
+ * should run detection in a worker they can terminate.
  */
 
 export const MAX_MATCHES_INPUT = 8192;

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ipBlockWithin, parseIpBlock } from './cidr.js';
+import { collectObjectPaths, parsePattern } from './index.js';
+import { compileMatches, likeMatches } from './regex.js';
+
+describe('parseIpBlock', () => {
+  it.each([
+    ['10.0.0.1', 4, 32],
+    ['10.0.0.0/8', 4, 8],
+    ['0.0.0.0/0', 4, 0],
+    ['::', 6, 128],
+    ['::1', 6, 128],
+    ['2001:db8::/32', 6, 32],
+    ['2001:0db8:dead:beef:dead:beef:dead:0001/128', 6, 128],
+    ['::ffff:192.0.2.1', 6, 128],
+    ['64:ff9b::192.0.2.33/96', 6, 96],
+    ['1:2:3:4:5:6:7::', 6, 128],
+  ])('parses %s', (text, version, prefix) => {
+    expect(parseIpBlock(text)).toMatchObject({ version, prefix });
+  });
+
+  it.each(['', '10.0.0', '10.0.0.256', '010.0.0.1', '10.0.0.1/33', '10.0.0.1/', '1::2::3', '12345::', ':1', 'g::1', '::1/129', '1:2:3:4:5:6:7:8:9', '::ffff:1.2.3'])(
+    'rejects %j',
+    (text) => expect(parseIpBlock(text)).toBeNull(),
+  );
+
+  it('masks host bits and tests containment', () => {
+    const net = parseIpBlock('198.51.100.77/24');
+    const host = parseIpBlock('198.51.100.7');
+    expect(net?.network).toBe(parseIpBlock('198.51.100.0/24')?.network);
+    if (net === null || host === null) throw new Error('parse');
+    expect(ipBlockWithin(host, net)).toBe(true);
+    expect(ipBlockWithin(net, host)).toBe(false);
+    expect(ipBlockWithin(net, net)).toBe(true);
+    const v6 = parseIpBlock('::ffff:198.51.100.7');
+    if (v6 === null) throw new Error('parse');
+    expect(ipBlockWithin(v6, net)).toBe(false);
+  });
+});
+
+describe('LIKE', () => {
+  it.each([
+    ['abc', 'abc', true],
+    ['abc', 'ab', false],
+    ['abc', 'a%', true],
+    ['abc', '%c', true],
+    ['abc', '%b%', true],
+    ['abc', '___', true],
+    ['abc', '__', false],
+    ['', '', true],
+    ['', '_', false],
+    ['a%b', 'a%b', true],
+    ['aXb', 'a%%b', true],
+    ['mississippi', '%iss%ipp%', true],
+    ['mississippi', '%iss%ipx%', false],
+  ])('%j LIKE %j is %s', (value, pattern, expected) => {
+    expect(likeMatches(value, pattern)).toBe(expected);
+  });
+});
+
+describe('MATCHES compilation', () => {
+  it.each(['(?x)a b', '(?>a)', 'a++', '(a*)*', '(a|b+){2,}', '[', '\\'])('rejects %j', (re) => {
+    expect(typeof compileMatches(re)).toBe('string');
+  });
+
+  it.each(['^a+$', '(ab)+', '(a+)?', '(a+){1}', '[(]+', '\\(a+\\)+', '[]a]', '(?i)x', '(?s)a.b'])('accepts %j', (re) => {
+    expect(compileMatches(re)).toBeInstanceOf(RegExp);
+  });
+
+  it('maps leading inline flags to RegExp flags', () => {
+    const re = compileMatches('(?is)^a.b$');
+    expect(re instanceof RegExp && re.test('A\nB')).toBe(true);
+  });
+});
+
+describe('collectObjectPaths', () => {
+  it('lists every comparison with type, path, operator and value', () => {
+    const r = parsePattern(
+      "([file:hashes.'SHA-256' = 'ab' OR file:size IN (1, 2)] FOLLOWEDBY [EXISTS process:x[*]]) WITHIN 5 SECONDS OR [ipv4-addr:value NOT ISSUBSET '10.0.0.0/8']",
+    );
+    if (!r.ok) throw new Error(r.error.message);
+    expect(collectObjectPaths(r.ast)).toEqual([
+      { objectType: 'file', path: ['hashes', 'SHA-256'], pathText: "hashes.'SHA-256'", operator: '=', negated: false, value: { kind: 'string', value: 'ab' } },
+      { objectType: 'file', path: ['size'], pathText: 'size', operator: 'IN', negated: false, value: [{ kind: 'int', value: 1 }, { kind: 'int', value: 2 }] },
+      { objectType: 'process', path: ['x', '*'], pathText: 'x[*]', operator: 'EXISTS', negated: false, value: null },
+      { objectType: 'ipv4-addr', path: ['value'], pathText: 'value', operator: 'ISSUBSET', negated: true, value: { kind: 'string', value: '10.0.0.0/8' } },
+    ]);
+  });
+});
