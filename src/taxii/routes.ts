@@ -65,7 +65,11 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
     }
   });
 
-  const send = (reply: FastifyReply, status: number, body: unknown) => reply.code(status).header('content-type', TAXII_MEDIA).send(JSON.stringify(body));
+  // A Buffer keeps the Content-Type exactly as set: with a string body Fastify rewrites it to
+  // `application/taxii+json; version="2.1"; charset=utf-8`, which clients comparing the media
+  // type literally (§1.6.8) do not recognise.
+  const send = (reply: FastifyReply, status: number, body: unknown) =>
+    reply.code(status).header('content-type', TAXII_MEDIA).send(Buffer.from(JSON.stringify(body)));
   const sendPage = (reply: FastifyReply, page: TaxiiPage<Record<string, unknown>>) => {
     // §3.2: on every 200 of manifest/objects/object/versions; an empty page has no dates to give.
     if (page.first) reply.header('X-TAXII-Date-Added-First', page.first);
@@ -77,6 +81,7 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
   const q = (req: FastifyRequest, allowed: string[]): TaxiiFilter => parseTaxiiQuery(req.query as Record<string, unknown>, allowed);
   type P = { cid: string; oid: string; sid: string };
   const params = (req: FastifyRequest) => req.params as P;
+  const ref = (req: FastifyRequest, root: string) => ({ root, collectionId: params(req).cid, objectId: params(req).oid });
 
   app.get('/taxii2/', async (_req, reply) => send(reply, 200, taxii.discovery()));
   // API roots are fixed at boot, so each gets literal paths: no clash with /api/v1 or the web app.
@@ -93,12 +98,12 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
     app.post(`${r}/collections/:cid/objects/`, async (req, reply) =>
       send(reply, 202, await taxii.addObjects(actor(req), root, params(req).cid, req.body)));
     app.get(`${r}/collections/:cid/objects/:oid/`, async (req, reply) =>
-      sendPage(reply, await taxii.object(who(req), root, params(req).cid, params(req).oid, q(req, OBJECT_PARAMS))));
+      sendPage(reply, await taxii.object(who(req), ref(req, root), q(req, OBJECT_PARAMS))));
     app.delete(`${r}/collections/:cid/objects/:oid/`, async (req, reply) => {
-      await taxii.deleteObject(actor(req), root, params(req).cid, params(req).oid, q(req, DELETE_PARAMS));
+      await taxii.deleteObject(actor(req), ref(req, root), q(req, DELETE_PARAMS));
       return send(reply, 200, {});
     });
     app.get(`${r}/collections/:cid/objects/:oid/versions/`, async (req, reply) =>
-      sendPage(reply, await taxii.versions(who(req), root, params(req).cid, params(req).oid, q(req, VERSIONS_PARAMS))));
+      sendPage(reply, await taxii.versions(who(req), ref(req, root), q(req, VERSIONS_PARAMS))));
   }
 }

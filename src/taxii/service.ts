@@ -44,18 +44,32 @@ export interface StatusResource {
   failures?: { id: string; version?: string; message: string }[];
 }
 
-export class TaxiiService {
-  private constructor(
-    private readonly store: Store,
-    private readonly access: AccessService,
-    private readonly intel: IntelService,
-    private readonly clock: Clock,
-    readonly opts: TaxiiOptions,
-    private readonly cursors: CursorCodec,
-  ) {}
+/** Where an object lives: API root, collection (id or alias) and object id. */
+export interface ObjectRef {
+  root: string;
+  collectionId: string;
+  objectId: string;
+}
 
-  static async create(deps: { store: Store; access: AccessService; intel: IntelService; clock: Clock }, opts: TaxiiOptions): Promise<TaxiiService> {
-    return new TaxiiService(deps.store, deps.access, deps.intel, deps.clock, opts, await CursorCodec.load(deps.store));
+interface TaxiiDeps {
+  store: Store;
+  access: AccessService;
+  intel: IntelService;
+  clock: Clock;
+}
+
+export class TaxiiService {
+  private readonly store: Store;
+  private readonly access: AccessService;
+  private readonly intel: IntelService;
+  private readonly clock: Clock;
+
+  private constructor(deps: TaxiiDeps, readonly opts: TaxiiOptions, private readonly cursors: CursorCodec) {
+    ({ store: this.store, access: this.access, intel: this.intel, clock: this.clock } = deps);
+  }
+
+  static async create(deps: TaxiiDeps, opts: TaxiiOptions): Promise<TaxiiService> {
+    return new TaxiiService(deps, opts, await CursorCodec.load(deps.store));
   }
 
   discovery(): Record<string, unknown> {
@@ -137,14 +151,14 @@ export class TaxiiService {
     return envelope(page, next, 'objects', page.rows.map((r) => JSON.parse(r.json) as unknown));
   }
 
-  async object(p: Principal, root: string, collectionId: string, objectId: string, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
+  async object(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
     const { page, next } = await this.#page(p, c, { ...f, ids: [objectId] }, 'object');
     if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
     return envelope(page, next, 'objects', page.rows.map((r) => JSON.parse(r.json) as unknown));
   }
 
-  async versions(p: Principal, root: string, collectionId: string, objectId: string, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
+  async versions(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage<Record<string, unknown>>> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
     const { page, next } = await this.#page(p, c, { ...f, ids: [objectId], version: { kind: 'all' } }, 'versions');
     if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
@@ -182,7 +196,7 @@ export class TaxiiService {
     return status;
   }
 
-  async deleteObject(actor: Actor & { principal: Principal }, root: string, collectionId: string, objectId: string, f: TaxiiFilter): Promise<void> {
+  async deleteObject(actor: Actor & { principal: Principal }, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<void> {
     const p = actor.principal;
     const { c, canRead, canWrite } = await this.#collection(p, root, collectionId);
     if (!canRead || !canWrite) throw new AppError('FORBIDDEN', 'deleting needs both read and write access (§5.7)');
