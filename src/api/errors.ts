@@ -36,7 +36,8 @@ export function makeErrorHandler(apiRoots: readonly string[]) {
     for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
     reply.code(e.http);
     if (isTaxiiPath(req.url, apiRoots)) {
-      return reply.header('content-type', TAXII_MEDIA).send(JSON.stringify(errorShape(e)));
+      // A Buffer, so Fastify keeps the TAXII media type verbatim (see taxii/routes.ts send).
+      return reply.header('content-type', TAXII_MEDIA).send(Buffer.from(JSON.stringify(errorShape(e))));
     }
     const body: { code: string; message: string; details?: Record<string, unknown> } = { code: e.code, message: e.code === 'INTERNAL' ? 'internal server error' : e.message };
     if (e.details) body.details = { ...e.details };
