@@ -1,0 +1,55 @@
+/**
+ * A throw-away platform for a benchmark: a temp data directory (SQLite file with the real
+ * WAL + synchronous=FULL settings) or a fresh PostgreSQL database, and organisations with
+ * a token each.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config/index.js';
+import { createPlatform, type Platform } from '../src/api/index.js';
+import { SYSTEM_ACTOR, type Actor } from '../src/access/index.js';
+
+export interface BenchPlatform {
+  platform: Platform;
+  dispose(): Promise<void>;
+}
+
+/** Opens a platform on a new SQLite file, or on the given PostgreSQL URL. */
+export async function benchPlatform(opts: { databaseUrl?: string; onDispose?: () => Promise<void> } = {}): Promise<BenchPlatform> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-bench-'));
+  const config = loadConfig({
+    SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_PORT: '0', SHIELDWALL_HOST: '127.0.0.1',
+    ...(opts.databaseUrl ? { SHIELDWALL_DATABASE_URL: opts.databaseUrl } : {}),
+  });
+  const platform = await createPlatform(config);
+  return {
+    platform,
+    async dispose() {
+      await platform.close();
+      await opts.onDispose?.();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Member {
+  orgId: string;
+  token: string;
+  actor: Actor;
+}
+
+/** Creates an organisation with an API token and returns it with the actor that token authenticates as. */
+export async function addMember(p: Platform, shortName: string, name: string): Promise<Member> {
+  const org = await p.access.createOrganisation(SYSTEM_ACTOR, { name, shortName });
+  const issued = await p.access.createToken(SYSTEM_ACTOR, { orgId: org.id, kind: 'api', name: `bench ${shortName}` });
+  const principal = await p.access.authenticateToken(issued.token, '127.0.0.1');
+  return { orgId: org.id, token: issued.token, actor: { principal, source: '127.0.0.1' } };
+}
+
+/** A collection every member may read and write. */
+export async function addCollection(p: Platform, title: string): Promise<string> {
+  const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: p.config.apiRoots[0]!.name, title });
+  await p.access.grantCollection(SYSTEM_ACTOR, c.id, '*', { canRead: true, canWrite: true });
+  return c.id;
+}

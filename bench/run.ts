@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: import rate on SQLite and PostgreSQL (IntelService.submit vs raw
+ * store.putObjects) and TAXII page latency (HTTP vs raw store read). Each benchmark prints a
+ * readable line to stderr; the LAST stdout line is one JSON object of named figures.
+ *
+ * BENCH_SCALE (default 1) shrinks the sizes for a smoke run; BENCH_BATCH sets the import
+ * batch size (default 1000, the size of a typical TAXII envelope or bundle import chunk).
+ */
+import { freshPostgresDb, pgAvailable } from '../test/helpers/pg.js';
+import { feedTlp, generateIndicators } from './generate.js';
+import { benchImport } from './import.js';
+import { benchPages } from './pages.js';
+import { log } from './stats.js';
+
+function positive(name: string, def: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const scale = positive('BENCH_SCALE', 1);
+  const batch = Math.round(positive('BENCH_BATCH', 1000));
+  const importN = Math.max(100, Math.round(100_000 * scale));
+  const pageObjects = Math.max(3000, Math.round(200_000 * scale));
+  const requests = Math.max(20, Math.round(200 * Math.min(1, scale * 10)));
+  const figures: Record<string, number | string> = { scale, import_objects: importN, import_batch: batch };
+  log(`shieldwall bench: scale ${scale}, node ${process.version}, ${process.platform}/${process.arch}`);
+
+  const objects = generateIndicators(importN, { seed: 7, tlpOf: feedTlp });
+
+  const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}) });
+  figures.import_sqlite_objects_per_s = sqlite.objectsPerS;
+  figures.import_sqlite_raw_objects_per_s = sqlite.rawObjectsPerS;
+  figures.import_sqlite_vs_raw_ratio = Math.round((sqlite.objectsPerS / sqlite.rawObjectsPerS) * 1000) / 1000;
+
+  if (await pgAvailable()) {
+    const pg = await benchImport('postgres', objects, {
+      batch,
+      fresh: async () => {
+        const db = await freshPostgresDb();
+        return { databaseUrl: db.url, onDispose: db.drop };
+      },
+    });
+    figures.import_pg_objects_per_s = pg.objectsPerS;
+    figures.import_pg_raw_objects_per_s = pg.rawObjectsPerS;
+    figures.import_pg_vs_raw_ratio = Math.round((pg.objectsPerS / pg.rawObjectsPerS) * 1000) / 1000;
+  } else {
+    log('import postgres: skipped, PostgreSQL is not reachable (SHIELDWALL_TEST_PG)');
+    figures.import_pg_skipped = 'postgres not reachable';
+  }
+
+  const pages = await benchPages({ objects: pageObjects, requests, seedBatch: 250 });
+  Object.assign(figures, {
+    page_collection_objects: pageObjects, page_requests: requests, page_visible_share: pages.visibleShare,
+    taxii_page_median_ms: pages.taxiiMedianMs, taxii_page_p99_ms: pages.taxiiP99Ms,
+    store_page_median_ms: pages.storeMedianMs, store_page_p99_ms: pages.storeP99Ms, taxii_vs_store_ratio: pages.ratio,
+    page_seed_objects_per_s: pages.seedObjectsPerS,
+  });
+
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+main().catch((e: unknown) => {
+  log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+});
