@@ -5,10 +5,15 @@ type Obj = Record<string, unknown>;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-/** STIX §3.x: the version of an object is `modified`, else `created`; SCOs have neither. */
-export function versionOf(o: Obj, fallbackUs: string): string {
+/**
+ * Version key of an object: `modified`, else `created` (TAXII §3.4.1). SCOs have neither; they
+ * get one constant version, so re-posting the same SCO is a duplicate (TAXII asks for "a value
+ * that is consistent for the server"); TAXII shows their date_added as the version.
+ */
+export const UNVERSIONED = '1970-01-01T00:00:00.000000Z';
+export function versionOf(o: Obj): string {
   const m = str(o.modified) ?? str(o.created);
-  return m ? versionKey(m) : fallbackUs;
+  return m ? versionKey(m) : UNVERSIONED;
 }
 
 /** A human name for lists: name, else value (SCOs), else pattern, else the relationship. */

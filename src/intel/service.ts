@@ -7,7 +7,6 @@
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
-import { formatMicros } from '../core/time.js';
 import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store } from '../store/index.js';
 import { normaliseMarkings, restoreObject, tlpMarkingId, tlpOf, validateObject, isTlpMarkingId } from '../stix/index.js';
@@ -104,7 +103,7 @@ export class IntelService {
     return {
       row: {
         collectionId: ctx.collectionId, id, type, specVersion: String(obj.spec_version ?? '2.1'),
-        version: versionOf(obj, formatMicros(ctx.nowUs)), created: typeof obj.created === 'string' ? obj.created : null,
+        version: versionOf(obj), created: typeof obj.created === 'string' ? obj.created : null,
         modified: typeof obj.modified === 'string' ? obj.modified : null, creatorOrg: ctx.org, tlp,
         recipients: [...(ctx.opts.recipients ?? [])], originNode: ctx.opts.originNode ?? null, revoked: obj.revoked === true,
         name: displayName(obj), labels: labelsOf(obj), searchText: searchTextOf(obj), json,

@@ -211,8 +211,9 @@ export class TaxiiService {
   }
 }
 
+/** The version shown in manifests and versions lists: modified, else created, else date_added (SCOs). */
 function versionString(r: ObjectRow): string {
-  return r.modified ?? r.created ?? r.version;
+  return r.modified ?? r.created ?? formatMicros(r.dateAdded);
 }
 
 function collectionResource(c: CollectionRow, canRead: boolean, canWrite: boolean): Record<string, unknown> {
