@@ -1,0 +1,133 @@
+/**
+ * REST intel reads: search and object detail. Visibility is the one release policy applied
+ * inside the store query (DESIGN §2.1), over the collections the caller may read; pages are
+ * resumed from an HMAC-signed cursor bound to the filters and the caller's organisation.
+ */
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import { formatMicros } from '../../core/time.js';
+import type { Principal } from '../../access/index.js';
+import type { ObjectQuery, ObjectRow } from '../../store/index.js';
+import { principalOf } from './auth.js';
+import { collectionFor, decodeCursor, orgNames, readableCollectionIds, requireRole, scanObjects, type RestDeps } from './context.js';
+import { badParam, FILTER_PARAMS, parseCursor, parseIntelFilter, parseLimit, parseStixId, queryOf, type IntelFilter } from './parse.js';
+import { parseStored, summaryOf, versionString, type IntelDetail, type IntelSummary, type Page, type RelatedRef, type RelationshipView } from './views.js';
+
+/** At most this many versions of one object, and relationships scanned, per detail view. */
+const MAX_VERSIONS = 10_000;
+const MAX_RELATIONSHIP_SCAN = 200_000;
+
+/**
+ * Turns parsed filters into store query terms for a principal: the collections to search
+ * (all readable ones, or the one named, which must be readable) and creators as identity ids.
+ */
+export async function queryScope(deps: RestDeps, p: Principal, f: IntelFilter): Promise<Omit<ObjectQuery, 'limit' | 'purpose' | 'version'>> {
+  const collectionIds = f.collection ? [(await collectionFor(deps, p, f.collection, 'read')).id] : await readableCollectionIds(deps, p);
+  let creators: string[] | undefined;
+  if (f.creators) {
+    const orgs = await deps.platform.store.listOrganisations();
+    creators = f.creators.map((c) => {
+      if (c.includes('--')) return c;
+      const o = orgs.find((x) => x.shortName === c);
+      if (!o) throw badParam('creator', `no organisation with short name ${c}`);
+      return o.id;
+    });
+  }
+  return {
+    collectionIds, audience: deps.platform.access.audienceOf(p),
+    ...(f.types ? { types: f.types } : {}), ...(f.text ? { text: f.text } : {}), ...(f.labels ? { labels: f.labels } : {}),
+    ...(f.tlps ? { tlps: f.tlps } : {}), ...(creators ? { creators } : {}),
+  };
+}
+
+export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise<void> {
+  const { store, config } = deps.platform;
+
+  app.get('/intel', async (req): Promise<Page<IntelSummary>> => {
+    const p = principalOf(req);
+    requireRole(p, 'any');
+    const q = queryOf(req.query, [...FILTER_PARAMS, 'limit', 'cursor']);
+    const f = parseIntelFilter(q);
+    const limit = parseLimit(q, 50, config.maxPageSize);
+    const cursor = parseCursor(q);
+    // The fingerprint covers every filter but the page size, so a cursor only resumes its own search.
+    const fingerprint = JSON.stringify(['rest:intel', f.types ?? null, f.text ?? null, f.labels ?? null, f.tlps ?? null, f.creators ?? null, f.collection ?? null]);
+    const addedAfter = cursor !== undefined ? decodeCursor(deps, cursor, fingerprint, p) : undefined;
+    const scope = await queryScope(deps, p, f);
+    const page = await store.queryObjects({ ...scope, purpose: 'read', version: { kind: 'last' }, limit, ...(addedAfter !== undefined ? { addedAfter } : {}) });
+    const names = await orgNames(deps);
+    const items = page.rows.map((r) => summaryOf(r, names));
+    const last = page.rows[page.rows.length - 1];
+    return page.more && last ? { items, next: deps.cursors.encode(last.dateAdded, fingerprint, p.orgId) } : { items };
+  });
+
+  app.get('/intel/:id', async (req): Promise<IntelDetail> => {
+    const p = principalOf(req);
+    requireRole(p, 'any');
+    queryOf(req.query, []);
+    const id = parseStixId('id', (req.params as { id: string }).id);
+    const collectionIds = await readableCollectionIds(deps, p);
+    const audience = deps.platform.access.audienceOf(p);
+    const rows: ObjectRow[] = [];
+    await scanObjects(deps, { collectionIds, audience, purpose: 'read', ids: [id], version: { kind: 'all' } }, { max: MAX_VERSIONS, onPage: (r) => rows.push(...r) });
+    if (rows.length === 0) throw new AppError('NOT_FOUND', `no visible object ${id}`);
+    // The same version may sit in several collections: keep its first arrival.
+    const byVersion = new Map<string, ObjectRow>();
+    for (const r of rows) if (!byVersion.has(r.version)) byVersion.set(r.version, r);
+    const versions = [...byVersion.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : a.dateAdded - b.dateAdded));
+    const latest = versions[versions.length - 1]!;
+    const names = await orgNames(deps);
+    return {
+      object: parseStored(latest.json),
+      summary: summaryOf(latest, names),
+      versions: versions.map((v) => ({ version: versionString(v), dateAdded: formatMicros(v.dateAdded), object: parseStored(v.json) })),
+      relationships: await relationshipsOf(deps, { id, collectionIds, audience, self: latest }),
+    };
+  });
+}
+
+/**
+ * Visible relationships (latest versions, not revoked) whose source or target is `id`, with
+ * the other end named only when the caller may see it — an invisible end is null, never a
+ * name or type read from a version the caller may not see.
+ */
+async function relationshipsOf(
+  deps: RestDeps,
+  ctx: { id: string; collectionIds: string[]; audience: ObjectQuery['audience']; self: ObjectRow },
+): Promise<RelationshipView[]> {
+  const found = new Map<string, { row: ObjectRow; o: Record<string, unknown> }>();
+  const needle = JSON.stringify(ctx.id);
+  await scanObjects(deps, { collectionIds: ctx.collectionIds, audience: ctx.audience, purpose: 'read', types: ['relationship'], version: { kind: 'last' } }, {
+    max: MAX_RELATIONSHIP_SCAN,
+    onPage: (rows) => {
+      for (const row of rows) {
+        if (row.revoked || !row.json.includes(needle)) continue;
+        const o = parseStored(row.json);
+        if (o.source_ref !== ctx.id && o.target_ref !== ctx.id) continue;
+        const prev = found.get(row.id);
+        if (!prev || prev.row.version < row.version) found.set(row.id, { row, o });
+      }
+    },
+  });
+  const ends = new Set<string>();
+  for (const { o } of found.values()) for (const k of ['source_ref', 'target_ref']) if (typeof o[k] === 'string' && o[k] !== ctx.id) ends.add(o[k]);
+  const refs = new Map<string, RelatedRef>([[ctx.id, { id: ctx.id, type: ctx.self.type, name: ctx.self.name }]]);
+  const endIds = [...ends];
+  for (let i = 0; i < endIds.length; i += 500) {
+    await scanObjects(deps, { collectionIds: ctx.collectionIds, audience: ctx.audience, purpose: 'read', ids: endIds.slice(i, i + 500), version: { kind: 'last' } }, {
+      max: MAX_VERSIONS,
+      onPage: (rows) => {
+        for (const r of rows) refs.set(r.id, { id: r.id, type: r.type, name: r.name });
+      },
+    });
+  }
+  const out = [...found.values()].map(({ row, o }): RelationshipView => {
+    const src = String(o.source_ref);
+    const tgt = String(o.target_ref);
+    return {
+      id: row.id, relationship_type: String(o.relationship_type), source_ref: src, target_ref: tgt,
+      source: refs.get(src) ?? null, target: refs.get(tgt) ?? null,
+    };
+  });
+  return out.sort((a, b) => a.relationship_type.localeCompare(b.relationship_type) || a.id.localeCompare(b.id));
+}
