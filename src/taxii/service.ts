@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { formatMicros } from '../core/time.js';
 import type { AccessService, Actor, Principal } from '../access/index.js';
-import type { IntelService } from '../intel/index.js';
+import { UNVERSIONED, type IntelService } from '../intel/index.js';
 import type { CollectionRow, ObjectPage, ObjectRow, Store } from '../store/index.js';
 import { CursorCodec } from './cursor.js';
 import { filterFingerprint, type TaxiiFilter } from './filters.js';
@@ -174,7 +174,10 @@ export class TaxiiService {
     if (!Array.isArray(objects) || objects.length === 0) throw new AppError('UNPROCESSABLE', 'the envelope must carry a non-empty "objects" list');
     const requestUs = this.clock.now() * 1000;
     const results = await this.intel.submit(actor, c.id, objects);
-    const successes = results.filter((r) => r.status !== 'rejected').map((r) => ({ id: r.id!, version: r.version!, ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : {}) }));
+    const successes = results.flatMap((r) => (r.status === 'rejected' ? [] : [{
+      id: r.id, version: r.version === UNVERSIONED ? formatMicros(r.dateAdded) : r.version,
+      ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : {}),
+    }]));
     const failures = results.filter((r) => r.status === 'rejected').map((r) => ({ id: r.id ?? '', ...(r.version ? { version: r.version } : {}), message: r.status === 'rejected' ? r.message : '' }));
     const status: StatusResource = {
       id: crypto.randomUUID(), status: 'complete', request_timestamp: formatMicros(requestUs), total_count: results.length,
