@@ -53,8 +53,7 @@ export class IntelService {
       if ('message' in r) results[index] = { index, id: r.id, version: null, status: 'rejected', message: r.message };
       else prepared.push({ index, row: r.row });
     });
-    if (prepared.length === 0) return results;
-    await this.store.transaction(async (tx) => {
+    if (prepared.length > 0) await this.store.transaction(async (tx) => {
       const heads = await tx.objectHeads(collectionId, prepared.map((p) => p.row.id));
       const accepted = prepared.filter(({ index, row }) => {
         const why = upsertRule(heads.get(row.id), row, org);
@@ -72,7 +71,9 @@ export class IntelService {
           ? { index, id: row.id, version: row.version, status: 'rejected', message: o.message }
           : { index, id: row.id, version: row.version, status: o.status, dateAdded: o.dateAdded };
       });
+      await auditSubmit(tx, { actor, org, collectionId, nowUs, results });
     });
+    if (prepared.length === 0) await auditSubmit(this.store, { actor, org, collectionId, nowUs, results });
     return results;
   }
 
@@ -127,4 +128,15 @@ function upsertRule(head: ObjectHead | undefined, row: NewObjectRow, org: string
 /** TLP marking definitions are the same for everyone: re-posting them is never a takeover. */
 function isSharedStandardObject(row: NewObjectRow): boolean {
   return row.type === 'marking-definition' && isTlpMarkingId(row.id);
+}
+
+/** Every write is audited (DESIGN §2.5), in the same transaction as the objects it records. */
+async function auditSubmit(store: Store, a: { actor: Actor; org: string; collectionId: string; nowUs: number; results: ItemResult[] }): Promise<void> {
+  const count = (s: ItemResult['status']) => a.results.filter((r) => r.status === s).length;
+  const p = a.actor.principal;
+  await store.appendAudit({
+    atUs: a.nowUs, userId: p?.userId ?? null, orgId: p?.orgId ?? a.org, tokenId: p?.tokenId ?? null, source: a.actor.source,
+    action: 'intel.submit', target: a.collectionId,
+    detail: JSON.stringify({ total: a.results.length, added: count('added'), duplicates: count('duplicate'), rejected: count('rejected') }),
+  });
 }
