@@ -1,0 +1,109 @@
+/** The upsert rules of IntelService.submit. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../core/clock.js';
+import { AccessService, type Actor, type Principal } from '../access/index.js';
+import { openSqliteStore, type Store } from '../store/index.js';
+import { IntelService } from './service.js';
+
+const T = '2024-03-01T10:00:00.000Z';
+const AMBER = 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82'; // TLP 1.0 AMBER, mapped to 2.0
+const TLP2_AMBER = 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421';
+const MITRE = 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5';
+
+function indicator(over: Record<string, unknown> = {}) {
+  return {
+    type: 'indicator', spec_version: '2.1', id: 'indicator--3f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f', created: T, modified: T,
+    pattern: "[domain-name:value = 'evil.example']", pattern_type: 'stix', valid_from: T, ...over,
+  };
+}
+
+describe('IntelService.submit', () => {
+  let store: Store;
+  let intel: IntelService;
+  let a: Actor;
+  let b: Actor;
+  let coll: string;
+  const clock = new ManualClock('2024-06-01T00:00:00Z');
+
+  beforeEach(async () => {
+    store = await openSqliteStore(':memory:');
+    const access = new AccessService(store, clock);
+    const sys = { principal: null, source: 'test' };
+    const orgA = await access.createOrganisation(sys, { name: 'A', shortName: 'A' });
+    const orgB = await access.createOrganisation(sys, { name: 'B', shortName: 'B' });
+    coll = (await access.createCollection(sys, { apiRoot: 'api1', title: 'c' })).id;
+    const p = (orgId: string): Principal => ({ orgId, userId: null, username: null, roles: ['analyst'], tokenId: null, kind: 'api', groupIds: [] });
+    a = { principal: p(orgA.id), source: 'test' };
+    b = { principal: p(orgB.id), source: 'test' };
+    intel = new IntelService(store, clock);
+  });
+
+  const stored = async (id: string) => {
+    const page = await store.queryObjects({ collectionIds: [coll], audience: { hop: 'local', orgId: a.principal!.orgId, groupIds: [] }, purpose: 'read', ids: [id], version: { kind: 'all' }, limit: 100 });
+    return page.rows.map((r) => ({ ...r, obj: JSON.parse(r.json) as Record<string, unknown> }));
+  };
+
+  it('forces created_by_ref to the submitting organisation and maps TLP 1.0 to 2.0', async () => {
+    const [r] = await intel.submit(a, coll, [indicator({ created_by_ref: MITRE, object_marking_refs: [AMBER] })]);
+    expect(r?.status).toBe('added');
+    const [row] = await stored(indicator().id);
+    expect(row?.obj.created_by_ref).toBe(a.principal!.orgId);
+    expect(row?.obj.object_marking_refs).toEqual([TLP2_AMBER]);
+    expect(row?.tlp).toBe('amber');
+  });
+
+  it('keeps an external provenance only when asked, never another member', async () => {
+    await intel.submit(a, coll, [indicator({ created_by_ref: MITRE })], { preserveProvenance: true });
+    expect((await stored(indicator().id))[0]?.obj.created_by_ref).toBe(MITRE);
+    const other = indicator({ id: 'indicator--4f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f', created_by_ref: b.principal!.orgId });
+    await intel.submit(a, coll, [other], { preserveProvenance: true });
+    expect((await stored(other.id))[0]?.obj.created_by_ref).toBe(a.principal!.orgId);
+  });
+
+  it('treats an identical re-post as a duplicate and keeps every version', async () => {
+    expect((await intel.submit(a, coll, [indicator()]))[0]?.status).toBe('added');
+    expect((await intel.submit(a, coll, [indicator()]))[0]?.status).toBe('duplicate');
+    expect((await intel.submit(a, coll, [indicator({ modified: '2024-04-01T00:00:00.000Z', name: 'v2' })]))[0]?.status).toBe('added');
+    expect((await stored(indicator().id)).map((r) => r.version)).toEqual(['2024-03-01T10:00:00.000000Z', '2024-04-01T00:00:00.000000Z']);
+  });
+
+  it('lets only the creator add versions', async () => {
+    await intel.submit(a, coll, [indicator()]);
+    const [r] = await intel.submit(b, coll, [indicator({ modified: '2024-05-01T00:00:00.000Z' })]);
+    expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/only its creator/) });
+  });
+
+  it('never un-revokes', async () => {
+    await intel.submit(a, coll, [indicator(), indicator({ modified: '2024-04-01T00:00:00.000Z', revoked: true })]);
+    const [r] = await intel.submit(a, coll, [indicator({ modified: '2024-05-01T00:00:00.000Z', revoked: false })]);
+    expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/revoked/) });
+    const [later] = await intel.submit(a, coll, [indicator({ modified: '2024-05-02T00:00:00.000Z', revoked: true })]);
+    expect(later?.status).toBe('added');
+  });
+
+  it('rejects invalid objects one by one and stores the rest', async () => {
+    const res = await intel.submit(a, coll, [indicator(), { type: 'indicator' }, indicator({ id: 'indicator--5f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f', pattern: "[domain-name:value = 'x'" })]);
+    expect(res.map((r) => r.status)).toEqual(['added', 'rejected', 'rejected']);
+    expect(res[2]).toMatchObject({ message: expect.stringMatching(/pattern/i) });
+  });
+
+  it('applies a default TLP to unmarked objects and records recipients', async () => {
+    await intel.submit(a, coll, [indicator()], { defaultTlp: 'amber', recipients: [b.principal!.orgId] });
+    const [row] = await stored(indicator().id);
+    expect(row?.tlp).toBe('amber');
+    expect(row?.recipients).toEqual([b.principal!.orgId]);
+    const bad = await intel.submit(a, coll, [indicator({ id: 'indicator--6f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f' })], { recipients: ['not-an-id'] });
+    expect(bad[0]?.status).toBe('rejected');
+  });
+
+  it('audits every submission', async () => {
+    await intel.submit(a, coll, [indicator(), { bad: true }]);
+    const [entry] = await store.listAudit({ limit: 1 });
+    expect(entry?.action).toBe('intel.submit');
+    expect(JSON.parse(entry!.detail!)).toEqual({ total: 2, added: 1, duplicates: 0, rejected: 1 });
+  });
+
+  it('needs an organisation', async () => {
+    await expect(intel.submit({ principal: null, source: 'x' }, coll, [indicator()])).rejects.toThrow(/organisation/);
+  });
+});
