@@ -9,9 +9,13 @@
  * - indicators gain the required `pattern_type` ("stix", the only 2.0 pattern language);
  * - malware gains the required `is_family` (2.0 malware described families);
  * - `created`/`modified` must be millisecond-precise, so second-precision values get `.000`.
- * Ids, `created_by_ref` and all references stay as they are; observed-data `objects`
- * dictionaries are kept (deprecated in 2.1 but still valid).
+ * - TLP 1.0 marking definitions become the predefined 2.1 objects (which carry a `name`).
+ * Ids, `created_by_ref` and all references stay as they are. Observed-data `objects`
+ * dictionaries are kept (deprecated in 2.1 but still valid), their SCOs given ids and
+ * local references resolved (restore-observed.ts).
  */
+import { restoreObservedObjects } from './restore-observed.js';
+import { TLP1_MARKINGS, TLP1_MARKING_IDS } from './tlp.js';
 import { categoryOf } from './types.js';
 
 export interface RestoreResult {
@@ -76,6 +80,19 @@ export function restoreObjectDetailed(input: Readonly<Record<string, unknown>>):
   if (type === 'malware' && !('is_family' in o)) {
     o['is_family'] = true;
     changes.push('is_family set to true');
+  }
+  if (type === 'observed-data' && isRecord(o['objects'])) {
+    const restored = restoreObservedObjects(o['objects']);
+    if (restored !== o['objects']) {
+      o['objects'] = restored;
+      changes.push('observed objects given ids and 2.1 property names');
+    }
+  }
+  // §7.2.1.4: a TLP 1.0 marking is one of the four predefined objects, which in 2.1 carry a name.
+  const tlp1 = Object.entries(TLP1_MARKING_IDS).find(([, mid]) => mid === o['id']);
+  if (type === 'marking-definition' && tlp1 && o['definition_type'] === 'tlp') {
+    changes.push('replaced by the predefined STIX 2.1 TLP marking');
+    return { object: { ...TLP1_MARKINGS[tlp1[0] as keyof typeof TLP1_MARKINGS] }, changes };
   }
   return { object: o, changes };
 }

@@ -33,6 +33,32 @@ export const TLP1_MARKING_IDS = Object.freeze({
   red: md('5e57c739-391a-4eb3-b6be-7d15ca92d5ed'),
 });
 
+type Tlp1 = keyof typeof TLP1_MARKING_IDS;
+
+function tlp1Object(tlp: Tlp1): MarkingDefinition {
+  return Object.freeze({
+    type: 'marking-definition',
+    spec_version: '2.1',
+    id: TLP1_MARKING_IDS[tlp],
+    created: '2017-01-20T00:00:00.000Z',
+    definition_type: 'tlp',
+    name: `TLP:${tlp.toUpperCase()}`,
+    definition: Object.freeze({ tlp }),
+  }) as MarkingDefinition;
+}
+
+/**
+ * The four predefined TLP 1.0 marking-definition objects (§7.2.1.4). "Other instances of
+ * tlp-marking MUST NOT be used or created", so a `definition_type: "tlp"` object must be one
+ * of these, exactly.
+ */
+export const TLP1_MARKINGS: Readonly<Record<Tlp1, MarkingDefinition>> = Object.freeze({
+  white: tlp1Object('white'),
+  green: tlp1Object('green'),
+  amber: tlp1Object('amber'),
+  red: tlp1Object('red'),
+});
+
 const TLP2_NAMES: Readonly<Record<Tlp, string>> = {
   clear: 'TLP:CLEAR', green: 'TLP:GREEN', amber: 'TLP:AMBER', 'amber+strict': 'TLP:AMBER+STRICT', red: 'TLP:RED',
 };

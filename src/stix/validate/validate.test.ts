@@ -104,6 +104,7 @@ const CASES: Record<RuleId, Case[]> = {
   'marking.definition': [
     { name: 'tlp purple', input: ex('marking-definition', { definition_type: 'tlp', definition: { tlp: 'purple' } }) },
     { name: 'no definition nor extensions', input: without('marking-definition', 'definition') },
+    { name: 'home-made TLP marking', input: ex('marking-definition', { definition_type: 'tlp', definition: { tlp: 'amber' }, name: 'TLP:AMBER' }) },
   ],
 };
 
@@ -161,8 +162,15 @@ describe('validateObject: acceptance', () => {
 
   it('accepts deprecated observed-data objects dictionaries', () => {
     const o = without('observed-data', 'object_refs');
-    o['objects'] = { '0': { type: 'ipv4-addr', value: '198.51.100.3' } };
+    o['objects'] = { '0': { type: 'ipv4-addr', id: `ipv4-addr--${U}`, value: '198.51.100.3' } };
     expect(validateObject(o).ok).toBe(true);
+  });
+
+  it('validates the SCOs inside observed-data objects', () => {
+    const o = without('observed-data', 'object_refs');
+    o['objects'] = { '0': { type: 'ipv4-addr', value: '198.51.100.3' }, '1': ex('identity') };
+    const r = validateObject(o);
+    expect(!r.ok && r.errors.map((e) => `${e.path} ${e.rule}`)).toEqual(['objects.0.id required', 'objects.1 observed-data.content']);
   });
 
   it('accepts predefined -ext extensions and TLP 2.0 marking objects', () => {

@@ -98,7 +98,24 @@ function checkProperties(ctx: Ctx, o: Record<string, unknown>, t: { category: Ca
   }
 }
 
-function validateInto(ctx: Ctx, input: unknown): void {
+/**
+ * The deprecated observed-data `objects` dictionary (§4.13) holds complete 2.1 SCOs; each is
+ * validated as one, with its errors reported under `objects.<key>`.
+ */
+function checkObservedObjects(ctx: Ctx, objects: Record<string, unknown>, opts: ValidateOptions | undefined): void {
+  for (const [k, member] of Object.entries(objects)) {
+    const t = isPlainObject(member) ? member['type'] : undefined;
+    const cat = typeof t === 'string' ? categoryOf(t) : undefined;
+    if (cat !== undefined && cat !== 'sco') {
+      ctx.error(`objects.${k}`, 'observed-data.content', `objects holds SCOs only, not a ${String(t)}`);
+      continue;
+    }
+    const r = validateObject(member, opts);
+    if (!r.ok) for (const e of r.errors) ctx.error(e.path ? `objects.${k}.${e.path}` : `objects.${k}`, e.rule, e.message);
+  }
+}
+
+function validateInto(ctx: Ctx, input: unknown, opts: ValidateOptions | undefined): void {
   if (!isPlainObject(input)) return void ctx.error('', 'input.not-object', 'a STIX object must be a JSON object');
   if (!checkLimits(ctx, input)) return;
   const o = input;
@@ -127,6 +144,7 @@ function validateInto(ctx: Ctx, input: unknown): void {
   checkProperties(ctx, o, { category, spec, custom });
   checkVersioning(o, ctx, category);
   spec?.check?.(o, ctx);
+  if (type === 'observed-data' && isPlainObject(o['objects'])) checkObservedObjects(ctx, o['objects'], opts);
   if (type === 'indicator') checkIndicatorPattern(ctx, o);
 }
 
@@ -137,7 +155,7 @@ function validateInto(ctx: Ctx, input: unknown): void {
 export function validateObject(obj: unknown, opts?: ValidateOptions): ValidationResult {
   const ctx = new Ctx(opts);
   try {
-    validateInto(ctx, obj);
+    validateInto(ctx, obj, opts);
   } catch (e) {
     ctx.error('', 'input.unprocessable', `input could not be read: ${e instanceof Error ? e.message.slice(0, 200) : 'unknown error'}`);
   }
