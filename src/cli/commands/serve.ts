@@ -1,0 +1,93 @@
+/** `shieldwall serve` and `shieldwall init`: start the node, optionally with the demo alliance. */
+import { mkdir } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { createPlatform, startServer, type Platform } from '../../api/index.js';
+import { createDemoAlliance, demoAllowed, writeDemoCredentials, type DemoResult } from '../../intel/demo/index.js';
+import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
+
+interface ServeOptions { demo?: boolean; port?: string; host?: string }
+
+function overrides(o: ServeOptions) {
+  const out: { port?: number; host?: string } = {};
+  if (o.port !== undefined) out.port = Number(o.port);
+  if (o.host !== undefined) out.host = o.host;
+  return out;
+}
+
+/** Creates the demo alliance when asked and the node is empty; says why not otherwise. */
+async function maybeDemo(p: Platform, io: Io): Promise<DemoResult | null> {
+  if (!(await demoAllowed(p.store))) {
+    io.err('demo: this node already has organisations; the demo alliance is only created on an empty data directory');
+    return null;
+  }
+  const apiRoot = p.config.apiRoots[0]?.name ?? 'api1';
+  const demo = await createDemoAlliance({ store: p.store, access: p.access, clock: p.clock }, { apiRoot, actor: CLI_ACTOR });
+  io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects`);
+  return demo;
+}
+
+function signInHelp(io: Io, url: string, file: string | null): void {
+  io.out(`Shieldwall is listening on ${url}`);
+  io.out(`  dashboard: ${url}/   TAXII 2.1 discovery: ${url}/taxii2/`);
+  if (file) {
+    io.out(`  sign in with any user from ${file} (readable by you only), e.g.`);
+    io.out('    jq -r \'.users[] | "\\(.username)  \\(.password)  \\(.org)  \\(.roles|join(","))"\' ' + file);
+  } else {
+    io.out('  sign in with a user created by `shieldwall user create`; TAXII clients use a token from `shieldwall token create`');
+  }
+}
+
+export function registerServe(program: Command, io: Io = stdio): void {
+  program.command('serve')
+    .description('start the node: TAXII 2.1 server, REST API and dashboard')
+    .option('--demo', 'on an empty data directory, create the demo alliance first')
+    .option('--port <port>', 'listen port (default SHIELDWALL_PORT or 8443)')
+    .option('--host <host>', 'listen address (default SHIELDWALL_HOST or 127.0.0.1)')
+    .action(async (o: ServeOptions) => {
+      const config = cliConfig(overrides(o));
+      await mkdir(config.dataDir, { recursive: true });
+      const platform = await createPlatform(config);
+      let server: Awaited<ReturnType<typeof startServer>> | null = null;
+      try {
+        const demo = o.demo ? await maybeDemo(platform, io) : null;
+        server = await startServer(platform);
+        const file = demo ? await writeDemoCredentials(config.dataDir, server.url, demo.users) : null;
+        signInHelp(io, server.url, file);
+      } catch (e) {
+        await server?.close();
+        await platform.close();
+        throw e;
+      }
+      const running = server;
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (sig: string) => {
+          if (stopping) return;
+          stopping = true;
+          io.err(`${sig}: shutting down`);
+          // Finish in-flight requests, then close the store so the last commits are on disk.
+          void running.close().finally(() => platform.close().finally(resolve));
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+
+  program.command('init')
+    .description('create the data directory and database (and with --demo the demo alliance), then exit')
+    .option('--demo', 'create the demo alliance on an empty data directory')
+    .action(async (o: { demo?: boolean }) => {
+      const config = cliConfig();
+      await mkdir(config.dataDir, { recursive: true });
+      await withPlatform(async (p) => {
+        io.out(`initialised ${p.store.capabilities.dialect} store for node "${config.nodeName}" in ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}`);
+        if (!o.demo) return;
+        const demo = await maybeDemo(p, io);
+        if (!demo) return;
+        const scheme = config.tlsCertFile ? 'https' : 'http';
+        const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+        const file = await writeDemoCredentials(config.dataDir, `${scheme}://${host}:${config.port}`, demo.users);
+        io.out(`demo credentials written to ${file} (mode 0600); start the node with \`shieldwall serve\` and sign in with one of them`);
+      });
+    });
+}

@@ -1,0 +1,84 @@
+/**
+ * What every command shares: the documented exit codes (docs/cli.md), the mapping from
+ * AppError codes to them, the operator actor, and opening the platform from the environment.
+ */
+import { AppError, isAppError, type ErrorCode } from '../core/errors.js';
+import type { Actor } from '../access/index.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { createPlatform, type Platform } from '../api/index.js';
+
+export const EXIT = Object.freeze({
+  OK: 0,
+  USAGE: 1,
+  NOT_FOUND: 2,
+  CONFLICT: 3,
+  PARTIAL: 4,
+  INTERNAL: 70,
+});
+
+/** One table from error code to exit code; anything not listed is a usage/validation error. */
+const EXIT_OF: Partial<Record<ErrorCode, number>> = {
+  NOT_FOUND: EXIT.NOT_FOUND,
+  CONFLICT: EXIT.CONFLICT,
+  INTERNAL: EXIT.INTERNAL,
+  UNAVAILABLE: EXIT.INTERNAL,
+};
+
+export function exitCodeOf(e: AppError): number {
+  return EXIT_OF[e.code] ?? EXIT.USAGE;
+}
+
+/**
+ * The node operator acting from a shell. With no principal, the audit log records the write
+ * as a system action with source "cli".
+ */
+export const CLI_ACTOR: Actor = Object.freeze({ principal: null, source: 'cli' });
+
+/** Thrown by commands that finished but must end with a particular non-zero code. */
+export class ExitRequest extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const stdio: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export function cliConfig(overrides: Partial<Config> = {}): Readonly<Config> {
+  // The CLI is the one place that hands process.env to the configuration parser.
+  return loadConfig(process.env, overrides);
+}
+
+/** Opens the node's platform, runs fn, and always closes the store. */
+export async function withPlatform<T>(fn: (p: Platform) => Promise<T>, overrides: Partial<Config> = {}): Promise<T> {
+  const platform = await createPlatform(cliConfig(overrides));
+  try {
+    return await fn(platform);
+  } finally {
+    await platform.close();
+  }
+}
+
+/** Looks up an organisation by short name or identity id; a clear NOT_FOUND otherwise. */
+export async function orgOf(p: Platform, ref: string) {
+  return p.access.organisation(ref);
+}
+
+/** Finds a collection by id, alias or exact title. */
+export async function collectionOf(p: Platform, ref: string) {
+  const all = await p.store.listCollections();
+  const hits = all.filter((c) => c.id === ref || c.alias === ref);
+  const found = hits.length ? hits : all.filter((c) => c.title === ref);
+  if (found.length > 1) throw new AppError('BAD_REQUEST', `collection "${ref}" is ambiguous: use its id`);
+  if (!found[0]) throw new AppError('NOT_FOUND', `no collection ${ref}`);
+  return found[0];
+}
+
+export { isAppError };

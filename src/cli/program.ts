@@ -1,0 +1,60 @@
+/**
+ * The `shieldwall` command: one commander program, one error boundary. Every failure ends as
+ * a one-line message on stderr and a documented exit code (docs/cli.md).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { isAppError } from '../core/errors.js';
+import { packageRoot } from '../api/index.js';
+import { EXIT, ExitRequest, exitCodeOf, stdio, type Io } from './context.js';
+import { registerServe } from './commands/serve.js';
+import { registerAdmin } from './commands/admin.js';
+
+function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(io: Io = stdio): Command {
+  const program = new Command('shieldwall')
+    .description('Shieldwall: STIX 2.1 / TAXII 2.1 intelligence sharing for an alliance (configuration: SHIELDWALL_* environment variables)')
+    .version(version())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerServe(program, io);
+  registerAdmin(program, io);
+  // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the program and returns the exit code; never throws. */
+export async function run(argv: readonly string[], io: Io = stdio): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.OK;
+  } catch (e) {
+    if (e instanceof ExitRequest) return e.exitCode;
+    if (e instanceof CommanderError) {
+      // Help and --version "fail" with exit code 0; commander already printed its message.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (isAppError(e)) {
+      io.err(`shieldwall: ${e.message}`);
+      return exitCodeOf(e);
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')) {
+      io.err(`shieldwall: ${err.message}`);
+      return err.code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.USAGE;
+    }
+    io.err(`shieldwall: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.INTERNAL;
+  }
+}
