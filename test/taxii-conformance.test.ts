@@ -3,6 +3,8 @@
  * (../shared/reference/taxii-2.1-conformance.md, drawn from the OASIS TAXII 2.1 standard):
  * socketless through app.inject, on a real SQLite store, fixtures built with the services.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../src/api/index.js';
@@ -10,7 +12,7 @@ import { ManualClock } from '../src/core/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { assertValidAgainstOasis } from './helpers/stix-schema.js';
 import {
-  PASSWORD, ROOT, T0, TAXII, basic, bearer, buildApp, indicator, makeCollection, makeOrg, makePlatform, malware, submit, taxii, type Get, type Org,
+  PASSWORD, ROOT, T0, TAXII, basic, bearer, buildApp, indicator, makeCollection, makeOrg, makePlatform, malware, submit, taxii, tmpDir, type Get, type Org,
 } from './taxii-fixtures.js';
 
 const R = `/${ROOT}`;
@@ -373,5 +375,194 @@ describe('malformed filters → 400 (§3.4)', () => {
 
   it('duplicate ids in match[id] → 400', async () => {
     expectTaxiiError(await get(`${objectsUrl()}?match[id]=${multi.id},${multi.id}`), 400);
+  });
+});
+
+describe('add objects and status (§5.5, §4.3)', () => {
+  const post = (body: unknown, who: Org = B, cid = main.id) => taxii(app, 'POST', objectsUrl(cid), { auth: bearer(who.token), body });
+
+  it('202 with a complete status resource; the status can be read back by the poster only', async () => {
+    const objs2 = [indicator({ tlp: 'green' }), malware('Industroyer', 'clear')];
+    const r = await post({ objects: objs2 });
+    expectOk(r, 202);
+    const st = r.body;
+    expect(st).toMatchObject({ status: 'complete', total_count: 2, success_count: 2, failure_count: 0, pending_count: 0 });
+    expect(st.request_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect((st.successes as { id: string; version: string }[]).map((s) => s.id)).toEqual(objs2.map((o) => o.id));
+    expect((st.successes as { version: string }[])[0]!.version).toBe('2025-06-01T00:00:00.000000Z');
+    const back = await get(`${R}/status/${String(st.id)}/`, B);
+    expectOk(back);
+    expect(back.body).toEqual(st);
+    expectTaxiiError(await get(`${R}/status/${String(st.id)}/`, A), 404);
+    expectTaxiiError(await get(`${R}/status/${crypto.randomUUID()}/`, B), 404);
+    // The posted objects are readable, with the poster as creator.
+    const got = objs(await get(`${objectsUrl()}${String(objs2[0]!.id)}/`, A));
+    expect(got[0]!.created_by_ref).toBe(B.row.id);
+  });
+
+  it('an exact duplicate is not an error; invalid objects are listed as failures without stopping the rest', async () => {
+    const o = indicator({ tlp: 'green' });
+    expectOk(await post({ objects: [o] }), 202);
+    const bad = { type: 'indicator', id: `indicator--${crypto.randomUUID()}`, spec_version: '2.1' };
+    const r = await post({ objects: [o, bad, indicator({ tlp: 'green' })] });
+    expectOk(r, 202);
+    expect(r.body).toMatchObject({ total_count: 3, success_count: 2, failure_count: 1, pending_count: 0 });
+    const failures = r.body.failures as { id: string; message: string }[];
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.id).toBe(bad.id);
+    expect(failures[0]!.message.length).toBeGreaterThan(0);
+    expectTaxiiError(await get(`${objectsUrl()}${bad.id}/`, B), 404);
+  });
+
+  it('another organisation may not add versions of an object it did not create', async () => {
+    const r = await post({ objects: [{ ...seeded[0], modified: '2026-01-01T00:00:00.000Z' }] }, B);
+    expect(r.body).toMatchObject({ success_count: 0, failure_count: 1 });
+  });
+
+  it('422 for a malformed envelope, 400 for malformed JSON', async () => {
+    for (const body of [[], {}, { objects: [] }, { objects: 'x' }, { objects: {} }, 'null', '42']) {
+      expectTaxiiError(await post(body), 422);
+    }
+    expectTaxiiError(await post('{"objects": ['), 400);
+  });
+
+  it('413 over max_content_length; a body just under it is accepted', async () => {
+    const small = await makePlatform({ env: { SHIELDWALL_MAX_CONTENT_LENGTH: '4096' } });
+    const smallApp = await buildApp(small, { logger: false });
+    try {
+      const W = await makeOrg(small, 'W');
+      const c = await makeCollection(small, 'Small', [[W.row.id, { canRead: true, canWrite: true }]]);
+      const api = await taxii(smallApp, 'GET', `${R}/`, { auth: bearer(W.token) });
+      expect(api.body.max_content_length).toBe(4096);
+      const under = JSON.stringify({ objects: [indicator({ tlp: 'green' })] });
+      expect(Buffer.byteLength(under)).toBeLessThan(4096);
+      expectOk(await taxii(smallApp, 'POST', objectsUrl(c.id), { auth: bearer(W.token), body: under }), 202);
+      const over = JSON.stringify({ objects: Array.from({ length: 20 }, () => indicator({ tlp: 'green' })) });
+      expect(Buffer.byteLength(over)).toBeGreaterThan(4096);
+      expectTaxiiError(await taxii(smallApp, 'POST', objectsUrl(c.id), { auth: bearer(W.token), body: over }), 413);
+    } finally {
+      await smallApp.close();
+      await small.close();
+    }
+  });
+});
+
+describe('delete an object (§5.7)', () => {
+  const del = (id: string, who: Org, q = '') => taxii(app, 'DELETE', `${objectsUrl()}${id}/${q}`, { auth: bearer(who.token) });
+
+  it('rights table: neither right → 404, one right → 403; only the creator may delete', async () => {
+    const o = indicator({ tlp: 'green' });
+    await submit(p, A, main.id, [o]);
+    expectTaxiiError(await del(o.id as string, D), 404);
+    expectTaxiiError(await del(o.id as string, C), 403);
+    expectTaxiiError(await del(o.id as string, E), 403);
+    expectTaxiiError(await del(o.id as string, B), 403);
+    expectTaxiiError(await del(`indicator--${crypto.randomUUID()}`, A), 404);
+    const r = await del(o.id as string, A);
+    expectOk(r);
+    expectTaxiiError(await get(`${objectsUrl()}${String(o.id)}/`), 404);
+    expectTaxiiError(await get(`${objectsUrl()}${String(o.id)}/versions/`), 404);
+    expect(entries(await get(manifestUrl())).some((e) => e.id === o.id)).toBe(false);
+    expect(objs(await get(objectsUrl())).some((e) => e.id === o.id)).toBe(false);
+  });
+
+  it('match[version] deletes one version; the others stay', async () => {
+    const v1 = indicator({ tlp: 'green', created: '2025-01-01T00:00:00.000Z' });
+    const v2 = { ...v1, modified: '2025-02-01T00:00:00.000Z' };
+    await submit(p, A, main.id, [v1]);
+    await submit(p, A, main.id, [v2]);
+    expectOk(await del(v1.id as string, A, `?match[version]=${String(v2.modified)}`));
+    const left = await get(`${objectsUrl()}${String(v1.id)}/versions/`);
+    expect(left.body.versions).toEqual(['2025-01-01T00:00:00.000Z']);
+    expectTaxiiError(await get(`${objectsUrl()}${String(v1.id)}/?match[version]=${String(v2.modified)}`), 404);
+    expectTaxiiError(await del(v1.id as string, A, '?match[type]=indicator'), 400);
+  });
+});
+
+describe('next cursors (§3.4, Appendix B)', () => {
+  async function firstNext(who: Org, q = ''): Promise<string> {
+    const r = await get(`${objectsUrl()}?limit=2${q}`, who);
+    expect(r.body.more).toBe(true);
+    return r.body.next as string;
+  }
+
+  it('a tampered cursor → 400', async () => {
+    const next = await firstNext(A);
+    const [payload, mac] = next.split('.') as [string, string];
+    const forged = Buffer.from(Buffer.from(payload, 'base64url').toString().replace(/^1/, '2')).toString('base64url');
+    for (const bad of [`${forged}.${mac}`, `${payload}.${mac.slice(0, -2)}AA`, 'garbage', `${payload}`, `${next}x`]) {
+      expectTaxiiError(await get(`${objectsUrl()}?limit=2&next=${encodeURIComponent(bad)}`), 400);
+    }
+  });
+
+  it('a cursor issued to another organisation → 400', async () => {
+    const next = await firstNext(A);
+    expectTaxiiError(await get(`${objectsUrl()}?limit=2&next=${encodeURIComponent(next)}`, B), 400);
+  });
+
+  it('a cursor with other filters, another endpoint or another collection → 400; a different limit is fine', async () => {
+    const next = await firstNext(A);
+    const n = encodeURIComponent(next);
+    expectTaxiiError(await get(`${objectsUrl()}?limit=2&match[type]=indicator&next=${n}`), 400);
+    expectTaxiiError(await get(`${objectsUrl()}?limit=2&added_after=2000-01-01T00:00:00Z&next=${n}`), 400);
+    expectTaxiiError(await get(`${manifestUrl()}?limit=2&next=${n}`), 400);
+    expectTaxiiError(await get(`${objectsUrl(other.id)}?limit=2&next=${n}`), 400);
+    expectOk(await get(`${objectsUrl()}?limit=5&next=${n}`));
+  });
+});
+
+describe('cursors survive a restart on the same SQLite file', () => {
+  it('a next token issued before a restart pages on after it; another node refuses it', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'node.db');
+    const p1 = await makePlatform({ file });
+    const app1 = await buildApp(p1, { logger: false });
+    const W = await makeOrg(p1, 'W');
+    const c = await makeCollection(p1, 'Durable', [[W.row.id, { canRead: true, canWrite: true }]]);
+    const all = Array.from({ length: 5 }, (_, i) => indicator({ tlp: 'amber', name: `durable ${i}` }));
+    await submit(p1, W, c.id, all);
+    const r1 = await taxii(app1, 'GET', `${objectsUrl(c.id)}?limit=2`, { auth: bearer(W.token) });
+    const next = r1.body.next as string;
+    expect(next).toBeTruthy();
+    await app1.close();
+    await p1.close();
+
+    const p2 = await makePlatform({ file });
+    const app2 = await buildApp(p2, { logger: false });
+    const stranger = await makePlatform();
+    const strangerApp = await buildApp(stranger, { logger: false });
+    try {
+      const seen = objs(r1).map((o) => o.id);
+      let n: string | undefined = next;
+      while (n) {
+        const r = await taxii(app2, 'GET', `${objectsUrl(c.id)}?limit=2&next=${encodeURIComponent(n)}`, { auth: bearer(W.token) });
+        expectOk(r);
+        seen.push(...objs(r).map((o) => o.id));
+        n = r.body.more ? (r.body.next as string) : undefined;
+      }
+      expect(seen).toEqual(all.map((o) => o.id));
+      // The same collection id and organisation on another node: its key differs, so the cursor is forged there.
+      const W2 = await makeOrg(stranger, 'W');
+      await stranger.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'Durable', id: c.id });
+      await stranger.access.grantCollection(SYSTEM_ACTOR, c.id, W2.row.id, { canRead: true, canWrite: true });
+      expectTaxiiError(await taxii(strangerApp, 'GET', `${objectsUrl(c.id)}?limit=2&next=${encodeURIComponent(next)}`, { auth: bearer(W2.token) }), 400);
+    } finally {
+      await app2.close();
+      await p2.close();
+      await strangerApp.close();
+      await stranger.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('everything emitted conforms to the OASIS STIX 2.1 schemas', () => {
+  it('all versions of all objects in every readable collection', async () => {
+    for (const cid of [main.id, other.id]) {
+      const pages = await allPages(`${objectsUrl(cid)}?match[version]=all&limit=4`);
+      const list = pages.flatMap(objs);
+      expect(list.length).toBeGreaterThan(0);
+      for (const o of list) assertValidAgainstOasis(o);
+    }
   });
 });

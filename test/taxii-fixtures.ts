@@ -72,7 +72,7 @@ export async function makeCollection(p: Platform, title: string, grants: [string
 }
 
 let seq = 0;
-/** A deterministic-looking but unique UUID v4. */
+/** A fresh UUID v4. */
 export function uuid(): string {
   return crypto.randomUUID();
 }
@@ -108,7 +108,13 @@ export function malware(name: string, tlp: Tlp | null = 'green'): Record<string,
 }
 
 /** Submits as an organisation's principal; throws when anything is rejected. */
-export async function submit(p: Platform, who: Org, collectionId: string, objects: Record<string, unknown>[], opts: { recipients?: string[]; originNode?: string | null } = {}) {
+export async function submit(p: Platform, who: Org, collectionId: string, objects: Record<string, unknown>[]) {
+  return submitWith(p, { who, collectionId, objects });
+}
+
+export async function submitWith(p: Platform, a: { who: Org; collectionId: string; objects: Record<string, unknown>[]; recipients?: string[]; originNode?: string | null }) {
+  const { who, collectionId, objects } = a;
+  const opts = { ...(a.recipients ? { recipients: a.recipients } : {}), ...(a.originNode !== undefined ? { originNode: a.originNode } : {}) };
   const res = await p.intel.submit({ principal: who.principal, source: 'test' }, collectionId, objects, opts);
   const bad = res.filter((r) => r.status === 'rejected');
   if (bad.length) throw new Error(`rejected: ${JSON.stringify(bad)}`);
