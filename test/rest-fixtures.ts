@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, createPlatform, type Platform } from '../src/api/index.js';
 import { loadConfig } from '../src/config/index.js';
-import { ManualClock } from '../src/core/index.js';
+import { ManualClock, type Tlp } from '../src/core/index.js';
 import { SYSTEM_ACTOR, type Principal } from '../src/access/index.js';
 import { openSqliteStore, type Role } from '../src/store/index.js';
 
@@ -101,7 +101,8 @@ export async function makeAlliance(env: Record<string, string> = {}): Promise<Al
 }
 
 /** Submits objects as a user of the alliance; throws if any is rejected. */
-export async function submitAs(al: Alliance, user: string, collection: string, objects: Stix[], opts: { defaultTlp?: 'clear' | 'green' | 'amber' | 'amber+strict' | 'red' | null; recipients?: string[] } = {}): Promise<void> {
+export async function submitAs(al: Alliance, user: string, collection: string, batch: { objects: Stix[]; defaultTlp?: Tlp; recipients?: string[] }): Promise<void> {
+  const { objects, ...opts } = batch;
   const res = await al.platform.intel.submit({ principal: al.principals[user]!, source: 'fixture' }, collection, objects, opts);
   const bad = res.filter((r) => r.status === 'rejected');
   if (bad.length) throw new Error(`fixture rejected: ${JSON.stringify(bad)}`);

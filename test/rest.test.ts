@@ -43,16 +43,16 @@ beforeAll(async () => {
   o.privateGreen = indicator('private green');
   o.relToAmber = relationship(o.clear, 'related-to', o.amberB);
   o.relToGreen = relationship(o.amberB, 'indicates', o.green);
-  await submitAs(al, 'a-analyst', al.shared, [o.clear!, o.green!, o.relToAmber!], { defaultTlp: 'clear' });
-  await submitAs(al, 'a-analyst', al.shared, [o.amberB!, o.relToGreen!], { defaultTlp: 'amber', recipients: [B] });
-  await submitAs(al, 'a-analyst', al.shared, [o.amberGroup!], { defaultTlp: 'amber', recipients: [al.group] });
-  await submitAs(al, 'a-analyst', al.shared, [o.strictB!], { defaultTlp: 'amber+strict', recipients: [B] });
-  await submitAs(al, 'a-analyst', al.shared, [o.redB!], { defaultTlp: 'red', recipients: [B] });
-  await submitAs(al, 'a-analyst', al.shared, [o.unmarked!]);
-  await submitAs(al, 'a-analyst', al.privateA, [o.privateGreen!], { defaultTlp: 'green' });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.clear!, o.green!, o.relToAmber!], defaultTlp: 'clear' });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.amberB!, o.relToGreen!], defaultTlp: 'amber', recipients: [B] });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.amberGroup!], defaultTlp: 'amber', recipients: [al.group] });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.strictB!], defaultTlp: 'amber+strict', recipients: [B] });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.redB!], defaultTlp: 'red', recipients: [B] });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.unmarked!] });
+  await submitAs(al, 'a-analyst', al.privateA, { objects: [o.privateGreen!], defaultTlp: 'green' });
   // A second, later version of the green malware (STIX 2.1 §3.6: same id, later modified).
   o.green2 = { ...o.green!, modified: '2026-02-02T08:00:00.000Z', description: 'second version' };
-  await submitAs(al, 'a-analyst', al.shared, [o.green2], { defaultTlp: 'clear' });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [o.green2], defaultTlp: 'clear' });
 });
 
 afterAll(async () => {
@@ -68,7 +68,7 @@ describe('directory', () => {
   });
 
   it('GET /organisations counts what each org shared that the caller may see, per TLP', async () => {
-    const forB = (await get('b-analyst', '/api/v1/organisations')).json().items as { id: string; shared: { total: number; byTlp: Record<string, number> } }[];
+    const forB = (await get('b-analyst', '/api/v1/organisations')).json().items as { id: string; shortName: string; shared: { total: number; byTlp: Record<string, number> } }[];
     const aForB = forB.find((x) => x.id === al.orgs.A)!;
     // clear: clear indicator, clear relationship; green... none in readable collections (privateA unreadable);
     // the malware is CLEAR; amber: amberB + its relationship; strict: 1; red: 1; the unmarked one is A's alone.
