@@ -49,7 +49,8 @@ export function validateBundle(input: unknown, opts?: ValidateOptions): BundleVa
 export function bundleErrors(v: BundleValidation): ValidationError[] {
   const out = [...v.envelopeErrors];
   v.results.forEach((r, i) => {
-    if (!r.ok) for (const e of r.errors) out.push({ ...e, path: join(join('objects', i), e.path || '') .replace(/\.$/, '') });
+    const prefix = join('objects', i);
+    if (!r.ok) for (const e of r.errors) out.push({ ...e, path: e.path ? join(prefix, e.path) : prefix });
   });
   return out;
 }
