@@ -124,3 +124,31 @@ export interface PatternError {
   /** 1-based column of `position`. */
   column?: number;
 }
+
+/**
+ * The operands of a left-deep chain of one binary operator, left to right, found without
+ * recursion: `a OR b OR c` parses as `or(or(a, b), c)` and yields `[a, b, c]`. Long chains
+ * (IOC lists joined by OR run to thousands of terms) must not exhaust the call stack.
+ */
+export function comparisonOperands(node: ComparisonExpression, kind: 'and' | 'or'): ComparisonExpression[] {
+  const out: ComparisonExpression[] = [];
+  let n = node;
+  while (n.kind !== 'comparison' && n.kind === kind) {
+    out.push(n.right);
+    n = n.left;
+  }
+  out.push(n);
+  return out.reverse();
+}
+
+/** {@link comparisonOperands} for observation-level chains. */
+export function observationOperands(node: PatternAst, kind: 'and' | 'or' | 'followedby'): PatternAst[] {
+  const out: PatternAst[] = [];
+  let n = node;
+  while ((n.kind === 'and' || n.kind === 'or' || n.kind === 'followedby') && n.kind === kind) {
+    out.push(n.right);
+    n = n.left;
+  }
+  out.push(n);
+  return out.reverse();
+}

@@ -3,6 +3,7 @@
  * index of `ipv4-addr:value = '…'` comparisons). Order is left to right as written.
  */
 import type { ComparisonExpression, ComparisonOperator, Constant, PathStep, PatternAst } from './ast.js';
+import { comparisonOperands, observationOperands } from './ast.js';
 import { printObjectPath } from './print.js';
 
 export interface PathComparison {
@@ -30,8 +31,7 @@ function fromComparisons(e: ComparisonExpression, out: PathComparison[]): void {
     });
     return;
   }
-  fromComparisons(e.left, out);
-  fromComparisons(e.right, out);
+  for (const operand of comparisonOperands(e, e.kind)) fromComparisons(operand, out);
 }
 
 function walk(node: PatternAst, out: PathComparison[]): void {
@@ -45,8 +45,7 @@ function walk(node: PatternAst, out: PathComparison[]): void {
     case 'and':
     case 'or':
     case 'followedby':
-      walk(node.left, out);
-      walk(node.right, out);
+      for (const operand of observationOperands(node, node.kind)) walk(operand, out);
       return;
   }
 }

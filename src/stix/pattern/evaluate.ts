@@ -20,6 +20,7 @@
  * node) stay far below both.
  */
 import type { ComparisonExpression, PatternAst } from './ast.js';
+import { comparisonOperands, observationOperands } from './ast.js';
 import { testComparison } from './compare.js';
 import type { ScoLike } from './compare.js';
 
@@ -63,16 +64,19 @@ function matchingObjects(expr: ComparisonExpression, objects: Readonly<Record<st
       return out;
     }
     case 'and': {
-      const left = matchingObjects(expr.left, objects);
-      if (left.size === 0) return left;
-      const right = matchingObjects(expr.right, objects);
-      for (const k of left) if (!right.has(k)) left.delete(k);
-      return left;
+      const [first, ...rest] = comparisonOperands(expr, 'and');
+      const acc = first === undefined ? new Set<string>() : matchingObjects(first, objects);
+      for (const operand of rest) {
+        if (acc.size === 0) return acc;
+        const right = matchingObjects(operand, objects);
+        for (const k of acc) if (!right.has(k)) acc.delete(k);
+      }
+      return acc;
     }
     case 'or': {
-      const left = matchingObjects(expr.left, objects);
-      for (const k of matchingObjects(expr.right, objects)) left.add(k);
-      return left;
+      const acc = new Set<string>();
+      for (const operand of comparisonOperands(expr, 'or')) for (const k of matchingObjects(operand, objects)) acc.add(k);
+      return acc;
     }
   }
 }
@@ -138,27 +142,37 @@ class Evaluator {
       }
       case 'or': {
         const c = new Collector();
-        for (const x of [...this.run(node.left, b), ...this.run(node.right, b)]) if (!c.add(x)) break;
+        for (const operand of observationOperands(node, 'or')) {
+          for (const x of this.run(operand, b)) if (!c.add(x)) return c.out;
+        }
         return c.out;
       }
       case 'and':
       case 'followedby': {
-        const left = this.run(node.left, b);
-        if (left.length === 0) return left;
-        const right = this.run(node.right, b);
-        const c = new Collector();
-        for (const l of left) {
-          for (const r of right) {
-            if (node.kind === 'followedby' && l.max > r.min) continue;
-            if (Math.max(l.max, r.max) - Math.min(l.min, r.min) > b.window || !disjoint(l.obs, r.obs)) continue;
-            if (!c.add(merge(l, r))) return c.out;
-          }
+        // Left-deep chains are folded iteratively, which is the left-associative reading.
+        const [first, ...rest] = observationOperands(node, node.kind);
+        let acc = first === undefined ? [] : this.run(first, b);
+        for (const operand of rest) {
+          if (acc.length === 0) return acc;
+          acc = this.combine(acc, this.run(operand, b), node.kind === 'followedby', b.window);
         }
-        return c.out;
+        return acc;
       }
       case 'qualified':
         return this.qualified(node, b);
     }
+  }
+
+  private combine(left: Binding[], right: Binding[], ordered: boolean, window: number): Binding[] {
+    const c = new Collector();
+    for (const l of left) {
+      for (const r of right) {
+        if (ordered && l.max > r.min) continue;
+        if (Math.max(l.max, r.max) - Math.min(l.min, r.min) > window || !disjoint(l.obs, r.obs)) continue;
+        if (!c.add(merge(l, r))) return c.out;
+      }
+    }
+    return c.out;
   }
 
   private qualified(node: PatternAst & { kind: 'qualified' }, b: Bounds): Binding[] {

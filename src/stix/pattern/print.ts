@@ -3,6 +3,7 @@
  * parentheses are added exactly where precedence (§9.5) or left-associativity needs them.
  */
 import type { ComparisonExpression, Constant, ObjectPath, PatternAst, Qualifier } from './ast.js';
+import { comparisonOperands, observationOperands } from './ast.js';
 
 const RESERVED = new Set([
   'AND', 'OR', 'NOT', 'FOLLOWEDBY', 'LIKE', 'MATCHES', 'ISSUPERSET', 'ISSUBSET', 'EXISTS',
@@ -73,11 +74,13 @@ function printComparison(e: ComparisonExpression): string {
     case 'and':
     case 'or': {
       const p = CMP_PREC[e.kind];
-      const l = printComparison(e.left);
-      const r = printComparison(e.right);
-      const left = CMP_PREC[e.left.kind] < p ? `(${l})` : l;
-      const right = CMP_PREC[e.right.kind] <= p ? `(${r})` : r;
-      return `${left} ${e.kind.toUpperCase()} ${right}`;
+      // Iterative over the left-deep chain; only the first operand may share the precedence.
+      return comparisonOperands(e, e.kind)
+        .map((x, i) => {
+          const text = printComparison(x);
+          return CMP_PREC[x.kind] < p || (i > 0 && CMP_PREC[x.kind] === p) ? `(${text})` : text;
+        })
+        .join(` ${e.kind.toUpperCase()} `);
     }
   }
 }
@@ -112,11 +115,12 @@ export function printPattern(ast: PatternAst): string {
     case 'or':
     case 'followedby': {
       const p = OBS_PREC[ast.kind];
-      const l = printPattern(ast.left);
-      const r = printPattern(ast.right);
-      const left = OBS_PREC[ast.left.kind] < p ? `(${l})` : l;
-      const right = OBS_PREC[ast.right.kind] <= p ? `(${r})` : r;
-      return `${left} ${OBS_WORD[ast.kind]} ${right}`;
+      return observationOperands(ast, ast.kind)
+        .map((x, i) => {
+          const text = printPattern(x);
+          return OBS_PREC[x.kind] < p || (i > 0 && OBS_PREC[x.kind] === p) ? `(${text})` : text;
+        })
+        .join(` ${OBS_WORD[ast.kind]} `);
     }
   }
 }
