@@ -27,5 +27,5 @@ export async function openPostgresStore(url: string): Promise<Store> {
 export { ROLES } from './types.js';
 export type {
   AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
-  OrgKind, OrgRow, PutOutcome, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
+  OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
 } from './types.js';

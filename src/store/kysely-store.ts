@@ -9,7 +9,7 @@ import { migrate } from './migrations.js';
 import { visibilitySql } from './visibility.js';
 import type {
   AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
-  ObjectRow, OrgKind, OrgRow, PutOutcome, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
+  ObjectRow, OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
 
@@ -363,6 +363,62 @@ export class KyselyStore implements Store {
     });
   }
 
+  // ---- records ----
+  async putRecord(r: RecordRow): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).#db;
+      const v = {
+        id: r.id, kind: r.kind, parent_id: r.parentId, creator_org: r.creatorOrg, tlp: r.tlp, origin_node: r.originNode,
+        exercise_id: r.exerciseId, state: r.state, created_us: r.createdUs, updated_us: r.updatedUs, rev: r.rev, json: r.json,
+      };
+      if (r.rev === 1) {
+        const ins = await db.insertInto('records').values(v).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+      } else {
+        const up = await db.updateTable('records').set(v).where('id', '=', r.id).where('rev', '=', r.rev - 1).executeTakeFirst();
+        if (Number(up.numUpdatedRows) === 0) return false;
+        await db.deleteFrom('record_recipients').where('record_id', '=', r.id).execute();
+      }
+      const recips = [...new Set(r.recipients)].map((principal) => ({ record_id: r.id, principal }));
+      if (recips.length) await db.insertInto('record_recipients').values(recips).execute();
+      return true;
+    });
+  }
+
+  async getRecord(id: string): Promise<RecordRow | null> {
+    const r = await this.#db.selectFrom('records').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    const recips = await this.#db.selectFrom('record_recipients').select('principal').where('record_id', '=', id).orderBy('principal').execute();
+    return recordRow(r, recips.map((x) => x.principal));
+  }
+
+  async listRecords(q: RecordQuery): Promise<RecordRow[]> {
+    let query = this.#db.selectFrom('records as o').selectAll('o').where('o.kind', '=', q.kind)
+      .where(visibilitySql('o', q.audience, q.purpose, { table: 'record_recipients', key: 'id' }));
+    if (q.parentId !== undefined) query = query.where('o.parent_id', '=', q.parentId);
+    if (q.states?.length) query = query.where('o.state', 'in', [...q.states]);
+    query = q.exerciseId ? query.where('o.exercise_id', '=', q.exerciseId) : query.where('o.exercise_id', 'is', null);
+    if (q.updatedBefore !== undefined) query = query.where('o.updated_us', '<', q.updatedBefore);
+    const rows = await query.orderBy('o.updated_us', 'desc').orderBy('o.id').limit(q.limit).execute();
+    const ids = rows.map((r) => r.id);
+    const recips = ids.length ? await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', ids).orderBy('principal').execute() : [];
+    const by = new Map<string, string[]>();
+    for (const x of recips) by.set(x.record_id, [...(by.get(x.record_id) ?? []), x.principal]);
+    return rows.map((r) => recordRow(r, by.get(r.id) ?? []));
+  }
+
+  async appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number> {
+    const r = await this.#db.insertInto('record_events')
+      .values({ record_id: e.recordId, at_us: e.atUs, kind: e.kind, org_id: e.orgId, user_id: e.userId, json: e.json })
+      .returning('seq').executeTakeFirstOrThrow();
+    return Number(r.seq);
+  }
+
+  async listRecordEvents(recordId: string): Promise<RecordEventRow[]> {
+    const rows = await this.#db.selectFrom('record_events').selectAll().where('record_id', '=', recordId).orderBy('seq').execute();
+    return rows.map((r) => ({ seq: Number(r.seq), recordId: r.record_id, atUs: Number(r.at_us), kind: r.kind, orgId: r.org_id, userId: r.user_id, json: r.json }));
+  }
+
   // ---- status ----
   async putStatus(s: StatusRow): Promise<void> {
     await this.#db.insertInto('statuses').values({ id: s.id, api_root: s.apiRoot, created_us: s.createdUs, json: s.json })
@@ -433,4 +489,8 @@ const groupRow = (r: DB['sharing_groups']): GroupRow => ({
 });
 const collectionRow = (r: DB['collections']): CollectionRow => ({
   id: r.id, apiRoot: r.api_root, alias: r.alias, title: r.title, description: r.description, createdUs: Number(r.created_us),
+});
+const recordRow = (r: DB['records'], recipients: string[]): RecordRow => ({
+  id: r.id, kind: r.kind, parentId: r.parent_id, creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node,
+  exerciseId: r.exercise_id, state: r.state, createdUs: Number(r.created_us), updatedUs: Number(r.updated_us), rev: Number(r.rev), json: r.json,
 });

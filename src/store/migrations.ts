@@ -140,6 +140,48 @@ export const MIGRATIONS: readonly Migration[] = [
       await sql`select 1`.execute(db);
     },
   },
+  {
+    id: '0002-records',
+    // Domain records (incidents, assistance requests, offers, decisions, assessments...): a JSON
+    // document with the release-policy columns, optimistic revision, and append-only events.
+    async up(db, d) {
+      const big = d.bigint;
+      await db.schema
+        .createTable('records')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'text')
+        .addColumn('creator_org', 'text', (c) => c.notNull())
+        .addColumn('tlp', 'text')
+        .addColumn('origin_node', 'text')
+        .addColumn('exercise_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .addColumn('updated_us', big, (c) => c.notNull())
+        .addColumn('rev', 'integer', (c) => c.notNull())
+        .addColumn('json', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('records_kind').on('records').columns(['kind', 'updated_us']).execute();
+      await db.schema.createIndex('records_parent').on('records').columns(['parent_id', 'kind']).execute();
+      await db.schema
+        .createTable('record_recipients')
+        .addColumn('record_id', 'text', (c) => c.notNull())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('record_recipients_pk', ['record_id', 'principal'])
+        .execute();
+      await db.schema
+        .createTable('record_events')
+        .addColumn('seq', d.serial, (c) => d.serialModifier(c))
+        .addColumn('record_id', 'text', (c) => c.notNull())
+        .addColumn('at_us', big, (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('org_id', 'text')
+        .addColumn('user_id', 'text')
+        .addColumn('json', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('record_events_record').on('record_events').columns(['record_id', 'seq']).execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

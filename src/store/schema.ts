@@ -20,6 +20,12 @@ export interface DB {
     origin_node: string | null; revoked: number; name: string | null; labels: string; search_text: string; json: string;
   };
   object_recipients: { seq: number; principal: string };
+  records: {
+    id: string; kind: string; parent_id: string | null; creator_org: string; tlp: string | null; origin_node: string | null;
+    exercise_id: string | null; state: string; created_us: number; updated_us: number; rev: number; json: string;
+  };
+  record_recipients: { record_id: string; principal: string };
+  record_events: { seq: Generated<number>; record_id: string; at_us: number; kind: string; org_id: string | null; user_id: string | null; json: string };
   statuses: { id: string; api_root: string; created_us: number; json: string };
   audit: {
     id: Generated<number>; at_us: number; user_id: string | null; org_id: string | null; token_id: string | null;

@@ -167,3 +167,45 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect((await store.listAudit({ orgId: ORG_A, limit: 10 })).map((a) => a.action)).toEqual(['test']);
   });
 });
+
+describe.each(factories)('Store contract, records: $name', ({ open }) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await open());
+    for (const [id, short] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
+      await store.putOrganisation({ id, name: `Org ${short}`, shortName: short, country: null, kind: 'member', node: null, createdUs: 1 });
+    }
+  });
+  afterAll(async () => cleanup());
+  const rec = (id: string, over: Partial<import('./index.js').RecordRow> = {}) => ({
+    id, kind: 'incident', parentId: null, creatorOrg: ORG_A, tlp: 'amber' as const, recipients: [ORG_B], originNode: null, exerciseId: null,
+    state: 'open', createdUs: 1, updatedUs: 1, rev: 1, json: '{}', ...over,
+  });
+
+  it('inserts once and updates only from the current revision', async () => {
+    expect(await store.putRecord(rec('r1'))).toBe(true);
+    expect(await store.putRecord(rec('r1'))).toBe(false);
+    expect(await store.putRecord(rec('r1', { rev: 2, updatedUs: 2, recipients: [ORG_C] }))).toBe(true);
+    expect(await store.putRecord(rec('r1', { rev: 2, updatedUs: 3 }))).toBe(false);
+    expect((await store.getRecord('r1'))?.recipients).toEqual([ORG_C]);
+  });
+
+  it('lists only visible records, newest first, and keeps exercises apart', async () => {
+    await store.putRecord(rec('r2', { updatedUs: 10, recipients: [ORG_B] }));
+    await store.putRecord(rec('r3', { updatedUs: 20, tlp: 'red', recipients: [ORG_B] }));
+    await store.putRecord(rec('r4', { updatedUs: 30, exerciseId: 'ex1', tlp: 'green', recipients: [] }));
+    const ids = async (orgId: string, exerciseId?: string) =>
+      (await store.listRecords({ kind: 'incident', audience: asOrg(orgId), purpose: 'read', limit: 10, ...(exerciseId ? { exerciseId } : {}) })).map((r) => r.id);
+    expect(await ids(ORG_B)).toEqual(['r3', 'r2']);
+    expect(await ids(ORG_C)).toEqual(['r1']);
+    expect(await ids(ORG_A)).toEqual(['r3', 'r2', 'r1']);
+    expect(await ids(ORG_C, 'ex1')).toEqual(['r4']);
+  });
+
+  it('appends events in order', async () => {
+    await store.appendRecordEvent({ recordId: 'r1', atUs: 5, kind: 'comment', orgId: ORG_A, userId: null, json: '{"n":1}' });
+    await store.appendRecordEvent({ recordId: 'r1', atUs: 6, kind: 'comment', orgId: ORG_A, userId: null, json: '{"n":2}' });
+    expect((await store.listRecordEvents('r1')).map((e) => JSON.parse(e.json).n)).toEqual([1, 2]);
+  });
+});

@@ -170,6 +170,48 @@ export interface StatusRow {
   json: string;
 }
 
+/** A domain record: a JSON document with the release-policy columns (DESIGN §2.1 applies to it). */
+export interface RecordRow {
+  id: string;
+  kind: string;
+  parentId: string | null;
+  creatorOrg: string;
+  tlp: Tlp | null;
+  recipients: string[];
+  originNode: string | null;
+  /** Exercise the record belongs to; null = real operations (DESIGN §2.3). */
+  exerciseId: string | null;
+  state: string;
+  createdUs: number;
+  updatedUs: number;
+  /** Optimistic revision: putRecord with a stale rev is refused. */
+  rev: number;
+  json: string;
+}
+
+export interface RecordQuery {
+  kind: string;
+  audience: Audience;
+  purpose: Purpose;
+  parentId?: string;
+  states?: readonly string[];
+  exerciseId?: string | null;
+  limit: number;
+  /** Exclusive bound on updated_us, newest first. */
+  updatedBefore?: number;
+}
+
+/** An append-only event of a record (timeline entries, national positions...): never updated. */
+export interface RecordEventRow {
+  seq: number;
+  recordId: string;
+  atUs: number;
+  kind: string;
+  orgId: string | null;
+  userId: string | null;
+  json: string;
+}
+
 export interface StoreCapabilities {
   readonly dialect: 'sqlite' | 'postgres';
   /** Several processes may share this store (PostgreSQL; SQLite only within one host). */
@@ -234,6 +276,17 @@ export interface Store {
   countVisibleByCreator(q: Pick<ObjectQuery, 'collectionIds' | 'audience' | 'purpose'>): Promise<{ creatorOrg: string | null; tlp: Tlp | null; n: number }[]>;
   /** Deletes the given versions (or all) of an object in a collection; returns how many. */
   deleteObject(collectionId: string, id: string, versions: readonly string[] | 'all'): Promise<number>;
+
+  /**
+   * Inserts (rev 1) or updates a record. An update must carry the rev it read plus one; when
+   * the stored rev is not rev-1 the write is refused (returns false) and nothing changes.
+   */
+  putRecord(r: RecordRow): Promise<boolean>;
+  getRecord(id: string): Promise<RecordRow | null>;
+  /** Records of a kind visible to the audience, newest first (filtered in the query). */
+  listRecords(q: RecordQuery): Promise<RecordRow[]>;
+  appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number>;
+  listRecordEvents(recordId: string): Promise<RecordEventRow[]>;
 
   putStatus(s: StatusRow): Promise<void>;
   getStatus(id: string): Promise<StatusRow | null>;

@@ -15,13 +15,19 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Audience, Purpose } from '../core/policy.js';
 
-export function visibilitySql(alias: string, audience: Audience, purpose: Purpose): RawBuilder<SqlBool> {
+/** Where the recipients of the rows live: STIX object versions, or domain records (incidents, decisions...). */
+export type RecipientsTable = { table: 'object_recipients'; key: 'seq' } | { table: 'record_recipients'; key: 'id' };
+const OBJECT_RECIPIENTS: RecipientsTable = { table: 'object_recipients', key: 'seq' };
+
+export function visibilitySql(alias: string, audience: Audience, purpose: Purpose, recipients: RecipientsTable = OBJECT_RECIPIENTS): RawBuilder<SqlBool> {
   const col = (c: string) => sql.ref(`${alias}.${c}`);
   if (audience.hop === 'public') return sql<SqlBool>`${col('tlp')} = 'clear'`;
   const org = audience.orgId;
   const principals = [org, ...audience.groupIds];
-  const recipientAny = sql`exists (select 1 from object_recipients r where r.seq = ${col('seq')} and r.principal in (${sql.join(principals)}))`;
-  const recipientOrg = sql`exists (select 1 from object_recipients r where r.seq = ${col('seq')} and r.principal = ${org})`;
+  const rt = sql.table(recipients.table);
+  const rkey = sql.ref(`r.${recipients.table === 'object_recipients' ? 'seq' : 'record_id'}`);
+  const recipientAny = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(principals)}))`;
+  const recipientOrg = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal = ${org})`;
   const fromHere = audience.hop === 'peer' ? sql`${col('origin_node')} is null` : sql`1 = 1`;
   const strict = sql`(${col('tlp')} in ('amber+strict', 'red') and ${fromHere} and ${recipientOrg})`;
   const base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
