@@ -1,0 +1,263 @@
+/**
+ * The Sigma engine: routes each event to the rules of its logsource, skips rules whose required
+ * literals are absent (one Aho-Corasick pass over the event text), evaluates the rest, applies
+ * Sigma filters, and feeds correlation rules. Pure: no I/O, no clock (the caller gives time).
+ */
+import { Automaton } from './aho.js';
+import { CorrelationState, DEFAULT_LIMITS, type CorrelationLimits, type Hit } from './correlation.js';
+import { EventView, type SigmaEvent } from './event.js';
+import { eventLogsourceKey, ruleSeesEvent, windowsLogsource } from './logsource.js';
+import type { CorrelationRule, DetectionRule, EventLogsource, FilterRule, Logsource, RuleRef, SigmaItem, SigmaMatch } from './types.js';
+
+export interface EngineOptions {
+  /** Derives an event's logsource when `process` is not given one (default: Windows Channel/EventID). */
+  readonly logsourceOf?: (event: SigmaEvent) => EventLogsource | undefined;
+  readonly limits?: Partial<CorrelationLimits>;
+}
+
+export interface EngineIssue {
+  readonly rule: string;
+  readonly reason: string;
+}
+
+interface Route {
+  readonly always: Int32Array; // rules to evaluate on every event of this route
+  readonly automaton: Automaton | undefined;
+  readonly needleRules: readonly Int32Array[]; // needle id -> rule indices
+}
+
+/** Where a correlation sends a hit: correlation index and the ref position in its rules list. */
+interface Edge {
+  readonly corr: number;
+  readonly ref: number;
+}
+
+const MAX_ROUTES = 512;
+
+function filterApplies(filter: Logsource, rule: Logsource): boolean {
+  // A filter applies to a referenced rule whose logsource agrees on every key the filter declares.
+  return (['product', 'category', 'service'] as const).every((k) => filter[k] === undefined || filter[k] === rule[k]);
+}
+
+function refOf(r: { id: string | undefined; title: string; level: RuleRef['level'] }): RuleRef {
+  return { id: r.id, title: r.title, level: r.level };
+}
+
+export class SigmaEngine {
+  readonly rules: readonly DetectionRule[];
+  readonly correlations: readonly CorrelationRule[];
+  /** References that could not be resolved (the rest of the engine works without them). */
+  readonly issues: readonly EngineIssue[];
+  private readonly states: CorrelationState[];
+  private readonly fromRule: (readonly Edge[])[]; // detection index -> correlation edges
+  private readonly fromCorr: (readonly Edge[])[]; // correlation index -> outer correlation edges
+  private readonly silentRule: boolean[];
+  private readonly silentCorr: boolean[];
+  private readonly logsourceOf: (event: SigmaEvent) => EventLogsource | undefined;
+  private readonly routes = new Map<string, Route>();
+  private mark: Int32Array;
+  private epoch = 0;
+  private seq = 0;
+
+  constructor(items: readonly SigmaItem[], options: EngineOptions = {}) {
+    const issues: EngineIssue[] = [];
+    const filters = items.filter((i): i is FilterRule => i.kind === 'filter');
+    const rules = items.filter((i): i is DetectionRule => i.kind === 'detection');
+    const corrs = items.filter((i): i is CorrelationRule => i.kind === 'correlation');
+    const byRef = new Map<string, { kind: 'rule' | 'corr'; index: number }>();
+    rules.forEach((r, index) => {
+      if (r.id !== undefined) byRef.set(r.id, { kind: 'rule', index });
+      if (r.name !== undefined) byRef.set(r.name, { kind: 'rule', index });
+    });
+    corrs.forEach((c, index) => {
+      if (c.id !== undefined) byRef.set(c.id, { kind: 'corr', index });
+      if (c.name !== undefined) byRef.set(c.name, { kind: 'corr', index });
+    });
+    // Sigma filters: AND the filter's condition onto each referenced rule (spec "Sigma filters").
+    const patched = [...rules];
+    for (const f of filters) {
+      for (const ref of f.rules) {
+        const t = byRef.get(ref);
+        if (t === undefined || t.kind !== 'rule') {
+          issues.push({ rule: f.title, reason: `filter references unknown rule "${ref}"` });
+          continue;
+        }
+        const r = patched[t.index] as DetectionRule;
+        if (!filterApplies(f.logsource, r.logsource)) {
+          issues.push({ rule: f.title, reason: `filter logsource does not match rule "${ref}"` });
+          continue;
+        }
+        const inner = r.match;
+        const fm = f.match;
+        patched[t.index] = { ...r, match: (ev) => inner(ev) && fm(ev) };
+      }
+    }
+    this.rules = patched;
+    this.correlations = corrs;
+    this.fromRule = patched.map(() => []);
+    this.fromCorr = corrs.map(() => []);
+    this.silentRule = patched.map(() => false);
+    this.silentCorr = corrs.map(() => false);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const usable = corrs.map(() => true);
+    // Resolve references; a correlation with an unknown reference or a cycle is disabled.
+    const canon: number[][] = corrs.map((c, ci) =>
+      c.rules.map((ref) => {
+        const t = byRef.get(ref);
+        if (t === undefined) {
+          issues.push({ rule: c.title, reason: `correlation references unknown rule "${ref}"` });
+          usable[ci] = false;
+          return -1;
+        }
+        return t.kind === 'rule' ? t.index : -2 - t.index;
+      }),
+    );
+    const cyclic = (ci: number, seen: Set<number>): boolean => {
+      if (seen.has(ci)) return true;
+      seen.add(ci);
+      const r = (canon[ci] ?? []).some((x) => x <= -2 && cyclic(-2 - x, seen));
+      seen.delete(ci);
+      return r;
+    };
+    corrs.forEach((c, ci) => {
+      if (usable[ci] && cyclic(ci, new Set())) {
+        issues.push({ rule: c.title, reason: 'correlation references form a cycle' });
+        usable[ci] = false;
+      }
+    });
+    corrs.forEach((c, ci) => {
+      if (!usable[ci]) return;
+      (canon[ci] as number[]).forEach((x, ref) => {
+        if (x >= 0) {
+          (this.fromRule[x] as Edge[]).push({ corr: ci, ref });
+          if (!c.generate) this.silentRule[x] = true;
+        } else if (x <= -2) {
+          (this.fromCorr[-2 - x] as Edge[]).push({ corr: ci, ref });
+          if (!c.generate) this.silentCorr[-2 - x] = true;
+        }
+      });
+    });
+    this.states = corrs.map((c, ci) => new CorrelationState(c, canon[ci] as number[], limits));
+    this.issues = issues;
+    this.logsourceOf = options.logsourceOf ?? windowsLogsource;
+    this.mark = new Int32Array(patched.length);
+  }
+
+  private route(ls: EventLogsource | undefined): Route {
+    const key = ls === undefined ? '*' : eventLogsourceKey(ls);
+    let r = this.routes.get(key);
+    if (r !== undefined) return r;
+    const always: number[] = [];
+    const needles = new Map<string, number[]>();
+    this.rules.forEach((rule, i) => {
+      if (!ruleSeesEvent(rule, ls)) return;
+      if (rule.req === null) always.push(i);
+      else for (const n of rule.req) (needles.get(n) ?? needles.set(n, []).get(n) as number[]).push(i);
+    });
+    const list = [...needles.keys()];
+    r = {
+      always: Int32Array.from(always),
+      automaton: list.length > 0 ? new Automaton(list) : undefined,
+      needleRules: list.map((n) => Int32Array.from(needles.get(n) as number[])),
+    };
+    if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+    this.routes.set(key, r);
+    return r;
+  }
+
+  /** Detection rules (without correlation state) that match the event. */
+  evaluate(event: SigmaEvent, logsource?: EventLogsource): DetectionRule[] {
+    const ev = new EventView(event);
+    const hits: DetectionRule[] = [];
+    this.candidates(ev, logsource ?? this.logsourceOf(event), (i) => {
+      const rule = this.rules[i] as DetectionRule;
+      try {
+        if (rule.match(ev)) hits.push(rule);
+      } catch {
+        // A rule that fails on an odd event simply does not match it.
+      }
+    });
+    return hits;
+  }
+
+  private candidates(ev: EventView, ls: EventLogsource | undefined, visit: (i: number) => void): void {
+    const route = this.route(ls);
+    for (const i of route.always) visit(i);
+    if (route.automaton === undefined) return;
+    if (++this.epoch === 0x7fffffff) {
+      this.mark.fill(0);
+      this.epoch = 1;
+    }
+    const epoch = this.epoch;
+    const mark = this.mark;
+    const found: number[] = [];
+    route.automaton.scan(ev.haystack(), (id) => {
+      for (const i of route.needleRules[id] as Int32Array) {
+        if (mark[i] !== epoch) {
+          mark[i] = epoch;
+          found.push(i);
+        }
+      }
+    });
+    found.sort((a, b) => a - b); // rule order, independent of where needles occur
+    for (const i of found) visit(i);
+  }
+
+  /**
+   * Process one event at `timeMs` (events must arrive in time order for correlations). Returns
+   * the detection alerts (minus those suppressed by `generate: false` correlations) and any
+   * correlation alerts completed by this event.
+   */
+  process(event: SigmaEvent, timeMs: number, logsource?: EventLogsource): SigmaMatch[] {
+    const ev = new EventView(event);
+    const out: SigmaMatch[] = [];
+    const seq = ++this.seq;
+    const field = (name: string): string | undefined => ev.strings(name)?.[0];
+    this.candidates(ev, logsource ?? this.logsourceOf(event), (i) => {
+      const rule = this.rules[i] as DetectionRule;
+      let hit = false;
+      try {
+        hit = rule.match(ev);
+      } catch {
+        hit = false;
+      }
+      if (!hit) return;
+      if (!this.silentRule[i]) out.push(this.detectionMatch(rule, timeMs));
+      for (const e of this.fromRule[i] as Edge[]) {
+        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field }, out, 0);
+      }
+    });
+    return out;
+  }
+
+  private feed(edge: Edge, hit: Hit, out: SigmaMatch[], depth: number): void {
+    const state = this.states[edge.corr] as CorrelationState;
+    const m = state.feed(hit);
+    if (m === null) return;
+    if (!this.silentCorr[edge.corr]) out.push(m);
+    if (depth > 16) return;
+    const key = m.correlation?.groupKey ?? {};
+    const field = (name: string): string | undefined => key[name];
+    for (const e of this.fromCorr[edge.corr] as Edge[]) {
+      this.feed(e, { ref: e.ref, rule: refOf(state.rule), timeMs: hit.timeMs, seq: hit.seq, field }, out, depth + 1);
+    }
+  }
+
+  private detectionMatch(rule: DetectionRule, timeMs: number): SigmaMatch {
+    return {
+      kind: 'detection',
+      ruleId: rule.id,
+      name: rule.name,
+      title: rule.title,
+      level: rule.level,
+      tags: rule.tags,
+      attack: rule.attack,
+      timeMs,
+    };
+  }
+
+  /** Number of live correlation groups (for memory monitoring). */
+  correlationGroups(): number {
+    return this.states.reduce((n, s) => n + s.groupCount, 0);
+  }
+}

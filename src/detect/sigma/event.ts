@@ -1,0 +1,119 @@
+/**
+ * A read-only view of one event for rule evaluation: field lookup (flat key first, then the dotted
+ * path into nested objects), string forms of values, and per-event caches so that a field tested
+ * by many rules is looked up and lower-cased once.
+ */
+
+export type SigmaEvent = Readonly<Record<string, unknown>>;
+
+const MISSING = Symbol('missing');
+
+/** Scalar string forms of a value: strings as-is, numbers/booleans via String(), arrays flattened. */
+function stringsOf(v: unknown, out: string[], depth = 0): void {
+  if (typeof v === 'string') out.push(v);
+  else if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') out.push(String(v));
+  else if (Array.isArray(v) && depth < 8) for (const x of v) stringsOf(x, out, depth + 1);
+}
+
+export class EventView {
+  readonly data: SigmaEvent;
+  private readonly raw = new Map<string, unknown>();
+  private readonly str = new Map<string, readonly string[] | null>();
+  private readonly low = new Map<string, readonly string[] | null>();
+  private allLow: readonly string[] | undefined;
+  private hay: string | undefined;
+
+  constructor(data: SigmaEvent) {
+    this.data = data;
+  }
+
+  /** The field's value; `undefined` when absent. Flat key wins over the dotted path. */
+  get(field: string): unknown {
+    const d = this.data;
+    if (Object.prototype.hasOwnProperty.call(d, field)) return d[field];
+    let v = this.raw.get(field);
+    if (v === undefined && !this.raw.has(field)) {
+      v = field.includes('.') ? lookupPath(d, field) : MISSING;
+      this.raw.set(field, v);
+    }
+    return v === MISSING ? undefined : v;
+  }
+
+  has(field: string): boolean {
+    const d = this.data;
+    if (Object.prototype.hasOwnProperty.call(d, field)) return true;
+    this.get(field);
+    return this.raw.get(field) !== MISSING && this.raw.has(field);
+  }
+
+  /** String forms (null when the field is absent or null). */
+  strings(field: string): readonly string[] | null {
+    let s = this.str.get(field);
+    if (s === undefined) {
+      const v = this.get(field);
+      if (v === undefined || v === null) s = null;
+      else {
+        const out: string[] = [];
+        stringsOf(v, out);
+        s = out;
+      }
+      this.str.set(field, s);
+    }
+    return s;
+  }
+
+  /** Lower-cased string forms, for the default case-insensitive matching. */
+  lower(field: string): readonly string[] | null {
+    let s = this.low.get(field);
+    if (s === undefined) {
+      const base = this.strings(field);
+      s = base === null ? null : base.map((x) => x.toLowerCase());
+      this.low.set(field, s);
+    }
+    return s;
+  }
+
+  /** Every scalar value of the event at any depth, lower-cased (keyword search). */
+  allLower(): readonly string[] {
+    if (this.allLow === undefined) {
+      const out: string[] = [];
+      collectAll(this.data, out, 0);
+      this.allLow = out.map((x) => x.toLowerCase());
+    }
+    return this.allLow;
+  }
+
+  /** All scalar values joined by NUL, lower-cased: the text the substring prefilter scans. */
+  haystack(): string {
+    if (this.hay === undefined) this.hay = this.allLower().join('\u0000');
+    return this.hay;
+  }
+}
+
+function collectAll(v: unknown, out: string[], depth: number): void {
+  if (depth > 16) return;
+  if (v === null || v === undefined) return;
+  if (typeof v === 'object') {
+    if (Array.isArray(v)) for (const x of v) collectAll(x, out, depth + 1);
+    else for (const k in v as Record<string, unknown>) collectAll((v as Record<string, unknown>)[k], out, depth + 1);
+    return;
+  }
+  stringsOf(v, out);
+}
+
+/** Resolve `a.b.c` through nested objects, also trying keys that themselves contain dots. */
+function lookupPath(obj: unknown, path: string): unknown {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return MISSING;
+  const rec = obj as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(rec, path)) return rec[path];
+  let dot = path.indexOf('.');
+  while (dot > 0) {
+    const head = path.slice(0, dot);
+    if (Object.prototype.hasOwnProperty.call(rec, head)) {
+      const r = lookupPath(rec[head], path.slice(dot + 1));
+      if (r !== MISSING) return r;
+    }
+    dot = path.indexOf('.', dot + 1);
+  }
+  return MISSING;
+}
