@@ -44,7 +44,7 @@ export function RelationshipGraph({ centre, relationships }: { centre: GraphNode
   const { nodes, edges } = neighbourhood(centre, relationships);
   const around = nodes.slice(1, MAX_NODES + 1);
   const hidden = nodes.length - 1 - around.length;
-  const radius = Math.max(150, (around.length * (NODE_R * 2 + 26)) / (2 * Math.PI));
+  const radius = Math.max(170, (around.length * (NODE_R * 2 + 26)) / (2 * Math.PI));
   const size = 2 * (radius + NODE_R + 70);
   const c = size / 2;
   const pos = new Map<string, { x: number; y: number }>([[centre.id, { x: c, y: c }]]);
