@@ -81,6 +81,9 @@ const TABLE: Record<string, Row[]> = {
     ["[file:name MATCHES '\\\\x{41}']", file({ name: 'A' }), true],
     ["[file:name NOT MATCHES 'x']", file({ name: 'abc' }), true],
     ['[file:name MATCHES \'a\']', file({ name: 'a'.repeat(MAX_MATCHES_INPUT + 1) }), false],
+    ["[artifact:payload_bin MATCHES '\\\\xd4\\\\xc3\\\\xb2\\\\xa1\\\\x02\\\\x00\\\\x04\\\\x00']", { type: 'artifact', payload_bin: Buffer.from('d4c3b2a102000400ffff', 'hex').toString('base64') }, true],
+    ["[artifact:payload_bin MATCHES '^\\\\xd4']", { type: 'artifact', payload_bin: Buffer.from('c3d4', 'hex').toString('base64') }, false],
+    ["[file:magic_number_hex MATCHES '^\\\\xff\\\\xd8']", file({ magic_number_hex: 'ffd8ffe0' }), true],
   ],
   'ISSUBSET / ISSUPERSET': [
     ["[ipv4-addr:value ISSUBSET '198.51.100.0/24']", { type: 'ipv4-addr', value: '198.51.100.7' }, true],

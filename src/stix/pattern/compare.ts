@@ -105,6 +105,14 @@ export function compareValue(v: unknown, c: Constant): number | null {
   }
 }
 
+function lastPropertyName(steps: readonly PathStep[]): string {
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i];
+    if (typeof step === 'string' && step !== '*') return step;
+  }
+  return '';
+}
+
 type ValueTest = (v: unknown) => boolean | null;
 
 function valueTest(cmp: Comparison): ValueTest {
@@ -147,7 +155,16 @@ function valueTest(cmp: Comparison): ValueTest {
     case 'MATCHES': {
       const re = cmp.value.kind === 'string' ? compileMatches(cmp.value.value) : 'not a string';
       if (typeof re === 'string') return () => null;
-      return (v) => (typeof v === 'string' ? regexMatches(v, re) : null);
+      // Binary (`*_bin`, base64) and hex (`*_hex`) properties are matched on their bytes, one
+      // character per byte (the spec's example matches `\\xd4\\xc3…` on artifact:payload_bin).
+      const key = lastPropertyName(cmp.path.steps);
+      const bytes = key.endsWith('_bin') ? 'base64' : key.endsWith('_hex') ? 'hex' : null;
+      return (v) => {
+        if (typeof v !== 'string') return null;
+        if (bytes === null) return regexMatches(v, re);
+        if (!(bytes === 'hex' ? HEX : BASE64).test(v)) return null;
+        return regexMatches(Buffer.from(v, bytes).toString('latin1'), re);
+      };
     }
     case 'ISSUBSET':
     case 'ISSUPERSET': {
