@@ -7,7 +7,6 @@
 import type { NewObjectRow } from '../src/store/index.js';
 import { displayName, labelsOf, searchTextOf, versionOf } from '../src/intel/index.js';
 import { tlpOf } from '../src/stix/index.js';
-import { formatMicros } from '../src/core/time.js';
 import { addCollection, addMember, benchPlatform } from './platform.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
 
@@ -19,9 +18,9 @@ export interface ImportFigures {
 }
 
 /** The stored row of an object as the store needs it, with no validation (the baseline). */
-function rawRow(o: Record<string, unknown>, collectionId: string, org: string, nowUs: number): NewObjectRow {
+function rawRow(o: Record<string, unknown>, collectionId: string, org: string): NewObjectRow {
   return {
-    collectionId, id: String(o.id), type: String(o.type), specVersion: '2.1', version: versionOf(o, formatMicros(nowUs)),
+    collectionId, id: String(o.id), type: String(o.type), specVersion: '2.1', version: versionOf(o),
     created: typeof o.created === 'string' ? o.created : null, modified: typeof o.modified === 'string' ? o.modified : null,
     creatorOrg: org, tlp: tlpOf(o), recipients: [], originNode: null, revoked: false, name: displayName(o),
     labels: labelsOf(o), searchText: searchTextOf(o), json: JSON.stringify({ ...o, created_by_ref: org }),
@@ -49,8 +48,7 @@ export async function benchImport(
     const p = rawEnv.platform;
     const m = await addMember(p, 'RAW', 'Raw baseline CERT');
     const coll = await addCollection(p, 'raw baseline');
-    const nowUs = p.clock.now() * 1000;
-    const rows = batches(objects.map((o) => rawRow(o, coll, m.orgId, nowUs)), opts.batch);
+    const rows = batches(objects.map((o) => rawRow(o, coll, m.orgId)), opts.batch);
     collectGarbage();
     const t0 = nowMs();
     for (const b of rows) await p.store.putObjects(b, p.clock.now() * 1000);
