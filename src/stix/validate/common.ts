@@ -40,9 +40,12 @@ export const SPECIAL_PROPS = new Set(['external_references', 'granular_markings'
 
 const MILLIS = /T\d{2}:\d{2}:\d{2}\.\d{3,}Z$/;
 
-/** `modified >= created`, and millisecond precision on versioned SDOs/SROs (§3.2). */
+/**
+ * `modified >= created`, and millisecond precision (§3.2) on everything versioned: SDOs,
+ * SROs, and meta objects other than the never-versioned marking definitions.
+ */
 export function checkVersioning(o: Readonly<Record<string, unknown>>, ctx: Ctx, category: Category): void {
-  if (category === 'sdo' || category === 'sro') {
+  if (category !== 'sco' && o['type'] !== 'marking-definition') {
     for (const k of ['created', 'modified']) {
       const v = o[k];
       if (typeof v === 'string' && parseTimestampMicros(v) !== null && !MILLIS.test(v)) {

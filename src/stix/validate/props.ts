@@ -126,8 +126,8 @@ export function checkFreeValue(ctx: Ctx, path: string, key: string, v: unknown):
   if (v === null) ctx.error(path, 'value.type', 'null is not a STIX value');
   if (key.endsWith('_ref') && v !== null && !parseStixId(v)) ctx.warn(path, 'a *_ref property that is not an identifier');
   if (key.endsWith('_refs') && Array.isArray(v) && !v.every((x) => parseStixId(x))) ctx.warn(path, 'a *_refs property with non-identifiers');
-  if (key.endsWith('_bin') && typeof v === 'string' && !matchesFormat('binary', v)) ctx.error(path, 'value.format', 'a *_bin property holds base64');
-  if (key.endsWith('_hex') && typeof v === 'string' && !matchesFormat('hex', v)) ctx.error(path, 'value.format', 'a *_hex property holds hex digits');
+  if (key.endsWith('_bin') && !(typeof v === 'string' && matchesFormat('binary', v))) ctx.error(path, 'value.format', 'a *_bin property holds base64');
+  if (key.endsWith('_hex') && !(typeof v === 'string' && matchesFormat('hex', v))) ctx.error(path, 'value.format', 'a *_hex property holds hex digits');
 }
 
 function checkDict(ctx: Ctx, path: string, v: unknown, values: PropSpec | undefined): void {

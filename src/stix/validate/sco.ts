@@ -2,6 +2,7 @@
  * Type-specific properties of the STIX 2.1 SCOs (§6). SCOs carry no created/modified;
  * their common properties are checked in common.ts.
  */
+import { isPlainObject } from './context.js';
 import { bool, dict, en, hashes, int, list, obj, ov, ref, refs, str, strs, ts } from './props.js';
 import { checkOrder } from './spec.js';
 import type { TypeSpec } from './spec.js';
@@ -17,8 +18,8 @@ export const SCO_SPECS: Readonly<Record<string, TypeSpec>> = {
     required: [],
     props: { mime_type: str('mime'), payload_bin: str('binary'), url: str('uri'), hashes, encryption_algorithm: en(V.ENCRYPTION_ALGORITHM_ENUM), decryption_key: str() },
     check: (o, ctx) => {
-      // §6.1: payload_bin and url are mutually exclusive; url requires hashes.
-      if ('payload_bin' in o && 'url' in o) ctx.error('url', 'value.consistency', 'payload_bin and url must not both be present');
+      // §6.1: exactly one of payload_bin and url; url requires hashes.
+      if (('payload_bin' in o) === ('url' in o)) ctx.error('', 'value.consistency', 'exactly one of payload_bin and url must be present');
       if ('url' in o && !('hashes' in o)) ctx.error('hashes', 'value.consistency', 'hashes are required when url is present');
     },
   },
@@ -38,6 +39,15 @@ export const SCO_SPECS: Readonly<Record<string, TypeSpec>> = {
       // §6.6: body_multipart only for multipart messages, body only for the others.
       if (o['is_multipart'] === true && 'body' in o) ctx.error('body', 'value.consistency', 'body must not be present when is_multipart is true');
       if (o['is_multipart'] === false && 'body_multipart' in o) ctx.error('body_multipart', 'value.consistency', 'body_multipart requires is_multipart true');
+      // §6.6.2: each MIME part has exactly one of body and body_raw_ref.
+      const parts = o['body_multipart'];
+      if (Array.isArray(parts)) {
+        parts.forEach((p: unknown, i) => {
+          if (isPlainObject(p) && ('body' in p) === ('body_raw_ref' in p)) {
+            ctx.error(`body_multipart[${i}]`, 'value.consistency', 'a MIME part has exactly one of body and body_raw_ref');
+          }
+        });
+      }
     },
   },
   file: {
@@ -79,7 +89,7 @@ export const SCO_SPECS: Readonly<Record<string, TypeSpec>> = {
     },
   },
   software: { required: ['name'], props: { name: str(), cpe: str(), swid: str(), languages: strs, vendor: str(), version: str() } },
-  url: { required: ['value'], props: { value: str() } },
+  url: { required: ['value'], props: { value: str('uri') } },
   'user-account': {
     required: [],
     props: {

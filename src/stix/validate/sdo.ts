@@ -129,7 +129,7 @@ const NOT_ENDPOINT = new Set(['relationship', 'sighting', 'marking-definition', 
 export const SRO_SPECS: Readonly<Record<string, TypeSpec>> = {
   relationship: {
     required: ['relationship_type', 'source_ref', 'target_ref'],
-    props: { relationship_type: str(), description: str(), source_ref: ref('@sdo', '@sco'), target_ref: ref('@sdo', '@sco'), start_time: ts, stop_time: ts },
+    props: { relationship_type: str('token'), description: str(), source_ref: ref('@sdo', '@sco'), target_ref: ref('@sdo', '@sco'), start_time: ts, stop_time: ts },
     check: (o, ctx) => {
       checkOrder(o, ctx, { earlier: 'start_time', later: 'stop_time', strict: true });
       for (const k of ['source_ref', 'target_ref']) {
