@@ -5,6 +5,7 @@
  * every TLP level created by A.
  */
 import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -107,4 +108,29 @@ export async function submitAs(al: Alliance, user: string, collection: string, b
   const bad = res.filter((r) => r.status === 'rejected');
   if (bad.length) throw new Error(`fixture rejected: ${JSON.stringify(bad)}`);
   al.clock.advance(1000);
+}
+
+export interface Answer { status: number; headers: Record<string, unknown>; body: string; json: () => any }
+export interface CallOptions { token?: string; body?: unknown; raw?: string; contentType?: string; ip?: string; headers?: Record<string, string> }
+
+/** Socketless HTTP against the alliance's app (`app.inject`). */
+export function http(al: Alliance) {
+  const call = async (method: 'GET' | 'POST', url: string, opts: CallOptions = {}): Promise<Answer> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let payload: string | undefined;
+    if (opts.raw !== undefined) payload = opts.raw;
+    else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
+    if (payload !== undefined) headers['content-type'] ??= opts.contentType ?? 'application/json';
+    const res = await al.app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}), remoteAddress: opts.ip ?? '127.0.0.1' });
+    return { status: res.statusCode, headers: res.headers, body: res.body, json: () => JSON.parse(res.body) };
+  };
+  return { call, get: (user: string, url: string) => call('GET', url, { token: al.tokens[user]! }) };
+}
+
+export function expectError(a: Answer, status: number, code: string): void {
+  expect(a.status, a.body).toBe(status);
+  expect(a.headers['content-type']).toMatch(/^application\/json/);
+  expect(a.json().error.code).toBe(code);
+  expect(typeof a.json().error.message).toBe('string');
 }

@@ -4,34 +4,16 @@
  * object detail, and the release policy on every read path (DESIGN §2.1).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { indicator, makeAlliance, malware, relationship, submitAs, type Alliance, type Stix } from './rest-fixtures.js';
-
-interface Answer { status: number; headers: Record<string, unknown>; body: string; json: () => any }
+import { expectError, http, indicator, makeAlliance, malware, relationship, submitAs, type Alliance, type Answer, type Stix } from './rest-fixtures.js';
 
 let al: Alliance;
+let get: ReturnType<typeof http>['get'];
 const o: Record<string, Stix> = {};
-
-async function call(method: 'GET' | 'POST', url: string, opts: { token?: string; body?: unknown; raw?: string; contentType?: string; ip?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let payload: string | undefined;
-  if (opts.raw !== undefined) payload = opts.raw;
-  else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
-  if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-  const res = await al.app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}), remoteAddress: opts.ip ?? '127.0.0.1' });
-  return { status: res.statusCode, headers: res.headers, body: res.body, json: () => JSON.parse(res.body) };
-}
-const get = (user: string, url: string) => call('GET', url, { token: al.tokens[user]! });
 const ids = (a: Answer): string[] => (a.json().items as { id: string }[]).map((i) => i.id);
-
-function expectError(a: Answer, status: number, code: string): void {
-  expect(a.status, a.body).toBe(status);
-  expect(a.json().error.code).toBe(code);
-  expect(typeof a.json().error.message).toBe('string');
-}
 
 beforeAll(async () => {
   al = await makeAlliance();
+  ({ get } = http(al));
   const { A: _A, B, C: _C } = al.orgs;
   o.clear = indicator('clear beacon', { labels: ['phishing'] });
   o.green = malware('GreenRat', { labels: ['rat', 'phishing'] });

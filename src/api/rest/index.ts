@@ -11,6 +11,8 @@ import { authRoutes, requireAuth } from './auth.js';
 import type { RestDeps } from './context.js';
 import { directoryRoutes } from './directory.js';
 import { intelRoutes } from './intel.js';
+import { ioRoutes } from './io.js';
+import { auditRoutes } from './audit.js';
 
 export async function restRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const deps: RestDeps = { platform, cursors: await CursorCodec.load(platform.store) };
@@ -29,5 +31,7 @@ export async function restRoutes(app: FastifyInstance, platform: Platform): Prom
     scope.addHook('onRequest', requireAuth(platform));
     await directoryRoutes(scope, deps);
     await intelRoutes(scope, deps);
+    await ioRoutes(scope, deps);
+    await auditRoutes(scope, deps);
   });
 }
