@@ -1,0 +1,251 @@
+/**
+ * Streaming STIX bundle import and export, for bundles of any size.
+ *
+ * Import parses the bundle with stream-json and assembles one `objects` item at a time, so a
+ * 1 GB bundle never needs 1 GB of heap. Items go through IntelService.submit in batches, but
+ * every batch of one bundle commits in ONE store transaction: a crash or a malformed tail
+ * leaves the whole bundle or nothing (DESIGN §2.2).
+ *
+ * Export pages the store with purpose `bulk` (the release policy is applied in the query, so
+ * RED never leaves in bulk, DESIGN §2.1) and writes the bundle incrementally.
+ */
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parser } from 'stream-json/parser.js';
+import { pick } from 'stream-json/filters/pick.js';
+import { streamArray } from 'stream-json/streamers/stream-array.js';
+import { AppError, isAppError } from '../core/errors.js';
+import type { Audience } from '../core/policy.js';
+import { AccessService, type Actor } from '../access/index.js';
+import type { ObjectQuery, Store } from '../store/index.js';
+import { IntelService, type SubmitOptions } from './service.js';
+
+export interface ImportProgress {
+  /** Objects read from the bundle so far. */
+  objects: number;
+  /** Bytes of the bundle read so far. */
+  bytes: number;
+}
+
+export interface ImportOptions extends SubmitOptions {
+  /** Objects per IntelService.submit call (default 1000). */
+  batchSize?: number;
+  onProgress?: (p: ImportProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImportRequest {
+  actor: Actor;
+  collectionId: string;
+  /** The bundle as bytes or text (a file stream, an HTTP body...). */
+  readable: Readable | AsyncIterable<Buffer | string>;
+}
+
+export interface ImportError {
+  /** Position of the object in the bundle's `objects` array. */
+  index: number;
+  id: string | null;
+  message: string;
+}
+
+export interface ImportSummary {
+  total: number;
+  added: number;
+  duplicates: number;
+  rejected: number;
+  /** The first {@link MAX_REPORTED_ERRORS} rejects. */
+  errors: ImportError[];
+}
+
+export const MAX_REPORTED_ERRORS = 100;
+
+/** Checks the bundle envelope (STIX 2.1 §8: `type` is "bundle", `objects` a list) as tokens pass by. */
+class EnvelopeCheck extends Transform {
+  #depth = 0;
+  #key: string | null = null;
+  type: string | null = null;
+  sawObjects = false;
+
+  constructor() {
+    super({ objectMode: true });
+  }
+
+  override _transform(tok: { name: string; value?: unknown }, _enc: BufferEncoding, cb: (e?: Error | null, t?: unknown) => void): void {
+    try {
+      this.#inspect(tok);
+      cb(null, tok);
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  #inspect(tok: { name: string; value?: unknown }): void {
+    const opening = tok.name === 'startObject' || tok.name === 'startArray';
+    if (this.#depth === 0 && opening && tok.name !== 'startObject') throw new AppError('INVALID_STIX', 'not a STIX bundle: the document is not a JSON object');
+    if (this.#depth === 0 && !opening) throw new AppError('INVALID_STIX', 'not a STIX bundle: the document is not a JSON object');
+    if (this.#depth === 1 && tok.name === 'keyValue') {
+      this.#key = String(tok.value);
+      return;
+    }
+    if (this.#depth === 1 && this.#key !== null) {
+      if (this.#key === 'type') this.type = tok.name === 'stringValue' ? String(tok.value) : `(${tok.name})`;
+      if (this.#key === 'objects') {
+        if (tok.name !== 'startArray') throw new AppError('INVALID_STIX', 'not a STIX bundle: "objects" must be a list');
+        this.sawObjects = true;
+      }
+      this.#key = null;
+    }
+    if (opening) this.#depth++;
+    else if (tok.name === 'endObject' || tok.name === 'endArray') this.#depth--;
+  }
+
+  assertBundle(): void {
+    if (this.type !== 'bundle') throw new AppError('INVALID_STIX', `not a STIX bundle: "type" is ${this.type === null ? 'missing' : `"${this.type}"`}, expected "bundle"`);
+  }
+}
+
+/** Passes the bundle's bytes through and counts them, for progress. */
+async function* counted(src: AsyncIterable<Buffer | string>, onBytes: (n: number) => void): AsyncGenerator<Buffer | string> {
+  for await (const chunk of src) {
+    onBytes(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+    yield chunk;
+  }
+}
+
+/** stream-json reports syntax errors as plain Errors; give them the MALFORMED_JSON code. */
+function asImportError(e: unknown): unknown {
+  if (isAppError(e) || (e instanceof Error && e.name === 'AbortError')) return e;
+  if (e instanceof Error && /parser|JSON|unexpected|expected/i.test(e.message)) {
+    return new AppError('MALFORMED_JSON', `malformed JSON in bundle: ${e.message}`, { cause: e });
+  }
+  return e;
+}
+
+/**
+ * Imports one STIX bundle from a stream. All of it commits in one transaction; rejected
+ * objects (invalid, or versions only their creator may add) are reported, not stored.
+ * Throws AppError MALFORMED_JSON / INVALID_STIX when the document is not a bundle, and then
+ * nothing is stored.
+ */
+export async function importBundleStream(intel: IntelService, req: ImportRequest, opts: ImportOptions = {}): Promise<ImportSummary> {
+  const { batchSize = 1000, onProgress, signal, ...submitOpts } = opts;
+  if (!(await intel.store.getCollection(req.collectionId))) throw new AppError('NOT_FOUND', `no collection ${req.collectionId}`);
+  const summary: ImportSummary = { total: 0, added: 0, duplicates: 0, rejected: 0, errors: [] };
+  const progress: ImportProgress = { objects: 0, bytes: 0 };
+  try {
+    await intel.store.transaction(async (tx) => {
+      const svc = new IntelService(tx, intel.clock);
+      const envelope = new EnvelopeCheck();
+      let batch: unknown[] = [];
+      let batchStart = 0;
+      let consumerError: unknown = null;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const results = await svc.submit(req.actor, req.collectionId, batch, submitOpts);
+        for (const r of results) {
+          if (r.status === 'rejected') {
+            summary.rejected++;
+            if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ index: batchStart + r.index, id: r.id, message: r.message });
+          } else if (r.status === 'added') summary.added++;
+          else summary.duplicates++;
+        }
+        batchStart += batch.length;
+        batch = [];
+        onProgress?.({ ...progress });
+      };
+      await pipeline(
+        counted(req.readable, (n) => { progress.bytes += n; }),
+        parser.asStream({ streamValues: false }),
+        envelope,
+        pick.asStream({ filter: (stack) => stack.length >= 1 && stack[0] === 'objects' }),
+        streamArray.asStream(),
+        async (items: AsyncIterable<{ key: number; value: unknown }>) => {
+          try {
+            for await (const item of items) {
+              batch.push(item.value);
+              summary.total++;
+              progress.objects++;
+              if (batch.length >= batchSize) await flush();
+            }
+          } catch (e) {
+            consumerError ??= e;
+            throw e;
+          }
+        },
+        signal ? { signal } : {},
+      ).catch((e: unknown) => {
+        // When the consumer fails (e.g. the store), pipeline may report the resulting abort of
+        // the upstream stages instead: the consumer's error is the cause worth showing.
+        throw consumerError ?? e;
+      });
+      envelope.assertBundle();
+      await flush();
+      await new AccessService(tx, intel.clock).audit(req.actor, 'intel.import', req.collectionId, {
+        total: summary.total, added: summary.added, duplicates: summary.duplicates, rejected: summary.rejected,
+        asOrg: submitOpts.asOrg ?? null, tlp: submitOpts.defaultTlp ?? null, recipients: submitOpts.recipients ?? [],
+      });
+    });
+  } catch (e) {
+    throw asImportError(e);
+  }
+  return summary;
+}
+
+export interface ExportRequest {
+  actor: Actor;
+  collectionIds: readonly string[];
+  /** Who the export is for; the release policy decides per object with purpose `bulk`. */
+  audience: Audience;
+  /** Optional filters; `version` defaults to the latest visible version of each object. */
+  filters?: Pick<ObjectQuery, 'types' | 'ids' | 'labels' | 'tlps' | 'creators' | 'text' | 'version' | 'addedAfter'>;
+  /** Rows per store query (default 1000). */
+  pageSize?: number;
+}
+
+async function write(out: Writable, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+/**
+ * Writes `{"type":"bundle","id":"bundle--<uuid>","objects":[...]}` to `out`, page by page, with
+ * only the objects the audience may receive in bulk. Audited as an export. Does not end `out`.
+ */
+export async function exportBundle(access: AccessService, req: ExportRequest, out: Writable): Promise<{ id: string; count: number }> {
+  const store: Store = access.store;
+  const id = `bundle--${randomUUID()}`;
+  const limit = req.pageSize ?? 1000;
+  // With several collections the same version may be stored twice; emit it once.
+  const seen = req.collectionIds.length > 1 ? new Set<string>() : null;
+  let count = 0;
+  let addedAfter = req.filters?.addedAfter;
+  await write(out, `{"type":"bundle","id":"${id}","objects":[`);
+  for (;;) {
+    const page = await store.queryObjects({
+      ...req.filters, collectionIds: req.collectionIds, audience: req.audience, purpose: 'bulk', limit,
+      ...(addedAfter === undefined ? {} : { addedAfter }),
+    });
+    const parts: string[] = [];
+    for (const row of page.rows) {
+      if (seen) {
+        const k = `${row.id}\u0000${row.version}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      parts.push(row.json);
+    }
+    if (parts.length) {
+      await write(out, `${count > 0 ? ',' : ''}${parts.join(',')}`);
+      count += parts.length;
+    }
+    const last = page.rows.at(-1);
+    if (!page.more || !last) break;
+    addedAfter = last.dateAdded;
+  }
+  await write(out, ']}\n');
+  await access.audit(req.actor, 'intel.export', req.collectionIds.join(','), {
+    bundle: id, count, audience: req.audience.hop === 'public' ? 'public' : req.audience.orgId, filters: req.filters ?? {},
+  });
+  return { id, count };
+}
