@@ -85,6 +85,9 @@ export function checkExternalReferences(ctx: Ctx, v: unknown): void {
   });
 }
 
+/** §7.2.3.1 selector syntax: property names joined by `.`, list indices as `[n]`. */
+const SELECTOR = /^([a-z0-9_-]{3,249}(\.(\[\d+\]|[a-z0-9_-]{1,250}))*|id)$/;
+
 export function checkGranularMarkings(ctx: Ctx, v: unknown): void {
   const path = 'granular_markings';
   if (!Array.isArray(v)) return void ctx.error(path, 'value.type', 'granular_markings must be a list');
@@ -93,8 +96,8 @@ export function checkGranularMarkings(ctx: Ctx, v: unknown): void {
     const p = join(path, i);
     if (!isPlainObject(g)) return void ctx.error(p, 'granular-marking', 'a granular marking is an object');
     const sel = g['selectors'];
-    if (!Array.isArray(sel) || sel.length === 0 || !sel.every((s) => typeof s === 'string' && s !== '')) {
-      ctx.error(join(p, 'selectors'), 'granular-marking', 'selectors is a non-empty list of strings');
+    if (!Array.isArray(sel) || sel.length === 0 || !sel.every((s) => typeof s === 'string' && SELECTOR.test(s))) {
+      ctx.error(join(p, 'selectors'), 'granular-marking', 'selectors is a non-empty list of selectors such as description or external_references.[0].url');
     }
     // §7.2.3: exactly one of marking_ref and lang.
     if (('marking_ref' in g) === ('lang' in g)) ctx.error(p, 'granular-marking', 'exactly one of marking_ref and lang is required');

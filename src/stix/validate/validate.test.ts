@@ -82,7 +82,10 @@ const CASES: Record<RuleId, Case[]> = {
     { name: 'source only', input: ex('indicator', { external_references: [{ source_name: 'x' }] }) },
     { name: 'cve without id', input: ex('indicator', { external_references: [{ source_name: 'cve', url: 'https://x.example' }] }) },
   ],
-  'granular-marking': [{ name: 'no marking_ref nor lang', input: ex('indicator', { granular_markings: [{ selectors: ['description'] }] }) }],
+  'granular-marking': [
+    { name: 'no marking_ref nor lang', input: ex('indicator', { granular_markings: [{ selectors: ['description'] }] }) },
+    { name: 'bad selector', input: ex('indicator', { granular_markings: [{ marking_ref: `marking-definition--${U}`, selectors: ['labels[0]'] }] }) },
+  ],
   'kill-chain-phase': [{ name: 'no phase_name', input: ex('indicator', { kill_chain_phases: [{ kill_chain_name: 'x' }] }) }],
   hashes: [{ name: 'bad MD5', input: ex('file', { hashes: { MD5: 'xyz' } }) }],
   'dictionary.keys': [{ name: 'key with space', input: ex('process', { environment_variables: { 'bad key!': 'x' } }) }],
