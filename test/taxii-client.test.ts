@@ -12,6 +12,17 @@ import { TaxiiClient, TaxiiClientError, nextQuery } from '../src/taxii/index.js'
 import { assertValidAgainstOasis } from './helpers/stix-schema.js';
 import { PASSWORD, ROOT, indicator, makeCollection, makeOrg, makePlatform, malware, submit, tmpDir, type Org } from './taxii-fixtures.js';
 
+/** The TaxiiClientError a call fails with; fails the test when it succeeds. */
+async function failure(call: Promise<unknown>): Promise<TaxiiClientError> {
+  try {
+    await call;
+  } catch (e) {
+    if (e instanceof TaxiiClientError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
 let p: Platform;
 let server: RunningServer;
 let A: Org, B: Org;
@@ -113,15 +124,15 @@ describe('TaxiiClient against the Shieldwall server', () => {
     try {
       expect((await basic.collections(ROOT)).map((c) => c.can_write)).toEqual([false]);
       expect((await basicToken.collections(ROOT)).length).toBe(1);
-      const denied = await basic.addObjects(ROOT, coll.id, [indicator({ tlp: 'green' })]).catch((e: unknown) => e as TaxiiClientError);
+      const denied = await failure(basic.addObjects(ROOT, coll.id, [indicator({ tlp: 'green' })]));
       expect(denied).toBeInstanceOf(TaxiiClientError);
       expect(denied.status).toBe(403);
       expect(denied.taxii).toMatchObject({ title: 'Forbidden', http_status: '403' });
       expect(denied.message).toMatch(/HTTP 403 Forbidden: no write access/);
-      const unauth = await wrong.discovery().catch((e: unknown) => e as TaxiiClientError);
+      const unauth = await failure(wrong.discovery());
       expect(unauth.status).toBe(401);
       expect(unauth.taxii?.http_status).toBe('401');
-      const bad = await client.getObjects(ROOT, coll.id, { limit: 0 }).catch((e: unknown) => e as TaxiiClientError);
+      const bad = await failure(client.getObjects(ROOT, coll.id, { limit: 0 }));
       expect(bad.status).toBe(400);
       expect(bad.message).toMatch(/limit/);
     } finally {
@@ -135,13 +146,13 @@ describe('TaxiiClient against the Shieldwall server', () => {
     const port = (silent.address() as net.AddressInfo).port;
     const slow = new TaxiiClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 200 });
     try {
-      const t = await slow.discovery().catch((e: unknown) => e as TaxiiClientError);
+      const t = await failure(slow.discovery());
       expect(t).toBeInstanceOf(TaxiiClientError);
       expect(t.status).toBeNull();
       expect(t.message).toMatch(/no answer within 200 ms/);
       const ac = new AbortController();
       setTimeout(() => ac.abort(new Error('stop')), 50);
-      const a = await new TaxiiClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 5000 }).discovery({ signal: ac.signal }).catch((e: unknown) => e as TaxiiClientError);
+      const a = await failure(new TaxiiClient({ url: `http://127.0.0.1:${port}`, timeoutMs: 5000 }).discovery({ signal: ac.signal }));
       expect(a.message).toMatch(/aborted/);
     } finally {
       await slow.close();
@@ -154,7 +165,7 @@ describe('TaxiiClient against the Shieldwall server', () => {
         s.close(() => r(pt));
       });
     });
-    const refused = await new TaxiiClient({ url: `http://127.0.0.1:${closedPort}` }).discovery().catch((e: unknown) => e as TaxiiClientError);
+    const refused = await failure(new TaxiiClient({ url: `http://127.0.0.1:${closedPort}` }).discovery());
     expect(refused).toBeInstanceOf(TaxiiClientError);
     expect(refused.message).toMatch(/ECONNREFUSED/);
   });
@@ -177,7 +188,7 @@ describe('TaxiiClient over TLS with a custom CA', () => {
     const untrusted = new TaxiiClient({ url: s.url, auth: { kind: 'bearer', token: W.token } });
     try {
       expect((await trusted.getObjects(ROOT, c.id)).items).toHaveLength(1);
-      const e = await untrusted.discovery().catch((x: unknown) => x as TaxiiClientError);
+      const e = await failure(untrusted.discovery());
       expect(e).toBeInstanceOf(TaxiiClientError);
       expect(e.status).toBeNull();
       expect(e.message).toMatch(/certificate/i);
