@@ -1,21 +1,21 @@
 /**
  * REST bundle import and export. Import goes through IntelService.submit (validation,
- * provenance, versioning rules) in one transaction; export is a bulk release, so the policy
- * runs with purpose `bulk` and RED never leaves (DESIGN §2.1). Both are audited.
+ * provenance, versioning rules) in one transaction; export streams through intel's
+ * exportBundle, a bulk release, so the policy runs with purpose `bulk` and RED never leaves
+ * (DESIGN §2.1). Both are audited (DESIGN §2.5).
  */
-import crypto from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { Tlp } from '../../core/policy.js';
+import { exportBundle } from '../../intel/index.js';
 import { STIX_MEDIA } from '../../taxii/index.js';
 import { principalOf } from './auth.js';
-import { collectionFor, requireRole, scanObjects, type RestDeps } from './context.js';
+import { collectionFor, requireRole, type RestDeps } from './context.js';
 import { queryScope } from './intel.js';
 import { badParam, FILTER_PARAMS, many, one, parseCollectionId, parseIntelFilter, parseTlp, queryOf, STIX_ID } from './parse.js';
-import { parseStored, type ImportResult } from './views.js';
+import type { ImportResult } from './views.js';
 
-/** Upper bound of one export; a larger one must be narrowed with filters (or use TAXII paging). */
-export const MAX_EXPORT_OBJECTS = 100_000;
 const MAX_RECIPIENTS = 100;
 
 export interface ImportParams {
@@ -77,28 +77,22 @@ export async function ioRoutes(app: FastifyInstance, deps: RestDeps): Promise<vo
     return answer;
   });
 
+  // Streams the bundle page by page through intel's exportBundle (purpose `bulk`, audited there).
   app.get('/intel/export', async (req, reply) => {
     const p = principalOf(req);
     requireRole(p, 'any');
     const f = parseIntelFilter(queryOf(req.query, FILTER_PARAMS));
     if (!f.collection) throw badParam('collection', 'required for an export');
-    const scope = await queryScope(deps, p, f);
-    const objects: unknown[] = [];
-    const truncated = await scanObjects(deps, { ...scope, purpose: 'bulk', version: { kind: 'last' } }, {
-      max: MAX_EXPORT_OBJECTS + 1,
-      onPage: (rows) => {
-        for (const r of rows) objects.push(parseStored(r.json));
-      },
-    });
-    if (truncated || objects.length > MAX_EXPORT_OBJECTS) {
-      throw new AppError('UNPROCESSABLE', `the export matches more than ${MAX_EXPORT_OBJECTS} objects; narrow it with filters or page through TAXII`);
-    }
-    const id = `bundle--${crypto.randomUUID()}`;
-    await access.audit({ principal: p, source: req.ip }, 'intel.export', scope.collectionIds[0] ?? null, { bundle: id, objects: objects.length, filters: f });
+    const { collectionIds, audience, ...filters } = await queryScope(deps, p, f);
+    const out = new PassThrough();
     const day = new Date(deps.platform.clock.now()).toISOString().slice(0, 10);
-    return reply
-      .header('content-type', STIX_MEDIA)
-      .header('content-disposition', `attachment; filename="shieldwall-export-${day}.json"`)
-      .send(JSON.stringify({ type: 'bundle', id, objects }));
+    reply.header('content-type', STIX_MEDIA).header('content-disposition', `attachment; filename="shieldwall-export-${day}.json"`);
+    // Once the first byte is sent the status is fixed: a failure now can only cut the stream short.
+    exportBundle(access, { actor: { principal: p, source: req.ip }, collectionIds, audience, filters: { ...filters, version: { kind: 'last' } } }, out)
+      .then(() => out.end(), (e: unknown) => {
+        req.log.error({ err: e }, 'export failed mid-stream');
+        out.destroy(e instanceof Error ? e : new Error(String(e)));
+      });
+    return reply.send(out);
   });
 }

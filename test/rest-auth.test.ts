@@ -1,0 +1,103 @@
+/**
+ * REST authentication: sign-in, sign-out, and the bearer token on every other route —
+ * wrong, expired and revoked tokens are 401 with a JSON error code; repeated failures from
+ * one source are 429 with Retry-After.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { expectError, http, makeAlliance, PASSWORD, type Alliance } from './rest-fixtures.js';
+
+let al: Alliance;
+let h: ReturnType<typeof http>;
+let n = 0;
+/** Each failure-counting test uses its own source address, so the limiter does not cross tests. */
+const freshIp = () => `10.0.0.${++n}`;
+
+beforeAll(async () => {
+  al = await makeAlliance({ SHIELDWALL_AUTH_FAILURE_LIMIT: '3', SHIELDWALL_AUTH_FAILURE_WINDOW_MS: '60000' });
+  h = http(al);
+});
+afterAll(async () => {
+  await al.close();
+});
+
+describe('sign-in', () => {
+  it('answers a 12 h session token and the user for good credentials', async () => {
+    const a = await h.call('POST', '/api/v1/auth/login', { body: { username: 'b-analyst', password: PASSWORD }, ip: freshIp() });
+    expect(a.status, a.body).toBe(200);
+    const { token, expiresAt, user } = a.json();
+    expect(token).toMatch(/^sw_/);
+    expect(Date.parse(expiresAt) - al.clock.now()).toBe(12 * 3600 * 1000);
+    expect(user).toEqual({ id: expect.any(String), username: 'b-analyst', displayName: 'b-analyst', orgId: al.orgs.B, roles: ['analyst'] });
+    const me = await h.call('GET', '/api/v1/me', { token });
+    expect(me.json().user.username).toBe('b-analyst');
+  });
+
+  it('refuses bad credentials with 401 and bad bodies with 400', async () => {
+    const ip = freshIp();
+    expectError(await h.call('POST', '/api/v1/auth/login', { body: { username: 'b-analyst', password: 'wrong password!!' }, ip }), 401, 'UNAUTHENTICATED');
+    expectError(await h.call('POST', '/api/v1/auth/login', { body: { username: 'nobody', password: PASSWORD }, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    expectError(await h.call('POST', '/api/v1/auth/login', { body: { username: 'b-analyst' }, ip: freshIp() }), 400, 'BAD_REQUEST');
+    expectError(await h.call('POST', '/api/v1/auth/login', { body: ['b-analyst', PASSWORD], ip: freshIp() }), 400, 'BAD_REQUEST');
+    expectError(await h.call('POST', '/api/v1/auth/login', { raw: '{"username": "b-analyst",', ip: freshIp() }), 400, 'MALFORMED_JSON');
+    expectError(await h.call('POST', '/api/v1/auth/login', { ip: freshIp() }), 400, 'BAD_REQUEST');
+  });
+
+  it('rate-limits a source after repeated failures: 429 with Retry-After, even for good credentials', async () => {
+    const ip = freshIp();
+    for (let i = 0; i < 3; i++) {
+      expectError(await h.call('POST', '/api/v1/auth/login', { body: { username: 'c-analyst', password: `guess number ${i}!` }, ip }), 401, 'UNAUTHENTICATED');
+    }
+    const blocked = await h.call('POST', '/api/v1/auth/login', { body: { username: 'c-analyst', password: PASSWORD }, ip });
+    expectError(blocked, 429, 'RATE_LIMITED');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // Another source is not affected; the blocked one recovers when the window passes.
+    expect((await h.call('POST', '/api/v1/auth/login', { body: { username: 'c-analyst', password: PASSWORD }, ip: freshIp() })).status).toBe(200);
+    al.clock.advance(61_000);
+    expect((await h.call('POST', '/api/v1/auth/login', { body: { username: 'c-analyst', password: PASSWORD }, ip })).status).toBe(200);
+  });
+
+  it('sign-out revokes the session token', async () => {
+    const { token } = (await h.call('POST', '/api/v1/auth/login', { body: { username: 'a-analyst', password: PASSWORD }, ip: freshIp() })).json();
+    const out = await h.call('POST', '/api/v1/auth/logout', { token, body: {} });
+    expect(out.status).toBe(200);
+    expect(out.json()).toEqual({ ok: true });
+    expectError(await h.call('GET', '/api/v1/me', { token, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+  });
+});
+
+describe('bearer tokens', () => {
+  const routes = ['/api/v1/me', '/api/v1/organisations', '/api/v1/sharing-groups', '/api/v1/collections', '/api/v1/intel',
+    '/api/v1/intel/indicator--00000000-0000-4000-8000-000000000000', '/api/v1/intel/export?collection=x', '/api/v1/audit'];
+
+  it('answers 401 JSON with a code and WWW-Authenticate without or with a wrong token, on every route', async () => {
+    for (const url of routes) {
+      const none = await h.call('GET', url, { ip: freshIp() });
+      expectError(none, 401, 'UNAUTHENTICATED');
+      expect(String(none.headers['www-authenticate'])).toContain('Bearer');
+      expectError(await h.call('GET', url, { token: 'sw_000000000000_forged', ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    }
+    expectError(await h.call('POST', '/api/v1/intel/import?collection=x', { token: 'nope', body: {}, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    expectError(await h.call('GET', '/api/v1/me', { headers: { authorization: 'Digest abc' }, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('refuses expired and revoked tokens with 401', async () => {
+    const { access } = al.platform;
+    const u = al.principals['b-analyst']!;
+    const short = await access.createToken(SYSTEM_ACTOR, { orgId: u.orgId, userId: u.userId, kind: 'api', name: 'short', ttlMs: 5_000 });
+    expect((await h.call('GET', '/api/v1/me', { token: short.token })).status).toBe(200);
+    al.clock.advance(6_000);
+    expectError(await h.call('GET', '/api/v1/me', { token: short.token, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    const revoked = await access.createToken(SYSTEM_ACTOR, { orgId: u.orgId, userId: u.userId, kind: 'api', name: 'revoked' });
+    expect((await h.call('GET', '/api/v1/me', { token: revoked.token })).status).toBe(200);
+    await access.revokeToken(SYSTEM_ACTOR, revoked.row.id);
+    expectError(await h.call('GET', '/api/v1/me', { token: revoked.token, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+  });
+
+  it('refuses intel reads to principals without a user role (e.g. a sensor token) with 403', async () => {
+    const sensor = await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.B, kind: 'sensor', name: 'ids-1' });
+    expectError(await h.call('GET', '/api/v1/intel', { token: sensor.token }), 403, 'FORBIDDEN');
+    expectError(await h.call('GET', '/api/v1/organisations', { token: sensor.token }), 403, 'FORBIDDEN');
+  });
+});
