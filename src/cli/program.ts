@@ -10,6 +10,7 @@ import { packageRoot } from '../api/index.js';
 import { EXIT, ExitRequest, exitCodeOf, stdio, type Io } from './context.js';
 import { registerServe } from './commands/serve.js';
 import { registerAdmin } from './commands/admin.js';
+import { registerIntel } from './commands/intel.js';
 
 function version(): string {
   try {
@@ -28,6 +29,7 @@ export function buildProgram(io: Io = stdio): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerServe(program, io);
   registerAdmin(program, io);
+  registerIntel(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

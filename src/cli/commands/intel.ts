@@ -1,0 +1,160 @@
+/**
+ * `shieldwall import` and `shieldwall export`: STIX bundles of any size, streamed. The node
+ * operator acts for an organisation (--org), which must hold the collection right, and the
+ * release policy decides what an export contains (purpose bulk: RED never leaves).
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { AppError } from '../../core/errors.js';
+import { TLP_LEVELS, type Audience, type Tlp } from '../../core/policy.js';
+import type { Principal } from '../../access/index.js';
+import type { Platform } from '../../api/index.js';
+import { exportBundle, importBundleStream, type ImportSummary } from '../../intel/index.js';
+import type { CollectionRow, OrgRow } from '../../store/index.js';
+import { CLI_ACTOR, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
+
+const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The organisation as a principal, to compute its collection rights and audience. */
+async function orgPrincipal(p: Platform, org: OrgRow): Promise<Principal> {
+  return { orgId: org.id, userId: null, username: null, roles: [], tokenId: null, kind: 'api', groupIds: await p.store.groupsOfOrg(org.id) };
+}
+
+async function checkRight(p: Platform, org: OrgRow, c: CollectionRow, right: 'canRead' | 'canWrite'): Promise<Principal> {
+  const principal = await orgPrincipal(p, org);
+  if (!(await p.access.rights(principal)).get(c.id)?.[right]) {
+    const what = right === 'canRead' ? 'read' : 'write';
+    throw new AppError('FORBIDDEN', `${org.shortName} may not ${what} collection ${c.alias ?? c.id}; grant it with \`shieldwall collection grant ${c.alias ?? c.id} ${org.shortName} --${what}\``);
+  }
+  return principal;
+}
+
+/** Recipients by organisation short name / id or sharing-group name / id. */
+async function recipientIds(p: Platform, raw: string | undefined): Promise<string[]> {
+  const out: string[] = [];
+  const groups = await p.store.listGroups();
+  for (const r of list(raw)) {
+    const g = groups.find((x) => x.id === r || x.name === r);
+    out.push(g ? g.id : (await orgOf(p, r)).id);
+  }
+  return out;
+}
+
+function tlpOption(raw: string | undefined): Tlp | null {
+  if (raw === undefined) return null;
+  const t = raw.toLowerCase().replace(/^tlp:/, '');
+  if (!(TLP_LEVELS as readonly string[]).includes(t)) throw new AppError('BAD_REQUEST', `--tlp must be one of ${TLP_LEVELS.join(', ')}, got ${raw}`);
+  return t as Tlp;
+}
+
+interface ImportOpts { collection: string; org: string; tlp?: string; recipients?: string; preserveProvenance?: boolean; progress?: boolean; json?: boolean; batchSize?: string }
+
+function progressBar(totalBytes: number | null): { update: (objects: number, bytes: number) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr, hideCursor: true, etaBuffer: 20,
+    // --progress on a pipe (CI logs): cli-progress stays silent off a TTY unless told otherwise.
+    noTTYOutput: true, notTTYSchedule: 1000,
+    format: totalBytes ? 'import |{bar}| {percentage}% | {objects} objects | ETA {eta_formatted}' : 'import | {objects} objects | {mb} MB',
+  }, cliProgress.Presets.shades_classic);
+  bar.start(totalBytes ?? 1, 0, { objects: 0, mb: '0.0' });
+  return {
+    update: (objects, bytes) => bar.update(totalBytes ? bytes : 0, { objects, mb: (bytes / 1e6).toFixed(1) }),
+    stop: () => bar.stop(),
+  };
+}
+
+function report(io: Io, r: ImportSummary, json: boolean | undefined): void {
+  if (json) io.out(JSON.stringify(r, null, 2));
+  else io.out(`imported ${r.total} objects: ${r.added} added, ${r.duplicates} duplicates, ${r.rejected} rejected`);
+  if (!json) {
+    for (const e of r.errors) io.err(`  rejected objects[${e.index}] ${e.id ?? '(no id)'}: ${e.message}`);
+    if (r.rejected > r.errors.length) io.err(`  ... and ${r.rejected - r.errors.length} more rejects`);
+  }
+}
+
+export function registerIntel(program: Command, io: Io = stdio): void {
+  program.command('import <file>')
+    .description('import a STIX 2.1 bundle (any size; "-" reads stdin) into a collection for an organisation, all or nothing')
+    .requiredOption('--collection <collection>', 'collection id, alias or title')
+    .requiredOption('--org <org>', 'organisation recorded as creator (short name or id)')
+    .option('--tlp <level>', `TLP for objects without one: ${TLP_LEVELS.join(', ')}`)
+    .option('--recipients <list>', 'comma list of recipient organisations or sharing groups (for amber, amber+strict, red)')
+    .option('--preserve-provenance', 'keep created_by_ref naming an identity outside the alliance (e.g. MITRE)')
+    .option('--progress', 'show a progress bar even when stderr is not a terminal')
+    .option('--json', 'print the summary as JSON')
+    .option('--batch-size <n>', 'objects per batch', '1000')
+    .action((file: string, o: ImportOpts) => withPlatform(async (p) => {
+      const org = await orgOf(p, o.org);
+      const c = await collectionOf(p, o.collection);
+      await checkRight(p, org, c, 'canWrite');
+      const defaultTlp = tlpOption(o.tlp);
+      const recipients = await recipientIds(p, o.recipients);
+      const batchSize = Number(o.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new AppError('BAD_REQUEST', '--batch-size must be an integer 1-100000');
+      const size = file === '-' ? null : (await stat(file)).size;
+      const readable = file === '-' ? process.stdin : createReadStream(file);
+      const bar = o.progress || process.stderr.isTTY ? progressBar(size) : null;
+      let summary: ImportSummary;
+      try {
+        summary = await importBundleStream(p.intel, { actor: CLI_ACTOR, collectionId: c.id, readable }, {
+          asOrg: org.id, defaultTlp, recipients, preserveProvenance: o.preserveProvenance === true, batchSize,
+          onProgress: (pr) => bar?.update(pr.objects, pr.bytes),
+        });
+      } finally {
+        bar?.stop();
+      }
+      report(io, summary, o.json);
+      if (summary.rejected > 0) throw new ExitRequest(EXIT.PARTIAL);
+    }));
+
+  program.command('export')
+    .description('export what an organisation may receive in bulk from a collection as one STIX bundle')
+    .requiredOption('--collection <collections>', 'collection id, alias or title (comma list allowed)')
+    .requiredOption('--org <org>', 'organisation the export is for (its release rights apply)')
+    .option('-o, --output <file>', 'write to this file (default stdout)')
+    .option('--type <types>', 'comma list of STIX types')
+    .option('--tlp <levels>', 'comma list of TLP levels to include')
+    .option('--all-versions', 'every visible version, not only the latest')
+    .option('--public', 'a public export: only TLP:CLEAR')
+    .action((o: { collection: string; org: string; output?: string; type?: string; tlp?: string; allVersions?: boolean; public?: boolean }) => withPlatform(async (p) => {
+      const org = await orgOf(p, o.org);
+      const cols: CollectionRow[] = [];
+      let principal: Principal | null = null;
+      for (const ref of list(o.collection)) {
+        const c = await collectionOf(p, ref);
+        principal = await checkRight(p, org, c, 'canRead');
+        cols.push(c);
+      }
+      if (!principal) throw new AppError('BAD_REQUEST', '--collection is empty');
+      const audience: Audience = o.public ? { hop: 'public' } : p.access.audienceOf(principal);
+      const tlps = list(o.tlp).map((t) => tlpOption(t) as Tlp);
+      const filters = {
+        ...(o.type ? { types: list(o.type) } : {}),
+        ...(tlps.length ? { tlps } : {}),
+        ...(o.allVersions ? { version: { kind: 'all' as const } } : {}),
+      };
+      const req = { actor: CLI_ACTOR, collectionIds: cols.map((c) => c.id), audience, filters };
+      if (!o.output) {
+        const r = await exportBundle(p.access, req, process.stdout);
+        io.err(`exported ${r.count} objects (${r.id})`);
+        return;
+      }
+      // Write beside the target and rename on success: a failed export never leaves half a file.
+      const partial = `${o.output}.partial`;
+      const out = createWriteStream(partial, { mode: 0o600 });
+      try {
+        const r = await exportBundle(p.access, req, out);
+        out.end();
+        await finished(out);
+        await rename(partial, o.output);
+        io.err(`exported ${r.count} objects to ${o.output} (${r.id})`);
+      } catch (e) {
+        out.destroy();
+        await rm(partial, { force: true });
+        throw e;
+      }
+    }));
+}
