@@ -5,7 +5,8 @@ export {
 export type {
   SdoType, SroType, ScoType, MetaType, StixType, StixCategory, StixId, StixObject, ExternalReference, GranularMarking,
   KillChainPhase, StixCommon, Identity, Indicator, Relationship, Sighting, Report, Note, Opinion, OpinionValue,
-  MarkingDefinition, ExtensionDefinition, ExtensionType, Bundle, KnownStixObject,
+  MarkingDefinition, ExtensionDefinition, ExtensionType, Bundle, KnownStixObject, AttackPattern, Campaign, IntrusionSet,
+  ThreatActor, Malware, Tool, Vulnerability, ObservedData,
 } from './types.js';
 export {
   STIX_SCO_NAMESPACE, SCO_ID_CONTRIBUTING, canonicalJson, deterministicScoId, isUuid, newStixId, parseStixId, uuidVersion, uuidv5,

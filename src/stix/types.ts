@@ -147,6 +147,64 @@ export interface Opinion extends StixCommon<'opinion'> {
 export const OPINION_VALUES = ['strongly-disagree', 'disagree', 'neutral', 'agree', 'strongly-agree'] as const;
 export type OpinionValue = (typeof OPINION_VALUES)[number];
 
+interface Named {
+  name: string;
+  description?: string;
+  aliases?: string[];
+}
+
+export interface AttackPattern extends StixCommon<'attack-pattern'>, Named {
+  kill_chain_phases?: KillChainPhase[];
+}
+
+export interface Campaign extends StixCommon<'campaign'>, Named {
+  first_seen?: string;
+  last_seen?: string;
+  objective?: string;
+}
+
+export interface IntrusionSet extends StixCommon<'intrusion-set'>, Named {
+  first_seen?: string;
+  last_seen?: string;
+  goals?: string[];
+  resource_level?: string;
+  primary_motivation?: string;
+  secondary_motivations?: string[];
+}
+
+export interface ThreatActor extends StixCommon<'threat-actor'>, Named {
+  threat_actor_types?: string[];
+  roles?: string[];
+  sophistication?: string;
+}
+
+export interface Malware extends StixCommon<'malware'> {
+  name?: string;
+  description?: string;
+  malware_types?: string[];
+  is_family: boolean;
+  kill_chain_phases?: KillChainPhase[];
+}
+
+export interface Tool extends StixCommon<'tool'>, Named {
+  tool_types?: string[];
+  kill_chain_phases?: KillChainPhase[];
+}
+
+export interface Vulnerability extends StixCommon<'vulnerability'> {
+  name: string;
+  description?: string;
+}
+
+export interface ObservedData extends StixCommon<'observed-data'> {
+  first_observed: string;
+  last_observed: string;
+  number_observed: number;
+  object_refs?: StixId[];
+  /** Deprecated in 2.1 (§4.13), still valid. */
+  objects?: Record<string, StixObject>;
+}
+
 /** Marking definitions (STIX 2.1 §7.2) are not versioned: no `modified`. */
 export interface MarkingDefinition extends StixObject {
   type: 'marking-definition';
@@ -188,7 +246,8 @@ export interface Bundle {
 /** The union of the object shapes modelled in detail, discriminated by `type`. */
 export type KnownStixObject =
   | Identity | Indicator | Relationship | Sighting | Report | Note | Opinion | MarkingDefinition
-  | ExtensionDefinition;
+  | ExtensionDefinition | AttackPattern | Campaign | IntrusionSet | ThreatActor | Malware | Tool | Vulnerability
+  | ObservedData;
 
 /** Narrows a validated object by its `type`. */
 export function isStixType<T extends KnownStixObject['type']>(
