@@ -1,0 +1,45 @@
+/**
+ * A small typed in-process event bus for cross-module reactions and the live stream (SSE).
+ * Every event carries the release facts of what it is about, so each subscriber filters with
+ * the one release policy before anything leaves the process. A NATS JetStream adapter can
+ * replace it when work is spread over several processes (DESIGN §3).
+ */
+import type { ReleaseFacts } from './policy.js';
+
+export interface BusEvent {
+  /** e.g. `incident.created`, `assistance.offer`, `decision.adopted`. */
+  readonly type: string;
+  /** Id of the record or object the event is about. */
+  readonly subject: string;
+  readonly atUs: number;
+  readonly facts: ReleaseFacts;
+  /** Exercise the event belongs to; null = real operations. */
+  readonly exerciseId: string | null;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type BusListener = (e: BusEvent) => void;
+
+export class EventBus {
+  readonly #listeners = new Set<BusListener>();
+
+  publish(e: BusEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(e);
+      } catch {
+        // A failing subscriber must not stop the others or the writer.
+      }
+    }
+  }
+
+  /** Returns the unsubscribe function. */
+  subscribe(l: BusListener): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+
+  get size(): number {
+    return this.#listeners.size;
+  }
+}

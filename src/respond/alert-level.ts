@@ -1,0 +1,67 @@
+/**
+ * Alliance cyber alert level, per member and alliance-wide. A member changes its own level;
+ * the alliance-wide level (and a member's level set by the alliance) changes only through an
+ * adopted decision. Every change is kept in the record's history.
+ */
+import { AppError } from '../core/errors.js';
+import { RecordRepo, requireRole, type AuthedActor, type RespondDeps } from './repo.js';
+import { ALERT_LEVELS } from './model.js';
+
+export const ALERT_LEVEL = 'alert-level';
+export const ALLIANCE = 'alliance';
+
+interface LevelDoc {
+  scope: string;
+  level: number;
+  reason: string;
+  decisionId: string | null;
+}
+
+const idOf = (scope: string) => `${ALERT_LEVEL}--${scope}`;
+
+export class AlertLevelService {
+  readonly repo: RecordRepo;
+  constructor(readonly deps: RespondDeps) {
+    this.repo = new RecordRepo(deps);
+  }
+
+  /** A member sets its own level. */
+  async setOwn(actor: AuthedActor, level: number, reason: string) {
+    requireRole(actor, ['admin', 'representative'], 'changing the alert level');
+    return this.#set(actor, actor.principal.orgId, { level, reason, decisionId: null });
+  }
+
+  /** Applied by an adopted decision (the only way to change the alliance-wide level). */
+  async applyDecision(actor: AuthedActor, scope: string, level: number, decisionId: string) {
+    return this.#set(actor, scope, { level, reason: `decision ${decisionId}`, decisionId });
+  }
+
+  async #set(actor: AuthedActor, scope: string, v: { level: number; reason: string; decisionId: string | null }) {
+    if (!ALERT_LEVELS.some((l) => l.level === v.level)) throw new AppError('BAD_REQUEST', `level must be 1-${ALERT_LEVELS.length}`);
+    const id = idOf(scope);
+    const existing = await this.deps.store.getRecord(id);
+    const doc: LevelDoc = { scope, level: v.level, reason: v.reason, decisionId: v.decisionId };
+    // Alert levels are for the whole community to see (TLP:GREEN), owned by the member (or the proposer org for the alliance).
+    if (!existing) {
+      await this.repo.create(actor, { id, kind: ALERT_LEVEL, doc, tlp: 'green', recipients: [], state: String(v.level) });
+    } else {
+      const prev = { row: existing, doc: JSON.parse(existing.json) as LevelDoc };
+      await this.repo.save(actor, prev, { doc, state: String(v.level) }, { kind: 'alert-level.changed', data: { scope, from: prev.doc.level, to: v.level, reason: v.reason, decisionId: v.decisionId } });
+    }
+    return this.get(scope);
+  }
+
+  async get(scope: string) {
+    const row = await this.deps.store.getRecord(idOf(scope));
+    const doc = row ? (JSON.parse(row.json) as LevelDoc) : { scope, level: 1, reason: 'default', decisionId: null };
+    const history = row ? await this.repo.timeline(row.id) : [];
+    const name = ALERT_LEVELS.find((l) => l.level === doc.level)?.name ?? 'UNKNOWN';
+    return { scope, level: doc.level, name, reason: doc.reason, decisionId: doc.decisionId, history: history.map((h) => ({ at: h.at, ...h.data })) };
+  }
+
+  /** The board: the alliance and every member. */
+  async board() {
+    const orgs = (await this.deps.store.listOrganisations()).filter((o) => o.node === null);
+    return { alliance: await this.get(ALLIANCE), members: await Promise.all(orgs.map(async (o) => ({ orgId: o.id, orgName: o.name, ...(await this.get(o.id)) }))) };
+  }
+}

@@ -1,0 +1,419 @@
+/**
+ * Incidents through the NIST SP 800-61 life cycle: owner organisation, CISA severity, STIX
+ * Incident Core Extension determination and investigation status, TLP and PAP, tasks from
+ * playbooks (mandatory tasks block closure, dependencies gate progress), observables with
+ * their own TLP/PAP, links, a timeline, comments, attachments, stage timestamps and the
+ * durations computed from them, sharing with per-share permission, ownership transfer.
+ */
+import crypto from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import type { Tlp } from '../core/policy.js';
+import { mayRelease } from '../access/index.js';
+import { bad, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
+import {
+  PHASE_MOVES, PLAYBOOKS, type Determination, type InvestigationStatus, type ObservableType, type Pap, type Phase, type TaskStatus,
+} from './model.js';
+
+export const INCIDENT = 'incident';
+const ATTACHMENT = 'attachment';
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+export interface Task {
+  id: string;
+  title: string;
+  description: string;
+  status: TaskStatus;
+  mandatory: boolean;
+  dependsOn: string[];
+  assignee: string | null;
+  createdAt: string;
+  completedAt: string | null;
+  orgId: string;
+}
+
+export interface Observable {
+  id: string;
+  type: ObservableType;
+  value: string;
+  ioc: boolean;
+  sighted: boolean;
+  tlp: Tlp;
+  pap: Pap;
+  description: string;
+  orgId: string;
+  addedAt: string;
+}
+
+export interface Share {
+  orgId: string;
+  permission: 'read' | 'contribute';
+  sharedAt: string;
+}
+
+export interface Stages {
+  occurredAt: string | null;
+  detectedAt: string;
+  triagedAt: string | null;
+  containedAt: string | null;
+  resolvedAt: string | null;
+  closedAt: string | null;
+}
+
+export interface Incident {
+  title: string;
+  description: string;
+  category: string;
+  severity: number;
+  phase: Phase;
+  determination: Determination;
+  investigationStatus: InvestigationStatus;
+  pap: Pap;
+  assignees: string[];
+  tasks: Task[];
+  observables: Observable[];
+  links: { alerts: string[]; sightings: string[]; indicators: string[]; techniques: string[] };
+  shares: Share[];
+  attachments: { id: string; name: string; size: number; sha256: string; mediaType: string; addedAt: string; orgId: string }[];
+  stages: Stages;
+}
+
+export interface IncidentView extends Incident {
+  id: string;
+  ownerOrg: string;
+  tlp: Tlp | null;
+  createdAt: string;
+  updatedAt: string;
+  rev: number;
+  exerciseId: string | null;
+  /** What the caller may do. */
+  canContribute: boolean;
+  isOwner: boolean;
+  metrics: IncidentMetrics;
+}
+
+export interface IncidentMetrics {
+  /** Seconds; null where a stage has not been reached. */
+  timeToDetect: number | null;
+  timeToTriage: number | null;
+  timeToContain: number | null;
+  timeToResolve: number | null;
+}
+
+export interface NewIncident {
+  title: string;
+  description?: string;
+  category?: string;
+  severity: number;
+  tlp?: Tlp;
+  pap?: Pap;
+  occurredAt?: string | null;
+  detectedAt?: string | null;
+  determination?: Determination;
+  exerciseId?: string | null;
+}
+
+export interface IncidentPatch {
+  title?: string;
+  description?: string;
+  severity?: number;
+  determination?: Determination;
+  investigationStatus?: InvestigationStatus;
+  pap?: Pap;
+  tlp?: Tlp;
+  assignees?: string[];
+  contained?: boolean;
+}
+
+const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
+const secondsBetween = (a: string | null, b: string | null) => (a && b ? Math.round((Date.parse(b) - Date.parse(a)) / 1000) : null);
+
+export function metricsOf(s: Stages): IncidentMetrics {
+  return {
+    timeToDetect: secondsBetween(s.occurredAt, s.detectedAt),
+    timeToTriage: secondsBetween(s.detectedAt, s.triagedAt),
+    timeToContain: secondsBetween(s.detectedAt, s.containedAt),
+    timeToResolve: secondsBetween(s.detectedAt, s.resolvedAt),
+  };
+}
+
+export class IncidentService {
+  readonly repo: RecordRepo;
+  constructor(readonly deps: RespondDeps) {
+    this.repo = new RecordRepo(deps);
+  }
+
+  #now(): string {
+    return iso(this.repo.nowUs());
+  }
+
+  async create(actor: AuthedActor, n: NewIncident): Promise<IncidentView> {
+    requireRole(actor, ['responder', 'admin'], 'declaring an incident');
+    const now = this.#now();
+    const category = n.category ?? 'default';
+    const playbook = PLAYBOOKS[category];
+    if (!playbook) throw bad(`unknown category ${category}; known: ${Object.keys(PLAYBOOKS).join(', ')}`);
+    const ids = playbook.map(() => crypto.randomUUID());
+    const doc: Incident = {
+      title: n.title, description: n.description ?? '', category, severity: n.severity, phase: 'detection-analysis',
+      determination: n.determination ?? 'suspected', investigationStatus: 'new', pap: n.pap ?? 'amber', assignees: [],
+      tasks: playbook.map((t, i) => ({
+        id: ids[i]!, title: t.title, description: '', status: 'open', mandatory: t.mandatory, dependsOn: (t.after ?? []).map((k) => ids[k]!),
+        assignee: null, createdAt: now, completedAt: null, orgId: actor.principal.orgId,
+      })),
+      observables: [], links: { alerts: [], sightings: [], indicators: [], techniques: [] }, shares: [], attachments: [],
+      stages: { occurredAt: n.occurredAt ?? null, detectedAt: n.detectedAt ?? now, triagedAt: null, containedAt: null, resolvedAt: null, closedAt: null },
+    };
+    if (doc.stages.occurredAt && doc.stages.occurredAt > doc.stages.detectedAt) throw bad('occurredAt must not be after detectedAt');
+    const rec = await this.repo.create(actor, { kind: INCIDENT, doc, tlp: n.tlp ?? 'amber', recipients: [], state: doc.phase, exerciseId: n.exerciseId ?? null });
+    return this.view(actor, rec);
+  }
+
+  async get(actor: AuthedActor, id: string): Promise<IncidentView> {
+    return this.view(actor, await this.repo.load<Incident>(actor, id, INCIDENT));
+  }
+
+  async list(actor: AuthedActor, opts: { phases?: Phase[]; limit?: number; exerciseId?: string | null } = {}): Promise<IncidentView[]> {
+    const recs = await this.repo.list<Incident>(actor, INCIDENT, { ...(opts.phases ? { states: opts.phases } : {}), limit: opts.limit ?? 200, exerciseId: opts.exerciseId ?? null });
+    return recs.map((r) => this.view(actor, r));
+  }
+
+  async timeline(actor: AuthedActor, id: string): Promise<TimelineEntry[]> {
+    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    const entries = await this.repo.timeline(rec.row.id);
+    // Entries about observables the caller may not see are withheld (their TLP can be stricter).
+    const hidden = new Set(rec.doc.observables.filter((o) => !this.#observableVisible(actor, rec, o)).map((o) => o.id));
+    return entries.filter((e) => !(typeof e.data.observableId === 'string' && hidden.has(e.data.observableId)));
+  }
+
+  view(actor: AuthedActor, rec: Rec<Incident>): IncidentView {
+    const d = rec.doc;
+    const isOwner = rec.row.creatorOrg === actor.principal.orgId;
+    return {
+      ...d,
+      observables: d.observables.filter((o) => this.#observableVisible(actor, rec, o)),
+      id: rec.row.id, ownerOrg: rec.row.creatorOrg, tlp: rec.row.tlp, createdAt: iso(rec.row.createdUs), updatedAt: iso(rec.row.updatedUs),
+      rev: rec.row.rev, exerciseId: rec.row.exerciseId, isOwner, canContribute: isOwner || d.shares.some((s) => s.orgId === actor.principal.orgId && s.permission === 'contribute'),
+      metrics: metricsOf(d.stages),
+    };
+  }
+
+  #observableVisible(actor: AuthedActor, rec: Rec<Incident>, o: Observable): boolean {
+    return mayRelease({ tlp: o.tlp, creatorOrg: o.orgId, recipients: rec.row.recipients, originNode: null }, this.deps.access.audienceOf(actor.principal), 'read')
+      || o.orgId === actor.principal.orgId || rec.row.creatorOrg === actor.principal.orgId;
+  }
+
+  async #owned(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
+    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owning organisation may do this');
+    requireRole(actor, ['responder', 'admin'], 'changing an incident');
+    return rec;
+  }
+
+  async #contributable(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
+    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    const v = this.view(actor, rec);
+    if (!v.canContribute) throw new AppError('FORBIDDEN', 'this incident is shared with your organisation read-only');
+    requireRole(actor, ['responder', 'analyst', 'admin'], 'contributing to an incident');
+    return rec;
+  }
+
+  async update(actor: AuthedActor, id: string, patch: IncidentPatch): Promise<IncidentView> {
+    const rec = await this.#owned(actor, id);
+    const doc = structuredClone(rec.doc);
+    const changes: Record<string, unknown> = {};
+    for (const k of ['title', 'description', 'severity', 'determination', 'pap', 'assignees'] as const) {
+      if (patch[k] !== undefined && JSON.stringify(patch[k]) !== JSON.stringify(doc[k])) {
+        changes[k] = { from: doc[k], to: patch[k] };
+        (doc as unknown as Record<string, unknown>)[k] = patch[k];
+      }
+    }
+    if (patch.investigationStatus && patch.investigationStatus !== doc.investigationStatus) {
+      if (patch.investigationStatus === 'closed') throw illegal('close an incident by moving it to the closed phase');
+      changes.investigationStatus = { from: doc.investigationStatus, to: patch.investigationStatus };
+      doc.investigationStatus = patch.investigationStatus;
+      if (patch.investigationStatus === 'open') doc.stages.triagedAt ??= this.#now();
+    }
+    if (patch.contained && !doc.stages.containedAt) {
+      doc.stages.containedAt = this.#now();
+      changes.contained = true;
+    }
+    let tlp = rec.row.tlp;
+    if (patch.tlp && patch.tlp !== tlp) {
+      changes.tlp = { from: tlp, to: patch.tlp };
+      tlp = patch.tlp;
+    }
+    if (Object.keys(changes).length === 0) return this.view(actor, rec);
+    return this.view(actor, await this.repo.save(actor, rec, { doc, tlp }, { kind: 'incident.updated', data: changes }));
+  }
+
+  async transition(actor: AuthedActor, id: string, to: Phase): Promise<IncidentView> {
+    const rec = await this.#owned(actor, id);
+    const from = rec.doc.phase;
+    if (!PHASE_MOVES[from].includes(to)) throw illegal(`cannot move an incident from ${from} to ${to}`);
+    const doc = structuredClone(rec.doc);
+    const now = this.#now();
+    if (to === 'closed') {
+      const open = doc.tasks.filter((t) => t.mandatory && t.status !== 'completed');
+      if (open.length) throw illegal(`mandatory tasks are not completed: ${open.map((t) => t.title).join('; ')}`);
+      doc.investigationStatus = 'closed';
+      doc.stages.closedAt = now;
+      doc.stages.resolvedAt ??= now;
+    } else if (from === 'closed') {
+      doc.investigationStatus = 'open';
+      doc.stages.closedAt = null;
+    }
+    if (to !== 'detection-analysis') doc.stages.triagedAt ??= now;
+    if (to === 'post-incident-activity') {
+      doc.stages.containedAt ??= now;
+      doc.stages.resolvedAt ??= now;
+    }
+    if (doc.investigationStatus === 'new' && to !== 'closed') doc.investigationStatus = 'open';
+    doc.phase = to;
+    return this.view(actor, await this.repo.save(actor, rec, { doc, state: to }, { kind: 'incident.phase', data: { from, to } }));
+  }
+
+  async share(actor: AuthedActor, id: string, shares: { orgId: string; permission: 'read' | 'contribute' }[]): Promise<IncidentView> {
+    const rec = await this.#owned(actor, id);
+    for (const s of shares) {
+      if (!(await this.deps.store.getOrganisation(s.orgId))) throw bad(`no organisation ${s.orgId}`);
+      if (s.orgId === rec.row.creatorOrg) throw bad('the owner does not need a share');
+    }
+    const doc = structuredClone(rec.doc);
+    const now = this.#now();
+    const byOrg = new Map(doc.shares.map((s) => [s.orgId, s]));
+    for (const s of shares) byOrg.set(s.orgId, { orgId: s.orgId, permission: s.permission, sharedAt: byOrg.get(s.orgId)?.sharedAt ?? now });
+    doc.shares = [...byOrg.values()];
+    return this.view(actor, await this.repo.save(actor, rec, { doc, recipients: doc.shares.map((s) => s.orgId) }, { kind: 'incident.shared', data: { shares } }));
+  }
+
+  async unshare(actor: AuthedActor, id: string, orgId: string): Promise<IncidentView> {
+    const rec = await this.#owned(actor, id);
+    const doc = structuredClone(rec.doc);
+    if (!doc.shares.some((s) => s.orgId === orgId)) throw new AppError('NOT_FOUND', 'no such share');
+    doc.shares = doc.shares.filter((s) => s.orgId !== orgId);
+    return this.view(actor, await this.repo.save(actor, rec, { doc, recipients: doc.shares.map((s) => s.orgId) }, { kind: 'incident.unshared', data: { orgId } }));
+  }
+
+  /** Ownership moves to another organisation; the former owner keeps a contribute share. */
+  async transfer(actor: AuthedActor, id: string, toOrg: string): Promise<IncidentView> {
+    const rec = await this.#owned(actor, id);
+    if (!(await this.deps.store.getOrganisation(toOrg))) throw bad(`no organisation ${toOrg}`);
+    if (toOrg === rec.row.creatorOrg) throw bad('already the owner');
+    const doc = structuredClone(rec.doc);
+    doc.shares = [...doc.shares.filter((s) => s.orgId !== toOrg && s.orgId !== rec.row.creatorOrg), { orgId: rec.row.creatorOrg, permission: 'contribute', sharedAt: this.#now() }];
+    return this.view(actor, await this.repo.save(actor, rec, { doc, creatorOrg: toOrg, recipients: doc.shares.map((s) => s.orgId) }, { kind: 'incident.transferred', data: { from: rec.row.creatorOrg, to: toOrg } }));
+  }
+
+  async addTask(actor: AuthedActor, id: string, t: { title: string; description?: string; mandatory?: boolean; dependsOn?: string[]; assignee?: string | null }): Promise<IncidentView> {
+    const rec = await this.#contributable(actor, id);
+    const doc = structuredClone(rec.doc);
+    for (const dep of t.dependsOn ?? []) if (!doc.tasks.some((x) => x.id === dep)) throw bad(`unknown task ${dep} in dependsOn`);
+    if (t.mandatory && rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owner may add mandatory tasks');
+    const task: Task = {
+      id: crypto.randomUUID(), title: t.title, description: t.description ?? '', status: 'open', mandatory: t.mandatory ?? false, dependsOn: t.dependsOn ?? [],
+      assignee: t.assignee ?? null, createdAt: this.#now(), completedAt: null, orgId: actor.principal.orgId,
+    };
+    doc.tasks.push(task);
+    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.task.added', data: { taskId: task.id, title: task.title } }));
+  }
+
+  async setTaskStatus(actor: AuthedActor, id: string, taskId: string, status: TaskStatus): Promise<IncidentView> {
+    const rec = await this.#contributable(actor, id);
+    const doc = structuredClone(rec.doc);
+    const task = doc.tasks.find((t) => t.id === taskId);
+    if (!task) throw new AppError('NOT_FOUND', `no task ${taskId}`);
+    if (task.status === status) return this.view(actor, rec);
+    if (task.status === 'completed' || task.status === 'cancelled') throw illegal(`task is ${task.status}`);
+    if (status === 'cancelled' && task.mandatory) throw illegal('a mandatory task cannot be cancelled');
+    if (status === 'in-progress' || status === 'completed') {
+      const blocking = task.dependsOn.map((d) => doc.tasks.find((t) => t.id === d)!).filter((t) => t.status !== 'completed');
+      if (blocking.length) throw illegal(`waiting for: ${blocking.map((t) => t.title).join('; ')}`);
+    }
+    const from = task.status;
+    task.status = status;
+    if (status === 'completed') task.completedAt = this.#now();
+    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.task.status', data: { taskId, title: task.title, from, to: status } }));
+  }
+
+  async addObservable(actor: AuthedActor, id: string, o: { type: ObservableType; value: string; ioc?: boolean; sighted?: boolean; tlp?: Tlp; pap?: Pap; description?: string }): Promise<IncidentView> {
+    const rec = await this.#contributable(actor, id);
+    const doc = structuredClone(rec.doc);
+    if (doc.observables.some((x) => x.type === o.type && x.value === o.value)) throw illegal(`observable ${o.type} ${o.value} is already on this incident`);
+    const obs: Observable = {
+      id: crypto.randomUUID(), type: o.type, value: o.value, ioc: o.ioc ?? false, sighted: o.sighted ?? false, tlp: o.tlp ?? rec.row.tlp ?? 'amber',
+      pap: o.pap ?? doc.pap, description: o.description ?? '', orgId: actor.principal.orgId, addedAt: this.#now(),
+    };
+    doc.observables.push(obs);
+    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.observable.added', data: { observableId: obs.id, type: obs.type, tlp: obs.tlp } }));
+  }
+
+  async link(actor: AuthedActor, id: string, kind: keyof Incident['links'], refs: string[]): Promise<IncidentView> {
+    const rec = await this.#contributable(actor, id);
+    const doc = structuredClone(rec.doc);
+    const added = refs.filter((r) => !doc.links[kind].includes(r));
+    if (!added.length) return this.view(actor, rec);
+    doc.links[kind].push(...added);
+    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.linked', data: { kind, refs: added } }));
+  }
+
+  async comment(actor: AuthedActor, id: string, text: string): Promise<void> {
+    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    await this.repo.append(actor, rec, { kind: 'incident.comment', data: { text } });
+  }
+
+  async addTimelineEntry(actor: AuthedActor, id: string, e: { at: string; text: string }): Promise<void> {
+    const rec = await this.#contributable(actor, id);
+    await this.repo.append(actor, rec, { kind: 'incident.timeline', data: { at: e.at, text: e.text } });
+  }
+
+  async addAttachment(actor: AuthedActor, id: string, a: { name: string; mediaType: string; content: Buffer }): Promise<IncidentView> {
+    if (a.content.length > MAX_ATTACHMENT_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`);
+    if (a.content.length === 0) throw bad('empty attachment');
+    const rec = await this.#contributable(actor, id);
+    const sha256 = crypto.createHash('sha256').update(a.content).digest('hex');
+    const attId = `${ATTACHMENT}--${crypto.randomUUID()}`;
+    const now = this.repo.nowUs();
+    await this.deps.store.putRecord({
+      id: attId, kind: ATTACHMENT, parentId: rec.row.id, creatorOrg: actor.principal.orgId, tlp: rec.row.tlp, recipients: [], originNode: null,
+      exerciseId: rec.row.exerciseId, state: 'stored', createdUs: now, updatedUs: now, rev: 1, json: JSON.stringify({ data: a.content.toString('base64') }),
+    });
+    const doc = structuredClone(rec.doc);
+    doc.attachments.push({ id: attId, name: a.name, size: a.content.length, sha256, mediaType: a.mediaType, addedAt: this.#now(), orgId: actor.principal.orgId });
+    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.attachment.added', data: { attachmentId: attId, name: a.name, size: a.content.length, sha256 } }));
+  }
+
+  async attachment(actor: AuthedActor, id: string, attId: string): Promise<{ name: string; mediaType: string; content: Buffer; sha256: string }> {
+    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    const meta = rec.doc.attachments.find((x) => x.id === attId);
+    const row = meta ? await this.deps.store.getRecord(attId) : null;
+    if (!meta || !row || row.parentId !== rec.row.id) throw new AppError('NOT_FOUND', 'no such attachment');
+    return { name: meta.name, mediaType: meta.mediaType, sha256: meta.sha256, content: Buffer.from((JSON.parse(row.json) as { data: string }).data, 'base64') };
+  }
+
+  /** Other open incidents the caller may see that share an observable value with this one. */
+  async similar(actor: AuthedActor, id: string): Promise<{ id: string; title: string; shared: string[] }[]> {
+    const me = await this.get(actor, id);
+    const values = new Set(me.observables.map((o) => o.value));
+    if (!values.size) return [];
+    const others = await this.list(actor, { phases: ['detection-analysis', 'containment-eradication-recovery', 'post-incident-activity'], limit: 1000 });
+    return others.filter((o) => o.id !== id)
+      .map((o) => ({ id: o.id, title: o.title, shared: o.observables.map((x) => x.value).filter((v) => values.has(v)) }))
+      .filter((o) => o.shared.length > 0);
+  }
+
+  /** MTTD / MTTR (and triage / containment means) per owning organisation, over incidents the caller may see. */
+  async metrics(actor: AuthedActor): Promise<{ orgId: string; incidents: number; mttd: number | null; mttt: number | null; mttc: number | null; mttr: number | null }[]> {
+    const all = await this.list(actor, { limit: 1000 });
+    const by = new Map<string, IncidentView[]>();
+    for (const i of all) by.set(i.ownerOrg, [...(by.get(i.ownerOrg) ?? []), i]);
+    const mean = (xs: (number | null)[]) => {
+      const v = xs.filter((x): x is number => x !== null);
+      return v.length ? Math.round(v.reduce((a, b) => a + b, 0) / v.length) : null;
+    };
+    return [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([orgId, list]) => ({
+      orgId, incidents: list.length,
+      mttd: mean(list.map((i) => i.metrics.timeToDetect)), mttt: mean(list.map((i) => i.metrics.timeToTriage)),
+      mttc: mean(list.map((i) => i.metrics.timeToContain)), mttr: mean(list.map((i) => i.metrics.timeToResolve)),
+    }));
+  }
+}

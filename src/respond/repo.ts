@@ -1,0 +1,151 @@
+/**
+ * Shared persistence of the respond domain: typed JSON records with the release-policy
+ * columns, optimistic revisions, append-only events, audit and live-stream publication.
+ * Reads of one record check the release policy (`mayRelease`); lists filter in the query.
+ */
+import crypto from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/bus.js';
+import type { Tlp } from '../core/policy.js';
+import { mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
+import type { RecordEventRow, RecordRow, Store } from '../store/index.js';
+
+export type AuthedActor = Actor & { readonly principal: Principal };
+
+export interface RespondDeps {
+  readonly store: Store;
+  readonly access: AccessService;
+  readonly clock: Clock;
+  readonly bus: EventBus;
+}
+
+export interface Rec<T> {
+  readonly row: RecordRow;
+  readonly doc: T;
+}
+
+export interface NewRecord<T> {
+  kind: string;
+  doc: T;
+  tlp: Tlp | null;
+  recipients: string[];
+  state: string;
+  parentId?: string | null;
+  exerciseId?: string | null;
+  id?: string;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  at: string;
+  kind: string;
+  orgId: string | null;
+  userId: string | null;
+  data: Record<string, unknown>;
+}
+
+export class RecordRepo {
+  constructor(readonly deps: RespondDeps) {}
+
+  nowUs(): number {
+    return this.deps.clock.now() * 1000;
+  }
+
+  async create<T>(actor: AuthedActor, r: NewRecord<T>): Promise<Rec<T>> {
+    const now = this.nowUs();
+    const row: RecordRow = {
+      id: r.id ?? `${r.kind}--${crypto.randomUUID()}`, kind: r.kind, parentId: r.parentId ?? null, creatorOrg: actor.principal.orgId,
+      tlp: r.tlp, recipients: [...new Set(r.recipients)], originNode: null, exerciseId: r.exerciseId ?? null, state: r.state,
+      createdUs: now, updatedUs: now, rev: 1, json: JSON.stringify(r.doc),
+    };
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} exists`);
+      await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: `${r.kind}.created`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ state: r.state }) });
+      await this.#audit(tx, actor, `${r.kind}.create`, row.id, { state: r.state, tlp: r.tlp });
+    });
+    this.#publish(`${r.kind}.created`, row, { state: r.state });
+    return { row, doc: r.doc };
+  }
+
+  /** One record the actor may see (404 otherwise, without disclosing that it exists). */
+  async load<T>(actor: AuthedActor, id: string, kind: string): Promise<Rec<T>> {
+    const row = await this.deps.store.getRecord(id);
+    if (!row || row.kind !== kind || !this.visible(actor.principal, row)) throw new AppError('NOT_FOUND', `no ${kind} ${id}`);
+    return { row, doc: JSON.parse(row.json) as T };
+  }
+
+  visible(p: Principal, row: RecordRow): boolean {
+    return mayRelease({ tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, this.deps.access.audienceOf(p), 'read');
+  }
+
+  /**
+   * Writes a new revision of a record with an event, audit line and publication, in one
+   * transaction; a concurrent writer makes this fail with CONFLICT and nothing changes.
+   */
+  async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string }, event: { kind: string; data: Record<string, unknown> }): Promise<Rec<T>> {
+    const now = this.nowUs();
+    const row: RecordRow = {
+      ...prev.row, json: JSON.stringify(next.doc), state: next.state ?? prev.row.state, tlp: next.tlp === undefined ? prev.row.tlp : next.tlp,
+      recipients: next.recipients ?? prev.row.recipients, creatorOrg: next.creatorOrg ?? prev.row.creatorOrg, updatedUs: now, rev: prev.row.rev + 1,
+    };
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} was changed by someone else; reload and retry`);
+      await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(event.data) });
+      await this.#audit(tx, actor, event.kind, row.id, event.data);
+    });
+    this.#publish(event.kind, row, event.data);
+    return { row, doc: next.doc };
+  }
+
+  /** An append-only entry (comment, national position...) without changing the record. */
+  async append(actor: AuthedActor, rec: Rec<unknown>, event: { kind: string; data: Record<string, unknown> }): Promise<void> {
+    const now = this.nowUs();
+    await this.deps.store.transaction(async (tx) => {
+      await tx.appendRecordEvent({ recordId: rec.row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(event.data) });
+      await this.#audit(tx, actor, event.kind, rec.row.id, event.data);
+    });
+    this.#publish(event.kind, rec.row, event.data);
+  }
+
+  async list<T>(actor: AuthedActor, kind: string, opts: { parentId?: string; states?: string[]; limit?: number; exerciseId?: string | null } = {}): Promise<Rec<T>[]> {
+    const rows = await this.deps.store.listRecords({
+      kind, audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', limit: Math.min(opts.limit ?? 200, 1000),
+      ...(opts.parentId ? { parentId: opts.parentId } : {}), ...(opts.states ? { states: opts.states } : {}), ...(opts.exerciseId ? { exerciseId: opts.exerciseId } : {}),
+    });
+    return rows.map((row) => ({ row, doc: JSON.parse(row.json) as T }));
+  }
+
+  async timeline(id: string): Promise<TimelineEntry[]> {
+    return (await this.deps.store.listRecordEvents(id)).map(toEntry);
+  }
+
+  async #audit(store: Store, actor: AuthedActor, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
+    const p = actor.principal;
+    await store.appendAudit({ atUs: this.nowUs(), userId: p.userId, orgId: p.orgId, tokenId: p.tokenId, source: actor.source, action, target, detail: JSON.stringify(detail).slice(0, 8000) });
+  }
+
+  #publish(type: string, row: RecordRow, data: Record<string, unknown>): void {
+    this.deps.bus.publish({
+      type, subject: row.id, atUs: row.updatedUs, exerciseId: row.exerciseId,
+      facts: { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, data,
+    });
+  }
+}
+
+function toEntry(e: RecordEventRow): TimelineEntry {
+  return { seq: e.seq, at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, userId: e.userId, data: JSON.parse(e.json) as Record<string, unknown> };
+}
+
+/** Role check with a clear 403. */
+export function requireRole(actor: AuthedActor, roles: readonly string[], what: string): void {
+  if (!actor.principal.roles.some((r) => roles.includes(r))) throw new AppError('FORBIDDEN', `${what} needs one of the roles: ${roles.join(', ')}`);
+}
+
+export function bad(message: string, details?: Record<string, unknown>): AppError {
+  return new AppError('BAD_REQUEST', message, details ? { details } : {});
+}
+
+export function illegal(message: string): AppError {
+  return new AppError('CONFLICT', message);
+}
