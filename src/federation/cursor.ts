@@ -1,0 +1,53 @@
+/**
+ * The durable cursor of a pull (DESIGN §2.2 "federation resumes from a durable cursor after
+ * any failure"), kept in store meta and written in the same transaction as the page it
+ * follows, so a crash leaves either the page and its cursor or neither.
+ *
+ * A walk is one run of TAXII pagination with fixed filters (§3.4: `next` is only valid with
+ * the filters it was issued for): `since` is the walk's added_after, `next` the token for its
+ * following page. `last` is the date_added of the last object committed; a new walk starts
+ * after it (§3.5 fallback), which is lossless because date_added is unique and monotonic on a
+ * Shieldwall peer, and at worst re-reads a page (idempotent) on another server.
+ */
+import crypto from 'node:crypto';
+import type { Store } from '../store/index.js';
+
+export interface PullCursor {
+  /** added_after of the current walk (absent: from the oldest object). */
+  since?: string;
+  /** `next` token for the following page of the current walk. */
+  next?: string;
+  /** date_added of the last object committed. */
+  last?: string;
+}
+
+export interface CursorScope {
+  url: string;
+  apiRoot: string;
+  collectionId: string;
+  intoCollectionId: string;
+  asOrgId: string;
+}
+
+/** One meta key per (peer collection, local collection, organisation). */
+export function cursorKey(s: CursorScope): string {
+  const h = crypto.createHash('sha256').update(JSON.stringify([s.url.replace(/\/+$/, ''), s.apiRoot, s.collectionId, s.intoCollectionId, s.asOrgId])).digest('hex');
+  return `federation.pull.${h.slice(0, 32)}`;
+}
+
+export async function loadCursor(store: Store, key: string): Promise<PullCursor> {
+  const raw = await store.getMeta(key);
+  if (!raw) return {};
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    const out: PullCursor = {};
+    for (const k of ['since', 'next', 'last'] as const) if (typeof v[k] === 'string') out[k] = v[k];
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+export async function saveCursor(store: Store, key: string, c: PullCursor): Promise<void> {
+  await store.setMeta(key, JSON.stringify(c));
+}
