@@ -1,0 +1,60 @@
+/**
+ * ECS JSON (Elastic Common Schema documents, nested `{"source": {"ip": …}}` or dotted
+ * `{"source.ip": …}`) → the flat event: nested objects are flattened to dotted keys; arrays
+ * are kept as values. Tenant fields are never taken from the document: `organization.id` and
+ * `observer.id` come from the caller's context (a sensor must not claim another organisation).
+ */
+import type { EventLogsource } from './types.js';
+import type { Draft, Obj } from './util.js';
+import { hexHash, isObj, str } from './util.js';
+
+const RESERVED = new Set(['@timestamp', 'organization.id', 'observer.id', 'original', 'logsource']);
+const KINDS = new Set(['alert', 'event', 'metric', 'enrichment', 'signal']);
+
+function flattenInto(out: Draft, prefix: string, v: Obj): void {
+  // Depth is bounded by the caller's tooDeep check.
+  for (const k in v) {
+    const x = v[k];
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (isObj(x)) flattenInto(out, key, x);
+    else if (x !== undefined && x !== null) out[key] = x;
+  }
+}
+
+function asList(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return [];
+}
+
+/** Fills `d` from an ECS document; returns an error or null. */
+export function normaliseEcs(d: Draft, doc: Obj): string | null {
+  const flat: Draft = {};
+  flattenInto(flat, '', doc);
+  for (const [k, v] of Object.entries(flat)) {
+    if (!RESERVED.has(k)) d[k] = v;
+  }
+  const kind = str(flat['event.kind']);
+  d['event.kind'] = kind !== undefined && KINDS.has(kind) ? kind : 'event';
+  d['event.category'] = asList(flat['event.category']);
+  d['event.type'] = asList(flat['event.type']);
+  const module = str(flat['event.module']);
+  d['event.module'] = module ?? 'ecs';
+  d['event.dataset'] = str(flat['event.dataset']) ?? (module !== undefined ? module : 'ecs');
+  for (const key of ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'process.hash.md5', 'process.hash.sha1', 'process.hash.sha256']) {
+    if (key in flat) {
+      const h = hexHash(flat[key]);
+      if (h === undefined) delete d[key];
+      else d[key] = h;
+    }
+  }
+  if (d['tls.client.server_name'] !== undefined && d['tls.server.sni'] === undefined) d['tls.server.sni'] = d['tls.client.server_name'];
+  const ls: { product?: string; category?: string; service?: string } = {};
+  const os = str(flat['host.os.type']) ?? (str(flat['winlog.channel']) !== undefined ? 'windows' : undefined);
+  if (os !== undefined) ls.product = os.toLowerCase();
+  else if (module !== undefined) ls.product = module.toLowerCase();
+  const dataset = str(flat['event.dataset']);
+  if (dataset !== undefined) ls.service = dataset.slice(dataset.indexOf('.') + 1).toLowerCase();
+  d['logsource'] = ls as EventLogsource;
+  return null;
+}
