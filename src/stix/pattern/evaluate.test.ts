@@ -107,13 +107,12 @@ describe('observation expressions (STIX 2.1 §9.3, §9.5)', () => {
     expect(run(A, [{ time: Number.NaN, objects: { '0': { type: 'ipv4-addr', value: '10.0.0.1' } } }])).toBeNull();
   });
 
-  it('stays bounded on many observations (documented caps)', () => {
+  // The timeout guards against a blow-up past the documented caps; speed itself is benchmarked.
+  it('stays bounded on many observations (documented caps)', { timeout: 10_000 }, () => {
     const many = Array.from({ length: 5000 }, (_, i) => ip(1, i));
-    const t0 = performance.now();
     expect(run(`${A} REPEATS 50 TIMES WITHIN 49 SECONDS`, many)).toHaveLength(50);
     expect(run(`(${A} AND ${A}) AND ${A}`, many)).toHaveLength(3);
     expect(run(`${A} REPEATS 60 TIMES WITHIN 49 SECONDS`, many)).toBeNull();
-    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(MAX_BINDINGS).toBeGreaterThan(100);
   });
 });

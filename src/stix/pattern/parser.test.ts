@@ -219,15 +219,10 @@ describe('parsePattern: invalid patterns', () => {
   });
 });
 
-describe('parsePattern: speed', () => {
-  it('parses at least 50k simple patterns per second', () => {
+describe('parsePattern: volume', () => {
+  // The parse rate is measured by `npm run bench` (pattern_parse_per_s), not asserted here.
+  it('parses 20,000 distinct patterns without error', () => {
     const patterns = Array.from({ length: 20_000 }, (_, i) => `[ipv4-addr:value = '10.0.${i >> 8}.${i & 255}']`);
-    for (const p of patterns.slice(0, 2000)) parsePattern(p);
-    // CPU time of this process, not wall time: other test files share the machine.
-    const t0 = process.cpuUsage();
-    for (const p of patterns) if (!parsePattern(p).ok) throw new Error(p);
-    const used = process.cpuUsage(t0);
-    const perSecond = patterns.length / ((used.user + used.system) / 1e6);
-    expect(perSecond).toBeGreaterThan(50_000);
+    expect(patterns.filter((p) => !parsePattern(p).ok)).toEqual([]);
   });
 });
