@@ -142,6 +142,6 @@ describe(`crash durability of TAXII POST (server: ${serverCommand().kind})`, () 
       } finally {
         await store.close();
       }
-    });
+    }, 120_000);
   });
 });
