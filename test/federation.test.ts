@@ -1,0 +1,211 @@
+/**
+ * Federation over real HTTP: two Shieldwall nodes with their own SQLite files; node B pulls a
+ * collection of node A with a peer token. Checks the peer-hop release policy, provenance,
+ * resumption after an interruption (and a restart) without loss or duplicates, and that
+ * rejected objects are reported without stopping the pull.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, buildApp, type Platform, type RunningServer } from '../src/api/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { pull, type PullReport } from '../src/federation/index.js';
+import type { Tlp } from '../src/core/index.js';
+import { assertValidAgainstOasis } from './helpers/stix-schema.js';
+import { ROOT, bearer, indicator, makeCollection, makeOrg, makePlatform, submitWith, taxii, tmpDir, type Org } from './taxii-fixtures.js';
+
+const dir = tmpDir('sw-fed-');
+const fileA = path.join(dir, 'a', 'shieldwall.db');
+const fileB = path.join(dir, 'b', 'shieldwall.db');
+let A: Platform, B: Platform;
+let serverA: RunningServer;
+let X: Org, Z: Org, W: Org; // on A: X and Z local, W an organisation of node-c known to A
+let Y: Org; // on B
+let sharedA: { id: string };
+let pulledB: { id: string };
+let peerToken: string;
+const expected = new Set<string>();
+const withheld = new Set<string>();
+let conflictId = '';
+
+const env = (node: string) => ({ SHIELDWALL_PORT: '0', SHIELDWALL_NODE_NAME: node });
+
+async function openB(): Promise<Platform> {
+  return makePlatform({ file: fileB, env: env('node-b') });
+}
+
+function peer() {
+  return { url: serverA.url, apiRoot: ROOT, collectionId: sharedA.id, token: peerToken, orgId: X.row.id, node: 'node-a' };
+}
+
+async function put(a: { who: Org; tlp: Tlp | null; recipients?: string[]; originNode?: string | null; through: boolean; name?: string }) {
+  const o = indicator({ tlp: a.tlp, name: a.name ?? `${a.tlp ?? 'none'} by ${a.who.user}` });
+  await submitWith(A, { who: a.who, collectionId: sharedA.id, objects: [o], ...(a.recipients ? { recipients: a.recipients } : {}), ...(a.originNode !== undefined ? { originNode: a.originNode } : {}) });
+  (a.through ? expected : withheld).add(o.id as string);
+  return o;
+}
+
+beforeAll(async () => {
+  A = await makePlatform({ file: fileA, env: env('node-a') });
+  B = await openB();
+  X = await makeOrg(A, 'X');
+  Z = await makeOrg(A, 'Z');
+  W = await makeOrg(A, 'W', { node: 'node-c' });
+  Y = await makeOrg(B, 'Y');
+  // Each node knows the other's organisations under the same identity ids.
+  await A.access.createOrganisation(SYSTEM_ACTOR, { id: Y.row.id, name: 'Org Y', shortName: 'Y', node: 'node-b' });
+  await B.access.createOrganisation(SYSTEM_ACTOR, { id: X.row.id, name: 'Org X', shortName: 'X', node: 'node-a' });
+  sharedA = await makeCollection(A, 'Shared', [[X.row.id, { canRead: true, canWrite: true }], [Z.row.id, { canRead: true, canWrite: true }],
+    [W.row.id, { canRead: true, canWrite: true }], [Y.row.id, { canRead: true, canWrite: false }]]);
+  pulledB = await makeCollection(B, 'From node A', [[Y.row.id, { canRead: true, canWrite: true }]]);
+  peerToken = (await A.access.createToken(SYSTEM_ACTOR, { orgId: Y.row.id, kind: 'peer', name: 'node-b' })).token;
+
+  // Created on A by X.
+  await put({ who: X, tlp: 'clear', through: true });
+  await put({ who: X, tlp: 'green', through: true });
+  await put({ who: X, tlp: 'amber', recipients: [Y.row.id], through: true });
+  await put({ who: X, tlp: 'amber', recipients: [Z.row.id], through: false });
+  await put({ who: X, tlp: 'amber+strict', recipients: [Y.row.id], through: true });
+  await put({ who: X, tlp: 'red', recipients: [Y.row.id], through: true, name: 'red for Y' });
+  await put({ who: X, tlp: 'red', recipients: [Z.row.id], through: false });
+  await put({ who: X, tlp: null, recipients: [Y.row.id], through: false });
+  // Arrived at A from node-c: AMBER+STRICT and RED are never forwarded, even to a named recipient.
+  await put({ who: W, tlp: 'amber+strict', recipients: [Y.row.id], originNode: 'node-c', through: false });
+  await put({ who: W, tlp: 'red', recipients: [Y.row.id], originNode: 'node-c', through: false });
+  await put({ who: W, tlp: 'green', originNode: 'node-c', through: true });
+  await put({ who: W, tlp: 'amber', recipients: [Y.row.id], originNode: 'node-c', through: true });
+  // Two versions of one object: both travel.
+  const v1 = indicator({ tlp: 'green', created: '2025-02-01T00:00:00.000Z' });
+  await submitWith(A, { who: X, collectionId: sharedA.id, objects: [v1] });
+  await submitWith(A, { who: X, collectionId: sharedA.id, objects: [{ ...v1, modified: '2025-03-01T00:00:00.000Z' }] });
+  expected.add(v1.id as string);
+  // An id Y already created on B: node A's version of it must be rejected there, and reported.
+  const mine = indicator({ tlp: 'green' });
+  await submitWith(B, { who: Y, collectionId: pulledB.id, objects: [mine] });
+  await submitWith(A, { who: X, collectionId: sharedA.id, objects: [{ ...mine, modified: '2025-09-01T00:00:00.000Z', name: 'takeover attempt' }] });
+  conflictId = mine.id as string;
+  serverA = await startServer(A, { logger: false });
+});
+
+afterAll(async () => {
+  await serverA.close();
+  await A.close();
+  await B.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** What Y reads on B through TAXII: id → versions. */
+async function readOnB(): Promise<Map<string, string[]>> {
+  const app = await buildApp(B, { logger: false });
+  try {
+    const out = new Map<string, string[]>();
+    let next: string | undefined;
+    for (;;) {
+      const r = await taxii(app, 'GET', `/${ROOT}/collections/${pulledB.id}/objects/?match[version]=all&limit=4${next ? `&next=${encodeURIComponent(next)}` : ''}`, { auth: bearer(Y.token) });
+      expect(r.status).toBe(200);
+      for (const o of (r.body.objects ?? []) as Record<string, unknown>[]) {
+        assertValidAgainstOasis(o);
+        out.set(o.id as string, [...(out.get(o.id as string) ?? []), String(o.modified)]);
+      }
+      if (!r.body.more) return out;
+      next = r.body.next as string;
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+describe('node B pulls from node A over TAXII 2.1', () => {
+  it('an interrupted pull (aborted after its first page, then a restart of B) resumes without loss or duplicates', async () => {
+    const ac = new AbortController();
+    let first: PullReport | undefined;
+    const err = await pull({
+      platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id, pageSize: 3, signal: ac.signal,
+      onPage: (r) => {
+        first = structuredClone(r);
+        ac.abort(new Error('operator stop'));
+      },
+    }).then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toBe('operator stop');
+    expect(first?.pages).toBe(1);
+    expect(first?.received).toBe(3);
+    expect(first?.cursor.next).toBeTruthy();
+    const afterFirst = await B.store.countObjects(pulledB.id);
+    expect(afterFirst).toBe(1 + 3); // Y's own object and the first page
+
+    // Restart node B on the same file: the cursor is durable.
+    await B.close();
+    B = await openB();
+    const rest = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id, pageSize: 3 });
+    expect(rest.complete).toBe(true);
+    expect(rest.duplicates).toBe(0);
+    expect(rest.rejected).toBe(1);
+    expect(rest.failures[0]).toMatchObject({ id: conflictId });
+    expect(rest.failures[0]!.message).toMatch(/another organisation/);
+
+    const got = await readOnB();
+    const pulledIds = new Set([...got.keys()].filter((id) => id !== conflictId));
+    expect(pulledIds).toEqual(expected);
+    for (const id of withheld) expect(got.has(id)).toBe(false);
+    // Both versions of the versioned object arrived; the conflicting one kept Y's version only.
+    expect([...got.values()].some((v) => v.length === 2)).toBe(true);
+    expect(got.get(conflictId)).toHaveLength(1);
+    // Nothing twice: every (id, version) once, total = Y's own + every version pulled.
+    const versions = [...got.values()].flat().length;
+    expect(await B.store.countObjects(pulledB.id)).toBe(versions);
+  });
+
+  it('a further pull finds nothing new, then only what was added since', async () => {
+    const again = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
+    expect(again).toMatchObject({ complete: true, received: 0, added: 0, duplicates: 0 });
+    const fresh = await put({ who: X, tlp: 'red', recipients: [Y.row.id], through: true, name: 'late red' });
+    await put({ who: X, tlp: 'red', recipients: [Z.row.id], through: false });
+    const more = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
+    expect(more).toMatchObject({ complete: true, received: 1, added: 1 });
+    expect((await readOnB()).has(fresh.id as string)).toBe(true);
+  });
+
+  it('keeps provenance: origin node, the true creator, and the pulling organisation as recipient', async () => {
+    const rows = (await B.store.queryObjects({ collectionIds: [pulledB.id], audience: { hop: 'local', orgId: Y.row.id, groupIds: [] }, purpose: 'read', limit: 1000, version: { kind: 'all' } })).rows;
+    const pulledRows = rows.filter((r) => r.originNode !== null);
+    expect(pulledRows.length).toBeGreaterThan(0);
+    for (const r of pulledRows) {
+      expect(r.originNode).toBe('node-a');
+      expect(r.creatorOrg).toBe(X.row.id); // W is unknown on B: attributed to the peer's organisation
+      expect(r.recipients).toEqual([Y.row.id]);
+    }
+    const red = pulledRows.find((r) => r.name === 'red for Y');
+    expect(red?.tlp).toBe('red');
+    // created_by_ref stays as on A (X, or W for objects from node-c).
+    const fromW = pulledRows.filter((r) => (JSON.parse(r.json) as { created_by_ref: string }).created_by_ref === W.row.id);
+    expect(fromW.length).toBe(2);
+  });
+
+  it('the serving node authenticates the puller as a peer: a user token of the same organisation gets the local view', async () => {
+    const app = await buildApp(A, { logger: false });
+    try {
+      const url = `/${ROOT}/collections/${sharedA.id}/manifest/`;
+      const asPeer = await taxii(app, 'GET', url, { auth: bearer(peerToken) });
+      const ids = new Set(((asPeer.body.objects ?? []) as { id: string }[]).map((e) => e.id));
+      for (const id of withheld) expect(ids.has(id)).toBe(false);
+      // The W AMBER+STRICT / RED objects addressed to Y are withheld over the peer hop only.
+      const yUser = await A.access.createUser(SYSTEM_ACTOR, { orgId: Y.row.id, username: 'y-visitor', password: 'correct horse battery staple', roles: ['analyst'] });
+      const yToken = (await A.access.createToken(SYSTEM_ACTOR, { orgId: Y.row.id, userId: yUser.id, kind: 'api', name: 'visitor' })).token;
+      const local = await taxii(app, 'GET', url, { auth: bearer(yToken) });
+      const localIds = new Set(((local.body.objects ?? []) as { id: string }[]).map((e) => e.id));
+      expect(localIds.size).toBe(ids.size + 2);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a wrong token or an unknown collection fails the pull with the peer\'s TAXII error, cursor untouched', async () => {
+    const before = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
+    const bad = await pull({ platform: B, peer: { ...peer(), token: `${peerToken}x` }, intoCollectionId: pulledB.id, asOrgId: Y.row.id }).catch((e: unknown) => e as Error);
+    expect(bad.message).toMatch(/HTTP 401/);
+    const none = await pull({ platform: B, peer: { ...peer(), collectionId: crypto.randomUUID() }, intoCollectionId: pulledB.id, asOrgId: Y.row.id }).catch((e: unknown) => e as Error);
+    expect(none.message).toMatch(/HTTP 404/);
+    const after = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
+    expect(after.cursor).toEqual(before.cursor);
+  });
+});
