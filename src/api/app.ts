@@ -11,7 +11,7 @@ import { AppError } from '../core/errors.js';
 import { taxiiRoutes } from '../taxii/index.js';
 import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
-import { restRoutes } from './rest/index.js';
+import { docsRoutes, restRoutes } from './rest/index.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -52,6 +52,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
 
   await app.register(async (scope) => taxiiRoutes(scope, { taxii: platform.taxii, access: platform.access }));
   await app.register(async (scope) => restRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(docsRoutes, { prefix: '/api' });
 
   const webDir = path.join(packageRoot(), 'dist', 'web');
   const hasWeb = fs.existsSync(path.join(webDir, 'index.html'));

@@ -13,6 +13,11 @@ import { directoryRoutes } from './directory.js';
 import { intelRoutes } from './intel.js';
 import { ioRoutes } from './io.js';
 import { auditRoutes } from './audit.js';
+import { docsRoutes, openapiRoutes } from './docs-page.js';
+
+export { docsRoutes };
+export { OPENAPI } from './openapi.js';
+export type { OpenApiDocument } from './openapi.js';
 
 export async function restRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const deps: RestDeps = { platform, cursors: await CursorCodec.load(platform.store) };
@@ -27,6 +32,7 @@ export async function restRoutes(app: FastifyInstance, platform: Platform): Prom
   });
 
   await authRoutes(app, platform);
+  await openapiRoutes(app);
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireAuth(platform));
     await directoryRoutes(scope, deps);
