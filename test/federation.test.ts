@@ -201,9 +201,9 @@ describe('node B pulls from node A over TAXII 2.1', () => {
 
   it('a wrong token or an unknown collection fails the pull with the peer\'s TAXII error, cursor untouched', async () => {
     const before = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
-    const bad = await pull({ platform: B, peer: { ...peer(), token: `${peerToken}x` }, intoCollectionId: pulledB.id, asOrgId: Y.row.id }).catch((e: unknown) => e as Error);
+    const bad = await pull({ platform: B, peer: { ...peer(), token: `${peerToken}x` }, intoCollectionId: pulledB.id, asOrgId: Y.row.id }).then(() => new Error('expected the pull to fail'), (e: unknown) => e as Error);
     expect(bad.message).toMatch(/HTTP 401/);
-    const none = await pull({ platform: B, peer: { ...peer(), collectionId: crypto.randomUUID() }, intoCollectionId: pulledB.id, asOrgId: Y.row.id }).catch((e: unknown) => e as Error);
+    const none = await pull({ platform: B, peer: { ...peer(), collectionId: crypto.randomUUID() }, intoCollectionId: pulledB.id, asOrgId: Y.row.id }).then(() => new Error('expected the pull to fail'), (e: unknown) => e as Error);
     expect(none.message).toMatch(/HTTP 404/);
     const after = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
     expect(after.cursor).toEqual(before.cursor);
