@@ -3,17 +3,19 @@
  * store: authentication, the directory, search with every filter and cursor pagination,
  * object detail, and the release policy on every read path (DESIGN §2.1).
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, http, indicator, makeAlliance, malware, relationship, submitAs, type Alliance, type Answer, type Stix } from './rest-fixtures.js';
 
 let al: Alliance;
 let get: ReturnType<typeof http>['get'];
+let call: ReturnType<typeof http>['call'];
 const o: Record<string, Stix> = {};
 const ids = (a: Answer): string[] => (a.json().items as { id: string }[]).map((i) => i.id);
 
 beforeAll(async () => {
   al = await makeAlliance();
-  ({ get } = http(al));
+  ({ get, call } = http(al));
   const { A: _A, B, C: _C } = al.orgs;
   o.clear = indicator('clear beacon', { labels: ['phishing'] });
   o.green = malware('GreenRat', { labels: ['rat', 'phishing'] });
@@ -210,3 +212,29 @@ describe('intel detail', () => {
   });
 });
 
+
+describe('hostile input', () => {
+  it('never answers 500 to arbitrary query values on the read routes', async () => {
+    const params = ['type', 'q', 'label', 'tlp', 'creator', 'collection', 'limit', 'cursor'];
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...params), fc.string({ maxLength: 60 }), fc.constantFrom('/api/v1/intel', '/api/v1/intel/export', '/api/v1/audit'), async (key, value, route) => {
+      const a = await get('a-admin', `${route}?${key}=${encodeURIComponent(value)}`);
+      expect(a.status, a.body).toBeLessThan(500);
+      if (a.status >= 400) expect(typeof a.json().error.code).toBe('string');
+    }), { numRuns: 150 });
+  });
+
+  it('never answers 500 to odd paths, encodings and bodies', async () => {
+    const odd = ['/api/v1/intel/%ZZ', '/api/v1/intel/%00', `/api/v1/intel/${'a'.repeat(5000)}`, '/api/v1/intel?type[]=x', '/api/v1/intel?tlp=%E0%A4%A',
+      '/api/v1/intel?limit=99999999999999999999', '/api/v1/intel?cursor=' + 'A'.repeat(3000), '/api/v1/nope'];
+    for (const url of odd) {
+      const a = await get('a-analyst', url);
+      expect(a.status, `${url}: ${a.body}`).toBeGreaterThanOrEqual(400);
+      expect(a.status, url).toBeLessThan(500);
+    }
+    const bodies = ['{"__proto__": {"x": 1}, "type": "bundle"}', '[]', 'null', '"bundle"', '{"type": "bundle", "objects": [null, [], "x", {"type": {}}]}'];
+    for (const raw of bodies) {
+      const a = await call('POST', `/api/v1/intel/import?collection=${al.shared}`, { token: al.tokens['a-analyst']!, raw });
+      expect(a.status, `${raw}: ${a.body}`).toBeLessThan(500);
+    }
+  });
+});
