@@ -3,9 +3,12 @@
  * AppError codes to them, the operator actor, and opening the platform from the environment.
  */
 import { AppError, isAppError, type ErrorCode } from '../core/errors.js';
-import type { Actor } from '../access/index.js';
+import { AccessService, type Actor } from '../access/index.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { createPlatform, type Platform } from '../api/index.js';
+import { systemClock } from '../core/clock.js';
+import type { Platform } from '../api/index.js';
+import { IntelService } from '../intel/index.js';
+import { openStore } from '../store/index.js';
 
 export const EXIT = Object.freeze({
   OK: 0,
@@ -56,23 +59,33 @@ export function cliConfig(overrides: Partial<Config> = {}): Readonly<Config> {
   return loadConfig(process.env, overrides);
 }
 
-/** Opens the node's platform, runs fn, and always closes the store. */
-export async function withPlatform<T>(fn: (p: Platform) => Promise<T>, overrides: Partial<Config> = {}): Promise<T> {
-  const platform = await createPlatform(cliConfig(overrides));
+/**
+ * What the admin commands need of the platform: the store and the services that write to it.
+ * It is wired here rather than through createPlatform so that a one-shot command does not load
+ * the HTTP server and TAXII stack (seconds of start-up on a slow disk).
+ */
+export type CliPlatform = Pick<Platform, 'config' | 'clock' | 'store' | 'access' | 'intel'>;
+
+/** Opens the node's store and services, runs fn, and always closes the store. */
+export async function withPlatform<T>(fn: (p: CliPlatform) => Promise<T>, overrides: Partial<Config> = {}): Promise<T> {
+  const config = cliConfig(overrides);
+  const clock = systemClock;
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
-    return await fn(platform);
+    const access = new AccessService(store, clock, { authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs });
+    return await fn({ config, clock, store, access, intel: new IntelService(store, clock) });
   } finally {
-    await platform.close();
+    await store.close();
   }
 }
 
 /** Looks up an organisation by short name or identity id; a clear NOT_FOUND otherwise. */
-export async function orgOf(p: Platform, ref: string) {
+export async function orgOf(p: CliPlatform, ref: string) {
   return p.access.organisation(ref);
 }
 
 /** Finds a collection by id, alias or exact title. */
-export async function collectionOf(p: Platform, ref: string) {
+export async function collectionOf(p: CliPlatform, ref: string) {
   const all = await p.store.listCollections();
   const hits = all.filter((c) => c.id === ref || c.alias === ref);
   const found = hits.length ? hits : all.filter((c) => c.title === ref);

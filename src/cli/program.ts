@@ -4,19 +4,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
-import { packageRoot } from '../api/index.js';
 import { EXIT, ExitRequest, exitCodeOf, stdio, type Io } from './context.js';
 import { registerServe } from './commands/serve.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerIntel } from './commands/intel.js';
 
+/** The package version, from the nearest package.json above this file. */
 function version(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    const up = path.dirname(dir);
+    if (up === dir) return '0.0.0';
+    dir = up;
   }
 }
 

@@ -6,8 +6,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { ROLES, type OrgKind, type Role, type TokenKind } from '../../store/index.js';
-import type { Platform } from '../../api/index.js';
-import { CLI_ACTOR, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
+import { CLI_ACTOR, type CliPlatform, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
 
@@ -21,7 +20,7 @@ function roles(raw: string | undefined): Role[] {
 }
 
 /** A sharing group by identity id or exact name. */
-async function groupOf(p: Platform, ref: string) {
+async function groupOf(p: CliPlatform, ref: string) {
   const byId = await p.store.getGroup(ref);
   if (byId) return byId;
   const hits = (await p.store.listGroups()).filter((g) => g.name === ref);
@@ -31,7 +30,7 @@ async function groupOf(p: Platform, ref: string) {
 }
 
 /** A grant principal: '*', an organisation (short name or id) or a sharing group (name or id). */
-async function principalOf(p: Platform, ref: string): Promise<string> {
+async function principalOf(p: CliPlatform, ref: string): Promise<string> {
   if (ref === '*') return '*';
   try {
     return (await orgOf(p, ref)).id;
@@ -46,7 +45,7 @@ async function principalOf(p: Platform, ref: string): Promise<string> {
   }
 }
 
-async function userOf(p: Platform, username: string) {
+async function userOf(p: CliPlatform, username: string) {
   const u = await p.store.getUserByUsername(username);
   if (!u) throw new AppError('NOT_FOUND', `no user ${username}`);
   return u;
@@ -229,7 +228,7 @@ function registerCollection(program: Command, io: Io): void {
       const rows = [];
       for (const c of await p.store.listCollections()) {
         const mine = grants.filter((g) => g.collectionId === c.id)
-          .map((g) => `${names.get(g.principal) ?? g.principal}=${g.canRead ? 'r' : ''}${g.canWrite ? 'w' : ''}`).join(' ');
+          .map((g) => `${names.get(g.principal) ?? g.principal}=${g.canRead ? 'r' : ''}${g.canWrite ? 'w' : ''}`).sort().join(' ');
         rows.push({ id: c.id, apiRoot: c.apiRoot, alias: c.alias ?? '-', title: c.title, objects: await p.store.countObjects(c.id), grants: mine });
       }
       printRows(io, o.json, rows, ['id', 'apiRoot', 'alias', 'title', 'objects', 'grants']);

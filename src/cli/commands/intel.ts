@@ -11,19 +11,18 @@ import cliProgress from 'cli-progress';
 import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS, type Audience, type Tlp } from '../../core/policy.js';
 import type { Principal } from '../../access/index.js';
-import type { Platform } from '../../api/index.js';
 import { exportBundle, importBundleStream, type ImportSummary } from '../../intel/index.js';
 import type { CollectionRow, OrgRow } from '../../store/index.js';
-import { CLI_ACTOR, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
+import { CLI_ACTOR, type CliPlatform, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
 
 const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
 /** The organisation as a principal, to compute its collection rights and audience. */
-async function orgPrincipal(p: Platform, org: OrgRow): Promise<Principal> {
+async function orgPrincipal(p: CliPlatform, org: OrgRow): Promise<Principal> {
   return { orgId: org.id, userId: null, username: null, roles: [], tokenId: null, kind: 'api', groupIds: await p.store.groupsOfOrg(org.id) };
 }
 
-async function checkRight(p: Platform, org: OrgRow, c: CollectionRow, right: 'canRead' | 'canWrite'): Promise<Principal> {
+async function checkRight(p: CliPlatform, org: OrgRow, c: CollectionRow, right: 'canRead' | 'canWrite'): Promise<Principal> {
   const principal = await orgPrincipal(p, org);
   if (!(await p.access.rights(principal)).get(c.id)?.[right]) {
     const what = right === 'canRead' ? 'read' : 'write';
@@ -33,7 +32,7 @@ async function checkRight(p: Platform, org: OrgRow, c: CollectionRow, right: 'ca
 }
 
 /** Recipients by organisation short name / id or sharing-group name / id. */
-async function recipientIds(p: Platform, raw: string | undefined): Promise<string[]> {
+async function recipientIds(p: CliPlatform, raw: string | undefined): Promise<string[]> {
   const out: string[] = [];
   const groups = await p.store.listGroups();
   for (const r of list(raw)) {

@@ -1,7 +1,8 @@
 /** `shieldwall serve` and `shieldwall init`: start the node, optionally with the demo alliance. */
 import { mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createPlatform, startServer, type Platform } from '../../api/index.js';
+import { AppError } from '../../core/errors.js';
+import type { Platform, RunningServer } from '../../api/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, type DemoResult } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
 
@@ -9,13 +10,16 @@ interface ServeOptions { demo?: boolean; port?: string; host?: string }
 
 function overrides(o: ServeOptions) {
   const out: { port?: number; host?: string } = {};
-  if (o.port !== undefined) out.port = Number(o.port);
+  if (o.port !== undefined) {
+    out.port = Number(o.port);
+    if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw new AppError('BAD_REQUEST', `--port must be 0-65535, got "${o.port}"`);
+  }
   if (o.host !== undefined) out.host = o.host;
   return out;
 }
 
 /** Creates the demo alliance when asked and the node is empty; says why not otherwise. */
-async function maybeDemo(p: Platform, io: Io): Promise<DemoResult | null> {
+async function maybeDemo(p: Pick<Platform, 'store' | 'access' | 'clock' | 'config'>, io: Io): Promise<DemoResult | null> {
   if (!(await demoAllowed(p.store))) {
     io.err('demo: this node already has organisations; the demo alliance is only created on an empty data directory');
     return null;
@@ -46,8 +50,10 @@ export function registerServe(program: Command, io: Io = stdio): void {
     .action(async (o: ServeOptions) => {
       const config = cliConfig(overrides(o));
       await mkdir(config.dataDir, { recursive: true });
+      // Loaded on demand: the HTTP stack is only needed here.
+      const { createPlatform, startServer } = await import('../../api/index.js');
       const platform = await createPlatform(config);
-      let server: Awaited<ReturnType<typeof startServer>> | null = null;
+      let server: RunningServer | null = null;
       try {
         const demo = o.demo ? await maybeDemo(platform, io) : null;
         server = await startServer(platform);
