@@ -83,6 +83,17 @@ export class Automaton {
     }
   }
 
+  /** True when any needle occurs in `text`. */
+  any(text: string): boolean {
+    const { cls, k, delta, out } = this;
+    let s = 0;
+    for (let i = 0; i < text.length; i++) {
+      s = delta[s * k + (cls[text.charCodeAt(i)] as number)] as number;
+      if ((out[s] as readonly number[]).length > 0) return true;
+    }
+    return false;
+  }
+
   get states(): number {
     return this.out.length;
   }

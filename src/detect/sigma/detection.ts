@@ -4,7 +4,7 @@
  * Spec: "Detection" and "Condition" sections of the Sigma rules specification v2.1.0.
  */
 import { parseCondition, selectIdentifiers, type CondNode } from './condition.js';
-import { bestReq, compileItem, unionReq, type Compiled, type Placeholders, type Pred, type Req } from './items.js';
+import { andReq, compileItem, unionFields, orReq, type Compiled, type Placeholders, type Pred, type Req } from './items.js';
 
 export type DetectionResult = { ok: true; compiled: Compiled } | { ok: false; reason: string };
 
@@ -12,11 +12,12 @@ const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 
 function and(items: readonly Compiled[]): Compiled {
   const preds = items.map((c) => c.pred);
-  const req = bestReq(items.map((c) => c.req));
-  if (preds.length === 1) return { pred: preds[0] as Pred, req };
+  const req = andReq(items.map((c) => c.req));
+  const fields = unionFields(items.map((c) => c.fields));
+  if (preds.length === 1) return { pred: preds[0] as Pred, req, fields };
   if (preds.length === 2) {
     const [a, b] = preds as [Pred, Pred];
-    return { pred: (ev) => a(ev) && b(ev), req };
+    return { pred: (ev) => a(ev) && b(ev), req, fields };
   }
   return {
     pred: (ev) => {
@@ -24,19 +25,22 @@ function and(items: readonly Compiled[]): Compiled {
       return true;
     },
     req,
+    fields,
   };
 }
 
 function or(items: readonly Compiled[]): Compiled {
   const preds = items.map((c) => c.pred);
-  const req = unionReq(items.map((c) => c.req));
-  if (preds.length === 1) return { pred: preds[0] as Pred, req };
+  const req = orReq(items.map((c) => c.req));
+  const fields = unionFields(items.map((c) => c.fields));
+  if (preds.length === 1) return { pred: preds[0] as Pred, req, fields };
   return {
     pred: (ev) => {
       for (const p of preds) if (p(ev)) return true;
       return false;
     },
     req,
+    fields,
   };
 }
 
@@ -106,7 +110,7 @@ function compileNode(node: CondNode, ids: ReadonlyMap<string, Compiled>): Compil
       const c = compileNode(node.x, ids);
       if (typeof c === 'string') return c;
       const p = c.pred;
-      return { pred: (ev) => !p(ev), req: null };
+      return { pred: (ev) => !p(ev), req: null, fields: c.fields };
     }
     case 'of': {
       const names = selectIdentifiers(node.pattern, [...ids.keys()]);

@@ -3,9 +3,10 @@
  * literals are absent (one Aho-Corasick pass over the event text), evaluates the rest, applies
  * Sigma filters, and feeds correlation rules. Pure: no I/O, no clock (the caller gives time).
  */
-import { Automaton } from './aho.js';
 import { CorrelationState, DEFAULT_LIMITS, type CorrelationLimits, type Hit } from './correlation.js';
 import { EventView, type SigmaEvent } from './event.js';
+import { Automaton } from './aho.js';
+import { unionFields } from './items.js';
 import { eventLogsourceKey, ruleSeesEvent, windowsLogsource } from './logsource.js';
 import type { CorrelationRule, DetectionRule, EventLogsource, FilterRule, Logsource, RuleRef, SigmaItem, SigmaMatch } from './types.js';
 
@@ -22,8 +23,13 @@ export interface EngineIssue {
 
 interface Route {
   readonly always: Int32Array; // rules to evaluate on every event of this route
-  readonly automaton: Automaton | undefined;
-  readonly needleRules: readonly Int32Array[]; // needle id -> rule indices
+  readonly filter: Automaton | undefined;
+  /** Fields whose values the prefilter scans (null: all values). */
+  readonly fields: readonly string[] | null;
+  /** needle id -> pairs (rule index, clause bit) flattened. */
+  readonly needleRules: readonly Int32Array[];
+  /** rule index -> mask with one bit per chosen clause (0: rule not prefiltered here). */
+  readonly full: Uint8Array;
 }
 
 /** Where a correlation sends a hit: correlation index and the ref position in its rules list. */
@@ -56,6 +62,7 @@ export class SigmaEngine {
   private readonly logsourceOf: (event: SigmaEvent) => EventLogsource | undefined;
   private readonly routes = new Map<string, Route>();
   private mark: Int32Array;
+  private readonly bits: Uint8Array;
   private epoch = 0;
   private seq = 0;
 
@@ -141,6 +148,7 @@ export class SigmaEngine {
     this.issues = issues;
     this.logsourceOf = options.logsourceOf ?? windowsLogsource;
     this.mark = new Int32Array(patched.length);
+    this.bits = new Uint8Array(patched.length);
   }
 
   private route(ls: EventLogsource | undefined): Route {
@@ -148,17 +156,40 @@ export class SigmaEngine {
     let r = this.routes.get(key);
     if (r !== undefined) return r;
     const always: number[] = [];
-    const needles = new Map<string, number[]>();
+    const seen: number[] = [];
+    const freq = new Map<string, number>();
     this.rules.forEach((rule, i) => {
       if (!ruleSeesEvent(rule, ls)) return;
-      if (rule.req === null) always.push(i);
-      else for (const n of rule.req) (needles.get(n) ?? needles.set(n, []).get(n) as number[]).push(i);
+      // Keyword rules read every value: cheaper to evaluate than to widen the scanned text.
+      if (rule.req === null || rule.fields === null) always.push(i);
+      else {
+        seen.push(i);
+        for (const c of rule.req) for (const n of c) freq.set(n, (freq.get(n) ?? 0) + 1);
+      }
     });
+    // Estimated chance that a clause holds on an event: short needles and needles many rules
+    // share (".exe", "\\windows\\") are common in events too. Each rule keeps its two least
+    // likely clauses; it becomes a candidate only when both are satisfied.
+    const cost = (c: readonly string[]): number => c.reduce((a, n) => a + (1 + (freq.get(n) ?? 0)) / Math.pow(n.length, 1.5), 0);
+    const needles = new Map<string, number[]>();
+    const full = new Uint8Array(this.rules.length);
+    const fields: (readonly string[] | null)[] = [];
+    for (const i of seen) {
+      const rule = this.rules[i] as DetectionRule;
+      const chosen = [...(rule.req ?? [])].sort((a, b) => cost(a) - cost(b)).slice(0, 2);
+      chosen.forEach((c, k) => {
+        for (const n of c) (needles.get(n) ?? (needles.set(n, []).get(n) as number[])).push(i, 1 << k);
+      });
+      full[i] = (1 << chosen.length) - 1;
+      fields.push(rule.fields);
+    }
     const list = [...needles.keys()];
     r = {
       always: Int32Array.from(always),
-      automaton: list.length > 0 ? new Automaton(list) : undefined,
+      filter: list.length > 0 ? new Automaton(list) : undefined,
+      fields: unionFields(fields),
       needleRules: list.map((n) => Int32Array.from(needles.get(n) as number[])),
+      full,
     };
     if (this.routes.size >= MAX_ROUTES) this.routes.clear();
     this.routes.set(key, r);
@@ -183,19 +214,29 @@ export class SigmaEngine {
   private candidates(ev: EventView, ls: EventLogsource | undefined, visit: (i: number) => void): void {
     const route = this.route(ls);
     for (const i of route.always) visit(i);
-    if (route.automaton === undefined) return;
+    if (route.filter === undefined) return;
     if (++this.epoch === 0x7fffffff) {
       this.mark.fill(0);
       this.epoch = 1;
     }
     const epoch = this.epoch;
     const mark = this.mark;
+    const bits = this.bits;
+    const full = route.full;
     const found: number[] = [];
-    route.automaton.scan(ev.haystack(), (id) => {
-      for (const i of route.needleRules[id] as Int32Array) {
+    route.filter.scan(ev.haystack(route.fields), (id) => {
+      const pairs = route.needleRules[id] as Int32Array;
+      for (let p = 0; p < pairs.length; p += 2) {
+        const i = pairs[p] as number;
         if (mark[i] !== epoch) {
           mark[i] = epoch;
-          found.push(i);
+          bits[i] = 0;
+        }
+        const before = bits[i] as number;
+        const after = before | (pairs[p + 1] as number);
+        if (after !== before) {
+          bits[i] = after;
+          if (after === full[i]) found.push(i);
         }
       }
     });

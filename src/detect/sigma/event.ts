@@ -83,9 +83,22 @@ export class EventView {
     return this.allLow;
   }
 
-  /** All scalar values joined by NUL, lower-cased: the text the substring prefilter scans. */
-  haystack(): string {
-    if (this.hay === undefined) this.hay = this.allLower().join('\u0000');
+  /**
+   * The text the substring prefilter scans: the lower-cased values of `fields` (or of every value
+   * when null) joined by NUL. Computed once per event (an event follows one route).
+   */
+  haystack(fields: readonly string[] | null = null): string {
+    if (this.hay === undefined) {
+      if (fields === null) this.hay = this.allLower().join('\u0000');
+      else {
+        const parts: string[] = [];
+        for (const f of fields) {
+          const v = this.lower(f);
+          if (v !== null) for (const x of v) parts.push(x);
+        }
+        this.hay = parts.join('\u0000');
+      }
+    }
     return this.hay;
   }
 }

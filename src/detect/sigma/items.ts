@@ -4,6 +4,7 @@
  * Modifier semantics: Sigma specification v2.1.0 appendix "Modifiers", checked against pySigma
  * `modifiers.py`; differences are noted in docs/sigma.md.
  */
+import { Automaton } from './aho.js';
 import type { EventView } from './event.js';
 import {
   applyWindash,
@@ -31,11 +32,26 @@ import {
 } from './values.js';
 
 export type Pred = (ev: EventView) => boolean;
-/** Alternatives, one of which a matching event's lower-cased text must contain; null: no requirement. */
-export type Req = readonly string[] | null;
+/**
+ * Literals a matching event's lower-cased text must contain, in conjunctive normal form (every
+ * clause must have one of its needles present); null: no requirement.
+ */
+export type Req = readonly (readonly string[])[] | null;
 export interface Compiled {
   readonly pred: Pred;
   readonly req: Req;
+  /** Fields the predicate reads (null: any value, i.e. keyword search). */
+  readonly fields: readonly string[] | null;
+}
+
+/** Union of field sets (null absorbs: a keyword search reads every value). */
+export function unionFields(xs: readonly (readonly string[] | null)[]): readonly string[] | null {
+  const out = new Set<string>();
+  for (const x of xs) {
+    if (x === null) return null;
+    for (const f of x) out.add(f);
+  }
+  return [...out];
 }
 export type ItemResult = { ok: true; item: Compiled } | { ok: false; reason: string };
 
@@ -50,36 +66,33 @@ const KNOWN = new Set([
 const COMPARE = ['gt', 'gte', 'lt', 'lte'] as const;
 type Compare = (typeof COMPARE)[number];
 
-/** Among AND-ed requirements, keep the most selective one (longest shortest needle, fewest needles). */
-export function bestReq(reqs: readonly Req[]): Req {
-  let best: Req = null;
-  let bestScore = -1;
-  for (const r of reqs) {
-    if (r === null || r.length === 0) continue;
-    const min = Math.min(...r.map((x) => x.length));
-    const score = Math.min(min, 16) * 1000 - r.length;
-    if (score > bestScore) {
-      best = r;
-      bestScore = score;
-    }
-  }
-  return best;
+/** CNF: all clauses AND-ed; a clause holds when any of its needles occurs. */
+export function andReq(reqs: readonly Req[]): Req {
+  const out = new Map<string, readonly string[]>();
+  for (const r of reqs) if (r !== null) for (const c of r) out.set([...c].sort().join('\u0000'), c);
+  return out.size === 0 ? null : [...out.values()];
 }
 
-/** OR-ed requirements: the union, or none if any alternative has none. */
-export function unionReq(reqs: readonly Req[]): Req {
+function clauseScore(c: readonly string[]): number {
+  return Math.min(Math.min(...c.map((x) => x.length)), 16) * 1000 - c.length;
+}
+
+/** OR of CNFs, approximated by one clause: the union of each alternative's most selective clause. */
+export function orReq(reqs: readonly Req[]): Req {
   const out = new Set<string>();
   for (const r of reqs) {
-    if (r === null) return null;
-    for (const x of r) out.add(x);
+    if (r === null || r.length === 0) return null;
+    let best = r[0] as readonly string[];
+    for (const c of r) if (clauseScore(c) > clauseScore(best)) best = c;
+    for (const x of best) out.add(x);
   }
-  return out.size === 0 ? null : [...out];
+  return out.size === 0 ? null : [[...out]];
 }
 
 function longestLiteral(lits: readonly string[]): string | null {
   let best = '';
   for (const l of lits) if (l.length > best.length) best = l;
-  return best.length >= 2 ? best.toLowerCase() : null;
+  return best.length >= 1 ? best.toLowerCase() : null;
 }
 
 const isNullish = (v: unknown): boolean => v === undefined || v === null;
@@ -132,7 +145,8 @@ export function compileItem(key: string, value: unknown, placeholders?: Placehol
   }
   const r = compileValues({ field, mods, values, placeholders });
   if (!r.ok) return { ok: false, reason: `${key}: ${r.reason}` };
-  return r;
+  const fields = field === '' ? null : mods.includes('fieldref') ? [field, ...values.map(String)] : [field];
+  return { ok: true, item: { ...r.item, fields } };
 }
 
 function compileValues(spec: ItemSpec): ItemResult {
@@ -144,13 +158,13 @@ function compileValues(spec: ItemSpec): ItemResult {
     const b = values[0];
     const want = b === true || b === 'true' ? true : b === false || b === 'false' ? false : undefined;
     if (want === undefined || values.length !== 1) return { ok: false, reason: '"exists" takes a single boolean' };
-    return { ok: true, item: { pred: (ev) => ev.has(field) === want, req: null } };
+    return { ok: true, item: { pred: (ev) => ev.has(field) === want, req: null, fields: null } };
   }
   const nulls = values.filter((v) => v === null);
   if (nulls.length > 0) {
     if (mods.length > 0) return { ok: false, reason: 'null value cannot take modifiers' };
     if (nulls.length !== values.length) return { ok: false, reason: 'null must stand alone, not in a list with other values (spec "null values")' };
-    return { ok: true, item: { pred: (ev) => isNullish(ev.get(field)), req: null } };
+    return { ok: true, item: { pred: (ev) => isNullish(ev.get(field)), req: null, fields: null } };
   }
   let base: ItemResult;
   if (has('re')) base = compileRegex(spec);
@@ -161,7 +175,7 @@ function compileValues(spec: ItemSpec): ItemResult {
   if (!base.ok || !has('neq')) return base;
   // neq: the field differs from every value (pySigma: a negated item); an absent field differs.
   const inner = base.item.pred;
-  return { ok: true, item: { pred: (ev) => !inner(ev), req: null } };
+  return { ok: true, item: { pred: (ev) => !inner(ev), req: null, fields: null } };
 }
 
 /** Combine per-value tests over the field's (lower-cased) strings: OR of values, or AND with |all. */
@@ -199,6 +213,7 @@ function compileStrings(spec: ItemSpec): ItemResult {
   const has = (m: string): boolean => mods.includes(m);
   const fold = !has('cased');
   const tests: ((s: string) => boolean)[] = [];
+  const plain: (string | undefined)[] = [];
   const reqs: Req[] = [];
   for (const raw of values) {
     // Numbers and YAML booleans match their text form (`EventID: 4688` matches "4688").
@@ -244,13 +259,19 @@ function compileStrings(spec: ItemSpec): ItemResult {
       const w = start || end || kw ? wrapWildcards(v, start || kw, end || kw) : v;
       const c = compileStr(w, fold);
       tests.push(c.test);
+      plain.push(c.contains);
       const lit = longestLiteral(c.literals);
-      valReqs.push(lit === null ? null : [lit]);
+      valReqs.push(lit === null ? null : [[lit]]);
     }
-    reqs.push(unionReq(valReqs));
+    reqs.push(orReq(valReqs));
   }
-  const req = has('all') ? bestReq(reqs) : unionReq(reqs);
-  return { ok: true, item: { pred: combine(spec, tests, fold), req } };
+  const req = has('all') ? andReq(reqs) : orReq(reqs);
+  // A long OR list of plain substrings is one automaton pass instead of one search per value.
+  if (!has('all') && plain.length >= 8 && plain.every((p) => p !== undefined && p !== '')) {
+    const auto = new Automaton(plain as string[]);
+    return { ok: true, item: { pred: combine(spec, [(s) => auto.any(s)], fold), req, fields: null } };
+  }
+  return { ok: true, item: { pred: combine(spec, tests, fold), req, fields: null } };
 }
 
 function compileRegex(spec: ItemSpec): ItemResult {
@@ -270,7 +291,7 @@ function compileRegex(spec: ItemSpec): ItemResult {
     tests.push((s) => re.test(s));
   }
   // Regexes see the original (not lower-cased) text: re is case-sensitive unless |i.
-  return { ok: true, item: { pred: combine({ ...spec, field }, tests, false), req: null } };
+  return { ok: true, item: { pred: combine({ ...spec, field }, tests, false), req: null, fields: null } };
 }
 
 function compileCidr(spec: ItemSpec): ItemResult {
@@ -285,7 +306,7 @@ function compileCidr(spec: ItemSpec): ItemResult {
     const ip = parseIp(s);
     return ip !== undefined && nets.some((n) => inNetwork(n, ip));
   };
-  return { ok: true, item: { pred: combine(spec, [test], false), req: null } };
+  return { ok: true, item: { pred: combine(spec, [test], false), req: null, fields: null } };
 }
 
 function compileFieldref(spec: ItemSpec): ItemResult {
@@ -309,7 +330,7 @@ function compileFieldref(spec: ItemSpec): ItemResult {
     return a.some((x) => b.some((y) => cmp(x, y)));
   };
   const pred: Pred = all ? (ev) => others.every((o) => one(ev, o)) : (ev) => others.some((o) => one(ev, o));
-  return { ok: true, item: { pred, req: null } };
+  return { ok: true, item: { pred, req: null, fields: null } };
 }
 
 function compileNumeric(spec: ItemSpec): ItemResult {
@@ -331,5 +352,5 @@ function compileNumeric(spec: ItemSpec): ItemResult {
       ? (s) => { const n = toNumber(s); return n !== undefined && cmp(n); }
       : (s) => { const n = datePart(s, part); return n !== undefined && cmp(n); });
   }
-  return { ok: true, item: { pred: combine(spec, tests, false), req: null } };
+  return { ok: true, item: { pred: combine(spec, tests, false), req: null, fields: null } };
 }

@@ -224,7 +224,7 @@ export function itemOf(doc: Obj, options: ParseOptions = {}): SigmaItem | string
   if (doc['detection'] === undefined) return 'missing "detection"';
   const c = compileDetection(doc['detection'], options.placeholders);
   if (!c.ok) return c.reason;
-  const rule: DetectionRule = { ...meta, kind: 'detection', logsource: ls, match: c.compiled.pred, req: c.compiled.req };
+  const rule: DetectionRule = { ...meta, kind: 'detection', logsource: ls, match: c.compiled.pred, req: c.compiled.req, fields: c.compiled.fields };
   return rule;
 }
 

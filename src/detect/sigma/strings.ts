@@ -165,6 +165,8 @@ export interface CompiledStr {
   readonly test: StrTest;
   /** Literal pieces that any matching string must contain (for the substring prefilter). */
   readonly literals: readonly string[];
+  /** Set when the test is exactly "contains this (folded) literal" (lets lists share one automaton). */
+  readonly contains?: string;
 }
 
 /**
@@ -184,7 +186,7 @@ export function compileStr(s: SigmaStr, fold: boolean): CompiledStr {
   if (n === 2 && p0 === ANY && typeof plast === 'string') return { test: (v) => v.endsWith(plast), literals };
   if (n === 2 && typeof p0 === 'string' && plast === ANY) return { test: (v) => v.startsWith(p0), literals };
   const mid = parts[1];
-  if (n === 3 && p0 === ANY && plast === ANY && typeof mid === 'string') return { test: (v) => v.includes(mid), literals };
+  if (n === 3 && p0 === ANY && plast === ANY && typeof mid === 'string') return { test: (v) => v.includes(mid), literals, contains: mid };
   // A leading or trailing `*` becomes an unanchored end rather than `[^]*` (cheaper search).
   const body = parts.slice(p0 === ANY ? 1 : 0, plast === ANY ? n - 1 : n);
   let src = p0 === ANY ? '' : '^';

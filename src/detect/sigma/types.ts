@@ -37,6 +37,8 @@ export interface DetectionRule extends RuleMeta {
   readonly match: Pred;
   /** Literal substrings, one of which a matching event must contain (null: always evaluate). */
   readonly req: Req;
+  /** Fields the rule reads (null: every value, for keyword searches). */
+  readonly fields: readonly string[] | null;
 }
 
 export type CorrelationType =

@@ -1,7 +1,7 @@
 /**
  * Flattening of Windows events in the evtx_dump JSON shape (`Event.System`, `Event.EventData`) into
  * the flat field names Sigma rules use: `EventID`, `Channel`, `Computer`, `Provider_Name`, plus
- * every EventData/UserData field at top level.
+ * every EventData/UserData field at top level (also without spaces in its name).
  */
 import type { SigmaEvent } from './event.js';
 
@@ -32,7 +32,14 @@ export function flattenWindowsEvent(doc: unknown): SigmaEvent | undefined {
     if (!isMap(data)) continue;
     // UserData wraps its fields in one element named after the event's schema.
     const inner = section === 'UserData' && Object.keys(data).length === 1 && isMap(Object.values(data)[0]) ? (Object.values(data)[0] as Obj) : data;
-    for (const [k, v] of Object.entries(inner)) if (k !== '#attributes' && !(k in out)) out[k] = v;
+    for (const [k, v] of Object.entries(inner)) {
+      if (k === '#attributes' || k in out) continue;
+      out[k] = v;
+      // Defender and a few providers name fields with spaces ("Source Name"); Sigma rules use
+      // the space-less form (SourceName), as the EVTX renderers the rules are tested with do.
+      const compact = k.replace(/\s+/g, '');
+      if (compact !== k && !(compact in out)) out[compact] = v;
+    }
   }
   return out;
 }
