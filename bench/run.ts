@@ -6,11 +6,12 @@
  * BENCH_SCALE (default 1) shrinks the sizes for a smoke run; BENCH_BATCH sets the import
  * batch size (default 1000, the size of a typical TAXII envelope or bundle import chunk).
  */
+import os from 'node:os';
 import { freshPostgresDb, pgAvailable } from '../test/helpers/pg.js';
 import { feedTlp, generateIndicators } from './generate.js';
 import { benchImport } from './import.js';
 import { benchPages } from './pages.js';
-import { log } from './stats.js';
+import { log, round } from './stats.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -26,14 +27,18 @@ async function main(): Promise<void> {
   const importN = Math.max(100, Math.round(100_000 * scale));
   const pageObjects = Math.max(3000, Math.round(200_000 * scale));
   const requests = Math.max(20, Math.round(200 * Math.min(1, scale * 10)));
-  const figures: Record<string, number | string> = { scale, import_objects: importN, import_batch: batch };
-  log(`shieldwall bench: scale ${scale}, node ${process.version}, ${process.platform}/${process.arch}`);
+  // The load average says how busy the machine was: figures from a shared, busy machine are lower bounds.
+  const load = round(os.loadavg()[0] ?? 0);
+  const figures: Record<string, number | string> = { scale, import_objects: importN, import_batch: batch, cpus: os.cpus().length, loadavg_1m_at_start: load };
+  log(`shieldwall bench: scale ${scale}, node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs, load average ${load}`);
 
   const objects = generateIndicators(importN, { seed: 7, tlpOf: feedTlp });
 
   const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}) });
   figures.import_sqlite_objects_per_s = sqlite.objectsPerS;
   figures.import_sqlite_raw_objects_per_s = sqlite.rawObjectsPerS;
+  figures.import_sqlite_objects_per_cpu_s = sqlite.objectsPerCpuS;
+  figures.import_sqlite_raw_objects_per_cpu_s = sqlite.rawObjectsPerCpuS;
   figures.import_sqlite_vs_raw_ratio = Math.round((sqlite.objectsPerS / sqlite.rawObjectsPerS) * 1000) / 1000;
 
   if (await pgAvailable()) {
@@ -52,13 +57,15 @@ async function main(): Promise<void> {
     figures.import_pg_skipped = 'postgres not reachable';
   }
 
-  const pages = await benchPages({ objects: pageObjects, requests, seedBatch: 250 });
+  // Small enough batches that even a smoke run cycles through every publishing profile twice.
+  const pages = await benchPages({ objects: pageObjects, requests, seedBatch: Math.max(50, Math.min(500, Math.floor(pageObjects / 40))) });
   Object.assign(figures, {
     page_collection_objects: pageObjects, page_requests: requests, page_visible_share: pages.visibleShare,
     taxii_page_median_ms: pages.taxiiMedianMs, taxii_page_p99_ms: pages.taxiiP99Ms,
     store_page_median_ms: pages.storeMedianMs, store_page_p99_ms: pages.storeP99Ms, taxii_vs_store_ratio: pages.ratio,
     page_seed_objects_per_s: pages.seedObjectsPerS,
   });
+  figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
