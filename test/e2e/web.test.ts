@@ -2,7 +2,7 @@
  * End-to-end tests of the web shell against a real server started from the built CLI with the
  * demo alliance. The browser is the system Chromium, driven by playwright-core.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
@@ -250,7 +250,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
     expect(await result.getByTestId('result-rejected').textContent()).toBe('1');
     expect(await page.getByTestId('import-errors').textContent()).toContain(bad.id);
 
-    // Imports are idempotent by (id, modified): the same bundle again only adds duplicates.
+    // Imports are idempotent by (id, modified): the same bundle again, now chosen as a file, only adds duplicates.
+    await page.getByLabel('…or paste the bundle JSON').fill('');
+    await page.getByLabel('Bundle file').setInputFiles({ name: 'bundle.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+    await expect.poll(() => page.getByLabel('…or paste the bundle JSON').inputValue(), poll).toBe(text);
     await page.getByRole('button', { name: 'Import' }).click();
     await expect.poll(async () => result.getByTestId('result-duplicates').textContent(), poll).toBe('2');
     expect(await result.getByTestId('result-added').textContent()).toBe('0');
@@ -260,13 +263,26 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
     await ctx.close();
   });
 
-  it('hides an AMBER object from an organisation it was not addressed to', async () => {
+  it('hides AMBER objects from an organisation they were not addressed to', async () => {
     const amberId = String(seed.amber?.id);
+    // A second one, addressed through the import form's recipient list.
+    const strict = indicator({ creator: writer.orgId, label: tag }, `${tag} strict via form`, '192.0.2.45');
+    const w = await signedIn(writer);
+    await w.page.goto(`${server.baseUrl}/#/import`);
+    await w.page.getByLabel('…or paste the bundle JSON').fill(JSON.stringify(bundle([strict])));
+    await w.page.getByLabel('Collection').selectOption(collection);
+    await w.page.getByLabel('TLP for unmarked objects').selectOption('amber+strict');
+    await w.page.locator(`[data-testid="recipient"][value="${recipient.orgId}"]`).check();
+    await w.page.getByRole('button', { name: 'Import' }).click();
+    expect(await w.page.getByTestId('import-result').getByTestId('result-added').textContent()).toBe('1');
+    await w.ctx.close();
+
     const out = await signedIn(outsider);
     await filterByLabel(out.page);
     // Positive control: the outsider sees the GREEN and CLEAR objects of the same collection.
     await expect.poll(() => rows(out.page), poll).toEqual(['indicator/clear', 'indicator/green', 'indicator/green', 'malware/green']);
     expect(await rowIds(out.page)).not.toContain(amberId);
+    expect(await rowIds(out.page)).not.toContain(strict.id);
     await out.page.goto(`${server.baseUrl}/#/intel/${encodeURIComponent(amberId)}`);
     await out.page.getByTestId('error').waitFor();
     expect(await out.page.getByTestId('detail').count()).toBe(0);
@@ -276,9 +292,56 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
     const rec = await signedIn(recipient);
     await filterByLabel(rec.page);
     await expect.poll(() => rowIds(rec.page), poll).toContain(amberId);
+    expect(await rowIds(rec.page)).toContain(strict.id);
     await rec.page.getByRole('link', { name: `${tag} amber only` }).click();
     await rec.page.getByTestId('detail').waitFor();
     expect(await rec.page.getByTestId('summary').getByTestId('tlp-badge').textContent()).toBe('TLP:AMBER');
     await rec.ctx.close();
+  });
+
+  it('pages through the explorer with the next cursor', async () => {
+    const { ctx, page } = await signedIn(writer);
+    await page.goto(`${server.baseUrl}/#/intel`);
+    await page.getByTestId('intel-row').first().waitFor();
+    const firstPage = (await rowIds(page)).length;
+    expect(firstPage).toBe(50);
+    for (let i = 0; i < 20 && (await page.getByTestId('load-more').count()) > 0; i++) {
+      const before = (await rowIds(page)).length;
+      await page.getByTestId('load-more').click();
+      await expect.poll(async () => (await rowIds(page)).length, poll).toBeGreaterThan(before);
+    }
+    expect(await page.getByTestId('load-more').count()).toBe(0);
+    const ids = await rowIds(page);
+    expect(ids.length).toBeGreaterThan(firstPage);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const o of Object.values(seed)) expect(ids).toContain(o.id);
+    await ctx.close();
+  });
+
+  it('exports the filtered selection as a STIX bundle', async () => {
+    const { ctx, page } = await signedIn(writer);
+    await page.goto(`${server.baseUrl}/#/intel?label=${tag}`);
+    await page.getByTestId('intel-row').first().waitFor();
+    expect(await page.getByTestId('export').count()).toBe(0);
+    await page.getByLabel('Collection').selectOption(collection);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByTestId('export').waitFor();
+    const shown = (await rowIds(page)).sort();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()]);
+    const file = await download.path();
+    const exported = JSON.parse(readFileSync(file, 'utf8')) as { type: string; objects: { id: string }[] };
+    expect(exported.type).toBe('bundle');
+    expect(exported.objects.map((o) => o.id).sort()).toEqual(shown);
+    await ctx.close();
+  });
+
+  it('returns to the sign-in form with a notice when the session is revoked elsewhere', async () => {
+    const { ctx, page } = await signedIn(recipient);
+    const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('shieldwall.session') ?? '{}') as { token?: string }).token);
+    await rest(server.baseUrl, '/auth/logout', { method: 'POST', token, body: {} });
+    await page.getByRole('link', { name: 'Intel explorer' }).click();
+    await page.getByTestId('signin-form').waitFor();
+    expect(await page.getByRole('status').first().textContent()).toContain('session has ended');
+    await ctx.close();
   });
 });

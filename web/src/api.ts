@@ -34,6 +34,7 @@ interface RequestOptions {
   body?: string;
   token?: string | null;
   signal?: AbortSignal;
+  accept?: string;
 }
 
 export function buildQuery(query: Query | undefined): string {
@@ -61,8 +62,8 @@ async function errorFrom(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message);
 }
 
-export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+async function send(path: string, opts: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
@@ -72,6 +73,10 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
       headers,
       body: opts.body,
       signal: opts.signal,
+      // The API authenticates with the bearer token only. Omitting credentials also stops the
+      // browser from raising its own sign-in dialog when a 401 carries a Basic challenge
+      // (Fetch standard, HTTP-network-or-cache fetch: prompts only for credentials mode "include").
+      credentials: 'omit',
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
@@ -82,7 +87,16 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     if (res.status === 401 && opts.token && onUnauthenticated) onUnauthenticated();
     throw err;
   }
-  return (await res.json()) as T;
+  return res;
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  return (await (await send(path, opts)).json()) as T;
+}
+
+/** The body as text, for downloads that are saved as they came. */
+export async function requestText(path: string, opts: RequestOptions = {}): Promise<string> {
+  return (await send(path, opts)).text();
 }
 
 export interface IntelFilter {
@@ -114,6 +128,9 @@ export function client(token: string) {
         body: bundle,
         query: { collection: o.collection, tlp: o.tlp, recipients: o.recipients.join(',') },
       }),
+    /** A STIX bundle of the filtered objects of one collection (bulk release: RED never leaves). */
+    exportBundle: (f: IntelFilter & { collection: string }) =>
+      requestText('/intel/export', { token, accept: 'application/stix+json;version=2.1', query: { ...f, tlp: f.tlp?.join(',') } }),
     logout: () => request<{ ok: true }>('/auth/logout', { method: 'POST', token, body: '{}' }),
   };
 }

@@ -6,6 +6,7 @@ import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { TlpBadge, tlpLabel } from '../components/TlpBadge.js';
 import { href, navigate } from '../router.js';
 import { STIX_TYPES } from '../stixTypes.js';
+import { ExportButton } from '../components/ExportButton.js';
 import { TLPS } from '../types.js';
 import type { Collection, IntelSummary, OrgSummary, Page, Tlp } from '../types.js';
 import type { IntelFilter } from '../api.js';
@@ -159,6 +160,7 @@ export function Explorer({ params }: Props) {
             {pages.items.length} object{pages.items.length === 1 ? '' : 's'} shown{pages.next ? ' (more available)' : ''}
             {active.length > 0 && ` · ${active.join(' · ')}`}
           </p>
+          {pages.items.length > 0 && <ExportButton api={api} filter={filter} />}
           {pages.items.length === 0 ? (
             <p data-testid="no-results">No intelligence visible to you matches these filters.</p>
           ) : (
