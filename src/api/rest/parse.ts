@@ -9,7 +9,7 @@ import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 export type RawQuery = Record<string, unknown>;
 
 /** STIX 2.1 §2.9 identifier: `type--UUID`. */
-export const STIX_ID = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const STIX_ID = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** STIX 2.1 §3.1 type names: 3-250 characters of a-z, 0-9 and hyphen. */
 const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
 const COLLECTION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
