@@ -12,6 +12,9 @@ import { taxiiRoutes } from '../taxii/index.js';
 import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes } from './rest/index.js';
+import { requireAuth } from './rest/auth.js';
+import { respondRoutes } from './rest/respond.js';
+import { streamRoutes } from './rest/stream.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -52,6 +55,11 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
 
   await app.register(async (scope) => taxiiRoutes(scope, { taxii: platform.taxii, access: platform.access }));
   await app.register(async (scope) => restRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', requireAuth(platform));
+    await respondRoutes(scope, platform);
+  }, { prefix: '/api/v1' });
+  await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(docsRoutes, { prefix: '/api' });
 
   const webDir = path.join(packageRoot(), 'dist', 'web');

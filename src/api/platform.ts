@@ -8,6 +8,8 @@ import { AccessService } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { TaxiiService } from '../taxii/index.js';
+import { EventBus } from '../core/bus.js';
+import { createRespond, type Respond } from '../respond/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -16,6 +18,9 @@ export interface Platform {
   readonly access: AccessService;
   readonly intel: IntelService;
   readonly taxii: TaxiiService;
+  /** Live events (SSE), filtered per subscriber by the release policy. */
+  readonly bus: EventBus;
+  readonly respond: Respond;
   close(): Promise<void>;
 }
 
@@ -29,5 +34,7 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
     description: 'Threat intelligence of the alliance, released under TLP 2.0 and per-organisation recipients.',
     apiRoots: config.apiRoots, maxContentLength: config.maxContentLength, maxPageSize: config.maxPageSize,
   });
-  return Object.freeze({ config, clock, store, access, intel, taxii, close: () => store.close() });
+  const bus = new EventBus();
+  const respond = createRespond({ store, access, clock, bus });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, close: () => store.close() });
 }

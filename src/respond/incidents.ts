@@ -42,6 +42,8 @@ export interface Observable {
   description: string;
   orgId: string;
   addedAt: string;
+  /** Named recipients for AMBER+STRICT / RED observables. */
+  recipients?: string[];
 }
 
 export interface Share {
@@ -197,9 +199,16 @@ export class IncidentService {
     };
   }
 
+  /**
+   * An observable carries its own TLP. At AMBER and below it goes where the incident goes; at
+   * AMBER+STRICT and RED only to the recipients named on the observable itself (and its author
+   * and the incident owner), not to every organisation the incident is shared with.
+   */
   #observableVisible(actor: AuthedActor, rec: Rec<Incident>, o: Observable): boolean {
-    return mayRelease({ tlp: o.tlp, creatorOrg: o.orgId, recipients: rec.row.recipients, originNode: null }, this.deps.access.audienceOf(actor.principal), 'read')
-      || o.orgId === actor.principal.orgId || rec.row.creatorOrg === actor.principal.orgId;
+    const strict = o.tlp === 'red' || o.tlp === 'amber+strict';
+    const recipients = strict ? (o.recipients ?? []) : rec.row.recipients;
+    return mayRelease({ tlp: o.tlp, creatorOrg: o.orgId, recipients, originNode: null }, this.deps.access.audienceOf(actor.principal), 'read')
+      || rec.row.creatorOrg === actor.principal.orgId;
   }
 
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
@@ -335,13 +344,14 @@ export class IncidentService {
     return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.task.status', data: { taskId, title: task.title, from, to: status } }));
   }
 
-  async addObservable(actor: AuthedActor, id: string, o: { type: ObservableType; value: string; ioc?: boolean; sighted?: boolean; tlp?: Tlp; pap?: Pap; description?: string }): Promise<IncidentView> {
+  async addObservable(actor: AuthedActor, id: string, o: { type: ObservableType; value: string; ioc?: boolean; sighted?: boolean; tlp?: Tlp; pap?: Pap; description?: string; recipients?: string[] }): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
     const doc = structuredClone(rec.doc);
     if (doc.observables.some((x) => x.type === o.type && x.value === o.value)) throw illegal(`observable ${o.type} ${o.value} is already on this incident`);
     const obs: Observable = {
       id: crypto.randomUUID(), type: o.type, value: o.value, ioc: o.ioc ?? false, sighted: o.sighted ?? false, tlp: o.tlp ?? rec.row.tlp ?? 'amber',
       pap: o.pap ?? doc.pap, description: o.description ?? '', orgId: actor.principal.orgId, addedAt: this.#now(),
+      ...(o.recipients?.length ? { recipients: o.recipients.filter((r) => rec.row.recipients.includes(r)) } : {}),
     };
     doc.observables.push(obs);
     return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.observable.added', data: { observableId: obs.id, type: obs.type, tlp: obs.tlp } }));

@@ -82,6 +82,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
     return incidents.addObservable(actor(req), id(req), {
       type: b.oneOf('type', OBSERVABLE_TYPES), value: b.str('value', { max: 2048 }), ...opt('ioc', b.bool('ioc')), ...opt('sighted', b.bool('sighted')),
       ...opt('tlp', b.optOneOf('tlp', TLP_LEVELS)), ...opt('pap', b.optOneOf('pap', PAP_LEVELS)), ...opt('description', b.optStr('description')),
+      ...opt('recipients', b.optStrings('recipients', { max: 50, re: IDENTITY_ID })),
     });
   });
   app.post('/incidents/:id/links', async (req) => {
