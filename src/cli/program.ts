@@ -11,6 +11,7 @@ import { EXIT, ExitRequest, exitCodeOf, stdio, type Io } from './context.js';
 import { registerServe } from './commands/serve.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerIntel } from './commands/intel.js';
+import { registerPull } from './commands/pull.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -34,6 +35,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerServe(program, io);
   registerAdmin(program, io);
   registerIntel(program, io);
+  registerPull(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;
