@@ -18,3 +18,4 @@ export { parseSyslog } from './syslog.js';
 export type { SyslogFields } from './syslog.js';
 export { parseCef } from './cef.js';
 export type { CefRecord } from './cef.js';
+export { eventTimeMs } from './normalise.js';

@@ -11,7 +11,7 @@ import { parseSyslog, putSyslog, syslogOriginal } from './syslog.js';
 import type { NormaliseContext, NormaliseOptions, NormaliseResult, NormalisedEvent, TelemetryFormat } from './types.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { head, isObj, timestamp, tooDeep } from './util.js';
+import { head, isObj, isoToMs, timestamp, tooDeep } from './util.js';
 import { flattenWindows, normaliseWindows } from './windows.js';
 import { normaliseZeek, zeekPathOf } from './zeek.js';
 
@@ -177,4 +177,10 @@ export function normaliseObject(
   } catch (e) {
     return fail(`internal error while normalising: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** An event's `@timestamp` in ms since the epoch (NaN when it is not a timestamp). */
+export function eventTimeMs(e: NormalisedEvent): number {
+  const t = e['@timestamp'];
+  return typeof t === 'string' ? isoToMs(t) : NaN;
 }

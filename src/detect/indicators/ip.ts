@@ -1,0 +1,176 @@
+/**
+ * IP addresses and CIDR blocks as 32-bit words, and a binary trie per address family for
+ * ISSUBSET indicators (STIX 2.1 §9.4 "ISSUBSET"). The parser accepts exactly what the pattern
+ * evaluator's does (decimal octets without leading zeros; RFC 4291 §2.2 text forms, including an
+ * embedded IPv4 tail), so the index and `evaluatePattern` agree on every value; host bits below
+ * the prefix are ignored, as network tools do.
+ */
+
+export interface Block {
+  readonly version: 4 | 6;
+  /** 1 word for IPv4, 4 for IPv6, most significant first. */
+  readonly words: Uint32Array;
+  readonly prefix: number;
+}
+
+const OCTET = /^(0|[1-9][0-9]{0,2})$/;
+
+function ipv4Word(s: string): number | null {
+  const parts = s.split('.');
+  if (parts.length !== 4) return null;
+  let v = 0;
+  for (const p of parts) {
+    if (!OCTET.test(p)) return null;
+    const n = Number(p);
+    if (n > 255) return null;
+    v = v * 256 + n;
+  }
+  return v;
+}
+
+function hexGroups(part: string): number[] | null {
+  if (part === '') return [];
+  const out: number[] = [];
+  for (const g of part.split(':')) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    out.push(parseInt(g, 16));
+  }
+  return out;
+}
+
+function ipv6Words(s: string): Uint32Array | null {
+  if (s.length < 2 || s.length > 45) return null;
+  const dbl = s.indexOf('::');
+  const lastColon = s.lastIndexOf(':');
+  let body = s;
+  let tail: number | null = null;
+  if (s.indexOf('.', lastColon) > lastColon) {
+    tail = ipv4Word(s.slice(lastColon + 1));
+    if (tail === null) return null;
+    body = s.charAt(lastColon - 1) === ':' ? s.slice(0, lastColon + 1) : s.slice(0, lastColon);
+  }
+  const need = tail === null ? 8 : 6;
+  let groups: number[];
+  if (dbl >= 0) {
+    if (body.indexOf('::', dbl + 1) >= 0) return null;
+    const left = hexGroups(body.slice(0, dbl));
+    const right = hexGroups(body.slice(dbl + 2));
+    if (left === null || right === null || left.length + right.length > need - 1) return null;
+    groups = [...left, ...new Array<number>(need - left.length - right.length).fill(0), ...right];
+  } else {
+    const g = hexGroups(body);
+    if (g === null || g.length !== need) return null;
+    groups = g;
+  }
+  if (tail !== null) groups.push(Math.floor(tail / 65536), tail % 65536);
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = (groups[2 * i] ?? 0) * 65536 + (groups[2 * i + 1] ?? 0);
+  return w;
+}
+
+/** Parses `addr` or `addr/prefix`; null when malformed (the same inputs the evaluator refuses). */
+export function parseBlock(text: string): Block | null {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const v6 = addr.includes(':');
+  const width = v6 ? 128 : 32;
+  let prefix = width;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!OCTET.test(p)) return null;
+    prefix = Number(p);
+    if (prefix > width) return null;
+  }
+  if (v6) {
+    const w = ipv6Words(addr);
+    return w === null ? null : { version: 6, words: w, prefix };
+  }
+  const v = ipv4Word(addr);
+  return v === null ? null : { version: 4, words: Uint32Array.of(v), prefix };
+}
+
+function bitAt(words: Uint32Array, i: number): number {
+  return ((words[i >>> 5] ?? 0) >>> (31 - (i & 31))) & 1;
+}
+
+/**
+ * Binary trie over address bits. Node arrays are typed (two Int32 children per node) so a
+ * million prefixes cost tens of MB, not an object per node. A node holds the items of the block
+ * ending there; a lookup walks the address's bits and collects every item on the way, which is
+ * every block that covers the address (Zeek intel semantics: the /32 and all its supernets).
+ * Removal empties the item list; nodes are not reclaimed (they are reused on re-insert).
+ */
+export class PrefixTrie<T> {
+  private left = new Int32Array(1024);
+  private right = new Int32Array(1024);
+  private items: (T[] | undefined)[] = [undefined];
+  private size = 1;
+  private prefixes = 0;
+
+  get nodes(): number {
+    return this.size;
+  }
+  get blocks(): number {
+    return this.prefixes;
+  }
+
+  private grow(): void {
+    const n = this.left.length * 2;
+    const l = new Int32Array(n);
+    l.set(this.left);
+    const r = new Int32Array(n);
+    r.set(this.right);
+    this.left = l;
+    this.right = r;
+  }
+
+  private child(node: number, bit: number, create: boolean): number {
+    const arr = bit === 0 ? this.left : this.right;
+    let c = arr[node] ?? 0;
+    if (c === 0 && create) {
+      if (this.size === this.left.length) this.grow();
+      c = this.size++;
+      (bit === 0 ? this.left : this.right)[node] = c;
+      this.items.push(undefined);
+    }
+    return c;
+  }
+
+  insert(block: Block, item: T): void {
+    let node = 0;
+    for (let i = 0; i < block.prefix; i++) node = this.child(node, bitAt(block.words, i), true);
+    const list = this.items[node];
+    if (list === undefined) {
+      this.items[node] = [item];
+      this.prefixes++;
+    } else if (!list.includes(item)) list.push(item);
+  }
+
+  delete(block: Block, item: T): void {
+    let node = 0;
+    for (let i = 0; i < block.prefix && node >= 0; i++) {
+      node = this.child(node, bitAt(block.words, i), false);
+      if (node === 0) return;
+    }
+    const list = this.items[node];
+    if (list === undefined) return;
+    const k = list.indexOf(item);
+    if (k >= 0) list.splice(k, 1);
+    if (list.length === 0) {
+      this.items[node] = undefined;
+      this.prefixes--;
+    }
+  }
+
+  /** Calls `fn` with the items of every stored block that contains `block` (equal included). */
+  covering(block: Block, fn: (items: readonly T[], prefix: number) => void): void {
+    let node = 0;
+    for (let i = 0; ; i++) {
+      const here = this.items[node];
+      if (here !== undefined) fn(here, i);
+      if (i >= block.prefix) return;
+      node = this.child(node, bitAt(block.words, i), false);
+      if (node === 0) return;
+    }
+  }
+}

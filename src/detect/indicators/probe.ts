@@ -1,0 +1,86 @@
+/**
+ * Direct reads of the values an index table needs, straight from the normalised event, for the
+ * common object paths: the same values `observationOf` would put at that path (see observe.ts),
+ * without building the observation. The property test checks the two agree. Paths without a
+ * probe fall back to the observation.
+ */
+import type { NormalisedEvent } from '../normalise/index.js';
+
+export type Probe = (e: NormalisedEvent, out: unknown[]) => void;
+
+function strings(e: NormalisedEvent, out: unknown[], fields: readonly string[]): void {
+  for (const f of fields) {
+    const v = e[f];
+    if (typeof v === 'string' && v !== '') out.push(v);
+  }
+}
+
+function addresses(e: NormalisedEvent, out: unknown[], v6: boolean): void {
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && v !== '' && v.includes(':') === v6 && !out.includes(v)) out.push(v);
+  };
+  add(e['source.ip']);
+  add(e['destination.ip']);
+  const r = e['dns.resolved_ip'];
+  if (Array.isArray(r)) for (const x of r) add(x);
+}
+
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== '';
+
+/** observe.ts builds a process SCO only from an executable, a command line or a pid. */
+function hasProcess(e: NormalisedEvent): boolean {
+  return nonEmpty(e['process.executable']) || nonEmpty(e['process.command_line']) || typeof e['process.pid'] === 'number';
+}
+
+/** The values of one `file:hashes.<algo>` path: the file's and the process image's. */
+function fileHash(algo: string): Probe {
+  const file = `file.hash.${algo}`;
+  const proc = `process.hash.${algo}`;
+  return (e, out) => {
+    const a = e[file];
+    if (typeof a === 'string' && a !== '') out.push(a);
+    const b = e[proc];
+    if (typeof b === 'string' && b !== '' && b !== a && hasProcess(e)) out.push(b);
+  };
+}
+
+// Keys are `objectType:step` as written by compile.ts stepsKey (steps joined by \u0000).
+export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
+  ['ipv4-addr:value', (e, out) => addresses(e, out, false)],
+  ['ipv6-addr:value', (e, out) => addresses(e, out, true)],
+  ['domain-name:value', (e, out) => {
+    strings(e, out, ['dns.question.name', 'url.domain', 'destination.domain', 'tls.client.server_name']);
+  }],
+  ['url:value', (e, out) => strings(e, out, ['url.full'])],
+  ['file:hashes\u0000MD5', fileHash('md5')],
+  ['file:hashes\u0000SHA-1', fileHash('sha1')],
+  ['file:hashes\u0000SHA-256', fileHash('sha256')],
+  ['user-account:account_login', (e, out) => strings(e, out, ['user.name'])],
+  ['windows-registry-key:key', (e, out) => strings(e, out, ['registry.path'])],
+]);
+
+/** Object types the observation of `e` will contain (observe.ts), without building it. */
+export function typesOf(e: NormalisedEvent): Set<string> {
+  const t = new Set<string>();
+  const ips: unknown[] = [];
+  addresses(e, ips, false);
+  if (ips.length > 0) t.add('ipv4-addr');
+  ips.length = 0;
+  addresses(e, ips, true);
+  if (ips.length > 0) t.add('ipv6-addr');
+  if (nonEmpty(e['source.ip']) || nonEmpty(e['destination.ip'])) t.add('network-traffic');
+  if (nonEmpty(e['dns.question.name']) || nonEmpty(e['url.domain']) || nonEmpty(e['destination.domain']) || nonEmpty(e['tls.client.server_name'])) t.add('domain-name');
+  if (nonEmpty(e['url.full'])) t.add('url');
+  const anyOf = (fields: readonly string[]): boolean => fields.some((f) => nonEmpty(e[f]));
+  const proc = hasProcess(e);
+  if (anyOf(['file.name', 'file.hash.md5', 'file.hash.sha1', 'file.hash.sha256'])) t.add('file');
+  if (proc) {
+    t.add('process');
+    const parent = anyOf(['process.parent.executable', 'process.parent.command_line']);
+    if (anyOf(['process.name', 'process.hash.md5', 'process.hash.sha1', 'process.hash.sha256']) || (parent && nonEmpty(e['process.parent.name']))) t.add('file');
+  }
+  if (nonEmpty(e['user.name'])) t.add('user-account');
+  if (nonEmpty(e['registry.path'])) t.add('windows-registry-key');
+  if (anyOf(['tls.server.hash.md5', 'tls.server.hash.sha1', 'tls.server.hash.sha256'])) t.add('x509-certificate');
+  return t;
+}
