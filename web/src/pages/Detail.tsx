@@ -6,7 +6,7 @@ import { TlpBadge } from '../components/TlpBadge.js';
 import { RelationshipGraph } from '../components/RelationshipGraph.js';
 import { VersionDiff } from '../components/VersionDiff.js';
 import { href } from '../router.js';
-import type { IntelDetail, OrgSummary, Relationship } from '../types.js';
+import type { Group, IntelDetail, OrgSummary, Relationship } from '../types.js';
 
 function Summary({ d, orgName }: { d: IntelDetail; orgName: (id: string) => string }) {
   const s = d.summary;
@@ -77,11 +77,13 @@ function RelationshipList({ rels, selfId }: { rels: Relationship[]; selfId: stri
 export function Detail({ id }: { id: string }) {
   const api = useApi();
   const state = useAsync(async (signal) => {
-    const [detail, orgs] = await Promise.all([
+    // Names are a nicety: the object still shows if the directory cannot be read.
+    const [detail, orgs, groups] = await Promise.all([
       api.intelDetail(id, signal),
       api.organisations(signal).then((o) => o.items).catch((): OrgSummary[] => []),
+      api.sharingGroups(signal).then((g) => g.items).catch((): Group[] => []),
     ]);
-    return { detail, orgs };
+    return { detail, orgs, groups };
   }, [api, id]);
   if (state.status === 'loading') return <Loading what="the object" />;
   if (state.status === 'error') {
@@ -93,8 +95,8 @@ export function Detail({ id }: { id: string }) {
       </section>
     );
   }
-  const { detail: d, orgs } = state.data;
-  const names = new Map(orgs.map((o) => [o.id, o.name]));
+  const { detail: d, orgs, groups } = state.data;
+  const names = new Map([...orgs, ...groups].map((o) => [o.id, o.name]));
   const orgName = (oid: string) => names.get(oid) ?? oid;
   const s = d.summary;
   return (
