@@ -55,7 +55,7 @@ function progressBar(totalBytes: number | null): { update: (objects: number, byt
   const bar = new cliProgress.SingleBar({
     stream: process.stderr, hideCursor: true, etaBuffer: 20,
     // --progress on a pipe (CI logs): cli-progress stays silent off a TTY unless told otherwise.
-    noTTYOutput: true, notTTYSchedule: 1000,
+    noTTYOutput: true, notTTYSchedule: 200,
     format: totalBytes ? 'import |{bar}| {percentage}% | {objects} objects | ETA {eta_formatted}' : 'import | {objects} objects | {mb} MB',
   }, cliProgress.Presets.shades_classic);
   bar.start(totalBytes ?? 1, 0, { objects: 0, mb: '0.0' });
