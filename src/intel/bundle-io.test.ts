@@ -112,6 +112,26 @@ describe('importBundleStream / exportBundle', () => {
     expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ total: 2500, duplicates: 2500, asOrg: orgA, tlp: 'green' });
   });
 
+  it('streams: the first batch is stored before the rest of the input has even been produced', async () => {
+    const n = 3000;
+    let produced = 0;
+    const producedAtBatch: number[] = [];
+    // A lazy source: objects are only generated when the parser asks for more input.
+    async function* source() {
+      yield '{"type":"bundle","id":"bundle--' + uuid(1) + '","objects":[';
+      for (let i = 1; i <= n; i++) {
+        produced = i;
+        yield `${i > 1 ? ',' : ''}${JSON.stringify(indicator(i))}`;
+      }
+      yield ']}';
+    }
+    const r = await importText(Readable.from(source()), { batchSize: 500, onProgress: () => producedAtBatch.push(produced) });
+    expect(r.added).toBe(n);
+    expect(producedAtBatch).toHaveLength(n / 500);
+    // Backpressure bounds the read-ahead: far from the whole bundle is held when batch 1 commits.
+    expect(producedAtBatch[0]).toBeLessThan(n / 2);
+  });
+
   it('reports rejects with their index and id and stores the rest; at most 100 errors are listed', async () => {
     const objects: unknown[] = [indicator(1), { type: 'indicator', id: 'indicator--bad' }, 42, indicator(2)];
     const r = await importText(bundleText(objects));
