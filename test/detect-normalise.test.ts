@@ -1,0 +1,425 @@
+/**
+ * Telemetry normalisation on real sensor output (Suricata EVE, Zeek, Sysmon/Windows in both JSON
+ * shapes, a Cisco syslog line) and on hand-written lines for the shapes the copied data lacks
+ * (DNS logging v2/v3, TLS, syslog RFC 5424, CEF), plus every kind of malformed line.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normaliseLine, normaliseObject, sniffFormat } from '../src/detect/normalise/index.js';
+import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const data = path.resolve(repoRoot, '../shared/data/telemetry');
+const ctx = { orgId: 'org-a', sensorId: 'sensor-1', receivedAt: Date.UTC(2026, 10, 26, 12) };
+
+function lines(rel: string): string[] {
+  return readFileSync(path.join(data, rel), 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+function ok(r: NormaliseResult): NormalisedEvent {
+  if (!r.ok) throw new Error(`expected ok, got error: ${r.error}`);
+  return r.event;
+}
+
+function err(r: NormaliseResult): string {
+  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.event).slice(0, 200)}`);
+  return r.error;
+}
+
+/** Splits concatenated pretty-printed JSON objects (the SigmaHQ regression files). */
+function splitObjects(text: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') { if (depth++ === 0) start = i; }
+    else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
+  }
+  return out;
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+describe('Suricata EVE', () => {
+  const eve = lines('suricata-eve/surevego/testdata/eve.json');
+
+  it('normalises every line of the real surevego sample with ECS fields', () => {
+    const events = eve.map((l) => ok(normaliseLine('suricata-eve', l, ctx)));
+    const byType = new Map<string, number>();
+    for (const e of events) byType.set(String(e['suricata.eve.event_type']), (byType.get(String(e['suricata.eve.event_type'])) ?? 0) + 1);
+    expect(Object.fromEntries(byType)).toEqual({ alert: 68, http: 68, fileinfo: 68, dns: 48, flow: 13, stats: 1 });
+    const alerts = events.filter((e) => e['event.kind'] === 'alert');
+    expect(alerts).toHaveLength(68);
+    for (const a of alerts) {
+      expect(a['rule.id']).toBe('2013504');
+      expect(a['event.category']).toEqual(['network', 'intrusion_detection']);
+      expect(a['url.domain']).toBeTypeOf('string');
+      expect(a['source.ip']).toBeTypeOf('string');
+      expect(a['organization.id']).toBe('org-a');
+      expect(a['observer.id']).toBe('sensor-1');
+    }
+    for (const e of events) {
+      expect(e['event.module']).toBe('suricata');
+      expect(e.logsource.product).toBe('suricata');
+      expect(e['@timestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+  });
+
+  it('converts the +0100 offset to UTC and maps the embedded http object', () => {
+    const e = ok(normaliseLine('suricata-eve', eve.find((l) => l.includes('"event_type":"alert"')) ?? '', ctx));
+    expect(e['@timestamp']).toBe('2017-01-30T15:12:36.066Z');
+    expect(e['url.full']).toBe('http://deb.debian.org/debian/pool/main/p/perl/perl-base_5.24.1-1_amd64.deb');
+    expect(e['http.request.method']).toBe('GET');
+    expect(e['user_agent.original']).toBe('Debian APT-HTTP/1.3 (1.4~beta3)');
+    expect(e['network.transport']).toBe('tcp');
+    expect(e['destination.port']).toBe(80);
+    expect(e.original['flow_id']).toBe(1501577875823823);
+  });
+
+  it('reads DNS logging v1 answers (one record per answer)', () => {
+    const answers = eve.filter((l) => l.includes('"type":"answer"')).map((l) => ok(normaliseLine('suricata-eve', l, ctx)));
+    expect(answers.length).toBeGreaterThan(0);
+    const a = answers.find((e) => e['dns.question.type'] === 'A');
+    expect(a?.['dns.resolved_ip']).toEqual(['151.101.12.204']);
+    expect(a?.['dns.type']).toBe('answer');
+    expect(a?.logsource.category).toBe('dns');
+  });
+
+  it('reads DNS logging v2 (answers[] and grouped) and v3 (queries[]) shapes', () => {
+    const v2 = ok(normaliseLine('suricata-eve', JSON.stringify({
+      timestamp: '2023-04-01T10:00:00.000000+0000', event_type: 'dns', src_ip: '10.0.0.53', src_port: 53, dest_ip: '10.0.0.9', dest_port: 5353, proto: 'UDP',
+      dns: { version: 2, type: 'answer', id: 1, flags: '8180', qr: true, rrname: 'evil.example', rrtype: 'A', rcode: 'NOERROR',
+        answers: [{ rrname: 'evil.example', rrtype: 'CNAME', ttl: 60, rdata: 'cdn.example' }, { rrname: 'cdn.example', rrtype: 'A', ttl: 60, rdata: '203.0.113.7' }],
+        grouped: { A: ['203.0.113.7'], CNAME: ['cdn.example'] } },
+    }), ctx));
+    expect(v2['dns.question.name']).toBe('evil.example');
+    expect(v2['dns.resolved_ip']).toEqual(['203.0.113.7']);
+    expect(v2['dns.answers']).toHaveLength(2);
+    const grouped = ok(normaliseLine('suricata-eve', JSON.stringify({
+      timestamp: '2023-04-01T10:00:00Z', event_type: 'dns', dns: { version: 2, type: 'answer', rrname: 'x.example', rrtype: 'AAAA', grouped: { AAAA: ['2001:db8::1'] } },
+    }), ctx));
+    expect(grouped['dns.resolved_ip']).toEqual(['2001:db8::1']);
+    const v3 = ok(normaliseLine('suricata-eve', JSON.stringify({
+      timestamp: '2025-01-01T00:00:00.000001+0000', event_type: 'dns', src_ip: '10.0.0.9', dest_ip: '10.0.0.53', proto: 'UDP',
+      dns: { version: 3, type: 'request', id: 7, rd: true, queries: [{ rrname: 'query.example', rrtype: 'A' }] },
+    }), ctx));
+    expect(v3['dns.question.name']).toBe('query.example');
+    expect(v3['dns.type']).toBe('query');
+    const v3r = ok(normaliseLine('suricata-eve', JSON.stringify({
+      timestamp: '2025-01-01T00:00:00Z', event_type: 'dns',
+      dns: { version: 3, type: 'response', queries: [{ rrname: 'q.example', rrtype: 'A' }], answers: [{ rrname: 'q.example', rrtype: 'A', ttl: 1, rdata: '198.51.100.2' }] },
+    }), ctx));
+    expect(v3r['dns.resolved_ip']).toEqual(['198.51.100.2']);
+    expect(v3r['dns.type']).toBe('answer');
+  });
+
+  it('maps tls and fileinfo (the suricata-verify EICAR event)', () => {
+    const tls = ok(normaliseLine('suricata-eve', JSON.stringify({
+      timestamp: '2024-02-02T02:02:02.5+0000', event_type: 'tls', src_ip: '10.1.1.1', dest_ip: '93.184.216.34', dest_port: 443, proto: 'TCP',
+      tls: { sni: 'www.example.com', subject: 'CN=www.example.com', issuerdn: 'CN=CA', fingerprint: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01', version: 'TLS 1.2', ja3: { hash: 'e7d705a3286e19ea42f587b344ee6865' } },
+    }), ctx));
+    expect(tls['tls.client.server_name']).toBe('www.example.com');
+    expect(tls['tls.server.sni']).toBe('www.example.com');
+    expect(tls['destination.domain']).toBe('www.example.com');
+    expect(tls['tls.server.hash.sha1']).toBe('abcdef0123456789abcdef0123456789abcdef01');
+    expect(tls['tls.client.ja3']).toBe('e7d705a3286e19ea42f587b344ee6865');
+    expect(tls['tls.version']).toBe('1.2');
+    const [eicar] = lines('suricata-eve/suricata-verify/tests/output-eve-fileinfo/expected/eve.json');
+    const f = ok(normaliseLine('auto', eicar ?? '', ctx));
+    expect(f['file.name']).toBe('eicar.com');
+    expect(f['url.full']).toBe('http://www.eicar.org/download/eicar.com');
+    const hashed = ok(normaliseLine('suricata-eve', JSON.stringify({
+      timestamp: '2024-01-01T00:00:00Z', event_type: 'fileinfo', fileinfo: { filename: '/a/b.exe', md5: '44D88612FEA8A8F36DE82E1278ABB02F', sha256: '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f', size: 68 },
+    }), ctx));
+    expect(hashed['file.hash.md5']).toBe('44d88612fea8a8f36de82e1278abb02f');
+    expect(hashed['file.hash.sha256']).toBe('275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f');
+  });
+
+  it('refuses EVE records without event_type, with a bad timestamp, or an alert without its object', () => {
+    expect(err(normaliseLine('suricata-eve', '{"timestamp":"2024-01-01T00:00:00Z"}', ctx))).toMatch(/event_type/);
+    expect(err(normaliseLine('suricata-eve', '{"timestamp":"2024-13-01T00:00:00Z","event_type":"flow"}', ctx))).toMatch(/malformed timestamp/);
+    expect(err(normaliseLine('suricata-eve', '{"timestamp":"2023-02-29T00:00:00Z","event_type":"flow"}', ctx))).toMatch(/malformed timestamp/);
+    expect(err(normaliseLine('suricata-eve', '{"event_type":"flow"}', ctx))).toMatch(/without a timestamp/);
+    expect(err(normaliseLine('suricata-eve', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"alert"}', ctx))).toMatch(/alert object/);
+  });
+});
+
+describe('Zeek', () => {
+  const dir = path.join(data, 'zeek-wrccdc-2018/zeek-ndjson');
+
+  it('normalises every line of every WRCCDC log, with the log kind as dataset and logsource service', () => {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ndjson'))) {
+      const kind = file.split('.')[0] ?? '';
+      for (const l of lines(`zeek-wrccdc-2018/zeek-ndjson/${file}`)) {
+        const e = ok(normaliseLine('auto', l, ctx));
+        expect(e['event.dataset']).toBe(`zeek.${kind}`);
+        expect(e.logsource).toEqual({ product: 'zeek', service: kind });
+      }
+    }
+  });
+
+  it('maps dns answers and ssl certificate fingerprints', () => {
+    const [first] = lines('zeek-wrccdc-2018/zeek-ndjson/dns.first-3_5MB.ndjson');
+    const d = ok(normaliseLine('zeek', first ?? '', ctx));
+    expect(d['dns.question.name']).toBe('ise.wrccdc.org');
+    expect(d['dns.resolved_ip']).toEqual(['134.71.3.16']);
+    expect(d['source.ip']).toBe('10.47.1.100');
+    expect(d['destination.port']).toBe(53);
+    const [ssl] = lines('zeek-wrccdc-2018/zeek-ndjson/ssl.first-3_5MB.ndjson');
+    const s = ok(normaliseLine('zeek', ssl ?? '', ctx));
+    expect(s['tls.server.hash.sha256']).toBe('b2dafbcdbc75210672f137f27ce882ccb799887631655d4f11191d5a678e44fe');
+    expect(s['tls.version']).toBe('1.0');
+  });
+
+  it('reads conn, http, files and intel records without _path, with epoch ts and nested ids', () => {
+    const conn = ok(normaliseLine('zeek', JSON.stringify({ ts: 1521911720.5, uid: 'C1', id: { orig_h: '10.0.0.1', orig_p: 1234, resp_h: '10.0.0.2', resp_p: 80 }, proto: 'tcp', service: 'http', conn_state: 'SF', orig_bytes: 10, resp_bytes: 20 }), ctx));
+    expect(conn['event.dataset']).toBe('zeek.conn');
+    expect(conn['@timestamp']).toBe('2018-03-24T17:15:20.500Z');
+    expect(conn['destination.ip']).toBe('10.0.0.2');
+    expect(conn['network.protocol']).toBe('http');
+    const http = ok(normaliseLine('zeek', JSON.stringify({ ts: '2018-03-24T17:15:20Z', uid: 'C2', 'id.orig_h': '10.0.0.1', 'id.orig_p': 1, 'id.resp_h': '10.0.0.2', 'id.resp_p': 80, trans_depth: 1, method: 'GET', host: 'evil.example', uri: '/x?y=1', user_agent: 'curl', status_code: 200 }), ctx));
+    expect(http['url.full']).toBe('http://evil.example/x?y=1');
+    expect(http['url.path']).toBe('/x');
+    const files = ok(normaliseLine('zeek', JSON.stringify({ ts: 1521911720, fuid: 'F1', tx_hosts: ['10.0.0.2'], rx_hosts: ['10.0.0.1'], mime_type: 'application/x-dosexec', md5: 'ABCDEF0123456789ABCDEF0123456789', sha256: 'A'.repeat(64), seen_bytes: 3 }), ctx));
+    expect(files['file.hash.md5']).toBe('abcdef0123456789abcdef0123456789');
+    expect(files['file.hash.sha256']).toBe('a'.repeat(64));
+    expect(files['source.ip']).toBe('10.0.0.2');
+    const intel = ok(normaliseLine('zeek', JSON.stringify({ ts: 1521911720, 'seen.indicator': '192.168.142.1', 'seen.indicator_type': 'Intel::ADDR', 'seen.where': 'Conn::IN_RESP', matched: ['Intel::ADDR', 'Intel::SUBNET'], sources: ['source1'] }), ctx));
+    expect(intel['event.kind']).toBe('enrichment');
+    expect(intel['threat.enrichments.matched.atomic']).toBe('192.168.142.1');
+    expect(intel['source.ip']).toBe('192.168.142.1');
+  });
+
+  it('refuses a record it cannot place', () => {
+    expect(err(normaliseLine('zeek', '{"ts":1521911720,"foo":1}', ctx))).toMatch(/not a recognisable Zeek/);
+  });
+});
+
+describe('Windows / Sysmon JSON', () => {
+  it('normalises every OTRF flat event (Security and Sysmon) and routes Sysmon 1 to process_creation', () => {
+    const dir = path.join(data, 'otrf-security-datasets/datasets/atomic/windows');
+    let n = 0;
+    let procs = 0;
+    for (const file of walk(dir).filter((f) => f.endsWith('.json'))) {
+      for (const l of readFileSync(file, 'utf8').split('\n').filter((x) => x.trim() !== '')) {
+        const e = ok(normaliseLine('auto', l, ctx));
+        n++;
+        expect(e['event.module']).toBe('windows');
+        expect(e['event.code']).toMatch(/^\d+$/);
+        if (e.logsource.category === 'process_creation' && e.logsource.service === 'sysmon') {
+          procs++;
+          expect(e['process.executable']).toBe(e.original['Image']);
+          expect(e['process.command_line']).toBe(e.original['CommandLine']);
+          expect(e['process.parent.executable']).toBe(e.original['ParentImage']);
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(1000);
+    expect(procs).toBeGreaterThan(10);
+  });
+
+  it('flattens every SigmaHQ regression event (Event.System / Event.EventData) and keeps Sigma field names under original', () => {
+    const dir = path.join(data, 'sigma-regression/regression_data');
+    const files = walk(dir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBe(202);
+    let events = 0;
+    for (const file of files) {
+      const objs = splitObjects(readFileSync(file, 'utf8'));
+      expect(objs.length).toBeGreaterThan(0);
+      const normalised = objs.map((o) => ok(normaliseObject('auto', o, ctx)));
+      events += normalised.length;
+      if (path.basename(path.dirname(file)).startsWith('proc_creation_')) {
+        const proc = normalised.find((e) => e.logsource.category === 'process_creation');
+        expect(proc, file).toBeDefined();
+        expect(proc?.original['Image']).toBe(proc?.['process.executable']);
+        expect(proc?.['host.name']).toBeTypeOf('string');
+      }
+    }
+    expect(events).toBe(238);
+  });
+
+  it('maps Sysmon hashes, user and network fields, and Security 4688 names', () => {
+    const sysmon = ok(normaliseObject('windows', {
+      Event: { System: { Provider: { '#attributes': { Name: 'Microsoft-Windows-Sysmon' } }, EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Computer: 'ws1', TimeCreated: { '#attributes': { SystemTime: '2025-10-22T20:33:27.276702Z' } } },
+        EventData: { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c whoami', ParentImage: 'C:\\x\\p.exe', User: 'CORP\\alice', ProcessId: '4242', Hashes: 'SHA1=AA11AA11AA11AA11AA11AA11AA11AA11AA11AA11,MD5=BB22BB22BB22BB22BB22BB22BB22BB22,SHA256=' + 'CC'.repeat(32) } },
+    }, ctx));
+    expect(sysmon['process.hash.sha256']).toBe('cc'.repeat(32));
+    expect(sysmon['process.hash.md5']).toBe('bb22'.repeat(8));
+    expect(sysmon['process.pid']).toBe(4242);
+    expect(sysmon['process.name']).toBe('cmd.exe');
+    expect(sysmon['user.name']).toBe('alice');
+    expect(sysmon['user.domain']).toBe('CORP');
+    expect(sysmon['@timestamp']).toBe('2025-10-22T20:33:27.276Z');
+    expect(sysmon.original['Provider_Name']).toBe('Microsoft-Windows-Sysmon');
+    const net = ok(normaliseObject('auto', { EventID: 3, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2020-10-22T02:57:58.116Z', Hostname: 'h', DestinationIp: '203.0.113.5', DestinationPort: '443', Protocol: 'tcp', DestinationHostname: 'c2.example' }, ctx));
+    expect(net.logsource).toEqual({ product: 'windows', service: 'sysmon', category: 'network_connection' });
+    expect(net['destination.port']).toBe(443);
+    expect(net['destination.domain']).toBe('c2.example');
+    const sec = ok(normaliseObject('auto', { EventID: 4688, Channel: 'Security', TimeCreated: '2020-10-22T02:57:58Z', NewProcessName: 'C:\\a.exe', ParentProcessName: 'C:\\b.exe', SubjectUserName: 'bob' }, ctx));
+    expect(sec.logsource.category).toBe('process_creation');
+    expect(sec['process.executable']).toBe('C:\\a.exe');
+    expect(sec['process.parent.executable']).toBe('C:\\b.exe');
+    expect(sec['user.name']).toBe('bob');
+  });
+
+  it('refuses a Windows record without a numeric EventID', () => {
+    expect(err(normaliseObject('windows', { Channel: 'Security', TimeCreated: '2020-10-22T02:57:58Z' }, ctx))).toMatch(/EventID/);
+    expect(err(normaliseObject('windows', { EventID: 'abc', Channel: 'Security', TimeCreated: '2020-10-22T02:57:58Z' }, ctx))).toMatch(/EventID/);
+  });
+});
+
+describe('ECS JSON', () => {
+  it('flattens nested and dotted documents, and never takes the tenant from the data', () => {
+    const e = ok(normaliseLine('ecs', JSON.stringify({
+      '@timestamp': '2024-05-05T05:05:05.123456Z', organization: { id: 'someone-else' }, observer: { id: 'forged' },
+      event: { kind: 'alert', category: ['network'], type: 'connection', module: 'zeek', dataset: 'zeek.conn' },
+      source: { ip: '10.0.0.1', port: 1 }, 'destination.ip': '10.0.0.2', file: { hash: { sha256: 'AB'.repeat(32) } },
+    }), ctx));
+    expect(e['organization.id']).toBe('org-a');
+    expect(e['observer.id']).toBe('sensor-1');
+    expect(e['source.ip']).toBe('10.0.0.1');
+    expect(e['destination.ip']).toBe('10.0.0.2');
+    expect(e['event.kind']).toBe('alert');
+    expect(e['event.type']).toEqual(['connection']);
+    expect(e['file.hash.sha256']).toBe('ab'.repeat(32));
+    expect(e['@timestamp']).toBe('2024-05-05T05:05:05.123Z');
+    expect(e.logsource).toEqual({ product: 'zeek', service: 'conn' });
+  });
+
+  it('refuses an ECS document without @timestamp', () => {
+    expect(err(normaliseLine('ecs', '{"source":{"ip":"1.2.3.4"}}', ctx))).toMatch(/timestamp/);
+  });
+});
+
+describe('syslog and CEF', () => {
+  it('parses RFC 5424 with structured data escapes, NILVALUEs and a BOM', () => {
+    const e = ok(normaliseLine('syslog', '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Appl\\"ication" eventID="1011"][examplePriority@32473 class="high"] \uFEFFAn application event', ctx));
+    expect(e['event.dataset']).toBe('syslog.rfc5424');
+    expect(e['@timestamp']).toBe('2003-10-11T22:14:15.003Z');
+    expect(e['log.syslog.facility.code']).toBe(20);
+    expect(e['log.syslog.severity.code']).toBe(5);
+    expect(e['host.name']).toBe('mymachine.example.com');
+    expect(e['process.name']).toBe('evntslog');
+    expect(e['log.syslog.procid']).toBeUndefined();
+    expect(e['log.syslog.msgid']).toBe('ID47');
+    expect(e['log.syslog.structured_data']).toEqual({ 'exampleSDID@32473': { iut: '3', eventSource: 'Appl"ication', eventID: '1011' }, 'examplePriority@32473': { class: 'high' } });
+    expect(e.message).toBe('An application event');
+    const nil = ok(normaliseLine('syslog', '<34>1 - - - - - -', ctx));
+    expect(nil['@timestamp']).toBe('2026-11-26T12:00:00.000Z');
+    expect(nil.message).toBe('');
+  });
+
+  it('parses RFC 3164 and the Cisco IOS line of the SigmaHQ regression data', () => {
+    const e = ok(normaliseLine('syslog', "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick on /dev/pts/8", ctx));
+    expect(e['event.dataset']).toBe('syslog.rfc3164');
+    expect(e['@timestamp']).toBe('2026-10-11T22:14:15.000Z');
+    expect(e['host.name']).toBe('mymachine');
+    expect(e['process.name']).toBe('su');
+    expect(e['process.pid']).toBe(230);
+    expect(e.message).toBe("'su root' failed for lonvick on /dev/pts/8");
+    // A December line received in January belongs to the previous year.
+    const dec = ok(normaliseLine('syslog', '<13>Dec 31 23:59:59 h app: x', { ...ctx, receivedAt: Date.UTC(2027, 0, 1) }));
+    expect(dec['@timestamp']).toBe('2026-12-31T23:59:59.000Z');
+    const raw = readFileSync(path.join(data, 'sigma-regression/regression_data/rules/cisco/aaa/cisco_cli_dot1x_disabled/ef0ff092-a24a-4fbc-beea-06c08d53e085.raw'), 'utf8').trim();
+    const c = ok(normaliseLine('auto', raw, ctx));
+    expect(c['host.name']).toBe('172.16.5.10');
+    expect(c['@timestamp']).toBe('2026-02-17T13:40:03.673Z');
+    expect(c.message).toContain('no access-session port-control');
+    expect(c.original['raw']).toBe(raw);
+  });
+
+  it('parses CEF with escaped pipes, escaped equals signs, spaces in values and a syslog header', () => {
+    const line = 'Sep 19 08:26:10 host CEF:0|Security|threat\\|manager|1.0|100|worm successfully stopped|10|src=10.0.0.1 dst=2.1.2.2 spt=1232 msg=Detected a\\=b and more request=http://evil.example/x?y=1 suser=alice fileHash=' + 'ab'.repeat(32) + ' rt=1695112000000';
+    const e = ok(normaliseLine('auto', line, ctx));
+    expect(e['event.module']).toBe('cef');
+    expect(e['observer.product']).toBe('threat|manager');
+    expect(e['rule.id']).toBe('100');
+    expect(e['event.severity']).toBe(10);
+    expect(e.message).toBe('Detected a=b and more');
+    expect(e['source.ip']).toBe('10.0.0.1');
+    expect(e['source.port']).toBe(1232);
+    expect(e['url.domain']).toBe('evil.example');
+    expect(e['user.name']).toBe('alice');
+    expect(e['file.hash.sha256']).toBe('ab'.repeat(32));
+    expect(e['@timestamp']).toBe('2023-09-19T08:26:40.000Z');
+    expect(e['host.name']).toBe('host');
+    const bare = ok(normaliseLine('cef', 'CEF:1|V|P|1|sig|Name|High|', ctx));
+    expect(bare['event.severity']).toBe(8);
+    expect(bare['@timestamp']).toBe('2026-11-26T12:00:00.000Z');
+  });
+
+  it('gives a reason for every malformed syslog / CEF line', () => {
+    expect(err(normaliseLine('syslog', '<192>1 2003-10-11T22:14:15Z h a p m - x', ctx))).toMatch(/PRI/);
+    expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z host', ctx))).toMatch(/truncated/);
+    expect(err(normaliseLine('syslog', '<34>1 2003-10-11 h a p m - x', ctx))).toMatch(/timestamp/);
+    expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z h a p m [id x="1" x', ctx))).toMatch(/SD/);
+    expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z h a p m {bad}', ctx))).toMatch(/structured data/);
+    expect(err(normaliseLine('syslog', 'no timestamp here at all', ctx))).toMatch(/3164 timestamp/);
+    expect(err(normaliseLine('cef', 'CEF:0|a|b|c', ctx))).toMatch(/header has/);
+    expect(err(normaliseLine('cef', 'CEF:x|a|b|c|d|e|f|', ctx))).toMatch(/version/);
+    expect(err(normaliseLine('cef', 'CEF:0|a|b|c|d|e|f|junk src=1.2.3.4', ctx))).toMatch(/not key=value/);
+    expect(err(normaliseLine('cef', 'CEF:0|a|b|c|d|e|f|rt=yesterday', ctx))).toMatch(/rt/);
+    expect(err(normaliseLine('cef', 'plain text', ctx))).toMatch(/CEF/);
+  });
+});
+
+describe('sniffing and bounds', () => {
+  it('sniffs every format', () => {
+    expect(sniffFormat('{"timestamp":"2024-01-01T00:00:00Z","event_type":"flow"}')).toBe('suricata-eve');
+    expect(sniffFormat('{"_path":"conn","ts":1}')).toBe('zeek');
+    expect(sniffFormat('{"Event":{"System":{}}}')).toBe('windows');
+    expect(sniffFormat('{"EventID":1,"Channel":"Security"}')).toBe('windows');
+    expect(sniffFormat('{"@timestamp":"2024-01-01T00:00:00Z"}')).toBe('ecs');
+    expect(sniffFormat('<34>1 2003-10-11T22:14:15Z h a p m - x')).toBe('syslog');
+    expect(sniffFormat('Oct 11 22:14:15 h su: x')).toBe('syslog');
+    expect(sniffFormat('CEF:0|a|b|c|d|e|f|')).toBe('cef');
+    expect(sniffFormat('{"foo":1}')).toBeUndefined();
+    expect(sniffFormat('{nope')).toBeUndefined();
+    expect(sniffFormat('hello')).toBeUndefined();
+  });
+
+  it('refuses empty, oversized, too deep, non-object and unrecognised input with a reason', () => {
+    expect(err(normaliseLine('auto', '', ctx))).toMatch(/empty/);
+    expect(err(normaliseLine('syslog', '   ', ctx))).toMatch(/empty/);
+    expect(err(normaliseLine('suricata-eve', 'x'.repeat(2000), ctx, { maxLineLength: 1000 }))).toMatch(/exceeds the limit/);
+    const deep = `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`;
+    expect(err(normaliseLine('auto', deep, ctx))).toMatch(/deeper than 32/);
+    expect(err(normaliseLine('ecs', '[1,2]', ctx))).toMatch(/JSON objects|must be an object/);
+    expect(err(normaliseLine('suricata-eve', '{"timestamp":', ctx))).toMatch(/invalid JSON/);
+    expect(err(normaliseLine('auto', '{"foo":1}', ctx))).toMatch(/unrecognised JSON record/);
+    expect(err(normaliseLine('auto', '\u0000\u0001binary', ctx))).toMatch(/unrecognised line/);
+    expect(err(normaliseLine('zeek', 'not json', ctx))).toMatch(/JSON objects/);
+    expect(err(normaliseObject('syslog', {}, ctx))).toMatch(/timestamp|text format/);
+    expect(err(normaliseLine('suricata-eve', null as unknown as string, ctx))).toMatch(/not a string/);
+  });
+
+  it('never throws, whatever the line (property)', () => {
+    const formats = ['auto', 'suricata-eve', 'ecs', 'windows', 'zeek', 'syslog', 'cef'] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...formats), fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 6 }), fc.string({ unit: 'binary', maxLength: 200 }).map((s) => `<34>1 ${s}`), fc.string({ maxLength: 200 }).map((s) => `CEF:0|${s}`)), (format, line) => {
+        const r = normaliseLine(format, line, ctx);
+        if (r.ok) {
+          expect(r.event['organization.id']).toBe('org-a');
+          expect(typeof r.event['@timestamp']).toBe('string');
+        } else expect(r.error.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
