@@ -61,6 +61,8 @@ export class SigmaEngine {
   private readonly silentCorr: boolean[];
   private readonly logsourceOf: (event: SigmaEvent) => EventLogsource | undefined;
   private readonly routes = new Map<string, Route>();
+  /** Logsource objects seen before (memoised by logsourceOf) -> route, skipping the key string. */
+  private byObject = new WeakMap<EventLogsource, Route>();
   private mark: Int32Array;
   private readonly bits: Uint8Array;
   private epoch = 0;
@@ -152,9 +154,16 @@ export class SigmaEngine {
   }
 
   private route(ls: EventLogsource | undefined): Route {
+    if (ls !== undefined) {
+      const hit = this.byObject.get(ls);
+      if (hit !== undefined) return hit;
+    }
     const key = ls === undefined ? '*' : eventLogsourceKey(ls);
     let r = this.routes.get(key);
-    if (r !== undefined) return r;
+    if (r !== undefined) {
+      if (ls !== undefined) this.byObject.set(ls, r);
+      return r;
+    }
     const always: number[] = [];
     const seen: number[] = [];
     const freq = new Map<string, number>();
@@ -191,8 +200,12 @@ export class SigmaEngine {
       needleRules: list.map((n) => Int32Array.from(needles.get(n) as number[])),
       full,
     };
-    if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+    if (this.routes.size >= MAX_ROUTES) {
+      this.routes.clear();
+      this.byObject = new WeakMap();
+    }
     this.routes.set(key, r);
+    if (ls !== undefined) this.byObject.set(ls, r);
     return r;
   }
 

@@ -21,6 +21,8 @@ export class EventView {
   private readonly str = new Map<string, readonly string[] | null>();
   private readonly low = new Map<string, readonly string[] | null>();
   private allLow: readonly string[] | undefined;
+  private allRaw: readonly string[] | undefined;
+  private allJoined: string | undefined;
   private hay: string | undefined;
 
   constructor(data: SigmaEvent) {
@@ -75,25 +77,37 @@ export class EventView {
 
   /** Every scalar value of the event at any depth, lower-cased (keyword search). */
   allLower(): readonly string[] {
-    if (this.allLow === undefined) {
-      const out: string[] = [];
-      collectAll(this.data, out, 0);
-      this.allLow = out.map((x) => x.toLowerCase());
-    }
+    if (this.allLow === undefined) this.allLow = this.all().map((x) => x.toLowerCase());
     return this.allLow;
   }
 
+  /** Every scalar value of the event at any depth, as text. */
+  all(): readonly string[] {
+    if (this.allRaw === undefined) {
+      const out: string[] = [];
+      collectAll(this.data, out, 0);
+      this.allRaw = out;
+    }
+    return this.allRaw;
+  }
+
+  /** Every value joined by NUL (keyword search with case-folding automata). */
+  allText(): string {
+    if (this.allJoined === undefined) this.allJoined = this.all().join('\u0000');
+    return this.allJoined;
+  }
+
   /**
-   * The text the substring prefilter scans: the lower-cased values of `fields` (or of every value
-   * when null) joined by NUL. Computed once per event (an event follows one route).
+   * The text the substring prefilter scans: the values of `fields` (every value when null) joined
+   * by NUL, not lower-cased (the automaton folds case). Computed once per event (one route).
    */
   haystack(fields: readonly string[] | null = null): string {
     if (this.hay === undefined) {
-      if (fields === null) this.hay = this.allLower().join('\u0000');
+      if (fields === null) this.hay = this.allText();
       else {
         const parts: string[] = [];
         for (const f of fields) {
-          const v = this.lower(f);
+          const v = this.strings(f);
           if (v !== null) for (const x of v) parts.push(x);
         }
         this.hay = parts.join('\u0000');
@@ -104,7 +118,7 @@ export class EventView {
 }
 
 function collectAll(v: unknown, out: string[], depth: number): void {
-  if (depth > 16) return;
+  if (depth > 64) return;
   if (v === null || v === undefined) return;
   if (typeof v === 'object') {
     if (Array.isArray(v)) for (const x of v) collectAll(x, out, depth + 1);

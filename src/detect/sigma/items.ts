@@ -267,9 +267,21 @@ function compileStrings(spec: ItemSpec): ItemResult {
   }
   const req = has('all') ? andReq(reqs) : orReq(reqs);
   // A long OR list of plain substrings is one automaton pass instead of one search per value.
-  if (!has('all') && plain.length >= 8 && plain.every((p) => p !== undefined && p !== '')) {
+  // Keyword lists of plain substrings search the joined event text in one pass.
+  if (fold && !has('all') && plain.every((p) => p !== undefined && p !== '') && (field === '' || plain.length >= 8)) {
     const auto = new Automaton(plain as string[]);
-    return { ok: true, item: { pred: combine(spec, [(s) => auto.any(s)], fold), req, fields: null } };
+    const pred: Pred = field === ''
+      ? (ev) => {
+          for (const s of ev.all()) if (auto.any(s)) return true;
+          return false;
+        }
+      : (ev) => {
+          const ss = ev.strings(field); // the automaton folds case itself
+          if (ss === null) return false;
+          for (const s of ss) if (auto.any(s)) return true;
+          return false;
+        };
+    return { ok: true, item: { pred, req, fields: null } };
   }
   return { ok: true, item: { pred: combine(spec, tests, fold), req, fields: null } };
 }

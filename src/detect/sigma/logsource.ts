@@ -109,9 +109,23 @@ const POWERSHELL: Readonly<Record<string, Readonly<Record<number, string>>>> = {
  * `process_creation` (its field names differ: NewProcessName; see docs/sigma.md). Returns
  * undefined when the event carries no Channel.
  */
+const memo = new Map<string, EventLogsource>();
+
 export function windowsLogsource(event: SigmaEvent): EventLogsource | undefined {
   const channel = event['Channel'];
   if (typeof channel !== 'string') return undefined;
+  // Memoised per (channel, id, type): the same object comes back, so routes cache by identity.
+  const key = `${channel}|${String(event['EventID'])}|${String(event['EventType'] ?? '')}`;
+  let ls = memo.get(key);
+  if (ls === undefined) {
+    ls = Object.freeze(deriveWindows(event, channel));
+    if (memo.size > 4096) memo.clear();
+    memo.set(key, ls);
+  }
+  return ls;
+}
+
+function deriveWindows(event: SigmaEvent, channel: string): EventLogsource {
   const service = CHANNELS[channel.toLowerCase()];
   const eid = Number(event['EventID']);
   const categories: string[] = [];
@@ -129,5 +143,5 @@ export function windowsLogsource(event: SigmaEvent): EventLogsource | undefined 
     const c = POWERSHELL[service]?.[eid];
     if (c !== undefined) categories.push(c);
   }
-  return { product: 'windows', service: service ?? channel.toLowerCase(), category: categories };
+  return { product: 'windows', service: service ?? channel.toLowerCase(), category: Object.freeze(categories) };
 }
