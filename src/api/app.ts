@@ -11,7 +11,7 @@ import { AppError } from '../core/errors.js';
 import { taxiiRoutes } from '../taxii/index.js';
 import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
-import { docsRoutes, restRoutes } from './rest/index.js';
+import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
 import { respondRoutes } from './rest/respond.js';
 import { streamRoutes } from './rest/stream.js';
@@ -44,6 +44,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   }) as unknown as FastifyInstance;
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
+  trackRoutes(app); // the OpenAPI document lists every registered /api/ route
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff');

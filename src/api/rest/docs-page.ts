@@ -4,7 +4,9 @@
  * answers, then every schema with its properties.
  */
 import type { FastifyInstance } from 'fastify';
-import { OPENAPI, type HttpMethod, type JsonSchema, type OpenApiDocument, type OpenApiOperation } from './openapi.js';
+import { catalogOf } from './catalog.js';
+import { buildOpenApi } from './openapi-build.js';
+import { HTTP_METHODS, OPENAPI, type HttpMethod, type JsonSchema, type OpenApiDocument, type OpenApiOperation } from './openapi.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** Inline code spans of the descriptions (`x`) as <code>. */
@@ -36,7 +38,7 @@ function operation(path: string, method: HttpMethod, op: OpenApiOperation, doc: 
   }).join('');
   return `<section class="op" id="op-${esc(op.operationId)}">
 <h3><span class="m ${method}">${method.toUpperCase()}</span> <code>${esc(path)}</code></h3>
-<p><strong>${esc(op.summary)}</strong>${security.length ? '' : ' <em>(no authentication)</em>'}</p>
+<p><strong>${esc(op.summary)}</strong>${security.length ? '' : ' <em>(no authentication)</em>'}${op['x-generated'] ? ' <em>(from the route declaration)</em>' : ''}</p>
 ${op.description ? `<p>${prose(op.description)}</p>` : ''}
 ${rows ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>required</th><th>type</th><th>description</th></tr>${rows}</table>` : ''}
 ${body}
@@ -56,7 +58,7 @@ export function renderDocsPage(doc: OpenApiDocument = OPENAPI): string {
   const ops: string[] = [];
   const toc: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
-    for (const method of ['get', 'post'] as const) {
+    for (const method of HTTP_METHODS) {
       const op = item[method];
       if (!op) continue;
       ops.push(operation(path, method, op, doc));
@@ -72,7 +74,7 @@ body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1r
 code{font-family:ui-monospace,monospace;background:#f2f4f7;padding:0 .25em;border-radius:3px}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}.op{border-top:2px solid #d0d7de;margin-top:1.5rem}.m{font:bold 12px ui-monospace,monospace;padding:.1rem .4rem;border-radius:3px;color:#fff}
-.get{background:#0969da}.post{background:#1a7f37}ul.toc{columns:2;list-style:none;padding:0}ul.toc a{text-decoration:none}
+.get{background:#0969da}.post{background:#1a7f37}.put,.patch{background:#9a6700}.delete{background:#cf222e}ul.toc{columns:2;list-style:none;padding:0}ul.toc a{text-decoration:none}
 </style></head>
 <body>
 <h1>${esc(doc.info.title)} <small>${esc(doc.info.version)}</small></h1>
@@ -86,18 +88,29 @@ ${schemas}
 `;
 }
 
-/** `GET /openapi.json` under the REST prefix; no authentication: the document holds no data. */
-export async function openapiRoutes(app: FastifyInstance): Promise<void> {
-  const body = JSON.stringify(OPENAPI);
-  app.get('/openapi.json', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-cache').send(body));
+/**
+ * The document of this app: built on first use, when every route is registered (the catalog
+ * is filled by the root onRoute hook of api/app.ts; without it, the hand-written part alone).
+ */
+function lazyDocument(app: FastifyInstance): () => OpenApiDocument {
+  let doc: OpenApiDocument | undefined;
+  return () => (doc ??= buildOpenApi(catalogOf(app)?.routes));
 }
 
-/** `GET /docs` under `/api`: the page is rendered once; it has no scripts, so the CSP forbids them. */
+/** `GET /openapi.json` under the REST prefix; no authentication: the document holds no data. */
+export async function openapiRoutes(app: FastifyInstance): Promise<void> {
+  const doc = lazyDocument(app);
+  let body: string | undefined;
+  app.get('/openapi.json', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-cache').send(body ??= JSON.stringify(doc())));
+}
+
+/** `GET /docs` under `/api`: rendered once; the page has no scripts, so the CSP forbids them. */
 export async function docsRoutes(app: FastifyInstance): Promise<void> {
-  const html = renderDocsPage();
+  const doc = lazyDocument(app);
+  let html: string | undefined;
   app.get('/docs', async (_req, reply) => reply
     .header('content-type', 'text/html; charset=utf-8')
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
     .header('cache-control', 'no-cache')
-    .send(html));
+    .send(html ??= renderDocsPage(doc())));
 }

@@ -16,7 +16,10 @@ import { auditRoutes } from './audit.js';
 import { docsRoutes, openapiRoutes } from './docs-page.js';
 
 export { docsRoutes };
+export { trackRoutes, catalogOf } from './catalog.js';
+export type { RouteCatalog, RouteInfo } from './catalog.js';
 export { OPENAPI } from './openapi.js';
+export { buildOpenApi } from './openapi-build.js';
 export type { OpenApiDocument } from './openapi.js';
 
 export async function restRoutes(app: FastifyInstance, platform: Platform): Promise<void> {

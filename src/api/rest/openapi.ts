@@ -28,10 +28,13 @@ export interface OpenApiOperation {
   security?: Record<string, string[]>[];
   parameters?: OpenApiParameter[];
   requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
+  /** Set on operations described only by what the route declares (see openapi-build.ts). */
+  'x-generated'?: boolean;
   responses: Record<string, { description: string; headers?: Record<string, { description: string; schema: JsonSchema }>; content?: Record<string, { schema: JsonSchema }> }>;
 }
 
-export type HttpMethod = 'get' | 'post';
+export const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
@@ -67,7 +70,7 @@ const ERRORS: Record<string, string> = {
   422: 'The body is not a STIX bundle (INVALID_STIX) or the request cannot be served (UNPROCESSABLE).',
   429: 'Too many failed authentications from this source (RATE_LIMITED); see Retry-After.',
 };
-function errors(...codes: number[]): OpenApiOperation['responses'] {
+export function errors(...codes: number[]): OpenApiOperation['responses'] {
   const out: OpenApiOperation['responses'] = {};
   for (const c of codes) {
     out[String(c)] = {
