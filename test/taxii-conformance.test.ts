@@ -566,3 +566,43 @@ describe('everything emitted conforms to the OASIS STIX 2.1 schemas', () => {
     }
   });
 });
+
+describe('defaults and server limits (§3.4.1, §3.5)', () => {
+  it('a STIX 2.0 object is stored as 2.1 and served by default (latest spec version) and under match[spec_version]=2.1', async () => {
+    const id = `indicator--${crypto.randomUUID()}`;
+    const legacy = { type: 'indicator', id, created: '2024-01-01T00:00:00Z', modified: '2024-01-01T00:00:00Z', labels: ['malicious-activity'],
+      pattern: "[ipv4-addr:value = '192.0.2.7']", valid_from: '2024-01-01T00:00:00Z', object_marking_refs: ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'] };
+    const r = await taxii(app, 'POST', objectsUrl(), { auth: bearer(A.token), body: { objects: [legacy] } });
+    expect(r.body).toMatchObject({ success_count: 1 });
+    const got = objs(await get(`${objectsUrl()}${id}/`));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ spec_version: '2.1', pattern_type: 'stix' });
+    assertValidAgainstOasis(got[0]);
+    expect(objs(await get(`${objectsUrl()}?match[id]=${id}&match[spec_version]=2.1`))).toHaveLength(1);
+    expect((await get(`${objectsUrl()}?match[id]=${id}&match[spec_version]=2.0`)).body).toEqual({});
+  });
+
+  it('the server page size cuts a larger limit: more:true with next, and never more than the server limit', async () => {
+    const capped = await makePlatform({ env: { SHIELDWALL_MAX_PAGE_SIZE: '3' } });
+    const cappedApp = await buildApp(capped, { logger: false });
+    try {
+      const W = await makeOrg(capped, 'W');
+      const c = await makeCollection(capped, 'Capped', [[W.row.id, { canRead: true, canWrite: true }]]);
+      const all = Array.from({ length: 7 }, () => indicator({ tlp: 'green' }));
+      await submit(capped, W, c.id, all);
+      const seen: unknown[] = [];
+      let next: string | undefined;
+      for (let i = 0; i < 5; i++) {
+        const r = await taxii(cappedApp, 'GET', `${objectsUrl(c.id)}?limit=100${next ? `&next=${encodeURIComponent(next)}` : ''}`, { auth: bearer(W.token) });
+        expect(objs(r).length).toBeLessThanOrEqual(3);
+        seen.push(...objs(r).map((o) => o.id));
+        if (!r.body.more) break;
+        next = r.body.next as string;
+      }
+      expect(seen).toEqual(all.map((o) => o.id));
+    } finally {
+      await cappedApp.close();
+      await capped.close();
+    }
+  });
+});
