@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, buildApp, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { openSqliteStore } from '../src/store/index.js';
 import { pull, type PullReport } from '../src/federation/index.js';
 import type { Tlp } from '../src/core/index.js';
 import { assertValidAgainstOasis } from './helpers/stix-schema.js';
@@ -207,5 +208,27 @@ describe('node B pulls from node A over TAXII 2.1', () => {
     expect(none.message).toMatch(/HTTP 404/);
     const after = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id });
     expect(after.cursor).toEqual(before.cursor);
+  });
+
+  it('a next token the restarted peer no longer honours (new cursor key): the pull starts a new walk after the last committed object, no loss, no duplicates', async () => {
+    const fresh = [];
+    for (let i = 0; i < 5; i++) fresh.push(await put({ who: X, tlp: 'green', through: true, name: `after restart ${i}` }));
+    const ac = new AbortController();
+    const err = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id, pageSize: 2, signal: ac.signal, onPage: () => ac.abort(new Error('stop')) })
+      .then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toBe('stop');
+    // Restart node A on the same port with a new cursor key: every outstanding next is now forged.
+    const port = new URL(serverA.url).port;
+    await serverA.close();
+    await A.close();
+    const raw = await openSqliteStore(fileA);
+    await raw.setMeta('taxii.cursor-key', Buffer.alloc(32, 7).toString('base64'));
+    await raw.close();
+    A = await makePlatform({ file: fileA, env: { ...env('node-a'), SHIELDWALL_PORT: port } });
+    serverA = await startServer(A, { logger: false });
+    const rest = await pull({ platform: B, peer: peer(), intoCollectionId: pulledB.id, asOrgId: Y.row.id, pageSize: 2 });
+    expect(rest).toMatchObject({ complete: true, received: 3, added: 3, duplicates: 0, rejected: 0 });
+    const got = await readOnB();
+    for (const o of fresh) expect(got.has(o.id as string)).toBe(true);
   });
 });
