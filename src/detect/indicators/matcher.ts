@@ -9,6 +9,9 @@
  * - Validity: an indicator matches an event whose time t has valid_from ≤ t < valid_until
  *   (STIX 2.1 §4.5 Indicator); revoked indicators are refused.
  * - Incremental: add / remove / replace touch only the indicator's own keys.
+ * - Sequences (patterns over several observations) are evaluated when an event takes part in
+ *   them, over that organisation's window; a reported match consumes its observations for that
+ *   indicator (reported once, not again on every later event).
  */
 import { parseTimestampMicros } from '../../core/time.js';
 import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index.js';
@@ -66,7 +69,8 @@ export interface IndexOptions {
 interface WindowItem {
   readonly time: number;
   readonly obs: Observation;
-  readonly hits: ReadonlySet<Entry>;
+  /** Mutable: a reported match consumes the observation for that pattern. */
+  readonly hits: Set<Entry>;
 }
 
 interface Entry {
@@ -419,7 +423,12 @@ export class IndicatorIndex {
       if (!sink.admit(e) || e.ast === null) continue;
       const mine: Observation[] = [];
       for (const w of window) if (w.hits.has(e)) mine.push(w.obs);
-      if (evaluatePattern(e.ast, mine) !== null) sink.out.push({ indicatorId: e.id, via: 'sequence' });
+      if (evaluatePattern(e.ast, mine) !== null) {
+        sink.out.push({ indicatorId: e.id, via: 'sequence' });
+        // Consume: the observations in the window no longer count for this pattern, so one
+        // completed sequence is reported once, and the next report needs new observations.
+        for (const w of window) w.hits.delete(e);
+      }
     }
   }
 

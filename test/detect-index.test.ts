@@ -1,0 +1,467 @@
+/**
+ * The STIX indicator index: real EVE events against indicators built from their own values,
+ * Zeek's intel baseline (every covering indicator is reported), agreement with a brute-force
+ * `evaluatePattern` of every indicator (property-based, including sequences over the window),
+ * visibility per organisation, validity, and incremental add / remove / replace.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { benchIndicatorMatching, IndicatorIndex, observationOf } from '../src/detect/indicators/index.js';
+import type { IndicatorInput, Release } from '../src/detect/indicators/index.js';
+import { normaliseLine } from '../src/detect/normalise/index.js';
+import type { NormalisedEvent } from '../src/detect/normalise/index.js';
+import { evaluatePattern, parsePattern } from '../src/stix/pattern/index.js';
+import type { Observation, PatternAst } from '../src/stix/pattern/index.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const data = path.resolve(repoRoot, '../shared/data/telemetry');
+const ctx = { orgId: 'org-a', sensorId: 'sensor-1' };
+const FROM = '2000-01-01T00:00:00Z';
+
+function indicator(id: string, pattern: string, extra: Partial<IndicatorInput> = {}): IndicatorInput {
+  return { id, pattern, pattern_type: 'stix', valid_from: FROM, ...extra };
+}
+
+function ids(matches: readonly { indicatorId: string }[]): string[] {
+  return [...new Set(matches.map((m) => m.indicatorId))].sort();
+}
+
+function ecsEvent(fields: Record<string, unknown>, orgId = 'org-a'): NormalisedEvent {
+  const r = normaliseLine('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', ...fields }), { orgId, sensorId: 's' });
+  if (!r.ok) throw new Error(r.error);
+  return r.event;
+}
+
+describe('real Suricata EVE events', () => {
+  const raw = readFileSync(path.join(data, 'suricata-eve/surevego/testdata/eve.json'), 'utf8').split('\n').filter((l) => l !== '');
+  const records = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = raw.map((l) => {
+    const r = normaliseLine('suricata-eve', l, ctx);
+    if (!r.ok) throw new Error(r.error);
+    return r.event;
+  });
+
+  /** Values of a raw EVE record, read independently of the normaliser. */
+  function rawValues(rec: Record<string, unknown>): { ips: Set<string>; domains: Set<string>; urls: Set<string> } {
+    const ips = new Set<string>();
+    const domains = new Set<string>();
+    const urls = new Set<string>();
+    for (const k of ['src_ip', 'dest_ip']) if (typeof rec[k] === 'string') ips.add(rec[k]);
+    const http = rec['http'] as Record<string, unknown> | undefined;
+    if (http !== undefined && typeof http['hostname'] === 'string') {
+      domains.add(http['hostname']);
+      if (typeof http['url'] === 'string') urls.add(`http://${http['hostname']}${http['url']}`);
+    }
+    const dns = rec['dns'] as Record<string, unknown> | undefined;
+    if (dns !== undefined) {
+      if (typeof dns['rrname'] === 'string') domains.add(dns['rrname']);
+      if (dns['rrtype'] === 'A' && dns['type'] === 'answer' && typeof dns['rdata'] === 'string') ips.add(dns['rdata']);
+    }
+    return { ips, domains, urls };
+  }
+
+  it('matches every event against indicators built from the sample values, and nothing else', () => {
+    const index = new IndicatorIndex();
+    const all = records.map(rawValues);
+    const ipSet = new Set(all.flatMap((v) => [...v.ips]));
+    const domainSet = new Set(all.flatMap((v) => [...v.domains]));
+    const urlSet = new Set(all.flatMap((v) => [...v.urls]));
+    for (const ip of ipSet) {
+      const type = ip.includes(':') ? 'ipv6-addr' : 'ipv4-addr';
+      expect(index.add(indicator(`ip:${ip}`, `[${type}:value = '${ip}']`), ['org-a']).ok).toBe(true);
+    }
+    for (const d of domainSet) expect(index.add(indicator(`domain:${d}`, `[domain-name:value = '${d}']`), ['org-a']).ok).toBe(true);
+    for (const u of urlSet) expect(index.add(indicator(`url:${u}`, `[url:value = '${u.replaceAll("'", "\\'")}']`), ['org-a']).ok).toBe(true);
+    expect(index.stats().exact.keys).toBe(ipSet.size + domainSet.size + urlSet.size);
+    let matched = 0;
+    events.forEach((e, i) => {
+      const v = all[i];
+      if (v === undefined) throw new Error('missing');
+      const expected = [...[...v.ips].map((x) => `ip:${x}`), ...[...v.domains].map((x) => `domain:${x}`), ...[...v.urls].map((x) => `url:${x}`)].sort();
+      const got = ids(index.match(e));
+      expect(got, raw[i]).toEqual(expected);
+      if (got.length > 0) matched++;
+    });
+    expect(matched).toBe(265); // all but the stats record
+  });
+
+  it('reports CIDR and exact indicators for the same address, with the path and value that hit', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('net', "[ipv4-addr:value ISSUBSET '172.17.0.0/16']"), ['org-a']);
+    index.add(indicator('host', "[ipv4-addr:value = '172.17.0.2']"), ['org-a']);
+    index.add(indicator('alert-flow', "[network-traffic:dst_port = 80 AND network-traffic:dst_ref.value = '54.230.202.37']"), ['org-a']);
+    const expectedNet = records.filter((r) => String(r['src_ip']).startsWith('172.17.') || String(r['dest_ip']).startsWith('172.17.')).length;
+    const expectedFlow = records.filter((r) => r['dest_ip'] === '54.230.202.37' && r['dest_port'] === 80).length;
+    let net = 0;
+    let flow = 0;
+    for (const e of events) {
+      const m = index.match(e);
+      const n = m.find((x) => x.indicatorId === 'net');
+      if (n !== undefined) {
+        net++;
+        expect(n.via).toBe('cidr');
+        expect(n.path).toBe('ipv4-addr:value');
+        expect(String(n.value)).toMatch(/^172\.17\./);
+        expect(m.some((x) => x.indicatorId === 'host')).toBe(e['source.ip'] === '172.17.0.2' || e['destination.ip'] === '172.17.0.2');
+      }
+      if (m.some((x) => x.indicatorId === 'alert-flow' && x.via === 'pattern')) flow++;
+    }
+    expect(net).toBe(expectedNet);
+    expect(flow).toBe(expectedFlow);
+    expect(flow).toBeGreaterThan(0);
+  });
+});
+
+describe('Zeek intel baseline (match-subnet)', () => {
+  it('reports every covering indicator: the exact address and all its subnets', () => {
+    const intel = readFileSync(path.join(data, 'zeek-intel-baselines/match-subnet.intel.dat'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const index = new IndicatorIndex();
+    for (const line of intel) {
+      const [value, type] = line.split('\t');
+      const pattern = type === 'Intel::ADDR' ? `[ipv4-addr:value = '${value}']` : `[ipv4-addr:value ISSUBSET '${value}']`;
+      expect(index.add(indicator(value ?? '', pattern), ['org-a']).ok).toBe(true);
+    }
+    // Expected: the Item lines after each Seen line of Zeek's own output.
+    const out = readFileSync(path.join(data, 'zeek-intel-baselines/match-subnet.output.log'), 'utf8');
+    const expected = new Map<string, string[]>();
+    let seen = '';
+    for (const line of out.split('\n')) {
+      const s = /^Seen: \[indicator=([^,]+),/.exec(line);
+      if (s?.[1] !== undefined) { seen = s[1]; expected.set(seen, []); }
+      const item = /^Item: \[indicator=([^,]+),/.exec(line);
+      if (item?.[1] !== undefined) expected.get(seen)?.push(item[1]);
+    }
+    expect([...expected.keys()]).toEqual(['192.168.1.1', '192.168.2.1', '192.168.142.1']);
+    expect(expected.get('192.168.142.1')).toHaveLength(4);
+    for (const [host, items] of expected) {
+      expect(ids(index.match(ecsEvent({ source: { ip: host } }))), host).toEqual([...items].sort());
+    }
+    expect(index.match(ecsEvent({ source: { ip: '192.168.3.1' } }))).toEqual([]);
+    expect(index.stats().cidr.blocks).toBe(4);
+  });
+
+  it('does the same for IPv6 prefixes', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('v6-32', "[ipv6-addr:value ISSUBSET '2001:db8::/32']"), ['org-a']);
+    index.add(indicator('v6-64', "[ipv6-addr:value ISSUBSET '2001:db8:0:1::/64']"), ['org-a']);
+    index.add(indicator('v6-host', "[ipv6-addr:value = '2001:db8:0:1::5']"), ['org-a']);
+    index.add(indicator('v4-all', "[ipv4-addr:value ISSUBSET '0.0.0.0/0']"), ['org-a']);
+    expect(ids(index.match(ecsEvent({ destination: { ip: '2001:db8:0:1::5' } })))).toEqual(['v6-32', 'v6-64', 'v6-host']);
+    expect(ids(index.match(ecsEvent({ destination: { ip: '2001:db8:0:2::5' } })))).toEqual(['v6-32']);
+    expect(ids(index.match(ecsEvent({ destination: { ip: '::ffff:10.0.0.1' } })))).toEqual([]);
+    expect(ids(index.match(ecsEvent({ destination: { ip: '10.0.0.1' } })))).toEqual(['v4-all']);
+  });
+});
+
+describe('visibility, validity and incremental changes', () => {
+  it('never returns an indicator to an organisation it is not released to', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('to-a', "[ipv4-addr:value = '10.0.0.1']"), ['org-a']);
+    index.add(indicator('to-b', "[ipv4-addr:value = '10.0.0.1']"), new Set(['org-b']));
+    index.add(indicator('to-ab-cidr', "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"), ['org-a', 'org-b']);
+    index.add(indicator('pred', "[url:value LIKE '%evil%']"), (org) => org.endsWith('-c'));
+    index.add(indicator('nobody', "[ipv4-addr:value = '10.0.0.1']"), []);
+    const ev = (org: string): NormalisedEvent => ecsEvent({ source: { ip: '10.0.0.1' }, url: { full: 'http://evil.example/' } }, org);
+    expect(ids(index.match(ev('org-a')))).toEqual(['to-a', 'to-ab-cidr']);
+    expect(ids(index.match(ev('org-b')))).toEqual(['to-ab-cidr', 'to-b']);
+    expect(ids(index.match(ev('org-c')))).toEqual(['pred']);
+    expect(ids(index.match(ev('org-z')))).toEqual([]);
+  });
+
+  it('matches only events inside valid_from ≤ t < valid_until, and refuses revoked and invalid indicators', () => {
+    const index = new IndicatorIndex();
+    expect(index.add(indicator('window', "[ipv4-addr:value = '10.0.0.1']", { valid_from: '2024-06-01T00:00:00Z', valid_until: '2024-06-02T00:00:00Z' }), ['org-a']).ok).toBe(true);
+    const at = (ts: string): NormalisedEvent => {
+      const r = normaliseLine('ecs', JSON.stringify({ '@timestamp': ts, source: { ip: '10.0.0.1' } }), ctx);
+      if (!r.ok) throw new Error(r.error);
+      return r.event;
+    };
+    expect(ids(index.match(at('2024-05-31T23:59:59.999Z')))).toEqual([]);
+    expect(ids(index.match(at('2024-06-01T00:00:00Z')))).toEqual(['window']);
+    expect(ids(index.match(at('2024-06-01T23:59:59.999Z')))).toEqual(['window']);
+    expect(ids(index.match(at('2024-06-02T00:00:00Z')))).toEqual([]);
+    expect(index.add(indicator('revoked', "[ipv4-addr:value = '10.0.0.1']", { revoked: true }), ['org-a'])).toEqual({ ok: false, reason: 'revoked' });
+    expect(index.add({ ...indicator('sigma', 'title: x'), pattern_type: 'sigma' }, ['org-a']).ok).toBe(false);
+    const bad = index.add(indicator('bad', "[ipv4-addr:value = '10.0.0.1'"), ['org-a']);
+    expect(bad.ok === false && bad.reason.startsWith('pattern:')).toBe(true);
+    expect(index.add(indicator('ts', "[ipv4-addr:value = '10.0.0.1']", { valid_from: 'yesterday' }), ['org-a']).ok).toBe(false);
+    expect(index.add(indicator('order', "[ipv4-addr:value = '10.0.0.1']", { valid_until: '1999-01-01T00:00:00Z' }), ['org-a']).ok).toBe(false);
+    expect(index.add(indicator('window', "[ipv4-addr:value = '10.0.0.2']"), ['org-a']).ok).toBe(false);
+    expect(index.size).toBe(1);
+  });
+
+  it('adds, removes and replaces without a rebuild, keeping stats exact', () => {
+    const index = new IndicatorIndex();
+    const e = ecsEvent({ source: { ip: '10.1.2.3' }, destination: { ip: '10.9.9.9' }, dns: { question: { name: 'evil.example' } } });
+    expect(index.add(indicator('a', "[ipv4-addr:value = '10.1.2.3']"), ['org-a'])).toEqual({ ok: true, cls: 'pure' });
+    expect(index.add(indicator('b', "[ipv4-addr:value = '10.1.2.3' OR domain-name:value = 'evil.example']"), ['org-a'])).toEqual({ ok: true, cls: 'pure' });
+    expect(index.add(indicator('c', "[ipv4-addr:value ISSUBSET '10.1.0.0/16']"), ['org-a'])).toEqual({ ok: true, cls: 'pure' });
+    expect(index.add(indicator('d', "[domain-name:value LIKE '%.example']"), ['org-a'])).toEqual({ ok: true, cls: 'scan' });
+    expect(index.add(indicator('e', "[ipv4-addr:value = '10.9.9.9'] FOLLOWEDBY [domain-name:value = 'evil.example']"), ['org-a'])).toEqual({ ok: true, cls: 'sequence' });
+    expect(index.add(indicator('f', "[ipv4-addr:value = '10.1.2.3' AND ipv4-addr:value != '1.1.1.1']"), ['org-a'])).toEqual({ ok: true, cls: 'keyed' });
+    expect(index.stats()).toMatchObject({ indicators: 6, byClass: { pure: 3, keyed: 1, scan: 1, sequence: 1 }, exact: { keys: 2 }, cidr: { blocks: 1 } });
+    expect(ids(index.match(e))).toEqual(['a', 'b', 'c', 'd', 'f']);
+    expect(index.remove('a')).toBe(true);
+    expect(index.remove('a')).toBe(false);
+    expect(index.remove('c')).toBe(true);
+    expect(index.remove('d')).toBe(true);
+    expect(index.stats()).toMatchObject({ indicators: 3, byClass: { pure: 1, keyed: 1, scan: 0, sequence: 1 }, exact: { keys: 2 }, cidr: { blocks: 0 } });
+    // The second sighting of the same event is a second observation: 10.9.9.9 then evil.example
+    // (equal times satisfy FOLLOWEDBY), so the sequence completes now.
+    expect(ids(index.match(e))).toEqual(['b', 'e', 'f']);
+    expect(index.replace(indicator('b', "[domain-name:value = 'other.example']"), ['org-a']).ok).toBe(true);
+    expect(ids(index.match(e))).toEqual(['f']); // the two sightings were consumed by e's report
+    expect(index.stats().exact.keys).toBe(2); // 10.1.2.3 (f) and other.example
+    expect(index.replace(indicator('f', "[ipv4-addr:value = '10.1.2.3']"), ['org-b']).ok).toBe(true);
+    expect(ids(index.match(e))).toEqual(['e']);
+    expect(ids(index.match({ ...e, 'organization.id': 'org-b' }))).toEqual(['f']);
+    // A revoked new version takes the indicator out.
+    expect(index.replace(indicator('f', "[ipv4-addr:value = '10.1.2.3']", { revoked: true }), ['org-b']).ok).toBe(false);
+    expect(index.has('f')).toBe(false);
+    expect(ids(index.match({ ...e, 'organization.id': 'org-b' }))).toEqual([]);
+    expect(index.remove('e')).toBe(true);
+    expect(index.stats()).toMatchObject({ indicators: 1, byClass: { pure: 1, keyed: 0, scan: 0, sequence: 0 }, exact: { keys: 1 } });
+  });
+});
+
+describe('sequences over the per-organisation window', () => {
+  const at = (sec: number, fields: Record<string, unknown>, org = 'org-a'): NormalisedEvent => {
+    const r = normaliseLine('ecs', JSON.stringify({ '@timestamp': new Date(Date.UTC(2024, 5, 1) + sec * 1000).toISOString(), ...fields }), { orgId: org, sensorId: 's' });
+    if (!r.ok) throw new Error(r.error);
+    return r.event;
+  };
+
+  it('reports FOLLOWEDBY … WITHIN when the second piece arrives in time, per organisation', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('seq', "([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.9']) WITHIN 60 SECONDS"), ['org-a', 'org-b']);
+    expect(ids(index.match(at(0, { dns: { question: { name: 'evil.example' } } })))).toEqual([]);
+    expect(ids(index.match(at(5, { destination: { ip: '203.0.113.9' } }, 'org-b')))).toEqual([]); // other org's window
+    expect(ids(index.match(at(10, { source: { ip: '10.0.0.1' } })))).toEqual([]); // unrelated
+    expect(index.match(at(30, { destination: { ip: '203.0.113.9' } }))).toEqual([{ indicatorId: 'seq', via: 'sequence' }]);
+    // Reported once: the observations that completed it are consumed for this indicator.
+    expect(ids(index.match(at(35, { destination: { ip: '203.0.113.9' } })))).toEqual([]);
+    expect(ids(index.match(at(200, { dns: { question: { name: 'evil.example' } } })))).toEqual([]);
+    expect(ids(index.match(at(200, { destination: { ip: '203.0.113.9' } }, 'org-b')))).toEqual([]);
+    expect(ids(index.match(at(220, { destination: { ip: '203.0.113.9' } })))).toEqual(['seq']);
+  });
+
+  it('honours WITHIN, REPEATS and the window bound', () => {
+    const index = new IndicatorIndex({ window: { maxObservations: 3 } });
+    index.add(indicator('within', "([domain-name:value = 'a.example'] FOLLOWEDBY [domain-name:value = 'b.example']) WITHIN 10 SECONDS"), ['org-a']);
+    index.add(indicator('repeat', "[url:value = 'http://c.example/'] REPEATS 3 TIMES"), ['org-a']);
+    expect(ids(index.match(at(0, { dns: { question: { name: 'a.example' } } })))).toEqual([]);
+    expect(ids(index.match(at(20, { dns: { question: { name: 'b.example' } } })))).toEqual([]); // too late
+    expect(ids(index.match(at(25, { dns: { question: { name: 'a.example' } } })))).toEqual([]);
+    expect(ids(index.match(at(30, { dns: { question: { name: 'b.example' } } })))).toEqual(['within']);
+    const c = { url: { full: 'http://c.example/' } };
+    expect(ids(index.match(at(40, c)))).toEqual([]);
+    expect(ids(index.match(at(41, c)))).toEqual([]);
+    // The window holds 3 relevant observations: 40, 41, 42 → three repeats.
+    expect(ids(index.match(at(42, c)))).toEqual(['repeat']);
+    expect(index.stats().window).toEqual({ organisations: 1, observations: 3 });
+  });
+});
+
+// ---- brute-force agreement (property-based) ----
+
+const ORGS = ['org-a', 'org-b', 'org-c'];
+const V4 = ['10.0.0.1', '10.0.0.2', '10.0.1.5', '192.168.1.1', '192.168.142.1', '203.0.113.9'];
+const V6 = ['2001:db8::1', '2001:db8:1::5'];
+const DOMAINS = ['evil.example', 'good.example', 'a.evil.example'];
+const URLS = ['http://evil.example/x', 'http://good.example/'];
+const SHA = ['aa'.repeat(32), 'bb'.repeat(32)];
+const MD5 = ['cc'.repeat(16), 'dd'.repeat(16)];
+const TIMES = ['2024-06-01T00:00:00Z', '2024-06-01T00:00:05Z', '2024-06-01T00:01:00Z', '2024-07-01T00:00:00Z'];
+const q = (s: string): string => `'${s}'`;
+
+const eventArb = fc.record(
+  {
+    '@timestamp': fc.constantFrom(...TIMES),
+    'organization.id': fc.constantFrom(...ORGS),
+    'source.ip': fc.constantFrom(...V4, ...V6),
+    'destination.ip': fc.constantFrom(...V4, ...V6),
+    'source.port': fc.constantFrom(1234, 443),
+    'destination.port': fc.constantFrom(80, 443, 53),
+    'network.transport': fc.constantFrom('tcp', 'udp'),
+    'dns.question.name': fc.constantFrom(...DOMAINS),
+    'dns.resolved_ip': fc.subarray([...V4, ...V6], { minLength: 1, maxLength: 2 }),
+    'url.full': fc.constantFrom(...URLS),
+    'url.domain': fc.constantFrom(...DOMAINS),
+    'tls.client.server_name': fc.constantFrom(...DOMAINS),
+    'http.request.method': fc.constantFrom('GET', 'POST'),
+    'file.name': fc.constantFrom('a.exe', 'b.dll'),
+    'file.hash.sha256': fc.constantFrom(...SHA),
+    'file.hash.md5': fc.constantFrom(...MD5),
+    'process.executable': fc.constantFrom('C:\\w\\cmd.exe'),
+    'process.name': fc.constantFrom('cmd.exe', 'powershell.exe'),
+    'process.command_line': fc.constantFrom('cmd /c whoami', 'powershell -enc AAA'),
+    'process.pid': fc.constantFrom(4242, 7),
+    'process.hash.sha256': fc.constantFrom(...SHA),
+    'process.parent.executable': fc.constantFrom('C:\\w\\explorer.exe'),
+    'process.parent.name': fc.constantFrom('explorer.exe'),
+    'user.name': fc.constantFrom('alice', 'bob'),
+    'registry.path': fc.constantFrom('HKLM\\Run\\x'),
+  },
+  { requiredKeys: ['@timestamp', 'organization.id'] },
+).map((r) => ({ 'event.kind': 'event', 'event.category': [], 'event.type': [], 'event.dataset': 'test', 'event.module': 'test', 'observer.id': 's', original: {}, logsource: {}, ...r }) as unknown as NormalisedEvent);
+
+const byType: Record<string, readonly string[]> = {
+  'ipv4-addr': [...V4.map((v) => `ipv4-addr:value = ${q(v)}`), `ipv4-addr:value IN (${V4.slice(0, 3).map(q).join(', ')})`, "ipv4-addr:value ISSUBSET '10.0.0.0/8'", "ipv4-addr:value ISSUBSET '10.0.0.0/24'", "ipv4-addr:value ISSUBSET '192.168.142.0/26'", "ipv4-addr:value ISSUBSET '0.0.0.0/0'", "ipv4-addr:value != '10.0.0.1'", "NOT ipv4-addr:value = '10.0.0.2'", "ipv4-addr:value ISSUPERSET '10.0.0.1'"],
+  'ipv6-addr': [...V6.map((v) => `ipv6-addr:value = ${q(v)}`), "ipv6-addr:value ISSUBSET '2001:db8::/32'", "ipv6-addr:value ISSUBSET '2001:db8:1::/48'"],
+  'domain-name': [...DOMAINS.map((v) => `domain-name:value = ${q(v)}`), "domain-name:value LIKE '%evil%'", "domain-name:value MATCHES '^a\\\\.'", "domain-name:resolves_to_refs[*].value = '203.0.113.9'", "domain-name:resolves_to_refs[*].value ISSUBSET '10.0.0.0/8'"],
+  url: [...URLS.map((v) => `url:value = ${q(v)}`), "url:value LIKE 'http://evil%'"],
+  file: [`file:hashes.'SHA-256' = ${q(SHA[0] ?? '')}`, `file:hashes.'SHA-256' IN (${SHA.map(q).join(', ')})`, `file:hashes.MD5 = ${q(MD5[1] ?? '')}`, "file:name = 'a.exe'", "file:name = 'cmd.exe'", 'file:size > 10'],
+  process: ["process:command_line LIKE '%whoami%'", 'process:pid = 4242', "process:image_ref.name = 'cmd.exe'", `process:image_ref.hashes.'SHA-256' = ${q(SHA[1] ?? '')}`, "process:parent_ref.image_ref.name = 'explorer.exe'"],
+  'user-account': ["user-account:account_login = 'alice'", "user-account:account_login IN ('bob', 'carol')"],
+  'network-traffic': ['network-traffic:dst_port = 443', "network-traffic:dst_ref.value = '10.0.0.2'", "network-traffic:src_ref.value ISSUBSET '10.0.0.0/8'", "network-traffic:protocols[*] = 'tcp'", "network-traffic:extensions.'http-request-ext'.request_method = 'POST'", 'network-traffic:dst_port IN (53, 80)'],
+  'windows-registry-key': ["windows-registry-key:key = 'HKLM\\\\Run\\\\x'"],
+};
+const TYPES = Object.keys(byType);
+
+const groupArb = fc.constantFrom(...TYPES).chain((type) =>
+  fc.tuple(fc.array(fc.constantFrom(...(byType[type] ?? [])), { minLength: 1, maxLength: 3 }), fc.array(fc.constantFrom(' AND ', ' OR '), { minLength: 2, maxLength: 2 })).map(([cs, ops]) =>
+    cs.reduce((acc, c, i) => (i === 0 ? c : `${acc}${ops[i - 1] ?? ' OR '}${c}`), '')));
+const observationArb = fc.array(groupArb, { minLength: 1, maxLength: 3 }).map((gs) => `[${gs.map((g) => `(${g})`).join(' OR ')}]`);
+const singlePatternArb = fc.oneof(
+  { weight: 6, arbitrary: observationArb },
+  { weight: 2, arbitrary: fc.tuple(observationArb, observationArb).map(([a, b]) => `${a} OR ${b}`) },
+  { weight: 1, arbitrary: observationArb.map((a) => `${a} START t'2024-06-01T00:00:00Z' STOP t'2024-06-01T00:00:30Z'`) },
+  { weight: 1, arbitrary: observationArb.map((a) => `${a} WITHIN 5 SECONDS`) },
+);
+const releaseArb: fc.Arbitrary<Release> = fc.oneof(fc.subarray(ORGS), fc.constant((org: string) => org !== 'org-c'));
+const validityArb = fc.record({ valid_from: fc.constantFrom(FROM, '2024-06-01T00:00:05Z'), valid_until: fc.option(fc.constantFrom('2024-06-01T00:01:00Z', '2030-01-01T00:00:00Z'), { nil: undefined }) });
+
+interface Spec { id: string; pattern: string; release: Release; valid_from: string; valid_until: string | undefined }
+
+function visible(r: Release, org: string): boolean {
+  return typeof r === 'function' ? r(org) : [...(r as Iterable<string>)].includes(org);
+}
+function valid(s: Spec, t: number): boolean {
+  return t >= Date.parse(s.valid_from) && (s.valid_until === undefined || t < Date.parse(s.valid_until));
+}
+function leavesOf(p: PatternAst): PatternAst[] {
+  switch (p.kind) {
+    case 'observation': return [p];
+    case 'qualified': return leavesOf(p.expression);
+    case 'and': case 'or': case 'followedby': return [...leavesOf(p.left), ...leavesOf(p.right)];
+  }
+}
+function astOf(p: string): PatternAst | null {
+  const r = parsePattern(p);
+  return r.ok ? r.ast : null;
+}
+
+describe('agreement with brute-force evaluatePattern (property)', () => {
+  it('reports exactly the indicators whose pattern matches the event, released to its organisation and valid at its time', () => {
+    const specArb = fc.tuple(singlePatternArb, releaseArb, validityArb);
+    const seen = { matches: 0, misses: 0, viaPattern: 0, viaCidr: 0 };
+    fc.assert(
+      fc.property(fc.array(specArb, { minLength: 1, maxLength: 25 }), fc.array(eventArb, { minLength: 1, maxLength: 15 }), fc.array(fc.nat(30), { maxLength: 5 }), (specs, events, removals) => {
+        const index = new IndicatorIndex();
+        const live: (Spec & { ast: PatternAst })[] = [];
+        specs.forEach(([pattern, release, v], i) => {
+          const spec: Spec = { id: `indicator--${i}`, pattern, release, ...v };
+          const ast = astOf(pattern);
+          const res = index.add({ id: spec.id, pattern, pattern_type: 'stix', valid_from: spec.valid_from, valid_until: spec.valid_until }, release);
+          expect(res.ok, pattern).toBe(ast !== null);
+          if (ast !== null) live.push({ ...spec, ast });
+        });
+        for (const r of removals) {
+          const victim = live[r % Math.max(1, live.length)];
+          if (victim === undefined) continue;
+          expect(index.remove(victim.id)).toBe(true);
+          live.splice(live.indexOf(victim), 1);
+        }
+        expect(index.size).toBe(live.length);
+        for (const e of events) {
+          const obs = observationOf(e);
+          const org = e['organization.id'];
+          const expected = live.filter((s) => visible(s.release, org) && valid(s, obs.time) && evaluatePattern(s.ast, [obs]) !== null).map((s) => s.id).sort();
+          const got = index.match(e);
+          expect(ids(got), JSON.stringify({ e, p: live.map((s) => s.pattern) })).toEqual(expected);
+          seen.matches += expected.length;
+          seen.misses += live.length - expected.length;
+          seen.viaPattern += got.filter((m) => m.via === 'pattern').length;
+          seen.viaCidr += got.filter((m) => m.via === 'cidr').length;
+          expect(ids(index.matchObservation(obs, org))).toEqual(expected);
+        }
+      }),
+      { numRuns: 400 },
+    );
+    // The generators must exercise both outcomes and every path through the index.
+    expect(seen.matches).toBeGreaterThan(500);
+    expect(seen.misses).toBeGreaterThan(500);
+    expect(seen.viaPattern).toBeGreaterThan(50);
+    expect(seen.viaCidr).toBeGreaterThan(50);
+  });
+
+  it('agrees on sequence patterns, evaluated over the whole window of relevant observations', () => {
+    const maxObservations = 6;
+    const seqArb = fc.oneof(
+      fc.tuple(observationArb, observationArb).map(([a, b]) => `${a} FOLLOWEDBY ${b}`),
+      fc.tuple(observationArb, observationArb).map(([a, b]) => `(${a} AND ${b}) WITHIN 10 SECONDS`),
+      observationArb.map((a) => `${a} REPEATS 2 TIMES`),
+    );
+    const streamArb = fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 20 })), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(seqArb, releaseArb), { minLength: 1, maxLength: 4 }), streamArb, (specs, stream) => {
+        const index = new IndicatorIndex({ window: { maxObservations } });
+        const live: { id: string; ast: PatternAst; release: Release; leaves: PatternAst[] }[] = [];
+        specs.forEach(([pattern, release], i) => {
+          const ast = astOf(pattern);
+          const res = index.add(indicator(`seq--${i}`, pattern), release);
+          expect(res.ok).toBe(ast !== null);
+          if (ast === null) return;
+          // The observation expressions of the pattern, each as a pattern of its own.
+          const leaves = leavesOf(ast);
+          live.push({ id: `seq--${i}`, ast, release, leaves });
+        });
+        // The model: per organisation, the last observations that take part in some sequence,
+        // each with the indicators that have consumed it; a pattern is evaluated over the whole
+        // model window (not the index's per-indicator selection), minus consumed observations.
+        const windows = new Map<string, { obs: Observation; consumed: Set<string> }[]>();
+        let t = Date.UTC(2024, 5, 1);
+        for (const [base, step] of stream) {
+          t += step * 1000;
+          const e = { ...base, '@timestamp': new Date(t).toISOString() } as NormalisedEvent;
+          const obs = observationOf(e);
+          const org = e['organization.id'];
+          const takesPart = (s: (typeof live)[number]): boolean => s.leaves.some((l) => evaluatePattern(l, [obs]) !== null);
+          const w = windows.get(org) ?? [];
+          if (live.some(takesPart)) {
+            w.push({ obs, consumed: new Set() });
+            while (w.length > maxObservations) w.shift();
+            windows.set(org, w);
+          }
+          const expected: string[] = [];
+          for (const s of live) {
+            if (!takesPart(s) || !visible(s.release, org)) continue;
+            if (evaluatePattern(s.ast, w.filter((x) => !x.consumed.has(s.id)).map((x) => x.obs)) === null) continue;
+            expected.push(s.id);
+            for (const x of w) x.consumed.add(s.id);
+          }
+          expect(ids(index.match(e))).toEqual(expected.sort());
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('benchIndicatorMatching', () => {
+  it('builds, matches real EVE lines and reports figures against the JSON.parse baseline', () => {
+    const lines = readFileSync(path.join(data, 'suricata-eve/surevego/testdata/eve.json'), 'utf8').split('\n').filter((l) => l !== '');
+    const r = benchIndicatorMatching({ indicators: 5000, events: lines, seconds: 0.2 });
+    expect(r.stats.indicators).toBe(5000);
+    expect(r.events).toBeGreaterThanOrEqual(lines.length);
+    expect(r.matches).toBeGreaterThan(0);
+    expect(r.eventsPerSecond).toBeGreaterThan(0);
+    expect(r.baselineEventsPerSecond).toBeGreaterThan(r.eventsPerSecond);
+    expect(r.ratio).toBeGreaterThan(0);
+    expect(r.rssMb).toBeGreaterThan(0);
+    expect(() => benchIndicatorMatching({ indicators: 10, events: ['not json'] })).toThrow(/no valid EVE lines/);
+  });
+});
