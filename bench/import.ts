@@ -4,10 +4,8 @@
  * transaction per batch), beside the raw `store.putObjects` rate of the same rows (no
  * validation, no upsert rules), both on a fresh store of the same dialect.
  */
-import type { NewObjectRow } from '../src/store/index.js';
-import { displayName, labelsOf, searchTextOf, versionOf } from '../src/intel/index.js';
-import { tlpOf } from '../src/stix/index.js';
 import { addCollection, addMember, benchPlatform } from './platform.js';
+import { rawRow } from './rows.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
 
 export interface ImportFigures {
@@ -18,16 +16,6 @@ export interface ImportFigures {
   rawObjectsPerCpuS: number;
   batch: number;
   n: number;
-}
-
-/** The stored row of an object as the store needs it, with no validation (the baseline). */
-function rawRow(o: Record<string, unknown>, collectionId: string, org: string): NewObjectRow {
-  return {
-    collectionId, id: String(o.id), type: String(o.type), specVersion: '2.1', version: versionOf(o),
-    created: typeof o.created === 'string' ? o.created : null, modified: typeof o.modified === 'string' ? o.modified : null,
-    creatorOrg: org, tlp: tlpOf(o), recipients: [], originNode: null, revoked: false, name: displayName(o),
-    labels: labelsOf(o), searchText: searchTextOf(o), json: JSON.stringify({ ...o, created_by_ref: org }),
-  };
 }
 
 function cpuSeconds(since: NodeJS.CpuUsage): number {
@@ -57,7 +45,7 @@ export async function benchImport(
     const p = rawEnv.platform;
     const m = await addMember(p, 'RAW', 'Raw baseline CERT');
     const coll = await addCollection(p, 'raw baseline');
-    const rows = batches(objects.map((o) => rawRow(o, coll, m.orgId)), opts.batch);
+    const rows = batches(objects.map((o) => rawRow(o, { collectionId: coll, creatorOrg: m.orgId })), opts.batch);
     collectGarbage();
     const c0 = process.cpuUsage();
     const t0 = nowMs();

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   }
 
   // Small enough batches that even a smoke run cycles through every publishing profile twice.
-  const pages = await benchPages({ objects: pageObjects, requests, seedBatch: Math.max(50, Math.min(500, Math.floor(pageObjects / 40))) });
+  const pages = await benchPages({ objects: pageObjects, requests, seedBatch: Math.max(50, Math.min(2000, Math.floor(pageObjects / 40))) });
   Object.assign(figures, {
     page_collection_objects: pageObjects, page_requests: requests, page_visible_share: pages.visibleShare,
     taxii_page_median_ms: pages.taxiiMedianMs, taxii_page_p99_ms: pages.taxiiP99Ms,
