@@ -238,3 +238,14 @@ describe('hostile input', () => {
     }
   });
 });
+
+describe('revoked relationships', () => {
+  it('drops a relationship from the detail once its latest visible version is revoked', async () => {
+    expect(((await get('c-analyst', `/api/v1/intel/${o.clear!.id}`)).json().relationships as unknown[]).length).toBe(1);
+    await submitAs(al, 'a-analyst', al.shared, { objects: [{ ...o.relToAmber!, modified: '2026-02-03T08:00:00.000Z', revoked: true }], defaultTlp: 'clear' });
+    expect((await get('c-analyst', `/api/v1/intel/${o.clear!.id}`)).json().relationships).toEqual([]);
+    const rel = (await get('c-analyst', `/api/v1/intel/${o.relToAmber!.id}`)).json();
+    expect(rel.summary.revoked).toBe(true);
+    expect(rel.versions).toHaveLength(2);
+  });
+});
