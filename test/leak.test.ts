@@ -4,7 +4,7 @@
  * node) is stored by one creator; every reading organisation (the creator, a named recipient, a
  * member of a recipient group, an outsider, and a federated peer over the peer hop) reads it
  * through every egress path: TAXII objects / object / versions / manifest / collections, REST
- * search / read / export, and a peer node's pull over real HTTP. Each path must show exactly
+ * search / read / export / directory counts, and a peer node's pull over real HTTP. Each path must show exactly
  * what `mayRelease` (access/policy.ts) allows: zero leaks, and every permitted read succeeds.
  */
 import path from 'node:path';
@@ -217,6 +217,13 @@ describe('zero leaks on every egress path', () => {
       expect(res.statusCode, `${r.name} reads ${s.label}`).toBe(want.has(s.id) ? 200 : 404);
       if (want.has(s.id)) expect(res.json<{ versions: unknown[] }>().versions).toHaveLength(2);
       else expect(res.body).not.toContain(s.label);
+    }
+    // The directory's per-TLP counts are counts of what the reader may see, nothing more.
+    const orgs = (await rest('/api/v1/organisations')).json<{ items: { id: string; shared: { total: number; byTlp: Record<string, number> } }[] }>().items;
+    const k = orgs.find((o) => o.id === K.row.id)!;
+    expect(k.shared.total).toBe(want.size);
+    for (const tlp of MARKINGS) {
+      expect(k.shared.byTlp[tlp ?? 'none'], `count of ${tlp ?? 'none'}`).toBe(stored.filter((s) => want.has(s.id) && s.tlp === tlp).length);
     }
     const exp = await rest(`/api/v1/intel/export?collection=${coll.id}`);
     expect(exp.statusCode).toBe(200);
