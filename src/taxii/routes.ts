@@ -14,22 +14,25 @@ const OBJECT_PARAMS = ['added_after', 'limit', 'next', 'match[version]', 'match[
 const VERSIONS_PARAMS = ['added_after', 'limit', 'next', 'match[spec_version]'];
 const DELETE_PARAMS = ['match[version]', 'match[spec_version]'];
 
-/** Does a media range accept TAXII 2.1? `application/taxii+json` with no version means the latest, i.e. 2.1. */
+/**
+ * Is this media type TAXII 2.1? `application/taxii+json` with no version means the latest, i.e.
+ * 2.1 (§1.6.8). Parameter values may be quoted strings (RFC 9110 §5.6.6): `version="2.1"`.
+ */
+function isTaxii21(mediaType: string): boolean {
+  const [type, ...params] = mediaType.split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/taxii+json') return false;
+  const v = params.map((p) => p.replace(/\s*=\s*/, '=')).find((p) => p.startsWith('version='));
+  return v === undefined || v.slice('version='.length).replace(/^"(.*)"$/, '$1') === '2.1';
+}
+
+/** Does an Accept header include a media range for TAXII 2.1? */
 export function acceptsTaxii(accept: string | undefined): boolean {
   if (!accept) return false;
-  return accept.split(',').some((range) => {
-    const [type, ...params] = range.split(';').map((s) => s.trim().toLowerCase());
-    if (type !== 'application/taxii+json') return false;
-    const v = params.find((p) => p.startsWith('version='));
-    return v === undefined || v === 'version=2.1';
-  });
+  return accept.split(',').some(isTaxii21);
 }
 
 function isTaxiiContentType(ct: string | undefined): boolean {
-  if (!ct) return false;
-  const [type, ...params] = ct.split(';').map((s) => s.trim().toLowerCase());
-  const v = params.find((p) => p.startsWith('version='));
-  return type === 'application/taxii+json' && (v === undefined || v === 'version=2.1');
+  return ct !== undefined && isTaxii21(ct);
 }
 
 declare module 'fastify' {
