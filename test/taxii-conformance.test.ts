@@ -138,6 +138,17 @@ describe('media types (§1.6.8, §3.1)', () => {
   it('accepts application/taxii+json without a version, and among several ranges', async () => {
     expectOk(await get(`${R}/`, A, { accept: 'application/taxii+json' }));
     expectOk(await get(`${R}/`, A, { accept: 'application/json, application/taxii+json;version=2.1' }));
+    // Parameter values may be quoted, and carry q-values (RFC 9110 §5.6.6, §12.5.1).
+    expectOk(await get(`${R}/`, A, { accept: 'application/taxii+json; version="2.1"' }));
+    expectOk(await get(`${R}/`, A, { accept: 'application/taxii+json;version=2.1;q=0.9, */*;q=0.1' }));
+    expectTaxiiError(await get(`${R}/`, A, { accept: 'application/taxii+json; version="2.0"' }), 406);
+  });
+
+  it('a quoted version and a charset in the Content-Type are accepted', async () => {
+    for (const ct of ['application/taxii+json; version="2.1"', 'application/taxii+json;version=2.1; charset=utf-8', 'application/taxii+json']) {
+      const r = await taxii(app, 'POST', objectsUrl(other.id), { auth: bearer(A.token), body: { objects: [indicator({ tlp: 'green' })] }, headers: { 'content-type': ct } });
+      expectOk(r, 202);
+    }
   });
 
   it('415 on a POST whose Content-Type is not TAXII 2.1', async () => {
