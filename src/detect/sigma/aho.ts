@@ -21,12 +21,17 @@ function fold(): Uint16Array {
 export class Automaton {
   private readonly cls: Uint16Array; // ASCII char code -> class (case-folded)
   private readonly high: Map<number, number>; // folded non-ASCII code -> class
+  private readonly bucket: Uint16Array | undefined; // approximate mode: (folded code & 31) -> class
   private readonly k: number; // alphabet size incl. class 0
   private readonly delta: Int32Array | Uint16Array;
   private readonly out: readonly (readonly number[])[];
   private readonly final: Uint8Array; // 1 when the state has outputs
 
-  constructor(needles: readonly string[]) {
+  /**
+   * `approximate`: characters above ASCII share 32 bucket classes, which bounds the alphabet (the
+   * corpus has rules listing hundreds of emoji) at the price of false hits; only for prefilters.
+   */
+  constructor(needles: readonly string[], approximate = false) {
     const f = fold();
     const cls = new Uint16Array(128);
     const high = new Map<number, number>();
@@ -37,12 +42,15 @@ export class Automaton {
         if (cls[l] === 0) cls[l] = k++;
         return cls[l] as number;
       }
-      let x = high.get(l);
-      if (x === undefined) high.set(l, (x = k++));
+      const key = approximate ? 0x10000 + (l & 31) : l;
+      let x = high.get(key);
+      if (x === undefined) high.set(key, (x = k++));
       return x;
     };
     const coded = needles.map((n) => Array.from({ length: n.length }, (_, i) => classOf(n.charCodeAt(i))));
     for (let c = 65; c <= 90; c++) cls[c] = cls[c + 32] as number; // A-Z share a-z classes
+    this.bucket = approximate ? new Uint16Array(32) : undefined;
+    if (this.bucket !== undefined) for (const [key, x] of high) if (key >= 0x10000) this.bucket[key & 31] = x;
     this.cls = cls;
     this.high = high;
     this.k = k;
@@ -83,16 +91,13 @@ export class Automaton {
       const s = queue[qi] as number;
       const f = fail[s] as number;
       if ((outs[f] as number[]).length > 0) outs[s] = [...(outs[s] as number[]), ...(outs[f] as number[])];
-      const g = goto[s] as Map<number, number>;
-      for (let c = 0; c < k; c++) {
-        const t = g.get(c);
-        if (t !== undefined) {
-          fail[t] = delta[f * k + c] as number;
-          delta[s * k + c] = t;
-          queue.push(t);
-        } else {
-          delta[s * k + c] = delta[f * k + c] as number;
-        }
+      // Row of s = row of its failure state, then its own trie edges on top (f is shallower, so
+      // its row is complete already).
+      delta.copyWithin(s * k, f * k, f * k + k);
+      for (const [c, t] of goto[s] as Map<number, number>) {
+        fail[t] = delta[f * k + c] as number;
+        delta[s * k + c] = t;
+        queue.push(t);
       }
     }
     this.delta = delta;
@@ -102,24 +107,24 @@ export class Automaton {
 
   /** Calls `hit(needleId)` for every occurrence end (ids may repeat). */
   scan(text: string, hit: (id: number) => void): void {
-    const { cls, high, k, delta, out, final } = this;
+    const { cls, high, bucket, k, delta, out, final } = this;
     const f = FOLD as Uint16Array;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const ch = text.charCodeAt(i);
-      s = delta[s * k + (ch < 128 ? (cls[ch] as number) : (high.get(f[ch] as number) ?? 0))] as number;
+      s = delta[s * k + (ch < 128 ? (cls[ch] as number) : bucket !== undefined ? (bucket[(f[ch] as number) & 31] as number) : (high.get(f[ch] as number) ?? 0))] as number;
       if (final[s] === 1) for (const id of out[s] as readonly number[]) hit(id);
     }
   }
 
   /** True when any needle occurs in `text`. */
   any(text: string): boolean {
-    const { cls, high, k, delta, final } = this;
+    const { cls, high, bucket, k, delta, final } = this;
     const f = FOLD as Uint16Array;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       const ch = text.charCodeAt(i);
-      s = delta[s * k + (ch < 128 ? (cls[ch] as number) : (high.get(f[ch] as number) ?? 0))] as number;
+      s = delta[s * k + (ch < 128 ? (cls[ch] as number) : bucket !== undefined ? (bucket[(f[ch] as number) & 31] as number) : (high.get(f[ch] as number) ?? 0))] as number;
       if (final[s] === 1) return true;
     }
     return false;

@@ -187,7 +187,12 @@ export class SigmaEngine {
       const rule = this.rules[i] as DetectionRule;
       const chosen = [...(rule.req ?? [])].sort((a, b) => cost(a) - cost(b)).slice(0, 2);
       chosen.forEach((c, k) => {
-        for (const n of c) (needles.get(n) ?? (needles.set(n, []).get(n) as number[])).push(i, 1 << k);
+        for (const n of c) {
+          // Any piece of a required literal is required too: the last 12 characters (the most
+          // specific part of the usual path/file-name literals) keep the automaton small.
+          const w = n.length > 12 ? n.slice(-12) : n;
+          (needles.get(w) ?? (needles.set(w, []).get(w) as number[])).push(i, 1 << k);
+        }
       });
       full[i] = (1 << chosen.length) - 1;
       fields.push(rule.fields);
@@ -195,7 +200,7 @@ export class SigmaEngine {
     const list = [...needles.keys()];
     r = {
       always: Int32Array.from(always),
-      filter: list.length > 0 ? new Automaton(list) : undefined,
+      filter: list.length > 0 ? new Automaton(list, true) : undefined,
       fields: unionFields(fields),
       needleRules: list.map((n) => Int32Array.from(needles.get(n) as number[])),
       full,
