@@ -33,9 +33,13 @@ export function makeErrorHandler(apiRoots: readonly string[]) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = err instanceof AppError ? err : (fromFastify(err as FastifyError) ?? toAppError(err));
     if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
+    const taxii = isTaxiiPath(req.url, apiRoots);
     for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
+    // A Basic challenge makes browsers open a sign-in dialog and hold the request: the REST API
+    // (used by the web app) challenges with Bearer only; TAXII keeps Basic (§8.2.2).
+    if (!taxii && e.code === 'UNAUTHENTICATED') reply.header('WWW-Authenticate', 'Bearer realm="shieldwall"');
     reply.code(e.http);
-    if (isTaxiiPath(req.url, apiRoots)) {
+    if (taxii) {
       // A Buffer, so Fastify keeps the TAXII media type verbatim (see taxii/routes.ts send).
       return reply.header('content-type', TAXII_MEDIA).send(Buffer.from(JSON.stringify(errorShape(e))));
     }
