@@ -6,6 +6,14 @@ import { Overview } from './pages/Overview.js';
 import { Explorer } from './pages/Explorer.js';
 import { Detail } from './pages/Detail.js';
 import { Import } from './pages/Import.js';
+import { Incidents } from './pages/Incidents.js';
+import { IncidentDetail } from './pages/IncidentDetail.js';
+import { Assistance } from './pages/Assistance.js';
+import { Decisions } from './pages/Decisions.js';
+import { DecisionDetail } from './pages/DecisionDetail.js';
+import { Attribution, AssessmentDetail } from './pages/Attribution.js';
+import { AlertLevels } from './pages/AlertLevels.js';
+import { LiveProvider } from './live.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -13,6 +21,14 @@ function Page({ route }: { route: Route }) {
     case 'explorer': return <Explorer params={route.params} />;
     case 'detail': return <Detail key={route.id} id={route.id} />;
     case 'import': return <Import />;
+    case 'incidents': return <Incidents />;
+    case 'incident': return <IncidentDetail key={route.id} id={route.id} />;
+    case 'assistance': return <Assistance />;
+    case 'decisions': return <Decisions />;
+    case 'decision': return <DecisionDetail key={route.id} id={route.id} />;
+    case 'attribution': return <Attribution />;
+    case 'assessment': return <AssessmentDetail key={route.id} id={route.id} />;
+    case 'alert-levels': return <AlertLevels />;
     case 'not-found':
       return (
         <section>
@@ -27,15 +43,25 @@ const NAV: { name: Route['name']; label: string; to: string }[] = [
   { name: 'overview', label: 'Alliance', to: href.overview() },
   { name: 'explorer', label: 'Intel explorer', to: href.explorer() },
   { name: 'import', label: 'Import', to: href.import() },
+  { name: 'incidents', label: 'Incidents', to: href.incidents() },
+  { name: 'assistance', label: 'Assistance', to: href.assistance() },
+  { name: 'decisions', label: 'Decisions', to: href.decisions() },
+  { name: 'attribution', label: 'Attribution', to: href.attribution() },
+  { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
 ];
+
+/** The navigation entry a detail page belongs to. */
+const PARENT: Partial<Record<Route['name'], Route['name']>> = {
+  detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution',
+};
 
 export function App() {
   const { session, signOut } = useSession();
   const route = useRoute();
   if (!session) return <SignIn />;
-  const active = route.name === 'detail' ? 'explorer' : route.name;
+  const active = PARENT[route.name] ?? route.name;
   return (
-    <>
+    <LiveProvider>
       <header className="topbar">
         <a className="brand" href={href.overview()}>Shieldwall</a>
         <nav aria-label="Main">
@@ -56,6 +82,6 @@ export function App() {
       <main className="content">
         <Page route={route} />
       </main>
-    </>
+    </LiveProvider>
   );
 }

@@ -29,7 +29,7 @@ export function setUnauthenticatedHandler(fn: (() => void) | undefined): void {
 type Query = Record<string, string | number | undefined | null>;
 
 interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   query?: Query;
   body?: string;
   token?: string | null;
@@ -92,6 +92,11 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
 
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   return (await (await send(path, opts)).json()) as T;
+}
+
+/** The body as bytes, for binary downloads (attachments). */
+export async function requestBlob(path: string, opts: RequestOptions = {}): Promise<Blob> {
+  return (await send(path, opts)).blob();
 }
 
 /** The body as text, for downloads that are saved as they came. */

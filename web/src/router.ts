@@ -9,7 +9,22 @@ export type Route =
   | { name: 'explorer'; params: URLSearchParams }
   | { name: 'detail'; id: string }
   | { name: 'import' }
+  | { name: 'incidents' }
+  | { name: 'incident'; id: string }
+  | { name: 'assistance' }
+  | { name: 'decisions' }
+  | { name: 'decision'; id: string }
+  | { name: 'attribution' }
+  | { name: 'assessment'; id: string }
+  | { name: 'alert-levels' }
   | { name: 'not-found'; path: string };
+
+/** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
+const RESPOND_PAGES = [
+  { path: '/incidents', list: 'incidents', detail: 'incident' },
+  { path: '/decisions', list: 'decisions', detail: 'decision' },
+  { path: '/attribution', list: 'attribution', detail: 'assessment' },
+] as const;
 
 function subscribe(cb: () => void): () => void {
   window.addEventListener('hashchange', cb);
@@ -27,6 +42,12 @@ export function parseRoute(hash: string): Route {
   if (path === '/intel') return { name: 'explorer', params };
   if (path.startsWith('/intel/')) return { name: 'detail', id: decodeURIComponent(path.slice('/intel/'.length)) };
   if (path === '/import') return { name: 'import' };
+  if (path === '/assistance') return { name: 'assistance' };
+  if (path === '/alert-levels') return { name: 'alert-levels' };
+  for (const p of RESPOND_PAGES) {
+    if (path === p.path) return { name: p.list };
+    if (path.startsWith(`${p.path}/`)) return { name: p.detail, id: decodeURIComponent(path.slice(p.path.length + 1)) };
+  }
   return { name: 'not-found', path };
 }
 
@@ -43,6 +64,14 @@ export const href = {
   },
   detail: (id: string) => `#/intel/${encodeURIComponent(id)}`,
   import: () => '#/import',
+  incidents: () => '#/incidents',
+  incident: (id: string) => `#/incidents/${encodeURIComponent(id)}`,
+  assistance: () => '#/assistance',
+  decisions: () => '#/decisions',
+  decision: (id: string) => `#/decisions/${encodeURIComponent(id)}`,
+  attribution: () => '#/attribution',
+  assessment: (id: string) => `#/attribution/${encodeURIComponent(id)}`,
+  alertLevels: () => '#/alert-levels',
 };
 
 export function navigate(to: string): void {

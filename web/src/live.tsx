@@ -1,0 +1,137 @@
+/**
+ * Live updates: one EventSource on `/api/v1/stream` per signed-in tab (the token goes as
+ * `access_token`, since EventSource cannot send headers). Pages subscribe by event-type
+ * prefix and reload themselves; a short toast tells the user what changed.
+ *
+ * The server names each event (`event: incident.phase`), and EventSource only delivers named
+ * events to listeners registered for that exact name, so the provider registers the names
+ * the respond domain publishes (src/respond/*: `<kind>.<action>`).
+ */
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import type { ReactNode } from 'react';
+import { API_BASE } from './api.js';
+import { useSession } from './session.js';
+
+export interface LiveEvent { type: string; subject: string; at: string; data: Record<string, unknown> }
+type Listener = (e: LiveEvent) => void;
+
+export const LIVE_EVENT_TYPES = [
+  'incident.created', 'incident.updated', 'incident.phase', 'incident.shared', 'incident.unshared', 'incident.transferred',
+  'incident.task.added', 'incident.task.status', 'incident.observable.added', 'incident.linked', 'incident.comment', 'incident.timeline',
+  'incident.attachment.added',
+  'assistance-request.created', 'assistance-offer.created', 'assistance.offered', 'assistance.in-progress', 'assistance.closed', 'assistance.withdrawn',
+  'assistance.offer.accepted', 'assistance.offer.declined', 'assistance.offer.withdrawn',
+  'decision.created', 'decision.position', 'decision.adopted', 'decision.blocked', 'decision.no-consensus', 'decision.withdrawn', 'decision.reissued',
+  'assessment.created', 'assessment.hypothesis', 'assessment.evidence', 'assessment.rated', 'assessment.judged',
+  'alert-level.created', 'alert-level.changed',
+] as const;
+
+interface LiveContextValue {
+  subscribe: (fn: Listener) => () => void;
+  connected: boolean;
+}
+
+const LiveContext = createContext<LiveContextValue | null>(null);
+
+/** What a toast says about an event. */
+export function describeEvent(e: LiveEvent): string {
+  const [kind = '', ...rest] = e.type.split('.');
+  const what = kind === 'assistance-request' || kind === 'assistance-offer' || kind === 'assistance' ? 'Assistance' : kind.replace('-', ' ');
+  const noun = what.charAt(0).toUpperCase() + what.slice(1);
+  return `${noun}: ${rest.join(' ') || 'changed'}`;
+}
+
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const { session } = useSession();
+  const token = session?.token;
+  const listeners = useRef(new Set<Listener>());
+  const [connected, setConnected] = useState(false);
+  const [toasts, setToasts] = useState<{ id: number; text: string }[]>([]);
+  const nextId = useRef(1);
+
+  useEffect(() => {
+    if (!token) return undefined;
+    const es = new EventSource(`${API_BASE}/stream?access_token=${encodeURIComponent(token)}`);
+    es.onopen = () => setConnected(true);
+    es.onerror = () => setConnected(false);
+    const onEvent = (m: MessageEvent<string>) => {
+      let e: LiveEvent;
+      try {
+        e = JSON.parse(m.data) as LiveEvent;
+      } catch {
+        return;
+      }
+      for (const fn of [...listeners.current]) fn(e);
+      const id = nextId.current++;
+      setToasts((t) => [...t.slice(-3), { id, text: describeEvent(e) }]);
+      setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4000);
+    };
+    for (const t of LIVE_EVENT_TYPES) es.addEventListener(t, onEvent);
+    es.onmessage = onEvent;
+    return () => {
+      es.close();
+      setConnected(false);
+    };
+  }, [token]);
+
+  const subscribe = useCallback((fn: Listener) => {
+    listeners.current.add(fn);
+    return () => { listeners.current.delete(fn); };
+  }, []);
+
+  return (
+    <LiveContext.Provider value={{ subscribe, connected }}>
+      {children}
+      <div className="toasts" aria-live="polite" data-testid="toasts">
+        {toasts.map((t) => <div key={t.id} className="toast" data-testid="toast">{t.text}</div>)}
+      </div>
+    </LiveContext.Provider>
+  );
+}
+
+export function useLiveConnected(): boolean {
+  return useContext(LiveContext)?.connected ?? false;
+}
+
+/** Calls `fn` for every live event whose type starts with one of `prefixes`. */
+export function useLiveEvents(prefixes: readonly string[], fn: Listener): void {
+  const ctx = useContext(LiveContext);
+  const latest = useRef(fn);
+  latest.current = fn;
+  const key = prefixes.join(',');
+  useEffect(() => {
+    if (!ctx) return undefined;
+    const list = key.split(',');
+    return ctx.subscribe((e) => { if (list.some((p) => e.type.startsWith(p))) latest.current(e); });
+  }, [ctx, key]);
+}
+
+export type LoadState<T> =
+  | { status: 'loading' }
+  | { status: 'error'; error: Error }
+  | { status: 'done'; data: T };
+
+/**
+ * Loads a page's data and reloads it on `reload()` or on a live event of the given prefixes.
+ * A reload keeps the data shown until the new answer comes, so open forms keep their input.
+ */
+export function useLiveData<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], prefixes: readonly string[]): [LoadState<T>, () => void] {
+  const [state, setState] = useState<LoadState<T>>({ status: 'loading' });
+  const [version, setVersion] = useState(0);
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  useLiveEvents(prefixes, reload);
+  useEffect(() => { setState({ status: 'loading' }); }, deps);
+  useEffect(() => {
+    const ctrl = new AbortController();
+    load(ctrl.signal).then(
+      (data) => { if (!ctrl.signal.aborted) setState({ status: 'done', data }); },
+      (e: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setState({ status: 'error', error: e instanceof Error ? e : new Error(String(e)) });
+      },
+    );
+    return () => ctrl.abort();
+    // The caller lists the inputs of `load`, as with useEffect.
+  }, [...deps, version]);
+  return [state, reload];
+}
