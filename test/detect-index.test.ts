@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { benchIndicatorMatching, IndicatorIndex, observationOf } from '../src/detect/indicators/index.js';
+import { benchIndicatorMatching, compilePattern, compileSimple, IndicatorIndex, observationOf } from '../src/detect/indicators/index.js';
 import type { IndicatorInput, Release } from '../src/detect/indicators/index.js';
 import { normaliseLine } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent } from '../src/detect/normalise/index.js';
@@ -325,8 +325,10 @@ const groupArb = fc.constantFrom(...TYPES).chain((type) =>
   fc.tuple(fc.array(fc.constantFrom(...(byType[type] ?? [])), { minLength: 1, maxLength: 3 }), fc.array(fc.constantFrom(' AND ', ' OR '), { minLength: 2, maxLength: 2 })).map(([cs, ops]) =>
     cs.reduce((acc, c, i) => (i === 0 ? c : `${acc}${ops[i - 1] ?? ' OR '}${c}`), '')));
 const observationArb = fc.array(groupArb, { minLength: 1, maxLength: 3 }).map((gs) => `[${gs.map((g) => `(${g})`).join(' OR ')}]`);
+const simpleArb = fc.constantFrom(...Object.values(byType).flat().filter((c) => / = '|ISSUBSET/.test(c) && !/ AND | OR |NOT |\[\*\]|_ref/.test(c))).map((c) => `[${c}]`);
 const singlePatternArb = fc.oneof(
   { weight: 6, arbitrary: observationArb },
+  { weight: 3, arbitrary: simpleArb },
   { weight: 2, arbitrary: fc.tuple(observationArb, observationArb).map(([a, b]) => `${a} OR ${b}`) },
   { weight: 1, arbitrary: observationArb.map((a) => `${a} START t'2024-06-01T00:00:00Z' STOP t'2024-06-01T00:00:30Z'`) },
   { weight: 1, arbitrary: observationArb.map((a) => `${a} WITHIN 5 SECONDS`) },
@@ -448,6 +450,32 @@ describe('agreement with brute-force evaluatePattern (property)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('compileSimple (the parser-free path for plain IOCs)', () => {
+  it('agrees with parsePattern + compilePattern wherever it answers', () => {
+    const typeArb = fc.oneof(fc.constantFrom('ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'file', 'x', 'a-b', 'a--b', 'a-', '-a', 'A', '9x'), fc.stringMatching(/^[a-z0-9-]{1,12}$/));
+    const pathArb = fc.constantFrom('value', "hashes.'SHA-256'", 'hashes.MD5', "hashes.'MD5'", 'hashes.SHA-256', "hashes.'SHA-1'", "hashes.'TLSH'", 'name');
+    const valueArb = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('10.0.0.0/8', '10.0.0.1', '2001:db8::/32', '300.1.1.1/8', '10.0.0.0/33', "it's", 'a\\b', '', ' '));
+    const arb = fc.oneof(
+      fc.tuple(typeArb, pathArb, valueArb).map(([t, p, v]) => `[${t}:${p} = '${v}']`),
+      fc.tuple(fc.constantFrom('ipv4-addr', 'ipv6-addr'), valueArb).map(([t, v]) => `[${t}:value ISSUBSET '${v}']`),
+      fc.tuple(typeArb, valueArb).map(([t, v]) => `[${t}:value  = '${v}']`),
+    );
+    let answered = 0;
+    fc.assert(fc.property(arb, (pattern) => {
+      const fast = compileSimple(pattern);
+      if (fast === null) return;
+      answered++;
+      const parsed = parsePattern(pattern);
+      expect(parsed.ok, pattern).toBe(true);
+      if (!parsed.ok) return;
+      const slow = compilePattern(parsed.ast);
+      expect(fast.cls).toBe(slow.cls);
+      expect(JSON.parse(JSON.stringify(fast.keys))).toEqual(JSON.parse(JSON.stringify(slow.keys)));
+    }), { numRuns: 5000 });
+    expect(answered).toBeGreaterThan(500);
   });
 });
 

@@ -4,8 +4,8 @@
  */
 export { IndicatorIndex } from './matcher.js';
 export type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './matcher.js';
-export { compilePattern } from './compile.js';
-export type { Compiled, Key, PatternClass } from './compile.js';
+export { compilePattern, compileSimple } from './compile.js';
+export type { Compiled, Key, Needle, PatternClass } from './compile.js';
 export { observationOf } from './observe.js';
 export { parseBlock, PrefixTrie } from './ip.js';
 export type { Block } from './ip.js';

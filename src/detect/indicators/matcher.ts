@@ -17,8 +17,8 @@ import { parseTimestampMicros } from '../../core/time.js';
 import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index.js';
 import { evaluatePattern, parsePattern, printObjectPath } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
-import type { Key, PatternClass, Primitive } from './compile.js';
-import { compilePattern, stepsKey } from './compile.js';
+import type { Compiled, Needle, PatternClass, Primitive } from './compile.js';
+import { compilePattern, compileSimple, stepsKey } from './compile.js';
 import type { Block } from './ip.js';
 import { parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
@@ -83,7 +83,9 @@ interface Entry {
   readonly ast: PatternAst | null;
   readonly leaves: readonly PatternAst[];
   readonly types: readonly string[];
-  readonly refs: readonly (readonly [ExactTable, Primitive] | readonly [CidrTable, Block])[];
+  readonly needle: Needle | null;
+  /** The entry's keys, flat: table, value, table, value… (one array per entry, for memory). */
+  readonly refs: readonly (ExactTable | CidrTable | Primitive | Block)[];
   stamp: number;
 }
 
@@ -137,6 +139,17 @@ function postingRemove(map: Map<Primitive, Posting>, k: Primitive, e: Entry): vo
     if (p.length === 1 && p[0] !== undefined) map.set(k, p[0]);
     else if (p.length === 0) map.delete(k);
   }
+}
+
+/** True when some value at the needle's path contains its text (see compile.ts). */
+function hasNeedle(n: Needle, obs: Observation): boolean {
+  const objects = obs.objects;
+  for (const key in objects) {
+    const sco = objects[key];
+    if (sco === undefined || sco.type !== n.objectType) continue;
+    for (const v of resolveValues(sco, n.steps, objects)) if (typeof v === 'string' && v.includes(n.text)) return true;
+  }
+  return false;
 }
 
 export class IndicatorIndex {
@@ -209,25 +222,31 @@ export class IndicatorIndex {
     const until = toMs(indicator.valid_until, Infinity);
     if (from === null || until === null) return { ok: false, reason: 'valid_from / valid_until is not a STIX timestamp' };
     if (until <= from) return { ok: false, reason: 'valid_until is not after valid_from' };
-    const parsed = parsePattern(indicator.pattern);
-    if (!parsed.ok) return { ok: false, reason: `pattern: ${parsed.error.message}` };
-    const c = compilePattern(parsed.ast);
-    const refs: (readonly [ExactTable, Primitive] | readonly [CidrTable, Block])[] = [];
+    // Nearly every feed indicator is `[type:value = '…']`: compiled without the parser.
+    let c: Compiled | null = compileSimple(indicator.pattern);
+    let ast: PatternAst | null = null;
+    if (c === null) {
+      const parsed = parsePattern(indicator.pattern);
+      if (!parsed.ok) return { ok: false, reason: `pattern: ${parsed.error.message}` };
+      c = compilePattern(parsed.ast);
+      ast = c.cls === 'pure' ? null : parsed.ast;
+    }
+    const refs: (ExactTable | CidrTable | Primitive | Block)[] = [];
     for (const k of c.keys) {
-      if (k.kind === 'exact') refs.push([this.table<ExactTable>('exact', k.objectType, k.steps), k.value]);
-      else refs.push([this.table<CidrTable>('cidr', k.objectType, k.steps), k.block]);
+      if (k.kind === 'exact') refs.push(this.table<ExactTable>('exact', k.objectType, k.steps), k.value);
+      else refs.push(this.table<CidrTable>('cidr', k.objectType, k.steps), k.block);
     }
     const entry: Entry = {
       id: indicator.id, cls: c.cls, visible: this.visibility(releasedTo), from, until,
-      ast: c.cls === 'pure' ? null : parsed.ast, leaves: c.leaves, types: c.types, refs, stamp: 0,
+      ast, leaves: c.leaves, types: c.types, needle: c.needle, refs, stamp: 0,
     };
-    this.link(entry, c.keys);
+    this.link(entry);
     this.entries.set(entry.id, entry);
     this.counts[c.cls]++;
     return { ok: true, cls: c.cls };
   }
 
-  private link(e: Entry, keys: readonly Key[]): void {
+  private link(e: Entry): void {
     if (e.cls === 'scan' || e.cls === 'sequence') {
       const byType = e.cls === 'scan' ? this.scan : this.sequence;
       for (const t of e.types) {
@@ -237,8 +256,9 @@ export class IndicatorIndex {
       }
       return;
     }
-    void keys;
-    for (const [t, k] of e.refs) {
+    for (let i = 0; i < e.refs.length; i += 2) {
+      const t = e.refs[i] as ExactTable | CidrTable;
+      const k = e.refs[i + 1];
       if (t.kind === 'exact') {
         const before = t.map.size;
         postingAdd(t.map, k as Primitive, e);
@@ -267,7 +287,9 @@ export class IndicatorIndex {
       }
       return true;
     }
-    for (const [t, k] of e.refs) {
+    for (let i = 0; i < e.refs.length; i += 2) {
+      const t = e.refs[i] as ExactTable | CidrTable;
+      const k = e.refs[i + 1];
       if (t.kind === 'exact') {
         const before = t.map.size;
         postingRemove(t.map, k as Primitive, e);
@@ -397,6 +419,7 @@ export class IndicatorIndex {
       const list = this.scan.get(type);
       if (list === undefined) continue;
       for (const e of list) {
+        if (e.needle !== null && !hasNeedle(e.needle, obs)) continue;
         if (sink.admit(e) && e.ast !== null && evaluatePattern(e.ast, [obs]) !== null) sink.out.push({ indicatorId: e.id, via: 'pattern' });
       }
     }

@@ -5,7 +5,7 @@
  * Connection ids come flattened (`id.orig_h`) or nested (`id: {orig_h}`); both are read.
  */
 import type { Draft, Obj } from './util.js';
-import { baseName, int, isObj, looksLikeIp, push, put, putHashByLength, str } from './util.js';
+import { baseName, int, isObj, looksLikeIp, push, putHashByLength, str } from './util.js';
 
 /** Which Zeek log a record without `_path` comes from. */
 export function zeekPathOf(e: Obj): string | undefined {
@@ -42,10 +42,10 @@ const CATEGORY: Readonly<Record<string, readonly [string[], string[]]>> = {
 };
 
 function putDns(d: Draft, e: Obj): void {
-  put(d, 'dns.question.name', str(e['query']));
-  put(d, 'dns.question.type', str(e['qtype_name']));
-  put(d, 'dns.response_code', str(e['rcode_name']));
-  put(d, 'dns.id', str(e['trans_id']));
+  { const v = str(e['query']); if (v !== undefined) d['dns.question.name'] = v; }
+  { const v = str(e['qtype_name']); if (v !== undefined) d['dns.question.type'] = v; }
+  { const v = str(e['rcode_name']); if (v !== undefined) d['dns.response_code'] = v; }
+  { const v = str(e['trans_id']); if (v !== undefined) d['dns.id'] = v; }
   const answers = e['answers'];
   if (Array.isArray(answers)) {
     const list = answers.filter((a): a is string => typeof a === 'string');
@@ -59,7 +59,7 @@ function putDns(d: Draft, e: Obj): void {
 function putHttp(d: Draft, e: Obj): void {
   const host = str(e['host']);
   const uri = str(e['uri']);
-  put(d, 'url.domain', host);
+  { const v = host; if (v !== undefined) d['url.domain'] = v; }
   if (uri !== undefined) {
     d['url.original'] = uri;
     const q = uri.indexOf('?');
@@ -67,11 +67,11 @@ function putHttp(d: Draft, e: Obj): void {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) d['url.full'] = uri;
     else if (host !== undefined) d['url.full'] = `http://${host}${uri.startsWith('/') ? '' : '/'}${uri}`;
   }
-  put(d, 'http.request.method', str(e['method']));
-  put(d, 'http.response.status_code', int(e['status_code']));
-  put(d, 'user_agent.original', str(e['user_agent']));
-  put(d, 'http.request.referrer', str(e['referrer']));
-  put(d, 'http.version', str(e['version']));
+  { const v = str(e['method']); if (v !== undefined) d['http.request.method'] = v; }
+  { const v = int(e['status_code']); if (v !== undefined) d['http.response.status_code'] = v; }
+  { const v = str(e['user_agent']); if (v !== undefined) d['user_agent.original'] = v; }
+  { const v = str(e['referrer']); if (v !== undefined) d['http.request.referrer'] = v; }
+  { const v = str(e['version']); if (v !== undefined) d['http.version'] = v; }
 }
 
 function putSsl(d: Draft, e: Obj): void {
@@ -81,11 +81,11 @@ function putSsl(d: Draft, e: Obj): void {
     d['tls.server.sni'] = sni;
     d['destination.domain'] = sni;
   }
-  put(d, 'tls.cipher', str(e['cipher']));
-  put(d, 'tls.server.subject', str(e['subject']));
-  put(d, 'tls.server.issuer', str(e['issuer']));
-  put(d, 'tls.client.ja3', str(e['ja3']));
-  put(d, 'tls.server.ja3s', str(e['ja3s']));
+  { const v = str(e['cipher']); if (v !== undefined) d['tls.cipher'] = v; }
+  { const v = str(e['subject']); if (v !== undefined) d['tls.server.subject'] = v; }
+  { const v = str(e['issuer']); if (v !== undefined) d['tls.server.issuer'] = v; }
+  { const v = str(e['ja3']); if (v !== undefined) d['tls.client.ja3'] = v; }
+  { const v = str(e['ja3s']); if (v !== undefined) d['tls.server.ja3s'] = v; }
   const v = str(e['version']);
   const m = v === undefined ? null : /^(TLS|SSL)v(\d)(\d)$/i.exec(v);
   if (m !== null) { d['tls.version_protocol'] = m[1]?.toLowerCase(); d['tls.version'] = `${m[2]}.${m[3]}`; }
@@ -94,18 +94,18 @@ function putSsl(d: Draft, e: Obj): void {
 }
 
 function putFiles(d: Draft, e: Obj): void {
-  put(d, 'file.hash.md5', typeof e['md5'] === 'string' ? e['md5'].toLowerCase() : undefined);
-  put(d, 'file.hash.sha1', typeof e['sha1'] === 'string' ? e['sha1'].toLowerCase() : undefined);
-  put(d, 'file.hash.sha256', typeof e['sha256'] === 'string' ? e['sha256'].toLowerCase() : undefined);
-  put(d, 'file.mime_type', str(e['mime_type']));
-  put(d, 'file.size', int(e['total_bytes']) ?? int(e['seen_bytes']));
+  { const v = typeof e['md5'] === 'string' ? e['md5'].toLowerCase() : undefined; if (v !== undefined) d['file.hash.md5'] = v; }
+  { const v = typeof e['sha1'] === 'string' ? e['sha1'].toLowerCase() : undefined; if (v !== undefined) d['file.hash.sha1'] = v; }
+  { const v = typeof e['sha256'] === 'string' ? e['sha256'].toLowerCase() : undefined; if (v !== undefined) d['file.hash.sha256'] = v; }
+  { const v = str(e['mime_type']); if (v !== undefined) d['file.mime_type'] = v; }
+  { const v = int(e['total_bytes']) ?? int(e['seen_bytes']); if (v !== undefined) d['file.size'] = v; }
   const name = str(e['filename']);
   if (name !== undefined) { d['file.path'] = name; d['file.name'] = baseName(name); }
   // files.log has no 5-tuple; the transferring hosts stand in for it.
   const tx = e['tx_hosts'];
   const rx = e['rx_hosts'];
-  if (d['source.ip'] === undefined && Array.isArray(tx)) put(d, 'source.ip', str(tx[0]));
-  if (d['destination.ip'] === undefined && Array.isArray(rx)) put(d, 'destination.ip', str(rx[0]));
+  if (d['source.ip'] === undefined && Array.isArray(tx)) { const v = str(tx[0]); if (v !== undefined) d['source.ip'] = v; }
+  if (d['destination.ip'] === undefined && Array.isArray(rx)) { const v = str(rx[0]); if (v !== undefined) d['destination.ip'] = v; }
 }
 
 function putIntel(d: Draft, e: Obj): void {
@@ -113,14 +113,14 @@ function putIntel(d: Draft, e: Obj): void {
   const seen = isObj(e['seen']) ? e['seen'] : undefined;
   const indicator = str(seen?.['indicator'] ?? e['seen.indicator']);
   const type = str(seen?.['indicator_type'] ?? e['seen.indicator_type']);
-  put(d, 'threat.enrichments.matched.atomic', indicator);
-  put(d, 'threat.indicator.type', type);
-  put(d, 'threat.enrichments.matched.field', str(seen?.['where'] ?? e['seen.where']));
+  { const v = indicator; if (v !== undefined) d['threat.enrichments.matched.atomic'] = v; }
+  { const v = type; if (v !== undefined) d['threat.indicator.type'] = v; }
+  { const v = str(seen?.['where'] ?? e['seen.where']); if (v !== undefined) d['threat.enrichments.matched.field'] = v; }
   const sources = e['sources'];
-  if (Array.isArray(sources)) put(d, 'threat.indicator.provider', str(sources[0]));
+  if (Array.isArray(sources)) { const v = str(sources[0]); if (v !== undefined) d['threat.indicator.provider'] = v; }
   // A seen address is also an observed IP, which lets the index match Zeek intel hits.
   if (indicator !== undefined && type === 'Intel::ADDR' && d['source.ip'] === undefined) d['source.ip'] = indicator;
-  if (indicator !== undefined && type === 'Intel::DOMAIN') put(d, 'dns.question.name', indicator);
+  if (indicator !== undefined && type === 'Intel::DOMAIN') { const v = indicator; if (v !== undefined) d['dns.question.name'] = v; }
 }
 
 /** Fills `d` from a Zeek JSON record; returns an error or null. */
@@ -132,24 +132,24 @@ export function normaliseZeek(d: Draft, e: Obj): string | null {
   d['observer.vendor'] = 'Zeek';
   d['observer.product'] = 'Zeek';
   d['observer.type'] = 'ids';
-  put(d, 'zeek.session_id', str(e['uid']));
-  put(d, 'source.ip', str(idField(e, 'orig_h')));
-  put(d, 'source.port', int(idField(e, 'orig_p')));
-  put(d, 'destination.ip', str(idField(e, 'resp_h')));
-  put(d, 'destination.port', int(idField(e, 'resp_p')));
+  { const v = str(e['uid']); if (v !== undefined) d['zeek.session_id'] = v; }
+  { const v = str(idField(e, 'orig_h')); if (v !== undefined) d['source.ip'] = v; }
+  { const v = int(idField(e, 'orig_p')); if (v !== undefined) d['source.port'] = v; }
+  { const v = str(idField(e, 'resp_h')); if (v !== undefined) d['destination.ip'] = v; }
+  { const v = int(idField(e, 'resp_p')); if (v !== undefined) d['destination.port'] = v; }
   const proto = str(e['proto']);
   if (proto !== undefined) d['network.transport'] = proto.toLowerCase();
   const service = str(e['service']);
   if (service !== undefined && path === 'conn') d['network.protocol'] = service.toLowerCase();
-  put(d, 'network.community_id', str(e['community_id']));
+  { const v = str(e['community_id']); if (v !== undefined) d['network.community_id'] = v; }
   const [cats, types] = CATEGORY[path] ?? [['network'], ['info']];
   d['event.category'] = [...cats];
   d['event.type'] = [...types];
   switch (path) {
     case 'conn':
-      put(d, 'source.bytes', int(e['orig_bytes']));
-      put(d, 'destination.bytes', int(e['resp_bytes']));
-      put(d, 'event.duration', typeof e['duration'] === 'number' ? Math.round(e['duration'] * 1e9) : undefined);
+      { const v = int(e['orig_bytes']); if (v !== undefined) d['source.bytes'] = v; }
+      { const v = int(e['resp_bytes']); if (v !== undefined) d['destination.bytes'] = v; }
+      { const v = typeof e['duration'] === 'number' ? Math.round(e['duration'] * 1e9) : undefined; if (v !== undefined) d['event.duration'] = v; }
       break;
     case 'dns': putDns(d, e); break;
     case 'http': putHttp(d, e); break;
@@ -158,18 +158,18 @@ export function normaliseZeek(d: Draft, e: Obj): string | null {
     case 'intel': putIntel(d, e); break;
     case 'notice':
       d['event.kind'] = 'alert';
-      put(d, 'rule.name', str(e['note']));
-      put(d, 'message', str(e['msg']));
-      put(d, 'source.ip', str(e['src']));
-      put(d, 'destination.ip', str(e['dst']));
+      { const v = str(e['note']); if (v !== undefined) d['rule.name'] = v; }
+      { const v = str(e['msg']); if (v !== undefined) d['message'] = v; }
+      { const v = str(e['src']); if (v !== undefined) d['source.ip'] = v; }
+      { const v = str(e['dst']); if (v !== undefined) d['destination.ip'] = v; }
       break;
     case 'x509':
       putHashByLength(d, 'file', e['fingerprint']);
-      put(d, 'x509.subject.distinguished_name', str(e['certificate.subject']));
-      put(d, 'x509.issuer.distinguished_name', str(e['certificate.issuer']));
+      { const v = str(e['certificate.subject']); if (v !== undefined) d['x509.subject.distinguished_name'] = v; }
+      { const v = str(e['certificate.issuer']); if (v !== undefined) d['x509.issuer.distinguished_name'] = v; }
       break;
     case 'ftp': case 'ntlm': case 'kerberos':
-      put(d, 'user.name', str(e['user'] ?? e['username'] ?? e['client']));
+      { const v = str(e['user'] ?? e['username'] ?? e['client']); if (v !== undefined) d['user.name'] = v; }
       break;
     default:
       break;
