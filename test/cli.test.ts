@@ -3,7 +3,7 @@
  * child process against throw-away data directories: outputs, side effects and the exit codes
  * documented in docs/cli.md.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,12 +17,20 @@ const T = '2025-05-01T10:00:00.000Z';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-function runIn(dataDir: string, args: string[], input?: string): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: repoRoot, input: input ?? '', encoding: 'utf8', timeout: 120_000,
-    env: { ...process.env, SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent' },
+/** Runs the CLI without blocking, so independent suites can run side by side. */
+function runIn(dataDir: string, args: string[], input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function ok(r: Run): string {
@@ -47,6 +55,20 @@ function tempDir(): string {
   return d;
 }
 
+/** Every action appears in the node's audit log, and every row is a system action from the cli. */
+async function expectAudited(dir: string, actions: string[]): Promise<void> {
+  const { openSqliteStore } = await import('../src/store/index.js');
+  const store = await openSqliteStore(path.join(dir, 'shieldwall.db'));
+  try {
+    const rows = await store.listAudit({ limit: 1000 });
+    const seen = new Set(rows.map((r) => r.action));
+    for (const a of actions) expect(seen.has(a), a).toBe(true);
+    expect(rows.every((r) => r.source === 'cli' && r.userId === null)).toBe(true);
+  } finally {
+    await store.close();
+  }
+}
+
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build:server\` before the CLI tests`);
 });
@@ -54,249 +76,265 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('shieldwall CLI: usage', () => {
-  it('prints help with exit 0 and refuses unknown commands and missing options with exit 1', () => {
-    const dir = tempDir();
-    const help = runIn(dir, ['--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/serve/);
-    expect(help.stdout).toMatch(/import/);
-    expect(runIn(dir, ['frobnicate']).code).toBe(1);
-    const missing = runIn(dir, ['org', 'create', '--name', 'X']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/--short/);
-  });
-});
-
-describe('shieldwall CLI: init --demo', () => {
-  it('creates the demo alliance once and writes the credentials file (0600) in the documented shape', () => {
-    const dir = tempDir();
-    const first = runIn(dir, ['init', '--demo']);
-    ok(first);
-    const file = path.join(dir, 'demo-credentials.json');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    const creds = JSON.parse(readFileSync(file, 'utf8')) as { url: string; users: { username: string; password: string; org: string; orgId: string; roles: string[] }[] };
-    expect(creds.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(Object.keys(creds).sort()).toEqual(['url', 'users']);
-    for (const u of creds.users) {
-      expect(Object.keys(u).sort()).toEqual(['org', 'orgId', 'password', 'roles', 'username']);
-      expect(u.password.length).toBeGreaterThanOrEqual(16);
-      expect(u.orgId).toMatch(/^identity--/);
-    }
-    expect(new Set(creds.users.map((u) => u.password)).size).toBe(creds.users.length);
-    const roles = new Set(creds.users.flatMap((u) => u.roles));
-    for (const r of ['analyst', 'responder', 'representative', 'excon', 'admin']) expect(roles.has(r), r).toBe(true);
-
-    const orgs = JSON.parse(ok(runIn(dir, ['org', 'list', '--json']))) as { shortName: string; kind: string; id: string }[];
-    expect(orgs.length).toBeGreaterThanOrEqual(5);
-    expect(orgs.filter((o) => o.kind === 'alliance-body')).toHaveLength(1);
-    expect(new Set(creds.users.map((u) => u.orgId))).toEqual(new Set(orgs.map((o) => o.id)));
-    const cols = JSON.parse(ok(runIn(dir, ['collection', 'list', '--json']))) as { title: string; objects: number; grants: string }[];
-    expect(cols.find((c) => c.title === 'Alliance intel')?.grants).toBe('*=rw');
-    expect(cols.every((c) => c.objects > 0)).toBe(true);
-    expect(JSON.parse(ok(runIn(dir, ['group', 'list', '--json']))).length).toBeGreaterThanOrEqual(2);
-
-    // Never twice: the second run says why and leaves the credentials alone.
-    const before = readFileSync(file, 'utf8');
-    const second = runIn(dir, ['init', '--demo']);
-    expect(second.code).toBe(0);
-    expect(second.stderr).toMatch(/only created on an empty data directory/);
-    expect(readFileSync(file, 'utf8')).toBe(before);
-  }, 60_000);
-});
-
-describe('shieldwall CLI: administration', () => {
-  const dir = tempDir();
-  const sw = (...args: string[]) => runIn(dir, args);
-
-  it('creates and lists organisations; a taken short name is a conflict (3), a bad one a usage error (1)', () => {
-    expect(ok(sw('org', 'create', '--name', 'Aldermark CERT', '--short', 'ALD'))).toMatch(/^identity--[0-9a-f-]{36}$/);
-    ok(sw('org', 'create', '--name', 'Brenova CERT', '--short', 'BRN', '--country', 'XB'));
-    ok(sw('org', 'create', '--name', 'Corvania NCSC', '--short', 'CRV'));
-    const dup = sw('org', 'create', '--name', 'Other', '--short', 'ALD');
-    expect(dup.code).toBe(3);
-    expect(dup.stderr.trim()).toBe('shieldwall: short name ALD is taken');
-    expect(sw('org', 'create', '--name', 'Bad', '--short', 'lower case').code).toBe(1);
-    expect(sw('org', 'create', '--name', 'Bad', '--short', 'BAD', '--kind', 'nation').code).toBe(1);
-    expect(ok(sw('org', 'list')).split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['ALD', 'BRN', 'CRV']);
-  });
-
-  it('creates users with a password from --password or stdin, validates it, and disables them', () => {
-    ok(sw('user', 'create', 'ald.analyst', '--org', 'ALD', '--roles', 'analyst,responder', '--password', 'correct horse battery'));
-    expect(runIn(dir, ['user', 'create', 'brn.admin', '--org', 'BRN', '--roles', 'admin'], 'piped-secret-password\n').code).toBe(0);
-    expect(runIn(dir, ['user', 'create', 'brn.empty', '--org', 'BRN'], '').code).toBe(1);
-    expect(sw('user', 'create', 'x.short', '--org', 'ALD', '--password', 'short').stderr).toMatch(/at least 12 characters/);
-    expect(sw('user', 'create', 'x.role', '--org', 'ALD', '--roles', 'wizard', '--password', 'long enough password').code).toBe(1);
-    expect(sw('user', 'create', 'x.org', '--org', 'NOPE', '--password', 'long enough password').code).toBe(2);
-    expect(sw('user', 'create', 'ald.analyst', '--org', 'ALD', '--password', 'long enough password').code).toBe(3);
-    ok(sw('user', 'disable', 'brn.admin'));
-    const users = JSON.parse(ok(sw('user', 'list', '--json'))) as { username: string; org: string; roles: string; disabled: boolean }[];
-    expect(users.map((u) => [u.username, u.org, u.roles, u.disabled])).toEqual([
-      ['ald.analyst', 'ALD', 'analyst,responder', false], ['brn.admin', 'BRN', 'admin', true],
-    ]);
-    expect(sw('user', 'disable', 'nobody').code).toBe(2);
-    expect(JSON.parse(ok(sw('user', 'list', '--org', 'ALD', '--json')))).toHaveLength(1);
-  });
-
-  it('prints a token once, never lists secrets, and revokes it (again: conflict, unknown: not found)', () => {
-    const r = sw('token', 'create', '--user', 'ald.analyst', '--name', 'taxii client');
-    const token = ok(r);
-    expect(token).toMatch(/^sw_[0-9a-f]+_\S+$/);
-    expect(r.stderr).toMatch(/shown once/);
-    const id = token.split('_')[1] ?? '';
-    const listed = ok(sw('token', 'list', '--json'));
-    expect(listed).not.toContain(token);
-    expect((JSON.parse(listed) as { id: string; user: string }[]).map((t) => [t.id, t.user])).toEqual([[id, 'ald.analyst']]);
-    expect(sw('token', 'create', '--name', 'no owner').code).toBe(1);
-    expect(sw('token', 'create', '--org', 'CRV', '--kind', 'sensor', '--name', 'ids sensor', '--ttl-days', '30').code).toBe(0);
-    ok(sw('token', 'revoke', id));
-    expect(sw('token', 'revoke', id).code).toBe(3);
-    expect(sw('token', 'revoke', 'ffffffffffff').code).toBe(2);
-    expect((JSON.parse(ok(sw('token', 'list', '--org', 'ALD', '--json'))) as { revoked: string }[])[0]?.revoked).toMatch(/^\d{4}-/);
-  });
-
-  it('manages sharing groups and collection grants', () => {
-    const gid = ok(sw('group', 'create', '--name', 'North', '--owner', 'ALD', '--members', 'BRN'));
-    expect(gid).toMatch(/^identity--/);
-    expect(ok(sw('group', 'members', 'North')).split('\n').sort()).toEqual(['ALD', 'BRN']);
-    expect(ok(sw('group', 'members', gid, '--set', 'CRV')).split('\n').sort()).toEqual(['ALD', 'CRV']);
-    expect(sw('group', 'create', '--name', 'Bad', '--owner', 'ALD', '--members', 'NOPE').code).toBe(2);
-    expect(sw('group', 'members', 'Nope').code).toBe(2);
-
-    ok(sw('collection', 'create', '--title', 'Shared intel', '--alias', 'shared'));
-    ok(sw('collection', 'create', '--title', 'Aldermark only', '--alias', 'ald'));
-    expect(sw('collection', 'create', '--title', 'Again', '--alias', 'shared').code).toBe(3);
-    expect(sw('collection', 'create', '--title', 'Root', '--api-root', 'nope').code).toBe(2);
-    ok(sw('collection', 'grant', 'shared', '*', '--read', '--write'));
-    ok(sw('collection', 'grant', 'ald', 'ALD', '--read', '--write'));
-    ok(sw('collection', 'grant', 'ald', 'North', '--read'));
-    expect(sw('collection', 'grant', 'ald', 'NOPE', '--read').code).toBe(2);
-    expect(sw('collection', 'grant', 'missing', 'ALD', '--read').code).toBe(2);
-    const cols = JSON.parse(ok(sw('collection', 'list', '--json'))) as { alias: string; grants: string }[];
-    expect(cols.map((c) => [c.alias, c.grants])).toEqual([['shared', '*=rw'], ['ald', 'ALD=rw group:North=r']]);
-  });
-
-  it('imports ATT&CK for ICS with zero rejects, re-imports as duplicates, and exports the same objects back', () => {
-    const r = JSON.parse(ok(sw('import', ICS, '--collection', 'shared', '--org', 'ALD', '--preserve-provenance', '--json'))) as { total: number; added: number; rejected: number };
-    const original = (JSON.parse(readFileSync(ICS, 'utf8')) as { objects: Record<string, unknown>[] }).objects;
-    expect(r).toMatchObject({ total: original.length, added: original.length, rejected: 0 });
-    expect(ok(sw('import', ICS, '--collection', 'shared', '--org', 'ALD', '--preserve-provenance'))).toBe(`imported ${original.length} objects: 0 added, ${original.length} duplicates, 0 rejected`);
-
-    const out = path.join(dir, 'ics-export.json');
-    const e = sw('export', '--collection', 'shared', '--org', 'ALD', '-o', out);
-    ok(e);
-    expect(e.stderr).toMatch(new RegExp(`exported ${original.length} objects`));
-    const back = (JSON.parse(readFileSync(out, 'utf8')) as { type: string; objects: Record<string, unknown>[] });
-    expect(back.type).toBe('bundle');
-    const key = (o: Record<string, unknown>) => `${String(o.id)}@${String(o.modified ?? '')}`;
-    expect(back.objects.map(key).sort()).toEqual(original.map(key).sort());
-    const orgAld = (JSON.parse(ok(sw('org', 'list', '--json'))) as { id: string; shortName: string }[]).find((o) => o.shortName === 'ALD')?.id;
-    const byId = new Map(back.objects.map((o) => [o.id, o]));
-    for (const o of original) {
-      const got = { ...byId.get(o.id) };
-      // Objects naming no creator are recorded as created by the importing organisation.
-      if (!('created_by_ref' in o)) {
-        expect(got.created_by_ref).toBe(orgAld);
-        delete got.created_by_ref;
-      }
-      expect(got, String(o.id)).toEqual(o);
-    }
-  }, 120_000);
-
-  it('exports only what the organisation may receive in bulk: AMBER to recipients, RED never', () => {
-    const file = path.join(dir, 'mixed.json');
-    const put = (objects: unknown[], ...opts: string[]) => {
-      writeFileSync(file, bundle(objects));
-      return ok(sw('import', file, '--collection', 'shared', '--org', 'ALD', ...opts));
-    };
-    put([indicator(1)], '--tlp', 'clear');
-    put([indicator(2)], '--tlp', 'amber', '--recipients', 'BRN');
-    put([indicator(3)], '--tlp', 'amber', '--recipients', 'North');
-    put([indicator(4)], '--tlp', 'red', '--recipients', 'BRN,CRV');
-    const names = (org: string, ...extra: string[]) => {
-      const r = sw('export', '--collection', 'shared', '--org', org, '--type', 'indicator', ...extra);
-      return (JSON.parse(ok(r)) as { objects: { name: string }[] }).objects.map((o) => o.name).sort();
-    };
-    expect(names('ALD')).toEqual(['cli ind 1', 'cli ind 2', 'cli ind 3']);
-    expect(names('BRN')).toEqual(['cli ind 1', 'cli ind 2']);
-    expect(names('CRV')).toEqual(['cli ind 1', 'cli ind 3']);
-    expect(names('CRV', '--public')).toEqual(['cli ind 1']);
-    // ALD's own collection is not readable by BRN.
-    const denied = sw('export', '--collection', 'ald', '--org', 'BRN');
-    expect(denied.code).toBe(1);
-    expect(denied.stderr).toMatch(/BRN may not read collection ald/);
-    expect(sw('export', '--collection', 'nope', '--org', 'ALD').code).toBe(2);
-  });
-
-  it('import failures: partial rejects exit 4, malformed or missing files store nothing', () => {
-    const count = () => (JSON.parse(ok(sw('collection', 'list', '--json'))) as { alias: string; objects: number }[]).find((c) => c.alias === 'ald')?.objects;
-    const file = path.join(dir, 'partial.json');
-    writeFileSync(file, bundle([indicator(10), { type: 'indicator', id: 'indicator--broken' }, indicator(11)]));
-    const partial = sw('import', file, '--collection', 'ald', '--org', 'ALD');
-    expect(partial.code).toBe(4);
-    expect(partial.stdout).toMatch(/3 objects: 2 added, 0 duplicates, 1 rejected/);
-    expect(partial.stderr).toMatch(/objects\[1\] indicator--broken/);
-    expect(count()).toBe(2);
-
-    writeFileSync(file, bundle([indicator(12), indicator(13)]).slice(0, -20));
-    const malformed = sw('import', file, '--collection', 'ald', '--org', 'ALD');
-    expect(malformed.code).toBe(1);
-    expect(malformed.stderr).toMatch(/^shieldwall: malformed JSON in bundle/);
-    writeFileSync(file, JSON.stringify({ type: 'report', objects: [indicator(14)] }));
-    expect(sw('import', file, '--collection', 'ald', '--org', 'ALD').stderr).toMatch(/not a STIX bundle/);
-    expect(count()).toBe(2);
-
-    expect(sw('import', path.join(dir, 'missing.json'), '--collection', 'ald', '--org', 'ALD').code).toBe(2);
-    const forbidden = sw('import', file, '--collection', 'ald', '--org', 'BRN');
-    expect(forbidden.code).toBe(1);
-    expect(forbidden.stderr).toMatch(/BRN may not write collection ald/);
-    expect(sw('import', file, '--collection', 'ald', '--org', 'ALD', '--tlp', 'purple').code).toBe(1);
-  });
-
-  it('reads a bundle from stdin and shows a progress bar on request', () => {
-    const r = runIn(dir, ['import', '-', '--collection', 'ald', '--org', 'ALD', '--tlp', 'green', '--progress'], bundle([indicator(20), indicator(21)]));
-    expect(ok(r)).toBe('imported 2 objects: 2 added, 0 duplicates, 0 rejected');
-    expect(r.stderr).toMatch(/import \|.*2 objects/);
-  });
-
-  it('records CLI writes in the audit log as system actions from the cli', async () => {
-    const { openSqliteStore } = await import('../src/store/index.js');
-    const store = await openSqliteStore(path.join(dir, 'shieldwall.db'));
-    try {
-      const rows = await store.listAudit({ limit: 500 });
-      const actions = new Set(rows.map((r) => r.action));
-      for (const a of ['org.create', 'user.create', 'user.disable', 'token.create', 'token.revoke', 'group.create', 'collection.grant', 'intel.import', 'intel.export']) {
-        expect(actions.has(a), a).toBe(true);
-      }
-      expect(rows.every((r) => r.source === 'cli' && r.userId === null)).toBe(true);
-    } finally {
-      await store.close();
-    }
-  });
-});
-
-describe('shieldwall CLI: serve --demo', () => {
-  it('starts with the demo alliance, prints the URL and sign-in help, and stops cleanly on SIGTERM', async () => {
-    const dir = tempDir();
-    const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
-      cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+// Generous timeouts: every step spawns node, and CI machines run many suites at once.
+describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
+  describe('usage', () => {
+    it('prints help with exit 0 and refuses unknown commands and missing options with exit 1', async () => {
+      const dir = tempDir();
+      const help = await runIn(dir, ['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/serve/);
+      expect(help.stdout).toMatch(/import/);
+      expect((await runIn(dir, ['frobnicate'])).code).toBe(1);
+      const missing = await runIn(dir, ['org', 'create', '--name', 'X']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/--short/);
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 60_000;
-    while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-    const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-    expect(url, out).toBeDefined();
-    expect(out).toMatch(/demo-credentials\.json/);
-    const creds = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as { url: string; users: { username: string; password: string }[] };
-    expect(creds.url).toBe(url);
-    const user = creds.users[0]!;
-    const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: user.username, password: user.password }) });
-    expect(login.status).toBe(200);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toMatch(/SIGTERM: shutting down/);
-  }, 90_000);
+  });
+
+  describe('init --demo', () => {
+    it('creates the demo alliance once and writes the credentials file (0600) in the documented shape', async () => {
+      const dir = tempDir();
+      const first = await runIn(dir, ['init', '--demo']);
+      ok(first);
+      const file = path.join(dir, 'demo-credentials.json');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const creds = JSON.parse(readFileSync(file, 'utf8')) as { url: string; users: { username: string; password: string; org: string; orgId: string; roles: string[] }[] };
+      expect(creds.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(Object.keys(creds).sort()).toEqual(['url', 'users']);
+      for (const u of creds.users) {
+        expect(Object.keys(u).sort()).toEqual(['org', 'orgId', 'password', 'roles', 'username']);
+        expect(u.password.length).toBeGreaterThanOrEqual(16);
+        expect(u.orgId).toMatch(/^identity--/);
+      }
+      expect(new Set(creds.users.map((u) => u.password)).size).toBe(creds.users.length);
+      const roles = new Set(creds.users.flatMap((u) => u.roles));
+      for (const r of ['analyst', 'responder', 'representative', 'excon', 'admin']) expect(roles.has(r), r).toBe(true);
+
+      const orgs = JSON.parse(ok(await runIn(dir, ['org', 'list', '--json']))) as { shortName: string; kind: string; id: string }[];
+      expect(orgs.length).toBeGreaterThanOrEqual(5);
+      expect(orgs.filter((o) => o.kind === 'alliance-body')).toHaveLength(1);
+      expect(new Set(creds.users.map((u) => u.orgId))).toEqual(new Set(orgs.map((o) => o.id)));
+      const cols = JSON.parse(ok(await runIn(dir, ['collection', 'list', '--json']))) as { title: string; objects: number; grants: string }[];
+      expect(cols.find((c) => c.title === 'Alliance intel')?.grants).toBe('*=rw');
+      expect(cols.every((c) => c.objects > 0)).toBe(true);
+      expect(JSON.parse(ok(await runIn(dir, ['group', 'list', '--json']))).length).toBeGreaterThanOrEqual(2);
+
+      // Never twice: the second run says why and leaves the credentials alone.
+      const before = readFileSync(file, 'utf8');
+      const second = await runIn(dir, ['init', '--demo']);
+      expect(second.code).toBe(0);
+      expect(second.stderr).toMatch(/only created on an empty data directory/);
+      expect(readFileSync(file, 'utf8')).toBe(before);
+    });
+  });
+
+  describe('administration', () => {
+    const dir = tempDir();
+    const sw = (...args: string[]) => runIn(dir, args);
+
+    it.sequential('creates and lists organisations; a taken short name is a conflict (3), a bad one a usage error (1)', async () => {
+      expect(ok(await sw('org', 'create', '--name', 'Aldermark CERT', '--short', 'ALD'))).toMatch(/^identity--[0-9a-f-]{36}$/);
+      ok(await sw('org', 'create', '--name', 'Brenova CERT', '--short', 'BRN', '--country', 'XB'));
+      ok(await sw('org', 'create', '--name', 'Corvania NCSC', '--short', 'CRV'));
+      const dup = await sw('org', 'create', '--name', 'Other', '--short', 'ALD');
+      expect(dup.code).toBe(3);
+      expect(dup.stderr.trim()).toBe('shieldwall: short name ALD is taken');
+      expect((await sw('org', 'create', '--name', 'Bad', '--short', 'lower case')).code).toBe(1);
+      expect((await sw('org', 'create', '--name', 'Bad', '--short', 'BAD', '--kind', 'nation')).code).toBe(1);
+      expect(ok(await sw('org', 'list')).split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['ALD', 'BRN', 'CRV']);
+    });
+
+    it.sequential('creates users with a password from --password or stdin, validates it, and disables them', async () => {
+      ok(await sw('user', 'create', 'ald.analyst', '--org', 'ALD', '--roles', 'analyst,responder', '--password', 'correct horse battery'));
+      expect((await runIn(dir, ['user', 'create', 'brn.admin', '--org', 'BRN', '--roles', 'admin'], 'piped-secret-password\n')).code).toBe(0);
+      expect((await runIn(dir, ['user', 'create', 'brn.empty', '--org', 'BRN'], '')).code).toBe(1);
+      expect((await sw('user', 'create', 'x.short', '--org', 'ALD', '--password', 'short')).stderr).toMatch(/at least 12 characters/);
+      expect((await sw('user', 'create', 'x.role', '--org', 'ALD', '--roles', 'wizard', '--password', 'long enough password')).code).toBe(1);
+      expect((await sw('user', 'create', 'x.org', '--org', 'NOPE', '--password', 'long enough password')).code).toBe(2);
+      expect((await sw('user', 'create', 'ald.analyst', '--org', 'ALD', '--password', 'long enough password')).code).toBe(3);
+      ok(await sw('user', 'disable', 'brn.admin'));
+      const users = JSON.parse(ok(await sw('user', 'list', '--json'))) as { username: string; org: string; roles: string; disabled: boolean }[];
+      expect(users.map((u) => [u.username, u.org, u.roles, u.disabled])).toEqual([
+        ['ald.analyst', 'ALD', 'analyst,responder', false], ['brn.admin', 'BRN', 'admin', true],
+      ]);
+      expect((await sw('user', 'disable', 'nobody')).code).toBe(2);
+      expect(JSON.parse(ok(await sw('user', 'list', '--org', 'ALD', '--json')))).toHaveLength(1);
+    });
+
+    it.sequential('prints a token once, never lists secrets, and revokes it (again: conflict, unknown: not found)', async () => {
+      const r = await sw('token', 'create', '--user', 'ald.analyst', '--name', 'taxii client');
+      const token = ok(r);
+      expect(token).toMatch(/^sw_[0-9a-f]+_\S+$/);
+      expect(r.stderr).toMatch(/shown once/);
+      const id = token.split('_')[1] ?? '';
+      const listed = ok(await sw('token', 'list', '--json'));
+      expect(listed).not.toContain(token);
+      expect((JSON.parse(listed) as { id: string; user: string }[]).map((t) => [t.id, t.user])).toEqual([[id, 'ald.analyst']]);
+      expect((await sw('token', 'create', '--name', 'no owner')).code).toBe(1);
+      expect((await sw('token', 'create', '--org', 'CRV', '--kind', 'sensor', '--name', 'ids sensor', '--ttl-days', '30')).code).toBe(0);
+      ok(await sw('token', 'revoke', id));
+      expect((await sw('token', 'revoke', id)).code).toBe(3);
+      expect((await sw('token', 'revoke', 'ffffffffffff')).code).toBe(2);
+      expect((JSON.parse(ok(await sw('token', 'list', '--org', 'ALD', '--json'))) as { revoked: string }[])[0]?.revoked).toMatch(/^\d{4}-/);
+    });
+
+    it.sequential('manages sharing groups and collection grants', async () => {
+      const gid = ok(await sw('group', 'create', '--name', 'North', '--owner', 'ALD', '--members', 'BRN'));
+      expect(gid).toMatch(/^identity--/);
+      expect(ok(await sw('group', 'members', 'North')).split('\n').sort()).toEqual(['ALD', 'BRN']);
+      expect(ok(await sw('group', 'members', gid, '--set', 'CRV')).split('\n').sort()).toEqual(['ALD', 'CRV']);
+      expect((await sw('group', 'create', '--name', 'Bad', '--owner', 'ALD', '--members', 'NOPE')).code).toBe(2);
+      expect((await sw('group', 'members', 'Nope')).code).toBe(2);
+
+      ok(await sw('collection', 'create', '--title', 'Shared intel', '--alias', 'shared'));
+      ok(await sw('collection', 'create', '--title', 'Aldermark only', '--alias', 'ald'));
+      expect((await sw('collection', 'create', '--title', 'Again', '--alias', 'shared')).code).toBe(3);
+      expect((await sw('collection', 'create', '--title', 'Root', '--api-root', 'nope')).code).toBe(2);
+      ok(await sw('collection', 'grant', 'shared', '*', '--read', '--write'));
+      ok(await sw('collection', 'grant', 'ald', 'ALD', '--read', '--write'));
+      ok(await sw('collection', 'grant', 'ald', 'North', '--read'));
+      expect((await sw('collection', 'grant', 'ald', 'NOPE', '--read')).code).toBe(2);
+      expect((await sw('collection', 'grant', 'missing', 'ALD', '--read')).code).toBe(2);
+      const cols = JSON.parse(ok(await sw('collection', 'list', '--json'))) as { alias: string; grants: string }[];
+      expect(cols.map((c) => [c.alias, c.grants])).toEqual([['shared', '*=rw'], ['ald', 'ALD=rw group:North=r']]);
+    });
+
+    it.sequential('records these writes in the audit log as system actions from the cli', async () => {
+      await expectAudited(dir, ['org.create', 'user.create', 'user.disable', 'token.create', 'token.revoke', 'group.create', 'group.members', 'collection.create', 'collection.grant']);
+    });
+  });
+
+  describe('import and export', () => {
+    const dir = tempDir();
+    const sw = (...args: string[]) => runIn(dir, args);
+
+    beforeAll(async () => {
+      // One after the other: the first run migrates the fresh database.
+      for (const args of [
+        ['org', 'create', '--name', 'Aldermark CERT', '--short', 'ALD'],
+        ['org', 'create', '--name', 'Brenova CERT', '--short', 'BRN'],
+        ['org', 'create', '--name', 'Corvania NCSC', '--short', 'CRV'],
+        ['group', 'create', '--name', 'North', '--owner', 'ALD', '--members', 'CRV'],
+        ['collection', 'create', '--title', 'Shared intel', '--alias', 'shared'],
+        ['collection', 'create', '--title', 'Aldermark only', '--alias', 'ald'],
+        ['collection', 'grant', 'shared', '*', '--read', '--write'],
+        ['collection', 'grant', 'ald', 'ALD', '--read', '--write'],
+        ['collection', 'grant', 'ald', 'North', '--read'],
+      ]) ok(await sw(...args));
+    }, 300_000);
+
+    it.sequential('imports ATT&CK for ICS with zero rejects, re-imports as duplicates, and exports the same objects back', async () => {
+      const r = JSON.parse(ok(await sw('import', ICS, '--collection', 'shared', '--org', 'ALD', '--preserve-provenance', '--json'))) as { total: number; added: number; rejected: number };
+      const original = (JSON.parse(readFileSync(ICS, 'utf8')) as { objects: Record<string, unknown>[] }).objects;
+      expect(r).toMatchObject({ total: original.length, added: original.length, rejected: 0 });
+      expect(ok(await sw('import', ICS, '--collection', 'shared', '--org', 'ALD', '--preserve-provenance'))).toBe(`imported ${original.length} objects: 0 added, ${original.length} duplicates, 0 rejected`);
+
+      const out = path.join(dir, 'ics-export.json');
+      const e = await sw('export', '--collection', 'shared', '--org', 'ALD', '-o', out);
+      ok(e);
+      expect(e.stderr).toMatch(new RegExp(`exported ${original.length} objects`));
+      const back = (JSON.parse(readFileSync(out, 'utf8')) as { type: string; objects: Record<string, unknown>[] });
+      expect(back.type).toBe('bundle');
+      const key = (o: Record<string, unknown>) => `${String(o.id)}@${String(o.modified ?? '')}`;
+      expect(back.objects.map(key).sort()).toEqual(original.map(key).sort());
+      const orgAld = (JSON.parse(ok(await sw('org', 'list', '--json'))) as { id: string; shortName: string }[]).find((o) => o.shortName === 'ALD')?.id;
+      const byId = new Map(back.objects.map((o) => [o.id, o]));
+      for (const o of original) {
+        const got = { ...byId.get(o.id) };
+        // Objects naming no creator are recorded as created by the importing organisation.
+        if (!('created_by_ref' in o)) {
+          expect(got.created_by_ref).toBe(orgAld);
+          delete got.created_by_ref;
+        }
+        expect(got, String(o.id)).toEqual(o);
+      }
+    });
+
+    it.sequential('exports only what the organisation may receive in bulk: AMBER to recipients, RED never', async () => {
+      const file = path.join(dir, 'mixed.json');
+      const put = async (objects: unknown[], ...opts: string[]) => {
+        writeFileSync(file, bundle(objects));
+        return ok(await sw('import', file, '--collection', 'shared', '--org', 'ALD', ...opts));
+      };
+      await put([indicator(1)], '--tlp', 'clear');
+      await put([indicator(2)], '--tlp', 'amber', '--recipients', 'BRN');
+      await put([indicator(3)], '--tlp', 'amber', '--recipients', 'North');
+      await put([indicator(4)], '--tlp', 'red', '--recipients', 'BRN,CRV');
+      const names = async (org: string, ...extra: string[]) => {
+        const r = await sw('export', '--collection', 'shared', '--org', org, '--type', 'indicator', ...extra);
+        return (JSON.parse(ok(r)) as { objects: { name: string }[] }).objects.map((o) => o.name).sort();
+      };
+      expect(await names('ALD')).toEqual(['cli ind 1', 'cli ind 2', 'cli ind 3']);
+      expect(await names('BRN')).toEqual(['cli ind 1', 'cli ind 2']);
+      expect(await names('CRV')).toEqual(['cli ind 1', 'cli ind 3']);
+      expect(await names('CRV', '--public')).toEqual(['cli ind 1']);
+      // ALD's own collection is not readable by BRN.
+      const denied = await sw('export', '--collection', 'ald', '--org', 'BRN');
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/BRN may not read collection ald/);
+      expect((await sw('export', '--collection', 'nope', '--org', 'ALD')).code).toBe(2);
+    });
+
+    it.sequential('import failures: partial rejects exit 4, malformed or missing files store nothing', async () => {
+      const count = async () => (JSON.parse(ok(await sw('collection', 'list', '--json'))) as { alias: string; objects: number }[]).find((c) => c.alias === 'ald')?.objects;
+      const file = path.join(dir, 'partial.json');
+      writeFileSync(file, bundle([indicator(10), { type: 'indicator', id: 'indicator--broken' }, indicator(11)]));
+      const partial = await sw('import', file, '--collection', 'ald', '--org', 'ALD');
+      expect(partial.code).toBe(4);
+      expect(partial.stdout).toMatch(/3 objects: 2 added, 0 duplicates, 1 rejected/);
+      expect(partial.stderr).toMatch(/objects\[1\] indicator--broken/);
+      expect(await count()).toBe(2);
+
+      writeFileSync(file, bundle([indicator(12), indicator(13)]).slice(0, -20));
+      const malformed = await sw('import', file, '--collection', 'ald', '--org', 'ALD');
+      expect(malformed.code).toBe(1);
+      expect(malformed.stderr).toMatch(/^shieldwall: malformed JSON in bundle/);
+      writeFileSync(file, JSON.stringify({ type: 'report', objects: [indicator(14)] }));
+      expect((await sw('import', file, '--collection', 'ald', '--org', 'ALD')).stderr).toMatch(/not a STIX bundle/);
+      expect(await count()).toBe(2);
+
+      expect((await sw('import', path.join(dir, 'missing.json'), '--collection', 'ald', '--org', 'ALD')).code).toBe(2);
+      const forbidden = await sw('import', file, '--collection', 'ald', '--org', 'BRN');
+      expect(forbidden.code).toBe(1);
+      expect(forbidden.stderr).toMatch(/BRN may not write collection ald/);
+      expect((await sw('import', file, '--collection', 'ald', '--org', 'ALD', '--tlp', 'purple')).code).toBe(1);
+    });
+
+    it.sequential('reads a bundle from stdin and shows a progress bar on request', async () => {
+      const r = await runIn(dir, ['import', '-', '--collection', 'ald', '--org', 'ALD', '--tlp', 'green', '--progress'], bundle([indicator(20), indicator(21)]));
+      expect(ok(r)).toBe('imported 2 objects: 2 added, 0 duplicates, 0 rejected');
+      expect(r.stderr).toMatch(/import \|.*2 objects/);
+    });
+
+    it.sequential('records imports and exports in the audit log as system actions from the cli', async () => {
+      await expectAudited(dir, ['org.create', 'group.create', 'collection.grant', 'intel.import', 'intel.export']);
+    });
+  });
+
+  describe('serve --demo', () => {
+    it('starts with the demo alliance, prints the URL and sign-in help, and stops cleanly on SIGTERM', async () => {
+      const dir = tempDir();
+      const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
+        cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 120_000;
+      while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      expect(url, out).toBeDefined();
+      expect(out).toMatch(/demo-credentials\.json/);
+      const creds = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as { url: string; users: { username: string; password: string }[] };
+      expect(creds.url).toBe(url);
+      const user = creds.users[0]!;
+      const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: user.username, password: user.password }) });
+      expect(login.status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toMatch(/SIGTERM: shutting down/);
+    });
+  });
 });
