@@ -1,0 +1,77 @@
+/**
+ * The live stream over real HTTP (Server-Sent Events): an incident shared with B reaches B's
+ * stream; D's stream receives nothing of it; a bad token is a 401 JSON error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPlatform, startServer, type Platform, type RunningServer } from '../src/api/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { openSqliteStore } from '../src/store/index.js';
+
+let platform: Platform;
+let server: RunningServer;
+const tokens: Record<string, string> = {};
+const orgs: Record<string, string> = {};
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-sse-'));
+  platform = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_PORT: '0', SHIELDWALL_LOG_LEVEL: 'silent' }), { store: await openSqliteStore(':memory:') });
+  for (const o of ['A', 'B', 'D']) {
+    orgs[o] = (await platform.access.createOrganisation(SYSTEM_ACTOR, { name: o, shortName: o })).id;
+    const u = await platform.access.createUser(SYSTEM_ACTOR, { orgId: orgs[o]!, username: `${o.toLowerCase()}-resp`, password: 'long enough password', roles: ['responder'] });
+    tokens[o] = (await platform.access.createToken(SYSTEM_ACTOR, { orgId: orgs[o]!, userId: u.id, kind: 'session', name: 's' })).token;
+  }
+  server = await startServer(platform, { logger: false });
+});
+afterAll(async () => {
+  await server.close();
+  await platform.close();
+});
+
+async function openStream(org: string) {
+  const ctrl = new AbortController();
+  const res = await fetch(`${server.url}/api/v1/stream?access_token=${encodeURIComponent(tokens[org]!)}`, { signal: ctrl.signal });
+  const reader = res.body!.getReader();
+  let text = '';
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString();
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return { res, get text() { return text; }, close: async () => { ctrl.abort(); await pump; } };
+}
+
+describe('live stream', () => {
+  it('delivers an incident to the organisations it is shared with, and to no one else', async () => {
+    const b = await openStream('B');
+    const d = await openStream('D');
+    expect(b.res.headers.get('content-type')).toContain('text/event-stream');
+    const call = (org: string, url: string, body: unknown) => fetch(`${server.url}/api/v1${url}`, {
+      method: 'POST', headers: { authorization: `Bearer ${tokens[org]}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const inc = await call('A', '/incidents', { title: 'Streamed incident', severity: 3 });
+    await call('A', `/incidents/${inc.id}/shares`, { shares: [{ orgId: orgs.B, permission: 'read' }] });
+    for (let i = 0; i < 50 && !b.text.includes('incident.shared'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(b.text).toContain('event: incident.shared');
+    expect(b.text).toContain(inc.id);
+    expect(b.text).not.toContain('event: incident.created'); // created before B was a recipient
+    expect(d.text).not.toContain(inc.id);
+    await b.close();
+    await d.close();
+  });
+
+  it('refuses a bad token with a JSON error', async () => {
+    const r = await fetch(`${server.url}/api/v1/stream?access_token=sw_000000000000_nope`);
+    expect(r.status).toBe(401);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+  });
+});
