@@ -8,11 +8,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { flattenWindowsEvent, loadRulesDir, SigmaEngine, splitConcatenatedJson, windowsLogsource } from '../src/detect/sigma/index.js';
+import { EventView, flattenWindowsEvent, loadRulesDir, ruleSeesEvent, SigmaEngine, splitConcatenatedJson, windowsLogsource } from '../src/detect/sigma/index.js';
+import type { SigmaEvent } from '../src/detect/sigma/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sigma = path.resolve(repoRoot, '../shared/data/sigma');
 const regression = path.resolve(repoRoot, '../shared/data/telemetry/sigma-regression/regression_data');
+const otrf = path.resolve(repoRoot, '../shared/data/telemetry/otrf-security-datasets/datasets/atomic/windows');
+
+function files(dir: string, ext: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir)) {
+    const p = path.join(dir, e);
+    if (statSync(p).isDirectory()) files(p, ext, out);
+    else if (e.endsWith(ext)) out.push(p);
+  }
+  return out.sort();
+}
 
 function caseDirs(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir)) {
@@ -61,5 +72,34 @@ describe('SigmaHQ regression data', () => {
     }
     expect(events).toBeGreaterThan(0);
     for (const r of info.rule_metadata) expect(fired, `${r.title} (${r.id})`).toContain(r.id);
+  });
+});
+
+describe('prefilter agreement on real telemetry (whole corpus)', () => {
+  it('the routed, prefiltered result equals evaluating every routed rule', () => {
+    const events: SigmaEvent[] = [];
+    for (const f of files(regression, '.json')) {
+      for (const doc of splitConcatenatedJson(readFileSync(f, 'utf8'))) {
+        const ev = flattenWindowsEvent(doc);
+        if (ev !== undefined) events.push(ev);
+      }
+    }
+    // OTRF: flat NDJSON, Sysmon and Security with background noise; every 20th line keeps it quick
+    for (const f of files(otrf, '.json')) {
+      readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+        if (i % 20 === 0 && line.trim() !== '') events.push(JSON.parse(line) as SigmaEvent);
+      });
+    }
+    expect(events.length).toBeGreaterThan(550);
+    let total = 0;
+    for (const e of events) {
+      const ls = windowsLogsource(e);
+      const fast = engine.evaluate(e).map((r) => r.id);
+      const view = new EventView(e);
+      const slow = engine.rules.filter((r) => ruleSeesEvent(r, ls) && r.match(view)).map((r) => r.id);
+      expect(fast).toEqual(slow);
+      total += fast.length;
+    }
+    expect(total).toBeGreaterThan(238);
   });
 });

@@ -231,8 +231,10 @@ export class SigmaEngine {
 
   private candidates(ev: EventView, ls: EventLogsource | undefined, visit: (i: number) => void): void {
     const route = this.route(ls);
-    for (const i of route.always) visit(i);
-    if (route.filter === undefined) return;
+    if (route.filter === undefined) {
+      for (const i of route.always) visit(i);
+      return;
+    }
     if (++this.epoch === 0x7fffffff) {
       this.mark.fill(0);
       this.epoch = 1;
@@ -258,8 +260,23 @@ export class SigmaEngine {
         }
       }
     });
-    found.sort((a, b) => a - b); // rule order, independent of where needles occur
-    for (const i of found) visit(i);
+    // Visit in rule order (always-evaluated and prefiltered rules merged), so output order does
+    // not depend on where needles occur in the event.
+    found.sort((a, b) => a - b);
+    const always = route.always;
+    let x = 0;
+    let y = 0;
+    while (x < always.length || y < found.length) {
+      const a = x < always.length ? (always[x] as number) : Infinity;
+      const b = y < found.length ? (found[y] as number) : Infinity;
+      if (a < b) {
+        visit(a);
+        x++;
+      } else {
+        visit(b);
+        y++;
+      }
+    }
   }
 
   /**
