@@ -10,6 +10,7 @@ import type { Tlp } from '../src/core/policy.js';
 import { formatMicros } from '../src/core/time.js';
 import { startServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
+import type { ObjectPage } from '../src/store/index.js';
 import { generateIndicators, prng } from './generate.js';
 import { addCollection, addMember, benchPlatform, type Member } from './platform.js';
 import { rawRow } from './rows.js';
@@ -20,12 +21,18 @@ export interface PageFigures {
   taxiiP99Ms: number;
   storeMedianMs: number;
   storeP99Ms: number;
+  /** Median CPU time of this process per page (server and client share it): the latency on an idle core. */
+  taxiiCpuMedianMs: number;
+  storeCpuMedianMs: number;
   ratio: number;
   visibleShare: number;
   seedObjectsPerS: number;
 }
 
 const TAXII = 'application/taxii+json;version=2.1';
+
+/** A result with its wall-clock and CPU time (this process: the server runs in it too). */
+interface Timed<T> { v: T; ms: number; cpuMs: number }
 const PAGE = 1000;
 
 interface Profile { by: 'A' | 'B' | 'C' | 'D'; tlp: Tlp | null; to: ('A' | 'B' | 'C' | 'D' | 'G')[]; weight: number }
@@ -90,6 +97,16 @@ export async function benchPages(opts: { objects: number; requests: number; seed
     const maxStart = Math.max(1, dates.length - PAGE - 1);
     const taxiiMs: number[] = [];
     const storeMs: number[] = [];
+    const taxiiCpu: number[] = [];
+    const storeCpu: number[] = [];
+    const timed = async <T>(fn: () => Promise<T>): Promise<Timed<T>> => {
+      const c0 = process.cpuUsage();
+      const s = nowMs();
+      const v = await fn();
+      const ms = nowMs() - s;
+      const c = process.cpuUsage(c0);
+      return { v, ms, cpuMs: (c.user + c.system) / 1000 };
+    };
     try {
       collectGarbage();
       const warmup = Math.min(20, Math.ceil(opts.requests / 10));
@@ -105,19 +122,23 @@ export async function benchPages(opts: { objects: number; requests: number; seed
           return text;
         };
         // Alternate which read goes first so neither always gets the warmer cache.
-        let a: number, bMs: number, text: string, rows: number;
+        let h: Timed<string>;
+        let st: Timed<ObjectPage>;
         if (i % 2 === 0) {
-          const s = nowMs(); text = await http(); a = nowMs() - s;
-          const s2 = nowMs(); rows = (await query()).rows.length; bMs = nowMs() - s2;
+          h = await timed(http);
+          st = await timed(query);
         } else {
-          const s2 = nowMs(); rows = (await query()).rows.length; bMs = nowMs() - s2;
-          const s = nowMs(); text = await http(); a = nowMs() - s;
+          st = await timed(query);
+          h = await timed(http);
         }
-        const got = (JSON.parse(text) as { objects?: unknown[] }).objects?.length ?? 0;
-        if (got !== rows) throw new Error(`TAXII page has ${got} objects, the store read ${rows}`);
+        const got = (JSON.parse(h.v) as { objects?: unknown[] }).objects?.length ?? 0;
+        if (got !== st.v.rows.length) throw new Error(`TAXII page has ${got} objects, the store read ${st.v.rows.length}`);
+        if (got === 0) throw new Error('empty page');
         if (i >= warmup) {
-          taxiiMs.push(a);
-          storeMs.push(bMs);
+          taxiiMs.push(h.ms);
+          storeMs.push(st.ms);
+          taxiiCpu.push(h.cpuMs);
+          storeCpu.push(st.cpuMs);
         }
       }
     } finally {
@@ -126,11 +147,13 @@ export async function benchPages(opts: { objects: number; requests: number; seed
     const f: PageFigures = {
       taxiiMedianMs: round(median(taxiiMs)), taxiiP99Ms: round(quantile(taxiiMs, 0.99)),
       storeMedianMs: round(median(storeMs)), storeP99Ms: round(quantile(storeMs, 0.99)),
+      taxiiCpuMedianMs: round(median(taxiiCpu)), storeCpuMedianMs: round(median(storeCpu)),
       ratio: round(median(taxiiMs) / median(storeMs)), visibleShare: round(visible / opts.objects),
       seedObjectsPerS: round(opts.objects / (seedMs / 1000)),
     };
     log(`pages: ${opts.requests} TAXII GET objects (limit ${PAGE}) at random added_after: median ${f.taxiiMedianMs} ms, p99 ${f.taxiiP99Ms} ms; `
-      + `store.queryObjects median ${f.storeMedianMs} ms, p99 ${f.storeP99Ms} ms; TAXII/store = ${f.ratio}`);
+      + `store.queryObjects median ${f.storeMedianMs} ms, p99 ${f.storeP99Ms} ms; TAXII/store = ${f.ratio}; `
+      + `CPU per page: TAXII ${f.taxiiCpuMedianMs} ms, store ${f.storeCpuMedianMs} ms (median)`);
     return f;
   } finally {
     await env.dispose();

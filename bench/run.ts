@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     page_collection_objects: pageObjects, page_requests: requests, page_visible_share: pages.visibleShare,
     taxii_page_median_ms: pages.taxiiMedianMs, taxii_page_p99_ms: pages.taxiiP99Ms,
     store_page_median_ms: pages.storeMedianMs, store_page_p99_ms: pages.storeP99Ms, taxii_vs_store_ratio: pages.ratio,
+    taxii_page_cpu_median_ms: pages.taxiiCpuMedianMs, store_page_cpu_median_ms: pages.storeCpuMedianMs,
     page_seed_objects_per_s: pages.seedObjectsPerS,
   });
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
