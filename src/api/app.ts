@@ -92,5 +92,17 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   const port = typeof addr === 'object' && addr ? addr.port : platform.config.port;
   const scheme = platform.config.tlsCertFile ? 'https' : 'http';
   const host = platform.config.host.includes(':') ? `[${platform.config.host}]` : platform.config.host;
-  return { app, url: `${scheme}://${host}:${port}`, close: () => app.close() };
+  // Deadlines run on the clock even when nobody looks: settle decisions (silence procedures
+  // adopted at their deadline are pushed on the live stream) every few seconds.
+  const ticker = setInterval(() => {
+    platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
+  }, 5000);
+  ticker.unref();
+  return {
+    app, url: `${scheme}://${host}:${port}`,
+    close: async () => {
+      clearInterval(ticker);
+      await app.close();
+    },
+  };
 }
