@@ -19,13 +19,13 @@ function overrides(o: ServeOptions) {
 }
 
 /** Creates the demo alliance when asked and the node is empty; says why not otherwise. */
-async function maybeDemo(p: Pick<Platform, 'store' | 'access' | 'clock' | 'config'>, io: Io): Promise<DemoResult | null> {
+async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io): Promise<DemoResult | null> {
   if (!(await demoAllowed(p.store))) {
     io.err('demo: this node already has organisations; the demo alliance is only created on an empty data directory');
     return null;
   }
   const apiRoot = p.config.apiRoots[0]?.name ?? 'api1';
-  const demo = await createDemoAlliance({ store: p.store, access: p.access, clock: p.clock }, { apiRoot, actor: CLI_ACTOR });
+  const demo = await createDemoAlliance({ store: p.store, clock: p.clock }, { apiRoot, actor: CLI_ACTOR });
   io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects`);
   return demo;
 }

@@ -9,7 +9,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import type { AccessService, Actor } from '../../access/index.js';
+import { AccessService, type Actor } from '../../access/index.js';
 import type { Store } from '../../store/index.js';
 import { TLP2_MARKINGS } from '../../stix/index.js';
 import { IntelService, type SubmitOptions } from '../service.js';
@@ -36,7 +36,6 @@ export interface DemoResult {
 
 export interface DemoDeps {
   store: Store;
-  access: AccessService;
   clock: Clock;
 }
 
@@ -51,46 +50,54 @@ export async function demoAllowed(store: Store): Promise<boolean> {
   return (await store.listOrganisations()).length === 0;
 }
 
+/**
+ * Creates the whole demo alliance in ONE transaction: a crash half-way leaves an empty node
+ * (and no marker), never half an alliance. Throws CONFLICT when the node is not empty or the
+ * demo already ran; a second process racing this one blocks on the write lock, then finds the
+ * marker and rolls back.
+ */
 export async function createDemoAlliance(deps: DemoDeps, opts: { apiRoot: string; actor?: Actor }): Promise<DemoResult> {
-  const { store, access, clock } = deps;
   const actor = opts.actor ?? { principal: null, source: 'demo' };
-  if (await store.getMeta(DEMO_MARKER)) throw new AppError('CONFLICT', 'the demo alliance was already created on this node');
-  if ((await store.listOrganisations()).length > 0) throw new AppError('CONFLICT', 'the demo alliance can only be created on an empty node');
-  // Claim the marker first: a second process racing us sees it and stops.
-  const claim = `${clock.now()}-${crypto.randomUUID()}`;
-  if ((await store.initMeta(DEMO_MARKER, claim)) !== claim) throw new AppError('CONFLICT', 'the demo alliance was already created on this node');
+  return deps.store.transaction(async (store) => {
+    const clock = deps.clock;
+    const access = new AccessService(store, clock);
+    if (await store.getMeta(DEMO_MARKER)) throw new AppError('CONFLICT', 'the demo alliance was already created on this node');
+    if ((await store.listOrganisations()).length > 0) throw new AppError('CONFLICT', 'the demo alliance can only be created on an empty node');
+    const claim = `${clock.now()}-${crypto.randomUUID()}`;
+    if ((await store.initMeta(DEMO_MARKER, claim)) !== claim) throw new AppError('CONFLICT', 'the demo alliance was already created on this node');
 
-  const orgIds: Record<string, string> = {};
-  const users: DemoUserCredential[] = [];
-  for (const o of DEMO_ORGS) {
-    const row = await access.createOrganisation(actor, { name: o.name, shortName: o.shortName, country: o.country, kind: o.kind });
-    orgIds[o.key] = row.id;
-    const specs = o.kind === 'alliance-body' ? [...DEMO_USER_SPECS, DEMO_EXCON] : DEMO_USER_SPECS;
-    for (const s of specs) {
-      const password = randomPassword();
-      const username = `${o.userPrefix}.${s.suffix}`;
-      await access.createUser(actor, { orgId: row.id, username, password, displayName: `${s.displayRole}, ${o.shortName}`, roles: s.roles });
-      users.push({ username, password, org: o.shortName, orgId: row.id, roles: [...s.roles] });
+    const orgIds: Record<string, string> = {};
+    const users: DemoUserCredential[] = [];
+    for (const o of DEMO_ORGS) {
+      const row = await access.createOrganisation(actor, { name: o.name, shortName: o.shortName, country: o.country, kind: o.kind });
+      orgIds[o.key] = row.id;
+      const specs = o.kind === 'alliance-body' ? [...DEMO_USER_SPECS, DEMO_EXCON] : DEMO_USER_SPECS;
+      for (const s of specs) {
+        const password = randomPassword();
+        const username = `${o.userPrefix}.${s.suffix}`;
+        await access.createUser(actor, { orgId: row.id, username, password, displayName: `${s.displayRole}, ${o.shortName}`, roles: s.roles });
+        users.push({ username, password, org: o.shortName, orgId: row.id, roles: [...s.roles] });
+      }
     }
-  }
-  const groupIds: Record<string, string> = {};
-  for (const g of DEMO_GROUPS) {
-    const row = await access.createGroup(actor, { ownerOrg: orgIds[g.owner] ?? '', name: g.name, description: g.description, members: g.members.map((m) => orgIds[m] ?? '') });
-    groupIds[g.key] = row.id;
-  }
-  const collectionIds: Record<string, string> = {};
-  for (const c of DEMO_COLLECTIONS) {
-    const row = await access.createCollection(actor, { apiRoot: opts.apiRoot, title: c.title, description: c.description, alias: c.alias });
-    collectionIds[c.key] = row.id;
-    for (const g of c.grants) {
-      const principal = g.to === '*' ? '*' : g.to.startsWith('group:') ? groupIds[g.to.slice(6)] ?? '' : orgIds[g.to] ?? '';
-      await access.grantCollection(actor, row.id, principal, { canRead: g.read, canWrite: g.write });
+    const groupIds: Record<string, string> = {};
+    for (const g of DEMO_GROUPS) {
+      const row = await access.createGroup(actor, { ownerOrg: orgIds[g.owner] ?? '', name: g.name, description: g.description, members: g.members.map((m) => orgIds[m] ?? '') });
+      groupIds[g.key] = row.id;
     }
-  }
+    const collectionIds: Record<string, string> = {};
+    for (const c of DEMO_COLLECTIONS) {
+      const row = await access.createCollection(actor, { apiRoot: opts.apiRoot, title: c.title, description: c.description, alias: c.alias });
+      collectionIds[c.key] = row.id;
+      for (const g of c.grants) {
+        const principal = g.to === '*' ? '*' : g.to.startsWith('group:') ? groupIds[g.to.slice(6)] ?? '' : orgIds[g.to] ?? '';
+        await access.grantCollection(actor, row.id, principal, { canRead: g.read, canWrite: g.write });
+      }
+    }
 
-  const objects = await storeDemoIntel({ store, clock, actor }, { orgIds, groupIds, collectionIds });
-  await store.setMeta(DEMO_MARKER, JSON.stringify({ at: clock.now(), organisations: DEMO_ORGS.length, users: users.length, objects }));
-  return { users, organisations: DEMO_ORGS.length, collections: DEMO_COLLECTIONS.length, objects };
+    const objects = await storeDemoIntel({ store, clock, actor }, { orgIds, groupIds, collectionIds });
+    await store.setMeta(DEMO_MARKER, JSON.stringify({ at: clock.now(), organisations: DEMO_ORGS.length, users: users.length, objects }));
+    return { users, organisations: DEMO_ORGS.length, collections: DEMO_COLLECTIONS.length, objects };
+  });
 }
 
 async function storeDemoIntel(
