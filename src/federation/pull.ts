@@ -121,6 +121,10 @@ export async function pull(o: PullOptions): Promise<PullReport> {
       const following: PullCursor = page.more && page.next
         ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
         : { ...(last ? { last } : {}) };
+      // A peer that says `more` without moving on (same next, nothing after the last object) would loop forever.
+      if (page.more && following.next === cursor.next && following.last === cursor.last) {
+        throw new Error('pull: the peer answered more:true without advancing (same next token, no newer object)');
+      }
       // Group by creator: one submit per creator, all in one transaction with the cursor.
       const groups = new Map<string, unknown[]>();
       for (const obj of page.items) {
