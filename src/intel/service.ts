@@ -108,6 +108,7 @@ export class IntelService {
         modified: typeof obj.modified === 'string' ? obj.modified : null, creatorOrg: ctx.org, tlp,
         recipients: [...(ctx.opts.recipients ?? [])], originNode: ctx.opts.originNode ?? null, revoked: obj.revoked === true,
         name: displayName(obj), labels: labelsOf(obj), searchText: searchTextOf(obj), json,
+        sourceRef: type === 'relationship' ? String(obj.source_ref) : null, targetRef: type === 'relationship' ? String(obj.target_ref) : null,
       },
     };
   }

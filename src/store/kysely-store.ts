@@ -23,7 +23,7 @@ function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
     collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
     created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
     tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
-    labels: JSON.parse(r.labels) as string[], searchText: r.search_text, json: r.json,
+    labels: JSON.parse(r.labels) as string[], searchText: r.search_text, json: r.json, sourceRef: r.source_ref, targetRef: r.target_ref,
   };
 }
 
@@ -220,7 +220,7 @@ export class KyselyStore implements Store {
         collection_id: r.collectionId, id: r.id, type: r.type, spec_version: r.specVersion, version: r.version,
         created: r.created, modified: r.modified, date_added: next++, creator_org: r.creatorOrg, tlp: r.tlp,
         origin_node: r.originNode, revoked: b(r.revoked), name: r.name, labels: JSON.stringify(r.labels),
-        search_text: r.searchText, json: r.json,
+        search_text: r.searchText, json: r.json, source_ref: r.sourceRef ?? null, target_ref: r.targetRef ?? null,
       }));
       const inserted = await db.insertInto('objects').values(values)
         .onConflict((oc) => oc.columns(['collection_id', 'id', 'version']).doNothing())
@@ -262,6 +262,10 @@ export class KyselyStore implements Store {
     if (q.types?.length) query = query.where('o.type', 'in', [...q.types]);
     if (q.addedAfter !== undefined) query = query.where('o.date_added', '>', q.addedAfter);
     if (q.creators?.length) query = query.where('o.creator_org', 'in', [...q.creators]);
+    if (q.relatedTo) {
+      const rel = q.relatedTo;
+      query = query.where((eb) => eb.or([eb('o.source_ref', '=', rel), eb('o.target_ref', '=', rel)]));
+    }
     if (q.text) query = query.where('o.search_text', 'like', `%${escapeLike(q.text.toLowerCase())}%`, );
     for (const l of q.labels ?? []) query = query.where('o.labels', 'like', `%${escapeLike(JSON.stringify(l))}%`);
     if (q.tlps?.length) {

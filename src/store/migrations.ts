@@ -182,6 +182,17 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('record_events_record').on('record_events').columns(['record_id', 'seq']).execute();
     },
   },
+  {
+    id: '0003-relationship-refs',
+    // source_ref / target_ref of relationships (immutable in STIX: a changed end is a new
+    // relationship), indexed so an object's relationships are found without a scan.
+    async up(db) {
+      await db.schema.alterTable('objects').addColumn('source_ref', 'text').execute();
+      await db.schema.alterTable('objects').addColumn('target_ref', 'text').execute();
+      await db.schema.createIndex('objects_source_ref').on('objects').column('source_ref').execute();
+      await db.schema.createIndex('objects_target_ref').on('objects').column('target_ref').execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

@@ -136,6 +136,15 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect(counts.find((c) => c.tlp === 'amber')?.n).toBe(1);
   });
 
+  it('finds relationships by either end', async () => {
+    const rel = obj('relationship--00000000-0000-4000-8000-000000000005', '2024-01-01T00:00:00.000000Z', { sourceRef: 'indicator--x', targetRef: 'malware--y' });
+    await store.putObjects([rel], 30_000);
+    const q = { collectionIds: [COLL], audience: asOrg(ORG_A), purpose: 'read' as const, limit: 10 };
+    expect((await store.queryObjects({ ...q, relatedTo: 'malware--y' })).rows.map((r) => r.id)).toEqual([rel.id]);
+    expect((await store.queryObjects({ ...q, relatedTo: 'indicator--x' })).rows[0]?.targetRef).toBe('malware--y');
+    expect((await store.queryObjects({ ...q, relatedTo: 'tool--z' })).rows).toEqual([]);
+  });
+
   it('deletes versions', async () => {
     const id = 'malware--00000000-0000-4000-8000-000000000002';
     expect(await store.deleteObject(COLL, id, ['2024-04-01T00:00:00.000000Z'])).toBe(1);

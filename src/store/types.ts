@@ -97,6 +97,9 @@ export interface ObjectRow {
   searchText: string;
   /** The object as JSON, exactly as accepted. */
   json: string;
+  /** Ends of a relationship (null for other types). */
+  sourceRef?: string | null;
+  targetRef?: string | null;
 }
 
 export interface ObjectHead {
@@ -142,6 +145,8 @@ export interface ObjectQuery {
   labels?: readonly string[];
   tlps?: readonly (Tlp | 'none')[];
   creators?: readonly string[];
+  /** Relationships whose source_ref or target_ref is this id. */
+  relatedTo?: string;
 }
 
 export interface ObjectPage {

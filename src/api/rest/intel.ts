@@ -95,26 +95,19 @@ async function relationshipsOf(
   deps: RestDeps,
   ctx: { id: string; collectionIds: string[]; audience: ObjectQuery['audience']; self: ObjectRow },
 ): Promise<RelationshipView[]> {
-  // All visible versions, latest kept per id: cheaper than the store's per-row `last` subquery,
-  // and a relationship whose latest visible version no longer names the object is dropped.
-  const latest = new Map<string, string>();
+  // Indexed by source_ref / target_ref (store migration 0003). Relationship ends are immutable
+  // in STIX, so the latest visible version of each relationship naming the object is the one.
   const found = new Map<string, { row: ObjectRow; o: Record<string, unknown> }>();
-  const needle = JSON.stringify(ctx.id);
-  await scanObjects(deps, { collectionIds: ctx.collectionIds, audience: ctx.audience, purpose: 'read', types: ['relationship'], version: { kind: 'all' } }, {
+  await scanObjects(deps, { collectionIds: ctx.collectionIds, audience: ctx.audience, purpose: 'read', types: ['relationship'], relatedTo: ctx.id, version: { kind: 'last' } }, {
     max: MAX_RELATIONSHIP_SCAN,
     onPage: (rows) => {
       for (const row of rows) {
-        const seen = latest.get(row.id);
-        if (seen === undefined || seen < row.version) latest.set(row.id, row.version);
-        if (!row.json.includes(needle)) continue;
-        const o = parseStored(row.json);
-        if (o.source_ref !== ctx.id && o.target_ref !== ctx.id) continue;
         const prev = found.get(row.id);
-        if (!prev || prev.row.version < row.version) found.set(row.id, { row, o });
+        if (!prev || prev.row.version < row.version) found.set(row.id, { row, o: parseStored(row.json) });
       }
     },
   });
-  for (const [id, f] of found) if (f.row.revoked || latest.get(id) !== f.row.version) found.delete(id);
+  for (const [id, f] of found) if (f.row.revoked) found.delete(id);
   const ends = new Set<string>();
   for (const { o } of found.values()) for (const k of ['source_ref', 'target_ref']) if (typeof o[k] === 'string' && o[k] !== ctx.id) ends.add(o[k]);
   const refs = new Map<string, RelatedRef>([[ctx.id, { id: ctx.id, type: ctx.self.type, name: ctx.self.name }]]);
