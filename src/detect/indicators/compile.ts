@@ -31,6 +31,17 @@ export interface Needle {
   readonly text: string;
 }
 
+/**
+ * One observation expression of a sequence pattern: evaluated alone on each new observation to
+ * tell whether the observation takes part. `keys` (null: none) is a necessary condition checked
+ * first; when `pure`, a key hit is the answer and the evaluator is not called.
+ */
+export interface Leaf {
+  readonly ast: PatternAst;
+  readonly keys: readonly Key[] | null;
+  readonly pure: boolean;
+}
+
 export interface Compiled {
   readonly cls: PatternClass;
   /** For scan patterns: a cheap necessary condition checked before evaluating. */
@@ -40,7 +51,7 @@ export interface Compiled {
   /** Object types the pattern compares (scan and sequence patterns are looked at only for these). */
   readonly types: readonly string[];
   /** The observation expressions of a sequence pattern, each as a one-observation pattern. */
-  readonly leaves: readonly PatternAst[];
+  readonly leaves: readonly Leaf[];
 }
 
 function primitive(c: Constant): Primitive | undefined {
@@ -184,8 +195,9 @@ function leavesOf(p: PatternAst, out: PatternAst[]): void {
 export function compilePattern(ast: PatternAst): Compiled {
   const types = [...new Set(collectObjectPaths(ast).map((c) => c.objectType))];
   if (needsWindow(ast)) {
-    const leaves: PatternAst[] = [];
-    leavesOf(ast, leaves);
+    const asts: PatternAst[] = [];
+    leavesOf(ast, asts);
+    const leaves = asts.map((a) => ({ ast: a, keys: patternKeys(a), pure: purePattern(a) }));
     return { cls: 'sequence', needle: null, keys: [], types, leaves };
   }
   const keys = patternKeys(ast);

@@ -89,6 +89,13 @@ export function parseBlock(text: string): Block | null {
   return v === null ? null : { version: 4, words: Uint32Array.of(v), prefix };
 }
 
+/** True when block `a` lies inside block `b` (equal included; versions must agree). */
+export function blockWithin(a: Block, b: Block): boolean {
+  if (a.version !== b.version || a.prefix < b.prefix) return false;
+  for (let i = 0; i < b.prefix; i++) if (bitAt(a.words, i) !== bitAt(b.words, i)) return false;
+  return true;
+}
+
 function bitAt(words: Uint32Array, i: number): number {
   return ((words[i >>> 5] ?? 0) >>> (31 - (i & 31))) & 1;
 }

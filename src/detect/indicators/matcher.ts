@@ -17,10 +17,10 @@ import { parseTimestampMicros } from '../../core/time.js';
 import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index.js';
 import { evaluatePattern, parsePattern, printObjectPath } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
-import type { Compiled, Needle, PatternClass, Primitive } from './compile.js';
+import type { Compiled, Key, Leaf, Needle, PatternClass, Primitive } from './compile.js';
 import { compilePattern, compileSimple, stepsKey } from './compile.js';
 import type { Block } from './ip.js';
-import { parseBlock, PrefixTrie } from './ip.js';
+import { blockWithin, parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
 import type { Probe } from './probe.js';
 import { PROBES, typesOf } from './probe.js';
@@ -81,7 +81,7 @@ interface Entry {
   readonly until: number;
   /** Needed for keyed / scan / sequence evaluation; dropped for pure patterns to save memory. */
   readonly ast: PatternAst | null;
-  readonly leaves: readonly PatternAst[];
+  readonly leaves: readonly Leaf[];
   readonly types: readonly string[];
   readonly needle: Needle | null;
   /** The entry's keys, flat: table, value, table, value… (one array per entry, for memory). */
@@ -117,10 +117,22 @@ interface CidrTable {
   readonly v6: PrefixTrie<Entry>;
 }
 
+let lastTs = '';
+let lastMs: number | null = null;
+
+/**
+ * A STIX timestamp as the smallest whole millisecond at or after it: event times are whole
+ * milliseconds, so `t ≥ ceil(from)` ⇔ `t ≥ from` and `t < ceil(until)` ⇔ `t < until`.
+ * Feeds repeat the same valid_from across many indicators; the last one is remembered.
+ */
 function toMs(ts: string | undefined, fallback: number): number | null {
   if (ts === undefined) return fallback;
-  const us = parseTimestampMicros(ts);
-  return us === null ? null : us / 1000;
+  if (ts !== lastTs) {
+    const us = parseTimestampMicros(ts);
+    lastTs = ts;
+    lastMs = us === null ? null : Math.ceil(us / 1000);
+  }
+  return lastMs;
 }
 
 function postingAdd(map: Map<Primitive, Posting>, k: Primitive, e: Entry): void {
@@ -139,6 +151,32 @@ function postingRemove(map: Map<Primitive, Posting>, k: Primitive, e: Entry): vo
     if (p.length === 1 && p[0] !== undefined) map.set(k, p[0]);
     else if (p.length === 0) map.delete(k);
   }
+}
+
+/** True when some value at a key's path equals the key's value or lies in its block. */
+function keyHit(keys: readonly Key[], obs: Observation): boolean {
+  const objects = obs.objects;
+  for (const k of keys) {
+    for (const name in objects) {
+      const sco = objects[name];
+      if (sco === undefined || sco.type !== k.objectType) continue;
+      for (const v of resolveValues(sco, k.steps, objects)) {
+        if (k.kind === 'exact') {
+          if (v === k.value) return true;
+        } else if (typeof v === 'string') {
+          const b = parseBlock(v);
+          if (b !== null && blockWithin(b, k.block)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether `obs` matches one observation expression of a sequence pattern (see compile.ts Leaf). */
+function takesPart(leaf: Leaf, obs: Observation): boolean {
+  if (leaf.keys !== null && !keyHit(leaf.keys, obs)) return false;
+  return (leaf.keys !== null && leaf.pure) || evaluatePattern(leaf.ast, [obs]) !== null;
 }
 
 /** True when some value at the needle's path contains its text (see compile.ts). */
@@ -160,6 +198,10 @@ export class IndicatorIndex {
   private readonly scan = new Map<string, Entry[]>();
   private readonly sequence = new Map<string, Entry[]>();
   private readonly audiences = new Map<string, (orgId: string) => boolean>();
+  /** The same release object (set or list) passed again skips the sort-and-join. */
+  private readonly audienceOf = new WeakMap<object, (orgId: string) => boolean>();
+  /** Tables by path-steps identity: the parser-free path shares its steps arrays. */
+  private readonly tableOf = new WeakMap<readonly PathStep[], Map<string, ExactTable | CidrTable>>();
   private readonly windows: OrgWindows<WindowItem>;
   private readonly counts: Record<PatternClass, number> = { pure: 0, keyed: 0, scan: 0, sequence: 0 };
   private exactKeys = 0;
@@ -182,6 +224,14 @@ export class IndicatorIndex {
   /** Identical audiences share one set (a million indicators usually have a handful of audiences). */
   private visibility(r: Release): (orgId: string) => boolean {
     if (typeof r === 'function') return r;
+    const known = this.audienceOf.get(r);
+    if (known !== undefined) return known;
+    const f = this.audience(r);
+    this.audienceOf.set(r, f);
+    return f;
+  }
+
+  private audience(r: ReadonlySet<string> | readonly string[]): (orgId: string) => boolean {
     const list = [...(r as Iterable<string>)].sort();
     const key = list.join('\u0000');
     let f = this.audiences.get(key);
@@ -194,6 +244,16 @@ export class IndicatorIndex {
   }
 
   private table<T extends ExactTable | CidrTable>(kind: T['kind'], objectType: string, steps: readonly PathStep[]): T {
+    let byType = this.tableOf.get(steps);
+    const hit = byType?.get(kind === 'exact' ? objectType : `\u0001${objectType}`);
+    if (hit !== undefined) return hit as T;
+    const t = this.tableFor<T>(kind, objectType, steps);
+    if (byType === undefined) { byType = new Map(); this.tableOf.set(steps, byType); }
+    byType.set(kind === 'exact' ? objectType : `\u0001${objectType}`, t);
+    return t;
+  }
+
+  private tableFor<T extends ExactTable | CidrTable>(kind: T['kind'], objectType: string, steps: readonly PathStep[]): T {
     const key = `${kind}|${stepsKey(objectType, steps)}`;
     let t = this.tables.get(key);
     if (t === undefined) {
@@ -433,7 +493,7 @@ export class IndicatorIndex {
       const list = this.sequence.get(type);
       if (list === undefined) continue;
       for (const e of list) {
-        if (!hits.has(e) && e.leaves.some((leaf) => evaluatePattern(leaf, [obs]) !== null)) hits.add(e);
+        if (!hits.has(e) && e.leaves.some((leaf) => takesPart(leaf, obs))) hits.add(e);
       }
     }
     // Observations that take part in no sequence pattern are not kept: they could not be part of

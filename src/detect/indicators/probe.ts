@@ -27,6 +27,10 @@ function addresses(e: NormalisedEvent, out: unknown[], v6: boolean): void {
 
 const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== '';
 
+function hasTraffic(e: NormalisedEvent): boolean {
+  return nonEmpty(e['source.ip']) || nonEmpty(e['destination.ip']);
+}
+
 /** observe.ts builds a process SCO only from an executable, a command line or a pid. */
 function hasProcess(e: NormalisedEvent): boolean {
   return nonEmpty(e['process.executable']) || nonEmpty(e['process.command_line']) || typeof e['process.pid'] === 'number';
@@ -56,6 +60,20 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
   ['file:hashes\u0000SHA-1', fileHash('sha1')],
   ['file:hashes\u0000SHA-256', fileHash('sha256')],
   ['user-account:account_login', (e, out) => strings(e, out, ['user.name'])],
+  // network-traffic exists when either address does (observe.ts network()).
+  ['network-traffic:dst_port', (e, out) => { if (hasTraffic(e) && typeof e['destination.port'] === 'number') out.push(e['destination.port']); }],
+  ['network-traffic:src_port', (e, out) => { if (hasTraffic(e) && typeof e['source.port'] === 'number') out.push(e['source.port']); }],
+  ['network-traffic:dst_ref\u0000value', (e, out) => strings(e, out, ['destination.ip'])],
+  ['network-traffic:src_ref\u0000value', (e, out) => strings(e, out, ['source.ip'])],
+  ['process:command_line', (e, out) => { if (hasProcess(e)) strings(e, out, ['process.command_line']); }],
+  ['file:name', (e, out) => {
+    strings(e, out, ['file.name']);
+    if (!hasProcess(e)) return;
+    const name = e['process.name'];
+    if (typeof name === 'string' && name !== '' && !out.includes(name)) out.push(name);
+    const parent = e['process.parent.name'];
+    if (typeof parent === 'string' && parent !== '' && !out.includes(parent) && (nonEmpty(e['process.parent.executable']) || nonEmpty(e['process.parent.command_line']))) out.push(parent);
+  }],
   ['windows-registry-key:key', (e, out) => strings(e, out, ['registry.path'])],
 ]);
 
