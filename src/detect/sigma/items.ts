@@ -6,6 +6,7 @@
  */
 import { Automaton } from './aho.js';
 import type { EventView } from './event.js';
+import { requiredLiteral } from './relit.js';
 import {
   applyWindash,
   compileStr,
@@ -295,15 +296,19 @@ function compileRegex(spec: ItemSpec): ItemResult {
   if (mods.includes('m') || mods.includes('multiline')) flags += 'm';
   if (mods.includes('s') || mods.includes('dotall')) flags += 's';
   const tests: ((s: string) => boolean)[] = [];
+  const reqs: Req[] = [];
   for (const v of values) {
     if (typeof v !== 'string') return { ok: false, reason: 're needs a string pattern' };
     const re = jsRegex(v, flags);
     if (typeof re === 'string') return { ok: false, reason: re };
     // Unanchored search, as most backends do (peers-detection §1.3).
     tests.push((s) => re.test(s));
+    const lit = field === '' ? null : requiredLiteral(v);
+    reqs.push(lit === null ? null : [[lit]]);
   }
+  const req = mods.includes('all') ? andReq(reqs) : orReq(reqs);
   // Regexes see the original (not lower-cased) text: re is case-sensitive unless |i.
-  return { ok: true, item: { pred: combine({ ...spec, field }, tests, false), req: null, fields: null } };
+  return { ok: true, item: { pred: combine({ ...spec, field }, tests, false), req, fields: null } };
 }
 
 function compileCidr(spec: ItemSpec): ItemResult {
