@@ -239,6 +239,24 @@ describe('importBundleStream / exportBundle', () => {
       expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({ count: 5, audience: orgB });
     });
 
+    it('ends with an error, not a hang, when the destination goes away mid-export', async () => {
+      let writes = 0;
+      const out = new Writable({
+        highWaterMark: 8,
+        write(_c, _e, cb) {
+          if (++writes === 2) {
+            cb();
+            out.destroy();
+            return;
+          }
+          setTimeout(cb, 5);
+        },
+      });
+      const err = await exportBundle(access, { actor: SYS, collectionIds: [coll], audience: as(orgA), pageSize: 1 }, out).catch((e: unknown) => e);
+      expect((err as AppError).code).toBe('UNAVAILABLE');
+      expect((await store.listAudit({ limit: 100 })).some((a) => a.action === 'intel.export')).toBe(false);
+    });
+
     it('emits each version once when several collections hold it', async () => {
       const other = (await access.createCollection(SYS, { apiRoot: 'api1', title: 'd' })).id;
       await intel.submit(SYS, other, [indicator(1)], { asOrg: orgA, defaultTlp: 'clear' });

@@ -10,7 +10,6 @@
  * RED never leaves in bulk, DESIGN §2.1) and writes the bundle incrementally.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parser } from 'stream-json/parser.js';
@@ -204,8 +203,22 @@ export interface ExportRequest {
   pageSize?: number;
 }
 
+/** Writes with backpressure; a destination that errors or closes (a reader gone away) ends the export. */
 async function write(out: Writable, chunk: string): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain');
+  const closed = () => new AppError('UNAVAILABLE', 'the export destination was closed before the bundle was complete');
+  if (out.destroyed || out.writableEnded) throw closed();
+  if (out.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (e?: unknown) => {
+      out.off('drain', onDrain).off('error', onError).off('close', onClose);
+      if (e) reject(e instanceof Error ? e : closed());
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: Error) => done(e);
+    const onClose = () => done(closed());
+    out.on('drain', onDrain).on('error', onError).on('close', onClose);
+  });
 }
 
 /**

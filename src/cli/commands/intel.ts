@@ -137,6 +137,8 @@ export function registerIntel(program: Command, io: Io = stdio): void {
       };
       const req = { actor: CLI_ACTOR, collectionIds: cols.map((c) => c.id), audience, filters };
       if (!o.output) {
+        // A reader that goes away (`| head`) makes the next write fail with a clear message.
+        process.stdout.on('error', () => undefined);
         const r = await exportBundle(p.access, req, process.stdout);
         io.err(`exported ${r.count} objects (${r.id})`);
         return;
