@@ -488,6 +488,15 @@ describe('delete an object (§5.7)', () => {
     expectTaxiiError(await get(`${objectsUrl()}${String(v1.id)}/?match[version]=${String(v2.modified)}`), 404);
     expectTaxiiError(await del(v1.id as string, A, '?match[type]=indicator'), 400);
   });
+
+  it('without match[version] deletes every version, so the object is gone', async () => {
+    const v1 = indicator({ tlp: 'green', created: '2025-03-01T00:00:00.000Z' });
+    const v2 = { ...v1, modified: '2025-04-01T00:00:00.000Z' };
+    await submit(p, A, main.id, [v1, v2]);
+    expectOk(await del(v1.id as string, A));
+    expectTaxiiError(await get(`${objectsUrl()}${String(v1.id)}/`), 404);
+    expectTaxiiError(await get(`${objectsUrl()}${String(v1.id)}/versions/`), 404);
+  });
 });
 
 describe('next cursors (§3.4, Appendix B)', () => {

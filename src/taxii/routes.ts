@@ -103,7 +103,10 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
     app.get(`${r}/collections/:cid/objects/:oid/`, async (req, reply) =>
       sendPage(reply, await taxii.object(who(req), ref(req, root), q(req, OBJECT_PARAMS))));
     app.delete(`${r}/collections/:cid/objects/:oid/`, async (req, reply) => {
-      await taxii.deleteObject(actor(req), ref(req, root), q(req, DELETE_PARAMS));
+      // §5.7: afterwards the object must not be retrievable; without match[version] that means every version.
+      const f = q(req, DELETE_PARAMS);
+      const versioned = (req.query as Record<string, unknown>)['match[version]'] !== undefined;
+      await taxii.deleteObject(actor(req), ref(req, root), versioned ? f : { ...f, version: { kind: 'all' } });
       return send(reply, 200, {});
     });
     app.get(`${r}/collections/:cid/objects/:oid/versions/`, async (req, reply) =>
