@@ -5,8 +5,8 @@
  * offered and accepted, a silence procedure adopted at its deadline, a consensus blocked by an
  * objection, and an ACH matrix edited in the page whose ranking matches a hand computation.
  */
-import { existsSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -307,5 +307,113 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     await page.getByRole('button', { name: 'Record judgement' }).click();
     await expect.poll(() => page.getByTestId('judgement').textContent(), poll).toContain('H1 Sandworm-like is likely (55–80%) responsible, with moderate confidence');
     await ctx.close();
+  });
+
+  it('works an incident in the page: tasks in order, observables, attachment with its SHA-256, STIX download, metrics, transfer', async () => {
+    const t = who.aResp.token;
+    const inc = await rest<Incident>(server.baseUrl, '/incidents', {
+      token: t, method: 'POST',
+      body: { title: `${tag} DDoS on the ministry portal`, severity: 3, category: 'ddos', tlp: 'green', occurredAt: isoIn(-3 * 3600_000), detectedAt: isoIn(-3600_000) },
+    });
+    const { ctx, page } = await signedIn(who.aResp, `#/incidents/${inc.id}`);
+    await page.getByTestId('incident-detail').waitFor();
+    // Time to detect: occurred 3 h before now, detected 1 h before now.
+    expect(await page.getByTestId('incident-metrics').textContent()).toContain('2h 0m 0s');
+
+    // The first task can start; the ones depending on it wait until it is completed.
+    const rowOf = (title: string) => page.getByTestId('task-row').filter({ has: page.getByRole('rowheader', { name: title }) });
+    const first = rowOf('Confirm attack traffic and targeted services');
+    const dependent = rowOf('Share attacking sources with allies');
+    expect(await dependent.getAttribute('data-waiting')).toBe('true');
+    expect(await dependent.getByRole('button').count()).toBe(0);
+    await first.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => first.getAttribute('data-status'), poll).toBe('in-progress');
+    await first.getByRole('button', { name: 'Complete' }).click();
+    await expect.poll(() => first.getAttribute('data-status'), poll).toBe('completed');
+    await expect.poll(() => dependent.getAttribute('data-waiting'), poll).toBe('false');
+    expect(await dependent.getByRole('button', { name: 'Complete' }).count()).toBe(1);
+    // A mandatory task cannot be cancelled: the page offers no Cancel for it.
+    expect(await dependent.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+
+    await page.getByLabel('Type', { exact: true }).selectOption('ipv4-addr');
+    await page.getByLabel('Value', { exact: true }).fill('198.51.100.23');
+    await page.getByLabel('IOC', { exact: true }).check();
+    await page.getByRole('button', { name: 'Add observable' }).click();
+    const obs = page.getByTestId('observable-row').filter({ hasText: '198.51.100.23' });
+    await obs.waitFor();
+    expect(await obs.getByTestId('tlp-badge').getAttribute('data-tlp')).toBe('amber');
+    expect(await obs.textContent()).toContain('IOC');
+
+    // Attachment: uploaded through the file input, SHA-256 shown, downloaded byte for byte.
+    const bytes = Buffer.from(`${tag} pcap excerpt\n`.repeat(200));
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    await page.getByLabel('File (at most 10 MB)').setInputFiles({ name: 'excerpt.pcap', mimeType: 'application/vnd.tcpdump.pcap', buffer: bytes });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await expect.poll(() => page.getByTestId('attachment-sha256').first().textContent(), poll).toBe(sha);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('attachment-row').getByRole('button', { name: 'Download' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('excerpt.pcap');
+    expect(createHash('sha256').update(readFileSync(await download.path())).digest('hex')).toBe(sha);
+    // A file over 10 MB is refused before it is sent.
+    await page.getByLabel('File (at most 10 MB)').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(10 * 1024 * 1024 + 1) });
+    expect(await page.getByRole('button', { name: 'Upload' }).isDisabled()).toBe(true);
+    await page.getByText('The file is larger than 10 MB.').waitFor();
+
+    const [stix] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download STIX bundle' }).click()]);
+    const bundle = JSON.parse(readFileSync(await stix.path(), 'utf8')) as { type: string; objects: { type: string; id: string }[] };
+    expect(bundle.type).toBe('bundle');
+    expect(bundle.objects.find((o) => o.type === 'incident')?.id).toBe(inc.id);
+
+    // Manual timeline entry at a given time, beside the automatic ones.
+    await page.getByLabel('Manual timeline entry at a given time').check();
+    await page.getByLabel('Timeline entry', { exact: true }).fill('Upstream scrubbing engaged');
+    await page.getByRole('button', { name: 'Add entry' }).click();
+    await page.locator('[data-testid="timeline-entry"][data-kind="incident.timeline"]').filter({ hasText: 'Upstream scrubbing engaged' }).waitFor();
+    expect(await page.locator('[data-testid="timeline-entry"][data-kind="incident.task.status"]').count()).toBe(2);
+
+    // The organisation table lists the owner with its mean time to detect.
+    await page.goto(`${server.baseUrl}/#/incidents`);
+    const metrics = page.getByTestId('org-metrics');
+    await metrics.waitFor();
+    expect(await metrics.textContent()).toContain(who.aResp.short);
+
+    // Transfer to Brenova: Aldermark is no longer the owner and loses the owner's controls.
+    await page.goto(`${server.baseUrl}/#/incidents/${inc.id}`);
+    await page.getByTestId('incident-detail').waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByLabel('Transfer ownership to').selectOption(who.bResp.orgId);
+    await page.getByRole('button', { name: 'Transfer' }).click();
+    await expect.poll(() => page.getByTestId('incident-owner').textContent(), poll).toBe(who.bResp.short);
+    expect(await page.getByTestId('phase-move').count()).toBe(0);
+    expect((await rest<Incident>(server.baseUrl, `/incidents/${inc.id}`, { token: who.bResp.token })).ownerOrg).toBe(who.bResp.orgId);
+    await ctx.close();
+  });
+
+  it('a representative changes its own alert level on the board, with history', async () => {
+    const { ctx, page } = await signedIn(who.cRep, '#/alert-levels');
+    const own = page.locator(`[data-testid="member-level"][data-org-id="${who.cRep.orgId}"]`);
+    await own.waitFor();
+    await page.getByLabel("Your organisation's level").selectOption('4');
+    await page.getByLabel('Reason').fill('Wiper campaign against the energy sector');
+    await page.getByRole('button', { name: 'Change level' }).click();
+    await expect.poll(() => own.getByTestId('alert-level').getAttribute('data-level'), poll).toBe('4');
+    expect(await own.textContent()).toContain('Wiper campaign against the energy sector');
+    await page.getByLabel("Your organisation's level").selectOption('2');
+    await page.getByLabel('Reason').fill('Campaign contained');
+    await page.getByRole('button', { name: 'Change level' }).click();
+    await expect.poll(() => own.getByTestId('alert-level').getAttribute('data-level'), poll).toBe('2');
+    await own.locator('summary').click();
+    expect(await own.getByTestId('level-change').allTextContents()).toEqual([
+      expect.stringContaining('set to 4'), expect.stringMatching(/4 → 2 — Campaign contained/),
+    ]);
+    await ctx.close();
+
+    // A responder sees the board but has no control to change it.
+    const responder = await signedIn(who.cResp, '#/alert-levels');
+    await responder.page.getByTestId('member-levels').waitFor();
+    expect(await responder.page.getByRole('button', { name: 'Change level' }).count()).toBe(0);
+    await responder.ctx.close();
   });
 });

@@ -17,14 +17,16 @@ function LevelBadge({ level, name }: { level: number; name: string }) {
 }
 
 function History({ l }: { l: AlertLevel }) {
-  const changes = l.history.filter((h) => h.to !== undefined);
+  // The first setting of a level is the record's creation (`{state}`); later ones carry from → to.
+  const changes = l.history.filter((h) => h.to !== undefined || h.state !== undefined);
   if (changes.length === 0) return <span className="muted small">no change recorded</span>;
   return (
     <details>
       <summary>{changes.length} change{changes.length === 1 ? '' : 's'}</summary>
       <ol className="small">
         {changes.map((h, i) => (
-          <li key={i}>{formatTime(h.at)}: {h.from} → {h.to} — {h.decisionId ? <a href={href.decision(h.decisionId)}>decision</a> : h.reason}</li>
+          <li key={i} data-testid="level-change">{formatTime(h.at)}: {h.to !== undefined ? `${h.from ?? '?'} → ${h.to}` : `set to ${h.state ?? '?'}`}
+            {h.reason && <> — {h.decisionId ? <a href={href.decision(h.decisionId)}>adopted decision</a> : h.reason}</>}</li>
         ))}
       </ol>
     </details>
@@ -70,7 +72,8 @@ export function AlertLevels() {
       <div className="card alliance-level" data-testid="alliance-level">
         <h2>Alliance</h2>
         <LevelBadge level={board.alliance.level} name={board.alliance.name} />
-        <p className="muted small">Changed only by an adopted decision.</p>
+        <p className="muted small">Changed only by an adopted decision.
+          {board.alliance.decisionId && <> Set by <a href={href.decision(board.alliance.decisionId)} data-testid="alliance-decision">this decision</a>.</>}</p>
         <History l={board.alliance} />
       </div>
       <h2>Members</h2>

@@ -138,7 +138,8 @@ function AddRows({ a, base, onDone }: { a: Assessment; base: RespondBase; onDone
   const [cred, setCred] = useState(2);
   const [relevance, setRelevance] = useState('medium');
   return (
-    <div className="form-grid">
+    <div className="stack">
+      <h2>Add to the matrix</h2>
       <form className="inline-form" aria-label="Add hypothesis" onSubmit={(e) => {
         e.preventDefault();
         void action.run(async () => { await r.addHypothesis(a.id, label); setLabel(''); onDone(); });

@@ -70,7 +70,7 @@ export function Tasks({ inc, onDone }: { inc: Incident; onDone: Done }) {
           <div><label htmlFor="task-title">New task</label>
             <input id="task-title" required value={title} onChange={(e) => setTitle(e.target.value)} /></div>
           <div><label htmlFor="task-deps">Depends on</label>
-            <select id="task-deps" multiple value={deps} onChange={(e) => setDeps([...e.target.selectedOptions].map((o) => o.value))}>
+            <select id="task-deps" multiple value={deps} onChange={(e) => setDeps(Array.from(e.target.selectedOptions, (o) => o.value))}>
               {inc.tasks.map((t) => <option key={t.id} value={t.id}>{t.title}</option>)}
             </select></div>
           <label className="check"><input type="checkbox" checked={mandatory} onChange={(e) => setMandatory(e.target.checked)} /> Mandatory</label>

@@ -128,7 +128,7 @@ export function Incidents() {
   const [showForm, setShowForm] = useState(false);
   const [state, reload] = useLiveData(async (signal) => {
     const [list, metrics] = await Promise.all([r.incidents(signal), r.incidentMetrics(signal)]);
-    return { items: list.items, metrics: metrics.items };
+    return { items: [...list.items].sort((x, y) => y.updatedAt.localeCompare(x.updatedAt)), metrics: metrics.items };
   }, [r], ['incident.']);
 
   if (base.status === 'loading' || state.status === 'loading') return <Loading what="incidents" />;
