@@ -1,0 +1,82 @@
+/**
+ * Pure logic of the respond screens (routes, durations, task gating, timeline wording, live
+ * event wording), tested without a browser; the phase moves the page offers are checked
+ * against the server's own table so the two cannot drift apart.
+ */
+import { describe, expect, it } from 'vitest';
+import { href, parseRoute } from '../../web/src/router.js';
+import { formatDuration, fromLocalInput, toLocalInput } from '../../web/src/components/Respond.js';
+import { PHASE_MOVES as PAGE_MOVES } from '../../web/src/pages/IncidentDetail.js';
+import { describeEntry, waitingFor } from '../../web/src/pages/IncidentParts.js';
+import { describeEvent } from '../../web/src/live.js';
+import type { Task, TimelineEntry } from '../../web/src/respondTypes.js';
+import { PHASE_MOVES } from '../../src/respond/model.js';
+
+describe('respond routes', () => {
+  it('maps list and detail hashes to pages and back', () => {
+    for (const [hash, name] of [['#/incidents', 'incidents'], ['#/assistance', 'assistance'], ['#/decisions', 'decisions'],
+      ['#/attribution', 'attribution'], ['#/alert-levels', 'alert-levels']] as const) {
+      expect(parseRoute(hash)).toEqual({ name });
+    }
+    const inc = 'incident--0b7a2d5e-5c0f-4a3c-9c3e-1d2b7f1e2a10';
+    expect(parseRoute(href.incident(inc))).toEqual({ name: 'incident', id: inc });
+    expect(parseRoute(href.decision('decision--1'))).toEqual({ name: 'decision', id: 'decision--1' });
+    expect(parseRoute(href.assessment('assessment--1'))).toEqual({ name: 'assessment', id: 'assessment--1' });
+    expect(parseRoute('#/incidentsx')).toEqual({ name: 'not-found', path: '/incidentsx' });
+  });
+});
+
+describe('durations and times', () => {
+  it('formats seconds at the scale that matters', () => {
+    expect(formatDuration(null)).toBe('–');
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(59)).toBe('59s');
+    expect(formatDuration(61)).toBe('1m 1s');
+    expect(formatDuration(7200)).toBe('2h 0m 0s');
+    expect(formatDuration(90061)).toBe('1d 1h 1m');
+    expect(formatDuration(-30)).toBe('-30s');
+  });
+
+  it('round-trips a local datetime input to the same instant', () => {
+    const d = new Date('2026-03-04T05:06:07.000Z');
+    expect(fromLocalInput(toLocalInput(d))).toBe(d.toISOString());
+    expect(fromLocalInput('')).toBeUndefined();
+    expect(fromLocalInput('not a date')).toBeUndefined();
+  });
+});
+
+describe('incident page logic', () => {
+  it('offers exactly the phase moves the server allows', () => {
+    expect(PAGE_MOVES).toEqual(PHASE_MOVES);
+  });
+
+  const task = (id: string, status: string, dependsOn: string[] = []): Task => ({
+    id, title: `T${id}`, description: '', status, mandatory: true, dependsOn, assignee: null, createdAt: '', completedAt: null, orgId: 'o',
+  });
+
+  it('shows a task as waiting while a dependency is neither completed nor cancelled', () => {
+    const all = [task('1', 'in-progress'), task('2', 'cancelled'), task('3', 'open', ['1', '2']), task('4', 'open', ['2'])];
+    expect(waitingFor(all[2]!, all).map((t) => t.id)).toEqual(['1']);
+    expect(waitingFor(all[3]!, all)).toEqual([]);
+    all[0] = task('1', 'completed');
+    expect(waitingFor(all[2]!, all)).toEqual([]);
+  });
+
+  it('words timeline entries, naming organisations', () => {
+    const e = (kind: string, data: Record<string, unknown>): TimelineEntry => ({ seq: 1, at: '2026-01-01T00:00:00Z', kind, orgId: 'a', userId: null, data });
+    const name = (id: string) => ({ a: 'ALD', b: 'BRN' })[id] ?? id;
+    expect(describeEntry(e('incident.phase', { from: 'detection-analysis', to: 'closed' }), name)).toBe('Phase detection analysis → closed');
+    expect(describeEntry(e('incident.shared', { shares: [{ orgId: 'b', permission: 'read' }] }), name)).toBe('Shared with BRN (read)');
+    expect(describeEntry(e('incident.transferred', { from: 'a', to: 'b' }), name)).toBe('Ownership transferred ALD → BRN');
+    expect(describeEntry(e('incident.comment', { text: 'on site' }), name)).toBe('on site');
+    expect(describeEntry(e('incident.timeline', { at: '2026-01-02T03:04:05Z', text: 'scrubbing' }), name)).toBe('2026-01-02 03:04:05 UTC: scrubbing');
+  });
+
+  it('words live events for the toast', () => {
+    const ev = (type: string) => ({ type, subject: 'x', at: '', data: {} });
+    expect(describeEvent(ev('decision.blocked'))).toBe('Decision: blocked');
+    expect(describeEvent(ev('assistance-offer.created'))).toBe('Assistance: created');
+    expect(describeEvent(ev('incident.task.status'))).toBe('Incident: task status');
+    expect(describeEvent(ev('alert-level.changed'))).toBe('Alert level: changed');
+  });
+});
