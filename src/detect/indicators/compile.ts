@@ -52,6 +52,12 @@ export interface Compiled {
   readonly types: readonly string[];
   /** The observation expressions of a sequence pattern, each as a one-observation pattern. */
   readonly leaves: readonly Leaf[];
+  /**
+   * For sequence patterns: whether a match is possible when the window holds matches of just
+   * the leaves in `mask` (bit i = leaves[i]); AND / FOLLOWEDBY need both sides, OR either.
+   * A cheap necessary condition checked before running the evaluator over the window.
+   */
+  readonly feasible: (mask: number) => boolean;
 }
 
 function primitive(c: Constant): Primitive | undefined {
@@ -198,14 +204,33 @@ export function compilePattern(ast: PatternAst): Compiled {
     const asts: PatternAst[] = [];
     leavesOf(ast, asts);
     const leaves = asts.map((a) => ({ ast: a, keys: patternKeys(a), pure: purePattern(a) }));
-    return { cls: 'sequence', needle: null, keys: [], types, leaves };
+    const counter = { next: 0 };
+    const feasible = asts.length > 30 ? ALWAYS : feasibility(ast, counter);
+    return { cls: 'sequence', needle: null, keys: [], types, leaves, feasible };
   }
   const keys = patternKeys(ast);
-  if (keys === null) return { cls: 'scan', needle: patternNeedle(ast), keys: [], types, leaves: NONE };
-  return { cls: purePattern(ast) ? 'pure' : 'keyed', needle: null, keys, types: NONE, leaves: NONE };
+  if (keys === null) return { cls: 'scan', needle: patternNeedle(ast), keys: [], types, leaves: NONE, feasible: ALWAYS };
+  return { cls: purePattern(ast) ? 'pure' : 'keyed', needle: null, keys, types: NONE, leaves: NONE, feasible: ALWAYS };
 }
 
 const NONE: readonly never[] = Object.freeze([]);
+const ALWAYS = (): boolean => true;
+
+/** Builds `feasible` over the leaves numbered left to right, as `leavesOf` lists them. */
+function feasibility(p: PatternAst, counter: { next: number }): (mask: number) => boolean {
+  switch (p.kind) {
+    case 'observation': {
+      const bit = 1 << counter.next++;
+      return (mask) => (mask & bit) !== 0;
+    }
+    case 'qualified':
+      return feasibility(p.expression, counter);
+    case 'or': case 'and': case 'followedby': {
+      const parts = chain(p, p.kind).map((x) => feasibility(x, counter));
+      return p.kind === 'or' ? (mask) => parts.some((f) => f(mask)) : (mask) => parts.every((f) => f(mask));
+    }
+  }
+}
 
 /**
  * `path LIKE 'a%bcd_e'` can only hold when the value contains every literal run of the pattern
@@ -266,13 +291,13 @@ export function compileSimple(pattern: string): Compiled | null {
   if (m !== null) {
     const objectType = m[1] ?? '';
     const hash = m[3] ?? m[4];
-    return { cls: 'pure', needle: null, keys: [{ kind: 'exact', objectType, steps: steps(hash === undefined ? 'value' : 'hashes', hash), value: m[5] ?? '' }], types: NONE, leaves: NONE };
+    return { cls: 'pure', needle: null, keys: [{ kind: 'exact', objectType, steps: steps(hash === undefined ? 'value' : 'hashes', hash), value: m[5] ?? '' }], types: NONE, leaves: NONE, feasible: ALWAYS };
   }
   const c = SIMPLE_SUBSET.exec(pattern);
   if (c !== null) {
     const block = parseBlock(c[2] ?? '');
     if (block === null) return null;
-    return { cls: 'pure', needle: null, keys: [{ kind: 'cidr', objectType: c[1] ?? '', steps: steps('value', undefined), block }], types: NONE, leaves: NONE };
+    return { cls: 'pure', needle: null, keys: [{ kind: 'cidr', objectType: c[1] ?? '', steps: steps('value', undefined), block }], types: NONE, leaves: NONE, feasible: ALWAYS };
   }
   return null;
 }

@@ -17,14 +17,15 @@ import { parseTimestampMicros } from '../../core/time.js';
 import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index.js';
 import { evaluatePattern, parsePattern, printObjectPath } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
-import type { Compiled, Key, Leaf, Needle, PatternClass, Primitive } from './compile.js';
-import { compilePattern, compileSimple, stepsKey } from './compile.js';
-import type { Block } from './ip.js';
-import { blockWithin, parseBlock, PrefixTrie } from './ip.js';
-import { observationOf } from './observe.js';
-import type { Probe } from './probe.js';
-import { PROBES, typesOf } from './probe.js';
 import { eventTimeMs } from '../normalise/index.js';
+import type { Compiled, PatternClass, Primitive } from './compile.js';
+import { compilePattern, compileSimple, stepsKey } from './compile.js';
+import type { CidrTable, Entry, ExactTable, Table, Target } from './entry.js';
+import { hasNeedle, LeafRef, postingAdd, postingRemove, takesPart } from './entry.js';
+import type { Block } from './ip.js';
+import { parseBlock, PrefixTrie } from './ip.js';
+import { observationOf } from './observe.js';
+import { PROBES, typesOf } from './probe.js';
 import { resolveValues } from './resolve.js';
 import type { WindowOptions } from './window.js';
 import { OrgWindows } from './window.js';
@@ -65,56 +66,23 @@ export interface IndexOptions {
   readonly window?: WindowOptions;
 }
 
-/** A windowed observation with the sequence indicators one of whose observation expressions it matched. */
+/**
+ * A windowed observation with the sequence indicators it takes part in, each with the mask of
+ * the observation expressions (leaves) it matched.
+ */
 interface WindowItem {
   readonly time: number;
   readonly obs: Observation;
   /** Mutable: a reported match consumes the observation for that pattern. */
-  readonly hits: Set<Entry>;
+  readonly hits: Map<Entry, number>;
 }
 
-interface Entry {
-  readonly id: string;
-  readonly cls: PatternClass;
-  readonly visible: (orgId: string) => boolean;
-  readonly from: number;
-  readonly until: number;
-  /** Needed for keyed / scan / sequence evaluation; dropped for pure patterns to save memory. */
-  readonly ast: PatternAst | null;
-  readonly leaves: readonly Leaf[];
-  readonly types: readonly string[];
-  readonly needle: Needle | null;
-  /** The entry's keys, flat: table, value, table, value… (one array per entry, for memory). */
-  readonly refs: readonly (ExactTable | CidrTable | Primitive | Block)[];
-  stamp: number;
-}
-
-type Posting = Entry | Entry[];
-
+/** Per-event state: a fresh stamp (each indicator is considered once per event), the output, and the sequence leaves hit. */
 interface Matching {
   readonly admit: (e: Entry) => boolean;
-  readonly hit: (e: Entry, via: 'exact' | 'cidr', path: string, value: unknown) => void;
+  readonly hit: (t: Target, via: 'exact' | 'cidr', path: string, value: unknown) => void;
   readonly out: IndicatorMatch[];
-}
-
-interface ExactTable {
-  readonly kind: 'exact';
-  readonly steps: readonly PathStep[];
-  readonly probe: Probe | null;
-  /** The single property of one-step paths (`value`), for a direct read. */
-  readonly direct: string | null;
-  readonly label: string;
-  readonly map: Map<Primitive, Posting>;
-}
-
-interface CidrTable {
-  readonly kind: 'cidr';
-  readonly steps: readonly PathStep[];
-  readonly probe: Probe | null;
-  readonly direct: string | null;
-  readonly label: string;
-  readonly v4: PrefixTrie<Entry>;
-  readonly v6: PrefixTrie<Entry>;
+  readonly leafHits: Map<Entry, number>;
 }
 
 let lastTs = '';
@@ -135,73 +103,22 @@ function toMs(ts: string | undefined, fallback: number): number | null {
   return lastMs;
 }
 
-function postingAdd(map: Map<Primitive, Posting>, k: Primitive, e: Entry): void {
-  const p = map.get(k);
-  if (p === undefined) map.set(k, e);
-  else if (Array.isArray(p)) { if (!p.includes(e)) p.push(e); }
-  else if (p !== e) map.set(k, [p, e]);
-}
-
-function postingRemove(map: Map<Primitive, Posting>, k: Primitive, e: Entry): void {
-  const p = map.get(k);
-  if (p === e) map.delete(k);
-  else if (Array.isArray(p)) {
-    const i = p.indexOf(e);
-    if (i >= 0) p.splice(i, 1);
-    if (p.length === 1 && p[0] !== undefined) map.set(k, p[0]);
-    else if (p.length === 0) map.delete(k);
-  }
-}
-
-/** True when some value at a key's path equals the key's value or lies in its block. */
-function keyHit(keys: readonly Key[], obs: Observation): boolean {
-  const objects = obs.objects;
-  for (const k of keys) {
-    for (const name in objects) {
-      const sco = objects[name];
-      if (sco === undefined || sco.type !== k.objectType) continue;
-      for (const v of resolveValues(sco, k.steps, objects)) {
-        if (k.kind === 'exact') {
-          if (v === k.value) return true;
-        } else if (typeof v === 'string') {
-          const b = parseBlock(v);
-          if (b !== null && blockWithin(b, k.block)) return true;
-        }
-      }
-    }
-  }
-  return false;
-}
-
-/** Whether `obs` matches one observation expression of a sequence pattern (see compile.ts Leaf). */
-function takesPart(leaf: Leaf, obs: Observation): boolean {
-  if (leaf.keys !== null && !keyHit(leaf.keys, obs)) return false;
-  return (leaf.keys !== null && leaf.pure) || evaluatePattern(leaf.ast, [obs]) !== null;
-}
-
-/** True when some value at the needle's path contains its text (see compile.ts). */
-function hasNeedle(n: Needle, obs: Observation): boolean {
-  const objects = obs.objects;
-  for (const key in objects) {
-    const sco = objects[key];
-    if (sco === undefined || sco.type !== n.objectType) continue;
-    for (const v of resolveValues(sco, n.steps, objects)) if (typeof v === 'string' && v.includes(n.text)) return true;
-  }
-  return false;
-}
+const NO_LEAVES: readonly number[] = Object.freeze([]);
 
 export class IndicatorIndex {
   private readonly entries = new Map<string, Entry>();
   private readonly exact = new Map<string, ExactTable[]>();
   private readonly cidr = new Map<string, CidrTable[]>();
-  private readonly tables = new Map<string, ExactTable | CidrTable>();
+  private readonly tables = new Map<string, Table>();
+  /** Scan indicators by the object types they compare. */
   private readonly scan = new Map<string, Entry[]>();
+  /** Sequence indicators with keyless leaves, by object type (keyed leaves sit in the tables). */
   private readonly sequence = new Map<string, Entry[]>();
   private readonly audiences = new Map<string, (orgId: string) => boolean>();
   /** The same release object (set or list) passed again skips the sort-and-join. */
   private readonly audienceOf = new WeakMap<object, (orgId: string) => boolean>();
   /** Tables by path-steps identity: the parser-free path shares its steps arrays. */
-  private readonly tableOf = new WeakMap<readonly PathStep[], Map<string, ExactTable | CidrTable>>();
+  private readonly tableOf = new WeakMap<readonly PathStep[], Map<string, Table>>();
   private readonly windows: OrgWindows<WindowItem>;
   private readonly counts: Record<PatternClass, number> = { pure: 0, keyed: 0, scan: 0, sequence: 0 };
   private exactKeys = 0;
@@ -221,17 +138,11 @@ export class IndicatorIndex {
     return this.entries.has(id);
   }
 
-  /** Identical audiences share one set (a million indicators usually have a handful of audiences). */
   private visibility(r: Release): (orgId: string) => boolean {
     if (typeof r === 'function') return r;
     const known = this.audienceOf.get(r);
     if (known !== undefined) return known;
-    const f = this.audience(r);
-    this.audienceOf.set(r, f);
-    return f;
-  }
-
-  private audience(r: ReadonlySet<string> | readonly string[]): (orgId: string) => boolean {
+    // Identical audiences share one set (a million indicators usually have a handful of audiences).
     const list = [...(r as Iterable<string>)].sort();
     const key = list.join('\u0000');
     let f = this.audiences.get(key);
@@ -240,20 +151,15 @@ export class IndicatorIndex {
       f = (org) => set.has(org);
       this.audiences.set(key, f);
     }
+    this.audienceOf.set(r, f);
     return f;
   }
 
-  private table<T extends ExactTable | CidrTable>(kind: T['kind'], objectType: string, steps: readonly PathStep[]): T {
+  private table<T extends Table>(kind: T['kind'], objectType: string, steps: readonly PathStep[]): T {
+    const tag = kind === 'exact' ? objectType : `\u0001${objectType}`;
     let byType = this.tableOf.get(steps);
-    const hit = byType?.get(kind === 'exact' ? objectType : `\u0001${objectType}`);
+    const hit = byType?.get(tag);
     if (hit !== undefined) return hit as T;
-    const t = this.tableFor<T>(kind, objectType, steps);
-    if (byType === undefined) { byType = new Map(); this.tableOf.set(steps, byType); }
-    byType.set(kind === 'exact' ? objectType : `\u0001${objectType}`, t);
-    return t;
-  }
-
-  private tableFor<T extends ExactTable | CidrTable>(kind: T['kind'], objectType: string, steps: readonly PathStep[]): T {
     const key = `${kind}|${stepsKey(objectType, steps)}`;
     let t = this.tables.get(key);
     if (t === undefined) {
@@ -263,13 +169,20 @@ export class IndicatorIndex {
       if (probe === null) this.unprobed++;
       t = kind === 'exact'
         ? { kind, steps, probe, direct, label, map: new Map() }
-        : { kind, steps, probe, direct, label, v4: new PrefixTrie<Entry>(), v6: new PrefixTrie<Entry>() };
+        : { kind, steps, probe, direct, label, v4: new PrefixTrie<Target>(), v6: new PrefixTrie<Target>() };
       this.tables.set(key, t);
-      const byType = kind === 'exact' ? this.exact : this.cidr;
-      const list = (byType.get(objectType) ?? []) as (ExactTable | CidrTable)[];
-      list.push(t);
-      byType.set(objectType, list as never);
+      if (t.kind === 'exact') {
+        const list = this.exact.get(objectType);
+        if (list === undefined) this.exact.set(objectType, [t]);
+        else list.push(t);
+      } else {
+        const list = this.cidr.get(objectType);
+        if (list === undefined) this.cidr.set(objectType, [t]);
+        else list.push(t);
+      }
     }
+    if (byType === undefined) { byType = new Map(); this.tableOf.set(steps, byType); }
+    byType.set(tag, t);
     return t as T;
   }
 
@@ -291,41 +204,59 @@ export class IndicatorIndex {
       c = compilePattern(parsed.ast);
       ast = c.cls === 'pure' ? null : parsed.ast;
     }
-    const refs: (ExactTable | CidrTable | Primitive | Block)[] = [];
-    for (const k of c.keys) {
-      if (k.kind === 'exact') refs.push(this.table<ExactTable>('exact', k.objectType, k.steps), k.value);
-      else refs.push(this.table<CidrTable>('cidr', k.objectType, k.steps), k.block);
-    }
+    const refs: (Table | Primitive | Block | Target)[] = [];
+    const keyless: number[] = [];
     const entry: Entry = {
       id: indicator.id, cls: c.cls, visible: this.visibility(releasedTo), from, until,
-      ast, leaves: c.leaves, types: c.types, needle: c.needle, refs, stamp: 0,
+      ast, leaves: c.leaves, keyless: NO_LEAVES, feasible: c.feasible, types: c.types, needle: c.needle, refs, stamp: 0,
     };
+    const keys = (target: Target, list: Compiled['keys']): void => {
+      for (const k of list) {
+        if (k.kind === 'exact') refs.push(this.table<ExactTable>('exact', k.objectType, k.steps), k.value, target);
+        else refs.push(this.table<CidrTable>('cidr', k.objectType, k.steps), k.block, target);
+      }
+    };
+    if (c.cls === 'sequence') {
+      // Each observation expression with keys is found through the tables; the others are
+      // checked on every event that has one of the pattern's object types.
+      c.leaves.forEach((leaf, i) => {
+        if (leaf.keys === null) keyless.push(i);
+        else keys(new LeafRef(entry, i), leaf.keys);
+      });
+      if (keyless.length > 0) (entry as { keyless: readonly number[] }).keyless = keyless;
+    } else keys(entry, c.keys);
     this.link(entry);
     this.entries.set(entry.id, entry);
     this.counts[c.cls]++;
     return { ok: true, cls: c.cls };
   }
 
+  private byType(e: Entry): Map<string, Entry[]> | null {
+    if (e.cls === 'scan') return this.scan;
+    if (e.cls === 'sequence' && e.keyless.length > 0) return this.sequence;
+    return null;
+  }
+
   private link(e: Entry): void {
-    if (e.cls === 'scan' || e.cls === 'sequence') {
-      const byType = e.cls === 'scan' ? this.scan : this.sequence;
+    const byType = this.byType(e);
+    if (byType !== null) {
       for (const t of e.types) {
         const list = byType.get(t);
         if (list === undefined) byType.set(t, [e]);
         else list.push(e);
       }
-      return;
     }
-    for (let i = 0; i < e.refs.length; i += 2) {
-      const t = e.refs[i] as ExactTable | CidrTable;
+    for (let i = 0; i < e.refs.length; i += 3) {
+      const t = e.refs[i] as Table;
       const k = e.refs[i + 1];
+      const target = e.refs[i + 2] as Target;
       if (t.kind === 'exact') {
         const before = t.map.size;
-        postingAdd(t.map, k as Primitive, e);
+        postingAdd(t.map, k as Primitive, target);
         this.exactKeys += t.map.size - before;
       } else {
         const b = k as Block;
-        (b.version === 4 ? t.v4 : t.v6).insert(b, e);
+        (b.version === 4 ? t.v4 : t.v6).insert(b, target);
       }
     }
   }
@@ -336,8 +267,8 @@ export class IndicatorIndex {
     if (e === undefined) return false;
     this.entries.delete(id);
     this.counts[e.cls]--;
-    if (e.cls === 'scan' || e.cls === 'sequence') {
-      const byType = e.cls === 'scan' ? this.scan : this.sequence;
+    const byType = this.byType(e);
+    if (byType !== null) {
       for (const t of e.types) {
         const list = byType.get(t);
         if (list === undefined) continue;
@@ -345,18 +276,18 @@ export class IndicatorIndex {
         if (i >= 0) list.splice(i, 1);
         if (list.length === 0) byType.delete(t);
       }
-      return true;
     }
-    for (let i = 0; i < e.refs.length; i += 2) {
-      const t = e.refs[i] as ExactTable | CidrTable;
+    for (let i = 0; i < e.refs.length; i += 3) {
+      const t = e.refs[i] as Table;
       const k = e.refs[i + 1];
+      const target = e.refs[i + 2] as Target;
       if (t.kind === 'exact') {
         const before = t.map.size;
-        postingRemove(t.map, k as Primitive, e);
+        postingRemove(t.map, k as Primitive, target);
         this.exactKeys += t.map.size - before;
       } else {
         const b = k as Block;
-        (b.version === 4 ? t.v4 : t.v6).delete(b, e);
+        (b.version === 4 ? t.v4 : t.v6).delete(b, target);
       }
     }
     return true;
@@ -364,7 +295,7 @@ export class IndicatorIndex {
 
   /**
    * Replaces the indexed version of an indicator (a new STIX version, or a new audience). The
-   * old version is removed first; when the new one is refused (revoked, expired pattern...) the
+   * old version is removed first; when the new one is refused (revoked, invalid pattern...) the
    * indicator is no longer indexed, which is what a revocation must do.
    */
   replace(indicator: IndicatorInput, releasedTo: Release): AddResult {
@@ -392,18 +323,20 @@ export class IndicatorIndex {
     }
     for (const list of this.cidr.values()) {
       for (const table of list) {
-        if (table.probe === null) continue;
+        if (table.probe === null || (table.v4.blocks === 0 && table.v6.blocks === 0)) continue;
         values.length = 0;
         table.probe(event, values);
         for (const v of values) this.probeCidr(table, v, m);
       }
     }
+    let types: ReadonlySet<string> = NO_TYPES;
     if (this.scan.size > 0 || this.sequence.size > 0) {
-      const types = typesOf(event);
+      types = typesOf(event);
       let needed = false;
       for (const t of types) if (this.scan.has(t) || this.sequence.has(t)) { needed = true; break; }
-      if (needed) this.evaluateRest(observation(), orgId, types, m);
+      if (!needed) types = NO_TYPES;
     }
+    if (types.size > 0 || m.leafHits.size > 0) this.evaluateRest(observation(), orgId, types, m);
     return m.out;
   }
 
@@ -411,11 +344,11 @@ export class IndicatorIndex {
   matchObservation(obs: Observation, orgId: string): IndicatorMatch[] {
     const m = this.matching(obs.time, orgId, () => obs);
     const objects = obs.objects;
-    let types: Set<string> | undefined;
+    const types = new Set<string>();
     for (const key in objects) {
       const sco = objects[key];
       if (sco === undefined) continue;
-      (types ??= new Set()).add(sco.type);
+      types.add(sco.type);
       const ex = this.exact.get(sco.type);
       if (ex !== undefined) {
         for (const table of ex) {
@@ -432,25 +365,36 @@ export class IndicatorIndex {
         }
       }
     }
-    if (types !== undefined && (this.scan.size > 0 || this.sequence.size > 0)) this.evaluateRest(obs, orgId, types, m);
+    this.evaluateRest(obs, orgId, types, m);
     return m.out;
   }
 
-  /** Per-call state: a fresh stamp (each indicator is considered once per event) and the output. */
   private matching(time: number, orgId: string, observation: () => Observation): Matching {
     const stamp = ++this.stamp;
     const out: IndicatorMatch[] = [];
+    const leafHits = new Map<Entry, number>();
     const admit = (e: Entry): boolean => {
       if (e.stamp === stamp) return false;
       e.stamp = stamp;
       return time >= e.from && time < e.until && e.visible(orgId);
     };
-    const hit = (e: Entry, via: 'exact' | 'cidr', path: string, value: unknown): void => {
-      if (!admit(e)) return;
-      if (e.cls === 'keyed' && (e.ast === null || evaluatePattern(e.ast, [observation()]) === null)) return;
-      out.push({ indicatorId: e.id, via: e.cls === 'keyed' ? 'pattern' : via, path, value });
+    const hit = (t: Target, via: 'exact' | 'cidr', path: string, value: unknown): void => {
+      if (t instanceof LeafRef) {
+        // A sequence's observation expression: noted whatever the audience (the window is the
+        // organisation's own), verified unless the expression is exactly its keys.
+        const bit = t.leaf < 30 ? 1 << t.leaf : 0x3fffffff;
+        const mask = leafHits.get(t.entry) ?? 0;
+        if ((mask & bit) === bit) return;
+        const leaf = t.entry.leaves[t.leaf];
+        if (leaf === undefined || (!leaf.pure && evaluatePattern(leaf.ast, [observation()]) === null)) return;
+        leafHits.set(t.entry, mask | bit);
+        return;
+      }
+      if (!admit(t)) return;
+      if (t.cls === 'keyed' && (t.ast === null || evaluatePattern(t.ast, [observation()]) === null)) return;
+      out.push({ indicatorId: t.id, via: t.cls === 'keyed' ? 'pattern' : via, path, value });
     };
-    return { admit, hit, out };
+    return { admit, hit, out, leafHits };
   }
 
   private probeExact(table: ExactTable, v: Primitive, m: Matching): void {
@@ -469,31 +413,30 @@ export class IndicatorIndex {
     });
   }
 
-  private evaluateRest(
-    obs: Observation,
-    orgId: string,
-    types: ReadonlySet<string>,
-    sink: Matching,
-  ): void {
+  private evaluateRest(obs: Observation, orgId: string, types: ReadonlySet<string>, m: Matching): void {
     for (const type of types) {
       const list = this.scan.get(type);
       if (list === undefined) continue;
       for (const e of list) {
         if (e.needle !== null && !hasNeedle(e.needle, obs)) continue;
-        if (sink.admit(e) && e.ast !== null && evaluatePattern(e.ast, [obs]) !== null) sink.out.push({ indicatorId: e.id, via: 'pattern' });
+        if (m.admit(e) && e.ast !== null && evaluatePattern(e.ast, [obs]) !== null) m.out.push({ indicatorId: e.id, via: 'pattern' });
       }
     }
-    if (this.sequence.size === 0) return;
-    // Each observation notes, once, which sequence patterns it takes part in (matches one of
-    // their observation expressions). A pattern is then evaluated over just those observations
-    // of the window: the others cannot be part of a match, so the answer is the same as over the
-    // whole window, at a fraction of the cost.
-    const hits = new Set<Entry>();
+    // Each observation notes, once, which sequence patterns it takes part in and which of their
+    // observation expressions it matched: keyed ones were found in the tables (m.leafHits), the
+    // keyless ones are evaluated here.
+    const hits = m.leafHits;
     for (const type of types) {
       const list = this.sequence.get(type);
       if (list === undefined) continue;
       for (const e of list) {
-        if (!hits.has(e) && e.leaves.some((leaf) => takesPart(leaf, obs))) hits.add(e);
+        let mask = hits.get(e) ?? 0;
+        for (const i of e.keyless) {
+          const bit = i < 30 ? 1 << i : 0x3fffffff;
+          const leaf = e.leaves[i];
+          if ((mask & bit) !== bit && leaf !== undefined && takesPart(leaf, obs)) mask |= bit;
+        }
+        if (mask !== 0) hits.set(e, mask);
       }
     }
     // Observations that take part in no sequence pattern are not kept: they could not be part of
@@ -502,12 +445,18 @@ export class IndicatorIndex {
     const window = this.windows.push(orgId, { time: obs.time, obs, hits });
     // Only an event that takes part in a pattern re-evaluates it, so a completed sequence is
     // reported when a piece of it arrives, not on every unrelated event after it.
-    for (const e of hits) {
-      if (!sink.admit(e) || e.ast === null) continue;
+    for (const e of hits.keys()) {
+      if (!m.admit(e) || e.ast === null) continue;
       const mine: Observation[] = [];
-      for (const w of window) if (w.hits.has(e)) mine.push(w.obs);
+      let seen = 0;
+      for (const w of window) {
+        const bits = w.hits.get(e);
+        if (bits !== undefined) { mine.push(w.obs); seen |= bits; }
+      }
+      // Skip the evaluator when some piece of the pattern has no match in the window at all.
+      if (!e.feasible(seen)) continue;
       if (evaluatePattern(e.ast, mine) !== null) {
-        sink.out.push({ indicatorId: e.id, via: 'sequence' });
+        m.out.push({ indicatorId: e.id, via: 'sequence' });
         // Consume: the observations in the window no longer count for this pattern, so one
         // completed sequence is reported once, and the next report needs new observations.
         for (const w of window) w.hits.delete(e);
@@ -533,3 +482,5 @@ export class IndicatorIndex {
     };
   }
 }
+
+const NO_TYPES: ReadonlySet<string> = new Set();

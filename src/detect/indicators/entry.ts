@@ -1,0 +1,116 @@
+/**
+ * The index's internal records: an indexed indicator (`Entry`), the targets a table key points
+ * at (a whole indicator, or one observation expression of a sequence indicator), the tables,
+ * and the cheap checks run before the pattern evaluator.
+ */
+import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index.js';
+import { evaluatePattern } from '../../stix/pattern/index.js';
+import type { Key, Leaf, Needle, PatternClass, Primitive } from './compile.js';
+import type { Block, PrefixTrie } from './ip.js';
+import { blockWithin, parseBlock } from './ip.js';
+import type { Probe } from './probe.js';
+import { resolveValues } from './resolve.js';
+
+export interface Entry {
+  readonly id: string;
+  readonly cls: PatternClass;
+  readonly visible: (orgId: string) => boolean;
+  readonly from: number;
+  readonly until: number;
+  /** Needed for keyed / scan / sequence evaluation; dropped for pure patterns to save memory. */
+  readonly ast: PatternAst | null;
+  readonly leaves: readonly Leaf[];
+  /** Sequence leaves without keys, checked per event by object type. */
+  readonly keyless: readonly number[];
+  readonly feasible: (mask: number) => boolean;
+  readonly types: readonly string[];
+  readonly needle: Needle | null;
+  /** Keys, flat: table, value, target, table, value, target… (one array per entry, for memory). */
+  readonly refs: readonly (Table | Primitive | Block | Target)[];
+  stamp: number;
+}
+
+/** A table key of a sequence indicator's observation expression (leaf `leaf` of `entry`). */
+export class LeafRef {
+  constructor(readonly entry: Entry, readonly leaf: number) {}
+}
+
+export type Target = Entry | LeafRef;
+export type Posting = Target | Target[];
+
+export interface ExactTable {
+  readonly kind: 'exact';
+  readonly steps: readonly PathStep[];
+  readonly probe: Probe | null;
+  /** The single property of one-step paths (`value`), for a direct read. */
+  readonly direct: string | null;
+  readonly label: string;
+  readonly map: Map<Primitive, Posting>;
+}
+
+export interface CidrTable {
+  readonly kind: 'cidr';
+  readonly steps: readonly PathStep[];
+  readonly probe: Probe | null;
+  readonly direct: string | null;
+  readonly label: string;
+  readonly v4: PrefixTrie<Target>;
+  readonly v6: PrefixTrie<Target>;
+}
+
+export type Table = ExactTable | CidrTable;
+
+export function postingAdd(map: Map<Primitive, Posting>, k: Primitive, e: Target): void {
+  const p = map.get(k);
+  if (p === undefined) map.set(k, e);
+  else if (Array.isArray(p)) { if (!p.includes(e)) p.push(e); }
+  else if (p !== e) map.set(k, [p, e]);
+}
+
+export function postingRemove(map: Map<Primitive, Posting>, k: Primitive, e: Target): void {
+  const p = map.get(k);
+  if (p === e) map.delete(k);
+  else if (Array.isArray(p)) {
+    const i = p.indexOf(e);
+    if (i >= 0) p.splice(i, 1);
+    if (p.length === 1 && p[0] !== undefined) map.set(k, p[0]);
+    else if (p.length === 0) map.delete(k);
+  }
+}
+
+/** True when some value at a key's path equals the key's value or lies in its block. */
+function keyHit(keys: readonly Key[], obs: Observation): boolean {
+  const objects = obs.objects;
+  for (const k of keys) {
+    for (const name in objects) {
+      const sco = objects[name];
+      if (sco === undefined || sco.type !== k.objectType) continue;
+      for (const v of resolveValues(sco, k.steps, objects)) {
+        if (k.kind === 'exact') {
+          if (v === k.value) return true;
+        } else if (typeof v === 'string') {
+          const b = parseBlock(v);
+          if (b !== null && blockWithin(b, k.block)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether `obs` matches one observation expression of a sequence pattern (see compile.ts Leaf). */
+export function takesPart(leaf: Leaf, obs: Observation): boolean {
+  if (leaf.keys !== null && !keyHit(leaf.keys, obs)) return false;
+  return (leaf.keys !== null && leaf.pure) || evaluatePattern(leaf.ast, [obs]) !== null;
+}
+
+/** True when some value at the needle's path contains its text (see compile.ts). */
+export function hasNeedle(n: Needle, obs: Observation): boolean {
+  const objects = obs.objects;
+  for (const key in objects) {
+    const sco = objects[key];
+    if (sco === undefined || sco.type !== n.objectType) continue;
+    for (const v of resolveValues(sco, n.steps, objects)) if (typeof v === 'string' && v.includes(n.text)) return true;
+  }
+  return false;
+}
