@@ -154,6 +154,16 @@ export class AccessService {
     });
   }
 
+  /**
+   * The principal of a user, for the node operator acting on their behalf from the CLI
+   * (scripted operations; audited with source "cli"). Never reachable over HTTP.
+   */
+  async principalOfUser(username: string): Promise<Principal> {
+    const u = await this.store.getUserByUsername(username);
+    if (!u || u.disabled) throw new AppError('NOT_FOUND', `no active user ${username}`);
+    return this.#principal(u.orgId, u, null, 'password');
+  }
+
   // ---- tokens ----
   async createToken(actor: Actor, t: { orgId: string; userId?: string | null; kind: TokenKind; name: string; ttlMs?: number | null }): Promise<IssuedToken & { row: TokenRow }> {
     if (!t.name || t.name.length > 100) throw new AppError('BAD_REQUEST', 'token name must be 1-100 characters');

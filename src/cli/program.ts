@@ -12,6 +12,7 @@ import { registerServe } from './commands/serve.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerIntel } from './commands/intel.js';
 import { registerPull } from './commands/pull.js';
+import { registerRespond } from './commands/respond.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -36,6 +37,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerAdmin(program, io);
   registerIntel(program, io);
   registerPull(program, io);
+  registerRespond(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -62,7 +62,7 @@ export class RecordRepo {
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} exists`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: `${r.kind}.created`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ state: r.state }) });
-      await this.#audit(tx, actor, `${r.kind}.create`, row.id, { state: r.state, tlp: r.tlp });
+      await this.#audit(tx, actor, { action: `${r.kind}.create`, target: row.id, detail: { state: r.state, tlp: r.tlp } });
     });
     this.#publish(`${r.kind}.created`, row, { state: r.state });
     return { row, doc: r.doc };
@@ -92,7 +92,7 @@ export class RecordRepo {
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(event.data) });
-      await this.#audit(tx, actor, event.kind, row.id, event.data);
+      await this.#audit(tx, actor, { action: event.kind, target: row.id, detail: event.data });
     });
     this.#publish(event.kind, row, event.data);
     return { row, doc: next.doc };
@@ -103,7 +103,7 @@ export class RecordRepo {
     const now = this.nowUs();
     await this.deps.store.transaction(async (tx) => {
       await tx.appendRecordEvent({ recordId: rec.row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(event.data) });
-      await this.#audit(tx, actor, event.kind, rec.row.id, event.data);
+      await this.#audit(tx, actor, { action: event.kind, target: rec.row.id, detail: event.data });
     });
     this.#publish(event.kind, rec.row, event.data);
   }
@@ -120,7 +120,8 @@ export class RecordRepo {
     return (await this.deps.store.listRecordEvents(id)).map(toEntry);
   }
 
-  async #audit(store: Store, actor: AuthedActor, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
+  async #audit(store: Store, actor: AuthedActor, e: { action: string; target: string; detail: Record<string, unknown> }): Promise<void> {
+    const { action, target, detail } = e;
     const p = actor.principal;
     await store.appendAudit({ atUs: this.nowUs(), userId: p.userId, orgId: p.orgId, tokenId: p.tokenId, source: actor.source, action, target, detail: JSON.stringify(detail).slice(0, 8000) });
   }

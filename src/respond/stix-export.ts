@@ -84,8 +84,8 @@ export async function attributionToStix(attribution: AttributionService, actor: 
 }
 
 /** Publishes STIX objects into a collection with the record's TLP and recipients. */
-export async function publish(intel: IntelService, actor: AuthedActor, collectionId: string, objects: Record<string, unknown>[], release: { tlp: Tlp | null; recipients: string[] }): Promise<ItemResult[]> {
-  return intel.submit(actor, collectionId, objects, { defaultTlp: release.tlp ?? 'amber', recipients: release.recipients });
+export async function publish(intel: IntelService, actor: AuthedActor, p: { collectionId: string; objects: Record<string, unknown>[]; tlp: Tlp | null; recipients: string[] }): Promise<ItemResult[]> {
+  return intel.submit(actor, p.collectionId, p.objects, { defaultTlp: p.tlp ?? 'amber', recipients: p.recipients });
 }
 
 export async function phaseEventsOf(incidents: IncidentService, actor: AuthedActor, id: string) {

@@ -123,7 +123,8 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
     const view = await incidents.get(a, id(req));
     if (!view.isOwner) throw new AppError('FORBIDDEN', 'only the owning organisation publishes its incident');
     const coll = await collectionWritable(platform, a, body(req).str('collection', { max: 128 }));
-    const results = await publish(platform.intel, a, coll, incidentToStix(view, await phaseEventsOf(incidents, a, view.id)), { tlp: view.tlp, recipients: view.shares.map((s) => s.orgId) });
+    const objects = incidentToStix(view, await phaseEventsOf(incidents, a, view.id));
+    const results = await publish(platform.intel, a, { collectionId: coll, objects, tlp: view.tlp, recipients: view.shares.map((s) => s.orgId) });
     return { results };
   });
 

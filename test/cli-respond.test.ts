@@ -1,0 +1,71 @@
+/**
+ * Incident response from the shell (`--as <user>`): declare, share, phase, metrics, export;
+ * a silence procedure settled by `decision tick`; assistance request and offer; alert level.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../src/cli/program.js';
+import { loadConfig } from '../src/config/index.js';
+import { createPlatform } from '../src/api/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { oasisErrors } from './helpers/stix-schema.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-cli-respond-'));
+
+async function sw(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(['node', 'shieldwall', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+beforeAll(async () => {
+  const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }));
+  for (const o of ['AA', 'BB']) {
+    const org = await p.access.createOrganisation(SYSTEM_ACTOR, { name: `Nation ${o}`, shortName: o });
+    await p.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: `${o.toLowerCase()}-ops`, password: 'long enough password', roles: ['responder', 'representative', 'admin'] });
+  }
+  await p.close();
+  process.env.SHIELDWALL_DATA_DIR = dir;
+  process.env.SHIELDWALL_LOG_LEVEL = 'silent';
+});
+
+describe('shieldwall incident / decision / assistance / alert-level', () => {
+  it('declares, shares, moves and exports an incident', async () => {
+    const c = await sw('incident', 'create', '--as', 'aa-ops', '--title', 'Wiper at the port authority', '--severity', '3', '--category', 'apt-intrusion');
+    expect(c.code).toBe(0);
+    const id = c.out.trim();
+    expect(id).toMatch(/^incident--/);
+    expect((await sw('incident', 'share', id, '--as', 'aa-ops', '--org', 'BB', '--permission', 'contribute')).code).toBe(0);
+    expect((await sw('incident', 'list', '--as', 'bb-ops')).out).toContain(id);
+    expect((await sw('incident', 'phase', id, 'containment-eradication-recovery', '--as', 'aa-ops')).out).toContain('containment-eradication-recovery');
+    const bad = await sw('incident', 'phase', id, 'nowhere', '--as', 'aa-ops');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/phase must be one of/);
+    expect((await sw('incident', 'phase', id, 'closed', '--as', 'aa-ops')).code).toBe(3); // mandatory tasks open → conflict
+    const exp = await sw('incident', 'export', id, '--as', 'bb-ops');
+    const bundle = JSON.parse(exp.out) as { objects: Record<string, unknown>[] };
+    for (const o of bundle.objects) expect(oasisErrors(o)).toEqual([]);
+    const m = await sw('incident', 'metrics', '--as', 'aa-ops', '--json');
+    expect(JSON.parse(m.out)[0]).toMatchObject({ incidents: 1 });
+    expect((await sw('incident', 'show', id, '--as', 'nobody')).code).toBe(2);
+  });
+
+  it('runs a silence procedure and an assistance request', async () => {
+    const deadline = new Date(Date.now() + 1500).toISOString();
+    const d = await sw('decision', 'propose', '--as', 'aa-ops', '--title', 'Joint statement', '--text', 'text', '--procedure', 'silence', '--participants', 'BB', '--deadline', deadline);
+    expect(d.code).toBe(0);
+    const id = d.out.trim();
+    await new Promise((r) => setTimeout(r, 1600));
+    expect((await sw('decision', 'tick')).out).toMatch(/1 decision/);
+    expect((await sw('decision', 'show', id, '--as', 'bb-ops')).out).toMatch(/adopted/);
+    const req = await sw('assistance', 'request', '--as', 'aa-ops', '--title', 'Need forensics', '--services', 'malware-analysis', '--deadline', new Date(Date.now() + 3600_000).toISOString(), '--to', 'BB');
+    expect(req.code).toBe(0);
+    const offer = await sw('assistance', 'offer', req.out.trim(), '--as', 'bb-ops', '--team', 'BB lab', '--services', 'malware-analysis', '--capacity', '2', '--from', '2026-01-01T00:00:00Z', '--until', '2027-01-01T00:00:00Z');
+    expect(offer.out).toMatch(/1 offer/);
+    expect((await sw('alert-level', 'set', '3', '--as', 'bb-ops', '--reason', 'wiper')).out).toMatch(/3 ELEVATED/);
+    expect((await sw('alert-level', 'board')).out).toMatch(/Nation BB\t3 ELEVATED/);
+  });
+});
