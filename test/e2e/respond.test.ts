@@ -186,13 +186,19 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
   });
 
   it('shows the countdown of a silence procedure, then "adopted" once the deadline has passed', async () => {
+    // Signed in first, so that the short deadline is not spent signing in.
+    const { ctx, page } = await signedIn(who.bRep, '#/decisions');
+    await page.getByRole('heading', { name: 'Decisions', exact: true }).waitFor();
     const d = await rest<Decision>(server.baseUrl, '/decisions', {
       token: who.aRep.token, method: 'POST',
       body: { title: `${tag} raise the alliance alert level`, text: 'The alliance moves to ELEVATED.', kind: 'alert-level', procedure: 'silence',
         participants: [who.bRep.orgId, who.cRep.orgId], deadline: isoIn(8_000), effect: { type: 'alert-level', scope: 'alliance', level: 3 } },
     });
-    const { ctx, page } = await signedIn(who.bRep, `#/decisions/${d.id}`);
-    const countdown = page.getByTestId('countdown');
+    // The list shows the new decision live, with its countdown.
+    const row = page.locator(`[data-testid="decision-row"][data-id="${d.id}"]`);
+    await row.getByTestId('countdown').waitFor({ timeout: 5_000 });
+    await row.getByRole('link').click();
+    const countdown = page.getByTestId('decision-detail').getByTestId('countdown');
     await countdown.waitFor();
     const first = Number(await countdown.getAttribute('data-seconds'));
     expect(first).toBeGreaterThan(0);
@@ -250,11 +256,22 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     expect(await outcome.textContent()).toContain('Blocked');
     expect(await objector.page.locator(`[data-testid="participant"][data-org-id="${who.bRep.orgId}"]`).textContent()).toContain('Our parliament has not been consulted.');
 
-    // The proposer's open page turns to "blocked" through the live stream.
+    // The proposer's open page turns to "blocked" through the live stream, with a toast.
     await expect.poll(() => proposer.page.getByTestId('outcome').getAttribute('data-outcome'), poll).toBe('blocked');
+    expect(await proposer.page.getByTestId('toast').allTextContents()).toContain('Decision: blocked');
     const d = await rest<Decision>(server.baseUrl, `/decisions/${id}`, { token: who.cRep.token });
     expect(d.state).toBe('blocked');
     expect(d.positions.map((p) => `${p.orgId}:${p.position}`).sort()).toEqual([`${who.aRep.orgId}:concur`, `${who.bRep.orgId}:object`].sort());
+
+    // The proposer re-issues an amended text: revision 2 is open again, the first one kept below.
+    await proposer.page.getByLabel('Amended text').fill('The alliance issues a joint demarche after national consultations.');
+    await proposer.page.getByRole('button', { name: 'Re-issue' }).click();
+    await expect.poll(() => proposer.page.getByTestId('decision-detail').getAttribute('data-state'), poll).toBe('open');
+    expect(await proposer.page.getByTestId('decision-text').textContent()).toBe('The alliance issues a joint demarche after national consultations.');
+    expect(await proposer.page.getByTestId('outcome').count()).toBe(0);
+    expect(await proposer.page.getByTestId('revisions').textContent()).toContain('The alliance issues a joint demarche.');
+    // The objector may take a position again on the new text (its page follows live).
+    await expect.poll(() => objector.page.getByRole('button', { name: 'Concur' }).count(), poll).toBe(1);
     await objector.ctx.close();
     await proposer.ctx.close();
   });

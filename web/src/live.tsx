@@ -64,7 +64,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       for (const fn of [...listeners.current]) fn(e);
       const id = nextId.current++;
       setToasts((t) => [...t.slice(-3), { id, text: describeEvent(e) }]);
-      setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4000);
+      setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 6000);
     };
     for (const t of LIVE_EVENT_TYPES) es.addEventListener(t, onEvent);
     es.onmessage = onEvent;
