@@ -117,19 +117,6 @@ export class Automaton {
     }
   }
 
-  /** True when any needle occurs in `text`. */
-  any(text: string): boolean {
-    const { cls, high, bucket, k, delta, final } = this;
-    const f = FOLD as Uint16Array;
-    let s = 0;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text.charCodeAt(i);
-      s = delta[s * k + (ch < 128 ? (cls[ch] as number) : bucket !== undefined ? (bucket[(f[ch] as number) & 31] as number) : (high.get(f[ch] as number) ?? 0))] as number;
-      if (final[s] === 1) return true;
-    }
-    return false;
-  }
-
   get states(): number {
     return this.out.length;
   }

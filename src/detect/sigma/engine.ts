@@ -244,7 +244,7 @@ export class SigmaEngine {
     const bits = this.bits;
     const full = route.full;
     const found: number[] = [];
-    route.filter.scan(ev.haystack(route.fields), (id) => {
+    const hit = (id: number): void => {
       const pairs = route.needleRules[id] as Int32Array;
       for (let p = 0; p < pairs.length; p += 2) {
         const i = pairs[p] as number;
@@ -259,7 +259,14 @@ export class SigmaEngine {
           if (after === full[i]) found.push(i);
         }
       }
-    });
+    };
+    // Each field value is scanned on its own: a needle never spans two fields.
+    const filter = route.filter;
+    if (route.fields === null) for (const v of ev.all()) filter.scan(v, hit);
+    else for (const f of route.fields) {
+      const vs = ev.strings(f);
+      if (vs !== null) for (const v of vs) filter.scan(v, hit);
+    }
     // Visit in rule order (always-evaluated and prefiltered rules merged), so output order does
     // not depend on where needles occur in the event.
     found.sort((a, b) => a - b);

@@ -22,8 +22,6 @@ export class EventView {
   private readonly low = new Map<string, readonly string[] | null>();
   private allLow: readonly string[] | undefined;
   private allRaw: readonly string[] | undefined;
-  private allJoined: string | undefined;
-  private hay: string | undefined;
 
   constructor(data: SigmaEvent) {
     this.data = data;
@@ -91,30 +89,6 @@ export class EventView {
     return this.allRaw;
   }
 
-  /** Every value joined by NUL (keyword search with case-folding automata). */
-  allText(): string {
-    if (this.allJoined === undefined) this.allJoined = this.all().join('\u0000');
-    return this.allJoined;
-  }
-
-  /**
-   * The text the substring prefilter scans: the values of `fields` (every value when null) joined
-   * by NUL, not lower-cased (the automaton folds case). Computed once per event (one route).
-   */
-  haystack(fields: readonly string[] | null = null): string {
-    if (this.hay === undefined) {
-      if (fields === null) this.hay = this.allText();
-      else {
-        const parts: string[] = [];
-        for (const f of fields) {
-          const v = this.strings(f);
-          if (v !== null) for (const x of v) parts.push(x);
-        }
-        this.hay = parts.join('\u0000');
-      }
-    }
-    return this.hay;
-  }
 }
 
 function collectAll(v: unknown, out: string[], depth: number): void {
