@@ -3,7 +3,7 @@
  * the server at SHIELDWALL_TEST_PG answers — it does on CI, which starts it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore, openSqliteStore, type NewObjectRow, type Store } from './index.js';
+import { openPostgresStore, openSqliteStore, type NewObjectRow, type RecordRow, type Store } from './index.js';
 import { freshPostgresDb, pgAvailable } from '../../test/helpers/pg.js';
 import type { Audience } from '../core/policy.js';
 
@@ -187,7 +187,7 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     }
   });
   afterAll(async () => cleanup());
-  const rec = (id: string, over: Partial<import('./index.js').RecordRow> = {}) => ({
+  const rec = (id: string, over: Partial<RecordRow> = {}) => ({
     id, kind: 'incident', parentId: null, creatorOrg: ORG_A, tlp: 'amber' as const, recipients: [ORG_B], originNode: null, exerciseId: null,
     state: 'open', createdUs: 1, updatedUs: 1, rev: 1, json: '{}', ...over,
   });
