@@ -182,6 +182,13 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     const after = await rest<AssistanceRequest>(server.baseUrl, `/assistance/${request.id}`, { token: who.aResp.token });
     expect(after.state).toBe('in-progress');
     expect(after.offers.map((o) => `${o.team}:${o.state}`).sort()).toEqual(['BRN malware lab:proposed', 'CRV forensic team:accepted']);
+
+    // Once helped, the requester closes the request with its outcome.
+    await card.getByLabel('Outcome').fill('Strain identified, backups verified');
+    await card.getByRole('button', { name: 'Close request' }).click();
+    await expect.poll(() => card.getAttribute('data-state'), poll).toBe('closed');
+    expect(await card.textContent()).toContain('Strain identified, backups verified');
+    expect(await card.getByRole('button', { name: 'Accept' }).count()).toBe(0);
     await ctx.close();
   });
 
@@ -269,7 +276,9 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     await expect.poll(() => proposer.page.getByTestId('decision-detail').getAttribute('data-state'), poll).toBe('open');
     expect(await proposer.page.getByTestId('decision-text').textContent()).toBe('The alliance issues a joint demarche after national consultations.');
     expect(await proposer.page.getByTestId('outcome').count()).toBe(0);
-    expect(await proposer.page.getByTestId('revisions').textContent()).toContain('The alliance issues a joint demarche.');
+    const revisions = await proposer.page.getByTestId('revisions').textContent();
+    expect(revisions).toContain('The alliance issues a joint demarche.');
+    expect(revisions).toContain('Our parliament has not been consulted.');
     // The objector may take a position again on the new text (its page follows live).
     await expect.poll(() => objector.page.getByRole('button', { name: 'Concur' }).count(), poll).toBe(1);
     await objector.ctx.close();

@@ -152,6 +152,22 @@ function Offers({ req, base, onDone }: { req: AssistanceRequest; base: RespondBa
   );
 }
 
+/** The requester ends its request: closed with an outcome (once helped) or withdrawn. */
+function CloseRequest({ req, onDone }: { req: AssistanceRequest; onDone: Done }) {
+  const r = useRespond();
+  const action = useAction();
+  const [outcome, setOutcome] = useState('');
+  const end = (how: 'closed' | 'withdrawn') => void action.run(async () => { await r.closeRequest(req.id, how, outcome); onDone(); });
+  return (
+    <form className="inline-form" aria-label="End request" onSubmit={(e) => { e.preventDefault(); if (req.state === 'in-progress') end('closed'); }}>
+      <div><label htmlFor={`out-${req.id}`}>Outcome</label><input id={`out-${req.id}`} required value={outcome} onChange={(e) => setOutcome(e.target.value)} /></div>
+      {req.state === 'in-progress' && <button type="submit" disabled={action.busy}>Close request</button>}
+      <button type="button" className="secondary" disabled={action.busy || !outcome.trim()} onClick={() => end('withdrawn')}>Withdraw request</button>
+      <ActionError error={action.error} />
+    </form>
+  );
+}
+
 function RequestCard({ req, base, onDone }: { req: AssistanceRequest; base: RespondBase; onDone: Done }) {
   const [offering, setOffering] = useState(false);
   const mine = req.requesterOrg === base.ownOrg;
@@ -171,6 +187,8 @@ function RequestCard({ req, base, onDone }: { req: AssistanceRequest; base: Resp
       </dl>
       <h4>Offers</h4>
       <Offers req={req} base={base} onDone={onDone} />
+      {mine && (req.state === 'open' || req.state === 'in-progress') && (base.roles.includes('responder') || base.roles.includes('admin')) &&
+        <CloseRequest req={req} onDone={onDone} />}
       {mayOffer && !offering && <button type="button" onClick={() => setOffering(true)}>Offer help…</button>}
       {mayOffer && offering && <OfferForm req={req} onDone={() => { setOffering(false); onDone(); }} />}
     </article>

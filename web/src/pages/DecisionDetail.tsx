@@ -145,6 +145,11 @@ export function DecisionDetail({ id }: { id: string }) {
             <div key={t.revision} className="card revision">
               <h3>Revision {t.revision} <span className="muted small">issued {formatTime(t.issuedAt)}, deadline {formatTime(t.deadline)}</span></h3>
               <div className="prose">{t.text}</div>
+              <ul className="plain small" data-testid="revision-positions">
+                {d.positions.filter((p) => p.revision === t.revision).map((p) => (
+                  <li key={p.orgId}>{b.orgName(p.orgId)}: <span className={`position position-${p.position}`}>{humanise(p.position)}</span>{p.reason ? ` — ${p.reason}` : ''}</li>
+                ))}
+              </ul>
             </div>
           ))}
         </details>
