@@ -4,7 +4,7 @@
  * documented in docs/cli.md.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +18,9 @@ const T = '2025-05-01T10:00:00.000Z';
 interface Run { code: number | null; stdout: string; stderr: string }
 
 /** Runs the CLI without blocking, so independent suites can run side by side. */
-function runIn(dataDir: string, args: string[], input?: string): Promise<Run> {
+function runIn(dataDir: string, args: string[], input?: string, nodeFlags: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], {
       cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -309,6 +309,26 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
 
     it.sequential('records imports and exports in the audit log as system actions from the cli', async () => {
       await expectAudited(dir, ['org.create', 'group.create', 'collection.grant', 'intel.import', 'intel.export']);
+    });
+  });
+
+  describe('large bundles', () => {
+    it('imports a 40 MB bundle with a 40 MB heap limit: the bundle is streamed, never held whole', async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'big.json');
+      const fd = openSync(file, 'w');
+      writeSync(fd, '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000001","objects":[');
+      const pad = 'x'.repeat(5000);
+      const n = 8000;
+      for (let i = 1; i <= n; i++) writeSync(fd, `${i > 1 ? ',' : ''}${JSON.stringify(indicator(i, { description: `${pad}${i}` }))}`);
+      writeSync(fd, ']}');
+      closeSync(fd);
+      expect(statSync(file).size).toBeGreaterThan(40e6);
+      for (const args of [['org', 'create', '--name', 'Big', '--short', 'BIG'], ['collection', 'create', '--title', 'Big', '--alias', 'big'], ['collection', 'grant', 'big', 'BIG', '--read', '--write']]) {
+        ok(await runIn(dir, args));
+      }
+      const r = await runIn(dir, ['import', file, '--collection', 'big', '--org', 'BIG', '--tlp', 'green'], '', ['--max-old-space-size=40']);
+      expect(ok(r)).toBe(`imported ${n} objects: ${n} added, 0 duplicates, 0 rejected`);
     });
   });
 
