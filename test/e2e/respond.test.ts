@@ -199,17 +199,17 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     const d = await rest<Decision>(server.baseUrl, '/decisions', {
       token: who.aRep.token, method: 'POST',
       body: { title: `${tag} raise the alliance alert level`, text: 'The alliance moves to ELEVATED.', kind: 'alert-level', procedure: 'silence',
-        participants: [who.bRep.orgId, who.cRep.orgId], deadline: isoIn(8_000), effect: { type: 'alert-level', scope: 'alliance', level: 3 } },
+        participants: [who.bRep.orgId, who.cRep.orgId], deadline: isoIn(12_000), effect: { type: 'alert-level', scope: 'alliance', level: 3 } },
     });
     // The list shows the new decision live, with its countdown.
     const row = page.locator(`[data-testid="decision-row"][data-id="${d.id}"]`);
-    await row.getByTestId('countdown').waitFor({ timeout: 5_000 });
+    await row.getByTestId('countdown').waitFor({ timeout: 10_000 });
     await row.getByRole('link').click();
     const countdown = page.getByTestId('decision-detail').getByTestId('countdown');
     await countdown.waitFor();
     const first = Number(await countdown.getAttribute('data-seconds'));
     expect(first).toBeGreaterThan(0);
-    expect(first).toBeLessThanOrEqual(8);
+    expect(first).toBeLessThanOrEqual(12);
     expect(await countdown.textContent()).toMatch(/^Deadline: \d+s left$/);
     // It ticks every second.
     await expect.poll(async () => Number(await countdown.getAttribute('data-seconds')), poll).toBeLessThan(first);
