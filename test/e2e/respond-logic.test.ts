@@ -3,14 +3,17 @@
  * event wording), tested without a browser; the phase moves the page offers are checked
  * against the server's own table so the two cannot drift apart.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { href, parseRoute } from '../../web/src/router.js';
 import { formatDuration, fromLocalInput, toLocalInput } from '../../web/src/components/Respond.js';
 import { PHASE_MOVES as PAGE_MOVES } from '../../web/src/pages/IncidentDetail.js';
 import { describeEntry, waitingFor } from '../../web/src/pages/IncidentParts.js';
-import { describeEvent } from '../../web/src/live.js';
+import { LIVE_EVENT_TYPES, describeEvent } from '../../web/src/live.js';
 import type { Task, TimelineEntry } from '../../web/src/respondTypes.js';
 import { PHASE_MOVES } from '../../src/respond/model.js';
+import { repoRoot } from './harness.js';
 
 describe('respond routes', () => {
   it('maps list and detail hashes to pages and back', () => {
@@ -78,5 +81,27 @@ describe('incident page logic', () => {
     expect(describeEvent(ev('assistance-offer.created'))).toBe('Assistance: created');
     expect(describeEvent(ev('incident.task.status'))).toBe('Incident: task status');
     expect(describeEvent(ev('alert-level.changed'))).toBe('Alert level: changed');
+  });
+});
+
+describe('live event names', () => {
+  // EventSource delivers a named event only to listeners of that exact name, so the page must
+  // list every name the respond domain publishes: the literal ones, `<record kind>.created`,
+  // and the templated outcomes.
+  it('listens to every event kind the respond domain writes', () => {
+    const dir = path.join(repoRoot, 'src/respond');
+    const code = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const literal = [...code.matchAll(/kind: '([a-z-]+\.[a-z.-]+)'/g)].map((m) => m[1]!);
+    const records = [...code.matchAll(/export const [A-Z_]+ = '([a-z-]+)';/g)].map((m) => m[1]!).filter((k) => k !== 'alliance');
+    expect(records.sort()).toEqual(['alert-level', 'assessment', 'assistance-offer', 'assistance-request', 'decision', 'incident']);
+    expect(code).toContain('kind: `${r.kind}.created`');
+    expect(code).toContain('kind: `assistance.${how}`');
+    expect(code).toContain('kind: `assistance.offer.${state}`');
+    expect(code).toContain('kind: `decision.${result}`');
+    const templated = ['assistance.closed', 'assistance.withdrawn', 'assistance.offer.accepted', 'assistance.offer.declined', 'assistance.offer.withdrawn',
+      'decision.adopted', 'decision.blocked', 'decision.no-consensus', 'decision.withdrawn'];
+    const expected = new Set([...literal, ...records.map((k) => `${k}.created`), ...templated]);
+    expect(literal.length).toBeGreaterThan(15);
+    expect([...expected].filter((k) => !(LIVE_EVENT_TYPES as readonly string[]).includes(k))).toEqual([]);
   });
 });
