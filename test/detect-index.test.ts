@@ -454,6 +454,26 @@ describe('agreement with brute-force evaluatePattern (property)', () => {
   });
 });
 
+describe('address parsing agrees with the evaluator', () => {
+  it('matches ISSUBSET and = exactly as evaluatePattern does, on well-formed and odd address text', () => {
+    const index = new IndicatorIndex();
+    const patterns = ["[ipv4-addr:value ISSUBSET '0.0.0.0/0']", "[ipv4-addr:value ISSUBSET '1.2.0.0/16']", "[ipv6-addr:value ISSUBSET '::/0']", "[ipv6-addr:value ISSUBSET '2001:db8::/32']", "[ipv4-addr:value = '1.2.3.4']"];
+    patterns.forEach((p, i) => index.add(indicator(`p${i}`, p), ['org-a']));
+    const asts = patterns.map((p) => astOf(p));
+    const odd = fc.oneof(
+      fc.constantFrom('1.2.3.4', '01.2.3.4', '1.2.3', '1.2.3.4.', '1..3.4', '256.1.1.1', '1.2.3.04', '0.0.0.0', '255.255.255.255', '1.2.3.4/24', '1.2.300.4', ' 1.2.3.4', '2001:db8::1', '2001:db8::1.2.3.4', '::ffff:1.2.3.4', ':::', '2001:db8:::1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '2001:DB8::A', '::', 'fe80::1%eth0'),
+      fc.stringMatching(/^[0-9.]{1,16}$/),
+      fc.stringMatching(/^[0-9a-f:.]{1,20}$/),
+    );
+    fc.assert(fc.property(odd, (ip) => {
+      const e = { 'event.kind': 'event', 'event.category': [], 'event.type': [], 'event.dataset': 't', 'event.module': 't', 'observer.id': 's', original: {}, logsource: {}, '@timestamp': '2024-06-01T00:00:00.000Z', 'organization.id': 'org-a', 'source.ip': ip } as unknown as NormalisedEvent;
+      const obs = observationOf(e);
+      const expected = patterns.map((_, i) => `p${i}`).filter((_, i) => { const a = asts[i]; return a !== null && a !== undefined && evaluatePattern(a, [obs]) !== null; });
+      expect(ids(index.match(e)), ip).toEqual(expected.sort());
+    }), { numRuns: 3000 });
+  });
+});
+
 describe('compileSimple (the parser-free path for plain IOCs)', () => {
   it('agrees with parsePattern + compilePattern wherever it answers', () => {
     const typeArb = fc.oneof(fc.constantFrom('ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'file', 'x', 'a-b', 'a--b', 'a-', '-a', 'A', '9x'), fc.stringMatching(/^[a-z0-9-]{1,12}$/));

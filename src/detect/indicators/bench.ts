@@ -19,6 +19,8 @@ export interface IndicatorBenchOptions {
   /** Seconds per timed loop (default 3). */
   readonly seconds?: number;
   readonly seed?: number;
+  /** `mixed` (default) adds the keyed, scan and sequence patterns; `atomic` has only IOCs. */
+  readonly mix?: 'mixed' | 'atomic';
 }
 
 export interface IndicatorBenchResult {
@@ -66,17 +68,23 @@ function seenValues(events: readonly NormalisedEvent[]): string[] {
   return [...out];
 }
 
-function patternAt(i: number, r: () => number, seen: readonly string[]): string {
+function patternAt(i: number, r: () => number, seen: readonly string[], mixed: boolean): string {
   // One indicator per value seen in the events (so that lines match), spread through the index.
   const stride = 997;
   if (i % stride === 0 && i / stride < seen.length) return seen[i / stride] ?? '';
   const octet = (): number => Math.floor(r() * 256);
-  // Keyed: a port and an address (one in ten on an address of the sample).
-  if (i < 50) return `[network-traffic:dst_port = 80 AND network-traffic:dst_ref.value = '${i % 10 === 1 ? '54.230.202.37' : `10.9.${i}.1`}']`;
-  // Scans: LIKE on URLs (two of them match the sample's Debian mirror paths).
-  if (i < 70) return `[url:value LIKE '%/pool/main/${i === 51 ? 'p/perl' : i === 52 ? 'libx' : hex(r, 6)}%']`;
+  if (!mixed) return atomic(r);
+  // Keyed: a port and an address (one on the sample's mirror, which most lines show).
+  if (i < 50) return `[network-traffic:dst_port = 80 AND network-traffic:dst_ref.value = '${i === 1 ? '54.230.202.37' : `10.9.${i}.1`}']`;
+  // Scans: LIKE on URLs (one matches the sample's Debian mirror paths).
+  if (i < 70) return `[url:value LIKE '%/pool/main/${i === 51 ? 'p/perl' : hex(r, 6)}%']`;
   // Sequences: an address then a DNS name of the sample, within 5 minutes.
   if (i < 75) return `([ipv4-addr:value = '${octet()}.${octet()}.${octet()}.${octet()}'] FOLLOWEDBY [domain-name:value = 'security.debian.org']) WITHIN 300 SECONDS`;
+  return atomic(r);
+}
+
+function atomic(r: () => number): string {
+  const octet = (): number => Math.floor(r() * 256);
   const x = r();
   if (x < 0.7) return `[ipv4-addr:value = '${octet()}.${octet()}.${octet()}.${octet()}']`;
   if (x < 0.8) return `[domain-name:value = '${hex(r, 10)}.example']`;
@@ -97,7 +105,7 @@ export function benchIndicatorMatching(options: IndicatorBenchOptions): Indicato
   const index = new IndicatorIndex();
   const t0 = performance.now();
   for (let i = 0; i < options.indicators; i++) {
-    const pattern = patternAt(i, r, seen);
+    const pattern = patternAt(i, r, seen, options.mix !== 'atomic');
     index.add({ id: `indicator--${i}`, pattern, pattern_type: 'stix', valid_from: '2000-01-01T00:00:00Z' }, AUDIENCES[i % AUDIENCES.length] ?? [ORG]);
   }
   const buildSeconds = (performance.now() - t0) / 1000;

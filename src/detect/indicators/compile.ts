@@ -28,6 +28,8 @@ export type PatternClass = 'pure' | 'keyed' | 'scan' | 'sequence';
 export interface Needle {
   readonly objectType: string;
   readonly steps: readonly PathStep[];
+  /** `stepsKey(objectType, steps)`: needles on one path share one read of its values. */
+  readonly pathKey: string;
   readonly text: string;
 }
 
@@ -243,7 +245,7 @@ function expressionNeedle(e: ComparisonExpression): Needle | null {
       if (e.negated || e.operator !== 'LIKE' || e.value.kind !== 'string') return null;
       let best = '';
       for (const run of e.value.value.split(/[%_]/)) if (run.length > best.length) best = run;
-      return best.length >= 3 ? { objectType: e.path.objectType, steps: e.path.steps, text: best } : null;
+      return best.length >= 3 ? { objectType: e.path.objectType, steps: e.path.steps, pathKey: stepsKey(e.path.objectType, e.path.steps), text: best } : null;
     }
     case 'and': {
       let best: Needle | null = null;

@@ -104,13 +104,14 @@ export function takesPart(leaf: Leaf, obs: Observation): boolean {
   return (leaf.keys !== null && leaf.pure) || evaluatePattern(leaf.ast, [obs]) !== null;
 }
 
-/** True when some value at the needle's path contains its text (see compile.ts). */
-export function hasNeedle(n: Needle, obs: Observation): boolean {
+/** The string values at a needle's path in an observation. */
+export function needleValues(n: Needle, obs: Observation): string[] {
+  const out: string[] = [];
   const objects = obs.objects;
   for (const key in objects) {
     const sco = objects[key];
     if (sco === undefined || sco.type !== n.objectType) continue;
-    for (const v of resolveValues(sco, n.steps, objects)) if (typeof v === 'string' && v.includes(n.text)) return true;
+    for (const v of resolveValues(sco, n.steps, objects)) if (typeof v === 'string') out.push(v);
   }
-  return false;
+  return out;
 }

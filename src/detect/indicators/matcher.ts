@@ -18,10 +18,10 @@ import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index
 import { evaluatePattern, parsePattern, printObjectPath } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
 import { eventTimeMs } from '../normalise/index.js';
-import type { Compiled, PatternClass, Primitive } from './compile.js';
+import type { Compiled, Needle, PatternClass, Primitive } from './compile.js';
 import { compilePattern, compileSimple, stepsKey } from './compile.js';
 import type { CidrTable, Entry, ExactTable, Table, Target } from './entry.js';
-import { hasNeedle, LeafRef, postingAdd, postingRemove, takesPart } from './entry.js';
+import { LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
 import type { Block } from './ip.js';
 import { parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
@@ -77,12 +77,60 @@ interface WindowItem {
   readonly hits: Map<Entry, number>;
 }
 
-/** Per-event state: a fresh stamp (each indicator is considered once per event), the output, and the sequence leaves hit. */
-interface Matching {
-  readonly admit: (e: Entry) => boolean;
-  readonly hit: (t: Target, via: 'exact' | 'cidr', path: string, value: unknown) => void;
-  readonly out: IndicatorMatch[];
-  readonly leafHits: Map<Entry, number>;
+/**
+ * Per-event state: a fresh stamp (each indicator is considered once per event), the output, the
+ * sequence leaves hit, and the observation (built on first need). One object per event.
+ */
+class Matching {
+  readonly out: IndicatorMatch[] = [];
+  /** Sequence indicators → mask of their observation expressions this event matched. */
+  leafHits: Map<Entry, number> | null = null;
+  private obs: Observation | null = null;
+
+  constructor(
+    private readonly stamp: number,
+    private readonly time: number,
+    private readonly orgId: string,
+    /** The event the observation is built from on first need (null: given by `useObservation`). */
+    private readonly event: NormalisedEvent | null,
+  ) {}
+
+  useObservation(obs: Observation): this {
+    this.obs = obs;
+    return this;
+  }
+
+  observation(): Observation {
+    if (this.obs === null) {
+      if (this.event === null) throw new Error('Matching: no event and no observation');
+      this.obs = observationOf(this.event);
+    }
+    return this.obs;
+  }
+
+  admit(e: Entry): boolean {
+    if (e.stamp === this.stamp) return false;
+    e.stamp = this.stamp;
+    return this.time >= e.from && this.time < e.until && e.visible(this.orgId);
+  }
+
+  hit(t: Target, via: 'exact' | 'cidr', path: string, value: unknown): void {
+    if (t instanceof LeafRef) {
+      // A sequence's observation expression: noted whatever the audience (the window is the
+      // organisation's own), verified unless the expression is exactly its keys.
+      const bit = t.leaf < 30 ? 1 << t.leaf : 0x3fffffff;
+      const hits = (this.leafHits ??= new Map());
+      const mask = hits.get(t.entry) ?? 0;
+      if ((mask & bit) === bit) return;
+      const leaf = t.entry.leaves[t.leaf];
+      if (leaf === undefined || (!leaf.pure && evaluatePattern(leaf.ast, [this.observation()]) === null)) return;
+      hits.set(t.entry, mask | bit);
+      return;
+    }
+    if (!this.admit(t)) return;
+    if (t.cls === 'keyed' && (t.ast === null || evaluatePattern(t.ast, [this.observation()]) === null)) return;
+    this.out.push({ indicatorId: t.id, via: t.cls === 'keyed' ? 'pattern' : via, path, value });
+  }
 }
 
 let lastTs = '';
@@ -309,9 +357,7 @@ export class IndicatorIndex {
     if (this.unprobed > 0) return this.matchObservation(observationOf(event), orgId);
     // Fast path: table values are read from the event's fields; the observation is built only
     // when a keyed, scan or sequence pattern needs evaluating.
-    let obs: Observation | undefined;
-    const observation = (): Observation => (obs ??= observationOf(event));
-    const m = this.matching(eventTimeMs(event), orgId, observation);
+    const m = new Matching(++this.stamp, eventTimeMs(event), orgId, event);
     const values: unknown[] = [];
     for (const list of this.exact.values()) {
       for (const table of list) {
@@ -336,13 +382,13 @@ export class IndicatorIndex {
       for (const t of types) if (this.scan.has(t) || this.sequence.has(t)) { needed = true; break; }
       if (!needed) types = NO_TYPES;
     }
-    if (types.size > 0 || m.leafHits.size > 0) this.evaluateRest(observation(), orgId, types, m);
+    if (types.size > 0 || m.leafHits !== null) this.evaluateRest(m.observation(), orgId, types, m);
     return m.out;
   }
 
   /** As `match`, for an observation already built (see `observationOf`). */
   matchObservation(obs: Observation, orgId: string): IndicatorMatch[] {
-    const m = this.matching(obs.time, orgId, () => obs);
+    const m = new Matching(++this.stamp, obs.time, orgId, null).useObservation(obs);
     const objects = obs.objects;
     const types = new Set<string>();
     for (const key in objects) {
@@ -369,34 +415,6 @@ export class IndicatorIndex {
     return m.out;
   }
 
-  private matching(time: number, orgId: string, observation: () => Observation): Matching {
-    const stamp = ++this.stamp;
-    const out: IndicatorMatch[] = [];
-    const leafHits = new Map<Entry, number>();
-    const admit = (e: Entry): boolean => {
-      if (e.stamp === stamp) return false;
-      e.stamp = stamp;
-      return time >= e.from && time < e.until && e.visible(orgId);
-    };
-    const hit = (t: Target, via: 'exact' | 'cidr', path: string, value: unknown): void => {
-      if (t instanceof LeafRef) {
-        // A sequence's observation expression: noted whatever the audience (the window is the
-        // organisation's own), verified unless the expression is exactly its keys.
-        const bit = t.leaf < 30 ? 1 << t.leaf : 0x3fffffff;
-        const mask = leafHits.get(t.entry) ?? 0;
-        if ((mask & bit) === bit) return;
-        const leaf = t.entry.leaves[t.leaf];
-        if (leaf === undefined || (!leaf.pure && evaluatePattern(leaf.ast, [observation()]) === null)) return;
-        leafHits.set(t.entry, mask | bit);
-        return;
-      }
-      if (!admit(t)) return;
-      if (t.cls === 'keyed' && (t.ast === null || evaluatePattern(t.ast, [observation()]) === null)) return;
-      out.push({ indicatorId: t.id, via: t.cls === 'keyed' ? 'pattern' : via, path, value });
-    };
-    return { admit, hit, out, leafHits };
-  }
-
   private probeExact(table: ExactTable, v: Primitive, m: Matching): void {
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return;
     const p = table.map.get(v);
@@ -414,18 +432,27 @@ export class IndicatorIndex {
   }
 
   private evaluateRest(obs: Observation, orgId: string, types: ReadonlySet<string>, m: Matching): void {
+    // LIKE needles: the values of each path are read once per event, whatever the number of needles.
+    let byPath: Map<string, string[]> | undefined;
+    const hasNeedle = (n: Needle): boolean => {
+      byPath ??= new Map();
+      let values = byPath.get(n.pathKey);
+      if (values === undefined) { values = needleValues(n, obs); byPath.set(n.pathKey, values); }
+      for (const v of values) if (v.includes(n.text)) return true;
+      return false;
+    };
     for (const type of types) {
       const list = this.scan.get(type);
       if (list === undefined) continue;
       for (const e of list) {
-        if (e.needle !== null && !hasNeedle(e.needle, obs)) continue;
+        if (e.needle !== null && !hasNeedle(e.needle)) continue;
         if (m.admit(e) && e.ast !== null && evaluatePattern(e.ast, [obs]) !== null) m.out.push({ indicatorId: e.id, via: 'pattern' });
       }
     }
     // Each observation notes, once, which sequence patterns it takes part in and which of their
     // observation expressions it matched: keyed ones were found in the tables (m.leafHits), the
     // keyless ones are evaluated here.
-    const hits = m.leafHits;
+    const hits = (m.leafHits ??= new Map());
     for (const type of types) {
       const list = this.sequence.get(type);
       if (list === undefined) continue;
