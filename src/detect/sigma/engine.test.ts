@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { benchSigma } from './bench.js';
 import { SigmaEngine } from './engine.js';
 import { EventView, type SigmaEvent } from './event.js';
 import { loadRulesDir } from './load.js';
@@ -152,5 +153,23 @@ describe('the prefilter never hides a match', () => {
       }),
       { numRuns: 300, seed: 7 },
     );
+  });
+});
+
+describe('benchSigma', () => {
+  it('reports events per second of CPU and wall time over the given events', () => {
+    const items = rule(`title: Whoami\nlogsource: {product: windows, category: process_creation}\ndetection:\n    sel:\n        Image|endswith: '\\whoami.exe'\n    condition: sel\n`);
+    const events = [
+      { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Image: 'C:\\Windows\\System32\\whoami.exe' },
+      { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Image: 'C:\\Windows\\System32\\cmd.exe' },
+    ];
+    const r = benchSigma(items, events, 0.05);
+    expect(r.rules).toBe(1);
+    expect(r.events).toBeGreaterThanOrEqual(2);
+    expect(r.events % 2).toBe(0);
+    expect(r.matches).toBe(r.events / 2);
+    expect(r.eventsPerSecond).toBeGreaterThan(0);
+    expect(r.eventsPerWallSecond).toBeGreaterThan(0);
+    expect(benchSigma(items, [], 1).events).toBe(0);
   });
 });
