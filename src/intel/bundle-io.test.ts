@@ -176,6 +176,11 @@ describe('importBundleStream / exportBundle', () => {
     const late = `{"objects":${JSON.stringify(Array.from({ length: 30 }, (_, i) => indicator(i + 1)))},"type":"x-not-bundle"}`;
     expect(((await importText(late, { batchSize: 10 }).catch((e: unknown) => e)) as AppError).code).toBe('INVALID_STIX');
     expect(await store.countObjects(coll)).toBe(0);
+    // Hostile nesting is refused by the path filter's depth guard, not by running out of stack.
+    const deep = `{"type":"bundle","objects":[{"x":${'['.repeat(5000)}${']'.repeat(5000)}}]}`;
+    const deepErr = await importText(deep).catch((e: unknown) => e);
+    expect((deepErr as AppError).code).toBe('INVALID_STIX');
+    expect((deepErr as AppError).message).toMatch(/nesting too deep/);
     // An empty bundle is fine.
     expect(await importText('{"type":"bundle","id":"bundle--' + uuid(1) + '"}')).toEqual({ total: 0, added: 0, duplicates: 0, rejected: 0, errors: [] });
   });

@@ -60,12 +60,20 @@ export interface ImportSummary {
 
 export const MAX_REPORTED_ERRORS = 100;
 
-/** Checks the bundle envelope (STIX 2.1 §8: `type` is "bundle", `objects` a list) as tokens pass by. */
+/**
+ * Deepest nesting accepted (bundle and objects list included). Real STIX objects stay far
+ * below this; hostile input could otherwise make the assembler and validator recurse deeply.
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * Checks the bundle envelope (STIX 2.1 §8: `type` is "bundle", `objects` a list) and the
+ * nesting depth as tokens pass by, before any object is assembled.
+ */
 class EnvelopeCheck extends Transform {
   #depth = 0;
   #key: string | null = null;
   type: string | null = null;
-  sawObjects = false;
 
   constructor() {
     super({ objectMode: true });
@@ -90,14 +98,13 @@ class EnvelopeCheck extends Transform {
     }
     if (this.#depth === 1 && this.#key !== null) {
       if (this.#key === 'type') this.type = tok.name === 'stringValue' ? String(tok.value) : `(${tok.name})`;
-      if (this.#key === 'objects') {
-        if (tok.name !== 'startArray') throw new AppError('INVALID_STIX', 'not a STIX bundle: "objects" must be a list');
-        this.sawObjects = true;
-      }
+      if (this.#key === 'objects' && tok.name !== 'startArray') throw new AppError('INVALID_STIX', 'not a STIX bundle: "objects" must be a list');
       this.#key = null;
     }
-    if (opening) this.#depth++;
-    else if (tok.name === 'endObject' || tok.name === 'endArray') this.#depth--;
+    if (opening) {
+      this.#depth++;
+      if (this.#depth > MAX_NESTING) throw new AppError('INVALID_STIX', `bundle nesting too deep: more than ${MAX_NESTING} levels of objects and lists`);
+    } else if (tok.name === 'endObject' || tok.name === 'endArray') this.#depth--;
   }
 
   assertBundle(): void {
@@ -113,12 +120,13 @@ async function* counted(src: AsyncIterable<Buffer | string>, onBytes: (n: number
   }
 }
 
-/** stream-json reports syntax errors as plain Errors; give them the MALFORMED_JSON code. */
+/**
+ * stream-json reports syntax errors as plain Errors whose message starts with "Parser": give
+ * them the MALFORMED_JSON code. Errors of the store or of the input stream pass through unchanged.
+ */
 function asImportError(e: unknown): unknown {
-  if (isAppError(e) || (e instanceof Error && e.name === 'AbortError')) return e;
-  if (e instanceof Error && /parser|JSON|unexpected|expected/i.test(e.message)) {
-    return new AppError('MALFORMED_JSON', `malformed JSON in bundle: ${e.message}`, { cause: e });
-  }
+  if (isAppError(e) || !(e instanceof Error)) return e;
+  if (e.message.startsWith('Parser ')) return new AppError('MALFORMED_JSON', `malformed JSON in bundle: ${e.message}`, { cause: e });
   return e;
 }
 
@@ -133,62 +141,58 @@ export async function importBundleStream(intel: IntelService, req: ImportRequest
   if (!(await intel.store.getCollection(req.collectionId))) throw new AppError('NOT_FOUND', `no collection ${req.collectionId}`);
   const summary: ImportSummary = { total: 0, added: 0, duplicates: 0, rejected: 0, errors: [] };
   const progress: ImportProgress = { objects: 0, bytes: 0 };
-  try {
-    await intel.store.transaction(async (tx) => {
-      const svc = new IntelService(tx, intel.clock);
-      const envelope = new EnvelopeCheck();
-      let batch: unknown[] = [];
-      let batchStart = 0;
-      let consumerError: unknown = null;
-      const flush = async () => {
-        if (batch.length === 0) return;
-        const results = await svc.submit(req.actor, req.collectionId, batch, submitOpts);
-        for (const r of results) {
-          if (r.status === 'rejected') {
-            summary.rejected++;
-            if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ index: batchStart + r.index, id: r.id, message: r.message });
-          } else if (r.status === 'added') summary.added++;
-          else summary.duplicates++;
-        }
-        batchStart += batch.length;
-        batch = [];
-        onProgress?.({ ...progress });
-      };
-      await pipeline(
-        counted(req.readable, (n) => { progress.bytes += n; }),
-        parser.asStream({ streamValues: false }),
-        envelope,
-        pick.asStream({ filter: (stack) => stack.length >= 1 && stack[0] === 'objects' }),
-        streamArray.asStream(),
-        async (items: AsyncIterable<{ key: number; value: unknown }>) => {
-          try {
-            for await (const item of items) {
-              batch.push(item.value);
-              summary.total++;
-              progress.objects++;
-              if (batch.length >= batchSize) await flush();
-            }
-          } catch (e) {
-            consumerError ??= e;
-            throw e;
+  await intel.store.transaction(async (tx) => {
+    const svc = new IntelService(tx, intel.clock);
+    const envelope = new EnvelopeCheck();
+    let batch: unknown[] = [];
+    let batchStart = 0;
+    let consumerError: unknown = null;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const results = await svc.submit(req.actor, req.collectionId, batch, submitOpts);
+      for (const r of results) {
+        if (r.status === 'rejected') {
+          summary.rejected++;
+          if (summary.errors.length < MAX_REPORTED_ERRORS) summary.errors.push({ index: batchStart + r.index, id: r.id, message: r.message });
+        } else if (r.status === 'added') summary.added++;
+        else summary.duplicates++;
+      }
+      batchStart += batch.length;
+      batch = [];
+      onProgress?.({ ...progress });
+    };
+    await pipeline(
+      counted(req.readable, (n) => { progress.bytes += n; }),
+      parser.asStream({ streamValues: false }),
+      envelope,
+      pick.asStream({ filter: (stack) => stack.length >= 1 && stack[0] === 'objects' }),
+      streamArray.asStream(),
+      async (items: AsyncIterable<{ key: number; value: unknown }>) => {
+        try {
+          for await (const item of items) {
+            batch.push(item.value);
+            summary.total++;
+            progress.objects++;
+            if (batch.length >= batchSize) await flush();
           }
-        },
-        signal ? { signal } : {},
-      ).catch((e: unknown) => {
-        // When the consumer fails (e.g. the store), pipeline may report the resulting abort of
-        // the upstream stages instead: the consumer's error is the cause worth showing.
-        throw consumerError ?? e;
-      });
-      envelope.assertBundle();
-      await flush();
-      await new AccessService(tx, intel.clock).audit(req.actor, 'intel.import', req.collectionId, {
-        total: summary.total, added: summary.added, duplicates: summary.duplicates, rejected: summary.rejected,
-        asOrg: submitOpts.asOrg ?? null, tlp: submitOpts.defaultTlp ?? null, recipients: submitOpts.recipients ?? [],
-      });
+        } catch (e) {
+          consumerError ??= e;
+          throw e;
+        }
+      },
+      signal ? { signal } : {},
+    ).catch((e: unknown) => {
+      // When the consumer fails (e.g. the store), pipeline may report the resulting abort of
+      // the upstream stages instead: the consumer's error is the cause worth showing.
+      throw asImportError(consumerError ?? e);
     });
-  } catch (e) {
-    throw asImportError(e);
-  }
+    envelope.assertBundle();
+    await flush();
+    await new AccessService(tx, intel.clock).audit(req.actor, 'intel.import', req.collectionId, {
+      total: summary.total, added: summary.added, duplicates: summary.duplicates, rejected: summary.rejected,
+      asOrg: submitOpts.asOrg ?? null, tlp: submitOpts.defaultTlp ?? null, recipients: submitOpts.recipients ?? [],
+    });
+  });
   return summary;
 }
 
