@@ -42,3 +42,4 @@ export type {
   AchRating, ConfidenceLevel, Credibility, CsirtService, Determination, InvestigationStatus, Likelihood, ObservableType, Pap, Phase, Reliability,
   TaskStatus, Urgency,
 } from './model.js';
+export { createRespondDemo } from './demo.js';

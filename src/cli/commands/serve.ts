@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import type { Platform, RunningServer } from '../../api/index.js';
+import { createRespondDemo } from '../../respond/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, type DemoResult } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
 
@@ -26,7 +27,8 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io
   }
   const apiRoot = p.config.apiRoots[0]?.name ?? 'api1';
   const demo = await createDemoAlliance({ store: p.store, clock: p.clock }, { apiRoot, actor: CLI_ACTOR });
-  io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects`);
+  const respond = await createRespondDemo({ store: p.store, clock: p.clock });
+  io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects, ${respond.incidents} incidents, ${respond.decisions} decisions`);
   return demo;
 }
 
