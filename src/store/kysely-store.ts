@@ -18,6 +18,12 @@ type ObjRecord = DB['objects'] & { seq: number };
 
 const b = (v: boolean) => (v ? 1 : 0);
 
+/** Every objects column but search_text (ObjectQuery.lean). */
+const LEAN_COLUMNS = [
+  'o.seq', 'o.collection_id', 'o.id', 'o.type', 'o.spec_version', 'o.version', 'o.created', 'o.modified', 'o.date_added', 'o.creator_org',
+  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.labels', 'o.json', 'o.source_ref', 'o.target_ref',
+] as const;
+
 function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
   return {
     collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
@@ -255,7 +261,8 @@ export class KyselyStore implements Store {
   async queryObjects(q: ObjectQuery): Promise<ObjectPage> {
     if (q.collectionIds.length === 0) return { rows: [], more: false };
     if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
-    let query = this.#db.selectFrom('objects as o').selectAll('o')
+    const base = this.#db.selectFrom('objects as o');
+    let query = (q.lean ? base.select(LEAN_COLUMNS) : base.selectAll('o'))
       .where('o.collection_id', 'in', [...q.collectionIds])
       .where(visibilitySql('o', q.audience, q.purpose));
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
@@ -287,11 +294,16 @@ export class KyselyStore implements Store {
       case 'last':
       case 'union': {
         const sel = v.kind === 'union' ? v : { first: v.kind === 'first', last: v.kind === 'last', versions: [] as string[] };
-        const extreme = (agg: 'max' | 'min') => sql<boolean>`o.version = (select ${sql.raw(agg)}(o2.version) from objects o2
-          where o2.collection_id = o.collection_id and o2.id = o.id and ${visibilitySql('o2', q.audience, q.purpose)})`;
+        // o (itself visible) is the last visible version when no visible version of the same
+        // object is later. NOT EXISTS seeks the unique (collection_id, id, version) index past
+        // o.version and usually finds nothing, reading no other row; a max() subquery would
+        // read every version's row, o's own included, to test its visibility.
+        const extreme = (cmp: '>' | '<') => sql<boolean>`not exists (select 1 from objects o2
+          where o2.collection_id = o.collection_id and o2.id = o.id and o2.version ${sql.raw(cmp)} o.version
+          and ${visibilitySql('o2', q.audience, q.purpose)})`;
         const conds = [
-          ...(sel.last ? [extreme('max')] : []),
-          ...(sel.first ? [extreme('min')] : []),
+          ...(sel.last ? [extreme('>')] : []),
+          ...(sel.first ? [extreme('<')] : []),
           ...(sel.versions.length ? [sql<boolean>`o.version in (${sql.join(sel.versions)})`] : []),
         ];
         query = query.where(conds.length ? sql<boolean>`(${sql.join(conds, sql` or `)})` : sql<boolean>`1 = 0`);
@@ -301,6 +313,7 @@ export class KyselyStore implements Store {
     const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
+    if (q.lean) return { rows: page.map((r) => toObjectRow({ ...r, search_text: '' }, [])), more };
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }

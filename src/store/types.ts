@@ -147,6 +147,11 @@ export interface ObjectQuery {
   creators?: readonly string[];
   /** Relationships whose source_ref or target_ref is this id. */
   relatedTo?: string;
+  /**
+   * For readers that show neither recipients nor the search text (TAXII): the rows come back
+   * with `recipients: []` and `searchText: ''`, saving the recipients query and the column read.
+   */
+  lean?: boolean;
 }
 
 export interface ObjectPage {

@@ -71,13 +71,15 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
   // A Buffer keeps the Content-Type exactly as set: with a string body Fastify rewrites it to
   // `application/taxii+json; version="2.1"; charset=utf-8`, which clients comparing the media
   // type literally (§1.6.8) do not recognise.
-  const send = (reply: FastifyReply, status: number, body: unknown) =>
-    reply.code(status).header('content-type', TAXII_MEDIA).send(Buffer.from(JSON.stringify(body)));
-  const sendPage = (reply: FastifyReply, page: TaxiiPage<Record<string, unknown>>) => {
+  const sendJson = (reply: FastifyReply, status: number, json: string) =>
+    reply.code(status).header('content-type', TAXII_MEDIA).send(Buffer.from(json));
+  const send = (reply: FastifyReply, status: number, body: unknown) => sendJson(reply, status, JSON.stringify(body));
+  const sendPage = (reply: FastifyReply, page: TaxiiPage) => {
     // §3.2: on every 200 of manifest/objects/object/versions; an empty page has no dates to give.
     if (page.first) reply.header('X-TAXII-Date-Added-First', page.first);
     if (page.last) reply.header('X-TAXII-Date-Added-Last', page.last);
-    return send(reply, 200, page.body);
+    // The page body is already serialised (stored object JSON spliced into the envelope).
+    return sendJson(reply, 200, page.body);
   };
   const who = (req: FastifyRequest): Principal => req.principal!;
   const actor = (req: FastifyRequest) => ({ principal: who(req), source: req.ip });

@@ -1,0 +1,89 @@
+/**
+ * The read fast paths of queryObjects, on every dialect: `lean` rows (TAXII) are the full rows
+ * minus recipients and search text, and first/last stay "first/last among the versions the
+ * audience may see" whatever the order of visible and hidden versions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore, openSqliteStore, type NewObjectRow, type ObjectQuery, type Store } from './index.js';
+import { freshPostgresDb, pgAvailable } from '../../test/helpers/pg.js';
+import type { Audience } from '../core/policy.js';
+
+const ORG_A = 'identity--aaaaaaaa-0000-4000-8000-00000000000a';
+const ORG_B = 'identity--bbbbbbbb-0000-4000-8000-00000000000b';
+const ORG_C = 'identity--cccccccc-0000-4000-8000-00000000000c';
+const COLL = '22222222-2222-4222-8222-222222222222';
+const OTHER = '33333333-3333-4333-8333-333333333333';
+const asOrg = (orgId: string): Audience => ({ hop: 'local', orgId, groupIds: [] });
+
+function row(id: string, version: string, extra: Partial<NewObjectRow> = {}): NewObjectRow {
+  return {
+    collectionId: COLL, id, type: id.split('--')[0]!, specVersion: '2.1', version, created: version, modified: version,
+    creatorOrg: ORG_A, tlp: 'green', recipients: [], originNode: null, revoked: false, name: `n ${id}`, labels: ['x'],
+    searchText: `n ${id}`, json: JSON.stringify({ id, modified: version }), ...extra,
+  };
+}
+
+type Factory = { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> };
+const factories: Factory[] = [
+  { name: 'sqlite', open: async () => { const store = await openSqliteStore(':memory:'); return { store, cleanup: () => store.close() }; } },
+];
+if (await pgAvailable()) {
+  factories.push({
+    name: 'postgres',
+    open: async () => {
+      const db = await freshPostgresDb();
+      const store = await openPostgresStore(db.url);
+      return { store, cleanup: async () => { await store.close(); await db.drop(); } };
+    },
+  });
+}
+
+const V = ['2024-01-01T00:00:00.000000Z', '2024-02-01T00:00:00.000000Z', '2024-03-01T00:00:00.000000Z', '2024-04-01T00:00:00.000000Z', '2024-05-01T00:00:00.000000Z'];
+
+describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  const id = 'indicator--00000000-0000-4000-8000-0000000000f1';
+  beforeAll(async () => {
+    ({ store, cleanup } = await open());
+    for (const [o, s] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
+      await store.putOrganisation({ id: o, name: `Org ${s}`, shortName: s, country: null, kind: 'member', node: null, createdUs: 1 });
+    }
+    for (const c of [COLL, OTHER]) await store.putCollection({ id: c, apiRoot: 'api1', alias: null, title: c, description: '', createdUs: 1 });
+    // B sees V0 (green), V2 (amber to B), V3 (green); not V1 (red to C) nor V4 (amber to C).
+    await store.putObjects([
+      row(id, V[0]!), row(id, V[1]!, { tlp: 'red', recipients: [ORG_C] }), row(id, V[2]!, { tlp: 'amber', recipients: [ORG_B] }),
+      row(id, V[3]!), row(id, V[4]!, { tlp: 'amber', recipients: [ORG_C] }),
+      // A later version of the same id in another collection must not hide the last one here.
+      row(id, '2025-01-01T00:00:00.000000Z', { collectionId: OTHER }),
+    ], 1_000);
+  });
+  afterAll(async () => cleanup());
+
+  const q = (audience: Audience, extra: Partial<ObjectQuery> = {}): ObjectQuery => ({ collectionIds: [COLL], audience, purpose: 'read', ids: [id], limit: 10, ...extra });
+  const versions = async (x: ObjectQuery) => (await store.queryObjects(x)).rows.map((r) => r.version);
+
+  it('first and last are computed among the visible versions only', async () => {
+    expect(await versions(q(asOrg(ORG_B)))).toEqual([V[3]]);
+    expect(await versions(q(asOrg(ORG_B), { version: { kind: 'first' } }))).toEqual([V[0]]);
+    expect(await versions(q(asOrg(ORG_C)))).toEqual([V[4]]);
+    expect(await versions(q(asOrg(ORG_A)))).toEqual([V[4]]);
+    expect(await versions(q(asOrg(ORG_B), { version: { kind: 'union', first: true, last: true, versions: [V[2]!] } }))).toEqual([V[0], V[2], V[3]]);
+    expect(await versions(q(asOrg(ORG_B), { purpose: 'bulk' }))).toEqual([V[3]]);
+    expect(await versions(q({ hop: 'public' }))).toEqual([]);
+    expect(await versions(q(asOrg(ORG_B), { collectionIds: [OTHER] }))).toEqual(['2025-01-01T00:00:00.000000Z']);
+  });
+
+  it('lean rows equal full rows except recipients and search text', async () => {
+    for (const version of [{ kind: 'all' } as const, { kind: 'last' } as const]) {
+      const full = await store.queryObjects(q(asOrg(ORG_C), { version }));
+      const lean = await store.queryObjects(q(asOrg(ORG_C), { version, lean: true }));
+      expect(lean.more).toBe(full.more);
+      expect(lean.rows).toEqual(full.rows.map((r) => ({ ...r, recipients: [], searchText: '' })));
+      expect(full.rows.some((r) => r.recipients.length > 0)).toBe(true);
+    }
+    const page = await store.queryObjects(q(asOrg(ORG_A), { version: { kind: 'all' }, limit: 2, lean: true }));
+    expect(page.more).toBe(true);
+    expect(page.rows.map((r) => r.version)).toEqual([V[0], V[1]]);
+  });
+});
