@@ -95,7 +95,7 @@ describe('prefilter agreement on real telemetry (whole corpus)', () => {
     for (const e of events) {
       const ls = windowsLogsource(e);
       const fast = engine.evaluate(e).map((r) => r.id);
-      const view = new EventView(e);
+      const view = new EventView(e, ls?.fieldMap);
       const slow = engine.rules.filter((r) => ruleSeesEvent(r, ls) && r.match(view)).map((r) => r.id);
       expect(fast).toEqual(slow);
       total += fast.length;

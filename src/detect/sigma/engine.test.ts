@@ -26,7 +26,7 @@ function rule(text: string): SigmaItem[] {
 
 /** Every routed rule evaluated directly, without the prefilter. */
 function bruteForce(engine: SigmaEngine, event: SigmaEvent, ls: EventLogsource | undefined): string[] {
-  const ev = new EventView(event);
+  const ev = new EventView(event, ls?.fieldMap);
   return engine.rules.filter((r: DetectionRule) => ruleSeesEvent(r, ls) && r.match(ev)).map((r) => r.title);
 }
 
@@ -37,7 +37,9 @@ describe('Windows logsource mapping', () => {
     expect(windowsLogsource({ Channel: sysmon, EventID: '13' })?.category).toEqual(['registry_event', 'registry_set']);
     expect(windowsLogsource({ Channel: sysmon, EventID: 12, EventType: 'CreateKey' })?.category).toEqual(['registry_event', 'registry_add']);
     expect(windowsLogsource({ Channel: sysmon, EventID: 12, EventType: 'DeleteValue' })?.category).toEqual(['registry_event', 'registry_delete']);
-    expect(windowsLogsource({ Channel: 'Security', EventID: 4688 })).toEqual({ product: 'windows', service: 'security', category: ['process_creation'] });
+    expect(windowsLogsource({ Channel: 'Security', EventID: 4688 })).toEqual({
+      product: 'windows', service: 'security', category: ['process_creation'], fieldMap: { Image: 'NewProcessName', ParentImage: 'ParentProcessName' },
+    });
     expect(windowsLogsource({ Channel: 'Security', EventID: 4625 })?.category).toEqual([]);
     expect(windowsLogsource({ Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4104 })?.category).toEqual(['ps_script']);
     expect(windowsLogsource({ Channel: 'Some-Vendor/Admin', EventID: 1 })?.service).toBe('some-vendor/admin');
@@ -87,6 +89,12 @@ detection:
     expect(engine.process({ Image: img }, 0, { product: 'linux', category: 'process_creation' }).map((m) => m.title)).toEqual(['Linux']);
     // an event without a derivable logsource is offered to every rule (documented)
     expect(titles({ Image: img })).toEqual(['Proc', 'Any windows', 'Linux']);
+  });
+
+  it('Security 4688 reaches process_creation rules through the field mapping', () => {
+    const sec = { Channel: 'Security', EventID: 4688, NewProcessName: 'C:\\Temp\\evil.exe', ParentProcessName: 'C:\\x.exe' };
+    expect(titles(sec)).toEqual(['Proc', 'Any windows']);
+    expect(titles({ ...sec, NewProcessName: 'C:\\good.exe' })).toEqual([]);
   });
 
   it('a custom logsourceOf decides the routing', () => {

@@ -216,9 +216,10 @@ export class SigmaEngine {
 
   /** Detection rules (without correlation state) that match the event. */
   evaluate(event: SigmaEvent, logsource?: EventLogsource): DetectionRule[] {
-    const ev = new EventView(event);
+    const ls = logsource ?? this.logsourceOf(event);
+    const ev = new EventView(event, ls?.fieldMap);
     const hits: DetectionRule[] = [];
-    this.candidates(ev, logsource ?? this.logsourceOf(event), (i) => {
+    this.candidates(ev, ls, (i) => {
       const rule = this.rules[i] as DetectionRule;
       try {
         if (rule.match(ev)) hits.push(rule);
@@ -292,11 +293,12 @@ export class SigmaEngine {
    * correlation alerts completed by this event.
    */
   process(event: SigmaEvent, timeMs: number, logsource?: EventLogsource): SigmaMatch[] {
-    const ev = new EventView(event);
+    const ls = logsource ?? this.logsourceOf(event);
+    const ev = new EventView(event, ls?.fieldMap);
     const out: SigmaMatch[] = [];
     const seq = ++this.seq;
     const field = (name: string): string | undefined => ev.strings(name)?.[0];
-    this.candidates(ev, logsource ?? this.logsourceOf(event), (i) => {
+    this.candidates(ev, ls, (i) => {
       const rule = this.rules[i] as DetectionRule;
       let hit = false;
       try {

@@ -23,12 +23,17 @@ export class EventView {
   private allLow: readonly string[] | undefined;
   private allRaw: readonly string[] | undefined;
 
-  constructor(data: SigmaEvent) {
+  /** Rule field name -> this event's field name (e.g. Image -> NewProcessName for Security 4688). */
+  private readonly fieldMap: Readonly<Record<string, string>> | undefined;
+
+  constructor(data: SigmaEvent, fieldMap?: Readonly<Record<string, string>>) {
     this.data = data;
+    this.fieldMap = fieldMap;
   }
 
   /** The field's value; `undefined` when absent. Flat key wins over the dotted path. */
-  get(field: string): unknown {
+  get(name: string): unknown {
+    const field = this.fieldMap?.[name] ?? name;
     const d = this.data;
     if (Object.prototype.hasOwnProperty.call(d, field)) return d[field];
     let v = this.raw.get(field);
@@ -39,7 +44,8 @@ export class EventView {
     return v === MISSING ? undefined : v;
   }
 
-  has(field: string): boolean {
+  has(name: string): boolean {
+    const field = this.fieldMap?.[name] ?? name;
     const d = this.data;
     if (Object.prototype.hasOwnProperty.call(d, field)) return true;
     this.get(field);

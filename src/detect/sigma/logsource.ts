@@ -24,8 +24,15 @@ export function ruleSeesEvent(rule: { readonly logsource: Logsource }, ls: Event
 /** A stable key for an event logsource (used to cache routing decisions). */
 export function eventLogsourceKey(ls: EventLogsource): string {
   const f = (v: string | readonly string[] | undefined): string => (v === undefined ? '' : typeof v === 'string' ? v : v.join(','));
-  return `${f(ls.product)}|${f(ls.category)}|${f(ls.service)}`;
+  const m = ls.fieldMap === undefined ? '' : JSON.stringify(ls.fieldMap);
+  return `${f(ls.product)}|${f(ls.category)}|${f(ls.service)}|${m}`;
 }
+
+/**
+ * Security 4688 (process creation) names the process fields differently from Sysmon 1; SigmaHQ's
+ * own CI mapping renames these two for process_creation rules.
+ */
+const SECURITY_4688: Readonly<Record<string, string>> = Object.freeze({ Image: 'NewProcessName', ParentImage: 'ParentProcessName' });
 
 /** Sysmon event ids to Sigma categories (Sysmon's documented event types). */
 const SYSMON: Readonly<Record<number, readonly string[]>> = {
@@ -106,7 +113,7 @@ const POWERSHELL: Readonly<Record<string, Readonly<Record<number, string>>>> = {
 /**
  * Derive the logsource of a flat Windows event (fields `Channel`, `EventID`, optional
  * `EventType`), e.g. Sysmon EventID 1 → windows / process_creation / sysmon. Security 4688 is also
- * `process_creation` (its field names differ: NewProcessName; see docs/sigma.md). Returns
+ * `process_creation` with `Image`/`ParentImage` mapped to `NewProcessName`/`ParentProcessName`. Returns
  * undefined when the event carries no Channel.
  */
 const memo = new Map<string, EventLogsource>();
@@ -139,6 +146,7 @@ function deriveWindows(event: SigmaEvent, channel: string): EventLogsource {
     }
   } else if (service === 'security' && eid === 4688) {
     categories.push('process_creation');
+    return { product: 'windows', service, category: Object.freeze(categories), fieldMap: SECURITY_4688 };
   } else if (service !== undefined) {
     const c = POWERSHELL[service]?.[eid];
     if (c !== undefined) categories.push(c);

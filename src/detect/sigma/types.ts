@@ -16,6 +16,11 @@ export interface EventLogsource {
   readonly product?: string | readonly string[];
   readonly category?: string | readonly string[];
   readonly service?: string | readonly string[];
+  /**
+   * Field names of this flavour for rule field names, e.g. `{Image: 'NewProcessName'}` for
+   * Security 4688 seen by process_creation rules (part of the routing key).
+   */
+  readonly fieldMap?: Readonly<Record<string, string>>;
 }
 
 export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
