@@ -361,6 +361,11 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     // A mandatory task cannot be cancelled: the page offers no Cancel for it.
     expect(await dependent.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
 
+    // Marking the incident contained records the stage: time to contain runs from detection (1 h ago).
+    await page.getByRole('button', { name: 'Mark contained' }).click();
+    await expect.poll(() => page.getByTestId('incident-metrics').textContent(), poll).toMatch(/Time to contain1h 0m \d+s/);
+    expect(await page.getByRole('button', { name: 'Mark contained' }).count()).toBe(0);
+
     await page.getByLabel('Type', { exact: true }).selectOption('ipv4-addr');
     await page.getByLabel('Value', { exact: true }).fill('198.51.100.23');
     await page.getByLabel('IOC', { exact: true }).check();
@@ -404,6 +409,17 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     const metrics = page.getByTestId('org-metrics');
     await metrics.waitFor();
     expect(await metrics.textContent()).toContain(who.aResp.short);
+    // The phase filter asks the server for the chosen phases only.
+    const listed = page.locator(`[data-testid="incident-row"][data-id="${inc.id}"]`);
+    await listed.waitFor();
+    const phases = async () => page.getByTestId('incident-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-phase')));
+    await page.getByLabel('Phase').selectOption('closed');
+    await page.getByTestId('incident-table').or(page.getByText('No incident is visible to your organisation.')).waitFor();
+    expect((await phases()).every((p) => p === 'closed')).toBe(true);
+    expect(await listed.count()).toBe(0);
+    await page.getByLabel('Phase').selectOption('detection-analysis');
+    await listed.waitFor();
+    expect(new Set(await phases())).toEqual(new Set(['detection-analysis']));
 
     // Transfer to Brenova: Aldermark is no longer the owner and loses the owner's controls.
     await page.goto(`${server.baseUrl}/#/incidents/${inc.id}`);
@@ -418,22 +434,27 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
   });
 
   it('a representative changes its own alert level on the board, with history', async () => {
-    const { ctx, page } = await signedIn(who.cRep, '#/alert-levels');
-    const own = page.locator(`[data-testid="member-level"][data-org-id="${who.cRep.orgId}"]`);
+    // Brenova's level is whatever the demo left; the test moves it to two other levels in turn.
+    const { ctx, page } = await signedIn(who.bRep, '#/alert-levels');
+    const own = page.locator(`[data-testid="member-level"][data-org-id="${who.bRep.orgId}"]`);
     await own.waitFor();
-    await page.getByLabel("Your organisation's level").selectOption('4');
-    await page.getByLabel('Reason').fill('Wiper campaign against the energy sector');
+    const start = Number(await own.getByTestId('alert-level').getAttribute('data-level'));
+    const [high, low] = start === 4 ? [5, 2] : start === 2 ? [4, 3] : [4, 2];
+    const changes = await own.getByTestId('level-change').count();
+    await page.getByLabel("Your organisation's level").selectOption(String(high));
+    await page.getByLabel('Reason').fill(`${tag} wiper campaign against the energy sector`);
     await page.getByRole('button', { name: 'Change level' }).click();
-    await expect.poll(() => own.getByTestId('alert-level').getAttribute('data-level'), poll).toBe('4');
-    expect(await own.textContent()).toContain('Wiper campaign against the energy sector');
-    await page.getByLabel("Your organisation's level").selectOption('2');
-    await page.getByLabel('Reason').fill('Campaign contained');
+    await expect.poll(() => own.textContent(), poll).toContain(`${tag} wiper campaign against the energy sector`);
+    expect(await own.getByTestId('alert-level').getAttribute('data-level')).toBe(String(high));
+    await page.getByLabel("Your organisation's level").selectOption(String(low));
+    await page.getByLabel('Reason').fill(`${tag} campaign contained`);
     await page.getByRole('button', { name: 'Change level' }).click();
-    await expect.poll(() => own.getByTestId('alert-level').getAttribute('data-level'), poll).toBe('2');
+    await expect.poll(() => own.getByTestId('alert-level').getAttribute('data-level'), poll).toBe(String(low));
     await own.locator('summary').click();
-    expect(await own.getByTestId('level-change').allTextContents()).toEqual([
-      expect.stringContaining('set to 4'), expect.stringMatching(/4 → 2 — Campaign contained/),
-    ]);
+    const history = await own.getByTestId('level-change').allTextContents();
+    expect(history).toHaveLength(changes + 2);
+    expect(history.at(-1)).toContain(`${high} → ${low} — ${tag} campaign contained`);
+    expect(history.at(-2)).toMatch(changes === 0 ? new RegExp(`set to ${high}`) : new RegExp(`${start} → ${high} — ${tag} wiper`));
     await ctx.close();
 
     // A responder sees the board but has no control to change it.

@@ -18,7 +18,7 @@ export function respondClient(token: string) {
   return {
     vocabularies: (signal?: AbortSignal) => get<Vocabularies>('/respond/vocabularies', signal),
     // incidents
-    incidents: (signal?: AbortSignal) => get<{ items: Incident[] }>('/incidents', signal),
+    incidents: (signal?: AbortSignal, phase?: string) => request<{ items: Incident[] }>('/incidents', { token, signal, query: { phase } }),
     incidentMetrics: (signal?: AbortSignal) => get<{ items: OrgMetrics[] }>('/incidents/metrics', signal),
     incident: (id: string, signal?: AbortSignal) => get<Incident>(inc(id), signal),
     declare: (b: Json) => post<Incident>('/incidents', b),

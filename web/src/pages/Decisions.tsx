@@ -89,7 +89,7 @@ function ProposeForm({ base, assessments }: { base: RespondBase; assessments: As
   );
 }
 
-export function DecisionTable({ items, base }: { items: Decision[]; base: RespondBase }) {
+export function DecisionTable({ items, base, onExpire }: { items: Decision[]; base: RespondBase; onExpire?: () => void }) {
   if (items.length === 0) return <p className="muted">No decision involves your organisation.</p>;
   return (
     <table className="data" data-testid="decision-table">
@@ -99,7 +99,7 @@ export function DecisionTable({ items, base }: { items: Decision[]; base: Respon
           <tr key={d.id} data-testid="decision-row" data-id={d.id} data-state={d.state}>
             <th scope="row"><a href={href.decision(d.id)}>{d.title}</a>{d.canAct && <span className="pill">your position is awaited</span>}</th>
             <td>{humanise(d.kind)}</td><td>{d.procedure}</td><td>{base.orgName(d.proposerOrg)}</td><td><StateBadge state={d.state} /></td>
-            <td>{d.state === 'open' ? <Countdown deadline={d.deadline} /> : formatTime(d.deadline)}</td>
+            <td>{d.state === 'open' ? <Countdown key={d.deadline} deadline={d.deadline} onExpire={onExpire} /> : formatTime(d.deadline)}</td>
           </tr>
         ))}
       </tbody>
@@ -126,7 +126,7 @@ export function Decisions() {
       {b.roles.includes('representative') && !showForm && <button type="button" onClick={() => setShowForm(true)}>Propose decision…</button>}
       {showForm && <ProposeForm base={b} assessments={state.data.assessments} />}
       <h2>Decisions your organisation takes part in</h2>
-      <DecisionTable items={items} base={b} />
+      <DecisionTable items={items} base={b} onExpire={reload} />
       <p><button type="button" className="secondary" onClick={reload}>Refresh</button></p>
     </section>
   );

@@ -49,7 +49,19 @@ function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDon
           ? <select aria-label="Investigation status" value={inc.investigationStatus} onChange={(e) => patch({ investigationStatus: e.target.value })}>
             {base.vocab.investigationStatuses.filter((s) => s !== 'closed').map((d) => <option key={d} value={d}>{d}</option>)}</select>
           : inc.investigationStatus}</dd>
+        <dt>Severity</dt>
+        <dd>{mayChange
+          ? <select aria-label="Severity" value={inc.severity} onChange={(e) => patch({ severity: Number(e.target.value) })}>
+            {base.vocab.severities.map((s) => <option key={s.level} value={s.level}>{s.level} – {s.name}</option>)}</select>
+          : base.vocab.severities.find((s) => s.level === inc.severity)?.name}</dd>
+        <dt>Occurred</dt><dd>{formatTime(inc.stages.occurredAt)}</dd>
         <dt>Detected</dt><dd>{formatTime(inc.stages.detectedAt)}</dd>
+        <dt>Triaged</dt><dd>{formatTime(inc.stages.triagedAt)}</dd>
+        <dt>Contained</dt>
+        <dd>{formatTime(inc.stages.containedAt)}{' '}
+          {mayChange && !inc.stages.containedAt && <button type="button" className="small-button secondary" disabled={action.busy}
+            onClick={() => patch({ contained: true })}>Mark contained</button>}</dd>
+        <dt>Resolved</dt><dd>{formatTime(inc.stages.resolvedAt)}</dd>
         <dt>Updated</dt><dd>{formatTime(inc.updatedAt)}</dd>
       </dl>
       {mayChange && (

@@ -85,7 +85,7 @@ function IncidentTable({ items, base }: { items: Incident[]; base: RespondBase }
       </thead>
       <tbody>
         {items.map((i) => (
-          <tr key={i.id} data-testid="incident-row" data-id={i.id}>
+          <tr key={i.id} data-testid="incident-row" data-id={i.id} data-phase={i.phase}>
             <th scope="row"><a href={href.incident(i.id)}>{i.title}</a>
               {!i.isOwner && <span className="pill">shared with you</span>}</th>
             <td><SeverityBadge level={i.severity} severities={base.vocab.severities} /></td>
@@ -126,10 +126,11 @@ export function Incidents() {
   const r = useRespond();
   const base = useRespondBase();
   const [showForm, setShowForm] = useState(false);
+  const [phase, setPhase] = useState('');
   const [state, reload] = useLiveData(async (signal) => {
-    const [list, metrics] = await Promise.all([r.incidents(signal), r.incidentMetrics(signal)]);
+    const [list, metrics] = await Promise.all([r.incidents(signal, phase || undefined), r.incidentMetrics(signal)]);
     return { items: [...list.items].sort((x, y) => y.updatedAt.localeCompare(x.updatedAt)), metrics: metrics.items };
-  }, [r], ['incident.']);
+  }, [r, phase], ['incident.']);
 
   if (base.status === 'loading' || state.status === 'loading') return <Loading what="incidents" />;
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
@@ -142,6 +143,14 @@ export function Incidents() {
       {mayDeclare && !showForm && <button type="button" onClick={() => setShowForm(true)}>Declare incident…</button>}
       {showForm && <DeclareForm base={b} onDone={() => { setShowForm(false); reload(); }} />}
       <h2>Incidents visible to your organisation</h2>
+      <div className="inline-form">
+        <div><label htmlFor="phase-filter">Phase</label>
+          <select id="phase-filter" value={phase} onChange={(e) => setPhase(e.target.value)}>
+            <option value="">All phases</option>
+            <option value="detection-analysis,containment-eradication-recovery,post-incident-activity">Not closed</option>
+            {b.vocab.phases.map((p) => <option key={p} value={p}>{humanise(p)}</option>)}
+          </select></div>
+      </div>
       <IncidentTable items={state.data.items} base={b} />
       <h2>Organisation MTTD / MTTR</h2>
       <MetricsTable items={state.data.metrics} base={b} />
