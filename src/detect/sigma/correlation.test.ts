@@ -191,6 +191,13 @@ correlation:
     expect(out[1]?.correlation?.groupKey).toEqual({ ip: '203.0.113.5' });
   });
 
+  it('generate: true on any referencing correlation keeps the base alerts', () => {
+    const quiet = `title: Quiet\ncorrelation:\n    type: event_count\n    rules: [hit]\n    timespan: 1m\n    condition: {gte: 5}\n`;
+    const loud = `title: Loud\ncorrelation:\n    type: event_count\n    rules: [hit]\n    timespan: 1m\n    condition: {gte: 5}\n    generate: true\n`;
+    expect(new SigmaEngine(items(quiet, base('hit', 'x', true))).process({ kind: 'x' }, 0, LS)).toEqual([]);
+    expect(new SigmaEngine(items(quiet, loud, base('hit', 'x', true))).process({ kind: 'x' }, 0, LS).map((m) => m.title)).toEqual(['base hit']);
+  });
+
   it('correlations can reference correlations', () => {
     const inner = `title: Burst\nname: burst\ncorrelation:\n    type: event_count\n    rules: [hit]\n    group-by: [Host]\n    timespan: 1m\n    condition: {gte: 2}\n`;
     const outer = `title: Repeated bursts\ncorrelation:\n    type: event_count\n    rules: [burst]\n    group-by: [Host]\n    timespan: 1h\n    condition: {gte: 2}\n`;

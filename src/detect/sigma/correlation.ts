@@ -77,8 +77,10 @@ export class CorrelationState {
     this.rule = rule;
     this.refNames = rule.rules;
     this.canon = canon;
-    // A count threshold above the per-group cap could never be reached: raise the cap to it.
-    const need = Math.max(0, ...rule.condition.map((c) => c.value + 1));
+    // A count threshold above the per-group cap could never be reached: raise the cap to it
+    // (only where the condition counts hits; value_sum thresholds are amounts, not counts).
+    const counts = rule.type === 'event_count' || rule.type === 'value_count';
+    const need = counts ? Math.max(0, ...rule.condition.map((c) => c.value + 1)) : 0;
     this.limits = { maxGroups: limits.maxGroups, maxEntries: Math.max(limits.maxEntries, Math.min(need, 1_000_000)) };
   }
 

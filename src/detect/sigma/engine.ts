@@ -134,18 +134,26 @@ export class SigmaEngine {
         usable[ci] = false;
       }
     });
+    // A referenced rule's own alerts are suppressed unless some correlation referencing it says
+    // generate: true (spec: generate defaults to false).
+    const loudRule = new Set<number>();
+    const loudCorr = new Set<number>();
     corrs.forEach((c, ci) => {
       if (!usable[ci]) return;
       (canon[ci] as number[]).forEach((x, ref) => {
         if (x >= 0) {
           (this.fromRule[x] as Edge[]).push({ corr: ci, ref });
-          if (!c.generate) this.silentRule[x] = true;
+          this.silentRule[x] = true;
+          if (c.generate) loudRule.add(x);
         } else if (x <= -2) {
           (this.fromCorr[-2 - x] as Edge[]).push({ corr: ci, ref });
-          if (!c.generate) this.silentCorr[-2 - x] = true;
+          this.silentCorr[-2 - x] = true;
+          if (c.generate) loudCorr.add(-2 - x);
         }
       });
     });
+    for (const x of loudRule) this.silentRule[x] = false;
+    for (const x of loudCorr) this.silentCorr[x] = false;
     this.states = corrs.map((c, ci) => new CorrelationState(c, canon[ci] as number[], limits));
     this.issues = issues;
     this.logsourceOf = options.logsourceOf ?? windowsLogsource;

@@ -185,7 +185,9 @@ function combine(spec: ItemSpec, tests: readonly ((s: string) => boolean)[], fol
   const { field } = spec;
   const all = spec.mods.includes('all');
   const get = field === ''
-    ? (ev: EventView): readonly string[] | null => ev.allLower()
+    ? fold
+      ? (ev: EventView): readonly string[] | null => ev.allLower()
+      : (ev: EventView): readonly string[] | null => ev.all()
     : fold
       ? (ev: EventView): readonly string[] | null => ev.lower(field)
       : (ev: EventView): readonly string[] | null => ev.strings(field);

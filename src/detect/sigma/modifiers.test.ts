@@ -253,6 +253,15 @@ describe('keywords', () => {
     expect(hits(rule, { message: 'nothing' })).toBe(false);
   });
 
+  it('|cased keywords and keyword regexes see the original text', () => {
+    const cased = ruleFrom("kw:\n    '|cased':\n        - 'EVIL'\ncondition: kw");
+    expect(hits(cased, { a: 'x EVIL y' })).toBe(true);
+    expect(hits(cased, { a: 'x evil y' })).toBe(false);
+    const re = ruleFrom("kw:\n    '|re': 'A[0-9]Z'\ncondition: kw");
+    expect(hits(re, { a: 'xA5Z' })).toBe(true);
+    expect(hits(re, { a: 'xa5z' })).toBe(false);
+  });
+
   it("'|all' ANDs keywords; wildcards inside keywords work per value", () => {
     const all = ruleFrom("kw:\n    '|all':\n        - foo\n        - bar\ncondition: kw");
     expect(hits(all, { a: 'foo', b: 'BAR' })).toBe(true);
