@@ -89,9 +89,11 @@ export class CorrelationState {
   }
 
   private fieldFor(name: string, ref: number): string {
-    const alias = this.rule.aliases[name];
-    if (alias === undefined) return name;
-    return alias[this.refNames[ref] as string] ?? name;
+    const aliases = this.rule.aliases;
+    if (!Object.hasOwn(aliases, name)) return name;
+    const alias = aliases[name] as Readonly<Record<string, string>>;
+    const ruleRef = this.refNames[ref] as string;
+    return Object.hasOwn(alias, ruleRef) ? (alias[ruleRef] as string) : name;
   }
 
   private valueOf(hit: Hit): string | undefined {

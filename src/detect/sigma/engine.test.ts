@@ -139,12 +139,13 @@ describe('the prefilter never hides a match', () => {
 
   it('compile + evaluate never throws on arbitrary events', () => {
     const anyEvent = fc.dictionary(
-      fc.oneof(fc.constantFrom('Image', 'CommandLine', 'Channel', 'EventID', 'EventType', 'process.args', 'TimeCreated'), fc.string()),
+      fc.oneof(fc.constantFrom('Image', 'CommandLine', 'Channel', 'EventID', 'EventType', 'process.args', 'TimeCreated', '__proto__', 'constructor'), fc.string()),
       fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.oneof(fc.string(), fc.integer())), fc.object()),
     );
     fc.assert(
       fc.property(anyEvent, fc.integer(), (e, t) => {
         expect(() => engine.process(e, t)).not.toThrow();
+        expect(() => engine.process({ ...e, Channel: 'constructor', EventID: 'toString' }, t)).not.toThrow();
         expect(() => engine.process(e, t, ls)).not.toThrow();
       }),
       { numRuns: 300, seed: 99 },

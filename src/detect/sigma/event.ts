@@ -31,9 +31,14 @@ export class EventView {
     this.fieldMap = fieldMap;
   }
 
+  private mapped(name: string): string {
+    const m = this.fieldMap;
+    return m !== undefined && Object.hasOwn(m, name) ? (m[name] as string) : name;
+  }
+
   /** The field's value; `undefined` when absent. Flat key wins over the dotted path. */
   get(name: string): unknown {
-    const field = this.fieldMap?.[name] ?? name;
+    const field = this.mapped(name);
     const d = this.data;
     if (Object.prototype.hasOwnProperty.call(d, field)) return d[field];
     let v = this.raw.get(field);
@@ -45,7 +50,7 @@ export class EventView {
   }
 
   has(name: string): boolean {
-    const field = this.fieldMap?.[name] ?? name;
+    const field = this.mapped(name);
     const d = this.data;
     if (Object.prototype.hasOwnProperty.call(d, field)) return true;
     this.get(field);

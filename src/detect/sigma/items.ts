@@ -225,7 +225,8 @@ function compileStrings(spec: ItemSpec): ItemResult {
     let variants: Part[][] = [typeof raw === 'string' ? parseSigmaString(text, has('expand')) : [text]];
     if (has('expand')) {
       const lookup = (n: string): readonly string[] | undefined => {
-        const v = spec.placeholders?.[n];
+        const ph = spec.placeholders;
+        const v = ph !== undefined && Object.hasOwn(ph, n) ? ph[n] : undefined;
         return v === undefined ? undefined : typeof v === 'string' ? [v] : v;
       };
       const ex = expandPlaceholders(variants[0] as Part[], lookup);

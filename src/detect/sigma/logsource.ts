@@ -133,7 +133,8 @@ export function windowsLogsource(event: SigmaEvent): EventLogsource | undefined 
 }
 
 function deriveWindows(event: SigmaEvent, channel: string): EventLogsource {
-  const service = CHANNELS[channel.toLowerCase()];
+  const lc = channel.toLowerCase();
+  const service = Object.hasOwn(CHANNELS, lc) ? CHANNELS[lc] : undefined;
   const eid = Number(event['EventID']);
   const categories: string[] = [];
   if (service === 'sysmon') {
@@ -148,7 +149,7 @@ function deriveWindows(event: SigmaEvent, channel: string): EventLogsource {
     categories.push('process_creation');
     return { product: 'windows', service, category: Object.freeze(categories), fieldMap: SECURITY_4688 };
   } else if (service !== undefined) {
-    const c = POWERSHELL[service]?.[eid];
+    const c = Object.hasOwn(POWERSHELL, service) ? POWERSHELL[service]?.[eid] : undefined;
     if (c !== undefined) categories.push(c);
   }
   return { product: 'windows', service: service ?? channel.toLowerCase(), category: Object.freeze(categories) };

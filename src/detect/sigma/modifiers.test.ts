@@ -236,6 +236,7 @@ describe('placeholders (expand)', () => {
 
   it('reject an unresolved placeholder by name; \\% and non-expand values stay literal', () => {
     expect(rejection("sel:\n    Computer|expand: '%Servers%'\ncondition: sel")).toMatch(/unresolved placeholder %Servers%/);
+    expect(rejection("sel:\n    Computer|expand: '%constructor%'\ncondition: sel", { Servers: 'x' })).toMatch(/unresolved placeholder %constructor%/);
     const lit = ruleFrom("sel:\n    X: '%Servers%'\ncondition: sel");
     expect(hits(lit, { X: '%servers%' })).toBe(true);
     const esc = ruleFrom(r`sel:
