@@ -66,9 +66,20 @@ async function waitUntilUp(baseUrl: string, child: ChildProcess, output: () => s
   throw new Error(`server did not answer on ${baseUrl} within 45 s:\n${output()}`);
 }
 
-async function waitForFile(file: string): Promise<void> {
+/**
+ * The parsed JSON of a file another process writes: it may exist before it is complete
+ * (`writeFile` truncates, then writes), so an empty or cut file is read again.
+ */
+async function readJsonWhenWritten<T>(file: string): Promise<T> {
   const deadline = Date.now() + 15_000;
-  while (!existsSync(file)) {
+  for (;;) {
+    if (existsSync(file)) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as T;
+      } catch {
+        // Not complete yet.
+      }
+    }
     if (Date.now() > deadline) throw new Error(`${file} was not written`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -99,9 +110,7 @@ export async function startServer(): Promise<RunningServer> {
   };
   try {
     await waitUntilUp(baseUrl, child, output);
-    const credFile = path.join(dataDir, 'demo-credentials.json');
-    await waitForFile(credFile);
-    const users = (JSON.parse(readFileSync(credFile, 'utf8')) as { users: DemoUser[] }).users;
+    const users = (await readJsonWhenWritten<{ users: DemoUser[] }>(path.join(dataDir, 'demo-credentials.json'))).users;
     return { baseUrl, dataDir, users, output, stop };
   } catch (e) {
     await stop();

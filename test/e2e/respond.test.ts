@@ -143,6 +143,7 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     const card = page.getByTestId('request-card').filter({ hasText: `${tag} forensics` });
     await card.waitFor();
     expect(await card.getAttribute('data-state')).toBe('open');
+    expect(await card.getByRole('link', { name: incident.title }).getAttribute('href')).toBe(`#/incidents/${encodeURIComponent(incident.id)}`);
     expect(await card.getByTestId('countdown').textContent()).toMatch(/Offer deadline: 23h 59m|Offer deadline: 1d/);
 
     const requests = await rest<{ items: AssistanceRequest[] }>(server.baseUrl, '/assistance', { token: who.aResp.token });

@@ -168,7 +168,7 @@ function CloseRequest({ req, onDone }: { req: AssistanceRequest; onDone: Done })
   );
 }
 
-function RequestCard({ req, base, onDone }: { req: AssistanceRequest; base: RespondBase; onDone: Done }) {
+function RequestCard({ req, base, incidentTitle, onDone }: { req: AssistanceRequest; base: RespondBase; incidentTitle?: string; onDone: Done }) {
   const [offering, setOffering] = useState(false);
   const mine = req.requesterOrg === base.ownOrg;
   const mayOffer = !mine && (req.state === 'open' || req.state === 'in-progress') && (base.roles.includes('responder') || base.roles.includes('admin'))
@@ -181,7 +181,9 @@ function RequestCard({ req, base, onDone }: { req: AssistanceRequest; base: Resp
         <dt>Requester</dt><dd>{base.orgName(req.requesterOrg)}{mine && <span className="pill">your organisation</span>}</dd>
         <dt>Services</dt><dd>{req.services.map(humanise).join(', ')}</dd>
         <dt>Routed to</dt><dd>{req.routedTo === 'all' ? 'all allies' : req.routedTo.map(base.orgName).join(', ')}</dd>
-        {req.incidentId && <><dt>Incident</dt><dd><a href={href.incident(req.incidentId)}>{req.incidentId}</a></dd></>}
+        {req.incidentId && <><dt>Incident</dt><dd>{incidentTitle
+          ? <a href={href.incident(req.incidentId)}>{incidentTitle}</a>
+          : <span className="muted" title="The incident is not shared with your organisation">{req.incidentId}</span>}</dd></>}
         <dt>Offers until</dt><dd>{formatTime(req.offerDeadline)} {req.state === 'open' && <Countdown deadline={req.offerDeadline} label="Offer deadline" onExpire={onDone} />}</dd>
         {req.outcome && <><dt>Outcome</dt><dd>{req.outcome}</dd></>}
       </dl>
@@ -216,7 +218,8 @@ export function Assistance() {
       {showForm && <RequestForm base={b} incidents={state.data.incidents} onDone={() => { setShowForm(false); reload(); }} />}
       <h2>Requests</h2>
       {requests.length === 0 ? <p className="muted">No request for assistance is visible to your organisation.</p>
-        : <div className="requests">{requests.map((q) => <RequestCard key={q.id} req={q} base={b} onDone={reload} />)}</div>}
+        : <div className="requests">{requests.map((q) => <RequestCard key={q.id} req={q} base={b} onDone={reload}
+          incidentTitle={state.data.incidents.find((i) => i.id === q.incidentId)?.title} />)}</div>}
     </section>
   );
 }
