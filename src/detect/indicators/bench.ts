@@ -28,10 +28,15 @@ export interface IndicatorBenchResult {
   readonly buildSeconds: number;
   readonly stats: IndexStats;
   readonly events: number;
+  /** Wall-clock rates. */
   readonly eventsPerSecond: number;
   readonly baselineEventsPerSecond: number;
   /** eventsPerSecond / baselineEventsPerSecond. */
   readonly ratio: number;
+  /** Rates per second of process CPU time (steadier than wall time on a shared machine). */
+  readonly eventsPerCpuSecond: number;
+  readonly baselineEventsPerCpuSecond: number;
+  readonly cpuRatio: number;
   readonly matches: number;
   readonly rssMb: number;
   readonly heapUsedMb: number;
@@ -121,14 +126,18 @@ export function benchIndicatorMatching(options: IndicatorBenchOptions): Indicato
   };
   // Warm-up, then alternate passes of the two loops over all lines, timing each separately:
   // on a shared machine the load drifts, and alternating exposes both loops to the same drift.
+  // Both wall time and process CPU time are kept; on a loaded machine CPU time is the fairer.
   for (let k = 0; k < 3; k++) for (const l of lines) { ours(l); bare(l); }
-  const matched = { n: 0, s: 0, acc: 0 };
-  const baseline = { n: 0, s: 0, acc: 0 };
-  const pass = (fn: (line: string) => number, into: { n: number; s: number; acc: number }): void => {
+  const matched = { n: 0, s: 0, cpu: 0, acc: 0 };
+  const baseline = { n: 0, s: 0, cpu: 0, acc: 0 };
+  const pass = (fn: (line: string) => number, into: typeof matched): void => {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     let acc = 0;
     for (let i = 0; i < lines.length; i++) acc += fn(lines[i] ?? '');
     into.s += (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
+    into.cpu += (used.user + used.system) / 1e6;
     into.n += lines.length;
     into.acc += acc;
   };
@@ -138,6 +147,8 @@ export function benchIndicatorMatching(options: IndicatorBenchOptions): Indicato
   }
   const eventsPerSecond = Math.round(matched.n / matched.s);
   const baselineEventsPerSecond = Math.round(baseline.n / baseline.s);
+  const eventsPerCpuSecond = Math.round(matched.n / matched.cpu);
+  const baselineEventsPerCpuSecond = Math.round(baseline.n / baseline.cpu);
   // A full collection first (when node runs with --expose-gc, as `npm run bench` does), so that
   // the figures are live memory rather than build garbage.
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -151,6 +162,9 @@ export function benchIndicatorMatching(options: IndicatorBenchOptions): Indicato
     eventsPerSecond,
     baselineEventsPerSecond,
     ratio: Math.round((eventsPerSecond / baselineEventsPerSecond) * 1000) / 1000,
+    eventsPerCpuSecond,
+    baselineEventsPerCpuSecond,
+    cpuRatio: Math.round((eventsPerCpuSecond / baselineEventsPerCpuSecond) * 1000) / 1000,
     matches: matched.acc,
     rssMb: Math.round(mem.rss / 1048576),
     heapUsedMb: Math.round(mem.heapUsed / 1048576),

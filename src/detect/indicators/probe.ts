@@ -15,14 +15,15 @@ function strings(e: NormalisedEvent, out: unknown[], fields: readonly string[]):
   }
 }
 
+function addAddress(out: unknown[], v: unknown, v6: boolean): void {
+  if (typeof v === 'string' && v !== '' && v.includes(':') === v6 && !out.includes(v)) out.push(v);
+}
+
 function addresses(e: NormalisedEvent, out: unknown[], v6: boolean): void {
-  const add = (v: unknown): void => {
-    if (typeof v === 'string' && v !== '' && v.includes(':') === v6 && !out.includes(v)) out.push(v);
-  };
-  add(e['source.ip']);
-  add(e['destination.ip']);
+  addAddress(out, e['source.ip'], v6);
+  addAddress(out, e['destination.ip'], v6);
   const r = e['dns.resolved_ip'];
-  if (Array.isArray(r)) for (const x of r) add(x);
+  if (Array.isArray(r)) for (const x of r) addAddress(out, x, v6);
 }
 
 const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== '';

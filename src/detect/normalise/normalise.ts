@@ -11,7 +11,7 @@ import { parseSyslog, putSyslog, syslogOriginal } from './syslog.js';
 import type { NormaliseContext, NormaliseOptions, NormaliseResult, NormalisedEvent, TelemetryFormat } from './types.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { head, isObj, isoToMs, timestamp, tooDeep } from './util.js';
+import { head, isObj, openers, timestamp, timestampMs, tooDeep } from './util.js';
 import { flattenWindows, normaliseWindows } from './windows.js';
 import { normaliseZeek, zeekPathOf } from './zeek.js';
 
@@ -145,7 +145,9 @@ export function normaliseLine(
         } catch (e) {
           return fail(`invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
         }
-        return normaliseObject(format, value, ctx, options);
+        const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+        if (openers(line, maxDepth) > maxDepth && tooDeep(value, maxDepth)) return fail(`JSON nested deeper than ${maxDepth} levels`);
+        return normaliseParsed(format, value, ctx);
       }
       if (format !== 'auto') return line.trim() === '' ? fail('empty line') : fail(`${format} lines are JSON objects`);
       if (line.trim() === '') return fail('empty line');
@@ -171,16 +173,20 @@ export function normaliseObject(
   try {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     if (tooDeep(value, maxDepth)) return fail(`JSON nested deeper than ${maxDepth} levels`);
-    const f = format === 'auto' ? sniffRecord(value) : format;
-    if (f === undefined) return fail('unrecognised JSON record: not EVE, Zeek, Windows or ECS');
-    return fromRecord(f, value, ctx);
+    return normaliseParsed(format, value, ctx);
   } catch (e) {
     return fail(`internal error while normalising: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
+function normaliseParsed(format: TelemetryFormat | 'auto', value: unknown, ctx: NormaliseContext): NormaliseResult {
+  const f = format === 'auto' ? sniffRecord(value) : format;
+  if (f === undefined) return fail('unrecognised JSON record: not EVE, Zeek, Windows or ECS');
+  return fromRecord(f, value, ctx);
+}
+
 /** An event's `@timestamp` in ms since the epoch (NaN when it is not a timestamp). */
 export function eventTimeMs(e: NormalisedEvent): number {
   const t = e['@timestamp'];
-  return typeof t === 'string' ? isoToMs(t) : NaN;
+  return typeof t === 'string' ? timestampMs(t) : NaN;
 }

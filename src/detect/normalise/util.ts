@@ -130,9 +130,24 @@ export function epochToMs(n: number): number {
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
+// Telemetry arrives in time order, many events per second: the text up to the seconds is reused.
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
 /** `YYYY-MM-DDThh:mm:ss.sssZ` for years 0..9999 (what toISOString gives, without its cost). */
 export function formatIso(ms: number): string {
   const t = Math.floor(ms);
+  const second = Math.floor(t / 1000);
+  const milli = t - second * 1000;
+  const frac = `.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : milli}Z`;
+  if (second === cachedSecond) return cachedPrefix + frac;
+  cachedPrefix = formatSecond(second * 1000);
+  cachedSecond = second;
+  return cachedPrefix + frac;
+}
+
+/** `YYYY-MM-DDThh:mm:ss` of a whole second. */
+function formatSecond(t: number): string {
   const days = Math.floor(t / 86400000);
   let rem = t - days * 86400000;
   const z = days + 719468;
@@ -149,19 +164,42 @@ export function formatIso(ms: number): string {
   const mi = Math.floor(rem / 60000);
   rem -= mi * 60000;
   const se = Math.floor(rem / 1000);
-  const milli = rem - se * 1000;
   const ys = y < 1000 ? String(y).padStart(4, '0') : String(y);
-  return `${ys}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(se)}.${milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : milli}Z`;
+  return `${ys}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(se)}`;
 }
 
 const MIN_MS = -62135596800000; // 0001-01-01
 const MAX_MS = 253402300799999; // 9999-12-31T23:59:59.999
 
+// The last timestamp written, so that reading it back (indicator matching right after
+// normalising) costs a string comparison instead of a parse.
+let lastIso = '';
+let lastMs = NaN;
+
 /** `@timestamp` text (UTC, millisecond precision) from a string or epoch number; undefined when malformed. */
 export function timestamp(v: unknown): string | undefined {
   const ms = typeof v === 'number' ? epochToMs(v) : typeof v === 'string' ? isoToMs(v) : NaN;
   if (!Number.isFinite(ms) || ms < MIN_MS || ms > MAX_MS) return undefined;
-  return formatIso(ms);
+  lastIso = formatIso(ms);
+  lastMs = Math.floor(ms);
+  return lastIso;
+}
+
+/** Milliseconds of a `@timestamp` (as `timestamp` writes it, or any ISO text); NaN when malformed. */
+export function timestampMs(iso: string): number {
+  return iso === lastIso ? lastMs : isoToMs(iso);
+}
+
+/**
+ * An upper bound on the nesting depth of a JSON text: its number of `{` and `[` (counted up to
+ * `limit + 1`, with the native indexOf). Lines under the limit skip the walk of the parsed value.
+ */
+export function openers(text: string, limit: number): number {
+  let n = 0;
+  for (const c of ['{', '[']) {
+    for (let i = text.indexOf(c); i >= 0 && n <= limit; i = text.indexOf(c, i + 1)) n++;
+  }
+  return n;
 }
 
 /**
