@@ -124,7 +124,7 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       const before = readFileSync(file, 'utf8');
       const second = await runIn(dir, ['init', '--demo']);
       expect(second.code).toBe(0);
-      expect(second.stderr).toMatch(/only created on an empty data directory/);
+      expect(second.stderr).toMatch(/already created on this node/);
       expect(readFileSync(file, 'utf8')).toBe(before);
     });
   });
@@ -141,6 +141,11 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect(dup.code).toBe(3);
       expect(dup.stderr.trim()).toBe('shieldwall: short name ALD is taken');
       expect((await sw('org', 'create', '--name', 'Bad', '--short', 'lower case')).code).toBe(1);
+      // A real node never receives the demo alliance.
+      const demo = await sw('init', '--demo');
+      expect(demo.code).toBe(0);
+      expect(demo.stderr).toMatch(/only created on an empty data directory/);
+      expect(existsSync(path.join(dir, 'demo-credentials.json'))).toBe(false);
       expect((await sw('org', 'create', '--name', 'Bad', '--short', 'BAD', '--kind', 'nation')).code).toBe(1);
       expect(ok(await sw('org', 'list')).split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['ALD', 'BRN', 'CRV']);
     });
@@ -355,6 +360,24 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(out).toMatch(/SIGTERM: shutting down/);
+
+      // A restart keeps the alliance and its passwords, and points the file at the new URL.
+      const again = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
+        cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out2 = '';
+      again.stdout.on('data', (d: Buffer) => { out2 += d.toString(); });
+      again.stderr.on('data', (d: Buffer) => { out2 += d.toString(); });
+      const exited2 = new Promise<number | null>((resolve) => again.once('exit', (code) => resolve(code)));
+      const deadline2 = Date.now() + 120_000;
+      while (!/listening on (http:\/\/\S+)/.test(out2) && Date.now() < deadline2 && again.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const url2 = /listening on (http:\/\/\S+)/.exec(out2)?.[1];
+      expect(out2).toMatch(/already exists on this node/);
+      const creds2 = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as typeof creds;
+      expect(creds2.url).toBe(url2);
+      expect(creds2.users).toEqual(creds.users);
+      again.kill('SIGTERM');
+      expect(await exited2).toBe(0);
     });
   });
 });

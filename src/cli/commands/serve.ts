@@ -1,10 +1,11 @@
 /** `shieldwall serve` and `shieldwall init`: start the node, optionally with the demo alliance. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import type { Platform, RunningServer } from '../../api/index.js';
 import { createRespondDemo } from '../../respond/index.js';
-import { createDemoAlliance, demoAllowed, writeDemoCredentials, type DemoResult } from '../../intel/demo/index.js';
+import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
 
 interface ServeOptions { demo?: boolean; port?: string; host?: string }
@@ -19,9 +20,13 @@ function overrides(o: ServeOptions) {
   return out;
 }
 
-/** Creates the demo alliance when asked and the node is empty; says why not otherwise. */
-async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io): Promise<DemoResult | null> {
+/**
+ * Creates the demo alliance when asked and the node is empty. On a node where it already ran,
+ * answers 'existing' (its credentials file is reused); on any other node, says why not.
+ */
+async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io): Promise<DemoResult | 'existing' | null> {
   if (!(await demoAllowed(p.store))) {
+    if (await p.store.getMeta(DEMO_MARKER)) return 'existing';
     io.err('demo: this node already has organisations; the demo alliance is only created on an empty data directory');
     return null;
   }
@@ -30,6 +35,20 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io
   const respond = await createRespondDemo({ store: p.store, clock: p.clock });
   io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects, ${respond.incidents} incidents, ${respond.decisions} decisions`);
   return demo;
+}
+
+/** A restarted demo node: point the existing credentials file at this run's URL. */
+async function refreshDemoCredentials(dataDir: string, url: string, io: Io): Promise<string | null> {
+  const file = path.join(dataDir, 'demo-credentials.json');
+  try {
+    const creds = JSON.parse(await readFile(file, 'utf8')) as { users?: DemoUserCredential[] };
+    await writeDemoCredentials(dataDir, url, creds.users ?? []);
+    io.err('demo: the demo alliance already exists on this node; its credentials are unchanged');
+    return file;
+  } catch {
+    io.err(`demo: the demo alliance exists but ${file} is missing or unreadable; create users with \`shieldwall user create\``);
+    return null;
+  }
 }
 
 function signInHelp(io: Io, url: string, file: string | null): void {
@@ -59,7 +78,8 @@ export function registerServe(program: Command, io: Io = stdio): void {
       try {
         const demo = o.demo ? await maybeDemo(platform, io) : null;
         server = await startServer(platform);
-        const file = demo ? await writeDemoCredentials(config.dataDir, server.url, demo.users) : null;
+        const file = demo === 'existing' ? await refreshDemoCredentials(config.dataDir, server.url, io)
+          : demo ? await writeDemoCredentials(config.dataDir, server.url, demo.users) : null;
         signInHelp(io, server.url, file);
       } catch (e) {
         await server?.close();
@@ -91,7 +111,8 @@ export function registerServe(program: Command, io: Io = stdio): void {
         io.out(`initialised ${p.store.capabilities.dialect} store for node "${config.nodeName}" in ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}`);
         if (!o.demo) return;
         const demo = await maybeDemo(p, io);
-        if (!demo) return;
+        if (demo === 'existing') io.err(`demo: the demo alliance was already created on this node; its credentials are in ${path.join(config.dataDir, 'demo-credentials.json')}`);
+        if (!demo || demo === 'existing') return;
         const scheme = config.tlsCertFile ? 'https' : 'http';
         const host = config.host.includes(':') ? `[${config.host}]` : config.host;
         const file = await writeDemoCredentials(config.dataDir, `${scheme}://${host}:${config.port}`, demo.users);
