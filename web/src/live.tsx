@@ -114,12 +114,16 @@ export type LoadState<T> =
 /**
  * Loads a page's data and reloads it on `reload()` or on a live event of the given prefixes.
  * A reload keeps the data shown until the new answer comes, so open forms keep their input.
+ * With `subject`, only events about that record count.
  */
-export function useLiveData<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], prefixes: readonly string[]): [LoadState<T>, () => void] {
+export function useLiveData<T>(
+  load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[], prefixes: readonly string[], subject?: string,
+): [LoadState<T>, () => void] {
   const [state, setState] = useState<LoadState<T>>({ status: 'loading' });
   const [version, setVersion] = useState(0);
   const reload = useCallback(() => setVersion((v) => v + 1), []);
-  useLiveEvents(prefixes, reload);
+  // A detail page reloads for events about its own record only.
+  useLiveEvents(prefixes, (e) => { if (subject === undefined || e.subject === subject) reload(); });
   useEffect(() => { setState({ status: 'loading' }); }, deps);
   useEffect(() => {
     const ctrl = new AbortController();

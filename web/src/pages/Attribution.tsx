@@ -208,7 +208,7 @@ function Judgement({ a, base, editable, onDone }: { a: Assessment; base: Respond
 export function AssessmentDetail({ id }: { id: string }) {
   const r = useRespond();
   const base = useRespondBase();
-  const [state, reload] = useLiveData((signal) => r.assessment(id, signal), [r, id], ['assessment']);
+  const [state, reload] = useLiveData((signal) => r.assessment(id, signal), [r, id], ['assessment'], id);
   if (base.status === 'loading' || state.status === 'loading') return <Loading what="the assessment" />;
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the assessment" />;

@@ -115,7 +115,7 @@ function Proposer({ d, onDone }: { d: Decision; onDone: Done }) {
 export function DecisionDetail({ id }: { id: string }) {
   const r = useRespond();
   const base = useRespondBase();
-  const [state, reload] = useLiveData((signal) => r.decision(id, signal), [r, id], ['decision']);
+  const [state, reload] = useLiveData((signal) => r.decision(id, signal), [r, id], ['decision'], id);
   if (base.status === 'loading' || state.status === 'loading') return <Loading what="the decision" />;
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the decision" />;

@@ -163,7 +163,7 @@ export function IncidentDetail({ id }: { id: string }) {
   const [state, reload] = useLiveData(async (signal) => {
     const [inc, timeline, similar] = await Promise.all([r.incident(id, signal), r.timeline(id, signal), r.similar(id, signal)]);
     return { inc, timeline: timeline.items as TimelineEntry[], similar: similar.items };
-  }, [r, id], ['incident.']);
+  }, [r, id], ['incident.'], id);
 
   if (base.status === 'loading' || state.status === 'loading') return <Loading what="the incident" />;
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
