@@ -52,6 +52,24 @@ describe('IntelService.submit', () => {
     expect(row?.tlp).toBe('amber');
   });
 
+  it('leaves the caller\'s objects untouched (no deep copy is made, so this must hold by construction)', async () => {
+    const input = indicator({ created_by_ref: MITRE, object_marking_refs: [AMBER], granular_markings: [{ marking_ref: AMBER, selectors: ['name'] }], name: 'n' });
+    const before = structuredClone(input);
+    const unmarked = indicator({ id: 'indicator--5f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f' });
+    const unmarkedBefore = structuredClone(unmarked);
+    const res = await intel.submit(a, coll, [input, unmarked], { defaultTlp: 'green' });
+    expect(res.map((r) => r.status)).toEqual(['added', 'added']);
+    expect(input).toEqual(before);
+    expect(unmarked).toEqual(unmarkedBefore);
+    expect((await stored(unmarked.id))[0]?.obj.object_marking_refs).toHaveLength(1);
+  });
+
+  it('rejects every item when a recipient is not an identity id', async () => {
+    const res = await intel.submit(a, coll, [indicator()], { recipients: ['not-an-identity'] });
+    expect(res[0]).toMatchObject({ status: 'rejected', message: 'recipient not-an-identity is not an identity id' });
+    expect(await stored(indicator().id)).toEqual([]);
+  });
+
   it('keeps an external provenance only when asked, never another member', async () => {
     await intel.submit(a, coll, [indicator({ created_by_ref: MITRE })], { preserveProvenance: true });
     expect((await stored(indicator().id))[0]?.obj.created_by_ref).toBe(MITRE);

@@ -44,12 +44,14 @@ export class IntelService {
   async submit(actor: Actor, collectionId: string, objects: readonly unknown[], opts: SubmitOptions = {}): Promise<ItemResult[]> {
     const org = actor.principal?.orgId ?? opts.asOrg;
     if (!org) throw new AppError('FORBIDDEN', 'an organisation is required to submit intelligence');
+    // Checked once per batch, not per object: a bad recipient rejects every item alike.
+    const badRecipient = (opts.recipients ?? []).find((r) => !/^identity--[0-9a-f-]{36}$/.test(r));
     const members = new Set((await this.store.listOrganisations()).map((o) => o.id));
     const nowUs = this.clock.now() * 1000;
     const prepared: { index: number; row: NewObjectRow }[] = [];
     const results: ItemResult[] = new Array(objects.length);
     objects.forEach((raw, index) => {
-      const r = this.#prepare(raw, { org, members, opts, collectionId, nowUs });
+      const r = this.#prepare(raw, { org, members, opts, collectionId, nowUs, badRecipient });
       if ('message' in r) results[index] = { index, id: r.id, version: null, status: 'rejected', message: r.message };
       else prepared.push({ index, row: r.row });
     });
@@ -77,12 +79,14 @@ export class IntelService {
     return results;
   }
 
-  #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; nowUs: number }): { row: NewObjectRow } | { id: string | null; message: string } {
+  #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; nowUs: number; badRecipient: string | undefined }): { row: NewObjectRow } | { id: string | null; message: string } {
     const idOf = (v: unknown) => (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id.slice(0, 200) : null);
     const restored = restoreObject(raw);
     const v = validateObject(restored);
     if (!v.ok) return { id: idOf(raw), message: v.errors.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ') };
-    const obj = normaliseMarkings(structuredClone(v.object)) as Record<string, unknown>;
+    // restoreObject and normaliseMarkings each return a new top-level object, and only top-level
+    // properties are assigned below, so the caller's object is never changed: no deep copy.
+    const obj = normaliseMarkings(v.object) as Record<string, unknown>;
     const type = String(obj.type);
     const id = String(obj.id);
     const hasCreatorProp = 'created' in obj && !SCO_OR_META_WITHOUT_CREATOR.has(type);
@@ -99,7 +103,7 @@ export class IntelService {
     }
     // The TLP marking definitions themselves are public knowledge.
     if (type === 'marking-definition' && isTlpMarkingId(id)) tlp = 'clear';
-    for (const r of ctx.opts.recipients ?? []) if (!/^identity--[0-9a-f-]{36}$/.test(r)) return { id, message: `recipient ${r} is not an identity id` };
+    if (ctx.badRecipient !== undefined) return { id, message: `recipient ${ctx.badRecipient} is not an identity id` };
     const json = JSON.stringify(obj);
     return {
       row: {
