@@ -44,6 +44,9 @@ describe('Windows logsource mapping', () => {
     expect(windowsLogsource({ Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4104 })?.category).toEqual(['ps_script']);
     expect(windowsLogsource({ Channel: 'Some-Vendor/Admin', EventID: 1 })?.service).toBe('some-vendor/admin');
     expect(windowsLogsource({ EventID: 1 })).toBeUndefined();
+    // Windows Event Forwarding: the provider decides
+    expect(windowsLogsource({ Channel: 'ForwardedEvents', Provider_Name: 'Microsoft-Windows-Sysmon', EventID: 1 })?.category).toEqual(['process_creation']);
+    expect(windowsLogsource({ Channel: 'ForwardedEvents', EventID: 1 })?.category).toEqual([]);
   });
 
   it('a rule sees an event when every key it declares is among the event values', () => {

@@ -104,6 +104,15 @@ const CHANNELS: Readonly<Record<string, string>> = {
   'microsoft-windows-lsa/operational': 'lsa-server',
 };
 
+/** Providers whose events may arrive through another channel (Windows Event Forwarding). */
+const PROVIDERS: Readonly<Record<string, string>> = {
+  'microsoft-windows-sysmon': 'sysmon',
+  'microsoft-windows-security-auditing': 'security',
+  'microsoft-windows-powershell': 'powershell',
+  'microsoft-windows-windows defender': 'windefend',
+  'service control manager': 'system',
+};
+
 /** PowerShell event ids to categories (4103 module logging, 4104 script block, classic 400/600/800). */
 const POWERSHELL: Readonly<Record<string, Readonly<Record<number, string>>>> = {
   'powershell': { 4103: 'ps_module', 4104: 'ps_script' },
@@ -122,7 +131,7 @@ export function windowsLogsource(event: SigmaEvent): EventLogsource | undefined 
   const channel = event['Channel'];
   if (typeof channel !== 'string') return undefined;
   // Memoised per (channel, id, type): the same object comes back, so routes cache by identity.
-  const key = `${channel}|${String(event['EventID'])}|${String(event['EventType'] ?? '')}`;
+  const key = `${channel}|${String(event['EventID'])}|${String(event['EventType'] ?? '')}|${String(event['Provider_Name'] ?? '')}`;
   let ls = memo.get(key);
   if (ls === undefined) {
     ls = Object.freeze(deriveWindows(event, channel));
@@ -134,7 +143,12 @@ export function windowsLogsource(event: SigmaEvent): EventLogsource | undefined 
 
 function deriveWindows(event: SigmaEvent, channel: string): EventLogsource {
   const lc = channel.toLowerCase();
-  const service = Object.hasOwn(CHANNELS, lc) ? CHANNELS[lc] : undefined;
+  let service = Object.hasOwn(CHANNELS, lc) ? CHANNELS[lc] : undefined;
+  if (service === undefined) {
+    // Forwarded events (WEC, "ForwardedEvents") keep their provider: route by it instead.
+    const provider = String(event['Provider_Name'] ?? '').toLowerCase();
+    if (Object.hasOwn(PROVIDERS, provider)) service = PROVIDERS[provider];
+  }
   const eid = Number(event['EventID']);
   const categories: string[] = [];
   if (service === 'sysmon') {
