@@ -158,6 +158,9 @@ export class IndicatorIndex {
   private readonly exact = new Map<string, ExactTable[]>();
   private readonly cidr = new Map<string, CidrTable[]>();
   private readonly tables = new Map<string, Table>();
+  /** The same tables as flat arrays, for the per-event loop (no Map iterators). */
+  private readonly exactList: ExactTable[] = [];
+  private readonly cidrList: CidrTable[] = [];
   /** Scan indicators by the object types they compare. */
   private readonly scan = new Map<string, Entry[]>();
   /** Sequence indicators with keyless leaves, by object type (keyed leaves sit in the tables). */
@@ -219,6 +222,8 @@ export class IndicatorIndex {
         ? { kind, steps, probe, direct, label, map: new Map() }
         : { kind, steps, probe, direct, label, v4: new PrefixTrie<Target>(), v6: new PrefixTrie<Target>() };
       this.tables.set(key, t);
+      if (t.kind === 'exact') this.exactList.push(t);
+      else this.cidrList.push(t);
       if (t.kind === 'exact') {
         const list = this.exact.get(objectType);
         if (list === undefined) this.exact.set(objectType, [t]);
@@ -359,21 +364,17 @@ export class IndicatorIndex {
     // when a keyed, scan or sequence pattern needs evaluating.
     const m = new Matching(++this.stamp, eventTimeMs(event), orgId, event);
     const values: unknown[] = [];
-    for (const list of this.exact.values()) {
-      for (const table of list) {
-        if (table.map.size === 0 || table.probe === null) continue;
-        values.length = 0;
-        table.probe(event, values);
-        for (const v of values) this.probeExact(table, v as Primitive, m);
-      }
+    for (const table of this.exactList) {
+      if (table.map.size === 0 || table.probe === null) continue;
+      if (values.length > 0) values.length = 0;
+      table.probe(event, values);
+      for (const v of values) this.probeExact(table, v as Primitive, m);
     }
-    for (const list of this.cidr.values()) {
-      for (const table of list) {
-        if (table.probe === null || (table.v4.blocks === 0 && table.v6.blocks === 0)) continue;
-        values.length = 0;
-        table.probe(event, values);
-        for (const v of values) this.probeCidr(table, v, m);
-      }
+    for (const table of this.cidrList) {
+      if (table.probe === null || (table.v4.blocks === 0 && table.v6.blocks === 0)) continue;
+      if (values.length > 0) values.length = 0;
+      table.probe(event, values);
+      for (const v of values) this.probeCidr(table, v, m);
     }
     let types: ReadonlySet<string> = NO_TYPES;
     if (this.scan.size > 0 || this.sequence.size > 0) {
