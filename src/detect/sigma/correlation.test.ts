@@ -215,6 +215,18 @@ correlation:
     expect(e.process({ kind: 'x' }, 0, LS).map((m) => m.title)).toEqual(['base ok']);
   });
 
+  it('keeps at most maxEntries hits per group (oldest dropped), except to reach a count threshold', () => {
+    const sum = `title: Sum\ncorrelation:\n    type: value_sum\n    rules: [hit]\n    timespan: 1h\n    condition: {field: n, gt: 10}\n`;
+    const capped = new SigmaEngine(items(sum, base('hit', 'x', true)), { limits: { maxEntries: 2 } });
+    const free = new SigmaEngine(items(sum, base('hit', 'x', true)));
+    const feed = (e: SigmaEngine) => [1, 2, 3].flatMap((t) => correlations(e.process({ kind: 'x', n: 5 }, t, LS)));
+    expect(feed(capped)).toEqual([]); // only the last two hits (10) are kept
+    expect(feed(free)).toHaveLength(1);
+    const count = `title: Count\ncorrelation:\n    type: event_count\n    rules: [hit]\n    timespan: 1h\n    condition: {gte: 5}\n`;
+    const e = new SigmaEngine(items(count, base('hit', 'x', true)), { limits: { maxEntries: 2 } });
+    expect([1, 2, 3, 4, 5].flatMap((t) => correlations(e.process({ kind: 'x' }, t, LS)))).toHaveLength(1);
+  });
+
   it('keeps at most maxGroups group keys (least recently used evicted)', () => {
     const corr = `title: Pairs\ncorrelation:\n    type: event_count\n    rules: [hit]\n    group-by: [Host]\n    timespan: 1h\n    condition: {gte: 2}\n`;
     const e = new SigmaEngine(items(corr, base('hit', 'x', true)), { limits: { maxGroups: 100 } });
