@@ -5,18 +5,39 @@
  */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+// One STIX object usually repeats the same timestamp (created = modified = valid_from), and
+// an import parses each several times (validation, version key): remember the last answer.
+let lastParsed: string | null = null;
+let lastMicros: number | null = null;
+
 /** Parses an RFC 3339 UTC timestamp to microseconds since the epoch; null when malformed. */
 export function parseTimestampMicros(s: string): number | null {
+  if (s === lastParsed) return lastMicros;
+  const v = parseUncached(s);
+  lastParsed = s;
+  lastMicros = v;
+  return v;
+}
+
+function parseUncached(s: string): number | null {
   const m = RFC3339.exec(s);
   if (!m) return null;
-  const [, y, mo, d, h, mi, se, frac] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
-  if (Number.isNaN(ms)) return null;
-  const check = new Date(ms);
-  if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) {
-    return null;
-  }
-  if (Number(h) > 23 || Number(mi) > 59 || Number(se) > 60) return null;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const se = Number(m[6]);
+  if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return null;
+  if (h > 23 || mi > 59 || se > 60) return null;
+  // Kept from the original Date round-trip check: years 0-99 (Date.UTC reads them as 19xx) and
+  // a leap second that would roll over into the next day are refused.
+  if (y < 100 || (se === 60 && h === 23 && mi === 59)) return null;
+  const ms = Date.UTC(y, mo - 1, d, h, mi, se);
+  const frac = m[7];
   const micros = frac ? Number((frac + '000000').slice(0, 6)) : 0;
   return ms * 1000 + micros;
 }
