@@ -92,7 +92,9 @@ export class IntelService {
     const hasCreatorProp = 'created' in obj && !SCO_OR_META_WITHOUT_CREATOR.has(type);
     if (hasCreatorProp) {
       const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
-      const keep = ctx.opts.preserveProvenance && claimed !== null && !ctx.members.has(claimed);
+      // An admin import of a reference bundle keeps its provenance as published, including no
+      // creator at all; it never lets an object claim another member organisation.
+      const keep = ctx.opts.preserveProvenance && (claimed === null || !ctx.members.has(claimed));
       if (!keep && !(type === 'identity' && id === ctx.org)) obj.created_by_ref = ctx.org;
     }
     let tlp = tlpOf(obj);
