@@ -16,7 +16,7 @@ export interface Block {
 const OCTET = /^(0|[1-9][0-9]{0,2})$/;
 
 /** Dotted quad → 32-bit value, by hand (this runs on every address of every event). */
-function ipv4Word(s: string): number | null {
+export function ipv4Word(s: string): number | null {
   let v = 0;
   let octet = 0;
   let digits = 0;
@@ -178,6 +178,22 @@ export class PrefixTrie<T> {
     if (list.length === 0) {
       this.items[node] = undefined;
       this.prefixes--;
+    }
+  }
+
+  /**
+   * Appends to `out` the item lists of every stored IPv4 block containing the address `word`
+   * (a /32), without allocating a Block: the per-event path for IPv4 addresses.
+   */
+  coveringV4(word: number, out: (readonly T[])[]): void {
+    let node = 0;
+    for (let i = 0; ; i++) {
+      const here = this.items[node];
+      if (here !== undefined) out.push(here);
+      if (i >= 32) return;
+      const bit = (word >>> (31 - i)) & 1;
+      node = (bit === 0 ? this.left : this.right)[node] ?? 0;
+      if (node === 0) return;
     }
   }
 

@@ -23,7 +23,7 @@ import { compilePattern, compileSimple, stepsKey } from './compile.js';
 import type { CidrTable, Entry, ExactTable, Table, Target } from './entry.js';
 import { LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
 import type { Block } from './ip.js';
-import { parseBlock, PrefixTrie } from './ip.js';
+import { ipv4Word, parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
 import { PROBES, typesOf } from './probe.js';
 import { resolveValues } from './resolve.js';
@@ -425,6 +425,15 @@ export class IndicatorIndex {
   }
 
   private probeCidr(table: CidrTable, v: unknown, m: Matching): void {
+    if (typeof v === 'string' && !v.includes(':') && !v.includes('/')) {
+      // A plain IPv4 address (the common case): no Block object, no callback.
+      const word = ipv4Word(v);
+      if (word === null) return;
+      const lists: (readonly Target[])[] = [];
+      table.v4.coveringV4(word, lists);
+      for (const items of lists) for (const e of items) m.hit(e, 'cidr', table.label, v);
+      return;
+    }
     const b = typeof v === 'string' ? parseBlock(v) : null;
     if (b === null) return;
     (b.version === 4 ? table.v4 : table.v6).covering(b, (items) => {
