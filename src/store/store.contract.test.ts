@@ -39,14 +39,18 @@ if (await pgAvailable()) {
   throw new Error('CI requires PostgreSQL at SHIELDWALL_TEST_PG for the store contract tests');
 }
 
+async function seedOrgs(store: Store): Promise<void> {
+  for (const [id, short] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
+    await store.putOrganisation({ id, name: `Org ${short}`, shortName: short, country: null, kind: 'member', node: null, createdUs: 1 });
+  }
+}
+
 describe.each(factories)('Store contract: $name', ({ open }) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ store, cleanup } = await open());
-    for (const [id, short] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
-      await store.putOrganisation({ id, name: `Org ${short}`, shortName: short, country: null, kind: 'member', node: null, createdUs: 1 });
-    }
+    await seedOrgs(store);
     await store.putGroup({ id: GROUP, name: 'AB group', description: '', ownerOrg: ORG_A, createdUs: 1 });
     await store.setGroupMembers(GROUP, [ORG_A, ORG_B]);
     await store.putCollection({ id: COLL, apiRoot: 'api1', alias: 'intel', title: 'Intel', description: '', createdUs: 1 });
@@ -182,9 +186,7 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
   let cleanup: () => Promise<void>;
   beforeAll(async () => {
     ({ store, cleanup } = await open());
-    for (const [id, short] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
-      await store.putOrganisation({ id, name: `Org ${short}`, shortName: short, country: null, kind: 'member', node: null, createdUs: 1 });
-    }
+    await seedOrgs(store);
   });
   afterAll(async () => cleanup());
   const rec = (id: string, over: Partial<RecordRow> = {}) => ({
