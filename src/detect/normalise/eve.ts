@@ -165,7 +165,8 @@ export function normaliseEve(d: Draft, e: Obj): string | null {
   const app = str(e['app_proto']);
   if (app !== undefined && app !== 'failed') d['network.protocol'] = app.toLowerCase();
   { const v = str(e['community_id']); if (v !== undefined) d['network.community_id'] = v; }
-  { const v = str(e['flow_id']); if (v !== undefined) d['suricata.eve.flow_id'] = v; }
+  // Kept as the number JSON.parse gave (a 64-bit id already rounded beyond 2^53; text would not restore it).
+  { const v = e['flow_id']; if (typeof v === 'number' || typeof v === 'string') d['suricata.eve.flow_id'] = v; }
   { const v = str(e['in_iface']); if (v !== undefined) d['observer.ingress.interface.name'] = v; }
   const cats: string[] = [];
   const types: string[] = [];

@@ -76,9 +76,8 @@ function fromRecord(format: TelemetryFormat, value: unknown, ctx: NormaliseConte
   }
   if (error !== null) return fail(error);
   d['original'] = record;
-  // The tenant comes from the context, never from the data (ECS input may carry its own).
-  d['organization.id'] = ctx.orgId;
-  d['observer.id'] = ctx.sensorId;
+  // The tenant comes from the context (set by head()), never from the data: the ECS normaliser
+  // skips organization.id / observer.id of the document.
   return { ok: true, format, event: d as NormalisedEvent };
 }
 
