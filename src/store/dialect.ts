@@ -17,6 +17,8 @@ export interface Dialect {
   readonly greatest: 'max' | 'greatest';
   /** Rows per multi-row INSERT, under the bound-parameter limit of the database. */
   readonly insertBatch: number;
+  /** The i-th (from 0) bound-parameter placeholder in SQL text (SQLite `?`, PostgreSQL `$1`...). */
+  placeholder(i: number): string;
   open(): Kysely<DB>;
   /** Serialises migrations across processes (PostgreSQL advisory lock); no-op on SQLite. */
   withMigrationLock<T>(db: Kysely<DB>, fn: () => Promise<T>): Promise<T>;

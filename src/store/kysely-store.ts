@@ -2,7 +2,7 @@
  * The Store implementation shared by both dialects. SQL that differs between SQLite and
  * PostgreSQL comes from the Dialect; everything else is one Kysely code path.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
@@ -17,6 +17,14 @@ type Db = Kysely<DB> | Transaction<DB>;
 type ObjRecord = DB['objects'] & { seq: number };
 
 const b = (v: boolean) => (v ? 1 : 0);
+
+/** Columns written by putObjects, in the order of its parameters. */
+const INSERT_COLUMNS = [
+  'collection_id', 'id', 'type', 'spec_version', 'version', 'created', 'modified', 'date_added', 'creator_org', 'tlp',
+  'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref',
+] as const;
+const INSERT_SQL = new Map<string, string>();
+type InsertedObject = { seq: number; id: string; version: string; collection_id: string; date_added: number };
 
 /** Every objects column but search_text (ObjectQuery.lean). */
 const LEAN_COLUMNS = [
@@ -222,15 +230,15 @@ export class KyselyStore implements Store {
     const batch = this.#d.insertBatch;
     for (let i = 0; i < n; i += batch) {
       const slice = rows.slice(i, i + batch);
-      const values = slice.map((r) => ({
-        collection_id: r.collectionId, id: r.id, type: r.type, spec_version: r.specVersion, version: r.version,
-        created: r.created, modified: r.modified, date_added: next++, creator_org: r.creatorOrg, tlp: r.tlp,
-        origin_node: r.originNode, revoked: b(r.revoked), name: r.name, labels: JSON.stringify(r.labels),
-        search_text: r.searchText, json: r.json, source_ref: r.sourceRef ?? null, target_ref: r.targetRef ?? null,
-      }));
-      const inserted = await db.insertInto('objects').values(values)
-        .onConflict((oc) => oc.columns(['collection_id', 'id', 'version']).doNothing())
-        .returning(['seq', 'id', 'version', 'collection_id', 'date_added']).execute();
+      // The statement is built directly (text cached per row count, parameters in one flat
+      // array) rather than through the query builder: for a batch of 1,000 rows the builder's
+      // 18,000 value nodes cost more CPU and garbage than the insert itself.
+      const params: unknown[] = [];
+      for (const r of slice) {
+        params.push(r.collectionId, r.id, r.type, r.specVersion, r.version, r.created, r.modified, next++, r.creatorOrg, r.tlp,
+          r.originNode, b(r.revoked), r.name, JSON.stringify(r.labels), r.searchText, r.json, r.sourceRef ?? null, r.targetRef ?? null);
+      }
+      const inserted = (await db.executeQuery<InsertedObject>(CompiledQuery.raw(this.#insertSql(slice.length), params))).rows;
       const key = (c: string, id: string, v: string) => `${c}\u0000${id}\u0000${v}`;
       const got = new Map(inserted.map((r) => [key(r.collection_id, r.id, r.version), r]));
       const recipients: { seq: number; principal: string }[] = [];
@@ -256,6 +264,26 @@ export class KyselyStore implements Store {
       }
     }
     return out;
+  }
+
+  /** `insert into objects ... on conflict do nothing returning ...` for n rows, in the dialect's placeholders. */
+  #insertSql(n: number): string {
+    const key = `${this.#d.capabilities.dialect}:${n}`;
+    let text = INSERT_SQL.get(key);
+    if (text === undefined) {
+      const ph = this.#d.placeholder;
+      const tuples: string[] = [];
+      for (let r = 0, k = 0; r < n; r++) {
+        const t: string[] = [];
+        for (let c = 0; c < INSERT_COLUMNS.length; c++) t.push(ph(k++));
+        tuples.push(`(${t.join(', ')})`);
+      }
+      text = `insert into "objects" (${INSERT_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`
+        + ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "id", "version", "collection_id", "date_added"';
+      if (INSERT_SQL.size > 64) INSERT_SQL.clear();
+      INSERT_SQL.set(key, text);
+    }
+    return text;
   }
 
   async queryObjects(q: ObjectQuery): Promise<ObjectPage> {

@@ -17,6 +17,7 @@ export function postgresDialect(url: string): Dialect {
     serialModifier: (c) => c.primaryKey(),
     greatest: 'greatest',
     insertBatch: 1000,
+    placeholder: (i) => `$${i + 1}`,
     open() {
       const pool = new pg.Pool({ connectionString: url, max: 10 });
       return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });

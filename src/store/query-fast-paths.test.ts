@@ -1,7 +1,8 @@
 /**
- * The read fast paths of queryObjects, on every dialect: `lean` rows (TAXII) are the full rows
- * minus recipients and search text, and first/last stay "first/last among the versions the
- * audience may see" whatever the order of visible and hidden versions.
+ * The fast paths of the object store, on every dialect: `lean` rows (TAXII) are the full rows
+ * minus recipients and search text; first/last stay "first/last among the versions the
+ * audience may see" whatever the order of visible and hidden versions; the hand-built bulk
+ * INSERT keeps every outcome right across statement boundaries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore, openSqliteStore, type NewObjectRow, type ObjectQuery, type Store } from './index.js';
@@ -85,5 +86,26 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
     const page = await store.queryObjects(q(asOrg(ORG_A), { version: { kind: 'all' }, limit: 2, lean: true }));
     expect(page.more).toBe(true);
     expect(page.rows.map((r) => r.version)).toEqual([V[0], V[1]]);
+  });
+
+  it('bulk insert over several statements: added, duplicate, conflict, recipients and monotonic date_added', async () => {
+    const n = 2500;
+    const id = (i: number) => `indicator--${String(i).padStart(8, '0')}-0000-4000-8000-000000000bb1`;
+    const rows = Array.from({ length: n }, (_, i) => row(id(i), V[0]!, { recipients: i % 3 === 0 ? [ORG_B, ORG_B, ORG_C] : [], tlp: i % 3 === 0 ? 'amber' : 'green' }));
+    const first = await store.putObjects(rows, 50_000);
+    expect(first.every((o) => o.status === 'added')).toBe(true);
+    const dates = first.map((o) => (o.status === 'added' ? o.dateAdded : 0));
+    for (let i = 1; i < n; i++) expect(dates[i]!).toBeGreaterThan(dates[i - 1]!);
+    // Re-post: duplicates (same JSON) keep their date_added; a changed JSON is a conflict; a
+    // second copy inside one batch is a duplicate of the first.
+    const again = [...rows.slice(0, 1200), row(id(1500), V[0]!, { json: '{"changed":true}' }), row(id(n), V[0]!), row(id(n), V[0]!)];
+    const out = await store.putObjects(again, 60_000);
+    expect(out.slice(0, 1200)).toEqual(dates.slice(0, 1200).map((d) => ({ status: 'duplicate', dateAdded: d })));
+    expect(out[1200]?.status).toBe('conflict');
+    expect(out[1201]?.status).toBe('added');
+    expect(out[1202]).toEqual({ status: 'duplicate', dateAdded: out[1201]?.status === 'added' ? out[1201].dateAdded : -1 });
+    const r = await store.queryObjects({ collectionIds: [COLL], audience: asOrg(ORG_C), purpose: 'read', ids: [id(3), id(4), id(2001)], limit: 10 });
+    expect(r.rows.map((x) => [x.id, x.recipients])).toEqual([[id(3), [ORG_B, ORG_C]], [id(4), []], [id(2001), [ORG_B, ORG_C]]]);
+    expect(await store.countObjects(COLL)).toBe(5 + n + 1);
   });
 });
