@@ -26,11 +26,20 @@ const INSERT_COLUMNS = [
 const INSERT_SQL = new Map<string, string>();
 type InsertedObject = { seq: number; id: string; version: string; collection_id: string; date_added: number };
 
-/** Every objects column but search_text (ObjectQuery.lean). */
+/** Every objects column but search_text and labels (ObjectQuery.lean). */
 const LEAN_COLUMNS = [
   'o.seq', 'o.collection_id', 'o.id', 'o.type', 'o.spec_version', 'o.version', 'o.created', 'o.modified', 'o.date_added', 'o.creator_org',
-  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.labels', 'o.json', 'o.source_ref', 'o.target_ref',
+  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.json', 'o.source_ref', 'o.target_ref',
 ] as const;
+
+function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels'>): ObjectRow {
+  return {
+    collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
+    created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
+    tlp: r.tlp as Tlp | null, recipients: [], originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
+    labels: [], searchText: '', json: r.json, sourceRef: r.source_ref, targetRef: r.target_ref,
+  };
+}
 
 function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
   return {
@@ -341,7 +350,7 @@ export class KyselyStore implements Store {
     const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
-    if (q.lean) return { rows: page.map((r) => toObjectRow({ ...r, search_text: '' }, [])), more };
+    if (q.lean) return { rows: page.map(leanObjectRow), more };
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }

@@ -75,12 +75,12 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
     expect(await versions(q(asOrg(ORG_B), { collectionIds: [OTHER] }))).toEqual(['2025-01-01T00:00:00.000000Z']);
   });
 
-  it('lean rows equal full rows except recipients and search text', async () => {
+  it('lean rows equal full rows except recipients, labels and search text', async () => {
     for (const version of [{ kind: 'all' } as const, { kind: 'last' } as const]) {
       const full = await store.queryObjects(q(asOrg(ORG_C), { version }));
       const lean = await store.queryObjects(q(asOrg(ORG_C), { version, lean: true }));
       expect(lean.more).toBe(full.more);
-      expect(lean.rows).toEqual(full.rows.map((r) => ({ ...r, recipients: [], searchText: '' })));
+      expect(lean.rows).toEqual(full.rows.map((r) => ({ ...r, recipients: [], labels: [], searchText: '' })));
       expect(full.rows.some((r) => r.recipients.length > 0)).toBe(true);
     }
     const page = await store.queryObjects(q(asOrg(ORG_A), { version: { kind: 'all' }, limit: 2, lean: true }));

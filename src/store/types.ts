@@ -148,8 +148,9 @@ export interface ObjectQuery {
   /** Relationships whose source_ref or target_ref is this id. */
   relatedTo?: string;
   /**
-   * For readers that show neither recipients nor the search text (TAXII): the rows come back
-   * with `recipients: []` and `searchText: ''`, saving the recipients query and the column read.
+   * For readers that show neither recipients, labels nor the search text (TAXII, which sends
+   * the stored JSON): the rows come back with `recipients: []`, `labels: []` and
+   * `searchText: ''`, saving the recipients query, the column reads and the labels parsing.
    */
   lean?: boolean;
 }

@@ -137,7 +137,7 @@ export class TaxiiService {
       collectionIds: [c.id], audience: this.access.audienceOf(p), purpose: 'read',
       ...(f.ids ? { ids: f.ids } : {}), ...(f.types ? { types: f.types } : {}), ...(f.specVersions ? { specVersions: f.specVersions } : {}),
       ...(addedAfter !== undefined ? { addedAfter } : {}), version: f.version, limit,
-      // No TAXII response shows recipients or the REST search text: skip reading them.
+      // No TAXII response shows recipients, labels (outside the stored JSON) or the REST search text.
       lean: true,
     });
     const lastRow = page.rows[page.rows.length - 1];
