@@ -9,7 +9,7 @@
  */
 import { normaliseLine } from '../normalise/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
-import type { IndexStats } from './matcher.js';
+import type { IndexStats } from './types.js';
 import { IndicatorIndex } from './matcher.js';
 
 export interface IndicatorBenchOptions {

@@ -3,7 +3,7 @@
  * evaluator fallbacks, matched against normalised telemetry per organisation. See docs/detection.md.
  */
 export { IndicatorIndex } from './matcher.js';
-export type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './matcher.js';
+export type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './types.js';
 export { compilePattern, compileSimple } from './compile.js';
 export type { Compiled, Key, Needle, PatternClass } from './compile.js';
 export { observationOf } from './observe.js';

@@ -27,44 +27,9 @@ import { ipv4Word, parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
 import { PROBES, typesOf } from './probe.js';
 import { resolveValues } from './resolve.js';
-import type { WindowOptions } from './window.js';
+import { Matching } from './matching.js';
+import type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './types.js';
 import { OrgWindows } from './window.js';
-
-/** The indicator fields the index reads (STIX 2.1 §4.5). */
-export interface IndicatorInput {
-  readonly id: string;
-  readonly pattern: string;
-  readonly pattern_type: string;
-  readonly valid_from: string;
-  readonly valid_until?: string;
-  readonly revoked?: boolean;
-}
-
-/** Organisations an indicator is released to: a set/list of organisation ids, or a predicate. */
-export type Release = ReadonlySet<string> | readonly string[] | ((orgId: string) => boolean);
-
-export type AddResult = { readonly ok: true; readonly cls: PatternClass } | { readonly ok: false; readonly reason: string };
-
-export interface IndicatorMatch {
-  readonly indicatorId: string;
-  /** exact: hash-table hit; cidr: trie hit; pattern: evaluated on this event; sequence: over the window. */
-  readonly via: 'exact' | 'cidr' | 'pattern' | 'sequence';
-  /** For exact / cidr hits: the object path and the observed value that hit. */
-  readonly path?: string;
-  readonly value?: unknown;
-}
-
-export interface IndexStats {
-  readonly indicators: number;
-  readonly byClass: Readonly<Record<PatternClass, number>>;
-  readonly exact: { readonly tables: number; readonly keys: number };
-  readonly cidr: { readonly tables: number; readonly blocks: number; readonly trieNodes: number };
-  readonly window: { readonly organisations: number; readonly observations: number };
-}
-
-export interface IndexOptions {
-  readonly window?: WindowOptions;
-}
 
 /**
  * A windowed observation with the sequence indicators it takes part in, each with the mask of
@@ -75,62 +40,6 @@ interface WindowItem {
   readonly obs: Observation;
   /** Mutable: a reported match consumes the observation for that pattern. */
   readonly hits: Map<Entry, number>;
-}
-
-/**
- * Per-event state: a fresh stamp (each indicator is considered once per event), the output, the
- * sequence leaves hit, and the observation (built on first need). One object per event.
- */
-class Matching {
-  readonly out: IndicatorMatch[] = [];
-  /** Sequence indicators → mask of their observation expressions this event matched. */
-  leafHits: Map<Entry, number> | null = null;
-  private obs: Observation | null = null;
-
-  constructor(
-    private readonly stamp: number,
-    private readonly time: number,
-    private readonly orgId: string,
-    /** The event the observation is built from on first need (null: given by `useObservation`). */
-    private readonly event: NormalisedEvent | null,
-  ) {}
-
-  useObservation(obs: Observation): this {
-    this.obs = obs;
-    return this;
-  }
-
-  observation(): Observation {
-    if (this.obs === null) {
-      if (this.event === null) throw new Error('Matching: no event and no observation');
-      this.obs = observationOf(this.event);
-    }
-    return this.obs;
-  }
-
-  admit(e: Entry): boolean {
-    if (e.stamp === this.stamp) return false;
-    e.stamp = this.stamp;
-    return this.time >= e.from && this.time < e.until && e.visible(this.orgId);
-  }
-
-  hit(t: Target, via: 'exact' | 'cidr', path: string, value: unknown): void {
-    if (t instanceof LeafRef) {
-      // A sequence's observation expression: noted whatever the audience (the window is the
-      // organisation's own), verified unless the expression is exactly its keys.
-      const bit = t.leaf < 30 ? 1 << t.leaf : 0x3fffffff;
-      const hits = (this.leafHits ??= new Map());
-      const mask = hits.get(t.entry) ?? 0;
-      if ((mask & bit) === bit) return;
-      const leaf = t.entry.leaves[t.leaf];
-      if (leaf === undefined || (!leaf.pure && evaluatePattern(leaf.ast, [this.observation()]) === null)) return;
-      hits.set(t.entry, mask | bit);
-      return;
-    }
-    if (!this.admit(t)) return;
-    if (t.cls === 'keyed' && (t.ast === null || evaluatePattern(t.ast, [this.observation()]) === null)) return;
-    this.out.push({ indicatorId: t.id, via: t.cls === 'keyed' ? 'pattern' : via, path, value });
-  }
 }
 
 let lastTs = '';

@@ -1,0 +1,64 @@
+/** Per-event matching state of the index (one object per event). */
+import type { Observation } from '../../stix/pattern/index.js';
+import { evaluatePattern } from '../../stix/pattern/index.js';
+import type { NormalisedEvent } from '../normalise/index.js';
+import type { Entry, Target } from './entry.js';
+import { LeafRef } from './entry.js';
+import { observationOf } from './observe.js';
+import type { IndicatorMatch } from './types.js';
+
+/**
+ * Per-event state: a fresh stamp (each indicator is considered once per event), the output, the
+ * sequence leaves hit, and the observation (built on first need). One object per event.
+ */
+export class Matching {
+  readonly out: IndicatorMatch[] = [];
+  /** Sequence indicators → mask of their observation expressions this event matched. */
+  leafHits: Map<Entry, number> | null = null;
+  private obs: Observation | null = null;
+
+  constructor(
+    private readonly stamp: number,
+    private readonly time: number,
+    private readonly orgId: string,
+    /** The event the observation is built from on first need (null: given by `useObservation`). */
+    private readonly event: NormalisedEvent | null,
+  ) {}
+
+  useObservation(obs: Observation): this {
+    this.obs = obs;
+    return this;
+  }
+
+  observation(): Observation {
+    if (this.obs === null) {
+      if (this.event === null) throw new Error('Matching: no event and no observation');
+      this.obs = observationOf(this.event);
+    }
+    return this.obs;
+  }
+
+  admit(e: Entry): boolean {
+    if (e.stamp === this.stamp) return false;
+    e.stamp = this.stamp;
+    return this.time >= e.from && this.time < e.until && e.visible(this.orgId);
+  }
+
+  hit(t: Target, via: 'exact' | 'cidr', path: string, value: unknown): void {
+    if (t instanceof LeafRef) {
+      // A sequence's observation expression: noted whatever the audience (the window is the
+      // organisation's own), verified unless the expression is exactly its keys.
+      const bit = t.leaf < 30 ? 1 << t.leaf : 0x3fffffff;
+      const hits = (this.leafHits ??= new Map());
+      const mask = hits.get(t.entry) ?? 0;
+      if ((mask & bit) === bit) return;
+      const leaf = t.entry.leaves[t.leaf];
+      if (leaf === undefined || (!leaf.pure && evaluatePattern(leaf.ast, [this.observation()]) === null)) return;
+      hits.set(t.entry, mask | bit);
+      return;
+    }
+    if (!this.admit(t)) return;
+    if (t.cls === 'keyed' && (t.ast === null || evaluatePattern(t.ast, [this.observation()]) === null)) return;
+    this.out.push({ indicatorId: t.id, via: t.cls === 'keyed' ? 'pattern' : via, path, value });
+  }
+}
