@@ -292,7 +292,7 @@ export class IndicatorIndex {
       for (const t of types) if (this.scan.has(t) || this.sequence.has(t)) { needed = true; break; }
       if (!needed) types = NO_TYPES;
     }
-    if (types.size > 0 || m.leafHits !== null) this.evaluateRest(m.observation(), orgId, types, m);
+    if (types.size > 0 || m.leafHits !== null) this.evaluateRest(event, orgId, types, m);
     return m.out;
   }
 
@@ -321,7 +321,7 @@ export class IndicatorIndex {
         }
       }
     }
-    this.evaluateRest(obs, orgId, types, m);
+    this.evaluateRest(null, orgId, types, m);
     return m.out;
   }
 
@@ -350,14 +350,26 @@ export class IndicatorIndex {
     });
   }
 
-  private evaluateRest(obs: Observation, orgId: string, types: ReadonlySet<string>, m: Matching): void {
+  /**
+   * Scan and sequence patterns. `event` is given on the fast path: LIKE needles on probed paths
+   * then read the event's fields, and the observation is built only when a pattern is evaluated.
+   */
+  private evaluateRest(event: NormalisedEvent | null, orgId: string, types: ReadonlySet<string>, m: Matching): void {
     // LIKE needles: the values of each path are read once per event, whatever the number of needles.
-    let byPath: Map<string, string[]> | undefined;
+    let byPath: Map<string, readonly unknown[]> | undefined;
     const hasNeedle = (n: Needle): boolean => {
       byPath ??= new Map();
       let values = byPath.get(n.pathKey);
-      if (values === undefined) { values = needleValues(n, obs); byPath.set(n.pathKey, values); }
-      for (const v of values) if (v.includes(n.text)) return true;
+      if (values === undefined) {
+        const probe = event === null ? undefined : PROBES.get(n.pathKey);
+        if (probe !== undefined && event !== null) {
+          const out: unknown[] = [];
+          probe(event, out);
+          values = out;
+        } else values = needleValues(n, m.observation());
+        byPath.set(n.pathKey, values);
+      }
+      for (const v of values) if (typeof v === 'string' && v.includes(n.text)) return true;
       return false;
     };
     for (const type of types) {
@@ -365,9 +377,11 @@ export class IndicatorIndex {
       if (list === undefined) continue;
       for (const e of list) {
         if (e.needle !== null && !hasNeedle(e.needle)) continue;
-        if (m.admit(e) && e.ast !== null && evaluatePattern(e.ast, [obs]) !== null) m.out.push({ indicatorId: e.id, via: 'pattern' });
+        if (m.admit(e) && e.ast !== null && evaluatePattern(e.ast, [m.observation()]) !== null) m.out.push({ indicatorId: e.id, via: 'pattern' });
       }
     }
+    if (m.leafHits === null && this.sequence.size === 0) return;
+    const obs = m.observation();
     // Each observation notes, once, which sequence patterns it takes part in and which of their
     // observation expressions it matched: keyed ones were found in the tables (m.leafHits), the
     // keyless ones are evaluated here.
