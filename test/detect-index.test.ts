@@ -312,8 +312,8 @@ const eventArb = fc.record(
 const byType: Record<string, readonly string[]> = {
   'ipv4-addr': [...V4.map((v) => `ipv4-addr:value = ${q(v)}`), `ipv4-addr:value IN (${V4.slice(0, 3).map(q).join(', ')})`, "ipv4-addr:value ISSUBSET '10.0.0.0/8'", "ipv4-addr:value ISSUBSET '10.0.0.0/24'", "ipv4-addr:value ISSUBSET '192.168.142.0/26'", "ipv4-addr:value ISSUBSET '0.0.0.0/0'", "ipv4-addr:value != '10.0.0.1'", "NOT ipv4-addr:value = '10.0.0.2'", "ipv4-addr:value ISSUPERSET '10.0.0.1'"],
   'ipv6-addr': [...V6.map((v) => `ipv6-addr:value = ${q(v)}`), "ipv6-addr:value ISSUBSET '2001:db8::/32'", "ipv6-addr:value ISSUBSET '2001:db8:1::/48'"],
-  'domain-name': [...DOMAINS.map((v) => `domain-name:value = ${q(v)}`), "domain-name:value LIKE '%evil%'", "domain-name:value MATCHES '^a\\\\.'", "domain-name:resolves_to_refs[*].value = '203.0.113.9'", "domain-name:resolves_to_refs[*].value ISSUBSET '10.0.0.0/8'"],
-  url: [...URLS.map((v) => `url:value = ${q(v)}`), "url:value LIKE 'http://evil%'"],
+  'domain-name': [...DOMAINS.map((v) => `domain-name:value = ${q(v)}`), "domain-name:value LIKE '%evil%'", "domain-name:value LIKE 'good%'", "domain-name:value LIKE '%a.evil.ex_mple'", "domain-name:value MATCHES '^a\\\\.'", "domain-name:resolves_to_refs[*].value = '203.0.113.9'", "domain-name:resolves_to_refs[*].value ISSUBSET '10.0.0.0/8'"],
+  url: [...URLS.map((v) => `url:value = ${q(v)}`), "url:value LIKE 'http://evil%'", "url:value LIKE '%good.example/'", "url:value LIKE '%(x|y)*.+%'"],
   file: [`file:hashes.'SHA-256' = ${q(SHA[0] ?? '')}`, `file:hashes.'SHA-256' IN (${SHA.map(q).join(', ')})`, `file:hashes.MD5 = ${q(MD5[1] ?? '')}`, "file:name = 'a.exe'", "file:name = 'cmd.exe'", 'file:size > 10'],
   process: ["process:command_line LIKE '%whoami%'", 'process:pid = 4242', "process:image_ref.name = 'cmd.exe'", `process:image_ref.hashes.'SHA-256' = ${q(SHA[1] ?? '')}`, "process:parent_ref.image_ref.name = 'explorer.exe'"],
   'user-account': ["user-account:account_login = 'alice'", "user-account:account_login IN ('bob', 'carol')"],

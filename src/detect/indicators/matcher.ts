@@ -74,6 +74,11 @@ export class IndicatorIndex {
   private readonly scan = new Map<string, Entry[]>();
   /** Sequence indicators with keyless leaves, by object type (keyed leaves sit in the tables). */
   private readonly sequence = new Map<string, Entry[]>();
+  /**
+   * LIKE needles per object path, with one regular expression of all of them (rebuilt lazily
+   * after a change): one test per path and event rules out every needle on it at once.
+   */
+  private readonly needles = new Map<string, { texts: Map<string, number>; re: RegExp | null }>();
   private readonly audiences = new Map<string, (orgId: string) => boolean>();
   /** The same release object (set or list) passed again skips the sort-and-join. */
   private readonly audienceOf = new WeakMap<object, (orgId: string) => boolean>();
@@ -199,7 +204,29 @@ export class IndicatorIndex {
     return null;
   }
 
+  private needle(e: Entry, delta: 1 | -1): void {
+    const n = e.needle;
+    if (n === null) return;
+    let g = this.needles.get(n.pathKey);
+    if (g === undefined) {
+      g = { texts: new Map(), re: null };
+      this.needles.set(n.pathKey, g);
+    }
+    const count = (g.texts.get(n.text) ?? 0) + delta;
+    if (count > 0) g.texts.set(n.text, count);
+    else g.texts.delete(n.text);
+    g.re = null;
+  }
+
+  private needleTest(pathKey: string): RegExp | null {
+    const g = this.needles.get(pathKey);
+    if (g === undefined || g.texts.size === 0) return null;
+    g.re ??= new RegExp([...g.texts.keys()].map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+    return g.re;
+  }
+
   private link(e: Entry): void {
+    this.needle(e, 1);
     const byType = this.byType(e);
     if (byType !== null) {
       for (const t of e.types) {
@@ -229,6 +256,7 @@ export class IndicatorIndex {
     if (e === undefined) return false;
     this.entries.delete(id);
     this.counts[e.cls]--;
+    this.needle(e, -1);
     const byType = this.byType(e);
     if (byType !== null) {
       for (const t of e.types) {
@@ -355,20 +383,24 @@ export class IndicatorIndex {
    * then read the event's fields, and the observation is built only when a pattern is evaluated.
    */
   private evaluateRest(event: NormalisedEvent | null, orgId: string, types: ReadonlySet<string>, m: Matching): void {
-    // LIKE needles: the values of each path are read once per event, whatever the number of needles.
-    let byPath: Map<string, readonly unknown[]> | undefined;
+    // LIKE needles: the values of each path are read once per event, and tested once against
+    // all the path's needles; only when that test passes is each needle looked for.
+    let byPath: Map<string, readonly unknown[] | null> | undefined;
     const hasNeedle = (n: Needle): boolean => {
       byPath ??= new Map();
       let values = byPath.get(n.pathKey);
       if (values === undefined) {
         const probe = event === null ? undefined : PROBES.get(n.pathKey);
+        let read: unknown[];
         if (probe !== undefined && event !== null) {
-          const out: unknown[] = [];
-          probe(event, out);
-          values = out;
-        } else values = needleValues(n, m.observation());
+          read = [];
+          probe(event, read);
+        } else read = needleValues(n, m.observation());
+        const re = this.needleTest(n.pathKey);
+        values = re === null || read.some((v) => typeof v === 'string' && re.test(v)) ? read : null;
         byPath.set(n.pathKey, values);
       }
+      if (values === null) return false;
       for (const v of values) if (typeof v === 'string' && v.includes(n.text)) return true;
       return false;
     };
