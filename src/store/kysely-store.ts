@@ -24,7 +24,7 @@ const INSERT_COLUMNS = [
   'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref',
 ] as const;
 const INSERT_SQL = new Map<string, string>();
-type InsertedObject = { seq: number; id: string; version: string; collection_id: string; date_added: number };
+type InsertedObject = { seq: number; date_added: number };
 
 /** Every objects column but search_text and labels (ObjectQuery.lean). */
 const LEAN_COLUMNS = [
@@ -243,21 +243,24 @@ export class KyselyStore implements Store {
       // array) rather than through the query builder: for a batch of 1,000 rows the builder's
       // 18,000 value nodes cost more CPU and garbage than the insert itself.
       const params: unknown[] = [];
+      const firstDate = next;
       for (const r of slice) {
         params.push(r.collectionId, r.id, r.type, r.specVersion, r.version, r.created, r.modified, next++, r.creatorOrg, r.tlp,
           r.originNode, b(r.revoked), r.name, JSON.stringify(r.labels), r.searchText, r.json, r.sourceRef ?? null, r.targetRef ?? null);
       }
       const inserted = (await db.executeQuery<InsertedObject>(CompiledQuery.raw(this.#insertSql(slice.length), params))).rows;
-      const key = (c: string, id: string, v: string) => `${c}\u0000${id}\u0000${v}`;
-      const got = new Map(inserted.map((r) => [key(r.collection_id, r.id, r.version), r]));
+      // Each row was given its own date_added, so the returned date_added says which rows went
+      // in; a row left out hit the unique key (stored before, or an earlier copy in this batch).
+      const seqOf = new Map<number, number>();
+      for (const r of inserted) seqOf.set(Number(r.date_added), Number(r.seq));
       const recipients: { seq: number; principal: string }[] = [];
       const missing: number[] = [];
       slice.forEach((r, j) => {
-        const ins = got.get(key(r.collectionId, r.id, r.version));
-        if (ins) {
-          got.delete(key(r.collectionId, r.id, r.version)); // a second copy in the same batch is a duplicate
-          out[i + j] = { status: 'added', dateAdded: Number(ins.date_added) };
-          for (const p of new Set(r.recipients)) recipients.push({ seq: Number(ins.seq), principal: p });
+        const dateAdded = firstDate + j;
+        const seq = seqOf.get(dateAdded);
+        if (seq !== undefined) {
+          out[i + j] = { status: 'added', dateAdded };
+          for (const p of new Set(r.recipients)) recipients.push({ seq, principal: p });
         } else missing.push(j);
       });
       for (let k = 0; k < recipients.length; k += 2000) {
@@ -288,7 +291,7 @@ export class KyselyStore implements Store {
         tuples.push(`(${t.join(', ')})`);
       }
       text = `insert into "objects" (${INSERT_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`
-        + ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "id", "version", "collection_id", "date_added"';
+        + ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "date_added"';
       if (INSERT_SQL.size > 64) INSERT_SQL.clear();
       INSERT_SQL.set(key, text);
     }
