@@ -313,12 +313,12 @@ export class IndicatorIndex {
       table.probe(event, values);
       for (const v of values) this.probeCidr(table, v, m);
     }
+    // Only the object types some scan or keyless sequence pattern compares are looked for.
     let types: ReadonlySet<string> = NO_TYPES;
-    if (this.scan.size > 0 || this.sequence.size > 0) {
-      types = typesOf(event);
-      let needed = false;
-      for (const t of types) if (this.scan.has(t) || this.sequence.has(t)) { needed = true; break; }
-      if (!needed) types = NO_TYPES;
+    if (this.scan.size > 0) types = typesOf(event, this.scan.keys());
+    if (this.sequence.size > 0) {
+      const more = typesOf(event, this.sequence.keys());
+      if (more.size > 0) types = types.size === 0 ? more : new Set([...types, ...more]);
     }
     if (types.size > 0 || m.leafHits !== null) this.evaluateRest(event, orgId, types, m);
     return m.out;

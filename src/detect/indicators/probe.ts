@@ -78,28 +78,39 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
   ['windows-registry-key:key', (e, out) => strings(e, out, ['registry.path'])],
 ]);
 
-/** Object types the observation of `e` will contain (observe.ts), without building it. */
-export function typesOf(e: NormalisedEvent): Set<string> {
-  const t = new Set<string>();
-  const ips: unknown[] = [];
-  addresses(e, ips, false);
-  if (ips.length > 0) t.add('ipv4-addr');
-  ips.length = 0;
-  addresses(e, ips, true);
-  if (ips.length > 0) t.add('ipv6-addr');
-  if (nonEmpty(e['source.ip']) || nonEmpty(e['destination.ip'])) t.add('network-traffic');
-  if (nonEmpty(e['dns.question.name']) || nonEmpty(e['url.domain']) || nonEmpty(e['destination.domain']) || nonEmpty(e['tls.client.server_name'])) t.add('domain-name');
-  if (nonEmpty(e['url.full'])) t.add('url');
-  const anyOf = (fields: readonly string[]): boolean => fields.some((f) => nonEmpty(e[f]));
-  const proc = hasProcess(e);
-  if (anyOf(['file.name', 'file.hash.md5', 'file.hash.sha1', 'file.hash.sha256'])) t.add('file');
-  if (proc) {
-    t.add('process');
-    const parent = anyOf(['process.parent.executable', 'process.parent.command_line']);
-    if (anyOf(['process.name', 'process.hash.md5', 'process.hash.sha1', 'process.hash.sha256']) || (parent && nonEmpty(e['process.parent.name']))) t.add('file');
+function hasAddress(e: NormalisedEvent, v6: boolean): boolean {
+  const ok = (v: unknown): boolean => typeof v === 'string' && v !== '' && v.includes(':') === v6;
+  if (ok(e['source.ip']) || ok(e['destination.ip'])) return true;
+  const r = e['dns.resolved_ip'];
+  return Array.isArray(r) && r.some(ok);
+}
+
+const anyOf = (e: NormalisedEvent, fields: readonly string[]): boolean => fields.some((f) => nonEmpty(e[f]));
+
+/** Whether the observation of `e` (observe.ts) will hold an SCO of `type`, without building it. */
+export function hasType(e: NormalisedEvent, type: string): boolean {
+  switch (type) {
+    case 'ipv4-addr': return hasAddress(e, false);
+    case 'ipv6-addr': return hasAddress(e, true);
+    case 'network-traffic': return hasTraffic(e);
+    case 'domain-name': return anyOf(e, ['dns.question.name', 'url.domain', 'destination.domain', 'tls.client.server_name']);
+    case 'url': return nonEmpty(e['url.full']);
+    case 'file':
+      if (anyOf(e, ['file.name', 'file.hash.md5', 'file.hash.sha1', 'file.hash.sha256'])) return true;
+      if (!hasProcess(e)) return false;
+      return anyOf(e, ['process.name', 'process.hash.md5', 'process.hash.sha1', 'process.hash.sha256'])
+        || (anyOf(e, ['process.parent.executable', 'process.parent.command_line']) && nonEmpty(e['process.parent.name']));
+    case 'process': return hasProcess(e);
+    case 'user-account': return nonEmpty(e['user.name']);
+    case 'windows-registry-key': return nonEmpty(e['registry.path']);
+    case 'x509-certificate': return anyOf(e, ['tls.server.hash.md5', 'tls.server.hash.sha1', 'tls.server.hash.sha256']);
+    default: return false;
   }
-  if (nonEmpty(e['user.name'])) t.add('user-account');
-  if (nonEmpty(e['registry.path'])) t.add('windows-registry-key');
-  if (anyOf(['tls.server.hash.md5', 'tls.server.hash.sha1', 'tls.server.hash.sha256'])) t.add('x509-certificate');
+}
+
+/** The observation types of `e` among `candidates`. */
+export function typesOf(e: NormalisedEvent, candidates: Iterable<string>): Set<string> {
+  const t = new Set<string>();
+  for (const c of candidates) if (!t.has(c) && hasType(e, c)) t.add(c);
   return t;
 }
