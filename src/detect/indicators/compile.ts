@@ -46,6 +46,12 @@ export interface Leaf {
 
 export interface Compiled {
   readonly cls: PatternClass;
+  /**
+   * For keyed patterns that are an AND of keyable comparisons on one object type of which an
+   * event has at most one SCO (see SINGLE): one key list per comparison. The pattern holds iff
+   * every list has a key among the values at its path, so it is checked without the evaluator.
+   */
+  readonly conjunction: readonly (readonly Key[])[] | null;
   /** For scan patterns: a cheap necessary condition checked before evaluating. */
   readonly needle: Needle | null;
   /** Index keys (pure and keyed patterns). */
@@ -208,14 +214,30 @@ export function compilePattern(ast: PatternAst): Compiled {
     const leaves = asts.map((a) => ({ ast: a, keys: patternKeys(a), pure: purePattern(a) }));
     const counter = { next: 0 };
     const feasible = asts.length > 30 ? ALWAYS : feasibility(ast, counter);
-    return { cls: 'sequence', needle: null, keys: [], types, leaves, feasible };
+    return { cls: 'sequence', needle: null, conjunction: null, keys: [], types, leaves, feasible };
   }
   const keys = patternKeys(ast);
-  if (keys === null) return { cls: 'scan', needle: patternNeedle(ast), keys: [], types, leaves: NONE, feasible: ALWAYS };
-  return { cls: purePattern(ast) ? 'pure' : 'keyed', needle: null, keys, types: NONE, leaves: NONE, feasible: ALWAYS };
+  if (keys === null) return { cls: 'scan', needle: patternNeedle(ast), conjunction: null, keys: [], types, leaves: NONE, feasible: ALWAYS };
+  const pure = purePattern(ast);
+  return { cls: pure ? 'pure' : 'keyed', needle: null, conjunction: pure ? null : conjunctionOf(ast), keys, types: NONE, leaves: NONE, feasible: ALWAYS };
 }
 
 const NONE: readonly never[] = Object.freeze([]);
+
+/** Object types of which observe.ts puts at most one SCO in an observation. */
+const SINGLE: ReadonlySet<string> = new Set(['network-traffic', 'url', 'user-account', 'windows-registry-key', 'x509-certificate']);
+
+function conjunctionOf(ast: PatternAst): Key[][] | null {
+  if (ast.kind !== 'observation') return null;
+  const lists: Key[][] = [];
+  for (const c of chain(ast.expression, 'and')) {
+    if (c.kind !== 'comparison' || !SINGLE.has(c.path.objectType)) return null;
+    const keys = comparisonKeys(c);
+    if (keys === null || keys.length === 0) return null;
+    lists.push(keys);
+  }
+  return lists;
+}
 const ALWAYS = (): boolean => true;
 
 /** Builds `feasible` over the leaves numbered left to right, as `leavesOf` lists them. */
@@ -293,13 +315,13 @@ export function compileSimple(pattern: string): Compiled | null {
   if (m !== null) {
     const objectType = m[1] ?? '';
     const hash = m[3] ?? m[4];
-    return { cls: 'pure', needle: null, keys: [{ kind: 'exact', objectType, steps: steps(hash === undefined ? 'value' : 'hashes', hash), value: m[5] ?? '' }], types: NONE, leaves: NONE, feasible: ALWAYS };
+    return { cls: 'pure', needle: null, conjunction: null, keys: [{ kind: 'exact', objectType, steps: steps(hash === undefined ? 'value' : 'hashes', hash), value: m[5] ?? '' }], types: NONE, leaves: NONE, feasible: ALWAYS };
   }
   const c = SIMPLE_SUBSET.exec(pattern);
   if (c !== null) {
     const block = parseBlock(c[2] ?? '');
     if (block === null) return null;
-    return { cls: 'pure', needle: null, keys: [{ kind: 'cidr', objectType: c[1] ?? '', steps: steps('value', undefined), block }], types: NONE, leaves: NONE, feasible: ALWAYS };
+    return { cls: 'pure', needle: null, conjunction: null, keys: [{ kind: 'cidr', objectType: c[1] ?? '', steps: steps('value', undefined), block }], types: NONE, leaves: NONE, feasible: ALWAYS };
   }
   return null;
 }

@@ -25,6 +25,8 @@ export interface Entry {
   readonly feasible: (mask: number) => boolean;
   readonly types: readonly string[];
   readonly needle: Needle | null;
+  /** See compile.ts Compiled.conjunction, with the probe of each comparison's path. */
+  readonly conjunction: readonly { readonly probe: Probe; readonly keys: readonly Key[] }[] | null;
   /** Keys, flat: table, value, target, table, value, target… (one array per entry, for memory). */
   readonly refs: readonly (Table | Primitive | Block | Target)[];
   stamp: number;

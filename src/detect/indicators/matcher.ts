@@ -18,7 +18,8 @@ import type { Observation, PatternAst, PathStep } from '../../stix/pattern/index
 import { evaluatePattern, parsePattern, printObjectPath } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
 import { eventTimeMs } from '../normalise/index.js';
-import type { Compiled, Needle, PatternClass, Primitive } from './compile.js';
+import type { Compiled, Key, Needle, PatternClass, Primitive } from './compile.js';
+import type { Probe } from './probe.js';
 import { compilePattern, compileSimple, stepsKey } from './compile.js';
 import type { CidrTable, Entry, ExactTable, Table, Target } from './entry.js';
 import { LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
@@ -61,6 +62,19 @@ function toMs(ts: string | undefined, fallback: number): number | null {
 }
 
 const NO_LEAVES: readonly number[] = Object.freeze([]);
+
+/** A conjunction whose every path has a probe, with the probes; null otherwise. */
+function probed(conj: Compiled['conjunction']): Entry['conjunction'] {
+  if (conj === null) return null;
+  const out: { probe: Probe; keys: readonly Key[] }[] = [];
+  for (const keys of conj) {
+    const k = keys[0];
+    const probe = k === undefined ? undefined : PROBES.get(stepsKey(k.objectType, k.steps));
+    if (probe === undefined) return null;
+    out.push({ probe, keys });
+  }
+  return out;
+}
 
 export class IndicatorIndex {
   private readonly entries = new Map<string, Entry>();
@@ -175,7 +189,9 @@ export class IndicatorIndex {
     const keyless: number[] = [];
     const entry: Entry = {
       id: indicator.id, cls: c.cls, visible: this.visibility(releasedTo), from, until,
-      ast, leaves: c.leaves, keyless: NO_LEAVES, feasible: c.feasible, types: c.types, needle: c.needle, refs, stamp: 0,
+      ast, leaves: c.leaves, keyless: NO_LEAVES, feasible: c.feasible, types: c.types, needle: c.needle,
+      conjunction: probed(c.conjunction),
+      refs, stamp: 0,
     };
     const keys = (target: Target, list: Compiled['keys']): void => {
       for (const k of list) {

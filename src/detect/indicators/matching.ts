@@ -5,6 +5,9 @@ import type { NormalisedEvent } from '../normalise/index.js';
 import type { Entry, Target } from './entry.js';
 import { LeafRef } from './entry.js';
 import { observationOf } from './observe.js';
+import type { Key } from './compile.js';
+import { blockWithin, parseBlock } from './ip.js';
+import type { Probe } from './probe.js';
 import type { IndicatorMatch } from './types.js';
 
 /**
@@ -38,6 +41,15 @@ export class Matching {
     return this.obs;
   }
 
+  /** A keyed pattern's full check: by probes for conjunctions when the event is at hand, else the evaluator. */
+  private verify(e: Entry): boolean {
+    if (e.conjunction !== null && this.event !== null) {
+      const event = this.event;
+      return e.conjunction.every((c) => conjunctHolds(c.probe, c.keys, event));
+    }
+    return e.ast !== null && evaluatePattern(e.ast, [this.observation()]) !== null;
+  }
+
   admit(e: Entry): boolean {
     if (e.stamp === this.stamp) return false;
     e.stamp = this.stamp;
@@ -58,7 +70,24 @@ export class Matching {
       return;
     }
     if (!this.admit(t)) return;
-    if (t.cls === 'keyed' && (t.ast === null || evaluatePattern(t.ast, [this.observation()]) === null)) return;
+    if (t.cls === 'keyed' && !this.verify(t)) return;
     this.out.push({ indicatorId: t.id, via: t.cls === 'keyed' ? 'pattern' : via, path, value });
   }
+}
+
+/** One AND'd comparison of a conjunction: some value at its path equals a key or lies in its block. */
+function conjunctHolds(probe: Probe, keys: readonly Key[], event: NormalisedEvent): boolean {
+  const values: unknown[] = [];
+  probe(event, values);
+  for (const v of values) {
+    for (const k of keys) {
+      if (k.kind === 'exact') {
+        if (v === k.value) return true;
+      } else if (typeof v === 'string') {
+        const b = parseBlock(v);
+        if (b !== null && blockWithin(b, k.block)) return true;
+      }
+    }
+  }
+  return false;
 }
