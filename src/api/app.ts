@@ -79,6 +79,8 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   return app;
 }
 
+const STATUS_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
@@ -94,8 +96,14 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   const host = platform.config.host.includes(':') ? `[${platform.config.host}]` : platform.config.host;
   // Deadlines run on the clock even when nobody looks: settle decisions (silence procedures
   // adopted at their deadline are pushed on the live stream) every few seconds.
+  // TAXII status resources are kept 7 days (§4.3 asks for at least 24 hours), pruned hourly.
+  let ticks = 0;
   const ticker = setInterval(() => {
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
+    if (ticks++ % 720 === 0) {
+      const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;
+      platform.store.pruneStatuses(weekAgoUs).catch((err: unknown) => app.log.error({ err }, 'status pruning failed'));
+    }
   }, 5000);
   ticker.unref();
   return {
