@@ -316,16 +316,16 @@ export class IndicatorIndex {
     // Fast path: table values are read from the event's fields; the observation is built only
     // when a keyed, scan or sequence pattern needs evaluating.
     const m = new Matching(++this.stamp, eventTimeMs(event), orgId, event);
-    const values: unknown[] = [];
+    let values: unknown[] = [];
     for (const table of this.exactList) {
       if (table.map.size === 0 || table.probe === null) continue;
-      if (values.length > 0) values.length = 0;
+      if (values.length > 0) values = [];
       table.probe(event, values);
       for (const v of values) this.probeExact(table, v as Primitive, m);
     }
     for (const table of this.cidrList) {
       if (table.probe === null || (table.v4.blocks === 0 && table.v6.blocks === 0)) continue;
-      if (values.length > 0) values.length = 0;
+      if (values.length > 0) values = [];
       table.probe(event, values);
       for (const v of values) this.probeCidr(table, v, m);
     }

@@ -54,7 +54,15 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
   ['ipv4-addr:value', (e, out) => addresses(e, out, false)],
   ['ipv6-addr:value', (e, out) => addresses(e, out, true)],
   ['domain-name:value', (e, out) => {
-    strings(e, out, ['dns.question.name', 'url.domain', 'destination.domain', 'tls.client.server_name']);
+    // Direct reads (this probe runs on nearly every event).
+    const a = e['dns.question.name'];
+    const b = e['url.domain'];
+    const c = e['destination.domain'];
+    const d = e['tls.client.server_name'];
+    if (typeof a === 'string' && a !== '') out.push(a);
+    if (typeof b === 'string' && b !== '' && b !== a) out.push(b);
+    if (typeof c === 'string' && c !== '' && c !== a && c !== b) out.push(c);
+    if (typeof d === 'string' && d !== '' && d !== a && d !== b && d !== c) out.push(d);
   }],
   ['url:value', (e, out) => strings(e, out, ['url.full'])],
   ['file:hashes\u0000MD5', fileHash('md5')],
