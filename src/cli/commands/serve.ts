@@ -55,8 +55,10 @@ function signInHelp(io: Io, url: string, file: string | null): void {
   io.out(`Shieldwall is listening on ${url}`);
   io.out(`  dashboard: ${url}/   TAXII 2.1 discovery: ${url}/taxii2/`);
   if (file) {
-    io.out(`  sign in with any user from ${file} (readable by you only), e.g.`);
-    io.out('    jq -r \'.users[] | "\\(.username)  \\(.password)  \\(.org)  \\(.roles|join(","))"\' ' + file);
+    // Names only on the console (logs are often kept); the passwords stay in the 0600 file.
+    io.out(`  sign in at ${url}/ with a demo user; their passwords are in ${file} (readable by you only):`);
+    io.out('    crv.responder (incidents), crv.analyst (intel), csirt.rep / ald.rep (decisions), ald.admin (administration)');
+    io.out(`    e.g.  node -e 'for (const u of require("${file}").users) console.log(u.username, u.password, u.roles.join(","))'`);
   } else {
     io.out('  sign in with a user created by `shieldwall user create`; TAXII clients use a token from `shieldwall token create`');
   }
