@@ -9,7 +9,7 @@ import type { Key, Leaf, Needle, PatternClass, Primitive } from './compile.js';
 import type { Block, PrefixTrie } from './ip.js';
 import { blockWithin, parseBlock } from './ip.js';
 import type { Probe } from './probe.js';
-import { resolveValues } from './resolve.js';
+import { resolvePath as resolveValues } from '../../stix/pattern/index.js';
 
 export interface Entry {
   readonly id: string;

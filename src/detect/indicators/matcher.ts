@@ -27,7 +27,7 @@ import type { Block } from './ip.js';
 import { ipv4Word, parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
 import { PROBES, typesOf } from './probe.js';
-import { resolveValues } from './resolve.js';
+import { resolvePath as resolveValues } from '../../stix/pattern/index.js';
 import { Matching } from './matching.js';
 import type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './types.js';
 import { OrgWindows } from './window.js';

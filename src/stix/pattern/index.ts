@@ -26,6 +26,7 @@ export { printPattern, printObjectPath, printConstant } from './print.js';
 export { evaluatePattern, MAX_BINDINGS, MAX_REPEAT_STEPS } from './evaluate.js';
 export type { Observation, PatternMatch } from './evaluate.js';
 export type { ScoLike } from './compare.js';
+export { resolvePath } from './compare.js';
 export { collectObjectPaths } from './collect.js';
 export type { PathComparison } from './collect.js';
 export { MAX_MATCHES_INPUT } from './regex.js';
