@@ -23,6 +23,7 @@ const INSERT_COLUMNS = [
   'collection_id', 'id', 'type', 'spec_version', 'version', 'created', 'modified', 'date_added', 'creator_org', 'tlp',
   'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref',
 ] as const;
+/** Statement texts built by hand (bulk insert, object heads), by dialect and row count. */
 const INSERT_SQL = new Map<string, string>();
 type InsertedObject = { seq: number; date_added: number };
 
@@ -298,6 +299,22 @@ export class KyselyStore implements Store {
     return text;
   }
 
+  /** objectHeads' statement for n ids, in the dialect's placeholders. */
+  #headsSql(n: number): string {
+    const key = `heads:${this.#d.capabilities.dialect}:${n}`;
+    let text = INSERT_SQL.get(key);
+    if (text === undefined) {
+      const ph = this.#d.placeholder;
+      const list: string[] = [];
+      for (let k = 1; k <= n; k++) list.push(ph(k));
+      text = 'select "id", "creator_org", max("version") as "last", min(case when "revoked" = 1 then "version" end) as "revoked_at"'
+        + ` from "objects" where "collection_id" = ${ph(0)} and "id" in (${list.join(', ')}) group by "id", "creator_org"`;
+      if (INSERT_SQL.size > 64) INSERT_SQL.clear();
+      INSERT_SQL.set(key, text);
+    }
+    return text;
+  }
+
   async queryObjects(q: ObjectQuery): Promise<ObjectPage> {
     if (q.collectionIds.length === 0) return { rows: [], more: false };
     if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
@@ -361,12 +378,12 @@ export class KyselyStore implements Store {
   async objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>> {
     const out = new Map<string, ObjectHead>();
     const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += 500) {
-      const chunk = unique.slice(i, i + 500);
-      const rows = await this.#db.selectFrom('objects')
-        .select(['id', 'creator_org', (eb) => eb.fn.max('version').as('last'),
-          (eb) => eb.fn.min(sql<string | null>`case when revoked = 1 then version end`).as('revoked_at')])
-        .where('collection_id', '=', collectionId).where('id', 'in', chunk).groupBy(['id', 'creator_org']).execute();
+    for (let i = 0; i < unique.length; i += 1000) {
+      const chunk = unique.slice(i, i + 1000);
+      // Built directly, like the bulk insert: a batch of 1,000 ids through the query builder
+      // costs about as much CPU as the 1,000 index probes themselves.
+      const q = CompiledQuery.raw(this.#headsSql(chunk.length), [collectionId, ...chunk]);
+      const rows = (await this.#db.executeQuery<{ id: string; creator_org: string | null; last: string; revoked_at: string | null }>(q)).rows;
       for (const r of rows) {
         const prev = out.get(r.id);
         const head: ObjectHead = { id: r.id, lastVersion: String(r.last), revokedAt: (r.revoked_at as string | null) ?? null, creatorOrg: r.creator_org };

@@ -108,4 +108,22 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
     expect(r.rows.map((x) => [x.id, x.recipients])).toEqual([[id(3), [ORG_B, ORG_C]], [id(4), []], [id(2001), [ORG_B, ORG_C]]]);
     expect(await store.countObjects(COLL)).toBe(5 + n + 1);
   });
+
+  it('objectHeads: last version, earliest revoked version and creator, for more ids than one statement takes', async () => {
+    const h = (i: number) => `malware--${String(i).padStart(8, '0')}-0000-4000-8000-000000000cc1`;
+    await store.putObjects([
+      row(h(0), V[0]!), row(h(0), V[2]!, { revoked: true }), row(h(0), V[3]!, { revoked: true }), row(h(0), V[1]!),
+      row(h(1), V[1]!, { creatorOrg: ORG_B }),
+      row(h(2), V[4]!, { collectionId: OTHER }),
+      ...Array.from({ length: 1100 }, (_, i) => row(h(10 + i), V[i % 5]!)),
+    ], 70_000);
+    const ids = [h(0), h(1), h(2), h(3), h(0), ...Array.from({ length: 1100 }, (_, i) => h(10 + i))];
+    const heads = await store.objectHeads(COLL, ids);
+    expect(heads.get(h(0))).toEqual({ id: h(0), lastVersion: V[3], revokedAt: V[2], creatorOrg: ORG_A });
+    expect(heads.get(h(1))).toEqual({ id: h(1), lastVersion: V[1], revokedAt: null, creatorOrg: ORG_B });
+    expect(heads.has(h(2))).toBe(false);
+    expect(heads.has(h(3))).toBe(false);
+    expect(heads.size).toBe(2 + 1100);
+    expect(heads.get(h(10 + 1099))?.lastVersion).toBe(V[1099 % 5]);
+  });
 });
