@@ -33,14 +33,15 @@ const SEARCHED = ['name', 'description', 'pattern', 'value', 'aliases', 'labels'
 
 /** Lower-cased, bounded text that REST `q` searches. */
 export function searchTextOf(o: Obj): string {
-  const parts: string[] = [String(o.id ?? '')];
+  // Plain concatenation (no parts array, no filtered copies): this runs for every stored object.
+  let text = String(o.id ?? '');
   for (const k of SEARCHED) {
     const v = o[k];
-    if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) parts.push(...v.filter((x): x is string => typeof x === 'string'));
+    if (typeof v === 'string') text += ` ${v}`;
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') text += ` ${x}`;
   }
   if (Array.isArray(o.external_references)) {
-    for (const r of o.external_references as Obj[]) if (r && typeof r.external_id === 'string') parts.push(r.external_id);
+    for (const r of o.external_references as Obj[]) if (r && typeof r.external_id === 'string') text += ` ${r.external_id}`;
   }
-  return parts.join(' ').toLowerCase().slice(0, 8192);
+  return text.toLowerCase().slice(0, 8192);
 }

@@ -261,7 +261,7 @@ export class KyselyStore implements Store {
         const seq = seqOf.get(dateAdded);
         if (seq !== undefined) {
           out[i + j] = { status: 'added', dateAdded };
-          for (const p of new Set(r.recipients)) recipients.push({ seq, principal: p });
+          if (r.recipients.length > 0) for (const p of new Set(r.recipients)) recipients.push({ seq, principal: p });
         } else missing.push(j);
       });
       for (let k = 0; k < recipients.length; k += 2000) {
