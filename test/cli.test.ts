@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedPath } from './helpers/shared.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
-const ICS = path.resolve(repoRoot, '../shared/data/stix/ics-attack-18.1.json');
+const ICS = sharedPath('data/stix/ics-attack-18.1.json');
 const T = '2025-05-01T10:00:00.000Z';
 
 interface Run { code: number | null; stdout: string; stderr: string }

@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { benchIndicatorMatching, compilePattern, compileSimple, IndicatorIndex, observationOf } from '../src/detect/indicators/index.js';
@@ -15,9 +14,9 @@ import { normaliseLine } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent } from '../src/detect/normalise/index.js';
 import { evaluatePattern, parsePattern } from '../src/stix/pattern/index.js';
 import type { Observation, PatternAst } from '../src/stix/pattern/index.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const data = path.resolve(repoRoot, '../shared/data/telemetry');
+const data = sharedPath('data/telemetry');
 const ctx = { orgId: 'org-a', sensorId: 'sensor-1' };
 const FROM = '2000-01-01T00:00:00Z';
 

@@ -5,14 +5,13 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normaliseLine, normaliseObject, sniffFormat } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const data = path.resolve(repoRoot, '../shared/data/telemetry');
+const data = sharedPath('data/telemetry');
 const ctx = { orgId: 'org-a', sensorId: 'sensor-1', receivedAt: Date.UTC(2026, 10, 26, 12) };
 
 function lines(rel: string): string[] {

@@ -4,13 +4,12 @@
  * with its reason; each reason is a limitation documented in docs/sigma.md.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRulesDir, SigmaEngine } from '../src/detect/sigma/index.js';
 import type { LoadFailure, Placeholders } from '../src/detect/sigma/index.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sigma = path.resolve(repoRoot, '../shared/data/sigma');
+const sigma = sharedPath('data/sigma');
 
 /** Site values for every placeholder the corpus uses (SigmaHQ leaves them to each deployment). */
 const PLACEHOLDERS: Placeholders = {

@@ -7,15 +7,14 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadRulesDir, SigmaEngine } from '../src/detect/sigma/index.js';
 import type { SigmaEvent, SigmaMatch } from '../src/detect/sigma/index.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sigma = path.resolve(repoRoot, '../shared/data/sigma');
-const atomic = path.resolve(repoRoot, '../shared/data/telemetry/otrf-security-datasets/datasets/atomic');
+const sigma = sharedPath('data/sigma');
+const atomic = sharedPath('data/telemetry/otrf-security-datasets/datasets/atomic');
 
 function files(dir: string, ext: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir)) {

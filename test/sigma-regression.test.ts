@@ -5,16 +5,15 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { EventView, flattenWindowsEvent, loadRulesDir, ruleSeesEvent, SigmaEngine, splitConcatenatedJson, windowsLogsource } from '../src/detect/sigma/index.js';
 import type { SigmaEvent } from '../src/detect/sigma/index.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sigma = path.resolve(repoRoot, '../shared/data/sigma');
-const regression = path.resolve(repoRoot, '../shared/data/telemetry/sigma-regression/regression_data');
-const otrf = path.resolve(repoRoot, '../shared/data/telemetry/otrf-security-datasets/datasets/atomic/windows');
+const sigma = sharedPath('data/sigma');
+const regression = sharedPath('data/telemetry/sigma-regression/regression_data');
+const otrf = sharedPath('data/telemetry/otrf-security-datasets/datasets/atomic/windows');
 
 function files(dir: string, ext: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir)) {

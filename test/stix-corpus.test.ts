@@ -5,14 +5,13 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { validateBundle, validateObject, TLP2_MARKINGS, tlpOf } from '../src/stix/index.js';
 import { oasisErrors } from './helpers/stix-schema.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ICS = path.resolve(repoRoot, '../shared/data/stix/ics-attack-18.1.json');
-const EXAMPLES = path.resolve(repoRoot, '../shared/vendor/stix2-json-schemas/examples');
+const ICS = sharedPath('data/stix/ics-attack-18.1.json');
+const EXAMPLES = sharedPath('vendor/stix2-json-schemas/examples');
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -1,8 +1,6 @@
 /** Streaming bundle import (one transaction per bundle) and policy-filtered bulk export. */
 import { createReadStream, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
@@ -12,9 +10,9 @@ import { openSqliteStore, type Store } from '../store/index.js';
 import { TLP2_MARKING_IDS } from '../stix/index.js';
 import { exportBundle, importBundleStream, MAX_REPORTED_ERRORS } from './bundle-io.js';
 import { IntelService } from './service.js';
+import { sharedPath } from '../../test/helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ICS = path.resolve(repoRoot, '../shared/data/stix/ics-attack-18.1.json');
+const ICS = sharedPath('data/stix/ics-attack-18.1.json');
 const T = '2025-05-01T10:00:00.000Z';
 const SYS: Actor = { principal: null, source: 'test' };
 

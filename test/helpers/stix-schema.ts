@@ -9,13 +9,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { sharedPath } from './shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const OASIS_SCHEMA_DIR = path.resolve(repoRoot, '../shared/vendor/stix2-json-schemas/schemas');
+export const OASIS_SCHEMA_DIR = sharedPath('vendor/stix2-json-schemas/schemas');
 
 const BASE = 'http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas/';
 

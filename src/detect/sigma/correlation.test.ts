@@ -5,14 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SigmaEngine } from './engine.js';
 import { parseSigmaRule } from './rule.js';
 import type { SigmaItem, SigmaMatch } from './types.js';
+import { sharedPath } from '../../../test/helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const sigma = path.resolve(repoRoot, '../shared/data/sigma');
+const sigma = sharedPath('data/sigma');
 const specCorr = (f: string): string => readFileSync(path.join(sigma, 'sigma-specification/tests/schema/correlation', f), 'utf8');
 const hayabusa = (f: string): string =>
   readFileSync(path.join(sigma, 'correlation-examples/hayabusa-rules/hayabusa/builtin/Security/LogonLogoff/Logon', f), 'utf8');

@@ -4,7 +4,6 @@
  * evaluate never throws on arbitrary events.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { benchSigma } from './bench.js';
@@ -14,9 +13,9 @@ import { loadRulesDir } from './load.js';
 import { ruleSeesEvent, windowsLogsource } from './logsource.js';
 import { parseSigmaRule } from './rule.js';
 import type { DetectionRule, EventLogsource, SigmaItem } from './types.js';
+import { sharedPath } from '../../../test/helpers/shared.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const sigma = path.resolve(repoRoot, '../shared/data/sigma');
+const sigma = sharedPath('data/sigma');
 
 function rule(text: string): SigmaItem[] {
   const r = parseSigmaRule(text);

@@ -1,0 +1,23 @@
+/**
+ * Where the read-only shared material (OASIS schemas, ATT&CK, SigmaHQ, telemetry) lives for
+ * tests and benchmarks: SHIELDWALL_SHARED_DIR, else `../shared` beside the checkout, else
+ * /work/shared (a clone elsewhere, as CI may make). The product never reads it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function findShared(): string {
+  const candidates = [process.env.SHIELDWALL_SHARED_DIR, path.resolve(repoRoot, '../shared'), '/work/shared'].filter((c): c is string => !!c);
+  for (const c of candidates) if (fs.existsSync(path.join(c, 'data'))) return c;
+  throw new Error(`shared test data not found (tried ${candidates.join(', ')}); set SHIELDWALL_SHARED_DIR`);
+}
+
+export const SHARED_DIR = findShared();
+
+/** A path inside the shared material, e.g. sharedPath('data/stix/ics-attack-18.1.json'). */
+export function sharedPath(rel: string): string {
+  return path.join(SHARED_DIR, rel);
+}
