@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: import rate on SQLite and PostgreSQL (IntelService.submit vs raw
- * store.putObjects) and TAXII page latency (HTTP vs raw store read). Each benchmark prints a
+ * store.putObjects), TAXII page latency (HTTP vs raw store read), and the detection libraries
+ * (indicator matching vs a bare JSON.parse loop; the SigmaHQ corpus on Sysmon events). Each benchmark prints a
  * readable line to stderr; the LAST stdout line is one JSON object of named figures.
  *
  * BENCH_SCALE (default 1) shrinks the sizes for a smoke run; BENCH_BATCH sets the import
@@ -12,6 +13,7 @@ import { feedTlp, generateIndicators } from './generate.js';
 import { benchImport } from './import.js';
 import { benchPages } from './pages.js';
 import { log, round } from './stats.js';
+import { benchIndicators, benchSigmaCorpus } from './detect.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -66,6 +68,8 @@ async function main(): Promise<void> {
     taxii_page_cpu_median_ms: pages.taxiiCpuMedianMs, store_page_cpu_median_ms: pages.storeCpuMedianMs,
     page_seed_objects_per_s: pages.seedObjectsPerS,
   });
+  Object.assign(figures, benchIndicators(Math.max(10_000, Math.round(1_000_000 * scale))));
+  Object.assign(figures, benchSigmaCorpus());
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);

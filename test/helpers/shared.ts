@@ -7,10 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The checkout (where package.json is), from this file in test/helpers or dist/test/helpers. */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
 
 function findShared(): string {
-  const candidates = [process.env.SHIELDWALL_SHARED_DIR, path.resolve(repoRoot, '../shared'), '/work/shared'].filter((c): c is string => !!c);
+  const candidates = [process.env.SHIELDWALL_SHARED_DIR, path.resolve(repoRoot(), '../shared'), '/work/shared'].filter((c): c is string => !!c);
   for (const c of candidates) if (fs.existsSync(path.join(c, 'data'))) return c;
   throw new Error(`shared test data not found (tried ${candidates.join(', ')}); set SHIELDWALL_SHARED_DIR`);
 }
