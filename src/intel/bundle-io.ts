@@ -1,8 +1,8 @@
 /**
  * Streaming STIX bundle import and export, for bundles of any size.
  *
- * Import parses the bundle with stream-json and assembles one `objects` item at a time, so a
- * 1 GB bundle never needs 1 GB of heap. Items go through IntelService.submit in batches, but
+ * Import splits the bundle with BundleScanner (bundle-scan.ts) and parses one `objects` item
+ * at a time with JSON.parse, so a 1 GB bundle never needs 1 GB of heap. Items go through IntelService.submit in batches, but
  * every batch of one bundle commits in ONE store transaction: a crash or a malformed tail
  * leaves the whole bundle or nothing (DESIGN §2.2).
  *
@@ -10,16 +10,14 @@
  * RED never leaves in bulk, DESIGN §2.1) and writes the bundle incrementally.
  */
 import { randomUUID } from 'node:crypto';
-import { Transform, type Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { parser } from 'stream-json/parser.js';
-import { pick } from 'stream-json/filters/pick.js';
-import { streamArray } from 'stream-json/streamers/stream-array.js';
-import { AppError, isAppError } from '../core/errors.js';
+import type { Readable, Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { AppError } from '../core/errors.js';
 import type { Audience } from '../core/policy.js';
 import { AccessService, type Actor } from '../access/index.js';
 import type { ObjectQuery, Store } from '../store/index.js';
 import { IntelService, type SubmitOptions } from './service.js';
+import { BundleScanner } from './bundle-scan.js';
 
 export interface ImportProgress {
   /** Objects read from the bundle so far. */
@@ -67,70 +65,6 @@ export const MAX_REPORTED_ERRORS = 100;
 export const MAX_NESTING = 64;
 
 /**
- * Checks the bundle envelope (STIX 2.1 §8: `type` is "bundle", `objects` a list) and the
- * nesting depth as tokens pass by, before any object is assembled.
- */
-class EnvelopeCheck extends Transform {
-  #depth = 0;
-  #key: string | null = null;
-  type: string | null = null;
-
-  constructor() {
-    super({ objectMode: true });
-  }
-
-  override _transform(tok: { name: string; value?: unknown }, _enc: BufferEncoding, cb: (e?: Error | null, t?: unknown) => void): void {
-    try {
-      this.#inspect(tok);
-      cb(null, tok);
-    } catch (e) {
-      cb(e as Error);
-    }
-  }
-
-  #inspect(tok: { name: string; value?: unknown }): void {
-    const opening = tok.name === 'startObject' || tok.name === 'startArray';
-    if (this.#depth === 0 && opening && tok.name !== 'startObject') throw new AppError('INVALID_STIX', 'not a STIX bundle: the document is not a JSON object');
-    if (this.#depth === 0 && !opening) throw new AppError('INVALID_STIX', 'not a STIX bundle: the document is not a JSON object');
-    if (this.#depth === 1 && tok.name === 'keyValue') {
-      this.#key = String(tok.value);
-      return;
-    }
-    if (this.#depth === 1 && this.#key !== null) {
-      if (this.#key === 'type') this.type = tok.name === 'stringValue' ? String(tok.value) : `(${tok.name})`;
-      if (this.#key === 'objects' && tok.name !== 'startArray') throw new AppError('INVALID_STIX', 'not a STIX bundle: "objects" must be a list');
-      this.#key = null;
-    }
-    if (opening) {
-      this.#depth++;
-      if (this.#depth > MAX_NESTING) throw new AppError('INVALID_STIX', `bundle nesting too deep: more than ${MAX_NESTING} levels of objects and lists`);
-    } else if (tok.name === 'endObject' || tok.name === 'endArray') this.#depth--;
-  }
-
-  assertBundle(): void {
-    if (this.type !== 'bundle') throw new AppError('INVALID_STIX', `not a STIX bundle: "type" is ${this.type === null ? 'missing' : `"${this.type}"`}, expected "bundle"`);
-  }
-}
-
-/** Passes the bundle's bytes through and counts them, for progress. */
-async function* counted(src: AsyncIterable<Buffer | string>, onBytes: (n: number) => void): AsyncGenerator<Buffer | string> {
-  for await (const chunk of src) {
-    onBytes(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
-    yield chunk;
-  }
-}
-
-/**
- * stream-json reports syntax errors as plain Errors whose message starts with "Parser": give
- * them the MALFORMED_JSON code. Errors of the store or of the input stream pass through unchanged.
- */
-function asImportError(e: unknown): unknown {
-  if (isAppError(e) || !(e instanceof Error)) return e;
-  if (e.message.startsWith('Parser ')) return new AppError('MALFORMED_JSON', `malformed JSON in bundle: ${e.message}`, { cause: e });
-  return e;
-}
-
-/**
  * Imports one STIX bundle from a stream. All of it commits in one transaction; rejected
  * objects (invalid, or versions only their creator may add) are reported, not stored.
  * Throws AppError MALFORMED_JSON / INVALID_STIX when the document is not a bundle, and then
@@ -143,10 +77,10 @@ export async function importBundleStream(intel: IntelService, req: ImportRequest
   const progress: ImportProgress = { objects: 0, bytes: 0 };
   await intel.store.transaction(async (tx) => {
     const svc = new IntelService(tx, intel.clock);
-    const envelope = new EnvelopeCheck();
+    const scanner = new BundleScanner(MAX_NESTING);
+    const decoder = new StringDecoder('utf8');
     let batch: unknown[] = [];
     let batchStart = 0;
-    let consumerError: unknown = null;
     const flush = async () => {
       if (batch.length === 0) return;
       const results = await svc.submit(req.actor, req.collectionId, batch, submitOpts);
@@ -161,32 +95,26 @@ export async function importBundleStream(intel: IntelService, req: ImportRequest
       batch = [];
       onProgress?.({ ...progress });
     };
-    await pipeline(
-      counted(req.readable, (n) => { progress.bytes += n; }),
-      parser.asStream({ streamValues: false }),
-      envelope,
-      pick.asStream({ filter: (stack) => stack.length >= 1 && stack[0] === 'objects' }),
-      streamArray.asStream(),
-      async (items: AsyncIterable<{ key: number; value: unknown }>) => {
-        try {
-          for await (const item of items) {
-            batch.push(item.value);
-            summary.total++;
-            progress.objects++;
-            if (batch.length >= batchSize) await flush();
-          }
-        } catch (e) {
-          consumerError ??= e;
-          throw e;
-        }
-      },
-      signal ? { signal } : {},
-    ).catch((e: unknown) => {
-      // When the consumer fails (e.g. the store), pipeline may report the resulting abort of
-      // the upstream stages instead: the consumer's error is the cause worth showing.
-      throw asImportError(consumerError ?? e);
-    });
-    envelope.assertBundle();
+    const take = async (items: unknown[]) => {
+      for (const item of items) {
+        batch.push(item);
+        summary.total++;
+        progress.objects++;
+        if (batch.length >= batchSize) await flush();
+      }
+    };
+    for await (const chunk of req.readable) {
+      signal?.throwIfAborted();
+      progress.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      await take(scanner.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk)));
+    }
+    await take(scanner.feed(decoder.end()));
+    scanner.end();
+    // STIX 2.1 §8: a bundle's type is "bundle" (checked at the end: members may come in any order).
+    const type = scanner.envelope.type;
+    if (type !== 'bundle') {
+      throw new AppError('INVALID_STIX', `not a STIX bundle: "type" is ${type === undefined ? 'missing' : JSON.stringify(type)}, expected "bundle"`);
+    }
     await flush();
     await new AccessService(tx, intel.clock).audit(req.actor, 'intel.import', req.collectionId, {
       total: summary.total, added: summary.added, duplicates: summary.duplicates, rejected: summary.rejected,
