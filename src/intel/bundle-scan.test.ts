@@ -80,4 +80,11 @@ describe('BundleScanner', () => {
     expect(code(`{"objects":[${'['.repeat(70)}${']'.repeat(70)}]}`)).toBe('INVALID_STIX');
     expect(code('{"objects":[],"type":"bundle"}')).toBe('ok');
   });
+
+  // Guards the linear scan: a search for backslashes restarted inside every string made one
+  // large chunk quadratic (a 60 MB bundle never finished).
+  it('splits one large chunk in linear time', { timeout: 10_000 }, () => {
+    const objects = Array.from({ length: 20_000 }, (_, i) => ({ type: 'indicator', id: `indicator--${i}`, name: `n${i}`, pattern: "[ipv4-addr:value = '198.51.100.1']" }));
+    expect(scan([JSON.stringify({ type: 'bundle', objects })]).items).toHaveLength(20_000);
+  });
 });

@@ -141,7 +141,7 @@ export class BundleScanner {
           continue;
         }
         const q = text.indexOf('"', i);
-        const b = text.indexOf('\\', i);
+        const b = this.#backslashFrom(text, i);
         if (b >= 0 && (q < 0 || b < q)) {
           this.#escape = true;
           i = b + 1;
@@ -174,6 +174,20 @@ export class BundleScanner {
       i++;
     }
     return -1;
+  }
+
+  /**
+   * The first backslash at or after i, remembered per piece of text: searching afresh inside
+   * every string would scan to the end of a large piece each time (quadratic on a 60 MB chunk).
+   */
+  #bsText: string | null = null;
+  #bsPos = -1;
+  #backslashFrom(text: string, i: number): number {
+    if (this.#bsText !== text || (this.#bsPos >= 0 && this.#bsPos < i)) {
+      this.#bsText = text;
+      this.#bsPos = text.indexOf('\\', i);
+    }
+    return this.#bsPos;
   }
 
   #open(): void {
