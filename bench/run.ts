@@ -14,6 +14,7 @@ import { benchImport } from './import.js';
 import { benchPages } from './pages.js';
 import { log, round } from './stats.js';
 import { benchIndicators, benchSigmaCorpus } from './detect.js';
+import { benchBundleImport } from './bundle.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   figures.import_sqlite_objects_per_cpu_s = sqlite.objectsPerCpuS;
   figures.import_sqlite_raw_objects_per_cpu_s = sqlite.rawObjectsPerCpuS;
   figures.import_sqlite_vs_raw_ratio = Math.round((sqlite.objectsPerS / sqlite.rawObjectsPerS) * 1000) / 1000;
+
+  Object.assign(figures, await benchBundleImport(objects));
 
   if (await pgAvailable()) {
     const pg = await benchImport('postgres', objects, {
