@@ -5,8 +5,8 @@
  * INSERT keeps every outcome right across statement boundaries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore, openSqliteStore, type NewObjectRow, type ObjectQuery, type Store } from './index.js';
-import { freshPostgresDb, pgAvailable } from '../../test/helpers/pg.js';
+import type { NewObjectRow, ObjectQuery, Store } from './index.js';
+import { storeDialects } from '../../test/helpers/store-dialects.js';
 import type { Audience } from '../core/policy.js';
 
 const ORG_A = 'identity--aaaaaaaa-0000-4000-8000-00000000000a';
@@ -24,20 +24,7 @@ function row(id: string, version: string, extra: Partial<NewObjectRow> = {}): Ne
   };
 }
 
-type Factory = { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> };
-const factories: Factory[] = [
-  { name: 'sqlite', open: async () => { const store = await openSqliteStore(':memory:'); return { store, cleanup: () => store.close() }; } },
-];
-if (await pgAvailable()) {
-  factories.push({
-    name: 'postgres',
-    open: async () => {
-      const db = await freshPostgresDb();
-      const store = await openPostgresStore(db.url);
-      return { store, cleanup: async () => { await store.close(); await db.drop(); } };
-    },
-  });
-}
+const factories = await storeDialects();
 
 const V = ['2024-01-01T00:00:00.000000Z', '2024-02-01T00:00:00.000000Z', '2024-03-01T00:00:00.000000Z', '2024-04-01T00:00:00.000000Z', '2024-05-01T00:00:00.000000Z'];
 

@@ -3,8 +3,8 @@
  * the server at SHIELDWALL_TEST_PG answers — it does on CI, which starts it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore, openSqliteStore, type NewObjectRow, type RecordRow, type Store } from './index.js';
-import { freshPostgresDb, pgAvailable } from '../../test/helpers/pg.js';
+import type { NewObjectRow, RecordRow, Store } from './index.js';
+import { storeDialects } from '../../test/helpers/store-dialects.js';
 import type { Audience } from '../core/policy.js';
 
 const ORG_A = 'identity--aaaaaaaa-0000-4000-8000-000000000001';
@@ -22,22 +22,7 @@ function obj(id: string, version: string, extra: Partial<NewObjectRow> = {}): Ne
 }
 const asOrg = (orgId: string, groupIds: string[] = [], hop: 'local' | 'peer' = 'local'): Audience => ({ hop, orgId, groupIds });
 
-type Factory = { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> };
-const factories: Factory[] = [
-  { name: 'sqlite', open: async () => { const store = await openSqliteStore(':memory:'); return { store, cleanup: () => store.close() }; } },
-];
-if (await pgAvailable()) {
-  factories.push({
-    name: 'postgres',
-    open: async () => {
-      const db = await freshPostgresDb();
-      const store = await openPostgresStore(db.url);
-      return { store, cleanup: async () => { await store.close(); await db.drop(); } };
-    },
-  });
-} else if (process.env.CI) {
-  throw new Error('CI requires PostgreSQL at SHIELDWALL_TEST_PG for the store contract tests');
-}
+const factories = await storeDialects();
 
 async function seedOrgs(store: Store): Promise<void> {
   for (const [id, short] of [[ORG_A, 'A'], [ORG_B, 'B'], [ORG_C, 'C']] as const) {
