@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPlatform } from '../src/api/index.js';
+import { freePort } from './helpers/net.js';
 import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 
@@ -38,18 +38,6 @@ export async function prepareNode(): Promise<Node> {
   } finally {
     await p.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 export interface ServerProcess {

@@ -5,31 +5,22 @@
  * each dataset raises a rule made for exactly that behaviour, and a rule tagged with the
  * dataset's ATT&CK technique (from the OTRF metadata).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadRulesDir, SigmaEngine } from '../src/detect/sigma/index.js';
 import type { SigmaEvent, SigmaMatch } from '../src/detect/sigma/index.js';
-import { sharedPath } from './helpers/shared.js';
+import { filesUnder, sharedPath } from './helpers/shared.js';
 
 const sigma = sharedPath('data/sigma');
 const atomic = sharedPath('data/telemetry/otrf-security-datasets/datasets/atomic');
-
-function files(dir: string, ext: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) files(p, ext, out);
-    else if (e.endsWith(ext)) out.push(p);
-  }
-  return out.sort();
-}
 
 interface Meta { attack_mappings: { technique: string; 'sub-technique': string | null }[]; files: { link: string }[] }
 
 /** dataset name (zip basename) -> ATT&CK technique id from the OTRF metadata */
 const techniques = new Map<string, string>();
-for (const f of files(path.join(atomic, '_metadata'), '.yaml')) {
+for (const f of filesUnder(path.join(atomic, '_metadata'), '.yaml')) {
   const m = parse(readFileSync(f, 'utf8')) as Meta;
   const a = m.attack_mappings[0];
   if (a === undefined) continue;
@@ -55,7 +46,7 @@ const items = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].flatMa
 const engine = new SigmaEngine(items);
 
 describe('OTRF datasets through the SigmaHQ corpus', () => {
-  const datasets = files(path.join(atomic, 'windows'), '.json');
+  const datasets = filesUnder(path.join(atomic, 'windows'), '.json');
 
   it('has the ten datasets with their metadata', () => {
     expect(datasets).toHaveLength(10);

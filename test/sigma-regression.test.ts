@@ -9,20 +9,11 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { EventView, flattenWindowsEvent, loadRulesDir, ruleSeesEvent, SigmaEngine, splitConcatenatedJson, windowsLogsource } from '../src/detect/sigma/index.js';
 import type { SigmaEvent } from '../src/detect/sigma/index.js';
-import { sharedPath } from './helpers/shared.js';
+import { filesUnder, sharedPath } from './helpers/shared.js';
 
 const sigma = sharedPath('data/sigma');
 const regression = sharedPath('data/telemetry/sigma-regression/regression_data');
 const otrf = sharedPath('data/telemetry/otrf-security-datasets/datasets/atomic/windows');
-
-function files(dir: string, ext: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir)) {
-    const p = path.join(dir, e);
-    if (statSync(p).isDirectory()) files(p, ext, out);
-    else if (e.endsWith(ext)) out.push(p);
-  }
-  return out.sort();
-}
 
 function caseDirs(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir)) {
@@ -77,14 +68,14 @@ describe('SigmaHQ regression data', () => {
 describe('prefilter agreement on real telemetry (whole corpus)', () => {
   it('the routed, prefiltered result equals evaluating every routed rule', () => {
     const events: SigmaEvent[] = [];
-    for (const f of files(regression, '.json')) {
+    for (const f of filesUnder(regression, '.json')) {
       for (const doc of splitConcatenatedJson(readFileSync(f, 'utf8'))) {
         const ev = flattenWindowsEvent(doc);
         if (ev !== undefined) events.push(ev);
       }
     }
     // OTRF: flat NDJSON, Sysmon and Security with background noise; every 20th line keeps it quick
-    for (const f of files(otrf, '.json')) {
+    for (const f of filesUnder(otrf, '.json')) {
       readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
         if (i % 20 === 0 && line.trim() !== '') events.push(JSON.parse(line) as SigmaEvent);
       });

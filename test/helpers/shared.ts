@@ -26,3 +26,13 @@ export const SHARED_DIR = findShared();
 export function sharedPath(rel: string): string {
   return path.join(SHARED_DIR, rel);
 }
+
+/** Every file under `dir` (recursively) whose name ends with `ext`, sorted. */
+export function filesUnder(dir: string, ext: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir)) {
+    const p = path.join(dir, e);
+    if (fs.statSync(p).isDirectory()) filesUnder(p, ext, out);
+    else if (e.endsWith(ext)) out.push(p);
+  }
+  return out.sort();
+}
