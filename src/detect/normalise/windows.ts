@@ -7,6 +7,7 @@
  * Both are flattened into the field names Sigma rules use (kept under `original`); ECS fields are
  * mapped as pySigma's Elasticsearch Windows pipeline does (Image → process.executable, ...).
  */
+import { WINDOWS_CHANNELS } from '../sigma/logsource.js';
 import type { EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
 import { baseName, int, isObj, put, putUser, str } from './util.js';
@@ -38,18 +39,6 @@ export function flattenWindows(doc: Obj): Obj {
   return out;
 }
 
-const CHANNELS: Readonly<Record<string, string>> = {
-  'microsoft-windows-sysmon/operational': 'sysmon',
-  security: 'security',
-  system: 'system',
-  application: 'application',
-  'microsoft-windows-powershell/operational': 'powershell',
-  'windows powershell': 'powershell-classic',
-  'microsoft-windows-windows defender/operational': 'windefend',
-  'microsoft-windows-taskscheduler/operational': 'taskscheduler',
-  'microsoft-windows-wmi-activity/operational': 'wmi',
-  'microsoft-windows-bits-client/operational': 'bits-client',
-};
 
 // Sysmon event ids → Sigma categories (SigmaHQ tests/thor.yml and the Sysmon schema).
 const SYSMON: Readonly<Record<number, readonly [string, string]>> = {
@@ -64,7 +53,9 @@ const SYSMON: Readonly<Record<number, readonly [string, string]>> = {
 };
 
 function logsourceOf(channel: string | undefined, eid: number | undefined, flat: Obj): [EventLogsource, string | undefined] {
-  const service = channel === undefined ? undefined : CHANNELS[channel.toLowerCase()] ?? channel.toLowerCase();
+  // Sigma's channel → service table; an unknown channel keeps its own (lower-cased) name.
+  const lc = channel?.toLowerCase();
+  const service = lc === undefined ? undefined : Object.hasOwn(WINDOWS_CHANNELS, lc) ? WINDOWS_CHANNELS[lc] : lc;
   if (service === 'sysmon' && eid !== undefined) {
     const hit = SYSMON[eid];
     if (hit !== undefined) {

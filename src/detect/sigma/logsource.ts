@@ -68,7 +68,7 @@ const SYSMON: Readonly<Record<number, readonly string[]>> = {
 };
 
 /** Windows event channels to Sigma `service` names (the names SigmaHQ rules use). */
-const CHANNELS: Readonly<Record<string, string>> = {
+export const WINDOWS_CHANNELS: Readonly<Record<string, string>> = {
   'security': 'security',
   'system': 'system',
   'application': 'application',
@@ -143,7 +143,7 @@ export function windowsLogsource(event: SigmaEvent): EventLogsource | undefined 
 
 function deriveWindows(event: SigmaEvent, channel: string): EventLogsource {
   const lc = channel.toLowerCase();
-  let service = Object.hasOwn(CHANNELS, lc) ? CHANNELS[lc] : undefined;
+  let service = Object.hasOwn(WINDOWS_CHANNELS, lc) ? WINDOWS_CHANNELS[lc] : undefined;
   if (service === undefined) {
     // Forwarded events (WEC, "ForwardedEvents") keep their provider: route by it instead.
     const provider = String(event['Provider_Name'] ?? '').toLowerCase();
