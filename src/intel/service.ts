@@ -34,8 +34,46 @@ export type ItemResult =
 
 const SCO_OR_META_WITHOUT_CREATOR = new Set(['marking-definition']);
 
+/** Object versions that were added (not duplicates) by one committed write. */
+export interface CommittedObjects {
+  readonly collectionId: string;
+  readonly rows: readonly NewObjectRow[];
+}
+
+export type CommitListener = (c: CommittedObjects) => void;
+
 export class IntelService {
-  constructor(readonly store: Store, readonly clock: Clock) {}
+  readonly #listeners = new Set<CommitListener>();
+
+  /**
+   * @param sink where committed additions go; by default this service's own listeners. A
+   *   service bound to an open transaction (bundle import) passes a collector, and the owner
+   *   announces the rows once the outer transaction has committed.
+   */
+  constructor(readonly store: Store, readonly clock: Clock, private readonly sink?: CommitListener) {}
+
+  /**
+   * Called after each commit that added object versions (indicator index, correlation, ...).
+   * Listeners run synchronously after the commit; a throwing listener does not affect others.
+   * Returns the unsubscribe function.
+   */
+  onCommitted(l: CommitListener): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+
+  /** Announces committed additions to the listeners (used by writers that own their transaction). */
+  announce(c: CommittedObjects): void {
+    if (c.rows.length === 0) return;
+    if (this.sink) return this.sink(c);
+    for (const l of this.#listeners) {
+      try {
+        l(c);
+      } catch {
+        // A failing listener must not stop the others or the writer.
+      }
+    }
+  }
 
   /**
    * Stores a batch in one transaction. Rejected items are reported and skipped; everything
@@ -55,6 +93,7 @@ export class IntelService {
       if ('message' in r) results[index] = { index, id: r.id, version: null, status: 'rejected', message: r.message };
       else prepared.push({ index, row: r.row });
     });
+    const added: NewObjectRow[] = [];
     if (prepared.length > 0) await this.store.transaction(async (tx) => {
       const heads = await tx.objectHeads(collectionId, prepared.map((p) => p.row.id));
       const accepted = prepared.filter(({ index, row }) => {
@@ -72,9 +111,11 @@ export class IntelService {
         results[index] = o.status === 'conflict'
           ? { index, id: row.id, version: row.version, status: 'rejected', message: o.message }
           : { index, id: row.id, version: row.version, status: o.status, dateAdded: o.dateAdded };
+        if (o.status === 'added') added.push(row);
       });
       await auditSubmit(tx, { actor, org, collectionId, nowUs, results });
     });
+    this.announce({ collectionId, rows: added });
     if (prepared.length === 0) await auditSubmit(this.store, { actor, org, collectionId, nowUs, results });
     return results;
   }
