@@ -26,6 +26,10 @@ export async function openPostgresStore(url: string): Promise<Store> {
 
 export { ROLES } from './types.js';
 export type {
-  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
+  AlertFactsRow, AuditRow, IngestRow, NewIngestRow, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
   OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
+} from './types.js';
+// correlation & warninglists
+export type {
+  CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, WarninglistRow, WarninglistType,
 } from './types.js';

@@ -8,15 +8,23 @@ import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
 import { visibilitySql } from './visibility.js';
 import type {
-  AuditRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
-  ObjectRow, OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
+  AlertFactsRow, AuditRow, CollectionAccessRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
+  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
+// correlation & warninglists
+import type { SqlBool } from 'kysely';
+import type { Audience } from '../core/policy.js';
+import type {
+  CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, WarninglistRow, WarninglistType,
+} from './types.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 type ObjRecord = DB['objects'] & { seq: number };
 
 const b = (v: boolean) => (v ? 1 : 0);
+/** Spool rows per INSERT (6 parameters each: far below SQLite's and PostgreSQL's limits). */
+const INGEST_CHUNK = 500;
 
 /** Columns written by putObjects, in the order of its parameters. */
 const INSERT_COLUMNS = [
@@ -507,6 +515,66 @@ export class KyselyStore implements Store {
     return Number(r.numDeletedRows);
   }
 
+  // ---- detection: ingest spool, rates, alert facts ----
+  async appendIngest(rows: readonly NewIngestRow[]): Promise<number[]> {
+    const out: number[] = [];
+    for (let i = 0; i < rows.length; i += INGEST_CHUNK) {
+      const values = rows.slice(i, i + INGEST_CHUNK).map((r) => ({
+        org_id: r.orgId, sensor_id: r.sensorId, received_us: r.receivedUs, exercise_id: r.exerciseId, event: r.event,
+      }));
+      const got = await this.#db.insertInto('ingest_events').values(values).returning('seq').execute();
+      for (const g of got) out.push(Number(g.seq));
+    }
+    return out;
+  }
+  async readIngest(afterSeq: number, limit: number): Promise<IngestRow[]> {
+    const rows = await this.#db.selectFrom('ingest_events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
+    return rows.map((r) => ({ seq: Number(r.seq), orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id, event: r.event }));
+  }
+  async lastIngestSeq(): Promise<number> {
+    const r = await this.#db.selectFrom('ingest_events').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+    return Number(r?.m ?? 0);
+  }
+  async pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number> {
+    const r = await this.#db.deleteFrom('ingest_events').where('seq', '<=', q.throughSeq).where('received_us', '<', q.receivedBeforeUs).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+  async addRates(rows: readonly RateRow[]): Promise<void> {
+    for (const r of rows) {
+      const v = { org_id: r.orgId, sensor_id: r.sensorId, bucket_us: r.bucketUs, exercise_id: r.exerciseId ?? '', events: r.events, alerts: r.alerts };
+      await this.#db.insertInto('telemetry_rates').values(v).onConflict((oc) => oc.columns(['bucket_us', 'org_id', 'sensor_id', 'exercise_id']).doUpdateSet({
+        events: (eb) => eb('telemetry_rates.events', '+', eb.ref('excluded.events')),
+        alerts: (eb) => eb('telemetry_rates.alerts', '+', eb.ref('excluded.alerts')),
+      })).execute();
+    }
+  }
+  async listRates(q: { sinceUs: number; exerciseId: string | null }): Promise<RateRow[]> {
+    const rows = await this.#db.selectFrom('telemetry_rates').selectAll().where('bucket_us', '>=', q.sinceUs)
+      .where('exercise_id', '=', q.exerciseId ?? '').orderBy('bucket_us').execute();
+    return rows.map((r) => ({
+      orgId: r.org_id, sensorId: r.sensor_id, bucketUs: Number(r.bucket_us), exerciseId: r.exercise_id === '' ? null : r.exercise_id,
+      events: Number(r.events), alerts: Number(r.alerts),
+    }));
+  }
+  async putAlertFacts(f: AlertFactsRow): Promise<void> {
+    const v = {
+      id: f.id, org_id: f.orgId, group_key: f.groupKey, source: f.source, severity: f.severity, status: f.status,
+      techniques: f.techniques.join(' '), count: f.count, first_us: f.firstUs, last_us: f.lastUs, exercise_id: f.exerciseId,
+    };
+    const { id: _id, ...rest } = v;
+    await this.#db.insertInto('alert_facts').values(v).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+  }
+  async getAlertFacts(id: string): Promise<AlertFactsRow | null> {
+    const r = await this.#db.selectFrom('alert_facts').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? alertFactsRow(r) : null;
+  }
+  async listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]> {
+    let query = this.#db.selectFrom('alert_facts').selectAll().where('last_us', '>=', q.sinceUs);
+    query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);
+    const rows = await query.orderBy('last_us', 'desc').orderBy('id').limit(q.limit).execute();
+    return rows.map(alertFactsRow);
+  }
+
   // ---- audit ----
   async appendAudit(a: NewAuditRow): Promise<void> {
     await this.#db.insertInto('audit').values({
@@ -522,6 +590,150 @@ export class KyselyStore implements Store {
       action: r.action, target: r.target, detail: r.detail,
     }));
   }
+
+  // correlation & warninglists ----
+  async indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
+    if (entries.length === 0) return { indexed: 0, newlyFrequent: [] };
+    return this.transaction(async (tx) => (tx as KyselyStore).#indexObservablesTx(entries, opts));
+  }
+
+  async #indexObservablesTx(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
+    const db = this.#db;
+    let indexed = 0;
+    const touched = new Map<string, { kind: ObservableKind; value: string }>();
+    for (const e of entries) {
+      const head = await db.selectFrom('objects').select(['seq', 'version', 'creator_org', 'date_added'])
+        .where('collection_id', '=', e.collectionId).where('id', '=', e.objectId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+      // Only the latest stored version speaks for the object; a late older version changes nothing.
+      if (!head || head.version !== e.version) continue;
+      indexed++;
+      await db.deleteFrom('observable_values').where('collection_id', '=', e.collectionId).where('object_id', '=', e.objectId).execute();
+      const unique = new Map<string, ObservableValue>();
+      for (const v of e.values) unique.set(`${v.kind}\u0000${v.value}`, v);
+      if (unique.size === 0) continue;
+      const frequent = new Set((await this.frequentValues({ keys: [...unique.values()], limit: unique.size })).map((f) => `${f.kind}\u0000${f.value}`));
+      const rows = [...unique].filter(([k]) => !frequent.has(k)).map(([, v]) => ({
+        seq: Number(head.seq), collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
+        ip_key: v.ipKey, ip_prefix: v.ipPrefix, creator_org: head.creator_org, date_added: Number(head.date_added),
+      }));
+      for (let i = 0; i < rows.length; i += 500) await db.insertInto('observable_values').values(rows.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+      for (const r of rows) touched.set(`${r.kind}\u0000${r.value}`, { kind: r.kind, value: r.value });
+    }
+    // Values that crossed the cap: each has at most cap + (one batch) rows, as no row is added once marked.
+    const newlyFrequent: FrequentValueRow[] = [];
+    const keys = [...touched.values()];
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const counts = await db.selectFrom('observable_values').select(['kind', 'value', (eb) => eb.fn.countAll<number>().as('n')])
+        .where(keysWhere(chunk)).groupBy(['kind', 'value']).execute();
+      for (const c of counts) {
+        if (Number(c.n) <= opts.cap) continue;
+        const ins = await db.insertInto('correlation_frequent').values({ kind: c.kind, value: c.value, since_us: opts.nowUs })
+          .onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) newlyFrequent.push({ kind: c.kind as ObservableKind, value: c.value, sinceUs: opts.nowUs });
+      }
+    }
+    return { indexed, newlyFrequent };
+  }
+
+  async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
+    const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
+    return rows.map(leanObjectRow);
+  }
+
+  async observableLinks(q: { lookups: readonly ObservableLookup[]; excludeObjectId: string; collectionIds: readonly string[]; audience: Audience; limit: number }): Promise<ObservableLinkRow[]> {
+    if (q.lookups.length === 0 || q.collectionIds.length === 0) return [];
+    const exact = q.lookups.filter((l): l is { kind: ObservableKind; value: string } => 'value' in l);
+    const ranges = q.lookups.filter((l): l is { kind: 'ip'; keyFrom: string; keyTo: string; prefixAbove: number } => 'keyFrom' in l);
+    const rows = await this.#db.selectFrom('observable_values as ov').innerJoin('objects as o', 'o.seq', 'ov.seq')
+      .select(['ov.kind', 'ov.value', 'ov.collection_id', 'ov.object_id', 'ov.version', 'o.type', 'o.name', 'o.creator_org', 'o.tlp', 'o.date_added'])
+      .where('ov.collection_id', 'in', [...q.collectionIds])
+      .where('ov.object_id', '<>', q.excludeObjectId)
+      .where((eb) => eb.or([
+        ...(exact.length ? [keysWhere(exact, 'ov.')] : []),
+        ...ranges.map((r) => eb.and([eb('ov.kind', '=', 'ip'), eb('ov.ip_key', '>=', r.keyFrom), eb('ov.ip_key', '<=', r.keyTo), eb('ov.ip_prefix', '>', r.prefixAbove)])),
+      ]))
+      // The other side is released exactly as the object itself would be (store/visibility.ts).
+      .where(visibilitySql('o', q.audience, 'read'))
+      .orderBy('ov.kind').orderBy('ov.value').orderBy('o.date_added').limit(q.limit).execute();
+    return rows.map((r) => ({
+      kind: r.kind as ObservableKind, value: r.value, collectionId: r.collection_id, objectId: r.object_id, type: r.type, name: r.name,
+      version: r.version, creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, dateAdded: Number(r.date_added),
+    }));
+  }
+
+  async frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]> {
+    if (q.keys && q.keys.length === 0) return [];
+    let query = this.#db.selectFrom('correlation_frequent').selectAll();
+    if (q.keys) query = query.where(keysWhere(q.keys));
+    const rows = await query.orderBy('since_us', 'desc').orderBy('kind').orderBy('value').limit(q.limit).execute();
+    return rows.map((r) => ({ kind: r.kind as ObservableKind, value: r.value, sinceUs: Number(r.since_us) }));
+  }
+
+  async observableStats(): Promise<{ rows: number; frequent: number }> {
+    const a = await this.#db.selectFrom('observable_values').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const f = await this.#db.selectFrom('correlation_frequent').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return { rows: Number(a?.n ?? 0), frequent: Number(f?.n ?? 0) };
+  }
+
+  async putCorrelationExclusion(e: CorrelationExclusionRow): Promise<void> {
+    await this.#db.insertInto('correlation_exclusions').values({
+      id: e.id, type: e.type, kind: e.kind, pattern: e.pattern, comment: e.comment, created_us: e.createdUs, created_by: e.createdBy,
+    }).execute();
+  }
+  async listCorrelationExclusions(): Promise<CorrelationExclusionRow[]> {
+    const rows = await this.#db.selectFrom('correlation_exclusions').selectAll().orderBy('created_us').orderBy('id').execute();
+    return rows.map((r) => ({
+      id: r.id, type: r.type as CorrelationExclusionRow['type'], kind: r.kind as ObservableKind | null, pattern: r.pattern, comment: r.comment,
+      createdUs: Number(r.created_us), createdBy: r.created_by,
+    }));
+  }
+  async deleteCorrelationExclusion(id: string): Promise<boolean> {
+    const r = await this.#db.deleteFrom('correlation_exclusions').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async putWarninglist(w: WarninglistRow, entries: readonly string[]): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).#db;
+      const v = {
+        id: w.id, name: w.name, version: w.version, description: w.description, type: w.type, matching_attributes: JSON.stringify(w.matchingAttributes),
+        enabled: b(w.enabled), builtin: b(w.builtin), created_us: w.createdUs, updated_us: w.updatedUs,
+      };
+      const { id: _id, created_us: _c, ...rest } = v;
+      await db.insertInto('warninglists').values(v).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+      await db.deleteFrom('warninglist_entries').where('list_id', '=', w.id).execute();
+      const rows = [...new Set(entries)].map((value) => ({ list_id: w.id, value }));
+      for (let i = 0; i < rows.length; i += 500) await db.insertInto('warninglist_entries').values(rows.slice(i, i + 500)).execute();
+    });
+  }
+  async listWarninglists(): Promise<(WarninglistRow & { entryCount: number })[]> {
+    const counts = await this.#db.selectFrom('warninglist_entries').select(['list_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('list_id').execute();
+    const n = new Map(counts.map((c) => [c.list_id, Number(c.n)]));
+    const rows = await this.#db.selectFrom('warninglists').selectAll().orderBy('builtin', 'desc').orderBy('name').orderBy('id').execute();
+    return rows.map((r) => ({
+      id: r.id, name: r.name, version: Number(r.version), description: r.description, type: r.type as WarninglistType,
+      matchingAttributes: JSON.parse(r.matching_attributes) as string[], enabled: r.enabled === 1, builtin: r.builtin === 1,
+      createdUs: Number(r.created_us), updatedUs: Number(r.updated_us), entryCount: n.get(r.id) ?? 0,
+    }));
+  }
+  async warninglistEntries(listId: string): Promise<string[]> {
+    const rows = await this.#db.selectFrom('warninglist_entries').select('value').where('list_id', '=', listId).orderBy('value').execute();
+    return rows.map((r) => r.value);
+  }
+  async setWarninglistEnabled(id: string, enabled: boolean, atUs: number): Promise<boolean> {
+    const r = await this.#db.updateTable('warninglists').set({ enabled: b(enabled), updated_us: atUs }).where('id', '=', id).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+  async deleteWarninglist(id: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).#db;
+      await db.deleteFrom('warninglist_entries').where('list_id', '=', id).execute();
+      const r = await db.deleteFrom('warninglists').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
+  }
+  // ---- end correlation & warninglists
 }
 
 function escapeLike(s: string): string {
@@ -564,7 +776,22 @@ const groupRow = (r: DB['sharing_groups']): GroupRow => ({
 const collectionRow = (r: DB['collections']): CollectionRow => ({
   id: r.id, apiRoot: r.api_root, alias: r.alias, title: r.title, description: r.description, createdUs: Number(r.created_us),
 });
+const alertFactsRow = (r: DB['alert_facts']): AlertFactsRow => ({
+  id: r.id, orgId: r.org_id, groupKey: r.group_key, source: r.source, severity: r.severity, status: r.status,
+  techniques: r.techniques === '' ? [] : r.techniques.split(' '), count: Number(r.count), firstUs: Number(r.first_us), lastUs: Number(r.last_us),
+  exerciseId: r.exercise_id,
+});
 const recordRow = (r: DB['records'], recipients: string[]): RecordRow => ({
   id: r.id, kind: r.kind, parentId: r.parent_id, creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node,
   exerciseId: r.exercise_id, state: r.state, createdUs: Number(r.created_us), updatedUs: Number(r.updated_us), rev: Number(r.rev), json: r.json,
 });
+
+// correlation & warninglists ----
+/** `(kind = k1 and value in (...)) or (kind = k2 and value in (...))`: (kind, value) pairs, portable to both dialects. */
+function keysWhere(keys: readonly { kind: string; value: string }[], prefix: '' | 'ov.' = '') {
+  const byKind = new Map<string, string[]>();
+  for (const k of keys) byKind.set(k.kind, [...(byKind.get(k.kind) ?? []), k.value]);
+  const parts = [...byKind].map(([kind, values]) => sql`(${sql.ref(`${prefix}kind`)} = ${kind} and ${sql.ref(`${prefix}value`)} in (${sql.join(values)}))`);
+  return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
+}
+// ---- end correlation & warninglists

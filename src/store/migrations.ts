@@ -208,6 +208,114 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('objects_target_ref').on('objects').column('target_ref').where(sql.ref('target_ref'), 'is not', null).execute();
     },
   },
+  {
+    id: '0005-detection',
+    // Telemetry spool (an acknowledged event is committed here before the sensor gets its answer;
+    // the detection worker consumes it by seq with its cursor in `meta`), event/alert rates per
+    // sensor and time bucket (operational picture), and the queryable facts of each alert record.
+    async up(db, d) {
+      const big = d.bigint;
+      await db.schema
+        .createTable('ingest_events')
+        .addColumn('seq', d.serial, (c) => d.serialModifier(c))
+        .addColumn('org_id', 'text', (c) => c.notNull())
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('received_us', big, (c) => c.notNull())
+        .addColumn('exercise_id', 'text')
+        .addColumn('event', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('telemetry_rates')
+        .addColumn('org_id', 'text', (c) => c.notNull())
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('bucket_us', big, (c) => c.notNull())
+        .addColumn('exercise_id', 'text', (c) => c.notNull())
+        .addColumn('events', big, (c) => c.notNull())
+        .addColumn('alerts', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('telemetry_rates_pk', ['bucket_us', 'org_id', 'sensor_id', 'exercise_id'])
+        .execute();
+      await db.schema
+        .createTable('alert_facts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('org_id', 'text', (c) => c.notNull())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('techniques', 'text', (c) => c.notNull())
+        .addColumn('count', big, (c) => c.notNull())
+        .addColumn('first_us', big, (c) => c.notNull())
+        .addColumn('last_us', big, (c) => c.notNull())
+        .addColumn('exercise_id', 'text')
+        .execute();
+      await db.schema.createIndex('alert_facts_last').on('alert_facts').columns(['last_us']).execute();
+      await db.schema.createIndex('alert_facts_group').on('alert_facts').columns(['group_key', 'last_us']).execute();
+    },
+  },
+  // correlation & warninglists ----
+  {
+    id: '0006-correlation',
+    // Observable values of the latest version of each object (one row per object and value, so
+    // the table grows with the intel, never with the square of it: links are joined at read
+    // time under the release policy), values over the per-value cap, admin exclusions, and
+    // warninglists of known-benign values. Values are bounded (1,024 characters) by the indexer.
+    async up(db, d) {
+      const big = d.bigint;
+      await db.schema
+        .createTable('observable_values')
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('collection_id', 'text', (c) => c.notNull())
+        .addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('ip_key', 'text')
+        .addColumn('ip_prefix', 'integer')
+        .addColumn('creator_org', 'text')
+        .addColumn('date_added', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('observable_values_pk', ['collection_id', 'object_id', 'kind', 'value'])
+        .execute();
+      await db.schema.createIndex('observable_values_value').on('observable_values').columns(['kind', 'value']).execute();
+      await db.schema.createIndex('observable_values_ip').on('observable_values').columns(['ip_key', 'ip_prefix']).where(sql.ref('ip_key'), 'is not', null).execute();
+      await db.schema
+        .createTable('correlation_frequent')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('since_us', big, (c) => c.notNull())
+        .addPrimaryKeyConstraint('correlation_frequent_pk', ['kind', 'value'])
+        .execute();
+      await db.schema
+        .createTable('correlation_exclusions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text')
+        .addColumn('pattern', 'text', (c) => c.notNull())
+        .addColumn('comment', 'text', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .execute();
+      await db.schema
+        .createTable('warninglists')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', big, (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('matching_attributes', 'text', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('builtin', 'integer', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .addColumn('updated_us', big, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('warninglist_entries')
+        .addColumn('list_id', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('warninglist_entries_pk', ['list_id', 'value'])
+        .execute();
+    },
+  },
+  // ---- end correlation & warninglists
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

@@ -28,8 +28,28 @@ export interface DB {
   record_recipients: { record_id: string; principal: string };
   record_events: { seq: Generated<number>; record_id: string; at_us: number; kind: string; org_id: string | null; user_id: string | null; json: string };
   statuses: { id: string; api_root: string; created_us: number; json: string };
+  ingest_events: { seq: Generated<number>; org_id: string; sensor_id: string; received_us: number; exercise_id: string | null; event: string };
+  /** exercise_id '' = real operations (part of the primary key, so never null). */
+  telemetry_rates: { org_id: string; sensor_id: string; bucket_us: number; exercise_id: string; events: number; alerts: number };
+  alert_facts: {
+    id: string; org_id: string; group_key: string; source: string; severity: string; status: string; techniques: string;
+    count: number; first_us: number; last_us: number; exercise_id: string | null;
+  };
   audit: {
     id: Generated<number>; at_us: number; user_id: string | null; org_id: string | null; token_id: string | null;
     source: string | null; action: string; target: string | null; detail: string | null;
   };
+  // correlation & warninglists ----
+  observable_values: {
+    seq: number; collection_id: string; object_id: string; version: string; kind: string; value: string;
+    ip_key: string | null; ip_prefix: number | null; creator_org: string | null; date_added: number;
+  };
+  correlation_frequent: { kind: string; value: string; since_us: number };
+  correlation_exclusions: { id: string; type: string; kind: string | null; pattern: string; comment: string; created_us: number; created_by: string | null };
+  warninglists: {
+    id: string; name: string; version: number; description: string; type: string; matching_attributes: string;
+    enabled: number; builtin: number; created_us: number; updated_us: number;
+  };
+  warninglist_entries: { list_id: string; value: string };
+  // ---- end correlation & warninglists
 }

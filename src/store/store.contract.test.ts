@@ -205,3 +205,45 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     expect((await store.listRecordEvents('r1')).map((e) => JSON.parse(e.json).n)).toEqual([1, 2]);
   });
 });
+
+describe.each(factories)('Store contract, detection: $name', ({ open }) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await open());
+  });
+  afterAll(async () => cleanup());
+
+  it('spools events in order, reads after a cursor, prunes only what is old and consumed', async () => {
+    expect(await store.lastIngestSeq()).toBe(0);
+    const rows = Array.from({ length: 1203 }, (_, i) => ({ orgId: ORG_A, sensorId: 's1', receivedUs: i < 1000 ? 10 : 20, exerciseId: null, event: `{"n":${i}}` }));
+    const seqs = await store.appendIngest(rows);
+    expect(seqs).toHaveLength(1203);
+    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);
+    expect(await store.lastIngestSeq()).toBe(seqs.at(-1));
+    const page = await store.readIngest(seqs[99]!, 10);
+    expect(page.map((r) => r.event)).toEqual(Array.from({ length: 10 }, (_, i) => `{"n":${100 + i}}`));
+    // Consumed up to seq[1100], but only rows received before 15 may go: the first 1000.
+    expect(await store.pruneIngest({ throughSeq: seqs[1100]!, receivedBeforeUs: 15 })).toBe(1000);
+    expect((await store.readIngest(0, 5000)).length).toBe(203);
+  });
+
+  it('adds to rate counters per bucket and keeps exercises apart', async () => {
+    await store.addRates([{ orgId: ORG_A, sensorId: 's1', bucketUs: 60, exerciseId: null, events: 5, alerts: 1 }]);
+    await store.addRates([{ orgId: ORG_A, sensorId: 's1', bucketUs: 60, exerciseId: null, events: 7, alerts: 0 }]);
+    await store.addRates([{ orgId: ORG_A, sensorId: 's1', bucketUs: 60, exerciseId: 'ex1', events: 100, alerts: 9 }]);
+    expect(await store.listRates({ sinceUs: 0, exerciseId: null })).toEqual([{ orgId: ORG_A, sensorId: 's1', bucketUs: 60, exerciseId: null, events: 12, alerts: 1 }]);
+    expect((await store.listRates({ sinceUs: 0, exerciseId: 'ex1' }))[0]?.events).toBe(100);
+    expect(await store.listRates({ sinceUs: 61, exerciseId: null })).toEqual([]);
+  });
+
+  it('upserts alert facts and lists them newest first', async () => {
+    const f = { id: 'alert--1', orgId: ORG_A, groupKey: 'k1', source: 'sigma', severity: 'high', status: 'new', techniques: ['T1059.001'], count: 1, firstUs: 5, lastUs: 5, exerciseId: null };
+    await store.putAlertFacts(f);
+    await store.putAlertFacts({ ...f, id: 'alert--2', groupKey: 'k2', techniques: [], lastUs: 9 });
+    await store.putAlertFacts({ ...f, count: 3, lastUs: 7, status: 'acknowledged' });
+    expect(await store.getAlertFacts('alert--1')).toEqual({ ...f, count: 3, lastUs: 7, status: 'acknowledged' });
+    expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
+    expect(await store.listAlertFacts({ sinceUs: 0, exerciseId: 'ex1', limit: 10 })).toEqual([]);
+  });
+});

@@ -181,6 +181,43 @@ export interface StatusRow {
   json: string;
 }
 
+/** One telemetry event in the ingest spool (normalised JSON), committed before it is acknowledged. */
+export interface IngestRow {
+  seq: number;
+  orgId: string;
+  sensorId: string;
+  receivedUs: number;
+  exerciseId: string | null;
+  event: string;
+}
+
+export type NewIngestRow = Omit<IngestRow, 'seq'>;
+
+/** Events and alerts counted per sensor and time bucket (added to, never overwritten). */
+export interface RateRow {
+  orgId: string;
+  sensorId: string;
+  bucketUs: number;
+  exerciseId: string | null;
+  events: number;
+  alerts: number;
+}
+
+/** The queryable facts of an alert record (the record holds the document and the release policy). */
+export interface AlertFactsRow {
+  id: string;
+  orgId: string;
+  groupKey: string;
+  source: string;
+  severity: string;
+  status: string;
+  techniques: string[];
+  count: number;
+  firstUs: number;
+  lastUs: number;
+  exerciseId: string | null;
+}
+
 /** A domain record: a JSON document with the release-policy columns (DESIGN §2.1 applies to it). */
 export interface RecordRow {
   id: string;
@@ -303,6 +340,128 @@ export interface Store {
   getStatus(id: string): Promise<StatusRow | null>;
   pruneStatuses(olderThanUs: number): Promise<number>;
 
+  // ---- detection: ingest spool, rates, alert facts ----
+  /** Appends to the spool; returns the seq of each row, in order. */
+  appendIngest(rows: readonly NewIngestRow[]): Promise<number[]>;
+  /** Spool rows with seq > afterSeq, oldest first. */
+  readIngest(afterSeq: number, limit: number): Promise<IngestRow[]>;
+  /** Highest seq ever given (0 when the spool is empty). */
+  lastIngestSeq(): Promise<number>;
+  /** Deletes spool rows with seq ≤ throughSeq received before the given time. */
+  pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number>;
+  /** Adds events/alerts to the counters of each (bucket, org, sensor, exercise). */
+  addRates(rows: readonly RateRow[]): Promise<void>;
+  listRates(q: { sinceUs: number; exerciseId: string | null }): Promise<RateRow[]>;
+  putAlertFacts(f: AlertFactsRow): Promise<void>;
+  getAlertFacts(id: string): Promise<AlertFactsRow | null>;
+  /** Facts of alerts last seen at or after sinceUs (newest first). */
+  listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]>;
+
   appendAudit(a: NewAuditRow): Promise<void>;
   listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]>;
+
+  // correlation & warninglists ----
+  /**
+   * Replaces the observable values of each object with those of the given version, when that
+   * version is the object's latest stored one (an older version arriving late changes nothing).
+   * A value already counted in more than `cap` objects is not recorded again; a value that
+   * crosses the cap here is marked frequent and returned.
+   */
+  indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }>;
+  /** Every stored object version (all collections, regardless of visibility) added after afterUs, oldest first, lean. */
+  objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]>;
+  /**
+   * Indexed values matching the lookups whose object (its indexed version) the audience may
+   * read, in the given collections, other than excludeObjectId. Release is decided in the query.
+   */
+  observableLinks(q: { lookups: readonly ObservableLookup[]; excludeObjectId: string; collectionIds: readonly string[]; audience: Audience; limit: number }): Promise<ObservableLinkRow[]>;
+  /** Values marked frequent (over the cap): the given ones, or all (most recent first). */
+  frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]>;
+  /** Indexed (object, value) rows and frequent values, for status pages. */
+  observableStats(): Promise<{ rows: number; frequent: number }>;
+  putCorrelationExclusion(e: CorrelationExclusionRow): Promise<void>;
+  listCorrelationExclusions(): Promise<CorrelationExclusionRow[]>;
+  deleteCorrelationExclusion(id: string): Promise<boolean>;
+  /** Inserts or replaces a warninglist and all its entries. */
+  putWarninglist(w: WarninglistRow, entries: readonly string[]): Promise<void>;
+  listWarninglists(): Promise<(WarninglistRow & { entryCount: number })[]>;
+  warninglistEntries(listId: string): Promise<string[]>;
+  setWarninglistEnabled(id: string, enabled: boolean, atUs: number): Promise<boolean>;
+  deleteWarninglist(id: string): Promise<boolean>;
+  // ---- end correlation & warninglists
 }
+
+// correlation & warninglists ----
+/** Kinds of observable values that are correlated and matched against warninglists. */
+export type ObservableKind = 'ip' | 'domain' | 'url' | 'hash' | 'email' | 'string';
+
+/** One normalised value; IP addresses and blocks also carry a sortable network key. */
+export interface ObservableValue {
+  kind: ObservableKind;
+  value: string;
+  /** 'v4:' + 8 or 'v6:' + 32 lower-case hex digits of the network address; null for non-IP values. */
+  ipKey: string | null;
+  /** Prefix length of an IP block (32/128 for an address); null for non-IP values. */
+  ipPrefix: number | null;
+}
+
+export interface ObservableEntry {
+  collectionId: string;
+  objectId: string;
+  version: string;
+  /** Values of that version; empty to drop the object's values (e.g. revoked). */
+  values: readonly ObservableValue[];
+}
+
+/** An exact value, or IP blocks inside [keyFrom, keyTo] with a prefix longer than prefixAbove. */
+export type ObservableLookup =
+  | { kind: ObservableKind; value: string }
+  | { kind: 'ip'; keyFrom: string; keyTo: string; prefixAbove: number };
+
+export interface ObservableLinkRow {
+  kind: ObservableKind;
+  value: string;
+  collectionId: string;
+  objectId: string;
+  type: string;
+  name: string | null;
+  version: string;
+  creatorOrg: string | null;
+  tlp: Tlp | null;
+  dateAdded: number;
+}
+
+export interface FrequentValueRow {
+  kind: ObservableKind;
+  value: string;
+  sinceUs: number;
+}
+
+/** An admin-managed value, CIDR block or regular expression that is never correlated. */
+export interface CorrelationExclusionRow {
+  id: string;
+  type: 'value' | 'cidr' | 'regex';
+  /** Kind the exclusion applies to; null = every kind. */
+  kind: ObservableKind | null;
+  pattern: string;
+  comment: string;
+  createdUs: number;
+  createdBy: string | null;
+}
+
+export type WarninglistType = 'string' | 'substring' | 'hostname' | 'cidr' | 'regex';
+export interface WarninglistRow {
+  id: string;
+  name: string;
+  version: number;
+  description: string;
+  type: WarninglistType;
+  /** MISP attribute types the list applies to (empty = every kind). */
+  matchingAttributes: string[];
+  enabled: boolean;
+  /** Shipped with Shieldwall (may be disabled, not deleted). */
+  builtin: boolean;
+  createdUs: number;
+  updatedUs: number;
+}
+// ---- end correlation & warninglists
