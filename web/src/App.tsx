@@ -14,6 +14,9 @@ import { DecisionDetail } from './pages/DecisionDetail.js';
 import { Attribution, AssessmentDetail } from './pages/Attribution.js';
 import { AlertLevels } from './pages/AlertLevels.js';
 import { LiveProvider } from './live.js';
+import { Cop } from './pages/Cop.js';
+import { Alerts } from './pages/Alerts.js';
+import { AlertDetail } from './pages/AlertDetail.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -29,6 +32,9 @@ function Page({ route }: { route: Route }) {
     case 'attribution': return <Attribution />;
     case 'assessment': return <AssessmentDetail key={route.id} id={route.id} />;
     case 'alert-levels': return <AlertLevels />;
+    case 'cop': return <Cop params={route.params} />;
+    case 'alerts': return <Alerts params={route.params} />;
+    case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'not-found':
       return (
         <section>
@@ -40,6 +46,8 @@ function Page({ route }: { route: Route }) {
 }
 
 const NAV: { name: Route['name']; label: string; to: string }[] = [
+  { name: 'cop', label: 'Operational picture', to: href.cop() },
+  { name: 'alerts', label: 'Alerts', to: href.alerts() },
   { name: 'overview', label: 'Alliance', to: href.overview() },
   { name: 'explorer', label: 'Intel explorer', to: href.explorer() },
   { name: 'import', label: 'Import', to: href.import() },
@@ -52,7 +60,7 @@ const NAV: { name: Route['name']; label: string; to: string }[] = [
 
 /** The navigation entry a detail page belongs to. */
 const PARENT: Partial<Record<Route['name'], Route['name']>> = {
-  detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution',
+  detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution', alert: 'alerts',
 };
 
 export function App() {

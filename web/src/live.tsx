@@ -24,6 +24,8 @@ export const LIVE_EVENT_TYPES = [
   'decision.created', 'decision.position', 'decision.adopted', 'decision.blocked', 'decision.no-consensus', 'decision.withdrawn', 'decision.reissued',
   'assessment.created', 'assessment.hypothesis', 'assessment.evidence', 'assessment.rated', 'assessment.judged',
   'alert-level.created', 'alert-level.changed',
+  // Detection alerts (src/detect, the COP and alert pages).
+  'alert.created', 'alert.updated',
 ] as const;
 
 interface LiveContextValue {

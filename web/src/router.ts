@@ -17,6 +17,9 @@ export type Route =
   | { name: 'attribution' }
   | { name: 'assessment'; id: string }
   | { name: 'alert-levels' }
+  | { name: 'cop'; params: URLSearchParams }
+  | { name: 'alerts'; params: URLSearchParams }
+  | { name: 'alert'; id: string }
   | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
@@ -44,6 +47,9 @@ export function parseRoute(hash: string): Route {
   if (path === '/import') return { name: 'import' };
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
+  if (path === '/cop') return { name: 'cop', params };
+  if (path === '/alerts') return { name: 'alerts', params };
+  if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
   for (const p of RESPOND_PAGES) {
     if (path === p.path) return { name: p.list };
     if (path.startsWith(`${p.path}/`)) return { name: p.detail, id: decodeURIComponent(path.slice(p.path.length + 1)) };
@@ -72,6 +78,15 @@ export const href = {
   attribution: () => '#/attribution',
   assessment: (id: string) => `#/attribution/${encodeURIComponent(id)}`,
   alertLevels: () => '#/alert-levels',
+  cop: (params?: URLSearchParams) => {
+    const s = params?.toString();
+    return s ? `#/cop?${s}` : '#/cop';
+  },
+  alerts: (params?: URLSearchParams) => {
+    const s = params?.toString();
+    return s ? `#/alerts?${s}` : '#/alerts';
+  },
+  alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
 };
 
 export function navigate(to: string): void {

@@ -1,0 +1,145 @@
+/**
+ * Common operational picture: one tile per member (alert level, alerts by severity, open alerts
+ * and incidents: alliance-wide counts that every member sees), the live alert feed (only the
+ * alerts the release policy lets this organisation see, as the server filters them), events and
+ * alerts over time, and the ATT&CK techniques of the detections.
+ *
+ * The feed takes `alert.created` / `alert.updated` from the live stream at once; the counts
+ * come from GET /cop, reloaded shortly after a burst of alert events and every 30 s (alerts of
+ * other organisations change the counts without reaching this browser).
+ */
+import { useEffect, useRef, useState } from 'react';
+import { useAlerts } from '../alertsApi.js';
+import { useRespond } from '../respondApi.js';
+import { useSession } from '../session.js';
+import { useLiveConnected, useLiveData, useLiveEvents } from '../live.js';
+import { href, navigate } from '../router.js';
+import { ErrorBox, Loading, formatTime } from '../components/Status.js';
+import { AlertFilters, AlertTable } from '../components/AlertParts.js';
+import { RateChart } from '../components/RateChart.js';
+import { Heatmap } from '../components/Heatmap.js';
+import { FEED_MAX, filterFromParams, filterToParams, matchesFilter, mergeAlert, mergeAlerts, totalAlerts } from '../components/alertView.js';
+import { ALERT_SEVERITIES } from '../alertTypes.js';
+import type { Alert, AlertFilter, CopMember } from '../alertTypes.js';
+
+const HOURS = [1, 6, 24, 72, 168] as const;
+const REFRESH_MS = 30_000;
+const BURST_MS = 1500;
+
+/** A live event's data is an Alert when it carries the fields the feed shows. */
+function asAlert(x: unknown): Alert | null {
+  const a = x as Partial<Alert> | null;
+  return a && typeof a.id === 'string' && typeof a.lastSeen === 'string' && typeof a.severity === 'string' && typeof a.rev === 'number' ? a as Alert : null;
+}
+
+function MemberTile({ m, levelName, own }: { m: CopMember; levelName: (n: number) => string | null; own: boolean }) {
+  const total = totalAlerts(m.alerts);
+  const level = m.alertLevel;
+  return (
+    <li className={`card member-tile${level ? ` tile-level-${level}` : ''}`} data-testid="member-tile" data-org-id={m.orgId}
+      data-alert-level={level ?? ''} data-open-alerts={m.openAlerts} data-open-incidents={m.openIncidents} aria-labelledby={`tile-${m.orgId}`}>
+      <h3 id={`tile-${m.orgId}`}>{m.shortName || m.name}{own && <span className="pill">you</span>}</h3>
+      <p className="small muted">{m.name}{m.country ? ` · ${m.country}` : ''}{m.kind === 'alliance-body' ? ' · alliance body' : ''}</p>
+      <p>{level === null
+        ? <span className="muted small">no alert level set</span>
+        : <span className={`alert-level alert-level-${level}`} data-testid="tile-alert-level">Level {level}{levelName(level) ? ` ${levelName(level) ?? ''}` : ''}</span>}</p>
+      <dl className="tile-counts">
+        {ALERT_SEVERITIES.map((s) => (
+          <div key={s} className={`tile-sev alert-sev-${s}`} data-testid="tile-count" data-severity={s}>
+            <dt>{s}</dt><dd>{m.alerts[s] ?? 0}</dd>
+          </div>
+        ))}
+      </dl>
+      <dl className="summary small">
+        <dt>Alerts</dt><dd data-testid="tile-total">{total}</dd>
+        <dt>Open alerts</dt><dd data-testid="tile-open-alerts">{m.openAlerts}</dd>
+        <dt>Open incidents</dt><dd data-testid="tile-open-incidents">{m.openIncidents}</dd>
+      </dl>
+    </li>
+  );
+}
+
+export function Cop({ params }: { params: URLSearchParams }) {
+  const alerts = useAlerts();
+  const r = useRespond();
+  const connected = useLiveConnected();
+  const ownOrg = useSession().session?.user.orgId;
+  const filter = filterFromParams(params);
+  const hours = HOURS.find((h) => String(h) === params.get('hours')) ?? 24;
+
+  // Alert levels change the tiles; alert events are handled below (the feed at once, the counts after a burst).
+  const [state, reload] = useLiveData(async (signal) => {
+    const [cop, vocab] = await Promise.all([alerts.cop(hours, signal), r.vocabularies(signal).catch(() => null)]);
+    return { cop, levels: vocab?.alertLevels ?? [] };
+  }, [alerts, r, hours], ['alert-level.']);
+
+  const [feed, setFeed] = useState<Alert[]>([]);
+  const [fresh, setFresh] = useState(0);
+  useEffect(() => {
+    if (state.status === 'done') setFeed((f) => mergeAlerts(f, state.data.cop.recent));
+  }, [state]);
+
+  const burst = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => { if (burst.current) clearTimeout(burst.current); }, []);
+  useLiveEvents(['alert.'], (e) => {
+    if (e.type !== 'alert.created' && e.type !== 'alert.updated') return;
+    const a = asAlert(e.data);
+    if (!a) return;
+    setFeed((f) => mergeAlert(f, a));
+    if (e.type === 'alert.created') setFresh((n) => n + 1);
+    if (!burst.current) burst.current = setTimeout(() => { burst.current = null; reload(); }, BURST_MS);
+  });
+  useEffect(() => {
+    const t = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(t);
+  }, [reload]);
+
+  const go = (f: AlertFilter, h: number) => {
+    const p = filterToParams(f);
+    if (h !== 24) p.set('hours', String(h));
+    navigate(href.cop(p));
+  };
+
+  if (state.status === 'loading') return <Loading what="the operational picture" />;
+  if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the operational picture" />;
+  const { cop, levels } = state.data;
+  const levelName = (n: number) => levels.find((l) => l.level === n)?.name ?? null;
+  const shown = feed.filter((a) => matchesFilter(a, filter));
+  const members = [...cop.members].sort((a, b) => (a.kind === b.kind ? a.shortName.localeCompare(b.shortName) : a.kind === 'member' ? -1 : 1));
+  return (
+    <section aria-labelledby="cop-title" className="cop">
+      <h1 id="cop-title">Common operational picture</h1>
+      <div className="inline-form cop-controls">
+        <div><label htmlFor="cop-hours">Period</label>
+          <select id="cop-hours" value={hours} onChange={(e) => go(filter, Number(e.target.value))}>
+            {HOURS.map((h) => <option key={h} value={h}>last {h < 48 ? `${h} h` : `${h / 24} days`}</option>)}
+          </select></div>
+        <p className="small muted" data-testid="cop-generated">Counts as of {formatTime(cop.generatedAt)} ·{' '}
+          <span data-testid="live-state" data-connected={connected}>{connected ? 'live' : 'reconnecting…'}</span></p>
+      </div>
+
+      <h2 id="members-title">Members</h2>
+      <ul className="member-tiles" aria-labelledby="members-title" data-testid="member-tiles">
+        {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} />)}
+      </ul>
+
+      <div className="cop-grid">
+        <section aria-labelledby="feed-title" className="cop-feed">
+          <h2 id="feed-title">Live alert feed</h2>
+          <AlertFilters filter={filter} onChange={(f) => go(f, hours)} label="Filter the feed" />
+          <p className="small muted" role="status" aria-live="polite" data-testid="feed-status">
+            {shown.length} of the latest {Math.min(feed.length, FEED_MAX)} alerts shown{fresh > 0 ? ` · ${fresh} new since this page opened` : ''}.
+          </p>
+          <AlertTable alerts={shown} caption="Newest first" empty="No alert visible to your organisation matches." testId="feed" />
+          <p><a href={href.alerts(filterToParams(filter))}>All alerts with these filters</a></p>
+        </section>
+        <section aria-labelledby="rates-title">
+          <h2 id="rates-title">Events and alerts over time</h2>
+          <RateChart buckets={cop.rates.buckets} bucketMinutes={cop.rates.bucketMinutes} />
+          <h2 id="heatmap-title">ATT&amp;CK techniques detected</h2>
+          <Heatmap heatmap={cop.heatmap} />
+        </section>
+      </div>
+    </section>
+  );
+}
