@@ -5,11 +5,12 @@
 import type { Config } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { AccessService } from '../access/index.js';
-import { IntelService } from '../intel/index.js';
+import { Correlations, IntelService, Warninglists } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
 import { createRespond, type Respond } from '../respond/index.js';
+import { SigmaRules } from '../detect/rules.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -21,6 +22,11 @@ export interface Platform {
   /** Live events (SSE), filtered per subscriber by the release policy. */
   readonly bus: EventBus;
   readonly respond: Respond;
+  /** Sigma rules (directory + API), one engine snapshot for detection. */
+  readonly sigma: SigmaRules;
+  /** Correlation of observable values across objects (release-aware), and warninglists of known-benign values. */
+  readonly correlations: Correlations;
+  readonly warninglists: Warninglists;
   close(): Promise<void>;
 }
 
@@ -36,5 +42,11 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
   });
   const bus = new EventBus();
   const respond = createRespond({ store, access, clock, bus });
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, close: () => store.close() });
+  const sigma = await SigmaRules.open({ store, access, clock, bus }, { dir: config.sigmaDir, placeholdersFile: config.sigmaPlaceholders });
+  const warninglists = new Warninglists(store, clock);
+  await warninglists.load();
+  const correlations = new Correlations({ store, clock, intel, warninglists });
+  await correlations.start();
+  const close = async () => { correlations.stop(); await correlations.idle(); await store.close(); };
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, close });
 }

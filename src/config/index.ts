@@ -34,6 +34,10 @@ export interface Config {
   readonly authFailureLimit: number;
   readonly authFailureWindowMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Directory of Sigma rules (TLP:CLEAR, read-only), SHIELDWALL_SIGMA_DIR; none when absent. */
+  readonly sigmaDir: string | undefined;
+  /** YAML file of Sigma `|expand` placeholders (name → list of values), SHIELDWALL_SIGMA_PLACEHOLDERS. */
+  readonly sigmaPlaceholders: string | undefined;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -83,6 +87,8 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
     authFailureWindowMs: int(env, 'SHIELDWALL_AUTH_FAILURE_WINDOW_MS', 60_000),
     logLevel,
+    sigmaDir: env.SHIELDWALL_SIGMA_DIR ? path.resolve(env.SHIELDWALL_SIGMA_DIR) : undefined,
+    sigmaPlaceholders: env.SHIELDWALL_SIGMA_PLACEHOLDERS ? path.resolve(env.SHIELDWALL_SIGMA_PLACEHOLDERS) : undefined,
     ...overrides,
   };
   if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {

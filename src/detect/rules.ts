@@ -206,6 +206,15 @@ export class SigmaRules {
     this.#opts = options;
   }
 
+  /** Reads the placeholders file (when given) and loads the rules: what a node does at start. */
+  static async open(deps: SigmaRulesDeps, o: { dir?: string | undefined; placeholdersFile?: string | undefined; engine?: EngineOptions } = {}): Promise<SigmaRules> {
+    const rules = new SigmaRules(deps, {
+      dir: o.dir, ...(o.placeholdersFile ? { placeholders: loadPlaceholdersFile(o.placeholdersFile) } : {}), ...(o.engine ? { engine: o.engine } : {}),
+    });
+    await rules.load();
+    return rules;
+  }
+
   get placeholders(): Placeholders | undefined {
     return this.#opts.placeholders;
   }
