@@ -277,8 +277,9 @@ const GZIP_MAGIC = [0x1f, 0x8b];
  * name) is decompressed on the way.
  */
 export async function openInput(file: string): Promise<ChunkSource> {
-  const raw: Readable = file === '-' ? process.stdin : createReadStream(file);
+  // stat first: a missing file is a clear ENOENT here, not an unhandled stream error.
   const size = file === '-' ? null : (await stat(file)).size;
+  const raw: Readable = file === '-' ? process.stdin : createReadStream(file);
   let read = 0;
   const counted = async function* (): AsyncGenerator<Buffer> {
     for await (const c of raw) {

@@ -1,0 +1,468 @@
+/**
+ * `shieldwall ingest`: the reading, batching and retry parts on their own, then the command
+ * in-process against a scripted HTTP server (429 with Retry-After, 5xx, 401, 413), then the
+ * built CLI against a real node (`serve --demo`) with a sensor token.
+ */
+import { once } from 'node:events';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  Batcher, IDLE, LineSplitter, backoffMs, followLines, isBlank, linesOf, mapLineErrors, openInput, parseRetryAfter, withIdle,
+  type InputLine, type Line,
+} from '../src/cli/ingest-lines.js';
+import { parseSize } from '../src/cli/commands/ingest.js';
+import { run } from '../src/cli/program.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'shieldwall-ingest-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const text = (l: InputLine) => ('data' in l ? l.data.toString() : `<${l.tooLong} bytes>`);
+const line = (no: number, s: string): Line => ({ no, data: Buffer.from(s) });
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('LineSplitter', () => {
+  it('numbers lines across chunk boundaries, strips CR, keeps blank lines and an unterminated last line', () => {
+    const sp = new LineSplitter(100);
+    const got = [...sp.push(Buffer.from('{"a":1}\r\n{"b"')), ...sp.push(Buffer.from(':2}\n\n')), ...sp.push(Buffer.from('last')), ...sp.end()];
+    expect(got.map((l) => [l.no, text(l)])).toEqual([[1, '{"a":1}'], [2, '{"b":2}'], [3, ''], [4, 'last']]);
+    expect(sp.end()).toEqual([]);
+  });
+
+  it('drops a line longer than the cap up to its end and reports its length; the next line is intact', () => {
+    const sp = new LineSplitter(10);
+    const got = [...sp.push(Buffer.from('short\n0123456')), ...sp.push(Buffer.from('789abcdef')), ...sp.push(Buffer.from('XYZ\nok\n'))];
+    expect(got.map((l) => [l.no, text(l)])).toEqual([[1, 'short'], [2, '<19 bytes>'], [3, 'ok']]);
+  });
+
+  it('keeps multi-byte characters split between chunks', () => {
+    const bytes = Buffer.from('{"city":"Zürich"}\n');
+    const sp = new LineSplitter(100);
+    const got = [...sp.push(bytes.subarray(0, 14)), ...sp.push(bytes.subarray(14))];
+    expect(text(got[0]!)).toBe('{"city":"Zürich"}');
+  });
+
+  it('blank lines are blanks, tabs and spaces only', () => {
+    expect(isBlank(Buffer.from(' \t '))).toBe(true);
+    expect(isBlank(Buffer.from(''))).toBe(true);
+    expect(isBlank(Buffer.from(' x'))).toBe(false);
+  });
+});
+
+describe('Batcher', () => {
+  it('cuts at --batch-lines and keeps the file line number of each line', () => {
+    const b = new Batcher({ maxLines: 2, maxBytes: 1000 });
+    expect(b.add(line(1, 'a'), 0)).toBeNull();
+    const first = b.add(line(3, 'b'), 0)!;
+    expect(first).toMatchObject({ seq: 1, lineNos: [1, 3] });
+    expect(first.body.toString()).toBe('a\nb\n');
+    expect(b.add(line(4, 'c'), 5)).toBeNull();
+    expect(b.pendingSince).toBe(5);
+    expect(b.take()).toMatchObject({ seq: 2, lineNos: [4] });
+    expect(b.take()).toBeNull();
+    expect(b.pendingSince).toBeNull();
+  });
+
+  it('never exceeds --batch-bytes: the overflowing line starts the next batch', () => {
+    const b = new Batcher({ maxLines: 100, maxBytes: 10 });
+    expect(b.add(line(1, 'aaaa'), 0)).toBeNull(); // 5 bytes
+    expect(b.add(line(2, 'bbbb'), 0)).toBeNull(); // 10 bytes: exactly the cap
+    const full = b.add(line(3, 'cc'), 0)!;
+    expect(full.body.length).toBe(10);
+    expect(full.lineNos).toEqual([1, 2]);
+    expect(b.take()!.lineNos).toEqual([3]);
+    expect(b.fits(9)).toBe(true);
+    expect(b.fits(10)).toBe(false);
+    expect(() => b.add(line(4, 'x'.repeat(10)), 0)).toThrow(RangeError);
+  });
+
+  it('every line ends up in exactly one batch, in order, within both caps', () => {
+    const b = new Batcher({ maxLines: 7, maxBytes: 64 });
+    const batches = [];
+    for (let i = 1; i <= 500; i++) {
+      const done = b.add(line(i * 2, 'x'.repeat(i % 23)), 0);
+      if (done) batches.push(done);
+    }
+    batches.push(b.take()!);
+    expect(batches.flatMap((x) => x.lineNos)).toEqual(Array.from({ length: 500 }, (_, i) => (i + 1) * 2));
+    for (const x of batches) {
+      expect(x.lineNos.length).toBeLessThanOrEqual(7);
+      expect(x.body.length).toBeLessThanOrEqual(64);
+      expect(x.body.toString().split('\n').length - 1).toBe(x.lineNos.length);
+    }
+  });
+});
+
+describe('mapLineErrors', () => {
+  it('maps the server\'s batch line numbers (from 1) to the file\'s, and keeps ones outside the batch visible', () => {
+    const batch = { lineNos: [10, 11, 15, 16] };
+    expect(mapLineErrors(batch, [{ line: 1, reason: 'a' }, { line: 3, reason: 'b' }, { line: 9, reason: 'c' }, { line: 0, reason: 'd' }])).toEqual([
+      { line: 10, batchLine: 1, reason: 'a' },
+      { line: 15, batchLine: 3, reason: 'b' },
+      { line: null, batchLine: 9, reason: 'c' },
+      { line: null, batchLine: 0, reason: 'd' },
+    ]);
+  });
+});
+
+describe('Retry-After and backoff', () => {
+  it('reads delay-seconds and HTTP dates; nothing for garbage', () => {
+    const now = Date.parse('2026-11-26T10:00:00Z');
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter(['2', '9'], now)).toBe(2000);
+    expect(parseRetryAfter('Thu, 26 Nov 2026 10:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Thu, 26 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    for (const bad of [undefined, null, '', '-1', '1.5', 'soon', '12abc']) expect(parseRetryAfter(bad, now)).toBeNull();
+  });
+
+  it('backoff doubles from the base up to the cap, with half of it random', () => {
+    const o = { baseMs: 500, maxMs: 30_000 };
+    expect(backoffMs(1, { ...o, random: () => 0 })).toBe(250);
+    expect(backoffMs(1, { ...o, random: () => 0.999999 })).toBe(500);
+    expect(backoffMs(4, { ...o, random: () => 0.999999 })).toBe(4000);
+    expect(backoffMs(30, { ...o, random: () => 0 })).toBe(15_000);
+    expect(backoffMs(30, { ...o, random: () => 0.999999 })).toBe(30_000);
+  });
+
+  it('sizes: units are binary', () => {
+    expect(parseSize('--batch-bytes', '4MB')).toBe(4 * 1024 * 1024);
+    expect(parseSize('--batch-bytes', '512k')).toBe(512 * 1024);
+    expect(parseSize('--batch-bytes', '2048')).toBe(2048);
+    expect(() => parseSize('--batch-bytes', '4 GB')).toThrow(/--batch-bytes/);
+  });
+});
+
+describe('reading input', () => {
+  it('a gzip file is decompressed transparently, whatever its name', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'events.log');
+    const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ n: i + 1, pad: 'x'.repeat(i % 50) }));
+    writeFileSync(file, gzipSync(`${lines.join('\n')}\n`));
+    const src = await openInput(file);
+    const got = await collect(linesOf(src.chunks, new LineSplitter(1000)));
+    expect(got).toHaveLength(5000);
+    expect(got.map(text)).toEqual(lines);
+    expect(got.at(-1)!.no).toBe(5000);
+    expect(src.bytesRead()).toBe(src.size);
+  });
+
+  it('withIdle passes every item through and says IDLE while the source is quiet', async () => {
+    async function* slow() {
+      yield 1;
+      await new Promise((r) => setTimeout(r, 120));
+      yield 2;
+    }
+    const got = await collect(withIdle(slow(), 30));
+    expect(got.filter((x) => x !== IDLE)).toEqual([1, 2]);
+    expect(got.filter((x) => x === IDLE).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('followLines (tail -F)', () => {
+  /** Reads from followLines in the background; `until` waits for a line count. */
+  function follower(file: string) {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const resets: string[] = [];
+    let nos: number[] = [];
+    const done = (async () => {
+      for await (const l of followLines(file, { signal: ac.signal, maxLineBytes: 1000, pollMs: 20, onReset: (w) => resets.push(w) })) {
+        seen.push(text(l));
+        nos.push(l.no);
+      }
+    })();
+    const until = async (n: number) => {
+      const deadline = Date.now() + 5000;
+      while (seen.length < n) {
+        if (Date.now() > deadline) throw new Error(`saw ${seen.length} lines, waited for ${n}: ${seen.join('|')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    return { seen, resets, nos: () => nos, clearNos: () => { nos = []; }, until, stop: async () => { ac.abort(); await done; } };
+  }
+
+  it('reads the file, then appended lines, a line written in two parts as one', async () => {
+    const file = path.join(tempDir(), 'eve.json');
+    writeFileSync(file, 'a\nb\n');
+    const f = follower(file);
+    await f.until(2);
+    appendFileSync(file, 'c\nd-first-');
+    await new Promise((r) => setTimeout(r, 80));
+    appendFileSync(file, 'half\n');
+    await f.until(4);
+    await f.stop();
+    expect(f.seen).toEqual(['a', 'b', 'c', 'd-first-half']);
+    expect(f.nos()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('truncation: reads again from the start, numbering from 1', async () => {
+    const file = path.join(tempDir(), 'eve.json');
+    writeFileSync(file, 'one\ntwo\nthree\n');
+    const f = follower(file);
+    await f.until(3);
+    truncateSync(file, 0);
+    await new Promise((r) => setTimeout(r, 80));
+    appendFileSync(file, 'new1\n');
+    await f.until(4);
+    f.clearNos();
+    appendFileSync(file, 'new2\n');
+    await f.until(5);
+    await f.stop();
+    expect(f.seen).toEqual(['one', 'two', 'three', 'new1', 'new2']);
+    expect(f.resets).toEqual(['truncated']);
+    expect(f.nos()).toEqual([2]);
+  });
+
+  it('rotation: finishes the old file (late writes and an unterminated line included), then the new one from the start', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'eve.json');
+    writeFileSync(file, 'old1\n');
+    const f = follower(file);
+    await f.until(1);
+    renameSync(file, path.join(dir, 'eve.json.1'));
+    // The writer still holds the old file for a moment.
+    appendFileSync(path.join(dir, 'eve.json.1'), 'old2\nold3-unterminated');
+    await new Promise((r) => setTimeout(r, 60));
+    writeFileSync(file, 'new1\nnew2\n');
+    await f.until(5);
+    await f.stop();
+    expect(f.seen).toEqual(['old1', 'old2', 'old3-unterminated', 'new1', 'new2']);
+    expect(f.resets).toEqual(['rotated']);
+    expect(f.nos().slice(-2)).toEqual([1, 2]);
+  });
+
+  it('stops on the signal, handing out an unterminated last line that was read', async () => {
+    const file = path.join(tempDir(), 'eve.json');
+    writeFileSync(file, 'x\npartial');
+    const f = follower(file);
+    await f.until(1);
+    await new Promise((r) => setTimeout(r, 60));
+    await f.stop();
+    expect(f.seen).toEqual(['x', 'partial']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The command in-process against a scripted server that follows the ingest contract.
+
+interface Received { lines: string[]; gzip: boolean; auth: string | undefined; url: string }
+type Script = (req: IncomingMessage, body: string[], n: number) => { status: number; headers?: Record<string, string>; json?: unknown } | null;
+
+/** An ingest endpoint: lines that are not JSON objects are rejected; `script` may answer first. */
+async function fakeServer(script: Script = () => null) {
+  const received: Received[] = [];
+  let calls = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      calls += 1;
+      let raw = Buffer.concat(chunks);
+      const gz = req.headers['content-encoding'] === 'gzip';
+      if (gz) raw = gunzipSync(raw);
+      const lines = raw.toString().split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const scripted = script(req, lines, calls);
+      const reply = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(json));
+      };
+      if (scripted?.status === 0) return undefined; // the script dropped the connection
+      if (scripted) return reply(scripted.status, scripted.json ?? { error: { code: 'X', title: 'scripted', message: 'scripted answer' } }, scripted.headers);
+      if (req.headers.authorization !== 'Bearer good-token') return reply(401, { error: { code: 'UNAUTHENTICATED', title: 'Authentication required', message: 'Authentication required' } });
+      received.push({ lines, gzip: gz, auth: req.headers.authorization, url: req.url ?? '' });
+      const errors: { line: number; reason: string }[] = [];
+      lines.forEach((l, i) => {
+        if (!l.trim()) return;
+        try {
+          const v = JSON.parse(l) as unknown;
+          if (!v || typeof v !== 'object') errors.push({ line: i + 1, reason: 'not an object' });
+        } catch {
+          errors.push({ line: i + 1, reason: 'malformed JSON' });
+        }
+      });
+      const n = lines.filter((l) => l.trim()).length;
+      reply(202, { accepted: n - errors.length, rejected: errors.length, errors: errors.slice(0, 20), firstSeq: null, lastSeq: null, queue: { depth: 0, capacity: 100 } });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${addr.port}`, received, calls: () => calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+const ingest = (args: string[], io: ReturnType<typeof capture>['io']) => run(['node', 'shieldwall', 'ingest', ...args], io);
+
+describe('shieldwall ingest (scripted server)', () => {
+  it('sends every line in batches, maps rejects to file line numbers, exit 4 on rejects', async () => {
+    const srv = await fakeServer();
+    try {
+      const file = path.join(tempDir(), 'events.ndjson');
+      const lines = Array.from({ length: 25 }, (_, i) => JSON.stringify({ n: i + 1 }));
+      lines[6] = '{broken'; // file line 7
+      lines[11] = ''; // blank: not sent
+      lines[20] = '42'; // file line 21
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const c = capture();
+      const code = await ingest([file, '--server', srv.url, '--token', 'good-token', '--batch-lines', '10', '--json', '--format', 'suricata-eve'], c.io);
+      expect(code).toBe(4);
+      expect(srv.received.map((r) => r.lines.length)).toEqual([10, 10, 4]);
+      expect(srv.received[0]!.url).toBe('/api/v1/ingest?format=suricata-eve');
+      const s = JSON.parse(c.out.join('\n')) as Record<string, unknown>;
+      expect(s).toMatchObject({ lines: 25, blank: 1, sent: 24, accepted: 22, rejected: 2, batches: 3, retries: 0, complete: true, undelivered: null });
+      expect(s.errors).toEqual([
+        { line: 7, batchLine: 7, reason: 'malformed JSON' },
+        { line: 21, batchLine: 10, reason: 'not an object' },
+      ]);
+      expect(c.err.join('\n')).toContain('rejected line 21: not an object');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('reads stdin-like streams and gzip batches; the token is never printed', async () => {
+    const srv = await fakeServer();
+    try {
+      const dir = tempDir();
+      const file = path.join(dir, 'events.ndjson.gz');
+      writeFileSync(file, gzipSync(Array.from({ length: 30 }, (_, i) => JSON.stringify({ i })).join('\n')));
+      const tokenFile = path.join(dir, 'token');
+      writeFileSync(tokenFile, 'good-token\n');
+      const c = capture();
+      expect(await ingest([file, '--server', `${srv.url}/`, '--token-file', tokenFile, '--gzip', '--batch-bytes', '1k'], c.io)).toBe(0);
+      expect(srv.received.every((r) => r.gzip)).toBe(true);
+      expect(srv.received.flatMap((r) => r.lines)).toHaveLength(30);
+      expect(c.out.join('\n')).toMatch(/ingested 30 lines from .*: 30 accepted, 0 rejected; 1 batch, 0 retries/);
+      expect([...c.out, ...c.err].join('\n')).not.toContain('good-token');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('429: waits as Retry-After says and resends the same batch; 503 and a dropped connection are retried too', async () => {
+    const srv = await fakeServer((req, _body, n) => {
+      if (n === 1) return { status: 429, headers: { 'retry-after': '1' } };
+      if (n === 2) return { status: 503 };
+      if (n === 3) {
+        req.socket.destroy();
+        return { status: 0 };
+      }
+      return null;
+    });
+    try {
+      const file = path.join(tempDir(), 'events.ndjson');
+      writeFileSync(file, Array.from({ length: 12 }, (_, i) => JSON.stringify({ i })).join('\n'));
+      const c = capture();
+      const t0 = Date.now();
+      const code = await ingest([file, '--server', srv.url, '--token', 'good-token', '--batch-lines', '5', '--json'], c.io);
+      expect(code, c.err.join('\n')).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+      const s = JSON.parse(c.out.join('\n')) as Record<string, unknown>;
+      expect(s).toMatchObject({ lines: 12, accepted: 12, rejected: 0, batches: 3, retries: 3, complete: true });
+      expect(srv.received.map((r) => r.lines[0])).toEqual(['{"i":0}', '{"i":5}', '{"i":10}']);
+      expect(c.err.join('\n')).toMatch(/server busy \(HTTP 429\): retrying batch 1 \(lines 1-5\) in 1\.0 s/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a batch that keeps failing is reported with its line range, exit 70; nothing after it is sent', async () => {
+    const srv = await fakeServer((_req, body) => (body[0] === '{"i":5}' ? { status: 503 } : null));
+    try {
+      const file = path.join(tempDir(), 'events.ndjson');
+      writeFileSync(file, Array.from({ length: 15 }, (_, i) => JSON.stringify({ i })).join('\n'));
+      const c = capture();
+      const code = await ingest([file, '--server', srv.url, '--token', 'good-token', '--batch-lines', '5', '--retries', '2', '--json'], c.io);
+      expect(code).toBe(70);
+      const s = JSON.parse(c.out.join('\n')) as Record<string, unknown>;
+      expect(s).toMatchObject({ accepted: 5, complete: false, retries: 2, undelivered: { fromLine: 6, toLine: 10, lines: 5 } });
+      expect(srv.received).toHaveLength(1);
+      expect(c.err.join('\n')).toMatch(/gave up after 2 retries: HTTP 503/);
+      expect(c.err.join('\n')).toMatch(/lines 6-10 were not delivered.*the first line to send again is 6/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('401 stops at once with the auth message (exit 70); 413 suggests --batch-bytes (exit 1)', async () => {
+    const srv = await fakeServer((req) => (req.headers.authorization === 'Bearer big' ? { status: 413 } : null));
+    try {
+      const file = path.join(tempDir(), 'events.ndjson');
+      writeFileSync(file, '{"a":1}\n{"a":2}\n');
+      const bad = capture();
+      expect(await ingest([file, '--server', srv.url, '--token', 'wrong-secret'], bad.io)).toBe(70);
+      expect(bad.err.join('\n')).toMatch(/refused the token \(HTTP 401/);
+      expect(bad.err.join('\n')).not.toContain('wrong-secret');
+      expect(srv.calls()).toBe(1);
+      const big = capture();
+      expect(await ingest([file, '--server', srv.url, '--token', 'big'], big.io)).toBe(1);
+      expect(big.err.join('\n')).toMatch(/HTTP 413.*smaller --batch-bytes/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a line over --batch-bytes is rejected unsent with its line number; the rest goes', async () => {
+    const srv = await fakeServer();
+    try {
+      const file = path.join(tempDir(), 'events.ndjson');
+      writeFileSync(file, `{"a":1}\n{"big":"${'x'.repeat(3000)}"}\n{"a":3}\n`);
+      const c = capture();
+      expect(await ingest([file, '--server', srv.url, '--token', 'good-token', '--batch-bytes', '2k'], c.io)).toBe(4);
+      expect(srv.received.flatMap((r) => r.lines)).toEqual(['{"a":1}', '{"a":3}']);
+      expect(c.err.join('\n')).toMatch(/rejected line 2: 3\d{3} bytes, longer than --batch-bytes/);
+      expect(c.out.join('\n')).toMatch(/2 accepted, 1 rejected/);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('usage errors: no server, no token, bad format, --follow on stdin, a missing file', async () => {
+    const file = path.join(tempDir(), 'e.ndjson');
+    writeFileSync(file, '{}\n');
+    const cases: [string[], number, RegExp][] = [
+      [[file, '--token', 't'], 1, /no server/],
+      [[file, '--server', 'http://127.0.0.1:9'], 1, /no token/],
+      [[file, '--server', 'http://127.0.0.1:9', '--token', 't', '--format', 'pcap'], 1, /--format must be one of/],
+      [['-', '--server', 'http://127.0.0.1:9', '--token', 't', '--follow'], 1, /--follow needs a file/],
+      [[file, '--server', 'ftp://x', '--token', 't'], 1, /http\(s\) URL/],
+      [[file, '--server', 'http://127.0.0.1:9', '--token', 't', '--batch-lines', '0'], 1, /--batch-lines/],
+      [[path.join(tempDir(), 'missing.json'), '--server', 'http://127.0.0.1:9', '--token', 't'], 2, /ENOENT|no such file/],
+    ];
+    const saved = { s: process.env.SHIELDWALL_SERVER, t: process.env.SHIELDWALL_TOKEN };
+    delete process.env.SHIELDWALL_SERVER;
+    delete process.env.SHIELDWALL_TOKEN;
+    try {
+      for (const [args, code, msg] of cases) {
+        const c = capture();
+        expect(await ingest(args, c.io), args.join(' ')).toBe(code);
+        expect(c.err.join('\n'), args.join(' ')).toMatch(msg);
+      }
+    } finally {
+      if (saved.s !== undefined) process.env.SHIELDWALL_SERVER = saved.s;
+      if (saved.t !== undefined) process.env.SHIELDWALL_TOKEN = saved.t;
+    }
+  });
+});
