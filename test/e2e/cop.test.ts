@@ -1,0 +1,237 @@
+/**
+ * End-to-end test of the common operational picture and alert triage against a real server with
+ * the demo alliance, driven in the system Chromium. Alerts come through the real pipeline: a
+ * sensor token issued with the CLI, Suricata EVE telemetry POSTed to /api/v1/ingest that hits
+ * two GREEN demo indicators (the Frozen Ledger lure domain and the PALEFERN C2 address), then
+ * the alerts appear live on the COP page of the sensor's organisation. There they are
+ * acknowledged, assigned, escalated into an incident, or marked false positive. A user of
+ * another member sees the tile counts, never the alerts themselves.
+ */
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, repoRoot, rest, startServer } from './harness.js';
+import type { DemoUser, RunningServer } from './harness.js';
+
+interface Actor { user: DemoUser; token: string; orgId: string; short: string }
+interface Alert {
+  id: string; orgId: string; status: string; assignee: string | null; incidentId: string | null; source: string; entity: string;
+  matched: { kind: string; id?: string; pattern?: string; value?: string | null };
+  samples: Record<string, unknown>[];
+}
+interface CopMember { orgId: string; shortName: string; openAlerts: number; alerts: Record<string, number> }
+interface Cop { members: CopMember[]; recent: Alert[]; rates: { buckets: { events: number; alerts: number }[] } }
+
+const LURE_DOMAIN = 'update-ministry-portal.example';
+const C2_ADDRESS = '198.51.100.23';
+const poll = { timeout: 30_000, interval: 200 };
+
+let server: RunningServer;
+let browser: Browser;
+let owner: Actor;
+let outsider: Actor;
+let sensorToken: string;
+
+async function actor(username: string): Promise<Actor> {
+  const user = server.users.find((u) => u.username === username);
+  if (!user) throw new Error(`the demo alliance has no user ${username}`);
+  const { token } = await rest<{ token: string }>(server.baseUrl, '/auth/login', { method: 'POST', body: { username: user.username, password: user.password } });
+  const me = await rest<{ user: { orgId: string }; organisation: { shortName: string } }>(server.baseUrl, '/me', { token });
+  return { user, token, orgId: me.user.orgId, short: me.organisation.shortName };
+}
+
+async function signedIn(a: Actor, hash: string): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${server.baseUrl}/`);
+  await page.getByLabel('Username').fill(a.user.username);
+  await page.getByLabel('Password').fill(a.user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('whoami').waitFor();
+  await page.goto(`${server.baseUrl}/${hash}`);
+  return { ctx, page };
+}
+
+/** Suricata EVE (v2 DNS) lines from a Corvanian workstation: the lure domain, then the C2 address. */
+function telemetry(): string {
+  const ts = new Date().toISOString().replace('Z', '+0000');
+  const dns = {
+    timestamp: ts, flow_id: 1001, in_iface: 'eth0', event_type: 'dns', src_ip: '10.30.4.17', src_port: 53211, dest_ip: '10.30.0.53', dest_port: 53, proto: 'UDP',
+    dns: { version: 2, type: 'query', id: 4242, rrname: LURE_DOMAIN, rrtype: 'A', tx_id: 0 },
+  };
+  const flow = {
+    timestamp: ts, flow_id: 1002, in_iface: 'eth0', event_type: 'flow', src_ip: '10.30.4.18', src_port: 49233, dest_ip: C2_ADDRESS, dest_port: 443, proto: 'TCP', app_proto: 'tls',
+    flow: { pkts_toserver: 6, pkts_toclient: 5, bytes_toserver: 900, bytes_toclient: 4200, start: ts, end: ts, age: 1, state: 'closed', reason: 'timeout', alerted: false },
+  };
+  return `${JSON.stringify(dns)}\n\n${JSON.stringify(flow)}\n`;
+}
+
+async function ingest(body: string): Promise<{ accepted: number; rejected: number }> {
+  const res = await fetch(`${server.baseUrl}/api/v1/ingest?format=suricata-eve`, {
+    method: 'POST', headers: { Authorization: `Bearer ${sensorToken}`, 'Content-Type': 'application/x-ndjson' }, body,
+  });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`ingest → ${res.status}: ${text}`);
+  return JSON.parse(text) as { accepted: number; rejected: number };
+}
+
+async function ownAlerts(): Promise<Alert[]> {
+  return (await rest<{ alerts: Alert[] }>(server.baseUrl, '/alerts?source=indicator&limit=100', { token: owner.token })).alerts;
+}
+const lureAlert = (xs: Alert[]) => xs.find((a) => a.matched.kind === 'indicator' && (a.matched.pattern ?? '').includes(LURE_DOMAIN));
+const c2Alert = (xs: Alert[]) => xs.find((a) => a.matched.kind === 'indicator' && (a.matched.pattern ?? '').includes(C2_ADDRESS));
+
+describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert triage (e2e, Chromium)', () => {
+  let lure: Alert;
+  let c2: Alert;
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    [owner, outsider] = await Promise.all(['crv.responder', 'brn.responder'].map(actor)) as [Actor, Actor];
+    // A sensor token of Corvania, issued with the CLI against the server's data directory.
+    sensorToken = execFileSync(process.execPath, [path.join(repoRoot, 'dist/src/cli/main.js'), 'token', 'create', '--kind', 'sensor', '--org', owner.short, '--name', 'crv-dmz-suricata'], {
+      cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: server.dataDir, SHIELDWALL_LOG_LEVEL: 'warn' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim().split('\n').at(-1) ?? '';
+    expect(sensorToken.length).toBeGreaterThan(20);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows every member as a tile, then the alerts of ingested telemetry arrive live in the feed', async () => {
+    const { ctx, page } = await signedIn(owner, '#/cop');
+    await page.getByRole('heading', { name: 'Common operational picture' }).waitFor();
+    // The COP is the first navigation entry.
+    expect((await page.getByRole('navigation', { name: 'Main' }).getByRole('link').first().textContent())).toBe('Operational picture');
+    const cop = await rest<Cop>(server.baseUrl, '/cop?hours=24', { token: owner.token });
+    await expect.poll(() => page.getByTestId('member-tile').count(), poll).toBe(cop.members.length);
+    const tile = page.locator(`[data-testid="member-tile"][data-org-id="${owner.orgId}"]`);
+    const before = Number(await tile.getByTestId('tile-total').textContent());
+    await page.locator('[data-testid="live-state"][data-connected="true"]').waitFor();
+    expect(await page.getByTestId('alert-row').count()).toBe(0);
+
+    const answer = await ingest(telemetry());
+    expect(answer).toMatchObject({ accepted: 2, rejected: 0 });
+
+    // Both alerts reach the open page through the live stream (the counter only counts SSE events).
+    await expect.poll(() => page.getByTestId('alert-row').count(), poll).toBe(2);
+    await expect.poll(() => page.getByTestId('feed-status').textContent(), poll).toMatch(/[12] new since this page opened/);
+    const alerts = await ownAlerts();
+    lure = lureAlert(alerts)!;
+    c2 = c2Alert(alerts)!;
+    expect(lure).toBeDefined();
+    expect(c2).toBeDefined();
+    for (const a of [lure, c2]) {
+      const row = page.locator(`[data-testid="alert-row"][data-id="${a.id}"]`);
+      expect(await row.getAttribute('data-status')).toBe('new');
+      expect(await row.textContent()).toContain(owner.short);
+    }
+    // The counts follow: Corvania's tile, the chart's alerts and events.
+    await expect.poll(async () => Number(await tile.getByTestId('tile-total').textContent()), poll).toBe(before + 2);
+    expect(Number(await tile.getAttribute('data-open-alerts'))).toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => Number(await page.getByTestId('rate-chart').getAttribute('data-alerts')), poll).toBeGreaterThanOrEqual(2);
+    expect(Number(await page.getByTestId('rate-chart').getAttribute('data-events'))).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('[data-testid="rate-chart"] canvas').count()).toBeGreaterThan(0);
+    await ctx.close();
+  });
+
+  it('opens an alert with its indicator and raw event, acknowledges, assigns and escalates it into an incident', async () => {
+    const { ctx, page } = await signedIn(owner, '#/cop');
+    await page.locator(`[data-testid="alert-row"][data-id="${lure.id}"]`).getByRole('link').click();
+    const detail = page.getByTestId('alert-detail');
+    await detail.waitFor();
+    expect(await detail.getAttribute('data-id')).toBe(lure.id);
+    expect(await page.getByTestId('matched').getAttribute('data-kind')).toBe('indicator');
+    expect(await page.getByTestId('matched-pattern').textContent()).toContain(LURE_DOMAIN);
+    const link = page.getByTestId('indicator-link');
+    expect(await link.getAttribute('href')).toBe(`#/intel/${encodeURIComponent(lure.matched.id ?? '')}`);
+    // The raw event is there, the first one unfolded.
+    const raw = page.getByTestId('sample').first().locator('pre');
+    await expect.poll(() => raw.textContent(), poll).toContain(LURE_DOMAIN);
+    expect(await raw.textContent()).toContain('10.30.4.17');
+
+    // Acknowledge with the keyboard.
+    await page.getByLabel('Note (optional, kept in the history)').fill('seen by the duty officer');
+    await page.getByRole('button', { name: 'Acknowledge' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => detail.getAttribute('data-status'), poll).toBe('acknowledged');
+    expect(await page.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await expect.poll(() => page.getByTestId('alert-assignee').textContent(), poll).toBe(owner.user.username);
+    let now = await rest<Alert>(server.baseUrl, `/alerts/${lure.id}`, { token: owner.token });
+    expect(now).toMatchObject({ status: 'acknowledged', assignee: owner.user.username, incidentId: null });
+    expect(await page.getByTestId('history-entry').count()).toBeGreaterThanOrEqual(2);
+
+    await page.getByRole('button', { name: 'Escalate' }).click();
+    const incLink = page.getByTestId('incident-link');
+    await incLink.waitFor({ timeout: poll.timeout });
+    await expect.poll(() => detail.getAttribute('data-status'), poll).toBe('escalated');
+    now = await rest<Alert>(server.baseUrl, `/alerts/${lure.id}`, { token: owner.token });
+    expect(now.incidentId).toMatch(/^incident--/);
+    expect(await incLink.getAttribute('href')).toBe(`#/incidents/${encodeURIComponent(now.incidentId ?? '')}`);
+    await incLink.click();
+    await expect.poll(() => page.getByTestId('incident-detail').getAttribute('data-id'), poll).toBe(now.incidentId);
+    const incident = await rest<{ id: string; ownerOrg: string }>(server.baseUrl, `/incidents/${now.incidentId ?? ''}`, { token: owner.token });
+    expect(incident.ownerOrg).toBe(owner.orgId);
+    await ctx.close();
+  });
+
+  it('marks the other alert a false positive; the COP filters by status', async () => {
+    const { ctx, page } = await signedIn(owner, `#/alerts/${encodeURIComponent(c2.id)}`);
+    const detail = page.getByTestId('alert-detail');
+    await detail.waitFor();
+    expect(await page.getByTestId('matched-pattern').textContent()).toContain(C2_ADDRESS);
+    await page.getByRole('button', { name: 'False positive' }).click();
+    await expect.poll(() => detail.getAttribute('data-status'), poll).toBe('false-positive');
+    expect((await rest<Alert>(server.baseUrl, `/alerts/${c2.id}`, { token: owner.token })).status).toBe('false-positive');
+
+    await page.getByRole('link', { name: 'Operational picture' }).first().click();
+    await page.getByTestId('feed').waitFor();
+    await page.getByRole('group', { name: 'Filter the feed' }).getByRole('checkbox', { name: 'false positive' }).check();
+    await expect.poll(() => page.getByTestId('alert-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-id'))), poll).toEqual([c2.id]);
+    expect(page.url()).toContain('status=false-positive');
+    await page.getByRole('group', { name: 'Filter the feed' }).getByRole('checkbox', { name: 'escalated' }).check();
+    await expect.poll(() => page.getByTestId('alert-row').count(), poll).toBe(2);
+
+    // The alert list applies the same filters on the server.
+    await page.goto(`${server.baseUrl}/#/alerts?status=escalated`);
+    await expect.poll(() => page.getByTestId('alert-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-id'))), poll).toEqual([lure.id]);
+    await ctx.close();
+  });
+
+  it('shows another member the counts of the tiles, never the alerts (release policy)', async () => {
+    const { ctx, page } = await signedIn(outsider, '#/cop');
+    const tile = page.locator(`[data-testid="member-tile"][data-org-id="${owner.orgId}"]`);
+    await tile.waitFor();
+    expect(Number(await tile.getByTestId('tile-total').textContent())).toBeGreaterThanOrEqual(2);
+    for (const id of [lure.id, c2.id]) expect(await page.locator(`[data-testid="alert-row"][data-id="${id}"]`).count()).toBe(0);
+    const main = (await page.locator('main').textContent()) ?? '';
+    expect(main).not.toContain(LURE_DOMAIN);
+    expect(main).not.toContain('10.30.4.17');
+
+    // More telemetry while the outsider watches: the counts move, no alert row arrives.
+    await ingest(telemetry());
+    await page.waitForTimeout(2500);
+    expect(await page.locator(`[data-testid="alert-row"][data-id="${lure.id}"]`).count()).toBe(0);
+
+    // Neither the page nor the API gives the details away.
+    await page.goto(`${server.baseUrl}/#/alerts/${encodeURIComponent(lure.id)}`);
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByTestId('alert-detail').count()).toBe(0);
+    expect(await page.locator('main').textContent()).not.toContain(LURE_DOMAIN);
+    const res = await fetch(`${server.baseUrl}/api/v1/alerts/${encodeURIComponent(lure.id)}`, { headers: { Authorization: `Bearer ${outsider.token}` } });
+    expect([403, 404]).toContain(res.status);
+    const theirs = (await rest<{ alerts: Alert[] }>(server.baseUrl, '/alerts?limit=500', { token: outsider.token })).alerts;
+    expect(theirs.some((a) => a.orgId === owner.orgId)).toBe(false);
+    const cop = await rest<Cop>(server.baseUrl, '/cop', { token: outsider.token });
+    expect(cop.recent.some((a) => a.orgId === owner.orgId)).toBe(false);
+    expect(JSON.stringify(cop)).not.toContain(LURE_DOMAIN);
+    await ctx.close();
+  });
+});
