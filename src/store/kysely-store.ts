@@ -417,6 +417,13 @@ export class KyselyStore implements Store {
     return m;
   }
 
+  async scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number }): Promise<ObjectRow[]> {
+    const page = await this.#db.selectFrom('objects').selectAll().where('type', 'in', [...q.types]).where('date_added', '>', q.addedAfter)
+      .orderBy('date_added').limit(q.limit).execute();
+    const recips = await this.#recipientsOf(page.map((r) => r.seq));
+    return page.map((r) => toObjectRow(r as ObjRecord, recips.get(Number(r.seq)) ?? []));
+  }
+
   async countObjects(collectionId: string): Promise<number> {
     const r = await this.#db.selectFrom('objects').select((eb) => eb.fn.countAll<number>().as('n')).where('collection_id', '=', collectionId).executeTakeFirst();
     return Number(r?.n ?? 0);
@@ -472,6 +479,14 @@ export class KyselyStore implements Store {
     if (!r) return null;
     const recips = await this.#db.selectFrom('record_recipients').select('principal').where('record_id', '=', id).orderBy('principal').execute();
     return recordRow(r, recips.map((x) => x.principal));
+  }
+
+  async countRecordsByCreator(q: { kind: string; exceptStates: readonly string[]; exerciseId: string | null }): Promise<{ creatorOrg: string; n: number }[]> {
+    let query = this.#db.selectFrom('records').select(['creator_org', (eb) => eb.fn.countAll<number>().as('n')]).where('kind', '=', q.kind);
+    if (q.exceptStates.length) query = query.where('state', 'not in', [...q.exceptStates]);
+    query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);
+    const rows = await query.groupBy('creator_org').orderBy('creator_org').execute();
+    return rows.map((r) => ({ creatorOrg: r.creator_org, n: Number(r.n) }));
   }
 
   async listRecords(q: RecordQuery): Promise<RecordRow[]> {
@@ -638,7 +653,7 @@ export class KyselyStore implements Store {
 
   async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
     const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
-    return rows.map(leanObjectRow);
+    return (rows as ObjRecord[]).map(leanObjectRow);
   }
 
   async observableLinks(q: { lookups: readonly ObservableLookup[]; excludeObjectId: string; collectionIds: readonly string[]; audience: Audience; limit: number }): Promise<ObservableLinkRow[]> {

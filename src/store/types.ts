@@ -320,6 +320,12 @@ export interface Store {
   objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>>;
   /** Number of object versions in a collection (all, regardless of visibility). */
   countObjects(collectionId: string): Promise<number>;
+  /**
+   * Every stored version of the given types added after a date_added, in date_added order,
+   * WITHOUT the release policy: for in-process consumers that apply it themselves per
+   * organisation (the indicator index). Never hand its rows to a reader.
+   */
+  scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number }): Promise<ObjectRow[]>;
   /** Latest visible versions counted per creator organisation and TLP (alliance overview). */
   countVisibleByCreator(q: Pick<ObjectQuery, 'collectionIds' | 'audience' | 'purpose'>): Promise<{ creatorOrg: string | null; tlp: Tlp | null; n: number }[]>;
   /** Deletes the given versions (or all) of an object in a collection; returns how many. */
@@ -333,6 +339,8 @@ export interface Store {
   getRecord(id: string): Promise<RecordRow | null>;
   /** Records of a kind visible to the audience, newest first (filtered in the query). */
   listRecords(q: RecordQuery): Promise<RecordRow[]>;
+  /** Records of a kind per creating organisation, leaving out some states (aggregates only: no release check). */
+  countRecordsByCreator(q: { kind: string; exceptStates: readonly string[]; exerciseId: string | null }): Promise<{ creatorOrg: string; n: number }[]>;
   appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number>;
   listRecordEvents(recordId: string): Promise<RecordEventRow[]>;
 

@@ -1,0 +1,181 @@
+/**
+ * Alert grouping and batched persistence. A hit joins the alert of its group — same
+ * organisation, source, rule or indicator, and entity — while the group was last seen within
+ * the window; otherwise it opens a new alert. Hits are gathered per processing batch and written
+ * in the batch's transaction: one row write per changed alert, not one per event.
+ *
+ * An alert marked false positive or escalated keeps absorbing its group's repeats (count and
+ * samples grow, nobody is paged again) until the window passes.
+ */
+import crypto from 'node:crypto';
+import type { RecordRow, Store } from '../../store/index.js';
+import type { NormalisedEvent } from '../normalise/index.js';
+import type { AlertDoc, AlertSeverity, AlertSource, Matched } from './alert-types.js';
+import { ALERT, SAMPLE_HEAD, SAMPLE_MAX_CHARS, SAMPLE_TAIL, severityRank } from './alert-types.js';
+
+export interface Hit {
+  readonly orgId: string;
+  readonly sensorId: string;
+  readonly exerciseId: string | null;
+  readonly source: AlertSource;
+  /** Indicator id, rule id (or title), or anomaly key. */
+  readonly ref: string;
+  readonly title: string;
+  readonly severity: AlertSeverity;
+  readonly techniques: readonly string[];
+  readonly matched: Matched;
+  readonly entity: string;
+  /** Alliance bodies the alert may also reach (those the matched intel or rule is released to). */
+  readonly recipients: readonly string[];
+  readonly event: NormalisedEvent | null;
+  readonly atMs: number;
+}
+
+interface Pending {
+  readonly id: string;
+  readonly isNew: boolean;
+  readonly first: Hit;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  severity: AlertSeverity;
+  techniques: Set<string>;
+  head: Record<string, unknown>[];
+  tail: Record<string, unknown>[];
+}
+
+/** An alert written by a flush: the row as committed, for publication. */
+export interface Written {
+  readonly row: RecordRow;
+  readonly doc: AlertDoc;
+  readonly created: boolean;
+}
+
+function sampleOf(e: NormalisedEvent): Record<string, unknown> {
+  const json = JSON.stringify(e);
+  if (json.length <= SAMPLE_MAX_CHARS) return JSON.parse(json) as Record<string, unknown>;
+  // Too big to keep whole: the ECS fields without the source's own copy.
+  const { original: _original, ...ecs } = e;
+  const small = JSON.stringify(ecs);
+  return small.length <= SAMPLE_MAX_CHARS ? { ...(JSON.parse(small) as Record<string, unknown>), truncated: true } : { '@timestamp': e['@timestamp'], truncated: true };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class AlertBook {
+  /** group key → open alert id and when it was last seen (ms). */
+  readonly #groups = new Map<string, { id: string; lastMs: number }>();
+  #pending = new Map<string, Pending>();
+  readonly windowMs: number;
+
+  constructor(windowMs: number) {
+    this.windowMs = windowMs;
+  }
+
+  /** Rebuilds the open groups from the store (after a start or a failed flush). */
+  async load(store: Store, nowMs: number): Promise<void> {
+    this.#groups.clear();
+    this.#pending.clear();
+    const facts = await store.listAlertFacts({ sinceUs: (nowMs - this.windowMs) * 1000, exerciseId: null, limit: 100_000 });
+    for (const f of facts) if (!this.#groups.has(f.groupKey)) this.#groups.set(f.groupKey, { id: f.id, lastMs: Math.floor(f.lastUs / 1000) });
+  }
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  hit(h: Hit): void {
+    const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u0000');
+    const g = this.#groups.get(key);
+    let p: Pending | undefined;
+    if (g && h.atMs - g.lastMs <= this.windowMs && g.lastMs - h.atMs <= this.windowMs) {
+      p = this.#pending.get(g.id);
+      if (!p) {
+        p = { id: g.id, isNew: false, first: h, count: 0, firstMs: h.atMs, lastMs: h.atMs, severity: h.severity, techniques: new Set(), head: [], tail: [] };
+        this.#pending.set(g.id, p);
+      }
+      g.lastMs = Math.max(g.lastMs, h.atMs);
+    } else {
+      const id = `${ALERT}--${crypto.randomUUID()}`;
+      p = { id, isNew: true, first: h, count: 0, firstMs: h.atMs, lastMs: h.atMs, severity: h.severity, techniques: new Set(), head: [], tail: [] };
+      this.#pending.set(id, p);
+      this.#groups.set(key, { id, lastMs: h.atMs });
+    }
+    p.count++;
+    p.firstMs = Math.min(p.firstMs, h.atMs);
+    p.lastMs = Math.max(p.lastMs, h.atMs);
+    if (severityRank(h.severity) > severityRank(p.severity)) p.severity = h.severity;
+    for (const t of h.techniques) p.techniques.add(t);
+    if (h.event) {
+      if (p.isNew && p.head.length < SAMPLE_HEAD) p.head.push(sampleOf(h.event));
+      else {
+        p.tail.push(sampleOf(h.event));
+        if (p.tail.length > SAMPLE_TAIL) p.tail.shift();
+      }
+    }
+  }
+
+  /** Forgets groups idle for longer than the window (bounded memory). */
+  expire(nowMs: number): void {
+    for (const [k, g] of this.#groups) if (nowMs - g.lastMs > this.windowMs) this.#groups.delete(k);
+  }
+
+  /**
+   * Writes every pending change in the given transaction. On failure the caller must `load`
+   * again (the in-memory groups may name alerts that were never committed).
+   */
+  async flush(tx: Store, nowUs: number): Promise<Written[]> {
+    const out: Written[] = [];
+    const pending = [...this.#pending.values()];
+    this.#pending = new Map();
+    for (const p of pending) {
+      const w = p.isNew ? await this.#create(tx, p, nowUs) : await this.#update(tx, p, nowUs);
+      if (w) out.push(w);
+    }
+    return out;
+  }
+
+  async #create(tx: Store, p: Pending, nowUs: number): Promise<Written> {
+    const h = p.first;
+    const doc: AlertDoc = {
+      orgId: h.orgId, sensorId: h.sensorId, source: h.source, title: h.title, severity: p.severity, assignee: null, entity: h.entity,
+      groupKey: [h.source, h.ref, h.entity].join(' · '), count: p.count, firstSeen: iso(p.firstMs), lastSeen: iso(p.lastMs),
+      techniques: [...p.techniques].sort(), matched: h.matched, samples: [...p.head, ...p.tail], incidentId: null,
+    };
+    const row: RecordRow = {
+      id: p.id, kind: ALERT, parentId: null, creatorOrg: h.orgId, tlp: 'amber', recipients: [...new Set(h.recipients)].sort(), originNode: null,
+      exerciseId: h.exerciseId, state: 'new', createdUs: nowUs, updatedUs: nowUs, rev: 1, json: JSON.stringify(doc),
+    };
+    await tx.putRecord(row);
+    await tx.appendRecordEvent({ recordId: row.id, atUs: nowUs, kind: 'alert.created', orgId: null, userId: null, json: JSON.stringify({ source: h.source, severity: doc.severity, count: doc.count }) });
+    await tx.putAlertFacts(factsOf(row, doc, h));
+    return { row, doc, created: true };
+  }
+
+  async #update(tx: Store, p: Pending, nowUs: number): Promise<Written | null> {
+    const cur = await tx.getRecord(p.id);
+    if (!cur) return null;
+    const prev = JSON.parse(cur.json) as AlertDoc;
+    const samples = [...prev.samples.slice(0, SAMPLE_HEAD), ...[...prev.samples.slice(SAMPLE_HEAD), ...p.tail].slice(-SAMPLE_TAIL)];
+    const severity = severityRank(p.severity) > severityRank(prev.severity) ? p.severity : prev.severity;
+    const doc: AlertDoc = {
+      ...prev, count: prev.count + p.count, severity,
+      firstSeen: iso(Math.min(Date.parse(prev.firstSeen), p.firstMs)), lastSeen: iso(Math.max(Date.parse(prev.lastSeen), p.lastMs)),
+      techniques: [...new Set([...prev.techniques, ...p.techniques])].sort(), samples,
+    };
+    const row: RecordRow = { ...cur, json: JSON.stringify(doc), updatedUs: nowUs, rev: cur.rev + 1 };
+    // Inside the batch's transaction the read above is current: SQLite has one writer, and on
+    // PostgreSQL a concurrent analyst update makes this write fail and the batch is retried.
+    if (!(await tx.putRecord(row))) throw new Error(`alert ${p.id} changed during the batch`);
+    await tx.putAlertFacts(factsOf(row, doc, p.first));
+    return { row, doc, created: false };
+  }
+}
+
+function factsOf(row: RecordRow, doc: AlertDoc, h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>) {
+  const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u0000');
+  return {
+    id: row.id, orgId: doc.orgId, groupKey: key, source: doc.source, severity: doc.severity, status: row.state, techniques: doc.techniques,
+    count: doc.count, firstUs: Date.parse(doc.firstSeen) * 1000, lastUs: Date.parse(doc.lastSeen) * 1000, exerciseId: row.exerciseId,
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * What analysts do with alerts (list, read, acknowledge, mark false positive, assign, escalate
+ * to an incident) and the common operational picture. Reads follow the release policy: an
+ * alert reaches its organisation and the alliance bodies it was released to; the picture's
+ * per-member counts are alliance-wide aggregates without any detail.
+ */
+import { AppError } from '../../core/errors.js';
+import type { AlertLevelService, AuthedActor, IncidentService, Rec, RecordRepo } from '../../respond/index.js';
+import type { Store } from '../../store/index.js';
+import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from './alert-types.js';
+import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES } from './alert-types.js';
+import type { DetectService } from './service.js';
+
+export interface AlertFilter {
+  statuses?: AlertStatus[];
+  severities?: AlertSeverity[];
+  sources?: AlertSource[];
+  orgId?: string;
+  limit?: number;
+}
+
+export interface AlertPatch {
+  status?: AlertStatus;
+  assignee?: string | null;
+  note?: string;
+  rev?: number;
+}
+
+export interface CopMember {
+  orgId: string;
+  name: string;
+  shortName: string;
+  country: string | null;
+  kind: string;
+  alertLevel: number | null;
+  alerts: Record<AlertSeverity, number>;
+  openAlerts: number;
+  openIncidents: number;
+}
+
+export interface Cop {
+  generatedAt: string;
+  hours: number;
+  members: CopMember[];
+  rates: { bucketMinutes: number; buckets: { t: string; events: number; alerts: number }[] };
+  heatmap: { technique: string; count: number }[];
+  recent: Alert[];
+}
+
+/** Statuses an analyst may move an alert to, from each status. */
+const MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
+  'new': ['acknowledged', 'false-positive', 'escalated'],
+  'acknowledged': ['new', 'false-positive', 'escalated'],
+  'false-positive': ['new', 'acknowledged'],
+  'escalated': [],
+};
+
+const ANALYST_ROLES = ['analyst', 'responder', 'admin'];
+
+function zeroCounts(): Record<AlertSeverity, number> {
+  return { informational: 0, low: 0, medium: 0, high: 0, critical: 0 };
+}
+
+export class AlertService {
+  constructor(private readonly d: { store: Store; repo: RecordRepo; detect: DetectService; incidents: IncidentService; levels: AlertLevelService }) {}
+
+  #view(r: Rec<AlertDoc>): Alert {
+    return this.d.detect.view(r.row, r.doc);
+  }
+
+  async list(actor: AuthedActor, f: AlertFilter = {}): Promise<Alert[]> {
+    const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
+    const out: Alert[] = [];
+    let before: number | undefined;
+    // The release policy filters in the query; severity, source and organisation on the documents.
+    for (let page = 0; page < 20 && out.length < limit; page++) {
+      const rows = await this.d.store.listRecords({
+        kind: ALERT, audience: this.d.repo.deps.access.audienceOf(actor.principal), purpose: 'read', limit: 500,
+        ...(f.statuses?.length ? { states: f.statuses } : {}), ...(before !== undefined ? { updatedBefore: before } : {}),
+      });
+      for (const row of rows) {
+        const doc = JSON.parse(row.json) as AlertDoc;
+        if (f.severities?.length && !f.severities.includes(doc.severity)) continue;
+        if (f.sources?.length && !f.sources.includes(doc.source)) continue;
+        if (f.orgId && doc.orgId !== f.orgId) continue;
+        out.push(this.#view({ row, doc }));
+        if (out.length >= limit) break;
+      }
+      if (rows.length < 500) break;
+      before = rows[rows.length - 1]!.updatedUs;
+    }
+    return out;
+  }
+
+  async get(actor: AuthedActor, id: string): Promise<Alert & { history: { at: string; kind: string; user: string | null; data: Record<string, unknown> }[] }> {
+    const rec = await this.d.repo.load<AlertDoc>(actor, id, ALERT);
+    const events = await this.d.repo.timeline(id);
+    const users = new Map<string, string>();
+    for (const e of events) if (e.userId && !users.has(e.userId)) users.set(e.userId, (await this.d.store.getUser(e.userId))?.username ?? e.userId);
+    return { ...this.#view(rec), history: events.map((e) => ({ at: e.at, kind: e.kind, user: e.userId ? users.get(e.userId) ?? null : null, data: e.data })) };
+  }
+
+  /** Loads an alert the actor's organisation owns, for a change. */
+  async #own(actor: AuthedActor, id: string, rev?: number): Promise<Rec<AlertDoc>> {
+    const rec = await this.d.repo.load<AlertDoc>(actor, id, ALERT);
+    if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the organisation that raised the alert may change it');
+    if (!actor.principal.roles.some((r) => ANALYST_ROLES.includes(r))) throw new AppError('FORBIDDEN', `changing an alert needs one of the roles: ${ANALYST_ROLES.join(', ')}`);
+    if (rev !== undefined && rev !== rec.row.rev) throw new AppError('CONFLICT', `alert ${id} is at revision ${rec.row.rev}, not ${rev}; reload and retry`);
+    return rec;
+  }
+
+  async patch(actor: AuthedActor, id: string, p: AlertPatch): Promise<Alert> {
+    if (p.status !== undefined && !ALERT_STATUSES.includes(p.status)) throw new AppError('BAD_REQUEST', `status must be one of ${ALERT_STATUSES.join(', ')}`);
+    if (p.status === 'escalated') throw new AppError('BAD_REQUEST', 'escalate with POST /alerts/{id}/escalate (it opens or links an incident)');
+    const rec = await this.#own(actor, id, p.rev);
+    const state = rec.row.state as AlertStatus;
+    if (p.status !== undefined && p.status !== state && !MOVES[state].includes(p.status)) throw new AppError('CONFLICT', `an alert cannot go from ${state} to ${p.status}`);
+    let assignee = rec.doc.assignee;
+    if (p.assignee !== undefined) {
+      if (p.assignee !== null) {
+        const u = await this.d.store.getUserByUsername(p.assignee);
+        if (!u || u.orgId !== rec.row.creatorOrg) throw new AppError('BAD_REQUEST', `assignee ${p.assignee} is not a user of the alert's organisation`);
+      }
+      assignee = p.assignee;
+    }
+    const data: Record<string, unknown> = {};
+    if (p.status !== undefined && p.status !== state) data['status'] = { from: state, to: p.status };
+    if (assignee !== rec.doc.assignee) data['assignee'] = assignee;
+    if (p.note) data['note'] = p.note.slice(0, 2000);
+    if (Object.keys(data).length === 0) return this.#view(rec);
+    const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, assignee }, state: p.status ?? state }, { kind: 'alert.updated', data });
+    await this.#syncFacts(saved);
+    return this.#view(saved);
+  }
+
+  /** Opens an incident from the alert (or links it to an existing one) and marks it escalated. */
+  async escalate(actor: AuthedActor, id: string, o: { incidentId?: string; title?: string }): Promise<{ alert: Alert; incidentId: string }> {
+    const rec = await this.#own(actor, id);
+    if (rec.row.state === 'escalated' && rec.doc.incidentId) return { alert: this.#view(rec), incidentId: rec.doc.incidentId };
+    const sev = ALERT_SEVERITIES.indexOf(rec.doc.severity);
+    const incidentId = o.incidentId
+      ? (await this.d.incidents.get(actor, o.incidentId)).id
+      : (await this.d.incidents.create(actor, {
+        title: o.title ?? rec.doc.title, description: `Opened from alert ${id} (${rec.doc.source}, ${rec.doc.count} events, entity ${rec.doc.entity}).`,
+        severity: Math.max(1, Math.min(4, sev)), tlp: 'amber', detectedAt: rec.doc.firstSeen, exerciseId: rec.row.exerciseId,
+      })).id;
+    await this.d.incidents.link(actor, incidentId, 'alerts', [id]);
+    if (rec.doc.techniques.length > 0) await this.d.incidents.link(actor, incidentId, 'techniques', rec.doc.techniques);
+    if (rec.doc.matched.kind === 'indicator') await this.d.incidents.link(actor, incidentId, 'indicators', [rec.doc.matched.id]);
+    const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, incidentId }, state: 'escalated' }, { kind: 'alert.escalated', data: { incidentId } });
+    await this.#syncFacts(saved);
+    return { alert: this.#view(saved), incidentId };
+  }
+
+  async #syncFacts(r: Rec<AlertDoc>): Promise<void> {
+    const f = await this.d.store.getAlertFacts(r.row.id);
+    if (f) await this.d.store.putAlertFacts({ ...f, status: r.row.state });
+  }
+
+  /** The common operational picture over the last `hours`. */
+  async cop(actor: AuthedActor, hours: number): Promise<Cop> {
+    const { store } = this.d;
+    const nowMs = this.d.repo.deps.clock.now();
+    const sinceUs = (nowMs - hours * 3_600_000) * 1000;
+    const orgs = (await store.listOrganisations()).sort((a, b) => a.shortName.localeCompare(b.shortName));
+    const facts = await store.listAlertFacts({ sinceUs, exerciseId: null, limit: 100_000 });
+    const members = new Map<string, CopMember>(orgs.map((o) => [o.id, {
+      orgId: o.id, name: o.name, shortName: o.shortName, country: o.country, kind: o.kind, alertLevel: null, alerts: zeroCounts(), openAlerts: 0, openIncidents: 0,
+    }]));
+    const techniques = new Map<string, number>();
+    for (const f of facts) {
+      const m = members.get(f.orgId);
+      if (m) {
+        m.alerts[f.severity as AlertSeverity]++;
+        if (f.status === 'new' || f.status === 'acknowledged') m.openAlerts++;
+      }
+      if (f.status === 'false-positive') continue;
+      for (const t of f.techniques) techniques.set(t, (techniques.get(t) ?? 0) + f.count);
+    }
+    // Incident counts and alert levels are shown for every member as numbers only.
+    for (const c of await store.countRecordsByCreator({ kind: 'incident', exceptStates: ['closed'], exerciseId: null })) {
+      const m = members.get(c.creatorOrg);
+      if (m) m.openIncidents = c.n;
+    }
+    for (const m of members.values()) m.alertLevel = (await this.d.levels.get(m.orgId)).level;
+    const rates = await store.listRates({ sinceUs, exerciseId: null });
+    const bucketMinutes = hours <= 6 ? 5 : hours <= 48 ? 60 : 360;
+    const width = bucketMinutes * 60_000;
+    const buckets = new Map<number, { events: number; alerts: number }>();
+    const start = Math.floor((nowMs - hours * 3_600_000) / width) * width;
+    for (let t = start; t <= nowMs; t += width) buckets.set(t, { events: 0, alerts: 0 });
+    for (const r of rates) {
+      const t = Math.floor(r.bucketUs / 1000 / width) * width;
+      const b = buckets.get(t);
+      if (b) {
+        b.events += r.events;
+        b.alerts += r.alerts;
+      }
+    }
+    return {
+      generatedAt: new Date(nowMs).toISOString(), hours, members: [...members.values()],
+      rates: { bucketMinutes, buckets: [...buckets.entries()].map(([t, b]) => ({ t: new Date(t).toISOString(), ...b })) },
+      heatmap: [...techniques.entries()].map(([technique, count]) => ({ technique, count })).sort((a, b) => b.count - a.count || a.technique.localeCompare(b.technique)),
+      recent: await this.list(actor, { limit: 50 }),
+    };
+  }
+}
+

@@ -1,0 +1,178 @@
+/**
+ * Keeps the indicator index in step with the store: every valid STIX-pattern indicator, its
+ * latest version, released to exactly the organisations the release policy and the collection
+ * grants allow. Incremental: the store is read by date_added after a cursor (this process's
+ * writes are announced at once; other processes' writes, e.g. a CLI import, are picked up on
+ * the next poll); each changed indicator touches only its own keys in the index.
+ */
+import type { Audience, ReleaseFacts } from '../../core/policy.js';
+import { mayRelease } from '../../access/index.js';
+import type { ObjectRow, Store } from '../../store/index.js';
+import { IndicatorIndex } from '../indicators/index.js';
+import type { IndicatorInput, Release } from '../indicators/index.js';
+
+/** What the pipeline needs to know about an indicator beyond its pattern. */
+export interface IndicatorInfo {
+  readonly id: string;
+  readonly collectionId: string;
+  readonly name: string | null;
+  readonly pattern: string;
+  readonly creatorOrg: string | null;
+  readonly confidence: number | null;
+  /** kill_chain_phases of the MITRE ATT&CK kill chains (tactic names). */
+  readonly tactics: readonly string[];
+  readonly facts: ReleaseFacts;
+}
+
+export interface FeedStats {
+  readonly indicators: number;
+  readonly rejected: number;
+  readonly lastSyncMs: number;
+  readonly cursor: number;
+}
+
+const PAGE = 5000;
+
+interface Policy {
+  /** organisation → its sharing groups */
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+  /** collection → principals with can_read ('*', organisation or group ids) */
+  readonly readers: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+export class IndicatorFeed {
+  readonly index: IndicatorIndex;
+  readonly #store: Store;
+  readonly #info = new Map<string, IndicatorInfo & { version: string }>();
+  /** One release predicate per distinct (collection, tlp, creator, recipients, origin). */
+  readonly #releases = new Map<string, Release>();
+  #policy: Policy = { groups: new Map(), readers: new Map() };
+  #cursor = 0;
+  #rejected = 0;
+  #lastSyncMs = 0;
+  #syncing: Promise<number> | null = null;
+  #again = false;
+
+  constructor(store: Store, index = new IndicatorIndex()) {
+    this.#store = store;
+    this.index = index;
+  }
+
+  info(id: string): IndicatorInfo | undefined {
+    return this.#info.get(id);
+  }
+
+  stats(): FeedStats {
+    return { indicators: this.index.size, rejected: this.#rejected, lastSyncMs: this.#lastSyncMs, cursor: this.#cursor };
+  }
+
+  /** The audience of an organisation reading on this node. */
+  audienceOf(orgId: string): Audience & { hop: 'local' } {
+    return { hop: 'local' as const, orgId, groupIds: this.#policy.groups.get(orgId) ?? [] };
+  }
+
+  /** May this organisation see an object with these facts in this collection? */
+  releasedTo(facts: ReleaseFacts, collectionId: string | null, orgId: string): boolean {
+    const audience = this.audienceOf(orgId);
+    if (!mayRelease(facts, audience, 'read')) return false;
+    if (collectionId === null) return true;
+    const readers = this.#policy.readers.get(collectionId);
+    if (!readers) return false;
+    return readers.has('*') || readers.has(orgId) || audience.groupIds.some((g) => readers.has(g));
+  }
+
+  /** Reloads group memberships and collection grants (the predicates read them live). */
+  async refreshPolicy(): Promise<void> {
+    const groups = new Map<string, string[]>();
+    for (const o of await this.#store.listOrganisations()) groups.set(o.id, await this.#store.groupsOfOrg(o.id));
+    const readers = new Map<string, Set<string>>();
+    for (const a of await this.#store.collectionAccess()) {
+      if (!a.canRead) continue;
+      const s = readers.get(a.collectionId) ?? new Set<string>();
+      s.add(a.principal);
+      readers.set(a.collectionId, s);
+    }
+    this.#policy = { groups, readers };
+  }
+
+  /**
+   * Reads every indicator version added since the cursor and applies it. Concurrent calls share
+   * one run (and a call during a run schedules one more). Returns the versions applied.
+   */
+  sync(): Promise<number> {
+    if (this.#syncing) {
+      this.#again = true;
+      return this.#syncing;
+    }
+    this.#syncing = (async () => {
+      let n = 0;
+      try {
+        do {
+          this.#again = false;
+          for (;;) {
+            const rows = await this.#store.scanObjects({ types: ['indicator'], addedAfter: this.#cursor, limit: PAGE });
+            for (const row of rows) this.#apply(row);
+            n += rows.length;
+            if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.dateAdded;
+            if (rows.length < PAGE) break;
+          }
+        } while (this.#again);
+      } finally {
+        this.#syncing = null;
+      }
+      this.#lastSyncMs = Date.now();
+      return n;
+    })();
+    return this.#syncing;
+  }
+
+  #apply(row: ObjectRow): void {
+    const cur = this.#info.get(row.id);
+    if (cur && cur.version > row.version) return; // an older version arriving late changes nothing
+    let obj: Record<string, unknown>;
+    try {
+      obj = JSON.parse(row.json) as Record<string, unknown>;
+    } catch {
+      this.#rejected++;
+      return;
+    }
+    if (row.revoked || obj['pattern_type'] !== 'stix' || typeof obj['pattern'] !== 'string' || typeof obj['valid_from'] !== 'string') {
+      this.#drop(row.id);
+      return;
+    }
+    const facts: ReleaseFacts = { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode };
+    const input: IndicatorInput = {
+      id: row.id, pattern: obj['pattern'], pattern_type: 'stix', valid_from: obj['valid_from'],
+      ...(typeof obj['valid_until'] === 'string' ? { valid_until: obj['valid_until'] } : {}),
+    };
+    const r = this.index.replace(input, this.#release(facts, row.collectionId));
+    if (!r.ok) {
+      this.#rejected++;
+      this.#info.delete(row.id);
+      return;
+    }
+    const phases = Array.isArray(obj['kill_chain_phases']) ? (obj['kill_chain_phases'] as { kill_chain_name?: unknown; phase_name?: unknown }[]) : [];
+    this.#info.set(row.id, {
+      id: row.id, version: row.version, collectionId: row.collectionId, name: typeof obj['name'] === 'string' ? obj['name'] : null,
+      pattern: input.pattern, creatorOrg: row.creatorOrg, confidence: typeof obj['confidence'] === 'number' ? obj['confidence'] : null,
+      tactics: phases.filter((p) => typeof p.kill_chain_name === 'string' && p.kill_chain_name.startsWith('mitre') && typeof p.phase_name === 'string')
+        .map((p) => p.phase_name as string),
+      facts,
+    });
+  }
+
+  #drop(id: string): void {
+    this.index.remove(id);
+    this.#info.delete(id);
+  }
+
+  #release(facts: ReleaseFacts, collectionId: string): Release {
+    const key = JSON.stringify([collectionId, facts.tlp, facts.creatorOrg, facts.recipients, facts.originNode]);
+    let r = this.#releases.get(key);
+    if (!r) {
+      r = (orgId: string) => this.releasedTo(facts, collectionId, orgId);
+      this.#releases.set(key, r);
+    }
+    return r;
+  }
+}

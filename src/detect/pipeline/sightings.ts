@@ -1,0 +1,126 @@
+/**
+ * Sightings back to producers. Indicator matches are counted per (indicator, sighting
+ * organisation) and written as STIX 2.1 `sighting` objects (one id per pair, a new version at
+ * most every `intervalMs`): count, first_seen, last_seen, where_sighted_refs and an
+ * `observed-data` with the matched observable. They go into the indicator's collection at
+ * TLP:AMBER, released to the indicator's producer and to the alliance bodies the indicator
+ * itself is released to. Anonymous mode: created by the alliance CSIRT, no where_sighted_refs.
+ */
+import type { Actor } from '../../access/index.js';
+import type { IntelService } from '../../intel/index.js';
+import type { Store } from '../../store/index.js';
+import { deterministicScoId, TLP2_MARKING_IDS, uuidv5 } from '../../stix/index.js';
+import type { IndicatorInfo } from './feed.js';
+
+export type SightingMode = 'named' | 'anonymous' | 'off';
+
+/** Namespace of Shieldwall's own deterministic ids (sighting per indicator and organisation). */
+const SIGHTING_NAMESPACE = '6f1f3c1e-5b7a-4c9e-9a55-0d8a8e3b7c21';
+
+interface Tally {
+  readonly indicator: IndicatorInfo;
+  readonly orgId: string;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  /** Counted but not yet written. */
+  unsent: number;
+  writtenAtMs: number;
+  observable: { type: string; props: Record<string, unknown> } | null;
+}
+
+/** The SCO for an exact or CIDR hit on a simple object path, if there is one. */
+function observableOf(path: string | null, value: string | null): Tally['observable'] {
+  if (path === null || value === null) return null;
+  const m = /^([a-z0-9-]+):(.+)$/.exec(path);
+  if (!m) return null;
+  const [, type, prop] = m as unknown as [string, string, string];
+  if (prop === 'value' && ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'mac-addr'].includes(type)) return { type, props: { value } };
+  const hash = /^hashes\.'?([A-Za-z0-9-]+)'?$/.exec(prop);
+  if (type === 'file' && hash) return { type, props: { hashes: { [hash[1]!]: value } } };
+  return null;
+}
+
+export interface SightingDeps {
+  readonly store: Store;
+  readonly intel: IntelService;
+  /** Alliance bodies the indicator is released to (they receive the sighting too). */
+  readonly allianceFor: (indicator: IndicatorInfo) => readonly string[];
+  /** The organisation that signs anonymous sightings (the alliance CSIRT); null disables them. */
+  readonly anonymousSigner: () => string | null;
+}
+
+export class SightingBook {
+  readonly #tallies = new Map<string, Tally>();
+  readonly mode: SightingMode;
+  readonly intervalMs: number;
+  #written = 0;
+
+  constructor(readonly deps: SightingDeps, opts: { mode: SightingMode; intervalMs: number }) {
+    this.mode = opts.mode;
+    this.intervalMs = opts.intervalMs;
+  }
+
+  get written(): number {
+    return this.#written;
+  }
+
+  hit(indicator: IndicatorInfo, orgId: string, m: { atMs: number; path: string | null; value: string | null }): void {
+    if (this.mode === 'off') return;
+    const key = `${indicator.id}\u0000${orgId}`;
+    let t = this.#tallies.get(key);
+    if (!t) {
+      t = { indicator, orgId, count: 0, firstMs: m.atMs, lastMs: m.atMs, unsent: 0, writtenAtMs: 0, observable: null };
+      this.#tallies.set(key, t);
+    }
+    t.count++;
+    t.unsent++;
+    t.firstMs = Math.min(t.firstMs, m.atMs);
+    t.lastMs = Math.max(t.lastMs, m.atMs);
+    t.observable ??= observableOf(m.path, m.value);
+  }
+
+  /** Writes the tallies that are due (or all with `force`); returns the objects stored. */
+  async flush(actor: Actor, opts: { nowMs: number; force?: boolean }): Promise<number> {
+    let stored = 0;
+    for (const t of this.#tallies.values()) {
+      if (t.unsent === 0 || (!opts.force && opts.nowMs - t.writtenAtMs < this.intervalMs)) continue;
+      const signer = this.mode === 'anonymous' ? this.deps.anonymousSigner() : t.orgId;
+      if (signer === null) continue;
+      const objects = this.#objects(t, { signer, nowMs: opts.nowMs });
+      const recipients = [...new Set([t.indicator.creatorOrg, ...this.deps.allianceFor(t.indicator)].filter((x): x is string => x !== null))];
+      const results = await this.deps.intel.submit(actor, t.indicator.collectionId, objects, { asOrg: signer, defaultTlp: 'amber', recipients });
+      stored += results.filter((r) => r.status === 'added').length;
+      t.unsent = 0;
+      t.writtenAtMs = opts.nowMs;
+    }
+    this.#written += stored;
+    return stored;
+  }
+
+  #objects(t: Tally, o: { signer: string; nowMs: number }): Record<string, unknown>[] {
+    const now = new Date(o.nowMs).toISOString();
+    const first = new Date(t.firstMs).toISOString();
+    const last = new Date(Math.max(t.lastMs, t.firstMs)).toISOString();
+    const seed = `${this.mode}|${t.indicator.id}|${t.orgId}`;
+    const marking = [TLP2_MARKING_IDS.amber];
+    const out: Record<string, unknown>[] = [];
+    const sighting: Record<string, unknown> = {
+      type: 'sighting', spec_version: '2.1', id: `sighting--${uuidv5(SIGHTING_NAMESPACE, seed)}`, created: first, modified: now,
+      sighting_of_ref: t.indicator.id, first_seen: first, last_seen: last, count: Math.min(t.count, 999_999_999),
+      object_marking_refs: marking,
+    };
+    if (this.mode === 'named') sighting['where_sighted_refs'] = [t.orgId];
+    if (t.observable) {
+      const sco = { type: t.observable.type, spec_version: '2.1', id: deterministicScoId(t.observable.type, t.observable.props), ...t.observable.props };
+      const od = {
+        type: 'observed-data', spec_version: '2.1', id: `observed-data--${uuidv5(SIGHTING_NAMESPACE, `od|${seed}`)}`, created: first, modified: now,
+        first_observed: first, last_observed: last, number_observed: Math.min(t.count, 999_999_999), object_refs: [sco.id], object_marking_refs: marking,
+      };
+      out.push(sco, od);
+      sighting['observed_data_refs'] = [od.id];
+    }
+    out.push(sighting);
+    return out;
+  }
+}
