@@ -58,7 +58,6 @@ export function isoDay(ms: number): string {
 
 /** Strings shown in titles are cut and stripped of control characters (they come from telemetry). */
 export function shown(s: string, max = 120): string {
-  // eslint-disable-next-line no-control-regex
   const clean = s.replace(/[\u0000-\u001f\u007f]/g, '?');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

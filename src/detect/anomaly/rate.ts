@@ -120,7 +120,9 @@ function history(days: number): string {
 }
 
 /** Folds `x` into a slot (winsorised once the slot is trusted, so one burst cannot move it far). */
-function learn(slots: Float64Array, base: number, x: number, ctx: StreamCtx, day: number): void {
+function learn(s: RateStream, base: number, x: number, ctx: StreamCtx): void {
+  const slots = s.slots;
+  const day = Math.floor((s.bucket * ctx.o.bucketMs + ctx.o.offsetMs) / DAY_MS);
   const n = (slots[base + N] ?? 0) + 1;
   const mean = slots[base + MEAN] ?? 0;
   const variance = slots[base + VAR] ?? 0;
@@ -223,7 +225,7 @@ function closeOne(s: RateStream, count: number, ctx: StreamCtx): void {
   s.spike = spike;
   s.drop = drop;
   // A sensor known to be down teaches nothing: its silence must not become the new normal.
-  if (!s.silentAlerted) learn(s.slots, base, count, ctx, Math.floor((startMs + o.offsetMs) / DAY_MS));
+  if (!s.silentAlerted) learn(s, base, count, ctx);
 }
 
 function round2(x: number): number {

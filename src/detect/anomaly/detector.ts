@@ -1,0 +1,297 @@
+/**
+ * The anomaly detector: event-rate baselines per (organisation, sensor), first-seen entities and
+ * rare values per organisation. Pure: time is the caller's `timeMs` (reception time is the
+ * intended clock, see docs/anomaly.md), no I/O; the same calls give the same findings.
+ */
+import type { NormalisedEvent } from '../normalise/index.js';
+import { baseName, executableKey, publicIp, registeredDomain, tldOf } from './entities.js';
+import { clock, fmtCount, fmtPercent, isoDay, shown, zoneLabel } from './format.js';
+import type { KnownSet as KnownSetT } from './known.js';
+import { KnownSet } from './known.js';
+import { RareTable } from './rare.js';
+import type { RareKey } from './rare.js';
+import { closeUpTo, newStream } from './rate.js';
+import type { StreamCtx } from './rate.js';
+import { newOrg, orgsFromJSON, orgsToJSON } from './state.js';
+import type { EntityKind, OrgState, RareField } from './state.js';
+import { DAY_MS, HOUR_MS, resolveOptions } from './types.js';
+import type { AnomalyFinding, AnomalyOptions, ResolvedOptions } from './types.js';
+import { AppError } from '../../core/errors.js';
+
+/** Host-name fields whose registered domain is a first-seen domain, and how the title reads. */
+const DOMAIN_FIELDS = [
+  ['dns.question.name', 'DNS query for'],
+  ['destination.domain', 'connection to'],
+  ['tls.client.server_name', 'TLS connection to'],
+  ['url.domain', 'web request to'],
+] as const;
+
+const NOUN: Record<EntityKind, [string, string]> = {
+  ip: ['public destination address', 'public destination addresses'],
+  domain: ['domain', 'domains'],
+  process: ['executable', 'executables'],
+  'parent-child': ['parent → child process pair', 'parent → child process pairs'],
+};
+
+const RARE_LABEL: Record<RareField, string> = {
+  user_agent: 'user agent',
+  'process.name': 'process name',
+  'dns.tld': 'DNS top-level domain',
+  'destination.port': 'destination port',
+};
+
+/** Ports from here up are the IANA dynamic range: ephemeral, rare by nature, never alerted. */
+const DYNAMIC_PORTS = 49152;
+
+/** How a first-seen title reads, and the raw field the value came from. */
+interface How {
+  readonly verb: string;
+  /** The field and raw value, shown when they differ from the entity value (a domain's FQDN). */
+  readonly field?: string;
+  readonly raw?: string;
+}
+
+const VIA_IP: How = { verb: 'connection to' };
+const VIA_EXE: How = { verb: 'execution of' };
+const VIA_PAIR: How = { verb: '' };
+
+interface Seen {
+  readonly org: OrgState;
+  readonly sensorId: string;
+  readonly t: number;
+  readonly out: AnomalyFinding[];
+}
+
+export class AnomalyDetector {
+  private readonly o: ResolvedOptions;
+  private orgs = new Map<string, OrgState>();
+
+  constructor(opts?: AnomalyOptions) {
+    this.o = resolveOptions(opts);
+  }
+
+  /** Feeds one event seen at `timeMs`; returns first-seen / rare findings (and rate findings of buckets it closed). */
+  observe(e: NormalisedEvent, timeMs: number): AnomalyFinding[] {
+    if (!Number.isFinite(timeMs)) throw new AppError('BAD_REQUEST', 'anomaly: timeMs must be a finite number');
+    const orgId = e['organization.id'];
+    const sensorId = e['observer.id'];
+    const out: AnomalyFinding[] = [];
+    if (typeof orgId !== 'string' || orgId === '' || typeof sensorId !== 'string' || sensorId === '') return out;
+    let org = this.orgs.get(orgId);
+    if (org === undefined) {
+      org = newOrg(orgId);
+      this.orgs.set(orgId, org);
+    }
+    this.count(org, sensorId, timeMs, out);
+    const ctx: Seen = { org, sensorId, t: timeMs, out };
+    this.firstSeen(e, ctx);
+    this.rareValues(e, ctx);
+    return out;
+  }
+
+  /** Closes every rate bucket that ended at or before `timeMs` (call it regularly: silence is only noticed here). */
+  tick(timeMs: number): AnomalyFinding[] {
+    if (!Number.isFinite(timeMs)) throw new AppError('BAD_REQUEST', 'anomaly: timeMs must be a finite number');
+    const out: AnomalyFinding[] = [];
+    const target = Math.floor(timeMs / this.o.bucketMs);
+    for (const org of this.orgs.values()) {
+      const ctx: StreamCtx = { orgId: org.id, o: this.o, out };
+      for (const s of org.streams.values()) closeUpTo(s, target, ctx);
+    }
+    return out;
+  }
+
+  toJSON(): unknown {
+    return orgsToJSON(this.orgs, this.o);
+  }
+
+  static fromJSON(x: unknown, opts?: AnomalyOptions): AnomalyDetector {
+    const d = new AnomalyDetector(opts);
+    d.orgs = orgsFromJSON(x, d.o);
+    return d;
+  }
+
+  /** Sizes, for status pages and the memory bound tests. */
+  stats(): { orgs: number; sensors: number; knownValues: number; knownEvicted: number; rareValues: number } {
+    let sensors = 0;
+    let knownValues = 0;
+    let knownEvicted = 0;
+    let rareValues = 0;
+    for (const org of this.orgs.values()) {
+      sensors += org.streams.size;
+      for (const k of org.known.values()) {
+        knownValues += k.values.size;
+        knownEvicted += k.evicted;
+      }
+      for (const r of org.rare.values()) rareValues += r.values.size;
+    }
+    return { orgs: this.orgs.size, sensors, knownValues, knownEvicted, rareValues };
+  }
+
+  // ---- rates ----
+
+  private count(org: OrgState, sensorId: string, t: number, out: AnomalyFinding[]): void {
+    const b = Math.floor(t / this.o.bucketMs);
+    let s = org.streams.get(sensorId);
+    if (s === undefined) {
+      s = newStream(sensorId, b, this.o);
+      org.streams.set(sensorId, s);
+    } else if (b > s.bucket) {
+      closeUpTo(s, b, { orgId: org.id, o: this.o, out });
+    }
+    // A late event (earlier bucket) counts in the open one: rates are about arrival.
+    s.count++;
+  }
+
+  // ---- first seen ----
+
+  private firstSeen(e: NormalisedEvent, c: Seen): void {
+    const dip = e['destination.ip'];
+    if (typeof dip === 'string') {
+      const ip = publicIp(dip);
+      if (ip !== null) this.seen('ip', ip, c, VIA_IP);
+    }
+    let d1: string | null = null;
+    for (const [field, verb] of DOMAIN_FIELDS) {
+      const v = e[field];
+      if (typeof v !== 'string' || v === '') continue;
+      const rd = registeredDomain(v);
+      if (rd === null || rd === d1) continue;
+      d1 = rd;
+      this.seen('domain', rd, c, { verb, field, raw: v });
+    }
+    const exe = e['process.executable'];
+    if (typeof exe === 'string' && exe !== '') {
+      const key = executableKey(exe);
+      this.seen('process', key, c, VIA_EXE);
+      const parent = e['process.parent.executable'];
+      if (typeof parent === 'string' && parent !== '') this.seen('parent-child', `${executableKey(parent)} → ${key}`, c, VIA_PAIR);
+    }
+  }
+
+  private seen(kind: EntityKind, value: string, c: Seen, how: How): void {
+    let set = c.org.known.get(kind);
+    if (set === undefined) {
+      set = new KnownSet(c.t);
+      c.org.known.set(kind, set);
+    }
+    const isNew = set.touch(value, c.t, this.o.maxValuesPerKind);
+    if (!isNew || c.t < set.since + this.o.learningMs) return;
+    const budget = set.budget(c.t, this.o.firstSeenPerHour);
+    if (budget === 'none') return;
+    c.out.push(this.firstSeenFinding({ kind, value, c, set, how }));
+    if (budget === 'last') c.out.push(this.burstFinding(kind, c, set));
+  }
+
+  private firstSeenFinding(a: { kind: EntityKind; value: string; c: Seen; set: KnownSetT; how: How }): AnomalyFinding {
+    const { kind, value, c, set } = a;
+    const o = this.o;
+    const [noun] = NOUN[kind];
+    const where = `${c.org.id} sensor ${c.sensorId}`;
+    let title: string;
+    switch (kind) {
+      case 'ip':
+        title = `First connection to ${value} from ${where}`;
+        break;
+      case 'domain':
+        title = `First ${a.how.verb} domain ${shown(value)} from ${where}`;
+        break;
+      case 'process':
+        title = `First execution of ${shown(baseName(value))} at ${c.org.id} (sensor ${c.sensorId})`;
+        break;
+      case 'parent-child': {
+        const [parent = '', child = ''] = value.split(' → ');
+        title = `First time ${shown(baseName(parent))} started ${shown(baseName(child))} at ${c.org.id} (sensor ${c.sensorId})`;
+        break;
+      }
+    }
+    const learnedDays = Math.floor((c.t - set.since) / DAY_MS);
+    const forgotten =
+      set.evicted > 0
+        ? `; memory keeps the ${fmtCount(o.maxValuesPerKind)} most recently seen, ${fmtCount(set.evicted)} older ones were forgotten, so this may be a return`
+        : '';
+    return {
+      method: 'first-seen',
+      orgId: c.org.id,
+      sensorId: c.sensorId,
+      entity: `${kind}:${value}`,
+      title,
+      severity: kind === 'parent-child' ? 'medium' : 'low',
+      expected:
+        `no ${noun} outside the ${fmtCount(set.values.size - 1)} known at ${c.org.id} ` +
+        `(learning since ${isoDay(set.since)}, ${learnedDays} days, ${fmtCount(set.observations - 1)} observations${forgotten})`,
+      seen: `${noun} ${shown(value, 200)}${a.how.field !== undefined && a.how.raw !== undefined ? ` (from ${a.how.field} ${shown(a.how.raw, 200)})` : ''} at ${clock(c.t, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
+      // How much history says "never before": log10 of the observations without it.
+      score: Math.round(Math.log10(set.observations) * 100) / 100,
+      atMs: c.t,
+    };
+  }
+
+  private burstFinding(kind: EntityKind, c: Seen, set: KnownSetT): AnomalyFinding {
+    const [, plural] = NOUN[kind];
+    const o = this.o;
+    const until = `${clock(set.hourStart + HOUR_MS, o.offsetMs)} ${zoneLabel(o.offsetMs)}`;
+    return {
+      method: 'first-seen',
+      orgId: c.org.id,
+      sensorId: c.sensorId,
+      entity: `${kind}:*`,
+      title: `Burst of new ${plural} at ${c.org.id}: further ones are learned without findings until ${until}`,
+      severity: 'medium',
+      expected: `at most ${o.firstSeenPerHour} new ${plural} per hour`,
+      seen: `${o.firstSeenPerHour} new ${plural} since ${clock(set.hourStart, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
+      score: o.firstSeenPerHour,
+      atMs: c.t,
+    };
+  }
+
+  // ---- rare values ----
+
+  private rareValues(e: NormalisedEvent, c: Seen): void {
+    const ua = e['user_agent.original'];
+    if (typeof ua === 'string' && ua !== '') this.rare('user_agent', ua, c);
+    const pn = e['process.name'];
+    if (typeof pn === 'string' && pn !== '') this.rare('process.name', pn.toLowerCase(), c);
+    const q = e['dns.question.name'];
+    if (typeof q === 'string' && q !== '') {
+      const tld = tldOf(q);
+      if (tld !== null) this.rare('dns.tld', tld, c);
+    }
+    const port = e['destination.port'];
+    if (typeof port === 'number' && Number.isInteger(port) && port > 0 && port < DYNAMIC_PORTS) this.rare('destination.port', port, c);
+  }
+
+  private rare(field: RareField, key: RareKey, c: Seen): void {
+    const o = this.o;
+    let t = c.org.rare.get(field);
+    if (t === undefined) {
+      t = new RareTable(c.t);
+      c.org.rare.set(field, t);
+    }
+    const entry = t.add(key, c.t, { halfLifeMs: o.rareHalfLifeMs, capacity: o.rareCapacity });
+    const share = t.lastShare;
+    const n = t.lastN;
+    if (n < o.rareMinObservations || share >= o.rareShare) return;
+    if (c.t - entry.alertAt < o.rareCooldownMs) return;
+    if (!t.budget(c.t, o.rarePerHour)) return;
+    entry.alertAt = c.t;
+    const label = RARE_LABEL[field];
+    const shownValue = field === 'dns.tld' ? `.${String(key)}` : field === 'user_agent' ? `"${shown(String(key), 100)}"` : shown(String(key));
+    const halfLifeDays = Math.round((o.rareHalfLifeMs / DAY_MS) * 10) / 10;
+    c.out.push({
+      method: 'rare',
+      orgId: c.org.id,
+      sensorId: c.sensorId,
+      entity: `${field}:${String(key)}`,
+      title: `Rare ${label} ${shownValue} at ${c.org.id} (sensor ${c.sensorId})`,
+      severity: 'low',
+      expected: `${label}s that make up at least ${fmtPercent(o.rareShare)} of ${fmtCount(n)} recent observations (counts halve every ${halfLifeDays} days)`,
+      seen:
+        share === 0
+          ? `${shownValue} not among the values seen recently`
+          : `${shownValue} in ${fmtPercent(share)} of recent observations (about ${fmtCount(share * n)} times)`,
+      score: Math.round(-Math.log10(Math.max(share, 1 / n)) * 100) / 100,
+      atMs: c.t,
+    });
+  }
+}
