@@ -3,11 +3,13 @@
  * in-process against a scripted HTTP server (429 with Retry-After, 5xx, 401, 413), then the
  * built CLI against a real node (`serve --demo`) with a sensor token.
  */
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -463,6 +465,75 @@ describe('shieldwall ingest (scripted server)', () => {
     } finally {
       if (saved.s !== undefined) process.env.SHIELDWALL_SERVER = saved.s;
       if (saved.t !== undefined) process.env.SHIELDWALL_TOKEN = saved.t;
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The built CLI as a child process (signals are real): `npm run build:server` first.
+
+const CLI = path.join(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), 'dist/src/cli/main.js');
+
+function spawnCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [CLI, 'ingest', ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('shieldwall ingest --follow (built CLI, scripted server)', () => {
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build:server\` before the CLI tests`);
+  });
+
+  it('sends full batches as lines are appended, and on SIGTERM the partial batch too, then exits 0', async () => {
+    const srv = await fakeServer();
+    try {
+      const file = path.join(tempDir(), 'eve.json');
+      writeFileSync(file, '{"n":1}\n{"n":2}\n');
+      const p = spawnCli([file, '--follow', '--batch-lines', '3', '--flush-ms', '60000', '--json', '--progress'], { SHIELDWALL_SERVER: srv.url, SHIELDWALL_TOKEN: 'good-token' });
+      appendFileSync(file, '{"n":3}\n');
+      await waitFor('the first batch', () => srv.received.length === 1);
+      appendFileSync(file, '{"n":4}\n{"n":5}');
+      appendFileSync(file, '\n');
+      await new Promise((r) => setTimeout(r, 800)); // read, but the batch is not full and not old enough
+      expect(srv.received).toHaveLength(1);
+      p.child.kill('SIGTERM');
+      expect(await p.exited, p.err()).toBe(0);
+      expect(srv.received.map((r) => r.lines)).toEqual([['{"n":1}', '{"n":2}', '{"n":3}'], ['{"n":4}', '{"n":5}']]);
+      expect(JSON.parse(p.out())).toMatchObject({ lines: 5, accepted: 5, rejected: 0, batches: 2, complete: true });
+      expect(p.err()).toMatch(/ingest \| \d+ lines/); // --progress on a pipe
+      expect(p.err()).not.toContain('good-token');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a partial batch goes out after --flush-ms while the file is quiet', async () => {
+    const srv = await fakeServer();
+    try {
+      const file = path.join(tempDir(), 'eve.json');
+      writeFileSync(file, '{"n":1}\n');
+      const p = spawnCli([file, '--follow', '--flush-ms', '300', '--quiet'], { SHIELDWALL_SERVER: srv.url, SHIELDWALL_TOKEN: 'good-token' });
+      await waitFor('the idle flush', () => srv.received.length === 1);
+      appendFileSync(file, '{"n":2}\n');
+      await waitFor('the second idle flush', () => srv.received.length === 2);
+      p.child.kill('SIGINT');
+      expect(await p.exited).toBe(0);
+      expect(p.out()).toBe('');
+    } finally {
+      await srv.close();
     }
   });
 });
