@@ -22,7 +22,7 @@ function options(width: number): uPlot.Options {
     series: [
       {},
       { label: 'Events', scale: 'events', stroke: '#1f5fbf', fill: 'rgba(31, 95, 191, 0.12)', width: 2 },
-      { label: 'Alerts', scale: 'alerts', stroke: '#b3261e', fill: 'rgba(179, 38, 30, 0.55)', width: 1, ...(bars ? { paths: bars } : {}) },
+      { label: 'Alerts', scale: 'alerts', stroke: '#b3261e', fill: 'rgba(179, 38, 30, 0.55)', width: 1, points: { show: false }, ...(bars ? { paths: bars } : {}) },
     ],
     axes: [
       {},

@@ -20,9 +20,10 @@ import { RateChart } from '../components/RateChart.js';
 import { Heatmap } from '../components/Heatmap.js';
 import { FEED_MAX, filterFromParams, filterToParams, matchesFilter, mergeAlert, mergeAlerts, totalAlerts } from '../components/alertView.js';
 import { ALERT_SEVERITIES } from '../alertTypes.js';
-import type { Alert, AlertFilter, CopMember } from '../alertTypes.js';
+import type { Alert, AlertFilter, AlertSeverity, CopMember } from '../alertTypes.js';
 
 const HOURS = [1, 6, 24, 72, 168] as const;
+const SEVERITY_ABBR: Record<AlertSeverity, string> = { critical: 'crit', high: 'high', medium: 'med', low: 'low', informational: 'info' };
 const REFRESH_MS = 30_000;
 const BURST_MS = 1500;
 
@@ -46,7 +47,7 @@ function MemberTile({ m, levelName, own }: { m: CopMember; levelName: (n: number
       <dl className="tile-counts">
         {ALERT_SEVERITIES.map((s) => (
           <div key={s} className={`tile-sev alert-sev-${s}`} data-testid="tile-count" data-severity={s}>
-            <dt>{s}</dt><dd>{m.alerts[s] ?? 0}</dd>
+            <dt><abbr title={s}>{SEVERITY_ABBR[s]}</abbr></dt><dd>{m.alerts[s] ?? 0}</dd>
           </div>
         ))}
       </dl>
@@ -123,19 +124,21 @@ export function Cop({ params }: { params: URLSearchParams }) {
         {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} />)}
       </ul>
 
+      <section aria-labelledby="feed-title" className="cop-feed">
+        <h2 id="feed-title">Live alert feed</h2>
+        <AlertFilters filter={filter} onChange={(f) => go(f, hours)} label="Filter the feed" />
+        <p className="small muted" role="status" aria-live="polite" data-testid="feed-status">
+          {shown.length} of the latest {Math.min(feed.length, FEED_MAX)} alerts shown{fresh > 0 ? ` · ${fresh} new since this page opened` : ''}.
+        </p>
+        <AlertTable alerts={shown} caption="Newest first" empty="No alert visible to your organisation matches." testId="feed" />
+        <p><a href={href.alerts(filterToParams(filter))}>All alerts with these filters</a></p>
+      </section>
       <div className="cop-grid">
-        <section aria-labelledby="feed-title" className="cop-feed">
-          <h2 id="feed-title">Live alert feed</h2>
-          <AlertFilters filter={filter} onChange={(f) => go(f, hours)} label="Filter the feed" />
-          <p className="small muted" role="status" aria-live="polite" data-testid="feed-status">
-            {shown.length} of the latest {Math.min(feed.length, FEED_MAX)} alerts shown{fresh > 0 ? ` · ${fresh} new since this page opened` : ''}.
-          </p>
-          <AlertTable alerts={shown} caption="Newest first" empty="No alert visible to your organisation matches." testId="feed" />
-          <p><a href={href.alerts(filterToParams(filter))}>All alerts with these filters</a></p>
-        </section>
         <section aria-labelledby="rates-title">
           <h2 id="rates-title">Events and alerts over time</h2>
           <RateChart buckets={cop.rates.buckets} bucketMinutes={cop.rates.bucketMinutes} />
+        </section>
+        <section aria-labelledby="heatmap-title">
           <h2 id="heatmap-title">ATT&amp;CK techniques detected</h2>
           <Heatmap heatmap={cop.heatmap} />
         </section>
