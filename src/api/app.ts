@@ -14,7 +14,9 @@ import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
 import { respondRoutes } from './rest/respond.js';
+import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
+import { correlationRoutes } from './rest/correlation.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -59,8 +61,10 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireAuth(platform));
     await respondRoutes(scope, platform);
+    await sigmaRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => correlationRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(docsRoutes, { prefix: '/api' });
 
   const webDir = path.join(packageRoot(), 'dist', 'web');
