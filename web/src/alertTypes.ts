@@ -20,15 +20,17 @@ export interface IndicatorMatch {
   via: string;
   path: string | null;
   value: string | null;
+  /** Kill-chain phases of the indicator, when it has any. */
+  tactics?: string[];
 }
-export interface SigmaMatch { kind: 'sigma'; id: string | null; title: string; level: string | null; tags: string[] }
+export interface SigmaMatch { kind: 'sigma'; id: string | null; title: string; level: string | null; tags: string[]; correlation?: string | null }
 export interface AnomalyMatch { kind: 'anomaly'; method: 'rate' | 'first-seen' | 'rare'; expected: string; seen: string; score: number }
 export type AlertMatch = IndicatorMatch | SigmaMatch | AnomalyMatch;
 
 export interface Alert {
   id: string;
   orgId: string;
-  orgName: string;
+  orgName: string | null;
   sensorId: string;
   source: AlertSource;
   title: string;
@@ -49,6 +51,17 @@ export interface Alert {
 
 export interface AlertHistoryEntry { at: string; kind: string; user: string | null; data: unknown }
 export type AlertDetail = Alert & { history: AlertHistoryEntry[] };
+
+/**
+ * Statuses an analyst may move an alert to (src/detect/pipeline/alert-service.ts MOVES); escalation
+ * goes through POST /escalate. The server stays the judge, this only decides which buttons show.
+ */
+export const ALERT_MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
+  'new': ['acknowledged', 'false-positive'],
+  'acknowledged': ['new', 'false-positive'],
+  'false-positive': ['new', 'acknowledged'],
+  'escalated': [],
+};
 
 export type SeverityCounts = Record<AlertSeverity, number>;
 

@@ -25,7 +25,7 @@ export const LIVE_EVENT_TYPES = [
   'assessment.created', 'assessment.hypothesis', 'assessment.evidence', 'assessment.rated', 'assessment.judged',
   'alert-level.created', 'alert-level.changed',
   // Detection alerts (src/detect, the COP and alert pages).
-  'alert.created', 'alert.updated',
+  'alert.created', 'alert.updated', 'alert.escalated',
 ] as const;
 
 interface LiveContextValue {

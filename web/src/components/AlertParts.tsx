@@ -31,7 +31,7 @@ export function AlertTable({ alerts, caption, empty, testId = 'alert-table' }: {
             <td><AlertSeverityBadge severity={a.severity} /></td>
             <th scope="row"><a href={href.alert(a.id)}>{a.title}</a>
               {a.techniques.length > 0 && <div className="small muted">{a.techniques.join(', ')}</div>}</th>
-            <td>{a.orgName}</td>
+            <td>{a.orgName ?? a.orgId}</td>
             <td>{a.source}</td>
             <td className="entity"><code>{a.entity}</code></td>
             <td>{a.count}</td>

@@ -15,6 +15,7 @@ import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
 import { AlertSeverityBadge, AlertStatusBadge } from '../components/AlertParts.js';
 import { attackUrl, sampleSummary } from '../components/alertView.js';
+import { ALERT_MOVES } from '../alertTypes.js';
 import type { AlertDetail as Detail, AlertMatch, AlertPatch, AlertStatus } from '../alertTypes.js';
 
 function Matched({ m }: { m: AlertMatch }) {
@@ -27,6 +28,7 @@ function Matched({ m }: { m: AlertMatch }) {
           {m.value !== null && <><dt>Matched value</dt><dd><code data-testid="matched-value">{m.value}</code></dd></>}
           {m.path !== null && <><dt>Event field</dt><dd><code>{m.path}</code></dd></>}
           <dt>Matched by</dt><dd>{m.via}</dd>
+          {m.tactics && m.tactics.length > 0 && <><dt>Kill-chain phases</dt><dd>{m.tactics.map((t) => <span key={t} className="label">{t}</span>)}</dd></>}
         </dl>
       );
     case 'sigma':
@@ -36,6 +38,7 @@ function Matched({ m }: { m: AlertMatch }) {
           {m.id && <><dt>Rule id</dt><dd><code>{m.id}</code></dd></>}
           <dt>Level</dt><dd>{m.level ?? '–'}</dd>
           <dt>Tags</dt><dd>{m.tags.length ? m.tags.map((t) => <span key={t} className="label">{t}</span>) : '–'}</dd>
+          {m.correlation && <><dt>Correlation</dt><dd>{m.correlation}</dd></>}
         </dl>
       );
     case 'anomaly':
@@ -66,12 +69,19 @@ function Samples({ samples }: { samples: Record<string, unknown>[] }) {
   );
 }
 
-function describe(data: unknown): string {
+/** A history entry's data in words: status moves as "from → to", other plain values as "key: value". */
+export function describeHistory(data: unknown): string {
   if (data === null || data === undefined) return '';
   if (typeof data !== 'object') return String(data);
-  return Object.entries(data as Record<string, unknown>)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}: ${String(v)}`).join(', ');
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    const move = v as { from?: unknown; to?: unknown } | null;
+    if (move && typeof move === 'object' && 'to' in move) parts.push(`${k}: ${String(move.from ?? '?')} → ${String(move.to)}`);
+    else if (v === null) parts.push(`${k}: none`);
+    else if (typeof v !== 'object') parts.push(`${k}: ${String(v)}`);
+  }
+  return parts.join(', ');
 }
 
 function Actions({ alert, onDone }: { alert: Detail; onDone: () => void }) {
@@ -93,14 +103,19 @@ function Actions({ alert, onDone }: { alert: Detail; onDone: () => void }) {
   const patch = (b: AlertPatch) => run(() => a.patch(alert.id, { ...b, rev: alert.rev, ...(note.trim() ? { note: note.trim() } : {}) }));
   const setStatus = (status: AlertStatus) => patch({ status });
   const stale = action.error instanceof ApiError && action.error.status === 409;
+  const may = (to: AlertStatus) => ALERT_MOVES[alert.status].includes(to);
+  if (session?.user.orgId !== alert.orgId) {
+    return <div className="card alert-actions"><p className="muted" data-testid="read-only">Only {alert.orgName ?? 'the organisation that raised it'} can change this alert.</p></div>;
+  }
   return (
     <div className="card alert-actions">
       <div><label htmlFor="alert-note">Note (optional, kept in the history)</label>
         <input id="alert-note" value={note} maxLength={2000} onChange={(e) => setNote(e.target.value)} /></div>
       <div className="phase-actions" role="group" aria-label="Alert actions">
-        <button type="button" disabled={action.busy || alert.status === 'acknowledged'} onClick={() => setStatus('acknowledged')}>Acknowledge</button>
-        <button type="button" className="secondary" disabled={action.busy || alert.status === 'false-positive'} onClick={() => setStatus('false-positive')}>False positive</button>
-        {alert.incidentId === null && (
+        <button type="button" disabled={action.busy || !may('acknowledged')} onClick={() => setStatus('acknowledged')}>Acknowledge</button>
+        <button type="button" className="secondary" disabled={action.busy || !may('false-positive')} onClick={() => setStatus('false-positive')}>False positive</button>
+        {may('new') && <button type="button" className="secondary" disabled={action.busy} onClick={() => setStatus('new')}>Reopen</button>}
+        {alert.incidentId === null && alert.status !== 'false-positive' && (
           <button type="button" className="danger" disabled={action.busy}
             onClick={() => run(() => a.escalate(alert.id, { title: alert.title }))}>Escalate</button>
         )}
@@ -131,7 +146,7 @@ export function AlertDetail({ id }: { id: string }) {
             <dt>Incident</dt><dd>{al.incidentId
               ? <a href={href.incident(al.incidentId)} data-testid="incident-link">Open the incident</a>
               : <span className="muted">none</span>}</dd>
-            <dt>Organisation</dt><dd>{al.orgName}</dd>
+            <dt>Organisation</dt><dd>{al.orgName ?? al.orgId}</dd>
             <dt>Sensor</dt><dd><code>{al.sensorId}</code></dd>
             <dt>Source</dt><dd>{al.source}</dd>
             <dt>Entity</dt><dd><code>{al.entity}</code></dd>
@@ -162,7 +177,7 @@ export function AlertDetail({ id }: { id: string }) {
           {al.history.map((h, i) => (
             <li key={i} data-testid="history-entry" data-kind={h.kind}>
               <span className="small muted">{formatTime(h.at)}</span> <strong>{h.kind}</strong>
-              {h.user && <> by {h.user}</>} {describe(h.data) && <span className="small">— {describe(h.data)}</span>}
+              {h.user && <> by {h.user}</>} {describeHistory(h.data) && <span className="small">— {describeHistory(h.data)}</span>}
             </li>
           ))}
         </ol>

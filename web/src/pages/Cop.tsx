@@ -4,7 +4,7 @@
  * alerts the release policy lets this organisation see, as the server filters them), events and
  * alerts over time, and the ATT&CK techniques of the detections.
  *
- * The feed takes `alert.created` / `alert.updated` from the live stream at once; the counts
+ * The feed takes the alerts of `alert.created` / `alert.updated` from the live stream at once; the counts
  * come from GET /cop, reloaded shortly after a burst of alert events and every 30 s (alerts of
  * other organisations change the counts without reaching this browser).
  */
@@ -83,12 +83,14 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const burst = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => { if (burst.current) clearTimeout(burst.current); }, []);
   useLiveEvents(['alert.'], (e) => {
-    if (e.type !== 'alert.created' && e.type !== 'alert.updated') return;
+    // Detection sends the whole alert; an analyst's change (status, assignee, escalation) only
+    // what changed, so then the picture is reloaded instead.
     const a = asAlert(e.data);
-    if (!a) return;
-    setFeed((f) => mergeAlert(f, a));
-    if (e.type === 'alert.created') setFresh((n) => n + 1);
-    if (!burst.current) burst.current = setTimeout(() => { burst.current = null; reload(); }, BURST_MS);
+    if (a) {
+      setFeed((f) => mergeAlert(f, a));
+      if (e.type === 'alert.created') setFresh((n) => n + 1);
+    }
+    if (!burst.current) burst.current = setTimeout(() => { burst.current = null; reload(); }, a ? BURST_MS : 200);
   });
   useEffect(() => {
     const t = setInterval(reload, REFRESH_MS);
