@@ -157,7 +157,7 @@ describe('reading input', () => {
     const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ n: i + 1, pad: 'x'.repeat(i % 50) }));
     writeFileSync(file, gzipSync(`${lines.join('\n')}\n`));
     const src = await openInput(file);
-    const got = await collect(linesOf(src.chunks, new LineSplitter(1000)));
+    const got = (await collect(linesOf(src.chunks, new LineSplitter(1000)))).flat();
     expect(got).toHaveLength(5000);
     expect(got.map(text)).toEqual(lines);
     expect(got.at(-1)!.no).toBe(5000);
@@ -184,9 +184,11 @@ describe('followLines (tail -F)', () => {
     const resets: string[] = [];
     let nos: number[] = [];
     const done = (async () => {
-      for await (const l of followLines(file, { signal: ac.signal, maxLineBytes: 1000, pollMs: 20, onReset: (w) => resets.push(w) })) {
-        seen.push(text(l));
-        nos.push(l.no);
+      for await (const ls of followLines(file, { signal: ac.signal, maxLineBytes: 1000, pollMs: 20, onReset: (w) => resets.push(w) })) {
+        for (const l of ls) {
+          seen.push(text(l));
+          nos.push(l.no);
+        }
       }
     })();
     const until = async (n: number) => {

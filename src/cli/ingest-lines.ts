@@ -255,10 +255,17 @@ export async function* withIdle<T>(source: AsyncIterable<T>, ms: number): AsyncG
   }
 }
 
-/** Numbered lines of a chunk stream. */
-export async function* linesOf(chunks: AsyncIterable<Buffer>, splitter: LineSplitter): AsyncGenerator<InputLine> {
-  for await (const chunk of chunks) yield* splitter.push(chunk);
-  yield* splitter.end();
+/**
+ * Numbered lines of a chunk stream, handed out per chunk: one await per chunk instead of per
+ * line keeps the per-line cost of reading a large file low.
+ */
+export async function* linesOf(chunks: AsyncIterable<Buffer>, splitter: LineSplitter): AsyncGenerator<InputLine[]> {
+  for await (const chunk of chunks) {
+    const lines = splitter.push(chunk);
+    if (lines.length) yield lines;
+  }
+  const last = splitter.end();
+  if (last.length) yield last;
 }
 
 /** An input of byte chunks, and how many bytes of the file (compressed, for .gz) were read. */
@@ -326,25 +333,26 @@ export interface FollowOptions {
 }
 
 /**
- * `tail -F` for ingest: the lines of the whole file, then of whatever is appended, until the
+ * `tail -F` for ingest: the lines (per read) of the whole file, then of whatever is appended, until the
  * signal aborts. Truncation (the size drops below what was read) reads again from the start;
  * rotation (the name now points to another file) finishes the old file, its last unterminated
  * line included, then reads the new one from its start. Line numbers are the current file's.
  * While the name points nowhere (between a rename and the new file), it is waited for.
  */
-export async function* followLines(file: string, o: FollowOptions): AsyncGenerator<InputLine> {
+export async function* followLines(file: string, o: FollowOptions): AsyncGenerator<InputLine[]> {
   const pollMs = o.pollMs ?? 250;
   const buf = Buffer.alloc(256 * 1024);
   let splitter = new LineSplitter(o.maxLineBytes);
   let fh: FileHandle | null = null;
   let ino = -1;
   let pos = 0;
-  const readAll = async function* (h: FileHandle): AsyncGenerator<InputLine> {
+  const readAll = async function* (h: FileHandle): AsyncGenerator<InputLine[]> {
     for (;;) {
       const { bytesRead } = await h.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) return;
       pos += bytesRead;
-      yield* splitter.push(buf.subarray(0, bytesRead));
+      const lines = splitter.push(buf.subarray(0, bytesRead));
+      if (lines.length) yield lines;
       if (o.signal.aborted) return;
     }
   };
@@ -379,7 +387,8 @@ export async function* followLines(file: string, o: FollowOptions): AsyncGenerat
       if (replaced) {
         // What the writer appended to the old file before it let go of it, to its very end.
         yield* readAll(fh);
-        yield* splitter.end();
+        const last = splitter.end();
+        if (last.length) yield last;
         await fh.close();
         fh = null;
         splitter = new LineSplitter(o.maxLineBytes);
@@ -389,7 +398,8 @@ export async function* followLines(file: string, o: FollowOptions): AsyncGenerat
       await sleep(pollMs, o.signal);
     }
     // Stopped: a last line the writer has not terminated yet is still a line that was read.
-    yield* splitter.end();
+    const last = splitter.end();
+    if (last.length) yield last;
   } finally {
     await fh?.close();
   }

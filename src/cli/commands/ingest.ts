@@ -310,7 +310,7 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
   process.on('SIGTERM', onSignal);
 
   let input: ChunkSource | null = null;
-  let lines: AsyncIterable<InputLine>;
+  let lines: AsyncIterable<InputLine[]>;
   let bytes = () => 0;
   let size: number | null = null;
   if (s.follow) {
@@ -375,20 +375,24 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
   try {
     // Idle ticks let a partial batch go out while the input is quiet, and let a stop be noticed.
     for await (const item of withIdle(lines, Math.max(50, Math.min(250, s.flushMs || 250)))) {
-      if (item !== IDLE) {
-        summary.lines += 1;
-        if (isLongLine(item)) {
-          summary.rejected += 1;
-          reject([{ line: item.no, batchLine: 0, reason: `${item.tooLong} bytes, longer than --batch-bytes: not sent` }]);
-        } else if (isBlank(item.data)) {
-          summary.blank += 1;
-        } else {
-          await send(batcher.add(item, Date.now()));
+      if (item === IDLE) bar?.update(summary, bytes());
+      else {
+        for (const l of item) {
+          summary.lines += 1;
+          if (isLongLine(l)) {
+            summary.rejected += 1;
+            reject([{ line: l.no, batchLine: 0, reason: `${l.tooLong} bytes, longer than --batch-bytes: not sent` }]);
+          } else if (isBlank(l.data)) {
+            summary.blank += 1;
+          } else {
+            await send(batcher.add(l, Date.now()));
+            if (failed) break;
+          }
         }
-      } else {
-        bar?.update(summary, bytes());
       }
-      if (failed || stopRead.signal.aborted) break;
+      // A followed file ends by itself on the signal, after handing out all it read; other input
+      // stops here (the summary says up to which line).
+      if (failed || (!s.follow && stopRead.signal.aborted)) break;
       const since = batcher.pendingSince;
       if (since !== null && Date.now() - since >= s.flushMs) await send(batcher.take());
       if (failed) break;
