@@ -248,10 +248,10 @@ export class SigmaRules {
     const parsed = parseSigmaRule(input.yaml, { ...(this.#opts.placeholders ? { placeholders: this.#opts.placeholders } : {}) });
     if (!parsed.ok) throw new AppError('UNPROCESSABLE', `the rule does not compile: ${parsed.reason}`, { details: { reason: parsed.reason } });
     const org = actor.principal.orgId;
-    const others = [...this.#dir, ...this.#stored.values()];
-    const clash = this.#clash(parsed.rules, others);
+    const holders = this.#holders([...this.#dir, ...this.#stored.values()]);
+    const clash = this.#clash({ items: parsed.rules }, holders);
     if (clash) throw new AppError('CONFLICT', clash);
-    const foreign = this.#foreignRef({ owner: org, items: parsed.rules }, others);
+    const foreign = this.#foreignRef({ owner: org, items: parsed.rules }, holders);
     if (foreign) throw new AppError('UNPROCESSABLE', foreign, { details: { reason: foreign } });
 
     const nowUs = this.#deps.clock.now() * 1000;
@@ -423,14 +423,17 @@ export class SigmaRules {
     return row;
   }
 
+  /** Which entry holds each rule id and name (the first one to claim it). */
+  #holders(entries: readonly Entry[]): Map<string, Entry> {
+    const m = new Map<string, Entry>();
+    for (const e of entries) for (const k of e.items.flatMap(keysOf)) if (!m.has(k)) m.set(k, e);
+    return m;
+  }
+
   /** A rule id or name already used by another file or record (references must stay unambiguous). */
-  #clash(items: readonly SigmaItem[], others: readonly Entry[]): string | null {
-    const mine = new Set(items.flatMap(keysOf));
-    for (const o of others) {
-      const k = o.items.flatMap(keysOf).find((x) => mine.has(x));
-      if (k !== undefined) return `Sigma rule id or name "${k}" is already in use by another loaded rule; give the rule its own id`;
-    }
-    return null;
+  #clash(e: { items: readonly SigmaItem[] }, holders: ReadonlyMap<string, Entry>): string | null {
+    const k = e.items.flatMap(keysOf).find((x) => { const h = holders.get(x); return h !== undefined && h !== e; });
+    return k === undefined ? null : `Sigma rule id or name "${k}" is already in use by another loaded rule; give the rule its own id`;
   }
 
   /**
@@ -438,12 +441,10 @@ export class SigmaRules {
    * referenced rule matches, and a correlation (generate: false) silences its rules' own alerts,
    * for every organisation. References to unknown rules are left to the engine (reported).
    */
-  #foreignRef(e: { owner: string; items: readonly SigmaItem[] }, others: readonly Entry[]): string | null {
-    const ownerOf = new Map<string, string>();
-    for (const o of others) for (const k of o.items.flatMap(keysOf)) ownerOf.set(k, o.owner);
+  #foreignRef(e: { owner: string; items: readonly SigmaItem[] }, holders: ReadonlyMap<string, Entry>): string | null {
     for (const i of e.items) {
       for (const ref of refsOf(i)) {
-        const owner = ownerOf.get(ref);
+        const owner = holders.get(ref)?.owner;
         if (owner !== undefined && owner !== e.owner) {
           return `${i.kind} "${i.title}" references rule "${ref}" of another owner (${owner === 'dir' ? 'the rules directory' : 'another organisation'}); a ${i.kind} may only reference rules of its own organisation (or, in the directory, directory rules)`;
         }
@@ -455,27 +456,29 @@ export class SigmaRules {
   #build(): Built {
     if (this.#built) return this.#built;
     const failures: Failure[] = [];
+    // Directory rules come first, then records by age: the earlier holder of an id keeps it.
+    const holders = new Map<string, Entry>();
     const included: Entry[] = [];
     for (const e of [...this.#dir, ...this.#stored.values()]) {
-      // Directory rules come first, then records by age: the earlier holder of an id keeps it.
-      const clash = this.#clash(e.items, included);
+      const clash = this.#clash(e, holders);
       if (clash) {
         failures.push({ source: e.source, rule: e.id, reason: clash, entry: e });
         continue;
       }
+      for (const k of e.items.flatMap(keysOf)) if (!holders.has(k)) holders.set(k, e);
       included.push(e);
     }
     const kept: Entry[] = [];
     for (const e of included) {
-      const foreign = this.#foreignRef(e, included.filter((o) => o !== e));
+      const foreign = this.#foreignRef(e, holders);
       if (foreign) failures.push({ source: e.source, rule: e.id, reason: foreign, entry: e });
       else kept.push(e);
     }
-    const entryOfItem = new Map<SigmaItem, Entry>();
-    for (const e of kept) for (const i of e.items) entryOfItem.set(i, e);
     const engine = new SigmaEngine(kept.flatMap((e) => e.items), this.#opts.engine ?? {});
+    const issuers = new Map<string, Entry>();
+    for (const e of kept) for (const i of e.items) if (i.kind !== 'detection' && !issuers.has(i.title)) issuers.set(i.title, e);
     for (const issue of engine.issues) {
-      const owner = kept.find((e) => e.items.some((i) => i.title === issue.rule && i.kind !== 'detection'));
+      const owner = issuers.get(issue.rule);
       failures.push({ source: 'engine', rule: issue.rule, reason: issue.reason, ...(owner ? { entry: owner } : {}) });
     }
     const snapshot = { engine, releaseOf: releaseIndex(kept) };
