@@ -289,7 +289,7 @@ export class AnomalyDetector {
       seen:
         share === 0
           ? `${shownValue} not among the values seen recently`
-          : `${shownValue} in ${fmtPercent(share)} of recent observations (about ${fmtCount(share * n)} times)`,
+          : `${shownValue} in ${fmtPercent(share)} of recent observations (decayed count ${fmtCount(share * n)})`,
       score: Math.round(-Math.log10(Math.max(share, 1 / n)) * 100) / 100,
       atMs: c.t,
     });

@@ -156,7 +156,7 @@ function closeOne(s: RateStream, count: number, ctx: StreamCtx): void {
   const z = (count - mean) / sd;
   const per = `${o.bucketMinutes} min`;
   const expected = (): string =>
-    `${fmtCount(Math.max(0, mean - 2 * sd))}–${fmtCount(mean + 2 * sd)} events per ${per} ` +
+    `${fmtCount(Math.max(0, Math.floor(mean - 2 * sd)))}–${fmtCount(Math.ceil(mean + 2 * sd))} events per ${per} ` +
     `(mean ${fmtCount(mean)}; ${slotLabel(slot, o)}, ${history(days)})`;
   const seenText = (): string =>
     `${fmtCount(count)} events in ${per} (${clock(startMs, o.offsetMs)}–${clock(endMs, o.offsetMs)} ${zoneLabel(o.offsetMs)})`;
