@@ -428,6 +428,24 @@ describe('shieldwall ingest (scripted server)', () => {
     }
   });
 
+  it('429 from an empty queue (the batch is larger than the queue) stops with a --batch-lines hint instead of retrying', async () => {
+    const srv = await fakeServer((_req, body) => (body.length > 4
+      ? { status: 429, headers: { 'retry-after': '1' }, json: { error: { code: 'RATE_LIMITED', title: 'Too many requests', message: 'the ingest queue is full', details: { depth: 0, capacity: 4 } } } }
+      : null));
+    try {
+      const file = path.join(tempDir(), 'events.ndjson');
+      writeFileSync(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ i })).join('\n'));
+      const c = capture();
+      expect(await ingest([file, '--server', srv.url, '--token', 'good-token', '--batch-lines', '5'], c.io)).toBe(1);
+      expect(srv.calls()).toBe(1);
+      expect(c.err.join('\n')).toMatch(/more than the server's ingest queue holds \(4 events\); use --batch-lines 4 or less/);
+      const ok = capture();
+      expect(await ingest([file, '--server', srv.url, '--token', 'good-token', '--batch-lines', '3'], ok.io)).toBe(0);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a line over --batch-bytes is rejected unsent with its line number; the rest goes', async () => {
     const srv = await fakeServer();
     try {

@@ -187,6 +187,17 @@ function serverMessage(text: string): string {
   return text.slice(0, 200).trim();
 }
 
+/** The queue figures of a 429 answer (`error.details`), when the server sent them. */
+function queueOf(text: string): { depth: number; capacity: number } | null {
+  try {
+    const d = (JSON.parse(text) as { error?: { details?: { depth?: unknown; capacity?: unknown } } }).error?.details;
+    if (typeof d?.depth === 'number' && typeof d.capacity === 'number') return { depth: d.depth, capacity: d.capacity };
+  } catch {
+    // no figures
+  }
+  return null;
+}
+
 /** Sends one batch until the server answers for it, or a final failure. */
 async function deliver(batch: Batch, ctx: SendContext): Promise<Outcome> {
   const { s } = ctx;
@@ -212,6 +223,11 @@ async function deliver(batch: Batch, ctx: SendContext): Promise<Outcome> {
       }
       const msg = serverMessage(text);
       if (status === 429) {
+        const q = queueOf(text);
+        // An empty queue that still refuses: this batch alone is more than it holds, forever.
+        if (q && q.depth === 0) {
+          return { ok: false, exit: EXIT.USAGE, reason: `the batch of ${batch.lineNos.length} lines is more than the server's ingest queue holds (${q.capacity} events); use --batch-lines ${q.capacity} or less` };
+        }
         why = 'server busy (HTTP 429)';
         waitMs = parseRetryAfter(res.headers['retry-after'], Date.now());
       } else if (status >= 500) {
