@@ -16,6 +16,7 @@ import { requireAuth } from './rest/auth.js';
 import { respondRoutes } from './rest/respond.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
+import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
@@ -61,9 +62,11 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireAuth(platform));
     await respondRoutes(scope, platform);
+    await alertRoutes(scope, platform);
     await sigmaRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => correlationRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(docsRoutes, { prefix: '/api' });
 
@@ -110,11 +113,15 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     }
   }, 5000);
   ticker.unref();
+  // The detection worker: processes the telemetry spool, keeps the indicator index in step
+  // with intel written by other processes, writes sightings and prunes the spool.
+  platform.detect.start();
   return {
     app, url: `${scheme}://${host}:${port}`,
     close: async () => {
       clearInterval(ticker);
       await app.close();
+      await platform.detect.stop();
     },
   };
 }

@@ -11,6 +11,9 @@ import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
 import { createRespond, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
+import { AnomalyDetector } from '../detect/anomaly/index.js';
+import { AlertService, DetectService } from '../detect/pipeline/index.js';
+import { RecordRepo } from '../respond/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -27,6 +30,9 @@ export interface Platform {
   /** Correlation of observable values across objects (release-aware), and warninglists of known-benign values. */
   readonly correlations: Correlations;
   readonly warninglists: Warninglists;
+  /** Telemetry ingestion and detection (the worker runs in the server: `detect.start()`). */
+  readonly detect: DetectService;
+  readonly alerts: AlertService;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,22 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
   const warninglists = new Warninglists(store, clock);
   await warninglists.load();
   const correlations = new Correlations({ store, clock, intel, warninglists });
-  await correlations.start();
-  const close = async () => { correlations.stop(); await correlations.idle(); await store.close(); };
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, close });
+  correlations.start();
+  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, anomaly: await anomalyDetector(store) }, {
+    queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings,
+  });
+  const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
+  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await store.close(); };
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, close });
+}
+
+/** The anomaly baselines as last saved, or fresh ones when none (or unreadable: then they relearn). */
+async function anomalyDetector(store: Store): Promise<AnomalyDetector> {
+  const saved = await store.getMeta(DetectService.ANOMALY_KEY);
+  if (saved === null) return new AnomalyDetector();
+  try {
+    return AnomalyDetector.fromJSON(JSON.parse(saved));
+  } catch {
+    return new AnomalyDetector();
+  }
 }

@@ -38,6 +38,12 @@ export interface Config {
   readonly sigmaDir: string | undefined;
   /** YAML file of Sigma `|expand` placeholders (name → list of values), SHIELDWALL_SIGMA_PLACEHOLDERS. */
   readonly sigmaPlaceholders: string | undefined;
+  /** Telemetry events waiting for detection beyond which ingestion answers 429, SHIELDWALL_INGEST_QUEUE. */
+  readonly ingestQueue: number;
+  /** Grouping window of alerts, SHIELDWALL_ALERT_WINDOW_MINUTES. */
+  readonly alertWindowMinutes: number;
+  /** Sightings back to producers: named (default), anonymous (signed by the alliance CSIRT) or off, SHIELDWALL_SIGHTINGS. */
+  readonly sightings: 'named' | 'anonymous' | 'off';
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -62,6 +68,12 @@ function parseApiRoots(raw: string | undefined): ApiRootConfig[] {
     title: i === 0 ? 'Shieldwall alliance intelligence' : `Shieldwall API root ${name}`,
     description: i === 0 ? 'Default API root: shared threat intelligence of the alliance' : `API root ${name}`,
   }));
+}
+
+function sightingMode(raw: string | undefined): Config['sightings'] {
+  const v = raw ?? 'named';
+  if (v !== 'named' && v !== 'anonymous' && v !== 'off') throw new AppError('BAD_REQUEST', `SHIELDWALL_SIGHTINGS must be named, anonymous or off, got "${v}"`);
+  return v;
 }
 
 /** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
@@ -89,6 +101,9 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     logLevel,
     sigmaDir: env.SHIELDWALL_SIGMA_DIR ? path.resolve(env.SHIELDWALL_SIGMA_DIR) : undefined,
     sigmaPlaceholders: env.SHIELDWALL_SIGMA_PLACEHOLDERS ? path.resolve(env.SHIELDWALL_SIGMA_PLACEHOLDERS) : undefined,
+    ingestQueue: int(env, 'SHIELDWALL_INGEST_QUEUE', 200_000),
+    alertWindowMinutes: int(env, 'SHIELDWALL_ALERT_WINDOW_MINUTES', 60),
+    sightings: sightingMode(env.SHIELDWALL_SIGHTINGS),
     ...overrides,
   };
   if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {

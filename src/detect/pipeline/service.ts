@@ -111,7 +111,6 @@ export interface DetectStats {
 
 const MAX_REPORTED = 20;
 const CURSOR_KEY = 'detect.cursor';
-const ANOMALY_KEY = 'detect.anomaly';
 const BUCKET_MS = 60_000;
 const LEVELS: Record<string, AlertSeverity> = { informational: 'informational', low: 'low', medium: 'medium', high: 'high', critical: 'critical' };
 
@@ -146,6 +145,8 @@ function sigmaView(e: NormalisedEvent): Record<string, unknown> {
 }
 
 export class DetectService {
+  /** Meta key of the saved anomaly baselines. */
+  static readonly ANOMALY_KEY = 'detect.anomaly';
   readonly feed: IndicatorFeed;
   readonly alerts: AlertBook;
   readonly sightings: SightingBook;
@@ -275,10 +276,10 @@ export class DetectService {
     const tick = () => {
       if (!this.#running) return;
       void this.#periodic().finally(() => {
-        if (this.#running) this.#timer = setTimeout(tick, pollMs);
+        if (this.#running) this.#timer = setTimeout(tick, pollMs).unref();
       });
     };
-    this.#timer = setTimeout(tick, 0);
+    this.#timer = setTimeout(tick, 0).unref();
   }
 
   async stop(): Promise<void> {
@@ -293,6 +294,7 @@ export class DetectService {
 
   async #periodic(): Promise<void> {
     try {
+      await this.refreshDirectory();
       await this.feed.sync();
       await this.drain();
       const now = this.deps.clock.now();
@@ -449,7 +451,7 @@ export class DetectService {
   }
 
   async #saveAnomalies(): Promise<void> {
-    if (this.deps.anomaly) await this.deps.store.setMeta(ANOMALY_KEY, JSON.stringify(this.deps.anomaly.toJSON())).catch(() => undefined);
+    if (this.deps.anomaly) await this.deps.store.setMeta(DetectService.ANOMALY_KEY, JSON.stringify(this.deps.anomaly.toJSON())).catch(() => undefined);
   }
 
   /** The alert as the API shows it. */

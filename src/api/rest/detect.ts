@@ -1,0 +1,128 @@
+/**
+ * REST routes of detection: telemetry ingestion (sensors), alerts, and the common operational
+ * picture. The ingest route has its own scope: it reads raw NDJSON / syslog bodies, gzip or not.
+ */
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import type { AuthedActor } from '../../respond/index.js';
+import { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../../detect/pipeline/index.js';
+import type { AlertSeverity, AlertSource, AlertStatus } from '../../detect/pipeline/index.js';
+import type { TelemetryFormat } from '../../detect/normalise/index.js';
+import type { Platform } from '../platform.js';
+import { principalOf, requireAuth } from './auth.js';
+import { Body, RECORD_ID } from './body.js';
+
+const gunzipAsync = promisify(gunzip);
+const FORMATS: readonly (TelemetryFormat | 'auto')[] = ['auto', 'suricata-eve', 'ecs', 'windows', 'zeek', 'syslog', 'cef'];
+const INGEST_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/json', 'text/plain'];
+const SENSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+function listParam<T extends string>(raw: unknown, allowed: readonly T[], name: string): T[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string') throw new AppError('BAD_REQUEST', `${name} must be a comma-separated list`);
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of parts) if (!(allowed as readonly string[]).includes(p)) throw new AppError('BAD_REQUEST', `${name}: unknown value "${p.slice(0, 40)}"; one of ${allowed.join(', ')}`);
+  return parts as T[];
+}
+
+async function decode(req: FastifyRequest, limit: number): Promise<string> {
+  const raw = req.body;
+  if (!Buffer.isBuffer(raw)) return '';
+  const enc = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  if (enc === 'identity' || enc === '') return raw.toString('utf8');
+  if (enc !== 'gzip' && enc !== 'x-gzip') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${enc.slice(0, 40)} is not supported (gzip or identity)`);
+  try {
+    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `the decompressed body is larger than ${limit} bytes; send smaller batches`);
+    }
+    throw new AppError('BAD_REQUEST', `the gzip body is corrupt: ${(e as Error).message}`);
+  }
+}
+
+/** POST /ingest, in a scope whose body parsers keep the raw bytes. */
+export async function ingestRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+  const limit = platform.config.maxContentLength;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(INGEST_TYPES, { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (req, _payload, done) => {
+    done(new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${String(req.headers['content-type'] ?? '(none)').slice(0, 60)} is not accepted; send ${INGEST_TYPES.join(', ')}`), undefined);
+  });
+  app.post('/ingest', { onRequest: requireAuth(platform) }, async (req, reply) => {
+    const p = principalOf(req);
+    const q = req.query as Record<string, unknown>;
+    const format = (q['format'] ?? 'auto') as TelemetryFormat | 'auto';
+    if (!FORMATS.includes(format)) throw new AppError('BAD_REQUEST', `format must be one of ${FORMATS.join(', ')}`);
+    let sensorId: string;
+    if (p.kind === 'sensor') {
+      sensorId = (p.tokenId ? (await platform.store.getToken(p.tokenId))?.name : undefined) ?? 'sensor';
+    } else if (p.roles.includes('admin')) {
+      const s = q['sensor'] ?? 'api';
+      if (typeof s !== 'string' || !SENSOR_NAME.test(s)) throw new AppError('BAD_REQUEST', 'sensor must be a name of letters, digits and . _ : -');
+      sensorId = s;
+    } else {
+      throw new AppError('FORBIDDEN', 'ingestion needs a sensor token (shieldwall token create --kind sensor) or an administrator');
+    }
+    if (req.body === undefined) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the events as ${INGEST_TYPES.join(', ')}`);
+    const text = await decode(req, limit);
+    const summary = await platform.detect.ingest(p, text, { format, sensorId });
+    return reply.code(202).send(summary);
+  });
+}
+
+export async function alertRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+  const { alerts } = platform;
+  const actor = (req: FastifyRequest): AuthedActor => ({ principal: principalOf(req), source: req.ip });
+  const id = (req: FastifyRequest): string => {
+    const v = (req.params as Record<string, string>)['id'] ?? '';
+    if (!RECORD_ID.test(v)) throw new AppError('NOT_FOUND', `no alert ${v.slice(0, 80)}`);
+    return v;
+  };
+
+  app.get('/alerts', async (req) => {
+    const q = req.query as Record<string, unknown>;
+    const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('BAD_REQUEST', 'limit must be an integer 1-1000');
+    return {
+      alerts: await alerts.list(actor(req), {
+        statuses: listParam<AlertStatus>(q['status'], ALERT_STATUSES, 'status'),
+        severities: listParam<AlertSeverity>(q['severity'], ALERT_SEVERITIES, 'severity'),
+        sources: listParam<AlertSource>(q['source'], ALERT_SOURCES, 'source'),
+        ...(typeof q['org'] === 'string' ? { orgId: q['org'] } : {}),
+        limit,
+      }),
+    };
+  });
+
+  app.get('/alerts/:id', async (req) => alerts.get(actor(req), id(req)));
+
+  app.patch('/alerts/:id', async (req) => {
+    const b = Body.of(req.body);
+    return alerts.patch(actor(req), id(req), {
+      ...(b.has('status') ? { status: b.oneOf('status', ALERT_STATUSES) } : {}),
+      ...(Object.prototype.hasOwnProperty.call(req.body, 'assignee') ? { assignee: b.has('assignee') ? b.str('assignee', { max: 128 }) : null } : {}),
+      ...(b.has('note') ? { note: b.str('note', { max: 2000 }) } : {}),
+      ...(b.has('rev') ? { rev: b.int('rev', 1, Number.MAX_SAFE_INTEGER) } : {}),
+    });
+  });
+
+  app.post('/alerts/:id/escalate', async (req) => {
+    const b = Body.of(req.body ?? {});
+    const incidentId = b.optStr('incidentId', { max: 100 });
+    if (incidentId !== undefined && !RECORD_ID.test(incidentId)) throw new AppError('BAD_REQUEST', 'incidentId: not an incident id');
+    const title = b.optStr('title', { max: 300 });
+    return alerts.escalate(actor(req), id(req), { ...(incidentId ? { incidentId } : {}), ...(title ? { title } : {}) });
+  });
+
+  app.get('/cop', async (req) => {
+    const raw = (req.query as Record<string, unknown>)['hours'];
+    const hours = raw === undefined ? 24 : Number(raw);
+    if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 31) throw new AppError('BAD_REQUEST', 'hours must be an integer 1-744');
+    return alerts.cop(actor(req), hours);
+  });
+
+  app.get('/detect/status', async () => ({ ...platform.detect.stats(), feed: platform.detect.feed.stats() }));
+}

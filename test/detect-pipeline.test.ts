@@ -1,0 +1,196 @@
+/**
+ * The detection pipeline through the HTTP API: sensors ingest telemetry, indicators released
+ * to the sensor's organisation (and only those) raise grouped alerts, sightings go back to the
+ * producer, analysts work the alerts, and the picture counts them.
+ */
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
+import type { BusEvent } from '../src/core/bus.js';
+import { expectError, http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
+
+const T = '2026-03-01T10:00:00.000000+0000';
+const flow = (dest: string, src = '10.0.0.5') => JSON.stringify({ timestamp: T, event_type: 'flow', src_ip: src, src_port: 50000, dest_ip: dest, dest_port: 443, proto: 'TCP', flow_id: 1 });
+const dns = (name: string) => JSON.stringify({ timestamp: T, event_type: 'dns', src_ip: '10.0.0.5', src_port: 5353, dest_ip: '10.0.0.53', dest_port: 53, proto: 'UDP', dns: { type: 'query', rrname: name, rrtype: 'A' } });
+
+describe('detection pipeline over HTTP', () => {
+  let al: Alliance;
+  let csirt: string;
+  let sensorA: string;
+  let sensorB: string;
+  let ipIndicator: string;
+  let privateIndicator: string;
+  const seen: BusEvent[] = [];
+  const ingest = (token: string, body: string | Buffer, headers: Record<string, string> = {}) =>
+    al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', ...headers }, payload: body });
+  const patch = async (user: string, id: string, body: unknown) => {
+    const res = await al.app.inject({ method: 'PATCH', url: `/api/v1/alerts/${id}`, headers: { authorization: `Bearer ${al.tokens[user]}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    return { status: res.statusCode, headers: res.headers as Record<string, unknown>, body: res.body, json: () => JSON.parse(res.body) };
+  };
+
+  beforeAll(async () => {
+    al = await makeAlliance();
+    const { access } = al.platform;
+    csirt = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alliance CSIRT', shortName: 'CSIRT', kind: 'alliance-body' })).id;
+    sensorA = (await access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'fw-a' })).token;
+    sensorB = (await access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.B, kind: 'sensor', name: 'fw-b' })).token;
+    const ip = indicator('C2 address', { pattern: "[ipv4-addr:value = '198.51.100.7']", confidence: 90 });
+    ipIndicator = ip.id as string;
+    await submitAs(al, 'a-analyst', al.shared, { objects: [ip], defaultTlp: 'green' });
+    // B's AMBER indicator, released to nobody but B.
+    const priv = indicator('B private domain', { pattern: "[domain-name:value = 'bad.example']" });
+    privateIndicator = priv.id as string;
+    await submitAs(al, 'b-analyst', al.shared, { objects: [priv], defaultTlp: 'amber' });
+    await al.platform.detect.refreshDirectory();
+    await al.platform.detect.feed.sync();
+    al.platform.bus.subscribe((e) => { if (e.type.startsWith('alert.')) seen.push(e); });
+  });
+  afterAll(async () => al.close());
+
+  it('answers each batch with counts and the first errors by line number; a bad line never drops the batch', async () => {
+    const res = await ingest(sensorA, [flow('198.51.100.7'), dns('bad.example'), '{"event_type": "flow", broken', '', 'not json at all'].join('\n'));
+    expect(res.statusCode, res.body).toBe(202);
+    const body = res.json();
+    expect(body.accepted).toBe(2);
+    expect(body.rejected).toBe(2);
+    expect(body.errors.map((e: { line: number }) => e.line)).toEqual([3, 5]);
+    expect(typeof body.errors[0].reason).toBe('string');
+    expect(body.lastSeq - body.firstSeq).toBe(1);
+    expect(body.queue.capacity).toBe(200_000);
+  });
+
+  it('raises an alert only for the indicator released to the sensor organisation', async () => {
+    await al.platform.detect.drain();
+    const res = await http(al).get('a-analyst', '/api/v1/alerts');
+    expect(res.status).toBe(200);
+    const alerts = res.json().alerts;
+    expect(alerts).toHaveLength(1);
+    const a = alerts[0];
+    expect(a).toMatchObject({ orgId: al.orgs.A, sensorId: 'fw-a', source: 'indicator', severity: 'high', status: 'new', count: 1, entity: '10.0.0.5' });
+    expect(a.matched).toMatchObject({ kind: 'indicator', id: ipIndicator, name: 'C2 address', via: 'exact', path: 'ipv4-addr:value', value: '198.51.100.7' });
+    expect(a.samples).toHaveLength(1);
+    expect(a.samples[0]['destination.ip']).toBe('198.51.100.7');
+    // B's private indicator never fires for A, and A's alert is not B's to see.
+    expect(alerts.some((x: { matched: { id?: string } }) => x.matched.id === privateIndicator)).toBe(false);
+    expect((await http(al).get('b-analyst', '/api/v1/alerts')).json().alerts).toEqual([]);
+    expectError(await http(al).get('b-analyst', `/api/v1/alerts/${a.id}`), 404, 'NOT_FOUND');
+  });
+
+  it('groups repeats of the same indicator and entity into one alert and pushes updates live', async () => {
+    seen.length = 0;
+    await ingest(sensorA, [flow('198.51.100.7'), flow('198.51.100.7')].join('\n'));
+    await ingest(sensorA, flow('198.51.100.7', '10.0.0.9'));
+    await al.platform.detect.drain();
+    const alerts = (await http(al).get('a-analyst', '/api/v1/alerts')).json().alerts;
+    expect(alerts.map((a: { entity: string; count: number }) => [a.entity, a.count]).sort()).toEqual([['10.0.0.5', 3], ['10.0.0.9', 1]]);
+    const types = seen.map((e) => e.type).sort();
+    expect(types).toEqual(['alert.created', 'alert.updated']);
+    const b = { hop: 'local' as const, orgId: al.orgs.B, groupIds: [] };
+    // Every event carries release facts that keep it from B's live stream, and reach the CSIRT (the indicator is GREEN).
+    for (const e of seen) {
+      expect(mayRelease(e.facts, b, 'read')).toBe(false);
+      expect(mayRelease(e.facts, { hop: 'local', orgId: csirt, groupIds: [] }, 'read')).toBe(true);
+    }
+  });
+
+  it('B sighting A\'s indicator sends a sighting to A and the CSIRT, not to C', async () => {
+    await ingest(sensorB, [flow('198.51.100.7', '172.16.0.4'), dns('bad.example')].join('\n'));
+    await al.platform.detect.drain();
+    const bAlerts = (await http(al).get('b-analyst', '/api/v1/alerts')).json().alerts;
+    expect(bAlerts.map((a: { matched: { id: string } }) => a.matched.id).sort()).toEqual([ipIndicator, privateIndicator].sort());
+    await al.platform.detect.sightings.flush(SYSTEM_ACTOR, { nowMs: al.clock.now(), force: true });
+    const sightings = async (user: string) => {
+      const items = (await http(al).get(user, '/api/v1/intel?type=sighting&limit=100')).json().items as { id: string }[];
+      return Promise.all(items.map(async (i) => (await http(al).get(user, `/api/v1/intel/${i.id}`)).json().object as Record<string, unknown>));
+    };
+    const forA = await sightings('a-analyst');
+    const bSighting = forA.find((o) => o['sighting_of_ref'] === ipIndicator && (o['where_sighted_refs'] as string[] | undefined)?.includes(al.orgs.B));
+    expect(bSighting, JSON.stringify(forA).slice(0, 500)).toBeDefined();
+    expect(bSighting!['count']).toBe(1);
+    expect(bSighting!['observed_data_refs']).toHaveLength(1);
+    expect((await sightings('c-analyst')).length).toBe(0);
+    // The CSIRT receives it too (the indicator is GREEN, so released to the CSIRT).
+    const csirtUser = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: csirt, username: 'csirt-analyst', password: 'correct horse battery staple', roles: ['analyst'] });
+    al.tokens['csirt-analyst'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: csirt, userId: csirtUser.id, kind: 'api', name: 't' })).token;
+    expect((await sightings('csirt-analyst')).some((o) => o['id'] === bSighting!['id'])).toBe(true);
+  });
+
+  it('analysts acknowledge, mark false positive and escalate; others cannot', async () => {
+    const first = (await http(al).get('a-analyst', '/api/v1/alerts?severity=high&source=indicator')).json().alerts.find((a: { entity: string }) => a.entity === '10.0.0.5');
+    expectError(await patch('b-analyst', first.id, { status: 'acknowledged' }), 404, 'NOT_FOUND');
+    expectError(await patch('a-analyst', first.id, { status: 'closed' }), 400, 'BAD_REQUEST');
+    expectError(await patch('a-analyst', first.id, { status: 'acknowledged', rev: first.rev + 5 }), 409, 'CONFLICT');
+    const ack = await patch('a-analyst', first.id, { status: 'acknowledged', assignee: 'a-analyst', note: 'looking' });
+    expect(ack.status, ack.body).toBe(200);
+    expect(ack.json()).toMatchObject({ status: 'acknowledged', assignee: 'a-analyst' });
+    expectError(await patch('a-analyst', first.id, { assignee: 'b-analyst' }), 400, 'BAD_REQUEST');
+    const esc = await http(al).call('POST', `/api/v1/alerts/${first.id}/escalate`, { token: al.tokens['a-responder']!, body: {} });
+    expect(esc.status, esc.body).toBe(200);
+    const incidentId = esc.json().incidentId;
+    expect(esc.json().alert.status).toBe('escalated');
+    const inc = (await http(al).get('a-responder', `/api/v1/incidents/${incidentId}`)).json();
+    expect(inc.links.alerts).toContain(first.id);
+    expect(inc.links.indicators).toContain(ipIndicator);
+    const detail = (await http(al).get('a-analyst', `/api/v1/alerts/${first.id}`)).json();
+    expect(detail.history.map((h: { kind: string }) => h.kind)).toEqual(['alert.created', 'alert.updated', 'alert.escalated']);
+    expect(detail.history[1].user).toBe('a-analyst');
+    // An escalated alert keeps absorbing repeats: no new alert for the same group.
+    await ingest(sensorA, flow('198.51.100.7'));
+    await al.platform.detect.drain();
+    const again = (await http(al).get('a-analyst', `/api/v1/alerts/${first.id}`)).json();
+    expect(again.count).toBe(4);
+    expect(again.status).toBe('escalated');
+  });
+
+  it('the picture counts alerts per member and rates per bucket', async () => {
+    const cop = (await http(al).get('c-analyst', '/api/v1/cop?hours=6')).json();
+    const a = cop.members.find((m: { orgId: string }) => m.orgId === al.orgs.A);
+    const b = cop.members.find((m: { orgId: string }) => m.orgId === al.orgs.B);
+    expect(a.alerts.high).toBe(2);
+    expect(a.openIncidents).toBe(1);
+    expect(b.alerts.medium + b.alerts.high).toBe(2);
+    expect(cop.rates.buckets.reduce((n: number, x: { events: number }) => n + x.events, 0)).toBe(8);
+    // C sees the counts, not the alerts.
+    expect(cop.recent).toEqual([]);
+    expectError(await http(al).get('c-analyst', '/api/v1/cop?hours=0'), 400, 'BAD_REQUEST');
+  });
+
+  it('accepts gzip and refuses bad requests with clear errors', async () => {
+    const gz = await ingest(sensorA, gzipSync(flow('203.0.113.1')), { 'content-encoding': 'gzip' });
+    expect(gz.statusCode, gz.body).toBe(202);
+    expect(gz.json().accepted).toBe(1);
+    const corrupt = await ingest(sensorA, Buffer.from('not gzip'), { 'content-encoding': 'gzip' });
+    expect(corrupt.statusCode).toBe(400);
+    expect((await ingest(sensorA, flow('203.0.113.1'), { 'content-encoding': 'br' })).statusCode).toBe(415);
+    expect((await ingest(sensorA, flow('203.0.113.1'), { 'content-type': 'application/xml' })).statusCode).toBe(415);
+    expect((await ingest('nope', flow('203.0.113.1'))).statusCode).toBe(401);
+    expect((await ingest(al.tokens['a-analyst']!, flow('203.0.113.1'))).statusCode).toBe(403);
+    const admin = await al.app.inject({ method: 'POST', url: '/api/v1/ingest?sensor=manual-upload&format=suricata-eve', headers: { authorization: `Bearer ${al.tokens['a-admin']}`, 'content-type': 'text/plain' }, payload: flow('203.0.113.1') });
+    expect(admin.statusCode, admin.body).toBe(202);
+    expect((await al.app.inject({ method: 'POST', url: '/api/v1/ingest?format=xml', headers: { authorization: `Bearer ${sensorA}`, 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(400);
+  });
+});
+
+describe('backpressure', () => {
+  it('answers 429 with Retry-After when the queue is full, and takes the batch once drained', async () => {
+    const al = await makeAlliance({ SHIELDWALL_INGEST_QUEUE: '5', SHIELDWALL_MAX_CONTENT_LENGTH: '4096' });
+    try {
+      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 's' })).token;
+      const send = (n: number) => al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: Array.from({ length: n }, () => flow('192.0.2.1')).join('\n') });
+      expect((await send(3)).statusCode).toBe(202);
+      const full = await send(3);
+      expect(full.statusCode).toBe(429);
+      expect(Number(full.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(full.json().error.code).toBe('RATE_LIMITED');
+      expect(await al.platform.detect.drain()).toBe(3);
+      expect((await send(3)).statusCode).toBe(202);
+      // Oversized bodies, raw or after decompression, are 413.
+      expect((await send(40)).statusCode).toBe(413);
+      const bomb = gzipSync(Buffer.alloc(100_000, 0x20));
+      const r = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, payload: bomb });
+      expect(r.statusCode).toBe(413);
+    } finally {
+      await al.close();
+    }
+  });
+});
