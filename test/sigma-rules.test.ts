@@ -218,7 +218,7 @@ correlation:
     expect(without.status().loaded).toBe(before.loaded - 3); // two directory files and the placeholder rule
   });
 
-  it('sensors and representatives may not add rules', async () => {
+  it('a user without the analyst or admin role may not add rules', async () => {
     expect((await call('a-responder', 'POST', '/sigma/rules', { raw: rule(40, 'x'), type: 'application/yaml' })).status).toBe(403);
   });
 });
