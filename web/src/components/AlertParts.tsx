@@ -15,7 +15,11 @@ export function AlertStatusBadge({ status }: { status: AlertStatus }) {
   return <span className={`state alert-status-${status}`} data-testid="alert-status" data-status={status}>{status.replace('-', ' ')}</span>;
 }
 
-export function AlertTable({ alerts, caption, empty, testId = 'alert-table' }: { alerts: readonly Alert[]; caption: string; empty: string; testId?: string }) {
+export function AlertTable({ alerts, caption, empty, testId = 'alert-table', orgLabel }: {
+  alerts: readonly Alert[]; caption: string; empty: string; testId?: string;
+  /** How to name the alert's organisation (default: the name the server gives). */
+  orgLabel?: (a: Alert) => string;
+}) {
   if (alerts.length === 0) return <p className="muted" data-testid={`${testId}-empty`}>{empty}</p>;
   return (
     <table className="data alerts" data-testid={testId}>
@@ -31,7 +35,7 @@ export function AlertTable({ alerts, caption, empty, testId = 'alert-table' }: {
             <td><AlertSeverityBadge severity={a.severity} /></td>
             <th scope="row"><a href={href.alert(a.id)}>{a.title}</a>
               {a.techniques.length > 0 && <div className="small muted">{a.techniques.join(', ')}</div>}</th>
-            <td>{a.orgName ?? a.orgId}</td>
+            <td>{orgLabel ? orgLabel(a) : a.orgName ?? a.orgId}</td>
             <td>{a.source}</td>
             <td className="entity"><code>{a.entity}</code></td>
             <td>{a.count}</td>

@@ -108,6 +108,8 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const { cop, levels } = state.data;
   const levelName = (n: number) => levels.find((l) => l.level === n)?.name ?? null;
   const shown = feed.filter((a) => matchesFilter(a, filter));
+  const shortNames = new Map(cop.members.map((m) => [m.orgId, m.shortName || m.name]));
+  const orgLabel = (a: Alert) => shortNames.get(a.orgId) ?? a.orgName ?? a.orgId;
   const members = [...cop.members].sort((a, b) => (a.kind === b.kind ? a.shortName.localeCompare(b.shortName) : a.kind === 'member' ? -1 : 1));
   return (
     <section aria-labelledby="cop-title" className="cop">
@@ -132,7 +134,7 @@ export function Cop({ params }: { params: URLSearchParams }) {
         <p className="small muted" role="status" aria-live="polite" data-testid="feed-status">
           {shown.length} of the latest {Math.min(feed.length, FEED_MAX)} alerts shown{fresh > 0 ? ` · ${fresh} new since this page opened` : ''}.
         </p>
-        <AlertTable alerts={shown} caption="Newest first" empty="No alert visible to your organisation matches." testId="feed" />
+        <AlertTable alerts={shown} caption="Newest first" empty="No alert visible to your organisation matches." testId="feed" orgLabel={orgLabel} />
         <p><a href={href.alerts(filterToParams(filter))}>All alerts with these filters</a></p>
       </section>
       <div className="cop-grid">
