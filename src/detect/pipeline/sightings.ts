@@ -27,6 +27,8 @@ interface Tally {
   unsent: number;
   writtenAtMs: number;
   observable: { type: string; props: Record<string, unknown> } | null;
+  /** The stored sighting this tally continues (read once), so counts add up across restarts. */
+  prior: { createdMs: number; modifiedMs: number; count: number; firstMs: number; lastMs: number } | null | undefined;
 }
 
 /** The SCO for an exact or CIDR hit on a simple object path, if there is one. */
@@ -70,7 +72,7 @@ export class SightingBook {
     const key = `${indicator.id}\u0000${orgId}`;
     let t = this.#tallies.get(key);
     if (!t) {
-      t = { indicator, orgId, count: 0, firstMs: m.atMs, lastMs: m.atMs, unsent: 0, writtenAtMs: 0, observable: null };
+      t = { indicator, orgId, count: 0, firstMs: m.atMs, lastMs: m.atMs, unsent: 0, writtenAtMs: 0, observable: null, prior: undefined };
       this.#tallies.set(key, t);
     }
     t.count++;
@@ -87,10 +89,19 @@ export class SightingBook {
       if (t.unsent === 0 || (!opts.force && opts.nowMs - t.writtenAtMs < this.intervalMs)) continue;
       const signer = this.mode === 'anonymous' ? this.deps.anonymousSigner() : t.orgId;
       if (signer === null) continue;
+      if (t.prior === undefined) t.prior = await this.#prior(t, signer);
       const objects = this.#objects(t, { signer, nowMs: opts.nowMs });
       const recipients = [...new Set([t.indicator.creatorOrg, ...this.deps.allianceFor(t.indicator)].filter((x): x is string => x !== null))];
       const results = await this.deps.intel.submit(actor, t.indicator.collectionId, objects, { asOrg: signer, defaultTlp: 'amber', recipients });
       stored += results.filter((r) => r.status === 'added').length;
+      const sighting = objects[objects.length - 1]!;
+      if (results[results.length - 1]?.status === 'added') {
+        t.prior = {
+          createdMs: Date.parse(sighting['created'] as string), modifiedMs: Date.parse(sighting['modified'] as string), count: sighting['count'] as number,
+          firstMs: Date.parse(sighting['first_seen'] as string), lastMs: Date.parse(sighting['last_seen'] as string),
+        };
+        t.count = 0;
+      }
       t.unsent = 0;
       t.writtenAtMs = opts.nowMs;
     }
@@ -98,24 +109,47 @@ export class SightingBook {
     return stored;
   }
 
+  #sightingId(t: Tally): string {
+    return `sighting--${uuidv5(SIGHTING_NAMESPACE, `${this.mode}|${t.indicator.id}|${t.orgId}`)}`;
+  }
+
+  /** The latest stored version of this tally's sighting, as its signer sees it. */
+  async #prior(t: Tally, signer: string): Promise<Tally['prior']> {
+    const page = await this.deps.store.queryObjects({
+      collectionIds: [t.indicator.collectionId], ids: [this.#sightingId(t)], audience: { hop: 'local', orgId: signer, groupIds: [] }, purpose: 'read', limit: 1,
+    });
+    const row = page.rows[0];
+    if (!row) return null;
+    const o = JSON.parse(row.json) as Record<string, unknown>;
+    const ms = (k: string) => Date.parse(String(o[k]));
+    return { createdMs: ms('created'), modifiedMs: ms('modified'), count: Number(o['count'] ?? 0), firstMs: ms('first_seen'), lastMs: ms('last_seen') };
+  }
+
   #objects(t: Tally, o: { signer: string; nowMs: number }): Record<string, unknown>[] {
-    const now = new Date(o.nowMs).toISOString();
-    const first = new Date(t.firstMs).toISOString();
-    const last = new Date(Math.max(t.lastMs, t.firstMs)).toISOString();
+    const p = t.prior ?? null;
+    const firstMs = Math.min(t.firstMs, p?.firstMs ?? Infinity);
+    const lastMs = Math.max(t.lastMs, p?.lastMs ?? -Infinity, firstMs);
+    // created never changes across versions; modified always moves forward (STIX 2.1 §3.6).
+    const createdMs = p?.createdMs ?? Math.min(firstMs, o.nowMs);
+    const now = new Date(Math.max(o.nowMs, (p?.modifiedMs ?? 0) + 1, createdMs)).toISOString();
+    const created = new Date(createdMs).toISOString();
+    const first = new Date(firstMs).toISOString();
+    const last = new Date(lastMs).toISOString();
+    const count = Math.min((p?.count ?? 0) + t.count, 999_999_999);
     const seed = `${this.mode}|${t.indicator.id}|${t.orgId}`;
     const marking = [TLP2_MARKING_IDS.amber];
     const out: Record<string, unknown>[] = [];
     const sighting: Record<string, unknown> = {
-      type: 'sighting', spec_version: '2.1', id: `sighting--${uuidv5(SIGHTING_NAMESPACE, seed)}`, created: first, modified: now,
-      sighting_of_ref: t.indicator.id, first_seen: first, last_seen: last, count: Math.min(t.count, 999_999_999),
+      type: 'sighting', spec_version: '2.1', id: this.#sightingId(t), created, modified: now,
+      sighting_of_ref: t.indicator.id, first_seen: first, last_seen: last, count,
       object_marking_refs: marking,
     };
     if (this.mode === 'named') sighting['where_sighted_refs'] = [t.orgId];
     if (t.observable) {
       const sco = { type: t.observable.type, spec_version: '2.1', id: deterministicScoId(t.observable.type, t.observable.props), ...t.observable.props };
       const od = {
-        type: 'observed-data', spec_version: '2.1', id: `observed-data--${uuidv5(SIGHTING_NAMESPACE, `od|${seed}`)}`, created: first, modified: now,
-        first_observed: first, last_observed: last, number_observed: Math.min(t.count, 999_999_999), object_refs: [sco.id], object_marking_refs: marking,
+        type: 'observed-data', spec_version: '2.1', id: `observed-data--${uuidv5(SIGHTING_NAMESPACE, `od|${seed}`)}`, created, modified: now,
+        first_observed: first, last_observed: last, number_observed: Math.max(1, count), object_refs: [sco.id], object_marking_refs: marking,
       };
       out.push(sco, od);
       sighting['observed_data_refs'] = [od.id];

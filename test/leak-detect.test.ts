@@ -1,0 +1,179 @@
+/**
+ * The leak test, extended to detection. One creator stores an indicator for every TLP marking ×
+ * recipient shape × origin; every organisation's sensor then sees every indicator's value.
+ * An organisation must get an alert for exactly the indicators released to it — never one
+ * more — and nothing derived from an indicator (alerts, the live stream, sightings) may reach an
+ * organisation the indicator is not released to. The alliance body (a CSIRT) gets what is
+ * released to it and nothing else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
+import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
+import type { Tlp } from '../src/core/index.js';
+import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { makeCollection, makeOrg, makePlatform, refresh, submitWith, uuid, type Org } from './taxii-fixtures.js';
+
+const MARKINGS: (Tlp | null)[] = ['clear', 'green', 'amber', 'amber+strict', 'red', null];
+const ORIGINS = [null, 'node-x'] as const;
+
+interface Stored { id: string; ip: string; tlp: Tlp | null; recipients: string[]; originNode: string | null; label: string }
+interface Reader { name: string; org: Org; sensor: string }
+
+let p: Platform;
+let server: RunningServer;
+let K: Org, Rc: Org, Gm: Org, Ou: Org, Cs: Org;
+const stored: Stored[] = [];
+let readers: Reader[];
+const streams = new Map<string, Record<string, unknown>[]>();
+const aborts: AbortController[] = [];
+
+function releasedTo(s: Stored, r: Reader): boolean {
+  return mayRelease({ tlp: s.tlp, creatorOrg: K.row.id, recipients: s.recipients, originNode: s.originNode }, { hop: 'local', orgId: r.org.row.id, groupIds: r.org.principal.groupIds }, 'read');
+}
+const labelOf = (id: string) => stored.find((s) => s.id === id)?.label ?? id;
+const labels = (ids: Iterable<string>) => [...new Set(ids)].map(labelOf).sort();
+
+async function get(r: Reader, url: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${r.org.token}` } });
+  expect(res.status, url).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Reads the SSE stream of one reader in the background, keeping alert events. */
+async function listen(r: Reader): Promise<void> {
+  const ac = new AbortController();
+  aborts.push(ac);
+  const got: Record<string, unknown>[] = [];
+  streams.set(r.name, got);
+  const res = await fetch(`${server.url}/api/v1/stream?access_token=${encodeURIComponent(r.org.token)}`, { signal: ac.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += dec.decode(value, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const type = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (type?.startsWith('alert.') && data) got.push((JSON.parse(data) as { data: Record<string, unknown> }).data);
+        }
+      }
+    } catch {
+      // aborted at the end
+    }
+  })();
+}
+
+beforeAll(async () => {
+  p = await makePlatform({ env: { SHIELDWALL_PORT: '0' } });
+  K = await makeOrg(p, 'K');
+  Rc = await makeOrg(p, 'RC');
+  Gm = await makeOrg(p, 'GM');
+  Ou = await makeOrg(p, 'OU');
+  const csRow = await p.access.createOrganisation(SYSTEM_ACTOR, { name: 'Alliance CSIRT', shortName: 'CS', kind: 'alliance-body' });
+  const csUser = await p.access.createUser(SYSTEM_ACTOR, { orgId: csRow.id, username: 'user-cs', password: 'correct horse battery staple', roles: ['analyst'] });
+  const csToken = (await p.access.createToken(SYSTEM_ACTOR, { orgId: csRow.id, userId: csUser.id, kind: 'api', name: 't' })).token;
+  Cs = { row: csRow, user: 'user-cs', password: '', token: csToken, principal: await p.access.authenticateToken(csToken, 'test') };
+  const groups = {
+    G1: (await p.access.createGroup(SYSTEM_ACTOR, { ownerOrg: Gm.row.id, name: 'G1', members: [] })).id,
+    G2: (await p.access.createGroup(SYSTEM_ACTOR, { ownerOrg: Rc.row.id, name: 'G2', members: [Gm.row.id] })).id,
+  };
+  [K, Rc, Gm, Ou] = await Promise.all([K, Rc, Gm, Ou].map((o) => refresh(p, o)));
+  const everyone = [K, Rc, Gm, Ou, Cs].map((o): [string, { canRead: boolean; canWrite: boolean }] => [o.row.id, { canRead: true, canWrite: o === K }]);
+  const coll = await makeCollection(p, 'Everything', everyone, 'everything');
+  const shapes: [string, string[]][] = [['none', []], ...[K, Rc, Gm, Ou, Cs].map((o): [string, string[]] => [`org ${o.row.shortName}`, [o.row.id]]),
+    ...Object.entries(groups).map(([n, id]): [string, string[]] => [`group ${n}`, [id]])];
+  let n = 0;
+  for (const tlp of MARKINGS) for (const [shape, recipients] of shapes) for (const originNode of ORIGINS) {
+    n++;
+    const ip = `45.${n >> 8}.${n & 255}.7`;
+    const label = `${tlp ?? 'none'} | ${shape} | ${originNode ?? 'here'}`;
+    const id = `indicator--${uuid()}`;
+    const o = {
+      type: 'indicator', spec_version: '2.1', id, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z', name: label,
+      pattern: `[ipv4-addr:value = '${ip}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+      ...(tlp ? { object_marking_refs: [TLP2_MARKING_IDS[tlp]] } : {}),
+    };
+    await submitWith(p, { who: K, collectionId: coll.id, objects: [o], recipients, originNode });
+    stored.push({ id, ip, tlp, recipients, originNode, label });
+  }
+  readers = [];
+  for (const [name, org] of [['creator', K], ['recipient', Rc], ['group member', Gm], ['outsider', Ou], ['alliance body', Cs]] as const) {
+    const sensor = (await p.access.createToken(SYSTEM_ACTOR, { orgId: org.row.id, kind: 'sensor', name: `sensor-${org.row.shortName}` })).token;
+    readers.push({ name, org, sensor });
+  }
+  server = await startServer(p, { logger: false });
+  await p.detect.refreshDirectory();
+  await p.detect.feed.sync();
+  for (const r of readers) await listen(r);
+  // Every sensor sees every indicator's address.
+  for (const r of readers) {
+    const body = stored.map((s) => JSON.stringify({ timestamp: '2026-01-02T00:00:00.000000+0000', event_type: 'flow', src_ip: '10.1.1.1', src_port: 4000, dest_ip: s.ip, dest_port: 443, proto: 'TCP' })).join('\n');
+    const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${r.sensor}`, 'content-type': 'application/x-ndjson' }, body });
+    expect(res.status).toBe(202);
+  }
+  await p.detect.drain();
+  await p.detect.sightings.flush(SYSTEM_ACTOR, { nowMs: p.clock.now(), force: true });
+  await new Promise((r) => setTimeout(r, 300)); // let the streams deliver
+}, 60_000);
+
+afterAll(async () => {
+  for (const a of aborts) a.abort();
+  await server.close();
+  await p.close();
+});
+
+describe('zero leaks through detection', () => {
+  it('the matrix has indicators each released to someone and hidden from someone', () => {
+    expect(stored.length).toBe(MARKINGS.length * 8 * ORIGINS.length);
+    for (const r of readers) {
+      expect(stored.some((s) => releasedTo(s, r)), r.name).toBe(true);
+      if (r.org !== K) expect(stored.some((s) => !releasedTo(s, r)), r.name).toBe(true);
+    }
+  });
+
+  it('each organisation is alerted on exactly the indicators released to it', async () => {
+    for (const r of readers) {
+      const alerts = (await get(r, '/api/v1/alerts?limit=1000')).alerts as { orgId: string; matched: { id: string } }[];
+      const own = alerts.filter((a) => a.orgId === r.org.row.id).map((a) => a.matched.id);
+      expect(labels(own), `${r.name}: own alerts`).toEqual(labels(stored.filter((s) => releasedTo(s, r)).map((s) => s.id)));
+      // Whatever else it may see (an alliance body sees members' alerts) names only indicators released to it.
+      const foreign = alerts.map((a) => a.matched.id).filter((id) => { const s = stored.find((x) => x.id === id); return s !== undefined && !releasedTo(s, r); });
+      expect(labels(foreign), `${r.name}: alerts on indicators not released to it`).toEqual([]);
+    }
+  });
+
+  it('the live stream carries only alerts the subscriber may read', () => {
+    for (const r of readers) {
+      const got = streams.get(r.name) ?? [];
+      expect(got.length, `${r.name} received alerts live`).toBeGreaterThan(0);
+      const leaked = got.map((a) => (a['matched'] as { id: string }).id).filter((id) => { const s = stored.find((x) => x.id === id); return s !== undefined && !releasedTo(s, r); });
+      expect(labels(leaked), `${r.name}: stream`).toEqual([]);
+      for (const a of got) expect([r.org.row.id, ...(r === readers[4] ? [a['orgId']] : [])]).toContain(a['orgId']);
+    }
+  });
+
+  it('sightings reach the producer and the alliance body only for indicators released to them, and never an outsider', async () => {
+    for (const r of readers) {
+      const items = (await get(r, '/api/v1/intel?type=sighting&limit=1000')).items as { id: string }[];
+      const objs = await Promise.all(items.map(async (i) => (await get(r, `/api/v1/intel/${i.id}`)).object as { sighting_of_ref: string; where_sighted_refs?: string[] }));
+      const leaked = objs.filter((o) => { const s = stored.find((x) => x.id === o.sighting_of_ref); return s !== undefined && !releasedTo(s, r); });
+      expect(labels(leaked.map((o) => o.sighting_of_ref)), `${r.name}: sightings of unreleased indicators`).toEqual([]);
+      // Nobody reads sightings of other organisations except the producer and the alliance body.
+      if (r.org !== K && r.org !== Cs) {
+        expect(objs.every((o) => (o.where_sighted_refs ?? []).every((w) => w === r.org.row.id)), `${r.name}: reads others' sightings`).toBe(true);
+      }
+    }
+    // The producer learns where each of its indicators fired: every (indicator, sighting org) pair it may know.
+    const forK = (await get(readers[0]!, '/api/v1/intel?type=sighting&limit=1000')).items as unknown[];
+    const pairs = readers.flatMap((r) => stored.filter((s) => releasedTo(s, r)).map((s) => `${s.id}|${r.org.row.id}`));
+    expect(forK.length).toBe(pairs.length);
+  });
+});
