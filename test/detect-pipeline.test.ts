@@ -194,3 +194,39 @@ describe('backpressure', () => {
     }
   });
 });
+
+describe('Sigma rules through the pipeline', () => {
+  it('a rule added through the API alerts only the organisations it is released to, with its ATT&CK techniques', async () => {
+    const al = await makeAlliance();
+    try {
+      const rule = [
+        'title: Whoami run by a user', 'id: 6f9a7c4e-1111-4222-8333-444455556666', 'status: test',
+        'logsource:', '  product: windows', '  category: process_creation',
+        'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
+        'level: high', 'tags:', '  - attack.discovery', '  - attack.t1033',
+      ].join('\n');
+      // A's rule, AMBER to A and B: C's events never see it.
+      const added = await http(al).call('POST', '/api/v1/sigma/rules', { token: al.tokens['a-analyst']!, body: { yaml: rule, tlp: 'amber', recipients: [al.orgs.B] } });
+      expect(added.status, added.body).toBe(201);
+      const event = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2026-03-01T10:00:00.000Z', Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CORP\\bob' });
+      for (const org of ['A', 'B', 'C'] as const) {
+        const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], kind: 'sensor', name: `edr-${org}` })).token;
+        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: event });
+        expect(res.statusCode, res.body).toBe(202);
+      }
+      await al.platform.detect.refreshDirectory();
+      await al.platform.detect.drain();
+      const forA = (await http(al).get('a-analyst', '/api/v1/alerts?source=sigma')).json().alerts;
+      expect(forA).toHaveLength(1);
+      expect(forA[0]).toMatchObject({ orgId: al.orgs.A, severity: 'high', techniques: ['T1033'], title: 'Whoami run by a user', entity: 'ws1' });
+      expect(forA[0].matched).toMatchObject({ kind: 'sigma', id: '6f9a7c4e-1111-4222-8333-444455556666', level: 'high' });
+      expect(forA[0].samples[0]['process.executable'] ?? forA[0].samples[0].original?.Image).toContain('whoami.exe');
+      expect((await http(al).get('b-analyst', '/api/v1/alerts?source=sigma')).json().alerts).toHaveLength(1);
+      expect((await http(al).get('c-analyst', '/api/v1/alerts?source=sigma')).json().alerts).toHaveLength(0);
+      const cop = (await http(al).get('c-analyst', '/api/v1/cop')).json();
+      expect(cop.heatmap).toEqual([{ technique: 'T1033', count: 2 }]);
+    } finally {
+      await al.close();
+    }
+  });
+});
