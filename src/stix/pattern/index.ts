@@ -30,3 +30,5 @@ export { resolvePath } from './compare.js';
 export { collectObjectPaths } from './collect.js';
 export type { PathComparison } from './collect.js';
 export { MAX_MATCHES_INPUT } from './regex.js';
+export { parseIpBlock, ipBlockWithin } from './cidr.js';
+export type { IpBlock } from './cidr.js';

@@ -1,0 +1,323 @@
+/**
+ * Correlation: the same observable value in several objects links them. The store keeps one
+ * row per (object, value) for the latest version of each object — linear in the intel, never
+ * quadratic as a table of pairs would be (MISP's correlation tables reached billions of rows)
+ * — and links are found at read time, inside the query that applies the release policy to the
+ * other object, so a reader only ever sees a link when they may see both objects.
+ *
+ * Bounds: a value in more than `cap` objects is marked frequent (no more rows are recorded for
+ * it, no links are listed for it, it is reported as frequent instead); admin exclusions
+ * (values, CIDR blocks, regular expressions) are never correlated; values on an enabled
+ * warninglist are flagged and not linked.
+ *
+ * Indexing is incremental: every commit announced by IntelService wakes the indexer, which
+ * reads the store by date_added after its cursor (kept in `meta`), so objects written by
+ * other processes (the CLI, another node process) are indexed too.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Audience, Tlp } from '../core/policy.js';
+import { mayRelease, type Actor } from '../access/index.js';
+import type {
+  CorrelationExclusionRow, FrequentValueRow, ObjectRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, Store,
+} from '../store/index.js';
+import type { IntelService } from './service.js';
+import { extractObservables, ipKeyLast, ipKeyOf, normaliseValue, parseIp, supernetsOf, OBSERVABLE_KINDS } from './observables.js';
+import { auditWrite, compileRegex, type WarninglistHit, type Warninglists } from './warninglists.js';
+
+export const DEFAULT_CORRELATION_CAP = 100;
+/** Links returned for one object at most (all values together). */
+export const DEFAULT_LINK_LIMIT = 500;
+const CURSOR_KEY = 'correlation:cursor';
+const PAGE = 500;
+const SYNC_WAIT_MS = 2000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
+
+export interface CorrelationOptions {
+  /** A value in more objects than this is frequent: no links (MISP's correlation_limit, default 100). */
+  cap?: number;
+  linkLimit?: number;
+}
+
+/** Who reads: the audience of the release policy and the collections they may read. */
+export interface CorrelationReader {
+  audience: Audience;
+  collectionIds: readonly string[];
+}
+
+export interface CorrelatedObject {
+  id: string;
+  type: string;
+  name: string | null;
+  collectionId: string;
+  creatorOrg: string | null;
+  tlp: Tlp | null;
+  /** The value of the other object when it differs from ours (an IP block containing ours, or inside it). */
+  via: string | null;
+}
+
+export interface ValueCorrelation {
+  kind: ObservableKind;
+  value: string;
+  warninglist: WarninglistHit | null;
+  excluded: boolean;
+  frequent: boolean;
+  links: CorrelatedObject[];
+}
+
+export interface ObjectCorrelations {
+  object: { id: string; type: string; name: string | null; version: string };
+  values: ValueCorrelation[];
+  /** True when the link limit cut the list. */
+  truncated: boolean;
+}
+
+export type ExclusionType = CorrelationExclusionRow['type'];
+export const EXCLUSION_TYPES: readonly ExclusionType[] = ['value', 'cidr', 'regex'];
+
+/** Exclusions compiled for matching. */
+class ExclusionSet {
+  readonly #tests: ((kind: ObservableKind, value: string) => boolean)[] = [];
+
+  constructor(rows: readonly CorrelationExclusionRow[]) {
+    for (const r of rows) {
+      const kindOk = (k: ObservableKind) => r.kind === null || r.kind === k;
+      if (r.type === 'value') {
+        // Normalised per kind, so '8.8.8.8' excludes '8.8.8.8' however the indicator wrote it.
+        const forms = new Map<ObservableKind, string>();
+        for (const k of OBSERVABLE_KINDS) forms.set(k, normaliseValue(k, r.pattern)?.value ?? r.pattern.trim());
+        this.#tests.push((k, v) => kindOk(k) && (forms.get(k) === v || v.toLowerCase() === r.pattern.trim().toLowerCase()));
+      } else if (r.type === 'cidr') {
+        const block = parseIp(r.pattern);
+        if (!block) continue;
+        const width = block.version === 4 ? 32 : 128;
+        const shift = BigInt(width - block.prefix);
+        this.#tests.push((k, v) => {
+          if (k !== 'ip' || !kindOk(k)) return false;
+          const b = parseIp(v);
+          return !!b && b.version === block.version && b.prefix >= block.prefix && b.network >> shift === block.network >> shift;
+        });
+      } else {
+        const re = compileRegex(r.pattern);
+        if (re) this.#tests.push((k, v) => kindOk(k) && re.test(v));
+      }
+    }
+  }
+
+  has(kind: ObservableKind, value: string): boolean {
+    return this.#tests.some((t) => t(kind, value));
+  }
+}
+
+/** Validates an exclusion's pattern for its type (400 naming the problem). */
+export function checkExclusion(type: ExclusionType, pattern: string): string {
+  const p = pattern.trim();
+  if (!p || p.length > 1024) throw new AppError('BAD_REQUEST', 'pattern must have 1-1024 characters');
+  if (type === 'cidr' && !parseIp(p)) throw new AppError('BAD_REQUEST', `${p.slice(0, 100)} is not an IP address or CIDR block`);
+  if (type === 'regex' && !compileRegex(p)) throw new AppError('BAD_REQUEST', 'pattern is not a valid regular expression (at most 500 characters)');
+  return p;
+}
+
+export class Correlations {
+  readonly cap: number;
+  readonly linkLimit: number;
+  #running: Promise<number> | null = null;
+  #again = false;
+  #unsubscribe: (() => void) | null = null;
+  #lastError: unknown = null;
+
+  constructor(
+    private readonly deps: { store: Store; clock: Clock; intel: IntelService; warninglists: Warninglists },
+    opts: CorrelationOptions = {},
+  ) {
+    this.cap = opts.cap ?? DEFAULT_CORRELATION_CAP;
+    this.linkLimit = opts.linkLimit ?? DEFAULT_LINK_LIMIT;
+  }
+
+  /** Subscribes to committed writes and catches up with what was stored meanwhile. */
+  start(): void {
+    this.#unsubscribe ??= this.deps.intel.onCommitted(() => {
+      this.sync().catch(() => undefined);
+    });
+    // In the background: a large backlog (first start after an upgrade) must not hold up the node.
+    this.sync().catch(() => undefined);
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  /** The last indexing failure (null when the last run succeeded). */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+
+  /**
+   * Indexes every object version stored after the cursor. One run at a time; a request during
+   * a run schedules one more run after it. Resolves with the number of versions read.
+   */
+  sync(): Promise<number> {
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = async (): Promise<number> => {
+      let total = 0;
+      do {
+        this.#again = false;
+        total += await this.#catchUp();
+      } while (this.#again);
+      return total;
+    };
+    this.#running = run().then(
+      (n) => { this.#lastError = null; return n; },
+      (e: unknown) => { this.#lastError = e; throw e; },
+    ).finally(() => { this.#running = null; });
+    return this.#running;
+  }
+
+  /** Waits for indexing in progress (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running.catch(() => undefined);
+  }
+
+  async #catchUp(): Promise<number> {
+    const { store, clock } = this.deps;
+    let cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
+    const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
+    let read = 0;
+    for (;;) {
+      const rows = await store.objectsAddedAfter(cursor, PAGE);
+      if (rows.length === 0) return read;
+      const entries = rows.map((r) => this.#entryOf(r, exclusions));
+      // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never skips.
+      const last = rows[rows.length - 1]!.dateAdded;
+      await store.transaction(async (tx) => {
+        await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
+        await tx.setMeta(CURSOR_KEY, String(last));
+      });
+      cursor = last;
+      read += rows.length;
+    }
+  }
+
+  #entryOf(r: ObjectRow, exclusions: ExclusionSet): ObservableEntry {
+    let values: ObservableValue[] = [];
+    if (!r.revoked) {
+      try {
+        values = extractObservables(JSON.parse(r.json) as Record<string, unknown>).filter((v) => !exclusions.has(v.kind, v.value));
+      } catch {
+        values = [];
+      }
+    }
+    return { collectionId: r.collectionId, objectId: r.id, version: r.version, values };
+  }
+
+  /**
+   * The correlations of one object for a reader: for each of its values, the other objects with
+   * the same value (or an IP block containing it / inside it) that the reader may see, plus
+   * warninglist, exclusion and frequent flags. NOT_FOUND when the reader may not see the object.
+   */
+  async linksOf(reader: CorrelationReader, objectId: string): Promise<ObjectCorrelations> {
+    const { store, warninglists } = this.deps;
+    // Fresh reads (objects committed by other processes too), but a long backlog does not hold a reader for more than a moment.
+    await Promise.all([Promise.race([this.sync().catch(() => undefined), delay(SYNC_WAIT_MS)]), warninglists.refresh()]);
+    const page = await store.queryObjects({
+      collectionIds: reader.collectionIds, audience: reader.audience, purpose: 'read', ids: [objectId], version: { kind: 'last' }, limit: 100,
+    });
+    // The store filtered by the release policy; the object is checked once more with the policy function itself.
+    const visible = page.rows.filter((r) => mayRelease({ tlp: r.tlp, creatorOrg: r.creatorOrg, recipients: r.recipients, originNode: r.originNode }, reader.audience, 'read'));
+    const self = visible.sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : a.dateAdded - b.dateAdded))[0];
+    if (!self) throw new AppError('NOT_FOUND', `no visible object ${objectId.slice(0, 200)}`);
+    const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
+    let own: ObservableValue[] = [];
+    try {
+      own = self.revoked ? [] : extractObservables(JSON.parse(self.json) as Record<string, unknown>);
+    } catch {
+      own = [];
+    }
+    const values: ValueCorrelation[] = own.map((v) => ({
+      kind: v.kind, value: v.value, warninglist: warninglists.match(v.kind, v.value), excluded: exclusions.has(v.kind, v.value), frequent: false, links: [],
+    }));
+    const live = own.filter((_, i) => !values[i]!.excluded && !values[i]!.warninglist);
+    const exact: { kind: ObservableKind; value: string }[] = live.map((v) => ({ kind: v.kind, value: v.value }));
+    const ranges: ObservableLookup[] = [];
+    for (const v of live) {
+      const b = v.kind === 'ip' ? parseIp(v.value) : null;
+      if (!b) continue;
+      for (const s of supernetsOf(b)) exact.push({ kind: 'ip', value: s });
+      if (b.prefix < (b.version === 4 ? 32 : 128)) ranges.push({ kind: 'ip', keyFrom: ipKeyOf(b), keyTo: ipKeyLast(b), prefixAbove: b.prefix });
+    }
+    const frequent = new Set((await store.frequentValues({ keys: exact, limit: exact.length })).map((f) => `${f.kind}\u0000${f.value}`));
+    for (const v of values) if (frequent.has(`${v.kind}\u0000${v.value}`)) v.frequent = true;
+    const lookups = [...exact.filter((k) => !frequent.has(`${k.kind}\u0000${k.value}`)), ...ranges];
+    const liveOwn = values.filter((v) => !v.excluded && !v.warninglist && !v.frequent);
+    const rows = liveOwn.length ? await store.observableLinks({ lookups, excludeObjectId: objectId, collectionIds: reader.collectionIds, audience: reader.audience, limit: this.linkLimit + 1 }) : [];
+    const truncated = rows.length > this.linkLimit;
+    for (const row of rows.slice(0, this.linkLimit)) {
+      // The other side's value passes the same filters (an excluded or benign block never links).
+      if (exclusions.has(row.kind, row.value) || warninglists.match(row.kind, row.value)) continue;
+      for (const v of liveOwn) if (related(v, row)) addLink(v, row);
+    }
+    return { object: { id: self.id, type: self.type, name: self.name, version: self.version }, values, truncated };
+  }
+
+  /** Values over the cap, most recent first. */
+  async frequentValues(limit = 100): Promise<FrequentValueRow[]> {
+    return this.deps.store.frequentValues({ limit });
+  }
+
+  async stats(): Promise<{ rows: number; frequent: number; cap: number; cursor: number }> {
+    const s = await this.deps.store.observableStats();
+    return { ...s, cap: this.cap, cursor: Number((await this.deps.store.getMeta(CURSOR_KEY)) ?? 0) };
+  }
+
+  async listExclusions(): Promise<CorrelationExclusionRow[]> {
+    return this.deps.store.listCorrelationExclusions();
+  }
+
+  /** Adds an exclusion; it applies to reads at once and to indexing from now on. */
+  async addExclusion(actor: Actor, e: { type: ExclusionType; pattern: string; kind?: ObservableKind | null; comment?: string }): Promise<CorrelationExclusionRow> {
+    const row: CorrelationExclusionRow = {
+      id: randomUUID(), type: e.type, kind: e.kind ?? null, pattern: checkExclusion(e.type, e.pattern), comment: (e.comment ?? '').slice(0, 1000),
+      createdUs: this.deps.clock.now() * 1000, createdBy: actor.principal?.userId ?? null,
+    };
+    await this.deps.store.transaction(async (tx) => {
+      await tx.putCorrelationExclusion(row);
+      await auditWrite(tx, actor, { action: 'correlation.exclude', target: row.id, atUs: row.createdUs, detail: { type: row.type, kind: row.kind, pattern: row.pattern } });
+    });
+    return row;
+  }
+
+  async removeExclusion(actor: Actor, id: string): Promise<void> {
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.deleteCorrelationExclusion(id))) throw new AppError('NOT_FOUND', `no exclusion ${id.slice(0, 100)}`);
+      await auditWrite(tx, actor, { action: 'correlation.unexclude', target: id, atUs: this.deps.clock.now() * 1000 });
+    });
+  }
+}
+
+/** Whether a stored link row is about one of our values: the same value, or IP blocks one inside the other. */
+function related(v: ValueCorrelation, row: ObservableLinkRow): boolean {
+  if (v.kind !== row.kind) return false;
+  if (v.value === row.value) return true;
+  if (v.kind !== 'ip') return false;
+  const a = parseIp(v.value);
+  const b = parseIp(row.value);
+  if (!a || !b || a.version !== b.version) return false;
+  const width = a.version === 4 ? 32 : 128;
+  const [outer, inner] = a.prefix <= b.prefix ? [a, b] : [b, a];
+  const shift = BigInt(width - outer.prefix);
+  return inner.network >> shift === outer.network >> shift;
+}
+
+function addLink(v: ValueCorrelation, row: ObservableLinkRow): void {
+  if (v.links.some((l) => l.id === row.objectId)) return;
+  v.links.push({
+    id: row.objectId, type: row.type, name: row.name, collectionId: row.collectionId, creatorOrg: row.creatorOrg, tlp: row.tlp,
+    via: row.value === v.value ? null : row.value,
+  });
+}
