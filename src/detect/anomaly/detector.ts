@@ -4,7 +4,7 @@
  * intended clock, see docs/anomaly.md), no I/O; the same calls give the same findings.
  */
 import type { NormalisedEvent } from '../normalise/index.js';
-import { baseName, executableKey, publicIp, registeredDomain, tldOf } from './entities.js';
+import { baseName, executableKey, Memo, publicIp, registeredDomain, tldOf } from './entities.js';
 import { clock, fmtCount, fmtPercent, isoDay, shown, zoneLabel } from './format.js';
 import type { KnownSet as KnownSetT } from './known.js';
 import { KnownSet } from './known.js';
@@ -65,6 +65,10 @@ interface Seen {
 export class AnomalyDetector {
   private readonly o: ResolvedOptions;
   private orgs = new Map<string, OrgState>();
+  private readonly ips = new Memo(publicIp);
+  private readonly domains = new Memo(registeredDomain);
+  private readonly tlds = new Memo(tldOf);
+  private readonly exes = new Memo(executableKey);
 
   constructor(opts?: AnomalyOptions) {
     this.o = resolveOptions(opts);
@@ -148,24 +152,25 @@ export class AnomalyDetector {
   private firstSeen(e: NormalisedEvent, c: Seen): void {
     const dip = e['destination.ip'];
     if (typeof dip === 'string') {
-      const ip = publicIp(dip);
+      const ip = this.ips.get(dip);
       if (ip !== null) this.seen('ip', ip, c, VIA_IP);
     }
     let d1: string | null = null;
-    for (const [field, verb] of DOMAIN_FIELDS) {
+    for (let i = 0; i < DOMAIN_FIELDS.length; i++) {
+      const [field, verb] = DOMAIN_FIELDS[i] ?? DOMAIN_FIELDS[0];
       const v = e[field];
       if (typeof v !== 'string' || v === '') continue;
-      const rd = registeredDomain(v);
+      const rd = this.domains.get(v);
       if (rd === null || rd === d1) continue;
       d1 = rd;
       this.seen('domain', rd, c, { verb, field, raw: v });
     }
     const exe = e['process.executable'];
     if (typeof exe === 'string' && exe !== '') {
-      const key = executableKey(exe);
+      const key = this.exes.get(exe) ?? exe;
       this.seen('process', key, c, VIA_EXE);
       const parent = e['process.parent.executable'];
-      if (typeof parent === 'string' && parent !== '') this.seen('parent-child', `${executableKey(parent)} → ${key}`, c, VIA_PAIR);
+      if (typeof parent === 'string' && parent !== '') this.seen('parent-child', `${this.exes.get(parent) ?? parent} → ${key}`, c, VIA_PAIR);
     }
   }
 
@@ -254,7 +259,7 @@ export class AnomalyDetector {
     if (typeof pn === 'string' && pn !== '') this.rare('process.name', pn.toLowerCase(), c);
     const q = e['dns.question.name'];
     if (typeof q === 'string' && q !== '') {
-      const tld = tldOf(q);
+      const tld = this.tlds.get(q);
       if (tld !== null) this.rare('dns.tld', tld, c);
     }
     const port = e['destination.port'];

@@ -27,12 +27,7 @@ function ipv4(s: string, from = 0): number {
   return v * 256 + octet;
 }
 
-function inV4(v: number, net: number, bits: number): boolean {
-  const size = 2 ** (32 - bits);
-  return v >= net && v < net + size;
-}
-
-const V4_NOT_PUBLIC: readonly (readonly [number, number])[] = [
+const V4_BLOCKS: readonly (readonly [number, number])[] = [
   [0x00000000, 8], // "this network"
   [0x0a000000, 8], // RFC 1918
   [0x64400000, 10], // RFC 6598 carrier-grade NAT
@@ -44,6 +39,9 @@ const V4_NOT_PUBLIC: readonly (readonly [number, number])[] = [
   [0xf0000000, 4], // reserved + broadcast
 ];
 
+/** [first, end) of each block, flat, for a cheap per-event check. */
+const V4_NOT_PUBLIC = new Float64Array(V4_BLOCKS.flatMap(([net, bits]) => [net, net + 2 ** (32 - bits)]));
+
 /**
  * The address in canonical text if it is a public (internet-routable) address, else null.
  * Documentation ranges (192.0.2.0/24 …) count as public: they never occur in real internal
@@ -52,7 +50,9 @@ const V4_NOT_PUBLIC: readonly (readonly [number, number])[] = [
 export function publicIp(s: string): string | null {
   const v4 = ipv4(s);
   if (v4 >= 0) {
-    for (const [net, bits] of V4_NOT_PUBLIC) if (inV4(v4, net, bits)) return null;
+    for (let i = 0; i < V4_NOT_PUBLIC.length; i += 2) {
+      if (v4 >= (V4_NOT_PUBLIC[i] ?? 0) && v4 < (V4_NOT_PUBLIC[i + 1] ?? 0)) return null;
+    }
     return s;
   }
   if (s.indexOf(':') < 0 || s.length > 45) return null;
@@ -142,4 +142,26 @@ export function executableKey(path: string): string {
 export function baseName(path: string): string {
   const i = Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/'));
   return i >= 0 ? path.slice(i + 1) : path;
+}
+
+/**
+ * Bounded memo of a pure string function (names and addresses repeat heavily in telemetry); it
+ * is emptied when full, which changes speed, never results.
+ */
+export class Memo {
+  private readonly m = new Map<string, string | null>();
+
+  constructor(
+    private readonly fn: (s: string) => string | null,
+    private readonly max = 65_536,
+  ) {}
+
+  get(s: string): string | null {
+    const hit = this.m.get(s);
+    if (hit !== undefined) return hit;
+    const v = this.fn(s);
+    if (this.m.size >= this.max) this.m.clear();
+    this.m.set(s, v);
+    return v;
+  }
 }

@@ -34,8 +34,18 @@ export class RareTable {
     this.ref = ref;
   }
 
+  private wT = Number.NaN;
+  private wRef = Number.NaN;
+  private wVal = 1;
+
   weight(t: number, halfLifeMs: number): number {
-    return Math.pow(2, (t - this.ref) / halfLifeMs);
+    // Events of one batch share a time: one pow per batch, not per event.
+    if (t !== this.wT || this.ref !== this.wRef) {
+      this.wT = t;
+      this.wRef = this.ref;
+      this.wVal = Math.pow(2, (t - this.ref) / halfLifeMs);
+    }
+    return this.wVal;
   }
 
   /** Decayed count of all observations at `t`. */
