@@ -234,4 +234,19 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     expect(JSON.stringify(cop)).not.toContain(LURE_DOMAIN);
     await ctx.close();
   });
+
+  it('shows the alliance CSIRT the alert (released to alliance bodies) without letting it change it', async () => {
+    const csirt = await actor('csirt.analyst');
+    const { ctx, page } = await signedIn(csirt, `#/alerts/${encodeURIComponent(lure.id)}`);
+    await page.getByTestId('alert-detail').waitFor();
+    expect(await page.getByTestId('matched-pattern').textContent()).toContain(LURE_DOMAIN);
+    expect(await page.getByTestId('read-only').textContent()).toContain('Only');
+    expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+    // The server refuses a change from another organisation too.
+    const res = await fetch(`${server.baseUrl}/api/v1/alerts/${encodeURIComponent(c2.id)}`, {
+      method: 'PATCH', headers: { Authorization: `Bearer ${csirt.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ status: 'new' }),
+    });
+    expect(res.status).toBe(403);
+    await ctx.close();
+  });
 });
