@@ -7,16 +7,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { benchIndicatorMatching } from '../src/detect/indicators/bench.js';
 import { benchSigma, loadRulesDir, type SigmaEvent } from '../src/detect/sigma/index.js';
 import { sharedPath } from '../test/helpers/shared.js';
 import { log, round } from './stats.js';
 
-export function benchIndicators(indicators: number): Record<string, number> {
+export function benchIndicators(indicators: number, mix: 'atomic' | 'mixed' = 'atomic'): Record<string, number> {
   const lines = fs.readFileSync(sharedPath('data/telemetry/suricata-eve/surevego/testdata/eve.json'), 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const r = benchIndicatorMatching({ indicators, events: lines, seconds: 5, mix: 'atomic' });
-  log(`indicators: ${indicators} loaded in ${round(r.buildSeconds)} s; ${Math.round(r.eventsPerCpuSecond)} EVE events per CPU-s `
-    + `(bare JSON.parse ${Math.round(r.baselineEventsPerCpuSecond)}; ratio ${round(r.cpuRatio)}); RSS ${Math.round(r.rssMb)} MB`);
+  const r = benchIndicatorMatching({ indicators, events: lines, seconds: 5, mix });
+  log(`indicators (${mix}): ${indicators} loaded in ${round(r.buildSeconds)} s; ${Math.round(r.eventsPerCpuSecond)} EVE events per CPU-s `
+    + `(bare JSON.parse ${Math.round(r.baselineEventsPerCpuSecond)}; ratio ${round(r.cpuRatio)}); RSS ${Math.round(r.rssMb)} MB, heap ${Math.round(r.heapUsedMb)} MB; `
+    + `${round(r.matches / r.events)} matches per event`);
   return {
     indicators_loaded: indicators, indicators_build_s: round(r.buildSeconds), indicators_events_per_s: Math.round(r.eventsPerSecond),
     indicators_events_per_cpu_s: Math.round(r.eventsPerCpuSecond), indicators_json_parse_per_cpu_s: Math.round(r.baselineEventsPerCpuSecond),
@@ -43,4 +45,16 @@ export function benchSigmaCorpus(): Record<string, number> {
   const r = benchSigma(items, events, 5);
   log(`sigma: ${r.rules} rules (loaded in ${round(loadS)} s) over ${r.events} OTRF events: ${Math.round(r.eventsPerSecond)} events per CPU-s, ${Math.round(r.eventsPerWallSecond)} per wall-s`);
   return { sigma_rules: r.rules, sigma_load_s: round(loadS), sigma_events_per_cpu_s: Math.round(r.eventsPerSecond), sigma_events_per_s: Math.round(r.eventsPerWallSecond) };
+}
+
+/**
+ * Run directly, this file benchmarks indicator matching alone (`npm run bench` runs everything
+ * through run.ts): `node --expose-gc dist/bench/detect.js [indicators=1000000] [atomic|mixed]`.
+ * The last stdout line is the JSON of figures, as with run.ts.
+ */
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const n = Number(process.argv[2] ?? 1_000_000);
+  const mix = process.argv[3] === 'mixed' ? 'mixed' : 'atomic';
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`indicators must be a positive integer, got "${process.argv[2]}"`);
+  process.stdout.write(`${JSON.stringify(benchIndicators(n, mix))}\n`);
 }

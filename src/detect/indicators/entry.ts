@@ -9,6 +9,7 @@ import type { Key, Leaf, Needle, PatternClass, Primitive } from './compile.js';
 import type { Block, PrefixTrie } from './ip.js';
 import { blockWithin, parseBlock } from './ip.js';
 import type { Probe } from './probe.js';
+import type { WordTable } from './words.js';
 import { resolvePath as resolveValues } from '../../stix/pattern/index.js';
 
 export interface Entry {
@@ -28,7 +29,7 @@ export interface Entry {
   /** See compile.ts Compiled.conjunction, with the probe of each comparison's path. */
   readonly conjunction: readonly { readonly probe: Probe; readonly keys: readonly Key[] }[] | null;
   /** Keys, flat: table, value, target, table, value, target… (one array per entry, for memory). */
-  readonly refs: readonly (Table | Primitive | Block | Target)[];
+  readonly refs: readonly (Table | WordTable<Posting> | Primitive | Block | Target)[];
   stamp: number;
 }
 
@@ -48,6 +49,8 @@ export interface ExactTable {
   readonly direct: string | null;
   readonly label: string;
   readonly map: Map<Primitive, Posting>;
+  /** Keys that are dotted quads, by their 32-bit word (as `word | 0`); never also in `map`. */
+  readonly words: WordTable<Posting>;
 }
 
 export interface CidrTable {
@@ -62,14 +65,21 @@ export interface CidrTable {
 
 export type Table = ExactTable | CidrTable;
 
-export function postingAdd(map: Map<Primitive, Posting>, k: Primitive, e: Target): void {
+/** What postings are kept in: a Map of primitives, or a WordTable of dotted quads. */
+interface PostingMap<K> {
+  get(k: K): Posting | undefined;
+  set(k: K, p: Posting): unknown;
+  delete(k: K): unknown;
+}
+
+export function postingAdd<K>(map: PostingMap<K>, k: K, e: Target): void {
   const p = map.get(k);
   if (p === undefined) map.set(k, e);
   else if (Array.isArray(p)) { if (!p.includes(e)) p.push(e); }
   else if (p !== e) map.set(k, [p, e]);
 }
 
-export function postingRemove(map: Map<Primitive, Posting>, k: Primitive, e: Target): void {
+export function postingRemove<K>(map: PostingMap<K>, k: K, e: Target): void {
   const p = map.get(k);
   if (p === e) map.delete(k);
   else if (Array.isArray(p)) {

@@ -182,18 +182,20 @@ export class PrefixTrie<T> {
   }
 
   /**
-   * Appends to `out` the item lists of every stored IPv4 block containing the address `word`
-   * (a /32), without allocating a Block: the per-event path for IPv4 addresses.
+   * Writes to `out[0..n)` the item lists of every stored IPv4 block containing the address
+   * `word` (a /32) and returns n, without allocating a Block or truncating `out` (a reused
+   * scratch array): the per-event path for IPv4 addresses.
    */
-  coveringV4(word: number, out: (readonly T[])[]): void {
+  coveringV4(word: number, out: (readonly T[])[]): number {
     let node = 0;
+    let n = 0;
     for (let i = 0; ; i++) {
       const here = this.items[node];
-      if (here !== undefined) out.push(here);
-      if (i >= 32) return;
+      if (here !== undefined) out[n++] = here;
+      if (i >= 32) return n;
       const bit = (word >>> (31 - i)) & 1;
       node = (bit === 0 ? this.left : this.right)[node] ?? 0;
-      if (node === 0) return;
+      if (node === 0) return n;
     }
   }
 

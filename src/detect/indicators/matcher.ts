@@ -21,7 +21,7 @@ import { eventTimeMs } from '../normalise/index.js';
 import type { Compiled, Key, Needle, PatternClass, Primitive } from './compile.js';
 import type { Probe } from './probe.js';
 import { compilePattern, compileSimple, stepsKey } from './compile.js';
-import type { CidrTable, Entry, ExactTable, Table, Target } from './entry.js';
+import type { CidrTable, Entry, ExactTable, Posting, Table, Target } from './entry.js';
 import { LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
 import type { Block } from './ip.js';
 import { ipv4Word, parseBlock, PrefixTrie } from './ip.js';
@@ -31,6 +31,7 @@ import { resolvePath as resolveValues } from '../../stix/pattern/index.js';
 import { Matching } from './matching.js';
 import type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './types.js';
 import { OrgWindows } from './window.js';
+import { WordTable } from './words.js';
 
 /**
  * A windowed observation with the sequence indicators it takes part in, each with the mask of
@@ -104,6 +105,8 @@ export class IndicatorIndex {
   private stamp = 0;
   /** Tables whose values have no direct probe (probe.ts): events then go through observationOf. */
   private unprobed = 0;
+  /** Scratch for the IPv4 trie walk: the posting lists of the covering blocks, first n used. */
+  private readonly lists: (readonly Target[])[] = [];
 
   constructor(options: IndexOptions = {}) {
     this.windows = new OrgWindows(options.window);
@@ -147,7 +150,7 @@ export class IndicatorIndex {
       const probe = PROBES.get(stepsKey(objectType, steps)) ?? null;
       if (probe === null) this.unprobed++;
       t = kind === 'exact'
-        ? { kind, steps, probe, direct, label, map: new Map() }
+        ? { kind, steps, probe, direct, label, map: new Map(), words: new WordTable() }
         : { kind, steps, probe, direct, label, v4: new PrefixTrie<Target>(), v6: new PrefixTrie<Target>() };
       this.tables.set(key, t);
       if (t.kind === 'exact') this.exactList.push(t);
@@ -185,7 +188,7 @@ export class IndicatorIndex {
       c = compilePattern(parsed.ast);
       ast = c.cls === 'pure' ? null : parsed.ast;
     }
-    const refs: (Table | Primitive | Block | Target)[] = [];
+    const refs: (Table | WordTable<Posting> | Primitive | Block | Target)[] = [];
     const keyless: number[] = [];
     const entry: Entry = {
       id: indicator.id, cls: c.cls, visible: this.visibility(releasedTo), from, until,
@@ -195,7 +198,12 @@ export class IndicatorIndex {
     };
     const keys = (target: Target, list: Compiled['keys']): void => {
       for (const k of list) {
-        if (k.kind === 'exact') refs.push(this.table<ExactTable>('exact', k.objectType, k.steps), k.value, target);
+        if (k.kind === 'exact') {
+          const t = this.table<ExactTable>('exact', k.objectType, k.steps);
+          const word = typeof k.value === 'string' ? ipv4Word(k.value) : null;
+          if (word === null) refs.push(t, k.value, target);
+          else refs.push(t.words, word | 0, target);
+        }
         else refs.push(this.table<CidrTable>('cidr', k.objectType, k.steps), k.block, target);
       }
     };
@@ -252,10 +260,14 @@ export class IndicatorIndex {
       }
     }
     for (let i = 0; i < e.refs.length; i += 3) {
-      const t = e.refs[i] as Table;
+      const t = e.refs[i] as Table | WordTable<Posting>;
       const k = e.refs[i + 1];
       const target = e.refs[i + 2] as Target;
-      if (t.kind === 'exact') {
+      if (t.kind === 'words') {
+        const before = t.size;
+        postingAdd(t, k as number, target);
+        this.exactKeys += t.size - before;
+      } else if (t.kind === 'exact') {
         const before = t.map.size;
         postingAdd(t.map, k as Primitive, target);
         this.exactKeys += t.map.size - before;
@@ -284,10 +296,14 @@ export class IndicatorIndex {
       }
     }
     for (let i = 0; i < e.refs.length; i += 3) {
-      const t = e.refs[i] as Table;
+      const t = e.refs[i] as Table | WordTable<Posting>;
       const k = e.refs[i + 1];
       const target = e.refs[i + 2] as Target;
-      if (t.kind === 'exact') {
+      if (t.kind === 'words') {
+        const before = t.size;
+        postingRemove(t, k as number, target);
+        this.exactKeys += t.size - before;
+      } else if (t.kind === 'exact') {
         const before = t.map.size;
         postingRemove(t.map, k as Primitive, target);
         this.exactKeys += t.map.size - before;
@@ -316,18 +332,21 @@ export class IndicatorIndex {
     // Fast path: table values are read from the event's fields; the observation is built only
     // when a keyed, scan or sequence pattern needs evaluating.
     const m = new Matching(++this.stamp, eventTimeMs(event), orgId, event);
+    // A new array only after a probe found something (setting `length` is a runtime call).
     let values: unknown[] = [];
-    for (const table of this.exactList) {
-      if (table.map.size === 0 || table.probe === null) continue;
+    for (let t = 0; t < this.exactList.length; t++) {
+      const table = this.exactList[t] as ExactTable;
+      if ((table.map.size === 0 && table.words.size === 0) || table.probe === null) continue;
       if (values.length > 0) values = [];
       table.probe(event, values);
-      for (const v of values) this.probeExact(table, v as Primitive, m);
+      for (let i = 0; i < values.length; i++) this.probeExact(table, values[i] as Primitive, m);
     }
-    for (const table of this.cidrList) {
+    for (let t = 0; t < this.cidrList.length; t++) {
+      const table = this.cidrList[t] as CidrTable;
       if (table.probe === null || (table.v4.blocks === 0 && table.v6.blocks === 0)) continue;
       if (values.length > 0) values = [];
       table.probe(event, values);
-      for (const v of values) this.probeCidr(table, v, m);
+      for (let i = 0; i < values.length; i++) this.probeCidr(table, values[i], m);
     }
     // Only the object types some scan or keyless sequence pattern compares are looked for.
     let types: ReadonlySet<string> = NO_TYPES;
@@ -352,7 +371,7 @@ export class IndicatorIndex {
       const ex = this.exact.get(sco.type);
       if (ex !== undefined) {
         for (const table of ex) {
-          if (table.map.size === 0) continue;
+          if (table.map.size === 0 && table.words.size === 0) continue;
           const values = table.direct !== null ? [sco[table.direct]] : resolveValues(sco, table.steps, objects);
           for (const v of values) this.probeExact(table, v as Primitive, m);
         }
@@ -370,8 +389,12 @@ export class IndicatorIndex {
   }
 
   private probeExact(table: ExactTable, v: Primitive, m: Matching): void {
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return;
-    const p = table.map.get(v);
+    let p: Posting | undefined;
+    if (typeof v === 'string') {
+      // A dotted quad can only be a key of the word table (see ExactTable.words).
+      const word = table.words.size > 0 ? ipv4Word(v) : null;
+      p = word === null ? table.map.get(v) : table.words.get(word | 0);
+    } else if (typeof v === 'number' || typeof v === 'boolean') p = table.map.get(v);
     if (p === undefined) return;
     if (Array.isArray(p)) for (const e of p) m.hit(e, 'exact', table.label, v);
     else m.hit(p, 'exact', table.label, v);
@@ -382,9 +405,12 @@ export class IndicatorIndex {
       // A plain IPv4 address (the common case): no Block object, no callback.
       const word = ipv4Word(v);
       if (word === null) return;
-      const lists: (readonly Target[])[] = [];
-      table.v4.coveringV4(word, lists);
-      for (const items of lists) for (const e of items) m.hit(e, 'cidr', table.label, v);
+      const lists = this.lists;
+      const n = table.v4.coveringV4(word, lists);
+      for (let i = 0; i < n; i++) {
+        const items = lists[i] as readonly Target[];
+        for (let j = 0; j < items.length; j++) m.hit(items[j] as Target, 'cidr', table.label, v);
+      }
       return;
     }
     const b = typeof v === 'string' ? parseBlock(v) : null;
