@@ -1,0 +1,120 @@
+/**
+ * Store contract of correlation & warninglists (migration 0006), on every dialect: observable
+ * values follow the latest version, the cap marks a value frequent and stops recording it,
+ * links are released only under the policy for the other object, IP block lookups by key range.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NewObjectRow, ObservableValue, Store } from './index.js';
+import { storeDialects } from '../../test/helpers/store-dialects.js';
+import type { Audience } from '../core/policy.js';
+
+const ORG_A = 'identity--aaaaaaaa-0000-4000-8000-00000000000a';
+const ORG_B = 'identity--bbbbbbbb-0000-4000-8000-00000000000b';
+const ORG_C = 'identity--cccccccc-0000-4000-8000-00000000000c';
+const COLL = '22222222-2222-4222-8222-222222222222';
+const OTHER = '33333333-3333-4333-8333-333333333333';
+const asOrg = (orgId: string): Audience => ({ hop: 'local', orgId, groupIds: [] });
+
+let n = 0;
+function obj(id: string, version: string, extra: Partial<NewObjectRow> = {}): NewObjectRow {
+  return {
+    collectionId: COLL, id, type: 'indicator', specVersion: '2.1', version, created: version, modified: version, creatorOrg: ORG_A, tlp: 'green',
+    recipients: [], originNode: null, revoked: false, name: id, labels: [], searchText: id, json: JSON.stringify({ id, version, n: n++ }), ...extra,
+  };
+}
+const ip = (value: string, key: string, prefix: number): ObservableValue => ({ kind: 'ip', value, ipKey: key, ipPrefix: prefix });
+const dom = (value: string): ObservableValue => ({ kind: 'domain', value, ipKey: null, ipPrefix: null });
+const id = (k: string) => `indicator--${k.padStart(8, '0')}-0000-4000-8000-000000000000`;
+const V1 = '2026-01-01T00:00:00.000000Z';
+const V2 = '2026-01-02T00:00:00.000000Z';
+
+const factories = await storeDialects();
+
+describe.each(factories)('Store correlation & warninglists: $name', ({ open }) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await open());
+  });
+  afterAll(async () => cleanup());
+
+  it('indexes the latest version only, replaces values, ignores a late older version', async () => {
+    await store.putObjects([obj(id('1'), V2), obj(id('2'), V1, { creatorOrg: ORG_B, tlp: 'amber', recipients: [ORG_C] })], 1);
+    const r = await store.indexObservables([
+      { collectionId: COLL, objectId: id('1'), version: V2, values: [dom('evil.org'), ip('45.1.2.3', 'v4:2d010203', 32)] },
+      { collectionId: COLL, objectId: id('2'), version: V1, values: [dom('evil.org')] },
+    ], { cap: 10, nowUs: 5 });
+    expect(r).toEqual({ indexed: 2, newlyFrequent: [] });
+    // V1 of object 1 arrives late: nothing changes.
+    await store.putObjects([obj(id('1'), V1)], 2);
+    expect((await store.indexObservables([{ collectionId: COLL, objectId: id('1'), version: V1, values: [] }], { cap: 10, nowUs: 6 })).indexed).toBe(0);
+    expect((await store.observableStats()).rows).toBe(3);
+    const links = await store.observableLinks({ lookups: [{ kind: 'domain', value: 'evil.org' }], excludeObjectId: id('2'), collectionIds: [COLL], audience: asOrg(ORG_B), limit: 10 });
+    expect(links.map((l) => [l.objectId, l.version, l.creatorOrg, l.tlp])).toEqual([[id('1'), V2, ORG_A, 'green']]);
+  });
+
+  it('releases a link only when the audience may read the other object', async () => {
+    const q = { lookups: [{ kind: 'domain' as const, value: 'evil.org' }], excludeObjectId: id('1'), collectionIds: [COLL], limit: 10 };
+    expect((await store.observableLinks({ ...q, audience: asOrg(ORG_B) })).map((l) => l.objectId)).toEqual([id('2')]);
+    expect((await store.observableLinks({ ...q, audience: asOrg(ORG_C) })).map((l) => l.objectId)).toEqual([id('2')]);
+    expect(await store.observableLinks({ ...q, audience: asOrg(ORG_A) })).toEqual([]);
+    expect(await store.observableLinks({ ...q, audience: { hop: 'public' } })).toEqual([]);
+    expect(await store.observableLinks({ ...q, audience: asOrg(ORG_B), collectionIds: [OTHER] })).toEqual([]);
+  });
+
+  it('finds IP blocks by key range (IPv4 and IPv6) and exact supernets', async () => {
+    await store.putObjects([obj(id('3'), V1), obj(id('4'), V1)], 3);
+    await store.indexObservables([
+      { collectionId: COLL, objectId: id('3'), version: V1, values: [ip('45.1.2.0/24', 'v4:2d010200', 24)] },
+      { collectionId: COLL, objectId: id('4'), version: V1, values: [ip('2001:db9::ff', 'v6:20010db90000000000000000000000ff', 128)] },
+    ], { cap: 10, nowUs: 7 });
+    const base = { excludeObjectId: 'none', collectionIds: [COLL], audience: asOrg(ORG_A), limit: 10 };
+    const inside = await store.observableLinks({ ...base, lookups: [{ kind: 'ip', keyFrom: 'v4:2d010200', keyTo: 'v4:2d0102ff', prefixAbove: 24 }] });
+    expect(inside.map((l) => l.value)).toEqual(['45.1.2.3']);
+    const v6 = await store.observableLinks({ ...base, lookups: [{ kind: 'ip', keyFrom: 'v6:20010db9000000000000000000000000', keyTo: 'v6:20010db9ffffffffffffffffffffffff', prefixAbove: 32 }] });
+    expect(v6.map((l) => l.value)).toEqual(['2001:db9::ff']);
+    const outside = await store.observableLinks({ ...base, lookups: [{ kind: 'ip', keyFrom: 'v4:2d010300', keyTo: 'v4:2d0103ff', prefixAbove: 24 }] });
+    expect(outside).toEqual([]);
+    const exact = await store.observableLinks({ ...base, lookups: [{ kind: 'ip', value: '45.1.2.0/24' }, { kind: 'domain', value: 'evil.org' }] });
+    expect(exact.map((l) => `${l.kind}:${l.value}`)).toEqual(['domain:evil.org', 'ip:45.1.2.0/24']); // object 2 (AMBER to C) is not A's to see
+  });
+
+  it('marks a value frequent when it crosses the cap and records it no more', async () => {
+    const ids = ['10', '11', '12', '13', '14'].map(id);
+    await store.putObjects(ids.map((x) => obj(x, V1)), 4);
+    const r = await store.indexObservables(ids.slice(0, 4).map((x) => ({ collectionId: COLL, objectId: x, version: V1, values: [dom('cdn.common.org')] })), { cap: 3, nowUs: 99 });
+    expect(r.newlyFrequent).toEqual([{ kind: 'domain', value: 'cdn.common.org', sinceUs: 99 }]);
+    const before = (await store.observableStats()).rows;
+    const r2 = await store.indexObservables([{ collectionId: COLL, objectId: ids[4]!, version: V1, values: [dom('cdn.common.org')] }], { cap: 3, nowUs: 100 });
+    expect(r2).toEqual({ indexed: 1, newlyFrequent: [] });
+    expect((await store.observableStats()).rows).toBe(before);
+    expect(await store.frequentValues({ keys: [{ kind: 'domain', value: 'cdn.common.org' }, { kind: 'domain', value: 'evil.org' }], limit: 10 }))
+      .toEqual([{ kind: 'domain', value: 'cdn.common.org', sinceUs: 99 }]);
+    expect((await store.observableStats()).frequent).toBe(1);
+  });
+
+  it('reads every object version after a date_added, oldest first', async () => {
+    const all = await store.objectsAddedAfter(0, 1000);
+    expect(all.length).toBeGreaterThanOrEqual(9);
+    expect(all.map((r) => r.dateAdded)).toEqual([...all.map((r) => r.dateAdded)].sort((a, b) => a - b));
+    const tail = await store.objectsAddedAfter(all[2]!.dateAdded, 2);
+    expect(tail.map((r) => r.dateAdded)).toEqual([all[3]!.dateAdded, all[4]!.dateAdded]);
+  });
+
+  it('keeps exclusions and warninglists', async () => {
+    await store.putCorrelationExclusion({ id: 'e1', type: 'cidr', kind: 'ip', pattern: '10.0.0.0/8', comment: 'lab', createdUs: 1, createdBy: null });
+    expect((await store.listCorrelationExclusions()).map((e) => e.pattern)).toEqual(['10.0.0.0/8']);
+    expect(await store.deleteCorrelationExclusion('e1')).toBe(true);
+    expect(await store.deleteCorrelationExclusion('e1')).toBe(false);
+    const w = { id: 'w1', name: 'List', version: 2, description: 'd', type: 'hostname' as const, matchingAttributes: ['domain'], enabled: true, builtin: false, createdUs: 1, updatedUs: 1 };
+    await store.putWarninglist(w, ['a.org', 'b.org', 'a.org']);
+    expect(await store.listWarninglists()).toEqual([{ ...w, entryCount: 2 }]);
+    await store.putWarninglist({ ...w, version: 3, updatedUs: 2 }, ['c.org']);
+    expect(await store.warninglistEntries('w1')).toEqual(['c.org']);
+    expect(await store.setWarninglistEnabled('w1', false, 3)).toBe(true);
+    expect((await store.listWarninglists())[0]).toMatchObject({ enabled: false, version: 3, updatedUs: 3, createdUs: 1 });
+    expect(await store.deleteWarninglist('w1')).toBe(true);
+    expect(await store.warninglistEntries('w1')).toEqual([]);
+    expect(await store.setWarninglistEnabled('w1', true, 4)).toBe(false);
+  });
+});
