@@ -69,8 +69,8 @@ function telemetry(): string {
   return `${JSON.stringify(dns)}\n\n${JSON.stringify(flow)}\n`;
 }
 
-async function ingest(body: string): Promise<{ accepted: number; rejected: number }> {
-  const res = await fetch(`${server.baseUrl}/api/v1/ingest?format=suricata-eve`, {
+async function ingest(body: string, format = 'suricata-eve'): Promise<{ accepted: number; rejected: number }> {
+  const res = await fetch(`${server.baseUrl}/api/v1/ingest?format=${format}`, {
     method: 'POST', headers: { Authorization: `Bearer ${sensorToken}`, 'Content-Type': 'application/x-ndjson' }, body,
   });
   const text = await res.text();
@@ -138,6 +138,41 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     await expect.poll(async () => Number(await page.getByTestId('rate-chart').getAttribute('data-alerts')), poll).toBeGreaterThanOrEqual(2);
     expect(Number(await page.getByTestId('rate-chart').getAttribute('data-events'))).toBeGreaterThanOrEqual(2);
     expect(await page.locator('[data-testid="rate-chart"] canvas').count()).toBeGreaterThan(0);
+    await ctx.close();
+  });
+
+  it('puts the ATT&CK technique of a Sigma alert on the heatmap and shows the rule on the alert', async () => {
+    const { ctx, page } = await signedIn(owner, '#/cop');
+    await page.getByTestId('member-tiles').waitFor();
+    await page.locator('[data-testid="live-state"][data-connected="true"]').waitFor();
+    const rule = [
+      'title: Whoami run on a workstation', 'id: 0c4f3b9e-7d2a-4c61-9e55-3a1f2b7c8d90', 'status: test',
+      'logsource:', '  product: windows', '  category: process_creation',
+      'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
+      'level: high', 'tags:', '  - attack.discovery', '  - attack.t1033',
+    ].join('\n');
+    const analyst = await actor('crv.analyst');
+    await rest(server.baseUrl, '/sigma/rules', { token: analyst.token, method: 'POST', body: { yaml: rule, tlp: 'green' } });
+    const sysmon = { EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': new Date().toISOString(), Hostname: 'crv-ws-0042',
+      Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CRV\\operator' };
+    // The rule may reach the detection worker a moment after it is stored: send until it alerts.
+    let sigma: Alert | undefined;
+    await expect.poll(async () => {
+      expect(await ingest(`${JSON.stringify(sysmon)}\n`, 'windows')).toMatchObject({ accepted: 1 });
+      sigma = (await rest<{ alerts: Alert[] }>(server.baseUrl, '/alerts?source=sigma', { token: owner.token })).alerts[0];
+      return sigma?.source;
+    }, poll).toBe('sigma');
+    const cell = page.locator('[data-testid="heat-cell"][data-technique="T1033"]');
+    await cell.waitFor({ timeout: poll.timeout });
+    expect(Number(await cell.getAttribute('data-count'))).toBeGreaterThanOrEqual(1);
+    expect(await cell.getByRole('link').getAttribute('href')).toBe('https://attack.mitre.org/techniques/T1033/');
+
+    await page.locator(`[data-testid="alert-row"][data-id="${sigma!.id}"]`).getByRole('link').click();
+    await page.getByTestId('alert-detail').waitFor();
+    expect(await page.getByTestId('matched').getAttribute('data-kind')).toBe('sigma');
+    expect(await page.getByTestId('rule-title').textContent()).toBe('Whoami run on a workstation');
+    expect(await page.getByTestId('techniques').textContent()).toContain('T1033');
+    expect(await page.getByTestId('sample').first().locator('pre').textContent()).toContain('whoami');
     await ctx.close();
   });
 
