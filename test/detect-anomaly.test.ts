@@ -180,6 +180,17 @@ describe('event rates', () => {
     expect([...bucket(det, t, 0), ...bucket(det, t + BUCKET, 6)]).toEqual([]);
   });
 
+  it('counts late events in the open bucket and ignores a tick that goes back in time', () => {
+    const det = new AnomalyDetector({ seasonality: 'hour' });
+    const t = START + 7 * DAY + 2 * HOUR;
+    simulateUntil(det, START, t);
+    expect(det.tick(t - HOUR)).toEqual([]);
+    // 400 events stamped an hour ago arrive now: they count now, and that is a spike now.
+    for (let i = 0; i < 400; i++) det.observe(ev(), t - HOUR);
+    const f = det.tick(t + BUCKET);
+    expect(f.map((x) => [x.title, x.atMs])).toEqual([['Event rate spike from DSK-CERT sensor fw-1', t + BUCKET]]);
+  });
+
   it('keeps organisations and sensors apart', () => {
     const det = new AnomalyDetector({ seasonality: 'hour' });
     const t = START + 7 * DAY + 2 * HOUR;
@@ -358,6 +369,13 @@ describe('rare values', () => {
     expect(g[0]!.seen).toMatch(/^"curl\/8\.4\.0" in 0\.\d+% of recent observations \(decayed count 0\.9\)$/);
   });
 
+  it('shows telemetry text without control characters', () => {
+    const det = new AnomalyDetector(opts);
+    for (let i = 0; i < 1_100; i++) det.observe(ev({ 'user_agent.original': 'Mozilla/5.0' }), START + i);
+    const f = det.observe(ev({ 'user_agent.original': 'x\r\nInjected: header' }), START + HOUR);
+    expect(f[0]!.title).toBe('Rare user agent "x??Injected: header" at DSK-CERT (sensor fw-1)');
+  });
+
   it('tracks rare DNS top-level domains and destination ports, skipping ephemeral ports', () => {
     const det = new AnomalyDetector(opts);
     for (let i = 0; i < 1_200; i++) det.observe(ev({ 'dns.question.name': `h${i % 50}.example.com`, 'destination.port': i % 2 ? 443 : 53 }), START + i);
@@ -418,11 +436,10 @@ describe('persisted state', () => {
   });
 
   it('rejects garbage with BAD_REQUEST', () => {
-    const good = (): Record<string, unknown> => {
-      const d = new AnomalyDetector();
-      workload(d, START, 1);
-      return JSON.parse(JSON.stringify(d.toJSON())) as Record<string, unknown>;
-    };
+    const d = new AnomalyDetector();
+    workload(d, START, 1);
+    const text = JSON.stringify(d.toJSON());
+    const good = (): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
     const orgs = (s: Record<string, unknown>): Record<string, unknown>[] => s['orgs'] as Record<string, unknown>[];
     const cases: ((s: Record<string, unknown>) => unknown)[] = [
       () => null,
