@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  attackUrl, filterFromParams, filterToParams, heatCells, heatStep, matchesFilter, mergeAlert, mergeAlerts, rateSeries, sampleSummary, totalAlerts,
+  attackUrl, describeHistory, filterFromParams, filterToParams, heatCells, heatStep, matchesFilter, mergeAlert, mergeAlerts, rateSeries, sampleSummary, totalAlerts,
 } from '../../web/src/components/alertView.js';
 import { href, parseRoute } from '../../web/src/router.js';
 import type { Alert } from '../../web/src/alertTypes.js';
@@ -98,6 +98,13 @@ describe('raw events and routes', () => {
       .toBe('2026-11-26T05:00:00Z · suricata.dns · 10.0.0.5 → 10.0.0.53:53 · x.example');
     expect(sampleSummary({ event: { category: 'process' }, process: { command_line: 'powershell -enc AAA' } })).toBe('process · powershell -enc AAA');
     expect(sampleSummary({})).toBe('event');
+  });
+
+  it('describes history entries in words', () => {
+    expect(describeHistory({ status: { from: 'new', to: 'acknowledged' }, note: 'on it' })).toBe('status: new → acknowledged, note: on it');
+    expect(describeHistory({ assignee: null })).toBe('assignee: none');
+    expect(describeHistory({ incidentId: 'incident--1', nested: { deep: 1 } })).toBe('incidentId: incident--1');
+    expect(describeHistory(null)).toBe('');
   });
 
   it('routes the COP, the alert list with filters and an alert', () => {

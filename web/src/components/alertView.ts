@@ -124,3 +124,18 @@ export function sampleSummary(sample: Record<string, unknown>): string {
   if (q) parts.push(q);
   return parts.join(' · ') || 'event';
 }
+
+/** A history entry's data in words: status moves as "from → to", other plain values as "key: value". */
+export function describeHistory(data: unknown): string {
+  if (data === null || data === undefined) return '';
+  if (typeof data !== 'object') return String(data);
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    const move = v as { from?: unknown; to?: unknown } | null;
+    if (move && typeof move === 'object' && 'to' in move) parts.push(`${k}: ${String(move.from ?? '?')} → ${String(move.to)}`);
+    else if (v === null) parts.push(`${k}: none`);
+    else if (typeof v !== 'object') parts.push(`${k}: ${String(v)}`);
+  }
+  return parts.join(', ');
+}

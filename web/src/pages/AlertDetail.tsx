@@ -14,7 +14,7 @@ import { ApiError } from '../api.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
 import { AlertSeverityBadge, AlertStatusBadge } from '../components/AlertParts.js';
-import { attackUrl, sampleSummary } from '../components/alertView.js';
+import { attackUrl, describeHistory, sampleSummary } from '../components/alertView.js';
 import { ALERT_MOVES } from '../alertTypes.js';
 import type { AlertDetail as Detail, AlertMatch, AlertPatch, AlertStatus } from '../alertTypes.js';
 
@@ -67,21 +67,6 @@ function Samples({ samples }: { samples: Record<string, unknown>[] }) {
       ))}
     </ol>
   );
-}
-
-/** A history entry's data in words: status moves as "from → to", other plain values as "key: value". */
-export function describeHistory(data: unknown): string {
-  if (data === null || data === undefined) return '';
-  if (typeof data !== 'object') return String(data);
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-    if (v === undefined) continue;
-    const move = v as { from?: unknown; to?: unknown } | null;
-    if (move && typeof move === 'object' && 'to' in move) parts.push(`${k}: ${String(move.from ?? '?')} → ${String(move.to)}`);
-    else if (v === null) parts.push(`${k}: none`);
-    else if (typeof v !== 'object') parts.push(`${k}: ${String(v)}`);
-  }
-  return parts.join(', ');
 }
 
 function Actions({ alert, onDone }: { alert: Detail; onDone: () => void }) {
