@@ -85,7 +85,10 @@ beforeAll(async () => {
     G1: (await p.access.createGroup(SYSTEM_ACTOR, { ownerOrg: Gm.row.id, name: 'G1', members: [] })).id,
     G2: (await p.access.createGroup(SYSTEM_ACTOR, { ownerOrg: Rc.row.id, name: 'G2', members: [Gm.row.id] })).id,
   };
-  [K, Rc, Gm, Ou] = await Promise.all([K, Rc, Gm, Ou].map((o) => refresh(p, o)));
+  K = await refresh(p, K);
+  Rc = await refresh(p, Rc);
+  Gm = await refresh(p, Gm);
+  Ou = await refresh(p, Ou);
   const everyone = [K, Rc, Gm, Ou, Cs].map((o): [string, { canRead: boolean; canWrite: boolean }] => [o.row.id, { canRead: true, canWrite: o === K }]);
   const coll = await makeCollection(p, 'Everything', everyone, 'everything');
   const shapes: [string, string[]][] = [['none', []], ...[K, Rc, Gm, Ou, Cs].map((o): [string, string[]] => [`org ${o.row.shortName}`, [o.row.id]]),

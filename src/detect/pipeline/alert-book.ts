@@ -41,7 +41,8 @@ interface Pending {
   severity: AlertSeverity;
   techniques: Set<string>;
   head: Record<string, unknown>[];
-  tail: Record<string, unknown>[];
+  /** The latest events, serialised only at flush (most hits of a busy alert are never kept). */
+  tail: NormalisedEvent[];
 }
 
 /** An alert written by a flush: the row as committed, for publication. */
@@ -109,7 +110,7 @@ export class AlertBook {
     if (h.event) {
       if (p.isNew && p.head.length < SAMPLE_HEAD) p.head.push(sampleOf(h.event));
       else {
-        p.tail.push(sampleOf(h.event));
+        p.tail.push(h.event);
         if (p.tail.length > SAMPLE_TAIL) p.tail.shift();
       }
     }
@@ -140,7 +141,7 @@ export class AlertBook {
     const doc: AlertDoc = {
       orgId: h.orgId, sensorId: h.sensorId, source: h.source, title: h.title, severity: p.severity, assignee: null, entity: h.entity,
       groupKey: [h.source, h.ref, h.entity].join(' · '), count: p.count, firstSeen: iso(p.firstMs), lastSeen: iso(p.lastMs),
-      techniques: [...p.techniques].sort(), matched: h.matched, samples: [...p.head, ...p.tail], incidentId: null,
+      techniques: [...p.techniques].sort(), matched: h.matched, samples: [...p.head, ...p.tail.map(sampleOf)], incidentId: null,
     };
     const row: RecordRow = {
       id: p.id, kind: ALERT, parentId: null, creatorOrg: h.orgId, tlp: 'amber', recipients: [...new Set(h.recipients)].sort(), originNode: null,
@@ -156,7 +157,7 @@ export class AlertBook {
     const cur = await tx.getRecord(p.id);
     if (!cur) return null;
     const prev = JSON.parse(cur.json) as AlertDoc;
-    const samples = [...prev.samples.slice(0, SAMPLE_HEAD), ...[...prev.samples.slice(SAMPLE_HEAD), ...p.tail].slice(-SAMPLE_TAIL)];
+    const samples = [...prev.samples.slice(0, SAMPLE_HEAD), ...[...prev.samples.slice(SAMPLE_HEAD), ...p.tail.map(sampleOf)].slice(-SAMPLE_TAIL)];
     const severity = severityRank(p.severity) > severityRank(prev.severity) ? p.severity : prev.severity;
     const doc: AlertDoc = {
       ...prev, count: prev.count + p.count, severity,
