@@ -21,8 +21,8 @@ import { eventTimeMs } from '../normalise/index.js';
 import type { Compiled, Key, Needle, PatternClass, Primitive } from './compile.js';
 import type { Probe } from './probe.js';
 import { compilePattern, compileSimple, stepsKey } from './compile.js';
-import type { CidrTable, Entry, ExactTable, Posting, Table, Target } from './entry.js';
-import { LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
+import type { CidrTable, Entry, ExactTable, Indexed, LightEntry, Posting, Table, Target } from './entry.js';
+import { isLight, LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
 import type { Block } from './ip.js';
 import { ipv4Word, parseBlock, PrefixTrie } from './ip.js';
 import { observationOf } from './observe.js';
@@ -78,7 +78,7 @@ function probed(conj: Compiled['conjunction']): Entry['conjunction'] {
 }
 
 export class IndicatorIndex {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Indexed>();
   private readonly exact = new Map<string, ExactTable[]>();
   private readonly cidr = new Map<string, CidrTable[]>();
   private readonly tables = new Map<string, Table>();
@@ -188,24 +188,27 @@ export class IndicatorIndex {
       c = compilePattern(parsed.ast);
       ast = c.cls === 'pure' ? null : parsed.ast;
     }
+    const visible = this.visibility(releasedTo);
+    const only = c.cls === 'pure' && c.keys.length === 1 ? c.keys[0] : undefined;
+    if (only !== undefined) {
+      // One key, and a hit is a match: the light entry (see LightEntry).
+      const [table, key] = this.keyRef(only);
+      const light: LightEntry = { id: indicator.id, cls: 'pure', visible, from, until, table, key, stamp: 0 };
+      this.keyLink(table, key, light, true);
+      this.entries.set(light.id, light);
+      this.counts.pure++;
+      return { ok: true, cls: 'pure' };
+    }
     const refs: (Table | WordTable<Posting> | Primitive | Block | Target)[] = [];
     const keyless: number[] = [];
     const entry: Entry = {
-      id: indicator.id, cls: c.cls, visible: this.visibility(releasedTo), from, until,
+      id: indicator.id, cls: c.cls, visible, from, until,
       ast, leaves: c.leaves, keyless: NO_LEAVES, feasible: c.feasible, types: c.types, needle: c.needle,
       conjunction: probed(c.conjunction),
       refs, stamp: 0,
     };
     const keys = (target: Target, list: Compiled['keys']): void => {
-      for (const k of list) {
-        if (k.kind === 'exact') {
-          const t = this.table<ExactTable>('exact', k.objectType, k.steps);
-          const word = typeof k.value === 'string' ? ipv4Word(k.value) : null;
-          if (word === null) refs.push(t, k.value, target);
-          else refs.push(t.words, word | 0, target);
-        }
-        else refs.push(this.table<CidrTable>('cidr', k.objectType, k.steps), k.block, target);
-      }
+      for (const k of list) refs.push(...this.keyRef(k), target);
     };
     if (c.cls === 'sequence') {
       // Each observation expression with keys is found through the tables; the others are
@@ -220,6 +223,34 @@ export class IndicatorIndex {
     this.entries.set(entry.id, entry);
     this.counts[c.cls]++;
     return { ok: true, cls: c.cls };
+  }
+
+  /** Where a key is kept: its table (the word table for a dotted quad) and its value there. */
+  private keyRef(k: Key): [Table | WordTable<Posting>, Primitive | Block] {
+    if (k.kind === 'cidr') return [this.table<CidrTable>('cidr', k.objectType, k.steps), k.block];
+    const t = this.table<ExactTable>('exact', k.objectType, k.steps);
+    const word = typeof k.value === 'string' ? ipv4Word(k.value) : null;
+    return word === null ? [t, k.value] : [t.words, word | 0];
+  }
+
+  /** Adds (or removes) one key's posting of `target`. */
+  private keyLink(t: Table | WordTable<Posting>, k: Primitive | Block, target: Target, add: boolean): void {
+    if (t.kind === 'words') {
+      const before = t.size;
+      if (add) postingAdd(t, k as number, target);
+      else postingRemove(t, k as number, target);
+      this.exactKeys += t.size - before;
+    } else if (t.kind === 'exact') {
+      const before = t.map.size;
+      if (add) postingAdd(t.map, k as Primitive, target);
+      else postingRemove(t.map, k as Primitive, target);
+      this.exactKeys += t.map.size - before;
+    } else {
+      const b = k as Block;
+      const trie = b.version === 4 ? t.v4 : t.v6;
+      if (add) trie.insert(b, target);
+      else trie.delete(b, target);
+    }
   }
 
   private byType(e: Entry): Map<string, Entry[]> | null {
@@ -260,21 +291,7 @@ export class IndicatorIndex {
       }
     }
     for (let i = 0; i < e.refs.length; i += 3) {
-      const t = e.refs[i] as Table | WordTable<Posting>;
-      const k = e.refs[i + 1];
-      const target = e.refs[i + 2] as Target;
-      if (t.kind === 'words') {
-        const before = t.size;
-        postingAdd(t, k as number, target);
-        this.exactKeys += t.size - before;
-      } else if (t.kind === 'exact') {
-        const before = t.map.size;
-        postingAdd(t.map, k as Primitive, target);
-        this.exactKeys += t.map.size - before;
-      } else {
-        const b = k as Block;
-        (b.version === 4 ? t.v4 : t.v6).insert(b, target);
-      }
+      this.keyLink(e.refs[i] as Table | WordTable<Posting>, e.refs[i + 1] as Primitive | Block, e.refs[i + 2] as Target, true);
     }
   }
 
@@ -284,6 +301,10 @@ export class IndicatorIndex {
     if (e === undefined) return false;
     this.entries.delete(id);
     this.counts[e.cls]--;
+    if (isLight(e)) {
+      this.keyLink(e.table, e.key, e, false);
+      return true;
+    }
     this.needle(e, -1);
     const byType = this.byType(e);
     if (byType !== null) {
@@ -296,21 +317,7 @@ export class IndicatorIndex {
       }
     }
     for (let i = 0; i < e.refs.length; i += 3) {
-      const t = e.refs[i] as Table | WordTable<Posting>;
-      const k = e.refs[i + 1];
-      const target = e.refs[i + 2] as Target;
-      if (t.kind === 'words') {
-        const before = t.size;
-        postingRemove(t, k as number, target);
-        this.exactKeys += t.size - before;
-      } else if (t.kind === 'exact') {
-        const before = t.map.size;
-        postingRemove(t.map, k as Primitive, target);
-        this.exactKeys += t.map.size - before;
-      } else {
-        const b = k as Block;
-        (b.version === 4 ? t.v4 : t.v6).delete(b, target);
-      }
+      this.keyLink(e.refs[i] as Table | WordTable<Posting>, e.refs[i + 1] as Primitive | Block, e.refs[i + 2] as Target, false);
     }
     return true;
   }

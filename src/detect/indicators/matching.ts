@@ -2,7 +2,7 @@
 import type { Observation } from '../../stix/pattern/index.js';
 import { evaluatePattern } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
-import type { Entry, Target } from './entry.js';
+import type { Entry, Indexed, Target } from './entry.js';
 import { LeafRef } from './entry.js';
 import { observationOf } from './observe.js';
 import type { Key } from './compile.js';
@@ -50,7 +50,7 @@ export class Matching {
     return e.ast !== null && evaluatePattern(e.ast, [this.observation()]) !== null;
   }
 
-  admit(e: Entry): boolean {
+  admit(e: Indexed): boolean {
     if (e.stamp === this.stamp) return false;
     e.stamp = this.stamp;
     return this.time >= e.from && this.time < e.until && e.visible(this.orgId);
