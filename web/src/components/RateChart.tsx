@@ -21,7 +21,7 @@ function options(width: number): uPlot.Options {
     scales: { x: { time: true }, events: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] }, alerts: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] } },
     series: [
       {},
-      { label: 'Events', scale: 'events', stroke: '#1f5fbf', fill: 'rgba(31, 95, 191, 0.12)', width: 2 },
+      { label: 'Events', scale: 'events', stroke: '#1f5fbf', fill: 'rgba(31, 95, 191, 0.12)', width: 2, points: { show: false } },
       { label: 'Alerts', scale: 'alerts', stroke: '#b3261e', fill: 'rgba(179, 38, 30, 0.55)', width: 1, points: { show: false }, ...(bars ? { paths: bars } : {}) },
     ],
     axes: [

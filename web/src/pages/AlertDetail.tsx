@@ -26,7 +26,7 @@ function Matched({ m }: { m: AlertMatch }) {
           <dt>Indicator</dt><dd><a href={href.detail(m.id)} data-testid="indicator-link">{m.name ?? m.id}</a></dd>
           <dt>Pattern</dt><dd><code data-testid="matched-pattern">{m.pattern}</code></dd>
           {m.value !== null && <><dt>Matched value</dt><dd><code data-testid="matched-value">{m.value}</code></dd></>}
-          {m.path !== null && <><dt>Event field</dt><dd><code>{m.path}</code></dd></>}
+          {m.path !== null && <><dt>Object path</dt><dd><code>{m.path}</code></dd></>}
           <dt>Matched by</dt><dd>{m.via}</dd>
           {m.tactics && m.tactics.length > 0 && <><dt>Kill-chain phases</dt><dd>{m.tactics.map((t) => <span key={t} className="label">{t}</span>)}</dd></>}
         </dl>

@@ -46,7 +46,7 @@ function MemberTile({ m, levelName, own }: { m: CopMember; levelName: (n: number
         : <span className={`alert-level alert-level-${level}`} data-testid="tile-alert-level">Level {level}{levelName(level) ? ` ${levelName(level) ?? ''}` : ''}</span>}</p>
       <dl className="tile-counts">
         {ALERT_SEVERITIES.map((s) => (
-          <div key={s} className={`tile-sev alert-sev-${s}`} data-testid="tile-count" data-severity={s}>
+          <div key={s} className={`tile-sev alert-sev-${s}${(m.alerts[s] ?? 0) === 0 ? ' zero' : ''}`} data-testid="tile-count" data-severity={s}>
             <dt><abbr title={s}>{SEVERITY_ABBR[s]}</abbr></dt><dd>{m.alerts[s] ?? 0}</dd>
           </div>
         ))}
