@@ -388,6 +388,7 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
 
   const batcher = new Batcher({ maxLines: s.batchLines, maxBytes: s.batchBytes });
   let readError: unknown = null;
+  let inputEnded = false;
   try {
     // Idle ticks let a partial batch go out while the input is quiet, and let a stop be noticed.
     for await (const item of withIdle(lines, Math.max(50, Math.min(250, s.flushMs || 250)))) {
@@ -413,6 +414,8 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
       if (since !== null && Date.now() - since >= s.flushMs) await send(batcher.take());
       if (failed) break;
     }
+    // A followed file only ends on the stop signal, after handing out everything it read.
+    inputEnded = !failed && (s.follow || !stopRead.signal.aborted);
   } catch (e) {
     readError = e;
   } finally {
@@ -440,7 +443,7 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
   if (f) {
     const u = summary.undelivered!;
     io.err(`shieldwall: ${f.reason}`);
-    io.err(`shieldwall: lines ${u.fromLine}-${u.toLine} were not delivered${summary.lines > u.toLine ? ', nor any line after them' : ''}; `
+    io.err(`shieldwall: lines ${u.fromLine}-${u.toLine} were not delivered${!inputEnded || summary.lines > u.toLine ? ', nor any line after them' : ''}; `
       + `the first line to send again is ${u.fromLine}`);
     throw new ExitRequest(f.exit);
   }
