@@ -13,6 +13,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerIntel } from './commands/intel.js';
 import { registerPull } from './commands/pull.js';
 import { registerRespond } from './commands/respond.js';
+import { registerCorrelation } from './commands/correlation.js';
 import { registerSigma } from './commands/sigma.js';
 import { registerIngest } from './commands/ingest.js';
 
@@ -40,6 +41,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerIntel(program, io);
   registerPull(program, io);
   registerRespond(program, io);
+  registerCorrelation(program, io);
   registerSigma(program, io);
   registerIngest(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.

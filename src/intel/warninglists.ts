@@ -325,22 +325,25 @@ export class Warninglists {
 
   /**
    * Imports (or replaces, by name) a MISP warninglist, enabled. Entries that cannot be used for
-   * the list's type (an unparsable CIDR, a regex that does not compile) are skipped and counted;
+   * the list's type (an unparsable CIDR, a regex that does not compile) are skipped, counted and not stored;
    * a list of which no entry is usable is refused.
    */
   async importMisp(actor: Actor, raw: unknown): Promise<{ list: WarninglistInfo; skipped: number }> {
     const m = parseMispWarninglist(raw);
     const id = mispListId(m.name);
     const existing = (await this.store.listWarninglists()).find((w) => w.id === id);
-    const skipped = compileList(emptyCompiled(), { id, name: m.name, type: m.type, matchingAttributes: m.matchingAttributes }, m.list);
-    if (skipped === m.list.length) throw new AppError('UNPROCESSABLE', `not a MISP warninglist: no entry of the list is a usable ${m.type} entry`);
+    const probe = { id, name: m.name, type: m.type, matchingAttributes: m.matchingAttributes };
+    // Only usable entries are stored: the stored list is what matches.
+    const usable = m.list.filter((e) => compileList(emptyCompiled(), probe, [e]) === 0);
+    const skipped = m.list.length - usable.length;
+    if (usable.length === 0) throw new AppError('UNPROCESSABLE', `not a MISP warninglist: no entry of the list is a usable ${m.type} entry`);
     const nowUs = this.clock.now() * 1000;
     await this.store.transaction(async (tx) => {
       await tx.putWarninglist({
         id, name: m.name, version: m.version, description: m.description, type: m.type, matchingAttributes: m.matchingAttributes,
         enabled: existing?.enabled ?? true, builtin: false, createdUs: existing?.createdUs ?? nowUs, updatedUs: nowUs,
-      }, m.list);
-      await this.#changed(tx, actor, { action: 'warninglist.import', target: id, detail: { name: m.name, version: m.version, type: m.type, entries: m.list.length, skipped } });
+      }, usable);
+      await this.#changed(tx, actor, { action: 'warninglist.import', target: id, detail: { name: m.name, version: m.version, type: m.type, entries: usable.length, skipped } });
     });
     await this.#compile();
     return { list: await this.get(id), skipped };
