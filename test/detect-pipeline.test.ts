@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
 import type { BusEvent } from '../src/core/bus.js';
-import { expectError, http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
+import { expectError, http, indicator, makeAlliance, relationship, sdo, submitAs, type Alliance } from './rest-fixtures.js';
 
 const T = '2026-03-01T10:00:00.000000+0000';
 const flow = (dest: string, src = '10.0.0.5') => JSON.stringify({ timestamp: T, event_type: 'flow', src_ip: src, src_port: 50000, dest_ip: dest, dest_port: 443, proto: 'TCP', flow_id: 1 });
@@ -36,7 +36,8 @@ describe('detection pipeline over HTTP', () => {
     sensorB = (await access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.B, kind: 'sensor', name: 'fw-b' })).token;
     const ip = indicator('C2 address', { pattern: "[ipv4-addr:value = '198.51.100.7']", confidence: 90 });
     ipIndicator = ip.id as string;
-    await submitAs(al, 'a-analyst', al.shared, { objects: [ip], defaultTlp: 'green' });
+    const ap = sdo('attack-pattern', { name: 'Web Protocols', external_references: [{ source_name: 'mitre-attack', external_id: 'T1071.001' }] });
+    await submitAs(al, 'a-analyst', al.shared, { objects: [ip, ap, relationship(ip, 'indicates', ap)], defaultTlp: 'green' });
     // B's AMBER indicator, released to nobody but B.
     const priv = indicator('B private domain', { pattern: "[domain-name:value = 'bad.example']" });
     privateIndicator = priv.id as string;
@@ -68,6 +69,7 @@ describe('detection pipeline over HTTP', () => {
     const a = alerts[0];
     expect(a).toMatchObject({ orgId: al.orgs.A, sensorId: 'fw-a', source: 'indicator', severity: 'high', status: 'new', count: 1, entity: '10.0.0.5' });
     expect(a.matched).toMatchObject({ kind: 'indicator', id: ipIndicator, name: 'C2 address', via: 'exact', path: 'ipv4-addr:value', value: '198.51.100.7' });
+    expect(a.techniques).toEqual(['T1071.001']);
     expect(a.samples).toHaveLength(1);
     expect(a.samples[0]['destination.ip']).toBe('198.51.100.7');
     // B's private indicator never fires for A, and A's alert is not B's to see.

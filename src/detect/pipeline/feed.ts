@@ -48,6 +48,12 @@ export class IndicatorFeed {
   readonly #releases = new Map<string, Release>();
   #policy: Policy = { groups: new Map(), readers: new Map() };
   #cursor = 0;
+  /** Cursor of the relationship / attack-pattern scan (techniques of indicators). */
+  #attackCursor = 0;
+  /** indicator id → its `indicates` relationships to attack patterns (with their release). */
+  readonly #indicates = new Map<string, Map<string, { target: string; facts: ReleaseFacts; collectionId: string }>>();
+  /** attack-pattern id → ATT&CK technique id (T1059.001). */
+  readonly #techniques = new Map<string, string>();
   #rejected = 0;
   #lastSyncMs = 0;
   #syncing: Promise<number> | null = null;
@@ -116,6 +122,12 @@ export class IndicatorFeed {
             if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.dateAdded;
             if (rows.length < PAGE) break;
           }
+          for (;;) {
+            const rows = await this.#store.scanObjects({ types: ['relationship', 'attack-pattern'], addedAfter: this.#attackCursor, limit: PAGE });
+            for (const row of rows) this.#applyAttack(row);
+            if (rows.length > 0) this.#attackCursor = rows[rows.length - 1]!.dateAdded;
+            if (rows.length < PAGE) break;
+          }
         } while (this.#again);
       } finally {
         this.#syncing = null;
@@ -159,6 +171,44 @@ export class IndicatorFeed {
         .map((p) => p.phase_name as string),
       facts,
     });
+  }
+
+  /**
+   * ATT&CK techniques an indicator indicates, as far as the organisation may see the
+   * relationship saying so (the technique ids themselves are public).
+   */
+  techniquesOf(indicatorId: string, orgId: string): string[] {
+    const rels = this.#indicates.get(indicatorId);
+    if (!rels) return [];
+    const out = new Set<string>();
+    for (const r of rels.values()) {
+      const t = this.#techniques.get(r.target);
+      if (t && this.releasedTo(r.facts, r.collectionId, orgId)) out.add(t);
+    }
+    return [...out].sort();
+  }
+
+  #applyAttack(row: ObjectRow): void {
+    let obj: Record<string, unknown>;
+    try {
+      obj = JSON.parse(row.json) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (row.type === 'attack-pattern') {
+      const refs = Array.isArray(obj['external_references']) ? (obj['external_references'] as { source_name?: unknown; external_id?: unknown }[]) : [];
+      const t = refs.find((r) => typeof r.source_name === 'string' && r.source_name.startsWith('mitre-') && typeof r.external_id === 'string' && /^T\d{4}(\.\d{3})?$/.test(r.external_id));
+      if (t) this.#techniques.set(row.id, t.external_id as string);
+      return;
+    }
+    const src = obj['source_ref'];
+    const dst = obj['target_ref'];
+    if (obj['relationship_type'] !== 'indicates' || typeof src !== 'string' || typeof dst !== 'string' || !src.startsWith('indicator--') || !dst.startsWith('attack-pattern--')) return;
+    const rels = this.#indicates.get(src) ?? new Map<string, { target: string; facts: ReleaseFacts; collectionId: string }>();
+    if (row.revoked) rels.delete(row.id);
+    else rels.set(row.id, { target: dst, facts: { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, collectionId: row.collectionId });
+    if (rels.size === 0) this.#indicates.delete(src);
+    else this.#indicates.set(src, rels);
   }
 
   #drop(id: string): void {

@@ -191,7 +191,7 @@ export class DetectService {
     await this.alerts.load(store, clock.now());
     // New indicators committed in this process are applied at once; others on the next poll.
     this.#unsubscribe.push(intel.onCommitted((c) => {
-      if (c.rows.some((r) => r.type === 'indicator')) void this.feed.sync().catch(() => undefined);
+      if (c.rows.some((r) => r.type === 'indicator' || r.type === 'relationship' || r.type === 'attack-pattern')) void this.feed.sync().catch(() => undefined);
     }));
   }
 
@@ -403,7 +403,7 @@ export class DetectService {
       this.alerts.hit({
         orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'indicator', ref: info.id,
         title: `Indicator ${info.name ? `"${info.name}"` : info.id} matched${path ? ` ${path}` : ''}${value ? ` = ${value}` : ''}`,
-        severity: indicatorSeverity(info), techniques: [],
+        severity: indicatorSeverity(info), techniques: this.feed.techniquesOf(info.id, orgId),
         matched: { kind: 'indicator', id: info.id, name: info.name, pattern: info.pattern, via: m.via, path, value, tactics: [...info.tactics] },
         entity: entityOf(event), recipients: this.#alliance.filter((b) => this.feed.releasedTo(info.facts, info.collectionId, b)),
         event, atMs: o.atMs,
