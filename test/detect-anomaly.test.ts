@@ -294,6 +294,14 @@ describe('first-seen entities', () => {
     expect(det.observe(ev({ 'process.executable': 'C:\\Users\\bob\\AppData\\Local\\Temp\\UPD4TE.exe' }, ORG, 'edr-1'), t + MIN)).toEqual([]);
   });
 
+  it('names the organisation with orgLabel in texts but keeps its id in orgId', () => {
+    const names: Record<string, string> = { 'b7e1c9d2-0000-4000-8000-000000000005': 'DSK-CERT' };
+    const det = new AnomalyDetector({ learningDays: 0, orgLabel: (id) => names[id] ?? id });
+    const f = det.observe(ev({ 'destination.domain': 'evil.example' }, 'b7e1c9d2-0000-4000-8000-000000000005'), START);
+    expect(f.map((x) => [x.orgId, x.title])).toEqual([['b7e1c9d2-0000-4000-8000-000000000005', 'First connection to domain evil.example from DSK-CERT sensor fw-1']]);
+    expect(f[0]!.seen).toBe('domain evil.example at 00:00 UTC');
+  });
+
   it('learns per (organisation, kind) from the first value of that kind', () => {
     const det = new AnomalyDetector();
     det.observe(ev({ 'dns.question.name': 'a.example.org' }), START);

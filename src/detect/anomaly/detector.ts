@@ -192,7 +192,8 @@ export class AnomalyDetector {
     const { kind, value, c, set } = a;
     const o = this.o;
     const [noun] = NOUN[kind];
-    const where = `${c.org.id} sensor ${c.sensorId}`;
+    const org = o.orgLabel(c.org.id);
+    const where = `${org} sensor ${c.sensorId}`;
     let title: string;
     switch (kind) {
       case 'ip':
@@ -202,11 +203,11 @@ export class AnomalyDetector {
         title = `First ${a.how.verb} domain ${shown(value)} from ${where}`;
         break;
       case 'process':
-        title = `First execution of ${shown(baseName(value))} at ${c.org.id} (sensor ${c.sensorId})`;
+        title = `First execution of ${shown(baseName(value))} at ${org} (sensor ${c.sensorId})`;
         break;
       case 'parent-child': {
         const [parent = '', child = ''] = value.split(' → ');
-        title = `First time ${shown(baseName(parent))} started ${shown(baseName(child))} at ${c.org.id} (sensor ${c.sensorId})`;
+        title = `First time ${shown(baseName(parent))} started ${shown(baseName(child))} at ${org} (sensor ${c.sensorId})`;
         break;
       }
     }
@@ -223,9 +224,9 @@ export class AnomalyDetector {
       title,
       severity: kind === 'parent-child' ? 'medium' : 'low',
       expected:
-        `no ${noun} outside the ${fmtCount(set.values.size - 1)} known at ${c.org.id} ` +
+        `no ${noun} outside the ${fmtCount(set.values.size - 1)} known at ${org} ` +
         `(learning since ${isoDay(set.since)}, ${learnedDays} days, ${fmtCount(set.observations - 1)} observations${forgotten})`,
-      seen: `${noun} ${shown(value, 200)}${a.how.field !== undefined && a.how.raw !== undefined ? ` (from ${a.how.field} ${shown(a.how.raw, 200)})` : ''} at ${clock(c.t, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
+      seen: `${noun} ${shown(value, 200)}${a.how.field !== undefined && a.how.raw !== undefined && a.how.raw !== value ? ` (from ${a.how.field} ${shown(a.how.raw, 200)})` : ''} at ${clock(c.t, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
       // How much history says "never before": log10 of the observations without it.
       score: Math.round(Math.log10(set.observations) * 100) / 100,
       atMs: c.t,
@@ -241,7 +242,7 @@ export class AnomalyDetector {
       orgId: c.org.id,
       sensorId: c.sensorId,
       entity: `${kind}:*`,
-      title: `Burst of new ${plural} at ${c.org.id}: further ones are learned without findings until ${until}`,
+      title: `Burst of new ${plural} at ${o.orgLabel(c.org.id)}: further ones are learned without findings until ${until}`,
       severity: 'medium',
       expected: `at most ${o.firstSeenPerHour} new ${plural} per hour`,
       seen: `${o.firstSeenPerHour} new ${plural} since ${clock(set.hourStart, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
@@ -288,7 +289,7 @@ export class AnomalyDetector {
       orgId: c.org.id,
       sensorId: c.sensorId,
       entity: `${field}:${String(key)}`,
-      title: `Rare ${label} ${shownValue} at ${c.org.id} (sensor ${c.sensorId})`,
+      title: `Rare ${label} ${shownValue} at ${o.orgLabel(c.org.id)} (sensor ${c.sensorId})`,
       severity: 'low',
       expected: `${label}s that make up at least ${fmtPercent(o.rareShare)} of ${fmtCount(n)} recent observations (counts halve every ${halfLifeDays} days)`,
       seen:

@@ -112,7 +112,7 @@ export interface StreamCtx {
 }
 
 function where(ctx: StreamCtx, s: RateStream): string {
-  return `${ctx.orgId} sensor ${s.sensorId}`;
+  return `${ctx.o.orgLabel(ctx.orgId)} sensor ${s.sensorId}`;
 }
 
 function history(days: number): string {

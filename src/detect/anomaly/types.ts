@@ -27,6 +27,8 @@ export interface AnomalyFinding {
 export type Seasonality = 'hour' | 'weekpart' | 'weekday';
 
 export interface AnomalyOptions {
+  /** Name of an organisation in titles and texts (e.g. its short name); default the id itself. */
+  readonly orgLabel?: (orgId: string) => string;
   /** Rate bucket length in minutes; must divide 60 (default 5). */
   readonly bucketMinutes?: number;
   /** Default 'weekpart' (48 slots: 24 hours × weekday/weekend). */
@@ -68,6 +70,7 @@ export interface AnomalyOptions {
 }
 
 export interface ResolvedOptions {
+  readonly orgLabel: (orgId: string) => string;
   readonly bucketMs: number;
   readonly bucketMinutes: number;
   readonly seasonality: Seasonality;
@@ -93,8 +96,8 @@ export interface ResolvedOptions {
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-function num(opts: AnomalyOptions, key: keyof AnomalyOptions, def: number, check: (v: number) => boolean): number {
-  const v = opts[key];
+function num(opts: AnomalyOptions, key: Exclude<keyof AnomalyOptions, 'orgLabel' | 'seasonality'>, def: number, check: (v: number) => boolean): number {
+  const v: unknown = opts[key];
   if (v === undefined) return def;
   if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
     throw new AppError('BAD_REQUEST', `anomaly option ${key}: invalid value ${String(v)}`);
@@ -113,7 +116,10 @@ export function resolveOptions(opts: AnomalyOptions = {}): ResolvedOptions {
   if (seasonality !== 'hour' && seasonality !== 'weekpart' && seasonality !== 'weekday') {
     throw new AppError('BAD_REQUEST', `anomaly option seasonality: invalid value ${String(seasonality)}`);
   }
+  const orgLabel = opts.orgLabel ?? ((id: string): string => id);
+  if (typeof orgLabel !== 'function') throw new AppError('BAD_REQUEST', 'anomaly option orgLabel: must be a function');
   return {
+    orgLabel,
     bucketMinutes,
     bucketMs: bucketMinutes * 60_000,
     seasonality,
