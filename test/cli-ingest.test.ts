@@ -542,6 +542,36 @@ describe('shieldwall ingest --follow (built CLI, scripted server)', () => {
     }
   });
 
+  it('"-" reads stdin (gzip too) to its end and exits', async () => {
+    const srv = await fakeServer();
+    try {
+      const p = spawnCli(['-', '--batch-lines', '7', '--json'], { SHIELDWALL_SERVER: srv.url, SHIELDWALL_TOKEN: 'good-token' });
+      p.child.stdin.end(gzipSync(Array.from({ length: 20 }, (_, i) => JSON.stringify({ i })).join('\n')));
+      expect(await p.exited, p.err()).toBe(0);
+      expect(JSON.parse(p.out())).toMatchObject({ file: '-', lines: 20, accepted: 20, batches: 3 });
+      expect(srv.received.map((r) => r.lines.length)).toEqual([7, 7, 6]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('without --follow, Ctrl-C stops reading, sends what was read and exits 4 (interrupted)', async () => {
+    const srv = await fakeServer();
+    try {
+      const p = spawnCli(['-', '--flush-ms', '60000', '--json', '--progress'], { SHIELDWALL_SERVER: srv.url, SHIELDWALL_TOKEN: 'good-token' });
+      p.child.stdin.write('{"a":1}\n{"a":2}\n');
+      await waitFor('the two lines read', () => p.err().includes('ingest | 2 lines'));
+      expect(srv.calls()).toBe(0);
+      p.child.kill('SIGINT');
+      expect(await p.exited, p.err()).toBe(4);
+      expect(srv.received.flatMap((r) => r.lines)).toEqual(['{"a":1}', '{"a":2}']);
+      expect(JSON.parse(p.out())).toMatchObject({ lines: 2, accepted: 2, complete: false });
+      expect(p.err()).toMatch(/interrupted after line 2; what was read was sent/);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('a partial batch goes out after --flush-ms while the file is quiet', async () => {
     const srv = await fakeServer();
     try {
