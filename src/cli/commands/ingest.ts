@@ -5,8 +5,7 @@
  * Retry-After, 5xx and network errors are retried), and one that finally fails stops the run
  * with its file line range on stderr: nothing is dropped without saying so.
  */
-import { readFile } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Option, type Command } from 'commander';
@@ -322,8 +321,6 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
     if (stopRead.signal.aborted) hard.abort();
     else stopRead.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   let input: ChunkSource | null = null;
   let lines: AsyncIterable<InputLine[]>;
@@ -340,6 +337,9 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
     bytes = input.bytesRead;
     size = input.size;
   }
+  // Installed once the input is open: an unreadable file must not leave them behind.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const bar = progress ? progressBar(size) : null;
   let printed = 0;
   let elided = 0;
@@ -422,15 +422,18 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
     input?.close();
   }
   // What was read goes out, whatever stopped the reading (a read error, a signal, the end).
-  if (!failed) await send(batcher.take());
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  try {
+    if (!failed) await send(batcher.take());
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    bar?.update(summary, bytes());
+    bar?.stop();
+  }
   summary.elapsedMs = Date.now() - started;
   summary.eventsPerSecond = Math.round(summary.accepted / Math.max(0.001, summary.elapsedMs / 1000));
   const interrupted = stopRead.signal.aborted && !s.follow;
   summary.complete = !failed && !readError && !interrupted;
-  bar?.update(summary, bytes());
-  bar?.stop();
 
   if (elided > 0 || summary.rejected > printed) {
     const more = summary.rejected - printed;
