@@ -120,9 +120,11 @@ function bitAt(words: Uint32Array, i: number): number {
  * Removal empties the item list; nodes are not reclaimed (they are reused on re-insert).
  */
 export class PrefixTrie<T> {
-  private left = new Int32Array(1024);
-  private right = new Int32Array(1024);
+  /** Children of node n at 2n (bit 0) and 2n + 1 (bit 1): one array read per level. */
+  private kids = new Int32Array(2048);
   private items: (T[] | undefined)[] = [undefined];
+  /** 1 where `items` has a list: a lookup reads this small array, not `items`, at each level. */
+  private marks = new Uint8Array(1024);
   private size = 1;
   private prefixes = 0;
 
@@ -134,22 +136,20 @@ export class PrefixTrie<T> {
   }
 
   private grow(): void {
-    const n = this.left.length * 2;
-    const l = new Int32Array(n);
-    l.set(this.left);
-    const r = new Int32Array(n);
-    r.set(this.right);
-    this.left = l;
-    this.right = r;
+    const kids = new Int32Array(this.kids.length * 2);
+    kids.set(this.kids);
+    this.kids = kids;
+    const marks = new Uint8Array(this.marks.length * 2);
+    marks.set(this.marks);
+    this.marks = marks;
   }
 
   private child(node: number, bit: number, create: boolean): number {
-    const arr = bit === 0 ? this.left : this.right;
-    let c = arr[node] ?? 0;
+    let c = this.kids[2 * node + bit] ?? 0;
     if (c === 0 && create) {
-      if (this.size === this.left.length) this.grow();
+      if (this.size === this.marks.length) this.grow();
       c = this.size++;
-      (bit === 0 ? this.left : this.right)[node] = c;
+      this.kids[2 * node + bit] = c;
       this.items.push(undefined);
     }
     return c;
@@ -161,6 +161,7 @@ export class PrefixTrie<T> {
     const list = this.items[node];
     if (list === undefined) {
       this.items[node] = [item];
+      this.marks[node] = 1;
       this.prefixes++;
     } else if (!list.includes(item)) list.push(item);
   }
@@ -177,6 +178,7 @@ export class PrefixTrie<T> {
     if (k >= 0) list.splice(k, 1);
     if (list.length === 0) {
       this.items[node] = undefined;
+      this.marks[node] = 0;
       this.prefixes--;
     }
   }
@@ -189,12 +191,12 @@ export class PrefixTrie<T> {
   coveringV4(word: number, out: (readonly T[])[]): number {
     let node = 0;
     let n = 0;
+    const kids = this.kids;
+    const marks = this.marks;
     for (let i = 0; ; i++) {
-      const here = this.items[node];
-      if (here !== undefined) out[n++] = here;
+      if (marks[node] === 1) out[n++] = this.items[node] as T[];
       if (i >= 32) return n;
-      const bit = (word >>> (31 - i)) & 1;
-      node = (bit === 0 ? this.left : this.right)[node] ?? 0;
+      node = kids[2 * node + ((word >>> (31 - i)) & 1)] ?? 0;
       if (node === 0) return n;
     }
   }

@@ -107,6 +107,8 @@ export class IndicatorIndex {
   private unprobed = 0;
   /** Scratch for the IPv4 trie walk: the posting lists of the covering blocks, first n used. */
   private readonly lists: (readonly Target[])[] = [];
+  private readonly readProbes: Probe[] = [];
+  private readonly readValues: unknown[][] = [];
 
   constructor(options: IndexOptions = {}) {
     this.windows = new OrgWindows(options.window);
@@ -340,20 +342,31 @@ export class IndicatorIndex {
     // when a keyed, scan or sequence pattern needs evaluating.
     const m = new Matching(++this.stamp, eventTimeMs(event), orgId, event);
     // A new array only after a probe found something (setting `length` is a runtime call).
+    // The exact tables' reads are kept for the CIDR tables, which mostly share their path
+    // (ipv4-addr:value has both): readProbes / readValues [0, reads) (scratch, not truncated).
     let values: unknown[] = [];
+    let reads = 0;
     for (let t = 0; t < this.exactList.length; t++) {
       const table = this.exactList[t] as ExactTable;
       if ((table.map.size === 0 && table.words.size === 0) || table.probe === null) continue;
       if (values.length > 0) values = [];
       table.probe(event, values);
+      this.readProbes[reads] = table.probe;
+      // An empty array is reused by the next probe: what was read is then "nothing".
+      this.readValues[reads++] = values.length === 0 ? NO_VALUES : values;
       for (let i = 0; i < values.length; i++) this.probeExact(table, values[i] as Primitive, m);
     }
     for (let t = 0; t < this.cidrList.length; t++) {
       const table = this.cidrList[t] as CidrTable;
       if (table.probe === null || (table.v4.blocks === 0 && table.v6.blocks === 0)) continue;
-      if (values.length > 0) values = [];
-      table.probe(event, values);
-      for (let i = 0; i < values.length; i++) this.probeCidr(table, values[i], m);
+      let known: unknown[] | undefined;
+      for (let r = 0; r < reads; r++) if (this.readProbes[r] === table.probe) known = this.readValues[r];
+      if (known === undefined) {
+        if (values.length > 0) values = [];
+        table.probe(event, values);
+        known = values;
+      }
+      for (let i = 0; i < known.length; i++) this.probeCidr(table, known[i], m);
     }
     // Only the object types some scan or keyless sequence pattern compares are looked for.
     let types: ReadonlySet<string> = NO_TYPES;
@@ -525,3 +538,4 @@ export class IndicatorIndex {
 }
 
 const NO_TYPES: ReadonlySet<string> = new Set();
+const NO_VALUES: unknown[] = [];

@@ -64,7 +64,7 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
     if (typeof c === 'string' && c !== '' && c !== a && c !== b) out.push(c);
     if (typeof d === 'string' && d !== '' && d !== a && d !== b && d !== c) out.push(d);
   }],
-  ['url:value', (e, out) => strings(e, out, ['url.full'])],
+  ['url:value', (e, out) => { const v = e['url.full']; if (typeof v === 'string' && v !== '') out.push(v); }],
   ['file:hashes\u0000MD5', fileHash('md5')],
   ['file:hashes\u0000SHA-1', fileHash('sha1')],
   ['file:hashes\u0000SHA-256', fileHash('sha256')],

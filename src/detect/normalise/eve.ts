@@ -26,7 +26,8 @@ function putHttp(d: Draft, h: Obj): void {
     if (q >= 0) d['url.query'] = url.slice(q + 1);
     // EVE `http.url` is the request target; a full URL needs the Host header (absolute-form
     // targets, as sent to proxies, are already full).
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) d['url.full'] = url;
+    // Most targets are origin-form (`/path`): the scheme test is needed only for the others.
+    if (url.charCodeAt(0) !== 47 && /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) d['url.full'] = url;
     else if (host !== undefined) d['url.full'] = `http://${host}${url.startsWith('/') ? '' : '/'}${url}`;
   }
   { const v = str(h['http_method']); if (v !== undefined) d['http.request.method'] = v; }
