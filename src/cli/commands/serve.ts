@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import type { Platform, RunningServer } from '../../api/index.js';
 import { createRespondDemo } from '../../respond/index.js';
+import { createDetectDemo } from '../../detect/pipeline/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
 
@@ -24,7 +25,7 @@ function overrides(o: ServeOptions) {
  * Creates the demo alliance when asked and the node is empty. On a node where it already ran,
  * answers 'existing' (its credentials file is reused); on any other node, says why not.
  */
-async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io): Promise<DemoResult | 'existing' | null> {
+async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config' | 'access'> & Partial<Pick<Platform, 'detect' | 'sigma'>>, io: Io): Promise<DemoResult | 'existing' | null> {
   if (!(await demoAllowed(p.store))) {
     if (await p.store.getMeta(DEMO_MARKER)) return 'existing';
     io.err('demo: this node already has organisations; the demo alliance is only created on an empty data directory');
@@ -34,6 +35,11 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config'>, io: Io
   const demo = await createDemoAlliance({ store: p.store, clock: p.clock }, { apiRoot, actor: CLI_ACTOR });
   const respond = await createRespondDemo({ store: p.store, clock: p.clock });
   io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects, ${respond.incidents} incidents, ${respond.decisions} decisions`);
+  // Telemetry goes through the running node's pipeline (`serve --demo`; `init --demo` has none).
+  if (p.detect) {
+    const detect = await createDetectDemo({ store: p.store, access: p.access, clock: p.clock, detect: p.detect, ...(p.sigma ? { rules: p.sigma } : {}) });
+    io.err(`demo: ${detect.sensors} sensors sent ${detect.events} telemetry events through the pipeline (${detect.rules} Sigma rules): ${detect.alerts} alerts`);
+  }
   return demo;
 }
 

@@ -67,6 +67,7 @@ export class AlertBook {
   /** group key → open alert id and when it was last seen (ms). */
   readonly #groups = new Map<string, { id: string; lastMs: number }>();
   #pending = new Map<string, Pending>();
+  #hits = 0;
   readonly windowMs: number;
 
   constructor(windowMs: number) {
@@ -85,7 +86,13 @@ export class AlertBook {
     return this.#pending.size;
   }
 
+  /** Hits taken since this book was made (grouped or not). */
+  get hits(): number {
+    return this.#hits;
+  }
+
   hit(h: Hit): void {
+    this.#hits++;
     const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u0000');
     const g = this.#groups.get(key);
     let p: Pending | undefined;

@@ -11,3 +11,5 @@ export { IndicatorFeed } from './feed.js';
 export type { FeedStats, IndicatorInfo } from './feed.js';
 export { SightingBook } from './sightings.js';
 export type { SightingMode } from './sightings.js';
+export { createDetectDemo } from './demo.js';
+export type { DemoRules, DetectDemoResult } from './demo.js';

@@ -27,6 +27,7 @@ import type { Alert, AlertDoc, AlertSeverity, AlertStatus } from './alert-types.
 import { ALERT } from './alert-types.js';
 import { IndicatorFeed, type IndicatorInfo } from './feed.js';
 import { SightingBook, type SightingMode } from './sightings.js';
+import { publicIp } from '../anomaly/index.js';
 
 /** Sigma rules with their release (provided by the rules service). */
 export interface SigmaSource {
@@ -112,15 +113,25 @@ export interface DetectStats {
 const MAX_REPORTED = 20;
 const CURSOR_KEY = 'detect.cursor';
 const BUCKET_MS = 60_000;
+const RATE_HORIZON_MS = 31 * 86_400_000;
 const LEVELS: Record<string, AlertSeverity> = { informational: 'informational', low: 'low', medium: 'medium', high: 'high', critical: 'critical' };
 
 function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-/** The local asset an alert is about: the host, else the source address, else the sensor. */
+/**
+ * The local asset an alert is about: the host, else the internal end of the connection (a
+ * scan from many outside addresses is one alert per scanned host), else the source address,
+ * else the sensor.
+ */
 function entityOf(e: NormalisedEvent): string {
-  return str(e['host.name']) ?? str(e['source.ip']) ?? `sensor ${e['observer.id']}`;
+  const host = str(e['host.name']);
+  if (host) return host;
+  const src = str(e['source.ip']);
+  const dst = str(e['destination.ip']);
+  if (src && dst && publicIp(src) !== null && publicIp(dst) === null) return dst;
+  return src ?? `sensor ${e['observer.id']}`;
 }
 
 /** Kind of value a warninglist is asked about, from the object path of an exact/CIDR hit. */
@@ -345,8 +356,12 @@ export class DetectService {
         continue; // only ever written by ingest(): cannot happen short of disk corruption
       }
       const t = eventTimeMs(event);
-      const atMs = Number.isFinite(t) ? t : Math.floor(row.receivedUs / 1000);
-      const bucketUs = Math.floor(row.receivedUs / 1000 / BUCKET_MS) * BUCKET_MS * 1000;
+      const receivedMs = Math.floor(row.receivedUs / 1000);
+      const atMs = Number.isFinite(t) ? t : receivedMs;
+      // Rates follow when things happened, as long as the sensor's clock is plausible (not in
+      // the future, not older than the picture's longest period); otherwise when they arrived.
+      const rateMs = atMs <= receivedMs && receivedMs - atMs < RATE_HORIZON_MS ? atMs : receivedMs;
+      const bucketUs = Math.floor(rateMs / BUCKET_MS) * BUCKET_MS * 1000;
       const rk = `${bucketUs}|${row.orgId}|${row.sensorId}|${row.exerciseId ?? ''}`;
       let rate = rates.get(rk);
       if (!rate) {
@@ -354,11 +369,11 @@ export class DetectService {
         rates.set(rk, rate);
       }
       rate.events++;
-      const before = this.alerts.pending;
+      const before = this.alerts.hits;
       this.#indicators(event, { atMs, exerciseId: row.exerciseId });
       if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
       if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, atMs)) this.#anomaly(f, row.exerciseId, event);
-      if (this.alerts.pending > before) rate.alerts += this.alerts.pending - before;
+      if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
     }
     const last = rows[rows.length - 1]!.seq;
     const nowUs = clock.now() * 1000;
