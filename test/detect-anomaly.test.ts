@@ -324,9 +324,13 @@ describe('first-seen entities', () => {
     expect(det.observe(ev({ 'dns.question.name': 'd999.example' }), t)).toEqual([]);
     const f = det.observe(ev({ 'dns.question.name': 'd0.example' }), t);
     expect(f).toHaveLength(1);
-    expect(f[0]!.expected).toContain('memory keeps the 100 most recently seen, 901 older ones were forgotten, so this may be a return');
+    expect(f[0]!.expected).toMatch(/; memory keeps at least the 50 most recently seen, 9\d\d older ones were forgotten, so this may be a return\)$/);
     for (let i = 0; i < 5_000; i++) det.observe(ev({ 'dns.question.name': `n${i}.example` }), t + i);
-    expect(det.stats().knownValues).toBe(100);
+    expect(det.stats().knownValues).toBeLessThanOrEqual(100);
+    // A lower cap on reload keeps the most recent values within the new cap.
+    const small = AnomalyDetector.fromJSON(JSON.parse(JSON.stringify(det.toJSON())), { learningDays: 1, maxValuesPerKind: 10 });
+    expect(small.stats().knownValues).toBeLessThanOrEqual(10);
+    expect(small.observe(ev({ 'dns.question.name': 'n4999.example' }), t + DAY).filter((x) => x.method === 'first-seen')).toEqual([]);
   });
 
   it('rate-limits a burst of new values and says so once', () => {
@@ -463,9 +467,9 @@ describe('persisted state', () => {
       (s) => ({ ...s, orgs: [{ ...orgs(s)[0], streams: [{ ...(orgs(s)[0]!['streams'] as object[])[0], slots: [1, 2, 3] }] }] }),
       (s) => ({ ...s, orgs: [{ ...orgs(s)[0], streams: [{ ...(orgs(s)[0]!['streams'] as object[])[0], count: -1 }] }] }),
       (s) => ({ ...s, orgs: [{ ...orgs(s)[0], streams: [{ ...(orgs(s)[0]!['streams'] as object[])[0], bucket: 'x' }] }] }),
-      (s) => ({ ...s, orgs: [{ ...orgs(s)[0], known: [{ kind: 'hash', since: 0, observations: 0, evicted: 0, hourStart: 0, hourCount: 0, values: [] }] }] }),
-      (s) => ({ ...s, orgs: [{ ...orgs(s)[0], known: [{ kind: 'domain', since: 0, observations: 0, evicted: 0, hourStart: 0, hourCount: 0, values: [['a', 1], ['a', 2]] }] }] }),
-      (s) => ({ ...s, orgs: [{ ...orgs(s)[0], known: [{ kind: 'domain', since: 0, observations: 0, evicted: 0, hourStart: 0, hourCount: 0, values: [[1, 1]] }] }] }),
+      (s) => ({ ...s, orgs: [{ ...orgs(s)[0], known: [{ kind: 'hash', since: 0, observations: 0, evicted: 0, hourStart: 0, hourCount: 0, previous: [], current: [] }] }] }),
+      (s) => ({ ...s, orgs: [{ ...orgs(s)[0], known: [{ kind: 'domain', since: 0, observations: 0, evicted: 0, hourStart: 0, hourCount: 0, previous: ['a'], current: ['a'] }] }] }),
+      (s) => ({ ...s, orgs: [{ ...orgs(s)[0], known: [{ kind: 'domain', since: 0, observations: 0, evicted: 0, hourStart: 0, hourCount: 0, previous: [], current: [1] }] }] }),
       (s) => ({ ...s, orgs: [{ ...orgs(s)[0], rare: [{ field: 'destination.port', ref: 0, total: 1, hourStart: 0, hourCount: 0, values: [['80', 1, null]] }] }] }),
       (s) => ({ ...s, orgs: [{ ...orgs(s)[0], rare: [{ field: 'user_agent', ref: 0, total: 1, hourStart: 0, hourCount: 0, values: [['x', Number.NaN, null]] }] }] }),
       (s) => ({ ...s, orgs: [{ ...orgs(s)[0], rare: [{ field: 'user_agent', ref: 0, total: 1, hourStart: 0, hourCount: 0, values: [['x', 1]] }] }] }),

@@ -124,7 +124,7 @@ export class AnomalyDetector {
     for (const org of this.orgs.values()) {
       sensors += org.streams.size;
       for (const k of org.known.values()) {
-        knownValues += k.values.size;
+        knownValues += k.size;
         knownEvicted += k.evicted;
       }
       for (const r of org.rare.values()) rareValues += r.values.size;
@@ -180,7 +180,7 @@ export class AnomalyDetector {
       set = new KnownSet(c.t);
       c.org.known.set(kind, set);
     }
-    const isNew = set.touch(value, c.t, this.o.maxValuesPerKind);
+    const isNew = set.touch(value, this.o.maxValuesPerKind);
     if (!isNew || c.t < set.since + this.o.learningMs) return;
     const budget = set.budget(c.t, this.o.firstSeenPerHour);
     if (budget === 'none') return;
@@ -214,7 +214,7 @@ export class AnomalyDetector {
     const learnedDays = Math.floor((c.t - set.since) / DAY_MS);
     const forgotten =
       set.evicted > 0
-        ? `; memory keeps the ${fmtCount(o.maxValuesPerKind)} most recently seen, ${fmtCount(set.evicted)} older ones were forgotten, so this may be a return`
+        ? `; memory keeps at least the ${fmtCount(Math.floor(o.maxValuesPerKind / 2))} most recently seen, ${fmtCount(set.evicted)} older ones were forgotten, so this may be a return`
         : '';
     return {
       method: 'first-seen',
@@ -224,7 +224,7 @@ export class AnomalyDetector {
       title,
       severity: kind === 'parent-child' ? 'medium' : 'low',
       expected:
-        `no ${noun} outside the ${fmtCount(set.values.size - 1)} known at ${org} ` +
+        `no ${noun} outside the ${fmtCount(set.size - 1)} known at ${org} ` +
         `(learning since ${isoDay(set.since)}, ${learnedDays} days, ${fmtCount(set.observations - 1)} observations${forgotten})`,
       seen: `${noun} ${shown(value, 200)}${a.how.field !== undefined && a.how.raw !== undefined && a.how.raw !== value ? ` (from ${a.how.field} ${shown(a.how.raw, 200)})` : ''} at ${clock(c.t, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
       // How much history says "never before": log10 of the observations without it.

@@ -1,16 +1,18 @@
 /**
- * First-seen memory of one (organisation, kind): value → last time seen, in least-recently-seen
- * order (a Map keeps insertion order; a hit re-inserts the value at most once per hour, which
- * keeps the order approximately LRU without a delete + insert on every event). At the cap the
- * least recently seen value is forgotten; if it comes back it is reported as new again, and the
- * finding says that values are being forgotten.
+ * First-seen memory of one (organisation, kind), bounded by two generations of at most cap/2
+ * values each: a value is looked up in `current`, then in `previous` (a hit there moves it to
+ * `current`); when `current` is full, `previous` is dropped whole and `current` becomes
+ * `previous`. So the cap/2 most recently seen distinct values are always remembered, never more
+ * than `cap`, every operation is O(1) — and no Map ever has its oldest keys deleted one by one
+ * (deleting from the front of a JS Map leaves holes that later iteration walks: quadratic at scale).
+ * A forgotten value that comes back is reported as new again; the finding says values are being
+ * forgotten.
  */
 import { HOUR_MS } from './types.js';
 
-const REFRESH_MS = HOUR_MS;
-
 export class KnownSet {
-  readonly values = new Map<string, number>();
+  current = new Set<string>();
+  previous = new Set<string>();
   /** Time of the first value of this kind (start of the learning period). */
   since: number;
   /** Values looked at (including repeats) since `since`. */
@@ -25,29 +27,28 @@ export class KnownSet {
     this.since = since;
   }
 
-  /** Records `value` at `t`; true when it was not known. */
-  touch(value: string, t: number, cap: number): boolean {
-    this.observations++;
-    const last = this.values.get(value);
-    if (last !== undefined) {
-      if (t - last >= REFRESH_MS) {
-        this.values.delete(value);
-        this.values.set(value, t);
-      }
-      return false;
-    }
-    this.values.set(value, t);
-    if (this.values.size > cap) this.evictOldest(this.values.size - cap);
-    return true;
+  get size(): number {
+    return this.current.size + this.previous.size;
   }
 
-  evictOldest(n: number): void {
-    let left = n;
-    for (const k of this.values.keys()) {
-      if (left-- <= 0) break;
-      this.values.delete(k);
-      this.evicted++;
+  /** Records `value`; true when it was not known. */
+  touch(value: string, cap: number): boolean {
+    this.observations++;
+    if (this.current.has(value)) return false;
+    const known = this.previous.delete(value);
+    this.insert(value, cap);
+    return !known;
+  }
+
+  /** Adds to the current generation, rotating generations at cap/2. */
+  insert(value: string, cap: number): void {
+    const half = Math.max(1, Math.floor(cap / 2));
+    if (this.current.size >= half) {
+      this.evicted += this.previous.size;
+      this.previous = this.current;
+      this.current = new Set();
     }
+    this.current.add(value);
   }
 
   /** Takes one finding from the hourly budget; 'last' when this one exhausts it. */

@@ -59,7 +59,8 @@ export function orgsToJSON(orgs: ReadonlyMap<string, OrgState>, o: ResolvedOptio
         evicted: k.evicted,
         hourStart: k.hourStart,
         hourCount: k.hourCount,
-        values: Array.from(k.values),
+        previous: Array.from(k.previous),
+        current: Array.from(k.current),
       })),
       rare: Array.from(org.rare, ([field, r]) => ({
         field,
@@ -147,16 +148,26 @@ function knownFrom(x: unknown, path: string, o: ResolvedOptions): [EntityKind, K
   set.evicted = int(nonNeg(k['evicted'], `${path}.evicted`), `${path}.evicted`);
   set.hourStart = fin(k['hourStart'], `${path}.hourStart`);
   set.hourCount = int(nonNeg(k['hourCount'], `${path}.hourCount`), `${path}.hourCount`);
-  const values = arr(k['values'], `${path}.values`);
-  values.forEach((pair, i) => {
-    const p = arr(pair, `${path}.values[${i}]`);
-    if (p.length !== 2) bad(`${path}.values[${i}]`, 'must be [value, lastSeenMs]');
-    const v = str(p[0], `${path}.values[${i}][0]`);
-    if (set.values.has(v)) bad(`${path}.values[${i}]`, 'repeats a value');
-    set.values.set(v, fin(p[1], `${path}.values[${i}][1]`));
-  });
-  // A lower cap than when saved: keep the most recently seen.
-  if (set.values.size > o.maxValuesPerKind) set.evictOldest(set.values.size - o.maxValuesPerKind);
+  const seen = new Set<string>();
+  const gen = (key: 'previous' | 'current'): string[] =>
+    arr(k[key], `${path}.${key}`).map((v, i) => {
+      const s = str(v, `${path}.${key}[${i}]`);
+      if (seen.has(s)) bad(`${path}.${key}[${i}]`, 'repeats a value');
+      seen.add(s);
+      return s;
+    });
+  const previous = gen('previous');
+  const current = gen('current');
+  const half = Math.max(1, Math.floor(o.maxValuesPerKind / 2));
+  if (previous.length <= half && current.length <= half) {
+    set.previous = new Set(previous);
+    set.current = new Set(current);
+  } else {
+    // Saved with a larger cap: replay oldest → newest into the smaller generations.
+    const evicted = set.evicted;
+    for (const v of [...previous, ...current]) set.insert(v, o.maxValuesPerKind);
+    set.evicted = evicted + previous.length + current.length - set.size;
+  }
   return [kind as EntityKind, set];
 }
 
