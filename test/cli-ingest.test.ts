@@ -597,13 +597,30 @@ const EVE = sharedPath('data/telemetry/suricata-eve/surevego/testdata/eve.json')
 
 interface Node { url: string; dataDir: string; token: string; stop: () => Promise<void>; output: () => string }
 
-/** A demo node on a free port in a throw-away data directory, and a sensor token of ALD-CERT. */
+/** Runs a built CLI command to its end; its stdout, or an error with its stderr. */
+function cliOut(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const t = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    t.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    t.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    t.once('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${args.join(' ')}: exit ${code} ${err}`))));
+  });
+}
+
+/**
+ * A demo node on a free port in a throw-away data directory, and a sensor token of ALD-CERT.
+ * The alliance comes from `init --demo`, then `serve` runs with `env`: `serve --demo` would
+ * also push demo telemetry through the ingest queue, which a tiny SHIELDWALL_INGEST_QUEUE refuses.
+ */
 async function startNode(env: Record<string, string> = {}): Promise<Node> {
   const dataDir = tempDir();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const base = { ...process.env, SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, [CLI, 'serve', '--demo'], {
+  await cliOut(['init', '--demo'], base);
+  const child = spawn(process.execPath, [CLI, 'serve'], {
     env: { ...base, SHIELDWALL_PORT: String(port), SHIELDWALL_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -617,20 +634,14 @@ async function startNode(env: Record<string, string> = {}): Promise<Node> {
     if (child.exitCode === null) child.kill('SIGKILL');
   };
   try {
-    await waitFor('the node', () => existsSync(path.join(dataDir, 'demo-credentials.json')) || child.exitCode !== null, 60_000);
+    const deadline = Date.now() + 60_000;
     for (let up = false; !up;) {
       if (child.exitCode !== null) throw new Error(`the node exited: ${log}`);
+      if (Date.now() > deadline) throw new Error(`the node did not answer on ${url}: ${log}`);
       up = await fetch(`${url}/taxii2/`).then(() => true, () => false);
       if (!up) await new Promise((r) => setTimeout(r, 100));
     }
-    const issued = await new Promise<string>((resolve, reject) => {
-      const t = spawn(process.execPath, [CLI, 'token', 'create', '--kind', 'sensor', '--org', 'ALD-CERT', '--name', 'ald-dmz-suricata'], { env: base, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      t.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      t.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-      t.once('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`token create: ${code} ${err}`))));
-    });
+    const issued = await cliOut(['token', 'create', '--kind', 'sensor', '--org', 'ALD-CERT', '--name', 'ald-dmz-suricata'], base);
     return { url, dataDir, token: issued, stop, output: () => log.slice(-4000) };
   } catch (e) {
     await stop();
@@ -664,6 +675,15 @@ describe('shieldwall ingest against a real node', () => {
     const s = JSON.parse(r.out) as Record<string, unknown>;
     const n = eveLines().length;
     expect(s).toMatchObject({ lines: n, sent: n, accepted: n, rejected: 0, batches: Math.ceil(n / 100), complete: true });
+    // Cross-check in the node's store: the events are in the spool under the token's sensor name.
+    const { openSqliteStore } = await import('../src/store/index.js');
+    const store = await openSqliteStore(path.join(node.dataDir, 'shieldwall.db'));
+    try {
+      const rows = await store.readIngest(0, 100_000);
+      expect(rows.filter((r) => r.sensorId === 'ald-dmz-suricata')).toHaveLength(n);
+    } finally {
+      await store.close();
+    }
   });
 
   it('malformed lines are rejected with their line numbers in the file; the others are accepted (exit 4)', async () => {
