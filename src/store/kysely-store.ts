@@ -13,7 +13,6 @@ import type {
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
 // correlation & warninglists
-import type { SqlBool } from 'kysely';
 import type { Audience } from '../core/policy.js';
 import type {
   CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, WarninglistRow, WarninglistType,
@@ -616,31 +615,69 @@ export class KyselyStore implements Store {
     const db = this.#db;
     let indexed = 0;
     const touched = new Map<string, { kind: ObservableKind; value: string }>();
-    for (const e of entries) {
-      const head = await db.selectFrom('objects').select(['seq', 'version', 'creator_org', 'date_added'])
-        .where('collection_id', '=', e.collectionId).where('id', '=', e.objectId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+    const key = (kind: string, value: string) => `${kind}\u0000${value}`;
+    // A handful of statements per chunk of objects, whatever its size: heads, delete, frequent, insert.
+    for (let i = 0; i < entries.length; i += 500) {
+      const chunk = entries.slice(i, i + 500);
+      const heads = new Map<string, { seq: number; version: string; creator_org: string | null; date_added: number }>();
+      for (const coll of new Set(chunk.map((e) => e.collectionId))) {
+        const ids = [...new Set(chunk.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
+        const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
+          .where('collection_id', '=', coll).where('id', 'in', ids).execute();
+        for (const r of rows) {
+          const k = `${coll} ${r.id}`;
+          const h = heads.get(k);
+          if (!h || r.version > h.version) heads.set(k, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
+        }
+      }
       // Only the latest stored version speaks for the object; a late older version changes nothing.
-      if (!head || head.version !== e.version) continue;
-      indexed++;
-      await db.deleteFrom('observable_values').where('collection_id', '=', e.collectionId).where('object_id', '=', e.objectId).execute();
+      const current = chunk.filter((e) => heads.get(`${e.collectionId} ${e.objectId}`)?.version === e.version);
+      for (const coll of new Set(current.map((e) => e.collectionId))) {
+        const ids = [...new Set(current.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
+        await db.deleteFrom('observable_values').where('collection_id', '=', coll).where('object_id', 'in', ids).execute();
+      }
+      indexed += current.length;
       const unique = new Map<string, ObservableValue>();
-      for (const v of e.values) unique.set(`${v.kind}\u0000${v.value}`, v);
-      if (unique.size === 0) continue;
-      const frequent = new Set((await this.frequentValues({ keys: [...unique.values()], limit: unique.size })).map((f) => `${f.kind}\u0000${f.value}`));
-      const rows = [...unique].filter(([k]) => !frequent.has(k)).map(([, v]) => ({
-        seq: Number(head.seq), collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
-        ip_key: v.ipKey, ip_prefix: v.ipPrefix, creator_org: head.creator_org, date_added: Number(head.date_added),
-      }));
-      for (let i = 0; i < rows.length; i += 500) await db.insertInto('observable_values').values(rows.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
-      for (const r of rows) touched.set(`${r.kind}\u0000${r.value}`, { kind: r.kind, value: r.value });
+      for (const e of current) for (const v of e.values) unique.set(key(v.kind, v.value), v);
+      const frequent = new Set<string>();
+      const keys = [...unique.values()];
+      for (let k = 0; k < keys.length; k += 500) {
+        for (const f of await this.frequentValues({ keys: keys.slice(k, k + 500), limit: 500 })) frequent.add(key(f.kind, f.value));
+      }
+      const rows: DB['observable_values'][] = [];
+      const seen = new Set<string>();
+      for (const e of current) {
+        const head = heads.get(`${e.collectionId} ${e.objectId}`)!;
+        for (const v of e.values) {
+          const k = key(v.kind, v.value);
+          const rowKey = `${e.collectionId} ${e.objectId} ${k}`;
+          if (frequent.has(k) || seen.has(rowKey)) continue;
+          seen.add(rowKey);
+          rows.push({
+            seq: head.seq, collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
+            ip_key: v.ipKey, ip_prefix: v.ipPrefix, creator_org: head.creator_org, date_added: head.date_added,
+          });
+          touched.set(k, { kind: v.kind, value: v.value });
+        }
+      }
+      // Built directly, like the object insert: the query builder's value nodes cost more than the insert.
+      for (let k = 0; k < rows.length; k += 500) {
+        const slice = rows.slice(k, k + 500);
+        const params: unknown[] = [];
+        for (const r of slice) params.push(r.seq, r.collection_id, r.object_id, r.version, r.kind, r.value, r.ip_key, r.ip_prefix, r.creator_org, r.date_added);
+        await db.executeQuery(CompiledQuery.raw(this.#observableInsertSql(slice.length), params));
+      }
     }
     // Values that crossed the cap: each has at most cap + (one batch) rows, as no row is added once marked.
     const newlyFrequent: FrequentValueRow[] = [];
     const keys = [...touched.values()];
     for (let i = 0; i < keys.length; i += 500) {
       const chunk = keys.slice(i, i + 500);
-      const counts = await db.selectFrom('observable_values').select(['kind', 'value', (eb) => eb.fn.countAll<number>().as('n')])
-        .where(keysWhere(chunk)).groupBy(['kind', 'value']).execute();
+      const counts: { kind: string; value: string; n: number }[] = [];
+      for (const [kind, values] of byKindOf(chunk)) {
+        counts.push(...await db.selectFrom('observable_values').select(['kind', 'value', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('kind', '=', kind).where('value', 'in', values).groupBy(['kind', 'value']).execute());
+      }
       for (const c of counts) {
         if (Number(c.n) <= opts.cap) continue;
         const ins = await db.insertInto('correlation_frequent').values({ kind: c.kind, value: c.value, since_us: opts.nowUs })
@@ -651,6 +688,21 @@ export class KyselyStore implements Store {
     return { indexed, newlyFrequent };
   }
 
+  /** `insert into observable_values ... on conflict do nothing` for n rows, in the dialect's placeholders. */
+  #observableInsertSql(n: number): string {
+    const key = `ov:${this.#d.capabilities.dialect}:${n}`;
+    let text = INSERT_SQL.get(key);
+    if (text === undefined) {
+      const cols = ['seq', 'collection_id', 'object_id', 'version', 'kind', 'value', 'ip_key', 'ip_prefix', 'creator_org', 'date_added'];
+      const tuples: string[] = [];
+      for (let r = 0, k = 0; r < n; r++) tuples.push(`(${cols.map(() => this.#d.placeholder(k++)).join(', ')})`);
+      text = `insert into "observable_values" (${cols.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')} on conflict do nothing`;
+      if (INSERT_SQL.size > 64) INSERT_SQL.clear();
+      INSERT_SQL.set(key, text);
+    }
+    return text;
+  }
+
   async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
     const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
     return (rows as ObjRecord[]).map(leanObjectRow);
@@ -658,20 +710,35 @@ export class KyselyStore implements Store {
 
   async observableLinks(q: { lookups: readonly ObservableLookup[]; excludeObjectId: string; collectionIds: readonly string[]; audience: Audience; limit: number }): Promise<ObservableLinkRow[]> {
     if (q.lookups.length === 0 || q.collectionIds.length === 0) return [];
-    const exact = q.lookups.filter((l): l is { kind: ObservableKind; value: string } => 'value' in l);
-    const ranges = q.lookups.filter((l): l is { kind: 'ip'; keyFrom: string; keyTo: string; prefixAbove: number } => 'keyFrom' in l);
-    const rows = await this.#db.selectFrom('observable_values as ov').innerJoin('objects as o', 'o.seq', 'ov.seq')
+    const byKind = new Map<string, string[]>();
+    const ranges: { keyFrom: string; keyTo: string; prefixAbove: number }[] = [];
+    for (const l of q.lookups) {
+      if ('value' in l) byKind.set(l.kind, [...(byKind.get(l.kind) ?? []), l.value]);
+      else ranges.push(l);
+    }
+    // One plain statement per kind and per IP range, each served by its index ((kind, value) or
+    // the partial ip_key index); an OR of them all lets the planner fall back to a scan.
+    const base = () => this.#db.selectFrom('observable_values as ov').innerJoin('objects as o', 'o.seq', 'ov.seq')
       .select(['ov.kind', 'ov.value', 'ov.collection_id', 'ov.object_id', 'ov.version', 'o.type', 'o.name', 'o.creator_org', 'o.tlp', 'o.date_added'])
       .where('ov.collection_id', 'in', [...q.collectionIds])
       .where('ov.object_id', '<>', q.excludeObjectId)
-      .where((eb) => eb.or([
-        ...(exact.length ? [keysWhere(exact, 'ov.')] : []),
-        ...ranges.map((r) => eb.and([eb('ov.kind', '=', 'ip'), eb('ov.ip_key', '>=', r.keyFrom), eb('ov.ip_key', '<=', r.keyTo), eb('ov.ip_prefix', '>', r.prefixAbove)])),
-      ]))
       // The other side is released exactly as the object itself would be (store/visibility.ts).
-      .where(visibilitySql('o', q.audience, 'read'))
-      .orderBy('ov.kind').orderBy('ov.value').orderBy('o.date_added').limit(q.limit).execute();
-    return rows.map((r) => ({
+      .where(visibilitySql('o', q.audience, 'read'));
+    const found: Awaited<ReturnType<ReturnType<typeof base>['execute']>> = [];
+    for (const [kind, values] of byKind) {
+      for (let i = 0; i < values.length; i += 500) {
+        found.push(...await base().where('ov.kind', '=', kind).where('ov.value', 'in', values.slice(i, i + 500)).orderBy('o.date_added').limit(q.limit).execute());
+      }
+    }
+    for (const r of ranges) {
+      // Only IP values have an ip_key; naming the kind would steer the planner to the (kind, value) index.
+      found.push(...await base().where('ov.ip_key', '>=', r.keyFrom).where('ov.ip_key', '<=', r.keyTo)
+        .where('ov.ip_prefix', '>', r.prefixAbove).orderBy('o.date_added').limit(q.limit).execute());
+    }
+    const rows = new Map(found.map((r) => [`${r.collection_id} ${r.object_id} ${r.kind} ${r.value}`, r]));
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const sorted = [...rows.values()].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.value, b.value) || Number(a.date_added) - Number(b.date_added));
+    return sorted.slice(0, q.limit).map((r) => ({
       kind: r.kind as ObservableKind, value: r.value, collectionId: r.collection_id, objectId: r.object_id, type: r.type, name: r.name,
       version: r.version, creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, dateAdded: Number(r.date_added),
     }));
@@ -679,10 +746,18 @@ export class KyselyStore implements Store {
 
   async frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]> {
     if (q.keys && q.keys.length === 0) return [];
-    let query = this.#db.selectFrom('correlation_frequent').selectAll();
-    if (q.keys) query = query.where(keysWhere(q.keys));
-    const rows = await query.orderBy('since_us', 'desc').orderBy('kind').orderBy('value').limit(q.limit).execute();
-    return rows.map((r) => ({ kind: r.kind as ObservableKind, value: r.value, sinceUs: Number(r.since_us) }));
+    const map = (r: DB['correlation_frequent']): FrequentValueRow => ({ kind: r.kind as ObservableKind, value: r.value, sinceUs: Number(r.since_us) });
+    if (!q.keys) {
+      return (await this.#db.selectFrom('correlation_frequent').selectAll().orderBy('since_us', 'desc').orderBy('kind').orderBy('value').limit(q.limit).execute()).map(map);
+    }
+    // Per kind, so each statement is a primary-key lookup.
+    const out: FrequentValueRow[] = [];
+    for (const [kind, values] of byKindOf(q.keys)) {
+      for (let i = 0; i < values.length && out.length < q.limit; i += 500) {
+        out.push(...(await this.#db.selectFrom('correlation_frequent').selectAll().where('kind', '=', kind).where('value', 'in', values.slice(i, i + 500)).execute()).map(map));
+      }
+    }
+    return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
   }
 
   async observableStats(): Promise<{ rows: number; frequent: number }> {
@@ -802,11 +877,14 @@ const recordRow = (r: DB['records'], recipients: string[]): RecordRow => ({
 });
 
 // correlation & warninglists ----
-/** `(kind = k1 and value in (...)) or (kind = k2 and value in (...))`: (kind, value) pairs, portable to both dialects. */
-function keysWhere(keys: readonly { kind: string; value: string }[], prefix: '' | 'ov.' = '') {
+/** (kind, value) pairs grouped by kind: one indexable `kind = ? and value in (...)` statement each. */
+function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string, string[]> {
   const byKind = new Map<string, string[]>();
-  for (const k of keys) byKind.set(k.kind, [...(byKind.get(k.kind) ?? []), k.value]);
-  const parts = [...byKind].map(([kind, values]) => sql`(${sql.ref(`${prefix}kind`)} = ${kind} and ${sql.ref(`${prefix}value`)} in (${sql.join(values)}))`);
-  return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
+  for (const k of keys) {
+    const list = byKind.get(k.kind);
+    if (list) list.push(k.value);
+    else byKind.set(k.kind, [k.value]);
+  }
+  return byKind;
 }
 // ---- end correlation & warninglists
