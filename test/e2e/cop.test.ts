@@ -159,7 +159,9 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     let sigma: Alert | undefined;
     await expect.poll(async () => {
       expect(await ingest(`${JSON.stringify(sysmon)}\n`, 'windows')).toMatchObject({ accepted: 1 });
-      sigma = (await rest<{ alerts: Alert[] }>(server.baseUrl, '/alerts?source=sigma', { token: owner.token })).alerts[0];
+      // The demo's own whoami rule fires on the same event: pick this test's rule.
+      sigma = (await rest<{ alerts: Alert[] }>(server.baseUrl, '/alerts?source=sigma', { token: owner.token })).alerts
+        .find((a) => a.matched.kind === 'sigma' && a.matched.id === '0c4f3b9e-7d2a-4c61-9e55-3a1f2b7c8d90');
       return sigma?.source;
     }, poll).toBe('sigma');
     const cell = page.locator('[data-testid="heat-cell"][data-technique="T1033"]');
