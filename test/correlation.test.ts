@@ -179,6 +179,9 @@ describe('per-value cap', () => {
       const r = await small.linksOf(reader, String(objs[7]!.id));
       expect(r.values[0]).toMatchObject({ value: '77.88.99.1', frequent: true, links: [] });
       expect((await small.frequentValues()).map((f) => f.value)).toEqual(['77.88.99.1']);
+      // A reader who sees none of the objects holding the value is not told it exists.
+      expect((await small.frequentValues(10, reader)).map((f) => f.value)).toEqual(['77.88.99.1']);
+      expect(await small.frequentValues(10, { ...reader, collectionIds: [other.privateA] })).toEqual([]);
       small.stop();
     } finally {
       await other.close();

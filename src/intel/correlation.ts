@@ -265,9 +265,23 @@ export class Correlations {
     return { object: { id: self.id, type: self.type, name: self.name, version: self.version }, values, truncated };
   }
 
-  /** Values over the cap, most recent first. */
-  async frequentValues(limit = 100): Promise<FrequentValueRow[]> {
-    return this.deps.store.frequentValues({ limit });
+  /**
+   * Values over the cap, most recent first. With a reader, only values that occur in at least
+   * one object the reader may see: a frequent value is itself intel, and may sit only in objects
+   * released to others. Without one (the node operator), all of them.
+   */
+  async frequentValues(limit = 100, reader?: CorrelationReader): Promise<FrequentValueRow[]> {
+    const all = await this.deps.store.frequentValues({ limit: reader ? Math.max(limit * 5, 1000) : limit });
+    if (!reader) return all;
+    const out: FrequentValueRow[] = [];
+    for (const f of all) {
+      if (out.length >= limit) break;
+      const seen = await this.deps.store.observableLinks({
+        lookups: [{ kind: f.kind, value: f.value }], excludeObjectId: '', collectionIds: reader.collectionIds, audience: reader.audience, limit: 1,
+      });
+      if (seen.length > 0) out.push(f);
+    }
+    return out;
   }
 
   async stats(): Promise<{ rows: number; frequent: number; cap: number; cursor: number }> {

@@ -46,9 +46,12 @@ export async function correlationRoutes(app: FastifyInstance, platform: Platform
   });
 
   app.get('/correlation/frequent', async (req) => {
-    requireRole(principalOf(req), 'any');
+    const p = principalOf(req);
+    requireRole(p, 'any');
     queryOf(req.query, []);
-    const items = await correlations.frequentValues(1000);
+    const rights = await access.rights(p);
+    const collectionIds = [...rights].filter(([, r]) => r.canRead).map(([c]) => c);
+    const items = await correlations.frequentValues(200, { audience: access.audienceOf(p), collectionIds });
     return { cap: correlations.cap, items: items.map((f) => ({ kind: f.kind, value: f.value, since: new Date(f.sinceUs / 1000).toISOString() })) };
   });
 
