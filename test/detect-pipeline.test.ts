@@ -232,3 +232,35 @@ describe('Sigma rules through the pipeline', () => {
     }
   });
 });
+
+describe('anomalies through the pipeline', () => {
+  it('a domain never seen after the learning week raises an anomaly alert that says what was expected and seen', async () => {
+    const al = await makeAlliance();
+    try {
+      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token;
+      const send = async (name: string) => {
+        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: dns(name) });
+        expect(res.statusCode, res.body).toBe(202);
+        await al.platform.detect.drain();
+      };
+      await al.platform.detect.refreshDirectory();
+      await send('intranet.alpha.example');
+      for (let day = 0; day < 8; day++) {
+        al.clock.advance(86_400_000);
+        await send('intranet.alpha.example');
+      }
+      expect((await http(al).get('a-analyst', '/api/v1/alerts?source=anomaly')).json().alerts.filter((a: { title: string }) => /domain/i.test(a.title))).toEqual([]);
+      await send('fresh-infra.example');
+      const alerts = (await http(al).get('a-analyst', '/api/v1/alerts?source=anomaly')).json().alerts as { title: string; matched: { method: string; expected: string; seen: string }; entity: string; orgId: string }[];
+      const firstSeen = alerts.find((a) => a.matched.method === 'first-seen' && a.entity.includes('fresh-infra.example'));
+      expect(firstSeen, JSON.stringify(alerts)).toBeDefined();
+      expect(firstSeen!.orgId).toBe(al.orgs.A);
+      expect(firstSeen!.matched.expected.length).toBeGreaterThan(10);
+      expect(firstSeen!.matched.seen).toContain('fresh-infra.example');
+      expect(firstSeen!.title).toContain('A'); // the organisation's short name, not its id
+      expect((await http(al).get('b-analyst', '/api/v1/alerts?source=anomaly')).json().alerts).toEqual([]);
+    } finally {
+      await al.close();
+    }
+  });
+});

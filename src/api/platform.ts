@@ -53,21 +53,25 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
   await warninglists.load();
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
-  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, anomaly: await anomalyDetector(store) }, {
+  // Anomaly titles name organisations by short name, known once the detect service has read the directory.
+  let named: DetectService | undefined;
+  const anomaly = await anomalyDetector(store, (id) => named?.shortName(id) ?? id);
+  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, anomaly }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings,
   });
+  named = detect;
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await store.close(); };
   return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, close });
 }
 
 /** The anomaly baselines as last saved, or fresh ones when none (or unreadable: then they relearn). */
-async function anomalyDetector(store: Store): Promise<AnomalyDetector> {
+async function anomalyDetector(store: Store, orgLabel: (id: string) => string): Promise<AnomalyDetector> {
   const saved = await store.getMeta(DetectService.ANOMALY_KEY);
-  if (saved === null) return new AnomalyDetector();
+  if (saved === null) return new AnomalyDetector({ orgLabel });
   try {
-    return AnomalyDetector.fromJSON(JSON.parse(saved));
+    return AnomalyDetector.fromJSON(JSON.parse(saved), { orgLabel });
   } catch {
-    return new AnomalyDetector();
+    return new AnomalyDetector({ orgLabel });
   }
 }

@@ -166,6 +166,8 @@ export class DetectService {
   #lastSeq = 0;
   #alliance: readonly string[] = [];
   #orgNames = new Map<string, string>();
+  #shortNames = new Map<string, string>();
+  #anomalySavedMs = 0;
   #processed = 0;
   #alertsWritten = 0;
   #suppressed = 0;
@@ -211,11 +213,17 @@ export class DetectService {
     const orgs = await this.deps.store.listOrganisations();
     this.#alliance = orgs.filter((o) => o.kind === 'alliance-body').map((o) => o.id);
     this.#orgNames = new Map(orgs.map((o) => [o.id, o.name]));
+    this.#shortNames = new Map(orgs.map((o) => [o.id, o.shortName]));
     await this.feed.refreshPolicy();
   }
 
   orgName(id: string): string | null {
     return this.#orgNames.get(id) ?? null;
+  }
+
+  /** Short name of an organisation (ALD-CERT), for readable titles; the id when unknown. */
+  shortName(id: string): string {
+    return this.#shortNames.get(id) ?? id;
   }
 
   get queueDepth(): number {
@@ -310,6 +318,10 @@ export class DetectService {
       await this.drain();
       const now = this.deps.clock.now();
       await this.#anomalyTick(now);
+      if (now - this.#anomalySavedMs > 300_000) {
+        this.#anomalySavedMs = now;
+        await this.#saveAnomalies();
+      }
       await this.sightings.flush(SYSTEM_ACTOR, { nowMs: now });
       this.alerts.expire(now);
       await this.deps.store.pruneIngest({ throughSeq: this.#cursor, receivedBeforeUs: (now - this.options.spoolRetentionMs) * 1000 });
@@ -372,7 +384,8 @@ export class DetectService {
       const before = this.alerts.hits;
       this.#indicators(event, { atMs, exerciseId: row.exerciseId });
       if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
-      if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, atMs)) this.#anomaly(f, row.exerciseId, event);
+      // Anomaly rates run on reception time, the clock their silence checks (tick) also use.
+      if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, receivedMs)) this.#anomaly(f, row.exerciseId, event);
       if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
     }
     const last = rows[rows.length - 1]!.seq;
