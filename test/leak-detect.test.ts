@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
 import type { Tlp } from '../src/core/index.js';
-import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { TLP2_MARKING_IDS, deterministicScoId } from '../src/stix/index.js';
 import { makeCollection, makeOrg, makePlatform, refresh, submitWith, uuid, type Org } from './taxii-fixtures.js';
 
 const MARKINGS: (Tlp | null)[] = ['clear', 'green', 'amber', 'amber+strict', 'red', null];
@@ -24,6 +24,7 @@ let server: RunningServer;
 let K: Org, Rc: Org, Gm: Org, Ou: Org, Cs: Org;
 const stored: Stored[] = [];
 let readers: Reader[];
+let scoIds: string[] = [];
 const streams = new Map<string, Record<string, unknown>[]>();
 const aborts: AbortController[] = [];
 
@@ -107,6 +108,12 @@ beforeAll(async () => {
     await submitWith(p, { who: K, collectionId: coll.id, objects: [o], recipients, originNode });
     stored.push({ id, ip, tlp, recipients, originNode, label });
   }
+  // Another member publishes each address as a GREEN observable: the same value in objects of two
+  // organisations, so intel correlation links them — for readers who may see both sides only.
+  const scos = stored.map((s) => ({ type: 'ipv4-addr', spec_version: '2.1', id: deterministicScoId('ipv4-addr', { value: s.ip }), value: s.ip, object_marking_refs: [TLP2_MARKING_IDS.green] }));
+  await submitWith(p, { who: Rc, collectionId: coll.id, objects: scos });
+  scoIds = scos.map((o) => o.id);
+  await p.correlations.sync();
   readers = [];
   for (const [name, org] of [['creator', K], ['recipient', Rc], ['group member', Gm], ['outsider', Ou], ['alliance body', Cs]] as const) {
     const sensor = (await p.access.createToken(SYSTEM_ACTOR, { orgId: org.row.id, kind: 'sensor', name: `sensor-${org.row.shortName}` })).token;
@@ -160,6 +167,18 @@ describe('zero leaks through detection', () => {
       const leaked = got.map((a) => (a['matched'] as { id: string }).id).filter((id) => { const s = stored.find((x) => x.id === id); return s !== undefined && !releasedTo(s, r); });
       expect(labels(leaked), `${r.name}: stream`).toEqual([]);
       for (const a of got) expect([r.org.row.id, ...(r === readers[4] ? [a['orgId']] : [])]).toContain(a['orgId']);
+    }
+  });
+
+  it('correlations link another member\'s observable to exactly the indicators the reader may see', async () => {
+    for (const r of readers) {
+      const linked: string[] = [];
+      for (const id of scoIds) {
+        const c = await get(r, `/api/v1/objects/${id}/correlations`);
+        for (const v of c.values as { links: { id: string }[] }[]) for (const l of v.links) linked.push(l.id);
+      }
+      const fromStored = linked.filter((id) => stored.some((s) => s.id === id));
+      expect(labels(fromStored), `${r.name}: correlations`).toEqual(labels(stored.filter((s) => releasedTo(s, r)).map((s) => s.id)));
     }
   });
 
