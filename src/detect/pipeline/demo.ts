@@ -140,8 +140,13 @@ export async function createDetectDemo(d: { store: Store; access: AccessService;
         : { timestamp: at(minAgo), event_type: 'flow', src_ip: host, src_port: 40000 + i, dest_ip: BENIGN_IPS[i % BENIGN_IPS.length], dest_port: 443, proto: 'TCP', flow: { pkts_toserver: 5 + (i % 20) } }));
     }
     for (const e of plan.hits(at)) lines.push(JSON.stringify(e));
-    const r = await d.detect.ingest(principal, lines.join('\n'), { format: 'auto', sensorId: `${plan.short.toLowerCase()}-ids-1` });
-    events += r.accepted;
+    // In pieces the queue takes, drained in between (a node may run with a small SHIELDWALL_INGEST_QUEUE).
+    const piece = Math.max(1, Math.min(100, d.detect.options.queueCapacity));
+    for (let i = 0; i < lines.length; i += piece) {
+      const r = await d.detect.ingest(principal, lines.slice(i, i + piece).join('\n'), { format: 'auto', sensorId: `${plan.short.toLowerCase()}-ids-1` });
+      events += r.accepted;
+      await d.detect.drain();
+    }
   }
   await d.detect.drain();
   const alerts = (await d.store.listAlertFacts({ sinceUs: 0, exerciseId: null, limit: 10_000 })).length;

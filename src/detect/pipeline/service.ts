@@ -58,6 +58,8 @@ export type ValueKind = 'ip' | 'domain' | 'url' | 'hash' | 'email' | 'string';
 
 export interface WarninglistSource {
   match(kind: ValueKind, value: string): { listId: string; name: string } | null;
+  /** Reloads lists changed by another process (the CLI). */
+  refresh?(): Promise<unknown>;
 }
 
 export interface DetectDeps {
@@ -314,6 +316,7 @@ export class DetectService {
   async #periodic(): Promise<void> {
     try {
       await this.refreshDirectory();
+      await this.deps.warninglists?.refresh?.();
       await this.feed.sync();
       await this.drain();
       const now = this.deps.clock.now();
