@@ -15,7 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { AppError } from '../core/errors.js';
 import type { Audience } from '../core/policy.js';
 import { AccessService, type Actor } from '../access/index.js';
-import type { NewObjectRow, ObjectQuery, Store } from '../store/index.js';
+import type { ObjectQuery, Store } from '../store/index.js';
 import { IntelService, type SubmitOptions } from './service.js';
 import { BundleScanner } from './bundle-scan.js';
 
@@ -75,9 +75,12 @@ export async function importBundleStream(intel: IntelService, req: ImportRequest
   if (!(await intel.store.getCollection(req.collectionId))) throw new AppError('NOT_FOUND', `no collection ${req.collectionId}`);
   const summary: ImportSummary = { total: 0, added: 0, duplicates: 0, rejected: 0, errors: [] };
   const progress: ImportProgress = { objects: 0, bytes: 0 };
-  const committed: NewObjectRow[] = [];
+  const committed = { count: 0, types: new Set<string>() };
   await intel.store.transaction(async (tx) => {
-    const svc = new IntelService(tx, intel.clock, (c) => committed.push(...c.rows));
+    const svc = new IntelService(tx, intel.clock, (c) => {
+      committed.count += c.count;
+      for (const t of c.types) committed.types.add(t);
+    });
     const scanner = new BundleScanner(MAX_NESTING);
     const decoder = new StringDecoder('utf8');
     let batch: unknown[] = [];
@@ -122,7 +125,7 @@ export async function importBundleStream(intel: IntelService, req: ImportRequest
       asOrg: submitOpts.asOrg ?? null, tlp: submitOpts.defaultTlp ?? null, recipients: submitOpts.recipients ?? [],
     });
   });
-  intel.announce({ collectionId: req.collectionId, rows: committed });
+  intel.announce({ collectionId: req.collectionId, ...committed });
   return summary;
 }
 

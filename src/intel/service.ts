@@ -34,10 +34,15 @@ export type ItemResult =
 
 const SCO_OR_META_WITHOUT_CREATOR = new Set(['marking-definition']);
 
-/** Object versions that were added (not duplicates) by one committed write. */
+/**
+ * What one committed write added (not duplicates): how many versions of which types. Listeners
+ * read the versions themselves from the store by date_added (a bundle import may add millions;
+ * holding them for the announcement would hold the whole bundle in memory).
+ */
 export interface CommittedObjects {
   readonly collectionId: string;
-  readonly rows: readonly NewObjectRow[];
+  readonly count: number;
+  readonly types: ReadonlySet<string>;
 }
 
 export type CommitListener = (c: CommittedObjects) => void;
@@ -64,7 +69,7 @@ export class IntelService {
 
   /** Announces committed additions to the listeners (used by writers that own their transaction). */
   announce(c: CommittedObjects): void {
-    if (c.rows.length === 0) return;
+    if (c.count === 0) return;
     if (this.sink) return this.sink(c);
     for (const l of this.#listeners) {
       try {
@@ -93,7 +98,7 @@ export class IntelService {
       if ('message' in r) results[index] = { index, id: r.id, version: null, status: 'rejected', message: r.message };
       else prepared.push({ index, row: r.row });
     });
-    const added: NewObjectRow[] = [];
+    const added = { count: 0, types: new Set<string>() };
     if (prepared.length > 0) await this.store.transaction(async (tx) => {
       const heads = await tx.objectHeads(collectionId, prepared.map((p) => p.row.id));
       const accepted = prepared.filter(({ index, row }) => {
@@ -111,11 +116,14 @@ export class IntelService {
         results[index] = o.status === 'conflict'
           ? { index, id: row.id, version: row.version, status: 'rejected', message: o.message }
           : { index, id: row.id, version: row.version, status: o.status, dateAdded: o.dateAdded };
-        if (o.status === 'added') added.push(row);
+        if (o.status === 'added') {
+          added.count++;
+          added.types.add(row.type);
+        }
       });
       await auditSubmit(tx, { actor, org, collectionId, nowUs, results });
     });
-    this.announce({ collectionId, rows: added });
+    this.announce({ collectionId, ...added });
     if (prepared.length === 0) await auditSubmit(this.store, { actor, org, collectionId, nowUs, results });
     return results;
   }

@@ -206,7 +206,7 @@ export class DetectService {
     await this.alerts.load(store, clock.now());
     // New indicators committed in this process are applied at once; others on the next poll.
     this.#unsubscribe.push(intel.onCommitted((c) => {
-      if (c.rows.some((r) => r.type === 'indicator' || r.type === 'relationship' || r.type === 'attack-pattern')) void this.feed.sync().catch(() => undefined);
+      if (c.types.has('indicator') || c.types.has('relationship') || c.types.has('attack-pattern')) void this.feed.sync().catch(() => undefined);
     }));
   }
 
