@@ -6,17 +6,9 @@
 import type { Tlp } from '../src/core/policy.js';
 import { tlpMarkingId } from '../src/stix/index.js';
 
-/** mulberry32: a small seeded PRNG, so every run generates the same objects. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../src/core/random.js';
+
+export { prng };
 
 const HEX = '0123456789abcdef';
 

@@ -7,3 +7,4 @@ export { TLP_LEVELS } from './policy.js';
 export type { Audience, Purpose, ReleaseFacts, Tlp } from './policy.js';
 export { EventBus } from './bus.js';
 export type { BusEvent, BusListener } from './bus.js';
+export { prng } from './random.js';

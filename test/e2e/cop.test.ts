@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, repoRoot, rest, startServer } from './harness.js';
-import type { DemoUser, RunningServer } from './harness.js';
+import type { RunningServer } from './harness.js';
+import { demoActor, openSignedIn, type DemoActor } from './session.js';
 
-interface Actor { user: DemoUser; token: string; orgId: string; short: string }
+type Actor = DemoActor;
 interface Alert {
   id: string; orgId: string; status: string; assignee: string | null; incidentId: string | null; source: string; entity: string;
   matched: { kind: string; id?: string; pattern?: string; value?: string | null };
@@ -35,25 +36,8 @@ let owner: Actor;
 let outsider: Actor;
 let sensorToken: string;
 
-async function actor(username: string): Promise<Actor> {
-  const user = server.users.find((u) => u.username === username);
-  if (!user) throw new Error(`the demo alliance has no user ${username}`);
-  const { token } = await rest<{ token: string }>(server.baseUrl, '/auth/login', { method: 'POST', body: { username: user.username, password: user.password } });
-  const me = await rest<{ user: { orgId: string }; organisation: { shortName: string } }>(server.baseUrl, '/me', { token });
-  return { user, token, orgId: me.user.orgId, short: me.organisation.shortName };
-}
-
-async function signedIn(a: Actor, hash: string): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  await page.goto(`${server.baseUrl}/`);
-  await page.getByLabel('Username').fill(a.user.username);
-  await page.getByLabel('Password').fill(a.user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('whoami').waitFor();
-  await page.goto(`${server.baseUrl}/${hash}`);
-  return { ctx, page };
-}
+const actor = (username: string): Promise<Actor> => demoActor(server, username);
+const signedIn = (a: Actor, hash?: string): Promise<{ ctx: BrowserContext; page: Page }> => openSignedIn({ browser, server }, a, hash);
 
 /** Suricata EVE (v2 DNS) lines from a Corvanian workstation: the lure domain, then the C2 address. */
 function telemetry(): string {

@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
-import type { DemoUser, RunningServer } from './harness.js';
+import type { RunningServer } from './harness.js';
+import { demoActor, openSignedIn, type DemoActor } from './session.js';
 
-interface Actor { user: DemoUser; token: string; orgId: string; short: string }
+type Actor = DemoActor;
 interface Incident { id: string; title: string; shares: { orgId: string; permission: string }[]; ownerOrg: string }
 interface Offer { id: string; orgId: string; state: string; team: string }
 interface AssistanceRequest { id: string; title: string; state: string; offers: Offer[]; routedTo: string[] | 'all'; services: string[]; incidentId: string | null }
@@ -28,25 +29,8 @@ let server: RunningServer;
 let browser: Browser;
 const who: Record<'aResp' | 'bResp' | 'cResp' | 'aRep' | 'bRep' | 'cRep', Actor> = {} as never;
 
-async function actor(username: string): Promise<Actor> {
-  const user = server.users.find((u) => u.username === username);
-  if (!user) throw new Error(`the demo alliance has no user ${username}`);
-  const { token } = await rest<{ token: string }>(server.baseUrl, '/auth/login', { method: 'POST', body: { username: user.username, password: user.password } });
-  const me = await rest<{ user: { orgId: string }; organisation: { shortName: string } }>(server.baseUrl, '/me', { token });
-  return { user, token, orgId: me.user.orgId, short: me.organisation.shortName };
-}
-
-async function signedIn(a: Actor, hash = '#/'): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  await page.goto(`${server.baseUrl}/`);
-  await page.getByLabel('Username').fill(a.user.username);
-  await page.getByLabel('Password').fill(a.user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('whoami').waitFor();
-  if (hash !== '#/') await page.goto(`${server.baseUrl}/${hash}`);
-  return { ctx, page };
-}
+const actor = (username: string): Promise<Actor> => demoActor(server, username);
+const signedIn = (a: Actor, hash?: string): Promise<{ ctx: BrowserContext; page: Page }> => openSignedIn({ browser, server }, a, hash);
 
 const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
 

@@ -7,6 +7,7 @@
  */
 import type { AccessService, Principal } from '../../access/index.js';
 import type { Clock } from '../../core/clock.js';
+import { prng } from '../../core/random.js';
 import type { Store } from '../../store/index.js';
 import type { DetectService } from './service.js';
 
@@ -51,17 +52,6 @@ tags:
   - attack.t1059.001
 `;
 
-/** A small deterministic PRNG (mulberry32), so every demo node looks the same. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BENIGN_DOMAINS = ['www.example.org', 'updates.vendor.example', 'mail.gov.example', 'cdn.news.example', 'login.cloud.example'];
 const BENIGN_IPS = ['93.184.216.34', '151.101.1.69', '140.82.112.3', '104.16.132.229', '13.107.42.14'];
@@ -122,7 +112,7 @@ export async function createDetectDemo(d: { store: Store; access: AccessService;
   await d.detect.feed.sync();
   const now = d.clock.now();
   const at = (minAgo: number) => new Date(now - minAgo * 60_000).toISOString();
-  const rand = rng(20261126);
+  const rand = prng(20261126); // every demo node looks the same
   let sensors = 0;
   let events = 0;
   for (const plan of PLANS) {
