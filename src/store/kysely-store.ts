@@ -534,7 +534,7 @@ export class KyselyStore implements Store {
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += INGEST_CHUNK) {
       const values = rows.slice(i, i + INGEST_CHUNK).map((r) => ({
-        org_id: r.orgId, sensor_id: r.sensorId, received_us: r.receivedUs, exercise_id: r.exerciseId, event: r.event,
+        org_id: r.orgId, sensor_id: r.sensorId, received_us: r.receivedUs, exercise_id: r.exerciseId, event: r.event, format: r.format,
       }));
       const got = await this.#db.insertInto('ingest_events').values(values).returning('seq').execute();
       for (const g of got) out.push(Number(g.seq));
@@ -543,7 +543,7 @@ export class KyselyStore implements Store {
   }
   async readIngest(afterSeq: number, limit: number): Promise<IngestRow[]> {
     const rows = await this.#db.selectFrom('ingest_events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
-    return rows.map((r) => ({ seq: Number(r.seq), orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id, event: r.event }));
+    return rows.map((r) => ({ seq: Number(r.seq), orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id, event: r.event, format: r.format }));
   }
   async lastIngestSeq(): Promise<number> {
     const r = await this.#db.selectFrom('ingest_events').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();

@@ -316,6 +316,15 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   // ---- end correlation & warninglists
+  {
+    id: '0007-spool-raw-lines',
+    // The spool keeps each event as the sensor sent it (half the bytes of the normalised form:
+    // the spool write bounds ingestion on SQLite) with the format it was recognised as; the
+    // worker normalises it again, knowing the format.
+    async up(db) {
+      await db.schema.alterTable('ingest_events').addColumn('format', 'text').execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

@@ -216,7 +216,7 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
 
   it('spools events in order, reads after a cursor, prunes only what is old and consumed', async () => {
     expect(await store.lastIngestSeq()).toBe(0);
-    const rows = Array.from({ length: 1203 }, (_, i) => ({ orgId: ORG_A, sensorId: 's1', receivedUs: i < 1000 ? 10 : 20, exerciseId: null, event: `{"n":${i}}` }));
+    const rows = Array.from({ length: 1203 }, (_, i) => ({ orgId: ORG_A, sensorId: 's1', receivedUs: i < 1000 ? 10 : 20, exerciseId: null, event: `{"n":${i}}`, format: 'ecs' }));
     const seqs = await store.appendIngest(rows);
     expect(seqs).toHaveLength(1203);
     expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);

@@ -188,7 +188,10 @@ export interface IngestRow {
   sensorId: string;
   receivedUs: number;
   exerciseId: string | null;
+  /** The line as the sensor sent it (format null: a normalised event as JSON, written before 0007). */
   event: string;
+  /** The telemetry format the line was recognised as at ingestion. */
+  format: string | null;
 }
 
 export type NewIngestRow = Omit<IngestRow, 'seq'>;

@@ -17,7 +17,7 @@ import type { ReleaseFacts } from '../../core/policy.js';
 import type { AccessService, Principal } from '../../access/index.js';
 import { SYSTEM_ACTOR } from '../../access/index.js';
 import type { IntelService } from '../../intel/index.js';
-import type { RateRow, Store } from '../../store/index.js';
+import type { IngestRow, NewIngestRow, RateRow, Store } from '../../store/index.js';
 import type { IndicatorMatch } from '../indicators/index.js';
 import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
@@ -247,7 +247,7 @@ export class DetectService {
   async ingest(principal: Principal, body: string, opts: { format: TelemetryFormat | 'auto'; sensorId: string; exerciseId?: string | null }): Promise<IngestSummary> {
     const receivedMs = this.deps.clock.now();
     const ctx = { orgId: principal.orgId, sensorId: opts.sensorId, receivedAt: receivedMs };
-    const rows: { orgId: string; sensorId: string; receivedUs: number; exerciseId: string | null; event: string }[] = [];
+    const rows: NewIngestRow[] = [];
     const errors: { line: number; reason: string }[] = [];
     let rejected = 0;
     let lineNo = 0;
@@ -261,7 +261,8 @@ export class DetectService {
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line.trim() === '') continue;
       const r = normaliseLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength });
-      if (r.ok) rows.push({ orgId: principal.orgId, sensorId: opts.sensorId, receivedUs: receivedMs * 1000, exerciseId: opts.exerciseId ?? null, event: JSON.stringify(r.event) });
+      // The raw line is spooled (the evidence as sent, and half the bytes of the normalised event).
+      if (r.ok) rows.push({ orgId: principal.orgId, sensorId: opts.sensorId, receivedUs: receivedMs * 1000, exerciseId: opts.exerciseId ?? null, event: line, format: r.format });
       else {
         rejected++;
         if (errors.length < MAX_REPORTED) errors.push({ line: lineNo, reason: r.error });
@@ -364,12 +365,8 @@ export class DetectService {
     const rates = new Map<string, RateRow>();
     const sigma = this.deps.sigma?.snapshot();
     for (const row of rows) {
-      let event: NormalisedEvent;
-      try {
-        event = JSON.parse(row.event) as NormalisedEvent;
-      } catch {
-        continue; // only ever written by ingest(): cannot happen short of disk corruption
-      }
+      const event = this.#eventOf(row);
+      if (event === null) continue; // accepted at ingestion, so only a changed normaliser could refuse it now
       const t = eventTimeMs(event);
       const receivedMs = Math.floor(row.receivedUs / 1000);
       const atMs = Number.isFinite(t) ? t : receivedMs;
@@ -417,6 +414,18 @@ export class DetectService {
     if (secs > 0) this.#rate = 0.7 * this.#rate + 0.3 * (rows.length / secs);
     for (const w of written) this.#publish(w);
     return rows.length;
+  }
+
+  #eventOf(row: IngestRow): NormalisedEvent | null {
+    if (row.format === null) {
+      try {
+        return JSON.parse(row.event) as NormalisedEvent;
+      } catch {
+        return null;
+      }
+    }
+    const r = normaliseLine(row.format as TelemetryFormat, row.event, { orgId: row.orgId, sensorId: row.sensorId, receivedAt: Math.floor(row.receivedUs / 1000) }, { maxLineLength: this.options.maxLineLength });
+    return r.ok ? r.event : null;
   }
 
   #indicators(event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
