@@ -1,5 +1,5 @@
 /**
- * Detection benchmarks (the libraries of src/detect; ingestion is not wired yet):
+ * Detection library benchmarks (src/detect; the end-to-end path through ingestion is bench/ingest.ts):
  * - indicator matching of real Suricata EVE lines (parse + normalise + match) with N indicators
  *   loaded, beside a bare JSON.parse loop over the same lines in the same run;
  * - the SigmaHQ corpus over real Sysmon-shaped events (OTRF datasets), events per CPU-second.
