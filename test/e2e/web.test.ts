@@ -205,6 +205,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
     await page.getByTestId('detail').waitFor();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain(`${tag} beacon v2`);
     expect(JSON.parse((await page.getByTestId('raw-stix').textContent()) ?? '{}')).toMatchObject({ id: seed.i1?.id, name: `${tag} beacon v2` });
+    // The indicator's observable value, with the other objects that carry it (intel correlation).
+    await page.locator('[data-testid="correlated-value"][data-value="198.51.100.7"]').waitFor();
 
     expect(await page.getByTestId('version-select').locator('option').count()).toBe(2);
     await page.getByTestId('diff-none').waitFor();

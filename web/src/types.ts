@@ -32,3 +32,14 @@ export interface ImportResult {
 export interface Page<T> { items: T[]; next?: string }
 export interface LoginAnswer { token: string; expiresAt: string; user: User }
 export interface MeAnswer { user: User; organisation: Org }
+
+/** GET /objects/:id/correlations: the object's observable values, their warninglist flags and the other objects sharing them (release-filtered). */
+export interface Correlations {
+  values: {
+    kind: string; value: string; excluded: boolean; frequent: boolean;
+    warninglist: { listId: string; name: string } | null;
+    links: { id: string; type: string; name: string | null; creatorOrg: string | null; creatorName: string | null; tlp: Tlp | null; via: string | null }[];
+  }[];
+  truncated: boolean;
+  cap: number;
+}

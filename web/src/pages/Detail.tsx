@@ -6,7 +6,7 @@ import { TlpBadge } from '../components/TlpBadge.js';
 import { RelationshipGraph } from '../components/RelationshipGraph.js';
 import { VersionDiff } from '../components/VersionDiff.js';
 import { href } from '../router.js';
-import type { Group, IntelDetail, OrgSummary, Relationship } from '../types.js';
+import type { Correlations as CorrelationsAnswer, Group, IntelDetail, OrgSummary, Relationship } from '../types.js';
 
 function Summary({ d, orgName }: { d: IntelDetail; orgName: (id: string) => string }) {
   const s = d.summary;
@@ -74,16 +74,46 @@ function RelationshipList({ rels, selfId }: { rels: Relationship[]; selfId: stri
   );
 }
 
+/**
+ * The same observable values in other organisations' objects (only those this user may see),
+ * and the warninglists a value is on (known-benign: detection does not alert on it).
+ */
+function CorrelationList({ c }: { c: CorrelationsAnswer | null }) {
+  if (c === null) return <p className="muted">Correlations are not available.</p>;
+  if (c.values.length === 0) return <p className="muted">No observable values in this object.</p>;
+  return (
+    <ul className="correlations" data-testid="correlations">
+      {c.values.map((v) => (
+        <li key={`${v.kind}:${v.value}`} data-testid="correlated-value" data-value={v.value}>
+          <code>{v.value}</code> <span className="pill">{v.kind}</span>
+          {v.warninglist && <span className="pill warn" data-testid="warninglist" title="On a warninglist of known-benign values: matches are suppressed">warninglist: {v.warninglist.name}</span>}
+          {v.excluded && <span className="pill">excluded from correlation</span>}
+          {v.frequent && <span className="pill" title={`Seen in more than ${c.cap} objects: not linked`}>frequent</span>}
+          {v.links.length === 0 ? <span className="muted"> — no other object you can see</span> : (
+            <ul>
+              {v.links.map((l) => (
+                <li key={l.id}><TlpBadge tlp={l.tlp} /> <a href={href.detail(l.id)}>{l.name ?? l.id}</a> <span className="muted">({l.type}{l.creatorName ? `, ${l.creatorName}` : ''}{l.via ? `, via ${l.via}` : ''})</span></li>
+              ))}
+            </ul>
+          )}
+        </li>
+      ))}
+      {c.truncated && <li className="muted">More links exist than are shown.</li>}
+    </ul>
+  );
+}
+
 export function Detail({ id }: { id: string }) {
   const api = useApi();
   const state = useAsync(async (signal) => {
     // Names are a nicety: the object still shows if the directory cannot be read.
-    const [detail, orgs, groups] = await Promise.all([
+    const [detail, orgs, groups, correlations] = await Promise.all([
       api.intelDetail(id, signal),
       api.organisations(signal).then((o) => o.items).catch((): OrgSummary[] => []),
       api.sharingGroups(signal).then((g) => g.items).catch((): Group[] => []),
+      api.correlations(id, signal).catch((): CorrelationsAnswer | null => null),
     ]);
-    return { detail, orgs, groups };
+    return { detail, orgs, groups, correlations };
   }, [api, id]);
   if (state.status === 'loading') return <Loading what="the object" />;
   if (state.status === 'error') {
@@ -95,7 +125,7 @@ export function Detail({ id }: { id: string }) {
       </section>
     );
   }
-  const { detail: d, orgs, groups } = state.data;
+  const { detail: d, orgs, groups, correlations } = state.data;
   const names = new Map([...orgs, ...groups].map((o) => [o.id, o.name]));
   const orgName = (oid: string) => names.get(oid) ?? oid;
   const s = d.summary;
@@ -116,6 +146,10 @@ export function Detail({ id }: { id: string }) {
       <section aria-labelledby="rels-title">
         <h2 id="rels-title">Relationships</h2>
         <RelationshipList rels={d.relationships} selfId={s.id} />
+      </section>
+      <section aria-labelledby="corr-title">
+        <h2 id="corr-title">Correlations</h2>
+        <CorrelationList c={correlations} />
       </section>
       <section aria-labelledby="versions-title">
         <h2 id="versions-title">Versions</h2>
