@@ -115,6 +115,12 @@ describe('detection pipeline over HTTP', () => {
     const csirtUser = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: csirt, username: 'csirt-analyst', password: 'correct horse battery staple', roles: ['analyst'] });
     al.tokens['csirt-analyst'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: csirt, userId: csirtUser.id, kind: 'api', name: 't' })).token;
     expect((await sightings('csirt-analyst')).some((o) => o['id'] === bSighting!['id'])).toBe(true);
+    // The producer's summary: how often its indicator fired, and where.
+    const summary = (await http(al).get('a-analyst', `/api/v1/intel/${ipIndicator}/sightings`)).json();
+    expect(summary.organisations.map((o: { orgId: string; count: number }) => [o.orgId, o.count]).sort()).toEqual([[al.orgs.A, 4], [al.orgs.B, 1]].sort());
+    expect(summary.total).toBe(5);
+    // C may read the indicator (GREEN) but none of its sightings.
+    expect((await http(al).get('c-analyst', `/api/v1/intel/${ipIndicator}/sightings`)).json()).toMatchObject({ total: 0, organisations: [] });
   });
 
   it('analysts acknowledge, mark false positive and escalate; others cannot', async () => {

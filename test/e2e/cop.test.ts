@@ -176,6 +176,17 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     const raw = page.getByTestId('sample').first().locator('pre');
     await expect.poll(() => raw.textContent(), poll).toContain(LURE_DOMAIN);
     expect(await raw.textContent()).toContain('10.30.4.17');
+    // The indicator's page counts the sighting this organisation sent back (written by the worker's next tick).
+    await page.goto(`${server.baseUrl}/${await link.getAttribute('href')}`);
+    await expect.poll(async () => {
+      await page.reload();
+      await page.getByTestId('detail').waitFor();
+      return page.getByTestId('sighting-row').count();
+    }, poll).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('sighting-row').first().textContent()).toContain('Corvania');
+    await page.goto(`${server.baseUrl}/#/alerts/${encodeURIComponent(lure.id)}`);
+    await detail.waitFor();
+    await expect.poll(() => raw.textContent(), poll).toContain(LURE_DOMAIN);
 
     // Acknowledge with the keyboard.
     await page.getByLabel('Note (optional, kept in the history)').fill('seen by the duty officer');

@@ -4,7 +4,7 @@
  * so pages can show the server's message as it is.
  */
 import type {
-  Collection, Group, ImportResult, IntelDetail, IntelSummary, LoginAnswer, MeAnswer, OrgSummary, Page, Tlp, Correlations,
+  Collection, Group, ImportResult, IntelDetail, IntelSummary, LoginAnswer, MeAnswer, OrgSummary, Page, Tlp, Correlations, SightingSummary,
 } from './types.js';
 
 export const API_BASE = '/api/v1';
@@ -126,6 +126,7 @@ export function client(token: string) {
     intel: (f: IntelFilter & { cursor?: string; limit?: number }, signal?: AbortSignal) =>
       get<Page<IntelSummary>>('/intel', { ...f, tlp: f.tlp?.join(','), limit: f.limit ?? 50 }, signal),
     intelDetail: (id: string, signal?: AbortSignal) => get<IntelDetail>(`/intel/${encodeURIComponent(id)}`, undefined, signal),
+    sightings: (id: string, signal?: AbortSignal) => get<SightingSummary>(`/intel/${encodeURIComponent(id)}/sightings`, undefined, signal),
     correlations: (id: string, signal?: AbortSignal) => get<Correlations>(`/objects/${encodeURIComponent(id)}/correlations`, undefined, signal),
     importBundle: (bundle: string, o: ImportOptions) =>
       request<ImportResult>('/intel/import', {

@@ -43,3 +43,11 @@ export interface Correlations {
   truncated: boolean;
   cap: number;
 }
+
+/** GET /intel/:id/sightings: how often an indicator fired, per sighting organisation the reader may know. */
+export interface SightingSummary {
+  indicatorId: string;
+  total: number;
+  organisations: { orgId: string | null; name: string | null; count: number; firstSeen: string | null; lastSeen: string | null }[];
+  truncated: boolean;
+}

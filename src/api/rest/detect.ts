@@ -17,6 +17,8 @@ import { Body, RECORD_ID } from './body.js';
 const gunzipAsync = promisify(gunzip);
 const FORMATS: readonly (TelemetryFormat | 'auto')[] = ['auto', 'suricata-eve', 'ecs', 'windows', 'zeek', 'syslog', 'cef'];
 const INGEST_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/json', 'text/plain'];
+/** Sightings read per request for an indicator's summary (no index on sighting_of_ref). */
+const MAX_SIGHTING_SCAN = 20_000;
 const SENSOR_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 function listParam<T extends string>(raw: unknown, allowed: readonly T[], name: string): T[] | undefined {
@@ -125,4 +127,36 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
   });
 
   app.get('/detect/status', async () => ({ ...platform.detect.stats(), feed: platform.detect.feed.stats() }));
+
+  // How often an indicator fired, and where the reader may know it: the sightings it may read.
+  app.get('/intel/:id/sightings', async (req) => {
+    const p = principalOf(req);
+    const id = (req.params as Record<string, string>)['id'] ?? '';
+    if (!/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(id)) throw new AppError('NOT_FOUND', `no visible object ${id.slice(0, 80)}`);
+    const collectionIds = [...(await platform.access.rights(p))].filter(([, r]) => r.canRead).map(([c]) => c);
+    const audience = platform.access.audienceOf(p);
+    const per = new Map<string, { orgId: string | null; count: number; firstSeen: string | null; lastSeen: string | null }>();
+    let scanned = 0;
+    let addedAfter: number | undefined;
+    for (;;) {
+      const page = await platform.store.queryObjects({ collectionIds, audience, purpose: 'read', types: ['sighting'], version: { kind: 'last' }, limit: 1000, ...(addedAfter !== undefined ? { addedAfter } : {}) });
+      for (const row of page.rows) {
+        const o = JSON.parse(row.json) as { sighting_of_ref?: string; count?: number; first_seen?: string; last_seen?: string; where_sighted_refs?: string[] };
+        if (o.sighting_of_ref !== id) continue;
+        const where = o.where_sighted_refs?.[0] ?? null;
+        const k = where ?? 'anonymous';
+        const cur = per.get(k) ?? { orgId: where, count: 0, firstSeen: null, lastSeen: null };
+        cur.count += typeof o.count === 'number' ? o.count : 1;
+        if (o.first_seen && (cur.firstSeen === null || o.first_seen < cur.firstSeen)) cur.firstSeen = o.first_seen;
+        if (o.last_seen && (cur.lastSeen === null || o.last_seen > cur.lastSeen)) cur.lastSeen = o.last_seen;
+        per.set(k, cur);
+      }
+      scanned += page.rows.length;
+      const last = page.rows[page.rows.length - 1];
+      if (!page.more || !last || scanned >= MAX_SIGHTING_SCAN) break;
+      addedAfter = last.dateAdded;
+    }
+    const organisations = [...per.values()].map((x) => ({ ...x, name: x.orgId ? platform.detect.orgName(x.orgId) : null })).sort((a, b) => b.count - a.count);
+    return { indicatorId: id, total: organisations.reduce((n, x) => n + x.count, 0), organisations, truncated: scanned >= MAX_SIGHTING_SCAN };
+  });
 }

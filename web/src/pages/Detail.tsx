@@ -6,7 +6,7 @@ import { TlpBadge } from '../components/TlpBadge.js';
 import { RelationshipGraph } from '../components/RelationshipGraph.js';
 import { VersionDiff } from '../components/VersionDiff.js';
 import { href } from '../router.js';
-import type { Correlations as CorrelationsAnswer, Group, IntelDetail, OrgSummary, Relationship } from '../types.js';
+import type { Correlations as CorrelationsAnswer, Group, IntelDetail, OrgSummary, Relationship, SightingSummary } from '../types.js';
 
 function Summary({ d, orgName }: { d: IntelDetail; orgName: (id: string) => string }) {
   const s = d.summary;
@@ -103,17 +103,36 @@ function CorrelationList({ c }: { c: CorrelationsAnswer | null }) {
   );
 }
 
+/** Sightings of an indicator the reader may see: the producer learns how often and where it fired. */
+function Sightings({ s }: { s: SightingSummary }) {
+  if (s.total === 0) return <p className="muted" data-testid="sightings-none">No sightings you can see.</p>;
+  return (
+    <table data-testid="sightings">
+      <thead><tr><th>Seen by</th><th>Times</th><th>First seen</th><th>Last seen</th></tr></thead>
+      <tbody>
+        {s.organisations.map((o) => (
+          <tr key={o.orgId ?? 'anonymous'} data-testid="sighting-row">
+            <td>{o.name ?? (o.orgId ? o.orgId : 'an alliance member (anonymised)')}</td>
+            <td>{o.count}</td><td>{formatTime(o.firstSeen)}</td><td>{formatTime(o.lastSeen)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function Detail({ id }: { id: string }) {
   const api = useApi();
   const state = useAsync(async (signal) => {
     // Names are a nicety: the object still shows if the directory cannot be read.
-    const [detail, orgs, groups, correlations] = await Promise.all([
+    const [detail, orgs, groups, correlations, sightings] = await Promise.all([
       api.intelDetail(id, signal),
       api.organisations(signal).then((o) => o.items).catch((): OrgSummary[] => []),
       api.sharingGroups(signal).then((g) => g.items).catch((): Group[] => []),
       api.correlations(id, signal).catch((): CorrelationsAnswer | null => null),
+      id.startsWith('indicator--') ? api.sightings(id, signal).catch((): SightingSummary | null => null) : Promise.resolve(null),
     ]);
-    return { detail, orgs, groups, correlations };
+    return { detail, orgs, groups, correlations, sightings };
   }, [api, id]);
   if (state.status === 'loading') return <Loading what="the object" />;
   if (state.status === 'error') {
@@ -125,7 +144,7 @@ export function Detail({ id }: { id: string }) {
       </section>
     );
   }
-  const { detail: d, orgs, groups, correlations } = state.data;
+  const { detail: d, orgs, groups, correlations, sightings } = state.data;
   const names = new Map([...orgs, ...groups].map((o) => [o.id, o.name]));
   const orgName = (oid: string) => names.get(oid) ?? oid;
   const s = d.summary;
@@ -147,6 +166,12 @@ export function Detail({ id }: { id: string }) {
         <h2 id="rels-title">Relationships</h2>
         <RelationshipList rels={d.relationships} selfId={s.id} />
       </section>
+      {sightings && (
+        <section aria-labelledby="sightings-title">
+          <h2 id="sightings-title">Sightings ({sightings.total})</h2>
+          <Sightings s={sightings} />
+        </section>
+      )}
       <section aria-labelledby="corr-title">
         <h2 id="corr-title">Correlations</h2>
         <CorrelationList c={correlations} />
