@@ -94,6 +94,14 @@ interface PostingMap<K> {
   delete(k: K): unknown;
 }
 
+/** Does an observed value satisfy a compiled key: equal to it, or an address / block inside its CIDR block? */
+export function keyHolds(k: Key, v: unknown): boolean {
+  if (k.kind === 'exact') return v === k.value;
+  if (typeof v !== 'string') return false;
+  const b = parseBlock(v);
+  return b !== null && blockWithin(b, k.block);
+}
+
 export function postingAdd<K>(map: PostingMap<K>, k: K, e: Target): void {
   const p = map.get(k);
   if (p === undefined) map.set(k, e);
@@ -119,14 +127,7 @@ function keyHit(keys: readonly Key[], obs: Observation): boolean {
     for (const name in objects) {
       const sco = objects[name];
       if (sco === undefined || sco.type !== k.objectType) continue;
-      for (const v of resolveValues(sco, k.steps, objects)) {
-        if (k.kind === 'exact') {
-          if (v === k.value) return true;
-        } else if (typeof v === 'string') {
-          const b = parseBlock(v);
-          if (b !== null && blockWithin(b, k.block)) return true;
-        }
-      }
+      for (const v of resolveValues(sco, k.steps, objects)) if (keyHolds(k, v)) return true;
     }
   }
   return false;

@@ -3,10 +3,9 @@ import type { Observation } from '../../stix/pattern/index.js';
 import { evaluatePattern } from '../../stix/pattern/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
 import type { Entry, Indexed, Target } from './entry.js';
-import { LeafRef } from './entry.js';
+import { keyHolds, LeafRef } from './entry.js';
 import { observationOf } from './observe.js';
 import type { Key } from './compile.js';
-import { blockWithin, parseBlock } from './ip.js';
 import type { Probe } from './probe.js';
 import type { IndicatorMatch } from './types.js';
 
@@ -80,14 +79,7 @@ function conjunctHolds(probe: Probe, keys: readonly Key[], event: NormalisedEven
   const values: unknown[] = [];
   probe(event, values);
   for (const v of values) {
-    for (const k of keys) {
-      if (k.kind === 'exact') {
-        if (v === k.value) return true;
-      } else if (typeof v === 'string') {
-        const b = parseBlock(v);
-        if (b !== null && blockWithin(b, k.block)) return true;
-      }
-    }
+    for (const k of keys) if (keyHolds(k, v)) return true;
   }
   return false;
 }
