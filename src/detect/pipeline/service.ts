@@ -177,6 +177,8 @@ export class DetectService {
   #draining: Promise<number> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void)[] = [];
+  /** Alert writes one after the other: a drain woken by an ingest may overlap the periodic anomaly tick. */
+  #writes: Promise<unknown> = Promise.resolve();
   /** Events processed per second over the last batches (for Retry-After). */
   #rate = 5_000;
 
@@ -392,7 +394,7 @@ export class DetectService {
     const nowUs = clock.now() * 1000;
     let written: Written[] = [];
     try {
-      await store.transaction(async (tx) => {
+      await this.#serial(() => store.transaction(async (tx) => {
         written = await this.alerts.flush(tx, nowUs);
         await tx.addRates([...rates.values()]);
         await tx.setMeta(CURSOR_KEY, String(last));
@@ -401,7 +403,7 @@ export class DetectService {
           atUs: nowUs, userId: null, orgId: null, tokenId: null, source: 'detect', action: 'detect.batch', target: `${rows[0]!.seq}-${last}`,
           detail: JSON.stringify({ events: rows.length, alertsCreated: created, alertsUpdated: written.length - created }),
         });
-      });
+      }));
     } catch (e) {
       await this.alerts.load(store, clock.now()); // the groups may name alerts that never committed
       throw e;
@@ -484,10 +486,21 @@ export class DetectService {
     for (const f of a.tick(nowMs)) this.#anomaly(f, null, null);
     if (this.alerts.pending === 0) return;
     let written: Written[] = [];
-    await this.deps.store.transaction(async (tx) => {
-      written = await this.alerts.flush(tx, nowMs * 1000);
-    });
+    try {
+      await this.#serial(() => this.deps.store.transaction(async (tx) => {
+        written = await this.alerts.flush(tx, nowMs * 1000);
+      }));
+    } catch (e) {
+      await this.alerts.load(this.deps.store, nowMs); // as after a failed batch
+      throw e;
+    }
     for (const w of written) this.#publish(w);
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(fn, fn);
+    this.#writes = run.catch(() => undefined);
+    return run;
   }
 
   async #saveAnomalies(): Promise<void> {
