@@ -4,16 +4,10 @@
  * deleted. Lists whose entries are what exercises and demo data are made of (documentation
  * addresses, RFC 2606 names) ship disabled, or every exercise indicator would be flagged.
  */
-import type { WarninglistType } from '../store/index.js';
+import type { WarninglistRow } from '../store/index.js';
 
-export interface BuiltinWarninglist {
-  id: string;
-  name: string;
-  /** Bumped when the entries change, so stored copies are refreshed on start. */
-  version: number;
-  description: string;
-  type: WarninglistType;
-  matchingAttributes: string[];
+/** A shipped list: the stored row's fields (its `version` is bumped when the entries change, so stored copies are refreshed on start), with its entries. */
+export interface BuiltinWarninglist extends Pick<WarninglistRow, 'id' | 'name' | 'version' | 'description' | 'type' | 'matchingAttributes'> {
   enabledByDefault: boolean;
   list: string[];
 }
