@@ -139,6 +139,10 @@ describe('detection pipeline over HTTP', () => {
     const inc = (await http(al).get('a-responder', `/api/v1/incidents/${incidentId}`)).json();
     expect(inc.links.alerts).toContain(first.id);
     expect(inc.links.indicators).toContain(ipIndicator);
+    // The entity and the matched value are observables of the incident ("similar incidents" needs them).
+    expect(inc.observables.map((o: { type: string; value: string; ioc: boolean }) => [o.type, o.value, o.ioc])).toEqual([
+      ['ipv4-addr', '10.0.0.5', false], ['ipv4-addr', '198.51.100.7', true],
+    ]);
     const detail = (await http(al).get('a-analyst', `/api/v1/alerts/${first.id}`)).json();
     expect(detail.history.map((h: { kind: string }) => h.kind)).toEqual(['alert.created', 'alert.updated', 'alert.escalated']);
     expect(detail.history[1].user).toBe('a-analyst');
@@ -161,6 +165,26 @@ describe('detection pipeline over HTTP', () => {
     // C sees the counts, not the alerts.
     expect(cop.recent).toEqual([]);
     expectError(await http(al).get('c-analyst', '/api/v1/cop?hours=0'), 400, 'BAD_REQUEST');
+  });
+
+  it('lists alerts newest first by when they were last seen, not by when they were last changed', async () => {
+    const at = (t: string, src: string) => JSON.stringify({ ...JSON.parse(flow('198.51.100.7', src)), timestamp: t });
+    // The later event arrives first, and the earlier alert is then acknowledged: neither may reorder the list.
+    await ingest(sensorA, at('2026-03-01T09:00:00.000000+0000', '10.0.0.22'));
+    await al.platform.detect.drain();
+    await ingest(sensorA, at('2026-03-01T08:00:00.000000+0000', '10.0.0.21'));
+    await al.platform.detect.drain();
+    const list = async (q = '') => (await http(al).get('a-analyst', `/api/v1/alerts${q}`)).json().alerts as { id: string; entity: string; lastSeen: string; rev: number }[];
+    const older = (await list()).find((a) => a.entity === '10.0.0.21')!;
+    expect((await patch('a-analyst', older.id, { status: 'acknowledged' })).status).toBe(200);
+    const all = await list();
+    const seen = all.map((a) => a.lastSeen);
+    expect(seen).toEqual([...seen].sort().reverse());
+    expect(all.findIndex((a) => a.entity === '10.0.0.22')).toBeLessThan(all.findIndex((a) => a.entity === '10.0.0.21'));
+    // A page of one is the newest one, and a status filter keeps the order.
+    expect((await list('?limit=1'))[0]!.lastSeen).toBe(seen[0]);
+    const acked = (await list('?status=acknowledged,new')).map((a) => a.lastSeen);
+    expect(acked).toEqual([...acked].sort().reverse());
   });
 
   it('accepts gzip and refuses bad requests with clear errors', async () => {

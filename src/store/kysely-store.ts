@@ -503,6 +503,22 @@ export class KyselyStore implements Store {
     return rows.map((r) => recordRow(r, by.get(r.id) ?? []));
   }
 
+  async listAlertRecords(q: Omit<RecordQuery, 'kind' | 'updatedBefore' | 'parentId'> & { before?: { lastUs: number; id: string } }): Promise<(RecordRow & { lastUs: number })[]> {
+    let query = this.#db.selectFrom('records as o').innerJoin('alert_facts as f', 'f.id', 'o.id').selectAll('o').select('f.last_us')
+      .where('o.kind', '=', 'alert')
+      .where(visibilitySql('o', q.audience, q.purpose, { table: 'record_recipients', key: 'id' }));
+    if (q.states?.length) query = query.where('o.state', 'in', [...q.states]);
+    query = q.exerciseId ? query.where('o.exercise_id', '=', q.exerciseId) : query.where('o.exercise_id', 'is', null);
+    const b = q.before;
+    if (b) query = query.where((eb) => eb.or([eb('f.last_us', '<', b.lastUs), eb.and([eb('f.last_us', '=', b.lastUs), eb('o.id', '<', b.id)])]));
+    const rows = await query.orderBy('f.last_us', 'desc').orderBy('o.id', 'desc').limit(q.limit).execute();
+    const ids = rows.map((r) => r.id);
+    const recips = ids.length ? await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', ids).orderBy('principal').execute() : [];
+    const by = new Map<string, string[]>();
+    for (const x of recips) by.set(x.record_id, [...(by.get(x.record_id) ?? []), x.principal]);
+    return rows.map((r) => ({ ...recordRow(r, by.get(r.id) ?? []), lastUs: Number(r.last_us) }));
+  }
+
   async appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number> {
     const r = await this.#db.insertInto('record_events')
       .values({ record_id: e.recordId, at_us: e.atUs, kind: e.kind, org_id: e.orgId, user_id: e.userId, json: e.json })

@@ -342,6 +342,12 @@ export interface Store {
   getRecord(id: string): Promise<RecordRow | null>;
   /** Records of a kind visible to the audience, newest first (filtered in the query). */
   listRecords(q: RecordQuery): Promise<RecordRow[]>;
+  /**
+   * Alert records visible to the audience, newest first by when the alert was last seen (its
+   * facts' last_us, then id): an acknowledgement changes updated_us, never the alert's age.
+   * `before` is the keyset cursor of the previous page's last row.
+   */
+  listAlertRecords(q: Omit<RecordQuery, 'kind' | 'updatedBefore' | 'parentId'> & { before?: { lastUs: number; id: string } }): Promise<(RecordRow & { lastUs: number })[]>;
   /** Records of a kind per creating organisation, leaving out some states (aggregates only: no release check). */
   countRecordsByCreator(q: { kind: string; exceptStates: readonly string[]; exerciseId: string | null }): Promise<{ creatorOrg: string; n: number }[]>;
   appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number>;

@@ -10,6 +10,7 @@ import type { Store } from '../../store/index.js';
 import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from './alert-types.js';
 import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES } from './alert-types.js';
 import type { DetectService } from './service.js';
+import { alertObservables } from './alert-observables.js';
 
 export interface AlertFilter {
   statuses?: AlertStatus[];
@@ -71,12 +72,13 @@ export class AlertService {
   async list(actor: AuthedActor, f: AlertFilter = {}): Promise<Alert[]> {
     const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
     const out: Alert[] = [];
-    let before: number | undefined;
-    // The release policy filters in the query; severity, source and organisation on the documents.
+    let before: { lastUs: number; id: string } | undefined;
+    // The release policy filters in the query, which also orders by when the alert was last seen
+    // (newest first); severity, source and organisation on the documents.
     for (let page = 0; page < 20 && out.length < limit; page++) {
-      const rows = await this.d.store.listRecords({
-        kind: ALERT, audience: this.d.repo.deps.access.audienceOf(actor.principal), purpose: 'read', limit: 500,
-        ...(f.statuses?.length ? { states: f.statuses } : {}), ...(before !== undefined ? { updatedBefore: before } : {}),
+      const rows = await this.d.store.listAlertRecords({
+        audience: this.d.repo.deps.access.audienceOf(actor.principal), purpose: 'read', limit: 500,
+        ...(f.statuses?.length ? { states: f.statuses } : {}), ...(before ? { before } : {}),
       });
       for (const row of rows) {
         const doc = JSON.parse(row.json) as AlertDoc;
@@ -87,7 +89,8 @@ export class AlertService {
         if (out.length >= limit) break;
       }
       if (rows.length < 500) break;
-      before = rows[rows.length - 1]!.updatedUs;
+      const last = rows[rows.length - 1]!;
+      before = { lastUs: last.lastUs, id: last.id };
     }
     return out;
   }
@@ -147,6 +150,11 @@ export class AlertService {
     await this.d.incidents.link(actor, incidentId, 'alerts', [id]);
     if (rec.doc.techniques.length > 0) await this.d.incidents.link(actor, incidentId, 'techniques', rec.doc.techniques);
     if (rec.doc.matched.kind === 'indicator') await this.d.incidents.link(actor, incidentId, 'indicators', [rec.doc.matched.id]);
+    // The entity and the matched value become observables, so "similar incidents" can find others sharing them.
+    const present = (await this.d.incidents.get(actor, incidentId)).observables;
+    for (const o of alertObservables(id, rec.doc)) {
+      if (!present.some((x) => x.type === o.type && x.value === o.value)) await this.d.incidents.addObservable(actor, incidentId, o);
+    }
     const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, incidentId }, state: 'escalated' }, { kind: 'alert.escalated', data: { incidentId } });
     await this.#syncFacts(saved);
     return { alert: this.#view(saved), incidentId };
