@@ -412,6 +412,17 @@ describe('shieldwall ingest (scripted server)', () => {
     }
   });
 
+  it('an unreachable server: exit 70, nothing on stdout, one line on stderr naming the server', async () => {
+    const port = await freePort();
+    const file = path.join(tempDir(), 'events.ndjson');
+    writeFileSync(file, '{"a":1}\n{"a":2}\n');
+    const c = capture();
+    expect(await ingest([file, '--server', `http://127.0.0.1:${port}`, '--token', 't', '--retries', '0'], c.io)).toBe(70);
+    expect(c.out).toEqual([]);
+    expect(c.err).toHaveLength(1);
+    expect(c.err[0]).toMatch(new RegExp(`^shieldwall: gave up after 0 retries: cannot reach http://127.0.0.1:${port} \\(.*ECONNREFUSED.*\\); lines 1-2 were not delivered`));
+  });
+
   it('401 stops at once with the auth message (exit 70); 413 suggests --batch-bytes (exit 1)', async () => {
     const srv = await fakeServer((req) => (req.headers.authorization === 'Bearer big' ? { status: 413 } : null));
     try {
@@ -421,6 +432,10 @@ describe('shieldwall ingest (scripted server)', () => {
       expect(await ingest([file, '--server', srv.url, '--token', 'wrong-secret'], bad.io)).toBe(70);
       expect(bad.err.join('\n')).toMatch(/refused the token \(HTTP 401/);
       expect(bad.err.join('\n')).not.toContain('wrong-secret');
+      // No "ingested … 0 accepted" on stdout: one line on stderr says what failed.
+      expect(bad.out).toEqual([]);
+      expect(bad.err).toHaveLength(1);
+      expect(bad.err[0]).toMatch(/^shieldwall: the server refused the token.*the first line to send again is 1$/);
       expect(srv.calls()).toBe(1);
       const big = capture();
       expect(await ingest([file, '--server', srv.url, '--token', 'big'], big.io)).toBe(1);
@@ -473,7 +488,7 @@ describe('shieldwall ingest (scripted server)', () => {
       [['-', '--server', 'http://127.0.0.1:9', '--token', 't', '--follow'], 1, /--follow needs a file/],
       [[file, '--server', 'ftp://x', '--token', 't'], 1, /http\(s\) URL/],
       [[file, '--server', 'http://127.0.0.1:9', '--token', 't', '--batch-lines', '0'], 1, /--batch-lines/],
-      [[path.join(tempDir(), 'missing.json'), '--server', 'http://127.0.0.1:9', '--token', 't'], 2, /ENOENT|no such file/],
+      [[path.join(tempDir(), 'missing.json'), '--server', 'http://127.0.0.1:9', '--token', 't'], 2, /^shieldwall: cannot read \/.*missing\.json: no such file or directory$/],
     ];
     const saved = { s: process.env.SHIELDWALL_SERVER, t: process.env.SHIELDWALL_TOKEN };
     delete process.env.SHIELDWALL_SERVER;

@@ -93,6 +93,45 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
     });
   });
 
+  describe('a store that is not there', () => {
+    /** Runs the CLI in cwd with the given environment changes (undefined removes a variable). */
+    const runEnv = (cwd: string, env: Record<string, string | undefined>, args: string[]) => new Promise<Run>((resolve, reject) => {
+      const e: Record<string, string | undefined> = { ...process.env, SHIELDWALL_LOG_LEVEL: 'silent', ...env };
+      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+      const child = spawn(process.execPath, [CLI, ...args], { cwd, env: e as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+    it('without SHIELDWALL_DATA_DIR an admin command refuses (exit 2, one line) and creates no ./data store', async () => {
+      const cwd = tempDir();
+      const r = await runEnv(cwd, { SHIELDWALL_DATA_DIR: undefined, SHIELDWALL_DATABASE_URL: undefined }, ['user', 'create', 'alice', '--org', 'ALD', '--roles', 'analyst']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^shieldwall: no Shieldwall store at .*data\/shieldwall\.db: set SHIELDWALL_DATA_DIR/);
+      expect(existsSync(path.join(cwd, 'data', 'shieldwall.db'))).toBe(false);
+      // init is the command that creates one there; afterwards the same command finds the store.
+      ok(await runEnv(cwd, { SHIELDWALL_DATA_DIR: undefined, SHIELDWALL_DATABASE_URL: undefined }, ['init']));
+      const again = await runEnv(cwd, { SHIELDWALL_DATA_DIR: undefined, SHIELDWALL_DATABASE_URL: undefined }, ['org', 'list', '--json']);
+      expect(again.code, again.stderr).toBe(0);
+    });
+
+    it('a PostgreSQL database that does not exist: exit 70 with one line naming it, not "internal error"', async () => {
+      const db = `shieldwall_missing_${process.pid}`;
+      const r = await runEnv(tempDir(), { SHIELDWALL_DATABASE_URL: `postgres://postgres:secret-pw@127.0.0.1:5432/${db}` }, ['org', 'list']);
+      expect(r.code, r.stderr).toBe(70);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`^shieldwall: PostgreSQL database "${db}" does not exist on 127\\.0\\.0\\.1:5432`));
+      expect(r.stderr).not.toMatch(/internal error|secret-pw/);
+    });
+  });
+
   describe('init --demo', () => {
     it('creates the demo alliance once and writes the credentials file (0600) in the documented shape', async () => {
       const dir = tempDir();

@@ -67,10 +67,13 @@ export function cliConfig(overrides: Partial<Config> = {}): Readonly<Config> {
 export type CliPlatform = Pick<Platform, 'config' | 'clock' | 'store' | 'access' | 'intel'>;
 
 /** Opens the node's store and services, runs fn, and always closes the store. */
-export async function withPlatform<T>(fn: (p: CliPlatform) => Promise<T>, overrides: Partial<Config> = {}): Promise<T> {
-  const config = cliConfig(overrides);
+export async function withPlatform<T>(fn: (p: CliPlatform) => Promise<T>, overrides: Partial<Config> & { create?: boolean } = {}): Promise<T> {
+  const { create, ...rest } = overrides;
+  const config = cliConfig(rest);
   const clock = systemClock;
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  // A command run without SHIELDWALL_DATA_DIR must not quietly create an empty ./data store (and
+  // then answer "no organisation"): only `init` does that; an explicitly given directory may be new.
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, mustExist: create !== true && !config.dataDirGiven });
   try {
     const access = new AccessService(store, clock, { authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs });
     return await fn({ config, clock, store, access, intel: new IntelService(store, clock) });

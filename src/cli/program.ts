@@ -67,7 +67,10 @@ export async function run(argv: readonly string[], io: Io = stdio): Promise<numb
     }
     const err = e as NodeJS.ErrnoException;
     if (err && (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR')) {
-      io.err(`shieldwall: ${err.message}`);
+      // One sentence naming the file, not the raw "ENOENT: no such file or directory, stat 'x'".
+      const what = err.path ?? 'the file';
+      const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : 'is a directory, not a file';
+      io.err(`shieldwall: cannot read ${what}: ${why}`);
       return err.code === 'ENOENT' ? EXIT.NOT_FOUND : EXIT.USAGE;
     }
     io.err(`shieldwall: internal error: ${e instanceof Error ? e.message : String(e)}`);

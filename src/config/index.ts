@@ -14,6 +14,8 @@ export interface ApiRootConfig {
 
 export interface Config {
   readonly dataDir: string;
+  /** SHIELDWALL_DATA_DIR was given (false: dataDir is the default ./data of the working directory). */
+  readonly dataDirGiven: boolean;
   /** PostgreSQL URL; when absent, the embedded SQLite store under dataDir is used. */
   readonly databaseUrl: string | undefined;
   readonly host: string;
@@ -85,6 +87,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   }
   const cfg: Config = {
     dataDir: path.resolve(env.SHIELDWALL_DATA_DIR ?? path.join(process.cwd(), 'data')),
+    dataDirGiven: env.SHIELDWALL_DATA_DIR !== undefined && env.SHIELDWALL_DATA_DIR !== '',
     databaseUrl: env.SHIELDWALL_DATABASE_URL || undefined,
     host,
     port: int(env, 'SHIELDWALL_PORT', 8443, 0),

@@ -241,7 +241,7 @@ async function deliver(batch: Batch, ctx: SendContext): Promise<Outcome> {
     } catch (e) {
       if (ctx.hard.aborted) return { ok: false, exit: EXIT.PARTIAL, reason: 'interrupted' };
       const err = e as Error & { cause?: { message?: string }; code?: string };
-      why = err.name === 'TimeoutError' ? `no answer within ${s.timeoutMs} ms` : (err.cause?.message ?? err.code ?? err.message);
+      why = err.name === 'TimeoutError' ? `no answer from ${new URL(s.url).origin} within ${s.timeoutMs} ms` : `cannot reach ${new URL(s.url).origin} (${err.cause?.message ?? err.code ?? err.message})`;
     }
     const limitless = s.follow && !ctx.stopping();
     if (!limitless && attempt > s.retries) return { ok: false, exit: EXIT.INTERNAL, reason: `gave up after ${s.retries} retries: ${why}` };
@@ -439,14 +439,16 @@ async function runIngest({ file, s, io, agent, progress, json }: RunArgs): Promi
     const more = summary.rejected - printed;
     if (more > 0) io.err(`  ... and ${more} more rejected lines${elided ? ' (the server details the first 20 of each batch)' : ''}`);
   }
-  if (json) io.out(JSON.stringify(summary, null, 2));
-  else if (!s.quiet) io.out(describe(summary));
-
   const f = failed as Extract<Outcome, { ok: false }> | null;
+  // A run that stopped on an undelivered batch prints no "ingested … accepted" success line on
+  // stdout: a script reading it would take a refused token for a quiet file. --json still prints
+  // the summary (it says complete: false and which lines were not delivered).
+  if (json) io.out(JSON.stringify(summary, null, 2));
+  else if (!s.quiet && !f) io.out(describe(summary));
+
   if (f) {
     const u = summary.undelivered!;
-    io.err(`shieldwall: ${f.reason}`);
-    io.err(`shieldwall: lines ${u.fromLine}-${u.toLine} were not delivered${!inputEnded || summary.lines > u.toLine ? ', nor any line after them' : ''}; `
+    io.err(`shieldwall: ${f.reason}; lines ${u.fromLine}-${u.toLine} were not delivered${!inputEnded || summary.lines > u.toLine ? ', nor any line after them' : ''}; `
       + `the first line to send again is ${u.fromLine}`);
     throw new ExitRequest(f.exit);
   }

@@ -125,6 +125,6 @@ export function registerServe(program: Command, io: Io = stdio): void {
         const host = config.host.includes(':') ? `[${config.host}]` : config.host;
         const file = await writeDemoCredentials(config.dataDir, `${scheme}://${host}:${config.port}`, demo.users);
         io.out(`demo credentials written to ${file} (mode 0600); start the node with \`shieldwall serve\` and sign in with one of them`);
-      });
+      }, { create: true });
     });
 }
