@@ -162,6 +162,10 @@ describe('detection pipeline over HTTP', () => {
     expect(a.openIncidents).toBe(1);
     expect(b.alerts.medium + b.alerts.high).toBe(2);
     expect(cop.rates.buckets.reduce((n: number, x: { events: number }) => n + x.events, 0)).toBe(8);
+    // The chart's alerts and the tiles' alerts are the same alerts: they add up to the same figure.
+    const tiles = cop.members.reduce((n: number, m: { alerts: Record<string, number> }) => n + Object.values(m.alerts).reduce((x, y) => x + y, 0), 0);
+    expect(tiles).toBeGreaterThan(0);
+    expect(cop.rates.buckets.reduce((n: number, x: { alerts: number }) => n + x.alerts, 0)).toBe(tiles);
     // C sees the counts, not the alerts.
     expect(cop.recent).toEqual([]);
     expectError(await http(al).get('c-analyst', '/api/v1/cop?hours=0'), 400, 'BAD_REQUEST');

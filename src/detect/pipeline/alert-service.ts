@@ -198,12 +198,17 @@ export class AlertService {
     const start = Math.floor((nowMs - hours * 3_600_000) / width) * width;
     for (let t = start; t <= nowMs; t += width) buckets.set(t, { events: 0, alerts: 0 });
     for (const r of rates) {
-      const t = Math.floor(r.bucketUs / 1000 / width) * width;
-      const b = buckets.get(t);
-      if (b) {
-        b.events += r.events;
-        b.alerts += r.alerts;
-      }
+      const b = buckets.get(Math.floor(r.bucketUs / 1000 / width) * width);
+      if (b) b.events += r.events;
+    }
+    // Alerts over time come from the same facts as the tiles (one alert counted once, in the bucket
+    // it was first seen, or the first bucket when it began earlier), so the chart and the tiles
+    // add up to the same number; the rate table's per-hit counter would count repeats as well.
+    for (const f of facts) {
+      if (!members.has(f.orgId)) continue;
+      const t = Math.max(start, Math.floor(f.firstUs / 1000 / width) * width);
+      const b = buckets.get(Math.min(t, start + Math.floor((nowMs - start) / width) * width));
+      if (b) b.alerts++;
     }
     return {
       generatedAt: new Date(nowMs).toISOString(), hours, members: [...members.values()],
