@@ -88,6 +88,25 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     await server?.stop();
   });
 
+  it('lands on the operational picture after sign-in, whose figures agree with each other and with the alert list', async () => {
+    const { ctx, page } = await signedIn(owner);
+    await page.getByRole('heading', { name: 'Common operational picture' }).waitFor();
+    expect(await page.evaluate(() => location.hash)).toMatch(/^(#\/?)?$/);
+    await expect.poll(() => page.getByTestId('member-tile').count(), poll).toBeGreaterThan(0);
+    const totals = (await page.getByTestId('tile-total').allTextContents()).map(Number);
+    const sum = totals.reduce((a, b) => a + b, 0);
+    // The chart counts the same alerts as the tiles.
+    expect(Number(await page.getByTestId('rate-chart').getAttribute('data-alerts'))).toBe(sum);
+    expect(await page.getByTestId('rate-chart').locator('figcaption').textContent()).toContain(`${sum} alerts`);
+    // The own tile counts what the alert list shows of this organisation in the period (24 h).
+    const own = Number(await page.locator(`[data-testid="member-tile"][data-org-id="${owner.orgId}"]`).getByTestId('tile-total').textContent());
+    const since = Date.now() - 24 * 3_600_000;
+    const listed = (await rest<{ alerts: (Alert & { lastSeen: string })[] }>(server.baseUrl, `/alerts?org=${owner.orgId}&limit=1000`, { token: owner.token })).alerts
+      .filter((a) => Date.parse(a.lastSeen) >= since);
+    expect(own).toBe(listed.length);
+    await ctx.close();
+  });
+
   it('shows every member as a tile, then the alerts of ingested telemetry arrive live in the feed', async () => {
     const { ctx, page } = await signedIn(owner, '#/cop');
     await page.getByRole('heading', { name: 'Common operational picture' }).waitFor();

@@ -12,8 +12,11 @@ import type { Relationship } from '../../web/src/types.js';
 
 describe('hash routes', () => {
   it('maps hashes to pages and back', () => {
-    expect(parseRoute('')).toEqual({ name: 'overview' });
-    expect(parseRoute('#/')).toEqual({ name: 'overview' });
+    // The first screen is the operational picture; the alliance page has its own path.
+    expect(parseRoute('').name).toBe('cop');
+    expect(parseRoute('#/').name).toBe('cop');
+    expect(parseRoute('#/alliance')).toEqual({ name: 'overview' });
+    expect(parseRoute(href.overview())).toEqual({ name: 'overview' });
     expect(parseRoute('#/import')).toEqual({ name: 'import' });
     const ex = parseRoute('#/intel?type=indicator&tlp=green,red');
     expect(ex.name).toBe('explorer');

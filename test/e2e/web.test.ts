@@ -158,7 +158,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
 
   it('shows every organisation of the alliance, the sharing groups and the collections', async () => {
     const { ctx, page } = await signedIn(writer);
+    // Sign-in lands on the operational picture; the alliance page is one link away.
+    await page.getByRole('heading', { name: 'Common operational picture' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alliance' }).click();
     await page.getByRole('heading', { name: 'Alliance overview' }).waitFor();
+    expect(await page.evaluate(() => location.hash)).toBe('#/alliance');
     await page.getByTestId('org-row').first().waitFor();
     const shown = await page.getByTestId('org-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-org-id')));
     expect(shown.sort()).toEqual(orgs.map((o) => o.id).sort());

@@ -39,7 +39,7 @@ function Page({ route }: { route: Route }) {
       return (
         <section>
           <h1>Page not found</h1>
-          <p>There is no page at <code>{route.path}</code>. <a href={href.overview()}>Go to the overview</a>.</p>
+          <p>There is no page at <code>{route.path}</code>. <a href={href.cop()}>Go to the operational picture</a>.</p>
         </section>
       );
   }
@@ -71,7 +71,7 @@ export function App() {
   return (
     <LiveProvider>
       <header className="topbar">
-        <a className="brand" href={href.overview()}>Shieldwall</a>
+        <a className="brand" href={href.cop()}>Shieldwall</a>
         <nav aria-label="Main">
           <ul>
             {NAV.map((n) => (

@@ -41,7 +41,9 @@ export function parseRoute(hash: string): Route {
   const q = raw.indexOf('?');
   const path = q === -1 ? raw : raw.slice(0, q);
   const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
-  if (path === '/' || path === '') return { name: 'overview' };
+  // The first screen after sign-in is the operational picture; the alliance page has its own path.
+  if (path === '/' || path === '') return { name: 'cop', params };
+  if (path === '/alliance') return { name: 'overview' };
   if (path === '/intel') return { name: 'explorer', params };
   if (path.startsWith('/intel/')) return { name: 'detail', id: decodeURIComponent(path.slice('/intel/'.length)) };
   if (path === '/import') return { name: 'import' };
@@ -63,7 +65,7 @@ export function useRoute(): Route {
 }
 
 export const href = {
-  overview: () => '#/',
+  overview: () => '#/alliance',
   explorer: (params?: URLSearchParams) => {
     const s = params?.toString();
     return s ? `#/intel?${s}` : '#/intel';
