@@ -73,6 +73,12 @@ describe('incident page logic', () => {
     expect(describeEntry(e('incident.transferred', { from: 'a', to: 'b' }), name)).toBe('Ownership transferred ALD → BRN');
     expect(describeEntry(e('incident.comment', { text: 'on site' }), name)).toBe('on site');
     expect(describeEntry(e('incident.timeline', { at: '2026-01-02T03:04:05Z', text: 'scrubbing' }), name)).toBe('2026-01-02 03:04:05 UTC: scrubbing');
+    // Links and updates in words, never the event's JSON.
+    expect(describeEntry(e('incident.linked', { kind: 'alerts', refs: ['alert--1'] }), name)).toBe('Linked alert: alert--1');
+    expect(describeEntry(e('incident.linked', { kind: 'techniques', refs: ['T1071', 'T1566'] }), name)).toBe('Linked 2 ATT&CK techniques: T1071, T1566');
+    expect(describeEntry(e('incident.updated', { severity: { from: 2, to: 3 }, title: 'x' }), name)).toBe('Updated: severity 2 → 3, title x');
+    expect(describeEntry(e('incident.something-new', { a: { b: 1 } }), name)).toBe('something new: a b 1');
+    for (const k of ['incident.linked', 'incident.updated', 'incident.other']) expect(describeEntry(e(k, { kind: 'alerts', refs: ['r'], x: { y: [1] } }), name)).not.toMatch(/[{}"]/);
   });
 
   it('words live events for the toast', () => {

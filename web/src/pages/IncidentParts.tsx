@@ -141,6 +141,31 @@ export function Observables({ inc, base, onDone }: { inc: Incident; base: Respon
   );
 }
 
+const LINK_NOUNS: Record<string, [string, string]> = {
+  alerts: ['alert', 'alerts'], sightings: ['sighting', 'sightings'], indicators: ['indicator', 'indicators'], techniques: ['ATT&CK technique', 'ATT&CK techniques'],
+};
+
+/** "Linked 2 alerts: alert--…, alert--…" rather than the event's JSON. */
+function linkedText(d: Record<string, unknown>): string {
+  const kind = typeof d.kind === 'string' ? d.kind : '';
+  const refs = Array.isArray(d.refs) ? d.refs.filter((r): r is string => typeof r === 'string') : [];
+  const [one, many] = LINK_NOUNS[kind] ?? [humanise(kind), humanise(kind)];
+  return `Linked ${refs.length === 1 ? one : `${refs.length} ${many}`}${refs.length ? `: ${refs.join(', ')}` : ''}`;
+}
+
+/** A value of an event in words: strings as they are, lists joined, objects as "key value" pairs. */
+function valueText(v: unknown): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(valueText).join(', ');
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if ('from' in o && 'to' in o) return `${valueText(o.from)} → ${valueText(o.to)}`;
+    return Object.entries(o).map(([k, x]) => `${humanise(k)} ${valueText(x)}`).join(', ');
+  }
+  return '';
+}
+
 /** One line of the timeline in words. */
 export function describeEntry(e: TimelineEntry, orgName: (id: string) => string): string {
   const d = e.data;
@@ -157,8 +182,9 @@ export function describeEntry(e: TimelineEntry, orgName: (id: string) => string)
     case 'incident.transferred': return `Ownership transferred ${orgName(s('from'))} → ${orgName(s('to'))}`;
     case 'incident.shared': return `Shared with ${Array.isArray(d.shares) ? (d.shares as { orgId: string; permission: string }[]).map((x) => `${orgName(x.orgId)} (${x.permission})`).join(', ') : ''}`;
     case 'incident.unshared': return `Share removed: ${orgName(s('orgId'))}`;
-    case 'incident.updated': return `Updated: ${Object.entries(d).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}`;
-    default: return `${e.kind} ${JSON.stringify(d)}`;
+    case 'incident.linked': return linkedText(d);
+    case 'incident.updated': return `Updated: ${Object.entries(d).map(([k, v]) => `${humanise(k)} ${valueText(v)}`).join(', ')}`;
+    default: return `${humanise(e.kind.replace(/^incident\./, ''))}${Object.keys(d).length ? `: ${Object.entries(d).map(([k, v]) => `${humanise(k)} ${valueText(v)}`).join(', ')}` : ''}`;
   }
 }
 
