@@ -346,9 +346,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
 
   it('returns to the sign-in form with a notice when the session is revoked elsewhere', async () => {
     const { ctx, page } = await signedIn(recipient);
-    // Let the overview finish loading first: a request still in flight when the session is
-    // revoked would end it before the click below, and the link would be gone.
-    await page.getByTestId('org-row').first().waitFor();
+    // Let the first screen (the operational picture) finish loading first: a request still in
+    // flight when the session is revoked would end it before the click below, and the link would be gone.
+    await page.getByTestId('member-tile').first().waitFor();
     const token = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('shieldwall.session') ?? '{}') as { token?: string }).token);
     await rest(server.baseUrl, '/auth/logout', { method: 'POST', token, body: {} });
     await page.getByRole('link', { name: 'Intel explorer' }).click();
