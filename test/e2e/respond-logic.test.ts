@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { href, parseRoute } from '../../web/src/router.js';
-import { formatDuration, fromLocalInput, toLocalInput } from '../../web/src/components/Respond.js';
+import { formatDuration, fromUtcInput, toUtcInput } from '../../web/src/components/Respond.js';
 import { PHASE_MOVES as PAGE_MOVES } from '../../web/src/pages/IncidentDetail.js';
 import { describeEntry, waitingFor } from '../../web/src/pages/IncidentParts.js';
 import { LIVE_EVENT_TYPES, describeEvent } from '../../web/src/live.js';
@@ -40,11 +40,14 @@ describe('durations and times', () => {
     expect(formatDuration(-30)).toBe('-30s');
   });
 
-  it('round-trips a local datetime input to the same instant', () => {
+  it('datetime inputs are UTC, like every time the app shows, whatever the browser zone', () => {
     const d = new Date('2026-03-04T05:06:07.000Z');
-    expect(fromLocalInput(toLocalInput(d))).toBe(d.toISOString());
-    expect(fromLocalInput('')).toBeUndefined();
-    expect(fromLocalInput('not a date')).toBeUndefined();
+    expect(toUtcInput(d)).toBe('2026-03-04T05:06:07');
+    expect(fromUtcInput('2026-03-04T05:06:07')).toBe('2026-03-04T05:06:07.000Z');
+    expect(fromUtcInput('2026-03-04T05:06')).toBe('2026-03-04T05:06:00.000Z');
+    expect(fromUtcInput(toUtcInput(d))).toBe(d.toISOString());
+    expect(fromUtcInput('')).toBeUndefined();
+    expect(fromUtcInput('not a date')).toBeUndefined();
   });
 });
 

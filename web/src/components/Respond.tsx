@@ -112,14 +112,16 @@ export function ActionError({ error }: { error: Error | null }) {
   return error ? <ErrorBox error={error} /> : null;
 }
 
-/** `<input type="datetime-local">` value (local time) ↔ ISO timestamp. */
-export function toLocalInput(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+/**
+ * `<input type="datetime-local">` value ↔ ISO timestamp, in UTC: every time the app shows is
+ * UTC, so the times typed in are UTC too (their labels say so), whatever the browser's zone.
+ */
+export function toUtcInput(d: Date): string {
+  return d.toISOString().slice(0, 19);
 }
-export function fromLocalInput(v: string): string | undefined {
-  if (!v) return undefined;
-  const t = new Date(v);
+export function fromUtcInput(v: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v)) return undefined;
+  const t = new Date(`${v.length === 16 ? `${v}:00` : v}Z`);
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
 }
 

@@ -10,13 +10,13 @@ import { useLiveData } from '../live.js';
 import { href } from '../router.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { TlpBadge } from '../components/TlpBadge.js';
-import { ActionError, Countdown, StateBadge, fromLocalInput, humanise, toLocalInput, useAction, useRespondBase } from '../components/Respond.js';
+import { ActionError, Countdown, StateBadge, fromUtcInput, humanise, toUtcInput, useAction, useRespondBase } from '../components/Respond.js';
 import type { RespondBase } from '../components/Respond.js';
 import { TLPS } from '../types.js';
 import type { AssistanceRequest, Incident, Offer } from '../respondTypes.js';
 
 type Done = () => void;
-const inHours = (h: number) => toLocalInput(new Date(Date.now() + h * 3600_000));
+const inHours = (h: number) => toUtcInput(new Date(Date.now() + h * 3600_000));
 
 function Checklist({ legend, options, value, onChange, label = (s) => s, name }: {
   legend: string; options: string[]; value: string[]; onChange: (v: string[]) => void; label?: (s: string) => string; name: string;
@@ -53,7 +53,7 @@ function RequestForm({ base, incidents, onDone }: { base: RespondBase; incidents
     e.preventDefault();
     void action.run(async () => {
       await r.requestAssistance({
-        title, description, services, urgency, tlp, offerDeadline: fromLocalInput(deadline),
+        title, description, services, urgency, tlp, offerDeadline: fromUtcInput(deadline),
         ...(incidentId ? { incidentId } : {}), ...(routeAll ? {} : { routedTo: routed }),
       });
       onDone();
@@ -74,7 +74,7 @@ function RequestForm({ base, incidents, onDone }: { base: RespondBase; incidents
           <option value="">None</option>
           {incidents.filter((i) => i.isOwner).map((i) => <option key={i.id} value={i.id}>{i.title}</option>)}
         </select></div>
-      <div><label htmlFor="req-deadline">Offer deadline</label>
+      <div><label htmlFor="req-deadline">Offer deadline (UTC)</label>
         <input id="req-deadline" type="datetime-local" step={1} required value={deadline} onChange={(e) => setDeadline(e.target.value)} /></div>
       <div className="wide">
         <label className="check"><input type="radio" name="routing" checked={routeAll} onChange={() => setRouteAll(true)} /> Route to all allies</label>
@@ -98,7 +98,7 @@ function OfferForm({ req, onDone }: { req: AssistanceRequest; onDone: Done }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => {
-      await r.offer(req.id, { team, services, capacity, availableFrom: fromLocalInput(from), availableUntil: fromLocalInput(until), ...(note ? { note } : {}) });
+      await r.offer(req.id, { team, services, capacity, availableFrom: fromUtcInput(from), availableUntil: fromUtcInput(until), ...(note ? { note } : {}) });
       onDone();
     });
   };
@@ -107,8 +107,8 @@ function OfferForm({ req, onDone }: { req: AssistanceRequest; onDone: Done }) {
       <div><label htmlFor={`of-team-${req.id}`}>Team</label><input id={`of-team-${req.id}`} required value={team} onChange={(e) => setTeam(e.target.value)} /></div>
       <div><label htmlFor={`of-cap-${req.id}`}>Capacity</label><input id={`of-cap-${req.id}`} required value={capacity} onChange={(e) => setCapacity(e.target.value)} /></div>
       <div className="wide"><Checklist legend="Services offered" name="offer-service" options={req.services} value={services} onChange={setServices} label={humanise} /></div>
-      <div><label htmlFor={`of-from-${req.id}`}>Available from</label><input id={`of-from-${req.id}`} type="datetime-local" step={1} value={from} onChange={(e) => setFrom(e.target.value)} /></div>
-      <div><label htmlFor={`of-until-${req.id}`}>Available until</label><input id={`of-until-${req.id}`} type="datetime-local" step={1} value={until} onChange={(e) => setUntil(e.target.value)} /></div>
+      <div><label htmlFor={`of-from-${req.id}`}>Available from (UTC)</label><input id={`of-from-${req.id}`} type="datetime-local" step={1} value={from} onChange={(e) => setFrom(e.target.value)} /></div>
+      <div><label htmlFor={`of-until-${req.id}`}>Available until (UTC)</label><input id={`of-until-${req.id}`} type="datetime-local" step={1} value={until} onChange={(e) => setUntil(e.target.value)} /></div>
       <div className="wide"><label htmlFor={`of-note-${req.id}`}>Note</label><input id={`of-note-${req.id}`} value={note} onChange={(e) => setNote(e.target.value)} /></div>
       <div className="wide"><ActionError error={action.error} /><button type="submit" disabled={action.busy}>Send offer</button></div>
     </form>

@@ -10,7 +10,7 @@ import { useRespond } from '../respondApi.js';
 import { useLiveData } from '../live.js';
 import { href } from '../router.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
-import { ActionError, Countdown, StateBadge, fromLocalInput, humanise, toLocalInput, useAction, useRespondBase } from '../components/Respond.js';
+import { ActionError, Countdown, StateBadge, fromUtcInput, humanise, toUtcInput, useAction, useRespondBase } from '../components/Respond.js';
 import type { RespondBase } from '../components/Respond.js';
 import type { Decision } from '../respondTypes.js';
 
@@ -88,11 +88,11 @@ function Proposer({ d, onDone }: { d: Decision; onDone: Done }) {
   const r = useRespond();
   const action = useAction();
   const [text, setText] = useState(d.text);
-  const [deadline, setDeadline] = useState(() => toLocalInput(new Date(Date.now() + 24 * 3600_000)));
+  const [deadline, setDeadline] = useState(() => toUtcInput(new Date(Date.now() + 24 * 3600_000)));
   const mayReissue = d.state === 'open' || d.state === 'blocked' || d.state === 'no-consensus';
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void action.run(async () => { await r.reissue(d.id, text, fromLocalInput(deadline) ?? ''); onDone(); });
+    void action.run(async () => { await r.reissue(d.id, text, fromUtcInput(deadline) ?? ''); onDone(); });
   };
   if (!mayReissue) return null;
   return (
@@ -101,7 +101,7 @@ function Proposer({ d, onDone }: { d: Decision; onDone: Done }) {
       <form onSubmit={submit} aria-label="Re-issue">
         <label htmlFor="reissue-text">Amended text</label>
         <textarea id="reissue-text" rows={4} required value={text} onChange={(e) => setText(e.target.value)} />
-        <label htmlFor="reissue-deadline">New deadline</label>
+        <label htmlFor="reissue-deadline">New deadline (UTC)</label>
         <input id="reissue-deadline" type="datetime-local" step={1} required value={deadline} onChange={(e) => setDeadline(e.target.value)} />
         <button type="submit" disabled={action.busy}>Re-issue</button>{' '}
         {d.state === 'open' && <button type="button" className="secondary" disabled={action.busy}

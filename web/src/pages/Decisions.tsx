@@ -9,7 +9,7 @@ import { useRespond } from '../respondApi.js';
 import { useLiveData } from '../live.js';
 import { href, navigate } from '../router.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
-import { ActionError, Countdown, StateBadge, fromLocalInput, humanise, toLocalInput, useAction, useRespondBase } from '../components/Respond.js';
+import { ActionError, Countdown, StateBadge, fromUtcInput, humanise, toUtcInput, useAction, useRespondBase } from '../components/Respond.js';
 import type { RespondBase } from '../components/Respond.js';
 import type { Assessment, Decision } from '../respondTypes.js';
 
@@ -21,7 +21,7 @@ function ProposeForm({ base, assessments }: { base: RespondBase; assessments: As
   const [kind, setKind] = useState('collective-response');
   const [procedure, setProcedure] = useState<'consensus' | 'silence'>('consensus');
   const [participants, setParticipants] = useState<string[]>([]);
-  const [deadline, setDeadline] = useState(() => toLocalInput(new Date(Date.now() + 24 * 3600_000)));
+  const [deadline, setDeadline] = useState(() => toUtcInput(new Date(Date.now() + 24 * 3600_000)));
   const [text, setText] = useState('');
   const [assessmentId, setAssessmentId] = useState('');
   const [withEffect, setWithEffect] = useState(false);
@@ -32,7 +32,7 @@ function ProposeForm({ base, assessments }: { base: RespondBase; assessments: As
     e.preventDefault();
     void action.run(async () => {
       const d = await r.propose({
-        title, kind, procedure, participants, deadline: fromLocalInput(deadline), text,
+        title, kind, procedure, participants, deadline: fromUtcInput(deadline), text,
         ...(kind === 'attribution-statement' && assessmentId ? { assessmentId } : {}),
         ...(needsEffect ? { effect: { type: 'alert-level', scope, level } } : {}),
       });

@@ -7,7 +7,7 @@ import type { FormEvent } from 'react';
 import { saveBlob, useRespond } from '../respondApi.js';
 import { formatTime } from '../components/Status.js';
 import { TlpBadge } from '../components/TlpBadge.js';
-import { ActionError, fromLocalInput, humanise, toLocalInput, useAction } from '../components/Respond.js';
+import { ActionError, fromUtcInput, humanise, toUtcInput, useAction } from '../components/Respond.js';
 import type { RespondBase } from '../components/Respond.js';
 import { TLPS } from '../types.js';
 import type { Incident, Task, TimelineEntry } from '../respondTypes.js';
@@ -193,11 +193,11 @@ export function Timeline({ inc, base, entries, onDone }: { inc: Incident; base: 
   const action = useAction();
   const [text, setText] = useState('');
   const [manual, setManual] = useState(false);
-  const [at, setAt] = useState(() => toLocalInput(new Date()));
+  const [at, setAt] = useState(() => toUtcInput(new Date()));
   const add = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => {
-      const when = fromLocalInput(at);
+      const when = fromUtcInput(at);
       if (manual && when) await r.timelineEntry(inc.id, when, text);
       else await r.comment(inc.id, text);
       setText('');
@@ -222,7 +222,7 @@ export function Timeline({ inc, base, entries, onDone }: { inc: Incident; base: 
           <label htmlFor="tl-text">{manual ? 'Timeline entry' : 'Comment'}</label>
           <textarea id="tl-text" rows={2} required value={text} onChange={(e) => setText(e.target.value)} />
           <label className="check"><input type="checkbox" checked={manual} onChange={(e) => setManual(e.target.checked)} /> Manual timeline entry at a given time</label>
-          {manual && <><label htmlFor="tl-at">At</label><input id="tl-at" type="datetime-local" step={1} value={at} onChange={(e) => setAt(e.target.value)} /></>}
+          {manual && <><label htmlFor="tl-at">At (UTC)</label><input id="tl-at" type="datetime-local" step={1} value={at} onChange={(e) => setAt(e.target.value)} /></>}
           <ActionError error={action.error} />
           <button type="submit" disabled={action.busy}>{manual ? 'Add entry' : 'Add comment'}</button>
         </form>

@@ -10,7 +10,7 @@ import { href, navigate } from '../router.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { TlpBadge } from '../components/TlpBadge.js';
 import {
-  ActionError, SeverityBadge, formatDuration, fromLocalInput, humanise, toLocalInput, useAction, useRespondBase,
+  ActionError, SeverityBadge, formatDuration, fromUtcInput, humanise, toUtcInput, useAction, useRespondBase,
 } from '../components/Respond.js';
 import type { RespondBase } from '../components/Respond.js';
 import { TLPS } from '../types.js';
@@ -26,15 +26,15 @@ function DeclareForm({ base, onDone }: { base: RespondBase; onDone: () => void }
   const [tlp, setTlp] = useState('amber');
   const [pap, setPap] = useState('amber');
   const [occurred, setOccurred] = useState('');
-  const [detected, setDetected] = useState(() => toLocalInput(new Date()));
+  const [detected, setDetected] = useState(() => toUtcInput(new Date()));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => {
       const inc = await r.declare({
         title, description, category, severity, tlp, pap,
-        ...(fromLocalInput(occurred) ? { occurredAt: fromLocalInput(occurred) } : {}),
-        ...(fromLocalInput(detected) ? { detectedAt: fromLocalInput(detected) } : {}),
+        ...(fromUtcInput(occurred) ? { occurredAt: fromUtcInput(occurred) } : {}),
+        ...(fromUtcInput(detected) ? { detectedAt: fromUtcInput(detected) } : {}),
       });
       onDone();
       navigate(href.incident(inc.id));
@@ -63,9 +63,9 @@ function DeclareForm({ base, onDone }: { base: RespondBase; onDone: () => void }
         <select id="inc-pap" value={pap} onChange={(e) => setPap(e.target.value)}>
           {base.vocab.pap.map((t) => <option key={t} value={t}>PAP:{t.toUpperCase()}</option>)}
         </select></div>
-      <div><label htmlFor="inc-occ">Occurred at</label>
+      <div><label htmlFor="inc-occ">Occurred at (UTC)</label>
         <input id="inc-occ" type="datetime-local" step={1} value={occurred} onChange={(e) => setOccurred(e.target.value)} /></div>
-      <div><label htmlFor="inc-det">Detected at</label>
+      <div><label htmlFor="inc-det">Detected at (UTC)</label>
         <input id="inc-det" type="datetime-local" step={1} value={detected} onChange={(e) => setDetected(e.target.value)} /></div>
       <div className="wide">
         <ActionError error={action.error} />
