@@ -209,6 +209,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
     await page.getByTestId('detail').waitFor();
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain(`${tag} beacon v2`);
     expect(JSON.parse((await page.getByTestId('raw-stix').textContent()) ?? '{}')).toMatchObject({ id: seed.i1?.id, name: `${tag} beacon v2` });
+    // The indicator's pattern and validity are on the page, not only in the raw JSON.
+    expect(await page.getByTestId('indicator-pattern').textContent()).toBe("[ipv4-addr:value = '198.51.100.7']");
+    expect(await page.getByTestId('indicator-valid-from').textContent()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+    expect(await page.getByTestId('indicator-valid-until').textContent()).toBe('no end given');
+    // Raw STIX wraps long lines instead of overflowing the page.
+    expect(await page.getByTestId('raw-stix').evaluate((el) => getComputedStyle(el).whiteSpace)).toBe('pre-wrap');
     // The indicator's observable value, with the other objects that carry it (intel correlation).
     await page.locator('[data-testid="correlated-value"][data-value="198.51.100.7"]').waitFor();
 

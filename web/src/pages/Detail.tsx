@@ -22,7 +22,34 @@ function Summary({ d, orgName }: { d: IntelDetail; orgName: (id: string) => stri
       <dt>Labels</dt><dd>{s.labels.length ? s.labels.map((l) => <span key={l} className="label">{l}</span>) : '–'}</dd>
       <dt>Recipients</dt><dd>{s.recipients.length ? s.recipients.map(orgName).join(', ') : '–'}</dd>
       {description && (<><dt>Description</dt><dd className="prose">{description}</dd></>)}
+      <IndicatorFields o={d.object} />
     </dl>
+  );
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+
+/**
+ * What an analyst reads an indicator for (STIX 2.1 §4.7): the pattern, its validity window,
+ * the confidence (§3.2, 0–100) and the kill chain phases; other objects show the confidence
+ * and kill chain when they carry them.
+ */
+function IndicatorFields({ o }: { o: Record<string, unknown> }) {
+  const pattern = str(o.pattern);
+  const types = Array.isArray(o.indicator_types) ? o.indicator_types.filter((t): t is string => typeof t === 'string') : [];
+  const phases = Array.isArray(o.kill_chain_phases)
+    ? o.kill_chain_phases.filter((k): k is { kill_chain_name: string; phase_name: string } => typeof k === 'object' && k !== null && typeof (k as { phase_name?: unknown }).phase_name === 'string')
+    : [];
+  const confidence = typeof o.confidence === 'number' ? o.confidence : null;
+  return (
+    <>
+      {pattern && (<><dt>Pattern{str(o.pattern_type) ? ` (${str(o.pattern_type) ?? ''})` : ''}</dt><dd><code className="pattern" data-testid="indicator-pattern">{pattern}</code></dd></>)}
+      {types.length > 0 && (<><dt>Indicator types</dt><dd>{types.join(', ')}</dd></>)}
+      {str(o.valid_from) && (<><dt>Valid from</dt><dd data-testid="indicator-valid-from">{formatTime(str(o.valid_from) ?? '')}</dd></>)}
+      {o.type === 'indicator' && (<><dt>Valid until</dt><dd data-testid="indicator-valid-until">{str(o.valid_until) ? formatTime(str(o.valid_until) ?? '') : 'no end given'}</dd></>)}
+      {confidence !== null && (<><dt>Confidence</dt><dd data-testid="confidence">{confidence} / 100</dd></>)}
+      {phases.length > 0 && (<><dt>Kill chain</dt><dd data-testid="kill-chain">{phases.map((k) => <span key={`${k.kill_chain_name}:${k.phase_name}`} className="label">{k.kill_chain_name}: {k.phase_name}</span>)}</dd></>)}
+    </>
   );
 }
 
@@ -107,7 +134,7 @@ function CorrelationList({ c }: { c: CorrelationsAnswer | null }) {
 function Sightings({ s }: { s: SightingSummary }) {
   if (s.total === 0) return <p className="muted" data-testid="sightings-none">No sightings you can see.</p>;
   return (
-    <table data-testid="sightings">
+    <table className="data" data-testid="sightings">
       <thead><tr><th>Seen by</th><th>Times</th><th>First seen</th><th>Last seen</th></tr></thead>
       <tbody>
         {s.organisations.map((o) => (
