@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
@@ -104,6 +105,32 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     const listed = (await rest<{ alerts: (Alert & { lastSeen: string })[] }>(server.baseUrl, `/alerts?org=${owner.orgId}&limit=1000`, { token: owner.token })).alerts
       .filter((a) => Date.parse(a.lastSeen) >= since);
     expect(own).toBe(listed.length);
+    await ctx.close();
+  });
+
+  it('a dark theme for the wall, remembered across reloads; the top bar stays one line at 1440 px', async () => {
+    const { ctx, page } = await signedIn(owner);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.getByTestId('member-tile').first().waitFor();
+    // One row: every navigation link and the user's box share the same vertical centre.
+    const centres = await page.locator('header.topbar nav a, header.topbar [data-testid="whoami"], header.topbar .brand').evaluateAll((els) =>
+      els.map((e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; }));
+    expect(centres.length).toBeGreaterThan(10);
+    expect(Math.max(...centres) - Math.min(...centres)).toBeLessThan(6);
+    // ... and nothing is pushed off the screen (Sign out stays visible).
+    const out = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+    expect(out!.x + out!.width).toBeLessThanOrEqual(1440);
+    const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const light = await bg();
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await bg()).not.toBe(light);
+    await page.reload();
+    await page.getByTestId('member-tile').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.screenshot({ path: path.join(tmpdir(), 'shieldwall-cop-dark-1440.png'), fullPage: false });
+    await page.getByTestId('theme-toggle').click();
+    expect(await bg()).toBe(light);
     await ctx.close();
   });
 

@@ -17,6 +17,7 @@ import { LiveProvider } from './live.js';
 import { Cop } from './pages/Cop.js';
 import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
+import { ThemeToggle } from './components/ThemeToggle.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -84,6 +85,7 @@ export function App() {
         <div className="whoami" data-testid="whoami">
           <span>{session.user.displayName || session.user.username}</span>
           {session.organisation && <span className="muted"> · {session.organisation.shortName || session.organisation.name}</span>}
+          <ThemeToggle />
           <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>
         </div>
       </header>
