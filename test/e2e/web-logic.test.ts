@@ -8,6 +8,7 @@ import { diffObjects } from '../../web/src/components/VersionDiff.js';
 import { neighbourhood } from '../../web/src/components/RelationshipGraph.js';
 import { checkBundle } from '../../web/src/pages/Import.js';
 import { buildQuery } from '../../web/src/api.js';
+import { ANALYST_TYPES, apiFilter } from '../../web/src/pages/Explorer.js';
 import type { Relationship } from '../../web/src/types.js';
 
 describe('hash routes', () => {
@@ -74,5 +75,20 @@ describe('bundle pre-check', () => {
     expect(checkBundle('{"type":"indicator"}')).toMatch(/not a STIX bundle/);
     expect(checkBundle('[1]')).toMatch(/not a STIX bundle/);
     expect(checkBundle('{"type":"bundle"}')).toMatch(/no "objects"/);
+  });
+});
+
+describe('explorer default types', () => {
+  const f = { type: '', q: '', label: '', tlp: [], creator: '', collection: '' };
+  it('lists threat intelligence by default, not identities and marking definitions; "any" lists every type', () => {
+    const types = ANALYST_TYPES.split(',');
+    expect(types).toContain('indicator');
+    expect(types).toContain('malware');
+    expect(types).toContain('relationship');
+    expect(types).not.toContain('identity');
+    expect(types).not.toContain('marking-definition');
+    expect(apiFilter(f).type).toBe(ANALYST_TYPES);
+    expect(apiFilter({ ...f, type: 'any' }).type).toBe('');
+    expect(apiFilter({ ...f, type: 'malware' }).type).toBe('malware');
   });
 });

@@ -11,6 +11,18 @@ import { TLPS } from '../types.js';
 import type { Collection, IntelSummary, OrgSummary, Page, Tlp } from '../types.js';
 import type { IntelFilter } from '../api.js';
 
+/**
+ * What an analyst opens the explorer for: threat intelligence, not the directory (identities)
+ * or the marking definitions every object points to. `type=any` lists every type.
+ */
+export const ANALYST_TYPES = STIX_TYPES.filter((t) => !['marking-definition', 'identity', 'extension-definition', 'language-content'].includes(t)).join(',');
+const ANY = 'any';
+
+/** The filter sent to the API: the default analyst types, `any` as no type filter. */
+export function apiFilter(f: Required<IntelFilter>): Required<IntelFilter> {
+  return { ...f, type: f.type === ANY ? '' : f.type === '' ? ANALYST_TYPES : f.type };
+}
+
 function filterFrom(params: URLSearchParams): Required<IntelFilter> {
   const tlp = (params.get('tlp') ?? '').split(',').filter((t): t is Tlp => (TLPS as readonly string[]).includes(t));
   return {
@@ -51,7 +63,8 @@ function Filters({ initial, orgs, collections }: { initial: Required<IntelFilter
       <div className="field">
         <label htmlFor="f-type">Type</label>
         <select id="f-type" value={f.type} onChange={(e) => set('type', e.target.value)}>
-          <option value="">any type</option>
+          <option value="">threat intelligence (all but identities and markings)</option>
+          <option value={ANY}>any type</option>
           {STIX_TYPES.map((t) => <option key={t} value={t}>{t}</option>)}
         </select>
       </div>
@@ -121,7 +134,7 @@ export function Explorer({ params }: Props) {
     return { orgs: o.items, collections: c.items };
   }, [api]);
 
-  const first = useAsync((signal) => api.intel(filter, signal), [api, filter]);
+  const first = useAsync((signal) => api.intel(apiFilter(filter), signal), [api, filter]);
   // Pages fetched with "Load more" extend one first page; a new first page (new filters) drops them.
   const [extended, setExtended] = useState<{ base: Page<IntelSummary>; page: Page<IntelSummary> } | null>(null);
   const [more, setMore] = useState<{ base: Page<IntelSummary> | null; busy: boolean; error: Error | null }>({ base: null, busy: false, error: null });
@@ -133,7 +146,7 @@ export function Explorer({ params }: Props) {
     const base = first.data;
     setMore({ base, busy: true, error: null });
     try {
-      const next = await api.intel({ ...filter, cursor: pages.next });
+      const next = await api.intel({ ...apiFilter(filter), cursor: pages.next });
       setExtended({ base, page: { items: [...pages.items, ...next.items], next: next.next } });
       setMore({ base, busy: false, error: null });
     } catch (e) {
@@ -144,7 +157,7 @@ export function Explorer({ params }: Props) {
   const orgs = refs.status === 'done' ? refs.data.orgs : [];
   const byId = new Map(orgs.map((o) => [o.id, o.name]));
   const orgName = (id: string | null) => (id ? byId.get(id) ?? id : '–');
-  const active = [filter.type, filter.q && `“${filter.q}”`, filter.label && `label ${filter.label}`,
+  const active = [filter.type === ANY ? 'any type' : filter.type, filter.q && `“${filter.q}”`, filter.label && `label ${filter.label}`,
     filter.tlp.map((t) => tlpLabel(t)).join(' or '), filter.creator && orgName(filter.creator)].filter(Boolean);
 
   return (
@@ -160,7 +173,7 @@ export function Explorer({ params }: Props) {
             {pages.items.length} object{pages.items.length === 1 ? '' : 's'} shown{pages.next ? ' (more available)' : ''}
             {active.length > 0 && ` · ${active.join(' · ')}`}
           </p>
-          {pages.items.length > 0 && <ExportButton api={api} filter={filter} />}
+          {pages.items.length > 0 && <ExportButton api={api} filter={apiFilter(filter)} />}
           {pages.items.length === 0 ? (
             <p data-testid="no-results">No intelligence visible to you matches these filters.</p>
           ) : (
