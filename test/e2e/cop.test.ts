@@ -96,6 +96,8 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     await expect.poll(() => page.getByTestId('member-tile').count(), poll).toBeGreaterThan(0);
     const totals = (await page.getByTestId('tile-total').allTextContents()).map(Number);
     const sum = totals.reduce((a, b) => a + b, 0);
+    // The alert levels on the tiles have a legend (levels 1-5 with their names).
+    expect(await page.getByTestId('level-legend').locator('[data-level]').count()).toBe(5);
     // The chart counts the same alerts as the tiles.
     expect(Number(await page.getByTestId('rate-chart').getAttribute('data-alerts'))).toBe(sum);
     expect(await page.getByTestId('rate-chart').locator('figcaption').textContent()).toContain(`${sum} alerts`);

@@ -124,6 +124,13 @@ export function Cop({ params }: { params: URLSearchParams }) {
       </div>
 
       <h2 id="members-title">Members</h2>
+      {levels.length > 0 && (
+        <p className="small level-legend" data-testid="level-legend" aria-label="Alert levels">
+          <span className="muted">Alert levels:</span>{' '}
+          {levels.map((l) => <span key={l.level} className={`alert-level alert-level-${l.level}`} data-level={l.level}>{l.level} {l.name}</span>)}
+          {' '}<span className="muted">· tile counts: alerts last seen in the period, by severity</span>
+        </p>
+      )}
       <ul className="member-tiles" aria-labelledby="members-title" data-testid="member-tiles">
         {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} />)}
       </ul>
