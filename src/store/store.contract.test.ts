@@ -246,4 +246,23 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
     expect(await store.listAlertFacts({ sinceUs: 0, exerciseId: 'ex1', limit: 10 })).toEqual([]);
   });
+
+  it('lists visible alert records newest first by last seen, paged by a keyset cursor', async () => {
+    const alert = (id: string, lastUs: number, updatedUs: number, recipients: string[]) => ({
+      id, kind: 'alert', parentId: null, creatorOrg: ORG_A, tlp: 'amber' as const, recipients, originNode: null, exerciseId: null,
+      state: 'new', createdUs: 1, updatedUs, rev: 1, json: '{}',
+    });
+    const facts = { orgId: ORG_A, groupKey: 'g', source: 'indicator', severity: 'high', status: 'new', techniques: [], count: 1, firstUs: 1, exerciseId: null };
+    // Updated in the opposite order of last seen: the list follows last seen.
+    for (const [id, last, upd, rc] of [['alert--a1', 300, 1, [ORG_B]], ['alert--a2', 200, 2, [ORG_B]], ['alert--a3', 200, 3, []], ['alert--a4', 100, 4, [ORG_B]]] as const) {
+      await store.putRecord(alert(id, last, upd, [...rc]));
+      await store.putAlertFacts({ ...facts, id, lastUs: last });
+    }
+    const page = async (orgId: string, limit: number, before?: { lastUs: number; id: string }) =>
+      (await store.listAlertRecords({ audience: asOrg(orgId), purpose: 'read', limit, ...(before ? { before } : {}) })).filter((r) => r.id.startsWith('alert--a'));
+    expect((await page(ORG_A, 10)).map((r) => [r.id, r.lastUs])).toEqual([['alert--a1', 300], ['alert--a3', 200], ['alert--a2', 200], ['alert--a4', 100]]);
+    expect((await page(ORG_B, 10)).map((r) => r.id)).toEqual(['alert--a1', 'alert--a2', 'alert--a4']);
+    expect((await page(ORG_C, 10)).map((r) => r.id)).toEqual([]);
+    expect((await page(ORG_A, 10, { lastUs: 200, id: 'alert--a3' })).map((r) => r.id)).toEqual(['alert--a2', 'alert--a4']);
+  });
 });
