@@ -120,6 +120,15 @@ describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => 
     await form.getByRole('checkbox', { name: 'artifact and forensic evidence analysis' }).check();
     await form.getByLabel('Urgency').selectOption('immediate');
     await form.getByLabel('Incident', { exact: true }).selectOption(incident.id);
+    // The routing radios sit at the start of their labels, not stretched to mid-page.
+    for (const name of ['Route to all allies', 'Route to chosen allies']) {
+      const radio = await form.getByLabel(name).boundingBox();
+      const label = await form.locator('label.check', { hasText: name }).boundingBox();
+      expect(radio!.width).toBeLessThan(30);
+      expect(radio!.x - label!.x).toBeLessThanOrEqual(8);
+    }
+    // Deadline inputs are UTC, and say so.
+    expect(await form.getByLabel('Offer deadline (UTC)').count()).toBe(1);
     await form.getByLabel('Route to chosen allies').check();
     await form.getByRole('checkbox', { name: who.bResp.short }).check();
     await form.getByRole('checkbox', { name: who.cResp.short }).check();
