@@ -50,7 +50,7 @@ function ProposeForm({ base, assessments }: { base: RespondBase; assessments: As
           <option value="consensus">consensus (all concur; one objection blocks)</option>
           <option value="silence">silence (adopted at the deadline unless silence is broken)</option>
         </select></div>
-      <div><label htmlFor="dec-deadline">Deadline</label>
+      <div><label htmlFor="dec-deadline">Deadline (UTC)</label>
         <input id="dec-deadline" type="datetime-local" step={1} required value={deadline} onChange={(e) => setDeadline(e.target.value)} /></div>
       {kind === 'attribution-statement' && (
         <div><label htmlFor="dec-assessment">Attribution assessment</label>
