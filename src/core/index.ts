@@ -8,3 +8,5 @@ export type { Audience, Purpose, ReleaseFacts, Tlp } from './policy.js';
 export { EventBus } from './bus.js';
 export type { BusEvent, BusListener } from './bus.js';
 export { prng } from './random.js';
+export { compileLinear, describeRefusal, MAX_REPEAT } from './regex.js';
+export type { LinearRegex, LinearRegexResult, RegexRefusal } from './regex.js';

@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.js';
+import { describeRefusal } from '../core/regex.js';
 import type { Clock } from '../core/clock.js';
 import type { Audience, Tlp } from '../core/policy.js';
 import { mayRelease, type Actor } from '../access/index.js';
@@ -100,8 +101,8 @@ class ExclusionSet {
           return !!b && b.version === block.version && b.prefix >= block.prefix && b.network >> shift === block.network >> shift;
         });
       } else {
-        const re = compileRegex(r.pattern);
-        if (re) this.#tests.push((k, v) => kindOk(k) && re.test(v));
+        const c = compileRegex(r.pattern);
+        if (c.ok) this.#tests.push((k, v) => kindOk(k) && c.re.test(v));
       }
     }
   }
@@ -111,12 +112,22 @@ class ExclusionSet {
   }
 }
 
-/** Validates an exclusion's pattern for its type (400 naming the problem). */
+/**
+ * Validates an exclusion's pattern for its type (400 naming the problem). A regex RE2 cannot run
+ * (backreference, lookaround, syntax error) is a 422 with the reason and the position.
+ */
 export function checkExclusion(type: ExclusionType, pattern: string): string {
   const p = pattern.trim();
   if (!p || p.length > 1024) throw new AppError('BAD_REQUEST', 'pattern must have 1-1024 characters');
   if (type === 'cidr' && !parseIp(p)) throw new AppError('BAD_REQUEST', `${p.slice(0, 100)} is not an IP address or CIDR block`);
-  if (type === 'regex' && !compileRegex(p)) throw new AppError('BAD_REQUEST', 'pattern is not a valid regular expression (at most 500 characters)');
+  if (type === 'regex') {
+    const r = compileRegex(p);
+    if (!r.ok) {
+      throw new AppError('UNPROCESSABLE', `pattern: regular expression refused: ${describeRefusal(r.refusal)}`, {
+        details: { reason: r.refusal.reason, position: r.refusal.position },
+      });
+    }
+  }
   return p;
 }
 
