@@ -58,6 +58,7 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
   const anomaly = await anomalyDetector(store, (id) => named?.shortName(id) ?? id);
   const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, anomaly }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings,
+    eventLimits: config.eventLimits,
   });
   named = detect;
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });

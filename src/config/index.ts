@@ -40,6 +40,12 @@ export interface Config {
   readonly sigmaPlaceholders: string | undefined;
   /** Telemetry events waiting for detection beyond which ingestion answers 429, SHIELDWALL_INGEST_QUEUE. */
   readonly ingestQueue: number;
+  /**
+   * Per-event budget at ingest (DESIGN §2.7): an event over a cap is refused with its line number.
+   * SHIELDWALL_MAX_EVENT_FIELDS (object members + array elements), SHIELDWALL_MAX_EVENT_DEPTH,
+   * SHIELDWALL_MAX_EVENT_STRING_BYTES (UTF-8 bytes of all string values).
+   */
+  readonly eventLimits: Readonly<{ maxFields: number; maxDepth: number; maxStringBytes: number }>;
   /** Grouping window of alerts, SHIELDWALL_ALERT_WINDOW_MINUTES. */
   readonly alertWindowMinutes: number;
   /** Sightings back to producers: named (default), anonymous (signed by the alliance CSIRT) or off, SHIELDWALL_SIGHTINGS. */
@@ -102,6 +108,11 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     sigmaDir: env.SHIELDWALL_SIGMA_DIR ? path.resolve(env.SHIELDWALL_SIGMA_DIR) : undefined,
     sigmaPlaceholders: env.SHIELDWALL_SIGMA_PLACEHOLDERS ? path.resolve(env.SHIELDWALL_SIGMA_PLACEHOLDERS) : undefined,
     ingestQueue: int(env, 'SHIELDWALL_INGEST_QUEUE', 200_000),
+    eventLimits: Object.freeze({
+      maxFields: int(env, 'SHIELDWALL_MAX_EVENT_FIELDS', 10_000),
+      maxDepth: int(env, 'SHIELDWALL_MAX_EVENT_DEPTH', 32),
+      maxStringBytes: int(env, 'SHIELDWALL_MAX_EVENT_STRING_BYTES', 524_288),
+    }),
     alertWindowMinutes: int(env, 'SHIELDWALL_ALERT_WINDOW_MINUTES', 60),
     sightings: sightingMode(env.SHIELDWALL_SIGHTINGS),
     ...overrides,

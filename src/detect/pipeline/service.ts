@@ -20,7 +20,7 @@ import type { IntelService } from '../../intel/index.js';
 import type { IngestRow, NewIngestRow, RateRow, Store } from '../../store/index.js';
 import type { IndicatorMatch } from '../indicators/index.js';
 import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
-import { eventTimeMs, normaliseLine } from '../normalise/index.js';
+import { eventTimeMs, normaliseLine, type EventLimits } from '../normalise/index.js';
 import type { SigmaEngine, SigmaMatch } from '../sigma/index.js';
 import { AlertBook, type Hit, type Written } from './alert-book.js';
 import type { Alert, AlertDoc, AlertSeverity, AlertStatus } from './alert-types.js';
@@ -86,6 +86,8 @@ export interface DetectOptions {
   readonly spoolRetentionMs: number;
   /** Longest accepted line. */
   readonly maxLineLength: number;
+  /** Per-event caps (fields, depth, string bytes) checked at ingest; normaliser defaults when absent. */
+  readonly eventLimits?: EventLimits;
 }
 
 export const DEFAULT_DETECT_OPTIONS: DetectOptions = Object.freeze({
@@ -262,7 +264,7 @@ export class DetectService {
       start = end + 1;
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line.trim() === '') continue;
-      const r = normaliseLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength });
+      const r = normaliseLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength, ...this.options.eventLimits });
       // The raw line is spooled (the evidence as sent, and half the bytes of the normalised event).
       if (r.ok) rows.push({ orgId: principal.orgId, sensorId: opts.sensorId, receivedUs: receivedMs * 1000, exerciseId: opts.exerciseId ?? null, event: line, format: r.format });
       else {
