@@ -1,4 +1,5 @@
 export { mayRelease } from './policy.js';
+export { eventFor } from './event-release.js';
 export { AccessService, SYSTEM_ACTOR } from './service.js';
 export type { Actor, CollectionRights, Principal } from './service.js';
 export { hashToken, issueToken } from './tokens.js';

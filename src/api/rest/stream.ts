@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { BusEvent } from '../../core/bus.js';
-import { authenticateHeader, mayRelease } from '../../access/index.js';
+import { authenticateHeader, eventFor } from '../../access/index.js';
 import type { Platform } from '../platform.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -31,10 +31,11 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
     const send = (e: BusEvent) => {
       if (e.exerciseId !== exercise) return;
       if (types && !types.some((t) => e.type.startsWith(t))) return;
-      if (!mayRelease(e.facts, audience, 'read')) return;
+      const data = eventFor(e, audience);
+      if (data === null) return;
       if (pending > MAX_QUEUE) return; // a slow reader loses events rather than the server's memory
       pending++;
-      res.write(`event: ${e.type}\ndata: ${JSON.stringify({ type: e.type, subject: e.subject, at: new Date(e.atUs / 1000).toISOString(), data: e.data })}\n\n`, () => pending--);
+      res.write(`event: ${e.type}\ndata: ${JSON.stringify({ type: e.type, subject: e.subject, at: new Date(e.atUs / 1000).toISOString(), data })}\n\n`, () => pending--);
     };
     const off = platform.bus.subscribe(send);
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
