@@ -18,6 +18,7 @@ import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
+import { logRedact, logSerializers } from './log.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -41,7 +42,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     : {};
   const app = Fastify({
     ...tls,
-    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: logSerializers, redact: logRedact },
     bodyLimit: config.maxContentLength,
     trustProxy: false,
   }) as unknown as FastifyInstance;

@@ -1,23 +1,30 @@
 /**
  * The live stream: Server-Sent Events of the bus, each event released to the subscriber by
  * the one release policy (DESIGN §2.1) and kept apart by exercise (DESIGN §2.3). Browsers'
- * EventSource cannot send headers, so the token may come as `access_token` in the query.
+ * EventSource cannot send headers: the web app first asks for a single-use ticket
+ * (`POST /stream/ticket`, 30 s) and puts that in the URL, never its session token, since URLs
+ * end up in proxy and access logs.
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { BusEvent } from '../../core/bus.js';
-import { authenticateHeader, eventFor } from '../../access/index.js';
+import { authenticateHeader, eventFor, WWW_AUTHENTICATE } from '../../access/index.js';
 import type { Platform } from '../platform.js';
 
 const HEARTBEAT_MS = 15_000;
 const MAX_QUEUE = 1000;
 
 export async function streamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+  app.post('/stream/ticket', async (req) => {
+    const principal = await authenticateHeader(platform.access, req.headers.authorization, req.ip);
+    return platform.access.issueStreamTicket(principal, req.ip);
+  });
+
   app.get('/stream', async (req, reply) => {
     const q = req.query as Record<string, unknown>;
-    const token = typeof q.access_token === 'string' ? q.access_token : undefined;
-    const header = req.headers.authorization ?? (token ? `Bearer ${token}` : undefined);
-    const principal = await authenticateHeader(platform.access, header, req.ip);
+    const principal = typeof q.ticket === 'string' && !req.headers.authorization
+      ? await platform.access.redeemStreamTicket(q.ticket, req.ip).catch(asUnauthenticated)
+      : await authenticateHeader(platform.access, req.headers.authorization, req.ip);
     const exercise = typeof q.exercise === 'string' ? q.exercise : null;
     if (exercise !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(exercise)) throw new AppError('INVALID_FILTER', 'exercise: malformed id');
     const types = typeof q.types === 'string' ? q.types.split(',').filter(Boolean) : null;
@@ -44,4 +51,9 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
       off();
     });
   });
+}
+
+function asUnauthenticated(e: unknown): never {
+  if (e instanceof AppError && e.code === 'UNAUTHENTICATED') throw new AppError('UNAUTHENTICATED', 'invalid or spent stream ticket', { headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } });
+  throw e;
 }
