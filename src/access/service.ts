@@ -10,7 +10,7 @@ import type { CollectionRow, GroupRow, OrgKind, OrgRow, Role, Store, TokenKind, 
 import { ROLES } from '../store/index.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import { hashToken, issueToken, sameHash, tokenIdOf, type IssuedToken } from './tokens.js';
-import { FailureLimiter } from './rate-limit.js';
+import { FailureLimiter, guardKeys } from './rate-limit.js';
 
 /** Who is acting: a user (password or token), a sensor, or a federated peer. */
 export interface Principal {
@@ -114,24 +114,25 @@ export class AccessService {
   }
 
   // ---- authentication ----
-  #guard(source: string): void {
-    const wait = this.limiter.blockedFor(source);
+  #guard(source: string, account: string | null = null): void {
+    const wait = Math.max(...guardKeys(source, account).map((k) => this.limiter.blockedFor(k.key, k.factor)));
     if (wait > 0) {
-      throw new AppError('RATE_LIMITED', 'too many failed authentications from this source', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
+      throw new AppError('RATE_LIMITED', 'too many failed authentications; try again later', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
     }
   }
 
-  async #fail(source: string, what: string, detail: Record<string, unknown>): Promise<never> {
-    this.limiter.fail(source);
+  async #fail(source: string, what: string, detail: Record<string, unknown>, account: string | null = null): Promise<never> {
+    for (const k of guardKeys(source, account)) this.limiter.fail(k.key);
     await this.audit({ principal: null, source }, 'auth.fail', null, { method: what, ...detail });
     throw new AppError('UNAUTHENTICATED', 'invalid credentials');
   }
 
   async authenticatePassword(username: string, password: string, source: string): Promise<Principal> {
-    this.#guard(source);
+    const account = `user ${username.slice(0, 128).toLowerCase()}`;
+    this.#guard(source, account);
     const u = await this.store.getUserByUsername(username);
     const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
-    if (!u || !ok || u.disabled) return this.#fail(source, 'password', { username: username.slice(0, 64) });
+    if (!u || !ok || u.disabled) return this.#fail(source, 'password', { username: username.slice(0, 64) }, account);
     return this.#principal(u.orgId, u, null, 'password');
   }
 
