@@ -20,13 +20,12 @@ function admits(range: string, major: number): boolean {
       const m = /^(>=|>|<=|<|\^|~|=)?v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?/.exec(p);
       if (!m) return true;
       const n = Number(m[2]);
-      switch (m[1]) {
-        case '>=': return major >= n;
-        case '>': return major > n || (major === n && m[3] !== undefined);
-        case '<': return major < n;
-        case '<=': return major <= n;
-        default: return major === n;
-      }
+      const op = m[1] ?? '=';
+      if (op === '>=') return major >= n;
+      if (op === '>') return major > n || (major === n && m[3] !== undefined);
+      if (op === '<') return major < n;
+      if (op === '<=') return major <= n;
+      return major === n;
     });
   });
 }
