@@ -1,5 +1,6 @@
 export { mayRelease } from './policy.js';
-export { AccessService, SYSTEM_ACTOR } from './service.js';
+export { eventFor } from './event-release.js';
+export { AccessService, STREAM_TICKET, STREAM_TICKET_MS, SYSTEM_ACTOR } from './service.js';
 export type { Actor, CollectionRights, Principal } from './service.js';
 export { hashToken, issueToken } from './tokens.js';
 export type { IssuedToken } from './tokens.js';

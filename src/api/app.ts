@@ -18,6 +18,7 @@ import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
+import { logRedact, logSerializers } from './log.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -41,9 +42,10 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     : {};
   const app = Fastify({
     ...tls,
-    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: logSerializers, redact: logRedact },
     bodyLimit: config.maxContentLength,
-    trustProxy: false,
+    // Only a configured proxy's X-Forwarded-For sets req.ip (SHIELDWALL_TRUSTED_PROXY).
+    trustProxy: config.trustedProxies.length ? [...config.trustedProxies] : false,
   }) as unknown as FastifyInstance;
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
@@ -54,6 +56,8 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     reply.header('X-Frame-Options', 'DENY');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+    // Every HTML page, the index (`/`, served by the static plugin) as much as deep links.
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', WEB_CSP);
     return payload;
   });
 
@@ -73,18 +77,22 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   const webDir = path.join(packageRoot(), 'dist', 'web');
   const hasWeb = fs.existsSync(path.join(webDir, 'index.html'));
   if (hasWeb) {
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, cacheControl: false });
+    // Source maps are not built for production (web/vite.config.ts); should one be left in
+    // dist/web by a development build, it is still not served.
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, cacheControl: false, allowedPath: (p) => !p.endsWith('.map') });
   }
   app.setNotFoundHandler((req, reply) => {
     const url = req.url.split('?')[0]!;
     if (req.method === 'GET' && hasWeb && !url.startsWith('/api/') && !isTaxiiPath(url, roots) && (req.headers.accept ?? '').includes('text/html')) {
-      reply.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
+      reply.header('Content-Security-Policy', WEB_CSP);
       return reply.type('text/html').sendFile('index.html');
     }
     throw new AppError('NOT_FOUND', `no route ${req.method} ${url}`);
   });
   return app;
 }
+
+const WEB_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const STATUS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 

@@ -30,8 +30,14 @@ export interface Config {
   /** Server-side page size cap for TAXII and REST lists. */
   readonly maxPageSize: number;
   readonly apiRoots: readonly ApiRootConfig[];
-  /** Failed authentications allowed per source address per window before 429. */
+  /** Failed authentications allowed per account and address per window before 429 (5× per address alone, 5× per account alone). */
   readonly authFailureLimit: number;
+  /**
+   * SHIELDWALL_TRUSTED_PROXY: the reverse proxies (addresses or CIDR blocks, comma-separated)
+   * whose X-Forwarded-For names the client; none by default, so the header is ignored and a
+   * client cannot choose the address the limiter and the audit log see.
+   */
+  readonly trustedProxies: readonly string[];
   readonly authFailureWindowMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Directory of Sigma rules (TLP:CLEAR, read-only), SHIELDWALL_SIGMA_DIR; none when absent. */
@@ -76,6 +82,17 @@ function parseApiRoots(raw: string | undefined): ApiRootConfig[] {
   }));
 }
 
+const IPV4_OR_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(\/\d{1,3})?$/;
+
+function trustedProxies(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const a of list) {
+    if (!IPV4_OR_CIDR.test(a) && !IPV6_OR_CIDR.test(a)) throw new AppError('BAD_REQUEST', `SHIELDWALL_TRUSTED_PROXY: "${a}" is not an IP address or CIDR block`);
+  }
+  return list;
+}
+
 function sightingMode(raw: string | undefined): Config['sightings'] {
   const v = raw ?? 'named';
   if (v !== 'named' && v !== 'anonymous' && v !== 'off') throw new AppError('BAD_REQUEST', `SHIELDWALL_SIGHTINGS must be named, anonymous or off, got "${v}"`);
@@ -104,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
     authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
     authFailureWindowMs: int(env, 'SHIELDWALL_AUTH_FAILURE_WINDOW_MS', 60_000),
+    trustedProxies: trustedProxies(env.SHIELDWALL_TRUSTED_PROXY),
     logLevel,
     sigmaDir: env.SHIELDWALL_SIGMA_DIR ? path.resolve(env.SHIELDWALL_SIGMA_DIR) : undefined,
     sigmaPlaceholders: env.SHIELDWALL_SIGMA_PLACEHOLDERS ? path.resolve(env.SHIELDWALL_SIGMA_PLACEHOLDERS) : undefined,

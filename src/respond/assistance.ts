@@ -10,7 +10,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { Tlp } from '../core/policy.js';
-import { bad, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
+import { bad, factsOf, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
 import { INCIDENT } from './incidents.js';
 import type { CsirtService, Urgency } from './model.js';
 
@@ -105,8 +105,9 @@ export class AssistanceService {
     if (Date.parse(o.availableUntil) <= Date.parse(o.availableFrom)) throw bad('availableUntil must be after availableFrom');
     const doc: Offer = { requestId, team: o.team, services: o.services, capacity: o.capacity, availableFrom: o.availableFrom, availableUntil: o.availableUntil, note: o.note ?? '', reason: null };
     // Offers are seen by the requester and the offering ally only.
-    await this.repo.create(actor, { kind: OFFER, doc, tlp: 'amber', recipients: [req.row.creatorOrg], state: 'proposed', parentId: requestId, exerciseId: req.row.exerciseId });
-    await this.repo.append(actor, req, { kind: 'assistance.offered', data: { team: o.team, services: o.services } });
+    const created = await this.repo.create(actor, { kind: OFFER, doc, tlp: 'amber', recipients: [req.row.creatorOrg], state: 'proposed', parentId: requestId, exerciseId: req.row.exerciseId });
+    // The announcement on the request carries the offer's content: it goes where the offer goes.
+    await this.repo.append(actor, req, { kind: 'assistance.offered', data: { team: o.team, services: o.services }, requires: [factsOf(created.row)] });
     return this.get(actor, requestId);
   }
 
@@ -121,7 +122,9 @@ export class AssistanceService {
     await this.repo.save(actor, offer, { doc: { ...offer.doc, reason: reason ?? null }, state }, { kind: `assistance.offer.${state}`, data: { requestId: req.row.id, reason: reason ?? null } });
     if (state === 'accepted' && req.row.state === 'open') {
       const fresh = await this.repo.load<AssistanceRequest>(actor, req.row.id, REQUEST);
-      await this.repo.save(actor, fresh, { doc: fresh.doc, state: 'in-progress' }, { kind: 'assistance.in-progress', data: { offerId } });
+      await this.repo.save(actor, fresh, { doc: fresh.doc, state: 'in-progress' }, {
+        kind: 'assistance.in-progress', data: {}, sealed: [{ facts: factsOf(offer.row), data: { offerId } }],
+      });
     }
     return this.get(actor, req.row.id);
   }

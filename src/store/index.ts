@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { KyselyStore } from './kysely-store.js';
 import { postgresDialect } from './postgres.js';
-import { sqliteDialect } from './sqlite.js';
+import { privateDir, sqliteDialect } from './sqlite.js';
 import type { Store } from './types.js';
 
 export interface StoreOptions {
@@ -11,6 +11,7 @@ export interface StoreOptions {
 }
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
+  if (!opts.databaseUrl) privateDir(opts.dataDir);
   const d = opts.databaseUrl ? postgresDialect(opts.databaseUrl) : sqliteDialect(path.join(opts.dataDir, 'shieldwall.db'));
   return KyselyStore.open(d);
 }
@@ -25,6 +26,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
 }
 
 export { ROLES } from './types.js';
+export { privateDir } from './sqlite.js';
 export type {
   AlertFactsRow, AuditRow, IngestRow, NewIngestRow, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
   OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,

@@ -22,9 +22,15 @@ export function sqliteDialect(file: string): Dialect {
     insertBatch: 1000,
     placeholder: () => '?',
     open() {
-      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (file !== ':memory:') {
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        // Created owner-only before SQLite opens it; SQLite gives -wal and -shm the database
+        // file's mode. An older database created 0644 is tightened here (docs/security.md).
+        fs.closeSync(fs.openSync(file, 'a', 0o600));
+      }
       const db = new Database(file);
       db.pragma('journal_mode = WAL');
+      if (file !== ':memory:') for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 10000');
@@ -39,6 +45,15 @@ export function sqliteDialect(file: string): Dialect {
     },
     withMigrationLock: (_db, fn) => fn(),
   };
+}
+
+/**
+ * The data directory holds the database and credentials: owner-only (0700), created so or
+ * tightened when it already exists with a wider mode.
+ */
+export function privateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((fs.statSync(dir).mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
 }
 
 /**
