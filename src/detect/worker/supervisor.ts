@@ -62,6 +62,8 @@ export class WorkerSupervisor {
   #lastBeatMs: number | null = null;
   #batch: Batch | null = null;
   #careful = false;
+  /** Failed attempts of the batch the careful pass goes through (its events then count one more). */
+  #carefulBase = 0;
   #lastRule: string | null = null;
   #lastExit: WorkerStatus['lastExit'] = null;
   /** Failed attempts per batch (by its first seq). */
@@ -241,7 +243,7 @@ export class WorkerSupervisor {
     const attempts = (this.#failures.get(b.from) ?? 0) + 1;
     if (o.careful && b.from === b.to) {
       this.#failures.delete(b.from);
-      await this.#deadLetter(b.from, { reason: o.reason, ruleRef: o.rule, attempts });
+      await this.#deadLetter(b.from, { reason: o.reason, ruleRef: o.rule, attempts: this.#carefulBase + 1 });
       this.deps.log(`detection worker: event ${b.from} quarantined (${o.reason}${o.rule ? `; evaluating ${o.rule}` : ''}); restarting`);
       this.#spawn(null);
       return;
@@ -253,6 +255,7 @@ export class WorkerSupervisor {
       return;
     }
     this.deps.log(`detection worker: ${o.reason} again; restarting to process events ${b.from}-${b.to} one by one`);
+    this.#carefulBase = attempts;
     this.#spawn(b.to);
   }
 
