@@ -6,7 +6,7 @@
  * reason and the rule it hung on, and every other event of the batch raises its alerts. All
  * the while the API process answers `GET /taxii2/` quickly. Run after `npm run build`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,18 +129,17 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
 
     // The API process answers while the worker spins: p99 of GET /taxii2/ under 100 ms.
     const latencies: number[] = [];
-    const measureUntil = Date.now() + TIMEOUT_MS * 2;
+    const measureUntil = Date.now() + TIMEOUT_MS * 3;
     while (Date.now() < measureUntil) {
       const t0 = performance.now();
       const r = await fetch(`${url}/taxii2/`, { headers: { authorization: `Bearer ${node.analyst}`, accept: 'application/taxii+json;version=2.1' } });
       await r.arrayBuffer();
       latencies.push(performance.now() - t0);
       expect(r.status).toBe(200);
-      await new Promise((r2) => setTimeout(r2, 10));
     }
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
-    expect(latencies.length).toBeGreaterThan(20);
+    expect(latencies.length).toBeGreaterThan(100);
     expect(p99, `p99 of ${latencies.length} requests`).toBeLessThan(100);
 
     const dead = await until('the dead letter', async () => {
@@ -192,6 +191,16 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
       const items = (await call(node.admin, 'GET', '/api/v1/system/dead-letters')).json().items as { seq: number }[];
       return items.length === 1 && items[0]!.seq === retried.json().seq ? items[0]! : null;
     });
+    // The operator sees the same from the shell, beside the running server.
+    const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', SHIELDWALL_DATA_DIR: node.dataDir, SHIELDWALL_LOG_LEVEL: 'silent' }, encoding: 'utf8', stdio: 'pipe' });
+    const listed = JSON.parse(cli('dead-letters', 'list', '--json')) as { seq: number; ruleRef: string }[];
+    expect(listed.map((d2) => [d2.seq, d2.ruleRef])).toEqual([[again.seq, 'test-hook:hang']]);
+    const st = JSON.parse(cli('status', '--json'));
+    expect(st.deadLetters.total).toBe(1);
+    expect(st.workers.list[0].state).toMatch(/running|careful|starting|restarting/);
+    expect(st.workers.supervisorPid).toBe(child.pid);
+    expect(cli('status')).toContain('dead letters: 1');
+    expect(() => cli('dead-letters', 'retry', 'x')).toThrow();
     const discarded = await call(node.admin, 'POST', `/api/v1/system/dead-letters/${again.seq}/discard`);
     expect(discarded.status, discarded.text).toBe(200);
     expect((await call(node.admin, 'GET', '/api/v1/system/dead-letters')).json().items).toEqual([]);
