@@ -68,7 +68,7 @@ describe('Sigma |re over REST', () => {
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
     await drain();
-    expect(al.platform.detect.queueDepth).toBe(0);
+    expect((await al.platform.detect.queue()).depth).toBe(0);
   });
 
   it.each([
@@ -93,7 +93,7 @@ describe('STIX MATCHES over REST import and TAXII', () => {
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
     await drain();
-    expect(al.platform.detect.queueDepth).toBe(0);
+    expect((await al.platform.detect.queue()).depth).toBe(0);
   });
 
   it('refuses a backreference indicator in the REST import with the reason and the position; nothing is stored', async () => {

@@ -6,9 +6,10 @@ import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
+import * as dl from './dead-letters.js';
 import { visibilitySql } from './visibility.js';
 import type {
-  AlertFactsRow, AuditRow, CollectionAccessRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
+  AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
@@ -98,6 +99,12 @@ export class KyselyStore implements Store {
   async initMeta(key: string, value: string): Promise<string> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
     return (await this.getMeta(key)) ?? value;
+  }
+  async casMeta(key: string, expected: string, value: string): Promise<boolean> {
+    // One conditional UPDATE: under PostgreSQL READ COMMITTED a concurrent writer blocks on the
+    // row and re-checks the condition, so only one of two racing writers moves the key.
+    const r = await this.#db.updateTable('meta').set({ value }).where('key', '=', key).where('value', '=', expected).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   // ---- organisations ----
@@ -553,6 +560,13 @@ export class KyselyStore implements Store {
     const r = await this.#db.deleteFrom('ingest_events').where('seq', '<=', q.throughSeq).where('received_us', '<', q.receivedBeforeUs).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+  // Dead letters (src/store/dead-letters.ts).
+  putDeadLetter(d: DeadLetterRow): Promise<void> { return dl.putDeadLetter(this.#db, d); }
+  getDeadLetter(seq: number): Promise<DeadLetterRow | null> { return dl.getDeadLetter(this.#db, seq); }
+  listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> { return dl.listDeadLetters(this.#db, q); }
+  countDeadLetters(q: { orgId?: string } = {}): Promise<number> { return dl.countDeadLetters(this.#db, q); }
+  deleteDeadLetter(seq: number): Promise<boolean> { return dl.deleteDeadLetter(this.#db, seq); }
+  deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]> { return dl.deadLetterSeqs(this.#db, fromSeq, toSeq); }
   async addRates(rows: readonly RateRow[]): Promise<void> {
     for (const r of rows) {
       const v = { org_id: r.orgId, sensor_id: r.sensorId, bucket_us: r.bucketUs, exercise_id: r.exerciseId ?? '', events: r.events, alerts: r.alerts };
@@ -888,3 +902,4 @@ function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string,
   return byKind;
 }
 // ---- end correlation & warninglists
+
