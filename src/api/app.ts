@@ -113,8 +113,9 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     }
   }, 5000);
   ticker.unref();
-  // The detection worker: processes the telemetry spool, keeps the indicator index in step
-  // with intel written by other processes, writes sightings and prunes the spool.
+  // Detection: the supervised worker process (or, for unit tests, the in-process loop) processes
+  // the telemetry spool, keeps its indicator index in step with intel, writes sightings and
+  // prunes the spool. Idempotent: `serve` starts it before the demo.
   platform.detect.start();
   return {
     app, url: `${scheme}://${host}:${port}`,

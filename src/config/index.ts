@@ -46,6 +46,22 @@ export interface Config {
   readonly alertWindowMinutes: number;
   /** Sightings back to producers: named (default), anonymous (signed by the alliance CSIRT) or off, SHIELDWALL_SIGHTINGS. */
   readonly sightings: 'named' | 'anonymous' | 'off';
+  /** Detection worker processes `serve` supervises (0: run `shieldwall worker` yourself), SHIELDWALL_WORKERS. */
+  readonly workers: number;
+  /** Longest a worker may spend on one batch before it is killed and the batch retried, SHIELDWALL_WORKER_BATCH_TIMEOUT_MS. */
+  readonly workerBatchTimeoutMs: number;
+  /** Test-only hooks (an event that hangs its worker), SHIELDWALL_TEST_HOOKS=1; never on a real node. */
+  readonly testHooks: boolean;
+}
+
+/**
+ * One supervised worker at most on the SQL spool: it is a single ordered cursor (stateful
+ * detection needs the events of a sensor in order), so a second worker would only wait on it.
+ */
+function workerCount(env: Record<string, string | undefined>): number {
+  const n = int(env, 'SHIELDWALL_WORKERS', 1, 0);
+  if (n > 1) throw new AppError('BAD_REQUEST', `SHIELDWALL_WORKERS must be 0 or 1 on the SQL spool, got "${n}"`);
+  return n;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -132,6 +148,9 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     ingestQueue: int(env, 'SHIELDWALL_INGEST_QUEUE', 200_000),
     alertWindowMinutes: int(env, 'SHIELDWALL_ALERT_WINDOW_MINUTES', 60),
     sightings: sightingMode(env.SHIELDWALL_SIGHTINGS),
+    workers: workerCount(env),
+    workerBatchTimeoutMs: int(env, 'SHIELDWALL_WORKER_BATCH_TIMEOUT_MS', 30_000, 100),
+    testHooks: env.SHIELDWALL_TEST_HOOKS === '1',
     ...overrides,
   };
   if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {
@@ -144,4 +163,22 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     );
   }
   return Object.freeze({ ...cfg, apiRoots: Object.freeze(cfg.apiRoots.map((r) => Object.freeze(r))) });
+}
+
+/**
+ * The environment that makes `loadConfig` give back this configuration: what a supervised
+ * worker process is started with, so it reads the same store with the same options.
+ */
+export function configEnv(c: Readonly<Config>): Record<string, string> {
+  const env: Record<string, string> = {
+    SHIELDWALL_DATA_DIR: c.dataDir, SHIELDWALL_HOST: c.host, SHIELDWALL_PORT: String(c.port), SHIELDWALL_ALLOW_PUBLIC_HTTP: c.allowPublicHttp ? '1' : '0',
+    SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
+    SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
+    SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
+    SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
+    SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',
+    SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
+    SHIELDWALL_PUBLIC_URL: c.publicUrl ?? '', SHIELDWALL_SIGMA_DIR: c.sigmaDir ?? '', SHIELDWALL_SIGMA_PLACEHOLDERS: c.sigmaPlaceholders ?? '',
+  };
+  return env;
 }

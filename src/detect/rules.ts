@@ -21,6 +21,8 @@ import { parseSigmaRule, SigmaEngine, type EngineOptions, type Logsource, type P
 export const SIGMA_RULE_KIND = 'sigma-rule';
 const ACTIVE = 'active';
 const REMOVED = 'removed';
+/** Meta key changed with every stored rule write, so other processes know to reload. */
+const SIGMA_REV_KEY = 'sigma.rev';
 /** A Sigma text larger than this is refused (the largest SigmaHQ rule is about 40 KiB). */
 export const MAX_RULE_BYTES = 256 * 1024;
 const RULE_ROLES = ['analyst', 'admin'] as const;
@@ -199,6 +201,7 @@ export class SigmaRules {
   readonly #stored = new Map<string, Entry>();
   #storedFailures: Failure[] = [];
   #built: Built | null = null;
+  #rev: string | null = null;
   readonly #listeners = new Set<() => void>();
 
   constructor(deps: SigmaRulesDeps, options: SigmaRulesOptions = {}) {
@@ -219,8 +222,22 @@ export class SigmaRules {
     return this.#opts.placeholders;
   }
 
+  /**
+   * Reloads the stored rules when another process (the API, while this is a detection worker)
+   * added or removed one: each such write changes the revision in `meta`. True when reloaded.
+   */
+  async refresh(): Promise<boolean> {
+    const rev = await this.#deps.store.getMeta(SIGMA_REV_KEY);
+    if (rev === this.#rev) return false;
+    await this.#loadStored();
+    this.#rev = rev;
+    this.#changed();
+    return true;
+  }
+
   /** (Re)reads the directory and the stored rules; failures are reported by `status()`. */
   async load(): Promise<void> {
+    this.#rev = await this.#deps.store.getMeta(SIGMA_REV_KEY);
     this.#loadDir();
     await this.#loadStored();
     this.#changed();
@@ -265,6 +282,7 @@ export class SigmaRules {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} exists`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: nowUs, kind: `${SIGMA_RULE_KIND}.created`, orgId: org, userId: actor.principal.userId, json: JSON.stringify(detail) });
       await this.#audit(tx, actor, { action: `${SIGMA_RULE_KIND}.create`, target: row.id, detail });
+      await tx.setMeta(SIGMA_REV_KEY, crypto.randomUUID());
     });
     this.#publish(`${SIGMA_RULE_KIND}.created`, row, detail);
     const entry = this.#entryOfRow(row, parsed.rules, doc);
@@ -301,6 +319,7 @@ export class SigmaRules {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: nowUs, kind: `${SIGMA_RULE_KIND}.removed`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(detail) });
       await this.#audit(tx, actor, { action: `${SIGMA_RULE_KIND}.remove`, target: id, detail });
+      await tx.setMeta(SIGMA_REV_KEY, crypto.randomUUID());
     });
     this.#publish(`${SIGMA_RULE_KIND}.removed`, next, detail);
     this.#stored.delete(id);

@@ -8,7 +8,7 @@ import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
 import { visibilitySql } from './visibility.js';
 import type {
-  AlertFactsRow, AuditRow, CollectionAccessRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
+  AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
@@ -98,6 +98,12 @@ export class KyselyStore implements Store {
   async initMeta(key: string, value: string): Promise<string> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
     return (await this.getMeta(key)) ?? value;
+  }
+  async casMeta(key: string, expected: string, value: string): Promise<boolean> {
+    // One conditional UPDATE: under PostgreSQL READ COMMITTED a concurrent writer blocks on the
+    // row and re-checks the condition, so only one of two racing writers moves the key.
+    const r = await this.#db.updateTable('meta').set({ value }).where('key', '=', key).where('value', '=', expected).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   // ---- organisations ----
@@ -553,6 +559,34 @@ export class KyselyStore implements Store {
     const r = await this.#db.deleteFrom('ingest_events').where('seq', '<=', q.throughSeq).where('received_us', '<', q.receivedBeforeUs).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+  async putDeadLetter(d: DeadLetterRow): Promise<void> {
+    const v = {
+      seq: d.seq, org_id: d.orgId, sensor_id: d.sensorId, received_us: d.receivedUs, exercise_id: d.exerciseId, event: d.event, format: d.format,
+      reason: d.reason, rule_ref: d.ruleRef, attempts: d.attempts, created_us: d.createdUs,
+    };
+    await this.#db.insertInto('dead_letters').values(v).onConflict((oc) => oc.column('seq').doUpdateSet({ reason: v.reason, rule_ref: v.rule_ref, attempts: v.attempts, created_us: v.created_us })).execute();
+  }
+  async getDeadLetter(seq: number): Promise<DeadLetterRow | null> {
+    const r = await this.#db.selectFrom('dead_letters').selectAll().where('seq', '=', seq).executeTakeFirst();
+    return r ? deadLetterOf(r) : null;
+  }
+  async listDeadLetters(q: { beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> {
+    let query = this.#db.selectFrom('dead_letters').selectAll().orderBy('seq', 'desc').limit(q.limit);
+    if (q.beforeSeq !== undefined) query = query.where('seq', '<', q.beforeSeq);
+    return (await query.execute()).map(deadLetterOf);
+  }
+  async countDeadLetters(): Promise<number> {
+    const r = await this.#db.selectFrom('dead_letters').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+  async deleteDeadLetter(seq: number): Promise<boolean> {
+    const r = await this.#db.deleteFrom('dead_letters').where('seq', '=', seq).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+  async deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]> {
+    const rows = await this.#db.selectFrom('dead_letters').select('seq').where('seq', '>=', fromSeq).where('seq', '<=', toSeq).orderBy('seq').execute();
+    return rows.map((r) => Number(r.seq));
+  }
   async addRates(rows: readonly RateRow[]): Promise<void> {
     for (const r of rows) {
       const v = { org_id: r.orgId, sensor_id: r.sensorId, bucket_us: r.bucketUs, exercise_id: r.exerciseId ?? '', events: r.events, alerts: r.alerts };
@@ -888,3 +922,10 @@ function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string,
   return byKind;
 }
 // ---- end correlation & warninglists
+
+function deadLetterOf(r: DB['dead_letters']): DeadLetterRow {
+  return {
+    seq: Number(r.seq), orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id, event: r.event, format: r.format,
+    reason: r.reason, ruleRef: r.rule_ref, attempts: Number(r.attempts), createdUs: Number(r.created_us),
+  };
+}

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 
@@ -35,10 +35,34 @@ export function sqliteDialect(file: string): Dialect {
       // import). Durability is unchanged: every commit still fsyncs the WAL (synchronous=FULL).
       db.pragma('wal_autocheckpoint = 20000');
       // Integers above 2^53 never occur (µs timestamps are ~2^51), so plain numbers are exact.
-      return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(db) }) });
+      return new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }) });
     },
     withMigrationLock: (_db, fn) => fn(),
   };
+}
+
+/**
+ * Transactions begin IMMEDIATE: the write lock is taken (waiting up to busy_timeout) when the
+ * transaction starts. With the detection worker in its own process, a DEFERRED transaction
+ * that reads and then writes would fail at once with SQLITE_BUSY_SNAPSHOT whenever the other
+ * process committed in between (https://www.sqlite.org/lang_transaction.html, "BEGIN IMMEDIATE";
+ * the busy handler is not called for a stale snapshot). Every transaction of the Store writes.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 /**

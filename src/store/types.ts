@@ -196,6 +196,18 @@ export interface IngestRow {
 
 export type NewIngestRow = Omit<IngestRow, 'seq'>;
 
+/**
+ * A spool event the worker supervisor quarantined: processing it hung or crashed the worker twice
+ * (DESIGN §2.7). Kept with its spool seq, the reason, and the rule or indicator it was evaluating.
+ */
+export interface DeadLetterRow extends IngestRow {
+  reason: string;
+  /** The Sigma rule id / indicator id (or stage) being evaluated when the worker was stopped; null when unknown. */
+  ruleRef: string | null;
+  attempts: number;
+  createdUs: number;
+}
+
 /** Events and alerts counted per sensor and time bucket (added to, never overwritten). */
 export interface RateRow {
   orgId: string;
@@ -360,6 +372,20 @@ export interface Store {
   lastIngestSeq(): Promise<number>;
   /** Deletes spool rows with seq ≤ throughSeq received before the given time. */
   pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number>;
+  /**
+   * Sets key to value only when it holds `expected` (compare-and-set); false when another writer
+   * moved it first. The detection cursor moves this way, so two workers never commit one batch twice.
+   */
+  casMeta(key: string, expected: string, value: string): Promise<boolean>;
+  /** Quarantines a spool event (replaces an earlier dead letter of the same seq). */
+  putDeadLetter(d: DeadLetterRow): Promise<void>;
+  getDeadLetter(seq: number): Promise<DeadLetterRow | null>;
+  /** Dead letters, newest first, after the given seq when paging. */
+  listDeadLetters(q: { beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]>;
+  countDeadLetters(): Promise<number>;
+  deleteDeadLetter(seq: number): Promise<boolean>;
+  /** Seqs of dead letters in [fromSeq, toSeq] (the worker skips them). */
+  deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]>;
   /** Adds events/alerts to the counters of each (bucket, org, sensor, exercise). */
   addRates(rows: readonly RateRow[]): Promise<void>;
   listRates(q: { sinceUs: number; exerciseId: string | null }): Promise<RateRow[]>;

@@ -126,7 +126,7 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     return alerts.cop(actor(req), hours);
   });
 
-  app.get('/detect/status', async () => ({ ...platform.detect.stats(), feed: platform.detect.feed.stats() }));
+  app.get('/detect/status', async () => platform.detect.stats());
 
   // How often an indicator fired, and where the reader may know it: the sightings it may read.
   app.get('/intel/:id/sightings', async (req) => {

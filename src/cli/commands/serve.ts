@@ -84,6 +84,8 @@ export function registerServe(program: Command, io: Io = stdio): void {
       const platform = await createPlatform(config);
       let server: RunningServer | null = null;
       try {
+        // The detection worker process first: the demo's telemetry goes through it.
+        platform.detect.start();
         const demo = o.demo ? await maybeDemo(platform, io) : null;
         server = await startServer(platform);
         const file = demo === 'existing' ? await refreshDemoCredentials(config.dataDir, server.url, io)

@@ -9,6 +9,7 @@ import { Automaton } from './aho.js';
 import { unionFields } from './items.js';
 import { eventLogsourceKey, ruleSeesEvent, windowsLogsource } from './logsource.js';
 import type { CorrelationRule, DetectionRule, EventLogsource, FilterRule, Logsource, RuleRef, SigmaItem, SigmaMatch } from './types.js';
+import { traceRule } from '../trace.js';
 
 export interface EngineOptions {
   /** Derives an event's logsource when `process` is not given one (default: Windows Channel/EventID). */
@@ -310,6 +311,7 @@ export class SigmaEngine {
     const scope = typeof org === 'string' ? org : '';
     this.candidates(ev, ls, (i) => {
       const rule = this.rules[i] as DetectionRule;
+      traceRule(`sigma:${rule.id ?? rule.title}`);
       let hit = false;
       try {
         hit = rule.match(ev);
