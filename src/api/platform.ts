@@ -11,7 +11,8 @@ import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
 import { createRespond, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
-import { AlertService, DetectService, type DetectMode } from '../detect/pipeline/index.js';
+import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
+import { openScaleApi } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 
@@ -61,11 +62,13 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   await warninglists.load();
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
-  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists }, {
+  // Scale-out (SHIELDWALL_NATS_URL): ingestion into JetStream, workers run elsewhere, the live stream fans out through NATS.
+  const scale = config.nats ? await openScaleApi(config.nats, { bus, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs }) : null;
+  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
-  }, detectMode(config, opts));
+  }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
-  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await store.close(); };
+  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await store.close(); };
   return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, close });
 }
 

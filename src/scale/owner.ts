@@ -2,9 +2,10 @@
  * Which partitions this worker processes (shared/reference/scale-out.md §1.8: nats-server 2.9
  * has no consumer groups, so ownership is a lease per partition, here a PostgreSQL advisory lock).
  *
- * Each round: live members = holders of the member lock; fair share = ceil(partitions / members).
- * A worker holding more than its share gives back the extra partitions (between batches, so
- * nothing is in flight); one holding fewer takes free ones. A worker that dies releases its
+ * Each round: live members = holders of the member lock, ordered by PostgreSQL backend pid; the
+ * member of rank r holds floor(N / m) partitions, plus one when r < N mod m — the shares add up
+ * to N. A worker holding more than its share gives back the extra partitions (between batches,
+ * so nothing is in flight); one holding fewer takes free ones. A worker that dies releases its
  * locks with its connection, and the others take its partitions within a round or two.
  */
 import type { PgLeases } from '../store/pg-leases.js';
@@ -25,7 +26,9 @@ export class PartitionOwner {
   async rebalance(): Promise<number[]> {
     if (this.leases.lost) throw new Error('the lease connection to PostgreSQL is lost');
     const members = await this.leases.members();
-    const share = Math.ceil(this.partitions / members);
+    const m = Math.max(1, members.length);
+    const rank = Math.max(0, members.indexOf(this.leases.pid));
+    const share = Math.floor(this.partitions / m) + (rank < this.partitions % m ? 1 : 0);
     const held = this.leases.held();
     for (const p of held.slice(share).reverse()) {
       await this.host.disown(p);

@@ -33,10 +33,10 @@ describe.runIf(up)('StreamPublisher (JetStream)', () => {
     const pub = new StreamPublisher(link);
     const line = 'x'.repeat(1000);
     const lines = Array.from({ length: 600 }, (_, i) => ({ format: 'ecs', event: `{"n":${i},"pad":"${line}"}` }));
-    const r = await pub.publish(meta, lines, 'req-1');
+    const r = await pub.append(meta, lines, 'req-1');
     expect(r.chunks).toBe(Math.ceil((600 * 1020) / CHUNK_BYTES));
     expect(r.duplicates).toBe(0);
-    const again = await pub.publish(meta, lines, 'req-1');
+    const again = await pub.append(meta, lines, 'req-1');
     expect(again.duplicates).toBe(again.chunks);
     expect(again.firstSeq).toBe(r.firstSeq);
     const info = await link.jsm.streams.info(link.names.stream);
@@ -47,7 +47,7 @@ describe.runIf(up)('StreamPublisher (JetStream)', () => {
     const rows = decodeChunk(meta, m!.string(), m!.seq);
     expect(rows[0]).toMatchObject({ seq: r.firstSeq, orgId: meta.orgId, sensorId: 'fw 1.dmz', format: 'ecs', event: lines[0]!.event });
     // A different request key is new data.
-    expect((await pub.publish(meta, lines.slice(0, 1), 'req-2')).duplicates).toBe(0);
+    expect((await pub.append(meta, lines.slice(0, 1), 'req-2')).duplicates).toBe(0);
   });
 
   it('answers RATE_LIMITED with Retry-After when the stream is full (discard: new)', async () => {
@@ -56,7 +56,7 @@ describe.runIf(up)('StreamPublisher (JetStream)', () => {
     const lines = Array.from({ length: 300 }, (_, i) => ({ format: null, event: `{"n":${i},"pad":"${'y'.repeat(4000)}"}` }));
     let refused: unknown = null;
     for (let i = 0; i < 5 && refused === null; i++) {
-      await pub.publish(meta, lines, `fill-${i}`).catch((e: unknown) => (refused = e));
+      await pub.append(meta, lines, `fill-${i}`).catch((e: unknown) => (refused = e));
     }
     expect(refused).toBeInstanceOf(AppError);
     expect((refused as AppError).code).toBe('RATE_LIMITED');

@@ -13,6 +13,7 @@
 import crypto from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
 import { AppError } from '../core/errors.js';
+import type { TelemetryStream } from '../detect/pipeline/index.js';
 import { chunkLines, encodeLines, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkLine, type ChunkMeta } from './codec.js';
 import type { NatsLink } from './nats.js';
 import { partitionOf } from './partition.js';
@@ -29,10 +30,10 @@ export interface Published {
   readonly duplicates: number;
 }
 
-export class StreamPublisher {
+export class StreamPublisher implements TelemetryStream {
   constructor(private readonly link: NatsLink) {}
 
-  async publish(meta: ChunkMeta, lines: readonly ChunkLine[], requestKey: string): Promise<Published> {
+  async append(meta: ChunkMeta, lines: readonly ChunkLine[], requestKey: string): Promise<Published> {
     if (lines.length === 0) return { firstSeq: null, lastSeq: null, chunks: 0, duplicates: 0 };
     const { js, names, settings } = this.link;
     const subject = names.eventSubject(partitionOf(meta.orgId, settings.partitions), meta.orgId, meta.sensorId);

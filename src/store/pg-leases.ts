@@ -14,7 +14,7 @@
  * Keys are the two-int4 form (namespace, key); the namespace is derived from the deployment's
  * name so two deployments (or two test runs) on one PostgreSQL never contend. Members announce
  * themselves with a SHARED lock on (namespace, MEMBER_KEY); counting its holders gives the live
- * members, from which each computes its fair share of partitions.
+ * members, from which each computes its share of partitions.
  */
 import pg from 'pg';
 
@@ -32,7 +32,7 @@ export class PgLeases {
   #onLost: (() => void)[] = [];
   readonly #held = new Set<number>();
 
-  private constructor(private readonly client: pg.Client, readonly namespace: number) {
+  private constructor(private readonly client: pg.Client, readonly namespace: number, readonly pid: number) {
     const lose = () => {
       if (this.#lost) return;
       this.#lost = true;
@@ -47,7 +47,8 @@ export class PgLeases {
   static async open(url: string, o: { name: string; member: boolean }): Promise<PgLeases> {
     const client = new pg.Client({ connectionString: url, application_name: `shieldwall-lease ${o.name}`, keepAlive: true });
     await client.connect();
-    const l = new PgLeases(client, namespaceOf(o.name));
+    const pid = Number((await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid);
+    const l = new PgLeases(client, namespaceOf(o.name), pid);
     if (o.member) await client.query('select pg_advisory_lock_shared($1, $2)', [l.namespace, MEMBER_KEY]);
     return l;
   }
@@ -82,15 +83,15 @@ export class PgLeases {
     await this.client.query('select pg_advisory_unlock($1, $2)', [this.namespace, key]);
   }
 
-  /** Live members of this namespace (processes holding the shared member lock), at least 1. */
-  async members(): Promise<number> {
-    const r = await this.client.query<{ n: number | string }>(
-      `select count(distinct pid) as n from pg_locks
+  /** Live members of this namespace (the connections holding the shared member lock), by backend pid, sorted. */
+  async members(): Promise<number[]> {
+    const r = await this.client.query<{ pid: number | string }>(
+      `select distinct pid from pg_locks
         where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())
           and classid = $1::bigint::oid and objid = $2::bigint::oid and objsubid = 2 and granted`,
       [this.namespace, MEMBER_KEY],
     );
-    return Math.max(1, Number(r.rows[0]?.n ?? 1));
+    return r.rows.map((x) => Number(x.pid)).sort((a, b) => a - b);
   }
 
   /** Keys of this namespace held by any process (granted locks), excluding the member key. */
