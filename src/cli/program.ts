@@ -17,6 +17,7 @@ import { registerCorrelation } from './commands/correlation.js';
 import { registerSigma } from './commands/sigma.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerWorker } from './commands/worker.js';
+import { registerStatus } from './commands/status.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -46,6 +47,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerSigma(program, io);
   registerIngest(program, io);
   registerWorker(program, io);
+  registerStatus(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -570,13 +570,16 @@ export class KyselyStore implements Store {
     const r = await this.#db.selectFrom('dead_letters').selectAll().where('seq', '=', seq).executeTakeFirst();
     return r ? deadLetterOf(r) : null;
   }
-  async listDeadLetters(q: { beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> {
+  async listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> {
     let query = this.#db.selectFrom('dead_letters').selectAll().orderBy('seq', 'desc').limit(q.limit);
     if (q.beforeSeq !== undefined) query = query.where('seq', '<', q.beforeSeq);
+    if (q.orgId !== undefined) query = query.where('org_id', '=', q.orgId);
     return (await query.execute()).map(deadLetterOf);
   }
-  async countDeadLetters(): Promise<number> {
-    const r = await this.#db.selectFrom('dead_letters').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  async countDeadLetters(q: { orgId?: string } = {}): Promise<number> {
+    let query = this.#db.selectFrom('dead_letters').select((eb) => eb.fn.countAll().as('n'));
+    if (q.orgId !== undefined) query = query.where('org_id', '=', q.orgId);
+    const r = await query.executeTakeFirst();
     return Number(r?.n ?? 0);
   }
   async deleteDeadLetter(seq: number): Promise<boolean> {

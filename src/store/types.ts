@@ -380,9 +380,9 @@ export interface Store {
   /** Quarantines a spool event (replaces an earlier dead letter of the same seq). */
   putDeadLetter(d: DeadLetterRow): Promise<void>;
   getDeadLetter(seq: number): Promise<DeadLetterRow | null>;
-  /** Dead letters, newest first, after the given seq when paging. */
-  listDeadLetters(q: { beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]>;
-  countDeadLetters(): Promise<number>;
+  /** Dead letters (of one organisation's telemetry when given), newest first, before the given seq when paging. */
+  listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]>;
+  countDeadLetters(q?: { orgId?: string }): Promise<number>;
   deleteDeadLetter(seq: number): Promise<boolean>;
   /** Seqs of dead letters in [fromSeq, toSeq] (the worker skips them). */
   deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]>;

@@ -8,6 +8,8 @@ export type { AnomalyFindingLike, AnomalySource, DetectOptions, DetectStats, Sig
 export { SpoolSource, SourceMovedError, SPOOL_CURSOR_KEY } from './source.js';
 export type { EventSource } from './source.js';
 export type { TelemetryStream } from './telemetry-stream.js';
+export { DeadLetters, deadLetterView } from './dead-letters.js';
+export type { DeadLetter } from './dead-letters.js';
 export { AlertService } from './alert-service.js';
 export type { AlertFilter, AlertPatch, Cop, CopMember } from './alert-service.js';
 export { ALERT, ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from './alert-types.js';

@@ -19,6 +19,7 @@ import type { TelemetryFormat } from '../normalise/index.js';
 import { normaliseLine } from '../normalise/index.js';
 import type { Alert, AlertDoc, AlertStatus } from './alert-types.js';
 import { DEFAULT_DETECT_OPTIONS, type DetectOptions, type DetectStats, type SigmaSource, type WarninglistSource } from './detect-types.js';
+import { DeadLetters } from './dead-letters.js';
 import { Directory } from './directory.js';
 import type { DetectEngine } from './engine.js';
 import type { IndicatorFeed } from './feed.js';
@@ -75,12 +76,19 @@ export class DetectService {
   readonly engine: DetectEngine | null;
   readonly supervisor: WorkerSupervisor | null;
   readonly mode: DetectMode['kind'];
+  readonly deadLetters: DeadLetters;
 
   private constructor(readonly deps: DetectDeps, o: { options: DetectOptions; engine: DetectEngine | null; supervisor: WorkerSupervisor | null; mode: DetectMode['kind'] }) {
     this.options = o.options;
     this.engine = o.engine;
     this.supervisor = o.supervisor;
     this.mode = o.mode;
+    this.deadLetters = new DeadLetters({ store: deps.store, clock: deps.clock, wake: () => this.#wake() });
+  }
+
+  #wake(): void {
+    this.engine?.wake();
+    this.supervisor?.wake();
   }
 
   static async create(deps: DetectDeps, options: Partial<DetectOptions> = {}, mode: DetectMode = { kind: 'in-process' }): Promise<DetectService> {
@@ -233,10 +241,7 @@ export class DetectService {
         target: opts.sensorId, detail: JSON.stringify({ accepted: rows.length, rejected, format: opts.format }),
       });
     });
-    if (seqs.length > 0) {
-      this.engine?.wake();
-      this.supervisor?.wake();
-    }
+    if (seqs.length > 0) this.#wake();
     return {
       accepted: rows.length, rejected, errors, firstSeq: seqs[0] ?? null, lastSeq: seqs[seqs.length - 1] ?? null,
       queue: { depth: depth + rows.length, capacity: this.options.queueCapacity },

@@ -10,6 +10,7 @@
  * position only moves with committed alerts, so nothing acknowledged is lost.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import type { BusEvent } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { Store } from '../../store/index.js';
@@ -51,6 +52,10 @@ export interface WorkerStatus {
 interface Batch { from: number; to: number; events: number; startedMs: number }
 
 const RATE_WINDOW_MS = 60_000;
+/** Meta key holding the supervisor's last view of its workers, for `shieldwall status` (another process). */
+export const WORKERS_STATUS_KEY = 'detect.workers';
+const PERSIST_MS = 2_000;
+const WORKER_NICENESS = 5;
 const MAX_BACKOFF_MS = 30_000;
 
 export class WorkerSupervisor {
@@ -62,6 +67,8 @@ export class WorkerSupervisor {
   #lastBeatMs: number | null = null;
   #batch: Batch | null = null;
   #careful = false;
+  /** Failed attempts of the batch the careful pass goes through (its events then count one more). */
+  #carefulBase = 0;
   #lastRule: string | null = null;
   #lastExit: WorkerStatus['lastExit'] = null;
   /** Failed attempts per batch (by its first seq). */
@@ -75,6 +82,7 @@ export class WorkerSupervisor {
   #syncId = 0;
   readonly #syncs = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   #exited: Promise<void> = Promise.resolve();
+  #persistedMs = 0;
 
   constructor(private readonly deps: SupervisorDeps, private readonly options: SupervisorOptions) {}
 
@@ -145,6 +153,15 @@ export class WorkerSupervisor {
     // execArgv [] : a test runner's loader flags must not reach the worker.
     const child = fork(this.options.entry(), ['worker', '--supervised'], { env: { ...this.options.env }, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.#child = child;
+    // Detection yields the CPU to the process that answers HTTP: on a busy machine (a worker
+    // spinning on a hostile event, several workers) requests keep their latency.
+    if (child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, Math.min(19, os.getPriority(process.pid) + WORKER_NICENESS));
+      } catch {
+        // Not permitted here: the worker runs at the server's priority.
+      }
+    }
     this.#startedMs = this.deps.clock.now();
     this.#lastBeatMs = null;
     this.#exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
@@ -172,6 +189,7 @@ export class WorkerSupervisor {
         return;
       case 'heartbeat':
         this.#stats = m.stats;
+        this.#persist(false);
         return;
       case 'batch':
         this.#batch = { from: m.from, to: m.to, events: m.events, startedMs: performance.now() };
@@ -218,6 +236,7 @@ export class WorkerSupervisor {
     for (const s of this.#syncs.values()) s.reject(new Error(`the detection worker stopped: ${reason}`));
     this.#syncs.clear();
     this.#child = null;
+    this.#persist(true);
     if (!this.#running) return;
     this.#state = 'restarting';
     this.#restarts++;
@@ -241,7 +260,7 @@ export class WorkerSupervisor {
     const attempts = (this.#failures.get(b.from) ?? 0) + 1;
     if (o.careful && b.from === b.to) {
       this.#failures.delete(b.from);
-      await this.#deadLetter(b.from, { reason: o.reason, ruleRef: o.rule, attempts });
+      await this.#deadLetter(b.from, { reason: o.reason, ruleRef: o.rule, attempts: this.#carefulBase + 1 });
       this.deps.log(`detection worker: event ${b.from} quarantined (${o.reason}${o.rule ? `; evaluating ${o.rule}` : ''}); restarting`);
       this.#spawn(null);
       return;
@@ -253,6 +272,7 @@ export class WorkerSupervisor {
       return;
     }
     this.deps.log(`detection worker: ${o.reason} again; restarting to process events ${b.from}-${b.to} one by one`);
+    this.#carefulBase = attempts;
     this.#spawn(b.to);
   }
 
@@ -268,6 +288,15 @@ export class WorkerSupervisor {
         detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
       });
     });
+  }
+
+  /** Saves the status where another process (the CLI) can read it; at most every PERSIST_MS unless forced. */
+  #persist(force: boolean): void {
+    const now = this.deps.clock.now();
+    if (!force && now - this.#persistedMs < PERSIST_MS) return;
+    this.#persistedMs = now;
+    const snapshot = { at: new Date(now).toISOString(), supervisorPid: process.pid, workers: [this.status()] };
+    this.deps.store.setMeta(WORKERS_STATUS_KEY, JSON.stringify(snapshot)).catch(() => undefined);
   }
 
   #respawnLater(carefulThrough: number | null): void {
