@@ -8,6 +8,8 @@ import type { NatsConfig } from '../config/index.js';
 import { BusBridge } from './fanout.js';
 import { openNats, type NatsLink } from './nats.js';
 import { StreamPublisher } from './publisher.js';
+import { shareFailures } from './shared-limits.js';
+import type { FailureLimiter } from '../access/rate-limit.js';
 
 export { ScaleWorker } from './worker.js';
 export type { ScaleWorkerDeps, ScaleWorkerSettings } from './worker.js';
@@ -16,6 +18,8 @@ export type { ScaleNames } from './partition.js';
 export { StreamPublisher } from './publisher.js';
 export { BusBridge } from './fanout.js';
 export { openNats } from './nats.js';
+export { electLeader, SOLE_LEADER } from './leader.js';
+export type { Leader } from './leader.js';
 export type { NatsLink, NatsSettings } from './nats.js';
 
 /** What an API process of a scale-out node holds: the stream it ingests into and the live-stream bridge. */
@@ -26,12 +30,14 @@ export interface ScaleApi {
   close(): Promise<void>;
 }
 
-export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; retentionMs: number }): Promise<ScaleApi> {
+export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number }): Promise<ScaleApi> {
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: o.retentionMs, name: `shieldwall-serve ${process.pid}` });
   const bridge = BusBridge.start(link.nc, link.names.live, o.bus);
+  const unshare = shareFailures(link.nc, `${link.names.prefix}.authfail`, o.limiter);
   return {
     link, stream: new StreamPublisher(link), bridge,
     close: async () => {
+      unshare();
       bridge.stop();
       await link.close();
     },
