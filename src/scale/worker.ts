@@ -4,9 +4,9 @@
  * of the SQL spool, publishing its alerts to every API process through NATS.
  *
  * Loop: every second, rebalance the partitions (PostgreSQL leases, scale/owner.ts); then one
- * engine round — intel, rules, warninglists and the directory re-read from the store (so a change
- * reaches every worker within about a second), then batches from the owned partitions for at
- * most ROUND_MS, the anomaly tick and the sightings flush.
+ * round of batches from the owned partitions for at most ROUND_MS; every SYNC_MS the round also
+ * re-reads intel, rules, warninglists and the directory from the store (so a change reaches every
+ * worker within about a second), ticks the anomaly detector and flushes sightings.
  */
 import type { Clock } from '../core/clock.js';
 import type { DetectOptions } from '../detect/pipeline/index.js';
@@ -21,7 +21,9 @@ import { warm } from './warm.js';
 
 const ROUND_MS = 500;
 const REBALANCE_MS = 1_000;
-const IDLE_MS = 50;
+const IDLE_MS = 100;
+/** Intel, rules, warninglists and the directory are re-read this often (changes reach workers within it plus a round). */
+const SYNC_MS = 1_000;
 /** How long the indicator index keeps an organisation's observations (detect/indicators/window.ts DEFAULT_WINDOW). */
 const WINDOW_MS = 3_600_000;
 
@@ -91,6 +93,7 @@ export class ScaleWorker {
     const { source, rt, owner } = this.parts;
     const engine = rt.engine;
     let rebalanced = 0;
+    let synced = 0;
     while (this.#running) {
       if (Date.now() - rebalanced >= REBALANCE_MS) {
         rebalanced = Date.now();
@@ -105,7 +108,13 @@ export class ScaleWorker {
       }
       const before = engine.stats().processed;
       source.beginRound(ROUND_MS);
-      await engine.periodic();
+      // The full round (store re-read, anomaly tick, sightings) at most every SYNC_MS; batches in between.
+      if (Date.now() - synced >= SYNC_MS) {
+        synced = Date.now();
+        await engine.periodic();
+      } else {
+        await engine.drain().catch(() => undefined); // a failed batch is re-read from the mark next round
+      }
       if (engine.stats().processed === before && source.buffered() === 0) await new Promise((r) => setTimeout(r, IDLE_MS));
     }
   }
