@@ -25,6 +25,8 @@ export interface Prepared {
   /** Per organisation: two sensor tokens and an analyst API token. */
   readonly sensors: Record<OrgName, [string, string]>;
   readonly analysts: Record<OrgName, string>;
+  /** The TAXII collection every organisation may read and write (api1). */
+  readonly collectionId: string;
 }
 
 const CORRELATION = `title: Whoami burst base
@@ -80,7 +82,7 @@ export async function prepare(env: Record<string, string>): Promise<Prepared> {
     ], { defaultTlp: 'green' });
     if (res.some((r) => r.status !== 'added')) throw new Error(`indicators not added: ${JSON.stringify(res)}`);
     await p.sigma.add({ principal, source: 'test' }, { yaml: CORRELATION, tlp: 'green' });
-    return { env, orgIds, sensors, analysts };
+    return { env, orgIds, sensors, analysts, collectionId: c.id };
   } finally {
     await p.close();
   }

@@ -157,5 +157,25 @@ describe.runIf(pgUp && natsUp)('scale-out: 2 API processes + 3 workers on Postgr
     ), 10_000, () => JSON.stringify(live.events.map((e) => [e.type, e.data.title])));
     // ... and only what DSK may read: every alert event on it is DSK's.
     for (const e of live.events.filter((x) => x.type.startsWith('alert.'))) expect(e.data.orgId).toBe(prep.orgIds.DSK);
+
+    // 5. An indicator added through API 1 reaches every worker within 2 s: an event sent through
+    // API 2 two seconds after the indicator's commit is matched.
+    const added = await fetch(`${api1.url}/api1/collections/${prep.collectionId}/objects/`, {
+      method: 'POST', headers: { authorization: `Bearer ${prep.analysts.NOR}`, accept: 'application/taxii+json;version=2.1', 'content-type': 'application/taxii+json;version=2.1' },
+      body: JSON.stringify({ objects: [{
+        type: 'indicator', spec_version: '2.1', id: 'indicator--5c0f0000-0000-4000-8000-0000000000f1', created: '2026-01-02T00:00:00.000Z', modified: '2026-01-02T00:00:00.000Z',
+        name: 'Added while running', pattern: "[ipv4-addr:value = '192.0.2.123']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+        object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'],
+      }] }),
+    });
+    expect(added.status).toBe(202);
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (const o of ORGS) {
+      await send({ org: o, sensor: 0, lines: [JSON.stringify({ timestamp: new Date().toISOString(), event_type: 'flow', src_ip: '10.8.8.8', src_port: 40002, dest_ip: '192.0.2.123', dest_port: 443, proto: 'TCP' })] }, api2.url, prep);
+    }
+    await until('the new indicator to match on every organisation\'s partition', async () => {
+      const s = await snapshot(api1.url, prep);
+      return ORGS.every((o) => s[o].some((a) => a.title.includes('Added while running'))) ? true : null;
+    }, 20_000, diag);
   }, 300_000);
 });
