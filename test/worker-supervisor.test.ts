@@ -208,3 +208,30 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['detect.dead-letter.retry', 'detect.dead-letter.discard']));
   }, 120_000);
 });
+
+describe('shieldwall worker on its own (SHIELDWALL_WORKERS=0 servers)', () => {
+  it('processes what another process spooled, and stops cleanly on SIGTERM', async () => {
+    const n = await prepare();
+    const worker = spawn(process.execPath, [CLI, 'worker'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', SHIELDWALL_DATA_DIR: n.dataDir, SHIELDWALL_LOG_LEVEL: 'silent' } });
+    let log = '';
+    worker.stderr?.on('data', (b: Buffer) => (log += b.toString()));
+    const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: n.dataDir, SHIELDWALL_LOG_LEVEL: 'silent' }), { detection: 'external' });
+    try {
+      const sensor = await p.access.authenticateToken(n.sensor, 'test');
+      const r = await p.detect.ingest(sensor, [0, 1, 2].map((i) => flow(i)).join('\n'), { format: 'auto', sensorId: 'fw-1' });
+      expect(r.accepted).toBe(3);
+      // The worker polls the spool (every 2 s) and moves the cursor with the alert.
+      await p.detect.drain({ timeoutMs: 30_000 });
+      const alerts = await p.store.listAlertFacts({ sinceUs: 0, exerciseId: null, limit: 10 });
+      expect(alerts.map((a) => a.count)).toEqual([3]);
+      expect((await p.detect.queue()).depth).toBe(0);
+    } finally {
+      await p.close();
+    }
+    expect(log).toContain('detection worker');
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    fs.rmSync(n.dataDir, { recursive: true, force: true });
+  }, 60_000);
+});

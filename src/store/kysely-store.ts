@@ -6,6 +6,7 @@ import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
+import * as dl from './dead-letters.js';
 import { visibilitySql } from './visibility.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
@@ -559,37 +560,13 @@ export class KyselyStore implements Store {
     const r = await this.#db.deleteFrom('ingest_events').where('seq', '<=', q.throughSeq).where('received_us', '<', q.receivedBeforeUs).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
-  async putDeadLetter(d: DeadLetterRow): Promise<void> {
-    const v = {
-      seq: d.seq, org_id: d.orgId, sensor_id: d.sensorId, received_us: d.receivedUs, exercise_id: d.exerciseId, event: d.event, format: d.format,
-      reason: d.reason, rule_ref: d.ruleRef, attempts: d.attempts, created_us: d.createdUs,
-    };
-    await this.#db.insertInto('dead_letters').values(v).onConflict((oc) => oc.column('seq').doUpdateSet({ reason: v.reason, rule_ref: v.rule_ref, attempts: v.attempts, created_us: v.created_us })).execute();
-  }
-  async getDeadLetter(seq: number): Promise<DeadLetterRow | null> {
-    const r = await this.#db.selectFrom('dead_letters').selectAll().where('seq', '=', seq).executeTakeFirst();
-    return r ? deadLetterOf(r) : null;
-  }
-  async listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> {
-    let query = this.#db.selectFrom('dead_letters').selectAll().orderBy('seq', 'desc').limit(q.limit);
-    if (q.beforeSeq !== undefined) query = query.where('seq', '<', q.beforeSeq);
-    if (q.orgId !== undefined) query = query.where('org_id', '=', q.orgId);
-    return (await query.execute()).map(deadLetterOf);
-  }
-  async countDeadLetters(q: { orgId?: string } = {}): Promise<number> {
-    let query = this.#db.selectFrom('dead_letters').select((eb) => eb.fn.countAll().as('n'));
-    if (q.orgId !== undefined) query = query.where('org_id', '=', q.orgId);
-    const r = await query.executeTakeFirst();
-    return Number(r?.n ?? 0);
-  }
-  async deleteDeadLetter(seq: number): Promise<boolean> {
-    const r = await this.#db.deleteFrom('dead_letters').where('seq', '=', seq).executeTakeFirst();
-    return Number(r.numDeletedRows) === 1;
-  }
-  async deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]> {
-    const rows = await this.#db.selectFrom('dead_letters').select('seq').where('seq', '>=', fromSeq).where('seq', '<=', toSeq).orderBy('seq').execute();
-    return rows.map((r) => Number(r.seq));
-  }
+  // Dead letters (src/store/dead-letters.ts).
+  putDeadLetter(d: DeadLetterRow): Promise<void> { return dl.putDeadLetter(this.#db, d); }
+  getDeadLetter(seq: number): Promise<DeadLetterRow | null> { return dl.getDeadLetter(this.#db, seq); }
+  listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> { return dl.listDeadLetters(this.#db, q); }
+  countDeadLetters(q: { orgId?: string } = {}): Promise<number> { return dl.countDeadLetters(this.#db, q); }
+  deleteDeadLetter(seq: number): Promise<boolean> { return dl.deleteDeadLetter(this.#db, seq); }
+  deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]> { return dl.deadLetterSeqs(this.#db, fromSeq, toSeq); }
   async addRates(rows: readonly RateRow[]): Promise<void> {
     for (const r of rows) {
       const v = { org_id: r.orgId, sensor_id: r.sensorId, bucket_us: r.bucketUs, exercise_id: r.exerciseId ?? '', events: r.events, alerts: r.alerts };
@@ -926,9 +903,3 @@ function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string,
 }
 // ---- end correlation & warninglists
 
-function deadLetterOf(r: DB['dead_letters']): DeadLetterRow {
-  return {
-    seq: Number(r.seq), orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id, event: r.event, format: r.format,
-    reason: r.reason, ruleRef: r.rule_ref, attempts: Number(r.attempts), createdUs: Number(r.created_us),
-  };
-}

@@ -72,11 +72,15 @@ export function registerWorker(program: Command, io: Io = stdio): void {
         queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
       });
       runtime = rt;
+      // The engine's timers do not hold the process open (they are unref'd for in-process use);
+      // on its own, this one does until the worker stops. Supervised, the IPC channel does.
+      const keepAlive = ipc ? null : setInterval(() => undefined, 3_600_000);
       await new Promise<void>((resolve) => {
         let stopping = false;
         stop = () => {
           if (stopping) return;
           stopping = true;
+          if (keepAlive) clearInterval(keepAlive);
           void rt.stop().finally(() => store.close().finally(resolve));
         };
         process.once('SIGTERM', stop);

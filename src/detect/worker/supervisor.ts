@@ -223,7 +223,16 @@ export class WorkerSupervisor {
 
   #check(): void {
     const b = this.#batch;
-    if (!b || this.#killReason !== null || !this.#child) return;
+    if (this.#killReason !== null || !this.#child) return;
+    // Between batches a running worker still sends a heartbeat every second; one silent for four
+    // batch limits (at least a minute) is stuck outside a batch (a sync, a flush) and restarted.
+    const silentMs = this.deps.clock.now() - (this.#lastBeatMs ?? this.#startedMs ?? this.deps.clock.now());
+    if (!b && this.#state === 'running' && silentMs > Math.max(60_000, 4 * this.options.batchTimeoutMs)) {
+      this.#killReason = `the worker sent nothing for ${Math.round(silentMs / 1000)} s`;
+      this.#child.kill('SIGKILL');
+      return;
+    }
+    if (!b) return;
     if (performance.now() - b.startedMs <= this.options.batchTimeoutMs) return;
     this.#killReason = `the worker spent more than ${this.options.batchTimeoutMs} ms (SHIELDWALL_WORKER_BATCH_TIMEOUT_MS) on ${b.from === b.to ? `event ${b.from}` : `events ${b.from}-${b.to}`}`;
     this.#child.kill('SIGKILL');
