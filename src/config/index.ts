@@ -177,7 +177,8 @@ export function configEnv(c: Readonly<Config>): Record<string, string> {
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
     SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',
-    SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
+    SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_NATS_URL: c.nats?.url ?? '', SHIELDWALL_NATS_PREFIX: c.nats?.prefix ?? '',
+    SHIELDWALL_NATS_PARTITIONS: c.nats ? String(c.nats.partitions) : '', SHIELDWALL_NATS_MAX_BYTES: c.nats ? String(c.nats.maxBytes) : '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
     SHIELDWALL_PUBLIC_URL: c.publicUrl ?? '', SHIELDWALL_SIGMA_DIR: c.sigmaDir ?? '', SHIELDWALL_SIGMA_PLACEHOLDERS: c.sigmaPlaceholders ?? '',
   };
   return env;
