@@ -2,7 +2,8 @@
  * `npm run bench`: import rate on SQLite and PostgreSQL (IntelService.submit vs raw
  * store.putObjects), TAXII page latency (HTTP vs raw store read), and the detection libraries
  * (indicator matching vs a bare JSON.parse loop; the SigmaHQ corpus on Sysmon events), and
- * telemetry end to end through POST /api/v1/ingest vs the detection work alone. Each benchmark prints a
+ * telemetry end to end through POST /api/v1/ingest vs the detection work alone, and scale-out
+ * (1 and 3 workers on PostgreSQL + NATS JetStream, bench/scaleout.ts). Each benchmark prints a
  * readable line to stderr; the LAST stdout line is one JSON object of named figures.
  *
  * BENCH_SCALE (default 1) shrinks the sizes for a smoke run; BENCH_BATCH sets the import
@@ -17,6 +18,7 @@ import { log, round } from './stats.js';
 import { benchIndicatorsIsolated, benchSigmaCorpus } from './detect.js';
 import { benchBundleImport } from './bundle.js';
 import { benchIngest } from './ingest.js';
+import { benchScaleOut } from './scaleout.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -76,6 +78,8 @@ async function main(): Promise<void> {
   Object.assign(figures, benchIndicatorsIsolated(Math.max(10_000, Math.round(1_000_000 * scale))));
   Object.assign(figures, benchSigmaCorpus());
   Object.assign(figures, await benchIngest({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(100_000 * scale)) }));
+  // Scale-out on PostgreSQL + NATS (runnable alone: node dist/bench/scaleout.js).
+  Object.assign(figures, await benchScaleOut({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(20_000 * scale)) }));
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);

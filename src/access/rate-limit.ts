@@ -1,5 +1,6 @@
 /**
- * Failed-authentication limiter (sliding window, in memory per process) over any keys: after
+ * Failed-authentication limiter (sliding window, in memory per process; in scale-out mode the
+ * processes tell each other their failures through NATS, scale/shared-limits.ts) over any keys: after
  * `limit` failures of a key inside `windowMs`, further attempts under that key are refused
  * with 429 until the window passes — even with good credentials, so guessing gains nothing.
  * The access service keys it by account and address together, and more loosely by each alone
@@ -9,7 +10,22 @@ import type { Clock } from '../core/clock.js';
 
 export class FailureLimiter {
   readonly #hits = new Map<string, number[]>();
+  #share: ((source: string, atMs: number) => void) | null = null;
   constructor(private readonly opts: { limit: number; windowMs: number; clock: Clock }) {}
+
+  /**
+   * Several API processes (scale-out): `share` announces each local failure to the others, which
+   * count it through `failElsewhere`, so N processes allow `limit` failures, not N × limit.
+   */
+  shareWith(share: ((source: string, atMs: number) => void) | null): void {
+    this.#share = share;
+  }
+
+  /** A failure another process saw (its time, within this window). */
+  failElsewhere(source: string, atMs: number): void {
+    if (!Number.isFinite(atMs) || this.opts.clock.now() - atMs >= this.opts.windowMs) return;
+    this.#record(source, atMs);
+  }
 
   #recent(source: string): number[] {
     const now = this.opts.clock.now();
@@ -27,8 +43,15 @@ export class FailureLimiter {
   }
 
   fail(source: string): void {
+    const now = this.opts.clock.now();
+    this.#record(source, now);
+    this.#share?.(source, now);
+  }
+
+  #record(source: string, atMs: number): void {
     const list = this.#recent(source);
-    list.push(this.opts.clock.now());
+    list.push(atMs);
+    list.sort((a, b) => a - b);
     this.#hits.set(source, list);
     if (this.#hits.size > 100_000) this.#hits.delete(this.#hits.keys().next().value as string);
   }

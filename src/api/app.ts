@@ -114,6 +114,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // TAXII status resources are kept 7 days (§4.3 asks for at least 24 hours), pruned hourly.
   let ticks = 0;
   const ticker = setInterval(() => {
+    // Several API processes on one PostgreSQL: only the elected one runs the node's jobs.
+    if (!platform.leader.isLeader()) return;
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
     if (ticks++ % 720 === 0) {
       const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;

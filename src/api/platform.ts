@@ -11,7 +11,8 @@ import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
 import { createRespond, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
-import { AlertService, DetectService, type DetectMode } from '../detect/pipeline/index.js';
+import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
+import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 
@@ -33,6 +34,8 @@ export interface Platform {
   /** Telemetry ingestion; detection runs in a supervised worker process started by `detect.start()` (docs/pipeline.md). */
   readonly detect: DetectService;
   readonly alerts: AlertService;
+  /** Whether this process runs the node's background jobs (several `serve` processes on one PostgreSQL elect one). */
+  readonly leader: Leader;
   close(): Promise<void>;
 }
 
@@ -61,13 +64,17 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   await warninglists.load();
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
-  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists }, {
+  // Scale-out (SHIELDWALL_NATS_URL): ingestion into JetStream, workers run elsewhere, the live stream fans out through NATS.
+  const scale = config.nats ? await openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs }) : null;
+  // On PostgreSQL several API processes may serve one node: one of them runs the background jobs.
+  const leader = config.databaseUrl && !opts.store ? await electLeader(config.databaseUrl, config.nats?.prefix ?? config.nodeName) : SOLE_LEADER;
+  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
     eventLimits: config.eventLimits,
-  }, detectMode(config, opts));
+  }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
-  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await store.close(); };
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, close });
+  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, close });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

@@ -18,4 +18,17 @@ describe('configEnv', () => {
     expect(loadConfig({ SHIELDWALL_WORKERS: '0' }).workers).toBe(0);
     expect(loadConfig({}).testHooks).toBe(false);
   });
+
+  it('reads the scale-out settings, which need PostgreSQL, and refuses bad ones', () => {
+    const base = { SHIELDWALL_DATABASE_URL: 'postgres://h/db', SHIELDWALL_NATS_URL: 'nats://10.0.0.5:4222,tls://nats2:4222' };
+    const c = loadConfig({ ...base, SHIELDWALL_NATS_PREFIX: 'alliance-1', SHIELDWALL_NATS_PARTITIONS: '32' });
+    expect(c.nats).toEqual({ url: base.SHIELDWALL_NATS_URL, prefix: 'alliance-1', partitions: 32, maxBytes: 8 * 1024 ** 3 });
+    expect(loadConfig(configEnv(c))).toEqual(c);
+    expect(loadConfig({}).nats).toBeUndefined();
+    expect(() => loadConfig({ SHIELDWALL_NATS_URL: 'nats://x:4222' })).toThrow(/needs SHIELDWALL_DATABASE_URL/);
+    expect(() => loadConfig({ ...base, SHIELDWALL_NATS_URL: 'http://x/y' })).toThrow(/not a NATS server address/);
+    expect(() => loadConfig({ ...base, SHIELDWALL_NATS_PREFIX: 'a.b' })).toThrow(/SHIELDWALL_NATS_PREFIX/);
+    expect(() => loadConfig({ ...base, SHIELDWALL_NATS_PARTITIONS: '0' })).toThrow(/SHIELDWALL_NATS_PARTITIONS/);
+    expect(() => loadConfig({ ...base, SHIELDWALL_NATS_PARTITIONS: '5000' })).toThrow(/at most 1024/);
+  });
 });

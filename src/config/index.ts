@@ -16,6 +16,8 @@ export interface Config {
   readonly dataDir: string;
   /** PostgreSQL URL; when absent, the embedded SQLite store under dataDir is used. */
   readonly databaseUrl: string | undefined;
+  /** Scale-out mode (docs/deploying-at-scale.md): NATS JetStream carries telemetry to `shieldwall worker` processes; needs PostgreSQL. */
+  readonly nats: NatsConfig | undefined;
   readonly host: string;
   readonly port: number;
   /** Plain HTTP binds to loopback only unless this is set. */
@@ -109,6 +111,31 @@ function trustedProxies(raw: string | undefined): string[] {
   return list;
 }
 
+export interface NatsConfig {
+  /** SHIELDWALL_NATS_URL: nats://host:port (comma-separated for a cluster). */
+  readonly url: string;
+  /** SHIELDWALL_NATS_PREFIX: names the stream and subjects of this node, so nodes can share a NATS server. */
+  readonly prefix: string;
+  /** SHIELDWALL_NATS_PARTITIONS: fixed number of partitions (more than the most workers you will run; never change it on a running node). */
+  readonly partitions: number;
+  /** SHIELDWALL_NATS_MAX_BYTES: stream size cap; a full stream answers ingestion 429. */
+  readonly maxBytes: number;
+}
+
+function natsConfig(env: Record<string, string | undefined>, databaseUrl: string | undefined): NatsConfig | undefined {
+  const url = env.SHIELDWALL_NATS_URL;
+  if (!url) return undefined;
+  if (!databaseUrl) throw new AppError('BAD_REQUEST', 'SHIELDWALL_NATS_URL needs SHIELDWALL_DATABASE_URL (scale-out runs on PostgreSQL)');
+  for (const u of url.split(',')) {
+    if (!/^(nats|tls):\/\/[^\s/]+$/.test(u.trim()) && !/^[^\s/:]+:\d+$/.test(u.trim())) throw new AppError('BAD_REQUEST', `SHIELDWALL_NATS_URL: not a NATS server address: "${u}"`);
+  }
+  const prefix = env.SHIELDWALL_NATS_PREFIX || 'shieldwall';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new AppError('BAD_REQUEST', `SHIELDWALL_NATS_PREFIX must be 1-64 letters, digits, _ or -, got "${prefix}"`);
+  const partitions = int(env, 'SHIELDWALL_NATS_PARTITIONS', 16);
+  if (partitions > 1024) throw new AppError('BAD_REQUEST', `SHIELDWALL_NATS_PARTITIONS must be at most 1024, got "${partitions}"`);
+  return Object.freeze({ url, prefix, partitions, maxBytes: int(env, 'SHIELDWALL_NATS_MAX_BYTES', 8 * 1024 ** 3, 1024 * 1024) });
+}
+
 function sightingMode(raw: string | undefined): Config['sightings'] {
   const v = raw ?? 'named';
   if (v !== 'named' && v !== 'anonymous' && v !== 'off') throw new AppError('BAD_REQUEST', `SHIELDWALL_SIGHTINGS must be named, anonymous or off, got "${v}"`);
@@ -125,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   const cfg: Config = {
     dataDir: path.resolve(env.SHIELDWALL_DATA_DIR ?? path.join(process.cwd(), 'data')),
     databaseUrl: env.SHIELDWALL_DATABASE_URL || undefined,
+    nats: natsConfig(env, env.SHIELDWALL_DATABASE_URL || undefined),
     host,
     port: int(env, 'SHIELDWALL_PORT', 8443, 0),
     allowPublicHttp: env.SHIELDWALL_ALLOW_PUBLIC_HTTP === '1' || env.SHIELDWALL_ALLOW_PUBLIC_HTTP === 'true',
@@ -178,7 +206,8 @@ export function configEnv(c: Readonly<Config>): Record<string, string> {
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
     SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',
-    SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
+    SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_NATS_URL: c.nats?.url ?? '', SHIELDWALL_NATS_PREFIX: c.nats?.prefix ?? '',
+    SHIELDWALL_NATS_PARTITIONS: c.nats ? String(c.nats.partitions) : '', SHIELDWALL_NATS_MAX_BYTES: c.nats ? String(c.nats.maxBytes) : '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
     SHIELDWALL_PUBLIC_URL: c.publicUrl ?? '', SHIELDWALL_SIGMA_DIR: c.sigmaDir ?? '', SHIELDWALL_SIGMA_PLACEHOLDERS: c.sigmaPlaceholders ?? '',
   };
   return env;

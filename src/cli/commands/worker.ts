@@ -8,6 +8,33 @@ import { systemClock } from '../../core/clock.js';
 import { openStore } from '../../store/index.js';
 import { WorkerRuntime, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../detect/worker/index.js';
 import { cliConfig, stdio, type Io } from '../context.js';
+import type { Config } from '../../config/index.js';
+import { ScaleWorker } from '../../scale/index.js';
+
+/** Scale-out: this worker takes its share of the JetStream partitions until SIGINT/SIGTERM (docs/deploying-at-scale.md). */
+async function runScaleWorker(config: Readonly<Config>, io: Io): Promise<void> {
+  const nats = config.nats!;
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l) }, {
+    natsUrl: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, databaseUrl: config.databaseUrl!,
+    sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders,
+    options: { queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks },
+  });
+  io.err(`detection worker ${process.pid}: NATS ${nats.url} stream of "${nats.prefix}", ${nats.partitions} partitions shared with the other workers`);
+  let failed: unknown = null;
+  await new Promise<void>((resolve) => {
+    const stop = () => void w.stop().finally(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    // The loop ends by itself only on failure (the PostgreSQL lease connection was lost): exit non-zero so a supervisor restarts it.
+    w.done().catch((e: unknown) => {
+      failed = e;
+      stop();
+    });
+  });
+  await store.close();
+  if (failed) throw failed;
+}
 
 export function registerWorker(program: Command, io: Io = stdio): void {
   program.command('worker')
@@ -15,6 +42,10 @@ export function registerWorker(program: Command, io: Io = stdio): void {
     .option('--supervised', 'started by `serve`: report to it over IPC and stop when it goes')
     .action(async (o: { supervised?: boolean }) => {
       const config = cliConfig();
+      if (config.nats && o.supervised !== true) {
+        await runScaleWorker(config, io);
+        return;
+      }
       const ipc = o.supervised === true && typeof process.send === 'function';
       const send = (m: WorkerMessage): void => {
         if (ipc && process.connected) process.send!(m);

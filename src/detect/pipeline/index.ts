@@ -7,6 +7,7 @@ export { DEFAULT_DETECT_OPTIONS, TEST_HANG_MARKER } from './detect-types.js';
 export type { AnomalyFindingLike, AnomalySource, DetectOptions, DetectStats, SigmaSource, ValueKind, WarninglistSource } from './detect-types.js';
 export { SpoolSource, SourceMovedError, SPOOL_CURSOR_KEY } from './source.js';
 export type { EventSource } from './source.js';
+export type { TelemetryStream } from './telemetry-stream.js';
 export { DeadLetters, deadLetterView } from './dead-letters.js';
 export type { DeadLetter } from './dead-letters.js';
 export { AlertService } from './alert-service.js';

@@ -8,6 +8,7 @@
  * worker, which its supervisor kills (DESIGN §2.7). `inProcess` runs the engine here instead,
  * for unit tests that drive it step by step on an in-memory store.
  */
+import crypto from 'node:crypto';
 import type { EventBus } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors.js';
@@ -25,6 +26,7 @@ import type { IndicatorFeed } from './feed.js';
 import type { SightingBook } from './sightings.js';
 import { SPOOL_CURSOR_KEY } from './source.js';
 import { createEngine } from '../worker/wiring.js';
+import type { TelemetryStream } from './telemetry-stream.js';
 import { WorkerSupervisor, type SupervisorOptions, type WorkerStatus } from '../worker/supervisor.js';
 
 export interface DetectDeps {
@@ -35,6 +37,8 @@ export interface DetectDeps {
   readonly intel: IntelService;
   readonly sigma?: SigmaSource;
   readonly warninglists?: WarninglistSource;
+  /** Scale-out: accepted lines go to this stream instead of the SQL spool (docs/deploying-at-scale.md). */
+  readonly stream?: TelemetryStream;
 }
 
 /** Where detection runs: a supervised worker process (the default), none (workers run elsewhere), or in this process (unit tests). */
@@ -196,7 +200,7 @@ export class DetectService {
    * Refuses the whole batch (RATE_LIMITED + Retry-After) when the spool is full, so a sensor
    * resends it unchanged; accepted lines are durable when this returns.
    */
-  async ingest(principal: Principal, body: string, opts: { format: TelemetryFormat | 'auto'; sensorId: string; exerciseId?: string | null }): Promise<IngestSummary> {
+  async ingest(principal: Principal, body: string, opts: { format: TelemetryFormat | 'auto'; sensorId: string; exerciseId?: string | null; requestKey?: string }): Promise<IngestSummary> {
     const receivedMs = this.deps.clock.now();
     const ctx = { orgId: principal.orgId, sensorId: opts.sensorId, receivedAt: receivedMs };
     const rows: NewIngestRow[] = [];
@@ -220,6 +224,7 @@ export class DetectService {
         if (errors.length < MAX_REPORTED) errors.push({ line: lineNo, reason: r.error });
       }
     }
+    if (this.deps.stream) return this.#toStream(principal, { rows, rejected, errors, format: opts.format, requestKey: opts.requestKey ?? crypto.randomUUID() });
     const depth = rows.length > 0 ? (await this.queue()).depth : 0;
     if (rows.length > 0 && depth + rows.length > this.options.queueCapacity) {
       const rate = Math.max(1, this.supervisor?.eventsPerSecond() || 5_000);
@@ -241,6 +246,23 @@ export class DetectService {
       accepted: rows.length, rejected, errors, firstSeq: seqs[0] ?? null, lastSeq: seqs[seqs.length - 1] ?? null,
       queue: { depth: depth + rows.length, capacity: this.options.queueCapacity },
     };
+  }
+
+  /**
+   * Scale-out ingestion: the lines go to the stream, answered when it stored them all (its own
+   * back-pressure answers RATE_LIMITED); the audit row is written after, as for the spool.
+   */
+  async #toStream(principal: Principal, b: { rows: NewIngestRow[]; rejected: number; errors: { line: number; reason: string }[]; format: string; requestKey: string }): Promise<IngestSummary> {
+    const first = b.rows[0];
+    const sensorId = first?.sensorId ?? '';
+    const r = first
+      ? await this.deps.stream!.append({ orgId: first.orgId, sensorId, receivedUs: first.receivedUs, exerciseId: first.exerciseId }, b.rows, b.requestKey)
+      : { firstSeq: null, lastSeq: null };
+    await this.deps.store.appendAudit({
+      atUs: this.deps.clock.now() * 1000, userId: principal.userId, orgId: principal.orgId, tokenId: principal.tokenId, source: 'ingest', action: 'telemetry.ingest',
+      target: sensorId, detail: JSON.stringify({ accepted: b.rows.length, rejected: b.rejected, format: b.format, stream: true }),
+    });
+    return { accepted: b.rows.length, rejected: b.rejected, errors: b.errors, firstSeq: r.firstSeq, lastSeq: r.lastSeq, queue: { depth: 0, capacity: this.options.queueCapacity } };
   }
 
   /** The alert as the API shows it. */

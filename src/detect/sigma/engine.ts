@@ -307,6 +307,8 @@ export class SigmaEngine {
     const out: SigmaMatch[] = [];
     const seq = ++this.seq;
     const field = (name: string): string | undefined => ev.strings(name)?.[0];
+    const org = event['organization.id'];
+    const scope = typeof org === 'string' ? org : '';
     this.candidates(ev, ls, (i) => {
       const rule = this.rules[i] as DetectionRule;
       traceRule(`sigma:${rule.id ?? rule.title}`);
@@ -319,7 +321,7 @@ export class SigmaEngine {
       if (!hit) return;
       if (!this.silentRule[i]) out.push(this.detectionMatch(rule, timeMs));
       for (const e of this.fromRule[i] as Edge[]) {
-        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field }, out, 0);
+        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field, scope }, out, 0);
       }
     });
     return out;
@@ -334,7 +336,7 @@ export class SigmaEngine {
     const key = m.correlation?.groupKey ?? {};
     const field = (name: string): string | undefined => key[name];
     for (const e of this.fromCorr[edge.corr] as Edge[]) {
-      this.feed(e, { ref: e.ref, rule: refOf(state.rule), timeMs: hit.timeMs, seq: hit.seq, field }, out, depth + 1);
+      this.feed(e, { ref: e.ref, rule: refOf(state.rule), timeMs: hit.timeMs, seq: hit.seq, field, ...(hit.scope === undefined ? {} : { scope: hit.scope }) }, out, depth + 1);
     }
   }
 

@@ -17,6 +17,7 @@ import { SigmaRules } from '../rules.js';
 import { setRuleTracer } from '../trace.js';
 import type { SupervisorMessage, WorkerMessage, WorkerStats } from './protocol.js';
 import { createEngine } from './wiring.js';
+import type { EventSource } from '../pipeline/source.js';
 
 export interface WorkerChannel {
   /** Sends to the supervisor; a no-op for a worker running on its own. */
@@ -29,6 +30,8 @@ export interface WorkerRuntimeDeps {
   readonly channel: WorkerChannel;
   readonly sigmaDir?: string | undefined;
   readonly sigmaPlaceholders?: string | undefined;
+  /** Where events come from (default: the SQL spool); scale-out workers read their JetStream partitions. */
+  readonly source?: EventSource;
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -48,7 +51,7 @@ export class WorkerRuntime {
     const warninglists = new Warninglists(store, clock);
     await warninglists.load();
     const engine = await createEngine({
-      store, clock, intel, sigma, warninglists,
+      store, clock, intel, sigma, warninglists, ...(deps.source ? { source: deps.source } : {}),
       publish: (event) => channel.send({ t: 'alert', event }),
       observer: {
         batchStart: (b) => channel.send({ t: 'batch', ...b }),
