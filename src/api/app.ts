@@ -18,6 +18,7 @@ import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
+import { systemRoutes } from './rest/system.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -68,6 +69,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => correlationRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => systemRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(docsRoutes, { prefix: '/api' });
 
   const webDir = path.join(packageRoot(), 'dist', 'web');

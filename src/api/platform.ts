@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { IndexStatus } from '../core/follow.js';
 import { AccessService } from '../access/index.js';
 import { Correlations, IntelService, Warninglists } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -33,6 +34,11 @@ export interface Platform {
   /** Telemetry ingestion and detection (the worker runs in the server: `detect.start()`). */
   readonly detect: DetectService;
   readonly alerts: AlertService;
+  /**
+   * How far each index that follows the store (correlation, the indicator feed) is behind it:
+   * they are built in the background, after the node listens (GET /api/v1/system).
+   */
+  indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
 }
 
@@ -62,7 +68,8 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
   named = detect;
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await store.close(); };
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, close });
+  const indexes = async () => [await correlations.status(), await detect.feed.status(clock.now())];
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, indexes, close });
 }
 
 /** The anomaly baselines as last saved, or fresh ones when none (or unreadable: then they relearn). */

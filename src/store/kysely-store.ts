@@ -644,6 +644,17 @@ export class KyselyStore implements Store {
       for (let k = 0; k < keys.length; k += 500) {
         for (const f of await this.frequentValues({ keys: keys.slice(k, k + 500), limit: 500 })) frequent.add(key(f.kind, f.value));
       }
+      // Rows each value may still get: up to cap + 1 in all (the one that crosses the cap marks
+      // it), however many objects of one batch hold it (the indexer reads the store in batches).
+      const room = new Map<string, number>();
+      const values = [...unique.values()].filter((v) => !frequent.has(key(v.kind, v.value)));
+      for (let k = 0; k < values.length; k += 500) {
+        for (const [kind, vs] of byKindOf(values.slice(k, k + 500))) {
+          const counts = await db.selectFrom('observable_values').select(['value', (eb) => eb.fn.countAll<number>().as('n')])
+            .where('kind', '=', kind).where('value', 'in', vs).groupBy('value').execute();
+          for (const c of counts) room.set(key(kind, c.value), opts.cap + 1 - Number(c.n));
+        }
+      }
       const rows: DB['observable_values'][] = [];
       const seen = new Set<string>();
       for (const e of current) {
@@ -652,6 +663,9 @@ export class KyselyStore implements Store {
           const k = key(v.kind, v.value);
           const rowKey = `${e.collectionId} ${e.objectId} ${k}`;
           if (frequent.has(k) || seen.has(rowKey)) continue;
+          const left = room.get(k) ?? opts.cap + 1;
+          if (left <= 0) continue;
+          room.set(k, left - 1);
           seen.add(rowKey);
           rows.push({
             seq: head.seq, collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
@@ -668,7 +682,7 @@ export class KyselyStore implements Store {
         await db.executeQuery(CompiledQuery.raw(this.#observableInsertSql(slice.length), params));
       }
     }
-    // Values that crossed the cap: each has at most cap + (one batch) rows, as no row is added once marked.
+    // Values that crossed the cap: each has at most cap + 1 rows, as no row is added once marked.
     const newlyFrequent: FrequentValueRow[] = [];
     const keys = [...touched.values()];
     for (let i = 0; i < keys.length; i += 500) {
@@ -706,6 +720,14 @@ export class KyselyStore implements Store {
   async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
     const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
     return (rows as ObjRecord[]).map(leanObjectRow);
+  }
+
+  async backlog(q: { afterUs: number; types?: readonly string[] }): Promise<{ count: number; oldestUs: number | null }> {
+    let query = this.#db.selectFrom('objects').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('date_added').as('oldest')])
+      .where('date_added', '>', q.afterUs);
+    if (q.types) query = query.where('type', 'in', q.types.length ? [...q.types] : ['']);
+    const r = await query.executeTakeFirst();
+    return { count: Number(r?.n ?? 0), oldestUs: r?.oldest === null || r?.oldest === undefined ? null : Number(r.oldest) };
   }
 
   async observableLinks(q: { lookups: readonly ObservableLookup[]; excludeObjectId: string; collectionIds: readonly string[]; audience: Audience; limit: number }): Promise<ObservableLinkRow[]> {

@@ -382,6 +382,12 @@ export interface Store {
   /** Every stored object version (all collections, regardless of visibility) added after afterUs, oldest first, lean. */
   objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]>;
   /**
+   * How many object versions (of the given types, else all) were added after afterUs, and the
+   * date_added of the oldest of them (null when none): how far an index following the store
+   * by date_added is behind (GET /api/v1/system).
+   */
+  backlog(q: { afterUs: number; types?: readonly string[] }): Promise<{ count: number; oldestUs: number | null }>;
+  /**
    * Indexed values matching the lookups whose object (its indexed version) the audience may
    * read, in the given collections, other than excludeObjectId. Release is decided in the query.
    */

@@ -202,13 +202,15 @@ export class DetectService {
   async #init(): Promise<void> {
     const { store, clock, intel } = this.deps;
     await this.refreshDirectory();
-    await this.feed.sync();
+    // The feed is loaded by start() in the background, a slice at a time, so the node answers
+    // while a large store is read (issue #8); events wait in the durable spool until then (#batch).
     this.#cursor = Number(await store.initMeta(CURSOR_KEY, '0'));
     this.#lastSeq = Math.max(this.#cursor, await store.lastIngestSeq());
     await this.alerts.load(store, clock.now());
-    // New indicators committed in this process are applied at once; others on the next poll.
+    // New indicators committed in this process nudge the feed (it reads them once the writer is
+    // quiet, so commits do not pay for it); others' on the next poll.
     this.#unsubscribe.push(intel.onCommitted((c) => {
-      if (c.types.has('indicator') || c.types.has('relationship') || c.types.has('attack-pattern')) void this.feed.sync().catch(() => undefined);
+      if (c.types.has('indicator') || c.types.has('relationship') || c.types.has('attack-pattern')) this.feed.nudge();
     }));
   }
 
@@ -297,6 +299,7 @@ export class DetectService {
   start(pollMs = 2_000): void {
     if (this.#running) return;
     this.#running = true;
+    this.feed.nudge();
     const tick = () => {
       if (!this.#running) return;
       void this.#periodic().finally(() => {
@@ -312,6 +315,7 @@ export class DetectService {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     await this.#draining?.catch(() => undefined);
+    await this.feed.stop();
     await this.sightings.flush(SYSTEM_ACTOR, { nowMs: this.deps.clock.now(), force: true }).catch(() => 0);
     await this.#saveAnomalies();
   }
@@ -320,7 +324,9 @@ export class DetectService {
     try {
       await this.refreshDirectory();
       await this.deps.warninglists?.refresh?.();
-      await this.feed.sync();
+      // Other processes' intel (a CLI import, another node process): read when quiet, or before
+      // the next events are matched (#batch).
+      this.feed.nudge();
       await this.drain();
       const now = this.deps.clock.now();
       await this.#anomalyTick(now);
@@ -363,6 +369,9 @@ export class DetectService {
     const { store, clock } = this.deps;
     const rows = await store.readIngest(this.#cursor, this.options.batchSize);
     if (rows.length === 0) return 0;
+    // Events are matched against every indicator committed before them: catch the feed up first
+    // (the whole store at start; since the last nudge later). A failure leaves the events spooled.
+    if (!this.feed.loaded || this.feed.pending) await this.feed.sync();
     const t0 = performance.now();
     const rates = new Map<string, RateRow>();
     const sigma = this.deps.sigma?.snapshot();
