@@ -35,18 +35,22 @@ const INSERT_SQL = new Map<string, string>();
 type InsertedObject = { seq: number; date_added: number };
 
 /** Every objects column but search_text and labels (ObjectQuery.lean). */
-const LEAN_COLUMNS = [
+const LEAN_NO_JSON = [
   'o.seq', 'o.collection_id', 'o.id', 'o.type', 'o.spec_version', 'o.version', 'o.created', 'o.modified', 'o.date_added', 'o.creator_org',
-  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.json', 'o.source_ref', 'o.target_ref',
+  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.source_ref', 'o.target_ref',
 ] as const;
+const LEAN_COLUMNS = [...LEAN_NO_JSON, 'o.json'] as const;
 
-function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels'>): ObjectRow {
-  return {
+/** A lean row; with `jsonBytes` (the stored JSON read as bytes) its `json` is ''. */
+function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json'> & { json?: string }, jsonBytes?: Buffer): ObjectRow {
+  const row: ObjectRow = {
     collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
     created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
     tlp: r.tlp as Tlp | null, recipients: [], originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
-    labels: [], searchText: '', json: r.json, sourceRef: r.source_ref, targetRef: r.target_ref,
+    labels: [], searchText: '', json: r.json ?? '', sourceRef: r.source_ref, targetRef: r.target_ref,
   };
+  if (jsonBytes) row.jsonBytes = jsonBytes;
+  return row;
 }
 
 function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
@@ -326,7 +330,11 @@ export class KyselyStore implements Store {
     if (q.collectionIds.length === 0) return { rows: [], more: false };
     if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
     const base = this.#db.selectFrom('objects as o');
-    let query = (q.lean ? base.select(LEAN_COLUMNS) : base.selectAll('o'))
+    const bytes = q.lean === true && q.jsonBytes === true;
+    const leanSelect = () => base.select(LEAN_COLUMNS);
+    // The bytes selection is typed as the lean one (same filters below); json_bytes is read back by name.
+    const bytesSelect = () => base.select([...LEAN_NO_JSON, sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes')]) as unknown as ReturnType<typeof leanSelect>;
+    let query = (bytes ? bytesSelect() : q.lean ? leanSelect() : base.selectAll('o'))
       .where('o.collection_id', 'in', [...q.collectionIds])
       .where(visibilitySql('o', q.audience, q.purpose));
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
@@ -377,7 +385,8 @@ export class KyselyStore implements Store {
     const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
-    if (q.lean) return { rows: page.map(leanObjectRow), more };
+    if (bytes) return { rows: page.map((r) => leanObjectRow(r, (r as unknown as { json_bytes: Buffer }).json_bytes)), more };
+    if (q.lean) return { rows: page.map((r) => leanObjectRow(r)), more };
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }
@@ -719,7 +728,7 @@ export class KyselyStore implements Store {
 
   async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
     const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
-    return (rows as ObjRecord[]).map(leanObjectRow);
+    return (rows as ObjRecord[]).map((r) => leanObjectRow(r));
   }
 
   async backlog(q: { afterUs: number; types?: readonly string[] }): Promise<{ count: number; oldestUs: number | null }> {

@@ -95,8 +95,10 @@ export interface ObjectRow {
   labels: string[];
   /** Lower-cased text searched by REST `q`. */
   searchText: string;
-  /** The object as JSON, exactly as accepted. */
+  /** The object as JSON, exactly as accepted ('' when the query asked for `jsonBytes`). */
   json: string;
+  /** The stored JSON as its UTF-8 bytes, undecoded (only when the query asked for `jsonBytes`). */
+  jsonBytes?: Buffer;
   /** Ends of a relationship (null for other types). */
   sourceRef?: string | null;
   targetRef?: string | null;
@@ -153,6 +155,12 @@ export interface ObjectQuery {
    * `searchText: ''`, saving the recipients query, the column reads and the labels parsing.
    */
   lean?: boolean;
+  /**
+   * With `lean`: each row carries the stored JSON as bytes (`jsonBytes`, `json` is ''), read
+   * without decoding, for a reader that sends it verbatim (TAXII objects: the bytes go into the
+   * response as stored, never parsed, decoded or re-encoded).
+   */
+  jsonBytes?: boolean;
 }
 
 export interface ObjectPage {
