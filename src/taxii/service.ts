@@ -126,7 +126,7 @@ export class TaxiiService {
     return { c, canRead: r.canRead, canWrite: r.canWrite };
   }
 
-  async #page(p: Principal, c: CollectionRow, f: TaxiiFilter, scope: string, jsonBytes = false): Promise<{ page: ObjectPage; next?: string }> {
+  async #page(p: Principal, c: CollectionRow, f: TaxiiFilter, { scope, jsonBytes = false }: { scope: string; jsonBytes?: boolean }): Promise<{ page: ObjectPage; next?: string }> {
     const limit = Math.min(f.limit ?? this.opts.maxPageSize, this.opts.maxPageSize);
     const fp = filterFingerprint(f, `${c.id}|${scope}`);
     let addedAfter = f.addedAfter;
@@ -147,27 +147,27 @@ export class TaxiiService {
 
   async manifest(p: Principal, root: string, collectionId: string, f: TaxiiFilter): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
-    const { page, next } = await this.#page(p, c, f, 'manifest');
+    const { page, next } = await this.#page(p, c, f, { scope: 'manifest' });
     const objects = page.rows.map((r) => Buffer.from(JSON.stringify({ id: r.id, date_added: formatMicros(r.dateAdded), version: versionString(r), media_type: STIX_MEDIA })));
     return envelope(page, next, 'objects', objects);
   }
 
   async objects(p: Principal, root: string, collectionId: string, f: TaxiiFilter): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
-    const { page, next } = await this.#page(p, c, f, 'objects', true);
+    const { page, next } = await this.#page(p, c, f, { scope: 'objects', jsonBytes: true });
     return envelope(page, next, 'objects', page.rows.map(storedBytes));
   }
 
   async object(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
-    const { page, next } = await this.#page(p, c, { ...f, ids: [objectId] }, 'object', true);
+    const { page, next } = await this.#page(p, c, { ...f, ids: [objectId] }, { scope: 'object', jsonBytes: true });
     if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
     return envelope(page, next, 'objects', page.rows.map(storedBytes));
   }
 
   async versions(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
-    const { page, next } = await this.#page(p, c, { ...f, ids: [objectId], version: { kind: 'all' } }, 'versions');
+    const { page, next } = await this.#page(p, c, { ...f, ids: [objectId], version: { kind: 'all' } }, { scope: 'versions' });
     if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
     return envelope(page, next, 'versions', page.rows.map((r) => Buffer.from(JSON.stringify(versionString(r)))));
   }
