@@ -60,7 +60,7 @@ export class IndicatorFeed {
   #rejected = 0;
   #lastSyncMs = 0;
   #loaded = false;
-  readonly #follower = new Follower((limit) => this.#slice(limit), { maxRows: 5000 });
+  readonly #follower = new Follower((limit) => this.#slice(limit), { minRows: 200, maxRows: 5000 });
 
   constructor(store: Store, index = new IndicatorIndex()) {
     this.#store = store;
