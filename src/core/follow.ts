@@ -56,6 +56,37 @@ const DEFAULT_BUSY_EVERY_MS = 500;
 const DEFAULT_SLICE_MS = 15;
 
 const nextTurn = () => new Promise<void>((resolve) => { setImmediate(resolve); });
+const sleep = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
+
+/** Longest a follower defers its next slice to requests in progress (ms): it is never starved. */
+const MAX_DEFER_MS = 200;
+
+/**
+ * Requests in progress on this process's event loop (the HTTP layer enters and leaves). Followers
+ * read their next slice only when none is in progress, or after MAX_DEFER_MS: indexing runs at a
+ * lower priority than answering, so a request waits for at most the slice already running.
+ */
+class Foreground {
+  #active = 0;
+  enter(): void {
+    this.#active++;
+  }
+  leave(): void {
+    if (this.#active > 0) this.#active--;
+  }
+  get busy(): boolean {
+    return this.#active > 0;
+  }
+}
+
+export const foreground = new Foreground();
+
+/** Waits (bounded) until no request is in progress. */
+async function yieldToForeground(): Promise<void> {
+  await nextTurn();
+  const t0 = performance.now();
+  while (foreground.busy && performance.now() - t0 < MAX_DEFER_MS) await sleep(2);
+}
 
 export class Follower {
   readonly #sliceFn: SliceFn;
@@ -77,6 +108,8 @@ export class Follower {
   /** A single paced slice in progress (busy writer). */
   #slicing: Promise<void> | null = null;
   #again = false;
+  /** A caller waits for the current run: it does not defer to requests in progress. */
+  #forced = false;
   #stopped = false;
   #lastError: unknown = null;
 
@@ -121,8 +154,12 @@ export class Follower {
     this.#arm(this.#quietMs);
   }
 
-  /** Reads slices until caught up, now. Resolves with the rows read; rejects with a slice's failure. */
-  sync(): Promise<number> {
+  /**
+   * Reads slices until caught up, now. Resolves with the rows read; rejects with a slice's
+   * failure. `force`: a reader waits for the result, so do not defer to other requests first.
+   */
+  sync(force = true): Promise<number> {
+    if (force) this.#forced = true;
     if (this.#running) {
       this.#again = true;
       return this.#running;
@@ -130,6 +167,7 @@ export class Follower {
     const run = async (): Promise<number> => {
       // A paced slice may be reading: wait for it rather than read the same rows twice.
       while (this.#slicing) await this.#slicing;
+      if (!this.#forced) await yieldToForeground();
       let total = 0;
       do {
         this.#again = false;
@@ -139,7 +177,9 @@ export class Follower {
           this.#lastSlice = performance.now();
           total += s.read;
           if (!s.more || this.#stopped) break;
-          await nextTurn();
+          // Someone waits for this run (a read, detection): only let the loop turn.
+          if (this.#forced) await nextTurn();
+          else await yieldToForeground();
         }
         this.#cleanAt = startedAt;
       } while (this.#again);
@@ -148,7 +188,10 @@ export class Follower {
     this.#running = run().then(
       (n) => { this.#lastError = null; return n; },
       (e: unknown) => { this.#lastError = e; throw e; },
-    ).finally(() => { this.#running = null; });
+    ).finally(() => {
+      this.#running = null;
+      this.#forced = false;
+    });
     return this.#running;
   }
 
@@ -203,13 +246,15 @@ export class Follower {
     const now = performance.now();
     const quietFor = now - this.#lastNudge;
     if (quietFor >= this.#quietMs) {
-      await this.sync().catch(() => undefined);
+      await this.sync(false).catch(() => undefined);
       // A failed run is retried on the next nudge or sync; nudges during the run re-armed the timer.
       return;
     }
     // The writer is still busy: one slice when it is due, then look again.
     const due = this.#busyEveryMs - (now - this.#lastSlice);
     if (due <= 0) {
+      await yieldToForeground();
+      if (this.#stopped || this.#running || this.#slicing) return this.#arm(this.#quietMs);
       const startedAt = this.#nudges;
       this.#slicing = this.#slice().then((s) => {
         this.#lastError = null;

@@ -8,5 +8,5 @@ export type { Audience, Purpose, ReleaseFacts, Tlp } from './policy.js';
 export { EventBus } from './bus.js';
 export type { BusEvent, BusListener } from './bus.js';
 export { prng } from './random.js';
-export { Follower } from './follow.js';
+export { Follower, foreground } from './follow.js';
 export type { FollowSlice, FollowerOptions, IndexStatus } from './follow.js';
