@@ -131,8 +131,10 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   }, 5000);
   ticker.unref();
   // The detection worker: processes the telemetry spool, keeps the indicator index in step
-  // with intel written by other processes, writes sightings and prunes the spool.
+  // with intel written by other processes, writes sightings and prunes the spool. It and the
+  // correlation index read their backlog now, in the background, after the node listens.
   platform.detect.start();
+  platform.correlations.nudge();
   return {
     app, url: `${scheme}://${host}:${port}`,
     close: async () => {

@@ -209,13 +209,12 @@ export class Follower {
 
   /**
    * Also nudges every `pollMs`: other processes (the CLI, another API process) write to the
-   * same store without telling this one. The first nudge is now, so a backlog is read at once.
-   * Also restarts a stopped follower.
+   * same store without telling this one. The first poll is after `pollMs` (a server nudges once
+   * it listens, so a backlog is not read while it starts). Also restarts a stopped follower.
    */
   poll(pollMs: number): void {
     this.#stopped = false; // (re)started
     if (this.#poll) return;
-    this.nudge();
     this.#poll = setInterval(() => this.nudge(), pollMs);
     this.#poll.unref();
   }

@@ -155,6 +155,11 @@ export class Correlations {
     this.#follower.poll(POLL_MS);
   }
 
+  /** Read what is behind soon, in the background (the server calls it once it listens). */
+  nudge(): void {
+    this.#follower.nudge();
+  }
+
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
