@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { AppError } from '../core/errors.js';
+import { foreground } from '../core/follow.js';
 import { taxiiRoutes } from '../taxii/index.js';
 import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
@@ -50,6 +51,20 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
+
+  // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
+  // answering comes first. The live stream is long-lived and not counted.
+  const counted = new WeakSet<object>();
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/v1/stream')) return;
+    counted.add(req);
+    foreground.enter();
+  });
+  const done = async (req: object) => {
+    if (counted.delete(req)) foreground.leave();
+  };
+  app.addHook('onResponse', done);
+  app.addHook('onRequestAbort', done);
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff');
@@ -125,8 +140,10 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   ticker.unref();
   // Detection: the supervised worker process (or, for unit tests, the in-process loop) processes
   // the telemetry spool, keeps its indicator index in step with intel, writes sightings and
-  // prunes the spool. Idempotent: `serve` starts it before the demo.
+  // prunes the spool. The correlation index reads its backlog now, in the background, after the
+  // node listens.
   platform.detect.start();
+  platform.correlations.nudge();
   return {
     app, url: `${scheme}://${host}:${port}`,
     close: async () => {

@@ -4,6 +4,7 @@
  */
 import { configEnv, type Config } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { IndexStatus } from '../core/follow.js';
 import { AccessService } from '../access/index.js';
 import { Correlations, IntelService, Warninglists } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -36,6 +37,11 @@ export interface Platform {
   readonly alerts: AlertService;
   /** Whether this process runs the node's background jobs (several `serve` processes on one PostgreSQL elect one). */
   readonly leader: Leader;
+  /**
+   * How far each index that follows the store (correlation, the indicator feed) is behind it:
+   * they are built in the background, after the node listens (GET /api/v1/system).
+   */
+  indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
 }
 
@@ -74,7 +80,8 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, close });
+  const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {
@@ -83,5 +90,21 @@ function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode
   return {
     kind, log: (line) => process.stderr.write(`${line}\n`),
     supervisor: { entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs },
+  };
+}
+
+/**
+ * How far the indicator feed of detection is behind the store. In this process when detection
+ * runs here; else from the cursor the worker last reported (its stats), counted against the store.
+ */
+async function indicatorIndex(detect: DetectService, store: Store, nowMs: number): Promise<IndexStatus> {
+  if (detect.engine) return detect.feed.status(nowMs);
+  const stats = await detect.stats().catch(() => null);
+  const cursor = Number((stats?.feed as { cursor?: unknown } | null | undefined)?.cursor ?? 0) || 0;
+  const b = await store.backlog({ afterUs: cursor, types: ['indicator'] });
+  return {
+    name: 'indicators', cursorUs: cursor, behind: b.count,
+    lagMs: b.oldestUs !== null ? Math.max(0, nowMs - Math.floor(b.oldestUs / 1000)) : 0,
+    ready: stats !== null && b.count === 0, error: stats === null ? 'no report from the detection worker yet' : null,
   };
 }

@@ -10,3 +10,5 @@ export type { BusEvent, BusListener, SealedPart } from './bus.js';
 export { prng } from './random.js';
 export { compileLinear, describeRefusal, MAX_REPEAT } from './regex.js';
 export type { LinearRegex, LinearRegexResult, RegexRefusal } from './regex.js';
+export { Follower, foreground } from './follow.js';
+export type { FollowSlice, FollowerOptions, IndexStatus } from './follow.js';

@@ -1,7 +1,6 @@
 /** The one Store interface and how to open it: SQLite under the data directory by default, PostgreSQL when a URL is given. */
 import path from 'node:path';
 import { KyselyStore } from './kysely-store.js';
-import { postgresDialect } from './postgres.js';
 import { privateDir, sqliteDialect } from './sqlite.js';
 import type { Store } from './types.js';
 
@@ -10,9 +9,14 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
 }
 
+/** The PostgreSQL driver is loaded only when a URL is given: the embedded default starts without it. */
+async function postgresDialect(url: string) {
+  return (await import('./postgres.js')).postgresDialect(url);
+}
+
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) privateDir(opts.dataDir);
-  const d = opts.databaseUrl ? postgresDialect(opts.databaseUrl) : sqliteDialect(path.join(opts.dataDir, 'shieldwall.db'));
+  const d = opts.databaseUrl ? await postgresDialect(opts.databaseUrl) : sqliteDialect(path.join(opts.dataDir, 'shieldwall.db'));
   return KyselyStore.open(d);
 }
 
@@ -22,7 +26,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
 }
 
 export async function openPostgresStore(url: string): Promise<Store> {
-  return KyselyStore.open(postgresDialect(url));
+  return KyselyStore.open(await postgresDialect(url));
 }
 
 export { ROLES } from './types.js';

@@ -17,6 +17,8 @@ export function sqliteDialect(file: string): Dialect {
     serial: 'integer',
     serialModifier: (c) => c.primaryKey().autoIncrement(),
     greatest: 'max',
+    // A TEXT value cast to BLOB is its stored UTF-8 bytes; better-sqlite3 returns it as a Buffer.
+    textBytes: (c) => `cast(${c} as blob)`,
     // 18 columns × 1,000 rows = 18,000 parameters, under SQLite's 32,766: a TAXII envelope or
     // an import chunk of 1,000 is one statement.
     insertBatch: 1000,

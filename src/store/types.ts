@@ -95,8 +95,10 @@ export interface ObjectRow {
   labels: string[];
   /** Lower-cased text searched by REST `q`. */
   searchText: string;
-  /** The object as JSON, exactly as accepted. */
+  /** The object as JSON, exactly as accepted ('' when the query asked for `jsonBytes`). */
   json: string;
+  /** The stored JSON as its UTF-8 bytes, undecoded (only when the query asked for `jsonBytes`). */
+  jsonBytes?: Buffer;
   /** Ends of a relationship (null for other types). */
   sourceRef?: string | null;
   targetRef?: string | null;
@@ -153,6 +155,12 @@ export interface ObjectQuery {
    * `searchText: ''`, saving the recipients query, the column reads and the labels parsing.
    */
   lean?: boolean;
+  /**
+   * With `lean`: each row carries the stored JSON as bytes (`jsonBytes`, `json` is ''), read
+   * without decoding, for a reader that sends it verbatim (TAXII objects: the bytes go into the
+   * response as stored, never parsed, decoded or re-encoded).
+   */
+  jsonBytes?: boolean;
 }
 
 export interface ObjectPage {
@@ -407,6 +415,12 @@ export interface Store {
   indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }>;
   /** Every stored object version (all collections, regardless of visibility) added after afterUs, oldest first, lean. */
   objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]>;
+  /**
+   * How many object versions (of the given types, else all) were added after afterUs, and the
+   * date_added of the oldest of them (null when none): how far an index following the store
+   * by date_added is behind (GET /api/v1/system).
+   */
+  backlog(q: { afterUs: number; types?: readonly string[] }): Promise<{ count: number; oldestUs: number | null }>;
   /**
    * Indexed values matching the lookups whose object (its indexed version) the audience may
    * read, in the given collections, other than excludeObjectId. Release is decided in the query.

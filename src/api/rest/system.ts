@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
+import { formatMicros } from '../../core/time.js';
 import type { Principal } from '../../access/index.js';
 import { deadLetterView, type DeadLetter } from '../../detect/pipeline/index.js';
 import type { DeadLetterRow } from '../../store/index.js';
@@ -83,6 +84,10 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
       workers: w ? [{ pid: w.pid, state: w.state, startedAt: w.startedAt, lastHeartbeatAt: w.lastHeartbeatAt, restarts: w.restarts, batch: w.batch, lastExit: w.lastExit, eventsPerSecond: w.eventsPerSecond, rssBytes: w.stats?.rssBytes ?? null }] : [],
       deadLetters: { total: await detect.deadLetters.count(), organisation: await detect.deadLetters.count(p.orgId), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })).sort((a, b) => b.count - a.count) },
       store: storeHealth,
+      // The indexes that follow the store (built after the node listens, fed after commits).
+      indexes: (await platform.indexes()).map((i) => ({
+        name: i.name, cursor: i.cursorUs > 0 ? formatMicros(i.cursorUs) : null, behind: i.behind, lagMs: Math.round(i.lagMs), ready: i.ready, error: i.error,
+      })),
     };
   });
 

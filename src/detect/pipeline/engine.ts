@@ -84,11 +84,13 @@ export class DetectEngine {
   static async create(deps: EngineDeps, options: Partial<DetectOptions> = {}): Promise<DetectEngine> {
     const e = new DetectEngine(deps, { ...DEFAULT_DETECT_OPTIONS, ...options });
     await e.refreshDirectory();
-    await e.feed.sync();
+    // The feed is loaded by start() in the background, a slice at a time, so a large store does
+    // not hold up the start (issue #8); events wait in the source until then (#batch).
     await e.alerts.load(deps.store, deps.clock.now());
-    // New indicators committed in this process are applied at once; others on the next poll.
+    // New indicators committed in this process nudge the feed (it reads them once the writer is
+    // quiet, so commits do not pay for it); others' on the next poll.
     e.#unsubscribe.push(deps.intel.onCommitted((c) => {
-      if (c.types.has('indicator') || c.types.has('relationship') || c.types.has('attack-pattern')) void e.feed.sync().catch(() => undefined);
+      if (c.types.has('indicator') || c.types.has('relationship') || c.types.has('attack-pattern')) e.feed.nudge();
     }));
     return e;
   }
@@ -110,6 +112,7 @@ export class DetectEngine {
   start(pollMs = 2_000): void {
     if (this.#running) return;
     this.#running = true;
+    this.feed.nudge();
     const tick = () => {
       if (!this.#running) return;
       void this.periodic().finally(() => {
@@ -125,6 +128,7 @@ export class DetectEngine {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     await this.#draining?.catch(() => undefined);
+    await this.feed.stop();
     await this.sightings.flush(SYSTEM_ACTOR, { nowMs: this.deps.clock.now(), force: true }).catch(() => 0);
     await this.#saveAnomalies();
   }
@@ -153,7 +157,9 @@ export class DetectEngine {
     await this.refreshDirectory();
     await this.deps.warninglists?.refresh?.();
     await this.deps.sigma?.refresh?.();
-    await this.feed.sync();
+    // Other processes' intel (a CLI import, an API process): read when quiet, or before the next
+    // events are matched (#batch).
+    this.feed.nudge();
   }
 
   /** Wakes the drain (after an ingest) when the loop runs. */
@@ -189,6 +195,9 @@ export class DetectEngine {
     const { store, clock, source } = this.deps;
     const rows = await source.read(limit);
     if (rows.length === 0) return 0;
+    // Events are matched against every indicator committed before them: catch the feed up first
+    // (the whole store at start; since the last nudge later). A failure leaves the events unread.
+    if (!this.feed.loaded || this.feed.pending) await this.feed.sync();
     const t0 = performance.now();
     const from = rows[0]!.seq;
     const last = rows[rows.length - 1]!.seq;
