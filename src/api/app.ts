@@ -13,6 +13,7 @@ import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
+import { guardRoutes } from './route-permissions.js';
 import { respondRoutes } from './rest/respond.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
@@ -48,6 +49,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
+  guardRoutes(app, roots); // every /api/ and TAXII route checks its action in the permission table
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff');

@@ -3,7 +3,7 @@
  * the one release policy (DESIGN §2.1) and kept apart by exercise (DESIGN §2.3). Browsers'
  * EventSource cannot send headers, so the token may come as `access_token` in the query.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { BusEvent } from '../../core/bus.js';
 import { authenticateHeader, mayRelease } from '../../access/index.js';
@@ -13,11 +13,17 @@ const HEARTBEAT_MS = 15_000;
 const MAX_QUEUE = 1000;
 
 export async function streamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
-  app.get('/stream', async (req, reply) => {
+  // Authenticated in the route's own onRequest hook, so the permission check (stream.read,
+  // api/route-permissions.ts) that follows it sees the principal.
+  const authenticate = async (req: FastifyRequest) => {
     const q = req.query as Record<string, unknown>;
     const token = typeof q.access_token === 'string' ? q.access_token : undefined;
     const header = req.headers.authorization ?? (token ? `Bearer ${token}` : undefined);
-    const principal = await authenticateHeader(platform.access, header, req.ip);
+    req.principal = await authenticateHeader(platform.access, header, req.ip);
+  };
+  app.get('/stream', { onRequest: authenticate }, async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const principal = req.principal!;
     const exercise = typeof q.exercise === 'string' ? q.exercise : null;
     if (exercise !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(exercise)) throw new AppError('INVALID_FILTER', 'exercise: malformed id');
     const types = typeof q.types === 'string' ? q.types.split(',').filter(Boolean) : null;
