@@ -7,3 +7,5 @@ export type { IssuedToken } from './tokens.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { FailureLimiter } from './rate-limit.js';
 export { authenticateHeader, WWW_AUTHENTICATE } from './http-auth.js';
+export { ACTIONS, COLUMNS, PERMISSIONS, allows, authorize, can, columnsOf, permissionsOf, permissionTableMarkdown } from './permissions.js';
+export type { Action, Column } from './permissions.js';

@@ -14,6 +14,7 @@ import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
+import { guardRoutes } from './route-permissions.js';
 import { respondRoutes } from './rest/respond.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
@@ -51,6 +52,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
+  guardRoutes(app, roots); // every /api/ and TAXII route checks its action in the permission table
 
   // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
   // answering comes first. The live stream is long-lived and not counted.

@@ -14,7 +14,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/bus.js';
 import { TLP_LEVELS, type ReleaseFacts, type Tlp } from '../core/policy.js';
-import { mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
+import { authorize, mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
 import type { RecordRow, Store } from '../store/index.js';
 import { parseSigmaRule, SigmaEngine, type EngineOptions, type Logsource, type Placeholders, type SigmaItem } from './sigma/index.js';
 
@@ -25,7 +25,6 @@ const REMOVED = 'removed';
 const SIGMA_REV_KEY = 'sigma.rev';
 /** A Sigma text larger than this is refused (the largest SigmaHQ rule is about 40 KiB). */
 export const MAX_RULE_BYTES = 256 * 1024;
-const RULE_ROLES = ['analyst', 'admin'] as const;
 const IDENTITY = /^identity--[0-9a-f-]{36}$/;
 
 export type AuthedActor = Actor & { readonly principal: Principal };
@@ -251,9 +250,7 @@ export class SigmaRules {
 
   /** Adds a rule text (one record, even when it holds several documents). */
   async add(actor: AuthedActor, input: { yaml: string; tlp?: Tlp; recipients?: readonly string[] }): Promise<SigmaRuleView> {
-    if (!actor.principal.roles.some((r) => (RULE_ROLES as readonly string[]).includes(r))) {
-      throw new AppError('FORBIDDEN', `adding Sigma rules needs one of the roles: ${RULE_ROLES.join(', ')}`);
-    }
+    authorize(actor.principal, 'sigma.write');
     const tlp = input.tlp ?? 'green';
     if (!TLP_LEVELS.includes(tlp)) throw new AppError('BAD_REQUEST', `tlp must be one of ${TLP_LEVELS.join(', ')}`);
     const recipients = [...new Set(input.recipients ?? [])];
@@ -309,6 +306,7 @@ export class SigmaRules {
 
   /** Removes a stored rule (the creating organisation only); the record stays, marked removed. */
   async remove(actor: AuthedActor, id: string): Promise<void> {
+    authorize(actor.principal, 'sigma.write');
     if (this.#dir.some((e) => e.id === id)) throw new AppError('FORBIDDEN', 'directory rules are read-only: remove the file from the rules directory');
     const row = await this.#visibleRow(actor, id);
     if (row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the organisation that added a Sigma rule may remove it');

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { ReleaseFacts, Tlp } from '../core/policy.js';
 import { mayRelease } from '../access/index.js';
-import { bad, factsOf, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
+import { bad, factsOf, illegal, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
 import type { RecordRow } from '../store/index.js';
 import {
   PHASE_MOVES, PLAYBOOKS, type Determination, type InvestigationStatus, type ObservableType, type Pap, type Phase, type TaskStatus,
@@ -169,7 +169,7 @@ export class IncidentService {
   }
 
   async create(actor: AuthedActor, n: NewIncident): Promise<IncidentView> {
-    requireRole(actor, ['responder', 'admin'], 'declaring an incident');
+    requirePermission(actor, 'incident.write');
     const now = this.#now();
     const category = n.category ?? 'default';
     const playbook = PLAYBOOKS[category];
@@ -226,15 +226,20 @@ export class IncidentService {
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
     const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
     if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owning organisation may do this');
-    requireRole(actor, ['responder', 'admin'], 'changing an incident');
+    requirePermission(actor, 'incident.write');
     return rec;
   }
 
-  async #contributable(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
+  /**
+   * Writing into an incident needs the action (permission table) AND a write share: the owner or
+   * a `contribute` share. A GREEN incident is readable by the whole community, but reading is
+   * not taking part: an organisation without a share, or with a read share, only reads.
+   */
+  async #contributable(actor: AuthedActor, id: string, action: 'incident.contribute' | 'incident.comment' = 'incident.contribute'): Promise<Rec<Incident>> {
     const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    requirePermission(actor, action);
     const v = this.view(actor, rec);
-    if (!v.canContribute) throw new AppError('FORBIDDEN', 'this incident is shared with your organisation read-only');
-    requireRole(actor, ['responder', 'analyst', 'admin'], 'contributing to an incident');
+    if (!v.canContribute) throw new AppError('FORBIDDEN', 'writing to this incident needs a contribute share for your organisation');
     return rec;
   }
 
@@ -386,7 +391,7 @@ export class IncidentService {
   }
 
   async comment(actor: AuthedActor, id: string, text: string): Promise<void> {
-    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    const rec = await this.#contributable(actor, id, 'incident.comment');
     await this.repo.append(actor, rec, { kind: 'incident.comment', data: { text } });
   }
 

@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus, SealedPart } from '../core/bus.js';
 import type { ReleaseFacts, Tlp } from '../core/policy.js';
-import { mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
+import { authorize, mayRelease, type AccessService, type Action, type Actor, type Principal } from '../access/index.js';
 import type { RecordEventRow, RecordRow, Store } from '../store/index.js';
 
 export type AuthedActor = Actor & { readonly principal: Principal };
@@ -157,9 +157,9 @@ function toEntry(e: RecordEventRow): TimelineEntry {
   return { seq: e.seq, at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, userId: e.userId, data: JSON.parse(e.json) as Record<string, unknown> };
 }
 
-/** Role check with a clear 403. */
-export function requireRole(actor: AuthedActor, roles: readonly string[], what: string): void {
-  if (!actor.principal.roles.some((r) => roles.includes(r))) throw new AppError('FORBIDDEN', `${what} needs one of the roles: ${roles.join(', ')}`);
+/** The permission table's check (access/permissions.ts), with a clear 403. */
+export function requirePermission(actor: AuthedActor, action: Action): void {
+  authorize(actor.principal, action);
 }
 
 export function bad(message: string, details?: Record<string, unknown>): AppError {

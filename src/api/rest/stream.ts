@@ -5,7 +5,7 @@
  * (`POST /stream/ticket`, 30 s) and puts that in the URL, never its session token, since URLs
  * end up in proxy and access logs.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { BusEvent } from '../../core/bus.js';
 import { authenticateHeader, eventFor, WWW_AUTHENTICATE } from '../../access/index.js';
@@ -15,16 +15,22 @@ const HEARTBEAT_MS = 15_000;
 const MAX_QUEUE = 1000;
 
 export async function streamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
-  app.post('/stream/ticket', async (req) => {
-    const principal = await authenticateHeader(platform.access, req.headers.authorization, req.ip);
-    return platform.access.issueStreamTicket(principal, req.ip);
-  });
-
-  app.get('/stream', async (req, reply) => {
+  // Authenticated in the routes' own onRequest hooks, so the permission check (stream.read,
+  // api/route-permissions.ts) that follows sees the principal.
+  const byHeader = async (req: FastifyRequest) => {
+    req.principal = await authenticateHeader(platform.access, req.headers.authorization, req.ip);
+  };
+  const byTicketOrHeader = async (req: FastifyRequest) => {
     const q = req.query as Record<string, unknown>;
-    const principal = typeof q.ticket === 'string' && !req.headers.authorization
+    req.principal = typeof q.ticket === 'string' && !req.headers.authorization
       ? await platform.access.redeemStreamTicket(q.ticket, req.ip).catch(asUnauthenticated)
       : await authenticateHeader(platform.access, req.headers.authorization, req.ip);
+  };
+  app.post('/stream/ticket', { onRequest: byHeader }, async (req) => platform.access.issueStreamTicket(req.principal!, req.ip));
+
+  app.get('/stream', { onRequest: byTicketOrHeader }, async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const principal = req.principal!;
     const exercise = typeof q.exercise === 'string' ? q.exercise : null;
     if (exercise !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(exercise)) throw new AppError('INVALID_FILTER', 'exercise: malformed id');
     const types = typeof q.types === 'string' ? q.types.split(',').filter(Boolean) : null;
