@@ -4,6 +4,7 @@
  * transaction per batch), beside the raw `store.putObjects` rate of the same rows (no
  * validation, no upsert rules), both on a fresh store of the same dialect.
  */
+import type { Platform } from '../src/api/index.js';
 import { addCollection, addMember, benchPlatform } from './platform.js';
 import { rawRow } from './rows.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
@@ -14,6 +15,8 @@ export interface ImportFigures {
   /** Objects per second of this process's CPU time (user + system): the rate on an idle machine, in-process stores only. */
   objectsPerCpuS: number;
   rawObjectsPerCpuS: number;
+  /** Seconds from the last commit of the import until the correlation index and the indicator feed had read all of it (they follow the store in the background). */
+  convergedS: number;
   batch: number;
   n: number;
 }
@@ -21,6 +24,17 @@ export interface ImportFigures {
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1e6;
+}
+
+/** Milliseconds until every index following the store has read all of it (polled, with a deadline). */
+async function converged(p: Platform, deadlineMs: number): Promise<number> {
+  const t0 = nowMs();
+  for (;;) {
+    const idx = await p.indexes();
+    if (idx.every((i) => i.ready)) return nowMs() - t0;
+    if (nowMs() - t0 > deadlineMs) throw new Error(`indexes not caught up after ${deadlineMs} ms: ${JSON.stringify(idx)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function batches<T>(xs: readonly T[], size: number): T[][] {
@@ -61,6 +75,7 @@ export async function benchImport(
   const env = await benchPlatform(await opts.fresh());
   let ms: number;
   let cpuS: number;
+  let convergedS: number;
   try {
     const p = env.platform;
     const m = await addMember(p, 'IMP', 'Importing CERT');
@@ -79,15 +94,17 @@ export async function benchImport(
     if (rejected) throw new Error(`${label}: ${rejected} generated objects were rejected`);
     const stored = await p.store.countObjects(coll);
     if (stored !== n) throw new Error(`${label}: stored ${stored} of ${n}`);
+    convergedS = await converged(p, 600_000) / 1000;
   } finally {
     await env.dispose();
   }
 
   const figures: ImportFigures = {
     objectsPerS: round(n / (ms / 1000)), rawObjectsPerS: round(n / (rawMs / 1000)),
-    objectsPerCpuS: round(n / cpuS), rawObjectsPerCpuS: round(n / rawCpuS), batch: opts.batch, n,
+    objectsPerCpuS: round(n / cpuS), rawObjectsPerCpuS: round(n / rawCpuS), convergedS: round(convergedS), batch: opts.batch, n,
   };
   log(`import ${label}: ${n} indicators in batches of ${opts.batch}: submit ${figures.objectsPerS} obj/s (${round(ms / 1000)} s wall, ${round(cpuS)} s CPU), `
-    + `raw putObjects ${figures.rawObjectsPerS} obj/s (${round(rawMs / 1000)} s wall, ${round(rawCpuS)} s CPU), submit/raw = ${round(figures.objectsPerS / figures.rawObjectsPerS)}`);
+    + `raw putObjects ${figures.rawObjectsPerS} obj/s (${round(rawMs / 1000)} s wall, ${round(rawCpuS)} s CPU), submit/raw = ${round(figures.objectsPerS / figures.rawObjectsPerS)}; `
+    + `indexes caught up ${figures.convergedS} s after the last commit`);
   return figures;
 }

@@ -2,11 +2,13 @@
  * `npm run bench`: import rate on SQLite and PostgreSQL (IntelService.submit vs raw
  * store.putObjects), TAXII page latency (HTTP vs raw store read), and the detection libraries
  * (indicator matching vs a bare JSON.parse loop; the SigmaHQ corpus on Sysmon events), and
- * telemetry end to end through POST /api/v1/ingest vs the detection work alone. Each benchmark prints a
+ * telemetry end to end through POST /api/v1/ingest vs the detection work alone, and scale-out
+ * (1 and 3 workers on PostgreSQL + NATS JetStream, bench/scaleout.ts). Each benchmark prints a
  * readable line to stderr; the LAST stdout line is one JSON object of named figures.
  *
  * BENCH_SCALE (default 1) shrinks the sizes for a smoke run; BENCH_BATCH sets the import
- * batch size (default 1000, the size of a typical TAXII envelope or bundle import chunk).
+ * batch size (default 1000, the size of a typical TAXII envelope or bundle import chunk);
+ * BENCH_ONLY (comma-separated section names, e.g. `import,start`) runs only those sections.
  */
 import os from 'node:os';
 import { freshPostgresDb, pgAvailable } from '../test/helpers/pg.js';
@@ -14,9 +16,11 @@ import { feedTlp, generateIndicators } from './generate.js';
 import { benchImport } from './import.js';
 import { benchPages } from './pages.js';
 import { log, round } from './stats.js';
-import { benchIndicators, benchSigmaCorpus } from './detect.js';
+import { benchIndicatorsIsolated, benchSigmaCorpus } from './detect.js';
 import { benchBundleImport } from './bundle.js';
 import { benchIngest } from './ingest.js';
+import { benchScaleOut } from './scaleout.js';
+import { benchStart } from './start.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -26,7 +30,21 @@ function positive(name: string, def: number): number {
   return n;
 }
 
+/** Sections in run order; BENCH_ONLY picks some of them. */
+const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function selected(): (s: Section) => boolean {
+  const raw = process.env.BENCH_ONLY;
+  if (raw === undefined || raw.trim() === '') return () => true;
+  const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+  return (s) => names.includes(s);
+}
+
 async function main(): Promise<void> {
+  const want = selected();
   const scale = positive('BENCH_SCALE', 1);
   const batch = Math.round(positive('BENCH_BATCH', 1000));
   const importN = Math.max(100, Math.round(100_000 * scale));
@@ -37,18 +55,23 @@ async function main(): Promise<void> {
   const figures: Record<string, number | string> = { scale, import_objects: importN, import_batch: batch, cpus: os.cpus().length, loadavg_1m_at_start: load };
   log(`shieldwall bench: scale ${scale}, node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs, load average ${load}`);
 
-  const objects = generateIndicators(importN, { seed: 7, tlpOf: feedTlp });
+  const objects = want('import') || want('bundle') || want('import-pg') ? generateIndicators(importN, { seed: 7, tlpOf: feedTlp }) : [];
 
-  const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}) });
-  figures.import_sqlite_objects_per_s = sqlite.objectsPerS;
-  figures.import_sqlite_raw_objects_per_s = sqlite.rawObjectsPerS;
-  figures.import_sqlite_objects_per_cpu_s = sqlite.objectsPerCpuS;
-  figures.import_sqlite_raw_objects_per_cpu_s = sqlite.rawObjectsPerCpuS;
-  figures.import_sqlite_vs_raw_ratio = Math.round((sqlite.objectsPerS / sqlite.rawObjectsPerS) * 1000) / 1000;
+  if (want('import')) {
+    const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}) });
+    figures.import_sqlite_objects_per_s = sqlite.objectsPerS;
+    figures.import_sqlite_raw_objects_per_s = sqlite.rawObjectsPerS;
+    figures.import_sqlite_objects_per_cpu_s = sqlite.objectsPerCpuS;
+    figures.import_sqlite_raw_objects_per_cpu_s = sqlite.rawObjectsPerCpuS;
+    figures.import_sqlite_vs_raw_ratio = Math.round((sqlite.objectsPerS / sqlite.rawObjectsPerS) * 1000) / 1000;
+    figures.import_sqlite_index_converged_s = sqlite.convergedS;
+  }
 
-  Object.assign(figures, await benchBundleImport(objects));
+  if (want('bundle')) Object.assign(figures, await benchBundleImport(objects));
 
-  if (await pgAvailable()) {
+  if (!want('import-pg')) {
+    // not selected
+  } else if (await pgAvailable()) {
     const pg = await benchImport('postgres', objects, {
       batch,
       fresh: async () => {
@@ -64,18 +87,23 @@ async function main(): Promise<void> {
     figures.import_pg_skipped = 'postgres not reachable';
   }
 
-  // Small enough batches that even a smoke run cycles through every publishing profile twice.
-  const pages = await benchPages({ objects: pageObjects, requests, seedBatch: Math.max(50, Math.min(2000, Math.floor(pageObjects / 40))) });
-  Object.assign(figures, {
-    page_collection_objects: pageObjects, page_requests: requests, page_visible_share: pages.visibleShare,
-    taxii_page_median_ms: pages.taxiiMedianMs, taxii_page_p99_ms: pages.taxiiP99Ms,
-    store_page_median_ms: pages.storeMedianMs, store_page_p99_ms: pages.storeP99Ms, taxii_vs_store_ratio: pages.ratio,
-    taxii_page_cpu_median_ms: pages.taxiiCpuMedianMs, store_page_cpu_median_ms: pages.storeCpuMedianMs,
-    page_seed_objects_per_s: pages.seedObjectsPerS,
-  });
-  Object.assign(figures, benchIndicators(Math.max(10_000, Math.round(1_000_000 * scale))));
-  Object.assign(figures, benchSigmaCorpus());
-  Object.assign(figures, await benchIngest({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(100_000 * scale)) }));
+  if (want('pages')) {
+    // Small enough batches that even a smoke run cycles through every publishing profile twice.
+    const pages = await benchPages({ objects: pageObjects, requests, seedBatch: Math.max(50, Math.min(2000, Math.floor(pageObjects / 40))) });
+    Object.assign(figures, {
+      page_collection_objects: pageObjects, page_requests: requests, page_visible_share: pages.visibleShare,
+      taxii_page_median_ms: pages.taxiiMedianMs, taxii_page_p99_ms: pages.taxiiP99Ms,
+      store_page_median_ms: pages.storeMedianMs, store_page_p99_ms: pages.storeP99Ms, taxii_vs_store_ratio: pages.ratio,
+      taxii_page_cpu_median_ms: pages.taxiiCpuMedianMs, store_page_cpu_median_ms: pages.storeCpuMedianMs,
+      page_seed_objects_per_s: pages.seedObjectsPerS,
+    });
+  }
+  if (want('indicators')) Object.assign(figures, benchIndicatorsIsolated(Math.max(10_000, Math.round(1_000_000 * scale))));
+  if (want('sigma')) Object.assign(figures, benchSigmaCorpus());
+  if (want('ingest')) Object.assign(figures, await benchIngest({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(100_000 * scale)) }));
+  if (want('start')) Object.assign(figures, await benchStart({ objects: pageObjects }));
+  // Scale-out on PostgreSQL + NATS (runnable alone: node dist/bench/scaleout.js).
+  if (want('scaleout')) Object.assign(figures, await benchScaleOut({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(20_000 * scale)) }));
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -70,6 +70,10 @@ describe('shieldwall correlation', () => {
     expect(l).toEqual([expect.objectContaining({ id, pattern: '192.0.2.0/24', type: 'cidr' })]);
     expect((await cli('correlation', 'exclude', 'x', '--type', 'cidr')).code).toBe(EXIT.USAGE);
     expect((await cli('correlation', 'exclude', 'x', '--kind', 'planet')).code).toBe(EXIT.USAGE);
+    // A regex RE2 cannot run (linear time only) is refused with the reason and the position.
+    const backref = await cli('correlation', 'exclude', '(a)\\1', '--type', 'regex');
+    expect(backref.code).toBe(EXIT.USAGE);
+    expect(backref.err).toMatch(/backreference \\1 is not supported.*\(at position 3\)/);
     expect((await cli('correlation', 'unexclude', id)).code).toBe(EXIT.OK);
     expect((await cli('correlation', 'unexclude', id)).code).toBe(EXIT.NOT_FOUND);
     expect((await cli('correlation', 'frequent')).code).toBe(EXIT.OK);

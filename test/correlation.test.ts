@@ -129,7 +129,17 @@ describe('correlation exclusions (REST, admin)', () => {
 
     expectError(await send('POST', 'a-analyst', '/api/v1/correlation/exclusions', { type: 'cidr', pattern: '91.200.0.0/16' }), 403, 'FORBIDDEN');
     expectError(await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'cidr', pattern: '91.200.0.0/33' }), 400, 'BAD_REQUEST');
-    expectError(await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'regex', pattern: '(' }), 400, 'BAD_REQUEST');
+    // Regexes run on RE2 (linear time): what it cannot run is a 422 with the reason and the position.
+    const unclosed = await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'regex', pattern: '(' });
+    expectError(unclosed, 422, 'UNPROCESSABLE');
+    expect(unclosed.json().error.message).toMatch(/missing \) .*\(at position 1\)/);
+    const backref = await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'regex', pattern: 'x(a)\\1' });
+    expectError(backref, 422, 'UNPROCESSABLE');
+    expect(backref.json().error.message).toMatch(/backreference \\1 is not supported.*\(at position 4\)/);
+    expect(backref.json().error.details).toMatchObject({ position: 4 });
+    const look = await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'regex', pattern: '/^a(?!b)/i' });
+    expectError(look, 422, 'UNPROCESSABLE');
+    expect(look.json().error.details).toMatchObject({ reason: expect.stringMatching(/negative lookahead/), position: 3 });
     expectError(await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'nope', pattern: 'x' }), 400, 'BAD_REQUEST');
     const added = await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { type: 'cidr', pattern: '91.200.0.0/16', comment: 'sinkhole' });
     expect(added.status, added.body).toBe(201);
@@ -287,6 +297,12 @@ describe('warninglists (REST)', () => {
       const a = await send('POST', 'a-admin', '/api/v1/warninglists', bad);
       expect([400, 422], `${JSON.stringify(bad)} → ${a.body}`).toContain(a.status);
     }
+    // A regex entry RE2 cannot run refuses the whole list, naming the entry and the position.
+    const backref = await send('POST', 'a-admin', '/api/v1/warninglists', { name: 'Backref', version: 1, type: 'regex', list: ['^ok$', '/(a)\\1/i'] });
+    expectError(backref, 422, 'UNPROCESSABLE');
+    expect(backref.json().error.message).toMatch(/^list\[1\]: regular expression refused: backreference \\1.*\(at position 4\)$/);
+    expect(backref.json().error.details).toMatchObject({ entry: 1, position: 4 });
+    expect((await h.get('a-admin', '/api/v1/warninglists')).json().items.map((w: { name: string }) => w.name)).not.toContain('Backref');
     // Unusable entries among usable ones are skipped and counted.
     const a = await send('POST', 'a-admin', '/api/v1/warninglists', { name: 'Mixed CIDRs', version: 1, type: 'cidr', matching_attributes: ['ip-dst'], list: ['10.1.0.0/16', 'bogus'] });
     expect(a.status, a.body).toBe(201);

@@ -46,7 +46,7 @@ async function listen(r: Reader): Promise<void> {
   aborts.push(ac);
   const got: Record<string, unknown>[] = [];
   streams.set(r.name, got);
-  const res = await fetch(`${server.url}/api/v1/stream?access_token=${encodeURIComponent(r.org.token)}`, { signal: ac.signal });
+  const res = await fetch(`${server.url}/api/v1/stream`, { headers: { authorization: `Bearer ${r.org.token}` }, signal: ac.signal });
   expect(res.status).toBe(200);
   const reader = res.body!.getReader();
   const dec = new TextDecoder();

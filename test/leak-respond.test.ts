@@ -6,10 +6,10 @@
  * and every permitted read succeeds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mayRelease } from '../src/access/index.js';
+import { eventFor, mayRelease } from '../src/access/index.js';
 import { TLP_LEVELS, type Tlp } from '../src/core/index.js';
 import type { BusEvent } from '../src/core/index.js';
-import { respondWorld, inHours, type Org, type RespondWorld } from './respond-fixtures.js';
+import { respondWorld, inHours, type Org, type RespondWorld, type Who } from './respond-fixtures.js';
 
 let w: RespondWorld;
 const events: BusEvent[] = [];
@@ -109,3 +109,96 @@ describe('assessments', () => {
     }
   });
 });
+
+describe('ownership transfer', () => {
+  // Policy (docs/respond.md): a transfer moves the incident, not other organisations' RED
+  // sub-records. B's RED observable without recipients stays B's (and the owner's at the time
+  // it was added); the new owner C does not gain it, on any path.
+  it('does not hand a contributor\'s RED observable to the new owner', async () => {
+    const inc = (await w.call('A-resp', 'POST', '/incidents', { title: 'transfer leak', severity: 2, tlp: 'amber' })).json;
+    await w.call('A-resp', 'POST', `/incidents/${inc.id}/shares`, { shares: [{ orgId: w.orgs.B, permission: 'contribute' }, { orgId: w.orgs.C, permission: 'contribute' }] });
+    const added = await w.call('B-resp', 'POST', `/incidents/${inc.id}/observables`, { type: 'ipv4-addr', value: '198.51.100.77', tlp: 'red' });
+    expect(added.status).toBe(200);
+    const seen = async (who: Who) => JSON.stringify((await w.call(who, 'GET', `/incidents/${inc.id}`)).json) + JSON.stringify((await w.call(who, 'GET', `/incidents/${inc.id}/timeline`)).json);
+    expect(await seen('A-resp')).toContain('198.51.100.77');
+    expect(await seen('C-resp')).not.toContain('198.51.100.77');
+    expect((await w.call('A-resp', 'POST', `/incidents/${inc.id}/transfer`, { orgId: w.orgs.C })).status).toBe(200);
+    for (const who of ['C-resp', 'D-resp'] as const) expect(await seen(who), who).not.toContain('198.51.100.77');
+    expect(await seen('B-resp')).toContain('198.51.100.77');
+    expect(await seen('A-resp'), 'the former owner keeps what was released to it').toContain('198.51.100.77');
+    // C, now owner, transfers on to D: still neither C nor D.
+    expect((await w.call('C-resp', 'POST', `/incidents/${inc.id}/transfer`, { orgId: w.orgs.D })).status).toBe(200);
+    for (const who of ['C-resp', 'D-resp'] as const) expect(await seen(who), who).not.toContain('198.51.100.77');
+    const obsEvent = events.find((e) => e.subject === inc.id && e.type === 'incident.observable.added')!;
+    expect(eventFor(obsEvent, audienceOf('C'))).toBeNull();
+    expect(eventFor(obsEvent, audienceOf('D'))).toBeNull();
+    expect(eventFor(obsEvent, audienceOf('B'))).not.toBeNull();
+  });
+});
+
+describe('live stream events carry only what the reader reads through REST', () => {
+  it('assistance: offers reach requester and offerer only; the accepted offer id stays theirs', async () => {
+    const req = (await w.call('A-resp', 'POST', '/assistance', {
+      title: 'stream help', services: ['malware-analysis'], urgency: 'priority', tlp: 'amber', routedTo: [w.orgs.B, w.orgs.C], offerDeadline: inHours(w.clock, 5),
+    })).json;
+    const offered = (await w.call('B-resp', 'POST', `/assistance/${req.id}/offers`, { team: 'Blue Cell Bravo', services: ['malware-analysis'], capacity: '1', availableFrom: inHours(w.clock, 1), availableUntil: inHours(w.clock, 2) })).json;
+    const offerId = offered.offers[0].id as string;
+    expect((await w.call('A-resp', 'POST', `/offers/${offerId}/accept`, {})).status).toBe(200);
+    const mine = events.filter((e) => e.subject === req.id || e.subject === offerId);
+    const leaked = (org: Org) => mine.map((e) => JSON.stringify(eventFor(e, audienceOf(org)) ?? {})).join('');
+    expect(leaked('C')).not.toContain('Blue Cell Bravo');
+    expect(leaked('C')).not.toContain(offerId);
+    expect(leaked('A')).toContain('Blue Cell Bravo');
+    expect(leaked('A')).toContain(offerId);
+    expect(mine.some((e) => e.type === 'assistance.in-progress' && eventFor(e, audienceOf('C')) !== null), 'C still learns the request is in progress').toBe(true);
+  });
+
+  it('for every event so far and every organisation: delivered ⇒ the subject and every string in the event are in that organisation\'s REST read', async () => {
+    const restRead = new Map<string, string>();
+    const read = async (org: Org, subject: string): Promise<string | null> => {
+      const key = `${org} ${subject}`;
+      if (restRead.has(key)) return restRead.get(key)!;
+      const row = await w.platform.store.getRecord(subject);
+      let text: string | null = null;
+      const get = async (who: Who, url: string) => {
+        const r = await w.call(who, 'GET', url);
+        return r.status === 200 ? JSON.stringify(r.json) : null;
+      };
+      if (row?.kind === 'incident') {
+        const one = await get(`${org}-resp`, `/incidents/${subject}`);
+        text = one === null ? null : one + ((await get(`${org}-resp`, `/incidents/${subject}/timeline`)) ?? '');
+      } else if (row?.kind === 'assistance-request') text = await get(`${org}-resp`, `/assistance/${subject}`);
+      else if (row?.kind === 'assistance-offer') text = await get(`${org}-resp`, `/assistance/${row.parentId}`);
+      else if (row?.kind === 'decision') text = await get(`${org}-rep`, `/decisions/${subject}`);
+      else if (row?.kind === 'assessment') text = await get(`${org}-analyst`, `/assessments/${subject}`);
+      else text = 'unchecked';
+      restRead.set(key, text ?? '');
+      return text;
+    };
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : []);
+    const leaks: string[] = [];
+    let checked = 0;
+    for (const e of events) {
+      for (const org of READERS) {
+        const data = eventFor(e, audienceOf(org));
+        if (data === null) continue;
+        const rest = await read(org, e.subject);
+        if (rest === 'unchecked') continue;
+        checked++;
+        if (!rest) {
+          leaks.push(`${org} got ${e.type} on ${e.subject} it cannot read`);
+          continue;
+        }
+        if (!rest.includes(e.subject)) leaks.push(`${org} got ${e.type}: subject ${e.subject} not in its REST read`);
+        // The state an event announces may since have moved on ('from' values); every other string must be readable now.
+        for (const s of strings(data)) if (s.length > 2 && !rest.includes(JSON.stringify(s).slice(1, -1)) && !HISTORY.has(s)) leaks.push(`${org} got ${e.type}: "${s}" not in its REST read`);
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+    expect(leaks).toEqual([]);
+  });
+});
+
+const audienceOf = (org: Org) => ({ hop: 'local' as const, orgId: w.orgs[org], groupIds: [] });
+/** States an event announces that a later REST read shows moved on (phases, task and request states). */
+const HISTORY = new Set(['open', 'proposed', 'detection-analysis', 'draft', 'new', 'suspected']);

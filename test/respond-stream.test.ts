@@ -33,7 +33,10 @@ afterAll(async () => {
 
 async function openStream(org: string) {
   const ctrl = new AbortController();
-  const res = await fetch(`${server.url}/api/v1/stream?access_token=${encodeURIComponent(tokens[org]!)}`, { signal: ctrl.signal });
+  // As the web app does: a single-use ticket in the URL, never the session token.
+  const t = await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens[org]}` } });
+  const { ticket } = (await t.json()) as { ticket: string };
+  const res = await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(ticket)}`, { signal: ctrl.signal });
   const reader = res.body!.getReader();
   let text = '';
   const pump = (async () => {
@@ -69,9 +72,25 @@ describe('live stream', () => {
     await d.close();
   });
 
-  it('refuses a bad token with a JSON error', async () => {
-    const r = await fetch(`${server.url}/api/v1/stream?access_token=sw_000000000000_nope`);
-    expect(r.status).toBe(401);
-    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+  it('refuses a bad ticket, and a token in the URL, with a JSON error', async () => {
+    for (const q of ['ticket=sw_000000000000_nope', `access_token=${encodeURIComponent(tokens.A!)}`]) {
+      const r = await fetch(`${server.url}/api/v1/stream?${q}`);
+      expect(r.status).toBe(401);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('issues tickets that work once, within 30 s, and only on the stream', async () => {
+    const issue = async () => ((await (await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens.A}` } })).json()) as { ticket: string; expiresAt: string });
+    const t = await issue();
+    expect(Date.parse(t.expiresAt) - Date.now()).toBeLessThanOrEqual(30_000);
+    // Not a bearer token anywhere else.
+    expect((await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${t.ticket}` } })).status).toBe(401);
+    const ctrl = new AbortController();
+    const first = await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(t.ticket)}`, { signal: ctrl.signal });
+    expect(first.status).toBe(200);
+    ctrl.abort();
+    expect((await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(t.ticket)}`)).status).toBe(401);
+    expect((await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST' })).status).toBe(401);
   });
 });

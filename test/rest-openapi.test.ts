@@ -76,7 +76,8 @@ describe('OpenAPI document', () => {
     expect(a.status).toBe(200);
     const doc = a.json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.paths['/api/v1/intel']).toEqual(JSON.parse(JSON.stringify(OPENAPI.paths['/api/v1/intel'])));
+    // The hand-written operation, plus the permission-table action it needs.
+    expect(doc.paths['/api/v1/intel']).toEqual(JSON.parse(JSON.stringify({ get: { ...OPENAPI.paths['/api/v1/intel']!.get, 'x-permission': 'intel.read' } })));
     expect(doc.components).toEqual(JSON.parse(JSON.stringify(OPENAPI.components)));
     const refs = [...a.body.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(20);

@@ -117,11 +117,13 @@ describe('authentication (§1.6.9, §8.2.2)', () => {
   });
 
   it('expired and revoked tokens → 401', async () => {
-    const short = await p.access.createToken(SYSTEM_ACTOR, { orgId: A.row.id, kind: 'api', name: 'short', ttlMs: 60_000 });
+    // Tokens of A's user: a token without a user has no role and may not read (docs/security.md "Permissions").
+    const userId = A.principal.userId;
+    const short = await p.access.createToken(SYSTEM_ACTOR, { orgId: A.row.id, userId, kind: 'api', name: 'short', ttlMs: 60_000 });
     expectOk(await get(`${R}/collections/`, { ...A, token: short.token }));
     clock.advance(61_000);
     expectTaxiiError(await get(`${R}/collections/`, { ...A, token: short.token }), 401);
-    const rev = await p.access.createToken(SYSTEM_ACTOR, { orgId: A.row.id, kind: 'api', name: 'revoked' });
+    const rev = await p.access.createToken(SYSTEM_ACTOR, { orgId: A.row.id, userId, kind: 'api', name: 'revoked' });
     expectOk(await get(`${R}/collections/`, { ...A, token: rev.token }));
     await p.access.revokeToken(SYSTEM_ACTOR, rev.row.id);
     expectTaxiiError(await get(`${R}/collections/`, { ...A, token: rev.token }), 401);

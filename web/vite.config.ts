@@ -12,7 +12,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // No source map in the production bundle: it would publish the dashboard's sources.
+    sourcemap: false,
   },
   server: {
     // `npx vite --config web/vite.config.ts` during development: forward API calls to a local node.

@@ -10,7 +10,7 @@ import type { CollectionRow, GroupRow, OrgKind, OrgRow, Role, Store, TokenKind, 
 import { ROLES } from '../store/index.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import { hashToken, issueToken, sameHash, tokenIdOf, type IssuedToken } from './tokens.js';
-import { FailureLimiter } from './rate-limit.js';
+import { FailureLimiter, guardKeys } from './rate-limit.js';
 
 /** Who is acting: a user (password or token), a sensor, or a federated peer. */
 export interface Principal {
@@ -36,6 +36,9 @@ export interface CollectionRights {
   canWrite: boolean;
 }
 
+/** Name of the token rows that are live-stream tickets (see issueStreamTicket). */
+export const STREAM_TICKET = 'stream-ticket';
+export const STREAM_TICKET_MS = 30_000;
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const SHORT_NAME = /^[A-Z0-9][A-Z0-9-]{0,15}$/;
 
@@ -111,24 +114,25 @@ export class AccessService {
   }
 
   // ---- authentication ----
-  #guard(source: string): void {
-    const wait = this.limiter.blockedFor(source);
+  #guard(source: string, account: string | null = null): void {
+    const wait = Math.max(...guardKeys(source, account).map((k) => this.limiter.blockedFor(k.key, k.factor)));
     if (wait > 0) {
-      throw new AppError('RATE_LIMITED', 'too many failed authentications from this source', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
+      throw new AppError('RATE_LIMITED', 'too many failed authentications; try again later', { headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } });
     }
   }
 
-  async #fail(source: string, what: string, detail: Record<string, unknown>): Promise<never> {
-    this.limiter.fail(source);
+  async #fail(source: string, what: string, detail: Record<string, unknown>, account: string | null = null): Promise<never> {
+    for (const k of guardKeys(source, account)) this.limiter.fail(k.key);
     await this.audit({ principal: null, source }, 'auth.fail', null, { method: what, ...detail });
     throw new AppError('UNAUTHENTICATED', 'invalid credentials');
   }
 
   async authenticatePassword(username: string, password: string, source: string): Promise<Principal> {
-    this.#guard(source);
+    const account = `user ${username.slice(0, 128).toLowerCase()}`;
+    this.#guard(source, account);
     const u = await this.store.getUserByUsername(username);
     const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
-    if (!u || !ok || u.disabled) return this.#fail(source, 'password', { username: username.slice(0, 64) });
+    if (!u || !ok || u.disabled) return this.#fail(source, 'password', { username: username.slice(0, 64) }, account);
     return this.#principal(u.orgId, u, null, 'password');
   }
 
@@ -139,11 +143,38 @@ export class AccessService {
     const now = this.nowUs();
     if (!row || !sameHash(row.hash, hash)) return this.#fail(source, 'token', { tokenId: tokenIdOf(token) });
     if (row.revokedUs !== null) return this.#fail(source, 'token', { tokenId: row.id, reason: 'revoked' });
+    if (row.name === STREAM_TICKET) return this.#fail(source, 'token', { tokenId: row.id, reason: 'a stream ticket is not a bearer token' });
     if (row.expiresUs !== null && row.expiresUs <= now) return this.#fail(source, 'token', { tokenId: row.id, reason: 'expired' });
     const user = row.userId ? await this.store.getUser(row.userId) : null;
     if (row.userId && (!user || user.disabled)) return this.#fail(source, 'token', { tokenId: row.id, reason: 'user disabled' });
     // Record use at most once a minute per token, to keep reads cheap.
     if (row.lastUsedUs === null || now - row.lastUsedUs > 60_000_000) await this.store.touchToken(row.id, now);
+    return this.#principal(row.orgId, user, row, row.kind);
+  }
+
+  /**
+   * A single-use ticket for the live stream, valid STREAM_TICKET_MS: browsers' EventSource
+   * cannot send an Authorization header, so the credential goes in the URL, where proxies and
+   * access logs keep it; a ticket spent on connect is worthless there. Stored like a token
+   * (hashed, same kind and user as the caller's credential) so any serve process redeems it.
+   */
+  async issueStreamTicket(p: Principal, source: string): Promise<{ ticket: string; expiresAt: string }> {
+    const kind: TokenKind = p.kind === 'password' ? 'session' : p.kind;
+    const issued = await this.createToken({ principal: p, source }, { orgId: p.orgId, userId: p.userId, kind, name: STREAM_TICKET, ttlMs: STREAM_TICKET_MS });
+    return { ticket: issued.token, expiresAt: new Date(issued.row.expiresUs! / 1000).toISOString() };
+  }
+
+  /** Spends a stream ticket: the principal it was issued to, once; UNAUTHENTICATED otherwise. */
+  async redeemStreamTicket(ticket: string, source: string): Promise<Principal> {
+    this.#guard(source);
+    const hash = hashToken(ticket);
+    const row = await this.store.getTokenByHash(hash);
+    if (!row || !sameHash(row.hash, hash) || row.name !== STREAM_TICKET) return this.#fail(source, 'ticket', { tokenId: tokenIdOf(ticket) });
+    if (row.expiresUs !== null && row.expiresUs <= this.nowUs()) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'expired' });
+    // The conditional revoke is the single use: of two concurrent redeemers, one wins.
+    if (!(await this.store.revokeToken(row.id, this.nowUs()))) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'already used' });
+    const user = row.userId ? await this.store.getUser(row.userId) : null;
+    if (row.userId && (!user || user.disabled)) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'user disabled' });
     return this.#principal(row.orgId, user, row, row.kind);
   }
 
@@ -167,6 +198,7 @@ export class AccessService {
   // ---- tokens ----
   async createToken(actor: Actor, t: { orgId: string; userId?: string | null; kind: TokenKind; name: string; ttlMs?: number | null }): Promise<IssuedToken & { row: TokenRow }> {
     if (!t.name || t.name.length > 100) throw new AppError('BAD_REQUEST', 'token name must be 1-100 characters');
+    if (t.name === STREAM_TICKET && t.ttlMs !== STREAM_TICKET_MS) throw new AppError('BAD_REQUEST', `the token name "${STREAM_TICKET}" is reserved`);
     await this.organisation(t.orgId);
     if (t.userId) {
       const u = await this.store.getUser(t.userId);

@@ -8,16 +8,19 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { AppError } from '../core/errors.js';
+import { foreground } from '../core/follow.js';
 import { taxiiRoutes } from '../taxii/index.js';
 import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
+import { guardRoutes } from './route-permissions.js';
 import { respondRoutes } from './rest/respond.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
+import { logRedact, logSerializers } from './log.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -41,19 +44,37 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     : {};
   const app = Fastify({
     ...tls,
-    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: logSerializers, redact: logRedact },
     bodyLimit: config.maxContentLength,
-    trustProxy: false,
+    // Only a configured proxy's X-Forwarded-For sets req.ip (SHIELDWALL_TRUSTED_PROXY).
+    trustProxy: config.trustedProxies.length ? [...config.trustedProxies] : false,
   }) as unknown as FastifyInstance;
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
+  guardRoutes(app, roots); // every /api/ and TAXII route checks its action in the permission table
+
+  // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
+  // answering comes first. The live stream is long-lived and not counted.
+  const counted = new WeakSet<object>();
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/api/v1/stream')) return;
+    counted.add(req);
+    foreground.enter();
+  });
+  const done = async (req: object) => {
+    if (counted.delete(req)) foreground.leave();
+  };
+  app.addHook('onResponse', done);
+  app.addHook('onRequestAbort', done);
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('X-Frame-Options', 'DENY');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+    // Every HTML page, the index (`/`, served by the static plugin) as much as deep links.
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', WEB_CSP);
     return payload;
   });
 
@@ -73,18 +94,22 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   const webDir = path.join(packageRoot(), 'dist', 'web');
   const hasWeb = fs.existsSync(path.join(webDir, 'index.html'));
   if (hasWeb) {
-    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, cacheControl: false });
+    // Source maps are not built for production (web/vite.config.ts); should one be left in
+    // dist/web by a development build, it is still not served.
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, cacheControl: false, allowedPath: (p) => !p.endsWith('.map') });
   }
   app.setNotFoundHandler((req, reply) => {
     const url = req.url.split('?')[0]!;
     if (req.method === 'GET' && hasWeb && !url.startsWith('/api/') && !isTaxiiPath(url, roots) && (req.headers.accept ?? '').includes('text/html')) {
-      reply.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
+      reply.header('Content-Security-Policy', WEB_CSP);
       return reply.type('text/html').sendFile('index.html');
     }
     throw new AppError('NOT_FOUND', `no route ${req.method} ${url}`);
   });
   return app;
 }
+
+const WEB_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const STATUS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -106,6 +131,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // TAXII status resources are kept 7 days (§4.3 asks for at least 24 hours), pruned hourly.
   let ticks = 0;
   const ticker = setInterval(() => {
+    // Several API processes on one PostgreSQL: only the elected one runs the node's jobs.
+    if (!platform.leader.isLeader()) return;
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
     if (ticks++ % 720 === 0) {
       const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;
@@ -113,9 +140,12 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     }
   }, 5000);
   ticker.unref();
-  // The detection worker: processes the telemetry spool, keeps the indicator index in step
-  // with intel written by other processes, writes sightings and prunes the spool.
+  // Detection: the supervised worker process (or, for unit tests, the in-process loop) processes
+  // the telemetry spool, keeps its indicator index in step with intel, writes sightings and
+  // prunes the spool. The correlation index reads its backlog now, in the background, after the
+  // node listens.
   platform.detect.start();
+  platform.correlations.nudge();
   return {
     app, url: `${scheme}://${host}:${port}`,
     close: async () => {

@@ -2,8 +2,9 @@
  * The platform: every service of one node, wired once from the frozen configuration.
  * The HTTP server, the CLI and the tests all start from here.
  */
-import type { Config } from '../config/index.js';
+import { configEnv, type Config } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { IndexStatus } from '../core/follow.js';
 import { AccessService } from '../access/index.js';
 import { Correlations, IntelService, Warninglists } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -11,8 +12,9 @@ import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
 import { createRespond, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
-import { AnomalyDetector } from '../detect/anomaly/index.js';
-import { AlertService, DetectService } from '../detect/pipeline/index.js';
+import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
+import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
+import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 
 export interface Platform {
@@ -30,13 +32,28 @@ export interface Platform {
   /** Correlation of observable values across objects (release-aware), and warninglists of known-benign values. */
   readonly correlations: Correlations;
   readonly warninglists: Warninglists;
-  /** Telemetry ingestion and detection (the worker runs in the server: `detect.start()`). */
+  /** Telemetry ingestion; detection runs in a supervised worker process started by `detect.start()` (docs/pipeline.md). */
   readonly detect: DetectService;
   readonly alerts: AlertService;
+  /** Whether this process runs the node's background jobs (several `serve` processes on one PostgreSQL elect one). */
+  readonly leader: Leader;
+  /**
+   * How far each index that follows the store (correlation, the indicator feed) is behind it:
+   * they are built in the background, after the node listens (GET /api/v1/system).
+   */
+  indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
 }
 
-export async function createPlatform(config: Readonly<Config>, opts: { clock?: Clock; store?: Store } = {}): Promise<Platform> {
+export interface PlatformOptions {
+  clock?: Clock;
+  /** A store opened by the caller (e.g. in memory): detection then runs in this process, as no worker could open it. */
+  store?: Store;
+  /** Where detection runs; by default a supervised worker process, or in-process when a store is handed in. */
+  detection?: DetectMode['kind'];
+}
+
+export async function createPlatform(config: Readonly<Config>, opts: PlatformOptions = {}): Promise<Platform> {
   const clock = opts.clock ?? systemClock;
   const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
   const access = new AccessService(store, clock, { authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs });
@@ -53,25 +70,41 @@ export async function createPlatform(config: Readonly<Config>, opts: { clock?: C
   await warninglists.load();
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
-  // Anomaly titles name organisations by short name, known once the detect service has read the directory.
-  let named: DetectService | undefined;
-  const anomaly = await anomalyDetector(store, (id) => named?.shortName(id) ?? id);
-  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, anomaly }, {
-    queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings,
-  });
-  named = detect;
+  // Scale-out (SHIELDWALL_NATS_URL): ingestion into JetStream, workers run elsewhere, the live stream fans out through NATS.
+  const scale = config.nats ? await openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs }) : null;
+  // On PostgreSQL several API processes may serve one node: one of them runs the background jobs.
+  const leader = config.databaseUrl && !opts.store ? await electLeader(config.databaseUrl, config.nats?.prefix ?? config.nodeName) : SOLE_LEADER;
+  const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {
+    queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
+    eventLimits: config.eventLimits,
+  }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
-  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await store.close(); };
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, close });
+  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close });
 }
 
-/** The anomaly baselines as last saved, or fresh ones when none (or unreadable: then they relearn). */
-async function anomalyDetector(store: Store, orgLabel: (id: string) => string): Promise<AnomalyDetector> {
-  const saved = await store.getMeta(DetectService.ANOMALY_KEY);
-  if (saved === null) return new AnomalyDetector({ orgLabel });
-  try {
-    return AnomalyDetector.fromJSON(JSON.parse(saved), { orgLabel });
-  } catch {
-    return new AnomalyDetector({ orgLabel });
-  }
+function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {
+  const kind = opts.detection ?? (opts.store ? 'in-process' : config.workers === 0 ? 'external' : 'worker');
+  if (kind !== 'worker') return { kind };
+  return {
+    kind, log: (line) => process.stderr.write(`${line}\n`),
+    supervisor: { entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs },
+  };
+}
+
+/**
+ * How far the indicator feed of detection is behind the store. In this process when detection
+ * runs here; else from the cursor the worker last reported (its stats), counted against the store.
+ */
+async function indicatorIndex(detect: DetectService, store: Store, nowMs: number): Promise<IndexStatus> {
+  if (detect.engine) return detect.feed.status(nowMs);
+  const stats = await detect.stats().catch(() => null);
+  const cursor = Number((stats?.feed as { cursor?: unknown } | null | undefined)?.cursor ?? 0) || 0;
+  const b = await store.backlog({ afterUs: cursor, types: ['indicator'] });
+  return {
+    name: 'indicators', cursorUs: cursor, behind: b.count,
+    lagMs: b.oldestUs !== null ? Math.max(0, nowMs - Math.floor(b.oldestUs / 1000)) : 0,
+    ready: stats !== null && b.count === 0, error: stats === null ? 'no report from the detection worker yet' : null,
+  };
 }

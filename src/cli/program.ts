@@ -16,6 +16,8 @@ import { registerRespond } from './commands/respond.js';
 import { registerCorrelation } from './commands/correlation.js';
 import { registerSigma } from './commands/sigma.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerWorker } from './commands/worker.js';
+import { registerStatus } from './commands/status.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -44,6 +46,8 @@ export function buildProgram(io: Io = stdio): Command {
   registerCorrelation(program, io);
   registerSigma(program, io);
   registerIngest(program, io);
+  registerWorker(program, io);
+  registerStatus(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

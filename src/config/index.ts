@@ -18,6 +18,8 @@ export interface Config {
   readonly dataDirGiven: boolean;
   /** PostgreSQL URL; when absent, the embedded SQLite store under dataDir is used. */
   readonly databaseUrl: string | undefined;
+  /** Scale-out mode (docs/deploying-at-scale.md): NATS JetStream carries telemetry to `shieldwall worker` processes; needs PostgreSQL. */
+  readonly nats: NatsConfig | undefined;
   readonly host: string;
   readonly port: number;
   /** Plain HTTP binds to loopback only unless this is set. */
@@ -32,8 +34,14 @@ export interface Config {
   /** Server-side page size cap for TAXII and REST lists. */
   readonly maxPageSize: number;
   readonly apiRoots: readonly ApiRootConfig[];
-  /** Failed authentications allowed per source address per window before 429. */
+  /** Failed authentications allowed per account and address per window before 429 (5× per address alone, 5× per account alone). */
   readonly authFailureLimit: number;
+  /**
+   * SHIELDWALL_TRUSTED_PROXY: the reverse proxies (addresses or CIDR blocks, comma-separated)
+   * whose X-Forwarded-For names the client; none by default, so the header is ignored and a
+   * client cannot choose the address the limiter and the audit log see.
+   */
+  readonly trustedProxies: readonly string[];
   readonly authFailureWindowMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** Directory of Sigma rules (TLP:CLEAR, read-only), SHIELDWALL_SIGMA_DIR; none when absent. */
@@ -42,10 +50,32 @@ export interface Config {
   readonly sigmaPlaceholders: string | undefined;
   /** Telemetry events waiting for detection beyond which ingestion answers 429, SHIELDWALL_INGEST_QUEUE. */
   readonly ingestQueue: number;
+  /**
+   * Per-event budget at ingest (DESIGN §2.7): an event over a cap is refused with its line number.
+   * SHIELDWALL_MAX_EVENT_FIELDS (object members + array elements), SHIELDWALL_MAX_EVENT_DEPTH,
+   * SHIELDWALL_MAX_EVENT_STRING_BYTES (UTF-8 bytes of all string values).
+   */
+  readonly eventLimits: Readonly<{ maxFields: number; maxDepth: number; maxStringBytes: number }>;
   /** Grouping window of alerts, SHIELDWALL_ALERT_WINDOW_MINUTES. */
   readonly alertWindowMinutes: number;
   /** Sightings back to producers: named (default), anonymous (signed by the alliance CSIRT) or off, SHIELDWALL_SIGHTINGS. */
   readonly sightings: 'named' | 'anonymous' | 'off';
+  /** Detection worker processes `serve` supervises (0: run `shieldwall worker` yourself), SHIELDWALL_WORKERS. */
+  readonly workers: number;
+  /** Longest a worker may spend on one batch before it is killed and the batch retried, SHIELDWALL_WORKER_BATCH_TIMEOUT_MS. */
+  readonly workerBatchTimeoutMs: number;
+  /** Test-only hooks (an event that hangs its worker), SHIELDWALL_TEST_HOOKS=1; never on a real node. */
+  readonly testHooks: boolean;
+}
+
+/**
+ * One supervised worker at most on the SQL spool: it is a single ordered cursor (stateful
+ * detection needs the events of a sensor in order), so a second worker would only wait on it.
+ */
+function workerCount(env: Record<string, string | undefined>): number {
+  const n = int(env, 'SHIELDWALL_WORKERS', 1, 0);
+  if (n > 1) throw new AppError('BAD_REQUEST', `SHIELDWALL_WORKERS must be 0 or 1 on the SQL spool, got "${n}"`);
+  return n;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -72,6 +102,42 @@ function parseApiRoots(raw: string | undefined): ApiRootConfig[] {
   }));
 }
 
+const IPV4_OR_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(\/\d{1,3})?$/;
+
+function trustedProxies(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const a of list) {
+    if (!IPV4_OR_CIDR.test(a) && !IPV6_OR_CIDR.test(a)) throw new AppError('BAD_REQUEST', `SHIELDWALL_TRUSTED_PROXY: "${a}" is not an IP address or CIDR block`);
+  }
+  return list;
+}
+
+export interface NatsConfig {
+  /** SHIELDWALL_NATS_URL: nats://host:port (comma-separated for a cluster). */
+  readonly url: string;
+  /** SHIELDWALL_NATS_PREFIX: names the stream and subjects of this node, so nodes can share a NATS server. */
+  readonly prefix: string;
+  /** SHIELDWALL_NATS_PARTITIONS: fixed number of partitions (more than the most workers you will run; never change it on a running node). */
+  readonly partitions: number;
+  /** SHIELDWALL_NATS_MAX_BYTES: stream size cap; a full stream answers ingestion 429. */
+  readonly maxBytes: number;
+}
+
+function natsConfig(env: Record<string, string | undefined>, databaseUrl: string | undefined): NatsConfig | undefined {
+  const url = env.SHIELDWALL_NATS_URL;
+  if (!url) return undefined;
+  if (!databaseUrl) throw new AppError('BAD_REQUEST', 'SHIELDWALL_NATS_URL needs SHIELDWALL_DATABASE_URL (scale-out runs on PostgreSQL)');
+  for (const u of url.split(',')) {
+    if (!/^(nats|tls):\/\/[^\s/]+$/.test(u.trim()) && !/^[^\s/:]+:\d+$/.test(u.trim())) throw new AppError('BAD_REQUEST', `SHIELDWALL_NATS_URL: not a NATS server address: "${u}"`);
+  }
+  const prefix = env.SHIELDWALL_NATS_PREFIX || 'shieldwall';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) throw new AppError('BAD_REQUEST', `SHIELDWALL_NATS_PREFIX must be 1-64 letters, digits, _ or -, got "${prefix}"`);
+  const partitions = int(env, 'SHIELDWALL_NATS_PARTITIONS', 16);
+  if (partitions > 1024) throw new AppError('BAD_REQUEST', `SHIELDWALL_NATS_PARTITIONS must be at most 1024, got "${partitions}"`);
+  return Object.freeze({ url, prefix, partitions, maxBytes: int(env, 'SHIELDWALL_NATS_MAX_BYTES', 8 * 1024 ** 3, 1024 * 1024) });
+}
+
 function sightingMode(raw: string | undefined): Config['sightings'] {
   const v = raw ?? 'named';
   if (v !== 'named' && v !== 'anonymous' && v !== 'off') throw new AppError('BAD_REQUEST', `SHIELDWALL_SIGHTINGS must be named, anonymous or off, got "${v}"`);
@@ -89,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     dataDir: path.resolve(env.SHIELDWALL_DATA_DIR ?? path.join(process.cwd(), 'data')),
     dataDirGiven: env.SHIELDWALL_DATA_DIR !== undefined && env.SHIELDWALL_DATA_DIR !== '',
     databaseUrl: env.SHIELDWALL_DATABASE_URL || undefined,
+    nats: natsConfig(env, env.SHIELDWALL_DATABASE_URL || undefined),
     host,
     port: int(env, 'SHIELDWALL_PORT', 8443, 0),
     allowPublicHttp: env.SHIELDWALL_ALLOW_PUBLIC_HTTP === '1' || env.SHIELDWALL_ALLOW_PUBLIC_HTTP === 'true',
@@ -101,12 +168,21 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
     authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
     authFailureWindowMs: int(env, 'SHIELDWALL_AUTH_FAILURE_WINDOW_MS', 60_000),
+    trustedProxies: trustedProxies(env.SHIELDWALL_TRUSTED_PROXY),
     logLevel,
     sigmaDir: env.SHIELDWALL_SIGMA_DIR ? path.resolve(env.SHIELDWALL_SIGMA_DIR) : undefined,
     sigmaPlaceholders: env.SHIELDWALL_SIGMA_PLACEHOLDERS ? path.resolve(env.SHIELDWALL_SIGMA_PLACEHOLDERS) : undefined,
     ingestQueue: int(env, 'SHIELDWALL_INGEST_QUEUE', 200_000),
+    eventLimits: Object.freeze({
+      maxFields: int(env, 'SHIELDWALL_MAX_EVENT_FIELDS', 10_000),
+      maxDepth: int(env, 'SHIELDWALL_MAX_EVENT_DEPTH', 32),
+      maxStringBytes: int(env, 'SHIELDWALL_MAX_EVENT_STRING_BYTES', 524_288),
+    }),
     alertWindowMinutes: int(env, 'SHIELDWALL_ALERT_WINDOW_MINUTES', 60),
     sightings: sightingMode(env.SHIELDWALL_SIGHTINGS),
+    workers: workerCount(env),
+    workerBatchTimeoutMs: int(env, 'SHIELDWALL_WORKER_BATCH_TIMEOUT_MS', 30_000, 100),
+    testHooks: env.SHIELDWALL_TEST_HOOKS === '1',
     ...overrides,
   };
   if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {
@@ -119,4 +195,23 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     );
   }
   return Object.freeze({ ...cfg, apiRoots: Object.freeze(cfg.apiRoots.map((r) => Object.freeze(r))) });
+}
+
+/**
+ * The environment that makes `loadConfig` give back this configuration: what a supervised
+ * worker process is started with, so it reads the same store with the same options.
+ */
+export function configEnv(c: Readonly<Config>): Record<string, string> {
+  const env: Record<string, string> = {
+    SHIELDWALL_DATA_DIR: c.dataDir, SHIELDWALL_HOST: c.host, SHIELDWALL_PORT: String(c.port), SHIELDWALL_ALLOW_PUBLIC_HTTP: c.allowPublicHttp ? '1' : '0',
+    SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
+    SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
+    SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
+    SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
+    SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',
+    SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_NATS_URL: c.nats?.url ?? '', SHIELDWALL_NATS_PREFIX: c.nats?.prefix ?? '',
+    SHIELDWALL_NATS_PARTITIONS: c.nats ? String(c.nats.partitions) : '', SHIELDWALL_NATS_MAX_BYTES: c.nats ? String(c.nats.maxBytes) : '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
+    SHIELDWALL_PUBLIC_URL: c.publicUrl ?? '', SHIELDWALL_SIGMA_DIR: c.sigmaDir ?? '', SHIELDWALL_SIGMA_PLACEHOLDERS: c.sigmaPlaceholders ?? '',
+  };
+  return env;
 }

@@ -16,6 +16,23 @@ export interface BusEvent {
   /** Exercise the event belongs to; null = real operations. */
   readonly exerciseId: string | null;
   readonly data: Readonly<Record<string, unknown>>;
+  /**
+   * Release facts of the sub-records whose content `data` carries (an offer on a request, an
+   * observable on an incident): the event reaches a reader only if each of these releases to
+   * them too, as the REST read of the parent hides the sub-record from everyone else.
+   */
+  readonly requires?: readonly ReleaseFacts[];
+  /**
+   * Parts of the event that only some of its readers may read (the accepted offer's id on a
+   * request): each is merged into `data` for a reader its own facts release to, left out for
+   * the others, exactly as the REST read of the same record shows or hides it.
+   */
+  readonly sealed?: readonly SealedPart[];
+}
+
+export interface SealedPart {
+  readonly facts: ReleaseFacts;
+  readonly data: Readonly<Record<string, unknown>>;
 }
 
 export type BusListener = (e: BusEvent) => void;

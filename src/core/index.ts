@@ -6,5 +6,9 @@ export { formatMicros, formatStixTime, isStixTimestamp, parseTimestampMicros, ve
 export { TLP_LEVELS } from './policy.js';
 export type { Audience, Purpose, ReleaseFacts, Tlp } from './policy.js';
 export { EventBus } from './bus.js';
-export type { BusEvent, BusListener } from './bus.js';
+export type { BusEvent, BusListener, SealedPart } from './bus.js';
 export { prng } from './random.js';
+export { compileLinear, describeRefusal, MAX_REPEAT } from './regex.js';
+export type { LinearRegex, LinearRegexResult, RegexRefusal } from './regex.js';
+export { Follower, foreground } from './follow.js';
+export type { FollowSlice, FollowerOptions, IndexStatus } from './follow.js';

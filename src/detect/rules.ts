@@ -14,16 +14,17 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/bus.js';
 import { TLP_LEVELS, type ReleaseFacts, type Tlp } from '../core/policy.js';
-import { mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
+import { authorize, mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
 import type { RecordRow, Store } from '../store/index.js';
 import { parseSigmaRule, SigmaEngine, type EngineOptions, type Logsource, type Placeholders, type SigmaItem } from './sigma/index.js';
 
 export const SIGMA_RULE_KIND = 'sigma-rule';
 const ACTIVE = 'active';
 const REMOVED = 'removed';
+/** Meta key changed with every stored rule write, so other processes know to reload. */
+const SIGMA_REV_KEY = 'sigma.rev';
 /** A Sigma text larger than this is refused (the largest SigmaHQ rule is about 40 KiB). */
 export const MAX_RULE_BYTES = 256 * 1024;
-const RULE_ROLES = ['analyst', 'admin'] as const;
 const IDENTITY = /^identity--[0-9a-f-]{36}$/;
 
 export type AuthedActor = Actor & { readonly principal: Principal };
@@ -199,6 +200,7 @@ export class SigmaRules {
   readonly #stored = new Map<string, Entry>();
   #storedFailures: Failure[] = [];
   #built: Built | null = null;
+  #rev: string | null = null;
   readonly #listeners = new Set<() => void>();
 
   constructor(deps: SigmaRulesDeps, options: SigmaRulesOptions = {}) {
@@ -219,8 +221,22 @@ export class SigmaRules {
     return this.#opts.placeholders;
   }
 
+  /**
+   * Reloads the stored rules when another process (the API, while this is a detection worker)
+   * added or removed one: each such write changes the revision in `meta`. True when reloaded.
+   */
+  async refresh(): Promise<boolean> {
+    const rev = await this.#deps.store.getMeta(SIGMA_REV_KEY);
+    if (rev === this.#rev) return false;
+    await this.#loadStored();
+    this.#rev = rev;
+    this.#changed();
+    return true;
+  }
+
   /** (Re)reads the directory and the stored rules; failures are reported by `status()`. */
   async load(): Promise<void> {
+    this.#rev = await this.#deps.store.getMeta(SIGMA_REV_KEY);
     this.#loadDir();
     await this.#loadStored();
     this.#changed();
@@ -234,9 +250,7 @@ export class SigmaRules {
 
   /** Adds a rule text (one record, even when it holds several documents). */
   async add(actor: AuthedActor, input: { yaml: string; tlp?: Tlp; recipients?: readonly string[] }): Promise<SigmaRuleView> {
-    if (!actor.principal.roles.some((r) => (RULE_ROLES as readonly string[]).includes(r))) {
-      throw new AppError('FORBIDDEN', `adding Sigma rules needs one of the roles: ${RULE_ROLES.join(', ')}`);
-    }
+    authorize(actor.principal, 'sigma.write');
     const tlp = input.tlp ?? 'green';
     if (!TLP_LEVELS.includes(tlp)) throw new AppError('BAD_REQUEST', `tlp must be one of ${TLP_LEVELS.join(', ')}`);
     const recipients = [...new Set(input.recipients ?? [])];
@@ -265,6 +279,7 @@ export class SigmaRules {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} exists`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: nowUs, kind: `${SIGMA_RULE_KIND}.created`, orgId: org, userId: actor.principal.userId, json: JSON.stringify(detail) });
       await this.#audit(tx, actor, { action: `${SIGMA_RULE_KIND}.create`, target: row.id, detail });
+      await tx.setMeta(SIGMA_REV_KEY, crypto.randomUUID());
     });
     this.#publish(`${SIGMA_RULE_KIND}.created`, row, detail);
     const entry = this.#entryOfRow(row, parsed.rules, doc);
@@ -291,6 +306,7 @@ export class SigmaRules {
 
   /** Removes a stored rule (the creating organisation only); the record stays, marked removed. */
   async remove(actor: AuthedActor, id: string): Promise<void> {
+    authorize(actor.principal, 'sigma.write');
     if (this.#dir.some((e) => e.id === id)) throw new AppError('FORBIDDEN', 'directory rules are read-only: remove the file from the rules directory');
     const row = await this.#visibleRow(actor, id);
     if (row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the organisation that added a Sigma rule may remove it');
@@ -301,6 +317,7 @@ export class SigmaRules {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: nowUs, kind: `${SIGMA_RULE_KIND}.removed`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(detail) });
       await this.#audit(tx, actor, { action: `${SIGMA_RULE_KIND}.remove`, target: id, detail });
+      await tx.setMeta(SIGMA_REV_KEY, crypto.randomUUID());
     });
     this.#publish(`${SIGMA_RULE_KIND}.removed`, next, detail);
     this.#stored.delete(id);

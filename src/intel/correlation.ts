@@ -10,13 +10,17 @@
  * (values, CIDR blocks, regular expressions) are never correlated; values on an enabled
  * warninglist are flagged and not linked.
  *
- * Indexing is incremental: every commit announced by IntelService wakes the indexer, which
- * reads the store by date_added after its cursor (kept in `meta`), so objects written by
- * other processes (the CLI, another node process) are indexed too.
+ * Indexing is incremental and off the commit path: every commit announced by IntelService
+ * nudges the indexer (core/follow.ts), which reads the store by date_added after its cursor
+ * (kept in `meta`) in slices once the writer is quiet, so objects written by other processes
+ * (the CLI, another node process) are indexed too. Until it has caught up, links may be
+ * missing (`indexing` says so), never wrong: they are found inside the release-policy query.
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.js';
+import { describeRefusal } from '../core/regex.js';
 import type { Clock } from '../core/clock.js';
+import { Follower, type FollowSlice, type IndexStatus } from '../core/follow.js';
 import type { Audience, Tlp } from '../core/policy.js';
 import { mayRelease, type Actor } from '../access/index.js';
 import type {
@@ -30,8 +34,9 @@ export const DEFAULT_CORRELATION_CAP = 100;
 /** Links returned for one object at most (all values together). */
 export const DEFAULT_LINK_LIMIT = 500;
 const CURSOR_KEY = 'correlation:cursor';
-const PAGE = 500;
 const SYNC_WAIT_MS = 2000;
+/** How often the indexer looks for writes of other processes. */
+const POLL_MS = 2000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
 
@@ -72,6 +77,8 @@ export interface ObjectCorrelations {
   values: ValueCorrelation[];
   /** True when the link limit cut the list. */
   truncated: boolean;
+  /** True when the index was still catching up with the store: links may be missing (never ones the reader may not see). */
+  indexing: boolean;
 }
 
 export type ExclusionType = CorrelationExclusionRow['type'];
@@ -100,8 +107,8 @@ class ExclusionSet {
           return !!b && b.version === block.version && b.prefix >= block.prefix && b.network >> shift === block.network >> shift;
         });
       } else {
-        const re = compileRegex(r.pattern);
-        if (re) this.#tests.push((k, v) => kindOk(k) && re.test(v));
+        const c = compileRegex(r.pattern);
+        if (c.ok) this.#tests.push((k, v) => kindOk(k) && c.re.test(v));
       }
     }
   }
@@ -111,22 +118,30 @@ class ExclusionSet {
   }
 }
 
-/** Validates an exclusion's pattern for its type (400 naming the problem). */
+/**
+ * Validates an exclusion's pattern for its type (400 naming the problem). A regex RE2 cannot run
+ * (backreference, lookaround, syntax error) is a 422 with the reason and the position.
+ */
 export function checkExclusion(type: ExclusionType, pattern: string): string {
   const p = pattern.trim();
   if (!p || p.length > 1024) throw new AppError('BAD_REQUEST', 'pattern must have 1-1024 characters');
   if (type === 'cidr' && !parseIp(p)) throw new AppError('BAD_REQUEST', `${p.slice(0, 100)} is not an IP address or CIDR block`);
-  if (type === 'regex' && !compileRegex(p)) throw new AppError('BAD_REQUEST', 'pattern is not a valid regular expression (at most 500 characters)');
+  if (type === 'regex') {
+    const r = compileRegex(p);
+    if (!r.ok) {
+      throw new AppError('UNPROCESSABLE', `pattern: regular expression refused: ${describeRefusal(r.refusal)}`, {
+        details: { reason: r.refusal.reason, position: r.refusal.position },
+      });
+    }
+  }
   return p;
 }
 
 export class Correlations {
   readonly cap: number;
   readonly linkLimit: number;
-  #running: Promise<number> | null = null;
-  #again = false;
+  readonly #follower: Follower;
   #unsubscribe: (() => void) | null = null;
-  #lastError: unknown = null;
 
   constructor(
     private readonly deps: { store: Store; clock: Clock; intel: IntelService; warninglists: Warninglists },
@@ -134,74 +149,79 @@ export class Correlations {
   ) {
     this.cap = opts.cap ?? DEFAULT_CORRELATION_CAP;
     this.linkLimit = opts.linkLimit ?? DEFAULT_LINK_LIMIT;
+    // Each slice commits (and fsyncs) its rows with the cursor: at least 100 rows a slice, or on a
+    // busy machine the fixed cost per slice would bound the catch-up to a few hundred objects/s.
+    this.#follower = new Follower((limit) => this.#slice(limit), { minRows: 100, maxRows: 2000 });
   }
 
-  /** Subscribes to committed writes and catches up with what was stored meanwhile. */
+  /**
+   * Follows committed writes (a commit only nudges the indexer, which reads when the writer is
+   * quiet: commits do not pay for indexing) and catches up in the background with what was
+   * stored meanwhile.
+   */
   start(): void {
-    this.#unsubscribe ??= this.deps.intel.onCommitted(() => {
-      this.sync().catch(() => undefined);
-    });
-    // In the background: a large backlog (first start after an upgrade) must not hold up the node.
-    this.sync().catch(() => undefined);
+    this.#unsubscribe ??= this.deps.intel.onCommitted(() => this.#follower.nudge());
+    // In the background, a slice at a time: a large backlog (first start after an upgrade) must
+    // not hold up the node; other processes' writes are picked up by the poll.
+    this.#follower.poll(POLL_MS);
+  }
+
+  /** Read what is behind soon, in the background (the server calls it once it listens). */
+  nudge(): void {
+    this.#follower.nudge();
   }
 
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#follower.stop();
   }
 
   /** The last indexing failure (null when the last run succeeded). */
   get lastError(): unknown {
-    return this.#lastError;
+    return this.#follower.lastError;
   }
 
   /**
-   * Indexes every object version stored after the cursor. One run at a time; a request during
-   * a run schedules one more run after it. Resolves with the number of versions read.
+   * Indexes every object version stored after the cursor, now. One run at a time; a request
+   * during a run schedules one more run after it. Resolves with the number of versions read.
    */
   sync(): Promise<number> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    const run = async (): Promise<number> => {
-      let total = 0;
-      do {
-        this.#again = false;
-        total += await this.#catchUp();
-      } while (this.#again);
-      return total;
-    };
-    this.#running = run().then(
-      (n) => { this.#lastError = null; return n; },
-      (e: unknown) => { this.#lastError = e; throw e; },
-    ).finally(() => { this.#running = null; });
-    return this.#running;
+    return this.#follower.sync();
   }
 
   /** Waits for indexing in progress (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.#running) await this.#running.catch(() => undefined);
+    await this.#follower.idle();
   }
 
-  async #catchUp(): Promise<number> {
+  /** How far the index is behind the store (GET /api/v1/system). */
+  async status(): Promise<IndexStatus> {
     const { store, clock } = this.deps;
-    let cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
+    const cursorUs = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
+    const b = await store.backlog({ afterUs: cursorUs });
+    const e = this.#follower.lastError;
+    return {
+      name: 'correlation', cursorUs, behind: b.count, lagMs: b.oldestUs === null ? 0 : Math.max(0, clock.now() - Math.floor(b.oldestUs / 1000)),
+      ready: b.count === 0, error: e ? (e instanceof Error ? e.message : String(e)).slice(0, 300) : null,
+    };
+  }
+
+  /** One page after the cursor, indexed with the cursor move in one transaction. */
+  async #slice(limit: number): Promise<FollowSlice> {
+    const { store, clock } = this.deps;
+    const cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
+    const rows = await store.objectsAddedAfter(cursor, limit);
+    if (rows.length === 0) return { read: 0, more: false };
     const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
-    let read = 0;
-    for (;;) {
-      const rows = await store.objectsAddedAfter(cursor, PAGE);
-      if (rows.length === 0) return read;
-      const entries = rows.map((r) => this.#entryOf(r, exclusions));
-      // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never skips.
-      const last = rows[rows.length - 1]!.dateAdded;
-      await store.transaction(async (tx) => {
-        await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
-        await tx.setMeta(CURSOR_KEY, String(last));
-      });
-      cursor = last;
-      read += rows.length;
-    }
+    const entries = rows.map((r) => this.#entryOf(r, exclusions));
+    // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never skips.
+    const last = rows[rows.length - 1]!.dateAdded;
+    await store.transaction(async (tx) => {
+      await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
+      await tx.setMeta(CURSOR_KEY, String(last));
+    });
+    return { read: rows.length, more: rows.length === limit };
   }
 
   #entryOf(r: ObjectRow, exclusions: ExclusionSet): ObservableEntry {
@@ -224,7 +244,8 @@ export class Correlations {
   async linksOf(reader: CorrelationReader, objectId: string): Promise<ObjectCorrelations> {
     const { store, warninglists } = this.deps;
     // Fresh reads (objects committed by other processes too), but a long backlog does not hold a reader for more than a moment.
-    await Promise.all([Promise.race([this.sync().catch(() => undefined), delay(SYNC_WAIT_MS)]), warninglists.refresh()]);
+    let caughtUp = false;
+    await Promise.all([Promise.race([this.sync().then(() => { caughtUp = true; }, () => undefined), delay(SYNC_WAIT_MS)]), warninglists.refresh()]);
     const page = await store.queryObjects({
       collectionIds: reader.collectionIds, audience: reader.audience, purpose: 'read', ids: [objectId], version: { kind: 'last' }, limit: 100,
     });
@@ -262,7 +283,7 @@ export class Correlations {
       if (exclusions.has(row.kind, row.value) || warninglists.match(row.kind, row.value)) continue;
       for (const v of liveOwn) if (related(v, row)) addLink(v, row);
     }
-    return { object: { id: self.id, type: self.type, name: self.name, version: self.version }, values, truncated };
+    return { object: { id: self.id, type: self.type, name: self.name, version: self.version }, values, truncated, indexing: !caughtUp };
   }
 
   /**

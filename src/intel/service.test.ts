@@ -124,4 +124,26 @@ describe('IntelService.submit', () => {
   it('needs an organisation', async () => {
     await expect(intel.submit({ principal: null, source: 'x' }, coll, [indicator()])).rejects.toThrow(/organisation/);
   });
+
+  describe('granular markings (STIX 2.1 §7.2.3)', () => {
+    const GREEN = 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb';
+    const RED = 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1';
+    const CLEAR = 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487';
+    const ids = (n: number) => `indicator--${String(n).padStart(8, '0')}-2b7e-4c3d-9f41-0a1b2c3d4e5f`;
+
+    it('refuses a part marked stricter than the object, naming the selector; accepts equal or looser parts', async () => {
+      const res = await intel.submit(a, coll, [
+        indicator({ id: ids(1), description: 'secret source', object_marking_refs: [GREEN], granular_markings: [{ marking_ref: RED, selectors: ['description'] }] }),
+        indicator({ id: ids(2), description: 'ok', object_marking_refs: [GREEN], granular_markings: [{ marking_ref: GREEN, selectors: ['description'] }, { marking_ref: CLEAR, selectors: ['pattern'] }] }),
+        indicator({ id: ids(3), description: 'defaulted', granular_markings: [{ marking_ref: RED, selectors: ['description'] }] }),
+        indicator({ id: ids(4), description: 'lang only', object_marking_refs: [GREEN], granular_markings: [{ lang: 'fr', selectors: ['description'] }] }),
+      ], { defaultTlp: 'green' });
+      expect(res.map((r) => r.status)).toEqual(['rejected', 'added', 'rejected', 'added']);
+      expect(res[0]!.status === 'rejected' && res[0]!.message).toMatch(/granular marking.*description.*TLP:RED.*TLP:GREEN/);
+      expect(await stored(ids(1))).toEqual([]);
+      // An unmarked object with no default is AMBER for its creator alone: no part is stricter.
+      const [r] = await intel.submit(a, coll, [indicator({ id: ids(5), description: 'x', granular_markings: [{ marking_ref: RED, selectors: ['description'] }] })]);
+      expect(r?.status).toBe('added');
+    });
+  });
 });

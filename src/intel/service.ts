@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
 import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store } from '../store/index.js';
-import { normaliseMarkings, restoreObject, tlpMarkingId, tlpOf, validateObject, isTlpMarkingId } from '../stix/index.js';
+import { normaliseMarkings, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
 import { displayName, labelsOf, searchTextOf, versionOf } from './facts.js';
 
 export interface SubmitOptions {
@@ -155,6 +155,8 @@ export class IntelService {
     // The TLP marking definitions themselves are public knowledge.
     if (type === 'marking-definition' && isTlpMarkingId(id)) tlp = 'clear';
     if (ctx.badRecipient !== undefined) return { id, message: `recipient ${ctx.badRecipient} is not an identity id` };
+    const stricter = stricterPart(obj, tlp);
+    if (stricter) return { id, message: stricter };
     const json = JSON.stringify(obj);
     return {
       row: {
@@ -167,6 +169,29 @@ export class IntelService {
       },
     };
   }
+}
+
+const TLP_NAME = (t: Tlp) => `TLP:${t.toUpperCase()}`;
+
+/**
+ * Granular markings (STIX 2.1 §7.2.3) are refused when they restrict a part of the object more
+ * than the object's own TLP: the release policy decides per object, and serving different
+ * redactions of one (id, modified) to different readers would break "a version is immutable"
+ * (DESIGN §2.8). A part marked at or below the object's level adds nothing and is accepted;
+ * non-TLP granular markings (`lang`, statements) do not restrict release. An unmarked object
+ * (AMBER for its creator alone) is stricter than any part. See docs/stix-validation.md.
+ */
+function stricterPart(obj: Record<string, unknown>, tlp: Tlp | null): string | null {
+  if (tlp === null || !Array.isArray(obj.granular_markings)) return null;
+  for (const g of obj.granular_markings as { marking_ref?: unknown; selectors?: unknown }[]) {
+    const part = typeof g.marking_ref === 'string' ? tlpOfMarkingId(g.marking_ref) : null;
+    if (part !== null && maxTlp(part, tlp) !== tlp) {
+      const selectors = Array.isArray(g.selectors) ? g.selectors.map(String).join(', ') : '';
+      return `granular marking on ${selectors} is ${TLP_NAME(part)}, stricter than the object's ${TLP_NAME(tlp)}: `
+        + `parts of one object cannot be released more narrowly than the object; share that part as its own object at ${TLP_NAME(part)}`;
+    }
+  }
+  return null;
 }
 
 /** Why a new version may not be stored, or null when it may. */

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../core/errors.js';
+import { compileLinear, describeRefusal, type LinearRegex, type LinearRegexResult } from '../core/regex.js';
 import type { Clock } from '../core/clock.js';
 import type { Actor } from '../access/index.js';
 import type { ObservableKind, Store, WarninglistRow, WarninglistType } from '../store/index.js';
@@ -51,22 +52,23 @@ export function kindsOf(matchingAttributes: readonly string[]): Set<ObservableKi
   return out;
 }
 
-/** `/body/flags` (MISP's PCRE style) or a bare expression; null when it does not compile. */
-export function compileRegex(entry: string): RegExp | null {
-  if (entry.length > MAX_REGEX_LENGTH) return null;
+/**
+ * `/body/flags` (MISP's PCRE style) or a bare expression, compiled on RE2 (core/regex.ts: linear
+ * time). A refusal says why and where (the position counts from the first character of `entry`).
+ */
+export function compileRegex(entry: string): LinearRegexResult {
+  if (entry.length > MAX_REGEX_LENGTH) return { ok: false, refusal: { reason: `longer than ${MAX_REGEX_LENGTH} characters`, position: MAX_REGEX_LENGTH } };
   let body = entry;
   let flags = '';
   const m = /^\/(.*)\/([a-z]*)$/s.exec(entry);
   if (m) {
     body = m[1]!;
-    // PCRE flags without a JavaScript meaning are dropped; 'i', 'm', 's' mean the same.
+    // PCRE flags without a meaning for a match test are dropped; 'i', 'm', 's' mean the same.
     flags = [...new Set(m[2]!.split(''))].filter((f) => 'ims'.includes(f)).join('');
   }
-  try {
-    return new RegExp(body, flags);
-  } catch {
-    return null;
-  }
+  const r = compileLinear(body, flags);
+  if (r.ok || !m) return r;
+  return { ok: false, refusal: { reason: r.refusal.reason, position: r.refusal.position + 1 } };
 }
 
 function hostnameEntry(entry: string): string | null {
@@ -94,7 +96,7 @@ interface Compiled {
   /** kind → version → prefix → network → list. */
   cidrs: Map<ObservableKind, Map<4 | 6, Map<number, Map<bigint, WarninglistHit>>>>;
   substrings: Map<ObservableKind, { needle: string; hit: WarninglistHit }[]>;
-  regexes: Map<ObservableKind, { re: RegExp; hit: WarninglistHit }[]>;
+  regexes: Map<ObservableKind, { re: LinearRegex; hit: WarninglistHit }[]>;
 }
 
 const emptyCompiled = (): Compiled => ({ strings: new Map(), hosts: new Map(), cidrs: new Map(), substrings: new Map(), regexes: new Map() });
@@ -150,9 +152,9 @@ function compileList(c: Compiled, w: { id: string; name: string; type: Warningli
           break;
         }
         case 'regex': {
-          const re = compileRegex(raw);
-          if (!re) break;
-          bucket(c.regexes, kind, () => []).push({ re, hit });
+          const r = compileRegex(raw);
+          if (!r.ok) break;
+          bucket(c.regexes, kind, () => []).push({ re: r.re, hit });
           used = true;
           break;
         }
@@ -325,11 +327,14 @@ export class Warninglists {
 
   /**
    * Imports (or replaces, by name) a MISP warninglist, enabled. Entries that cannot be used for
-   * the list's type (an unparsable CIDR, a regex that does not compile) are skipped, counted and not stored;
-   * a list of which no entry is usable is refused.
+   * the list's type (an unparsable CIDR, a blank line) are skipped, counted and not stored; a list
+   * of which no entry is usable is refused. A regex entry that RE2 cannot run (a backreference,
+   * lookaround, a syntax error) refuses the whole list with 422, the entry and the position:
+   * never stored to be skipped or run slowly later (DESIGN §2.7).
    */
   async importMisp(actor: Actor, raw: unknown): Promise<{ list: WarninglistInfo; skipped: number }> {
     const m = parseMispWarninglist(raw);
+    if (m.type === 'regex') refuseRegexEntries(m.list);
     const id = mispListId(m.name);
     const existing = (await this.store.listWarninglists()).find((w) => w.id === id);
     const probe = { id, name: m.name, type: m.type, matchingAttributes: m.matchingAttributes };
@@ -376,6 +381,17 @@ export class Warninglists {
     await tx.setMeta(REV_KEY, randomUUID());
     await auditWrite(tx, actor, { ...a, atUs: nowUs });
   }
+}
+
+function refuseRegexEntries(list: readonly string[]): void {
+  list.forEach((entry, i) => {
+    if (entry.trim() === '') return;
+    const r = compileRegex(entry);
+    if (r.ok) return;
+    throw new AppError('UNPROCESSABLE', `list[${i}]: regular expression refused: ${describeRefusal(r.refusal)}`, {
+      details: { entry: i, reason: r.refusal.reason, position: r.refusal.position },
+    });
+  });
 }
 
 /** Audit row for a correlation / warninglist write (DESIGN §2.5), in the caller's transaction. */

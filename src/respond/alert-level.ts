@@ -4,7 +4,7 @@
  * adopted decision. Every change is kept in the record's history.
  */
 import { AppError } from '../core/errors.js';
-import { RecordRepo, requireRole, type AuthedActor, type RespondDeps } from './repo.js';
+import { RecordRepo, requirePermission, type AuthedActor, type RespondDeps } from './repo.js';
 import { ALERT_LEVELS } from './model.js';
 
 export const ALERT_LEVEL = 'alert-level';
@@ -27,7 +27,7 @@ export class AlertLevelService {
 
   /** A member sets its own level. */
   async setOwn(actor: AuthedActor, level: number, reason: string) {
-    requireRole(actor, ['admin', 'representative'], 'changing the alert level');
+    requirePermission(actor, 'alert-level.write');
     return this.#set(actor, actor.principal.orgId, { level, reason, decisionId: null });
   }
 

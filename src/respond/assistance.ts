@@ -10,7 +10,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { Tlp } from '../core/policy.js';
-import { bad, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
+import { bad, factsOf, illegal, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
 import { INCIDENT } from './incidents.js';
 import type { CsirtService, Urgency } from './model.js';
 
@@ -51,7 +51,7 @@ export class AssistanceService {
   }
 
   async request(actor: AuthedActor, r: { title: string; description?: string; services: CsirtService[]; urgency: Urgency; tlp?: Tlp; incidentId?: string | null; routedTo: 'all' | string[]; offerDeadline: string; exerciseId?: string | null }) {
-    requireRole(actor, ['responder', 'admin'], 'requesting assistance');
+    requirePermission(actor, 'assistance.write');
     if (r.services.length === 0) throw bad('name at least one service');
     if (Date.parse(r.offerDeadline) <= this.deps.clock.now()) throw bad('offerDeadline must be in the future');
     if (r.incidentId) {
@@ -95,7 +95,7 @@ export class AssistanceService {
   }
 
   async offer(actor: AuthedActor, requestId: string, o: { team: string; services: CsirtService[]; capacity: string; availableFrom: string; availableUntil: string; note?: string }) {
-    requireRole(actor, ['responder', 'admin'], 'offering assistance');
+    requirePermission(actor, 'assistance.write');
     const req = await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, requestId, REQUEST));
     if (req.row.creatorOrg === actor.principal.orgId) throw illegal('an organisation cannot offer assistance to itself');
     if (!req.row.recipients.includes(actor.principal.orgId)) throw new AppError('FORBIDDEN', 'this request was not routed to your organisation');
@@ -105,13 +105,14 @@ export class AssistanceService {
     if (Date.parse(o.availableUntil) <= Date.parse(o.availableFrom)) throw bad('availableUntil must be after availableFrom');
     const doc: Offer = { requestId, team: o.team, services: o.services, capacity: o.capacity, availableFrom: o.availableFrom, availableUntil: o.availableUntil, note: o.note ?? '', reason: null };
     // Offers are seen by the requester and the offering ally only.
-    await this.repo.create(actor, { kind: OFFER, doc, tlp: 'amber', recipients: [req.row.creatorOrg], state: 'proposed', parentId: requestId, exerciseId: req.row.exerciseId });
-    await this.repo.append(actor, req, { kind: 'assistance.offered', data: { team: o.team, services: o.services } });
+    const created = await this.repo.create(actor, { kind: OFFER, doc, tlp: 'amber', recipients: [req.row.creatorOrg], state: 'proposed', parentId: requestId, exerciseId: req.row.exerciseId });
+    // The announcement on the request carries the offer's content: it goes where the offer goes.
+    await this.repo.append(actor, req, { kind: 'assistance.offered', data: { team: o.team, services: o.services }, requires: [factsOf(created.row)] });
     return this.get(actor, requestId);
   }
 
   async decideOffer(actor: AuthedActor, offerId: string, decision: 'accept' | 'decline', reason?: string) {
-    requireRole(actor, ['responder', 'admin'], 'deciding on offers');
+    requirePermission(actor, 'assistance.write');
     const offer = await this.repo.load<Offer>(actor, offerId, OFFER);
     const req = await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, offer.doc.requestId, REQUEST));
     if (req.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the requesting organisation decides on offers');
@@ -121,7 +122,9 @@ export class AssistanceService {
     await this.repo.save(actor, offer, { doc: { ...offer.doc, reason: reason ?? null }, state }, { kind: `assistance.offer.${state}`, data: { requestId: req.row.id, reason: reason ?? null } });
     if (state === 'accepted' && req.row.state === 'open') {
       const fresh = await this.repo.load<AssistanceRequest>(actor, req.row.id, REQUEST);
-      await this.repo.save(actor, fresh, { doc: fresh.doc, state: 'in-progress' }, { kind: 'assistance.in-progress', data: { offerId } });
+      await this.repo.save(actor, fresh, { doc: fresh.doc, state: 'in-progress' }, {
+        kind: 'assistance.in-progress', data: {}, sealed: [{ facts: factsOf(offer.row), data: { offerId } }],
+      });
     }
     return this.get(actor, req.row.id);
   }
@@ -137,7 +140,7 @@ export class AssistanceService {
   async close(actor: AuthedActor, requestId: string, how: 'closed' | 'withdrawn', outcome: string) {
     const req = await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, requestId, REQUEST));
     if (req.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the requesting organisation may close its request');
-    requireRole(actor, ['responder', 'admin'], 'closing a request');
+    requirePermission(actor, 'assistance.write');
     const allowed = how === 'closed' ? ['in-progress'] : ['open', 'in-progress'];
     if (!allowed.includes(req.row.state)) throw illegal(`a request that is ${req.row.state} cannot be ${how}`);
     const fresh = await this.repo.load<AssistanceRequest>(actor, requestId, REQUEST);

@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Tlp } from '../core/policy.js';
-import { bad, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
+import { bad, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
 import { ACH_RATINGS, ICD203_LIKELIHOOD, type AchRating, type ConfidenceLevel, type Credibility, type Likelihood, type Reliability } from './model.js';
 
 export const ASSESSMENT = 'assessment';
@@ -86,7 +86,7 @@ export class AttributionService {
   }
 
   async create(actor: AuthedActor, a: { title: string; incidentId?: string | null; tlp?: Tlp; recipients?: string[]; exerciseId?: string | null }) {
-    requireRole(actor, ['analyst', 'responder', 'admin'], 'attribution analysis');
+    requirePermission(actor, 'assessment.write');
     const doc: Assessment = { title: a.title, incidentId: a.incidentId ?? null, hypotheses: [], evidence: [], ratings: {}, judgement: null };
     return this.#view(await this.repo.create(actor, { kind: ASSESSMENT, doc, tlp: a.tlp ?? 'amber', recipients: a.recipients ?? [], state: 'draft', exerciseId: a.exerciseId ?? null }));
   }
@@ -102,7 +102,7 @@ export class AttributionService {
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Assessment>> {
     const rec = await this.repo.load<Assessment>(actor, id, ASSESSMENT);
     if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the assessing organisation edits its assessment');
-    requireRole(actor, ['analyst', 'responder', 'admin'], 'attribution analysis');
+    requirePermission(actor, 'assessment.write');
     return rec;
   }
 

@@ -8,8 +8,8 @@
  * events: immutable and audited. Deadlines run on the injected clock.
  */
 import { AppError } from '../core/errors.js';
-import type { Principal } from '../access/index.js';
-import { bad, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
+import { can, type Principal } from '../access/index.js';
+import { bad, illegal, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
 import { ALLIANCE, type AlertLevelService } from './alert-level.js';
 
 export const DECISION = 'decision';
@@ -49,7 +49,7 @@ export class DecisionService {
   }
 
   async propose(actor: AuthedActor, p: { title: string; text: string; kind: DecisionKind; procedure: Procedure; participants: string[]; deadline: string; assessmentId?: string | null; effect?: Decision['effect']; exerciseId?: string | null }) {
-    requireRole(actor, ['representative'], 'proposing a decision');
+    requirePermission(actor, 'decision.write');
     if (Date.parse(p.deadline) <= this.deps.clock.now()) throw bad('deadline must be in the future');
     const participants = [...new Set([actor.principal.orgId, ...p.participants])];
     for (const o of participants) if (!(await this.deps.store.getOrganisation(o))) throw bad(`no organisation ${o}`);
@@ -137,7 +137,7 @@ export class DecisionService {
   async #participant(actor: AuthedActor, id: string): Promise<Rec<Decision>> {
     const rec = await this.#settle(await this.repo.load<Decision>(actor, id, DECISION));
     if (!rec.doc.participants.includes(actor.principal.orgId)) throw new AppError('FORBIDDEN', 'your organisation does not take part in this decision');
-    requireRole(actor, ['representative'], 'taking a national position');
+    requirePermission(actor, 'decision.write');
     return rec;
   }
 
@@ -191,7 +191,7 @@ export class DecisionService {
     return {
       id: rec.row.id, proposerOrg: rec.row.creatorOrg, state: rec.row.state as DecisionState, createdAt: iso(rec.row.createdUs), ...rec.doc,
       text: current.text, deadline: current.deadline, positions,
-      canAct: isParticipant && actor.principal.roles.includes('representative') && rec.row.state === 'open' && mine === null,
+      canAct: isParticipant && can(actor.principal, 'decision.write') && rec.row.state === 'open' && mine === null,
       myPosition: mine,
     };
   }

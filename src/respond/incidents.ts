@@ -7,9 +7,10 @@
  */
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
-import type { Tlp } from '../core/policy.js';
+import type { ReleaseFacts, Tlp } from '../core/policy.js';
 import { mayRelease } from '../access/index.js';
-import { bad, illegal, RecordRepo, requireRole, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
+import { bad, factsOf, illegal, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
+import type { RecordRow } from '../store/index.js';
 import {
   PHASE_MOVES, PLAYBOOKS, type Determination, type InvestigationStatus, type ObservableType, type Pap, type Phase, type TaskStatus,
 } from './model.js';
@@ -44,6 +45,11 @@ export interface Observable {
   addedAt: string;
   /** Named recipients for AMBER+STRICT / RED observables. */
   recipients?: string[];
+  /**
+   * AMBER+STRICT / RED: the incident's owner when the observable was added, to whom it was
+   * released then. A later transfer does not move it to the new owner (docs/respond.md).
+   */
+  heldFor?: string;
 }
 
 export interface Share {
@@ -138,6 +144,20 @@ export function metricsOf(s: Stages): IncidentMetrics {
   };
 }
 
+const isStrict = (o: Observable) => o.tlp === 'red' || o.tlp === 'amber+strict';
+
+/**
+ * The release facts of an observable, which carries its own TLP and author. At AMBER and
+ * below it goes where the incident goes (its recipients and current owner); at AMBER+STRICT
+ * and RED only to its author, the recipients named on the observable itself and the owner it
+ * was added under (`heldFor`), not to every organisation the incident is shared with, nor to
+ * a later owner: a transfer moves the incident, not other organisations' strict sub-records.
+ */
+export function observableFacts(row: RecordRow, o: Observable): ReleaseFacts {
+  const recipients = isStrict(o) ? [...(o.recipients ?? []), o.heldFor ?? row.creatorOrg] : [...row.recipients, row.creatorOrg];
+  return { ...factsOf(row), tlp: o.tlp, creatorOrg: o.orgId, recipients };
+}
+
 export class IncidentService {
   readonly repo: RecordRepo;
   constructor(readonly deps: RespondDeps) {
@@ -149,7 +169,7 @@ export class IncidentService {
   }
 
   async create(actor: AuthedActor, n: NewIncident): Promise<IncidentView> {
-    requireRole(actor, ['responder', 'admin'], 'declaring an incident');
+    requirePermission(actor, 'incident.write');
     const now = this.#now();
     const category = n.category ?? 'default';
     const playbook = PLAYBOOKS[category];
@@ -199,30 +219,27 @@ export class IncidentService {
     };
   }
 
-  /**
-   * An observable carries its own TLP. At AMBER and below it goes where the incident goes; at
-   * AMBER+STRICT and RED only to the recipients named on the observable itself (and its author
-   * and the incident owner), not to every organisation the incident is shared with.
-   */
   #observableVisible(actor: AuthedActor, rec: Rec<Incident>, o: Observable): boolean {
-    const strict = o.tlp === 'red' || o.tlp === 'amber+strict';
-    const recipients = strict ? (o.recipients ?? []) : rec.row.recipients;
-    return mayRelease({ tlp: o.tlp, creatorOrg: o.orgId, recipients, originNode: null }, this.deps.access.audienceOf(actor.principal), 'read')
-      || rec.row.creatorOrg === actor.principal.orgId;
+    return mayRelease(observableFacts(rec.row, o), this.deps.access.audienceOf(actor.principal), 'read');
   }
 
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
     const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
     if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owning organisation may do this');
-    requireRole(actor, ['responder', 'admin'], 'changing an incident');
+    requirePermission(actor, 'incident.write');
     return rec;
   }
 
-  async #contributable(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
+  /**
+   * Writing into an incident needs the action (permission table) AND a write share: the owner or
+   * a `contribute` share. A GREEN incident is readable by the whole community, but reading is
+   * not taking part: an organisation without a share, or with a read share, only reads.
+   */
+  async #contributable(actor: AuthedActor, id: string, action: 'incident.contribute' | 'incident.comment' = 'incident.contribute'): Promise<Rec<Incident>> {
     const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    requirePermission(actor, action);
     const v = this.view(actor, rec);
-    if (!v.canContribute) throw new AppError('FORBIDDEN', 'this incident is shared with your organisation read-only');
-    requireRole(actor, ['responder', 'analyst', 'admin'], 'contributing to an incident');
+    if (!v.canContribute) throw new AppError('FORBIDDEN', 'writing to this incident needs a contribute share for your organisation');
     return rec;
   }
 
@@ -309,6 +326,9 @@ export class IncidentService {
     if (!(await this.deps.store.getOrganisation(toOrg))) throw bad(`no organisation ${toOrg}`);
     if (toOrg === rec.row.creatorOrg) throw bad('already the owner');
     const doc = structuredClone(rec.doc);
+    // Strict observables recorded before `heldFor` existed were released to the owner of the
+    // time, which until this first transfer is the current owner: pin it before ownership moves.
+    for (const o of doc.observables) if (isStrict(o) && !o.heldFor) o.heldFor = rec.row.creatorOrg;
     doc.shares = [...doc.shares.filter((s) => s.orgId !== toOrg && s.orgId !== rec.row.creatorOrg), { orgId: rec.row.creatorOrg, permission: 'contribute', sharedAt: this.#now() }];
     return this.view(actor, await this.repo.save(actor, rec, { doc, creatorOrg: toOrg, recipients: doc.shares.map((s) => s.orgId) }, { kind: 'incident.transferred', data: { from: rec.row.creatorOrg, to: toOrg } }));
   }
@@ -353,8 +373,12 @@ export class IncidentService {
       pap: o.pap ?? doc.pap, description: o.description ?? '', orgId: actor.principal.orgId, addedAt: this.#now(),
       ...(o.recipients?.length ? { recipients: o.recipients.filter((r) => rec.row.recipients.includes(r)) } : {}),
     };
+    if (isStrict(obs)) obs.heldFor = rec.row.creatorOrg;
     doc.observables.push(obs);
-    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.observable.added', data: { observableId: obs.id, type: obs.type, tlp: obs.tlp } }));
+    // The event names the observable: it reaches only readers of the observable itself.
+    return this.view(actor, await this.repo.save(actor, rec, { doc }, {
+      kind: 'incident.observable.added', data: { observableId: obs.id, type: obs.type, tlp: obs.tlp }, requires: [observableFacts(rec.row, obs)],
+    }));
   }
 
   async link(actor: AuthedActor, id: string, kind: keyof Incident['links'], refs: string[]): Promise<IncidentView> {
@@ -367,7 +391,7 @@ export class IncidentService {
   }
 
   async comment(actor: AuthedActor, id: string, text: string): Promise<void> {
-    const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
+    const rec = await this.#contributable(actor, id, 'incident.comment');
     await this.repo.append(actor, rec, { kind: 'incident.comment', data: { text } });
   }
 

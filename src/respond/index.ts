@@ -32,7 +32,7 @@ export { AttributionService, achScores, credibilityWeight, ASSESSMENT } from './
 export type { AchScore, Assessment, Evidence, Hypothesis, Weight } from './attribution.js';
 export { AlertLevelService, ALLIANCE, ALERT_LEVEL } from './alert-level.js';
 export { incidentToStix, attributionToStix, publish, phaseEventsOf, INCIDENT_EXT, TASK_EXT, EVENT_EXT } from './stix-export.js';
-export { RecordRepo, requireRole } from './repo.js';
+export { RecordRepo, requirePermission } from './repo.js';
 export type { AuthedActor, RespondDeps, Rec, TimelineEntry } from './repo.js';
 export {
   SEVERITIES, PHASES, PHASE_MOVES, DETERMINATIONS, INVESTIGATION_STATUSES, PAP_LEVELS, TASK_STATUSES, OBSERVABLE_TYPES, CSIRT_SERVICES,

@@ -6,9 +6,9 @@
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import type { EventBus } from '../core/bus.js';
-import type { Tlp } from '../core/policy.js';
-import { mayRelease, type AccessService, type Actor, type Principal } from '../access/index.js';
+import type { EventBus, SealedPart } from '../core/bus.js';
+import type { ReleaseFacts, Tlp } from '../core/policy.js';
+import { authorize, mayRelease, type AccessService, type Action, type Actor, type Principal } from '../access/index.js';
 import type { RecordEventRow, RecordRow, Store } from '../store/index.js';
 
 export type AuthedActor = Actor & { readonly principal: Principal };
@@ -45,6 +45,20 @@ export interface TimelineEntry {
   data: Record<string, unknown>;
 }
 
+/**
+ * What a write records and announces. `requires` / `sealed` carry the release facts of the
+ * sub-records the event discloses (see core/bus.ts): the stored timeline entry keeps the
+ * whole event, the live stream releases it per reader.
+ */
+export interface RecordEvent {
+  kind: string;
+  data: Record<string, unknown>;
+  requires?: ReleaseFacts[];
+  sealed?: SealedPart[];
+}
+
+export const factsOf = (row: RecordRow): ReleaseFacts => ({ tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode });
+
 export class RecordRepo {
   constructor(readonly deps: RespondDeps) {}
 
@@ -64,7 +78,7 @@ export class RecordRepo {
       await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: `${r.kind}.created`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ state: r.state }) });
       await this.#audit(tx, actor, { action: `${r.kind}.create`, target: row.id, detail: { state: r.state, tlp: r.tlp } });
     });
-    this.#publish(`${r.kind}.created`, row, { state: r.state });
+    this.#publish(row, { kind: `${r.kind}.created`, data: { state: r.state } });
     return { row, doc: r.doc };
   }
 
@@ -83,7 +97,7 @@ export class RecordRepo {
    * Writes a new revision of a record with an event, audit line and publication, in one
    * transaction; a concurrent writer makes this fail with CONFLICT and nothing changes.
    */
-  async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string }, event: { kind: string; data: Record<string, unknown> }): Promise<Rec<T>> {
+  async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string }, event: RecordEvent): Promise<Rec<T>> {
     const now = this.nowUs();
     const row: RecordRow = {
       ...prev.row, json: JSON.stringify(next.doc), state: next.state ?? prev.row.state, tlp: next.tlp === undefined ? prev.row.tlp : next.tlp,
@@ -91,21 +105,21 @@ export class RecordRepo {
     };
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} was changed by someone else; reload and retry`);
-      await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(event.data) });
-      await this.#audit(tx, actor, { action: event.kind, target: row.id, detail: event.data });
+      await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(fullData(event)) });
+      await this.#audit(tx, actor, { action: event.kind, target: row.id, detail: fullData(event) });
     });
-    this.#publish(event.kind, row, event.data);
+    this.#publish(row, event);
     return { row, doc: next.doc };
   }
 
   /** An append-only entry (comment, national position...) without changing the record. */
-  async append(actor: AuthedActor, rec: Rec<unknown>, event: { kind: string; data: Record<string, unknown> }): Promise<void> {
+  async append(actor: AuthedActor, rec: Rec<unknown>, event: RecordEvent): Promise<void> {
     const now = this.nowUs();
     await this.deps.store.transaction(async (tx) => {
-      await tx.appendRecordEvent({ recordId: rec.row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(event.data) });
-      await this.#audit(tx, actor, { action: event.kind, target: rec.row.id, detail: event.data });
+      await tx.appendRecordEvent({ recordId: rec.row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(fullData(event)) });
+      await this.#audit(tx, actor, { action: event.kind, target: rec.row.id, detail: fullData(event) });
     });
-    this.#publish(event.kind, rec.row, event.data);
+    this.#publish(rec.row, event);
   }
 
   async list<T>(actor: AuthedActor, kind: string, opts: { parentId?: string; states?: string[]; limit?: number; exerciseId?: string | null } = {}): Promise<Rec<T>[]> {
@@ -126,21 +140,26 @@ export class RecordRepo {
     await store.appendAudit({ atUs: this.nowUs(), userId: p.userId, orgId: p.orgId, tokenId: p.tokenId, source: actor.source, action, target, detail: JSON.stringify(detail).slice(0, 8000) });
   }
 
-  #publish(type: string, row: RecordRow, data: Record<string, unknown>): void {
+  #publish(row: RecordRow, event: RecordEvent): void {
     this.deps.bus.publish({
-      type, subject: row.id, atUs: row.updatedUs, exerciseId: row.exerciseId,
-      facts: { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, data,
+      type: event.kind, subject: row.id, atUs: row.updatedUs, exerciseId: row.exerciseId, facts: factsOf(row), data: event.data,
+      ...(event.requires?.length ? { requires: event.requires } : {}), ...(event.sealed?.length ? { sealed: event.sealed } : {}),
     });
   }
+}
+
+/** The event as stored on the record's own timeline and audit: sealed parts included. */
+function fullData(e: RecordEvent): Record<string, unknown> {
+  return Object.assign({}, e.data, ...(e.sealed ?? []).map((p) => p.data)) as Record<string, unknown>;
 }
 
 function toEntry(e: RecordEventRow): TimelineEntry {
   return { seq: e.seq, at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, userId: e.userId, data: JSON.parse(e.json) as Record<string, unknown> };
 }
 
-/** Role check with a clear 403. */
-export function requireRole(actor: AuthedActor, roles: readonly string[], what: string): void {
-  if (!actor.principal.roles.some((r) => roles.includes(r))) throw new AppError('FORBIDDEN', `${what} needs one of the roles: ${roles.join(', ')}`);
+/** The permission table's check (access/permissions.ts), with a clear 403. */
+export function requirePermission(actor: AuthedActor, action: Action): void {
+  authorize(actor.principal, action);
 }
 
 export function bad(message: string, details?: Record<string, unknown>): AppError {

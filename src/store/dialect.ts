@@ -15,6 +15,8 @@ export interface Dialect {
   serialModifier(c: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** Name of the two-argument maximum function (SQLite `max`, PostgreSQL `greatest`). */
   readonly greatest: 'max' | 'greatest';
+  /** SQL function turning a text column into its UTF-8 bytes as a blob (read without decoding). */
+  readonly textBytes: (column: string) => string;
   /** Rows per multi-row INSERT, under the bound-parameter limit of the database. */
   readonly insertBatch: number;
   /** The i-th (from 0) bound-parameter placeholder in SQL text (SQLite `?`, PostgreSQL `$1`...). */

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
 import { KyselyStore } from './kysely-store.js';
-import { postgresDialect } from './postgres.js';
-import { sqliteDialect } from './sqlite.js';
+import { privateDir, sqliteDialect } from './sqlite.js';
 import type { Store } from './types.js';
 
 export interface StoreOptions {
@@ -14,8 +13,14 @@ export interface StoreOptions {
   mustExist?: boolean;
 }
 
+/** The PostgreSQL driver is loaded only when a URL is given: the embedded default starts without it. */
+async function postgresDialect(url: string) {
+  return (await import('./postgres.js')).postgresDialect(url);
+}
+
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) {
+    privateDir(opts.dataDir);
     const file = path.join(opts.dataDir, 'shieldwall.db');
     // Only `init` and `serve` create a node; any other command on a missing store is a wrong directory.
     if (opts.mustExist && !existsSync(file)) {
@@ -24,7 +29,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     return KyselyStore.open(sqliteDialect(file));
   }
   try {
-    return await KyselyStore.open(postgresDialect(opts.databaseUrl));
+    return await KyselyStore.open(await postgresDialect(opts.databaseUrl));
   } catch (e) {
     throw postgresOpenError(opts.databaseUrl, e);
   }
@@ -57,12 +62,13 @@ export async function openSqliteStore(file: string): Promise<Store> {
 }
 
 export async function openPostgresStore(url: string): Promise<Store> {
-  return KyselyStore.open(postgresDialect(url));
+  return KyselyStore.open(await postgresDialect(url));
 }
 
 export { ROLES } from './types.js';
+export { privateDir } from './sqlite.js';
 export type {
-  AlertFactsRow, AuditRow, IngestRow, NewIngestRow, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
+  AlertFactsRow, AuditRow, DeadLetterRow, IngestRow, NewIngestRow, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery, ObjectRow,
   OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
 } from './types.js';
 // correlation & warninglists

@@ -6,9 +6,10 @@ import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
+import * as dl from './dead-letters.js';
 import { visibilitySql } from './visibility.js';
 import type {
-  AlertFactsRow, AuditRow, CollectionAccessRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
+  AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
@@ -35,18 +36,22 @@ const INSERT_SQL = new Map<string, string>();
 type InsertedObject = { seq: number; date_added: number };
 
 /** Every objects column but search_text and labels (ObjectQuery.lean). */
-const LEAN_COLUMNS = [
+const LEAN_NO_JSON = [
   'o.seq', 'o.collection_id', 'o.id', 'o.type', 'o.spec_version', 'o.version', 'o.created', 'o.modified', 'o.date_added', 'o.creator_org',
-  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.json', 'o.source_ref', 'o.target_ref',
+  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.source_ref', 'o.target_ref',
 ] as const;
+const LEAN_COLUMNS = [...LEAN_NO_JSON, 'o.json'] as const;
 
-function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels'>): ObjectRow {
-  return {
+/** A lean row; with `jsonBytes` (the stored JSON read as bytes) its `json` is ''. */
+function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json'> & { json?: string }, jsonBytes?: Buffer): ObjectRow {
+  const row: ObjectRow = {
     collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
     created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
     tlp: r.tlp as Tlp | null, recipients: [], originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
-    labels: [], searchText: '', json: r.json, sourceRef: r.source_ref, targetRef: r.target_ref,
+    labels: [], searchText: '', json: r.json ?? '', sourceRef: r.source_ref, targetRef: r.target_ref,
   };
+  if (jsonBytes) row.jsonBytes = jsonBytes;
+  return row;
 }
 
 function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
@@ -98,6 +103,12 @@ export class KyselyStore implements Store {
   async initMeta(key: string, value: string): Promise<string> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
     return (await this.getMeta(key)) ?? value;
+  }
+  async casMeta(key: string, expected: string, value: string): Promise<boolean> {
+    // One conditional UPDATE: under PostgreSQL READ COMMITTED a concurrent writer blocks on the
+    // row and re-checks the condition, so only one of two racing writers moves the key.
+    const r = await this.#db.updateTable('meta').set({ value }).where('key', '=', key).where('value', '=', expected).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   // ---- organisations ----
@@ -326,7 +337,11 @@ export class KyselyStore implements Store {
     if (q.collectionIds.length === 0) return { rows: [], more: false };
     if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
     const base = this.#db.selectFrom('objects as o');
-    let query = (q.lean ? base.select(LEAN_COLUMNS) : base.selectAll('o'))
+    const bytes = q.lean === true && q.jsonBytes === true;
+    const leanSelect = () => base.select(LEAN_COLUMNS);
+    // The bytes selection is typed as the lean one (same filters below); json_bytes is read back by name.
+    const bytesSelect = () => base.select([...LEAN_NO_JSON, sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes')]) as unknown as ReturnType<typeof leanSelect>;
+    let query = (bytes ? bytesSelect() : q.lean ? leanSelect() : base.selectAll('o'))
       .where('o.collection_id', 'in', [...q.collectionIds])
       .where(visibilitySql('o', q.audience, q.purpose));
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
@@ -377,7 +392,8 @@ export class KyselyStore implements Store {
     const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
-    if (q.lean) return { rows: page.map(leanObjectRow), more };
+    if (bytes) return { rows: page.map((r) => leanObjectRow(r, (r as unknown as { json_bytes: Buffer }).json_bytes)), more };
+    if (q.lean) return { rows: page.map((r) => leanObjectRow(r)), more };
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }
@@ -569,6 +585,13 @@ export class KyselyStore implements Store {
     const r = await this.#db.deleteFrom('ingest_events').where('seq', '<=', q.throughSeq).where('received_us', '<', q.receivedBeforeUs).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+  // Dead letters (src/store/dead-letters.ts).
+  putDeadLetter(d: DeadLetterRow): Promise<void> { return dl.putDeadLetter(this.#db, d); }
+  getDeadLetter(seq: number): Promise<DeadLetterRow | null> { return dl.getDeadLetter(this.#db, seq); }
+  listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> { return dl.listDeadLetters(this.#db, q); }
+  countDeadLetters(q: { orgId?: string } = {}): Promise<number> { return dl.countDeadLetters(this.#db, q); }
+  deleteDeadLetter(seq: number): Promise<boolean> { return dl.deleteDeadLetter(this.#db, seq); }
+  deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]> { return dl.deadLetterSeqs(this.#db, fromSeq, toSeq); }
   async addRates(rows: readonly RateRow[]): Promise<void> {
     for (const r of rows) {
       const v = { org_id: r.orgId, sensor_id: r.sensorId, bucket_us: r.bucketUs, exercise_id: r.exerciseId ?? '', events: r.events, alerts: r.alerts };
@@ -660,6 +683,17 @@ export class KyselyStore implements Store {
       for (let k = 0; k < keys.length; k += 500) {
         for (const f of await this.frequentValues({ keys: keys.slice(k, k + 500), limit: 500 })) frequent.add(key(f.kind, f.value));
       }
+      // Rows each value may still get: up to cap + 1 in all (the one that crosses the cap marks
+      // it), however many objects of one batch hold it (the indexer reads the store in batches).
+      const room = new Map<string, number>();
+      const values = [...unique.values()].filter((v) => !frequent.has(key(v.kind, v.value)));
+      for (let k = 0; k < values.length; k += 500) {
+        for (const [kind, vs] of byKindOf(values.slice(k, k + 500))) {
+          const counts = await db.selectFrom('observable_values').select(['value', (eb) => eb.fn.countAll<number>().as('n')])
+            .where('kind', '=', kind).where('value', 'in', vs).groupBy('value').execute();
+          for (const c of counts) room.set(key(kind, c.value), opts.cap + 1 - Number(c.n));
+        }
+      }
       const rows: DB['observable_values'][] = [];
       const seen = new Set<string>();
       for (const e of current) {
@@ -668,6 +702,9 @@ export class KyselyStore implements Store {
           const k = key(v.kind, v.value);
           const rowKey = `${e.collectionId} ${e.objectId} ${k}`;
           if (frequent.has(k) || seen.has(rowKey)) continue;
+          const left = room.get(k) ?? opts.cap + 1;
+          if (left <= 0) continue;
+          room.set(k, left - 1);
           seen.add(rowKey);
           rows.push({
             seq: head.seq, collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
@@ -684,7 +721,7 @@ export class KyselyStore implements Store {
         await db.executeQuery(CompiledQuery.raw(this.#observableInsertSql(slice.length), params));
       }
     }
-    // Values that crossed the cap: each has at most cap + (one batch) rows, as no row is added once marked.
+    // Values that crossed the cap: each has at most cap + 1 rows, as no row is added once marked.
     const newlyFrequent: FrequentValueRow[] = [];
     const keys = [...touched.values()];
     for (let i = 0; i < keys.length; i += 500) {
@@ -721,7 +758,15 @@ export class KyselyStore implements Store {
 
   async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
     const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
-    return (rows as ObjRecord[]).map(leanObjectRow);
+    return (rows as ObjRecord[]).map((r) => leanObjectRow(r));
+  }
+
+  async backlog(q: { afterUs: number; types?: readonly string[] }): Promise<{ count: number; oldestUs: number | null }> {
+    let query = this.#db.selectFrom('objects').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('date_added').as('oldest')])
+      .where('date_added', '>', q.afterUs);
+    if (q.types) query = query.where('type', 'in', q.types.length ? [...q.types] : ['']);
+    const r = await query.executeTakeFirst();
+    return { count: Number(r?.n ?? 0), oldestUs: r?.oldest === null || r?.oldest === undefined ? null : Number(r.oldest) };
   }
 
   async observableLinks(q: { lookups: readonly ObservableLookup[]; excludeObjectId: string; collectionIds: readonly string[]; audience: Audience; limit: number }): Promise<ObservableLinkRow[]> {
@@ -904,3 +949,4 @@ function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string,
   return byKind;
 }
 // ---- end correlation & warninglists
+

@@ -325,6 +325,29 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('ingest_events').addColumn('format', 'text').execute();
     },
   },
+  {
+    id: '0008-dead-letters',
+    // Telemetry events quarantined by the worker supervisor (DESIGN §2.7: a runaway job is killed
+    // and its input quarantined, never retried forever). The row is a copy of the spool row, so it
+    // survives spool pruning, with why it was quarantined and the rule it hung on.
+    async up(db, d) {
+      const big = d.bigint;
+      await db.schema
+        .createTable('dead_letters')
+        .addColumn('seq', big, (c) => c.primaryKey())
+        .addColumn('org_id', 'text', (c) => c.notNull())
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('received_us', big, (c) => c.notNull())
+        .addColumn('exercise_id', 'text')
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('format', 'text')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('rule_ref', 'text')
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('created_us', big, (c) => c.notNull())
+        .execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

@@ -16,6 +16,8 @@ export function postgresDialect(url: string): Dialect {
     serial: 'bigserial',
     serialModifier: (c) => c.primaryKey(),
     greatest: 'greatest',
+    // bytea, which node-postgres returns as a Buffer.
+    textBytes: (c) => `convert_to(${c}, 'UTF8')`,
     insertBatch: 1000,
     placeholder: (i) => `$${i + 1}`,
     open() {

@@ -75,6 +75,24 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
     expect(page.rows.map((r) => r.version)).toEqual([V[0], V[1]]);
   });
 
+  it('jsonBytes rows carry the stored JSON as its exact UTF-8 bytes (non-ASCII included), the rest as lean rows', async () => {
+    const uid = 'indicator--00000000-0000-4000-8000-0000000000f2';
+    // Non-ASCII, an escaped character and spacing the serialiser would not produce: bytes are as stored.
+    const json = `{"id":"${uid}", "name":"Zürich – 東京 \\u00e9 🛡"}`;
+    await store.putObjects([row(uid, V[0]!, { json, collectionId: OTHER })], 2_000);
+    const lean = await store.queryObjects(q(asOrg(ORG_A), { collectionIds: [OTHER], ids: [uid], lean: true }));
+    const bytes = await store.queryObjects(q(asOrg(ORG_A), { collectionIds: [OTHER], ids: [uid], lean: true, jsonBytes: true }));
+    expect(bytes.rows).toHaveLength(1);
+    const b = bytes.rows[0]!;
+    expect(Buffer.isBuffer(b.jsonBytes)).toBe(true);
+    expect(b.jsonBytes!.equals(Buffer.from(json, 'utf8'))).toBe(true);
+    expect(b.json).toBe('');
+    const { jsonBytes: _, ...rest } = b;
+    expect(rest).toEqual({ ...lean.rows[0]!, json: '' });
+    // Without lean, jsonBytes changes nothing.
+    expect((await store.queryObjects(q(asOrg(ORG_A), { collectionIds: [OTHER], ids: [uid], jsonBytes: true }))).rows[0]!.json).toBe(json);
+  });
+
   it('bulk insert over several statements: added, duplicate, conflict, recipients and monotonic date_added', async () => {
     const n = 2500;
     const id = (i: number) => `indicator--${String(i).padStart(8, '0')}-0000-4000-8000-000000000bb1`;

@@ -29,6 +29,10 @@ export interface DB {
   record_events: { seq: Generated<number>; record_id: string; at_us: number; kind: string; org_id: string | null; user_id: string | null; json: string };
   statuses: { id: string; api_root: string; created_us: number; json: string };
   ingest_events: { seq: Generated<number>; org_id: string; sensor_id: string; received_us: number; exercise_id: string | null; event: string; format: string | null };
+  dead_letters: {
+    seq: number; org_id: string; sensor_id: string; received_us: number; exercise_id: string | null; event: string; format: string | null;
+    reason: string; rule_ref: string | null; attempts: number; created_us: number;
+  };
   /** exercise_id '' = real operations (part of the primary key, so never null). */
   telemetry_rates: { org_id: string; sensor_id: string; bucket_us: number; exercise_id: string; events: number; alerts: number };
   alert_facts: {

@@ -265,4 +265,37 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     expect((await page(ORG_C, 10)).map((r) => r.id)).toEqual([]);
     expect((await page(ORG_A, 10, { lastUs: 200, id: 'alert--a3' })).map((r) => r.id)).toEqual(['alert--a2', 'alert--a4']);
   });
+
+  it('moves a meta key by compare-and-set only from the expected value, also when two writers race', async () => {
+    await store.setMeta('cas.test', '10');
+    expect(await store.casMeta('cas.test', '9', '20')).toBe(false);
+    expect(await store.getMeta('cas.test')).toBe('10');
+    expect(await store.casMeta('cas.test', '10', '20')).toBe(true);
+    expect(await store.casMeta('absent.key', '0', '1')).toBe(false);
+    // Two transactions from the same position: exactly one moves it.
+    const race = await Promise.allSettled(['30', '31'].map((v) => store.transaction(async (tx) => {
+      if (!(await tx.casMeta('cas.test', '20', v))) throw new Error('moved');
+    })));
+    expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(['30', '31']).toContain(await store.getMeta('cas.test'));
+  });
+
+  it('keeps dead letters by seq, per organisation, newest first, and removes them once', async () => {
+    const base = { sensorId: 's1', receivedUs: 5, exerciseId: null, event: '{"x":1}', format: 'ecs', reason: 'hung', ruleRef: 'sigma:r1', attempts: 3, createdUs: 9 };
+    await store.putDeadLetter({ ...base, seq: 101, orgId: ORG_A });
+    await store.putDeadLetter({ ...base, seq: 205, orgId: ORG_A, ruleRef: null });
+    await store.putDeadLetter({ ...base, seq: 150, orgId: 'identity--other' });
+    await store.putDeadLetter({ ...base, seq: 101, orgId: ORG_A, reason: 'hung again', attempts: 4 });
+    expect(await store.getDeadLetter(101)).toEqual({ ...base, seq: 101, orgId: ORG_A, reason: 'hung again', attempts: 4 });
+    expect(await store.getDeadLetter(999)).toBeNull();
+    expect((await store.listDeadLetters({ limit: 10 })).map((d) => d.seq)).toEqual([205, 150, 101]);
+    expect((await store.listDeadLetters({ orgId: ORG_A, limit: 10 })).map((d) => d.seq)).toEqual([205, 101]);
+    expect((await store.listDeadLetters({ beforeSeq: 205, limit: 1 })).map((d) => d.seq)).toEqual([150]);
+    expect(await store.countDeadLetters()).toBe(3);
+    expect(await store.countDeadLetters({ orgId: ORG_A })).toBe(2);
+    expect(await store.deadLetterSeqs(100, 200)).toEqual([101, 150]);
+    expect(await store.deleteDeadLetter(150)).toBe(true);
+    expect(await store.deleteDeadLetter(150)).toBe(false);
+    expect(await store.countDeadLetters()).toBe(2);
+  });
 });

@@ -95,8 +95,10 @@ export interface ObjectRow {
   labels: string[];
   /** Lower-cased text searched by REST `q`. */
   searchText: string;
-  /** The object as JSON, exactly as accepted. */
+  /** The object as JSON, exactly as accepted ('' when the query asked for `jsonBytes`). */
   json: string;
+  /** The stored JSON as its UTF-8 bytes, undecoded (only when the query asked for `jsonBytes`). */
+  jsonBytes?: Buffer;
   /** Ends of a relationship (null for other types). */
   sourceRef?: string | null;
   targetRef?: string | null;
@@ -153,6 +155,12 @@ export interface ObjectQuery {
    * `searchText: ''`, saving the recipients query, the column reads and the labels parsing.
    */
   lean?: boolean;
+  /**
+   * With `lean`: each row carries the stored JSON as bytes (`jsonBytes`, `json` is ''), read
+   * without decoding, for a reader that sends it verbatim (TAXII objects: the bytes go into the
+   * response as stored, never parsed, decoded or re-encoded).
+   */
+  jsonBytes?: boolean;
 }
 
 export interface ObjectPage {
@@ -195,6 +203,18 @@ export interface IngestRow {
 }
 
 export type NewIngestRow = Omit<IngestRow, 'seq'>;
+
+/**
+ * A spool event the worker supervisor quarantined: processing it hung or crashed the worker twice
+ * (DESIGN §2.7). Kept with its spool seq, the reason, and the rule or indicator it was evaluating.
+ */
+export interface DeadLetterRow extends IngestRow {
+  reason: string;
+  /** The Sigma rule id / indicator id (or stage) being evaluated when the worker was stopped; null when unknown. */
+  ruleRef: string | null;
+  attempts: number;
+  createdUs: number;
+}
 
 /** Events and alerts counted per sensor and time bucket (added to, never overwritten). */
 export interface RateRow {
@@ -366,6 +386,20 @@ export interface Store {
   lastIngestSeq(): Promise<number>;
   /** Deletes spool rows with seq ≤ throughSeq received before the given time. */
   pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number>;
+  /**
+   * Sets key to value only when it holds `expected` (compare-and-set); false when another writer
+   * moved it first. The detection cursor moves this way, so two workers never commit one batch twice.
+   */
+  casMeta(key: string, expected: string, value: string): Promise<boolean>;
+  /** Quarantines a spool event (replaces an earlier dead letter of the same seq). */
+  putDeadLetter(d: DeadLetterRow): Promise<void>;
+  getDeadLetter(seq: number): Promise<DeadLetterRow | null>;
+  /** Dead letters (of one organisation's telemetry when given), newest first, before the given seq when paging. */
+  listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]>;
+  countDeadLetters(q?: { orgId?: string }): Promise<number>;
+  deleteDeadLetter(seq: number): Promise<boolean>;
+  /** Seqs of dead letters in [fromSeq, toSeq] (the worker skips them). */
+  deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]>;
   /** Adds events/alerts to the counters of each (bucket, org, sensor, exercise). */
   addRates(rows: readonly RateRow[]): Promise<void>;
   listRates(q: { sinceUs: number; exerciseId: string | null }): Promise<RateRow[]>;
@@ -387,6 +421,12 @@ export interface Store {
   indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }>;
   /** Every stored object version (all collections, regardless of visibility) added after afterUs, oldest first, lean. */
   objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]>;
+  /**
+   * How many object versions (of the given types, else all) were added after afterUs, and the
+   * date_added of the oldest of them (null when none): how far an index following the store
+   * by date_added is behind (GET /api/v1/system).
+   */
+  backlog(q: { afterUs: number; types?: readonly string[] }): Promise<{ count: number; oldestUs: number | null }>;
   /**
    * Indexed values matching the lookups whose object (its indexed version) the audience may
    * read, in the given collections, other than excludeObjectId. Release is decided in the query.

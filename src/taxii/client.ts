@@ -6,7 +6,12 @@
  * Clients MUST implement HTTP Basic (§8.5.1); Bearer tokens are supported too. Every call
  * takes an AbortSignal and a timeout; errors carry the server's TAXII error message (§3.6.1).
  */
-import { Agent, fetch, type RequestInit } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent, RequestInit } from 'undici';
+
+/** undici is loaded on first use: a node that never pulls from a peer does not pay for loading it at start. */
+let undiciModule: Promise<typeof Undici> | null = null;
+const undici = () => (undiciModule ??= import('undici'));
 
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 
@@ -122,7 +127,7 @@ type Json = Record<string, unknown>;
 
 export class TaxiiClient {
   readonly #base: string;
-  readonly #agent: Agent;
+  readonly #agent: Promise<Agent>;
   readonly #auth: string | undefined;
   readonly #timeoutMs: number;
   readonly #ua: string;
@@ -130,13 +135,13 @@ export class TaxiiClient {
   constructor(opts: TaxiiClientOptions) {
     this.#base = opts.url.replace(/\/+$/, '');
     const tls = opts.tls ?? {};
-    this.#agent = new Agent({
+    this.#agent = undici().then(({ Agent }) => new Agent({
       connect: {
         ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}),
         ...(tls.servername ? { servername: tls.servername } : {}), rejectUnauthorized: tls.rejectUnauthorized ?? true,
         minVersion: 'TLSv1.2', // §1.6.6
       },
-    });
+    }));
     this.#auth = authHeader(opts.auth);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#ua = opts.userAgent ?? 'shieldwall-taxii-client/0.1';
@@ -144,7 +149,7 @@ export class TaxiiClient {
 
   /** Releases the connection pool. */
   async close(): Promise<void> {
-    await this.#agent.close();
+    await (await this.#agent).close();
   }
 
   discovery(o: CallOptions = {}): Promise<Json> {
@@ -253,7 +258,8 @@ export class TaxiiClient {
     const headers: Record<string, string> = { accept: TAXII_MEDIA_TYPE, 'user-agent': this.#ua };
     if (this.#auth) headers.authorization = this.#auth;
     if (o.body !== undefined) headers['content-type'] = TAXII_MEDIA_TYPE;
-    const init: RequestInit = { method, headers, signal, dispatcher: this.#agent, ...(o.body !== undefined ? { body: o.body } : {}) };
+    const init: RequestInit = { method, headers, signal, dispatcher: await this.#agent, ...(o.body !== undefined ? { body: o.body } : {}) };
+    const { fetch } = await undici();
     let res;
     let text: string;
     try {

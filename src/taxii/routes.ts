@@ -71,8 +71,8 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
   // A Buffer keeps the Content-Type exactly as set: with a string body Fastify rewrites it to
   // `application/taxii+json; version="2.1"; charset=utf-8`, which clients comparing the media
   // type literally (§1.6.8) do not recognise.
-  const sendJson = (reply: FastifyReply, status: number, json: string) =>
-    reply.code(status).header('content-type', TAXII_MEDIA).send(Buffer.from(json));
+  const sendJson = (reply: FastifyReply, status: number, json: string | Buffer) =>
+    reply.code(status).header('content-type', TAXII_MEDIA).send(typeof json === 'string' ? Buffer.from(json) : json);
   const send = (reply: FastifyReply, status: number, body: unknown) => sendJson(reply, status, JSON.stringify(body));
   const sendPage = (reply: FastifyReply, page: TaxiiPage) => {
     // §3.2: on every 200 of manifest/objects/object/versions; an empty page has no dates to give.

@@ -18,6 +18,7 @@ import { Cop } from './pages/Cop.js';
 import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
+import { System } from './pages/System.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -36,6 +37,7 @@ function Page({ route }: { route: Route }) {
     case 'cop': return <Cop params={route.params} />;
     case 'alerts': return <Alerts params={route.params} />;
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
+    case 'system': return <System />;
     case 'not-found':
       return (
         <section>
@@ -46,7 +48,7 @@ function Page({ route }: { route: Route }) {
   }
 }
 
-const NAV: { name: Route['name']; label: string; to: string }[] = [
+const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean }[] = [
   { name: 'cop', label: 'Operational picture', to: href.cop() },
   { name: 'alerts', label: 'Alerts', to: href.alerts() },
   { name: 'overview', label: 'Alliance', to: href.overview() },
@@ -57,6 +59,7 @@ const NAV: { name: Route['name']; label: string; to: string }[] = [
   { name: 'decisions', label: 'Decisions', to: href.decisions() },
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
+  { name: 'system', label: 'System', to: href.system(), adminOnly: true },
 ];
 
 /** The navigation entry a detail page belongs to. */
@@ -75,7 +78,7 @@ export function App() {
         <a className="brand" href={href.cop()}>Shieldwall</a>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((n) => (
+            {NAV.filter((n) => !n.adminOnly || session.user.roles.includes('admin')).map((n) => (
               <li key={n.name}>
                 <a href={n.to} aria-current={active === n.name ? 'page' : undefined}>{n.label}</a>
               </li>

@@ -1,7 +1,10 @@
 /**
- * Live updates: one EventSource on `/api/v1/stream` per signed-in tab (the token goes as
- * `access_token`, since EventSource cannot send headers). Pages subscribe by event-type
- * prefix and reload themselves; a short toast tells the user what changed.
+ * Live updates: one EventSource on `/api/v1/stream` per signed-in tab. EventSource cannot send
+ * headers, and a URL ends up in proxy and access logs, so the session token never goes in it:
+ * each connection first fetches a single-use 30-second ticket (`POST /stream/ticket`) and
+ * connects with that; after an error the tab reconnects with a fresh ticket (the browser's
+ * own retry would reuse a spent one). Pages subscribe by event-type prefix and reload
+ * themselves; a short toast tells the user what changed.
  *
  * The server names each event (`event: incident.phase`), and EventSource only delivers named
  * events to listeners registered for that exact name, so the provider registers the names
@@ -9,7 +12,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import { API_BASE } from './api.js';
+import { API_BASE, request } from './api.js';
 import { useSession } from './session.js';
 
 export interface LiveEvent { type: string; subject: string; at: string; data: Record<string, unknown> }
@@ -53,9 +56,29 @@ export function LiveProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     if (!token) return undefined;
-    const es = new EventSource(`${API_BASE}/stream?access_token=${encodeURIComponent(token)}`);
-    es.onopen = () => setConnected(true);
-    es.onerror = () => setConnected(false);
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const reconnect = () => {
+      setConnected(false);
+      es?.close();
+      es = null;
+      if (!stopped) retry = setTimeout(() => void connect(), 3000);
+    };
+    const connect = async () => {
+      let ticket: string;
+      try {
+        ticket = (await request<{ ticket: string }>('/stream/ticket', { method: 'POST', token })).ticket;
+      } catch {
+        return reconnect();
+      }
+      if (stopped) return;
+      es = new EventSource(`${API_BASE}/stream?ticket=${encodeURIComponent(ticket)}`);
+      es.onopen = () => setConnected(true);
+      es.onerror = reconnect;
+      for (const t of LIVE_EVENT_TYPES) es.addEventListener(t, onEvent);
+      es.onmessage = onEvent;
+    };
     const onEvent = (m: MessageEvent<string>) => {
       let e: LiveEvent;
       try {
@@ -68,10 +91,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       setToasts((t) => [...t.slice(-3), { id, text: describeEvent(e) }]);
       setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 6000);
     };
-    for (const t of LIVE_EVENT_TYPES) es.addEventListener(t, onEvent);
-    es.onmessage = onEvent;
+    void connect();
     return () => {
-      es.close();
+      stopped = true;
+      clearTimeout(retry);
+      es?.close();
       setConnected(false);
     };
   }, [token]);

@@ -20,6 +20,7 @@ export type Route =
   | { name: 'cop'; params: URLSearchParams }
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
+  | { name: 'system' }
   | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
@@ -49,6 +50,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/import') return { name: 'import' };
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
+  if (path === '/system') return { name: 'system' };
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
@@ -89,6 +91,7 @@ export const href = {
     return s ? `#/alerts?${s}` : '#/alerts';
   },
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
+  system: () => '#/system',
 };
 
 export function navigate(to: string): void {

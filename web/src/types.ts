@@ -41,6 +41,8 @@ export interface Correlations {
     links: { id: string; type: string; name: string | null; creatorOrg: string | null; creatorName: string | null; tlp: Tlp | null; via: string | null }[];
   }[];
   truncated: boolean;
+  /** The correlation index was still catching up with the store: links may be missing. */
+  indexing?: boolean;
   cap: number;
 }
 

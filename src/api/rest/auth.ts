@@ -1,7 +1,7 @@
 /** Authentication for the REST API: sign-in (session tokens) and the bearer-token hook. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { authenticateHeader, type Principal } from '../../access/index.js';
+import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
 import type { Platform } from '../platform.js';
 
 const SESSION_TTL_MS = 12 * 3600 * 1000;
@@ -48,6 +48,8 @@ export async function authRoutes(app: FastifyInstance, platform: Platform): Prom
     return {
       user: user ? { id: user.id, username: user.username, displayName: user.displayName, orgId: user.orgId, roles: user.roles } : null,
       organisation: { id: org.id, name: org.name, shortName: org.shortName, country: org.country, kind: org.kind },
+      // What the reader may do (docs/security.md "Permissions"), so the web app shows only that.
+      permissions: permissionsOf(p),
     };
   });
 }

@@ -1,25 +1,16 @@
 /**
- * What every REST handler shares: the platform, the cursor codec, role checks, and the
+ * What every REST handler shares: the platform, the cursor codec, and the
  * collection scope of a request (which collections a caller may read or write).
  */
 import { AppError } from '../../core/errors.js';
 import type { Principal } from '../../access/index.js';
-import type { CollectionRow, ObjectQuery, ObjectRow, Role } from '../../store/index.js';
+import type { CollectionRow, ObjectQuery, ObjectRow } from '../../store/index.js';
 import type { CursorCodec } from '../../taxii/cursor.js';
 import type { Platform } from '../platform.js';
 
 export interface RestDeps {
   platform: Platform;
   cursors: CursorCodec;
-}
-
-/** Reading intel needs any role; writing or administering needs one of the named roles. */
-export function requireRole(p: Principal, roles: readonly Role[] | 'any'): void {
-  const ok = roles === 'any' ? p.roles.length > 0 : p.roles.some((r) => roles.includes(r));
-  if (!ok) {
-    const need = roles === 'any' ? 'a user role' : `one of the roles ${roles.join(', ')}`;
-    throw new AppError('FORBIDDEN', `this operation needs ${need}`);
-  }
 }
 
 /** Ids of every collection (all API roots) the principal may read. */

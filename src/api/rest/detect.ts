@@ -70,7 +70,10 @@ export async function ingestRoutes(app: FastifyInstance, platform: Platform): Pr
     }
     if (req.body === undefined) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the events as ${INGEST_TYPES.join(', ')}`);
     const text = await decode(req, limit);
-    const summary = await platform.detect.ingest(p, text, { format, sensorId });
+    // A sensor that repeats a request's Idempotency-Key has it stored once (scale-out: the stream's msgID).
+    const key = req.headers['idempotency-key'];
+    const requestKey = typeof key === 'string' && key.length > 0 && key.length <= 200 ? key : undefined;
+    const summary = await platform.detect.ingest(p, text, { format, sensorId, ...(requestKey ? { requestKey } : {}) });
     return reply.code(202).send(summary);
   });
 }
@@ -126,7 +129,7 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     return alerts.cop(actor(req), hours);
   });
 
-  app.get('/detect/status', async () => ({ ...platform.detect.stats(), feed: platform.detect.feed.stats() }));
+  app.get('/detect/status', async () => platform.detect.stats());
 
   // How often an indicator fired, and where the reader may know it: the sightings it may read.
   app.get('/intel/:id/sightings', async (req) => {

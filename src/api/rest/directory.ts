@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import { principalOf } from './auth.js';
-import { readableCollectionIds, requireRole, type RestDeps } from './context.js';
+import { readableCollectionIds, type RestDeps } from './context.js';
 import { queryOf } from './parse.js';
 import { collectionView, orgView, type CollectionView, type GroupView, type OrgSummary, type Page } from './views.js';
 
@@ -12,7 +12,6 @@ export async function directoryRoutes(app: FastifyInstance, deps: RestDeps): Pro
   // Counts are of latest visible versions the caller may read (same policy as search), per TLP.
   app.get('/organisations', async (req): Promise<Page<OrgSummary>> => {
     const p = principalOf(req);
-    requireRole(p, 'any');
     queryOf(req.query, []);
     const counts = await store.countVisibleByCreator({ collectionIds: await readableCollectionIds(deps, p), audience: access.audienceOf(p), purpose: 'read' });
     const items = (await store.listOrganisations()).map((o): OrgSummary => {

@@ -13,6 +13,7 @@ import { directoryRoutes } from './directory.js';
 import { intelRoutes } from './intel.js';
 import { ioRoutes } from './io.js';
 import { auditRoutes } from './audit.js';
+import { systemRoutes } from './system.js';
 import { docsRoutes, openapiRoutes } from './docs-page.js';
 
 export { docsRoutes };
@@ -42,5 +43,6 @@ export async function restRoutes(app: FastifyInstance, platform: Platform): Prom
     await intelRoutes(scope, deps);
     await ioRoutes(scope, deps);
     await auditRoutes(scope, deps);
+    await systemRoutes(scope, deps);
   });
 }

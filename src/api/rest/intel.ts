@@ -9,7 +9,7 @@ import { formatMicros } from '../../core/time.js';
 import type { Principal } from '../../access/index.js';
 import type { ObjectQuery, ObjectRow } from '../../store/index.js';
 import { principalOf } from './auth.js';
-import { collectionFor, decodeCursor, orgNames, readableCollectionIds, requireRole, scanObjects, type RestDeps } from './context.js';
+import { collectionFor, decodeCursor, orgNames, readableCollectionIds, scanObjects, type RestDeps } from './context.js';
 import { badParam, FILTER_PARAMS, parseCursor, parseIntelFilter, parseLimit, parseStixId, queryOf, type IntelFilter } from './parse.js';
 import { parseStored, summaryOf, versionString, type IntelDetail, type IntelSummary, type Page, type RelatedRef, type RelationshipView } from './views.js';
 
@@ -45,7 +45,6 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
 
   app.get('/intel', async (req): Promise<Page<IntelSummary>> => {
     const p = principalOf(req);
-    requireRole(p, 'any');
     const q = queryOf(req.query, [...FILTER_PARAMS, 'limit', 'cursor']);
     const f = parseIntelFilter(q);
     const limit = parseLimit(q, 50, config.maxPageSize);
@@ -63,7 +62,6 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
 
   app.get('/intel/:id', async (req): Promise<IntelDetail> => {
     const p = principalOf(req);
-    requireRole(p, 'any');
     queryOf(req.query, []);
     const id = parseStixId('id', (req.params as { id: string }).id);
     const collectionIds = await readableCollectionIds(deps, p);

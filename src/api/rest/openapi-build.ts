@@ -4,6 +4,7 @@
  * declares — its path parameters and, when given, its Fastify `schema` (summary, description,
  * querystring, params, body, response). Such operations carry `x-generated: true`.
  */
+import { ROUTE_ACTIONS } from '../route-permissions.js';
 import type { RouteInfo } from './catalog.js';
 import { errors, HTTP_METHODS, OPENAPI, type HttpMethod, type JsonSchema, type OpenApiDocument, type OpenApiOperation, type OpenApiParameter } from './openapi.js';
 
@@ -68,6 +69,13 @@ export function buildOpenApi(routes: readonly RouteInfo[] | undefined): OpenApiD
         tags.add(t);
         extraTags.push({ name: t, description: `Routes under /api/v1/${t}` });
       }
+    }
+  }
+  // Every operation names the permission-table action it needs (from the table the server enforces).
+  for (const [p, item] of Object.entries(paths)) {
+    for (const [m, op] of Object.entries(item)) {
+      const action = ROUTE_ACTIONS[`${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`];
+      if (op && action) item[m as HttpMethod] = { ...op, 'x-permission': action };
     }
   }
   const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));

@@ -30,6 +30,8 @@ export interface OpenApiOperation {
   requestBody?: { required: boolean; description?: string; content: Record<string, { schema: JsonSchema }> };
   /** Set on operations described only by what the route declares (see openapi-build.ts). */
   'x-generated'?: boolean;
+  /** The action of the permission table this operation needs (docs/security.md "Permissions"), or `public`. */
+  'x-permission'?: string;
   responses: Record<string, { description: string; headers?: Record<string, { description: string; schema: JsonSchema }>; content?: Record<string, { schema: JsonSchema }> }>;
 }
 
@@ -142,7 +144,10 @@ const schemas: Record<string, JsonSchema> = {
   }),
   LoginRequest: obj({ username: { type: 'string', maxLength: 128 }, password: { type: 'string', maxLength: 1024 } }),
   LoginAnswer: obj({ token: str, expiresAt: str, user: ref('User') }),
-  MeAnswer: obj({ user: { anyOf: [ref('User'), { type: 'null' }] }, organisation: ref('Org') }),
+  MeAnswer: obj({
+    user: { anyOf: [ref('User'), { type: 'null' }] }, organisation: ref('Org'),
+    permissions: { type: 'array', items: { type: 'string' }, description: 'The actions of the permission table the caller may take (docs/security.md "Permissions").' },
+  }),
   OrgSummaryPage: page('OrgSummary'),
   GroupPage: page('Group'),
   CollectionPage: page('Collection'),

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { AppError } from '../../core/errors.js';
 import { EXIT, ExitRequest, stdio, type Io } from '../context.js';
 import {
@@ -209,6 +209,7 @@ async function deliver(batch: Batch, ctx: SendContext): Promise<Outcome> {
     let why: string;
     let waitMs: number | null = null;
     try {
+      const { request } = await import('undici');
       const res = await request(s.url, {
         method: 'POST', headers, body, dispatcher: ctx.agent, signal: AbortSignal.any([ctx.hard, AbortSignal.timeout(s.timeoutMs)]),
       });
@@ -290,6 +291,8 @@ export function registerIngest(program: Command, io: Io = stdio): void {
       };
       if (s.follow && file === '-') throw new AppError('BAD_REQUEST', '--follow needs a file; stdin is read to its end anyway');
       if (s.follow && (await isGzipFile(file))) throw new AppError('BAD_REQUEST', '--follow cannot tail a gzip file');
+      // Loaded here, not at start: `shieldwall serve` shares this module graph and never sends.
+      const { Agent } = await import('undici');
       const agent = new Agent({ connect: { ...(o.ca ? { ca: await readFile(o.ca) } : {}), rejectUnauthorized: true, minVersion: 'TLSv1.2' } });
       try {
         await runIngest({ file, s, io, agent, progress: !s.quiet && (o.progress === true || process.stderr.isTTY === true), json: o.json === true });

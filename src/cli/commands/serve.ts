@@ -1,5 +1,5 @@
 /** `shieldwall serve` and `shieldwall init`: start the node, optionally with the demo alliance. */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
@@ -8,6 +8,7 @@ import { createRespondDemo } from '../../respond/index.js';
 import { createDetectDemo } from '../../detect/pipeline/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
+import { privateDir } from '../../store/index.js';
 
 interface ServeOptions { demo?: boolean; port?: string; host?: string }
 
@@ -78,12 +79,14 @@ export function registerServe(program: Command, io: Io = stdio): void {
     .option('--host <host>', 'listen address (default SHIELDWALL_HOST or 127.0.0.1)')
     .action(async (o: ServeOptions) => {
       const config = cliConfig(overrides(o));
-      await mkdir(config.dataDir, { recursive: true });
+      privateDir(config.dataDir);
       // Loaded on demand: the HTTP stack is only needed here.
       const { createPlatform, startServer } = await import('../../api/index.js');
       const platform = await createPlatform(config);
       let server: RunningServer | null = null;
       try {
+        // The detection worker process first: the demo's telemetry goes through it.
+        platform.detect.start();
         const demo = o.demo ? await maybeDemo(platform, io) : null;
         server = await startServer(platform);
         const file = demo === 'existing' ? await refreshDemoCredentials(config.dataDir, server.url, io)
@@ -114,7 +117,7 @@ export function registerServe(program: Command, io: Io = stdio): void {
     .option('--demo', 'create the demo alliance on an empty data directory')
     .action(async (o: { demo?: boolean }) => {
       const config = cliConfig();
-      await mkdir(config.dataDir, { recursive: true });
+      privateDir(config.dataDir);
       await withPlatform(async (p) => {
         io.out(`initialised ${p.store.capabilities.dialect} store for node "${config.nodeName}" in ${config.databaseUrl ? 'PostgreSQL' : config.dataDir}`);
         if (!o.demo) return;

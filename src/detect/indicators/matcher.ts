@@ -32,6 +32,7 @@ import { Matching } from './matching.js';
 import type { AddResult, IndexOptions, IndexStats, IndicatorInput, IndicatorMatch, Release } from './types.js';
 import { OrgWindows } from './window.js';
 import { WordTable } from './words.js';
+import { traceRule } from '../trace.js';
 
 /**
  * A windowed observation with the sequence indicators it takes part in, each with the mask of
@@ -471,6 +472,7 @@ export class IndicatorIndex {
       if (list === undefined) continue;
       for (const e of list) {
         if (e.needle !== null && !hasNeedle(e.needle)) continue;
+        traceRule(e.id);
         if (m.admit(e) && e.ast !== null && evaluatePattern(e.ast, [m.observation()]) !== null) m.out.push({ indicatorId: e.id, via: 'pattern' });
       }
     }

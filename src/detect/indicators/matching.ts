@@ -8,6 +8,7 @@ import { observationOf } from './observe.js';
 import type { Key } from './compile.js';
 import type { Probe } from './probe.js';
 import type { IndicatorMatch } from './types.js';
+import { traceRule } from '../trace.js';
 
 /**
  * Per-event state: a fresh stamp (each indicator is considered once per event), the output, the
@@ -42,6 +43,7 @@ export class Matching {
 
   /** A keyed pattern's full check: by probes for conjunctions when the event is at hand, else the evaluator. */
   private verify(e: Entry): boolean {
+    traceRule(e.id);
     if (e.conjunction !== null && this.event !== null) {
       const event = this.event;
       return e.conjunction.every((c) => conjunctHolds(c.probe, c.keys, event));

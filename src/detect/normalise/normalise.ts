@@ -1,9 +1,11 @@
 /**
  * Entry points: `normaliseLine` (one line of text → one event or an error with its reason),
  * `normaliseObject` (an already parsed JSON record) and `sniffFormat`. Pure (no I/O) and
- * bounded: lines longer than `maxLineLength` and JSON nested deeper than `maxDepth` are refused
- * before any work that depends on their size; nothing throws.
+ * bounded: lines longer than `maxLineLength` are refused before any work that depends on their
+ * size, and events over a per-event budget (fields, nesting, string bytes: budget.ts) are
+ * refused, JSON ones before they are parsed; nothing throws.
  */
+import { DEFAULT_MAX_FIELDS, DEFAULT_MAX_STRING_BYTES, scanJsonBudget, valueBudget, withinByLength, type EventLimits } from './budget.js';
 import { cefOriginal, cefTimeMs, parseCef, putCef } from './cef.js';
 import { normaliseEcs } from './ecs.js';
 import { normaliseEve } from './eve.js';
@@ -46,6 +48,20 @@ export function sniffFormat(line: string): TelemetryFormat | undefined {
 
 function fail(error: string): NormaliseResult {
   return { ok: false, error };
+}
+
+const DEFAULT_LIMITS: EventLimits = Object.freeze({ maxFields: DEFAULT_MAX_FIELDS, maxDepth: DEFAULT_MAX_DEPTH, maxStringBytes: DEFAULT_MAX_STRING_BYTES });
+
+function limitsOf(o: NormaliseOptions): EventLimits {
+  if (o.maxFields === undefined && o.maxDepth === undefined && o.maxStringBytes === undefined) return DEFAULT_LIMITS;
+  return { maxFields: o.maxFields ?? DEFAULT_MAX_FIELDS, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH, maxStringBytes: o.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES };
+}
+
+/** A text-format event (CEF extensions, syslog structured data) is held to the same budget. */
+function budgeted(r: NormaliseResult, line: string, limits: EventLimits): NormaliseResult {
+  if (!r.ok || withinByLength(line.length, limits)) return r;
+  const over = valueBudget(r.event.original, limits);
+  return over === null ? r : fail(over);
 }
 
 function timestampOf(format: TelemetryFormat, r: Obj): unknown {
@@ -136,26 +152,34 @@ export function normaliseLine(
     if (line.length > max) return fail(`line of ${line.length} characters exceeds the limit of ${max}`);
     const first = line.charCodeAt(0);
     const isJson = first === 123 || (first <= 32 && line.trimStart().startsWith('{'));
+    const limits = limitsOf(options);
     if (format === 'auto' || JSON_FORMATS.has(format)) {
       if (isJson) {
+        // A long line is held to the budget before it is parsed (no huge object is built);
+        // a short one cannot exceed the field and string caps, only the depth one.
+        const long = !withinByLength(line.length, limits);
+        if (long) {
+          const over = scanJsonBudget(line, limits);
+          if (over !== null) return fail(over);
+        }
         let value: unknown;
         try {
           value = JSON.parse(line);
         } catch (e) {
           return fail(`invalid JSON: ${e instanceof Error ? e.message : String(e)}`);
         }
-        const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-        if (openers(line, maxDepth) > maxDepth && tooDeep(value, maxDepth)) return fail(`JSON nested deeper than ${maxDepth} levels`);
+        const maxDepth = limits.maxDepth;
+        if (!long && openers(line, maxDepth) > maxDepth && tooDeep(value, maxDepth)) return fail(`JSON nested deeper than ${maxDepth} levels`);
         return normaliseParsed(format, value, ctx);
       }
       if (format !== 'auto') return line.trim() === '' ? fail('empty line') : fail(`${format} lines are JSON objects`);
       if (line.trim() === '') return fail('empty line');
       const sniffed = sniffFormat(line);
       if (sniffed === undefined) return fail('unrecognised line: not JSON, CEF or syslog');
-      return fromText(sniffed === 'cef' ? 'cef' : 'syslog', line.trim(), ctx);
+      return budgeted(fromText(sniffed === 'cef' ? 'cef' : 'syslog', line.trim(), ctx), line, limits);
     }
     if (line.trim() === '') return fail('empty line');
-    return fromText(format === 'cef' ? 'cef' : 'syslog', line.trim(), ctx);
+    return budgeted(fromText(format === 'cef' ? 'cef' : 'syslog', line.trim(), ctx), line, limits);
   } catch (e) {
     // Defensive: a bug in a normaliser must not take down the ingest loop.
     return fail(`internal error while normalising: ${e instanceof Error ? e.message : String(e)}`);
@@ -170,8 +194,8 @@ export function normaliseObject(
   options: NormaliseOptions = {},
 ): NormaliseResult {
   try {
-    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    if (tooDeep(value, maxDepth)) return fail(`JSON nested deeper than ${maxDepth} levels`);
+    const over = valueBudget(value, limitsOf(options));
+    if (over !== null) return fail(over);
     return normaliseParsed(format, value, ctx);
   } catch (e) {
     return fail(`internal error while normalising: ${e instanceof Error ? e.message : String(e)}`);

@@ -25,6 +25,10 @@ export interface NormaliseOptions {
   readonly maxLineLength?: number;
   /** Deepest JSON nesting accepted (default {@link DEFAULT_MAX_DEPTH}). */
   readonly maxDepth?: number;
+  /** Most fields (object members plus array elements, any depth) of one event (budget.ts). */
+  readonly maxFields?: number;
+  /** Most UTF-8 bytes of string values in one event (budget.ts). */
+  readonly maxStringBytes?: number;
 }
 
 export const DEFAULT_MAX_LINE = 1_048_576;

@@ -61,6 +61,14 @@ function sampleOf(e: NormalisedEvent): Record<string, unknown> {
   return small.length <= SAMPLE_MAX_CHARS ? { ...(JSON.parse(small) as Record<string, unknown>), truncated: true } : { '@timestamp': e['@timestamp'], truncated: true };
 }
 
+/**
+ * The stored group key. Separated by U+001F (unit separator), not NUL: PostgreSQL text cannot
+ * hold NUL ("invalid byte sequence for encoding UTF8: 0x00"), so alerts could not be written there.
+ */
+function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>): string {
+  return [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u001f');
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class AlertBook {
@@ -93,7 +101,7 @@ export class AlertBook {
 
   hit(h: Hit): void {
     this.#hits++;
-    const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u0000');
+    const key = groupKeyOf(h);
     const g = this.#groups.get(key);
     let p: Pending | undefined;
     if (g && h.atMs - g.lastMs <= this.windowMs && g.lastMs - h.atMs <= this.windowMs) {
@@ -181,7 +189,7 @@ export class AlertBook {
 }
 
 function factsOf(row: RecordRow, doc: AlertDoc, h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>) {
-  const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u0000');
+  const key = groupKeyOf(h);
   return {
     id: row.id, orgId: doc.orgId, groupKey: key, source: doc.source, severity: doc.severity, status: row.state, techniques: doc.techniques,
     count: doc.count, firstUs: Date.parse(doc.firstSeen) * 1000, lastUs: Date.parse(doc.lastSeen) * 1000, exerciseId: row.exerciseId,

@@ -5,6 +5,7 @@
  * per-member counts are alliance-wide aggregates without any detail.
  */
 import { AppError } from '../../core/errors.js';
+import { authorize } from '../../access/index.js';
 import type { AlertLevelService, AuthedActor, IncidentService, Rec, RecordRepo } from '../../respond/index.js';
 import type { Store } from '../../store/index.js';
 import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from './alert-types.js';
@@ -56,7 +57,6 @@ const MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
   'escalated': [],
 };
 
-const ANALYST_ROLES = ['analyst', 'responder', 'admin'];
 
 function zeroCounts(): Record<AlertSeverity, number> {
   return { informational: 0, low: 0, medium: 0, high: 0, critical: 0 };
@@ -104,10 +104,11 @@ export class AlertService {
   }
 
   /** Loads an alert the actor's organisation owns, for a change. */
-  async #own(actor: AuthedActor, id: string, rev?: number): Promise<Rec<AlertDoc>> {
+  async #own(actor: AuthedActor, id: string, o: { action: 'alerts.triage' | 'alerts.escalate'; rev?: number | undefined }): Promise<Rec<AlertDoc>> {
+    const rev = o.rev;
     const rec = await this.d.repo.load<AlertDoc>(actor, id, ALERT);
     if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the organisation that raised the alert may change it');
-    if (!actor.principal.roles.some((r) => ANALYST_ROLES.includes(r))) throw new AppError('FORBIDDEN', `changing an alert needs one of the roles: ${ANALYST_ROLES.join(', ')}`);
+    authorize(actor.principal, o.action);
     if (rev !== undefined && rev !== rec.row.rev) throw new AppError('CONFLICT', `alert ${id} is at revision ${rec.row.rev}, not ${rev}; reload and retry`);
     return rec;
   }
@@ -115,7 +116,7 @@ export class AlertService {
   async patch(actor: AuthedActor, id: string, p: AlertPatch): Promise<Alert> {
     if (p.status !== undefined && !ALERT_STATUSES.includes(p.status)) throw new AppError('BAD_REQUEST', `status must be one of ${ALERT_STATUSES.join(', ')}`);
     if (p.status === 'escalated') throw new AppError('BAD_REQUEST', 'escalate with POST /alerts/{id}/escalate (it opens or links an incident)');
-    const rec = await this.#own(actor, id, p.rev);
+    const rec = await this.#own(actor, id, { action: 'alerts.triage', rev: p.rev });
     const state = rec.row.state as AlertStatus;
     if (p.status !== undefined && p.status !== state && !MOVES[state].includes(p.status)) throw new AppError('CONFLICT', `an alert cannot go from ${state} to ${p.status}`);
     let assignee = rec.doc.assignee;
@@ -138,7 +139,7 @@ export class AlertService {
 
   /** Opens an incident from the alert (or links it to an existing one) and marks it escalated. */
   async escalate(actor: AuthedActor, id: string, o: { incidentId?: string; title?: string }): Promise<{ alert: Alert; incidentId: string }> {
-    const rec = await this.#own(actor, id);
+    const rec = await this.#own(actor, id, { action: 'alerts.escalate' });
     if (rec.row.state === 'escalated' && rec.doc.incidentId) return { alert: this.#view(rec), incidentId: rec.doc.incidentId };
     const sev = ALERT_SEVERITIES.indexOf(rec.doc.severity);
     const incidentId = o.incidentId

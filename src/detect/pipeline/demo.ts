@@ -108,8 +108,7 @@ export async function createDetectDemo(d: { store: Store; access: AccessService;
       }
     }
   }
-  await d.detect.refreshDirectory();
-  await d.detect.feed.sync();
+  await d.detect.sync();
   const now = d.clock.now();
   const at = (minAgo: number) => new Date(now - minAgo * 60_000).toISOString();
   const rand = prng(20261126); // every demo node looks the same

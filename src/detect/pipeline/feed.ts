@@ -1,11 +1,14 @@
 /**
  * Keeps the indicator index in step with the store: every valid STIX-pattern indicator, its
  * latest version, released to exactly the organisations the release policy and the collection
- * grants allow. Incremental: the store is read by date_added after a cursor (this process's
- * writes are announced at once; other processes' writes, e.g. a CLI import, are picked up on
- * the next poll); each changed indicator touches only its own keys in the index.
+ * grants allow. Incremental and off the commit path: the store is read by date_added after a
+ * cursor, in slices, by a Follower (core/follow.ts) that commits only nudge (this process's
+ * commits at once, other processes' writes, e.g. a CLI import, on the next poll); each changed
+ * indicator touches only its own keys in the index. The interface is the cursor over the store,
+ * so the feed works the same in the API process or in a detection worker process.
  */
 import type { Audience, ReleaseFacts } from '../../core/policy.js';
+import { Follower, type FollowSlice, type IndexStatus } from '../../core/follow.js';
 import { mayRelease } from '../../access/index.js';
 import type { ObjectRow, Store } from '../../store/index.js';
 import { IndicatorIndex } from '../indicators/index.js';
@@ -31,7 +34,7 @@ export interface FeedStats {
   readonly cursor: number;
 }
 
-const PAGE = 5000;
+const ATTACK_TYPES: readonly string[] = ['relationship', 'attack-pattern'];
 
 interface Policy {
   /** organisation → its sharing groups */
@@ -56,8 +59,8 @@ export class IndicatorFeed {
   readonly #techniques = new Map<string, string>();
   #rejected = 0;
   #lastSyncMs = 0;
-  #syncing: Promise<number> | null = null;
-  #again = false;
+  #loaded = false;
+  readonly #follower = new Follower((limit) => this.#slice(limit), { minRows: 200, maxRows: 5000 });
 
   constructor(store: Store, index = new IndicatorIndex()) {
     this.#store = store;
@@ -102,40 +105,68 @@ export class IndicatorFeed {
   }
 
   /**
-   * Reads every indicator version added since the cursor and applies it. Concurrent calls share
-   * one run (and a call during a run schedules one more). Returns the versions applied.
+   * Reads every indicator version added since the cursor and applies it, now, a slice at a time
+   * (yielding the event loop between slices). Concurrent calls share one run (and a call during
+   * a run schedules one more). Returns the versions read.
    */
   sync(): Promise<number> {
-    if (this.#syncing) {
-      this.#again = true;
-      return this.#syncing;
+    return this.#follower.sync();
+  }
+
+  /**
+   * Something may have been committed (this process's commit, or the periodic poll for other
+   * processes' writes): the feed catches up once the writer is quiet, off the commit path.
+   */
+  nudge(): void {
+    this.#follower.nudge();
+  }
+
+  /** True when a nudge came after the last complete catch-up started: `sync()` before relying on the index. */
+  get pending(): boolean {
+    return this.#follower.pending;
+  }
+
+  /** True once the feed has read the whole store at least once since it was created. */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** No more scheduled catch-ups (`sync()` still works); waits for one in progress. */
+  async stop(): Promise<void> {
+    this.#follower.stop();
+    await this.#follower.idle();
+  }
+
+  /** How far the feed is behind the store (GET /api/v1/system). */
+  async status(nowMs: number): Promise<IndexStatus> {
+    const a = await this.#store.backlog({ afterUs: this.#cursor, types: ['indicator'] });
+    const b = await this.#store.backlog({ afterUs: this.#attackCursor, types: ATTACK_TYPES });
+    const oldest = [a.oldestUs, b.oldestUs].filter((x): x is number => x !== null);
+    const e = this.#follower.lastError;
+    return {
+      name: 'indicators', cursorUs: this.#cursor, behind: a.count + b.count,
+      lagMs: oldest.length ? Math.max(0, nowMs - Math.floor(Math.min(...oldest) / 1000)) : 0,
+      ready: a.count + b.count === 0, error: e ? (e instanceof Error ? e.message : String(e)).slice(0, 300) : null,
+    };
+  }
+
+  /** One slice: indicators first, then the relationships / attack patterns that name their techniques. */
+  async #slice(limit: number): Promise<FollowSlice> {
+    const rows = await this.#store.scanObjects({ types: ['indicator'], addedAfter: this.#cursor, limit });
+    if (rows.length > 0) {
+      for (const row of rows) this.#apply(row);
+      this.#cursor = rows[rows.length - 1]!.dateAdded;
+      if (rows.length === limit) return { read: rows.length, more: true };
     }
-    this.#syncing = (async () => {
-      let n = 0;
-      try {
-        do {
-          this.#again = false;
-          for (;;) {
-            const rows = await this.#store.scanObjects({ types: ['indicator'], addedAfter: this.#cursor, limit: PAGE });
-            for (const row of rows) this.#apply(row);
-            n += rows.length;
-            if (rows.length > 0) this.#cursor = rows[rows.length - 1]!.dateAdded;
-            if (rows.length < PAGE) break;
-          }
-          for (;;) {
-            const rows = await this.#store.scanObjects({ types: ['relationship', 'attack-pattern'], addedAfter: this.#attackCursor, limit: PAGE });
-            for (const row of rows) this.#applyAttack(row);
-            if (rows.length > 0) this.#attackCursor = rows[rows.length - 1]!.dateAdded;
-            if (rows.length < PAGE) break;
-          }
-        } while (this.#again);
-      } finally {
-        this.#syncing = null;
-      }
+    const attack = await this.#store.scanObjects({ types: ATTACK_TYPES, addedAfter: this.#attackCursor, limit });
+    for (const row of attack) this.#applyAttack(row);
+    if (attack.length > 0) this.#attackCursor = attack[attack.length - 1]!.dateAdded;
+    const more = attack.length === limit;
+    if (!more) {
+      this.#loaded = true;
       this.#lastSyncMs = Date.now();
-      return n;
-    })();
-    return this.#syncing;
+    }
+    return { read: rows.length + attack.length, more };
   }
 
   #apply(row: ObjectRow): void {

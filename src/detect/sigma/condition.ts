@@ -8,6 +8,8 @@
  *   atom     := "(" or_expr ")" | ("1"|"any"|"all") "of" (pattern | "them") | identifier
  */
 
+import { compileLinear } from '../../core/regex.js';
+
 export type CondNode =
   | { readonly t: 'id'; readonly name: string }
   | { readonly t: 'and' | 'or'; readonly xs: readonly CondNode[] }
@@ -112,7 +114,10 @@ export function parseCondition(src: string): CondResult {
  */
 export function selectIdentifiers(pattern: string, names: readonly string[]): string[] {
   if (pattern === 'them') return names.filter((n) => !n.startsWith('_'));
-  const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$');
+  // RE2 (linear time): on a backtracking engine `*a*a*a*b` against long names is O(n^k) at load.
+  const r = compileLinear('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$', 's');
+  if (!r.ok) return [];
+  const re = r.re;
   return names.filter((n) => re.test(n) && (pattern.startsWith('_') || !n.startsWith('_')));
 }
 

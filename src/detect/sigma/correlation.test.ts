@@ -55,6 +55,13 @@ describe('event_count (spec example: >= 100 failed logins per ComputerName in 1h
     expect(e.process({ kind: 'failed_login', ComputerName: 'ws1' }, 101_000, LS)).toEqual([]);
   });
 
+  it('never mixes organisations: another organisation\'s events do not complete a group', () => {
+    const e = build();
+    for (let i = 0; i < 99; i++) e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--a' }, i * 1000, LS);
+    expect(correlations(e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--b' }, 99_000, LS))).toEqual([]);
+    expect(correlations(e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--a' }, 100_000, LS))).toHaveLength(1);
+  });
+
   it('slides: events older than the timespan stop counting', () => {
     const e = build();
     // 60 events in the first half hour, then 60 more 50 minutes later: never 100 within 1h

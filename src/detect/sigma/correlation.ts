@@ -25,6 +25,12 @@ export interface Hit {
   readonly rule: RuleRef;
   readonly timeMs: number;
   readonly seq: number;
+  /**
+   * Whose events these are (the organisation): groups never mix scopes, so one organisation's
+   * events never complete another's correlation — and a node partitioned by organisation gives
+   * the same alerts as one engine seeing everything (docs/architecture.md "Scale-out").
+   */
+  readonly scope?: string;
   /** First string value of a field of the hit's event (undefined when absent). */
   readonly field: (name: string) => string | undefined;
 }
@@ -169,7 +175,7 @@ export class CorrelationState {
     const r = this.rule;
     const keyVals: Record<string, string> = {};
     for (const f of r.groupBy) keyVals[f] = hit.field(this.fieldFor(f, hit.ref)) ?? '';
-    const key = r.groupBy.length === 0 ? '' : JSON.stringify(r.groupBy.map((f) => keyVals[f]));
+    const key = JSON.stringify([hit.scope ?? '', ...r.groupBy.map((f) => keyVals[f])]);
     const value = this.valueOf(hit);
     const numeric = r.type === 'value_sum' || r.type === 'value_avg';
     let num = 0;

@@ -9,6 +9,7 @@ import { Automaton } from './aho.js';
 import { unionFields } from './items.js';
 import { eventLogsourceKey, ruleSeesEvent, windowsLogsource } from './logsource.js';
 import type { CorrelationRule, DetectionRule, EventLogsource, FilterRule, Logsource, RuleRef, SigmaItem, SigmaMatch } from './types.js';
+import { traceRule } from '../trace.js';
 
 export interface EngineOptions {
   /** Derives an event's logsource when `process` is not given one (default: Windows Channel/EventID). */
@@ -306,8 +307,11 @@ export class SigmaEngine {
     const out: SigmaMatch[] = [];
     const seq = ++this.seq;
     const field = (name: string): string | undefined => ev.strings(name)?.[0];
+    const org = event['organization.id'];
+    const scope = typeof org === 'string' ? org : '';
     this.candidates(ev, ls, (i) => {
       const rule = this.rules[i] as DetectionRule;
+      traceRule(`sigma:${rule.id ?? rule.title}`);
       let hit = false;
       try {
         hit = rule.match(ev);
@@ -317,7 +321,7 @@ export class SigmaEngine {
       if (!hit) return;
       if (!this.silentRule[i]) out.push(this.detectionMatch(rule, timeMs));
       for (const e of this.fromRule[i] as Edge[]) {
-        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field }, out, 0);
+        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field, scope }, out, 0);
       }
     });
     return out;
@@ -332,7 +336,7 @@ export class SigmaEngine {
     const key = m.correlation?.groupKey ?? {};
     const field = (name: string): string | undefined => key[name];
     for (const e of this.fromCorr[edge.corr] as Edge[]) {
-      this.feed(e, { ref: e.ref, rule: refOf(state.rule), timeMs: hit.timeMs, seq: hit.seq, field }, out, depth + 1);
+      this.feed(e, { ref: e.ref, rule: refOf(state.rule), timeMs: hit.timeMs, seq: hit.seq, field, ...(hit.scope === undefined ? {} : { scope: hit.scope }) }, out, depth + 1);
     }
   }
 

@@ -4,6 +4,7 @@
  * Modifier semantics: Sigma specification v2.1.0 appendix "Modifiers", checked against pySigma
  * `modifiers.py`; differences are noted in docs/sigma.md.
  */
+import { compileLinear, describeRefusal, type LinearRegex } from '../../core/regex.js';
 import type { EventView } from './event.js';
 import { requiredLiteral } from './relit.js';
 import {
@@ -112,22 +113,15 @@ function compareFn(op: Compare, ref: number): (n: number) => boolean {
   }
 }
 
-/** Translate a PCRE-style leading inline flag group `(?ims)` into JS flags. */
-function jsRegex(src: string, flags: string): RegExp | string {
-  let body = src;
-  let f = flags;
-  const m = /^\(\?([imsx]+)\)/.exec(body);
-  if (m) {
-    const inline = m[1] as string;
-    if (inline.includes('x')) return 'the (?x) extended-regex flag has no JavaScript equivalent';
-    for (const c of inline) if (!f.includes(c)) f += c;
-    body = body.slice(m[0].length);
-  }
-  try {
-    return new RegExp(body, f);
-  } catch (e) {
-    return `regular expression not supported by JavaScript: ${(e as Error).message}`;
-  }
+/**
+ * Compiles a `|re` value on RE2 (core/regex.ts: linear time, DESIGN §2.7). RE2 reads the
+ * inline flag groups `(?i)`, `(?m)`, `(?s)` itself; what it cannot run (backreferences,
+ * lookaround, …) refuses the rule with the reason and the position (docs/sigma.md).
+ */
+function linearRegex(src: string, flags: string): LinearRegex | string {
+  const r = compileLinear(src, flags);
+  if (r.ok) return r.re;
+  return `regular expression refused: ${describeRefusal(r.refusal)}`;
 }
 
 interface ItemSpec {
@@ -263,6 +257,7 @@ function compileStrings(spec: ItemSpec): ItemResult {
     for (const v of variants) {
       const w = start || end || kw ? wrapWildcards(v, start || kw, end || kw) : v;
       const c = compileStr(w, fold);
+      if (typeof c === 'string') return { ok: false, reason: c };
       tests.push(c.test);
       plain.push(c.contains);
       const lit = longestLiteral(c.literals);
@@ -303,7 +298,7 @@ function compileRegex(spec: ItemSpec): ItemResult {
   const reqs: Req[] = [];
   for (const v of values) {
     if (typeof v !== 'string') return { ok: false, reason: 're needs a string pattern' };
-    const re = jsRegex(v, flags);
+    const re = linearRegex(v, flags);
     if (typeof re === 'string') return { ok: false, reason: re };
     // Unanchored search, as most backends do (peers-detection §1.3).
     tests.push((s) => re.test(s));

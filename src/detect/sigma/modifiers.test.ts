@@ -162,11 +162,31 @@ describe('regular expressions', () => {
     expect(hits(rn, { T: 'a\nc' })).toBe(false);
   });
 
-  it('accept a leading PCRE (?i) group and reject what JavaScript cannot compile', () => {
+  it('accept inline (?i) groups and refuse what RE2 cannot run, with the reason and the position', () => {
     const rule = ruleFrom("sel:\n    T|re: '(?i)abc'\ncondition: sel");
     expect(hits(rule, { T: 'xABCx' })).toBe(true);
-    expect(rejection("sel:\n    T|re: 'a(?<!b'\ncondition: sel")).toMatch(/regular expression/);
+    expect(hits(ruleFrom("sel:\n    T|re: 'a(?i:B)c'\ncondition: sel"), { T: 'abc' })).toBe(true);
+    expect(rejection("sel:\n    T|re: 'a(?<!b'\ncondition: sel")).toMatch(/T\|re: regular expression refused: negative lookbehind .*\(at position 1\)/);
+    expect(rejection("sel:\n    T|re: '(a)\\1'\ncondition: sel")).toMatch(/backreference \\1 is not supported.*\(at position 3\)/);
+    expect(rejection("sel:\n    T|re: 'a{1001}'\ncondition: sel")).toMatch(/repetition size/);
     expect(rejection("sel:\n    T|re|base64: 'a'\ncondition: sel")).toMatch(/does not combine/);
+  });
+});
+
+describe('linear time (RE2) on hostile values', () => {
+  // A backtracking engine needs about 2^n steps for the first and n^8 for the second: completing is the proof.
+  it('runs a nested-repetition |re over 100k characters', () => {
+    const rule = ruleFrom("sel:\n    CommandLine|re: '^(a+)+$'\ncondition: sel");
+    expect(hits(rule, { CommandLine: 'a'.repeat(100_000) + '!' })).toBe(false);
+    expect(hits(rule, { CommandLine: 'a'.repeat(100_000) })).toBe(true);
+  });
+
+  it('runs a many-wildcard value and an `x of` pattern over long text', () => {
+    const rule = ruleFrom("sel:\n    CommandLine: '*a*a*a*a*a*a*a*a*b'\ncondition: sel");
+    expect(hits(rule, { CommandLine: 'a'.repeat(100_000) })).toBe(false);
+    expect(hits(rule, { CommandLine: 'a'.repeat(100_000) + 'b' })).toBe(true);
+    const long = 'sel' + 'a'.repeat(1000); // YAML caps implicit keys at 1024 characters; 1000^7 steps is enough
+    expect(rejection(`${long}:\n    T: x\ncondition: 1 of sel*a*a*a*a*a*a*b`)).toMatch(/matches no search identifier/);
   });
 });
 

@@ -7,6 +7,8 @@
  * backslash is literal. With `|expand`, `%name%` is a placeholder and `\%` a literal percent sign.
  */
 
+import { compileLinear, describeRefusal } from '../../core/regex.js';
+
 /** A special (non-literal) piece of a Sigma string. */
 export type Special =
   | { readonly kind: 'any' } // `*`: zero or more characters
@@ -171,10 +173,11 @@ export interface CompiledStr {
 
 /**
  * Compile parts into the cheapest test: equality, includes, startsWith, endsWith, or an anchored
- * regular expression for anything else. `fold` lower-cases the pattern (callers lower-case the
- * value); the spec makes string matching case-insensitive unless `|cased`.
+ * linear-time (RE2) expression for anything else; a string when RE2 refuses it. `fold`
+ * lower-cases the pattern (callers lower-case the value); the spec makes string matching
+ * case-insensitive unless `|cased`.
  */
-export function compileStr(s: SigmaStr, fold: boolean): CompiledStr {
+export function compileStr(s: SigmaStr, fold: boolean): CompiledStr | string {
   const parts = fold ? mapLiterals(s, (l) => l.toLowerCase()) : [...s];
   const literals = parts.filter((p): p is string => typeof p === 'string');
   const n = parts.length;
@@ -192,11 +195,16 @@ export function compileStr(s: SigmaStr, fold: boolean): CompiledStr {
   let src = p0 === ANY ? '' : '^';
   for (const p of body) {
     if (typeof p === 'string') src += escapeRe(p);
-    else if (p.kind === 'any') src += '[^]*';
-    else if (p.kind === 'one') src += '[^]';
+    else if (p.kind === 'any') src += '.*';
+    else if (p.kind === 'one') src += '.';
     else if (p.kind === 'dash') src += '[-/\u2013\u2014\u2015]';
     else src += escapeRe(`%${p.name}%`); // unreachable after expansion; literal for safety
   }
-  const re = new RegExp(plast === ANY ? src : src + '$');
+  // RE2 (linear time): a backtracking engine takes O(n^k) on k wildcards (`*a*a*a*b`).
+  // 's': a wildcard also spans line breaks. Only escaped literals and wildcards: always compiles.
+  // A refusal can only be RE2's size budget (a value of hundreds of kilobytes): the rule's reason.
+  const r = compileLinear(plast === ANY ? src : src + '$', 's');
+  if (!r.ok) return `wildcard value refused: ${describeRefusal(r.refusal)}`;
+  const re = r.re;
   return { test: (v) => re.test(v), literals };
 }

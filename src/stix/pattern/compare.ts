@@ -16,7 +16,7 @@ import { parseTimestampMicros } from '../../core/time.js';
 import type { Comparison, Constant, PathStep } from './ast.js';
 import { ipBlockWithin, parseIpBlock } from './cidr.js';
 import { BASE64, HEX } from './literals.js';
-import { compileMatches, likeMatches, regexMatches } from './regex.js';
+import { compileMatches, isRefusal, likeMatches, regexMatches } from './regex.js';
 
 /** An SCO as found in an observation: at least a `type`. */
 export interface ScoLike {
@@ -153,8 +153,8 @@ function valueTest(cmp: Comparison): ValueTest {
       return (v) => (typeof v === 'string' ? likeMatches(v, p) : null);
     }
     case 'MATCHES': {
-      const re = cmp.value.kind === 'string' ? compileMatches(cmp.value.value) : 'not a string';
-      if (typeof re === 'string') return () => null;
+      const re = cmp.value.kind === 'string' ? compileMatches(cmp.value.value) : null;
+      if (re === null || isRefusal(re)) return () => null;
       // Binary (`*_bin`, base64) and hex (`*_hex`) properties are matched on their bytes, one
       // character per byte (the spec's example matches `\\xd4\\xc3…` on artifact:payload_bin).
       const key = lastPropertyName(cmp.path.steps);

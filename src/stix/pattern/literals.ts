@@ -7,7 +7,7 @@ import type { ComparisonOperator, Constant } from './ast.js';
 import { parseIpBlock } from './cidr.js';
 import { PatternSyntaxError } from './errors.js';
 import type { LiteralType, Token } from './lexer.js';
-import { compileMatches } from './regex.js';
+import { compileMatches, isRefusal } from './regex.js';
 
 /** STIX timestamp form required inside t'…' (§9.1: RFC 3339, UTC, 'Z'). */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
@@ -69,7 +69,16 @@ export function checkOperand(op: Exclude<ComparisonOperator, 'IN' | 'EXISTS'>, v
       if (value.kind !== 'string') throw new PatternSyntaxError(`${op} needs a string literal`, t.start);
       if (op === 'MATCHES') {
         const r = compileMatches(value.value);
-        if (typeof r === 'string') throw new PatternSyntaxError(`invalid MATCHES regular expression: ${r}`, t.start);
+        if (isRefusal(r)) {
+          // The position is the offending character in the pattern: after the opening quote,
+          // plus one for each `\\` or `\'` escape (STIX §9.1) before it in the literal.
+          const before = value.value.slice(0, r.position);
+          const escapes = before.length - before.replace(/[\\']/g, '').length;
+          throw new PatternSyntaxError(
+            `invalid MATCHES regular expression: ${r.reason} (at position ${r.position} of the expression)`,
+            t.start + 1 + r.position + escapes,
+          );
+        }
       }
       if ((op === 'ISSUBSET' || op === 'ISSUPERSET') && parseIpBlock(value.value) === null) {
         throw new PatternSyntaxError(`${op} needs an IPv4 or IPv6 address or CIDR block`, t.start);

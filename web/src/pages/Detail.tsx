@@ -126,6 +126,7 @@ function CorrelationList({ c }: { c: CorrelationsAnswer | null }) {
         </li>
       ))}
       {c.truncated && <li className="muted">More links exist than are shown.</li>}
+      {c.indexing && <li className="muted">The correlation index is still catching up with recent intelligence: some links may not be shown yet.</li>}
     </ul>
   );
 }

@@ -1,0 +1,91 @@
+/**
+ * The node's processes from the shell (node operator), read from the store so it works beside
+ * a running server: `shieldwall status` (queue, lag, workers as their supervisor last saved
+ * them, dead letters, store health) and `shieldwall dead-letters list | retry SEQ | discard SEQ`.
+ */
+import type { Command } from 'commander';
+import { AppError } from '../../core/errors.js';
+import { DeadLetters, deadLetterView, SPOOL_CURSOR_KEY } from '../../detect/pipeline/index.js';
+import { WORKERS_STATUS_KEY, type WorkerStatus } from '../../detect/worker/index.js';
+import { CLI_ACTOR, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { printRows } from '../table.js';
+
+function deadLetters(p: CliPlatform): DeadLetters {
+  // A running worker polls the spool every 2 s; nothing to wake from here.
+  return new DeadLetters({ store: p.store, clock: p.clock, wake: () => undefined });
+}
+
+function seqArg(raw: string): number {
+  const n = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw new AppError('BAD_REQUEST', `SEQ must be a dead letter's seq (a positive integer), got "${raw.slice(0, 40)}"`);
+  return n;
+}
+
+async function status(p: CliPlatform) {
+  const { store, clock } = p;
+  const t0 = performance.now();
+  const position = Number((await store.getMeta(SPOOL_CURSOR_KEY)) ?? '0');
+  const lastSeq = await store.lastIngestSeq();
+  const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
+  const [oldest] = lastSeq > position ? await store.readIngest(position, 1) : [];
+  const saved = await store.getMeta(WORKERS_STATUS_KEY);
+  const snapshot = saved ? (JSON.parse(saved) as { at: string; supervisorPid: number; workers: WorkerStatus[] }) : null;
+  const flagged = new Map<string, number>();
+  for (const d of await store.listDeadLetters({ limit: 1000 })) if (d.ruleRef) flagged.set(d.ruleRef, (flagged.get(d.ruleRef) ?? 0) + 1);
+  return {
+    node: p.config.nodeName,
+    store: { dialect: store.capabilities.dialect, ok: true, latencyMs },
+    queue: { depth: Math.max(0, lastSeq - position), processedSeq: position, lastSeq, lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0 },
+    workers: snapshot ? { savedAt: snapshot.at, supervisorPid: snapshot.supervisorPid, list: snapshot.workers } : null,
+    deadLetters: { total: await store.countDeadLetters(), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })) },
+  };
+}
+
+export function registerStatus(program: Command, io: Io = stdio): void {
+  program.command('status')
+    .description('queue, lag, detection workers, dead letters and store health of this node')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => withPlatform(async (p) => {
+      const s = await status(p);
+      if (o.json) {
+        io.out(JSON.stringify(s, null, 2));
+        return;
+      }
+      io.out(`node ${s.node}: ${s.store.dialect} store ok (${s.store.latencyMs} ms)`);
+      io.out(`queue: ${s.queue.depth} events waiting (processed through ${s.queue.processedSeq} of ${s.queue.lastSeq}), lag ${Math.round(s.queue.lagMs / 1000)} s`);
+      if (!s.workers) io.out('workers: no supervisor has reported (is `shieldwall serve` running?)');
+      else {
+        io.out(`workers (as saved by supervisor ${s.workers.supervisorPid} at ${s.workers.savedAt}):`);
+        printRows(io, false, s.workers.list.map((w) => ({
+          pid: w.pid, state: w.state, restarts: w.restarts, lastHeartbeat: w.lastHeartbeatAt, eventsPerS: w.eventsPerSecond,
+          batch: w.batch ? `${w.batch.from}-${w.batch.to} (${w.batch.runningMs} ms)` : null, lastExit: w.lastExit?.reason ?? null,
+        })), ['pid', 'state', 'restarts', 'lastHeartbeat', 'eventsPerS', 'batch', 'lastExit']);
+      }
+      io.out(`dead letters: ${s.deadLetters.total}${s.deadLetters.flaggedRules.length ? `; flagged rules: ${s.deadLetters.flaggedRules.map((f) => `${f.ref} (${f.count})`).join(', ')}` : ''}`);
+    }));
+
+  const dl = program.command('dead-letters').description('telemetry events quarantined because they hung or crashed a detection worker');
+  dl.command('list')
+    .description('list dead letters, newest first')
+    .option('--org <id>', 'only this organisation\'s telemetry')
+    .option('--limit <n>', 'at most n', '100')
+    .option('--json', 'print JSON (with the events)')
+    .action((o: { org?: string; limit: string; json?: boolean }) => withPlatform(async (p) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new AppError('BAD_REQUEST', `--limit must be 1-10000, got "${o.limit}"`);
+      const rows = (await p.store.listDeadLetters({ limit, ...(o.org ? { orgId: o.org } : {}) })).map((r) => deadLetterView(r, r.ruleRef));
+      printRows(io, o.json, rows, ['seq', 'orgId', 'sensorId', 'quarantinedAt', 'attempts', 'ruleRef', 'reason']);
+    }));
+  dl.command('retry <seq>')
+    .description('send a dead letter through detection again (after fixing or removing the rule it hung on)')
+    .action((seq: string) => withPlatform(async (p) => {
+      const next = await deadLetters(p).retry(CLI_ACTOR, seqArg(seq));
+      io.out(`dead letter ${seq} is back in the spool as event ${next}`);
+    }));
+  dl.command('discard <seq>')
+    .description('drop a dead letter for good')
+    .action((seq: string) => withPlatform(async (p) => {
+      await deadLetters(p).discard(CLI_ACTOR, seqArg(seq));
+      io.out(`dead letter ${seq} discarded`);
+    }));
+}

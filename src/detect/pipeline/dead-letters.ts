@@ -1,0 +1,94 @@
+/**
+ * Telemetry events the worker supervisor quarantined (DESIGN §2.7): administrators of the
+ * organisation whose sensor sent an event see it, and either send it through detection again
+ * (after the rule it hung on was fixed or removed) or discard it. Both are audited.
+ */
+import type { Clock } from '../../core/clock.js';
+import { AppError } from '../../core/errors.js';
+import type { Actor } from '../../access/index.js';
+import type { DeadLetterRow, Store } from '../../store/index.js';
+import { SPOOL_CURSOR_KEY } from './source.js';
+
+export interface DeadLetter {
+  readonly seq: number;
+  readonly orgId: string;
+  readonly sensorId: string;
+  readonly receivedAt: string;
+  readonly quarantinedAt: string;
+  readonly exerciseId: string | null;
+  readonly format: string | null;
+  /** The line as the sensor sent it. */
+  readonly event: string;
+  readonly reason: string;
+  /** The rule, indicator or stage it hung on; null when unknown or not the reader's to know. */
+  readonly ruleRef: string | null;
+  readonly attempts: number;
+}
+
+const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
+
+export class DeadLetters {
+  constructor(private readonly deps: { store: Store; clock: Clock; wake: () => void }) {}
+
+  /** The organisation's dead letters, newest first. */
+  async list(orgId: string, q: { limit: number; beforeSeq?: number }): Promise<DeadLetterRow[]> {
+    return this.deps.store.listDeadLetters({ orgId, limit: q.limit, ...(q.beforeSeq !== undefined ? { beforeSeq: q.beforeSeq } : {}) });
+  }
+
+  count(orgId?: string): Promise<number> {
+    return this.deps.store.countDeadLetters(orgId === undefined ? {} : { orgId });
+  }
+
+  /** One dead letter of the organisation (NOT_FOUND for another's: it is their telemetry). */
+  async get(orgId: string | null, seq: number): Promise<DeadLetterRow> {
+    const row = await this.deps.store.getDeadLetter(seq);
+    if (!row || (orgId !== null && row.orgId !== orgId)) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+    return row;
+  }
+
+  /**
+   * Sends the event through detection again and removes the dead letter; returns the seq it now
+   * has. Once the worker has passed it, it goes back in the spool as a new event (new seq); while
+   * the worker has not reached it yet, removing the dead letter is enough (else it would count twice).
+   */
+  async retry(actor: Actor, seq: number): Promise<number> {
+    const orgId = actor.principal?.orgId ?? null;
+    const row = await this.get(orgId, seq);
+    const nowUs = this.deps.clock.now() * 1000;
+    let next = seq;
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+      const position = Number((await tx.getMeta(SPOOL_CURSOR_KEY)) ?? '0');
+      if (position >= seq) [next = seq] = await tx.appendIngest([{ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, event: row.event, format: row.format }]);
+      await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
+    });
+    this.deps.wake();
+    return next;
+  }
+
+  async discard(actor: Actor, seq: number): Promise<void> {
+    const orgId = actor.principal?.orgId ?? null;
+    const row = await this.get(orgId, seq);
+    const nowUs = this.deps.clock.now() * 1000;
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+      await this.#audit(tx, actor, { action: 'detect.dead-letter.discard', seq, nowUs, detail: { ruleRef: row.ruleRef, sensorId: row.sensorId } });
+    });
+  }
+
+  async #audit(tx: Store, actor: Actor, a: { action: string; seq: number; nowUs: number; detail: Record<string, unknown> }): Promise<void> {
+    const p = actor.principal;
+    await tx.appendAudit({
+      atUs: a.nowUs, userId: p?.userId ?? null, orgId: p?.orgId ?? null, tokenId: p?.tokenId ?? null, source: actor.source, action: a.action,
+      target: String(a.seq), detail: JSON.stringify(a.detail),
+    });
+  }
+}
+
+/** The dead letter as an API shows it; `ruleRef` as the caller decided the reader may know it. */
+export function deadLetterView(row: DeadLetterRow, ruleRef: string | null): DeadLetter {
+  return {
+    seq: row.seq, orgId: row.orgId, sensorId: row.sensorId, receivedAt: iso(row.receivedUs), quarantinedAt: iso(row.createdUs), exerciseId: row.exerciseId,
+    format: row.format, event: row.event, reason: row.reason, ruleRef, attempts: row.attempts,
+  };
+}

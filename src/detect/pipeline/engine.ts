@@ -1,0 +1,370 @@
+/**
+ * The detection engine: what a worker process runs (`shieldwall worker`, docs/pipeline.md).
+ *
+ *   event source (spool by seq) ──▶ indicator index · Sigma engine · anomaly detector
+ *     ──▶ alerts (grouped) + rate counters + source position, in ONE transaction ──▶ published
+ *     ──▶ sightings back to the producers (STIX, every interval)
+ *
+ * The position moves only with the alerts its events produced, so a crash or a kill re-processes
+ * at most the batch in flight (alerts are grouped: a replayed batch adds to the same alerts).
+ * Events the supervisor dead-lettered are skipped (and passed by the position).
+ */
+import type { BusEvent } from '../../core/bus.js';
+import type { Clock } from '../../core/clock.js';
+import { SYSTEM_ACTOR } from '../../access/index.js';
+import type { IntelService } from '../../intel/index.js';
+import type { IngestRow, RateRow, Store } from '../../store/index.js';
+import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
+import { eventTimeMs, normaliseLine } from '../normalise/index.js';
+import type { SigmaMatch } from '../sigma/index.js';
+import { traceRule } from '../trace.js';
+import { AlertBook, type Written } from './alert-book.js';
+import type { Alert, AlertStatus } from './alert-types.js';
+import { ALERT } from './alert-types.js';
+import { DEFAULT_DETECT_OPTIONS, TEST_HANG_MARKER, type AnomalyFindingLike, type AnomalySource, type DetectOptions, type DetectStats, type SigmaSource, type WarninglistSource } from './detect-types.js';
+import { Directory } from './directory.js';
+import { IndicatorFeed } from './feed.js';
+import { entityOf, indicatorSeverity, LEVELS, sigmaView, valueKind } from './hits.js';
+import { SightingBook } from './sightings.js';
+import type { EventSource } from './source.js';
+
+/** What a worker tells its supervisor while it works (heartbeats are the worker's own). */
+export interface EngineObserver {
+  /** Before matching the events [from, to] (their count may be smaller: dead letters are skipped). */
+  batchStart(b: { from: number; to: number; events: number }): void;
+  batchDone(b: { from: number; to: number; events: number; alerts: number; ms: number }): void;
+}
+
+export interface EngineDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly intel: IntelService;
+  readonly source: EventSource;
+  /** Where committed alerts go: the bus in-process, the supervisor's bus from a worker. */
+  readonly publish: (e: BusEvent) => void;
+  readonly sigma?: SigmaSource;
+  readonly anomaly?: AnomalySource;
+  readonly warninglists?: WarninglistSource;
+  readonly observer?: EngineObserver;
+}
+
+const BUCKET_MS = 60_000;
+const RATE_HORIZON_MS = 31 * 86_400_000;
+
+export class DetectEngine {
+  /** Meta key of the saved anomaly baselines. */
+  static readonly ANOMALY_KEY = 'detect.anomaly';
+  readonly feed: IndicatorFeed;
+  readonly alerts: AlertBook;
+  readonly sightings: SightingBook;
+  readonly directory = new Directory();
+  readonly options: DetectOptions;
+  #anomalySavedMs = 0;
+  #processed = 0;
+  #alertsWritten = 0;
+  #suppressed = 0;
+  #running = false;
+  #draining: Promise<number> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #unsubscribe: (() => void)[] = [];
+  /** Alert writes one after the other: a drain woken by an ingest may overlap the periodic anomaly tick. */
+  #writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly deps: EngineDeps, options: DetectOptions) {
+    this.options = options;
+    this.feed = new IndicatorFeed(deps.store);
+    this.alerts = new AlertBook(options.alertWindowMs);
+    this.sightings = new SightingBook({
+      store: deps.store, intel: deps.intel,
+      allianceFor: (i) => this.directory.alliance.filter((b) => this.feed.releasedTo(i.facts, i.collectionId, b)),
+      anonymousSigner: () => this.directory.alliance[0] ?? null,
+    }, { mode: options.sightings, intervalMs: options.sightingIntervalMs });
+  }
+
+  static async create(deps: EngineDeps, options: Partial<DetectOptions> = {}): Promise<DetectEngine> {
+    const e = new DetectEngine(deps, { ...DEFAULT_DETECT_OPTIONS, ...options });
+    await e.refreshDirectory();
+    // The feed is loaded by start() in the background, a slice at a time, so a large store does
+    // not hold up the start (issue #8); events wait in the source until then (#batch).
+    await e.alerts.load(deps.store, deps.clock.now());
+    // New indicators committed in this process nudge the feed (it reads them once the writer is
+    // quiet, so commits do not pay for it); others' on the next poll.
+    e.#unsubscribe.push(deps.intel.onCommitted((c) => {
+      if (c.types.has('indicator') || c.types.has('relationship') || c.types.has('attack-pattern')) e.feed.nudge();
+    }));
+    return e;
+  }
+
+  /** Organisations, groups, grants and the alliance bodies (after directory changes). */
+  async refreshDirectory(): Promise<void> {
+    await this.directory.refresh(this.deps.store);
+    await this.feed.refreshPolicy();
+  }
+
+  stats(): DetectStats {
+    return {
+      processed: this.#processed, alertsWritten: this.#alertsWritten, suppressed: this.#suppressed, sightingsWritten: this.sightings.written,
+      queueDepth: 0, indicators: this.feed.index.size, sigmaRules: this.deps.sigma?.snapshot().engine.rules.length ?? 0,
+    };
+  }
+
+  /** Starts the loop: periodic intel poll, spool drain, anomaly tick, sightings, pruning. */
+  start(pollMs = 2_000): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.feed.nudge();
+    const tick = () => {
+      if (!this.#running) return;
+      void this.periodic().finally(() => {
+        if (this.#running) this.#timer = setTimeout(tick, pollMs).unref();
+      });
+    };
+    this.#timer = setTimeout(tick, 0).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    await this.#draining?.catch(() => undefined);
+    await this.feed.stop();
+    await this.sightings.flush(SYSTEM_ACTOR, { nowMs: this.deps.clock.now(), force: true }).catch(() => 0);
+    await this.#saveAnomalies();
+  }
+
+  /** One round of the loop; a failed round is retried on the next (the source position is unchanged). */
+  async periodic(): Promise<void> {
+    try {
+      await this.sync();
+      await this.drain();
+      const now = this.deps.clock.now();
+      await this.#anomalyTick(now);
+      if (now - this.#anomalySavedMs > 300_000) {
+        this.#anomalySavedMs = now;
+        await this.#saveAnomalies();
+      }
+      await this.sightings.flush(SYSTEM_ACTOR, { nowMs: now });
+      this.alerts.expire(now);
+      await this.deps.store.pruneIngest({ throughSeq: this.deps.source.position, receivedBeforeUs: (now - this.options.spoolRetentionMs) * 1000 });
+    } catch {
+      // Retried on the next tick.
+    }
+  }
+
+  /** Brings directory, warninglists and the indicator index up to date with the store. */
+  async sync(): Promise<void> {
+    await this.refreshDirectory();
+    await this.deps.warninglists?.refresh?.();
+    await this.deps.sigma?.refresh?.();
+    // Other processes' intel (a CLI import, an API process): read when quiet, or before the next
+    // events are matched (#batch).
+    this.feed.nudge();
+  }
+
+  /** Wakes the drain (after an ingest) when the loop runs. */
+  wake(): void {
+    if (this.#running && !this.#draining) void this.drain().catch(() => undefined);
+  }
+
+  /**
+   * Processes the source until it is empty (or through `throughSeq`); returns the events
+   * processed. `batchSize` 1 is the careful pass: one event per transaction.
+   */
+  drain(o: { batchSize?: number; throughSeq?: number } = {}): Promise<number> {
+    if (this.#draining) return this.#draining;
+    this.#draining = (async () => {
+      let n = 0;
+      try {
+        for (;;) {
+          if (o.throughSeq !== undefined && this.deps.source.position >= o.throughSeq) break;
+          const got = await this.#batch(o.batchSize ?? this.options.batchSize);
+          n += got;
+          if (got === 0) break;
+        }
+      } finally {
+        this.#draining = null;
+      }
+      return n;
+    })();
+    return this.#draining;
+  }
+
+  /** One batch; returns the rows read (0: the source is empty). */
+  async #batch(limit: number): Promise<number> {
+    const { store, clock, source } = this.deps;
+    const rows = await source.read(limit);
+    if (rows.length === 0) return 0;
+    // Events are matched against every indicator committed before them: catch the feed up first
+    // (the whole store at start; since the last nudge later). A failure leaves the events unread.
+    if (!this.feed.loaded || this.feed.pending) await this.feed.sync();
+    const t0 = performance.now();
+    const from = rows[0]!.seq;
+    const last = rows[rows.length - 1]!.seq;
+    const dead = new Set(await store.deadLetterSeqs(from, last));
+    const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
+    this.deps.observer?.batchStart({ from, to: last, events: live.length });
+    const rates = new Map<string, RateRow>();
+    for (const row of live) this.#match(row, rates);
+    const nowUs = clock.now() * 1000;
+    let written: Written[] = [];
+    try {
+      await this.#serial(() => store.transaction(async (tx) => {
+        await source.commit(tx, last);
+        written = await this.alerts.flush(tx, nowUs);
+        await tx.addRates([...rates.values()]);
+        const created = written.filter((w) => w.created).length;
+        await tx.appendAudit({
+          atUs: nowUs, userId: null, orgId: null, tokenId: null, source: 'detect', action: 'detect.batch', target: `${from}-${last}`,
+          detail: JSON.stringify({ events: live.length, skipped: rows.length - live.length, alertsCreated: created, alertsUpdated: written.length - created }),
+        });
+      }));
+    } catch (e) {
+      // The groups may name alerts that never committed; the position may have moved elsewhere.
+      await this.alerts.load(store, clock.now());
+      await source.reset();
+      throw e;
+    }
+    source.committed(last);
+    this.#processed += live.length;
+    this.#alertsWritten += written.length;
+    for (const w of written) this.#publish(w);
+    this.deps.observer?.batchDone({ from, to: last, events: live.length, alerts: written.length, ms: performance.now() - t0 });
+    return rows.length;
+  }
+
+  #match(row: IngestRow, rates: Map<string, RateRow>): void {
+    if (this.options.testHooks && row.event.includes(TEST_HANG_MARKER)) hang();
+    const event = this.#eventOf(row);
+    if (event === null) return; // accepted at ingestion, so only a changed normaliser could refuse it now
+    const t = eventTimeMs(event);
+    const receivedMs = Math.floor(row.receivedUs / 1000);
+    const atMs = Number.isFinite(t) ? t : receivedMs;
+    // Rates follow when things happened, as long as the sensor's clock is plausible (not in
+    // the future, not older than the picture's longest period); otherwise when they arrived.
+    const rateMs = atMs <= receivedMs && receivedMs - atMs < RATE_HORIZON_MS ? atMs : receivedMs;
+    const bucketUs = Math.floor(rateMs / BUCKET_MS) * BUCKET_MS * 1000;
+    const rk = `${bucketUs}|${row.orgId}|${row.sensorId}|${row.exerciseId ?? ''}`;
+    let rate = rates.get(rk);
+    if (!rate) {
+      rate = { orgId: row.orgId, sensorId: row.sensorId, bucketUs, exerciseId: row.exerciseId, events: 0, alerts: 0 };
+      rates.set(rk, rate);
+    }
+    rate.events++;
+    const before = this.alerts.hits;
+    traceRule('stage:indicators');
+    this.#indicators(event, { atMs, exerciseId: row.exerciseId });
+    const sigma = this.deps.sigma?.snapshot();
+    if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
+    // Anomaly rates run on reception time, the clock their silence checks (tick) also use.
+    traceRule('stage:anomaly');
+    if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, receivedMs)) this.#anomaly(f, row.exerciseId, event);
+    if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
+  }
+
+  #eventOf(row: IngestRow): NormalisedEvent | null {
+    if (row.format === null) {
+      try {
+        return JSON.parse(row.event) as NormalisedEvent;
+      } catch {
+        return null;
+      }
+    }
+    const r = normaliseLine(row.format as TelemetryFormat, row.event, { orgId: row.orgId, sensorId: row.sensorId, receivedAt: Math.floor(row.receivedUs / 1000) }, { maxLineLength: this.options.maxLineLength, ...this.options.eventLimits });
+    return r.ok ? r.event : null;
+  }
+
+  #indicators(event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
+    for (const m of this.feed.index.match(event)) {
+      const info = this.feed.info(m.indicatorId);
+      if (!info) continue;
+      const value = m.value === undefined || m.value === null ? null : String(m.value);
+      const path = m.path ?? null;
+      if (path !== null && value !== null && this.deps.warninglists?.match(valueKind(path), value)) {
+        this.#suppressed++;
+        continue;
+      }
+      const orgId = event['organization.id'];
+      this.alerts.hit({
+        orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'indicator', ref: info.id,
+        title: `Indicator ${info.name ? `"${info.name}"` : info.id} matched${path ? ` ${path}` : ''}${value ? ` = ${value}` : ''}`,
+        severity: indicatorSeverity(info), techniques: this.feed.techniquesOf(info.id, orgId),
+        matched: { kind: 'indicator', id: info.id, name: info.name, pattern: info.pattern, via: m.via, path, value, tactics: [...info.tactics] },
+        entity: entityOf(event), recipients: this.directory.alliance.filter((b) => this.feed.releasedTo(info.facts, info.collectionId, b)),
+        event, atMs: o.atMs,
+      });
+      if (o.exerciseId === null) this.sightings.hit(info, orgId, { atMs: o.atMs, path, value });
+    }
+  }
+
+  #sigma(sigma: ReturnType<SigmaSource['snapshot']>, event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
+    const orgId = event['organization.id'];
+    const logsource = event.logsource as Parameters<typeof sigma.engine.process>[2];
+    const matches: SigmaMatch[] = sigma.engine.process(sigmaView(event), o.atMs, logsource);
+    for (const m of matches) {
+      const facts = sigma.releaseOf({ ...(m.ruleId ? { id: m.ruleId } : {}), title: m.title });
+      if (!this.feed.releasedTo(facts, null, orgId)) continue;
+      const group = m.correlation ? Object.entries(m.correlation.groupKey).map(([k, v]) => `${k}=${v}`).join(', ') : '';
+      this.alerts.hit({
+        orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'sigma', ref: m.ruleId ?? m.title,
+        title: m.title, severity: LEVELS[m.level ?? 'medium'] ?? 'medium', techniques: [...m.attack],
+        matched: { kind: 'sigma', id: m.ruleId ?? null, title: m.title, level: m.level ?? null, tags: [...m.tags], correlation: m.correlation?.type ?? null },
+        entity: group || entityOf(event), recipients: this.directory.alliance.filter((b) => this.feed.releasedTo(facts, null, b)),
+        event, atMs: o.atMs,
+      });
+    }
+  }
+
+  #anomaly(f: AnomalyFindingLike, exerciseId: string | null, event: NormalisedEvent | null): void {
+    this.alerts.hit({
+      orgId: f.orgId, sensorId: f.sensorId, exerciseId, source: 'anomaly', ref: `${f.method}:${f.entity}`, title: f.title, severity: f.severity,
+      techniques: [], matched: { kind: 'anomaly', method: f.method, expected: f.expected, seen: f.seen, score: f.score },
+      entity: f.entity, recipients: this.directory.alliance, event, atMs: f.atMs,
+    });
+  }
+
+  async #anomalyTick(nowMs: number): Promise<void> {
+    const a = this.deps.anomaly;
+    if (!a) return;
+    for (const f of a.tick(nowMs)) this.#anomaly(f, null, null);
+    if (this.alerts.pending === 0) return;
+    let written: Written[] = [];
+    try {
+      await this.#serial(() => this.deps.store.transaction(async (tx) => {
+        written = await this.alerts.flush(tx, nowMs * 1000);
+      }));
+    } catch (e) {
+      await this.alerts.load(this.deps.store, nowMs); // as after a failed batch
+      throw e;
+    }
+    for (const w of written) this.#publish(w);
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(fn, fn);
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
+
+  async #saveAnomalies(): Promise<void> {
+    if (this.deps.anomaly) await this.deps.store.setMeta(DetectEngine.ANOMALY_KEY, JSON.stringify(this.deps.anomaly.toJSON())).catch(() => undefined);
+  }
+
+  #publish(w: Written): void {
+    const view: Alert = { ...w.doc, id: w.row.id, status: w.row.state as AlertStatus, orgName: this.directory.orgName(w.doc.orgId), rev: w.row.rev, exerciseId: w.row.exerciseId };
+    this.deps.publish({
+      type: w.created ? `${ALERT}.created` : `${ALERT}.updated`, subject: w.row.id, atUs: w.row.updatedUs, exerciseId: w.row.exerciseId,
+      facts: { tlp: w.row.tlp, creatorOrg: w.row.creatorOrg, recipients: w.row.recipients, originNode: w.row.originNode },
+      data: view as unknown as Record<string, unknown>,
+    });
+  }
+}
+
+/** The test hook's hostile event: a match that never ends, until the supervisor kills the worker. */
+function hang(): never {
+  traceRule('test-hook:hang');
+  for (;;) {
+    // Spins: nothing in this process runs again.
+  }
+}
+

@@ -1,0 +1,71 @@
+/**
+ * Where the detection engine reads telemetry from. The embedded default is the SQL spool (the
+ * `ingest_events` table, committed before a sensor's 202); a scale-out node can read a NATS
+ * JetStream stream instead behind the same interface.
+ *
+ * The contract that keeps "nothing acknowledged is lost" (DESIGN §2.2): `read` returns events
+ * after the committed position; `commit` runs INSIDE the transaction that writes the alerts of
+ * those events, so the position moves only with them; a batch whose transaction fails (or whose
+ * worker is killed) is read again.
+ */
+import type { IngestRow, Store } from '../../store/index.js';
+
+export interface EventSource {
+  /** Up to `limit` events after the committed position, oldest first. */
+  read(limit: number): Promise<readonly IngestRow[]>;
+  /**
+   * Moves the committed position through `throughSeq`, in the alerts' transaction `tx`. Throws
+   * SourceMovedError when another consumer moved it first (the transaction then rolls back).
+   */
+  commit(tx: Store, throughSeq: number): Promise<void>;
+  /** Called after the transaction of `commit` committed. */
+  committed(throughSeq: number): void;
+  /** Re-reads the committed position (after a failed transaction). */
+  reset(): Promise<void>;
+  /** The committed position (last seq whose alerts are stored). */
+  readonly position: number;
+}
+
+export class SourceMovedError extends Error {
+  constructor(expected: number) {
+    super(`the detection cursor moved past ${expected} in another process; re-reading`);
+  }
+}
+
+/** The detection cursor of the SQL spool, in `meta`. */
+export const SPOOL_CURSOR_KEY = 'detect.cursor';
+
+/** The SQL spool: rows by seq after the cursor kept in `meta`, moved by compare-and-set. */
+export class SpoolSource implements EventSource {
+  #cursor = 0;
+
+  private constructor(private readonly store: Store) {}
+
+  static async open(store: Store): Promise<SpoolSource> {
+    const s = new SpoolSource(store);
+    await s.reset();
+    return s;
+  }
+
+  get position(): number {
+    return this.#cursor;
+  }
+
+  read(limit: number): Promise<readonly IngestRow[]> {
+    return this.store.readIngest(this.#cursor, limit);
+  }
+
+  async commit(tx: Store, throughSeq: number): Promise<void> {
+    // Compare-and-set: a worker left running by a killed parent (or a second worker) can never
+    // commit the same events twice; the loser's transaction rolls back with its alerts.
+    if (!(await tx.casMeta(SPOOL_CURSOR_KEY, String(this.#cursor), String(throughSeq)))) throw new SourceMovedError(this.#cursor);
+  }
+
+  committed(throughSeq: number): void {
+    this.#cursor = throughSeq;
+  }
+
+  async reset(): Promise<void> {
+    this.#cursor = Number(await this.store.initMeta(SPOOL_CURSOR_KEY, '0'));
+  }
+}

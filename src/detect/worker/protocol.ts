@@ -1,0 +1,42 @@
+/**
+ * The messages between a detection worker process and its supervisor (Node IPC, JSON).
+ * The worker says what it starts before it starts it, so a supervisor that has to kill it
+ * knows which batch, which event (careful pass) and which rule it was in.
+ */
+import type { BusEvent } from '../../core/bus.js';
+import type { DetectStats } from '../pipeline/detect-types.js';
+
+export interface WorkerStats extends DetectStats {
+  /** Indicator feed progress (how far the index follows the store). */
+  readonly feed: Readonly<Record<string, unknown>>;
+  readonly rssBytes: number;
+}
+
+export type WorkerMessage =
+  | { readonly t: 'ready'; readonly pid: number; readonly stats: WorkerStats }
+  | { readonly t: 'heartbeat'; readonly stats: WorkerStats }
+  /** About to match the events [from, to] (`events` of them; dead letters skipped). */
+  | { readonly t: 'batch'; readonly from: number; readonly to: number; readonly events: number }
+  | { readonly t: 'done'; readonly from: number; readonly to: number; readonly events: number; readonly alerts: number; readonly ms: number }
+  /** Careful pass only: about to evaluate this rule / indicator / stage. */
+  | { readonly t: 'rule'; readonly ref: string }
+  /** A committed alert for the live stream (it carries its release facts). */
+  | { readonly t: 'alert'; readonly event: BusEvent }
+  | { readonly t: 'synced'; readonly id: number; readonly error?: string }
+  | { readonly t: 'careful-done'; readonly throughSeq: number };
+
+export type SupervisorMessage =
+  /** Start the loop; with `carefulThrough`, first process events one by one through that seq. */
+  | { readonly t: 'go'; readonly carefulThrough: number | null }
+  | { readonly t: 'wake' }
+  /** Re-read intel, rules, warninglists and the directory now; answered by `synced`. */
+  | { readonly t: 'sync'; readonly id: number }
+  | { readonly t: 'stop' };
+
+export function isWorkerMessage(m: unknown): m is WorkerMessage {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}
+
+export function isSupervisorMessage(m: unknown): m is SupervisorMessage {
+  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+}

@@ -1,0 +1,318 @@
+/**
+ * The supervisor of a node's detection worker process (DESIGN §2.7, docs/pipeline.md).
+ *
+ * `serve` forks `shieldwall worker` and watches it: the worker names each batch before it
+ * matches it; a batch that runs longer than the limit (or a worker that dies in one) gets the
+ * worker killed and restarted, and the batch retried. When the same batch fails a second time,
+ * the worker goes through it carefully, one event per transaction, naming every rule before it
+ * evaluates it; the event it then hangs on is quarantined (a dead letter with the reason and the
+ * rule) and the worker restarts past it. Every other event of the batch is processed: the source
+ * position only moves with committed alerts, so nothing acknowledged is lost.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import type { BusEvent } from '../../core/bus.js';
+import type { Clock } from '../../core/clock.js';
+import type { Store } from '../../store/index.js';
+import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
+
+export interface SupervisorOptions {
+  /** The built CLI (dist/src/cli/main.js), started as `<entry> worker --supervised`. */
+  readonly entry: () => string;
+  /** Environment of the worker (the node's configuration, see config `configEnv`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly batchTimeoutMs: number;
+}
+
+export interface SupervisorDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  /** Where alerts committed by the worker are published (the API process's live stream). */
+  readonly publish: (e: BusEvent) => void;
+  /** Operator-visible log line (restarts, dead letters). */
+  readonly log: (line: string) => void;
+}
+
+export type WorkerState = 'starting' | 'running' | 'careful' | 'restarting' | 'stopped';
+
+export interface WorkerStatus {
+  readonly pid: number | null;
+  readonly state: WorkerState;
+  readonly startedAt: string | null;
+  readonly lastHeartbeatAt: string | null;
+  readonly restarts: number;
+  /** The batch in progress: seqs, events, how long so far. */
+  readonly batch: { readonly from: number; readonly to: number; readonly events: number; readonly runningMs: number } | null;
+  readonly lastExit: { readonly at: string; readonly code: number | null; readonly signal: string | null; readonly reason: string } | null;
+  /** Events matched per second over the last minute of batches. */
+  readonly eventsPerSecond: number;
+  readonly stats: WorkerStats | null;
+}
+
+interface Batch { from: number; to: number; events: number; startedMs: number }
+
+const RATE_WINDOW_MS = 60_000;
+/** Meta key holding the supervisor's last view of its workers, for `shieldwall status` (another process). */
+export const WORKERS_STATUS_KEY = 'detect.workers';
+const PERSIST_MS = 2_000;
+const WORKER_NICENESS = 5;
+const MAX_BACKOFF_MS = 30_000;
+
+export class WorkerSupervisor {
+  #child: ChildProcess | null = null;
+  #state: WorkerState = 'stopped';
+  #running = false;
+  #restarts = 0;
+  #startedMs: number | null = null;
+  #lastBeatMs: number | null = null;
+  #batch: Batch | null = null;
+  #careful = false;
+  /** Failed attempts of the batch the careful pass goes through (its events then count one more). */
+  #carefulBase = 0;
+  #lastRule: string | null = null;
+  #lastExit: WorkerStatus['lastExit'] = null;
+  /** Failed attempts per batch (by its first seq). */
+  readonly #failures = new Map<number, number>();
+  /** Why the supervisor killed the current child (null: it died on its own). */
+  #killReason: string | null = null;
+  #stats: WorkerStats | null = null;
+  #done: { atMs: number; events: number }[] = [];
+  #watchdog: NodeJS.Timeout | null = null;
+  #backoffMs = 250;
+  #syncId = 0;
+  readonly #syncs = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #exited: Promise<void> = Promise.resolve();
+  #persistedMs = 0;
+
+  constructor(private readonly deps: SupervisorDeps, private readonly options: SupervisorOptions) {}
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#spawn(null);
+    const every = Math.max(25, Math.min(250, Math.floor(this.options.batchTimeoutMs / 4)));
+    this.#watchdog = setInterval(() => this.#check(), every);
+    this.#watchdog.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    for (const s of this.#syncs.values()) s.reject(new Error('the detection worker stopped'));
+    this.#syncs.clear();
+    const child = this.#child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      this.#send({ t: 'stop' });
+      // A worker finishing its batch and flushing sightings gets a few seconds, then is killed.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    this.#state = 'stopped';
+  }
+
+  /** Tells the worker new events are in the spool. */
+  wake(): void {
+    this.#send({ t: 'wake' });
+  }
+
+  /** Resolves when the worker has re-read intel, rules and the directory from the store. */
+  sync(): Promise<void> {
+    if (!this.#child || this.#state === 'stopped') return Promise.reject(new Error('no detection worker is running'));
+    const id = ++this.#syncId;
+    return new Promise<void>((resolve, reject) => {
+      this.#syncs.set(id, { resolve, reject });
+      this.#send({ t: 'sync', id });
+    });
+  }
+
+  status(): WorkerStatus {
+    const now = this.deps.clock.now();
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      pid: this.#child?.pid ?? null, state: this.#state, startedAt: iso(this.#startedMs), lastHeartbeatAt: iso(this.#lastBeatMs), restarts: this.#restarts,
+      batch: this.#batch ? { from: this.#batch.from, to: this.#batch.to, events: this.#batch.events, runningMs: Math.round(performance.now() - this.#batch.startedMs) } : null,
+      lastExit: this.#lastExit, eventsPerSecond: this.eventsPerSecond(now), stats: this.#stats,
+    };
+  }
+
+  eventsPerSecond(nowMs = this.deps.clock.now()): number {
+    this.#done = this.#done.filter((d) => nowMs - d.atMs < RATE_WINDOW_MS);
+    if (this.#done.length === 0) return 0;
+    const events = this.#done.reduce((n, d) => n + d.events, 0);
+    const spanMs = Math.max(1_000, nowMs - this.#done[0]!.atMs);
+    return Math.round((events / spanMs) * 1000);
+  }
+
+  #spawn(carefulThrough: number | null): void {
+    this.#state = 'starting';
+    this.#careful = carefulThrough !== null;
+    this.#lastRule = null;
+    this.#batch = null;
+    this.#killReason = null;
+    // execArgv [] : a test runner's loader flags must not reach the worker.
+    const child = fork(this.options.entry(), ['worker', '--supervised'], { env: { ...this.options.env }, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.#child = child;
+    // Detection yields the CPU to the process that answers HTTP: on a busy machine (a worker
+    // spinning on a hostile event, several workers) requests keep their latency.
+    if (child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, Math.min(19, os.getPriority(process.pid) + WORKER_NICENESS));
+      } catch {
+        // Not permitted here: the worker runs at the server's priority.
+      }
+    }
+    this.#startedMs = this.deps.clock.now();
+    this.#lastBeatMs = null;
+    this.#exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
+      this.#onExit(child, code, signal);
+      resolve();
+    }));
+    child.on('message', (m: unknown) => {
+      if (isWorkerMessage(m)) this.#onMessage(m, carefulThrough);
+    });
+    child.on('error', (e) => this.deps.log(`detection worker: ${e.message}`));
+  }
+
+  #send(m: SupervisorMessage): void {
+    const c = this.#child;
+    if (c && c.connected) c.send(m, () => undefined);
+  }
+
+  #onMessage(m: WorkerMessage, carefulThrough: number | null): void {
+    this.#lastBeatMs = this.deps.clock.now();
+    switch (m.t) {
+      case 'ready':
+        this.#stats = m.stats;
+        this.#state = carefulThrough === null ? 'running' : 'careful';
+        this.#send({ t: 'go', carefulThrough });
+        return;
+      case 'heartbeat':
+        this.#stats = m.stats;
+        this.#persist(false);
+        return;
+      case 'batch':
+        this.#batch = { from: m.from, to: m.to, events: m.events, startedMs: performance.now() };
+        this.#lastRule = null;
+        return;
+      case 'done':
+        this.#batch = null;
+        this.#failures.delete(m.from);
+        this.#backoffMs = 250;
+        this.#done.push({ atMs: this.deps.clock.now(), events: m.events });
+        return;
+      case 'rule':
+        this.#lastRule = m.ref;
+        return;
+      case 'alert':
+        this.deps.publish(m.event);
+        return;
+      case 'synced': {
+        const s = this.#syncs.get(m.id);
+        this.#syncs.delete(m.id);
+        if (m.error === undefined) s?.resolve();
+        else s?.reject(new Error(m.error));
+        return;
+      }
+      case 'careful-done':
+        this.#careful = false;
+        this.#state = 'running';
+        return;
+    }
+  }
+
+  #check(): void {
+    const b = this.#batch;
+    if (this.#killReason !== null || !this.#child) return;
+    // Between batches a running worker still sends a heartbeat every second; one silent for four
+    // batch limits (at least a minute) is stuck outside a batch (a sync, a flush) and restarted.
+    const silentMs = this.deps.clock.now() - (this.#lastBeatMs ?? this.#startedMs ?? this.deps.clock.now());
+    if (!b && this.#state === 'running' && silentMs > Math.max(60_000, 4 * this.options.batchTimeoutMs)) {
+      this.#killReason = `the worker sent nothing for ${Math.round(silentMs / 1000)} s`;
+      this.#child.kill('SIGKILL');
+      return;
+    }
+    if (!b) return;
+    if (performance.now() - b.startedMs <= this.options.batchTimeoutMs) return;
+    this.#killReason = `the worker spent more than ${this.options.batchTimeoutMs} ms (SHIELDWALL_WORKER_BATCH_TIMEOUT_MS) on ${b.from === b.to ? `event ${b.from}` : `events ${b.from}-${b.to}`}`;
+    this.#child.kill('SIGKILL');
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.#child) return;
+    const reason = this.#killReason ?? (signal ? `the worker was ended by ${signal}` : `the worker exited with code ${code}`);
+    this.#lastExit = { at: new Date(this.deps.clock.now()).toISOString(), code, signal, reason };
+    for (const s of this.#syncs.values()) s.reject(new Error(`the detection worker stopped: ${reason}`));
+    this.#syncs.clear();
+    this.#child = null;
+    this.#persist(true);
+    if (!this.#running) return;
+    this.#state = 'restarting';
+    this.#restarts++;
+    const b = this.#batch;
+    const careful = this.#careful;
+    const rule = this.#lastRule;
+    void this.#recover(b, { careful, rule, reason }).catch((e: unknown) => {
+      this.deps.log(`detection worker: recovery failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.#respawnLater(null);
+    });
+  }
+
+  /** After a worker died: retry, go careful, or dead-letter the one event, then restart. */
+  async #recover(b: Batch | null, o: { careful: boolean; rule: string | null; reason: string }): Promise<void> {
+    if (b === null) {
+      // Died between batches (start-up, sync, a store error): restart with a growing pause.
+      this.deps.log(`detection worker: ${o.reason}; restarting in ${this.#backoffMs} ms`);
+      this.#respawnLater(null);
+      return;
+    }
+    const attempts = (this.#failures.get(b.from) ?? 0) + 1;
+    if (o.careful && b.from === b.to) {
+      this.#failures.delete(b.from);
+      await this.#deadLetter(b.from, { reason: o.reason, ruleRef: o.rule, attempts: this.#carefulBase + 1 });
+      this.deps.log(`detection worker: event ${b.from} quarantined (${o.reason}${o.rule ? `; evaluating ${o.rule}` : ''}); restarting`);
+      this.#spawn(null);
+      return;
+    }
+    this.#failures.set(b.from, attempts);
+    if (attempts < 2) {
+      this.deps.log(`detection worker: ${o.reason}; restarting and retrying the batch`);
+      this.#spawn(null);
+      return;
+    }
+    this.deps.log(`detection worker: ${o.reason} again; restarting to process events ${b.from}-${b.to} one by one`);
+    this.#carefulBase = attempts;
+    this.#spawn(b.to);
+  }
+
+  async #deadLetter(seq: number, d: { reason: string; ruleRef: string | null; attempts: number }): Promise<void> {
+    const { store, clock } = this.deps;
+    const [row] = await store.readIngest(seq - 1, 1);
+    if (!row || row.seq !== seq) return; // pruned or already passed: nothing left to quarantine
+    const nowUs = clock.now() * 1000;
+    await store.transaction(async (tx) => {
+      await tx.putDeadLetter({ ...row, reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
+      await tx.appendAudit({
+        atUs: nowUs, userId: null, orgId: row.orgId, tokenId: null, source: 'detect', action: 'detect.dead-letter', target: String(seq),
+        detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
+      });
+    });
+  }
+
+  /** Saves the status where another process (the CLI) can read it; at most every PERSIST_MS unless forced. */
+  #persist(force: boolean): void {
+    const now = this.deps.clock.now();
+    if (!force && now - this.#persistedMs < PERSIST_MS) return;
+    this.#persistedMs = now;
+    const snapshot = { at: new Date(now).toISOString(), supervisorPid: process.pid, workers: [this.status()] };
+    this.deps.store.setMeta(WORKERS_STATUS_KEY, JSON.stringify(snapshot)).catch(() => undefined);
+  }
+
+  #respawnLater(carefulThrough: number | null): void {
+    const wait = this.#backoffMs;
+    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
+    setTimeout(() => {
+      if (this.#running && this.#child === null) this.#spawn(carefulThrough);
+    }, wait).unref();
+  }
+}

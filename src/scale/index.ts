@@ -1,0 +1,45 @@
+/**
+ * Scale-out mode (docs/deploying-at-scale.md): telemetry through NATS JetStream, partitioned
+ * by organisation, to any number of `shieldwall worker` processes; the live stream fanned out
+ * between processes through core NATS; ownership and leadership by PostgreSQL advisory locks.
+ */
+import type { EventBus } from '../core/bus.js';
+import type { NatsConfig } from '../config/index.js';
+import { BusBridge } from './fanout.js';
+import { openNats, type NatsLink } from './nats.js';
+import { StreamPublisher } from './publisher.js';
+import { shareFailures } from './shared-limits.js';
+import type { FailureLimiter } from '../access/rate-limit.js';
+
+export { ScaleWorker } from './worker.js';
+export type { ScaleWorkerDeps, ScaleWorkerSettings } from './worker.js';
+export { fnv1a32, partitionOf, scaleNames } from './partition.js';
+export type { ScaleNames } from './partition.js';
+export { StreamPublisher } from './publisher.js';
+export { BusBridge } from './fanout.js';
+export { openNats } from './nats.js';
+export { electLeader, SOLE_LEADER } from './leader.js';
+export type { Leader } from './leader.js';
+export type { NatsLink, NatsSettings } from './nats.js';
+
+/** What an API process of a scale-out node holds: the stream it ingests into and the live-stream bridge. */
+export interface ScaleApi {
+  readonly link: NatsLink;
+  readonly stream: StreamPublisher;
+  readonly bridge: BusBridge;
+  close(): Promise<void>;
+}
+
+export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number }): Promise<ScaleApi> {
+  const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: o.retentionMs, name: `shieldwall-serve ${process.pid}` });
+  const bridge = BusBridge.start(link.nc, link.names.live, o.bus);
+  const unshare = shareFailures(link.nc, `${link.names.prefix}.authfail`, o.limiter);
+  return {
+    link, stream: new StreamPublisher(link), bridge,
+    close: async () => {
+      unshare();
+      bridge.stop();
+      await link.close();
+    },
+  };
+}

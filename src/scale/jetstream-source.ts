@@ -1,0 +1,227 @@
+/**
+ * The detection engine's event source on a scale-out node: the partitions of the telemetry
+ * stream this worker owns (scale/worker.ts takes and gives them back by PostgreSQL lease).
+ *
+ * Per partition (shared/reference/scale-out.md §1.7, §4):
+ * - the committed position is a high-water mark (the last stream sequence of the partition
+ *   whose alerts are stored) in `meta`, moved by compare-and-set INSIDE the transaction of the
+ *   alerts. A stale owner (its lease lost, still running) fails the compare-and-set and its
+ *   transaction rolls back with its alerts: a chunk is counted once whoever processes it;
+ * - the owner reads with an ordered consumer starting at the mark + 1, so events arrive in
+ *   stream order and a failed batch is re-read from the mark (never skipped past: §4 "Never skip
+ *   ahead of a failure"). The stream keeps events for its max_age whatever was processed, so
+ *   nothing needs acknowledging;
+ * - before consuming, a new owner replays the partition's events of the last `warmMs` before the
+ *   mark through the matchers with their alerts discarded (`onWarm`): correlation windows and
+ *   FOLLOWEDBY sequences are rebuilt as they were, the alerts they already raised are in the store.
+ *
+ * `read` takes from one partition per call (round robin), so one batch commits one mark.
+ */
+import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { IngestRow, Store } from '../store/index.js';
+import { decodeChunk, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkMeta } from './codec.js';
+import type { NatsLink } from './nats.js';
+
+/** Messages buffered per owned partition (each up to 256 KiB). */
+const BUFFER_MSGS = 32;
+
+export function hwmKey(prefix: string, partition: number): string {
+  return `scale.${prefix}.hwm.${partition}`;
+}
+
+function metaOf(m: JsMsg): ChunkMeta | null {
+  const org = m.headers?.get(H_ORG);
+  const sensor = m.headers?.get(H_SENSOR);
+  const received = Number(m.headers?.get(H_RECEIVED));
+  if (!org || !sensor || !Number.isFinite(received)) return null;
+  const ex = m.headers?.get(H_EXERCISE);
+  return { orgId: org, sensorId: sensor, receivedUs: received, exerciseId: ex ? ex : null };
+}
+
+export function rowsOf(m: JsMsg): IngestRow[] {
+  const meta = metaOf(m);
+  return meta ? decodeChunk(meta, m.string(), m.seq) : [];
+}
+
+function lineCount(data: Uint8Array): number {
+  let n = 1;
+  for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+class PartitionReader {
+  readonly buffer: JsMsg[] = [];
+  #iter: ConsumerMessages | null = null;
+  #space: (() => void) | null = null;
+  #closed = false;
+
+  constructor(readonly partition: number, public hwm: number) {}
+
+  async start(link: NatsLink): Promise<void> {
+    const c = await link.js.consumers.get(link.names.stream, {
+      filter_subjects: link.names.partitionFilter(this.partition), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.hwm + 1,
+    });
+    const iter = await c.consume({ max_messages: BUFFER_MSGS });
+    this.#iter = iter;
+    void (async () => {
+      for await (const m of iter) {
+        if (this.#closed) break;
+        if (m.seq <= this.hwm) continue;
+        this.buffer.push(m);
+        if (this.buffer.length >= BUFFER_MSGS) await new Promise<void>((r) => (this.#space = r));
+      }
+    })().catch(() => undefined);
+  }
+
+  take(limit: number): JsMsg[] {
+    const out: JsMsg[] = [];
+    let rows = 0;
+    while (this.buffer.length > 0) {
+      const m = this.buffer[0]!;
+      const n = lineCount(m.data);
+      if (out.length > 0 && rows + n > limit) break;
+      out.push(this.buffer.shift()!);
+      rows += n;
+    }
+    const wake = this.#space;
+    this.#space = null;
+    wake?.();
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.#closed = true;
+    this.buffer.length = 0;
+    this.#space?.();
+    await this.#iter?.close().catch(() => undefined);
+  }
+}
+
+export interface JetStreamSourceDeps {
+  readonly link: NatsLink;
+  readonly store: Store;
+  /** Replayed events (at or below a new partition's mark) for the matchers' state; alerts discarded. */
+  readonly onWarm: (rows: readonly IngestRow[]) => void;
+  /** How far before the mark a new owner replays (the longest correlation window), ms. */
+  readonly warmMs: () => number;
+}
+
+export class JetStreamSource {
+  readonly #readers = new Map<number, PartitionReader>();
+  #rr = 0;
+  #batch: { partition: number; expected: number; last: number } | null = null;
+  #roundEnd = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly deps: JetStreamSourceDeps) {}
+
+  /** The SQL spool's position: untouched in scale-out mode (nothing to prune there). */
+  get position(): number {
+    return 0;
+  }
+
+  owned(): number[] {
+    return [...this.#readers.keys()].sort((a, b) => a - b);
+  }
+
+  /** Events read but not yet processed, per owned partition (buffered messages). */
+  buffered(): number {
+    let n = 0;
+    for (const r of this.#readers.values()) n += r.buffer.length;
+    return n;
+  }
+
+  /** `read` answers empty after `ms` (the worker's loop then syncs rules and rebalances). */
+  beginRound(ms: number): void {
+    this.#roundEnd = Date.now() + ms;
+  }
+
+  /** Takes partition p: its mark from the store, a warm-up replay, then reading after the mark. */
+  async own(p: number, o: { warm: boolean } = { warm: true }): Promise<void> {
+    if (this.#readers.has(p)) return;
+    const { store, link } = this.deps;
+    const hwm = Number(await store.initMeta(hwmKey(link.names.prefix, p), '0'));
+    if (hwm > 0 && o.warm) await this.#warm(p, hwm);
+    const r = new PartitionReader(p, hwm);
+    await r.start(link);
+    this.#readers.set(p, r);
+  }
+
+  async disown(p: number): Promise<void> {
+    const r = this.#readers.get(p);
+    this.#readers.delete(p);
+    await r?.stop();
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.owned()) await this.disown(p);
+  }
+
+  async #warm(p: number, hwm: number): Promise<void> {
+    const { link } = this.deps;
+    try {
+      const last = await link.jsm.streams.getMessage(link.names.stream, { seq: hwm });
+      if (!last) return;
+      const from = new Date(last.time.getTime() - this.deps.warmMs()).toISOString();
+      const c = await link.js.consumers.get(link.names.stream, { filter_subjects: link.names.partitionFilter(p), deliver_policy: DeliverPolicy.StartTime, opt_start_time: from });
+      for (;;) {
+        const batch = await c.fetch({ max_messages: 256, expires: 1_000 });
+        let got = 0;
+        let done = false;
+        for await (const m of batch) {
+          got++;
+          if (m.seq > hwm) {
+            done = true;
+            break;
+          }
+          this.deps.onWarm(rowsOf(m));
+          if (m.seq === hwm) done = true;
+        }
+        if (done || got === 0) break;
+      }
+      await c.delete().catch(() => undefined);
+    } catch {
+      // The mark's message aged out of the stream: nothing within any window to replay.
+    }
+  }
+
+  async read(limit: number): Promise<readonly IngestRow[]> {
+    if (Date.now() > this.#roundEnd) return [];
+    const parts = this.owned();
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[(this.#rr + i) % parts.length]!;
+      const r = this.#readers.get(p)!;
+      const msgs = r.take(limit);
+      if (msgs.length === 0) continue;
+      this.#rr = (this.#rr + i + 1) % parts.length;
+      this.#batch = { partition: p, expected: r.hwm, last: msgs[msgs.length - 1]!.seq };
+      return msgs.flatMap(rowsOf);
+    }
+    return [];
+  }
+
+  async commit(tx: Store, _throughSeq: number): Promise<void> {
+    const b = this.#batch;
+    if (!b) throw new Error('commit without a read');
+    const key = hwmKey(this.deps.link.names.prefix, b.partition);
+    if (!(await tx.casMeta(key, String(b.expected), String(b.last)))) {
+      throw new Error(`partition ${b.partition} moved past ${b.expected} in another worker`);
+    }
+  }
+
+  committed(_throughSeq: number): void {
+    const b = this.#batch;
+    this.#batch = null;
+    const r = b ? this.#readers.get(b.partition) : undefined;
+    if (b && r) r.hwm = b.last;
+  }
+
+  /** After a failed transaction: the batch's partition reads again from its stored mark. */
+  async reset(): Promise<void> {
+    const b = this.#batch;
+    this.#batch = null;
+    if (!b || !this.#readers.has(b.partition)) return;
+    await this.disown(b.partition);
+    // No replay: this worker's matchers already hold the partition's state.
+    await this.own(b.partition, { warm: false });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Ingestion into the JetStream stream: the accepted lines of one request, in chunks of at most
+ * CHUNK_BYTES, one message each, published concurrently and answered only when EVERY chunk is
+ * acknowledged by the stream (a PubAck means stored; §1.3 of shared/reference/scale-out.md).
+ *
+ * Each chunk has a deterministic msgID — sha256(org | sensor | request key | chunk number) —
+ * so a retried request with the same `Idempotency-Key` (or a client-library retry) is stored
+ * once within the stream's duplicate window. A full stream (`discard: new` + `max_bytes`)
+ * refuses the publish; the request is answered 429 with Retry-After and the sensor resends.
+ * Chunks of a refused request that were already stored are de-duplicated on the resend when
+ * the sensor repeats its Idempotency-Key.
+ */
+import crypto from 'node:crypto';
+import { headers } from '@nats-io/transport-node';
+import { AppError } from '../core/errors.js';
+import type { TelemetryStream } from '../detect/pipeline/index.js';
+import { chunkLines, encodeLines, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkLine, type ChunkMeta } from './codec.js';
+import type { NatsLink } from './nats.js';
+import { partitionOf } from './partition.js';
+
+/** 256 KiB: past ~30 KB per message the publish rate barely grows (§1.4), and it stays far below max_payload. */
+export const CHUNK_BYTES = 256 * 1024;
+const RETRY_AFTER_S = 5;
+
+export interface Published {
+  /** Stream sequence of the first and last chunk. */
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+  readonly chunks: number;
+  readonly duplicates: number;
+}
+
+export class StreamPublisher implements TelemetryStream {
+  constructor(private readonly link: NatsLink) {}
+
+  async append(meta: ChunkMeta, lines: readonly ChunkLine[], requestKey: string): Promise<Published> {
+    if (lines.length === 0) return { firstSeq: null, lastSeq: null, chunks: 0, duplicates: 0 };
+    const { js, names, settings } = this.link;
+    const subject = names.eventSubject(partitionOf(meta.orgId, settings.partitions), meta.orgId, meta.sensorId);
+    const chunks = chunkLines(lines, CHUNK_BYTES);
+    const h = () => {
+      const m = headers();
+      m.set(H_ORG, meta.orgId);
+      m.set(H_SENSOR, meta.sensorId);
+      m.set(H_RECEIVED, String(meta.receivedUs));
+      if (meta.exerciseId !== null) m.set(H_EXERCISE, meta.exerciseId);
+      return m;
+    };
+    try {
+      const acks = await Promise.all(chunks.map((c, i) => js.publish(subject, encodeLines(c), {
+        msgID: crypto.createHash('sha256').update(`${meta.orgId}|${meta.sensorId}|${requestKey}|${i}`).digest('base64url'), headers: h(), timeout: 10_000,
+      })));
+      return { firstSeq: acks[0]!.seq, lastSeq: acks[acks.length - 1]!.seq, chunks: acks.length, duplicates: acks.filter((a) => a.duplicate).length };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/maximum bytes|maximum messages|resource limits/i.test(msg)) {
+        throw new AppError('RATE_LIMITED', 'the telemetry stream is full; resend this batch later (with the same Idempotency-Key)', { headers: { 'Retry-After': String(RETRY_AFTER_S) } });
+      }
+      throw new AppError('UNAVAILABLE', 'the telemetry stream did not acknowledge the batch; resend it (with the same Idempotency-Key)', { headers: { 'Retry-After': String(RETRY_AFTER_S) }, cause: e });
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The failed-authentication limiter across API processes: each process announces its failures
+ * on a core NATS subject and counts the others' (access/rate-limit.ts), so a guesser spreading
+ * attempts over N processes behind one address still gets `limit` tries per window, not N × limit.
+ * At-most-once: a failure announced while a process is disconnected is counted only where it
+ * happened (the limit is then per process, as without NATS).
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { FailureLimiter } from '../access/rate-limit.js';
+
+export function shareFailures(nc: NatsConnection, subject: string, limiter: FailureLimiter): () => void {
+  const me = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  limiter.shareWith((source, atMs) => {
+    try {
+      nc.publish(subject, JSON.stringify({ o: me, s: source, t: atMs }));
+    } catch {
+      // Disconnected: counted here only.
+    }
+  });
+  const sub = nc.subscribe(subject, {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        const m = msg.json<{ o: unknown; s: unknown; t: unknown }>();
+        if (m.o !== me && typeof m.s === 'string' && m.s.length <= 200 && typeof m.t === 'number') limiter.failElsewhere(m.s, m.t);
+      } catch {
+        // Not ours: ignored.
+      }
+    },
+  });
+  return () => {
+    limiter.shareWith(null);
+    sub.unsubscribe();
+  };
+}

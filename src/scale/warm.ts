@@ -1,0 +1,46 @@
+/**
+ * Warm-up replay (docs/architecture.md "Scale-out"): events a partition's previous owner already
+ * processed are run through the stateful matchers — the indicator index (its per-organisation
+ * windows for FOLLOWEDBY / REPEATS / observation AND) and the Sigma engine (correlation windows) —
+ * and what they raise is discarded: those alerts are in the store already.
+ */
+import type { IngestRow } from '../store/index.js';
+import { eventTimeMs, normaliseLine, type NormalisedEvent, type TelemetryFormat } from '../detect/normalise/index.js';
+import type { SigmaEngine } from '../detect/sigma/index.js';
+
+export interface WarmTarget {
+  readonly index: { match(e: NormalisedEvent): unknown };
+  readonly sigma: (() => SigmaEngine | null);
+  readonly maxLineLength: number;
+}
+
+/** What Sigma rules read (as the engine gives it): the source's own fields and the ECS ones. */
+function sigmaView(e: NormalisedEvent): Record<string, unknown> {
+  const orig = e.original as Record<string, unknown> | undefined;
+  return orig ? { ...e, ...orig } : (e as unknown as Record<string, unknown>);
+}
+
+export function warm(t: WarmTarget, rows: readonly IngestRow[]): number {
+  const sigma = t.sigma();
+  let n = 0;
+  for (const row of rows) {
+    const receivedMs = Math.floor(row.receivedUs / 1000);
+    let event: NormalisedEvent | null = null;
+    if (row.format === null) {
+      try {
+        event = JSON.parse(row.event) as NormalisedEvent;
+      } catch {
+        event = null;
+      }
+    } else {
+      const r = normaliseLine(row.format as TelemetryFormat, row.event, { orgId: row.orgId, sensorId: row.sensorId, receivedAt: receivedMs }, { maxLineLength: t.maxLineLength });
+      event = r.ok ? r.event : null;
+    }
+    if (event === null) continue;
+    const tms = eventTimeMs(event);
+    t.index.match(event);
+    sigma?.process(sigmaView(event), Number.isFinite(tms) ? tms : receivedMs, event.logsource as Parameters<SigmaEngine['process']>[2]);
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,133 @@
+/**
+ * A scale-out detection worker (`shieldwall worker` with SHIELDWALL_NATS_URL): the detection
+ * engine of a worker process (detect/worker), reading the JetStream partitions it owns instead
+ * of the SQL spool, publishing its alerts to every API process through NATS.
+ *
+ * Loop: every second, rebalance the partitions (PostgreSQL leases, scale/owner.ts); then one
+ * round of batches from the owned partitions for at most ROUND_MS; every SYNC_MS the round also
+ * re-reads intel, rules, warninglists and the directory from the store (so a change reaches every
+ * worker within about a second), ticks the anomaly detector and flushes sightings.
+ */
+import type { Clock } from '../core/clock.js';
+import type { DetectOptions } from '../detect/pipeline/index.js';
+import { WorkerRuntime, type WorkerMessage } from '../detect/worker/index.js';
+import type { Store } from '../store/index.js';
+import { PgLeases } from '../store/pg-leases.js';
+import { BusBridge } from './fanout.js';
+import { JetStreamSource } from './jetstream-source.js';
+import { openNats, type NatsLink } from './nats.js';
+import { PartitionOwner } from './owner.js';
+import { warm } from './warm.js';
+
+const ROUND_MS = 500;
+const REBALANCE_MS = 1_000;
+const IDLE_MS = 100;
+/** Intel, rules, warninglists and the directory are re-read this often (changes reach workers within it plus a round). */
+const SYNC_MS = 1_000;
+/** How long the indicator index keeps an organisation's observations (detect/indicators/window.ts DEFAULT_WINDOW). */
+const WINDOW_MS = 3_600_000;
+
+export interface ScaleWorkerSettings {
+  readonly natsUrl: string;
+  readonly prefix: string;
+  readonly partitions: number;
+  readonly maxBytes: number;
+  readonly databaseUrl: string;
+  readonly sigmaDir?: string | undefined;
+  readonly sigmaPlaceholders?: string | undefined;
+  readonly options: Partial<DetectOptions>;
+}
+
+export interface ScaleWorkerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+}
+
+export class ScaleWorker {
+  #running = true;
+  #loop: Promise<void> = Promise.resolve();
+  #owned = '';
+
+  private constructor(
+    private readonly deps: ScaleWorkerDeps,
+    private readonly parts: { link: NatsLink; bridge: BusBridge; source: JetStreamSource; rt: WorkerRuntime; leases: PgLeases; owner: PartitionOwner },
+  ) {}
+
+  static async start(deps: ScaleWorkerDeps, s: ScaleWorkerSettings): Promise<ScaleWorker> {
+    const { store, clock } = deps;
+    const link = await openNats({ url: s.natsUrl, prefix: s.prefix, partitions: s.partitions, maxBytes: s.maxBytes, maxAgeMs: s.options.spoolRetentionMs ?? 24 * 3_600_000, name: `shieldwall-worker ${process.pid}` });
+    const bridge = BusBridge.start(link.nc, link.names.live, null);
+    let rt: WorkerRuntime | null = null;
+    const source = new JetStreamSource({
+      link, store,
+      // The longest window of state: STIX sequences (the index keeps an hour) or a Sigma correlation's timespan.
+      warmMs: () => Math.max(WINDOW_MS, ...(rt?.engine.deps.sigma?.snapshot().engine.correlations.map((c) => c.timespanMs) ?? [])),
+      onWarm: (rows) => {
+        const engine = rt?.engine;
+        if (engine) warm({ index: { match: (e) => engine.feed.index.match(e) }, sigma: () => engine.deps.sigma?.snapshot().engine ?? null, maxLineLength: engine.options.maxLineLength }, rows);
+      },
+    });
+    const send = (m: WorkerMessage): void => {
+      if (m.t === 'alert') bridge.publish(m.event);
+    };
+    rt = await WorkerRuntime.open({ store, clock, channel: { send }, sigmaDir: s.sigmaDir, sigmaPlaceholders: s.sigmaPlaceholders, source }, s.options);
+    const leases = await PgLeases.open(s.databaseUrl, { name: `partitions:${link.names.prefix}`, member: true });
+    const owner = new PartitionOwner(leases, source, s.partitions);
+    const w = new ScaleWorker(deps, { link, bridge, source, rt, leases, owner });
+    w.#loop = w.#run();
+    return w;
+  }
+
+  /** Partitions this worker processes now. */
+  owned(): number[] {
+    return this.parts.source.owned();
+  }
+
+  /** Resolves when the loop ends (stopped, or failed: the lease connection was lost). */
+  done(): Promise<void> {
+    return this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    const { source, rt, owner } = this.parts;
+    const engine = rt.engine;
+    let rebalanced = 0;
+    let synced = 0;
+    while (this.#running) {
+      if (Date.now() - rebalanced >= REBALANCE_MS) {
+        rebalanced = Date.now();
+        const taken = await owner.rebalance();
+        // The groups of alerts of the organisations taken over were written by their previous owner.
+        if (taken.length > 0) await engine.alerts.load(this.deps.store, this.deps.clock.now());
+        const now = this.owned().join(',');
+        if (now !== this.#owned) {
+          this.#owned = now;
+          this.deps.log(`worker ${process.pid} partitions: [${now}]`);
+        }
+      }
+      const before = engine.stats().processed;
+      source.beginRound(ROUND_MS);
+      // The full round (store re-read, anomaly tick, sightings) at most every SYNC_MS; batches in between.
+      if (Date.now() - synced >= SYNC_MS) {
+        synced = Date.now();
+        await engine.periodic();
+      } else {
+        await engine.drain().catch(() => undefined); // a failed batch is re-read from the mark next round
+      }
+      if (engine.stats().processed === before && source.buffered() === 0) await new Promise((r) => setTimeout(r, IDLE_MS));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop.catch(() => undefined);
+    const { link, bridge, source, rt, leases, owner } = this.parts;
+    await owner.releaseAll().catch(() => undefined);
+    await source.close();
+    await rt.stop();
+    await leases.close();
+    bridge.stop();
+    await link.close();
+  }
+}

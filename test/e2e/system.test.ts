@@ -1,0 +1,56 @@
+/**
+ * End-to-end test of the System page: `serve --demo` runs detection in its supervised worker
+ * process, and an administrator sees that worker (running, its pid), the store's health and the
+ * queue in Chromium; a user without the admin role has no System entry and is told so.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import type { RunningServer } from './harness.js';
+import { demoActor, openSignedIn } from './session.js';
+
+let server: RunningServer;
+let browser: Browser;
+
+describe.skipIf(!existsSync(CHROMIUM))('System page (e2e, Chromium)', () => {
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows an administrator the detection worker process, the queue and the store', async () => {
+    const admin = await demoActor(server, 'ald.admin');
+    const sys = await rest<{ workers: { pid: number; state: string }[] }>(server.baseUrl, '/api/v1/system', { token: admin.token });
+    expect(sys.workers).toHaveLength(1);
+    const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/');
+    try {
+      await page.getByRole('link', { name: 'System' }).click();
+      await page.getByRole('heading', { name: 'System', level: 1 }).waitFor();
+      await expect.poll(async () => page.getByTestId('worker-state').textContent(), { timeout: 15_000 }).toBe('running');
+      expect(await page.getByTestId('worker-row').textContent()).toContain(String(sys.workers[0]!.pid));
+      expect(await page.getByTestId('store-health').textContent()).toContain('sqlite, ok');
+      expect(await page.getByTestId('queue-depth').textContent()).toMatch(/\d+ of \d+ events waiting/);
+      expect(await page.getByRole('region', { name: 'Dead letters' }).textContent()).toContain('None');
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
+  it('has no System entry for an analyst, and the page says it is for administrators', async () => {
+    const analyst = await demoActor(server, 'crv.analyst');
+    const { ctx, page } = await openSignedIn({ browser, server }, analyst, '#/system');
+    try {
+      await page.getByText('The system view is for administrators.').waitFor();
+      expect(await page.getByRole('link', { name: 'System' }).count()).toBe(0);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,169 @@
+/**
+ * Linear-time handling of user content over HTTP (issue #8, DESIGN §2.7).
+ *
+ * Per-event budgets: an ingest line over a cap (fields, nesting, string bytes) is refused with its
+ * line number and the reason while the other lines of the request are accepted.
+ *
+ * Regular-expression denial of service: every user-supplied
+ * expression runs on RE2 (src/core/regex.ts), so the classic catastrophic shapes are accepted and
+ * run in linear time, and what RE2 cannot run is refused where it is added, with the reason and
+ * the position: a Sigma rule (REST 422), an indicator (REST import errors and TAXII status
+ * failures, never stored). No timing assertion: a backtracking engine would need about 2^100000
+ * steps for these inputs, so completing at all is the proof.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { indicator, makeAlliance, type Alliance } from './rest-fixtures.js';
+
+const TAXII = 'application/taxii+json;version=2.1';
+let al: Alliance;
+let sensor: string;
+
+async function call(user: string, method: 'GET' | 'POST', url: string, opts: { body?: unknown; raw?: string; type?: string } = {}) {
+  const headers: Record<string, string> = { authorization: `Bearer ${al.tokens[user]}`, accept: opts.type === TAXII ? TAXII : 'application/json' };
+  const payload = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  if (payload !== undefined) headers['content-type'] = opts.type ?? 'application/json';
+  const res = await al.app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}) });
+  return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) };
+}
+
+function sigmaRule(title: string, re: string): string {
+  return `title: ${title}
+id: ${randomUUID()}
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+  sel:
+    CommandLine|re: '${re}'
+  condition: sel
+`;
+}
+
+const ingest = (lines: string[]) =>
+  al.app.inject({ method: 'POST', url: '/api/v1/ingest?format=ecs', headers: { authorization: `Bearer ${sensor}`, 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+
+async function drain(): Promise<void> {
+  await al.platform.detect.refreshDirectory();
+  await al.platform.detect.feed.sync();
+  await al.platform.detect.drain();
+}
+
+beforeAll(async () => {
+  al = await makeAlliance();
+  sensor = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-a' })).token;
+});
+afterAll(async () => al.close());
+
+describe('Sigma |re over REST', () => {
+  it("accepts '^(a+)+$' and matches a 100k-character hostile command line in linear time", async () => {
+    const added = await call('a-analyst', 'POST', '/api/v1/sigma/rules', { raw: sigmaRule('Nested plus', '^(a+)+$'), type: 'application/yaml' });
+    expect(added.status, added.body).toBe(201);
+    const engine = al.platform.sigma.snapshot().engine;
+    const ls = { product: 'windows', category: 'process_creation' };
+    expect(engine.evaluate({ CommandLine: 'a'.repeat(100_000) + '!' }, ls)).toEqual([]);
+    expect(engine.evaluate({ CommandLine: 'a'.repeat(100_000) }, ls).map((h) => h.title)).toEqual(['Nested plus']);
+    // Through ingest: the hostile line is processed and the batch completes.
+    const res = await ingest([JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', event: { category: ['process'] }, host: { os: { family: 'windows' } }, process: { command_line: 'a'.repeat(100_000) + '!' } })]);
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
+    await drain();
+    expect((await al.platform.detect.queue()).depth).toBe(0);
+  });
+
+  it.each([
+    ['(a)\\1', /backreference \\1 is not supported.*\(at position 3\)/],
+    ['x(?=y)', /lookahead.*\(at position 1\)/],
+    ['(?<!a)b', /negative lookbehind.*\(at position 0\)/],
+  ])('refuses %j with 422, the reason and the position', async (re, message) => {
+    const r = await call('a-analyst', 'POST', '/api/v1/sigma/rules', { raw: sigmaRule('Refused', re), type: 'application/yaml' });
+    expect(r.status, r.body).toBe(422);
+    expect(r.json().error).toMatchObject({ code: 'UNPROCESSABLE', message: expect.stringMatching(message) });
+  });
+});
+
+describe('STIX MATCHES over REST import and TAXII', () => {
+  it("accepts [url:value MATCHES '(a|a)*b'] and evaluates a hostile URL in linear time", async () => {
+    const ind = indicator('Evil alternation', { pattern: "[url:value MATCHES '(a|a)*b']" });
+    const r = await call('a-analyst', 'POST', `/api/v1/intel/import?collection=${al.shared}&tlp=green`, { body: { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [ind] } });
+    expect(r.status, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ added: 1, rejected: 0 });
+    const url = `http://x.example/${'a'.repeat(8000)}`;
+    const res = await ingest([JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', url: { full: url } })]);
+    expect(res.statusCode, res.body).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 1, rejected: 0 });
+    await drain();
+    expect((await al.platform.detect.queue()).depth).toBe(0);
+  });
+
+  it('refuses a backreference indicator in the REST import with the reason and the position; nothing is stored', async () => {
+    const ind = indicator('Backreference', { pattern: "[url:value MATCHES '(a)\\\\1']" });
+    const r = await call('a-analyst', 'POST', `/api/v1/intel/import?collection=${al.shared}&tlp=green`, { body: { type: 'bundle', id: `bundle--${randomUUID()}`, objects: [ind] } });
+    expect(r.status, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ added: 0, rejected: 1 });
+    expect(r.json().errors[0].message).toMatch(/backreference \\1 is not supported.*position 3 of the expression/);
+    expect(r.json().errors[0].message).toMatch(/^pattern: invalid STIX pattern at position 23: /);
+    expect((await call('a-analyst', 'GET', `/api/v1/intel/${String(ind.id)}`)).status).toBe(404);
+  });
+
+  it('lists a lookahead indicator POSTed over TAXII in the status failures with the reason', async () => {
+    const bad = indicator('Lookahead', { pattern: "[url:value MATCHES 'a(?=b)']" });
+    const good = indicator('Plain', { pattern: "[url:value MATCHES '^https?://[a-z]+\\\\.example/']" });
+    const r = await call('a-analyst', 'POST', `/api1/collections/${al.shared}/objects/`, { body: { objects: [bad, good] }, type: TAXII });
+    expect(r.status, r.body).toBe(202);
+    expect(r.json()).toMatchObject({ total_count: 2, success_count: 1, failure_count: 1 });
+    expect(r.json().failures).toEqual([{ id: bad.id, message: expect.stringMatching(/lookahead \(\?=… is not supported.*position 1 of the expression/) }]);
+  });
+});
+
+describe('per-event budgets at ingest', () => {
+  const good = (n: number) => JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', message: `good line ${n}`, host: { name: 'ws-1' } });
+
+  it('refuses a line of 100k fields with its line number and the reason; the other lines are accepted', async () => {
+    const fields: Record<string, unknown> = { '@timestamp': '2026-03-01T10:00:00Z' };
+    for (let i = 0; i < 100_000; i++) fields[i.toString(36)] = 0;
+    const huge = JSON.stringify(fields); // ~800 KB: under the 1 MiB line cap, like the issue's probe
+    expect(huge.length).toBeLessThan(1_048_576);
+    const res = await ingest([good(1), huge, good(3), good(4)]);
+    expect(res.statusCode, res.body.slice(0, 500)).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 3, rejected: 1, errors: [{ line: 2, reason: 'more than 10000 fields in one event' }] });
+    await drain();
+  });
+
+  it('refuses string values over the byte budget and nesting over the depth cap, by line', async () => {
+    const text = JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', message: 'x'.repeat(600_000) });
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const nested = JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', deep });
+    const res = await ingest([text, good(2), nested]);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({
+      accepted: 1, rejected: 2,
+      errors: [{ line: 1, reason: 'string values of more than 524288 bytes in one event' }, { line: 3, reason: 'JSON nested deeper than 32 levels' }],
+    });
+  });
+
+  it('takes its caps from SHIELDWALL_MAX_EVENT_* (config)', async () => {
+    const small = await makeAlliance({ SHIELDWALL_MAX_EVENT_FIELDS: '20', SHIELDWALL_MAX_EVENT_DEPTH: '3', SHIELDWALL_MAX_EVENT_STRING_BYTES: '30' });
+    try {
+      const token = (await small.platform.access.createToken(SYSTEM_ACTOR, { orgId: small.orgs.A, kind: 'sensor', name: 'edr' })).token;
+      const send = (lines: string[]) => small.app.inject({ method: 'POST', url: '/api/v1/ingest?format=ecs', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: lines.join('\n') });
+      const pad = 'p'.repeat(40); // long keys make the lines long enough to be scanned
+      const many = JSON.stringify(Object.fromEntries([['@timestamp', '2026-03-01T10:00:00Z'], ...Array.from({ length: 25 }, (_, i) => [`${pad}${i}`, i])]));
+      const ok = JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', [pad]: { a: { b: 'short' } } });
+      const deep = JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', [pad]: { a: { b: { c: 1 } } } });
+      const long = JSON.stringify({ '@timestamp': '2026-03-01T10:00:00Z', [pad]: 'y'.repeat(31) });
+      const res = await send([many, ok, deep, long]);
+      expect(res.json()).toMatchObject({
+        accepted: 1, rejected: 3,
+        errors: [
+          { line: 1, reason: 'more than 20 fields in one event' },
+          { line: 3, reason: 'JSON nested deeper than 3 levels' },
+          { line: 4, reason: 'string values of more than 30 bytes in one event' },
+        ],
+      });
+    } finally {
+      await small.close();
+    }
+  });
+});

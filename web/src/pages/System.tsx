@@ -1,0 +1,113 @@
+/**
+ * The node's processes for administrators (GET /api/v1/system): the API process, the detection
+ * workers (pid, state, heartbeat, restarts), queue depth and lag, events/s, store health, and
+ * the dead letters of the administrator's organisation with retry / discard.
+ */
+import { useEffect, useState } from 'react';
+import { useSession } from '../session.js';
+import { useAsync } from '../useAsync.js';
+import { useSystem, type DeadLetter, type SystemStatus } from '../systemApi.js';
+import { ErrorBox, Loading, formatTime } from '../components/Status.js';
+import { ActionError, useAction } from '../components/Respond.js';
+
+const mb = (b: number | null) => (b === null ? '-' : `${Math.round(b / 1_048_576)} MB`);
+
+function Overview({ s }: { s: SystemStatus }) {
+  const q = s.detection.queue;
+  return (
+    <section className="card" aria-label="Node">
+      <h2>Node {s.node}</h2>
+      <dl className="summary">
+        <dt>Store</dt><dd data-testid="store-health">{s.store.dialect}, {s.store.ok ? `ok (${s.store.latencyMs} ms)` : `failing: ${s.store.error ?? ''}`}</dd>
+        <dt>Detection</dt><dd>{s.detection.mode === 'worker' ? 'supervised worker process' : s.detection.mode === 'external' ? 'external workers' : 'in the API process'}</dd>
+        <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${Math.round(q.lagMs / 1000)} s` : 'unknown'}</dd>
+        <dt>Throughput</dt><dd>{s.detection.eventsPerSecond} events/s · {s.detection.processed} processed · {s.detection.alertsWritten} alert writes</dd>
+        <dt>Loaded</dt><dd>{s.detection.indicators} indicators · {s.detection.sigmaRules} Sigma rules</dd>
+        <dt>Dead letters</dt><dd data-testid="dead-letter-count">{s.deadLetters.organisation} of your organisation ({s.deadLetters.total} on the node)</dd>
+      </dl>
+    </section>
+  );
+}
+
+function Processes({ s }: { s: SystemStatus }) {
+  return (
+    <section className="card" aria-label="Processes">
+      <h2>Processes</h2>
+      <table className="data">
+        <thead><tr><th>Role</th><th>PID</th><th>State</th><th>Last heartbeat</th><th>Restarts</th><th>Batch</th><th>Memory</th><th>Last exit</th></tr></thead>
+        <tbody>
+          {s.processes.map((p) => (
+            <tr key={`api-${p.pid}`}><td>API</td><td>{p.pid}</td><td>up {Math.round(p.uptimeS / 60)} min</td><td>-</td><td>-</td><td>-</td><td>{mb(p.rssBytes)}</td><td>-</td></tr>
+          ))}
+          {s.workers.map((w, i) => (
+            <tr key={`w-${i}`} data-testid="worker-row">
+              <td>detection worker</td><td>{w.pid ?? '-'}</td><td data-testid="worker-state">{w.state}</td><td>{formatTime(w.lastHeartbeatAt)}</td>
+              <td data-testid="worker-restarts">{w.restarts}</td>
+              <td>{w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
+              <td className="small">{w.lastExit ? `${formatTime(w.lastExit.at)}: ${w.lastExit.reason}` : '-'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {s.deadLetters.flaggedRules.length > 0 && (
+        <p data-testid="flagged-rules">Flagged rules (an event hung a worker while they ran): {s.deadLetters.flaggedRules.map((f) => `${f.ref} (${f.count})`).join(', ')}</p>
+      )}
+    </section>
+  );
+}
+
+function DeadLetters({ items, onChange }: { items: DeadLetter[]; onChange: () => void }) {
+  const api = useSystem();
+  const action = useAction();
+  if (items.length === 0) return <section className="card" aria-label="Dead letters"><h2>Dead letters</h2><p className="muted">None: no event of your organisation hung a detection worker.</p></section>;
+  return (
+    <section className="card" aria-label="Dead letters">
+      <h2>Dead letters</h2>
+      <ActionError error={action.error} />
+      <table className="data">
+        <thead><tr><th>Seq</th><th>Sensor</th><th>Quarantined</th><th>Reason</th><th>Rule</th><th>Event</th><th /></tr></thead>
+        <tbody>
+          {items.map((d) => (
+            <tr key={d.seq} data-testid="dead-letter">
+              <td>{d.seq}</td><td>{d.sensorId}</td><td>{formatTime(d.quarantinedAt)}</td><td className="small">{d.reason} (attempts: {d.attempts})</td>
+              <td><code>{d.ruleRef ?? 'unknown'}</code></td>
+              <td><details><summary>{d.format ?? 'event'}</summary><pre className="small">{d.event.slice(0, 4000)}</pre></details></td>
+              <td>
+                <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.retry(d.seq); onChange(); })}>Retry</button>{' '}
+                <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.discard(d.seq); onChange(); })}>Discard</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function System() {
+  const { session } = useSession();
+  const api = useSystem();
+  const [tick, setTick] = useState(0);
+  const isAdmin = session?.user.roles.includes('admin') ?? false;
+  // Refreshed every 5 s: heartbeats and the queue move on their own.
+  useEffect(() => {
+    const t = setInterval(() => setTick((n) => n + 1), 5_000);
+    return () => clearInterval(t);
+  }, []);
+  const state = useAsync(async (signal) => (isAdmin ? { status: await api.status(signal), dead: (await api.deadLetters(signal)).items } : null), [api, tick, isAdmin]);
+  if (!isAdmin) return <><h1>System</h1><p>The system view is for administrators.</p></>;
+  return (
+    <>
+      <h1>System</h1>
+      {state.status === 'loading' && <Loading what="the node's processes" />}
+      {state.status === 'error' && <ErrorBox error={state.error} />}
+      {state.status === 'done' && state.data && (
+        <>
+          <Overview s={state.data.status} />
+          <Processes s={state.data.status} />
+          <DeadLetters items={state.data.dead} onChange={() => setTick((n) => n + 1)} />
+        </>
+      )}
+    </>
+  );
+}

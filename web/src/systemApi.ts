@@ -1,0 +1,52 @@
+/** Typed calls of GET /api/v1/system and the dead letters (administrators only). */
+import { useMemo } from 'react';
+import { request } from './api.js';
+import { useSession } from './session.js';
+
+export interface WorkerView {
+  pid: number | null;
+  state: 'starting' | 'running' | 'careful' | 'restarting' | 'stopped';
+  startedAt: string | null;
+  lastHeartbeatAt: string | null;
+  restarts: number;
+  batch: { from: number; to: number; events: number; runningMs: number } | null;
+  lastExit: { at: string; code: number | null; signal: string | null; reason: string } | null;
+  eventsPerSecond: number;
+  rssBytes: number | null;
+}
+
+export interface SystemStatus {
+  node: string;
+  generatedAt: string;
+  processes: { role: string; pid: number; startedAt: string; uptimeS: number; rssBytes: number; heapUsedBytes: number }[];
+  detection: {
+    mode: 'worker' | 'external' | 'in-process';
+    queue: { depth: number; capacity: number; processedSeq: number; lastSeq: number; lagMs: number } | null;
+    eventsPerSecond: number; processed: number; alertsWritten: number; indicators: number; sigmaRules: number;
+  };
+  workers: WorkerView[];
+  deadLetters: { total: number; organisation: number; flaggedRules: { ref: string; count: number }[] };
+  store: { dialect: string; ok: boolean; latencyMs: number; error?: string };
+}
+
+export interface DeadLetter {
+  seq: number; orgId: string; sensorId: string; receivedAt: string; quarantinedAt: string; exerciseId: string | null;
+  format: string | null; event: string; reason: string; ruleRef: string | null; attempts: number;
+}
+
+export function systemClient(token: string) {
+  const one = (seq: number) => `/system/dead-letters/${seq}`;
+  return {
+    status: (signal?: AbortSignal) => request<SystemStatus>('/system', { token, signal }),
+    deadLetters: (signal?: AbortSignal) => request<{ items: DeadLetter[] }>('/system/dead-letters', { token, signal, query: { limit: 100 } }),
+    retry: (seq: number) => request<{ retried: true; seq: number }>(`${one(seq)}/retry`, { token, method: 'POST', body: '{}' }),
+    discard: (seq: number) => request<{ discarded: true }>(`${one(seq)}/discard`, { token, method: 'POST', body: '{}' }),
+  };
+}
+
+export function useSystem(): ReturnType<typeof systemClient> {
+  const { session } = useSession();
+  const token = session?.token;
+  if (!token) throw new Error('useSystem without a session');
+  return useMemo(() => systemClient(token), [token]);
+}
