@@ -27,7 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))('System page (e2e, Chromium)', () => {
 
   it('shows an administrator the detection worker process, the queue and the store', async () => {
     const admin = await demoActor(server, 'ald.admin');
-    const sys = await rest<{ workers: { pid: number; state: string }[] }>(server.baseUrl, '/api/v1/system', { token: admin.token });
+    const sys = await rest<{ workers: { pid: number; state: string }[] }>(server.baseUrl, '/system', { token: admin.token });
     expect(sys.workers).toHaveLength(1);
     const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/');
     try {
