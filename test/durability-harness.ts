@@ -31,7 +31,9 @@ export async function prepareNode(): Promise<Node> {
   const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent' }));
   try {
     const org = await p.access.createOrganisation(SYSTEM_ACTOR, { name: 'Durability CERT', shortName: 'DUR' });
-    const issued = await p.access.createToken(SYSTEM_ACTOR, { orgId: org.id, kind: 'api', name: 'durability test' });
+    // TAXII writes need the analyst (or admin) role (docs/security.md, Permissions): the token acts as an analyst.
+    const user = await p.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: 'dur.writer', password: 'correct horse battery staple', roles: ['analyst'] });
+    const issued = await p.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: user.id, kind: 'api', name: 'durability test' });
     const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'durability', alias: 'durability' });
     await p.access.grantCollection(SYSTEM_ACTOR, c.id, org.id, { canRead: true, canWrite: true });
     return { dataDir, token: issued.token, collectionId: c.id };
