@@ -18,20 +18,24 @@ const T = '2025-05-01T10:00:00.000Z';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-/** Runs the CLI without blocking, so independent suites can run side by side. */
-function runIn(dataDir: string, args: string[], input?: string, nodeFlags: string[] = []): Promise<Run> {
+/** Runs the CLI without blocking, so independent suites can run side by side; `env` entries set to undefined are removed. */
+function runWith(o: { cwd: string; env: Record<string, string | undefined>; args: string[]; input?: string; nodeFlags?: string[] }): Promise<Run> {
+  const e: Record<string, string | undefined> = { ...process.env, SHIELDWALL_LOG_LEVEL: 'silent', ...o.env };
+  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, CLI, ...args], {
-      cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [...(o.nodeFlags ?? []), CLI, ...o.args], { cwd: o.cwd, env: e as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    child.stdin.end(o.input ?? '');
   });
+}
+
+function runIn(dataDir: string, args: string[], input?: string, nodeFlags: string[] = []): Promise<Run> {
+  return runWith({ cwd: repoRoot, env: { SHIELDWALL_DATA_DIR: dataDir }, args, ...(input !== undefined ? { input } : {}), nodeFlags });
 }
 
 function ok(r: Run): string {
@@ -95,17 +99,7 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
 
   describe('a store that is not there', () => {
     /** Runs the CLI in cwd with the given environment changes (undefined removes a variable). */
-    const runEnv = (cwd: string, env: Record<string, string | undefined>, args: string[]) => new Promise<Run>((resolve, reject) => {
-      const e: Record<string, string | undefined> = { ...process.env, SHIELDWALL_LOG_LEVEL: 'silent', ...env };
-      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-      const child = spawn(process.execPath, [CLI, ...args], { cwd, env: e as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const runEnv = (cwd: string, env: Record<string, string | undefined>, args: string[]) => runWith({ cwd, env, args });
 
     it('without SHIELDWALL_DATA_DIR an admin command refuses (exit 2, one line) and creates no ./data store', async () => {
       const cwd = tempDir();

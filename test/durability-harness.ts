@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPlatform } from '../src/api/index.js';
-import { freePort } from './helpers/net.js';
+import { freePort, waitForServer } from './helpers/net.js';
 import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 
@@ -73,18 +73,7 @@ export async function startNode(node: Node): Promise<ServerProcess> {
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
-    try {
-      // Any answer (401 included) means the server is listening.
-      await fetch(`${url}/taxii2/`, { signal: AbortSignal.timeout(2000) });
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`server did not answer on ${url}:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitForServer(child, url, () => out);
   return { url, child, output: () => out, exited };
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createPlatform } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
-import { freePort } from './helpers/net.js';
+import { freePort, waitForServer } from './helpers/net.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
@@ -109,19 +109,7 @@ export async function start(command: 'serve' | 'worker', env: Record<string, str
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  if (command === 'serve') {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${out}`);
-      try {
-        await fetch(`${url}/taxii2/`, { signal: AbortSignal.timeout(2000) });
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`serve did not answer on ${url}:\n${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
+  if (command === 'serve') await waitForServer(child, url, () => out);
   return { child, url, output: () => out, exited };
 }
 

@@ -12,3 +12,21 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Waits until a server child process answers on `url` (any answer, 401 included, means it
+ * listens); throws with its output when it exits first or does not answer within 30 s.
+ */
+export async function waitForServer(child: { exitCode: number | null }, url: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      await fetch(`${url}/taxii2/`, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`server did not answer on ${url}:\n${output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
