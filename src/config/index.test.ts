@@ -20,7 +20,7 @@ describe('configEnv', () => {
   });
 
   it('reads the scale-out settings, which need PostgreSQL, and refuses bad ones', () => {
-    const base = { SHIELDWALL_DATABASE_URL: 'postgres://h/db', SHIELDWALL_NATS_URL: 'nats://10.0.0.5:4222,tls://nats2:4222' };
+    const base = { SHIELDWALL_DATA_DIR: '/tmp/sw-node', SHIELDWALL_DATABASE_URL: 'postgres://h/db', SHIELDWALL_NATS_URL: 'nats://10.0.0.5:4222,tls://nats2:4222' };
     const c = loadConfig({ ...base, SHIELDWALL_NATS_PREFIX: 'alliance-1', SHIELDWALL_NATS_PARTITIONS: '32' });
     expect(c.nats).toEqual({ url: base.SHIELDWALL_NATS_URL, prefix: 'alliance-1', partitions: 32, maxBytes: 8 * 1024 ** 3 });
     expect(loadConfig(configEnv(c))).toEqual(c);
