@@ -60,9 +60,13 @@ async function postAndKill(srv: ServerProcess, node: Node, envelopes: Record<str
       }
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  kill();
-  await srv.exited;
+  try {
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  } finally {
+    // Also when a POST failed: never leave the server (and its worker) running after the test.
+    kill();
+    await srv.exited;
+  }
   return outcomes;
 }
 
