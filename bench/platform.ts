@@ -23,6 +23,9 @@ export async function benchPlatform(opts: { databaseUrl?: string; onDispose?: ()
     ...(opts.databaseUrl ? { SHIELDWALL_DATABASE_URL: opts.databaseUrl } : {}),
   });
   const platform = await createPlatform(config);
+  // As on a node: detection (and the indicator feed it holds) runs in the supervised worker
+  // process, so the figures include it and the indexes converge (GET /system's `indexes`).
+  platform.detect.start();
   return {
     platform,
     async dispose() {
@@ -39,10 +42,11 @@ export interface Member {
   actor: Actor;
 }
 
-/** Creates an organisation with an API token and returns it with the actor that token authenticates as. */
+/** Creates an organisation with an analyst's API token (intel and TAXII need the role) and returns it with the actor that token authenticates as. */
 export async function addMember(p: Platform, shortName: string, name: string): Promise<Member> {
   const org = await p.access.createOrganisation(SYSTEM_ACTOR, { name, shortName });
-  const issued = await p.access.createToken(SYSTEM_ACTOR, { orgId: org.id, kind: 'api', name: `bench ${shortName}` });
+  const user = await p.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: `bench.${shortName.toLowerCase()}`, password: 'correct horse battery staple', roles: ['analyst'] });
+  const issued = await p.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: user.id, kind: 'api', name: `bench ${shortName}` });
   const principal = await p.access.authenticateToken(issued.token, '127.0.0.1');
   return { orgId: org.id, token: issued.token, actor: { principal, source: '127.0.0.1' } };
 }
