@@ -262,6 +262,16 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     await ctx.close();
   });
 
+  it('offers an analyst the triage actions but not Escalate, which the permission table keeps for responders (issue 11 item 11)', async () => {
+    const analyst = await actor('crv.analyst');
+    const { ctx, page } = await signedIn(analyst, `#/alerts/${encodeURIComponent(c2.id)}`);
+    await page.getByTestId('alert-detail').waitFor();
+    await page.getByRole('group', { name: 'Alert actions' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Escalate' }).count()).toBe(0);
+    await ctx.close();
+  });
+
   it('marks the other alert a false positive; the COP filters by status', async () => {
     const { ctx, page } = await signedIn(owner, `#/alerts/${encodeURIComponent(c2.id)}`);
     const detail = page.getByTestId('alert-detail');

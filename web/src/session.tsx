@@ -10,7 +10,16 @@ import type { Org, User } from './types.js';
 
 const STORAGE_KEY = 'shieldwall.session';
 
-export interface Session { token: string; expiresAt: string; user: User; organisation: Org | null }
+export interface Session {
+  token: string; expiresAt: string; user: User; organisation: Org | null;
+  /** The actions the server allows this user (GET /me); absent in a session stored by an older version: then nothing is hidden and the server decides. */
+  permissions?: string[];
+}
+
+/** Whether the web app should offer an action: what the server's permission table allows (it enforces it anyway). */
+export function mayDo(session: Session | null, action: string): boolean {
+  return session?.permissions === undefined ? true : session.permissions.includes(action);
+}
 
 interface SessionContextValue {
   session: Session | null;
@@ -61,7 +70,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     const answer = await apiLogin(username, password);
     const me = await client(answer.token).me().catch(() => null);
     setNotice(null);
-    update({ token: answer.token, expiresAt: answer.expiresAt, user: me?.user ?? answer.user, organisation: me?.organisation ?? null });
+    update({ token: answer.token, expiresAt: answer.expiresAt, user: me?.user ?? answer.user, organisation: me?.organisation ?? null, ...(me ? { permissions: me.permissions } : {}) });
   }, [update]);
 
   const signOut = useCallback(async () => {

@@ -31,7 +31,8 @@ export interface ImportResult {
 }
 export interface Page<T> { items: T[]; next?: string }
 export interface LoginAnswer { token: string; expiresAt: string; user: User }
-export interface MeAnswer { user: User; organisation: Org }
+/** GET /me: who the caller is and the actions of the permission table it may take (docs/security.md). */
+export interface MeAnswer { user: User; organisation: Org; permissions: string[] }
 
 /** GET /objects/:id/correlations: the object's observable values, their warninglist flags and the other objects sharing them (release-filtered). */
 export interface Correlations {

@@ -7,7 +7,7 @@
  */
 import { useState } from 'react';
 import { useAlerts } from '../alertsApi.js';
-import { useSession } from '../session.js';
+import { mayDo, useSession } from '../session.js';
 import { useLiveData } from '../live.js';
 import { href } from '../router.js';
 import { ApiError } from '../api.js';
@@ -100,7 +100,7 @@ function Actions({ alert, onDone }: { alert: Detail; onDone: () => void }) {
         <button type="button" disabled={action.busy || !may('acknowledged')} onClick={() => setStatus('acknowledged')}>Acknowledge</button>
         <button type="button" className="secondary" disabled={action.busy || !may('false-positive')} onClick={() => setStatus('false-positive')}>False positive</button>
         {may('new') && <button type="button" className="secondary" disabled={action.busy} onClick={() => setStatus('new')}>Reopen</button>}
-        {alert.incidentId === null && alert.status !== 'false-positive' && (
+        {alert.incidentId === null && alert.status !== 'false-positive' && mayDo(session, 'alerts.escalate') && (
           <button type="button" className="danger" disabled={action.busy}
             onClick={() => run(() => a.escalate(alert.id, { title: alert.title }))}>Escalate</button>
         )}
