@@ -3,13 +3,13 @@
  * this process, the BUILT server in a child process (the `shieldwall serve` CLI when built,
  * else test/fixtures/durability-server.mjs), and TAXII 2.1 calls over real sockets.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPlatform } from '../src/api/index.js';
-import { freePort, waitForServer } from './helpers/net.js';
+import { freePort, spawnCaptured, waitForServer } from './helpers/net.js';
 import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 
@@ -60,21 +60,16 @@ export function serverCommand(): { args: string[]; kind: 'cli' | 'fixture' } {
 export async function startNode(node: Node): Promise<ServerProcess> {
   const port = await freePort();
   const { args } = serverCommand();
-  const child = spawn(process.execPath, args, {
+  const { child, output, exited } = await spawnCaptured(args, {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SHIELDWALL_DATA_DIR: node.dataDir,
       SHIELDWALL_PORT: String(port), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  await waitForServer(child, url, () => out);
-  return { url, child, output: () => out, exited };
+  await waitForServer(child, url, output);
+  return { url, child, output, exited };
 }
 
 export async function stopNode(s: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -4,7 +4,7 @@
  * and `shieldwall worker` in child processes, the telemetry of the test, and alert snapshots
  * comparable across nodes (ids differ between nodes; names do not).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createPlatform } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
-import { freePort, waitForServer } from './helpers/net.js';
+import { freePort, spawnCaptured, waitForServer } from './helpers/net.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
@@ -99,18 +99,13 @@ export interface Proc {
 export async function start(command: 'serve' | 'worker', env: Record<string, string>): Promise<Proc> {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, command], {
+  const { child, output, exited } = await spawnCaptured([CLI, command], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_PORT: String(port), SHIELDWALL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  if (command === 'serve') await waitForServer(child, url, () => out);
-  return { child, url, output: () => out, exited };
+  if (command === 'serve') await waitForServer(child, url, output);
+  return { child, url, output, exited };
 }
 
 export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -1,4 +1,5 @@
 /** A free TCP port on loopback, for tests that start a real server process. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -29,4 +30,21 @@ export async function waitForServer(child: { exitCode: number | null }, url: str
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** A child process with its stdout and stderr captured together, and a promise of its exit. */
+export interface CapturedChild {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<void>;
+}
+
+/** Spawns `node <args>` in `cwd` with exactly `env` (no inherited environment), capturing its output. */
+export async function spawnCaptured(args: string[], o: { cwd: string; env: Record<string, string> }): Promise<CapturedChild> {
+  const child = spawn(process.execPath, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, output: () => out, exited };
 }
