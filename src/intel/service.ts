@@ -26,6 +26,11 @@ export interface SubmitOptions {
   preserveProvenance?: boolean;
   /** Organisation to record as creator when the actor has no principal (system imports). */
   asOrg?: string;
+  /**
+   * Federation copies: the object is stored exactly as its origin node signed it (no
+   * `created_by_ref` rewrite); `asOrg` is the creator as a policy fact (DESIGN §2.8).
+   */
+  exact?: boolean;
 }
 
 export type ItemResult =
@@ -139,7 +144,7 @@ export class IntelService {
     const type = String(obj.type);
     const id = String(obj.id);
     const hasCreatorProp = 'created' in obj && !SCO_OR_META_WITHOUT_CREATOR.has(type);
-    if (hasCreatorProp) {
+    if (hasCreatorProp && !ctx.opts.exact) {
       const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
       // An admin import of a reference bundle keeps its provenance as published, including no
       // creator at all; it never lets an object claim another member organisation.

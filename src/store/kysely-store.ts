@@ -100,6 +100,23 @@ export class KyselyStore implements Store {
   async setMeta(key: string, value: string): Promise<void> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
   }
+  async listMeta(prefix: string, limit = 100_000): Promise<{ key: string; value: string }[]> {
+    // A range on the primary key (not LIKE: prefixes may hold '_' or '%').
+    return this.#db.selectFrom('meta').select(['key', 'value']).where('key', '>=', prefix).where('key', '<', `${prefix}\uffff`)
+      .orderBy('key').limit(limit).execute();
+  }
+  async getMetas(keys: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.#db.selectFrom('meta').select(['key', 'value']).where('key', 'in', keys.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.key, r.value);
+    }
+    return out;
+  }
+  async deleteMeta(key: string): Promise<boolean> {
+    const r = await this.#db.deleteFrom('meta').where('key', '=', key).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
   async initMeta(key: string, value: string): Promise<string> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
     return (await this.getMeta(key)) ?? value;

@@ -297,6 +297,11 @@ export interface Store {
 
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Entries whose key starts with `prefix`, by key (federation peers, subscriptions, reject lists). */
+  listMeta(prefix: string, limit?: number): Promise<{ key: string; value: string }[]>;
+  /** The values of the given keys that exist. */
+  getMetas(keys: readonly string[]): Promise<Map<string, string>>;
+  deleteMeta(key: string): Promise<boolean>;
   /** Sets the key only if absent; returns the value now stored. */
   initMeta(key: string, value: string): Promise<string>;
 
