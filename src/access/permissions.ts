@@ -53,6 +53,9 @@ export const PERMISSIONS = {
   'admin.audit': { who: ['admin'], what: 'the audit log' },
   'admin.settings': { who: ['admin'], what: 'correlation exclusions, warninglists (node-wide settings)' },
   'admin.system': { who: ['admin'], what: 'node processes, detection workers, indexes, dead letters (retry, discard)' },
+  'federation.read': { who: READERS, what: 'peer nodes, subscriptions and their sync status, this node\'s public key' },
+  'federation.admin': { who: ['admin'], what: 'add and remove peers and subscriptions, run, reset, retry rejects, read reject lists' },
+  'federation.sync': { who: ['peer'], what: 'provenance envelopes of readable object versions (federation pull)' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;

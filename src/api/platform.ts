@@ -16,6 +16,7 @@ import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } 
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
+import { FederationRegistry, pushReceiver } from '../federation/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -43,6 +44,8 @@ export interface Platform {
    */
   indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
+  /** Peers, subscriptions and provenance of federation (docs/federation.md). */
+  readonly federation: FederationRegistry;
 }
 
 export interface PlatformOptions {
@@ -81,7 +84,9 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close });
+  const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
+  taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

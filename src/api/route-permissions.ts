@@ -125,6 +125,21 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/assessments/:id/judgement`]: 'assessment.write',
   [`GET ${V1}/alert-levels`]: 'alert-level.read',
   [`POST ${V1}/alert-levels/own`]: 'alert-level.write',
+  // federation (docs/federation.md)
+  [`POST ${V1}/federation/envelopes`]: 'federation.sync',
+  [`GET ${V1}/federation/node`]: 'federation.read',
+  [`GET ${V1}/federation/peers`]: 'federation.read',
+  [`GET ${V1}/federation/peers/:name`]: 'federation.read',
+  [`POST ${V1}/federation/peers`]: 'federation.admin',
+  [`DELETE ${V1}/federation/peers/:name`]: 'federation.admin',
+  [`GET ${V1}/federation/subscriptions`]: 'federation.read',
+  [`POST ${V1}/federation/subscriptions`]: 'federation.admin',
+  [`GET ${V1}/federation/subscriptions/:id`]: 'federation.read',
+  [`DELETE ${V1}/federation/subscriptions/:id`]: 'federation.admin',
+  [`POST ${V1}/federation/subscriptions/:id/run`]: 'federation.admin',
+  [`POST ${V1}/federation/subscriptions/:id/reset`]: 'federation.admin',
+  [`GET ${V1}/federation/subscriptions/:id/rejects`]: 'federation.admin',
+  [`POST ${V1}/federation/subscriptions/:id/retry`]: 'federation.admin',
 };
 
 /** The table key of a registered route: TAXII API root prefixes become `{root}`. */

@@ -8,5 +8,5 @@ export { FederationRegistry, nodeIdentityId, NODE_NAME } from './registry.js';
 export type { Direction, PeerRecord, PeerView, Provenance, Reject, Subscription, SubscriptionState } from './registry.js';
 export { envelopesFor, versionField, MAX_ENVELOPES } from './envelope.js';
 export type { Envelope } from './envelope.js';
-export { peerAudience, receive, retryRejects, runPull, runPush, runSubscription, startScheduler, statusOf } from './sync.js';
+export { peerAudience, pushReceiver, receive, retryRejects, runPull, runPush, runSubscription, startScheduler, statusOf } from './sync.js';
 export type { ReceiveResult, RunReport, SubscriptionStatus, SyncDeps } from './sync.js';

@@ -409,10 +409,11 @@ export async function statusOf(deps: SyncDeps, sub: Subscription): Promise<Subsc
 }
 
 /** Runs due subscriptions in the background until `stop()`. */
-export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (sub: string, e: unknown) => void } = {}): { stop: () => Promise<void> } {
+export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
   const ac = new AbortController();
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
+    if (o.active && !o.active()) return;
     const nowUs = deps.clock.now() * 1000;
     for (const sub of await deps.registry.listSubscriptions()) {
       if (ac.signal.aborted) return;
@@ -439,3 +440,28 @@ export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (
 }
 
 export { peerPrincipal };
+
+/** The TAXII push receiver: a peer's POST with `x_shieldwall_envelopes` goes through `receive`. */
+export function pushReceiver(deps: SyncDeps) {
+  return async (p: Principal, collectionId: string, objects: unknown[], envelopes: unknown[]): Promise<ItemResult[]> => {
+    const peer = (await deps.registry.listPeers()).find((x) => x.identity === p.orgId);
+    const idOf = (o: unknown) => (o && typeof o === 'object' && typeof (o as { id?: unknown }).id === 'string' ? (o as { id: string }).id : null);
+    if (!peer) return objects.map((o, index) => ({ index, id: idOf(o), version: null, status: 'rejected' as const, message: 'the pushing node is not a registered peer of this node' }));
+    const envs = new Map<string, Envelope>();
+    for (const e of envelopes) {
+      if (e && typeof e === 'object' && typeof (e as Envelope).id === 'string' && typeof (e as Envelope).origin === 'string' && Array.isArray((e as Envelope).path) && Array.isArray((e as Envelope).recipients)) {
+        envs.set(`${(e as Envelope).id}|${(e as Envelope).version ?? ''}`, e as Envelope);
+      }
+    }
+    const items = objects.map((o) => ({ object: o, envelope: o && typeof o === 'object' ? envs.get(`${idOf(o)}|${versionField(o as Record<string, unknown>) ?? ''}`) ?? null : null }));
+    const res = await deps.store.transaction((tx) => receive(tx, { deps, peer, collectionId, items, subscription: null }));
+    if (res.added > 0) deps.intel?.announce({ collectionId, count: res.added, types: new Set(objects.map((o) => String((o as { type?: unknown } | null)?.type))) });
+    return res.results.map((r, index): ItemResult => {
+      const o = objects[index] as Record<string, unknown> | null;
+      const id = idOf(o);
+      const version = o && typeof o === 'object' ? versionField(o) : null;
+      if (r.status === 'rejected') return { index, id, version, status: 'rejected', message: r.message };
+      return { index, id: id ?? '', version: version ?? '', status: r.status === 'added' ? 'added' : 'duplicate', dateAdded: 0 };
+    });
+  };
+}

@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { formatMicros } from '../core/time.js';
 import type { AccessService, Actor, Principal } from '../access/index.js';
-import { UNVERSIONED, type IntelService } from '../intel/index.js';
+import { UNVERSIONED, type IntelService, type ItemResult } from '../intel/index.js';
 import type { CollectionRow, ObjectPage, ObjectRow, Store } from '../store/index.js';
 import { CursorCodec } from './cursor.js';
 import { filterFingerprint, type TaxiiFilter } from './filters.js';
@@ -68,6 +68,9 @@ export class TaxiiService {
   private readonly access: AccessService;
   private readonly intel: IntelService;
   private readonly clock: Clock;
+
+  /** Set by the platform: stores a peer's push with its provenance envelopes (federation/sync.ts `receive`). */
+  peerReceiver: ((p: Principal, collectionId: string, objects: unknown[], envelopes: unknown[]) => Promise<ItemResult[]>) | null = null;
 
   private constructor(deps: TaxiiDeps, readonly opts: TaxiiOptions, private readonly cursors: CursorCodec) {
     ({ store: this.store, access: this.access, intel: this.intel, clock: this.clock } = deps);
@@ -180,7 +183,11 @@ export class TaxiiService {
     const objects = (envelopeBody as { objects?: unknown }).objects;
     if (!Array.isArray(objects) || objects.length === 0) throw new AppError('UNPROCESSABLE', 'the envelope must carry a non-empty "objects" list');
     const requestUs = this.clock.now() * 1000;
-    const results = await this.intel.submit(actor, c.id, objects);
+    const envelopes = (envelopeBody as { x_shieldwall_envelopes?: unknown }).x_shieldwall_envelopes;
+    // A federation push (docs/federation.md): the objects come with their signed provenance.
+    const results = actor.principal.kind === 'peer' && this.peerReceiver && Array.isArray(envelopes)
+      ? await this.peerReceiver(actor.principal, c.id, objects, envelopes)
+      : await this.intel.submit(actor, c.id, objects);
     const successes = results.flatMap((r) => (r.status === 'rejected' ? [] : [{
       id: r.id, version: r.version === UNVERSIONED ? formatMicros(r.dateAdded) : r.version,
       ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : {}),

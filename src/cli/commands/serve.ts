@@ -84,11 +84,20 @@ export function registerServe(program: Command, io: Io = stdio): void {
       const { createPlatform, startServer } = await import('../../api/index.js');
       const platform = await createPlatform(config);
       let server: RunningServer | null = null;
+      let stopFederation: () => Promise<void> = async () => undefined;
       try {
         // The detection worker process first: the demo's telemetry goes through it.
         platform.detect.start();
         const demo = o.demo ? await maybeDemo(platform, io) : null;
         server = await startServer(platform);
+        // Continuous federation (docs/federation.md): subscriptions run in the leader process.
+        if (config.federationSync) {
+          const { startScheduler } = await import('../../federation/index.js');
+          const sched = startScheduler({ store: platform.store, clock: platform.clock, registry: platform.federation, intel: platform.intel }, {
+            tickMs: 500, active: () => platform.leader.isLeader(), onError: (sub, e) => io.err(`federation ${sub}: ${e instanceof Error ? e.message : String(e)}`),
+          });
+          stopFederation = sched.stop;
+        }
         const file = demo === 'existing' ? await refreshDemoCredentials(config.dataDir, server.url, io)
           : demo ? await writeDemoCredentials(config.dataDir, server.url, demo.users) : null;
         signInHelp(io, server.url, file);
@@ -105,7 +114,7 @@ export function registerServe(program: Command, io: Io = stdio): void {
           stopping = true;
           io.err(`${sig}: shutting down`);
           // Finish in-flight requests, then close the store so the last commits are on disk.
-          void running.close().finally(() => platform.close().finally(resolve));
+          void stopFederation().finally(() => running.close().finally(() => platform.close().finally(resolve)));
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
