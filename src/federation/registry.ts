@@ -244,6 +244,14 @@ export class FederationRegistry {
     }
   }
 
+  /** Sets (or replaces) the token the peer issued to this node, kept sealed. */
+  async setToken(actor: Actor, name: string, token: string): Promise<void> {
+    const p = await this.peer(name);
+    if (token.length < 8 || token.length > 500) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
+    await this.store.setMeta(P_PEER + name, JSON.stringify({ ...p, token: seal(this.keys().secret, token) }));
+    await this.#audit(actor, 'federation.peer.token', p.identity, { name });
+  }
+
   async removePeer(actor: Actor, name: string): Promise<void> {
     const p = await this.peer(name);
     const subs = (await this.listSubscriptions()).filter((s) => s.peer === name);

@@ -52,6 +52,12 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       if (o.json) io.out(JSON.stringify(v, null, 2));
       else io.out(`peer ${v.name} added: identity ${v.identity}, ${v.orgs.length} organisations${v.hasToken ? ', token kept encrypted' : ''}`);
     }, { create: true }));
+  peer.command('set-token <name>')
+    .description('keep (encrypted) the token the peer issued to this node, read from stdin')
+    .action((name: string) => withPlatform(async (p) => {
+      await registryOf(p).setToken(CLI_ACTOR, name, await readSecret('peer token: '));
+      io.out(`peer ${name}: token kept`);
+    }));
   peer.command('list')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => withPlatform(async (p) => {
