@@ -98,12 +98,18 @@ async function openNode(n: NodeDef) {
 async function converge(check: () => Promise<string | null>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   let why: string | null = 'not checked';
+  let said = 0;
   while (Date.now() < deadline) {
     why = await check();
     if (why === null) return;
+    if (process.env.FEDMESH_DEBUG && Date.now() - said > 5000) {
+      said = Date.now();
+      console.log(why);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`no convergence within ${ms} ms: ${why}`);
+  const logs = [...nodes.values()].map((n) => `--- ${n.name}\n${n.proc?.output().slice(-1500) ?? ''}`).join('\n');
+  throw new Error(`no convergence within ${ms} ms: ${why}\n${logs}`);
 }
 
 async function mismatch(): Promise<string | null> {
@@ -224,7 +230,8 @@ beforeAll(async () => {
       await p.close();
     }
   }
-  for (const n of nodes.values()) await start(n);
+  // Spokes first: the hub's subscriptions then find them up.
+  for (const name of [...SPOKES, 'hub'] as NodeName[]) await start(nodes.get(name)!);
 }, 120_000);
 
 afterAll(async () => {
@@ -235,7 +242,7 @@ afterAll(async () => {
 
 describe('hub and three spokes over HTTP', () => {
   it('every reader on every node sees exactly what the release policy allows (zero leaks, zero wrongful denials)', async () => {
-    await converge(mismatch, 90_000);
+    await converge(mismatch, 60_000);
     expect(await mismatch()).toBeNull();
   }, 120_000);
 

@@ -211,8 +211,8 @@ export class FederationRegistry {
     return rec;
   }
 
-  async getPeer(name: string): Promise<PeerRecord | null> {
-    const raw = await this.store.getMeta(P_PEER + name);
+  async getPeer(name: string, store: Store = this.store): Promise<PeerRecord | null> {
+    const raw = await store.getMeta(P_PEER + name);
     return raw ? (JSON.parse(raw) as PeerRecord) : null;
   }
 
@@ -262,8 +262,8 @@ export class FederationRegistry {
   }
 
   /** The public key registered for a node, or null. */
-  async keyOf(node: string): Promise<string | null> {
-    return (await this.getPeer(node))?.publicKey ?? null;
+  async keyOf(node: string, store: Store = this.store): Promise<string | null> {
+    return (await this.getPeer(node, store))?.publicKey ?? null;
   }
 
   // ---- subscriptions ----
@@ -298,8 +298,9 @@ export class FederationRegistry {
     return JSON.parse(raw) as Subscription;
   }
 
-  async state(id: string): Promise<SubscriptionState> {
-    const raw = await this.store.getMeta(P_STATE + id);
+  /** Inside a transaction, pass it: the SQLite connection is the transaction's until it ends. */
+  async state(id: string, store: Store = this.store): Promise<SubscriptionState> {
+    const raw = await store.getMeta(P_STATE + id);
     return raw ? { ...emptyState(this.#nowUs()), ...(JSON.parse(raw) as Partial<SubscriptionState>) } : emptyState(this.#nowUs());
   }
 

@@ -1,6 +1,6 @@
 /**
  * Continuous sync (docs/federation.md): each subscription runs on its interval; a failing run
- * backs off exponentially (interval × 2^failures, at most 1 h). Pull walks the peer
+ * backs off exponentially (interval × 2^failures, at most 5 min). Pull walks the peer
  * collection with TAXII (every version, durable cursor committed with each page), fetches
  * the provenance envelopes of the page, verifies each object's origin signature and stores it
  * with its real release facts; anything refused goes to the subscription's reject list with
@@ -18,7 +18,7 @@ import { envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './enve
 import { parsePublicKey, verifyFacts } from './keys.js';
 import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
-export const MAX_BACKOFF_S = 3600;
+export const MAX_BACKOFF_S = 300;
 
 export interface SyncDeps {
   store: Store;
@@ -81,7 +81,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   const keyCache = new Map<string, ReturnType<typeof parsePublicKey>>();
   const keyOf = async (node: string) => {
     if (!keyCache.has(node)) {
-      const b64 = node === a.peer.name ? a.peer.publicKey : await registry.keyOf(node);
+      const b64 = node === a.peer.name ? a.peer.publicKey : await registry.keyOf(node, tx);
       keyCache.set(node, b64 ? parsePublicKey(b64) : null);
     }
     return keyCache.get(node) ?? null;
@@ -234,7 +234,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
           items: items.map((x) => ({ object: x, envelope: envelopes.get(`${String(x.id)}|${versionField(x) ?? ''}`) ?? null })),
         });
         const next: SubscriptionState = {
-          ...(await registry.state(sub.id)), cursor: following,
+          ...(await registry.state(sub.id, tx)), cursor: following,
           objectsIn: state.objectsIn + res.added, rejected: state.rejected + res.rejected, looped: state.looped + res.looped,
           lastObjectUs: last ? Date.parse(last) * 1000 : state.lastObjectUs,
         };
@@ -324,7 +324,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
           const s = send.find((x) => x.obj.id === f.id);
           await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: s?.obj ?? null, envelope: s?.env ?? null });
         }
-        const cur = await registry.state(sub.id);
+        const cur = await registry.state(sub.id, tx);
         state = { ...cur, cursor: { ...cur.cursor, afterUs: lastUs }, objectsOut: cur.objectsOut + sent, rejected: cur.rejected + failures.length, lastObjectUs: lastUs };
         await registry.saveState(tx, sub.id, state);
         await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.push', sub.localCollection, { subscription: sub.id, peer: peer.name, sent, refused: failures.length });
