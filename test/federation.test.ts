@@ -189,11 +189,11 @@ describe('node B pulls from node A over TAXII 2.1', () => {
       const asPeer = await taxii(app, 'GET', url, { auth: bearer(peerToken) });
       const ids = new Set(((asPeer.body.objects ?? []) as { id: string }[]).map((e) => e.id));
       for (const id of withheld) expect(ids.has(id)).toBe(false);
-      // The W AMBER+STRICT / RED objects addressed to Y are withheld over the peer hop only.
-      const yUser = await A.access.createUser(SYSTEM_ACTOR, { orgId: Y.row.id, username: 'y-visitor', password: 'correct horse battery staple', roles: ['analyst'] });
-      const yToken = (await A.access.createToken(SYSTEM_ACTOR, { orgId: Y.row.id, userId: yUser.id, kind: 'api', name: 'visitor' })).token;
-      const local = await taxii(app, 'GET', url, { auth: bearer(yToken) });
-      const localIds = new Set(((local.body.objects ?? []) as { id: string }[]).map((e) => e.id));
+      // Y lives on node-b: it never has users here (they would be a local door to what A releases to Y over the peer hop).
+      await expect(A.access.createUser(SYSTEM_ACTOR, { orgId: Y.row.id, username: 'y-visitor', password: 'correct horse battery staple', roles: ['analyst'] })).rejects.toThrow(/lives on node node-b/);
+      // The W AMBER+STRICT / RED objects addressed to Y are withheld over the peer hop only: Y's local view holds them.
+      const local = await A.store.queryObjects({ collectionIds: [sharedA.id], audience: { hop: 'local', orgId: Y.row.id, groupIds: [] }, purpose: 'read', limit: 1000 });
+      const localIds = new Set(local.rows.map((r) => r.id));
       expect(localIds.size).toBe(ids.size + 2);
     } finally {
       await app.close();

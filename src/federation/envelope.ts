@@ -44,10 +44,22 @@ export async function envelopesFor(a: {
   const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map((x) => provKey(x.r.id, versionField(x.obj))));
   const keys = registry.keys();
   const out: Envelope[] = [];
+  // Sharing groups live on their node: at AMBER a group stands for its member organisations
+  // (policy.ts), so the origin names them too. AMBER+STRICT and RED never count groups.
+  const members = new Map<string, string[]>();
+  const expand = async (tlp: string | null, recipients: readonly string[]): Promise<string[]> => {
+    if (tlp !== 'amber') return [...recipients].sort();
+    const all = new Set(recipients);
+    for (const rcp of recipients) {
+      if (!members.has(rcp)) members.set(rcp, (await store.getGroup(rcp)) ? await store.groupMembers(rcp) : []);
+      for (const m of members.get(rcp)!) all.add(m);
+    }
+    return [...all].sort();
+  };
   for (const { r, obj } of rows) {
     const version = versionField(obj);
     if (r.originNode === null) {
-      const facts = { object: obj, origin: me, creator: r.creatorOrg, recipients: [...r.recipients].sort() };
+      const facts = { object: obj, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
       out.push({ id: r.id, version, origin: me, path: [me], creator: r.creatorOrg, recipients: facts.recipients, signature: signFacts(keys.privateKey, facts) });
       continue;
     }
