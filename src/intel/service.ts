@@ -171,15 +171,17 @@ export class IntelService {
       note = `converted from STIX 2.0 to 2.1 as a new version: modified ${from} became ${String(obj.modified)}`;
     }
     const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
+    // Decided with the stored versions (decideVersions): re-posting a version stored identically
+    // is a duplicate whoever posts it; a new version must come from its creator.
+    let claim: string | undefined;
     if (claimed !== null && claimed !== ctx.org && type !== 'marking-definition' && !(type === 'identity' && id === ctx.org)) {
       if (ctx.members.has(claimed)) {
-        return refused(`created_by_ref names ${claimed}, another organisation of this alliance: only it may submit its objects `
-          + '(the object is stored as its creator published it, never re-attributed)', id);
-      }
-      if (!ctx.opts.preserveProvenance) {
-        return refused(`created_by_ref names ${claimed}, not the submitting organisation ${ctx.org}: a version is stored as its `
+        claim = (`created_by_ref names ${claimed}, another organisation of this alliance: only it may submit its objects `
+          + '(the object is stored as its creator published it, never re-attributed)');
+      } else if (!ctx.opts.preserveProvenance) {
+        claim = (`created_by_ref names ${claimed}, not the submitting organisation ${ctx.org}: a version is stored as its `
           + 'creator published it, never re-attributed; submit objects your organisation created (created_by_ref naming it, or none), '
-          + 'or import a third party\'s objects with preserve-provenance (admin)', id);
+          + 'or import a third party\'s objects with preserve-provenance (admin)');
       }
     }
     let tlp = tlpOf(obj);
@@ -201,7 +203,7 @@ export class IntelService {
     const json = JSON.stringify(obj);
     return {
       versionText: typeof obj.modified === 'string' ? obj.modified : typeof obj.created === 'string' ? obj.created : null,
-      ...(note ? { note } : {}),
+      ...(note ? { note } : {}), ...(claim ? { claim } : {}),
       row: {
         collectionId: ctx.collectionId, id, type, specVersion: String(obj.spec_version ?? '2.1'),
         version: versionOf(obj), created: typeof obj.created === 'string' ? obj.created : null,
@@ -214,7 +216,13 @@ export class IntelService {
   }
 }
 
-interface Prepared { row: NewObjectRow; versionText: string | null; note?: string }
+interface Prepared {
+  row: NewObjectRow;
+  versionText: string | null;
+  note?: string;
+  /** Why the object may not be stored as a new version by this submitter (it claims another creator). */
+  claim?: string;
+}
 interface Refused { id: string | null; version: string | null; versionText: string | null; message: string }
 type Indexed = Prepared & { index: number };
 
@@ -272,7 +280,7 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
       continue;
     }
     const head = heads.get(row.id);
-    const why = newVersionRule(head, row, ctx.org);
+    const why = p.claim ?? newVersionRule(head, row, ctx.org);
     if (why) {
       reject(p, why);
       continue;
