@@ -348,16 +348,6 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
-  {
-    id: '0010-stix-versions',
-    // STIX versioning is per object id across every collection (docs/stix-versioning.md): only
-    // the creator versions an id, a revoked id takes no new version, and an (id, version) names
-    // one content everywhere. The upsert looks up every stored version of a batch's ids in one
-    // statement, served by this index (dropped in 0004 when every lookup named a collection).
-    async up(db) {
-      await db.schema.createIndex('objects_id_version').on('objects').columns(['id', 'version']).execute();
-    },
-  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

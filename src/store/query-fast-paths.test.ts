@@ -122,7 +122,7 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
       row(h(2), V[4]!, { collectionId: OTHER }),
       ...Array.from({ length: 1100 }, (_, i) => row(h(10 + i), V[i % 5]!)),
     ], 70_000);
-    // A later row of h(1) by another organisation (possible before 0010) neither owns it nor moves its head.
+    // A later row of h(1) by another organisation (possible in a store written before versioning held across collections) neither owns it nor moves its head.
     await store.putObjects([row(h(1), V[4]!, { creatorOrg: ORG_A, collectionId: OTHER, revoked: true })], 70_001);
     const ids = [h(0), h(1), h(2), h(3), h(0), ...Array.from({ length: 1100 }, (_, i) => h(10 + i))];
     const heads = await store.objectHeads(ids);
