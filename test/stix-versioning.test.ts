@@ -126,6 +126,24 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect((await intel.submit(a, c1, [mark]))[0]).toMatchObject({ status: 'rejected', message: expect.stringMatching(/STIX 2\.0 marking definition cannot be converted/) });
   });
 
+  it('deleting never reopens a version, an id or a revocation (tombstones)', async () => {
+    const id = `indicator--${uuid()}`;
+    const v1 = ind(id, T1, { created_by_ref: orgA });
+    await intel.submit(a, c1, [v1, ind(id, T3, { created_by_ref: orgA, revoked: true })], { defaultTlp: 'green' });
+    const stored = (await copies(id)).map((r) => r.json);
+    expect(await intel.deleteVersions(c1, id, ['2025-01-01T00:00:00.000000Z', '2025-03-01T00:00:00.000000Z'])).toBe(2);
+    expect(await copies(id)).toEqual([]);
+    const [changed] = await intel.submit(a, c1, [{ ...JSON.parse(stored[0]!), name: 'changed' }]);
+    expect(changed).toMatchObject({ status: 'rejected', message: expect.stringMatching(/was stored on this node \(since deleted\)/) });
+    const [after] = await intel.submit(a, c2, [ind(id, T4, { created_by_ref: orgA })], { defaultTlp: 'green' });
+    expect(after).toMatchObject({ status: 'rejected', message: expect.stringMatching(/is revoked/) });
+    const [takeover] = await intel.submit(b, c2, [ind(id, T2)], { defaultTlp: 'green' });
+    expect(takeover).toMatchObject({ status: 'rejected', message: expect.stringMatching(/created by another organisation/) });
+    // The same content may come back (e.g. restored by its creator).
+    expect((await intel.submit(a, c1, [JSON.parse(stored[0]!)]))[0]?.status).toBe('added');
+    expect((await copies(id)).map((r) => r.json)).toEqual([stored[0]]);
+  });
+
   it('keeps a third party\'s object as published; the TLP given at import is a policy fact (column)', async () => {
     const id = `attack-pattern--${uuid()}`;
     const ap = { type: 'attack-pattern', spec_version: '2.1', id, created: T1, modified: T1, name: 'Phishing', created_by_ref: MITRE };
@@ -215,6 +233,16 @@ describe('the HTTP paths (TAXII, REST) and the readers (GET /intel/:id, detectio
     expect(r.body.failures).toEqual([{ id, version: T2, message: expect.stringMatching(/revoked/) }]);
     const versions = await taxii(app, 'GET', `${objectsUrl(main.id)}${id}/versions/`, { auth: bearer(C.token) });
     expect(versions.body.versions).toEqual([T1, T3]);
+  });
+
+  it('TAXII DELETE then POST of another content under the same version is refused', async () => {
+    const id = `indicator--${uuid()}`;
+    const g = { object_marking_refs: [TLP2_MARKING_IDS.green] };
+    expect((await post(A, main.id, [ind(id, T1, g)])).body).toMatchObject({ success_count: 1 });
+    const del = await taxii(app, 'DELETE', `${objectsUrl(main.id)}${id}/`, { auth: bearer(A.token) });
+    expect(del.status).toBe(200);
+    const r = await post(A, main.id, [ind(id, T1, { ...g, name: 'rewritten' })]);
+    expect(r.body.failures).toEqual([{ id, version: T1, message: expect.stringMatching(/since deleted/) }]);
   });
 
   it('one (id, modified) is byte-identical on every path: TAXII objects and versions, REST GET, REST export', async () => {

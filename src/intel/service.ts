@@ -7,6 +7,7 @@
  * re-post is a duplicate only when identical; once a version is revoked no new version is taken
  * (STIX 2.1 §3.6.2). STIX 2.0 input is converted to 2.1 as a new version (modified + 1 ms).
  */
+import crypto from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
@@ -64,6 +65,15 @@ export interface CommittedObjects {
   readonly count: number;
   readonly types: ReadonlySet<string>;
 }
+
+/**
+ * A deleted object version leaves this record behind (kind, parent = the STIX id): its version,
+ * the hash of its content and whether it was revoked, so that deleting never reopens an (id,
+ * version) to another content, an id to another owner, or a revoked id to new versions.
+ */
+export const DELETED_VERSION_KIND = 'stix-deleted-version';
+/** Meta key set once any version was deleted: until then the upsert skips the tombstone lookup. */
+const DELETED_META = 'intel.deleted-versions';
 
 export type CommitListener = (c: CommittedObjects) => void;
 
@@ -139,6 +149,29 @@ export class IntelService {
     this.announce({ collectionId, ...added });
     if (prepared.length === 0) await auditSubmit(this.store, { actor, org, collectionId, nowUs, results });
     return results;
+  }
+
+  /**
+   * Deletes versions of an object from one collection (TAXII §5.7), in one transaction with a
+   * tombstone per deleted version (see DELETED_VERSION_KIND). Returns how many were deleted.
+   */
+  async deleteVersions(collectionId: string, id: string, versions: readonly string[]): Promise<number> {
+    return this.store.transaction(async (tx) => {
+      const here = (await tx.storedVersions(versions.map((version) => ({ id, version })))).filter((r) => r.collectionId === collectionId);
+      if (here.length === 0) return 0;
+      const owner = (await tx.objectHeads([id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';
+      const nowUs = this.clock.now() * 1000;
+      for (const r of here) {
+        // Written once per (id, version): deleting an identical re-post again finds it there.
+        await tx.putRecord({
+          id: `${DELETED_VERSION_KIND}:${id}:${r.version}`, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: owner, tlp: null, recipients: [],
+          originNode: null, exerciseId: null, state: 'deleted', createdUs: nowUs, updatedUs: nowUs, rev: 1,
+          json: JSON.stringify({ version: r.version, sha256: contentHash(r.json), revoked: r.revoked }),
+        });
+      }
+      await tx.setMeta(DELETED_META, '1');
+      return tx.deleteObject(collectionId, id, here.map((r) => r.version));
+    });
   }
 
   #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; badRecipient: string | undefined }): Prepared | Refused {
@@ -253,6 +286,20 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
     if (!stored.has(k)) stored.set(k, s);
     if (s.collectionId === ctx.collectionId && !here.has(k)) here.set(k, s);
   }
+  // Deleted versions still bind: their content (by hash), the owner and a revocation.
+  const deleted = new Map<string, string>();
+  if ((await tx.getMeta(DELETED_META)) !== null) {
+    for (const t of await tx.recordsByParent(DELETED_VERSION_KIND, prepared.map((p) => p.row.id))) {
+      const d = JSON.parse(t.json) as { version: string; sha256: string; revoked: boolean };
+      const id = t.parentId ?? '';
+      deleted.set(`${id} ${d.version}`, d.sha256);
+      const h = heads.get(id);
+      heads.set(id, {
+        id, creatorOrg: t.creatorOrg || (h?.creatorOrg ?? null), lastVersion: h && h.lastVersion > d.version ? h.lastVersion : d.version,
+        revokedAt: d.revoked && (h?.revokedAt == null || d.version < h.revokedAt) ? d.version : (h?.revokedAt ?? null),
+      });
+    }
+  }
   const order = [...prepared].sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : a.row.version < b.row.version ? -1 : a.row.version > b.row.version ? 1 : a.index - b.index));
   const inBatch = new Map<string, Indexed>();
   const accept = new Set<number>();
@@ -263,6 +310,18 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
     const { row } = p;
     const k = `${row.id} ${row.version}`;
     const same = stored.get(k) ?? inBatch.get(k)?.row;
+    const gone = same ? undefined : deleted.get(k);
+    if (gone !== undefined) {
+      // Stored once, then deleted: only the same content may come back under this version.
+      if (contentHash(row.json) === gone) {
+        inBatch.set(k, p);
+        accept.add(p.index);
+      } else {
+        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? row.version} was stored on this node (since deleted): `
+          + 'the content of a version never changes (STIX 2.1 §3.6); publish a new version with a later modified');
+      }
+      continue;
+    }
     if (same) {
       if (!sameContent(same.json, row.json)) {
         reject(p, `a different object with id ${row.id} and version ${p.versionText ?? row.version} is already stored: the content of a `
@@ -330,6 +389,17 @@ function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: st
     return `${row.id} is revoked (version ${head.revokedAt}); a revoked object takes no new version (STIX 2.1 §3.6.2)`;
   }
   return null;
+}
+
+/** SHA-256 of a stored JSON text as RFC 8785 canonical JSON (the same for byte-different equal contents). */
+function contentHash(json: string): string {
+  let text = json;
+  try {
+    text = canonicalize(JSON.parse(json));
+  } catch {
+    // Not JSON (never stored so): hash the text itself.
+  }
+  return crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /** Whether two stored JSON texts are the same content (byte-equal, else equal as canonical JSON). */

@@ -434,11 +434,11 @@ export class KyselyStore implements Store {
       const inChunk = new Set(chunk);
       const versions = [...new Set(keys.filter((k) => inChunk.has(k.id)).map((k) => k.version))];
       for (let j = 0; j < versions.length; j += 500) {
-        const rows = await this.#db.selectFrom('objects').select(['collection_id', 'id', 'version', 'date_added', 'creator_org', 'json'])
+        const rows = await this.#db.selectFrom('objects').select(['collection_id', 'id', 'version', 'date_added', 'creator_org', 'revoked', 'json'])
           .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', chunk).where('version', 'in', versions.slice(j, j + 500)).execute();
         for (const r of rows) {
           if (!wanted.has(`${r.id} ${r.version}`)) continue;
-          out.push({ collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, json: r.json });
+          out.push({ collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: r.revoked === 1, json: r.json });
         }
       }
     }
@@ -516,6 +516,17 @@ export class KyselyStore implements Store {
       if (recips.length) await db.insertInto('record_recipients').values(recips).execute();
       return true;
     });
+  }
+
+  async recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]> {
+    const out: RecordRow[] = [];
+    const unique = [...new Set(parentIds)];
+    for (let i = 0; i < unique.length; i += 500) {
+      // records_parent (parent_id, kind) answers it: one probe per id.
+      const rows = await this.#db.selectFrom('records').selectAll().where('parent_id', 'in', unique.slice(i, i + 500)).where('kind', '=', kind).execute();
+      out.push(...rows.map((r) => recordRow(r, [])));
+    }
+    return out;
   }
 
   async getRecord(id: string): Promise<RecordRow | null> {

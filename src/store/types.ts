@@ -124,6 +124,7 @@ export interface StoredVersion {
   version: string;
   dateAdded: number;
   creatorOrg: string | null;
+  revoked: boolean;
   json: string;
 }
 
@@ -361,6 +362,8 @@ export interface Store {
    * pairs, oldest first: an (id, version) names one content on every path.
    */
   storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]>;
+  /** Records of a kind whose parent is one of these ids, WITHOUT the release policy (internal bookkeeping only). */
+  recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]>;
   /** Number of object versions in a collection (all, regardless of visibility). */
   countObjects(collectionId: string): Promise<number>;
   /**

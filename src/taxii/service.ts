@@ -220,7 +220,8 @@ export class TaxiiService {
     });
     if (page.rows.length === 0) throw new AppError('NOT_FOUND', 'no such object');
     if (page.rows.some((r) => r.creatorOrg !== p.orgId)) throw new AppError('FORBIDDEN', 'only the creating organisation may delete an object');
-    const n = await this.store.deleteObject(c.id, objectId, page.rows.map((r) => r.version));
+    // Through intel: a deleted version leaves a tombstone, so the (id, version) never comes back with another content.
+    const n = await this.intel.deleteVersions(c.id, objectId, page.rows.map((r) => r.version));
     await this.access.audit(actor, 'taxii.delete-object', objectId, { collection: c.id, versions: page.rows.map((r) => r.version), deleted: n });
   }
 }
