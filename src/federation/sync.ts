@@ -446,7 +446,7 @@ export function pushReceiver(deps: SyncDeps) {
   return async (p: Principal, collectionId: string, objects: unknown[], envelopes: unknown[]): Promise<ItemResult[]> => {
     const peer = (await deps.registry.listPeers()).find((x) => x.identity === p.orgId);
     const idOf = (o: unknown) => (o && typeof o === 'object' && typeof (o as { id?: unknown }).id === 'string' ? (o as { id: string }).id : null);
-    if (!peer) return objects.map((o, index) => ({ index, id: idOf(o), version: null, status: 'rejected' as const, message: 'the pushing node is not a registered peer of this node' }));
+    if (!peer) return objects.map((o, index) => ({ index, id: idOf(o), version: null, versionText: o && typeof o === 'object' ? versionField(o as Record<string, unknown>) : null, status: 'rejected' as const, message: 'the pushing node is not a registered peer of this node' }));
     const envs = new Map<string, Envelope>();
     for (const e of envelopes) {
       if (e && typeof e === 'object' && typeof (e as Envelope).id === 'string' && typeof (e as Envelope).origin === 'string' && Array.isArray((e as Envelope).path) && Array.isArray((e as Envelope).recipients)) {
@@ -460,8 +460,8 @@ export function pushReceiver(deps: SyncDeps) {
       const o = objects[index] as Record<string, unknown> | null;
       const id = idOf(o);
       const version = o && typeof o === 'object' ? versionField(o) : null;
-      if (r.status === 'rejected') return { index, id, version, status: 'rejected', message: r.message };
-      return { index, id: id ?? '', version: version ?? '', status: r.status === 'added' ? 'added' : 'duplicate', dateAdded: 0 };
+      if (r.status === 'rejected') return { index, id, version, versionText: version, status: 'rejected', message: r.message };
+      return { index, id: id ?? '', version: version ?? '', versionText: version, status: r.status === 'added' ? 'added' : 'duplicate', dateAdded: 0 };
     });
   };
 }

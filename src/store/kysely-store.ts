@@ -10,7 +10,7 @@ import * as dl from './dead-letters.js';
 import { visibilitySql } from './visibility.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
-  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
+  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
 // correlation & warninglists
@@ -341,9 +341,15 @@ export class KyselyStore implements Store {
     if (text === undefined) {
       const ph = this.#d.placeholder;
       const list: string[] = [];
-      for (let k = 1; k <= n; k++) list.push(ph(k));
-      text = 'select "id", "creator_org", max("version") as "last", min(case when "revoked" = 1 then "version" end) as "revoked_at"'
-        + ` from "objects" where "collection_id" = ${ph(0)} and "id" in (${list.join(', ')}) group by "id", "creator_org"`;
+      for (let k = 0; k < n; k++) list.push(ph(k));
+      // Grouped by creator too: the owner is the creator of the earliest stored version, and
+      // only its versions count for the last version and the revocation.
+      text = 'select "id", "creator_org", max("version") as "last", min(case when "revoked" = 1 then "version" end) as "revoked_at",'
+        + ' min("date_added") as "first_added"'
+        // Every collection: `collection_id in (collections)` lets the unique (collection_id, id,
+        // version) index answer, one probe per collection and id, with no index of its own to
+        // maintain on every insert (an (id, version) index cost ~50% more insert CPU).
+        + ` from "objects" where "collection_id" in (select "id" from "collections") and "id" in (${list.join(', ')}) group by "id", "creator_org"`;
       if (INSERT_SQL.size > 64) INSERT_SQL.clear();
       INSERT_SQL.set(key, text);
     }
@@ -415,22 +421,45 @@ export class KyselyStore implements Store {
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }
 
-  async objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>> {
+  async objectHeads(ids: readonly string[]): Promise<Map<string, ObjectHead>> {
     const out = new Map<string, ObjectHead>();
+    const first = new Map<string, number>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 1000) {
       const chunk = unique.slice(i, i + 1000);
       // Built directly, like the bulk insert: a batch of 1,000 ids through the query builder
-      // costs about as much CPU as the 1,000 index probes themselves.
-      const q = CompiledQuery.raw(this.#headsSql(chunk.length), [collectionId, ...chunk]);
-      const rows = (await this.#db.executeQuery<{ id: string; creator_org: string | null; last: string; revoked_at: string | null }>(q)).rows;
+      // costs about as much CPU as the index probes themselves.
+      const q = CompiledQuery.raw(this.#headsSql(chunk.length), chunk);
+      const rows = (await this.#db.executeQuery<{ id: string; creator_org: string | null; last: string; revoked_at: string | null; first_added: number | string }>(q)).rows;
       for (const r of rows) {
-        const prev = out.get(r.id);
-        const head: ObjectHead = { id: r.id, lastVersion: String(r.last), revokedAt: (r.revoked_at as string | null) ?? null, creatorOrg: r.creator_org };
-        if (!prev || head.lastVersion > prev.lastVersion) out.set(r.id, head);
+        const added = Number(r.first_added);
+        const prev = first.get(r.id);
+        if (prev !== undefined && prev <= added) continue;
+        first.set(r.id, added);
+        out.set(r.id, { id: r.id, lastVersion: String(r.last), revokedAt: r.revoked_at ?? null, creatorOrg: r.creator_org });
       }
     }
     return out;
+  }
+
+  async storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]> {
+    const wanted = new Set(keys.map((k) => `${k.id} ${k.version}`));
+    const ids = [...new Set(keys.map((k) => k.id))];
+    const out: StoredVersion[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const inChunk = new Set(chunk);
+      const versions = [...new Set(keys.filter((k) => inChunk.has(k.id)).map((k) => k.version))];
+      for (let j = 0; j < versions.length; j += 500) {
+        const rows = await this.#db.selectFrom('objects').select(['collection_id', 'id', 'version', 'date_added', 'creator_org', 'revoked', 'json'])
+          .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', chunk).where('version', 'in', versions.slice(j, j + 500)).execute();
+        for (const r of rows) {
+          if (!wanted.has(`${r.id} ${r.version}`)) continue;
+          out.push({ collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: r.revoked === 1, json: r.json });
+        }
+      }
+    }
+    return out.sort((a, b) => a.dateAdded - b.dateAdded);
   }
 
   async #recipientsOf(seqs: number[]): Promise<Map<number, string[]>> {
@@ -504,6 +533,17 @@ export class KyselyStore implements Store {
       if (recips.length) await db.insertInto('record_recipients').values(recips).execute();
       return true;
     });
+  }
+
+  async recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]> {
+    const out: RecordRow[] = [];
+    const unique = [...new Set(parentIds)];
+    for (let i = 0; i < unique.length; i += 500) {
+      // records_parent (parent_id, kind) answers it: one probe per id.
+      const rows = await this.#db.selectFrom('records').selectAll().where('parent_id', 'in', unique.slice(i, i + 500)).where('kind', '=', kind).execute();
+      out.push(...rows.map((r) => recordRow(r, [])));
+    }
+    return out;
   }
 
   async getRecord(id: string): Promise<RecordRow | null> {

@@ -106,11 +106,26 @@ export interface ObjectRow {
 
 export interface ObjectHead {
   id: string;
-  /** Highest stored version key. */
+  /** Highest version key among the creator's stored versions (any collection). */
   lastVersion: string;
-  /** Version key of the earliest revoked version, if any version is revoked. */
+  /** Version key of the creator's earliest revoked version, if any version is revoked. */
   revokedAt: string | null;
+  /**
+   * The organisation that owns the id on this node: the creator_org of its first stored version
+   * (any collection). Only it adds versions (docs/stix-versioning.md).
+   */
   creatorOrg: string | null;
+}
+
+/** One stored copy of an object version (for the upsert: one (id, version) names one content). */
+export interface StoredVersion {
+  collectionId: string;
+  id: string;
+  version: string;
+  dateAdded: number;
+  creatorOrg: string | null;
+  revoked: boolean;
+  json: string;
 }
 
 export type NewObjectRow = Omit<ObjectRow, 'dateAdded'>;
@@ -342,10 +357,18 @@ export interface Store {
   putObjects(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]>;
   queryObjects(q: ObjectQuery): Promise<ObjectPage>;
   /**
-   * What is already stored of these ids in a collection, regardless of visibility (for the
-   * upsert rules: only the creator versions an object; a revoked object stays revoked).
+   * What is already stored of these ids, in every collection, regardless of visibility (for the
+   * upsert rules: only the creator versions an object, in any collection; a revoked object takes
+   * no new version). One statement per 1,000 ids.
    */
-  objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>>;
+  objectHeads(ids: readonly string[]): Promise<Map<string, ObjectHead>>;
+  /**
+   * Every stored copy (any collection, regardless of visibility) of these exact (id, version)
+   * pairs, oldest first: an (id, version) names one content on every path.
+   */
+  storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]>;
+  /** Records of a kind whose parent is one of these ids, WITHOUT the release policy (internal bookkeeping only). */
+  recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]>;
   /** Number of object versions in a collection (all, regardless of visibility). */
   countObjects(collectionId: string): Promise<number>;
   /**

@@ -22,16 +22,20 @@ export interface ImportParams {
   collection: string;
   tlp: Tlp | null;
   recipients: string[];
+  /** Accept objects of creators outside the alliance, kept as published (admin only). */
+  preserveProvenance: boolean;
 }
 
 export function parseImportQuery(raw: unknown): ImportParams {
-  const q = queryOf(raw, ['collection', 'tlp', 'recipients']);
+  const q = queryOf(raw, ['collection', 'tlp', 'recipients', 'preserve_provenance']);
   const collection = one(q, 'collection', 128);
   if (collection === undefined) throw badParam('collection', 'required: the id of a collection you may write to');
   const tlp = one(q, 'tlp', 32);
   const recipients = many(q, 'recipients', { comma: true, max: MAX_RECIPIENTS }) ?? [];
   for (const r of recipients) if (!STIX_ID.test(r) || !r.startsWith('identity--')) throw badParam('recipients', `"${r.slice(0, 80)}" is not an identity id`);
-  return { collection: parseCollectionId('collection', collection), tlp: tlp === undefined ? null : parseTlp('tlp', tlp), recipients };
+  const preserve = one(q, 'preserve_provenance', 8);
+  if (preserve !== undefined && preserve !== 'true' && preserve !== 'false') throw badParam('preserve_provenance', 'must be true or false');
+  return { collection: parseCollectionId('collection', collection), tlp: tlp === undefined ? null : parseTlp('tlp', tlp), recipients, preserveProvenance: preserve === 'true' };
 }
 
 /** The body must be a STIX 2.1 bundle envelope (§8); its members are validated one by one by submit. */
@@ -52,6 +56,7 @@ export async function ioRoutes(app: FastifyInstance, deps: RestDeps): Promise<vo
   app.post('/intel/import', async (req): Promise<ImportResult> => {
     const p = principalOf(req);
     const params = parseImportQuery(req.query);
+    if (params.preserveProvenance && !p.roles.includes('admin')) throw new AppError('FORBIDDEN', 'preserve_provenance needs the admin role');
     const c = await collectionFor(deps, p, params.collection, 'write');
     if (params.recipients.length) {
       const known = new Set([...(await store.listOrganisations()).map((o) => o.id), ...(await store.listGroups()).map((g) => g.id)]);
@@ -60,7 +65,7 @@ export async function ioRoutes(app: FastifyInstance, deps: RestDeps): Promise<vo
     }
     const objects = bundleObjects(req.body);
     const actor = { principal: p, source: req.ip };
-    const results = objects.length ? await intel.submit(actor, c.id, objects, { defaultTlp: params.tlp, recipients: params.recipients }) : [];
+    const results = objects.length ? await intel.submit(actor, c.id, objects, { defaultTlp: params.tlp, recipients: params.recipients, preserveProvenance: params.preserveProvenance }) : [];
     const answer: ImportResult = { total: results.length, added: 0, duplicates: 0, rejected: 0, errors: [] };
     for (const r of results) {
       if (r.status === 'added') answer.added++;
