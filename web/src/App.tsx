@@ -1,4 +1,4 @@
-import { useSession } from './session.js';
+import { mayDo, useSession } from './session.js';
 import { href, useRoute } from './router.js';
 import type { Route } from './router.js';
 import { SignIn } from './pages/SignIn.js';
@@ -50,19 +50,19 @@ function Page({ route }: { route: Route }) {
   }
 }
 
-const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean }[] = [
+const NAV: { name: Route['name']; label: string; to: string; action?: string }[] = [
   { name: 'cop', label: 'Operational picture', to: href.cop() },
   { name: 'alerts', label: 'Alerts', to: href.alerts() },
   { name: 'overview', label: 'Alliance', to: href.overview() },
   { name: 'explorer', label: 'Intel explorer', to: href.explorer() },
-  { name: 'import', label: 'Import', to: href.import() },
+  { name: 'import', label: 'Import', to: href.import(), action: 'intel.write' },
   { name: 'incidents', label: 'Incidents', to: href.incidents() },
   { name: 'assistance', label: 'Assistance', to: href.assistance() },
   { name: 'decisions', label: 'Decisions', to: href.decisions() },
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
-  { name: 'system', label: 'System', to: href.system(), adminOnly: true },
-  { name: 'federation', label: 'Federation', to: href.federation() },
+  { name: 'system', label: 'System', to: href.system(), action: 'admin.system' },
+  { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
 ];
 
 /** The navigation entry a detail page belongs to. */
@@ -81,7 +81,7 @@ export function App() {
         <a className="brand" href={href.cop()}>Shieldwall</a>
         <nav aria-label="Main">
           <ul>
-            {NAV.filter((n) => !n.adminOnly || session.user.roles.includes('admin')).map((n) => (
+            {NAV.filter((n) => n.action === undefined || mayDo(session, n.action)).map((n) => (
               <li key={n.name}>
                 <a href={n.to} aria-current={active === n.name ? 'page' : undefined}>{n.label}</a>
               </li>
