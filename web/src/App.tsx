@@ -19,6 +19,10 @@ import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
+import { Exercises } from './pages/Exercises.js';
+import { ExercisePage } from './pages/Exercise.js';
+import { ExerciseReport } from './pages/ExerciseReport.js';
+import { ExerciseBanner } from './exercise/Banner.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -38,6 +42,9 @@ function Page({ route }: { route: Route }) {
     case 'alerts': return <Alerts params={route.params} />;
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
+    case 'exercises': return <Exercises />;
+    case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
+    case 'exercise-report': return <ExerciseReport key={route.id} id={route.id} />;
     case 'not-found':
       return (
         <section>
@@ -60,11 +67,13 @@ const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
   { name: 'system', label: 'System', to: href.system(), adminOnly: true },
+  { name: 'exercises', label: 'Exercises', to: href.exercises() },
 ];
 
 /** The navigation entry a detail page belongs to. */
 const PARENT: Partial<Record<Route['name'], Route['name']>> = {
   detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution', alert: 'alerts',
+  exercise: 'exercises', 'exercise-report': 'exercises',
 };
 
 export function App() {
@@ -92,6 +101,7 @@ export function App() {
           <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>
         </div>
       </header>
+      <ExerciseBanner route={route} />
       <main className="content">
         <Page route={route} />
       </main>
