@@ -146,10 +146,13 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // node listens.
   platform.detect.start();
   platform.correlations.nudge();
+  // The exercise scheduler: a timer to the next due inject (only the elected process runs it).
+  if (platform.leader.isLeader()) platform.exercise.start();
   return {
     app, url: `${scheme}://${host}:${port}`,
     close: async () => {
       clearInterval(ticker);
+      platform.exercise.stop();
       await app.close();
       await platform.detect.stop();
     },

@@ -6,3 +6,7 @@ export type {
 } from './model.js';
 export { injectExecutionTime, exerciseSecondsAt, statusOfScore } from './model.js';
 export { parseScenario, exportScenario, LIMITS as SCENARIO_LIMITS } from './validate.js';
+export { ExerciseService, accessOf, SCENARIO, RUN, TEAM_STATE, INBOX, INTEL, SITREP } from './service.js';
+export type { ExerciseDeps, Ingest, AuthedActor as ExerciseActor } from './service.js';
+export { technicalLines, interpolate } from './telemetry.js';
+export { rollUp, expire, dependencyHolds, scoreboard } from './scoring.js';
