@@ -16,6 +16,7 @@ import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
 import { guardRoutes } from './route-permissions.js';
 import { respondRoutes } from './rest/respond.js';
+import { exerciseRoutes } from './rest/exercise.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
@@ -85,6 +86,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     await respondRoutes(scope, platform);
     await alertRoutes(scope, platform);
     await sigmaRoutes(scope, platform);
+    await exerciseRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });

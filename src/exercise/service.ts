@@ -558,6 +558,21 @@ export class ExerciseService {
     return rep;
   }
 
+  /** A player shares a STIX bundle into the exercise's own collection (SHARING expectations); never a real collection. */
+  async share(actor: AuthedActor, id: string, b: { teamId: string; bundle: unknown }): Promise<{ id: string }> {
+    authorize(actor.principal, 'exercise.play');
+    const { l, access } = await this.open(actor, id);
+    if (access.role !== 'player' || !access.teams.includes(b.teamId)) throw new AppError('FORBIDDEN', 'only a player of the team shares in its name');
+    if (l.doc.status !== 'running' && l.doc.status !== 'paused') throw new AppError('CONFLICT', `exercise is ${l.doc.status}`);
+    const parsedBundle = parseScenario({ name: 'x', teams: [{ id: 't', name: 't', orgs: ['o'] }], injects: [{ id: 'i', title: 'i', offsetSeconds: 0, type: 'intel', teams: [], payload: { bundle: b.bundle } }] });
+    if (!parsedBundle.ok) throw new AppError('BAD_REQUEST', parsedBundle.errors.map((e) => e.replace('$.injects[0].payload.', '')).join('; '));
+    // Shared with every team of the exercise and control (the alliance of the exercise world).
+    const row = this.#row({ kind: INTEL, org: actor.principal.orgId, exerciseId: id, recipients: [...l.run.recipients, l.run.creatorOrg], state: 'published', parentId: id, doc: { teamId: b.teamId, at: this.deps.clock.now(), title: 'shared by team', bundle: b.bundle, source: 'player' } });
+    await this.#write(actor, row, { action: 'exercise.intel.share', create: true });
+    this.deps.bus.publish({ type: `${INTEL}.created`, subject: row.id, atUs: row.createdUs, exerciseId: id, facts: { tlp: 'amber', creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: null }, data: { teamId: b.teamId } });
+    return { id: row.id };
+  }
+
   /** Control grades a REPORT / MANUAL (or any) expectation of a team; a player grades nothing. */
   async grade(actor: AuthedActor, id: string, g: { injectId: string; teamId: string; name: string; score: number; comment?: string }): Promise<ExpectationResult> {
     authorize(actor.principal, 'exercise.control');
