@@ -53,6 +53,10 @@ export const PERMISSIONS = {
   'admin.audit': { who: ['admin'], what: 'the audit log' },
   'admin.settings': { who: ['admin'], what: 'correlation exclusions, warninglists (node-wide settings)' },
   'admin.system': { who: ['admin'], what: 'node processes, detection workers, indexes, dead letters (retry, discard)' },
+  'exercise.read': { who: READERS, what: 'exercises the reader takes part in (control, grant or team): run, injects, inbox, scores, report' },
+  'exercise.play': { who: READERS, what: 'play in an exercise: situation reports, exercise intel (own team only)' },
+  'exercise.plan': { who: ['excon', 'admin'], what: 'scenarios (write, import, export), create runs, exercise grants' },
+  'exercise.control': { who: ['excon', 'admin'], what: 'launch, pause, resume, speed, trigger, finish, grade, archive, purge (control or launcher grant)' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -264,6 +264,9 @@ export interface ExpectationResult {
   /** null while pending. */
   readonly score: number | null;
   readonly firedAt: number;
+  /** Exercise seconds at the fire (expiry runs on the exercise clock, so pauses move it). */
+  readonly firedAtSeconds: number;
+  /** Real-clock ms at which it expires if nothing validates it (recomputed on pauses/speed). */
   readonly expiresAt: number;
   /** Seconds (exercise time) from fire to the first validating result; DETECTION = time to detect. */
   readonly timeToValidateSeconds: number | null;
