@@ -8,7 +8,7 @@ import type { AfterActionReport, ExpectationResult } from '../src/exercise/model
 import { pdfPageCount, pdfText } from './helpers/pdf-text.js';
 
 const exp = (teamId: string, status: ExpectationResult['status'], score: number | null, ttv: number | null): ExpectationResult => ({
-  injectId: 'inj-2', teamId, name: 'Detection', type: 'DETECTION', expectedScore: 100, validation: 'any', status, score, firedAt: 0, expiresAt: 1, timeToValidateSeconds: ttv, results: [], objectives: ['obj-1'],
+  injectId: 'inj-2', teamId, name: 'Detection', type: 'DETECTION', expectedScore: 100, validation: 'any', status, score, firedAt: 0, firedAtSeconds: 0, expiresAt: 1, timeToValidateSeconds: ttv, results: [], objectives: ['obj-1'],
 });
 
 export const REPORT: AfterActionReport = {

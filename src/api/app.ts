@@ -17,6 +17,7 @@ import { requireAuth } from './rest/auth.js';
 import { guardRoutes } from './route-permissions.js';
 import { respondRoutes } from './rest/respond.js';
 import { exerciseRoutes } from './rest/exercise.js';
+import { exerciseImportRoutes } from './rest/exercise-import.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
@@ -87,6 +88,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     await alertRoutes(scope, platform);
     await sigmaRoutes(scope, platform);
     await exerciseRoutes(scope, platform);
+    await exerciseImportRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });

@@ -152,6 +152,8 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/exercises/:id/lessons`]: 'exercise.read',
   [`POST ${V1}/exercises/:id/evaluations`]: 'exercise.control',
   [`GET ${V1}/exercises/:id/report`]: 'exercise.read',
+  [`POST ${V1}/exercises/scenarios/import`]: 'exercise.plan',
+  [`GET ${V1}/exercises/:id/report.pdf`]: 'exercise.read',
 };
 
 /** The table key of a registered route: TAXII API root prefixes become `{root}`. */
