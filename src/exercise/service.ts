@@ -541,8 +541,11 @@ export class ExerciseService {
   async alerts(actor: AuthedActor, id: string): Promise<Record<string, unknown>[]> {
     const { l, access } = await this.open(actor, id);
     const orgs = new Set(l.doc.scenario.teams.filter((t) => access.teams.includes(t.id)).flatMap((t) => t.orgs));
-    const rows = await this.deps.store.listAlertRecords({ audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', exerciseId: id, limit: 500 });
-    return rows.map((r) => ({ ...JSON.parse(r.json) as Record<string, unknown>, id: r.id, status: r.state, exerciseId: r.exerciseId } as Record<string, unknown>)).filter((a) => orgs.has(String(a.orgId)));
+    // Exercise alerts are the teams' own (their sensors' organisation); control and observers of the
+    // exercise see every team's, players their team's. Real alerts never appear: the query is per exercise.
+    const rows = [];
+    for (const org of orgs) rows.push(...await this.deps.store.listAlertRecords({ audience: { hop: 'local', orgId: org, groupIds: [] }, purpose: 'read', exerciseId: id, limit: 500 }));
+    return rows.filter((r) => r.creatorOrg !== null && orgs.has(r.creatorOrg)).map((r) => ({ ...JSON.parse(r.json) as Record<string, unknown>, id: r.id, status: r.state, exerciseId: r.exerciseId } as Record<string, unknown>)).filter((a) => orgs.has(String(a.orgId)));
   }
 
   async submitSitrep(actor: AuthedActor, id: string, b: { teamId: string; injectId?: string; title: string; body: string }): Promise<SitRep> {

@@ -105,6 +105,8 @@ function num(raw: unknown, k: string): number {
 }
 
 function grantsOf(b: Body) {
+  const raw = (b as unknown as { b: Record<string, unknown> }).b.grants;
+  if (Array.isArray(raw) && raw.length === 0) return [];
   return b.has('grants') ? b.objects('grants', 200).map((g) => ({ userId: g.str('userId', { max: 100 }), role: g.oneOf('role', GRANTS) })) : [];
 }
 
