@@ -56,6 +56,10 @@ export const PERMISSIONS = {
   'federation.read': { who: READERS, what: 'peer nodes, subscriptions and their sync status, this node\'s public key' },
   'federation.admin': { who: ['admin'], what: 'add and remove peers and subscriptions, run, reset, retry rejects, read reject lists' },
   'federation.sync': { who: ['peer'], what: 'provenance envelopes of readable object versions (federation pull)' },
+  'exercise.read': { who: READERS, what: 'exercises the reader takes part in (control, grant or team): run, injects, inbox, scores, report' },
+  'exercise.play': { who: READERS, what: 'play in an exercise: situation reports, exercise intel (own team only)' },
+  'exercise.plan': { who: ['excon', 'admin'], what: 'scenarios (write, import, export), create runs, exercise grants' },
+  'exercise.control': { who: ['excon', 'admin'], what: 'launch, pause, resume, speed, trigger, finish, grade, archive, purge (control or launcher grant)' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;

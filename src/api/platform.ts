@@ -17,6 +17,7 @@ import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/in
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 import { FederationRegistry, pushReceiver } from '../federation/index.js';
+import { ExerciseService } from '../exercise/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -46,6 +47,8 @@ export interface Platform {
   close(): Promise<void>;
   /** Peers, subscriptions and provenance of federation (docs/federation.md). */
   readonly federation: FederationRegistry;
+  /** Exercises: scenarios, runs, the inject scheduler (started by the server), scoring (docs/exercises.md). */
+  readonly exercise: ExerciseService;
 }
 
 export interface PlatformOptions {
@@ -82,11 +85,12 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     eventLimits: config.eventLimits,
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
-  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
+  const close = async () => { exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

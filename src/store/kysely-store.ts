@@ -678,6 +678,26 @@ export class KyselyStore implements Store {
     const r = await this.#db.selectFrom('alert_facts').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? alertFactsRow(r) : null;
   }
+  async purgeExercise(exerciseId: string): Promise<number> {
+    let n = 0;
+    // The run's own record (id = exercise id) goes too.
+    const ids = this.#db.selectFrom('records').select('id').where((eb) => eb.or([eb('exercise_id', '=', exerciseId), eb('id', '=', exerciseId)]));
+    n += Number((await this.#db.deleteFrom('record_recipients').where('record_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+    n += Number((await this.#db.deleteFrom('record_events').where('record_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+    n += Number((await this.#db.deleteFrom('records').where('id', '=', exerciseId).executeTakeFirst()).numDeletedRows);
+    for (const t of ['records', 'alert_facts', 'ingest_events', 'dead_letters', 'telemetry_rates'] as const) {
+      n += Number((await this.#db.deleteFrom(t).where('exercise_id', '=', exerciseId).executeTakeFirst()).numDeletedRows);
+    }
+    return n;
+  }
+  async countExerciseRows(exerciseId: string): Promise<number> {
+    let n = 0;
+    for (const t of ['records', 'alert_facts', 'ingest_events', 'dead_letters', 'telemetry_rates'] as const) {
+      const r = await this.#db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('exercise_id', '=', exerciseId).executeTakeFirst();
+      n += Number(r?.n ?? 0);
+    }
+    return n;
+  }
   async listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]> {
     let query = this.#db.selectFrom('alert_facts').selectAll().where('last_us', '>=', q.sinceUs);
     query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);

@@ -435,6 +435,10 @@ export interface Store {
   getAlertFacts(id: string): Promise<AlertFactsRow | null>;
   /** Facts of alerts last seen at or after sinceUs (newest first). */
   listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]>;
+  /** Exercise isolation (DESIGN §2.3): every row an exercise left, in every table that carries exercise_id; returns the rows removed. */
+  purgeExercise(exerciseId: string): Promise<number>;
+  /** Ids of the records of one exercise (any kind), for the exercise's own views and the purge check. */
+  countExerciseRows(exerciseId: string): Promise<number>;
 
   appendAudit(a: NewAuditRow): Promise<void>;
   listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]>;

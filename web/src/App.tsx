@@ -20,6 +20,10 @@ import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
 import { Federation } from './pages/Federation.js';
+import { Exercises } from './pages/Exercises.js';
+import { ExercisePage } from './pages/Exercise.js';
+import { ExerciseReport } from './pages/ExerciseReport.js';
+import { ExerciseBanner } from './exercise/Banner.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -40,6 +44,9 @@ function Page({ route }: { route: Route }) {
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
     case 'federation': return <Federation />;
+    case 'exercises': return <Exercises />;
+    case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
+    case 'exercise-report': return <ExerciseReport key={route.id} id={route.id} />;
     case 'not-found':
       return (
         <section>
@@ -63,11 +70,13 @@ const NAV: { name: Route['name']; label: string; to: string; action?: string }[]
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
   { name: 'system', label: 'System', to: href.system(), action: 'admin.system' },
   { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
+  { name: 'exercises', label: 'Exercises', to: href.exercises(), action: 'exercise.read' },
 ];
 
 /** The navigation entry a detail page belongs to. */
 const PARENT: Partial<Record<Route['name'], Route['name']>> = {
   detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution', alert: 'alerts',
+  exercise: 'exercises', 'exercise-report': 'exercises',
 };
 
 export function App() {
@@ -95,6 +104,7 @@ export function App() {
           <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>
         </div>
       </header>
+      <ExerciseBanner route={route} />
       <main className="content">
         <Page route={route} />
       </main>

@@ -22,6 +22,9 @@ export type Route =
   | { name: 'alert'; id: string }
   | { name: 'system' }
   | { name: 'federation' }
+  | { name: 'exercises' }
+  | { name: 'exercise'; id: string }
+  | { name: 'exercise-report'; id: string }
   | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
@@ -56,6 +59,12 @@ export function parseRoute(hash: string): Route {
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
+  if (path === '/exercises') return { name: 'exercises' };
+  if (path.startsWith('/exercises/')) {
+    const rest = path.slice('/exercises/'.length);
+    if (rest.endsWith('/report')) return { name: 'exercise-report', id: decodeURIComponent(rest.slice(0, -'/report'.length)) };
+    return { name: 'exercise', id: decodeURIComponent(rest) };
+  }
   for (const p of RESPOND_PAGES) {
     if (path === p.path) return { name: p.list };
     if (path.startsWith(`${p.path}/`)) return { name: p.detail, id: decodeURIComponent(path.slice(p.path.length + 1)) };
@@ -95,6 +104,9 @@ export const href = {
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
   federation: () => '#/federation',
+  exercises: () => '#/exercises',
+  exercise: (id: string) => `#/exercises/${encodeURIComponent(id)}`,
+  exerciseReport: (id: string) => `#/exercises/${encodeURIComponent(id)}/report`,
 };
 
 export function navigate(to: string): void {
