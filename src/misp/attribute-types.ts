@@ -116,6 +116,23 @@ function filenameHash(type: string): TypeSpec {
   };
 }
 
+/**
+ * STIX 2.1 §6.13: the hive of a registry key "MUST be fully expanded and not truncated"
+ * (HKEY_LOCAL_MACHINE, not HKLM; the OASIS schema refuses the short forms). MISP writes the
+ * short forms, so they are expanded on the way in and shortened again on the way out.
+ */
+const HIVES: readonly [string, string][] = [
+  ['HKLM', 'HKEY_LOCAL_MACHINE'], ['HKCU', 'HKEY_CURRENT_USER'], ['HKCR', 'HKEY_CLASSES_ROOT'], ['HKU', 'HKEY_USERS'], ['HKCC', 'HKEY_CURRENT_CONFIG'],
+];
+export function expandHive(key: string): string {
+  for (const [s, l] of HIVES) if (key.toUpperCase().startsWith(`${s}\\`) || key.toUpperCase() === s) return l + key.slice(s.length);
+  return key;
+}
+export function abbreviateHive(key: string): string {
+  for (const [s, l] of HIVES) if (key.startsWith(`${l}\\`) || key === l) return s + key.slice(l.length);
+  return key;
+}
+
 const indicatorOnly = (pattern: (v: string) => string): TypeSpec => ({ scos: null, pattern, value: null });
 
 export const TYPES: Readonly<Record<string, TypeSpec>> = {
@@ -200,21 +217,28 @@ export const TYPES: Readonly<Record<string, TypeSpec>> = {
     },
   },
   mutex: one('mutex', 'name'),
-  regkey: one('windows-registry-key', 'key'),
+  regkey: {
+    scos: (v, u) => [{ type: 'windows-registry-key', id: `windows-registry-key--${u}`, key: expandHive(v) }],
+    pattern: (v) => pat([`windows-registry-key:key = ${lit(expandHive(v))}`]),
+    value: (scos) => {
+      const k = prop(find(scos, 'windows-registry-key'), 'key');
+      return k === null ? null : abbreviateHive(k);
+    },
+  },
   'regkey|value': {
     scos: (v, u) => {
       const p = split2(v);
       if (!p) return `"${v.slice(0, 60)}" is not regkey|value`;
-      return [{ type: 'windows-registry-key', id: `windows-registry-key--${u}`, key: p[0], values: [{ data: p[1] }] }];
+      return [{ type: 'windows-registry-key', id: `windows-registry-key--${u}`, key: expandHive(p[0]), values: [{ data: p[1] }] }];
     },
     pattern: (v) => {
       const p = split2(v);
-      return p ? pat([`windows-registry-key:key = ${lit(p[0])}`, `windows-registry-key:values.data = ${lit(p[1])}`]) : { error: 'not regkey|value' };
+      return p ? pat([`windows-registry-key:key = ${lit(expandHive(p[0]))}`, `windows-registry-key:values.data = ${lit(p[1])}`]) : { error: 'not regkey|value' };
     },
     value: (scos) => {
       const k = find(scos, 'windows-registry-key');
       const d = (k?.values as { data?: string }[] | undefined)?.[0]?.data;
-      return k && typeof k.key === 'string' && d !== undefined ? `${k.key}|${d}` : null;
+      return k && typeof k.key === 'string' && d !== undefined ? `${abbreviateHive(k.key)}|${d}` : null;
     },
   },
   'mac-address': one('mac-addr', 'value'),

@@ -236,7 +236,7 @@ export function parseEvent(raw: unknown, path = 'Event'): MispEvent {
     uuid: uuid(e, 'uuid', path), info: str(e, 'info', path, { required: true, max: 65536 }), date: str(e, 'date', path, { max: 32 }),
     timestamp, published: bool(e, 'published', false), publishTimestamp: int(e, 'publish_timestamp', path, 0),
     threatLevelId: int(e, 'threat_level_id', path, 4), analysis: int(e, 'analysis', path, 0),
-    distribution: int(e, 'distribution', path, 1), sharingGroupId: str(e, 'sharing_group_id', path, { max: 64 }) || '0',
+    distribution: int(e, 'distribution', path, 3), sharingGroupId: str(e, 'sharing_group_id', path, { max: 64 }) || '0',
     sharingGroup: sharingGroup(e.SharingGroup), orgc: org(e.Orgc), tags: tags(e, path),
     attributes: list(e, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`)),
     objects: list(e, 'Object', path).map((o, i) => object(o, `${path}.Object[${i}]`)), galaxies: galaxies(e, path),

@@ -5,8 +5,9 @@
  * carry releasability itself, so the importer takes the STRICTER of the TLP tag and what the
  * distribution level implies — never wider than either:
  * - 0 "your organisation only" → AMBER+STRICT with no recipients (the creator alone);
- * - 1 "this community", 2 "connected communities", 3 "all communities" → GREEN (the community:
- *   this node's organisations and federated peers; never public exports);
+ * - 1 "this community", 2 "connected communities", 3 "all communities" → the TLP tag decides;
+ *   without one, GREEN (the community: this node's organisations and federated peers, never
+ *   public exports);
  * - 4 "sharing group" → AMBER, recipients = the sharing group's organisations known here;
  * - 5 (attributes, objects) → inherit from the event.
  * TLP tags: `tlp:white` and `tlp:clear` → CLEAR, green, amber, amber+strict, red; `tlp:ex:chr`
@@ -57,10 +58,11 @@ export function releasabilityOf(
 ): Releasability {
   const inherit = el.distribution === 5 || el.distribution > 5;
   const tagTlp = tlpOfTags(el.tags);
-  const distTlp = inherit ? null : tlpOfDistribution(el.distribution);
-  let tlp = maxTlp(maxTlp(tagTlp, distTlp), parent?.tlp ?? null) ?? 'amber';
-  // An event with no TLP and no distribution information at all stays AMBER for its creator.
-  if (!parent && tagTlp === null && distTlp === null) tlp = 'amber';
+  // Levels 1-3 say "the community" only for lack of a TLP tag; 0 and 4 name who may receive it.
+  const community = el.distribution >= 1 && el.distribution <= 3;
+  // Inside an event (parent given), a community level takes the event's TLP as its floor.
+  const distTlp = inherit || (community && (tagTlp !== null || parent !== null)) ? null : tlpOfDistribution(el.distribution);
+  const tlp = maxTlp(maxTlp(tagTlp, distTlp), parent?.tlp ?? null) ?? 'amber';
   const recipients = el.distribution === 4 && el.sharingGroupRecipients ? el.sharingGroupRecipients : (parent?.recipients ?? []);
   return { tlp, recipients: tlp === 'clear' || tlp === 'green' ? [] : [...recipients] };
 }

@@ -147,6 +147,8 @@ function convertAttribute(ctx: Ctx, a: MispAttribute, rel: Releasability): strin
     produced.push(od, ...scos.map(scoWithSpec));
     main = od.id;
     observed = od.id;
+    // observed-data has no description; without an indicator the comment would be lost.
+    if (a.comment && !a.toIds) od.x_misp_comment = a.comment;
     if (a.toIds) {
       const p = spec.pattern(a.value);
       if (typeof p !== 'string') throw new Error(p.error);
