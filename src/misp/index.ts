@@ -10,3 +10,5 @@ export type { MispImportOptions, MispImportSummary, MispEventSummary } from './i
 export { stixToMisp } from './to-misp.js';
 export type { ToMispOptions, ToMispResult } from './to-misp.js';
 export { exportMispEvent, loadEventObjects, containerIds } from './export.js';
+export { MispFeeds, MispFeedScheduler, FEED_KIND } from './feed.js';
+export type { Feed, FeedConfig, FeedState, PullResult } from './feed.js';
