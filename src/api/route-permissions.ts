@@ -125,6 +125,16 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/assessments/:id/judgement`]: 'assessment.write',
   [`GET ${V1}/alert-levels`]: 'alert-level.read',
   [`POST ${V1}/alert-levels/own`]: 'alert-level.write',
+  // MISP REST subset for PyMISP (docs/misp.md)
+  'GET /api/misp/servers/getVersion': 'session.read',
+  'GET /api/misp/users/view/me': 'session.read',
+  'POST /api/misp/events/add': 'intel.write',
+  'POST /api/misp/events': 'intel.write',
+  'GET /api/misp/events/view/:id': 'intel.read',
+  'GET /api/misp/events/:id': 'intel.read',
+  'POST /api/misp/attributes/restSearch': 'intel.read',
+  'POST /api/misp/sightings/add': 'intel.write',
+  'POST /api/misp/sightings/add/:id': 'intel.write',
 };
 
 /** The table key of a registered route: TAXII API root prefixes become `{root}`. */
