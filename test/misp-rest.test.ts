@@ -15,8 +15,16 @@ const EVENT_UUID = '5b646415-7b48-40d5-86b4-c0070acd0835';
 let al: Alliance;
 let h: ReturnType<typeof http>;
 /** As PyMISP sends it: the key itself in Authorization, JSON both ways. */
-const misp = (user: string | null, method: 'GET' | 'POST', url: string, body?: unknown, raw?: string): Promise<Answer> =>
-  h.call(method, `/api/misp${url}`, { headers: { ...(user ? { authorization: al.tokens[user] ?? user } : {}), accept: 'application/json' }, ...(body !== undefined ? { body } : {}), ...(raw !== undefined ? { raw } : {}) });
+const misp = (user: string | null, method: 'GET' | 'POST', url: string, body?: unknown): Promise<Answer> => {
+  const raw = body instanceof RawBody ? body.text : undefined;
+  return h.call(method, `/api/misp${url}`, {
+    headers: { ...(user ? { authorization: al.tokens[user] ?? user } : {}), accept: 'application/json' },
+    ...(raw !== undefined ? { raw } : body !== undefined ? { body } : {}),
+  });
+};
+class RawBody {
+  constructor(readonly text: string) {}
+}
 
 function mispError(a: Answer, status: number): void {
   expect(a.status, a.body).toBe(status);
@@ -50,7 +58,7 @@ describe('MISP REST subset (PyMISP)', () => {
     mispError(await misp('sw_not-a-real-token', 'GET', '/users/view/me'), 401);
     mispError(await misp(null, 'POST', '/attributes/restSearch', {}), 401);
     mispError(await misp('a-responder', 'POST', '/events/add', URSNIF.Event), 403);
-    mispError(await misp('a-analyst', 'POST', '/events/add', undefined, '{"Event": {'), 400);
+    mispError(await misp('a-analyst', 'POST', '/events/add', new RawBody('{"Event": {')), 400);
     mispError(await misp('a-analyst', 'POST', '/events/add', { hello: 'world' }), 400);
     mispError(await misp('a-analyst', 'POST', '/events/add', { Event: { uuid: 'nope', info: 'x' } }), 400);
     mispError(await misp('a-analyst', 'POST', '/attributes/restSearch', { last: 'forever' }), 400);
