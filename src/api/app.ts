@@ -15,6 +15,8 @@ import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
 import { guardRoutes } from './route-permissions.js';
+import { mispRoutes } from './rest/misp.js';
+import { CursorCodec } from '../taxii/cursor.js';
 import { respondRoutes } from './rest/respond.js';
 import { exerciseRoutes } from './rest/exercise.js';
 import { exerciseImportRoutes } from './rest/exercise-import.js';
@@ -93,6 +95,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => correlationRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => mispRoutes(scope, platform, { platform, cursors: await CursorCodec.load(platform.store) }), { prefix: '/api/misp' });
   await app.register(docsRoutes, { prefix: '/api' });
 
   const webDir = path.join(packageRoot(), 'dist', 'web');

@@ -169,6 +169,16 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/exercises/:id/report`]: 'exercise.read',
   [`POST ${V1}/exercises/scenarios/import`]: 'exercise.plan',
   [`GET ${V1}/exercises/:id/report.pdf`]: 'exercise.read',
+  // MISP REST subset for PyMISP (docs/misp.md)
+  'GET /api/misp/servers/getVersion': 'session.read',
+  'GET /api/misp/users/view/me': 'session.read',
+  'POST /api/misp/events/add': 'intel.write',
+  'POST /api/misp/events': 'intel.write',
+  'GET /api/misp/events/view/:id': 'intel.read',
+  'GET /api/misp/events/:id': 'intel.read',
+  'POST /api/misp/attributes/restSearch': 'intel.read',
+  'POST /api/misp/sightings/add': 'intel.write',
+  'POST /api/misp/sightings/add/:id': 'intel.write',
 };
 
 /** The table key of a registered route: TAXII API root prefixes become `{root}`. */

@@ -19,6 +19,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
 import { registerPeer } from './commands/peer.js';
+import { registerMisp } from './commands/misp.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -50,6 +51,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerWorker(program, io);
   registerStatus(program, io);
   registerPeer(program, io);
+  registerMisp(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

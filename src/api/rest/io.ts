@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { Tlp } from '../../core/policy.js';
 import { exportBundle } from '../../intel/index.js';
+import { importMisp, isMispDocument } from '../../misp/index.js';
 import { STIX_MEDIA } from '../../taxii/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
@@ -63,8 +64,22 @@ export async function ioRoutes(app: FastifyInstance, deps: RestDeps): Promise<vo
       const unknown = params.recipients.filter((r) => !known.has(r));
       if (unknown.length) throw badParam('recipients', `not an organisation or sharing group: ${unknown.slice(0, 5).join(', ')}`);
     }
-    const objects = bundleObjects(req.body);
     const actor = { principal: p, source: req.ip };
+    // Format detection: a MISP event goes through the MISP importer (docs/misp.md); it carries
+    // its own release (TLP tags, distribution, sharing group), so tlp/recipients do not apply.
+    if (isMispDocument(req.body)) {
+      if (params.tlp || params.recipients.length) throw badParam(params.tlp ? 'tlp' : 'recipients', 'a MISP event carries its own release (TLP tags, distribution, sharing group)');
+      const s = await importMisp(intel, { actor, collectionId: c.id, document: req.body });
+      return {
+        total: s.total, added: s.added, duplicates: s.duplicates, rejected: s.rejected,
+        errors: [
+          ...s.errors.map((e, index) => ({ index, id: e.id, message: e.message })),
+          // Skipped MISP attributes are reported too, with index -1 and the attribute uuid.
+          ...s.attributes.filter((a) => a.status === 'skipped').map((a) => ({ index: -1, id: `misp-attribute:${a.uuid}`, message: `skipped ${a.type}: ${a.reason ?? ''}` })),
+        ],
+      };
+    }
+    const objects = bundleObjects(req.body);
     const results = objects.length ? await intel.submit(actor, c.id, objects, { defaultTlp: params.tlp, recipients: params.recipients, preserveProvenance: params.preserveProvenance }) : [];
     const answer: ImportResult = { total: results.length, added: 0, duplicates: 0, rejected: 0, errors: [] };
     for (const r of results) {

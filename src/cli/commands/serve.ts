@@ -107,6 +107,10 @@ export function registerServe(program: Command, io: Io = stdio): void {
         throw e;
       }
       const running = server;
+      // MISP feeds are pulled on their schedule (docs/misp.md); a failing feed records its error.
+      const { MispFeeds, MispFeedScheduler } = await import('../../misp/index.js');
+      const feeds = new MispFeedScheduler(new MispFeeds(platform), platform.clock);
+      feeds.start();
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (sig: string) => {
@@ -114,7 +118,7 @@ export function registerServe(program: Command, io: Io = stdio): void {
           stopping = true;
           io.err(`${sig}: shutting down`);
           // Finish in-flight requests, then close the store so the last commits are on disk.
-          void stopFederation().finally(() => running.close().finally(() => platform.close().finally(resolve)));
+          void stopFederation().then(() => feeds.stop()).then(() => running.close()).finally(() => platform.close().finally(resolve));
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
