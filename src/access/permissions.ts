@@ -53,6 +53,9 @@ export const PERMISSIONS = {
   'admin.audit': { who: ['admin'], what: 'the audit log' },
   'admin.settings': { who: ['admin'], what: 'correlation exclusions, warninglists (node-wide settings)' },
   'admin.system': { who: ['admin'], what: 'node processes, detection workers, indexes, dead letters (retry, discard)' },
+  'readiness.read': { who: READERS, what: 'frameworks, assessments released to the reader, alliance aggregates, audits, findings, vital functions, readiness reports' },
+  'readiness.write': { who: ['analyst', 'responder', 'representative', 'admin'], what: 'own organisation\'s assessments (answer, submit, release), audits, findings, vital functions' },
+  'readiness.admin': { who: ['admin'], what: 'import readiness frameworks' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -20,6 +20,7 @@ import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
+import { readinessRoutes } from './rest/readiness.js';
 import { logRedact, logSerializers } from './log.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
@@ -85,6 +86,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     await respondRoutes(scope, platform);
     await alertRoutes(scope, platform);
     await sigmaRoutes(scope, platform);
+    await readinessRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });

@@ -16,6 +16,7 @@ import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } 
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
+import { createReadiness, type Readiness } from '../readiness/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -27,6 +28,7 @@ export interface Platform {
   /** Live events (SSE), filtered per subscriber by the release policy. */
   readonly bus: EventBus;
   readonly respond: Respond;
+  readonly readiness: Readiness;
   /** Sigma rules (directory + API), one engine snapshot for detection. */
   readonly sigma: SigmaRules;
   /** Correlation of observable values across objects (release-aware), and warninglists of known-benign values. */
@@ -81,7 +83,8 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close });
+  const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, readiness });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {
