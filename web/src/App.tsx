@@ -19,6 +19,7 @@ import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
+import { Readiness } from './pages/Readiness.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -38,6 +39,7 @@ function Page({ route }: { route: Route }) {
     case 'alerts': return <Alerts params={route.params} />;
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
+    case 'readiness': return <Readiness params={route.params} />;
     case 'not-found':
       return (
         <section>
@@ -60,6 +62,7 @@ const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
   { name: 'system', label: 'System', to: href.system(), adminOnly: true },
+  { name: 'readiness', label: 'Readiness', to: href.readiness() },
 ];
 
 /** The navigation entry a detail page belongs to. */

@@ -21,6 +21,7 @@ export type Route =
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
   | { name: 'system' }
+  | { name: 'readiness'; params: URLSearchParams }
   | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
@@ -51,6 +52,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
+  if (path === '/readiness') return { name: 'readiness', params };
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
@@ -92,6 +94,7 @@ export const href = {
   },
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
+  readiness: (tab?: string) => (tab ? `#/readiness?tab=${encodeURIComponent(tab)}` : '#/readiness'),
 };
 
 export function navigate(to: string): void {
