@@ -30,8 +30,9 @@ function year(v: string | undefined, def: number): number {
   return Number(v);
 }
 
-export function registerReadiness(program: Command, io: Io = stdio): void {
-  const rd = program.command('readiness').description('self-assessments, frameworks, aggregates and yearly reports');
+export function registerReadinessAssessment(program: Command, io: Io = stdio): void {
+  // One `readiness` command for the whole domain: the exposure side (commands/readiness.ts) may have created it.
+  const rd = program.commands.find((c) => c.name() === 'readiness') ?? program.command('readiness').description('readiness: self-assessments, frameworks, aggregates, yearly reports');
   const as = (c: Command) => c.requiredOption('--as <username>', 'act as this user').option('--json', 'print JSON');
   const fw = rd.command('framework').description('frameworks as data');
   as(fw.command('import <file>').description('import a framework file (NIST CPRT CSF JSON, CIS Controls v8 style JSON, Shieldwall JSON/YAML)').option('--key <key>', 'store under this key'))
