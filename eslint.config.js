@@ -3,7 +3,7 @@
 // a store dialect, or React; store never imports a domain module.
 import tseslint from 'typescript-eslint';
 
-const domain = ['intel', 'taxii', 'detect', 'respond', 'exercise', 'federation'];
+const domain = ['intel', 'taxii', 'detect', 'respond', 'exercise', 'federation', 'readiness'];
 const noEdge = [
   { group: ['**/api/**', '**/api', '**/cli/**', '**/cli'], message: 'Domain modules must not import the HTTP/CLI edge.' },
   { group: ['**/store/sqlite*', '**/store/postgres*'], message: 'Use the Store interface from store/index.ts, not a dialect.' },

@@ -60,6 +60,9 @@ export const PERMISSIONS = {
   'exercise.play': { who: READERS, what: 'play in an exercise: situation reports, exercise intel (own team only)' },
   'exercise.plan': { who: ['excon', 'admin'], what: 'scenarios (write, import, export), create runs, exercise grants' },
   'exercise.control': { who: ['excon', 'admin'], what: 'launch, pause, resume, speed, trigger, finish, grade, archive, purge (control or launcher grant)' },
+  'readiness.read': { who: READERS, what: 'frameworks, assessments released to the reader, alliance aggregates, audits, findings, vital functions, readiness reports' },
+  'readiness.write': { who: ['analyst', 'responder', 'representative', 'admin'], what: 'own organisation\'s assessments (answer, submit, release), audits, findings, vital functions' },
+  'readiness.admin': { who: ['admin'], what: 'import readiness frameworks' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -24,6 +24,7 @@ import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
+import { readinessRoutes } from './rest/readiness.js';
 import { logRedact, logSerializers } from './log.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
@@ -91,6 +92,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     await sigmaRoutes(scope, platform);
     await exerciseRoutes(scope, platform);
     await exerciseImportRoutes(scope, platform);
+    await readinessRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });

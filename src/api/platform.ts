@@ -18,6 +18,7 @@ import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 import { FederationRegistry, pushReceiver } from '../federation/index.js';
 import { ExerciseService } from '../exercise/index.js';
+import { createReadiness, type Readiness } from '../readiness/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -29,6 +30,7 @@ export interface Platform {
   /** Live events (SSE), filtered per subscriber by the release policy. */
   readonly bus: EventBus;
   readonly respond: Respond;
+  readonly readiness: Readiness;
   /** Sigma rules (directory + API), one engine snapshot for detection. */
   readonly sigma: SigmaRules;
   /** Correlation of observable values across objects (release-aware), and warninglists of known-benign values. */
@@ -90,7 +92,8 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise });
+  const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

@@ -20,6 +20,7 @@ import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
 import { registerPeer } from './commands/peer.js';
 import { registerMisp } from './commands/misp.js';
+import { registerReadinessAssessment } from './commands/readiness-assessment.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -52,6 +53,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerStatus(program, io);
   registerPeer(program, io);
   registerMisp(program, io);
+  registerReadinessAssessment(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -24,6 +24,7 @@ import { Exercises } from './pages/Exercises.js';
 import { ExercisePage } from './pages/Exercise.js';
 import { ExerciseReport } from './pages/ExerciseReport.js';
 import { ExerciseBanner } from './exercise/Banner.js';
+import { Readiness } from './pages/Readiness.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -47,6 +48,7 @@ function Page({ route }: { route: Route }) {
     case 'exercises': return <Exercises />;
     case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
     case 'exercise-report': return <ExerciseReport key={route.id} id={route.id} />;
+    case 'readiness': return <Readiness params={route.params} />;
     case 'not-found':
       return (
         <section>
@@ -71,6 +73,7 @@ const NAV: { name: Route['name']; label: string; to: string; action?: string }[]
   { name: 'system', label: 'System', to: href.system(), action: 'admin.system' },
   { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
   { name: 'exercises', label: 'Exercises', to: href.exercises(), action: 'exercise.read' },
+  { name: 'readiness', label: 'Readiness', to: href.readiness(), action: 'readiness.read' },
 ];
 
 /** The navigation entry a detail page belongs to. */

@@ -25,6 +25,7 @@ export type Route =
   | { name: 'exercises' }
   | { name: 'exercise'; id: string }
   | { name: 'exercise-report'; id: string }
+  | { name: 'readiness'; params: URLSearchParams }
   | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
@@ -56,6 +57,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
   if (path === '/federation') return { name: 'federation' };
+  if (path === '/readiness') return { name: 'readiness', params };
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
@@ -107,6 +109,7 @@ export const href = {
   exercises: () => '#/exercises',
   exercise: (id: string) => `#/exercises/${encodeURIComponent(id)}`,
   exerciseReport: (id: string) => `#/exercises/${encodeURIComponent(id)}/report`,
+  readiness: (tab?: string) => (tab ? `#/readiness?tab=${encodeURIComponent(tab)}` : '#/readiness'),
 };
 
 export function navigate(to: string): void {
