@@ -53,6 +53,11 @@ export const PERMISSIONS = {
   'admin.audit': { who: ['admin'], what: 'the audit log' },
   'admin.settings': { who: ['admin'], what: 'correlation exclusions, warninglists (node-wide settings)' },
   'admin.system': { who: ['admin'], what: 'node processes, detection workers, indexes, dead letters (retry, discard)' },
+  'exposure.read': { who: READERS, what: 'readiness: inventories, vulnerability intelligence (KEV, CVE, EPSS), exposures, advisories (as released)' },
+  'inventory.write': { who: ['analyst', 'responder', 'admin'], what: 'readiness: import, edit and retire the own organisation\'s assets' },
+  'vuln-intel.write': { who: ['analyst', 'admin'], what: 'readiness: import KEV catalogs, CVE JSON 5 records, EPSS scores (node-wide)' },
+  'exposure.write': { who: ['analyst', 'responder', 'admin'], what: 'readiness: change the status of the own organisation\'s exposures' },
+  'advisory.write': { who: ['analyst', 'admin'], what: 'readiness: import CSAF 2.0 advisories (VEX), publish them to the alliance' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;
