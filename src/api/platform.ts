@@ -16,6 +16,7 @@ import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } 
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
+import { createExposure, type ExposureModule } from '../readiness/exposure/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -43,6 +44,8 @@ export interface Platform {
    */
   indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
+  /** Readiness: inventories, vulnerability intelligence, exposures, CSAF advisories (docs/readiness-exposure.md). */
+  readonly exposure: ExposureModule;
 }
 
 export interface PlatformOptions {
@@ -79,9 +82,10 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     eventLimits: config.eventLimits,
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
+  const exposure = createExposure({ store, access, clock, bus, intel });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, exposure });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {
