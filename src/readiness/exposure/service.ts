@@ -391,7 +391,9 @@ export class ExposureService {
       for (const hit of index.match(products, only)) hits.push({ asset: a, doc, hit });
     }
     if (hits.length === 0) return { exposures: 0, alerts: 0 };
+    // Exposures already at their state are skipped; this counts the new ones.
     const created: { row: RecordRow; doc: ExposureDoc }[] = [];
+    const escalated: { row: RecordRow; doc: ExposureDoc }[] = [];
     const nowMs = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
       const base = this.#nowUs();
@@ -408,9 +410,17 @@ export class ExposureService {
         const now = base + i++;
         if (prev) {
           const pd = JSON.parse(prev.json) as ExposureDoc;
-          const next: ExposureDoc = { ...pd, ...terms, priority: priorityOf(terms), confidence: hit.confidence, via: hit.via, cisaDueDate: v?.kev?.dueDate ?? null, assetName: doc.name };
+          // Newly known exploited: the KEV policy's (shorter) due date from now, and an alert.
+          const becameKev = kev && !pd.kev;
+          const dueDate = becameKev ? [pd.dueDate, dueDateOf(this.policy, terms, nowMs)].sort()[0]! : pd.dueDate;
+          const next: ExposureDoc = { ...pd, ...terms, priority: priorityOf(terms), confidence: hit.confidence, via: hit.via, cisaDueDate: v?.kev?.dueDate ?? null, assetName: doc.name, dueDate };
           if (JSON.stringify(next) === prev.json && prev.tlp === asset.tlp && JSON.stringify(prev.recipients) === JSON.stringify(asset.recipients)) continue;
-          await tx.putRecord({ ...prev, json: JSON.stringify(next), tlp: asset.tlp, recipients: asset.recipients, updatedUs: now, rev: prev.rev + 1 });
+          const row: RecordRow = { ...prev, json: JSON.stringify(next), tlp: asset.tlp, recipients: asset.recipients, updatedUs: now, rev: prev.rev + 1 };
+          if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `exposure ${id} changed during matching; retry`);
+          if (becameKev) {
+            await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.kev`, orgId: null, userId: null, json: JSON.stringify({ kev: true, dueDate, cisaDueDate: next.cisaDueDate }) });
+            if (prev.state === 'open') escalated.push({ row, doc: next });
+          }
           continue;
         }
         const ed: ExposureDoc = {
@@ -430,7 +440,7 @@ export class ExposureService {
     for (const c of created) {
       this.deps.bus.publish({ type: `${EXPOSURE}.opened`, subject: c.row.id, atUs: c.row.updatedUs, exerciseId: null, facts: factsOf(c.row), data: { cve: c.doc.cve, assetId: c.doc.assetId, kev: c.doc.kev } });
     }
-    const alerts = o.alert ? await raiseKevAlerts(this.deps, created.filter((c) => c.doc.kev), (cve) => this.#vulns.get(cve) ?? null) : 0;
+    const alerts = o.alert ? await raiseKevAlerts(this.deps, [...created.filter((c) => c.doc.kev), ...escalated], (cve) => this.#vulns.get(cve) ?? null) : 0;
     return { exposures: created.length, alerts };
   }
 
