@@ -25,3 +25,4 @@ export {
   ASSET, EXPOSURE, ADVISORY, VULN, CRITICALITIES, EXPOSURE_STATUSES, DEFAULT_DUE_POLICY, priorityOf, dueDateOf, bestCvss,
 } from './model.js';
 export type { AssetDoc, Criticality, ExposureDoc, ExposureStatus, VulnDoc, KevState, DuePolicy } from './model.js';
+export { parseInventory, parseInventoryCsv, parseInventoryJson } from './inventory.js';
