@@ -90,6 +90,10 @@ function fsValue(p: string, a: Attribute): Value {
   if (p === '*') return ANY;
   if (p === '-') return NA;
   if (p === '') throw new CpeError(`empty ${a} value (use * or -)`);
+  // The common case: plain characters only, no quoting, no wildcards.
+  let plain = true;
+  for (let i = 0; i < p.length && plain; i++) plain = isPlain(p.charCodeAt(i));
+  if (plain) return { kind: 'str', pre: NONE, mid: p.toLowerCase(), post: NONE };
   const chars: { c: string; wild: boolean }[] = [];
   for (let i = 0; i < p.length; i++) {
     const c = p[i]!;
@@ -99,10 +103,15 @@ function fsValue(p: string, a: Attribute): Value {
       chars.push({ c: n, wild: false });
       i++;
     } else if (c === '*' || c === '?') chars.push({ c, wild: true });
-    else if (/[A-Za-z0-9._-]/.test(c)) chars.push({ c, wild: false });
+    else if (isPlain(c.charCodeAt(0))) chars.push({ c, wild: false });
     else throw new CpeError(`${a}: '${c}' must be quoted with a backslash`);
   }
   return fromChars(chars, a);
+}
+
+/** A-Z a-z 0-9 . _ - : the characters a formatted string leaves unquoted. */
+function isPlain(x: number): boolean {
+  return (x >= 48 && x <= 57) || (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 46 || x === 95 || x === 45;
 }
 
 /** Builds a string value from logical characters, checking that wildcards sit only at the ends. */

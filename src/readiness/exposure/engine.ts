@@ -51,6 +51,8 @@ interface Compiled {
   readonly rule: AffectedRule;
   /** Parsed CPEs of a cve5 rule (its `cpes`). */
   readonly cpes: readonly Wfn[];
+  /** The normalised vendor:product of a cve5 / product rule's names, computed once. */
+  readonly nameKey: string | null;
 }
 
 export class VulnIndex {
@@ -67,9 +69,11 @@ export class VulnIndex {
   put(v: VulnRules): void {
     this.remove(v.cve);
     const keys = new Set<string>();
-    let wild = false;
+    let anyWild = false;
     for (const rule of v.rules) {
-      const c: Compiled = { cve: v.cve, rule, cpes: rule.kind === 'cve5' ? rule.cpes.map(tryParseCpe).filter((w): w is Wfn => w !== null) : [] };
+      let wild = false;
+      const nameKey = rule.kind !== 'nvd' && rule.vendor && rule.product ? normKey(rule.vendor, rule.product) : null;
+      const c: Compiled = { cve: v.cve, rule, nameKey, cpes: rule.kind === 'cve5' ? rule.cpes.map(tryParseCpe).filter((w): w is Wfn => w !== null) : [] };
       const ks = new Set<string>();
       if (rule.kind === 'cve5') {
         for (const w of c.cpes) {
@@ -77,8 +81,10 @@ export class VulnIndex {
           if (k) ks.add(k);
           else wild = true;
         }
-        if (rule.vendor && rule.product) ks.add(normKey(rule.vendor, rule.product));
-      } else if (rule.kind === 'product') ks.add(normKey(rule.vendor, rule.product));
+        if (nameKey) ks.add(nameKey);
+      } else if (rule.kind === 'product') {
+        if (nameKey) ks.add(nameKey);
+      }
       else {
         for (const cfg of rule.configurations) {
           for (const n of cfg.nodes ?? []) {
@@ -92,6 +98,7 @@ export class VulnIndex {
         }
       }
       if (wild) this.#wild.push(c);
+      anyWild ||= wild;
       for (const k of ks) {
         let list = this.#byKey.get(k);
         if (!list) this.#byKey.set(k, (list = []));
@@ -100,7 +107,13 @@ export class VulnIndex {
       }
     }
     this.#keysOf.set(v.cve, [...keys]);
-    if (wild) this.#wildOf.add(v.cve);
+    if (anyWild) this.#wildOf.add(v.cve);
+  }
+
+  /** The product keys a CVE's rules can hit, or null when a rule is a vendor/product pattern (it can hit anything). */
+  keysOf(cve: string): readonly string[] | null {
+    if (this.#wildOf.has(cve)) return null;
+    return this.#keysOf.get(cve) ?? [];
   }
 
   remove(cve: string): void {
@@ -122,8 +135,9 @@ export class VulnIndex {
     const out: ProductHit[] = [];
     for (const p of products) {
       const k = productKey(p);
-      const cands = [...(k ? (this.#byKey.get(k) ?? []) : []), ...this.#wild];
-      if (cands.length === 0) continue;
+      const keyed = k ? this.#byKey.get(k) : undefined;
+      const cands = this.#wild.length ? [...(keyed ?? []), ...this.#wild] : keyed;
+      if (!cands || cands.length === 0) continue;
       const byCve = new Map<string, Compiled[]>();
       for (const c of cands) {
         if (only && !only.has(c.cve)) continue;
@@ -131,9 +145,10 @@ export class VulnIndex {
         if (!l) byCve.set(c.cve, (l = []));
         if (!l.includes(c)) l.push(c);
       }
+      let text: string | null = null;
       for (const [cve, cs] of byCve) {
         const hit = decide(cs, p, products, k);
-        if (hit) out.push({ cve, product: formatCpe(p), ...hit });
+        if (hit) out.push({ cve, product: (text ??= formatCpe(p)), ...hit });
       }
     }
     return out;
@@ -146,7 +161,7 @@ function decide(cs: readonly Compiled[], p: Wfn, all: readonly Wfn[], key: strin
   for (const c of cs) {
     const r = c.rule;
     if (r.kind === 'product') {
-      if (key !== null && normKey(r.vendor, r.product) === key) product = r.source;
+      if (key !== null && c.nameKey === key) product = r.source;
       continue;
     }
     if (r.kind === 'nvd') {
@@ -175,7 +190,7 @@ function cve5Of(c: Compiled, p: Wfn, key: string | null): VersionStatus | null {
   if (r.kind !== 'cve5') return null;
   const named = c.cpes.length
     ? c.cpes.some((w) => (r.versions.length ? cpeMatchesExceptVersion(w, p) : cpeMatches(w, p)))
-    : key !== null && r.vendor !== '' && normKey(r.vendor, r.product) === key;
+    : key !== null && c.nameKey === key;
   if (!named) return null;
   const ver = valueText(attr(p, 'version'));
   if (ver === null) return r.versions.length === 0 ? r.defaultStatus : 'unknown';

@@ -16,7 +16,7 @@ import { mayRelease, type AccessService } from '../../access/index.js';
 import type { RecordRow, Store } from '../../store/index.js';
 import { requirePermission, type AuthedActor } from '../../respond/index.js';
 import { formatCpe, fromProduct, parseCpe, CpeError, type Wfn } from '../cpe/name.js';
-import { VulnIndex, type ProductHit } from './engine.js';
+import { VulnIndex, productKey, type ProductHit } from './engine.js';
 import { parseCve5, parseEpss, parseKev, type AffectedRule, type Refused } from './intel.js';
 import {
   ASSET, CRITICALITIES, DEFAULT_DUE_POLICY, EXPOSURE, EXPOSURE_STATUSES, VULN, bestCvss, dueDateOf, priorityOf,
@@ -378,8 +378,48 @@ export class ExposureService {
 
   /** Matches every organisation's active assets against the given CVEs (all when omitted). */
   async matchAll(actor: AuthedActor, only?: ReadonlySet<string>, o: { alert: boolean } = { alert: false }): Promise<{ exposures: number; alerts: number }> {
-    const assets = (await scanOwned(this.deps.store, ASSET)).filter((r) => r.state === 'active');
+    const cache = await this.#assetCache();
+    let assets: RecordRow[];
+    const index = await this.index();
+    const keys = only ? [...only].map((c) => index.keysOf(c)) : [null];
+    if (keys.some((k) => k === null)) assets = [...cache.values()].flatMap((c) => [...c.rows.values()]);
+    else {
+      const ids = new Map<string, RecordRow>();
+      for (const c of cache.values()) for (const k of keys.flat() as string[]) for (const id of c.byKey.get(k) ?? []) ids.set(id, c.rows.get(id)!);
+      assets = [...ids.values()];
+    }
     return this.#matchAssets(actor, assets, o, only);
+  }
+
+  /**
+   * Every organisation's active assets, with a product-key index, cached per organisation and
+   * re-read when its newest asset record changed (another process may write assets too).
+   */
+  readonly #assets = new Map<string, { newestUs: number; newestId: string; rows: Map<string, RecordRow>; byKey: Map<string, Set<string>> }>();
+  async #assetCache(): Promise<Map<string, { rows: Map<string, RecordRow>; byKey: Map<string, Set<string>> }>> {
+    const orgs = await this.deps.store.listOrganisations();
+    for (const o of orgs) {
+      const audience = { hop: 'local' as const, orgId: o.id, groupIds: [] };
+      const [newest] = await this.deps.store.listRecords({ kind: ASSET, audience, purpose: 'read', limit: 1 });
+      const cached = this.#assets.get(o.id);
+      if (cached && newest && cached.newestUs === newest.updatedUs && cached.newestId === newest.id) continue;
+      if (cached && !newest) continue;
+      const rows = new Map<string, RecordRow>();
+      const byKey = new Map<string, Set<string>>();
+      for (const r of await scanRecords(this.deps.store, ASSET, audience)) {
+        if (r.creatorOrg !== o.id || r.state !== 'active') continue;
+        rows.set(r.id, r);
+        for (const p of (JSON.parse(r.json) as AssetDoc).products) {
+          const k = productKey(parseCpe(p));
+          if (!k) continue;
+          let set = byKey.get(k);
+          if (!set) byKey.set(k, (set = new Set()));
+          set.add(r.id);
+        }
+      }
+      this.#assets.set(o.id, { newestUs: newest?.updatedUs ?? 0, newestId: newest?.id ?? '', rows, byKey });
+    }
+    return this.#assets;
   }
 
   async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: { alert: boolean }, only?: ReadonlySet<string>): Promise<{ exposures: number; alerts: number }> {
