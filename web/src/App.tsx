@@ -19,6 +19,9 @@ import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
+import { Inventory } from './pages/Inventory.js';
+import { Exposures } from './pages/Exposures.js';
+import { Advisories } from './pages/Advisories.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -38,6 +41,9 @@ function Page({ route }: { route: Route }) {
     case 'alerts': return <Alerts params={route.params} />;
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
+    case 'inventory': return <Inventory />;
+    case 'exposures': return <Exposures />;
+    case 'advisories': return <Advisories />;
     case 'not-found':
       return (
         <section>
@@ -60,6 +66,9 @@ const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
   { name: 'system', label: 'System', to: href.system(), adminOnly: true },
+  { name: 'inventory', label: 'Inventory', to: href.inventory() },
+  { name: 'exposures', label: 'Exposures', to: href.exposures() },
+  { name: 'advisories', label: 'Advisories', to: href.advisories() },
 ];
 
 /** The navigation entry a detail page belongs to. */

@@ -21,7 +21,10 @@ export type Route =
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
   | { name: 'system' }
-  | { name: 'not-found'; path: string };
+  | { name: 'not-found'; path: string }
+  | { name: 'inventory' }
+  | { name: 'exposures' }
+  | { name: 'advisories' };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
 const RESPOND_PAGES = [
@@ -51,6 +54,9 @@ export function parseRoute(hash: string): Route {
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
+  if (path === '/readiness/inventory') return { name: 'inventory' };
+  if (path === '/readiness/exposures') return { name: 'exposures' };
+  if (path === '/readiness/advisories') return { name: 'advisories' };
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
@@ -92,6 +98,9 @@ export const href = {
   },
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
+  inventory: () => '#/readiness/inventory',
+  exposures: () => '#/readiness/exposures',
+  advisories: () => '#/readiness/advisories',
 };
 
 export function navigate(to: string): void {

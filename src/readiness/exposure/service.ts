@@ -114,7 +114,8 @@ export class ExposureService {
     return mayRelease({ tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, this.deps.access.audienceOf(actor.principal), 'read');
   }
 
-  async #audit(tx: Store, actor: AuthedActor, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
+  async #audit(tx: Store, actor: AuthedActor, what: { action: string; target: string; detail: Record<string, unknown> }): Promise<void> {
+    const { action, target, detail } = what;
     const p = actor.principal;
     await tx.appendAudit({ atUs: this.#nowUs(), userId: p.userId, orgId: p.orgId, tokenId: p.tokenId, source: actor.source, action, target, detail: JSON.stringify(detail).slice(0, 8000) });
   }
@@ -226,7 +227,7 @@ export class ExposureService {
     }
     await this.deps.store.transaction(async (tx) => {
       await this.#putVulns(tx, actor, changed, this.#nowUs());
-      await this.#audit(tx, actor, 'vuln-intel.kev.import', `kev:${parsed.meta.catalog}`, { catalogVersion: parsed.meta.catalogVersion, entries: parsed.entries.length, added: added.length, removed, refused: parsed.refused.length });
+      await this.#audit(tx, actor, { action: 'vuln-intel.kev.import', target: `kev:${parsed.meta.catalog}`, detail: { catalogVersion: parsed.meta.catalogVersion, entries: parsed.entries.length, added: added.length, removed, refused: parsed.refused.length } });
     });
     this.#commitIndex(changed);
     // Only the new entries can raise new KEV exposures; the rest keep their exposures (priority refreshed on the next match).
@@ -256,7 +257,7 @@ export class ExposureService {
     });
     await this.deps.store.transaction(async (tx) => {
       await this.#putVulns(tx, actor, changed, this.#nowUs());
-      await this.#audit(tx, actor, 'vuln-intel.cve.import', 'cve', { imported: changed.length, refused: refused.length });
+      await this.#audit(tx, actor, { action: 'vuln-intel.cve.import', target: 'cve', detail: { imported: changed.length, refused: refused.length } });
     });
     this.#commitIndex(changed);
     const res = changed.length ? await this.matchAll(actor, new Set(changed.map((c) => c.cve)), { alert: false }) : { exposures: 0 };
@@ -279,7 +280,7 @@ export class ExposureService {
     });
     await this.deps.store.transaction(async (tx) => {
       await this.#putVulns(tx, actor, changed, this.#nowUs());
-      await this.#audit(tx, actor, 'vuln-intel.epss.import', 'epss', { imported: changed.length, refused: parsed.refused.length });
+      await this.#audit(tx, actor, { action: 'vuln-intel.epss.import', target: 'epss', detail: { imported: changed.length, refused: parsed.refused.length } });
     });
     this.#commitIndex(changed);
     return { imported: changed.length, refused: parsed.refused };
@@ -320,7 +321,7 @@ export class ExposureService {
         else created++;
         rows.push(row);
       }
-      await this.#audit(tx, actor, 'inventory.import', org, { created, updated, refused: refused.length });
+      await this.#audit(tx, actor, { action: 'inventory.import', target: org, detail: { created, updated, refused: refused.length } });
     });
     const exposures = await this.#matchAssets(actor, rows, { alert: false });
     return { imported: created + updated, created, updated, refused, exposures: exposures.exposures };
@@ -356,7 +357,7 @@ export class ExposureService {
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `asset ${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: next.updatedUs, kind: `${ASSET}.updated`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ fields: Object.keys(patch) }) });
-      await this.#audit(tx, actor, 'inventory.update', id, { fields: Object.keys(patch) });
+      await this.#audit(tx, actor, { action: 'inventory.update', target: id, detail: { fields: Object.keys(patch) } });
     });
     await this.#matchAssets(actor, [next], { alert: false });
     return this.#assetView(next);
@@ -370,7 +371,7 @@ export class ExposureService {
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `asset ${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: next.updatedUs, kind: `${ASSET}.retired`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: '{}' });
-      await this.#audit(tx, actor, 'inventory.retire', id, {});
+      await this.#audit(tx, actor, { action: 'inventory.retire', target: id, detail: {} });
     });
   }
 
@@ -475,7 +476,7 @@ export class ExposureService {
         await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.opened`, orgId: null, userId: null, json: JSON.stringify({ status: 'open', via: hit.via, confidence: hit.confidence }) });
         created.push({ row, doc: ed });
       }
-      if (created.length) await this.#audit(tx, actor, 'exposure.match', 'exposures', { created: created.length });
+      if (created.length) await this.#audit(tx, actor, { action: 'exposure.match', target: 'exposures', detail: { created: created.length } });
     });
     for (const c of created) {
       this.deps.bus.publish({ type: `${EXPOSURE}.opened`, subject: c.row.id, atUs: c.row.updatedUs, exerciseId: null, facts: factsOf(c.row), data: { cve: c.doc.cve, assetId: c.doc.assetId, kev: c.doc.kev } });
@@ -530,7 +531,7 @@ export class ExposureService {
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `exposure ${row.id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: next.updatedUs, kind: `${EXPOSURE}.status`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(data) });
-      await this.#audit(tx, actor, 'exposure.status', row.id, data);
+      await this.#audit(tx, actor, { action: 'exposure.status', target: row.id, detail: data });
     });
     this.deps.bus.publish({ type: `${EXPOSURE}.status`, subject: row.id, atUs: next.updatedUs, exerciseId: null, facts: factsOf(next), data: { cve: doc.cve, ...data } });
     return this.#exposureView(next);
