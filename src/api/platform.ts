@@ -19,6 +19,7 @@ import { RecordRepo } from '../respond/index.js';
 import { FederationRegistry, pushReceiver } from '../federation/index.js';
 import { ExerciseService } from '../exercise/index.js';
 import { createReadiness, type Readiness } from '../readiness/index.js';
+import { createExposure, type ExposureModule } from '../readiness/exposure/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -51,6 +52,8 @@ export interface Platform {
   readonly federation: FederationRegistry;
   /** Exercises: scenarios, runs, the inject scheduler (started by the server), scoring (docs/exercises.md). */
   readonly exercise: ExerciseService;
+  /** Readiness: inventories, vulnerability intelligence, exposures, CSAF advisories (docs/readiness-exposure.md). */
+  readonly exposure: ExposureModule;
 }
 
 export interface PlatformOptions {
@@ -93,7 +96,8 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness });
+  const exposure = createExposure({ store, access, clock, bus, intel });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness, exposure });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

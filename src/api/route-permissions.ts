@@ -125,6 +125,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/assessments/:id/judgement`]: 'assessment.write',
   [`GET ${V1}/alert-levels`]: 'alert-level.read',
   [`POST ${V1}/alert-levels/own`]: 'alert-level.write',
+<<<<<<< HEAD
   // federation (docs/federation.md)
   [`POST ${V1}/federation/envelopes`]: 'federation.sync',
   [`GET ${V1}/federation/node`]: 'federation.read',
@@ -211,6 +212,31 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/readiness/reports/member.pdf`]: 'readiness.read',
   [`GET ${V1}/readiness/reports/alliance`]: 'readiness.read',
   [`GET ${V1}/readiness/reports/alliance.pdf`]: 'readiness.read',
+=======
+  // readiness: inventory, vulnerability intelligence, exposures, advisories (docs/readiness-exposure.md)
+  [`GET ${V1}/readiness/assets`]: 'exposure.read',
+  [`POST ${V1}/readiness/assets`]: 'inventory.write',
+  [`POST ${V1}/readiness/inventory/import`]: 'inventory.write',
+  [`GET ${V1}/readiness/assets/:id`]: 'exposure.read',
+  [`PATCH ${V1}/readiness/assets/:id`]: 'inventory.write',
+  [`DELETE ${V1}/readiness/assets/:id`]: 'inventory.write',
+  [`GET ${V1}/readiness/vulnerabilities`]: 'exposure.read',
+  [`GET ${V1}/readiness/vulnerabilities/:cve`]: 'exposure.read',
+  [`POST ${V1}/readiness/vulnerabilities/import`]: 'vuln-intel.write',
+  [`POST ${V1}/readiness/kev/import`]: 'vuln-intel.write',
+  [`POST ${V1}/readiness/epss/import`]: 'vuln-intel.write',
+  [`GET ${V1}/readiness/epss/:cve`]: 'exposure.read',
+  [`GET ${V1}/readiness/exposures`]: 'exposure.read',
+  [`GET ${V1}/readiness/exposures/summary`]: 'exposure.read',
+  [`GET ${V1}/readiness/exposures/:id`]: 'exposure.read',
+  [`POST ${V1}/readiness/exposures/:id/status`]: 'exposure.write',
+  [`GET ${V1}/readiness/advisories`]: 'exposure.read',
+  [`POST ${V1}/readiness/advisories/import`]: 'advisory.write',
+  [`POST ${V1}/readiness/advisories/default-tlp`]: 'advisory.write',
+  [`GET ${V1}/readiness/advisories/:id`]: 'exposure.read',
+  [`GET ${V1}/readiness/advisories/:id/csaf`]: 'exposure.read',
+  [`POST ${V1}/readiness/advisories/:id/publish`]: 'advisory.write',
+>>>>>>> h/r-expo
 };
 
 /** The table key of a registered route: TAXII API root prefixes become `{root}`. */

@@ -21,6 +21,7 @@ import { registerStatus } from './commands/status.js';
 import { registerPeer } from './commands/peer.js';
 import { registerMisp } from './commands/misp.js';
 import { registerReadinessAssessment } from './commands/readiness-assessment.js';
+import { registerReadiness } from './commands/readiness.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -54,6 +55,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerPeer(program, io);
   registerMisp(program, io);
   registerReadinessAssessment(program, io);
+  registerReadiness(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

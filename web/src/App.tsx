@@ -25,6 +25,9 @@ import { ExercisePage } from './pages/Exercise.js';
 import { ExerciseReport } from './pages/ExerciseReport.js';
 import { ExerciseBanner } from './exercise/Banner.js';
 import { Readiness } from './pages/Readiness.js';
+import { Inventory } from './pages/Inventory.js';
+import { Exposures } from './pages/Exposures.js';
+import { Advisories } from './pages/Advisories.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -49,6 +52,9 @@ function Page({ route }: { route: Route }) {
     case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
     case 'exercise-report': return <ExerciseReport key={route.id} id={route.id} />;
     case 'readiness': return <Readiness params={route.params} />;
+    case 'inventory': return <Inventory />;
+    case 'exposures': return <Exposures />;
+    case 'advisories': return <Advisories />;
     case 'not-found':
       return (
         <section>
@@ -74,6 +80,9 @@ const NAV: { name: Route['name']; label: string; to: string; action?: string }[]
   { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
   { name: 'exercises', label: 'Exercises', to: href.exercises(), action: 'exercise.read' },
   { name: 'readiness', label: 'Readiness', to: href.readiness(), action: 'readiness.read' },
+  { name: 'inventory', label: 'Inventory', to: href.inventory(), action: 'exposure.read' },
+  { name: 'exposures', label: 'Exposures', to: href.exposures(), action: 'exposure.read' },
+  { name: 'advisories', label: 'Advisories', to: href.advisories(), action: 'exposure.read' },
 ];
 
 /** The navigation entry a detail page belongs to. */

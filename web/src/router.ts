@@ -21,11 +21,10 @@ export type Route =
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
   | { name: 'system' }
-  | { name: 'federation' }
-  | { name: 'exercises' }
-  | { name: 'exercise'; id: string }
-  | { name: 'exercise-report'; id: string }
   | { name: 'readiness'; params: URLSearchParams }
+  | { name: 'inventory' }
+  | { name: 'exposures' }
+  | { name: 'advisories' }
   | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
@@ -56,6 +55,9 @@ export function parseRoute(hash: string): Route {
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
+  if (path === '/readiness/inventory') return { name: 'inventory' };
+  if (path === '/readiness/exposures') return { name: 'exposures' };
+  if (path === '/readiness/advisories') return { name: 'advisories' };
   if (path === '/federation') return { name: 'federation' };
   if (path === '/readiness') return { name: 'readiness', params };
   if (path === '/cop') return { name: 'cop', params };
@@ -110,6 +112,9 @@ export const href = {
   exercise: (id: string) => `#/exercises/${encodeURIComponent(id)}`,
   exerciseReport: (id: string) => `#/exercises/${encodeURIComponent(id)}/report`,
   readiness: (tab?: string) => (tab ? `#/readiness?tab=${encodeURIComponent(tab)}` : '#/readiness'),
+  inventory: () => '#/readiness/inventory',
+  exposures: () => '#/readiness/exposures',
+  advisories: () => '#/readiness/advisories',
 };
 
 export function navigate(to: string): void {

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import type { Platform, RunningServer } from '../../api/index.js';
 import { createRespondDemo } from '../../respond/index.js';
 import { createReadinessDemo } from '../../readiness/index.js';
+import { createExposureDemo } from '../../readiness/exposure/index.js';
 import { createDetectDemo } from '../../detect/pipeline/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
@@ -39,6 +40,8 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config' | 'acces
   io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects, ${respond.incidents} incidents, ${respond.decisions} decisions`);
   const readiness = await createReadinessDemo({ store: p.store, clock: p.clock });
   io.err(`demo: readiness: ${readiness.assessments} assessments, ${readiness.findings} findings, ${readiness.vitalFunctions} vital functions`);
+  const exposure = await createExposureDemo({ store: p.store, clock: p.clock });
+  io.err(`demo: ${exposure.assets} assets, ${exposure.exposures} exposures, ${exposure.alerts} KEV alerts`);
   // Telemetry goes through the running node's pipeline (`serve --demo`; `init --demo` has none).
   if (p.detect) {
     const detect = await createDetectDemo({ store: p.store, access: p.access, clock: p.clock, detect: p.detect, ...(p.sigma ? { rules: p.sigma } : {}) });
