@@ -125,7 +125,6 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/assessments/:id/judgement`]: 'assessment.write',
   [`GET ${V1}/alert-levels`]: 'alert-level.read',
   [`POST ${V1}/alert-levels/own`]: 'alert-level.write',
-<<<<<<< HEAD
   // federation (docs/federation.md)
   [`POST ${V1}/federation/envelopes`]: 'federation.sync',
   [`GET ${V1}/federation/node`]: 'federation.read',
@@ -212,7 +211,6 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/readiness/reports/member.pdf`]: 'readiness.read',
   [`GET ${V1}/readiness/reports/alliance`]: 'readiness.read',
   [`GET ${V1}/readiness/reports/alliance.pdf`]: 'readiness.read',
-=======
   // readiness: inventory, vulnerability intelligence, exposures, advisories (docs/readiness-exposure.md)
   [`GET ${V1}/readiness/assets`]: 'exposure.read',
   [`POST ${V1}/readiness/assets`]: 'inventory.write',
@@ -236,7 +234,6 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/readiness/advisories/:id`]: 'exposure.read',
   [`GET ${V1}/readiness/advisories/:id/csaf`]: 'exposure.read',
   [`POST ${V1}/readiness/advisories/:id/publish`]: 'advisory.write',
->>>>>>> h/r-expo
 };
 
 /** The table key of a registered route: TAXII API root prefixes become `{root}`. */
