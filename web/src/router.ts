@@ -21,6 +21,10 @@ export type Route =
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
   | { name: 'system' }
+  | { name: 'federation' }
+  | { name: 'exercises' }
+  | { name: 'exercise'; id: string }
+  | { name: 'exercise-report'; id: string }
   | { name: 'readiness'; params: URLSearchParams }
   | { name: 'inventory' }
   | { name: 'exposures' }
