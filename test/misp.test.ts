@@ -91,6 +91,17 @@ describe('misp-stix fixture pairs, attribute by attribute', () => {
   });
 });
 
+describe('OASIS schema validation of every conversion', () => {
+  it('the fixture inputs, the feed events and the PyMISP events convert to schema-valid STIX', () => {
+    const docs = [...EVENTS, 'mispstix-events-collection-1.misp.json', 'mispstix-events-collection-2.misp.json',
+      'feed-tweetfeed/181b5be4-a1f6-53a4-8436-4d4cd3e272a3.json', 'feed-tweetfeed/3f683153-718d-553a-9f11-83cb317e5974.json'];
+    let n = 0;
+    for (const d of docs) for (const ev of parseMispDocument(read(d))) for (const o of eventToStix(ev).objects) { assertValidAgainstOasis(o); n++; }
+    for (const f of ['mispstix-objects-collection-1.misp.json', 'mispstix-objects-collection-2.misp.json']) for (const o of objectsToStix(parseObjects(read(f))).objects) { assertValidAgainstOasis(o); n++; }
+    expect(n).toBeGreaterThan(400);
+  });
+});
+
 describe('MISP import through IntelService', () => {
   let store: Store;
   let intel: IntelService;
