@@ -12,6 +12,7 @@ import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from '.
 import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES } from './alert-types.js';
 import type { DetectService } from './service.js';
 import { alertObservables } from './alert-observables.js';
+import type { AlertPatch, Cop, CopMember } from '../../contract/alerts.js';
 
 export interface AlertFilter {
   statuses?: AlertStatus[];
@@ -21,33 +22,7 @@ export interface AlertFilter {
   limit?: number;
 }
 
-export interface AlertPatch {
-  status?: AlertStatus;
-  assignee?: string | null;
-  note?: string;
-  rev?: number;
-}
-
-export interface CopMember {
-  orgId: string;
-  name: string;
-  shortName: string;
-  country: string | null;
-  kind: string;
-  alertLevel: number | null;
-  alerts: Record<AlertSeverity, number>;
-  openAlerts: number;
-  openIncidents: number;
-}
-
-export interface Cop {
-  generatedAt: string;
-  hours: number;
-  members: CopMember[];
-  rates: { bucketMinutes: number; buckets: { t: string; events: number; alerts: number }[] };
-  heatmap: { technique: string; count: number }[];
-  recent: Alert[];
-}
+export type { AlertPatch, Cop, CopMember } from '../../contract/alerts.js';
 
 /** Statuses an analyst may move an alert to, from each status. */
 const MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
