@@ -71,6 +71,10 @@ export interface CopMember {
   alerts: SeverityCounts;
   openAlerts: number;
   openIncidents: number;
+  /** Alerts first seen per bucket of `Cop.rates` (same facts as the tile: they add up to its total). */
+  trend: number[];
+  /** Sensors that sent telemetry in the window, and those of them silent for the last `Cop.silentMinutes`. */
+  sensors: { seen: number; silent: number; lastSeen: string | null };
 }
 
 export interface RateBucket { t: string; events: number; alerts: number }
@@ -83,4 +87,6 @@ export interface Cop {
   rates: { bucketMinutes: number; buckets: RateBucket[] };
   heatmap: { technique: string; count: number }[];
   recent: AlertWire[];
+  /** A sensor that sent nothing for this long is counted silent. */
+  silentMinutes: number;
 }
