@@ -364,6 +364,46 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
   });
 
   describe('serve --demo', () => {
+    it('every demo user the console suggests finds alerts in the operational picture (no empty feed)', async () => {
+      const dir = tempDir();
+      const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
+        cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        const deadline = Date.now() + 120_000;
+        while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+        const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+        expect(url, out).toBeDefined();
+        const line = out.split('\n').find((l) => /\(decisions\)/.test(l)) ?? '';
+        const suggested = [...line.matchAll(/\b([a-z]+\.(?:analyst|responder|rep|admin))\b/g)].map((m) => m[1]!);
+        expect(suggested.length, out).toBeGreaterThanOrEqual(4);
+        const creds = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as { users: { username: string; password: string }[] };
+        const empty: string[] = [];
+        for (const name of suggested) {
+          const u = creds.users.find((x) => x.username === name);
+          expect(u, name).toBeDefined();
+          const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: u!.username, password: u!.password }) });
+          const { token } = (await login.json()) as { token: string };
+          // The demo telemetry goes through the real pipeline after start: give it time.
+          let recent = 0;
+          for (const until = Date.now() + 60_000; recent === 0 && Date.now() < until;) {
+            const cop = (await (await fetch(`${url}/api/v1/cop`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { recent: unknown[] };
+            recent = cop.recent.length;
+            if (recent === 0) await new Promise((r) => setTimeout(r, 500));
+          }
+          if (recent === 0) empty.push(name);
+        }
+        expect(empty).toEqual([]);
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }, 200_000);
+
     it('starts with the demo alliance, prints the URL and sign-in help, and stops cleanly on SIGTERM', async () => {
       const dir = tempDir();
       const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {

@@ -166,6 +166,19 @@ describe('detection pipeline over HTTP', () => {
     const tiles = cop.members.reduce((n: number, m: { alerts: Record<string, number> }) => n + Object.values(m.alerts).reduce((x, y) => x + y, 0), 0);
     expect(tiles).toBeGreaterThan(0);
     expect(cop.rates.buckets.reduce((n: number, x: { alerts: number }) => n + x.alerts, 0)).toBe(tiles);
+    // Each member's trend (small multiples) has one value per bucket and adds up to its tile.
+    type M = { alerts: Record<string, number>; trend: number[]; sensors: { seen: number; silent: number; lastSeen: string | null } };
+    for (const m of cop.members as M[]) {
+      expect(m.trend).toHaveLength(cop.rates.buckets.length);
+      expect(m.trend.reduce((x, y) => x + y, 0)).toBe(Object.values(m.alerts).reduce((x, y) => x + y, 0));
+    }
+    // Sensor health: A and B sent telemetry just now (seen, not silent); C sent none.
+    expect(a.sensors).toMatchObject({ silent: 0 });
+    expect(a.sensors.seen).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(a.sensors.lastSeen)).toBeGreaterThan(Date.parse(cop.generatedAt) - 6 * 3_600_000);
+    const c = cop.members.find((m: { orgId: string }) => m.orgId === al.orgs.C);
+    expect(c.sensors).toEqual({ seen: 0, silent: 0, lastSeen: null });
+    expect(cop.silentMinutes).toBe(30);
     // C sees the counts, not the alerts.
     expect(cop.recent).toEqual([]);
     expectError(await http(al).get('c-analyst', '/api/v1/cop?hours=0'), 400, 'BAD_REQUEST');

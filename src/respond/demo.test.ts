@@ -23,6 +23,22 @@ beforeAll(async () => {
 });
 
 describe('respond demo', () => {
+  it('puts no incident in a phase its open mandatory tasks contradict', async () => {
+    // Past containment the response is done: only lessons-learned tasks may still be open.
+    const incidents = await r.incidents.list(await as('csirt.responder'));
+    expect(incidents).toHaveLength(2);
+    for (const i of incidents) {
+      const open = i.tasks.filter((t) => t.mandatory && t.status !== 'completed' && t.status !== 'cancelled');
+      if (i.phase === 'post-incident-activity' || i.phase === 'closed') {
+        expect({ id: i.title, open: open.map((t) => t.title).filter((x) => !/lessons learned/i.test(x)) }).toEqual({ id: i.title, open: [] });
+      }
+      if (i.phase === 'containment-eradication-recovery') {
+        // Containment does not start before the intrusion is scoped.
+        expect(i.tasks[0]).toMatchObject({ status: 'completed' });
+      }
+    }
+  });
+
   it('shares the AMBER wiper incident with the CSIRT and Aldermark only; the GREEN phishing incident with all', async () => {
     const titles = async (u: string) => (await r.incidents.list(await as(u))).map((i) => i.title).sort();
     expect(await titles('crv.responder')).toHaveLength(2);

@@ -31,14 +31,21 @@ export async function createRespondDemo(deps: { store: Store; clock: Clock }): P
   await r.incidents.addObservable(crvResp, wiper.id, { type: 'file-sha256', value: '5f2b0c8a9d1e3f4a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c', ioc: true });
   await r.incidents.link(crvResp, wiper.id, 'techniques', ['T0813', 'T0809', 'T1485']);
   await r.incidents.transition(crvResp, wiper.id, 'containment-eradication-recovery');
-  const first = (await r.incidents.get(crvResp, wiper.id)).tasks[0]!;
-  await r.incidents.setTaskStatus(crvResp, wiper.id, first.id, 'completed');
+  // Containment follows scoping and evidence preservation: both are done, the eviction is not.
+  const [scope, evidence] = (await r.incidents.get(crvResp, wiper.id)).tasks;
+  await r.incidents.setTaskStatus(crvResp, wiper.id, scope!.id, 'completed');
+  await r.incidents.setTaskStatus(crvResp, wiper.id, evidence!.id, 'completed');
   await r.incidents.comment(await as('csirt-responder'), wiper.id, 'CSIRT malware lab has the sample; first triage in 4 hours.');
 
   // Duskmere: a phishing wave against ministries, GREEN so the whole community learns from it.
   const dskResp = await as('dsk-responder');
   const phish = await r.incidents.create(dskResp, { title: 'Credential phishing against Duskmere ministries', severity: 2, category: 'phishing', tlp: 'green', occurredAt: at(-80), detectedAt: at(-72) });
   await r.incidents.addObservable(dskResp, phish.id, { type: 'domain-name', value: 'login-duskmere-gov.example', ioc: true, tlp: 'green' });
+  // The response work is done before the incident reaches post-incident activity: its mandatory
+  // response tasks are completed (in dependency order), only lessons learned may remain open.
+  for (const t of (await r.incidents.get(dskResp, phish.id)).tasks.filter((x) => x.mandatory)) {
+    await r.incidents.setTaskStatus(dskResp, phish.id, t.id, 'completed');
+  }
   await r.incidents.transition(dskResp, phish.id, 'post-incident-activity');
 
   // Corvania asks for help; Aldermark and the CSIRT offer; the CSIRT's offer is accepted.

@@ -13,7 +13,7 @@ function alert(id: string, lastSeen: string, over: Partial<Alert> = {}): Alert {
   return {
     id, orgId: 'o', orgName: 'O', sensorId: 's', source: 'indicator', title: id, severity: 'high', status: 'new', assignee: null,
     entity: '10.0.0.1', count: 1, firstSeen: lastSeen, lastSeen, techniques: [],
-    matched: { kind: 'indicator', id: 'indicator--1', name: null, pattern: "[ipv4-addr:value = '1.2.3.4']", via: 'index', path: null, value: null },
+    matched: { kind: 'indicator', id: 'indicator--1', name: null, pattern: "[ipv4-addr:value = '1.2.3.4']", via: 'index', path: null, value: null, tactics: [] }, groupKey: 'g',
     samples: [], incidentId: null, rev: 1, exerciseId: null, ...over,
   };
 }

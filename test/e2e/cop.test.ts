@@ -107,6 +107,18 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     const listed = (await rest<{ alerts: (Alert & { lastSeen: string })[] }>(server.baseUrl, `/alerts?org=${owner.orgId}&limit=1000`, { token: owner.token })).alerts
       .filter((a) => Date.parse(a.lastSeen) >= since);
     expect(own).toBe(listed.length);
+    // Each member's trend line (small multiples) counts the same alerts as its tile.
+    const tiles = page.getByTestId('member-tile');
+    for (let i = 0; i < await tiles.count(); i++) {
+      const t = tiles.nth(i);
+      expect(Number(await t.getByTestId('tile-trend').getAttribute('data-total'))).toBe(Number(await t.getByTestId('tile-total').textContent()));
+      expect(await t.getByTestId('tile-sensors').getAttribute('data-seen')).toMatch(/^\d+$/);
+    }
+    // What needs action agrees with the lists it comes from.
+    const decisions = (await rest<{ items: { state: string }[] }>(server.baseUrl, '/decisions', { token: owner.token })).items.filter((d) => d.state === 'open');
+    expect(Number(await page.getByTestId('action-decisions').textContent())).toBe(decisions.length);
+    const incidents = (await rest<{ items: { phase: string }[] }>(server.baseUrl, '/incidents', { token: owner.token })).items.filter((x) => x.phase !== 'closed');
+    expect(Number(await page.getByTestId('action-incidents').textContent())).toBe(incidents.length);
     await ctx.close();
   });
 

@@ -14,7 +14,7 @@ export interface Vocabularies {
   urgencies: string[];
   categories: string[];
   decisionKinds: string[];
-  likelihood: { term: string; range: [number, number] }[];
+  likelihood: { term: string; range: readonly [number, number] }[];
   confidence: string[];
   reliability: string[];
   credibility: number[];
@@ -73,7 +73,7 @@ export interface Assessment {
   id: string; ownerOrg: string; tlp: Tlp | null; state: string; createdAt: string; updatedAt: string; title: string;
   incidentId: string | null; hypotheses: Hypothesis[]; evidence: Evidence[]; ratings: Record<string, Record<string, string>>;
   judgement: { hypothesisId: string; likelihood: string; confidence: string; rationale: string } | null;
-  scores: AchScore[]; likelihoodRange: [number, number] | null;
+  scores: AchScore[]; likelihoodRange: readonly [number, number] | null;
 }
 
 export interface LevelHistory { at: string; from?: number; to?: number; reason?: string; decisionId?: string | null; state?: string }

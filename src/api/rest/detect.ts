@@ -9,6 +9,8 @@ import { AppError } from '../../core/errors.js';
 import type { AuthedActor } from '../../respond/index.js';
 import { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../../detect/pipeline/index.js';
 import type { AlertSeverity, AlertSource, AlertStatus } from '../../detect/pipeline/index.js';
+// Answers are typed by the shared wire contract the web app reads too (src/contract).
+import type { AlertDetailWire, AlertListWire, AlertWire, Cop, EscalateAnswer } from '../../contract/index.js';
 import type { TelemetryFormat } from '../../detect/normalise/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf, requireAuth } from './auth.js';
@@ -87,7 +89,7 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     return v;
   };
 
-  app.get('/alerts', async (req) => {
+  app.get('/alerts', async (req): Promise<AlertListWire> => {
     const q = req.query as Record<string, unknown>;
     const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('BAD_REQUEST', 'limit must be an integer 1-1000');
@@ -102,9 +104,9 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     };
   });
 
-  app.get('/alerts/:id', async (req) => alerts.get(actor(req), id(req)));
+  app.get('/alerts/:id', async (req): Promise<AlertDetailWire> => alerts.get(actor(req), id(req)));
 
-  app.patch('/alerts/:id', async (req) => {
+  app.patch('/alerts/:id', async (req): Promise<AlertWire> => {
     const b = Body.of(req.body);
     return alerts.patch(actor(req), id(req), {
       ...(b.has('status') ? { status: b.oneOf('status', ALERT_STATUSES) } : {}),
@@ -114,7 +116,7 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     });
   });
 
-  app.post('/alerts/:id/escalate', async (req) => {
+  app.post('/alerts/:id/escalate', async (req): Promise<EscalateAnswer> => {
     const b = Body.of(req.body ?? {});
     const incidentId = b.optStr('incidentId', { max: 100 });
     if (incidentId !== undefined && !RECORD_ID.test(incidentId)) throw new AppError('BAD_REQUEST', 'incidentId: not an incident id');
@@ -122,7 +124,7 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     return alerts.escalate(actor(req), id(req), { ...(incidentId ? { incidentId } : {}), ...(title ? { title } : {}) });
   });
 
-  app.get('/cop', async (req) => {
+  app.get('/cop', async (req): Promise<Cop> => {
     const raw = (req.query as Record<string, unknown>)['hours'];
     const hours = raw === undefined ? 24 : Number(raw);
     if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 31) throw new AppError('BAD_REQUEST', 'hours must be an integer 1-744');

@@ -70,7 +70,8 @@ function signInHelp(io: Io, url: string, file: string | null): void {
   if (file) {
     // Names only on the console (logs are often kept); the passwords stay in the 0600 file.
     io.out(`  sign in at ${url}/ with a demo user; their passwords are in ${file} (readable by you only):`);
-    io.out('    crv.responder (incidents), crv.analyst (intel), csirt.rep / ald.rep (decisions), ald.admin (administration)');
+    // Users of a member with demo telemetry, so that the operational picture's feed is not empty.
+    io.out('    ald.responder (alerts, incidents), ald.analyst (intel, alerts), csirt.rep / ald.rep (decisions), ald.admin (administration)');
     io.out(`    e.g.  node -e 'for (const u of require("${file}").users) console.log(u.username, u.password, u.roles.join(","))'`);
   } else {
     io.out('  sign in with a user created by `shieldwall user create`; TAXII clients use a token from `shieldwall token create`');

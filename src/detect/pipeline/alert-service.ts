@@ -12,6 +12,7 @@ import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from '.
 import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES } from './alert-types.js';
 import type { DetectService } from './service.js';
 import { alertObservables } from './alert-observables.js';
+import type { AlertPatch, Cop, CopMember } from '../../contract/alerts.js';
 
 export interface AlertFilter {
   statuses?: AlertStatus[];
@@ -21,33 +22,10 @@ export interface AlertFilter {
   limit?: number;
 }
 
-export interface AlertPatch {
-  status?: AlertStatus;
-  assignee?: string | null;
-  note?: string;
-  rev?: number;
-}
+export type { AlertPatch, Cop, CopMember } from '../../contract/alerts.js';
 
-export interface CopMember {
-  orgId: string;
-  name: string;
-  shortName: string;
-  country: string | null;
-  kind: string;
-  alertLevel: number | null;
-  alerts: Record<AlertSeverity, number>;
-  openAlerts: number;
-  openIncidents: number;
-}
-
-export interface Cop {
-  generatedAt: string;
-  hours: number;
-  members: CopMember[];
-  rates: { bucketMinutes: number; buckets: { t: string; events: number; alerts: number }[] };
-  heatmap: { technique: string; count: number }[];
-  recent: Alert[];
-}
+/** A sensor that sent no telemetry for this long counts as silent in the picture. */
+const SILENT_MINUTES = 30;
 
 /** Statuses an analyst may move an alert to, from each status. */
 const MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
@@ -175,6 +153,7 @@ export class AlertService {
     const facts = await store.listAlertFacts({ sinceUs, exerciseId: null, limit: 100_000 });
     const members = new Map<string, CopMember>(orgs.map((o) => [o.id, {
       orgId: o.id, name: o.name, shortName: o.shortName, country: o.country, kind: o.kind, alertLevel: null, alerts: zeroCounts(), openAlerts: 0, openIncidents: 0,
+      trend: [], sensors: { seen: 0, silent: 0, lastSeen: null },
     }]));
     const techniques = new Map<string, number>();
     for (const f of facts) {
@@ -205,13 +184,36 @@ export class AlertService {
     // Alerts over time come from the same facts as the tiles (one alert counted once, in the bucket
     // it was first seen, or the first bucket when it began earlier), so the chart and the tiles
     // add up to the same number; the rate table's per-hit counter would count repeats as well.
+    const keys = [...buckets.keys()];
+    for (const m of members.values()) m.trend = keys.map(() => 0);
     for (const f of facts) {
-      if (!members.has(f.orgId)) continue;
-      const t = Math.max(start, Math.floor(f.firstUs / 1000 / width) * width);
-      const b = buckets.get(Math.min(t, start + Math.floor((nowMs - start) / width) * width));
+      const m = members.get(f.orgId);
+      if (!m) continue;
+      const t = Math.min(Math.max(start, Math.floor(f.firstUs / 1000 / width) * width), start + Math.floor((nowMs - start) / width) * width);
+      const b = buckets.get(t);
       if (b) b.alerts++;
+      const i = (t - start) / width;
+      if (m.trend[i] !== undefined) m.trend[i]++;
+    }
+    // Sensor health as numbers per member (no sensor names cross organisations): seen in the window,
+    // and silent when the latest bucket it sent in ended more than SILENT_MINUTES ago.
+    const lastBySensor = new Map<string, { orgId: string; lastUs: number }>();
+    for (const r of rates) {
+      if (r.events <= 0) continue;
+      const k = `${r.orgId}\u001f${r.sensorId}`;
+      const cur = lastBySensor.get(k);
+      if (!cur || r.bucketUs > cur.lastUs) lastBySensor.set(k, { orgId: r.orgId, lastUs: r.bucketUs });
+    }
+    for (const s of lastBySensor.values()) {
+      const m = members.get(s.orgId);
+      if (!m) continue;
+      m.sensors.seen++;
+      if (s.lastUs / 1000 < nowMs - SILENT_MINUTES * 60_000) m.sensors.silent++;
+      const last = new Date(s.lastUs / 1000).toISOString();
+      if (m.sensors.lastSeen === null || last > m.sensors.lastSeen) m.sensors.lastSeen = last;
     }
     return {
+      silentMinutes: SILENT_MINUTES,
       generatedAt: new Date(nowMs).toISOString(), hours, members: [...members.values()],
       rates: { bucketMinutes, buckets: [...buckets.entries()].map(([t, b]) => ({ t: new Date(t).toISOString(), ...b })) },
       heatmap: [...techniques.entries()].map(([technique, count]) => ({ technique, count })).sort((a, b) => b.count - a.count || a.technique.localeCompare(b.technique)),

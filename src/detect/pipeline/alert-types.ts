@@ -1,18 +1,11 @@
 /** Alerts: what detection raises, grouped per (organisation, rule or indicator, entity). */
 
 export const ALERT = 'alert';
-export const ALERT_STATUSES = ['new', 'acknowledged', 'false-positive', 'escalated'] as const;
-export type AlertStatus = (typeof ALERT_STATUSES)[number];
-export const ALERT_SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
-export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
-export const ALERT_SOURCES = ['indicator', 'sigma', 'anomaly', 'exposure'] as const;
-export type AlertSource = (typeof ALERT_SOURCES)[number];
-
-export type Matched =
-  | { kind: 'indicator'; id: string; name: string | null; pattern: string; via: string; path: string | null; value: string | null; tactics: string[] }
-  | { kind: 'sigma'; id: string | null; title: string; level: string | null; tags: string[]; correlation: string | null }
-  | { kind: 'anomaly'; method: 'rate' | 'first-seen' | 'rare'; expected: string; seen: string; score: number }
-  | { kind: 'exposure'; cve: string; kev: boolean; ransomware: boolean; exposures: string[]; assets: string[]; dueDate: string | null };
+// The wire types live in the shared contract (src/contract), which the web app imports too.
+import { ALERT_SEVERITIES } from '../../contract/alerts.js';
+import type { AlertSeverity, AlertSource, AlertStatus, Matched } from '../../contract/alerts.js';
+export { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../../contract/alerts.js';
+export type { AlertSeverity, AlertSource, AlertStatus, Matched } from '../../contract/alerts.js';
 
 /** The stored document of an alert record (status is the record state; the record id is the alert id). */
 export interface AlertDoc {

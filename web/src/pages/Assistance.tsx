@@ -76,11 +76,12 @@ function RequestForm({ base, incidents, onDone }: { base: RespondBase; incidents
         </select></div>
       <div><label htmlFor="req-deadline">Offer deadline (UTC)</label>
         <input id="req-deadline" type="datetime-local" step={1} required value={deadline} onChange={(e) => setDeadline(e.target.value)} /></div>
-      <div className="wide">
+      <fieldset className="wide routing" data-testid="routing">
+        <legend>Routing</legend>
         <label className="check"><input type="radio" name="routing" checked={routeAll} onChange={() => setRouteAll(true)} /> Route to all allies</label>
         <label className="check"><input type="radio" name="routing" checked={!routeAll} onChange={() => setRouteAll(false)} /> Route to chosen allies</label>
         {!routeAll && <Checklist legend="Allies" name="ally" options={allies.map((o) => o.id)} value={routed} onChange={setRouted} label={base.orgName} />}
-      </div>
+      </fieldset>
       <div className="wide"><ActionError error={action.error} /><button type="submit" disabled={action.busy}>Send request</button></div>
     </form>
   );

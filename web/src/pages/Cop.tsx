@@ -21,6 +21,7 @@ import { Heatmap } from '../components/Heatmap.js';
 import { FEED_MAX, filterFromParams, filterToParams, matchesFilter, mergeAlert, mergeAlerts, totalAlerts } from '../components/alertView.js';
 import { ALERT_SEVERITIES } from '../alertTypes.js';
 import type { Alert, AlertFilter, AlertSeverity, CopMember } from '../alertTypes.js';
+import type { AssistanceRequest, Decision, Incident } from '../respondTypes.js';
 
 const HOURS = [1, 6, 24, 72, 168] as const;
 const SEVERITY_ABBR: Record<AlertSeverity, string> = { critical: 'crit', high: 'high', medium: 'med', low: 'low', informational: 'info' };
@@ -33,7 +34,61 @@ function asAlert(x: unknown): Alert | null {
   return a && typeof a.id === 'string' && typeof a.lastSeen === 'string' && typeof a.severity === 'string' && typeof a.rev === 'number' ? a as Alert : null;
 }
 
-function MemberTile({ m, levelName, own }: { m: CopMember; levelName: (n: number) => string | null; own: boolean }) {
+/** One member's alerts per bucket as a small line (the small multiples of the picture), scaled to `max` so members compare. */
+function Trend({ values, max, label }: { values: readonly number[]; max: number; label: string }) {
+  const w = 120;
+  const h = 28;
+  const step = values.length > 1 ? w / (values.length - 1) : w;
+  const y = (v: number) => h - 2 - (max > 0 ? (v / max) * (h - 4) : 0);
+  const points = values.map((v, i) => `${(i * step).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  return (
+    <svg className="trend" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label} data-testid="tile-trend"
+      data-total={values.reduce((a, b) => a + b, 0)}>
+      <polyline points={points} fill="none" stroke="currentColor" strokeWidth={1.5} />
+    </svg>
+  );
+}
+
+/** Open incidents, assistance requests and decisions awaiting a position, soonest deadline first. */
+function NeedingAction({ incidents, requests, decisions, ownOrg }: { incidents: Incident[]; requests: AssistanceRequest[]; decisions: Decision[]; ownOrg: string | undefined }) {
+  const openIncidents = incidents.filter((i) => i.phase !== 'closed').sort((a, b) => b.severity - a.severity || b.updatedAt.localeCompare(a.updatedAt));
+  const openRequests = requests.filter((q) => q.state === 'open' || q.state === 'in-progress').sort((a, b) => a.offerDeadline.localeCompare(b.offerDeadline));
+  const openDecisions = decisions.filter((d) => d.state === 'open').sort((a, b) => a.deadline.localeCompare(b.deadline));
+  return (
+    <section aria-labelledby="action-title" className="cop-action" data-testid="needing-action">
+      <h2 id="action-title">Needing action</h2>
+      <div className="cop-grid">
+        <div>
+          <h3>Open incidents <span className="muted" data-testid="action-incidents">{openIncidents.length}</span></h3>
+          <ul className="plain small">
+            {openIncidents.slice(0, 8).map((i) => (
+              <li key={i.id}><a href={href.incident(i.id)}>{i.title}</a> <span className="muted">sev {i.severity} · {i.phase.replace(/-/g, ' ')}{i.isOwner ? '' : ' · shared'}</span></li>
+            ))}
+          </ul>
+        </div>
+        <div>
+          <h3>Assistance requests <span className="muted" data-testid="action-requests">{openRequests.length}</span></h3>
+          <ul className="plain small">
+            {openRequests.slice(0, 8).map((q) => (
+              <li key={q.id}><a href={href.assistance()}>{q.title}</a> <span className="muted">{q.urgency} · offers until {formatTime(q.offerDeadline)}{q.requesterOrg === ownOrg ? ' · yours' : ''}</span></li>
+            ))}
+          </ul>
+        </div>
+        <div>
+          <h3>Decisions with deadlines <span className="muted" data-testid="action-decisions">{openDecisions.length}</span></h3>
+          <ul className="plain small">
+            {openDecisions.slice(0, 8).map((d) => (
+              <li key={d.id} data-testid="action-decision" data-can-act={d.canAct}><a href={href.decision(d.id)}>{d.title}</a>{' '}
+                <span className="muted">{d.procedure} · deadline {formatTime(d.deadline)}</span>{d.canAct && <span className="pill">your position is due</span>}</li>
+            ))}
+          </ul>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function MemberTile({ m, levelName, own, trendMax }: { m: CopMember; levelName: (n: number) => string | null; own: boolean; trendMax: number }) {
   const total = totalAlerts(m.alerts);
   const level = m.alertLevel;
   return (
@@ -55,7 +110,13 @@ function MemberTile({ m, levelName, own }: { m: CopMember; levelName: (n: number
         <dt>Alerts</dt><dd data-testid="tile-total">{total}</dd>
         <dt>Open alerts</dt><dd data-testid="tile-open-alerts">{m.openAlerts}</dd>
         <dt>Open incidents</dt><dd data-testid="tile-open-incidents">{m.openIncidents}</dd>
+        <dt>Sensors</dt><dd data-testid="tile-sensors" data-seen={m.sensors.seen} data-silent={m.sensors.silent}>
+          {m.sensors.seen === 0 ? <span className="muted">none reporting</span>
+            : <>{m.sensors.seen} reporting{m.sensors.silent > 0 && <span className="sensor-silent"> · {m.sensors.silent} silent</span>}</>}
+          {m.sensors.lastSeen && <div className="muted small">last {formatTime(m.sensors.lastSeen)}</div>}
+        </dd>
       </dl>
+      <Trend values={m.trend} max={trendMax} label={`${m.shortName || m.name}: ${total} alerts over time`} />
     </li>
   );
 }
@@ -70,9 +131,16 @@ export function Cop({ params }: { params: URLSearchParams }) {
 
   // Alert levels change the tiles; alert events are handled below (the feed at once, the counts after a burst).
   const [state, reload] = useLiveData(async (signal) => {
-    const [cop, vocab] = await Promise.all([alerts.cop(hours, signal), r.vocabularies(signal).catch(() => null)]);
-    return { cop, levels: vocab?.alertLevels ?? [] };
-  }, [alerts, r, hours], ['alert-level.']);
+    // What needs action comes from the same release-filtered lists as their own pages; a role
+    // without the read permission simply gets an empty list here.
+    const [cop, vocab, incidents, requests, decisions] = await Promise.all([
+      alerts.cop(hours, signal), r.vocabularies(signal).catch(() => null),
+      r.incidents(signal).then((x) => x.items).catch(() => [] as Incident[]),
+      r.assistance(signal).then((x) => x.items).catch(() => [] as AssistanceRequest[]),
+      r.decisions(signal).then((x) => x.items).catch(() => [] as Decision[]),
+    ]);
+    return { cop, levels: vocab?.alertLevels ?? [], incidents, requests, decisions };
+  }, [alerts, r, hours], ['alert-level.', 'incident.', 'assistance.', 'decision.']);
 
   const [feed, setFeed] = useState<Alert[]>([]);
   const [fresh, setFresh] = useState(0);
@@ -110,6 +178,7 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const shown = feed.filter((a) => matchesFilter(a, filter));
   const shortNames = new Map(cop.members.map((m) => [m.orgId, m.shortName || m.name]));
   const orgLabel = (a: Alert) => shortNames.get(a.orgId) ?? a.orgName ?? a.orgId;
+  const trendMax = Math.max(0, ...cop.members.flatMap((m) => m.trend));
   const members = [...cop.members].sort((a, b) => (a.kind === b.kind ? a.shortName.localeCompare(b.shortName) : a.kind === 'member' ? -1 : 1));
   return (
     <section aria-labelledby="cop-title" className="cop">
@@ -132,8 +201,10 @@ export function Cop({ params }: { params: URLSearchParams }) {
         </p>
       )}
       <ul className="member-tiles" aria-labelledby="members-title" data-testid="member-tiles">
-        {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} />)}
+        {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} trendMax={trendMax} />)}
       </ul>
+
+      <NeedingAction incidents={state.data.incidents} requests={state.data.requests} decisions={state.data.decisions} ownOrg={ownOrg} />
 
       <section aria-labelledby="feed-title" className="cop-feed">
         <h2 id="feed-title">Live alert feed</h2>

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { mayDo, useSession } from '../session.js';
+import { formatDuration } from '../components/Respond.js';
 import { useAsync } from '../useAsync.js';
 import { useSystem, type DeadLetter, type SystemStatus } from '../systemApi.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
@@ -20,7 +21,7 @@ function Overview({ s }: { s: SystemStatus }) {
       <dl className="summary">
         <dt>Store</dt><dd data-testid="store-health">{s.store.dialect}, {s.store.ok ? `ok (${s.store.latencyMs} ms)` : `failing: ${s.store.error ?? ''}`}</dd>
         <dt>Detection</dt><dd>{s.detection.mode === 'worker' ? 'supervised worker process' : s.detection.mode === 'external' ? 'external workers' : 'in the API process'}</dd>
-        <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${Math.round(q.lagMs / 1000)} s` : 'unknown'}</dd>
+        <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${formatDuration(q.lagMs / 1000)}` : 'unknown'}</dd>
         <dt>Throughput</dt><dd>{s.detection.eventsPerSecond} events/s · {s.detection.processed} processed · {s.detection.alertsWritten} alert writes</dd>
         <dt>Loaded</dt><dd>{s.detection.indicators} indicators · {s.detection.sigmaRules} Sigma rules</dd>
         <dt>Dead letters</dt><dd data-testid="dead-letter-count">{s.deadLetters.organisation} of your organisation ({s.deadLetters.total} on the node)</dd>

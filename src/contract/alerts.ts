@@ -1,0 +1,94 @@
+/**
+ * The wire contract of the alert and operational-picture endpoints (`/api/v1/alerts`, `/cop`):
+ * types and constant lists only, no runtime dependency. The server's detection pipeline and route
+ * handlers and the web app (web/src/alertTypes.ts) both import these, so a changed API breaks the
+ * typecheck of whichever side did not follow (issue 11, item 15). Times are ISO 8601 strings.
+ */
+
+export const ALERT_STATUSES = ['new', 'acknowledged', 'false-positive', 'escalated'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+/** Lowest first (the server ranks by index). */
+export const ALERT_SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export const ALERT_SOURCES = ['indicator', 'sigma', 'anomaly', 'exposure'] as const;
+export type AlertSource = (typeof ALERT_SOURCES)[number];
+
+export interface IndicatorMatch { kind: 'indicator'; id: string; name: string | null; pattern: string; via: string; path: string | null; value: string | null; tactics: string[] }
+export interface SigmaMatch { kind: 'sigma'; id: string | null; title: string; level: string | null; tags: string[]; correlation: string | null }
+export interface AnomalyMatch { kind: 'anomaly'; method: 'rate' | 'first-seen' | 'rare'; expected: string; seen: string; score: number }
+/** A new KEV entry that hits the organisation's inventory (docs/readiness-exposure.md). */
+export interface ExposureMatch { kind: 'exposure'; cve: string; kev: boolean; ransomware: boolean; exposures: string[]; assets: string[]; dueDate: string | null }
+/** What raised the alert. */
+export type Matched = IndicatorMatch | SigmaMatch | AnomalyMatch | ExposureMatch;
+
+/** An alert as GET /alerts and GET /alerts/:id answer it. */
+export interface AlertWire {
+  id: string;
+  orgId: string;
+  orgName: string | null;
+  sensorId: string;
+  source: AlertSource;
+  title: string;
+  severity: AlertSeverity;
+  status: AlertStatus;
+  assignee: string | null;
+  entity: string;
+  groupKey: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  techniques: string[];
+  matched: Matched;
+  samples: Record<string, unknown>[];
+  incidentId: string | null;
+  rev: number;
+  exerciseId: string | null;
+}
+
+export interface AlertHistoryEntry { at: string; kind: string; user: string | null; data: Record<string, unknown> }
+/** GET /alerts/:id. */
+export type AlertDetailWire = AlertWire & { history: AlertHistoryEntry[] };
+/** GET /alerts (newest first). */
+export interface AlertListWire { alerts: AlertWire[] }
+/** POST /alerts/:id/escalate. */
+export interface EscalateAnswer { alert: AlertWire; incidentId: string }
+
+/** PATCH /alerts/:id body. */
+export interface AlertPatch {
+  status?: AlertStatus;
+  assignee?: string | null;
+  note?: string;
+  rev?: number;
+}
+
+export type SeverityCounts = Record<AlertSeverity, number>;
+
+export interface CopMember {
+  orgId: string;
+  name: string;
+  shortName: string;
+  country: string | null;
+  kind: string;
+  alertLevel: number | null;
+  alerts: SeverityCounts;
+  openAlerts: number;
+  openIncidents: number;
+  /** Alerts first seen per bucket of `Cop.rates` (same facts as the tile: they add up to its total). */
+  trend: number[];
+  /** Sensors that sent telemetry in the window, and those of them silent for the last `Cop.silentMinutes`. */
+  sensors: { seen: number; silent: number; lastSeen: string | null };
+}
+
+export interface RateBucket { t: string; events: number; alerts: number }
+
+/** GET /cop: the common operational picture. */
+export interface Cop {
+  generatedAt: string;
+  hours: number;
+  members: CopMember[];
+  rates: { bucketMinutes: number; buckets: RateBucket[] };
+  heatmap: { technique: string; count: number }[];
+  recent: AlertWire[];
+  /** A sensor that sent nothing for this long is counted silent. */
+  silentMinutes: number;
+}
