@@ -70,6 +70,7 @@ interface Loaded {
 
 const MAX_SPEED = 10_000;
 const ACTIVE_KEY = 'exercise:active';
+const MIN_TICK_MS = 100;
 
 export class ExerciseService {
   readonly #cache = new Map<string, Loaded>();
@@ -77,6 +78,7 @@ export class ExerciseService {
   #scan: NodeJS.Timeout | null = null;
   #unsubscribe: (() => void) | null = null;
   #busy: Promise<unknown> = Promise.resolve();
+  #lastTick = 0;
   /** Fire lag samples (actual − scheduled, ms) for the benchmark. */
   readonly lags: number[] = [];
 
@@ -327,7 +329,10 @@ export class ExerciseService {
     let next = Infinity;
     for (const l of this.#cache.values()) next = Math.min(next, this.#nextDue(l, now) ?? Infinity);
     if (next === Infinity) return;
-    this.#timer = setTimeout(() => this.#serial(async () => { await this.tick(); this.#arm(); }), Math.min(Math.max(0, next - now), 60_000));
+    // At most one tick per MIN_TICK_MS: at high speed, injects due close together are delivered in one
+    // transaction instead of one each (each tick rewrites the changed team states).
+    const wait = Math.max(next - now, this.#lastTick + MIN_TICK_MS - now, 0);
+    this.#timer = setTimeout(() => this.#serial(async () => { this.#lastTick = this.deps.clock.now(); await this.tick(); this.#arm(); }), Math.min(wait, 60_000));
     this.#timer.unref();
   }
 
