@@ -71,6 +71,8 @@ interface Loaded {
 const MAX_SPEED = 10_000;
 const ACTIVE_KEY = 'exercise:active';
 const MIN_TICK_MS = 100;
+/** Injects by id per scenario object (the scheduler looks them up for every pending execution). */
+const INJECT_INDEX = new WeakMap<Scenario, Map<string, Inject>>();
 
 export class ExerciseService {
   readonly #cache = new Map<string, Loaded>();
@@ -351,7 +353,9 @@ export class ExerciseService {
   }
 
   #inject(l: Loaded, id: string): Inject {
-    const i = l.doc.scenario.injects.find((x) => x.id === id);
+    let index = INJECT_INDEX.get(l.doc.scenario);
+    if (!index) { index = new Map(l.doc.scenario.injects.map((x) => [x.id, x])); INJECT_INDEX.set(l.doc.scenario, index); }
+    const i = index.get(id);
     if (!i) throw new AppError('INTERNAL', `inject ${id} vanished`);
     return i;
   }
