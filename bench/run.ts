@@ -22,6 +22,7 @@ import { benchIngest } from './ingest.js';
 import { benchScaleOut } from './scaleout.js';
 import { benchStart } from './start.js';
 import { benchExposure } from './exposure.js';
+import { benchExercise } from './exercise.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -32,7 +33,7 @@ function positive(name: string, def: number): number {
 }
 
 /** Sections in run order; BENCH_ONLY picks some of them. */
-const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure'] as const;
+const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selected(): (s: Section) => boolean {
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
   // Scale-out on PostgreSQL + NATS (runnable alone: node dist/bench/scaleout.js).
   if (want('scaleout')) Object.assign(figures, await benchScaleOut({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(20_000 * scale)) }));
   if (want('exposure')) Object.assign(figures, await benchExposure({ assets: Math.max(1000, Math.round(50_000 * scale)), cves: Math.max(2000, Math.round(100_000 * scale)) }));
+  // Exercise scheduler: 20 teams × 200 injects at 600× (bench/exercise.ts).
+  if (want('exercise')) Object.assign(figures, await benchExercise({ teams: 20, injects: Math.max(20, Math.round(200 * Math.min(1, scale))), speed: 600, exerciseSeconds: 3600 }));
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);

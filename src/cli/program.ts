@@ -22,6 +22,7 @@ import { registerPeer } from './commands/peer.js';
 import { registerMisp } from './commands/misp.js';
 import { registerReadinessAssessment } from './commands/readiness-assessment.js';
 import { registerReadiness } from './commands/readiness.js';
+import { registerExercise } from './commands/exercise.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -56,6 +57,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerMisp(program, io);
   registerReadinessAssessment(program, io);
   registerReadiness(program, io);
+  registerExercise(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -7,6 +7,7 @@ import type { Platform, RunningServer } from '../../api/index.js';
 import { createRespondDemo } from '../../respond/index.js';
 import { createReadinessDemo } from '../../readiness/index.js';
 import { createExposureDemo } from '../../readiness/exposure/index.js';
+import { createExerciseDemo } from '../../exercise/demo.js';
 import { createDetectDemo } from '../../detect/pipeline/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
@@ -42,6 +43,8 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config' | 'acces
   io.err(`demo: readiness: ${readiness.assessments} assessments, ${readiness.findings} findings, ${readiness.vitalFunctions} vital functions`);
   const exposure = await createExposureDemo({ store: p.store, clock: p.clock });
   io.err(`demo: ${exposure.assets} assets, ${exposure.exposures} exposures, ${exposure.alerts} KEV alerts`);
+  const exercise = await createExerciseDemo({ store: p.store, clock: p.clock });
+  io.err(`demo: exercise "Cold Harbour 2026" (${exercise.injects} injects, 3 teams) ready to launch at 60x by csirt.excon: ${exercise.exerciseId}`);
   // Telemetry goes through the running node's pipeline (`serve --demo`; `init --demo` has none).
   if (p.detect) {
     const detect = await createDetectDemo({ store: p.store, access: p.access, clock: p.clock, detect: p.detect, ...(p.sigma ? { rules: p.sigma } : {}) });
