@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import type { Platform, RunningServer } from '../../api/index.js';
 import { createRespondDemo } from '../../respond/index.js';
+import { createExerciseDemo } from '../../exercise/demo.js';
 import { createDetectDemo } from '../../detect/pipeline/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
@@ -36,6 +37,8 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config' | 'acces
   const demo = await createDemoAlliance({ store: p.store, clock: p.clock }, { apiRoot, actor: CLI_ACTOR });
   const respond = await createRespondDemo({ store: p.store, clock: p.clock });
   io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects, ${respond.incidents} incidents, ${respond.decisions} decisions`);
+  const exercise = await createExerciseDemo({ store: p.store, clock: p.clock });
+  io.err(`demo: exercise "Cold Harbour 2026" (${exercise.injects} injects, 3 teams) ready to launch at 60x by csirt.excon: ${exercise.exerciseId}`);
   // Telemetry goes through the running node's pipeline (`serve --demo`; `init --demo` has none).
   if (p.detect) {
     const detect = await createDetectDemo({ store: p.store, access: p.access, clock: p.clock, detect: p.detect, ...(p.sigma ? { rules: p.sigma } : {}) });
