@@ -18,6 +18,7 @@ import { registerSigma } from './commands/sigma.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
+import { registerExercise } from './commands/exercise.js';
 import { registerScenario } from './commands/scenario.js';
 
 /** The package version, from the nearest package.json above this file. */
@@ -49,6 +50,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerIngest(program, io);
   registerWorker(program, io);
   registerStatus(program, io);
+  registerExercise(program, io);
   registerScenario(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();

@@ -94,7 +94,7 @@ export function demoScenario(orgs: { ald: string; crv: string; dsk: string }): S
 /** Creates the demo scenario and a scheduled run at 60× as the CSIRT's exercise control. */
 export async function createExerciseDemo(deps: { store: Store; clock: Clock }): Promise<{ scenarioId: string; exerciseId: string; injects: number }> {
   const access = new AccessService(deps.store, deps.clock);
-  const ex = new ExerciseService({ store: deps.store, access, clock: deps.clock, bus: new EventBus(), ingest: { ingest: async () => { throw new Error('not running'); } } });
+  const ex = new ExerciseService({ store: deps.store, access, clock: deps.clock, bus: new EventBus(), ingest: { ingest: async () => { throw new Error('not running'); } }, passive: true });
   const org = async (key: string) => (await access.organisation(DEMO_ORGS.find((o) => o.key === key)!.shortName)).id;
   const actor = { principal: await access.principalOfUser('csirt.excon'), source: 'demo' };
   const sc = demoScenario({ ald: await org('ald'), crv: await org('crv'), dsk: await org('dsk') });
