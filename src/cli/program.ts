@@ -23,6 +23,7 @@ import { registerMisp } from './commands/misp.js';
 import { registerReadinessAssessment } from './commands/readiness-assessment.js';
 import { registerReadiness } from './commands/readiness.js';
 import { registerExercise } from './commands/exercise.js';
+import { registerScenario } from './commands/scenario.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -58,6 +59,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerReadinessAssessment(program, io);
   registerReadiness(program, io);
   registerExercise(program, io);
+  registerScenario(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

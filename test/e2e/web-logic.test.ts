@@ -92,3 +92,30 @@ describe('explorer default types', () => {
     expect(apiFilter({ ...f, type: 'malware' }).type).toBe('malware');
   });
 });
+
+describe('exercise pages', async () => {
+  const { parseTplus } = await import('../../web/src/exercise/InjectsEditor.js');
+  const { scoreSeriesData } = await import('../../web/src/exercise/reportData.js');
+  const { tplus, duration } = await import('../../web/src/exercise/api.js');
+  it('routes exercise pages', () => {
+    expect(parseRoute('#/exercises')).toEqual({ name: 'exercises' });
+    expect(parseRoute(href.exercise('exercise--1'))).toEqual({ name: 'exercise', id: 'exercise--1' });
+    expect(parseRoute(href.exerciseReport('exercise--1'))).toEqual({ name: 'exercise-report', id: 'exercise--1' });
+  });
+  it('reads and writes T+ times', () => {
+    expect([parseTplus('T+01:30:00'), parseTplus('00:10'), parseTplus('90m'), parseTplus('1h 5m'), parseTplus('soon')]).toEqual([5400, 600, 5400, 3900, null]);
+    expect(tplus(5400)).toBe('T+01:30:00');
+    expect([duration(45), duration(240), duration(3720), duration(null)]).toEqual(['45 s', '4 min', '1 h 2 min', '–']);
+  });
+  it('aligns cumulative team scores on one time axis for the chart', () => {
+    const report = {
+      teams: [{ teamId: 'a' }, { teamId: 'b' }],
+      scoreSeries: [
+        { teamId: 'a', points: [{ at: '2026-01-01T00:00:10Z', score: 100 }, { at: '2026-01-01T00:00:30Z', score: 150 }] },
+        { teamId: 'b', points: [{ at: '2026-01-01T00:00:20Z', score: 50 }] },
+      ],
+    } as unknown as Parameters<typeof scoreSeriesData>[0];
+    const t0 = Date.parse('2026-01-01T00:00:00Z') / 1000;
+    expect(scoreSeriesData(report)).toEqual([[t0 + 10, t0 + 20, t0 + 30], [100, 100, 150], [0, 50, 50]]);
+  });
+});

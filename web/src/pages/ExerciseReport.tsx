@@ -12,6 +12,7 @@ import { href } from '../router.js';
 import { useAsync } from '../useAsync.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { duration, setCurrentExercise, useExerciseApi, type AfterActionReport } from '../exercise/api.js';
+import { scoreSeriesData } from '../exercise/reportData.js';
 
 const COLOURS = ['#2f6db5', '#c2571a', '#3a8a3f', '#8a3fa0', '#b0902a', '#1f8a8a', '#a03a3a', '#555555'];
 const HEIGHT = 240;
@@ -27,20 +28,6 @@ function Chart({ options, data, label, testId }: { options: (w: number) => uPlot
     return () => { ro.disconnect(); u.destroy(); };
   }, [data]);
   return <div ref={box} role="img" aria-label={label} data-testid={testId} />;
-}
-
-/** Cumulative score per team on one time axis (uPlot wants aligned x values). */
-export function scoreSeriesData(r: AfterActionReport): uPlot.AlignedData {
-  const xs = [...new Set(r.scoreSeries.flatMap((s) => s.points.map((p) => Date.parse(p.at) / 1000)))].sort((a, b) => a - b);
-  const series = r.teams.map((t) => {
-    const pts = (r.scoreSeries.find((s) => s.teamId === t.teamId)?.points ?? []).map((p) => [Date.parse(p.at) / 1000, p.score] as const);
-    let last = 0;
-    return xs.map((x) => {
-      for (const [px, v] of pts) if (px <= x) last = v;
-      return last;
-    });
-  });
-  return [xs, ...series];
 }
 
 function ScoresOverTime({ report }: { report: AfterActionReport }) {
