@@ -235,6 +235,16 @@ describe('the HTTP paths (TAXII, REST) and the readers (GET /intel/:id, detectio
     expect(versions.body.versions).toEqual([T1, T3]);
   });
 
+  it('TAXII POST of a STIX 2.0 object stores its 2.1 conversion as a new version and says so in the status', async () => {
+    const id = `indicator--${uuid()}`;
+    const v20 = { type: 'indicator', id, created: '2017-01-01T00:00:00Z', modified: '2017-01-01T00:00:00Z', labels: ['malicious-activity'],
+      pattern: "[file:name = 'x.exe']", valid_from: '2017-01-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.green] };
+    const r = await post(A, main.id, [v20]);
+    expect(r.body.successes).toEqual([{ id, version: '2017-01-01T00:00:00.001Z', message: expect.stringMatching(/converted from STIX 2\.0.*2017-01-01T00:00:00Z became 2017-01-01T00:00:00.001Z/) }]);
+    const versions = await taxii(app, 'GET', `${objectsUrl(main.id)}${id}/versions/`, { auth: bearer(C.token) });
+    expect(versions.body.versions).toEqual(['2017-01-01T00:00:00.001Z']);
+  });
+
   it('TAXII DELETE then POST of another content under the same version is refused', async () => {
     const id = `indicator--${uuid()}`;
     const g = { object_marking_refs: [TLP2_MARKING_IDS.green] };

@@ -202,7 +202,7 @@ export class IntelService {
     if (was20 && type !== 'marking-definition') {
       // A 2.0 version and its 2.1 conversion differ in content, so the conversion is a new
       // version: modified + 1 ms, the same on every node (imports stay idempotent).
-      const from = typeof obj.modified === 'string' ? obj.modified : String(obj.created);
+      const from = submitted?.text ?? (typeof obj.modified === 'string' ? obj.modified : String(obj.created));
       const us = parseTimestampMicros(from);
       if (us === null) return refused(`STIX 2.0 object with an unreadable modified ${from}`, id);
       const next = us + 1000;

@@ -451,21 +451,24 @@ export class KyselyStore implements Store {
   async storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]> {
     const wanted = new Set(keys.map((k) => `${k.id} ${k.version}`));
     const ids = [...new Set(keys.map((k) => k.id))];
-    const out: StoredVersion[] = [];
+    const found: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const inChunk = new Set(chunk);
-      const versions = [...new Set(keys.filter((k) => inChunk.has(k.id)).map((k) => k.version))];
-      for (let j = 0; j < versions.length; j += 500) {
-        const rows = await this.#db.selectFrom('objects').select(['collection_id', 'id', 'version', 'date_added', 'creator_org', 'revoked', 'json'])
-          .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', chunk).where('version', 'in', versions.slice(j, j + 500)).execute();
-        for (const r of rows) {
-          if (!wanted.has(`${r.id} ${r.version}`)) continue;
-          out.push({ collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: r.revoked === 1, json: r.json });
-        }
+      // Every version of these ids (no version list: IN lists on all three columns of the unique
+      // index would make SQLite probe their cross product), without the JSON; filtered here.
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'collection_id', 'id', 'version', 'date_added', 'creator_org', 'revoked'])
+        .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) {
+        if (!wanted.has(`${r.id} ${r.version}`)) continue;
+        found.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: r.revoked === 1 });
       }
     }
-    return out.sort((a, b) => a.dateAdded - b.dateAdded);
+    // Then the JSON of the matching copies only, by primary key.
+    const json = new Map<number, string>();
+    for (let i = 0; i < found.length; i += 500) {
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'json']).where('seq', 'in', found.slice(i, i + 500).map((f) => f.seq)).execute();
+      for (const r of rows) json.set(Number(r.seq), r.json);
+    }
+    return found.map(({ seq, ...f }) => ({ ...f, json: json.get(seq) ?? '' })).sort((a, b) => a.dateAdded - b.dateAdded);
   }
 
   async #recipientsOf(seqs: number[]): Promise<Map<number, string[]>> {
