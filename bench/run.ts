@@ -23,6 +23,7 @@ import { benchScaleOut } from './scaleout.js';
 import { benchStart } from './start.js';
 import { benchExposure } from './exposure.js';
 import { benchExercise } from './exercise.js';
+import { benchFederation } from './federation.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -33,7 +34,7 @@ function positive(name: string, def: number): number {
 }
 
 /** Sections in run order; BENCH_ONLY picks some of them. */
-const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise'] as const;
+const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise', 'federation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selected(): (s: Section) => boolean {
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   if (want('exposure')) Object.assign(figures, await benchExposure({ assets: Math.max(1000, Math.round(50_000 * scale)), cves: Math.max(2000, Math.round(100_000 * scale)) }));
   // Exercise scheduler: 20 teams × 200 injects at 600× (bench/exercise.ts).
   if (want('exercise')) Object.assign(figures, await benchExercise({ teams: 20, injects: Math.max(20, Math.round(200 * Math.min(1, scale))), speed: 600, exerciseSeconds: 3600 }));
+  // Federation: hub + two spokes converge (bench/federation.ts, docs/federation.md).
+  if (want('federation')) Object.assign(figures, await benchFederation({ objects: importN, batch }));
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -164,8 +164,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature! };
       provs.push([provKey(env.id, env.version), JSON.stringify(p)]);
     }
-    const have = await tx.getMetas(provs.map(([k]) => k));
-    for (const [k, v] of provs) if (!have.has(k)) await tx.setMeta(k, v);
+    await tx.addMetas(provs.map(([key, value]) => ({ key, value })));
   }
   return out;
 }

@@ -113,6 +113,12 @@ export class KyselyStore implements Store {
     }
     return out;
   }
+  async addMetas(entries: readonly { key: string; value: string }[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 400) {
+      await this.#db.insertInto('meta').values(entries.slice(i, i + 400).map((e) => ({ key: e.key, value: e.value })))
+        .onConflict((oc) => oc.column('key').doNothing()).execute();
+    }
+  }
   async deleteMeta(key: string): Promise<boolean> {
     const r = await this.#db.deleteFrom('meta').where('key', '=', key).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;

@@ -317,6 +317,8 @@ export interface Store {
   /** The values of the given keys that exist. */
   getMetas(keys: readonly string[]): Promise<Map<string, string>>;
   deleteMeta(key: string): Promise<boolean>;
+  /** Inserts the entries whose keys do not exist yet (existing keys keep their value). */
+  addMetas(entries: readonly { key: string; value: string }[]): Promise<void>;
   /** Sets the key only if absent; returns the value now stored. */
   initMeta(key: string, value: string): Promise<string>;
 

@@ -1,0 +1,78 @@
+/**
+ * Federation over REST (docs/federation.md): peers and subscriptions as data, admins manage and
+ * readers see the status; bad input is a clear 4xx; a local organisation can never be a peer's;
+ * the peer token is kept sealed at rest and never returned; node keys are 0600.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNING_KEY_FILE, SECRET_KEY_FILE, nodeKeys } from '../src/federation/index.js';
+import { makeAlliance, type Alliance } from './rest-fixtures.js';
+
+let al: Alliance;
+const peerKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-peer-')), 'dk').publicKey;
+
+async function call(method: 'GET' | 'POST' | 'DELETE', url: string, user: string, body?: unknown) {
+  const res = await al.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${al.tokens[user]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+  return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  al = await makeAlliance({ SHIELDWALL_NODE_NAME: 'here' });
+});
+afterAll(async () => al.close());
+
+describe('federation REST', () => {
+  it('an admin registers a peer; its token is sealed at rest and never shown; keys are 0600', async () => {
+    const dkOrg = `identity--${crypto.randomUUID()}`;
+    const r = await call('POST', '/federation/peers', 'a-admin', { name: 'dk', url: 'https://dk.example:8443', publicKey: peerKey, token: 'secret-token-of-dk', orgs: [{ id: dkOrg, shortName: 'DKCERT' }] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ name: 'dk', hasToken: true, orgs: [{ id: dkOrg, shortName: 'DKCERT' }] });
+    expect(JSON.stringify(r.body)).not.toContain('secret-token-of-dk');
+    const raw = await al.platform.store.getMeta('federation.peer.dk');
+    expect(raw).not.toContain('secret-token-of-dk');
+    expect(al.platform.federation.token((await al.platform.federation.getPeer('dk'))!)).toBe('secret-token-of-dk');
+    for (const f of [SIGNING_KEY_FILE, SECRET_KEY_FILE]) expect(fs.statSync(path.join(al.platform.config.dataDir, f)).mode & 0o777).toBe(0o600);
+    // The organisations of the peer never get users here.
+    await expect(al.platform.access.createUser({ principal: null, source: 'test' }, { orgId: dkOrg, username: 'dk.user', password: 'correct horse battery staple', roles: ['analyst'] })).rejects.toThrow(/lives on node dk/);
+    const list = await call('GET', '/federation/peers', 'b-analyst');
+    expect(list.status).toBe(200);
+    expect((list.body.items as { name: string }[]).map((p) => p.name)).toEqual(['dk']);
+  });
+
+  it('refuses bad input with a clear 4xx', async () => {
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'x', publicKey: 'not-a-key' })).status).toBe(400);
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'Bad Name!', publicKey: peerKey })).status).toBe(400);
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'here', publicKey: peerKey })).status).toBe(400);
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'dk', publicKey: peerKey })).status).toBe(409);
+    // A local organisation (with users) can never live on a peer: the provenance leak of issue #10.
+    const local = await call('POST', '/federation/peers', 'a-admin', { name: 'no', publicKey: peerKey, orgs: [{ id: al.orgs.B, shortName: 'B' }] });
+    expect(local.status).toBe(409);
+    expect(String(local.body.description ?? local.body.message ?? JSON.stringify(local.body))).toMatch(/organisation of this node/);
+    expect((await call('GET', '/federation/peers/nope', 'a-admin')).status).toBe(404);
+    expect((await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'dk', direction: 'sideways', remoteCollection: 'x', localCollection: 'alliance' })).status).toBe(400);
+    expect((await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'dk', direction: 'pull', remoteCollection: 'x', localCollection: 'no-such' })).status).toBe(404);
+    expect((await call('POST', '/federation/subscriptions/sub-00000000/run', 'a-admin', {})).status).toBe(404);
+  });
+
+  it('only admins manage; readers see the status; a peer-only route refuses users', async () => {
+    expect((await call('POST', '/federation/peers', 'a-analyst', { name: 'se', publicKey: peerKey })).status).toBe(403);
+    const sub = await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'dk', direction: 'pull', remoteCollection: 'alliance', localCollection: 'alliance', intervalS: 60 });
+    expect(sub.status).toBe(200);
+    const id = (sub.body.subscription as { id: string }).id;
+    const st = await call('GET', '/federation/subscriptions', 'b-analyst');
+    expect(st.status).toBe(200);
+    expect(st.body.items).toEqual([expect.objectContaining({ rejects: 0, lastSuccess: null, lagS: null, subscription: expect.objectContaining({ id, peer: 'dk', direction: 'pull' }) })]);
+    expect((await call('GET', `/federation/subscriptions/${id}/rejects`, 'b-analyst')).status).toBe(403);
+    expect((await call('POST', '/federation/envelopes', 'a-admin', { collection: 'alliance', objects: [] })).status).toBe(403);
+    // The peer is unreachable: the run fails with the reason, and the status keeps it with a backoff.
+    const run = await call('POST', `/federation/subscriptions/${id}/run`, 'a-admin', {});
+    expect(run.status).toBe(503);
+    const after = await call('GET', `/federation/subscriptions/${id}`, 'a-admin');
+    expect(after.body).toMatchObject({ lastError: expect.stringMatching(/dk\.example|ENOTFOUND|EAI_AGAIN|fetch failed|getaddrinfo/), state: expect.objectContaining({ failures: 1 }) });
+    expect((await call('DELETE', '/federation/peers/dk', 'a-admin')).status).toBe(409);
+    expect((await call('DELETE', `/federation/subscriptions/${id}`, 'a-admin')).status).toBe(200);
+    expect((await call('DELETE', '/federation/peers/dk', 'a-admin')).status).toBe(200);
+  });
+});
