@@ -130,6 +130,12 @@ describe('alliance view', () => {
     expect((await call('a-analyst', 'GET', '/readiness/exposures/nope')).status).toBe(404);
     expect((await call('a-analyst', 'GET', '/readiness/exposures?status=weird')).status).toBe(400);
     expect((await call('a-analyst', 'GET', '/readiness/vulnerabilities/CVE-1')).status).toBe(404);
+    // Query values the route schema coerces (boolean, integer) are read as such.
+    const kevOnly = await call('a-analyst', 'GET', '/readiness/vulnerabilities?kev=true&limit=5000');
+    expect(kevOnly.status, kevOnly.body).toBe(200);
+    expect(kevOnly.json().items.length).toBe(cases.length);
+    expect((await call('a-analyst', 'GET', '/readiness/exposures?kev=true&limit=3')).json().items).toHaveLength(3);
+    expect((await call('a-analyst', 'GET', '/readiness/exposures?kev=maybe')).status).toBe(400);
     expect((await call('b-analyst', 'POST', '/readiness/kev/import', KEV('CVE-2099-9', 'x'))).status).toBe(200);
     expect((await h.call('POST', '/api/v1/readiness/kev/import', { token: al.tokens['a-responder']!, body: KEV('CVE-2099-9', 'x') })).status).toBe(403);
     const imp = await call('a-analyst', 'POST', '/readiness/inventory/import', { content: 'name,criticality,products\nweb-1,high,cpe:2.3:a:leakcorp:product2:1.0:*:*:*:*:*:*:*\nbad,extreme,\n' });

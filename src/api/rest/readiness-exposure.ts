@@ -42,8 +42,10 @@ export async function readinessExposureRoutes(app: FastifyInstance, platform: Pl
   };
   const q = (req: FastifyRequest) => req.query as Record<string, unknown>;
   const qs = (req: FastifyRequest, k: string): string | undefined => {
-    const v = q(req)[k];
-    if (v === undefined) return undefined;
+    const raw = q(req)[k];
+    if (raw === undefined) return undefined;
+    // The route schema may have coerced the value (kev → boolean, limit → integer).
+    const v = typeof raw === 'boolean' || typeof raw === 'number' ? String(raw) : raw;
     if (typeof v !== 'string' || v.length > 200) throw new AppError('INVALID_FILTER', `${k}: one value of at most 200 characters`);
     return v;
   };

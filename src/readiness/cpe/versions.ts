@@ -16,9 +16,17 @@ export interface VersionEntry {
   changes?: { at: string; status: VersionStatus }[];
 }
 
-function segments(v: string): (number | string)[] {
+/** Split versions, memoised: inventories and records repeat a small set of version strings. */
+const SEGMENTS = new Map<string, readonly (number | string)[]>();
+const SEGMENTS_MAX = 200_000;
+
+function segments(v: string): readonly (number | string)[] {
+  const hit = SEGMENTS.get(v);
+  if (hit) return hit;
   const out: (number | string)[] = [];
   for (const m of v.trim().toLowerCase().matchAll(/(\d+)|([a-z]+)/g)) out.push(m[1] !== undefined ? Number(m[1]) : m[2]!);
+  if (SEGMENTS.size >= SEGMENTS_MAX) SEGMENTS.clear();
+  SEGMENTS.set(v, out);
   return out;
 }
 
@@ -53,7 +61,7 @@ function belowLessThan(v: string, bound: string): boolean {
   return compareVersions(v, b) < 0;
 }
 
-function compareSegs(x: (number | string)[], y: (number | string)[]): number {
+function compareSegs(x: readonly (number | string)[], y: readonly (number | string)[]): number {
   return compareVersions(x.join('.'), y.join('.'));
 }
 
@@ -74,8 +82,10 @@ export function cve5Status(v: string, versions: readonly VersionEntry[], default
     const highOk = e.lessThan !== undefined ? belowLessThan(v, e.lessThan) : compareVersions(v, e.lessThanOrEqual!) <= 0;
     if (!lowOk || !highOk) continue;
     let status = e.status;
-    const changes = [...(e.changes ?? [])].sort((p, q) => compareVersions(p.at, q.at));
-    for (const c of changes) if (compareVersions(c.at, v) <= 0) status = c.status;
+    if (e.changes?.length) {
+      const changes = e.changes.length === 1 ? e.changes : [...e.changes].sort((p, q) => compareVersions(p.at, q.at));
+      for (const c of changes) if (compareVersions(c.at, v) <= 0) status = c.status;
+    }
     return status;
   }
   return defaultStatus;

@@ -29,7 +29,7 @@ const ASSETS: Record<string, { name: string; vitalFunction: string; criticality:
   est: [{ name: 'est-port-ops', vitalFunction: 'port logistics', criticality: 'high', products: ['cpe:2.3:a:tunnelcorp:secure_gateway:21.9:*:*:*:*:*:*:*'] }],
 };
 
-const kevEntry = (cve: string, vendor: string, product: string, name: string, ransomware: boolean) => ({
+const kevEntry = ([cve, vendor, product, name]: [string, string, string, string], ransomware: boolean) => ({
   cveID: cve, vendorProject: vendor, product, vulnerabilityName: name, dateAdded: '2099-01-05', dueDate: '2099-01-26',
   shortDescription: `${name} (demo entry).`, requiredAction: 'Apply mitigations per vendor instructions or discontinue use of the product if mitigations are unavailable.',
   knownRansomwareCampaignUse: ransomware ? 'Known' : 'Unknown', notes: '', cwes: [],
@@ -69,9 +69,9 @@ export async function createExposureDemo(deps: { store: Store; clock: Clock }): 
   const kev = await svc.importKev(analyst, {
     title: 'Demo KEV catalog', catalogVersion: '2099.01.05', dateReleased: '2099-01-05T12:00:00Z', count: 3,
     vulnerabilities: [
-      kevEntry('CVE-2099-20001', 'Northgate', 'EdgeGuard OS', 'Northgate EdgeGuard OS command injection', false),
-      kevEntry('CVE-2099-20002', 'TunnelCorp', 'Secure Gateway', 'TunnelCorp Secure Gateway authentication bypass', true),
-      kevEntry('CVE-2099-10001', 'Gridsoft', 'Historian', 'Gridsoft Historian authentication bypass', false),
+      kevEntry(['CVE-2099-20001', 'Northgate', 'EdgeGuard OS', 'Northgate EdgeGuard OS command injection'], false),
+      kevEntry(['CVE-2099-20002', 'TunnelCorp', 'Secure Gateway', 'TunnelCorp Secure Gateway authentication bypass'], true),
+      kevEntry(['CVE-2099-10001', 'Gridsoft', 'Historian', 'Gridsoft Historian authentication bypass'], false),
     ],
   });
   return { assets, exposures: exposures + kev.exposures, alerts: kev.alerts };
