@@ -21,6 +21,7 @@ import { benchBundleImport } from './bundle.js';
 import { benchIngest } from './ingest.js';
 import { benchScaleOut } from './scaleout.js';
 import { benchStart } from './start.js';
+import { benchExposure } from './exposure.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -31,7 +32,7 @@ function positive(name: string, def: number): number {
 }
 
 /** Sections in run order; BENCH_ONLY picks some of them. */
-const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout'] as const;
+const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selected(): (s: Section) => boolean {
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
   if (want('start')) Object.assign(figures, await benchStart({ objects: pageObjects }));
   // Scale-out on PostgreSQL + NATS (runnable alone: node dist/bench/scaleout.js).
   if (want('scaleout')) Object.assign(figures, await benchScaleOut({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(20_000 * scale)) }));
+  if (want('exposure')) Object.assign(figures, await benchExposure({ assets: Math.max(1000, Math.round(50_000 * scale)), cves: Math.max(2000, Math.round(100_000 * scale)) }));
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);

@@ -56,6 +56,11 @@ export const PERMISSIONS = {
   'readiness.read': { who: READERS, what: 'frameworks, assessments released to the reader, alliance aggregates, audits, findings, vital functions, readiness reports' },
   'readiness.write': { who: ['analyst', 'responder', 'representative', 'admin'], what: 'own organisation\'s assessments (answer, submit, release), audits, findings, vital functions' },
   'readiness.admin': { who: ['admin'], what: 'import readiness frameworks' },
+  'exposure.read': { who: READERS, what: 'readiness: inventories, vulnerability intelligence (KEV, CVE, EPSS), exposures, advisories (as released)' },
+  'inventory.write': { who: ['analyst', 'responder', 'admin'], what: 'readiness: import, edit and retire the own organisation\'s assets' },
+  'vuln-intel.write': { who: ['analyst', 'admin'], what: 'readiness: import KEV catalogs, CVE JSON 5 records, EPSS scores (node-wide)' },
+  'exposure.write': { who: ['analyst', 'responder', 'admin'], what: 'readiness: change the status of the own organisation\'s exposures' },
+  'advisory.write': { who: ['analyst', 'admin'], what: 'readiness: import CSAF 2.0 advisories (VEX), publish them to the alliance' },
 } as const satisfies Record<string, Grant>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -22,6 +22,7 @@ import { alertRoutes, ingestRoutes } from './rest/detect.js';
 import { correlationRoutes } from './rest/correlation.js';
 import { readinessRoutes } from './rest/readiness.js';
 import { logRedact, logSerializers } from './log.js';
+import { readinessExposureRoutes } from './rest/readiness-exposure.js';
 
 /** The package root (where package.json is), found from this file in src/ or dist/src/. */
 export function packageRoot(): string {
@@ -91,6 +92,10 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => correlationRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', requireAuth(platform));
+    await readinessExposureRoutes(scope, platform);
+  }, { prefix: '/api/v1' });
   await app.register(docsRoutes, { prefix: '/api' });
 
   const webDir = path.join(packageRoot(), 'dist', 'web');

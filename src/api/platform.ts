@@ -17,6 +17,7 @@ import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/in
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 import { createReadiness, type Readiness } from '../readiness/index.js';
+import { createExposure, type ExposureModule } from '../readiness/exposure/index.js';
 
 export interface Platform {
   readonly config: Readonly<Config>;
@@ -45,6 +46,8 @@ export interface Platform {
    */
   indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
+  /** Readiness: inventories, vulnerability intelligence, exposures, CSAF advisories (docs/readiness-exposure.md). */
+  readonly exposure: ExposureModule;
 }
 
 export interface PlatformOptions {
@@ -81,10 +84,11 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     eventLimits: config.eventLimits,
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
+  const exposure = createExposure({ store, access, clock, bus, intel });
   const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, readiness });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, readiness, exposure });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

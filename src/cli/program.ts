@@ -19,6 +19,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
 import { registerReadinessAssessment } from './commands/readiness-assessment.js';
+import { registerReadiness } from './commands/readiness.js';
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -49,6 +50,8 @@ export function buildProgram(io: Io = stdio): Command {
   registerIngest(program, io);
   registerWorker(program, io);
   registerStatus(program, io);
+  // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it.
+  registerReadiness(program, io);
   registerReadinessAssessment(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();

@@ -20,6 +20,9 @@ import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
 import { Readiness } from './pages/Readiness.js';
+import { Inventory } from './pages/Inventory.js';
+import { Exposures } from './pages/Exposures.js';
+import { Advisories } from './pages/Advisories.js';
 
 function Page({ route }: { route: Route }) {
   switch (route.name) {
@@ -40,6 +43,9 @@ function Page({ route }: { route: Route }) {
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
     case 'readiness': return <Readiness params={route.params} />;
+    case 'inventory': return <Inventory />;
+    case 'exposures': return <Exposures />;
+    case 'advisories': return <Advisories />;
     case 'not-found':
       return (
         <section>
@@ -63,6 +69,9 @@ const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
   { name: 'system', label: 'System', to: href.system(), adminOnly: true },
   { name: 'readiness', label: 'Readiness', to: href.readiness() },
+  { name: 'inventory', label: 'Inventory', to: href.inventory() },
+  { name: 'exposures', label: 'Exposures', to: href.exposures() },
+  { name: 'advisories', label: 'Advisories', to: href.advisories() },
 ];
 
 /** The navigation entry a detail page belongs to. */

@@ -25,7 +25,10 @@ export interface VitalFunction {
 }
 export interface History { year: number; state: string; scores: FunctionScore[] }
 /** The exposure side's summary (branch h/r-expo); absent on nodes without it. */
-export interface ExposureSummary { [k: string]: unknown }
+export interface ExposureSummary {
+  own: { open: number; kev: number; overdue: number; byStatus: Record<string, number> };
+  alliance: { members: number; kev: { cve: string; name: string; members: number }[] };
+}
 
 export function readinessClient(token: string) {
   const get = <T,>(path: string, signal?: AbortSignal, query?: Record<string, string | undefined>) => request<T>(`/readiness${path}`, { token, signal, ...(query ? { query } : {}) });

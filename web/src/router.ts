@@ -22,7 +22,10 @@ export type Route =
   | { name: 'alert'; id: string }
   | { name: 'system' }
   | { name: 'readiness'; params: URLSearchParams }
-  | { name: 'not-found'; path: string };
+  | { name: 'not-found'; path: string }
+  | { name: 'inventory' }
+  | { name: 'exposures' }
+  | { name: 'advisories' };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
 const RESPOND_PAGES = [
@@ -53,6 +56,9 @@ export function parseRoute(hash: string): Route {
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
   if (path === '/readiness') return { name: 'readiness', params };
+  if (path === '/readiness/inventory') return { name: 'inventory' };
+  if (path === '/readiness/exposures') return { name: 'exposures' };
+  if (path === '/readiness/advisories') return { name: 'advisories' };
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
@@ -95,6 +101,9 @@ export const href = {
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
   readiness: (tab?: string) => (tab ? `#/readiness?tab=${encodeURIComponent(tab)}` : '#/readiness'),
+  inventory: () => '#/readiness/inventory',
+  exposures: () => '#/readiness/exposures',
+  advisories: () => '#/readiness/advisories',
 };
 
 export function navigate(to: string): void {

@@ -5,13 +5,14 @@ export const ALERT_STATUSES = ['new', 'acknowledged', 'false-positive', 'escalat
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 export const ALERT_SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
-export const ALERT_SOURCES = ['indicator', 'sigma', 'anomaly'] as const;
+export const ALERT_SOURCES = ['indicator', 'sigma', 'anomaly', 'exposure'] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 
 export type Matched =
   | { kind: 'indicator'; id: string; name: string | null; pattern: string; via: string; path: string | null; value: string | null; tactics: string[] }
   | { kind: 'sigma'; id: string | null; title: string; level: string | null; tags: string[]; correlation: string | null }
-  | { kind: 'anomaly'; method: 'rate' | 'first-seen' | 'rare'; expected: string; seen: string; score: number };
+  | { kind: 'anomaly'; method: 'rate' | 'first-seen' | 'rare'; expected: string; seen: string; score: number }
+  | { kind: 'exposure'; cve: string; kev: boolean; ransomware: boolean; exposures: string[]; assets: string[]; dueDate: string | null };
 
 /** The stored document of an alert record (status is the record state; the record id is the alert id). */
 export interface AlertDoc {

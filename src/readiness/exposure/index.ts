@@ -1,0 +1,28 @@
+/** Readiness: inventory, vulnerability intelligence, exposures and CSAF advisories (issue #12 parts 2 and 3). */
+import type { IntelService } from '../../intel/index.js';
+import { AdvisoryService } from './advisories.js';
+import { ExposureService, type ExposureDeps } from './service.js';
+
+export interface ExposureModule {
+  exposures: ExposureService;
+  advisories: AdvisoryService;
+}
+
+export function createExposure(deps: ExposureDeps & { intel: IntelService }): ExposureModule {
+  const exposures = new ExposureService(deps);
+  return { exposures, advisories: new AdvisoryService(exposures, deps.intel) };
+}
+
+export { ExposureService, assetOf, productOf, rulesOf } from './service.js';
+export type { AssetView, ExposureView, ExposureDeps, ImportReport, Share } from './service.js';
+export { AdvisoryService, advisoryToStix, inVersRange, productCovers } from './advisories.js';
+export type { AdvisoryView, VexOutcome } from './advisories.js';
+export { VulnIndex, normKey, productKey } from './engine.js';
+export type { ProductHit, Confidence } from './engine.js';
+export { parseKev, parseCve5, parseEpss, nvdRuleOf, CVE_ID } from './intel.js';
+export type { AffectedRule, KevEntry, CveInfo, EpssScore, Refused } from './intel.js';
+export {
+  ASSET, EXPOSURE, ADVISORY, VULN, CRITICALITIES, EXPOSURE_STATUSES, DEFAULT_DUE_POLICY, priorityOf, dueDateOf, bestCvss,
+} from './model.js';
+export type { AssetDoc, Criticality, ExposureDoc, ExposureStatus, VulnDoc, KevState, DuePolicy } from './model.js';
+export { parseInventory, parseInventoryCsv, parseInventoryJson } from './inventory.js';

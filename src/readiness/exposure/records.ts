@@ -1,0 +1,41 @@
+/**
+ * Bulk persistence helpers of the exposure domain on the generic `records` table: batches are
+ * written in one transaction with one audit line, each record gets a distinct `updated_us`
+ * (so paging by `updatedBefore` never skips a record), and internal scans (the matcher's view
+ * of every organisation's inventory, the alliance aggregate) read per organisation with that
+ * organisation's own audience — nothing they read is returned to a caller as such.
+ */
+import crypto from 'node:crypto';
+import type { Audience } from '../../core/policy.js';
+import type { RecordRow, Store } from '../../store/index.js';
+
+const PAGE = 2000;
+
+/** Every record of a kind the audience may read (paged by updated_us, newest first). */
+export async function scanRecords(store: Store, kind: string, audience: Audience): Promise<RecordRow[]> {
+  const out: RecordRow[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: PAGE, ...(before !== undefined ? { updatedBefore: before } : {}) });
+    out.push(...rows);
+    if (rows.length < PAGE) return out;
+    before = rows[rows.length - 1]!.updatedUs;
+  }
+}
+
+/** Records of a kind created by each organisation of the node (an internal, per-organisation read). */
+export async function scanOwned(store: Store, kind: string): Promise<RecordRow[]> {
+  const orgs = await store.listOrganisations();
+  const out: RecordRow[] = [];
+  for (const o of orgs) {
+    const rows = await scanRecords(store, kind, { hop: 'local', orgId: o.id, groupIds: [] });
+    out.push(...rows.filter((r) => r.creatorOrg === o.id));
+  }
+  return out;
+}
+
+/** A stable record id from its parts (an asset per organisation and name, an exposure per asset and CVE). */
+export function stableId(kind: string, ...parts: string[]): string {
+  const h = crypto.createHash('sha256').update(parts.join('\u001f')).digest('hex');
+  return `${kind}--${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
