@@ -21,6 +21,7 @@ import { Heatmap } from '../components/Heatmap.js';
 import { FEED_MAX, filterFromParams, filterToParams, matchesFilter, mergeAlert, mergeAlerts, totalAlerts } from '../components/alertView.js';
 import { ALERT_SEVERITIES } from '../alertTypes.js';
 import type { Alert, AlertFilter, AlertSeverity, CopMember } from '../alertTypes.js';
+import { OverdueFindings } from '../components/OverdueFindings.js';
 
 const HOURS = [1, 6, 24, 72, 168] as const;
 const SEVERITY_ABBR: Record<AlertSeverity, string> = { critical: 'crit', high: 'high', medium: 'med', low: 'low', informational: 'info' };
@@ -135,6 +136,7 @@ export function Cop({ params }: { params: URLSearchParams }) {
         {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} />)}
       </ul>
 
+      <OverdueFindings />
       <section aria-labelledby="feed-title" className="cop-feed">
         <h2 id="feed-title">Live alert feed</h2>
         <AlertFilters filter={filter} onChange={(f) => go(f, hours)} label="Filter the feed" />
