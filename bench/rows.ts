@@ -8,7 +8,8 @@ import { displayName, labelsOf, searchTextOf, versionOf } from '../src/intel/ind
 import { tlpOf } from '../src/stix/index.js';
 
 export function rawRow(o: Record<string, unknown>, at: { collectionId: string; creatorOrg: string; recipients?: readonly string[] }): NewObjectRow {
-  const obj = { ...o, created_by_ref: at.creatorOrg };
+  // As submit stores it: the object as sent (the creator is the creator_org column, not an edit).
+  const obj = o;
   return {
     collectionId: at.collectionId, id: String(o.id), type: String(o.type), specVersion: '2.1', version: versionOf(obj),
     created: typeof o.created === 'string' ? o.created : null, modified: typeof o.modified === 'string' ? o.modified : null,

@@ -27,6 +27,10 @@ beforeAll(async () => {
     const org = await p.access.createOrganisation(SYSTEM_ACTOR, { name: `Nation ${o}`, shortName: o });
     await p.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: `${o.toLowerCase()}-ops`, password: 'long enough password', roles: ['responder', 'representative', 'admin'] });
   }
+  const aa = (await p.store.listOrganisations()).find((o) => o.shortName === 'AA');
+  if (!aa) throw new Error('no AA');
+  await p.access.createUser(SYSTEM_ACTOR, { orgId: aa.id, username: 'aa-norole', password: 'long enough password', roles: [] });
+  await p.access.createUser(SYSTEM_ACTOR, { orgId: aa.id, username: 'aa-analyst', password: 'long enough password', roles: ['analyst'] });
   await p.close();
   process.env.SHIELDWALL_DATA_DIR = dir;
   process.env.SHIELDWALL_LOG_LEVEL = 'silent';
@@ -67,5 +71,32 @@ describe('shieldwall incident / decision / assistance / alert-level', () => {
     expect(offer.out).toMatch(/1 offer/);
     expect((await sw('alert-level', 'set', '3', '--as', 'bb-ops', '--reason', 'wiper')).out).toMatch(/3 ELEVATED/);
     expect((await sw('alert-level', 'board')).out).toMatch(/Nation BB\t3 ELEVATED/);
+  });
+
+  it('applies the permission table of REST to --as users, reads included', async () => {
+    const made = await sw('incident', 'create', '--as', 'aa-ops', '--title', 'Shared read test', '--severity', '2', '--tlp', 'green');
+    const id = made.out.trim();
+    // A user without role holds only session.read: every read and write is refused with the action named, exit 1.
+    for (const argv of [['incident', 'list'], ['incident', 'show', id], ['incident', 'metrics'], ['incident', 'export', id],
+      ['decision', 'list'], ['assistance', 'list'], ['sigma', 'list']]) {
+      const r = await sw(...argv, '--as', 'aa-norole');
+      expect({ argv, code: r.code, out: r.out }).toEqual({ argv, code: 1, out: '' });
+      expect(r.err).toMatch(/\.read needs/);
+    }
+    // An analyst reads incidents but may not declare one, propose a decision, request help or set a level.
+    expect((await sw('incident', 'list', '--as', 'aa-analyst')).out).toContain(id);
+    for (const [argv, action] of [
+      [['incident', 'create', '--title', 'x', '--severity', '1'], 'incident.write'],
+      [['incident', 'phase', id, 'closed'], 'incident.write'],
+      [['decision', 'propose', '--title', 't', '--text', 't', '--procedure', 'silence', '--participants', 'BB', '--deadline', '2030-01-01T00:00:00Z'], 'decision.write'],
+      [['assistance', 'request', '--title', 't', '--services', 'malware-analysis', '--deadline', '2030-01-01T00:00:00Z'], 'assistance.write'],
+      [['alert-level', 'set', '2', '--reason', 'r'], 'alert-level.write'],
+    ] as const) {
+      const r = await sw(...argv, '--as', 'aa-analyst');
+      expect({ argv, code: r.code }).toEqual({ argv, code: 1 });
+      expect(r.err).toContain(`${action} needs`);
+    }
+    // The analyst's refused writes left nothing behind.
+    expect((await sw('incident', 'list', '--as', 'aa-ops', '--json')).out).not.toContain('"title": "x"');
   });
 });

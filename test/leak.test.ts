@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
-import { pull } from '../src/federation/index.js';
+import { nodeIdentityId, pull, runSubscription } from '../src/federation/index.js';
 import type { Audience, Purpose, Tlp } from '../src/core/index.js';
 import { ROOT, TAXII, bearer, indicator, makeCollection, makeOrg, makePlatform, refresh, submitWith, taxii, tmpDir, type Org } from './taxii-fixtures.js';
 
@@ -252,6 +252,46 @@ describe('zero leaks on every egress path', () => {
       expect(await node.store.countObjects(into.id)).toBe(want.size * 2);
       // What arrived is marked as coming from this node, so the peer never forwards its AMBER+STRICT / RED.
       expect(rows.every((x) => x.originNode === 'node-here' && x.creatorOrg === K.row.id)).toBe(true);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('provenance (issue #10): what a subscription pulls is attributed to its real creator or the peer node, never to a local organisation with users', async () => {
+    const dir = tmpDir('sw-leak-prov-');
+    const node = await makePlatform({ file: path.join(dir, 'p.db'), env: { SHIELDWALL_NODE_NAME: 'node-p' } });
+    try {
+      // On node-p: P (whose peer token pulls) and DSK, a second local organisation with users.
+      await node.access.createOrganisation(SYSTEM_ACTOR, { id: P.row.id, name: 'Org P', shortName: 'P' });
+      const dsk = await makeOrg(node, 'DSK');
+      const pUser = await node.access.createUser(SYSTEM_ACTOR, { orgId: P.row.id, username: 'p.analyst', password: 'correct horse battery staple', roles: ['analyst'] });
+      const into = await node.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'From here' });
+      for (const o of [P.row.id, dsk.row.id]) await node.access.grantCollection(SYSTEM_ACTOR, into.id, o, { canRead: true, canWrite: false });
+      // The old way, a local --peer-org, is refused: its users would read what was released only to others.
+      await expect(node.federation.addPeer(SYSTEM_ACTOR, { name: 'node-here', url: server.url, publicKey: p.federation.keys().publicKey, orgs: [{ id: dsk.row.id, shortName: 'DSK' }] }))
+        .rejects.toThrow(/organisation of this node/);
+      const peerToken = readers.find((x) => x.name === 'peer')!.token;
+      await node.federation.addPeer(SYSTEM_ACTOR, { name: 'node-here', url: server.url, publicKey: p.federation.keys().publicKey, token: peerToken, orgs: [{ id: K.row.id, shortName: 'K' }] });
+      // The peer node's identity can never gain users.
+      await expect(node.access.createUser(SYSTEM_ACTOR, { orgId: nodeIdentityId('node-here'), username: 'sneaky', password: 'correct horse battery staple', roles: ['analyst'] })).rejects.toThrow(/lives on node node-here/);
+      const sub = await node.federation.addSubscription(SYSTEM_ACTOR, { peer: 'node-here', direction: 'pull', remoteCollection: coll.id, localCollection: into.id });
+      const report = await runSubscription({ store: node.store, clock: node.clock, registry: node.federation }, sub);
+      const released = allowed(readers.find((x) => x.name === 'peer')!, 'read');
+      // What node-here relays from node-x carries no signature of node-x here: refused, kept in the reject list.
+      const want = new Set([...released].filter((id) => stored.find((x) => x.id === id)!.originNode === null));
+      expect(report).toMatchObject({ complete: true, rejected: (released.size - want.size) * 2, added: want.size * 2 });
+      const rejects = await node.federation.listRejects(sub.id);
+      expect(rejects.every((r) => /carries no origin signature/.test(r.reason))).toBe(true);
+      // Every local reader of node-p sees exactly what the release policy gives it: K's objects
+      // released to P reach P's users (P named, or GP), DSK reads only CLEAR/GREEN ones.
+      const pPrincipal = await node.access.principalOfUser(pUser.username);
+      for (const [who, principal] of [['P', pPrincipal], ['DSK', dsk.principal]] as const) {
+        const rows = (await node.store.queryObjects({ collectionIds: [into.id], audience: node.access.audienceOf(principal), purpose: 'read', limit: 10_000 })).rows;
+        const expected = new Set(stored.filter((x) => want.has(x.id) && (x.tlp === 'clear' || x.tlp === 'green' || (who === 'P' && (x.recipients.includes(P.row.id) || x.recipients.includes(groups.GP!))))).map((x) => x.id));
+        expectSame(new Set(rows.map((x) => x.id)), expected, `local reader ${who} on the pulling node`);
+      }
+      const rows = (await node.store.queryObjects({ collectionIds: [into.id], audience: { hop: 'local', orgId: K.row.id, groupIds: [] }, purpose: 'read', limit: 10_000 })).rows;
+      expect(rows.every((x) => x.creatorOrg === K.row.id && x.originNode === 'node-here')).toBe(true);
     } finally {
       await node.close();
     }

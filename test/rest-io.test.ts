@@ -40,7 +40,8 @@ describe('import', () => {
     expect(a.json()).toEqual({ total: 2, added: 2, duplicates: 0, rejected: 0, errors: [] });
     const forB = (await h.get('b-analyst', `/api/v1/intel/${ind.id}`)).json();
     expect(forB.summary).toMatchObject({ tlp: 'amber', recipients: [al.orgs.B], creatorOrg: al.orgs.A });
-    expect(forB.object.created_by_ref).toBe(al.orgs.A);
+    // Exactly as imported: the submitter and the TLP are policy facts (columns), not edits of the object.
+    expect(forB.object).toEqual(ind);
     expectError(await h.get('c-analyst', `/api/v1/intel/${ind.id}`), 404, 'NOT_FOUND');
     // The object's own marking (TLP:GREEN) wins over the default.
     expect((await h.get('c-analyst', `/api/v1/intel/${mal.id}`)).json().summary.tlp).toBe('green');

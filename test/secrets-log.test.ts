@@ -10,7 +10,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './helpers/net.js';
+import { freePort, spawnCaptured } from './helpers/net.js';
+import { credentialsIn } from './helpers/log-secrets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(root, 'dist/src/cli/main.js');
@@ -97,6 +98,8 @@ describe('credentials never reach the log', () => {
     expect(out).toContain('"url":"/api/v1/stream'); // the requests were logged at all
     for (const s of secrets) expect(out.includes(s), `secret ${s.slice(0, 6)}… appears in the server log`).toBe(false);
     for (const s of secrets.filter((x) => x.startsWith('sw_'))) expect(out.includes(s.slice(16)), 'a token secret part appears in the log').toBe(false);
+    // And the generic check all harnesses use: no string of the token form at all.
+    expect(credentialsIn(out)).toEqual([]);
   });
 
   it('keeps the data directory 0700 and its files 0600', () => {
@@ -104,5 +107,35 @@ describe('credentials never reach the log', () => {
     const files = fs.readdirSync(dataDir).filter((f) => fs.statSync(path.join(dataDir, f)).isFile());
     expect(files).toEqual(expect.arrayContaining(['shieldwall.db', 'demo-credentials.json']));
     for (const f of files) expect(fs.statSync(path.join(dataDir, f)).mode & 0o777, f).toBe(0o600);
+  });
+});
+
+describe('every spawned-server harness checks its whole log for credentials', () => {
+  // test/helpers/net.ts spawnCaptured (durability, scale-out harnesses) and test/e2e/harness.ts
+  // (browser tests) run the same check when their child exits; here it is shown to bite.
+  const fakeToken = `sw_0123456789ab_${'A'.repeat(43)}`;
+  it('spawnCaptured rejects `exited` when the child printed a token', async () => {
+    const c = await spawnCaptured(['-e', `console.log('GET /api/v1/stream?access_token=${fakeToken}')`], { cwd: root, env: { PATH: process.env.PATH ?? '' } });
+    await expect(c.exited).rejects.toThrow(/wrote credentials to its log: token sw_0123456789ab_AA…/);
+    expect(String(await c.exited.catch((e: Error) => e.message))).not.toContain(fakeToken);
+    expect(c.output()).toContain(fakeToken);
+  });
+
+  it('spawnCaptured rejects when the child printed a demo password of its data directory', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-secrets-pw-'));
+    fs.writeFileSync(path.join(dir, 'demo-credentials.json'), JSON.stringify({ users: [{ username: 'x', password: 'correct horse battery' }] }));
+    const c = await spawnCaptured(['-e', `setTimeout(() => console.error('login failed for x with correct horse battery'), 50)`], { cwd: root, env: { PATH: process.env.PATH ?? '', SHIELDWALL_DATA_DIR: dir } });
+    await expect(c.exited).rejects.toThrow(/password co…/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a clean log passes', async () => {
+    const c = await spawnCaptured(['-e', `console.log('GET /api/v1/stream?ticket=[redacted]')`], { cwd: root, env: { PATH: process.env.PATH ?? '' } });
+    await expect(c.exited).resolves.toBeUndefined();
+  });
+
+  it('the secrets found by this file are found by the shared check too', () => {
+    expect(credentialsIn(`x ${fakeToken} y`)).toHaveLength(1);
+    expect(credentialsIn('sw_ alone, sw_12_short')).toEqual([]);
   });
 });

@@ -402,28 +402,32 @@ describe('add objects and status (§5.5, §4.3)', () => {
     expect(st).toMatchObject({ status: 'complete', total_count: 2, success_count: 2, failure_count: 0, pending_count: 0 });
     expect(st.request_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect((st.successes as { id: string; version: string }[]).map((s) => s.id)).toEqual(objs2.map((o) => o.id));
-    expect((st.successes as { version: string }[])[0]!.version).toBe('2025-06-01T00:00:00.000000Z');
+    // §4.3.1: each version echoed as the object carries it, not reformatted to microseconds.
+    expect((st.successes as { version: string }[]).map((s) => s.version)).toEqual(objs2.map((o) => o.modified));
     const back = await get(`${R}/status/${String(st.id)}/`, B);
     expectOk(back);
     expect(back.body).toEqual(st);
     expectTaxiiError(await get(`${R}/status/${String(st.id)}/`, A), 404);
     expectTaxiiError(await get(`${R}/status/${crypto.randomUUID()}/`, B), 404);
-    // The posted objects are readable, with the poster as creator.
+    // The posted objects are readable exactly as posted: the poster is a policy fact, not an edit (no created_by_ref added).
     const got = objs(await get(`${objectsUrl()}${String(objs2[0]!.id)}/`, A));
-    expect(got[0]!.created_by_ref).toBe(B.row.id);
+    expect(got[0]).toEqual(objs2[0]);
   });
 
   it('an exact duplicate is not an error; invalid objects are listed as failures without stopping the rest', async () => {
     const o = indicator({ tlp: 'green' });
     expectOk(await post({ objects: [o] }), 202);
     const bad = { type: 'indicator', id: `indicator--${crypto.randomUUID()}`, spec_version: '2.1' };
-    const r = await post({ objects: [o, bad, indicator({ tlp: 'green' })] });
+    const badDated: Record<string, unknown> = { ...indicator({ tlp: 'green' }), modified: '2025-06-02T00:00:00Z', pattern: '[broken' };
+    const r = await post({ objects: [o, bad, indicator({ tlp: 'green' }), badDated] });
     expectOk(r, 202);
-    expect(r.body).toMatchObject({ total_count: 3, success_count: 2, failure_count: 1, pending_count: 0 });
-    const failures = r.body.failures as { id: string; message: string }[];
-    expect(failures).toHaveLength(1);
-    expect(failures[0]!.id).toBe(bad.id);
-    expect(failures[0]!.message.length).toBeGreaterThan(0);
+    expect(r.body).toMatchObject({ total_count: 4, success_count: 2, failure_count: 2, pending_count: 0 });
+    const failures = r.body.failures as { id: string; version: string; message: string }[];
+    expect(failures.map((f) => f.id)).toEqual([bad.id, badDated.id]);
+    for (const f of failures) expect(f.message.length).toBeGreaterThan(0);
+    // §4.3.1: version is required on every status detail: as submitted, else the request time.
+    expect(failures.map((f) => f.version)).toEqual([r.body.request_timestamp, '2025-06-02T00:00:00Z']);
+    expect((r.body.successes as { version: string }[])[0]!.version).toBe(o.modified);
     expectTaxiiError(await get(`${objectsUrl()}${bad.id}/`, B), 404);
   });
 

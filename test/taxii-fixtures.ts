@@ -53,6 +53,12 @@ export const PASSWORD = 'correct horse battery staple';
 /** An organisation with one analyst user and one API token for that user. */
 export async function makeOrg(p: Platform, shortName: string, extra: { node?: string | null; roles?: Role[] } = {}): Promise<Org> {
   const row = await p.access.createOrganisation(SYSTEM_ACTOR, { name: `Org ${shortName}`, shortName, node: extra.node ?? null });
+  if (extra.node) {
+    // An organisation of another node has no users here (docs/federation.md): a principal
+    // standing for it only submits what arrived from its node, as a pull would.
+    const principal = Object.freeze({ orgId: row.id, userId: null, username: null, roles: Object.freeze<Role[]>(extra.roles ?? ['analyst']), tokenId: null, kind: 'api' as const, groupIds: Object.freeze([]) });
+    return { row, user: '', password: '', token: '', principal };
+  }
   const username = `user-${shortName.toLowerCase()}`;
   const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: row.id, username, password: PASSWORD, roles: extra.roles ?? ['analyst'] });
   const t = await p.access.createToken(SYSTEM_ACTOR, { orgId: row.id, userId: u.id, kind: 'api', name: `${username} token` });
@@ -62,6 +68,7 @@ export async function makeOrg(p: Platform, shortName: string, extra: { node?: st
 
 /** Re-authenticates so the principal picks up group memberships made after makeOrg. */
 export async function refresh(p: Platform, o: Org): Promise<Org> {
+  if (!o.token) return { ...o, principal: Object.freeze({ ...o.principal, groupIds: Object.freeze(await p.store.groupsOfOrg(o.row.id)) }) };
   return { ...o, principal: await p.access.authenticateToken(o.token, 'test') };
 }
 

@@ -18,7 +18,8 @@ import type { Audience, Purpose, ReleaseFacts } from '../core/policy.js';
 export function mayRelease(facts: ReleaseFacts, audience: Audience, purpose: Purpose): boolean {
   if (audience.hop === 'public') return facts.tlp === 'clear';
   const org = audience.orgId;
-  const isCreator = facts.creatorOrg !== null && facts.creatorOrg === org;
+  const orgs = audience.hop === 'peer' && audience.via ? [org, ...audience.via] : [org];
+  const isCreator = facts.creatorOrg !== null && orgs.includes(facts.creatorOrg);
   const bulkOk = purpose !== 'bulk' || facts.tlp !== 'red';
   if (!bulkOk) return false;
   const tlp = facts.tlp;
@@ -28,12 +29,12 @@ export function mayRelease(facts: ReleaseFacts, audience: Audience, purpose: Pur
     case 'green':
       return true;
     case 'amber':
-      return isCreator || facts.recipients.includes(org) || audience.groupIds.some((g) => facts.recipients.includes(g));
+      return isCreator || orgs.some((o) => facts.recipients.includes(o)) || audience.groupIds.some((g) => facts.recipients.includes(g));
     case 'amber+strict':
     case 'red': {
       if (isCreator) return true;
       const fromHere = audience.hop === 'local' || facts.originNode === null;
-      return fromHere && facts.recipients.includes(org);
+      return fromHere && orgs.some((o) => facts.recipients.includes(o));
     }
   }
 }

@@ -21,6 +21,8 @@ export interface Principal {
   readonly tokenId: string | null;
   readonly kind: TokenKind | 'password';
   readonly groupIds: readonly string[];
+  /** Peer tokens only: the organisations served by the peer node (see `#servedBy`). */
+  readonly via?: readonly string[];
 }
 
 /** The request context every domain write receives: the principal and the source address. */
@@ -95,7 +97,10 @@ export class AccessService {
     if (!USERNAME.test(u.username)) throw new AppError('BAD_REQUEST', 'username must be 2-64 of a-z, 0-9, ., _, -');
     if (u.password.length < 12) throw new AppError('BAD_REQUEST', 'password must have at least 12 characters');
     for (const r of u.roles) if (!ROLES.includes(r)) throw new AppError('BAD_REQUEST', `unknown role ${r}; roles are ${ROLES.join(', ')}`);
-    await this.organisation(u.orgId);
+    const org = await this.organisation(u.orgId);
+    // An organisation of another node (or a peer node's own identity) never has users here:
+    // objects pulled from that node are attributed to it (docs/federation.md).
+    if (org.node !== null) throw new AppError('BAD_REQUEST', `${org.shortName} lives on node ${org.node}: its users are on that node, not here`);
     if (await this.store.getUserByUsername(u.username)) throw new AppError('CONFLICT', `user ${u.username} exists`);
     const row: UserRow = {
       id: crypto.randomUUID(), orgId: u.orgId, username: u.username, displayName: u.displayName ?? u.username,
@@ -182,7 +187,19 @@ export class AccessService {
     return Object.freeze({
       orgId, userId: user?.id ?? null, username: user?.username ?? null, roles: Object.freeze([...(user?.roles ?? [])]),
       tokenId: token?.id ?? null, kind, groupIds: Object.freeze(await this.store.groupsOfOrg(orgId)),
+      ...(kind === 'peer' ? { via: Object.freeze(await this.#servedBy(orgId)) } : {}),
     });
+  }
+
+  /**
+   * The organisations a peer node serves: when a peer token's organisation is a node's own
+   * identity (a remote organisation, `node` set), every organisation registered as living on
+   * (or reached through) that node; the peer hop releases to them (docs/federation.md).
+   */
+  async #servedBy(orgId: string): Promise<string[]> {
+    const org = await this.store.getOrganisation(orgId);
+    if (!org || org.node === null) return [];
+    return (await this.store.listOrganisations()).filter((o) => o.node === org.node && o.id !== orgId).map((o) => o.id);
   }
 
   /**
@@ -280,6 +297,6 @@ export class AccessService {
   }
 
   audienceOf(p: Principal): Audience {
-    return { hop: p.kind === 'peer' ? 'peer' : 'local', orgId: p.orgId, groupIds: p.groupIds };
+    return { hop: p.kind === 'peer' ? 'peer' : 'local', orgId: p.orgId, groupIds: p.groupIds, ...(p.via && p.via.length > 0 ? { via: p.via } : {}) };
   }
 }

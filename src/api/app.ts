@@ -15,7 +15,11 @@ import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
 import { guardRoutes } from './route-permissions.js';
+import { mispRoutes } from './rest/misp.js';
+import { CursorCodec } from '../taxii/cursor.js';
 import { respondRoutes } from './rest/respond.js';
+import { exerciseRoutes } from './rest/exercise.js';
+import { exerciseImportRoutes } from './rest/exercise-import.js';
 import { sigmaRoutes } from './rest/sigma.js';
 import { streamRoutes } from './rest/stream.js';
 import { alertRoutes, ingestRoutes } from './rest/detect.js';
@@ -87,11 +91,14 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     await respondRoutes(scope, platform);
     await alertRoutes(scope, platform);
     await sigmaRoutes(scope, platform);
+    await exerciseRoutes(scope, platform);
+    await exerciseImportRoutes(scope, platform);
     await readinessRoutes(scope, platform);
   }, { prefix: '/api/v1' });
   await app.register(async (scope) => streamRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => ingestRoutes(scope, platform), { prefix: '/api/v1' });
   await app.register(async (scope) => correlationRoutes(scope, platform), { prefix: '/api/v1' });
+  await app.register(async (scope) => mispRoutes(scope, platform, { platform, cursors: await CursorCodec.load(platform.store) }), { prefix: '/api/misp' });
   await app.register(async (scope) => {
     scope.addHook('onRequest', requireAuth(platform));
     await readinessExposureRoutes(scope, platform);
@@ -153,10 +160,13 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // node listens.
   platform.detect.start();
   platform.correlations.nudge();
+  // The exercise scheduler: a timer to the next due inject (only the elected process runs it).
+  if (platform.leader.isLeader()) platform.exercise.start();
   return {
     app, url: `${scheme}://${host}:${port}`,
     close: async () => {
       clearInterval(ticker);
+      platform.exercise.stop();
       await app.close();
       await platform.detect.stop();
     },

@@ -16,6 +16,8 @@ import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } 
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
+import { FederationRegistry, pushReceiver } from '../federation/index.js';
+import { ExerciseService } from '../exercise/index.js';
 import { createReadiness, type Readiness } from '../readiness/index.js';
 import { createExposure, type ExposureModule } from '../readiness/exposure/index.js';
 
@@ -46,6 +48,10 @@ export interface Platform {
    */
   indexes(): Promise<IndexStatus[]>;
   close(): Promise<void>;
+  /** Peers, subscriptions and provenance of federation (docs/federation.md). */
+  readonly federation: FederationRegistry;
+  /** Exercises: scenarios, runs, the inject scheduler (started by the server), scoring (docs/exercises.md). */
+  readonly exercise: ExerciseService;
   /** Readiness: inventories, vulnerability intelligence, exposures, CSAF advisories (docs/readiness-exposure.md). */
   readonly exposure: ExposureModule;
 }
@@ -84,11 +90,14 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     eventLimits: config.eventLimits,
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
-  const exposure = createExposure({ store, access, clock, bus, intel });
-  const close = async () => { await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
+  const close = async () => { exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
+  const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
+  taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, readiness, exposure });
+  const exposure = createExposure({ store, access, clock, bus, intel });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness, exposure });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

@@ -18,6 +18,8 @@ import { registerSigma } from './commands/sigma.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerWorker } from './commands/worker.js';
 import { registerStatus } from './commands/status.js';
+import { registerPeer } from './commands/peer.js';
+import { registerMisp } from './commands/misp.js';
 import { registerReadinessAssessment } from './commands/readiness-assessment.js';
 import { registerReadiness } from './commands/readiness.js';
 
@@ -50,7 +52,10 @@ export function buildProgram(io: Io = stdio): Command {
   registerIngest(program, io);
   registerWorker(program, io);
   registerStatus(program, io);
-  // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it.
+  registerPeer(program, io);
+  registerMisp(program, io);
+  // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it
+  // (the other order throws "cannot add command 'readiness'" and no CLI command would run).
   registerReadiness(program, io);
   registerReadinessAssessment(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.

@@ -29,6 +29,8 @@ export interface Config {
   /** Public base URL of this node, used in discovery documents. */
   readonly publicUrl: string | undefined;
   readonly nodeName: string;
+  /** Run federation subscriptions in `serve` (SHIELDWALL_FEDERATION_SYNC, default on; docs/federation.md). */
+  readonly federationSync: boolean;
   /** TAXII max_content_length in octets (§4.2.1), also the body limit of the REST API. */
   readonly maxContentLength: number;
   /** Server-side page size cap for TAXII and REST lists. */
@@ -163,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     tlsKeyFile: env.SHIELDWALL_TLS_KEY || undefined,
     publicUrl: env.SHIELDWALL_PUBLIC_URL || undefined,
     nodeName: env.SHIELDWALL_NODE_NAME ?? 'shieldwall',
+    federationSync: !(env.SHIELDWALL_FEDERATION_SYNC === '0' || env.SHIELDWALL_FEDERATION_SYNC === 'false'),
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
     maxPageSize: int(env, 'SHIELDWALL_MAX_PAGE_SIZE', 1000),
     apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
@@ -204,7 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
 export function configEnv(c: Readonly<Config>): Record<string, string> {
   const env: Record<string, string> = {
     SHIELDWALL_DATA_DIR: c.dataDir, SHIELDWALL_HOST: c.host, SHIELDWALL_PORT: String(c.port), SHIELDWALL_ALLOW_PUBLIC_HTTP: c.allowPublicHttp ? '1' : '0',
-    SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
+    SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_FEDERATION_SYNC: c.federationSync ? '1' : '0', SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
     SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),

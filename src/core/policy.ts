@@ -24,7 +24,15 @@ export interface ReleaseFacts {
  * - `public`: an anonymous or public export (only CLEAR leaves).
  */
 export type Audience =
-  | { readonly hop: 'local' | 'peer'; readonly orgId: string; readonly groupIds: readonly string[] }
+  | {
+    readonly hop: 'local' | 'peer'; readonly orgId: string; readonly groupIds: readonly string[];
+    /**
+     * Peer hop only: the organisations served by the peer node `orgId` stands for (its own
+     * identity). They count as `orgId` itself: as creator (their own objects) and as named
+     * recipient organisation (docs/federation.md).
+     */
+    readonly via?: readonly string[];
+  }
   | { readonly hop: 'public' };
 
 /** `read`: one caller reading. `bulk`: a bulk export or feed (RED never leaves in bulk). */

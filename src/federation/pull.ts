@@ -22,6 +22,7 @@ import { IntelService } from '../intel/index.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiTlsOptions } from '../taxii/index.js';
 import { cursorKey, loadCursor, saveCursor, type PullCursor } from './cursor.js';
+import { nodeIdentityId } from './registry.js';
 
 export interface PeerEndpoint {
   /** Server root of the peer, e.g. https://node-a.example:8443 */
@@ -85,9 +86,24 @@ export async function pull(o: PullOptions): Promise<PullReport> {
   const me = await store.getOrganisation(asOrgId);
   if (!me) throw new Error(`pull: no organisation ${asOrgId} on this node`);
   if (!(await store.getCollection(intoCollectionId))) throw new Error(`pull: no collection ${intoCollectionId} on this node`);
-  const peerOrg = peer.orgId ? await store.getOrganisation(peer.orgId) : null;
+  let peerOrg = peer.orgId ? await store.getOrganisation(peer.orgId) : null;
   if (peer.orgId && !peerOrg) throw new Error(`pull: no organisation ${peer.orgId} on this node for the peer`);
+  // The fallback creator is never a local organisation: its users would read what the peer
+  // released only to others (the provenance leak of issue #10).
+  if (peerOrg && peerOrg.node === null) throw new Error(`pull: --peer-org ${peerOrg.shortName} is an organisation of this node; name an organisation of the peer node (or none: the peer node's own identity is used)`);
   const node = peer.node ?? peerOrg?.node ?? new URL(peer.url).host;
+  if (!peerOrg) {
+    // No --peer-org: objects naming no organisation of the peer are attributed to the peer node's identity.
+    const id = nodeIdentityId(node);
+    peerOrg = await store.getOrganisation(id);
+    if (!peerOrg) {
+      const short = `N-${node.toUpperCase().replace(/[^A-Z0-9-]/g, '-')}`.slice(0, 16);
+      peerOrg = { id, name: `Node ${node}`, shortName: (await store.listOrganisations()).some((o) => o.shortName === short) ? `N-${id.slice(10, 22).toUpperCase()}` : short, country: null, kind: 'member', node, createdUs: clock.now() * 1000 };
+      await store.putOrganisation(peerOrg);
+    }
+    if (peerOrg.node === null) throw new Error(`pull: the identity of node ${node} is a local organisation`);
+  }
+  const fallbackOrg = peerOrg.id;
   const remoteOrgs = new Map((await store.listOrganisations()).filter((x) => x.node === node).map((x): [string, OrgRow] => [x.id, x]));
 
   const key = cursorKey({ url: peer.url, apiRoot: peer.apiRoot, collectionId: peer.collectionId, intoCollectionId, asOrgId });
@@ -128,11 +144,7 @@ export async function pull(o: PullOptions): Promise<PullReport> {
       // Group by creator: one submit per creator, all in one transaction with the cursor.
       const groups = new Map<string, unknown[]>();
       for (const obj of page.items) {
-        const creator = creatorOf(obj, remoteOrgs) ?? peer.orgId;
-        if (!creator) {
-          record(report, { id: idOf(obj), message: 'no creator: the object names no organisation of the peer node and no peer.orgId was given' });
-          continue;
-        }
+        const creator = creatorOf(obj, remoteOrgs) ?? fallbackOrg;
         groups.set(creator, [...(groups.get(creator) ?? []), obj]);
       }
       await store.transaction(async (tx) => {

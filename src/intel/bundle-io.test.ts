@@ -288,4 +288,22 @@ describe('importBundleStream / exportBundle', () => {
     // TLP marking definitions did not exist in the bundle: nothing got a TLP it did not carry.
     expect(s.text()).not.toContain(TLP2_MARKING_IDS.amber);
   }, 60_000);
+
+  it('import --tlp of MITRE\'s objects records the TLP as a policy fact, never as a marking in them (docs/stix-versioning.md)', async () => {
+    const original = (JSON.parse(readFileSync(ICS, 'utf8')) as { objects: Record<string, unknown>[] }).objects
+      .filter((o) => typeof o.created_by_ref === 'string' && o.type !== 'marking-definition').slice(0, 40);
+    expect(original.length).toBe(40);
+    const r = await importBundleStream(intel, { actor: SYS, collectionId: coll, readable: chunked(bundleText(original)) },
+      { asOrg: orgA, preserveProvenance: true, defaultTlp: 'amber', recipients: [orgB] });
+    expect(r).toMatchObject({ added: 40, rejected: 0 });
+    const rows = (await store.queryObjects({ collectionIds: [coll], audience: as(orgB), purpose: 'read', ids: original.map((o) => String(o.id)), limit: 100 })).rows;
+    expect(rows).toHaveLength(40);
+    const byId = new Map(original.map((o) => [String(o.id), o]));
+    for (const row of rows) {
+      expect(row.json).toBe(JSON.stringify(byId.get(row.id)));
+      expect([row.tlp, row.recipients]).toEqual(['amber', [orgB]]);
+    }
+    // The policy fact is what releases: a third organisation reads none of it.
+    expect((await store.queryObjects({ collectionIds: [coll], audience: as(orgC), purpose: 'read', ids: original.map((o) => String(o.id)), limit: 100 })).rows).toEqual([]);
+  });
 });

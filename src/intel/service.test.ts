@@ -7,7 +7,7 @@ import { IntelService } from './service.js';
 
 const T = '2024-03-01T10:00:00.000Z';
 const AMBER = 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82'; // TLP 1.0 AMBER, mapped to 2.0
-const TLP2_AMBER = 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421';
+const TLP2_GREEN = 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb';
 const MITRE = 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5';
 
 function indicator(over: Record<string, unknown> = {}) {
@@ -43,27 +43,44 @@ describe('IntelService.submit', () => {
     return page.rows.map((r) => ({ ...r, obj: JSON.parse(r.json) as Record<string, unknown> }));
   };
 
-  it('forces created_by_ref to the submitting organisation and maps TLP 1.0 to 2.0', async () => {
-    const [r] = await intel.submit(a, coll, [indicator({ created_by_ref: MITRE, object_marking_refs: [AMBER] })]);
+  it('stores the object exactly as submitted (no provenance rewrite, TLP 1.0 refs kept) and refuses another creator\'s object', async () => {
+    const mine = indicator({ created_by_ref: a.principal!.orgId, object_marking_refs: [AMBER] });
+    const [r] = await intel.submit(a, coll, [mine]);
     expect(r?.status).toBe('added');
     const [row] = await stored(indicator().id);
-    expect(row?.obj.created_by_ref).toBe(a.principal!.orgId);
-    expect(row?.obj.object_marking_refs).toEqual([TLP2_AMBER]);
+    expect(row?.json).toBe(JSON.stringify(mine));
     expect(row?.tlp).toBe('amber');
+    expect(row?.creatorOrg).toBe(a.principal!.orgId);
+    const theirs = indicator({ id: 'indicator--7f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f', created_by_ref: MITRE });
+    const [x] = await intel.submit(a, coll, [theirs]);
+    expect(x).toMatchObject({ status: 'rejected', versionText: T, message: expect.stringMatching(/created_by_ref names identity--c78cb6e5.*not the submitting organisation.*never re-attributed/) });
+    expect(await stored(theirs.id)).toEqual([]);
   });
 
   it('leaves the caller\'s objects untouched (no deep copy is made, so this must hold by construction)', async () => {
-    const input = indicator({ created_by_ref: MITRE, object_marking_refs: [AMBER], granular_markings: [{ marking_ref: AMBER, selectors: ['name'] }], name: 'n' });
+    const input = indicator({ created_by_ref: a.principal!.orgId, object_marking_refs: [AMBER], granular_markings: [{ marking_ref: AMBER, selectors: ['name'] }], name: 'n' });
     const before = structuredClone(input);
-    const unmarked = indicator({ id: 'indicator--5f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f' });
+    const unmarked = indicator({ id: 'indicator--5f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f', created_by_ref: a.principal!.orgId });
     const unmarkedBefore = structuredClone(unmarked);
     const res = await intel.submit(a, coll, [input, unmarked], { defaultTlp: 'green' });
     expect(res.map((r) => r.status)).toEqual(['added', 'added']);
     expect(input).toEqual(before);
     expect(unmarked).toEqual(unmarkedBefore);
-    expect((await stored(unmarked.id))[0]?.obj.object_marking_refs).toHaveLength(1);
+    // The submitter's own object takes the default TLP into its content before its first store.
+    expect((await stored(unmarked.id))[0]?.obj.object_marking_refs).toEqual([TLP2_GREEN]);
   });
 
+  it('records a default TLP for someone else\'s (or an unattributed) object as a policy fact, not a marking', async () => {
+    const mitre = indicator({ created_by_ref: MITRE });
+    const anon = indicator({ id: 'indicator--8f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f' });
+    const res = await intel.submit(a, coll, [mitre, anon], { defaultTlp: 'green', preserveProvenance: true });
+    expect(res.map((r) => r.status)).toEqual(['added', 'added']);
+    for (const o of [mitre, anon]) {
+      const [row] = await stored(o.id);
+      expect(row?.json).toBe(JSON.stringify(o));
+      expect(row?.tlp).toBe('green');
+    }
+  });
   it('rejects every item when a recipient is not an identity id', async () => {
     const res = await intel.submit(a, coll, [indicator()], { recipients: ['not-an-identity'] });
     expect(res[0]).toMatchObject({ status: 'rejected', message: 'recipient not-an-identity is not an identity id' });
@@ -74,8 +91,9 @@ describe('IntelService.submit', () => {
     await intel.submit(a, coll, [indicator({ created_by_ref: MITRE })], { preserveProvenance: true });
     expect((await stored(indicator().id))[0]?.obj.created_by_ref).toBe(MITRE);
     const other = indicator({ id: 'indicator--4f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f', created_by_ref: b.principal!.orgId });
-    await intel.submit(a, coll, [other], { preserveProvenance: true });
-    expect((await stored(other.id))[0]?.obj.created_by_ref).toBe(a.principal!.orgId);
+    const [r] = await intel.submit(a, coll, [other], { preserveProvenance: true });
+    expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/another organisation of this alliance/) });
+    expect(await stored(other.id)).toEqual([]);
   });
 
   it('treats an identical re-post as a duplicate and keeps every version', async () => {
@@ -91,12 +109,12 @@ describe('IntelService.submit', () => {
     expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/only its creator/) });
   });
 
-  it('never un-revokes', async () => {
+  it('takes no new version after a revocation (STIX 2.1 §3.6.2), not even a revoked one', async () => {
     await intel.submit(a, coll, [indicator(), indicator({ modified: '2024-04-01T00:00:00.000Z', revoked: true })]);
     const [r] = await intel.submit(a, coll, [indicator({ modified: '2024-05-01T00:00:00.000Z', revoked: false })]);
     expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/revoked/) });
     const [later] = await intel.submit(a, coll, [indicator({ modified: '2024-05-02T00:00:00.000Z', revoked: true })]);
-    expect(later?.status).toBe('added');
+    expect(later).toMatchObject({ status: 'rejected', message: expect.stringMatching(/revoked/) });
   });
 
   it('rejects invalid objects one by one and stores the rest', async () => {

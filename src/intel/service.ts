@@ -1,36 +1,63 @@
 /**
- * Intel upsert: validate → normalise markings → force provenance → policy facts → store.
- * Every (id, version) is kept; an identical re-post is a duplicate, not an error; only the
- * creating organisation may add versions of an object; a revoked object stays revoked
- * (STIX 2.1 §3.6.2: "once revoked, an object cannot be un-revoked").
+ * Intel upsert: validate → policy facts → store. Content under a STIX (id, modified) is never
+ * edited (DESIGN §2.8, docs/stix-versioning.md): the organisation that submits and owns an
+ * object on this node, and a TLP given at import for someone else's object, are policy facts in
+ * columns beside it. Versioning holds per id across every collection: only the owner (the
+ * creator of the first stored version) adds versions; an (id, version) names one content, so a
+ * re-post is a duplicate only when identical; once a version is revoked no new version is taken
+ * (STIX 2.1 §3.6.2). STIX 2.0 input is converted to 2.1 as a new version (modified + 1 ms).
  */
+import crypto from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
 import type { Actor } from '../access/index.js';
-import type { NewObjectRow, ObjectHead, Store } from '../store/index.js';
-import { normaliseMarkings, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
+import type { NewObjectRow, ObjectHead, Store, StoredVersion } from '../store/index.js';
+import { isStix20, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
+import { formatMicros, parseTimestampMicros } from '../core/time.js';
 import { displayName, labelsOf, searchTextOf, versionOf } from './facts.js';
 
 export interface SubmitOptions {
-  /** TLP applied to objects that carry none. */
+  /**
+   * TLP for objects that carry none: a policy fact (the tlp column) for objects whose
+   * `created_by_ref` is not the submitting organisation; for the submitter's own objects the
+   * marking is also added to the object before its first store (docs/stix-versioning.md).
+   */
   defaultTlp?: Tlp | null;
   /** Explicit recipients (organisation or sharing-group identity ids) for the AMBER/RED levels. */
   recipients?: readonly string[];
   /** Node the objects came from (federation pull); null = created here. */
   originNode?: string | null;
   /**
-   * Keep `created_by_ref` when it names an identity outside the alliance (e.g. MITRE in the
-   * ATT&CK bundle). Admin-only; never allows claiming another member organisation.
+   * Accept objects whose `created_by_ref` names an identity outside the alliance (e.g. MITRE in
+   * the ATT&CK bundle); without it such objects are refused, never re-attributed. Admin-only;
+   * never accepts an object claiming another organisation registered on this node.
    */
   preserveProvenance?: boolean;
-  /** Organisation to record as creator when the actor has no principal (system imports). */
+  /**
+   * Organisation recorded as creator (creator_org: the policy fact of who submitted and owns the
+   * objects here) when the actor has no principal: system imports, federation (the remote
+   * creator, or the peer's identity).
+   */
   asOrg?: string;
+  /**
+   * Federation copies, verified against their origin's signature: `created_by_ref` may name
+   * an organisation other than `asOrg` (the creator as a policy fact here: the peer node's
+   * identity when that organisation is not registered on the peer; DESIGN §2.8).
+   */
+  exact?: boolean;
 }
 
+/**
+ * What became of one submitted item. `version` is the version key (microseconds, for ordering);
+ * `versionText` is the object's `modified` (else `created`) exactly as the stored object carries
+ * it: as submitted, except for a converted STIX 2.0 object, whose new `modified` it is (the
+ * `note` says so). A rejected item carries the version as submitted; null when it had none.
+ */
 export type ItemResult =
-  | { index: number; id: string; version: string; status: 'added' | 'duplicate'; dateAdded: number }
-  | { index: number; id: string | null; version: string | null; status: 'rejected'; message: string };
+  | { index: number; id: string; version: string; versionText: string | null; status: 'added' | 'duplicate'; dateAdded: number; note?: string }
+  | { index: number; id: string | null; version: string | null; versionText: string | null; status: 'rejected'; message: string };
 
 const SCO_OR_META_WITHOUT_CREATOR = new Set(['marking-definition']);
 
@@ -44,6 +71,15 @@ export interface CommittedObjects {
   readonly count: number;
   readonly types: ReadonlySet<string>;
 }
+
+/**
+ * A deleted object version leaves this record behind (kind, parent = the STIX id): its version,
+ * the hash of its content and whether it was revoked, so that deleting never reopens an (id,
+ * version) to another content, an id to another owner, or a revoked id to new versions.
+ */
+export const DELETED_VERSION_KIND = 'stix-deleted-version';
+/** Meta key set once any version was deleted: until then the upsert skips the tombstone lookup. */
+const DELETED_META = 'intel.deleted-versions';
 
 export type CommitListener = (c: CommittedObjects) => void;
 
@@ -82,7 +118,9 @@ export class IntelService {
 
   /**
    * Stores a batch in one transaction. Rejected items are reported and skipped; everything
-   * accepted commits together or not at all.
+   * accepted commits together or not at all. The versioning rules read what is stored of the
+   * batch's ids in two statements per 1,000 ids (heads, then the exact versions of ids that
+   * exist), never one per object.
    */
   async submit(actor: Actor, collectionId: string, objects: readonly unknown[], opts: SubmitOptions = {}): Promise<ItemResult[]> {
     const org = actor.principal?.orgId ?? opts.asOrg;
@@ -91,31 +129,22 @@ export class IntelService {
     const badRecipient = (opts.recipients ?? []).find((r) => !/^identity--[0-9a-f-]{36}$/.test(r));
     const members = new Set((await this.store.listOrganisations()).map((o) => o.id));
     const nowUs = this.clock.now() * 1000;
-    const prepared: { index: number; row: NewObjectRow }[] = [];
+    const prepared: Indexed[] = [];
     const results: ItemResult[] = new Array(objects.length);
     objects.forEach((raw, index) => {
-      const r = this.#prepare(raw, { org, members, opts, collectionId, nowUs, badRecipient });
-      if ('message' in r) results[index] = { index, id: r.id, version: null, status: 'rejected', message: r.message };
-      else prepared.push({ index, row: r.row });
+      const r = this.#prepare(raw, { org, members, opts, collectionId, badRecipient });
+      if ('message' in r) results[index] = { index, id: r.id, version: r.version, versionText: r.versionText, status: 'rejected', message: r.message };
+      else prepared.push({ index, ...r });
     });
     const added = { count: 0, types: new Set<string>() };
     if (prepared.length > 0) await this.store.transaction(async (tx) => {
-      const heads = await tx.objectHeads(collectionId, prepared.map((p) => p.row.id));
-      const accepted = prepared.filter(({ index, row }) => {
-        const why = upsertRule(heads.get(row.id), row, org);
-        if (why) results[index] = { index, id: row.id, version: row.version, status: 'rejected', message: why };
-        else {
-          const h = heads.get(row.id);
-          if (!h || row.version > h.lastVersion) heads.set(row.id, { id: row.id, lastVersion: row.version, revokedAt: row.revoked ? (h?.revokedAt ?? row.version) : (h?.revokedAt ?? null), creatorOrg: row.creatorOrg });
-        }
-        return !why;
-      });
+      const accepted = await decideVersions(tx, prepared, { org, collectionId, results });
       const outcomes = await tx.putObjects(accepted.map((p) => p.row), nowUs);
-      accepted.forEach(({ index, row }, i) => {
+      accepted.forEach(({ index, row, versionText, note }, i) => {
         const o = outcomes[i]!;
         results[index] = o.status === 'conflict'
-          ? { index, id: row.id, version: row.version, status: 'rejected', message: o.message }
-          : { index, id: row.id, version: row.version, status: o.status, dateAdded: o.dateAdded };
+          ? { index, id: row.id, version: row.version, versionText, status: 'rejected', message: o.message }
+          : { index, id: row.id, version: row.version, versionText, status: o.status, dateAdded: o.dateAdded, ...(note ? { note } : {}) };
         if (o.status === 'added') {
           added.count++;
           added.types.add(row.type);
@@ -128,37 +157,92 @@ export class IntelService {
     return results;
   }
 
-  #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; nowUs: number; badRecipient: string | undefined }): { row: NewObjectRow } | { id: string | null; message: string } {
-    const idOf = (v: unknown) => (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id.slice(0, 200) : null);
+  /**
+   * Deletes versions of an object from one collection (TAXII §5.7), in one transaction with a
+   * tombstone per deleted version (see DELETED_VERSION_KIND). Returns how many were deleted.
+   */
+  async deleteVersions(collectionId: string, id: string, versions: readonly string[]): Promise<number> {
+    return this.store.transaction(async (tx) => {
+      const here = (await tx.storedVersions(versions.map((version) => ({ id, version })))).filter((r) => r.collectionId === collectionId);
+      if (here.length === 0) return 0;
+      const owner = (await tx.objectHeads([id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';
+      const nowUs = this.clock.now() * 1000;
+      for (const r of here) {
+        // Written once per (id, version): deleting an identical re-post again finds it there.
+        await tx.putRecord({
+          id: `${DELETED_VERSION_KIND}:${id}:${r.version}`, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: owner, tlp: null, recipients: [],
+          originNode: null, exerciseId: null, state: 'deleted', createdUs: nowUs, updatedUs: nowUs, rev: 1,
+          json: JSON.stringify({ version: r.version, sha256: contentHash(r.json), revoked: r.revoked }),
+        });
+      }
+      await tx.setMeta(DELETED_META, '1');
+      return tx.deleteObject(collectionId, id, here.map((r) => r.version));
+    });
+  }
+
+  #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; badRecipient: string | undefined }): Prepared | Refused {
+    const input = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+    const id0 = input && typeof input.id === 'string' ? input.id.slice(0, 200) : null;
+    const submitted = input ? submittedVersion(input) : null;
+    const refused = (message: string, id: string | null = id0): Refused => ({ id, version: submitted?.key ?? null, versionText: submitted?.text ?? null, message });
+    const was20 = input !== null && isStix20(input);
+    if (was20 && input.type === 'marking-definition' && !(typeof input.id === 'string' && isTlpMarkingId(input.id))) {
+      return refused('a STIX 2.0 marking definition cannot be converted: marking definitions have no versions (STIX 2.1 §7.2), so '
+        + 'converting it would change the content under its id; publish it as STIX 2.1');
+    }
     const restored = restoreObject(raw);
     const v = validateObject(restored);
-    if (!v.ok) return { id: idOf(raw), message: v.errors.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ') };
-    // restoreObject and normaliseMarkings each return a new top-level object, and only top-level
+    if (!v.ok) return refused(v.errors.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`).join('; '));
+    // restoreObject returns a new top-level object (2.1 input included) and only top-level
     // properties are assigned below, so the caller's object is never changed: no deep copy.
-    const obj = normaliseMarkings(v.object) as Record<string, unknown>;
+    const obj = v.object as Record<string, unknown>;
     const type = String(obj.type);
     const id = String(obj.id);
-    const hasCreatorProp = 'created' in obj && !SCO_OR_META_WITHOUT_CREATOR.has(type);
-    if (hasCreatorProp) {
-      const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
-      // An admin import of a reference bundle keeps its provenance as published, including no
-      // creator at all; it never lets an object claim another member organisation.
-      const keep = ctx.opts.preserveProvenance && (claimed === null || !ctx.members.has(claimed));
-      if (!keep && !(type === 'identity' && id === ctx.org)) obj.created_by_ref = ctx.org;
+    let note: string | undefined;
+    if (was20 && type !== 'marking-definition') {
+      // A 2.0 version and its 2.1 conversion differ in content, so the conversion is a new
+      // version: modified + 1 ms, the same on every node (imports stay idempotent).
+      const from = submitted?.text ?? (typeof obj.modified === 'string' ? obj.modified : String(obj.created));
+      const us = parseTimestampMicros(from);
+      if (us === null) return refused(`STIX 2.0 object with an unreadable modified ${from}`, id);
+      const next = us + 1000;
+      obj.modified = next % 1000 === 0 ? new Date(next / 1000).toISOString() : formatMicros(next);
+      note = `converted from STIX 2.0 to 2.1 as a new version: modified ${from} became ${String(obj.modified)}`;
+    }
+    const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
+    // Decided with the stored versions (decideVersions): re-posting a version stored identically
+    // is a duplicate whoever posts it; a new version must come from its creator.
+    let claim: string | undefined;
+    if (claimed !== null && claimed !== ctx.org && !ctx.opts.exact && type !== 'marking-definition' && !(type === 'identity' && id === ctx.org)) {
+      if (ctx.members.has(claimed)) {
+        claim = (`created_by_ref names ${claimed}, another organisation of this alliance: only it may submit its objects `
+          + '(the object is stored as its creator published it, never re-attributed)');
+      } else if (!ctx.opts.preserveProvenance) {
+        claim = (`created_by_ref names ${claimed}, not the submitting organisation ${ctx.org}: a version is stored as its `
+          + 'creator published it, never re-attributed; submit objects your organisation created (created_by_ref naming it, or none), '
+          + 'or import a third party\'s objects with preserve-provenance (admin)');
+      }
     }
     let tlp = tlpOf(obj);
     if (tlp === null && ctx.opts.defaultTlp && !(type === 'marking-definition' && isTlpMarkingId(id))) {
       tlp = ctx.opts.defaultTlp;
-      const refs = Array.isArray(obj.object_marking_refs) ? (obj.object_marking_refs as string[]) : [];
-      obj.object_marking_refs = [...refs, tlpMarkingId(tlp)];
+      // The submitter's own object takes the marking into its content (before its first store:
+      // re-importing it without the same TLP is a different content and is refused); anyone
+      // else's keeps its content and the TLP is only the policy fact in the tlp column.
+      if (claimed === ctx.org) {
+        const refs = Array.isArray(obj.object_marking_refs) ? (obj.object_marking_refs as string[]) : [];
+        obj.object_marking_refs = [...refs, tlpMarkingId(tlp)];
+      }
     }
     // The TLP marking definitions themselves are public knowledge.
     if (type === 'marking-definition' && isTlpMarkingId(id)) tlp = 'clear';
-    if (ctx.badRecipient !== undefined) return { id, message: `recipient ${ctx.badRecipient} is not an identity id` };
+    if (ctx.badRecipient !== undefined) return refused(`recipient ${ctx.badRecipient} is not an identity id`, id);
     const stricter = stricterPart(obj, tlp);
-    if (stricter) return { id, message: stricter };
+    if (stricter) return refused(stricter, id);
     const json = JSON.stringify(obj);
     return {
+      versionText: typeof obj.modified === 'string' ? obj.modified : typeof obj.created === 'string' ? obj.created : null,
+      ...(note ? { note } : {}), ...(claim ? { claim } : {}),
       row: {
         collectionId: ctx.collectionId, id, type, specVersion: String(obj.spec_version ?? '2.1'),
         version: versionOf(obj), created: typeof obj.created === 'string' ? obj.created : null,
@@ -169,6 +253,113 @@ export class IntelService {
       },
     };
   }
+}
+
+interface Prepared {
+  row: NewObjectRow;
+  versionText: string | null;
+  note?: string;
+  /** Why the object may not be stored as a new version by this submitter (it claims another creator). */
+  claim?: string;
+}
+interface Refused { id: string | null; version: string | null; versionText: string | null; message: string }
+type Indexed = Prepared & { index: number };
+
+/** The version of an object as submitted: its `modified`, else `created`, text and key; null when it has none readable. */
+function submittedVersion(o: Record<string, unknown>): { text: string; key: string } | null {
+  const text = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : null;
+  if (text === null) return null;
+  const us = parseTimestampMicros(text);
+  return us === null ? { text, key: text.slice(0, 64) } : { text, key: formatMicros(us) };
+}
+
+/**
+ * The versioning rules for one batch, against everything stored of its ids (any collection) and
+ * the batch's own earlier items. Writes the rejections into `results`; returns what to store.
+ * An (id, version) already stored anywhere is never stored with another content: identical →
+ * duplicate (or, in a collection that lacks it, a copy with the stored bytes); different →
+ * refused. A new version must come from the owner and not follow a revocation. Items of one id
+ * are decided in version order, so one batch may carry a history that ends in its revocation.
+ */
+async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string; collectionId: string; results: ItemResult[] }): Promise<Indexed[]> {
+  const heads = await tx.objectHeads(prepared.map((p) => p.row.id));
+  const stored = new Map<string, StoredVersion>();
+  const here = new Map<string, StoredVersion>();
+  const existing = heads.size ? prepared.filter((p) => heads.has(p.row.id)).map((p) => ({ id: p.row.id, version: p.row.version })) : [];
+  // Oldest first: the first copy of a version is the one every other copy must equal.
+  for (const s of existing.length ? await tx.storedVersions(existing) : []) {
+    const k = `${s.id} ${s.version}`;
+    if (!stored.has(k)) stored.set(k, s);
+    if (s.collectionId === ctx.collectionId && !here.has(k)) here.set(k, s);
+  }
+  // Deleted versions still bind: their content (by hash), the owner and a revocation.
+  const deleted = new Map<string, string>();
+  if ((await tx.getMeta(DELETED_META)) !== null) {
+    for (const t of await tx.recordsByParent(DELETED_VERSION_KIND, prepared.map((p) => p.row.id))) {
+      const d = JSON.parse(t.json) as { version: string; sha256: string; revoked: boolean };
+      const id = t.parentId ?? '';
+      deleted.set(`${id} ${d.version}`, d.sha256);
+      const h = heads.get(id);
+      heads.set(id, {
+        id, creatorOrg: t.creatorOrg || (h?.creatorOrg ?? null), lastVersion: h && h.lastVersion > d.version ? h.lastVersion : d.version,
+        revokedAt: d.revoked && (h?.revokedAt == null || d.version < h.revokedAt) ? d.version : (h?.revokedAt ?? null),
+      });
+    }
+  }
+  const order = [...prepared].sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : a.row.version < b.row.version ? -1 : a.row.version > b.row.version ? 1 : a.index - b.index));
+  const inBatch = new Map<string, Indexed>();
+  const accept = new Set<number>();
+  const reject = (p: Indexed, message: string) => {
+    ctx.results[p.index] = { index: p.index, id: p.row.id, version: p.row.version, versionText: p.versionText, status: 'rejected', message };
+  };
+  for (const p of order) {
+    const { row } = p;
+    const k = `${row.id} ${row.version}`;
+    const same = stored.get(k) ?? inBatch.get(k)?.row;
+    const gone = same ? undefined : deleted.get(k);
+    if (gone !== undefined) {
+      // Stored once, then deleted: only the same content may come back under this version.
+      if (contentHash(row.json) === gone) {
+        inBatch.set(k, p);
+        accept.add(p.index);
+      } else {
+        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? row.version} was stored on this node (since deleted): `
+          + 'the content of a version never changes (STIX 2.1 §3.6); publish a new version with a later modified');
+      }
+      continue;
+    }
+    if (same) {
+      if (!sameContent(same.json, row.json)) {
+        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? row.version} is already stored: the content of a `
+          + 'version never changes (STIX 2.1 §3.6); publish a new version with a later modified');
+        continue;
+      }
+      // Identical: a duplicate where this collection holds it; another collection gets a copy
+      // of the stored bytes (the ones kept everywhere).
+      const dup = here.get(k);
+      if (dup) ctx.results[p.index] = { index: p.index, id: row.id, version: row.version, versionText: p.versionText, status: 'duplicate', dateAdded: dup.dateAdded };
+      else {
+        row.json = same.json;
+        accept.add(p.index);
+      }
+      continue;
+    }
+    const head = heads.get(row.id);
+    const why = p.claim ?? newVersionRule(head, row, ctx.org);
+    if (why) {
+      reject(p, why);
+      continue;
+    }
+    inBatch.set(k, p);
+    accept.add(p.index);
+    if (!head || row.version > head.lastVersion || (row.revoked && head.revokedAt === null)) {
+      heads.set(row.id, {
+        id: row.id, lastVersion: head && head.lastVersion > row.version ? head.lastVersion : row.version,
+        revokedAt: head?.revokedAt ?? (row.revoked ? row.version : null), creatorOrg: head?.creatorOrg ?? row.creatorOrg,
+      });
+    }
+  }
+  return prepared.filter((p) => accept.has(p.index));
 }
 
 const TLP_NAME = (t: Tlp) => `TLP:${t.toUpperCase()}`;
@@ -194,16 +385,37 @@ function stricterPart(obj: Record<string, unknown>, tlp: Tlp | null): string | n
   return null;
 }
 
-/** Why a new version may not be stored, or null when it may. */
-function upsertRule(head: ObjectHead | undefined, row: NewObjectRow, org: string): string | null {
-  if (!head) return null;
-  if (head.creatorOrg !== null && head.creatorOrg !== org && !isSharedStandardObject(row)) {
-    return `${row.id} was created by another organisation; only its creator may add versions`;
+/** Why a new version (an (id, version) stored nowhere yet) may not be stored, or null when it may. */
+function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: string): string | null {
+  if (!head || isSharedStandardObject(row)) return null;
+  if (head.creatorOrg !== null && head.creatorOrg !== org) {
+    return `${row.id} was created by another organisation; only its creator may add versions, in any collection`;
   }
-  if (head.revokedAt !== null && row.version > head.revokedAt && !row.revoked) {
-    return `${row.id} is revoked; a revoked object cannot be un-revoked (STIX 2.1 §3.6.2)`;
+  if (head.revokedAt !== null) {
+    return `${row.id} is revoked (version ${head.revokedAt}); a revoked object takes no new version (STIX 2.1 §3.6.2)`;
   }
   return null;
+}
+
+/** SHA-256 of a stored JSON text as RFC 8785 canonical JSON (the same for byte-different equal contents). */
+function contentHash(json: string): string {
+  let text = json;
+  try {
+    text = canonicalize(JSON.parse(json));
+  } catch {
+    // Not JSON (never stored so): hash the text itself.
+  }
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+/** Whether two stored JSON texts are the same content (byte-equal, else equal as canonical JSON). */
+function sameContent(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return canonicalize(JSON.parse(a)) === canonicalize(JSON.parse(b));
+  } catch {
+    return false;
+  }
 }
 
 /** TLP marking definitions are the same for everyone: re-posting them is never a takeover. */

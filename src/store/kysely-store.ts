@@ -10,7 +10,7 @@ import * as dl from './dead-letters.js';
 import { visibilitySql } from './visibility.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
-  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow,
+  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
 // correlation & warninglists
@@ -99,6 +99,23 @@ export class KyselyStore implements Store {
   }
   async setMeta(key: string, value: string): Promise<void> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
+  async listMeta(prefix: string, limit = 100_000): Promise<{ key: string; value: string }[]> {
+    // A range on the primary key (not LIKE: prefixes may hold '_' or '%').
+    return this.#db.selectFrom('meta').select(['key', 'value']).where('key', '>=', prefix).where('key', '<', `${prefix}\uffff`)
+      .orderBy('key').limit(limit).execute();
+  }
+  async getMetas(keys: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.#db.selectFrom('meta').select(['key', 'value']).where('key', 'in', keys.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.key, r.value);
+    }
+    return out;
+  }
+  async deleteMeta(key: string): Promise<boolean> {
+    const r = await this.#db.deleteFrom('meta').where('key', '=', key).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
   async initMeta(key: string, value: string): Promise<string> {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
@@ -324,9 +341,15 @@ export class KyselyStore implements Store {
     if (text === undefined) {
       const ph = this.#d.placeholder;
       const list: string[] = [];
-      for (let k = 1; k <= n; k++) list.push(ph(k));
-      text = 'select "id", "creator_org", max("version") as "last", min(case when "revoked" = 1 then "version" end) as "revoked_at"'
-        + ` from "objects" where "collection_id" = ${ph(0)} and "id" in (${list.join(', ')}) group by "id", "creator_org"`;
+      for (let k = 0; k < n; k++) list.push(ph(k));
+      // Grouped by creator too: the owner is the creator of the earliest stored version, and
+      // only its versions count for the last version and the revocation.
+      text = 'select "id", "creator_org", max("version") as "last", min(case when "revoked" = 1 then "version" end) as "revoked_at",'
+        + ' min("date_added") as "first_added"'
+        // Every collection: `collection_id in (collections)` lets the unique (collection_id, id,
+        // version) index answer, one probe per collection and id, with no index of its own to
+        // maintain on every insert (an (id, version) index cost ~50% more insert CPU).
+        + ` from "objects" where "collection_id" in (select "id" from "collections") and "id" in (${list.join(', ')}) group by "id", "creator_org"`;
       if (INSERT_SQL.size > 64) INSERT_SQL.clear();
       INSERT_SQL.set(key, text);
     }
@@ -398,22 +421,48 @@ export class KyselyStore implements Store {
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }
 
-  async objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>> {
+  async objectHeads(ids: readonly string[]): Promise<Map<string, ObjectHead>> {
     const out = new Map<string, ObjectHead>();
+    const first = new Map<string, number>();
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += 1000) {
       const chunk = unique.slice(i, i + 1000);
       // Built directly, like the bulk insert: a batch of 1,000 ids through the query builder
-      // costs about as much CPU as the 1,000 index probes themselves.
-      const q = CompiledQuery.raw(this.#headsSql(chunk.length), [collectionId, ...chunk]);
-      const rows = (await this.#db.executeQuery<{ id: string; creator_org: string | null; last: string; revoked_at: string | null }>(q)).rows;
+      // costs about as much CPU as the index probes themselves.
+      const q = CompiledQuery.raw(this.#headsSql(chunk.length), chunk);
+      const rows = (await this.#db.executeQuery<{ id: string; creator_org: string | null; last: string; revoked_at: string | null; first_added: number | string }>(q)).rows;
       for (const r of rows) {
-        const prev = out.get(r.id);
-        const head: ObjectHead = { id: r.id, lastVersion: String(r.last), revokedAt: (r.revoked_at as string | null) ?? null, creatorOrg: r.creator_org };
-        if (!prev || head.lastVersion > prev.lastVersion) out.set(r.id, head);
+        const added = Number(r.first_added);
+        const prev = first.get(r.id);
+        if (prev !== undefined && prev <= added) continue;
+        first.set(r.id, added);
+        out.set(r.id, { id: r.id, lastVersion: String(r.last), revokedAt: r.revoked_at ?? null, creatorOrg: r.creator_org });
       }
     }
     return out;
+  }
+
+  async storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]> {
+    const wanted = new Set(keys.map((k) => `${k.id} ${k.version}`));
+    const ids = [...new Set(keys.map((k) => k.id))];
+    const found: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      // Every version of these ids (no version list: IN lists on all three columns of the unique
+      // index would make SQLite probe their cross product), without the JSON; filtered here.
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'collection_id', 'id', 'version', 'date_added', 'creator_org', 'revoked'])
+        .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) {
+        if (!wanted.has(`${r.id} ${r.version}`)) continue;
+        found.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: r.revoked === 1 });
+      }
+    }
+    // Then the JSON of the matching copies only, by primary key.
+    const json = new Map<number, string>();
+    for (let i = 0; i < found.length; i += 500) {
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'json']).where('seq', 'in', found.slice(i, i + 500).map((f) => f.seq)).execute();
+      for (const r of rows) json.set(Number(r.seq), r.json);
+    }
+    return found.map(({ seq, ...f }) => ({ ...f, json: json.get(seq) ?? '' })).sort((a, b) => a.dateAdded - b.dateAdded);
   }
 
   async #recipientsOf(seqs: number[]): Promise<Map<number, string[]>> {
@@ -487,6 +536,17 @@ export class KyselyStore implements Store {
       if (recips.length) await db.insertInto('record_recipients').values(recips).execute();
       return true;
     });
+  }
+
+  async recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]> {
+    const out: RecordRow[] = [];
+    const unique = [...new Set(parentIds)];
+    for (let i = 0; i < unique.length; i += 500) {
+      // records_parent (parent_id, kind) answers it: one probe per id.
+      const rows = await this.#db.selectFrom('records').selectAll().where('parent_id', 'in', unique.slice(i, i + 500)).where('kind', '=', kind).execute();
+      out.push(...rows.map((r) => recordRow(r, [])));
+    }
+    return out;
   }
 
   async getRecord(id: string): Promise<RecordRow | null> {
@@ -620,6 +680,26 @@ export class KyselyStore implements Store {
   async getAlertFacts(id: string): Promise<AlertFactsRow | null> {
     const r = await this.#db.selectFrom('alert_facts').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? alertFactsRow(r) : null;
+  }
+  async purgeExercise(exerciseId: string): Promise<number> {
+    let n = 0;
+    // The run's own record (id = exercise id) goes too.
+    const ids = this.#db.selectFrom('records').select('id').where((eb) => eb.or([eb('exercise_id', '=', exerciseId), eb('id', '=', exerciseId)]));
+    n += Number((await this.#db.deleteFrom('record_recipients').where('record_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+    n += Number((await this.#db.deleteFrom('record_events').where('record_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+    n += Number((await this.#db.deleteFrom('records').where('id', '=', exerciseId).executeTakeFirst()).numDeletedRows);
+    for (const t of ['records', 'alert_facts', 'ingest_events', 'dead_letters', 'telemetry_rates'] as const) {
+      n += Number((await this.#db.deleteFrom(t).where('exercise_id', '=', exerciseId).executeTakeFirst()).numDeletedRows);
+    }
+    return n;
+  }
+  async countExerciseRows(exerciseId: string): Promise<number> {
+    let n = 0;
+    for (const t of ['records', 'alert_facts', 'ingest_events', 'dead_letters', 'telemetry_rates'] as const) {
+      const r = await this.#db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('exercise_id', '=', exerciseId).executeTakeFirst();
+      n += Number(r?.n ?? 0);
+    }
+    return n;
   }
   async listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]> {
     let query = this.#db.selectFrom('alert_facts').selectAll().where('last_us', '>=', q.sinceUs);

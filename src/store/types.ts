@@ -106,11 +106,26 @@ export interface ObjectRow {
 
 export interface ObjectHead {
   id: string;
-  /** Highest stored version key. */
+  /** Highest version key among the creator's stored versions (any collection). */
   lastVersion: string;
-  /** Version key of the earliest revoked version, if any version is revoked. */
+  /** Version key of the creator's earliest revoked version, if any version is revoked. */
   revokedAt: string | null;
+  /**
+   * The organisation that owns the id on this node: the creator_org of its first stored version
+   * (any collection). Only it adds versions (docs/stix-versioning.md).
+   */
   creatorOrg: string | null;
+}
+
+/** One stored copy of an object version (for the upsert: one (id, version) names one content). */
+export interface StoredVersion {
+  collectionId: string;
+  id: string;
+  version: string;
+  dateAdded: number;
+  creatorOrg: string | null;
+  revoked: boolean;
+  json: string;
 }
 
 export type NewObjectRow = Omit<ObjectRow, 'dateAdded'>;
@@ -297,6 +312,11 @@ export interface Store {
 
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Entries whose key starts with `prefix`, by key (federation peers, subscriptions, reject lists). */
+  listMeta(prefix: string, limit?: number): Promise<{ key: string; value: string }[]>;
+  /** The values of the given keys that exist. */
+  getMetas(keys: readonly string[]): Promise<Map<string, string>>;
+  deleteMeta(key: string): Promise<boolean>;
   /** Sets the key only if absent; returns the value now stored. */
   initMeta(key: string, value: string): Promise<string>;
 
@@ -337,10 +357,18 @@ export interface Store {
   putObjects(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]>;
   queryObjects(q: ObjectQuery): Promise<ObjectPage>;
   /**
-   * What is already stored of these ids in a collection, regardless of visibility (for the
-   * upsert rules: only the creator versions an object; a revoked object stays revoked).
+   * What is already stored of these ids, in every collection, regardless of visibility (for the
+   * upsert rules: only the creator versions an object, in any collection; a revoked object takes
+   * no new version). One statement per 1,000 ids.
    */
-  objectHeads(collectionId: string, ids: readonly string[]): Promise<Map<string, ObjectHead>>;
+  objectHeads(ids: readonly string[]): Promise<Map<string, ObjectHead>>;
+  /**
+   * Every stored copy (any collection, regardless of visibility) of these exact (id, version)
+   * pairs, oldest first: an (id, version) names one content on every path.
+   */
+  storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]>;
+  /** Records of a kind whose parent is one of these ids, WITHOUT the release policy (internal bookkeeping only). */
+  recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]>;
   /** Number of object versions in a collection (all, regardless of visibility). */
   countObjects(collectionId: string): Promise<number>;
   /**
@@ -407,6 +435,10 @@ export interface Store {
   getAlertFacts(id: string): Promise<AlertFactsRow | null>;
   /** Facts of alerts last seen at or after sinceUs (newest first). */
   listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]>;
+  /** Exercise isolation (DESIGN §2.3): every row an exercise left, in every table that carries exercise_id; returns the rows removed. */
+  purgeExercise(exerciseId: string): Promise<number>;
+  /** Ids of the records of one exercise (any kind), for the exercise's own views and the purge check. */
+  countExerciseRows(exerciseId: string): Promise<number>;
 
   appendAudit(a: NewAuditRow): Promise<void>;
   listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]>;

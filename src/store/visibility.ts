@@ -23,15 +23,16 @@ export function visibilitySql(alias: string, audience: Audience, purpose: Purpos
   const col = (c: string) => sql.ref(`${alias}.${c}`);
   if (audience.hop === 'public') return sql<SqlBool>`${col('tlp')} = 'clear'`;
   const org = audience.orgId;
-  const principals = [org, ...audience.groupIds];
+  const orgs = audience.hop === 'peer' && audience.via ? [org, ...audience.via] : [org];
+  const principals = [...orgs, ...audience.groupIds];
   const rt = sql.table(recipients.table);
   const rkey = sql.ref(`r.${recipients.table === 'object_recipients' ? 'seq' : 'record_id'}`);
   const recipientAny = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(principals)}))`;
-  const recipientOrg = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal = ${org})`;
+  const recipientOrg = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(orgs)}))`;
   const fromHere = audience.hop === 'peer' ? sql`${col('origin_node')} is null` : sql`1 = 1`;
   const strict = sql`(${col('tlp')} in ('amber+strict', 'red') and ${fromHere} and ${recipientOrg})`;
   const base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
-    or ${col('creator_org')} = ${org}
+    or ${col('creator_org')} in (${sql.join(orgs)})
     or (${col('tlp')} = 'amber' and ${recipientAny})
     or ${strict})`;
   if (purpose === 'bulk') return sql<SqlBool>`(${base} and (${col('tlp')} is null or ${col('tlp')} <> 'red'))`;

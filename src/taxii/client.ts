@@ -164,6 +164,11 @@ export class TaxiiClient {
     return this.#json('GET', `${this.rootUrl(root)}status/${enc(statusId)}/`, o).then((r) => r.body as unknown as TaxiiStatus);
   }
 
+  /** A JSON request to another path of the same server (the federation envelopes of a Shieldwall peer). */
+  async request(method: 'GET' | 'POST', path: string, body?: unknown, o: CallOptions = {}): Promise<Json> {
+    return (await this.#json(method, `${this.#base}${path}`, { ...o, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })).body;
+  }
+
   async collections(root: string, o: CallOptions = {}): Promise<TaxiiCollection[]> {
     const r = await this.#json('GET', `${this.rootUrl(root)}collections/`, o);
     return (r.body.collections as TaxiiCollection[] | undefined) ?? [];

@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { formatMicros } from '../core/time.js';
 import type { AccessService, Actor, Principal } from '../access/index.js';
-import { UNVERSIONED, type IntelService } from '../intel/index.js';
+import type { IntelService, ItemResult } from '../intel/index.js';
 import type { CollectionRow, ObjectPage, ObjectRow, Store } from '../store/index.js';
 import { CursorCodec } from './cursor.js';
 import { filterFingerprint, type TaxiiFilter } from './filters.js';
@@ -46,7 +46,7 @@ export interface StatusResource {
   failure_count: number;
   pending_count: number;
   successes?: { id: string; version: string; message?: string }[];
-  failures?: { id: string; version?: string; message: string }[];
+  failures?: { id: string; version: string; message: string }[];
 }
 
 /** Where an object lives: API root, collection (id or alias) and object id. */
@@ -68,6 +68,9 @@ export class TaxiiService {
   private readonly access: AccessService;
   private readonly intel: IntelService;
   private readonly clock: Clock;
+
+  /** Set by the platform: stores a peer's push with its provenance envelopes (federation/sync.ts `receive`). */
+  peerReceiver: ((p: Principal, collectionId: string, objects: unknown[], envelopes: unknown[]) => Promise<ItemResult[]>) | null = null;
 
   private constructor(deps: TaxiiDeps, readonly opts: TaxiiOptions, private readonly cursors: CursorCodec) {
     ({ store: this.store, access: this.access, intel: this.intel, clock: this.clock } = deps);
@@ -180,14 +183,22 @@ export class TaxiiService {
     const objects = (envelopeBody as { objects?: unknown }).objects;
     if (!Array.isArray(objects) || objects.length === 0) throw new AppError('UNPROCESSABLE', 'the envelope must carry a non-empty "objects" list');
     const requestUs = this.clock.now() * 1000;
-    const results = await this.intel.submit(actor, c.id, objects);
+    const envelopes = (envelopeBody as { x_shieldwall_envelopes?: unknown }).x_shieldwall_envelopes;
+    // A federation push (docs/federation.md): the objects come with their signed provenance.
+    const results = actor.principal.kind === 'peer' && this.peerReceiver && Array.isArray(envelopes)
+      ? await this.peerReceiver(actor.principal, c.id, objects, envelopes)
+      : await this.intel.submit(actor, c.id, objects);
+    // §4.3.1: every status detail names the version, echoed as the object carries it (never
+    // reformatted); an SCO's version is its date_added, and an item with no version at all (not
+    // an object, or an SCO that was refused) is reported at the request timestamp.
+    const requestTime = formatMicros(requestUs);
     const successes = results.flatMap((r) => (r.status === 'rejected' ? [] : [{
-      id: r.id, version: r.version === UNVERSIONED ? formatMicros(r.dateAdded) : r.version,
-      ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : {}),
+      id: r.id, version: r.versionText ?? formatMicros(r.dateAdded),
+      ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : r.note ? { message: r.note } : {}),
     }]));
-    const failures = results.filter((r) => r.status === 'rejected').map((r) => ({ id: r.id ?? '', ...(r.version ? { version: r.version } : {}), message: r.status === 'rejected' ? r.message : '' }));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [{ id: r.id ?? '', version: r.versionText ?? requestTime, message: r.message }] : []));
     const status: StatusResource = {
-      id: crypto.randomUUID(), status: 'complete', request_timestamp: formatMicros(requestUs), total_count: results.length,
+      id: crypto.randomUUID(), status: 'complete', request_timestamp: requestTime, total_count: results.length,
       success_count: successes.length, failure_count: failures.length, pending_count: 0,
       ...(successes.length ? { successes } : {}), ...(failures.length ? { failures } : {}),
     };
@@ -216,7 +227,8 @@ export class TaxiiService {
     });
     if (page.rows.length === 0) throw new AppError('NOT_FOUND', 'no such object');
     if (page.rows.some((r) => r.creatorOrg !== p.orgId)) throw new AppError('FORBIDDEN', 'only the creating organisation may delete an object');
-    const n = await this.store.deleteObject(c.id, objectId, page.rows.map((r) => r.version));
+    // Through intel: a deleted version leaves a tombstone, so the (id, version) never comes back with another content.
+    const n = await this.intel.deleteVersions(c.id, objectId, page.rows.map((r) => r.version));
     await this.access.audit(actor, 'taxii.delete-object', objectId, { collection: c.id, versions: page.rows.map((r) => r.version), deleted: n });
   }
 }

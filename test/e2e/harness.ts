@@ -3,6 +3,7 @@
  * free port with a throw-away data directory, and talks to its REST API for test set-up.
  */
 import { spawn } from 'node:child_process';
+import { assertNoCredentials, demoPasswords } from '../helpers/log-secrets.js';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -96,7 +97,10 @@ export async function startServer(): Promise<RunningServer> {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+    const passwords = demoPasswords(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
+    // The whole log (not only its tail) must hold no token and no demo password.
+    assertNoCredentials(log, passwords, 'the e2e server');
   };
   try {
     await waitUntilUp(baseUrl, child, output);

@@ -1,4 +1,4 @@
-import { useSession } from './session.js';
+import { mayDo, useSession } from './session.js';
 import { href, useRoute } from './router.js';
 import type { Route } from './router.js';
 import { SignIn } from './pages/SignIn.js';
@@ -19,6 +19,11 @@ import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
+import { Federation } from './pages/Federation.js';
+import { Exercises } from './pages/Exercises.js';
+import { ExercisePage } from './pages/Exercise.js';
+import { ExerciseReport } from './pages/ExerciseReport.js';
+import { ExerciseBanner } from './exercise/Banner.js';
 import { Readiness } from './pages/Readiness.js';
 import { Inventory } from './pages/Inventory.js';
 import { Exposures } from './pages/Exposures.js';
@@ -42,6 +47,10 @@ function Page({ route }: { route: Route }) {
     case 'alerts': return <Alerts params={route.params} />;
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
+    case 'federation': return <Federation />;
+    case 'exercises': return <Exercises />;
+    case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
+    case 'exercise-report': return <ExerciseReport key={route.id} id={route.id} />;
     case 'readiness': return <Readiness params={route.params} />;
     case 'inventory': return <Inventory />;
     case 'exposures': return <Exposures />;
@@ -56,27 +65,30 @@ function Page({ route }: { route: Route }) {
   }
 }
 
-const NAV: { name: Route['name']; label: string; to: string; adminOnly?: boolean }[] = [
+const NAV: { name: Route['name']; label: string; to: string; action?: string }[] = [
   { name: 'cop', label: 'Operational picture', to: href.cop() },
   { name: 'alerts', label: 'Alerts', to: href.alerts() },
   { name: 'overview', label: 'Alliance', to: href.overview() },
   { name: 'explorer', label: 'Intel explorer', to: href.explorer() },
-  { name: 'import', label: 'Import', to: href.import() },
+  { name: 'import', label: 'Import', to: href.import(), action: 'intel.write' },
   { name: 'incidents', label: 'Incidents', to: href.incidents() },
   { name: 'assistance', label: 'Assistance', to: href.assistance() },
   { name: 'decisions', label: 'Decisions', to: href.decisions() },
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
   { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
-  { name: 'system', label: 'System', to: href.system(), adminOnly: true },
-  { name: 'readiness', label: 'Readiness', to: href.readiness() },
-  { name: 'inventory', label: 'Inventory', to: href.inventory() },
-  { name: 'exposures', label: 'Exposures', to: href.exposures() },
-  { name: 'advisories', label: 'Advisories', to: href.advisories() },
+  { name: 'system', label: 'System', to: href.system(), action: 'admin.system' },
+  { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
+  { name: 'exercises', label: 'Exercises', to: href.exercises(), action: 'exercise.read' },
+  { name: 'readiness', label: 'Readiness', to: href.readiness(), action: 'readiness.read' },
+  { name: 'inventory', label: 'Inventory', to: href.inventory(), action: 'exposure.read' },
+  { name: 'exposures', label: 'Exposures', to: href.exposures(), action: 'exposure.read' },
+  { name: 'advisories', label: 'Advisories', to: href.advisories(), action: 'exposure.read' },
 ];
 
 /** The navigation entry a detail page belongs to. */
 const PARENT: Partial<Record<Route['name'], Route['name']>> = {
   detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution', alert: 'alerts',
+  exercise: 'exercises', 'exercise-report': 'exercises',
 };
 
 export function App() {
@@ -90,7 +102,7 @@ export function App() {
         <a className="brand" href={href.cop()}>Shieldwall</a>
         <nav aria-label="Main">
           <ul>
-            {NAV.filter((n) => !n.adminOnly || session.user.roles.includes('admin')).map((n) => (
+            {NAV.filter((n) => n.action === undefined || mayDo(session, n.action)).map((n) => (
               <li key={n.name}>
                 <a href={n.to} aria-current={active === n.name ? 'page' : undefined}>{n.label}</a>
               </li>
@@ -104,6 +116,7 @@ export function App() {
           <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>
         </div>
       </header>
+      <ExerciseBanner route={route} />
       <main className="content">
         <Page route={route} />
       </main>

@@ -12,11 +12,14 @@ export const API_BASE = '/api/v1';
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** The error's `details` (e.g. the rows an import refused), when the server gave some. */
+  readonly details: Record<string, unknown> | undefined;
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -29,7 +32,7 @@ export function setUnauthenticatedHandler(fn: (() => void) | undefined): void {
 type Query = Record<string, string | number | undefined | null>;
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   query?: Query;
   body?: string;
   token?: string | null;
@@ -51,15 +54,17 @@ export function buildQuery(query: Query | undefined): string {
 async function errorFrom(res: Response): Promise<ApiError> {
   let code = `HTTP_${res.status}`;
   let message = res.statusText || `Request failed with status ${res.status}`;
+  let details: Record<string, unknown> | undefined;
   try {
     const body: unknown = await res.json();
-    const err = (body as { error?: { code?: unknown; message?: unknown } }).error;
+    const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } }).error;
     if (err && typeof err.code === 'string') code = err.code;
     if (err && typeof err.message === 'string') message = err.message;
+    if (err && typeof err.details === 'object' && err.details !== null) details = err.details as Record<string, unknown>;
   } catch {
     // Not JSON (e.g. a proxy error page): keep the status line.
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(res.status, code, message, details);
 }
 
 async function send(path: string, opts: RequestOptions): Promise<Response> {

@@ -21,11 +21,15 @@ export type Route =
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
   | { name: 'system' }
+  | { name: 'federation' }
+  | { name: 'exercises' }
+  | { name: 'exercise'; id: string }
+  | { name: 'exercise-report'; id: string }
   | { name: 'readiness'; params: URLSearchParams }
-  | { name: 'not-found'; path: string }
   | { name: 'inventory' }
   | { name: 'exposures' }
-  | { name: 'advisories' };
+  | { name: 'advisories' }
+  | { name: 'not-found'; path: string };
 
 /** List pages of the respond domain and the detail route under each (`/<list>/<id>`). */
 const RESPOND_PAGES = [
@@ -55,13 +59,20 @@ export function parseRoute(hash: string): Route {
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
-  if (path === '/readiness') return { name: 'readiness', params };
   if (path === '/readiness/inventory') return { name: 'inventory' };
   if (path === '/readiness/exposures') return { name: 'exposures' };
   if (path === '/readiness/advisories') return { name: 'advisories' };
+  if (path === '/federation') return { name: 'federation' };
+  if (path === '/readiness') return { name: 'readiness', params };
   if (path === '/cop') return { name: 'cop', params };
   if (path === '/alerts') return { name: 'alerts', params };
   if (path.startsWith('/alerts/')) return { name: 'alert', id: decodeURIComponent(path.slice('/alerts/'.length)) };
+  if (path === '/exercises') return { name: 'exercises' };
+  if (path.startsWith('/exercises/')) {
+    const rest = path.slice('/exercises/'.length);
+    if (rest.endsWith('/report')) return { name: 'exercise-report', id: decodeURIComponent(rest.slice(0, -'/report'.length)) };
+    return { name: 'exercise', id: decodeURIComponent(rest) };
+  }
   for (const p of RESPOND_PAGES) {
     if (path === p.path) return { name: p.list };
     if (path.startsWith(`${p.path}/`)) return { name: p.detail, id: decodeURIComponent(path.slice(p.path.length + 1)) };
@@ -100,6 +111,10 @@ export const href = {
   },
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
+  federation: () => '#/federation',
+  exercises: () => '#/exercises',
+  exercise: (id: string) => `#/exercises/${encodeURIComponent(id)}`,
+  exerciseReport: (id: string) => `#/exercises/${encodeURIComponent(id)}/report`,
   readiness: (tab?: string) => (tab ? `#/readiness?tab=${encodeURIComponent(tab)}` : '#/readiness'),
   inventory: () => '#/readiness/inventory',
   exposures: () => '#/readiness/exposures',

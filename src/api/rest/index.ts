@@ -14,6 +14,7 @@ import { intelRoutes } from './intel.js';
 import { ioRoutes } from './io.js';
 import { auditRoutes } from './audit.js';
 import { systemRoutes } from './system.js';
+import { federationRoutes } from './federation.js';
 import { docsRoutes, openapiRoutes } from './docs-page.js';
 
 export { docsRoutes };
@@ -44,5 +45,6 @@ export async function restRoutes(app: FastifyInstance, platform: Platform): Prom
     await ioRoutes(scope, deps);
     await auditRoutes(scope, deps);
     await systemRoutes(scope, deps);
+    await federationRoutes(scope, deps);
   });
 }

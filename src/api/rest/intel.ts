@@ -66,8 +66,12 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
     const id = parseStixId('id', (req.params as { id: string }).id);
     const collectionIds = await readableCollectionIds(deps, p);
     const audience = deps.platform.access.audienceOf(p);
-    const rows: ObjectRow[] = [];
+    let rows: ObjectRow[] = [];
     await scanObjects(deps, { collectionIds, audience, purpose: 'read', ids: [id], version: { kind: 'all' } }, { max: MAX_VERSIONS, onPage: (r) => rows.push(...r) });
+    // Only the owner's versions (the creator of the first stored version, in any collection):
+    // another organisation's copy or version under this id is never served as the object.
+    const owner = rows.length ? (await deps.platform.store.objectHeads([id])).get(id)?.creatorOrg : undefined;
+    rows = rows.filter((r) => r.creatorOrg === owner);
     if (rows.length === 0) throw new AppError('NOT_FOUND', `no visible object ${id}`);
     // The same version may sit in several collections: keep its first arrival.
     const byVersion = new Map<string, ObjectRow>();

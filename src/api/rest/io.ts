@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { Tlp } from '../../core/policy.js';
 import { exportBundle } from '../../intel/index.js';
+import { importMisp, isMispDocument } from '../../misp/index.js';
 import { STIX_MEDIA } from '../../taxii/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
@@ -22,16 +23,20 @@ export interface ImportParams {
   collection: string;
   tlp: Tlp | null;
   recipients: string[];
+  /** Accept objects of creators outside the alliance, kept as published (admin only). */
+  preserveProvenance: boolean;
 }
 
 export function parseImportQuery(raw: unknown): ImportParams {
-  const q = queryOf(raw, ['collection', 'tlp', 'recipients']);
+  const q = queryOf(raw, ['collection', 'tlp', 'recipients', 'preserve_provenance']);
   const collection = one(q, 'collection', 128);
   if (collection === undefined) throw badParam('collection', 'required: the id of a collection you may write to');
   const tlp = one(q, 'tlp', 32);
   const recipients = many(q, 'recipients', { comma: true, max: MAX_RECIPIENTS }) ?? [];
   for (const r of recipients) if (!STIX_ID.test(r) || !r.startsWith('identity--')) throw badParam('recipients', `"${r.slice(0, 80)}" is not an identity id`);
-  return { collection: parseCollectionId('collection', collection), tlp: tlp === undefined ? null : parseTlp('tlp', tlp), recipients };
+  const preserve = one(q, 'preserve_provenance', 8);
+  if (preserve !== undefined && preserve !== 'true' && preserve !== 'false') throw badParam('preserve_provenance', 'must be true or false');
+  return { collection: parseCollectionId('collection', collection), tlp: tlp === undefined ? null : parseTlp('tlp', tlp), recipients, preserveProvenance: preserve === 'true' };
 }
 
 /** The body must be a STIX 2.1 bundle envelope (§8); its members are validated one by one by submit. */
@@ -52,15 +57,30 @@ export async function ioRoutes(app: FastifyInstance, deps: RestDeps): Promise<vo
   app.post('/intel/import', async (req): Promise<ImportResult> => {
     const p = principalOf(req);
     const params = parseImportQuery(req.query);
+    if (params.preserveProvenance && !p.roles.includes('admin')) throw new AppError('FORBIDDEN', 'preserve_provenance needs the admin role');
     const c = await collectionFor(deps, p, params.collection, 'write');
     if (params.recipients.length) {
       const known = new Set([...(await store.listOrganisations()).map((o) => o.id), ...(await store.listGroups()).map((g) => g.id)]);
       const unknown = params.recipients.filter((r) => !known.has(r));
       if (unknown.length) throw badParam('recipients', `not an organisation or sharing group: ${unknown.slice(0, 5).join(', ')}`);
     }
-    const objects = bundleObjects(req.body);
     const actor = { principal: p, source: req.ip };
-    const results = objects.length ? await intel.submit(actor, c.id, objects, { defaultTlp: params.tlp, recipients: params.recipients }) : [];
+    // Format detection: a MISP event goes through the MISP importer (docs/misp.md); it carries
+    // its own release (TLP tags, distribution, sharing group), so tlp/recipients do not apply.
+    if (isMispDocument(req.body)) {
+      if (params.tlp || params.recipients.length) throw badParam(params.tlp ? 'tlp' : 'recipients', 'a MISP event carries its own release (TLP tags, distribution, sharing group)');
+      const s = await importMisp(intel, { actor, collectionId: c.id, document: req.body });
+      return {
+        total: s.total, added: s.added, duplicates: s.duplicates, rejected: s.rejected,
+        errors: [
+          ...s.errors.map((e, index) => ({ index, id: e.id, message: e.message })),
+          // Skipped MISP attributes are reported too, with index -1 and the attribute uuid.
+          ...s.attributes.filter((a) => a.status === 'skipped').map((a) => ({ index: -1, id: `misp-attribute:${a.uuid}`, message: `skipped ${a.type}: ${a.reason ?? ''}` })),
+        ],
+      };
+    }
+    const objects = bundleObjects(req.body);
+    const results = objects.length ? await intel.submit(actor, c.id, objects, { defaultTlp: params.tlp, recipients: params.recipients, preserveProvenance: params.preserveProvenance }) : [];
     const answer: ImportResult = { total: results.length, added: 0, duplicates: 0, rejected: 0, errors: [] };
     for (const r of results) {
       if (r.status === 'added') answer.added++;

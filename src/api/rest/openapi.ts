@@ -214,11 +214,12 @@ export const OPENAPI: OpenApiDocument = {
     } },
     '/api/v1/intel/import': { post: {
       operationId: 'importBundle', summary: 'Import a STIX bundle into a collection', tags: ['intel'],
-      description: 'Needs the analyst or admin role and write access to the collection. Objects are validated one by one; valid ones are stored in one transaction, invalid ones reported in `errors`. `created_by_ref` is set to the caller\'s organisation. Audited.',
+      description: 'Needs the analyst or admin role and write access to the collection. Objects are validated one by one; valid ones are stored in one transaction, invalid ones reported in `errors`. Objects are stored exactly as sent (docs/stix-versioning.md): the caller\'s organisation and the `tlp` are recorded beside them as policy facts; `tlp` becomes a marking only on objects whose `created_by_ref` is the caller\'s organisation. An object whose `created_by_ref` names another organisation is refused, unless `preserve_provenance` (admin) and it lies outside the alliance. Audited.',
       parameters: [
         q('collection', 'Target collection id or alias (write access needed).', str, true),
         q('tlp', 'TLP applied to objects that carry no TLP marking (`amber strict` is read as `amber+strict`).', ref('Tlp')),
         { ...q('recipients', 'Explicit recipients for AMBER/AMBER+STRICT/RED: organisation or sharing-group identity ids, comma-separated (max 100).', { type: 'array', items: identityId }), style: 'form', explode: false },
+        q('preserve_provenance', 'Admin only: accept objects whose `created_by_ref` names an identity outside the alliance (e.g. MITRE), kept as published.', { type: 'boolean' }),
       ],
       requestBody: { required: true, description: 'Limited to max_content_length bytes.', content: { 'application/json': { schema: ref('StixBundle') }, [STIX_MEDIA]: { schema: ref('StixBundle') } } },
       responses: { 200: { description: 'Per-bundle counts and the rejected items.', content: json(ref('ImportResult')) }, ...errors(400, 401, 403, 404, 413, 415, 422) },

@@ -4,7 +4,7 @@
  * release policy decides what an export contains (purpose bulk: RED never leaves).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -12,6 +12,7 @@ import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS, type Audience, type Tlp } from '../../core/policy.js';
 import type { Principal } from '../../access/index.js';
 import { exportBundle, importBundleStream, type ImportSummary } from '../../intel/index.js';
+import { importMisp, isMispDocument, type MispImportSummary } from '../../misp/index.js';
 import type { CollectionRow, OrgRow } from '../../store/index.js';
 import { CLI_ACTOR, type CliPlatform, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
 
@@ -22,7 +23,7 @@ async function orgPrincipal(p: CliPlatform, org: OrgRow): Promise<Principal> {
   return { orgId: org.id, userId: null, username: null, roles: [], tokenId: null, kind: 'api', groupIds: await p.store.groupsOfOrg(org.id) };
 }
 
-async function checkRight(p: CliPlatform, org: OrgRow, c: CollectionRow, right: 'canRead' | 'canWrite'): Promise<Principal> {
+export async function checkRight(p: CliPlatform, org: OrgRow, c: CollectionRow, right: 'canRead' | 'canWrite'): Promise<Principal> {
   const principal = await orgPrincipal(p, org);
   if (!(await p.access.rights(principal)).get(c.id)?.[right]) {
     const what = right === 'canRead' ? 'read' : 'write';
@@ -49,7 +50,36 @@ function tlpOption(raw: string | undefined): Tlp | null {
   return t as Tlp;
 }
 
-interface ImportOpts { collection: string; org: string; tlp?: string; recipients?: string; preserveProvenance?: boolean; progress?: boolean; json?: boolean; batchSize?: string }
+interface ImportOpts { collection: string; org: string; tlp?: string; recipients?: string; preserveProvenance?: boolean; progress?: boolean; json?: boolean; batchSize?: string; format?: string }
+
+/** A MISP file is read whole (events are small); beyond this it is refused rather than held in memory. */
+const MAX_MISP_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Format detection: a MISP event (`{"Event": ...}`, `{"response": [...]}`) rather than a STIX
+ * bundle. Looks at the opening of the file only, so a large bundle is still streamed.
+ */
+async function looksLikeMisp(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead).toString('utf8');
+    if (/"type"\s*:\s*"bundle"/.test(head)) return false;
+    return /^\s*(\[\s*)?\{\s*"(Event|response)"\s*:/.test(head);
+  } finally {
+    await fh.close();
+  }
+}
+
+function reportMisp(io: Io, r: MispImportSummary, json: boolean | undefined): void {
+  if (json) return io.out(JSON.stringify(r, null, 2));
+  for (const e of r.events) io.out(`MISP event ${e.uuid} "${e.info}" → ${e.container} (TLP:${e.tlp.toUpperCase()}${e.recipients.length ? `, recipients ${e.recipients.join(', ')}` : ''})`);
+  io.out(`attributes: ${r.imported} imported, ${r.skipped} skipped; STIX objects: ${r.total} (${r.added} added, ${r.duplicates} duplicates, ${r.rejected} rejected)`);
+  for (const a of r.attributes.filter((x) => x.status === 'skipped')) io.err(`  skipped attribute ${a.uuid} (${a.type}): ${a.reason ?? ''}`);
+  for (const e of r.errors) io.err(`  rejected ${e.id ?? '(no id)'}: ${e.message}`);
+  for (const n of r.notes) io.err(`  note: ${n}`);
+}
 
 function progressBar(totalBytes: number | null): { update: (objects: number, bytes: number) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar({
@@ -74,9 +104,20 @@ function report(io: Io, r: ImportSummary, json: boolean | undefined): void {
   }
 }
 
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of process.stdin) {
+    n += (chunk as Buffer).length;
+    if (n > MAX_MISP_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `a MISP document on stdin is larger than ${MAX_MISP_BYTES} bytes`);
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
 export function registerIntel(program: Command, io: Io = stdio): void {
   program.command('import <file>')
-    .description('import a STIX 2.1 bundle (any size; "-" reads stdin) into a collection for an organisation, all or nothing')
+    .description('import a STIX 2.1 bundle (any size; "-" reads stdin) or a MISP event (recognised by its content) into a collection for an organisation, all or nothing')
     .requiredOption('--collection <collection>', 'collection id, alias or title')
     .requiredOption('--org <org>', 'organisation recorded as creator (short name or id)')
     .option('--tlp <level>', `TLP for objects without one: ${TLP_LEVELS.join(', ')}`)
@@ -85,10 +126,30 @@ export function registerIntel(program: Command, io: Io = stdio): void {
     .option('--progress', 'show a progress bar even when stderr is not a terminal')
     .option('--json', 'print the summary as JSON')
     .option('--batch-size <n>', 'objects per batch', '1000')
+    .option('--format <format>', 'auto (default: MISP event JSON is recognised), stix or misp', 'auto')
     .action((file: string, o: ImportOpts) => withPlatform(async (p) => {
       const org = await orgOf(p, o.org);
       const c = await collectionOf(p, o.collection);
       await checkRight(p, org, c, 'canWrite');
+      if (!['auto', 'stix', 'misp'].includes(o.format ?? 'auto')) throw new AppError('BAD_REQUEST', `--format must be auto, stix or misp, got ${o.format}`);
+      const misp = o.format === 'misp' || (o.format !== 'stix' && file !== '-' && (await looksLikeMisp(file)));
+      if (misp) {
+        if (o.tlp || o.recipients) throw new AppError('BAD_REQUEST', 'a MISP event carries its own release: TLP from its tags, recipients from its distribution and sharing group (--tlp and --recipients apply to STIX bundles)');
+        const size = file === '-' ? 0 : (await stat(file)).size;
+        if (size > MAX_MISP_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `a MISP file is read whole; ${file} is larger than ${MAX_MISP_BYTES} bytes`);
+        const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+        let doc: unknown;
+        try {
+          doc = JSON.parse(text);
+        } catch (e) {
+          throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(e as Error).message}`);
+        }
+        if (o.format !== 'misp' && !isMispDocument(doc)) throw new AppError('INVALID_STIX', `${file} is neither a STIX bundle nor a MISP event`);
+        const r = await importMisp(p.intel, { actor: CLI_ACTOR, collectionId: c.id, document: doc }, { asOrg: org.id, preserveProvenance: o.preserveProvenance === true });
+        reportMisp(io, r, o.json);
+        if (r.rejected > 0) throw new ExitRequest(EXIT.PARTIAL);
+        return;
+      }
       const defaultTlp = tlpOption(o.tlp);
       const recipients = await recipientIds(p, o.recipients);
       const batchSize = Number(o.batchSize);

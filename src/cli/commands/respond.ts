@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
+import { authorize, type Action } from '../../access/index.js';
 import { EventBus } from '../../core/bus.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import {
@@ -19,9 +20,15 @@ import { orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../contex
 
 type AsOpt = { as: string; json?: boolean };
 
-async function withRespond<T>(o: AsOpt, fn: (r: Respond, actor: AuthedActor, p: CliPlatform) => Promise<T>): Promise<T> {
+/**
+ * Runs a command as the `--as` user after the same permission-table check REST applies to the
+ * route of the same action (src/api/route-permissions.ts): a user whose roles lack `action` is
+ * refused before anything is read or written.
+ */
+async function withRespond<T>(o: AsOpt, action: Action, fn: (r: Respond, actor: AuthedActor, p: CliPlatform) => Promise<T>): Promise<T> {
   return withPlatform(async (p) => {
     const principal = await p.access.principalOfUser(o.as);
+    authorize(principal, action);
     return fn(createRespond({ store: p.store, access: p.access, clock: p.clock, bus: new EventBus() }), { principal, source: 'cli' }, p);
   });
 }
@@ -53,11 +60,11 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   const as = (c: Command) => c.requiredOption('--as <username>', 'act as this user').option('--json', 'print JSON');
 
   as(inc.command('list').description('incidents visible to the user').option('--phase <phase>', 'only this phase'))
-    .action((o: AsOpt & { phase?: string }) => withRespond(o, async (r, a) => {
+    .action((o: AsOpt & { phase?: string }) => withRespond(o, 'incident.read', async (r, a) => {
       const items = await r.incidents.list(a, o.phase ? { phases: [oneOf('--phase', PHASES, o.phase)] } : {});
       print(io, o, items, () => items.map((i) => `${i.id}\tsev ${i.severity}\t${i.phase}\t${i.tlp ?? 'none'}\t${i.title}`));
     }));
-  as(inc.command('show <id>')).action((id: string, o: AsOpt) => withRespond(o, async (r, a) => {
+  as(inc.command('show <id>')).action((id: string, o: AsOpt) => withRespond(o, 'incident.read', async (r, a) => {
     const i = await r.incidents.get(a, id);
     print(io, o, i, () => [`${i.title} (${i.id})`, `phase ${i.phase}, severity ${i.severity}, ${i.determination}, TLP ${i.tlp ?? 'none'}`,
       ...i.tasks.map((t) => `  [${t.status}]${t.mandatory ? '*' : ' '} ${t.title}`)]);
@@ -65,7 +72,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   as(inc.command('create').description('declare an incident')
     .requiredOption('--title <title>').requiredOption('--severity <0-5>').option('--category <name>', `playbook: ${Object.keys(PLAYBOOKS).join(', ')}`, 'default')
     .option('--tlp <tlp>', 'TLP of the incident', 'amber').option('--description <text>'))
-    .action((o: AsOpt & { title: string; severity: string; category: string; tlp: string; description?: string }) => withRespond(o, async (r, a) => {
+    .action((o: AsOpt & { title: string; severity: string; category: string; tlp: string; description?: string }) => withRespond(o, 'incident.write', async (r, a) => {
       const i = await r.incidents.create(a, {
         title: o.title, severity: int('--severity', o.severity, 0, 5), category: o.category, tlp: oneOf('--tlp', TLP_LEVELS, o.tlp) as Tlp,
         ...(o.description ? { description: o.description } : {}),
@@ -73,23 +80,23 @@ export function registerRespond(program: Command, io: Io = stdio): void {
       print(io, o, i, () => [i.id]);
     }));
   as(inc.command('phase <id> <to>').description(`move to a phase: ${PHASES.join(', ')}`))
-    .action((id: string, to: string, o: AsOpt) => withRespond(o, async (r, a) => {
+    .action((id: string, to: string, o: AsOpt) => withRespond(o, 'incident.write', async (r, a) => {
       const i = await r.incidents.transition(a, id, oneOf('phase', PHASES, to) as Phase);
       print(io, o, i, () => [`${i.id} ${i.phase}`]);
     }));
   as(inc.command('share <id>').requiredOption('--org <org>', 'organisation (short name or id)').option('--permission <p>', 'read or contribute', 'read'))
-    .action((id: string, o: AsOpt & { org: string; permission: string }) => withRespond(o, async (r, a, p) => {
+    .action((id: string, o: AsOpt & { org: string; permission: string }) => withRespond(o, 'incident.write', async (r, a, p) => {
       const org = await orgOf(p, o.org);
       const i = await r.incidents.share(a, id, [{ orgId: org.id, permission: oneOf('--permission', ['read', 'contribute'] as const, o.permission) }]);
       print(io, o, i, () => i.shares.map((s) => `${s.orgId}\t${s.permission}`));
     }));
   as(inc.command('metrics').description('MTTD / MTTR per organisation, seconds'))
-    .action((o: AsOpt) => withRespond(o, async (r, a) => {
+    .action((o: AsOpt) => withRespond(o, 'incident.read', async (r, a) => {
       const m = await r.incidents.metrics(a);
       print(io, o, m, () => ['org\tincidents\tmttd\tmttt\tmttc\tmttr', ...m.map((x) => `${x.orgId}\t${x.incidents}\t${x.mttd ?? '-'}\t${x.mttt ?? '-'}\t${x.mttc ?? '-'}\t${x.mttr ?? '-'}`)]);
     }));
   as(inc.command('export <id>').description('STIX 2.1 bundle of the incident (Incident Core Extension v2.0)').option('-o, --output <file>'))
-    .action((id: string, o: AsOpt & { output?: string }) => withRespond(o, async (r, a) => {
+    .action((id: string, o: AsOpt & { output?: string }) => withRespond(o, 'incident.read', async (r, a) => {
       const i = await r.incidents.get(a, id);
       const text = JSON.stringify({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: incidentToStix(i, await phaseEventsOf(r.incidents, a, id)) }, null, 2);
       if (o.output) fs.writeFileSync(o.output, text);
@@ -97,17 +104,17 @@ export function registerRespond(program: Command, io: Io = stdio): void {
     }));
 
   const dec = program.command('decision').description('consensus and silence-procedure decisions');
-  as(dec.command('list')).action((o: AsOpt) => withRespond(o, async (r, a) => {
+  as(dec.command('list')).action((o: AsOpt) => withRespond(o, 'decision.read', async (r, a) => {
     const items = await r.decisions.list(a);
     print(io, o, items, () => items.map((d) => `${d.id}\t${d.procedure}\t${d.state}\t${d.deadline}\t${d.title}`));
   }));
-  as(dec.command('show <id>')).action((id: string, o: AsOpt) => withRespond(o, async (r, a) => {
+  as(dec.command('show <id>')).action((id: string, o: AsOpt) => withRespond(o, 'decision.read', async (r, a) => {
     const d = await r.decisions.get(a, id);
     print(io, o, d, () => [`${d.title}: ${d.state} (${d.procedure}, revision ${d.revision}, deadline ${d.deadline})`, ...d.positions.map((p) => `  ${p.orgId} r${p.revision} ${p.position}${p.reason ? `: ${p.reason}` : ''}`)]);
   }));
   as(dec.command('propose').requiredOption('--title <t>').requiredOption('--text <t>').requiredOption('--procedure <p>', 'consensus or silence')
     .requiredOption('--participants <orgs>', 'comma list of organisations').requiredOption('--deadline <time>').option('--kind <k>', DECISION_KINDS.join(', '), 'other'))
-    .action((o: AsOpt & { title: string; text: string; procedure: string; participants: string; deadline: string; kind: string }) => withRespond(o, async (r, a, p) => {
+    .action((o: AsOpt & { title: string; text: string; procedure: string; participants: string; deadline: string; kind: string }) => withRespond(o, 'decision.write', async (r, a, p) => {
       const participants = await Promise.all(o.participants.split(',').filter(Boolean).map(async (x) => (await orgOf(p, x.trim())).id));
       const d = await r.decisions.propose(a, {
         title: o.title, text: o.text, kind: oneOf('--kind', DECISION_KINDS, o.kind) as DecisionKind, procedure: oneOf('--procedure', ['consensus', 'silence'] as const, o.procedure),
@@ -116,7 +123,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
       print(io, o, d, () => [d.id]);
     }));
   as(dec.command('position <id> <position>').description('concur, object or break-silence').option('--reason <text>'))
-    .action((id: string, position: string, o: AsOpt & { reason?: string }) => withRespond(o, async (r, a) => {
+    .action((id: string, position: string, o: AsOpt & { reason?: string }) => withRespond(o, 'decision.write', async (r, a) => {
       const d = await r.decisions.position(a, id, oneOf('position', ['concur', 'object', 'break-silence'] as const, position), o.reason);
       print(io, o, d, () => [`${d.id} ${d.state}`]);
     }));
@@ -127,14 +134,14 @@ export function registerRespond(program: Command, io: Io = stdio): void {
     }));
 
   const ast = program.command('assistance').description('requests for assistance and offers');
-  as(ast.command('list')).action((o: AsOpt) => withRespond(o, async (r, a) => {
+  as(ast.command('list')).action((o: AsOpt) => withRespond(o, 'assistance.read', async (r, a) => {
     const items = await r.assistance.list(a);
     print(io, o, items, () => items.map((x) => `${x.id}\t${x.state}\t${x.urgency}\t${x.offers.length} offer(s)\t${x.title}`));
   }));
   as(ast.command('request').requiredOption('--title <t>').requiredOption('--services <list>', CSIRT_SERVICES.join(', '))
     .requiredOption('--deadline <time>', 'offer deadline').option('--urgency <u>', URGENCIES.join(', '), 'priority').option('--to <orgs>', 'comma list (default: all members)')
     .option('--incident <id>').option('--tlp <tlp>', 'TLP', 'amber'))
-    .action((o: AsOpt & { title: string; services: string; deadline: string; urgency: string; to?: string; incident?: string; tlp: string }) => withRespond(o, async (r, a, p) => {
+    .action((o: AsOpt & { title: string; services: string; deadline: string; urgency: string; to?: string; incident?: string; tlp: string }) => withRespond(o, 'assistance.write', async (r, a, p) => {
       const routedTo = o.to ? await Promise.all(o.to.split(',').map(async (x) => (await orgOf(p, x.trim())).id)) : 'all' as const;
       const x = await r.assistance.request(a, {
         title: o.title, services: o.services.split(',').map((s) => oneOf('--services', CSIRT_SERVICES, s.trim()) as CsirtService),
@@ -145,7 +152,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
     }));
   as(ast.command('offer <requestId>').requiredOption('--team <t>').requiredOption('--services <list>').requiredOption('--capacity <c>')
     .requiredOption('--from <time>').requiredOption('--until <time>'))
-    .action((id: string, o: AsOpt & { team: string; services: string; capacity: string; from: string; until: string }) => withRespond(o, async (r, a) => {
+    .action((id: string, o: AsOpt & { team: string; services: string; capacity: string; from: string; until: string }) => withRespond(o, 'assistance.write', async (r, a) => {
       const x = await r.assistance.offer(a, id, {
         team: o.team, capacity: o.capacity, availableFrom: time('--from', o.from), availableUntil: time('--until', o.until),
         services: o.services.split(',').map((s) => oneOf('--services', CSIRT_SERVICES, s.trim()) as CsirtService),
@@ -153,7 +160,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
       print(io, o, x, () => [`${x.id} ${x.offers.length} offer(s)`]);
     }));
   for (const verb of ['accept', 'decline'] as const) {
-    as(ast.command(`${verb} <offerId>`).option('--reason <text>')).action((id: string, o: AsOpt & { reason?: string }) => withRespond(o, async (r, a) => {
+    as(ast.command(`${verb} <offerId>`).option('--reason <text>')).action((id: string, o: AsOpt & { reason?: string }) => withRespond(o, 'assistance.write', async (r, a) => {
       const x = await r.assistance.decideOffer(a, id, verb, o.reason);
       print(io, o, x, () => [`${x.id} ${x.state}`]);
     }));
@@ -166,7 +173,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
     else for (const m of [{ orgName: 'ALLIANCE', ...b.alliance }, ...b.members]) io.out(`${m.orgName}\t${m.level} ${m.name}`);
   }));
   as(lvl.command('set <level>').requiredOption('--reason <text>').description('set your organisation\'s own level (1-5)'))
-    .action((level: string, o: AsOpt & { reason: string }) => withRespond(o, async (r, a) => {
+    .action((level: string, o: AsOpt & { reason: string }) => withRespond(o, 'alert-level.write', async (r, a) => {
       const x = await r.levels.setOwn(a, int('level', level, 1, 5), o.reason);
       print(io, o, x, () => [`${x.scope} ${x.level} ${x.name}`]);
     }));

@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import type { Platform, RunningServer } from '../../api/index.js';
 import { createRespondDemo } from '../../respond/index.js';
 import { createReadinessDemo } from '../../readiness/index.js';
+import { createExposureDemo } from '../../readiness/exposure/index.js';
 import { createDetectDemo } from '../../detect/pipeline/index.js';
 import { createDemoAlliance, demoAllowed, writeDemoCredentials, DEMO_MARKER, type DemoResult, type DemoUserCredential } from '../../intel/demo/index.js';
 import { CLI_ACTOR, cliConfig, stdio, withPlatform, type Io } from '../context.js';
@@ -39,6 +40,8 @@ async function maybeDemo(p: Pick<Platform, 'store' | 'clock' | 'config' | 'acces
   io.err(`demo: created ${demo.organisations} organisations, ${demo.users.length} users, ${demo.collections} collections, ${demo.objects} objects, ${respond.incidents} incidents, ${respond.decisions} decisions`);
   const readiness = await createReadinessDemo({ store: p.store, clock: p.clock });
   io.err(`demo: readiness: ${readiness.assessments} assessments, ${readiness.findings} findings, ${readiness.vitalFunctions} vital functions`);
+  const exposure = await createExposureDemo({ store: p.store, clock: p.clock });
+  io.err(`demo: ${exposure.assets} assets, ${exposure.exposures} exposures, ${exposure.alerts} KEV alerts`);
   // Telemetry goes through the running node's pipeline (`serve --demo`; `init --demo` has none).
   if (p.detect) {
     const detect = await createDetectDemo({ store: p.store, access: p.access, clock: p.clock, detect: p.detect, ...(p.sigma ? { rules: p.sigma } : {}) });
@@ -87,11 +90,20 @@ export function registerServe(program: Command, io: Io = stdio): void {
       const { createPlatform, startServer } = await import('../../api/index.js');
       const platform = await createPlatform(config);
       let server: RunningServer | null = null;
+      let stopFederation: () => Promise<void> = async () => undefined;
       try {
         // The detection worker process first: the demo's telemetry goes through it.
         platform.detect.start();
         const demo = o.demo ? await maybeDemo(platform, io) : null;
         server = await startServer(platform);
+        // Continuous federation (docs/federation.md): subscriptions run in the leader process.
+        if (config.federationSync) {
+          const { startScheduler } = await import('../../federation/index.js');
+          const sched = startScheduler({ store: platform.store, clock: platform.clock, registry: platform.federation, intel: platform.intel }, {
+            tickMs: 500, active: () => platform.leader.isLeader(), onError: (sub, e) => io.err(`federation ${sub}: ${e instanceof Error ? e.message : String(e)}`),
+          });
+          stopFederation = sched.stop;
+        }
         const file = demo === 'existing' ? await refreshDemoCredentials(config.dataDir, server.url, io)
           : demo ? await writeDemoCredentials(config.dataDir, server.url, demo.users) : null;
         signInHelp(io, server.url, file);
@@ -101,6 +113,10 @@ export function registerServe(program: Command, io: Io = stdio): void {
         throw e;
       }
       const running = server;
+      // MISP feeds are pulled on their schedule (docs/misp.md); a failing feed records its error.
+      const { MispFeeds, MispFeedScheduler } = await import('../../misp/index.js');
+      const feeds = new MispFeedScheduler(new MispFeeds(platform), platform.clock);
+      feeds.start();
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (sig: string) => {
@@ -108,7 +124,7 @@ export function registerServe(program: Command, io: Io = stdio): void {
           stopping = true;
           io.err(`${sig}: shutting down`);
           // Finish in-flight requests, then close the store so the last commits are on disk.
-          void running.close().finally(() => platform.close().finally(resolve));
+          void stopFederation().then(() => feeds.stop()).then(() => running.close()).finally(() => platform.close().finally(resolve));
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));

@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
+import { authorize, type Action } from '../../access/index.js';
 import { EventBus } from '../../core/bus.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import { loadPlaceholdersFile, SigmaRules, type AuthedActor } from '../../detect/rules.js';
@@ -17,9 +18,11 @@ import { cliConfig, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, ty
 
 type AsOpt = { as: string; json?: boolean };
 
-async function withRules<T>(o: AsOpt, fn: (rules: SigmaRules, actor: AuthedActor, p: CliPlatform) => Promise<T>): Promise<T> {
+/** Runs a command as the `--as` user after the permission-table check REST applies to the same action. */
+async function withRules<T>(o: AsOpt, action: Action, fn: (rules: SigmaRules, actor: AuthedActor, p: CliPlatform) => Promise<T>): Promise<T> {
   return withPlatform(async (p) => {
     const principal = await p.access.principalOfUser(o.as);
+    authorize(principal, action);
     const rules = await SigmaRules.open(
       { store: p.store, access: p.access, clock: p.clock, bus: new EventBus() },
       { dir: p.config.sigmaDir, placeholdersFile: p.config.sigmaPlaceholders },
@@ -61,7 +64,7 @@ export function registerSigma(program: Command, io: Io = stdio): void {
   sigma.command('add <file>').description('add a rule file (all its documents as one rule record), checked like the API does')
     .requiredOption('--as <username>', 'act as this user').option('--tlp <tlp>', 'TLP of the rule', 'green')
     .option('--recipients <ids>', 'comma-separated organisation or group identity ids (AMBER and above)').option('--json', 'print JSON')
-    .action((file: string, o: AsOpt & { tlp: string; recipients?: string }) => withRules(o, async (rules, actor) => {
+    .action((file: string, o: AsOpt & { tlp: string; recipients?: string }) => withRules(o, 'sigma.write', async (rules, actor) => {
       if (!(TLP_LEVELS as readonly string[]).includes(o.tlp)) throw new AppError('BAD_REQUEST', `--tlp must be one of ${TLP_LEVELS.join(', ')}`);
       const recipients = o.recipients ? o.recipients.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const view = await rules.add(actor, { yaml: readFileSync(file, 'utf8'), tlp: o.tlp as Tlp, recipients });
@@ -69,7 +72,7 @@ export function registerSigma(program: Command, io: Io = stdio): void {
     }));
   sigma.command('list').description('rules the user may read (directory and stored)')
     .requiredOption('--as <username>', 'act as this user').option('--json', 'print JSON')
-    .action((o: AsOpt) => withRules(o, async (rules, actor) => {
+    .action((o: AsOpt) => withRules(o, 'sigma.read', async (rules, actor) => {
       const items = await rules.list(actor);
       if (o.json) io.out(JSON.stringify(items, null, 2));
       else for (const r of items) io.out(`${r.id}\t${r.source}\t${r.tlp ?? 'none'}\t${r.level ?? '-'}\t${r.loaded ? 'loaded' : 'FAILED'}\t${r.title}`);

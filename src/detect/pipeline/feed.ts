@@ -47,6 +47,11 @@ export class IndicatorFeed {
   readonly index: IndicatorIndex;
   readonly #store: Store;
   readonly #info = new Map<string, IndicatorInfo & { version: string }>();
+  /**
+   * Owner (creator of the first stored version) of ids not in #info (revoked, or not a usable
+   * STIX pattern): only the owner's versions of an id ever count (docs/stix-versioning.md).
+   */
+  readonly #ownerOfDropped = new Map<string, string | null>();
   /** One release predicate per distinct (collection, tlp, creator, recipients, origin). */
   readonly #releases = new Map<string, Release>();
   #policy: Policy = { groups: new Map(), readers: new Map() };
@@ -171,6 +176,11 @@ export class IndicatorFeed {
 
   #apply(row: ObjectRow): void {
     const cur = this.#info.get(row.id);
+    // Rows come in date_added order, so the first one seen of an id is its owner's. Another
+    // organisation's version of the id (stored before versioning held across collections) is
+    // never matched under the owner's indicator id.
+    const owner = cur ? cur.creatorOrg : this.#ownerOfDropped.has(row.id) ? this.#ownerOfDropped.get(row.id) ?? null : row.creatorOrg;
+    if (row.creatorOrg !== owner) return;
     if (cur && cur.version > row.version) return; // an older version arriving late changes nothing
     let obj: Record<string, unknown>;
     try {
@@ -180,7 +190,7 @@ export class IndicatorFeed {
       return;
     }
     if (row.revoked || obj['pattern_type'] !== 'stix' || typeof obj['pattern'] !== 'string' || typeof obj['valid_from'] !== 'string') {
-      this.#drop(row.id);
+      this.#drop(row.id, owner);
       return;
     }
     const facts: ReleaseFacts = { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode };
@@ -192,6 +202,7 @@ export class IndicatorFeed {
     if (!r.ok) {
       this.#rejected++;
       this.#info.delete(row.id);
+      this.#ownerOfDropped.set(row.id, owner);
       return;
     }
     const phases = Array.isArray(obj['kill_chain_phases']) ? (obj['kill_chain_phases'] as { kill_chain_name?: unknown; phase_name?: unknown }[]) : [];
@@ -242,9 +253,10 @@ export class IndicatorFeed {
     else this.#indicates.set(src, rels);
   }
 
-  #drop(id: string): void {
+  #drop(id: string, owner: string | null): void {
     this.index.remove(id);
     this.#info.delete(id);
+    this.#ownerOfDropped.set(id, owner);
   }
 
   #release(facts: ReleaseFacts, collectionId: string): Release {

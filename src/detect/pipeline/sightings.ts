@@ -140,7 +140,8 @@ export class SightingBook {
     const marking = [TLP2_MARKING_IDS.amber];
     const out: Record<string, unknown>[] = [];
     const sighting: Record<string, unknown> = {
-      type: 'sighting', spec_version: '2.1', id: this.#sightingId(t), created, modified: now,
+      // The signer creates these objects: created_by_ref names it (the node never edits it in).
+      type: 'sighting', spec_version: '2.1', id: this.#sightingId(t), created, modified: now, created_by_ref: o.signer,
       sighting_of_ref: t.indicator.id, first_seen: first, last_seen: last, count,
       object_marking_refs: marking,
     };
@@ -148,7 +149,7 @@ export class SightingBook {
     if (t.observable) {
       const sco = { type: t.observable.type, spec_version: '2.1', id: deterministicScoId(t.observable.type, t.observable.props), ...t.observable.props };
       const od = {
-        type: 'observed-data', spec_version: '2.1', id: `observed-data--${uuidv5(SIGHTING_NAMESPACE, `od|${seed}`)}`, created, modified: now,
+        type: 'observed-data', spec_version: '2.1', id: `observed-data--${uuidv5(SIGHTING_NAMESPACE, `od|${seed}`)}`, created, modified: now, created_by_ref: o.signer,
         first_observed: first, last_observed: last, number_observed: Math.max(1, count), object_refs: [sco.id], object_marking_refs: marking,
       };
       out.push(sco, od);

@@ -129,11 +129,15 @@ async function storeDemoIntel(
   // Sharing groups are identities too (identity_class group), known to the whole community.
   for (const g of DEMO_GROUPS) {
     const owner = ids.orgIds[g.owner] ?? '';
-    const identity = { type: 'identity', spec_version: '2.1', id: ids.groupIds[g.key] ?? '', created: at, modified: at, name: g.name, description: g.description, identity_class: 'group' };
+    const identity = { type: 'identity', spec_version: '2.1', id: ids.groupIds[g.key] ?? '', created: at, modified: at, created_by_ref: owner, name: g.name, description: g.description, identity_class: 'group' };
     await submit(owner, alliance, [identity], { defaultTlp: 'green' });
   }
   for (const s of demoIntel(ctx.clock.now(), ids.orgIds, ids.groupIds)) {
-    await submit(ids.orgIds[s.org] ?? '', ids.collectionIds[s.collection] ?? '', s.objects, { defaultTlp: s.tlp, recipients: s.recipients });
+    const org = ids.orgIds[s.org] ?? '';
+    // The demo organisations author this content: it names them as creators (the node never adds
+    // created_by_ref itself), so the TLP of the submission becomes each object's own marking.
+    const authored = s.objects.map((o) => ('created' in o && o.type !== 'marking-definition' && !('created_by_ref' in o) ? { ...o, created_by_ref: org } : o));
+    await submit(org, ids.collectionIds[s.collection] ?? '', authored as Stix[], { defaultTlp: s.tlp, recipients: s.recipients });
   }
   return n;
 }

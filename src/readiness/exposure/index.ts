@@ -26,3 +26,4 @@ export {
 } from './model.js';
 export type { AssetDoc, Criticality, ExposureDoc, ExposureStatus, VulnDoc, KevState, DuePolicy } from './model.js';
 export { parseInventory, parseInventoryCsv, parseInventoryJson } from './inventory.js';
+export { createExposureDemo } from './demo.js';

@@ -4,7 +4,7 @@
  * hook that runs one user action and keeps its error to show.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { useApi, useSession } from '../session.js';
+import { mayDo, useApi, useSession } from '../session.js';
 import { useAsync } from '../useAsync.js';
 import type { AsyncState } from '../useAsync.js';
 import { useRespond } from '../respondApi.js';
@@ -17,7 +17,8 @@ export interface RespondBase {
   orgs: OrgSummary[];
   orgName: (id: string) => string;
   ownOrg: string;
-  roles: string[];
+  /** Whether the permission table (GET /me) lets the reader take an action; the server enforces it anyway. */
+  may: (action: string) => boolean;
 }
 
 /** Vocabularies and organisations, loaded together once per page. */
@@ -30,7 +31,7 @@ export function useRespondBase(): AsyncState<RespondBase> {
     const byId = new Map(orgs.items.map((o) => [o.id, o]));
     return {
       vocab, orgs: orgs.items, orgName: (id: string) => byId.get(id)?.shortName ?? (id === 'alliance' ? 'Alliance' : id),
-      ownOrg: session?.user.orgId ?? '', roles: session?.user.roles ?? [],
+      ownOrg: session?.user.orgId ?? '', may: (action: string) => mayDo(session, action),
     };
   }, [api, r, session]);
 }

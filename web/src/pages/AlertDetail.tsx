@@ -89,6 +89,10 @@ function Actions({ alert, onDone }: { alert: Detail; onDone: () => void }) {
   const setStatus = (status: AlertStatus) => patch({ status });
   const stale = action.error instanceof ApiError && action.error.status === 409;
   const may = (to: AlertStatus) => ALERT_MOVES[alert.status].includes(to);
+  const mayTriage = mayDo(session, 'alerts.triage');
+  if (session?.user.orgId === alert.orgId && !mayTriage && !mayDo(session, 'alerts.escalate')) {
+    return <div className="card alert-actions"><p className="muted" data-testid="read-only">Your role reads alerts; triage is for analysts and responders.</p></div>;
+  }
   if (session?.user.orgId !== alert.orgId) {
     return <div className="card alert-actions"><p className="muted" data-testid="read-only">Only {alert.orgName ?? 'the organisation that raised it'} can change this alert.</p></div>;
   }
@@ -97,15 +101,15 @@ function Actions({ alert, onDone }: { alert: Detail; onDone: () => void }) {
       <div><label htmlFor="alert-note">Note (optional, kept in the history)</label>
         <input id="alert-note" value={note} maxLength={2000} onChange={(e) => setNote(e.target.value)} /></div>
       <div className="phase-actions" role="group" aria-label="Alert actions">
-        <button type="button" disabled={action.busy || !may('acknowledged')} onClick={() => setStatus('acknowledged')}>Acknowledge</button>
-        <button type="button" className="secondary" disabled={action.busy || !may('false-positive')} onClick={() => setStatus('false-positive')}>False positive</button>
-        {may('new') && <button type="button" className="secondary" disabled={action.busy} onClick={() => setStatus('new')}>Reopen</button>}
+        {mayTriage && <button type="button" disabled={action.busy || !may('acknowledged')} onClick={() => setStatus('acknowledged')}>Acknowledge</button>}
+        {mayTriage && <button type="button" className="secondary" disabled={action.busy || !may('false-positive')} onClick={() => setStatus('false-positive')}>False positive</button>}
+        {mayTriage && may('new') && <button type="button" className="secondary" disabled={action.busy} onClick={() => setStatus('new')}>Reopen</button>}
         {alert.incidentId === null && alert.status !== 'false-positive' && mayDo(session, 'alerts.escalate') && (
           <button type="button" className="danger" disabled={action.busy}
             onClick={() => run(() => a.escalate(alert.id, { title: alert.title }))}>Escalate</button>
         )}
-        {me && alert.assignee !== me && <button type="button" className="secondary" disabled={action.busy} onClick={() => patch({ assignee: me })}>Assign to me</button>}
-        {alert.assignee !== null && <button type="button" className="secondary" disabled={action.busy} onClick={() => patch({ assignee: null })}>Unassign</button>}
+        {mayTriage && me && alert.assignee !== me && <button type="button" className="secondary" disabled={action.busy} onClick={() => patch({ assignee: me })}>Assign to me</button>}
+        {mayTriage && alert.assignee !== null && <button type="button" className="secondary" disabled={action.busy} onClick={() => patch({ assignee: null })}>Unassign</button>}
       </div>
       {stale && <p className="notice" role="status">Someone changed this alert meanwhile; the page shows the current state. Try again if still needed.</p>}
       <ActionError error={action.error} />

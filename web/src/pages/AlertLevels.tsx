@@ -65,7 +65,7 @@ export function AlertLevels() {
   const b = base.data;
   const board = state.data;
   const own = board.members.find((m) => m.orgId === b.ownOrg);
-  const mayChange = !!own && (b.roles.includes('admin') || b.roles.includes('representative'));
+  const mayChange = !!own && b.may('alert-level.write');
   return (
     <section aria-labelledby="levels-title">
       <h1 id="levels-title">Alert levels</h1>

@@ -136,11 +136,11 @@ function Offers({ req, base, onDone }: { req: AssistanceRequest; base: RespondBa
               <td className="small">{formatTime(o.availableFrom)} – {formatTime(o.availableUntil)}</td>
               <td><StateBadge state={o.state} /></td>
               <td className="actions-cell">
-                {mine && live && o.state === 'proposed' && <>
+                {mine && live && o.state === 'proposed' && base.may('assistance.write') && <>
                   <button type="button" className="small-button" disabled={action.busy} onClick={() => act(o, 'accept')}>Accept</button>
                   <button type="button" className="small-button secondary" disabled={action.busy} onClick={() => act(o, 'decline')}>Decline</button>
                 </>}
-                {o.orgId === base.ownOrg && (o.state === 'proposed' || o.state === 'accepted') &&
+                {o.orgId === base.ownOrg && (o.state === 'proposed' || o.state === 'accepted') && base.may('assistance.write') &&
                   <button type="button" className="small-button secondary" disabled={action.busy} onClick={() => act(o, 'withdraw')}>Withdraw offer</button>}
               </td>
             </tr>
@@ -171,7 +171,7 @@ function CloseRequest({ req, onDone }: { req: AssistanceRequest; onDone: Done })
 function RequestCard({ req, base, incidentTitle, onDone }: { req: AssistanceRequest; base: RespondBase; incidentTitle?: string; onDone: Done }) {
   const [offering, setOffering] = useState(false);
   const mine = req.requesterOrg === base.ownOrg;
-  const mayOffer = !mine && (req.state === 'open' || req.state === 'in-progress') && (base.roles.includes('responder') || base.roles.includes('admin'))
+  const mayOffer = !mine && (req.state === 'open' || req.state === 'in-progress') && base.may('assistance.write')
     && !req.offers.some((o) => o.orgId === base.ownOrg && o.state !== 'withdrawn' && o.state !== 'declined');
   return (
     <article className="card request" data-testid="request-card" data-id={req.id} data-state={req.state}>
@@ -189,7 +189,7 @@ function RequestCard({ req, base, incidentTitle, onDone }: { req: AssistanceRequ
       </dl>
       <h4>Offers</h4>
       <Offers req={req} base={base} onDone={onDone} />
-      {mine && (req.state === 'open' || req.state === 'in-progress') && (base.roles.includes('responder') || base.roles.includes('admin')) &&
+      {mine && (req.state === 'open' || req.state === 'in-progress') && base.may('assistance.write') &&
         <CloseRequest req={req} onDone={onDone} />}
       {mayOffer && !offering && <button type="button" onClick={() => setOffering(true)}>Offer help…</button>}
       {mayOffer && offering && <OfferForm req={req} onDone={() => { setOffering(false); onDone(); }} />}
@@ -209,7 +209,7 @@ export function Assistance() {
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the assistance board" />;
   const b = base.data;
-  const mayRequest = b.roles.includes('responder') || b.roles.includes('admin');
+  const mayRequest = b.may('assistance.write');
   const requests = [...state.data.requests].sort((x, y) => y.createdAt.localeCompare(x.createdAt));
   return (
     <section aria-labelledby="assist-title">

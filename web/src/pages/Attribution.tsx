@@ -30,7 +30,7 @@ export function Attribution() {
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the assessments" />;
   const b = base.data;
-  const mayCreate = ['analyst', 'responder', 'admin'].some((x) => b.roles.includes(x));
+  const mayCreate = b.may('assessment.write');
   const create = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => { const a = await r.createAssessment({ title, tlp }); navigate(href.assessment(a.id)); });
@@ -214,7 +214,7 @@ export function AssessmentDetail({ id }: { id: string }) {
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the assessment" />;
   const b = base.data;
   const a = state.data;
-  const editable = a.ownerOrg === b.ownOrg && ['analyst', 'responder', 'admin'].some((x) => b.roles.includes(x));
+  const editable = a.ownerOrg === b.ownOrg && b.may('assessment.write');
   const ranked = [...a.scores].sort((x, y) => x.rank - y.rank);
   return (
     <section data-testid="assessment-detail" data-id={a.id}>

@@ -121,7 +121,7 @@ export function DecisionDetail({ id }: { id: string }) {
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the decision" />;
   const b = base.data;
   const d = state.data;
-  const isProposer = d.proposerOrg === b.ownOrg && b.roles.includes('representative');
+  const isProposer = d.proposerOrg === b.ownOrg && b.may('decision.write');
   const earlier = d.texts.slice(0, -1).reverse();
   return (
     <section data-testid="decision-detail" data-id={d.id} data-state={d.state}>

@@ -123,7 +123,7 @@ export function Decisions() {
   return (
     <section aria-labelledby="decisions-title">
       <h1 id="decisions-title">Decisions</h1>
-      {b.roles.includes('representative') && !showForm && <button type="button" onClick={() => setShowForm(true)}>Propose decision…</button>}
+      {b.may('decision.write') && !showForm && <button type="button" onClick={() => setShowForm(true)}>Propose decision…</button>}
       {showForm && <ProposeForm base={b} assessments={state.data.assessments} />}
       <h2>Decisions your organisation takes part in</h2>
       <DecisionTable items={items} base={b} onExpire={reload} />

@@ -29,7 +29,7 @@ function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDon
   const r = useRespond();
   const action = useAction();
   const patch = (b: Record<string, unknown>) => void action.run(async () => { await r.patchIncident(inc.id, b); onDone(); });
-  const mayChange = inc.isOwner && (base.roles.includes('responder') || base.roles.includes('admin'));
+  const mayChange = inc.isOwner && base.may('incident.write');
   return (
     <header className="card" data-testid="incident-header" data-phase={inc.phase}>
       <h1>{inc.title} <SeverityBadge level={inc.severity} severities={base.vocab.severities} /> <TlpBadge tlp={inc.tlp} />
@@ -86,6 +86,7 @@ function Sharing({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDo
   const [orgId, setOrgId] = useState(candidates.find((o) => !inc.shares.some((s) => s.orgId === o.id))?.id ?? '');
   const [permission, setPermission] = useState<'read' | 'contribute'>('read');
   const [to, setTo] = useState('');
+  const mayChange = inc.isOwner && base.may('incident.write');
   const share = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => { await r.share(inc.id, [{ orgId, permission }]); onDone(); });
@@ -98,12 +99,12 @@ function Sharing({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDo
           {inc.shares.map((s) => (
             <li key={s.orgId} data-testid="share" data-org-id={s.orgId} data-permission={s.permission}>
               {base.orgName(s.orgId)} <span className="pill">{s.permission}</span>
-              {inc.isOwner && <button type="button" className="small-button secondary" onClick={() => void action.run(async () => { await r.unshare(inc.id, s.orgId); onDone(); })}>Remove</button>}
+              {mayChange && <button type="button" className="small-button secondary" onClick={() => void action.run(async () => { await r.unshare(inc.id, s.orgId); onDone(); })}>Remove</button>}
             </li>
           ))}
         </ul>
       )}
-      {inc.isOwner && <>
+      {mayChange && <>
         <form className="inline-form" onSubmit={share} aria-label="Share incident">
           <div><label htmlFor="share-org">Organisation</label>
             <select id="share-org" required value={orgId} onChange={(e) => setOrgId(e.target.value)}>

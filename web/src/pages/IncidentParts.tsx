@@ -10,10 +10,17 @@ import { TlpBadge } from '../components/TlpBadge.js';
 import { ActionError, fromUtcInput, humanise, toUtcInput, useAction } from '../components/Respond.js';
 import type { RespondBase } from '../components/Respond.js';
 import { TLPS } from '../types.js';
+import { mayDo, useSession } from '../session.js';
 import type { Incident, Task, TimelineEntry } from '../respondTypes.js';
 
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 type Done = () => void;
+
+/** Whether the reader may write to this incident with `action` (contribute share and the permission table). */
+function useMayWrite(inc: Incident, action: 'incident.contribute' | 'incident.comment'): boolean {
+  const { session } = useSession();
+  return inc.canContribute && mayDo(session, action);
+}
 
 /** Tasks this task waits for: dependencies neither completed nor cancelled. */
 export function waitingFor(task: Task, all: Task[]): Task[] {
@@ -21,6 +28,7 @@ export function waitingFor(task: Task, all: Task[]): Task[] {
 }
 
 export function Tasks({ inc, onDone }: { inc: Incident; onDone: Done }) {
+  const mayContribute = useMayWrite(inc, 'incident.contribute');
   const r = useRespond();
   const action = useAction();
   const [title, setTitle] = useState('');
@@ -53,11 +61,11 @@ export function Tasks({ inc, onDone }: { inc: Incident; onDone: Done }) {
                   ? <span className="state state-waiting" title={`Waiting for: ${waiting.map((w) => w.title).join('; ')}`}>waiting</span>
                   : <span className={`state state-${t.status}`}>{humanise(t.status)}</span>}</td>
                 <td className="actions-cell">
-                  {inc.canContribute && open && waiting.length === 0 && <>
+                  {mayContribute && open && waiting.length === 0 && <>
                     {t.status === 'open' && <button type="button" className="small-button" disabled={action.busy} onClick={() => set(t, 'in-progress')}>Start</button>}
                     <button type="button" className="small-button" disabled={action.busy} onClick={() => set(t, 'completed')}>Complete</button>
                   </>}
-                  {inc.canContribute && open && !t.mandatory &&
+                  {mayContribute && open && !t.mandatory &&
                     <button type="button" className="small-button secondary" disabled={action.busy} onClick={() => set(t, 'cancelled')}>Cancel</button>}
                 </td>
               </tr>
@@ -65,7 +73,7 @@ export function Tasks({ inc, onDone }: { inc: Incident; onDone: Done }) {
           })}
         </tbody>
       </table>
-      {inc.canContribute && (
+      {mayContribute && (
         <form className="inline-form" onSubmit={add} aria-label="Add task">
           <div><label htmlFor="task-title">New task</label>
             <input id="task-title" required value={title} onChange={(e) => setTitle(e.target.value)} /></div>
@@ -82,6 +90,7 @@ export function Tasks({ inc, onDone }: { inc: Incident; onDone: Done }) {
 }
 
 export function Observables({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDone: Done }) {
+  const mayContribute = useMayWrite(inc, 'incident.contribute');
   const r = useRespond();
   const action = useAction();
   const [type, setType] = useState('ipv4-addr');
@@ -116,7 +125,7 @@ export function Observables({ inc, base, onDone }: { inc: Incident; base: Respon
           </tbody>
         </table>
       )}
-      {inc.canContribute && (
+      {mayContribute && (
         <form className="inline-form" onSubmit={add} aria-label="Add observable">
           <div><label htmlFor="obs-type">Type</label>
             <select id="obs-type" value={type} onChange={(e) => setType(e.target.value)}>
@@ -189,6 +198,8 @@ export function describeEntry(e: TimelineEntry, orgName: (id: string) => string)
 }
 
 export function Timeline({ inc, base, entries, onDone }: { inc: Incident; base: RespondBase; entries: TimelineEntry[]; onDone: Done }) {
+  const mayContribute = useMayWrite(inc, 'incident.contribute');
+  const mayComment = useMayWrite(inc, 'incident.comment');
   const r = useRespond();
   const action = useAction();
   const [text, setText] = useState('');
@@ -217,11 +228,11 @@ export function Timeline({ inc, base, entries, onDone }: { inc: Incident; base: 
           </li>
         ))}
       </ol>
-      {inc.canContribute && (
+      {(mayComment || mayContribute) && (
         <form onSubmit={add} aria-label="Add to timeline">
           <label htmlFor="tl-text">{manual ? 'Timeline entry' : 'Comment'}</label>
           <textarea id="tl-text" rows={2} required value={text} onChange={(e) => setText(e.target.value)} />
-          <label className="check"><input type="checkbox" checked={manual} onChange={(e) => setManual(e.target.checked)} /> Manual timeline entry at a given time</label>
+          {mayContribute && <label className="check"><input type="checkbox" checked={manual} onChange={(e) => setManual(e.target.checked)} /> Manual timeline entry at a given time</label>}
           {manual && <><label htmlFor="tl-at">At (UTC)</label><input id="tl-at" type="datetime-local" step={1} value={at} onChange={(e) => setAt(e.target.value)} /></>}
           <ActionError error={action.error} />
           <button type="submit" disabled={action.busy}>{manual ? 'Add entry' : 'Add comment'}</button>
@@ -239,6 +250,7 @@ function toBase64(buf: ArrayBuffer): string {
 }
 
 export function Attachments({ inc, onDone }: { inc: Incident; onDone: Done }) {
+  const mayContribute = useMayWrite(inc, 'incident.contribute');
   const r = useRespond();
   const action = useAction();
   const [file, setFile] = useState<File | null>(null);
@@ -271,7 +283,7 @@ export function Attachments({ inc, onDone }: { inc: Incident; onDone: Done }) {
           </tbody>
         </table>
       )}
-      {inc.canContribute && (
+      {mayContribute && (
         <form className="inline-form" onSubmit={upload} aria-label="Upload attachment">
           <div><label htmlFor="att-file">File (at most 10 MB)</label>
             <input id="att-file" type="file" onChange={(e) => {

@@ -136,7 +136,7 @@ export function Incidents() {
   if (base.status === 'error') return <ErrorBox error={base.error} title="Could not load the vocabularies" />;
   if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the incidents" />;
   const b = base.data;
-  const mayDeclare = b.roles.includes('responder') || b.roles.includes('admin');
+  const mayDeclare = b.may('incident.write');
   return (
     <section aria-labelledby="incidents-title">
       <h1 id="incidents-title">Incidents</h1>

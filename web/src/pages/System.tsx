@@ -4,7 +4,7 @@
  * the dead letters of the administrator's organisation with retry / discard.
  */
 import { useEffect, useState } from 'react';
-import { useSession } from '../session.js';
+import { mayDo, useSession } from '../session.js';
 import { useAsync } from '../useAsync.js';
 import { useSystem, type DeadLetter, type SystemStatus } from '../systemApi.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
@@ -88,7 +88,7 @@ export function System() {
   const { session } = useSession();
   const api = useSystem();
   const [tick, setTick] = useState(0);
-  const isAdmin = session?.user.roles.includes('admin') ?? false;
+  const isAdmin = mayDo(session, 'admin.system');
   // Refreshed every 5 s: heartbeats and the queue move on their own.
   useEffect(() => {
     const t = setInterval(() => setTick((n) => n + 1), 5_000);

@@ -1,0 +1,134 @@
+/**
+ * Federation over REST (docs/federation.md): peers and subscriptions (admins manage, every
+ * reader sees the status), and the provenance envelopes a peer node fetches beside TAXII.
+ */
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
+import { AppError } from '../../core/errors.js';
+import { envelopesFor, MAX_ENVELOPES, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { principalOf } from './auth.js';
+import { collectionFor, type RestDeps } from './context.js';
+
+const str = { type: 'string' } as const;
+/** `summary` is read by the OpenAPI builder (openapi-build.ts). */
+const doc = (summary: string) => ({ schema: { summary } as FastifySchema });
+
+function param(req: FastifyRequest, name: string): string {
+  return (req.params as Record<string, string>)[name] ?? '';
+}
+
+export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Promise<void> {
+  const { platform } = deps;
+  const registry = platform.federation;
+  const sync: SyncDeps = { store: platform.store, clock: platform.clock, registry, intel: platform.intel };
+  const actor = (req: FastifyRequest) => ({ principal: principalOf(req), source: req.ip });
+
+  app.post('/federation/envelopes', {
+    schema: <FastifySchema>{
+      summary: 'Provenance envelopes (origin, path, release facts, origin signature) of object versions a peer may read',
+      body: {
+        type: 'object', required: ['collection', 'objects'], additionalProperties: false,
+        properties: {
+          collection: { type: 'string', maxLength: 100 },
+          objects: { type: 'array', maxItems: MAX_ENVELOPES, items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 200 }, version: { type: ['string', 'null'], maxLength: 40 } } } },
+        },
+      },
+    },
+  }, async (req) => {
+    const p = principalOf(req);
+    const body = req.body as { collection: string; objects: { id: string; version?: string | null }[] };
+    const c = await collectionFor(deps, p, body.collection, 'read');
+    const envelopes = await envelopesFor({
+      store: platform.store, registry, audience: platform.access.audienceOf(p), collectionId: c.id,
+      items: body.objects.map((o) => ({ id: o.id, version: o.version ?? null })),
+    });
+    return { node: platform.config.nodeName, envelopes };
+  });
+
+  app.get('/federation/node', doc('This node: its name and the Ed25519 public key peers register for it'), async () => {
+    const k = registry.keys();
+    return { node: platform.config.nodeName, publicKey: k.publicKey };
+  });
+
+  app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept'), async () => {
+    const peers = await registry.listPeers();
+    return { items: await Promise.all(peers.map((x) => registry.view(x))) };
+  });
+
+  app.get('/federation/peers/:name', doc('One peer node'), async (req) => registry.view(await registry.peer(param(req, 'name'))));
+
+  app.post('/federation/peers', {
+    schema: <FastifySchema>{
+      summary: 'Register a peer node (its token is kept encrypted at rest)',
+      body: {
+        type: 'object', required: ['name', 'publicKey'], additionalProperties: false,
+        properties: {
+          name: { type: 'string', maxLength: 63 }, url: { type: ['string', 'null'], maxLength: 500 }, apiRoot: { type: 'string', maxLength: 100 },
+          publicKey: { type: 'string', maxLength: 100 }, token: { type: ['string', 'null'], maxLength: 500 }, ca: { type: ['string', 'null'], maxLength: 20_000 },
+          orgs: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'shortName'], additionalProperties: false, properties: { id: str, shortName: str, name: str } } },
+        },
+      },
+    },
+  }, async (req) => {
+    const rec = await registry.addPeer(actor(req), req.body as Parameters<typeof registry.addPeer>[1]);
+    return registry.view(rec);
+  });
+
+  app.delete('/federation/peers/:name', doc('Remove a peer (its subscriptions first)'), async (req) => {
+    await registry.removePeer(actor(req), param(req, 'name'));
+    return { removed: param(req, 'name') };
+  });
+
+  app.get('/federation/subscriptions', doc('Subscriptions with their status: lag, last success, last error, objects in/out, rejects'), async () => {
+    const subs = await registry.listSubscriptions();
+    return { items: await Promise.all(subs.map((s) => statusOf(sync, s))) };
+  });
+
+  app.post('/federation/subscriptions', {
+    schema: <FastifySchema>{
+      summary: 'Subscribe: pull a peer collection into a local one, or push a local collection to a peer collection',
+      body: {
+        type: 'object', required: ['peer', 'direction', 'remoteCollection', 'localCollection'], additionalProperties: false,
+        properties: {
+          peer: str, direction: { type: 'string', enum: ['pull', 'push'] }, remoteCollection: str, localCollection: str,
+          intervalS: { type: 'integer', minimum: 1, maximum: 86_400 }, sightingsOnly: { type: 'boolean' },
+        },
+      },
+    },
+  }, async (req) => {
+    const sub = await registry.addSubscription(actor(req), req.body as Parameters<typeof registry.addSubscription>[1]);
+    return statusOf(sync, sub);
+  });
+
+  app.get('/federation/subscriptions/:id', doc('One subscription and its status'), async (req) => statusOf(sync, await registry.subscription(param(req, 'id'))));
+
+  app.delete('/federation/subscriptions/:id', doc('Remove a subscription (its cursor and reject list)'), async (req) => {
+    await registry.removeSubscription(actor(req), param(req, 'id'));
+    return { removed: param(req, 'id') };
+  });
+
+  app.post('/federation/subscriptions/:id/run', doc('Run a subscription now'), async (req) => {
+    const sub = await registry.subscription(param(req, 'id'));
+    try {
+      return await runSubscription(sync, sub);
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      throw new AppError('UNAVAILABLE', `peer ${sub.peer}: ${(e as Error).message}`);
+    }
+  });
+
+  app.post('/federation/subscriptions/:id/reset', doc('Re-walk the collection from the start on the next run (duplicates are no-ops)'), async (req) => {
+    await registry.reset(actor(req), param(req, 'id'));
+    return statusOf(sync, await registry.subscription(param(req, 'id')));
+  });
+
+  app.get('/federation/subscriptions/:id/rejects', doc('The reject list of a subscription: object, version, reason'), async (req) => {
+    const sub = await registry.subscription(param(req, 'id'));
+    const items = (await registry.listRejects(sub.id, 500)).map((r) => ({ id: r.id, version: r.version, reason: r.reason, at: new Date(r.atUs / 1000).toISOString() }));
+    return { items };
+  });
+
+  app.post('/federation/subscriptions/:id/retry', doc('Retry the rejected objects (after registering a key or an organisation)'), async (req) => {
+    const sub = await registry.subscription(param(req, 'id'));
+    return retryRejects(sync, sub);
+  });
+}

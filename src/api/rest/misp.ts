@@ -1,0 +1,158 @@
+/**
+ * A MISP REST subset at /api/misp, so PyMISP-based tools work against a node
+ * (`PyMISP('https://node/api/misp', '<shieldwall token>')`): PyMISP sends the key raw in
+ * `Authorization` (or `X-MISP-AUTH`), which is taken as a Shieldwall bearer token. On init it
+ * calls servers/getVersion and users/view/me; then events/add, events/view, attributes/restSearch
+ * and sightings/add. Errors are MISP-shaped JSON (`{name, message, url}`) with a 4xx status.
+ * Everything goes through the intel service and the release policy (misp/search.ts).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { AppError, toAppError } from '../../core/errors.js';
+import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
+import { addSighting, exportMispEvent, importMisp, isMispDocument, parseLast, searchAttributes, type AttributeFilter } from '../../misp/index.js';
+import type { Platform } from '../platform.js';
+import { principalOf } from './auth.js';
+import { readableCollectionIds, type RestDeps } from './context.js';
+
+/** The MISP version this subset follows (misp-interop.md: MISP 2.5.1, PyMISP 2.5.x). */
+const MISP_VERSION = '2.5.1';
+
+const OBJ = { type: 'object' } as const;
+const STR_OR_LIST = { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 4096 } }] };
+const SEARCH_BODY = {
+  type: 'object',
+  properties: {
+    value: STR_OR_LIST, type: STR_OR_LIST, tags: STR_OR_LIST, uuid: STR_OR_LIST, last: { type: ['string', 'integer'] },
+    returnFormat: { type: 'string', enum: ['json'] }, limit: { type: ['string', 'integer'] }, page: { type: ['string', 'integer'] },
+  },
+} as const;
+
+function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const fe = err as FastifyError;
+  let e: AppError;
+  if (err instanceof AppError) e = err;
+  else if (fe.statusCode && fe.statusCode < 500) e = new AppError(fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : /JSON/i.test(fe.message) ? 'MALFORMED_JSON' : 'BAD_REQUEST', fe.message);
+  else e = toAppError(err);
+  if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
+  const message = e.code === 'INTERNAL' ? 'internal server error' : e.message;
+  return reply.code(e.http).header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ name: message, message, url: req.url.split('?')[0], errors: { code: e.code } }));
+}
+
+const list = (v: unknown): string[] | undefined => (v === undefined || v === null || v === '' ? undefined : (Array.isArray(v) ? v : [v]).map(String));
+
+async function writeCollection(deps: RestDeps, p: Principal): Promise<string> {
+  const rights = await deps.platform.access.rights(p);
+  const cols = await deps.platform.store.listCollections();
+  const writable = cols.filter((c) => rights.get(c.id)?.canWrite);
+  // The collection aliased `misp`, else one every organisation reads (a '*' read grant), else the first writable one.
+  const everyone = new Set((await deps.platform.store.collectionAccess()).filter((g) => g.principal === '*' && g.canRead).map((g) => g.collectionId));
+  const c = writable.find((x) => x.alias === 'misp') ?? writable.find((x) => everyone.has(x.id)) ?? writable[0];
+  if (!c) throw new AppError('FORBIDDEN', 'no collection this token may write to');
+  return c.id;
+}
+
+export async function mispRoutes(app: FastifyInstance, platform: Platform, deps: RestDeps): Promise<void> {
+  const { access, store, intel, clock } = platform;
+  app.setErrorHandler((err, req, reply) => mispError(req, reply, err));
+  app.setNotFoundHandler((req, reply) => mispError(req, reply, new AppError('NOT_FOUND', 'not found')));
+  app.addHook('onRequest', async (req) => {
+    const raw = req.headers.authorization ?? (req.headers['x-misp-auth'] as string | undefined);
+    // PyMISP sends the key itself, without a scheme.
+    const header = raw && !/^(bearer|basic) /i.test(raw) ? `Bearer ${raw.trim()}` : raw;
+    req.principal = await authenticateHeader(access, header, req.ip);
+  });
+
+  const audience = (p: Principal) => access.audienceOf(p);
+  const viewEvent = async (p: Principal, ref: string) => (await exportMispEvent(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), ref })).event;
+
+  app.get('/servers/getVersion', { schema: { summary: 'MISP version (PyMISP calls it on init)' } as FastifySchema }, async () => ({
+    version: MISP_VERSION, pymisp_recommended_version: MISP_VERSION, perm_sync: false, perm_sighting: true, perm_galaxy_editor: false, request_encoding: [],
+  }));
+
+  app.get('/users/view/me', { schema: { summary: 'The token\'s user and organisation, MISP-shaped (PyMISP calls it on init)' } as FastifySchema }, async (req) => {
+    const p = principalOf(req);
+    const org = await store.getOrganisation(p.orgId);
+    const perms = permissionsOf(p);
+    return {
+      User: { id: p.userId ?? p.tokenId ?? '', email: p.username ?? '', org_id: p.orgId, role_id: p.roles[0] ?? '' },
+      Role: { name: p.roles.join(',') || p.kind, perm_add: perms.includes('intel.write'), perm_modify: perms.includes('intel.write'), perm_sighting: perms.includes('intel.write'), perm_sync: false, perm_admin: false, perm_site_admin: false },
+      UserSetting: [],
+      Organisation: { id: p.orgId, name: org?.name ?? '', uuid: p.orgId.slice('identity--'.length) },
+    };
+  });
+
+  const addEvent = async (req: FastifyRequest) => {
+    const p = principalOf(req);
+    const body = req.body;
+    if (!isMispDocument(body) && !(body && typeof body === 'object' && 'info' in body)) throw new AppError('BAD_REQUEST', 'Invalid event: the body must be a MISP event ({"Event": {...}} or the event itself)');
+    const collectionId = await writeCollection(deps, p);
+    const s = await importMisp(intel, { actor: { principal: p, source: req.ip }, collectionId, document: body });
+    const ev = s.events[0];
+    if (!ev) throw new AppError('BAD_REQUEST', 'Invalid event');
+    if (s.rejected > 0) throw new AppError('BAD_REQUEST', `Invalid event: ${s.errors[0]?.message ?? 'objects refused'}`);
+    return viewEvent(p, ev.uuid);
+  };
+  app.post('/events/add', { schema: { summary: 'Add a MISP event (imported to STIX through the intel service)', body: OBJ } }, addEvent);
+  app.post('/events', { schema: { summary: 'Add a MISP event (alias of /events/add)', body: OBJ } }, addEvent);
+
+  const getEvent = async (req: FastifyRequest) => {
+    const { id } = req.params as { id: string };
+    // Numeric MISP ids are instance-local: this node names events by uuid only.
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new AppError('NOT_FOUND', 'Invalid event');
+    return viewEvent(principalOf(req), id);
+  };
+  const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] };
+  app.get('/events/view/:id', { schema: { summary: 'One event as MISP JSON, as the caller may read it', params: idParams } }, getEvent);
+  app.get('/events/:id', { schema: { summary: 'One event as MISP JSON (alias of /events/view/:id)', params: idParams } }, getEvent);
+
+  const filterOf = (b: Record<string, unknown>): AttributeFilter => {
+    const f: AttributeFilter = {};
+    const values = list(b.value);
+    const types = list(b.type);
+    const tags = list(b.tags);
+    const uuids = list(b.uuid);
+    const lastS = parseLast(b.last);
+    if (values) f.values = values;
+    if (types) f.types = types;
+    if (tags) f.tags = tags;
+    if (uuids) f.uuids = uuids;
+    if (lastS !== undefined) f.lastS = lastS;
+    if (b.limit !== undefined) {
+      const n = Number(b.limit);
+      if (!Number.isInteger(n) || n < 1) throw new AppError('BAD_REQUEST', 'limit must be a positive integer');
+      f.limit = Math.min(n, 5000);
+    }
+    return f;
+  };
+
+  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, tags, uuid, last) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
+    const p = principalOf(req);
+    const found = await searchAttributes(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), nowMs: clock.now(), filter: filterOf((req.body ?? {}) as Record<string, unknown>) });
+    return { response: { Attribute: found.map((f) => ({ ...f.attribute, Event: { uuid: f.event.uuid, info: f.event.info } })) } };
+  });
+
+  const sight = async (req: FastifyRequest) => {
+    const p = principalOf(req);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const id = (req.params as { id?: string }).id ?? (typeof b.uuid === 'string' ? b.uuid : typeof b.id === 'string' ? b.id : undefined);
+    const values = list(b.values) ?? list(b.value);
+    if (!id && !values) throw new AppError('BAD_REQUEST', 'a sighting needs an attribute uuid (path, uuid or id) or a value');
+    const type = Number(b.type ?? 0);
+    if (![0, 1].includes(type)) throw new AppError('BAD_REQUEST', 'type must be 0 (sighting) or 1 (false positive); 2 (expiration) has no STIX form');
+    const atS = b.timestamp === undefined ? Math.floor(clock.now() / 1000) : Number(b.timestamp);
+    if (!Number.isSafeInteger(atS) || atS < 0) throw new AppError('BAD_REQUEST', 'timestamp must be Unix seconds');
+    const collectionIds = await readableCollectionIds(deps, p);
+    const found = await searchAttributes(store, { audience: audience(p), collectionIds, nowMs: clock.now(), filter: id ? { uuids: [id.toLowerCase()] } : { values: values! } });
+    if (!found.length) throw new AppError('NOT_FOUND', 'no attribute to sight');
+    const collectionId = await writeCollection(deps, p);
+    const out = [];
+    for (const f of found) {
+      out.push(await addSighting(intel, { actor: { principal: p, source: req.ip }, audience: audience(p), collectionIds, collectionId, found: f, type, source: typeof b.source === 'string' ? b.source.slice(0, 1024) : '', atS }));
+    }
+    return { Sighting: out.length === 1 ? out[0] : out };
+  };
+  const sightBody = { type: 'object', properties: { uuid: { type: 'string', maxLength: 64 }, id: { type: 'string', maxLength: 64 }, value: STR_OR_LIST, values: STR_OR_LIST, type: { type: ['string', 'integer'] }, source: { type: 'string', maxLength: 1024 }, timestamp: { type: ['string', 'integer'] } } };
+  app.post('/sightings/add', { schema: { summary: 'Add a sighting to an attribute (by uuid or value) the caller may read', body: sightBody } }, sight);
+  app.post('/sightings/add/:id', { schema: { summary: 'Add a sighting to the attribute with this uuid', params: idParams, body: sightBody } }, sight);
+}

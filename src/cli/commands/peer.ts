@@ -1,0 +1,149 @@
+/**
+ * `shieldwall peer …` and `shieldwall sync …`: peers, their organisations and keys, and the
+ * subscriptions that keep collections in sync (docs/federation.md).
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { AppError } from '../../core/errors.js';
+import { FederationRegistry, nodeIdentityId, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { CLI_ACTOR, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { readSecret } from '../secret.js';
+import { printRows } from '../table.js';
+
+const registryOf = (p: CliPlatform) => new FederationRegistry({ store: p.store, clock: p.clock, dataDir: p.config.dataDir, nodeName: p.config.nodeName });
+const syncOf = (p: CliPlatform): SyncDeps => ({ store: p.store, clock: p.clock, registry: registryOf(p), intel: p.intel });
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** `--org identity--…:SHORT[:Name]`. */
+function parseOrg(raw: string): { id: string; shortName: string; name?: string } {
+  const [id, shortName, ...rest] = raw.split(':');
+  if (!id || !shortName) throw new AppError('BAD_REQUEST', `--org takes identity--<uuid>:SHORT[:Name], got ${raw.slice(0, 80)}`);
+  return { id, shortName, ...(rest.length ? { name: rest.join(':') } : {}) };
+}
+
+export function registerPeer(program: Command, io: Io = stdio): void {
+  const peer = program.command('peer').description('federated peer nodes: URL, organisations, public key, credentials (encrypted at rest)');
+  peer.command('whoami')
+    .description('this node\'s name and the Ed25519 public key its peers register')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => withPlatform(async (p) => {
+      const k = registryOf(p).keys();
+      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, publicKey: k.publicKey, identity: nodeIdentityId(p.config.nodeName) }));
+      else io.out(`node ${p.config.nodeName}\npublic key ${k.publicKey}`);
+    }, { create: true }));
+  peer.command('add')
+    .description('register a peer node (or, without --url, a node known only by its key: the origin of relayed objects)')
+    .requiredOption('--name <node>', 'the peer\'s node name (its SHIELDWALL_NODE_NAME)')
+    .requiredOption('--public-key <base64>', 'the peer\'s Ed25519 public key (peer whoami on the peer)')
+    .option('--url <url>', 'server root of the peer, e.g. https://node-b.example:8443')
+    .option('--api-root <name>', 'API root on the peer', 'api1')
+    .option('--token-stdin', 'read the token the peer issued to this node from stdin')
+    .option('--ca <file>', 'PEM CA certificate to trust for the peer')
+    .option('--org <id:SHORT[:Name]>', 'an organisation living on (or reached through) the peer; repeatable', collect, [])
+    .option('--json', 'print JSON')
+    .action((o: { name: string; publicKey: string; url?: string; apiRoot: string; tokenStdin?: boolean; ca?: string; org: string[]; json?: boolean }) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      const token = o.tokenStdin ? await readSecret('peer token: ') : null;
+      const rec = await reg.addPeer(CLI_ACTOR, {
+        name: o.name, url: o.url ?? null, apiRoot: o.apiRoot, publicKey: o.publicKey, token,
+        ca: o.ca ? fs.readFileSync(o.ca, 'utf8') : null, orgs: o.org.map(parseOrg),
+      });
+      const v = await reg.view(rec);
+      if (o.json) io.out(JSON.stringify(v, null, 2));
+      else io.out(`peer ${v.name} added: identity ${v.identity}, ${v.orgs.length} organisations${v.hasToken ? ', token kept encrypted' : ''}`);
+    }, { create: true }));
+  peer.command('set-token <name>')
+    .description('keep (encrypted) the token the peer issued to this node, read from stdin')
+    .action((name: string) => withPlatform(async (p) => {
+      await registryOf(p).setToken(CLI_ACTOR, name, await readSecret('peer token: '));
+      io.out(`peer ${name}: token kept`);
+    }));
+  peer.command('list')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      const views = await Promise.all((await reg.listPeers()).map((x) => reg.view(x)));
+      if (o.json) return io.out(JSON.stringify(views, null, 2));
+      printRows(io, false, views.map((v) => ({ name: v.name, url: v.url ?? '(key only)', orgs: v.orgs.map((x) => x.shortName).join(','), token: v.hasToken ? 'yes' : 'no' })), ['name', 'url', 'orgs', 'token']);
+    }));
+  peer.command('show <name>')
+    .action((name: string) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      io.out(JSON.stringify(await reg.view(await reg.peer(name)), null, 2));
+    }));
+  peer.command('remove <name>')
+    .action((name: string) => withPlatform(async (p) => {
+      await registryOf(p).removePeer(CLI_ACTOR, name);
+      io.out(`peer ${name} removed`);
+    }));
+
+  const sync = program.command('sync').description('subscriptions: continuous pull/push of collections with peers');
+  sync.command('add')
+    .requiredOption('--peer <node>', 'peer node name')
+    .requiredOption('--direction <pull|push>', 'pull a peer collection here, or push a local collection there')
+    .requiredOption('--remote <collection>', 'collection id (or alias) on the peer')
+    .requiredOption('--local <collection>', 'local collection (id, alias or title)')
+    .option('--interval <s>', 'seconds between runs', '30')
+    .option('--sightings-only', 'push: only sightings of objects that came from this peer (back to their origin)')
+    .action((o: { peer: string; direction: string; remote: string; local: string; interval: string; sightingsOnly?: boolean }) => withPlatform(async (p) => {
+      const sub = await registryOf(p).addSubscription(CLI_ACTOR, {
+        peer: o.peer, direction: o.direction as 'pull' | 'push', remoteCollection: o.remote, localCollection: o.local, intervalS: Number(o.interval), sightingsOnly: o.sightingsOnly === true,
+      });
+      io.out(sub.id);
+    }));
+  sync.command('list')
+    .alias('status')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }) => withPlatform(async (p) => {
+      const d = syncOf(p);
+      const st = await Promise.all((await d.registry.listSubscriptions()).map((s) => statusOf(d, s)));
+      if (o.json) return io.out(JSON.stringify(st, null, 2));
+      printRows(io, false, st.map((s) => ({
+        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection,
+        in: String(s.state.objectsIn), out: String(s.state.objectsOut), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
+        last_success: s.lastSuccess ?? '-', last_error: s.lastError ?? '-',
+      })), ['id', 'peer', 'dir', 'remote', 'in', 'out', 'rejects', 'lag_s', 'last_success', 'last_error']);
+    }));
+  sync.command('run <id>')
+    .description('run a subscription now')
+    .option('--reset', 're-walk from the start (duplicates are no-ops)')
+    .action((id: string, o: { reset?: boolean }) => withPlatform(async (p) => {
+      const d = syncOf(p);
+      if (o.reset) await d.registry.reset(CLI_ACTOR, id);
+      const sub = await d.registry.subscription(id);
+      try {
+        const r = await runSubscription(d, sub);
+        io.out(JSON.stringify(r));
+        if (r.rejected > 0) throw new ExitRequest(EXIT.PARTIAL);
+      } catch (e) {
+        if (e instanceof ExitRequest || e instanceof AppError) throw e;
+        throw new AppError('UNAVAILABLE', `peer ${sub.peer}: ${(e as Error).message}`);
+      }
+    }));
+  sync.command('reset <id>')
+    .description('the next run re-walks the collection from the start')
+    .action((id: string) => withPlatform(async (p) => {
+      await registryOf(p).reset(CLI_ACTOR, id);
+      io.out(`${id}: cursor reset`);
+    }));
+  sync.command('rejects <id>')
+    .option('--json', 'print JSON')
+    .action((id: string, o: { json?: boolean }) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      await reg.subscription(id);
+      const rows = (await reg.listRejects(id)).map((r) => ({ id: r.id ?? '-', version: r.version ?? '-', reason: r.reason }));
+      printRows(io, o.json, rows, ['id', 'version', 'reason']);
+    }));
+  sync.command('retry <id>')
+    .description('retry the reject list (after a fix)')
+    .action((id: string) => withPlatform(async (p) => {
+      const d = syncOf(p);
+      const r = await retryRejects(d, await d.registry.subscription(id));
+      io.out(JSON.stringify(r));
+    }));
+  sync.command('remove <id>')
+    .action((id: string) => withPlatform(async (p) => {
+      await registryOf(p).removeSubscription(CLI_ACTOR, id);
+      io.out(`${id} removed`);
+    }));
+}

@@ -1,0 +1,73 @@
+/**
+ * Provenance envelopes (docs/federation.md "Integrity"): for each object version a peer may
+ * read, who originated it (node), under which release facts (creator, recipients), the
+ * origin's Ed25519 signature over the RFC 8785 form of {object, origin, creator, recipients},
+ * and the path of nodes the copy travelled. Served beside TAXII (POST
+ * /api/v1/federation/envelopes); the object itself is never edited.
+ */
+import type { Audience } from '../core/policy.js';
+import type { Store } from '../store/index.js';
+import { signFacts } from './keys.js';
+import { provKey, type FederationRegistry, type Provenance } from './registry.js';
+
+export interface Envelope {
+  id: string;
+  /** The object's `modified` (else `created`, else null), as in the object. */
+  version: string | null;
+  origin: string;
+  /** Nodes the copy travelled, origin first, the serving node last. */
+  path: string[];
+  creator: string | null;
+  recipients: string[];
+  /** Base64 Ed25519 signature of the origin node; absent when the origin never signed it (a legacy pull). */
+  signature: string | null;
+}
+
+export const MAX_ENVELOPES = 1000;
+
+export function versionField(obj: Record<string, unknown>): string | null {
+  return typeof obj.modified === 'string' ? obj.modified : typeof obj.created === 'string' ? obj.created : null;
+}
+
+export async function envelopesFor(a: {
+  store: Store; registry: FederationRegistry; audience: Audience; collectionId: string; items: readonly { id: string; version: string | null }[];
+}): Promise<Envelope[]> {
+  const { store, registry } = a;
+  const me = registry.deps.nodeName;
+  const ids = [...new Set(a.items.map((i) => i.id))];
+  if (ids.length === 0) return [];
+  const wanted = new Set(a.items.map((i) => `${i.id}|${i.version ?? ''}`));
+  const page = await store.queryObjects({ collectionIds: [a.collectionId], audience: a.audience, purpose: 'read', ids, version: { kind: 'all' }, limit: MAX_ENVELOPES * 4 });
+  const rows = page.rows.map((r) => ({ r, obj: JSON.parse(r.json) as Record<string, unknown> }))
+    .map((x) => ({ ...x, key: `${x.r.id}|${versionField(x.obj) ?? ''}` }))
+    .filter((x) => wanted.has(x.key));
+  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map((x) => provKey(x.r.id, versionField(x.obj))));
+  const keys = registry.keys();
+  const out: Envelope[] = [];
+  // Sharing groups live on their node: at AMBER a group stands for its member organisations
+  // (policy.ts), so the origin names them too. AMBER+STRICT and RED never count groups.
+  const members = new Map<string, string[]>();
+  const expand = async (tlp: string | null, recipients: readonly string[]): Promise<string[]> => {
+    if (tlp !== 'amber') return [...recipients].sort();
+    const all = new Set(recipients);
+    for (const rcp of recipients) {
+      if (!members.has(rcp)) members.set(rcp, (await store.getGroup(rcp)) ? await store.groupMembers(rcp) : []);
+      for (const m of members.get(rcp)!) all.add(m);
+    }
+    return [...all].sort();
+  };
+  for (const { r, obj } of rows) {
+    const version = versionField(obj);
+    if (r.originNode === null) {
+      const facts = { object: obj, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
+      out.push({ id: r.id, version, origin: me, path: [me], creator: r.creatorOrg, recipients: facts.recipients, signature: signFacts(keys.privateKey, facts) });
+      continue;
+    }
+    const raw = provs.get(provKey(r.id, version));
+    const p = raw ? (JSON.parse(raw) as Provenance) : null;
+    out.push(p
+      ? { id: r.id, version, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature }
+      : { id: r.id, version, origin: r.originNode, path: [r.originNode, me], creator: r.creatorOrg, recipients: [...r.recipients].sort(), signature: null });
+  }
+  return out;
+}

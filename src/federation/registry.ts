@@ -1,0 +1,363 @@
+/**
+ * Peers, remote organisations and subscriptions as data (docs/federation.md), kept in the
+ * store's meta table (works the same on SQLite and PostgreSQL):
+ * - `federation.peer.<name>`: a peer node: URL, API root, its Ed25519 public key, the token it
+ *   issued to this node (sealed with AES-256-GCM, keys.ts), a TLS CA, the organisations that
+ *   live on it or are reached through it. A peer without URL is a node known only by its key
+ *   (the origin of objects relayed by a hub).
+ * - `federation.sub.<id>` / `federation.subst.<id>`: a subscription and its state.
+ * - `federation.rej.<sub>.<key>`: the reject list of a subscription.
+ * - `federation.prov.<id>|<version>`: the signed provenance of an object version pulled here.
+ *
+ * Every peer node has an identity organisation on this node (`node` = the peer's name, never
+ * users): objects whose creator is not registered on that peer are attributed to it.
+ */
+import crypto from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { AccessService, type Actor } from '../access/index.js';
+import type { OrgRow, Store } from '../store/index.js';
+import { nodeKeys, parsePublicKey, seal, unseal, type NodeKeys } from './keys.js';
+
+export const NODE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const SHORT_NAME = /^[A-Z0-9-]{1,16}$/;
+const IDENTITY = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** UUIDv5 namespace of node identities (so every node derives the same id for a node name). */
+const NODE_NAMESPACE = '5b0c3f3e-2f3c-5d5e-9a3b-6f1e0c5d9a71';
+
+export function nodeIdentityId(node: string): string {
+  const ns = Buffer.from(NODE_NAMESPACE.replace(/-/g, ''), 'hex');
+  const h = crypto.createHash('sha1').update(ns).update(`shieldwall-node:${node}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `identity--${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export interface PeerRecord {
+  name: string;
+  url: string | null;
+  apiRoot: string;
+  /** This node's record of the peer node's own identity. */
+  identity: string;
+  /** Organisations living on the peer or reached through it (remote organisations here). */
+  orgs: string[];
+  /** The peer's token for this node, sealed (never returned by views). */
+  token: string | null;
+  ca: string | null;
+  publicKey: string;
+  createdUs: number;
+}
+
+export interface PeerView {
+  name: string;
+  url: string | null;
+  apiRoot: string;
+  identity: string;
+  orgs: { id: string; shortName: string; name: string }[];
+  hasToken: boolean;
+  hasCa: boolean;
+  publicKey: string;
+  createdAt: string;
+}
+
+export type Direction = 'pull' | 'push';
+
+export interface Subscription {
+  id: string;
+  peer: string;
+  direction: Direction;
+  /** Collection id (or alias) on the peer. */
+  remoteCollection: string;
+  /** Local collection id. */
+  localCollection: string;
+  intervalS: number;
+  /** Push only: push the sightings of objects that came from this peer (sightings back to their origin). */
+  sightingsOnly: boolean;
+  enabled: boolean;
+  createdUs: number;
+}
+
+export interface SubscriptionState {
+  cursor: { since?: string; next?: string; last?: string; afterUs?: number };
+  lastRunUs: number | null;
+  lastSuccessUs: number | null;
+  lastErrorUs: number | null;
+  lastError: string | null;
+  /** Consecutive failures (backoff = interval × 2^failures, capped). */
+  failures: number;
+  nextRunUs: number;
+  objectsIn: number;
+  objectsOut: number;
+  rejected: number;
+  looped: number;
+  /** Pull: date_added of the newest peer object applied; push: of the newest local object sent (µs). */
+  lastObjectUs: number | null;
+}
+
+export interface Reject {
+  key: string;
+  subscription: string;
+  id: string | null;
+  version: string | null;
+  reason: string;
+  atUs: number;
+  /** What was received, kept so the object can be retried after a fix. */
+  object: unknown;
+  envelope: unknown;
+}
+
+export interface Provenance {
+  origin: string;
+  path: string[];
+  creator: string | null;
+  recipients: string[];
+  signature: string;
+}
+
+const P_PEER = 'federation.peer.';
+const P_SUB = 'federation.sub.';
+const P_STATE = 'federation.subst.';
+const P_REJ = 'federation.rej.';
+export const P_PROV = 'federation.prov.';
+
+export const provKey = (id: string, version: string | null) => `${P_PROV}${id}|${version ?? ''}`;
+
+export function emptyState(nowUs: number): SubscriptionState {
+  return { cursor: {}, lastRunUs: null, lastSuccessUs: null, lastErrorUs: null, lastError: null, failures: 0, nextRunUs: nowUs, objectsIn: 0, objectsOut: 0, rejected: 0, looped: 0, lastObjectUs: null };
+}
+
+export interface RegistryDeps {
+  store: Store;
+  clock: Clock;
+  dataDir: string;
+  nodeName: string;
+}
+
+export class FederationRegistry {
+  constructor(readonly deps: RegistryDeps) {}
+
+  get store(): Store {
+    return this.deps.store;
+  }
+
+  keys(): NodeKeys {
+    return nodeKeys(this.deps.dataDir, this.deps.nodeName);
+  }
+
+  #nowUs(): number {
+    return this.deps.clock.now() * 1000;
+  }
+
+  async #audit(actor: Actor, action: string, target: string, details: Record<string, unknown>): Promise<void> {
+    await new AccessService(this.store, this.deps.clock).audit(actor, action, target, details);
+  }
+
+  // ---- peers ----
+  async addPeer(actor: Actor, p: {
+    name: string; url?: string | null; apiRoot?: string; publicKey: string; token?: string | null; ca?: string | null;
+    orgs?: readonly { id: string; shortName: string; name?: string }[];
+  }): Promise<PeerRecord> {
+    if (!NODE_NAME.test(p.name)) throw new AppError('BAD_REQUEST', 'peer name must be 1-63 of a-z, 0-9, ., _, - (the peer\'s SHIELDWALL_NODE_NAME)');
+    if (p.name === this.deps.nodeName) throw new AppError('BAD_REQUEST', `${p.name} is this node's own name`);
+    if (await this.store.getMeta(P_PEER + p.name)) throw new AppError('CONFLICT', `peer ${p.name} exists; remove it first`);
+    if (!parsePublicKey(p.publicKey)) throw new AppError('BAD_REQUEST', 'public key must be the base64 of a raw 32-byte Ed25519 key (shieldwall peer whoami on the peer prints it)');
+    let url: string | null = null;
+    if (p.url) {
+      let u: URL;
+      try {
+        u = new URL(p.url);
+      } catch {
+        throw new AppError('BAD_REQUEST', `peer URL is not a URL: ${p.url.slice(0, 100)}`);
+      }
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'peer URL must be http(s)');
+      url = u.toString().replace(/\/+$/, '');
+    }
+    if (p.token !== undefined && p.token !== null && (p.token.length < 8 || p.token.length > 500)) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
+    if (p.ca && !p.ca.includes('-----BEGIN CERTIFICATE-----')) throw new AppError('BAD_REQUEST', 'TLS CA must be a PEM certificate');
+    const all = await this.store.listOrganisations();
+    const byId = new Map(all.map((o) => [o.id, o]));
+    const identity = nodeIdentityId(p.name);
+    const wanted: { id: string; shortName: string; name: string }[] = [
+      { id: identity, shortName: shortNameOf(p.name, all, identity), name: `Node ${p.name}` },
+    ];
+    for (const o of p.orgs ?? []) {
+      if (!IDENTITY.test(o.id)) throw new AppError('BAD_REQUEST', `organisation id ${o.id.slice(0, 80)} is not an identity id`);
+      if (!SHORT_NAME.test(o.shortName)) throw new AppError('BAD_REQUEST', `short name "${o.shortName.slice(0, 20)}" must be 1-16 of A-Z, 0-9, -`);
+      wanted.push({ id: o.id, shortName: o.shortName, name: o.name ?? o.shortName });
+    }
+    for (const o of wanted) {
+      const have = byId.get(o.id);
+      if (have && have.node === null) throw new AppError('CONFLICT', `${have.shortName} (${o.id}) is an organisation of this node: it cannot live on peer ${p.name}`);
+      if (have && have.node !== p.name) throw new AppError('CONFLICT', `${have.shortName} is registered on peer ${have.node}; remove it there first`);
+      if ((await this.store.listUsers(o.id)).length > 0) throw new AppError('CONFLICT', `${o.id} has users on this node`);
+      const clash = all.find((x) => x.shortName === o.shortName && x.id !== o.id);
+      if (clash) throw new AppError('CONFLICT', `short name ${o.shortName} is taken by ${clash.id}`);
+    }
+    const keys = this.keys();
+    const rec: PeerRecord = {
+      name: p.name, url, apiRoot: p.apiRoot ?? 'api1', identity, orgs: wanted.slice(1).map((o) => o.id),
+      token: p.token ? seal(keys.secret, p.token) : null, ca: p.ca ?? null, publicKey: p.publicKey, createdUs: this.#nowUs(),
+    };
+    await this.store.transaction(async (tx) => {
+      for (const o of wanted) {
+        const have = byId.get(o.id);
+        const row: OrgRow = { id: o.id, name: o.name, shortName: o.shortName, country: have?.country ?? null, kind: have?.kind ?? 'member', node: p.name, createdUs: have?.createdUs ?? this.#nowUs() };
+        await tx.putOrganisation(row);
+      }
+      await tx.setMeta(P_PEER + p.name, JSON.stringify(rec));
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.peer.add', identity, { name: p.name, url, orgs: rec.orgs, publicKey: p.publicKey });
+    });
+    return rec;
+  }
+
+  async getPeer(name: string, store: Store = this.store): Promise<PeerRecord | null> {
+    const raw = await store.getMeta(P_PEER + name);
+    return raw ? (JSON.parse(raw) as PeerRecord) : null;
+  }
+
+  async peer(name: string): Promise<PeerRecord> {
+    const p = NODE_NAME.test(name) ? await this.getPeer(name) : null;
+    if (!p) throw new AppError('NOT_FOUND', `no peer ${name.slice(0, 80)}`);
+    return p;
+  }
+
+  async listPeers(): Promise<PeerRecord[]> {
+    return (await this.store.listMeta(P_PEER)).map((r) => JSON.parse(r.value) as PeerRecord);
+  }
+
+  async view(p: PeerRecord): Promise<PeerView> {
+    const orgs = new Map((await this.store.listOrganisations()).map((o) => [o.id, o]));
+    return {
+      name: p.name, url: p.url, apiRoot: p.apiRoot, identity: p.identity,
+      orgs: p.orgs.map((id) => ({ id, shortName: orgs.get(id)?.shortName ?? '?', name: orgs.get(id)?.name ?? '?' })),
+      hasToken: p.token !== null, hasCa: p.ca !== null, publicKey: p.publicKey, createdAt: new Date(p.createdUs / 1000).toISOString(),
+    };
+  }
+
+  token(p: PeerRecord): string {
+    if (!p.token) throw new AppError('BAD_REQUEST', `peer ${p.name} has no token: peer add --token (the token ${p.name} issued to this node)`);
+    try {
+      return unseal(this.keys().secret, p.token);
+    } catch {
+      throw new AppError('UNAVAILABLE', `the token of peer ${p.name} cannot be decrypted with this node's ${'federation-secret.key'}: add the peer again`);
+    }
+  }
+
+  /** Sets (or replaces) the token the peer issued to this node, kept sealed. */
+  async setToken(actor: Actor, name: string, token: string): Promise<void> {
+    const p = await this.peer(name);
+    if (token.length < 8 || token.length > 500) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
+    await this.store.setMeta(P_PEER + name, JSON.stringify({ ...p, token: seal(this.keys().secret, token) }));
+    await this.#audit(actor, 'federation.peer.token', p.identity, { name });
+  }
+
+  async removePeer(actor: Actor, name: string): Promise<void> {
+    const p = await this.peer(name);
+    const subs = (await this.listSubscriptions()).filter((s) => s.peer === name);
+    if (subs.length > 0) throw new AppError('CONFLICT', `peer ${name} has subscriptions (${subs.map((s) => s.id).join(', ')}); remove them first`);
+    await this.store.deleteMeta(P_PEER + name);
+    // The remote organisations stay (objects keep their creator); they never gain users.
+    await this.#audit(actor, 'federation.peer.remove', p.identity, { name });
+  }
+
+  /** The public key registered for a node, or null. */
+  async keyOf(node: string, store: Store = this.store): Promise<string | null> {
+    return (await this.getPeer(node, store))?.publicKey ?? null;
+  }
+
+  // ---- subscriptions ----
+  async addSubscription(actor: Actor, s: { peer: string; direction: Direction; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean }): Promise<Subscription> {
+    const peer = await this.peer(s.peer);
+    if (!peer.url) throw new AppError('BAD_REQUEST', `peer ${peer.name} has no URL (known by its key only): nothing to sync with`);
+    if (s.direction !== 'pull' && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'direction must be pull or push');
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(s.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be an id or alias');
+    const local = (await this.store.getCollection(s.localCollection)) ?? (await this.store.listCollections()).find((c) => c.alias === s.localCollection || c.title === s.localCollection);
+    if (!local) throw new AppError('NOT_FOUND', `no local collection ${s.localCollection.slice(0, 100)}`);
+    const intervalS = s.intervalS ?? 30;
+    if (!Number.isInteger(intervalS) || intervalS < 1 || intervalS > 86_400) throw new AppError('BAD_REQUEST', 'interval must be 1-86400 seconds');
+    const sub: Subscription = {
+      id: `sub-${crypto.randomUUID().slice(0, 8)}`, peer: peer.name, direction: s.direction, remoteCollection: s.remoteCollection,
+      localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, enabled: true, createdUs: this.#nowUs(),
+    };
+    await this.store.transaction(async (tx) => {
+      await tx.setMeta(P_SUB + sub.id, JSON.stringify(sub));
+      await tx.setMeta(P_STATE + sub.id, JSON.stringify(emptyState(this.#nowUs())));
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.subscription.add', sub.id, { ...sub });
+    });
+    return sub;
+  }
+
+  async listSubscriptions(): Promise<Subscription[]> {
+    return (await this.store.listMeta(P_SUB)).map((r) => JSON.parse(r.value) as Subscription);
+  }
+
+  async subscription(id: string): Promise<Subscription> {
+    const raw = /^sub-[0-9a-f]{8}$/.test(id) ? await this.store.getMeta(P_SUB + id) : null;
+    if (!raw) throw new AppError('NOT_FOUND', `no subscription ${id.slice(0, 40)}`);
+    return JSON.parse(raw) as Subscription;
+  }
+
+  /** Inside a transaction, pass it: the SQLite connection is the transaction's until it ends. */
+  async state(id: string, store: Store = this.store): Promise<SubscriptionState> {
+    const raw = await store.getMeta(P_STATE + id);
+    return raw ? { ...emptyState(this.#nowUs()), ...(JSON.parse(raw) as Partial<SubscriptionState>) } : emptyState(this.#nowUs());
+  }
+
+  async saveState(store: Store, id: string, s: SubscriptionState): Promise<void> {
+    await store.setMeta(P_STATE + id, JSON.stringify(s));
+  }
+
+  async removeSubscription(actor: Actor, id: string): Promise<void> {
+    await this.subscription(id);
+    await this.store.transaction(async (tx) => {
+      await tx.deleteMeta(P_SUB + id);
+      await tx.deleteMeta(P_STATE + id);
+      for (const r of await tx.listMeta(`${P_REJ}${id}.`)) await tx.deleteMeta(r.key);
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.subscription.remove', id, {});
+    });
+  }
+
+  /** `--reset`: the next run walks the peer collection (or the local one) from the start; duplicates are no-ops. */
+  async reset(actor: Actor, id: string): Promise<void> {
+    await this.subscription(id);
+    const st = await this.state(id);
+    await this.saveState(this.store, id, { ...st, cursor: {}, failures: 0, nextRunUs: this.#nowUs() });
+    await this.#audit(actor, 'federation.subscription.reset', id, {});
+  }
+
+  async setEnabled(actor: Actor, id: string, enabled: boolean): Promise<void> {
+    const sub = await this.subscription(id);
+    await this.store.setMeta(P_SUB + id, JSON.stringify({ ...sub, enabled }));
+    await this.#audit(actor, enabled ? 'federation.subscription.enable' : 'federation.subscription.disable', id, {});
+  }
+
+  // ---- reject lists ----
+  async putReject(store: Store, r: Omit<Reject, 'key'>): Promise<void> {
+    const key = `${P_REJ}${r.subscription}.${crypto.createHash('sha256').update(`${r.id ?? ''}|${r.version ?? ''}|${r.id === null ? JSON.stringify(r.object).slice(0, 2000) : ''}`).digest('hex').slice(0, 32)}`;
+    await store.setMeta(key, JSON.stringify({ ...r, key }));
+  }
+
+  async listRejects(sub: string, limit = 1000): Promise<Reject[]> {
+    return (await this.store.listMeta(`${P_REJ}${sub}.`, limit)).map((r) => JSON.parse(r.value) as Reject);
+  }
+
+  async countRejects(sub: string): Promise<number> {
+    return (await this.store.listMeta(`${P_REJ}${sub}.`)).length;
+  }
+
+  async dropReject(store: Store, key: string): Promise<void> {
+    await store.deleteMeta(key);
+  }
+}
+
+function shortNameOf(node: string, all: readonly OrgRow[], id: string): string {
+  const have = all.find((o) => o.id === id);
+  if (have) return have.shortName;
+  const base = `N-${node.toUpperCase().replace(/[^A-Z0-9-]/g, '-')}`.slice(0, 16);
+  if (!all.some((o) => o.shortName === base)) return base;
+  for (let i = 2; ; i++) {
+    const s = `${base.slice(0, 13)}-${i}`;
+    if (!all.some((o) => o.shortName === s)) return s;
+  }
+}

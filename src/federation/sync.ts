@@ -1,0 +1,467 @@
+/**
+ * Continuous sync (docs/federation.md): each subscription runs on its interval; a failing run
+ * backs off exponentially (interval × 2^failures, at most 5 min). Pull walks the peer
+ * collection with TAXII (every version, durable cursor committed with each page), fetches
+ * the provenance envelopes of the page, verifies each object's origin signature and stores it
+ * with its real release facts; anything refused goes to the subscription's reject list with
+ * the reason, never lost. Push sends the local collection (what the peer's organisations may
+ * receive) with TAXII POST, carrying the envelopes in `x_shieldwall_envelopes`, and polls the
+ * status resource.
+ */
+import { AccessService, type Actor, type Principal } from '../access/index.js';
+import { IntelService, type ItemResult } from '../intel/index.js';
+import type { Audience } from '../core/policy.js';
+import type { Clock } from '../core/clock.js';
+import type { OrgRow, Store } from '../store/index.js';
+import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
+import { envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
+import { parsePublicKey, verifyFacts } from './keys.js';
+import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
+
+export const MAX_BACKOFF_S = 300;
+
+export interface SyncDeps {
+  store: Store;
+  clock: Clock;
+  registry: FederationRegistry;
+  /** Told after each run that stored objects (indicator index, correlation...). */
+  intel?: IntelService;
+}
+
+export interface RunReport {
+  subscription: string;
+  direction: 'pull' | 'push';
+  pages: number;
+  received: number;
+  added: number;
+  duplicates: number;
+  rejected: number;
+  looped: number;
+  sent: number;
+  complete: boolean;
+}
+
+/** The audience of a peer node on this node: its identity and every organisation it serves. */
+export function peerAudience(peer: PeerRecord): Audience {
+  return { hop: 'peer', orgId: peer.identity, groupIds: [], via: peer.orgs };
+}
+
+function peerPrincipal(peer: PeerRecord): Principal {
+  return Object.freeze({ orgId: peer.identity, userId: null, username: null, roles: Object.freeze([]), tokenId: null, kind: 'peer', groupIds: Object.freeze([]), via: Object.freeze([...peer.orgs]) });
+}
+
+export function clientFor(registry: FederationRegistry, peer: PeerRecord, timeoutMs = 30_000): TaxiiClient {
+  if (!peer.url) throw new Error(`peer ${peer.name} has no URL`);
+  return new TaxiiClient({ url: peer.url, auth: { kind: 'bearer', token: registry.token(peer) }, ...(peer.ca ? { tls: { ca: peer.ca } } : {}), timeoutMs });
+}
+
+interface Item {
+  object: unknown;
+  envelope: Envelope | null;
+}
+
+export interface ReceiveResult {
+  added: number;
+  duplicates: number;
+  rejected: number;
+  looped: number;
+  /** Per item, in order: what became of it. */
+  results: ({ status: 'added' | 'duplicate' | 'looped' } | { status: 'rejected'; message: string })[];
+}
+
+/**
+ * Verifies and stores objects received from `peer` (pull or push), in the caller's
+ * transaction. Rejected items are written to the reject list of `subscription` (when given).
+ */
+export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; collectionId: string; items: readonly Item[]; subscription: string | null }): Promise<ReceiveResult> {
+  const { registry, clock } = a.deps;
+  const me = registry.deps.nodeName;
+  const nowUs = clock.now() * 1000;
+  const orgs = new Map((await tx.listOrganisations()).map((o): [string, OrgRow] => [o.id, o]));
+  const keyCache = new Map<string, ReturnType<typeof parsePublicKey>>();
+  const keyOf = async (node: string) => {
+    if (!keyCache.has(node)) {
+      const b64 = node === a.peer.name ? a.peer.publicKey : await registry.keyOf(node, tx);
+      keyCache.set(node, b64 ? parsePublicKey(b64) : null);
+    }
+    return keyCache.get(node) ?? null;
+  };
+  const out: ReceiveResult = { added: 0, duplicates: 0, rejected: 0, looped: 0, results: new Array(a.items.length) };
+  const reject = async (i: number, message: string) => {
+    out.rejected++;
+    out.results[i] = { status: 'rejected', message };
+    const it = a.items[i]!;
+    const obj = it.object as Record<string, unknown> | null;
+    if (a.subscription) {
+      await registry.putReject(tx, {
+        subscription: a.subscription, id: typeof obj?.id === 'string' ? obj.id.slice(0, 200) : null,
+        version: obj && typeof obj === 'object' ? versionField(obj) : null, reason: message.slice(0, 500), atUs: nowUs, object: it.object, envelope: it.envelope,
+      });
+    }
+  };
+  const groups = new Map<string, { creator: string; origin: string; recipients: string[]; idx: number[] }>();
+  for (let i = 0; i < a.items.length; i++) {
+    const { object, envelope: env } = a.items[i]!;
+    if (!object || typeof object !== 'object' || Array.isArray(object)) {
+      await reject(i, 'not a JSON object');
+      continue;
+    }
+    const obj = object as Record<string, unknown>;
+    if (!env) {
+      await reject(i, `no provenance envelope from ${a.peer.name} for this version: it cannot be verified`);
+      continue;
+    }
+    if (env.origin === me || env.path.includes(me)) {
+      // A copy of our own object, or one that already passed here: a loop never amplifies.
+      out.looped++;
+      out.results[i] = { status: 'looped' };
+      continue;
+    }
+    if (!env.signature) {
+      await reject(i, `object from ${env.origin} relayed by ${a.peer.name} carries no origin signature`);
+      continue;
+    }
+    const key = await keyOf(env.origin);
+    if (!key) {
+      await reject(i, `unknown origin node ${env.origin}: register its public key (shieldwall peer add --name ${env.origin} --public-key ...), then retry`);
+      continue;
+    }
+    if (!verifyFacts(key, { object: obj, origin: env.origin, creator: env.creator, recipients: env.recipients }, env.signature)) {
+      await reject(i, `the signature of origin node ${env.origin} does not verify: the object or its release facts were changed after it left its origin (path ${env.path.join(' > ')})`);
+      continue;
+    }
+    const tlp = tlpOfObject(obj);
+    if ((tlp === 'amber+strict' || tlp === 'red') && env.origin !== a.peer.name) {
+      await reject(i, `${tlp.toUpperCase()} object of ${env.origin} relayed by ${a.peer.name}: accepted only from its node of origin`);
+      continue;
+    }
+    const c = env.creator ? orgs.get(env.creator) : undefined;
+    // The real creator only when it is registered here as living on (or reached through) this peer.
+    const creator = c && c.node === a.peer.name ? c.id : a.peer.identity;
+    const recipients = [...new Set(env.recipients)].filter((r) => /^identity--[0-9a-f-]{36}$/.test(r)).sort();
+    const gk = JSON.stringify([creator, env.origin, recipients]);
+    const g = groups.get(gk) ?? { creator, origin: env.origin, recipients, idx: [] };
+    g.idx.push(i);
+    groups.set(gk, g);
+  }
+  const intel = new IntelService(tx, clock);
+  const actor: Actor = { principal: null, source: `peer:${a.peer.name}` };
+  for (const g of groups.values()) {
+    const results: ItemResult[] = await intel.submit(actor, a.collectionId, g.idx.map((i) => a.items[i]!.object), {
+      asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true,
+    });
+    const provs: [string, string][] = [];
+    for (const r of results) {
+      const i = g.idx[r.index]!;
+      if (r.status === 'rejected') {
+        await reject(i, r.message);
+        continue;
+      }
+      if (r.status === 'added') out.added++;
+      else out.duplicates++;
+      out.results[i] = { status: r.status };
+      const env = a.items[i]!.envelope!;
+      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature! };
+      provs.push([provKey(env.id, env.version), JSON.stringify(p)]);
+    }
+    const have = await tx.getMetas(provs.map(([k]) => k));
+    for (const [k, v] of provs) if (!have.has(k)) await tx.setMeta(k, v);
+  }
+  return out;
+}
+
+function tlpOfObject(obj: Record<string, unknown>): string | null {
+  const refs = Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : [];
+  const byId: Record<string, string> = {
+    'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487': 'clear',
+    'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb': 'green',
+    'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421': 'amber',
+    'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003': 'amber+strict',
+    'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1': 'red',
+  };
+  let worst: string | null = null;
+  const order = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+  for (const r of refs) {
+    const t = typeof r === 'string' ? byId[r] : undefined;
+    if (t && (worst === null || order.indexOf(t) > order.indexOf(worst))) worst = t;
+  }
+  return worst;
+}
+
+/** One run of a pull subscription: until the peer has nothing more (or `maxPages`). */
+export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number } = {}): Promise<RunReport> {
+  const { registry, store, clock } = deps;
+  const peer = await registry.peer(sub.peer);
+  const client = clientFor(registry, peer);
+  const report: RunReport = { subscription: sub.id, direction: 'pull', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
+  const base: TaxiiQuery = { limit: o.pageSize ?? 500, match: { version: ['all'] } };
+  try {
+    let state = await registry.state(sub.id);
+    let retriedWalk = false;
+    for (;;) {
+      o.signal?.throwIfAborted();
+      const cursor = state.cursor;
+      const q: TaxiiQuery = cursor.next
+        ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
+        : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+      let page;
+      try {
+        page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...(o.signal ? { signal: o.signal } : {}) });
+      } catch (e) {
+        if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
+          retriedWalk = true;
+          state = { ...state, cursor: { ...(cursor.last ? { last: cursor.last } : {}) } };
+          continue;
+        }
+        throw e;
+      }
+      const items = page.items as Record<string, unknown>[];
+      const envelopes = new Map<string, Envelope>();
+      for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
+        const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
+        const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, o.signal ? { signal: o.signal } : {});
+        for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(`${e.id}|${e.version ?? ''}`, e);
+      }
+      const walkSince = cursor.next ? cursor.since : cursor.last;
+      const last = page.dateAddedLast ?? cursor.last;
+      const following: SubscriptionState['cursor'] = page.more && page.next
+        ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
+        : { ...(last ? { last } : {}) };
+      if (page.more && following.next === cursor.next && following.last === cursor.last) throw new Error('the peer answered more:true without advancing');
+      const r = await store.transaction(async (tx) => {
+        const res = await receive(tx, {
+          deps, peer, collectionId: sub.localCollection, subscription: sub.id,
+          items: items.map((x) => ({ object: x, envelope: envelopes.get(`${String(x.id)}|${versionField(x) ?? ''}`) ?? null })),
+        });
+        const next: SubscriptionState = {
+          ...(await registry.state(sub.id, tx)), cursor: following,
+          objectsIn: state.objectsIn + res.added, rejected: state.rejected + res.rejected, looped: state.looped + res.looped,
+          lastObjectUs: last ? Date.parse(last) * 1000 : state.lastObjectUs,
+        };
+        await registry.saveState(tx, sub.id, next);
+        await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.pull', sub.localCollection, {
+          subscription: sub.id, peer: peer.name, received: items.length, added: res.added, rejected: res.rejected, looped: res.looped, last: following.last ?? null,
+        });
+        return { res, next };
+      });
+      state = r.next;
+      report.pages++;
+      report.received += items.length;
+      report.added += r.res.added;
+      report.duplicates += r.res.duplicates;
+      report.rejected += r.res.rejected;
+      report.looped += r.res.looped;
+      if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.map((x) => String(x.type))) });
+      if (!page.more) {
+        report.complete = true;
+        return report;
+      }
+      if (o.maxPages && report.pages >= o.maxPages) return report;
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** One run of a push subscription: local versions added after the cursor, sent with their envelopes. */
+export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number } = {}): Promise<RunReport> {
+  const { registry, store, clock } = deps;
+  const peer = await registry.peer(sub.peer);
+  const client = clientFor(registry, peer);
+  const audience = peerAudience(peer);
+  const report: RunReport = { subscription: sub.id, direction: 'push', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
+  try {
+    let state = await registry.state(sub.id);
+    for (;;) {
+      o.signal?.throwIfAborted();
+      const afterUs = state.cursor.afterUs ?? 0;
+      const page = await store.queryObjects({
+        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? 500,
+        ...(sub.sightingsOnly ? { types: ['sighting'] } : {}),
+      });
+      const rows = page.rows;
+      if (rows.length === 0) {
+        report.complete = true;
+        return report;
+      }
+      const lastUs = rows[rows.length - 1]!.dateAdded;
+      let candidates = rows.map((r) => ({ r, obj: JSON.parse(r.json) as Record<string, unknown> }));
+      if (sub.sightingsOnly) {
+        // Sightings flow back to the node the sighted object came from, and only there.
+        const refs = [...new Set(candidates.map((c) => String(c.obj.sighting_of_ref ?? '')))];
+        const origin = new Map<string, string | null>();
+        for (const id of refs) {
+          const prov = (await store.listMeta(`${P_PROV}${id}|`, 1))[0];
+          if (prov) origin.set(id, (JSON.parse(prov.value) as Provenance).origin);
+        }
+        candidates = candidates.filter((c) => origin.get(String(c.obj.sighting_of_ref)) === peer.name);
+      }
+      // Never echo a copy back to a node it passed through.
+      const envs = await envelopesFor({ store, registry, audience, collectionId: sub.localCollection, items: candidates.map((c) => ({ id: c.r.id, version: versionField(c.obj) })) });
+      const envByKey = new Map(envs.map((e) => [`${e.id}|${e.version ?? ''}`, e]));
+      const send: { obj: Record<string, unknown>; env: Envelope }[] = [];
+      for (const c of candidates) {
+        const env = envByKey.get(`${c.r.id}|${versionField(c.obj) ?? ''}`);
+        if (!env) continue;
+        if (env.path.includes(peer.name)) {
+          report.looped++;
+          continue;
+        }
+        send.push({ obj: c.obj, env });
+      }
+      let sent = 0;
+      let failures: { id: string; version?: string; message?: string }[] = [];
+      if (send.length > 0) {
+        const status = await client.request('POST', `/taxii2/${peer.apiRoot}/collections/${encodeURIComponent(sub.remoteCollection)}/objects/`, {
+          objects: send.map((s) => s.obj), x_shieldwall_envelopes: send.map((s) => s.env),
+        }, o.signal ? { signal: o.signal } : {}) as unknown as TaxiiStatus;
+        const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000 });
+        sent = done.success_count;
+        failures = done.failures ?? [];
+      }
+      await store.transaction(async (tx) => {
+        for (const f of failures) {
+          const s = send.find((x) => x.obj.id === f.id);
+          await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: s?.obj ?? null, envelope: s?.env ?? null });
+        }
+        const cur = await registry.state(sub.id, tx);
+        state = { ...cur, cursor: { ...cur.cursor, afterUs: lastUs }, objectsOut: cur.objectsOut + sent, rejected: cur.rejected + failures.length, lastObjectUs: lastUs };
+        await registry.saveState(tx, sub.id, state);
+        await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.push', sub.localCollection, { subscription: sub.id, peer: peer.name, sent, refused: failures.length });
+      });
+      report.pages++;
+      report.sent += sent;
+      report.rejected += failures.length;
+      if (!page.more) {
+        report.complete = true;
+        return report;
+      }
+      if (o.maxPages && report.pages >= o.maxPages) return report;
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runSubscription(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number } = {}): Promise<RunReport> {
+  const { registry, store, clock } = deps;
+  const startUs = clock.now() * 1000;
+  try {
+    const r = sub.direction === 'pull' ? await runPull(deps, sub, o) : await runPush(deps, sub, o);
+    const st = await registry.state(sub.id);
+    await registry.saveState(store, sub.id, { ...st, lastRunUs: startUs, lastSuccessUs: clock.now() * 1000, failures: 0, nextRunUs: clock.now() * 1000 + sub.intervalS * 1e6 });
+    return r;
+  } catch (e) {
+    const st = await registry.state(sub.id);
+    const failures = st.failures + 1;
+    const backoffS = Math.min(MAX_BACKOFF_S, sub.intervalS * 2 ** Math.min(failures, 20));
+    const message = e instanceof Error ? e.message : String(e);
+    await registry.saveState(store, sub.id, { ...st, lastRunUs: startUs, lastErrorUs: clock.now() * 1000, lastError: message.slice(0, 500), failures, nextRunUs: clock.now() * 1000 + backoffS * 1e6 });
+    throw e;
+  }
+}
+
+/** Retries the reject list of a subscription (after a fix: a key or organisation registered). */
+export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{ retried: number; accepted: number; stillRejected: number }> {
+  const { registry, store } = deps;
+  const peer = await registry.peer(sub.peer);
+  const rejects = await registry.listRejects(sub.id, 100_000);
+  if (sub.direction === 'push') {
+    // A push reject is retried by sending it again on the next run.
+    const st = await registry.state(sub.id);
+    await registry.saveState(store, sub.id, { ...st, cursor: {}, nextRunUs: 0 });
+    for (const r of rejects) await registry.dropReject(store, r.key);
+    return { retried: rejects.length, accepted: 0, stillRejected: 0 };
+  }
+  let accepted = 0;
+  for (let i = 0; i < rejects.length; i += 500) {
+    const chunk = rejects.slice(i, i + 500);
+    await store.transaction(async (tx) => {
+      for (const r of chunk) await registry.dropReject(tx, r.key);
+      const res = await receive(tx, { deps, peer, collectionId: sub.localCollection, subscription: sub.id, items: chunk.map((r) => ({ object: r.object, envelope: (r.envelope ?? null) as Envelope | null })) });
+      accepted += res.added + res.duplicates;
+    });
+  }
+  return { retried: rejects.length, accepted, stillRejected: await registry.countRejects(sub.id) };
+}
+
+export interface SubscriptionStatus {
+  subscription: Subscription;
+  state: SubscriptionState;
+  rejects: number;
+  /** Seconds between now and the newest object applied (pull) or sent (push); null before any. */
+  lagS: number | null;
+  lastSuccess: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  nextRun: string;
+}
+
+export async function statusOf(deps: SyncDeps, sub: Subscription): Promise<SubscriptionStatus> {
+  const st = await deps.registry.state(sub.id);
+  const nowUs = deps.clock.now() * 1000;
+  const iso = (us: number | null) => (us === null ? null : new Date(us / 1000).toISOString());
+  return {
+    subscription: sub, state: st, rejects: await deps.registry.countRejects(sub.id),
+    lagS: st.lastSuccessUs === null ? null : Math.max(0, Math.round((nowUs - Math.max(st.lastSuccessUs, st.lastObjectUs ?? 0)) / 1e6)),
+    lastSuccess: iso(st.lastSuccessUs), lastError: st.lastError, lastErrorAt: iso(st.lastErrorUs), nextRun: iso(st.nextRunUs)!,
+  };
+}
+
+/** Runs due subscriptions in the background until `stop()`. */
+export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
+  const ac = new AbortController();
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    if (o.active && !o.active()) return;
+    const nowUs = deps.clock.now() * 1000;
+    for (const sub of await deps.registry.listSubscriptions()) {
+      if (ac.signal.aborted) return;
+      if (!sub.enabled) continue;
+      const st = await deps.registry.state(sub.id);
+      if (st.nextRunUs > nowUs) continue;
+      try {
+        await runSubscription(deps, sub, { signal: ac.signal });
+      } catch (e) {
+        if (!ac.signal.aborted) o.onError?.(sub.id, e);
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(tick).catch((e: unknown) => o.onError?.('*', e));
+  }, o.tickMs ?? 1000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      ac.abort(new Error('stopping'));
+      await running.catch(() => undefined);
+    },
+  };
+}
+
+export { peerPrincipal };
+
+/** The TAXII push receiver: a peer's POST with `x_shieldwall_envelopes` goes through `receive`. */
+export function pushReceiver(deps: SyncDeps) {
+  return async (p: Principal, collectionId: string, objects: unknown[], envelopes: unknown[]): Promise<ItemResult[]> => {
+    const peer = (await deps.registry.listPeers()).find((x) => x.identity === p.orgId);
+    const idOf = (o: unknown) => (o && typeof o === 'object' && typeof (o as { id?: unknown }).id === 'string' ? (o as { id: string }).id : null);
+    if (!peer) return objects.map((o, index) => ({ index, id: idOf(o), version: null, versionText: o && typeof o === 'object' ? versionField(o as Record<string, unknown>) : null, status: 'rejected' as const, message: 'the pushing node is not a registered peer of this node' }));
+    const envs = new Map<string, Envelope>();
+    for (const e of envelopes) {
+      if (e && typeof e === 'object' && typeof (e as Envelope).id === 'string' && typeof (e as Envelope).origin === 'string' && Array.isArray((e as Envelope).path) && Array.isArray((e as Envelope).recipients)) {
+        envs.set(`${(e as Envelope).id}|${(e as Envelope).version ?? ''}`, e as Envelope);
+      }
+    }
+    const items = objects.map((o) => ({ object: o, envelope: o && typeof o === 'object' ? envs.get(`${idOf(o)}|${versionField(o as Record<string, unknown>) ?? ''}`) ?? null : null }));
+    const res = await deps.store.transaction((tx) => receive(tx, { deps, peer, collectionId, items, subscription: null }));
+    if (res.added > 0) deps.intel?.announce({ collectionId, count: res.added, types: new Set(objects.map((o) => String((o as { type?: unknown } | null)?.type))) });
+    return res.results.map((r, index): ItemResult => {
+      const o = objects[index] as Record<string, unknown> | null;
+      const id = idOf(o);
+      const version = o && typeof o === 'object' ? versionField(o) : null;
+      if (r.status === 'rejected') return { index, id, version, versionText: version, status: 'rejected', message: r.message };
+      return { index, id: id ?? '', version: version ?? '', versionText: version, status: r.status === 'added' ? 'added' : 'duplicate', dateAdded: 0 };
+    });
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * MISP attribute type ↔ STIX 2.1, as misp-stix maps it (documentation/mapping/
+ * misp_attributes_to_stix21.json at tag 2026.6.30; shared/reference/misp-interop.md §2).
+ * Each entry holds both directions side by side: the SCOs of the observed-data, the
+ * indicator pattern, and how the MISP value is read back from the SCOs (export).
+ */
+
+export type Sco = Record<string, unknown> & { type: string; id: string };
+
+export interface TypeSpec {
+  /** SCOs for the observed-data (first is the primary); null when the type has no observable form. */
+  scos: ((v: string, uuid: string) => Sco[] | string) | null;
+  /** The STIX pattern (without brackets' content escaping done by the caller), or a reason it cannot be made. */
+  pattern: (v: string) => string | { error: string };
+  /** The MISP value from the SCOs of an observed-data this spec produced; null when absent. */
+  value: ((scos: Sco[]) => string | null) | null;
+}
+
+/** STIX pattern string literal (misp-stix `_escape_pattern_value`: `\` and `'`). */
+export const lit = (v: string): string => `'${v.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+const pat = (parts: string[]) => `[${parts.join(' AND ')}]`;
+
+export const isIpv6 = (v: string): boolean => v.includes(':');
+const ipType = (v: string) => (isIpv6(v) ? 'ipv6-addr' : 'ipv4-addr');
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}(\/\d{1,2})?$/;
+const IPV6 = /^[0-9a-fA-F:.]{2,45}(\/\d{1,3})?$/;
+const validIp = (v: string) => (isIpv6(v) ? IPV6.test(v) : IPV4.test(v));
+const PORT = /^\d{1,5}$/;
+
+const find = (scos: Sco[], type: string) => scos.find((s) => s.type === type);
+const prop = (s: Sco | undefined, k: string): string | null => (s && (typeof s[k] === 'string' || typeof s[k] === 'number') ? String(s[k]) : null);
+const ipOf = (scos: Sco[]) => prop(find(scos, 'ipv4-addr') ?? find(scos, 'ipv6-addr'), 'value');
+
+/** Splits a composite value `a|b`; null when it has no `|`. */
+export function split2(v: string): [string, string] | null {
+  const i = v.indexOf('|');
+  return i < 0 ? null : [v.slice(0, i), v.slice(i + 1)];
+}
+
+function ip(dir: 'src' | 'dst'): TypeSpec {
+  return {
+    scos: (v, u) => {
+      if (!validIp(v)) return `"${v.slice(0, 60)}" is not an IP address`;
+      return [{ type: 'network-traffic', id: `network-traffic--${u}`, [`${dir}_ref`]: `${ipType(v)}--${u}`, protocols: [isIpv6(v) ? 'ipv6' : 'ipv4'] }, { type: ipType(v), id: `${ipType(v)}--${u}`, value: v }];
+    },
+    pattern: (v) => pat([`network-traffic:${dir}_ref.type = '${ipType(v)}'`, `network-traffic:${dir}_ref.value = ${lit(v)}`]),
+    value: ipOf,
+  };
+}
+
+function ipPort(dir: 'src' | 'dst'): TypeSpec {
+  return {
+    scos: (v, u) => {
+      const p = split2(v);
+      if (!p || !validIp(p[0]) || !PORT.test(p[1])) return `"${v.slice(0, 60)}" is not ip|port`;
+      return [
+        { type: 'network-traffic', id: `network-traffic--${u}`, [`${dir}_ref`]: `${ipType(p[0])}--${u}`, [`${dir}_port`]: Number(p[1]), protocols: [isIpv6(p[0]) ? 'ipv6' : 'ipv4'] },
+        { type: ipType(p[0]), id: `${ipType(p[0])}--${u}`, value: p[0] },
+      ];
+    },
+    pattern: (v) => {
+      const p = split2(v);
+      if (!p) return { error: 'not ip|port' };
+      return pat([`network-traffic:${dir}_ref.type = '${ipType(p[0])}'`, `network-traffic:${dir}_ref.value = ${lit(p[0])}`, `network-traffic:${dir}_port = '${p[1]}'`]);
+    },
+    value: (scos) => {
+      const ipv = ipOf(scos);
+      const port = prop(find(scos, 'network-traffic'), `${dir}_port`);
+      return ipv && port ? `${ipv}|${port}` : null;
+    },
+  };
+}
+
+const one = (scoType: string, key: string, path = key): TypeSpec => ({
+  scos: (v, u) => [{ type: scoType, id: `${scoType}--${u}`, [key]: v }],
+  pattern: (v) => pat([`${scoType}:${path} = ${lit(v)}`]),
+  value: (scos) => prop(find(scos, scoType), key),
+});
+
+export const HASHES: Readonly<Record<string, string>> = {
+  md5: 'MD5', sha1: 'SHA-1', sha256: 'SHA-256', sha512: 'SHA-512', sha224: 'SHA224', sha384: 'SHA384', ssdeep: 'SSDEEP', tlsh: 'TLSH',
+  'sha3-256': 'SHA3-256', 'sha3-512': 'SHA3-512',
+};
+/** A hash key in a pattern path: quoted when it is not a plain identifier (`hashes.'SHA-256'`). */
+export const hashPath = (h: string): string => (/^[A-Za-z0-9_]+$/.test(h) ? h : `'${h}'`);
+
+function hash(type: string): TypeSpec {
+  const h = HASHES[type]!;
+  return {
+    scos: (v, u) => [{ type: 'file', id: `file--${u}`, hashes: { [h]: v } }],
+    pattern: (v) => pat([`file:hashes.${hashPath(h)} = ${lit(v)}`]),
+    value: (scos) => {
+      const hs = find(scos, 'file')?.hashes as Record<string, string> | undefined;
+      return hs?.[h] ?? null;
+    },
+  };
+}
+
+function filenameHash(type: string): TypeSpec {
+  const h = HASHES[type]!;
+  return {
+    scos: (v, u) => {
+      const p = split2(v);
+      if (!p) return `"${v.slice(0, 60)}" is not filename|${type}`;
+      return [{ type: 'file', id: `file--${u}`, name: p[0], hashes: { [h]: p[1] } }];
+    },
+    pattern: (v) => {
+      const p = split2(v);
+      return p ? pat([`file:name = ${lit(p[0])}`, `file:hashes.${hashPath(h)} = ${lit(p[1])}`]) : { error: 'not filename|hash' };
+    },
+    value: (scos) => {
+      const f = find(scos, 'file');
+      const hv = (f?.hashes as Record<string, string> | undefined)?.[h];
+      return f && typeof f.name === 'string' && hv ? `${f.name}|${hv}` : null;
+    },
+  };
+}
+
+/**
+ * STIX 2.1 §6.13: the hive of a registry key "MUST be fully expanded and not truncated"
+ * (HKEY_LOCAL_MACHINE, not HKLM; the OASIS schema refuses the short forms). MISP writes the
+ * short forms, so they are expanded on the way in and shortened again on the way out.
+ */
+const HIVES: readonly [string, string][] = [
+  ['HKLM', 'HKEY_LOCAL_MACHINE'], ['HKCU', 'HKEY_CURRENT_USER'], ['HKCR', 'HKEY_CLASSES_ROOT'], ['HKU', 'HKEY_USERS'], ['HKCC', 'HKEY_CURRENT_CONFIG'],
+];
+export function expandHive(key: string): string {
+  for (const [s, l] of HIVES) if (key.toUpperCase().startsWith(`${s}\\`) || key.toUpperCase() === s) return l + key.slice(s.length);
+  return key;
+}
+export function abbreviateHive(key: string): string {
+  for (const [s, l] of HIVES) if (key.startsWith(`${l}\\`) || key === l) return s + key.slice(l.length);
+  return key;
+}
+
+const indicatorOnly = (pattern: (v: string) => string): TypeSpec => ({ scos: null, pattern, value: null });
+
+export const TYPES: Readonly<Record<string, TypeSpec>> = {
+  'ip-src': ip('src'),
+  'ip-dst': ip('dst'),
+  'ip-src|port': ipPort('src'),
+  'ip-dst|port': ipPort('dst'),
+  domain: one('domain-name', 'value'),
+  hostname: one('domain-name', 'value'),
+  'domain|ip': {
+    scos: (v, u) => {
+      const p = split2(v);
+      if (!p || !validIp(p[1])) return `"${v.slice(0, 60)}" is not domain|ip`;
+      return [{ type: 'domain-name', id: `domain-name--${u}`, value: p[0], resolves_to_refs: [`${ipType(p[1])}--${u}`] }, { type: ipType(p[1]), id: `${ipType(p[1])}--${u}`, value: p[1] }];
+    },
+    pattern: (v) => {
+      const p = split2(v);
+      return p ? pat([`domain-name:value = ${lit(p[0])}`, `domain-name:resolves_to_refs[*].value = ${lit(p[1])}`]) : { error: 'not domain|ip' };
+    },
+    value: (scos) => {
+      const d = prop(find(scos, 'domain-name'), 'value');
+      const i = ipOf(scos);
+      return d && i ? `${d}|${i}` : null;
+    },
+  },
+  'hostname|port': {
+    scos: (v, u) => {
+      const p = split2(v);
+      if (!p || !PORT.test(p[1])) return `"${v.slice(0, 60)}" is not hostname|port`;
+      return [{ type: 'domain-name', id: `domain-name--${u}`, value: p[0] }, { type: 'network-traffic', id: `network-traffic--${u}`, dst_ref: `domain-name--${u}`, dst_port: Number(p[1]), protocols: ['tcp'] }];
+    },
+    pattern: (v) => {
+      const p = split2(v);
+      return p ? pat([`domain-name:value = ${lit(p[0])}`, `network-traffic:dst_port = '${p[1]}'`]) : { error: 'not hostname|port' };
+    },
+    value: (scos) => {
+      const d = prop(find(scos, 'domain-name'), 'value');
+      const port = prop(find(scos, 'network-traffic'), 'dst_port');
+      return d && port ? `${d}|${port}` : null;
+    },
+  },
+  url: one('url', 'value'),
+  uri: one('url', 'value'),
+  link: one('url', 'value'),
+  ...Object.fromEntries(Object.keys(HASHES).map((t) => [t, hash(t)])),
+  filename: one('file', 'name'),
+  ...Object.fromEntries(['md5', 'sha1', 'sha256', 'sha512', 'ssdeep', 'tlsh'].map((t) => [`filename|${t}`, filenameHash(t)])),
+  email: one('email-addr', 'value'),
+  'email-src': {
+    scos: (v, u) => [{ type: 'email-message', id: `email-message--${u}`, is_multipart: false, from_ref: `email-addr--${u}` }, { type: 'email-addr', id: `email-addr--${u}`, value: v }],
+    pattern: (v) => pat([`email-message:from_ref.value = ${lit(v)}`]),
+    value: (scos) => prop(find(scos, 'email-addr'), 'value'),
+  },
+  'email-dst': {
+    scos: (v, u) => [{ type: 'email-message', id: `email-message--${u}`, is_multipart: false, to_refs: [`email-addr--${u}`] }, { type: 'email-addr', id: `email-addr--${u}`, value: v }],
+    pattern: (v) => pat([`email-message:to_refs[*].value = ${lit(v)}`]),
+    value: (scos) => prop(find(scos, 'email-addr'), 'value'),
+  },
+  'email-subject': {
+    scos: (v, u) => [{ type: 'email-message', id: `email-message--${u}`, is_multipart: false, subject: v }],
+    pattern: (v) => pat([`email-message:subject = ${lit(v)}`]),
+    value: (scos) => prop(find(scos, 'email-message'), 'subject'),
+  },
+  'email-reply-to': {
+    scos: (v, u) => [{ type: 'email-message', id: `email-message--${u}`, is_multipart: false, additional_header_fields: { 'Reply-To': v } }],
+    pattern: (v) => pat([`email-message:additional_header_fields.reply_to = ${lit(v)}`]),
+    value: (scos) => {
+      const h = find(scos, 'email-message')?.additional_header_fields as Record<string, string> | undefined;
+      return h?.['Reply-To'] ?? null;
+    },
+  },
+  AS: {
+    scos: (v, u) => {
+      const n = /^(?:AS)?(\d{1,10})$/i.exec(v.trim());
+      if (!n) return `"${v.slice(0, 60)}" is not an AS number`;
+      return [{ type: 'autonomous-system', id: `autonomous-system--${u}`, number: Number(n[1]) }];
+    },
+    pattern: (v) => pat([`autonomous-system:number = '${v.replace(/^AS/i, '')}'`]),
+    value: (scos) => {
+      const n = prop(find(scos, 'autonomous-system'), 'number');
+      return n === null ? null : `AS${n}`;
+    },
+  },
+  mutex: one('mutex', 'name'),
+  regkey: {
+    scos: (v, u) => [{ type: 'windows-registry-key', id: `windows-registry-key--${u}`, key: expandHive(v) }],
+    pattern: (v) => pat([`windows-registry-key:key = ${lit(expandHive(v))}`]),
+    value: (scos) => {
+      const k = prop(find(scos, 'windows-registry-key'), 'key');
+      return k === null ? null : abbreviateHive(k);
+    },
+  },
+  'regkey|value': {
+    scos: (v, u) => {
+      const p = split2(v);
+      if (!p) return `"${v.slice(0, 60)}" is not regkey|value`;
+      return [{ type: 'windows-registry-key', id: `windows-registry-key--${u}`, key: expandHive(p[0]), values: [{ data: p[1] }] }];
+    },
+    pattern: (v) => {
+      const p = split2(v);
+      return p ? pat([`windows-registry-key:key = ${lit(expandHive(p[0]))}`, `windows-registry-key:values.data = ${lit(p[1])}`]) : { error: 'not regkey|value' };
+    },
+    value: (scos) => {
+      const k = find(scos, 'windows-registry-key');
+      const d = (k?.values as { data?: string }[] | undefined)?.[0]?.data;
+      return k && typeof k.key === 'string' && d !== undefined ? `${abbreviateHive(k.key)}|${d}` : null;
+    },
+  },
+  'mac-address': one('mac-addr', 'value'),
+  'x509-fingerprint-sha1': {
+    scos: (v, u) => [{ type: 'x509-certificate', id: `x509-certificate--${u}`, hashes: { 'SHA-1': v } }],
+    pattern: (v) => pat([`x509-certificate:hashes.'SHA-1' = ${lit(v)}`]),
+    value: (scos) => (find(scos, 'x509-certificate')?.hashes as Record<string, string> | undefined)?.['SHA-1'] ?? null,
+  },
+  'github-username': {
+    scos: (v, u) => [{ type: 'user-account', id: `user-account--${u}`, account_type: 'github', account_login: v }],
+    pattern: (v) => pat(["user-account:account_type = 'github'", `user-account:account_login = ${lit(v)}`]),
+    value: (scos) => prop(find(scos, 'user-account'), 'account_login'),
+  },
+  'user-agent': indicatorOnly((v) => pat([`network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = ${lit(v)}`])),
+  port: indicatorOnly((v) => pat([`network-traffic:dst_port = '${v}'`])),
+  'http-method': indicatorOnly((v) => pat([`network-traffic:extensions.'http-request-ext'.request_method = ${lit(v)}`])),
+  'size-in-bytes': indicatorOnly((v) => pat([`file:size = '${v}'`])),
+};
+
+/** Rule languages kept as the indicator's pattern with their own `pattern_type` (misp-stix). */
+export const RULE_TYPES: Readonly<Record<string, string>> = { yara: 'yara', snort: 'snort', sigma: 'sigma', suricata: 'suricata' };
+
+/** The indicator-only value read back from a one-comparison pattern (export of indicator-only types). */
+export function patternValue(pattern: string): string | null {
+  const m = /=\s*'((?:[^'\\]|\\.)*)'\s*\]$/.exec(pattern);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : null;
+}

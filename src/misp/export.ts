@@ -1,0 +1,48 @@
+/**
+ * One event out of the store as MISP JSON, for a reader: the report or grouping and the
+ * objects it references, each read under the release policy (purpose `read`), so an object the
+ * reader may not see is simply absent from the event, and an event the reader may not see is
+ * NOT_FOUND — indistinguishable from one that does not exist (DESIGN §2.1).
+ */
+import { AppError } from '../core/errors.js';
+import type { Audience } from '../core/policy.js';
+import type { Store } from '../store/index.js';
+import { stixToMisp, type ToMispResult } from './to-misp.js';
+import type { StixObj } from './to-stix.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CHUNK = 500;
+
+/** The container ids an event reference may name: a STIX report/grouping id or the MISP event uuid. */
+export function containerIds(ref: string): string[] {
+  if (/^(report|grouping)--/.test(ref) && UUID.test(ref.slice(ref.indexOf('--') + 2))) return [ref.toLowerCase()];
+  if (UUID.test(ref)) return [`report--${ref.toLowerCase()}`, `grouping--${ref.toLowerCase()}`];
+  throw new AppError('BAD_REQUEST', `"${ref.slice(0, 80)}" is neither a MISP event uuid nor a report/grouping id`);
+}
+
+export async function loadEventObjects(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<{ container: StixObj; objects: StixObj[]; recipients: string[] }> {
+  const base = { collectionIds: q.collectionIds, audience: q.audience, purpose: 'read' as const, version: { kind: 'last' as const } };
+  const head = await store.queryObjects({ ...base, ids: containerIds(q.ref), limit: 2 });
+  const row = head.rows[0];
+  if (!row) throw new AppError('NOT_FOUND', `no event ${q.ref.slice(0, 80)}`);
+  const container = JSON.parse(row.json) as StixObj;
+  const refs = [...new Set((Array.isArray(container.object_refs) ? container.object_refs : []).filter((r): r is string => typeof r === 'string'))];
+  const objects: StixObj[] = [container];
+  const seen = new Set<string>([container.id]);
+  for (let i = 0; i < refs.length; i += CHUNK) {
+    const ids = refs.slice(i, i + CHUNK);
+    const page = await store.queryObjects({ ...base, ids, limit: ids.length * Math.max(1, q.collectionIds.length) });
+    for (const r of page.rows) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      objects.push(JSON.parse(r.json) as StixObj);
+    }
+  }
+  return { container, objects, recipients: row.recipients };
+}
+
+export async function exportMispEvent(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<ToMispResult> {
+  const { container, objects, recipients } = await loadEventObjects(store, q);
+  const orgNames = new Map([...(await store.listOrganisations()).map((o) => [o.id, o.name] as const), ...(await store.listGroups()).map((g) => [g.id, g.name] as const)]);
+  return stixToMisp(container.id, objects, { orgNames, recipients });
+}

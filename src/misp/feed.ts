@@ -1,0 +1,269 @@
+/**
+ * MISP feed consumption (misp-interop.md §3): a directory or an http(s) URL holding
+ * `manifest.json` (event uuid → {timestamp, info, ...}) and `<uuid>.json` event files. A pull
+ * fetches the manifest, and imports only the events whose manifest `timestamp` is newer than
+ * the one recorded for the feed — incremental by event timestamp, as MISP's own
+ * `getNewEventUuids` does. The state (per-event timestamps, last run, last error, failures)
+ * is a `misp-feed` record in the store, so it survives restarts; a failed event is recorded
+ * and retried at the next pull, never skipped for good. Imports go through importMisp (the
+ * intel service, release policy, audit).
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { request } from 'undici';
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { AccessService, SYSTEM_ACTOR } from '../access/index.js';
+import type { IntelService } from '../intel/index.js';
+import type { RecordRow, Store } from '../store/index.js';
+import { uuidv5 } from '../stix/index.js';
+import { importMisp } from './import.js';
+
+export const FEED_KIND = 'misp-feed';
+const INDEX_KEY = 'misp.feeds';
+const FEED_NS = 'a7d1f3f4-3c3e-4f0e-9d59-6f6a3c1e5b10';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_FILE = 64 * 1024 * 1024;
+const MAX_FAILURES = 200;
+
+export interface FeedConfig {
+  name: string;
+  /** A directory path or an http(s) URL (the folder holding manifest.json). */
+  source: string;
+  collectionId: string;
+  /** Organisation recorded as the importer. */
+  orgId: string;
+  /** Seconds between scheduled pulls; 0 = manual only. */
+  intervalS: number;
+}
+
+export interface FeedState {
+  /** Event uuid → manifest timestamp imported. */
+  events: Record<string, number>;
+  lastRunUs: number | null;
+  lastSuccessUs: number | null;
+  lastError: string | null;
+  /** Failures of the last pull (event uuid or "manifest" → reason). */
+  failures: { uuid: string; reason: string; atUs: number }[];
+  imported: number;
+}
+
+export interface Feed extends FeedConfig { id: string; state: FeedState; rev: number }
+
+export interface PullResult { feed: string; manifestEvents: number; imported: number; upToDate: number; failed: number; attributes: number; failures: FeedState['failures'] }
+
+interface Deps { store: Store; intel: IntelService; clock: Clock }
+
+const isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+async function fetchText(source: string, file: string, signal?: AbortSignal): Promise<string> {
+  if (isUrl(source)) {
+    const url = new URL(file, source.endsWith('/') ? source : `${source}/`);
+    const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, headersTimeout: 30_000, bodyTimeout: 60_000, maxRedirections: 0, ...(signal ? { signal } : {}) } as Parameters<typeof request>[1]);
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`${url.href} answered HTTP ${res.statusCode}`);
+    }
+    const len = Number(res.headers['content-length'] ?? 0);
+    if (len > MAX_FILE) {
+      await res.body.dump();
+      throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
+    }
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const chunk of res.body) {
+      n += (chunk as Buffer).length;
+      if (n > MAX_FILE) throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
+      parts.push(chunk as Buffer);
+    }
+    return Buffer.concat(parts).toString('utf8');
+  }
+  const p = path.join(source, file);
+  try {
+    return await readFile(p, 'utf8');
+  } catch (e) {
+    throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${p} does not exist` : `${p}: ${(e as Error).message}`);
+  }
+}
+
+function rowOf(f: Feed, nowUs: number): RecordRow {
+  const { id, rev, ...doc } = f;
+  // Node configuration: visible to the node's organisations (GREEN); URLs with credentials are refused at add.
+  return { id, kind: FEED_KIND, parentId: null, creatorOrg: f.orgId, tlp: 'green', recipients: [], originNode: null, exerciseId: null, state: 'active', createdUs: nowUs, updatedUs: nowUs, rev, json: JSON.stringify(doc) };
+}
+
+function feedOf(row: RecordRow): Feed {
+  return { ...(JSON.parse(row.json) as Omit<Feed, 'id' | 'rev'>), id: row.id, rev: row.rev };
+}
+
+export class MispFeeds {
+  constructor(private readonly deps: Deps) {}
+
+  async #ids(): Promise<string[]> {
+    return JSON.parse((await this.deps.store.getMeta(INDEX_KEY)) ?? '[]') as string[];
+  }
+
+  async list(): Promise<Feed[]> {
+    const out: Feed[] = [];
+    for (const id of await this.#ids()) {
+      const row = await this.deps.store.getRecord(id);
+      if (row) out.push(feedOf(row));
+    }
+    return out;
+  }
+
+  async get(nameOrId: string): Promise<Feed> {
+    const f = (await this.list()).find((x) => x.id === nameOrId || x.name === nameOrId);
+    if (!f) throw new AppError('NOT_FOUND', `no MISP feed ${nameOrId}`);
+    return f;
+  }
+
+  async add(cfg: FeedConfig): Promise<Feed> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(cfg.name)) throw new AppError('BAD_REQUEST', 'feed name: 1-64 letters, digits, space, dot, underscore or hyphen');
+    if (isUrl(cfg.source)) {
+      const u = new URL(cfg.source);
+      if (u.username || u.password) throw new AppError('BAD_REQUEST', 'feed URL must not carry credentials');
+    }
+    if (!Number.isInteger(cfg.intervalS) || cfg.intervalS < 0 || cfg.intervalS > 30 * 86400) throw new AppError('BAD_REQUEST', 'interval must be 0 (manual) to 2592000 seconds');
+    const id = `${FEED_KIND}--${uuidv5(FEED_NS, cfg.name)}`;
+    const nowUs = this.deps.clock.now() * 1000;
+    const feed: Feed = { ...cfg, id, rev: 1, state: { events: {}, lastRunUs: null, lastSuccessUs: null, lastError: null, failures: [], imported: 0 } };
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.putRecord(rowOf(feed, nowUs)))) throw new AppError('CONFLICT', `a MISP feed named ${cfg.name} exists`);
+      const ids = JSON.parse((await tx.getMeta(INDEX_KEY)) ?? '[]') as string[];
+      await tx.setMeta(INDEX_KEY, JSON.stringify([...ids, id]));
+      await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.add', id, { name: cfg.name, source: cfg.source, collection: cfg.collectionId, org: cfg.orgId });
+    });
+    return feed;
+  }
+
+  async remove(nameOrId: string): Promise<void> {
+    const f = await this.get(nameOrId);
+    await this.deps.store.transaction(async (tx) => {
+      const ids = JSON.parse((await tx.getMeta(INDEX_KEY)) ?? '[]') as string[];
+      await tx.setMeta(INDEX_KEY, JSON.stringify(ids.filter((x) => x !== f.id)));
+      await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.remove', f.id, { name: f.name });
+    });
+  }
+
+  /** One pull: the manifest, then every new or newer event; the state is saved whatever happens. */
+  async pull(nameOrId: string, opts: { signal?: AbortSignal } = {}): Promise<PullResult> {
+    const feed = await this.get(nameOrId);
+    const nowUs = () => this.deps.clock.now() * 1000;
+    const state: FeedState = { ...feed.state, events: { ...feed.state.events }, failures: [], lastRunUs: nowUs() };
+    const result: PullResult = { feed: feed.name, manifestEvents: 0, imported: 0, upToDate: 0, failed: 0, attributes: 0, failures: state.failures };
+    const fail = (uuid: string, reason: string) => {
+      result.failed++;
+      if (state.failures.length < MAX_FAILURES) state.failures.push({ uuid, reason: reason.slice(0, 500), atUs: nowUs() });
+    };
+    try {
+      let manifest: unknown;
+      try {
+        manifest = JSON.parse(await fetchText(feed.source, 'manifest.json', opts.signal));
+      } catch (e) {
+        throw new Error(`manifest.json: ${(e as Error).message}`);
+      }
+      if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new Error('manifest.json: not an object keyed by event uuid');
+      const entries = Object.entries(manifest as Record<string, { timestamp?: unknown }>);
+      result.manifestEvents = entries.length;
+      // Oldest first, so an interrupted pull resumes where it stopped.
+      entries.sort((a, b) => Number(a[1]?.timestamp ?? 0) - Number(b[1]?.timestamp ?? 0));
+      for (const [uuid, entry] of entries) {
+        opts.signal?.throwIfAborted();
+        // The key names a file: only a uuid may (no path traversal through a hostile manifest).
+        if (!UUID.test(uuid)) {
+          fail(uuid.slice(0, 80), 'manifest key is not an event uuid');
+          continue;
+        }
+        const ts = Number(entry?.timestamp ?? 0);
+        if (!Number.isSafeInteger(ts)) {
+          fail(uuid, 'manifest timestamp is not a number');
+          continue;
+        }
+        if ((state.events[uuid] ?? -1) >= ts) {
+          result.upToDate++;
+          continue;
+        }
+        try {
+          const doc = JSON.parse(await fetchText(feed.source, `${uuid.toLowerCase()}.json`, opts.signal)) as unknown;
+          const s = await importMisp(this.deps.intel, { actor: SYSTEM_ACTOR, collectionId: feed.collectionId, document: doc }, { asOrg: feed.orgId, preserveProvenance: true });
+          if (!s.events.some((e) => e.uuid === uuid.toLowerCase())) throw new Error(`the file holds event(s) ${s.events.map((e) => e.uuid).join(', ')}, not ${uuid}`);
+          if (s.rejected > 0) throw new Error(`${s.rejected} STIX objects refused: ${s.errors[0]?.message ?? ''}`);
+          state.events[uuid.toLowerCase()] = ts;
+          result.imported++;
+          result.attributes += s.imported;
+        } catch (e) {
+          fail(uuid, (e as Error).message);
+        }
+      }
+      state.lastSuccessUs = nowUs();
+      state.lastError = result.failed ? `${result.failed} event(s) failed; see failures` : null;
+    } catch (e) {
+      state.lastError = (e as Error).message.slice(0, 500);
+      fail('manifest', state.lastError);
+    }
+    state.imported = feed.state.imported + result.imported;
+    await this.#save({ ...feed, state });
+    return result;
+  }
+
+  async #save(f: Feed): Promise<void> {
+    const next: Feed = { ...f, rev: f.rev + 1 };
+    await this.deps.store.transaction(async (tx) => {
+      const cur = await tx.getRecord(f.id);
+      // A concurrent pull saved first: keep the newest timestamps of both.
+      const base = cur && cur.rev !== f.rev ? feedOf(cur) : null;
+      if (base) {
+        for (const [u, t] of Object.entries(base.state.events)) next.state.events[u] = Math.max(t, next.state.events[u] ?? -1);
+        next.rev = base.rev + 1;
+      }
+      const row = rowOf(next, this.deps.clock.now() * 1000);
+      if (cur) row.createdUs = cur.createdUs;
+      if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `feed ${f.name} changed during the pull; run it again`);
+      await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.pull', f.id, { lastError: next.state.lastError, failures: next.state.failures.length });
+    });
+  }
+}
+
+/**
+ * The background job: pulls each feed whose interval has elapsed since its last run. One feed
+ * at a time; a failing feed records its error and never stops the others or the server.
+ */
+export class MispFeedScheduler {
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  readonly #abort = new AbortController();
+
+  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, private readonly tickMs = 30_000) {}
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      this.#running ??= this.tick().then(() => undefined, () => undefined).finally(() => (this.#running = null));
+    }, this.tickMs);
+    this.#timer.unref();
+  }
+
+  /** One scheduling pass (also called by tests). */
+  async tick(): Promise<PullResult[]> {
+    const out: PullResult[] = [];
+    const now = this.clock.now() * 1000;
+    for (const f of await this.feeds.list()) {
+      if (f.intervalS === 0) continue;
+      if (f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
+      try {
+        out.push(await this.feeds.pull(f.id, { signal: this.#abort.signal }));
+      } catch {
+        // Recorded in the feed's state by pull; nothing else to do here.
+      }
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#abort.abort();
+    await this.#running?.catch(() => undefined);
+  }
+}

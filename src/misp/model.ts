@@ -1,0 +1,272 @@
+/**
+ * The MISP core format (MISP/misp-rfc misp-core-format), parsed at the edge into typed,
+ * normalised values: numbers that MISP sends as strings become numbers, `to_ids` "1"/"0"
+ * becomes a boolean, a missing `to_ids` takes the type's sane default (PyMISP describeTypes).
+ * Anything that is not a MISP event is a clear 400, never a half-read event.
+ */
+import { AppError } from '../core/errors.js';
+
+export interface MispTag { name: string }
+export interface MispOrg { uuid: string | null; name: string }
+
+export interface MispSighting {
+  uuid: string;
+  /** 0 seen, 1 false positive, 2 expiration (MISP Model/Sighting.php). */
+  type: number;
+  dateSighting: number;
+  source: string;
+  org: MispOrg | null;
+}
+
+export interface MispGalaxyCluster {
+  uuid: string | null;
+  /** The galaxy type, e.g. `banker`, `mitre-attack-pattern`. */
+  type: string;
+  value: string;
+  description: string;
+  synonyms: string[];
+  galaxyName: string;
+}
+
+export interface MispAttribute {
+  uuid: string;
+  type: string;
+  category: string;
+  value: string;
+  toIds: boolean;
+  distribution: number;
+  sharingGroupId: string;
+  timestamp: number;
+  comment: string;
+  deleted: boolean;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  objectRelation: string | null;
+  tags: string[];
+  sightings: MispSighting[];
+  galaxies: MispGalaxyCluster[];
+}
+
+export interface MispReference {
+  uuid: string | null;
+  referencedUuid: string;
+  relationshipType: string;
+  timestamp: number | null;
+  deleted: boolean;
+}
+
+export interface MispObject {
+  uuid: string;
+  name: string;
+  metaCategory: string;
+  description: string;
+  comment: string;
+  timestamp: number;
+  distribution: number;
+  sharingGroupId: string;
+  deleted: boolean;
+  attributes: MispAttribute[];
+  references: MispReference[];
+}
+
+export interface MispSharingGroup {
+  uuid: string | null;
+  name: string;
+  orgs: MispOrg[];
+}
+
+export interface MispEvent {
+  uuid: string;
+  info: string;
+  date: string;
+  timestamp: number;
+  published: boolean;
+  publishTimestamp: number;
+  threatLevelId: number;
+  analysis: number;
+  distribution: number;
+  sharingGroupId: string;
+  sharingGroup: MispSharingGroup | null;
+  orgc: MispOrg | null;
+  tags: string[];
+  attributes: MispAttribute[];
+  objects: MispObject[];
+  galaxies: MispGalaxyCluster[];
+}
+
+/** Types whose `to_ids` sane default is true (PyMISP data/describeTypes.json `sane_defaults`). */
+const IDS_BY_DEFAULT = new Set([
+  'ip-src', 'ip-dst', 'ip-src|port', 'ip-dst|port', 'domain', 'hostname', 'domain|ip', 'hostname|port', 'url', 'uri', 'md5', 'sha1',
+  'sha224', 'sha256', 'sha384', 'sha512', 'ssdeep', 'imphash', 'filename', 'filename|md5', 'filename|sha1', 'filename|sha256',
+  'filename|sha512', 'email', 'email-src', 'email-dst', 'email-attachment', 'mutex', 'regkey', 'regkey|value', 'x509-fingerprint-sha1',
+  'x509-fingerprint-md5', 'x509-fingerprint-sha256', 'malware-sample', 'yara', 'snort', 'sigma',
+]);
+
+export function saneToIds(type: string): boolean {
+  return IDS_BY_DEFAULT.has(type);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_VALUE = 1 << 20;
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bad(path: string, msg: string): AppError {
+  return new AppError('BAD_REQUEST', `MISP event ${path}: ${msg}`, { details: { path } });
+}
+
+function str(r: Rec, key: string, path: string, opts: { required?: boolean; max?: number } = {}): string {
+  const v = r[key];
+  if (v === undefined || v === null) {
+    if (opts.required) throw bad(`${path}.${key}`, 'is required');
+    return '';
+  }
+  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw bad(`${path}.${key}`, 'must be a string');
+  const s = String(v);
+  if (s.length > (opts.max ?? MAX_VALUE)) throw bad(`${path}.${key}`, `longer than ${opts.max ?? MAX_VALUE} characters`);
+  return s;
+}
+
+function int(r: Rec, key: string, path: string, def: number): number {
+  const v = r[key];
+  if (v === undefined || v === null || v === '') return def;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw bad(`${path}.${key}`, `must be a non-negative integer, got ${JSON.stringify(v).slice(0, 40)}`);
+  return n;
+}
+
+function bool(r: Rec, key: string, def: boolean): boolean {
+  const v = r[key];
+  if (v === undefined || v === null) return def;
+  return v === true || v === 1 || v === '1' || v === 'true';
+}
+
+function uuid(r: Rec, key: string, path: string): string {
+  const s = str(r, key, path, { required: true, max: 64 }).toLowerCase();
+  if (!UUID.test(s)) throw bad(`${path}.${key}`, `"${s.slice(0, 40)}" is not a UUID`);
+  return s;
+}
+
+function list(r: Rec, key: string, path: string): Rec[] {
+  const v = r[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw bad(`${path}.${key}`, 'must be a list');
+  return v.map((x, i) => {
+    if (!isRec(x)) throw bad(`${path}.${key}[${i}]`, 'must be an object');
+    return x;
+  });
+}
+
+function tags(r: Rec, path: string): string[] {
+  return list(r, 'Tag', path).map((t, i) => str(t, 'name', `${path}.Tag[${i}]`, { required: true, max: 1024 }));
+}
+
+function org(v: unknown): MispOrg | null {
+  if (!isRec(v)) return null;
+  const u = typeof v.uuid === 'string' && UUID.test(v.uuid) ? v.uuid.toLowerCase() : null;
+  return { uuid: u, name: typeof v.name === 'string' ? v.name.slice(0, 256) : '' };
+}
+
+function sighting(s: Rec, path: string): MispSighting {
+  return {
+    uuid: uuid(s, 'uuid', path), type: int(s, 'type', path, 0), dateSighting: int(s, 'date_sighting', path, 0),
+    source: str(s, 'source', path, { max: 1024 }), org: org(s.Organisation),
+  };
+}
+
+function cluster(c: Rec, path: string, galaxy: { type: string; name: string }): MispGalaxyCluster {
+  const meta = isRec(c.meta) ? c.meta : {};
+  const syn = Array.isArray(meta.synonyms) ? meta.synonyms.filter((x): x is string => typeof x === 'string') : [];
+  const u = typeof c.uuid === 'string' && UUID.test(c.uuid) ? c.uuid.toLowerCase() : null;
+  return {
+    uuid: u, type: str(c, 'type', path, { max: 256 }) || galaxy.type, value: str(c, 'value', path, { required: true, max: 1024 }),
+    description: str(c, 'description', path), synonyms: syn, galaxyName: galaxy.name,
+  };
+}
+
+function galaxies(r: Rec, path: string): MispGalaxyCluster[] {
+  return list(r, 'Galaxy', path).flatMap((g, i) => {
+    const gi = { type: str(g, 'type', `${path}.Galaxy[${i}]`, { max: 256 }), name: str(g, 'name', `${path}.Galaxy[${i}]`, { max: 256 }) };
+    return list(g, 'GalaxyCluster', `${path}.Galaxy[${i}]`).map((c, j) => cluster(c, `${path}.Galaxy[${i}].GalaxyCluster[${j}]`, gi));
+  });
+}
+
+function attribute(a: Rec, path: string): MispAttribute {
+  const type = str(a, 'type', path, { required: true, max: 100 });
+  return {
+    uuid: uuid(a, 'uuid', path), type, category: str(a, 'category', path, { max: 256 }), value: str(a, 'value', path, { required: true }),
+    toIds: a.to_ids === undefined ? saneToIds(type) : bool(a, 'to_ids', false), distribution: int(a, 'distribution', path, 5),
+    sharingGroupId: str(a, 'sharing_group_id', path, { max: 64 }) || '0', timestamp: int(a, 'timestamp', path, 0),
+    comment: str(a, 'comment', path, { max: 65536 }), deleted: bool(a, 'deleted', false),
+    firstSeen: str(a, 'first_seen', path, { max: 64 }) || null, lastSeen: str(a, 'last_seen', path, { max: 64 }) || null,
+    objectRelation: str(a, 'object_relation', path, { max: 256 }) || null, tags: tags(a, path),
+    sightings: list(a, 'Sighting', path).map((s, i) => sighting(s, `${path}.Sighting[${i}]`)), galaxies: galaxies(a, path),
+  };
+}
+
+function object(o: Rec, path: string): MispObject {
+  return {
+    uuid: uuid(o, 'uuid', path), name: str(o, 'name', path, { required: true, max: 256 }), metaCategory: str(o, 'meta-category', path, { max: 256 }),
+    description: str(o, 'description', path, { max: 4096 }), comment: str(o, 'comment', path, { max: 65536 }), timestamp: int(o, 'timestamp', path, 0),
+    distribution: int(o, 'distribution', path, 5), sharingGroupId: str(o, 'sharing_group_id', path, { max: 64 }) || '0', deleted: bool(o, 'deleted', false),
+    attributes: list(o, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`)),
+    references: list(o, 'ObjectReference', path).map((r, i) => ({
+      uuid: typeof r.uuid === 'string' && UUID.test(r.uuid) ? r.uuid.toLowerCase() : null,
+      referencedUuid: uuid(r, 'referenced_uuid', `${path}.ObjectReference[${i}]`),
+      relationshipType: str(r, 'relationship_type', `${path}.ObjectReference[${i}]`, { required: true, max: 256 }),
+      timestamp: r.timestamp === undefined ? null : int(r, 'timestamp', `${path}.ObjectReference[${i}]`, 0), deleted: bool(r, 'deleted', false),
+    })),
+  };
+}
+
+function sharingGroup(v: unknown): MispSharingGroup | null {
+  if (!isRec(v)) return null;
+  const orgs = (Array.isArray(v.SharingGroupOrg) ? v.SharingGroupOrg : []).map((x: unknown) => (isRec(x) ? org(x.Organisation) : null)).filter((x): x is MispOrg => x !== null);
+  const owner = org(v.Organisation);
+  return { uuid: typeof v.uuid === 'string' ? v.uuid.toLowerCase() : null, name: typeof v.name === 'string' ? v.name : '', orgs: owner ? [owner, ...orgs] : orgs };
+}
+
+/** One event from `{"Event": {...}}` or a bare event dict (as PyMISP posts it). */
+export function parseEvent(raw: unknown, path = 'Event'): MispEvent {
+  const e = isRec(raw) && isRec(raw.Event) ? raw.Event : raw;
+  if (!isRec(e)) throw bad(path, 'must be an object');
+  const timestamp = int(e, 'timestamp', path, 0);
+  return {
+    uuid: uuid(e, 'uuid', path), info: str(e, 'info', path, { required: true, max: 65536 }), date: str(e, 'date', path, { max: 32 }),
+    timestamp, published: bool(e, 'published', false), publishTimestamp: int(e, 'publish_timestamp', path, 0),
+    threatLevelId: int(e, 'threat_level_id', path, 4), analysis: int(e, 'analysis', path, 0),
+    distribution: int(e, 'distribution', path, 3), sharingGroupId: str(e, 'sharing_group_id', path, { max: 64 }) || '0',
+    sharingGroup: sharingGroup(e.SharingGroup), orgc: org(e.Orgc), tags: tags(e, path),
+    attributes: list(e, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`)),
+    objects: list(e, 'Object', path).map((o, i) => object(o, `${path}.Object[${i}]`)), galaxies: galaxies(e, path),
+  };
+}
+
+/** Standalone objects (`{"response": [{"Object": ...}]}`, as in misp-stix's tests). */
+export function parseObjects(raw: unknown): MispObject[] {
+  const items = isRec(raw) && Array.isArray(raw.response) ? raw.response : Array.isArray(raw) ? raw : [raw];
+  return items.map((x: unknown, i: number) => {
+    if (!isRec(x)) throw bad(`response[${i}]`, 'must be an object');
+    return object(isRec(x.Object) ? x.Object : x, `response[${i}].Object`);
+  });
+}
+
+/**
+ * Every event of a MISP document: `{"Event"}`, `{"response": [{"Event"}...]}` (restSearch),
+ * a list of those, or one bare event.
+ */
+export function parseMispDocument(raw: unknown): MispEvent[] {
+  if (Array.isArray(raw)) return raw.map((x, i) => parseEvent(x, `[${i}].Event`));
+  if (isRec(raw) && Array.isArray(raw.response)) return raw.response.map((x: unknown, i: number) => parseEvent(x, `response[${i}].Event`));
+  return [parseEvent(raw)];
+}
+
+/** Whether a parsed JSON document looks like MISP rather than STIX (format detection). */
+export function isMispDocument(raw: unknown): boolean {
+  if (Array.isArray(raw)) return raw.length > 0 && isRec(raw[0]) && isRec(raw[0].Event);
+  if (!isRec(raw)) return false;
+  if (isRec(raw.Event)) return true;
+  if (Array.isArray(raw.response)) return raw.response.length > 0 && isRec(raw.response[0]) && isRec(raw.response[0].Event);
+  return raw.type === undefined && typeof raw.info === 'string' && typeof raw.uuid === 'string';
+}

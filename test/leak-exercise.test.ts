@@ -1,0 +1,139 @@
+/**
+ * Exercise isolation (DESIGN §2.3), in the manner of the other leak tests: an exercise runs
+ * (a technical inject raising an alert through the real pipeline, an intel inject, a
+ * communication, an incident declared in the exercise), then every real-world read path —
+ * every parameterless GET of the REST API, TAXII objects of every collection, the real alert
+ * level and the live stream without `?exercise` — is read by every user: none shows anything
+ * of the exercise. Players see only their own team's exercise world and no real intel. A purge
+ * leaves no row of the exercise in any table.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import type { BusEvent } from '../src/core/index.js';
+import { ROUTE_ACTIONS } from '../src/api/route-permissions.js';
+import { http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
+
+let al: Alliance;
+let h: ReturnType<typeof http>;
+let id = '';
+const tokens: Record<string, string> = {};
+const events: BusEvent[] = [];
+const C2 = '203.0.113.99';
+const MARK = 'EXERCISE-MARKER-7c1f';
+const REAL_RED = 'REAL-RED-INTEL-91ab';
+
+beforeAll(async () => {
+  al = await makeAlliance();
+  h = http(al);
+  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
+  tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  Object.assign(tokens, al.tokens);
+  // Real intel: A's indicator for the C2 (catches the exercise beacon) and A's RED object for nobody.
+  await submitAs(al, 'a-analyst', al.shared, { objects: [indicator('C2 feed', { pattern: `[ipv4-addr:value = '${C2}']` })], defaultTlp: 'amber' });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [indicator(REAL_RED, { pattern: "[domain-name:value = 'red.example']" })], defaultTlp: 'red' });
+  await al.platform.detect.refreshDirectory();
+  await al.platform.detect.feed.sync();
+  al.platform.exercise.start();
+  al.platform.bus.subscribe((e) => events.push(e));
+  const ex = (user: string, method: 'GET' | 'POST', url: string, body?: unknown) => h.call(method, `/api/v1${url}`, { token: tokens[user]!, ...(body !== undefined ? { body } : {}) });
+  const sc = await ex('c-excon', 'POST', '/exercises/scenarios', {
+    name: `Leak ${MARK}`, storyline: MARK, category: 'attack-scenario',
+    teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }, { id: 'team-b', name: 'Bravo', orgs: [al.orgs.B] }],
+    injects: [
+      { id: 'beacon', title: `Beacon ${MARK}`, offsetSeconds: 10, type: 'technical', teams: [], payload: { technique: 'T1071.001', network: [{ destIp: C2 }] }, expectations: [{ name: 'Detection', type: 'DETECTION' }, { name: 'Incident', type: 'INCIDENT' }] },
+      { id: 'advisory', title: `Advisory ${MARK}`, offsetSeconds: 20, type: 'intel', teams: ['team-a'], payload: { bundle: { type: 'bundle', id: 'bundle--6f1b1d0a-8c5e-4a53-9d0e-000000000001', objects: [{ type: 'indicator', spec_version: '2.1', id: 'indicator--6f1b1d0a-8c5e-4a53-9d0e-000000000002', name: MARK, pattern: "[domain-name:value = 'ex.example']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z' }] } }, expectations: [] },
+      { id: 'mail', title: `Mail ${MARK}`, offsetSeconds: 30, type: 'communication', teams: ['team-a'], payload: { channel: 'email', from: 'press', subject: MARK, body: MARK }, expectations: [] },
+    ],
+  });
+  expect(sc.status, sc.body).toBe(201);
+  id = (await ex('c-excon', 'POST', '/exercises', { scenarioId: sc.json().id, speed: 10 })).json().id;
+  await ex('c-excon', 'POST', `/exercises/${id}/control`, { action: 'launch' });
+  for (let i = 0; i < 4; i++) {
+    al.clock.advance(1000);
+    await al.platform.exercise.tick();
+    await al.platform.detect.drain();
+    await al.platform.exercise.idle();
+  }
+  // A responder of team A declares an incident in the exercise (the respond service, tagged).
+  await al.platform.respond.incidents.create({ principal: al.principals['a-responder']!, source: 'test' }, { title: `Incident ${MARK}`, severity: 3, exerciseId: id });
+  await al.platform.exercise.idle();
+});
+afterAll(async () => { al.platform.exercise.stop(); await al.close(); });
+
+const USERS = ['a-analyst', 'a-admin', 'a-responder', 'b-analyst', 'c-analyst', 'c-admin', 'c-excon'];
+
+describe('the real world sees nothing of the exercise', () => {
+  it('the exercise did produce an alert, an incident, intel and an inbox item (else this test proves nothing)', async () => {
+    const alerts = (await h.call('GET', `/api/v1/exercises/${id}/alerts`, { token: tokens['c-excon']! })).json().alerts;
+    expect(alerts.length).toBe(1);
+    const exp = (await h.call('GET', `/api/v1/exercises/${id}/expectations`, { token: tokens['a-analyst']! })).json().expectations;
+    expect(exp.map((e: { name: string; status: string }) => `${e.name}:${e.status}`).sort()).toEqual(['Detection:success', 'Incident:success']);
+    expect((await h.call('GET', `/api/v1/exercises/${id}/intel`, { token: tokens['a-analyst']! })).body).toContain(MARK);
+    expect((await h.call('GET', `/api/v1/exercises/${id}/inbox`, { token: tokens['a-analyst']! })).body).toContain(MARK);
+    expect(await al.platform.store.countExerciseRows(id)).toBeGreaterThan(5);
+  });
+
+  const gets = Object.entries(ROUTE_ACTIONS).filter(([k, a]) => k.startsWith('GET /api/v1/') && !k.includes(':') && a !== 'public')
+    .map(([k]) => k.slice(4)).filter((p) => !p.startsWith('/api/v1/exercises') && p !== '/api/v1/stream' && p !== '/api/v1/audit');
+  it.each(USERS)('%s: every parameterless GET of the REST API', async (user) => {
+    expect(gets.length).toBeGreaterThan(15);
+    for (const path of gets) {
+      const r = await h.call('GET', path, { token: tokens[user]! });
+      expect(r.status, `${path} ${r.body.slice(0, 200)}`).toBeLessThan(500);
+      for (const needle of [id, MARK, C2]) expect(r.body.includes(needle), `${user} ${path} shows ${needle}`).toBe(false);
+    }
+  });
+
+  it.each(USERS)('%s: TAXII objects of every collection', async (user) => {
+    const root = al.platform.config.apiRoots[0]!.name;
+    const cols = (await h.call('GET', `/${root}/collections/`, { token: tokens[user]!, headers: { accept: 'application/taxii+json;version=2.1' } })).json().collections ?? [];
+    for (const c of cols as { id: string }[]) {
+      const r = await h.call('GET', `/${root}/collections/${c.id}/objects/`, { token: tokens[user]!, headers: { accept: 'application/taxii+json;version=2.1' } });
+      for (const needle of [id, MARK]) expect(r.body.includes(needle), `${user} ${c.id}`).toBe(false);
+    }
+  });
+
+  it('the real live stream carries no exercise event; exercise events go only to its participants', () => {
+    const ex = events.filter((e) => e.exerciseId === id);
+    expect(ex.length).toBeGreaterThan(3);
+    // The stream route delivers an event only when its exerciseId equals the subscriber's ?exercise (null for the real world).
+    expect(events.filter((e) => e.exerciseId === null).some((e) => JSON.stringify(e).includes(MARK))).toBe(false);
+    // Team A's events are not released to team B's organisation.
+    for (const e of ex.filter((x) => x.data.teamId === 'team-a')) expect(e.facts.recipients).not.toContain(al.orgs.B);
+  });
+});
+
+describe('players see only their own team and nothing real they may not read', () => {
+  it.each(['inbox', 'intel', 'alerts', 'expectations', 'injects', 'scoreboard', 'report', 'sitreps'])('B on /exercises/:id/%s', async (path) => {
+    const r = await h.call('GET', `/api/v1/exercises/${id}/${path}`, { token: tokens['b-analyst']! });
+    expect(r.status).toBe(200);
+    expect(r.body.includes('team-a'), r.body.slice(0, 300)).toBe(false);
+    expect(r.body.includes(REAL_RED)).toBe(false);
+    const a = await h.call('GET', `/api/v1/exercises/${id}/${path}`, { token: tokens['a-analyst']! });
+    expect(a.body.includes(REAL_RED)).toBe(false);
+  });
+
+  it('an organisation with no part in it gets 404 on every exercise path', async () => {
+    for (const path of ['', '/inbox', '/alerts', '/report', '/scoreboard']) {
+      expect((await h.call('GET', `/api/v1/exercises/${id}${path}`, { token: tokens['c-analyst']! })).status).toBe(404);
+    }
+    expect((await h.call('GET', '/api/v1/exercises', { token: tokens['c-analyst']! })).json().exercises).toEqual([]);
+  });
+});
+
+describe('purge', () => {
+  it('leaves no row of the exercise in any table', async () => {
+    await h.call('POST', `/api/v1/exercises/${id}/control`, { token: tokens['c-excon']!, body: { action: 'finish' } });
+    const r = await al.app.inject({ method: 'DELETE', url: `/api/v1/exercises/${id}`, headers: { authorization: `Bearer ${tokens['c-excon']}` } });
+    expect(r.statusCode, r.body).toBe(200);
+    expect(JSON.parse(r.body).removed).toBeGreaterThan(5);
+    expect(await al.platform.store.countExerciseRows(id)).toBe(0);
+    expect(await al.platform.store.getRecord(id)).toBeNull();
+    for (const kind of ['exercise.team-state', 'exercise.inbox', 'exercise.intel', 'incident', 'alert']) {
+      for (const org of Object.values(al.orgs)) {
+        const rows = await al.platform.store.listRecords({ kind, audience: { hop: 'local', orgId: org, groupIds: [] }, purpose: 'read', exerciseId: id, limit: 100 });
+        expect(rows, `${kind}`).toEqual([]);
+      }
+    }
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * MISP feed consumption: the TweetFeed sample (manifest.json + 2 of its 365 event files) from
+ * the directory and from a local HTTP server; incremental by event timestamp (a second pull
+ * imports nothing), durable state, failures recorded, a hostile manifest refused.
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/core/clock.js';
+import { AccessService } from '../src/access/index.js';
+import { openSqliteStore, type Store } from '../src/store/index.js';
+import { IntelService } from '../src/intel/index.js';
+import { MispFeedScheduler, MispFeeds } from '../src/misp/index.js';
+import { sharedPath } from './helpers/shared.js';
+
+const FEED_DIR = sharedPath('data/misp/feed-tweetfeed');
+const PRESENT = ['181b5be4-a1f6-53a4-8436-4d4cd3e272a3', '3f683153-718d-553a-9f11-83cb317e5974'];
+const MANIFEST_SIZE = Object.keys(JSON.parse(readFileSync(path.join(FEED_DIR, 'manifest.json'), 'utf8')) as object).length;
+
+let server: Server;
+let url: string;
+let requests: string[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const name = path.basename(req.url ?? '');
+    try {
+      const body = readFileSync(path.join(FEED_DIR, name));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/misp/`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe('MISP feeds', () => {
+  let store: Store;
+  let feeds: MispFeeds;
+  let coll: string;
+  let org: string;
+  const clock = new ManualClock('2026-08-01T00:00:00Z');
+
+  beforeEach(async () => {
+    store = await openSqliteStore(':memory:');
+    const access = new AccessService(store, clock);
+    const sys = { principal: null, source: 'test' };
+    org = (await access.createOrganisation(sys, { name: 'Alpha', shortName: 'A' })).id;
+    coll = (await access.createCollection(sys, { apiRoot: 'api1', title: 'c' })).id;
+    feeds = new MispFeeds({ store, intel: new IntelService(store, clock), clock });
+    requests = [];
+  });
+
+  const stored = async () => (await store.queryObjects({ collectionIds: [coll], audience: { hop: 'local', orgId: org, groupIds: [] }, purpose: 'read', limit: 10_000 })).rows;
+
+  for (const kind of ['directory', 'http'] as const) {
+    it(`pulls from a ${kind}: new events imported, missing files recorded as failures, the second pull imports nothing`, async () => {
+      await feeds.add({ name: 'tweetfeed', source: kind === 'http' ? url : FEED_DIR, collectionId: coll, orgId: org, intervalS: 3600 });
+      const first = await feeds.pull('tweetfeed');
+      expect(first.manifestEvents).toBe(MANIFEST_SIZE);
+      expect(first.imported).toBe(2);
+      expect(first.failed).toBe(MANIFEST_SIZE - 2);
+      expect(first.failures[0]?.reason).toMatch(kind === 'http' ? /HTTP 404/ : /does not exist/);
+      const rows = await stored();
+      for (const u of PRESENT) expect(rows.some((r) => r.id.endsWith(u) && (r.type === 'report' || r.type === 'grouping'))).toBe(true);
+      const count = rows.length;
+      expect(count).toBeGreaterThan(0);
+      // A fresh service over the same store: the per-event timestamps are durable.
+      const again = await new MispFeeds({ store, intel: new IntelService(store, clock), clock }).pull('tweetfeed');
+      expect(again.imported).toBe(0);
+      expect(again.upToDate).toBe(2);
+      expect((await stored()).length).toBe(count);
+      if (kind === 'http') expect(requests.filter((r) => r.endsWith('181b5be4-a1f6-53a4-8436-4d4cd3e272a3.json')).length).toBe(1);
+      const [f] = await feeds.list();
+      expect(f!.state.lastError).toMatch(/failed/);
+      expect(Object.keys(f!.state.events).sort()).toEqual([...PRESENT].sort());
+    });
+  }
+
+  it('re-imports an event when the manifest timestamp moves forward', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'misp-feed-'));
+    const manifest = JSON.parse(readFileSync(path.join(FEED_DIR, 'manifest.json'), 'utf8')) as Record<string, { timestamp: string }>;
+    const one = PRESENT[0]!;
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ [one]: manifest[one] }));
+    copyFileSync(path.join(FEED_DIR, `${one}.json`), path.join(dir, `${one}.json`));
+    await feeds.add({ name: 'one', source: dir, collectionId: coll, orgId: org, intervalS: 0 });
+    expect((await feeds.pull('one')).imported).toBe(1);
+    expect((await feeds.pull('one')).imported).toBe(0);
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ [one]: { ...manifest[one], timestamp: String(Number(manifest[one]!.timestamp) + 60) } }));
+    const r = await feeds.pull('one');
+    expect(r.imported).toBe(1);
+    expect(r.failed).toBe(0);
+  });
+
+  it('refuses manifest keys that are not uuids (no path traversal) and records a broken manifest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'misp-feed-'));
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ '../../etc/passwd': { timestamp: '1' } }));
+    await feeds.add({ name: 'evil', source: dir, collectionId: coll, orgId: org, intervalS: 0 });
+    const r = await feeds.pull('evil');
+    expect(r.imported).toBe(0);
+    expect(r.failures[0]?.reason).toMatch(/not an event uuid/);
+    writeFileSync(path.join(dir, 'manifest.json'), '{not json');
+    const bad = await feeds.pull('evil');
+    expect(bad.failures[0]).toMatchObject({ uuid: 'manifest' });
+    expect((await feeds.get('evil')).state.lastError).toMatch(/manifest\.json/);
+    await expect(feeds.add({ name: 'creds', source: 'https://user:pw@example.org/feed/', collectionId: coll, orgId: org, intervalS: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('the scheduler pulls a feed when its interval has elapsed, and not before', async () => {
+    await feeds.add({ name: 'tweetfeed', source: FEED_DIR, collectionId: coll, orgId: org, intervalS: 600 });
+    const sched = new MispFeedScheduler(feeds, clock, 60_000);
+    expect((await sched.tick()).map((r) => r.imported)).toEqual([2]);
+    expect(await sched.tick()).toEqual([]);
+    clock.advance(601_000);
+    expect((await sched.tick()).map((r) => r.imported)).toEqual([0]);
+    await sched.stop();
+  });
+});

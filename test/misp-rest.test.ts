@@ -1,0 +1,125 @@
+/**
+ * The MISP REST subset as PyMISP calls it (raw key in Authorization), under the release
+ * policy: wrong token 401, missing permission 403, malformed JSON 400 (MISP-shaped errors),
+ * an AMBER event for a sharing group is readable and searchable by its recipient only, and
+ * the REST import endpoint recognises MISP JSON.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { http, makeAlliance, type Alliance, type Answer } from './rest-fixtures.js';
+import { sharedPath } from './helpers/shared.js';
+
+const URSNIF = JSON.parse(readFileSync(sharedPath('data/misp/event-ursnif-with-sightings.json'), 'utf8')) as { Event: Record<string, unknown> & { Attribute: { value: string; uuid: string; type: string }[] } };
+const EVENT_UUID = '5b646415-7b48-40d5-86b4-c0070acd0835';
+
+let al: Alliance;
+let h: ReturnType<typeof http>;
+/** As PyMISP sends it: the key itself in Authorization, JSON both ways. */
+const misp = (user: string | null, method: 'GET' | 'POST', url: string, body?: unknown): Promise<Answer> => {
+  const raw = body instanceof RawBody ? body.text : undefined;
+  return h.call(method, `/api/misp${url}`, {
+    headers: { ...(user ? { authorization: al.tokens[user] ?? user } : {}), accept: 'application/json' },
+    ...(raw !== undefined ? { raw } : body !== undefined ? { body } : {}),
+  });
+};
+class RawBody {
+  constructor(readonly text: string) {}
+}
+
+function mispError(a: Answer, status: number): void {
+  expect(a.status, a.body).toBe(status);
+  expect(a.headers['content-type']).toMatch(/^application\/json/);
+  expect(typeof a.json().message).toBe('string');
+  expect(typeof a.json().name).toBe('string');
+}
+
+beforeAll(async () => {
+  al = await makeAlliance();
+  h = http(al);
+});
+afterAll(async () => al.close());
+
+describe('MISP REST subset (PyMISP)', () => {
+  it('answers the calls PyMISP makes on init', async () => {
+    const v = await misp('a-analyst', 'GET', '/servers/getVersion');
+    expect(v.status).toBe(200);
+    expect(v.json().version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(v.json().pymisp_recommended_version).toMatch(/^\d+\.\d+\.\d+$/);
+    const me = await misp('a-analyst', 'GET', '/users/view/me');
+    expect(me.status).toBe(200);
+    expect(Object.keys(me.json())).toEqual(expect.arrayContaining(['User', 'Role', 'UserSetting', 'Organisation']));
+    expect(me.json().Organisation.id).toBe(al.orgs.A);
+    // X-MISP-AUTH works as well, and Bearer.
+    expect((await h.call('GET', '/api/misp/servers/getVersion', { headers: { 'x-misp-auth': al.tokens['a-analyst']! } })).status).toBe(200);
+    expect((await h.call('GET', '/api/misp/servers/getVersion', { token: al.tokens['a-analyst']! })).status).toBe(200);
+  });
+
+  it('refuses a wrong or missing token (401), a role without intel.write (403), malformed JSON and non-events (400)', async () => {
+    mispError(await misp('sw_not-a-real-token', 'GET', '/users/view/me'), 401);
+    mispError(await misp(null, 'POST', '/attributes/restSearch', {}), 401);
+    mispError(await misp('a-responder', 'POST', '/events/add', URSNIF.Event), 403);
+    mispError(await misp('a-analyst', 'POST', '/events/add', new RawBody('{"Event": {')), 400);
+    mispError(await misp('a-analyst', 'POST', '/events/add', { hello: 'world' }), 400);
+    mispError(await misp('a-analyst', 'POST', '/events/add', { Event: { uuid: 'nope', info: 'x' } }), 400);
+    mispError(await misp('a-analyst', 'POST', '/attributes/restSearch', { last: 'forever' }), 400);
+    mispError(await misp('a-analyst', 'GET', '/events/view/42'), 404);
+  });
+
+  it('adds an AMBER sharing-group event; only the recipient reads, finds and sights it', async () => {
+    const ev = structuredClone(URSNIF.Event);
+    Object.assign(ev, {
+      distribution: '4', Tag: [{ name: 'tlp:amber' }],
+      SharingGroup: { name: 'Ursnif SG', SharingGroupOrg: [{ Organisation: { name: 'Bravo CERT', uuid: al.orgs.B.slice('identity--'.length) } }] },
+    });
+    // PyMISP posts the unwrapped event dict.
+    const add = await misp('a-analyst', 'POST', '/events/add', ev);
+    expect(add.status, add.body).toBe(200);
+    expect(add.json().Event.uuid).toBe(EVENT_UUID);
+    expect(add.json().Event.Attribute).toHaveLength(URSNIF.Event.Attribute.length);
+
+    const asB = await misp('b-analyst', 'GET', `/events/view/${EVENT_UUID}`);
+    expect(asB.status).toBe(200);
+    expect(asB.json().Event.Attribute).toHaveLength(URSNIF.Event.Attribute.length);
+    mispError(await misp('c-analyst', 'GET', `/events/view/${EVENT_UUID}`), 404);
+    mispError(await misp('c-analyst', 'GET', `/events/${EVENT_UUID}`), 404);
+
+    const domain = URSNIF.Event.Attribute.find((a) => a.type === 'domain')!;
+    const search = (user: string, body: unknown) => misp(user, 'POST', '/attributes/restSearch', body);
+    const found = await search('b-analyst', { value: domain.value, returnFormat: 'json' });
+    expect(found.status).toBe(200);
+    expect(found.json().response.Attribute.map((a: { uuid: string }) => a.uuid)).toEqual([domain.uuid]);
+    expect((await search('b-analyst', { type: 'domain' })).json().response.Attribute).toHaveLength(URSNIF.Event.Attribute.filter((a) => a.type === 'domain').length);
+    expect((await search('b-analyst', { tags: ['misp-galaxy:banker="Gozi"'] })).json().response.Attribute.length).toBe(URSNIF.Event.Attribute.length);
+    expect((await search('b-analyst', { tags: 'no-such-tag' })).json().response.Attribute).toEqual([]);
+    // Cross-organisation: a non-recipient finds nothing, by value, type or uuid.
+    for (const body of [{ value: domain.value }, { type: 'domain' }, { uuid: domain.uuid }, {}]) {
+      const r = await search('c-analyst', body);
+      expect(r.status).toBe(200);
+      expect(r.json().response.Attribute).toEqual([]);
+    }
+
+    const s = await misp('b-analyst', 'POST', '/sightings/add', { value: domain.value, source: 'B SIEM', type: '0' });
+    expect(s.status, s.body).toBe(200);
+    expect(s.json().Sighting.attribute_uuid).toBe(domain.uuid);
+    const sightingId = String(s.json().Sighting.stix_id);
+    const read = async (user: string) => al.platform.store.queryObjects({ collectionIds: [al.shared, al.privateA], audience: al.platform.access.audienceOf(al.principals[user]!), purpose: 'read', ids: [sightingId], limit: 5 });
+    expect((await read('a-analyst')).rows).toHaveLength(1);
+    expect((await read('b-analyst')).rows).toHaveLength(1);
+    expect((await read('c-analyst')).rows).toHaveLength(0);
+    mispError(await misp('c-analyst', 'POST', '/sightings/add', { value: domain.value }), 404);
+    mispError(await misp('c-analyst', 'POST', `/sightings/add/${domain.uuid}`, {}), 404);
+    mispError(await misp('b-analyst', 'POST', '/sightings/add', { value: domain.value, type: '2' }), 400);
+  });
+
+  it('the REST import endpoint recognises a MISP event', async () => {
+    const doc = JSON.parse(readFileSync(sharedPath('data/misp/event-circl-xorist-ransomware.json'), 'utf8')) as unknown;
+    const r = await h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens['a-analyst']!, body: doc });
+    expect(r.status, r.body).toBe(200);
+    expect(r.json().added).toBeGreaterThan(0);
+    expect(r.json().rejected).toBe(0);
+    const again = await h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens['a-analyst']!, body: doc });
+    expect(again.json().added).toBe(0);
+    const withTlp = await h.call('POST', '/api/v1/intel/import?collection=alliance&tlp=green', { token: al.tokens['a-analyst']!, body: doc });
+    expect(withTlp.status).toBe(400);
+  });
+});

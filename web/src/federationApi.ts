@@ -1,0 +1,37 @@
+/** Typed calls of /api/v1/federation (docs/federation.md): readers see status, admins manage. */
+import { useMemo } from 'react';
+import { request } from './api.js';
+import { useSession } from './session.js';
+
+export interface PeerView {
+  name: string; url: string | null; apiRoot: string; identity: string;
+  orgs: { id: string; shortName: string; name: string }[]; hasToken: boolean; hasCa: boolean; publicKey: string; createdAt: string;
+}
+
+export interface SubscriptionStatus {
+  subscription: { id: string; peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS: number; sightingsOnly: boolean; enabled: boolean };
+  state: { objectsIn: number; objectsOut: number; rejected: number; looped: number; failures: number };
+  rejects: number; lagS: number | null; lastSuccess: string | null; lastError: string | null; lastErrorAt: string | null; nextRun: string;
+}
+
+export interface RejectView { id: string | null; version: string | null; reason: string; at: string }
+
+export function federationClient(token: string) {
+  const sub = (id: string) => `/federation/subscriptions/${encodeURIComponent(id)}`;
+  return {
+    node: (signal?: AbortSignal) => request<{ node: string; publicKey: string }>('/federation/node', { token, signal }),
+    peers: (signal?: AbortSignal) => request<{ items: PeerView[] }>('/federation/peers', { token, signal }),
+    subscriptions: (signal?: AbortSignal) => request<{ items: SubscriptionStatus[] }>('/federation/subscriptions', { token, signal }),
+    rejects: (id: string) => request<{ items: RejectView[] }>(`${sub(id)}/rejects`, { token }),
+    run: (id: string) => request<unknown>(`${sub(id)}/run`, { token, method: 'POST', body: '{}' }),
+    reset: (id: string) => request<unknown>(`${sub(id)}/reset`, { token, method: 'POST', body: '{}' }),
+    retry: (id: string) => request<unknown>(`${sub(id)}/retry`, { token, method: 'POST', body: '{}' }),
+  };
+}
+
+export function useFederation(): ReturnType<typeof federationClient> {
+  const { session } = useSession();
+  const token = session?.token;
+  if (!token) throw new Error('useFederation without a session');
+  return useMemo(() => federationClient(token), [token]);
+}

@@ -1,0 +1,161 @@
+/**
+ * The after-action report of an exercise (GET /exercises/:id/report): scores per team and
+ * objective, time to detect and respond per inject, expectations met/missed, each team's
+ * timeline, lessons learned and control's evaluations; uPlot charts of the scores over time and
+ * the time to detect per team and inject (each with its numbers as a table, since a canvas has
+ * no text); and the PDF the server draws from the same JSON.
+ */
+import { useEffect, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { href } from '../router.js';
+import { useAsync } from '../useAsync.js';
+import { ErrorBox, Loading, formatTime } from '../components/Status.js';
+import { duration, setCurrentExercise, useExerciseApi, type AfterActionReport } from '../exercise/api.js';
+
+const COLOURS = ['#2f6db5', '#c2571a', '#3a8a3f', '#8a3fa0', '#b0902a', '#1f8a8a', '#a03a3a', '#555555'];
+const HEIGHT = 240;
+
+function Chart({ options, data, label, testId }: { options: (w: number) => uPlot.Options; data: uPlot.AlignedData; label: string; testId: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return undefined;
+    const u = new uPlot(options(Math.max(300, el.clientWidth)), data, el);
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(300, el.clientWidth), height: HEIGHT }));
+    ro.observe(el);
+    return () => { ro.disconnect(); u.destroy(); };
+  }, [data]);
+  return <div ref={box} role="img" aria-label={label} data-testid={testId} />;
+}
+
+/** Cumulative score per team on one time axis (uPlot wants aligned x values). */
+export function scoreSeriesData(r: AfterActionReport): uPlot.AlignedData {
+  const xs = [...new Set(r.scoreSeries.flatMap((s) => s.points.map((p) => Date.parse(p.at) / 1000)))].sort((a, b) => a - b);
+  const series = r.teams.map((t) => {
+    const pts = (r.scoreSeries.find((s) => s.teamId === t.teamId)?.points ?? []).map((p) => [Date.parse(p.at) / 1000, p.score] as const);
+    let last = 0;
+    return xs.map((x) => {
+      for (const [px, v] of pts) if (px <= x) last = v;
+      return last;
+    });
+  });
+  return [xs, ...series];
+}
+
+function ScoresOverTime({ report }: { report: AfterActionReport }) {
+  const data = scoreSeriesData(report);
+  if (data[0].length === 0) return <p className="muted">No score yet.</p>;
+  const options = (width: number): uPlot.Options => ({
+    width, height: HEIGHT, scales: { x: { time: true } },
+    series: [{}, ...report.teams.map((t, k) => ({ label: t.name, stroke: COLOURS[k % COLOURS.length]!, width: 2, paths: uPlot.paths.stepped?.({ align: 1 }) }))],
+    axes: [{}, { label: 'score', size: 50 }],
+  });
+  return <Chart options={options} data={data} label={`Chart: cumulative score of ${report.teams.length} teams over time`} testId="chart-scores" />;
+}
+
+function TimeToDetect({ report }: { report: AfterActionReport }) {
+  const injects = [...new Map(report.teams.flatMap((t) => t.injects.filter((i) => i.timeToDetectSeconds !== null).map((i) => [i.injectId, i.title] as const))).entries()];
+  if (injects.length === 0) return <p className="muted">No inject was detected.</p>;
+  const data: uPlot.AlignedData = [
+    injects.map((_, k) => k),
+    ...report.teams.map((t) => injects.map(([id]) => t.injects.find((i) => i.injectId === id)?.timeToDetectSeconds ?? null)),
+  ];
+  const n = report.teams.length;
+  const options = (width: number): uPlot.Options => ({
+    width, height: HEIGHT,
+    scales: { x: { time: false, range: [-0.5, injects.length - 0.5] }, y: { range: (_u, _min, max) => [0, Math.max(60, max * 1.1)] } },
+    series: [{}, ...report.teams.map((t, k) => ({
+      label: t.name, stroke: COLOURS[k % COLOURS.length]!, fill: COLOURS[k % COLOURS.length]!, width: 1, points: { show: false },
+      paths: uPlot.paths.bars?.({ size: [0.8 / n, 60], align: 0, disp: { x0: { unit: 2, values: () => injects.map((_, j) => j - 0.4 + (0.8 / n) * (k + 0.5)) } } }),
+    }))],
+    axes: [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? injects[t]?.[1] ?? '' : '')), splits: () => injects.map((_, k) => k) }, { label: 'seconds to detect', size: 60 }],
+  });
+  return <Chart options={options} data={data} label={`Chart: time to detect per team for ${injects.length} injects`} testId="chart-ttd" />;
+}
+
+export function ExerciseReport({ id }: { id: string }) {
+  const api = useExerciseApi();
+  const state = useAsync((signal) => api.report(id, signal), [api, id]);
+  const [pdfError, setPdfError] = useState<Error | null>(null);
+  useEffect(() => {
+    if (state.status === 'done') setCurrentExercise({ id, name: state.data.exercise.name });
+  }, [state, id]);
+  const downloadPdf = async () => {
+    setPdfError(null);
+    try {
+      const blob = await api.reportPdf(id);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `after-action-report-${id}.pdf`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setPdfError(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  if (state.status === 'loading') return <Loading what="the after-action report" />;
+  if (state.status === 'error') return <ErrorBox error={state.error} title="Could not load the after-action report" />;
+  const r = state.data;
+  return (
+    <section aria-labelledby="aar-title" data-testid="aar">
+      <h1 id="aar-title">After-action report: {r.exercise.name}</h1>
+      <p className="muted small">{r.exercise.scenario.name} · {r.exercise.status} · {r.exercise.speed}× · started {formatTime(r.exercise.startedAt)} · ended {formatTime(r.exercise.endedAt)} · generated {formatTime(r.generatedAt)}</p>
+      <p><a href={href.exercise(id)}>Back to the exercise</a> · <button type="button" className="secondary" onClick={() => void downloadPdf()} data-testid="aar-pdf">Download PDF</button></p>
+      {pdfError && <ErrorBox error={pdfError} title="Could not render the PDF" />}
+      <h2>Scores per team</h2>
+      <table className="data" data-testid="aar-scores">
+        <thead><tr><th scope="col">Team</th><th scope="col">Score</th><th scope="col">Met</th><th scope="col">Partial</th><th scope="col">Missed</th><th scope="col">Pending</th></tr></thead>
+        <tbody>{r.teams.map((t) => (
+          <tr key={t.teamId} data-team={t.teamId}><th scope="row">{t.name}</th><td>{Math.round(t.score)} / {Math.round(t.max)}</td>
+            <td data-testid="met">{t.expectations.met}</td><td>{t.expectations.partial}</td><td data-testid="missed">{t.expectations.missed}</td><td>{t.expectations.pending}</td></tr>
+        ))}</tbody>
+      </table>
+      <div className="detail-grid">
+        <figure className="card"><figcaption><h3>Scores over time</h3></figcaption><ScoresOverTime report={r} /></figure>
+        <figure className="card"><figcaption><h3>Time to detect per team and inject</h3></figcaption><TimeToDetect report={r} /></figure>
+      </div>
+      {r.teams.map((t) => (
+        <article key={t.teamId} className="card aar-team" data-team={t.teamId} aria-labelledby={`aar-team-${t.teamId}`}>
+          <h2 id={`aar-team-${t.teamId}`}>{t.name}</h2>
+          {t.objectives.length > 0 && (
+            <table className="data small"><caption>Objectives</caption>
+              <thead><tr><th scope="col">Objective</th><th scope="col">Priority</th><th scope="col">Score</th><th scope="col">Control's evaluation</th></tr></thead>
+              <tbody>{t.objectives.map((o) => <tr key={o.objectiveId}><th scope="row">{o.title}</th><td>{o.priority}</td><td>{Math.round(o.score)} / {Math.round(o.max)}</td><td>{o.evaluation ?? '–'}</td></tr>)}</tbody>
+            </table>
+          )}
+          <table className="data small" data-testid="aar-injects"><caption>Injects</caption>
+            <thead><tr><th scope="col">Inject</th><th scope="col">State</th><th scope="col">Fired</th><th scope="col">Time to detect</th><th scope="col">Time to respond</th></tr></thead>
+            <tbody>{t.injects.map((i) => (
+              <tr key={i.injectId} data-inject={i.injectId}><th scope="row">{i.title}{i.reason && <div className="small muted">{i.reason}</div>}</th><td>{i.state}</td><td>{formatTime(i.firedAt)}</td>
+                <td data-testid="ttd">{duration(i.timeToDetectSeconds)}</td><td>{duration(i.timeToRespondSeconds)}</td></tr>
+            ))}</tbody>
+          </table>
+          <table className="data small"><caption>Expectations</caption>
+            <thead><tr><th scope="col">Inject</th><th scope="col">Expectation</th><th scope="col">Status</th><th scope="col">Score</th><th scope="col">Validated after</th></tr></thead>
+            <tbody>{t.expectations.items.map((e) => (
+              <tr key={`${e.injectId}-${e.name}`} data-inject={e.injectId} data-status={e.status}><td>{e.injectId}</td><td>{e.name} ({e.type})</td><td>{e.status}</td><td>{e.score ?? '–'} / {e.expectedScore}</td><td>{duration(e.timeToValidateSeconds)}</td></tr>
+            ))}</tbody>
+          </table>
+          <details><summary>Timeline ({t.timeline.length})</summary>
+            <ol className="small">{t.timeline.map((e, k) => <li key={k}>{new Date(e.at).toISOString()} · {e.kind} · {e.text}</li>)}</ol>
+          </details>
+        </article>
+      ))}
+      <h2>Lessons learned</h2>
+      {r.lessons.length === 0 && <p className="muted">No lessons-learned questionnaire.</p>}
+      {r.lessons.map((c) => (
+        <section key={c.id} className="card"><h3>{c.name}</h3>
+          {c.questions.map((q) => <div key={q.id}><strong>{q.content}</strong><ul className="small">{(q.answers ?? []).map((a, k) => <li key={k}>+ {a.positive} / − {a.negative} ({a.score})</li>)}</ul></div>)}
+        </section>
+      ))}
+      <h2>Control's evaluations</h2>
+      {r.evaluations.length === 0 ? <p className="muted">No evaluation yet.</p> : (
+        <table className="data small"><thead><tr><th scope="col">Objective</th><th scope="col">Team</th><th scope="col">Score</th><th scope="col">Comment</th></tr></thead>
+          <tbody>{r.evaluations.map((e, k) => <tr key={k}><td>{e.objectiveId}</td><td>{r.teams.find((t) => t.teamId === e.teamId)?.name ?? 'all'}</td><td>{e.score}</td><td>{e.comment ?? ''}</td></tr>)}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
