@@ -56,10 +56,12 @@ export function buildProgram(io: Io = stdio): Command {
   registerStatus(program, io);
   registerPeer(program, io);
   registerMisp(program, io);
-  registerReadinessAssessment(program, io);
+  // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it
+  // (the other order throws "cannot add command 'readiness'" and no CLI command would run).
   registerReadiness(program, io);
   registerExercise(program, io);
   registerScenario(program, io);
+  registerReadinessAssessment(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;

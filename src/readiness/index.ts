@@ -37,3 +37,6 @@ export type { VitalFunctionView, Recovery } from './recovery/service.js';
 export { ReportService, memberPdf, alliancePdf } from './report.js';
 export type { MemberReport, AllianceSummary } from './report.js';
 export { createReadinessDemo } from './demo.js';
+// The exposure side (inventory, CVE/KEV/EPSS, exposures, CSAF advisories): src/readiness/exposure.
+export { createExposure } from './exposure/index.js';
+export type { ExposureModule } from './exposure/index.js';

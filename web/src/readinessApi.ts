@@ -25,7 +25,10 @@ export interface VitalFunction {
 }
 export interface History { year: number; state: string; scores: FunctionScore[] }
 /** The exposure side's summary (branch h/r-expo); absent on nodes without it. */
-export interface ExposureSummary { [k: string]: unknown }
+export interface ExposureSummary {
+  own: { open: number; kev: number; overdue: number; byStatus: Record<string, number> };
+  alliance: { members: number; kev: { cve: string; name: string; members: number }[] };
+}
 
 export function readinessClient(token: string) {
   const get = <T,>(path: string, signal?: AbortSignal, query?: Record<string, string | undefined>) => request<T>(`/readiness${path}`, { token, signal, ...(query ? { query } : {}) });
@@ -41,6 +44,7 @@ export function readinessClient(token: string) {
     aggregates: (framework: string, year: number, signal?: AbortSignal) => get<Aggregates>('/aggregates', signal, { framework, year: String(year) }),
     findings: (signal?: AbortSignal) => get<{ items: Finding[] }>('/findings', signal),
     updateFinding: (id: string, status: string) => request<Finding>(`/readiness/findings/${encodeURIComponent(id)}`, { token, method: 'PATCH', body: JSON.stringify({ status }) }),
+    copFeed: (signal?: AbortSignal) => get<{ orgId: string; count: number; items: Finding[] }>('/cop', signal),
     vitalFunctions: (signal?: AbortSignal) => get<{ items: VitalFunction[] }>('/vital-functions', signal),
     memberReportPdf: (year: number, framework: string, org?: string) => requestBlob('/readiness/reports/member.pdf', { token, accept: 'application/pdf', query: { year: String(year), framework, org } }),
     alliancePdf: (year: number, framework: string) => requestBlob('/readiness/reports/alliance.pdf', { token, accept: 'application/pdf', query: { year: String(year), framework } }),

@@ -22,6 +22,7 @@ import { FEED_MAX, filterFromParams, filterToParams, matchesFilter, mergeAlert, 
 import { ALERT_SEVERITIES } from '../alertTypes.js';
 import type { Alert, AlertFilter, AlertSeverity, CopMember } from '../alertTypes.js';
 import type { AssistanceRequest, Decision, Incident } from '../respondTypes.js';
+import { OverdueFindings } from '../components/OverdueFindings.js';
 
 const HOURS = [1, 6, 24, 72, 168] as const;
 const SEVERITY_ABBR: Record<AlertSeverity, string> = { critical: 'crit', high: 'high', medium: 'med', low: 'low', informational: 'info' };
@@ -206,6 +207,7 @@ export function Cop({ params }: { params: URLSearchParams }) {
 
       <NeedingAction incidents={state.data.incidents} requests={state.data.requests} decisions={state.data.decisions} ownOrg={ownOrg} />
 
+      <OverdueFindings />
       <section aria-labelledby="feed-title" className="cop-feed">
         <h2 id="feed-title">Live alert feed</h2>
         <AlertFilters filter={filter} onChange={(f) => go(f, hours)} label="Filter the feed" />

@@ -7,6 +7,9 @@ import type { ReactNode } from 'react';
 import { href } from '../router.js';
 import { ReadinessDashboard } from './ReadinessDashboard.js';
 import { AssessmentTab, FindingsTab, RecoveryTab, ReportsTab } from './ReadinessParts.js';
+import { Inventory } from './Inventory.js';
+import { Exposures } from './Exposures.js';
+import { Advisories } from './Advisories.js';
 
 export interface ReadinessTab { id: string; label: string; render: (params: URLSearchParams) => ReactNode }
 
@@ -17,6 +20,10 @@ export const READINESS_TABS: ReadinessTab[] = [
   { id: 'findings', label: 'Audit findings', render: () => <FindingsTab /> },
   { id: 'recovery', label: 'Recovery', render: () => <RecoveryTab /> },
   { id: 'reports', label: 'Reports', render: () => <ReportsTab /> },
+  // The exposure side's pages (also at their own routes #/readiness/inventory, …).
+  { id: 'inventory', label: 'Inventory', render: () => <Inventory /> },
+  { id: 'exposures', label: 'Exposures', render: () => <Exposures /> },
+  { id: 'advisories', label: 'Advisories', render: () => <Advisories /> },
 ];
 
 export function Readiness({ params }: { params: URLSearchParams }) {

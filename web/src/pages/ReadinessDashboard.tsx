@@ -80,7 +80,14 @@ export function ReadinessDashboard({ params }: { params: URLSearchParams }) {
         </div>
         <div className="card" data-testid="kev-card">
           <h2>KEV exposure</h2>
-          {d.exposure ? <pre className="small">{JSON.stringify(d.exposure, null, 1).slice(0, 600)}</pre> : <p className="muted small">No exposure data on this node.</p>}
+          {d.exposure ? (
+            <>
+              <p className="big" data-testid="kev-own">{d.exposure.own.kev}</p>
+              <p className="small muted">open KEV exposures of ours ({d.exposure.own.open} open exposures, {d.exposure.own.overdue} past due)</p>
+              <p className="small">Alliance: {d.exposure.alliance.members} members exposed to {d.exposure.alliance.kev.length} KEV entries</p>
+              <ul className="small">{d.exposure.alliance.kev.slice(0, 5).map((k) => <li key={k.cve}>{k.cve} {k.name}: {k.members} members</li>)}</ul>
+            </>
+          ) : <p className="muted small">No exposure data on this node.</p>}
         </div>
       </div>
       <div className="card" data-testid="released-to-us">
