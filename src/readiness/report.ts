@@ -2,7 +2,6 @@
  * The yearly readiness report of a member (what the reader may see of it) and the alliance
  * summary for the annual review (aggregates only), as JSON and as PDF (pdfkit, server-side).
  */
-import PDFDocument from 'pdfkit';
 import { AppError } from '../core/errors.js';
 import type { AuthedActor } from '../respond/index.js';
 import type { Aggregates, AssessmentService, FunctionScore } from './assessment/service.js';
@@ -98,7 +97,9 @@ export function alliancePdf(s: AllianceSummary, now: Date): Promise<Buffer> {
   });
 }
 
-function render(now: Date, body: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
+/** pdfkit is loaded on first use: the CLI and server start without its fonts in memory. */
+async function render(now: Date, body: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: 'Shieldwall readiness report', CreationDate: now } });
     const chunks: Buffer[] = [];
