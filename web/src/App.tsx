@@ -80,15 +80,12 @@ const NAV: { name: Route['name']; label: string; to: string; action?: string }[]
   { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
   { name: 'exercises', label: 'Exercises', to: href.exercises(), action: 'exercise.read' },
   { name: 'readiness', label: 'Readiness', to: href.readiness(), action: 'readiness.read' },
-  { name: 'inventory', label: 'Inventory', to: href.inventory(), action: 'exposure.read' },
-  { name: 'exposures', label: 'Exposures', to: href.exposures(), action: 'exposure.read' },
-  { name: 'advisories', label: 'Advisories', to: href.advisories(), action: 'exposure.read' },
 ];
 
 /** The navigation entry a detail page belongs to. */
 const PARENT: Partial<Record<Route['name'], Route['name']>> = {
   detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution', alert: 'alerts',
-  exercise: 'exercises', 'exercise-report': 'exercises',
+  exercise: 'exercises', 'exercise-report': 'exercises', inventory: 'readiness', exposures: 'readiness', advisories: 'readiness',
 };
 
 export function App() {
