@@ -26,7 +26,9 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
   const row = head.rows[0];
   if (!row) throw new AppError('NOT_FOUND', `no event ${q.ref.slice(0, 80)}`);
   const container = JSON.parse(row.json) as StixObj;
-  const refs = [...new Set((Array.isArray(container.object_refs) ? container.object_refs : []).filter((r): r is string => typeof r === 'string'))];
+  // The creator's identity travels with the event (its name is the MISP Orgc name), when readable.
+  const creatorRef = typeof container.created_by_ref === 'string' ? [container.created_by_ref] : [];
+  const refs = [...new Set([...(Array.isArray(container.object_refs) ? container.object_refs : []), ...creatorRef].filter((r): r is string => typeof r === 'string'))];
   const objects: StixObj[] = [container];
   const seen = new Set<string>([container.id]);
   for (let i = 0; i < refs.length; i += CHUNK) {

@@ -16,7 +16,11 @@ import { eventToStix, type AttributeAccount } from './to-stix.js';
 export interface MispImportOptions {
   /** Organisation recorded as creator when the actor has no principal (CLI, feeds). */
   asOrg?: string;
-  /** Keep `created_by_ref` of the MISP creator (Orgc) when it is not a member organisation. */
+  /**
+   * Keep `created_by_ref` of the MISP creator (Orgc) when it is not a member organisation (default
+   * true: a MISP event names its creator itself, and the converted objects are stored as that
+   * creator's; a claim to a member organisation of this alliance is refused whatever this says).
+   */
   preserveProvenance?: boolean;
   /** Sharing groups known from the MISP instance (`/sharing_groups`), matched by id or uuid. */
   sharingGroups?: readonly (MispSharingGroup & { id?: string })[];
@@ -100,7 +104,7 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
       }
       const rejected = new Map<string, string>();
       for (const b of batches.values()) {
-        const results = await svc.submit(req.actor, req.collectionId, b.objects, { recipients: b.recipients, preserveProvenance: opts.preserveProvenance === true, ...(opts.asOrg ? { asOrg: opts.asOrg } : {}) });
+        const results = await svc.submit(req.actor, req.collectionId, b.objects, { recipients: b.recipients, preserveProvenance: opts.preserveProvenance !== false, ...(opts.asOrg ? { asOrg: opts.asOrg } : {}) });
         for (const r of results) {
           summary.total++;
           if (r.status === 'added') summary.added++;

@@ -235,7 +235,7 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
     uuid: uuidOf(c.id), info: String(c.name ?? ''), date: String(published ? c.published : c.created).slice(0, 10),
     timestamp: epoch(c.modified), published, publish_timestamp: published ? epoch(c.published) : '0', threat_level_id: '4', analysis: '0',
     distribution, sharing_group_id: '0',
-    ...(creator ? { Orgc: { uuid: uuidOf(creator), name: opts.orgNames?.get(creator) ?? '' } } : {}),
+    ...(creator ? { Orgc: { uuid: uuidOf(creator), name: opts.orgNames?.get(creator) ?? identityName(objects, creator) } } : {}),
     Tag: tags.filter((t) => t.name !== TOOL_LABEL), Attribute: attributes, Object: mispObjects, Galaxy: galaxyBlocks([...eventGalaxies.values()]),
   };
   if (sg) {
@@ -245,4 +245,10 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
     };
   }
   return { event: { Event: event }, skipped };
+}
+
+/** The name of an identity among the exported objects ('' when it is not among them). */
+function identityName(objects: readonly StixObj[], id: string): string {
+  const i = objects.find((o) => o.id === id && o.type === 'identity');
+  return i && typeof i.name === 'string' ? i.name : '';
 }

@@ -145,7 +145,7 @@ export function registerIntel(program: Command, io: Io = stdio): void {
           throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(e as Error).message}`);
         }
         if (o.format !== 'misp' && !isMispDocument(doc)) throw new AppError('INVALID_STIX', `${file} is neither a STIX bundle nor a MISP event`);
-        const r = await importMisp(p.intel, { actor: CLI_ACTOR, collectionId: c.id, document: doc }, { asOrg: org.id, preserveProvenance: o.preserveProvenance === true });
+        const r = await importMisp(p.intel, { actor: CLI_ACTOR, collectionId: c.id, document: doc }, { asOrg: org.id, preserveProvenance: o.preserveProvenance !== false });
         reportMisp(io, r, o.json);
         if (r.rejected > 0) throw new ExitRequest(EXIT.PARTIAL);
         return;
