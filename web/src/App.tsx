@@ -65,17 +65,18 @@ function Page({ route }: { route: Route }) {
   }
 }
 
-const NAV: { name: Route['name']; label: string; to: string; action?: string }[] = [
+/** `short`: the visible text where the full label would not fit one line at 1440 px (the full one is the link's name). */
+const NAV: { name: Route['name']; label: string; short?: string; to: string; action?: string }[] = [
   { name: 'cop', label: 'Operational picture', to: href.cop() },
   { name: 'alerts', label: 'Alerts', to: href.alerts() },
   { name: 'overview', label: 'Alliance', to: href.overview() },
-  { name: 'explorer', label: 'Intel explorer', to: href.explorer() },
+  { name: 'explorer', label: 'Intel explorer', short: 'Intel', to: href.explorer() },
   { name: 'import', label: 'Import', to: href.import(), action: 'intel.write' },
   { name: 'incidents', label: 'Incidents', to: href.incidents() },
   { name: 'assistance', label: 'Assistance', to: href.assistance() },
   { name: 'decisions', label: 'Decisions', to: href.decisions() },
   { name: 'attribution', label: 'Attribution', to: href.attribution() },
-  { name: 'alert-levels', label: 'Alert levels', to: href.alertLevels() },
+  { name: 'alert-levels', label: 'Alert levels', short: 'Levels', to: href.alertLevels() },
   { name: 'system', label: 'System', to: href.system(), action: 'admin.system' },
   { name: 'federation', label: 'Federation', to: href.federation(), action: 'federation.read' },
   { name: 'exercises', label: 'Exercises', to: href.exercises(), action: 'exercise.read' },
@@ -101,7 +102,7 @@ export function App() {
           <ul>
             {NAV.filter((n) => n.action === undefined || mayDo(session, n.action)).map((n) => (
               <li key={n.name}>
-                <a href={n.to} aria-current={active === n.name ? 'page' : undefined}>{n.label}</a>
+                <a href={n.to} aria-current={active === n.name ? 'page' : undefined} {...(n.short ? { 'aria-label': n.label, title: n.label } : {})}>{n.short ?? n.label}</a>
               </li>
             ))}
           </ul>
