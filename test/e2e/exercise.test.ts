@@ -167,7 +167,7 @@ describe('exercise end to end', () => {
     await page.getByTestId('sitrep-form').waitFor();
     await page.getByLabel('In answer to').selectOption({ label: 'Situation report' });
     await page.getByLabel('Title').fill('SITREP 1: credential dumping contained');
-    await page.getByLabel('Report').fill('DC01 isolated, krbtgt reset twice, no lateral movement seen.');
+    await page.getByLabel('Report', { exact: true }).fill('DC01 isolated, krbtgt reset twice, no lateral movement seen.');
     await page.getByRole('button', { name: 'Submit the report' }).click();
     await page.getByText('Report sent to exercise control.').waitFor();
     await ctx.close();
