@@ -112,7 +112,7 @@ describe('STIX MATCHES over REST import and TAXII', () => {
     const r = await call('a-analyst', 'POST', `/api1/collections/${al.shared}/objects/`, { body: { objects: [bad, good] }, type: TAXII });
     expect(r.status, r.body).toBe(202);
     expect(r.json()).toMatchObject({ total_count: 2, success_count: 1, failure_count: 1 });
-    expect(r.json().failures).toEqual([{ id: bad.id, message: expect.stringMatching(/lookahead \(\?=… is not supported.*position 1 of the expression/) }]);
+    expect(r.json().failures).toEqual([{ id: bad.id, version: bad.modified, message: expect.stringMatching(/lookahead \(\?=… is not supported.*position 1 of the expression/) }]);
   });
 });
 

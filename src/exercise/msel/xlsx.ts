@@ -3,7 +3,7 @@
  * `MSEL`, header in row 1. Date cells arrive as instants (exceljs reads them as UTC); formula
  * cells give their cached result; rich text gives its plain text.
  */
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { MselImportError, type DraftScenario } from './draft.js';
 import { MAX_ROWS, tableToDraft, type Cell, type TableOptions } from './table.js';
 
@@ -23,7 +23,9 @@ function cellValue(v: ExcelJS.CellValue): Cell {
 
 export async function mselFromXlsx(data: Uint8Array, opts: TableOptions = {}): Promise<DraftScenario> {
   if (data.byteLength > MAX_XLSX_BYTES) throw new MselImportError('XLSX', [{ row: 1, message: `the workbook is larger than ${MAX_XLSX_BYTES} bytes` }]);
-  const wb = new ExcelJS.Workbook();
+  // exceljs is loaded when an XLSX is read (it is large; every CLI start would pay for it).
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   try {
     await wb.xlsx.load(Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as ExcelJS.Buffer);
   } catch (e) {

@@ -6,7 +6,7 @@
  * says exactly what GET /exercises/:id/report says. Standard PDF fonts only (WinAnsi): text
  * outside it is transliterated so nothing throws on user content.
  */
-import PDFDocument from 'pdfkit';
+// pdfkit is loaded when a PDF is made (it and its fonts would weigh on every CLI start otherwise).
 import type { AfterActionReport } from '../model.js';
 
 export interface PdfOptions {
@@ -166,7 +166,8 @@ function renderInto(doc: PDFKit.PDFDocument, r: AfterActionReport): void {
 }
 
 /** The report as PDF bytes. */
-export function reportPdf(report: AfterActionReport, opts: PdfOptions = {}): Promise<Buffer> {
+export async function reportPdf(report: AfterActionReport, opts: PdfOptions = {}): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4', margin: MARGIN, compress: opts.compress ?? true,
     info: { Title: safe(`After-action report - ${report.exercise.name}`, 200), Creator: 'Shieldwall', Subject: 'EXERCISE' },
