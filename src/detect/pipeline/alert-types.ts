@@ -3,37 +3,19 @@
 export const ALERT = 'alert';
 // The wire types live in the shared contract (src/contract), which the web app imports too.
 import { ALERT_SEVERITIES } from '../../contract/alerts.js';
-import type { AlertSeverity, AlertSource, AlertStatus, Matched } from '../../contract/alerts.js';
+import type { AlertSeverity, AlertStatus, AlertWire } from '../../contract/alerts.js';
 export { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../../contract/alerts.js';
 export type { AlertSeverity, AlertSource, AlertStatus, Matched } from '../../contract/alerts.js';
 
-/** The stored document of an alert record (status is the record state; the record id is the alert id). */
-export interface AlertDoc {
-  orgId: string;
-  sensorId: string;
-  source: AlertSource;
-  title: string;
-  severity: AlertSeverity;
-  assignee: string | null;
-  entity: string;
-  groupKey: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  techniques: string[];
-  matched: Matched;
-  /** The first {@link SAMPLE_HEAD} events and the latest {@link SAMPLE_TAIL}. */
-  samples: Record<string, unknown>[];
-  incidentId: string | null;
-}
+/**
+ * The stored document of an alert record: the wire alert without what the record itself holds
+ * (id, status as the record state, revision, exercise id) or what a read adds (organisation name).
+ * `samples` holds the first {@link SAMPLE_HEAD} events and the latest {@link SAMPLE_TAIL}.
+ */
+export type AlertDoc = Omit<AlertWire, 'id' | 'status' | 'orgName' | 'rev' | 'exerciseId'>;
 
-export interface Alert extends AlertDoc {
-  id: string;
-  status: AlertStatus;
-  orgName: string | null;
-  rev: number;
-  exerciseId: string | null;
-}
+/** An alert as the service answers it: the wire type of the shared contract. */
+export type Alert = AlertWire;
 
 export const SAMPLE_HEAD = 5;
 export const SAMPLE_TAIL = 5;
