@@ -6,20 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/cli/program.js';
+import { sw } from './helpers/cli-run.js';
 import { loadConfig } from '../src/config/index.js';
 import { createPlatform } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { oasisErrors } from './helpers/stix-schema.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-cli-respond-'));
-
-async function sw(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await run(['node', 'shieldwall', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 beforeAll(async () => {
   const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }));
