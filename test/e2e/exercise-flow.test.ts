@@ -10,30 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rest, startServer, type RunningServer } from './harness.js';
 import { demoActor, type DemoActor } from './session.js';
 import { pdfPageCount, pdfText } from '../helpers/pdf-text.js';
+import { A_RULE, MSEL } from './exercise-fixtures.js';
 
 const SPEED = 120;
-const MSEL = [
-  'serial,time,type,teams,title,content,technique,expectation type,expectation expiry,depends on,condition',
-  '1,T+00:00,communication,ALD-CERT;BRN-CYBERCOM,Exercise start,Welcome,,,,,',
-  '2,T+00:10,technical,ALD-CERT;BRN-CYBERCOM,Credential dumping on the domain controller,LSASS,T1003.001,DETECTION,20m,,',
-  '3,T+00:40,communication,ALD-CERT;BRN-CYBERCOM,CISO escalation call,Why?,,REPORT,3h,2,Detection failed',
-  '4,T+00:45,prompt,ALD-CERT;BRN-CYBERCOM,Situation report,Publish a situation report,,REPORT,3h,,',
-].join('\n');
-const A_RULE = `title: Exercise credential dumping loader
-id: 5b0e4a9c-3c1e-4f0e-9a55-0c7f1b2d3e4f
-status: experimental
-logsource:
-  product: windows
-  category: process_creation
-detection:
-  selection:
-    CommandLine|contains: 'T1003.001'
-  condition: selection
-level: high
-tags:
-  - attack.credential-access
-  - attack.t1003.001
-`;
 interface Execution { injectId: string; teamId: string; state: string; scheduledAt: number | null; reason?: string }
 interface Result { injectId: string; teamId: string; name: string; status: string; timeToValidateSeconds: number | null }
 const poll = { timeout: 60_000, interval: 300 };

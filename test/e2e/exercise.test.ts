@@ -18,6 +18,7 @@ import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 import { pdfPageCount, pdfText } from '../helpers/pdf-text.js';
+import { A_RULE, MSEL } from './exercise-fixtures.js';
 
 interface Execution { injectId: string; teamId: string; state: string; scheduledAt: number | null; firedAt: number | null; reason?: string }
 interface Result { injectId: string; teamId: string; name: string; type: string; status: string; score: number | null; timeToValidateSeconds: number | null }
@@ -25,29 +26,6 @@ interface View { run: { id: string; name: string; status: string; pauses: { star
 
 const SPEED = 120;
 const poll = { timeout: 60_000, interval: 250 };
-const MSEL = [
-  'serial,time,type,teams,title,content,technique,expectation type,expectation expiry,depends on,condition',
-  '1,T+00:00,communication,ALD-CERT;BRN-CYBERCOM,Exercise start,Welcome to Coalition Shield. Watch your sensors.,,,,,',
-  '2,T+00:10,technical,ALD-CERT;BRN-CYBERCOM,Credential dumping on the domain controller,LSASS memory access,T1003.001,DETECTION,20m,,',
-  '3,T+00:40,communication,ALD-CERT;BRN-CYBERCOM,CISO escalation call,Why did nobody see the credential dumping?,,REPORT,3h,2,Detection failed',
-  '4,T+00:45,prompt,ALD-CERT;BRN-CYBERCOM,Situation report,Publish a situation report on the intrusion,,REPORT,3h,,',
-].join('\n');
-/** A's own detection content for the inject's telemetry (AMBER: Brenova has no such rule). */
-const A_RULE = `title: Exercise credential dumping loader
-id: 5b0e4a9c-3c1e-4f0e-9a55-0c7f1b2d3e4f
-status: experimental
-logsource:
-  product: windows
-  category: process_creation
-detection:
-  selection:
-    CommandLine|contains: 'T1003.001'
-  condition: selection
-level: high
-tags:
-  - attack.credential-access
-  - attack.t1003.001
-`;
 
 let server: RunningServer;
 let browser: Browser;
