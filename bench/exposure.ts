@@ -13,22 +13,11 @@ import { sharedPath } from '../test/helpers/shared.js';
 import { parseCve5, parseKev, rulesOf, VulnIndex, type VulnDoc } from '../src/readiness/exposure/index.js';
 import { formatCpe, fromProduct, parseCpe } from '../src/readiness/cpe/name.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
+import { prng } from '../src/core/random.js';
 import { addMember, benchPlatform } from './platform.js';
 import type { AuthedActor } from '../src/respond/index.js';
 
 const DATA = sharedPath('data/readiness');
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const slug = (s: string) => s.trim().toLowerCase().replace(/[^a-z0-9._-]+/g, '_');
 
@@ -86,7 +75,7 @@ export function generateAssets(n: number, pool: Product[], r: () => number): { n
 }
 
 export async function benchExposure(o: { assets: number; cves: number }): Promise<Record<string, number | string>> {
-  const r = rng(12);
+  const r = prng(12);
   const kevDoc = JSON.parse(readFileSync(path.join(DATA, 'kev/known_exploited_vulnerabilities-2024.09.09.json'), 'utf8')) as { vulnerabilities: Record<string, unknown>[] };
   const kev = parseKev(kevDoc);
   const pool = productPool(kev.entries, 20_000);
