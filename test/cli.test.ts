@@ -60,6 +60,20 @@ function tempDir(): string {
   return d;
 }
 
+/** `shieldwall serve --demo` on a free port in `dir`, once it listens (or exits, or 120 s pass): its output so far, URL and exit code. */
+async function serveDemo(dir: string) {
+  const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
+    cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  return { child, output: () => out, url: /listening on (http:\/\/\S+)/.exec(out)?.[1], exited };
+}
+
 /** Every action appears in the node's audit log, and every row is a system action from the cli. */
 async function expectAudited(dir: string, actions: string[]): Promise<void> {
   const { openSqliteStore } = await import('../src/store/index.js');
@@ -366,17 +380,9 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
   describe('serve --demo', () => {
     it('every demo user the console suggests finds alerts in the operational picture (no empty feed)', async () => {
       const dir = tempDir();
-      const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
-        cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const { child, output, url, exited } = await serveDemo(dir);
+      const out = output();
       try {
-        const deadline = Date.now() + 120_000;
-        while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-        const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
         expect(url, out).toBeDefined();
         const line = out.split('\n').find((l) => /\(decisions\)/.test(l)) ?? '';
         const suggested = [...line.matchAll(/\b([a-z]+\.(?:analyst|responder|rep|admin))\b/g)].map((m) => m[1]!);
@@ -406,18 +412,9 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
 
     it('starts with the demo alliance, prints the URL and sign-in help, and stops cleanly on SIGTERM', async () => {
       const dir = tempDir();
-      const child = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
-        cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      const deadline = Date.now() + 120_000;
-      while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      expect(url, out).toBeDefined();
-      expect(out).toMatch(/demo-credentials\.json/);
+      const { child, output, url, exited } = await serveDemo(dir);
+      expect(url, output()).toBeDefined();
+      expect(output()).toMatch(/demo-credentials\.json/);
       const creds = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as { url: string; users: { username: string; password: string }[] };
       expect(creds.url).toBe(url);
       const user = creds.users[0]!;
@@ -425,20 +422,11 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect(login.status).toBe(200);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(out).toMatch(/SIGTERM: shutting down/);
+      expect(output()).toMatch(/SIGTERM: shutting down/);
 
       // A restart keeps the alliance and its passwords, and points the file at the new URL.
-      const again = spawn(process.execPath, [CLI, 'serve', '--demo', '--port', '0'], {
-        cwd: repoRoot, env: { ...process.env, SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out2 = '';
-      again.stdout.on('data', (d: Buffer) => { out2 += d.toString(); });
-      again.stderr.on('data', (d: Buffer) => { out2 += d.toString(); });
-      const exited2 = new Promise<number | null>((resolve) => again.once('exit', (code) => resolve(code)));
-      const deadline2 = Date.now() + 120_000;
-      while (!/listening on (http:\/\/\S+)/.test(out2) && Date.now() < deadline2 && again.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-      const url2 = /listening on (http:\/\/\S+)/.exec(out2)?.[1];
-      expect(out2).toMatch(/already exists on this node/);
+      const { child: again, output: output2, url: url2, exited: exited2 } = await serveDemo(dir);
+      expect(output2()).toMatch(/already exists on this node/);
       const creds2 = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as typeof creds;
       expect(creds2.url).toBe(url2);
       expect(creds2.users).toEqual(creds.users);
