@@ -8,22 +8,40 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
 import { EXIT, ExitRequest, exitCodeOf, stdio, type Io } from './context.js';
-import { registerServe } from './commands/serve.js';
-import { registerAdmin } from './commands/admin.js';
-import { registerIntel } from './commands/intel.js';
-import { registerPull } from './commands/pull.js';
-import { registerRespond } from './commands/respond.js';
-import { registerCorrelation } from './commands/correlation.js';
-import { registerSigma } from './commands/sigma.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerWorker } from './commands/worker.js';
-import { registerStatus } from './commands/status.js';
-import { registerPeer } from './commands/peer.js';
-import { registerMisp } from './commands/misp.js';
-import { registerReadinessAssessment } from './commands/readiness-assessment.js';
-import { registerReadiness } from './commands/readiness.js';
-import { registerExercise } from './commands/exercise.js';
-import { registerScenario } from './commands/scenario.js';
+
+type Register = (program: Command, io: Io) => void;
+
+/**
+ * Every command module with the top-level commands it registers, in the order `--help` lists them.
+ * A run loads only the module of the command it was asked for (`import` does not load exercises,
+ * readiness or federation: a one-shot command on a small heap, docs/cli.md); help and an unknown
+ * command load them all. test/cli-program.test.ts checks that these names are what each module registers.
+ */
+export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['serve', 'init'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { names: ['org', 'user', 'token', 'group', 'collection'], load: async () => (await import('./commands/admin.js')).registerAdmin },
+  { names: ['import', 'export'], load: async () => (await import('./commands/intel.js')).registerIntel },
+  { names: ['pull'], load: async () => (await import('./commands/pull.js')).registerPull },
+  { names: ['incident', 'decision', 'assistance', 'alert-level'], load: async () => (await import('./commands/respond.js')).registerRespond },
+  { names: ['warninglist', 'correlation'], load: async () => (await import('./commands/correlation.js')).registerCorrelation },
+  { names: ['sigma'], load: async () => (await import('./commands/sigma.js')).registerSigma },
+  { names: ['ingest'], load: async () => (await import('./commands/ingest.js')).registerIngest },
+  { names: ['worker'], load: async () => (await import('./commands/worker.js')).registerWorker },
+  { names: ['status', 'dead-letters'], load: async () => (await import('./commands/status.js')).registerStatus },
+  { names: ['peer', 'sync'], load: async () => (await import('./commands/peer.js')).registerPeer },
+  { names: ['misp'], load: async () => (await import('./commands/misp.js')).registerMisp },
+  // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it
+  // (the other order throws "cannot add command 'readiness'" and no CLI command would run).
+  { names: ['readiness'], load: async () => (await import('./commands/readiness.js')).registerReadiness },
+  { names: ['exercise'], load: async () => (await import('./commands/exercise.js')).registerExercise },
+  { names: ['scenario'], load: async () => (await import('./commands/scenario.js')).registerScenario },
+  { names: ['readiness'], load: async () => (await import('./commands/readiness-assessment.js')).registerReadinessAssessment },
+];
+
+/** The first argument that is not an option: the command asked for, if any. */
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
+}
 
 /** The package version, from the nearest package.json above this file. */
 function version(): string {
@@ -37,31 +55,20 @@ function version(): string {
   }
 }
 
-export function buildProgram(io: Io = stdio): Command {
+/**
+ * The program with the modules of the command in argv registered (all of them when argv names
+ * none that is known, for help and for commander's "unknown command" message).
+ */
+export async function buildProgram(io: Io = stdio, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('shieldwall')
     .description('Shieldwall: STIX 2.1 / TAXII 2.1 intelligence sharing for an alliance (configuration: SHIELDWALL_* environment variables)')
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
-  registerServe(program, io);
-  registerAdmin(program, io);
-  registerIntel(program, io);
-  registerPull(program, io);
-  registerRespond(program, io);
-  registerCorrelation(program, io);
-  registerSigma(program, io);
-  registerIngest(program, io);
-  registerWorker(program, io);
-  registerStatus(program, io);
-  registerPeer(program, io);
-  registerMisp(program, io);
-  // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it
-  // (the other order throws "cannot add command 'readiness'" and no CLI command would run).
-  registerReadiness(program, io);
-  registerExercise(program, io);
-  registerScenario(program, io);
-  registerReadinessAssessment(program, io);
+  const asked = commandOf(argv);
+  const wanted = COMMAND_MODULES.filter((m) => asked !== undefined && m.names.includes(asked));
+  for (const m of wanted.length ? wanted : COMMAND_MODULES) (await m.load())(program, io);
   // Sub-commands inherit exitOverride so usage errors come back here instead of exiting.
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -69,8 +76,8 @@ export function buildProgram(io: Io = stdio): Command {
 
 /** Runs the program and returns the exit code; never throws. */
 export async function run(argv: readonly string[], io: Io = stdio): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = await buildProgram(io, argv);
     await program.parseAsync([...argv]);
     return EXIT.OK;
   } catch (e) {

@@ -12,7 +12,7 @@ import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS, type Audience, type Tlp } from '../../core/policy.js';
 import type { Principal } from '../../access/index.js';
 import { exportBundle, importBundleStream, type ImportSummary } from '../../intel/index.js';
-import { importMisp, isMispDocument, type MispImportSummary } from '../../misp/index.js';
+import type { MispImportSummary } from '../../misp/index.js';
 import type { CollectionRow, OrgRow } from '../../store/index.js';
 import { CLI_ACTOR, type CliPlatform, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
 
@@ -144,6 +144,8 @@ export function registerIntel(program: Command, io: Io = stdio): void {
         } catch (e) {
           throw new AppError('MALFORMED_JSON', `${file} is not valid JSON: ${(e as Error).message}`);
         }
+        // MISP is loaded only for a MISP file: a STIX import stays small (docs/cli.md).
+        const { importMisp, isMispDocument } = await import('../../misp/index.js');
         if (o.format !== 'misp' && !isMispDocument(doc)) throw new AppError('INVALID_STIX', `${file} is neither a STIX bundle nor a MISP event`);
         const r = await importMisp(p.intel, { actor: CLI_ACTOR, collectionId: c.id, document: doc }, { asOrg: org.id, preserveProvenance: o.preserveProvenance !== false });
         reportMisp(io, r, o.json);
