@@ -5,7 +5,7 @@
  * validation, no upsert rules), both on a fresh store of the same dialect.
  */
 import type { Platform } from '../src/api/index.js';
-import { addCollection, addMember, benchPlatform } from './platform.js';
+import { addCollection, addMember, benchPlatform, converged } from './platform.js';
 import { rawRow } from './rows.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
 
@@ -24,17 +24,6 @@ export interface ImportFigures {
 function cpuSeconds(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1e6;
-}
-
-/** Milliseconds until every index following the store has read all of it (polled, with a deadline). */
-async function converged(p: Platform, deadlineMs: number): Promise<number> {
-  const t0 = nowMs();
-  for (;;) {
-    const idx = await p.indexes();
-    if (idx.every((i) => i.ready)) return nowMs() - t0;
-    if (nowMs() - t0 > deadlineMs) throw new Error(`indexes not caught up after ${deadlineMs} ms: ${JSON.stringify(idx)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function batches<T>(xs: readonly T[], size: number): T[][] {

@@ -12,7 +12,7 @@ import { startServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import type { ObjectPage } from '../src/store/index.js';
 import { generateIndicators, prng } from './generate.js';
-import { addCollection, addMember, benchPlatform, type Member } from './platform.js';
+import { addCollection, addMember, benchPlatform, converged, type Member } from './platform.js';
 import { rawRow } from './rows.js';
 import { collectGarbage, log, median, nowMs, quantile, round } from './stats.js';
 
@@ -90,12 +90,7 @@ export async function benchPages(opts: { objects: number; requests: number; seed
     // Steady state: the indexes that follow the store (correlation, the indicator feed) read the
     // seeded objects in the background first; pages are timed once they have caught up.
     const tIdx = nowMs();
-    for (;;) {
-      const idx = await p.indexes();
-      if (idx.every((i) => i.ready)) break;
-      if (nowMs() - tIdx > 900_000) throw new Error(`pages: indexes not caught up: ${JSON.stringify(idx)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await converged(p, 900_000);
     log(`pages: indexes caught up with the seeded store in ${round((nowMs() - tIdx) / 1000)} s`);
     const reader = orgs.A!;
     const principal = await p.access.authenticateToken(reader.token, '127.0.0.1');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { createPlatform, type Platform } from '../src/api/index.js';
 import { SYSTEM_ACTOR, type Actor } from '../src/access/index.js';
+import { nowMs } from './stats.js';
 
 export interface BenchPlatform {
   platform: Platform;
@@ -56,4 +57,15 @@ export async function addCollection(p: Platform, title: string): Promise<string>
   const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: p.config.apiRoots[0]!.name, title });
   await p.access.grantCollection(SYSTEM_ACTOR, c.id, '*', { canRead: true, canWrite: true });
   return c.id;
+}
+
+/** Milliseconds until every index following the store has read all of it (polled, with a deadline). */
+export async function converged(p: Platform, deadlineMs: number): Promise<number> {
+  const t0 = nowMs();
+  for (;;) {
+    const idx = await p.indexes();
+    if (idx.every((i) => i.ready)) return nowMs() - t0;
+    if (nowMs() - t0 > deadlineMs) throw new Error(`indexes not caught up after ${deadlineMs} ms: ${JSON.stringify(idx)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
