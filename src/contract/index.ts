@@ -4,3 +4,6 @@ export type {
   AlertDetailWire, AlertHistoryEntry, AlertListWire, AlertPatch, EscalateAnswer, AlertSeverity, AlertSource, AlertStatus, AlertWire, AnomalyMatch, Cop, CopMember,
   IndicatorMatch, Matched, RateBucket, SeverityCounts, SigmaMatch,
 } from './alerts.js';
+export type {
+  WireTlp, Severity, Vocabularies, Task, Observable, Share, Attachment, IncidentMetrics, Incident, OrgMetrics, TimelineEntry, SimilarIncident, Offer, AssistanceRequest, DecisionState, Position, Decision, Hypothesis, Evidence, AchScore, Assessment, LevelHistory, AlertLevel, AlertBoard,
+} from './respond.js';

@@ -31,6 +31,7 @@ export const ALERT_MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> 
   'escalated': [],
 };
 
+// client-only: the list filter the web app builds into GET /alerts query parameters.
 export interface AlertFilter {
   status?: AlertStatus[];
   severity?: AlertSeverity[];
