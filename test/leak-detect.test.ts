@@ -160,6 +160,37 @@ describe('zero leaks through detection', () => {
     }
   });
 
+  it('the picture\'s top indicators and techniques count only alerts the reader may read and name only indicators it may read', async () => {
+    let shownSomewhere = 0;
+    for (const r of readers) {
+      const cop = await get(r, '/api/v1/cop?hours=744');
+      const top = cop.top as { alerts: number; indicators: { id: string; name: string | null; alerts: number; hits: number; members: number }[]; techniques: unknown[] };
+      const since = Date.parse(String(cop.generatedAt)) - 744 * 3_600_000;
+      const alerts = ((await get(r, '/api/v1/alerts?limit=1000')).alerts as { orgId: string; status: string; count: number; lastSeen: string; matched: { kind: string; id: string } }[])
+        .filter((a) => Date.parse(a.lastSeen) >= since && a.status !== 'false-positive');
+      expect(top.alerts, `${r.name}: alerts counted`).toBe(alerts.length);
+      // Expected: per indicator the reader may read, its readable alerts, ranked as the server ranks.
+      const by = new Map<string, { alerts: number; hits: number; members: Set<string> }>();
+      for (const a of alerts) {
+        if (a.matched.kind !== 'indicator') continue;
+        const s = stored.find((x) => x.id === a.matched.id);
+        if (s && !releasedTo(s, r)) continue;
+        const e = by.get(a.matched.id) ?? { alerts: 0, hits: 0, members: new Set<string>() };
+        e.alerts++;
+        e.hits += a.count;
+        e.members.add(a.orgId);
+        by.set(a.matched.id, e);
+      }
+      const expected = [...by].sort((a, b) => b[1].alerts - a[1].alerts || b[1].hits - a[1].hits || a[0].localeCompare(b[0])).slice(0, 10)
+        .map(([id, e]) => ({ id, name: labelOf(id), alerts: e.alerts, hits: e.hits, members: e.members.size }));
+      expect(top.indicators, `${r.name}: top indicators`).toEqual(expected);
+      const leaked = top.indicators.filter((i) => { const s = stored.find((x) => x.id === i.id); return s !== undefined && !releasedTo(s, r); });
+      expect(labels(leaked.map((i) => i.id)), `${r.name}: top indicators not released to it`).toEqual([]);
+      shownSomewhere += top.indicators.length;
+    }
+    expect(shownSomewhere).toBeGreaterThan(0);
+  });
+
   it('the live stream carries only alerts the subscriber may read', () => {
     for (const r of readers) {
       const got = streams.get(r.name) ?? [];

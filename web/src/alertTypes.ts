@@ -9,7 +9,7 @@ import type { AlertDetailWire, AlertSeverity, AlertSource, AlertStatus, AlertWir
 // The wire types are the server's own (src/contract): one source of truth, checked by the typecheck.
 export { ALERT_SOURCES, ALERT_STATUSES } from '../../src/contract/alerts.js';
 export type {
-  AlertHistoryEntry, AlertPatch, AlertSeverity, AlertSource, AlertStatus, AnomalyMatch, Cop, CopMember, IndicatorMatch,
+  AlertHistoryEntry, AlertPatch, AlertSeverity, AlertSource, AlertStatus, AnomalyMatch, Cop, CopMember, CopTop, CopTopIndicator, CopTopTechnique, IndicatorMatch,
   RateBucket, SeverityCounts, SigmaMatch,
 } from '../../src/contract/alerts.js';
 
