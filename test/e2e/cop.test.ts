@@ -226,7 +226,11 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
       const rest2 = await rest<Cop & { members: { sensors: { seen: number; silent: number } }[] }>(server.baseUrl, '/cop?hours=24', { token: who.token });
       await expect.poll(async () => Number(await health.getAttribute('data-seen')), poll).toBe(rest2.members.reduce((n, m) => n + m.sensors.seen, 0));
       expect(Number(await health.getAttribute('data-silent'))).toBe(rest2.members.reduce((n, m) => n + m.sensors.silent, 0));
-      if (who === owner) expect(Number(await health.getAttribute('data-seen'))).toBeGreaterThanOrEqual(1);
+      if (who === owner) {
+        expect(Number(await health.getAttribute('data-seen'))).toBeGreaterThanOrEqual(1);
+        await page.setViewportSize({ width: 1440, height: 900 });
+        await page.getByTestId('top-firing').screenshot({ path: path.join(tmpdir(), 'shieldwall-cop-firing-1440.png') });
+      }
       await ctx.close();
     }
   });
