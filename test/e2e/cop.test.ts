@@ -223,7 +223,7 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
       if (peers.items.length === 0) expect(await page.getByTestId('fed-none').count()).toBe(1);
       // Sensor health: the members' sensor figures summed.
       const health = page.getByTestId('sensor-health');
-      const rest2 = await rest<Cop & { members: { sensors: { seen: number; silent: number } }[] }>(server.baseUrl, '/cop?hours=24', { token: who.token });
+      const rest2 = await rest<{ members: { sensors: { seen: number; silent: number } }[] }>(server.baseUrl, '/cop?hours=24', { token: who.token });
       await expect.poll(async () => Number(await health.getAttribute('data-seen')), poll).toBe(rest2.members.reduce((n, m) => n + m.sensors.seen, 0));
       expect(Number(await health.getAttribute('data-silent'))).toBe(rest2.members.reduce((n, m) => n + m.sensors.silent, 0));
       if (who === owner) {
