@@ -190,14 +190,15 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
     for (const who of [owner, outsider]) {
       const { ctx, page } = await signedIn(who, '#/cop');
       await page.getByTestId('top-firing').waitFor();
-      const cop = await rest<Cop & { top: { alerts: number; indicators: { id: string; alerts: number; members: number }[]; techniques: { technique: string; alerts: number }[] } }>(
+      const cop = await rest<Cop & { top: { alerts: number; indicators: { id: string; alerts: number; sightings: number; members: number }[]; techniques: { technique: string; alerts: number }[] } }>(
         server.baseUrl, '/cop?hours=24', { token: who.token });
       await expect.poll(async () => Number(await page.getByTestId('top-firing').getAttribute('data-alerts')), poll).toBe(cop.top.alerts);
       // The panel lists exactly the server's per-reader list, in its order, with its counts.
       const rows = page.getByTestId('top-indicator');
       await expect.poll(() => rows.count(), poll).toBe(cop.top.indicators.length);
-      expect(await rows.evaluateAll((els) => els.map((e) => ({ id: e.getAttribute('data-id'), alerts: Number(e.getAttribute('data-alerts')), members: Number(e.getAttribute('data-members')) }))))
-        .toEqual(cop.top.indicators.map((i) => ({ id: i.id, alerts: i.alerts, members: i.members })));
+      expect(await rows.evaluateAll((els) => els.map((e) => ({
+        id: e.getAttribute('data-id'), alerts: Number(e.getAttribute('data-alerts')), sightings: Number(e.getAttribute('data-sightings')), members: Number(e.getAttribute('data-members')),
+      })))).toEqual(cop.top.indicators.map((i) => ({ id: i.id, alerts: i.alerts, sightings: i.sightings, members: i.members })));
       expect(await page.getByTestId('top-technique').evaluateAll((els) => els.map((e) => e.getAttribute('data-technique'))))
         .toEqual(cop.top.techniques.map((t) => t.technique));
       // The total counts the alerts this reader's alert list shows (not false positives) in the period.
@@ -209,9 +210,11 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
         // Corvania's own alerts on the two GREEN demo indicators are among what fires.
         expect(cop.top.indicators.map((i) => i.id)).toEqual(expect.arrayContaining([lure.matched.id, c2.matched.id]));
       } else {
-        // Another member reads none of Corvania's alerts: nothing of them is counted or named.
+        // Another member reads none of Corvania's alerts: an indicator listed fired in an alert it
+        // reads or a sighting it reads, never only in Corvania's alerts.
         const readable = new Set(listed.map((a) => a.matched.id));
-        for (const i of cop.top.indicators) expect(readable.has(i.id)).toBe(true);
+        for (const i of cop.top.indicators) expect(readable.has(i.id) || i.sightings > 0).toBe(true);
+        for (const i of cop.top.indicators) expect(i.alerts).toBe(listed.filter((a) => a.matched.id === i.id).length);
       }
       // Federation health: what GET /federation/peers and /subscriptions say (a responder may read federation status).
       const peers = await rest<{ items: { name: string }[] }>(server.baseUrl, '/federation/peers', { token: who.token });

@@ -228,8 +228,9 @@ export class AlertService {
   /**
    * What is firing across members, for this reader: techniques and indicators of the alerts it may
    * read (the release policy in the query, as GET /alerts), last seen in the period, not false
-   * positives; an indicator is listed only when the reader may read it (the same check as
-   * GET /intel/:id), under the readable object's name. Pages of 500, at most TOP_SCAN alerts.
+   * positives, and indicators of the STIX sightings it may read, last seen in the period; an
+   * indicator is listed only when the reader may read it (the same check as GET /intel/:id), under
+   * the readable object's name. At most TOP_SCAN alerts and TOP_SCAN sightings are read.
    */
   async #top(actor: AuthedActor, sinceUs: number): Promise<CopTop> {
     const { store } = this.d;
@@ -261,23 +262,52 @@ export class AlertService {
       const last = rows[rows.length - 1]!;
       before = { lastUs: last.lastUs, id: last.id };
     }
-    const rank = <T extends { alerts: number; hits: number }>(xs: [string, T][]) => xs.sort((a, b) => b[1].alerts - a[1].alerts || b[1].hits - a[1].hits || a[0].localeCompare(b[0]));
+    // STIX sightings the reader may read, last seen in the period (a later version is added later,
+    // so date_added bounds the scan): where indicators fired, as the reader may know it.
+    const collectionIds = [...(await access.rights(actor.principal))].filter(([, r]) => r.canRead).map(([id]) => id);
+    const sighted = new Map<string, { count: number; members: Set<string> }>();
+    let sightings = 0;
+    let addedAfter = sinceUs;
+    for (let seen = 0; seen < TOP_SCAN && collectionIds.length;) {
+      const page = await store.queryObjects({ collectionIds, audience, purpose: 'read', types: ['sighting'], version: { kind: 'last' }, addedAfter, limit: 1000 });
+      for (const row of page.rows) {
+        seen++;
+        const o = JSON.parse(row.json) as { sighting_of_ref?: unknown; count?: unknown; last_seen?: unknown; modified?: unknown; where_sighted_refs?: unknown };
+        if (typeof o.sighting_of_ref !== 'string' || !o.sighting_of_ref.startsWith('indicator--')) continue;
+        const at = Date.parse(typeof o.last_seen === 'string' ? o.last_seen : String(o.modified));
+        if (!(at * 1000 >= sinceUs)) continue;
+        sightings++;
+        const e = sighted.get(o.sighting_of_ref) ?? { count: 0, members: new Set<string>() };
+        e.count += typeof o.count === 'number' && Number.isSafeInteger(o.count) && o.count >= 0 ? o.count : 1;
+        if (Array.isArray(o.where_sighted_refs)) for (const w of o.where_sighted_refs) if (typeof w === 'string') e.members.add(w);
+        sighted.set(o.sighting_of_ref, e);
+      }
+      const last = page.rows.at(-1);
+      if (!page.more || !last) break;
+      addedAfter = last.dateAdded;
+    }
+    const rank = <T extends { alerts: number; hits: number; sightings?: number }>(xs: [string, T][]) => xs.sort((a, b) => b[1].alerts - a[1].alerts
+      || (b[1].sightings ?? 0) - (a[1].sightings ?? 0) || b[1].hits - a[1].hits || a[0].localeCompare(b[0]));
     // The indicators themselves, as this reader may read them: an unreadable one is left out,
     // not shown under its name nor as a count.
     const names = new Map<string, string | null>();
-    const ids = [...indicators.keys()];
+    const ids = [...new Set([...indicators.keys(), ...sighted.keys()])];
     if (ids.length) {
-      const collectionIds = [...(await access.rights(actor.principal))].filter(([, r]) => r.canRead).map(([id]) => id);
       for (let i = 0; i < ids.length && collectionIds.length; i += 500) {
         const page = await store.queryObjects({ collectionIds, audience, purpose: 'read', ids: ids.slice(i, i + 500), version: { kind: 'last' }, lean: true, limit: 5000 });
         for (const r of page.rows) if (!names.has(r.id) || r.name) names.set(r.id, r.name);
       }
     }
+    const firing = ids.filter((id) => names.has(id)).map((id): [string, { alerts: number; hits: number; sightings: number; members: Set<string> }] => {
+      const a = indicators.get(id);
+      const g = sighted.get(id);
+      return [id, { alerts: a?.alerts ?? 0, hits: a?.hits ?? 0, sightings: g?.count ?? 0, members: new Set([...(a?.members ?? []), ...(g?.members ?? [])]) }];
+    });
     return {
-      alerts,
+      alerts, sightings,
       techniques: rank([...techniques]).slice(0, TOP_N).map(([technique, e]) => ({ technique, alerts: e.alerts, hits: e.hits, members: e.members.size })),
-      indicators: rank([...indicators].filter(([id]) => names.has(id))).slice(0, TOP_N)
-        .map(([id, e]) => ({ id, name: names.get(id) ?? null, alerts: e.alerts, hits: e.hits, members: e.members.size })),
+      indicators: rank(firing).slice(0, TOP_N)
+        .map(([id, e]) => ({ id, name: names.get(id) ?? null, alerts: e.alerts, hits: e.hits, sightings: e.sightings, members: e.members.size })),
     };
   }
 }

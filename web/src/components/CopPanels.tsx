@@ -1,7 +1,7 @@
 /**
  * Panels of the operational picture beside the tiles: what is firing across members (top
- * indicators and techniques, counted by the server from the alerts this reader may read, naming
- * only indicators it may read), federation health (peers, last sync, lag, errors: for those the
+ * indicators and techniques, counted by the server from the alerts and sightings this reader may
+ * read, naming only indicators it may read), federation health (peers, last sync, lag, errors: for those the
  * permission table lets read federation status) and sensor health (the tiles' sensor figures
  * summed, members with silent sensors named).
  */
@@ -15,17 +15,17 @@ export function TopFiring({ top }: { top: CopTop }) {
   return (
     <section aria-labelledby="top-title" className="cop-top" data-testid="top-firing" data-alerts={top.alerts}>
       <h2 id="top-title">Firing across members</h2>
-      <p className="small muted">From the {top.alerts} alerts of the period your organisation may read (false positives left out).</p>
+      <p className="small muted">From the {top.alerts} alerts and {top.sightings} sightings of the period your organisation may read (false positives left out).</p>
       <div className="cop-grid even">
         <table className="compact" data-testid="top-indicators">
           <caption>Top indicators</caption>
-          <thead><tr><th scope="col">Indicator</th><th scope="col" className="num">Alerts</th><th scope="col" className="num">Members</th></tr></thead>
+          <thead><tr><th scope="col">Indicator</th><th scope="col" className="num">Alerts</th><th scope="col" className="num">Sighted</th><th scope="col" className="num">Members</th></tr></thead>
           <tbody>
-            {top.indicators.length === 0 && <tr><td colSpan={3} className="muted">No indicator you may read fired in the period.</td></tr>}
+            {top.indicators.length === 0 && <tr><td colSpan={4} className="muted">No indicator you may read fired in the period.</td></tr>}
             {top.indicators.map((i) => (
-              <tr key={i.id} data-testid="top-indicator" data-id={i.id} data-alerts={i.alerts} data-members={i.members}>
+              <tr key={i.id} data-testid="top-indicator" data-id={i.id} data-alerts={i.alerts} data-sightings={i.sightings} data-members={i.members}>
                 <td className="ellipsis"><a href={href.detail(i.id)} title={i.name ?? i.id}>{i.name ?? i.id}</a></td>
-                <td className="num">{i.alerts}</td><td className="num">{i.members}</td>
+                <td className="num">{i.alerts}</td><td className="num">{i.sightings}</td><td className="num">{i.members}</td>
               </tr>
             ))}
           </tbody>
