@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { deterministicScoId, TLP2_MARKING_IDS } from '../src/stix/index.js';
 import { http, indicator, makeAlliance, sdo, submitAs, type Alliance, type Answer, type Stix } from './rest-fixtures.js';
 
@@ -129,5 +130,45 @@ describe('an unreadable thing answers exactly as an absent one', () => {
     const a = await h.get('a-analyst', `/api/v1/intel/${id}`);
     expect(a.status).toBe(200);
     expect(a.json().object).toEqual(redSco(HELD));
+  });
+
+  it('a Sigma rule id or name held by an unreadable rule answers as a free one, and each organisation\'s rule fires for itself', async () => {
+    const rule = (id: string, name: string, title: string) => [
+      `title: ${title}`, `id: ${id}`, `name: ${name}`, 'status: test', 'logsource:', '  product: windows', '  category: process_creation',
+      'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel', 'level: high',
+    ].join('\n');
+    const corr = (id: string, ref: string) => `title: Twice ${ref}\nid: ${id}\ncorrelation:\n  type: event_count\n  rules: [${ref}]\n  generate: true\n  timespan: 1m\n  condition: {gte: 2}\n`;
+    const post = (user: string, body: unknown) => h.call('POST', '/api/v1/sigma/rules', { token: al.tokens[user]!, body });
+    const held = { id: randomUUID(), name: 'secret_whoami' };
+    expect((await post('a-analyst', { yaml: rule(held.id, held.name, 'Alpha whoami'), tlp: 'red' })).status).toBe(201);
+    const probe = async (k: { id: string; name: string }) => {
+      const ids = { [k.id]: 'RULE', [k.name]: 'NAME' };
+      // A correlation on the name (B has no rule of that name yet), then a rule with the id and name.
+      const correlated = await post('b-analyst', { yaml: corr(randomUUID(), k.name), tlp: 'red' });
+      const failed = ((await h.get('b-analyst', '/api/v1/sigma/status')).json().failed as { rule: string; reason: string }[])
+        .filter((f) => f.rule === `Twice ${k.name}`).map((f) => JSON.parse(JSON.stringify(f).split(k.name).join('NAME')) as unknown);
+      const added = await post('b-analyst', { yaml: rule(k.id, k.name, 'Bravo whoami'), tlp: 'red' });
+      return { correlated: normalise(correlated, k.id, ids), failed, added: normalise(added, k.id, ids) };
+    };
+    const a = await probe(held);
+    const b = await probe({ id: randomUUID(), name: 'absent_whoami' });
+    expect(a).toEqual(b);
+    expect((a.added as { status: number }).status).toBe(201);
+    expect((a.correlated as { status: number }).status).toBe(201);
+    expect(a.failed).toHaveLength(1);
+    // Each organisation's rule fires for its own telemetry, and the alert names the rule as written.
+    const event = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2026-03-01T10:00:00.000Z', Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami', User: 'CORP\\bob' });
+    for (const org of ['A', 'B'] as const) {
+      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], kind: 'sensor', name: `edr-${org}` })).token;
+      const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: event });
+      expect(res.statusCode, res.body).toBe(202);
+    }
+    await al.platform.detect.refreshDirectory();
+    await al.platform.detect.drain();
+    const sigmaAlerts = async (user: string) => ((await h.get(user, '/api/v1/alerts?source=sigma')).json().alerts as { orgId: string; title: string; matched: { id: string } }[]);
+    const forA = (await sigmaAlerts('a-analyst')).filter((x) => x.matched.id === held.id);
+    expect(forA.map((x) => [x.orgId, x.title])).toEqual([[al.orgs.A, 'Alpha whoami']]);
+    const forB = (await sigmaAlerts('b-analyst')).filter((x) => x.matched.id === held.id);
+    expect(forB.map((x) => [x.orgId, x.title])).toEqual([[al.orgs.B, 'Bravo whoami']]);
   });
 });
