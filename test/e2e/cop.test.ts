@@ -348,6 +348,8 @@ describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert tri
 
     await page.getByRole('link', { name: 'Operational picture' }).first().click();
     await page.getByTestId('feed').waitFor();
+    // The picture is settled (live stream connected) before the filters are used, as in the other tests.
+    await page.locator('[data-testid="live-state"][data-connected="true"]').waitFor();
     await page.getByRole('group', { name: 'Filter the feed' }).getByRole('checkbox', { name: 'false positive' }).check();
     await expect.poll(() => page.getByTestId('alert-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-id'))), poll).toEqual([c2.id]);
     expect(page.url()).toContain('status=false-positive');

@@ -5,10 +5,9 @@
  * permission table lets read federation status) and sensor health (the tiles' sensor figures
  * summed, members with silent sensors named).
  */
-import { useEffect, useState } from 'react';
 import { href } from '../router.js';
 import { formatTime } from './Status.js';
-import { useFederation, type PeerView, type SubscriptionStatus } from '../federationApi.js';
+import type { PeerView, SubscriptionStatus, useFederation } from '../federationApi.js';
 import type { CopMember, CopTop } from '../alertTypes.js';
 
 export function TopFiring({ top }: { top: CopTop }) {
@@ -68,20 +67,19 @@ export function peerHealth(peers: readonly PeerView[], subs: readonly Subscripti
   });
 }
 
-export function FederationHealth() {
-  const fed = useFederation();
-  const [state, setState] = useState<{ peers: PeerView[]; subs: SubscriptionStatus[] } | { error: string } | null>(null);
-  useEffect(() => {
-    const ac = new AbortController();
-    const load = () => Promise.all([fed.peers(ac.signal), fed.subscriptions(ac.signal)])
-      .then(([p, s]) => setState({ peers: p.items, subs: s.items }), (e: unknown) => { if (!ac.signal.aborted) setState({ error: e instanceof Error ? e.message : String(e) }); });
-    void load();
-    const t = setInterval(() => void load(), 30_000);
-    return () => { ac.abort(); clearInterval(t); };
-  }, [fed]);
+/** What the picture loads of federation status: the lists, or why they could not be read. */
+export type FederationState = { peers: PeerView[]; subs: SubscriptionStatus[] } | { error: string };
+
+/** Loads federation status with the picture (one render, no layout shift when it arrives). */
+export function loadFederation(fed: ReturnType<typeof useFederation>, signal: AbortSignal): Promise<FederationState> {
+  return Promise.all([fed.peers(signal), fed.subscriptions(signal)])
+    .then(([p, s]) => ({ peers: p.items, subs: s.items }), (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+}
+
+export function FederationHealth({ state }: { state: FederationState }) {
   return (
     <section aria-labelledby="fed-title" className="cop-health" data-testid="federation-health"
-      data-peers={state && 'peers' in state ? state.peers.length : ''} data-subscriptions={state && 'subs' in state ? state.subs.length : ''}>
+      data-peers={'peers' in state ? state.peers.length : ''} data-subscriptions={'subs' in state ? state.subs.length : ''}>
       <h2 id="fed-title">Federation health</h2>
       {state === null ? <p className="muted small">Loading…</p>
         : 'error' in state ? <p className="error small" role="alert">Federation status unavailable: {state.error}</p>

@@ -25,7 +25,8 @@ import { ALERT_SEVERITIES } from '../alertTypes.js';
 import type { Alert, AlertFilter, AlertSeverity, CopMember } from '../alertTypes.js';
 import type { AssistanceRequest, Decision, Incident } from '../respondTypes.js';
 import { OverdueFindings } from '../components/OverdueFindings.js';
-import { FederationHealth, SensorHealth, TopFiring } from '../components/CopPanels.js';
+import { FederationHealth, loadFederation, SensorHealth, TopFiring, type FederationState } from '../components/CopPanels.js';
+import { useFederation } from '../federationApi.js';
 
 const HOURS = [1, 6, 24, 72, 168] as const;
 const SEVERITY_ABBR: Record<AlertSeverity, string> = { critical: 'crit', high: 'high', medium: 'med', low: 'low', informational: 'info' };
@@ -132,6 +133,7 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const { session } = useSession();
   const ownOrg = session?.user.orgId;
   const seesFederation = mayDo(session, 'federation.read');
+  const fed = useFederation();
   const filter = filterFromParams(params);
   const hours = HOURS.find((h) => String(h) === params.get('hours')) ?? 24;
 
@@ -139,14 +141,17 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const [state, reload] = useLiveData(async (signal) => {
     // What needs action comes from the same release-filtered lists as their own pages; a role
     // without the read permission simply gets an empty list here.
-    const [cop, vocab, incidents, requests, decisions] = await Promise.all([
+    const [cop, vocab, incidents, requests, decisions, federation] = await Promise.all([
       alerts.cop(hours, signal), r.vocabularies(signal).catch(() => null),
       r.incidents(signal).then((x) => x.items).catch(() => [] as Incident[]),
       r.assistance(signal).then((x) => x.items).catch(() => [] as AssistanceRequest[]),
       r.decisions(signal).then((x) => x.items).catch(() => [] as Decision[]),
+      // Federation status with the rest (for those the permission table lets read it), so the
+      // panel arrives in the same render as the picture and nothing shifts under the pointer.
+      seesFederation ? loadFederation(fed, signal) : Promise.resolve<FederationState | null>(null),
     ]);
-    return { cop, levels: vocab?.alertLevels ?? [], incidents, requests, decisions };
-  }, [alerts, r, hours], ['alert-level.', 'incident.', 'assistance.', 'decision.']);
+    return { cop, levels: vocab?.alertLevels ?? [], incidents, requests, decisions, federation };
+  }, [alerts, r, hours, fed, seesFederation], ['alert-level.', 'incident.', 'assistance.', 'decision.']);
 
   const [feed, setFeed] = useState<Alert[]>([]);
   const [fresh, setFresh] = useState(0);
@@ -213,7 +218,7 @@ export function Cop({ params }: { params: URLSearchParams }) {
       <div className="cop-grid">
         <TopFiring top={cop.top} />
         <div className="cop-health-col">
-          {seesFederation && <FederationHealth />}
+          {state.data.federation && <FederationHealth state={state.data.federation} />}
           <SensorHealth members={cop.members} silentMinutes={cop.silentMinutes} />
         </div>
       </div>
