@@ -13,6 +13,9 @@ import { openSqliteStore } from '../src/store/index.js';
 import { pull, type PullReport } from '../src/federation/index.js';
 import type { Tlp } from '../src/core/index.js';
 import { assertValidAgainstOasis } from './helpers/stix-schema.js';
+import { deterministicScoId, TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { parsePublicKey, verifyFacts } from '../src/federation/index.js';
+import { envelopeKey, envelopeOf, type Envelope } from '../src/federation/envelope.js';
 import { ROOT, bearer, indicator, makeCollection, makeOrg, makePlatform, submitWith, taxii, tmpDir, type Org } from './taxii-fixtures.js';
 
 const dir = tmpDir('sw-fed-');
@@ -232,5 +235,30 @@ describe('node B pulls from node A over TAXII 2.1', () => {
     expect(rest).toMatchObject({ complete: true, received: 3, added: 3, duplicates: 0, rejected: 0 });
     const got = await readOnB();
     for (const o of fresh) expect(got.has(o.id as string)).toBe(true);
+  });
+
+  it('two organisations\' copies of one SCO get one signed envelope each, told apart by content digest', async () => {
+    const rw = { canRead: true, canWrite: true };
+    const scos = await makeCollection(A, 'Observables', [[X.row.id, rw], [Z.row.id, rw], [Y.row.id, { canRead: true, canWrite: false }]]);
+    const id = deterministicScoId('ipv4-addr', { value: '192.0.2.55' });
+    const base = { type: 'ipv4-addr', spec_version: '2.1', id, value: '192.0.2.55' };
+    const copies = [{ ...base, object_marking_refs: [TLP2_MARKING_IDS.green] }, { ...base, object_marking_refs: [TLP2_MARKING_IDS.clear] }];
+    await submitWith(A, { who: X, collectionId: scos.id, objects: [copies[0]!] });
+    await submitWith(A, { who: Z, collectionId: scos.id, objects: [copies[1]!] });
+    // What a subscription (and a push receiver) asks: the envelopes of the objects it got, by (id, version).
+    const res = await fetch(`${serverA.url}/api/v1/federation/envelopes`, {
+      method: 'POST', headers: { authorization: `Bearer ${peerToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ collection: scos.id, objects: [{ id, version: null }] }),
+    });
+    expect(res.status).toBe(200);
+    const envs = ((await res.json()) as { envelopes: Envelope[] }).envelopes;
+    expect(envs).toHaveLength(2);
+    const byKey = new Map(envs.map((e) => [envelopeKey(e), e]));
+    expect(byKey.size).toBe(2);
+    const key = parsePublicKey(((await (await fetch(`${serverA.url}/api/v1/federation/node`, { headers: { authorization: `Bearer ${X.token}` } })).json()) as { publicKey: string }).publicKey)!;
+    for (const [i, o] of copies.entries()) {
+      const env = envelopeOf(byKey, id, o)!;
+      expect(env.creator).toBe([X.row.id, Z.row.id][i]);
+      expect(verifyFacts(key, { object: o, origin: env.origin, creator: env.creator, recipients: env.recipients }, env.signature!)).toBe(true);
+    }
   });
 });

@@ -160,6 +160,58 @@ describe('zero leaks through detection', () => {
     }
   });
 
+  it('the picture\'s top indicators and techniques count only alerts and sightings the reader may read and name only indicators it may read', async () => {
+    let shownSomewhere = 0;
+    for (const r of readers) {
+      const cop = await get(r, '/api/v1/cop?hours=744');
+      const top = cop.top as { alerts: number; sightings: number; indicators: { id: string; name: string | null; alerts: number; hits: number; sightings: number; members: number }[]; techniques: unknown[] };
+      const since = Date.parse(String(cop.generatedAt)) - 744 * 3_600_000;
+      const alerts = ((await get(r, '/api/v1/alerts?limit=1000')).alerts as { orgId: string; status: string; count: number; lastSeen: string; matched: { kind: string; id: string } }[])
+        .filter((a) => Date.parse(a.lastSeen) >= since && a.status !== 'false-positive');
+      expect(top.alerts, `${r.name}: alerts counted`).toBe(alerts.length);
+      // Expected: per indicator the reader may read, its readable alerts, ranked as the server ranks.
+      const by = new Map<string, { alerts: number; hits: number; members: Set<string> }>();
+      for (const a of alerts) {
+        if (a.matched.kind !== 'indicator') continue;
+        const s = stored.find((x) => x.id === a.matched.id);
+        if (s && !releasedTo(s, r)) continue;
+        const e = by.get(a.matched.id) ?? { alerts: 0, hits: 0, members: new Set<string>() };
+        e.alerts++;
+        e.hits += a.count;
+        e.members.add(a.orgId);
+        by.set(a.matched.id, e);
+      }
+      // ... and the STIX sightings it may read (REST), last seen in the period.
+      const sighted = new Map<string, { count: number; members: Set<string> }>();
+      let sightings = 0;
+      for (const item of (await get(r, '/api/v1/intel?type=sighting&limit=1000')).items as { id: string }[]) {
+        const o = (await get(r, `/api/v1/intel/${item.id}`)).object as { sighting_of_ref: string; count?: number; last_seen?: string; modified: string; where_sighted_refs?: string[] };
+        if (!o.sighting_of_ref.startsWith('indicator--') || Date.parse(o.last_seen ?? o.modified) < since) continue;
+        sightings++;
+        const e = sighted.get(o.sighting_of_ref) ?? { count: 0, members: new Set<string>() };
+        e.count += o.count ?? 1;
+        for (const w of o.where_sighted_refs ?? []) e.members.add(w);
+        sighted.set(o.sighting_of_ref, e);
+      }
+      expect(top.sightings, `${r.name}: sightings counted`).toBe(sightings);
+      // The producer learns through sightings where its indicators fired (it reads no other member's alerts).
+      if (r.org === K) expect(top.indicators.some((i) => i.sightings > 0 && i.members > 1), 'creator: indicators sighted across members').toBe(true);
+      const ids = [...new Set([...by.keys(), ...sighted.keys()])].filter((id) => { const s = stored.find((x) => x.id === id); return s === undefined || releasedTo(s, r); });
+      const merged = ids.map((id): [string, { alerts: number; hits: number; sightings: number; members: number }] => {
+        const a = by.get(id);
+        const g = sighted.get(id);
+        return [id, { alerts: a?.alerts ?? 0, hits: a?.hits ?? 0, sightings: g?.count ?? 0, members: new Set([...(a?.members ?? []), ...(g?.members ?? [])]).size }];
+      });
+      const expected = merged.sort((a, b) => b[1].alerts - a[1].alerts || b[1].sightings - a[1].sightings || b[1].hits - a[1].hits || a[0].localeCompare(b[0])).slice(0, 10)
+        .map(([id, e]) => ({ id, name: labelOf(id), ...e }));
+      expect(top.indicators, `${r.name}: top indicators`).toEqual(expected);
+      const leaked = top.indicators.filter((i) => { const s = stored.find((x) => x.id === i.id); return s !== undefined && !releasedTo(s, r); });
+      expect(labels(leaked.map((i) => i.id)), `${r.name}: top indicators not released to it`).toEqual([]);
+      shownSomewhere += top.indicators.length;
+    }
+    expect(shownSomewhere).toBeGreaterThan(0);
+  });
+
   it('the live stream carries only alerts the subscriber may read', () => {
     for (const r of readers) {
       const got = streams.get(r.name) ?? [];

@@ -81,13 +81,36 @@ export interface CopMember {
 
 export interface RateBucket { t: string; events: number; alerts: number }
 
+/** A technique among the alerts the reader may read (not false positives), in the period. */
+export interface CopTopTechnique { technique: string; alerts: number; hits: number; members: number }
+/**
+ * An indicator firing across members: counted only from the alerts and STIX sightings the reader
+ * may read, and listed only when the reader may read the indicator itself (its name is the
+ * readable object's). `sightings` sums the `count` of readable sightings last seen in the period
+ * (the producer learns this way where its indicator fired without reading the alerts); `members`
+ * counts the organisations of those alerts and sightings together, each once.
+ */
+export interface CopTopIndicator { id: string; name: string | null; alerts: number; hits: number; sightings: number; members: number }
+/** What is firing across members, per reader (GET /cop `top`). */
+export interface CopTop {
+  /** Alerts the reader may read in the period (not false positives): what the lists below count. */
+  alerts: number;
+  /** Sighting objects the reader may read, last seen in the period (what `indicators[].sightings` sums). */
+  sightings: number;
+  techniques: CopTopTechnique[];
+  indicators: CopTopIndicator[];
+}
+
 /** GET /cop: the common operational picture. */
 export interface Cop {
   generatedAt: string;
   hours: number;
   members: CopMember[];
   rates: { bucketMinutes: number; buckets: RateBucket[] };
+  /** Techniques of every member's alerts in the period as alliance-wide counts (like the tiles: numbers only). */
   heatmap: { technique: string; count: number }[];
+  /** Top techniques and indicators firing across members, from the alerts this reader may read. */
+  top: CopTop;
   recent: AlertWire[];
   /** A sensor that sent nothing for this long is counted silent. */
   silentMinutes: number;

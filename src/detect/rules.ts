@@ -107,6 +107,8 @@ interface Entry {
   readonly owner: string;
   readonly facts: ReleaseFacts;
   readonly items: readonly SigmaItem[];
+  /** The items as the engine holds them: ids, names and references scoped by owner (scopedItem). */
+  readonly scopedItems: readonly SigmaItem[];
   readonly doc: SigmaRuleDoc;
   readonly createdUs: number | null;
 }
@@ -192,6 +194,42 @@ function keysOf(i: SigmaItem): string[] {
   return [i.id, i.kind === 'filter' ? undefined : i.name].filter((x): x is string => x !== undefined);
 }
 
+/**
+ * Rule ids and names are scoped by owner in the engine (issue #11 item 3): a stored rule's id,
+ * name and references become `<owner organisation>\u001f<key>`, directory rules keep theirs. An
+ * organisation's rule then never collides with, nor resolves a reference to, a rule of another
+ * organisation, so adding a rule whose id or name an unreadable rule uses answers exactly as if
+ * that rule did not exist. (References across owners were refused already.)
+ */
+const SCOPE = '\u001f';
+const scopeOf = (e: { source: 'dir' | 'api'; owner: string }): string => (e.source === 'dir' ? '' : `${e.owner}${SCOPE}`);
+const scoped = (s: string, k: string | undefined): string | undefined => (k === undefined ? undefined : s + k);
+
+function scopedItem(i: SigmaItem, s: string): SigmaItem {
+  if (s === '') return i;
+  const rules = (rs: readonly string[]) => rs.map((r) => s + r);
+  switch (i.kind) {
+    case 'detection':
+      return { ...i, id: scoped(s, i.id), name: scoped(s, i.name) };
+    case 'filter':
+      return { ...i, id: scoped(s, i.id), rules: rules(i.rules) };
+    case 'correlation':
+      return {
+        ...i, id: scoped(s, i.id), name: scoped(s, i.name), rules: rules(i.rules),
+        aliases: Object.fromEntries(Object.entries(i.aliases).map(([a, m]) => [a, Object.fromEntries(Object.entries(m).map(([r, f]) => [s + r, f]))])),
+      };
+  }
+}
+
+/** A rule id as the engine reports it (owner-scoped for stored rules), as the rule itself gives it. */
+export function unscopedRuleId(id: string | undefined): string | undefined {
+  const k = id === undefined ? -1 : id.lastIndexOf(SCOPE);
+  return id === undefined || k < 0 ? id : id.slice(k + 1);
+}
+
+/** An engine message with the owner scopes taken out of the rule keys it names. */
+const unscopedText = (t: string): string => t.replace(/identity--[0-9a-f-]{36}\u001f/g, '');
+
 export class SigmaRules {
   readonly #deps: SigmaRulesDeps;
   readonly #opts: SigmaRulesOptions;
@@ -262,8 +300,13 @@ export class SigmaRules {
     const parsed = parseSigmaRule(input.yaml, { ...(this.#opts.placeholders ? { placeholders: this.#opts.placeholders } : {}) });
     if (!parsed.ok) throw new AppError('UNPROCESSABLE', `the rule does not compile: ${parsed.reason}`, { details: { reason: parsed.reason } });
     const org = actor.principal.orgId;
-    const holders = this.#holders([...this.#dir, ...this.#stored.values()]);
-    const clash = this.#clash({ items: parsed.rules }, holders);
+    // Checked against the rules the poster may read (the directory, its own, those released to
+    // it), by their ids and names as written: a rule it may not read is as absent here as in the
+    // engine, where the keys of each owner are scoped apart.
+    const audience = this.#deps.access.audienceOf(actor.principal);
+    const readable = [...this.#dir, ...[...this.#stored.values()].filter((e) => e.owner === org || mayRelease(e.facts, audience, 'read'))];
+    const holders = this.#holders(readable, (e) => e.items);
+    const clash = this.#clash({ items: parsed.rules }, holders, (e) => e.items);
     if (clash) throw new AppError('CONFLICT', clash);
     const foreign = this.#foreignRef({ owner: org, items: parsed.rules }, holders);
     if (foreign) throw new AppError('UNPROCESSABLE', foreign, { details: { reason: foreign } });
@@ -393,7 +436,7 @@ export class SigmaRules {
         this.#dirFailures.push({ source: 'dir', rule: name, reason: r.reason });
         continue;
       }
-      this.#dir.push({ id: `dir:${name}`, source: 'dir', owner: 'dir', facts: CLEAR, items: r.rules, doc: docOf(text, r.rules), createdUs: null });
+      this.#dir.push({ id: `dir:${name}`, source: 'dir', owner: 'dir', facts: CLEAR, items: r.rules, scopedItems: r.rules, doc: docOf(text, r.rules), createdUs: null });
     }
   }
 
@@ -426,7 +469,7 @@ export class SigmaRules {
 
   #entryOfRow(row: RecordRow, items: readonly SigmaItem[], doc: SigmaRuleDoc): Entry {
     return {
-      id: row.id, source: 'api', owner: row.creatorOrg, items, doc, createdUs: row.createdUs,
+      id: row.id, source: 'api', owner: row.creatorOrg, items, scopedItems: items.map((i) => scopedItem(i, `${row.creatorOrg}${SCOPE}`)), doc, createdUs: row.createdUs,
       facts: { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode },
     };
   }
@@ -441,16 +484,17 @@ export class SigmaRules {
   }
 
   /** Which entry holds each rule id and name (the first one to claim it). */
-  #holders(entries: readonly Entry[]): Map<string, Entry> {
+  #holders(entries: readonly Entry[], items: (e: Entry) => readonly SigmaItem[]): Map<string, Entry> {
     const m = new Map<string, Entry>();
-    for (const e of entries) for (const k of e.items.flatMap(keysOf)) if (!m.has(k)) m.set(k, e);
+    for (const e of entries) for (const k of items(e).flatMap(keysOf)) if (!m.has(k)) m.set(k, e);
     return m;
   }
 
   /** A rule id or name already used by another file or record (references must stay unambiguous). */
-  #clash(e: { items: readonly SigmaItem[] }, holders: ReadonlyMap<string, Entry>): string | null {
-    const k = e.items.flatMap(keysOf).find((x) => { const h = holders.get(x); return h !== undefined && h !== e; });
-    return k === undefined ? null : `Sigma rule id or name "${k}" is already in use by another loaded rule; give the rule its own id`;
+  #clash(e: { items: readonly SigmaItem[]; scopedItems?: readonly SigmaItem[] }, holders: ReadonlyMap<string, Entry>, items: (e: Entry) => readonly SigmaItem[]): string | null {
+    const own = e.scopedItems !== undefined ? items(e as Entry) : e.items;
+    const k = own.flatMap(keysOf).find((x) => { const h = holders.get(x); return h !== undefined && h !== e; });
+    return k === undefined ? null : `Sigma rule id or name "${unscopedRuleId(k) ?? k}" is already in use by another loaded rule; give the rule its own id`;
   }
 
   /**
@@ -460,7 +504,9 @@ export class SigmaRules {
    */
   #foreignRef(e: { owner: string; items: readonly SigmaItem[] }, holders: ReadonlyMap<string, Entry>): string | null {
     for (const i of e.items) {
-      for (const ref of refsOf(i)) {
+      for (const r of refsOf(i)) {
+        // At build the references are scoped: one to a directory rule is looked up as written.
+        const ref = holders.has(r) ? r : (unscopedRuleId(r) ?? r);
         const owner = holders.get(ref)?.owner;
         if (owner !== undefined && owner !== e.owner) {
           return `${i.kind} "${i.title}" references rule "${ref}" of another owner (${owner === 'dir' ? 'the rules directory' : 'another organisation'}); a ${i.kind} may only reference rules of its own organisation (or, in the directory, directory rules)`;
@@ -476,27 +522,28 @@ export class SigmaRules {
     // Directory rules come first, then records by age: the earlier holder of an id keeps it.
     const holders = new Map<string, Entry>();
     const included: Entry[] = [];
+    const scopedOf = (e: Entry) => e.scopedItems;
     for (const e of [...this.#dir, ...this.#stored.values()]) {
-      const clash = this.#clash(e, holders);
+      const clash = this.#clash(e, holders, scopedOf);
       if (clash) {
         failures.push({ source: e.source, rule: e.id, reason: clash, entry: e });
         continue;
       }
-      for (const k of e.items.flatMap(keysOf)) if (!holders.has(k)) holders.set(k, e);
+      for (const k of e.scopedItems.flatMap(keysOf)) if (!holders.has(k)) holders.set(k, e);
       included.push(e);
     }
     const kept: Entry[] = [];
     for (const e of included) {
-      const foreign = this.#foreignRef(e, holders);
-      if (foreign) failures.push({ source: e.source, rule: e.id, reason: foreign, entry: e });
+      const foreign = this.#foreignRef({ owner: e.owner, items: e.scopedItems }, holders);
+      if (foreign) failures.push({ source: e.source, rule: e.id, reason: unscopedText(foreign), entry: e });
       else kept.push(e);
     }
-    const engine = new SigmaEngine(kept.flatMap((e) => e.items), this.#opts.engine ?? {});
+    const engine = new SigmaEngine(kept.flatMap((e) => e.scopedItems), this.#opts.engine ?? {});
     const issuers = new Map<string, Entry>();
     for (const e of kept) for (const i of e.items) if (i.kind !== 'detection' && !issuers.has(i.title)) issuers.set(i.title, e);
     for (const issue of engine.issues) {
       const owner = issuers.get(issue.rule);
-      failures.push({ source: 'engine', rule: issue.rule, reason: issue.reason, ...(owner ? { entry: owner } : {}) });
+      failures.push({ source: 'engine', rule: issue.rule, reason: unscopedText(issue.reason), ...(owner ? { entry: owner } : {}) });
     }
     const snapshot = { engine, releaseOf: releaseIndex(kept) };
     this.#built = { snapshot, failures, loaded: kept.length, loadedIds: new Set(kept.map((e) => e.id)) };
@@ -521,9 +568,14 @@ export class SigmaRules {
 function releaseIndex(entries: readonly Entry[]): (ref: SigmaRuleRef) => ReleaseFacts {
   const byKey = new Map<string, { item: SigmaItem; entry: Entry }>();
   const byTitle = new Map<string, { item: SigmaItem; entry: Entry }[]>();
+  const byPlain = new Map<string, { item: SigmaItem; entry: Entry }[]>();
   for (const entry of entries) {
-    for (const item of entry.items) {
-      for (const k of keysOf(item)) if (!byKey.has(k)) byKey.set(k, { item, entry });
+    for (const item of entry.scopedItems) {
+      for (const k of keysOf(item)) {
+        if (!byKey.has(k)) byKey.set(k, { item, entry });
+        const plain = unscopedRuleId(k) ?? k;
+        byPlain.set(plain, [...(byPlain.get(plain) ?? []), { item, entry }]);
+      }
       byTitle.set(item.title, [...(byTitle.get(item.title) ?? []), { item, entry }]);
     }
   }
@@ -547,6 +599,9 @@ function releaseIndex(entries: readonly Entry[]): (ref: SigmaRuleRef) => Release
     const r = typeof ref === 'string' ? { id: ref, title: '' } : ref;
     const exact = (r.id !== undefined ? byKey.get(r.id) : undefined) ?? (r.name !== undefined ? byKey.get(r.name) : undefined);
     if (exact) return factsOf(exact, new Set());
+    // An id as the rule gives it (not scoped): every owner's rule with that key must release.
+    const plain = (r.id !== undefined ? byPlain.get(r.id) : undefined) ?? (r.name !== undefined ? byPlain.get(r.name) : undefined);
+    if (plain) return combineRelease(plain.map((t) => factsOf(t, new Set())));
     // A rule without id: every rule of that title may have raised it, so all must release.
     const titled = byTitle.get(r.title) ?? [];
     return titled.length ? combineRelease(titled.map((t) => factsOf(t, new Set()))) : NOBODY;

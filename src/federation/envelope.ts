@@ -5,6 +5,8 @@
  * and the path of nodes the copy travelled. Served beside TAXII (POST
  * /api/v1/federation/envelopes); the object itself is never edited.
  */
+import crypto from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
 import type { Audience } from '../core/policy.js';
 import type { Store } from '../store/index.js';
 import { signFacts } from './keys.js';
@@ -21,12 +23,42 @@ export interface Envelope {
   recipients: string[];
   /** Base64 Ed25519 signature of the origin node; absent when the origin never signed it (a legacy pull). */
   signature: string | null;
+  /**
+   * For an object without a version (an SCO): SHA-256 of its RFC 8785 form. Several organisations
+   * each hold their own copy of one SCO (docs/stix-versioning.md), so (id, version) does not name
+   * one object; (id, digest) does. Absent from envelopes of older nodes.
+   */
+  digest?: string;
 }
 
 export const MAX_ENVELOPES = 1000;
 
 export function versionField(obj: Record<string, unknown>): string | null {
   return typeof obj.modified === 'string' ? obj.modified : typeof obj.created === 'string' ? obj.created : null;
+}
+
+/** SHA-256 of an object's RFC 8785 form (the content key of an unversioned object's copy). */
+export function contentDigest(obj: Record<string, unknown>): string {
+  return crypto.createHash('sha256').update(canonicalize(obj)).digest('hex');
+}
+
+/**
+ * What names one object copy between nodes: (id, version), and for an object without a version,
+ * (id, content digest). Used for envelopes and the provenance kept for relays.
+ */
+export function copyKey(id: string, obj: Record<string, unknown>): string {
+  const v = versionField(obj);
+  return `${id}|${v ?? `#${contentDigest(obj)}`}`;
+}
+
+/** The copy key an envelope names (an older node's envelope of an SCO names no digest: `id|`). */
+export function envelopeKey(e: Pick<Envelope, 'id' | 'version' | 'digest'>): string {
+  return `${e.id}|${e.version ?? (e.digest ? `#${e.digest}` : '')}`;
+}
+
+/** The envelope of an object among those received, by copy key, else (an older node) by (id, version). */
+export function envelopeOf<E>(envs: ReadonlyMap<string, E>, id: string, obj: Record<string, unknown>): E | undefined {
+  return envs.get(copyKey(id, obj)) ?? envs.get(`${id}|${versionField(obj) ?? ''}`);
 }
 
 export async function envelopesFor(a: {
@@ -41,7 +73,8 @@ export async function envelopesFor(a: {
   const rows = page.rows.map((r) => ({ r, obj: JSON.parse(r.json) as Record<string, unknown> }))
     .map((x) => ({ ...x, key: `${x.r.id}|${versionField(x.obj) ?? ''}` }))
     .filter((x) => wanted.has(x.key));
-  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map((x) => provKey(x.r.id, versionField(x.obj))));
+  const provOf = (id: string, obj: Record<string, unknown>) => provKey(id, versionField(obj) ?? `#${contentDigest(obj)}`);
+  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map((x) => provOf(x.r.id, x.obj)));
   const keys = registry.keys();
   const out: Envelope[] = [];
   // Sharing groups live on their node: at AMBER a group stands for its member organisations
@@ -58,16 +91,18 @@ export async function envelopesFor(a: {
   };
   for (const { r, obj } of rows) {
     const version = versionField(obj);
+    // An SCO copy is named by its content (several organisations may each hold one under the id).
+    const digest = version === null ? { digest: contentDigest(obj) } : {};
     if (r.originNode === null) {
       const facts = { object: obj, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
-      out.push({ id: r.id, version, origin: me, path: [me], creator: r.creatorOrg, recipients: facts.recipients, signature: signFacts(keys.privateKey, facts) });
+      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: facts.recipients, signature: signFacts(keys.privateKey, facts) });
       continue;
     }
-    const raw = provs.get(provKey(r.id, version));
+    const raw = provs.get(provOf(r.id, obj));
     const p = raw ? (JSON.parse(raw) as Provenance) : null;
     out.push(p
-      ? { id: r.id, version, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature }
-      : { id: r.id, version, origin: r.originNode, path: [r.originNode, me], creator: r.creatorOrg, recipients: [...r.recipients].sort(), signature: null });
+      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature }
+      : { id: r.id, version, ...digest, origin: r.originNode, path: [r.originNode, me], creator: r.creatorOrg, recipients: [...r.recipients].sort(), signature: null });
   }
   return out;
 }

@@ -14,7 +14,7 @@ import type { Audience } from '../core/policy.js';
 import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
-import { envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
+import { contentDigest, envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { parsePublicKey, verifyFacts } from './keys.js';
 import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -162,7 +162,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       out.results[i] = { status: r.status };
       const env = a.items[i]!.envelope!;
       const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature! };
-      provs.push([provKey(env.id, env.version), JSON.stringify(p)]);
+      const o = a.items[i]!.object as Record<string, unknown>;
+      provs.push([provKey(env.id, versionField(o) ?? `#${contentDigest(o)}`), JSON.stringify(p)]);
     }
     await tx.addMetas(provs.map(([key, value]) => ({ key, value })));
   }
@@ -219,7 +220,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
         const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
         const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, o.signal ? { signal: o.signal } : {});
-        for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(`${e.id}|${e.version ?? ''}`, e);
+        for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(envelopeKey(e), e);
       }
       const walkSince = cursor.next ? cursor.since : cursor.last;
       const last = page.dateAddedLast ?? cursor.last;
@@ -230,7 +231,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       const r = await store.transaction(async (tx) => {
         const res = await receive(tx, {
           deps, peer, collectionId: sub.localCollection, subscription: sub.id,
-          items: items.map((x) => ({ object: x, envelope: envelopes.get(`${String(x.id)}|${versionField(x) ?? ''}`) ?? null })),
+          items: items.map((x) => ({ object: x, envelope: envelopeOf(envelopes, String(x.id), x) ?? null })),
         });
         const next: SubscriptionState = {
           ...(await registry.state(sub.id, tx)), cursor: following,
@@ -297,10 +298,10 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       }
       // Never echo a copy back to a node it passed through.
       const envs = await envelopesFor({ store, registry, audience, collectionId: sub.localCollection, items: candidates.map((c) => ({ id: c.r.id, version: versionField(c.obj) })) });
-      const envByKey = new Map(envs.map((e) => [`${e.id}|${e.version ?? ''}`, e]));
+      const envByKey = new Map(envs.map((e) => [envelopeKey(e), e]));
       const send: { obj: Record<string, unknown>; env: Envelope }[] = [];
       for (const c of candidates) {
-        const env = envByKey.get(`${c.r.id}|${versionField(c.obj) ?? ''}`);
+        const env = envelopeOf(envByKey, c.r.id, c.obj);
         if (!env) continue;
         if (env.path.includes(peer.name)) {
           report.looped++;
@@ -449,10 +450,10 @@ export function pushReceiver(deps: SyncDeps) {
     const envs = new Map<string, Envelope>();
     for (const e of envelopes) {
       if (e && typeof e === 'object' && typeof (e as Envelope).id === 'string' && typeof (e as Envelope).origin === 'string' && Array.isArray((e as Envelope).path) && Array.isArray((e as Envelope).recipients)) {
-        envs.set(`${(e as Envelope).id}|${(e as Envelope).version ?? ''}`, e as Envelope);
+        envs.set(envelopeKey(e as Envelope), e as Envelope);
       }
     }
-    const items = objects.map((o) => ({ object: o, envelope: o && typeof o === 'object' ? envs.get(`${idOf(o)}|${versionField(o as Record<string, unknown>) ?? ''}`) ?? null : null }));
+    const items = objects.map((o) => ({ object: o, envelope: o && typeof o === 'object' ? envelopeOf(envs, String(idOf(o)), o as Record<string, unknown>) ?? null : null }));
     const res = await deps.store.transaction((tx) => receive(tx, { deps, peer, collectionId, items, subscription: null }));
     if (res.added > 0) deps.intel?.announce({ collectionId, count: res.added, types: new Set(objects.map((o) => String((o as { type?: unknown } | null)?.type))) });
     return res.results.map((r, index): ItemResult => {

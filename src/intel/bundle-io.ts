@@ -18,6 +18,7 @@ import { AccessService, type Actor } from '../access/index.js';
 import type { ObjectQuery, Store } from '../store/index.js';
 import { IntelService, type SubmitOptions } from './service.js';
 import { BundleScanner } from './bundle-scan.js';
+import { isUnversionedKey } from './facts.js';
 
 export interface ImportProgress {
   /** Objects read from the bundle so far. */
@@ -179,7 +180,8 @@ export async function exportBundle(access: AccessService, req: ExportRequest, ou
     const parts: string[] = [];
     for (const row of page.rows) {
       if (seen) {
-        const k = `${row.id}\u0000${row.version}`;
+        // Two organisations' copies of one SCO (docs/stix-versioning.md): each content once.
+        const k = isUnversionedKey(row.version) ? `${row.id}\u0000${row.json}` : `${row.id}\u0000${row.version}`;
         if (seen.has(k)) continue;
         seen.add(k);
       }

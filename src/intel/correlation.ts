@@ -23,6 +23,7 @@ import type { Clock } from '../core/clock.js';
 import { Follower, type FollowSlice, type IndexStatus } from '../core/follow.js';
 import type { Audience, Tlp } from '../core/policy.js';
 import { mayRelease, type Actor } from '../access/index.js';
+import { versionLabel } from './facts.js';
 import type {
   CorrelationExclusionRow, FrequentValueRow, ObjectRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, Store,
 } from '../store/index.js';
@@ -283,7 +284,7 @@ export class Correlations {
       if (exclusions.has(row.kind, row.value) || warninglists.match(row.kind, row.value)) continue;
       for (const v of liveOwn) if (related(v, row)) addLink(v, row);
     }
-    return { object: { id: self.id, type: self.type, name: self.name, version: self.version }, values, truncated, indexing: !caughtUp };
+    return { object: { id: self.id, type: self.type, name: self.name, version: versionLabel(self.version) }, values, truncated, indexing: !caughtUp };
   }
 
   /**

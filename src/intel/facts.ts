@@ -16,6 +16,28 @@ export function versionOf(o: Obj): string {
   return m ? versionKey(m) : UNVERSIONED;
 }
 
+/**
+ * The stored version key of an unversioned object (an SCO without `modified`/`created`): the
+ * constant version and the submitting organisation. SCO ids are deterministic (UUIDv5 of their
+ * contributing properties), so one key per id node-wide would let anyone test whether another
+ * organisation holds a value (issue #11 item 3). Each organisation holds its own copy instead:
+ * a submission's answer depends only on the submitter's own copies (docs/stix-versioning.md
+ * "Unversioned objects"). An SCO has no version, so "one (id, modified), one content" is untouched.
+ */
+export function unversionedKey(org: string): string {
+  return `${UNVERSIONED} ${org}`;
+}
+
+/** A version key as shown to readers: an unversioned copy shows the constant, never its organisation. */
+export function versionLabel(version: string): string {
+  return isUnversionedKey(version) ? UNVERSIONED : version;
+}
+
+/** Whether a stored version key is that of an unversioned object (any organisation's copy). */
+export function isUnversionedKey(version: string): boolean {
+  return version.startsWith(UNVERSIONED);
+}
+
 /** A human name for lists: name, else value (SCOs), else pattern, else the relationship. */
 export function displayName(o: Obj): string | null {
   const n = str(o.name) ?? str(o.value) ?? str(o.path) ?? str(o.key) ?? str(o.pattern) ?? str(o.abstract);

@@ -16,7 +16,7 @@ import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store, StoredVersion } from '../store/index.js';
 import { isStix20, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
 import { formatMicros, parseTimestampMicros } from '../core/time.js';
-import { displayName, labelsOf, searchTextOf, versionOf } from './facts.js';
+import { displayName, isUnversionedKey, versionLabel, labelsOf, searchTextOf, UNVERSIONED, unversionedKey, versionOf } from './facts.js';
 
 export interface SubmitOptions {
   /**
@@ -143,7 +143,7 @@ export class IntelService {
       accepted.forEach(({ index, row, versionText, note }, i) => {
         const o = outcomes[i]!;
         results[index] = o.status === 'conflict'
-          ? { index, id: row.id, version: row.version, versionText, status: 'rejected', message: o.message }
+          ? { index, id: row.id, version: row.version, versionText, status: 'rejected', message: o.message.split(row.version).join(versionLabel(row.version)) }
           : { index, id: row.id, version: row.version, versionText, status: o.status, dateAdded: o.dateAdded, ...(note ? { note } : {}) };
         if (o.status === 'added') {
           added.count++;
@@ -168,9 +168,11 @@ export class IntelService {
       const owner = (await tx.objectHeads([id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';
       const nowUs = this.clock.now() * 1000;
       for (const r of here) {
+        // An unversioned object's copy belongs to its submitter alone.
+        const bound = isUnversionedKey(r.version) ? (r.creatorOrg ?? owner) : owner;
         // Written once per (id, version): deleting an identical re-post again finds it there.
         await tx.putRecord({
-          id: `${DELETED_VERSION_KIND}:${id}:${r.version}`, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: owner, tlp: null, recipients: [],
+          id: `${DELETED_VERSION_KIND}:${id}:${r.version}`, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: bound, tlp: null, recipients: [],
           originNode: null, exerciseId: null, state: 'deleted', createdUs: nowUs, updatedUs: nowUs, rev: 1,
           json: JSON.stringify({ version: r.version, sha256: contentHash(r.json), revoked: r.revoked }),
         });
@@ -240,12 +242,13 @@ export class IntelService {
     const stricter = stricterPart(obj, tlp);
     if (stricter) return refused(stricter, id);
     const json = JSON.stringify(obj);
+    const version = versionOf(obj);
     return {
       versionText: typeof obj.modified === 'string' ? obj.modified : typeof obj.created === 'string' ? obj.created : null,
       ...(note ? { note } : {}), ...(claim ? { claim } : {}),
       row: {
         collectionId: ctx.collectionId, id, type, specVersion: String(obj.spec_version ?? '2.1'),
-        version: versionOf(obj), created: typeof obj.created === 'string' ? obj.created : null,
+        version: version === UNVERSIONED ? unversionedKey(ctx.org) : version, created: typeof obj.created === 'string' ? obj.created : null,
         modified: typeof obj.modified === 'string' ? obj.modified : null, creatorOrg: ctx.org, tlp,
         recipients: [...(ctx.opts.recipients ?? [])], originNode: ctx.opts.originNode ?? null, revoked: obj.revoked === true,
         name: displayName(obj), labels: labelsOf(obj), searchText: searchTextOf(obj), json,
@@ -323,14 +326,14 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
         inBatch.set(k, p);
         accept.add(p.index);
       } else {
-        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? row.version} was stored on this node (since deleted): `
+        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? versionLabel(row.version)} was stored on this node (since deleted): `
           + 'the content of a version never changes (STIX 2.1 §3.6); publish a new version with a later modified');
       }
       continue;
     }
     if (same) {
       if (!sameContent(same.json, row.json)) {
-        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? row.version} is already stored: the content of a `
+        reject(p, `a different object with id ${row.id} and version ${p.versionText ?? versionLabel(row.version)} is already stored: the content of a `
           + 'version never changes (STIX 2.1 §3.6); publish a new version with a later modified');
         continue;
       }
@@ -387,7 +390,9 @@ function stricterPart(obj: Record<string, unknown>, tlp: Tlp | null): string | n
 
 /** Why a new version (an (id, version) stored nowhere yet) may not be stored, or null when it may. */
 function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: string): string | null {
-  if (!head || isSharedStandardObject(row)) return null;
+  // An unversioned object (SCO) is keyed by its submitter: another organisation's copy, seen or
+  // not, is never an owner of this one (docs/stix-versioning.md "Unversioned objects").
+  if (!head || isSharedStandardObject(row) || isUnversionedKey(row.version)) return null;
   if (head.creatorOrg !== null && head.creatorOrg !== org) {
     return `${row.id} was created by another organisation; only its creator may add versions, in any collection`;
   }

@@ -3,6 +3,7 @@
  * the alliance-wide level (and a member's level set by the alliance) changes only through an
  * adopted decision. Every change is kept in the record's history.
  */
+import type { AlertBoard, AlertLevel, LevelHistory } from '../contract/index.js';
 import { AppError } from '../core/errors.js';
 import { RecordRepo, requirePermission, type AuthedActor, type RespondDeps } from './repo.js';
 import { ALERT_LEVELS } from './model.js';
@@ -51,16 +52,16 @@ export class AlertLevelService {
     return this.get(scope);
   }
 
-  async get(scope: string) {
+  async get(scope: string): Promise<AlertLevel> {
     const row = await this.deps.store.getRecord(idOf(scope));
     const doc = row ? (JSON.parse(row.json) as LevelDoc) : { scope, level: 1, reason: 'default', decisionId: null };
     const history = row ? await this.repo.timeline(row.id) : [];
     const name = ALERT_LEVELS.find((l) => l.level === doc.level)?.name ?? 'UNKNOWN';
-    return { scope, level: doc.level, name, reason: doc.reason, decisionId: doc.decisionId, history: history.map((h) => ({ at: h.at, ...h.data })) };
+    return { scope, level: doc.level, name, reason: doc.reason, decisionId: doc.decisionId, history: history.map((h) => ({ at: h.at, ...(h.data as Omit<LevelHistory, 'at'>) })) };
   }
 
   /** The board: the alliance and every member. */
-  async board() {
+  async board(): Promise<AlertBoard> {
     const orgs = (await this.deps.store.listOrganisations()).filter((o) => o.node === null);
     return { alliance: await this.get(ALLIANCE), members: await Promise.all(orgs.map(async (o) => ({ orgId: o.id, orgName: o.name, ...(await this.get(o.id)) }))) };
   }

@@ -8,6 +8,7 @@
  * The hypothesis with the least inconsistency (score closest to 0) ranks first. The judgement
  * uses one ICD 203 likelihood term and a separate confidence level.
  */
+import type { Assessment as AssessmentWire } from '../contract/index.js';
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Tlp } from '../core/policy.js';
@@ -143,7 +144,7 @@ export class AttributionService {
     return this.#view(await this.repo.save(actor, rec, { doc, state: 'judged' }, { kind: 'assessment.judged', data: { ...j } }));
   }
 
-  #view(rec: Rec<Assessment>) {
+  #view(rec: Rec<Assessment>): AssessmentWire {
     const likelihood = rec.doc.judgement ? ICD203_LIKELIHOOD.find((l) => l.term === rec.doc.judgement!.likelihood) ?? null : null;
     return {
       id: rec.row.id, ownerOrg: rec.row.creatorOrg, tlp: rec.row.tlp, state: rec.row.state, createdAt: iso(rec.row.createdUs), updatedAt: iso(rec.row.updatedUs),

@@ -348,6 +348,17 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    id: '0009-unversioned-per-organisation',
+    // Unversioned objects (SCOs) are held per submitting organisation (issue #11 item 3, docs/
+    // stix-versioning.md "Unversioned objects"): their version key names the organisation. Rows
+    // stored before carry the bare constant key; one row per (collection, id) had it, so the
+    // rewrite cannot collide. (A tombstone of an SCO deleted before keeps the bare key: it no
+    // longer binds that content, which for an SCO carries no version to protect.)
+    async up(db) {
+      await sql`update objects set version = version || ' ' || coalesce(creator_org, '') where version = '1970-01-01T00:00:00.000000Z'`.execute(db);
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

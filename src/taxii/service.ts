@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { formatMicros } from '../core/time.js';
 import type { AccessService, Actor, Principal } from '../access/index.js';
 import type { IntelService, ItemResult } from '../intel/index.js';
+import { isUnversionedKey } from '../intel/index.js';
 import type { CollectionRow, ObjectPage, ObjectRow, Store } from '../store/index.js';
 import { CursorCodec } from './cursor.js';
 import { filterFingerprint, type TaxiiFilter } from './filters.js';
@@ -226,10 +227,14 @@ export class TaxiiService {
       ...(f.specVersions ? { specVersions: f.specVersions } : {}), limit: 10_000,
     });
     if (page.rows.length === 0) throw new AppError('NOT_FOUND', 'no such object');
-    if (page.rows.some((r) => r.creatorOrg !== p.orgId)) throw new AppError('FORBIDDEN', 'only the creating organisation may delete an object');
+    // An SCO is held per organisation: deleting it deletes the caller's own copy, never another
+    // organisation's copy it can read.
+    const rows = page.rows.some((r) => isUnversionedKey(r.version) && r.creatorOrg === p.orgId)
+      ? page.rows.filter((r) => !isUnversionedKey(r.version) || r.creatorOrg === p.orgId) : page.rows;
+    if (rows.some((r) => r.creatorOrg !== p.orgId)) throw new AppError('FORBIDDEN', 'only the creating organisation may delete an object');
     // Through intel: a deleted version leaves a tombstone, so the (id, version) never comes back with another content.
-    const n = await this.intel.deleteVersions(c.id, objectId, page.rows.map((r) => r.version));
-    await this.access.audit(actor, 'taxii.delete-object', objectId, { collection: c.id, versions: page.rows.map((r) => r.version), deleted: n });
+    const n = await this.intel.deleteVersions(c.id, objectId, rows.map((r) => r.version));
+    await this.access.audit(actor, 'taxii.delete-object', objectId, { collection: c.id, versions: rows.map((r) => r.version), deleted: n });
   }
 }
 

@@ -9,7 +9,7 @@ import type { AlertDetailWire, AlertSeverity, AlertSource, AlertStatus, AlertWir
 // The wire types are the server's own (src/contract): one source of truth, checked by the typecheck.
 export { ALERT_SOURCES, ALERT_STATUSES } from '../../src/contract/alerts.js';
 export type {
-  AlertHistoryEntry, AlertPatch, AlertSeverity, AlertSource, AlertStatus, AnomalyMatch, Cop, CopMember, IndicatorMatch,
+  AlertHistoryEntry, AlertPatch, AlertSeverity, AlertSource, AlertStatus, AnomalyMatch, Cop, CopMember, CopTop, CopTopIndicator, CopTopTechnique, IndicatorMatch,
   RateBucket, SeverityCounts, SigmaMatch,
 } from '../../src/contract/alerts.js';
 
@@ -31,6 +31,7 @@ export const ALERT_MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> 
   'escalated': [],
 };
 
+// client-only: the list filter the web app builds into GET /alerts query parameters.
 export interface AlertFilter {
   status?: AlertStatus[];
   severity?: AlertSeverity[];

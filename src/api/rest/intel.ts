@@ -12,6 +12,7 @@ import { principalOf } from './auth.js';
 import { collectionFor, decodeCursor, orgNames, readableCollectionIds, scanObjects, type RestDeps } from './context.js';
 import { badParam, FILTER_PARAMS, parseCursor, parseIntelFilter, parseLimit, parseStixId, queryOf, type IntelFilter } from './parse.js';
 import { parseStored, summaryOf, versionString, type IntelDetail, type IntelSummary, type Page, type RelatedRef, type RelationshipView } from './views.js';
+import { isUnversionedKey } from '../../intel/index.js';
 
 /** At most this many versions of one object, and relationships scanned, per detail view. */
 const MAX_VERSIONS = 10_000;
@@ -70,8 +71,15 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
     await scanObjects(deps, { collectionIds, audience, purpose: 'read', ids: [id], version: { kind: 'all' } }, { max: MAX_VERSIONS, onPage: (r) => rows.push(...r) });
     // Only the owner's versions (the creator of the first stored version, in any collection):
     // another organisation's copy or version under this id is never served as the object.
-    const owner = rows.length ? (await deps.platform.store.objectHeads([id])).get(id)?.creatorOrg : undefined;
-    rows = rows.filter((r) => r.creatorOrg === owner);
+    // An unversioned object (SCO) has no owner: each organisation holds its own copy; the
+    // reader's own copy is shown, else the first visible one (docs/stix-versioning.md).
+    if (rows.length && rows.every((r) => isUnversionedKey(r.version))) {
+      const pick = rows.find((r) => r.creatorOrg === p.orgId) ?? [...rows].sort((a, b) => a.dateAdded - b.dateAdded)[0]!;
+      rows = rows.filter((r) => r.creatorOrg === pick.creatorOrg);
+    } else {
+      const owner = rows.length ? (await deps.platform.store.objectHeads([id])).get(id)?.creatorOrg : undefined;
+      rows = rows.filter((r) => r.creatorOrg === owner);
+    }
     if (rows.length === 0) throw new AppError('NOT_FOUND', `no visible object ${id}`);
     // The same version may sit in several collections: keep its first arrival.
     const byVersion = new Map<string, ObjectRow>();

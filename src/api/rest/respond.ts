@@ -2,6 +2,7 @@
  * REST routes of the respond domain: incidents, assistance, decisions, attribution, alert
  * levels. Handlers parse the body into typed values, call the domain, and return its view.
  */
+import type { Vocabularies } from '../../contract/index.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS } from '../../core/policy.js';
@@ -27,7 +28,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   };
   const body = (req: FastifyRequest) => Body.of(req.body);
 
-  app.get('/respond/vocabularies', async () => ({
+  app.get('/respond/vocabularies', async (): Promise<Vocabularies> => ({
     severities: SEVERITIES, phases: PHASES, determinations: DETERMINATIONS, investigationStatuses: INVESTIGATION_STATUSES, pap: PAP_LEVELS,
     taskStatuses: TASK_STATUSES, observableTypes: OBSERVABLE_TYPES, services: CSIRT_SERVICES, urgencies: URGENCIES, categories: Object.keys(PLAYBOOKS),
     decisionKinds: DECISION_KINDS, likelihood: ICD203_LIKELIHOOD, confidence: CONFIDENCE_LEVELS, reliability: RELIABILITY, credibility: CREDIBILITY,

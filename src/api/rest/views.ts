@@ -5,6 +5,7 @@
 import { formatMicros } from '../../core/time.js';
 import type { Tlp } from '../../core/policy.js';
 import type { AuditRow, CollectionRow, OrgRow, Role, UserRow, ObjectRow } from '../../store/index.js';
+import { versionLabel } from '../../intel/index.js';
 
 export interface UserView { id: string; username: string; displayName: string; orgId: string; roles: Role[] }
 export interface OrgView { id: string; name: string; shortName: string; country: string | null; kind: OrgRow['kind'] }
@@ -40,7 +41,7 @@ export const collectionView = (c: CollectionRow, r: { canRead: boolean; canWrite
 });
 
 /** The row's STIX version string as the producer wrote it (`modified`, else `created`, else the stored key). */
-export const versionString = (r: ObjectRow): string => r.modified ?? r.created ?? r.version;
+export const versionString = (r: ObjectRow): string => r.modified ?? r.created ?? versionLabel(r.version);
 
 export function summaryOf(r: ObjectRow, orgNames: ReadonlyMap<string, string>): IntelSummary {
   return {

@@ -12,7 +12,7 @@ import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from '.
 import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES } from './alert-types.js';
 import type { DetectService } from './service.js';
 import { alertObservables } from './alert-observables.js';
-import type { AlertPatch, Cop, CopMember } from '../../contract/alerts.js';
+import type { AlertPatch, Cop, CopMember, CopTop } from '../../contract/alerts.js';
 
 export interface AlertFilter {
   statuses?: AlertStatus[];
@@ -26,6 +26,9 @@ export type { AlertPatch, Cop, CopMember } from '../../contract/alerts.js';
 
 /** A sensor that sent no telemetry for this long counts as silent in the picture. */
 const SILENT_MINUTES = 30;
+/** Entries of each top list of the picture, and the most alerts read to build them. */
+const TOP_N = 10;
+const TOP_SCAN = 100_000;
 
 /** Statuses an analyst may move an alert to, from each status. */
 const MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
@@ -217,7 +220,94 @@ export class AlertService {
       generatedAt: new Date(nowMs).toISOString(), hours, members: [...members.values()],
       rates: { bucketMinutes, buckets: [...buckets.entries()].map(([t, b]) => ({ t: new Date(t).toISOString(), ...b })) },
       heatmap: [...techniques.entries()].map(([technique, count]) => ({ technique, count })).sort((a, b) => b.count - a.count || a.technique.localeCompare(b.technique)),
+      top: await this.#top(actor, sinceUs),
       recent: await this.list(actor, { limit: 50 }),
+    };
+  }
+
+  /**
+   * What is firing across members, for this reader: techniques and indicators of the alerts it may
+   * read (the release policy in the query, as GET /alerts), last seen in the period, not false
+   * positives, and indicators of the STIX sightings it may read, last seen in the period; an
+   * indicator is listed only when the reader may read it (the same check as GET /intel/:id), under
+   * the readable object's name. At most TOP_SCAN alerts and TOP_SCAN sightings are read.
+   */
+  async #top(actor: AuthedActor, sinceUs: number): Promise<CopTop> {
+    const { store } = this.d;
+    const { access } = this.d.repo.deps;
+    const audience = access.audienceOf(actor.principal);
+    const techniques = new Map<string, { alerts: number; hits: number; members: Set<string> }>();
+    const indicators = new Map<string, { alerts: number; hits: number; members: Set<string> }>();
+    let alerts = 0;
+    let before: { lastUs: number; id: string } | undefined;
+    scan: for (let seen = 0; seen < TOP_SCAN;) {
+      const rows = await store.listAlertRecords({ audience, purpose: 'read', exerciseId: null, limit: 500, ...(before ? { before } : {}) });
+      for (const row of rows) {
+        if (row.lastUs < sinceUs) break scan;
+        seen++;
+        if (row.exerciseId !== null || row.state === 'false-positive') continue;
+        const doc = JSON.parse(row.json) as AlertDoc;
+        alerts++;
+        const add = (m: Map<string, { alerts: number; hits: number; members: Set<string> }>, k: string) => {
+          const e = m.get(k) ?? { alerts: 0, hits: 0, members: new Set<string>() };
+          e.alerts++;
+          e.hits += doc.count;
+          e.members.add(doc.orgId);
+          m.set(k, e);
+        };
+        for (const t of new Set(doc.techniques)) add(techniques, t);
+        if (doc.matched.kind === 'indicator') add(indicators, doc.matched.id);
+      }
+      if (rows.length < 500) break;
+      const last = rows[rows.length - 1]!;
+      before = { lastUs: last.lastUs, id: last.id };
+    }
+    // STIX sightings the reader may read, last seen in the period (a later version is added later,
+    // so date_added bounds the scan): where indicators fired, as the reader may know it.
+    const collectionIds = [...(await access.rights(actor.principal))].filter(([, r]) => r.canRead).map(([id]) => id);
+    const sighted = new Map<string, { count: number; members: Set<string> }>();
+    let sightings = 0;
+    let addedAfter = sinceUs;
+    for (let seen = 0; seen < TOP_SCAN && collectionIds.length;) {
+      const page = await store.queryObjects({ collectionIds, audience, purpose: 'read', types: ['sighting'], version: { kind: 'last' }, addedAfter, limit: 1000 });
+      for (const row of page.rows) {
+        seen++;
+        const o = JSON.parse(row.json) as { sighting_of_ref?: unknown; count?: unknown; last_seen?: unknown; modified?: unknown; where_sighted_refs?: unknown };
+        if (typeof o.sighting_of_ref !== 'string' || !o.sighting_of_ref.startsWith('indicator--')) continue;
+        const at = Date.parse(typeof o.last_seen === 'string' ? o.last_seen : String(o.modified));
+        if (!(at * 1000 >= sinceUs)) continue;
+        sightings++;
+        const e = sighted.get(o.sighting_of_ref) ?? { count: 0, members: new Set<string>() };
+        e.count += typeof o.count === 'number' && Number.isSafeInteger(o.count) && o.count >= 0 ? o.count : 1;
+        if (Array.isArray(o.where_sighted_refs)) for (const w of o.where_sighted_refs) if (typeof w === 'string') e.members.add(w);
+        sighted.set(o.sighting_of_ref, e);
+      }
+      const last = page.rows.at(-1);
+      if (!page.more || !last) break;
+      addedAfter = last.dateAdded;
+    }
+    const rank = <T extends { alerts: number; hits: number; sightings?: number }>(xs: [string, T][]) => xs.sort((a, b) => b[1].alerts - a[1].alerts
+      || (b[1].sightings ?? 0) - (a[1].sightings ?? 0) || b[1].hits - a[1].hits || a[0].localeCompare(b[0]));
+    // The indicators themselves, as this reader may read them: an unreadable one is left out,
+    // not shown under its name nor as a count.
+    const names = new Map<string, string | null>();
+    const ids = [...new Set([...indicators.keys(), ...sighted.keys()])];
+    if (ids.length) {
+      for (let i = 0; i < ids.length && collectionIds.length; i += 500) {
+        const page = await store.queryObjects({ collectionIds, audience, purpose: 'read', ids: ids.slice(i, i + 500), version: { kind: 'last' }, lean: true, limit: 5000 });
+        for (const r of page.rows) if (!names.has(r.id) || r.name) names.set(r.id, r.name);
+      }
+    }
+    const firing = ids.filter((id) => names.has(id)).map((id): [string, { alerts: number; hits: number; sightings: number; members: Set<string> }] => {
+      const a = indicators.get(id);
+      const g = sighted.get(id);
+      return [id, { alerts: a?.alerts ?? 0, hits: a?.hits ?? 0, sightings: g?.count ?? 0, members: new Set([...(a?.members ?? []), ...(g?.members ?? [])]) }];
+    });
+    return {
+      alerts, sightings,
+      techniques: rank([...techniques]).slice(0, TOP_N).map(([technique, e]) => ({ technique, alerts: e.alerts, hits: e.hits, members: e.members.size })),
+      indicators: rank(firing).slice(0, TOP_N)
+        .map(([id, e]) => ({ id, name: names.get(id) ?? null, alerts: e.alerts, hits: e.hits, sightings: e.sightings, members: e.members.size })),
     };
   }
 }

@@ -18,6 +18,7 @@ import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
 import type { SigmaMatch } from '../sigma/index.js';
 import { traceRule } from '../trace.js';
+import { unscopedRuleId } from '../rules.js';
 import { AlertBook, type Written } from './alert-book.js';
 import type { Alert, AlertStatus } from './alert-types.js';
 import { ALERT } from './alert-types.js';
@@ -306,9 +307,10 @@ export class DetectEngine {
       if (!this.feed.releasedTo(facts, null, orgId)) continue;
       const group = m.correlation ? Object.entries(m.correlation.groupKey).map(([k, v]) => `${k}=${v}`).join(', ') : '';
       this.alerts.hit({
-        orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'sigma', ref: m.ruleId ?? m.title,
+        orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'sigma', ref: unscopedRuleId(m.ruleId) ?? m.title,
         title: m.title, severity: LEVELS[m.level ?? 'medium'] ?? 'medium', techniques: [...m.attack],
-        matched: { kind: 'sigma', id: m.ruleId ?? null, title: m.title, level: m.level ?? null, tags: [...m.tags], correlation: m.correlation?.type ?? null },
+        // The engine names stored rules by owner-scoped ids (detect/rules.ts): the alert shows the rule's own.
+        matched: { kind: 'sigma', id: unscopedRuleId(m.ruleId) ?? null, title: m.title, level: m.level ?? null, tags: [...m.tags], correlation: m.correlation?.type ?? null },
         entity: group || entityOf(event), recipients: this.directory.alliance.filter((b) => this.feed.releasedTo(facts, null, b)),
         event, atMs: o.atMs,
       });

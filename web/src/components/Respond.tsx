@@ -37,7 +37,7 @@ export function useRespondBase(): AsyncState<RespondBase> {
 }
 
 /** CISA severity in its own colour (dark text on the light colours). */
-export function SeverityBadge({ level, severities }: { level: number; severities: Severity[] }) {
+export function SeverityBadge({ level, severities }: { level: number; severities: readonly Severity[] }) {
   const s = severities.find((x) => x.level === level);
   const light = s ? ['white', 'yellow', 'orange', 'green'].includes(s.colour) : true;
   return (

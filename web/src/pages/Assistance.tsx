@@ -19,7 +19,7 @@ type Done = () => void;
 const inHours = (h: number) => toUtcInput(new Date(Date.now() + h * 3600_000));
 
 function Checklist({ legend, options, value, onChange, label = (s) => s, name }: {
-  legend: string; options: string[]; value: string[]; onChange: (v: string[]) => void; label?: (s: string) => string; name: string;
+  legend: string; options: readonly string[]; value: string[]; onChange: (v: string[]) => void; label?: (s: string) => string; name: string;
 }) {
   return (
     <fieldset data-testid={`${name}-choices`}>

@@ -2,7 +2,9 @@
  * Common operational picture: one tile per member (alert level, alerts by severity, open alerts
  * and incidents: alliance-wide counts that every member sees), the live alert feed (only the
  * alerts the release policy lets this organisation see, as the server filters them), events and
- * alerts over time, and the ATT&CK techniques of the detections.
+ * alerts over time, the ATT&CK techniques of the detections, what is firing across members (top
+ * indicators and techniques, per reader), federation health (for readers of federation status)
+ * and sensor health.
  *
  * The feed takes the alerts of `alert.created` / `alert.updated` from the live stream at once; the counts
  * come from GET /cop, reloaded shortly after a burst of alert events and every 30 s (alerts of
@@ -11,7 +13,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useAlerts } from '../alertsApi.js';
 import { useRespond } from '../respondApi.js';
-import { useSession } from '../session.js';
+import { mayDo, useSession } from '../session.js';
 import { useLiveConnected, useLiveData, useLiveEvents } from '../live.js';
 import { href, navigate } from '../router.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
@@ -23,6 +25,8 @@ import { ALERT_SEVERITIES } from '../alertTypes.js';
 import type { Alert, AlertFilter, AlertSeverity, CopMember } from '../alertTypes.js';
 import type { AssistanceRequest, Decision, Incident } from '../respondTypes.js';
 import { OverdueFindings } from '../components/OverdueFindings.js';
+import { FederationHealth, loadFederation, SensorHealth, TopFiring, type FederationState } from '../components/CopPanels.js';
+import { useFederation } from '../federationApi.js';
 
 const HOURS = [1, 6, 24, 72, 168] as const;
 const SEVERITY_ABBR: Record<AlertSeverity, string> = { critical: 'crit', high: 'high', medium: 'med', low: 'low', informational: 'info' };
@@ -126,7 +130,10 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const alerts = useAlerts();
   const r = useRespond();
   const connected = useLiveConnected();
-  const ownOrg = useSession().session?.user.orgId;
+  const { session } = useSession();
+  const ownOrg = session?.user.orgId;
+  const seesFederation = mayDo(session, 'federation.read');
+  const fed = useFederation();
   const filter = filterFromParams(params);
   const hours = HOURS.find((h) => String(h) === params.get('hours')) ?? 24;
 
@@ -134,14 +141,17 @@ export function Cop({ params }: { params: URLSearchParams }) {
   const [state, reload] = useLiveData(async (signal) => {
     // What needs action comes from the same release-filtered lists as their own pages; a role
     // without the read permission simply gets an empty list here.
-    const [cop, vocab, incidents, requests, decisions] = await Promise.all([
+    const [cop, vocab, incidents, requests, decisions, federation] = await Promise.all([
       alerts.cop(hours, signal), r.vocabularies(signal).catch(() => null),
       r.incidents(signal).then((x) => x.items).catch(() => [] as Incident[]),
       r.assistance(signal).then((x) => x.items).catch(() => [] as AssistanceRequest[]),
       r.decisions(signal).then((x) => x.items).catch(() => [] as Decision[]),
+      // Federation status with the rest (for those the permission table lets read it), so the
+      // panel arrives in the same render as the picture and nothing shifts under the pointer.
+      seesFederation ? loadFederation(fed, signal) : Promise.resolve<FederationState | null>(null),
     ]);
-    return { cop, levels: vocab?.alertLevels ?? [], incidents, requests, decisions };
-  }, [alerts, r, hours], ['alert-level.', 'incident.', 'assistance.', 'decision.']);
+    return { cop, levels: vocab?.alertLevels ?? [], incidents, requests, decisions, federation };
+  }, [alerts, r, hours, fed, seesFederation], ['alert-level.', 'incident.', 'assistance.', 'decision.']);
 
   const [feed, setFeed] = useState<Alert[]>([]);
   const [fresh, setFresh] = useState(0);
@@ -204,6 +214,14 @@ export function Cop({ params }: { params: URLSearchParams }) {
       <ul className="member-tiles" aria-labelledby="members-title" data-testid="member-tiles">
         {members.map((m) => <MemberTile key={m.orgId} m={m} levelName={levelName} own={m.orgId === ownOrg} trendMax={trendMax} />)}
       </ul>
+
+      <div className="cop-grid">
+        <TopFiring top={cop.top} />
+        <div className="cop-health-col">
+          {state.data.federation && <FederationHealth state={state.data.federation} />}
+          <SensorHealth members={cop.members} silentMinutes={cop.silentMinutes} />
+        </div>
+      </div>
 
       <NeedingAction incidents={state.data.incidents} requests={state.data.requests} decisions={state.data.decisions} ownOrg={ownOrg} />
 
