@@ -15,10 +15,12 @@ import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
-import { parsePublicKey, verifyFacts } from './keys.js';
+import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
 import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
+/** Objects per TAXII page of a pull (and per push POST): one envelopes call, one store transaction. */
+export const PULL_PAGE_SIZE = 1000;
 
 export interface SyncDeps {
   store: Store;
@@ -100,6 +102,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     }
   };
   const groups = new Map<string, { creator: string; origin: string; recipients: string[]; idx: number[] }>();
+  // Batch signatures already checked in this call: a page costs one verification per batch root.
+  const verifiedRoots = newBatchCache();
   for (let i = 0; i < a.items.length; i++) {
     const { object, envelope: env } = a.items[i]!;
     if (!object || typeof object !== 'object' || Array.isArray(object)) {
@@ -126,7 +130,11 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       await reject(i, `unknown origin node ${env.origin}: register its public key (shieldwall peer add --name ${env.origin} --public-key ...), then retry`);
       continue;
     }
-    if (!verifyFacts(key, { object: obj, origin: env.origin, creator: env.creator, recipients: env.recipients }, env.signature)) {
+    const facts = { object: obj, origin: env.origin, creator: env.creator, recipients: Array.isArray(env.recipients) ? env.recipients : [] };
+    const valid = env.batch !== undefined
+      ? verifyBatchFacts(key, facts, env.signature, env.batch, verifiedRoots)
+      : verifyFacts(key, facts, env.signature);
+    if (!valid) {
       await reject(i, `the signature of origin node ${env.origin} does not verify: the object or its release facts were changed after it left its origin (path ${env.path.join(' > ')})`);
       continue;
     }
@@ -161,7 +169,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       else out.duplicates++;
       out.results[i] = { status: r.status };
       const env = a.items[i]!.envelope!;
-      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature! };
+      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(env.batch ? { batch: env.batch } : {}) };
       provs.push([provKey(env.id, env.version), JSON.stringify(p)]);
     }
     await tx.addMetas(provs.map(([key, value]) => ({ key, value })));
@@ -193,40 +201,59 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
   const report: RunReport = { subscription: sub.id, direction: 'pull', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
-  const base: TaxiiQuery = { limit: o.pageSize ?? 500, match: { version: ['all'] } };
+  const base: TaxiiQuery = { limit: o.pageSize ?? PULL_PAGE_SIZE, match: { version: ['all'] } };
+  const call = o.signal ? { signal: o.signal } : {};
+  type Fetched = { items: Record<string, unknown>[]; envelopes: Map<string, Envelope>; following: SubscriptionState['cursor']; more: boolean; last: string | undefined };
+  /** One page from the cursor and its envelopes; nothing is written. */
+  const fetchPage = async (cursor: SubscriptionState['cursor']): Promise<Fetched> => {
+    const q: TaxiiQuery = cursor.next
+      ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
+      : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+    const page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...call });
+    const items = page.items as Record<string, unknown>[];
+    const envelopes = new Map<string, Envelope>();
+    for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
+      const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
+      const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, call);
+      for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(`${e.id}|${e.version ?? ''}`, e);
+    }
+    const walkSince = cursor.next ? cursor.since : cursor.last;
+    const last = page.dateAddedLast ?? cursor.last;
+    const following: SubscriptionState['cursor'] = page.more && page.next
+      ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
+      : { ...(last ? { last } : {}) };
+    if (page.more && following.next === cursor.next && following.last === cursor.last) throw new Error('the peer answered more:true without advancing');
+    return { items, envelopes, following, more: page.more, last };
+  };
+  // The following page is fetched while this one is stored (the peer serves while we write);
+  // it is only used once this page and its cursor committed, else dropped with the run.
+  let prefetch: Promise<Fetched> | null = null;
   try {
     let state = await registry.state(sub.id);
     let retriedWalk = false;
     for (;;) {
       o.signal?.throwIfAborted();
       const cursor = state.cursor;
-      const q: TaxiiQuery = cursor.next
-        ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
-        : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
-      let page;
+      let f: Fetched;
       try {
-        page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...(o.signal ? { signal: o.signal } : {}) });
+        f = await (prefetch ?? fetchPage(cursor));
       } catch (e) {
+        prefetch = null;
         if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
+          // The peer no longer honours the `next` token (restarted with another key): a new walk after the last committed object.
           retriedWalk = true;
           state = { ...state, cursor: { ...(cursor.last ? { last: cursor.last } : {}) } };
           continue;
         }
         throw e;
       }
-      const items = page.items as Record<string, unknown>[];
-      const envelopes = new Map<string, Envelope>();
-      for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
-        const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
-        const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, o.signal ? { signal: o.signal } : {});
-        for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(`${e.id}|${e.version ?? ''}`, e);
+      prefetch = null;
+      const { items, envelopes, following, last } = f;
+      const wantMore = f.more && !(o.maxPages && report.pages + 1 >= o.maxPages);
+      if (wantMore) {
+        prefetch = fetchPage(following);
+        prefetch.catch(() => undefined);
       }
-      const walkSince = cursor.next ? cursor.since : cursor.last;
-      const last = page.dateAddedLast ?? cursor.last;
-      const following: SubscriptionState['cursor'] = page.more && page.next
-        ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
-        : { ...(last ? { last } : {}) };
-      if (page.more && following.next === cursor.next && following.last === cursor.last) throw new Error('the peer answered more:true without advancing');
       const r = await store.transaction(async (tx) => {
         const res = await receive(tx, {
           deps, peer, collectionId: sub.localCollection, subscription: sub.id,
@@ -251,13 +278,14 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       report.rejected += r.res.rejected;
       report.looped += r.res.looped;
       if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.map((x) => String(x.type))) });
-      if (!page.more) {
+      if (!f.more) {
         report.complete = true;
         return report;
       }
-      if (o.maxPages && report.pages >= o.maxPages) return report;
+      if (!wantMore) return report;
     }
   } finally {
+    await prefetch?.catch(() => undefined);
     await client.close();
   }
 }
@@ -275,7 +303,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       o.signal?.throwIfAborted();
       const afterUs = state.cursor.afterUs ?? 0;
       const page = await store.queryObjects({
-        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? 500,
+        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? PULL_PAGE_SIZE,
         ...(sub.sightingsOnly ? { types: ['sighting'] } : {}),
       });
       const rows = page.rows;
@@ -407,33 +435,41 @@ export async function statusOf(deps: SyncDeps, sub: Subscription): Promise<Subsc
   };
 }
 
-/** Runs due subscriptions in the background until `stop()`. */
+/**
+ * Runs due subscriptions in the background until `stop()`. Each due subscription starts at
+ * once in its own task (a long pull from one peer never delays another subscription), at most
+ * one run per subscription at a time; a run goes on while the peer has more pages, so the
+ * interval only applies once a subscription has caught up.
+ */
 export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
   const ac = new AbortController();
-  let running: Promise<void> = Promise.resolve();
+  const inFlight = new Map<string, Promise<void>>();
+  let ticking: Promise<void> = Promise.resolve();
   const tick = async () => {
     if (o.active && !o.active()) return;
     const nowUs = deps.clock.now() * 1000;
     for (const sub of await deps.registry.listSubscriptions()) {
       if (ac.signal.aborted) return;
-      if (!sub.enabled) continue;
+      if (!sub.enabled || inFlight.has(sub.id)) continue;
       const st = await deps.registry.state(sub.id);
       if (st.nextRunUs > nowUs) continue;
-      try {
-        await runSubscription(deps, sub, { signal: ac.signal });
-      } catch (e) {
-        if (!ac.signal.aborted) o.onError?.(sub.id, e);
-      }
+      const run = runSubscription(deps, sub, { signal: ac.signal })
+        .then(() => undefined, (e: unknown) => {
+          if (!ac.signal.aborted) o.onError?.(sub.id, e);
+        })
+        .finally(() => inFlight.delete(sub.id));
+      inFlight.set(sub.id, run);
     }
   };
   const timer = setInterval(() => {
-    running = running.then(tick).catch((e: unknown) => o.onError?.('*', e));
+    ticking = ticking.then(tick).catch((e: unknown) => o.onError?.('*', e));
   }, o.tickMs ?? 1000);
   return {
     stop: async () => {
       clearInterval(timer);
       ac.abort(new Error('stopping'));
-      await running.catch(() => undefined);
+      await ticking.catch(() => undefined);
+      await Promise.all([...inFlight.values()]);
     },
   };
 }

@@ -376,6 +376,10 @@ export class KyselyStore implements Store {
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
     if (q.types?.length) query = query.where('o.type', 'in', [...q.types]);
     if (q.addedAfter !== undefined) query = query.where('o.date_added', '>', q.addedAfter);
+    if (q.excludeOriginNode !== undefined) {
+      const node = q.excludeOriginNode;
+      query = query.where((eb) => eb.or([eb('o.origin_node', 'is', null), eb('o.origin_node', '!=', node)]));
+    }
     if (q.creators?.length) query = query.where('o.creator_org', 'in', [...q.creators]);
     if (q.relatedTo) {
       const rel = q.relatedTo;
