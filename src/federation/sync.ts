@@ -15,6 +15,7 @@ import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
+import { pushRecords } from './records.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
 import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -339,9 +340,9 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       let sent = 0;
       let failures: { id: string; version?: string; message?: string }[] = [];
       if (send.length > 0) {
-        const status = await client.request('POST', `/taxii2/${peer.apiRoot}/collections/${encodeURIComponent(sub.remoteCollection)}/objects/`, {
-          objects: send.map((s) => s.obj), x_shieldwall_envelopes: send.map((s) => s.env),
-        }, o.signal ? { signal: o.signal } : {}) as unknown as TaxiiStatus;
+        const status = await client.addObjects(peer.apiRoot, sub.remoteCollection, send.map((s) => s.obj), {
+          extra: { x_shieldwall_envelopes: send.map((s) => s.env) }, ...(o.signal ? { signal: o.signal } : {}),
+        });
         const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000 });
         sent = done.success_count;
         failures = done.failures ?? [];
@@ -441,13 +442,28 @@ export async function statusOf(deps: SyncDeps, sub: Subscription): Promise<Subsc
  * one run per subscription at a time; a run goes on while the peer has more pages, so the
  * interval only applies once a subscription has caught up.
  */
-export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
+export function startScheduler(deps: SyncDeps, o: { tickMs?: number; recordsEveryMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
   const ac = new AbortController();
   const inFlight = new Map<string, Promise<void>>();
   let ticking: Promise<void> = Promise.resolve();
+  let recordsAt = 0;
   const tick = async () => {
     if (o.active && !o.active()) return;
     const nowUs = deps.clock.now() * 1000;
+    // Shared incidents and assistance requests go to the nodes of their recipients (records.ts).
+    if (Date.now() - recordsAt >= (o.recordsEveryMs ?? 2000)) {
+      recordsAt = Date.now();
+      for (const peer of await deps.registry.listPeers()) {
+        const key = `records:${peer.name}`;
+        if (!peer.url || !peer.token || peer.orgs.length === 0 || inFlight.has(key)) continue;
+        const run = pushRecords(deps, peer.name, { signal: ac.signal })
+          .then(() => undefined, (e: unknown) => {
+            if (!ac.signal.aborted) o.onError?.(key, e);
+          })
+          .finally(() => inFlight.delete(key));
+        inFlight.set(key, run);
+      }
+    }
     for (const sub of await deps.registry.listSubscriptions()) {
       if (ac.signal.aborted) return;
       if (!sub.enabled || inFlight.has(sub.id)) continue;
