@@ -31,8 +31,8 @@ describe('federation batch signatures', () => {
       const cache = newBatchCache();
       for (let i = 0; i < n; i++) {
         expect(rootFromProof(leafHash(f[i]!), proofs[i]!)?.equals(root)).toBe(true);
-        expect(verifyBatchFacts(publicKey, f[i]!, signature, proofs[i]!)).toBe(true);
-        expect(verifyBatchFacts(publicKey, f[i]!, signature, proofs[i]!, cache)).toBe(true);
+        expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! })).toBe(true);
+        expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(true);
       }
       expect(cache.roots.size).toBe(1);
     }
@@ -44,26 +44,26 @@ describe('federation batch signatures', () => {
     const other = crypto.generateKeyPairSync('ed25519');
     for (const warm of [false, true]) {
       const cache = newBatchCache();
-      if (warm) for (let i = 0; i < f.length; i += 2) expect(verifyBatchFacts(publicKey, f[i]!, signature, proofs[i]!, cache)).toBe(true);
+      if (warm) for (let i = 0; i < f.length; i += 2) expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(true);
       const i = 13;
       const tampered = { ...f[i]!, object: { ...f[i]!.object, pattern: "[ipv4-addr:value = '10.9.9.9']" } };
-      expect(verifyBatchFacts(publicKey, tampered, signature, proofs[i]!, cache)).toBe(false);
-      expect(verifyBatchFacts(publicKey, { ...f[i]!, recipients: ['identity--22222222-2222-4222-8222-222222222222'] }, signature, proofs[i]!, cache)).toBe(false);
-      expect(verifyBatchFacts(publicKey, { ...f[i]!, origin: 'no' }, signature, proofs[i]!, cache)).toBe(false);
-      expect(verifyBatchFacts(publicKey, f[i]!, signature, { ...proofs[i]!, index: 14 }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, tampered, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, { ...f[i]!, recipients: ['identity--22222222-2222-4222-8222-222222222222'] }, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, { ...f[i]!, origin: 'no' }, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, index: 14 } }, cache)).toBe(false);
       const path = [...proofs[i]!.path];
       path[2] = Buffer.alloc(32, 7).toString('base64');
-      expect(verifyBatchFacts(publicKey, f[i]!, signature, { ...proofs[i]!, path }, cache)).toBe(false);
-      expect(verifyBatchFacts(publicKey, f[i]!, signature, { ...proofs[i]!, path: proofs[i]!.path.slice(0, -1) }, cache)).toBe(false);
-      expect(verifyBatchFacts(publicKey, f[i]!, signature, { ...proofs[i]!, size: 38 }, cache)).toBe(false);
-      expect(verifyBatchFacts(other.publicKey, f[i]!, signature, proofs[i]!, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, path } }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, path: proofs[i]!.path.slice(0, -1) } }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, size: 38 } }, cache)).toBe(false);
+      expect(verifyBatchFacts(other.publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(false);
       // Malformed proofs are refused, never thrown.
       for (const bad of [null, 'x', { size: 1e30, index: 0, path: [] }, { size: 37, index: -1, path: [] }, { size: 37, index: 13, path: 'abc' }, { size: 37, index: 13, path: [1, 2] }]) {
-        expect(verifyBatchFacts(publicKey, f[i]!, signature, bad as never, cache)).toBe(false);
+        expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: bad as never }, cache)).toBe(false);
       }
-      expect(verifyBatchFacts(publicKey, f[i]!, 42 as never, proofs[i]!, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature: 42 as never, proof: proofs[i]! }, cache)).toBe(false);
       // The untouched version still verifies.
-      expect(verifyBatchFacts(publicKey, f[i]!, signature, proofs[i]!, cache)).toBe(true);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(true);
     }
   });
 });

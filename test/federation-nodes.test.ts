@@ -44,7 +44,8 @@ function indicatorOf(tlp: Tlp, name: string): Record<string, unknown> {
   };
 }
 
-async function api(n: NodeDef, token: string | null, method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api(n: NodeDef, token: string | null, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const [method, p] = route.split(' ') as [string, string];
   const res = await fetch(`${n.url}/api/v1${p}`, {
     method, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -166,7 +167,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const amberLocal = indicatorOf('amber', 'amber for nobody on no');
     await taxiiPost(dk, org('DKA').token!, 'outbox', [green, amberLocal]);
     // AMBER to NOA: recipients come from the REST intel write (TAXII has no recipients field).
-    const r = await api(dk, org('DKA').token!, 'POST', `/intel/import?collection=${dk.collections.outbox}&recipients=${org('NOA').id}`, { type: 'bundle', id: `bundle--${uuid()}`, objects: [amberA] });
+    const r = await api(dk, org('DKA').token!, `POST /intel/import?collection=${dk.collections.outbox}&recipients=${org('NOA').id}`, { type: 'bundle', id: `bundle--${uuid()}`, objects: [amberA] });
     expect(r.status).toBeLessThan(300);
     await until('NOA reads both pushed objects in no/inbox', async () => {
       const s = await ids(no, org('NOA').token!, 'inbox');
@@ -177,7 +178,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect(a.has(amberLocal.id as string)).toBe(false);
     expect(b.has(green.id as string)).toBe(true);
     expect(b.has(amberA.id as string)).toBe(false);
-    const subs = await api(dk, org('DKA').token!, 'GET', '/federation/subscriptions');
+    const subs = await api(dk, org('DKA').token!, 'GET /federation/subscriptions');
     const push = (subs.body.items as { subscription: { direction: string }; state: { objectsOut: number }; lastSuccess: string | null }[]).find((x) => x.subscription.direction === 'push')!;
     expect(push.state.objectsOut).toBeGreaterThanOrEqual(2);
     expect(push.lastSuccess).not.toBeNull();
@@ -208,16 +209,16 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const dk = nodes.get('dk')!;
     const no = nodes.get('no')!;
     const dka = org('DKA').token!;
-    const created = await api(dk, dka, 'POST', '/incidents', { title: 'Wiper on the grid operator', severity: 4, tlp: 'amber' });
+    const created = await api(dk, dka, 'POST /incidents', { title: 'Wiper on the grid operator', severity: 4, tlp: 'amber' });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
-    expect((await api(dk, dka, 'POST', `/incidents/${id}/observables`, { type: 'domain-name', value: 'wiper.example', tlp: 'amber' })).status).toBe(200);
-    expect((await api(dk, dka, 'POST', `/incidents/${id}/observables`, { type: 'ipv4-addr', value: '203.0.113.77', tlp: 'red' })).status).toBe(200);
-    expect((await api(dk, dka, 'POST', `/incidents/${id}/shares`, { shares: [{ orgId: org('NOA').id, permission: 'read' }] })).status).toBe(200);
-    expect((await api(dk, dka, 'POST', `/incidents/${id}/comments`, { text: 'first comment from dk' })).status).toBe(201);
+    expect((await api(dk, dka, `POST /incidents/${id}/observables`, { type: 'domain-name', value: 'wiper.example', tlp: 'amber' })).status).toBe(200);
+    expect((await api(dk, dka, `POST /incidents/${id}/observables`, { type: 'ipv4-addr', value: '203.0.113.77', tlp: 'red' })).status).toBe(200);
+    expect((await api(dk, dka, `POST /incidents/${id}/shares`, { shares: [{ orgId: org('NOA').id, permission: 'read' }] })).status).toBe(200);
+    expect((await api(dk, dka, `POST /incidents/${id}/comments`, { text: 'first comment from dk' })).status).toBe(201);
     let seen: Record<string, unknown> = {};
     await until('NOA reads the incident on no', async () => {
-      const r = await api(no, org('NOA').token!, 'GET', `/incidents/${id}`);
+      const r = await api(no, org('NOA').token!, `GET /incidents/${id}`);
       seen = r.body;
       return r.status === 200;
     });
@@ -227,24 +228,24 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect(values).toContain('wiper.example');
     expect(values).not.toContain('203.0.113.77'); // RED, released to DKA only
     expect(JSON.stringify(seen)).not.toContain('203.0.113.77');
-    const tl = await api(no, org('NOA').token!, 'GET', `/incidents/${id}/timeline`);
+    const tl = await api(no, org('NOA').token!, `GET /incidents/${id}/timeline`);
     expect(tl.status).toBe(200);
     expect(JSON.stringify(tl.body)).toContain('first comment from dk');
     expect(JSON.stringify(tl.body)).not.toContain('203.0.113.77');
     // Nobody else on no.
-    expect((await api(no, org('NOB').token!, 'GET', `/incidents/${id}`)).status).toBe(404);
-    expect(((await api(no, org('NOB').token!, 'GET', '/incidents')).body.items as { id: string }[]).some((x) => x.id === id)).toBe(false);
+    expect((await api(no, org('NOB').token!, `GET /incidents/${id}`)).status).toBe(404);
+    expect(((await api(no, org('NOB').token!, 'GET /incidents')).body.items as { id: string }[]).some((x) => x.id === id)).toBe(false);
     // Read-only copy: it is changed on dk.
-    const w = await api(no, org('NOA').token!, 'POST', `/incidents/${id}/comments`, { text: 'from no' });
+    const w = await api(no, org('NOA').token!, `POST /incidents/${id}/comments`, { text: 'from no' });
     expect(w.status).toBeGreaterThanOrEqual(400);
     expect(w.status).toBeLessThan(500);
     // Updates flow: a new comment on dk appears on no.
-    expect((await api(dk, dka, 'POST', `/incidents/${id}/comments`, { text: 'second comment from dk' })).status).toBe(201);
-    await until('the second comment reaches no', async () => JSON.stringify((await api(no, org('NOA').token!, 'GET', `/incidents/${id}/timeline`)).body).includes('second comment from dk'));
+    expect((await api(dk, dka, `POST /incidents/${id}/comments`, { text: 'second comment from dk' })).status).toBe(201);
+    await until('the second comment reaches no', async () => JSON.stringify((await api(no, org('NOA').token!, `GET /incidents/${id}/timeline`)).body).includes('second comment from dk'));
     // Unshared on dk: withdrawn on no.
-    expect((await api(dk, dka, 'DELETE', `/incidents/${id}/shares/${org('NOA').id}`)).status).toBe(200);
-    await until('the incident is withdrawn from NOA on no', async () => (await api(no, org('NOA').token!, 'GET', `/incidents/${id}`)).status === 404);
-    const peers = await api(dk, dka, 'GET', '/federation/peers');
+    expect((await api(dk, dka, `DELETE /incidents/${id}/shares/${org('NOA').id}`)).status).toBe(200);
+    await until('the incident is withdrawn from NOA on no', async () => (await api(no, org('NOA').token!, `GET /incidents/${id}`)).status === 404);
+    const peers = await api(dk, dka, 'GET /federation/peers');
     const rec = (peers.body.items as { name: string; records: { out: number; lastError: string | null } }[]).find((x) => x.name === 'no')!;
     expect(rec.records.out).toBeGreaterThanOrEqual(3);
     expect(rec.records.lastError).toBeNull();
@@ -253,16 +254,16 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
   it('a request for assistance routed to an organisation of no reaches that organisation only', async () => {
     const dk = nodes.get('dk')!;
     const no = nodes.get('no')!;
-    const r = await api(dk, org('DKA').token!, 'POST', '/assistance', {
+    const r = await api(dk, org('DKA').token!, 'POST /assistance', {
       title: 'Need malware analysis of a wiper', services: ['malware-analysis'], urgency: 'priority', tlp: 'amber', routedTo: [org('NOA').id],
       offerDeadline: new Date(Date.now() + 86_400_000).toISOString(),
     });
     expect(r.status).toBe(201);
     const id = r.body.id as string;
-    await until('NOA reads the request on no', async () => (await api(no, org('NOA').token!, 'GET', `/assistance/${id}`)).status === 200);
-    const got = await api(no, org('NOA').token!, 'GET', `/assistance/${id}`);
+    await until('NOA reads the request on no', async () => (await api(no, org('NOA').token!, `GET /assistance/${id}`)).status === 200);
+    const got = await api(no, org('NOA').token!, `GET /assistance/${id}`);
     expect(got.body.title).toBe('Need malware analysis of a wiper');
-    expect((await api(no, org('NOB').token!, 'GET', `/assistance/${id}`)).status).toBe(404);
+    expect((await api(no, org('NOB').token!, `GET /assistance/${id}`)).status).toBe(404);
   }, 60_000);
 
   it('refuses a tampered record with the reason, a record relayed by a node that is not its origin, a non-peer token (403) and no token (401)', async () => {
@@ -287,7 +288,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     // Signed by dk but not an incident a reader here could open: refused, never a 500 later.
     const malformedRecord = { ...record, id: `incident--${uuid()}`, doc: { title: 'no observables list' } };
     const malformed = { record: malformedRecord, origin: 'dk', creator: org('DKA').id, recipients: [org('NOB').id], signature: signFacts(keys.privateKey, { ...facts, object: malformedRecord }) };
-    const r = await api(no, dk.peerToken!, 'POST', '/federation/records', { node: 'dk', records: [tampered, widened, relayed, { record: 'x' }, malformed] });
+    const r = await api(no, dk.peerToken!, 'POST /federation/records', { node: 'dk', records: [tampered, widened, relayed, { record: 'x' }, malformed] });
     expect(r.status).toBe(200);
     const results = r.body.results as { id: string; status: string; message?: string }[];
     expect(results.map((x) => x.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
@@ -295,16 +296,16 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect(results[0]!.message).toMatch(/signature of node dk does not verify/);
     expect(results[1]!.message).toMatch(/signature of node dk does not verify/);
     expect(results[2]!.message).toMatch(/only from their node of origin/);
-    expect((await api(no, org('NOB').token!, 'GET', `/incidents/${id}`)).status).toBe(404);
+    expect((await api(no, org('NOB').token!, `GET /incidents/${id}`)).status).toBe(404);
     // The untampered one is accepted, for NOB only.
-    const ok = await api(no, dk.peerToken!, 'POST', '/federation/records', { node: 'dk', records: [{ record, origin: 'dk', creator: org('DKA').id, recipients: [org('NOB').id], signature }] });
+    const ok = await api(no, dk.peerToken!, 'POST /federation/records', { node: 'dk', records: [{ record, origin: 'dk', creator: org('DKA').id, recipients: [org('NOB').id], signature }] });
     expect((ok.body.results as { status: string }[])[0]!.status).toBe('added');
-    expect((await api(no, org('NOB').token!, 'GET', `/incidents/${id}`)).status).toBe(200);
-    expect((await api(no, org('NOA').token!, 'GET', `/incidents/${id}`)).status).toBe(404);
-    const analyst = await api(no, org('NOA').token!, 'POST', '/federation/records', { node: 'dk', records: [] });
+    expect((await api(no, org('NOB').token!, `GET /incidents/${id}`)).status).toBe(200);
+    expect((await api(no, org('NOA').token!, `GET /incidents/${id}`)).status).toBe(404);
+    const analyst = await api(no, org('NOA').token!, 'POST /federation/records', { node: 'dk', records: [] });
     expect(analyst.status).toBe(403);
-    expect((await api(no, null, 'POST', '/federation/records', { node: 'dk', records: [] })).status).toBe(401);
-    const bad = await api(no, dk.peerToken!, 'POST', '/federation/records', { records: 'nope' });
+    expect((await api(no, null, 'POST /federation/records', { node: 'dk', records: [] })).status).toBe(401);
+    const bad = await api(no, dk.peerToken!, 'POST /federation/records', { records: 'nope' });
     expect(bad.status).toBe(400);
   }, 30_000);
 });

@@ -259,7 +259,8 @@ export const newBatchCache = (): BatchCache => ({ nodes: new Map(), roots: new M
  * hashing at the first node already proven under the verified root (its remaining path must
  * then equal the proven one): about two hashes per version instead of one per tree level.
  */
-export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signature: string, proof: BatchProof, cache?: BatchCache): boolean {
+export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signed: { signature: string; proof: BatchProof }, cache?: BatchCache): boolean {
+  const { signature, proof } = signed;
   if (typeof signature !== 'string') return false;
   const leaf = leafHash(f);
   const batchKey = `${rawKeyId(k)}|${typeof proof === 'object' && proof !== null ? String(proof.size) : ''}|${signature}`;

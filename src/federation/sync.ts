@@ -133,7 +133,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     }
     const facts = { object: obj, origin: env.origin, creator: env.creator, recipients: Array.isArray(env.recipients) ? env.recipients : [] };
     const valid = env.batch !== undefined
-      ? verifyBatchFacts(key, facts, env.signature, env.batch, verifiedRoots)
+      ? verifyBatchFacts(key, facts, { signature: env.signature, proof: env.batch }, verifiedRoots)
       : verifyFacts(key, facts, env.signature);
     if (!valid) {
       await reject(i, `the signature of origin node ${env.origin} does not verify: the object or its release facts were changed after it left its origin (path ${env.path.join(' > ')})`);
