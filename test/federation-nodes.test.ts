@@ -33,6 +33,8 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-fednodes-'));
 const nodes = new Map<Name, NodeDef>();
 const orgs: OrgDef[] = [];
 const org = (short: string) => orgs.find((o) => o.short === short)!;
+let nordicGroup = ''; // a sharing group of dk with a member on no
+let noGroup = ''; // a sharing group of no (NOB)
 const uuid = () => crypto.randomUUID();
 
 function indicatorOf(tlp: Tlp, name: string): Record<string, unknown> {
@@ -120,6 +122,8 @@ beforeAll(async () => {
         for (const [who, r, w] of grants) await p.access.grantCollection(SYSTEM_ACTOR, c.id, who, { canRead: r, canWrite: w });
         n.collections[alias] = c.id;
       };
+      if (n === dk) nordicGroup = (await p.access.createGroup(SYSTEM_ACTOR, { ownerOrg: org('DKA').id, name: 'nordic', members: [org('NOA').id] })).id;
+      else noGroup = (await p.access.createGroup(SYSTEM_ACTOR, { ownerOrg: org('NOB').id, name: 'no-local', members: [] })).id;
       if (n === dk) {
         await coll('alliance', [...mine.map((m): [string, boolean, boolean] => [m, true, true]), [peerId, true, false]]);
         await coll('outbox', mine.map((m): [string, boolean, boolean] => [m, true, true]));
@@ -159,6 +163,37 @@ afterAll(async () => {
 });
 
 describe('two nodes over HTTP: push, sightings back, incidents and assistance requests', () => {
+  it('an AMBER object for a sharing group of dk with members on no reaches those members only; the group itself stays on dk', async () => {
+    const dk = nodes.get('dk')!;
+    const no = nodes.get('no')!;
+    const forGroup = indicatorOf('amber', 'amber for the nordic group');
+    const r = await api(dk, org('DKA').token!, `POST /intel/import?collection=${dk.collections.alliance}&recipients=${nordicGroup}`, { type: 'bundle', id: `bundle--${uuid()}`, objects: [forGroup] });
+    expect(r.status).toBeLessThan(300);
+    await until('NOA (a member of the group) reads it on no', async () => (await ids(no, org('NOA').token!, 'alliance')).has(forGroup.id as string));
+    expect((await ids(no, org('NOB').token!, 'alliance')).has(forGroup.id as string)).toBe(false);
+    // Membership is not federated: no has no such group, and NOA is named by the origin instead.
+    const groups = await api(no, org('NOA').token!, 'GET /sharing-groups');
+    expect((groups.body.items as { id: string }[]).some((g) => g.id === nordicGroup)).toBe(false);
+  }, 60_000);
+
+  it('a peer naming a sharing group of the receiving node releases nothing through it (the group is dropped from the recipients)', async () => {
+    const dk = nodes.get('dk')!;
+    const no = nodes.get('no')!;
+    const keys = nodeKeys(dk.dataDir, 'dk');
+    const o = indicatorOf('amber', 'amber naming a group of no');
+    const env = { id: o.id, version: o.modified, origin: 'dk', path: ['dk'], creator: org('DKA').id, recipients: [noGroup] };
+    const signature = signFacts(keys.privateKey, { object: o, origin: 'dk', creator: org('DKA').id, recipients: [noGroup] });
+    const res = await fetch(`${no.url}/${ROOT}/collections/${no.collections.inbox}/objects/`, {
+      method: 'POST', headers: { Accept: TAXII, 'Content-Type': TAXII, Authorization: `Bearer ${dk.peerToken!}` },
+      body: JSON.stringify({ objects: [o], x_shieldwall_envelopes: [{ ...env, signature }] }),
+    });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { success_count: number }).success_count).toBe(1);
+    // NOB is the group's member on no: it must not read what dk addressed to no's own group.
+    expect((await ids(no, org('NOB').token!, 'inbox')).has(o.id as string)).toBe(false);
+    expect((await ids(no, org('NOA').token!, 'inbox')).has(o.id as string)).toBe(false);
+  }, 30_000);
+
   it('a push subscription delivers a local collection into the peer\'s collection under the release policy', async () => {
     const dk = nodes.get('dk')!;
     const no = nodes.get('no')!;

@@ -69,7 +69,7 @@ const sha = (s: string) => crypto.createHash('sha256').update(s).digest('base64u
 
 /** What peer `peer` may receive of record `row`: the copy for its organisations, or null when nothing is due. */
 async function copyFor(store: Store, peer: PeerRecord, row: RecordRow): Promise<FederatedRecord> {
-  const audience = peerAudience(peer);
+  const audience = await peerAudience(store, peer);
   let doc: unknown = JSON.parse(row.json);
   let events = (await store.listRecordEvents(row.id)).map((e) => ({ seq: e.seq, atUs: e.atUs, kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as unknown }));
   if (row.kind === INCIDENT) {
@@ -123,7 +123,7 @@ export async function recordPushStatus(registry: FederationRegistry, peer: strin
 async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
   const { registry, store, clock } = deps;
   const me = registry.deps.nodeName;
-  const audience = peerAudience(peer);
+  const audience = await peerAudience(store, peer);
   const theirs = new Set(peer.orgs);
   const sentKey = P_SENT + peer.name;
   const sent = JSON.parse((await store.getMeta(sentKey)) ?? '{}') as Record<string, string>;

@@ -44,9 +44,14 @@ export interface RunReport {
   complete: boolean;
 }
 
-/** The audience of a peer node on this node: its identity and every organisation it serves. */
-export function peerAudience(peer: PeerRecord): Audience {
-  return { hop: 'peer', orgId: peer.identity, groupIds: [], via: peer.orgs };
+/**
+ * The audience of a peer node on this node: its identity and every organisation it serves,
+ * and (at AMBER) the sharing groups of this node that have one of them as member.
+ */
+export async function peerAudience(store: Store, peer: PeerRecord): Promise<Audience> {
+  const groups = new Set<string>();
+  for (const o of [peer.identity, ...peer.orgs]) for (const g of await store.groupsOfOrg(o)) groups.add(g);
+  return { hop: 'peer', orgId: peer.identity, groupIds: [...groups].sort(), via: peer.orgs };
 }
 
 function peerPrincipal(peer: PeerRecord): Principal {
@@ -105,6 +110,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   const groups = new Map<string, { creator: string; origin: string; recipients: string[]; idx: number[] }>();
   // Batch signatures already checked in this call: a page costs one verification per batch root.
   const verifiedRoots = newBatchCache();
+  const localGroups = new Map<string, boolean>();
   for (let i = 0; i < a.items.length; i++) {
     const { object, envelope: env } = a.items[i]!;
     if (!object || typeof object !== 'object' || Array.isArray(object)) {
@@ -147,7 +153,15 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     const c = env.creator ? orgs.get(env.creator) : undefined;
     // The real creator only when it is registered here as living on (or reached through) this peer.
     const creator = c && c.node === a.peer.name ? c.id : a.peer.identity;
-    const recipients = [...new Set(env.recipients)].filter((r) => /^identity--[0-9a-f-]{36}$/.test(r)).sort();
+    // A sharing group of this node is never a recipient named by a peer: its membership is
+    // this node's decision, so naming it would let a peer release to whoever is in it here.
+    const recipients: string[] = [];
+    for (const r of new Set(env.recipients)) {
+      if (typeof r !== 'string' || !/^identity--[0-9a-f-]{36}$/.test(r)) continue;
+      if (!localGroups.has(r)) localGroups.set(r, (await tx.getGroup(r)) !== null);
+      if (!localGroups.get(r)) recipients.push(r);
+    }
+    recipients.sort();
     const gk = JSON.stringify([creator, env.origin, recipients]);
     const g = groups.get(gk) ?? { creator, origin: env.origin, recipients, idx: [] };
     g.idx.push(i);
@@ -296,7 +310,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
   const { registry, store, clock } = deps;
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
-  const audience = peerAudience(peer);
+  const audience = await peerAudience(store, peer);
   const report: RunReport = { subscription: sub.id, direction: 'push', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
   try {
     let state = await registry.state(sub.id);
