@@ -422,7 +422,12 @@ export class KyselyStore implements Store {
         break;
       }
     }
-    const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
+    // With ids, the unique (collection_id, id, version) index finds the rows; ordering by the bare
+    // column would let SQLite pick objects_added to skip the sort and scan the whole collection in
+    // date order (a page of 1,000 ids cost O(collection), 25 ms at 30,000 objects). `+` keeps the
+    // order and leaves the index choice to the ids.
+    const order = q.ids?.length ? sql`+${sql.ref('o.date_added')}` : sql.ref('o.date_added');
+    const rows = (await query.orderBy(order).limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     if (bytes) return { rows: page.map((r) => leanObjectRow(r, (r as unknown as { json_bytes: Buffer }).json_bytes)), more };
