@@ -264,6 +264,12 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       }
       prefetch = null;
       const { items, envelopes, following, last } = f;
+      if (items.length === 0 && !f.more && following.last === cursor.last && following.next === undefined && cursor.next === undefined) {
+        // Caught up and nothing new: no transaction (a subscription polling every second would
+        // otherwise commit, and fsync, an empty page each time).
+        report.complete = true;
+        return report;
+      }
       const wantMore = f.more && !(o.maxPages && report.pages + 1 >= o.maxPages);
       if (wantMore) {
         prefetch = fetchPage(following);
