@@ -35,6 +35,7 @@ const orgs: OrgDef[] = [];
 const org = (short: string) => orgs.find((o) => o.short === short)!;
 let nordicGroup = ''; // a sharing group of dk with a member on no
 let noGroup = ''; // a sharing group of no (NOB)
+const noxId = `identity--${crypto.randomUUID()}`; // registered on dk as living on no; unknown to no
 const uuid = () => crypto.randomUUID();
 
 function indicatorOf(tlp: Tlp, name: string): Record<string, unknown> {
@@ -114,7 +115,9 @@ beforeAll(async () => {
         o.token = (await p.access.createToken(SYSTEM_ACTOR, { orgId: o.id, userId: u.id, kind: 'api', name: 'analyst' })).token;
       }
       const reg = new FederationRegistry({ store: p.store, clock: p.clock, dataDir: n.dataDir, nodeName: n.name });
-      await reg.addPeer(SYSTEM_ACTOR, { name: other.name, url: other.url, publicKey: other.publicKey, orgs: orgs.filter((o) => o.node === other.name).map((o) => ({ id: o.id, shortName: o.short })) });
+      // dk also believes NOX lives on no (no does not know it): what dk shares with NOX is refused there.
+      const extra = n === dk ? [{ id: noxId, shortName: 'NOX' }] : [];
+      await reg.addPeer(SYSTEM_ACTOR, { name: other.name, url: other.url, publicKey: other.publicKey, orgs: [...orgs.filter((o) => o.node === other.name).map((o) => ({ id: o.id, shortName: o.short })), ...extra] });
       const mine = orgs.filter((o) => o.node === n.name).map((o) => o.id);
       const peerId = nodeIdentityId(other.name);
       const coll = async (alias: string, grants: [string, boolean, boolean][]) => {
@@ -299,6 +302,24 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const got = await api(no, org('NOA').token!, `GET /assistance/${id}`);
     expect(got.body.title).toBe('Need malware analysis of a wiper');
     expect((await api(no, org('NOB').token!, `GET /assistance/${id}`)).status).toBe(404);
+  }, 60_000);
+
+  it('a record the peer refuses (shared with an organisation it does not have) is reported in the push status and not sent again until it changes', async () => {
+    const dk = nodes.get('dk')!;
+    const dka = org('DKA').token!;
+    const created = await api(dk, dka, 'POST /incidents', { title: 'For an organisation no does not know', severity: 1, tlp: 'amber' });
+    const id = created.body.id as string;
+    expect((await api(dk, dka, `POST /incidents/${id}/shares`, { shares: [{ orgId: noxId, permission: 'read' }] })).status).toBe(200);
+    type Rec = { refused: number; lastRefusal: string | null; out: number };
+    const status = async () => ((await api(dk, dka, 'GET /federation/peers')).body.items as { name: string; records: Rec }[]).find((x) => x.name === 'no')!.records;
+    let st: Rec = await status();
+    await until('the refusal is in the status', async () => {
+      st = await status();
+      return st.refused >= 1 && (st.lastRefusal ?? '').includes(id);
+    });
+    expect(st.lastRefusal).toMatch(/shared with no organisation of this node/);
+    await new Promise((r) => setTimeout(r, 5000)); // two more scans
+    expect((await status()).refused).toBe(st.refused);
   }, 60_000);
 
   it('refuses a tampered record with the reason, a record relayed by a node that is not its origin, a non-peer token (403) and no token (401)', async () => {

@@ -63,6 +63,9 @@ export interface RecordPushStatus {
   lastError: string | null;
   /** Record versions sent (and accepted) to this peer so far. */
   out: number;
+  /** Record versions the peer refused so far, and the last reason (a refused copy is sent again once it changes). */
+  refused: number;
+  lastRefusal: string | null;
 }
 
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
@@ -107,7 +110,10 @@ export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?
     const res = await pushRecordsOnce(deps, peer, o);
     // Nothing new and nothing to report: no write (the scan runs every few seconds).
     if (res.sent === 0 && res.refused.length === 0 && status.lastError === null && status.lastSuccessUs !== null) return res;
-    await store.setMeta(P_STATUS + peer.name, JSON.stringify({ ...status, lastRunUs: nowUs, lastSuccessUs: nowUs, lastError: null, out: status.out + res.sent } satisfies RecordPushStatus));
+    const lastRefusal = res.refused.length ? `${res.refused[0]!.id}: ${res.refused[0]!.message}`.slice(0, 500) : status.lastRefusal;
+    await store.setMeta(P_STATUS + peer.name, JSON.stringify({
+      ...status, lastRunUs: nowUs, lastSuccessUs: nowUs, lastError: null, out: status.out + res.sent, refused: status.refused + res.refused.length, lastRefusal,
+    } satisfies RecordPushStatus));
     return res;
   } catch (e) {
     await store.setMeta(P_STATUS + peer.name, JSON.stringify({ ...status, lastRunUs: nowUs, lastError: (e instanceof Error ? e.message : String(e)).slice(0, 500) } satisfies RecordPushStatus));
@@ -117,7 +123,7 @@ export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?
 
 export async function recordPushStatus(registry: FederationRegistry, peer: string): Promise<RecordPushStatus> {
   const raw = await registry.store.getMeta(P_STATUS + peer);
-  return { lastRunUs: null, lastSuccessUs: null, lastError: null, out: 0, ...(raw ? JSON.parse(raw) as Partial<RecordPushStatus> : {}) };
+  return { lastRunUs: null, lastSuccessUs: null, lastError: null, out: 0, refused: 0, lastRefusal: null, ...(raw ? JSON.parse(raw) as Partial<RecordPushStatus> : {}) };
 }
 
 async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
@@ -140,7 +146,8 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
       const record = await copyFor(store, peer, row);
       const facts = { object: record as unknown as Record<string, unknown>, origin: me, creator: row.creatorOrg, recipients };
       const h = sha(JSON.stringify([facts.object, facts.creator, recipients]));
-      if (sent[row.id] === h) continue;
+      // Sent (or refused by the peer) as it is now: nothing to do until it changes.
+      if (sent[row.id] === h || sent[row.id] === `refused:${h}`) continue;
       hashes.set(row.id, h);
       due.push({ record, origin: me, creator: row.creatorOrg, recipients, signature: signFacts(registry.keys().privateKey, facts) });
     }
@@ -149,6 +156,10 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   const nowUs = clock.now() * 1000;
   for (const id of Object.keys(sent)) {
     if (current.has(id) || sent[id] === 'withdrawn') continue;
+    if (sent[id]!.startsWith('refused:')) {
+      delete sent[id]; // never stored there: nothing to withdraw
+      continue;
+    }
     const row = await store.getRecord(id);
     const record = tombstone(id, row?.kind ?? INCIDENT, nowUs);
     const creator = row?.creatorOrg ?? nodeless(peer);
@@ -164,8 +175,10 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
       const chunk = due.slice(i, i + MAX_RECORDS_PER_PUSH);
       const r = await client.request('POST', '/api/v1/federation/records', { node: me, records: chunk }, o.signal ? { signal: o.signal } : {}) as unknown as { results?: { id: string; status: string; message?: string }[] };
       for (const x of r.results ?? []) {
-        if (x.status === 'rejected') refused.push({ id: x.id, message: x.message ?? 'no reason given' });
-        else if (hashes.has(x.id)) {
+        if (x.status === 'rejected') {
+          refused.push({ id: x.id, message: x.message ?? 'no reason given' });
+          if (hashes.has(x.id) && hashes.get(x.id) !== 'withdrawn') sent[x.id] = `refused:${hashes.get(x.id)!}`;
+        } else if (hashes.has(x.id)) {
           sent[x.id] = hashes.get(x.id)!;
           accepted++;
         }

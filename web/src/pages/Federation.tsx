@@ -144,7 +144,8 @@ function recordsStatus(p: PeerView): string {
   const r = p.records;
   if (!r || r.lastRunUs === null) return '-';
   const when = (us: number | null) => (us === null ? 'never' : formatTime(new Date(us / 1000).toISOString()));
-  return r.lastError ? `error ${when(r.lastRunUs)}: ${r.lastError}` : `${r.out} sent, last ${when(r.lastSuccessUs)}`;
+  const refused = r.refused > 0 ? `; ${r.refused} refused by the peer (last: ${r.lastRefusal ?? '?'})` : '';
+  return r.lastError ? `error ${when(r.lastRunUs)}: ${r.lastError}` : `${r.out} sent, last ${when(r.lastSuccessUs)}${refused}`;
 }
 
 export function Federation() {
