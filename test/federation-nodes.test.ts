@@ -8,8 +8,12 @@
  * - an incident and a request for assistance of dk shared with an organisation of no reach no,
  *   readable there by that organisation only, with the observables and timeline entries it may
  *   read, read-only there, and withdrawn when unshared;
- * - unhappy paths of the record push: tampered record refused with the reason, a record
- *   relayed by a node that is not its origin refused, a non-peer token 403, no token 401.
+ * - sharing groups across nodes: an AMBER object for a group of dk reaches its members on no
+ *   only; a peer naming a group of the receiving node releases nothing through it;
+ * - unhappy paths: a pushed object altered after signing refused in the TAXII status with the
+ *   reason, an unknown token 401; a tampered, widened, relayed or malformed record refused with
+ *   the reason, a non-peer token 403, no token 401; a record the peer refuses reported in the
+ *   push status and not re-sent.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -303,6 +307,26 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect(got.body.title).toBe('Need malware analysis of a wiper');
     expect((await api(no, org('NOB').token!, `GET /assistance/${id}`)).status).toBe(404);
   }, 60_000);
+
+  it('a pushed object changed after its origin signed it is refused in the TAXII status with the reason; an unknown token is 401', async () => {
+    const dk = nodes.get('dk')!;
+    const no = nodes.get('no')!;
+    const keys = nodeKeys(dk.dataDir, 'dk');
+    const o = indicatorOf('green', 'signed then altered');
+    const signature = signFacts(keys.privateKey, { object: o, origin: 'dk', creator: org('DKA').id, recipients: [] });
+    const altered = { ...o, name: 'altered on the way' };
+    const post = (token: string) => fetch(`${no.url}/${ROOT}/collections/${no.collections.inbox}/objects/`, {
+      method: 'POST', headers: { Accept: TAXII, 'Content-Type': TAXII, Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ objects: [altered], x_shieldwall_envelopes: [{ id: o.id, version: o.modified, origin: 'dk', path: ['dk'], creator: org('DKA').id, recipients: [], signature }] }),
+    });
+    const res = await post(dk.peerToken!);
+    expect(res.status).toBe(202);
+    const st = (await res.json()) as { success_count: number; failures?: { id: string; message: string }[] };
+    expect(st.success_count).toBe(0);
+    expect(st.failures?.[0]?.message).toMatch(/signature of origin node dk does not verify/);
+    expect((await ids(no, org('NOA').token!, 'inbox')).has(o.id as string)).toBe(false);
+    expect((await post('not-a-token-of-this-node')).status).toBe(401);
+  }, 30_000);
 
   it('a record the peer refuses (shared with an organisation it does not have) is reported in the push status and not sent again until it changes', async () => {
     const dk = nodes.get('dk')!;
