@@ -256,7 +256,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const id = created.body.id as string;
     expect((await api(dk, dka, `POST /incidents/${id}/observables`, { type: 'domain-name', value: 'wiper.example', tlp: 'amber' })).status).toBe(200);
     expect((await api(dk, dka, `POST /incidents/${id}/observables`, { type: 'ipv4-addr', value: '203.0.113.77', tlp: 'red' })).status).toBe(200);
-    expect((await api(dk, dka, `POST /incidents/${id}/shares`, { shares: [{ orgId: org('NOA').id, permission: 'read' }] })).status).toBe(200);
+    expect((await api(dk, dka, `POST /incidents/${id}/shares`, { shares: [{ orgId: org('NOA').id, permission: 'contribute' }] })).status).toBe(200);
     expect((await api(dk, dka, `POST /incidents/${id}/comments`, { text: 'first comment from dk' })).status).toBe(201);
     let seen: Record<string, unknown> = {};
     await until('NOA reads the incident on no', async () => {
@@ -277,10 +277,11 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     // Nobody else on no.
     expect((await api(no, org('NOB').token!, `GET /incidents/${id}`)).status).toBe(404);
     expect(((await api(no, org('NOB').token!, 'GET /incidents')).body.items as { id: string }[]).some((x) => x.id === id)).toBe(false);
-    // Read-only copy: it is changed on dk.
+    // Read-only copy, even for a contribute share: it is changed on dk.
+    expect(seen.canContribute).toBe(false);
     const w = await api(no, org('NOA').token!, `POST /incidents/${id}/comments`, { text: 'from no' });
-    expect(w.status).toBeGreaterThanOrEqual(400);
-    expect(w.status).toBeLessThan(500);
+    expect(w.status).toBe(409);
+    expect((await api(no, org('NOA').token!, `POST /incidents/${id}/tasks`, { title: 'from no' })).status).toBe(409);
     // Updates flow: a new comment on dk appears on no.
     expect((await api(dk, dka, `POST /incidents/${id}/comments`, { text: 'second comment from dk' })).status).toBe(201);
     await until('the second comment reaches no', async () => JSON.stringify((await api(no, org('NOA').token!, `GET /incidents/${id}/timeline`)).body).includes('second comment from dk'));
@@ -306,6 +307,13 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const got = await api(no, org('NOA').token!, `GET /assistance/${id}`);
     expect(got.body.title).toBe('Need malware analysis of a wiper');
     expect((await api(no, org('NOB').token!, `GET /assistance/${id}`)).status).toBe(404);
+    // Read-only copy: an offer is refused on no (4xx) and leaves no offer behind.
+    const offer = await api(no, org('NOA').token!, `POST /assistance/${id}/offers`, {
+      team: 'NO CERT malware team', services: ['malware-analysis'], capacity: '2 analysts',
+      availableFrom: new Date().toISOString(), availableUntil: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(offer.status).toBe(409);
+    expect(((await api(no, org('NOA').token!, `GET /assistance/${id}`)).body.offers as unknown[])).toHaveLength(0);
   }, 60_000);
 
   it('a pushed object changed after its origin signed it is refused in the TAXII status with the reason; an unknown token is 401', async () => {

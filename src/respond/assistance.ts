@@ -102,6 +102,8 @@ export class AssistanceService {
     requirePermission(actor, 'assistance.write');
     const req = await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, requestId, REQUEST));
     if (req.row.creatorOrg === actor.principal.orgId) throw illegal('an organisation cannot offer assistance to itself');
+    // A request another node pushed here is a read-only copy (docs/federation.md): offers are made on its node.
+    if (req.row.originNode !== null) throw illegal(`this request lives on node ${req.row.originNode}: make the offer there`);
     if (!req.row.recipients.includes(actor.principal.orgId)) throw new AppError('FORBIDDEN', 'this request was not routed to your organisation');
     if (req.row.state !== 'open' && req.row.state !== 'in-progress') throw illegal(`the request is ${req.row.state}`);
     const unknown = o.services.filter((s) => !req.doc.services.includes(s));
