@@ -335,14 +335,16 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       const lastUs = rows[rows.length - 1]!.dateAdded;
       let candidates = rows.map((r) => ({ r, obj: JSON.parse(r.json) as Record<string, unknown> }));
       if (sub.sightingsOnly) {
-        // Sightings flow back to the node the sighted object came from, and only there.
+        // Sightings flow back towards the node the sighted object came from, and only there:
+        // to its origin, or to a node it came through (a hub, which stores the sighting and
+        // relays it to the origin like any GREEN/AMBER object).
         const refs = [...new Set(candidates.map((c) => String(c.obj.sighting_of_ref ?? '')))];
-        const origin = new Map<string, string | null>();
+        const travelled = new Map<string, readonly string[]>();
         for (const id of refs) {
           const prov = (await store.listMeta(`${P_PROV}${id}|`, 1))[0];
-          if (prov) origin.set(id, (JSON.parse(prov.value) as Provenance).origin);
+          if (prov) travelled.set(id, (JSON.parse(prov.value) as Provenance).path);
         }
-        candidates = candidates.filter((c) => origin.get(String(c.obj.sighting_of_ref)) === peer.name);
+        candidates = candidates.filter((c) => travelled.get(String(c.obj.sighting_of_ref))?.includes(peer.name) === true);
       }
       // Never echo a copy back to a node it passed through.
       const envs = await envelopesFor({ store, registry, audience, collectionId: sub.localCollection, items: candidates.map((c) => ({ id: c.r.id, version: versionField(c.obj) })) });
