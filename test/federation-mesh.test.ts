@@ -28,7 +28,7 @@ const NODES: NodeName[] = ['hub', ...SPOKES];
 const uuid = () => crypto.randomUUID();
 
 interface OrgDef { id: string; short: string; node: NodeName; token?: string }
-interface NodeDef { name: NodeName; dataDir: string; port: number; url: string; collection: string; proc?: ServerProcess; publicKey: string }
+interface NodeDef { name: NodeName; dataDir: string; port: number; url: string; collection: string; own?: string; proc?: ServerProcess; publicKey: string }
 interface Made { id: string; origin: NodeName; creator: string; tlp: Tlp | null; recipients: string[]; name: string }
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-fedmesh-'));
@@ -174,12 +174,20 @@ beforeAll(async () => {
       }
       const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'alliance', alias: 'alliance' });
       n.collection = c.id;
+      // A collection of the spoke's own that nobody pulls: sightings made there go back only
+      // through the sightings push (s2 → hub → the origin).
+      if (n.name !== 'hub') {
+        const own = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'own', alias: 'own' });
+        n.own = own.id;
+        for (const o of orgsOn(n.name)) await p.access.grantCollection(SYSTEM_ACTOR, own.id, o.id, { canRead: true, canWrite: true });
+      }
       for (const o of orgsOn(n.name)) await p.access.grantCollection(SYSTEM_ACTOR, c.id, o.id, { canRead: true, canWrite: true });
       const reg = new FederationRegistry({ store: p.store, clock: p.clock, dataDir: n.dataDir, nodeName: n.name });
       const link = async (peer: NodeName, url: string | null, served: OrgDef[]) => {
         await reg.addPeer(SYSTEM_ACTOR, { name: peer, url, publicKey: nodes.get(peer)!.publicKey, orgs: served.map((o) => ({ id: o.id, shortName: o.short })) });
         if (!url) return;
-        await p.access.grantCollection(SYSTEM_ACTOR, c.id, nodeIdentityId(peer), { canRead: true, canWrite: false });
+        // Write too: spokes push sightings back into the hub's collection.
+        await p.access.grantCollection(SYSTEM_ACTOR, c.id, nodeIdentityId(peer), { canRead: true, canWrite: n.name === 'hub' });
         peerTokens.set(`${n.name}>${peer}`, (await p.access.createToken(SYSTEM_ACTOR, { orgId: nodeIdentityId(peer), kind: 'peer', name: `node ${peer}` })).token);
       };
       if (n.name === 'hub') {
@@ -226,6 +234,7 @@ beforeAll(async () => {
       }
       const peers = n.name === 'hub' ? [...SPOKES] : ['hub'];
       for (const peer of peers) await reg.addSubscription(SYSTEM_ACTOR, { peer, direction: 'pull', remoteCollection: 'alliance', localCollection: n.collection, intervalS: 1 });
+      if (n.own) await reg.addSubscription(SYSTEM_ACTOR, { peer: 'hub', direction: 'push', remoteCollection: 'alliance', localCollection: n.own, intervalS: 1, sightingsOnly: true });
     } finally {
       await p.close();
     }
@@ -250,7 +259,8 @@ describe('hub and three spokes over HTTP', () => {
     const s3 = nodes.get('s3')!;
     const admin = orgsOn('s3')[0]!;
     // An analyst may read the status; the reject list needs an admin: read it from the store.
-    const subs = await (await fetch(`${s3.url}/api/v1/federation/subscriptions`, { headers: { Authorization: `Bearer ${admin.token}` } })).json() as { items: { subscription: { id: string }; rejects: number; state: { objectsIn: number }; lastSuccess: string | null }[] };
+    const all = await (await fetch(`${s3.url}/api/v1/federation/subscriptions`, { headers: { Authorization: `Bearer ${admin.token}` } })).json() as { items: { subscription: { id: string; direction: string }; rejects: number; state: { objectsIn: number }; lastSuccess: string | null }[] };
+    const subs = { items: all.items.filter((x) => x.subscription.direction === 'pull') };
     expect(subs.items).toHaveLength(1);
     expect(subs.items[0]!.rejects).toBeGreaterThanOrEqual(1);
     expect(subs.items[0]!.lastSuccess).not.toBeNull();
@@ -265,14 +275,42 @@ describe('hub and three spokes over HTTP', () => {
     }
   }, 60_000);
 
-  it('the loop hub ⇄ spoke never amplifies: copies of a node\'s own objects are recognised and skipped', async () => {
+  it('the loop hub ⇄ spoke never amplifies: the hub never sends a spoke its own objects back, and each is stored once', async () => {
     const s1 = nodes.get('s1')!;
     const reader = orgsOn('s1')[0]!;
-    const subs = await (await fetch(`${s1.url}/api/v1/federation/subscriptions`, { headers: { Authorization: `Bearer ${reader.token}` } })).json() as { items: { state: { looped: number } }[] };
-    expect(subs.items[0]!.state.looped).toBeGreaterThan(0);
+    const all = await (await fetch(`${s1.url}/api/v1/federation/subscriptions`, { headers: { Authorization: `Bearer ${reader.token}` } })).json() as { items: { subscription: { direction: string }; state: { looped: number } }[] };
+    const subs = { items: all.items.filter((x) => x.subscription.direction === 'pull') };
+    // The hub leaves out, for a peer node, the copies whose origin is that node (TAXII serve).
+    expect(subs.items[0]!.state.looped).toBe(0);
     const seen = await readAll(s1, reader.token!);
     for (const [, n] of seen) expect(n).toBe(1);
   }, 30_000);
+
+  it('a sighting on s2 of an s1 indicator relayed by the hub goes back through the hub to s1; a sighting of a local object stays', async () => {
+    const s1 = nodes.get('s1')!;
+    const s2 = nodes.get('s2')!;
+    const hub = nodes.get('hub')!;
+    const target = made.find((m) => m.origin === 's1' && m.tlp === 'green' && m.name.endsWith('to none'))!;
+    const writer = orgsOn('s2')[0]!;
+    const now = new Date().toISOString();
+    const sighting = (of: string) => ({
+      type: 'sighting', spec_version: '2.1', id: `sighting--${uuid()}`, created: now, modified: now, sighting_of_ref: of, count: 1,
+      first_seen: now, last_seen: now, object_marking_refs: [tlpMarkingId('green')],
+    });
+    const local = indicatorOf('green', 's2 own indicator');
+    const back = sighting(target.id);
+    const stay = sighting(String(local.id));
+    const res = await fetch(`${s2.url}/${ROOT}/collections/${s2.own}/objects/`, {
+      method: 'POST', headers: { Accept: TAXII, 'Content-Type': TAXII, Authorization: `Bearer ${writer.token!}` }, body: JSON.stringify({ objects: [local, back, stay] }),
+    });
+    expect(res.status).toBe(202);
+    const reader = orgsOn('s1')[0]!;
+    await converge(async () => ((await readAll(s1, reader.token!)).has(back.id) ? null : 'the sighting has not reached s1'), 60_000);
+    const atHub = await readAll(hub, orgsOn('hub')[0]!.token!);
+    expect(atHub.has(back.id)).toBe(true);
+    expect(atHub.has(stay.id)).toBe(false);
+    expect(atHub.has(String(local.id))).toBe(false);
+  }, 90_000);
 
   it('SIGKILL of the hub mid-sync and a spoke offline for a while: convergence with no loss and no duplicate', async () => {
     const s1 = nodes.get('s1')!;

@@ -184,10 +184,15 @@ export class AccessService {
   }
 
   async #principal(orgId: string, user: UserRow | null, token: TokenRow | null, kind: Principal['kind']): Promise<Principal> {
+    const via = kind === 'peer' ? await this.#servedBy(orgId) : null;
+    // A peer node stands for the organisations it serves: at AMBER, a sharing group of this
+    // node with one of them as member names it too (docs/federation.md "Sharing groups").
+    const groups = new Set(await this.store.groupsOfOrg(orgId));
+    for (const o of via ?? []) for (const g of await this.store.groupsOfOrg(o)) groups.add(g);
     return Object.freeze({
       orgId, userId: user?.id ?? null, username: user?.username ?? null, roles: Object.freeze([...(user?.roles ?? [])]),
-      tokenId: token?.id ?? null, kind, groupIds: Object.freeze(await this.store.groupsOfOrg(orgId)),
-      ...(kind === 'peer' ? { via: Object.freeze(await this.#servedBy(orgId)) } : {}),
+      tokenId: token?.id ?? null, kind, groupIds: Object.freeze([...groups].sort()),
+      ...(via ? { via: Object.freeze(via) } : {}),
     });
   }
 

@@ -127,6 +127,8 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/alert-levels/own`]: 'alert-level.write',
   // federation (docs/federation.md)
   [`POST ${V1}/federation/envelopes`]: 'federation.sync',
+  [`POST ${V1}/federation/records`]: 'federation.sync',
+  [`POST ${V1}/federation/peers/:name/push-records`]: 'federation.admin',
   [`GET ${V1}/federation/node`]: 'federation.read',
   [`GET ${V1}/federation/peers`]: 'federation.read',
   [`GET ${V1}/federation/peers/:name`]: 'federation.read',

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import type { Audience } from '../core/policy.js';
 import type { Store } from '../store/index.js';
-import { signFacts } from './keys.js';
+import { signBatch, type BatchProof, type SignedFacts } from './keys.js';
 import { provKey, type FederationRegistry, type Provenance } from './registry.js';
 
 export interface Envelope {
@@ -21,7 +21,11 @@ export interface Envelope {
   path: string[];
   creator: string | null;
   recipients: string[];
-  /** Base64 Ed25519 signature of the origin node; absent when the origin never signed it (a legacy pull). */
+  /**
+   * Base64 Ed25519 signature of the origin node: over the facts themselves, or, with `batch`,
+   * over the root of the Merkle tree of a batch of versions (keys.ts signBatch). Absent when
+   * the origin never signed it (a legacy pull).
+   */
   signature: string | null;
   /**
    * For an object without a version (an SCO): SHA-256 of its RFC 8785 form. Several organisations
@@ -29,6 +33,8 @@ export interface Envelope {
    * one object; (id, digest) does. Absent from envelopes of older nodes.
    */
   digest?: string;
+  /** This version's inclusion proof in the batch the origin signed (absent: signature over the facts alone). */
+  batch?: BatchProof;
 }
 
 export const MAX_ENVELOPES = 1000;
@@ -89,20 +95,30 @@ export async function envelopesFor(a: {
     }
     return [...all].sort();
   };
+  // Versions originated here are signed together: one signature over the Merkle root of the
+  // page, each envelope with its inclusion proof (keys.ts signBatch).
+  const mine: { at: number; facts: SignedFacts }[] = [];
   for (const { r, obj } of rows) {
     const version = versionField(obj);
     // An SCO copy is named by its content (several organisations may each hold one under the id).
     const digest = version === null ? { digest: contentDigest(obj) } : {};
     if (r.originNode === null) {
       const facts = { object: obj, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
-      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: facts.recipients, signature: signFacts(keys.privateKey, facts) });
+      mine.push({ at: out.length, facts });
+      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: [...facts.recipients], signature: null });
       continue;
     }
     const raw = provs.get(provOf(r.id, obj));
     const p = raw ? (JSON.parse(raw) as Provenance) : null;
     out.push(p
-      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature }
+      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature, ...(p.batch ? { batch: p.batch } : {}) }
       : { id: r.id, version, ...digest, origin: r.originNode, path: [r.originNode, me], creator: r.creatorOrg, recipients: [...r.recipients].sort(), signature: null });
+  }
+  if (mine.length > 0) {
+    const { signature, proofs } = signBatch(keys.privateKey, mine.map((m) => m.facts));
+    mine.forEach((m, i) => {
+      out[m.at] = { ...out[m.at]!, signature, batch: proofs[i]! };
+    });
   }
   return out;
 }

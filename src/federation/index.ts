@@ -10,3 +10,5 @@ export { envelopesFor, versionField, MAX_ENVELOPES } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { peerAudience, pushReceiver, receive, retryRejects, runPull, runPush, runSubscription, startScheduler, statusOf } from './sync.js';
 export type { ReceiveResult, RunReport, SubscriptionStatus, SyncDeps } from './sync.js';
+export { FEDERATED_RECORD_KINDS, MAX_RECORDS_PER_PUSH, pushRecords, receiveRecords, recordPushStatus } from './records.js';
+export type { FederatedRecord, RecordEnvelope, RecordPushStatus, RecordReceipt } from './records.js';

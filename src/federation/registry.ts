@@ -17,7 +17,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import type { OrgRow, Store } from '../store/index.js';
-import { nodeKeys, parsePublicKey, seal, unseal, type NodeKeys } from './keys.js';
+import { nodeKeys, parsePublicKey, seal, unseal, type BatchProof, type NodeKeys } from './keys.js';
 
 export const NODE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const SHORT_NAME = /^[A-Z0-9-]{1,16}$/;
@@ -113,6 +113,8 @@ export interface Provenance {
   creator: string | null;
   recipients: string[];
   signature: string;
+  /** The inclusion proof when the origin signed a batch (keys.ts signBatch). */
+  batch?: BatchProof;
 }
 
 const P_PEER = 'federation.peer.';

@@ -15,10 +15,13 @@ import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { contentDigest, envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
-import { parsePublicKey, verifyFacts } from './keys.js';
+import { pushRecords } from './records.js';
+import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
 import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
+/** Objects per TAXII page of a pull (and per push POST): one envelopes call, one store transaction. */
+export const PULL_PAGE_SIZE = 1000;
 
 export interface SyncDeps {
   store: Store;
@@ -41,9 +44,14 @@ export interface RunReport {
   complete: boolean;
 }
 
-/** The audience of a peer node on this node: its identity and every organisation it serves. */
-export function peerAudience(peer: PeerRecord): Audience {
-  return { hop: 'peer', orgId: peer.identity, groupIds: [], via: peer.orgs };
+/**
+ * The audience of a peer node on this node: its identity and every organisation it serves,
+ * and (at AMBER) the sharing groups of this node that have one of them as member.
+ */
+export async function peerAudience(store: Store, peer: PeerRecord): Promise<Audience> {
+  const groups = new Set<string>();
+  for (const o of [peer.identity, ...peer.orgs]) for (const g of await store.groupsOfOrg(o)) groups.add(g);
+  return { hop: 'peer', orgId: peer.identity, groupIds: [...groups].sort(), via: peer.orgs };
 }
 
 function peerPrincipal(peer: PeerRecord): Principal {
@@ -100,6 +108,9 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     }
   };
   const groups = new Map<string, { creator: string; origin: string; recipients: string[]; idx: number[] }>();
+  // Batch signatures already checked in this call: a page costs one verification per batch root.
+  const verifiedRoots = newBatchCache();
+  const localGroups = new Map<string, boolean>();
   for (let i = 0; i < a.items.length; i++) {
     const { object, envelope: env } = a.items[i]!;
     if (!object || typeof object !== 'object' || Array.isArray(object)) {
@@ -126,7 +137,11 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       await reject(i, `unknown origin node ${env.origin}: register its public key (shieldwall peer add --name ${env.origin} --public-key ...), then retry`);
       continue;
     }
-    if (!verifyFacts(key, { object: obj, origin: env.origin, creator: env.creator, recipients: env.recipients }, env.signature)) {
+    const facts = { object: obj, origin: env.origin, creator: env.creator, recipients: Array.isArray(env.recipients) ? env.recipients : [] };
+    const valid = env.batch !== undefined
+      ? verifyBatchFacts(key, facts, { signature: env.signature, proof: env.batch }, verifiedRoots)
+      : verifyFacts(key, facts, env.signature);
+    if (!valid) {
       await reject(i, `the signature of origin node ${env.origin} does not verify: the object or its release facts were changed after it left its origin (path ${env.path.join(' > ')})`);
       continue;
     }
@@ -138,7 +153,15 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     const c = env.creator ? orgs.get(env.creator) : undefined;
     // The real creator only when it is registered here as living on (or reached through) this peer.
     const creator = c && c.node === a.peer.name ? c.id : a.peer.identity;
-    const recipients = [...new Set(env.recipients)].filter((r) => /^identity--[0-9a-f-]{36}$/.test(r)).sort();
+    // A sharing group of this node is never a recipient named by a peer: its membership is
+    // this node's decision, so naming it would let a peer release to whoever is in it here.
+    const recipients: string[] = [];
+    for (const r of new Set(env.recipients)) {
+      if (typeof r !== 'string' || !/^identity--[0-9a-f-]{36}$/.test(r)) continue;
+      if (!localGroups.has(r)) localGroups.set(r, (await tx.getGroup(r)) !== null);
+      if (!localGroups.get(r)) recipients.push(r);
+    }
+    recipients.sort();
     const gk = JSON.stringify([creator, env.origin, recipients]);
     const g = groups.get(gk) ?? { creator, origin: env.origin, recipients, idx: [] };
     g.idx.push(i);
@@ -161,7 +184,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       else out.duplicates++;
       out.results[i] = { status: r.status };
       const env = a.items[i]!.envelope!;
-      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature! };
+      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(env.batch ? { batch: env.batch } : {}) };
       const o = a.items[i]!.object as Record<string, unknown>;
       provs.push([provKey(env.id, versionField(o) ?? `#${contentDigest(o)}`), JSON.stringify(p)]);
     }
@@ -194,40 +217,65 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
   const report: RunReport = { subscription: sub.id, direction: 'pull', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
-  const base: TaxiiQuery = { limit: o.pageSize ?? 500, match: { version: ['all'] } };
+  const base: TaxiiQuery = { limit: o.pageSize ?? PULL_PAGE_SIZE, match: { version: ['all'] } };
+  const call = o.signal ? { signal: o.signal } : {};
+  type Fetched = { items: Record<string, unknown>[]; envelopes: Map<string, Envelope>; following: SubscriptionState['cursor']; more: boolean; last: string | undefined };
+  /** One page from the cursor and its envelopes; nothing is written. */
+  const fetchPage = async (cursor: SubscriptionState['cursor']): Promise<Fetched> => {
+    const q: TaxiiQuery = cursor.next
+      ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
+      : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+    const page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...call });
+    const items = page.items as Record<string, unknown>[];
+    const envelopes = new Map<string, Envelope>();
+    for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
+      const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
+      const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, call);
+      for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(envelopeKey(e), e);
+    }
+    const walkSince = cursor.next ? cursor.since : cursor.last;
+    const last = page.dateAddedLast ?? cursor.last;
+    const following: SubscriptionState['cursor'] = page.more && page.next
+      ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
+      : { ...(last ? { last } : {}) };
+    if (page.more && following.next === cursor.next && following.last === cursor.last) throw new Error('the peer answered more:true without advancing');
+    return { items, envelopes, following, more: page.more, last };
+  };
+  // The following page is fetched while this one is stored (the peer serves while we write);
+  // it is only used once this page and its cursor committed, else dropped with the run.
+  let prefetch: Promise<Fetched> | null = null;
   try {
     let state = await registry.state(sub.id);
     let retriedWalk = false;
     for (;;) {
       o.signal?.throwIfAborted();
       const cursor = state.cursor;
-      const q: TaxiiQuery = cursor.next
-        ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
-        : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
-      let page;
+      let f: Fetched;
       try {
-        page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...(o.signal ? { signal: o.signal } : {}) });
+        f = await (prefetch ?? fetchPage(cursor));
       } catch (e) {
+        prefetch = null;
         if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
+          // The peer no longer honours the `next` token (restarted with another key): a new walk after the last committed object.
           retriedWalk = true;
           state = { ...state, cursor: { ...(cursor.last ? { last: cursor.last } : {}) } };
           continue;
         }
         throw e;
       }
-      const items = page.items as Record<string, unknown>[];
-      const envelopes = new Map<string, Envelope>();
-      for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
-        const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
-        const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, o.signal ? { signal: o.signal } : {});
-        for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(envelopeKey(e), e);
+      prefetch = null;
+      const { items, envelopes, following, last } = f;
+      if (items.length === 0 && !f.more && following.last === cursor.last && following.next === undefined && cursor.next === undefined) {
+        // Caught up and nothing new: no transaction (a subscription polling every second would
+        // otherwise commit, and fsync, an empty page each time).
+        report.complete = true;
+        return report;
       }
-      const walkSince = cursor.next ? cursor.since : cursor.last;
-      const last = page.dateAddedLast ?? cursor.last;
-      const following: SubscriptionState['cursor'] = page.more && page.next
-        ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
-        : { ...(last ? { last } : {}) };
-      if (page.more && following.next === cursor.next && following.last === cursor.last) throw new Error('the peer answered more:true without advancing');
+      const wantMore = f.more && !(o.maxPages && report.pages + 1 >= o.maxPages);
+      if (wantMore) {
+        prefetch = fetchPage(following);
+        prefetch.catch(() => undefined);
+      }
       const r = await store.transaction(async (tx) => {
         const res = await receive(tx, {
           deps, peer, collectionId: sub.localCollection, subscription: sub.id,
@@ -252,13 +300,14 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       report.rejected += r.res.rejected;
       report.looped += r.res.looped;
       if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.map((x) => String(x.type))) });
-      if (!page.more) {
+      if (!f.more) {
         report.complete = true;
         return report;
       }
-      if (o.maxPages && report.pages >= o.maxPages) return report;
+      if (!wantMore) return report;
     }
   } finally {
+    await prefetch?.catch(() => undefined);
     await client.close();
   }
 }
@@ -268,7 +317,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
   const { registry, store, clock } = deps;
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
-  const audience = peerAudience(peer);
+  const audience = await peerAudience(store, peer);
   const report: RunReport = { subscription: sub.id, direction: 'push', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
   try {
     let state = await registry.state(sub.id);
@@ -276,7 +325,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       o.signal?.throwIfAborted();
       const afterUs = state.cursor.afterUs ?? 0;
       const page = await store.queryObjects({
-        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? 500,
+        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? PULL_PAGE_SIZE,
         ...(sub.sightingsOnly ? { types: ['sighting'] } : {}),
       });
       const rows = page.rows;
@@ -287,14 +336,16 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       const lastUs = rows[rows.length - 1]!.dateAdded;
       let candidates = rows.map((r) => ({ r, obj: JSON.parse(r.json) as Record<string, unknown> }));
       if (sub.sightingsOnly) {
-        // Sightings flow back to the node the sighted object came from, and only there.
+        // Sightings flow back towards the node the sighted object came from, and only there:
+        // to its origin, or to a node it came through (a hub, which stores the sighting and
+        // relays it to the origin like any GREEN/AMBER object).
         const refs = [...new Set(candidates.map((c) => String(c.obj.sighting_of_ref ?? '')))];
-        const origin = new Map<string, string | null>();
+        const travelled = new Map<string, readonly string[]>();
         for (const id of refs) {
           const prov = (await store.listMeta(`${P_PROV}${id}|`, 1))[0];
-          if (prov) origin.set(id, (JSON.parse(prov.value) as Provenance).origin);
+          if (prov) travelled.set(id, (JSON.parse(prov.value) as Provenance).path);
         }
-        candidates = candidates.filter((c) => origin.get(String(c.obj.sighting_of_ref)) === peer.name);
+        candidates = candidates.filter((c) => travelled.get(String(c.obj.sighting_of_ref))?.includes(peer.name) === true);
       }
       // Never echo a copy back to a node it passed through.
       const envs = await envelopesFor({ store, registry, audience, collectionId: sub.localCollection, items: candidates.map((c) => ({ id: c.r.id, version: versionField(c.obj) })) });
@@ -312,9 +363,9 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       let sent = 0;
       let failures: { id: string; version?: string; message?: string }[] = [];
       if (send.length > 0) {
-        const status = await client.request('POST', `/taxii2/${peer.apiRoot}/collections/${encodeURIComponent(sub.remoteCollection)}/objects/`, {
-          objects: send.map((s) => s.obj), x_shieldwall_envelopes: send.map((s) => s.env),
-        }, o.signal ? { signal: o.signal } : {}) as unknown as TaxiiStatus;
+        const status = await client.addObjects(peer.apiRoot, sub.remoteCollection, send.map((s) => s.obj), {
+          extra: { x_shieldwall_envelopes: send.map((s) => s.env) }, ...(o.signal ? { signal: o.signal } : {}),
+        });
         const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000 });
         sent = done.success_count;
         failures = done.failures ?? [];
@@ -408,33 +459,56 @@ export async function statusOf(deps: SyncDeps, sub: Subscription): Promise<Subsc
   };
 }
 
-/** Runs due subscriptions in the background until `stop()`. */
-export function startScheduler(deps: SyncDeps, o: { tickMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
+/**
+ * Runs due subscriptions in the background until `stop()`. Each due subscription starts at
+ * once in its own task (a long pull from one peer never delays another subscription), at most
+ * one run per subscription at a time; a run goes on while the peer has more pages, so the
+ * interval only applies once a subscription has caught up.
+ */
+export function startScheduler(deps: SyncDeps, o: { tickMs?: number; recordsEveryMs?: number; onError?: (sub: string, e: unknown) => void; active?: () => boolean } = {}): { stop: () => Promise<void> } {
   const ac = new AbortController();
-  let running: Promise<void> = Promise.resolve();
+  const inFlight = new Map<string, Promise<void>>();
+  let ticking: Promise<void> = Promise.resolve();
+  let recordsAt = 0;
   const tick = async () => {
     if (o.active && !o.active()) return;
     const nowUs = deps.clock.now() * 1000;
+    // Shared incidents and assistance requests go to the nodes of their recipients (records.ts).
+    if (Date.now() - recordsAt >= (o.recordsEveryMs ?? 2000)) {
+      recordsAt = Date.now();
+      for (const peer of await deps.registry.listPeers()) {
+        const key = `records:${peer.name}`;
+        if (!peer.url || !peer.token || peer.orgs.length === 0 || inFlight.has(key)) continue;
+        const run = pushRecords(deps, peer.name, { signal: ac.signal })
+          .then(() => undefined, (e: unknown) => {
+            if (!ac.signal.aborted) o.onError?.(key, e);
+          })
+          .finally(() => inFlight.delete(key));
+        inFlight.set(key, run);
+      }
+    }
     for (const sub of await deps.registry.listSubscriptions()) {
       if (ac.signal.aborted) return;
-      if (!sub.enabled) continue;
+      if (!sub.enabled || inFlight.has(sub.id)) continue;
       const st = await deps.registry.state(sub.id);
       if (st.nextRunUs > nowUs) continue;
-      try {
-        await runSubscription(deps, sub, { signal: ac.signal });
-      } catch (e) {
-        if (!ac.signal.aborted) o.onError?.(sub.id, e);
-      }
+      const run = runSubscription(deps, sub, { signal: ac.signal })
+        .then(() => undefined, (e: unknown) => {
+          if (!ac.signal.aborted) o.onError?.(sub.id, e);
+        })
+        .finally(() => inFlight.delete(sub.id));
+      inFlight.set(sub.id, run);
     }
   };
   const timer = setInterval(() => {
-    running = running.then(tick).catch((e: unknown) => o.onError?.('*', e));
+    ticking = ticking.then(tick).catch((e: unknown) => o.onError?.('*', e));
   }, o.tickMs ?? 1000);
   return {
     stop: async () => {
       clearInterval(timer);
       ac.abort(new Error('stopping'));
-      await running.catch(() => undefined);
+      await ticking.catch(() => undefined);
+      await Promise.all([...inFlight.values()]);
     },
   };
 }

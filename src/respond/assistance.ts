@@ -58,9 +58,13 @@ export class AssistanceService {
       const inc = await this.deps.store.getRecord(r.incidentId);
       if (!inc || inc.kind !== INCIDENT || inc.creatorOrg !== actor.principal.orgId) throw bad('incidentId must be an incident your organisation owns');
     }
-    const members = (await this.deps.store.listOrganisations()).filter((o) => o.node === null).map((o) => o.id);
+    const orgs = await this.deps.store.listOrganisations();
+    const members = orgs.filter((o) => o.node === null).map((o) => o.id);
+    // 'all' is every member of this node; an ally on another node is named (its node receives
+    // the request: docs/federation.md "Incidents and requests for assistance").
+    const remote = new Set(orgs.filter((o) => o.node !== null).map((o) => o.id));
     const routed = r.routedTo === 'all' ? members.filter((m) => m !== actor.principal.orgId) : r.routedTo;
-    for (const o of routed) if (!members.includes(o)) throw bad(`no member organisation ${o}`);
+    for (const o of routed) if (!members.includes(o) && !remote.has(o)) throw bad(`no member organisation ${o}`);
     if (routed.length === 0) throw bad('route the request to at least one ally');
     const doc: AssistanceRequest = {
       title: r.title, description: r.description ?? '', services: [...new Set(r.services)], urgency: r.urgency, incidentId: r.incidentId ?? null,
@@ -98,6 +102,8 @@ export class AssistanceService {
     requirePermission(actor, 'assistance.write');
     const req = await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, requestId, REQUEST));
     if (req.row.creatorOrg === actor.principal.orgId) throw illegal('an organisation cannot offer assistance to itself');
+    // A request another node pushed here is a read-only copy (docs/federation.md): offers are made on its node.
+    if (req.row.originNode !== null) throw illegal(`this request lives on node ${req.row.originNode}: make the offer there`);
     if (!req.row.recipients.includes(actor.principal.orgId)) throw new AppError('FORBIDDEN', 'this request was not routed to your organisation');
     if (req.row.state !== 'open' && req.row.state !== 'in-progress') throw illegal(`the request is ${req.row.state}`);
     const unknown = o.services.filter((s) => !req.doc.services.includes(s));

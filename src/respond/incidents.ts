@@ -214,7 +214,8 @@ export class IncidentService {
       ...d,
       observables: d.observables.filter((o) => this.#observableVisible(actor, rec, o)),
       id: rec.row.id, ownerOrg: rec.row.creatorOrg, tlp: rec.row.tlp, createdAt: iso(rec.row.createdUs), updatedAt: iso(rec.row.updatedUs),
-      rev: rec.row.rev, exerciseId: rec.row.exerciseId, isOwner, canContribute: isOwner || d.shares.some((s) => s.orgId === actor.principal.orgId && s.permission === 'contribute'),
+      rev: rec.row.rev, exerciseId: rec.row.exerciseId, isOwner,
+      canContribute: rec.row.originNode === null && (isOwner || d.shares.some((s) => s.orgId === actor.principal.orgId && s.permission === 'contribute')),
       metrics: metricsOf(d.stages),
     };
   }
@@ -238,6 +239,8 @@ export class IncidentService {
   async #contributable(actor: AuthedActor, id: string, action: 'incident.contribute' | 'incident.comment' = 'incident.contribute'): Promise<Rec<Incident>> {
     const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
     requirePermission(actor, action);
+    // A copy another node pushed here is read-only (docs/federation.md): it is changed on its node.
+    if (rec.row.originNode !== null) throw new AppError('CONFLICT', `this incident lives on node ${rec.row.originNode}: it is changed there`);
     const v = this.view(actor, rec);
     if (!v.canContribute) throw new AppError('FORBIDDEN', 'writing to this incident needs a contribute share for your organisation');
     return rec;

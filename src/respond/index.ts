@@ -22,7 +22,7 @@ export function createRespond(deps: RespondDeps): Respond {
   };
 }
 
-export { IncidentService, metricsOf, INCIDENT, MAX_ATTACHMENT_BYTES } from './incidents.js';
+export { IncidentService, metricsOf, observableFacts, INCIDENT, MAX_ATTACHMENT_BYTES } from './incidents.js';
 export type { Incident, IncidentPatch, IncidentView, IncidentMetrics, NewIncident, Observable, Share, Task } from './incidents.js';
 export { AssistanceService, REQUEST, OFFER } from './assistance.js';
 export type { AssistanceRequest, Offer, OfferState, RequestState } from './assistance.js';

@@ -98,6 +98,7 @@ export class RecordRepo {
    * transaction; a concurrent writer makes this fail with CONFLICT and nothing changes.
    */
   async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string }, event: RecordEvent): Promise<Rec<T>> {
+    federatedCopy(prev.row);
     const now = this.nowUs();
     const row: RecordRow = {
       ...prev.row, json: JSON.stringify(next.doc), state: next.state ?? prev.row.state, tlp: next.tlp === undefined ? prev.row.tlp : next.tlp,
@@ -114,6 +115,7 @@ export class RecordRepo {
 
   /** An append-only entry (comment, national position...) without changing the record. */
   async append(actor: AuthedActor, rec: Rec<unknown>, event: RecordEvent): Promise<void> {
+    federatedCopy(rec.row);
     const now = this.nowUs();
     await this.deps.store.transaction(async (tx) => {
       await tx.appendRecordEvent({ recordId: rec.row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(fullData(event)) });
@@ -146,6 +148,14 @@ export class RecordRepo {
       ...(event.requires?.length ? { requires: event.requires } : {}), ...(event.sealed?.length ? { sealed: event.sealed } : {}),
     });
   }
+}
+
+/**
+ * A record another node pushed here (docs/federation.md "Incidents and requests for
+ * assistance") is a read-only copy: it changes on its node of origin, and only there.
+ */
+function federatedCopy(row: RecordRow): void {
+  if (row.originNode !== null) throw new AppError('CONFLICT', `${row.id} lives on node ${row.originNode}: it is changed there, this node holds a read-only copy`);
 }
 
 /** The event as stored on the record's own timeline and audit: sealed parts included. */

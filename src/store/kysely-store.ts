@@ -376,6 +376,10 @@ export class KyselyStore implements Store {
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
     if (q.types?.length) query = query.where('o.type', 'in', [...q.types]);
     if (q.addedAfter !== undefined) query = query.where('o.date_added', '>', q.addedAfter);
+    if (q.excludeOriginNode !== undefined) {
+      const node = q.excludeOriginNode;
+      query = query.where((eb) => eb.or([eb('o.origin_node', 'is', null), eb('o.origin_node', '!=', node)]));
+    }
     if (q.creators?.length) query = query.where('o.creator_org', 'in', [...q.creators]);
     if (q.relatedTo) {
       const rel = q.relatedTo;
@@ -418,7 +422,12 @@ export class KyselyStore implements Store {
         break;
       }
     }
-    const rows = (await query.orderBy('o.date_added').limit(q.limit + 1).execute()) as ObjRecord[];
+    // With ids, the unique (collection_id, id, version) index finds the rows; ordering by the bare
+    // column would let SQLite pick objects_added to skip the sort and scan the whole collection in
+    // date order (a page of 1,000 ids cost O(collection), 25 ms at 30,000 objects). `+` keeps the
+    // order and leaves the index choice to the ids.
+    const order = q.ids?.length ? sql`+${sql.ref('o.date_added')}` : sql.ref('o.date_added');
+    const rows = (await query.orderBy(order).limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     if (bytes) return { rows: page.map((r) => leanObjectRow(r, (r as unknown as { json_bytes: Buffer }).json_bytes)), more };

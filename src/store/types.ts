@@ -156,6 +156,11 @@ export interface ObjectQuery {
   specVersions?: readonly string[];
   /** Exclusive lower bound on date_added (µs). */
   addedAfter?: number;
+  /**
+   * Leave out objects that came from this node (origin_node): a federated peer reading a
+   * collection is not sent back the copies of its own objects (docs/federation.md "Loops").
+   */
+  excludeOriginNode?: string;
   limit: number;
   /** REST search extras. */
   text?: string;

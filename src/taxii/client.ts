@@ -201,9 +201,12 @@ export class TaxiiClient {
     await this.#json('DELETE', `${this.#coll(root, collectionId)}objects/${enc(objectId)}/${queryString({ ...(q.match ? { match: q.match } : {}) })}`, q);
   }
 
-  /** POST an envelope (§5.5); answers the status resource of the 202. */
-  async addObjects(root: string, collectionId: string, objects: readonly unknown[], o: CallOptions = {}): Promise<TaxiiStatus> {
-    const r = await this.#json('POST', `${this.#coll(root, collectionId)}objects/`, { ...o, body: JSON.stringify({ objects }) });
+  /**
+   * POST an envelope (§5.5); answers the status resource of the 202. `extra`: custom
+   * properties of the envelope beside `objects` (a Shieldwall peer's `x_shieldwall_envelopes`).
+   */
+  async addObjects(root: string, collectionId: string, objects: readonly unknown[], o: CallOptions & { extra?: Record<string, unknown> } = {}): Promise<TaxiiStatus> {
+    const r = await this.#json('POST', `${this.#coll(root, collectionId)}objects/`, { ...o, body: JSON.stringify({ ...(o.extra ?? {}), objects }) });
     return r.body as unknown as TaxiiStatus;
   }
 

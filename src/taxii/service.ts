@@ -138,8 +138,12 @@ export class TaxiiService {
       const after = this.cursors.decode(f.next, fp, p.orgId);
       addedAfter = Math.max(addedAfter ?? 0, after);
     }
+    // A federated peer node is never sent back the copies of its own objects (it is their
+    // origin; it would skip them as loops): the node a peer principal stands for is its identity's.
+    const peerNode = p.kind === 'peer' ? (await this.store.getOrganisation(p.orgId))?.node ?? undefined : undefined;
     const page = await this.store.queryObjects({
       collectionIds: [c.id], audience: this.access.audienceOf(p), purpose: 'read',
+      ...(peerNode ? { excludeOriginNode: peerNode } : {}),
       ...(f.ids ? { ids: f.ids } : {}), ...(f.types ? { types: f.types } : {}), ...(f.specVersions ? { specVersions: f.specVersions } : {}),
       ...(addedAfter !== undefined ? { addedAfter } : {}), version: f.version, limit,
       // No TAXII response shows recipients, labels (outside the stored JSON) or the REST search text.

@@ -6,6 +6,17 @@ import { useSession } from './session.js';
 export interface PeerView {
   name: string; url: string | null; apiRoot: string; identity: string;
   orgs: { id: string; shortName: string; name: string }[]; hasToken: boolean; hasCa: boolean; publicKey: string; createdAt: string;
+  /** Push of the incidents and assistance requests shared with organisations of this peer. */
+  records?: { lastRunUs: number | null; lastSuccessUs: number | null; lastError: string | null; out: number; refused: number; lastRefusal: string | null };
+}
+
+export interface NewPeer {
+  name: string; url?: string | null; publicKey: string; token?: string | null; ca?: string | null;
+  orgs?: { id: string; shortName: string; name?: string }[];
+}
+
+export interface NewSubscription {
+  peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean;
 }
 
 export interface SubscriptionStatus {
@@ -26,6 +37,12 @@ export function federationClient(token: string) {
     run: (id: string) => request<unknown>(`${sub(id)}/run`, { token, method: 'POST', body: '{}' }),
     reset: (id: string) => request<unknown>(`${sub(id)}/reset`, { token, method: 'POST', body: '{}' }),
     retry: (id: string) => request<unknown>(`${sub(id)}/retry`, { token, method: 'POST', body: '{}' }),
+    addPeer: (p: NewPeer) => request<PeerView>('/federation/peers', { token, method: 'POST', body: JSON.stringify(p) }),
+    removePeer: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}`, { token, method: 'DELETE' }),
+    pushRecords: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}/push-records`, { token, method: 'POST', body: '{}' }),
+    addSubscription: (s: NewSubscription) => request<SubscriptionStatus>('/federation/subscriptions', { token, method: 'POST', body: JSON.stringify(s) }),
+    removeSubscription: (id: string) => request<unknown>(sub(id), { token, method: 'DELETE' }),
+    collections: (signal?: AbortSignal) => request<{ items: { id: string; title: string; alias: string | null }[] }>('/collections', { token, signal }),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { envelopesFor, MAX_ENVELOPES, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, pushRecords, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
 
@@ -44,6 +44,27 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
     return { node: platform.config.nodeName, envelopes };
   });
 
+  app.post('/federation/records', {
+    schema: <FastifySchema>{
+      summary: 'A peer node pushes the incidents and assistance requests it shared with organisations of this node (signed; read-only copies here)',
+      body: {
+        type: 'object', required: ['records'], additionalProperties: false,
+        properties: { node: { type: 'string', maxLength: 63 }, records: { type: 'array', maxItems: MAX_RECORDS_PER_PUSH, items: { type: 'object' } } },
+      },
+    },
+  }, async (req) => receiveRecords(sync, principalOf(req), req.body as { records: unknown[] }));
+
+  app.post('/federation/peers/:name/push-records', doc('Push now the incidents and assistance requests shared with organisations of this peer'), async (req) => {
+    const peer = await registry.peer(param(req, 'name'));
+    if (!peer.url) throw new AppError('BAD_REQUEST', `peer ${peer.name} has no URL (known by its key only)`);
+    try {
+      return await pushRecords(sync, peer.name);
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      throw new AppError('UNAVAILABLE', `peer ${peer.name}: ${(e as Error).message}`);
+    }
+  });
+
   app.get('/federation/node', doc('This node: its name and the Ed25519 public key peers register for it'), async () => {
     const k = registry.keys();
     return { node: platform.config.nodeName, publicKey: k.publicKey };
@@ -51,7 +72,7 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
 
   app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept'), async () => {
     const peers = await registry.listPeers();
-    return { items: await Promise.all(peers.map((x) => registry.view(x))) };
+    return { items: await Promise.all(peers.map(async (x) => ({ ...(await registry.view(x)), records: await recordPushStatus(registry, x.name) }))) };
   });
 
   app.get('/federation/peers/:name', doc('One peer node'), async (req) => registry.view(await registry.peer(param(req, 'name'))));

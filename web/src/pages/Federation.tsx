@@ -1,12 +1,13 @@
 /**
  * Federation (docs/federation.md): this node's key, its peers and the organisations on them,
  * and every subscription's status (lag, last success, last error, objects in/out, rejects).
- * Every reader sees the status; administrators run, reset and retry, and read reject lists.
+ * Every reader sees the status; administrators add and remove peers and subscriptions, run,
+ * reset and retry, and read reject lists.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useSession } from '../session.js';
 import { useAsync } from '../useAsync.js';
-import { useFederation, type RejectView, type SubscriptionStatus } from '../federationApi.js';
+import { useFederation, type NewPeer, type PeerView, type RejectView, type SubscriptionStatus } from '../federationApi.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
 
@@ -14,7 +15,7 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
   const api = useFederation();
   const action = useAction();
   const [rejects, setRejects] = useState<{ id: string; items: RejectView[] } | null>(null);
-  if (items.length === 0) return <section className="card" aria-label="Subscriptions"><h2>Subscriptions</h2><p className="muted">None yet: <code>shieldwall sync add</code>.</p></section>;
+  if (items.length === 0) return <section className="card" aria-label="Subscriptions"><h2>Subscriptions</h2><p className="muted">None yet: <code>shieldwall sync add</code>{isAdmin ? ' or the form below' : ''}.</p></section>;
   return (
     <section className="card" aria-label="Subscriptions">
       <h2>Subscriptions</h2>
@@ -34,7 +35,9 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
                   <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.run(s.subscription.id); onChange(); })}>Run now</button>{' '}
                   <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.reset(s.subscription.id); onChange(); })}>Reset</button>{' '}
                   <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { await api.retry(s.subscription.id); onChange(); })}>Retry rejects</button>{' '}
-                  <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { setRejects({ id: s.subscription.id, items: (await api.rejects(s.subscription.id)).items }); })}>Show rejects</button>
+                  <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { setRejects({ id: s.subscription.id, items: (await api.rejects(s.subscription.id)).items }); })}>Show rejects</button>{' '}
+                  <button type="button" className="danger" disabled={action.busy} data-testid="remove-subscription"
+                    onClick={() => void action.run(async () => { if (window.confirm(`Remove subscription ${s.subscription.id} (its cursor and reject list)?`)) { await api.removeSubscription(s.subscription.id); onChange(); } })}>Remove</button>
                 </td>
               )}
             </tr>
@@ -54,11 +57,104 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
   );
 }
 
+/** `identity--…:SHORT:Name` per line (as `shieldwall peer add --org`). */
+export function parseOrgLines(text: string): { id: string; shortName: string; name?: string }[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+    const [id = '', shortName = '', ...rest] = l.split(':');
+    const name = rest.join(':').trim();
+    return { id: id.trim(), shortName: shortName.trim(), ...(name ? { name } : {}) };
+  });
+}
+
+function AddPeer({ onChange }: { onChange: () => void }) {
+  const api = useFederation();
+  const action = useAction();
+  const [f, setF] = useState({ name: '', url: '', publicKey: '', token: '', orgs: '' });
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const body: NewPeer = {
+      name: f.name.trim(), publicKey: f.publicKey.trim(), ...(f.url.trim() ? { url: f.url.trim() } : {}), ...(f.token.trim() ? { token: f.token.trim() } : {}),
+      orgs: parseOrgLines(f.orgs),
+    };
+    void action.run(async () => {
+      await api.addPeer(body);
+      setF({ name: '', url: '', publicKey: '', token: '', orgs: '' });
+      onChange();
+    });
+  };
+  return (
+    <form className="card" aria-label="Add a peer" onSubmit={submit}>
+      <h3>Add a peer</h3>
+      <ActionError error={action.error} />
+      <label>Node name <input required value={f.name} onChange={set('name')} placeholder="dk" data-testid="peer-name" /></label>{' '}
+      <label>URL <input value={f.url} onChange={set('url')} placeholder="https://dk.example:8443 (empty: key only)" data-testid="peer-url" /></label>{' '}
+      <label>Public key <input required value={f.publicKey} onChange={set('publicKey')} placeholder="shieldwall peer whoami on the peer" data-testid="peer-key" /></label>{' '}
+      <label>Token it issued to this node <input type="password" value={f.token} onChange={set('token')} autoComplete="off" data-testid="peer-token" /></label>
+      <label>Organisations on it, one per line: <code>identity--…:SHORT:Name</code>
+        <textarea rows={3} value={f.orgs} onChange={set('orgs')} data-testid="peer-orgs" />
+      </label>
+      <button type="submit" disabled={action.busy} data-testid="add-peer">Add peer</button>
+    </form>
+  );
+}
+
+function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () => void }) {
+  const api = useFederation();
+  const action = useAction();
+  const collections = useAsync(async (signal) => (await api.collections(signal)).items, [api]);
+  const withUrl = peers.filter((p) => p.url);
+  const [f, setF] = useState({ peer: '', direction: 'pull' as 'pull' | 'push', remoteCollection: '', localCollection: '', intervalS: '30', sightingsOnly: false });
+  if (withUrl.length === 0) return null;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await api.addSubscription({
+        peer: f.peer || withUrl[0]!.name, direction: f.direction, remoteCollection: f.remoteCollection.trim(), localCollection: f.localCollection,
+        intervalS: Number(f.intervalS), ...(f.direction === 'push' && f.sightingsOnly ? { sightingsOnly: true } : {}),
+      });
+      setF({ ...f, remoteCollection: '' });
+      onChange();
+    });
+  };
+  const locals = collections.status === 'done' ? collections.data : [];
+  return (
+    <form className="card" aria-label="Add a subscription" onSubmit={submit}>
+      <h3>Add a subscription</h3>
+      <ActionError error={action.error} />
+      <label>Peer <select value={f.peer || withUrl[0]!.name} onChange={(e) => setF({ ...f, peer: e.target.value })} data-testid="sub-peer">
+        {withUrl.map((p) => <option key={p.name} value={p.name}>{p.name}</option>)}
+      </select></label>{' '}
+      <label>Direction <select value={f.direction} onChange={(e) => setF({ ...f, direction: e.target.value as 'pull' | 'push' })} data-testid="sub-direction">
+        <option value="pull">pull (peer → here)</option><option value="push">push (here → peer)</option>
+      </select></label>{' '}
+      <label>Peer collection <input required value={f.remoteCollection} onChange={(e) => setF({ ...f, remoteCollection: e.target.value })} placeholder="id or alias" data-testid="sub-remote" /></label>{' '}
+      <label>Local collection <select required value={f.localCollection} onChange={(e) => setF({ ...f, localCollection: e.target.value })} data-testid="sub-local">
+        <option value="">choose…</option>
+        {locals.map((c) => <option key={c.id} value={c.id}>{c.alias ?? c.title}</option>)}
+      </select></label>{' '}
+      <label>Every <input type="number" min={1} max={86400} value={f.intervalS} onChange={(e) => setF({ ...f, intervalS: e.target.value })} style={{ width: '6em' }} /> s</label>{' '}
+      {f.direction === 'push' && <label><input type="checkbox" checked={f.sightingsOnly} onChange={(e) => setF({ ...f, sightingsOnly: e.target.checked })} /> sightings of this peer's objects only</label>}{' '}
+      <button type="submit" disabled={action.busy} data-testid="add-subscription">Add subscription</button>
+    </form>
+  );
+}
+
+function recordsStatus(p: PeerView): string {
+  const r = p.records;
+  if (!r || r.lastRunUs === null) return '-';
+  const when = (us: number | null) => (us === null ? 'never' : formatTime(new Date(us / 1000).toISOString()));
+  const refused = r.refused > 0 ? `; ${r.refused} refused by the peer (last: ${r.lastRefusal ?? '?'})` : '';
+  return r.lastError ? `error ${when(r.lastRunUs)}: ${r.lastError}` : `${r.out} sent, last ${when(r.lastSuccessUs)}${refused}`;
+}
+
 export function Federation() {
   const { session } = useSession();
   const api = useFederation();
   const [tick, setTick] = useState(0);
   const isAdmin = session?.user.roles.includes('admin') ?? false;
+  const peerAction = useAction();
+  const refresh = () => setTick((n) => n + 1);
   useEffect(() => {
     const t = setInterval(() => setTick((n) => n + 1), 5_000);
     return () => clearInterval(t);
@@ -79,19 +175,30 @@ export function Federation() {
             <h2>Peers</h2>
             {state.data.peers.length === 0 ? <p className="muted">None yet: <code>shieldwall peer add</code> (docs/federation.md).</p> : (
               <table className="data">
-                <thead><tr><th>Node</th><th>URL</th><th>Organisations</th><th>Token</th><th>Key</th></tr></thead>
+                <thead><tr><th>Node</th><th>URL</th><th>Organisations</th><th>Token</th><th>Key</th><th>Incidents / requests pushed</th>{isAdmin && <th />}</tr></thead>
                 <tbody>
                   {state.data.peers.map((p) => (
                     <tr key={p.name} data-testid="peer">
                       <td>{p.name}</td><td>{p.url ?? 'key only (origin of relayed objects)'}</td>
                       <td>{p.orgs.map((o) => o.shortName).join(', ') || '-'}</td><td>{p.hasToken ? 'kept (encrypted)' : 'none'}</td><td><code className="small">{p.publicKey.slice(0, 12)}…</code></td>
+                      <td className="small" data-testid="records-status">{recordsStatus(p)}</td>
+                      {isAdmin && (
+                        <td>
+                          {p.url && p.hasToken && <><button type="button" disabled={peerAction.busy} onClick={() => void peerAction.run(async () => { await api.pushRecords(p.name); refresh(); })}>Push shared records now</button>{' '}</>}
+                          <button type="button" className="danger" disabled={peerAction.busy} data-testid="remove-peer"
+                            onClick={() => void peerAction.run(async () => { if (window.confirm(`Remove peer ${p.name}? (its subscriptions must be removed first)`)) { await api.removePeer(p.name); refresh(); } })}>Remove</button>
+                        </td>
+                      )}
                     </tr>
                   ))}
                 </tbody>
               </table>
             )}
+            <ActionError error={peerAction.error} />
+            {isAdmin && <AddPeer onChange={refresh} />}
           </section>
-          <Subscriptions items={state.data.subs} isAdmin={isAdmin} onChange={() => setTick((n) => n + 1)} />
+          <Subscriptions items={state.data.subs} isAdmin={isAdmin} onChange={refresh} />
+          {isAdmin && <AddSubscription peers={state.data.peers} onChange={refresh} />}
         </>
       )}
     </>

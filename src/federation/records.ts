@@ -1,0 +1,303 @@
+/**
+ * Incidents and requests for assistance shared with another nation's organisation reach that
+ * nation's node (issue #10 item 2, docs/federation.md "Incidents and requests for assistance").
+ *
+ * Node A (the record's node of origin) pushes, to each peer B, every incident and assistance
+ * request originated on A that names as recipient (a share, a routing) an organisation
+ * registered as living on B — what B's organisations may read of it through A's REST, and
+ * nothing more: the document with only the observables the peer hop may receive, no
+ * attachments (files stay on A), and the timeline entries a reader there could read. Each
+ * push is signed by A like an object version (Ed25519 over the RFC 8785 form of {object,
+ * origin, creator, recipients}, `object` being the record). B verifies it, accepts records
+ * only from their node of origin (never relayed), stores the copy with A as origin node,
+ * released to the recipients that are B's own organisations only, and refuses writes to it
+ * (they are made on A). A record no longer shared with any organisation of B (unshared,
+ * re-routed) is withdrawn there: B keeps a tombstone no user can read.
+ */
+import crypto from 'node:crypto';
+import { AppError } from '../core/errors.js';
+import { mayRelease, type Principal } from '../access/index.js';
+import { AccessService } from '../access/index.js';
+import type { RecordRow, Store } from '../store/index.js';
+import { INCIDENT, REQUEST, observableFacts, type Incident, type Observable } from '../respond/index.js';
+import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
+import type { FederationRegistry, PeerRecord } from './registry.js';
+import { clientFor, peerAudience, type SyncDeps } from './sync.js';
+
+export const FEDERATED_RECORD_KINDS: readonly string[] = [INCIDENT, REQUEST];
+export const MAX_RECORDS_PER_PUSH = 100;
+/** Records considered per peer and scan (the most recently updated first). */
+const SCAN_LIMIT = 1000;
+const P_SENT = 'federation.recsent.';
+const P_EVENTS = 'federation.recev.';
+const P_STATUS = 'federation.recst.';
+const RECORD_ID = /^(incident|assistance-request)--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The record as it travels (and as the origin signs it). */
+export interface FederatedRecord {
+  type: 'x-shieldwall-record';
+  id: string;
+  kind: string;
+  state: string;
+  tlp: RecordRow['tlp'];
+  createdUs: number;
+  updatedUs: number;
+  /** Withdrawn from the receiving node's organisations: the copy there becomes unreadable. */
+  withdrawn: boolean;
+  doc: unknown;
+  /** Timeline entries, by the origin's sequence number. */
+  events: { seq: number; atUs: number; kind: string; orgId: string | null; data: unknown }[];
+}
+
+export interface RecordEnvelope {
+  record: FederatedRecord;
+  origin: string;
+  creator: string;
+  recipients: string[];
+  signature: string;
+}
+
+export interface RecordPushStatus {
+  lastRunUs: number | null;
+  lastSuccessUs: number | null;
+  lastError: string | null;
+  /** Record versions sent (and accepted) to this peer so far. */
+  out: number;
+  /** Record versions the peer refused so far, and the last reason (a refused copy is sent again once it changes). */
+  refused: number;
+  lastRefusal: string | null;
+}
+
+const sha = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
+
+/** What peer `peer` may receive of record `row`: the copy for its organisations, or null when nothing is due. */
+async function copyFor(store: Store, peer: PeerRecord, row: RecordRow): Promise<FederatedRecord> {
+  const audience = await peerAudience(store, peer);
+  let doc: unknown = JSON.parse(row.json);
+  let events = (await store.listRecordEvents(row.id)).map((e) => ({ seq: e.seq, atUs: e.atUs, kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as unknown }));
+  if (row.kind === INCIDENT) {
+    const d = doc as Incident;
+    // As the incident's REST read for a reader there: observables by their own release facts,
+    // timeline entries about a withheld observable withheld too. Files are not federated.
+    const hidden = new Set(d.observables.filter((o: Observable) => !mayRelease(observableFacts(row, o), audience, 'read')).map((o) => o.id));
+    doc = { ...d, observables: d.observables.filter((o) => !hidden.has(o.id)), attachments: [] };
+    events = events.filter((e) => {
+      const data = e.data as Record<string, unknown> | null;
+      return !(data && typeof data.observableId === 'string' && hidden.has(data.observableId));
+    });
+  } else {
+    // An assistance request's entries may carry offers (their own release facts): only the
+    // request's own life cycle travels (created, state changes), without their data.
+    events = events.filter((e) => /^assistance-request\.|^assistance\.(closed|withdrawn|expired)$/.test(e.kind)).map((e) => ({ ...e, data: {} }));
+  }
+  return { type: 'x-shieldwall-record', id: row.id, kind: row.kind, state: row.state, tlp: row.tlp, createdUs: row.createdUs, updatedUs: row.updatedUs, withdrawn: false, doc, events };
+}
+
+function tombstone(id: string, kind: string, nowUs: number): FederatedRecord {
+  return { type: 'x-shieldwall-record', id, kind, state: 'withdrawn', tlp: 'red', createdUs: nowUs, updatedUs: nowUs, withdrawn: true, doc: null, events: [] };
+}
+
+/**
+ * One scan for one peer: pushes the records whose copy for that peer changed since the last
+ * accepted push (a new revision, a comment, a share added or removed), signed.
+ */
+export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?: AbortSignal } = {}): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
+  const { registry, store, clock } = deps;
+  const peer = await registry.peer(peerName);
+  const nowUs = clock.now() * 1000;
+  const status = await recordPushStatus(registry, peer.name);
+  try {
+    const res = await pushRecordsOnce(deps, peer, o);
+    // Nothing new and nothing to report: no write (the scan runs every few seconds).
+    if (res.sent === 0 && res.refused.length === 0 && status.lastError === null && status.lastSuccessUs !== null) return res;
+    const lastRefusal = res.refused.length ? `${res.refused[0]!.id}: ${res.refused[0]!.message}`.slice(0, 500) : status.lastRefusal;
+    await store.setMeta(P_STATUS + peer.name, JSON.stringify({
+      ...status, lastRunUs: nowUs, lastSuccessUs: nowUs, lastError: null, out: status.out + res.sent, refused: status.refused + res.refused.length, lastRefusal,
+    } satisfies RecordPushStatus));
+    return res;
+  } catch (e) {
+    await store.setMeta(P_STATUS + peer.name, JSON.stringify({ ...status, lastRunUs: nowUs, lastError: (e instanceof Error ? e.message : String(e)).slice(0, 500) } satisfies RecordPushStatus));
+    throw e;
+  }
+}
+
+export async function recordPushStatus(registry: FederationRegistry, peer: string): Promise<RecordPushStatus> {
+  const raw = await registry.store.getMeta(P_STATUS + peer);
+  return { lastRunUs: null, lastSuccessUs: null, lastError: null, out: 0, refused: 0, lastRefusal: null, ...(raw ? JSON.parse(raw) as Partial<RecordPushStatus> : {}) };
+}
+
+async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
+  const { registry, store, clock } = deps;
+  const me = registry.deps.nodeName;
+  const audience = await peerAudience(store, peer);
+  const theirs = new Set(peer.orgs);
+  const sentKey = P_SENT + peer.name;
+  const sent = JSON.parse((await store.getMeta(sentKey)) ?? '{}') as Record<string, string>;
+  const due: RecordEnvelope[] = [];
+  const hashes = new Map<string, string>();
+  const current = new Set<string>();
+  for (const kind of FEDERATED_RECORD_KINDS) {
+    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: SCAN_LIMIT, exerciseId: null });
+    for (const row of rows) {
+      // Only the node of origin sends a record; only when shared with an organisation there.
+      const recipients = row.recipients.filter((r) => theirs.has(r)).sort();
+      if (row.originNode !== null || row.exerciseId !== null || recipients.length === 0) continue;
+      current.add(row.id);
+      const record = await copyFor(store, peer, row);
+      const facts = { object: record as unknown as Record<string, unknown>, origin: me, creator: row.creatorOrg, recipients };
+      const h = sha(JSON.stringify([facts.object, facts.creator, recipients]));
+      // Sent (or refused by the peer) as it is now: nothing to do until it changes.
+      if (sent[row.id] === h || sent[row.id] === `refused:${h}`) continue;
+      hashes.set(row.id, h);
+      due.push({ record, origin: me, creator: row.creatorOrg, recipients, signature: signFacts(registry.keys().privateKey, facts) });
+    }
+  }
+  // Pushed before and no longer shared with anyone there: withdrawn.
+  const nowUs = clock.now() * 1000;
+  for (const id of Object.keys(sent)) {
+    if (current.has(id) || sent[id] === 'withdrawn') continue;
+    if (sent[id]!.startsWith('refused:')) {
+      delete sent[id]; // never stored there: nothing to withdraw
+      continue;
+    }
+    const row = await store.getRecord(id);
+    const record = tombstone(id, row?.kind ?? INCIDENT, nowUs);
+    const creator = row?.creatorOrg ?? nodeless(peer);
+    due.push({ record, origin: me, creator, recipients: [], signature: signFacts(registry.keys().privateKey, { object: record as unknown as Record<string, unknown>, origin: me, creator, recipients: [] }) });
+    hashes.set(id, 'withdrawn');
+  }
+  if (due.length === 0) return { sent: 0, refused: [] };
+  const client = clientFor(registry, peer);
+  const refused: { id: string; message: string }[] = [];
+  let accepted = 0;
+  try {
+    for (let i = 0; i < due.length; i += MAX_RECORDS_PER_PUSH) {
+      const chunk = due.slice(i, i + MAX_RECORDS_PER_PUSH);
+      const r = await client.request('POST', '/api/v1/federation/records', { node: me, records: chunk }, o.signal ? { signal: o.signal } : {}) as unknown as { results?: { id: string; status: string; message?: string }[] };
+      for (const x of r.results ?? []) {
+        if (x.status === 'rejected') {
+          refused.push({ id: x.id, message: x.message ?? 'no reason given' });
+          if (hashes.has(x.id) && hashes.get(x.id) !== 'withdrawn') sent[x.id] = `refused:${hashes.get(x.id)!}`;
+        } else if (hashes.has(x.id)) {
+          sent[x.id] = hashes.get(x.id)!;
+          accepted++;
+        }
+      }
+      await store.transaction(async (tx) => {
+        await tx.setMeta(sentKey, JSON.stringify(sent));
+        await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.push', peer.identity, {
+          peer: peer.name, records: chunk.map((c) => ({ id: c.record.id, withdrawn: c.record.withdrawn })), refused: refused.map((x) => x.id),
+        });
+      });
+    }
+  } finally {
+    await client.close();
+  }
+  return { sent: accepted, refused };
+}
+
+const nodeless = (peer: PeerRecord) => peer.identity;
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const strs = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === 'string');
+
+/** The shape this node's readers of the record rely on (a signed but malformed copy must not break a read). */
+function wellFormed(kind: string, doc: unknown): boolean {
+  if (!isObj(doc) || typeof doc.title !== 'string') return false;
+  if (kind === INCIDENT) {
+    const links = doc.links;
+    const stages = doc.stages;
+    return typeof doc.description === 'string' && typeof doc.category === 'string' && Number.isInteger(doc.severity) && typeof doc.phase === 'string'
+      && strs(doc.assignees) && Array.isArray(doc.tasks) && doc.tasks.every((t) => isObj(t) && typeof t.id === 'string' && typeof t.status === 'string')
+      && Array.isArray(doc.observables) && doc.observables.every((o) => isObj(o) && typeof o.id === 'string' && typeof o.value === 'string' && typeof o.tlp === 'string' && typeof o.orgId === 'string' && (o.recipients === undefined || strs(o.recipients)))
+      && Array.isArray(doc.shares) && doc.shares.every((x) => isObj(x) && typeof x.orgId === 'string') && Array.isArray(doc.attachments)
+      && isObj(links) && ['alerts', 'sightings', 'indicators', 'techniques'].every((k) => strs(links[k])) && isObj(stages) && typeof stages.detectedAt === 'string';
+  }
+  return typeof doc.description === 'string' && strs(doc.services) && typeof doc.urgency === 'string' && (doc.routedTo === 'all' || strs(doc.routedTo)) && typeof doc.offerDeadline === 'string';
+}
+
+export interface RecordReceipt {
+  id: string;
+  status: 'added' | 'updated' | 'duplicate' | 'withdrawn' | 'rejected';
+  message?: string;
+}
+
+/**
+ * B's side: a peer's pushed records, each verified and stored (or refused with the reason).
+ * `p` must be a peer principal: its node is the registered peer whose identity it is.
+ */
+export async function receiveRecords(deps: SyncDeps, p: Principal, body: { records: unknown[] }): Promise<{ results: RecordReceipt[] }> {
+  const { registry, store, clock } = deps;
+  const peer = p.kind === 'peer' ? (await registry.listPeers()).find((x) => x.identity === p.orgId) : undefined;
+  if (!peer) throw new AppError('FORBIDDEN', 'only a registered peer node pushes records');
+  const key = parsePublicKey(peer.publicKey);
+  const orgs = new Map((await store.listOrganisations()).map((o) => [o.id, o]));
+  const results: RecordReceipt[] = [];
+  for (const raw of body.records) {
+    const env = raw as Partial<RecordEnvelope> | null;
+    const rec = env && typeof env === 'object' ? env.record : undefined;
+    const id = rec && typeof rec === 'object' && typeof rec.id === 'string' ? rec.id.slice(0, 200) : '';
+    const refuse = (message: string) => results.push({ id, status: 'rejected', message });
+    if (!rec || typeof rec !== 'object' || rec.type !== 'x-shieldwall-record' || !RECORD_ID.test(id) || !FEDERATED_RECORD_KINDS.includes(String(rec.kind)) || !id.startsWith(`${String(rec.kind)}--`)) {
+      refuse('not a federated incident or assistance request');
+      continue;
+    }
+    if (typeof env!.creator !== 'string' || !Array.isArray(env!.recipients) || env!.recipients.some((r) => typeof r !== 'string') || typeof env!.signature !== 'string') {
+      refuse('the envelope lacks its creator, recipients or signature');
+      continue;
+    }
+    if (env!.origin !== peer.name) {
+      refuse(`records are accepted only from their node of origin: ${String(env!.origin).slice(0, 64)} is not ${peer.name}`);
+      continue;
+    }
+    if (!key || !verifyFacts(key, { object: rec as unknown as Record<string, unknown>, origin: peer.name, creator: env!.creator, recipients: env!.recipients as string[] }, env!.signature)) {
+      refuse(`the signature of node ${peer.name} does not verify: the record or its release facts were changed after it left its origin`);
+      continue;
+    }
+    if (typeof rec.state !== 'string' || !Number.isSafeInteger(rec.createdUs) || !Number.isSafeInteger(rec.updatedUs) || !Array.isArray(rec.events)
+      || !(rec.tlp === null || ['clear', 'green', 'amber', 'amber+strict', 'red'].includes(String(rec.tlp)))) {
+      refuse('malformed record');
+      continue;
+    }
+    if (!rec.withdrawn && !wellFormed(String(rec.kind), rec.doc)) {
+      refuse(`malformed ${String(rec.kind)} document`);
+      continue;
+    }
+    // Released here only to this node's own organisations among the recipients the origin named.
+    const recipients = rec.withdrawn ? [] : (env!.recipients as string[]).filter((r) => orgs.get(r)?.node === null);
+    if (!rec.withdrawn && recipients.length === 0) {
+      refuse('shared with no organisation of this node');
+      continue;
+    }
+    const c = orgs.get(env!.creator);
+    const creator = c && c.node === peer.name ? c.id : peer.identity;
+    const r = await store.transaction(async (tx): Promise<RecordReceipt> => {
+      const have = await tx.getRecord(id);
+      if (have && have.originNode !== peer.name) return { id, status: 'rejected', message: `${id} exists on this node and did not come from ${peer.name}` };
+      if (rec.withdrawn && !have) return { id, status: 'duplicate' };
+      const evKey = P_EVENTS + id;
+      let last = Number((await tx.getMeta(evKey)) ?? '0');
+      const fresh = rec.events
+        .filter((e) => e && typeof e === 'object' && Number.isSafeInteger(e.seq) && e.seq > last && Number.isSafeInteger(e.atUs) && typeof e.kind === 'string')
+        .sort((a, b) => a.seq - b.seq);
+      const row: RecordRow = {
+        id, kind: String(rec.kind), parentId: null, creatorOrg: creator, tlp: rec.withdrawn ? 'red' : rec.tlp, recipients, originNode: peer.name,
+        exerciseId: null, state: rec.state, createdUs: have?.createdUs ?? rec.createdUs, updatedUs: rec.updatedUs, rev: (have?.rev ?? 0) + 1,
+        json: rec.withdrawn ? 'null' : JSON.stringify(rec.doc),
+      };
+      if (have && have.json === row.json && have.state === row.state && have.tlp === row.tlp && have.creatorOrg === row.creatorOrg
+        && JSON.stringify([...have.recipients].sort()) === JSON.stringify([...recipients].sort()) && fresh.length === 0) return { id, status: 'duplicate' };
+      if (!(await tx.putRecord(row))) return { id, status: 'rejected', message: `${id} changed while it was stored; it is sent again` };
+      // Timeline entries the origin added since the last push, in its order.
+      for (const e of fresh) {
+        await tx.appendRecordEvent({ recordId: id, atUs: e.atUs, kind: e.kind.slice(0, 100), orgId: typeof e.orgId === 'string' ? e.orgId : null, userId: null, json: JSON.stringify(e.data ?? {}) });
+        last = e.seq;
+      }
+      await tx.setMeta(evKey, String(last));
+      await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.receive', id, { peer: peer.name, withdrawn: rec.withdrawn === true, recipients });
+      return { id, status: rec.withdrawn ? 'withdrawn' : have ? 'updated' : 'added' };
+    });
+    results.push(r);
+  }
+  return { results };
+}

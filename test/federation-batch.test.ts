@@ -1,0 +1,69 @@
+/**
+ * Batch signatures of federation envelopes (src/federation/keys.ts): one Ed25519 signature
+ * over a Merkle root, each version with its inclusion proof. Every version must verify alone,
+ * with or without the receiver's cache, and any change to an object, its facts or its proof
+ * must be refused.
+ */
+import crypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { leafHash, newBatchCache, rootFromProof, signBatch, verifyBatchFacts, type SignedFacts } from '../src/federation/keys.js';
+
+const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+const facts = (n: number): SignedFacts[] => Array.from({ length: n }, (_, i) => ({
+  object: { type: 'indicator', id: `indicator--${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`, pattern: `[ipv4-addr:value = '10.0.0.${i % 250}']` },
+  origin: 'dk', creator: 'identity--11111111-1111-4111-8111-111111111111', recipients: [],
+}));
+
+/** RFC 9162 §2.1.1 Merkle tree hash, written from the definition, to check the level-wise walk. */
+function mth(leaves: Buffer[]): Buffer {
+  if (leaves.length === 1) return leaves[0]!;
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return crypto.createHash('sha256').update(Buffer.from([1])).update(mth(leaves.slice(0, k))).update(mth(leaves.slice(k))).digest();
+}
+
+describe('federation batch signatures', () => {
+  it('every proof of trees of 1..70 leaves leads to the RFC 9162 root and verifies, alone and through the cache', () => {
+    for (let n = 1; n <= 70; n++) {
+      const f = facts(n);
+      const { signature, proofs } = signBatch(privateKey, f);
+      const root = mth(f.map(leafHash));
+      const cache = newBatchCache();
+      for (let i = 0; i < n; i++) {
+        expect(rootFromProof(leafHash(f[i]!), proofs[i]!)?.equals(root)).toBe(true);
+        expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! })).toBe(true);
+        expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(true);
+      }
+      expect(cache.roots.size).toBe(1);
+    }
+  });
+
+  it('refuses a changed object, changed facts, another index, a changed path or another signer — also after the batch was proven', () => {
+    const f = facts(37);
+    const { signature, proofs } = signBatch(privateKey, f);
+    const other = crypto.generateKeyPairSync('ed25519');
+    for (const warm of [false, true]) {
+      const cache = newBatchCache();
+      if (warm) for (let i = 0; i < f.length; i += 2) expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(true);
+      const i = 13;
+      const tampered = { ...f[i]!, object: { ...f[i]!.object, pattern: "[ipv4-addr:value = '10.9.9.9']" } };
+      expect(verifyBatchFacts(publicKey, tampered, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, { ...f[i]!, recipients: ['identity--22222222-2222-4222-8222-222222222222'] }, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, { ...f[i]!, origin: 'no' }, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, index: 14 } }, cache)).toBe(false);
+      const path = [...proofs[i]!.path];
+      path[2] = Buffer.alloc(32, 7).toString('base64');
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, path } }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, path: proofs[i]!.path.slice(0, -1) } }, cache)).toBe(false);
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: { ...proofs[i]!, size: 38 } }, cache)).toBe(false);
+      expect(verifyBatchFacts(other.publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(false);
+      // Malformed proofs are refused, never thrown.
+      for (const bad of [null, 'x', { size: 1e30, index: 0, path: [] }, { size: 37, index: -1, path: [] }, { size: 37, index: 13, path: 'abc' }, { size: 37, index: 13, path: [1, 2] }]) {
+        expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: bad as never }, cache)).toBe(false);
+      }
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature: 42 as never, proof: proofs[i]! }, cache)).toBe(false);
+      // The untouched version still verifies.
+      expect(verifyBatchFacts(publicKey, f[i]!, { signature, proof: proofs[i]! }, cache)).toBe(true);
+    }
+  });
+});
