@@ -14,7 +14,7 @@ import { pull, type PullReport } from '../src/federation/index.js';
 import type { Tlp } from '../src/core/index.js';
 import { assertValidAgainstOasis } from './helpers/stix-schema.js';
 import { deterministicScoId, TLP2_MARKING_IDS } from '../src/stix/index.js';
-import { parsePublicKey, verifyFacts } from '../src/federation/index.js';
+import { parsePublicKey, verifyBatchFacts } from '../src/federation/index.js';
 import { envelopeKey, envelopeOf, type Envelope } from '../src/federation/envelope.js';
 import { ROOT, bearer, indicator, makeCollection, makeOrg, makePlatform, submitWith, taxii, tmpDir, type Org } from './taxii-fixtures.js';
 
@@ -258,7 +258,10 @@ describe('node B pulls from node A over TAXII 2.1', () => {
     for (const [i, o] of copies.entries()) {
       const env = envelopeOf(byKey, id, o)!;
       expect(env.creator).toBe([X.row.id, Z.row.id][i]);
-      expect(verifyFacts(key, { object: o, origin: env.origin, creator: env.creator, recipients: env.recipients }, env.signature!)).toBe(true);
+      const facts = { object: o, origin: env.origin, creator: env.creator, recipients: env.recipients };
+      // Versions originated here are signed per page (a Merkle root), each with its inclusion proof.
+      expect(env.batch).toBeDefined();
+      expect(verifyBatchFacts(key, facts, { signature: env.signature!, proof: env.batch! })).toBe(true);
     }
   });
 });
