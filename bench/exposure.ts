@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { sharedPath } from '../test/helpers/shared.js';
 import { parseCve5, parseKev, rulesOf, VulnIndex, type VulnDoc } from '../src/readiness/exposure/index.js';
-import { formatCpe, fromProduct, parseCpe } from '../src/readiness/cpe/name.js';
+import { formatCpe, fromProduct } from '../src/readiness/cpe/name.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
 import { prng } from '../src/core/random.js';
 import { addMember, benchPlatform } from './platform.js';
@@ -100,7 +100,7 @@ export async function benchExposure(o: { assets: number; cves: number }): Promis
   let hits = 0;
   const exposed = new Set<number>();
   for (const [i, a] of assets.entries()) {
-    const n = index.match(a.products.map((p) => parseCpe(p))).length;
+    const n = index.matchNames(a.products).length;
     hits += n;
     if (n) exposed.add(i);
   }

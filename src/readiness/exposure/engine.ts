@@ -9,11 +9,21 @@
  * affected wins; one that says unaffected clears the product; when none decides, a KEV entry
  * naming the vendor and product makes it affected with confidence `product` (KEV has no
  * versions: the member confirms or marks it false positive).
+ *
+ * Speed (bench `exposure_full_match_s`): the index holds, per product key, one entry per CVE
+ * with that CVE's rules already grouped (no per-product regrouping); each CVE 5 rule's CPEs are
+ * parsed and classified once (the common `cpe:2.3:a:vendor:product:*:…` form is decided by
+ * three string comparisons) and its version ranges are compiled to comparison keys once
+ * (cpe/versions.ts `compileVersions`), so a candidate costs string comparisons, no parsing and
+ * no allocation. The decisions of one product name are memoised until the index changes
+ * (inventories repeat the same product and version on many assets); a product whose candidates
+ * include an NVD configuration is not memoised (an AND configuration reads the asset's other
+ * products).
  */
 import { affectedBy, criterionMatches } from '../cpe/applicability.js';
 import { cpeMatches, cpeMatchesExceptVersion } from '../cpe/match.js';
-import { attr, formatCpe, tryParseCpe, type Value, type Wfn } from '../cpe/name.js';
-import { cve5Status, type VersionStatus } from '../cpe/versions.js';
+import { attr, formatCpe, hasWildcard, tryParseCpe, type Value, type Wfn } from '../cpe/name.js';
+import { compileVersions, compiledStatus, cve5Status, versionKey, type CompiledVersions, type VersionKey, type VersionStatus } from '../cpe/versions.js';
 import type { AffectedRule } from './intel.js';
 
 export type Confidence = 'version' | 'product';
@@ -24,12 +34,12 @@ export interface VulnRules {
 }
 
 export interface ProductHit {
-  cve: string;
+  readonly cve: string;
   /** The asset's product (2.3 formatted string) the rule hit. */
-  product: string;
-  confidence: Confidence;
+  readonly product: string;
+  readonly confidence: Confidence;
   /** Which rule decided: `cve5 cna:palo_alto`, `nvd`, `kev`... */
-  via: string;
+  readonly via: string;
 }
 
 const normPart = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '');
@@ -46,20 +56,91 @@ export function productKey(w: Wfn): string | null {
   return v !== null && p !== null ? normKey(v, p) : null;
 }
 
+/**
+ * A CVE 5 rule's CPE, classified once: `simple` when part is a literal or ANY, vendor and
+ * product are literals and every attribute after the version is ANY — then "matches except
+ * version" is: the product has no wildcard outside its version and equal part/vendor/product.
+ */
+interface CompiledCpe {
+  readonly wfn: Wfn;
+  readonly simple: { part: string | null; vendor: string; product: string; versionAny: boolean } | null;
+}
+
 interface Compiled {
   readonly cve: string;
   readonly rule: AffectedRule;
   /** Parsed CPEs of a cve5 rule (its `cpes`). */
-  readonly cpes: readonly Wfn[];
+  readonly cpes: readonly CompiledCpe[];
   /** The normalised vendor:product of a cve5 / product rule's names, computed once. */
   readonly nameKey: string | null;
+  /** A cve5 rule's versions compiled to keys; null when not cve5 or a bound has no exact key (then cve5Status decides). */
+  readonly versions: CompiledVersions | null;
 }
 
+/** One CVE's rules that can hit one product key, in rule order. */
+interface Group {
+  readonly cve: string;
+  readonly rules: readonly Compiled[];
+  readonly hasNvd: boolean;
+}
+
+/** What a product (one asset's product name) brings to every decision, computed once per name. */
+interface Target {
+  readonly wfn: Wfn;
+  readonly text: string;
+  readonly key: string | null;
+  readonly part: string | null;
+  readonly vendor: string | null;
+  readonly product: string | null;
+  /** No wildcard in any attribute but the version / in any attribute. */
+  readonly concreteExceptVersion: boolean;
+  readonly concrete: boolean;
+  /** The literal version, its key (null: no exact key, use cve5Status). */
+  readonly version: string | null;
+  readonly versionKey: VersionKey | null;
+}
+
+function compileCpe(w: Wfn): CompiledCpe {
+  const part = w[0]!;
+  const vendor = valueText(w[1]);
+  const product = valueText(w[2]);
+  let rest = true;
+  for (let i = 4; i < w.length; i++) if (w[i]!.kind !== 'any') rest = false;
+  const partOk = part.kind === 'any' || valueText(part) !== null;
+  const simple = partOk && vendor !== null && product !== null && rest
+    ? { part: part.kind === 'any' ? null : valueText(part), vendor, product, versionAny: w[3]!.kind === 'any' }
+    : null;
+  return { wfn: w, simple };
+}
+
+function targetOf(w: Wfn, text?: string): Target {
+  let concreteExceptVersion = true;
+  for (let i = 0; i < w.length; i++) if (i !== 3 && hasWildcard(w[i]!)) concreteExceptVersion = false;
+  const version = valueText(attr(w, 'version'));
+  return {
+    wfn: w, text: text ?? formatCpe(w), key: productKey(w), part: valueText(w[0]), vendor: valueText(w[1]), product: valueText(w[2]),
+    concreteExceptVersion, concrete: concreteExceptVersion && !hasWildcard(w[3]!), version, versionKey: version === null ? null : versionKey(version),
+  };
+}
+
+/** `cpeMatchesExceptVersion(S, T)` (or `cpeMatches` when `withVersion`), through the simple form when S has it. */
+function cpeHits(c: CompiledCpe, t: Target, withVersion: boolean): boolean {
+  const s = c.simple;
+  if (s === null || (withVersion && !s.versionAny)) return withVersion ? cpeMatches(c.wfn, t.wfn) : cpeMatchesExceptVersion(c.wfn, t.wfn);
+  if (!(withVersion ? t.concrete : t.concreteExceptVersion)) return false;
+  return (s.part === null || s.part === t.part) && s.vendor === t.vendor && s.product === t.product;
+}
+
+const MEMO_MAX = 250_000;
+
 export class VulnIndex {
-  readonly #byKey = new Map<string, Compiled[]>();
+  readonly #byKey = new Map<string, Group[]>();
   readonly #wild: Compiled[] = [];
   readonly #keysOf = new Map<string, string[]>();
   readonly #wildOf = new Set<string>();
+  /** Product name → its hits (all CVEs), valid until the next put/remove. */
+  readonly #memo = new Map<string, readonly ProductHit[]>();
+  readonly #targets = new Map<string, Target>();
 
   get size(): number {
     return this.#keysOf.size;
@@ -68,24 +149,26 @@ export class VulnIndex {
   /** Replaces the rules of one CVE. */
   put(v: VulnRules): void {
     this.remove(v.cve);
-    const keys = new Set<string>();
+    this.#memo.clear();
+    const byKey = new Map<string, Compiled[]>();
     let anyWild = false;
     for (const rule of v.rules) {
       let wild = false;
       const nameKey = rule.kind !== 'nvd' && rule.vendor && rule.product ? normKey(rule.vendor, rule.product) : null;
-      const c: Compiled = { cve: v.cve, rule, nameKey, cpes: rule.kind === 'cve5' ? rule.cpes.map(tryParseCpe).filter((w): w is Wfn => w !== null) : [] };
+      const cpes = rule.kind === 'cve5' ? rule.cpes.map(tryParseCpe).filter((w): w is Wfn => w !== null).map(compileCpe) : [];
+      const versions = rule.kind === 'cve5' ? compileVersions(rule.versions, rule.defaultStatus) : null;
+      const c: Compiled = { cve: v.cve, rule, nameKey, cpes, versions };
       const ks = new Set<string>();
       if (rule.kind === 'cve5') {
-        for (const w of c.cpes) {
-          const k = productKey(w);
+        for (const w of cpes) {
+          const k = productKey(w.wfn);
           if (k) ks.add(k);
           else wild = true;
         }
         if (nameKey) ks.add(nameKey);
       } else if (rule.kind === 'product') {
         if (nameKey) ks.add(nameKey);
-      }
-      else {
+      } else {
         for (const cfg of rule.configurations) {
           for (const n of cfg.nodes ?? []) {
             for (const m of n.cpeMatch ?? []) {
@@ -100,13 +183,17 @@ export class VulnIndex {
       if (wild) this.#wild.push(c);
       anyWild ||= wild;
       for (const k of ks) {
-        let list = this.#byKey.get(k);
-        if (!list) this.#byKey.set(k, (list = []));
+        let list = byKey.get(k);
+        if (!list) byKey.set(k, (list = []));
         list.push(c);
-        keys.add(k);
       }
     }
-    this.#keysOf.set(v.cve, [...keys]);
+    for (const [k, rules] of byKey) {
+      let list = this.#byKey.get(k);
+      if (!list) this.#byKey.set(k, (list = []));
+      list.push({ cve: v.cve, rules, hasNvd: rules.some((r) => r.rule.kind === 'nvd') });
+    }
+    this.#keysOf.set(v.cve, [...byKey.keys()]);
     if (anyWild) this.#wildOf.add(v.cve);
   }
 
@@ -119,8 +206,9 @@ export class VulnIndex {
   remove(cve: string): void {
     const keys = this.#keysOf.get(cve);
     if (!keys) return;
+    this.#memo.clear();
     for (const k of keys) {
-      const list = this.#byKey.get(k)?.filter((c) => c.cve !== cve);
+      const list = this.#byKey.get(k)?.filter((g) => g.cve !== cve);
       if (list?.length) this.#byKey.set(k, list);
       else this.#byKey.delete(k);
     }
@@ -133,38 +221,91 @@ export class VulnIndex {
   /** Every (product, CVE) of the asset's products that is affected. */
   match(products: readonly Wfn[], only?: ReadonlySet<string>): ProductHit[] {
     const out: ProductHit[] = [];
-    for (const p of products) {
-      const k = productKey(p);
-      const keyed = k ? this.#byKey.get(k) : undefined;
-      const cands = this.#wild.length ? [...(keyed ?? []), ...this.#wild] : keyed;
-      if (!cands || cands.length === 0) continue;
+    for (const p of products) this.#matchOne(targetOf(p), products, only, out, null);
+    return out;
+  }
+
+  /**
+   * {@link match} for product names as stored (CPE strings): each distinct name is parsed once
+   * and, when none of its candidates reads other products (NVD), its hits are memoised. Names
+   * that do not parse are skipped (assets are stored with parsed, formatted names).
+   */
+  matchNames(names: readonly string[], only?: ReadonlySet<string>): ProductHit[] {
+    const out: ProductHit[] = [];
+    const targets: Target[] = [];
+    for (const n of names) {
+      let t = this.#targets.get(n);
+      if (!t) {
+        const w = tryParseCpe(n);
+        if (!w) continue;
+        t = targetOf(w);
+        if (this.#targets.size >= MEMO_MAX) this.#targets.clear();
+        this.#targets.set(n, t);
+      }
+      targets.push(t);
+    }
+    let all: Wfn[] | null = null;
+    for (const t of targets) {
+      if (!only) {
+        const hit = this.#memo.get(t.text);
+        if (hit) {
+          for (const h of hit) out.push(h);
+          continue;
+        }
+      }
+      all ??= targets.map((x) => x.wfn);
+      this.#matchOne(t, all, only, out, only ? null : t.text);
+    }
+    return out;
+  }
+
+  #matchOne(t: Target, all: readonly Wfn[], only: ReadonlySet<string> | undefined, out: ProductHit[], memoKey: string | null): void {
+    const keyed = t.key !== null ? this.#byKey.get(t.key) : undefined;
+    const start = out.length;
+    let cacheable = memoKey !== null;
+    if (this.#wild.length === 0) {
+      if (keyed) {
+        for (const g of keyed) {
+          if (only && !only.has(g.cve)) continue;
+          if (g.hasNvd) cacheable = false;
+          const hit = decide(g.rules, t, all);
+          if (hit) out.push({ cve: g.cve, product: t.text, ...hit });
+        }
+      }
+    } else {
+      // Pattern rules: merge them into the keyed groups of their CVE (after its keyed rules), then the CVEs only they name.
+      cacheable = false;
       const byCve = new Map<string, Compiled[]>();
-      for (const c of cands) {
+      for (const g of keyed ?? []) if (!only || only.has(g.cve)) byCve.set(g.cve, [...g.rules]);
+      for (const c of this.#wild) {
         if (only && !only.has(c.cve)) continue;
         let l = byCve.get(c.cve);
         if (!l) byCve.set(c.cve, (l = []));
         if (!l.includes(c)) l.push(c);
       }
-      let text: string | null = null;
       for (const [cve, cs] of byCve) {
-        const hit = decide(cs, p, products, k);
-        if (hit) out.push({ cve, product: (text ??= formatCpe(p)), ...hit });
+        const hit = decide(cs, t, all);
+        if (hit) out.push({ cve, product: t.text, ...hit });
       }
     }
-    return out;
+    if (cacheable && memoKey !== null) {
+      if (this.#memo.size >= MEMO_MAX) this.#memo.clear();
+      this.#memo.set(memoKey, out.slice(start));
+    }
   }
 }
 
-function decide(cs: readonly Compiled[], p: Wfn, all: readonly Wfn[], key: string | null): { confidence: Confidence; via: string } | null {
+function decide(cs: readonly Compiled[], t: Target, all: readonly Wfn[]): { confidence: Confidence; via: string } | null {
   let unaffected = false;
   let product: string | null = null;
   for (const c of cs) {
     const r = c.rule;
     if (r.kind === 'product') {
-      if (key !== null && c.nameKey === key) product = r.source;
+      if (t.key !== null && c.nameKey === t.key) product = r.source;
       continue;
     }
     if (r.kind === 'nvd') {
+      const p = t.wfn;
       for (const cfg of r.configurations) {
         if (affectedBy(cfg, all).includes(p)) return { confidence: 'version', via: r.source };
         // The product is named by a vulnerable criterion but out of its range: NVD clears it.
@@ -176,7 +317,7 @@ function decide(cs: readonly Compiled[], p: Wfn, all: readonly Wfn[], key: strin
       }
       continue;
     }
-    const s = cve5Of(c, p, key);
+    const s = cve5Of(c, r, t);
     if (s === 'affected') return { confidence: 'version', via: `cve5 ${r.source}` };
     if (s === 'unaffected') unaffected = true;
   }
@@ -185,14 +326,19 @@ function decide(cs: readonly Compiled[], p: Wfn, all: readonly Wfn[], key: strin
 }
 
 /** The CVE 5 status of a product under one `affected[]` entry; null when the entry does not name it. */
-function cve5Of(c: Compiled, p: Wfn, key: string | null): VersionStatus | null {
-  const r = c.rule;
-  if (r.kind !== 'cve5') return null;
-  const named = c.cpes.length
-    ? c.cpes.some((w) => (r.versions.length ? cpeMatchesExceptVersion(w, p) : cpeMatches(w, p)))
-    : key !== null && c.nameKey === key;
+function cve5Of(c: Compiled, r: Extract<AffectedRule, { kind: 'cve5' }>, t: Target): VersionStatus | null {
+  let named: boolean;
+  if (c.cpes.length) {
+    const ranged = r.versions.length > 0;
+    named = false;
+    for (const w of c.cpes) {
+      if (cpeHits(w, t, !ranged)) {
+        named = true;
+        break;
+      }
+    }
+  } else named = t.key !== null && c.nameKey === t.key;
   if (!named) return null;
-  const ver = valueText(attr(p, 'version'));
-  if (ver === null) return r.versions.length === 0 ? r.defaultStatus : 'unknown';
-  return cve5Status(ver, r.versions, r.defaultStatus);
+  if (t.version === null) return r.versions.length === 0 ? r.defaultStatus : 'unknown';
+  return c.versions !== null && t.versionKey !== null ? compiledStatus(t.versionKey, c.versions) : cve5Status(t.version, r.versions, r.defaultStatus);
 }

@@ -428,8 +428,7 @@ export class ExposureService {
     const hits: { asset: RecordRow; doc: AssetDoc; hit: ProductHit }[] = [];
     for (const a of assets) {
       const doc = JSON.parse(a.json) as AssetDoc;
-      const products = doc.products.map((p) => parseCpe(p));
-      for (const hit of index.match(products, only)) hits.push({ asset: a, doc, hit });
+      for (const hit of index.matchNames(doc.products, only)) hits.push({ asset: a, doc, hit });
     }
     if (hits.length === 0) return { exposures: 0, alerts: 0 };
     // Exposures already at their state are skipped; this counts the new ones.
