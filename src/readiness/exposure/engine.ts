@@ -14,11 +14,11 @@
  * with that CVE's rules already grouped (no per-product regrouping); each CVE 5 rule's CPEs are
  * parsed and classified once (the common `cpe:2.3:a:vendor:product:*:…` form is decided by
  * three string comparisons) and its version ranges are compiled to comparison keys once
- * (cpe/versions.ts `compileVersions`), so a candidate costs string comparisons, no parsing and
- * no allocation. The decisions of one product name are memoised until the index changes
- * (inventories repeat the same product and version on many assets); a product whose candidates
- * include an NVD configuration is not memoised (an AND configuration reads the asset's other
- * products).
+ * (cpe/versions.ts `compileVersions`), so a candidate costs string comparisons, no parsing.
+ * {@link VulnIndex.matchMany} matches a batch of assets key by key: the profile of the
+ * asset-by-asset loop was dominated by fetching each key's candidates from memory again for
+ * every asset (the loop head and the rule's kind, not the comparisons), which walking all
+ * products of a key in a row avoids.
  */
 import { affectedBy, criterionMatches } from '../cpe/applicability.js';
 import { cpeMatches, cpeMatchesExceptVersion } from '../cpe/match.js';
@@ -131,15 +131,14 @@ function cpeHits(c: CompiledCpe, t: Target, withVersion: boolean): boolean {
   return (s.part === null || s.part === t.part) && s.vendor === t.vendor && s.product === t.product;
 }
 
-const MEMO_MAX = 250_000;
+const TARGETS_MAX = 250_000;
 
 export class VulnIndex {
   readonly #byKey = new Map<string, Group[]>();
   readonly #wild: Compiled[] = [];
   readonly #keysOf = new Map<string, string[]>();
   readonly #wildOf = new Set<string>();
-  /** Product name → its hits (all CVEs), valid until the next put/remove. */
-  readonly #memo = new Map<string, readonly ProductHit[]>();
+  /** Parsed product names (inventories repeat names; parsing does not depend on the rules). */
   readonly #targets = new Map<string, Target>();
 
   get size(): number {
@@ -149,7 +148,6 @@ export class VulnIndex {
   /** Replaces the rules of one CVE. */
   put(v: VulnRules): void {
     this.remove(v.cve);
-    this.#memo.clear();
     const byKey = new Map<string, Compiled[]>();
     let anyWild = false;
     for (const rule of v.rules) {
@@ -206,7 +204,6 @@ export class VulnIndex {
   remove(cve: string): void {
     const keys = this.#keysOf.get(cve);
     if (!keys) return;
-    this.#memo.clear();
     for (const k of keys) {
       const list = this.#byKey.get(k)?.filter((g) => g.cve !== cve);
       if (list?.length) this.#byKey.set(k, list);
@@ -221,79 +218,127 @@ export class VulnIndex {
   /** Every (product, CVE) of the asset's products that is affected. */
   match(products: readonly Wfn[], only?: ReadonlySet<string>): ProductHit[] {
     const out: ProductHit[] = [];
-    for (const p of products) this.#matchOne(targetOf(p), products, only, out, null);
+    for (const p of products) this.#matchOne(targetOf(p), products, only, out);
     return out;
+  }
+
+  /** {@link match} for product names as stored (CPE strings). Names that do not parse are skipped (assets are stored with formatted names). */
+  matchNames(names: readonly string[], only?: ReadonlySet<string>): ProductHit[] {
+    return this.matchMany([names], only)[0]!;
   }
 
   /**
-   * {@link match} for product names as stored (CPE strings): each distinct name is parsed once
-   * and, when none of its candidates reads other products (NVD), its hits are memoised. Names
-   * that do not parse are skipped (assets are stored with parsed, formatted names).
+   * Matches many assets at once (product names per asset); the hits of each asset in the order
+   * {@link match} gives them. Products are bucketed by key and each key's candidate CVEs are
+   * walked for all its products in a row (the candidates stay in the CPU cache instead of being
+   * fetched again for every asset), each distinct name is parsed once.
    */
-  matchNames(names: readonly string[], only?: ReadonlySet<string>): ProductHit[] {
-    const out: ProductHit[] = [];
-    const targets: Target[] = [];
-    for (const n of names) {
-      let t = this.#targets.get(n);
-      if (!t) {
-        const w = tryParseCpe(n);
-        if (!w) continue;
-        t = targetOf(w);
-        if (this.#targets.size >= MEMO_MAX) this.#targets.clear();
-        this.#targets.set(n, t);
+  matchMany(assets: readonly (readonly string[])[], only?: ReadonlySet<string>): ProductHit[][] {
+    const targets: Target[][] = assets.map((names) => {
+      const ts: Target[] = [];
+      for (const n of names) {
+        const t = this.#target(n);
+        if (t) ts.push(t);
       }
-      targets.push(t);
+      return ts;
+    });
+    const allOf = (i: number): readonly Wfn[] => targets[i]!.map((t) => t.wfn);
+    if (this.#wild.length) {
+      // Pattern rules can hit any product: asset by asset.
+      return targets.map((ts, i) => {
+        const out: ProductHit[] = [];
+        const all = allOf(i);
+        for (const t of ts) this.#matchOne(t, all, only, out);
+        return out;
+      });
     }
-    let all: Wfn[] | null = null;
-    for (const t of targets) {
-      if (!only) {
-        const hit = this.#memo.get(t.text);
-        if (hit) {
-          for (const h of hit) out.push(h);
-          continue;
+    // One slot per (asset, product), filled key by key, concatenated per asset in product order.
+    const offsets: number[] = [];
+    let n = 0;
+    const buckets = new Map<string, number[]>();
+    for (const [i, ts] of targets.entries()) {
+      offsets.push(n);
+      for (const t of ts) {
+        if (t.key !== null && this.#byKey.has(t.key)) {
+          let b = buckets.get(t.key);
+          if (!b) buckets.set(t.key, (b = []));
+          b.push(n);
         }
+        n++;
       }
-      all ??= targets.map((x) => x.wfn);
-      this.#matchOne(t, all, only, out, only ? null : t.text);
     }
-    return out;
+    const assetOfSlot = new Int32Array(n);
+    for (let i = 0, s = 0; i < targets.length; i++) for (let j = 0; j < targets[i]!.length; j++) assetOfSlot[s++] = i;
+    const slots: (ProductHit[] | undefined)[] = new Array(n);
+    const alls = new Map<number, readonly Wfn[]>();
+    for (const [key, slotIds] of buckets) {
+      const groups = this.#byKey.get(key)!;
+      for (const slot of slotIds) {
+        const ai = assetOfSlot[slot]!;
+        const t = targets[ai]![slot - offsets[ai]!]!;
+        let hits: ProductHit[] | undefined;
+        for (const g of groups) {
+          if (only && !only.has(g.cve)) continue;
+          let all: readonly Wfn[] = NO_PRODUCTS;
+          if (g.hasNvd) {
+            all = alls.get(ai) ?? allOf(ai);
+            alls.set(ai, all);
+          }
+          const hit = decide(g.rules, t, all);
+          if (hit) (hits ??= []).push({ cve: g.cve, product: t.text, confidence: hit.confidence, via: hit.via });
+        }
+        slots[slot] = hits;
+      }
+    }
+    return targets.map((ts, i) => {
+      const out: ProductHit[] = [];
+      for (let s = offsets[i]!, e = s + ts.length; s < e; s++) {
+        const h = slots[s];
+        if (h) for (const x of h) out.push(x);
+      }
+      return out;
+    });
   }
 
-  #matchOne(t: Target, all: readonly Wfn[], only: ReadonlySet<string> | undefined, out: ProductHit[], memoKey: string | null): void {
-    const keyed = t.key !== null ? this.#byKey.get(t.key) : undefined;
-    const start = out.length;
-    let cacheable = memoKey !== null;
-    if (this.#wild.length === 0) {
-      if (keyed) {
-        for (const g of keyed) {
-          if (only && !only.has(g.cve)) continue;
-          if (g.hasNvd) cacheable = false;
-          const hit = decide(g.rules, t, all);
-          if (hit) out.push({ cve: g.cve, product: t.text, ...hit });
-        }
-      }
-    } else {
-      // Pattern rules: merge them into the keyed groups of their CVE (after its keyed rules), then the CVEs only they name.
-      cacheable = false;
-      const byCve = new Map<string, Compiled[]>();
-      for (const g of keyed ?? []) if (!only || only.has(g.cve)) byCve.set(g.cve, [...g.rules]);
-      for (const c of this.#wild) {
-        if (only && !only.has(c.cve)) continue;
-        let l = byCve.get(c.cve);
-        if (!l) byCve.set(c.cve, (l = []));
-        if (!l.includes(c)) l.push(c);
-      }
-      for (const [cve, cs] of byCve) {
-        const hit = decide(cs, t, all);
-        if (hit) out.push({ cve, product: t.text, ...hit });
-      }
+  #target(name: string): Target | null {
+    let t = this.#targets.get(name);
+    if (!t) {
+      const w = tryParseCpe(name);
+      if (!w) return null;
+      t = targetOf(w);
+      if (this.#targets.size >= TARGETS_MAX) this.#targets.clear();
+      this.#targets.set(name, t);
     }
-    if (cacheable && memoKey !== null) {
-      if (this.#memo.size >= MEMO_MAX) this.#memo.clear();
-      this.#memo.set(memoKey, out.slice(start));
+    return t;
+  }
+
+  #matchOne(t: Target, all: readonly Wfn[], only: ReadonlySet<string> | undefined, out: ProductHit[]): void {
+    const keyed = t.key !== null ? this.#byKey.get(t.key) : undefined;
+    if (this.#wild.length === 0) {
+      for (const g of keyed ?? []) {
+        if (only && !only.has(g.cve)) continue;
+        const hit = decide(g.rules, t, all);
+        if (hit) out.push({ cve: g.cve, product: t.text, confidence: hit.confidence, via: hit.via });
+      }
+      return;
+    }
+    // Pattern rules: merge them into the keyed groups of their CVE (after its keyed rules), then the CVEs only they name.
+    const byCve = new Map<string, Compiled[]>();
+    for (const g of keyed ?? []) if (!only || only.has(g.cve)) byCve.set(g.cve, [...g.rules]);
+    for (const c of this.#wild) {
+      if (only && !only.has(c.cve)) continue;
+      let l = byCve.get(c.cve);
+      if (!l) byCve.set(c.cve, (l = []));
+      if (!l.includes(c)) l.push(c);
+    }
+    for (const [cve, cs] of byCve) {
+      const hit = decide(cs, t, all);
+      if (hit) out.push({ cve, product: t.text, confidence: hit.confidence, via: hit.via });
     }
   }
 }
+
+const NO_PRODUCTS: readonly Wfn[] = [];
 
 function decide(cs: readonly Compiled[], t: Target, all: readonly Wfn[]): { confidence: Confidence; via: string } | null {
   let unaffected = false;

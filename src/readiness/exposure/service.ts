@@ -58,6 +58,8 @@ export interface ImportReport {
 
 const MAX_ASSETS = 100_000;
 const MAX_PRODUCTS = 200;
+/** Assets matched per {@link VulnIndex.matchMany} call. */
+const MATCH_BATCH = 5000;
 const TLPS: readonly Tlp[] = ['clear', 'green', 'amber', 'amber+strict', 'red'];
 
 const bad = (m: string, details?: Record<string, unknown>) => new AppError('BAD_REQUEST', m, details ? { details } : {});
@@ -426,9 +428,10 @@ export class ExposureService {
   async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: { alert: boolean }, only?: ReadonlySet<string>): Promise<{ exposures: number; alerts: number }> {
     const index = await this.index();
     const hits: { asset: RecordRow; doc: AssetDoc; hit: ProductHit }[] = [];
-    for (const a of assets) {
-      const doc = JSON.parse(a.json) as AssetDoc;
-      for (const hit of index.matchNames(doc.products, only)) hits.push({ asset: a, doc, hit });
+    for (let i = 0; i < assets.length; i += MATCH_BATCH) {
+      const batch = assets.slice(i, i + MATCH_BATCH).map((a) => ({ asset: a, doc: JSON.parse(a.json) as AssetDoc }));
+      const found = index.matchMany(batch.map((b) => b.doc.products), only);
+      for (const [j, b] of batch.entries()) for (const hit of found[j]!) hits.push({ asset: b.asset, doc: b.doc, hit });
     }
     if (hits.length === 0) return { exposures: 0, alerts: 0 };
     // Exposures already at their state are skipped; this counts the new ones.
