@@ -127,18 +127,36 @@ export interface VersionKey {
 }
 
 export function versionKey(v: string): VersionKey | null {
-  let key = '';
+  const hit = KEYS.get(v);
+  if (hit !== undefined) return hit;
+  const parts: string[] = [];
   const ends: number[] = [];
-  for (const m of v.trim().toLowerCase().matchAll(/(\d+)|([a-z]+)/g)) {
-    if (m[1] !== undefined) {
-      const d = m[1].replace(/^0+/, '') || '0';
-      if (d.length > 15) return null;
-      key += `\u0002${String.fromCharCode(0x30 + d.length)}${d}`;
-    } else key += `\u0001${m[2]!}\u0000`;
-    ends.push(key.length);
+  let len = 0;
+  let out: VersionKey | null = null;
+  build: {
+    for (const m of v.trim().toLowerCase().matchAll(/(\d+)|([a-z]+)/g)) {
+      let part: string;
+      if (m[1] !== undefined) {
+        const d = m[1].replace(/^0+/, '') || '0';
+        if (d.length > 15) break build;
+        part = `\u0002${String.fromCharCode(0x30 + d.length)}${d}`;
+      } else part = `\u0001${m[2]!}\u0000`;
+      parts.push(part);
+      ends.push((len += part.length));
+    }
+    // join: one flat string (a chain of += is a rope V8 flattens on the first comparison).
+    out = { key: parts.join(''), ends };
   }
-  return { key, ends };
+  // Records and inventories repeat a small set of version strings: one key object each.
+  if (KEYS.size >= SEGMENTS_MAX) KEYS.clear();
+  KEYS.set(v, out);
+  return out;
 }
+
+const KEYS = new Map<string, VersionKey | null>();
+
+/** The shared empty list of changes (most entries have none). */
+const NO_CHANGES: readonly { at: string; status: VersionStatus }[] = [];
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -168,7 +186,7 @@ export function compileVersions(versions: readonly VersionEntry[], defaultStatus
     if (!ranged) {
       const exact = k(e.version);
       if (exact === null) return null;
-      entries.push({ status: e.status, exact, low: null, high: null, changes: [] });
+      entries.push({ status: e.status, exact, low: null, high: null, changes: NO_CHANGES });
       continue;
     }
     let low: string | null = null;
@@ -200,7 +218,7 @@ export function compileVersions(versions: readonly VersionEntry[], defaultStatus
       if (at === null) return null;
       changes.push({ at, status: c.status });
     }
-    entries.push({ status: e.status, exact: null, low, high, changes });
+    entries.push({ status: e.status, exact: null, low, high, changes: changes.length ? changes : NO_CHANGES });
   }
   return { entries, defaultStatus };
 }

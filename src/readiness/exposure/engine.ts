@@ -75,6 +75,13 @@ interface Compiled {
   readonly nameKey: string | null;
   /** A cve5 rule's versions compiled to keys; null when not cve5 or a bound has no exact key (then cve5Status decides). */
   readonly versions: CompiledVersions | null;
+  /** What this rule says when it decides (built once, shared by every hit it decides). */
+  readonly verdict: Verdict;
+}
+
+interface Verdict {
+  readonly confidence: Confidence;
+  readonly via: string;
 }
 
 /** One CVE's rules that can hit one product key, in rule order. */
@@ -131,15 +138,12 @@ function cpeHits(c: CompiledCpe, t: Target, withVersion: boolean): boolean {
   return (s.part === null || s.part === t.part) && s.vendor === t.vendor && s.product === t.product;
 }
 
-const TARGETS_MAX = 250_000;
 
 export class VulnIndex {
   readonly #byKey = new Map<string, Group[]>();
   readonly #wild: Compiled[] = [];
   readonly #keysOf = new Map<string, string[]>();
   readonly #wildOf = new Set<string>();
-  /** Parsed product names (inventories repeat names; parsing does not depend on the rules). */
-  readonly #targets = new Map<string, Target>();
 
   get size(): number {
     return this.#keysOf.size;
@@ -155,7 +159,8 @@ export class VulnIndex {
       const nameKey = rule.kind !== 'nvd' && rule.vendor && rule.product ? normKey(rule.vendor, rule.product) : null;
       const cpes = rule.kind === 'cve5' ? rule.cpes.map(tryParseCpe).filter((w): w is Wfn => w !== null).map(compileCpe) : [];
       const versions = rule.kind === 'cve5' ? compileVersions(rule.versions, rule.defaultStatus) : null;
-      const c: Compiled = { cve: v.cve, rule, nameKey, cpes, versions };
+      const verdict = verdictOf(rule.kind === 'product' ? 'product' : 'version', rule.kind === 'cve5' ? `cve5 ${rule.source}` : rule.source);
+      const c: Compiled = { cve: v.cve, rule, nameKey, cpes, versions, verdict };
       const ks = new Set<string>();
       if (rule.kind === 'cve5') {
         for (const w of cpes) {
@@ -234,10 +239,16 @@ export class VulnIndex {
    * fetched again for every asset), each distinct name is parsed once.
    */
   matchMany(assets: readonly (readonly string[])[], only?: ReadonlySet<string>): ProductHit[][] {
+    // Each distinct name parsed once per call (a cache across calls held the whole inventory's parsed names: more GC than it saved).
+    const parsed = new Map<string, Target | null>();
     const targets: Target[][] = assets.map((names) => {
       const ts: Target[] = [];
       for (const n of names) {
-        const t = this.#target(n);
+        let t = parsed.get(n);
+        if (t === undefined) {
+          const w = tryParseCpe(n);
+          parsed.set(n, (t = w ? targetOf(w) : null));
+        }
         if (t) ts.push(t);
       }
       return ts;
@@ -300,18 +311,6 @@ export class VulnIndex {
     });
   }
 
-  #target(name: string): Target | null {
-    let t = this.#targets.get(name);
-    if (!t) {
-      const w = tryParseCpe(name);
-      if (!w) return null;
-      t = targetOf(w);
-      if (this.#targets.size >= TARGETS_MAX) this.#targets.clear();
-      this.#targets.set(name, t);
-    }
-    return t;
-  }
-
   #matchOne(t: Target, all: readonly Wfn[], only: ReadonlySet<string> | undefined, out: ProductHit[]): void {
     const keyed = t.key !== null ? this.#byKey.get(t.key) : undefined;
     if (this.#wild.length === 0) {
@@ -340,19 +339,31 @@ export class VulnIndex {
 
 const NO_PRODUCTS: readonly Wfn[] = [];
 
-function decide(cs: readonly Compiled[], t: Target, all: readonly Wfn[]): { confidence: Confidence; via: string } | null {
+/** Verdicts are shared (a handful of sources: `cve5 cna:…`, `kev:cisa`, `nvd`). */
+const VERDICTS = new Map<string, Verdict>();
+function verdictOf(confidence: Confidence, via: string): Verdict {
+  const k = `${confidence} ${via}`;
+  let v = VERDICTS.get(k);
+  if (!v) {
+    if (VERDICTS.size >= 10_000) VERDICTS.clear();
+    VERDICTS.set(k, (v = { confidence, via }));
+  }
+  return v;
+}
+
+function decide(cs: readonly Compiled[], t: Target, all: readonly Wfn[]): Verdict | null {
   let unaffected = false;
-  let product: string | null = null;
+  let product: Verdict | null = null;
   for (const c of cs) {
     const r = c.rule;
     if (r.kind === 'product') {
-      if (t.key !== null && c.nameKey === t.key) product = r.source;
+      if (t.key !== null && c.nameKey === t.key) product = c.verdict;
       continue;
     }
     if (r.kind === 'nvd') {
       const p = t.wfn;
       for (const cfg of r.configurations) {
-        if (affectedBy(cfg, all).includes(p)) return { confidence: 'version', via: r.source };
+        if (affectedBy(cfg, all).includes(p)) return c.verdict;
         // The product is named by a vulnerable criterion but out of its range: NVD clears it.
         const named = (cfg.nodes ?? []).some((n) => (n.cpeMatch ?? []).some((m) => {
           const w = m.vulnerable ? tryParseCpe(m.criteria) : null;
@@ -363,11 +374,11 @@ function decide(cs: readonly Compiled[], t: Target, all: readonly Wfn[]): { conf
       continue;
     }
     const s = cve5Of(c, r, t);
-    if (s === 'affected') return { confidence: 'version', via: `cve5 ${r.source}` };
+    if (s === 'affected') return c.verdict;
     if (s === 'unaffected') unaffected = true;
   }
   if (unaffected) return null;
-  return product !== null ? { confidence: 'product', via: product } : null;
+  return product;
 }
 
 /** The CVE 5 status of a product under one `affected[]` entry; null when the entry does not name it. */
