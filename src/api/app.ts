@@ -148,6 +148,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     // Several API processes on one PostgreSQL: only the elected one runs the node's jobs.
     if (!platform.leader.isLeader()) return;
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
+    // KEV / EPSS feeds fetched from their URL when due (a pass never overlaps the previous one).
+    platform.exposure.feeds.tick().catch((err: unknown) => app.log.error({ err }, 'vulnerability feed tick failed'));
     if (ticks++ % 720 === 0) {
       const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;
       platform.store.pruneStatuses(weekAgoUs).catch((err: unknown) => app.log.error({ err }, 'status pruning failed'));

@@ -96,7 +96,11 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
-  const exposure = createExposure({ store, access, clock, bus, intel });
+  const vf = config.vulnFeeds;
+  const feedDefaults = {
+    ...(vf?.kev ? { kev: { url: vf.kev, intervalS: vf.intervalS } } : {}), ...(vf?.epss ? { epss: { url: vf.epss, intervalS: vf.intervalS } } : {}),
+  };
+  const exposure = createExposure({ store, access, clock, bus, intel, feeds: { defaults: feedDefaults } });
   return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness, exposure });
 }
 

@@ -2,15 +2,18 @@
 import type { IntelService } from '../../intel/index.js';
 import { AdvisoryService } from './advisories.js';
 import { ExposureService, type ExposureDeps } from './service.js';
+import { VulnFeeds, type VulnFeedDeps } from './feeds.js';
 
 export interface ExposureModule {
   exposures: ExposureService;
   advisories: AdvisoryService;
+  /** KEV / EPSS fetched from a URL on a schedule (feeds.ts). */
+  feeds: VulnFeeds;
 }
 
-export function createExposure(deps: ExposureDeps & { intel: IntelService }): ExposureModule {
+export function createExposure(deps: ExposureDeps & { intel: IntelService; feeds?: Pick<VulnFeedDeps, 'defaults' | 'fetch'> }): ExposureModule {
   const exposures = new ExposureService(deps);
-  return { exposures, advisories: new AdvisoryService(exposures, deps.intel) };
+  return { exposures, advisories: new AdvisoryService(exposures, deps.intel), feeds: new VulnFeeds(exposures, { store: deps.store, clock: deps.clock, ...deps.feeds }) };
 }
 
 export { ExposureService, assetOf, productOf, rulesOf } from './service.js';
@@ -18,6 +21,8 @@ export type { AssetView, ExposureView, ExposureDeps, ImportReport, Share } from 
 export { AdvisoryService, advisoryToStix, inVersRange, productCovers } from './advisories.js';
 export type { AdvisoryView, VexOutcome } from './advisories.js';
 export { VulnIndex, normKey, productKey } from './engine.js';
+export { VulnFeeds, FEED_NAMES, VULN_FEED, bodyText, feedName, httpFetch } from './feeds.js';
+export type { FeedName, FeedSettings, FeedView, Fetcher } from './feeds.js';
 export type { ProductHit, Confidence } from './engine.js';
 export { parseKev, parseCve5, parseEpss, nvdRuleOf, CVE_ID } from './intel.js';
 export type { AffectedRule, KevEntry, CveInfo, EpssScore, Refused } from './intel.js';

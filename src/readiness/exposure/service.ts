@@ -202,6 +202,11 @@ export class ExposureService {
    */
   async importKev(actor: AuthedActor, doc: unknown): Promise<{ catalogVersion: string; entries: number; added: string[]; removed: string[]; refused: Refused[]; exposures: number; alerts: number }> {
     requirePermission(actor, 'vuln-intel.write');
+    return this.ingestKev(actor, doc);
+  }
+
+  /** {@link importKev} without the permission check: the scheduled feed (feeds.ts), configured by a holder of vuln-intel.write. */
+  async ingestKev(actor: AuthedActor, doc: unknown): Promise<{ catalogVersion: string; entries: number; added: string[]; removed: string[]; refused: Refused[]; exposures: number; alerts: number }> {
     let parsed: ReturnType<typeof parseKev>;
     try {
       parsed = parseKev(doc);
@@ -268,6 +273,11 @@ export class ExposureService {
 
   async importEpss(actor: AuthedActor, text: string): Promise<ImportReport> {
     requirePermission(actor, 'vuln-intel.write');
+    return this.ingestEpss(actor, text);
+  }
+
+  /** {@link importEpss} without the permission check (the scheduled feed). */
+  async ingestEpss(actor: AuthedActor, text: string): Promise<ImportReport> {
     await this.index();
     let parsed: ReturnType<typeof parseEpss>;
     try {
