@@ -150,6 +150,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
     // KEV / EPSS feeds fetched from their URL when due (a pass never overlaps the previous one).
     platform.exposure.feeds.tick().catch((err: unknown) => app.log.error({ err }, 'vulnerability feed tick failed'));
+    // KEV exposure trend: a snapshot per organisation every 10 minutes (the day's last one is its point).
+    platform.exposure.trend.tick().catch((err: unknown) => app.log.error({ err }, 'exposure trend snapshot failed'));
     if (ticks++ % 720 === 0) {
       const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;
       platform.store.pruneStatuses(weekAgoUs).catch((err: unknown) => app.log.error({ err }, 'status pruning failed'));

@@ -229,6 +229,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/readiness/feeds/:name/run`]: 'vuln-intel.write',
   [`GET ${V1}/readiness/epss/:cve`]: 'exposure.read',
   [`GET ${V1}/readiness/exposures`]: 'exposure.read',
+  [`GET ${V1}/readiness/exposures/trend`]: 'exposure.read',
   [`GET ${V1}/readiness/exposures/summary`]: 'exposure.read',
   [`GET ${V1}/readiness/exposures/:id`]: 'exposure.read',
   [`POST ${V1}/readiness/exposures/:id/status`]: 'exposure.write',

@@ -152,6 +152,11 @@ export async function readinessExposureRoutes(app: FastifyInstance, platform: Pl
     };
   });
   app.get('/readiness/exposures/summary', { schema: doc('Own open / KEV / overdue exposures, and for each KEV entry how many members are exposed (counts only).') }, async (req) => exposures.summary(actor(req)));
+  app.get('/readiness/exposures/trend', { schema: doc('KEV exposure per day: the own organisation\'s open / KEV exposures, and alliance-wide how many members were exposed to KEV entries (counts only).', { querystring: { type: 'object', properties: { days: { type: 'integer' } } } }) }, async (req) => {
+    const raw = qs(req, 'days');
+    const days = raw === undefined ? 90 : Number(raw);
+    return platform.exposure.trend.trend(actor(req), days);
+  });
   app.get('/readiness/exposures/:id', { schema: doc('One exposure with its history.') }, async (req) => exposures.getExposure(actor(req), id(req)));
   app.post('/readiness/exposures/:id/status', { schema: doc('Change the status of an exposure of the own organisation (open, mitigated, accepted, false_positive).', { body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [...EXPOSURE_STATUSES] }, note: { type: 'string', maxLength: 2000 }, rev: { type: 'integer' } } } }) }, async (req) => {
     const b = Body.of(req.body);

@@ -3,17 +3,23 @@ import type { IntelService } from '../../intel/index.js';
 import { AdvisoryService } from './advisories.js';
 import { ExposureService, type ExposureDeps } from './service.js';
 import { VulnFeeds, type VulnFeedDeps } from './feeds.js';
+import { ExposureTrend } from './trend.js';
 
 export interface ExposureModule {
   exposures: ExposureService;
   advisories: AdvisoryService;
   /** KEV / EPSS fetched from a URL on a schedule (feeds.ts). */
   feeds: VulnFeeds;
+  /** KEV exposure over time, per organisation and alliance-wide (trend.ts). */
+  trend: ExposureTrend;
 }
 
 export function createExposure(deps: ExposureDeps & { intel: IntelService; feeds?: Pick<VulnFeedDeps, 'defaults' | 'fetch'> }): ExposureModule {
   const exposures = new ExposureService(deps);
-  return { exposures, advisories: new AdvisoryService(exposures, deps.intel), feeds: new VulnFeeds(exposures, { store: deps.store, clock: deps.clock, ...deps.feeds }) };
+  return {
+    exposures, advisories: new AdvisoryService(exposures, deps.intel), feeds: new VulnFeeds(exposures, { store: deps.store, clock: deps.clock, ...deps.feeds }),
+    trend: new ExposureTrend(exposures, deps),
+  };
 }
 
 export { ExposureService, assetOf, productOf, rulesOf } from './service.js';
@@ -22,6 +28,8 @@ export { AdvisoryService, advisoryToStix, inVersRange, productCovers } from './a
 export type { AdvisoryView, VexOutcome } from './advisories.js';
 export { VulnIndex, normKey, productKey } from './engine.js';
 export { VulnFeeds, FEED_NAMES, VULN_FEED, bodyText, feedName, httpFetch } from './feeds.js';
+export { ExposureTrend, TREND, SNAPSHOT_EVERY_MS } from './trend.js';
+export type { OwnPoint, AlliancePoint } from './trend.js';
 export type { FeedName, FeedSettings, FeedView, Fetcher } from './feeds.js';
 export type { ProductHit, Confidence } from './engine.js';
 export { parseKev, parseCve5, parseEpss, nvdRuleOf, CVE_ID } from './intel.js';

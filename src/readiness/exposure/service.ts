@@ -184,6 +184,14 @@ export class ExposureService {
     }
   }
 
+  /** The CVEs currently in a KEV catalog (not removed). */
+  async currentKev(): Promise<Set<string>> {
+    await this.index();
+    const out = new Set<string>();
+    for (const v of this.#vulns.values()) if (v.kev && v.kev.removedAt === null) out.add(v.cve);
+    return out;
+  }
+
   #merge(cve: string): VulnDoc {
     return this.#vulns.get(cve) ?? { cve, title: null, description: null, cvss: [], epss: null, kev: null, affected: [], cwes: [], sources: [] };
   }
