@@ -164,6 +164,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // node listens.
   platform.detect.start();
   platform.correlations.nudge();
+  // STIX vulnerability objects as a source of vulnerability intelligence: followed like the other indexes.
+  platform.exposure.stix.start();
   // The exercise scheduler: a timer to the next due inject (only the elected process runs it).
   if (platform.leader.isLeader()) platform.exercise.start();
   return {

@@ -91,7 +91,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
-  const close = async () => { exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });

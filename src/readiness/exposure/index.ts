@@ -4,6 +4,7 @@ import { AdvisoryService } from './advisories.js';
 import { ExposureService, type ExposureDeps } from './service.js';
 import { VulnFeeds, type VulnFeedDeps } from './feeds.js';
 import { ExposureTrend } from './trend.js';
+import { StixVulnSource } from './stix.js';
 
 export interface ExposureModule {
   exposures: ExposureService;
@@ -12,13 +13,17 @@ export interface ExposureModule {
   feeds: VulnFeeds;
   /** KEV exposure over time, per organisation and alliance-wide (trend.ts). */
   trend: ExposureTrend;
+  /** STIX `vulnerability` objects of the intel store as a source (stix.ts). */
+  stix: StixVulnSource;
 }
 
 export function createExposure(deps: ExposureDeps & { intel: IntelService; feeds?: Pick<VulnFeedDeps, 'defaults' | 'fetch'> }): ExposureModule {
   const exposures = new ExposureService(deps);
+  const stix = new StixVulnSource(exposures, deps);
+  exposures.stixObjects = (cve, orgIds) => stix.objectsFor(cve, orgIds);
   return {
     exposures, advisories: new AdvisoryService(exposures, deps.intel), feeds: new VulnFeeds(exposures, { store: deps.store, clock: deps.clock, ...deps.feeds }),
-    trend: new ExposureTrend(exposures, deps),
+    trend: new ExposureTrend(exposures, deps), stix,
   };
 }
 
@@ -28,6 +33,7 @@ export { AdvisoryService, advisoryToStix, inVersRange, productCovers } from './a
 export type { AdvisoryView, VexOutcome } from './advisories.js';
 export { VulnIndex, normKey, productKey } from './engine.js';
 export { VulnFeeds, FEED_NAMES, VULN_FEED, bodyText, feedName, httpFetch } from './feeds.js';
+export { StixVulnSource, referencesOf } from './stix.js';
 export { ExposureTrend, TREND, SNAPSHOT_EVERY_MS } from './trend.js';
 export type { OwnPoint, AlliancePoint } from './trend.js';
 export type { FeedName, FeedSettings, FeedView, Fetcher } from './feeds.js';

@@ -443,8 +443,33 @@ export class ExposureService {
     return this.#assets;
   }
 
-  async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: { alert: boolean }, only?: ReadonlySet<string>): Promise<{ exposures: number; alerts: number }> {
-    const index = await this.index();
+  /**
+   * STIX `vulnerability` objects of the intel store with CPE references (stix.ts): matched against
+   * the assets of the organisations that may read the object, creating exposures only (an
+   * exposure another source already found stays as it is). An exposure found this way is never
+   * released wider than the object: the stricter TLP of asset and object, and only the asset's
+   * recipients that may read the object; its `via` is `stix`, never the object's id.
+   */
+  async matchStix(objs: readonly { cves: readonly string[]; cpes: readonly string[]; tlp: Tlp | null; mayRead: (orgId: string) => boolean }[]): Promise<number> {
+    let created = 0;
+    const cache = await this.#assetCache();
+    for (const obj of objs) {
+      if (!obj.cpes.length || !obj.cves.length) continue;
+      const index = new VulnIndex();
+      for (const cve of obj.cves) index.put({ cve, rules: [{ kind: 'cve5', source: 'stix', vendor: '', product: '', cpes: [...obj.cpes], versions: [], defaultStatus: 'affected' }] });
+      const assets: RecordRow[] = [];
+      for (const [orgId, c] of cache) if (obj.mayRead(orgId)) assets.push(...c.rows.values());
+      if (!assets.length) continue;
+      const actor: AuthedActor = { principal: { orgId: assets[0]!.creatorOrg, userId: null, username: 'stix', roles: [], tokenId: null, kind: 'api', groupIds: [] }, source: 'stix' };
+      const release = (a: RecordRow) => ({ tlp: stricterTlp(a.tlp, obj.tlp), recipients: a.recipients.filter((r) => obj.mayRead(r)) });
+      created += (await this.#matchAssets(actor, assets, { alert: false }, undefined, { index, release, createOnly: true })).exposures;
+    }
+    return created;
+  }
+
+  async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: { alert: boolean }, only?: ReadonlySet<string>, via?: { index: VulnIndex; release: (a: RecordRow) => { tlp: Tlp | null; recipients: string[] }; createOnly: boolean }): Promise<{ exposures: number; alerts: number }> {
+    const index = via?.index ?? await this.index();
+    const releaseOf = via?.release ?? ((a: RecordRow) => ({ tlp: a.tlp, recipients: a.recipients }));
     const hits: { asset: RecordRow; doc: AssetDoc; hit: ProductHit }[] = [];
     for (let i = 0; i < assets.length; i += MATCH_BATCH) {
       const batch = assets.slice(i, i + MATCH_BATCH).map((a) => ({ asset: a, doc: JSON.parse(a.json) as AssetDoc }));
@@ -469,14 +494,16 @@ export class ExposureService {
         const terms = { kev, ransomware: v?.kev?.ransomware === true, epss: v?.epss?.score ?? null, cvss: v ? bestCvss(v.cvss) : null, criticality: doc.criticality };
         const prev = await tx.getRecord(id);
         const now = base + i++;
+        const rel = releaseOf(asset);
+        if (prev && via?.createOnly) continue;
         if (prev) {
           const pd = JSON.parse(prev.json) as ExposureDoc;
           // Newly known exploited: the KEV policy's (shorter) due date from now, and an alert.
           const becameKev = kev && !pd.kev;
           const dueDate = becameKev ? [pd.dueDate, dueDateOf(this.policy, terms, nowMs)].sort()[0]! : pd.dueDate;
           const next: ExposureDoc = { ...pd, ...terms, priority: priorityOf(terms), confidence: hit.confidence, via: hit.via, cisaDueDate: v?.kev?.dueDate ?? null, assetName: doc.name, dueDate };
-          if (JSON.stringify(next) === prev.json && prev.tlp === asset.tlp && JSON.stringify(prev.recipients) === JSON.stringify(asset.recipients)) continue;
-          const row: RecordRow = { ...prev, json: JSON.stringify(next), tlp: asset.tlp, recipients: asset.recipients, updatedUs: now, rev: prev.rev + 1 };
+          if (JSON.stringify(next) === prev.json && prev.tlp === rel.tlp && JSON.stringify(prev.recipients) === JSON.stringify(rel.recipients)) continue;
+          const row: RecordRow = { ...prev, json: JSON.stringify(next), tlp: rel.tlp, recipients: rel.recipients, updatedUs: now, rev: prev.rev + 1 };
           if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `exposure ${id} changed during matching; retry`);
           if (becameKev) {
             await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.kev`, orgId: null, userId: null, json: JSON.stringify({ kev: true, dueDate, cisaDueDate: next.cisaDueDate }) });
@@ -489,7 +516,7 @@ export class ExposureService {
           ...terms, priority: priorityOf(terms), dueDate: dueDateOf(this.policy, terms, nowMs), cisaDueDate: v?.kev?.dueDate ?? null, advisories: [], firstSeen: new Date(nowMs).toISOString(),
         };
         const row: RecordRow = {
-          id, kind: EXPOSURE, parentId: asset.id, creatorOrg: asset.creatorOrg, tlp: asset.tlp, recipients: asset.recipients, originNode: null, exerciseId: null,
+          id, kind: EXPOSURE, parentId: asset.id, creatorOrg: asset.creatorOrg, tlp: rel.tlp, recipients: rel.recipients, originNode: null, exerciseId: null,
           state: 'open', createdUs: now, updatedUs: now, rev: 1, json: JSON.stringify(ed),
         };
         await tx.putRecord(row);
@@ -527,10 +554,16 @@ export class ExposureService {
     return row;
   }
 
-  async getExposure(actor: AuthedActor, id: string): Promise<ExposureView & { history: { at: string; kind: string; orgId: string | null; data: Record<string, unknown> }[] }> {
+  /** STIX vulnerability objects about a CVE that all the given organisations may read (set by the module: stix.ts). */
+  stixObjects: (cve: string, orgIds: readonly string[]) => Promise<{ id: string; name: string | null }[]> = async () => [];
+
+  async getExposure(actor: AuthedActor, id: string): Promise<ExposureView & { history: { at: string; kind: string; orgId: string | null; data: Record<string, unknown> }[]; intel: { id: string; name: string | null }[] }> {
     const row = await this.#loadExposure(actor, id);
     const events = await this.deps.store.listRecordEvents(id);
-    return { ...this.#exposureView(row), history: events.map((e) => ({ at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as Record<string, unknown> })) };
+    const view = this.#exposureView(row);
+    // The intel store's objects about this CVE: only those both the exposure's owner and the reader may read.
+    const intel = await this.stixObjects(view.cve, [...new Set([row.creatorOrg, actor.principal.orgId])]);
+    return { ...view, intel, history: events.map((e) => ({ at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as Record<string, unknown> })) };
   }
 
   async setStatus(actor: AuthedActor, id: string, p: { status: string; note?: string; rev?: number }): Promise<ExposureView> {
@@ -605,6 +638,12 @@ export class ExposureService {
     const members = new Set([...orgsPer.values()].flatMap((s) => [...s])).size;
     return { own: { open: open.length, kev: open.filter((e) => e.kev).length, overdue: open.filter((e) => e.dueDate < nowDay).length, byStatus }, alliance: { members, kev } };
   }
+}
+
+const TLP_RANK: Record<string, number> = { clear: 0, green: 1, amber: 2, 'amber+strict': 3, red: 4 };
+/** The more restrictive of two TLP markings (no marking counts as the least). */
+export function stricterTlp(a: Tlp | null, b: Tlp | null): Tlp | null {
+  return (TLP_RANK[a ?? ''] ?? -1) >= (TLP_RANK[b ?? ''] ?? -1) ? a : b;
 }
 
 export function factsOf(row: RecordRow) {
