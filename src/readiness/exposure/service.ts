@@ -100,6 +100,12 @@ export function assetOf(x: unknown): AssetDoc {
   return { name, vitalFunction: text('vitalFunction', 200) ?? text('vital_function', 200), criticality: crit as Criticality, owner: text('owner', 200), products: [...new Set(products)], retired: false };
 }
 
+interface MatchOptions {
+  alert: boolean;
+  only?: ReadonlySet<string>;
+  via?: { index: VulnIndex; release: (a: RecordRow) => { tlp: Tlp | null; recipients: string[] }; createOnly: boolean };
+}
+
 export class ExposureService {
   #index: VulnIndex | null = null;
   #vulns = new Map<string, VulnDoc>();
@@ -409,7 +415,7 @@ export class ExposureService {
       for (const c of cache.values()) for (const k of keys.flat() as string[]) for (const id of c.byKey.get(k) ?? []) ids.set(id, c.rows.get(id)!);
       assets = [...ids.values()];
     }
-    return this.#matchAssets(actor, assets, o, only);
+    return this.#matchAssets(actor, assets, { ...o, ...(only ? { only } : {}) });
   }
 
   /**
@@ -462,12 +468,14 @@ export class ExposureService {
       if (!assets.length) continue;
       const actor: AuthedActor = { principal: { orgId: assets[0]!.creatorOrg, userId: null, username: 'stix', roles: [], tokenId: null, kind: 'api', groupIds: [] }, source: 'stix' };
       const release = (a: RecordRow) => ({ tlp: stricterTlp(a.tlp, obj.tlp), recipients: a.recipients.filter((r) => obj.mayRead(r)) });
-      created += (await this.#matchAssets(actor, assets, { alert: false }, undefined, { index, release, createOnly: true })).exposures;
+      created += (await this.#matchAssets(actor, assets, { alert: false, via: { index, release, createOnly: true } })).exposures;
     }
     return created;
   }
 
-  async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: { alert: boolean }, only?: ReadonlySet<string>, via?: { index: VulnIndex; release: (a: RecordRow) => { tlp: Tlp | null; recipients: string[] }; createOnly: boolean }): Promise<{ exposures: number; alerts: number }> {
+  /** `only`: match these CVEs only; `via`: another index (STIX), the release of what it finds, and whether to create only. */
+  async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: MatchOptions): Promise<{ exposures: number; alerts: number }> {
+    const { only, via } = o;
     const index = via?.index ?? await this.index();
     const releaseOf = via?.release ?? ((a: RecordRow) => ({ tlp: a.tlp, recipients: a.recipients }));
     const hits: { asset: RecordRow; doc: AssetDoc; hit: ProductHit }[] = [];
