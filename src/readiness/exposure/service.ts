@@ -331,6 +331,9 @@ export class ExposureService {
     let created = 0;
     let updated = 0;
     const rows: RecordRow[] = [];
+    // This process's own writes drop the organisation's cached inventory (the newest-record check
+    // alone misses a write with the same updated_us as the cached newest, e.g. a manual clock).
+    this.#assets.delete(org);
     await this.deps.store.transaction(async (tx) => {
       const base = this.#nowUs();
       let i = 0;
@@ -380,6 +383,7 @@ export class ExposureService {
     const doc = assetOf({ ...prev, ...patch, name: prev.name });
     const facts = patch.tlp !== undefined || patch.recipients !== undefined ? await this.#recipients({ tlp: (patch.tlp as Tlp | null | undefined) ?? row.tlp, recipients: (patch.recipients as string[] | undefined) ?? row.recipients }) : { tlp: row.tlp, recipients: row.recipients };
     const next: RecordRow = { ...row, json: JSON.stringify(doc), tlp: facts.tlp, recipients: facts.recipients, updatedUs: this.#nowUs(), rev: row.rev + 1 };
+    this.#assets.delete(row.creatorOrg);
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `asset ${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: next.updatedUs, kind: `${ASSET}.updated`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ fields: Object.keys(patch) }) });
@@ -394,6 +398,7 @@ export class ExposureService {
     const row = await this.#loadAsset(actor, id);
     if (row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owning organisation retires its assets');
     const next: RecordRow = { ...row, state: 'retired', json: JSON.stringify({ ...(JSON.parse(row.json) as AssetDoc), retired: true }), updatedUs: this.#nowUs(), rev: row.rev + 1 };
+    this.#assets.delete(row.creatorOrg);
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `asset ${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: next.updatedUs, kind: `${ASSET}.retired`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: '{}' });
