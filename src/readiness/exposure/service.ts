@@ -13,7 +13,7 @@ import type { Clock } from '../../core/clock.js';
 import type { EventBus } from '../../core/bus.js';
 import type { Tlp } from '../../core/policy.js';
 import { mayRelease, type AccessService } from '../../access/index.js';
-import type { RecordRow, Store } from '../../store/index.js';
+import type { RecordEventRow, RecordRow, Store } from '../../store/index.js';
 import { requirePermission, type AuthedActor } from '../../respond/index.js';
 import { formatCpe, fromProduct, parseCpe, CpeError, type Wfn } from '../cpe/name.js';
 import { VulnIndex, productKey, type ProductHit } from './engine.js';
@@ -494,18 +494,24 @@ export class ExposureService {
     const created: { row: RecordRow; doc: ExposureDoc }[] = [];
     const escalated: { row: RecordRow; doc: ExposureDoc }[] = [];
     const nowMs = this.deps.clock.now();
+    // One transaction: the existing exposures read in batches, new ones inserted and their
+    // history appended with multi-row statements; only changed exposures are written one by one.
     await this.deps.store.transaction(async (tx) => {
       const base = this.#nowUs();
       let i = 0;
-      const seen = new Set<string>();
-      for (const { asset, doc, hit } of hits) {
-        const id = stableId(EXPOSURE, asset.id, hit.cve);
-        if (seen.has(id)) continue;
-        seen.add(id);
+      const first = new Map<string, (typeof hits)[number]>();
+      for (const h of hits) {
+        const id = stableId(EXPOSURE, h.asset.id, h.hit.cve);
+        if (!first.has(id)) first.set(id, h);
+      }
+      const prevs = new Map((await tx.getRecords([...first.keys()])).map((r) => [r.id, r]));
+      const fresh: { row: RecordRow; doc: ExposureDoc; hit: ProductHit }[] = [];
+      const events: Omit<RecordEventRow, 'seq'>[] = [];
+      for (const [id, { asset, doc, hit }] of first) {
         const v = this.#vulns.get(hit.cve);
         const kev = !!v?.kev && v.kev.removedAt === null;
         const terms = { kev, ransomware: v?.kev?.ransomware === true, epss: v?.epss?.score ?? null, cvss: v ? bestCvss(v.cvss) : null, criticality: doc.criticality };
-        const prev = await tx.getRecord(id);
+        const prev = prevs.get(id);
         const now = base + i++;
         const rel = releaseOf(asset);
         if (prev && via?.createOnly) continue;
@@ -519,7 +525,7 @@ export class ExposureService {
           const row: RecordRow = { ...prev, json: JSON.stringify(next), tlp: rel.tlp, recipients: rel.recipients, updatedUs: now, rev: prev.rev + 1 };
           if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `exposure ${id} changed during matching; retry`);
           if (becameKev) {
-            await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.kev`, orgId: null, userId: null, json: JSON.stringify({ kev: true, dueDate, cisaDueDate: next.cisaDueDate }) });
+            events.push({ recordId: id, atUs: now, kind: `${EXPOSURE}.kev`, orgId: null, userId: null, json: JSON.stringify({ kev: true, dueDate, cisaDueDate: next.cisaDueDate }) });
             if (prev.state === 'open') escalated.push({ row, doc: next });
           }
           continue;
@@ -532,10 +538,16 @@ export class ExposureService {
           id, kind: EXPOSURE, parentId: asset.id, creatorOrg: asset.creatorOrg, tlp: rel.tlp, recipients: rel.recipients, originNode: null, exerciseId: null,
           state: 'open', createdUs: now, updatedUs: now, rev: 1, json: JSON.stringify(ed),
         };
-        await tx.putRecord(row);
-        await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.opened`, orgId: null, userId: null, json: JSON.stringify({ status: 'open', via: hit.via, confidence: hit.confidence }) });
-        created.push({ row, doc: ed });
+        fresh.push({ row, doc: ed, hit });
       }
+      // A concurrent matcher may have created some meanwhile: those are its to announce.
+      const inserted = new Set(await tx.insertRecords(fresh.map((f) => f.row)));
+      for (const f of fresh) {
+        if (!inserted.has(f.row.id)) continue;
+        events.push({ recordId: f.row.id, atUs: f.row.createdUs, kind: `${EXPOSURE}.opened`, orgId: null, userId: null, json: JSON.stringify({ status: 'open', via: f.hit.via, confidence: f.hit.confidence }) });
+        created.push({ row: f.row, doc: f.doc });
+      }
+      await tx.appendRecordEvents(events);
       if (created.length) await this.#audit(tx, actor, { action: 'exposure.match', target: 'exposures', detail: { created: created.length } });
     });
     for (const c of created) {
