@@ -35,6 +35,7 @@ interface StixVuln {
 }
 
 const POLICY_MAX_AGE_MS = 5_000;
+const POLL_MS = 2_000;
 
 /** Sharing groups per organisation and read grants per collection, as of `atMs`. */
 interface Policy {
@@ -76,9 +77,14 @@ export class StixVulnSource {
 
   constructor(private readonly exposures: ExposureService, private readonly deps: { store: Store; intel: IntelService }) {}
 
-  /** Follows the store: nudged by every intel commit of this process, and now for the backlog. */
+  /**
+   * Follows the store: nudged by every intel commit of this process, polled for other processes'
+   * writes (several API processes on one PostgreSQL each keep the source; the exposures they
+   * create have stable ids, so a second process's insert of the same one is a no-op).
+   */
   start(): void {
     this.#unsubscribe ??= this.deps.intel.onCommitted(() => this.#follower.nudge());
+    this.#follower.poll(POLL_MS);
     this.#follower.nudge();
   }
 
