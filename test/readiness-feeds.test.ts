@@ -12,6 +12,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sharedPath } from './helpers/shared.js';
 import { makeAlliance, type Alliance } from './rest-fixtures.js';
+import { VulnFeeds } from '../src/readiness/exposure/index.js';
+import type { AuthedActor } from '../src/respond/index.js';
 
 const DATA = sharedPath('data/readiness');
 const KEV = readFileSync(path.join(DATA, 'kev/known_exploited_vulnerabilities-2024.09.09.json'));
@@ -138,5 +140,22 @@ describe('vulnerability feeds', () => {
     await put('a-admin', 'kev', { url: null, intervalS: 0 });
     expect((await call('GET', 'a-analyst', '/api/v1/readiness/feeds/kev')).json()).toMatchObject({ url: null, configuredBy: 'rest' });
     expect(await al.platform.exposure.feeds.tick()).toEqual([]);
+  });
+
+  it('keep a configuration made while a run was fetching', async () => {
+    al = await makeAlliance();
+    const who: AuthedActor = { principal: al.principals['a-analyst']!, source: 'test' };
+    let feeds: VulnFeeds | null = null;
+    feeds = new VulnFeeds(al.platform.exposure.exposures, {
+      store: al.platform.store, clock: al.clock,
+      fetch: async () => {
+        await feeds!.configure(who, 'kev', { url: `${base}/other.json`, intervalS: 3600 });
+        return KEV;
+      },
+    });
+    await feeds.configure(who, 'kev', { url: `${base}/kev.json`, intervalS: 600 });
+    const r = await feeds.run(who, 'kev');
+    expect(r).toMatchObject({ url: `${base}/other.json`, intervalS: 3600, lastError: null });
+    expect((await feeds.get(who, 'kev')).url).toBe(`${base}/other.json`);
   });
 });

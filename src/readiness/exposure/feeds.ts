@@ -222,7 +222,13 @@ export class VulnFeeds {
       const wait = Math.min(doc.intervalS || Infinity, BACKOFF_BASE_S * 2 ** Math.min(next.failures - 1, 20));
       next.nextAt = doc.intervalS ? new Date(now + wait * 1000).toISOString() : null;
     }
-    const fresh = row ? await this.deps.store.getRecord(row.id) : null;
+    // Configured anew while the fetch ran: keep the new settings, record this run's outcome.
+    const fresh = await this.deps.store.getRecord(idOf(name));
+    if (fresh && (!row || fresh.rev !== row.rev)) {
+      const cur = JSON.parse(fresh.json) as FeedDoc;
+      Object.assign(next, { url: cur.url, intervalS: cur.intervalS, orgId: cur.orgId, userId: cur.userId, configuredBy: cur.configuredBy });
+      if (cur.url !== doc.url) Object.assign(next, { nextAt: cur.nextAt, failures: cur.failures });
+    }
     await this.#save(fresh, next, who.principal, { action: 'vuln-intel.feed.run', detail: { feed: name, ok: next.lastError === null, error: next.lastError } });
     if (actor && next.lastError !== null) throw new AppError('UNAVAILABLE', `feed ${name}: ${next.lastError}`);
     return this.#view(next, configuredBy);
