@@ -130,6 +130,20 @@ function targetOf(w: Wfn, text?: string): Target {
   };
 }
 
+const NO_CPES: readonly CompiledCpe[] = [];
+/** Compiled CPE names shared across CVEs (records name the same products again and again): less to parse and to keep. */
+const CPES = new Map<string, CompiledCpe | null>();
+function compiledCpeOf(s: string): CompiledCpe | null {
+  let c = CPES.get(s);
+  if (c === undefined) {
+    const w = tryParseCpe(s);
+    c = w ? compileCpe(w) : null;
+    if (CPES.size >= 100_000) CPES.clear();
+    CPES.set(s, c);
+  }
+  return c;
+}
+
 /** `cpeMatchesExceptVersion(S, T)` (or `cpeMatches` when `withVersion`), through the simple form when S has it. */
 function cpeHits(c: CompiledCpe, t: Target, withVersion: boolean): boolean {
   const s = c.simple;
@@ -157,7 +171,7 @@ export class VulnIndex {
     for (const rule of v.rules) {
       let wild = false;
       const nameKey = rule.kind !== 'nvd' && rule.vendor && rule.product ? normKey(rule.vendor, rule.product) : null;
-      const cpes = rule.kind === 'cve5' ? rule.cpes.map(tryParseCpe).filter((w): w is Wfn => w !== null).map(compileCpe) : [];
+      const cpes = rule.kind === 'cve5' ? rule.cpes.map(compiledCpeOf).filter((c): c is CompiledCpe => c !== null) : NO_CPES;
       const versions = rule.kind === 'cve5' ? compileVersions(rule.versions, rule.defaultStatus) : null;
       const verdict = verdictOf(rule.kind === 'product' ? 'product' : 'version', rule.kind === 'cve5' ? `cve5 ${rule.source}` : rule.source);
       const c: Compiled = { cve: v.cve, rule, nameKey, cpes, versions, verdict };
