@@ -120,6 +120,12 @@ function compileCpe(w: Wfn): CompiledCpe {
   return { wfn: w, simple };
 }
 
+/**
+ * A 2.3 name already in the form formatCpe writes (lower case, every value `*`, `-` or plain
+ * characters): its own text (inventories are stored formatted; formatting again costs as much as parsing).
+ */
+const CANONICAL = /^cpe:2\.3(?::[a-z0-9._-]+|:\*){11}$/;
+
 function targetOf(w: Wfn, text?: string): Target {
   let concreteExceptVersion = true;
   for (let i = 0; i < w.length; i++) if (i !== 3 && hasWildcard(w[i]!)) concreteExceptVersion = false;
@@ -261,7 +267,7 @@ export class VulnIndex {
         let t = parsed.get(n);
         if (t === undefined) {
           const w = tryParseCpe(n);
-          parsed.set(n, (t = w ? targetOf(w) : null));
+          parsed.set(n, (t = w ? targetOf(w, CANONICAL.test(n) ? n : undefined) : null));
         }
         if (t) ts.push(t);
       }
