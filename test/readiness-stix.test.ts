@@ -60,6 +60,11 @@ describe('STIX vulnerability objects as a source', () => {
     await al.platform.exposure.stix.sync();
     expect(await cvesOf('c-analyst')).toEqual(['CVE-2031-0003 cve5 stix c-analyst-host', 'CVE-2031-0005 cve5 stix c-analyst-host']);
     expect(await cvesOf('a-analyst')).not.toContain('CVE-2031-0005 cve5 stix a-analyst-host');
+    // A pattern CPE (no product key): every readable inventory is tested.
+    await submitAs(al, 'a-analyst', al.privateA, { objects: [vuln('CVE-2031-0006', ['cpe:2.3:a:acme:wid*:*:*:*:*:*:*:*:*'])], defaultTlp: 'amber' });
+    await al.platform.exposure.stix.sync();
+    expect(await cvesOf('a-analyst')).toContain('CVE-2031-0006 cve5 stix a-analyst-host');
+    expect(await cvesOf('b-analyst')).not.toContain('CVE-2031-0006 cve5 stix b-analyst-host');
   });
 
   it('never lists an object in an exposure view that the owner or the reader cannot read', async () => {

@@ -468,8 +468,18 @@ export class ExposureService {
       if (!obj.cpes.length || !obj.cves.length) continue;
       const index = new VulnIndex();
       for (const cve of obj.cves) index.put({ cve, rules: [{ kind: 'cve5', source: 'stix', vendor: '', product: '', cpes: [...obj.cpes], versions: [], defaultStatus: 'affected' }] });
+      // Only the assets whose product keys the object's CPEs can hit (all of them for a pattern CPE).
+      const keys = index.keysOf(obj.cves[0]!);
       const assets: RecordRow[] = [];
-      for (const [orgId, c] of cache) if (obj.mayRead(orgId)) assets.push(...c.rows.values());
+      for (const [orgId, c] of cache) {
+        if (!obj.mayRead(orgId)) continue;
+        if (keys === null) assets.push(...c.rows.values());
+        else {
+          const ids = new Set<string>();
+          for (const k of keys) for (const id of c.byKey.get(k) ?? []) ids.add(id);
+          for (const id of ids) assets.push(c.rows.get(id)!);
+        }
+      }
       if (!assets.length) continue;
       const actor: AuthedActor = { principal: { orgId: assets[0]!.creatorOrg, userId: null, username: 'stix', roles: [], tokenId: null, kind: 'api', groupIds: [] }, source: 'stix' };
       const release = (a: RecordRow) => ({ tlp: stricterTlp(a.tlp, obj.tlp), recipients: a.recipients.filter((r) => obj.mayRead(r)) });
