@@ -3,13 +3,16 @@
  * alerts they raise, created by A at every TLP × recipient shape, read by A, B and C through
  * every REST read path and the live stream. Expected visibility comes from the one release
  * policy (`mayRelease`): zero leaks, every permitted read succeeds, and the alliance summary
- * shows counts only — no asset, organisation or exposure of another member.
+ * shows counts only — no asset, organisation or exposure of another member. STIX `vulnerability`
+ * objects of the intel store (a source of vulnerability intelligence) at every TLP × recipient
+ * shape: an exposure comes from one only for members that may read it, is never released wider
+ * than it, and an exposure's view names it only to a reader who may read it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mayRelease } from '../src/access/index.js';
 import { TLP_LEVELS, type BusEvent, type Tlp } from '../src/core/index.js';
 import { eventFor } from '../src/access/index.js';
-import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
+import { http, makeAlliance, sdo, submitAs, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;
 let h: ReturnType<typeof http>;
@@ -109,6 +112,54 @@ describe('advisories', () => {
   });
 });
 
+describe('STIX vulnerability objects as a source', () => {
+  const stixCases = TLP_LEVELS.flatMap((tlp) => SHAPES.map((shape, j) => ({ tlp, shape, i: TLP_LEVELS.indexOf(tlp) * SHAPES.length + j })));
+  const cpe = (i: number) => `cpe:2.3:a:stixcorp:widget${i}:1.0:*:*:*:*:*:*:*`;
+  const cve = (i: number) => `CVE-2098-${String(1000 + i)}`;
+  const ids = new Map<number, string>();
+  beforeAll(async () => {
+    // Every member runs every product (green assets: readable by all, so only the object limits the exposure).
+    for (const u of ['a-analyst', 'b-analyst', 'c-analyst']) {
+      const r = await call(u, 'POST', '/readiness/assets', { assets: [{ name: `${u}-stix-host`, products: stixCases.map((c) => cpe(c.i)) }], tlp: 'green' });
+      expect(r.status, r.body).toBe(201);
+    }
+    for (const c of stixCases) {
+      const o = sdo('vulnerability', { name: `stix-leak-${c.tlp}-${c.shape}`, external_references: [{ source_name: 'cve', external_id: cve(c.i) }, { source_name: 'cpe', external_id: cpe(c.i) }] });
+      ids.set(c.i, o.id as string);
+      await submitAs(al, 'a-analyst', al.shared, { objects: [o], defaultTlp: c.tlp, recipients: recipientsOf(c.shape) });
+    }
+    await al.platform.exposure.stix.sync();
+  });
+
+  it.each(stixCases)('TLP $tlp shared with $shape', async ({ tlp, shape, i }) => {
+    const recipients = recipientsOf(shape);
+    const objectId = ids.get(i)!;
+    for (const reader of ['A', 'B', 'C'] as const) {
+      const user = READERS[reader];
+      const may = reader === 'A' || allowed(tlp, recipients, reader);
+      const seen = (await call(user, 'GET', `/readiness/exposures?cve=${cve(i)}&limit=1000`)).json().items as { id: string; orgId: string; via: string }[];
+      // Its own exposure exists exactly when it may read the object.
+      expect(seen.some((e) => e.orgId === al.orgs[reader]), `${reader} exposed by ${tlp}/${shape}`).toBe(may);
+      for (const e of seen) {
+        expect(e.via).toBe('cve5 stix');
+        // Any exposure it can see from this object: it may read the object (never released wider than it).
+        expect(may, `${reader} sees ${e.orgId}'s exposure`).toBe(true);
+        const v = await call(user, 'GET', `/readiness/exposures/${e.id}`);
+        expect(v.status).toBe(200);
+        expect(v.json().intel.map((x: { id: string }) => x.id)).toEqual([objectId]);
+      }
+      if (!may) {
+        // Nothing about the object anywhere it reads.
+        for (const url of ['/readiness/exposures?limit=1000', '/readiness/exposures/summary', '/readiness/exposures/trend']) {
+          const body = (await call(user, 'GET', url)).body;
+          expect(body, `${reader} ${url}`).not.toContain(cve(i));
+          expect(body).not.toContain(objectId);
+        }
+      }
+    }
+  });
+});
+
 describe('alliance view', () => {
   it('shows per KEV entry how many members are exposed, never which assets or members', async () => {
     await call('b-analyst', 'POST', '/readiness/assets', { assets: [{ name: 'b-secret-host', products: ['cpe:2.3:a:leakcorp:product1:1.0:*:*:*:*:*:*:*'] }] });
@@ -120,7 +171,9 @@ describe('alliance view', () => {
     expect(body).not.toContain(al.orgs.B);
     const row = s.json().alliance.kev.find((k: { cve: string }) => k.cve === 'CVE-2099-1001');
     expect(row.members).toBe(2); // A and B (B's new asset matched the existing KEV entry)
-    expect(s.json().own.open).toBe(0);
+    // C's own: only the exposures the STIX objects C may read gave it (none known exploited), nothing of A's or B's.
+    expect(s.json().own.kev).toBe(0);
+    expect(s.json().own.open).toBe((await call('c-analyst', 'GET', `/readiness/exposures?org=${al.orgs.C}&limit=1000`)).json().items.length);
   });
 
   it('answers bad input with 4xx JSON errors', async () => {

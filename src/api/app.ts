@@ -148,6 +148,10 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     // Several API processes on one PostgreSQL: only the elected one runs the node's jobs.
     if (!platform.leader.isLeader()) return;
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
+    // KEV / EPSS feeds fetched from their URL when due (a pass never overlaps the previous one).
+    platform.exposure.feeds.tick().catch((err: unknown) => app.log.error({ err }, 'vulnerability feed tick failed'));
+    // KEV exposure trend: a snapshot per organisation every 10 minutes (the day's last one is its point).
+    platform.exposure.trend.tick().catch((err: unknown) => app.log.error({ err }, 'exposure trend snapshot failed'));
     if (ticks++ % 720 === 0) {
       const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;
       platform.store.pruneStatuses(weekAgoUs).catch((err: unknown) => app.log.error({ err }, 'status pruning failed'));
@@ -160,6 +164,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // node listens.
   platform.detect.start();
   platform.correlations.nudge();
+  // STIX vulnerability objects as a source of vulnerability intelligence: followed like the other indexes.
+  platform.exposure.stix.start();
   // The exercise scheduler: a timer to the next due inject (only the elected process runs it).
   if (platform.leader.isLeader()) platform.exercise.start();
   return {

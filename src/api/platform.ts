@@ -91,12 +91,16 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   }, scale ? { kind: 'external' } : detectMode(config, opts));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
-  const close = async () => { exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
-  const exposure = createExposure({ store, access, clock, bus, intel });
+  const vf = config.vulnFeeds;
+  const feedDefaults = {
+    ...(vf?.kev ? { kev: { url: vf.kev, intervalS: vf.intervalS } } : {}), ...(vf?.epss ? { epss: { url: vf.epss, intervalS: vf.intervalS } } : {}),
+  };
+  const exposure = createExposure({ store, access, clock, bus, intel, feeds: { defaults: feedDefaults } });
   return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness, exposure });
 }
 

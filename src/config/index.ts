@@ -68,6 +68,12 @@ export interface Config {
   readonly workerBatchTimeoutMs: number;
   /** Test-only hooks (an event that hangs its worker), SHIELDWALL_TEST_HOOKS=1; never on a real node. */
   readonly testHooks: boolean;
+  /**
+   * Vulnerability-intelligence feeds fetched on a schedule (docs/readiness-exposure.md):
+   * SHIELDWALL_KEV_FEED_URL, SHIELDWALL_EPSS_FEED_URL, SHIELDWALL_VULN_FEED_INTERVAL_S (default
+   * 86400). Used until a feed is configured through REST (PUT /api/v1/readiness/feeds/:name).
+   */
+  readonly vulnFeeds: Readonly<{ kev: string | null; epss: string | null; intervalS: number }>;
 }
 
 /**
@@ -147,6 +153,13 @@ function sightingMode(raw: string | undefined): Config['sightings'] {
 }
 
 /** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
+function feedUrl(env: Record<string, string | undefined>, key: string): string | null {
+  const v = env[key]?.trim();
+  if (!v) return null;
+  if (!/^https?:\/\/\S+$/i.test(v)) throw new AppError('BAD_REQUEST', `${key}: an http(s) URL`);
+  return v;
+}
+
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Readonly<Config> {
   const host = env.SHIELDWALL_HOST ?? '127.0.0.1';
   const logLevel = (env.SHIELDWALL_LOG_LEVEL ?? 'info') as Config['logLevel'];
@@ -186,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     workers: workerCount(env),
     workerBatchTimeoutMs: int(env, 'SHIELDWALL_WORKER_BATCH_TIMEOUT_MS', 30_000, 100),
     testHooks: env.SHIELDWALL_TEST_HOOKS === '1',
+    vulnFeeds: Object.freeze({ kev: feedUrl(env, 'SHIELDWALL_KEV_FEED_URL'), epss: feedUrl(env, 'SHIELDWALL_EPSS_FEED_URL'), intervalS: int(env, 'SHIELDWALL_VULN_FEED_INTERVAL_S', 86_400, 300) }),
     ...overrides,
   };
   if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {
@@ -212,6 +226,7 @@ export function configEnv(c: Readonly<Config>): Record<string, string> {
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
     SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',
+    SHIELDWALL_KEV_FEED_URL: c.vulnFeeds.kev ?? '', SHIELDWALL_EPSS_FEED_URL: c.vulnFeeds.epss ?? '', SHIELDWALL_VULN_FEED_INTERVAL_S: String(c.vulnFeeds.intervalS),
     SHIELDWALL_DATABASE_URL: c.databaseUrl ?? '', SHIELDWALL_NATS_URL: c.nats?.url ?? '', SHIELDWALL_NATS_PREFIX: c.nats?.prefix ?? '',
     SHIELDWALL_NATS_PARTITIONS: c.nats ? String(c.nats.partitions) : '', SHIELDWALL_NATS_MAX_BYTES: c.nats ? String(c.nats.maxBytes) : '', SHIELDWALL_TLS_CERT: c.tlsCertFile ?? '', SHIELDWALL_TLS_KEY: c.tlsKeyFile ?? '',
     SHIELDWALL_PUBLIC_URL: c.publicUrl ?? '', SHIELDWALL_SIGMA_DIR: c.sigmaDir ?? '', SHIELDWALL_SIGMA_PLACEHOLDERS: c.sigmaPlaceholders ?? '',

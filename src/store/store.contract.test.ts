@@ -204,6 +204,29 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     await store.appendRecordEvent({ recordId: 'r1', atUs: 6, kind: 'comment', orgId: ORG_A, userId: null, json: '{"n":2}' });
     expect((await store.listRecordEvents('r1')).map((e) => JSON.parse(e.json).n)).toEqual([1, 2]);
   });
+
+  it('reads, inserts and appends in batches: an existing id is left alone, recipients kept, events in order', async () => {
+    const many = Array.from({ length: 950 }, (_, i) => rec(`b${i}`, { recipients: i % 2 ? [ORG_B, ORG_C] : [], updatedUs: 100 + i }));
+    expect(await store.putRecord(rec('b-existing'))).toBe(true);
+    const ids = await store.insertRecords([many[0]!, rec('b-existing', { json: '{"overwrite":true}' }), ...many.slice(1)]);
+    expect(ids).toHaveLength(950);
+    expect(ids[0]).toBe('b0');
+    expect(ids).not.toContain('b-existing');
+    expect((await store.getRecord('b-existing'))?.json).toBe('{}');
+    expect(await store.insertRecords([many[3]!])).toEqual([]);
+    const got = await store.getRecords(['b1', 'b2', 'nope', 'b949', 'b1']);
+    expect(got.map((r) => r.id).sort()).toEqual(['b1', 'b2', 'b949']);
+    expect(got.find((r) => r.id === 'b1')!.recipients).toEqual([ORG_B, ORG_C].sort());
+    expect(got.find((r) => r.id === 'b2')!.recipients).toEqual([]);
+    expect(await store.getRecords([])).toEqual([]);
+    await expect(store.insertRecords([rec('b-rev2', { rev: 2 })])).rejects.toThrow(/rev 1/);
+    await store.appendRecordEvents(Array.from({ length: 900 }, (_, n) => ({ recordId: 'b5', atUs: n, kind: 'k', orgId: null, userId: null, json: JSON.stringify({ n }) })));
+    expect((await store.listRecordEvents('b5')).map((e) => JSON.parse(e.json).n)).toEqual(Array.from({ length: 900 }, (_, n) => n));
+    // Visibility of batch-inserted records is the ordinary one.
+    const vis = (await store.listRecords({ kind: 'incident', audience: asOrg(ORG_C), purpose: 'read', limit: 2000 })).map((r) => r.id);
+    expect(vis).toContain('b1');
+    expect(vis).not.toContain('b2');
+  });
 });
 
 describe.each(factories)('Store contract, detection: $name', ({ open }) => {

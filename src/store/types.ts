@@ -395,6 +395,15 @@ export interface Store {
    */
   putRecord(r: RecordRow): Promise<boolean>;
   getRecord(id: string): Promise<RecordRow | null>;
+  /** The records with these ids that exist (any order), in batched reads. */
+  getRecords(ids: readonly string[]): Promise<RecordRow[]>;
+  /**
+   * Inserts new records (rev 1) with multi-row statements in one transaction; an id that already
+   * exists is left alone. Returns the ids inserted, in input order.
+   */
+  insertRecords(rows: readonly RecordRow[]): Promise<string[]>;
+  /** Appends record events with multi-row statements (the batch form of appendRecordEvent). */
+  appendRecordEvents(events: readonly Omit<RecordEventRow, 'seq'>[]): Promise<void>;
   /** Records of a kind visible to the audience, newest first (filtered in the query). */
   listRecords(q: RecordQuery): Promise<RecordRow[]>;
   /**

@@ -4,7 +4,7 @@
  * as the alliance CSIRT's analyst); the exposure appears on the Exposures page and its alert on
  * the Alerts page; the alliance aggregate counts the member; a Brenovan analyst sees the
  * aggregate but not the exposure; a CSAF VEX imported on the Advisories page clears it and the
- * aggregate changes.
+ * aggregate changes. The KEV trend chart draws once the leader has taken its first snapshot.
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,14 @@ describe.skipIf(!existsSync(CHROMIUM))('readiness exposure (e2e, Chromium)', () 
     await row.waitFor(poll);
     expect(await row.textContent()).toContain('KEV · ransomware');
     await expect.poll(async () => page.getByTestId(`alliance-count-${CVE}`).textContent(), poll).toBe('1');
+    // The KEV trend: the leader's first snapshot (within a tick of the start) draws the chart on reload.
+    await expect.poll(async () => {
+      await page.reload();
+      await page.getByTestId('own-summary').waitFor();
+      return page.getByTestId('kev-trend').count();
+    }, poll).toBe(1);
+    expect(Number(await page.getByTestId('kev-trend').getAttribute('data-days'))).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('kev-trend').locator('canvas').count()).toBeGreaterThan(0);
     // …and its alert on the alerts page.
     await page.goto(`${server.baseUrl}/#/alerts`);
     await expect.poll(async () => page.locator('main').textContent(), poll).toContain(CVE);

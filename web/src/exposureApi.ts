@@ -9,6 +9,7 @@ export interface Exposure {
   kev: boolean; ransomware: boolean; epss: number | null; cvss: number | null; priority: number; dueDate: string; cisaDueDate: string | null; advisories: string[]; status: string; rev: number;
 }
 export interface Refused { ref: string; reason: string }
+export interface Trend { own: { day: string; open: number; kevOpen: number; kevEntries: number }[]; alliance: { day: string; members: number; membersExposed: number; kevEntries: number }[] }
 export interface Summary { own: { open: number; kev: number; overdue: number; byStatus: Record<string, number> }; alliance: { members: number; kev: { cve: string; name: string; members: number }[] } }
 export interface Advisory { id: string; orgId: string; tlp: string | null; trackingId: string; title: string; category: string; publisher: string; version: string; currentReleaseDate: string; cves: string[]; products: number }
 export interface VexOutcome { exposure: string; cve: string; status: string; action: string }
@@ -21,6 +22,7 @@ export function exposureClient(token: string) {
     importInventory: (content: string) => post<{ created: number; updated: number; refused: Refused[]; exposures: number }>('/readiness/inventory/import', { content }),
     exposures: (signal: AbortSignal, f: { status?: string; kev?: string }) => get<{ items: Exposure[] }>('/readiness/exposures', signal, f),
     summary: (signal?: AbortSignal) => get<Summary>('/readiness/exposures/summary', signal),
+    trend: (signal?: AbortSignal, days = 90) => get<Trend>('/readiness/exposures/trend', signal, { days: String(days) }),
     setStatus: (id: string, status: string, note: string) => post<Exposure>(`/readiness/exposures/${encodeURIComponent(id)}/status`, { status, note }),
     advisories: (signal?: AbortSignal) => get<{ items: Advisory[] }>('/readiness/advisories', signal),
     importAdvisory: (csaf: unknown) => post<{ advisory: Advisory; outcomes: VexOutcome[] }>('/readiness/advisories/import', { csaf }),

@@ -11,7 +11,7 @@ import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { Body, IDENTITY_ID } from './body.js';
 import type { AuthedActor } from '../../respond/index.js';
-import { CVE_ID, EXPOSURE_STATUSES, parseInventory, parseInventoryCsv, type ExposureStatus } from '../../readiness/exposure/index.js';
+import { CVE_ID, EXPOSURE_STATUSES, feedName, parseInventory, parseInventoryCsv, type ExposureStatus } from '../../readiness/exposure/index.js';
 
 const ID = /^readiness-(asset|exposure|advisory)--[0-9a-f-]{36}$/;
 const TLP_ENUM = { type: 'string', enum: [...TLP_LEVELS] };
@@ -33,7 +33,7 @@ function opt<K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>>
 }
 
 export async function readinessExposureRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
-  const { exposures, advisories } = platform.exposure;
+  const { exposures, advisories, feeds } = platform.exposure;
   const actor = (req: FastifyRequest): AuthedActor => ({ principal: principalOf(req), source: req.ip });
   const id = (req: FastifyRequest): string => {
     const v = (req.params as Record<string, string>).id ?? '';
@@ -121,6 +121,18 @@ export async function readinessExposureRoutes(app: FastifyInstance, platform: Pl
     if (typeof csv !== 'string') throw new AppError('BAD_REQUEST', 'csv: required string', { details: { field: 'csv' } });
     return exposures.importEpss(actor(req), csv);
   });
+  // ---- scheduled feeds (KEV, EPSS from a URL) ----
+  const feedOf = (req: FastifyRequest) => feedName((req.params as { name: string }).name);
+  app.get('/readiness/feeds', { schema: doc('The KEV and EPSS feeds: URL, interval, last attempt / success / error, next run.') }, async (req) => ({ items: await feeds.list(actor(req)) }));
+  app.get('/readiness/feeds/:name', { schema: doc('One feed (kev or epss).') }, async (req) => feeds.get(actor(req), feedOf(req)));
+  app.put('/readiness/feeds/:name', { schema: doc('Configure a feed: its URL (null: none) and interval in seconds (0: manual only, else 300..2592000); run by the leader process.', { body: { type: 'object', required: ['url', 'intervalS'], properties: { url: { type: ['string', 'null'], maxLength: 2000 }, intervalS: { type: 'integer' } } } }) }, async (req) => {
+    const name = feedOf(req);
+    const b = Body.of(req.body);
+    const raw = rawOf(req)?.url;
+    if (raw !== null && typeof raw !== 'string') throw new AppError('BAD_REQUEST', 'url: a string or null', { details: { field: 'url' } });
+    return feeds.configure(actor(req), name, { url: raw, intervalS: b.int('intervalS', 0, 1e9) });
+  });
+  app.post('/readiness/feeds/:name/run', { schema: doc('Fetch and import a feed now; the outcome is recorded in its status (a failed fetch answers 503 with the reason).') }, async (req) => feeds.run(actor(req), feedOf(req)));
   app.get('/readiness/epss/:cve', { schema: doc('The EPSS score of one CVE.') }, async (req) => {
     const cve = (req.params as { cve: string }).cve;
     const v = CVE_ID.test(cve) ? await exposures.vuln(cve) : null;
@@ -140,6 +152,11 @@ export async function readinessExposureRoutes(app: FastifyInstance, platform: Pl
     };
   });
   app.get('/readiness/exposures/summary', { schema: doc('Own open / KEV / overdue exposures, and for each KEV entry how many members are exposed (counts only).') }, async (req) => exposures.summary(actor(req)));
+  app.get('/readiness/exposures/trend', { schema: doc('KEV exposure per day: the own organisation\'s open / KEV exposures, and alliance-wide how many members were exposed to KEV entries (counts only).', { querystring: { type: 'object', properties: { days: { type: 'integer' } } } }) }, async (req) => {
+    const raw = qs(req, 'days');
+    const days = raw === undefined ? 90 : Number(raw);
+    return platform.exposure.trend.trend(actor(req), days);
+  });
   app.get('/readiness/exposures/:id', { schema: doc('One exposure with its history.') }, async (req) => exposures.getExposure(actor(req), id(req)));
   app.post('/readiness/exposures/:id/status', { schema: doc('Change the status of an exposure of the own organisation (open, mitigated, accepted, false_positive).', { body: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: [...EXPOSURE_STATUSES] }, note: { type: 'string', maxLength: 2000 }, rev: { type: 'integer' } } } }) }, async (req) => {
     const b = Body.of(req.body);

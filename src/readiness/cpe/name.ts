@@ -61,6 +61,7 @@ export function tryParseCpe(s: string): Wfn | null {
 
 /** Splits on unescaped colons. */
 function splitFs(s: string): string[] {
+  if (!s.includes('\\')) return s.split(':');
   const out: string[] = [];
   let cur = '';
   for (let i = 0; i < s.length; i++) {

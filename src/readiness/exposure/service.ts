@@ -13,7 +13,7 @@ import type { Clock } from '../../core/clock.js';
 import type { EventBus } from '../../core/bus.js';
 import type { Tlp } from '../../core/policy.js';
 import { mayRelease, type AccessService } from '../../access/index.js';
-import type { RecordRow, Store } from '../../store/index.js';
+import type { RecordEventRow, RecordRow, Store } from '../../store/index.js';
 import { requirePermission, type AuthedActor } from '../../respond/index.js';
 import { formatCpe, fromProduct, parseCpe, CpeError, type Wfn } from '../cpe/name.js';
 import { VulnIndex, productKey, type ProductHit } from './engine.js';
@@ -58,6 +58,8 @@ export interface ImportReport {
 
 const MAX_ASSETS = 100_000;
 const MAX_PRODUCTS = 200;
+/** Assets matched per {@link VulnIndex.matchMany} call. */
+const MATCH_BATCH = 5000;
 const TLPS: readonly Tlp[] = ['clear', 'green', 'amber', 'amber+strict', 'red'];
 
 const bad = (m: string, details?: Record<string, unknown>) => new AppError('BAD_REQUEST', m, details ? { details } : {});
@@ -96,6 +98,12 @@ export function assetOf(x: unknown): AssetDoc {
   }
   const text = (k: string, max: number) => (typeof x[k] === 'string' && (x[k] as string).trim() ? (x[k] as string).trim().slice(0, max) : null);
   return { name, vitalFunction: text('vitalFunction', 200) ?? text('vital_function', 200), criticality: crit as Criticality, owner: text('owner', 200), products: [...new Set(products)], retired: false };
+}
+
+interface MatchOptions {
+  alert: boolean;
+  only?: ReadonlySet<string>;
+  via?: { index: VulnIndex; release: (a: RecordRow) => { tlp: Tlp | null; recipients: string[] }; createOnly: boolean };
 }
 
 export class ExposureService {
@@ -182,6 +190,14 @@ export class ExposureService {
     }
   }
 
+  /** The CVEs currently in a KEV catalog (not removed). */
+  async currentKev(): Promise<Set<string>> {
+    await this.index();
+    const out = new Set<string>();
+    for (const v of this.#vulns.values()) if (v.kev && v.kev.removedAt === null) out.add(v.cve);
+    return out;
+  }
+
   #merge(cve: string): VulnDoc {
     return this.#vulns.get(cve) ?? { cve, title: null, description: null, cvss: [], epss: null, kev: null, affected: [], cwes: [], sources: [] };
   }
@@ -200,6 +216,11 @@ export class ExposureService {
    */
   async importKev(actor: AuthedActor, doc: unknown): Promise<{ catalogVersion: string; entries: number; added: string[]; removed: string[]; refused: Refused[]; exposures: number; alerts: number }> {
     requirePermission(actor, 'vuln-intel.write');
+    return this.ingestKev(actor, doc);
+  }
+
+  /** {@link importKev} without the permission check: the scheduled feed (feeds.ts), configured by a holder of vuln-intel.write. */
+  async ingestKev(actor: AuthedActor, doc: unknown): Promise<{ catalogVersion: string; entries: number; added: string[]; removed: string[]; refused: Refused[]; exposures: number; alerts: number }> {
     let parsed: ReturnType<typeof parseKev>;
     try {
       parsed = parseKev(doc);
@@ -266,6 +287,11 @@ export class ExposureService {
 
   async importEpss(actor: AuthedActor, text: string): Promise<ImportReport> {
     requirePermission(actor, 'vuln-intel.write');
+    return this.ingestEpss(actor, text);
+  }
+
+  /** {@link importEpss} without the permission check (the scheduled feed). */
+  async ingestEpss(actor: AuthedActor, text: string): Promise<ImportReport> {
     await this.index();
     let parsed: ReturnType<typeof parseEpss>;
     try {
@@ -305,6 +331,9 @@ export class ExposureService {
     let created = 0;
     let updated = 0;
     const rows: RecordRow[] = [];
+    // This process's own writes drop the organisation's cached inventory (the newest-record check
+    // alone misses a write with the same updated_us as the cached newest, e.g. a manual clock).
+    this.#assets.delete(org);
     await this.deps.store.transaction(async (tx) => {
       const base = this.#nowUs();
       let i = 0;
@@ -354,6 +383,7 @@ export class ExposureService {
     const doc = assetOf({ ...prev, ...patch, name: prev.name });
     const facts = patch.tlp !== undefined || patch.recipients !== undefined ? await this.#recipients({ tlp: (patch.tlp as Tlp | null | undefined) ?? row.tlp, recipients: (patch.recipients as string[] | undefined) ?? row.recipients }) : { tlp: row.tlp, recipients: row.recipients };
     const next: RecordRow = { ...row, json: JSON.stringify(doc), tlp: facts.tlp, recipients: facts.recipients, updatedUs: this.#nowUs(), rev: row.rev + 1 };
+    this.#assets.delete(row.creatorOrg);
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `asset ${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: next.updatedUs, kind: `${ASSET}.updated`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ fields: Object.keys(patch) }) });
@@ -368,6 +398,7 @@ export class ExposureService {
     const row = await this.#loadAsset(actor, id);
     if (row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owning organisation retires its assets');
     const next: RecordRow = { ...row, state: 'retired', json: JSON.stringify({ ...(JSON.parse(row.json) as AssetDoc), retired: true }), updatedUs: this.#nowUs(), rev: row.rev + 1 };
+    this.#assets.delete(row.creatorOrg);
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(next))) throw new AppError('CONFLICT', `asset ${id} was changed by someone else; reload and retry`);
       await tx.appendRecordEvent({ recordId: id, atUs: next.updatedUs, kind: `${ASSET}.retired`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: '{}' });
@@ -389,7 +420,7 @@ export class ExposureService {
       for (const c of cache.values()) for (const k of keys.flat() as string[]) for (const id of c.byKey.get(k) ?? []) ids.set(id, c.rows.get(id)!);
       assets = [...ids.values()];
     }
-    return this.#matchAssets(actor, assets, o, only);
+    return this.#matchAssets(actor, assets, { ...o, ...(only ? { only } : {}) });
   }
 
   /**
@@ -423,43 +454,88 @@ export class ExposureService {
     return this.#assets;
   }
 
-  async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: { alert: boolean }, only?: ReadonlySet<string>): Promise<{ exposures: number; alerts: number }> {
-    const index = await this.index();
+  /**
+   * STIX `vulnerability` objects of the intel store with CPE references (stix.ts): matched against
+   * the assets of the organisations that may read the object, creating exposures only (an
+   * exposure another source already found stays as it is). An exposure found this way is never
+   * released wider than the object: the stricter TLP of asset and object, and only the asset's
+   * recipients that may read the object; its `via` is `stix`, never the object's id.
+   */
+  async matchStix(objs: readonly { cves: readonly string[]; cpes: readonly string[]; tlp: Tlp | null; mayRead: (orgId: string) => boolean }[]): Promise<number> {
+    let created = 0;
+    const cache = await this.#assetCache();
+    for (const obj of objs) {
+      if (!obj.cpes.length || !obj.cves.length) continue;
+      const index = new VulnIndex();
+      for (const cve of obj.cves) index.put({ cve, rules: [{ kind: 'cve5', source: 'stix', vendor: '', product: '', cpes: [...obj.cpes], versions: [], defaultStatus: 'affected' }] });
+      // Only the assets whose product keys the object's CPEs can hit (all of them for a pattern CPE).
+      const keys = index.keysOf(obj.cves[0]!);
+      const assets: RecordRow[] = [];
+      for (const [orgId, c] of cache) {
+        if (!obj.mayRead(orgId)) continue;
+        if (keys === null) assets.push(...c.rows.values());
+        else {
+          const ids = new Set<string>();
+          for (const k of keys) for (const id of c.byKey.get(k) ?? []) ids.add(id);
+          for (const id of ids) assets.push(c.rows.get(id)!);
+        }
+      }
+      if (!assets.length) continue;
+      const actor: AuthedActor = { principal: { orgId: assets[0]!.creatorOrg, userId: null, username: 'stix', roles: [], tokenId: null, kind: 'api', groupIds: [] }, source: 'stix' };
+      const release = (a: RecordRow) => ({ tlp: stricterTlp(a.tlp, obj.tlp), recipients: a.recipients.filter((r) => obj.mayRead(r)) });
+      created += (await this.#matchAssets(actor, assets, { alert: false, via: { index, release, createOnly: true } })).exposures;
+    }
+    return created;
+  }
+
+  /** `only`: match these CVEs only; `via`: another index (STIX), the release of what it finds, and whether to create only. */
+  async #matchAssets(actor: AuthedActor, assets: readonly RecordRow[], o: MatchOptions): Promise<{ exposures: number; alerts: number }> {
+    const { only, via } = o;
+    const index = via?.index ?? await this.index();
+    const releaseOf = via?.release ?? ((a: RecordRow) => ({ tlp: a.tlp, recipients: a.recipients }));
     const hits: { asset: RecordRow; doc: AssetDoc; hit: ProductHit }[] = [];
-    for (const a of assets) {
-      const doc = JSON.parse(a.json) as AssetDoc;
-      const products = doc.products.map((p) => parseCpe(p));
-      for (const hit of index.match(products, only)) hits.push({ asset: a, doc, hit });
+    for (let i = 0; i < assets.length; i += MATCH_BATCH) {
+      const batch = assets.slice(i, i + MATCH_BATCH).map((a) => ({ asset: a, doc: JSON.parse(a.json) as AssetDoc }));
+      const found = index.matchMany(batch.map((b) => b.doc.products), only);
+      for (const [j, b] of batch.entries()) for (const hit of found[j]!) hits.push({ asset: b.asset, doc: b.doc, hit });
     }
     if (hits.length === 0) return { exposures: 0, alerts: 0 };
     // Exposures already at their state are skipped; this counts the new ones.
     const created: { row: RecordRow; doc: ExposureDoc }[] = [];
     const escalated: { row: RecordRow; doc: ExposureDoc }[] = [];
     const nowMs = this.deps.clock.now();
+    // One transaction: the existing exposures read in batches, new ones inserted and their
+    // history appended with multi-row statements; only changed exposures are written one by one.
     await this.deps.store.transaction(async (tx) => {
       const base = this.#nowUs();
       let i = 0;
-      const seen = new Set<string>();
-      for (const { asset, doc, hit } of hits) {
-        const id = stableId(EXPOSURE, asset.id, hit.cve);
-        if (seen.has(id)) continue;
-        seen.add(id);
+      const first = new Map<string, (typeof hits)[number]>();
+      for (const h of hits) {
+        const id = stableId(EXPOSURE, h.asset.id, h.hit.cve);
+        if (!first.has(id)) first.set(id, h);
+      }
+      const prevs = new Map((await tx.getRecords([...first.keys()])).map((r) => [r.id, r]));
+      const fresh: { row: RecordRow; doc: ExposureDoc; hit: ProductHit }[] = [];
+      const events: Omit<RecordEventRow, 'seq'>[] = [];
+      for (const [id, { asset, doc, hit }] of first) {
         const v = this.#vulns.get(hit.cve);
         const kev = !!v?.kev && v.kev.removedAt === null;
         const terms = { kev, ransomware: v?.kev?.ransomware === true, epss: v?.epss?.score ?? null, cvss: v ? bestCvss(v.cvss) : null, criticality: doc.criticality };
-        const prev = await tx.getRecord(id);
+        const prev = prevs.get(id);
         const now = base + i++;
+        const rel = releaseOf(asset);
+        if (prev && via?.createOnly) continue;
         if (prev) {
           const pd = JSON.parse(prev.json) as ExposureDoc;
           // Newly known exploited: the KEV policy's (shorter) due date from now, and an alert.
           const becameKev = kev && !pd.kev;
           const dueDate = becameKev ? [pd.dueDate, dueDateOf(this.policy, terms, nowMs)].sort()[0]! : pd.dueDate;
           const next: ExposureDoc = { ...pd, ...terms, priority: priorityOf(terms), confidence: hit.confidence, via: hit.via, cisaDueDate: v?.kev?.dueDate ?? null, assetName: doc.name, dueDate };
-          if (JSON.stringify(next) === prev.json && prev.tlp === asset.tlp && JSON.stringify(prev.recipients) === JSON.stringify(asset.recipients)) continue;
-          const row: RecordRow = { ...prev, json: JSON.stringify(next), tlp: asset.tlp, recipients: asset.recipients, updatedUs: now, rev: prev.rev + 1 };
+          if (JSON.stringify(next) === prev.json && prev.tlp === rel.tlp && JSON.stringify(prev.recipients) === JSON.stringify(rel.recipients)) continue;
+          const row: RecordRow = { ...prev, json: JSON.stringify(next), tlp: rel.tlp, recipients: rel.recipients, updatedUs: now, rev: prev.rev + 1 };
           if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `exposure ${id} changed during matching; retry`);
           if (becameKev) {
-            await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.kev`, orgId: null, userId: null, json: JSON.stringify({ kev: true, dueDate, cisaDueDate: next.cisaDueDate }) });
+            events.push({ recordId: id, atUs: now, kind: `${EXPOSURE}.kev`, orgId: null, userId: null, json: JSON.stringify({ kev: true, dueDate, cisaDueDate: next.cisaDueDate }) });
             if (prev.state === 'open') escalated.push({ row, doc: next });
           }
           continue;
@@ -469,13 +545,19 @@ export class ExposureService {
           ...terms, priority: priorityOf(terms), dueDate: dueDateOf(this.policy, terms, nowMs), cisaDueDate: v?.kev?.dueDate ?? null, advisories: [], firstSeen: new Date(nowMs).toISOString(),
         };
         const row: RecordRow = {
-          id, kind: EXPOSURE, parentId: asset.id, creatorOrg: asset.creatorOrg, tlp: asset.tlp, recipients: asset.recipients, originNode: null, exerciseId: null,
+          id, kind: EXPOSURE, parentId: asset.id, creatorOrg: asset.creatorOrg, tlp: rel.tlp, recipients: rel.recipients, originNode: null, exerciseId: null,
           state: 'open', createdUs: now, updatedUs: now, rev: 1, json: JSON.stringify(ed),
         };
-        await tx.putRecord(row);
-        await tx.appendRecordEvent({ recordId: id, atUs: now, kind: `${EXPOSURE}.opened`, orgId: null, userId: null, json: JSON.stringify({ status: 'open', via: hit.via, confidence: hit.confidence }) });
-        created.push({ row, doc: ed });
+        fresh.push({ row, doc: ed, hit });
       }
+      // A concurrent matcher may have created some meanwhile: those are its to announce.
+      const inserted = new Set(await tx.insertRecords(fresh.map((f) => f.row)));
+      for (const f of fresh) {
+        if (!inserted.has(f.row.id)) continue;
+        events.push({ recordId: f.row.id, atUs: f.row.createdUs, kind: `${EXPOSURE}.opened`, orgId: null, userId: null, json: JSON.stringify({ status: 'open', via: f.hit.via, confidence: f.hit.confidence }) });
+        created.push({ row: f.row, doc: f.doc });
+      }
+      await tx.appendRecordEvents(events);
       if (created.length) await this.#audit(tx, actor, { action: 'exposure.match', target: 'exposures', detail: { created: created.length } });
     });
     for (const c of created) {
@@ -507,10 +589,16 @@ export class ExposureService {
     return row;
   }
 
-  async getExposure(actor: AuthedActor, id: string): Promise<ExposureView & { history: { at: string; kind: string; orgId: string | null; data: Record<string, unknown> }[] }> {
+  /** STIX vulnerability objects about a CVE that all the given organisations may read (set by the module: stix.ts). */
+  stixObjects: (cve: string, orgIds: readonly string[]) => Promise<{ id: string; name: string | null }[]> = async () => [];
+
+  async getExposure(actor: AuthedActor, id: string): Promise<ExposureView & { history: { at: string; kind: string; orgId: string | null; data: Record<string, unknown> }[]; intel: { id: string; name: string | null }[] }> {
     const row = await this.#loadExposure(actor, id);
     const events = await this.deps.store.listRecordEvents(id);
-    return { ...this.#exposureView(row), history: events.map((e) => ({ at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as Record<string, unknown> })) };
+    const view = this.#exposureView(row);
+    // The intel store's objects about this CVE: only those both the exposure's owner and the reader may read.
+    const intel = await this.stixObjects(view.cve, [...new Set([row.creatorOrg, actor.principal.orgId])]);
+    return { ...view, intel, history: events.map((e) => ({ at: new Date(e.atUs / 1000).toISOString(), kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as Record<string, unknown> })) };
   }
 
   async setStatus(actor: AuthedActor, id: string, p: { status: string; note?: string; rev?: number }): Promise<ExposureView> {
@@ -585,6 +673,12 @@ export class ExposureService {
     const members = new Set([...orgsPer.values()].flatMap((s) => [...s])).size;
     return { own: { open: open.length, kev: open.filter((e) => e.kev).length, overdue: open.filter((e) => e.dueDate < nowDay).length, byStatus }, alliance: { members, kev } };
   }
+}
+
+const TLP_RANK: Record<string, number> = { clear: 0, green: 1, amber: 2, 'amber+strict': 3, red: 4 };
+/** The more restrictive of two TLP markings (no marking counts as the least). */
+export function stricterTlp(a: Tlp | null, b: Tlp | null): Tlp | null {
+  return (TLP_RANK[a ?? ''] ?? -1) >= (TLP_RANK[b ?? ''] ?? -1) ? a : b;
 }
 
 export function factsOf(row: RecordRow) {

@@ -1,13 +1,14 @@
 /**
  * Exposures: the reader's exposures (asset × CVE), highest priority first, with filters and
  * status changes; the own figures and the alliance view (per KEV entry: how many members are
- * exposed — counts only).
+ * exposed — counts only), and the KEV exposure trend (own and alliance-wide, per day).
  */
 import { useState } from 'react';
 import { useExposureApi, type Exposure } from '../exposureApi.js';
 import { useLiveData } from '../live.js';
 import { useSession } from '../session.js';
 import { ErrorBox, Loading } from '../components/Status.js';
+import { KevTrendChart } from '../components/KevTrendChart.js';
 
 const STATUSES = ['open', 'mitigated', 'accepted', 'false_positive'];
 
@@ -33,6 +34,7 @@ export function Exposures() {
   const filter = { ...(status ? { status } : {}), ...(kevOnly ? { kev: 'true' } : {}) };
   const [list, reload] = useLiveData((signal) => api.exposures(signal, filter), [api, status, kevOnly], ['readiness-exposure', 'alert']);
   const [sum] = useLiveData((signal) => api.summary(signal), [api], ['readiness-exposure', 'alert']);
+  const [trend] = useLiveData((signal) => api.trend(signal), [api], ['readiness-exposure']);
   const mayChange = (session?.permissions ?? []).includes('exposure.write');
   return (
     <section aria-labelledby="exposures-title">
@@ -47,6 +49,13 @@ export function Exposures() {
               <tbody>{sum.data.alliance.kev.slice(0, 20).map((k) => <tr key={k.cve} data-testid="alliance-kev"><td>{k.cve} {k.name}</td><td data-testid={`alliance-count-${k.cve}`}>{k.members}</td></tr>)}</tbody></table></div>
         </div>
       )}
+      <section aria-labelledby="kev-trend-title" className="card">
+        <h2 id="kev-trend-title">KEV exposure trend (90 days)</h2>
+        {trend.status === 'error' && <ErrorBox error={trend.error} title="Could not load the trend" />}
+        {trend.status === 'done' && (trend.data.own.length + trend.data.alliance.length === 0
+          ? <p className="muted" data-testid="kev-trend-empty">No snapshot yet: the node takes one every 10 minutes.</p>
+          : <KevTrendChart trend={trend.data} />)}
+      </section>
       <div className="inline-form" role="group" aria-label="Filters">
         <label htmlFor="exp-status">Status</label>
         <select id="exp-status" value={status} onChange={(e) => setStatus(e.target.value)}>
