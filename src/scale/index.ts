@@ -12,6 +12,8 @@ import { shareFailures } from './shared-limits.js';
 import type { FailureLimiter } from '../access/rate-limit.js';
 
 export { ScaleWorker } from './worker.js';
+export { ScaleSupervisor } from './supervisor.js';
+export type { ScaleSupervisorDeps, ScaleSupervisorOptions } from './supervisor.js';
 export type { ScaleWorkerDeps, ScaleWorkerSettings } from './worker.js';
 export { fnv1a32, partitionOf, scaleNames } from './partition.js';
 export type { ScaleNames } from './partition.js';

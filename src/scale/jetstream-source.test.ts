@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type IngestRow, type Store } from '../store/index.js';
 import { NATS_URL, mustRun, natsAvailable, uniquePrefix } from '../../test/helpers/nats.js';
+import { splitEventSeq } from './codec.js';
 import { hwmKey, JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { partitionOf } from './partition.js';
@@ -52,7 +53,9 @@ describe.runIf(up)('JetStreamSource', () => {
     expect(first.map((r) => r.event)).toEqual(['{"n":1}']);
     await store.transaction(async (tx) => a.commit(tx, first[0]!.seq));
     a.committed(first[0]!.seq);
-    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe(String(first[0]!.seq));
+    // The mark is the message's stream sequence; an event's seq also names its line in it.
+    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe(String(splitEventSeq(first[0]!.seq).streamSeq));
+    expect(splitEventSeq(first[0]!.seq).line).toBe(0);
 
     // B takes the partition over (A still runs: its lease was lost, it does not know yet).
     const warmedB: IngestRow[] = [];

@@ -17,7 +17,7 @@
  *
  * `read` takes from one partition per call (round robin), so one batch commits one mark.
  */
-import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
 import type { IngestRow, Store } from '../store/index.js';
 import { decodeChunk, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkMeta } from './codec.js';
 import type { NatsLink } from './nats.js';
@@ -29,7 +29,7 @@ export function hwmKey(prefix: string, partition: number): string {
   return `scale.${prefix}.hwm.${partition}`;
 }
 
-function metaOf(m: JsMsg): ChunkMeta | null {
+function metaOf(m: Pick<JsMsg, 'headers'>): ChunkMeta | null {
   const org = m.headers?.get(H_ORG);
   const sensor = m.headers?.get(H_SENSOR);
   const received = Number(m.headers?.get(H_RECEIVED));
@@ -38,9 +38,14 @@ function metaOf(m: JsMsg): ChunkMeta | null {
   return { orgId: org, sensorId: sensor, receivedUs: received, exerciseId: ex ? ex : null };
 }
 
-export function rowsOf(m: JsMsg): IngestRow[] {
+export function rowsOf(m: Pick<JsMsg, 'headers' | 'seq' | 'string'>): IngestRow[] {
   const meta = metaOf(m);
   return meta ? decodeChunk(meta, m.string(), m.seq) : [];
+}
+
+/** The events of a message read back from the stream by its sequence (dead-lettering one of them). */
+export function rowsOfStored(m: StoredMsg): IngestRow[] {
+  return rowsOf({ headers: m.header, seq: m.seq, string: () => m.string() });
 }
 
 function lineCount(data: Uint8Array): number {

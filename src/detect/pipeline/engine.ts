@@ -17,7 +17,7 @@ import type { IngestRow, RateRow, Store } from '../../store/index.js';
 import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
 import type { SigmaMatch } from '../sigma/index.js';
-import { traceRule } from '../trace.js';
+import { traceEvent, traceRule } from '../trace.js';
 import { AlertBook, type Written } from './alert-book.js';
 import type { Alert, AlertStatus } from './alert-types.js';
 import { ALERT } from './alert-types.js';
@@ -205,7 +205,10 @@ export class DetectEngine {
     const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
     this.deps.observer?.batchStart({ from, to: last, events: live.length });
     const rates = new Map<string, RateRow>();
-    for (const row of live) this.#match(row, rates);
+    for (const row of live) {
+      traceEvent(row.seq);
+      this.#match(row, rates);
+    }
     const nowUs = clock.now() * 1000;
     let written: Written[] = [];
     try {
