@@ -16,6 +16,9 @@ import { AppError } from '../core/errors.js';
 import type { TelemetryStream } from '../detect/pipeline/index.js';
 import { chunkLines, encodeLines, eventSeq, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkLine, type ChunkMeta } from './codec.js';
 import type { NatsLink } from './nats.js';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import type { Store } from '../store/index.js';
+import { hwmKey } from './jetstream-source.js';
 import { partitionOf } from './partition.js';
 
 /** 256 KiB: past ~30 KB per message the publish rate barely grows (§1.4), and it stays far below max_payload. */
@@ -34,7 +37,28 @@ export interface Published {
 }
 
 export class StreamPublisher implements TelemetryStream {
-  constructor(private readonly link: NatsLink) {}
+  /** `store`: where the workers keep each partition's mark (for `pending`). */
+  constructor(private readonly link: NatsLink, private readonly store?: Store) {}
+
+  /**
+   * Messages of the stream no worker has processed yet: per partition, those after its mark
+   * (counted by a short-lived consumer that starts there and delivers nothing).
+   */
+  async pending(): Promise<number> {
+    const { jsm, names, settings } = this.link;
+    if (!this.store) throw new Error('the stream publisher has no store to read the partition marks from');
+    let n = 0;
+    for (let p = 0; p < settings.partitions; p++) {
+      const hwm = Number((await this.store.getMeta(hwmKey(names.prefix, p))) ?? '0');
+      const ci = await jsm.consumers.add(names.stream, {
+        filter_subject: names.partitionFilter(p), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: hwm + 1, ack_policy: AckPolicy.None,
+        inactive_threshold: 30_000_000_000,
+      });
+      n += ci.num_pending;
+      await jsm.consumers.delete(names.stream, ci.name).catch(() => undefined);
+    }
+    return n;
+  }
 
   async append(meta: ChunkMeta, lines: readonly ChunkLine[], requestKey: string): Promise<Published> {
     if (lines.length === 0) return { firstSeq: null, lastSeq: null, firstEventSeq: null, lastEventSeq: null, chunks: 0, duplicates: 0 };

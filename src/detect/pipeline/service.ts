@@ -157,7 +157,17 @@ export class DetectService {
    */
   async drain(o: { timeoutMs?: number } = {}): Promise<number> {
     if (this.engine) return this.engine.drain();
-    const { store } = this.deps;
+    const { store, stream } = this.deps;
+    if (stream) {
+      // Scale-out: until the workers' marks cover the stream (messages, not events, are counted).
+      const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+      const first = await stream.pending();
+      for (let n = first; n > 0; n = await stream.pending()) {
+        if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `detection workers have ${n} messages of the stream left to process`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return first;
+    }
     const target = await store.lastIngestSeq();
     const start = await this.#position();
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);

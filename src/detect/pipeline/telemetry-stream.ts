@@ -9,6 +9,8 @@ export interface TelemetryStream {
     lines: readonly { readonly format: string | null; readonly event: string }[],
     requestKey: string,
   ): Promise<{ readonly firstEventSeq: number | null; readonly lastEventSeq: number | null }>;
+  /** Messages no worker has processed yet (0: every accepted line went through detection). */
+  pending(): Promise<number>;
 }
 
 /**
