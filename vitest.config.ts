@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 
 /**
  * Two projects. `embedded`: every test, on the embedded node. `scaleout`: the leak tests again,
@@ -21,7 +21,7 @@ function answers(url: string, defaultPort: number): Promise<boolean> {
   });
 }
 
-export default defineConfig(async () => {
+export default defineConfig(async (): Promise<ViteUserConfig> => {
   const pg = process.env.SHIELDWALL_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
   const nats = process.env.SHIELDWALL_TEST_NATS ?? 'nats://127.0.0.1:4222';
   const wanted = process.env.SHIELDWALL_TEST_SCALEOUT !== '0';
@@ -31,10 +31,10 @@ export default defineConfig(async () => {
     test: {
       testTimeout: 60_000,
       hookTimeout: 60_000,
-      pool: 'forks',
+      pool: 'forks' as const,
       projects: [
-        { extends: true, test: { name: 'embedded', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } },
-        ...(wanted && up ? [{ extends: true, test: { name: 'scaleout', include: SCALEOUT_TESTS, env: { SHIELDWALL_TEST_NODE: 'scaleout' } } }] : []),
+        { extends: true as const, test: { name: 'embedded', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] } },
+        ...(wanted && up ? [{ extends: true as const, test: { name: 'scaleout', include: SCALEOUT_TESTS, env: { SHIELDWALL_TEST_NODE: 'scaleout' } } }] : []),
       ],
     },
   };

@@ -163,8 +163,11 @@ export class ScaleSupervisor {
       case 'rule':
         c.rule = m.ref;
         return;
-      default:
-        return; // heartbeat (counted above); alerts travel through NATS
+      case 'heartbeat': // counted above
+      case 'alert': // alerts travel through NATS, not through the supervisor
+      case 'synced':
+      case 'careful-done': // the embedded supervisor's messages
+        return;
     }
   }
 
