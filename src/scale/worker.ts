@@ -82,6 +82,10 @@ export class ScaleWorker {
       else deps.report?.(m);
     };
     rt = await WorkerRuntime.open({ store, clock, channel: { send }, sigmaDir: s.sigmaDir, sigmaPlaceholders: s.sigmaPlaceholders, source }, s.options);
+    // The indicator index is read whole before the worker joins (takes partitions): a member
+    // holding partitions it cannot match yet would only delay their events, and the load would
+    // be paid inside its first batch instead.
+    await rt.engine.feed.sync();
     const leases = await PgLeases.open(s.databaseUrl, { name: `partitions:${link.names.prefix}`, member: true });
     const owner = new PartitionOwner(leases, source, s.partitions);
     const w = new ScaleWorker(deps, { link, bridge, source, rt, leases, owner });
