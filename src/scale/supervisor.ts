@@ -9,7 +9,8 @@
  *   it) is killed and restarted; its batch never committed (the partition's mark moves only with
  *   its alerts), so the batch is read again — by the restarted child or a sibling that took the
  *   partition over — and nothing acknowledged is lost;
- * - when the same batch (named by its first event seq, unique in the stream) fails a second time,
+ * - when the same batch (named by the partitions and marks it starts from: a retry may take more
+ *   or fewer messages, never start elsewhere in a partition) fails a second time,
  *   every child is told to go through it carefully: naming each event and each rule before it
  *   evaluates it. A batch is one or more whole stream messages, so it cannot be split into one
  *   transaction per event as the embedded careful pass does; instead the event a child is killed
@@ -51,7 +52,8 @@ interface Child {
   readonly proc: ChildProcess;
   readonly startedMs: number;
   lastBeatMs: number;
-  batch: { from: number; to: number; startedMs: number } | null;
+  /** `keys`: the partitions and marks the batch starts from (what names it across retries). */
+  batch: { from: number; to: number; keys: readonly string[]; startedMs: number } | null;
   /** Careful pass: the event and rule last named in the current batch. */
   event: number | null;
   rule: string | null;
@@ -65,10 +67,10 @@ export class ScaleSupervisor {
   readonly #children: (Child | null)[];
   #running = false;
   #watchdog: NodeJS.Timeout | null = null;
-  /** Failed attempts per batch, by its first event seq. */
-  readonly #failures = new Map<number, number>();
-  /** Batches that failed twice, gone through carefully until one commits. */
-  readonly #careful = new Map<number, { from: number; to: number }>();
+  /** Failed attempts per batch key (a partition and its mark). */
+  readonly #failures = new Map<string, number>();
+  /** Keys of batches that failed twice, with the events to go through carefully until they commit. */
+  readonly #careful = new Map<string, { from: number; to: number }>();
   #restarts = 0;
   #deadLetters = 0;
   #backoffMs = 250;
@@ -146,16 +148,22 @@ export class ScaleSupervisor {
         this.#send(c, { t: 'careful', ranges: [...this.#careful.values()] });
         return;
       case 'batch':
-        c.batch = { from: m.from, to: m.to, startedMs: performance.now() };
+        c.batch = { from: m.from, to: m.to, keys: m.keys ?? [String(m.from)], startedMs: performance.now() };
         c.event = null;
         c.rule = null;
         return;
-      case 'done':
+      case 'done': {
+        const keys = c.batch?.keys ?? [String(m.from)];
         c.batch = null;
         this.#backoffMs = 250;
-        this.#failures.delete(m.from);
-        if (this.#careful.delete(m.from)) this.#broadcastCareful();
+        let changed = false;
+        for (const k of keys) {
+          this.#failures.delete(k);
+          changed = this.#careful.delete(k) || changed;
+        }
+        if (changed) this.#broadcastCareful();
         return;
+      }
       case 'event':
         c.event = m.seq;
         c.rule = null;
@@ -203,13 +211,24 @@ export class ScaleSupervisor {
       this.#respawnLater(c.slot);
       return;
     }
-    const attempts = (this.#failures.get(b.from) ?? 0) + 1;
-    this.#failures.set(b.from, attempts);
-    if (this.#careful.has(b.from) && c.event !== null && c.event >= b.from && c.event <= b.to) {
+    let attempts = 0;
+    for (const k of b.keys) {
+      const n = (this.#failures.get(k) ?? 0) + 1;
+      this.#failures.set(k, n);
+      attempts = Math.max(attempts, n);
+    }
+    const careful = b.keys.some((k) => this.#careful.has(k));
+    if (careful && c.event !== null && c.event >= b.from && c.event <= b.to) {
       const quarantined = await this.#deadLetter(c.event, { reason, ruleRef: c.rule, attempts });
       this.deps.log(`worker supervisor: event ${c.event} ${quarantined ? 'quarantined' : 'no longer in the stream'} (${reason}${c.rule ? `; evaluating ${c.rule}` : ''}); restarting`);
     } else if (attempts >= 2) {
-      this.#careful.set(b.from, { from: b.from, to: b.to });
+      // The event that hangs is among this attempt's events [from, to]: the next attempt (whatever
+      // else it takes) reads it again, and names it.
+      for (const k of b.keys) {
+        if ((this.#failures.get(k) ?? 0) < 2) continue;
+        const had = this.#careful.get(k);
+        this.#careful.set(k, had ? { from: Math.min(had.from, b.from), to: Math.max(had.to, b.to) } : { from: b.from, to: b.to });
+      }
       this.#broadcastCareful();
       this.deps.log(`worker supervisor: ${reason} again; restarting to go through events ${b.from}-${b.to} carefully`);
     } else {

@@ -31,7 +31,7 @@ import type { EventSource } from './source.js';
 /** What a worker tells its supervisor while it works (heartbeats are the worker's own). */
 export interface EngineObserver {
   /** Before matching the events [from, to] (their count may be smaller: dead letters are skipped). */
-  batchStart(b: { from: number; to: number; events: number }): void;
+  batchStart(b: { from: number; to: number; events: number; keys?: string[] }): void;
   batchDone(b: { from: number; to: number; events: number; alerts: number; ms: number }): void;
 }
 
@@ -203,7 +203,7 @@ export class DetectEngine {
     const last = rows[rows.length - 1]!.seq;
     const dead = new Set(await store.deadLetterSeqs(from, last));
     const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
-    this.deps.observer?.batchStart({ from, to: last, events: live.length });
+    this.deps.observer?.batchStart({ from, to: last, events: live.length, ...(source.batchKeys ? { keys: source.batchKeys() } : {}) });
     const rates = new Map<string, RateRow>();
     for (const row of live) {
       traceEvent(row.seq);

@@ -16,7 +16,7 @@ export type WorkerMessage =
   | { readonly t: 'ready'; readonly pid: number; readonly stats: WorkerStats }
   | { readonly t: 'heartbeat'; readonly stats: WorkerStats }
   /** About to match the events [from, to] (`events` of them; dead letters skipped). */
-  | { readonly t: 'batch'; readonly from: number; readonly to: number; readonly events: number }
+  | { readonly t: 'batch'; readonly from: number; readonly to: number; readonly events: number; readonly keys?: readonly string[] }
   | { readonly t: 'done'; readonly from: number; readonly to: number; readonly events: number; readonly alerts: number; readonly ms: number }
   /** Careful pass only: about to evaluate this rule / indicator / stage. */
   | { readonly t: 'rule'; readonly ref: string }
