@@ -79,4 +79,44 @@ describe.runIf(up)('JetStreamSource', () => {
     await a.reset();
     expect((await readSome(b)).map((r) => r.event)).toEqual(['{"n":3}']);
   }, 30_000);
+
+  it('takes one batch from several partitions, in stream order, and moves each partition\'s mark in its one transaction', async () => {
+    const link: NatsLink = await openNats({ url: NATS_URL, prefix: uniquePrefix('multi'), partitions: 4, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
+    closers.push(async () => {
+      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
+      await link.close();
+    });
+    const store: Store = await openSqliteStore(':memory:');
+    closers.push(() => store.close());
+    // Two organisations on two different partitions.
+    const orgs: string[] = [];
+    for (let i = 0; orgs.length < 2; i++) {
+      const o = `identity--0a000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      if (orgs.every((x) => partitionOf(x, 4) !== partitionOf(o, 4))) orgs.push(o);
+    }
+    const pub = new StreamPublisher(link);
+    const meta = (orgId: string) => ({ orgId, sensorId: 'fw-1', receivedUs: Date.now() * 1000, exerciseId: null });
+    await pub.append(meta(orgs[0]!), [{ format: 'ecs', event: '{"a":1}' }, { format: 'ecs', event: '{"a":2}' }], 'a-1');
+    await pub.append(meta(orgs[1]!), [{ format: 'ecs', event: '{"b":1}' }], 'b-1');
+    await pub.append(meta(orgs[0]!), [{ format: 'ecs', event: '{"a":3}' }], 'a-2');
+    const src = new JetStreamSource({ link, store, warmMs: () => 0, onWarm: () => undefined });
+    closers.push(() => src.close());
+    for (const o of orgs) await src.own(partitionOf(o, 4));
+    // Wait until all three messages are buffered, then read them as one batch.
+    for (let i = 0; i < 100 && src.buffered() < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    src.beginRound(1_000);
+    const rows = await src.read(100);
+    expect(rows.map((r) => r.event)).toEqual(['{"a":1}', '{"a":2}', '{"b":1}', '{"a":3}']);
+    expect(src.batchKeys().sort()).toEqual(orgs.map((o) => `${partitionOf(o, 4)}:0`).sort());
+    await store.transaction(async (tx) => src.commit(tx, rows[rows.length - 1]!.seq));
+    src.committed(rows[rows.length - 1]!.seq);
+    expect(await store.getMeta(hwmKey(link.names.prefix, partitionOf(orgs[0]!, 4)))).toBe('3');
+    expect(await store.getMeta(hwmKey(link.names.prefix, partitionOf(orgs[1]!, 4)))).toBe('2');
+    // A limit smaller than what is buffered: whole messages only, at least one.
+    await pub.append(meta(orgs[1]!), [{ format: 'ecs', event: '{"b":2}' }, { format: 'ecs', event: '{"b":3}' }], 'b-2');
+    await pub.append(meta(orgs[0]!), [{ format: 'ecs', event: '{"a":4}' }], 'a-3');
+    for (let i = 0; i < 100 && src.buffered() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const one = await src.read(1);
+    expect([['{"b":2}', '{"b":3}'], ['{"a":4}']]).toContainEqual(one.map((r) => r.event)); // one whole message, whichever partition came first
+  }, 30_000);
 });
