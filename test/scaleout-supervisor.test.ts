@@ -70,8 +70,11 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
 
     // Nine matching events, the hostile one in the middle of the same batch (one stream message).
     const lines = [1, 2, 3, 4].map((i) => flow(i)).concat(flow(5, { app_proto: TEST_HANG_MARKER }), [6, 7, 8, 9, 10].map((i) => flow(i)));
-    const res = await post(api.url, prep.sensors.DSK[0], lines);
+    // Another organisation's traffic in flight at the same time (its partition may share a batch
+    // with the hostile event's): it too is processed exactly once.
+    const [res, other] = await Promise.all([post(api.url, prep.sensors.DSK[0], lines), post(api.url, prep.sensors.NOR[0], [20, 21, 22].map((i) => flow(i)))]);
     expect(res.status).toBe(202);
+    expect(other.status).toBe(202);
     const ingest = (await res.json()) as { accepted: number; firstSeq: number; lastSeq: number };
     expect(ingest.accepted).toBe(10);
     expect(ingest.lastSeq - ingest.firstSeq).toBe(9); // one message: its events' seqs are consecutive
@@ -99,6 +102,11 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
       return a.reduce((n, x) => n + x.count, 0) >= 9 ? a : null;
     }, 30_000, diag);
     expect(c2.reduce((n, x) => n + x.count, 0)).toBe(9);
+    const nor = await until('the other organisation\'s events to raise their alerts', async () => {
+      const a = (await alertsOf(api.url, prep.analysts.NOR)).filter((x) => x.title.includes('C2 address'));
+      return a.reduce((n, x) => n + x.count, 0) >= 3 ? a : null;
+    }, 30_000, diag);
+    expect(nor.reduce((n, x) => n + x.count, 0)).toBe(3);
     const out = workers.output();
     expect(out).toContain('restarting and retrying the batch');
     expect(out).toContain('carefully');
