@@ -37,6 +37,8 @@ export interface ScaleSupervisorOptions {
   readonly batchTimeoutMs: number;
   /** Worker processes to keep running. */
   readonly processes: number;
+  /** Environment variable that hands a new worker the careful ranges (JSON) before its first batch. */
+  readonly carefulEnv: string;
 }
 
 export interface ScaleSupervisorDeps {
@@ -111,7 +113,9 @@ export class ScaleSupervisor {
 
   #spawn(slot: number): void {
     // execArgv [] : a test runner's loader flags must not reach the worker.
-    const proc = fork(this.options.entry(), ['worker', '--supervised'], { env: { ...this.options.env }, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // A restarted worker learns the careful ranges before its first batch (a message could come after it).
+    const env = { ...this.options.env, [this.options.carefulEnv]: JSON.stringify([...this.#careful.values()]) };
+    const proc = fork(this.options.entry(), ['worker', '--supervised'], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const now = this.deps.clock.now();
     let resolveExit!: () => void;
     const child: Child = {

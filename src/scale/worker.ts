@@ -48,6 +48,8 @@ export interface ScaleWorkerDeps {
    * batches, events and rules of a careful pass, heartbeats. Alerts go to NATS either way.
    */
   readonly report?: (m: WorkerMessage) => void;
+  /** The supervisor's careful ranges when it started this worker (see `careful`), applied before the first batch. */
+  readonly careful?: readonly { from: number; to: number }[];
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -94,6 +96,7 @@ export class ScaleWorker {
       w.#heartbeat = setInterval(() => report({ t: 'heartbeat', stats: rt.stats() }), HEARTBEAT_MS);
       w.#heartbeat.unref();
     }
+    if (deps.careful?.length) w.careful(deps.careful);
     w.#loop = w.#run();
     return w;
   }

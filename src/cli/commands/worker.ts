@@ -20,43 +20,70 @@ import { workerEntry } from '../../detect/worker/index.js';
  */
 async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: WorkerMessage) => void): Promise<void> {
   const nats = config.nats!;
+  // The supervisor's messages are listened to from the start: one sent while the worker is being
+  // built (a careful range, a stop) is kept for it, not dropped.
+  let w: ScaleWorker | null = null;
+  let careful: readonly { readonly from: number; readonly to: number }[] = parseCareful(process.env[CAREFUL_ENV]);
+  let stopEarly = false;
+  let stopNow: () => void = () => {
+    stopEarly = true;
+  };
+  if (report) {
+    process.on('message', (m: unknown) => {
+      if (!isSupervisorMessage(m)) return;
+      if (m.t === 'stop') stopNow();
+      else if (m.t === 'careful') {
+        careful = m.ranges;
+        w?.careful(m.ranges);
+      }
+    });
+    // The supervisor is gone (even SIGKILLed): stop at once; a batch not committed is read
+    // again by the next owner of its partition (the mark moves only with its alerts).
+    process.once('disconnect', () => process.exit(0));
+    process.on('SIGINT', () => undefined); // Ctrl-C reaches the group: the supervisor decides
+  }
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report } : {}) }, {
+  w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report, careful } : {}) }, {
     natsUrl: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, databaseUrl: config.databaseUrl!,
     sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders,
     options: { queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks, eventLimits: config.eventLimits },
   });
   io.err(`detection worker ${process.pid}: NATS ${nats.url} stream of "${nats.prefix}", ${nats.partitions} partitions shared with the other workers`);
   let failed: unknown = null;
+  const worker = w;
+  if (report) worker.careful(careful); // a range that came while it was being built
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = () => {
       if (stopping) return;
       stopping = true;
-      void w.stop().finally(resolve);
+      void worker.stop().finally(resolve);
     };
-    if (report) {
-      process.on('message', (m: unknown) => {
-        if (!isSupervisorMessage(m)) return;
-        if (m.t === 'stop') stop();
-        else if (m.t === 'careful') w.careful(m.ranges);
-      });
-      // The supervisor is gone (even SIGKILLed): stop at once; a batch not committed is read
-      // again by the next owner of its partition (the mark moves only with its alerts).
-      process.once('disconnect', () => process.exit(0));
-      process.on('SIGINT', () => undefined); // Ctrl-C reaches the group: the supervisor decides
-    } else {
-      process.once('SIGINT', stop);
-    }
+    stopNow = stop;
+    if (stopEarly) stop();
+    if (!report) process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     // The loop ends by itself only on failure (the PostgreSQL lease connection was lost): exit non-zero so a supervisor restarts it.
-    w.done().catch((e: unknown) => {
+    worker.done().catch((e: unknown) => {
       failed = e;
       stop();
     });
   });
   await store.close();
   if (failed) throw failed;
+}
+
+/** Environment variable with the careful ranges a supervisor starts a worker with (JSON). */
+const CAREFUL_ENV = 'SHIELDWALL_WORKER_CAREFUL';
+
+function parseCareful(raw: string | undefined): { from: number; to: number }[] {
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? v.filter((r): r is { from: number; to: number } => typeof r?.from === 'number' && typeof r?.to === 'number') : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -68,7 +95,7 @@ async function superviseScaleWorkers(config: Readonly<Config>, io: Io, processes
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` });
   const sup = new ScaleSupervisor({ store, clock: systemClock, link, log: (l) => io.err(l) }, {
-    entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes,
+    entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes, carefulEnv: CAREFUL_ENV,
   });
   sup.start();
   io.err(`worker supervisor ${process.pid}: ${processes} detection worker process(es) on the stream of "${nats.prefix}", batch limit ${config.workerBatchTimeoutMs} ms`);
