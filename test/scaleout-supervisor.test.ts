@@ -7,6 +7,7 @@
  * reason and the rule it hung on, every other event of the batch raises its alert, and the
  * workers go on with the next batches. Runs against dist/ (`npm run build:server` first).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_HANG_MARKER } from '../src/detect/pipeline/index.js';
 import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
 import { mustRun, NATS_URL, natsAvailable, uniquePrefix } from './helpers/nats.js';
-import { alertsOf, post, prepare, start, stop, type Proc } from './scaleout-harness.js';
+import { alertsOf, post, prepare, repoRoot, start, stop, type Proc } from './scaleout-harness.js';
+
+const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
 
 const [pgUp, natsUp] = await Promise.all([pgAvailable(), natsAvailable()]);
 if ((!pgUp || !natsUp) && mustRun()) throw new Error(`the supervised scale-out test needs PostgreSQL (${pgUp}) and NATS at ${NATS_URL} (${natsUp})`);
@@ -132,6 +135,15 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
       return items.length === 1 && items[0]!.seq === newSeq ? items[0]! : null;
     }, 90_000, diag);
     expect(again.seq).toBe(newSeq);
+    // The CLI's retry does the same on a scale-out node: into the stream, never the SQL spool no worker reads.
+    const cli = execFileSync(process.execPath, [CLI, 'dead-letters', 'retry', String(newSeq)], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8' });
+    expect(cli).toContain('back in the telemetry stream as event');
+    const third = Number(/as event (\d+)/.exec(cli)![1]);
+    expect(third).toBeGreaterThan(newSeq);
+    await until('the event retried from the CLI to reach a worker again', async () => {
+      const items = (await get('/api/v1/system/dead-letters')).body.items as { seq: number }[];
+      return items.length === 1 && items[0]!.seq === third ? true : null;
+    }, 90_000, diag);
     // Bad input stays a 4xx.
     expect((await get('/api/v1/system/dead-letters/abc')).status).toBe(404);
   }, 240_000);
