@@ -91,7 +91,7 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
     const dead = await until('the hanging event to be dead-lettered', async () => {
       const items = (await get('/api/v1/system/dead-letters')).body.items as { seq: number; reason: string; ruleRef: string | null; event: string; attempts: number }[];
       return items.length > 0 ? items : null;
-    }, 90_000, diag);
+    }, 180_000, diag);
     expect(dead).toHaveLength(1);
     expect(dead[0]!.seq).toBe(hostileSeq);
     expect(dead[0]!.event).toContain(TEST_HANG_MARKER);
@@ -133,7 +133,7 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
     const again = await until('the retried event to reach a worker again', async () => {
       const items = (await get('/api/v1/system/dead-letters')).body.items as { seq: number }[];
       return items.length === 1 && items[0]!.seq === newSeq ? items[0]! : null;
-    }, 90_000, diag);
+    }, 180_000, diag);
     expect(again.seq).toBe(newSeq);
     // The CLI's retry does the same on a scale-out node: into the stream, never the SQL spool no worker reads.
     const cli = execFileSync(process.execPath, [CLI, 'dead-letters', 'retry', String(newSeq)], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8' });
@@ -143,8 +143,8 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
     await until('the event retried from the CLI to reach a worker again', async () => {
       const items = (await get('/api/v1/system/dead-letters')).body.items as { seq: number }[];
       return items.length === 1 && items[0]!.seq === third ? true : null;
-    }, 90_000, diag);
+    }, 180_000, diag);
     // Bad input stays a 4xx.
     expect((await get('/api/v1/system/dead-letters/abc')).status).toBe(404);
-  }, 240_000);
+  }, 600_000);
 });
