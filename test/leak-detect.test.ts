@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
 import type { Tlp } from '../src/core/index.js';
 import { TLP2_MARKING_IDS, deterministicScoId } from '../src/stix/index.js';
 import { makeCollection, makeOrg, makePlatform, refresh, submitWith, uuid, type Org } from './taxii-fixtures.js';
+import { detectionReady, detectionSettled } from './helpers/node-mode.js';
 
 const MARKINGS: (Tlp | null)[] = ['clear', 'green', 'amber', 'amber+strict', 'red', null];
 const ORIGINS = [null, 'node-x'] as const;
@@ -120,8 +121,7 @@ beforeAll(async () => {
     readers.push({ name, org, sensor });
   }
   server = await startServer(p, { logger: false });
-  await p.detect.refreshDirectory();
-  await p.detect.feed.sync();
+  await detectionReady(p);
   for (const r of readers) await listen(r);
   // Every sensor sees every indicator's address.
   for (const r of readers) {
@@ -129,8 +129,7 @@ beforeAll(async () => {
     const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${r.sensor}`, 'content-type': 'application/x-ndjson' }, body });
     expect(res.status).toBe(202);
   }
-  await p.detect.drain();
-  await p.detect.sightings.flush(SYSTEM_ACTOR, { nowMs: p.clock.now(), force: true });
+  await detectionSettled(p);
   await new Promise((r) => setTimeout(r, 300)); // let the streams deliver
 }, 60_000);
 

@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR } from '../src/access/index.js';
 import type { BusEvent } from '../src/core/index.js';
 import { ROUTE_ACTIONS } from '../src/api/route-permissions.js';
 import { http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
+import { detectionReady } from './helpers/node-mode.js';
 
 let al: Alliance;
 let h: ReturnType<typeof http>;
@@ -31,8 +32,7 @@ beforeAll(async () => {
   // Real intel: A's indicator for the C2 (catches the exercise beacon) and A's RED object for nobody.
   await submitAs(al, 'a-analyst', al.shared, { objects: [indicator('C2 feed', { pattern: `[ipv4-addr:value = '${C2}']` })], defaultTlp: 'amber' });
   await submitAs(al, 'a-analyst', al.shared, { objects: [indicator(REAL_RED, { pattern: "[domain-name:value = 'red.example']" })], defaultTlp: 'red' });
-  await al.platform.detect.refreshDirectory();
-  await al.platform.detect.feed.sync();
+  await detectionReady(al.platform);
   al.platform.exercise.start();
   al.platform.bus.subscribe((e) => events.push(e));
   const ex = (user: string, method: 'GET' | 'POST', url: string, body?: unknown) => h.call(method, `/api/v1${url}`, { token: tokens[user]!, ...(body !== undefined ? { body } : {}) });

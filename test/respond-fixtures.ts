@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/index.js';
 import { ManualClock } from '../src/core/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { openSqliteStore, type Role } from '../src/store/index.js';
+import { openTestNode } from './helpers/node-mode.js';
 
 export const T0 = '2026-05-01T08:00:00.000Z';
 export type Org = 'A' | 'B' | 'C' | 'D';
@@ -32,8 +33,7 @@ export interface RespondWorld {
 export async function respondWorld(): Promise<RespondWorld> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-respond-'));
   const clock = new ManualClock(T0);
-  const config = loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' });
-  const platform = await createPlatform(config, { clock, store: await openSqliteStore(':memory:') });
+  const platform = await openTestNode({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }, clock);
   const { access } = platform;
   const orgs = {} as Record<Org, string>;
   const tokens = {} as Record<Who, string>;

@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config/index.js';
 import { ManualClock, type Tlp } from '../src/core/index.js';
 import { SYSTEM_ACTOR, type Principal } from '../src/access/index.js';
 import { openSqliteStore, type Role } from '../src/store/index.js';
+import { openTestNode } from './helpers/node-mode.js';
 
 export type Stix = Record<string, unknown>;
 export const PASSWORD = 'correct horse battery staple';
@@ -67,8 +68,8 @@ const USERS: { name: string; org: 'A' | 'B' | 'C'; roles: Role[] }[] = [
 export async function makeAlliance(env: Record<string, string> = {}): Promise<Alliance> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sw-rest-'));
   const clock = new ManualClock(T0);
-  const config = loadConfig({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent', ...env });
-  const platform = await createPlatform(config, { clock, store: await openSqliteStore(':memory:') });
+  const platform = await openTestNode({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_LOG_LEVEL: 'silent', ...env }, clock);
+  const config = platform.config;
   const { access } = platform;
   const A = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alpha CERT', shortName: 'A' })).id;
   const B = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Bravo CERT', shortName: 'B' })).id;

@@ -96,10 +96,10 @@ export interface Proc {
 }
 
 /** Starts `shieldwall <command>`; for `serve`, waits until it answers. */
-export async function start(command: 'serve' | 'worker', env: Record<string, string>): Promise<Proc> {
+export async function start(command: 'serve' | 'worker', env: Record<string, string>, args: readonly string[] = []): Promise<Proc> {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');
   const port = await freePort();
-  const { child, output, exited } = await spawnCaptured([CLI, command], {
+  const { child, output, exited } = await spawnCaptured([CLI, command, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_PORT: String(port), SHIELDWALL_LOG_LEVEL: 'warn', ...env },
   });

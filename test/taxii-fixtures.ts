@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR, type Principal } from '../src/access/index.js';
 import { openSqliteStore, type OrgRow, type Role } from '../src/store/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
 import type { FastifyInstance } from 'fastify';
+import { openTestNode } from './helpers/node-mode.js';
 
 export const TAXII = 'application/taxii+json;version=2.1';
 export const ROOT = 'api1';
@@ -36,8 +37,11 @@ export async function makePlatform(o: NodeOptions = {}): Promise<Platform> {
   const config = loadConfig({
     SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_AUTH_FAILURE_LIMIT: '100000', ...o.env,
   });
-  const store = await openSqliteStore(o.file ?? ':memory:');
-  return createPlatform(config, { store, clock: o.clock ?? new ManualClock(T0) });
+  const clock = o.clock ?? new ManualClock(T0);
+  // In memory: the node under test (embedded, or scale-out in that project: helpers/node-mode.ts).
+  if (!o.file || o.file === ':memory:') return openTestNode({ SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_AUTH_FAILURE_LIMIT: '100000', ...o.env }, clock);
+  const store = await openSqliteStore(o.file);
+  return createPlatform(config, { store, clock });
 }
 
 export interface Org {

@@ -82,7 +82,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
   // Scale-out (SHIELDWALL_NATS_URL): ingestion into JetStream, workers run elsewhere, the live stream fans out through NATS.
-  const scale = config.nats ? await openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs }) : null;
+  const scale = config.nats ? await openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, store }) : null;
   // On PostgreSQL several API processes may serve one node: one of them runs the background jobs.
   const leader = config.databaseUrl && !opts.store ? await electLeader(config.databaseUrl, config.nats?.prefix ?? config.nodeName) : SOLE_LEADER;
   const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {

@@ -46,12 +46,20 @@ export function isStixTimestamp(s: unknown): s is string {
   return typeof s === 'string' && parseTimestampMicros(s) !== null;
 }
 
+// As for parsing: an import formats the version key of each object twice (as submitted, and
+// the stored version), and consecutive objects often share it.
+let lastFormattedUs = Number.NaN;
+let lastFormatted = '';
+
 /** Formats microseconds since the epoch as a TAXII timestamp with exactly six fractional digits. */
 export function formatMicros(us: number): string {
+  if (us === lastFormattedUs) return lastFormatted;
   const ms = Math.floor(us / 1000);
   const rest = us - ms * 1000;
   const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+  lastFormatted = `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+  lastFormattedUs = us;
+  return lastFormatted;
 }
 
 /** Formats milliseconds as a STIX timestamp with millisecond precision. */

@@ -14,3 +14,18 @@ export function setRuleTracer(fn: ((ref: string) => void) | null): void {
 export function traceRule(ref: string): void {
   if (tracer !== null) tracer(ref);
 }
+
+let eventTracer: ((seq: number) => void) | null = null;
+
+/**
+ * Sets (or clears) the function told the seq of each event before it is matched: a scale-out
+ * worker's careful pass (scale/supervisor.ts), whose batches are whole stream messages and so
+ * cannot be taken one event per transaction.
+ */
+export function setEventTracer(fn: ((seq: number) => void) | null): void {
+  eventTracer = fn;
+}
+
+export function traceEvent(seq: number): void {
+  if (eventTracer !== null) eventTracer(seq);
+}

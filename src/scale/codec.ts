@@ -5,6 +5,7 @@
  * hold a newline (ingestion split them on it), and format names never hold a tab.
  */
 import type { IngestRow } from '../store/index.js';
+import { LINE_SLOTS } from '../detect/pipeline/telemetry-stream.js';
 
 export interface ChunkMeta {
   readonly orgId: string;
@@ -27,21 +28,35 @@ export function encodeLines(lines: readonly ChunkLine[]): string {
   return lines.map((l) => `${l.format ?? ''}\t${l.event}`).join('\n');
 }
 
-/** Spool-shaped rows of a chunk; every row carries the message's stream sequence as its seq. */
-export function decodeChunk(meta: ChunkMeta, body: string, seq: number): IngestRow[] {
+export { LINE_SLOTS };
+
+/** The event seq of line `line` of the message at stream sequence `streamSeq`. */
+export function eventSeq(streamSeq: number, line: number): number {
+  return streamSeq * LINE_SLOTS + line;
+}
+
+/** The stream sequence and line index of an event seq. */
+export function splitEventSeq(seq: number): { streamSeq: number; line: number } {
+  return { streamSeq: Math.floor(seq / LINE_SLOTS), line: seq % LINE_SLOTS };
+}
+
+/** Spool-shaped rows of a chunk; each row's seq is eventSeq(message's stream sequence, its line). */
+export function decodeChunk(meta: ChunkMeta, body: string, streamSeq: number): IngestRow[] {
   const rows: IngestRow[] = [];
   if (body === '') return rows;
+  let line = 0;
   for (const part of body.split('\n')) {
     const tab = part.indexOf('\t');
+    const i = line++;
     if (tab < 0) continue;
     const format = part.slice(0, tab);
-    rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: part.slice(tab + 1), format: format === '' ? null : format });
+    rows.push({ seq: eventSeq(streamSeq, i), orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: part.slice(tab + 1), format: format === '' ? null : format });
   }
   return rows;
 }
 
 /**
- * Splits lines into chunks of at most `maxBytes` body bytes (a line longer than that travels
+ * Splits lines into chunks of at most `maxBytes` body bytes and LINE_SLOTS lines (a line longer than that travels
  * alone; the stream's max_payload must admit the longest accepted line).
  */
 export function chunkLines(lines: readonly ChunkLine[], maxBytes: number): ChunkLine[][] {
@@ -50,7 +65,7 @@ export function chunkLines(lines: readonly ChunkLine[], maxBytes: number): Chunk
   let size = 0;
   for (const l of lines) {
     const n = Buffer.byteLength(l.event) + (l.format?.length ?? 0) + 2;
-    if (cur.length > 0 && size + n > maxBytes) {
+    if (cur.length > 0 && (size + n > maxBytes || cur.length >= LINE_SLOTS)) {
       out.push(cur);
       cur = [];
       size = 0;

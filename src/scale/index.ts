@@ -10,8 +10,11 @@ import { openNats, type NatsLink } from './nats.js';
 import { StreamPublisher } from './publisher.js';
 import { shareFailures } from './shared-limits.js';
 import type { FailureLimiter } from '../access/rate-limit.js';
+import type { Store } from '../store/index.js';
 
 export { ScaleWorker } from './worker.js';
+export { ScaleSupervisor } from './supervisor.js';
+export type { ScaleSupervisorDeps, ScaleSupervisorOptions } from './supervisor.js';
 export type { ScaleWorkerDeps, ScaleWorkerSettings } from './worker.js';
 export { fnv1a32, partitionOf, scaleNames } from './partition.js';
 export type { ScaleNames } from './partition.js';
@@ -30,12 +33,12 @@ export interface ScaleApi {
   close(): Promise<void>;
 }
 
-export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number }): Promise<ScaleApi> {
+export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number; store: Store }): Promise<ScaleApi> {
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: o.retentionMs, name: `shieldwall-serve ${process.pid}` });
   const bridge = BusBridge.start(link.nc, link.names.live, o.bus);
   const unshare = shareFailures(link.nc, `${link.names.prefix}.authfail`, o.limiter);
   return {
-    link, stream: new StreamPublisher(link), bridge,
+    link, stream: new StreamPublisher(link, o.store), bridge,
     close: async () => {
       unshare();
       bridge.stop();

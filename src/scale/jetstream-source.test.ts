@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type IngestRow, type Store } from '../store/index.js';
 import { NATS_URL, mustRun, natsAvailable, uniquePrefix } from '../../test/helpers/nats.js';
+import { splitEventSeq } from './codec.js';
 import { hwmKey, JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { partitionOf } from './partition.js';
@@ -52,7 +53,9 @@ describe.runIf(up)('JetStreamSource', () => {
     expect(first.map((r) => r.event)).toEqual(['{"n":1}']);
     await store.transaction(async (tx) => a.commit(tx, first[0]!.seq));
     a.committed(first[0]!.seq);
-    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe(String(first[0]!.seq));
+    // The mark is the message's stream sequence; an event's seq also names its line in it.
+    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe(String(splitEventSeq(first[0]!.seq).streamSeq));
+    expect(splitEventSeq(first[0]!.seq).line).toBe(0);
 
     // B takes the partition over (A still runs: its lease was lost, it does not know yet).
     const warmedB: IngestRow[] = [];
@@ -75,5 +78,45 @@ describe.runIf(up)('JetStreamSource', () => {
     // After a failed transaction the source re-reads from the stored mark: chunk 3 next, never 2 again.
     await a.reset();
     expect((await readSome(b)).map((r) => r.event)).toEqual(['{"n":3}']);
+  }, 30_000);
+
+  it('takes one batch from several partitions, in stream order, and moves each partition\'s mark in its one transaction', async () => {
+    const link: NatsLink = await openNats({ url: NATS_URL, prefix: uniquePrefix('multi'), partitions: 4, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
+    closers.push(async () => {
+      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
+      await link.close();
+    });
+    const store: Store = await openSqliteStore(':memory:');
+    closers.push(() => store.close());
+    // Two organisations on two different partitions.
+    const orgs: string[] = [];
+    for (let i = 0; orgs.length < 2; i++) {
+      const o = `identity--0a000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      if (orgs.every((x) => partitionOf(x, 4) !== partitionOf(o, 4))) orgs.push(o);
+    }
+    const pub = new StreamPublisher(link);
+    const meta = (orgId: string) => ({ orgId, sensorId: 'fw-1', receivedUs: Date.now() * 1000, exerciseId: null });
+    await pub.append(meta(orgs[0]!), [{ format: 'ecs', event: '{"a":1}' }, { format: 'ecs', event: '{"a":2}' }], 'a-1');
+    await pub.append(meta(orgs[1]!), [{ format: 'ecs', event: '{"b":1}' }], 'b-1');
+    await pub.append(meta(orgs[0]!), [{ format: 'ecs', event: '{"a":3}' }], 'a-2');
+    const src = new JetStreamSource({ link, store, warmMs: () => 0, onWarm: () => undefined });
+    closers.push(() => src.close());
+    for (const o of orgs) await src.own(partitionOf(o, 4));
+    // Wait until all three messages are buffered, then read them as one batch.
+    for (let i = 0; i < 100 && src.buffered() < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    src.beginRound(1_000);
+    const rows = await src.read(100);
+    expect(rows.map((r) => r.event)).toEqual(['{"a":1}', '{"a":2}', '{"b":1}', '{"a":3}']);
+    expect(src.batchKeys().sort()).toEqual(orgs.map((o) => `${partitionOf(o, 4)}:0`).sort());
+    await store.transaction(async (tx) => src.commit(tx, rows[rows.length - 1]!.seq));
+    src.committed(rows[rows.length - 1]!.seq);
+    expect(await store.getMeta(hwmKey(link.names.prefix, partitionOf(orgs[0]!, 4)))).toBe('3');
+    expect(await store.getMeta(hwmKey(link.names.prefix, partitionOf(orgs[1]!, 4)))).toBe('2');
+    // A limit smaller than what is buffered: whole messages only, at least one.
+    await pub.append(meta(orgs[1]!), [{ format: 'ecs', event: '{"b":2}' }, { format: 'ecs', event: '{"b":3}' }], 'b-2');
+    await pub.append(meta(orgs[0]!), [{ format: 'ecs', event: '{"a":4}' }], 'a-3');
+    for (let i = 0; i < 100 && src.buffered() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const one = await src.read(1);
+    expect([['{"b":2}', '{"b":3}'], ['{"a":4}']]).toContainEqual(one.map((r) => r.event)); // one whole message, whichever partition came first
   }, 30_000);
 });

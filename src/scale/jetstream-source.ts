@@ -17,7 +17,7 @@
  *
  * `read` takes from one partition per call (round robin), so one batch commits one mark.
  */
-import { DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type ConsumerMessages, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
 import type { IngestRow, Store } from '../store/index.js';
 import { decodeChunk, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkMeta } from './codec.js';
 import type { NatsLink } from './nats.js';
@@ -29,7 +29,7 @@ export function hwmKey(prefix: string, partition: number): string {
   return `scale.${prefix}.hwm.${partition}`;
 }
 
-function metaOf(m: JsMsg): ChunkMeta | null {
+function metaOf(m: Pick<JsMsg, 'headers'>): ChunkMeta | null {
   const org = m.headers?.get(H_ORG);
   const sensor = m.headers?.get(H_SENSOR);
   const received = Number(m.headers?.get(H_RECEIVED));
@@ -38,9 +38,14 @@ function metaOf(m: JsMsg): ChunkMeta | null {
   return { orgId: org, sensorId: sensor, receivedUs: received, exerciseId: ex ? ex : null };
 }
 
-export function rowsOf(m: JsMsg): IngestRow[] {
+export function rowsOf(m: Pick<JsMsg, 'headers' | 'seq' | 'string'>): IngestRow[] {
   const meta = metaOf(m);
   return meta ? decodeChunk(meta, m.string(), m.seq) : [];
+}
+
+/** The events of a message read back from the stream by its sequence (dead-lettering one of them). */
+export function rowsOfStored(m: StoredMsg): IngestRow[] {
+  return rowsOf({ headers: m.header, seq: m.seq, string: () => m.string() });
 }
 
 function lineCount(data: Uint8Array): number {
@@ -73,13 +78,14 @@ class PartitionReader {
     })().catch(() => undefined);
   }
 
-  take(limit: number): JsMsg[] {
+  /** Messages up to `limit` events (at least one, unless `fit`: then only what fits). */
+  take(limit: number, fit = false): JsMsg[] {
     const out: JsMsg[] = [];
     let rows = 0;
     while (this.buffer.length > 0) {
       const m = this.buffer[0]!;
       const n = lineCount(m.data);
-      if (out.length > 0 && rows + n > limit) break;
+      if ((out.length > 0 || fit) && rows + n > limit) break;
       out.push(this.buffer.shift()!);
       rows += n;
     }
@@ -109,7 +115,8 @@ export interface JetStreamSourceDeps {
 export class JetStreamSource {
   readonly #readers = new Map<number, PartitionReader>();
   #rr = 0;
-  #batch: { partition: number; expected: number; last: number } | null = null;
+  /** The partitions of the batch in flight: each one's mark before and the last message taken. */
+  #batch: { partition: number; expected: number; last: number }[] | null = null;
   #roundEnd = Number.POSITIVE_INFINITY;
 
   constructor(private readonly deps: JetStreamSourceDeps) {}
@@ -184,44 +191,66 @@ export class JetStreamSource {
     }
   }
 
+  /**
+   * One batch: whole messages from the owned partitions, round robin, up to `limit` events (at
+   * least one message). Several partitions' messages go in one batch and one transaction (each
+   * partition's mark moved by its own compare-and-set): a worker keeping up with the stream finds
+   * only a message or two waiting per partition, and one transaction per message would cost more
+   * than the matching. Rows come in stream order (by seq), which keeps each partition's order.
+   */
   async read(limit: number): Promise<readonly IngestRow[]> {
     if (Date.now() > this.#roundEnd) return [];
     const parts = this.owned();
-    for (let i = 0; i < parts.length; i++) {
+    const taken: { partition: number; expected: number; last: number }[] = [];
+    const rows: IngestRow[] = [];
+    for (let i = 0; i < parts.length && (rows.length === 0 || rows.length < limit); i++) {
       const p = parts[(this.#rr + i) % parts.length]!;
       const r = this.#readers.get(p)!;
-      const msgs = r.take(limit);
+      const msgs = r.take(rows.length === 0 ? limit : limit - rows.length, rows.length > 0);
       if (msgs.length === 0) continue;
-      this.#rr = (this.#rr + i + 1) % parts.length;
-      this.#batch = { partition: p, expected: r.hwm, last: msgs[msgs.length - 1]!.seq };
-      return msgs.flatMap(rowsOf);
+      taken.push({ partition: p, expected: r.hwm, last: msgs[msgs.length - 1]!.seq });
+      for (const m of msgs) rows.push(...rowsOf(m));
     }
-    return [];
+    if (taken.length === 0) return [];
+    this.#rr = (this.#rr + 1) % parts.length;
+    this.#batch = taken;
+    if (taken.length > 1) rows.sort((a, b) => a.seq - b.seq);
+    return rows;
+  }
+
+  batchKeys(): string[] {
+    return (this.#batch ?? []).map((t) => `${t.partition}:${t.expected}`);
   }
 
   async commit(tx: Store, _throughSeq: number): Promise<void> {
     const b = this.#batch;
     if (!b) throw new Error('commit without a read');
-    const key = hwmKey(this.deps.link.names.prefix, b.partition);
-    if (!(await tx.casMeta(key, String(b.expected), String(b.last)))) {
-      throw new Error(`partition ${b.partition} moved past ${b.expected} in another worker`);
+    for (const t of b) {
+      const key = hwmKey(this.deps.link.names.prefix, t.partition);
+      if (!(await tx.casMeta(key, String(t.expected), String(t.last)))) {
+        throw new Error(`partition ${t.partition} moved past ${t.expected} in another worker`);
+      }
     }
   }
 
   committed(_throughSeq: number): void {
     const b = this.#batch;
     this.#batch = null;
-    const r = b ? this.#readers.get(b.partition) : undefined;
-    if (b && r) r.hwm = b.last;
+    for (const t of b ?? []) {
+      const r = this.#readers.get(t.partition);
+      if (r) r.hwm = t.last;
+    }
   }
 
   /** After a failed transaction: the batch's partition reads again from its stored mark. */
   async reset(): Promise<void> {
     const b = this.#batch;
     this.#batch = null;
-    if (!b || !this.#readers.has(b.partition)) return;
-    await this.disown(b.partition);
-    // No replay: this worker's matchers already hold the partition's state.
-    await this.own(b.partition, { warm: false });
+    for (const t of b ?? []) {
+      if (!this.#readers.has(t.partition)) continue;
+      await this.disown(t.partition);
+      // No replay: this worker's matchers already hold the partition's state.
+      await this.own(t.partition, { warm: false });
+    }
   }
 }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../core/errors.js';
 import { NATS_URL, mustRun, natsAvailable, uniquePrefix } from '../../test/helpers/nats.js';
-import { decodeChunk, H_ORG } from './codec.js';
+import { decodeChunk, eventSeq, H_ORG } from './codec.js';
 import { openNats, type NatsLink } from './nats.js';
 import { partitionOf } from './partition.js';
 import { CHUNK_BYTES, StreamPublisher } from './publisher.js';
@@ -45,7 +45,7 @@ describe.runIf(up)('StreamPublisher (JetStream)', () => {
     expect(m!.subject).toBe(`${link.names.prefix}.events.${partitionOf(meta.orgId, 8)}.identity--0a000000-0000-4000-8000-000000000001.fw_1_dmz`);
     expect(m!.header.get(H_ORG)).toBe(meta.orgId);
     const rows = decodeChunk(meta, m!.string(), m!.seq);
-    expect(rows[0]).toMatchObject({ seq: r.firstSeq, orgId: meta.orgId, sensorId: 'fw 1.dmz', format: 'ecs', event: lines[0]!.event });
+    expect(rows[0]).toMatchObject({ seq: eventSeq(r.firstSeq!, 0), orgId: meta.orgId, sensorId: 'fw 1.dmz', format: 'ecs', event: lines[0]!.event });
     // A different request key is new data.
     expect((await pub.append(meta, lines.slice(0, 1), 'req-2')).duplicates).toBe(0);
   });

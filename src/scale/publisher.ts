@@ -14,8 +14,11 @@ import crypto from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
 import { AppError } from '../core/errors.js';
 import type { TelemetryStream } from '../detect/pipeline/index.js';
-import { chunkLines, encodeLines, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkLine, type ChunkMeta } from './codec.js';
+import { chunkLines, encodeLines, eventSeq, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkLine, type ChunkMeta } from './codec.js';
 import type { NatsLink } from './nats.js';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import type { Store } from '../store/index.js';
+import { hwmKey } from './jetstream-source.js';
 import { partitionOf } from './partition.js';
 
 /** 256 KiB: past ~30 KB per message the publish rate barely grows (§1.4), and it stays far below max_payload. */
@@ -26,15 +29,39 @@ export interface Published {
   /** Stream sequence of the first and last chunk. */
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
+  /** Seq of the first and last event (scale/codec.ts eventSeq: the seqs dead letters and batches name). */
+  readonly firstEventSeq: number | null;
+  readonly lastEventSeq: number | null;
   readonly chunks: number;
   readonly duplicates: number;
 }
 
 export class StreamPublisher implements TelemetryStream {
-  constructor(private readonly link: NatsLink) {}
+  /** `store`: where the workers keep each partition's mark (for `pending`). */
+  constructor(private readonly link: NatsLink, private readonly store?: Store) {}
+
+  /**
+   * Messages of the stream no worker has processed yet: per partition, those after its mark
+   * (counted by a short-lived consumer that starts there and delivers nothing).
+   */
+  async pending(): Promise<number> {
+    const { jsm, names, settings } = this.link;
+    if (!this.store) throw new Error('the stream publisher has no store to read the partition marks from');
+    let n = 0;
+    for (let p = 0; p < settings.partitions; p++) {
+      const hwm = Number((await this.store.getMeta(hwmKey(names.prefix, p))) ?? '0');
+      const ci = await jsm.consumers.add(names.stream, {
+        filter_subject: names.partitionFilter(p), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: hwm + 1, ack_policy: AckPolicy.None,
+        inactive_threshold: 30_000_000_000,
+      });
+      n += ci.num_pending;
+      await jsm.consumers.delete(names.stream, ci.name).catch(() => undefined);
+    }
+    return n;
+  }
 
   async append(meta: ChunkMeta, lines: readonly ChunkLine[], requestKey: string): Promise<Published> {
-    if (lines.length === 0) return { firstSeq: null, lastSeq: null, chunks: 0, duplicates: 0 };
+    if (lines.length === 0) return { firstSeq: null, lastSeq: null, firstEventSeq: null, lastEventSeq: null, chunks: 0, duplicates: 0 };
     const { js, names, settings } = this.link;
     const subject = names.eventSubject(partitionOf(meta.orgId, settings.partitions), meta.orgId, meta.sensorId);
     const chunks = chunkLines(lines, CHUNK_BYTES);
@@ -50,7 +77,11 @@ export class StreamPublisher implements TelemetryStream {
       const acks = await Promise.all(chunks.map((c, i) => js.publish(subject, encodeLines(c), {
         msgID: crypto.createHash('sha256').update(`${meta.orgId}|${meta.sensorId}|${requestKey}|${i}`).digest('base64url'), headers: h(), timeout: 10_000,
       })));
-      return { firstSeq: acks[0]!.seq, lastSeq: acks[acks.length - 1]!.seq, chunks: acks.length, duplicates: acks.filter((a) => a.duplicate).length };
+      const firstSeq = acks[0]!.seq;
+      const lastSeq = acks[acks.length - 1]!.seq;
+      return {
+        firstSeq, lastSeq, firstEventSeq: eventSeq(firstSeq, 0), lastEventSeq: eventSeq(lastSeq, chunks[chunks.length - 1]!.length - 1), chunks: acks.length, duplicates: acks.filter((a) => a.duplicate).length,
+      };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (/maximum bytes|maximum messages|resource limits/i.test(msg)) {

@@ -18,6 +18,7 @@ import { JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { PartitionOwner } from './owner.js';
 import { warm } from './warm.js';
+import { setEventTracer, setRuleTracer } from '../detect/trace.js';
 
 const ROUND_MS = 500;
 const REBALANCE_MS = 1_000;
@@ -42,12 +43,22 @@ export interface ScaleWorkerDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly log: (line: string) => void;
+  /**
+   * The supervisor's channel (scale/supervisor.ts), when `shieldwall worker` forked this one:
+   * batches, events and rules of a careful pass, heartbeats. Alerts go to NATS either way.
+   */
+  readonly report?: (m: WorkerMessage) => void;
+  /** The supervisor's careful ranges when it started this worker (see `careful`), applied before the first batch. */
+  readonly careful?: readonly { from: number; to: number }[];
 }
+
+const HEARTBEAT_MS = 1_000;
 
 export class ScaleWorker {
   #running = true;
   #loop: Promise<void> = Promise.resolve();
   #owned = '';
+  #heartbeat: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly deps: ScaleWorkerDeps,
@@ -70,13 +81,46 @@ export class ScaleWorker {
     });
     const send = (m: WorkerMessage): void => {
       if (m.t === 'alert') bridge.publish(m.event);
+      else deps.report?.(m);
     };
     rt = await WorkerRuntime.open({ store, clock, channel: { send }, sigmaDir: s.sigmaDir, sigmaPlaceholders: s.sigmaPlaceholders, source }, s.options);
+    // The indicator index is read whole before the worker joins (takes partitions): a member
+    // holding partitions it cannot match yet would only delay their events, and the load would
+    // be paid inside its first batch instead.
+    await rt.engine.feed.sync();
     const leases = await PgLeases.open(s.databaseUrl, { name: `partitions:${link.names.prefix}`, member: true });
     const owner = new PartitionOwner(leases, source, s.partitions);
     const w = new ScaleWorker(deps, { link, bridge, source, rt, leases, owner });
+    if (deps.report) {
+      const report = deps.report;
+      w.#heartbeat = setInterval(() => report({ t: 'heartbeat', stats: rt.stats() }), HEARTBEAT_MS);
+      w.#heartbeat.unref();
+    }
+    if (deps.careful?.length) w.careful(deps.careful);
     w.#loop = w.#run();
     return w;
+  }
+
+  /**
+   * The supervisor's careful pass: for events whose seq falls in one of `ranges` (batches that
+   * failed twice), report each event and each rule before evaluating it, so that a worker killed
+   * on one names it. Empty ranges: off (the normal path pays one null check per event and rule).
+   */
+  careful(ranges: readonly { from: number; to: number }[]): void {
+    const report = this.deps.report;
+    if (!report || ranges.length === 0) {
+      setEventTracer(null);
+      setRuleTracer(null);
+      return;
+    }
+    let tracing = false;
+    setEventTracer((seq) => {
+      tracing = ranges.some((r) => seq >= r.from && seq <= r.to);
+      if (tracing) report({ t: 'event', seq });
+    });
+    setRuleTracer((ref) => {
+      if (tracing) report({ t: 'rule', ref });
+    });
   }
 
   /** Partitions this worker processes now. */
@@ -121,6 +165,7 @@ export class ScaleWorker {
 
   async stop(): Promise<void> {
     this.#running = false;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
     await this.#loop.catch(() => undefined);
     const { link, bridge, source, rt, leases, owner } = this.parts;
     await owner.releaseAll().catch(() => undefined);

@@ -17,17 +17,32 @@ export function isUuid(s: string): boolean {
   return UUID_RE.test(s);
 }
 
+// References repeat across the objects of an import (created_by_ref, object_marking_refs): the
+// answers for the last few ids seen are kept (frozen, so a caller cannot change a shared one).
+const PARSED_IDS = new Map<string, Readonly<{ type: string; uuid: string }>>();
+const PARSED_IDS_MAX = 256;
+
 /** Splits an identifier into its type and UUID; null when it is not `type--uuid`. */
-export function parseStixId(s: unknown): { type: string; uuid: string } | null {
+export function parseStixId(s: unknown): Readonly<{ type: string; uuid: string }> | null {
   if (typeof s !== 'string' || s.length > 300) return null;
+  const known = PARSED_IDS.get(s);
+  if (known) return known;
   const m = ID_RE.exec(s);
   if (!m || !m[1] || !m[2]) return null;
-  return { type: m[1], uuid: m[2] };
+  const id = Object.freeze({ type: m[1], uuid: m[2] });
+  if (PARSED_IDS.size >= PARSED_IDS_MAX) PARSED_IDS.clear();
+  PARSED_IDS.set(s, id);
+  return id;
 }
 
 /** The UUID version nibble of an identifier, or null. */
 export function uuidVersion(uuid: string): number | null {
   if (!isUuid(uuid)) return null;
+  return uuidVersionOfValid(uuid);
+}
+
+/** The version nibble of a UUID already known to have the 8-4-4-4-12 layout (parseStixId's). */
+export function uuidVersionOfValid(uuid: string): number {
   return Number.parseInt(uuid.charAt(14), 16);
 }
 

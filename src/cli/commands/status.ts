@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { DeadLetters, deadLetterView, SPOOL_CURSOR_KEY } from '../../detect/pipeline/index.js';
+import { DEFAULT_DETECT_OPTIONS, DeadLetters, deadLetterView, SPOOL_CURSOR_KEY } from '../../detect/pipeline/index.js';
 import { WORKERS_STATUS_KEY, type WorkerStatus } from '../../detect/worker/index.js';
 import { CLI_ACTOR, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { printRows } from '../table.js';
@@ -79,8 +79,22 @@ export function registerStatus(program: Command, io: Io = stdio): void {
   dl.command('retry <seq>')
     .description('send a dead letter through detection again (after fixing or removing the rule it hung on)')
     .action((seq: string) => withPlatform(async (p) => {
-      const next = await deadLetters(p).retry(CLI_ACTOR, seqArg(seq));
-      io.out(`dead letter ${seq} is back in the spool as event ${next}`);
+      const nats = p.config.nats;
+      if (!nats) {
+        const next = await deadLetters(p).retry(CLI_ACTOR, seqArg(seq));
+        io.out(`dead letter ${seq} is back in the spool as event ${next}`);
+        return;
+      }
+      // Scale-out: back into the telemetry stream (docs/deploying-at-scale.md), not the SQL spool no worker reads.
+      const { openNats, StreamPublisher } = await import('../../scale/index.js');
+      const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-cli ${process.pid}` });
+      try {
+        const dl = new DeadLetters({ store: p.store, clock: p.clock, wake: () => undefined, stream: new StreamPublisher(link, p.store) });
+        const next = await dl.retry(CLI_ACTOR, seqArg(seq));
+        io.out(`dead letter ${seq} is back in the telemetry stream as event ${next}`);
+      } finally {
+        await link.close();
+      }
     }));
   dl.command('discard <seq>')
     .description('drop a dead letter for good')

@@ -9,25 +9,62 @@ import { openStore } from '../../store/index.js';
 import { WorkerRuntime, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../detect/worker/index.js';
 import { cliConfig, stdio, type Io } from '../context.js';
 import type { Config } from '../../config/index.js';
-import { ScaleWorker } from '../../scale/index.js';
+import { openNats, ScaleSupervisor, ScaleWorker } from '../../scale/index.js';
+import { configEnv } from '../../config/index.js';
+import { DEFAULT_DETECT_OPTIONS } from '../../detect/pipeline/index.js';
+import { workerEntry } from '../../detect/worker/index.js';
 
-/** Scale-out: this worker takes its share of the JetStream partitions until SIGINT/SIGTERM (docs/deploying-at-scale.md). */
-async function runScaleWorker(config: Readonly<Config>, io: Io): Promise<void> {
+/**
+ * Scale-out: this worker takes its share of the JetStream partitions until SIGINT/SIGTERM
+ * (docs/deploying-at-scale.md). `report`: the supervisor's IPC channel when forked by one.
+ */
+async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: WorkerMessage) => void): Promise<void> {
   const nats = config.nats!;
+  // The supervisor's messages are listened to from the start: one sent while the worker is being
+  // built (a careful range, a stop) is kept for it, not dropped.
+  let w: ScaleWorker | null = null;
+  let careful: readonly { readonly from: number; readonly to: number }[] = parseCareful(process.env[CAREFUL_ENV]);
+  let stopEarly = false;
+  let stopNow: () => void = () => {
+    stopEarly = true;
+  };
+  if (report) {
+    process.on('message', (m: unknown) => {
+      if (!isSupervisorMessage(m)) return;
+      if (m.t === 'stop') stopNow();
+      else if (m.t === 'careful') {
+        careful = m.ranges;
+        w?.careful(m.ranges);
+      }
+    });
+    // The supervisor is gone (even SIGKILLed): stop at once; a batch not committed is read
+    // again by the next owner of its partition (the mark moves only with its alerts).
+    process.once('disconnect', () => process.exit(0));
+    process.on('SIGINT', () => undefined); // Ctrl-C reaches the group: the supervisor decides
+  }
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l) }, {
+  w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report, careful } : {}) }, {
     natsUrl: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, databaseUrl: config.databaseUrl!,
     sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders,
-    options: { queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks },
+    options: { queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks, eventLimits: config.eventLimits },
   });
   io.err(`detection worker ${process.pid}: NATS ${nats.url} stream of "${nats.prefix}", ${nats.partitions} partitions shared with the other workers`);
   let failed: unknown = null;
+  const worker = w;
+  if (report) worker.careful(careful); // a range that came while it was being built
   await new Promise<void>((resolve) => {
-    const stop = () => void w.stop().finally(resolve);
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void worker.stop().finally(resolve);
+    };
+    stopNow = stop;
+    if (stopEarly) stop();
+    if (!report) process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
     // The loop ends by itself only on failure (the PostgreSQL lease connection was lost): exit non-zero so a supervisor restarts it.
-    w.done().catch((e: unknown) => {
+    worker.done().catch((e: unknown) => {
       failed = e;
       stop();
     });
@@ -36,17 +73,59 @@ async function runScaleWorker(config: Readonly<Config>, io: Io): Promise<void> {
   if (failed) throw failed;
 }
 
+/** Environment variable with the careful ranges a supervisor starts a worker with (JSON). */
+const CAREFUL_ENV = 'SHIELDWALL_WORKER_CAREFUL';
+
+function parseCareful(raw: string | undefined): { from: number; to: number }[] {
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? v.filter((r): r is { from: number; to: number } => typeof r?.from === 'number' && typeof r?.to === 'number') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Scale-out, on a machine: `processes` supervised workers (scale/supervisor.ts) — a batch that
+ * hangs one gets it killed and restarted, and the event it hangs on dead-lettered.
+ */
+async function superviseScaleWorkers(config: Readonly<Config>, io: Io, processes: number): Promise<void> {
+  const nats = config.nats!;
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` });
+  const sup = new ScaleSupervisor({ store, clock: systemClock, link, log: (l) => io.err(l) }, {
+    entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes, carefulEnv: CAREFUL_ENV,
+  });
+  sup.start();
+  io.err(`worker supervisor ${process.pid}: ${processes} detection worker process(es) on the stream of "${nats.prefix}", batch limit ${config.workerBatchTimeoutMs} ms`);
+  await new Promise<void>((resolve) => {
+    const stop = () => void sup.stop().finally(resolve);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await link.close();
+  await store.close();
+}
+
 export function registerWorker(program: Command, io: Io = stdio): void {
   program.command('worker')
     .description('run telemetry detection (indicators, Sigma, anomalies) against the node\'s store; `serve` starts one itself')
-    .option('--supervised', 'started by `serve`: report to it over IPC and stop when it goes')
-    .action(async (o: { supervised?: boolean }) => {
+    .option('--supervised', 'started by `serve` (or a scale-out worker supervisor): report to it over IPC and stop when it goes')
+    .option('--processes <n>', 'scale-out (SHIELDWALL_NATS_URL): worker processes this command starts and supervises; 0 runs one here, unsupervised', '1')
+    .action(async (o: { supervised?: boolean; processes: string }) => {
       const config = cliConfig();
-      if (config.nats && o.supervised !== true) {
-        await runScaleWorker(config, io);
+      const ipc = o.supervised === true && typeof process.send === 'function';
+      if (config.nats) {
+        const processes = Number(o.processes);
+        if (!Number.isInteger(processes) || processes < 0 || processes > 256) throw new Error(`--processes must be an integer from 0 to 256 (got ${o.processes})`);
+        if (ipc) await runScaleWorker(config, io, (m) => {
+          if (process.connected) process.send!(m);
+        });
+        else if (processes === 0) await runScaleWorker(config, io);
+        else await superviseScaleWorkers(config, io, processes);
         return;
       }
-      const ipc = o.supervised === true && typeof process.send === 'function';
       const send = (m: WorkerMessage): void => {
         if (ipc && process.connected) process.send!(m);
       };

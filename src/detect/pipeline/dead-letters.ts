@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.js';
 import type { Actor } from '../../access/index.js';
 import type { DeadLetterRow, Store } from '../../store/index.js';
 import { SPOOL_CURSOR_KEY } from './source.js';
+import type { TelemetryStream } from './telemetry-stream.js';
 
 export interface DeadLetter {
   readonly seq: number;
@@ -28,7 +29,12 @@ export interface DeadLetter {
 const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
 
 export class DeadLetters {
-  constructor(private readonly deps: { store: Store; clock: Clock; wake: () => void }) {}
+  /**
+   * `stream`: a scale-out node's telemetry stream. Its workers have always passed a dead letter
+   * (the supervisor quarantines an event of a batch that then commits without it), so a retry
+   * sends the line into the stream again, as a new event.
+   */
+  constructor(private readonly deps: { store: Store; clock: Clock; wake: () => void; stream?: TelemetryStream }) {}
 
   /** The organisation's dead letters, newest first. */
   async list(orgId: string, q: { limit: number; beforeSeq?: number }): Promise<DeadLetterRow[]> {
@@ -56,6 +62,18 @@ export class DeadLetters {
     const row = await this.get(orgId, seq);
     const nowUs = this.deps.clock.now() * 1000;
     let next = seq;
+    const stream = this.deps.stream;
+    if (stream) {
+      // Sent first, then removed: a failure in between leaves the dead letter to retry again
+      // (the request key makes a second send of the same retry a duplicate the stream drops).
+      const sent = await stream.append({ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId }, [{ format: row.format, event: row.event }], `dead-letter-retry:${seq}:${row.createdUs}`);
+      next = sent.firstEventSeq ?? seq;
+      await this.deps.store.transaction(async (tx) => {
+        if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+        await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
+      });
+      return next;
+    }
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
       const position = Number((await tx.getMeta(SPOOL_CURSOR_KEY)) ?? '0');

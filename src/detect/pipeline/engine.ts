@@ -17,7 +17,7 @@ import type { IngestRow, RateRow, Store } from '../../store/index.js';
 import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
 import type { SigmaMatch } from '../sigma/index.js';
-import { traceRule } from '../trace.js';
+import { traceEvent, traceRule } from '../trace.js';
 import { unscopedRuleId } from '../rules.js';
 import { AlertBook, type Written } from './alert-book.js';
 import type { Alert, AlertStatus } from './alert-types.js';
@@ -32,7 +32,7 @@ import type { EventSource } from './source.js';
 /** What a worker tells its supervisor while it works (heartbeats are the worker's own). */
 export interface EngineObserver {
   /** Before matching the events [from, to] (their count may be smaller: dead letters are skipped). */
-  batchStart(b: { from: number; to: number; events: number }): void;
+  batchStart(b: { from: number; to: number; events: number; keys?: string[] }): void;
   batchDone(b: { from: number; to: number; events: number; alerts: number; ms: number }): void;
 }
 
@@ -204,9 +204,12 @@ export class DetectEngine {
     const last = rows[rows.length - 1]!.seq;
     const dead = new Set(await store.deadLetterSeqs(from, last));
     const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
-    this.deps.observer?.batchStart({ from, to: last, events: live.length });
+    this.deps.observer?.batchStart({ from, to: last, events: live.length, ...(source.batchKeys ? { keys: source.batchKeys() } : {}) });
     const rates = new Map<string, RateRow>();
-    for (const row of live) this.#match(row, rates);
+    for (const row of live) {
+      traceEvent(row.seq);
+      this.#match(row, rates);
+    }
     const nowUs = clock.now() * 1000;
     let written: Written[] = [];
     try {

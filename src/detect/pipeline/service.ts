@@ -83,7 +83,7 @@ export class DetectService {
     this.engine = o.engine;
     this.supervisor = o.supervisor;
     this.mode = o.mode;
-    this.deadLetters = new DeadLetters({ store: deps.store, clock: deps.clock, wake: () => this.#wake() });
+    this.deadLetters = new DeadLetters({ store: deps.store, clock: deps.clock, wake: () => this.#wake(), ...(deps.stream ? { stream: deps.stream } : {}) });
   }
 
   #wake(): void {
@@ -157,7 +157,17 @@ export class DetectService {
    */
   async drain(o: { timeoutMs?: number } = {}): Promise<number> {
     if (this.engine) return this.engine.drain();
-    const { store } = this.deps;
+    const { store, stream } = this.deps;
+    if (stream) {
+      // Scale-out: until the workers' marks cover the stream (messages, not events, are counted).
+      const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+      const first = await stream.pending();
+      for (let n = first; n > 0; n = await stream.pending()) {
+        if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `detection workers have ${n} messages of the stream left to process`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return first;
+    }
     const target = await store.lastIngestSeq();
     const start = await this.#position();
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);
@@ -257,12 +267,12 @@ export class DetectService {
     const sensorId = first?.sensorId ?? '';
     const r = first
       ? await this.deps.stream!.append({ orgId: first.orgId, sensorId, receivedUs: first.receivedUs, exerciseId: first.exerciseId }, b.rows, b.requestKey)
-      : { firstSeq: null, lastSeq: null };
+      : { firstEventSeq: null, lastEventSeq: null };
     await this.deps.store.appendAudit({
       atUs: this.deps.clock.now() * 1000, userId: principal.userId, orgId: principal.orgId, tokenId: principal.tokenId, source: 'ingest', action: 'telemetry.ingest',
       target: sensorId, detail: JSON.stringify({ accepted: b.rows.length, rejected: b.rejected, format: b.format, stream: true }),
     });
-    return { accepted: b.rows.length, rejected: b.rejected, errors: b.errors, firstSeq: r.firstSeq, lastSeq: r.lastSeq, queue: { depth: 0, capacity: this.options.queueCapacity } };
+    return { accepted: b.rows.length, rejected: b.rejected, errors: b.errors, firstSeq: r.firstEventSeq, lastSeq: r.lastEventSeq, queue: { depth: 0, capacity: this.options.queueCapacity } };
   }
 
   /** The alert as the API shows it. */

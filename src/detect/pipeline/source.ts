@@ -24,6 +24,12 @@ export interface EventSource {
   reset(): Promise<void>;
   /** The committed position (last seq whose alerts are stored). */
   readonly position: number;
+  /**
+   * What names the batch just read across retries, when its first seq does not: a scale-out
+   * batch takes whatever its partitions hold, so a retry may start elsewhere; its partitions and
+   * their marks (`partition:mark`) do not change until it commits (scale/supervisor.ts).
+   */
+  batchKeys?(): string[];
 }
 
 export class SourceMovedError extends Error {

@@ -8,5 +8,14 @@ export interface TelemetryStream {
     meta: { readonly orgId: string; readonly sensorId: string; readonly receivedUs: number; readonly exerciseId: string | null },
     lines: readonly { readonly format: string | null; readonly event: string }[],
     requestKey: string,
-  ): Promise<{ readonly firstSeq: number | null; readonly lastSeq: number | null }>;
+  ): Promise<{ readonly firstEventSeq: number | null; readonly lastEventSeq: number | null }>;
+  /** Messages no worker has processed yet (0: every accepted line went through detection). */
+  pending(): Promise<number>;
 }
+
+/**
+ * Lines a stream message may hold (2^17): an event's seq is `stream sequence × LINE_SLOTS + line
+ * index`, unique per event in the stream (dead letters name one event of a message) and ordered
+ * like the stream. 2^53 / 2^17 leaves 2^36 stream sequences.
+ */
+export const LINE_SLOTS = 131_072;

@@ -16,10 +16,12 @@ export type WorkerMessage =
   | { readonly t: 'ready'; readonly pid: number; readonly stats: WorkerStats }
   | { readonly t: 'heartbeat'; readonly stats: WorkerStats }
   /** About to match the events [from, to] (`events` of them; dead letters skipped). */
-  | { readonly t: 'batch'; readonly from: number; readonly to: number; readonly events: number }
+  | { readonly t: 'batch'; readonly from: number; readonly to: number; readonly events: number; readonly keys?: readonly string[] }
   | { readonly t: 'done'; readonly from: number; readonly to: number; readonly events: number; readonly alerts: number; readonly ms: number }
   /** Careful pass only: about to evaluate this rule / indicator / stage. */
   | { readonly t: 'rule'; readonly ref: string }
+  /** Careful pass of a scale-out worker only: about to match the event of this seq. */
+  | { readonly t: 'event'; readonly seq: number }
   /** A committed alert for the live stream (it carries its release facts). */
   | { readonly t: 'alert'; readonly event: BusEvent }
   | { readonly t: 'synced'; readonly id: number; readonly error?: string }
@@ -31,7 +33,12 @@ export type SupervisorMessage =
   | { readonly t: 'wake' }
   /** Re-read intel, rules, warninglists and the directory now; answered by `synced`. */
   | { readonly t: 'sync'; readonly id: number }
-  | { readonly t: 'stop' };
+  | { readonly t: 'stop' }
+  /**
+   * Scale-out workers (scale/supervisor.ts): batches (by event seqs) that already failed twice;
+   * the worker names each event in them, and each rule, before it evaluates it. Empty: none.
+   */
+  | { readonly t: 'careful'; readonly ranges: readonly { readonly from: number; readonly to: number }[] };
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -106,6 +106,8 @@ export class WorkerRuntime {
       case 'stop':
         await this.stop();
         return;
+      case 'careful':
+        return; // scale-out workers only: the embedded worker's careful pass is per transaction (go)
     }
   }
 

@@ -218,6 +218,8 @@ export class WorkerSupervisor {
         this.#careful = false;
         this.#state = 'running';
         return;
+      case 'event': // scale-out workers' careful pass only (scale/supervisor.ts)
+        return;
     }
   }
 

@@ -3,7 +3,7 @@
  * STIX 2.1 object. It never throws; size limits are enforced before any other check.
  */
 import { parsePattern } from '../pattern/index.js';
-import { parseStixId, uuidVersion } from '../ids.js';
+import { parseStixId, uuidVersionOfValid } from '../ids.js';
 import { categoryOf } from '../types.js';
 import type { StixObject } from '../types.js';
 import { checkLimits, Ctx, isPlainObject } from './context.js';
@@ -58,9 +58,9 @@ function checkId(ctx: Ctx, o: Record<string, unknown>, category: Category): void
   const id = parseStixId(o['id']);
   if (!id) return void ctx.error('id', 'id.format', 'id must be type--UUID');
   if (id.type !== o['type']) ctx.error('id', 'id.type-mismatch', `id names type ${id.type}, object is ${String(o['type'])}`);
-  const ver = uuidVersion(id.uuid);
+  const ver = uuidVersionOfValid(id.uuid); // parseStixId checked the layout
   const variant = Number.parseInt(id.uuid.charAt(19), 16);
-  if (ver === null || ver < 1 || ver > 5 || variant < 8 || variant > 11) {
+  if (ver < 1 || ver > 5 || variant < 8 || variant > 11) {
     ctx.error('id', 'id.uuid-version', 'the UUID must be an RFC 4122 UUID (version 1-5, variant 10xx)');
   } else if (ver !== 4 && !(category === 'sco' && ver === 5)) {
     ctx.warn('id', `UUID version ${ver}; STIX 2.1 recommends v4${category === 'sco' ? ' or deterministic v5' : ''}`);
