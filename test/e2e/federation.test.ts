@@ -7,9 +7,8 @@
 import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
 
@@ -19,15 +18,8 @@ let browser: Browser;
 const rawKey = () => Buffer.from((crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
 
 describe.skipIf(!existsSync(CHROMIUM))('Federation page (e2e, Chromium)', () => {
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => ({ server, browser } = await launchDemo()), 120_000);
+  afterAll(() => stopDemo(server, browser));
 
   it('an administrator adds a peer and a subscription, sees their status, and removes them', async () => {
     const admin = await demoActor(server, 'ald.admin');

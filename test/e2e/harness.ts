@@ -12,6 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../helpers/net.js';
 
+import { chromium, type Browser } from 'playwright-core';
+
 export { freePort };
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -123,4 +125,17 @@ export async function rest<T>(baseUrl: string, pathAndQuery: string, init: { tok
   const text = await res.text();
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${pathAndQuery} → ${res.status}: ${text}`);
   return JSON.parse(text) as T;
+}
+
+/** A demo server and a headless Chromium for a suite of browser tests (its beforeAll). */
+export async function launchDemo(): Promise<{ server: RunningServer; browser: Browser }> {
+  const server = await startServer();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return { server, browser };
+}
+
+/** Stops what launchDemo started (its afterAll); either may be missing when the start failed. */
+export async function stopDemo(server: RunningServer | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await server?.stop();
 }

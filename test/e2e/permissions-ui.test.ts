@@ -6,9 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, startServer } from './harness.js';
+import { CHROMIUM, launchDemo, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
 import { can, type Action } from '../../src/access/index.js';
@@ -32,15 +31,8 @@ const NAV: { label: string; action: Action | null }[] = [
 ];
 
 describe.skipIf(!existsSync(CHROMIUM))('buttons follow the permission table (e2e, Chromium)', () => {
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => ({ server, browser } = await launchDemo()), 120_000);
+  afterAll(() => stopDemo(server, browser));
 
   for (const username of ['ald.analyst', 'ald.responder', 'ald.rep', 'ald.admin']) {
     it(`${username} sees exactly the actions its roles hold`, async () => {

@@ -5,9 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
 
@@ -15,15 +14,8 @@ let server: RunningServer;
 let browser: Browser;
 
 describe.skipIf(!existsSync(CHROMIUM))('System page (e2e, Chromium)', () => {
-  beforeAll(async () => {
-    server = await startServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  beforeAll(async () => ({ server, browser } = await launchDemo()), 120_000);
+  afterAll(() => stopDemo(server, browser));
 
   it('shows an administrator the detection worker process, the queue and the store', async () => {
     const admin = await demoActor(server, 'ald.admin');
