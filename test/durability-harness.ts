@@ -57,14 +57,18 @@ export function serverCommand(): { args: string[]; kind: 'cli' | 'fixture' } {
   return fs.existsSync(CLI) ? { args: [CLI, 'serve'], kind: 'cli' } : { args: [FIXTURE], kind: 'fixture' };
 }
 
-export async function startNode(node: Node): Promise<ServerProcess> {
-  const port = await freePort();
+/**
+ * Starts `serve` on a data directory (a free port unless one is given, extra SHIELDWALL_*
+ * settings in `env`) and waits until it answers.
+ */
+export async function startNode(node: Pick<Node, 'dataDir'>, o: { port?: number; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+  const port = o.port ?? await freePort();
   const { args } = serverCommand();
   const { child, output, exited } = await spawnCaptured(args, {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SHIELDWALL_DATA_DIR: node.dataDir,
-      SHIELDWALL_PORT: String(port), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_LOG_LEVEL: 'warn',
+      SHIELDWALL_PORT: String(port), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_LOG_LEVEL: 'warn', ...o.env,
     },
   });
   const url = `http://127.0.0.1:${port}`;

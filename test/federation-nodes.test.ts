@@ -26,8 +26,8 @@ import { loadConfig } from '../src/config/index.js';
 import { FederationRegistry, nodeIdentityId, nodeKeys, signFacts } from '../src/federation/index.js';
 import { tlpMarkingId } from '../src/stix/index.js';
 import type { Tlp } from '../src/core/index.js';
-import { ROOT, TAXII, repoRoot, serverCommand, stopNode, type ServerProcess } from './durability-harness.js';
-import { freePort, spawnCaptured, waitForServer } from './helpers/net.js';
+import { ROOT, TAXII, startNode, stopNode, type ServerProcess } from './durability-harness.js';
+import { freePort } from './helpers/net.js';
 
 type Name = 'dk' | 'no';
 interface NodeDef { name: Name; dataDir: string; port: number; url: string; publicKey: string; proc?: ServerProcess; collections: Record<string, string>; peerToken?: string }
@@ -85,16 +85,7 @@ async function until(what: string, check: () => Promise<boolean>, ms = 30_000): 
 }
 
 async function start(n: NodeDef): Promise<void> {
-  const { args } = serverCommand();
-  const { child, output, exited } = await spawnCaptured(args, {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), SHIELDWALL_DATA_DIR: n.dataDir, SHIELDWALL_NODE_NAME: n.name,
-      SHIELDWALL_PORT: String(n.port), SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_LOG_LEVEL: 'warn', SHIELDWALL_FEDERATION_SYNC: '1',
-    },
-  });
-  await waitForServer(child, n.url, output);
-  n.proc = { url: n.url, child, output, exited };
+  n.proc = await startNode(n, { port: n.port, env: { SHIELDWALL_NODE_NAME: n.name, SHIELDWALL_FEDERATION_SYNC: '1' } });
 }
 
 beforeAll(async () => {
