@@ -16,6 +16,8 @@ import { http, indicator, makeAlliance, submitAs, type Alliance } from './rest-f
 let al: Alliance;
 let h: ReturnType<typeof http>;
 let id = '';
+/** Read paths of respond records made in the exercise through the REST scope. */
+const scoped: string[] = [];
 const tokens: Record<string, string> = {};
 const events: BusEvent[] = [];
 const C2 = '203.0.113.99';
@@ -56,6 +58,13 @@ beforeAll(async () => {
   }
   // A responder of team A declares an incident in the exercise (the respond service, tagged).
   await al.platform.respond.incidents.create({ principal: al.principals['a-responder']!, source: 'test' }, { title: `Incident ${MARK}`, severity: 3, exerciseId: id });
+  await al.platform.exercise.idle();
+  // And through the REST routes' exercise scope: an incident and a request for assistance to B.
+  const inc = await ex('a-responder', 'POST', '/incidents', { title: `REST incident ${MARK}`, severity: 3, exerciseId: id });
+  expect(inc.status, inc.body).toBe(201);
+  const req = await ex('a-responder', 'POST', '/assistance', { title: `Help ${MARK}`, services: ['incident-analysis'], urgency: 'priority', routedTo: [al.orgs.B], offerDeadline: new Date(al.clock.now() + 3600_000).toISOString(), exerciseId: id });
+  expect(req.status, req.body).toBe(201);
+  scoped.push(`/incidents/${inc.json().id}`, `/assistance/${req.json().id}`);
   await al.platform.exercise.idle();
 });
 afterAll(async () => { al.platform.exercise.stop(); await al.close(); });
@@ -100,6 +109,42 @@ describe('the real world sees nothing of the exercise', () => {
     expect(events.filter((e) => e.exerciseId === null).some((e) => JSON.stringify(e).includes(MARK))).toBe(false);
     // Team A's events are not released to team B's organisation.
     for (const e of ex.filter((x) => x.data.teamId === 'team-a')) expect(e.facts.recipients).not.toContain(al.orgs.B);
+  });
+});
+
+describe('respond records made in the exercise (REST exerciseId)', () => {
+  it('are reached by id only by participants: 404 to every other reader', async () => {
+    expect(scoped.length).toBe(2);
+    for (const path of scoped) {
+      for (const user of ['c-analyst']) {
+        const r = await h.call('GET', `/api/v1${path}`, { token: tokens[user]! });
+        expect(r.status, `${user} ${path}`).toBe(404);
+        expect(r.body.includes(MARK)).toBe(false);
+      }
+      // Its owner (a player of team A) reads it; B, the routed ally of the request, reads the request.
+      expect((await h.call('GET', `/api/v1${path}`, { token: tokens['a-responder']! })).status).toBe(200);
+    }
+    expect((await h.call('GET', `/api/v1${scoped[1]}`, { token: tokens['b-analyst']! })).status).toBe(200);
+    expect((await h.call('GET', `/api/v1${scoped[0]}`, { token: tokens['b-analyst']! })).status).toBe(404);
+  });
+
+  it.each(['incidents', 'assistance', 'decisions', 'assessments'])('?exercise on /%s: outsiders 404, players only what they may read', async (list) => {
+    const out = await h.call('GET', `/api/v1/${list}?exercise=${id}`, { token: tokens['c-analyst']! });
+    expect(out.status).toBe(404);
+    expect(out.body.includes(MARK)).toBe(false);
+    const b = await h.call('GET', `/api/v1/${list}?exercise=${id}`, { token: tokens['b-analyst']! });
+    expect(b.status).toBe(200);
+    // B sees A's request routed to it, never A's AMBER incident.
+    expect(b.body.includes(`REST incident ${MARK}`)).toBe(false);
+    expect(b.body.includes(REAL_RED)).toBe(false);
+  });
+
+  it('the exercise stream is refused to outsiders (404) and its events go only to the participants\' organisations', async () => {
+    const r = await al.app.inject({ method: 'GET', url: `/api/v1/stream?exercise=${id}`, headers: { authorization: `Bearer ${tokens['c-analyst']}` } });
+    expect(r.statusCode).toBe(404);
+    const created = events.filter((e) => e.exerciseId === id && e.type === 'incident.created');
+    expect(created.length).toBe(2);
+    for (const e of created) expect([e.facts.creatorOrg, ...e.facts.recipients]).not.toContain(al.orgs.B);
   });
 });
 
