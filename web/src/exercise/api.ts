@@ -3,7 +3,7 @@
  * the same {@link request} as the rest of the dashboard. Types come from the server's model
  * (type-only imports, erased from the bundle).
  */
-import { useMemo } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 import { request, requestBlob } from '../api.js';
 import { useSession } from '../session.js';
 import type {
@@ -87,4 +87,23 @@ export function setCurrentExercise(e: CurrentExercise | null): void {
   if (e) sessionStorage.setItem(CURRENT, JSON.stringify(e));
   else sessionStorage.removeItem(CURRENT);
   window.dispatchEvent(new Event('shieldwall-exercise'));
+}
+
+function subscribeCurrent(cb: () => void): () => void {
+  window.addEventListener('shieldwall-exercise', cb);
+  return () => window.removeEventListener('shieldwall-exercise', cb);
+}
+let cached: { raw: string | null; value: CurrentExercise | null } = { raw: null, value: null };
+function currentSnapshot(): CurrentExercise | null {
+  const raw = sessionStorage.getItem(CURRENT);
+  if (raw !== cached.raw) cached = { raw, value: currentExercise() };
+  return cached.value;
+}
+
+/**
+ * The exercise the tab is in, as React state: the banner, the respond screens (which then read
+ * and create in the exercise) and the live stream (which then carries that exercise's events) follow it.
+ */
+export function useCurrentExercise(): CurrentExercise | null {
+  return useSyncExternalStore(subscribeCurrent, currentSnapshot, () => null);
 }

@@ -5,8 +5,9 @@
  * the grading queue (situation reports and manual expectations). A player gets the team's
  * view: the inbox of injects, the team's exercise picture (its exercise alerts), a situation
  * report form and the team's expectations. What is offered follows the server's answer
- * (`access` of GET /exercises/:id, and session.mayDo); the page refreshes every 2 s while the
- * exercise runs, since an accelerated exercise moves faster than a person clicks.
+ * (`access` of GET /exercises/:id, and session.mayDo). The page reloads on the exercise's live
+ * events (the tab's stream is scoped to the exercise, see live.tsx) and polls slowly as a
+ * fallback while the exercise runs (a dropped stream, the exercise clock on screen).
  */
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -19,7 +20,8 @@ import {
   type ExerciseView, type ExpectationResult, type InjectExecution, type Scoreboard, type SitRep,
 } from '../exercise/api.js';
 
-const REFRESH_MS = 2000;
+/** The fallback poll; live events do the work (an inject fired, an expectation met, a report). */
+const REFRESH_MS = 15_000;
 
 /** Reloads `reload` every REFRESH_MS while `on`. */
 function usePolling(on: boolean, reload: () => void): void {
@@ -269,7 +271,7 @@ function PlayerView({ view, reloadView }: { view: ExerciseView; reloadView: () =
   const [data, reload] = useLiveData(async (signal) => {
     const [inbox, alerts, expectations] = await Promise.all([api.inbox(id, team, signal), api.alerts(id, team, signal), api.expectations(id, team, signal)]);
     return { inbox: inbox.items, alerts: alerts.alerts, expectations: expectations.expectations };
-  }, [api, id, team], ['exercise.']);
+  }, [api, id, team], ['exercise.', 'alert.']);
   usePolling(running, () => { reload(); reloadView(); });
   if (!team) return <p className="muted">You are not in a team of this exercise.</p>;
   return (

@@ -2,6 +2,7 @@
  * Incidents: the list the organisation may see, the "Declare incident" form (the category
  * picks the playbook of tasks), and the organisation MTTD/MTTR table.
  */
+import { ExerciseScope } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -140,6 +141,7 @@ export function Incidents() {
   return (
     <section aria-labelledby="incidents-title">
       <h1 id="incidents-title">Incidents</h1>
+      <ExerciseScope what="incidents" />
       {mayDeclare && !showForm && <button type="button" onClick={() => setShowForm(true)}>Declare incident…</button>}
       {showForm && <DeclareForm base={b} onDone={() => { setShowForm(false); reload(); }} />}
       <h2>Incidents visible to your organisation</h2>
