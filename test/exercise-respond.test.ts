@@ -6,7 +6,8 @@
  * a malformed id 400 — all as JSON, never a 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR, type Role } from '../src/access/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import type { Role } from '../src/store/index.js';
 import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;

@@ -16,7 +16,7 @@ import type { RecordRow, Store } from '../store/index.js';
 import {
   exerciseSecondsAt, injectExecutionTime, type ClockBase, type ControlBody, type CreateRunBody, type ExerciseAccess, type ExerciseRun,
   type ExerciseSummary, type ExerciseView, type ExpectationResult, type Grant, type InboxItem, type Inject, type InjectExecution, type InjectState,
-  type LessonsAnswerBody, type ObjectiveEvaluation, type Scenario, type ScenarioRecord, type SitRep, type Team, type Scoreboard, type ExpectationType,
+  type LessonsAnswerBody, type ObjectiveEvaluation, OBSERVATIONS_CATEGORY, type Scenario, type ScenarioRecord, type SitRep, type Team, type Scoreboard, type ExpectationType,
 } from './model.js';
 import { parseScenario } from './validate.js';
 import { dependencyHolds, expire, rollUp, scoreboard } from './scoring.js';
@@ -675,8 +675,9 @@ export class ExerciseService {
     authorize(actor.principal, 'exercise.read');
     const { l, access } = await this.open(actor, id);
     writable(l);
-    if (!(l.doc.scenario.lessons ?? []).some((c) => c.questions.some((q) => q.id === a.questionId))) throw new AppError('NOT_FOUND', `no lessons-learned question ${a.questionId}`);
+    if (a.questionId !== OBSERVATIONS_CATEGORY.questions[0]!.id && !(l.doc.scenario.lessons ?? []).some((c) => c.questions.some((q) => q.id === a.questionId))) throw new AppError('NOT_FOUND', `no lessons-learned question ${a.questionId}`);
     if (a.teamId && !access.teams.includes(a.teamId)) throw new AppError('NOT_FOUND', `no team ${a.teamId}`);
+    if (!a.positive.trim() && !a.negative.trim()) throw new AppError('BAD_REQUEST', 'write what went well (positive) or what should change (negative)');
     l.doc = { ...l.doc, lessonsAnswers: [...l.doc.lessonsAnswers, { ...a, userId: actor.principal.userId ?? '', at: this.deps.clock.now() }] };
     await this.#saveRun(actor, l, { action: 'exercise.lessons.answer' });
   }

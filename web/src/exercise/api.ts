@@ -4,11 +4,11 @@
  * (type-only imports, erased from the bundle).
  */
 import { useMemo, useSyncExternalStore } from 'react';
-import { request, requestBlob } from '../api.js';
+import { request, requestBlob, requestText } from '../api.js';
 import { useSession } from '../session.js';
 import type {
   AfterActionReport, ControlBody, CreateRunBody, ExerciseRun, ExerciseSummary, ExerciseView, ExpectationResult, GradeBody, InboxItem,
-  InjectExecution, Scenario, ScenarioRecord, Scoreboard, SitRep, SitRepBody, Team, EvaluationBody, ObjectiveEvaluation,
+  InjectExecution, Scenario, ScenarioRecord, Scoreboard, SitRep, SitRepBody, Team, EvaluationBody, ObjectiveEvaluation, LessonsAnswerBody,
 } from '../../../src/exercise/model.js';
 
 export type {
@@ -42,6 +42,8 @@ export function exerciseClient(token: string) {
     scoreboard: (id: string, signal?: AbortSignal) => get<Scoreboard>(`${ex(id)}/scoreboard`, signal),
     evaluate: (id: string, b: EvaluationBody) => post<ObjectiveEvaluation>(`${ex(id)}/evaluations`, b),
     report: (id: string, signal?: AbortSignal) => get<AfterActionReport>(`${ex(id)}/report`, signal),
+    // 204 without a body: read as text.
+    answerLessons: async (id: string, b: LessonsAnswerBody) => { await requestText(`${ex(id)}/lessons`, { token, method: 'POST', body: JSON.stringify(b) }); },
     reportPdf: (id: string) => requestBlob(`${ex(id)}/report.pdf`, { token, accept: 'application/pdf' }),
   };
 }
