@@ -129,7 +129,8 @@ export function Incidents() {
   const [showForm, setShowForm] = useState(false);
   const [phase, setPhase] = useState('');
   const [state, reload] = useLiveData(async (signal) => {
-    const [list, metrics] = await Promise.all([r.incidents(signal, phase || undefined), r.incidentMetrics(signal)]);
+    // The organisation metrics are real operations' figures: not shown inside an exercise.
+    const [list, metrics] = await Promise.all([r.incidents(signal, phase || undefined), r.exerciseId ? Promise.resolve({ items: [] }) : r.incidentMetrics(signal)]);
     return { items: [...list.items].sort((x, y) => y.updatedAt.localeCompare(x.updatedAt)), metrics: metrics.items };
   }, [r, phase], ['incident.']);
 
@@ -144,7 +145,7 @@ export function Incidents() {
       <ExerciseScope what="incidents" />
       {mayDeclare && !showForm && <button type="button" onClick={() => setShowForm(true)}>Declare incident…</button>}
       {showForm && <DeclareForm base={b} onDone={() => { setShowForm(false); reload(); }} />}
-      <h2>Incidents visible to your organisation</h2>
+      <h2>{r.exerciseId ? 'Incidents of the exercise visible to your organisation' : 'Incidents visible to your organisation'}</h2>
       <div className="inline-form">
         <div><label htmlFor="phase-filter">Phase</label>
           <select id="phase-filter" value={phase} onChange={(e) => setPhase(e.target.value)}>
@@ -154,8 +155,8 @@ export function Incidents() {
           </select></div>
       </div>
       <IncidentTable items={state.data.items} base={b} />
-      <h2>Organisation MTTD / MTTR</h2>
-      <MetricsTable items={state.data.metrics} base={b} />
+      {!r.exerciseId && <><h2>Organisation MTTD / MTTR</h2>
+        <MetricsTable items={state.data.metrics} base={b} /></>}
     </section>
   );
 }
