@@ -59,7 +59,9 @@ describe('respond actions inside an exercise, in the browser', () => {
     const { ctx, page } = await openSignedIn({ browser, server }, player, `#/exercises/${encodeURIComponent(exerciseId)}`);
     await page.getByTestId('player-view').waitFor();
     await expect.poll(() => page.locator('.inbox-item[data-inject="declare"]').count(), poll).toBe(1);
-    await page.goto(`${server.baseUrl}/#/incidents`);
+    // The prompt in the inbox leads to the normal incident screen.
+    await page.locator('.inbox-item[data-inject="declare"]').getByTestId('prompt-action').click();
+    await page.waitForURL(/#\/incidents$/);
     // The normal incident screen, marked EXERCISE and scoped to the exercise.
     expect(await page.getByTestId('exercise-banner-name').textContent()).toBe('Harbour drill 2026');
     await page.getByTestId('exercise-scope').waitFor();

@@ -32,6 +32,13 @@ function usePolling(on: boolean, reload: () => void): void {
   }, [on, reload]);
 }
 
+/** Where a prompt's action is taken: the normal respond screens, which stay in the exercise while the tab is in it. */
+const PROMPT_SCREENS: Partial<Record<string, { href: string; label: string }>> = {
+  'declare-incident': { href: href.incidents(), label: 'Declare the incident' },
+  'request-assistance': { href: href.assistance(), label: 'Request assistance' },
+  'open-decision': { href: href.decisions(), label: 'Open the decision' },
+};
+
 const teamName = (v: ExerciseView, id: string) => v.run.scenario.teams.find((t) => t.id === id)?.name ?? id;
 
 function Controls({ view, onDone }: { view: ExerciseView; onDone: () => void }) {
@@ -294,7 +301,10 @@ function PlayerView({ view, reloadView }: { view: ExerciseView; reloadView: () =
                 <h3>{m.title} <span className="pill">{m.type}</span></h3>
                 <div className="small muted">{clockTime(m.at)}{m.payload.kind === 'communication' ? ` · ${m.payload.channel} from ${m.payload.from}` : ''}</div>
                 {m.payload.kind === 'communication' && <div className="prose">{m.payload.body}</div>}
-                {m.payload.kind === 'prompt' && <div className="prose"><strong>Action asked: {m.payload.action}.</strong> {m.payload.text}</div>}
+                {m.payload.kind === 'prompt' && (
+                  <div className="prose"><strong>Action asked: {m.payload.action}.</strong> {m.payload.text}
+                    {PROMPT_SCREENS[m.payload.action] && <> <a href={PROMPT_SCREENS[m.payload.action]!.href} data-testid="prompt-action">{PROMPT_SCREENS[m.payload.action]!.label} in the exercise</a></>}</div>
+                )}
                 {m.payload.kind === 'intel' && <div className="prose">{m.payload.title ?? 'New intelligence'}: {m.payload.bundle.objects.length} STIX objects in the exercise collection.</div>}
               </article>
             ))}
