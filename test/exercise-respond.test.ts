@@ -194,6 +194,20 @@ describe('a player declares an incident inside the running exercise', () => {
     expect(pos.json().state).toBe('blocked');
   });
 
+  it('an alert level raised in the exercise moves the exercise board only, never the real one', async () => {
+    const r = await call('a-rep', 'POST', '/alert-levels/own', { level: 4, reason: 'exercise: ransomware outbreak', exerciseId: id });
+    expect(r.status, r.body).toBe(200);
+    expect(r.json().level).toBe(4);
+    const board = (await call('b-analyst', 'GET', `/alert-levels?exercise=${id}`)).json();
+    expect(board.members.find((m: { orgId: string }) => m.orgId === al.orgs.A).level).toBe(4);
+    const real = await call('b-analyst', 'GET', '/alert-levels');
+    expect(real.json().members.find((m: { orgId: string }) => m.orgId === al.orgs.A).level).toBe(1);
+    expect(real.body.includes('exercise: ransomware outbreak')).toBe(false);
+    expect((await call('c-analyst', 'GET', `/alert-levels?exercise=${id}`)).status).toBe(404);
+    expect((await call('a-rep', 'POST', '/alert-levels/own', { level: 9, reason: 'x', exerciseId: id })).status).toBe(400);
+    expect((await call('a-rep', 'POST', '/alert-levels/own', { level: 3, reason: 'x', exerciseId: 'bad' })).status).toBe(400);
+  });
+
   it('after the end, the records are read-only (409) and creates are refused (409)', async () => {
     expect((await call('c-excon', 'POST', `/exercises/${id}/control`, { action: 'finish' })).status).toBe(200);
     const c = await call('a-responder', 'POST', '/incidents', { title: 'late', severity: 3, exerciseId: id });

@@ -65,6 +65,8 @@ beforeAll(async () => {
   const req = await ex('a-responder', 'POST', '/assistance', { title: `Help ${MARK}`, services: ['incident-analysis'], urgency: 'priority', routedTo: [al.orgs.B], offerDeadline: new Date(al.clock.now() + 3600_000).toISOString(), exerciseId: id });
   expect(req.status, req.body).toBe(201);
   scoped.push(`/incidents/${inc.json().id}`, `/assistance/${req.json().id}`);
+  // An alert level raised in the exercise (its reason carries the marker the real board must not show).
+  expect((await ex('a-admin', 'POST', '/alert-levels/own', { level: 4, reason: `Raised ${MARK}`, exerciseId: id })).status).toBe(200);
   await al.platform.exercise.idle();
 });
 afterAll(async () => { al.platform.exercise.stop(); await al.close(); });

@@ -69,8 +69,8 @@ export function respondClient(token: string, exerciseId: string | null = null) {
     rate: (id: string, ratings: { evidenceId: string; hypothesisId: string; rating: string }[]) => post<Assessment>(`/assessments/${encodeURIComponent(id)}/ratings`, { ratings }),
     judge: (id: string, b: Json) => post<Assessment>(`/assessments/${encodeURIComponent(id)}/judgement`, b),
     // alert levels
-    alertBoard: (signal?: AbortSignal) => get<AlertBoard>('/alert-levels', signal),
-    setOwnLevel: (level: number, reason: string) => post<AlertLevel>('/alert-levels/own', { level, reason }),
+    alertBoard: (signal?: AbortSignal) => list<AlertBoard>('/alert-levels', signal),
+    setOwnLevel: (level: number, reason: string) => create<AlertLevel>('/alert-levels/own', { level, reason }),
   };
 }
 export type RespondClient = ReturnType<typeof respondClient>;

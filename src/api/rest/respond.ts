@@ -239,10 +239,10 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   app.get('/assessments/:id/stix', async (req) => ({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: await attributionToStix(attribution, actor(req), id(req)) }));
 
   // ---- alert levels ----
-  app.get('/alert-levels', async () => levels.board());
+  app.get('/alert-levels', async (req) => levels.board(actor(req), exerciseOfQuery(req).exerciseId ?? null));
   app.post('/alert-levels/own', async (req) => {
     const b = body(req);
-    return levels.setOwn(actor(req), b.int('level', 1, ALERT_LEVELS.length), b.str('reason', { max: 2000 }));
+    return levels.setOwn(actor(req), b.int('level', 1, ALERT_LEVELS.length), b.str('reason', { max: 2000 }), exerciseOfBody(b).exerciseId ?? null);
   });
 }
 
