@@ -219,3 +219,35 @@ describe('a player declares an incident inside the running exercise', () => {
     expect((await call('a-responder', 'GET', `/incidents/${incidentId}`)).status).toBe(200);
   });
 });
+
+describe('"all players" expectations count every player of the team', () => {
+  let ex2 = '';
+  beforeAll(async () => {
+    const players = [al.principals['a-responder']!.userId!, al.principals['a-admin']!.userId!];
+    const sc = await call('c-excon', 'POST', '/exercises/scenarios', {
+      name: 'Everyone declares', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A], players }],
+      injects: [{ id: 'each', title: 'Each of you declares', offsetSeconds: 1, type: 'prompt', teams: [], payload: { action: 'declare-incident', text: 'Every player declares' },
+        expectations: [{ name: 'Incident', type: 'INCIDENT', expirySeconds: 60, validation: 'all' }] }],
+    });
+    ex2 = (await call('c-excon', 'POST', '/exercises', { scenarioId: sc.json().id, speed: 1 })).json().id;
+    await call('c-excon', 'POST', `/exercises/${ex2}/control`, { action: 'launch' });
+    await advance(2);
+  });
+
+  it('one of two players answering keeps it pending; at expiry it is partial with half the score', async () => {
+    expect((await call('a-responder', 'POST', '/incidents', { title: 'mine', severity: 3, exerciseId: ex2 })).status).toBe(201);
+    await al.platform.exercise.idle();
+    // A user of A who is not among the team's listed players takes no part in it.
+    expect((await call('a-analyst', 'GET', `/exercises/${ex2}/expectations`)).status).toBe(404);
+    const one = (await call('a-responder', 'GET', `/exercises/${ex2}/expectations`)).json().expectations[0];
+    expect(one.status).toBe('pending');
+    expect(one.results).toHaveLength(1);
+    expect(one.results[0].userId).toBe(al.principals['a-responder']!.userId);
+    await advance(62);
+    const done = (await call('a-responder', 'GET', `/exercises/${ex2}/expectations`)).json().expectations[0];
+    expect(done.status).toBe('partial');
+    expect(done.score).toBe(50);
+    const board = (await call('c-excon', 'GET', `/exercises/${ex2}/scoreboard`)).json();
+    expect(board.teams[0]).toMatchObject({ teamId: 'team-a', score: 50, max: 100, partial: 1 });
+  });
+});
