@@ -181,7 +181,7 @@ export function ExerciseReport({ id }: { id: string }) {
           <table className="data small"><caption>Expectations</caption>
             <thead><tr><th scope="col">Inject</th><th scope="col">Expectation</th><th scope="col">Status</th><th scope="col">Score</th><th scope="col">Validated after</th></tr></thead>
             <tbody>{t.expectations.items.map((e) => (
-              <tr key={`${e.injectId}-${e.name}`} data-inject={e.injectId} data-status={e.status}><td>{e.injectId}</td><td>{e.name} ({e.type})</td><td>{e.status}</td><td>{e.score ?? '–'} / {e.expectedScore}</td><td>{duration(e.timeToValidateSeconds)}</td></tr>
+              <tr key={`${e.injectId}-${e.name}`} data-inject={e.injectId} data-status={e.status}><td>{e.injectId}</td><td>{e.name} ({e.type}{e.validation === 'all' ? ', every player' : ''})</td><td>{e.status}</td><td>{e.score ?? '–'} / {e.expectedScore}</td><td>{duration(e.timeToValidateSeconds)}</td></tr>
             ))}</tbody>
           </table>
           <details><summary>Timeline ({t.timeline.length})</summary>
