@@ -95,6 +95,14 @@ describe('the real world sees nothing of the exercise', () => {
     }
   });
 
+  it.each(USERS)('%s: search (intel q=, alerts and incidents by text) finds nothing of the exercise', async (user) => {
+    for (const path of [`/api/v1/intel?q=${encodeURIComponent(MARK)}`, '/api/v1/intel?q=ex.example', `/api/v1/alerts?q=${encodeURIComponent(C2)}`, '/api/v1/incidents?phase=detection-analysis']) {
+      const r = await h.call('GET', path, { token: tokens[user]! });
+      expect(r.status, `${path} ${r.body.slice(0, 200)}`).toBeLessThan(500);
+      for (const needle of [id, MARK]) expect(r.body.includes(needle), `${user} ${path} shows ${needle}`).toBe(false);
+    }
+  });
+
   it.each(USERS)('%s: TAXII objects of every collection', async (user) => {
     const root = al.platform.config.apiRoots[0]!.name;
     const cols = (await h.call('GET', `/${root}/collections/`, { token: tokens[user]!, headers: { accept: 'application/taxii+json;version=2.1' } })).json().collections ?? [];
