@@ -178,13 +178,17 @@ describe('players see only their own team and nothing real they may not read', (
 
 describe('purge', () => {
   it('leaves no row of the exercise in any table', async () => {
+    expect(await al.platform.store.getRecord(`alert-level--${id}--${al.orgs.A}`)).not.toBeNull();
     await h.call('POST', `/api/v1/exercises/${id}/control`, { token: tokens['c-excon']!, body: { action: 'finish' } });
     const r = await al.app.inject({ method: 'DELETE', url: `/api/v1/exercises/${id}`, headers: { authorization: `Bearer ${tokens['c-excon']}` } });
     expect(r.statusCode, r.body).toBe(200);
     expect(JSON.parse(r.body).removed).toBeGreaterThan(5);
     expect(await al.platform.store.countExerciseRows(id)).toBe(0);
     expect(await al.platform.store.getRecord(id)).toBeNull();
-    for (const kind of ['exercise.team-state', 'exercise.inbox', 'exercise.intel', 'incident', 'alert']) {
+    // The exercise's own alert-level record went with it; the real one is untouched (never created).
+    expect(await al.platform.store.getRecord(`alert-level--${id}--${al.orgs.A}`)).toBeNull();
+    expect((await al.platform.respond.levels.get(al.orgs.A)).level).toBe(1);
+    for (const kind of ['exercise.team-state', 'exercise.inbox', 'exercise.intel', 'incident', 'alert', 'assistance-request', 'alert-level']) {
       for (const org of Object.values(al.orgs)) {
         const rows = await al.platform.store.listRecords({ kind, audience: { hop: 'local', orgId: org, groupIds: [] }, purpose: 'read', exerciseId: id, limit: 100 });
         expect(rows, `${kind}`).toEqual([]);
