@@ -17,6 +17,8 @@ import { detectionReady } from './helpers/node-mode.js';
 let al: Alliance;
 let h: ReturnType<typeof http>;
 let id = '';
+/** Read paths of respond records made in the exercise through the REST scope. */
+const scoped: string[] = [];
 const tokens: Record<string, string> = {};
 const events: BusEvent[] = [];
 const C2 = '203.0.113.99';
@@ -57,6 +59,15 @@ beforeAll(async () => {
   // A responder of team A declares an incident in the exercise (the respond service, tagged).
   await al.platform.respond.incidents.create({ principal: al.principals['a-responder']!, source: 'test' }, { title: `Incident ${MARK}`, severity: 3, exerciseId: id });
   await al.platform.exercise.idle();
+  // And through the REST routes' exercise scope: an incident and a request for assistance to B.
+  const inc = await ex('a-responder', 'POST', '/incidents', { title: `REST incident ${MARK}`, severity: 3, exerciseId: id });
+  expect(inc.status, inc.body).toBe(201);
+  const req = await ex('a-responder', 'POST', '/assistance', { title: `Help ${MARK}`, services: ['incident-analysis'], urgency: 'priority', routedTo: [al.orgs.B], offerDeadline: new Date(al.clock.now() + 3600_000).toISOString(), exerciseId: id });
+  expect(req.status, req.body).toBe(201);
+  scoped.push(`/incidents/${inc.json().id}`, `/assistance/${req.json().id}`);
+  // An alert level raised in the exercise (its reason carries the marker the real board must not show).
+  expect((await ex('a-admin', 'POST', '/alert-levels/own', { level: 4, reason: `Raised ${MARK}`, exerciseId: id })).status).toBe(200);
+  await al.platform.exercise.idle();
 });
 afterAll(async () => { al.platform.exercise.stop(); await al.close(); });
 
@@ -84,6 +95,14 @@ describe('the real world sees nothing of the exercise', () => {
     }
   });
 
+  it.each(USERS)('%s: search (intel q=, alerts and incidents by text) finds nothing of the exercise', async (user) => {
+    for (const path of [`/api/v1/intel?q=${encodeURIComponent(MARK)}`, '/api/v1/intel?q=ex.example', `/api/v1/alerts?q=${encodeURIComponent(C2)}`, '/api/v1/incidents?phase=detection-analysis']) {
+      const r = await h.call('GET', path, { token: tokens[user]! });
+      expect(r.status, `${path} ${r.body.slice(0, 200)}`).toBeLessThan(500);
+      for (const needle of [id, MARK]) expect(r.body.includes(needle), `${user} ${path} shows ${needle}`).toBe(false);
+    }
+  });
+
   it.each(USERS)('%s: TAXII objects of every collection', async (user) => {
     const root = al.platform.config.apiRoots[0]!.name;
     const cols = (await h.call('GET', `/${root}/collections/`, { token: tokens[user]!, headers: { accept: 'application/taxii+json;version=2.1' } })).json().collections ?? [];
@@ -100,6 +119,42 @@ describe('the real world sees nothing of the exercise', () => {
     expect(events.filter((e) => e.exerciseId === null).some((e) => JSON.stringify(e).includes(MARK))).toBe(false);
     // Team A's events are not released to team B's organisation.
     for (const e of ex.filter((x) => x.data.teamId === 'team-a')) expect(e.facts.recipients).not.toContain(al.orgs.B);
+  });
+});
+
+describe('respond records made in the exercise (REST exerciseId)', () => {
+  it('are reached by id only by participants: 404 to every other reader', async () => {
+    expect(scoped.length).toBe(2);
+    for (const path of scoped) {
+      for (const user of ['c-analyst']) {
+        const r = await h.call('GET', `/api/v1${path}`, { token: tokens[user]! });
+        expect(r.status, `${user} ${path}`).toBe(404);
+        expect(r.body.includes(MARK)).toBe(false);
+      }
+      // Its owner (a player of team A) reads it; B, the routed ally of the request, reads the request.
+      expect((await h.call('GET', `/api/v1${path}`, { token: tokens['a-responder']! })).status).toBe(200);
+    }
+    expect((await h.call('GET', `/api/v1${scoped[1]}`, { token: tokens['b-analyst']! })).status).toBe(200);
+    expect((await h.call('GET', `/api/v1${scoped[0]}`, { token: tokens['b-analyst']! })).status).toBe(404);
+  });
+
+  it.each(['incidents', 'assistance', 'decisions', 'assessments'])('?exercise on /%s: outsiders 404, players only what they may read', async (list) => {
+    const out = await h.call('GET', `/api/v1/${list}?exercise=${id}`, { token: tokens['c-analyst']! });
+    expect(out.status).toBe(404);
+    expect(out.body.includes(MARK)).toBe(false);
+    const b = await h.call('GET', `/api/v1/${list}?exercise=${id}`, { token: tokens['b-analyst']! });
+    expect(b.status).toBe(200);
+    // B sees A's request routed to it, never A's AMBER incident.
+    expect(b.body.includes(`REST incident ${MARK}`)).toBe(false);
+    expect(b.body.includes(REAL_RED)).toBe(false);
+  });
+
+  it('the exercise stream is refused to outsiders (404) and its events go only to the participants\' organisations', async () => {
+    const r = await al.app.inject({ method: 'GET', url: `/api/v1/stream?exercise=${id}`, headers: { authorization: `Bearer ${tokens['c-analyst']}` } });
+    expect(r.statusCode).toBe(404);
+    const created = events.filter((e) => e.exerciseId === id && e.type === 'incident.created');
+    expect(created.length).toBe(2);
+    for (const e of created) expect([e.facts.creatorOrg, ...e.facts.recipients]).not.toContain(al.orgs.B);
   });
 });
 
@@ -123,13 +178,17 @@ describe('players see only their own team and nothing real they may not read', (
 
 describe('purge', () => {
   it('leaves no row of the exercise in any table', async () => {
+    expect(await al.platform.store.getRecord(`alert-level--${id}--${al.orgs.A}`)).not.toBeNull();
     await h.call('POST', `/api/v1/exercises/${id}/control`, { token: tokens['c-excon']!, body: { action: 'finish' } });
     const r = await al.app.inject({ method: 'DELETE', url: `/api/v1/exercises/${id}`, headers: { authorization: `Bearer ${tokens['c-excon']}` } });
     expect(r.statusCode, r.body).toBe(200);
     expect(JSON.parse(r.body).removed).toBeGreaterThan(5);
     expect(await al.platform.store.countExerciseRows(id)).toBe(0);
     expect(await al.platform.store.getRecord(id)).toBeNull();
-    for (const kind of ['exercise.team-state', 'exercise.inbox', 'exercise.intel', 'incident', 'alert']) {
+    // The exercise's own alert-level record went with it; the real one is untouched (never created).
+    expect(await al.platform.store.getRecord(`alert-level--${id}--${al.orgs.A}`)).toBeNull();
+    expect((await al.platform.respond.levels.get(al.orgs.A)).level).toBe(1);
+    for (const kind of ['exercise.team-state', 'exercise.inbox', 'exercise.intel', 'incident', 'alert', 'assistance-request', 'alert-level']) {
       for (const org of Object.values(al.orgs)) {
         const rows = await al.platform.store.listRecords({ kind, audience: { hop: 'local', orgId: org, groupIds: [] }, purpose: 'read', exerciseId: id, limit: 100 });
         expect(rows, `${kind}`).toEqual([]);

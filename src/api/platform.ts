@@ -10,7 +10,7 @@ import { Correlations, IntelService, Warninglists } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
-import { createRespond, type Respond } from '../respond/index.js';
+import { createRespond, type AuthedActor, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
 import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
@@ -75,7 +75,9 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     apiRoots: config.apiRoots, maxContentLength: config.maxContentLength, maxPageSize: config.maxPageSize,
   });
   const bus = new EventBus();
-  const respond = createRespond({ store, access, clock, bus });
+  // Respond records made in an exercise pass its gate (participants only; writes while it runs).
+  const exerciseGate = (a: AuthedActor, id: string, mode: 'read' | 'write') => exercise.gate(a, id, mode);
+  const respond = createRespond({ store, access, clock, bus, exerciseGate });
   const sigma = await SigmaRules.open({ store, access, clock, bus }, { dir: config.sigmaDir, placeholdersFile: config.sigmaPlaceholders });
   const warninglists = new Warninglists(store, clock);
   await warninglists.load();
@@ -89,7 +91,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
     eventLimits: config.eventLimits,
   }, scale ? { kind: 'external' } : detectMode(config, opts));
-  const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus }), detect, incidents: respond.incidents, levels: respond.levels });
+  const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus, exerciseGate }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
   const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];

@@ -89,4 +89,5 @@ export interface Assessment {
 
 export interface LevelHistory { at: string; from?: number; to?: number; reason?: string; decisionId?: string | null; state?: string }
 export interface AlertLevel { scope: string; level: number; name: string; reason: string; decisionId: string | null; history: LevelHistory[] }
-export interface AlertBoard { alliance: AlertLevel; members: (AlertLevel & { orgId: string; orgName: string })[] }
+/** The alliance's board, or with `exerciseId` that exercise's own board. */
+export interface AlertBoard { exerciseId?: string; alliance: AlertLevel; members: (AlertLevel & { orgId: string; orgName: string })[] }

@@ -307,6 +307,15 @@ export interface Scoreboard {
 
 // ---------------------------------------------------------------- lessons learned and report
 
+/**
+ * The lessons-learned question every exercise has besides its scenario's questionnaire: free
+ * observations by control and players (POST /exercises/:id/lessons with this questionId).
+ */
+export const OBSERVATIONS_CATEGORY: LessonsCategory = {
+  id: 'observations', name: 'Observations', description: 'Lessons and observations written by exercise control and the players.',
+  questions: [{ id: 'observations', content: 'What went well, what should change?' }],
+};
+
 export interface LessonsAnswer { readonly userId: string; readonly teamId: string | null; readonly positive: string; readonly negative: string; readonly score: number }
 export interface LessonsQuestion { readonly id: string; readonly content: string; readonly explanation?: string; readonly answers?: readonly LessonsAnswer[] }
 export interface LessonsCategory { readonly id: string; readonly name: string; readonly description?: string; readonly questions: readonly LessonsQuestion[] }

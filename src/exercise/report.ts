@@ -4,6 +4,7 @@
  * the timeline of what each team did, lessons learned and control's evaluations. Pure: built
  * from what the reader may read of the run (ExerciseService.reportInput).
  */
+import { OBSERVATIONS_CATEGORY } from './model.js';
 import type { AfterActionReport, ExerciseRun, ExpectationResult, InjectExecution, LessonsCategory, ObjectiveEvaluation, SitRep, TimelineEntry } from './model.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -53,7 +54,9 @@ export function afterActionReport(x: ReportInput): AfterActionReport {
     let acc = 0;
     return { teamId: t.teamId, points: pts.map((p) => ({ at: new Date(p.at).toISOString(), score: (acc += p.score) })) };
   });
-  const lessons: LessonsCategory[] = (sc.lessons ?? []).map((c) => ({
+  // The scenario's questionnaire, then free observations when someone wrote one.
+  const observed = x.doc.lessonsAnswers.some((a) => a.questionId === OBSERVATIONS_CATEGORY.questions[0]!.id);
+  const lessons: LessonsCategory[] = [...(sc.lessons ?? []), ...(observed ? [OBSERVATIONS_CATEGORY] : [])].map((c) => ({
     ...c, questions: c.questions.map((q) => ({ ...q, answers: x.doc.lessonsAnswers.filter((a) => a.questionId === q.id).map((a) => ({ userId: a.userId, teamId: a.teamId ?? null, positive: a.positive, negative: a.negative, score: a.score })) })),
   }));
   return {

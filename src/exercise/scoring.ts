@@ -3,39 +3,57 @@
  * score null → pending; ≥ expected → success; 0 → failed; else partial. Team roll-up:
  * `any` (expectation_group true) — the best result decides, success as soon as one player
  * succeeds; `all` — every player must answer, failed if any falls short, score the average.
- * Automatic sources (an alert, an incident record) validate for the whole team.
+ * An alert and control's grade validate for the whole team; a record a player made (an incident,
+ * a request, a decision) counts for that player, so `all` needs one from every player.
  */
 import { statusOfScore, type ExpectationResult, type ExpectationResultEntry, type InjectDependency, type ResultStatus, type Scoreboard, type ScoreLine } from './model.js';
 
-const AUTO = (e: ExpectationResultEntry) => e.source.startsWith('auto:') || e.source === 'control';
+/** Entries that answer for the whole team: control's grade, or an automatic validation no player made (an alert). */
+const TEAM_WIDE = (e: ExpectationResultEntry) => e.source === 'control' || (e.source.startsWith('auto:') && !e.userId);
 
-/** Recomputes score and status from the results (and, for `all`, the team's players). */
+/** Each player's latest score (entries a player made: their own action, validated automatically or not). */
+function byPlayer(r: ExpectationResult): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of r.results) if (x.userId && !TEAM_WIDE(x)) m.set(x.userId, x.score);
+  return m;
+}
+
+/**
+ * Recomputes score and status from the results. `players` are every player of the team (the
+ * team's listed players, or its organisations' users): for `all`, each of them counts — one who
+ * has not answered keeps it pending, a score below the expected fails it, and the average is
+ * over every player, not only those who answered.
+ */
 export function rollUp(r: ExpectationResult, players: readonly string[]): Pick<ExpectationResult, 'score' | 'status'> {
   if (r.results.length === 0) return { score: null, status: 'pending' };
-  const team = r.results.filter(AUTO);
+  const team = r.results.filter(TEAM_WIDE);
   if (r.validation === 'any' || team.length > 0 || players.length === 0) {
-    // A control grade or an automatic validation is the team's result; the last one wins (regrade).
+    // A control grade or a team-wide automatic validation is the team's result; the last one wins (regrade).
     const last = team.at(-1);
     const score = last ? last.score : Math.max(...r.results.map((x) => x.score));
     return { score, status: statusOfScore(score, r.expectedScore) };
   }
-  const byPlayer = new Map<string, number>();
-  for (const x of r.results) if (x.userId) byPlayer.set(x.userId, x.score);
-  const scores = players.map((p) => byPlayer.get(p));
-  if (scores.some((s) => s !== undefined && s < r.expectedScore)) {
-    const known = scores.filter((s): s is number => s !== undefined);
-    return { score: Math.round(known.reduce((a, b) => a + b, 0) / players.length), status: 'failed' };
-  }
+  const got = byPlayer(r);
+  const scores = players.map((p) => got.get(p));
+  const avg = Math.round(scores.reduce<number>((a, b) => a + (b ?? 0), 0) / players.length);
+  if (scores.some((s) => s !== undefined && s < r.expectedScore)) return { score: avg, status: 'failed' };
   if (scores.some((s) => s === undefined)) return { score: null, status: 'pending' };
-  const avg = Math.round((scores as number[]).reduce((a, b) => a + b, 0) / players.length);
   return { score: avg, status: statusOfScore(avg, r.expectedScore) };
 }
 
-/** At expiry a pending expectation fails with score 0 (a partial `all` keeps what it has). */
-export function expire(r: ExpectationResult): Pick<ExpectationResult, 'score' | 'status'> {
+/**
+ * At expiry a pending expectation closes. `any`: failed with 0 (or the best score it has).
+ * `all`: the average over every player of the team — a player who never answered counts 0 —
+ * partial if anyone answered, failed if nobody did.
+ */
+export function expire(r: ExpectationResult, players: readonly string[] = []): Pick<ExpectationResult, 'score' | 'status'> {
   if (r.status !== 'pending') return { score: r.score, status: r.status };
-  const got = r.results.length ? Math.round(r.results.reduce((a, b) => a + b.score, 0) / r.results.length) : 0;
-  // Some players answered well but not all of them in time: partial; nothing at all: failed.
+  if (r.validation === 'all' && players.length > 0) {
+    const got = byPlayer(r);
+    const score = Math.round(players.reduce((a, p) => a + (got.get(p) ?? 0), 0) / players.length);
+    return { score, status: score > 0 ? 'partial' : 'failed' };
+  }
+  const got = r.results.length ? Math.max(...r.results.map((x) => x.score)) : 0;
   return { score: got, status: got > 0 ? 'partial' : 'failed' };
 }
 

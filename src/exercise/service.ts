@@ -16,7 +16,7 @@ import type { RecordRow, Store } from '../store/index.js';
 import {
   exerciseSecondsAt, injectExecutionTime, type ClockBase, type ControlBody, type CreateRunBody, type ExerciseAccess, type ExerciseRun,
   type ExerciseSummary, type ExerciseView, type ExpectationResult, type Grant, type InboxItem, type Inject, type InjectExecution, type InjectState,
-  type LessonsAnswerBody, type ObjectiveEvaluation, type Scenario, type ScenarioRecord, type SitRep, type Team, type Scoreboard, type ExpectationType,
+  type LessonsAnswerBody, type ObjectiveEvaluation, OBSERVATIONS_CATEGORY, type Scenario, type ScenarioRecord, type SitRep, type Team, type Scoreboard, type ExpectationType,
 } from './model.js';
 import { parseScenario } from './validate.js';
 import { dependencyHolds, expire, rollUp, scoreboard } from './scoring.js';
@@ -62,6 +62,8 @@ interface TeamDoc {
 interface TeamEntry { row: RecordRow; doc: TeamDoc; dirty: boolean; stored: boolean }
 interface Loaded {
   run: RecordRow; doc: RunDoc; teams: Map<string, TeamEntry>;
+  /** Every player of each team (for `all` expectations), read once per load. */
+  players?: Map<string, readonly string[]>;
   /** Deliveries of this tick, written together (records in one transaction, telemetry one batch per team). */
   outbox?: RecordRow[];
   telemetry?: Map<string, { team: Team; lines: string[]; injects: string[] }>;
@@ -173,6 +175,21 @@ export class ExerciseService {
     const access = l ? accessOf(actor.principal, l.run, l.doc) : null;
     if (!l || !access) throw new AppError('NOT_FOUND', `no exercise ${id}`);
     return { l, access };
+  }
+
+  /**
+   * The gate of respond records (incidents, assistance, decisions, assessments) made in an
+   * exercise: reading needs a part in the exercise (404 otherwise, as if it did not exist);
+   * writing needs a player or control (403 for observers and planners) and a running or paused,
+   * unarchived exercise (409). Respond calls it through RespondDeps.exerciseGate.
+   */
+  async gate(actor: AuthedActor, id: string, mode: 'read' | 'write'): Promise<ExerciseAccess> {
+    const { l, access } = await this.open(actor, id);
+    if (mode === 'read') return access;
+    if (access.role !== 'player' && !access.canControl) throw new AppError('FORBIDDEN', 'only a player or exercise control acts in an exercise');
+    if (l.doc.archived) throw new AppError('CONFLICT', 'the exercise is archived (read-only)');
+    if (l.doc.status !== 'running' && l.doc.status !== 'paused') throw new AppError('CONFLICT', `exercise is ${l.doc.status}; actions are taken in a running exercise`);
+    return access;
   }
 
   async view(actor: AuthedActor, id: string): Promise<ExerciseView> {
@@ -348,6 +365,28 @@ export class ExerciseService {
     return next === Infinity ? null : next;
   }
 
+  /**
+   * Every player of a team: its listed players, else the users of its organisations who may
+   * play (exercise.play). An `all` expectation counts each of them (scoring.ts).
+   */
+  async #players(l: Loaded, teamId: string): Promise<readonly string[]> {
+    const hit = l.players?.get(teamId);
+    if (hit) return hit;
+    const team = l.doc.scenario.teams.find((t) => t.id === teamId);
+    let out: string[] = team?.players?.length ? [...team.players] : [];
+    if (team && out.length === 0) {
+      for (const org of team.orgs) {
+        for (const u of await this.deps.store.listUsers(org)) {
+          const p: Principal = { orgId: u.orgId, userId: u.id, username: u.username, roles: u.roles, tokenId: null, kind: 'password', groupIds: [] };
+          if (mayPlay(p)) out.push(u.id);
+        }
+      }
+    }
+    out = [...new Set(out)].sort();
+    (l.players ??= new Map()).set(teamId, out);
+    return out;
+  }
+
   #expiry(l: Loaded, r: ExpectationResult): number {
     return this.#inject(l, r.injectId).expectations.find((x) => x.name === r.name)?.expirySeconds ?? 0;
   }
@@ -370,7 +409,7 @@ export class ExerciseService {
       for (const [teamId, t] of l.teams) {
         for (const r of t.doc.expectations) {
           if (r.status !== 'pending' || sec < r.firedAtSeconds + this.#expiry(l, r)) continue;
-          Object.assign(r, expire(r));
+          Object.assign(r, expire(r, r.validation === 'all' ? await this.#players(l, teamId) : []));
           t.dirty = true;
           this.#emit(l, teamId, 'exercise.expectation.updated', { injectId: r.injectId, name: r.name, status: r.status, score: r.score });
         }
@@ -482,7 +521,9 @@ export class ExerciseService {
       data = JSON.parse(row.json) as Record<string, unknown>;
     }
     const org = String(type === 'DETECTION' ? (e.data as { orgId?: unknown }).orgId ?? e.facts.creatorOrg : e.facts.creatorOrg);
-    await this.#validate(l, { type, org, ref: e.subject, data });
+    // A record a player made counts for that player (an `all` expectation needs one from each): its creation event names them.
+    const userId = type === 'DETECTION' ? null : (await this.deps.store.listRecordEvents(e.subject)).find((x) => x.kind === e.type)?.userId ?? null;
+    await this.#validate(l, { type, org, ref: e.subject, data, ...(userId ? { userId } : {}) });
     await this.#flush(l.run.id);
   }
 
@@ -502,7 +543,7 @@ export class ExerciseService {
     }
   }
 
-  async #validate(l: Loaded, v: { type: ExpectationType; org: string; ref: string; data: Record<string, unknown> }): Promise<void> {
+  async #validate(l: Loaded, v: { type: ExpectationType; org: string; ref: string; data: Record<string, unknown>; userId?: string }): Promise<void> {
     const now = this.deps.clock.now();
     const sec = l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : 0;
     for (const team of l.doc.scenario.teams) {
@@ -513,9 +554,9 @@ export class ExerciseService {
         const inj = this.#inject(l, r.injectId);
         const spec = inj.expectations.find((x) => x.name === r.name);
         if (!matches(v, { inj, spec, firedAt: r.firedAt })) continue;
-        const entry = { source: `auto:${v.type.toLowerCase()}`, ref: v.ref, at: now, score: r.expectedScore };
+        const entry = { source: `auto:${v.type.toLowerCase()}`, ref: v.ref, at: now, score: r.expectedScore, ...(v.userId ? { userId: v.userId } : {}) };
         Object.assign(r, { results: [...r.results, entry] });
-        Object.assign(r, rollUp(r, []), { timeToValidateSeconds: Math.max(0, Math.round((sec - r.firedAtSeconds) * 1000) / 1000) });
+        Object.assign(r, rollUp(r, r.validation === 'all' ? await this.#players(l, team.id) : []), { timeToValidateSeconds: Math.max(0, Math.round((sec - r.firedAtSeconds) * 1000) / 1000) });
         t.dirty = true;
         this.#emit(l, team.id, 'exercise.expectation.updated', { injectId: r.injectId, name: r.name, status: r.status, score: r.score, timeToValidateSeconds: r.timeToValidateSeconds });
         // One record validates the earliest pending expectation of its type only (a second alert counts for the next inject).
@@ -608,7 +649,7 @@ export class ExerciseService {
     const now = this.deps.clock.now();
     const sec = l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : r.firedAtSeconds;
     Object.assign(r, { results: [...r.results, { source: 'control', userId: actor.principal.userId ?? undefined, at: now, score: g.score, ...(g.comment ? { comment: g.comment } : {}) }] });
-    Object.assign(r, rollUp(r, []), { timeToValidateSeconds: r.timeToValidateSeconds ?? Math.max(0, sec - r.firedAtSeconds) });
+    Object.assign(r, rollUp(r, r.validation === 'all' ? await this.#players(l, g.teamId) : []), { timeToValidateSeconds: r.timeToValidateSeconds ?? Math.max(0, sec - r.firedAtSeconds) });
     t.dirty = true;
     await this.#flush(id);
     await this.#audit(actor, { action: 'exercise.grade', target: id, detail: g });
@@ -634,8 +675,9 @@ export class ExerciseService {
     authorize(actor.principal, 'exercise.read');
     const { l, access } = await this.open(actor, id);
     writable(l);
-    if (!(l.doc.scenario.lessons ?? []).some((c) => c.questions.some((q) => q.id === a.questionId))) throw new AppError('NOT_FOUND', `no lessons-learned question ${a.questionId}`);
+    if (a.questionId !== OBSERVATIONS_CATEGORY.questions[0]!.id && !(l.doc.scenario.lessons ?? []).some((c) => c.questions.some((q) => q.id === a.questionId))) throw new AppError('NOT_FOUND', `no lessons-learned question ${a.questionId}`);
     if (a.teamId && !access.teams.includes(a.teamId)) throw new AppError('NOT_FOUND', `no team ${a.teamId}`);
+    if (!a.positive.trim() && !a.negative.trim()) throw new AppError('BAD_REQUEST', 'write what went well (positive) or what should change (negative)');
     l.doc = { ...l.doc, lessonsAnswers: [...l.doc.lessonsAnswers, { ...a, userId: actor.principal.userId ?? '', at: this.deps.clock.now() }] };
     await this.#saveRun(actor, l, { action: 'exercise.lessons.answer' });
   }
@@ -826,6 +868,11 @@ function runView(row: RecordRow, d: RunDoc): ExerciseRun {
 
 function scenarioView(row: RecordRow, _now: number): ScenarioRecord {
   return { id: row.id, creatorOrg: row.creatorOrg, rev: row.rev, createdAt: new Date(row.createdUs / 1000).toISOString(), updatedAt: new Date(row.updatedUs / 1000).toISOString(), scenario: JSON.parse(row.json) as Scenario };
+}
+
+/** Whether a user may play (the exercise.play permission of their roles). */
+function mayPlay(p: Principal): boolean {
+  try { authorize(p, 'exercise.play'); return true; } catch { return false; }
 }
 
 /**

@@ -18,7 +18,8 @@ interface LevelDoc {
   decisionId: string | null;
 }
 
-const idOf = (scope: string) => `${ALERT_LEVEL}--${scope}`;
+/** One record per scope; in an exercise one per exercise and scope (never the real one). */
+const idOf = (scope: string, exerciseId: string | null = null) => (exerciseId ? `${ALERT_LEVEL}--${exerciseId}--${scope}` : `${ALERT_LEVEL}--${scope}`);
 
 export class AlertLevelService {
   readonly repo: RecordRepo;
@@ -26,10 +27,13 @@ export class AlertLevelService {
     this.repo = new RecordRepo(deps);
   }
 
-  /** A member sets its own level. */
-  async setOwn(actor: AuthedActor, level: number, reason: string) {
+  /**
+   * A member sets its own level; with `exerciseId`, its level in that exercise's world (the
+   * exercise gate: participants, while it runs), which never touches the real board.
+   */
+  async setOwn(actor: AuthedActor, level: number, reason: string, exerciseId: string | null = null) {
     requirePermission(actor, 'alert-level.write');
-    return this.#set(actor, actor.principal.orgId, { level, reason, decisionId: null });
+    return this.#set(actor, actor.principal.orgId, { level, reason, decisionId: null }, exerciseId);
   }
 
   /** Applied by an adopted decision (the only way to change the alliance-wide level). */
@@ -37,32 +41,39 @@ export class AlertLevelService {
     return this.#set(actor, scope, { level, reason: `decision ${decisionId}`, decisionId });
   }
 
-  async #set(actor: AuthedActor, scope: string, v: { level: number; reason: string; decisionId: string | null }) {
+  async #set(actor: AuthedActor, scope: string, v: { level: number; reason: string; decisionId: string | null }, exerciseId: string | null = null) {
     if (!ALERT_LEVELS.some((l) => l.level === v.level)) throw new AppError('BAD_REQUEST', `level must be 1-${ALERT_LEVELS.length}`);
-    const id = idOf(scope);
+    const id = idOf(scope, exerciseId);
     const existing = await this.deps.store.getRecord(id);
     const doc: LevelDoc = { scope, level: v.level, reason: v.reason, decisionId: v.decisionId };
     // Alert levels are for the whole community to see (TLP:GREEN), owned by the member (or the proposer org for the alliance).
     if (!existing) {
-      await this.repo.create(actor, { id, kind: ALERT_LEVEL, doc, tlp: 'green', recipients: [], state: String(v.level) });
+      await this.repo.create(actor, { id, kind: ALERT_LEVEL, doc, tlp: 'green', recipients: [], state: String(v.level), exerciseId });
     } else {
       const prev = { row: existing, doc: JSON.parse(existing.json) as LevelDoc };
       await this.repo.save(actor, prev, { doc, state: String(v.level) }, { kind: 'alert-level.changed', data: { scope, from: prev.doc.level, to: v.level, reason: v.reason, decisionId: v.decisionId } });
     }
-    return this.get(scope);
+    return this.get(scope, exerciseId);
   }
 
-  async get(scope: string): Promise<AlertLevel> {
-    const row = await this.deps.store.getRecord(idOf(scope));
+  async get(scope: string, exerciseId: string | null = null): Promise<AlertLevel> {
+    const row = await this.deps.store.getRecord(idOf(scope, exerciseId));
     const doc = row ? (JSON.parse(row.json) as LevelDoc) : { scope, level: 1, reason: 'default', decisionId: null };
     const history = row ? await this.repo.timeline(row.id) : [];
     const name = ALERT_LEVELS.find((l) => l.level === doc.level)?.name ?? 'UNKNOWN';
     return { scope, level: doc.level, name, reason: doc.reason, decisionId: doc.decisionId, history: history.map((h) => ({ at: h.at, ...(h.data as Omit<LevelHistory, 'at'>) })) };
   }
 
-  /** The board: the alliance and every member. */
-  async board(): Promise<AlertBoard> {
+  /** The board: the alliance and every member; with `exerciseId`, that exercise's board (its participants only). */
+  async board(actor?: AuthedActor, exerciseId: string | null = null): Promise<AlertBoard> {
+    if (exerciseId) {
+      if (!actor) throw new AppError('NOT_FOUND', `no exercise ${exerciseId}`);
+      await this.repo.exercise(actor, exerciseId, 'read');
+    }
     const orgs = (await this.deps.store.listOrganisations()).filter((o) => o.node === null);
-    return { alliance: await this.get(ALLIANCE), members: await Promise.all(orgs.map(async (o) => ({ orgId: o.id, orgName: o.name, ...(await this.get(o.id)) }))) };
+    return {
+      ...(exerciseId ? { exerciseId } : {}),
+      alliance: await this.get(ALLIANCE, exerciseId), members: await Promise.all(orgs.map(async (o) => ({ orgId: o.id, orgName: o.name, ...(await this.get(o.id, exerciseId)) }))),
+    };
   }
 }

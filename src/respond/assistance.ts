@@ -57,6 +57,8 @@ export class AssistanceService {
     if (r.incidentId) {
       const inc = await this.deps.store.getRecord(r.incidentId);
       if (!inc || inc.kind !== INCIDENT || inc.creatorOrg !== actor.principal.orgId) throw bad('incidentId must be an incident your organisation owns');
+      // Exercise and real worlds never reference each other (DESIGN §2.3).
+      if (inc.exerciseId !== (r.exerciseId ?? null)) throw bad('incidentId must be an incident your organisation owns');
     }
     const orgs = await this.deps.store.listOrganisations();
     const members = orgs.filter((o) => o.node === null).map((o) => o.id);
@@ -79,8 +81,9 @@ export class AssistanceService {
     return this.#view(actor, await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, id, REQUEST)));
   }
 
-  async list(actor: AuthedActor) {
-    const recs = await this.repo.list<AssistanceRequest>(actor, REQUEST, { limit: 500 });
+  /** Requests the reader may see: real ones, or those of one exercise (its participants only). */
+  async list(actor: AuthedActor, opts: { exerciseId?: string | null } = {}) {
+    const recs = await this.repo.list<AssistanceRequest>(actor, REQUEST, { limit: 500, exerciseId: opts.exerciseId ?? null });
     return Promise.all(recs.map(async (r) => this.#view(actor, await this.#settle(actor, r))));
   }
 
@@ -90,7 +93,7 @@ export class AssistanceService {
   }
 
   async #view(actor: AuthedActor, rec: Rec<AssistanceRequest>) {
-    const offers = await this.repo.list<Offer>(actor, OFFER, { parentId: rec.row.id, limit: 1000 });
+    const offers = await this.repo.list<Offer>(actor, OFFER, { parentId: rec.row.id, limit: 1000, exerciseId: rec.row.exerciseId });
     return {
       id: rec.row.id, requesterOrg: rec.row.creatorOrg, state: rec.row.state as RequestState, tlp: rec.row.tlp, createdAt: iso(rec.row.createdUs),
       updatedAt: iso(rec.row.updatedUs), rev: rec.row.rev, ...rec.doc,

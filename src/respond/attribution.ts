@@ -96,8 +96,8 @@ export class AttributionService {
     return this.#view(await this.repo.load<Assessment>(actor, id, ASSESSMENT));
   }
 
-  async list(actor: AuthedActor) {
-    return (await this.repo.list<Assessment>(actor, ASSESSMENT)).map((r) => this.#view(r));
+  async list(actor: AuthedActor, opts: { exerciseId?: string | null } = {}) {
+    return (await this.repo.list<Assessment>(actor, ASSESSMENT, { exerciseId: opts.exerciseId ?? null })).map((r) => this.#view(r));
   }
 
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Assessment>> {

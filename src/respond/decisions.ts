@@ -54,12 +54,14 @@ export class DecisionService {
     const participants = [...new Set([actor.principal.orgId, ...p.participants])];
     for (const o of participants) if (!(await this.deps.store.getOrganisation(o))) throw bad(`no organisation ${o}`);
     if (participants.length < 2) throw bad('a collective decision needs at least two participating members');
+    // An exercise decision never changes a real alert level (DESIGN §2.3: no real-world action from an exercise).
+    if (p.exerciseId && (p.effect || p.kind === 'alert-level')) throw bad('a decision in an exercise has no real-world effect: alert-level decisions are not taken in an exercise');
     if (p.kind === 'alert-level' && !p.effect) throw bad('an alert-level decision needs an effect {type, scope, level}');
     if (p.effect && p.effect.scope !== ALLIANCE && !participants.includes(p.effect.scope)) throw bad('the effect must concern the alliance or a participant');
     if (p.kind === 'attribution-statement') {
       if (!p.assessmentId) throw bad('a political attribution statement references its attribution assessment');
       const a = await this.deps.store.getRecord(p.assessmentId);
-      if (!a || a.kind !== 'assessment' || !this.repo.visible(actor.principal, a)) throw bad('no such assessment');
+      if (!a || a.kind !== 'assessment' || !this.repo.visible(actor.principal, a) || a.exerciseId !== (p.exerciseId ?? null)) throw bad('no such assessment');
     }
     const now = iso(this.repo.nowUs());
     const doc: Decision = {
@@ -75,8 +77,9 @@ export class DecisionService {
     return this.#view(actor, await this.#settle(await this.repo.load<Decision>(actor, id, DECISION)));
   }
 
-  async list(actor: AuthedActor) {
-    const recs = await this.repo.list<Decision>(actor, DECISION, { limit: 500 });
+  /** Decisions the reader may see: real ones, or those of one exercise (its participants only). */
+  async list(actor: AuthedActor, opts: { exerciseId?: string | null } = {}) {
+    const recs = await this.repo.list<Decision>(actor, DECISION, { limit: 500, exerciseId: opts.exerciseId ?? null });
     return Promise.all(recs.map(async (r) => this.#view(actor, await this.#settle(r))));
   }
 

@@ -18,6 +18,11 @@ export interface RespondDeps {
   readonly access: AccessService;
   readonly clock: Clock;
   readonly bus: EventBus;
+  /**
+   * Respond records made in an exercise (exercise_id set) are read and written only by its
+   * participants (ExerciseService.gate): throws 404 / 403 / 409. Without a gate they are not found.
+   */
+  readonly exerciseGate?: (actor: AuthedActor, exerciseId: string, mode: 'read' | 'write') => Promise<unknown>;
 }
 
 export interface Rec<T> {
@@ -67,6 +72,7 @@ export class RecordRepo {
   }
 
   async create<T>(actor: AuthedActor, r: NewRecord<T>): Promise<Rec<T>> {
+    if (r.exerciseId) await this.exercise(actor, r.exerciseId, 'write');
     const now = this.nowUs();
     const row: RecordRow = {
       id: r.id ?? `${r.kind}--${crypto.randomUUID()}`, kind: r.kind, parentId: r.parentId ?? null, creatorOrg: actor.principal.orgId,
@@ -86,7 +92,18 @@ export class RecordRepo {
   async load<T>(actor: AuthedActor, id: string, kind: string): Promise<Rec<T>> {
     const row = await this.deps.store.getRecord(id);
     if (!row || row.kind !== kind || !this.visible(actor.principal, row)) throw new AppError('NOT_FOUND', `no ${kind} ${id}`);
+    if (row.exerciseId) await this.exercise(actor, row.exerciseId, 'read').catch(() => { throw new AppError('NOT_FOUND', `no ${kind} ${id}`); });
     return { row, doc: JSON.parse(row.json) as T };
+  }
+
+  /**
+   * The exercise gate (see RespondDeps.exerciseGate). The clock's own actor (a decision settled at
+   * its deadline) passes: it writes the outcome the rules dictate, not a participant's action.
+   */
+  async exercise(actor: AuthedActor, exerciseId: string, mode: 'read' | 'write'): Promise<void> {
+    if (actor.source === 'clock' && actor.principal.userId === null) return;
+    if (!this.deps.exerciseGate) throw new AppError('NOT_FOUND', `no exercise ${exerciseId}`);
+    await this.deps.exerciseGate(actor, exerciseId, mode);
   }
 
   visible(p: Principal, row: RecordRow): boolean {
@@ -99,6 +116,7 @@ export class RecordRepo {
    */
   async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string }, event: RecordEvent): Promise<Rec<T>> {
     federatedCopy(prev.row);
+    if (prev.row.exerciseId) await this.exercise(actor, prev.row.exerciseId, 'write');
     const now = this.nowUs();
     const row: RecordRow = {
       ...prev.row, json: JSON.stringify(next.doc), state: next.state ?? prev.row.state, tlp: next.tlp === undefined ? prev.row.tlp : next.tlp,
@@ -116,6 +134,7 @@ export class RecordRepo {
   /** An append-only entry (comment, national position...) without changing the record. */
   async append(actor: AuthedActor, rec: Rec<unknown>, event: RecordEvent): Promise<void> {
     federatedCopy(rec.row);
+    if (rec.row.exerciseId) await this.exercise(actor, rec.row.exerciseId, 'write');
     const now = this.nowUs();
     await this.deps.store.transaction(async (tx) => {
       await tx.appendRecordEvent({ recordId: rec.row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(fullData(event)) });
@@ -125,6 +144,7 @@ export class RecordRepo {
   }
 
   async list<T>(actor: AuthedActor, kind: string, opts: { parentId?: string; states?: string[]; limit?: number; exerciseId?: string | null } = {}): Promise<Rec<T>[]> {
+    if (opts.exerciseId) await this.exercise(actor, opts.exerciseId, 'read');
     const rows = await this.deps.store.listRecords({
       kind, audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', limit: Math.min(opts.limit ?? 200, 1000),
       ...(opts.parentId ? { parentId: opts.parentId } : {}), ...(opts.states ? { states: opts.states } : {}), ...(opts.exerciseId ? { exerciseId: opts.exerciseId } : {}),

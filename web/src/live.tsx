@@ -9,11 +9,17 @@
  * The server names each event (`event: incident.phase`), and EventSource only delivers named
  * events to listeners registered for that exact name, so the provider registers the names
  * the respond domain publishes (src/respond/*: `<kind>.<action>`).
+ *
+ * While the tab is in an exercise (exercise/api.ts useCurrentExercise) the connection is made
+ * with `?exercise=<id>`: the server then sends that exercise's events only, and only to its
+ * participants (404 to anyone else); real operations' events come back when the user leaves it.
+ * Exercise pages reload on these events and keep a slow poll as a fallback.
  */
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { API_BASE, request } from './api.js';
 import { useSession } from './session.js';
+import { useCurrentExercise } from './exercise/api.js';
 
 export interface LiveEvent { type: string; subject: string; at: string; data: Record<string, unknown> }
 type Listener = (e: LiveEvent) => void;
@@ -29,6 +35,9 @@ export const LIVE_EVENT_TYPES = [
   'alert-level.created', 'alert-level.changed',
   // Detection alerts (src/detect, the COP and alert pages).
   'alert.created', 'alert.updated', 'alert.escalated',
+  // Exercises (src/exercise/service.ts: the run, injects, expectations, reports, exercise intel).
+  'exercise.run.updated', 'exercise.inject.fired', 'exercise.inject.blocked', 'exercise.inject.failed', 'exercise.expectation.updated',
+  'exercise.sitrep.submitted', 'exercise.intel.created',
 ] as const;
 
 interface LiveContextValue {
@@ -49,6 +58,7 @@ export function describeEvent(e: LiveEvent): string {
 export function LiveProvider({ children }: { children: ReactNode }) {
   const { session } = useSession();
   const token = session?.token;
+  const exerciseId = useCurrentExercise()?.id ?? null;
   const listeners = useRef(new Set<Listener>());
   const [connected, setConnected] = useState(false);
   const [toasts, setToasts] = useState<{ id: number; text: string }[]>([]);
@@ -73,7 +83,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
         return reconnect();
       }
       if (stopped) return;
-      es = new EventSource(`${API_BASE}/stream?ticket=${encodeURIComponent(ticket)}`);
+      es = new EventSource(`${API_BASE}/stream?ticket=${encodeURIComponent(ticket)}${exerciseId ? `&exercise=${encodeURIComponent(exerciseId)}` : ''}`);
       es.onopen = () => setConnected(true);
       es.onerror = reconnect;
       for (const t of LIVE_EVENT_TYPES) es.addEventListener(t, onEvent);
@@ -98,7 +108,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       es?.close();
       setConnected(false);
     };
-  }, [token]);
+  }, [token, exerciseId]);
 
   const subscribe = useCallback((fn: Listener) => {
     listeners.current.add(fn);

@@ -85,7 +85,7 @@ export async function exerciseRoutes(app: FastifyInstance, platform: Platform): 
     return reply.code(201).send(await ex.submitSitrep(actor(req), id(req), { teamId: b.str('teamId', { max: 100 }), ...(b.optStr('injectId', { max: 100 }) ? { injectId: b.optStr('injectId', { max: 100 })! } : {}), title: b.str('title', { max: 300 }), body: b.str('body', { max: 50_000 }) }));
   });
   app.get('/exercises/:id/scoreboard', doc('Scoreboard', 'Per team and per objective scores of fired injects.', ID_PARAMS), async (req) => ex.scoreboard(actor(req), id(req)));
-  app.post('/exercises/:id/lessons', doc('Answer a lessons-learned question', '{questionId, teamId?, positive, negative, score 0-100}.', ID_PARAMS), async (req, reply) => {
+  app.post('/exercises/:id/lessons', doc('Add a lesson', 'Control or a player answers a lessons-learned question of the scenario, or writes a free observation with questionId "observations": {questionId, teamId?, positive, negative (one of them non-empty), score 0-100}.', ID_PARAMS), async (req, reply) => {
     const b = Body.of(req.body);
     await ex.answerLessons(actor(req), id(req), { questionId: b.str('questionId', { max: 100 }), ...(b.optStr('teamId', { max: 100 }) ? { teamId: b.optStr('teamId', { max: 100 })! } : {}), positive: b.optStr('positive', { max: 5000 }) ?? '', negative: b.optStr('negative', { max: 5000 }) ?? '', score: b.int('score', 0, 100) });
     return reply.code(204).send();

@@ -16,6 +16,27 @@ import {
 } from '../../respond/index.js';
 
 const ATTACK_TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
+const EXERCISE_ID = /^exercise--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The exercise scope of a respond create (`exerciseId` in the body, docs/exercises.md): a
+ * malformed id is a 400; the exercise gate (404 outsider, 403 observer, 409 not running) runs
+ * in the respond repository when the record is written.
+ */
+function exerciseOfBody(b: Body): { exerciseId?: string } {
+  const v = b.optStr('exerciseId', { max: 100 });
+  if (v === undefined) return {};
+  if (!EXERCISE_ID.test(v)) throw new AppError('BAD_REQUEST', 'exerciseId: malformed exercise id (exercise--<uuid>)', { details: { field: 'exerciseId' } });
+  return { exerciseId: v };
+}
+
+/** `?exercise=<id>` on a list: that exercise's records (its participants only), else the real world. */
+function exerciseOfQuery(req: FastifyRequest): { exerciseId?: string } {
+  const v = (req.query as Record<string, unknown>).exercise;
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || !EXERCISE_ID.test(v)) throw new AppError('INVALID_FILTER', 'exercise: malformed exercise id (exercise--<uuid>)');
+  return { exerciseId: v };
+}
 const WEIGHTS = ['low', 'medium', 'high'] as const;
 
 export async function respondRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
@@ -40,7 +61,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
     const q = req.query as Record<string, unknown>;
     const phases = typeof q.phase === 'string' ? q.phase.split(',') : undefined;
     if (phases?.some((p) => !(PHASES as readonly string[]).includes(p))) throw new AppError('INVALID_FILTER', `phase must be among ${PHASES.join(', ')}`);
-    return { items: await incidents.list(actor(req), phases ? { phases: phases as Phase[] } : {}) };
+    return { items: await incidents.list(actor(req), { ...(phases ? { phases: phases as Phase[] } : {}), ...exerciseOfQuery(req) }) };
   });
   app.get('/incidents/metrics', async (req) => ({ items: await incidents.metrics(actor(req)) }));
   app.post('/incidents', async (req, reply) => {
@@ -50,7 +71,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
       ...opt('description', b.optStr('description')), ...opt('category', b.optOneOf('category', Object.keys(PLAYBOOKS))),
       ...opt('tlp', b.optOneOf('tlp', TLP_LEVELS)), ...opt('pap', b.optOneOf('pap', PAP_LEVELS)),
       ...opt('occurredAt', b.optTimestamp('occurredAt')), ...opt('detectedAt', b.optTimestamp('detectedAt')),
-      ...opt('determination', b.optOneOf('determination', DETERMINATIONS)),
+      ...opt('determination', b.optOneOf('determination', DETERMINATIONS)), ...exerciseOfBody(b),
     });
     return reply.code(201).send(view);
   });
@@ -123,6 +144,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
     const a = actor(req);
     const view = await incidents.get(a, id(req));
     if (!view.isOwner) throw new AppError('FORBIDDEN', 'only the owning organisation publishes its incident');
+    if (view.exerciseId) throw new AppError('CONFLICT', 'an exercise incident is never published into a real collection (share intel in the exercise instead)');
     const coll = await collectionWritable(platform, a, body(req).str('collection', { max: 128 }));
     const objects = incidentToStix(view, await phaseEventsOf(incidents, a, view.id));
     const results = await publish(platform.intel, a, { collectionId: coll, objects, tlp: view.tlp, recipients: view.shares.map((s) => s.orgId) });
@@ -130,7 +152,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   });
 
   // ---- assistance ----
-  app.get('/assistance', async (req) => ({ items: await assistance.list(actor(req)) }));
+  app.get('/assistance', async (req) => ({ items: await assistance.list(actor(req), exerciseOfQuery(req)) }));
   app.post('/assistance', async (req, reply) => {
     const b = body(req);
     const routed = b.has('routedTo') && b.optStrings('routedTo', { max: 100, re: IDENTITY_ID });
@@ -138,7 +160,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
       title: b.str('title', { max: 300 }), ...opt('description', b.optStr('description')),
       services: b.strings('services', { max: CSIRT_SERVICES.length }).map((s) => (CSIRT_SERVICES as readonly string[]).includes(s) ? s as (typeof CSIRT_SERVICES)[number] : badField('services')),
       urgency: b.oneOf('urgency', URGENCIES), ...opt('tlp', b.optOneOf('tlp', TLP_LEVELS)), ...opt('incidentId', b.optStr('incidentId', { max: 60 })),
-      routedTo: routed || 'all', offerDeadline: b.timestamp('offerDeadline'),
+      routedTo: routed || 'all', offerDeadline: b.timestamp('offerDeadline'), ...exerciseOfBody(b),
     });
     return reply.code(201).send(view);
   });
@@ -161,14 +183,14 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   });
 
   // ---- decisions ----
-  app.get('/decisions', async (req) => ({ items: await decisions.list(actor(req)) }));
+  app.get('/decisions', async (req) => ({ items: await decisions.list(actor(req), exerciseOfQuery(req)) }));
   app.post('/decisions', async (req, reply) => {
     const b = body(req);
     const effect = b.optObject('effect');
     const view = await decisions.propose(actor(req), {
       title: b.str('title', { max: 300 }), text: b.str('text', { max: 50_000 }), kind: b.oneOf('kind', DECISION_KINDS),
       procedure: b.oneOf('procedure', ['consensus', 'silence'] as const), participants: b.strings('participants', { max: 100, re: IDENTITY_ID }),
-      deadline: b.timestamp('deadline'), ...opt('assessmentId', b.optStr('assessmentId', { max: 60 })),
+      deadline: b.timestamp('deadline'), ...opt('assessmentId', b.optStr('assessmentId', { max: 60 })), ...exerciseOfBody(b),
       ...(effect ? { effect: { type: effect.oneOf('type', ['alert-level'] as const), scope: effect.str('scope', { max: 60 }), level: effect.int('level', 1, ALERT_LEVELS.length) } } : {}),
     });
     return reply.code(201).send(view);
@@ -185,12 +207,12 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   app.post('/decisions/:id/withdraw', async (req) => decisions.withdraw(actor(req), id(req)));
 
   // ---- attribution ----
-  app.get('/assessments', async (req) => ({ items: await attribution.list(actor(req)) }));
+  app.get('/assessments', async (req) => ({ items: await attribution.list(actor(req), exerciseOfQuery(req)) }));
   app.post('/assessments', async (req, reply) => {
     const b = body(req);
     return reply.code(201).send(await attribution.create(actor(req), {
       title: b.str('title', { max: 300 }), ...opt('incidentId', b.optStr('incidentId', { max: 60 })), ...opt('tlp', b.optOneOf('tlp', TLP_LEVELS)),
-      ...opt('recipients', b.optStrings('recipients', { max: 100, re: IDENTITY_ID })),
+      ...opt('recipients', b.optStrings('recipients', { max: 100, re: IDENTITY_ID })), ...exerciseOfBody(b),
     }));
   });
   app.get('/assessments/:id', async (req) => attribution.get(actor(req), id(req)));
@@ -218,10 +240,10 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   app.get('/assessments/:id/stix', async (req) => ({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: await attributionToStix(attribution, actor(req), id(req)) }));
 
   // ---- alert levels ----
-  app.get('/alert-levels', async () => levels.board());
+  app.get('/alert-levels', async (req) => levels.board(actor(req), exerciseOfQuery(req).exerciseId ?? null));
   app.post('/alert-levels/own', async (req) => {
     const b = body(req);
-    return levels.setOwn(actor(req), b.int('level', 1, ALERT_LEVELS.length), b.str('reason', { max: 2000 }));
+    return levels.setOwn(actor(req), b.int('level', 1, ALERT_LEVELS.length), b.str('reason', { max: 2000 }), exerciseOfBody(b).exerciseId ?? null);
   });
 }
 

@@ -35,6 +35,8 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
     if (exercise !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(exercise)) throw new AppError('INVALID_FILTER', 'exercise: malformed id');
     const types = typeof q.types === 'string' ? q.types.split(',').filter(Boolean) : null;
     const audience = platform.access.audienceOf(principal);
+    // An exercise's events go to its participants only (404 to anyone else, as its REST reads answer).
+    if (exercise !== null) await platform.exercise.open({ principal, source: req.ip }, exercise);
 
     reply.hijack();
     const res = reply.raw;

@@ -123,8 +123,11 @@ export class AlertService {
     const rec = await this.#own(actor, id, { action: 'alerts.escalate' });
     if (rec.row.state === 'escalated' && rec.doc.incidentId) return { alert: this.#view(rec), incidentId: rec.doc.incidentId };
     const sev = ALERT_SEVERITIES.indexOf(rec.doc.severity);
-    const incidentId = o.incidentId
-      ? (await this.d.incidents.get(actor, o.incidentId)).id
+    const existing = o.incidentId ? await this.d.incidents.get(actor, o.incidentId) : null;
+    // An exercise alert joins only an incident of the same exercise, a real alert only a real incident (DESIGN §2.3).
+    if (existing && existing.exerciseId !== rec.row.exerciseId) throw new AppError('BAD_REQUEST', 'incidentId: the incident belongs to another world (exercise or real operations) than the alert', { details: { field: 'incidentId' } });
+    const incidentId = existing
+      ? existing.id
       : (await this.d.incidents.create(actor, {
         title: o.title ?? rec.doc.title, description: `Opened from alert ${id} (${rec.doc.source}, ${rec.doc.count} events, entity ${rec.doc.entity}).`,
         severity: Math.max(1, Math.min(4, sev)), tlp: 'amber', detectedAt: rec.doc.firstSeen, exerciseId: rec.row.exerciseId,

@@ -3,23 +3,11 @@
  * "Leave exercise" clears it), a full-width striped bar with the exercise name, so nobody takes
  * exercise injects for real events. Exercise pages always show it.
  */
-import { useSyncExternalStore } from 'react';
 import { href, navigate, type Route } from '../router.js';
-import { currentExercise, setCurrentExercise, type CurrentExercise } from './api.js';
-
-function subscribe(cb: () => void): () => void {
-  window.addEventListener('shieldwall-exercise', cb);
-  return () => window.removeEventListener('shieldwall-exercise', cb);
-}
-let cached: { raw: string | null; value: CurrentExercise | null } = { raw: null, value: null };
-function snapshot(): CurrentExercise | null {
-  const raw = sessionStorage.getItem('shieldwall.exercise');
-  if (raw !== cached.raw) cached = { raw, value: currentExercise() };
-  return cached.value;
-}
+import { setCurrentExercise, useCurrentExercise } from './api.js';
 
 export function ExerciseBanner({ route }: { route: Route }) {
-  const current = useSyncExternalStore(subscribe, snapshot, () => null);
+  const current = useCurrentExercise();
   const onExercisePage = route.name === 'exercise' || route.name === 'exercise-report';
   if (!current && !onExercisePage) return null;
   const shown = current && (!onExercisePage || current.id === route.id) ? current : null;
@@ -34,4 +22,26 @@ export function ExerciseBanner({ route }: { route: Route }) {
       )}
     </div>
   );
+}
+
+/**
+ * On the respond screens (incidents, assistance, decisions, attribution) while the tab is in an
+ * exercise: says that the list shows the exercise's records only and that what is created here
+ * goes into the exercise, next to the banner, so nobody declares a real incident by mistake.
+ */
+export function ExerciseScope({ what }: { what: string }) {
+  const current = useCurrentExercise();
+  if (!current) return null;
+  return (
+    <p className="exercise-scope" role="note" data-testid="exercise-scope">
+      <strong>EXERCISE</strong> {what} of <strong>{current.name}</strong> only; what you create here goes into the exercise, never into real operations.
+    </p>
+  );
+}
+
+/** On a respond record's page while the tab is in an exercise (the record is read in the exercise's world). */
+export function ExerciseRecord() {
+  const current = useCurrentExercise();
+  if (!current) return null;
+  return <p className="exercise-scope" role="note" data-testid="exercise-scope"><strong>EXERCISE</strong> A record of <strong>{current.name}</strong>, not of real operations.</p>;
 }

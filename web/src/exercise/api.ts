@@ -3,12 +3,12 @@
  * the same {@link request} as the rest of the dashboard. Types come from the server's model
  * (type-only imports, erased from the bundle).
  */
-import { useMemo } from 'react';
-import { request, requestBlob } from '../api.js';
+import { useMemo, useSyncExternalStore } from 'react';
+import { request, requestBlob, requestText } from '../api.js';
 import { useSession } from '../session.js';
 import type {
   AfterActionReport, ControlBody, CreateRunBody, ExerciseRun, ExerciseSummary, ExerciseView, ExpectationResult, GradeBody, InboxItem,
-  InjectExecution, Scenario, ScenarioRecord, Scoreboard, SitRep, SitRepBody, Team, EvaluationBody, ObjectiveEvaluation,
+  InjectExecution, Scenario, ScenarioRecord, Scoreboard, SitRep, SitRepBody, Team, EvaluationBody, ObjectiveEvaluation, LessonsAnswerBody,
 } from '../../../src/exercise/model.js';
 
 export type {
@@ -42,6 +42,8 @@ export function exerciseClient(token: string) {
     scoreboard: (id: string, signal?: AbortSignal) => get<Scoreboard>(`${ex(id)}/scoreboard`, signal),
     evaluate: (id: string, b: EvaluationBody) => post<ObjectiveEvaluation>(`${ex(id)}/evaluations`, b),
     report: (id: string, signal?: AbortSignal) => get<AfterActionReport>(`${ex(id)}/report`, signal),
+    // 204 without a body: read as text.
+    answerLessons: async (id: string, b: LessonsAnswerBody) => { await requestText(`${ex(id)}/lessons`, { token, method: 'POST', body: JSON.stringify(b) }); },
     reportPdf: (id: string) => requestBlob(`${ex(id)}/report.pdf`, { token, accept: 'application/pdf' }),
   };
 }
@@ -87,4 +89,23 @@ export function setCurrentExercise(e: CurrentExercise | null): void {
   if (e) sessionStorage.setItem(CURRENT, JSON.stringify(e));
   else sessionStorage.removeItem(CURRENT);
   window.dispatchEvent(new Event('shieldwall-exercise'));
+}
+
+function subscribeCurrent(cb: () => void): () => void {
+  window.addEventListener('shieldwall-exercise', cb);
+  return () => window.removeEventListener('shieldwall-exercise', cb);
+}
+let cached: { raw: string | null; value: CurrentExercise | null } = { raw: null, value: null };
+function currentSnapshot(): CurrentExercise | null {
+  const raw = sessionStorage.getItem(CURRENT);
+  if (raw !== cached.raw) cached = { raw, value: currentExercise() };
+  return cached.value;
+}
+
+/**
+ * The exercise the tab is in, as React state: the banner, the respond screens (which then read
+ * and create in the exercise) and the live stream (which then carries that exercise's events) follow it.
+ */
+export function useCurrentExercise(): CurrentExercise | null {
+  return useSyncExternalStore(subscribeCurrent, currentSnapshot, () => null);
 }

@@ -2,6 +2,7 @@
  * Alert level board: the alliance-wide level (changed only by an adopted decision) and every
  * member's level with its history; admins and representatives change their own member's level.
  */
+import { ExerciseScope } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -69,6 +70,7 @@ export function AlertLevels() {
   return (
     <section aria-labelledby="levels-title">
       <h1 id="levels-title">Alert levels</h1>
+      <ExerciseScope what="alert levels" />
       <div className="card alliance-level" data-testid="alliance-level">
         <h2>Alliance</h2>
         <LevelBadge level={board.alliance.level} name={board.alliance.name} />

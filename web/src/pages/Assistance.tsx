@@ -3,6 +3,7 @@
  * the "Request assistance" form, and the offers of each request. The requester accepts or
  * declines offers; an ally offers help or withdraws its offer. Offers are voluntary.
  */
+import { ExerciseScope } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -215,6 +216,7 @@ export function Assistance() {
   return (
     <section aria-labelledby="assist-title">
       <h1 id="assist-title">Assistance board</h1>
+      <ExerciseScope what="requests for assistance" />
       {mayRequest && !showForm && <button type="button" onClick={() => setShowForm(true)}>Request assistance…</button>}
       {showForm && <RequestForm base={b} incidents={state.data.incidents} onDone={() => { setShowForm(false); reload(); }} />}
       <h2>Requests</h2>

@@ -5,6 +5,7 @@
  * come from the server (the one computation); the judgement pairs an ICD 203 likelihood term
  * with a separate confidence level.
  */
+import { ExerciseScope } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -38,6 +39,7 @@ export function Attribution() {
   return (
     <section aria-labelledby="attr-title">
       <h1 id="attr-title">Attribution assessments</h1>
+      <ExerciseScope what="assessments" />
       {state.data.items.length === 0 ? <p className="muted">No assessment is visible to your organisation.</p> : (
         <table className="data" data-testid="assessment-table">
           <thead><tr><th scope="col">Assessment</th><th scope="col">Owner</th><th scope="col">TLP</th><th scope="col">State</th><th scope="col">Leading hypothesis</th><th scope="col">Updated</th></tr></thead>

@@ -4,6 +4,7 @@
  * revisions, participants with their positions, the actions of a representative of a
  * participating member, and re-issue / withdraw for the proposer.
  */
+import { ExerciseRecord } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -126,6 +127,7 @@ export function DecisionDetail({ id }: { id: string }) {
   return (
     <section data-testid="decision-detail" data-id={d.id} data-state={d.state}>
       <p><a href={href.decisions()}>← Decisions</a></p>
+      <ExerciseRecord />
       <h1>{d.title} <StateBadge state={d.state} /></h1>
       <Outcome d={d} />
       <dl className="summary">

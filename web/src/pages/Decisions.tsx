@@ -3,6 +3,7 @@
  * decision" form (kind, consensus or silence procedure, participants, deadline, text, the
  * assessment behind a political attribution statement, an alert-level effect).
  */
+import { ExerciseScope } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -123,6 +124,7 @@ export function Decisions() {
   return (
     <section aria-labelledby="decisions-title">
       <h1 id="decisions-title">Decisions</h1>
+      <ExerciseScope what="decisions" />
       {b.may('decision.write') && !showForm && <button type="button" onClick={() => setShowForm(true)}>Propose decision…</button>}
       {showForm && <ProposeForm base={b} assessments={state.data.assessments} />}
       <h2>Decisions your organisation takes part in</h2>

@@ -5,8 +5,9 @@
  * the grading queue (situation reports and manual expectations). A player gets the team's
  * view: the inbox of injects, the team's exercise picture (its exercise alerts), a situation
  * report form and the team's expectations. What is offered follows the server's answer
- * (`access` of GET /exercises/:id, and session.mayDo); the page refreshes every 2 s while the
- * exercise runs, since an accelerated exercise moves faster than a person clicks.
+ * (`access` of GET /exercises/:id, and session.mayDo). The page reloads on the exercise's live
+ * events (the tab's stream is scoped to the exercise, see live.tsx) and polls slowly as a
+ * fallback while the exercise runs (a dropped stream, the exercise clock on screen).
  */
 import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -19,7 +20,8 @@ import {
   type ExerciseView, type ExpectationResult, type InjectExecution, type Scoreboard, type SitRep,
 } from '../exercise/api.js';
 
-const REFRESH_MS = 2000;
+/** The fallback poll; live events do the work (an inject fired, an expectation met, a report). */
+const REFRESH_MS = 15_000;
 
 /** Reloads `reload` every REFRESH_MS while `on`. */
 function usePolling(on: boolean, reload: () => void): void {
@@ -29,6 +31,13 @@ function usePolling(on: boolean, reload: () => void): void {
     return () => clearInterval(t);
   }, [on, reload]);
 }
+
+/** Where a prompt's action is taken: the normal respond screens, which stay in the exercise while the tab is in it. */
+const PROMPT_SCREENS: Partial<Record<string, { href: string; label: string }>> = {
+  'declare-incident': { href: href.incidents(), label: 'Declare the incident' },
+  'request-assistance': { href: href.assistance(), label: 'Request assistance' },
+  'open-decision': { href: href.decisions(), label: 'Open the decision' },
+};
 
 const teamName = (v: ExerciseView, id: string) => v.run.scenario.teams.find((t) => t.id === id)?.name ?? id;
 
@@ -269,7 +278,7 @@ function PlayerView({ view, reloadView }: { view: ExerciseView; reloadView: () =
   const [data, reload] = useLiveData(async (signal) => {
     const [inbox, alerts, expectations] = await Promise.all([api.inbox(id, team, signal), api.alerts(id, team, signal), api.expectations(id, team, signal)]);
     return { inbox: inbox.items, alerts: alerts.alerts, expectations: expectations.expectations };
-  }, [api, id, team], ['exercise.']);
+  }, [api, id, team], ['exercise.', 'alert.']);
   usePolling(running, () => { reload(); reloadView(); });
   if (!team) return <p className="muted">You are not in a team of this exercise.</p>;
   return (
@@ -292,7 +301,10 @@ function PlayerView({ view, reloadView }: { view: ExerciseView; reloadView: () =
                 <h3>{m.title} <span className="pill">{m.type}</span></h3>
                 <div className="small muted">{clockTime(m.at)}{m.payload.kind === 'communication' ? ` · ${m.payload.channel} from ${m.payload.from}` : ''}</div>
                 {m.payload.kind === 'communication' && <div className="prose">{m.payload.body}</div>}
-                {m.payload.kind === 'prompt' && <div className="prose"><strong>Action asked: {m.payload.action}.</strong> {m.payload.text}</div>}
+                {m.payload.kind === 'prompt' && (
+                  <div className="prose"><strong>Action asked: {m.payload.action}.</strong> {m.payload.text}
+                    {PROMPT_SCREENS[m.payload.action] && <> <a href={PROMPT_SCREENS[m.payload.action]!.href} data-testid="prompt-action">{PROMPT_SCREENS[m.payload.action]!.label} in the exercise</a></>}</div>
+                )}
                 {m.payload.kind === 'intel' && <div className="prose">{m.payload.title ?? 'New intelligence'}: {m.payload.bundle.objects.length} STIX objects in the exercise collection.</div>}
               </article>
             ))}

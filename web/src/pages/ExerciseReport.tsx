@@ -6,10 +6,11 @@
  * no text); and the PDF the server draws from the same JSON.
  */
 import { useEffect, useRef, useState } from 'react';
+import type { FormEvent } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { href } from '../router.js';
-import { useAsync } from '../useAsync.js';
+import { useLiveData } from '../live.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { duration, setCurrentExercise, useExerciseApi, type AfterActionReport } from '../exercise/api.js';
 import { scoreSeriesData } from '../exercise/reportData.js';
@@ -61,9 +62,67 @@ function TimeToDetect({ report }: { report: AfterActionReport }) {
   return <Chart options={options} data={data} label={`Chart: time to detect per team for ${injects.length} injects`} testId="chart-ttd" />;
 }
 
+/** The general observations question (src/exercise/model.ts OBSERVATIONS_CATEGORY): always answerable. */
+const OBSERVATIONS = 'observations';
+
+/**
+ * Control and players add a lesson: an answer to a question of the scenario's questionnaire, or
+ * a free observation; what went well, what should change, and a score (OpenAEV lessons answers).
+ */
+function LessonForm({ id, report, onDone }: { id: string; report: AfterActionReport; onDone: () => void }) {
+  const api = useExerciseApi();
+  const questions = [
+    ...report.lessons.flatMap((c) => c.questions.filter((q) => q.id !== OBSERVATIONS).map((q) => ({ id: q.id, label: `${c.name}: ${q.content}` }))),
+    { id: OBSERVATIONS, label: 'General observation' },
+  ];
+  const [questionId, setQuestionId] = useState(OBSERVATIONS);
+  const [teamId, setTeamId] = useState('');
+  const [positive, setPositive] = useState('');
+  const [negative, setNegative] = useState('');
+  const [score, setScore] = useState(50);
+  const [error, setError] = useState<Error | null>(null);
+  const [sent, setSent] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setSent(false);
+    try {
+      await api.answerLessons(id, { questionId, positive, negative, score, ...(teamId ? { teamId } : {}) });
+      setPositive('');
+      setNegative('');
+      setSent(true);
+      onDone();
+    } catch (err) {
+      setError(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} aria-labelledby="lesson-form-title" data-testid="lesson-form">
+      <h3 id="lesson-form-title">Add a lesson</h3>
+      <div className="inline-form">
+        <div><label htmlFor="lesson-question">Question</label>
+          <select id="lesson-question" value={questionId} onChange={(e) => setQuestionId(e.target.value)}>{questions.map((q) => <option key={q.id} value={q.id}>{q.label}</option>)}</select></div>
+        <div><label htmlFor="lesson-team">Team</label>
+          <select id="lesson-team" value={teamId} onChange={(e) => setTeamId(e.target.value)}>
+            <option value="">(the whole exercise)</option>
+            {report.teams.map((t) => <option key={t.teamId} value={t.teamId}>{t.name}</option>)}
+          </select></div>
+        <div><label htmlFor="lesson-score">Score (0–100)</label>
+          <input id="lesson-score" type="number" min={0} max={100} step={1} required value={score} onChange={(e) => setScore(Number(e.target.value))} /></div>
+      </div>
+      <div><label htmlFor="lesson-positive">What went well</label><textarea id="lesson-positive" rows={3} maxLength={5000} value={positive} onChange={(e) => setPositive(e.target.value)} /></div>
+      <div><label htmlFor="lesson-negative">What should change</label><textarea id="lesson-negative" rows={3} maxLength={5000} value={negative} onChange={(e) => setNegative(e.target.value)} /></div>
+      <button type="submit" disabled={!positive.trim() && !negative.trim()}>Add the lesson</button>
+      {sent && <span role="status"> Lesson added to the after-action report.</span>}
+      {error && <ErrorBox error={error} title="Could not add the lesson" />}
+    </form>
+  );
+}
+
 export function ExerciseReport({ id }: { id: string }) {
   const api = useExerciseApi();
-  const state = useAsync((signal) => api.report(id, signal), [api, id]);
+  // Reloaded on the exercise's live events and after a lesson is added, keeping the page shown meanwhile.
+  const [state, reload] = useLiveData((signal) => api.report(id, signal), [api, id], ['exercise.']);
   const [pdfError, setPdfError] = useState<Error | null>(null);
   useEffect(() => {
     if (state.status === 'done') setCurrentExercise({ id, name: state.data.exercise.name });
@@ -122,7 +181,7 @@ export function ExerciseReport({ id }: { id: string }) {
           <table className="data small"><caption>Expectations</caption>
             <thead><tr><th scope="col">Inject</th><th scope="col">Expectation</th><th scope="col">Status</th><th scope="col">Score</th><th scope="col">Validated after</th></tr></thead>
             <tbody>{t.expectations.items.map((e) => (
-              <tr key={`${e.injectId}-${e.name}`} data-inject={e.injectId} data-status={e.status}><td>{e.injectId}</td><td>{e.name} ({e.type})</td><td>{e.status}</td><td>{e.score ?? '–'} / {e.expectedScore}</td><td>{duration(e.timeToValidateSeconds)}</td></tr>
+              <tr key={`${e.injectId}-${e.name}`} data-inject={e.injectId} data-status={e.status}><td>{e.injectId}</td><td>{e.name} ({e.type}{e.validation === 'all' ? ', every player' : ''})</td><td>{e.status}</td><td>{e.score ?? '–'} / {e.expectedScore}</td><td>{duration(e.timeToValidateSeconds)}</td></tr>
             ))}</tbody>
           </table>
           <details><summary>Timeline ({t.timeline.length})</summary>
@@ -134,9 +193,15 @@ export function ExerciseReport({ id }: { id: string }) {
       {r.lessons.length === 0 && <p className="muted">No lessons-learned questionnaire.</p>}
       {r.lessons.map((c) => (
         <section key={c.id} className="card"><h3>{c.name}</h3>
-          {c.questions.map((q) => <div key={q.id}><strong>{q.content}</strong><ul className="small">{(q.answers ?? []).map((a, k) => <li key={k}>+ {a.positive} / − {a.negative} ({a.score})</li>)}</ul></div>)}
+          {c.questions.map((q) => (
+            <div key={q.id} data-question={q.id}><strong>{q.content}</strong>
+              <ul className="small" data-testid="lesson-answers">{(q.answers ?? []).map((a, k) => (
+                <li key={k} data-testid="lesson-answer">{a.teamId ? `${r.teams.find((t) => t.teamId === a.teamId)?.name ?? a.teamId}: ` : ''}+ {a.positive || '–'} / − {a.negative || '–'} ({a.score})</li>
+              ))}</ul></div>
+          ))}
         </section>
       ))}
+      <LessonForm id={id} report={r} onDone={reload} />
       <h2>Control's evaluations</h2>
       {r.evaluations.length === 0 ? <p className="muted">No evaluation yet.</p> : (
         <table className="data small"><thead><tr><th scope="col">Objective</th><th scope="col">Team</th><th scope="col">Score</th><th scope="col">Comment</th></tr></thead>

@@ -3,6 +3,7 @@
  * defines it), determination and investigation status, then tasks, observables, shares and
  * ownership (owner only), timeline, attachments, similar incidents, metrics, STIX export.
  */
+import { ExerciseRecord } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { saveBlob, useRespond } from '../respondApi.js';
@@ -32,6 +33,7 @@ function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDon
   const mayChange = inc.isOwner && base.may('incident.write');
   return (
     <header className="card" data-testid="incident-header" data-phase={inc.phase}>
+      <ExerciseRecord />
       <h1>{inc.title} <SeverityBadge level={inc.severity} severities={base.vocab.severities} /> <TlpBadge tlp={inc.tlp} />
         <span className="pap">PAP:{inc.pap.toUpperCase()}</span></h1>
       {inc.description && <p className="prose">{inc.description}</p>}

@@ -2,6 +2,7 @@
  * Incidents: the list the organisation may see, the "Declare incident" form (the category
  * picks the playbook of tasks), and the organisation MTTD/MTTR table.
  */
+import { ExerciseScope } from '../exercise/Banner.js';
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useRespond } from '../respondApi.js';
@@ -128,7 +129,8 @@ export function Incidents() {
   const [showForm, setShowForm] = useState(false);
   const [phase, setPhase] = useState('');
   const [state, reload] = useLiveData(async (signal) => {
-    const [list, metrics] = await Promise.all([r.incidents(signal, phase || undefined), r.incidentMetrics(signal)]);
+    // The organisation metrics are real operations' figures: not shown inside an exercise.
+    const [list, metrics] = await Promise.all([r.incidents(signal, phase || undefined), r.exerciseId ? Promise.resolve({ items: [] }) : r.incidentMetrics(signal)]);
     return { items: [...list.items].sort((x, y) => y.updatedAt.localeCompare(x.updatedAt)), metrics: metrics.items };
   }, [r, phase], ['incident.']);
 
@@ -140,9 +142,10 @@ export function Incidents() {
   return (
     <section aria-labelledby="incidents-title">
       <h1 id="incidents-title">Incidents</h1>
+      <ExerciseScope what="incidents" />
       {mayDeclare && !showForm && <button type="button" onClick={() => setShowForm(true)}>Declare incident…</button>}
       {showForm && <DeclareForm base={b} onDone={() => { setShowForm(false); reload(); }} />}
-      <h2>Incidents visible to your organisation</h2>
+      <h2>{r.exerciseId ? 'Incidents of the exercise visible to your organisation' : 'Incidents visible to your organisation'}</h2>
       <div className="inline-form">
         <div><label htmlFor="phase-filter">Phase</label>
           <select id="phase-filter" value={phase} onChange={(e) => setPhase(e.target.value)}>
@@ -152,8 +155,8 @@ export function Incidents() {
           </select></div>
       </div>
       <IncidentTable items={state.data.items} base={b} />
-      <h2>Organisation MTTD / MTTR</h2>
-      <MetricsTable items={state.data.metrics} base={b} />
+      {!r.exerciseId && <><h2>Organisation MTTD / MTTR</h2>
+        <MetricsTable items={state.data.metrics} base={b} /></>}
     </section>
   );
 }
