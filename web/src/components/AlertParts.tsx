@@ -2,6 +2,7 @@
  * Building blocks of the alert screens: severity and status badges, the alert table (live feed
  * and list), and the filter checkboxes kept in the page's hash query.
  */
+import { useState } from 'react';
 import { href } from '../router.js';
 import { formatTime } from './Status.js';
 import { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../alertTypes.js';
@@ -67,8 +68,19 @@ function CheckGroup<T extends string>({ legend, name, values, chosen, onChange }
   );
 }
 
-/** Severity, status and source checkboxes; none ticked in a group means "any". */
-export function AlertFilters({ filter, onChange, label }: { filter: AlertFilter; onChange: (f: AlertFilter) => void; label: string }) {
+/**
+ * Severity, status and source checkboxes; none ticked in a group means "any". The filter lives
+ * in the URL (the page navigates on a change, and the hash change comes back a moment later):
+ * a box shows its new state at once instead of springing back until then.
+ */
+export function AlertFilters({ filter: given, onChange: change, label }: { filter: AlertFilter; onChange: (f: AlertFilter) => void; label: string }) {
+  const givenKey = JSON.stringify(given);
+  const [chosen, setChosen] = useState<{ givenKey: string; filter: AlertFilter } | null>(null);
+  const filter = chosen !== null && chosen.givenKey === givenKey ? chosen.filter : given;
+  const onChange = (f: AlertFilter) => {
+    setChosen({ givenKey, filter: f });
+    change(f);
+  };
   return (
     <div className="alert-filters" role="group" aria-label={label} data-testid="alert-filters">
       <CheckGroup legend="Severity" name="severity" values={ALERT_SEVERITIES} chosen={filter.severity}
