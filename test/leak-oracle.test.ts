@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { deterministicScoId, TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { detectionReady, detectionSettled } from './helpers/node-mode.js';
 import { http, indicator, makeAlliance, sdo, submitAs, type Alliance, type Answer, type Stix } from './rest-fixtures.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
@@ -158,13 +159,14 @@ describe('an unreadable thing answers exactly as an absent one', () => {
     expect(a.failed).toHaveLength(1);
     // Each organisation's rule fires for its own telemetry, and the alert names the rule as written.
     const event = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2026-03-01T10:00:00.000Z', Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami', User: 'CORP\\bob' });
+    // Detection holds both rules (on a scale-out node its workers start now), then settles.
+    await detectionReady(al.platform);
     for (const org of ['A', 'B'] as const) {
       const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], kind: 'sensor', name: `edr-${org}` })).token;
       const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: event });
       expect(res.statusCode, res.body).toBe(202);
     }
-    await al.platform.detect.refreshDirectory();
-    await al.platform.detect.drain();
+    await detectionSettled(al.platform);
     const sigmaAlerts = async (user: string) => ((await h.get(user, '/api/v1/alerts?source=sigma')).json().alerts as { orgId: string; title: string; matched: { id: string } }[]);
     const forA = (await sigmaAlerts('a-analyst')).filter((x) => x.matched.id === held.id);
     expect(forA.map((x) => [x.orgId, x.title])).toEqual([[al.orgs.A, 'Alpha whoami']]);
