@@ -25,7 +25,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/index.js';
-import { isWorkerMessage, type SupervisorMessage, type WorkerMessage } from '../detect/worker/protocol.js';
+import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, type SupervisorMessage, type WorkerMessage } from '../detect/worker/protocol.js';
 import { splitEventSeq } from './codec.js';
 import { rowsOfStored } from './jetstream-source.js';
 import type { NatsLink } from './nats.js';
@@ -93,22 +93,14 @@ export class ScaleSupervisor {
     if (this.#running) return;
     this.#running = true;
     for (let i = 0; i < this.#children.length; i++) this.#spawn(i);
-    const every = Math.max(25, Math.min(250, Math.floor(this.options.batchTimeoutMs / 4)));
-    this.#watchdog = setInterval(() => this.#check(), every);
+    this.#watchdog = setInterval(() => this.#check(), watchdogPeriodMs(this.options.batchTimeoutMs));
     this.#watchdog.unref();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#watchdog) clearInterval(this.#watchdog);
-    await Promise.all(this.#children.map(async (c) => {
-      if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-      this.#send(c, { t: 'stop' });
-      // A worker finishing its batch gets a few seconds, then is killed (the batch is read again).
-      const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5_000);
-      await c.exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(this.#children.map((c) => (c ? stopWorkerProcess(c.proc, c.exited, () => this.#send(c, { t: 'stop' })) : undefined)));
   }
 
   #spawn(slot: number): void {

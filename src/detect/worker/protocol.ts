@@ -47,3 +47,20 @@ export function isWorkerMessage(m: unknown): m is WorkerMessage {
 export function isSupervisorMessage(m: unknown): m is SupervisorMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
 }
+
+/** How often a supervisor checks its workers' heartbeats and batch clocks: a quarter of the batch limit, within 25–250 ms. */
+export function watchdogPeriodMs(batchTimeoutMs: number): number {
+  return Math.max(25, Math.min(250, Math.floor(batchTimeoutMs / 4)));
+}
+
+/** Milliseconds a stopping worker gets to finish its batch (and flush sightings) before it is killed; the batch is read again. */
+const STOP_GRACE_MS = 5_000;
+
+/** Asks a live worker process to stop, kills it after the grace period, and resolves once it exited. */
+export async function stopWorkerProcess(proc: { exitCode: number | null; signalCode: NodeJS.Signals | null; kill(signal: NodeJS.Signals): boolean }, exited: Promise<unknown>, ask: () => void): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  ask();
+  const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}

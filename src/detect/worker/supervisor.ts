@@ -14,7 +14,7 @@ import os from 'node:os';
 import type { BusEvent } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { Store } from '../../store/index.js';
-import { isWorkerMessage, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
+import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
 
 export interface SupervisorOptions {
   /** The built CLI (dist/src/cli/main.js), started as `<entry> worker --supervised`. */
@@ -90,8 +90,7 @@ export class WorkerSupervisor {
     if (this.#running) return;
     this.#running = true;
     this.#spawn(null);
-    const every = Math.max(25, Math.min(250, Math.floor(this.options.batchTimeoutMs / 4)));
-    this.#watchdog = setInterval(() => this.#check(), every);
+    this.#watchdog = setInterval(() => this.#check(), watchdogPeriodMs(this.options.batchTimeoutMs));
     this.#watchdog.unref();
   }
 
@@ -101,13 +100,7 @@ export class WorkerSupervisor {
     for (const s of this.#syncs.values()) s.reject(new Error('the detection worker stopped'));
     this.#syncs.clear();
     const child = this.#child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      this.#send({ t: 'stop' });
-      // A worker finishing its batch and flushing sightings gets a few seconds, then is killed.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await this.#exited;
-      clearTimeout(timer);
-    }
+    if (child) await stopWorkerProcess(child, this.#exited, () => this.#send({ t: 'stop' }));
     this.#state = 'stopped';
   }
 
