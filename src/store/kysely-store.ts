@@ -715,6 +715,7 @@ export class KyselyStore implements Store {
   listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]> { return dl.listDeadLetters(this.#db, q); }
   countDeadLetters(q: { orgId?: string } = {}): Promise<number> { return dl.countDeadLetters(this.#db, q); }
   deleteDeadLetter(seq: number): Promise<boolean> { return dl.deleteDeadLetter(this.#db, seq); }
+  settleDeadLetter(seq: number): Promise<boolean> { return dl.settleDeadLetter(this.#db, seq); }
   deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]> { return dl.deadLetterSeqs(this.#db, fromSeq, toSeq); }
   async addRates(rows: readonly RateRow[]): Promise<void> {
     for (const r of rows) {

@@ -320,5 +320,16 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     expect(await store.deleteDeadLetter(150)).toBe(true);
     expect(await store.deleteDeadLetter(150)).toBe(false);
     expect(await store.countDeadLetters()).toBe(2);
+    // Settled (retried or discarded): not listed, still skipped, and a late quarantine of the same
+    // event (a redelivered stream message) does not bring it back.
+    expect(await store.settleDeadLetter(101)).toBe(true);
+    expect(await store.settleDeadLetter(101)).toBe(false);
+    expect(await store.getDeadLetter(101)).toBeNull();
+    expect((await store.listDeadLetters({ limit: 10 })).map((d) => d.seq)).toEqual([205]);
+    expect(await store.countDeadLetters()).toBe(1);
+    expect(await store.deadLetterSeqs(100, 200)).toEqual([101]);
+    await store.putDeadLetter({ ...base, seq: 101, orgId: ORG_A, reason: 'hung a third time', attempts: 5 });
+    expect(await store.getDeadLetter(101)).toBeNull();
+    expect(await store.countDeadLetters()).toBe(1);
   });
 });

@@ -442,6 +442,8 @@ export interface Store {
   listDeadLetters(q: { orgId?: string; beforeSeq?: number; limit: number }): Promise<DeadLetterRow[]>;
   countDeadLetters(q?: { orgId?: string }): Promise<number>;
   deleteDeadLetter(seq: number): Promise<boolean>;
+  /** Retried or discarded: no longer listed, its event still skipped (src/store/dead-letters.ts). */
+  settleDeadLetter(seq: number): Promise<boolean>;
   /** Seqs of dead letters in [fromSeq, toSeq] (the worker skips them). */
   deadLetterSeqs(fromSeq: number, toSeq: number): Promise<number[]>;
   /** Adds events/alerts to the counters of each (bucket, org, sensor, exercise). */

@@ -69,14 +69,17 @@ export class DeadLetters {
       const sent = await stream.append({ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId }, [{ format: row.format, event: row.event }], `dead-letter-retry:${seq}:${row.createdUs}`);
       next = sent.firstEventSeq ?? seq;
       await this.deps.store.transaction(async (tx) => {
-        if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+        if (!(await tx.settleDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
         await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
       });
       return next;
     }
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+      // Not reached yet by the spool's position: the event is processed under its own seq (the
+      // row goes); passed already: it comes back as a new event and the old seq stays skipped.
       const position = Number((await tx.getMeta(SPOOL_CURSOR_KEY)) ?? '0');
+      const done = position >= seq ? await tx.settleDeadLetter(seq) : await tx.deleteDeadLetter(seq);
+      if (!done) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
       if (position >= seq) [next = seq] = await tx.appendIngest([{ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, event: row.event, format: row.format }]);
       await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
     });
@@ -89,7 +92,7 @@ export class DeadLetters {
     const row = await this.get(orgId, seq);
     const nowUs = this.deps.clock.now() * 1000;
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.deleteDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
+      if (!(await tx.settleDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
       await this.#audit(tx, actor, { action: 'detect.dead-letter.discard', seq, nowUs, detail: { ruleRef: row.ruleRef, sensorId: row.sensorId } });
     });
   }
