@@ -5,7 +5,7 @@
  * organisations, so it can never mix invented data into a real node.
  */
 import crypto from 'node:crypto';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
@@ -146,7 +146,11 @@ async function storeDemoIntel(
 export async function writeDemoCredentials(dataDir: string, url: string, users: readonly DemoUserCredential[]): Promise<string> {
   const file = path.join(dataDir, 'demo-credentials.json');
   const body = JSON.stringify({ url, users: users.map((u) => ({ username: u.username, password: u.password, org: u.org, orgId: u.orgId, roles: u.roles })) }, null, 2);
-  await writeFile(file, `${body}\n`, { mode: 0o600 });
-  await chmod(file, 0o600); // the mode option is ignored when the file already exists
+  // Written whole under a temporary name, then renamed: whoever waits for the file (a script,
+  // a test) never reads it half-written, and it is the operator's alone from its first byte.
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${body}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(tmp, 0o600); // whatever the umask
+  await rename(tmp, file);
   return file;
 }
