@@ -25,7 +25,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/index.js';
-import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, type SupervisorMessage, type WorkerMessage } from '../detect/worker/protocol.js';
+import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, writeDeadLetter, type SupervisorMessage, type WorkerMessage } from '../detect/worker/protocol.js';
 import { splitEventSeq } from './codec.js';
 import { rowsOfStored } from './jetstream-source.js';
 import type { NatsLink } from './nats.js';
@@ -241,13 +241,7 @@ export class ScaleSupervisor {
     const row = msg ? rowsOfStored(msg).find((r) => r.seq === seq) : undefined;
     if (!row) return false; // aged out of the stream: nothing left to quarantine
     const nowUs = clock.now() * 1000;
-    await store.transaction(async (tx) => {
-      await tx.putDeadLetter({ ...row, reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
-      await tx.appendAudit({
-        atUs: nowUs, userId: null, orgId: row.orgId, tokenId: null, source: 'detect', action: 'detect.dead-letter', target: String(seq),
-        detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
-      });
-    });
+    await writeDeadLetter(store, row, d, nowUs);
     this.#deadLetters++;
     return true;
   }

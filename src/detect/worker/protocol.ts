@@ -5,6 +5,7 @@
  */
 import type { BusEvent } from '../../core/bus.js';
 import type { DetectStats } from '../pipeline/detect-types.js';
+import type { IngestRow, Store } from '../../store/index.js';
 
 export interface WorkerStats extends DetectStats {
   /** Indicator feed progress (how far the index follows the store). */
@@ -63,4 +64,15 @@ export async function stopWorkerProcess(proc: { exitCode: number | null; signalC
   const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/** Quarantines one event: its dead letter and the audit entry, in one transaction (both supervisors). */
+export async function writeDeadLetter(store: Store, row: IngestRow, d: { reason: string; ruleRef: string | null; attempts: number }, nowUs: number): Promise<void> {
+  await store.transaction(async (tx) => {
+    await tx.putDeadLetter({ ...row, reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
+    await tx.appendAudit({
+      atUs: nowUs, userId: null, orgId: row.orgId, tokenId: null, source: 'detect', action: 'detect.dead-letter', target: String(row.seq),
+      detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
+    });
+  });
 }

@@ -14,7 +14,7 @@ import os from 'node:os';
 import type { BusEvent } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { Store } from '../../store/index.js';
-import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
+import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, writeDeadLetter, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
 
 export interface SupervisorOptions {
   /** The built CLI (dist/src/cli/main.js), started as `<entry> worker --supervised`. */
@@ -285,13 +285,7 @@ export class WorkerSupervisor {
     const [row] = await store.readIngest(seq - 1, 1);
     if (!row || row.seq !== seq) return; // pruned or already passed: nothing left to quarantine
     const nowUs = clock.now() * 1000;
-    await store.transaction(async (tx) => {
-      await tx.putDeadLetter({ ...row, reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
-      await tx.appendAudit({
-        atUs: nowUs, userId: null, orgId: row.orgId, tokenId: null, source: 'detect', action: 'detect.dead-letter', target: String(seq),
-        detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
-      });
-    });
+    await writeDeadLetter(store, row, d, nowUs);
   }
 
   /** Saves the status where another process (the CLI) can read it; at most every PERSIST_MS unless forced. */
