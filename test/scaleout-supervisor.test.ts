@@ -71,6 +71,23 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
     const diag = () => `--- api\n${api.output().slice(-3000)}\n--- workers\n${workers.output().slice(-6000)}`;
     await until('both worker processes to hold a partition', async () => ((workers.output().match(/partitions: \[\d/g) ?? []).length >= 2 ? true : null), 60_000, diag);
 
+    // The deployment as GET /api/v1/system sees it (scale/presence.ts): the API process, the
+    // supervisor and its two workers, every partition owned.
+    const admin0 = prep.analysts.DSK;
+    const system = async () => (await (await fetch(`${api.url}/api/v1/system`, { headers: { authorization: `Bearer ${admin0}` } })).json()) as any;
+    const seen = await until('the supervisor and both workers to announce themselves', async () => {
+      const s = await system();
+      return s.workers.length === 2 && s.processes.some((p: any) => p.role === 'worker-supervisor') && s.detection.stream.unowned.length === 0 ? s : null;
+    }, 30_000, diag);
+    expect(seen.detection.queue).toBeNull();
+    expect(seen.detection.stream.partitions).toBe(PARTITIONS);
+    expect(seen.processes[0]).toMatchObject({ role: 'api', self: true, pid: api.child.pid });
+    const sup = seen.processes.find((p: any) => p.role === 'worker-supervisor');
+    expect(sup.pid).toBe(workers.child.pid);
+    expect(sup.supervisor.processes).toBe(2);
+    expect([...seen.workers.flatMap((w: any) => w.partitions)].sort()).toEqual([0, 1]);
+    for (const w of seen.workers) expect(sup.supervisor.pids).toContain(w.pid);
+
     // Nine matching events, the hostile one in the middle of the same batch (one stream message).
     const lines = [1, 2, 3, 4].map((i) => flow(i)).concat(flow(5, { app_proto: TEST_HANG_MARKER }), [6, 7, 8, 9, 10].map((i) => flow(i)));
     // Another organisation's traffic in flight at the same time (its partition may share a batch
@@ -144,7 +161,67 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
       const items = (await get('/api/v1/system/dead-letters')).body.items as { seq: number }[];
       return items.length === 1 && items[0]!.seq === third ? true : null;
     }, 180_000, diag);
+    // The supervisor's restarts and quarantines show at /system and in `shieldwall status`.
+    const after = await system();
+    const supAfter = after.processes.find((p: any) => p.role === 'worker-supervisor');
+    expect(supAfter.supervisor.restarts).toBeGreaterThanOrEqual(3);
+    expect(supAfter.supervisor.deadLetters).toBeGreaterThanOrEqual(1);
+    const st = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8' })) as any;
+    expect(st.scale.workers).toHaveLength(2);
+    expect(st.scale.stream.unowned).toEqual([]);
+    expect(st.scale.processes.map((p: any) => p.role).sort()).toEqual(['api', 'worker-supervisor']);
     // Bad input stays a 4xx.
     expect((await get('/api/v1/system/dead-letters/abc')).status).toBe(404);
+  }, 600_000);
+
+  it('counts a batch\'s failures across machines: two supervisors (one worker each) quarantine the hanging event once, whichever machine it fails on', async () => {
+    const db = await freshPostgresDb();
+    cleanups.push(db.drop);
+    const prefix = uniquePrefix('two-machines');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-scale-two-machines-'));
+    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const prep = await prepare({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url });
+    const env = {
+      SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix,
+      SHIELDWALL_NATS_PARTITIONS: '1', SHIELDWALL_TEST_HOOKS: '1', SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(TIMEOUT_MS),
+    };
+    const api = await start('serve', env);
+    procs.push(api);
+    cleanups.push(async () => {
+      const { openNats } = await import('../src/scale/index.js');
+      const link = await openNats({ url: NATS_URL, prefix, partitions: 1, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'cleanup' });
+      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
+      await link.close();
+    });
+    const m1 = await start('worker', env, ['--processes', '1']);
+    const m2 = await start('worker', env, ['--processes', '1']);
+    procs.push(m1, m2);
+    const diag = () => `--- api\n${api.output().slice(-2000)}\n--- machine 1\n${m1.output().slice(-4000)}\n--- machine 2\n${m2.output().slice(-4000)}`;
+    const admin = prep.analysts.DSK;
+    await until('both machines to announce their worker', async () => {
+      const s = (await (await fetch(`${api.url}/api/v1/system`, { headers: { authorization: `Bearer ${admin}` } })).json()) as any;
+      return s.workers.length === 2 && s.processes.filter((p: any) => p.role === 'worker-supervisor').length === 2 && s.detection.stream.unowned.length === 0 ? s : null;
+    }, 60_000, diag);
+
+    const lines = [1, 2, 3].map((i) => flow(i)).concat(flow(4, { app_proto: TEST_HANG_MARKER }), [5, 6].map((i) => flow(i)));
+    const res = await post(api.url, prep.sensors.DSK[0], lines);
+    expect(res.status).toBe(202);
+    const ingest = (await res.json()) as { firstSeq: number };
+    const dead = await until('the hanging event to be dead-lettered', async () => {
+      const r = await fetch(`${api.url}/api/v1/system/dead-letters`, { headers: { authorization: `Bearer ${admin}` } });
+      const items = ((await r.json()) as { items: { seq: number; attempts: number }[] }).items;
+      return items.length > 0 ? items : null;
+    }, 180_000, diag);
+    expect(dead.map((d) => d.seq)).toEqual([ingest.firstSeq + 3]);
+    const c2 = await until('the other five events to raise their alerts', async () => {
+      const a = (await alertsOf(api.url, admin)).filter((x) => x.title.includes('C2 address'));
+      return a.reduce((n, x) => n + x.count, 0) >= 5 ? a : null;
+    }, 30_000, diag);
+    expect(c2.reduce((n, x) => n + x.count, 0)).toBe(5);
+    // The batch's first failure is the only one either machine treats as a first failure: the
+    // count is the deployment's, so a second failure on the other machine is a second failure.
+    const both = m1.output() + m2.output();
+    expect(both.match(/restarting and retrying the batch/g) ?? []).toHaveLength(1);
+    expect(both).toMatch(new RegExp(`event ${ingest.firstSeq + 3} quarantined`));
   }, 600_000);
 });

@@ -13,7 +13,7 @@ import { EventBus } from '../core/bus.js';
 import { createRespond, type AuthedActor, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
 import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
-import { electLeader, openScaleApi, SOLE_LEADER, type Leader } from '../scale/index.js';
+import { electLeader, openScaleApi, SOLE_LEADER, type Leader, type ScaleApi } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 import { FederationRegistry, pushReceiver } from '../federation/index.js';
@@ -42,6 +42,8 @@ export interface Platform {
   readonly alerts: AlertService;
   /** Whether this process runs the node's background jobs (several `serve` processes on one PostgreSQL elect one). */
   readonly leader: Leader;
+  /** Scale-out mode (SHIELDWALL_NATS_URL): the telemetry stream, the live-stream bridge and the presence of every process; null embedded. */
+  readonly scale: ScaleApi | null;
   /**
    * How far each index that follows the store (correlation, the indicator feed) is behind it:
    * they are built in the background, after the node listens (GET /api/v1/system).
@@ -103,7 +105,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     ...(vf?.kev ? { kev: { url: vf.kev, intervalS: vf.intervalS } } : {}), ...(vf?.epss ? { epss: { url: vf.epss, intervalS: vf.intervalS } } : {}),
   };
   const exposure = createExposure({ store, access, clock, bus, intel, feeds: { defaults: feedDefaults } });
-  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, indexes, close, federation, exercise, readiness, exposure });
+  return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, scale, indexes, close, federation, exercise, readiness, exposure });
 }
 
 function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {

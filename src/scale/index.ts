@@ -9,6 +9,7 @@ import { BusBridge } from './fanout.js';
 import { openNats, type NatsLink } from './nats.js';
 import { StreamPublisher } from './publisher.js';
 import { shareFailures } from './shared-limits.js';
+import { PresenceAnnouncer, PresenceBoard } from './presence.js';
 import type { FailureLimiter } from '../access/rate-limit.js';
 import type { Store } from '../store/index.js';
 
@@ -24,12 +25,18 @@ export { openNats } from './nats.js';
 export { electLeader, SOLE_LEADER } from './leader.js';
 export type { Leader } from './leader.js';
 export type { NatsLink, NatsSettings } from './nats.js';
+export { deploymentView, overview, PresenceAnnouncer, PresenceBoard, PRESENCE_MS, STALE_MS } from './presence.js';
+export type { PartitionBacklog, ProcessReport, ScaleOverview, SeenProcess, SupervisorReport, WorkerReport } from './presence.js';
 
 /** What an API process of a scale-out node holds: the stream it ingests into and the live-stream bridge. */
 export interface ScaleApi {
   readonly link: NatsLink;
   readonly stream: StreamPublisher;
   readonly bridge: BusBridge;
+  /** What every process of the deployment last said about itself (GET /api/v1/system). */
+  readonly presence: PresenceBoard;
+  /** This API process on the presence subject. */
+  readonly self: PresenceAnnouncer;
   close(): Promise<void>;
 }
 
@@ -37,9 +44,14 @@ export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: o.retentionMs, name: `shieldwall-serve ${process.pid}` });
   const bridge = BusBridge.start(link.nc, link.names.live, o.bus);
   const unshare = shareFailures(link.nc, `${link.names.prefix}.authfail`, o.limiter);
+  const presence = PresenceBoard.listen(link.nc, link.names.prefix);
+  const self = new PresenceAnnouncer(link.nc, link.names.prefix, () => ({ role: 'api', partitionsTotal: nats.partitions })).start();
+  presence.ask();
   return {
-    link, stream: new StreamPublisher(link, o.store), bridge,
+    link, stream: new StreamPublisher(link, o.store), bridge, presence, self,
     close: async () => {
+      self.stop();
+      presence.stop();
       unshare();
       bridge.stop();
       await link.close();

@@ -59,8 +59,17 @@ class PartitionReader {
   #iter: ConsumerMessages | null = null;
   #space: (() => void) | null = null;
   #closed = false;
+  /** Messages of the partition still in the stream after the last one buffered (the consumer's count). */
+  #after = 0;
 
   constructor(readonly partition: number, public hwm: number) {}
+
+  /** Messages waiting (buffered and still in the stream) and when the oldest buffered one was accepted. */
+  backlog(): { partition: number; waitingMessages: number; oldestReceivedUs: number | null } {
+    const head = this.buffer[0];
+    const received = head ? Number(head.headers?.get(H_RECEIVED)) : NaN;
+    return { partition: this.partition, waitingMessages: this.buffer.length + this.#after, oldestReceivedUs: Number.isFinite(received) ? received : null };
+  }
 
   async start(link: NatsLink): Promise<void> {
     const c = await link.js.consumers.get(link.names.stream, {
@@ -71,6 +80,7 @@ class PartitionReader {
     void (async () => {
       for await (const m of iter) {
         if (this.#closed) break;
+        this.#after = m.info.pending;
         if (m.seq <= this.hwm) continue;
         this.buffer.push(m);
         if (this.buffer.length >= BUFFER_MSGS) await new Promise<void>((r) => (this.#space = r));
@@ -135,6 +145,11 @@ export class JetStreamSource {
     let n = 0;
     for (const r of this.#readers.values()) n += r.buffer.length;
     return n;
+  }
+
+  /** The queue of each owned partition (scale/presence.ts). */
+  backlog(): { partition: number; waitingMessages: number; oldestReceivedUs: number | null }[] {
+    return this.owned().map((p) => this.#readers.get(p)!.backlog());
   }
 
   /** `read` answers empty after `ms` (the worker's loop then syncs rules and rebalances). */

@@ -18,9 +18,11 @@
  *   rule. The retried batch skips it (dead letters are skipped by seq) and every other event of
  *   the batch raises its alerts in one transaction.
  *
- * Failure counts live in this process: children of one supervisor share them. Workers on other
- * machines have their own supervisors; a batch that fails on several machines is dead-lettered by
- * the first supervisor that saw it fail twice and then once more in its careful pass.
+ * Failure counts are shared by every machine's supervisor through the store (`scale.<prefix>.fail.
+ * <batch key>` in meta, counted by compare-and-set): a batch that kills a worker on one machine
+ * and then, its partition taken over, on another has failed twice, and whichever supervisor runs
+ * it next has it gone through carefully and quarantines the event. Each supervisor also keeps its
+ * own count (the store unreachable, its own children still converge).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Clock } from '../core/clock.js';
@@ -29,6 +31,7 @@ import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, writeDeadLetter, 
 import { splitEventSeq } from './codec.js';
 import { rowsOfStored } from './jetstream-source.js';
 import type { NatsLink } from './nats.js';
+import { PresenceAnnouncer } from './presence.js';
 
 export interface ScaleSupervisorOptions {
   /** The built CLI, started as `<entry> worker --supervised`. */
@@ -39,6 +42,10 @@ export interface ScaleSupervisorOptions {
   readonly processes: number;
   /** Environment variable that hands a new worker the careful ranges (JSON) before its first batch. */
   readonly carefulEnv: string;
+  /** Environment variable that hands a new worker this supervisor's presence id. */
+  readonly supervisorEnv: string;
+  /** Partitions of the deployment (reported with the presence). */
+  readonly partitions: number;
 }
 
 export interface ScaleSupervisorDeps {
@@ -69,6 +76,7 @@ export class ScaleSupervisor {
   readonly #children: (Child | null)[];
   #running = false;
   #watchdog: NodeJS.Timeout | null = null;
+  #prune: NodeJS.Timeout | null = null;
   /** Failed attempts per batch key (a partition and its mark). */
   readonly #failures = new Map<string, number>();
   /** Keys of batches that failed twice, with the events to go through carefully until they commit. */
@@ -76,9 +84,11 @@ export class ScaleSupervisor {
   #restarts = 0;
   #deadLetters = 0;
   #backoffMs = 250;
+  readonly #presence: PresenceAnnouncer;
 
   constructor(private readonly deps: ScaleSupervisorDeps, private readonly options: ScaleSupervisorOptions) {
     this.#children = Array.from({ length: Math.max(1, options.processes) }, () => null);
+    this.#presence = new PresenceAnnouncer(deps.link.nc, deps.link.names.prefix, () => ({ role: 'worker-supervisor', partitionsTotal: options.partitions, supervisor: this.stats() }));
   }
 
   /** Restarts so far and events quarantined (status, tests). */
@@ -95,18 +105,23 @@ export class ScaleSupervisor {
     for (let i = 0; i < this.#children.length; i++) this.#spawn(i);
     this.#watchdog = setInterval(() => this.#check(), watchdogPeriodMs(this.options.batchTimeoutMs));
     this.#watchdog.unref();
+    this.#presence.start();
+    this.#prune = setInterval(() => void this.#pruneShared().catch(() => undefined), 600_000);
+    this.#prune.unref();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#watchdog) clearInterval(this.#watchdog);
+    if (this.#prune) clearInterval(this.#prune);
+    this.#presence.stop();
     await Promise.all(this.#children.map((c) => (c ? stopWorkerProcess(c.proc, c.exited, () => this.#send(c, { t: 'stop' })) : undefined)));
   }
 
   #spawn(slot: number): void {
     // execArgv [] : a test runner's loader flags must not reach the worker.
     // A restarted worker learns the careful ranges before its first batch (a message could come after it).
-    const env = { ...this.options.env, [this.options.carefulEnv]: JSON.stringify([...this.#careful.values()]) };
+    const env = { ...this.options.env, [this.options.carefulEnv]: JSON.stringify([...this.#careful.values()]), [this.options.supervisorEnv]: this.#presence.id };
     const proc = fork(this.options.entry(), ['worker', '--supervised'], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const now = this.deps.clock.now();
     let resolveExit!: () => void;
@@ -154,7 +169,7 @@ export class ScaleSupervisor {
         this.#backoffMs = 250;
         let changed = false;
         for (const k of keys) {
-          this.#failures.delete(k);
+          if (this.#failures.delete(k)) void this.deps.store.deleteMeta(this.#failKey(k)).catch(() => undefined);
           changed = this.#careful.delete(k) || changed;
         }
         if (changed) this.#broadcastCareful();
@@ -209,7 +224,7 @@ export class ScaleSupervisor {
     }
     let attempts = 0;
     for (const k of b.keys) {
-      const n = (this.#failures.get(k) ?? 0) + 1;
+      const n = Math.max((this.#failures.get(k) ?? 0) + 1, await this.#countShared(k));
       this.#failures.set(k, n);
       attempts = Math.max(attempts, n);
     }
@@ -231,6 +246,41 @@ export class ScaleSupervisor {
       this.deps.log(`worker supervisor: ${reason}; restarting and retrying the batch`);
     }
     this.#spawn(c.slot);
+  }
+
+  #failKey(batchKey: string): string {
+    return `scale.${this.deps.link.names.prefix}.fail.${batchKey}`;
+  }
+
+  /**
+   * Counts one failure of a batch in the store, shared by the supervisors of every machine: a
+   * batch that kills a worker on one machine and then, taken over, on another has failed twice
+   * and is gone through carefully wherever it runs next. Value: `<count> <ms of the last failure>`.
+   * 0 when the store cannot be reached (the count of this process then decides alone).
+   */
+  async #countShared(batchKey: string): Promise<number> {
+    const { store, clock } = this.deps;
+    const key = this.#failKey(batchKey);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const cur = await store.initMeta(key, '0 0');
+        const n = (Number(cur.split(' ')[0]) || 0) + 1;
+        if (await store.casMeta(key, cur, `${n} ${clock.now()}`)) return n;
+      }
+    } catch (e) {
+      this.deps.log(`worker supervisor: could not count the failure in the store: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return 0;
+  }
+
+  /** Drops shared failure counts of batches that have not failed for an hour (they committed since, somewhere). */
+  async #pruneShared(): Promise<void> {
+    const { store, clock } = this.deps;
+    const prefix = this.#failKey('');
+    for (const { key, value } of await store.listMeta(prefix, 10_000)) {
+      const at = Number(value.split(' ')[1]) || 0;
+      if (clock.now() - at > 3_600_000) await store.deleteMeta(key);
+    }
   }
 
   /** Quarantines one event of the stream, as the embedded supervisor does one of the spool. */

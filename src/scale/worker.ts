@@ -18,6 +18,7 @@ import { JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { PartitionOwner } from './owner.js';
 import { warm } from './warm.js';
+import { PresenceAnnouncer, RateMeter } from './presence.js';
 import { setEventTracer, setRuleTracer } from '../detect/trace.js';
 
 const ROUND_MS = 500;
@@ -37,6 +38,8 @@ export interface ScaleWorkerSettings {
   readonly sigmaDir?: string | undefined;
   readonly sigmaPlaceholders?: string | undefined;
   readonly options: Partial<DetectOptions>;
+  /** The presence id of the supervisor that forked this worker (scale/presence.ts). */
+  readonly supervisorId?: string | null;
 }
 
 export interface ScaleWorkerDeps {
@@ -59,6 +62,7 @@ export class ScaleWorker {
   #loop: Promise<void> = Promise.resolve();
   #owned = '';
   #heartbeat: NodeJS.Timeout | null = null;
+  #presence: PresenceAnnouncer | null = null;
 
   private constructor(
     private readonly deps: ScaleWorkerDeps,
@@ -97,6 +101,17 @@ export class ScaleWorker {
       w.#heartbeat.unref();
     }
     if (deps.careful?.length) w.careful(deps.careful);
+    const rate = new RateMeter();
+    w.#presence = new PresenceAnnouncer(link.nc, link.names.prefix, () => {
+      const st = rt.stats();
+      return {
+        role: 'worker', partitionsTotal: s.partitions,
+        worker: {
+          partitions: source.owned(), backlog: source.backlog(), processed: st.processed, alertsWritten: st.alertsWritten,
+          eventsPerSecond: rate.sample(st.processed), indicators: st.indicators, sigmaRules: st.sigmaRules, supervisorId: s.supervisorId ?? null,
+        },
+      };
+    }).start();
     w.#loop = w.#run();
     return w;
   }
@@ -166,6 +181,7 @@ export class ScaleWorker {
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#presence?.stop();
     await this.#loop.catch(() => undefined);
     const { link, bridge, source, rt, leases, owner } = this.parts;
     await owner.releaseAll().catch(() => undefined);

@@ -8,20 +8,49 @@ export interface WorkerView {
   state: 'starting' | 'running' | 'careful' | 'restarting' | 'stopped';
   startedAt: string | null;
   lastHeartbeatAt: string | null;
-  restarts: number;
+  /** null for a scale-out worker: its supervisor's row counts the restarts of its machine. */
+  restarts: number | null;
   batch: { from: number; to: number; events: number; runningMs: number } | null;
   lastExit: { at: string; code: number | null; signal: string | null; reason: string } | null;
   eventsPerSecond: number;
   rssBytes: number | null;
+  /** Scale-out workers only. */
+  host?: string;
+  partitions?: number[];
+  waitingMessages?: number;
+}
+
+export interface ProcessView {
+  role: 'api' | 'worker-supervisor';
+  host?: string;
+  pid: number;
+  startedAt: string;
+  uptimeS: number;
+  rssBytes: number;
+  heapUsedBytes: number | null;
+  /** The API process that answered. */
+  self?: boolean;
+  lastSeenAt?: string;
+  supervisor?: { processes: number; pids: number[]; restarts: number; deadLetters: number; careful: number };
+}
+
+/** Scale-out: the telemetry stream's queue as its workers see it. */
+export interface StreamView {
+  partitions: number;
+  unowned: number[];
+  waitingMessages: number;
+  lagMs: number;
+  eventsPerSecond: number;
 }
 
 export interface SystemStatus {
   node: string;
   generatedAt: string;
-  processes: { role: string; pid: number; startedAt: string; uptimeS: number; rssBytes: number; heapUsedBytes: number }[];
+  processes: ProcessView[];
   detection: {
     mode: 'worker' | 'external' | 'in-process';
     queue: { depth: number; capacity: number; processedSeq: number; lastSeq: number; lagMs: number } | null;
+    stream?: StreamView;
     eventsPerSecond: number; processed: number; alertsWritten: number; indicators: number; sigmaRules: number;
   };
   workers: WorkerView[];

@@ -3,6 +3,7 @@
  * workers, queue and lag, events/s, dead letters, store health) and the dead letters of the
  * caller's organisation with retry / discard (docs/rest-api.md, docs/pipeline.md).
  */
+import os from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { formatMicros } from '../../core/time.js';
@@ -12,8 +13,10 @@ import type { DeadLetterRow } from '../../store/index.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
 import { parseLimit, queryOf } from './parse.js';
+import { deploymentView } from '../../scale/index.js';
 
 const STARTED_MS = Date.now();
+
 
 function seqParam(req: FastifyRequest): number {
   const raw = (req.params as Record<string, string>)['seq'] ?? '';
@@ -72,16 +75,21 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
     }
     const mem = process.memoryUsage();
     const w = detect.supervisor?.status() ?? null;
+    const self = { role: 'api', host: os.hostname(), pid: process.pid, startedAt: new Date(STARTED_MS).toISOString(), uptimeS: Math.round(process.uptime()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, self: true };
+    const scale = platform.scale ? deploymentView(platform.scale.presence.list().filter((x) => x.id !== platform.scale?.self.id), platform.config.nats?.partitions ?? 0) : null;
     return {
       node: platform.config.nodeName, generatedAt: new Date(platform.clock.now()).toISOString(),
-      processes: [{ role: 'api', pid: process.pid, startedAt: new Date(STARTED_MS).toISOString(), uptimeS: Math.round(process.uptime()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed }],
+      processes: scale ? [self, ...scale.processes] : [self],
       detection: {
         mode: detect.mode,
-        queue,
-        eventsPerSecond: w?.eventsPerSecond ?? 0,
-        processed: stats?.processed ?? 0, alertsWritten: stats?.alertsWritten ?? 0, indicators: stats?.indicators ?? 0, sigmaRules: stats?.sigmaRules ?? 0,
+        // Scale-out: the SQL spool is not used; the telemetry stream's queue is in `stream`.
+        queue: scale ? null : queue,
+        ...(scale ? { stream: scale.stream } : {}),
+        eventsPerSecond: scale ? scale.stream.eventsPerSecond : (w?.eventsPerSecond ?? 0),
+        processed: scale ? scale.processed : (stats?.processed ?? 0), alertsWritten: scale ? scale.alertsWritten : (stats?.alertsWritten ?? 0),
+        indicators: scale ? scale.indicators : (stats?.indicators ?? 0), sigmaRules: scale ? scale.sigmaRules : (stats?.sigmaRules ?? 0),
       },
-      workers: w ? [{ pid: w.pid, state: w.state, startedAt: w.startedAt, lastHeartbeatAt: w.lastHeartbeatAt, restarts: w.restarts, batch: w.batch, lastExit: w.lastExit, eventsPerSecond: w.eventsPerSecond, rssBytes: w.stats?.rssBytes ?? null }] : [],
+      workers: scale ? scale.workers : w ? [{ pid: w.pid, state: w.state, startedAt: w.startedAt, lastHeartbeatAt: w.lastHeartbeatAt, restarts: w.restarts, batch: w.batch, lastExit: w.lastExit, eventsPerSecond: w.eventsPerSecond, rssBytes: w.stats?.rssBytes ?? null }] : [],
       deadLetters: { total: await detect.deadLetters.count(), organisation: await detect.deadLetters.count(p.orgId), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })).sort((a, b) => b.count - a.count) },
       store: storeHealth,
       // The indexes that follow the store (built after the node listens, fed after commits).

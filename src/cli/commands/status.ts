@@ -38,7 +38,31 @@ async function status(p: CliPlatform) {
     queue: { depth: Math.max(0, lastSeq - position), processedSeq: position, lastSeq, lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0 },
     workers: snapshot ? { savedAt: snapshot.at, supervisorPid: snapshot.supervisorPid, list: snapshot.workers } : null,
     deadLetters: { total: await store.countDeadLetters(), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })) },
+    scale: p.config.nats ? await scaleStatus(p) : null,
   };
+}
+
+/** Waits this long for the processes of a scale-out deployment to answer the presence question. */
+const ASK_MS = 1_500;
+
+/**
+ * Scale-out: the processes of the deployment as they answer on NATS (scale/presence.ts) — API
+ * processes, worker supervisors and workers on every machine, and the stream's queue.
+ */
+async function scaleStatus(p: CliPlatform) {
+  const nats = p.config.nats!;
+  const { openNats, PresenceBoard, deploymentView } = await import('../../scale/index.js');
+  const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-status ${process.pid}` });
+  try {
+    const board = PresenceBoard.listen(link.nc, link.names.prefix);
+    await link.nc.flush();
+    board.ask();
+    await new Promise((r) => setTimeout(r, ASK_MS));
+    board.stop();
+    return { nats: { url: nats.url, prefix: nats.prefix, ok: true }, ...deploymentView(board.list(), nats.partitions) };
+  } finally {
+    await link.close();
+  }
 }
 
 export function registerStatus(program: Command, io: Io = stdio): void {
@@ -52,14 +76,24 @@ export function registerStatus(program: Command, io: Io = stdio): void {
         return;
       }
       io.out(`node ${s.node}: ${s.store.dialect} store ok (${s.store.latencyMs} ms)`);
-      io.out(`queue: ${s.queue.depth} events waiting (processed through ${s.queue.processedSeq} of ${s.queue.lastSeq}), lag ${Math.round(s.queue.lagMs / 1000)} s`);
-      if (!s.workers) io.out('workers: no supervisor has reported (is `shieldwall serve` running?)');
-      else {
-        io.out(`workers (as saved by supervisor ${s.workers.supervisorPid} at ${s.workers.savedAt}):`);
-        printRows(io, false, s.workers.list.map((w) => ({
-          pid: w.pid, state: w.state, restarts: w.restarts, lastHeartbeat: w.lastHeartbeatAt, eventsPerS: w.eventsPerSecond,
-          batch: w.batch ? `${w.batch.from}-${w.batch.to} (${w.batch.runningMs} ms)` : null, lastExit: w.lastExit?.reason ?? null,
-        })), ['pid', 'state', 'restarts', 'lastHeartbeat', 'eventsPerS', 'batch', 'lastExit']);
+      if (s.scale) {
+        const st = s.scale.stream;
+        io.out(`scale-out: NATS ${s.scale.nats.url} ("${s.scale.nats.prefix}"): ${st.waitingMessages} ingest chunks waiting in ${st.partitions} partitions, lag ${Math.round(st.lagMs / 1000)} s, ${st.eventsPerSecond} events/s`
+          + (st.unowned.length ? `; NO WORKER owns partition(s) ${st.unowned.join(', ')}` : ''));
+        printRows(io, false, [
+          ...s.scale.processes.map((x) => ({ role: x.role, host: x.host, pid: x.pid, uptimeS: x.uptimeS, partitions: null, waiting: null, eventsPerS: null, restarts: x.supervisor?.restarts ?? null, quarantined: x.supervisor?.deadLetters ?? null })),
+          ...s.scale.workers.map((x) => ({ role: 'worker', host: x.host, pid: x.pid, uptimeS: null, partitions: x.partitions.join(' '), waiting: x.waitingMessages, eventsPerS: x.eventsPerSecond, restarts: null, quarantined: null })),
+        ], ['role', 'host', 'pid', 'uptimeS', 'partitions', 'waiting', 'eventsPerS', 'restarts', 'quarantined']);
+      } else {
+        io.out(`queue: ${s.queue.depth} events waiting (processed through ${s.queue.processedSeq} of ${s.queue.lastSeq}), lag ${Math.round(s.queue.lagMs / 1000)} s`);
+        if (!s.workers) io.out('workers: no supervisor has reported (is `shieldwall serve` running?)');
+        else {
+          io.out(`workers (as saved by supervisor ${s.workers.supervisorPid} at ${s.workers.savedAt}):`);
+          printRows(io, false, s.workers.list.map((w) => ({
+            pid: w.pid, state: w.state, restarts: w.restarts, lastHeartbeat: w.lastHeartbeatAt, eventsPerS: w.eventsPerSecond,
+            batch: w.batch ? `${w.batch.from}-${w.batch.to} (${w.batch.runningMs} ms)` : null, lastExit: w.lastExit?.reason ?? null,
+          })), ['pid', 'state', 'restarts', 'lastHeartbeat', 'eventsPerS', 'batch', 'lastExit']);
+        }
       }
       io.out(`dead letters: ${s.deadLetters.total}${s.deadLetters.flaggedRules.length ? `; flagged rules: ${s.deadLetters.flaggedRules.map((f) => `${f.ref} (${f.count})`).join(', ')}` : ''}`);
     }));

@@ -45,7 +45,7 @@ async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: Wor
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report, careful } : {}) }, {
     natsUrl: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, databaseUrl: config.databaseUrl!,
-    sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders,
+    sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders, supervisorId: process.env[SUPERVISOR_ENV] ?? null,
     options: { queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks, eventLimits: config.eventLimits },
   });
   io.err(`detection worker ${process.pid}: NATS ${nats.url} stream of "${nats.prefix}", ${nats.partitions} partitions shared with the other workers`);
@@ -75,6 +75,8 @@ async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: Wor
 
 /** Environment variable with the careful ranges a supervisor starts a worker with (JSON). */
 const CAREFUL_ENV = 'SHIELDWALL_WORKER_CAREFUL';
+/** Environment variable with the presence id of the supervisor that forked a worker. */
+const SUPERVISOR_ENV = 'SHIELDWALL_WORKER_SUPERVISOR_ID';
 
 function parseCareful(raw: string | undefined): { from: number; to: number }[] {
   if (!raw) return [];
@@ -96,6 +98,7 @@ async function superviseScaleWorkers(config: Readonly<Config>, io: Io, processes
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` });
   const sup = new ScaleSupervisor({ store, clock: systemClock, link, log: (l) => io.err(l) }, {
     entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes, carefulEnv: CAREFUL_ENV,
+    supervisorEnv: SUPERVISOR_ENV, partitions: nats.partitions,
   });
   sup.start();
   io.err(`worker supervisor ${process.pid}: ${processes} detection worker process(es) on the stream of "${nats.prefix}", batch limit ${config.workerBatchTimeoutMs} ms`);

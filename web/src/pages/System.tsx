@@ -7,21 +7,29 @@ import { useEffect, useState } from 'react';
 import { mayDo, useSession } from '../session.js';
 import { formatDuration } from '../components/Respond.js';
 import { useAsync } from '../useAsync.js';
-import { useSystem, type DeadLetter, type SystemStatus } from '../systemApi.js';
+import { useSystem, type DeadLetter, type StreamView, type SystemStatus } from '../systemApi.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
 
 const mb = (b: number | null) => (b === null ? '-' : `${Math.round(b / 1_048_576)} MB`);
 
+function streamText(st: StreamView): string {
+  const unowned = st.unowned.length > 0 ? `; no worker owns partition${st.unowned.length > 1 ? 's' : ''} ${st.unowned.join(', ')}` : '';
+  return `telemetry stream: ${st.waitingMessages} ingest chunks waiting in ${st.partitions} partitions, lag ${formatDuration(st.lagMs / 1000)}${unowned}`;
+}
+
+const ROLE_NAMES = { api: 'API', 'worker-supervisor': 'worker supervisor' } as const;
+
 function Overview({ s }: { s: SystemStatus }) {
   const q = s.detection.queue;
+  const st = s.detection.stream;
   return (
     <section className="card" aria-label="Node">
       <h2>Node {s.node}</h2>
       <dl className="summary">
         <dt>Store</dt><dd data-testid="store-health">{s.store.dialect}, {s.store.ok ? `ok (${s.store.latencyMs} ms)` : `failing: ${s.store.error ?? ''}`}</dd>
         <dt>Detection</dt><dd>{s.detection.mode === 'worker' ? 'supervised worker process' : s.detection.mode === 'external' ? 'external workers' : 'in the API process'}</dd>
-        <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${formatDuration(q.lagMs / 1000)}` : 'unknown'}</dd>
+        <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${formatDuration(q.lagMs / 1000)}` : st ? streamText(st) : 'unknown'}</dd>
         <dt>Throughput</dt><dd>{s.detection.eventsPerSecond} events/s · {s.detection.processed} processed · {s.detection.alertsWritten} alert writes</dd>
         <dt>Loaded</dt><dd>{s.detection.indicators} indicators · {s.detection.sigmaRules} Sigma rules</dd>
         <dt>Dead letters</dt><dd data-testid="dead-letter-count">{s.deadLetters.organisation} of your organisation ({s.deadLetters.total} on the node)</dd>
@@ -35,16 +43,20 @@ function Processes({ s }: { s: SystemStatus }) {
     <section className="card" aria-label="Processes">
       <h2>Processes</h2>
       <table className="data">
-        <thead><tr><th>Role</th><th>PID</th><th>State</th><th>Last heartbeat</th><th>Restarts</th><th>Batch</th><th>Memory</th><th>Last exit</th></tr></thead>
+        <thead><tr><th>Role</th><th>Host</th><th>PID</th><th>State</th><th>Last heartbeat</th><th>Restarts</th><th>Batch</th><th>Memory</th><th>Last exit</th></tr></thead>
         <tbody>
           {s.processes.map((p) => (
-            <tr key={`api-${p.pid}`}><td>API</td><td>{p.pid}</td><td>up {Math.round(p.uptimeS / 60)} min</td><td>-</td><td>-</td><td>-</td><td>{mb(p.rssBytes)}</td><td>-</td></tr>
+            <tr key={`${p.role}-${p.host ?? ''}-${p.pid}`} data-testid="process-row">
+              <td>{ROLE_NAMES[p.role]}{p.self ? ' (this one)' : ''}</td><td>{p.host ?? '-'}</td><td>{p.pid}</td>
+              <td>up {Math.round(p.uptimeS / 60)} min{p.supervisor ? ` · ${p.supervisor.processes} workers · ${p.supervisor.deadLetters} quarantined` : ''}</td>
+              <td>{p.lastSeenAt ? formatTime(p.lastSeenAt) : '-'}</td><td>{p.supervisor ? p.supervisor.restarts : '-'}</td><td>-</td><td>{mb(p.rssBytes)}</td><td>-</td>
+            </tr>
           ))}
           {s.workers.map((w, i) => (
             <tr key={`w-${i}`} data-testid="worker-row">
-              <td>detection worker</td><td>{w.pid ?? '-'}</td><td data-testid="worker-state">{w.state}</td><td>{formatTime(w.lastHeartbeatAt)}</td>
-              <td data-testid="worker-restarts">{w.restarts}</td>
-              <td>{w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
+              <td>detection worker</td><td>{w.host ?? '-'}</td><td>{w.pid ?? '-'}</td><td data-testid="worker-state">{w.state}</td><td>{formatTime(w.lastHeartbeatAt)}</td>
+              <td data-testid="worker-restarts">{w.restarts ?? '-'}</td>
+              <td>{w.partitions ? `partitions ${w.partitions.join(', ') || 'none'} · ${w.waitingMessages ?? 0} chunks waiting` : w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
               <td className="small">{w.lastExit ? `${formatTime(w.lastExit.at)}: ${w.lastExit.reason}` : '-'}</td>
             </tr>
           ))}
