@@ -268,11 +268,21 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     // Nobody else on no.
     expect((await api(no, org('NOB').token!, `GET /incidents/${id}`)).status).toBe(404);
     expect(((await api(no, org('NOB').token!, 'GET /incidents')).body.items as { id: string }[]).some((x) => x.id === id)).toBe(false);
-    // Read-only copy, even for a contribute share: it is changed on dk.
+    // A copy: it is changed on dk. With a contribute share, NOA comments from no: the comment is
+    // made on dk (as NOA, by its analyst) and the fresh copy comes back at once.
     expect(seen.canContribute).toBe(false);
-    const w = await api(no, org('NOA').token!, `POST /incidents/${id}/comments`, { text: 'from no' });
-    expect(w.status).toBe(409);
+    expect(seen.canComment).toBe(true);
+    expect(seen.originNode).toBe('dk');
+    const w = await api(no, org('NOA').token!, `POST /incidents/${id}/comments`, { text: 'written back from no' });
+    expect(w.status).toBe(201);
+    const back = (await api(no, org('NOA').token!, `GET /incidents/${id}/timeline`)).body.items as { kind: string; orgId: string; data: { text?: string } }[];
+    expect(back.some((e) => e.kind === 'incident.comment' && e.data.text === 'written back from no' && e.orgId === org('NOA').id)).toBe(true);
+    const onDk = (await api(dk, dka, `GET /incidents/${id}/timeline`)).body.items as { kind: string; orgId: string; data: { text?: string } }[];
+    expect(onDk.some((e) => e.kind === 'incident.comment' && e.data.text === 'written back from no' && e.orgId === org('NOA').id)).toBe(true);
+    // Other writes stay on dk; another organisation of no cannot reach the incident at all.
     expect((await api(no, org('NOA').token!, `POST /incidents/${id}/tasks`, { title: 'from no' })).status).toBe(409);
+    expect((await api(no, org('NOB').token!, `POST /incidents/${id}/comments`, { text: 'not shared with NOB' })).status).toBe(404);
+    expect(JSON.stringify((await api(dk, dka, `GET /incidents/${id}/timeline`)).body)).not.toContain('not shared with NOB');
     // Updates flow: a new comment on dk appears on no.
     expect((await api(dk, dka, `POST /incidents/${id}/comments`, { text: 'second comment from dk' })).status).toBe(201);
     await until('the second comment reaches no', async () => JSON.stringify((await api(no, org('NOA').token!, `GET /incidents/${id}/timeline`)).body).includes('second comment from dk'));
@@ -285,7 +295,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect(rec.records.lastError).toBeNull();
   }, 90_000);
 
-  it('a request for assistance routed to an organisation of no reaches that organisation only', async () => {
+  it('a request for assistance routed to an organisation of no reaches that organisation only, which offers help from no; dk decides; the offer is withdrawn from no', async () => {
     const dk = nodes.get('dk')!;
     const no = nodes.get('no')!;
     const r = await api(dk, org('DKA').token!, 'POST /assistance', {
@@ -298,14 +308,47 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const got = await api(no, org('NOA').token!, `GET /assistance/${id}`);
     expect(got.body.title).toBe('Need malware analysis of a wiper');
     expect((await api(no, org('NOB').token!, `GET /assistance/${id}`)).status).toBe(404);
-    // Read-only copy: an offer is refused on no (4xx) and leaves no offer behind.
-    const offer = await api(no, org('NOA').token!, `POST /assistance/${id}/offers`, {
-      team: 'NO CERT malware team', services: ['malware-analysis'], capacity: '2 analysts',
-      availableFrom: new Date().toISOString(), availableUntil: new Date(Date.now() + 3_600_000).toISOString(),
+    // An offer made on no is made on dk, the request's node, and its copy comes back to no.
+    const terms = { capacity: '2 analysts', availableFrom: new Date().toISOString(), availableUntil: new Date(Date.now() + 3_600_000).toISOString() };
+    const wrong = await api(no, org('NOA').token!, `POST /assistance/${id}/offers`, { team: 'NO CERT', services: ['forensics'], ...terms });
+    expect(wrong.status).toBe(400); // a service that was not requested: refused on no already
+    const offer = await api(no, org('NOA').token!, `POST /assistance/${id}/offers`, { team: 'NO CERT malware team', services: ['malware-analysis'], ...terms });
+    expect(offer.status).toBe(201);
+    type OfferView = { id: string; orgId: string; state: string; team: string };
+    const mine = offer.body.offers as OfferView[];
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ orgId: org('NOA').id, state: 'proposed', team: 'NO CERT malware team' });
+    const onDk = (await api(dk, org('DKA').token!, `GET /assistance/${id}`)).body.offers as OfferView[];
+    expect(onDk.map((o) => [o.id, o.orgId, o.state])).toEqual([[mine[0]!.id, org('NOA').id, 'proposed']]);
+    // Nobody else on no sees the offer (nor the request).
+    expect((await api(no, org('NOB').token!, `GET /assistance/${id}`)).status).toBe(404);
+    // dk accepts; the acceptance reaches the offer's copy on no with the next push.
+    expect((await api(dk, org('DKA').token!, `POST /offers/${mine[0]!.id}/accept`, { reason: 'welcome' })).status).toBe(200);
+    await until('NOA sees its offer accepted on no', async () => {
+      const r = await api(no, org('NOA').token!, `GET /assistance/${id}`);
+      return r.body.state === 'in-progress' && (r.body.offers as OfferView[])[0]?.state === 'accepted';
     });
-    expect(offer.status).toBe(409);
-    expect(((await api(no, org('NOA').token!, `GET /assistance/${id}`)).body.offers as unknown[])).toHaveLength(0);
+    // NOA withdraws from no: withdrawn on dk.
+    const wd = await api(no, org('NOA').token!, `POST /offers/${mine[0]!.id}/withdraw`);
+    expect(wd.status).toBe(200);
+    expect((wd.body.offers as OfferView[])[0]!.state).toBe('withdrawn');
+    expect(((await api(dk, org('DKA').token!, `GET /assistance/${id}`)).body.offers as OfferView[])[0]!.state).toBe('withdrawn');
+    // The offer's copy on no is withdrawn too: withdrawing it again is refused (409).
+    const again = await api(no, org('NOA').token!, `POST /offers/${mine[0]!.id}/withdraw`);
+    expect(again.status).toBe(409);
   }, 60_000);
+
+  it('refuses a written-back action that is unsigned, malformed or for an organisation the peer does not serve', async () => {
+    const dk = nodes.get('dk')!;
+    const peerToken = dk.peerToken ? nodes.get('no')!.peerToken! : '';
+    const action = { recordId: `incident--${uuid()}`, orgId: org('NOA').id, user: 'noa.analyst', roles: ['analyst'], nonce: uuid(), atUs: Date.now() * 1000, action: { kind: 'incident.comment', text: 'x' } };
+    expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no', body: action, signature: 'AAAA' })).status).toBe(403);
+    expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no', body: { ...action, action: { kind: 'incident.delete' } }, signature: 'AAAA' })).status).toBe(400);
+    expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no' })).status).toBe(400);
+    // An analyst's token is not a peer's.
+    expect((await api(dk, org('DKA').token!, 'POST /federation/records/actions', { node: 'no', body: action, signature: 'AAAA' })).status).toBe(403);
+    expect((await api(dk, null, 'POST /federation/records/actions', { node: 'no', body: action, signature: 'AAAA' })).status).toBe(401);
+  }, 30_000);
 
   it('a pushed object changed after its origin signed it is refused in the TAXII status with the reason; an unknown token is 401', async () => {
     const dk = nodes.get('dk')!;

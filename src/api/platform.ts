@@ -10,13 +10,13 @@ import { Correlations, IntelService, Warninglists } from '../intel/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { TaxiiService } from '../taxii/index.js';
 import { EventBus } from '../core/bus.js';
-import { createRespond, type AuthedActor, type Respond } from '../respond/index.js';
+import { createRespond, type AuthedActor, type RecordRemote, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
 import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader, type ScaleApi } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
-import { FederationRegistry, pushReceiver } from '../federation/index.js';
+import { FederationRegistry, pushReceiver, recordRemote } from '../federation/index.js';
 import { ExerciseService } from '../exercise/index.js';
 import { createReadiness, type Readiness } from '../readiness/index.js';
 import { createExposure, type ExposureModule } from '../readiness/exposure/index.js';
@@ -79,7 +79,9 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const bus = new EventBus();
   // Respond records made in an exercise pass its gate (participants only; writes while it runs).
   const exerciseGate = (a: AuthedActor, id: string, mode: 'read' | 'write') => exercise.gate(a, id, mode);
-  const respond = createRespond({ store, access, clock, bus, exerciseGate });
+  // Answers to another node's incident or request are made on that node (federation/record-actions.ts).
+  const remote: RecordRemote = { act: (a, row, action) => recordRemote({ store, clock, registry: federation, intel }).act(a, row, action) };
+  const respond = createRespond({ store, access, clock, bus, exerciseGate, remote });
   const sigma = await SigmaRules.open({ store, access, clock, bus }, { dir: config.sigmaDir, placeholdersFile: config.sigmaPlaceholders });
   const warninglists = new Warninglists(store, clock);
   await warninglists.load();

@@ -128,6 +128,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   // federation (docs/federation.md)
   [`POST ${V1}/federation/envelopes`]: 'federation.sync',
   [`POST ${V1}/federation/records`]: 'federation.sync',
+  [`POST ${V1}/federation/records/actions`]: 'federation.sync',
   [`POST ${V1}/federation/peers/:name/push-records`]: 'federation.admin',
   [`GET ${V1}/federation/node`]: 'federation.read',
   [`GET ${V1}/federation/peers`]: 'federation.read',

@@ -50,7 +50,8 @@ export interface Incident {
   observables: Observable[]; shares: Share[]; attachments: Attachment[];
   links: { alerts: string[]; sightings: string[]; indicators: string[]; techniques: string[] };
   stages: { occurredAt: string | null; detectedAt: string; triagedAt: string | null; containedAt: string | null; resolvedAt: string | null; closedAt: string | null };
-  createdAt: string; updatedAt: string; rev: number; exerciseId: string | null; canContribute: boolean; isOwner: boolean; metrics: IncidentMetrics;
+  createdAt: string; updatedAt: string; rev: number; exerciseId: string | null; canContribute: boolean; canComment: boolean; originNode: string | null;
+  isOwner: boolean; metrics: IncidentMetrics;
 }
 export interface OrgMetrics { orgId: string; incidents: number; mttd: number | null; mttt: number | null; mttc: number | null; mttr: number | null }
 export interface TimelineEntry { seq: number; at: string; kind: string; orgId: string | null; userId: string | null; data: Record<string, unknown> }

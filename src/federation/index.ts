@@ -12,3 +12,4 @@ export { peerAudience, pushReceiver, receive, retryRejects, runPull, runPush, ru
 export type { ReceiveResult, RunReport, SubscriptionStatus, SyncDeps } from './sync.js';
 export { FEDERATED_RECORD_KINDS, MAX_RECORDS_PER_PUSH, pushRecords, receiveRecords, recordPushStatus } from './records.js';
 export type { FederatedRecord, RecordEnvelope, RecordPushStatus, RecordReceipt } from './records.js';
+export { receiveAction, recordRemote } from './record-actions.js';

@@ -19,7 +19,7 @@ import { AppError } from '../core/errors.js';
 import { mayRelease, type Principal } from '../access/index.js';
 import { AccessService } from '../access/index.js';
 import type { RecordRow, Store } from '../store/index.js';
-import { INCIDENT, REQUEST, observableFacts, type Incident, type Observable } from '../respond/index.js';
+import { INCIDENT, OFFER, REQUEST, observableFacts, type Incident, type Observable } from '../respond/index.js';
 import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
 import type { FederationRegistry, PeerRecord } from './registry.js';
 import { clientFor, peerAudience, type SyncDeps } from './sync.js';
@@ -47,6 +47,20 @@ export interface FederatedRecord {
   doc: unknown;
   /** Timeline entries, by the origin's sequence number. */
   events: { seq: number; atUs: number; kind: string; orgId: string | null; data: unknown }[];
+  /**
+   * A request's offers made by organisations of the receiving node (made there and written back
+   * to the origin, record-actions.ts): their copies let the offering organisation follow them.
+   */
+  offers?: FederatedOffer[];
+}
+
+export interface FederatedOffer {
+  id: string;
+  orgId: string;
+  state: string;
+  createdUs: number;
+  updatedUs: number;
+  doc: unknown;
 }
 
 export interface RecordEnvelope {
@@ -89,8 +103,24 @@ async function copyFor(store: Store, peer: PeerRecord, row: RecordRow): Promise<
     // An assistance request's entries may carry offers (their own release facts): only the
     // request's own life cycle travels (created, state changes), without their data.
     events = events.filter((e) => /^assistance-request\.|^assistance\.(closed|withdrawn|expired)$/.test(e.kind)).map((e) => ({ ...e, data: {} }));
+    // The offers that organisations of that peer made (from their node): theirs to follow there.
+    const theirs = new Set(peer.orgs);
+    const offers = (await store.listRecords({ kind: OFFER, parentId: row.id, audience, purpose: 'read', limit: 1000, exerciseId: null }))
+      .filter((o) => theirs.has(o.creatorOrg))
+      .map((o) => ({ id: o.id, orgId: o.creatorOrg, state: o.state, createdUs: o.createdUs, updatedUs: o.updatedUs, doc: JSON.parse(o.json) as unknown }));
+    return { type: 'x-shieldwall-record', id: row.id, kind: row.kind, state: row.state, tlp: row.tlp, createdUs: row.createdUs, updatedUs: row.updatedUs, withdrawn: false, doc, events, offers };
   }
   return { type: 'x-shieldwall-record', id: row.id, kind: row.kind, state: row.state, tlp: row.tlp, createdUs: row.createdUs, updatedUs: row.updatedUs, withdrawn: false, doc, events };
+}
+
+function signed(deps: SyncDeps, record: FederatedRecord, creator: string, recipients: string[]): RecordEnvelope {
+  const origin = deps.registry.deps.nodeName;
+  return { record, origin, creator, recipients, signature: signFacts(deps.registry.keys().privateKey, { object: record as unknown as Record<string, unknown>, origin, creator, recipients }) };
+}
+
+/** The signed copy of one record for one peer (the answer to an action written back from there). */
+export async function envelopeFor(deps: SyncDeps, peer: PeerRecord, row: RecordRow): Promise<RecordEnvelope> {
+  return signed(deps, await copyFor(deps.store, peer, row), row.creatorOrg, row.recipients.filter((r) => peer.orgs.includes(r)).sort());
 }
 
 function tombstone(id: string, kind: string, nowUs: number): FederatedRecord {
@@ -144,12 +174,11 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
       if (row.originNode !== null || row.exerciseId !== null || recipients.length === 0) continue;
       current.add(row.id);
       const record = await copyFor(store, peer, row);
-      const facts = { object: record as unknown as Record<string, unknown>, origin: me, creator: row.creatorOrg, recipients };
-      const h = sha(JSON.stringify([facts.object, facts.creator, recipients]));
+      const h = sha(JSON.stringify([record, row.creatorOrg, recipients]));
       // Sent (or refused by the peer) as it is now: nothing to do until it changes.
       if (sent[row.id] === h || sent[row.id] === `refused:${h}`) continue;
       hashes.set(row.id, h);
-      due.push({ record, origin: me, creator: row.creatorOrg, recipients, signature: signFacts(registry.keys().privateKey, facts) });
+      due.push(signed(deps, record, row.creatorOrg, recipients));
     }
   }
   // Pushed before and no longer shared with anyone there: withdrawn.
@@ -162,8 +191,7 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
     }
     const row = await store.getRecord(id);
     const record = tombstone(id, row?.kind ?? INCIDENT, nowUs);
-    const creator = row?.creatorOrg ?? nodeless(peer);
-    due.push({ record, origin: me, creator, recipients: [], signature: signFacts(registry.keys().privateKey, { object: record as unknown as Record<string, unknown>, origin: me, creator, recipients: [] }) });
+    due.push(signed(deps, record, row?.creatorOrg ?? nodeless(peer), []));
     hashes.set(id, 'withdrawn');
   }
   if (due.length === 0) return { sent: 0, refused: [] };
@@ -216,6 +244,30 @@ function wellFormed(kind: string, doc: unknown): boolean {
   return typeof doc.description === 'string' && strs(doc.services) && typeof doc.urgency === 'string' && (doc.routedTo === 'all' || strs(doc.routedTo)) && typeof doc.offerDeadline === 'string';
 }
 
+const OFFER_ID = /^assistance-offer--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The offers of a received request copy: each by an organisation of this node; null when malformed. */
+function offersOf(raw: unknown, orgs: ReadonlyMap<string, { node: string | null }>): FederatedOffer[] | null {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > 1000) return null;
+  const out: FederatedOffer[] = [];
+  for (const o of raw) {
+    if (!isObj(o) || typeof o.id !== 'string' || !OFFER_ID.test(o.id) || typeof o.orgId !== 'string' || orgs.get(o.orgId)?.node !== null
+      || typeof o.state !== 'string' || !Number.isSafeInteger(o.createdUs) || !Number.isSafeInteger(o.updatedUs)
+      || !isObj(o.doc) || typeof o.doc.team !== 'string' || !strs(o.doc.services) || typeof o.doc.requestId !== 'string') return null;
+    out.push({ id: o.id, orgId: o.orgId, state: o.state.slice(0, 40), createdUs: o.createdUs as number, updatedUs: o.updatedUs as number, doc: o.doc });
+  }
+  return out;
+}
+
+async function offersDiffer(tx: Store, offers: readonly FederatedOffer[]): Promise<boolean> {
+  for (const o of offers) {
+    const had = await tx.getRecord(o.id);
+    if (!had || had.json !== JSON.stringify(o.doc) || had.state !== o.state) return true;
+  }
+  return false;
+}
+
 export interface RecordReceipt {
   id: string;
   status: 'added' | 'updated' | 'duplicate' | 'withdrawn' | 'rejected';
@@ -227,13 +279,18 @@ export interface RecordReceipt {
  * `p` must be a peer principal: its node is the registered peer whose identity it is.
  */
 export async function receiveRecords(deps: SyncDeps, p: Principal, body: { records: unknown[] }): Promise<{ results: RecordReceipt[] }> {
-  const { registry, store, clock } = deps;
-  const peer = p.kind === 'peer' ? (await registry.listPeers()).find((x) => x.identity === p.orgId) : undefined;
+  const peer = p.kind === 'peer' ? (await deps.registry.listPeers()).find((x) => x.identity === p.orgId) : undefined;
   if (!peer) throw new AppError('FORBIDDEN', 'only a registered peer node pushes records');
+  return receiveFrom(deps, peer, body.records);
+}
+
+/** Verifies and stores records sent by `peer` (pushed, or returned by it after a written-back action). */
+export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: readonly unknown[]): Promise<{ results: RecordReceipt[] }> {
+  const { store, clock } = deps;
   const key = parsePublicKey(peer.publicKey);
   const orgs = new Map((await store.listOrganisations()).map((o) => [o.id, o]));
   const results: RecordReceipt[] = [];
-  for (const raw of body.records) {
+  for (const raw of records) {
     const env = raw as Partial<RecordEnvelope> | null;
     const rec = env && typeof env === 'object' ? env.record : undefined;
     const id = rec && typeof rec === 'object' && typeof rec.id === 'string' ? rec.id.slice(0, 200) : '';
@@ -263,6 +320,11 @@ export async function receiveRecords(deps: SyncDeps, p: Principal, body: { recor
       refuse(`malformed ${String(rec.kind)} document`);
       continue;
     }
+    const offers = rec.kind === REQUEST && !rec.withdrawn ? offersOf(rec.offers, orgs) : [];
+    if (offers === null) {
+      refuse('malformed offers: each is made by an organisation of this node, about this request');
+      continue;
+    }
     // Released here only to this node's own organisations among the recipients the origin named.
     const recipients = rec.withdrawn ? [] : (env!.recipients as string[]).filter((r) => orgs.get(r)?.node === null);
     if (!rec.withdrawn && recipients.length === 0) {
@@ -286,7 +348,7 @@ export async function receiveRecords(deps: SyncDeps, p: Principal, body: { recor
         json: rec.withdrawn ? 'null' : JSON.stringify(rec.doc),
       };
       if (have && have.json === row.json && have.state === row.state && have.tlp === row.tlp && have.creatorOrg === row.creatorOrg
-        && JSON.stringify([...have.recipients].sort()) === JSON.stringify([...recipients].sort()) && fresh.length === 0) return { id, status: 'duplicate' };
+        && JSON.stringify([...have.recipients].sort()) === JSON.stringify([...recipients].sort()) && fresh.length === 0 && !(await offersDiffer(tx, offers))) return { id, status: 'duplicate' };
       if (!(await tx.putRecord(row))) return { id, status: 'rejected', message: `${id} changed while it was stored; it is sent again` };
       // Timeline entries the origin added since the last push, in its order.
       for (const e of fresh) {
@@ -294,7 +356,22 @@ export async function receiveRecords(deps: SyncDeps, p: Principal, body: { recor
         last = e.seq;
       }
       await tx.setMeta(evKey, String(last));
-      await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.receive', id, { peer: peer.name, withdrawn: rec.withdrawn === true, recipients });
+      // Offers this node's organisations made on the request (record-actions.ts), as the origin holds them now.
+      let offersChanged = false;
+      for (const o of offers) {
+        const had = await tx.getRecord(o.id);
+        if (had && (had.originNode !== peer.name || had.parentId !== id)) continue;
+        const json = JSON.stringify(o.doc);
+        if (had && had.json === json && had.state === o.state) continue;
+        offersChanged = true;
+        await tx.putRecord({
+          id: o.id, kind: OFFER, parentId: id, creatorOrg: o.orgId, tlp: 'amber', recipients: [creator], originNode: peer.name, exerciseId: null,
+          state: o.state, createdUs: o.createdUs, updatedUs: o.updatedUs, rev: (had?.rev ?? 0) + 1, json,
+        });
+      }
+      await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.receive', id, {
+        peer: peer.name, withdrawn: rec.withdrawn === true, recipients, ...(offersChanged ? { offers: offers.map((o) => o.id) } : {}),
+      });
       return { id, status: rec.withdrawn ? 'withdrawn' : have ? 'updated' : 'added' };
     });
     results.push(r);

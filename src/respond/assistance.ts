@@ -105,13 +105,18 @@ export class AssistanceService {
     requirePermission(actor, 'assistance.write');
     const req = await this.#settle(actor, await this.repo.load<AssistanceRequest>(actor, requestId, REQUEST));
     if (req.row.creatorOrg === actor.principal.orgId) throw illegal('an organisation cannot offer assistance to itself');
-    // A request another node pushed here is a read-only copy (docs/federation.md): offers are made on its node.
-    if (req.row.originNode !== null) throw illegal(`this request lives on node ${req.row.originNode}: make the offer there`);
     if (!req.row.recipients.includes(actor.principal.orgId)) throw new AppError('FORBIDDEN', 'this request was not routed to your organisation');
     if (req.row.state !== 'open' && req.row.state !== 'in-progress') throw illegal(`the request is ${req.row.state}`);
     const unknown = o.services.filter((s) => !req.doc.services.includes(s));
     if (o.services.length === 0 || unknown.length) throw bad(`offer services among the requested ones: ${req.doc.services.join(', ')}`);
     if (Date.parse(o.availableUntil) <= Date.parse(o.availableFrom)) throw bad('availableUntil must be after availableFrom');
+    // A request another node pushed here is a copy (docs/federation.md): the offer is made on its
+    // node of origin, which checks it again and answers with the request's fresh copy.
+    if (req.row.originNode !== null) {
+      if (!this.deps.remote) throw illegal(`this request lives on node ${req.row.originNode}: make the offer there`);
+      await this.deps.remote.act(actor, req.row, { kind: 'assistance.offer', offer: { ...o } });
+      return this.get(actor, requestId);
+    }
     const doc: Offer = { requestId, team: o.team, services: o.services, capacity: o.capacity, availableFrom: o.availableFrom, availableUntil: o.availableUntil, note: o.note ?? '', reason: null };
     // Offers are seen by the requester and the offering ally only.
     const created = await this.repo.create(actor, { kind: OFFER, doc, tlp: 'amber', recipients: [req.row.creatorOrg], state: 'proposed', parentId: requestId, exerciseId: req.row.exerciseId });
@@ -142,6 +147,13 @@ export class AssistanceService {
     const offer = await this.repo.load<Offer>(actor, offerId, OFFER);
     if (offer.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the offering organisation may withdraw its offer');
     if (offer.row.state !== 'proposed' && offer.row.state !== 'accepted') throw illegal(`the offer is ${offer.row.state}`);
+    if (offer.row.originNode !== null) {
+      // The copy of an offer made on another node's request: withdrawn there.
+      const req = await this.repo.load<AssistanceRequest>(actor, offer.doc.requestId, REQUEST);
+      if (!this.deps.remote) throw illegal(`this offer lives on node ${offer.row.originNode}: withdraw it there`);
+      await this.deps.remote.act(actor, req.row, { kind: 'assistance.offer.withdraw', offerId });
+      return this.get(actor, offer.doc.requestId);
+    }
     await this.repo.save(actor, offer, { doc: offer.doc, state: 'withdrawn' }, { kind: 'assistance.offer.withdrawn', data: { requestId: offer.doc.requestId } });
     return this.get(actor, offer.doc.requestId);
   }

@@ -95,6 +95,10 @@ export interface IncidentView extends Incident {
   exerciseId: string | null;
   /** What the caller may do. */
   canContribute: boolean;
+  /** Comment: as contribute, and also on a copy of another node's incident (sent to that node). */
+  canComment: boolean;
+  /** The node the incident lives on when this is a copy it pushed here; null when it lives here. */
+  originNode: string | null;
   isOwner: boolean;
   metrics: IncidentMetrics;
 }
@@ -210,12 +214,16 @@ export class IncidentService {
   view(actor: AuthedActor, rec: Rec<Incident>): IncidentView {
     const d = rec.doc;
     const isOwner = rec.row.creatorOrg === actor.principal.orgId;
+    const shared = isOwner || d.shares.some((s) => s.orgId === actor.principal.orgId && s.permission === 'contribute');
     return {
       ...d,
       observables: d.observables.filter((o) => this.#observableVisible(actor, rec, o)),
       id: rec.row.id, ownerOrg: rec.row.creatorOrg, tlp: rec.row.tlp, createdAt: iso(rec.row.createdUs), updatedAt: iso(rec.row.updatedUs),
       rev: rec.row.rev, exerciseId: rec.row.exerciseId, isOwner,
-      canContribute: rec.row.originNode === null && (isOwner || d.shares.some((s) => s.orgId === actor.principal.orgId && s.permission === 'contribute')),
+      canContribute: rec.row.originNode === null && shared,
+      // On a copy of another node's incident, comments are sent to that node (federation/record-actions.ts).
+      canComment: shared && (rec.row.originNode === null || this.deps.remote !== undefined),
+      originNode: rec.row.originNode,
       metrics: metricsOf(d.stages),
     };
   }
@@ -394,6 +402,14 @@ export class IncidentService {
   }
 
   async comment(actor: AuthedActor, id: string, text: string): Promise<void> {
+    const copy = await this.repo.load<Incident>(actor, id, INCIDENT);
+    if (copy.row.originNode !== null && this.deps.remote) {
+      // A copy of another node's incident: the comment is made there (federation/record-actions.ts).
+      requirePermission(actor, 'incident.comment');
+      if (!this.view(actor, copy).canComment) throw new AppError('FORBIDDEN', 'commenting on this incident needs a contribute share for your organisation');
+      await this.deps.remote.act(actor, copy.row, { kind: 'incident.comment', text });
+      return;
+    }
     const rec = await this.#contributable(actor, id, 'incident.comment');
     await this.repo.append(actor, rec, { kind: 'incident.comment', data: { text } });
   }

@@ -33,7 +33,7 @@ export type { AchScore, Assessment, Evidence, Hypothesis, Weight } from './attri
 export { AlertLevelService, ALLIANCE, ALERT_LEVEL } from './alert-level.js';
 export { incidentToStix, attributionToStix, publish, phaseEventsOf, INCIDENT_EXT, TASK_EXT, EVENT_EXT } from './stix-export.js';
 export { RecordRepo, requirePermission } from './repo.js';
-export type { AuthedActor, RespondDeps, Rec, TimelineEntry } from './repo.js';
+export type { AuthedActor, RecordRemote, RemoteAction, RespondDeps, Rec, TimelineEntry } from './repo.js';
 export {
   SEVERITIES, PHASES, PHASE_MOVES, DETERMINATIONS, INVESTIGATION_STATUSES, PAP_LEVELS, TASK_STATUSES, OBSERVABLE_TYPES, CSIRT_SERVICES,
   URGENCIES, PLAYBOOKS, ICD203_LIKELIHOOD, CONFIDENCE_LEVELS, RELIABILITY, CREDIBILITY, ACH_RATINGS, ALERT_LEVELS, isOneOf,

@@ -10,6 +10,7 @@ import type { EventBus, SealedPart } from '../core/bus.js';
 import type { ReleaseFacts, Tlp } from '../core/policy.js';
 import { authorize, mayRelease, type AccessService, type Action, type Actor, type Principal } from '../access/index.js';
 import type { RecordEventRow, RecordRow, Store } from '../store/index.js';
+import type { CsirtService } from './model.js';
 
 export type AuthedActor = Actor & { readonly principal: Principal };
 
@@ -23,6 +24,21 @@ export interface RespondDeps {
    * participants (ExerciseService.gate): throws 404 / 403 / 409. Without a gate they are not found.
    */
   readonly exerciseGate?: (actor: AuthedActor, exerciseId: string, mode: 'read' | 'write') => Promise<unknown>;
+  /**
+   * Answers to a record another node pushed here (a copy): made on its node of origin
+   * (federation/record-actions.ts). Without it, a copy is read-only.
+   */
+  readonly remote?: RecordRemote;
+}
+
+/** What an organisation may do to a copy of another node's record, from its own node. */
+export type RemoteAction =
+  | { readonly kind: 'incident.comment'; readonly text: string }
+  | { readonly kind: 'assistance.offer'; readonly offer: { team: string; services: CsirtService[]; capacity: string; availableFrom: string; availableUntil: string; note?: string } }
+  | { readonly kind: 'assistance.offer.withdraw'; readonly offerId: string };
+
+export interface RecordRemote {
+  act(actor: AuthedActor, row: RecordRow, action: RemoteAction): Promise<void>;
 }
 
 export interface Rec<T> {

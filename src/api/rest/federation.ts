@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, pushRecords, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
 
@@ -53,6 +53,16 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
       },
     },
   }, async (req) => receiveRecords(sync, principalOf(req), req.body as { records: unknown[] }));
+
+  app.post('/federation/records/actions', {
+    schema: <FastifySchema>{
+      summary: 'A peer node writes back to an incident or request for assistance this node shared with one of its organisations (a comment, an offer, an offer withdrawn; signed); answers with the record\'s fresh signed copy',
+      body: {
+        type: 'object', required: ['body', 'signature'], additionalProperties: false,
+        properties: { node: { type: 'string', maxLength: 63 }, body: { type: 'object' }, signature: { type: 'string', maxLength: 400 } },
+      },
+    },
+  }, async (req) => receiveAction({ ...sync, respond: platform.respond }, principalOf(req), req.body as { body: unknown; signature: unknown }));
 
   app.post('/federation/peers/:name/push-records', doc('Push now the incidents and assistance requests shared with organisations of this peer'), async (req) => {
     const peer = await registry.peer(param(req, 'name'));

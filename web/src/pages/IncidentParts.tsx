@@ -19,7 +19,8 @@ type Done = () => void;
 /** Whether the reader may write to this incident with `action` (contribute share and the permission table). */
 function useMayWrite(inc: Incident, action: 'incident.contribute' | 'incident.comment'): boolean {
   const { session } = useSession();
-  return inc.canContribute && mayDo(session, action);
+  // On a copy of another node's incident, only comments are possible (sent to that node).
+  return (action === 'incident.comment' ? inc.canComment : inc.canContribute) && mayDo(session, action);
 }
 
 /** Tasks this task waits for: dependencies neither completed nor cancelled. */
@@ -230,6 +231,7 @@ export function Timeline({ inc, base, entries, onDone }: { inc: Incident; base: 
       </ol>
       {(mayComment || mayContribute) && (
         <form onSubmit={add} aria-label="Add to timeline">
+          {inc.originNode && <p className="muted small" data-testid="remote-note">This incident lives on node {inc.originNode}: your comment is sent there and comes back with its timeline.</p>}
           <label htmlFor="tl-text">{manual ? 'Timeline entry' : 'Comment'}</label>
           <textarea id="tl-text" rows={2} required value={text} onChange={(e) => setText(e.target.value)} />
           {mayContribute && <label className="check"><input type="checkbox" checked={manual} onChange={(e) => setManual(e.target.checked)} /> Manual timeline entry at a given time</label>}

@@ -1,0 +1,177 @@
+/**
+ * Writing back to a federated incident or request for assistance (docs/federation.md
+ * "Answering from your own node"). A record another node pushed here is a copy; its
+ * organisation's analysts answer it from their own node, and the answer is made on the node of
+ * origin, where the record lives:
+ *
+ * - a comment on an incident shared with the organisation with a `contribute` share;
+ * - an offer on a request for assistance routed to the organisation, and withdrawing that offer.
+ *
+ * Node B (the copy's node) checks the user's permission as for a local record, signs the action
+ * (Ed25519 over the RFC 8785 form of {object: action, origin: B, creator: org, recipients: []},
+ * as records and object versions are signed) and POSTs it with its peer token to the origin A
+ * (`POST /api/v1/federation/records/actions`). A accepts it only from a registered peer, with a
+ * valid signature of that peer, for an organisation registered on A as living on that peer, on a
+ * record originated on A that A pushes to that peer and that names the organisation — exactly
+ * what that organisation may do through A's REST, checked again by A's own services with A's
+ * rules (shares, routing, states, deadlines). A applies it as that organisation (audited with the
+ * peer and the user's name) and answers with the record's fresh signed copy, which B verifies and
+ * stores as it would a push: the user sees the answer at once. An action is named by a nonce, so
+ * a retried POST (a lost answer) is applied once.
+ *
+ * B's word is trusted for who its users are and what roles they hold (A has no users of B's
+ * organisations); A's word decides what the organisation may do to A's record.
+ */
+import crypto from 'node:crypto';
+import { AppError, ERROR_TABLE, type ErrorCode } from '../core/errors.js';
+import { mayRelease, type Principal } from '../access/index.js';
+import { AccessService } from '../access/index.js';
+import type { RecordRow, Role } from '../store/index.js';
+import { ROLES } from '../store/index.js';
+import { CSIRT_SERVICES, INCIDENT, OFFER, REQUEST, type AuthedActor, type CsirtService, type RecordRemote, type RemoteAction, type Respond } from '../respond/index.js';
+import { TaxiiClientError } from '../taxii/client.js';
+import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
+import { envelopeFor, receiveFrom, type RecordEnvelope } from './records.js';
+import type { PeerRecord } from './registry.js';
+import { clientFor, peerAudience, type SyncDeps } from './sync.js';
+
+/** The action as it travels and is signed. */
+interface ActionBody {
+  recordId: string;
+  orgId: string;
+  user: string | null;
+  roles: Role[];
+  nonce: string;
+  atUs: number;
+  action: RemoteAction;
+}
+
+const P_DONE = 'federation.act.';
+const MAX_TEXT = 20_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const facts = (body: ActionBody, origin: string) => ({ object: body as unknown as Record<string, unknown>, origin, creator: body.orgId, recipients: [] as string[] });
+
+/** Node B: sends the action to the record's node of origin and stores the copy it answers with. */
+export function recordRemote(deps: SyncDeps): RecordRemote {
+  return {
+    async act(actor, row, action) {
+      const { registry, clock } = deps;
+      const peer = (await registry.listPeers()).find((x) => x.name === row.originNode);
+      if (!peer || !peer.url || !peer.token) {
+        throw new AppError('CONFLICT', `${row.id} lives on node ${row.originNode ?? '?'}, which this node cannot reach (no URL or token registered for it): answer it there`);
+      }
+      const body: ActionBody = {
+        recordId: row.id, orgId: actor.principal.orgId, user: actor.principal.username, roles: [...actor.principal.roles],
+        nonce: crypto.randomUUID(), atUs: clock.now() * 1000, action,
+      };
+      const me = registry.deps.nodeName;
+      const signature = signFacts(registry.keys().privateKey, facts(body, me));
+      const client = clientFor(registry, peer);
+      let answer: { records?: unknown[] };
+      try {
+        answer = (await client.request('POST', '/api/v1/federation/records/actions', { node: me, body, signature })) as unknown as { records?: unknown[] };
+      } catch (e) {
+        throw fromPeer(peer, e);
+      } finally {
+        await client.close();
+      }
+      // The fresh copy, verified and stored as a push would be (a later push finds it unchanged).
+      const stored = await receiveFrom(deps, peer, Array.isArray(answer.records) ? answer.records : []);
+      const refused = stored.results.find((r) => r.status === 'rejected');
+      if (refused) throw new AppError('UNAVAILABLE', `node ${peer.name} took the ${action.kind}, but its copy of ${row.id} was refused here: ${refused.message ?? ''}; the next push brings it`);
+      await new AccessService(deps.store, clock).audit(actor, 'federation.records.act', row.id, { peer: peer.name, kind: action.kind, nonce: body.nonce });
+    },
+  };
+}
+
+/** The origin's refusal, as the same error on this node (its text was written for the acting organisation). */
+function fromPeer(peer: PeerRecord, e: unknown): AppError {
+  if (e instanceof TaxiiClientError && e.status !== null && e.status < 500) {
+    const code = e.taxii && typeof (e.taxii as { error_code?: unknown }).error_code === 'string' ? (e.taxii as { error_code: string }).error_code : '';
+    const known = (Object.keys(ERROR_TABLE) as ErrorCode[]).find((c) => c === code);
+    const text = e.taxii?.description ?? e.message;
+    return new AppError(known ?? (e.status === 404 ? 'NOT_FOUND' : e.status === 403 ? 'FORBIDDEN' : 'CONFLICT'), `node ${peer.name}: ${text}`.slice(0, 1000));
+  }
+  return new AppError('UNAVAILABLE', `node ${peer.name} could not be reached: ${e instanceof Error ? e.message : String(e)}`.slice(0, 500));
+}
+
+function parseAction(v: unknown): RemoteAction | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const a = v as Record<string, unknown>;
+  if (a.kind === 'incident.comment') return typeof a.text === 'string' && a.text.trim() !== '' && a.text.length <= MAX_TEXT ? { kind: a.kind, text: a.text } : null;
+  if (a.kind === 'assistance.offer.withdraw') return typeof a.offerId === 'string' && a.offerId.length <= 200 ? { kind: a.kind, offerId: a.offerId } : null;
+  if (a.kind === 'assistance.offer') {
+    const o = a.offer as Record<string, unknown> | null;
+    if (typeof o !== 'object' || o === null) return null;
+    const str = (x: unknown, max: number) => typeof x === 'string' && x.length <= max;
+    if (!str(o.team, 200) || !str(o.capacity, 2000) || !str(o.availableFrom, 40) || !str(o.availableUntil, 40) || (o.note !== undefined && !str(o.note, MAX_TEXT))) return null;
+    if (!Array.isArray(o.services) || o.services.length > 50 || !o.services.every((x) => (CSIRT_SERVICES as readonly unknown[]).includes(x))) return null;
+    return {
+      kind: a.kind,
+      offer: { team: o.team as string, services: o.services as CsirtService[], capacity: o.capacity as string, availableFrom: o.availableFrom as string, availableUntil: o.availableUntil as string, ...(o.note !== undefined ? { note: o.note as string } : {}) },
+    };
+  }
+  return null;
+}
+
+function parseBody(v: unknown): ActionBody | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const b = v as Record<string, unknown>;
+  const action = parseAction(b.action);
+  if (!action || typeof b.recordId !== 'string' || b.recordId.length > 200 || typeof b.orgId !== 'string' || b.orgId.length > 200) return null;
+  if (!(b.user === null || (typeof b.user === 'string' && b.user.length <= 200)) || typeof b.nonce !== 'string' || !UUID.test(b.nonce) || !Number.isSafeInteger(b.atUs)) return null;
+  if (!Array.isArray(b.roles) || !b.roles.every((r) => (ROLES as readonly unknown[]).includes(r))) return null;
+  return { recordId: b.recordId, orgId: b.orgId, user: b.user as string | null, roles: b.roles as Role[], nonce: b.nonce, atUs: b.atUs as number, action };
+}
+
+/**
+ * Node A: a peer's action on a record originated here, for one of that peer's organisations.
+ * Answers with the record's fresh copy for that peer (signed), or the error A's services give.
+ */
+export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Principal, raw: { node?: unknown; body?: unknown; signature?: unknown }): Promise<{ applied: boolean; records: RecordEnvelope[] }> {
+  const { registry, store, clock, respond } = deps;
+  const peer = p.kind === 'peer' ? (await registry.listPeers()).find((x) => x.identity === p.orgId) : undefined;
+  if (!peer) throw new AppError('FORBIDDEN', 'only a registered peer node writes back to a record');
+  const body = parseBody(raw.body);
+  if (!body) throw new AppError('BAD_REQUEST', 'malformed action: {recordId, orgId, user, roles, nonce, atUs, action: {kind: incident.comment | assistance.offer | assistance.offer.withdraw, …}}');
+  const key = parsePublicKey(peer.publicKey);
+  if (!key || typeof raw.signature !== 'string' || !verifyFacts(key, facts(body, peer.name), raw.signature)) {
+    throw new AppError('FORBIDDEN', `the signature of node ${peer.name} does not verify: the action was changed after it left that node`);
+  }
+  const org = await store.getOrganisation(body.orgId);
+  if (!org || org.node !== peer.name) throw new AppError('FORBIDDEN', `organisation ${body.orgId.slice(0, 80)} is not registered here as living on node ${peer.name}`);
+  // Only a record this node pushes to that peer for that organisation: what it may read of it here.
+  const row = await store.getRecord(body.recordId);
+  const audience = await peerAudience(store, peer);
+  const facts0 = row ? { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode } : null;
+  if (!row || !facts0 || (row.kind !== INCIDENT && row.kind !== REQUEST) || row.originNode !== null || row.exerciseId !== null
+    || !row.recipients.includes(org.id) || !mayRelease(facts0, audience, 'read')) {
+    throw new AppError('NOT_FOUND', `no record ${body.recordId.slice(0, 80)} shared with ${org.id}`);
+  }
+  const doneKey = `${P_DONE}${peer.name}.${body.nonce}`;
+  let applied = false;
+  if ((await store.getMeta(doneKey)) === null) {
+    const principal: Principal = Object.freeze({
+      orgId: org.id, userId: null, username: `${body.user ?? 'unknown'}@${peer.name}`.slice(0, 200), roles: Object.freeze([...body.roles]), tokenId: p.tokenId,
+      kind: 'api', groupIds: Object.freeze(await store.groupsOfOrg(org.id)),
+    });
+    const actor: AuthedActor = { principal, source: `peer:${peer.name}` };
+    const a = body.action;
+    if (a.kind === 'incident.comment') {
+      if (row.kind !== INCIDENT) throw new AppError('BAD_REQUEST', `${row.id} is not an incident`);
+      await respond.incidents.comment(actor, row.id, a.text);
+    } else if (a.kind === 'assistance.offer') {
+      if (row.kind !== REQUEST) throw new AppError('BAD_REQUEST', `${row.id} is not a request for assistance`);
+      await respond.assistance.offer(actor, row.id, a.offer);
+    } else {
+      const offer = await store.getRecord(a.offerId);
+      if (!offer || offer.kind !== OFFER || offer.parentId !== row.id || offer.creatorOrg !== org.id) throw new AppError('NOT_FOUND', `no offer ${a.offerId.slice(0, 80)} of ${org.id} on ${row.id}`);
+      await respond.assistance.withdrawOffer(actor, offer.id);
+    }
+    await store.setMeta(doneKey, String(clock.now()));
+    applied = true;
+  }
+  const fresh = await store.getRecord(row.id);
+  return { applied, records: fresh ? [await envelopeFor(deps, peer, fresh)] : [] };
+}
