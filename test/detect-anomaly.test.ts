@@ -440,6 +440,46 @@ describe('persisted state', () => {
     expect(spike.map((f) => f.title)).toContain('Event rate spike from DSK-CERT sensor fw-1');
   });
 
+  it('merges what several workers save: each keeps the organisations it holds, the most recent state of each wins; a worker adopts the organisations of partitions it takes', () => {
+    // Two workers, each holding one organisation (scale-out partitions by organisation).
+    const traffic = (det: AnomalyDetector, org: string, from: number, days: number) => {
+      const r = rng(org.length);
+      const out: AnomalyFinding[] = [];
+      for (let t = from; t < from + days * DAY; t += BUCKET) {
+        const n = poisson(officeRate(t), r);
+        for (let i = 0; i < n; i++) out.push(...det.observe(ev({ 'dns.question.name': `h${Math.floor(r() * 400)}.example` }, org), t + i));
+        out.push(...det.tick(t + BUCKET));
+      }
+      return out;
+    };
+    const a = new AnomalyDetector();
+    const b = new AnomalyDetector();
+    traffic(a, 'ORG-A', START, 5);
+    const stale = AnomalyDetector.fromJSON(JSON.parse(JSON.stringify(b.mergedJSON(null))));
+    traffic(b, 'ORG-BB', START, 8);
+    // Saved one after the other into one key: neither erases the other.
+    let saved = JSON.parse(JSON.stringify(a.mergedJSON(null)));
+    saved = JSON.parse(JSON.stringify(b.mergedJSON(saved)));
+    expect((saved as { orgs: { id: string }[] }).orgs.map((o) => o.id).sort()).toEqual(['ORG-A', 'ORG-BB']);
+    // A worker holding an older state of ORG-BB (it gave the partition away) does not overwrite the newer one.
+    traffic(stale, 'ORG-A', START, 1);
+    const again = JSON.parse(JSON.stringify(stale.mergedJSON(saved))) as { orgs: { id: string }[] };
+    const orgOf = (x: { orgs: { id: string }[] }, id: string) => JSON.stringify(x.orgs.find((o) => o.id === id));
+    expect(orgOf(again, 'ORG-BB')).toBe(orgOf(saved, 'ORG-BB'));
+    expect(orgOf(again, 'ORG-A')).toBe(orgOf(saved, 'ORG-A')); // a's 5 days are newer than stale's 1
+    // A worker that takes ORG-BB's partition adopts its baselines and goes on exactly as b would.
+    const c = new AnomalyDetector();
+    traffic(c, 'ORG-A', START, 1);
+    expect(c.adopt(again, (id) => id === 'ORG-BB')).toBe(1);
+    expect(c.stats().orgs).toBe(2);
+    const ofBB = (f: AnomalyFinding[]) => f.filter((x) => x.orgId === 'ORG-BB');
+    const fc = ofBB(traffic(c, 'ORG-BB', START + 8 * DAY, 2));
+    expect(fc).toEqual(ofBB(traffic(b, 'ORG-BB', START + 8 * DAY, 2)));
+    expect(orgOf(c.toJSON() as { orgs: { id: string }[] }, 'ORG-BB')).toBe(orgOf(b.toJSON() as { orgs: { id: string }[] }, 'ORG-BB'));
+    expect(c.adopt(again, (id) => id === 'ORG-BB')).toBe(0); // already more recent here
+    expect(c.adopt({ format: 'garbage' }, () => true)).toBe(0);
+  });
+
   it('is deterministic: two detectors fed the same input give the same findings and state', () => {
     const a = new AnomalyDetector();
     const b = new AnomalyDetector();

@@ -18,6 +18,7 @@ import { JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { PartitionOwner } from './owner.js';
 import { warm } from './warm.js';
+import { partitionOf } from './partition.js';
 import { PresenceAnnouncer, RateMeter } from './presence.js';
 import { setEventTracer, setRuleTracer } from '../detect/trace.js';
 
@@ -66,7 +67,7 @@ export class ScaleWorker {
 
   private constructor(
     private readonly deps: ScaleWorkerDeps,
-    private readonly parts: { link: NatsLink; bridge: BusBridge; source: JetStreamSource; rt: WorkerRuntime; leases: PgLeases; owner: PartitionOwner },
+    private readonly parts: { link: NatsLink; bridge: BusBridge; source: JetStreamSource; rt: WorkerRuntime; leases: PgLeases; owner: PartitionOwner; partitions: number },
   ) {}
 
   static async start(deps: ScaleWorkerDeps, s: ScaleWorkerSettings): Promise<ScaleWorker> {
@@ -94,7 +95,7 @@ export class ScaleWorker {
     await rt.engine.feed.sync();
     const leases = await PgLeases.open(s.databaseUrl, { name: `partitions:${link.names.prefix}`, member: true });
     const owner = new PartitionOwner(leases, source, s.partitions);
-    const w = new ScaleWorker(deps, { link, bridge, source, rt, leases, owner });
+    const w = new ScaleWorker(deps, { link, bridge, source, rt, leases, owner, partitions: s.partitions });
     if (deps.report) {
       const report = deps.report;
       w.#heartbeat = setInterval(() => report({ t: 'heartbeat', stats: rt.stats() }), HEARTBEAT_MS);
@@ -158,7 +159,12 @@ export class ScaleWorker {
         rebalanced = Date.now();
         const taken = await owner.rebalance();
         // The groups of alerts of the organisations taken over were written by their previous owner.
-        if (taken.length > 0) await engine.alerts.load(this.deps.store, this.deps.clock.now());
+        if (taken.length > 0) {
+          await engine.alerts.load(this.deps.store, this.deps.clock.now());
+          // …and so were the anomaly baselines of those organisations (saved merged, per organisation).
+          const parts = new Set(taken);
+          await engine.adoptAnomalies((orgId) => parts.has(partitionOf(orgId, this.parts.partitions)));
+        }
         const now = this.owned().join(',');
         if (now !== this.#owned) {
           this.#owned = now;

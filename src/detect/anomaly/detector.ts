@@ -109,6 +109,46 @@ export class AnomalyDetector {
     return orgsToJSON(this.orgs, this.o);
   }
 
+  /**
+   * `saved` (what the workers of the node saved, toJSON's form) with this detector's
+   * organisations written over it, each kept from whichever side saw it last: workers that hold
+   * different organisations (scale-out partitions) each save theirs without erasing the others'.
+   */
+  mergedJSON(saved: unknown): unknown {
+    const all = this.#parse(saved);
+    for (const [id, org] of this.orgs) {
+      const had = all.get(id);
+      if (had === undefined || recency(org, this.o) >= recency(had, this.o)) all.set(id, org);
+    }
+    return orgsToJSON(all, this.o);
+  }
+
+  /**
+   * Takes over the saved baselines of the organisations `mine` selects (partitions a worker has
+   * just taken from another), where they are more recent than what this detector holds.
+   * Returns how many organisations it took.
+   */
+  adopt(saved: unknown, mine: (orgId: string) => boolean): number {
+    let n = 0;
+    for (const [id, org] of this.#parse(saved)) {
+      if (!mine(id)) continue;
+      const cur = this.orgs.get(id);
+      if (cur !== undefined && recency(cur, this.o) >= recency(org, this.o)) continue;
+      this.orgs.set(id, org);
+      n++;
+    }
+    return n;
+  }
+
+  #parse(saved: unknown): Map<string, OrgState> {
+    if (saved === null || saved === undefined) return new Map();
+    try {
+      return orgsFromJSON(saved, this.o);
+    } catch {
+      return new Map(); // unreadable: relearned
+    }
+  }
+
   static fromJSON(x: unknown, opts?: AnomalyOptions): AnomalyDetector {
     const d = new AnomalyDetector(opts);
     d.orgs = orgsFromJSON(x, d.o);
@@ -300,4 +340,12 @@ export class AnomalyDetector {
       atMs: c.t,
     });
   }
+}
+
+/** When an organisation's state last moved (ms): its latest rate bucket or first-seen hour. */
+function recency(org: OrgState, o: ResolvedOptions): number {
+  let t = 0;
+  for (const s of org.streams.values()) t = Math.max(t, s.bucket * o.bucketMs);
+  for (const k of org.known.values()) t = Math.max(t, k.hourStart);
+  return t;
 }

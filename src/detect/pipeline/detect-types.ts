@@ -30,6 +30,10 @@ export interface AnomalySource {
   observe(e: NormalisedEvent, timeMs: number): AnomalyFindingLike[];
   tick(timeMs: number): AnomalyFindingLike[];
   toJSON(): unknown;
+  /** The saved state with this source's organisations written over it (see AnomalyDetector.mergedJSON). */
+  mergedJSON?(saved: unknown): unknown;
+  /** Takes over the saved state of the organisations `mine` selects. */
+  adopt?(saved: unknown, mine: (orgId: string) => boolean): number;
 }
 
 export type ValueKind = 'ip' | 'domain' | 'url' | 'hash' | 'email' | 'string';

@@ -351,8 +351,37 @@ export class DetectEngine {
     return run;
   }
 
+  /**
+   * Saves the anomaly baselines, merged into what other workers saved (each keeps the
+   * organisations it holds; compare-and-set, so two workers saving at once both land).
+   */
   async #saveAnomalies(): Promise<void> {
-    if (this.deps.anomaly) await this.deps.store.setMeta(DetectEngine.ANOMALY_KEY, JSON.stringify(this.deps.anomaly.toJSON())).catch(() => undefined);
+    const a = this.deps.anomaly;
+    if (!a) return;
+    const { store } = this.deps;
+    const key = DetectEngine.ANOMALY_KEY;
+    try {
+      for (let i = 0; i < 10; i++) {
+        const cur = await store.getMeta(key);
+        const next = JSON.stringify(a.mergedJSON ? a.mergedJSON(cur === null ? null : JSON.parse(cur)) : a.toJSON());
+        if (cur === null ? (await store.initMeta(key, next)) === next : await store.casMeta(key, cur, next)) return;
+      }
+    } catch {
+      // Not saved this time: the next save (or the stop) tries again.
+    }
+  }
+
+  /** Takes over the saved anomaly baselines of the organisations `mine` selects (partitions taken from another worker). */
+  async adoptAnomalies(mine: (orgId: string) => boolean): Promise<number> {
+    const a = this.deps.anomaly;
+    if (!a?.adopt) return 0;
+    const cur = await this.deps.store.getMeta(DetectEngine.ANOMALY_KEY).catch(() => null);
+    if (cur === null) return 0;
+    try {
+      return a.adopt(JSON.parse(cur), mine);
+    } catch {
+      return 0;
+    }
   }
 
   #publish(w: Written): void {
