@@ -160,7 +160,7 @@ beforeAll(async () => {
     try {
       for (const o of orgsOn(n.name)) {
         await p.access.createOrganisation(SYSTEM_ACTOR, { id: o.id, name: `Org ${o.short}`, shortName: o.short });
-        const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: o.id, username: `${o.short.toLowerCase()}.analyst`, password: 'correct horse battery staple', roles: ['analyst'] });
+        const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: o.id, username: `${o.short.toLowerCase()}.analyst`, password: 'correct horse battery staple', roles: ['analyst', 'responder'] });
         o.token = (await p.access.createToken(SYSTEM_ACTOR, { orgId: o.id, userId: u.id, kind: 'api', name: 'reader' })).token;
       }
       const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'alliance', alias: 'alliance' });
@@ -301,6 +301,41 @@ describe('hub and three spokes over HTTP', () => {
     expect(atHub.has(back.id)).toBe(true);
     expect(atHub.has(stay.id)).toBe(false);
     expect(atHub.has(String(local.id))).toBe(false);
+  }, 90_000);
+
+  it('an incident of s1 shared with an organisation of s2 travels through the hub: read there only, answered from s2 through the hub, withdrawn when unshared', async () => {
+    const [s1, s2, hub] = [nodes.get('s1')!, nodes.get('s2')!, nodes.get('hub')!];
+    const [s1a] = orgsOn('s1');
+    const [s2a, s2b] = orgsOn('s2');
+    const call = async (n: NodeDef, token: string, route: string, body?: unknown) => {
+      const [method, p] = route.split(' ') as [string, string];
+      const res = await fetch(`${n.url}/api/v1${p}`, {
+        method, headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+    };
+    const created = await call(s1, s1a!.token!, 'POST /incidents', { title: 'Relayed wiper', severity: 3, tlp: 'amber' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await call(s1, s1a!.token!, `POST /incidents/${id}/shares`, { shares: [{ orgId: s2a!.id, permission: 'contribute' }] })).status).toBe(200);
+    await converge(async () => ((await call(s2, s2a!.token!, `GET /incidents/${id}`)).status === 200 ? null : 'S2A does not read the relayed incident on s2 yet'), 30_000);
+    const seen = (await call(s2, s2a!.token!, `GET /incidents/${id}`)).body;
+    expect(seen).toMatchObject({ title: 'Relayed wiper', ownerOrg: s1a!.id, originNode: 's1', canComment: true, canContribute: false });
+    // Nobody else: not the other organisation of s2, not the hub (which only relays it), not s3.
+    expect((await call(s2, s2b!.token!, `GET /incidents/${id}`)).status).toBe(404);
+    expect((await call(hub, orgsOn('hub')[0]!.token!, `GET /incidents/${id}`)).status).toBe(404);
+    expect((await call(nodes.get('s3')!, orgsOn('s3')[0]!.token!, `GET /incidents/${id}`)).status).toBe(404);
+    // A comment from s2 goes through the hub to s1 and comes back.
+    const c = await call(s2, s2a!.token!, `POST /incidents/${id}/comments`, { text: 'seen here too, via the hub' });
+    expect(c.status).toBe(201);
+    type Entry = { kind: string; orgId: string; data: { text?: string } };
+    const has = (items: Entry[]) => items.some((e) => e.kind === 'incident.comment' && e.orgId === s2a!.id && e.data.text === 'seen here too, via the hub');
+    expect(has((await call(s1, s1a!.token!, `GET /incidents/${id}/timeline`)).body.items as Entry[])).toBe(true);
+    expect(has((await call(s2, s2a!.token!, `GET /incidents/${id}/timeline`)).body.items as Entry[])).toBe(true);
+    expect((await call(s2, s2b!.token!, `POST /incidents/${id}/comments`, { text: 'not mine' })).status).toBe(404);
+    // Unshared on s1: the withdrawal is relayed too.
+    expect((await call(s1, s1a!.token!, `DELETE /incidents/${id}/shares/${s2a!.id}`)).status).toBe(200);
+    await converge(async () => ((await call(s2, s2a!.token!, `GET /incidents/${id}`)).status === 404 ? null : 'the incident is still readable on s2'), 30_000);
   }, 90_000);
 
   it('SIGKILL of the hub mid-sync and a spoke offline for a while: convergence with no loss and no duplicate', async () => {

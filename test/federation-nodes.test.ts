@@ -388,7 +388,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect((await status()).refused).toBe(st.refused);
   }, 60_000);
 
-  it('refuses a tampered record with the reason, a record relayed by a node that is not its origin, a non-peer token (403) and no token (401)', async () => {
+  it('refuses a tampered record with the reason, a record relayed from an origin this node does not know, a non-peer token (403) and no token (401)', async () => {
     const dk = nodes.get('dk')!;
     const no = nodes.get('no')!;
     const keys = nodeKeys(dk.dataDir, 'dk');
@@ -417,7 +417,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     expect(results[4]!.message).toMatch(/malformed incident/);
     expect(results[0]!.message).toMatch(/signature of node dk does not verify/);
     expect(results[1]!.message).toMatch(/signature of node dk does not verify/);
-    expect(results[2]!.message).toMatch(/only from their node of origin/);
+    expect(results[2]!.message).toMatch(/se is not a peer of this node/);
     expect((await api(no, org('NOB').token!, `GET /incidents/${id}`)).status).toBe(404);
     // The untampered one is accepted, for NOB only.
     const ok = await api(no, dk.peerToken!, 'POST /federation/records', { node: 'dk', records: [{ record, origin: 'dk', creator: org('DKA').id, recipients: [org('NOB').id], signature }] });

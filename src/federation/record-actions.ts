@@ -31,7 +31,7 @@ import { ROLES } from '../store/index.js';
 import { CSIRT_SERVICES, INCIDENT, OFFER, REQUEST, type AuthedActor, type CsirtService, type RecordRemote, type RemoteAction, type Respond } from '../respond/index.js';
 import { TaxiiClientError } from '../taxii/client.js';
 import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
-import { envelopeFor, receiveFrom, type RecordEnvelope } from './records.js';
+import { envelopeFor, P_RELAYED, P_VIA, receiveFrom } from './records.js';
 import type { PeerRecord } from './registry.js';
 import { clientFor, peerAudience, type SyncDeps } from './sync.js';
 
@@ -56,10 +56,10 @@ const facts = (body: ActionBody, origin: string) => ({ object: body as unknown a
 export function recordRemote(deps: SyncDeps): RecordRemote {
   return {
     async act(actor, row, action) {
-      const { registry, clock } = deps;
-      const peer = (await registry.listPeers()).find((x) => x.name === row.originNode);
-      if (!peer || !peer.url || !peer.token) {
-        throw new AppError('CONFLICT', `${row.id} lives on node ${row.originNode ?? '?'}, which this node cannot reach (no URL or token registered for it): answer it there`);
+      const { registry, clock, store } = deps;
+      const peer = await routeTo(deps, row.originNode ?? '', await store.getMeta(P_VIA + row.id));
+      if (!peer) {
+        throw new AppError('CONFLICT', `${row.id} lives on node ${row.originNode ?? '?'}, which this node cannot reach (no URL or token registered for it, nor for the node that relayed it): answer it there`);
       }
       const body: ActionBody = {
         recordId: row.id, orgId: actor.principal.orgId, user: actor.principal.username, roles: [...actor.principal.roles],
@@ -83,6 +83,16 @@ export function recordRemote(deps: SyncDeps): RecordRemote {
       await new AccessService(deps.store, clock).audit(actor, 'federation.records.act', row.id, { peer: peer.name, kind: action.kind, nonce: body.nonce });
     },
   };
+}
+
+/**
+ * The peer an action on a record of node `origin` goes to: the origin itself when this node
+ * reaches it, else the peer the record came through (`via`: a hub that relayed it).
+ */
+async function routeTo(deps: SyncDeps, origin: string, via: string | null): Promise<PeerRecord | null> {
+  const peers = await deps.registry.listPeers();
+  const reachable = (name: string | null) => peers.find((x) => x.name === name && x.url !== null && x.token !== null) ?? null;
+  return reachable(origin) ?? reachable(via);
 }
 
 /** The origin's refusal, as the same error on this node (its text was written for the acting organisation). */
@@ -129,20 +139,31 @@ function parseBody(v: unknown): ActionBody | null {
  * Node A: a peer's action on a record originated here, for one of that peer's organisations.
  * Answers with the record's fresh copy for that peer (signed), or the error A's services give.
  */
-export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Principal, raw: { node?: unknown; body?: unknown; signature?: unknown }): Promise<{ applied: boolean; records: RecordEnvelope[] }> {
+export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Principal, raw: { node?: unknown; body?: unknown; signature?: unknown; hops?: unknown }): Promise<{ applied: boolean; records: unknown[] }> {
   const { registry, store, clock, respond } = deps;
-  const peer = p.kind === 'peer' ? (await registry.listPeers()).find((x) => x.identity === p.orgId) : undefined;
+  const peers = await registry.listPeers();
+  const peer = p.kind === 'peer' ? peers.find((x) => x.identity === p.orgId) : undefined;
   if (!peer) throw new AppError('FORBIDDEN', 'only a registered peer node writes back to a record');
   const body = parseBody(raw.body);
   if (!body) throw new AppError('BAD_REQUEST', 'malformed action: {recordId, orgId, user, roles, nonce, atUs, action: {kind: incident.comment | assistance.offer | assistance.offer.withdraw, …}}');
-  const key = parsePublicKey(peer.publicKey);
-  if (!key || typeof raw.signature !== 'string' || !verifyFacts(key, facts(body, peer.name), raw.signature)) {
-    throw new AppError('FORBIDDEN', `the signature of node ${peer.name} does not verify: the action was changed after it left that node`);
+  // Signed by the node of the acting organisation: the sender, or a node whose action the sender relays.
+  const signerName = typeof raw.node === 'string' && raw.node !== '' ? raw.node : peer.name;
+  const signer = signerName === peer.name ? peer : peers.find((x) => x.name === signerName);
+  if (!signer) throw new AppError('FORBIDDEN', `node ${signerName.slice(0, 64)} is not registered here: its signature cannot be checked`);
+  const key = parsePublicKey(signer.publicKey);
+  if (!key || typeof raw.signature !== 'string' || !verifyFacts(key, facts(body, signer.name), raw.signature)) {
+    throw new AppError('FORBIDDEN', `the signature of node ${signer.name} does not verify: the action was changed after it left that node`);
   }
   const org = await store.getOrganisation(body.orgId);
-  if (!org || org.node !== peer.name) throw new AppError('FORBIDDEN', `organisation ${body.orgId.slice(0, 80)} is not registered here as living on node ${peer.name}`);
-  // Only a record this node pushes to that peer for that organisation: what it may read of it here.
+  // The organisation lives on the signing node, or is reached through the sender (a hub).
+  if (!org || (org.node !== signer.name && org.node !== peer.name)) throw new AppError('FORBIDDEN', `organisation ${body.orgId.slice(0, 80)} is not registered here as living on node ${signer.name}`);
   const row = await store.getRecord(body.recordId);
+  if (row && row.originNode !== null) return relayAction(deps, { peer, signer, body, raw, row });
+  if (!row) {
+    const relayed = await store.getMeta(P_RELAYED + body.recordId);
+    if (relayed) return relayAction(deps, { peer, signer, body, raw, row: null });
+  }
+  // Only a record this node pushes to that peer for that organisation: what it may read of it here.
   const audience = await peerAudience(store, peer);
   const facts0 = row ? { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode } : null;
   if (!row || !facts0 || (row.kind !== INCIDENT && row.kind !== REQUEST) || row.originNode !== null || row.exerciseId !== null
@@ -174,4 +195,31 @@ export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Pr
   }
   const fresh = await store.getRecord(row.id);
   return { applied, records: fresh ? [await envelopeFor(deps, peer, fresh)] : [] };
+}
+
+/**
+ * A relay (a hub) passes an action on toward the record's node of origin, unchanged (still signed
+ * by the acting organisation's node), when it relayed that record to the sender; the answer (the
+ * origin's signed copy) comes back unchanged.
+ */
+async function relayAction(deps: SyncDeps, a: { peer: PeerRecord; signer: PeerRecord; body: ActionBody; raw: { signature?: unknown; hops?: unknown }; row: RecordRow | null }): Promise<{ applied: boolean; records: unknown[] }> {
+  const { store, registry } = deps;
+  const id = a.body.recordId;
+  const hops = Number.isSafeInteger(a.raw.hops) ? (a.raw.hops as number) : 0;
+  const relayed = JSON.parse((await store.getMeta(P_RELAYED + id)) ?? 'null') as { peers: string[]; from: string } | null;
+  // Only for a record this node relayed to the sender (or holds as a copy it may pass answers on for).
+  if (!relayed || !relayed.peers.includes(a.peer.name) || hops >= 4) throw new AppError('NOT_FOUND', `no record ${id.slice(0, 80)} shared with ${a.body.orgId.slice(0, 80)}`);
+  const origin = a.row?.originNode ?? relayed.from;
+  const target = await routeTo(deps, origin, relayed.from);
+  if (!target || target.name === a.peer.name) throw new AppError('UNAVAILABLE', `${id} lives on node ${origin}, which this node cannot reach`);
+  const client = clientFor(registry, target);
+  try {
+    const answer = (await client.request('POST', '/api/v1/federation/records/actions', { node: a.signer.name, body: a.body, signature: a.raw.signature, hops: hops + 1 })) as unknown as { applied?: boolean; records?: unknown[] };
+    await new AccessService(store, deps.clock).audit({ principal: null, source: `peer:${a.peer.name}` }, 'federation.records.relay-action', id, { from: a.peer.name, to: target.name, kind: a.body.action.kind, nonce: a.body.nonce });
+    return { applied: answer.applied === true, records: Array.isArray(answer.records) ? answer.records : [] };
+  } catch (e) {
+    throw fromPeer(target, e);
+  } finally {
+    await client.close();
+  }
 }

@@ -31,6 +31,12 @@ const SCAN_LIMIT = 1000;
 const P_SENT = 'federation.recsent.';
 const P_EVENTS = 'federation.recev.';
 const P_STATUS = 'federation.recst.';
+/** On a receiver: the peer a relayed record came through (answers go back that way, record-actions.ts). */
+export const P_VIA = 'federation.recvia.';
+/** On a relay: envelopes waiting to go to a peer, by record id. */
+const P_RELAYQ = 'federation.relayq.';
+/** On a relay: the last envelope relayed for a record (its signature), the peers it went to and the peer it came from. */
+export const P_RELAYED = 'federation.relayed.';
 const RECORD_ID = /^(incident|assistance-request)--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The record as it travels (and as the origin signs it). */
@@ -194,6 +200,10 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
     due.push(signed(deps, record, row?.creatorOrg ?? nodeless(peer), []));
     hashes.set(id, 'withdrawn');
   }
+  // Records of other nodes this node relays to that peer, unchanged (relayOn).
+  const relayKey = P_RELAYQ + peer.name;
+  const relays = JSON.parse((await store.getMeta(relayKey)) ?? '{}') as Record<string, RecordEnvelope>;
+  for (const env of Object.values(relays)) if (!hashes.has(env.record.id)) due.push(env);
   if (due.length === 0) return { sent: 0, refused: [] };
   const client = clientFor(registry, peer);
   const refused: { id: string; message: string }[] = [];
@@ -213,6 +223,16 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
       }
       await store.transaction(async (tx) => {
         await tx.setMeta(sentKey, JSON.stringify(sent));
+        // Relayed envelopes answered (taken or refused) leave the queue, unless a newer one replaced them meanwhile.
+        const q = JSON.parse((await tx.getMeta(relayKey)) ?? '{}') as Record<string, RecordEnvelope>;
+        let dequeued = false;
+        for (const c of chunk) {
+          if (c.origin === me || q[c.record.id]?.signature !== c.signature) continue;
+          delete q[c.record.id];
+          dequeued = true;
+          if (!refused.some((x) => x.id === c.record.id)) accepted++;
+        }
+        if (dequeued) await tx.setMeta(relayKey, JSON.stringify(q));
         await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.push', peer.identity, {
           peer: peer.name, records: chunk.map((c) => ({ id: c.record.id, withdrawn: c.record.withdrawn })), refused: refused.map((x) => x.id),
         });
@@ -244,17 +264,40 @@ function wellFormed(kind: string, doc: unknown): boolean {
   return typeof doc.description === 'string' && strs(doc.services) && typeof doc.urgency === 'string' && (doc.routedTo === 'all' || strs(doc.routedTo)) && typeof doc.offerDeadline === 'string';
 }
 
+/**
+ * A relay (a hub) passes a record on, unchanged and signed by its origin, to the peers on which
+ * recipients live — and to the peers it went to before (an update that no longer names their
+ * organisations withdraws it there). The same envelope is relayed once: a loop of relays does not
+ * send it round again. Returns whether anything was queued.
+ */
+async function relayOn(tx: Store, env: RecordEnvelope, o: { from: string; to: readonly string[]; withdrawn: boolean }): Promise<boolean> {
+  const id = env.record.id;
+  const raw = await tx.getMeta(P_RELAYED + id);
+  const last = raw ? (JSON.parse(raw) as { signature: string; peers: string[]; from: string }) : null;
+  const targets = [...new Set([...(last?.peers ?? []), ...(o.withdrawn ? [] : o.to)])].filter((p) => p !== o.from);
+  if (targets.length === 0 || (last && last.signature === env.signature && targets.every((t) => last.peers.includes(t)))) return false;
+  for (const t of targets) {
+    const q = JSON.parse((await tx.getMeta(P_RELAYQ + t)) ?? '{}') as Record<string, RecordEnvelope>;
+    q[id] = env;
+    await tx.setMeta(P_RELAYQ + t, JSON.stringify(q));
+  }
+  await tx.setMeta(P_RELAYED + id, JSON.stringify({ signature: env.signature, peers: o.withdrawn ? [] : targets, from: o.from }));
+  return true;
+}
+
 const OFFER_ID = /^assistance-offer--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The offers of a received request copy: each by an organisation of this node; null when malformed. */
+/** The offers of a received request copy made by organisations of this node; null when malformed. */
 function offersOf(raw: unknown, orgs: ReadonlyMap<string, { node: string | null }>): FederatedOffer[] | null {
   if (raw === undefined) return [];
   if (!Array.isArray(raw) || raw.length > 1000) return null;
   const out: FederatedOffer[] = [];
   for (const o of raw) {
-    if (!isObj(o) || typeof o.id !== 'string' || !OFFER_ID.test(o.id) || typeof o.orgId !== 'string' || orgs.get(o.orgId)?.node !== null
+    if (!isObj(o) || typeof o.id !== 'string' || !OFFER_ID.test(o.id) || typeof o.orgId !== 'string'
       || typeof o.state !== 'string' || !Number.isSafeInteger(o.createdUs) || !Number.isSafeInteger(o.updatedUs)
       || !isObj(o.doc) || typeof o.doc.team !== 'string' || !strs(o.doc.services) || typeof o.doc.requestId !== 'string') return null;
+    // Only the offers of this node's organisations are stored here (a relay passes the others on).
+    if (orgs.get(o.orgId)?.node !== null) continue;
     out.push({ id: o.id, orgId: o.orgId, state: o.state.slice(0, 40), createdUs: o.createdUs as number, updatedUs: o.updatedUs as number, doc: o.doc });
   }
   return out;
@@ -270,7 +313,7 @@ async function offersDiffer(tx: Store, offers: readonly FederatedOffer[]): Promi
 
 export interface RecordReceipt {
   id: string;
-  status: 'added' | 'updated' | 'duplicate' | 'withdrawn' | 'rejected';
+  status: 'added' | 'updated' | 'duplicate' | 'withdrawn' | 'relayed' | 'rejected';
   message?: string;
 }
 
@@ -286,8 +329,8 @@ export async function receiveRecords(deps: SyncDeps, p: Principal, body: { recor
 
 /** Verifies and stores records sent by `peer` (pushed, or returned by it after a written-back action). */
 export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: readonly unknown[]): Promise<{ results: RecordReceipt[] }> {
-  const { store, clock } = deps;
-  const key = parsePublicKey(peer.publicKey);
+  const { store, clock, registry } = deps;
+  const peers = await registry.listPeers();
   const orgs = new Map((await store.listOrganisations()).map((o) => [o.id, o]));
   const results: RecordReceipt[] = [];
   for (const raw of records) {
@@ -303,12 +346,16 @@ export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: rea
       refuse('the envelope lacks its creator, recipients or signature');
       continue;
     }
-    if (env!.origin !== peer.name) {
-      refuse(`records are accepted only from their node of origin: ${String(env!.origin).slice(0, 64)} is not ${peer.name}`);
+    // From its node of origin, or relayed by a peer (a hub) from an origin registered here (by key at least).
+    const originName = typeof env!.origin === 'string' ? env!.origin : '';
+    const origin = originName === peer.name ? peer : peers.find((x) => x.name === originName);
+    if (!origin || originName === registry.deps.nodeName) {
+      refuse(`records are accepted from their node of origin, or relayed from an origin registered here: ${originName.slice(0, 64)} is not a peer of this node`);
       continue;
     }
-    if (!key || !verifyFacts(key, { object: rec as unknown as Record<string, unknown>, origin: peer.name, creator: env!.creator, recipients: env!.recipients as string[] }, env!.signature)) {
-      refuse(`the signature of node ${peer.name} does not verify: the record or its release facts were changed after it left its origin`);
+    const key = parsePublicKey(origin.publicKey);
+    if (!key || !verifyFacts(key, { object: rec as unknown as Record<string, unknown>, origin: origin.name, creator: env!.creator, recipients: env!.recipients as string[] }, env!.signature)) {
+      refuse(`the signature of node ${origin.name} does not verify: the record or its release facts were changed after it left its origin`);
       continue;
     }
     if (typeof rec.state !== 'string' || !Number.isSafeInteger(rec.createdUs) || !Number.isSafeInteger(rec.updatedUs) || !Array.isArray(rec.events)
@@ -322,30 +369,40 @@ export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: rea
     }
     const offers = rec.kind === REQUEST && !rec.withdrawn ? offersOf(rec.offers, orgs) : [];
     if (offers === null) {
-      refuse('malformed offers: each is made by an organisation of this node, about this request');
+      refuse('malformed offers');
       continue;
     }
-    // Released here only to this node's own organisations among the recipients the origin named.
+    // Released here only to this node's own organisations among the recipients the origin named;
+    // recipients living on another peer (not the sender, not the origin) get it relayed there.
     const recipients = rec.withdrawn ? [] : (env!.recipients as string[]).filter((r) => orgs.get(r)?.node === null);
-    if (!rec.withdrawn && recipients.length === 0) {
+    const onward = rec.withdrawn ? [] : [...new Set((env!.recipients as string[]).map((r) => orgs.get(r)?.node ?? null))]
+      .filter((n): n is string => n !== null && n !== peer.name && n !== origin.name && peers.some((x) => x.name === n && x.url !== null && x.token !== null));
+    // A relayed update that no longer names any organisation here withdraws the copy held here.
+    const dropped = !rec.withdrawn && recipients.length === 0 && onward.length === 0 && origin !== peer && (await store.getRecord(id))?.originNode === origin.name;
+    if (!rec.withdrawn && recipients.length === 0 && onward.length === 0 && !dropped) {
       refuse('shared with no organisation of this node');
       continue;
     }
     const c = orgs.get(env!.creator);
-    const creator = c && c.node === peer.name ? c.id : peer.identity;
+    // The real creator when it lives on the origin or is reached through the sender; else the origin's identity.
+    const creator = c && (c.node === origin.name || c.node === peer.name) ? c.id : origin.identity;
     const r = await store.transaction(async (tx): Promise<RecordReceipt> => {
       const have = await tx.getRecord(id);
-      if (have && have.originNode !== peer.name) return { id, status: 'rejected', message: `${id} exists on this node and did not come from ${peer.name}` };
-      if (rec.withdrawn && !have) return { id, status: 'duplicate' };
+      if (have && have.originNode !== origin.name) return { id, status: 'rejected', message: `${id} exists on this node and did not come from ${origin.name}` };
+      const relayed = await relayOn(tx, env as RecordEnvelope, { from: peer.name, to: onward, withdrawn: rec.withdrawn === true });
+      if (rec.withdrawn && !have) return { id, status: relayed ? 'relayed' : 'duplicate' };
+      if (!rec.withdrawn && recipients.length === 0 && !dropped) return { id, status: 'relayed' };
+      const gone = rec.withdrawn === true || dropped;
+      if (origin !== peer) await tx.setMeta(P_VIA + id, peer.name); // answers to it go back the way it came (record-actions.ts)
       const evKey = P_EVENTS + id;
       let last = Number((await tx.getMeta(evKey)) ?? '0');
-      const fresh = rec.events
+      const fresh = (gone ? [] : rec.events)
         .filter((e) => e && typeof e === 'object' && Number.isSafeInteger(e.seq) && e.seq > last && Number.isSafeInteger(e.atUs) && typeof e.kind === 'string')
         .sort((a, b) => a.seq - b.seq);
       const row: RecordRow = {
-        id, kind: String(rec.kind), parentId: null, creatorOrg: creator, tlp: rec.withdrawn ? 'red' : rec.tlp, recipients, originNode: peer.name,
-        exerciseId: null, state: rec.state, createdUs: have?.createdUs ?? rec.createdUs, updatedUs: rec.updatedUs, rev: (have?.rev ?? 0) + 1,
-        json: rec.withdrawn ? 'null' : JSON.stringify(rec.doc),
+        id, kind: String(rec.kind), parentId: null, creatorOrg: creator, tlp: gone ? 'red' : rec.tlp, recipients, originNode: origin.name,
+        exerciseId: null, state: gone ? 'withdrawn' : rec.state, createdUs: have?.createdUs ?? rec.createdUs, updatedUs: rec.updatedUs, rev: (have?.rev ?? 0) + 1,
+        json: gone ? 'null' : JSON.stringify(rec.doc),
       };
       if (have && have.json === row.json && have.state === row.state && have.tlp === row.tlp && have.creatorOrg === row.creatorOrg
         && JSON.stringify([...have.recipients].sort()) === JSON.stringify([...recipients].sort()) && fresh.length === 0 && !(await offersDiffer(tx, offers))) return { id, status: 'duplicate' };
@@ -358,21 +415,21 @@ export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: rea
       await tx.setMeta(evKey, String(last));
       // Offers this node's organisations made on the request (record-actions.ts), as the origin holds them now.
       let offersChanged = false;
-      for (const o of offers) {
+      for (const o of gone ? [] : offers) {
         const had = await tx.getRecord(o.id);
-        if (had && (had.originNode !== peer.name || had.parentId !== id)) continue;
+        if (had && (had.originNode !== origin.name || had.parentId !== id)) continue;
         const json = JSON.stringify(o.doc);
         if (had && had.json === json && had.state === o.state) continue;
         offersChanged = true;
         await tx.putRecord({
-          id: o.id, kind: OFFER, parentId: id, creatorOrg: o.orgId, tlp: 'amber', recipients: [creator], originNode: peer.name, exerciseId: null,
+          id: o.id, kind: OFFER, parentId: id, creatorOrg: o.orgId, tlp: 'amber', recipients: [creator], originNode: origin.name, exerciseId: null,
           state: o.state, createdUs: o.createdUs, updatedUs: o.updatedUs, rev: (had?.rev ?? 0) + 1, json,
         });
       }
       await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.receive', id, {
-        peer: peer.name, withdrawn: rec.withdrawn === true, recipients, ...(offersChanged ? { offers: offers.map((o) => o.id) } : {}),
+        peer: peer.name, origin: origin.name, withdrawn: rec.withdrawn === true, recipients, ...(offersChanged ? { offers: offers.map((o) => o.id) } : {}), ...(onward.length ? { relayTo: onward } : {}),
       });
-      return { id, status: rec.withdrawn ? 'withdrawn' : have ? 'updated' : 'added' };
+      return { id, status: gone ? 'withdrawn' : have ? 'updated' : 'added' };
     });
     results.push(r);
   }

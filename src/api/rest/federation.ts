@@ -59,10 +59,10 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
       summary: 'A peer node writes back to an incident or request for assistance this node shared with one of its organisations (a comment, an offer, an offer withdrawn; signed); answers with the record\'s fresh signed copy',
       body: {
         type: 'object', required: ['body', 'signature'], additionalProperties: false,
-        properties: { node: { type: 'string', maxLength: 63 }, body: { type: 'object' }, signature: { type: 'string', maxLength: 400 } },
+        properties: { node: { type: 'string', maxLength: 63 }, body: { type: 'object' }, signature: { type: 'string', maxLength: 400 }, hops: { type: 'integer', minimum: 0, maximum: 8 } },
       },
     },
-  }, async (req) => receiveAction({ ...sync, respond: platform.respond }, principalOf(req), req.body as { body: unknown; signature: unknown }));
+  }, async (req) => receiveAction({ ...sync, respond: platform.respond }, principalOf(req), req.body as { node?: unknown; body: unknown; signature: unknown; hops?: unknown }));
 
   app.post('/federation/peers/:name/push-records', doc('Push now the incidents and assistance requests shared with organisations of this peer'), async (req) => {
     const peer = await registry.peer(param(req, 'name'));
