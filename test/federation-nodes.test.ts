@@ -341,9 +341,9 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
   it('refuses a written-back action that is unsigned, malformed or for an organisation the peer does not serve', async () => {
     const dk = nodes.get('dk')!;
     const peerToken = dk.peerToken ? nodes.get('no')!.peerToken! : '';
-    const action = { recordId: `incident--${uuid()}`, orgId: org('NOA').id, user: 'noa.analyst', roles: ['analyst'], nonce: uuid(), atUs: Date.now() * 1000, action: { kind: 'incident.comment', text: 'x' } };
+    const action = { recordId: `incident--${uuid()}`, orgId: org('NOA').id, user: 'noa.analyst', roles: ['analyst'], nonce: uuid(), atUs: Date.now() * 1000, action: { type: 'incident.comment', text: 'x' } };
     expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no', body: action, signature: 'AAAA' })).status).toBe(403);
-    expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no', body: { ...action, action: { kind: 'incident.delete' } }, signature: 'AAAA' })).status).toBe(400);
+    expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no', body: { ...action, action: { type: 'incident.delete' } }, signature: 'AAAA' })).status).toBe(400);
     expect((await api(dk, peerToken, 'POST /federation/records/actions', { node: 'no' })).status).toBe(400);
     // An analyst's token is not a peer's.
     expect((await api(dk, org('DKA').token!, 'POST /federation/records/actions', { node: 'no', body: action, signature: 'AAAA' })).status).toBe(403);

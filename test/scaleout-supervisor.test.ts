@@ -141,6 +141,18 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
     await new Promise((r) => setTimeout(r, 1_500));
     expect((await alertsOf(api.url, admin)).filter((x) => x.title.includes('C2 address')).reduce((k, x) => k + x.count, 0)).toBe(11);
 
+    // The supervisor's restarts and quarantines show at /system and in `shieldwall status`
+    // (once its workers are both back and hold every partition).
+    const after = await system();
+    const supAfter = after.processes.find((p: any) => p.role === 'worker-supervisor');
+    expect(supAfter.supervisor.restarts).toBeGreaterThanOrEqual(3);
+    expect(supAfter.supervisor.deadLetters).toBeGreaterThanOrEqual(1);
+    const st = await until('shieldwall status to show both workers holding every partition', async () => {
+      const s = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8' })) as any;
+      return s.scale.workers.length === 2 && s.scale.stream.unowned.length === 0 ? s : null;
+    }, 60_000, diag);
+    expect(st.scale.processes.map((p: any) => p.role).sort()).toEqual(['api', 'worker-supervisor']);
+
     // A retried dead letter goes back into the stream and now raises its alert (the hook still
     // hangs on it, so it comes back as a new dead letter: the retry reached a worker).
     const retried = await fetch(`${api.url}/api/v1/system/dead-letters/${hostileSeq}/retry`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
@@ -161,15 +173,6 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
       const items = (await get('/api/v1/system/dead-letters')).body.items as { seq: number }[];
       return items.length === 1 && items[0]!.seq === third ? true : null;
     }, 180_000, diag);
-    // The supervisor's restarts and quarantines show at /system and in `shieldwall status`.
-    const after = await system();
-    const supAfter = after.processes.find((p: any) => p.role === 'worker-supervisor');
-    expect(supAfter.supervisor.restarts).toBeGreaterThanOrEqual(3);
-    expect(supAfter.supervisor.deadLetters).toBeGreaterThanOrEqual(1);
-    const st = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '--json'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env }, encoding: 'utf8' })) as any;
-    expect(st.scale.workers).toHaveLength(2);
-    expect(st.scale.stream.unowned).toEqual([]);
-    expect(st.scale.processes.map((p: any) => p.role).sort()).toEqual(['api', 'worker-supervisor']);
     // Bad input stays a 4xx.
     expect((await get('/api/v1/system/dead-letters/abc')).status).toBe(404);
   }, 600_000);

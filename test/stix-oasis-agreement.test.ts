@@ -31,4 +31,18 @@ describe('validateObject agrees with the OASIS schemas on what it accepts', () =
       { numRuns: 5000 },
     );
   });
+
+  it('for the counterexamples the property found (kept so they are checked on every run)', () => {
+    const found: Record<string, unknown>[] = [
+      // A registry value with none of name, data, data_type (the schema's anyOf); seed 676732307.
+      {
+        type: 'windows-registry-key', spec_version: '2.1', id: 'windows-registry-key--6d9ff1e6-cd8b-4b1b-9f1c-0a8a1b2c3d40', key: 'HKEY_LOCAL_MACHINE\\Software\\X',
+        values: [{ kill_chain_name: 'mitre-attack', phase_name: 'initial-access' }],
+      },
+    ];
+    for (const o of found) {
+      expect(oasisErrors(o)).not.toEqual([]);
+      expect(validateObject(o).ok).toBe(false);
+    }
+  });
 });

@@ -79,8 +79,8 @@ export function recordRemote(deps: SyncDeps): RecordRemote {
       // The fresh copy, verified and stored as a push would be (a later push finds it unchanged).
       const stored = await receiveFrom(deps, peer, Array.isArray(answer.records) ? answer.records : []);
       const refused = stored.results.find((r) => r.status === 'rejected');
-      if (refused) throw new AppError('UNAVAILABLE', `node ${peer.name} took the ${action.kind}, but its copy of ${row.id} was refused here: ${refused.message ?? ''}; the next push brings it`);
-      await new AccessService(deps.store, clock).audit(actor, 'federation.records.act', row.id, { peer: peer.name, kind: action.kind, nonce: body.nonce });
+      if (refused) throw new AppError('UNAVAILABLE', `node ${peer.name} took the ${action.type}, but its copy of ${row.id} was refused here: ${refused.message ?? ''}; the next push brings it`);
+      await new AccessService(deps.store, clock).audit(actor, 'federation.records.act', row.id, { peer: peer.name, action: action.type, nonce: body.nonce });
     },
   };
 }
@@ -109,16 +109,16 @@ function fromPeer(peer: PeerRecord, e: unknown): AppError {
 function parseAction(v: unknown): RemoteAction | null {
   if (typeof v !== 'object' || v === null) return null;
   const a = v as Record<string, unknown>;
-  if (a.kind === 'incident.comment') return typeof a.text === 'string' && a.text.trim() !== '' && a.text.length <= MAX_TEXT ? { kind: a.kind, text: a.text } : null;
-  if (a.kind === 'assistance.offer.withdraw') return typeof a.offerId === 'string' && a.offerId.length <= 200 ? { kind: a.kind, offerId: a.offerId } : null;
-  if (a.kind === 'assistance.offer') {
+  if (a.type === 'incident.comment') return typeof a.text === 'string' && a.text.trim() !== '' && a.text.length <= MAX_TEXT ? { type: a.type, text: a.text } : null;
+  if (a.type === 'assistance.offer.withdraw') return typeof a.offerId === 'string' && a.offerId.length <= 200 ? { type: a.type, offerId: a.offerId } : null;
+  if (a.type === 'assistance.offer') {
     const o = a.offer as Record<string, unknown> | null;
     if (typeof o !== 'object' || o === null) return null;
     const str = (x: unknown, max: number) => typeof x === 'string' && x.length <= max;
     if (!str(o.team, 200) || !str(o.capacity, 2000) || !str(o.availableFrom, 40) || !str(o.availableUntil, 40) || (o.note !== undefined && !str(o.note, MAX_TEXT))) return null;
     if (!Array.isArray(o.services) || o.services.length > 50 || !o.services.every((x) => (CSIRT_SERVICES as readonly unknown[]).includes(x))) return null;
     return {
-      kind: a.kind,
+      type: a.type,
       offer: { team: o.team as string, services: o.services as CsirtService[], capacity: o.capacity as string, availableFrom: o.availableFrom as string, availableUntil: o.availableUntil as string, ...(o.note !== undefined ? { note: o.note as string } : {}) },
     };
   }
@@ -145,7 +145,7 @@ export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Pr
   const peer = p.kind === 'peer' ? peers.find((x) => x.identity === p.orgId) : undefined;
   if (!peer) throw new AppError('FORBIDDEN', 'only a registered peer node writes back to a record');
   const body = parseBody(raw.body);
-  if (!body) throw new AppError('BAD_REQUEST', 'malformed action: {recordId, orgId, user, roles, nonce, atUs, action: {kind: incident.comment | assistance.offer | assistance.offer.withdraw, …}}');
+  if (!body) throw new AppError('BAD_REQUEST', 'malformed action: {recordId, orgId, user, roles, nonce, atUs, action: {type: incident.comment | assistance.offer | assistance.offer.withdraw, …}}');
   // Signed by the node of the acting organisation: the sender, or a node whose action the sender relays.
   const signerName = typeof raw.node === 'string' && raw.node !== '' ? raw.node : peer.name;
   const signer = signerName === peer.name ? peer : peers.find((x) => x.name === signerName);
@@ -179,10 +179,10 @@ export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Pr
     });
     const actor: AuthedActor = { principal, source: `peer:${peer.name}` };
     const a = body.action;
-    if (a.kind === 'incident.comment') {
+    if (a.type === 'incident.comment') {
       if (row.kind !== INCIDENT) throw new AppError('BAD_REQUEST', `${row.id} is not an incident`);
       await respond.incidents.comment(actor, row.id, a.text);
-    } else if (a.kind === 'assistance.offer') {
+    } else if (a.type === 'assistance.offer') {
       if (row.kind !== REQUEST) throw new AppError('BAD_REQUEST', `${row.id} is not a request for assistance`);
       await respond.assistance.offer(actor, row.id, a.offer);
     } else {
@@ -215,7 +215,7 @@ async function relayAction(deps: SyncDeps, a: { peer: PeerRecord; signer: PeerRe
   const client = clientFor(registry, target);
   try {
     const answer = (await client.request('POST', '/api/v1/federation/records/actions', { node: a.signer.name, body: a.body, signature: a.raw.signature, hops: hops + 1 })) as unknown as { applied?: boolean; records?: unknown[] };
-    await new AccessService(store, deps.clock).audit({ principal: null, source: `peer:${a.peer.name}` }, 'federation.records.relay-action', id, { from: a.peer.name, to: target.name, kind: a.body.action.kind, nonce: a.body.nonce });
+    await new AccessService(store, deps.clock).audit({ principal: null, source: `peer:${a.peer.name}` }, 'federation.records.relay-action', id, { from: a.peer.name, to: target.name, action: a.body.action.type, nonce: a.body.nonce });
     return { applied: answer.applied === true, records: Array.isArray(answer.records) ? answer.records : [] };
   } catch (e) {
     throw fromPeer(target, e);

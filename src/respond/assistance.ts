@@ -114,7 +114,7 @@ export class AssistanceService {
     // node of origin, which checks it again and answers with the request's fresh copy.
     if (req.row.originNode !== null) {
       if (!this.deps.remote) throw illegal(`this request lives on node ${req.row.originNode}: make the offer there`);
-      await this.deps.remote.act(actor, req.row, { kind: 'assistance.offer', offer: { ...o } });
+      await this.deps.remote.act(actor, req.row, { type: 'assistance.offer', offer: { ...o } });
       return this.get(actor, requestId);
     }
     const doc: Offer = { requestId, team: o.team, services: o.services, capacity: o.capacity, availableFrom: o.availableFrom, availableUntil: o.availableUntil, note: o.note ?? '', reason: null };
@@ -151,7 +151,7 @@ export class AssistanceService {
       // The copy of an offer made on another node's request: withdrawn there.
       const req = await this.repo.load<AssistanceRequest>(actor, offer.doc.requestId, REQUEST);
       if (!this.deps.remote) throw illegal(`this offer lives on node ${offer.row.originNode}: withdraw it there`);
-      await this.deps.remote.act(actor, req.row, { kind: 'assistance.offer.withdraw', offerId });
+      await this.deps.remote.act(actor, req.row, { type: 'assistance.offer.withdraw', offerId });
       return this.get(actor, offer.doc.requestId);
     }
     await this.repo.save(actor, offer, { doc: offer.doc, state: 'withdrawn' }, { kind: 'assistance.offer.withdrawn', data: { requestId: offer.doc.requestId } });

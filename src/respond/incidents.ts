@@ -407,7 +407,7 @@ export class IncidentService {
       // A copy of another node's incident: the comment is made there (federation/record-actions.ts).
       requirePermission(actor, 'incident.comment');
       if (!this.view(actor, copy).canComment) throw new AppError('FORBIDDEN', 'commenting on this incident needs a contribute share for your organisation');
-      await this.deps.remote.act(actor, copy.row, { kind: 'incident.comment', text });
+      await this.deps.remote.act(actor, copy.row, { type: 'incident.comment', text });
       return;
     }
     const rec = await this.#contributable(actor, id, 'incident.comment');

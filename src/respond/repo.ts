@@ -33,9 +33,9 @@ export interface RespondDeps {
 
 /** What an organisation may do to a copy of another node's record, from its own node. */
 export type RemoteAction =
-  | { readonly kind: 'incident.comment'; readonly text: string }
-  | { readonly kind: 'assistance.offer'; readonly offer: { team: string; services: CsirtService[]; capacity: string; availableFrom: string; availableUntil: string; note?: string } }
-  | { readonly kind: 'assistance.offer.withdraw'; readonly offerId: string };
+  | { readonly type: 'incident.comment'; readonly text: string }
+  | { readonly type: 'assistance.offer'; readonly offer: { team: string; services: CsirtService[]; capacity: string; availableFrom: string; availableUntil: string; note?: string } }
+  | { readonly type: 'assistance.offer.withdraw'; readonly offerId: string };
 
 export interface RecordRemote {
   act(actor: AuthedActor, row: RecordRow, action: RemoteAction): Promise<void>;

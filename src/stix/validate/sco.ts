@@ -101,6 +101,17 @@ export const SCO_SPECS: Readonly<Record<string, TypeSpec>> = {
   'windows-registry-key': {
     required: [],
     props: { key: str(), values: list(registryValue), modified_time: ts, creator_user_ref: ref('user-account'), number_of_subkeys: int(0) },
+    check: (o, ctx) => {
+      // §6.17.1: a registry value has at least one of name, data and data_type.
+      const values = o['values'];
+      if (Array.isArray(values)) {
+        values.forEach((v: unknown, i) => {
+          if (isPlainObject(v) && !('name' in v) && !('data' in v) && !('data_type' in v)) {
+            ctx.error(`values[${i}]`, 'value.consistency', 'a registry value has at least one of name, data and data_type');
+          }
+        });
+      }
+    },
   },
   'x509-certificate': {
     required: [],
