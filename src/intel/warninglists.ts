@@ -165,6 +165,8 @@ function compileList(c: Compiled, w: { id: string; name: string; type: Warningli
   return bad;
 }
 
+const MEMO_MAX = 20_000;
+
 function matchCidr(c: Compiled, kind: ObservableKind, text: string): WarninglistHit | null {
   const byVersion = c.cidrs.get(kind);
   if (!byVersion) return null;
@@ -258,6 +260,11 @@ export function mispListId(name: string): string {
 
 export class Warninglists {
   #compiled: Compiled = emptyCompiled();
+  /**
+   * Answers for recent values: telemetry repeats the same few addresses and names, and each
+   * indicator hit asks about its value. Cleared when the lists change; bounded (cleared when full).
+   */
+  #memo = new Map<string, WarninglistHit | null>();
   #rev: string | null = null;
   readonly #listeners = new Set<() => void>();
 
@@ -293,6 +300,7 @@ export class Warninglists {
       if (w.enabled) compileList(c, w, await this.store.warninglistEntries(w.id));
     }
     this.#compiled = c;
+    this.#memo = new Map();
     this.#rev = rev;
     for (const l of this.#listeners) {
       try {
@@ -306,7 +314,14 @@ export class Warninglists {
   /** The first enabled list the value is on, or null. Synchronous: detection calls it per hit. */
   match(kind: ObservableKind, value: string): WarninglistHit | null {
     if (typeof value !== 'string' || value.length > 4 * MAX_ENTRY_LENGTH) return null;
-    return matchCompiled(this.#compiled, kind, value);
+    if (value.length > 256) return matchCompiled(this.#compiled, kind, value);
+    const key = `${kind}\u0000${value}`;
+    const had = this.#memo.get(key);
+    if (had !== undefined) return had;
+    const hit = matchCompiled(this.#compiled, kind, value);
+    if (this.#memo.size >= MEMO_MAX) this.#memo.clear();
+    this.#memo.set(key, hit);
+    return hit;
   }
 
   /** Called after the in-memory lists changed (load, import, enable, disable, delete). Returns the unsubscribe function. */

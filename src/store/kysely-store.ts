@@ -7,6 +7,8 @@ import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
+import * as cs from './correlation-sql.js';
+import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
@@ -22,17 +24,17 @@ import type {
 type Db = Kysely<DB> | Transaction<DB>;
 type ObjRecord = DB['objects'] & { seq: number };
 
-const b = (v: boolean) => (v ? 1 : 0);
 /** Spool rows per INSERT (6 parameters each: far below SQLite's and PostgreSQL's limits). */
-const INGEST_CHUNK = 500;
+const INGEST_CHUNK = 1000;
 
 /** Columns written by putObjects, in the order of its parameters. */
+const INGEST_COLUMNS = ['org_id', 'sensor_id', 'received_us', 'exercise_id', 'event', 'format'] as const;
 const INSERT_COLUMNS = [
   'collection_id', 'id', 'type', 'spec_version', 'version', 'created', 'modified', 'date_added', 'creator_org', 'tlp',
   'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref',
 ] as const;
 /** Statement texts built by hand (bulk insert, object heads), by dialect and row count. */
-const INSERT_SQL = new Map<string, string>();
+
 type InsertedObject = { seq: number; date_added: number };
 
 /** Every objects column but search_text and labels (ObjectQuery.lean). */
@@ -325,22 +327,7 @@ export class KyselyStore implements Store {
 
   /** `insert into objects ... on conflict do nothing returning ...` for n rows, in the dialect's placeholders. */
   #insertSql(n: number): string {
-    const key = `${this.#d.capabilities.dialect}:${n}`;
-    let text = INSERT_SQL.get(key);
-    if (text === undefined) {
-      const ph = this.#d.placeholder;
-      const tuples: string[] = [];
-      for (let r = 0, k = 0; r < n; r++) {
-        const t: string[] = [];
-        for (let c = 0; c < INSERT_COLUMNS.length; c++) t.push(ph(k++));
-        tuples.push(`(${t.join(', ')})`);
-      }
-      text = `insert into "objects" (${INSERT_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`
-        + ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "date_added"';
-      if (INSERT_SQL.size > 64) INSERT_SQL.clear();
-      INSERT_SQL.set(key, text);
-    }
-    return text;
+    return valuesInsertSql(this.#d, n, { table: 'objects', cols: INSERT_COLUMNS, suffix: ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "date_added"' });
   }
 
   /** objectHeads' statement for n ids, in the dialect's placeholders. */
@@ -689,11 +676,13 @@ export class KyselyStore implements Store {
   async appendIngest(rows: readonly NewIngestRow[]): Promise<number[]> {
     const out: number[] = [];
     for (let i = 0; i < rows.length; i += INGEST_CHUNK) {
-      const values = rows.slice(i, i + INGEST_CHUNK).map((r) => ({
-        org_id: r.orgId, sensor_id: r.sensorId, received_us: r.receivedUs, exercise_id: r.exerciseId, event: r.event, format: r.format,
-      }));
-      const got = await this.#db.insertInto('ingest_events').values(values).returning('seq').execute();
-      for (const g of got) out.push(Number(g.seq));
+      const slice = rows.slice(i, i + INGEST_CHUNK);
+      const params: unknown[] = [];
+      for (const r of slice) params.push(r.orgId, r.sensorId, r.receivedUs, r.exerciseId, r.event, r.format);
+      const got = (await this.#db.executeQuery<{ seq: number | string }>(CompiledQuery.raw(valuesInsertSql(this.#d, slice.length, { table: 'ingest_events', cols: INGEST_COLUMNS, suffix: ' returning "seq"' }), params))).rows;
+      // In row order: seqs are given in the order of the values (RETURNING's own order is unspecified).
+      const seqs = got.map((g) => Number(g.seq)).sort((a, b) => a - b);
+      for (const q of seqs) out.push(q);
     }
     return out;
   }
@@ -789,118 +778,11 @@ export class KyselyStore implements Store {
     }));
   }
 
-  // correlation & warninglists ----
+  // Correlation & warninglists (src/store/correlation-sql.ts).
   async indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
     if (entries.length === 0) return { indexed: 0, newlyFrequent: [] };
-    return this.transaction(async (tx) => (tx as KyselyStore).#indexObservablesTx(entries, opts));
+    return this.transaction(async (tx) => cs.indexObservablesTx((tx as KyselyStore).#db, this.#d, entries, opts));
   }
-
-  async #indexObservablesTx(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
-    const db = this.#db;
-    let indexed = 0;
-    const touched = new Map<string, { kind: ObservableKind; value: string }>();
-    const key = (kind: string, value: string) => `${kind}\u0000${value}`;
-    // A handful of statements per chunk of objects, whatever its size: heads, delete, frequent, insert.
-    for (let i = 0; i < entries.length; i += 500) {
-      const chunk = entries.slice(i, i + 500);
-      const heads = new Map<string, { seq: number; version: string; creator_org: string | null; date_added: number }>();
-      for (const coll of new Set(chunk.map((e) => e.collectionId))) {
-        const ids = [...new Set(chunk.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
-        const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
-          .where('collection_id', '=', coll).where('id', 'in', ids).execute();
-        for (const r of rows) {
-          const k = `${coll} ${r.id}`;
-          const h = heads.get(k);
-          if (!h || r.version > h.version) heads.set(k, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
-        }
-      }
-      // Only the latest stored version speaks for the object; a late older version changes nothing.
-      const current = chunk.filter((e) => heads.get(`${e.collectionId} ${e.objectId}`)?.version === e.version);
-      for (const coll of new Set(current.map((e) => e.collectionId))) {
-        const ids = [...new Set(current.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
-        await db.deleteFrom('observable_values').where('collection_id', '=', coll).where('object_id', 'in', ids).execute();
-      }
-      indexed += current.length;
-      const unique = new Map<string, ObservableValue>();
-      for (const e of current) for (const v of e.values) unique.set(key(v.kind, v.value), v);
-      const frequent = new Set<string>();
-      const keys = [...unique.values()];
-      for (let k = 0; k < keys.length; k += 500) {
-        for (const f of await this.frequentValues({ keys: keys.slice(k, k + 500), limit: 500 })) frequent.add(key(f.kind, f.value));
-      }
-      // Rows each value may still get: up to cap + 1 in all (the one that crosses the cap marks
-      // it), however many objects of one batch hold it (the indexer reads the store in batches).
-      const room = new Map<string, number>();
-      const values = [...unique.values()].filter((v) => !frequent.has(key(v.kind, v.value)));
-      for (let k = 0; k < values.length; k += 500) {
-        for (const [kind, vs] of byKindOf(values.slice(k, k + 500))) {
-          const counts = await db.selectFrom('observable_values').select(['value', (eb) => eb.fn.countAll<number>().as('n')])
-            .where('kind', '=', kind).where('value', 'in', vs).groupBy('value').execute();
-          for (const c of counts) room.set(key(kind, c.value), opts.cap + 1 - Number(c.n));
-        }
-      }
-      const rows: DB['observable_values'][] = [];
-      const seen = new Set<string>();
-      for (const e of current) {
-        const head = heads.get(`${e.collectionId} ${e.objectId}`)!;
-        for (const v of e.values) {
-          const k = key(v.kind, v.value);
-          const rowKey = `${e.collectionId} ${e.objectId} ${k}`;
-          if (frequent.has(k) || seen.has(rowKey)) continue;
-          const left = room.get(k) ?? opts.cap + 1;
-          if (left <= 0) continue;
-          room.set(k, left - 1);
-          seen.add(rowKey);
-          rows.push({
-            seq: head.seq, collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
-            ip_key: v.ipKey, ip_prefix: v.ipPrefix, creator_org: head.creator_org, date_added: head.date_added,
-          });
-          touched.set(k, { kind: v.kind, value: v.value });
-        }
-      }
-      // Built directly, like the object insert: the query builder's value nodes cost more than the insert.
-      for (let k = 0; k < rows.length; k += 500) {
-        const slice = rows.slice(k, k + 500);
-        const params: unknown[] = [];
-        for (const r of slice) params.push(r.seq, r.collection_id, r.object_id, r.version, r.kind, r.value, r.ip_key, r.ip_prefix, r.creator_org, r.date_added);
-        await db.executeQuery(CompiledQuery.raw(this.#observableInsertSql(slice.length), params));
-      }
-    }
-    // Values that crossed the cap: each has at most cap + 1 rows, as no row is added once marked.
-    const newlyFrequent: FrequentValueRow[] = [];
-    const keys = [...touched.values()];
-    for (let i = 0; i < keys.length; i += 500) {
-      const chunk = keys.slice(i, i + 500);
-      const counts: { kind: string; value: string; n: number }[] = [];
-      for (const [kind, values] of byKindOf(chunk)) {
-        counts.push(...await db.selectFrom('observable_values').select(['kind', 'value', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('kind', '=', kind).where('value', 'in', values).groupBy(['kind', 'value']).execute());
-      }
-      for (const c of counts) {
-        if (Number(c.n) <= opts.cap) continue;
-        const ins = await db.insertInto('correlation_frequent').values({ kind: c.kind, value: c.value, since_us: opts.nowUs })
-          .onConflict((oc) => oc.doNothing()).executeTakeFirst();
-        if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) newlyFrequent.push({ kind: c.kind as ObservableKind, value: c.value, sinceUs: opts.nowUs });
-      }
-    }
-    return { indexed, newlyFrequent };
-  }
-
-  /** `insert into observable_values ... on conflict do nothing` for n rows, in the dialect's placeholders. */
-  #observableInsertSql(n: number): string {
-    const key = `ov:${this.#d.capabilities.dialect}:${n}`;
-    let text = INSERT_SQL.get(key);
-    if (text === undefined) {
-      const cols = ['seq', 'collection_id', 'object_id', 'version', 'kind', 'value', 'ip_key', 'ip_prefix', 'creator_org', 'date_added'];
-      const tuples: string[] = [];
-      for (let r = 0, k = 0; r < n; r++) tuples.push(`(${cols.map(() => this.#d.placeholder(k++)).join(', ')})`);
-      text = `insert into "observable_values" (${cols.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')} on conflict do nothing`;
-      if (INSERT_SQL.size > 64) INSERT_SQL.clear();
-      INSERT_SQL.set(key, text);
-    }
-    return text;
-  }
-
   async objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]> {
     const rows = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
     return (rows as ObjRecord[]).map((r) => leanObjectRow(r));
@@ -950,86 +832,16 @@ export class KyselyStore implements Store {
     }));
   }
 
-  async frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]> {
-    if (q.keys && q.keys.length === 0) return [];
-    const map = (r: DB['correlation_frequent']): FrequentValueRow => ({ kind: r.kind as ObservableKind, value: r.value, sinceUs: Number(r.since_us) });
-    if (!q.keys) {
-      return (await this.#db.selectFrom('correlation_frequent').selectAll().orderBy('since_us', 'desc').orderBy('kind').orderBy('value').limit(q.limit).execute()).map(map);
-    }
-    // Per kind, so each statement is a primary-key lookup.
-    const out: FrequentValueRow[] = [];
-    for (const [kind, values] of byKindOf(q.keys)) {
-      for (let i = 0; i < values.length && out.length < q.limit; i += 500) {
-        out.push(...(await this.#db.selectFrom('correlation_frequent').selectAll().where('kind', '=', kind).where('value', 'in', values.slice(i, i + 500)).execute()).map(map));
-      }
-    }
-    return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
-  }
-
-  async observableStats(): Promise<{ rows: number; frequent: number }> {
-    const a = await this.#db.selectFrom('observable_values').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-    const f = await this.#db.selectFrom('correlation_frequent').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-    return { rows: Number(a?.n ?? 0), frequent: Number(f?.n ?? 0) };
-  }
-
-  async putCorrelationExclusion(e: CorrelationExclusionRow): Promise<void> {
-    await this.#db.insertInto('correlation_exclusions').values({
-      id: e.id, type: e.type, kind: e.kind, pattern: e.pattern, comment: e.comment, created_us: e.createdUs, created_by: e.createdBy,
-    }).execute();
-  }
-  async listCorrelationExclusions(): Promise<CorrelationExclusionRow[]> {
-    const rows = await this.#db.selectFrom('correlation_exclusions').selectAll().orderBy('created_us').orderBy('id').execute();
-    return rows.map((r) => ({
-      id: r.id, type: r.type as CorrelationExclusionRow['type'], kind: r.kind as ObservableKind | null, pattern: r.pattern, comment: r.comment,
-      createdUs: Number(r.created_us), createdBy: r.created_by,
-    }));
-  }
-  async deleteCorrelationExclusion(id: string): Promise<boolean> {
-    const r = await this.#db.deleteFrom('correlation_exclusions').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
-  }
-
-  async putWarninglist(w: WarninglistRow, entries: readonly string[]): Promise<void> {
-    await this.transaction(async (tx) => {
-      const db = (tx as KyselyStore).#db;
-      const v = {
-        id: w.id, name: w.name, version: w.version, description: w.description, type: w.type, matching_attributes: JSON.stringify(w.matchingAttributes),
-        enabled: b(w.enabled), builtin: b(w.builtin), created_us: w.createdUs, updated_us: w.updatedUs,
-      };
-      const { id: _id, created_us: _c, ...rest } = v;
-      await db.insertInto('warninglists').values(v).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
-      await db.deleteFrom('warninglist_entries').where('list_id', '=', w.id).execute();
-      const rows = [...new Set(entries)].map((value) => ({ list_id: w.id, value }));
-      for (let i = 0; i < rows.length; i += 500) await db.insertInto('warninglist_entries').values(rows.slice(i, i + 500)).execute();
-    });
-  }
-  async listWarninglists(): Promise<(WarninglistRow & { entryCount: number })[]> {
-    const counts = await this.#db.selectFrom('warninglist_entries').select(['list_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('list_id').execute();
-    const n = new Map(counts.map((c) => [c.list_id, Number(c.n)]));
-    const rows = await this.#db.selectFrom('warninglists').selectAll().orderBy('builtin', 'desc').orderBy('name').orderBy('id').execute();
-    return rows.map((r) => ({
-      id: r.id, name: r.name, version: Number(r.version), description: r.description, type: r.type as WarninglistType,
-      matchingAttributes: JSON.parse(r.matching_attributes) as string[], enabled: r.enabled === 1, builtin: r.builtin === 1,
-      createdUs: Number(r.created_us), updatedUs: Number(r.updated_us), entryCount: n.get(r.id) ?? 0,
-    }));
-  }
-  async warninglistEntries(listId: string): Promise<string[]> {
-    const rows = await this.#db.selectFrom('warninglist_entries').select('value').where('list_id', '=', listId).orderBy('value').execute();
-    return rows.map((r) => r.value);
-  }
-  async setWarninglistEnabled(id: string, enabled: boolean, atUs: number): Promise<boolean> {
-    const r = await this.#db.updateTable('warninglists').set({ enabled: b(enabled), updated_us: atUs }).where('id', '=', id).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
-  }
-  async deleteWarninglist(id: string): Promise<boolean> {
-    return this.transaction(async (tx) => {
-      const db = (tx as KyselyStore).#db;
-      await db.deleteFrom('warninglist_entries').where('list_id', '=', id).execute();
-      const r = await db.deleteFrom('warninglists').where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    });
-  }
-  // ---- end correlation & warninglists
+  frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]> { return cs.frequentValues(this.#db, q); }
+  observableStats(): Promise<{ rows: number; frequent: number }> { return cs.observableStats(this.#db); }
+  putCorrelationExclusion(e: CorrelationExclusionRow): Promise<void> { return cs.putCorrelationExclusion(this.#db, e); }
+  listCorrelationExclusions(): Promise<CorrelationExclusionRow[]> { return cs.listCorrelationExclusions(this.#db); }
+  deleteCorrelationExclusion(id: string): Promise<boolean> { return cs.deleteCorrelationExclusion(this.#db, id); }
+  putWarninglist(w: WarninglistRow, entries: readonly string[]): Promise<void> { return this.transaction(async (tx) => cs.putWarninglistTx((tx as KyselyStore).#db, w, entries)); }
+  listWarninglists(): Promise<(WarninglistRow & { entryCount: number })[]> { return cs.listWarninglists(this.#db); }
+  warninglistEntries(listId: string): Promise<string[]> { return cs.warninglistEntries(this.#db, listId); }
+  setWarninglistEnabled(id: string, enabled: boolean, atUs: number): Promise<boolean> { return cs.setWarninglistEnabled(this.#db, id, enabled, atUs); }
+  deleteWarninglist(id: string): Promise<boolean> { return this.transaction(async (tx) => cs.deleteWarninglistTx((tx as KyselyStore).#db, id)); }
 }
 
 function escapeLike(s: string): string {
@@ -1084,14 +896,5 @@ const recordRow = (r: DB['records'], recipients: string[]): RecordRow => ({
 
 // correlation & warninglists ----
 /** (kind, value) pairs grouped by kind: one indexable `kind = ? and value in (...)` statement each. */
-function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string, string[]> {
-  const byKind = new Map<string, string[]>();
-  for (const k of keys) {
-    const list = byKind.get(k.kind);
-    if (list) list.push(k.value);
-    else byKind.set(k.kind, [k.value]);
-  }
-  return byKind;
-}
 // ---- end correlation & warninglists
 

@@ -304,6 +304,8 @@ export class DetectEngine {
   #sigma(sigma: ReturnType<SigmaSource['snapshot']>, event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
     const orgId = event['organization.id'];
     const logsource = event.logsource as Parameters<typeof sigma.engine.process>[2];
+    // Most telemetry (network sensors) has no Sigma rule for its logsource: no view to build.
+    if (logsource !== undefined && !sigma.engine.seesLogsource(logsource)) return;
     const matches: SigmaMatch[] = sigma.engine.process(sigmaView(event), o.atMs, logsource);
     for (const m of matches) {
       const facts = sigma.releaseOf({ ...(m.ruleId ? { id: m.ruleId } : {}), title: m.title });

@@ -301,6 +301,12 @@ export class SigmaEngine {
    * the detection alerts (minus those suppressed by `generate: false` correlations) and any
    * correlation alerts completed by this event.
    */
+  /** Whether any rule may see an event of this logsource (a caller skips building the event's view when none). */
+  seesLogsource(ls: EventLogsource): boolean {
+    const r = this.route(ls);
+    return r.always.length > 0 || r.filter !== undefined;
+  }
+
   process(event: SigmaEvent, timeMs: number, logsource?: EventLogsource): SigmaMatch[] {
     const ls = logsource ?? this.logsourceOf(event);
     const ev = new EventView(event, ls?.fieldMap);

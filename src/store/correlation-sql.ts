@@ -1,0 +1,188 @@
+/**
+ * Correlation index (observable values, frequent values, exclusions) and warninglists: the SQL of
+ * the store's correlation section (DESIGN §2.4), on either dialect. KyselyStore delegates here.
+ */
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { Dialect } from './dialect.js';
+import type { DB } from './schema.js';
+import { b, byKindOf, OBSERVABLE_COLUMNS, valuesInsertSql } from './sql-util.js';
+import type { CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableValue, WarninglistRow, WarninglistType } from './types.js';
+
+type Db = Kysely<DB>;
+
+/** Indexes the observable values of stored object versions (inside the caller's transaction). */
+export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
+  let indexed = 0;
+  const touched = new Map<string, { kind: ObservableKind; value: string }>();
+  const key = (kind: string, value: string) => `${kind}\u0000${value}`;
+  // A handful of statements per chunk of objects, whatever its size: heads, delete, frequent, insert.
+  for (let i = 0; i < entries.length; i += 500) {
+    const chunk = entries.slice(i, i + 500);
+    const heads = new Map<string, { seq: number; version: string; creator_org: string | null; date_added: number }>();
+    for (const coll of new Set(chunk.map((e) => e.collectionId))) {
+      const ids = [...new Set(chunk.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
+      const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
+        .where('collection_id', '=', coll).where('id', 'in', ids).execute();
+      for (const r of rows) {
+        const k = `${coll} ${r.id}`;
+        const h = heads.get(k);
+        if (!h || r.version > h.version) heads.set(k, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
+      }
+    }
+    // Only the latest stored version speaks for the object; a late older version changes nothing.
+    const current = chunk.filter((e) => heads.get(`${e.collectionId} ${e.objectId}`)?.version === e.version);
+    for (const coll of new Set(current.map((e) => e.collectionId))) {
+      const ids = [...new Set(current.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
+      await db.deleteFrom('observable_values').where('collection_id', '=', coll).where('object_id', 'in', ids).execute();
+    }
+    indexed += current.length;
+    const unique = new Map<string, ObservableValue>();
+    for (const e of current) for (const v of e.values) unique.set(key(v.kind, v.value), v);
+    const frequent = new Set<string>();
+    const keys = [...unique.values()];
+    for (let k = 0; k < keys.length; k += 500) {
+      for (const f of await frequentValues(db, { keys: keys.slice(k, k + 500), limit: 500 })) frequent.add(key(f.kind, f.value));
+    }
+    // Rows each value may still get: up to cap + 1 in all (the one that crosses the cap marks
+    // it), however many objects of one batch hold it (the indexer reads the store in batches).
+    const room = new Map<string, number>();
+    const values = [...unique.values()].filter((v) => !frequent.has(key(v.kind, v.value)));
+    for (let k = 0; k < values.length; k += 500) {
+      for (const [kind, vs] of byKindOf(values.slice(k, k + 500))) {
+        const counts = await db.selectFrom('observable_values').select(['value', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('kind', '=', kind).where('value', 'in', vs).groupBy('value').execute();
+        for (const c of counts) room.set(key(kind, c.value), opts.cap + 1 - Number(c.n));
+      }
+    }
+    const rows: DB['observable_values'][] = [];
+    const seen = new Set<string>();
+    for (const e of current) {
+      const head = heads.get(`${e.collectionId} ${e.objectId}`)!;
+      for (const v of e.values) {
+        const k = key(v.kind, v.value);
+        const rowKey = `${e.collectionId} ${e.objectId} ${k}`;
+        if (frequent.has(k) || seen.has(rowKey)) continue;
+        const left = room.get(k) ?? opts.cap + 1;
+        if (left <= 0) continue;
+        room.set(k, left - 1);
+        seen.add(rowKey);
+        rows.push({
+          seq: head.seq, collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
+          ip_key: v.ipKey, ip_prefix: v.ipPrefix, creator_org: head.creator_org, date_added: head.date_added,
+        });
+        touched.set(k, { kind: v.kind, value: v.value });
+      }
+    }
+    // Built directly, like the object insert: the query builder's value nodes cost more than the insert.
+    for (let k = 0; k < rows.length; k += 500) {
+      const slice = rows.slice(k, k + 500);
+      const params: unknown[] = [];
+      for (const r of slice) params.push(r.seq, r.collection_id, r.object_id, r.version, r.kind, r.value, r.ip_key, r.ip_prefix, r.creator_org, r.date_added);
+      await db.executeQuery(CompiledQuery.raw(valuesInsertSql(d, slice.length, { table: 'observable_values', cols: OBSERVABLE_COLUMNS, suffix: ' on conflict do nothing' }), params));
+    }
+  }
+  // Values that crossed the cap: each has at most cap + 1 rows, as no row is added once marked.
+  const newlyFrequent: FrequentValueRow[] = [];
+  const keys = [...touched.values()];
+  for (let i = 0; i < keys.length; i += 500) {
+    const chunk = keys.slice(i, i + 500);
+    const counts: { kind: string; value: string; n: number }[] = [];
+    for (const [kind, values] of byKindOf(chunk)) {
+      counts.push(...await db.selectFrom('observable_values').select(['kind', 'value', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('kind', '=', kind).where('value', 'in', values).groupBy(['kind', 'value']).execute());
+    }
+    for (const c of counts) {
+      if (Number(c.n) <= opts.cap) continue;
+      const ins = await db.insertInto('correlation_frequent').values({ kind: c.kind, value: c.value, since_us: opts.nowUs })
+        .onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) newlyFrequent.push({ kind: c.kind as ObservableKind, value: c.value, sinceUs: opts.nowUs });
+    }
+  }
+  return { indexed, newlyFrequent };
+}
+
+export async function frequentValues(db: Db, q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]> {
+  if (q.keys && q.keys.length === 0) return [];
+  const map = (r: DB['correlation_frequent']): FrequentValueRow => ({ kind: r.kind as ObservableKind, value: r.value, sinceUs: Number(r.since_us) });
+  if (!q.keys) {
+    return (await db.selectFrom('correlation_frequent').selectAll().orderBy('since_us', 'desc').orderBy('kind').orderBy('value').limit(q.limit).execute()).map(map);
+  }
+  // Per kind, so each statement is a primary-key lookup.
+  const out: FrequentValueRow[] = [];
+  for (const [kind, values] of byKindOf(q.keys)) {
+    for (let i = 0; i < values.length && out.length < q.limit; i += 500) {
+      out.push(...(await db.selectFrom('correlation_frequent').selectAll().where('kind', '=', kind).where('value', 'in', values.slice(i, i + 500)).execute()).map(map));
+    }
+  }
+  return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
+}
+
+export async function observableStats(db: Db): Promise<{ rows: number; frequent: number }> {
+  const a = await db.selectFrom('observable_values').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  const f = await db.selectFrom('correlation_frequent').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+  return { rows: Number(a?.n ?? 0), frequent: Number(f?.n ?? 0) };
+}
+
+export async function putCorrelationExclusion(db: Db, e: CorrelationExclusionRow): Promise<void> {
+  await db.insertInto('correlation_exclusions').values({
+    id: e.id, type: e.type, kind: e.kind, pattern: e.pattern, comment: e.comment, created_us: e.createdUs, created_by: e.createdBy,
+  }).execute();
+}
+
+export async function listCorrelationExclusions(db: Db): Promise<CorrelationExclusionRow[]> {
+  const rows = await db.selectFrom('correlation_exclusions').selectAll().orderBy('created_us').orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id, type: r.type as CorrelationExclusionRow['type'], kind: r.kind as ObservableKind | null, pattern: r.pattern, comment: r.comment,
+    createdUs: Number(r.created_us), createdBy: r.created_by,
+  }));
+}
+
+export async function deleteCorrelationExclusion(db: Db, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('correlation_exclusions').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** Stores a warninglist and its entries (inside the caller's transaction). */
+export async function putWarninglistTx(db: Db, w: WarninglistRow, entries: readonly string[]): Promise<void> {
+{
+    const v = {
+      id: w.id, name: w.name, version: w.version, description: w.description, type: w.type, matching_attributes: JSON.stringify(w.matchingAttributes),
+      enabled: b(w.enabled), builtin: b(w.builtin), created_us: w.createdUs, updated_us: w.updatedUs,
+    };
+    const { id: _id, created_us: _c, ...rest } = v;
+    await db.insertInto('warninglists').values(v).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+    await db.deleteFrom('warninglist_entries').where('list_id', '=', w.id).execute();
+    const rows = [...new Set(entries)].map((value) => ({ list_id: w.id, value }));
+    for (let i = 0; i < rows.length; i += 500) await db.insertInto('warninglist_entries').values(rows.slice(i, i + 500)).execute();
+  }
+}
+
+export async function listWarninglists(db: Db): Promise<(WarninglistRow & { entryCount: number })[]> {
+  const counts = await db.selectFrom('warninglist_entries').select(['list_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('list_id').execute();
+  const n = new Map(counts.map((c) => [c.list_id, Number(c.n)]));
+  const rows = await db.selectFrom('warninglists').selectAll().orderBy('builtin', 'desc').orderBy('name').orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id, name: r.name, version: Number(r.version), description: r.description, type: r.type as WarninglistType,
+    matchingAttributes: JSON.parse(r.matching_attributes) as string[], enabled: r.enabled === 1, builtin: r.builtin === 1,
+    createdUs: Number(r.created_us), updatedUs: Number(r.updated_us), entryCount: n.get(r.id) ?? 0,
+  }));
+}
+
+export async function warninglistEntries(db: Db, listId: string): Promise<string[]> {
+  const rows = await db.selectFrom('warninglist_entries').select('value').where('list_id', '=', listId).orderBy('value').execute();
+  return rows.map((r) => r.value);
+}
+
+export async function setWarninglistEnabled(db: Db, id: string, enabled: boolean, atUs: number): Promise<boolean> {
+  const r = await db.updateTable('warninglists').set({ enabled: b(enabled), updated_us: atUs }).where('id', '=', id).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Deletes a warninglist and its entries (inside the caller's transaction). */
+export async function deleteWarninglistTx(db: Db, id: string): Promise<boolean> {
+{
+    await db.deleteFrom('warninglist_entries').where('list_id', '=', id).execute();
+    const r = await db.deleteFrom('warninglists').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

@@ -1,0 +1,37 @@
+/** Small SQL helpers shared by the store's modules. */
+import type { Dialect } from './dialect.js';
+
+export const b = (v: boolean) => (v ? 1 : 0);
+/** Statement texts built once per (table or statement, row count). */
+export const INSERT_SQL = new Map<string, string>();
+export const OBSERVABLE_COLUMNS = ['seq', 'collection_id', 'object_id', 'version', 'kind', 'value', 'ip_key', 'ip_prefix', 'creator_org', 'date_added'] as const;
+
+export /**
+ * `insert into <table> (<columns>) values (…), … <suffix>` for n rows in the dialect's
+ * placeholders, built once per (table, n). Bulk inserts are built directly (parameters in one
+ * flat array) rather than through the query builder: for a batch of 1,000 rows the builder's
+ * value nodes cost more CPU and garbage than the insert itself.
+ */
+function valuesInsertSql(d: Dialect, n: number, st: { table: string; cols: readonly string[]; suffix: string }): string {
+  const key = `${st.table}:${d.capabilities.dialect}:${n}`;
+  let text = INSERT_SQL.get(key);
+  if (text === undefined) {
+    const tuples: string[] = [];
+    for (let r = 0, k = 0; r < n; r++) tuples.push(`(${st.cols.map(() => d.placeholder(k++)).join(', ')})`);
+    text = `insert into "${st.table}" (${st.cols.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}${st.suffix}`;
+    if (INSERT_SQL.size > 64) INSERT_SQL.clear();
+    INSERT_SQL.set(key, text);
+  }
+  return text;
+}
+
+/** Values grouped by kind (one statement per kind). */
+export function byKindOf(keys: readonly { kind: string; value: string }[]): Map<string, string[]> {
+  const byKind = new Map<string, string[]>();
+  for (const k of keys) {
+    const list = byKind.get(k.kind);
+    if (list) list.push(k.value);
+    else byKind.set(k.kind, [k.value]);
+  }
+  return byKind;
+}
