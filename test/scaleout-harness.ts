@@ -13,6 +13,8 @@ import { createPlatform } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { freePort, spawnCaptured, waitForServer } from './helpers/net.js';
+import { freshPostgresDb } from './helpers/pg.js';
+import { NATS_URL, uniquePrefix } from './helpers/nats.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
@@ -192,4 +194,31 @@ export function subscribe(url: string, token: string): { events: { type: string;
     }
   })().catch(() => undefined);
   return { events, close: () => ac.abort(), ready };
+}
+
+/**
+ * A scale-out deployment's ground, prepared: a fresh PostgreSQL database, a data directory, a
+ * unique stream prefix, the node's organisations (prepare) and the environment every process of
+ * it shares. What it made is undone by the returned cleanups (the stream included), in order.
+ */
+export async function scaleDeployment(name: string, o: { partitions: number; env?: Record<string, string> }): Promise<{ prep: Prepared; env: Record<string, string>; cleanups: (() => Promise<void>)[] }> {
+  const db = await freshPostgresDb();
+  const prefix = uniquePrefix(name);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `shieldwall-${name}-`));
+  const cleanups: (() => Promise<void>)[] = [
+    db.drop,
+    async () => fs.rmSync(dataDir, { recursive: true, force: true }),
+    async () => {
+      const { openNats } = await import('../src/scale/index.js');
+      const link = await openNats({ url: NATS_URL, prefix, partitions: o.partitions, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'cleanup' });
+      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
+      await link.close();
+    },
+  ];
+  const prep = await prepare({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url });
+  const env = {
+    SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix,
+    SHIELDWALL_NATS_PARTITIONS: String(o.partitions), ...(o.env ?? {}),
+  };
+  return { prep, env, cleanups };
 }

@@ -8,14 +8,13 @@
  * workers go on with the next batches. Runs against dist/ (`npm run build:server` first).
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_HANG_MARKER } from '../src/detect/pipeline/index.js';
-import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
-import { mustRun, NATS_URL, natsAvailable, uniquePrefix } from './helpers/nats.js';
-import { alertsOf, post, prepare, repoRoot, start, stop, type Proc } from './scaleout-harness.js';
+import { pgAvailable } from './helpers/pg.js';
+import { mustRun, NATS_URL, natsAvailable } from './helpers/nats.js';
+import { alertsOf, post, repoRoot, scaleDeployment, start, stop, type Proc } from './scaleout-harness.js';
 
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
 
@@ -48,24 +47,11 @@ const flow = (i: number, extra: Record<string, unknown> = {}) => JSON.stringify(
 
 describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + worker --processes 2, test hooks on)', () => {
   it('kills and restarts the worker stuck on one event, dead-letters that event with its reason and rule, raises every other alert and goes on', async () => {
-    const db = await freshPostgresDb();
-    cleanups.push(db.drop);
-    const prefix = uniquePrefix('supervised');
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-scale-supervised-'));
-    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const prep = await prepare({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url });
-    const env = {
-      SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix,
-      SHIELDWALL_NATS_PARTITIONS: String(PARTITIONS), SHIELDWALL_TEST_HOOKS: '1', SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(TIMEOUT_MS),
-    };
+    const d = await scaleDeployment('supervised', { partitions: PARTITIONS, env: { SHIELDWALL_TEST_HOOKS: '1', SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    cleanups.push(...d.cleanups);
+    const { prep, env } = d;
     const api = await start('serve', env);
     procs.push(api);
-    cleanups.push(async () => {
-      const { openNats } = await import('../src/scale/index.js');
-      const link = await openNats({ url: NATS_URL, prefix, partitions: PARTITIONS, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'cleanup' });
-      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
-      await link.close();
-    });
     const workers = await start('worker', env, ['--processes', '2']);
     procs.push(workers);
     const diag = () => `--- api\n${api.output().slice(-3000)}\n--- workers\n${workers.output().slice(-6000)}`;
@@ -178,24 +164,11 @@ describe.runIf(pgUp && natsUp)('supervised scale-out workers (built serve + work
   }, 600_000);
 
   it('counts a batch\'s failures across machines: two supervisors (one worker each) quarantine the hanging event once, whichever machine it fails on', async () => {
-    const db = await freshPostgresDb();
-    cleanups.push(db.drop);
-    const prefix = uniquePrefix('two-machines');
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-scale-two-machines-'));
-    cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const prep = await prepare({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url });
-    const env = {
-      SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix,
-      SHIELDWALL_NATS_PARTITIONS: '1', SHIELDWALL_TEST_HOOKS: '1', SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(TIMEOUT_MS),
-    };
+    const d = await scaleDeployment('two-machines', { partitions: 1, env: { SHIELDWALL_TEST_HOOKS: '1', SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    cleanups.push(...d.cleanups);
+    const { prep, env } = d;
     const api = await start('serve', env);
     procs.push(api);
-    cleanups.push(async () => {
-      const { openNats } = await import('../src/scale/index.js');
-      const link = await openNats({ url: NATS_URL, prefix, partitions: 1, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'cleanup' });
-      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
-      await link.close();
-    });
     const m1 = await start('worker', env, ['--processes', '1']);
     const m2 = await start('worker', env, ['--processes', '1']);
     procs.push(m1, m2);

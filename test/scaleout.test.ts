@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../src/scale/index.js';
-import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
-import { mustRun, NATS_URL, natsAvailable, uniquePrefix } from './helpers/nats.js';
-import { alertsOf, ORGS, post, prepare, start, stop, subscribe, telemetry, type AlertView, type Batch, type OrgName, type Prepared, type Proc } from './scaleout-harness.js';
+import { pgAvailable } from './helpers/pg.js';
+import { mustRun, NATS_URL, natsAvailable } from './helpers/nats.js';
+import { alertsOf, ORGS, post, prepare, scaleDeployment, start, stop, subscribe, telemetry, type AlertView, type Batch, type OrgName, type Prepared, type Proc } from './scaleout-harness.js';
 
 const [pgUp, natsUp] = await Promise.all([pgAvailable(), natsAvailable()]);
 if ((!pgUp || !natsUp) && mustRun()) throw new Error(`the scale-out test needs PostgreSQL (${pgUp}) and NATS at ${NATS_URL} (${natsUp})`);
@@ -79,25 +79,12 @@ describe.runIf(pgUp && natsUp)('scale-out: 2 API processes + 3 workers on Postgr
     }
 
     // 2. The scale-out node: fresh database, unique stream.
-    const db = await freshPostgresDb();
-    cleanups.push(db.drop);
-    const prefix = uniquePrefix('scaleout');
-    const scaleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-scaleout-'));
-    cleanups.push(async () => fs.rmSync(scaleDir, { recursive: true, force: true }));
-    const prep = await prepare({ SHIELDWALL_DATA_DIR: scaleDir, SHIELDWALL_DATABASE_URL: db.url });
-    const env = {
-      SHIELDWALL_DATA_DIR: scaleDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix,
-      SHIELDWALL_NATS_PARTITIONS: String(PARTITIONS),
-    };
+    const d = await scaleDeployment('scaleout', { partitions: PARTITIONS });
+    cleanups.push(...d.cleanups);
+    const { prep, env } = d;
     const api1 = await start('serve', env);
     const api2 = await start('serve', env);
     procs.push(api1, api2);
-    cleanups.push(async () => {
-      const { openNats } = await import('../src/scale/index.js');
-      const link = await openNats({ url: NATS_URL, prefix, partitions: PARTITIONS, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'cleanup' });
-      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
-      await link.close();
-    });
     const workers = [await start('worker', env), await start('worker', env), await start('worker', env)];
     procs.push(...workers);
     const ownedBy = (w: Proc): number[] => {
