@@ -321,6 +321,10 @@ describe('hub and three spokes over HTTP', () => {
     await converge(async () => ((await call(s2, s2a!.token!, `GET /incidents/${id}`)).status === 200 ? null : 'S2A does not read the relayed incident on s2 yet'), 30_000);
     const seen = (await call(s2, s2a!.token!, `GET /incidents/${id}`)).body;
     expect(seen).toMatchObject({ title: 'Relayed wiper', ownerOrg: s1a!.id, originNode: 's1', canComment: true, canContribute: false });
+    // The hub's record push status for s2 counts the relayed copy, and nothing waits any more.
+    const peers = (await call(hub, orgsOn('hub')[0]!.token!, 'GET /federation/peers')).body.items as { name: string; records: { out: number; relayWaiting: number } }[];
+    expect(peers.find((x) => x.name === 's2')!.records).toMatchObject({ relayWaiting: 0 });
+    expect(peers.find((x) => x.name === 's2')!.records.out).toBeGreaterThanOrEqual(1);
     // Nobody else: not the other organisation of s2, not the hub (which only relays it), not s3.
     expect((await call(s2, s2b!.token!, `GET /incidents/${id}`)).status).toBe(404);
     expect((await call(hub, orgsOn('hub')[0]!.token!, `GET /incidents/${id}`)).status).toBe(404);

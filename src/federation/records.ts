@@ -86,6 +86,8 @@ export interface RecordPushStatus {
   /** Record versions the peer refused so far, and the last reason (a refused copy is sent again once it changes). */
   refused: number;
   lastRefusal: string | null;
+  /** Other nodes' records this node relays to the peer, waiting for the next push (now, not stored). */
+  relayWaiting: number;
 }
 
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
@@ -141,7 +143,7 @@ export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?
   const { registry, store, clock } = deps;
   const peer = await registry.peer(peerName);
   const nowUs = clock.now() * 1000;
-  const status = await recordPushStatus(registry, peer.name);
+  const { relayWaiting: _now, ...status } = await recordPushStatus(registry, peer.name);
   try {
     const res = await pushRecordsOnce(deps, peer, o);
     // Nothing new and nothing to report: no write (the scan runs every few seconds).
@@ -149,17 +151,21 @@ export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?
     const lastRefusal = res.refused.length ? `${res.refused[0]!.id}: ${res.refused[0]!.message}`.slice(0, 500) : status.lastRefusal;
     await store.setMeta(P_STATUS + peer.name, JSON.stringify({
       ...status, lastRunUs: nowUs, lastSuccessUs: nowUs, lastError: null, out: status.out + res.sent, refused: status.refused + res.refused.length, lastRefusal,
-    } satisfies RecordPushStatus));
+    } satisfies Omit<RecordPushStatus, 'relayWaiting'>));
     return res;
   } catch (e) {
-    await store.setMeta(P_STATUS + peer.name, JSON.stringify({ ...status, lastRunUs: nowUs, lastError: (e instanceof Error ? e.message : String(e)).slice(0, 500) } satisfies RecordPushStatus));
+    await store.setMeta(P_STATUS + peer.name, JSON.stringify({ ...status, lastRunUs: nowUs, lastError: (e instanceof Error ? e.message : String(e)).slice(0, 500) } satisfies Omit<RecordPushStatus, 'relayWaiting'>));
     throw e;
   }
 }
 
 export async function recordPushStatus(registry: FederationRegistry, peer: string): Promise<RecordPushStatus> {
   const raw = await registry.store.getMeta(P_STATUS + peer);
-  return { lastRunUs: null, lastSuccessUs: null, lastError: null, out: 0, refused: 0, lastRefusal: null, ...(raw ? JSON.parse(raw) as Partial<RecordPushStatus> : {}) };
+  const queued = await registry.store.getMeta(P_RELAYQ + peer);
+  return {
+    lastRunUs: null, lastSuccessUs: null, lastError: null, out: 0, refused: 0, lastRefusal: null, ...(raw ? JSON.parse(raw) as Partial<RecordPushStatus> : {}),
+    relayWaiting: queued ? Object.keys(JSON.parse(queued) as Record<string, unknown>).length : 0,
+  };
 }
 
 async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {

@@ -7,7 +7,7 @@ export interface PeerView {
   name: string; url: string | null; apiRoot: string; identity: string;
   orgs: { id: string; shortName: string; name: string }[]; hasToken: boolean; hasCa: boolean; publicKey: string; createdAt: string;
   /** Push of the incidents and assistance requests shared with organisations of this peer. */
-  records?: { lastRunUs: number | null; lastSuccessUs: number | null; lastError: string | null; out: number; refused: number; lastRefusal: string | null };
+  records?: { lastRunUs: number | null; lastSuccessUs: number | null; lastError: string | null; out: number; refused: number; lastRefusal: string | null; relayWaiting?: number };
 }
 
 export interface NewPeer {

@@ -145,7 +145,8 @@ function recordsStatus(p: PeerView): string {
   if (!r || r.lastRunUs === null) return '-';
   const when = (us: number | null) => (us === null ? 'never' : formatTime(new Date(us / 1000).toISOString()));
   const refused = r.refused > 0 ? `; ${r.refused} refused by the peer (last: ${r.lastRefusal ?? '?'})` : '';
-  return r.lastError ? `error ${when(r.lastRunUs)}: ${r.lastError}` : `${r.out} sent, last ${when(r.lastSuccessUs)}${refused}`;
+  const relay = r.relayWaiting ? `; ${r.relayWaiting} relayed from other nodes waiting` : '';
+  return r.lastError ? `error ${when(r.lastRunUs)}: ${r.lastError}${relay}` : `${r.out} sent, last ${when(r.lastSuccessUs)}${refused}${relay}`;
 }
 
 export function Federation() {
