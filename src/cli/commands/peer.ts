@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { FederationRegistry, nodeIdentityId, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { FederationRegistry, nodeIdentityId, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
 import { CLI_ACTOR, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
@@ -62,9 +62,13 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => withPlatform(async (p) => {
       const reg = registryOf(p);
-      const views = await Promise.all((await reg.listPeers()).map((x) => reg.view(x)));
+      // With the push status of shared incidents and requests (as GET /federation/peers gives it).
+      const views = await Promise.all((await reg.listPeers()).map(async (x) => ({ ...(await reg.view(x)), records: await recordPushStatus(reg, x.name) })));
       if (o.json) return io.out(JSON.stringify(views, null, 2));
-      printRows(io, false, views.map((v) => ({ name: v.name, url: v.url ?? '(key only)', orgs: v.orgs.map((x) => x.shortName).join(','), token: v.hasToken ? 'yes' : 'no' })), ['name', 'url', 'orgs', 'token']);
+      printRows(io, false, views.map((v) => ({
+        name: v.name, url: v.url ?? '(key only)', orgs: v.orgs.map((x) => x.shortName).join(','), token: v.hasToken ? 'yes' : 'no',
+        records: v.records.lastError ? `error: ${v.records.lastError}` : `${v.records.out} sent, ${v.records.refused} refused, ${v.records.relayWaiting} to relay`,
+      })), ['name', 'url', 'orgs', 'token', 'records']);
     }));
   peer.command('show <name>')
     .action((name: string) => withPlatform(async (p) => {

@@ -1,0 +1,99 @@
+/**
+ * `shieldwall peer` and `shieldwall sync` in-process (the commander program with captured
+ * output) on a node's data directory: register a peer with its organisations, list it with the
+ * push status of shared records, add / list / reset / remove a subscription, remove the peer;
+ * bad input is a clear error and a non-zero exit, never a half-made peer.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { run } from '../src/cli/program.js';
+import { nodeKeys } from '../src/federation/index.js';
+import { makeCollection, makePlatform, tmpDir } from './taxii-fixtures.js';
+
+const dir = tmpDir('sw-cli-peer-');
+const otherKey = nodeKeys(tmpDir('sw-cli-peer-b-'), 'node-b').publicKey;
+const bob = `identity--${crypto.randomUUID()}`;
+let collectionId = '';
+const saved = { ...process.env };
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+async function cli(...args: string[]) {
+  const c = capture();
+  const code = await run(['node', 'shieldwall', ...args], c.io);
+  return { code, out: c.out.join('\n'), err: c.err.join('\n') };
+}
+
+beforeAll(async () => {
+  const p = await makePlatform({ file: path.join(dir, 'shieldwall.db'), env: { SHIELDWALL_NODE_NAME: 'node-a' } });
+  const c = await makeCollection(p, 'From B', [], 'from-b');
+  collectionId = c.id;
+  await p.access.createOrganisation(SYSTEM_ACTOR, { name: 'Org A', shortName: 'ORGA' });
+  await p.close();
+  process.env.SHIELDWALL_DATA_DIR = dir;
+  process.env.SHIELDWALL_NODE_NAME = 'node-a';
+  process.env.SHIELDWALL_LOG_LEVEL = 'silent';
+});
+
+afterAll(() => {
+  process.env = saved;
+});
+
+describe('shieldwall peer and sync', () => {
+  it('registers a peer with its organisations, lists it with the record push status, manages a subscription, and removes the peer once it has none', async () => {
+    const me = await cli('peer', 'whoami', '--json');
+    expect(me.err).toBe('');
+    expect(me.code).toBe(0);
+    expect(JSON.parse(me.out)).toMatchObject({ node: 'node-a' });
+    expect(JSON.parse(me.out).publicKey).not.toBe(otherKey);
+
+    const added = await cli('peer', 'add', '--name', 'node-b', '--public-key', otherKey, '--url', 'http://127.0.0.1:9', '--org', `${bob}:BOB:Bob CERT`, '--json');
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.out)).toMatchObject({ name: 'node-b', url: 'http://127.0.0.1:9', hasToken: false, orgs: [{ id: bob, shortName: 'BOB' }] });
+
+    const table = await cli('peer', 'list');
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/node-b\s+http:\/\/127\.0\.0\.1:9\s+BOB\s+no\s+0 sent, 0 refused, 0 to relay/);
+    const listed = JSON.parse((await cli('peer', 'list', '--json')).out) as { name: string; records: { out: number; relayWaiting: number; lastError: string | null } }[];
+    expect(listed).toHaveLength(1);
+    expect(listed[0]!.records).toMatchObject({ out: 0, relayWaiting: 0, lastError: null });
+
+    const sub = await cli('sync', 'add', '--peer', 'node-b', '--direction', 'pull', '--remote', 'alliance', '--local', collectionId, '--interval', '5');
+    expect(sub.code).toBe(0);
+    const id = sub.out.trim();
+    const subs = JSON.parse((await cli('sync', 'list', '--json')).out) as { subscription: { id: string; peer: string; direction: string; remoteCollection: string } }[];
+    expect(subs.map((s) => s.subscription)).toEqual([expect.objectContaining({ id, peer: 'node-b', direction: 'pull', remoteCollection: 'alliance' })]);
+    expect((await cli('sync', 'reset', id)).out).toContain('cursor reset');
+    expect((await cli('sync', 'rejects', id, '--json')).out.trim()).toBe('[]');
+
+    // A peer with subscriptions is not removed behind their back.
+    const refused = await cli('peer', 'remove', 'node-b');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain(`peer node-b has subscriptions (${id}); remove them first`);
+    expect((await cli('sync', 'remove', id)).out).toBe(`${id} removed`);
+    const removed = await cli('peer', 'remove', 'node-b');
+    expect(removed.code).toBe(0);
+    expect(JSON.parse((await cli('peer', 'list', '--json')).out)).toEqual([]);
+    expect(JSON.parse((await cli('sync', 'list', '--json')).out)).toEqual([]);
+  });
+
+  it('refuses bad input with the reason and a non-zero exit, adding nothing', async () => {
+    const badOrg = await cli('peer', 'add', '--name', 'node-c', '--public-key', otherKey, '--org', 'just-a-name');
+    expect(badOrg.code).not.toBe(0);
+    expect(badOrg.err).toMatch(/--org takes identity--<uuid>:SHORT/);
+    const badKey = await cli('peer', 'add', '--name', 'node-c', '--public-key', 'not-a-key');
+    expect(badKey.code).not.toBe(0);
+    expect(badKey.err).not.toBe('');
+    const noPeer = await cli('sync', 'add', '--peer', 'nobody', '--direction', 'pull', '--remote', 'x', '--local', collectionId);
+    expect(noPeer.code).not.toBe(0);
+    expect(noPeer.err).toMatch(/nobody/);
+    expect((await cli('sync', 'reset', 'no-such-subscription')).code).not.toBe(0);
+    expect(JSON.parse((await cli('peer', 'list', '--json')).out)).toEqual([]);
+  });
+});
