@@ -121,7 +121,7 @@ export async function benchIngest(opts: { events: number; indicators: number }):
 
 /**
  * The floor that durability sets: the same lines appended to the spool of a fresh store (same
- * SQLite settings: WAL, synchronous=FULL), one transaction per request-sized batch, nothing else.
+ * SQLite settings: WAL, synchronous=FULL), one chunk and transaction per request-sized batch, nothing else.
  * The ingest of a node cannot go faster than its spool accepts writes on this disk.
  */
 async function spoolWriteRate(lines: readonly string[], orgId: string): Promise<number> {
@@ -130,8 +130,9 @@ async function spoolWriteRate(lines: readonly string[], orgId: string): Promise<
   try {
     const t0 = nowMs();
     for (let i = 0; i < lines.length; i += BATCH) {
-      const rows = lines.slice(i, i + BATCH).map((event) => ({ orgId, sensorId: 'bench-sensor', receivedUs: Date.now() * 1000, exerciseId: null, event, format: 'eve' }));
-      await store.transaction((tx) => tx.appendIngest(rows));
+      const slice = lines.slice(i, i + BATCH);
+      const chunk = { orgId, sensorId: 'bench-sensor', receivedUs: Date.now() * 1000, exerciseId: null, body: Buffer.from(slice.join('\n')), formats: slice.map(() => 'eve') };
+      await store.transaction((tx) => tx.appendIngest(chunk));
     }
     return lines.length / ((nowMs() - t0) / 1000);
   } finally {

@@ -13,6 +13,8 @@ export interface Dialect {
   /** Column type for auto-increment keys. */
   readonly serial: 'integer' | 'bigserial';
   serialModifier(c: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** Column type for bytes. */
+  readonly blob: 'blob' | 'bytea';
   /** Name of the two-argument maximum function (SQLite `max`, PostgreSQL `greatest`). */
   readonly greatest: 'max' | 'greatest';
   /** SQL function turning a text column into its UTF-8 bytes as a blob (read without decoding). */
@@ -22,6 +24,8 @@ export interface Dialect {
   /** The i-th (from 0) bound-parameter placeholder in SQL text (SQLite `?`, PostgreSQL `$1`...). */
   placeholder(i: number): string;
   open(): Kysely<DB>;
+  /** Makes the next generated `seq` of a table (serial key) greater than `value` (migrations). */
+  advanceSerial(db: Kysely<DB>, table: string, value: number): Promise<void>;
   /** Serialises migrations across processes (PostgreSQL advisory lock); no-op on SQLite. */
   withMigrationLock<T>(db: Kysely<DB>, fn: () => Promise<T>): Promise<T>;
 }

@@ -10,8 +10,9 @@ import * as dl from './dead-letters.js';
 import * as cs from './correlation-sql.js';
 import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
+import { eventSeq, LINE_SLOTS, packSpool, splitEventSeq, splitSpoolLines, unpackSpool } from './spool-codec.js';
 import type {
-  AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestRow, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
+  AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
@@ -24,11 +25,10 @@ import type {
 type Db = Kysely<DB> | Transaction<DB>;
 type ObjRecord = DB['objects'] & { seq: number };
 
-/** Spool rows per INSERT (6 parameters each: far below SQLite's and PostgreSQL's limits). */
-const INGEST_CHUNK = 1000;
+/** Spool chunks per SELECT when reading events (a chunk holds one request's lines). */
+const CHUNK_READ = 256;
 
 /** Columns written by putObjects, in the order of its parameters. */
-const INGEST_COLUMNS = ['org_id', 'sensor_id', 'received_us', 'exercise_id', 'event', 'format'] as const;
 const INSERT_COLUMNS = [
   'collection_id', 'id', 'type', 'spec_version', 'version', 'created', 'modified', 'date_added', 'creator_org', 'tlp',
   'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref',
@@ -673,29 +673,58 @@ export class KyselyStore implements Store {
   }
 
   // ---- detection: ingest spool, rates, alert facts ----
-  async appendIngest(rows: readonly NewIngestRow[]): Promise<number[]> {
-    const out: number[] = [];
-    for (let i = 0; i < rows.length; i += INGEST_CHUNK) {
-      const slice = rows.slice(i, i + INGEST_CHUNK);
-      const params: unknown[] = [];
-      for (const r of slice) params.push(r.orgId, r.sensorId, r.receivedUs, r.exerciseId, r.event, r.format);
-      const got = (await this.#db.executeQuery<{ seq: number | string }>(CompiledQuery.raw(valuesInsertSql(this.#d, slice.length, { table: 'ingest_events', cols: INGEST_COLUMNS, suffix: ' returning "seq"' }), params))).rows;
-      // In row order: seqs are given in the order of the values (RETURNING's own order is unspecified).
-      const seqs = got.map((g) => Number(g.seq)).sort((a, b) => a - b);
-      for (const q of seqs) out.push(q);
+  async appendIngest(c: NewIngestChunk): Promise<{ firstSeq: number; lastSeq: number } | null> {
+    let first: number | null = null;
+    let last = 0;
+    for (const part of c.formats.length === 0 ? [] : splitSpoolLines(c)) {
+      const packed = packSpool(part);
+      const r = await this.#db.insertInto('ingest_chunks')
+        .values({ org_id: c.orgId, sensor_id: c.sensorId, received_us: c.receivedUs, exercise_id: c.exerciseId, lines: packed.lines, formats: packed.formats, body: packed.body })
+        .returning('seq').executeTakeFirstOrThrow();
+      first ??= eventSeq(Number(r.seq), 0);
+      last = eventSeq(Number(r.seq), packed.lines - 1);
+    }
+    return first === null ? null : { firstSeq: first, lastSeq: last };
+  }
+  async readIngest(afterSeq: number, limit: number, o: { wholeChunks?: boolean } = {}): Promise<IngestRow[]> {
+    const out: IngestRow[] = [];
+    let from = Math.floor(Math.max(0, afterSeq) / LINE_SLOTS);
+    while (out.length < limit) {
+      // Sizes first (no bodies), then the bodies of just the chunks that the batch needs.
+      const sizes = await this.#db.selectFrom('ingest_chunks').select(['seq', 'lines']).where('seq', '>=', from).orderBy('seq').limit(CHUNK_READ).execute();
+      if (sizes.length === 0) break;
+      let need = out.length;
+      let through = Number(sizes[0]!.seq);
+      for (const c of sizes) {
+        through = Number(c.seq);
+        need += c.lines - (through === from ? (Math.max(0, afterSeq) % LINE_SLOTS) : 0);
+        if (need >= limit) break;
+      }
+      const chunks = await this.#db.selectFrom('ingest_chunks').selectAll().where('seq', '>=', from).where('seq', '<=', through).orderBy('seq').execute();
+      for (const r of chunks) {
+        const rows = unpackSpool({ orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id }, r.body, r.formats, Number(r.seq), afterSeq, o.wholeChunks ? Infinity : limit - out.length);
+        for (const row of rows) out.push(row);
+        if (out.length >= limit) return out;
+      }
+      if (sizes.length < CHUNK_READ && through === Number(sizes[sizes.length - 1]!.seq)) break;
+      from = through + 1;
     }
     return out;
   }
-  async readIngest(afterSeq: number, limit: number): Promise<IngestRow[]> {
-    const rows = await this.#db.selectFrom('ingest_events').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute();
-    return rows.map((r) => ({ seq: Number(r.seq), orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id, event: r.event, format: r.format }));
+  async countIngestAfter(afterSeq: number): Promise<number> {
+    const { streamSeq: chunk, line } = splitEventSeq(Math.max(0, afterSeq));
+    const r = await this.#db.selectFrom('ingest_chunks').select((eb) => eb.fn.sum<number | string | null>('lines').as('n')).where('seq', '>', chunk).executeTakeFirst();
+    const at = await this.#db.selectFrom('ingest_chunks').select('lines').where('seq', '=', chunk).executeTakeFirst();
+    return Number(r?.n ?? 0) + (at ? Math.max(0, at.lines - line - 1) : 0);
   }
   async lastIngestSeq(): Promise<number> {
-    const r = await this.#db.selectFrom('ingest_events').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
-    return Number(r?.m ?? 0);
+    const r = await this.#db.selectFrom('ingest_chunks').select(['seq', 'lines']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return r ? eventSeq(Number(r.seq), r.lines - 1) : 0;
   }
   async pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number> {
-    const r = await this.#db.deleteFrom('ingest_events').where('seq', '<=', q.throughSeq).where('received_us', '<', q.receivedBeforeUs).executeTakeFirst();
+    const { streamSeq: chunk, line } = splitEventSeq(Math.max(0, q.throughSeq));
+    const r = await this.#db.deleteFrom('ingest_chunks').where('received_us', '<', q.receivedBeforeUs)
+      .where((eb) => eb.or([eb('seq', '<', chunk), eb.and([eb('seq', '=', chunk), eb('lines', '<=', line + 1)])])).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
   // Dead letters (src/store/dead-letters.ts).
@@ -742,14 +771,14 @@ export class KyselyStore implements Store {
     n += Number((await this.#db.deleteFrom('record_recipients').where('record_id', 'in', ids).executeTakeFirst()).numDeletedRows);
     n += Number((await this.#db.deleteFrom('record_events').where('record_id', 'in', ids).executeTakeFirst()).numDeletedRows);
     n += Number((await this.#db.deleteFrom('records').where('id', '=', exerciseId).executeTakeFirst()).numDeletedRows);
-    for (const t of ['records', 'alert_facts', 'ingest_events', 'dead_letters', 'telemetry_rates'] as const) {
+    for (const t of ['records', 'alert_facts', 'ingest_chunks', 'dead_letters', 'telemetry_rates'] as const) {
       n += Number((await this.#db.deleteFrom(t).where('exercise_id', '=', exerciseId).executeTakeFirst()).numDeletedRows);
     }
     return n;
   }
   async countExerciseRows(exerciseId: string): Promise<number> {
     let n = 0;
-    for (const t of ['records', 'alert_facts', 'ingest_events', 'dead_letters', 'telemetry_rates'] as const) {
+    for (const t of ['records', 'alert_facts', 'ingest_chunks', 'dead_letters', 'telemetry_rates'] as const) {
       const r = await this.#db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('exercise_id', '=', exerciseId).executeTakeFirst();
       n += Number(r?.n ?? 0);
     }

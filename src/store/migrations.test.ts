@@ -1,11 +1,22 @@
 /**
+ * Migration 0010 (below): the spool's per-line rows become one-line chunks.
+ *
  * Migration 0009: SCO rows stored before unversioned objects were held per organisation carry
  * the bare constant version key; the migration appends their creator, so the submitting
  * organisation's later re-post is a duplicate of its own copy (docs/stix-versioning.md).
  */
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { KyselyStore } from './kysely-store.js';
 import { sqliteDialect } from './sqlite.js';
+import { postgresDialect } from './postgres.js';
+import type { Dialect } from './dialect.js';
+import { LINE_SLOTS, spoolLinesOf } from './spool-codec.js';
+import { freshPostgresDb, pgAvailable } from '../../test/helpers/pg.js';
 
 const BARE = '1970-01-01T00:00:00.000000Z';
 const ORG = 'identity--aaaaaaaa-0000-4000-8000-000000000001';
@@ -26,5 +37,63 @@ describe('migration 0009-unversioned-per-organisation', () => {
     const got = await db.selectFrom('objects').select(['id', 'version']).orderBy('id').execute();
     expect(got).toEqual([{ id: 'indicator--2', version: '2026-01-01T00:00:00.000000Z' }, { id: 'ipv4-addr--1', version: `${BARE} ${ORG}` }]);
     await db.destroy();
+  });
+});
+
+const dialects: { name: string; open: () => Promise<{ d: Dialect; done: () => Promise<void> }> }[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-mig-'));
+      return { d: sqliteDialect(path.join(dir, 'store.db')), done: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  ...((await pgAvailable()) ? [{
+    name: 'postgres',
+    open: async () => {
+      const { url, drop } = await freshPostgresDb();
+      return { d: postgresDialect(url), done: drop };
+    },
+  }] : []),
+];
+
+describe.each(dialects)('migration 0010-ingest-chunks: $name', ({ open }) => {
+  it('moves spooled lines into one-line chunks under their seq, moves the cursor and dead letters with them, and numbers new chunks after every old seq', async () => {
+    const { d, done } = await open();
+    const db = d.open();
+    const stores: KyselyStore[] = [];
+    try {
+      await db.schema.createTable('meta').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+      const i = MIGRATIONS.findIndex((m) => m.id === '0010-ingest-chunks');
+      expect(i).toBeGreaterThan(0);
+      for (const m of MIGRATIONS.slice(0, i)) {
+        await m.up(db, d);
+        await db.insertInto('meta').values({ key: `migration:${m.id}`, value: 'test' }).execute();
+      }
+      const old = (n: number, format: string | null) => sql`insert into ingest_events (org_id, sensor_id, received_us, exercise_id, event, format) values (${ORG}, 's1', ${n}, null, ${`{"n":${n}}`}, ${format})`.execute(db);
+      for (let n = 1; n <= 5; n++) await old(n, n === 5 ? null : 'ecs');
+      // Seqs 1–2 consumed and pruned, and a later one given and pruned: new chunks go after all of them.
+      await sql`insert into ingest_events (org_id, sensor_id, received_us, exercise_id, event, format) values (${ORG}, 's1', 9, null, 'x', 'ecs')`.execute(db);
+      await sql`delete from ingest_events where seq in (1, 2, 6)`.execute(db);
+      await db.insertInto('meta').values({ key: 'detect.cursor', value: '3' }).execute();
+      await db.insertInto('dead_letters').values({ seq: 4, org_id: ORG, sensor_id: 's1', received_us: 4, exercise_id: null, event: '{"n":4}', format: 'ecs', reason: 'hung', rule_ref: null, attempts: 2, created_us: 7 }).execute();
+      await db.destroy();
+
+      const store = await KyselyStore.open(d); // applies 0010 and what follows
+      stores.push(store);
+      const cursor = Number((await store.getMeta('detect.cursor'))!);
+      expect(cursor).toBe(3 * LINE_SLOTS);
+      const left = await store.readIngest(cursor, 100);
+      expect(left.map((r) => [r.seq, r.event, r.format])).toEqual([[4 * LINE_SLOTS, '{"n":4}', 'ecs'], [5 * LINE_SLOTS, '{"n":5}', null]]);
+      expect(await store.countIngestAfter(cursor)).toBe(2);
+      expect((await store.getDeadLetter(4 * LINE_SLOTS))?.event).toBe('{"n":4}');
+      expect(await store.getDeadLetter(4)).toBeNull();
+      const next = (await store.appendIngest({ orgId: ORG, sensorId: 's1', receivedUs: 10, exerciseId: null, ...spoolLinesOf([{ event: '{"n":10}', format: 'ecs' }]) }))!;
+      expect(next.firstSeq).toBeGreaterThan(6 * LINE_SLOTS);
+    } finally {
+      for (const st of stores) await st.close();
+      await db.destroy().catch(() => undefined);
+      await done();
+    }
   });
 });

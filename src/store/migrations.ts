@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from './schema.js';
 import type { Dialect } from './dialect.js';
+import { LINE_SLOTS, packSpool, spoolLinesOf } from './spool-codec.js';
 
 export interface Migration {
   id: string;
@@ -357,6 +358,52 @@ export const MIGRATIONS: readonly Migration[] = [
     // longer binds that content, which for an SCO carries no version to protect.)
     async up(db) {
       await sql`update objects set version = version || ' ' || coalesce(creator_org, '') where version = '1970-01-01T00:00:00.000000Z'`.execute(db);
+    },
+  },
+  {
+    id: '0010-ingest-chunks',
+    // The spool keeps one row per ingest request instead of one per line, its body compressed
+    // (store/spool-codec.ts): the per-row cost and the bytes written bounded ingestion on both
+    // sides of the spool (issue #8). An event's seq becomes chunk seq × LINE_SLOTS + line. Rows
+    // spooled before become chunks of one line under their own seq, so the detection cursor and
+    // the dead letters move to seq × LINE_SLOTS; new chunks are numbered after every seq the old
+    // spool ever gave.
+    async up(db, d) {
+      const big = d.bigint;
+      await db.schema
+        .createTable('ingest_chunks')
+        .addColumn('seq', d.serial, (c) => d.serialModifier(c))
+        .addColumn('org_id', 'text', (c) => c.notNull())
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('received_us', big, (c) => c.notNull())
+        .addColumn('exercise_id', 'text')
+        .addColumn('lines', 'integer', (c) => c.notNull())
+        .addColumn('formats', 'text', (c) => c.notNull())
+        .addColumn('body', d.blob, (c) => c.notNull())
+        .execute();
+      type Old = { seq: number | string; org_id: string; sensor_id: string; received_us: number | string; exercise_id: string | null; event: string; format: string | null };
+      for (let after = -1; ;) {
+        const rows = (await sql<Old>`select seq, org_id, sensor_id, received_us, exercise_id, event, format from ingest_events where seq > ${after} order by seq limit 1000`.execute(db)).rows;
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          const packed = packSpool(spoolLinesOf([{ format: r.format, event: r.event }]));
+          await db.insertInto('ingest_chunks').values({
+            seq: Number(r.seq), org_id: r.org_id, sensor_id: r.sensor_id, received_us: Number(r.received_us), exercise_id: r.exercise_id, ...packed,
+          }).execute();
+        }
+        after = Number(rows[rows.length - 1]!.seq);
+      }
+      // The next seq the old spool would have given (AUTOINCREMENT / its sequence): above every seq ever used.
+      const probe = await sql<{ seq: number | string }>`insert into ingest_events (org_id, sensor_id, received_us, event) values ('', '', 0, '') returning seq`.execute(db);
+      await d.advanceSerial(db, 'ingest_chunks', Number(probe.rows[0]!.seq));
+      await sql`drop table ingest_events`.execute(db);
+      const cursor = await db.selectFrom('meta').select('value').where('key', '=', 'detect.cursor').executeTakeFirst();
+      if (cursor) await db.updateTable('meta').set({ value: String(Number(cursor.value) * LINE_SLOTS) }).where('key', '=', 'detect.cursor').execute();
+      const dead = await db.selectFrom('dead_letters').selectAll().execute();
+      if (dead.length > 0) {
+        await db.deleteFrom('dead_letters').execute();
+        for (const r of dead) await db.insertInto('dead_letters').values({ ...r, seq: Number(r.seq) * LINE_SLOTS }).execute();
+      }
     },
   },
 ];

@@ -15,6 +15,7 @@ export function postgresDialect(url: string): Dialect {
     bigint: 'bigint',
     serial: 'bigserial',
     serialModifier: (c) => c.primaryKey(),
+    blob: 'bytea',
     greatest: 'greatest',
     // bytea, which node-postgres returns as a Buffer.
     textBytes: (c) => `convert_to(${c}, 'UTF8')`,
@@ -23,6 +24,9 @@ export function postgresDialect(url: string): Dialect {
     open() {
       const pool = new pg.Pool({ connectionString: url, max: 10 });
       return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    },
+    async advanceSerial(db, table, value) {
+      if (value >= 1) await sql`select setval(pg_get_serial_sequence(${table}, 'seq'), ${value})`.execute(db);
     },
     async withMigrationLock(db, fn) {
       // A session-level advisory lock on a fixed key: a second process waits for the first.

@@ -28,7 +28,8 @@ export interface DB {
   record_recipients: { record_id: string; principal: string };
   record_events: { seq: Generated<number>; record_id: string; at_us: number; kind: string; org_id: string | null; user_id: string | null; json: string };
   statuses: { id: string; api_root: string; created_us: number; json: string };
-  ingest_events: { seq: Generated<number>; org_id: string; sensor_id: string; received_us: number; exercise_id: string | null; event: string; format: string | null };
+  /** The telemetry spool: one row per ingest request, its body compressed (store/spool-codec.ts). */
+  ingest_chunks: { seq: Generated<number>; org_id: string; sensor_id: string; received_us: number; exercise_id: string | null; lines: number; formats: string; body: Uint8Array };
   dead_letters: {
     seq: number; org_id: string; sensor_id: string; received_us: number; exercise_id: string | null; event: string; format: string | null;
     reason: string; rule_ref: string | null; attempts: number; created_us: number;

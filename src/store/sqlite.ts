@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, sql, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 
@@ -16,6 +16,7 @@ export function sqliteDialect(file: string): Dialect {
     bigint: 'integer',
     serial: 'integer',
     serialModifier: (c) => c.primaryKey().autoIncrement(),
+    blob: 'blob',
     greatest: 'max',
     // A TEXT value cast to BLOB is its stored UTF-8 bytes; better-sqlite3 returns it as a Buffer.
     textBytes: (c) => `cast(${c} as blob)`,
@@ -46,6 +47,11 @@ export function sqliteDialect(file: string): Dialect {
       return new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(db) }) });
     },
     withMigrationLock: (_db, fn) => fn(),
+    async advanceSerial(db, table, value) {
+      // AUTOINCREMENT keeps the largest key ever given here.
+      await sql`delete from sqlite_sequence where name = ${table}`.execute(db);
+      await sql`insert into sqlite_sequence (name, seq) values (${table}, ${value})`.execute(db);
+    },
   };
 }
 

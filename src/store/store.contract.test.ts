@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewObjectRow, RecordRow, Store } from './index.js';
 import { storeDialects } from '../../test/helpers/store-dialects.js';
 import type { Audience } from '../core/policy.js';
+import { spoolLinesOf } from './spool-codec.js';
 
 const ORG_A = 'identity--aaaaaaaa-0000-4000-8000-000000000001';
 const ORG_B = 'identity--bbbbbbbb-0000-4000-8000-000000000002';
@@ -237,18 +238,47 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
   });
   afterAll(async () => cleanup());
 
-  it('spools events in order, reads after a cursor, prunes only what is old and consumed', async () => {
+  it('spools one chunk per request, reads events after a cursor inside a chunk, counts, prunes only what is old and consumed', async () => {
     expect(await store.lastIngestSeq()).toBe(0);
-    const rows = Array.from({ length: 1203 }, (_, i) => ({ orgId: ORG_A, sensorId: 's1', receivedUs: i < 1000 ? 10 : 20, exerciseId: null, event: `{"n":${i}}`, format: 'ecs' }));
-    const seqs = await store.appendIngest(rows);
-    expect(seqs).toHaveLength(1203);
-    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);
-    expect(await store.lastIngestSeq()).toBe(seqs.at(-1));
-    const page = await store.readIngest(seqs[99]!, 10);
-    expect(page.map((r) => r.event)).toEqual(Array.from({ length: 10 }, (_, i) => `{"n":${100 + i}}`));
-    // Consumed up to seq[1100], but only rows received before 15 may go: the first 1000.
-    expect(await store.pruneIngest({ throughSeq: seqs[1100]!, receivedBeforeUs: 15 })).toBe(1000);
+    expect(await store.appendIngest({ orgId: ORG_A, sensorId: 's1', receivedUs: 5, exerciseId: null, ...spoolLinesOf([]) })).toBeNull();
+    const chunk = (n: number, from: number, receivedUs: number) => ({
+      orgId: ORG_A, sensorId: 's1', receivedUs, exerciseId: null,
+      ...spoolLinesOf(Array.from({ length: n }, (_, i) => ({ event: `{"n":${from + i}}\tafter a tab — ünïcode`, format: i % 2 ? 'ecs' : null }))),
+    });
+    const a = (await store.appendIngest(chunk(1000, 0, 10)))!;
+    const b = (await store.appendIngest(chunk(200, 1000, 20)))!;
+    const c = (await store.appendIngest(chunk(3, 1200, 20)))!;
+    expect(a.lastSeq - a.firstSeq).toBe(999);
+    expect(b.firstSeq).toBeGreaterThan(a.lastSeq);
+    expect(c.firstSeq).toBeGreaterThan(b.lastSeq);
+    expect(await store.lastIngestSeq()).toBe(c.lastSeq);
+    const all = await store.readIngest(0, 5000);
+    expect(all).toHaveLength(1203);
+    expect(all.every((r, i) => i === 0 || r.seq > all[i - 1]!.seq)).toBe(true);
+    expect(all[0]).toEqual({ seq: a.firstSeq, orgId: ORG_A, sensorId: 's1', receivedUs: 10, exerciseId: null, event: '{"n":0}\tafter a tab — ünïcode', format: null });
+    expect(all[1]!.format).toBe('ecs');
+    // A cursor inside a chunk; a page that ends inside another.
+    const page = await store.readIngest(all[99]!.seq, 10);
+    expect(page.map((r) => r.event.split('\t')[0])).toEqual(Array.from({ length: 10 }, (_, i) => `{"n":${100 + i}}`));
+    const across = await store.readIngest(all[995]!.seq, 7);
+    expect(across.map((r) => r.seq)).toEqual(all.slice(996, 1003).map((r) => r.seq));
+    // Whole chunks: everything of each chunk read until the limit is reached.
+    expect(await store.readIngest(all[995]!.seq, 7, { wholeChunks: true })).toHaveLength(4 + 200);
+    expect(await store.countIngestAfter(0)).toBe(1203);
+    expect(await store.countIngestAfter(all[99]!.seq)).toBe(1103);
+    expect(await store.countIngestAfter(a.lastSeq)).toBe(203);
+    expect(await store.countIngestAfter(c.lastSeq)).toBe(0);
+    // Consumed through the middle of chunk b; only chunks received before 15 may go: chunk a.
+    expect(await store.pruneIngest({ throughSeq: all[1100]!.seq, receivedBeforeUs: 15 })).toBe(1);
+    // Consumed through the middle of b, old enough: b is not wholly consumed, so it stays.
+    expect(await store.pruneIngest({ throughSeq: all[1100]!.seq, receivedBeforeUs: 30 })).toBe(0);
     expect((await store.readIngest(0, 5000)).length).toBe(203);
+    expect(await store.pruneIngest({ throughSeq: c.lastSeq, receivedBeforeUs: 30 })).toBe(2);
+    expect(await store.lastIngestSeq()).toBe(0);
+    // Seqs only grow, also once the spool was pruned empty (a cursor behind must never pass new events).
+    const d = (await store.appendIngest(chunk(1, 2000, 40)))!;
+    expect(d.firstSeq).toBeGreaterThan(c.lastSeq);
+    expect((await store.readIngest(c.lastSeq, 10)).map((r) => r.seq)).toEqual([d.firstSeq]);
   });
 
   it('adds to rate counters per bucket and keeps exercises apart', async () => {

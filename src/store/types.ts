@@ -3,6 +3,7 @@
  * PostgreSQL for scale) through the same Kysely code; dialect differences live in
  * `dialect.ts` implementations and are described by {@link StoreCapabilities}.
  */
+import type { SpoolLines } from './spool-codec.js';
 import type { Audience, Purpose, Tlp } from '../core/policy.js';
 
 export type Role = 'analyst' | 'responder' | 'representative' | 'excon' | 'admin';
@@ -224,6 +225,14 @@ export interface IngestRow {
 
 export type NewIngestRow = Omit<IngestRow, 'seq'>;
 
+/** One request's accepted lines, as the spool keeps them (one row; store/spool-codec.ts). */
+export interface NewIngestChunk extends SpoolLines {
+  orgId: string;
+  sensorId: string;
+  receivedUs: number;
+  exerciseId: string | null;
+}
+
 /**
  * A spool event the worker supervisor quarantined: processing it hung or crashed the worker twice
  * (DESIGN §2.7). Kept with its spool seq, the reason, and the rule or indicator it was evaluating.
@@ -422,13 +431,22 @@ export interface Store {
   pruneStatuses(olderThanUs: number): Promise<number>;
 
   // ---- detection: ingest spool, rates, alert facts ----
-  /** Appends to the spool; returns the seq of each row, in order. */
-  appendIngest(rows: readonly NewIngestRow[]): Promise<number[]>;
-  /** Spool rows with seq > afterSeq, oldest first. */
-  readIngest(afterSeq: number, limit: number): Promise<IngestRow[]>;
-  /** Highest seq ever given (0 when the spool is empty). */
+  /**
+   * Appends one request's accepted lines to the spool as one chunk (store/spool-codec.ts: an
+   * event's seq is chunk seq × LINE_SLOTS + its line); returns the first and last event seq, null
+   * for no lines. Chunk seqs only grow, even after the spool was pruned empty.
+   */
+  appendIngest(chunk: NewIngestChunk): Promise<{ firstSeq: number; lastSeq: number } | null>;
+  /**
+   * Spool events with seq > afterSeq, oldest first: up to `limit`, or (wholeChunks) every event of
+   * each chunk read until `limit` is reached (the caller keeps the rest instead of reading again).
+   */
+  readIngest(afterSeq: number, limit: number, o?: { wholeChunks?: boolean }): Promise<IngestRow[]>;
+  /** Events in the spool with seq > afterSeq (the queue depth). */
+  countIngestAfter(afterSeq: number): Promise<number>;
+  /** Highest event seq in the spool (0 when it is empty). */
   lastIngestSeq(): Promise<number>;
-  /** Deletes spool rows with seq ≤ throughSeq received before the given time. */
+  /** Deletes spool chunks whose every event has seq ≤ throughSeq, received before the given time. */
   pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number>;
   /**
    * Sets key to value only when it holds `expected` (compare-and-set); false when another writer

@@ -31,14 +31,14 @@ function listParam<T extends string>(raw: unknown, allowed: readonly T[], name: 
   return parts as T[];
 }
 
-async function decode(req: FastifyRequest, limit: number): Promise<string> {
+async function decode(req: FastifyRequest, limit: number): Promise<Buffer> {
   const raw = req.body;
-  if (!Buffer.isBuffer(raw)) return '';
+  if (!Buffer.isBuffer(raw)) return Buffer.alloc(0);
   const enc = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  if (enc === 'identity' || enc === '') return raw.toString('utf8');
+  if (enc === 'identity' || enc === '') return raw;
   if (enc !== 'gzip' && enc !== 'x-gzip') throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${enc.slice(0, 40)} is not supported (gzip or identity)`);
   try {
-    return (await gunzipAsync(raw, { maxOutputLength: limit })).toString('utf8');
+    return await gunzipAsync(raw, { maxOutputLength: limit });
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
       throw new AppError('PAYLOAD_TOO_LARGE', `the decompressed body is larger than ${limit} bytes; send smaller batches`);
@@ -71,11 +71,11 @@ export async function ingestRoutes(app: FastifyInstance, platform: Platform): Pr
       throw new AppError('FORBIDDEN', 'ingestion needs a sensor token (shieldwall token create --kind sensor) or an administrator');
     }
     if (req.body === undefined) throw new AppError('UNSUPPORTED_MEDIA_TYPE', `send the events as ${INGEST_TYPES.join(', ')}`);
-    const text = await decode(req, limit);
+    const bytes = await decode(req, limit);
     // A sensor that repeats a request's Idempotency-Key has it stored once (scale-out: the stream's msgID).
     const key = req.headers['idempotency-key'];
     const requestKey = typeof key === 'string' && key.length > 0 && key.length <= 200 ? key : undefined;
-    const summary = await platform.detect.ingest(p, text, { format, sensorId, ...(requestKey ? { requestKey } : {}) });
+    const summary = await platform.detect.ingest(p, bytes, { format, sensorId, ...(requestKey ? { requestKey } : {}) });
     return reply.code(202).send(summary);
   });
 }

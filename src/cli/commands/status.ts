@@ -35,7 +35,7 @@ async function status(p: CliPlatform) {
   return {
     node: p.config.nodeName,
     store: { dialect: store.capabilities.dialect, ok: true, latencyMs },
-    queue: { depth: Math.max(0, lastSeq - position), processedSeq: position, lastSeq, lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0 },
+    queue: { depth: lastSeq > position ? await store.countIngestAfter(position) : 0, processedSeq: position, lastSeq, lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0 },
     workers: snapshot ? { savedAt: snapshot.at, supervisorPid: snapshot.supervisorPid, list: snapshot.workers } : null,
     deadLetters: { total: await store.countDeadLetters(), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })) },
     scale: p.config.nats ? await scaleStatus(p) : null,

@@ -5,7 +5,7 @@
  * next `key=`. ECS mapping as in Elastic's CEF decoder (src → source.ip, request → url.original, ...).
  */
 import type { Draft, Obj } from './util.js';
-import { baseName, int, isoToMs, put, putHashByLength, str } from './util.js';
+import { baseName, int, isoToMs, logsource, put, putHashByLength, str } from './util.js';
 
 export interface CefRecord {
   readonly version: number;
@@ -131,7 +131,7 @@ export function putCef(d: Draft, c: CefRecord): void {
   put(d, 'observer.ip', str(x['dvc']));
   put(d, 'host.name', str(x['dvchost'] ?? x['shost']));
   d['event.category'] = ['network'];
-  d['logsource'] = { product: c.deviceProduct.toLowerCase(), service: 'cef' };
+  d['logsource'] = logsource(c.deviceProduct.toLowerCase(), undefined, 'cef');
 }
 
 export function cefOriginal(c: CefRecord, line: string): Obj {

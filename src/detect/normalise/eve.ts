@@ -13,7 +13,7 @@
  */
 import type { DnsAnswer } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { baseName, hexHash, int, isObj, looksLikeIp, str } from './util.js';
+import { baseName, hexHash, int, isObj, logsource, looksLikeIp, str } from './util.js';
 
 function putHttp(d: Draft, h: Obj): void {
   const host = str(h['hostname']);
@@ -195,6 +195,6 @@ export function normaliseEve(d: Draft, e: Obj): string | null {
   const ip = str(e['src_ip']);
   const ip2 = str(e['dest_ip']);
   if (ip !== undefined || ip2 !== undefined) d['related.ip'] = ip === undefined ? [ip2] : ip2 === undefined || ip2 === ip ? [ip] : [ip, ip2];
-  d['logsource'] = type === 'dns' ? { product: 'suricata', category: 'dns', service: type } : { product: 'suricata', service: type };
+  d['logsource'] = logsource('suricata', type === 'dns' ? 'dns' : undefined, type);
   return null;
 }

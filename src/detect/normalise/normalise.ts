@@ -13,7 +13,7 @@ import { parseSyslog, putSyslog, syslogOriginal } from './syslog.js';
 import type { NormaliseContext, NormaliseOptions, NormaliseResult, NormalisedEvent, TelemetryFormat } from './types.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { head, isObj, openers, timestamp, timestampMs, tooDeep } from './util.js';
+import { head, isObj, logsource, openers, timestamp, timestampMs, tooDeep } from './util.js';
 import { flattenWindows, normaliseWindows } from './windows.js';
 import { normaliseZeek, zeekPathOf } from './zeek.js';
 
@@ -128,7 +128,7 @@ function fromText(format: 'syslog' | 'cef', line: string, ctx: NormaliseContext)
   const d = head(ctx, ts, 'syslog', s.value.rfc === 5424 ? 'syslog.rfc5424' : 'syslog.rfc3164');
   putSyslog(d, s.value);
   d['event.category'] = ['host'];
-  d['logsource'] = { product: s.value.appName?.toLowerCase() ?? 'syslog', service: 'syslog' };
+  d['logsource'] = logsource(s.value.appName?.toLowerCase() ?? 'syslog', undefined, 'syslog');
   d['original'] = syslogOriginal(s.value, line);
   return { ok: true, format, event: d as NormalisedEvent };
 }

@@ -1,4 +1,5 @@
 /** Small helpers shared by the format normalisers: value coercion, timestamps, bounds. */
+import type { EventLogsource } from './types.js';
 
 export type Obj = Record<string, unknown>;
 /** The event under construction (see `NormalisedEvent`). */
@@ -261,4 +262,21 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 /** Loose IP test for telling resolved addresses from names in DNS answers. */
 export function looksLikeIp(s: string): boolean {
   return IPV4.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
+}
+
+const LOGSOURCES = new Map<string, EventLogsource>();
+
+/**
+ * One shared, frozen logsource object per (product, category, service): Sigma routing caches its
+ * decision per object (sigma/engine.ts), so events of one kind route without building a key.
+ */
+export function logsource(product: string, category: string | undefined, service: string): EventLogsource {
+  const key = `${product}|${category ?? ''}|${service}`;
+  let ls = LOGSOURCES.get(key);
+  if (ls === undefined) {
+    ls = Object.freeze(category === undefined ? { product, service } : { product, category, service });
+    // Bounded: products and services come from event content (syslog app names, CEF vendors).
+    if (LOGSOURCES.size < 10_000) LOGSOURCES.set(key, ls);
+  }
+  return ls;
 }

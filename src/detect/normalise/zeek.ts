@@ -5,7 +5,7 @@
  * Connection ids come flattened (`id.orig_h`) or nested (`id: {orig_h}`); both are read.
  */
 import type { Draft, Obj } from './util.js';
-import { baseName, int, isObj, looksLikeIp, push, putHashByLength, str } from './util.js';
+import { baseName, int, isObj, logsource, looksLikeIp, push, putHashByLength, str } from './util.js';
 
 /** Which Zeek log a record without `_path` comes from. */
 export function zeekPathOf(e: Obj): string | undefined {
@@ -176,6 +176,6 @@ export function normaliseZeek(d: Draft, e: Obj): string | null {
   }
   push(d, 'related.ip', d['source.ip'] as string | undefined);
   push(d, 'related.ip', d['destination.ip'] as string | undefined);
-  d['logsource'] = { product: 'zeek', service: path };
+  d['logsource'] = logsource('zeek', undefined, path);
   return null;
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors.js';
 import type { Actor } from '../../access/index.js';
 import type { DeadLetterRow, Store } from '../../store/index.js';
+import { spoolLinesOf } from '../../store/spool-codec.js';
 import { SPOOL_CURSOR_KEY } from './source.js';
 import type { TelemetryStream } from './telemetry-stream.js';
 
@@ -80,7 +81,7 @@ export class DeadLetters {
       const position = Number((await tx.getMeta(SPOOL_CURSOR_KEY)) ?? '0');
       const done = position >= seq ? await tx.settleDeadLetter(seq) : await tx.deleteDeadLetter(seq);
       if (!done) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
-      if (position >= seq) [next = seq] = await tx.appendIngest([{ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, event: row.event, format: row.format }]);
+      if (position >= seq) next = (await tx.appendIngest({ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, ...spoolLinesOf([{ event: row.event, format: row.format }]) }))?.firstSeq ?? seq;
       await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
     });
     this.deps.wake();

@@ -14,7 +14,8 @@ import type { Clock } from '../../core/clock.js';
 import { AppError } from '../../core/errors.js';
 import type { AccessService, Principal } from '../../access/index.js';
 import type { IntelService } from '../../intel/index.js';
-import type { NewIngestRow, Store } from '../../store/index.js';
+import type { NewIngestChunk, Store } from '../../store/index.js';
+import { spoolBody, type ChunkLine } from '../../store/spool-codec.js';
 import type { TelemetryFormat } from '../normalise/index.js';
 import { normaliseLine } from '../normalise/index.js';
 import type { Alert, AlertDoc, AlertStatus } from './alert-types.js';
@@ -172,11 +173,12 @@ export class DetectService {
     const start = await this.#position();
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);
     this.supervisor?.wake();
+    const events = target > start ? await store.countIngestAfter(start) : 0;
     for (let pos = start; pos < target; pos = await this.#position()) {
       if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `detection has not reached event ${target} (at ${pos})`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    return target - start;
+    return events;
   }
 
   async #position(): Promise<number> {
@@ -188,7 +190,7 @@ export class DetectService {
     const [processedSeq, lastSeq] = [await this.#position(), await store.lastIngestSeq()];
     const [oldest] = lastSeq > processedSeq ? await store.readIngest(processedSeq, 1) : [];
     return {
-      depth: Math.max(0, lastSeq - processedSeq), capacity: this.options.queueCapacity, processedSeq, lastSeq,
+      depth: lastSeq > processedSeq ? await store.countIngestAfter(processedSeq) : 0, capacity: this.options.queueCapacity, processedSeq, lastSeq,
       lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0,
     };
   }
@@ -210,51 +212,63 @@ export class DetectService {
    * Refuses the whole batch (RATE_LIMITED + Retry-After) when the spool is full, so a sensor
    * resends it unchanged; accepted lines are durable when this returns.
    */
-  async ingest(principal: Principal, body: string, opts: { format: TelemetryFormat | 'auto'; sensorId: string; exerciseId?: string | null; requestKey?: string }): Promise<IngestSummary> {
+  async ingest(principal: Principal, body: string | Buffer, opts: { format: TelemetryFormat | 'auto'; sensorId: string; exerciseId?: string | null; requestKey?: string }): Promise<IngestSummary> {
     const receivedMs = this.deps.clock.now();
     const ctx = { orgId: principal.orgId, sensorId: opts.sensorId, receivedAt: receivedMs };
-    const rows: NewIngestRow[] = [];
+    // Line by line over the bytes: each line is decoded on its own (a large body never becomes
+    // one string), and the spool keeps the accepted lines' bytes as sent (store/spool-codec.ts).
+    const raw = typeof body === 'string' ? Buffer.from(body) : body;
+    const ranges: number[] = [];
+    const formats: (string | null)[] = [];
+    const texts: ChunkLine[] | null = this.deps.stream ? [] : null;
     const errors: { line: number; reason: string }[] = [];
     let rejected = 0;
     let lineNo = 0;
     let start = 0;
-    while (start <= body.length) {
-      let end = body.indexOf('\n', start);
-      if (end === -1) end = body.length;
+    while (start <= raw.length) {
+      let end = raw.indexOf(10, start);
+      if (end === -1) end = raw.length;
       lineNo++;
-      let line = body.slice(start, end);
+      const from = start;
+      const stop = end > start && raw[end - 1] === 13 ? end - 1 : end;
       start = end + 1;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
+      const line = raw.toString('utf8', from, stop);
       if (line.trim() === '') continue;
       const r = normaliseLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength, ...this.options.eventLimits });
       // The raw line is spooled (the evidence as sent, and half the bytes of the normalised event).
-      if (r.ok) rows.push({ orgId: principal.orgId, sensorId: opts.sensorId, receivedUs: receivedMs * 1000, exerciseId: opts.exerciseId ?? null, event: line, format: r.format });
-      else {
+      if (r.ok) {
+        ranges.push(from, end);
+        formats.push(r.format);
+        texts?.push({ event: line, format: r.format });
+      } else {
         rejected++;
         if (errors.length < MAX_REPORTED) errors.push({ line: lineNo, reason: r.error });
       }
     }
-    if (this.deps.stream) return this.#toStream(principal, { rows, rejected, errors, format: opts.format, requestKey: opts.requestKey ?? crypto.randomUUID() });
-    const depth = rows.length > 0 ? (await this.queue()).depth : 0;
-    if (rows.length > 0 && depth + rows.length > this.options.queueCapacity) {
+    const lines = formats;
+    const chunk: NewIngestChunk = { orgId: principal.orgId, sensorId: opts.sensorId, receivedUs: receivedMs * 1000, exerciseId: opts.exerciseId ?? null, body: spoolBody(raw, ranges), formats };
+    if (texts) return this.#toStream(principal, { chunk, lines: texts, rejected, errors, format: opts.format, requestKey: opts.requestKey ?? crypto.randomUUID() });
+    const depth = lines.length > 0 ? await this.deps.store.countIngestAfter(await this.#position()) : 0;
+    if (lines.length > 0 && depth + lines.length > this.options.queueCapacity) {
       const rate = Math.max(1, this.supervisor?.eventsPerSecond() || 5_000);
       const wait = Math.min(60, Math.max(1, Math.ceil(depth / rate)));
       throw new AppError('RATE_LIMITED', `the ingest queue is full (${depth} of ${this.options.queueCapacity} events waiting); resend this batch later`, {
         headers: { 'Retry-After': String(wait) }, details: { depth, capacity: this.options.queueCapacity },
       });
     }
-    let seqs: number[] = [];
+    let seqs: { firstSeq: number; lastSeq: number } | null = null;
     await this.deps.store.transaction(async (tx) => {
-      seqs = rows.length > 0 ? await tx.appendIngest(rows) : [];
+      seqs = lines.length > 0 ? await tx.appendIngest(chunk) : null;
       await tx.appendAudit({
         atUs: receivedMs * 1000, userId: principal.userId, orgId: principal.orgId, tokenId: principal.tokenId, source: 'ingest', action: 'telemetry.ingest',
-        target: opts.sensorId, detail: JSON.stringify({ accepted: rows.length, rejected, format: opts.format }),
+        target: opts.sensorId, detail: JSON.stringify({ accepted: lines.length, rejected, format: opts.format }),
       });
     });
-    if (seqs.length > 0) this.#wake();
+    const got = seqs as { firstSeq: number; lastSeq: number } | null;
+    if (got) this.#wake();
     return {
-      accepted: rows.length, rejected, errors, firstSeq: seqs[0] ?? null, lastSeq: seqs[seqs.length - 1] ?? null,
-      queue: { depth: depth + rows.length, capacity: this.options.queueCapacity },
+      accepted: lines.length, rejected, errors, firstSeq: got?.firstSeq ?? null, lastSeq: got?.lastSeq ?? null,
+      queue: { depth: depth + lines.length, capacity: this.options.queueCapacity },
     };
   }
 
@@ -262,17 +276,16 @@ export class DetectService {
    * Scale-out ingestion: the lines go to the stream, answered when it stored them all (its own
    * back-pressure answers RATE_LIMITED); the audit row is written after, as for the spool.
    */
-  async #toStream(principal: Principal, b: { rows: NewIngestRow[]; rejected: number; errors: { line: number; reason: string }[]; format: string; requestKey: string }): Promise<IngestSummary> {
-    const first = b.rows[0];
-    const sensorId = first?.sensorId ?? '';
-    const r = first
-      ? await this.deps.stream!.append({ orgId: first.orgId, sensorId, receivedUs: first.receivedUs, exerciseId: first.exerciseId }, b.rows, b.requestKey)
+  async #toStream(principal: Principal, b: { chunk: NewIngestChunk; lines: ChunkLine[]; rejected: number; errors: { line: number; reason: string }[]; format: string; requestKey: string }): Promise<IngestSummary> {
+    const { chunk, lines } = b;
+    const r = lines.length > 0
+      ? await this.deps.stream!.append({ orgId: chunk.orgId, sensorId: chunk.sensorId, receivedUs: chunk.receivedUs, exerciseId: chunk.exerciseId }, lines, b.requestKey)
       : { firstEventSeq: null, lastEventSeq: null };
     await this.deps.store.appendAudit({
       atUs: this.deps.clock.now() * 1000, userId: principal.userId, orgId: principal.orgId, tokenId: principal.tokenId, source: 'ingest', action: 'telemetry.ingest',
-      target: sensorId, detail: JSON.stringify({ accepted: b.rows.length, rejected: b.rejected, format: b.format, stream: true }),
+      target: chunk.sensorId, detail: JSON.stringify({ accepted: lines.length, rejected: b.rejected, format: b.format, stream: true }),
     });
-    return { accepted: b.rows.length, rejected: b.rejected, errors: b.errors, firstSeq: r.firstEventSeq, lastSeq: r.lastEventSeq, queue: { depth: 0, capacity: this.options.queueCapacity } };
+    return { accepted: lines.length, rejected: b.rejected, errors: b.errors, firstSeq: r.firstEventSeq, lastSeq: r.lastEventSeq, queue: { depth: 0, capacity: this.options.queueCapacity } };
   }
 
   /** The alert as the API shows it. */

@@ -1,6 +1,6 @@
 /**
  * Where the detection engine reads telemetry from. The embedded default is the SQL spool (the
- * `ingest_events` table, committed before a sensor's 202); a scale-out node can read a NATS
+ * `ingest_chunks` table, committed before a sensor's 202); a scale-out node can read a NATS
  * JetStream stream instead behind the same interface.
  *
  * The contract that keeps "nothing acknowledged is lost" (DESIGN §2.2): `read` returns events
@@ -41,9 +41,14 @@ export class SourceMovedError extends Error {
 /** The detection cursor of the SQL spool, in `meta`. */
 export const SPOOL_CURSOR_KEY = 'detect.cursor';
 
-/** The SQL spool: rows by seq after the cursor kept in `meta`, moved by compare-and-set. */
+/**
+ * The SQL spool: events by seq after the cursor kept in `meta`, moved by compare-and-set. A
+ * chunk (one ingest request) is read whole and kept until the cursor passed it (spool rows never
+ * change, so what was read stays valid across a failed transaction).
+ */
 export class SpoolSource implements EventSource {
   #cursor = 0;
+  #read: readonly IngestRow[] = [];
 
   private constructor(private readonly store: Store) {}
 
@@ -57,8 +62,16 @@ export class SpoolSource implements EventSource {
     return this.#cursor;
   }
 
-  read(limit: number): Promise<readonly IngestRow[]> {
-    return this.store.readIngest(this.#cursor, limit);
+  async read(limit: number): Promise<readonly IngestRow[]> {
+    // What was read last time, from the first event after the cursor then: whatever the cursor
+    // passed since (a committed batch) goes; a batch that failed is still in it.
+    let buf = this.#read;
+    let i = 0;
+    while (i < buf.length && buf[i]!.seq <= this.#cursor) i++;
+    if (i > 0) buf = buf.slice(i);
+    if (buf.length === 0) buf = await this.store.readIngest(this.#cursor, limit, { wholeChunks: true });
+    this.#read = buf;
+    return buf.length <= limit ? buf : buf.slice(0, limit);
   }
 
   async commit(tx: Store, throughSeq: number): Promise<void> {

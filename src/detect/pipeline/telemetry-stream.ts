@@ -13,9 +13,5 @@ export interface TelemetryStream {
   pending(): Promise<number>;
 }
 
-/**
- * Lines a stream message may hold (2^17): an event's seq is `stream sequence × LINE_SLOTS + line
- * index`, unique per event in the stream (dead letters name one event of a message) and ordered
- * like the stream. 2^53 / 2^17 leaves 2^36 stream sequences.
- */
-export const LINE_SLOTS = 131_072;
+/** Lines a chunk may hold: an event's seq is chunk (or stream) seq × LINE_SLOTS + line (store/spool-codec.ts). */
+export { LINE_SLOTS } from '../../store/spool-codec.js';

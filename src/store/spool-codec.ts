@@ -1,0 +1,185 @@
+/**
+ * How accepted telemetry is kept, one chunk per ingest request.
+ *
+ * The SQL spool (`ingest_chunks`, one row per chunk) keeps the accepted lines' bytes as the sensor
+ * sent them, newline-separated (a trailing CR of a line is not part of it), gzip-compressed
+ * (level 1), with the format each line was recognised as: one name when all share it, else one
+ * per line. Telemetry is repetitive JSON (Suricata EVE shrinks about 13 times), and with
+ * synchronous commits the bytes written are most of what a durable ingest costs; the bytes are
+ * never decoded into one large string and encoded again (docs/benchmarks.md).
+ *
+ * The scale-out stream (one JetStream message per chunk) carries text: one `format<TAB>raw line`
+ * per event, newline-separated. Raw lines never hold a newline (ingestion split them on it) and
+ * format names never hold a tab; an empty format is null (a normalised event as JSON, spooled
+ * before migration 0007).
+ *
+ * An event's seq is `chunk seq × LINE_SLOTS + line index`: unique per event (dead letters name one
+ * event of a chunk), ordered like the chunks, so a cursor may stop inside a chunk.
+ */
+import zlib from 'node:zlib';
+import type { IngestRow } from './types.js';
+
+/** Lines a chunk may hold (2^17). 2^53 / 2^17 leaves 2^36 chunk seqs. */
+export const LINE_SLOTS = 131_072;
+
+export interface ChunkMeta {
+  readonly orgId: string;
+  readonly sensorId: string;
+  readonly receivedUs: number;
+  readonly exerciseId: string | null;
+}
+
+export interface ChunkLine {
+  readonly format: string | null;
+  readonly event: string;
+}
+
+export function encodeLines(lines: readonly ChunkLine[]): string {
+  let out = '';
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    out += `${i === 0 ? '' : '\n'}${l.format ?? ''}\t${l.event}`;
+  }
+  return out;
+}
+
+/** One request's accepted lines for the spool: `body` holds `formats.length` lines, newline-separated. */
+export interface SpoolLines {
+  readonly body: Buffer;
+  readonly formats: readonly (string | null)[];
+}
+
+/** The spool form of lines given as text (a dead letter sent again, tests). */
+export function spoolLinesOf(lines: readonly ChunkLine[]): SpoolLines {
+  return { body: Buffer.from(lines.map((l) => l.event).join('\n')), formats: lines.map((l) => l.format) };
+}
+
+/**
+ * Builds a chunk's body from ranges [start, end) of a request body, without copying when they are
+ * the request's lines one after the other (the usual batch: every line accepted).
+ */
+export function spoolBody(raw: Buffer, ranges: readonly number[]): Buffer {
+  const n = ranges.length / 2;
+  if (n === 0) return Buffer.alloc(0);
+  let contiguous = true;
+  for (let i = 1; i < n && contiguous; i++) contiguous = ranges[2 * i]! === ranges[2 * i - 1]! + 1 && raw[ranges[2 * i - 1]!] === 10;
+  if (contiguous) return raw.subarray(ranges[0]!, ranges[2 * n - 1]!);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i > 0) parts.push(NEWLINE);
+    parts.push(raw.subarray(ranges[2 * i]!, ranges[2 * i + 1]!));
+  }
+  return Buffer.concat(parts);
+}
+const NEWLINE = Buffer.from('\n');
+
+/** Splits lines into parts of at most `slots` lines (a chunk holds at most LINE_SLOTS). */
+export function splitSpoolLines(l: SpoolLines, slots = LINE_SLOTS): SpoolLines[] {
+  if (l.formats.length <= slots) return [l];
+  const out: SpoolLines[] = [];
+  let start = 0;
+  for (let i = 0; i < l.formats.length; i += slots) {
+    const n = Math.min(slots, l.formats.length - i);
+    let end = start;
+    for (let k = 0; k < n; k++) {
+      const nl = l.body.indexOf(10, end);
+      end = nl < 0 ? l.body.length : nl + 1;
+    }
+    const piece = l.body.subarray(start, end);
+    out.push({ body: piece[piece.length - 1] === 10 ? piece.subarray(0, piece.length - 1) : piece, formats: l.formats.slice(i, i + n) });
+    start = end;
+  }
+  return out;
+}
+
+/** The stored form of a chunk: compressed body, and its formats (one name, or a JSON list). */
+export function packSpool(l: SpoolLines): { body: Buffer; formats: string; lines: number } {
+  const f = l.formats;
+  const uniform = f.every((x) => x === f[0]);
+  return { body: zlib.gzipSync(l.body, { level: 1 }), formats: uniform ? (f[0] ?? '') : JSON.stringify(f.map((x) => x ?? '')), lines: f.length };
+}
+
+/**
+ * Spool-shaped rows of a stored chunk (packSpool), each line decoded on its own (never the whole
+ * body as one string); lines at or before `afterSeq` are skipped undecoded; at most `max` rows.
+ */
+export function unpackSpool(meta: ChunkMeta, stored: Uint8Array, formats: string, chunkSeq: number, afterSeq = -1, max = Infinity): IngestRow[] {
+  const body = zlib.gunzipSync(stored);
+  const list = formats.startsWith('[') ? (JSON.parse(formats) as string[]) : null;
+  const rows: IngestRow[] = [];
+  if (body.length === 0) return rows;
+  const base = chunkSeq * LINE_SLOTS;
+  let line = 0;
+  let start = 0;
+  while (start <= body.length && rows.length < max) {
+    let end = body.indexOf(10, start);
+    if (end < 0) end = body.length;
+    const seq = base + line;
+    if (seq > afterSeq) {
+      const stop = end > start && body[end - 1] === 13 ? end - 1 : end;
+      const format = list ? list[line] ?? '' : formats;
+      rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: body.toString('utf8', start, stop), format: format === '' ? null : format });
+    }
+    line++;
+    start = end + 1;
+  }
+  return rows;
+}
+
+/** The event seq of line `line` of the chunk `chunkSeq`. */
+export function eventSeq(chunkSeq: number, line: number): number {
+  return chunkSeq * LINE_SLOTS + line;
+}
+
+/** The chunk seq and line index of an event seq. */
+export function splitEventSeq(seq: number): { streamSeq: number; line: number } {
+  return { streamSeq: Math.floor(seq / LINE_SLOTS), line: seq % LINE_SLOTS };
+}
+
+/**
+ * Spool-shaped rows of a chunk; each row's seq is eventSeq(chunk seq, its line). Lines at or
+ * before `afterSeq` are left out without being cut out of the body; at most `max` rows.
+ */
+export function decodeChunk(meta: ChunkMeta, body: string, chunkSeq: number, afterSeq = -1, max = Infinity): IngestRow[] {
+  const rows: IngestRow[] = [];
+  if (body === '') return rows;
+  let line = 0;
+  let start = 0;
+  const base = chunkSeq * LINE_SLOTS;
+  while (start <= body.length && rows.length < max) {
+    let end = body.indexOf('\n', start);
+    if (end < 0) end = body.length;
+    const seq = base + line++;
+    if (seq > afterSeq) {
+      const tab = body.indexOf('\t', start);
+      if (tab >= 0 && tab < end) {
+        const format = tab === start ? null : body.slice(start, tab);
+        rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: body.slice(tab + 1, end), format });
+      }
+    }
+    start = end + 1;
+  }
+  return rows;
+}
+
+/**
+ * Splits lines into chunks of at most `maxBytes` body bytes and LINE_SLOTS lines (a line longer
+ * than that travels alone).
+ */
+export function chunkLines(lines: readonly ChunkLine[], maxBytes: number): ChunkLine[][] {
+  const out: ChunkLine[][] = [];
+  let cur: ChunkLine[] = [];
+  let size = 0;
+  for (const l of lines) {
+    const n = Buffer.byteLength(l.event) + (l.format?.length ?? 0) + 2;
+    if (cur.length > 0 && (size + n > maxBytes || cur.length >= LINE_SLOTS)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(l);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
