@@ -7,10 +7,10 @@ import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
+import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
 import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
-import { eventSeq, LINE_SLOTS, packSpool, splitEventSeq, splitSpoolLines, unpackSpool } from './spool-codec.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, UserRow,
@@ -24,9 +24,6 @@ import type {
 
 type Db = Kysely<DB> | Transaction<DB>;
 type ObjRecord = DB['objects'] & { seq: number };
-
-/** Spool chunks per SELECT when reading events (a chunk holds one request's lines). */
-const CHUNK_READ = 256;
 
 /** Columns written by putObjects, in the order of its parameters. */
 const INSERT_COLUMNS = [
@@ -673,60 +670,12 @@ export class KyselyStore implements Store {
   }
 
   // ---- detection: ingest spool, rates, alert facts ----
-  async appendIngest(c: NewIngestChunk): Promise<{ firstSeq: number; lastSeq: number } | null> {
-    let first: number | null = null;
-    let last = 0;
-    for (const part of c.formats.length === 0 ? [] : splitSpoolLines(c)) {
-      const packed = packSpool(part);
-      const r = await this.#db.insertInto('ingest_chunks')
-        .values({ org_id: c.orgId, sensor_id: c.sensorId, received_us: c.receivedUs, exercise_id: c.exerciseId, lines: packed.lines, formats: packed.formats, body: packed.body })
-        .returning('seq').executeTakeFirstOrThrow();
-      first ??= eventSeq(Number(r.seq), 0);
-      last = eventSeq(Number(r.seq), packed.lines - 1);
-    }
-    return first === null ? null : { firstSeq: first, lastSeq: last };
-  }
-  async readIngest(afterSeq: number, limit: number, o: { wholeChunks?: boolean } = {}): Promise<IngestRow[]> {
-    const out: IngestRow[] = [];
-    let from = Math.floor(Math.max(0, afterSeq) / LINE_SLOTS);
-    while (out.length < limit) {
-      // Sizes first (no bodies), then the bodies of just the chunks that the batch needs.
-      const sizes = await this.#db.selectFrom('ingest_chunks').select(['seq', 'lines']).where('seq', '>=', from).orderBy('seq').limit(CHUNK_READ).execute();
-      if (sizes.length === 0) break;
-      let need = out.length;
-      let through = Number(sizes[0]!.seq);
-      for (const c of sizes) {
-        through = Number(c.seq);
-        need += c.lines - (through === from ? (Math.max(0, afterSeq) % LINE_SLOTS) : 0);
-        if (need >= limit) break;
-      }
-      const chunks = await this.#db.selectFrom('ingest_chunks').selectAll().where('seq', '>=', from).where('seq', '<=', through).orderBy('seq').execute();
-      for (const r of chunks) {
-        const rows = unpackSpool({ orgId: r.org_id, sensorId: r.sensor_id, receivedUs: Number(r.received_us), exerciseId: r.exercise_id }, r.body, r.formats, Number(r.seq), afterSeq, o.wholeChunks ? Infinity : limit - out.length);
-        for (const row of rows) out.push(row);
-        if (out.length >= limit) return out;
-      }
-      if (sizes.length < CHUNK_READ && through === Number(sizes[sizes.length - 1]!.seq)) break;
-      from = through + 1;
-    }
-    return out;
-  }
-  async countIngestAfter(afterSeq: number): Promise<number> {
-    const { streamSeq: chunk, line } = splitEventSeq(Math.max(0, afterSeq));
-    const r = await this.#db.selectFrom('ingest_chunks').select((eb) => eb.fn.sum<number | string | null>('lines').as('n')).where('seq', '>', chunk).executeTakeFirst();
-    const at = await this.#db.selectFrom('ingest_chunks').select('lines').where('seq', '=', chunk).executeTakeFirst();
-    return Number(r?.n ?? 0) + (at ? Math.max(0, at.lines - line - 1) : 0);
-  }
-  async lastIngestSeq(): Promise<number> {
-    const r = await this.#db.selectFrom('ingest_chunks').select(['seq', 'lines']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    return r ? eventSeq(Number(r.seq), r.lines - 1) : 0;
-  }
-  async pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number> {
-    const { streamSeq: chunk, line } = splitEventSeq(Math.max(0, q.throughSeq));
-    const r = await this.#db.deleteFrom('ingest_chunks').where('received_us', '<', q.receivedBeforeUs)
-      .where((eb) => eb.or([eb('seq', '<', chunk), eb.and([eb('seq', '=', chunk), eb('lines', '<=', line + 1)])])).executeTakeFirst();
-    return Number(r.numDeletedRows);
-  }
+  // The telemetry spool (src/store/spool-sql.ts).
+  appendIngest(c: NewIngestChunk): Promise<{ firstSeq: number; lastSeq: number } | null> { return spool.appendIngest(this.#db, c); }
+  readIngest(afterSeq: number, limit: number, o: { wholeChunks?: boolean } = {}): Promise<IngestRow[]> { return spool.readIngest(this.#db, { afterSeq, limit, ...o }); }
+  countIngestAfter(afterSeq: number): Promise<number> { return spool.countIngestAfter(this.#db, afterSeq); }
+  lastIngestSeq(): Promise<number> { return spool.lastIngestSeq(this.#db); }
+  pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number> { return spool.pruneIngest(this.#db, q); }
   // Dead letters (src/store/dead-letters.ts).
   putDeadLetter(d: DeadLetterRow): Promise<void> { return dl.putDeadLetter(this.#db, d); }
   getDeadLetter(seq: number): Promise<DeadLetterRow | null> { return dl.getDeadLetter(this.#db, seq); }

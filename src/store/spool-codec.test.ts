@@ -25,7 +25,7 @@ describe('spool chunks', () => {
     const raw = Buffer.from('{"a":1}\r\n{"b":"é"}\r\n{"c":3}\n');
     const body = spoolBody(raw, rangesOf(raw, (l) => l !== ''));
     expect(body.buffer).toBe(raw.buffer);
-    const rows = unpackSpool(META, packSpool({ body, formats: ['ecs', 'ecs', 'ecs'] }).body, 'ecs', 5);
+    const rows = unpackSpool(META, { body: packSpool({ body, formats: ['ecs', 'ecs', 'ecs'] }).body, formats: 'ecs', seq: 5 });
     expect(rows.map((r) => [r.seq, r.event, r.format])).toEqual([[5 * LINE_SLOTS, '{"a":1}', 'ecs'], [5 * LINE_SLOTS + 1, '{"b":"é"}', 'ecs'], [5 * LINE_SLOTS + 2, '{"c":3}', 'ecs']]);
   });
 
@@ -35,7 +35,7 @@ describe('spool chunks', () => {
     const packed = packSpool({ body, formats: ['ecs', 'syslog'] });
     expect(packed.lines).toBe(2);
     expect(packed.formats).toBe('["ecs","syslog"]');
-    const rows = unpackSpool(META, packed.body, packed.formats, 1);
+    const rows = unpackSpool(META, { ...packed, seq: 1 });
     expect(rows.map((r) => [r.seq - LINE_SLOTS, r.event, r.format])).toEqual([[0, '{"a":1}', 'ecs'], [1, '<13>Jan  1 00:00:00 host app: x', 'syslog']]);
   });
 
@@ -44,7 +44,7 @@ describe('spool chunks', () => {
     const packed = packSpool(spoolLinesOf(lines));
     expect(packed.formats).toBe('');
     expect(packed.body.length).toBeLessThan(spoolLinesOf(lines).body.length / 4);
-    const rows = unpackSpool(META, packed.body, packed.formats, 2, 2 * LINE_SLOTS + 9, 3);
+    const rows = unpackSpool(META, { ...packed, seq: 2 }, { afterSeq: 2 * LINE_SLOTS + 9, max: 3 });
     expect(rows.map((r) => [r.seq - 2 * LINE_SLOTS, r.format])).toEqual([[10, null], [11, null], [12, null]]);
   });
 
@@ -52,7 +52,7 @@ describe('spool chunks', () => {
     const lines = Array.from({ length: 10 }, (_, i) => ({ event: `line ${i}`, format: i < 5 ? 'a' : 'b' }));
     const parts = splitSpoolLines(spoolLinesOf(lines), 4);
     expect(parts.map((p) => p.formats.length)).toEqual([4, 4, 2]);
-    const back = parts.flatMap((p, i) => unpackSpool(META, packSpool(p).body, packSpool(p).formats, i + 1).map((r) => [r.event, r.format]));
+    const back = parts.flatMap((p, i) => unpackSpool(META, { ...packSpool(p), seq: i + 1 }).map((r) => [r.event, r.format]));
     expect(back).toEqual(lines.map((l) => [l.event, l.format]));
   });
 });

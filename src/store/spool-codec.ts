@@ -103,8 +103,11 @@ export function packSpool(l: SpoolLines): { body: Buffer; formats: string; lines
  * Spool-shaped rows of a stored chunk (packSpool), each line decoded on its own (never the whole
  * body as one string); lines at or before `afterSeq` are skipped undecoded; at most `max` rows.
  */
-export function unpackSpool(meta: ChunkMeta, stored: Uint8Array, formats: string, chunkSeq: number, afterSeq = -1, max = Infinity): IngestRow[] {
-  const body = zlib.gunzipSync(stored);
+export function unpackSpool(meta: ChunkMeta, stored: { body: Uint8Array; formats: string; seq: number }, o: { afterSeq?: number; max?: number } = {}): IngestRow[] {
+  const { formats, seq: chunkSeq } = stored;
+  const afterSeq = o.afterSeq ?? -1;
+  const max = o.max ?? Infinity;
+  const body = zlib.gunzipSync(stored.body);
   const list = formats.startsWith('[') ? (JSON.parse(formats) as string[]) : null;
   const rows: IngestRow[] = [];
   if (body.length === 0) return rows;
@@ -137,25 +140,22 @@ export function splitEventSeq(seq: number): { streamSeq: number; line: number } 
 }
 
 /**
- * Spool-shaped rows of a chunk; each row's seq is eventSeq(chunk seq, its line). Lines at or
- * before `afterSeq` are left out without being cut out of the body; at most `max` rows.
+ * Spool-shaped rows of a stream message; each row's seq is eventSeq(stream sequence, its line).
  */
-export function decodeChunk(meta: ChunkMeta, body: string, chunkSeq: number, afterSeq = -1, max = Infinity): IngestRow[] {
+export function decodeChunk(meta: ChunkMeta, body: string, chunkSeq: number): IngestRow[] {
   const rows: IngestRow[] = [];
   if (body === '') return rows;
   let line = 0;
   let start = 0;
   const base = chunkSeq * LINE_SLOTS;
-  while (start <= body.length && rows.length < max) {
+  while (start <= body.length) {
     let end = body.indexOf('\n', start);
     if (end < 0) end = body.length;
     const seq = base + line++;
-    if (seq > afterSeq) {
-      const tab = body.indexOf('\t', start);
-      if (tab >= 0 && tab < end) {
-        const format = tab === start ? null : body.slice(start, tab);
-        rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: body.slice(tab + 1, end), format });
-      }
+    const tab = body.indexOf('\t', start);
+    if (tab >= 0 && tab < end) {
+      const format = tab === start ? null : body.slice(start, tab);
+      rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: body.slice(tab + 1, end), format });
     }
     start = end + 1;
   }
