@@ -5,8 +5,9 @@
  * indicators (some built from the sample's own values, so alerts are raised and persisted).
  * Sustained events/s = events sent ÷ time until the last one is processed and its alerts are
  * committed. Baseline in the same run: the detection work alone (normalise + index match, in
- * process, no HTTP, no store) over the same lines — the ratio is the price of transport and
- * durability. Client and server share this process, so the figure is a lower bound.
+ * process, no HTTP, no store; the best of three passes) over the same lines — the ratio is the
+ * price of transport and durability. Client and server share this process (the sensor's bodies
+ * are encoded before the clock starts), so the figure is a lower bound.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,13 +64,18 @@ export async function benchIngest(opts: { events: number; indicators: number }):
 
     // Baseline: the detection work alone over the same lines.
     const ctx = { orgId: org.id, sensorId: 'bench-sensor' };
+    // The best of three passes (the first also warms the JIT): the stricter baseline.
     let matches = 0;
-    const b0 = nowMs();
-    for (const l of lines) {
-      const r = normaliseLine('auto', l, ctx);
-      if (r.ok) matches += feed.index.match(r.event).length;
+    let baselinePerS = 0;
+    for (let pass = 0; pass < 3; pass++) {
+      matches = 0;
+      const b0 = nowMs();
+      for (const l of lines) {
+        const r = normaliseLine('auto', l, ctx);
+        if (r.ok) matches += feed.index.match(r.event).length;
+      }
+      baselinePerS = Math.max(baselinePerS, lines.length / ((nowMs() - b0) / 1000));
     }
-    const baselinePerS = lines.length / ((nowMs() - b0) / 1000);
 
     const spoolPerS = await spoolWriteRate(lines, org.id);
 
@@ -80,9 +86,11 @@ export async function benchIngest(opts: { events: number; indicators: number }):
     const catchUpMs = await converged(p, 600_000);
     log(`ingest e2e: indexes caught up with the indicators ${round(catchUpMs / 1000, 1)} s after the server started`);
     let retries = 0;
+    // The sensor's request bodies, as bytes before the clock starts: encoding them is the
+    // sensor's work, not the node's (they share this process here).
+    const batches: Uint8Array<ArrayBuffer>[] = [];
+    for (let i = 0; i < lines.length; i += BATCH) batches.push(new TextEncoder().encode(lines.slice(i, i + BATCH).join('\n')));
     const e0 = nowMs();
-    const batches: string[] = [];
-    for (let i = 0; i < lines.length; i += BATCH) batches.push(lines.slice(i, i + BATCH).join('\n'));
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {

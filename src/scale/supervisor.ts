@@ -27,7 +27,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/index.js';
-import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, writeDeadLetter, type SupervisorMessage, type WorkerMessage } from '../detect/worker/protocol.js';
+import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, WORKER_EXEC_ARGV, writeDeadLetter, type SupervisorMessage, type WorkerMessage } from '../detect/worker/protocol.js';
 import { splitEventSeq } from './codec.js';
 import { rowsOfStored } from './jetstream-source.js';
 import type { NatsLink } from './nats.js';
@@ -119,10 +119,10 @@ export class ScaleSupervisor {
   }
 
   #spawn(slot: number): void {
-    // execArgv [] : a test runner's loader flags must not reach the worker.
+    // Only WORKER_EXEC_ARGV: a test runner's loader flags must not reach the worker.
     // A restarted worker learns the careful ranges before its first batch (a message could come after it).
     const env = { ...this.options.env, [this.options.carefulEnv]: JSON.stringify([...this.#careful.values()]), [this.options.supervisorEnv]: this.#presence.id };
-    const proc = fork(this.options.entry(), ['worker', '--supervised'], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(this.options.entry(), ['worker', '--supervised'], { env, execArgv: [...WORKER_EXEC_ARGV], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const now = this.deps.clock.now();
     let resolveExit!: () => void;
     const child: Child = {

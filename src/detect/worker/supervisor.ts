@@ -14,7 +14,7 @@ import os from 'node:os';
 import type { BusEvent } from '../../core/bus.js';
 import type { Clock } from '../../core/clock.js';
 import type { Store } from '../../store/index.js';
-import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, writeDeadLetter, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
+import { isWorkerMessage, stopWorkerProcess, watchdogPeriodMs, WORKER_EXEC_ARGV, writeDeadLetter, type SupervisorMessage, type WorkerMessage, type WorkerStats } from './protocol.js';
 
 export interface SupervisorOptions {
   /** The built CLI (dist/src/cli/main.js), started as `<entry> worker --supervised`. */
@@ -143,8 +143,8 @@ export class WorkerSupervisor {
     this.#lastRule = null;
     this.#batch = null;
     this.#killReason = null;
-    // execArgv [] : a test runner's loader flags must not reach the worker.
-    const child = fork(this.options.entry(), ['worker', '--supervised'], { env: { ...this.options.env }, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // Only WORKER_EXEC_ARGV: a test runner's loader flags must not reach the worker.
+    const child = fork(this.options.entry(), ['worker', '--supervised'], { env: { ...this.options.env }, execArgv: [...WORKER_EXEC_ARGV], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.#child = child;
     // Detection yields the CPU to the process that answers HTTP: on a busy machine (a worker
     // spinning on a hostile event, several workers) requests keep their latency.
