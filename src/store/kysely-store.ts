@@ -126,6 +126,10 @@ export class KyselyStore implements Store {
     return Number(r.numDeletedRows) > 0;
   }
   async initMeta(key: string, value: string): Promise<string> {
+    // Read first: a key that exists needs no write, so a process starting while another holds
+    // the write lock for long (a bulk import on SQLite) does not wait for it.
+    const have = await this.getMeta(key);
+    if (have !== null) return have;
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
     return (await this.getMeta(key)) ?? value;
   }

@@ -95,6 +95,9 @@ export class DetectService {
   static async create(deps: DetectDeps, options: Partial<DetectOptions> = {}, mode: DetectMode = { kind: 'in-process' }): Promise<DetectService> {
     const opts = { ...DEFAULT_DETECT_OPTIONS, ...options };
     const { store, clock, intel, bus } = deps;
+    // The spool's cursor exists before any worker starts: a worker then opens without writing
+    // (it may start while this process holds SQLite's write lock for a long import).
+    if (!deps.stream) await store.initMeta(SPOOL_CURSOR_KEY, '0');
     const engine = mode.kind === 'in-process'
       ? await createEngine({ store, clock, intel, publish: (e) => bus.publish(e), ...(deps.sigma ? { sigma: deps.sigma } : {}), ...(deps.warninglists ? { warninglists: deps.warninglists } : {}) }, opts)
       : null;
