@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from './index.js';
-import { SpoolSource, SPOOL_CURSOR_KEY } from '../detect/pipeline/source.js';
+import { openSqliteStore } from '../src/store/index.js';
+import { SpoolSource, SPOOL_CURSOR_KEY } from '../src/detect/pipeline/source.js';
 
 const dirs: string[] = [];
 afterEach(() => {
