@@ -47,13 +47,17 @@ export interface WarninglistSource {
 export interface DetectOptions {
   /** Events waiting in the spool beyond which ingestion answers 429. */
   readonly queueCapacity: number;
-  /** Spool rows per processing transaction. */
+  /**
+   * Events per processing transaction: each batch pays a fixed cost (its alerts rewritten, the
+   * cursor, rates and audit), so larger batches cost less per event; a batch that hangs is then
+   * re-run one event per transaction (the careful pass), which takes longer the larger it is.
+   */
   readonly batchSize: number;
   /** Grouping window of alerts. */
   readonly alertWindowMs: number;
   readonly sightings: SightingMode;
   readonly sightingIntervalMs: number;
-  /** Processed spool rows are kept this long (raw evidence), then pruned. */
+  /** Processed spool chunks are kept this long (raw evidence), then pruned. */
   readonly spoolRetentionMs: number;
   /** Longest accepted line. */
   readonly maxLineLength: number;
@@ -64,7 +68,7 @@ export interface DetectOptions {
 }
 
 export const DEFAULT_DETECT_OPTIONS: DetectOptions = Object.freeze({
-  queueCapacity: 200_000, batchSize: 2_000, alertWindowMs: 3_600_000, sightings: 'named', sightingIntervalMs: 60_000,
+  queueCapacity: 200_000, batchSize: 8_000, alertWindowMs: 3_600_000, sightings: 'named', sightingIntervalMs: 60_000,
   spoolRetentionMs: 24 * 3_600_000, maxLineLength: 1_048_576, testHooks: false,
 });
 
