@@ -68,7 +68,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
 export { ROLES } from './types.js';
 export { privateDir } from './sqlite.js';
 export type {
-  AlertFactsRow, AuditRow, DeadLetterRow, IngestRow, NewIngestRow, NewIngestChunk, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, StoredVersion, ObjectPage, ObjectQuery, ObjectRow,
+  AlertFactsRow, AuditRow, DeadLetterRow, IngestRow, NewIngestChunk, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, StoredVersion, ObjectPage, ObjectQuery, ObjectRow,
   OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
 } from './types.js';
 // correlation & warninglists

@@ -35,12 +35,7 @@ export interface ChunkLine {
 }
 
 export function encodeLines(lines: readonly ChunkLine[]): string {
-  let out = '';
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    out += `${i === 0 ? '' : '\n'}${l.format ?? ''}\t${l.event}`;
-  }
-  return out;
+  return lines.map((l) => `${l.format ?? ''}\t${l.event}`).join('\n');
 }
 
 /** One request's accepted lines for the spool: `body` holds `formats.length` lines, newline-separated. */
@@ -146,22 +141,16 @@ export function splitEventSeq(seq: number): { streamSeq: number; line: number } 
 /**
  * Spool-shaped rows of a stream message; each row's seq is eventSeq(stream sequence, its line).
  */
-export function decodeChunk(meta: ChunkMeta, body: string, chunkSeq: number): IngestRow[] {
+export function decodeChunk(meta: ChunkMeta, body: string, streamSeq: number): IngestRow[] {
   const rows: IngestRow[] = [];
   if (body === '') return rows;
   let line = 0;
-  let start = 0;
-  const base = chunkSeq * LINE_SLOTS;
-  while (start <= body.length) {
-    let end = body.indexOf('\n', start);
-    if (end < 0) end = body.length;
-    const seq = base + line++;
-    const tab = body.indexOf('\t', start);
-    if (tab >= 0 && tab < end) {
-      const format = tab === start ? null : body.slice(start, tab);
-      rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: body.slice(tab + 1, end), format });
-    }
-    start = end + 1;
+  for (const part of body.split('\n')) {
+    const tab = part.indexOf('\t');
+    const i = line++;
+    if (tab < 0) continue;
+    const format = part.slice(0, tab);
+    rows.push({ seq: eventSeq(streamSeq, i), orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: part.slice(tab + 1), format: format === '' ? null : format });
   }
   return rows;
 }

@@ -223,8 +223,6 @@ export interface IngestRow {
   format: string | null;
 }
 
-export type NewIngestRow = Omit<IngestRow, 'seq'>;
-
 /** One request's accepted lines, as the spool keeps them (one row; store/spool-codec.ts). */
 export interface NewIngestChunk extends SpoolLines {
   orgId: string;

@@ -248,30 +248,29 @@ export class DetectService {
         if (errors.length < MAX_REPORTED) errors.push({ line: lineNo, reason: r.error });
       }
     }
-    const lines = formats;
     const chunk: NewIngestChunk = { orgId: principal.orgId, sensorId: opts.sensorId, receivedUs: receivedMs * 1000, exerciseId: opts.exerciseId ?? null, body: spoolBody(raw, ranges), formats };
     if (texts) return this.#toStream(principal, { chunk, lines: texts, rejected, errors, format: opts.format, requestKey: opts.requestKey ?? crypto.randomUUID() });
-    const depth = lines.length > 0 ? await this.deps.store.countIngestAfter(await this.#position()) : 0;
-    if (lines.length > 0 && depth + lines.length > this.options.queueCapacity) {
+    const accepted = formats.length;
+    const depth = accepted > 0 ? await this.deps.store.countIngestAfter(await this.#position()) : 0;
+    if (accepted > 0 && depth + accepted > this.options.queueCapacity) {
       const rate = Math.max(1, this.supervisor?.eventsPerSecond() || 5_000);
       const wait = Math.min(60, Math.max(1, Math.ceil(depth / rate)));
       throw new AppError('RATE_LIMITED', `the ingest queue is full (${depth} of ${this.options.queueCapacity} events waiting); resend this batch later`, {
         headers: { 'Retry-After': String(wait) }, details: { depth, capacity: this.options.queueCapacity },
       });
     }
-    let seqs: { firstSeq: number; lastSeq: number } | null = null;
-    await this.deps.store.transaction(async (tx) => {
-      seqs = lines.length > 0 ? await tx.appendIngest(chunk) : null;
+    const seqs = await this.deps.store.transaction(async (tx) => {
+      const got = accepted > 0 ? await tx.appendIngest(chunk) : null;
       await tx.appendAudit({
         atUs: receivedMs * 1000, userId: principal.userId, orgId: principal.orgId, tokenId: principal.tokenId, source: 'ingest', action: 'telemetry.ingest',
-        target: opts.sensorId, detail: JSON.stringify({ accepted: lines.length, rejected, format: opts.format }),
+        target: opts.sensorId, detail: JSON.stringify({ accepted, rejected, format: opts.format }),
       });
+      return got;
     });
-    const got = seqs as { firstSeq: number; lastSeq: number } | null;
-    if (got) this.#wake();
+    if (seqs) this.#wake();
     return {
-      accepted: lines.length, rejected, errors, firstSeq: got?.firstSeq ?? null, lastSeq: got?.lastSeq ?? null,
-      queue: { depth: depth + lines.length, capacity: this.options.queueCapacity },
+      accepted, rejected, errors, firstSeq: seqs?.firstSeq ?? null, lastSeq: seqs?.lastSeq ?? null,
+      queue: { depth: depth + accepted, capacity: this.options.queueCapacity },
     };
   }
 
