@@ -44,6 +44,14 @@ export interface SpoolLines {
   readonly formats: readonly (string | null)[];
 }
 
+/**
+ * Where the line [start, end) of a body ends without its trailing CR: ingestion and the spool's
+ * reader must cut lines alike.
+ */
+export function lineStop(buf: Uint8Array, start: number, end: number): number {
+  return end > start && buf[end - 1] === 13 ? end - 1 : end;
+}
+
 /** The spool form of lines given as text (a dead letter sent again, tests). */
 export function spoolLinesOf(lines: readonly ChunkLine[]): SpoolLines {
   return { body: Buffer.from(lines.map((l) => l.event).join('\n')), formats: lines.map((l) => l.format) };
@@ -118,7 +126,7 @@ export function unpackSpool(meta: ChunkMeta, stored: { body: Uint8Array; formats
     if (end < 0) end = body.length;
     const seq = base + line;
     if (seq > afterSeq) {
-      const stop = end > start && body[end - 1] === 13 ? end - 1 : end;
+      const stop = lineStop(body, start, end);
       const format = list ? list[line] ?? '' : formats;
       rows.push({ seq, orgId: meta.orgId, sensorId: meta.sensorId, receivedUs: meta.receivedUs, exerciseId: meta.exerciseId, event: body.toString('utf8', start, stop), format: format === '' ? null : format });
     }

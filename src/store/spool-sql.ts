@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from './schema.js';
 import type { IngestRow, NewIngestChunk } from './types.js';
-import { eventSeq, LINE_SLOTS, packSpool, splitEventSeq, splitSpoolLines, unpackSpool } from './spool-codec.js';
+import { eventSeq, packSpool, splitEventSeq, splitSpoolLines, unpackSpool } from './spool-codec.js';
 
 type Db = Kysely<DB>;
 
@@ -30,7 +30,8 @@ export async function appendIngest(db: Db, c: NewIngestChunk): Promise<{ firstSe
 export async function readIngest(db: Db, o: { afterSeq: number; limit: number; wholeChunks?: boolean }): Promise<IngestRow[]> {
   const { afterSeq, limit } = o;
   const out: IngestRow[] = [];
-  let from = Math.floor(Math.max(0, afterSeq) / LINE_SLOTS);
+  const after = splitEventSeq(Math.max(0, afterSeq));
+  let from = after.streamSeq;
   while (out.length < limit) {
     // Sizes first (no bodies), then the bodies of just the chunks that the batch needs.
     const sizes = await db.selectFrom('ingest_chunks').select(['seq', 'lines']).where('seq', '>=', from).orderBy('seq').limit(CHUNK_READ).execute();
@@ -39,7 +40,7 @@ export async function readIngest(db: Db, o: { afterSeq: number; limit: number; w
     let through = Number(sizes[0]!.seq);
     for (const c of sizes) {
       through = Number(c.seq);
-      need += c.lines - (through === from ? (Math.max(0, afterSeq) % LINE_SLOTS) : 0);
+      need += c.lines - (through === after.streamSeq ? after.line + 1 : 0);
       if (need >= limit) break;
     }
     const chunks = await db.selectFrom('ingest_chunks').selectAll().where('seq', '>=', from).where('seq', '<=', through).orderBy('seq').execute();

@@ -15,7 +15,7 @@ import { AppError } from '../../core/errors.js';
 import type { AccessService, Principal } from '../../access/index.js';
 import type { IntelService } from '../../intel/index.js';
 import type { NewIngestChunk, Store } from '../../store/index.js';
-import { spoolBody, type ChunkLine } from '../../store/spool-codec.js';
+import { lineStop, spoolBody, type ChunkLine } from '../../store/spool-codec.js';
 import type { TelemetryFormat } from '../normalise/index.js';
 import { normaliseLine } from '../normalise/index.js';
 import type { Alert, AlertDoc, AlertStatus } from './alert-types.js';
@@ -233,7 +233,7 @@ export class DetectService {
       if (end === -1) end = raw.length;
       lineNo++;
       const from = start;
-      const stop = end > start && raw[end - 1] === 13 ? end - 1 : end;
+      const stop = lineStop(raw, start, end);
       start = end + 1;
       const line = raw.toString('utf8', from, stop);
       if (line.trim() === '') continue;
