@@ -150,8 +150,8 @@ export class Correlations {
   ) {
     this.cap = opts.cap ?? DEFAULT_CORRELATION_CAP;
     this.linkLimit = opts.linkLimit ?? DEFAULT_LINK_LIMIT;
-    // Each slice commits (and fsyncs) its rows with the cursor: at least 100 rows a slice, or on a
-    // busy machine the fixed cost per slice would bound the catch-up to a few hundred objects/s.
+    // Each slice commits its rows with the cursor: at least 100 rows a slice, or on a busy
+    // machine the fixed cost per slice would bound the catch-up to a few hundred objects/s.
     this.#follower = new Follower((limit) => this.#slice(limit), { minRows: 100, maxRows: 2000 });
   }
 
@@ -216,12 +216,15 @@ export class Correlations {
     if (rows.length === 0) return { read: 0, more: false };
     const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
     const entries = rows.map((r) => this.#entryOf(r, exclusions));
-    // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never skips.
+    // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never
+    // skips. The index is derived from stored objects, so its commit does not wait for the disk
+    // (a machine crash rolls back index and cursor together and they are read again): an fsync
+    // per slice cost more than the indexing (docs/benchmarks.md, sixth session).
     const last = rows[rows.length - 1]!.dateAdded;
     await store.transaction(async (tx) => {
       await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
       await tx.setMeta(CURSOR_KEY, String(last));
-    });
+    }, { durable: false });
     return { read: rows.length, more: rows.length === limit };
   }
 

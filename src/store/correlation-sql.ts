@@ -19,6 +19,8 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
   for (let i = 0; i < entries.length; i += 500) {
     const chunk = entries.slice(i, i + 500);
     const heads = new Map<string, { seq: number; version: string; creator_org: string | null; date_added: number }>();
+    // Every stored version's seq, per object: its rows in the index are keyed by the seq of the version indexed.
+    const seqs = new Map<string, number[]>();
     for (const coll of new Set(chunk.map((e) => e.collectionId))) {
       const ids = [...new Set(chunk.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
       const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
@@ -27,13 +29,18 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
         const k = `${coll} ${r.id}`;
         const h = heads.get(k);
         if (!h || r.version > h.version) heads.set(k, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
+        const s = seqs.get(k);
+        if (s) s.push(Number(r.seq));
+        else seqs.set(k, [Number(r.seq)]);
       }
     }
     // Only the latest stored version speaks for the object; a late older version changes nothing.
     const current = chunk.filter((e) => heads.get(`${e.collectionId} ${e.objectId}`)?.version === e.version);
-    for (const coll of new Set(current.map((e) => e.collectionId))) {
-      const ids = [...new Set(current.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
-      await db.deleteFrom('observable_values').where('collection_id', '=', coll).where('object_id', 'in', ids).execute();
+    // What any version of these objects indexed before goes (probes of the seq key: a new
+    // object's seq finds nothing at the end of the index).
+    const stale = [...new Set(current.map((e) => `${e.collectionId} ${e.objectId}`))].flatMap((k) => seqs.get(k)!);
+    for (let k = 0; k < stale.length; k += 500) {
+      await db.deleteFrom('observable_values').where('seq', 'in', stale.slice(k, k + 500)).execute();
     }
     indexed += current.length;
     const unique = new Map<string, ObservableValue>();
@@ -70,7 +77,8 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
           seq: head.seq, collection_id: e.collectionId, object_id: e.objectId, version: e.version, kind: v.kind, value: v.value,
           ip_key: v.ipKey, ip_prefix: v.ipPrefix, creator_org: head.creator_org, date_added: head.date_added,
         });
-        touched.set(k, { kind: v.kind, value: v.value });
+        // Counted again after the insert only when the rows so far may have crossed the cap.
+        if (left - 1 <= 0) touched.set(k, { kind: v.kind, value: v.value });
       }
     }
     // Built directly, like the object insert: the query builder's value nodes cost more than the insert.
@@ -81,7 +89,9 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
       await db.executeQuery(CompiledQuery.raw(valuesInsertSql(d, slice.length, { table: 'observable_values', cols: OBSERVABLE_COLUMNS, suffix: ' on conflict do nothing' }), params));
     }
   }
-  // Values that crossed the cap: each has at most cap + 1 rows, as no row is added once marked.
+  // Values that crossed the cap (counted before the insert plus the rows inserted reach cap + 1;
+  // a row that hit a conflict was not added, so they are counted): each has at most cap + 1
+  // rows, as no row is added once marked.
   const newlyFrequent: FrequentValueRow[] = [];
   const keys = [...touched.values()];
   for (let i = 0; i < keys.length; i += 500) {

@@ -26,6 +26,13 @@ export interface Dialect {
   open(): Kysely<DB>;
   /** Makes the next generated `seq` of a table (serial key) greater than `value` (migrations). */
   advanceSerial(db: Kysely<DB>, table: string, value: number): Promise<void>;
+  /**
+   * Statements that make one transaction's commit return before it reaches the disk
+   * (TransactionOptions.durable false), run on the connection that holds the transaction:
+   * `before` its BEGIN and `after` its end (SQLite: `synchronous` may not change inside a
+   * transaction), or `inside` it (PostgreSQL: SET LOCAL lasts one transaction).
+   */
+  readonly relaxedCommit: { readonly before?: string; readonly inside?: string; readonly after?: string };
   /** Serialises migrations across processes (PostgreSQL advisory lock); no-op on SQLite. */
   withMigrationLock<T>(db: Kysely<DB>, fn: () => Promise<T>): Promise<T>;
 }

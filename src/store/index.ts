@@ -69,7 +69,7 @@ export { ROLES } from './types.js';
 export { privateDir } from './sqlite.js';
 export type {
   AlertFactsRow, AuditRow, DeadLetterRow, IngestRow, NewIngestChunk, RateRow, CollectionAccessRow, CollectionRow, GroupRow, NewAuditRow, NewObjectRow, ObjectHead, StoredVersion, ObjectPage, ObjectQuery, ObjectRow,
-  OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, UserRow, VersionSelector,
+  OrgKind, OrgRow, PutOutcome, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, TokenKind, TokenRow, TransactionOptions, UserRow, VersionSelector,
 } from './types.js';
 // correlation & warninglists
 export type {

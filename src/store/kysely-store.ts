@@ -13,7 +13,7 @@ import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
-  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, UserRow,
+  ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, TransactionOptions, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
 // correlation & warninglists
@@ -85,9 +85,23 @@ export class KyselyStore implements Store {
     return new KyselyStore(db, d, db);
   }
 
-  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     if (this.#root === null) return fn(this); // already inside a transaction: join it
-    return this.#root.transaction().execute((trx) => fn(new KyselyStore(trx, this.#d, null)));
+    const body = (trx: Db) => fn(new KyselyStore(trx, this.#d, null));
+    if (opts.durable !== false) return this.#root.transaction().execute(body);
+    const { before, inside, after } = this.#d.relaxedCommit;
+    // One held connection: nothing else runs on it between `before` and `after`.
+    return this.#root.connection().execute(async (conn) => {
+      if (before) await conn.executeQuery(CompiledQuery.raw(before));
+      try {
+        return await conn.transaction().execute(async (trx) => {
+          if (inside) await trx.executeQuery(CompiledQuery.raw(inside));
+          return body(trx);
+        });
+      } finally {
+        if (after) await conn.executeQuery(CompiledQuery.raw(after));
+      }
+    });
   }
 
   async close(): Promise<void> {

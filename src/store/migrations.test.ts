@@ -1,5 +1,6 @@
 /**
- * Migration 0010 (below): the spool's per-line rows become one-line chunks.
+ * Migration 0010 (below): the spool's per-line rows become one-line chunks. Migration 0011:
+ * the correlation index keyed by the indexed version's seq.
  *
  * Migration 0009: SCO rows stored before unversioned objects were held per organisation carry
  * the bare constant version key; the migration appends their creator, so the submitting
@@ -90,6 +91,57 @@ describe.each(dialects)('migration 0010-ingest-chunks: $name', ({ open }) => {
       expect(await store.getDeadLetter(4)).toBeNull();
       const next = (await store.appendIngest({ orgId: ORG, sensorId: 's1', receivedUs: 10, exerciseId: null, ...spoolLinesOf([{ event: '{"n":10}', format: 'ecs' }]) }))!;
       expect(next.firstSeq).toBeGreaterThan(6 * LINE_SLOTS);
+    } finally {
+      for (const st of stores) await st.close();
+      await db.destroy().catch(() => undefined);
+      await done();
+    }
+  });
+});
+
+describe.each(dialects)('migration 0011-observable-values-by-seq: $name', ({ open }) => {
+  it('keeps every correlation row, keyed by seq, and the index still finds, replaces and caps them', async () => {
+    const { d, done } = await open();
+    const db = d.open();
+    const stores: KyselyStore[] = [];
+    try {
+      await db.schema.createTable('meta').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+      const i = MIGRATIONS.findIndex((m) => m.id === '0011-observable-values-by-seq');
+      expect(i).toBeGreaterThan(0);
+      for (const m of MIGRATIONS.slice(0, i)) {
+        await m.up(db, d);
+        await db.insertInto('meta').values({ key: `migration:${m.id}`, value: 'test' }).execute();
+      }
+      const ov = (seq: number, objectId: string, value: string) => ({
+        seq, collection_id: 'c1', object_id: objectId, version: '2024-01-01T00:00:00.000000Z', kind: 'domain', value, ip_key: null, ip_prefix: null, creator_org: ORG, date_added: seq,
+      });
+      const a = 'indicator--00000000-0000-4000-8000-00000000000a';
+      const b = 'indicator--00000000-0000-4000-8000-00000000000b';
+      await db.insertInto('observable_values').values([ov(1, a, 'one.example'), ov(1, a, 'two.example'), ov(2, b, 'one.example')]).execute();
+      await db.destroy();
+
+      const store = await KyselyStore.open(d); // applies 0011 and what follows
+      stores.push(store);
+      expect((await store.observableStats()).rows).toBe(3);
+      // The stored versions behind those rows: seq 1 (a) and 2 (b) in this fresh store.
+      const row = (id: string, version: string) => ({
+        collectionId: 'c1', id, type: 'indicator', specVersion: '2.1', version, created: version, modified: version, creatorOrg: ORG, tlp: 'green' as const,
+        recipients: [], originNode: null, revoked: false, name: null, labels: [], searchText: '', json: JSON.stringify({ id, modified: version }),
+      });
+      await store.putObjects([row(a, '2024-01-01T00:00:00.000000Z'), row(b, '2024-01-01T00:00:00.000000Z')], 10);
+      const links = async (value: string) => (await store.observableLinks({
+        lookups: [{ kind: 'domain', value }], excludeObjectId: 'none', collectionIds: ['c1'], audience: { hop: 'local', orgId: ORG, groupIds: [] }, limit: 10,
+      })).map((l) => `${l.objectId} ${l.version}`).sort();
+      expect(await links('one.example')).toEqual([`${a} 2024-01-01T00:00:00.000000Z`, `${b} 2024-01-01T00:00:00.000000Z`]);
+      // A new version of a replaces what its first version indexed; b keeps its row.
+      await store.putObjects([row(a, '2024-02-01T00:00:00.000000Z')], 20);
+      const v2 = { collectionId: 'c1', objectId: a, version: '2024-02-01T00:00:00.000000Z', values: [{ kind: 'domain' as const, value: 'nine.example', ipKey: null, ipPrefix: null }] };
+      await store.indexObservables([v2], { cap: 100, nowUs: 1 });
+      await store.indexObservables([v2], { cap: 100, nowUs: 2 }); // read again (a rolled-back cursor): nothing doubles
+      expect(await links('one.example')).toEqual([`${b} 2024-01-01T00:00:00.000000Z`]);
+      expect(await links('two.example')).toEqual([]);
+      expect(await links('nine.example')).toEqual([`${a} 2024-02-01T00:00:00.000000Z`]);
+      expect((await store.observableStats()).rows).toBe(2);
     } finally {
       for (const st of stores) await st.close();
       await db.destroy().catch(() => undefined);

@@ -406,6 +406,39 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    id: '0011-observable-values-by-seq',
+    // The correlation index is keyed by the indexed object version's seq, which grows with every
+    // store: its rows are appended at the end of that key instead of all over a (collection,
+    // object id) key. Each index commit writes every page it touched, so the random key cost
+    // about as many page writes as rows: indexing cost more than storing the object (issue #8,
+    // docs/benchmarks.md sixth session). The rows of an object are found through its versions'
+    // seqs. Same rows, same columns; the table is rebuilt because SQLite cannot drop a primary key.
+    async up(db, d) {
+      const big = d.bigint;
+      await sql`alter table observable_values rename to observable_values_old`.execute(db);
+      await db.schema
+        .createTable('observable_values')
+        .addColumn('seq', big, (c) => c.notNull())
+        .addColumn('collection_id', 'text', (c) => c.notNull())
+        .addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('ip_key', 'text')
+        .addColumn('ip_prefix', 'integer')
+        .addColumn('creator_org', 'text')
+        .addColumn('date_added', big, (c) => c.notNull())
+        .execute();
+      await sql`insert into observable_values (seq, collection_id, object_id, version, kind, value, ip_key, ip_prefix, creator_org, date_added)
+        select seq, collection_id, object_id, version, kind, value, ip_key, ip_prefix, creator_org, date_added from observable_values_old order by seq`.execute(db);
+      // Its indexes go with it, freeing their names.
+      await sql`drop table observable_values_old`.execute(db);
+      await db.schema.createIndex('observable_values_row').on('observable_values').columns(['seq', 'kind', 'value']).unique().execute();
+      await db.schema.createIndex('observable_values_value').on('observable_values').columns(['kind', 'value']).execute();
+      await db.schema.createIndex('observable_values_ip').on('observable_values').columns(['ip_key', 'ip_prefix']).where(sql.ref('ip_key'), 'is not', null).execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

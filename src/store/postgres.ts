@@ -20,6 +20,8 @@ export function postgresDialect(url: string): Dialect {
     // bytea, which node-postgres returns as a Buffer.
     textBytes: (c) => `convert_to(${c}, 'UTF8')`,
     insertBatch: 1000,
+    // SET LOCAL: this transaction only. A crash may lose its commit, never half of it.
+    relaxedCommit: { inside: 'set local synchronous_commit to off' },
     placeholder: (i) => `$${i + 1}`,
     open() {
       const pool = new pg.Pool({ connectionString: url, max: 10 });

@@ -23,6 +23,10 @@ export function sqliteDialect(file: string): Dialect {
     // 18 columns × 1,000 rows = 18,000 parameters, under SQLite's 32,766: a TAXII envelope or
     // an import chunk of 1,000 is one statement.
     insertBatch: 1000,
+    // In WAL mode a NORMAL commit writes the WAL without fsync; the next FULL commit's fsync
+    // covers it. A machine crash may roll back to before it, whole (never part of it). FULL is
+    // restored before the connection serves anything else.
+    relaxedCommit: { before: 'pragma synchronous = normal', after: 'pragma synchronous = full' },
     placeholder: () => '?',
     open() {
       if (file !== ':memory:') {

@@ -157,6 +157,26 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect(await store.initMeta('k', 'second')).toBe('first');
   });
 
+  it('commits a relaxed (non-durable) transaction whole, rolls it back whole, and joins an enclosing one', async () => {
+    const id = 'tool--00000000-0000-4000-8000-000000000005';
+    await store.transaction(async (tx) => {
+      await tx.setMeta('relaxed', '1');
+    }, { durable: false });
+    expect(await store.getMeta('relaxed')).toBe('1');
+    await expect(store.transaction(async (tx) => {
+      await tx.putObjects([obj(id, '2024-01-01T00:00:00.000000Z')], 1);
+      await tx.setMeta('relaxed', '2');
+      throw new Error('boom');
+    }, { durable: false })).rejects.toThrow('boom');
+    expect(await store.getMeta('relaxed')).toBe('1');
+    expect((await store.queryObjects({ collectionIds: [COLL], audience: asOrg(ORG_A), purpose: 'read', ids: [id], limit: 5 })).rows).toEqual([]);
+    await store.transaction(async (tx) => {
+      await tx.transaction(async (inner) => inner.setMeta('relaxed', '3'), { durable: false });
+      await tx.setMeta('relaxed-outer', '3');
+    });
+    expect(await store.getMetas(['relaxed', 'relaxed-outer'])).toEqual(new Map([['relaxed', '3'], ['relaxed-outer', '3']]));
+  });
+
   it('keeps statuses and audit entries', async () => {
     await store.putStatus({ id: 's1', apiRoot: 'api1', createdUs: 100, json: '{}' });
     expect((await store.getStatus('s1'))?.apiRoot).toBe('api1');

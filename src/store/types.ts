@@ -316,10 +316,21 @@ export interface StoreCapabilities {
   readonly multiProcess: boolean;
 }
 
+export interface TransactionOptions {
+  /**
+   * False: the commit returns before it reaches the disk (no fsync of its own; the next durable
+   * commit carries it). Only for state derived from durable data, committed with the cursor
+   * that derives it (an index that follows the store): a machine crash rolls such a commit
+   * back whole, and the follower derives it again. Default true. Ignored when joining an
+   * enclosing transaction (the outer one decides).
+   */
+  durable?: boolean;
+}
+
 export interface Store {
   readonly capabilities: StoreCapabilities;
   /** Runs fn in one transaction; everything fn writes commits together or not at all. */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Store) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 
   getMeta(key: string): Promise<string | null>;
