@@ -502,10 +502,16 @@ export class KyselyStore implements Store {
   }
 
   async scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number }): Promise<ObjectRow[]> {
-    const page = await this.#db.selectFrom('objects').selectAll().where('type', 'in', [...q.types]).where('date_added', '>', q.addedAfter)
-      .orderBy('date_added').limit(q.limit).execute();
+    // Lean rows (no labels or search text, which no consumer of a scan reads): the detection
+    // worker's indicator feed follows every import with it.
+    const page = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.type', 'in', [...q.types]).where('o.date_added', '>', q.addedAfter)
+      .orderBy('o.date_added').limit(q.limit).execute();
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
-    return page.map((r) => toObjectRow(r as ObjRecord, recips.get(Number(r.seq)) ?? []));
+    return page.map((r) => {
+      const row = leanObjectRow(r as ObjRecord);
+      row.recipients = recips.get(Number(r.seq)) ?? [];
+      return row;
+    });
   }
 
   async countObjects(collectionId: string): Promise<number> {

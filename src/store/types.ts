@@ -399,7 +399,8 @@ export interface Store {
   /**
    * Every stored version of the given types added after a date_added, in date_added order,
    * WITHOUT the release policy: for in-process consumers that apply it themselves per
-   * organisation (the indicator index). Never hand its rows to a reader.
+   * organisation (the indicator index). Never hand its rows to a reader. Lean rows: `labels`
+   * and `searchText` are left empty.
    */
   scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number }): Promise<ObjectRow[]>;
   /** Latest visible versions counted per creator organisation and TLP (alliance overview). */
