@@ -59,13 +59,19 @@ export async function addCollection(p: Platform, title: string): Promise<string>
   return c.id;
 }
 
-/** Milliseconds until every index following the store has read all of it (polled, with a deadline). */
+/**
+ * Milliseconds until every index following the store has read all of it (polled, with a
+ * deadline). Asking costs the indexer's process a count of the backlog, so the poll waits
+ * longer while much is behind (1 ms per 50 rows, 20–500 ms): the last polls, near the end,
+ * come every 20 ms.
+ */
 export async function converged(p: Platform, deadlineMs: number): Promise<number> {
   const t0 = nowMs();
   for (;;) {
     const idx = await p.indexes();
     if (idx.every((i) => i.ready)) return nowMs() - t0;
     if (nowMs() - t0 > deadlineMs) throw new Error(`indexes not caught up after ${deadlineMs} ms: ${JSON.stringify(idx)}`);
-    await new Promise((r) => setTimeout(r, 20));
+    const behind = Math.max(...idx.map((i) => i.behind));
+    await new Promise((r) => setTimeout(r, Math.min(500, Math.max(20, behind / 50))));
   }
 }

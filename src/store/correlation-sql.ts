@@ -5,7 +5,7 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
-import { b, byKindOf, OBSERVABLE_COLUMNS, valuesInsertSql } from './sql-util.js';
+import { b, byKindOf, ladderRuns, OBSERVABLE_COLUMNS, padded, valuesInsertSql } from './sql-util.js';
 import type { CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableValue, WarninglistRow, WarninglistType } from './types.js';
 
 type Db = Kysely<DB>;
@@ -24,7 +24,7 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
     for (const coll of new Set(chunk.map((e) => e.collectionId))) {
       const ids = [...new Set(chunk.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
       const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
-        .where('collection_id', '=', coll).where('id', 'in', ids).execute();
+        .where('collection_id', '=', coll).where('id', 'in', padded(ids)).execute();
       for (const r of rows) {
         const k = `${coll} ${r.id}`;
         const h = heads.get(k);
@@ -40,7 +40,7 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
     // object's seq finds nothing at the end of the index).
     const stale = [...new Set(current.map((e) => `${e.collectionId} ${e.objectId}`))].flatMap((k) => seqs.get(k)!);
     for (let k = 0; k < stale.length; k += 500) {
-      await db.deleteFrom('observable_values').where('seq', 'in', stale.slice(k, k + 500)).execute();
+      await db.deleteFrom('observable_values').where('seq', 'in', padded(stale.slice(k, k + 500))).execute();
     }
     indexed += current.length;
     const unique = new Map<string, ObservableValue>();
@@ -57,7 +57,7 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
     for (let k = 0; k < values.length; k += 500) {
       for (const [kind, vs] of byKindOf(values.slice(k, k + 500))) {
         const counts = await db.selectFrom('observable_values').select(['value', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('kind', '=', kind).where('value', 'in', vs).groupBy('value').execute();
+          .where('kind', '=', kind).where('value', 'in', padded(vs)).groupBy('value').execute();
         for (const c of counts) room.set(key(kind, c.value), opts.cap + 1 - Number(c.n));
       }
     }
@@ -82,8 +82,8 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
       }
     }
     // Built directly, like the object insert: the query builder's value nodes cost more than the insert.
-    for (let k = 0; k < rows.length; k += 500) {
-      const slice = rows.slice(k, k + 500);
+    for (let k = 0, run = 0, runs = ladderRuns(rows.length, 512); k < rows.length; k += runs[run++]!) {
+      const slice = rows.slice(k, k + runs[run]!);
       const params: unknown[] = [];
       for (const r of slice) params.push(r.seq, r.collection_id, r.object_id, r.version, r.kind, r.value, r.ip_key, r.ip_prefix, r.creator_org, r.date_added);
       await db.executeQuery(CompiledQuery.raw(valuesInsertSql(d, slice.length, { table: 'observable_values', cols: OBSERVABLE_COLUMNS, suffix: ' on conflict do nothing' }), params));
@@ -99,7 +99,7 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
     const counts: { kind: string; value: string; n: number }[] = [];
     for (const [kind, values] of byKindOf(chunk)) {
       counts.push(...await db.selectFrom('observable_values').select(['kind', 'value', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('kind', '=', kind).where('value', 'in', values).groupBy(['kind', 'value']).execute());
+        .where('kind', '=', kind).where('value', 'in', padded(values)).groupBy(['kind', 'value']).execute());
     }
     for (const c of counts) {
       if (Number(c.n) <= opts.cap) continue;
@@ -121,7 +121,7 @@ export async function frequentValues(db: Db, q: { keys?: readonly { kind: Observ
   const out: FrequentValueRow[] = [];
   for (const [kind, values] of byKindOf(q.keys)) {
     for (let i = 0; i < values.length && out.length < q.limit; i += 500) {
-      out.push(...(await db.selectFrom('correlation_frequent').selectAll().where('kind', '=', kind).where('value', 'in', values.slice(i, i + 500)).execute()).map(map));
+      out.push(...(await db.selectFrom('correlation_frequent').selectAll().where('kind', '=', kind).where('value', 'in', padded(values.slice(i, i + 500))).execute()).map(map));
     }
   }
   return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
