@@ -11,7 +11,8 @@ import { MIGRATIONS } from './migrations.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from './schema.js';
 import { KyselyStore } from './kysely-store.js';
 import { sqliteDialect } from './sqlite.js';
 import { postgresDialect } from './postgres.js';
@@ -58,19 +59,24 @@ const dialects: { name: string; open: () => Promise<{ d: Dialect; done: () => Pr
   }] : []),
 ];
 
+/** Applies, and records as applied, every migration before `id` (which must exist). */
+async function migrateUpTo(db: Kysely<DB>, d: Dialect, id: string): Promise<void> {
+  await db.schema.createTable('meta').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+  const i = MIGRATIONS.findIndex((m) => m.id === id);
+  expect(i).toBeGreaterThan(0);
+  for (const m of MIGRATIONS.slice(0, i)) {
+    await m.up(db, d);
+    await db.insertInto('meta').values({ key: `migration:${m.id}`, value: 'test' }).execute();
+  }
+}
+
 describe.each(dialects)('migration 0010-ingest-chunks: $name', ({ open }) => {
   it('moves spooled lines into one-line chunks under their seq, moves the cursor and dead letters with them, and numbers new chunks after every old seq', async () => {
     const { d, done } = await open();
     const db = d.open();
     const stores: KyselyStore[] = [];
     try {
-      await db.schema.createTable('meta').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
-      const i = MIGRATIONS.findIndex((m) => m.id === '0010-ingest-chunks');
-      expect(i).toBeGreaterThan(0);
-      for (const m of MIGRATIONS.slice(0, i)) {
-        await m.up(db, d);
-        await db.insertInto('meta').values({ key: `migration:${m.id}`, value: 'test' }).execute();
-      }
+      await migrateUpTo(db, d, '0010-ingest-chunks');
       const old = (n: number, format: string | null) => sql`insert into ingest_events (org_id, sensor_id, received_us, exercise_id, event, format) values (${ORG}, 's1', ${n}, null, ${`{"n":${n}}`}, ${format})`.execute(db);
       for (let n = 1; n <= 5; n++) await old(n, n === 5 ? null : 'ecs');
       // Seqs 1–2 consumed and pruned, and a later one given and pruned: new chunks go after all of them.
@@ -105,13 +111,7 @@ describe.each(dialects)('migration 0011-observable-values-by-seq: $name', ({ ope
     const db = d.open();
     const stores: KyselyStore[] = [];
     try {
-      await db.schema.createTable('meta').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
-      const i = MIGRATIONS.findIndex((m) => m.id === '0011-observable-values-by-seq');
-      expect(i).toBeGreaterThan(0);
-      for (const m of MIGRATIONS.slice(0, i)) {
-        await m.up(db, d);
-        await db.insertInto('meta').values({ key: `migration:${m.id}`, value: 'test' }).execute();
-      }
+      await migrateUpTo(db, d, '0011-observable-values-by-seq');
       const ov = (seq: number, objectId: string, value: string) => ({
         seq, collection_id: 'c1', object_id: objectId, version: '2024-01-01T00:00:00.000000Z', kind: 'domain', value, ip_key: null, ip_prefix: null, creator_org: ORG, date_added: seq,
       });
