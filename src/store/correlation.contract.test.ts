@@ -53,6 +53,14 @@ describe.each(factories)('Store correlation & warninglists: $name', ({ open }) =
     expect(links.map((l) => [l.objectId, l.version, l.creatorOrg, l.tlp])).toEqual([[id('1'), V2, ORG_A, 'green']]);
   });
 
+  it('drops the index rows of a deleted version with it', async () => {
+    await store.putObjects([obj(id('9'), V1, { collectionId: OTHER })], 3);
+    await store.indexObservables([{ collectionId: OTHER, objectId: id('9'), version: V1, values: [dom('gone.example'), dom('also-gone.example')] }], { cap: 10, nowUs: 7 });
+    const before = (await store.observableStats()).rows;
+    expect(await store.deleteObject(OTHER, id('9'), 'all')).toBe(1);
+    expect((await store.observableStats()).rows).toBe(before - 2);
+  });
+
   it('releases a link only when the audience may read the other object', async () => {
     const q = { lookups: [{ kind: 'domain' as const, value: 'evil.org' }], excludeObjectId: id('1'), collectionIds: [COLL], limit: 10 };
     expect((await store.observableLinks({ ...q, audience: asOrg(ORG_B) })).map((l) => l.objectId)).toEqual([id('2')]);

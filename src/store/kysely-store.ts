@@ -537,6 +537,8 @@ export class KyselyStore implements Store {
       const seqs = (await sel.execute()).map((r) => Number(r.seq));
       if (!seqs.length) return 0;
       await db.deleteFrom('object_recipients').where('seq', 'in', seqs).execute();
+      // What the correlation index holds of these versions goes with them (keyed by their seq).
+      await db.deleteFrom('observable_values').where('seq', 'in', seqs).execute();
       await db.deleteFrom('objects').where('seq', 'in', seqs).execute();
       return seqs.length;
     });
