@@ -25,6 +25,11 @@ export function postgresDialect(url: string): Dialect {
     placeholder: (i) => `$${i + 1}`,
     open() {
       const pool = new pg.Pool({ connectionString: url, max: 10 });
+      // An idle connection that the server ends (a restart, an administrator terminating
+      // backends, a failover) is reported on the pool; unhandled, that event would end the
+      // process. The pool has already dropped that connection and opens a new one when asked;
+      // a query in progress fails on its own connection and reports there.
+      pool.on('error', () => undefined);
       return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     },
     async advanceSerial(db, table, value) {
