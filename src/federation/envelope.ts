@@ -75,12 +75,17 @@ export async function envelopesFor(a: {
   const ids = [...new Set(a.items.map((i) => i.id))];
   if (ids.length === 0) return [];
   const wanted = new Set(a.items.map((i) => `${i.id}|${i.version ?? ''}`));
-  const page = await store.queryObjects({ collectionIds: [a.collectionId], audience: a.audience, purpose: 'read', ids, version: { kind: 'all' }, limit: MAX_ENVELOPES * 4 });
-  const rows = page.rows.map((r) => ({ r, obj: JSON.parse(r.json) as Record<string, unknown> }))
-    .map((x) => ({ ...x, key: `${x.r.id}|${versionField(x.obj) ?? ''}` }))
-    .filter((x) => wanted.has(x.key));
-  const provOf = (id: string, obj: Record<string, unknown>) => provKey(id, versionField(obj) ?? `#${contentDigest(obj)}`);
-  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map((x) => provOf(x.r.id, x.obj)));
+  const page = await store.queryObjects({
+    collectionIds: [a.collectionId], audience: a.audience, purpose: 'read', ids, version: { kind: 'all' }, limit: MAX_ENVELOPES * 4, lean: 'with-recipients',
+  });
+  // The version as the object states it: its modified, else created, which the row's columns hold
+  // as stored. The object itself is parsed only where it is needed: to sign a version originated
+  // here, and for the content digest of a copy without a version.
+  const rows = page.rows.map((r) => ({ r, version: r.modified ?? r.created }))
+    .filter((x) => wanted.has(`${x.r.id}|${x.version ?? ''}`))
+    .map((x) => ({ ...x, obj: x.r.originNode === null || x.version === null ? (JSON.parse(x.r.json) as Record<string, unknown>) : null }));
+  const provOf = (x: { r: { id: string }; version: string | null; obj: Record<string, unknown> | null }) => provKey(x.r.id, x.version ?? `#${contentDigest(x.obj!)}`);
+  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map(provOf));
   const keys = registry.keys();
   const out: Envelope[] = [];
   // Sharing groups live on their node: at AMBER a group stands for its member organisations
@@ -98,17 +103,17 @@ export async function envelopesFor(a: {
   // Versions originated here are signed together: one signature over the Merkle root of the
   // page, each envelope with its inclusion proof (keys.ts signBatch).
   const mine: { at: number; facts: SignedFacts }[] = [];
-  for (const { r, obj } of rows) {
-    const version = versionField(obj);
+  for (const x of rows) {
+    const { r, version } = x;
     // An SCO copy is named by its content (several organisations may each hold one under the id).
-    const digest = version === null ? { digest: contentDigest(obj) } : {};
+    const digest = version === null ? { digest: contentDigest(x.obj!) } : {};
     if (r.originNode === null) {
-      const facts = { object: obj, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
+      const facts = { object: x.obj!, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
       mine.push({ at: out.length, facts });
       out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: [...facts.recipients], signature: null });
       continue;
     }
-    const raw = provs.get(provOf(r.id, obj));
+    const raw = provs.get(provOf(x));
     const p = raw ? (JSON.parse(raw) as Provenance) : null;
     out.push(p
       ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature, ...(p.batch ? { batch: p.batch } : {}) }

@@ -436,7 +436,8 @@ export class KyselyStore implements Store {
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     if (bytes) return { rows: page.map((r) => leanObjectRow(r, (r as unknown as { json_bytes: Buffer }).json_bytes)), more };
-    if (q.lean) return { rows: page.map((r) => leanObjectRow(r)), more };
+    if (q.lean === true) return { rows: page.map((r) => leanObjectRow(r)), more };
+    if (q.lean) return { rows: await this.#leanWithRecipients(page), more };
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }
@@ -506,9 +507,14 @@ export class KyselyStore implements Store {
     // worker's indicator feed follows every import with it.
     const page = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.type', 'in', [...q.types]).where('o.date_added', '>', q.addedAfter)
       .orderBy('o.date_added').limit(q.limit).execute();
+    return this.#leanWithRecipients(page as ObjRecord[]);
+  }
+
+  /** Lean rows (leanObjectRow) with their recipients read. */
+  async #leanWithRecipients(page: readonly ObjRecord[]): Promise<ObjectRow[]> {
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return page.map((r) => {
-      const row = leanObjectRow(r as ObjRecord);
+      const row = leanObjectRow(r);
       row.recipients = recips.get(Number(r.seq)) ?? [];
       return row;
     });

@@ -174,8 +174,9 @@ export interface ObjectQuery {
    * For readers that show neither recipients, labels nor the search text (TAXII, which sends
    * the stored JSON): the rows come back with `recipients: []`, `labels: []` and
    * `searchText: ''`, saving the recipients query, the column reads and the labels parsing.
+   * `'with-recipients'`: as lean, but the recipients are read (federation envelopes).
    */
-  lean?: boolean;
+  lean?: boolean | 'with-recipients';
   /**
    * With `lean`: each row carries the stored JSON as bytes (`jsonBytes`, `json` is ''), read
    * without decoding, for a reader that sends it verbatim (TAXII objects: the bytes go into the
