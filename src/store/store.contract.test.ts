@@ -113,6 +113,10 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect(bulk.rows).toEqual([]);
     const withRecipients = await store.queryObjects({ ...base, audience: asOrg(ORG_C) });
     expect(withRecipients.rows[0]?.recipients).toEqual([ORG_C]);
+    const lean = await store.queryObjects({ ...base, audience: asOrg(ORG_C), lean: true });
+    expect(lean.rows[0]).toMatchObject({ recipients: [], labels: [], searchText: '', version: '2024-06-01T00:00:00.000000Z' });
+    const leanWith = await store.queryObjects({ ...base, audience: asOrg(ORG_C), lean: 'with-recipients' });
+    expect(leanWith.rows[0]).toMatchObject({ recipients: [ORG_C], labels: [], searchText: '', json: withRecipients.rows[0]!.json });
   });
 
   it('searches text, labels, tlp and creator', async () => {
