@@ -82,8 +82,9 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
       }
     }
     // Built directly, like the object insert: the query builder's value nodes cost more than the insert.
-    for (let k = 0, run = 0, runs = ladderRuns(rows.length, 512); k < rows.length; k += runs[run++]!) {
-      const slice = rows.slice(k, k + runs[run]!);
+    let from = 0;
+    for (const size of ladderRuns(rows.length, 512)) {
+      const slice = rows.slice(from, (from += size));
       const params: unknown[] = [];
       for (const r of slice) params.push(r.seq, r.collection_id, r.object_id, r.version, r.kind, r.value, r.ip_key, r.ip_prefix, r.creator_org, r.date_added);
       await db.executeQuery(CompiledQuery.raw(valuesInsertSql(d, slice.length, { table: 'observable_values', cols: OBSERVABLE_COLUMNS, suffix: ' on conflict do nothing' }), params));
