@@ -2,6 +2,7 @@
  * The spool's chunk form (store/spool-codec.ts): accepted lines' bytes as sent, compressed, with
  * their formats; read back line by line under seqs chunk × LINE_SLOTS + line.
  */
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LINE_SLOTS, packSpool, spoolBody, spoolLinesOf, splitSpoolLines, unpackSpool } from './spool-codec.js';
 
@@ -54,5 +55,28 @@ describe('spool chunks', () => {
     expect(parts.map((p) => p.formats.length)).toEqual([4, 4, 2]);
     const back = parts.flatMap((p, i) => unpackSpool(META, { ...packSpool(p), seq: i + 1 }).map((r) => [r.event, r.format]));
     expect(back).toEqual(lines.map((l) => [l.event, l.format]));
+  });
+
+  it('writes Brotli behind a tag and the inflated size, and still reads the gzip chunks written before', () => {
+    const lines = Array.from({ length: 50 }, (_, i) => ({ event: `{"@timestamp":"2026-01-01T00:00:00Z","n":${i}}`, format: 'ecs' }));
+    const plain = spoolLinesOf(lines).body;
+    const packed = packSpool(spoolLinesOf(lines));
+    expect(packed.body[0]).toBe(0x02);
+    expect(packed.body.readUInt32LE(1)).toBe(plain.length);
+    expect(zlib.brotliDecompressSync(packed.body.subarray(5)).equals(plain)).toBe(true);
+    const legacy = zlib.gzipSync(plain, { level: 1 });
+    const fromGzip = unpackSpool(META, { body: legacy, formats: 'ecs', seq: 3 });
+    const fromBrotli = unpackSpool(META, { ...packed, seq: 3 });
+    expect(fromGzip.map((r) => [r.seq, r.event])).toEqual(lines.map((l, i) => [3 * LINE_SLOTS + i, l.event]));
+    expect(fromBrotli.map((r) => [r.seq, r.event])).toEqual(fromGzip.map((r) => [r.seq, r.event]));
+    expect(() => unpackSpool(META, { body: Buffer.from([0x02, 1]), formats: 'ecs', seq: 1 })).toThrow(/truncated/);
+  });
+
+  it('decodes a row\'s line when it is read, the same text every time', () => {
+    const lines = [{ event: '{"a":"é"}', format: 'ecs' }, { event: 'x', format: 'syslog' }];
+    const [row] = unpackSpool(META, { ...packSpool(spoolLinesOf(lines)), seq: 1 }, { max: 1 });
+    expect(row!.event).toBe('{"a":"é"}');
+    expect(row!.event).toBe(row!.event);
+    expect(row).toMatchObject({ seq: LINE_SLOTS, orgId: 'o', sensorId: 's', receivedUs: 7, exerciseId: null, format: 'ecs' });
   });
 });
