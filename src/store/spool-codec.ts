@@ -10,8 +10,7 @@
  *
  * A chunk body is `0x02`, the inflated size (u32, little-endian), then a Brotli stream (quality 1).
  * On real telemetry (1 MB of Zeek DNS NDJSON, of Windows OTRF events) Brotli 1 compresses about
- * 3 times faster than gzip 1, inflates 2.5 to 4 times faster, and is 20 to 60 % smaller; inflating
- * was a tenth of a detection worker's time. Chunks written before (a gzip stream, first byte
+ * 3 times faster than gzip 1, inflates 2.5 to 5 times faster, and is 20 to 60 % smaller. Chunks written before (a gzip stream, first byte
  * 0x1f) are still read.
  *
  * The scale-out stream (one JetStream message per chunk) carries text: one `format<TAB>raw line`
@@ -178,7 +177,7 @@ export function unpackSpool(meta: ChunkMeta, stored: { body: Uint8Array; formats
  * A row whose `event` is decoded from the inflated chunk each time it is read, not held: a worker
  * reads thousands of rows per batch and reads each line once, so decoding them all up front kept
  * megabytes of strings alive through the batch, which the young-generation collector copied and
- * promoted (a third of the worker's time went to garbage collection; docs/benchmarks.md).
+ * promoted (a sixth of the worker's time went to garbage collection; docs/benchmarks.md).
  * `event` is an accessor on the prototype, so a spread of a row drops it: name the fields.
  */
 class SpooledRow implements IngestRow {
