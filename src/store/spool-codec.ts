@@ -126,14 +126,13 @@ function compressChunk(body: Uint8Array): Buffer {
 function inflateChunk(stored: Uint8Array): Buffer {
   if (stored.length === 0) return Buffer.alloc(0);
   const z = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  const output = (size: number) => ({ chunkSize: Math.min(Math.max(size + 64, 1024), MAX_INFLATE_BUFFER) });
   if (z[0] === BROTLI_TAG) {
     if (z.length < BROTLI_HEADER) throw new Error('spool chunk: truncated header');
-    const size = z.readUInt32LE(1);
-    return zlib.brotliDecompressSync(z.subarray(BROTLI_HEADER), { chunkSize: Math.min(Math.max(size + 64, 1024), MAX_INFLATE_BUFFER) });
+    return zlib.brotliDecompressSync(z.subarray(BROTLI_HEADER), output(z.readUInt32LE(1)));
   }
   // gzip (chunks written before Brotli): the trailer gives the size.
-  const size = z.length >= 18 ? z.readUInt32LE(z.length - 4) : 0;
-  return zlib.gunzipSync(z, { chunkSize: Math.min(Math.max(size + 64, 1024), MAX_INFLATE_BUFFER) });
+  return zlib.gunzipSync(z, output(z.length >= 18 ? z.readUInt32LE(z.length - 4) : 0));
 }
 
 /** The stored form of a chunk: compressed body, and its formats (one name, or a JSON list). */
@@ -178,7 +177,7 @@ export function unpackSpool(meta: ChunkMeta, stored: { body: Uint8Array; formats
  * reads thousands of rows per batch and reads each line once, so decoding them all up front kept
  * megabytes of strings alive through the batch, which the young-generation collector copied and
  * promoted (a sixth of the worker's time went to garbage collection; docs/benchmarks.md).
- * `event` is an accessor on the prototype, so a spread of a row drops it: name the fields.
+ * `event` is an accessor on the prototype, so a spread of a row drops it: spread `plainRow(row)`.
  */
 class SpooledRow implements IngestRow {
   readonly seq: number;
@@ -206,6 +205,11 @@ class SpooledRow implements IngestRow {
   get event(): string {
     return this.#body.toString('utf8', this.#start, this.#stop);
   }
+}
+
+/** A row's fields as plain values, `event` decoded (a spooled row's `event` is an accessor). */
+export function plainRow(r: IngestRow): IngestRow {
+  return { seq: r.seq, orgId: r.orgId, sensorId: r.sensorId, receivedUs: r.receivedUs, exerciseId: r.exerciseId, event: r.event, format: r.format };
 }
 
 /** The event seq of line `line` of the chunk `chunkSeq`. */

@@ -6,6 +6,7 @@
 import type { BusEvent } from '../../core/bus.js';
 import type { DetectStats } from '../pipeline/detect-types.js';
 import type { IngestRow, Store } from '../../store/index.js';
+import { plainRow } from '../../store/spool-codec.js';
 
 export interface WorkerStats extends DetectStats {
   /** Indicator feed progress (how far the index follows the store). */
@@ -69,8 +70,7 @@ export async function stopWorkerProcess(proc: { exitCode: number | null; signalC
 /** Quarantines one event: its dead letter and the audit entry, in one transaction (both supervisors). */
 export async function writeDeadLetter(store: Store, row: IngestRow, d: { reason: string; ruleRef: string | null; attempts: number }, nowUs: number): Promise<void> {
   await store.transaction(async (tx) => {
-    // Named field by field: a spooled row's `event` is an accessor (store/spool-codec.ts), which a spread would drop.
-    await tx.putDeadLetter({ seq: row.seq, orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, event: row.event, format: row.format, reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
+    await tx.putDeadLetter({ ...plainRow(row), reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
     await tx.appendAudit({
       atUs: nowUs, userId: null, orgId: row.orgId, tokenId: null, source: 'detect', action: 'detect.dead-letter', target: String(row.seq),
       detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
