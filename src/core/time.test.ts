@@ -1,4 +1,5 @@
 /** Timestamp parsing (RFC 3339 UTC, STIX 2.1 §3.2) and the TAXII microsecond format. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatMicros, parseTimestampMicros, versionKey } from './time.js';
 
@@ -27,6 +28,27 @@ describe('parseTimestampMicros', () => {
       expect(parseTimestampMicros(b)).toBeNull();
       expect(parseTimestampMicros(b)).toBeNull();
     }
+  });
+
+  it('accepts exactly what the RFC 3339 grammar reads (differential against a regular expression reading)', () => {
+    const re = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+    const byRegex = (s: string): number | null => {
+      const m = re.exec(s);
+      if (!m) return null;
+      const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+      const days = [31, (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+      if (mo < 1 || mo > 12 || d < 1 || d > days[mo - 1]! || h > 23 || mi > 59 || se > 60 || y < 100 || (se === 60 && h === 23 && mi === 59)) return null;
+      return Date.UTC(y, mo - 1, d, h, mi, se) * 1000 + (m[7] ? Number((m[7] + '000000').slice(0, 6)) : 0);
+    };
+    // Mutations of valid timestamps (a character replaced, removed or added), and arbitrary text.
+    const digitsOf = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
+    const valid = fc.tuple(digitsOf(4), digitsOf(2), digitsOf(2), digitsOf(2), digitsOf(2), digitsOf(2), fc.option(fc.stringMatching(/^[0-9]{0,10}$/)))
+      .map(([y, mo, d, h, mi, se, f]) => `${y}-${mo}-${d}T${h}:${mi}:${se}${f === null ? '' : `.${f}`}Z`);
+    const mutated = fc.tuple(valid, fc.nat(), fc.constantFrom('', '0', '9', '.', 'Z', ':', '-', 'T', ' ', '١', 'a'), fc.boolean())
+      .map(([s, at, c, insert]) => { const i = at % (s.length + 1); return s.slice(0, i) + c + s.slice(insert ? i : i + 1); });
+    fc.assert(fc.property(fc.oneof(valid, mutated, fc.string()), (s) => {
+      expect(parseTimestampMicros(s)).toBe(byRegex(s));
+    }), { numRuns: 20_000 });
   });
 
   it('round-trips through formatMicros and versionKey', () => {

@@ -10,7 +10,7 @@ import type { StixId } from './types.js';
 export const STIX_SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const ID_RE = /^([a-z][a-z0-9-]*[a-z0-9])--([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+const ID_RE = /^[a-z][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** RFC 4122 textual layout (8-4-4-4-12 hex digits). */
 export function isUuid(s: string): boolean {
@@ -27,9 +27,9 @@ export function parseStixId(s: unknown): Readonly<{ type: string; uuid: string }
   if (typeof s !== 'string' || s.length > 300) return null;
   const known = PARSED_IDS.get(s);
   if (known) return known;
-  const m = ID_RE.exec(s);
-  if (!m || !m[1] || !m[2]) return null;
-  const id = Object.freeze({ type: m[1], uuid: m[2] });
+  // `type--uuid`: the UUID is the last 36 characters, so the type is what comes before `--` there.
+  if (!ID_RE.test(s)) return null;
+  const id = Object.freeze({ type: s.slice(0, s.length - 38), uuid: s.slice(s.length - 36) });
   if (PARSED_IDS.size >= PARSED_IDS_MAX) PARSED_IDS.clear();
   PARSED_IDS.set(s, id);
   return id;

@@ -39,11 +39,11 @@ const MAX_WARNINGS = 100;
 export class Ctx {
   readonly errors: ValidationError[] = [];
   readonly warnings: string[] = [];
-  readonly limits: ValidationLimits;
+  readonly limits: Readonly<ValidationLimits>;
   readonly allowCustom: boolean;
 
   constructor(opts: ValidateOptions | undefined) {
-    this.limits = { ...DEFAULT_LIMITS, ...(opts?.limits ?? {}) };
+    this.limits = opts?.limits ? { ...DEFAULT_LIMITS, ...opts.limits } : DEFAULT_LIMITS;
     this.allowCustom = opts?.allowCustom ?? true;
   }
 
@@ -71,6 +71,9 @@ export function join(path: string, key: string | number): string {
  * see oversized input.
  */
 export function checkLimits(ctx: Ctx, root: unknown): boolean {
+  // Almost all input is within the limits: a walk that builds no paths says so; the one below,
+  // which names where a limit is exceeded, runs only when it is not.
+  if (withinLimits(root, ctx.limits, 0)) return true;
   const { maxDepth, maxStringLength, maxListLength, maxProperties } = ctx.limits;
   const stack: { v: unknown; path: string; depth: number }[] = [{ v: root, path: '', depth: 0 }];
   let ok = true;
@@ -114,6 +117,27 @@ export function checkLimits(ctx: Ctx, root: unknown): boolean {
     }
   }
   return ok;
+}
+
+/**
+ * True when no limit is exceeded under `v`. The recursion stops at maxDepth, and at 256 levels
+ * whatever the limits say (the iterative walk then decides).
+ */
+function withinLimits(v: unknown, limits: Readonly<ValidationLimits>, depth: number): boolean {
+  if (typeof v === 'string') return v.length <= limits.maxStringLength;
+  if (v === null || typeof v !== 'object') return true;
+  if (depth >= limits.maxDepth || depth >= 256) return false;
+  if (Array.isArray(v)) {
+    if (v.length > limits.maxListLength) return false;
+    for (let i = 0; i < v.length; i++) if (!withinLimits(v[i], limits, depth + 1)) return false;
+    return true;
+  }
+  const keys = Object.keys(v);
+  if (keys.length > limits.maxProperties) return false;
+  for (const k of keys) {
+    if (k.length > limits.maxStringLength || !withinLimits((v as Record<string, unknown>)[k], limits, depth + 1)) return false;
+  }
+  return true;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

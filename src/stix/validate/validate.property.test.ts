@@ -1,8 +1,9 @@
-/** Property tests: validateObject never throws, whatever it is given. */
+/** Property tests: validateObject never throws, whatever it is given; the size limits hold exactly. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VALID_EXAMPLES } from '../../../test/helpers/stix-examples.js';
 import { validateBundle } from './bundle.js';
+import { checkLimits, Ctx } from './context.js';
 import { RULE_IDS } from './rules.js';
 import { validateObject } from './validate.js';
 
@@ -68,6 +69,29 @@ describe('validateObject never throws', () => {
     cyclic['x_self'] = cyclic;
     const c = validateObject(cyclic);
     expect(!c.ok && c.errors[0]?.rule).toBe('limits.depth');
+  });
+
+  it('with a limit exceeded exactly when an independent measure of the value says so', () => {
+    const loose = { maxDepth: 100, maxStringLength: 1000, maxListLength: 1000, maxProperties: 1000, maxErrors: 100 };
+    // One limit tight at a time, so that no other breach hides a wrong answer about it.
+    for (const tight of [{ maxDepth: 3 }, { maxStringLength: 4 }, { maxListLength: 3 }, { maxProperties: 3 }]) {
+      const limits = { ...loose, ...tight };
+      const breaches = (v: unknown, depth: number): boolean => {
+        if (typeof v === 'string') return v.length > limits.maxStringLength;
+        if (v === null || typeof v !== 'object') return false;
+        if (depth >= limits.maxDepth) return true;
+        const items = Array.isArray(v) ? v : Object.values(v);
+        const keys = Array.isArray(v) ? [] : Object.keys(v);
+        if (Array.isArray(v) ? v.length > limits.maxListLength : keys.length > limits.maxProperties) return true;
+        return keys.some((k) => k.length > limits.maxStringLength) || items.some((x) => breaches(x, depth + 1));
+      };
+      fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+        const ctx = new Ctx({ limits });
+        expect(checkLimits(ctx, v)).toBe(!breaches(v, 0));
+        expect(ctx.errors.every((e) => e.rule.startsWith('limits.'))).toBe(true);
+        expect(ctx.errors.length > 0).toBe(breaches(v, 0));
+      }), { numRuns: 1500 });
+    }
   });
 
   it('on a hostile pattern', () => {

@@ -80,8 +80,9 @@ function checkIndicatorPattern(ctx: Ctx, o: Record<string, unknown>): void {
 
 function checkProperties(ctx: Ctx, o: Record<string, unknown>, t: { category: Category; spec: TypeSpec | undefined; custom: boolean }): void {
   const common = COMMON_PROPS[t.category];
-  for (const [k, v] of Object.entries(o)) {
+  for (const k of Object.keys(o)) {
     if (ctx.full) return;
+    const v = o[k];
     if (RESERVED_PROPERTIES.has(k)) {
       ctx.error(k, 'reserved.property', `${k} is a reserved property name`);
       continue;
@@ -136,8 +137,8 @@ function validateInto(ctx: Ctx, input: unknown, opts: ValidateOptions | undefine
   }
   const category = known ?? customCategory(o, declared);
   const spec = SPECS[type];
-  for (const r of [...requiredFor(type, category), ...(spec?.required ?? [])]) {
-    if (!(r in o)) ctx.error(r, 'required', `${r} is required for ${type}`);
+  for (const required of [requiredFor(type, category), spec?.required ?? []]) {
+    for (const r of required) if (!(r in o)) ctx.error(r, 'required', `${r} is required for ${type}`);
   }
   if ('spec_version' in o && o['spec_version'] !== '2.1') ctx.error('spec_version', 'spec-version', 'spec_version must be "2.1"');
   if ('id' in o) checkId(ctx, o, category);
