@@ -1,7 +1,7 @@
 /** Timestamp parsing (RFC 3339 UTC, STIX 2.1 §3.2) and the TAXII microsecond format. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatMicros, parseTimestampMicros, versionKey } from './time.js';
+import { formatMicros, parseTimestampMicros, timestampKey, versionKey } from './time.js';
 
 describe('parseTimestampMicros', () => {
   it('parses valid timestamps to microseconds, any fraction length', () => {
@@ -47,8 +47,22 @@ describe('parseTimestampMicros', () => {
     const mutated = fc.tuple(valid, fc.nat(), fc.constantFrom('', '0', '9', '.', 'Z', ':', '-', 'T', ' ', '١', 'a'), fc.boolean())
       .map(([s, at, c, insert]) => { const i = at % (s.length + 1); return s.slice(0, i) + c + s.slice(insert ? i : i + 1); });
     fc.assert(fc.property(fc.oneof(valid, mutated, fc.string()), (s) => {
-      expect(parseTimestampMicros(s)).toBe(byRegex(s));
+      const us = byRegex(s);
+      expect(parseTimestampMicros(s)).toBe(us);
+      // The key built from the text is the one formatted from the parsed time (where that time
+      // is exact in microseconds: 1685 to 2255; beyond, only the text keeps every digit).
+      if (us === null) expect(timestampKey(s)).toBeNull();
+      else if (Math.abs(us) <= Number.MAX_SAFE_INTEGER) expect(timestampKey(s)).toBe(formatMicros(us));
+      else expect(timestampKey(s)!.slice(0, 19)).toBe(s.slice(0, 19));
     }), { numRuns: 20_000 });
+  });
+
+  it('keys a timestamp by its text: fraction cut or padded to six digits, a leap second rolled over', () => {
+    expect(timestampKey('2024-05-06T07:08:09Z')).toBe('2024-05-06T07:08:09.000000Z');
+    expect(timestampKey('2024-05-06T07:08:09.123456789Z')).toBe('2024-05-06T07:08:09.123456Z');
+    expect(timestampKey('2999-12-31T23:59:59.999999Z')).toBe('2999-12-31T23:59:59.999999Z');
+    expect(timestampKey('2016-12-31T10:59:60.5Z')).toBe('2016-12-31T11:00:00.500000Z');
+    expect(timestampKey('2016-12-31T10:59:61Z')).toBeNull();
   });
 
   it('round-trips through formatMicros and versionKey', () => {

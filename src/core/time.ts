@@ -93,7 +93,21 @@ export function formatStixTime(ms: number): string {
  * precision), so that versions compare correctly in SQL with plain string ordering.
  */
 export function versionKey(s: string): string {
+  const key = timestampKey(s);
+  if (key === null) throw new Error(`not a timestamp: ${s}`);
+  return key;
+}
+
+/**
+ * The version key of a timestamp (as versionKey), null when it is malformed. A valid timestamp's
+ * key is its own text with the fraction cut or padded to six digits, built from the text without
+ * a Date (an import keys every object; formatting through a Date cost a microsecond each); a
+ * leap second (:60, which rolls over into the next minute) goes through formatMicros.
+ */
+export function timestampKey(s: string): string | null {
   const us = parseTimestampMicros(s);
-  if (us === null) throw new Error(`not a timestamp: ${s}`);
-  return formatMicros(us);
+  if (us === null) return null;
+  if (s.charCodeAt(17) === 54 && s.charCodeAt(18) === 48) return formatMicros(us);
+  const frac = s.length > 20 ? s.slice(20, Math.min(s.length - 1, 26)) : '';
+  return `${s.slice(0, 19)}.${frac.length === 6 ? frac : frac.padEnd(6, '0')}Z`;
 }

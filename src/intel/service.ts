@@ -15,7 +15,7 @@ import type { Tlp } from '../core/policy.js';
 import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store, StoredVersion } from '../store/index.js';
 import { isStix20, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
-import { formatMicros, parseTimestampMicros } from '../core/time.js';
+import { formatMicros, parseTimestampMicros, timestampKey } from '../core/time.js';
 import { displayName, isUnversionedKey, versionLabel, labelsOf, searchTextOf, UNVERSIONED, unversionedKey, versionOf } from './facts.js';
 
 export interface SubmitOptions {
@@ -272,8 +272,7 @@ type Indexed = Prepared & { index: number };
 function submittedVersion(o: Record<string, unknown>): { text: string; key: string } | null {
   const text = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : null;
   if (text === null) return null;
-  const us = parseTimestampMicros(text);
-  return us === null ? { text, key: text.slice(0, 64) } : { text, key: formatMicros(us) };
+  return { text, key: timestampKey(text) ?? text.slice(0, 64) };
 }
 
 /**
