@@ -20,8 +20,8 @@ export function parseTimestampMicros(s: string): number | null {
   return v;
 }
 
-/** The number of `n` decimal digits at `at`, or -1 when one of them is not a digit. */
-function digits(s: string, at: number, n: number): number {
+/** The number written by the `n` decimal digits at `at`, or -1 when one of them is not a digit. */
+export function digits(s: string, at: number, n: number): number {
   let v = 0;
   for (let i = at; i < at + n; i++) {
     const c = s.charCodeAt(i) - 48;
@@ -101,13 +101,14 @@ export function versionKey(s: string): string {
 /**
  * The version key of a timestamp (as versionKey), null when it is malformed. A valid timestamp's
  * key is its own text with the fraction cut or padded to six digits, built from the text without
- * a Date (an import keys every object; formatting through a Date cost a microsecond each); a
- * leap second (:60, which rolls over into the next minute) goes through formatMicros.
+ * a Date (an import keys every object; formatting through a Date cost a microsecond each), and
+ * exact where microseconds since the epoch no longer fit a double (before 1685, after 2255).
  */
 export function timestampKey(s: string): string | null {
   const us = parseTimestampMicros(s);
   if (us === null) return null;
-  if (s.charCodeAt(17) === 54 && s.charCodeAt(18) === 48) return formatMicros(us);
   const frac = s.length > 20 ? s.slice(20, Math.min(s.length - 1, 26)) : '';
-  return `${s.slice(0, 19)}.${frac.length === 6 ? frac : frac.padEnd(6, '0')}Z`;
+  // A leap second is the first second of the next minute (exact in milliseconds at any year).
+  const second = s.charCodeAt(17) === 54 && s.charCodeAt(18) === 48 ? new Date(Date.parse(`${s.slice(0, 17)}59Z`) + 1000).toISOString().slice(0, 19) : s.slice(0, 19);
+  return `${second}.${frac.length === 6 ? frac : frac.padEnd(6, '0')}Z`;
 }

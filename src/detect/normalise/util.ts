@@ -1,4 +1,5 @@
 /** Small helpers shared by the format normalisers: value coercion, timestamps, bounds. */
+import { digits } from '../../core/time.js';
 import type { EventLogsource } from './types.js';
 
 export type Obj = Record<string, unknown>;
@@ -65,16 +66,6 @@ function daysFromCivil(y: number, m: number, d: number): number {
 }
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function digits(s: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
 
 /**
  * Milliseconds since the epoch from `YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|±hh[:]mm]` (no zone = UTC:
