@@ -311,3 +311,40 @@ describe('anomalies through the pipeline', () => {
     }
   });
 });
+
+describe('indicator hits within one batch', () => {
+  let al: Alliance;
+  let sensorA: string;
+  let sensorB: string;
+  const ingest = (token: string, body: string) =>
+    al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: body });
+
+  beforeAll(async () => {
+    al = await makeAlliance();
+    sensorA = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'fw-a' })).token;
+    sensorB = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.B, kind: 'sensor', name: 'fw-b' })).token;
+  });
+  afterAll(async () => al.close());
+
+  it('counts every hit of an indicator, titles each by its value, and drops every hit on a warninglisted value (counted as suppressed)', async () => {
+    const listed = indicator('Resolver (warninglisted)', { pattern: "[ipv4-addr:value = '8.8.8.8']", confidence: 90 });
+    const c2 = indicator('C2 addresses', { pattern: "[ipv4-addr:value = '203.0.113.9' OR ipv4-addr:value = '203.0.113.10']", confidence: 20 });
+    await submitAs(al, 'a-analyst', al.shared, { objects: [listed, c2], defaultTlp: 'green' });
+    await al.platform.detect.refreshDirectory();
+    await al.platform.detect.feed.sync();
+    const before = (await al.platform.detect.stats()).suppressed;
+    const lines = [flow('8.8.8.8'), flow('203.0.113.9'), flow('8.8.8.8'), flow('203.0.113.10', '10.0.0.6'), flow('203.0.113.9'), flow('8.8.8.8')];
+    expect((await ingest(sensorA, lines.join('\n'))).json().accepted).toBe(6);
+    expect((await ingest(sensorB, flow('203.0.113.9'))).json().accepted).toBe(1);
+    await al.platform.detect.drain();
+    expect((await al.platform.detect.stats()).suppressed - before).toBe(3);
+    const alertsOf = (user: string) => http(al).get(user, '/api/v1/alerts').then((r) => r.json().alerts as { orgId: string; entity: string; count: number; title: string; matched: { id: string; value: string } }[]);
+    // One alert per entity (the internal end of the flow), none for the resolver's indicator.
+    const forA = (await alertsOf('a-analyst')).map((x) => [x.entity, x.count, x.matched.id, x.matched.value, x.title]).sort();
+    expect(forA).toEqual([
+      ['10.0.0.5', 2, c2.id, '203.0.113.9', 'Indicator "C2 addresses" matched ipv4-addr:value = 203.0.113.9'],
+      ['10.0.0.6', 1, c2.id, '203.0.113.10', 'Indicator "C2 addresses" matched ipv4-addr:value = 203.0.113.10'],
+    ]);
+    expect((await alertsOf('b-analyst')).map((x) => [x.orgId, x.count, x.matched.value])).toEqual([[al.orgs.B, 1, '203.0.113.9']]);
+  });
+});

@@ -16,15 +16,16 @@ import type { IntelService } from '../../intel/index.js';
 import type { IngestRow, RateRow, Store } from '../../store/index.js';
 import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
+import type { IndicatorMatch } from '../indicators/index.js';
 import type { SigmaMatch } from '../sigma/index.js';
 import { traceEvent, traceRule } from '../trace.js';
 import { unscopedRuleId } from '../rules.js';
 import { AlertBook, type Written } from './alert-book.js';
-import type { Alert, AlertStatus } from './alert-types.js';
+import type { Alert, AlertSeverity, AlertStatus, Matched } from './alert-types.js';
 import { ALERT } from './alert-types.js';
 import { DEFAULT_DETECT_OPTIONS, TEST_HANG_MARKER, type AnomalyFindingLike, type AnomalySource, type DetectOptions, type DetectStats, type SigmaSource, type WarninglistSource } from './detect-types.js';
 import { Directory } from './directory.js';
-import { IndicatorFeed } from './feed.js';
+import { IndicatorFeed, type IndicatorInfo } from './feed.js';
 import { entityOf, indicatorSeverity, LEVELS, sigmaView, valueKind } from './hits.js';
 import { SightingBook } from './sightings.js';
 import type { EventSource } from './source.js';
@@ -49,6 +50,19 @@ export interface EngineDeps {
   readonly observer?: EngineObserver;
 }
 
+/** See DetectEngine.#staticsOf. */
+interface HitStatics {
+  readonly via: IndicatorMatch['via'];
+  readonly path: string | null;
+  readonly value: string | null;
+  readonly suppressed: boolean;
+  readonly title: string;
+  readonly severity: AlertSeverity;
+  readonly techniques: readonly string[];
+  readonly matched: Matched;
+  readonly recipients: readonly string[];
+}
+
 const BUCKET_MS = 60_000;
 const RATE_HORIZON_MS = 31 * 86_400_000;
 
@@ -70,6 +84,14 @@ export class DetectEngine {
   #unsubscribe: (() => void)[] = [];
   /** Alert writes one after the other: a drain woken by an ingest may overlap the periodic anomaly tick. */
   #writes: Promise<unknown> = Promise.resolve();
+  /** The rate row the last event counted in, and the batch's map it belongs to. */
+  #lastRate: { rates: Map<string, RateRow>; rate: RateRow } | null = null;
+  /**
+   * What an indicator hit contributes whatever the event (title, severity, techniques, release,
+   * warninglist verdict), by indicator, organisation, path and value; emptied before each batch,
+   * so it never outlives the feed, directory and warninglists it was computed from.
+   */
+  #hitStatics = new Map<string, Map<string, Map<string, Map<string, HitStatics>>>>();
 
   private constructor(readonly deps: EngineDeps, options: DetectOptions) {
     this.options = options;
@@ -206,6 +228,7 @@ export class DetectEngine {
     const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
     this.deps.observer?.batchStart({ from, to: last, events: live.length, ...(source.batchKeys ? { keys: source.batchKeys() } : {}) });
     const rates = new Map<string, RateRow>();
+    this.#hitStatics.clear();
     for (const row of live) {
       traceEvent(row.seq);
       this.#match(row, rates);
@@ -248,12 +271,7 @@ export class DetectEngine {
     // the future, not older than the picture's longest period); otherwise when they arrived.
     const rateMs = atMs <= receivedMs && receivedMs - atMs < RATE_HORIZON_MS ? atMs : receivedMs;
     const bucketUs = Math.floor(rateMs / BUCKET_MS) * BUCKET_MS * 1000;
-    const rk = `${bucketUs}|${row.orgId}|${row.sensorId}|${row.exerciseId ?? ''}`;
-    let rate = rates.get(rk);
-    if (!rate) {
-      rate = { orgId: row.orgId, sensorId: row.sensorId, bucketUs, exerciseId: row.exerciseId, events: 0, alerts: 0 };
-      rates.set(rk, rate);
-    }
+    const rate = this.#rateOf(rates, bucketUs, row);
     rate.events++;
     const before = this.alerts.hits;
     traceRule('stage:indicators');
@@ -264,6 +282,25 @@ export class DetectEngine {
     traceRule('stage:anomaly');
     if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, receivedMs)) this.#anomaly(f, row.exerciseId, event);
     if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
+  }
+
+  /**
+   * The rate row of (minute, organisation, sensor, exercise). Consecutive events almost always
+   * share it (one request's lines, one minute), so the last one is kept and no key is built.
+   */
+  #rateOf(rates: Map<string, RateRow>, bucketUs: number, row: IngestRow): RateRow {
+    const last = this.#lastRate;
+    if (last !== null && last.rates === rates && last.rate.bucketUs === bucketUs && last.rate.orgId === row.orgId && last.rate.sensorId === row.sensorId && last.rate.exerciseId === row.exerciseId) {
+      return last.rate;
+    }
+    const rk = `${bucketUs}|${row.orgId}|${row.sensorId}|${row.exerciseId ?? ''}`;
+    let rate = rates.get(rk);
+    if (!rate) {
+      rate = { orgId: row.orgId, sensorId: row.sensorId, bucketUs, exerciseId: row.exerciseId, events: 0, alerts: 0 };
+      rates.set(rk, rate);
+    }
+    this.#lastRate = { rates, rate };
+    return rate;
   }
 
   #eventOf(row: IngestRow): NormalisedEvent | null {
@@ -282,23 +319,42 @@ export class DetectEngine {
     for (const m of this.feed.index.match(event)) {
       const info = this.feed.info(m.indicatorId);
       if (!info) continue;
-      const value = m.value === undefined || m.value === null ? null : String(m.value);
-      const path = m.path ?? null;
-      if (path !== null && value !== null && this.deps.warninglists?.match(valueKind(path), value)) {
+      const orgId = event['organization.id'];
+      const st = this.#staticsOf(info, orgId, m);
+      if (st.suppressed) {
         this.#suppressed++;
         continue;
       }
-      const orgId = event['organization.id'];
       this.alerts.hit({
-        orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'indicator', ref: info.id,
-        title: `Indicator ${info.name ? `"${info.name}"` : info.id} matched${path ? ` ${path}` : ''}${value ? ` = ${value}` : ''}`,
-        severity: indicatorSeverity(info), techniques: this.feed.techniquesOf(info.id, orgId),
-        matched: { kind: 'indicator', id: info.id, name: info.name, pattern: info.pattern, via: m.via, path, value, tactics: [...info.tactics] },
-        entity: entityOf(event), recipients: this.directory.alliance.filter((b) => this.feed.releasedTo(info.facts, info.collectionId, b)),
-        event, atMs: o.atMs,
+        orgId, sensorId: event['observer.id'], exerciseId: o.exerciseId, source: 'indicator', ref: info.id, title: st.title, severity: st.severity,
+        techniques: st.techniques, matched: st.matched, entity: entityOf(event), recipients: st.recipients, event, atMs: o.atMs,
       });
-      if (o.exerciseId === null) this.sightings.hit(info, orgId, { atMs: o.atMs, path, value });
+      if (o.exerciseId === null) this.sightings.hit(info, orgId, { atMs: o.atMs, path: st.path, value: st.value });
     }
+  }
+
+  /** The parts of an indicator hit that depend on the indicator, the organisation, the path and the value only. */
+  #staticsOf(info: IndicatorInfo, orgId: string, m: IndicatorMatch): HitStatics {
+    const value = m.value === undefined || m.value === null ? null : String(m.value);
+    const path = m.path ?? null;
+    const byOrg = this.#hitStatics.get(info.id) ?? new Map<string, Map<string, Map<string, HitStatics>>>();
+    const byPath = byOrg.get(orgId) ?? new Map<string, Map<string, HitStatics>>();
+    const byValue = byPath.get(path ?? '') ?? new Map<string, HitStatics>();
+    const had = byValue.get(value ?? '');
+    if (had && had.via === m.via && had.path === path && had.value === value) return had;
+    const st: HitStatics = {
+      via: m.via, path, value,
+      suppressed: path !== null && value !== null && this.deps.warninglists?.match(valueKind(path), value) != null,
+      title: `Indicator ${info.name ? `"${info.name}"` : info.id} matched${path ? ` ${path}` : ''}${value ? ` = ${value}` : ''}`,
+      severity: indicatorSeverity(info), techniques: this.feed.techniquesOf(info.id, orgId),
+      matched: { kind: 'indicator', id: info.id, name: info.name, pattern: info.pattern, via: m.via, path, value, tactics: [...info.tactics] },
+      recipients: this.directory.alliance.filter((b) => this.feed.releasedTo(info.facts, info.collectionId, b)),
+    };
+    byValue.set(value ?? '', st);
+    byPath.set(path ?? '', byValue);
+    byOrg.set(orgId, byPath);
+    this.#hitStatics.set(info.id, byOrg);
+    return st;
   }
 
   #sigma(sigma: ReturnType<SigmaSource['snapshot']>, event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
