@@ -52,8 +52,9 @@ function parseUncached(s: string): number | null {
     // `.` then 1 to 9 digits before the Z; the first six are the microseconds.
     if (s.charCodeAt(19) !== 46 || n < 22) return null;
     const frac = n - 21;
-    if (digits(s, 20, frac) < 0) return null;
-    micros = digits(s, 20, Math.min(frac, 6)) * 10 ** Math.max(0, 6 - frac);
+    const v = digits(s, 20, frac);
+    if (v < 0) return null;
+    micros = frac >= 6 ? Math.floor(v / 10 ** (frac - 6)) : v * 10 ** (6 - frac);
   }
   if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && isLeap(y) ? 29 : DAYS_IN_MONTH[mo - 1]!)) return null;
   if (h > 23 || mi > 59 || se > 60) return null;

@@ -84,8 +84,8 @@ export class DetectEngine {
   #unsubscribe: (() => void)[] = [];
   /** Alert writes one after the other: a drain woken by an ingest may overlap the periodic anomaly tick. */
   #writes: Promise<unknown> = Promise.resolve();
-  /** The rate row the last event counted in, and the batch's map it belongs to. */
-  #lastRate: { rates: Map<string, RateRow>; rate: RateRow } | null = null;
+  /** The rate row the last event of this batch counted in (null before its first). */
+  #lastRate: RateRow | null = null;
   /**
    * What an indicator hit contributes whatever the event (title, severity, techniques, release,
    * warninglist verdict), by indicator, organisation, path and value; emptied before each batch,
@@ -229,6 +229,7 @@ export class DetectEngine {
     this.deps.observer?.batchStart({ from, to: last, events: live.length, ...(source.batchKeys ? { keys: source.batchKeys() } : {}) });
     const rates = new Map<string, RateRow>();
     this.#hitStatics.clear();
+    this.#lastRate = null;
     for (const row of live) {
       traceEvent(row.seq);
       this.#match(row, rates);
@@ -290,16 +291,14 @@ export class DetectEngine {
    */
   #rateOf(rates: Map<string, RateRow>, bucketUs: number, row: IngestRow): RateRow {
     const last = this.#lastRate;
-    if (last !== null && last.rates === rates && last.rate.bucketUs === bucketUs && last.rate.orgId === row.orgId && last.rate.sensorId === row.sensorId && last.rate.exerciseId === row.exerciseId) {
-      return last.rate;
-    }
+    if (last !== null && last.bucketUs === bucketUs && last.orgId === row.orgId && last.sensorId === row.sensorId && last.exerciseId === row.exerciseId) return last;
     const rk = `${bucketUs}|${row.orgId}|${row.sensorId}|${row.exerciseId ?? ''}`;
     let rate = rates.get(rk);
     if (!rate) {
       rate = { orgId: row.orgId, sensorId: row.sensorId, bucketUs, exerciseId: row.exerciseId, events: 0, alerts: 0 };
       rates.set(rk, rate);
     }
-    this.#lastRate = { rates, rate };
+    this.#lastRate = rate;
     return rate;
   }
 
