@@ -264,4 +264,26 @@ describe('node B pulls from node A over TAXII 2.1', () => {
       expect(verifyBatchFacts(key, facts, { signature: env.signature!, proof: env.batch! })).toBe(true);
     }
   });
+
+  it('a relayed version is served with the provenance stored in its row, or in meta when it was received before migration 0012', async () => {
+    const relay = await makeCollection(A, 'Relayed', [[X.row.id, { canRead: true, canWrite: true }], [Y.row.id, { canRead: true, canWrite: false }]]);
+    const prov = (n: number) => ({ origin: 'node-c', path: ['node-c', `hop-${n}`], creator: W.row.id, recipients: [], signature: `sig-${n}` });
+    const inRow = indicator({ tlp: 'green', name: 'provenance in its row' });
+    const inMeta = indicator({ tlp: 'green', name: 'provenance in meta' });
+    const none = indicator({ tlp: 'green', name: 'no provenance' });
+    const opts = { asOrg: W.row.id, originNode: 'node-c', preserveProvenance: true, exact: true };
+    await A.intel.submit({ principal: null, source: 'test' }, relay.id, [inRow, none], { ...opts, provenance: [JSON.stringify(prov(1)), null] });
+    await A.intel.submit({ principal: null, source: 'test' }, relay.id, [inMeta], opts);
+    await A.store.addMetas([{ key: `federation.prov.${String(inMeta.id)}|${String(inMeta.modified)}`, value: JSON.stringify(prov(2)) }]);
+    const res = await fetch(`${serverA.url}/api/v1/federation/envelopes`, {
+      method: 'POST', headers: { authorization: `Bearer ${peerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ collection: relay.id, objects: [inRow, inMeta, none].map((o) => ({ id: o.id, version: o.modified })) }),
+    });
+    expect(res.status).toBe(200);
+    const envs = new Map(((await res.json()) as { envelopes: Envelope[] }).envelopes.map((e) => [e.id, e]));
+    expect(envs.get(String(inRow.id))).toMatchObject({ origin: 'node-c', path: ['node-c', 'hop-1', 'node-a'], creator: W.row.id, signature: 'sig-1' });
+    expect(envs.get(String(inMeta.id))).toMatchObject({ origin: 'node-c', path: ['node-c', 'hop-2', 'node-a'], signature: 'sig-2' });
+    // Without any: the origin is known, the signature is not (a receiver refuses it).
+    expect(envs.get(String(none.id))).toMatchObject({ origin: 'node-c', path: ['node-c', 'node-a'], signature: null });
+  });
 });

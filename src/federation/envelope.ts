@@ -85,7 +85,8 @@ export async function envelopesFor(a: {
     .filter((x) => wanted.has(`${x.r.id}|${x.version ?? ''}`))
     .map((x) => ({ ...x, obj: x.r.originNode === null || x.version === null ? (JSON.parse(x.r.json) as Record<string, unknown>) : null }));
   const provOf = (x: { r: { id: string }; version: string | null; obj: Record<string, unknown> | null }) => provKey(x.r.id, x.version ?? `#${contentDigest(x.obj!)}`);
-  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null).map(provOf));
+  // A relayed version's provenance is in its row; one received before migration 0012, in meta.
+  const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null && !x.r.provenance).map(provOf));
   const keys = registry.keys();
   const out: Envelope[] = [];
   // Sharing groups live on their node: at AMBER a group stands for its member organisations
@@ -113,7 +114,7 @@ export async function envelopesFor(a: {
       out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: [...facts.recipients], signature: null });
       continue;
     }
-    const raw = provs.get(provOf(x));
+    const raw = r.provenance ?? provs.get(provOf(x));
     const p = raw ? (JSON.parse(raw) as Provenance) : null;
     out.push(p
       ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature, ...(p.batch ? { batch: p.batch } : {}) }

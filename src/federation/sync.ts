@@ -14,10 +14,10 @@ import type { Audience } from '../core/policy.js';
 import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
-import { contentDigest, envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
+import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { pushRecords } from './records.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
-import { P_PROV, provKey, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
+import { P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
 /** Objects per TAXII page of a pull (and per push POST): one envelopes call, one store transaction. */
@@ -170,10 +170,16 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   const intel = new IntelService(tx, clock);
   const actor: Actor = { principal: null, source: `peer:${a.peer.name}` };
   for (const g of groups.values()) {
-    const results: ItemResult[] = await intel.submit(actor, a.collectionId, g.idx.map((i) => a.items[i]!.object), {
-      asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true,
+    // The signed provenance goes into each version's row (what this node serves on as a relay).
+    const provenance = g.idx.map((i) => {
+      const env = a.items[i]!.envelope!;
+      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(env.batch ? { batch: env.batch } : {}) };
+      return JSON.stringify(p);
     });
-    const provs: [string, string][] = [];
+    const results: ItemResult[] = await intel.submit(actor, a.collectionId, g.idx.map((i) => a.items[i]!.object), {
+      asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true, provenance,
+    });
+    const again: { id: string; version: string; provenance: string }[] = [];
     for (const r of results) {
       const i = g.idx[r.index]!;
       if (r.status === 'rejected') {
@@ -181,14 +187,13 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
         continue;
       }
       if (r.status === 'added') out.added++;
-      else out.duplicates++;
+      else {
+        out.duplicates++;
+        again.push({ id: r.id, version: r.version, provenance: provenance[r.index]! });
+      }
       out.results[i] = { status: r.status };
-      const env = a.items[i]!.envelope!;
-      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(env.batch ? { batch: env.batch } : {}) };
-      const o = a.items[i]!.object as Record<string, unknown>;
-      provs.push([provKey(env.id, versionField(o) ?? `#${contentDigest(o)}`), JSON.stringify(p)]);
     }
-    await tx.addMetas(provs.map(([key, value]) => ({ key, value })));
+    if (again.length > 0) await tx.fillProvenance(a.collectionId, again);
   }
   return out;
 }
@@ -341,9 +346,11 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
         // relays it to the origin like any GREEN/AMBER object).
         const refs = [...new Set(candidates.map((c) => String(c.obj.sighting_of_ref ?? '')))];
         const travelled = new Map<string, readonly string[]>();
+        const stored = await store.provenanceOf(refs);
         for (const id of refs) {
-          const prov = (await store.listMeta(`${P_PROV}${id}|`, 1))[0];
-          if (prov) travelled.set(id, (JSON.parse(prov.value) as Provenance).path);
+          // Provenance received before migration 0012 stayed in the meta table.
+          const prov = stored.get(id) ?? (await store.listMeta(`${P_PROV}${id}|`, 1))[0]?.value;
+          if (prov) travelled.set(id, (JSON.parse(prov) as Provenance).path);
         }
         candidates = candidates.filter((c) => travelled.get(String(c.obj.sighting_of_ref))?.includes(peer.name) === true);
       }

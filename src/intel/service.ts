@@ -47,6 +47,11 @@ export interface SubmitOptions {
    * identity when that organisation is not registered on the peer; DESIGN §2.8).
    */
   exact?: boolean;
+  /**
+   * Per submitted item (same index), the signed federation provenance to store with its row
+   * (store ObjectRow.provenance): what a relay serves on to the next node.
+   */
+  provenance?: readonly (string | null)[];
 }
 
 /**
@@ -59,6 +64,7 @@ export type ItemResult =
   | { index: number; id: string; version: string; versionText: string | null; status: 'added' | 'duplicate'; dateAdded: number; note?: string }
   | { index: number; id: string | null; version: string | null; versionText: string | null; status: 'rejected'; message: string };
 
+const NO_MEMBERS: ReadonlySet<string> = new Set();
 const SCO_OR_META_WITHOUT_CREATOR = new Set(['marking-definition']);
 
 /**
@@ -127,14 +133,23 @@ export class IntelService {
     if (!org) throw new AppError('FORBIDDEN', 'an organisation is required to submit intelligence');
     // Checked once per batch, not per object: a bad recipient rejects every item alike.
     const badRecipient = (opts.recipients ?? []).find((r) => !/^identity--[0-9a-f-]{36}$/.test(r));
-    const members = new Set((await this.store.listOrganisations()).map((o) => o.id));
+    // The organisations of this alliance matter only to an object claiming another creator.
+    const claimsOther = objects.some((o) => {
+      const c = (o as { created_by_ref?: unknown } | null)?.created_by_ref;
+      return typeof c === 'string' && c !== org;
+    });
+    const members = claimsOther ? new Set((await this.store.listOrganisations()).map((o) => o.id)) : NO_MEMBERS;
     const nowUs = this.clock.now() * 1000;
     const prepared: Indexed[] = [];
     const results: ItemResult[] = new Array(objects.length);
     objects.forEach((raw, index) => {
       const r = this.#prepare(raw, { org, members, opts, collectionId, badRecipient });
       if ('message' in r) results[index] = { index, id: r.id, version: r.version, versionText: r.versionText, status: 'rejected', message: r.message };
-      else prepared.push({ index, ...r });
+      else {
+        const provenance = opts.provenance?.[index];
+        if (provenance) r.row.provenance = provenance;
+        prepared.push({ index, ...r });
+      }
     });
     const added = { count: 0, types: new Set<string>() };
     if (prepared.length > 0) await this.store.transaction(async (tx) => {
@@ -182,7 +197,7 @@ export class IntelService {
     });
   }
 
-  #prepare(raw: unknown, ctx: { org: string; members: Set<string>; opts: SubmitOptions; collectionId: string; badRecipient: string | undefined }): Prepared | Refused {
+  #prepare(raw: unknown, ctx: { org: string; members: ReadonlySet<string>; opts: SubmitOptions; collectionId: string; badRecipient: string | undefined }): Prepared | Refused {
     const input = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
     const id0 = input && typeof input.id === 'string' ? input.id.slice(0, 200) : null;
     const submitted = input ? submittedVersion(input) : null;

@@ -28,7 +28,7 @@ type ObjRecord = DB['objects'] & { seq: number };
 /** Columns written by putObjects, in the order of its parameters. */
 const INSERT_COLUMNS = [
   'collection_id', 'id', 'type', 'spec_version', 'version', 'created', 'modified', 'date_added', 'creator_org', 'tlp',
-  'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref',
+  'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref', 'provenance',
 ] as const;
 /** Statement texts built by hand (bulk insert, object heads), by dialect and row count. */
 
@@ -40,9 +40,11 @@ const LEAN_NO_JSON = [
   'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.source_ref', 'o.target_ref',
 ] as const;
 const LEAN_COLUMNS = [...LEAN_NO_JSON, 'o.json'] as const;
+/** Lean with the federation provenance (ObjectQuery.lean 'with-recipients'). */
+const LEAN_PROVENANCE_COLUMNS = [...LEAN_COLUMNS, 'o.provenance'] as const;
 
 /** A lean row; with `jsonBytes` (the stored JSON read as bytes) its `json` is ''. */
-function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json'> & { json?: string }, jsonBytes?: Buffer): ObjectRow {
+function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json' | 'provenance'> & { json?: string; provenance?: string | null }, jsonBytes?: Buffer): ObjectRow {
   const row: ObjectRow = {
     collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
     created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
@@ -50,6 +52,7 @@ function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json'> & {
     labels: [], searchText: '', json: r.json ?? '', sourceRef: r.source_ref, targetRef: r.target_ref,
   };
   if (jsonBytes) row.jsonBytes = jsonBytes;
+  if (r.provenance != null) row.provenance = r.provenance;
   return row;
 }
 
@@ -308,7 +311,7 @@ export class KyselyStore implements Store {
       const firstDate = next;
       for (const r of slice) {
         params.push(r.collectionId, r.id, r.type, r.specVersion, r.version, r.created, r.modified, next++, r.creatorOrg, r.tlp,
-          r.originNode, b(r.revoked), r.name, JSON.stringify(r.labels), r.searchText, r.json, r.sourceRef ?? null, r.targetRef ?? null);
+          r.originNode, b(r.revoked), r.name, JSON.stringify(r.labels), r.searchText, r.json, r.sourceRef ?? null, r.targetRef ?? null, r.provenance ?? null);
       }
       const inserted = (await db.executeQuery<InsertedObject>(CompiledQuery.raw(this.#insertSql(slice.length), params))).rows;
       // Each row was given its own date_added, so the returned date_added says which rows went
@@ -375,7 +378,8 @@ export class KyselyStore implements Store {
     const leanSelect = () => base.select(LEAN_COLUMNS);
     // The bytes selection is typed as the lean one (same filters below); json_bytes is read back by name.
     const bytesSelect = () => base.select([...LEAN_NO_JSON, sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes')]) as unknown as ReturnType<typeof leanSelect>;
-    let query = (bytes ? bytesSelect() : q.lean ? leanSelect() : base.selectAll('o'))
+    const provenanceSelect = () => base.select(LEAN_PROVENANCE_COLUMNS) as unknown as ReturnType<typeof leanSelect>;
+    let query = (bytes ? bytesSelect() : q.lean === 'with-recipients' ? provenanceSelect() : q.lean ? leanSelect() : base.selectAll('o'))
       .where('o.collection_id', 'in', [...q.collectionIds])
       .where(visibilitySql('o', q.audience, q.purpose));
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
@@ -459,6 +463,26 @@ export class KyselyStore implements Store {
         first.set(r.id, added);
         out.set(r.id, { id: r.id, lastVersion: String(r.last), revokedAt: r.revoked_at ?? null, creatorOrg: r.creator_org });
       }
+    }
+    return out;
+  }
+
+  async fillProvenance(collectionId: string, items: readonly { id: string; version: string; provenance: string }[]): Promise<void> {
+    for (const it of items) {
+      await this.#db.updateTable('objects').set({ provenance: it.provenance })
+        .where('collection_id', '=', collectionId).where('id', '=', it.id).where('version', '=', it.version).where('provenance', 'is', null).execute();
+    }
+  }
+
+  async provenanceOf(ids: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      // `collection_id in (collections)`: the unique (collection_id, id, version) index answers.
+      const rows = await this.#db.selectFrom('objects').select(['id', 'provenance'])
+        .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', unique.slice(i, i + 500))
+        .where('provenance', 'is not', null).orderBy('seq').execute();
+      for (const r of rows) if (r.provenance !== null && !out.has(r.id)) out.set(r.id, r.provenance);
     }
     return out;
   }

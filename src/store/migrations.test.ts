@@ -149,3 +149,35 @@ describe.each(dialects)('migration 0011-observable-values-by-seq: $name', ({ ope
     }
   });
 });
+
+describe.each(dialects)('migration 0012-object-provenance: $name', ({ open }) => {
+  it('keeps the versions stored before it (without provenance, which can then be filled) and stores new ones with theirs', async () => {
+    const { d, done } = await open();
+    const db = d.open();
+    const stores: KyselyStore[] = [];
+    try {
+      await migrateUpTo(db, d, '0012-object-provenance');
+      const id = 'indicator--00000000-0000-4000-8000-0000000000c1';
+      await db.insertInto('collections').values({ id: 'c1', api_root: 'api1', alias: null, title: 'c1', description: '', created_us: 1 }).execute();
+      await sql`insert into objects (collection_id, id, type, spec_version, version, created, modified, date_added, creator_org, tlp, origin_node, revoked, name, labels, search_text, json)
+        values ('c1', ${id}, 'indicator', '2.1', 'v1', null, null, 1, ${ORG}, 'green', 'dk', 0, null, '[]', '', '{}')`.execute(db);
+      await db.destroy();
+
+      const store = await KyselyStore.open(d); // applies 0012
+      stores.push(store);
+      const audience = { hop: 'local' as const, orgId: ORG, groupIds: [] };
+      const read = async () => (await store.queryObjects({ collectionIds: ['c1'], audience, purpose: 'read', version: { kind: 'all' }, limit: 10, lean: 'with-recipients' })).rows.map((r) => [r.version, r.provenance ?? null]);
+      expect(await read()).toEqual([['v1', null]]);
+      await store.fillProvenance('c1', [{ id, version: 'v1', provenance: '{"p":1}' }]);
+      await store.putObjects([{
+        collectionId: 'c1', id, type: 'indicator', specVersion: '2.1', version: 'v2', created: null, modified: null, creatorOrg: ORG, tlp: 'green',
+        recipients: [], originNode: 'dk', revoked: false, name: null, labels: [], searchText: '', json: '{}', provenance: '{"p":2}',
+      }], 10);
+      expect(await read()).toEqual([['v1', '{"p":1}'], ['v2', '{"p":2}']]);
+    } finally {
+      for (const st of stores) await st.close();
+      await db.destroy().catch(() => undefined);
+      await done();
+    }
+  });
+});

@@ -18,7 +18,7 @@ export interface DB {
     seq: Generated<number>; collection_id: string; id: string; type: string; spec_version: string; version: string;
     created: string | null; modified: string | null; date_added: number; creator_org: string | null; tlp: string | null;
     origin_node: string | null; revoked: number; name: string | null; labels: string; search_text: string; json: string;
-    source_ref: string | null; target_ref: string | null;
+    source_ref: string | null; target_ref: string | null; provenance: string | null;
   };
   object_recipients: { seq: number; principal: string };
   records: {

@@ -148,6 +148,31 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect(await store.deleteObject(COLL, id, 'all')).toBe(0);
   });
 
+  it('keeps a federated version\'s provenance with its row: read by envelope queries only, filled once, found by id', async () => {
+    const id = 'indicator--00000000-0000-4000-8000-0000000000f1';
+    const plain = 'indicator--00000000-0000-4000-8000-0000000000f2';
+    const v1 = '2024-05-01T00:00:00.000000Z';
+    const v2 = '2024-05-02T00:00:00.000000Z';
+    await store.putObjects([
+      obj(id, v1, { originNode: 'dk', provenance: '{"origin":"dk","n":1}' }),
+      obj(id, v2, { originNode: 'dk' }),
+      obj(plain, v1),
+    ], 10);
+    const read = async (lean: boolean | 'with-recipients') => (await store.queryObjects({ collectionIds: [COLL], audience: asOrg(ORG_A), purpose: 'read', ids: [id, plain], version: { kind: 'all' }, limit: 10, lean })).rows;
+    const byVersion = (rows: { id: string; version: string; provenance?: string | null }[]) => rows.map((r) => [r.id.slice(-2), r.version.slice(0, 10), r.provenance ?? null]).sort();
+    expect(byVersion(await read('with-recipients'))).toEqual([['f1', '2024-05-01', '{"origin":"dk","n":1}'], ['f1', '2024-05-02', null], ['f2', '2024-05-01', null]]);
+    // Other reads (TAXII pages, REST) never carry it.
+    for (const lean of [true, false]) expect((await read(lean)).every((r) => r.provenance === undefined)).toBe(true);
+    // Received again: only a version without provenance gets one; the first stays.
+    await store.fillProvenance(COLL, [{ id, version: v1, provenance: '{"origin":"dk","n":2}' }, { id, version: v2, provenance: '{"origin":"dk","n":3}' }]);
+    expect(byVersion(await read('with-recipients')).filter((r) => r[0] === 'f1').map((r) => r[2])).toEqual(['{"origin":"dk","n":1}', '{"origin":"dk","n":3}']);
+    const found = await store.provenanceOf([id, plain, 'indicator--00000000-0000-4000-8000-0000000000ff']);
+    expect([...found.keys()]).toEqual([id]);
+    expect(found.get(id)).toBe('{"origin":"dk","n":1}');
+    await store.deleteObject(COLL, id, 'all');
+    await store.deleteObject(COLL, plain, 'all');
+  });
+
   it('rolls back a failed transaction entirely', async () => {
     const id = 'tool--00000000-0000-4000-8000-000000000004';
     await expect(store.transaction(async (tx) => {

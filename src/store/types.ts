@@ -103,6 +103,13 @@ export interface ObjectRow {
   /** Ends of a relationship (null for other types). */
   sourceRef?: string | null;
   targetRef?: string | null;
+  /**
+   * The signed provenance this node received with a federated version (federation/registry.ts
+   * `Provenance`, as JSON): written with the row, read back only by `lean: 'with-recipients'`
+   * queries (federation envelopes). Absent/null for versions created here and for versions pulled
+   * before migration 0012 (their provenance stayed in the meta table).
+   */
+  provenance?: string | null;
 }
 
 export interface ObjectHead {
@@ -393,6 +400,13 @@ export interface Store {
    * pairs, oldest first: an (id, version) names one content on every path.
    */
   storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]>;
+  /**
+   * Federation: stores the provenance of versions of a collection that have none yet (a version
+   * received again, first stored without it). Rows that have one keep it.
+   */
+  fillProvenance(collectionId: string, items: readonly { id: string; version: string; provenance: string }[]): Promise<void>;
+  /** Federation: for each id, the provenance of one of its stored versions (any collection) that has one. */
+  provenanceOf(ids: readonly string[]): Promise<Map<string, string>>;
   /** Records of a kind whose parent is one of these ids, WITHOUT the release policy (internal bookkeeping only). */
   recordsByParent(kind: string, parentIds: readonly string[]): Promise<RecordRow[]>;
   /** Number of object versions in a collection (all, regardless of visibility). */
