@@ -265,6 +265,42 @@ describe('node B pulls from node A over TAXII 2.1', () => {
     }
   });
 
+  it('a peer asking for the envelopes in a Get Objects page gets those of exactly the page\'s versions; any other caller gets the plain TAXII envelope', async () => {
+    const url = `${serverA.url}/${ROOT}/collections/${sharedA.id}/objects/?match[version]=all&limit=7`;
+    const get = async (token: string, ask: boolean) => {
+      const res = await fetch(url, { headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${token}`, ...(ask ? { 'x-shieldwall-envelopes': '1' } : {}) } });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { objects: Record<string, unknown>[]; more?: boolean; x_shieldwall_envelopes?: Envelope[] };
+    };
+    const page = await get(peerToken, true);
+    expect(page.objects).toHaveLength(7);
+    expect(page.more).toBe(true);
+    const inPage = page.x_shieldwall_envelopes!;
+    expect(inPage.map((e) => envelopeKey(e))).toEqual(page.objects.map((o) => envelopeKey({ id: String(o.id), version: String(o.modified) })));
+    // The same envelopes as asked for by the page's ids.
+    const res = await fetch(`${serverA.url}/api/v1/federation/envelopes`, {
+      method: 'POST', headers: { authorization: `Bearer ${peerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ collection: sharedA.id, objects: page.objects.map((o) => ({ id: o.id, version: o.modified })) }),
+    });
+    const byIds = new Map(((await res.json()) as { envelopes: Envelope[] }).envelopes.map((e) => [envelopeKey(e), e]));
+    const key = parsePublicKey(A.federation.keys().publicKey)!;
+    expect(inPage.some((e) => e.origin === 'node-a')).toBe(true);
+    for (const [i, e] of inPage.entries()) {
+      const o = page.objects[i]!;
+      const twin = byIds.get(envelopeKey(e))!;
+      expect({ ...e, signature: null, batch: null }).toEqual({ ...twin, signature: null, batch: null });
+      // Versions originated here: each set is signed as its own batch, and both verify. A relayed
+      // one carries what was received with it, in both.
+      if (e.origin !== 'node-a') expect([e.signature, e.batch]).toEqual([twin.signature, twin.batch]);
+      else expect(verifyBatchFacts(key, { object: o, origin: e.origin, creator: e.creator, recipients: e.recipients }, { signature: e.signature!, proof: e.batch! })).toBe(true);
+    }
+    // Not asked for, or asked for by a user of a member: plain TAXII.
+    expect((await get(peerToken, false)).x_shieldwall_envelopes).toBeUndefined();
+    const asUser = await get(X.token, true);
+    expect(asUser.x_shieldwall_envelopes).toBeUndefined();
+    expect(asUser.objects.length).toBeGreaterThan(0);
+  });
+
   it('a relayed version is served with the provenance stored in its row, or in meta when it was received before migration 0012', async () => {
     const relay = await makeCollection(A, 'Relayed', [[X.row.id, { canRead: true, canWrite: true }], [Y.row.id, { canRead: true, canWrite: false }]]);
     const prov = (n: number) => ({ origin: 'node-c', path: ['node-c', `hop-${n}`], creator: W.row.id, recipients: [], signature: `sig-${n}` });

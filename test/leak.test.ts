@@ -292,6 +292,16 @@ describe('zero leaks on every egress path', () => {
       }
       const rows = (await node.store.queryObjects({ collectionIds: [into.id], audience: { hop: 'local', orgId: K.row.id, groupIds: [] }, purpose: 'read', limit: 10_000 })).rows;
       expect(rows.every((x) => x.creatorOrg === K.row.id && x.originNode === 'node-here')).toBe(true);
+      // A peer that does not send the envelopes in its pages (an older node): they are asked for
+      // by the page's ids, with the same outcome, version by version.
+      const intoByIds = await node.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'From here, envelopes by ids' });
+      const byIds = await node.federation.addSubscription(SYSTEM_ACTOR, { peer: 'node-here', direction: 'pull', remoteCollection: coll.id, localCollection: intoByIds.id });
+      const again = await runSubscription({ store: node.store, clock: node.clock, registry: node.federation }, byIds, { envelopesInPage: false });
+      expect(again).toMatchObject({ complete: true, rejected: report.rejected, added: report.added });
+      const facts = async (c: string) => (await node.store.queryObjects({ collectionIds: [c], audience: { hop: 'local', orgId: K.row.id, groupIds: [] }, purpose: 'read', version: { kind: 'all' }, limit: 10_000, lean: 'with-recipients' }))
+        .rows.map((x) => JSON.stringify([x.id, x.version, x.creatorOrg, x.tlp, x.recipients, x.originNode, x.provenance])).sort();
+      expect(await facts(intoByIds.id)).toEqual(await facts(into.id));
+      expect((await node.federation.listRejects(byIds.id)).map((r) => r.reason).sort()).toEqual(rejects.map((r) => r.reason).sort());
     } finally {
       await node.close();
     }

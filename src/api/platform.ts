@@ -16,7 +16,7 @@ import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } 
 import { electLeader, openScaleApi, SOLE_LEADER, type Leader, type ScaleApi } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
-import { FederationRegistry, pushReceiver, recordRemote } from '../federation/index.js';
+import { envelopesOfRows, FederationRegistry, pushReceiver, recordRemote } from '../federation/index.js';
 import { ExerciseService } from '../exercise/index.js';
 import { createReadiness, type Readiness } from '../readiness/index.js';
 import { createExposure, type ExposureModule } from '../readiness/exposure/index.js';
@@ -101,6 +101,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
+  taxii.peerEnvelopes = (rows) => envelopesOfRows({ store, registry: federation, rows });
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);
   const vf = config.vulnFeeds;
   const feedDefaults = {

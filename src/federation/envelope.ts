@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import type { Audience } from '../core/policy.js';
-import type { Store } from '../store/index.js';
+import type { ObjectRow, Store } from '../store/index.js';
 import { signBatch, type BatchProof, type SignedFacts } from './keys.js';
 import { provKey, type FederationRegistry, type Provenance } from './registry.js';
 
@@ -70,20 +70,28 @@ export function envelopeOf<E>(envs: ReadonlyMap<string, E>, id: string, obj: Rec
 export async function envelopesFor(a: {
   store: Store; registry: FederationRegistry; audience: Audience; collectionId: string; items: readonly { id: string; version: string | null }[];
 }): Promise<Envelope[]> {
-  const { store, registry } = a;
-  const me = registry.deps.nodeName;
   const ids = [...new Set(a.items.map((i) => i.id))];
   if (ids.length === 0) return [];
   const wanted = new Set(a.items.map((i) => `${i.id}|${i.version ?? ''}`));
-  const page = await store.queryObjects({
+  const page = await a.store.queryObjects({
     collectionIds: [a.collectionId], audience: a.audience, purpose: 'read', ids, version: { kind: 'all' }, limit: MAX_ENVELOPES * 4, lean: 'with-recipients',
   });
+  return envelopesOfRows({ store: a.store, registry: a.registry, rows: page.rows.filter((r) => wanted.has(`${r.id}|${r.modified ?? r.created ?? ''}`)) });
+}
+
+/**
+ * The envelopes of rows a peer may read, read with `lean: 'with-recipients'` (their recipients
+ * and provenance), in their order: from a TAXII page served to a peer (taxii/service.ts, the
+ * envelopes in the page) or from the rows named by an envelopes request.
+ */
+export async function envelopesOfRows(a: { store: Store; registry: FederationRegistry; rows: readonly ObjectRow[] }): Promise<Envelope[]> {
+  const { store, registry } = a;
+  const me = registry.deps.nodeName;
   // The version as the object states it: its modified, else created, which the row's columns hold
   // as stored. The object itself is parsed only where it is needed: to sign a version originated
   // here, and for the content digest of a copy without a version.
-  const rows = page.rows.map((r) => ({ r, version: r.modified ?? r.created }))
-    .filter((x) => wanted.has(`${x.r.id}|${x.version ?? ''}`))
-    .map((x) => ({ ...x, obj: x.r.originNode === null || x.version === null ? (JSON.parse(x.r.json) as Record<string, unknown>) : null }));
+  const rows = a.rows.map((r) => ({ r, version: r.modified ?? r.created }))
+    .map((x) => ({ ...x, obj: x.r.originNode === null || x.version === null ? (JSON.parse(x.r.jsonBytes ? x.r.jsonBytes.toString('utf8') : x.r.json) as Record<string, unknown>) : null }));
   const provOf = (x: { r: { id: string }; version: string | null; obj: Record<string, unknown> | null }) => provKey(x.r.id, x.version ?? `#${contentDigest(x.obj!)}`);
   // A relayed version's provenance is in its row; one received before migration 0012, in meta.
   const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null && !x.r.provenance).map(provOf));

@@ -6,7 +6,7 @@ export { nodeKeys, parsePublicKey, seal, unseal, signFacts, verifyFacts, signBat
 export type { BatchProof, NodeKeys, SignedFacts } from './keys.js';
 export { FederationRegistry, nodeIdentityId, NODE_NAME } from './registry.js';
 export type { Direction, PeerRecord, PeerView, Provenance, Reject, Subscription, SubscriptionState } from './registry.js';
-export { envelopesFor, versionField, MAX_ENVELOPES } from './envelope.js';
+export { envelopesFor, envelopesOfRows, versionField, MAX_ENVELOPES } from './envelope.js';
 export type { Envelope } from './envelope.js';
 export { peerAudience, pushReceiver, receive, retryRejects, runPull, runPush, runSubscription, startScheduler, statusOf } from './sync.js';
 export type { ReceiveResult, RunReport, SubscriptionStatus, SyncDeps } from './sync.js';

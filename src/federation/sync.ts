@@ -13,7 +13,7 @@ import { IntelService, type ItemResult } from '../intel/index.js';
 import type { Audience } from '../core/policy.js';
 import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
-import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
+import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { pushRecords } from './records.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
@@ -198,6 +198,12 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   return out;
 }
 
+/** The shape `receive` relies on (a peer's envelopes are input: anything else is dropped, and its object refused). */
+function isEnvelope(e: unknown): e is Envelope {
+  const x = e as Envelope | null;
+  return !!x && typeof x === 'object' && typeof x.id === 'string' && typeof x.origin === 'string' && Array.isArray(x.path) && Array.isArray(x.recipients);
+}
+
 function tlpOfObject(obj: Record<string, unknown>): string | null {
   const refs = Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : [];
   const byId: Record<string, string> = {
@@ -217,7 +223,7 @@ function tlpOfObject(obj: Record<string, unknown>): string | null {
 }
 
 /** One run of a pull subscription: until the peer has nothing more (or `maxPages`). */
-export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number } = {}): Promise<RunReport> {
+export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number; envelopesInPage?: boolean } = {}): Promise<RunReport> {
   const { registry, store, clock } = deps;
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
@@ -230,13 +236,22 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
     const q: TaxiiQuery = cursor.next
       ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
       : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
-    const page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...call });
+    // The envelopes come in the page (one request, one read of the rows on the peer); a peer
+    // that does not send them (an older node) is asked for them by the page's ids.
+    const inPage = o.envelopesInPage !== false;
+    const page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...call, ...(inPage ? { headers: { [ENVELOPES_HEADER]: '1' } } : {}) });
     const items = page.items as Record<string, unknown>[];
     const envelopes = new Map<string, Envelope>();
-    for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
-      const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
-      const r = await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, call);
-      for (const e of (Array.isArray(r.envelopes) ? r.envelopes : []) as Envelope[]) envelopes.set(envelopeKey(e), e);
+    const sent = page.custom?.x_shieldwall_envelopes;
+    const add = (list: unknown) => {
+      for (const e of (Array.isArray(list) ? list : []) as Envelope[]) if (isEnvelope(e)) envelopes.set(envelopeKey(e), e);
+    };
+    if (inPage && Array.isArray(sent)) add(sent);
+    else {
+      for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
+        const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
+        add((await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, call)).envelopes);
+      }
     }
     const walkSince = cursor.next ? cursor.since : cursor.last;
     const last = page.dateAddedLast ?? cursor.last;
@@ -401,7 +416,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
   }
 }
 
-export async function runSubscription(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number } = {}): Promise<RunReport> {
+export async function runSubscription(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; envelopesInPage?: boolean } = {}): Promise<RunReport> {
   const { registry, store, clock } = deps;
   const startUs = clock.now() * 1000;
   try {
@@ -529,11 +544,7 @@ export function pushReceiver(deps: SyncDeps) {
     const idOf = (o: unknown) => (o && typeof o === 'object' && typeof (o as { id?: unknown }).id === 'string' ? (o as { id: string }).id : null);
     if (!peer) return objects.map((o, index) => ({ index, id: idOf(o), version: null, versionText: o && typeof o === 'object' ? versionField(o as Record<string, unknown>) : null, status: 'rejected' as const, message: 'the pushing node is not a registered peer of this node' }));
     const envs = new Map<string, Envelope>();
-    for (const e of envelopes) {
-      if (e && typeof e === 'object' && typeof (e as Envelope).id === 'string' && typeof (e as Envelope).origin === 'string' && Array.isArray((e as Envelope).path) && Array.isArray((e as Envelope).recipients)) {
-        envs.set(envelopeKey(e as Envelope), e as Envelope);
-      }
-    }
+    for (const e of envelopes) if (isEnvelope(e)) envs.set(envelopeKey(e), e);
     const items = objects.map((o) => ({ object: o, envelope: o && typeof o === 'object' ? envelopeOf(envs, String(idOf(o)), o as Record<string, unknown>) ?? null : null }));
     const res = await deps.store.transaction((tx) => receive(tx, { deps, peer, collectionId, items, subscription: null }));
     if (res.added > 0) deps.intel?.announce({ collectionId, count: res.added, types: new Set(objects.map((o) => String((o as { type?: unknown } | null)?.type))) });

@@ -374,12 +374,16 @@ export class KyselyStore implements Store {
     if (q.collectionIds.length === 0) return { rows: [], more: false };
     if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
     const base = this.#db.selectFrom('objects as o');
-    const bytes = q.lean === true && q.jsonBytes === true;
+    const bytes = q.lean !== undefined && q.lean !== false && q.jsonBytes === true;
+    const withRecipients = q.lean === 'with-recipients';
     const leanSelect = () => base.select(LEAN_COLUMNS);
     // The bytes selection is typed as the lean one (same filters below); json_bytes is read back by name.
-    const bytesSelect = () => base.select([...LEAN_NO_JSON, sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes')]) as unknown as ReturnType<typeof leanSelect>;
+    const jsonBytes = sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes');
+    const bytesSelect = () => (withRecipients
+      ? base.select([...LEAN_NO_JSON, 'o.provenance', jsonBytes])
+      : base.select([...LEAN_NO_JSON, jsonBytes])) as unknown as ReturnType<typeof leanSelect>;
     const provenanceSelect = () => base.select(LEAN_PROVENANCE_COLUMNS) as unknown as ReturnType<typeof leanSelect>;
-    let query = (bytes ? bytesSelect() : q.lean === 'with-recipients' ? provenanceSelect() : q.lean ? leanSelect() : base.selectAll('o'))
+    let query = (bytes ? bytesSelect() : withRecipients ? provenanceSelect() : q.lean ? leanSelect() : base.selectAll('o'))
       .where('o.collection_id', 'in', [...q.collectionIds])
       .where(visibilitySql('o', q.audience, q.purpose));
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
@@ -439,9 +443,10 @@ export class KyselyStore implements Store {
     const rows = (await query.orderBy(order).limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
-    if (bytes) return { rows: page.map((r) => leanObjectRow(r, (r as unknown as { json_bytes: Buffer }).json_bytes)), more };
+    const bytesOf = (r: ObjRecord) => (r as unknown as { json_bytes: Buffer }).json_bytes;
+    if (withRecipients) return { rows: await this.#leanWithRecipients(page, bytes ? bytesOf : undefined), more };
+    if (bytes) return { rows: page.map((r) => leanObjectRow(r, bytesOf(r))), more };
     if (q.lean === true) return { rows: page.map((r) => leanObjectRow(r)), more };
-    if (q.lean) return { rows: await this.#leanWithRecipients(page), more };
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
   }
@@ -535,10 +540,10 @@ export class KyselyStore implements Store {
   }
 
   /** Lean rows (leanObjectRow) with their recipients read. */
-  async #leanWithRecipients(page: readonly ObjRecord[]): Promise<ObjectRow[]> {
+  async #leanWithRecipients(page: readonly ObjRecord[], bytesOf?: (r: ObjRecord) => Buffer): Promise<ObjectRow[]> {
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
     return page.map((r) => {
-      const row = leanObjectRow(r);
+      const row = leanObjectRow(r, bytesOf?.(r));
       row.recipients = recips.get(Number(r.seq)) ?? [];
       return row;
     });

@@ -181,7 +181,8 @@ export interface ObjectQuery {
    * For readers that show neither recipients, labels nor the search text (TAXII, which sends
    * the stored JSON): the rows come back with `recipients: []`, `labels: []` and
    * `searchText: ''`, saving the recipients query, the column reads and the labels parsing.
-   * `'with-recipients'`: as lean, but the recipients are read (federation envelopes).
+   * `'with-recipients'`: as lean, but the recipients and the provenance are read (federation
+   * envelopes).
    */
   lean?: boolean | 'with-recipients';
   /**

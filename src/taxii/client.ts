@@ -55,6 +55,8 @@ export type VersionsQuery = Omit<TaxiiQuery, 'match'> & { match?: Pick<Match, 's
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Extra request headers (a Shieldwall peer's `x-shieldwall-envelopes`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** The TAXII error message resource (§3.6.1), as far as the server sent one. */
@@ -90,6 +92,8 @@ export interface TaxiiPage<T> {
   next?: string;
   dateAddedFirst?: string;
   dateAddedLast?: string;
+  /** The envelope's custom properties (`x_…`), when the server sent any. */
+  custom?: Record<string, unknown>;
 }
 
 export interface ManifestEntry {
@@ -257,13 +261,16 @@ export class TaxiiClient {
     const last = r.headers.get('x-taxii-date-added-last');
     if (first) page.dateAddedFirst = first;
     if (last) page.dateAddedLast = last;
+    for (const k of Object.keys(r.body)) {
+      if (k.startsWith('x_')) (page.custom ??= {})[k] = r.body[k];
+    }
     return page;
   }
 
   async #json(method: 'GET' | 'POST' | 'DELETE', url: string, o: CallOptions & { body?: string }): Promise<{ status: number; headers: Headers; body: Json }> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
-    const headers: Record<string, string> = { accept: TAXII_MEDIA_TYPE, 'user-agent': this.#ua };
+    const headers: Record<string, string> = { ...o.headers, accept: TAXII_MEDIA_TYPE, 'user-agent': this.#ua };
     if (this.#auth) headers.authorization = this.#auth;
     if (o.body !== undefined) headers['content-type'] = TAXII_MEDIA_TYPE;
     const init: RequestInit = { method, headers, signal, dispatcher: await this.#agent, ...(o.body !== undefined ? { body: o.body } : {}) };

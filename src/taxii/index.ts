@@ -1,4 +1,4 @@
-export { TaxiiService, TAXII_MEDIA, STIX_MEDIA } from './service.js';
+export { TaxiiService, TAXII_MEDIA, STIX_MEDIA, ENVELOPES_HEADER } from './service.js';
 export type { StatusResource, TaxiiOptions, TaxiiPage } from './service.js';
 export { taxiiRoutes, acceptsTaxii } from './routes.js';
 export { parseTaxiiQuery } from './filters.js';

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import { authenticateHeader, type AccessService, type Principal } from '../access/index.js';
 import { parseTaxiiQuery, type TaxiiFilter } from './filters.js';
-import { TAXII_MEDIA, type TaxiiPage, type TaxiiService } from './service.js';
+import { ENVELOPES_HEADER, TAXII_MEDIA, type TaxiiPage, type TaxiiService } from './service.js';
 
 const LIST_PARAMS = ['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]'];
 const OBJECT_PARAMS = ['added_after', 'limit', 'next', 'match[version]', 'match[spec_version]'];
@@ -99,7 +99,7 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
     app.get(`${r}/collections/:cid/manifest/`, async (req, reply) =>
       sendPage(reply, await taxii.manifest(who(req), root, params(req).cid, q(req, LIST_PARAMS))));
     app.get(`${r}/collections/:cid/objects/`, async (req, reply) =>
-      sendPage(reply, await taxii.objects(who(req), root, params(req).cid, q(req, LIST_PARAMS))));
+      sendPage(reply, await taxii.objects(who(req), root, params(req).cid, q(req, LIST_PARAMS), { envelopes: req.headers[ENVELOPES_HEADER] === '1' })));
     app.post(`${r}/collections/:cid/objects/`, async (req, reply) =>
       send(reply, 202, await taxii.addObjects(actor(req), root, params(req).cid, req.body)));
     app.get(`${r}/collections/:cid/objects/:oid/`, async (req, reply) =>

@@ -32,6 +32,9 @@ export interface TaxiiOptions {
  * each object into it as the bytes the store holds — never parsed, decoded or re-encoded (a
  * STIX (id, modified) names one content forever, so the stored bytes are the object).
  */
+/** Request header by which a federated peer asks for the envelopes in a Get Objects page (value `1`). */
+export const ENVELOPES_HEADER = 'x-shieldwall-envelopes';
+
 export interface TaxiiPage {
   body: Buffer;
   first: string | null;
@@ -72,6 +75,11 @@ export class TaxiiService {
 
   /** Set by the platform: stores a peer's push with its provenance envelopes (federation/sync.ts `receive`). */
   peerReceiver: ((p: Principal, collectionId: string, objects: unknown[], envelopes: unknown[]) => Promise<ItemResult[]>) | null = null;
+  /**
+   * Set by the platform: the provenance envelopes of a page's rows (federation/envelope.ts
+   * `envelopesOfRows`), which a peer node's pull asks to receive in the page itself.
+   */
+  peerEnvelopes: ((rows: readonly ObjectRow[]) => Promise<unknown[]>) | null = null;
 
   private constructor(deps: TaxiiDeps, readonly opts: TaxiiOptions, private readonly cursors: CursorCodec) {
     ({ store: this.store, access: this.access, intel: this.intel, clock: this.clock } = deps);
@@ -130,7 +138,7 @@ export class TaxiiService {
     return { c, canRead: r.canRead, canWrite: r.canWrite };
   }
 
-  async #page(p: Principal, c: CollectionRow, f: TaxiiFilter, { scope, jsonBytes = false }: { scope: string; jsonBytes?: boolean }): Promise<{ page: ObjectPage; next?: string }> {
+  async #page(p: Principal, c: CollectionRow, f: TaxiiFilter, { scope, jsonBytes = false, withRecipients = false }: { scope: string; jsonBytes?: boolean; withRecipients?: boolean }): Promise<{ page: ObjectPage; next?: string }> {
     const limit = Math.min(f.limit ?? this.opts.maxPageSize, this.opts.maxPageSize);
     const fp = filterFingerprint(f, `${c.id}|${scope}`);
     let addedAfter = f.addedAfter;
@@ -147,7 +155,7 @@ export class TaxiiService {
       ...(f.ids ? { ids: f.ids } : {}), ...(f.types ? { types: f.types } : {}), ...(f.specVersions ? { specVersions: f.specVersions } : {}),
       ...(addedAfter !== undefined ? { addedAfter } : {}), version: f.version, limit,
       // No TAXII response shows recipients, labels (outside the stored JSON) or the REST search text.
-      lean: true, jsonBytes,
+      lean: withRecipients ? 'with-recipients' : true, jsonBytes,
     });
     const lastRow = page.rows[page.rows.length - 1];
     return page.more && lastRow ? { page, next: this.cursors.encode(lastRow.dateAdded, fp, p.orgId) } : { page };
@@ -160,10 +168,18 @@ export class TaxiiService {
     return envelope(page, next, 'objects', objects);
   }
 
-  async objects(p: Principal, root: string, collectionId: string, f: TaxiiFilter): Promise<TaxiiPage> {
+  /**
+   * Get Objects (§5.3). `o.envelopes`: a federated peer node asks for the provenance envelopes
+   * of the page's versions in the page itself (`x_shieldwall_envelopes`, docs/federation.md):
+   * one request and one read of the rows instead of a page and an envelopes request naming its
+   * ids. Only a peer principal gets them; any other caller gets the plain TAXII envelope.
+   */
+  async objects(p: Principal, root: string, collectionId: string, f: TaxiiFilter, o: { envelopes?: boolean } = {}): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
-    const { page, next } = await this.#page(p, c, f, { scope: 'objects', jsonBytes: true });
-    return envelope(page, next, 'objects', page.rows.map(storedBytes));
+    const withEnvelopes = o.envelopes === true && p.kind === 'peer' && this.peerEnvelopes !== null;
+    const { page, next } = await this.#page(p, c, f, { scope: 'objects', jsonBytes: true, withRecipients: withEnvelopes });
+    const extra = withEnvelopes ? { x_shieldwall_envelopes: await this.peerEnvelopes!(page.rows) } : undefined;
+    return envelope(page, next, 'objects', page.rows.map(storedBytes), extra);
   }
 
   async object(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage> {
@@ -266,10 +282,11 @@ const COMMA = Buffer.from(',');
  * more. `items` are serialised JSON values as UTF-8 bytes (stored objects are spliced in as
  * stored): one copy into the response buffer, no string building.
  */
-function envelope(page: ObjectPage, next: string | undefined, key: 'objects' | 'versions', items: readonly Buffer[]): TaxiiPage {
+function envelope(page: ObjectPage, next: string | undefined, key: 'objects' | 'versions', items: readonly Buffer[], extra?: Record<string, unknown>): TaxiiPage {
   const head: string[] = [];
   if (page.more) head.push('"more":true');
   if (next) head.push(`"next":${JSON.stringify(next)}`);
+  for (const [k, v] of Object.entries(extra ?? {})) head.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
   const parts: Buffer[] = [];
   if (items.length) {
     head.push(`"${key}":[`);
