@@ -11,6 +11,7 @@ import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
 import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
+import { INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, LEAN_PROVENANCE_COLUMNS, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, TransactionOptions, UserRow,
@@ -23,47 +24,8 @@ import type {
 } from './types.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
-type ObjRecord = DB['objects'] & { seq: number };
-
-/** Columns written by putObjects, in the order of its parameters. */
-const INSERT_COLUMNS = [
-  'collection_id', 'id', 'type', 'spec_version', 'version', 'created', 'modified', 'date_added', 'creator_org', 'tlp',
-  'origin_node', 'revoked', 'name', 'labels', 'search_text', 'json', 'source_ref', 'target_ref', 'provenance',
-] as const;
-/** Statement texts built by hand (bulk insert, object heads), by dialect and row count. */
 
 type InsertedObject = { seq: number; date_added: number };
-
-/** Every objects column but search_text and labels (ObjectQuery.lean). */
-const LEAN_NO_JSON = [
-  'o.seq', 'o.collection_id', 'o.id', 'o.type', 'o.spec_version', 'o.version', 'o.created', 'o.modified', 'o.date_added', 'o.creator_org',
-  'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.source_ref', 'o.target_ref',
-] as const;
-const LEAN_COLUMNS = [...LEAN_NO_JSON, 'o.json'] as const;
-/** Lean with the federation provenance (ObjectQuery.lean 'with-recipients'). */
-const LEAN_PROVENANCE_COLUMNS = [...LEAN_COLUMNS, 'o.provenance'] as const;
-
-/** A lean row; with `jsonBytes` (the stored JSON read as bytes) its `json` is ''. */
-function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json' | 'provenance'> & { json?: string; provenance?: string | null }, jsonBytes?: Buffer): ObjectRow {
-  const row: ObjectRow = {
-    collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
-    created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
-    tlp: r.tlp as Tlp | null, recipients: [], originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
-    labels: [], searchText: '', json: r.json ?? '', sourceRef: r.source_ref, targetRef: r.target_ref,
-  };
-  if (jsonBytes) row.jsonBytes = jsonBytes;
-  if (r.provenance != null) row.provenance = r.provenance;
-  return row;
-}
-
-function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
-  return {
-    collectionId: r.collection_id, id: r.id, type: r.type, specVersion: r.spec_version, version: r.version,
-    created: r.created, modified: r.modified, dateAdded: Number(r.date_added), creatorOrg: r.creator_org,
-    tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
-    labels: JSON.parse(r.labels) as string[], searchText: r.search_text, json: r.json, sourceRef: r.source_ref, targetRef: r.target_ref,
-  };
-}
 
 /** Rows per multi-row statement of the record batch methods (12 columns × 400 stays under every dialect's parameter limit). */
 const RECORD_CHUNK = 400;

@@ -99,7 +99,7 @@ export async function taxiiRoutes(app: FastifyInstance, deps: TaxiiRouteDeps): P
     app.get(`${r}/collections/:cid/manifest/`, async (req, reply) =>
       sendPage(reply, await taxii.manifest(who(req), root, params(req).cid, q(req, LIST_PARAMS))));
     app.get(`${r}/collections/:cid/objects/`, async (req, reply) =>
-      sendPage(reply, await taxii.objects(who(req), root, params(req).cid, q(req, LIST_PARAMS), { envelopes: req.headers[ENVELOPES_HEADER] === '1' })));
+      sendPage(reply, await taxii.objects(who(req), { root, collectionId: params(req).cid }, q(req, LIST_PARAMS), { envelopes: req.headers[ENVELOPES_HEADER] === '1' })));
     app.post(`${r}/collections/:cid/objects/`, async (req, reply) =>
       send(reply, 202, await taxii.addObjects(actor(req), root, params(req).cid, req.body)));
     app.get(`${r}/collections/:cid/objects/:oid/`, async (req, reply) =>

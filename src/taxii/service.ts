@@ -165,7 +165,7 @@ export class TaxiiService {
     const { c } = await this.#collection(p, root, collectionId, 'read');
     const { page, next } = await this.#page(p, c, f, { scope: 'manifest' });
     const objects = page.rows.map((r) => Buffer.from(JSON.stringify({ id: r.id, date_added: formatMicros(r.dateAdded), version: versionString(r), media_type: STIX_MEDIA })));
-    return envelope(page, next, 'objects', objects);
+    return envelope(page, { next, key: 'objects' }, objects);
   }
 
   /**
@@ -174,26 +174,26 @@ export class TaxiiService {
    * one request and one read of the rows instead of a page and an envelopes request naming its
    * ids. Only a peer principal gets them; any other caller gets the plain TAXII envelope.
    */
-  async objects(p: Principal, root: string, collectionId: string, f: TaxiiFilter, o: { envelopes?: boolean } = {}): Promise<TaxiiPage> {
-    const { c } = await this.#collection(p, root, collectionId, 'read');
+  async objects(p: Principal, coll: { root: string; collectionId: string }, f: TaxiiFilter, o: { envelopes?: boolean } = {}): Promise<TaxiiPage> {
+    const { c } = await this.#collection(p, coll.root, coll.collectionId, 'read');
     const withEnvelopes = o.envelopes === true && p.kind === 'peer' && this.peerEnvelopes !== null;
     const { page, next } = await this.#page(p, c, f, { scope: 'objects', jsonBytes: true, withRecipients: withEnvelopes });
-    const extra = withEnvelopes ? { x_shieldwall_envelopes: await this.peerEnvelopes!(page.rows) } : undefined;
-    return envelope(page, next, 'objects', page.rows.map(storedBytes), extra);
+    const custom = withEnvelopes ? { x_shieldwall_envelopes: await this.peerEnvelopes!(page.rows) } : undefined;
+    return envelope(page, { next, key: 'objects', custom }, page.rows.map(storedBytes));
   }
 
   async object(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
     const { page, next } = await this.#page(p, c, { ...f, ids: [objectId] }, { scope: 'object', jsonBytes: true });
     if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
-    return envelope(page, next, 'objects', page.rows.map(storedBytes));
+    return envelope(page, { next, key: 'objects' }, page.rows.map(storedBytes));
   }
 
   async versions(p: Principal, { root, collectionId, objectId }: ObjectRef, f: TaxiiFilter): Promise<TaxiiPage> {
     const { c } = await this.#collection(p, root, collectionId, 'read');
     const { page, next } = await this.#page(p, c, { ...f, ids: [objectId], version: { kind: 'all' } }, { scope: 'versions' });
     if (page.rows.length === 0 && f.next === undefined && f.addedAfter === undefined) throw new AppError('NOT_FOUND', 'no such object');
-    return envelope(page, next, 'versions', page.rows.map((r) => Buffer.from(JSON.stringify(versionString(r)))));
+    return envelope(page, { next, key: 'versions' }, page.rows.map((r) => Buffer.from(JSON.stringify(versionString(r)))));
   }
 
   async addObjects(actor: Actor & { principal: Principal }, root: string, collectionId: string, envelopeBody: unknown): Promise<StatusResource> {
@@ -282,11 +282,13 @@ const COMMA = Buffer.from(',');
  * more. `items` are serialised JSON values as UTF-8 bytes (stored objects are spliced in as
  * stored): one copy into the response buffer, no string building.
  */
-function envelope(page: ObjectPage, next: string | undefined, key: 'objects' | 'versions', items: readonly Buffer[], extra?: Record<string, unknown>): TaxiiPage {
+/** The TAXII envelope of a page; `custom` properties (`x_…`) go before the items. */
+function envelope(page: ObjectPage, o: { next: string | undefined; key: 'objects' | 'versions'; custom?: Record<string, unknown> | undefined }, items: readonly Buffer[]): TaxiiPage {
+  const { next, key } = o;
   const head: string[] = [];
   if (page.more) head.push('"more":true');
   if (next) head.push(`"next":${JSON.stringify(next)}`);
-  for (const [k, v] of Object.entries(extra ?? {})) head.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(o.custom ?? {})) head.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
   const parts: Buffer[] = [];
   if (items.length) {
     head.push(`"${key}":[`);
