@@ -272,7 +272,16 @@ export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signed: { 
     if (cache) walked.push([key, hash, rest]);
     return undefined;
   });
-  if (typeof r === 'boolean') return r;
+  if (typeof r === 'boolean') {
+    // Stopped at a proven node, with the proven path above it: every node walked below it is
+    // proven under the same verified root too (without recording them, each later version
+    // walked up to the first version's spine: ~8 hashes instead of ~2 at 1,000 leaves).
+    if (r && proven) {
+      const path = [...proof.path];
+      for (const [key, hash, rest] of walked) proven.set(key, { hash, path, from: rest });
+    }
+    return r;
+  }
   if (!r) return false;
   const msg = batchMessage(proof.size, r);
   const rootKey = `${batchKey}|${msg.toString('base64')}`;
