@@ -6,7 +6,7 @@
  * /api/v1/federation/envelopes); the object itself is never edited.
  */
 import crypto from 'node:crypto';
-import { canonicalize } from 'json-canonicalize';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Audience } from '../core/policy.js';
 import type { ObjectRow, Store } from '../store/index.js';
 import { signBatch, type BatchProof, type SignedFacts } from './keys.js';
@@ -45,7 +45,7 @@ export function versionField(obj: Record<string, unknown>): string | null {
 
 /** SHA-256 of an object's RFC 8785 form (the content key of an unversioned object's copy). */
 export function contentDigest(obj: Record<string, unknown>): string {
-  return crypto.createHash('sha256').update(canonicalize(obj)).digest('hex');
+  return crypto.createHash('sha256').update(canonicalJson(obj)).digest('hex');
 }
 
 /**
@@ -64,7 +64,13 @@ export function envelopeKey(e: Pick<Envelope, 'id' | 'version' | 'digest'>): str
 
 /** The envelope of an object among those received, by copy key, else (an older node) by (id, version). */
 export function envelopeOf<E>(envs: ReadonlyMap<string, E>, id: string, obj: Record<string, unknown>): E | undefined {
-  return envs.get(copyKey(id, obj)) ?? envs.get(`${id}|${versionField(obj) ?? ''}`);
+  let key: string;
+  try {
+    key = copyKey(id, obj);
+  } catch {
+    return undefined; // no canonical form (a peer's malformed input): it has no envelope, and is refused as such
+  }
+  return envs.get(key) ?? envs.get(`${id}|${versionField(obj) ?? ''}`);
 }
 
 export async function envelopesFor(a: {

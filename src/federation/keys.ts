@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { canonicalize } from 'json-canonicalize';
+import { canonicalJson } from '../core/canonical-json.js';
 
 export const SIGNING_KEY_FILE = 'federation-ed25519.pem';
 export const SECRET_KEY_FILE = 'federation-secret.key';
@@ -104,7 +104,7 @@ export interface SignedFacts {
 }
 
 export function signedBytes(f: SignedFacts): Buffer {
-  return Buffer.from(canonicalize({ object: f.object, origin: f.origin, creator: f.creator, recipients: [...f.recipients].sort() }), 'utf8');
+  return Buffer.from(canonicalJson({ object: f.object, origin: f.origin, creator: f.creator, recipients: [...f.recipients].sort() }), 'utf8');
 }
 
 export function signFacts(k: crypto.KeyObject, f: SignedFacts): string {
@@ -262,7 +262,12 @@ export const newBatchCache = (): BatchCache => ({ nodes: new Map(), roots: new M
 export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signed: { signature: string; proof: BatchProof }, cache?: BatchCache): boolean {
   const { signature, proof } = signed;
   if (typeof signature !== 'string') return false;
-  const leaf = leafHash(f);
+  let leaf: Buffer;
+  try {
+    leaf = leafHash(f);
+  } catch {
+    return false; // facts that have no canonical JSON (a peer's input): never signed by anyone
+  }
   const batchKey = `${rawKeyId(k)}|${typeof proof === 'object' && proof !== null ? String(proof.size) : ''}|${signature}`;
   const proven = cache?.nodes.get(batchKey);
   const walked: [string, Buffer, number][] = [];

@@ -8,7 +8,7 @@
  * (STIX 2.1 §3.6.2). STIX 2.0 input is converted to 2.1 as a new version (modified + 1 ms).
  */
 import crypto from 'node:crypto';
-import { canonicalize } from 'json-canonicalize';
+import { canonicalJson } from '../core/canonical-json.js';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
@@ -420,7 +420,7 @@ function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: st
 function contentHash(json: string): string {
   let text = json;
   try {
-    text = canonicalize(JSON.parse(json));
+    text = canonicalJson(JSON.parse(json));
   } catch {
     // Not JSON (never stored so): hash the text itself.
   }
@@ -431,7 +431,7 @@ function contentHash(json: string): string {
 function sameContent(a: string, b: string): boolean {
   if (a === b) return true;
   try {
-    return canonicalize(JSON.parse(a)) === canonicalize(JSON.parse(b));
+    return canonicalJson(JSON.parse(a)) === canonicalJson(JSON.parse(b));
   } catch {
     return false;
   }
