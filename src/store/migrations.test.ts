@@ -70,13 +70,30 @@ async function migrateUpTo(db: Kysely<DB>, d: Dialect, id: string): Promise<void
   }
 }
 
-describe.each(dialects)('migration 0010-ingest-chunks: $name', ({ open }) => {
+/**
+ * Fills a database migrated up to (not including) `id` with `seed`, then opens the store on it
+ * (which applies `id` and what follows) and runs `check`.
+ */
+async function afterMigration(dialect: (typeof dialects)[number], id: string, seed: (db: Kysely<DB>) => Promise<void>, check: (store: KyselyStore) => Promise<void>): Promise<void> {
+  const { d, done } = await dialect.open();
+  const db = d.open();
+  let store: KyselyStore | null = null;
+  try {
+    await migrateUpTo(db, d, id);
+    await seed(db);
+    await db.destroy();
+    store = await KyselyStore.open(d);
+    await check(store);
+  } finally {
+    await store?.close();
+    await db.destroy().catch(() => undefined);
+    await done();
+  }
+}
+
+describe.each(dialects)('migration 0010-ingest-chunks: $name', (dialect) => {
   it('moves spooled lines into one-line chunks under their seq, moves the cursor and dead letters with them, and numbers new chunks after every old seq', async () => {
-    const { d, done } = await open();
-    const db = d.open();
-    const stores: KyselyStore[] = [];
-    try {
-      await migrateUpTo(db, d, '0010-ingest-chunks');
+    await afterMigration(dialect, '0010-ingest-chunks', async (db) => {
       const old = (n: number, format: string | null) => sql`insert into ingest_events (org_id, sensor_id, received_us, exercise_id, event, format) values (${ORG}, 's1', ${n}, null, ${`{"n":${n}}`}, ${format})`.execute(db);
       for (let n = 1; n <= 5; n++) await old(n, n === 5 ? null : 'ecs');
       // Seqs 1–2 consumed and pruned, and a later one given and pruned: new chunks go after all of them.
@@ -84,10 +101,7 @@ describe.each(dialects)('migration 0010-ingest-chunks: $name', ({ open }) => {
       await sql`delete from ingest_events where seq in (1, 2, 6)`.execute(db);
       await db.insertInto('meta').values({ key: 'detect.cursor', value: '3' }).execute();
       await db.insertInto('dead_letters').values({ seq: 4, org_id: ORG, sensor_id: 's1', received_us: 4, exercise_id: null, event: '{"n":4}', format: 'ecs', reason: 'hung', rule_ref: null, attempts: 2, created_us: 7 }).execute();
-      await db.destroy();
-
-      const store = await KyselyStore.open(d); // applies 0010 and what follows
-      stores.push(store);
+    }, async (store) => {
       const cursor = Number((await store.getMeta('detect.cursor'))!);
       expect(cursor).toBe(3 * LINE_SLOTS);
       const left = await store.readIngest(cursor, 100);
@@ -97,31 +111,20 @@ describe.each(dialects)('migration 0010-ingest-chunks: $name', ({ open }) => {
       expect(await store.getDeadLetter(4)).toBeNull();
       const next = (await store.appendIngest({ orgId: ORG, sensorId: 's1', receivedUs: 10, exerciseId: null, ...spoolLinesOf([{ event: '{"n":10}', format: 'ecs' }]) }))!;
       expect(next.firstSeq).toBeGreaterThan(6 * LINE_SLOTS);
-    } finally {
-      for (const st of stores) await st.close();
-      await db.destroy().catch(() => undefined);
-      await done();
-    }
+    });
   });
 });
 
-describe.each(dialects)('migration 0011-observable-values-by-seq: $name', ({ open }) => {
+describe.each(dialects)('migration 0011-observable-values-by-seq: $name', (dialect) => {
   it('keeps every correlation row, keyed by seq, and the index still finds, replaces and caps them', async () => {
-    const { d, done } = await open();
-    const db = d.open();
-    const stores: KyselyStore[] = [];
-    try {
-      await migrateUpTo(db, d, '0011-observable-values-by-seq');
+    const a = 'indicator--00000000-0000-4000-8000-00000000000a';
+    const b = 'indicator--00000000-0000-4000-8000-00000000000b';
+    await afterMigration(dialect, '0011-observable-values-by-seq', async (db) => {
       const ov = (seq: number, objectId: string, value: string) => ({
         seq, collection_id: 'c1', object_id: objectId, version: '2024-01-01T00:00:00.000000Z', kind: 'domain', value, ip_key: null, ip_prefix: null, creator_org: ORG, date_added: seq,
       });
-      const a = 'indicator--00000000-0000-4000-8000-00000000000a';
-      const b = 'indicator--00000000-0000-4000-8000-00000000000b';
       await db.insertInto('observable_values').values([ov(1, a, 'one.example'), ov(1, a, 'two.example'), ov(2, b, 'one.example')]).execute();
-      await db.destroy();
-
-      const store = await KyselyStore.open(d); // applies 0011 and what follows
-      stores.push(store);
+    }, async (store) => {
       expect((await store.observableStats()).rows).toBe(3);
       // The stored versions behind those rows: seq 1 (a) and 2 (b) in this fresh store.
       const row = (id: string, version: string) => ({
@@ -142,29 +145,18 @@ describe.each(dialects)('migration 0011-observable-values-by-seq: $name', ({ ope
       expect(await links('two.example')).toEqual([]);
       expect(await links('nine.example')).toEqual([`${a} 2024-02-01T00:00:00.000000Z`]);
       expect((await store.observableStats()).rows).toBe(2);
-    } finally {
-      for (const st of stores) await st.close();
-      await db.destroy().catch(() => undefined);
-      await done();
-    }
+    });
   });
 });
 
-describe.each(dialects)('migration 0012-object-provenance: $name', ({ open }) => {
+describe.each(dialects)('migration 0012-object-provenance: $name', (dialect) => {
   it('keeps the versions stored before it (without provenance, which can then be filled) and stores new ones with theirs', async () => {
-    const { d, done } = await open();
-    const db = d.open();
-    const stores: KyselyStore[] = [];
-    try {
-      await migrateUpTo(db, d, '0012-object-provenance');
-      const id = 'indicator--00000000-0000-4000-8000-0000000000c1';
+    const id = 'indicator--00000000-0000-4000-8000-0000000000c1';
+    await afterMigration(dialect, '0012-object-provenance', async (db) => {
       await db.insertInto('collections').values({ id: 'c1', api_root: 'api1', alias: null, title: 'c1', description: '', created_us: 1 }).execute();
       await sql`insert into objects (collection_id, id, type, spec_version, version, created, modified, date_added, creator_org, tlp, origin_node, revoked, name, labels, search_text, json)
         values ('c1', ${id}, 'indicator', '2.1', 'v1', null, null, 1, ${ORG}, 'green', 'dk', 0, null, '[]', '', '{}')`.execute(db);
-      await db.destroy();
-
-      const store = await KyselyStore.open(d); // applies 0012
-      stores.push(store);
+    }, async (store) => {
       const audience = { hop: 'local' as const, orgId: ORG, groupIds: [] };
       const read = async () => (await store.queryObjects({ collectionIds: ['c1'], audience, purpose: 'read', version: { kind: 'all' }, limit: 10, lean: 'with-recipients' })).rows.map((r) => [r.version, r.provenance ?? null]);
       expect(await read()).toEqual([['v1', null]]);
@@ -174,10 +166,6 @@ describe.each(dialects)('migration 0012-object-provenance: $name', ({ open }) =>
         recipients: [], originNode: 'dk', revoked: false, name: null, labels: [], searchText: '', json: '{}', provenance: '{"p":2}',
       }], 10);
       expect(await read()).toEqual([['v1', '{"p":1}'], ['v2', '{"p":2}']]);
-    } finally {
-      for (const st of stores) await st.close();
-      await db.destroy().catch(() => undefined);
-      await done();
-    }
+    });
   });
 });
