@@ -7,7 +7,8 @@
  *   (the origin of objects relayed by a hub).
  * - `federation.sub.<id>` / `federation.subst.<id>`: a subscription and its state.
  * - `federation.rej.<sub>.<key>`: the reject list of a subscription.
- * - `federation.prov.<id>|<version>`: the signed provenance of an object version pulled here.
+ * - `federation.prov.<id>|<version>`: the signed provenance of an object version pulled here
+ *   before migration 0012 (since then it is stored with the version's row, `objects.provenance`).
  *
  * Every peer node has an identity organisation on this node (`node` = the peer's name, never
  * users): objects whose creator is not registered on that peer are attributed to it.

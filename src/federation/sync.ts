@@ -1,8 +1,9 @@
 /**
  * Continuous sync (docs/federation.md): each subscription runs on its interval; a failing run
  * backs off exponentially (interval × 2^failures, at most 5 min). Pull walks the peer
- * collection with TAXII (every version, durable cursor committed with each page), fetches
- * the provenance envelopes of the page, verifies each object's origin signature and stores it
+ * collection with TAXII (every version, durable cursor committed with each page), receives
+ * the provenance envelopes in the page (asked for by id from an older peer), verifies each
+ * object's origin signature and stores it
  * with its real release facts; anything refused goes to the subscription's reject list with
  * the reason, never lost. Push sends the local collection (what the peer's organisations may
  * receive) with TAXII POST, carrying the envelopes in `x_shieldwall_envelopes`, and polls the
@@ -20,7 +21,7 @@ import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './
 import { P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
-/** Objects per TAXII page of a pull (and per push POST): one envelopes call, one store transaction. */
+/** Objects per TAXII page of a pull (its envelopes in the page) and per push POST: one store transaction each. */
 export const PULL_PAGE_SIZE = 1000;
 
 export interface SyncDeps {
