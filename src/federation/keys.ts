@@ -271,6 +271,12 @@ export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signed: { 
   const batchKey = `${rawKeyId(k)}|${typeof proof === 'object' && proof !== null ? String(proof.size) : ''}|${signature}`;
   const proven = cache?.nodes.get(batchKey);
   const walked: [string, Buffer, number][] = [];
+  /** The nodes this walk visited are proven under the verified root: later versions stop at them. */
+  const remember = (nodes: Map<string, ProvenNode>) => {
+    const path = [...proof.path];
+    for (const [key, hash, rest] of walked) nodes.set(key, { hash, path, from: rest });
+    return nodes;
+  };
   const r = walkProof(leaf, proof, (key, hash, rest) => {
     const hit = proven?.get(key);
     if (hit !== undefined) return hit.hash.equals(hash) && samePathAbove(proof.path, rest, hit);
@@ -281,10 +287,7 @@ export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signed: { 
     // Stopped at a proven node, with the proven path above it: every node walked below it is
     // proven under the same verified root too (without recording them, each later version
     // walked up to the first version's spine: ~8 hashes instead of ~2 at 1,000 leaves).
-    if (r && proven) {
-      const path = [...proof.path];
-      for (const [key, hash, rest] of walked) proven.set(key, { hash, path, from: rest });
-    }
+    if (r && proven) remember(proven);
     return r;
   }
   if (!r) return false;
@@ -299,12 +302,7 @@ export function verifyBatchFacts(k: crypto.KeyObject, f: SignedFacts, signed: { 
     }
     cache?.roots.set(rootKey, ok);
   }
-  if (ok && cache) {
-    const nodes = proven ?? new Map<string, ProvenNode>();
-    const path = [...proof.path];
-    for (const [key, hash, rest] of walked) nodes.set(key, { hash, path, from: rest });
-    cache.nodes.set(batchKey, nodes);
-  }
+  if (ok && cache) cache.nodes.set(batchKey, remember(proven ?? new Map<string, ProvenNode>()));
   return ok;
 }
 

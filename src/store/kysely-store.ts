@@ -11,7 +11,7 @@ import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
 import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
-import { INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, LEAN_PROVENANCE_COLUMNS, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
+import { INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
 import type {
   AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, TransactionOptions, UserRow,
@@ -336,16 +336,16 @@ export class KyselyStore implements Store {
     if (q.collectionIds.length === 0) return { rows: [], more: false };
     if (q.specVersions && !q.specVersions.includes('2.1')) return { rows: [], more: false };
     const base = this.#db.selectFrom('objects as o');
-    const bytes = q.lean !== undefined && q.lean !== false && q.jsonBytes === true;
+    const lean = q.lean !== undefined && q.lean !== false;
+    const bytes = lean && q.jsonBytes === true;
     const withRecipients = q.lean === 'with-recipients';
-    const leanSelect = () => base.select(LEAN_COLUMNS);
-    // The bytes selection is typed as the lean one (same filters below); json_bytes is read back by name.
-    const jsonBytes = sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes');
-    const bytesSelect = () => (withRecipients
-      ? base.select([...LEAN_NO_JSON, 'o.provenance', jsonBytes])
-      : base.select([...LEAN_NO_JSON, jsonBytes])) as unknown as ReturnType<typeof leanSelect>;
-    const provenanceSelect = () => base.select(LEAN_PROVENANCE_COLUMNS) as unknown as ReturnType<typeof leanSelect>;
-    let query = (bytes ? bytesSelect() : withRecipients ? provenanceSelect() : q.lean ? leanSelect() : base.selectAll('o'))
+    // Lean: every column but search_text and labels; the JSON as text, or as bytes (json_bytes,
+    // read back by name); with recipients, the provenance too. Typed as the plain lean selection
+    // (the filters below are the same).
+    const json = bytes ? sql<Buffer>`${sql.raw(this.#d.textBytes('o.json'))}`.as('json_bytes') : 'o.json' as const;
+    const typed = () => base.select(LEAN_COLUMNS);
+    const leanSelect = () => base.select([...LEAN_NO_JSON, ...(withRecipients ? ['o.provenance' as const] : []), json]) as unknown as ReturnType<typeof typed>;
+    let query = (lean ? leanSelect() : base.selectAll('o'))
       .where('o.collection_id', 'in', [...q.collectionIds])
       .where(visibilitySql('o', q.audience, q.purpose));
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);

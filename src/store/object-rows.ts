@@ -20,8 +20,6 @@ export const LEAN_NO_JSON = [
   'o.tlp', 'o.origin_node', 'o.revoked', 'o.name', 'o.source_ref', 'o.target_ref',
 ] as const;
 export const LEAN_COLUMNS = [...LEAN_NO_JSON, 'o.json'] as const;
-/** Lean with the federation provenance (ObjectQuery.lean 'with-recipients'). */
-export const LEAN_PROVENANCE_COLUMNS = [...LEAN_COLUMNS, 'o.provenance'] as const;
 
 /** A lean row; with `jsonBytes` (the stored JSON read as bytes) its `json` is ''. */
 export function leanObjectRow(r: Omit<ObjRecord, 'search_text' | 'labels' | 'json' | 'provenance'> & { json?: string; provenance?: string | null }, jsonBytes?: Buffer): ObjectRow {

@@ -26,15 +26,15 @@ export interface TaxiiOptions {
   maxPageSize: number;
 }
 
+/** Request header by which a federated peer asks for the envelopes in a Get Objects page (value `1`). */
+export const ENVELOPES_HEADER = 'x-shieldwall-envelopes';
+
 /**
  * A page of results with the date_added of its first and last entries (§3.2 headers). The body
  * is the envelope already serialised, as UTF-8 bytes: object pages splice the stored JSON of
  * each object into it as the bytes the store holds — never parsed, decoded or re-encoded (a
  * STIX (id, modified) names one content forever, so the stored bytes are the object).
  */
-/** Request header by which a federated peer asks for the envelopes in a Get Objects page (value `1`). */
-export const ENVELOPES_HEADER = 'x-shieldwall-envelopes';
-
 export interface TaxiiPage {
   body: Buffer;
   first: string | null;
