@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { loadConfig } from '../src/config/index.js';
 import { createPlatform, startServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
@@ -26,6 +27,9 @@ async function main(): Promise<void> {
   await p.access.grantCollection(SYSTEM_ACTOR, c.id, member.orgId, { canRead: true, canWrite: true });
   const server = await startServer(p, { logger: false });
   let scheduler: { stop: () => Promise<void> } | null = null;
+  // BENCH_FED_PROF=<dir>: a CPU profile of this node over the convergence only (start → close).
+  const profDir = process.env.BENCH_FED_PROF;
+  const profiler = profDir ? new Session() : null;
   const ops: Record<string, (a: Record<string, unknown>) => Promise<unknown>> = {
     info: async () => ({ url: server.url, publicKey: p.federation.keys().publicKey, orgId: member.orgId }),
     addPeer: async (a) => {
@@ -61,11 +65,20 @@ async function main(): Promise<void> {
     cpu: async () => process.cpuUsage(),
     subscribe: async (a) => (await p.federation.addSubscription(SYSTEM_ACTOR, { peer: String(a.peer), direction: 'pull', remoteCollection: 'alliance', localCollection: c.id, intervalS: 1 })).id,
     start: async () => {
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
       scheduler = startScheduler({ store: p.store, clock: p.clock, registry: p.federation, intel: p.intel }, { tickMs: 100, onError: (s, e) => process.stderr.write(`${name} ${s}: ${String(e)}\n`) });
       return null;
     },
     count: async () => p.store.countObjects(c.id),
     close: async () => {
+      if (profiler && scheduler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        fs.writeFileSync(path.join(profDir!, `${name}.cpuprofile`), JSON.stringify(profile));
+      }
       await scheduler?.stop();
       await server.close();
       await p.close();

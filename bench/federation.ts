@@ -23,8 +23,6 @@ interface NodeProc {
 async function spawnNode(name: string): Promise<NodeProc> {
   const child = fork(fileURLToPath(new URL('./federation-node.js', import.meta.url)), [name], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // BENCH_FED_PROF=<dir>: a CPU profile of each node process (node --cpu-prof).
-    execArgv: process.env.BENCH_FED_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_FED_PROF}`] : [],
   });
   let seq = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -44,7 +42,6 @@ async function spawnNode(name: string): Promise<NodeProc> {
     child.send({ id, op, args });
   });
   await ready;
-  if (process.env.BENCH_FED_PROF) log(`federation: node ${name} is pid ${child.pid}`);
   return { name, child, call, info: await call('info') as NodeProc['info'] };
 }
 

@@ -25,7 +25,7 @@ import type { Audience, Tlp } from '../core/policy.js';
 import { mayRelease, type Actor } from '../access/index.js';
 import { versionLabel } from './facts.js';
 import type {
-  CorrelationExclusionRow, FrequentValueRow, ObjectRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, Store,
+  AddedVersion, CorrelationExclusionRow, FrequentValueRow, ObjectRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, Store,
 } from '../store/index.js';
 import type { IntelService } from './service.js';
 import { extractObservables, ipKeyLast, ipKeyOf, normaliseValue, parseIp, supernetsOf, OBSERVABLE_KINDS } from './observables.js';
@@ -228,7 +228,7 @@ export class Correlations {
     return { read: rows.length, more: rows.length === limit };
   }
 
-  #entryOf(r: ObjectRow, exclusions: ExclusionSet): ObservableEntry {
+  #entryOf(r: AddedVersion, exclusions: ExclusionSet): ObservableEntry {
     let values: ObservableValue[] = [];
     if (!r.revoked) {
       try {
@@ -237,7 +237,10 @@ export class Correlations {
         values = [];
       }
     }
-    return { collectionId: r.collectionId, objectId: r.id, version: r.version, values };
+    return {
+      collectionId: r.collectionId, objectId: r.id, version: r.version, values,
+      ...(r.versions === 1 ? { sole: { seq: r.seq, creatorOrg: r.creatorOrg, dateAdded: r.dateAdded } } : {}),
+    };
   }
 
   /**

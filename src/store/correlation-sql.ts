@@ -21,8 +21,17 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
     const heads = new Map<string, { seq: number; version: string; creator_org: string | null; date_added: number }>();
     // Every stored version's seq, per object: its rows in the index are keyed by the seq of the version indexed.
     const seqs = new Map<string, number[]>();
-    for (const coll of new Set(chunk.map((e) => e.collectionId))) {
-      const ids = [...new Set(chunk.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
+    // An object whose only stored version is the entry's own is its own head (most of a bulk
+    // load or a federation pull); the others' versions are read here.
+    for (const e of chunk) {
+      if (!e.sole) continue;
+      const k = `${e.collectionId} ${e.objectId}`;
+      heads.set(k, { seq: e.sole.seq, version: e.version, creator_org: e.sole.creatorOrg, date_added: e.sole.dateAdded });
+      seqs.set(k, [e.sole.seq]);
+    }
+    const looked = chunk.filter((e) => !e.sole);
+    for (const coll of new Set(looked.map((e) => e.collectionId))) {
+      const ids = [...new Set(looked.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
       const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
         .where('collection_id', '=', coll).where('id', 'in', padded(ids)).execute();
       for (const r of rows) {

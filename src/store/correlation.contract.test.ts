@@ -101,12 +101,37 @@ describe.each(factories)('Store correlation & warninglists: $name', ({ open }) =
     expect((await store.observableStats()).frequent).toBe(1);
   });
 
-  it('reads every object version after a date_added, oldest first', async () => {
+  it('reads every object version after a date_added, oldest first, with its count of stored versions', async () => {
     const all = await store.objectsAddedAfter(0, 1000);
     expect(all.length).toBeGreaterThanOrEqual(9);
     expect(all.map((r) => r.dateAdded)).toEqual([...all.map((r) => r.dateAdded)].sort((a, b) => a - b));
     const tail = await store.objectsAddedAfter(all[2]!.dateAdded, 2);
     expect(tail.map((r) => r.dateAdded)).toEqual([all[3]!.dateAdded, all[4]!.dateAdded]);
+    // Object 1 has V2 and V1 in COLL; object 2 only V1.
+    const of = (k: string) => all.filter((r) => r.id === id(k) && r.collectionId === COLL);
+    expect(of('1').map((r) => [r.version, r.versions])).toEqual([[V2, 2], [V1, 2]]);
+    expect(of('2').map((r) => [r.version, r.versions, r.creatorOrg, r.revoked])).toEqual([[V1, 1, ORG_B, false]]);
+    expect(JSON.parse(of('2')[0]!.json)).toMatchObject({ id: id('2'), version: V1 });
+  });
+
+  it('takes a sole version as its own head, and a version stored since replaces its values', async () => {
+    await store.putObjects([obj(id('20'), V1)], 200);
+    const [v1] = (await store.objectsAddedAfter(0, 1000)).filter((r) => r.id === id('20'));
+    expect(v1!.versions).toBe(1);
+    const sole = { seq: v1!.seq, creatorOrg: v1!.creatorOrg, dateAdded: v1!.dateAdded };
+    const valuesOf = async () => (await store.observableLinks({ lookups: [{ kind: 'domain', value: 'sole-1.example' }, { kind: 'domain', value: 'sole-2.example' }], excludeObjectId: id('none'), collectionIds: [COLL], audience: asOrg(ORG_A), limit: 10 }))
+      .map((l) => [l.objectId, l.version, l.value]);
+    expect((await store.indexObservables([{ collectionId: COLL, objectId: id('20'), version: V1, values: [dom('sole-1.example')], sole }], { cap: 10, nowUs: 201 })).indexed).toBe(1);
+    expect(await valuesOf()).toEqual([[id('20'), V1, 'sole-1.example']]);
+    // Read again (a cursor rolled back): nothing doubles.
+    await store.indexObservables([{ collectionId: COLL, objectId: id('20'), version: V1, values: [dom('sole-1.example')], sole }], { cap: 10, nowUs: 202 });
+    expect(await valuesOf()).toEqual([[id('20'), V1, 'sole-1.example']]);
+    // V2 is stored after V1 was read as sole: its slice looks both up, and V2's values replace V1's.
+    await store.putObjects([obj(id('20'), V2)], 203);
+    const [v2] = (await store.objectsAddedAfter(0, 1000)).filter((r) => r.id === id('20') && r.version === V2);
+    expect(v2!.versions).toBe(2);
+    await store.indexObservables([{ collectionId: COLL, objectId: id('20'), version: V2, values: [dom('sole-2.example')] }], { cap: 10, nowUs: 204 });
+    expect(await valuesOf()).toEqual([[id('20'), V2, 'sole-2.example']]);
   });
 
   it('keeps exclusions and warninglists', async () => {

@@ -73,5 +73,5 @@ export type {
 } from './types.js';
 // correlation & warninglists
 export type {
-  CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, WarninglistRow, WarninglistType,
+  AddedVersion, CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, WarninglistRow, WarninglistType,
 } from './types.js';

@@ -513,8 +513,8 @@ export interface Store {
    * crosses the cap here is marked frequent and returned.
    */
   indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }>;
-  /** Every stored object version (all collections, regardless of visibility) added after afterUs, oldest first, lean. */
-  objectsAddedAfter(afterUs: number, limit: number): Promise<ObjectRow[]>;
+  /** Every stored object version (all collections, regardless of visibility) added after afterUs, oldest first. */
+  objectsAddedAfter(afterUs: number, limit: number): Promise<AddedVersion[]>;
   /**
    * How many object versions (of the given types, else all) were added after afterUs, and the
    * date_added of the oldest of them (null when none): how far an index following the store
@@ -562,6 +562,27 @@ export interface ObservableEntry {
   version: string;
   /** Values of that version; empty to drop the object's values (e.g. revoked). */
   values: readonly ObservableValue[];
+  /**
+   * Set when this version was the object's only stored version when it was read
+   * (AddedVersion.versions = 1): its own row is then the object's head, and the index does not
+   * look the object's versions up again. A version stored since has a later date_added, so the
+   * indexer reads it in a later slice, where it sees both.
+   */
+  sole?: { seq: number; creatorOrg: string | null; dateAdded: number };
+}
+
+/** A stored object version as the correlation indexer follows them (Store.objectsAddedAfter). */
+export interface AddedVersion {
+  seq: number;
+  collectionId: string;
+  id: string;
+  version: string;
+  dateAdded: number;
+  creatorOrg: string | null;
+  revoked: boolean;
+  json: string;
+  /** How many versions of (collectionId, id) were stored when it was read, itself included. */
+  versions: number;
 }
 
 /** An exact value, or IP blocks inside [keyFrom, keyTo] with a prefix longer than prefixAbove. */
