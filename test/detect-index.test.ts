@@ -248,6 +248,19 @@ describe('sequences over the per-organisation window', () => {
     expect(ids(index.match(at(220, { destination: { ip: '203.0.113.9' } })))).toEqual(['seq']);
   });
 
+  it('forgets the windows of the organisations it is told to (a scale-out partition taken back), and only those', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('seq', "([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.9']) WITHIN 60 SECONDS"), ['org-a', 'org-b']);
+    index.match(at(0, { dns: { question: { name: 'evil.example' } } }));
+    index.match(at(0, { dns: { question: { name: 'evil.example' } } }, 'org-b'));
+    expect(index.stats().window).toEqual({ organisations: 2, observations: 2 });
+    expect(index.forgetOrganisations((org) => org === 'org-a')).toBe(1);
+    expect(index.stats().window).toEqual({ organisations: 1, observations: 1 });
+    // org-a's first piece is gone: its second piece completes nothing; org-b's still does.
+    expect(ids(index.match(at(10, { destination: { ip: '203.0.113.9' } })))).toEqual([]);
+    expect(ids(index.match(at(10, { destination: { ip: '203.0.113.9' } }, 'org-b')))).toEqual(['seq']);
+  });
+
   it('honours WITHIN, REPEATS and the window bound', () => {
     const index = new IndicatorIndex({ window: { maxObservations: 3 } });
     index.add(indicator('within', "([domain-name:value = 'a.example'] FOLLOWEDBY [domain-name:value = 'b.example']) WITHIN 10 SECONDS"), ['org-a']);

@@ -45,10 +45,12 @@ describe.runIf(up)('JetStreamSource', () => {
     for (let i = 1; i <= 3; i++) await pub.append(meta, [{ format: 'ecs', event: `{"n":${i}}` }], `chunk-${i}`);
 
     const warmedA: IngestRow[] = [];
-    const a = new JetStreamSource({ link, store, warmMs: () => 3_600_000, onWarm: (r) => warmedA.push(...r) });
+    const takenA: number[] = [];
+    const a = new JetStreamSource({ link, store, warmMs: () => 3_600_000, onWarm: (r) => warmedA.push(...r), onTake: (x) => takenA.push(x) });
     closers.push(() => a.close());
     await a.own(p);
     expect(warmedA).toEqual([]); // nothing processed yet
+    expect(takenA).toEqual([p]); // told before any replay: the matchers drop what they held of p
     const first = await readSome(a);
     expect(first.map((r) => r.event)).toEqual(['{"n":1}']);
     await store.transaction(async (tx) => a.commit(tx, first[0]!.seq));
@@ -77,6 +79,7 @@ describe.runIf(up)('JetStreamSource', () => {
     expect(await store.getMeta('written-by-stale-owner')).toBeNull();
     // After a failed transaction the source re-reads from the stored mark: chunk 3 next, never 2 again.
     await a.reset();
+    expect(takenA).toEqual([p]); // a reset re-reads from the mark with the state it holds: not a take
     expect((await readSome(b)).map((r) => r.event)).toEqual(['{"n":3}']);
   }, 30_000);
 

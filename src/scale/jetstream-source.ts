@@ -120,6 +120,12 @@ export interface JetStreamSourceDeps {
   readonly onWarm: (rows: readonly IngestRow[]) => void;
   /** How far before the mark a new owner replays (the longest correlation window), ms. */
   readonly warmMs: () => number;
+  /**
+   * Called when partition p is taken, before its warm-up replay: the matchers drop whatever state
+   * they still hold of its organisations (from an earlier time this worker owned it), so that the
+   * replay rebuilds it exactly instead of adding the same events to it twice.
+   */
+  readonly onTake?: (partition: number) => void;
 }
 
 export class JetStreamSource {
@@ -162,6 +168,7 @@ export class JetStreamSource {
     if (this.#readers.has(p)) return;
     const { store, link } = this.deps;
     const hwm = Number(await store.initMeta(hwmKey(link.names.prefix, p), '0'));
+    if (o.warm) this.deps.onTake?.(p);
     if (hwm > 0 && o.warm) await this.#warm(p, hwm);
     const r = new PartitionReader(p, hwm);
     await r.start(link);

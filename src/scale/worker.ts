@@ -79,6 +79,12 @@ export class ScaleWorker {
       link, store,
       // The longest window of state: STIX sequences (the index keeps an hour) or a Sigma correlation's timespan.
       warmMs: () => Math.max(WINDOW_MS, ...(rt?.engine.deps.sigma?.snapshot().engine.correlations.map((c) => c.timespanMs) ?? [])),
+      onTake: (p) => {
+        const engine = rt?.engine;
+        const inP = (orgId: string) => partitionOf(orgId, s.partitions) === p;
+        engine?.feed.index.forgetOrganisations(inP);
+        engine?.deps.sigma?.snapshot().engine.forgetScopes(inP);
+      },
       onWarm: (rows) => {
         const engine = rt?.engine;
         if (engine) warm({ index: { match: (e) => engine.feed.index.match(e) }, sigma: () => engine.deps.sigma?.snapshot().engine ?? null, maxLineLength: engine.options.maxLineLength }, rows);

@@ -537,6 +537,15 @@ export class IndicatorIndex {
       window: this.windows.stats(),
     };
   }
+
+  /**
+   * Forgets the sequence windows (FOLLOWEDBY, observation AND, REPEATS) of the organisations
+   * `which` selects: a scale-out worker that takes a partition back rebuilds them from the
+   * warm-up replay, never on top of what it held before it gave the partition up.
+   */
+  forgetOrganisations(which: (orgId: string) => boolean): number {
+    return this.windows.forget(which);
+  }
 }
 
 const NO_TYPES: ReadonlySet<string> = new Set();

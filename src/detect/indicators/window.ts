@@ -55,6 +55,18 @@ export class OrgWindows<T extends Timed> {
     this.windows.clear();
   }
 
+  /** Drops the windows of the organisations `which` selects (a partition given up, scale/worker.ts). */
+  forget(which: (orgId: string) => boolean): number {
+    let n = 0;
+    for (const orgId of [...this.windows.keys()]) {
+      if (which(orgId)) {
+        this.windows.delete(orgId);
+        n++;
+      }
+    }
+    return n;
+  }
+
   stats(): { organisations: number; observations: number } {
     let observations = 0;
     for (const w of this.windows.values()) observations += w.length;

@@ -62,6 +62,27 @@ describe('event_count (spec example: >= 100 failed logins per ComputerName in 1h
     expect(correlations(e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--a' }, 100_000, LS))).toHaveLength(1);
   });
 
+  it('forgets the groups of the organisations it is told to (a scale-out partition taken back), and only those', () => {
+    const e = build();
+    const ev = (org: string) => ({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': org });
+    for (let i = 0; i < 60; i++) {
+      e.process(ev('identity--a'), i * 1000, LS);
+      e.process(ev('identity--b'), i * 1000, LS);
+    }
+    expect(e.correlationGroups()).toBe(2);
+    expect(e.forgetScopes((org) => org === 'identity--a')).toBe(1);
+    expect(e.correlationGroups()).toBe(1);
+    // 40 more each: b reaches 100 (60 kept + 40), a only 40 (what it held was dropped, as a warm-up
+    // replay would rebuild it; without the drop the replay would count those 60 events twice).
+    const fired: string[] = [];
+    for (let i = 60; i < 100; i++) {
+      for (const org of ['identity--a', 'identity--b']) {
+        if (correlations(e.process(ev(org), i * 1000, LS)).length > 0) fired.push(`${org}@${i}`);
+      }
+    }
+    expect(fired).toEqual(['identity--b@99']);
+  });
+
   it('slides: events older than the timespan stop counting', () => {
     const e = build();
     // 60 events in the first half hour, then 60 more 50 minutes later: never 100 within 1h

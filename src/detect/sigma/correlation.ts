@@ -94,6 +94,19 @@ export class CorrelationState {
     return this.groups.size;
   }
 
+  /** Drops the groups of the scopes (organisations) `which` selects; returns how many. */
+  forgetScopes(which: (scope: string) => boolean): number {
+    let n = 0;
+    for (const key of [...this.groups.keys()]) {
+      // A group's key is JSON [scope, ...group-by values] (feed).
+      if (which((JSON.parse(key) as string[])[0] ?? '')) {
+        this.groups.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   private fieldFor(name: string, ref: number): string {
     const aliases = this.rule.aliases;
     if (!Object.hasOwn(aliases, name)) return name;

@@ -363,4 +363,12 @@ export class SigmaEngine {
   correlationGroups(): number {
     return this.states.reduce((n, s) => n + s.groupCount, 0);
   }
+
+  /**
+   * Forgets the correlation windows of the organisations `which` selects (their scope): a
+   * scale-out worker taking a partition back rebuilds them from the warm-up replay alone.
+   */
+  forgetScopes(which: (orgId: string) => boolean): number {
+    return this.states.reduce((n, s) => n + s.forgetScopes(which), 0);
+  }
 }
