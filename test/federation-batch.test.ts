@@ -5,6 +5,7 @@
  * must be refused.
  */
 import crypto from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
 import { describe, expect, it } from 'vitest';
 import { leafHash, newBatchCache, rootFromProof, signBatch, verifyBatchFacts, type SignedFacts } from '../src/federation/keys.js';
 
@@ -23,6 +24,16 @@ function mth(leaves: Buffer[]): Buffer {
 }
 
 describe('federation batch signatures', () => {
+  it('a leaf is SHA-256(0x00 ‖ UTF-8 of the RFC 8785 facts), non-ASCII text included', () => {
+    const f: SignedFacts = {
+      object: { type: 'indicator', id: 'indicator--00000000-0000-4000-8000-000000000001', name: 'Ünïcödé ✓ 𝄞 \u0000 end', z: 1, a: [2, { y: true, b: null }] },
+      origin: 'dk', creator: null, recipients: ['identity--b', 'identity--a'],
+    };
+    const text = canonicalize({ object: f.object, origin: f.origin, creator: f.creator, recipients: ['identity--a', 'identity--b'] });
+    const expected = crypto.createHash('sha256').update(Buffer.from([0])).update(Buffer.from(text, 'utf8')).digest();
+    expect(leafHash(f).equals(expected)).toBe(true);
+  });
+
   it('every proof of trees of 1..70 leaves leads to the RFC 9162 root and verifies, alone and through the cache', () => {
     for (let n = 1; n <= 70; n++) {
       const f = facts(n);

@@ -103,8 +103,13 @@ export interface SignedFacts {
   recipients: readonly string[];
 }
 
+/** The RFC 8785 form of the facts: the signed text (its UTF-8 bytes are what is signed and hashed). */
+function signedText(f: SignedFacts): string {
+  return canonicalJson({ object: f.object, origin: f.origin, creator: f.creator, recipients: [...f.recipients].sort() });
+}
+
 export function signedBytes(f: SignedFacts): Buffer {
-  return Buffer.from(canonicalJson({ object: f.object, origin: f.origin, creator: f.creator, recipients: [...f.recipients].sort() }), 'utf8');
+  return Buffer.from(signedText(f), 'utf8');
 }
 
 export function signFacts(k: crypto.KeyObject, f: SignedFacts): string {
@@ -141,7 +146,7 @@ export interface BatchProof {
 const BATCH_DOMAIN = 'shieldwall-federation-batch-v1\u0000';
 
 // One-shot hashing (Node ≥ 20.12) costs a third of a Hash object per call; the tree hashes many small inputs.
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer | string, enc: 'buffer') => Buffer }).hash;
 
 function sha256(...parts: Buffer[]): Buffer {
   if (oneShot) return oneShot('sha256', parts.length === 1 ? parts[0]! : Buffer.concat(parts), 'buffer');
@@ -154,7 +159,11 @@ const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
 export function leafHash(f: SignedFacts): Buffer {
-  return sha256(LEAF, signedBytes(f));
+  const text = signedText(f);
+  // U+0000 is the single byte 0x00 in UTF-8: hashing the string '\0' + text hashes LEAF ‖ bytes,
+  // without copying the text into a Buffer and then into a concatenation of the two.
+  if (oneShot) return oneShot('sha256', `\u0000${text}`, 'buffer');
+  return sha256(LEAF, Buffer.from(text, 'utf8'));
 }
 
 /** Largest power of two strictly less than n (n ≥ 2). */
