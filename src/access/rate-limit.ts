@@ -1,6 +1,7 @@
 /**
- * Failed-authentication limiter (sliding window, in memory per process; in scale-out mode the
- * processes tell each other their failures through NATS, scale/shared-limits.ts) over any keys: after
+ * Failed-authentication limiter (sliding window, in memory per process; API processes sharing a
+ * node tell each other their failures through NATS, or PostgreSQL notifications without NATS:
+ * scale/shared-limits.ts) over any keys: after
  * `limit` failures of a key inside `windowMs`, further attempts under that key are refused
  * with 429 until the window passes — even with good credentials, so guessing gains nothing.
  * The access service keys it by account and address together, and more loosely by each alone

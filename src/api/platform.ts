@@ -13,7 +13,7 @@ import { EventBus } from '../core/bus.js';
 import { createRespond, type AuthedActor, type RecordRemote, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
 import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
-import { electLeader, openScaleApi, SOLE_LEADER, type Leader, type ScaleApi } from '../scale/index.js';
+import { electLeader, openPgSharing, openScaleApi, SOLE_LEADER, type Leader, type ScaleApi } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 import { envelopesOfRows, FederationRegistry, pushReceiver, recordRemote } from '../federation/index.js';
@@ -91,13 +91,16 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const scale = config.nats ? await openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, store }) : null;
   // On PostgreSQL several API processes may serve one node: one of them runs the background jobs.
   const leader = config.databaseUrl && !opts.store ? await electLeader(config.databaseUrl, config.nats?.prefix ?? config.nodeName) : SOLE_LEADER;
+  // …and without NATS, the live stream and the failed-authentication limiter go between them
+  // through PostgreSQL LISTEN/NOTIFY (scale/pg-pipe.ts).
+  const pgSharing = config.databaseUrl && !config.nats && !opts.store ? await openPgSharing(config.databaseUrl, config.nodeName, { bus, limiter: access.limiter }) : null;
   const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
     eventLimits: config.eventLimits,
-  }, scale ? { kind: 'external' } : detectMode(config, opts));
+  }, scale ? { kind: 'external' } : detectMode(config, opts, leader));
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus, exerciseGate }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
-  const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await leader.close(); await store.close(); };
+  const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await pgSharing?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
@@ -111,12 +114,15 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, scale, indexes, close, federation, exercise, readiness, exposure });
 }
 
-function detectMode(config: Readonly<Config>, opts: PlatformOptions): DetectMode {
+function detectMode(config: Readonly<Config>, opts: PlatformOptions, leader: Leader): DetectMode {
   const kind = opts.detection ?? (opts.store ? 'in-process' : config.workers === 0 ? 'external' : 'worker');
   if (kind !== 'worker') return { kind };
   return {
     kind, log: (line) => process.stderr.write(`${line}\n`),
     supervisor: { entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs },
+    // API processes sharing one PostgreSQL (without NATS: with it, workers run on their own)
+    // supervise one worker between them on the shared SQL spool: the leader's.
+    ...(config.databaseUrl ? { leads: () => leader.isLeader() } : {}),
   };
 }
 

@@ -10,8 +10,8 @@
  * reconnects does); the alerts themselves are in PostgreSQL.
  */
 import crypto from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { BusEvent, EventBus } from '../core/bus.js';
+import type { Pipe } from './pipe.js';
 
 interface Envelope {
   readonly origin: string;
@@ -29,46 +29,40 @@ function isBusEvent(v: unknown): v is BusEvent {
 export class BusBridge {
   readonly origin = crypto.randomUUID();
   readonly #fromRemote = new WeakSet<BusEvent>();
-  #sub: Subscription | null = null;
+  #unsubscribe: (() => void) | null = null;
   #off: (() => void) | null = null;
 
-  private constructor(private readonly nc: NatsConnection, private readonly subject: string) {}
+  private constructor(private readonly pipe: Pipe, private readonly subject: string) {}
 
   /** Publishes what this process's bus carries; with `bus` given, also delivers other processes' events to it. */
-  static start(nc: NatsConnection, subject: string, bus: EventBus | null): BusBridge {
-    const b = new BusBridge(nc, subject);
+  static start(pipe: Pipe, subject: string, bus: EventBus | null): BusBridge {
+    const b = new BusBridge(pipe, subject);
     if (bus) {
       b.#off = bus.subscribe((e) => {
         if (!b.#fromRemote.has(e)) b.publish(e);
       });
-      b.#sub = nc.subscribe(subject, {
-        callback: (err, msg) => {
-          if (err) return;
-          let env: Envelope;
-          try {
-            env = msg.json<Envelope>();
-          } catch {
-            return;
-          }
-          if (env.origin === b.origin || !isBusEvent(env.event)) return;
-          b.#fromRemote.add(env.event);
-          bus.publish(env.event);
-        },
+      b.#unsubscribe = pipe.subscribe(subject, (text) => {
+        let env: Envelope;
+        try {
+          env = JSON.parse(text) as Envelope;
+        } catch {
+          return;
+        }
+        if (typeof env !== 'object' || env === null || env.origin === b.origin || !isBusEvent(env.event)) return;
+        b.#fromRemote.add(env.event);
+        bus.publish(env.event);
       });
     }
     return b;
   }
 
+  /** At most once: a disconnected pipe drops it (the stored record stays the truth). */
   publish(e: BusEvent): void {
-    try {
-      this.nc.publish(this.subject, JSON.stringify({ origin: this.origin, event: e } satisfies Envelope));
-    } catch {
-      // Disconnected: at-most-once, the stored record stays the truth.
-    }
+    this.pipe.publish(this.subject, JSON.stringify({ origin: this.origin, event: e } satisfies Envelope));
   }
 
   stop(): void {
     this.#off?.();
-    this.#sub?.unsubscribe();
+    this.#unsubscribe?.();
   }
 }

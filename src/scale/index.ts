@@ -9,6 +9,8 @@ import { BusBridge } from './fanout.js';
 import { openNats, type NatsLink } from './nats.js';
 import { StreamPublisher } from './publisher.js';
 import { shareFailures } from './shared-limits.js';
+import { natsPipe } from './pipe.js';
+import { PgPipe } from './pg-pipe.js';
 import { PresenceAnnouncer, PresenceBoard } from './presence.js';
 import type { FailureLimiter } from '../access/rate-limit.js';
 import type { Store } from '../store/index.js';
@@ -21,6 +23,9 @@ export { fnv1a32, partitionOf, scaleNames } from './partition.js';
 export type { ScaleNames } from './partition.js';
 export { StreamPublisher } from './publisher.js';
 export { BusBridge } from './fanout.js';
+export { natsPipe } from './pipe.js';
+export type { Pipe } from './pipe.js';
+export { PgPipe } from './pg-pipe.js';
 export { openNats } from './nats.js';
 export { electLeader, SOLE_LEADER } from './leader.js';
 export type { Leader } from './leader.js';
@@ -42,8 +47,9 @@ export interface ScaleApi {
 
 export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number; store: Store }): Promise<ScaleApi> {
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: o.retentionMs, name: `shieldwall-serve ${process.pid}` });
-  const bridge = BusBridge.start(link.nc, link.names.live, o.bus);
-  const unshare = shareFailures(link.nc, `${link.names.prefix}.authfail`, o.limiter);
+  const pipe = natsPipe(link.nc);
+  const bridge = BusBridge.start(pipe, link.names.live, o.bus);
+  const unshare = shareFailures(pipe, `${link.names.prefix}.authfail`, o.limiter);
   const presence = PresenceBoard.listen(link.nc, link.names.prefix);
   const self = new PresenceAnnouncer(link.nc, link.names.prefix, () => ({ role: 'api', partitionsTotal: nats.partitions })).start();
   presence.ask();
@@ -55,6 +61,30 @@ export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter
       unshare();
       bridge.stop();
       await link.close();
+    },
+  };
+}
+
+/**
+ * Several API processes on one PostgreSQL without NATS (docs/deploying-at-scale.md): the live
+ * stream and the failed-authentication limiter go between them through PostgreSQL
+ * LISTEN/NOTIFY, as they go through core NATS in scale-out mode.
+ */
+export interface PgSharing {
+  readonly pipe: PgPipe;
+  close(): Promise<void>;
+}
+
+export async function openPgSharing(databaseUrl: string, prefix: string, o: { bus: EventBus; limiter: FailureLimiter }): Promise<PgSharing> {
+  const pipe = await PgPipe.open(databaseUrl, `serve ${process.pid}`);
+  const bridge = BusBridge.start(pipe, `${prefix}.live`, o.bus);
+  const unshare = shareFailures(pipe, `${prefix}.authfail`, o.limiter);
+  return {
+    pipe,
+    close: async () => {
+      unshare();
+      bridge.stop();
+      await pipe.close();
     },
   };
 }

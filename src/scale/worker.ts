@@ -14,6 +14,7 @@ import { WorkerRuntime, type WorkerMessage } from '../detect/worker/index.js';
 import type { Store } from '../store/index.js';
 import { PgLeases } from '../store/pg-leases.js';
 import { BusBridge } from './fanout.js';
+import { natsPipe } from './pipe.js';
 import { JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { PartitionOwner } from './owner.js';
@@ -73,7 +74,7 @@ export class ScaleWorker {
   static async start(deps: ScaleWorkerDeps, s: ScaleWorkerSettings): Promise<ScaleWorker> {
     const { store, clock } = deps;
     const link = await openNats({ url: s.natsUrl, prefix: s.prefix, partitions: s.partitions, maxBytes: s.maxBytes, maxAgeMs: s.options.spoolRetentionMs ?? 24 * 3_600_000, name: `shieldwall-worker ${process.pid}` });
-    const bridge = BusBridge.start(link.nc, link.names.live, null);
+    const bridge = BusBridge.start(natsPipe(link.nc), link.names.live, null);
     let rt: WorkerRuntime | null = null;
     const source = new JetStreamSource({
       link, store,

@@ -44,7 +44,15 @@ export interface DetectDeps {
 
 /** Where detection runs: a supervised worker process (the default), none (workers run elsewhere), or in this process (unit tests). */
 export type DetectMode =
-  | { readonly kind: 'worker'; readonly supervisor: SupervisorOptions; readonly log: (line: string) => void }
+  | {
+    readonly kind: 'worker'; readonly supervisor: SupervisorOptions; readonly log: (line: string) => void;
+    /**
+     * Runs the worker only while this answers true: API processes sharing one PostgreSQL without
+     * NATS supervise one worker between them, the leader's (scale/leader.ts); another takes over
+     * within LEAD_CHECK_MS of becoming the leader. Absent: always.
+     */
+    readonly leads?: () => boolean;
+  }
   | { readonly kind: 'external' }
   | { readonly kind: 'in-process' };
 
@@ -69,6 +77,8 @@ export interface QueueStatus {
 }
 
 const MAX_REPORTED = 20;
+/** How often a process whose worker depends on leadership checks it (ms). */
+const LEAD_CHECK_MS = 2_000;
 
 export class DetectService {
   readonly options: DetectOptions;
@@ -78,12 +88,16 @@ export class DetectService {
   readonly supervisor: WorkerSupervisor | null;
   readonly mode: DetectMode['kind'];
   readonly deadLetters: DeadLetters;
+  readonly #leads: { leads: () => boolean; log: (line: string) => void } | null;
+  #leadTimer: NodeJS.Timeout | null = null;
+  #leadChange: Promise<void> | null = null;
 
-  private constructor(readonly deps: DetectDeps, o: { options: DetectOptions; engine: DetectEngine | null; supervisor: WorkerSupervisor | null; mode: DetectMode['kind'] }) {
+  private constructor(readonly deps: DetectDeps, o: { options: DetectOptions; engine: DetectEngine | null; supervisor: WorkerSupervisor | null; mode: DetectMode }) {
     this.options = o.options;
     this.engine = o.engine;
     this.supervisor = o.supervisor;
-    this.mode = o.mode;
+    this.mode = o.mode.kind;
+    this.#leads = o.mode.kind === 'worker' && o.mode.leads ? { leads: o.mode.leads, log: o.mode.log } : null;
     this.deadLetters = new DeadLetters({ store: deps.store, clock: deps.clock, wake: () => this.#wake(), ...(deps.stream ? { stream: deps.stream } : {}) });
   }
 
@@ -104,7 +118,7 @@ export class DetectService {
     const supervisor = mode.kind === 'worker'
       ? new WorkerSupervisor({ store, clock, publish: (e) => bus.publish(e), log: mode.log }, mode.supervisor)
       : null;
-    const s = new DetectService(deps, { options: opts, engine, supervisor, mode: mode.kind });
+    const s = new DetectService(deps, { options: opts, engine, supervisor, mode });
     await s.directory.refresh(store);
     return s;
   }
@@ -139,11 +153,32 @@ export class DetectService {
 
   /** Starts detection: the supervised worker, or the in-process loop. */
   start(): void {
-    this.supervisor?.start();
     this.engine?.start();
+    const s = this.supervisor;
+    const leads = this.#leads;
+    if (!s) return;
+    if (!leads) {
+      s.start();
+      return;
+    }
+    const check = () => {
+      if (this.#leadChange) return;
+      const lead = leads.leads();
+      if (lead === s.running) return;
+      leads.log(`detection worker: ${lead ? 'this process leads the node: starting it' : 'this process no longer leads the node: stopping it'}`);
+      this.#leadChange = (lead ? Promise.resolve(s.start()) : s.stop()).catch(() => undefined).finally(() => {
+        this.#leadChange = null;
+      });
+    };
+    check();
+    this.#leadTimer = setInterval(check, LEAD_CHECK_MS);
+    this.#leadTimer.unref();
   }
 
   async stop(): Promise<void> {
+    if (this.#leadTimer) clearInterval(this.#leadTimer);
+    this.#leadTimer = null;
+    await this.#leadChange;
     await this.supervisor?.stop();
     await this.engine?.stop();
   }

@@ -86,6 +86,11 @@ export class WorkerSupervisor {
 
   constructor(private readonly deps: SupervisorDeps, private readonly options: SupervisorOptions) {}
 
+  /** Whether it runs (or restarts) a worker now: between start() and stop(). */
+  get running(): boolean {
+    return this.#running;
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;

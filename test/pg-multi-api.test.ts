@@ -1,0 +1,89 @@
+/**
+ * Several API processes on one PostgreSQL without NATS (docs/deploying-at-scale.md, "Several
+ * API processes without NATS"): two platforms on one fresh database, each as `serve` opens it.
+ * They supervise one detection worker between them (the leader's; the other takes over when the
+ * leader is gone), the live stream reaches the other process's bus, and the failed-authentication
+ * limiter counts both processes' failures. Needs PostgreSQL (CI insists) and the built CLI
+ * (the worker is `dist/src/cli/main.js worker`).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPlatform, type Platform } from '../src/api/index.js';
+import { loadConfig } from '../src/config/index.js';
+import type { BusEvent } from '../src/core/bus.js';
+import { mustRun } from './helpers/nats.js';
+import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
+
+const up = await pgAvailable();
+if (!up && mustRun()) throw new Error('PostgreSQL is required in CI');
+const closers: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of closers.reverse()) await c().catch(() => undefined);
+});
+
+async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.runIf(up)('two API processes on one PostgreSQL, without NATS', () => {
+  it('run one worker between them, share the live stream and the failed-authentication limit, and hand the worker over', async () => {
+    const db = await freshPostgresDb();
+    closers.push(db.drop);
+    const open = async (name: string): Promise<Platform> => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `shieldwall-pgmulti-${name}-`));
+      closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+      const p = await createPlatform(loadConfig({
+        SHIELDWALL_DATA_DIR: dir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NODE_NAME: 'pgmulti', SHIELDWALL_LOG_LEVEL: 'silent',
+        SHIELDWALL_AUTH_FAILURE_LIMIT: '4',
+      }));
+      return p;
+    };
+    const a = await open('a');
+    const b = await open('b');
+    let aOpen = true;
+    closers.push(async () => {
+      await b.close();
+      if (aOpen) await a.close();
+    });
+    a.detect.start();
+    b.detect.start();
+    // One worker between them: the leader's.
+    expect([a.leader.isLeader(), b.leader.isLeader()]).toEqual([true, false]);
+    await until('the leader\'s worker', () => a.detect.supervisor?.status().state === 'running');
+    expect(a.detect.supervisor?.running).toBe(true);
+    expect(b.detect.supervisor?.running).toBe(false);
+    expect(b.detect.supervisor?.status().pid).toBeNull();
+
+    // The live stream: what one process's bus carries reaches the other's (the SSE stream of each
+    // filters it by the release policy, as for its own events), once.
+    const seen: BusEvent[] = [];
+    b.bus.subscribe((e) => seen.push(e));
+    const e: BusEvent = { type: 'alert.created', subject: 'alert--pgmulti', atUs: 1, exerciseId: null, facts: { tlp: 'green', creatorOrg: null, recipients: [], originNode: null }, data: { title: 'from a' } };
+    await new Promise((r) => setTimeout(r, 300)); // both listen
+    a.bus.publish(e);
+    await until('the event on b', () => seen.length > 0, 5_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toEqual([e]);
+
+    // The limiter: 2 failures on each process reach the limit of 4 on both.
+    const source = '203.0.113.77';
+    a.access.limiter.fail(source);
+    a.access.limiter.fail(source);
+    b.access.limiter.fail(source);
+    b.access.limiter.fail(source);
+    await until('the limit on both', () => a.access.limiter.blockedFor(source) > 0 && b.access.limiter.blockedFor(source) > 0, 5_000);
+    expect(a.access.limiter.blockedFor('203.0.113.78')).toBe(0);
+
+    // The leader goes: b leads and starts the worker.
+    await a.close();
+    aOpen = false;
+    await until('b to lead and run the worker', () => b.leader.isLeader() && b.detect.supervisor?.status().state === 'running', 20_000);
+    expect(b.detect.supervisor?.running).toBe(true);
+  }, 60_000);
+});
