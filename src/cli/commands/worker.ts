@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.js';
 import { openStore } from '../../store/index.js';
-import { WorkerRuntime, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../detect/worker/index.js';
+import { exitWhenOrphaned, WorkerRuntime, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../detect/worker/index.js';
 import { cliConfig, stdio, type Io } from '../context.js';
 import type { Config } from '../../config/index.js';
 import { openNats, ScaleSupervisor, ScaleWorker } from '../../scale/index.js';
@@ -119,6 +119,8 @@ export function registerWorker(program: Command, io: Io = stdio): void {
     .action(async (o: { supervised?: boolean; processes: string }) => {
       const config = cliConfig();
       const ipc = o.supervised === true && typeof process.send === 'function';
+      // Supervised: never outlive the supervisor, even spinning on one event (orphan-guard.ts).
+      if (ipc) exitWhenOrphaned();
       if (config.nats) {
         const processes = Number(o.processes);
         if (!Number.isInteger(processes) || processes < 0 || processes > 256) throw new Error(`--processes must be an integer from 0 to 256 (got ${o.processes})`);
