@@ -572,15 +572,8 @@ export interface ObservableEntry {
 }
 
 /** A stored object version as the correlation indexer follows them (Store.objectsAddedAfter). */
-export interface AddedVersion {
+export interface AddedVersion extends StoredVersion {
   seq: number;
-  collectionId: string;
-  id: string;
-  version: string;
-  dateAdded: number;
-  creatorOrg: string | null;
-  revoked: boolean;
-  json: string;
   /** How many versions of (collectionId, id) were stored when it was read, itself included. */
   versions: number;
 }
