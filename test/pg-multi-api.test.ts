@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPlatform, type Platform } from '../src/api/index.js';
+import { createPlatform, startServer, type Platform } from '../src/api/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
 import type { BusEvent } from '../src/core/bus.js';
 import { mustRun } from './helpers/nats.js';
@@ -39,7 +40,7 @@ describe.runIf(up)('two API processes on one PostgreSQL, without NATS', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `shieldwall-pgmulti-${name}-`));
       closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
       const p = await createPlatform(loadConfig({
-        SHIELDWALL_DATA_DIR: dir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NODE_NAME: 'pgmulti', SHIELDWALL_LOG_LEVEL: 'silent',
+        SHIELDWALL_DATA_DIR: dir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NODE_NAME: 'pgmulti', SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_PORT: '0', SHIELDWALL_HOST: '127.0.0.1',
         SHIELDWALL_AUTH_FAILURE_LIMIT: '4',
       }));
       return p;
@@ -53,12 +54,33 @@ describe.runIf(up)('two API processes on one PostgreSQL, without NATS', () => {
     });
     a.detect.start();
     b.detect.start();
+    // An admin of the node, and each process answering HTTP.
+    const org = await a.access.createOrganisation(SYSTEM_ACTOR, { name: 'Ops CERT', shortName: 'OPS' });
+    const admin = await a.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: 'ops.admin', password: 'correct horse battery staple', roles: ['admin'] });
+    const token = (await a.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: admin.id, kind: 'api', name: 'ops' })).token;
+    const servers = new Map<Platform, { url: string; close: () => Promise<void> }>();
+    for (const p of [a, b]) servers.set(p, await startServer(p, { logger: false }));
+    closers.push(async () => {
+      for (const s of servers.values()) await s.close().catch(() => undefined);
+    });
+    type System = { processes: { leader?: boolean }[]; workers: { state: string }[] };
+    const systemOf = async (p: Platform): Promise<System> => {
+      const res = await fetch(`${servers.get(p)!.url}/api/v1/system`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return await res.json() as System;
+    };
     // One worker between them: the leader's.
     expect([a.leader.isLeader(), b.leader.isLeader()]).toEqual([true, false]);
     await until('the leader\'s worker', () => a.detect.supervisor?.status().state === 'running');
     expect(a.detect.supervisor?.running).toBe(true);
     expect(b.detect.supervisor?.running).toBe(false);
     expect(b.detect.supervisor?.status().pid).toBeNull();
+    // GET /system says which process leads (and so runs the worker).
+    const sa = await systemOf(a);
+    const sb = await systemOf(b);
+    expect([sa.processes[0]?.leader, sb.processes[0]?.leader]).toEqual([true, false]);
+    expect(sa.workers.map((w) => w.state)).toEqual(['running']);
+    expect(sb.workers.map((w) => w.state)).toEqual(['stopped']);
 
     // The live stream: what one process's bus carries reaches the other's (the SSE stream of each
     // filters it by the release policy, as for its own events), once.

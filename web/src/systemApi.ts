@@ -30,6 +30,8 @@ export interface ProcessView {
   heapUsedBytes: number | null;
   /** The API process that answered. */
   self?: boolean;
+  /** The answering API process runs the node's background jobs (and, on PostgreSQL without NATS, the detection worker). */
+  leader?: boolean;
   lastSeenAt?: string;
   supervisor?: { processes: number; pids: number[]; restarts: number; deadLetters: number; careful: number };
 }

@@ -75,7 +75,10 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
     }
     const mem = process.memoryUsage();
     const w = detect.supervisor?.status() ?? null;
-    const self = { role: 'api', host: os.hostname(), pid: process.pid, startedAt: new Date(STARTED_MS).toISOString(), uptimeS: Math.round(process.uptime()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, self: true };
+    const self = { role: 'api', host: os.hostname(), pid: process.pid, startedAt: new Date(STARTED_MS).toISOString(), uptimeS: Math.round(process.uptime()), rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, self: true,
+      // Whether this process runs the node's background jobs (and, on PostgreSQL without NATS, its
+      // detection worker): the others stand by (docs/deploying-at-scale.md).
+      leader: platform.leader.isLeader() };
     const scale = platform.scale ? deploymentView(platform.scale.presence.list().filter((x) => x.id !== platform.scale?.self.id), platform.config.nats?.partitions ?? 0) : null;
     return {
       node: platform.config.nodeName, generatedAt: new Date(platform.clock.now()).toISOString(),

@@ -47,7 +47,7 @@ function Processes({ s }: { s: SystemStatus }) {
         <tbody>
           {s.processes.map((p) => (
             <tr key={`${p.role}-${p.host ?? ''}-${p.pid}`} data-testid="process-row">
-              <td>{ROLE_NAMES[p.role]}{p.self ? ' (this one)' : ''}</td><td>{p.host ?? '-'}</td><td>{p.pid}</td>
+              <td>{ROLE_NAMES[p.role]}{p.self ? ' (this one)' : ''}{p.leader === true ? ' · leader' : p.leader === false ? ' · standby' : ''}</td><td>{p.host ?? '-'}</td><td>{p.pid}</td>
               <td>up {Math.round(p.uptimeS / 60)} min{p.supervisor ? ` · ${p.supervisor.processes} workers · ${p.supervisor.deadLetters} quarantined` : ''}</td>
               <td>{p.lastSeenAt ? formatTime(p.lastSeenAt) : '-'}</td><td>{p.supervisor ? p.supervisor.restarts : '-'}</td><td>-</td><td>{mb(p.rssBytes)}</td><td>-</td>
             </tr>
