@@ -71,7 +71,6 @@ export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter
  * LISTEN/NOTIFY, as they go through core NATS in scale-out mode.
  */
 export interface PgSharing {
-  readonly pipe: PgPipe;
   close(): Promise<void>;
 }
 
@@ -80,7 +79,6 @@ export async function openPgSharing(databaseUrl: string, prefix: string, o: { bu
   const bridge = BusBridge.start(pipe, `${prefix}.live`, o.bus);
   const unshare = shareFailures(pipe, `${prefix}.authfail`, o.limiter);
   return {
-    pipe,
     close: async () => {
       unshare();
       bridge.stop();

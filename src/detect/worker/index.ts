@@ -7,4 +7,4 @@ export { isSupervisorMessage, isWorkerMessage } from './protocol.js';
 export type { SupervisorMessage, WorkerMessage, WorkerStats } from './protocol.js';
 export { createEngine } from './wiring.js';
 export { workerEntry } from './entry.js';
-export { exitWhenOrphaned, ORPHAN_CHECK_MS } from './orphan-guard.js';
+export { exitWhenOrphaned } from './orphan-guard.js';

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 
 /** How often the thread looks at the parent pid (ms). */
-export const ORPHAN_CHECK_MS = 500;
+const ORPHAN_CHECK_MS = 500;
 
 // CommonJS, evaluated in the thread (no module file to resolve in a built or test layout).
 const WATCH = `const { workerData } = require('node:worker_threads');
