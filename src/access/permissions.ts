@@ -55,7 +55,7 @@ export const PERMISSIONS = {
   'admin.system': { who: ['admin'], what: 'node processes, detection workers, indexes, dead letters (retry, discard)' },
   'federation.read': { who: READERS, what: 'peer nodes, subscriptions and their sync status, this node\'s public key' },
   'federation.admin': { who: ['admin'], what: 'add and remove peers and subscriptions, run, reset, retry rejects, read reject lists' },
-  'federation.sync': { who: ['peer'], what: 'provenance envelopes of readable object versions (federation pull); push of shared incidents and assistance requests; answers written back to them (comments, offers)' },
+  'federation.sync': { who: ['peer'], what: 'provenance envelopes and retractions of readable object versions (federation pull); push of shared incidents and assistance requests; answers written back to them (comments, offers)' },
   'exercise.read': { who: READERS, what: 'exercises the reader takes part in (control, grant or team): run, injects, inbox, scores, report' },
   'exercise.play': { who: READERS, what: 'play in an exercise: situation reports, exercise intel (own team only)' },
   'exercise.plan': { who: ['excon', 'admin'], what: 'scenarios (write, import, export), create runs, exercise grants' },

@@ -127,6 +127,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/alert-levels/own`]: 'alert-level.write',
   // federation (docs/federation.md)
   [`POST ${V1}/federation/envelopes`]: 'federation.sync',
+  [`GET ${V1}/federation/retractions`]: 'federation.sync',
   [`POST ${V1}/federation/records`]: 'federation.sync',
   [`POST ${V1}/federation/records/actions`]: 'federation.sync',
   [`POST ${V1}/federation/peers/:name/push-records`]: 'federation.admin',

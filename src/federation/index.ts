@@ -13,3 +13,5 @@ export type { ReceiveResult, RunReport, SubscriptionStatus, SyncDeps } from './s
 export { FEDERATED_RECORD_KINDS, MAX_RECORDS_PER_PUSH, pushRecords, receiveRecords, recordPushStatus } from './records.js';
 export type { FederatedRecord, RecordEnvelope, RecordPushStatus, RecordReceipt } from './records.js';
 export { receiveAction, recordRemote } from './record-actions.js';
+export { applyRetractions, retractionsFor, signRetraction, verifyRetraction, MAX_RETRACTIONS, RETRACTION_TYPE } from './retractions.js';
+export type { Retraction, RetractionOutcome } from './retractions.js';

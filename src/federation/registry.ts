@@ -94,6 +94,10 @@ export interface SubscriptionState {
   looped: number;
   /** Pull: date_added of the newest peer object applied; push: of the newest local object sent (µs). */
   lastObjectUs: number | null;
+  /** Pull: the cursor of the peer's retractions applied (retractions.ts); absent before any. */
+  retractionCursor?: string;
+  /** Pull: copies deleted here because their origin retracted them. */
+  retracted?: number;
 }
 
 export interface Reject {
@@ -325,7 +329,8 @@ export class FederationRegistry {
   async reset(actor: Actor, id: string): Promise<void> {
     await this.subscription(id);
     const st = await this.state(id);
-    await this.saveState(this.store, id, { ...st, cursor: {}, failures: 0, nextRunUs: this.#nowUs() });
+    const { retractionCursor: _, ...rest } = st;
+    await this.saveState(this.store, id, { ...rest, cursor: {}, failures: 0, nextRunUs: this.#nowUs() });
     await this.#audit(actor, 'federation.subscription.reset', id, {});
   }
 

@@ -17,6 +17,7 @@ import type { OrgRow, Store } from '../store/index.js';
 import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { pushRecords } from './records.js';
+import { applyRetractions, MAX_RETRACTIONS } from './retractions.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
 import { P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -42,6 +43,8 @@ export interface RunReport {
   rejected: number;
   looped: number;
   sent: number;
+  /** Pull: copies deleted here because their origin retracted them. */
+  retracted?: number;
   complete: boolean;
 }
 
@@ -290,6 +293,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
         // Caught up and nothing new: no transaction (a subscription polling every second would
         // otherwise commit, and fsync, an empty page each time).
         report.complete = true;
+        await pullRetractions(deps, { sub, peer, client, call, report });
         return report;
       }
       const wantMore = f.more && !(o.maxPages && report.pages + 1 >= o.maxPages);
@@ -323,6 +327,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.map((x) => String(x.type))) });
       if (!f.more) {
         report.complete = true;
+        await pullRetractions(deps, { sub, peer, client, call, report });
         return report;
       }
       if (!wantMore) return report;
@@ -332,6 +337,53 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
     await client.close();
   }
 }
+
+/**
+ * After the objects: the peer's retractions of its collection since the retraction cursor
+ * (retractions.ts), applied to the local collection in one transaction per page with the
+ * cursor. A peer without the endpoint (an older node) answers 404: nothing to do.
+ */
+async function pullRetractions(deps: SyncDeps, a: { sub: Subscription; peer: PeerRecord; client: TaxiiClient; call: { signal?: AbortSignal }; report: RunReport }): Promise<void> {
+  const { registry, store, clock } = deps;
+  for (;;) {
+    a.call.signal?.throwIfAborted();
+    const st = await registry.state(a.sub.id);
+    const q = new URLSearchParams({ collection: a.sub.remoteCollection, limit: String(MAX_RETRACTIONS), ...(st.retractionCursor ? { after: st.retractionCursor } : {}) });
+    let page: { retractions?: unknown; more?: unknown; next?: unknown };
+    try {
+      page = await a.client.request('GET', `/api/v1/federation/retractions?${q}`, undefined, a.call) as typeof page;
+    } catch (e) {
+      if (e instanceof TaxiiClientError && e.status === 404) return;
+      throw e;
+    }
+    const items = Array.isArray(page.retractions) ? page.retractions : [];
+    const next = typeof page.next === 'string' ? page.next : undefined;
+    if (items.length === 0 && (next === undefined || next === st.retractionCursor)) return;
+    const res = await store.transaction(async (tx) => {
+      const out = await applyRetractions(tx, { registry, intel: new IntelService(tx, clock), peer: a.peer, collectionId: a.sub.localCollection, items });
+      const nowUs = clock.now() * 1000;
+      for (const r of out.refused) {
+        await registry.putReject(tx, { subscription: a.sub.id, id: r.id, version: r.version, reason: r.message, atUs: nowUs, object: r.item, envelope: RETRACTION_REJECT });
+      }
+      const cur = await registry.state(a.sub.id, tx);
+      await registry.saveState(tx, a.sub.id, {
+        ...cur, ...(next !== undefined ? { retractionCursor: next } : {}), retracted: (cur.retracted ?? 0) + out.deleted, rejected: cur.rejected + out.refused.length,
+      });
+      if (out.deleted > 0 || out.refused.length > 0) {
+        await new AccessService(tx, clock).audit({ principal: null, source: `peer:${a.peer.name}` }, 'federation.retract', a.sub.localCollection, {
+          subscription: a.sub.id, peer: a.peer.name, received: items.length, deleted: out.deleted, refused: out.refused.length,
+        });
+      }
+      return out;
+    });
+    a.report.retracted = (a.report.retracted ?? 0) + res.deleted;
+    a.report.rejected += res.refused.length;
+    if (page.more !== true) return;
+  }
+}
+
+/** The envelope slot of a reject that is a retraction (retried as one, not as an object). */
+const RETRACTION_REJECT = { retraction: true } as const;
 
 /** One run of a push subscription: local versions added after the cursor, sent with their envelopes. */
 export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number } = {}): Promise<RunReport> {
@@ -448,12 +500,23 @@ export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{
     return { retried: rejects.length, accepted: 0, stillRejected: 0 };
   }
   let accepted = 0;
+  const isRetraction = (r: { envelope: unknown }) => (r.envelope as { retraction?: unknown } | null)?.retraction === true;
   for (let i = 0; i < rejects.length; i += 500) {
     const chunk = rejects.slice(i, i + 500);
     await store.transaction(async (tx) => {
       for (const r of chunk) await registry.dropReject(tx, r.key);
-      const res = await receive(tx, { deps, peer, collectionId: sub.localCollection, subscription: sub.id, items: chunk.map((r) => ({ object: r.object, envelope: (r.envelope ?? null) as Envelope | null })) });
-      accepted += res.added + res.duplicates;
+      const objects = chunk.filter((r) => !isRetraction(r));
+      if (objects.length > 0) {
+        const res = await receive(tx, { deps, peer, collectionId: sub.localCollection, subscription: sub.id, items: objects.map((r) => ({ object: r.object, envelope: (r.envelope ?? null) as Envelope | null })) });
+        accepted += res.added + res.duplicates;
+      }
+      const retractions = chunk.filter(isRetraction);
+      if (retractions.length === 0) return;
+      const out = await applyRetractions(tx, { registry, intel: new IntelService(tx, deps.clock), peer, collectionId: sub.localCollection, items: retractions.map((r) => r.object) });
+      accepted += retractions.length - out.refused.length;
+      for (const r of out.refused) {
+        await registry.putReject(tx, { subscription: sub.id, id: r.id, version: r.version, reason: r.message, atUs: deps.clock.now() * 1000, object: r.item, envelope: RETRACTION_REJECT });
+      }
     });
   }
   return { retried: rejects.length, accepted, stillRejected: await registry.countRejects(sub.id) };

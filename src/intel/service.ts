@@ -87,6 +87,32 @@ export const DELETED_VERSION_KIND = 'stix-deleted-version';
 /** Meta key set once any version was deleted: until then the upsert skips the tombstone lookup. */
 const DELETED_META = 'intel.deleted-versions';
 
+/**
+ * Federation (docs/federation.md "Retractions"): a version deleted from a collection on its node
+ * of origin, or deleted here because its origin retracted it, leaves this record (parent = the
+ * collection) so that the peers reading that collection learn of it. It carries the release
+ * columns of the deleted copy: a peer is told only of what it could read.
+ */
+export const RETRACTION_KIND = 'stix-retraction';
+
+/** What a retraction record holds (the signed part: id, version, digest, origin). */
+export interface RetractionDoc {
+  id: string;
+  /** The version as the object carried it (`modified`, else `created`). */
+  version: string;
+  /** SHA-256 (hex) of the RFC 8785 form of the retracted object. */
+  digest: string;
+  /** Set when the retraction came from a peer: its origin node, signature and the nodes it passed. */
+  received?: { origin: string; signature: string; path: string[] };
+}
+
+/** A retraction received from a peer and verified, applied with `deleteVersions`. */
+export interface ReceivedRetraction {
+  origin: string;
+  signature: string;
+  path: string[];
+}
+
 export type CommitListener = (c: CommittedObjects) => void;
 
 export class IntelService {
@@ -176,21 +202,41 @@ export class IntelService {
    * Deletes versions of an object from one collection (TAXII §5.7), in one transaction with a
    * tombstone per deleted version (see DELETED_VERSION_KIND). Returns how many were deleted.
    */
-  async deleteVersions(collectionId: string, id: string, versions: readonly string[]): Promise<number> {
+  async deleteVersions(collectionId: string, id: string, versions: readonly string[], o: { retraction?: ReceivedRetraction } = {}): Promise<number> {
     return this.store.transaction(async (tx) => {
-      const here = (await tx.storedVersions(versions.map((version) => ({ id, version })))).filter((r) => r.collectionId === collectionId);
+      const here = (await tx.storedVersions(versions.map((version) => ({ id, version })), { release: true })).filter((r) => r.collectionId === collectionId);
       if (here.length === 0) return 0;
       const owner = (await tx.objectHeads([id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';
       const nowUs = this.clock.now() * 1000;
       for (const r of here) {
         // An unversioned object's copy belongs to its submitter alone.
         const bound = isUnversionedKey(r.version) ? (r.creatorOrg ?? owner) : owner;
-        // Written once per (id, version): deleting an identical re-post again finds it there.
+        const sha256 = contentHash(r.json);
+        // Written once per (id, version): deleting an identical re-post again finds it there. A
+        // retraction by the origin makes it final (retractedBy): the version never comes back.
+        const tombId = `${DELETED_VERSION_KIND}:${id}:${r.version}`;
+        const tomb = { version: r.version, sha256, revoked: r.revoked, ...(o.retraction ? { retractedBy: o.retraction.origin } : {}) };
+        const old = o.retraction ? await tx.getRecord(tombId) : null;
         await tx.putRecord({
-          id: `${DELETED_VERSION_KIND}:${id}:${r.version}`, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: bound, tlp: null, recipients: [],
-          originNode: null, exerciseId: null, state: 'deleted', createdUs: nowUs, updatedUs: nowUs, rev: 1,
-          json: JSON.stringify({ version: r.version, sha256: contentHash(r.json), revoked: r.revoked }),
+          id: tombId, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: old?.creatorOrg ?? bound, tlp: null, recipients: [],
+          originNode: null, exerciseId: null, state: 'deleted', createdUs: old?.createdUs ?? nowUs, updatedUs: nowUs, rev: (old?.rev ?? 0) + 1,
+          json: JSON.stringify(tomb),
         });
+        // The peers reading this collection are told: of a version that originated here, or one
+        // whose origin retracted it (passed on with the origin's signature). A copy received
+        // from a peer and deleted here by choice stays a local decision.
+        const rel = r.release;
+        const versionText = isUnversionedKey(r.version) ? null : versionTextOf(r.json);
+        if (rel && versionText !== null && (rel.originNode === null ? !o.retraction : o.retraction?.origin === rel.originNode)) {
+          const doc: RetractionDoc = { id, version: versionText, digest: sha256, ...(o.retraction ? { received: { origin: o.retraction.origin, signature: o.retraction.signature, path: o.retraction.path } } : {}) };
+          // Peers walk these by updated_us: unique and in commit order, from the date_added clock.
+          const atUs = await tx.allocateTime(nowUs);
+          await tx.putRecord({
+            id: `${RETRACTION_KIND}:${collectionId}:${id}:${r.version}`, kind: RETRACTION_KIND, parentId: collectionId, creatorOrg: r.creatorOrg ?? bound,
+            tlp: rel.tlp, recipients: rel.recipients, originNode: rel.originNode, exerciseId: null, state: 'retracted', createdUs: atUs, updatedUs: atUs, rev: 1,
+            json: JSON.stringify(doc),
+          });
+        }
       }
       await tx.setMeta(DELETED_META, '1');
       return tx.deleteObject(collectionId, id, here.map((r) => r.version));
@@ -310,12 +356,12 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
     if (s.collectionId === ctx.collectionId && !here.has(k)) here.set(k, s);
   }
   // Deleted versions still bind: their content (by hash), the owner and a revocation.
-  const deleted = new Map<string, string>();
+  const deleted = new Map<string, { sha256: string; retractedBy?: string }>();
   if ((await tx.getMeta(DELETED_META)) !== null) {
     for (const t of await tx.recordsByParent(DELETED_VERSION_KIND, prepared.map((p) => p.row.id))) {
-      const d = JSON.parse(t.json) as { version: string; sha256: string; revoked: boolean };
+      const d = JSON.parse(t.json) as { version: string; sha256: string; revoked: boolean; retractedBy?: string };
       const id = t.parentId ?? '';
-      deleted.set(`${id} ${d.version}`, d.sha256);
+      deleted.set(`${id} ${d.version}`, d);
       const h = heads.get(id);
       heads.set(id, {
         id, creatorOrg: t.creatorOrg || (h?.creatorOrg ?? null), lastVersion: h && h.lastVersion > d.version ? h.lastVersion : d.version,
@@ -335,8 +381,13 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
     const same = stored.get(k) ?? inBatch.get(k)?.row;
     const gone = same ? undefined : deleted.get(k);
     if (gone !== undefined) {
+      if (gone.retractedBy !== undefined) {
+        reject(p, `version ${p.versionText ?? versionLabel(row.version)} of ${row.id} was retracted by its node of origin ${gone.retractedBy}: `
+          + 'it is not stored here again (a later version can be)');
+        continue;
+      }
       // Stored once, then deleted: only the same content may come back under this version.
-      if (contentHash(row.json) === gone) {
+      if (contentHash(row.json) === gone.sha256) {
         inBatch.set(k, p);
         accept.add(p.index);
       } else {
@@ -417,6 +468,16 @@ function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: st
 }
 
 /** SHA-256 of a stored JSON text as RFC 8785 canonical JSON (the same for byte-different equal contents). */
+/** The version of a stored object as it carries it (`modified`, else `created`). */
+function versionTextOf(json: string): string | null {
+  try {
+    const o = JSON.parse(json) as { modified?: unknown; created?: unknown };
+    return typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : null;
+  } catch {
+    return null;
+  }
+}
+
 function contentHash(json: string): string {
   let text = json;
   try {

@@ -252,6 +252,12 @@ export class KyselyStore implements Store {
     return this.transaction(async (tx) => (tx as KyselyStore).#putObjectsTx(rows, nowUs));
   }
 
+  async allocateTime(nowUs: number): Promise<number> {
+    const g = sql.raw(this.#d.greatest);
+    const res = await sql<{ last: number }>`update clock set last = ${g}(last + 1, ${nowUs}) where name = 'date_added' returning last`.execute(this.#db);
+    return Number(res.rows[0]?.last);
+  }
+
   async #putObjectsTx(rows: readonly NewObjectRow[], nowUs: number): Promise<PutOutcome[]> {
     const db = this.#db;
     const out: PutOutcome[] = new Array(rows.length);
@@ -454,7 +460,7 @@ export class KyselyStore implements Store {
     return out;
   }
 
-  async storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]> {
+  async storedVersions(keys: readonly { id: string; version: string }[], o: { release?: boolean } = {}): Promise<StoredVersion[]> {
     const wanted = new Set(keys.map((k) => `${k.id} ${k.version}`));
     const ids = [...new Set(keys.map((k) => k.id))];
     const found: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
@@ -470,11 +476,25 @@ export class KyselyStore implements Store {
     }
     // Then the JSON of the matching copies only, by primary key.
     const json = new Map<number, string>();
+    const release = new Map<number, NonNullable<StoredVersion['release']>>();
     for (let i = 0; i < found.length; i += 500) {
-      const rows = await this.#db.selectFrom('objects').select(['seq', 'json']).where('seq', 'in', found.slice(i, i + 500).map((f) => f.seq)).execute();
+      const seqs = found.slice(i, i + 500).map((f) => f.seq);
+      if (o.release) {
+        const rows = await this.#db.selectFrom('objects').select(['seq', 'json', 'tlp', 'origin_node', 'provenance']).where('seq', 'in', seqs).execute();
+        const recips = await this.#recipientsOf(seqs);
+        for (const r of rows) {
+          json.set(Number(r.seq), r.json);
+          release.set(Number(r.seq), { tlp: r.tlp as Tlp | null, recipients: recips.get(Number(r.seq)) ?? [], originNode: r.origin_node, provenance: r.provenance });
+        }
+        continue;
+      }
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'json']).where('seq', 'in', seqs).execute();
       for (const r of rows) json.set(Number(r.seq), r.json);
     }
-    return found.map(({ seq, ...f }) => ({ ...f, json: json.get(seq) ?? '' })).sort((a, b) => a.dateAdded - b.dateAdded);
+    return found.map(({ seq, ...f }) => {
+      const r = release.get(seq);
+      return { ...f, json: json.get(seq) ?? '', ...(r ? { release: r } : {}) };
+    }).sort((a, b) => a.dateAdded - b.dateAdded);
   }
 
   async #recipientsOf(seqs: number[]): Promise<Map<number, string[]>> {
@@ -642,7 +662,9 @@ export class KyselyStore implements Store {
     if (q.states?.length) query = query.where('o.state', 'in', [...q.states]);
     query = q.exerciseId ? query.where('o.exercise_id', '=', q.exerciseId) : query.where('o.exercise_id', 'is', null);
     if (q.updatedBefore !== undefined) query = query.where('o.updated_us', '<', q.updatedBefore);
-    const rows = await query.orderBy('o.updated_us', 'desc').orderBy('o.id').limit(q.limit).execute();
+    const after = q.after;
+    if (after) query = query.where((eb) => eb.or([eb('o.updated_us', '>', after.us), eb.and([eb('o.updated_us', '=', after.us), eb('o.id', '>', after.id)])]));
+    const rows = await (after ? query.orderBy('o.updated_us').orderBy('o.id') : query.orderBy('o.updated_us', 'desc').orderBy('o.id')).limit(q.limit).execute();
     const ids = rows.map((r) => r.id);
     const recips = ids.length ? await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', ids).orderBy('principal').execute() : [];
     const by = new Map<string, string[]>();

@@ -79,6 +79,17 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     for (let i = 1; i < added.length; i++) expect(added[i]!).toBeGreaterThan(added[i - 1]!);
   });
 
+  it('allocates single times from the date_added clock: unique, monotonic, after the objects', async () => {
+    const t1 = await store.allocateTime(5);
+    const t2 = await store.allocateTime(5);
+    expect(t2).toBeGreaterThan(t1);
+    const [o] = await store.putObjects([obj('indicator--00000000-0000-4000-8000-200000000001', '2024-01-02T00:00:00.000000Z')], 5);
+    const added = o?.status === 'added' ? o.dateAdded : -1;
+    expect(added).toBeGreaterThan(t2);
+    // A wall clock ahead of every value given: the wall clock's own value.
+    expect(await store.allocateTime(added + 1_000_000)).toBe(added + 1_000_000);
+  });
+
   it('selects first, last, all and exact versions, and pages by date_added', async () => {
     const id = 'malware--00000000-0000-4000-8000-000000000002';
     const versions = ['2024-02-01T00:00:00.000000Z', '2024-03-01T00:00:00.000000Z', '2024-04-01T00:00:00.000000Z'];
@@ -247,6 +258,20 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     expect(await ids(ORG_C)).toEqual(['r1']);
     expect(await ids(ORG_A)).toEqual(['r3', 'r2', 'r1']);
     expect(await ids(ORG_C, 'ex1')).toEqual(['r4']);
+  });
+
+  it('walks visible records oldest first after an (updated_us, id) cursor', async () => {
+    await store.putRecord(rec('w1', { kind: 'walk', updatedUs: 100 }));
+    await store.putRecord(rec('w3', { kind: 'walk', updatedUs: 100 }));
+    await store.putRecord(rec('w2', { kind: 'walk', updatedUs: 100, recipients: [ORG_C] }));
+    await store.putRecord(rec('w0', { kind: 'walk', updatedUs: 200 }));
+    const walk = async (orgId: string, after: { us: number; id: string }, limit = 10) =>
+      (await store.listRecords({ kind: 'walk', audience: asOrg(orgId), purpose: 'read', limit, after })).map((r) => r.id);
+    expect(await walk(ORG_A, { us: -1, id: '' })).toEqual(['w1', 'w2', 'w3', 'w0']);
+    expect(await walk(ORG_B, { us: -1, id: '' })).toEqual(['w1', 'w3', 'w0']);
+    expect(await walk(ORG_A, { us: 100, id: 'w1' }, 2)).toEqual(['w2', 'w3']);
+    expect(await walk(ORG_A, { us: 100, id: 'w3' })).toEqual(['w0']);
+    expect(await walk(ORG_A, { us: 200, id: 'w0' })).toEqual([]);
   });
 
   it('appends events in order', async () => {

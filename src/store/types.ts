@@ -134,6 +134,8 @@ export interface StoredVersion {
   creatorOrg: string | null;
   revoked: boolean;
   json: string;
+  /** Asked for (`storedVersions(…, { release: true })`): the copy's release facts and signed provenance. */
+  release?: { tlp: Tlp | null; recipients: string[]; originNode: string | null; provenance: string | null };
 }
 
 export type NewObjectRow = Omit<ObjectRow, 'dateAdded'>;
@@ -306,6 +308,8 @@ export interface RecordQuery {
   limit: number;
   /** Exclusive bound on updated_us, newest first. */
   updatedBefore?: number;
+  /** Oldest first instead, after this (updated_us, id) (a cursor walk). */
+  after?: { us: number; id: string };
 }
 
 /** An append-only event of a record (timeline entries, national positions...): never updated. */
@@ -400,7 +404,13 @@ export interface Store {
    * Every stored copy (any collection, regardless of visibility) of these exact (id, version)
    * pairs, oldest first: an (id, version) names one content on every path.
    */
-  storedVersions(keys: readonly { id: string; version: string }[]): Promise<StoredVersion[]>;
+  storedVersions(keys: readonly { id: string; version: string }[], o?: { release?: boolean }): Promise<StoredVersion[]>;
+  /**
+   * One unique µs value from the clock that orders date_added (at least `nowUs`, above every
+   * value given before). In a transaction on PostgreSQL the clock row stays locked until commit,
+   * so values come in commit order: a reader walking by them never misses a later commit.
+   */
+  allocateTime(nowUs: number): Promise<number>;
   /**
    * Federation: stores the provenance of versions of a collection that have none yet (a version
    * received again, first stored without it). Rows that have one keep it.

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
 
@@ -42,6 +42,26 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
       items: body.objects.map((o) => ({ id: o.id, version: o.version ?? null })),
     });
     return { node: platform.config.nodeName, envelopes };
+  });
+
+  app.get('/federation/retractions', {
+    schema: <FastifySchema>{
+      summary: 'Versions of a collection deleted on their node of origin (signed by it), oldest first after a cursor: what a peer may read of them',
+      querystring: {
+        type: 'object', required: ['collection'], additionalProperties: false,
+        properties: { collection: { type: 'string', maxLength: 100 }, after: { type: 'string', maxLength: 2000 }, limit: { type: 'integer', minimum: 1, maximum: MAX_RETRACTIONS } },
+      },
+    },
+  }, async (req) => {
+    const p = principalOf(req);
+    const q = req.query as { collection: string; after?: string; limit?: number };
+    const c = await collectionFor(deps, p, q.collection, 'read');
+    // The requesting node's own retractions are not told back to it.
+    const peerNode = p.kind === 'peer' ? (await platform.store.getOrganisation(p.orgId))?.node ?? undefined : undefined;
+    const page = await retractionsFor({
+      store: platform.store, registry, audience: platform.access.audienceOf(p), collectionId: c.id, after: q.after, limit: q.limit ?? MAX_RETRACTIONS, excludeOrigin: peerNode,
+    });
+    return { node: platform.config.nodeName, ...page };
   });
 
   app.post('/federation/records', {
