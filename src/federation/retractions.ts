@@ -19,7 +19,7 @@ import { AppError } from '../core/errors.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { timestampKey } from '../core/time.js';
 import type { Audience } from '../core/policy.js';
-import { IntelService, RETRACTION_KIND, type RetractionDoc } from '../intel/index.js';
+import { RETRACTION_KIND, type IntelService, type RetractionDoc } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { parsePublicKey } from './keys.js';
 import type { FederationRegistry, PeerRecord } from './registry.js';

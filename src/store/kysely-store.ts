@@ -479,17 +479,12 @@ export class KyselyStore implements Store {
     const release = new Map<number, NonNullable<StoredVersion['release']>>();
     for (let i = 0; i < found.length; i += 500) {
       const seqs = found.slice(i, i + 500).map((f) => f.seq);
-      if (o.release) {
-        const rows = await this.#db.selectFrom('objects').select(['seq', 'json', 'tlp', 'origin_node', 'provenance']).where('seq', 'in', seqs).execute();
-        const recips = await this.#recipientsOf(seqs);
-        for (const r of rows) {
-          json.set(Number(r.seq), r.json);
-          release.set(Number(r.seq), { tlp: r.tlp as Tlp | null, recipients: recips.get(Number(r.seq)) ?? [], originNode: r.origin_node, provenance: r.provenance });
-        }
-        continue;
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'json', 'tlp', 'origin_node', 'provenance']).where('seq', 'in', seqs).execute();
+      const recips = o.release ? await this.#recipientsOf(seqs) : null;
+      for (const r of rows) {
+        json.set(Number(r.seq), r.json);
+        if (recips) release.set(Number(r.seq), { tlp: r.tlp as Tlp | null, recipients: recips.get(Number(r.seq)) ?? [], originNode: r.origin_node, provenance: r.provenance });
       }
-      const rows = await this.#db.selectFrom('objects').select(['seq', 'json']).where('seq', 'in', seqs).execute();
-      for (const r of rows) json.set(Number(r.seq), r.json);
     }
     return found.map(({ seq, ...f }) => {
       const r = release.get(seq);
