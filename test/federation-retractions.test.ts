@@ -17,7 +17,7 @@ import { timestampKey } from '../src/core/time.js';
 import { applyRetractions, nodeIdentityId, runSubscription, signRetraction, type Retraction, type RunReport, type Subscription } from '../src/federation/index.js';
 import { ROOT, TAXII, bearer, indicator, makeCollection, makeOrg, makePlatform, submitWith, tmpDir, type Org } from './taxii-fixtures.js';
 
-type Name = 'a' | 'h' | 'b' | 'c';
+type Name = 'a' | 'h' | 'b' | 'c' | 'd';
 const dir = tmpDir('sw-fed-retract-');
 const P = {} as Record<Name, Platform>;
 const S = {} as Partial<Record<Name, RunningServer>>;
@@ -103,8 +103,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const n of ['a', 'h', 'c'] as Name[]) await S[n]?.close();
-  for (const n of ['a', 'h', 'b', 'c'] as Name[]) await P[n]?.close();
+  for (const n of ['a', 'h', 'c', 'd'] as Name[]) await S[n]?.close();
+  for (const n of ['a', 'h', 'b', 'c', 'd'] as Name[]) await P[n]?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -221,5 +221,38 @@ describe('retractions that are refused', () => {
     expect((await retractionsAs('h', YH.token)).status).toBe(403);
     const res = await fetch(`${S.h!.url}/api/v1/federation/retractions?collection=${coll.h.id}`);
     expect(res.status).toBe(401);
+  });
+});
+
+describe('retractions pushed', () => {
+  it('a push subscription sends the origin\'s retractions after its objects; the receiver deletes its copy', async () => {
+    fs.mkdirSync(path.join(dir, 'd'), { recursive: true });
+    P.d = await makePlatform({ file: path.join(dir, 'd', 'shieldwall.db'), env: { SHIELDWALL_PORT: '0', SHIELDWALL_NODE_NAME: 'd' } });
+    coll.d = await makeCollection(P.d, 'Pushed by a', []);
+    S.d = await startServer(P.d, { logger: false });
+    // d lets a write into its collection; a pushes there with d's token.
+    await P.d.federation.addPeer(SYSTEM_ACTOR, { name: 'a', url: null, publicKey: P.a.federation.keys().publicKey, orgs: [{ id: XA.row.id, shortName: 'XA' }] });
+    await P.d.access.grantCollection(SYSTEM_ACTOR, coll.d.id, nodeIdentityId('a'), { canRead: true, canWrite: true });
+    const token = (await P.d.access.createToken(SYSTEM_ACTOR, { orgId: nodeIdentityId('a'), kind: 'peer', name: 'node a' })).token;
+    await P.a.federation.addPeer(SYSTEM_ACTOR, { name: 'd', url: S.d.url, publicKey: P.d.federation.keys().publicKey, token, orgs: [] });
+    const push = await P.a.federation.addSubscription(SYSTEM_ACTOR, { peer: 'd', direction: 'push', remoteCollection: coll.d.id, localCollection: coll.a.id });
+    const o = indicator({ tlp: 'green', name: 'pushed then retracted' });
+    objs['pushed-retracted'] = o;
+    await submitWith(P.a, { who: XA, collectionId: coll.a.id, objects: [o] });
+    const first = await run('a', push);
+    expect(first.complete).toBe(true);
+    expect(await held('d')).toContain('pushed-retracted');
+    expect(await taxiiDelete('a', XA, o.id as string)).toBe(200);
+    const second = await run('a', push);
+    expect(second).toMatchObject({ complete: true, retracted: 1 });
+    expect(await held('d')).not.toContain('pushed-retracted');
+    // Nothing more to send on the next run.
+    expect((await run('a', push)).retracted ?? 0).toBe(0);
+    // A reader of d, not a peer: refused.
+    const reader = await makeOrg(P.d, 'RD');
+    const res = await fetch(`${S.d.url}/api/v1/federation/retractions`, {
+      method: 'POST', headers: { Authorization: bearer(reader.token), 'content-type': 'application/json' }, body: JSON.stringify({ collection: coll.d.id, retractions: [] }),
+    });
+    expect(res.status).toBe(403);
   });
 });

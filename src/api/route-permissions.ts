@@ -128,6 +128,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   // federation (docs/federation.md)
   [`POST ${V1}/federation/envelopes`]: 'federation.sync',
   [`GET ${V1}/federation/retractions`]: 'federation.sync',
+  [`POST ${V1}/federation/retractions`]: 'federation.sync',
   [`POST ${V1}/federation/records`]: 'federation.sync',
   [`POST ${V1}/federation/records/actions`]: 'federation.sync',
   [`POST ${V1}/federation/peers/:name/push-records`]: 'federation.admin',

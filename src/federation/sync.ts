@@ -17,7 +17,7 @@ import type { OrgRow, Store } from '../store/index.js';
 import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { pushRecords } from './records.js';
-import { applyRetractions, MAX_RETRACTIONS } from './retractions.js';
+import { applyRetractions, MAX_RETRACTIONS, retractionsFor } from './retractions.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
 import { P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -382,6 +382,46 @@ async function pullRetractions(deps: SyncDeps, a: { sub: Subscription; peer: Pee
   }
 }
 
+/**
+ * After the objects of a push: the local collection's retractions the peer may read, since the
+ * retraction cursor, sent to `POST /api/v1/federation/retractions` (a peer without it: 404,
+ * nothing to do). What the peer refuses goes to the reject list with its reason.
+ */
+async function pushRetractions(deps: SyncDeps, a: { sub: Subscription; peer: PeerRecord; client: TaxiiClient; audience: Audience; report: RunReport; signal?: AbortSignal }): Promise<void> {
+  const { registry, store, clock } = deps;
+  for (;;) {
+    a.signal?.throwIfAborted();
+    const st = await registry.state(a.sub.id);
+    const page = await retractionsFor({ store, registry, audience: a.audience, collectionId: a.sub.localCollection, after: st.retractionCursor, limit: MAX_RETRACTIONS, excludeOrigin: a.peer.name });
+    if (page.next === null || (page.retractions.length === 0 && page.next === st.retractionCursor)) return;
+    let refused: { id?: unknown; version?: unknown; message?: unknown }[] = [];
+    if (page.retractions.length > 0) {
+      try {
+        const res = await a.client.request('POST', '/api/v1/federation/retractions', { collection: a.sub.remoteCollection, retractions: page.retractions }, a.signal ? { signal: a.signal } : {});
+        refused = Array.isArray(res.refused) ? res.refused as typeof refused : [];
+      } catch (e) {
+        if (e instanceof TaxiiClientError && e.status === 404) return;
+        throw e;
+      }
+    }
+    await store.transaction(async (tx) => {
+      const nowUs = clock.now() * 1000;
+      for (const f of refused) {
+        const item = page.retractions.find((r) => r.id === f.id && r.version === f.version) ?? null;
+        await registry.putReject(tx, {
+          subscription: a.sub.id, id: typeof f.id === 'string' ? f.id : null, version: typeof f.version === 'string' ? f.version : null,
+          reason: `refused by ${a.peer.name}: ${typeof f.message === 'string' ? f.message.slice(0, 400) : 'no reason given'}`, atUs: nowUs, object: item, envelope: RETRACTION_REJECT,
+        });
+      }
+      const cur = await registry.state(a.sub.id, tx);
+      await registry.saveState(tx, a.sub.id, { ...cur, retractionCursor: page.next!, retracted: (cur.retracted ?? 0) + page.retractions.length - refused.length, rejected: cur.rejected + refused.length });
+    });
+    a.report.retracted = (a.report.retracted ?? 0) + page.retractions.length - refused.length;
+    a.report.rejected += refused.length;
+    if (!page.more) return;
+  }
+}
+
 /** The envelope slot of a reject that is a retraction (retried as one, not as an object). */
 const RETRACTION_REJECT = { retraction: true } as const;
 
@@ -404,6 +444,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       const rows = page.rows;
       if (rows.length === 0) {
         report.complete = true;
+        if (!sub.sightingsOnly) await pushRetractions(deps, { sub, peer, client, audience, report, ...(o.signal ? { signal: o.signal } : {}) });
         return report;
       }
       const lastUs = rows[rows.length - 1]!.dateAdded;
@@ -460,6 +501,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
       report.rejected += failures.length;
       if (!page.more) {
         report.complete = true;
+        if (!sub.sightingsOnly) await pushRetractions(deps, { sub, peer, client, audience, report, ...(o.signal ? { signal: o.signal } : {}) });
         return report;
       }
       if (o.maxPages && report.pages >= o.maxPages) return report;
@@ -493,8 +535,8 @@ export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{
   const peer = await registry.peer(sub.peer);
   const rejects = await registry.listRejects(sub.id, 100_000);
   if (sub.direction === 'push') {
-    // A push reject is retried by sending it again on the next run.
-    const st = await registry.state(sub.id);
+    // A push reject is retried by sending it again on the next run (retractions too).
+    const { retractionCursor: _, ...st } = await registry.state(sub.id);
     await registry.saveState(store, sub.id, { ...st, cursor: {}, nextRunUs: 0 });
     for (const r of rejects) await registry.dropReject(store, r.key);
     return { retried: rejects.length, accepted: 0, stillRejected: 0 };

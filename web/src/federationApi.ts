@@ -21,7 +21,7 @@ export interface NewSubscription {
 
 export interface SubscriptionStatus {
   subscription: { id: string; peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS: number; sightingsOnly: boolean; enabled: boolean };
-  state: { objectsIn: number; objectsOut: number; rejected: number; looped: number; failures: number };
+  state: { objectsIn: number; objectsOut: number; rejected: number; looped: number; failures: number; retracted?: number };
   rejects: number; lagS: number | null; lastSuccess: string | null; lastError: string | null; lastErrorAt: string | null; nextRun: string;
 }
 

@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { applyRetractions, envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { AccessService } from '../../access/index.js';
+import { IntelService } from '../../intel/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
 
@@ -62,6 +64,30 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
       store: platform.store, registry, audience: platform.access.audienceOf(p), collectionId: c.id, after: q.after, limit: q.limit ?? MAX_RETRACTIONS, excludeOrigin: peerNode,
     });
     return { node: platform.config.nodeName, ...page };
+  });
+
+  app.post('/federation/retractions', {
+    schema: <FastifySchema>{
+      summary: 'A peer node pushes retractions of versions it pushed into a collection here (signed by their node of origin); copies from that origin with that content are deleted',
+      body: {
+        type: 'object', required: ['collection', 'retractions'], additionalProperties: false,
+        properties: { collection: { type: 'string', maxLength: 100 }, retractions: { type: 'array', maxItems: MAX_RETRACTIONS, items: { type: 'object' } } },
+      },
+    },
+  }, async (req) => {
+    const p = principalOf(req);
+    const body = req.body as { collection: string; retractions: unknown[] };
+    const c = await collectionFor(deps, p, body.collection, 'write');
+    const peer = (await registry.listPeers()).find((x) => x.identity === p.orgId);
+    if (!peer) throw new AppError('FORBIDDEN', 'the pushing node is not a registered peer of this node');
+    const out = await platform.store.transaction(async (tx) => {
+      const res = await applyRetractions(tx, { registry, intel: new IntelService(tx, platform.clock), peer, collectionId: c.id, items: body.retractions });
+      await new AccessService(tx, platform.clock).audit({ principal: p, source: `peer:${peer.name}` }, 'federation.retract', c.id, {
+        peer: peer.name, received: body.retractions.length, deleted: res.deleted, refused: res.refused.length,
+      });
+      return res;
+    });
+    return { node: platform.config.nodeName, deleted: out.deleted, absent: out.absent, refused: out.refused.map((r) => ({ id: r.id, version: r.version, message: r.message })) };
   });
 
   app.post('/federation/records', {

@@ -104,9 +104,9 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       if (o.json) return io.out(JSON.stringify(st, null, 2));
       printRows(io, false, st.map((s) => ({
         id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection,
-        in: String(s.state.objectsIn), out: String(s.state.objectsOut), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
+        in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
         last_success: s.lastSuccess ?? '-', last_error: s.lastError ?? '-',
-      })), ['id', 'peer', 'dir', 'remote', 'in', 'out', 'rejects', 'lag_s', 'last_success', 'last_error']);
+      })), ['id', 'peer', 'dir', 'remote', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'last_error']);
     }));
   sync.command('run <id>')
     .description('run a subscription now')

@@ -21,13 +21,13 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
       <h2>Subscriptions</h2>
       <ActionError error={action.error} />
       <table className="data">
-        <thead><tr><th>Id</th><th>Peer</th><th>Direction</th><th>Remote collection</th><th>In</th><th>Out</th><th>Rejects</th><th>Lag</th><th>Last success</th><th>Last error</th>{isAdmin && <th />}</tr></thead>
+        <thead><tr><th>Id</th><th>Peer</th><th>Direction</th><th>Remote collection</th><th>In</th><th>Out</th><th title="Copies deleted because their node of origin retracted them (pull), or retractions sent (push)">Retracted</th><th>Rejects</th><th>Lag</th><th>Last success</th><th>Last error</th>{isAdmin && <th />}</tr></thead>
         <tbody>
           {items.map((s) => (
             <tr key={s.subscription.id} data-testid="subscription">
               <td><code>{s.subscription.id}</code></td><td>{s.subscription.peer}</td>
               <td>{s.subscription.direction}{s.subscription.sightingsOnly ? ' (sightings)' : ''}</td><td><code>{s.subscription.remoteCollection}</code></td>
-              <td data-testid="objects-in">{s.state.objectsIn}</td><td>{s.state.objectsOut}</td><td data-testid="rejects">{s.rejects}</td>
+              <td data-testid="objects-in">{s.state.objectsIn}</td><td>{s.state.objectsOut}</td><td data-testid="retracted">{s.state.retracted ?? 0}</td><td data-testid="rejects">{s.rejects}</td>
               <td>{s.lagS === null ? '-' : `${s.lagS} s`}</td><td>{s.lastSuccess ? formatTime(s.lastSuccess) : 'never'}</td>
               <td className="small">{s.lastError ? `${s.lastErrorAt ? formatTime(s.lastErrorAt) : ''}: ${s.lastError}` : '-'}</td>
               {isAdmin && (
