@@ -255,6 +255,36 @@ describe('the HTTP paths (TAXII, REST) and the readers (GET /intel/:id, detectio
     expect(r.body.failures).toEqual([{ id, version: T1, message: expect.stringMatching(/since deleted/) }]);
   });
 
+  it('the detection feed follows deletions: a deleted version leaves the index, the version before it comes back, a re-post and its deletion are followed again', async () => {
+    const id = `indicator--${uuid()}`;
+    const g = { object_marking_refs: [TLP2_MARKING_IDS.green] };
+    const v1 = ind(id, T1, { ...g, pattern: "[domain-name:value = 'first.example']" });
+    const v2 = ind(id, T2, { ...g, pattern: "[domain-name:value = 'second.example']" });
+    expect((await post(A, main.id, [v1, v2])).body).toMatchObject({ success_count: 2 });
+    const feed = new IndicatorFeed(p.store);
+    await feed.sync();
+    expect(feed.info(id)?.pattern).toBe(v2.pattern);
+    // The latest version deleted: the one before it is the indicator again.
+    expect((await taxii(app, 'DELETE', `${objectsUrl(main.id)}${id}/?match[version]=${T2}`, { auth: bearer(A.token) })).status).toBe(200);
+    await feed.sync();
+    expect(feed.info(id)?.pattern).toBe(v1.pattern);
+    // Every version deleted: it no longer matches anything.
+    expect((await taxii(app, 'DELETE', `${objectsUrl(main.id)}${id}/`, { auth: bearer(A.token) })).status).toBe(200);
+    await feed.sync();
+    expect(feed.info(id)).toBeUndefined();
+    // Posted again (the same content may come back), then deleted again: both followed.
+    expect((await post(A, main.id, [v1])).body).toMatchObject({ success_count: 1 });
+    await feed.sync();
+    expect(feed.info(id)?.pattern).toBe(v1.pattern);
+    expect((await taxii(app, 'DELETE', `${objectsUrl(main.id)}${id}/`, { auth: bearer(A.token) })).status).toBe(200);
+    await feed.sync();
+    expect(feed.info(id)).toBeUndefined();
+    // A feed started after all this (a restart, a detection worker) agrees.
+    const fresh = new IndicatorFeed(p.store);
+    await fresh.sync();
+    expect(fresh.info(id)).toBeUndefined();
+  });
+
   it('one (id, modified) is byte-identical on every path: TAXII objects and versions, REST GET, REST export', async () => {
     const id = `indicator--${uuid()}`;
     // Keys in an unusual order, not the microsecond form: what is served is what was sent.

@@ -112,6 +112,8 @@ export async function retractionsFor(a: {
 export interface RetractionOutcome {
   /** Copies deleted here. */
   deleted: number;
+  /** The STIX types of what was deleted (for the followers of the store). */
+  types: Set<string>;
   /** Verified, but no copy from that origin with that content is held in the collection. */
   absent: number;
   /** Refused (with the reason). */
@@ -130,7 +132,7 @@ function isRetraction(x: unknown): x is Retraction {
  * came from that origin with that content.
  */
 export async function applyRetractions(tx: Store, a: { registry: FederationRegistry; intel: IntelService; peer: PeerRecord; collectionId: string; items: readonly unknown[] }): Promise<RetractionOutcome> {
-  const out: RetractionOutcome = { deleted: 0, absent: 0, refused: [] };
+  const out: RetractionOutcome = { deleted: 0, types: new Set(), absent: 0, refused: [] };
   const me = a.registry.deps.nodeName;
   const keys = new Map<string, crypto.KeyObject | null>();
   const keyOf = async (node: string) => {
@@ -174,6 +176,7 @@ export async function applyRetractions(tx: Store, a: { registry: FederationRegis
       out.absent++;
       continue;
     }
+    out.types.add(item.id.slice(0, Math.max(0, item.id.indexOf('--'))));
     out.deleted += await a.intel.deleteVersions(a.collectionId, item.id, [versionKey], {
       retraction: { origin: item.origin, signature: item.signature, path: [...item.path, a.peer.name].slice(-16) },
     });

@@ -378,6 +378,7 @@ async function pullRetractions(deps: SyncDeps, a: { sub: Subscription; peer: Pee
     });
     a.report.retracted = (a.report.retracted ?? 0) + res.deleted;
     a.report.rejected += res.refused.length;
+    deps.intel?.announce({ collectionId: a.sub.localCollection, count: res.deleted, types: res.types });
     if (page.more !== true) return;
   }
 }

@@ -203,6 +203,13 @@ export class IntelService {
    * tombstone per deleted version (see DELETED_VERSION_KIND). Returns how many were deleted.
    */
   async deleteVersions(collectionId: string, id: string, versions: readonly string[], o: { retraction?: ReceivedRetraction } = {}): Promise<number> {
+    const n = await this.#deleteVersions(collectionId, id, versions, o);
+    // The followers of the store (indicator feed, correlations) catch up now, not at their next poll.
+    this.announce({ collectionId, count: n, types: new Set([id.slice(0, Math.max(0, id.indexOf('--')))]) });
+    return n;
+  }
+
+  async #deleteVersions(collectionId: string, id: string, versions: readonly string[], o: { retraction?: ReceivedRetraction }): Promise<number> {
     return this.store.transaction(async (tx) => {
       const here = (await tx.storedVersions(versions.map((version) => ({ id, version })), { release: true })).filter((r) => r.collectionId === collectionId);
       if (here.length === 0) return 0;
@@ -214,12 +221,17 @@ export class IntelService {
         const sha256 = contentHash(r.json);
         // Written once per (id, version): deleting an identical re-post again finds it there. A
         // retraction by the origin makes it final (retractedBy): the version never comes back.
+        // Its time comes from the date_added clock (unique, in commit order): the indicator feed
+        // follows deletions by it (detect/pipeline/feed.ts), also a second deletion of a re-post.
         const tombId = `${DELETED_VERSION_KIND}:${id}:${r.version}`;
-        const tomb = { version: r.version, sha256, revoked: r.revoked, ...(o.retraction ? { retractedBy: o.retraction.origin } : {}) };
-        const old = o.retraction ? await tx.getRecord(tombId) : null;
+        const old = await tx.getRecord(tombId);
+        const before = old ? (JSON.parse(old.json) as { retractedBy?: string }) : {};
+        const retractedBy = o.retraction?.origin ?? before.retractedBy;
+        const tomb = { version: r.version, sha256, revoked: r.revoked, ...(retractedBy ? { retractedBy } : {}) };
+        const atUs = await tx.allocateTime(nowUs);
         await tx.putRecord({
           id: tombId, kind: DELETED_VERSION_KIND, parentId: id, creatorOrg: old?.creatorOrg ?? bound, tlp: null, recipients: [],
-          originNode: null, exerciseId: null, state: 'deleted', createdUs: old?.createdUs ?? nowUs, updatedUs: nowUs, rev: (old?.rev ?? 0) + 1,
+          originNode: null, exerciseId: null, state: 'deleted', createdUs: old?.createdUs ?? atUs, updatedUs: atUs, rev: (old?.rev ?? 0) + 1,
           json: JSON.stringify(tomb),
         });
         // The peers reading this collection are told: of a version that originated here, or one
@@ -230,7 +242,6 @@ export class IntelService {
         if (rel && versionText !== null && (rel.originNode === null ? !o.retraction : o.retraction?.origin === rel.originNode)) {
           const doc: RetractionDoc = { id, version: versionText, digest: sha256, ...(o.retraction ? { received: { origin: o.retraction.origin, signature: o.retraction.signature, path: o.retraction.path } } : {}) };
           // Peers walk these by updated_us: unique and in commit order, from the date_added clock.
-          const atUs = await tx.allocateTime(nowUs);
           await tx.putRecord({
             id: `${RETRACTION_KIND}:${collectionId}:${id}:${r.version}`, kind: RETRACTION_KIND, parentId: collectionId, creatorOrg: r.creatorOrg ?? bound,
             tlp: rel.tlp, recipients: rel.recipients, originNode: rel.originNode, exerciseId: null, state: 'retracted', createdUs: atUs, updatedUs: atUs, rev: 1,

@@ -508,11 +508,12 @@ export class KyselyStore implements Store {
     return m;
   }
 
-  async scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number }): Promise<ObjectRow[]> {
+  async scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number; ids?: readonly string[] }): Promise<ObjectRow[]> {
     // Lean rows (no labels or search text, which no consumer of a scan reads): the detection
     // worker's indicator feed follows every import with it.
-    const page = await this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.type', 'in', [...q.types]).where('o.date_added', '>', q.addedAfter)
-      .orderBy('o.date_added').limit(q.limit).execute();
+    let query = this.#db.selectFrom('objects as o').select(LEAN_COLUMNS).where('o.type', 'in', [...q.types]).where('o.date_added', '>', q.addedAfter);
+    if (q.ids) query = query.where('o.id', 'in', q.ids.length ? [...q.ids] : ['']);
+    const page = await query.orderBy('o.date_added').limit(q.limit).execute();
     return this.#leanWithRecipients(page as ObjRecord[]);
   }
 
@@ -583,18 +584,26 @@ export class KyselyStore implements Store {
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += RECORD_CHUNK) {
       const part = unique.slice(i, i + RECORD_CHUNK);
-      const rows = await this.#db.selectFrom('records').selectAll().where('id', 'in', part).execute();
-      if (!rows.length) continue;
-      const recips = await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', rows.map((r) => r.id)).orderBy('principal').execute();
-      const by = new Map<string, string[]>();
-      for (const x of recips) {
-        const l = by.get(x.record_id);
-        if (l) l.push(x.principal);
-        else by.set(x.record_id, [x.principal]);
-      }
-      for (const r of rows) out.push(recordRow(r, by.get(r.id) ?? []));
+      out.push(...await this.#withRecipients(await this.#db.selectFrom('records').selectAll().where('id', 'in', part).execute()));
     }
     return out;
+  }
+
+  /** Record rows with their recipients (one read of record_recipients). */
+  async #withRecipients<R extends DB['records']>(rows: readonly R[]): Promise<(RecordRow & { raw: R })[]> {
+    const by = new Map<string, string[]>();
+    const recips = rows.length ? await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', rows.map((r) => r.id)).orderBy('principal').execute() : [];
+    for (const x of recips) {
+      const l = by.get(x.record_id);
+      if (l) l.push(x.principal);
+      else by.set(x.record_id, [x.principal]);
+    }
+    return rows.map((r) => ({ ...recordRow(r, by.get(r.id) ?? []), raw: r }));
+  }
+
+  async scanRecords(q: { kind: string; afterUs: number; limit: number }): Promise<RecordRow[]> {
+    const rows = await this.#db.selectFrom('records').selectAll().where('kind', '=', q.kind).where('updated_us', '>', q.afterUs).orderBy('updated_us').orderBy('id').limit(q.limit).execute();
+    return (await this.#withRecipients(rows)).map(({ raw: _, ...r }) => r);
   }
 
   async insertRecords(rows: readonly RecordRow[]): Promise<string[]> {
@@ -660,11 +669,7 @@ export class KyselyStore implements Store {
     const after = q.after;
     if (after) query = query.where((eb) => eb.or([eb('o.updated_us', '>', after.us), eb.and([eb('o.updated_us', '=', after.us), eb('o.id', '>', after.id)])]));
     const rows = await (after ? query.orderBy('o.updated_us').orderBy('o.id') : query.orderBy('o.updated_us', 'desc').orderBy('o.id')).limit(q.limit).execute();
-    const ids = rows.map((r) => r.id);
-    const recips = ids.length ? await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', ids).orderBy('principal').execute() : [];
-    const by = new Map<string, string[]>();
-    for (const x of recips) by.set(x.record_id, [...(by.get(x.record_id) ?? []), x.principal]);
-    return rows.map((r) => recordRow(r, by.get(r.id) ?? []));
+    return (await this.#withRecipients(rows)).map(({ raw: _, ...r }) => r);
   }
 
   async listAlertRecords(q: Omit<RecordQuery, 'kind' | 'updatedBefore' | 'parentId'> & { before?: { lastUs: number; id: string } }): Promise<(RecordRow & { lastUs: number })[]> {
@@ -676,11 +681,7 @@ export class KyselyStore implements Store {
     const b = q.before;
     if (b) query = query.where((eb) => eb.or([eb('f.last_us', '<', b.lastUs), eb.and([eb('f.last_us', '=', b.lastUs), eb('o.id', '<', b.id)])]));
     const rows = await query.orderBy('f.last_us', 'desc').orderBy('o.id', 'desc').limit(q.limit).execute();
-    const ids = rows.map((r) => r.id);
-    const recips = ids.length ? await this.#db.selectFrom('record_recipients').selectAll().where('record_id', 'in', ids).orderBy('principal').execute() : [];
-    const by = new Map<string, string[]>();
-    for (const x of recips) by.set(x.record_id, [...(by.get(x.record_id) ?? []), x.principal]);
-    return rows.map((r) => ({ ...recordRow(r, by.get(r.id) ?? []), lastUs: Number(r.last_us) }));
+    return (await this.#withRecipients(rows)).map(({ raw, ...r }) => ({ ...r, lastUs: Number(raw.last_us) }));
   }
 
   async appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number> {

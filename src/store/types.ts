@@ -428,7 +428,12 @@ export interface Store {
    * organisation (the indicator index). Never hand its rows to a reader. Lean rows: `labels`
    * and `searchText` are left empty.
    */
-  scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number }): Promise<ObjectRow[]>;
+  scanObjects(q: { types: readonly string[]; addedAfter: number; limit: number; ids?: readonly string[] }): Promise<ObjectRow[]>;
+  /**
+   * Records of a kind updated after `afterUs`, oldest first, WITHOUT the release policy: for
+   * in-process consumers that follow bookkeeping records (the indicator feed follows deletions).
+   */
+  scanRecords(q: { kind: string; afterUs: number; limit: number }): Promise<RecordRow[]>;
   /** Latest visible versions counted per creator organisation and TLP (alliance overview). */
   countVisibleByCreator(q: Pick<ObjectQuery, 'collectionIds' | 'audience' | 'purpose'>): Promise<{ creatorOrg: string | null; tlp: Tlp | null; n: number }[]>;
   /** Deletes the given versions (or all) of an object in a collection; returns how many. */

@@ -87,6 +87,7 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
       });
       return res;
     });
+    platform.intel.announce({ collectionId: c.id, count: out.deleted, types: out.types });
     return { node: platform.config.nodeName, deleted: out.deleted, absent: out.absent, refused: out.refused.map((r) => ({ id: r.id, version: r.version, message: r.message })) };
   });
 

@@ -11,6 +11,7 @@ import type { Audience, ReleaseFacts } from '../../core/policy.js';
 import { Follower, type FollowSlice, type IndexStatus } from '../../core/follow.js';
 import { mayRelease } from '../../access/index.js';
 import type { ObjectRow, Store } from '../../store/index.js';
+import { DELETED_VERSION_KIND } from '../../intel/index.js';
 import { IndicatorIndex } from '../indicators/index.js';
 import type { IndicatorInput, Release } from '../indicators/index.js';
 
@@ -58,6 +59,8 @@ export class IndicatorFeed {
   #cursor = 0;
   /** Cursor of the relationship / attack-pattern scan (techniques of indicators). */
   #attackCursor = 0;
+  /** Cursor (updated_us) of the deletion tombstones read: a deleted indicator version leaves the index. */
+  #deletedCursor = 0;
   /** indicator id → its `indicates` relationships to attack patterns (with their release). */
   readonly #indicates = new Map<string, Map<string, { target: string; facts: ReleaseFacts; collectionId: string }>>();
   /** attack-pattern id → ATT&CK technique id (T1059.001). */
@@ -166,7 +169,15 @@ export class IndicatorFeed {
     const attack = await this.#store.scanObjects({ types: ATTACK_TYPES, addedAfter: this.#attackCursor, limit });
     for (const row of attack) this.#applyAttack(row);
     if (attack.length > 0) this.#attackCursor = attack[attack.length - 1]!.dateAdded;
-    const more = attack.length === limit;
+    if (attack.length === limit) return { read: rows.length + attack.length, more: true };
+    // Deletions (a TAXII DELETE, a retraction from the node of origin): each indicator id with a
+    // deleted version is read again from what is left of it in the store.
+    const gone = await this.#store.scanRecords({ kind: DELETED_VERSION_KIND, afterUs: this.#deletedCursor, limit });
+    if (gone.length > 0) {
+      await this.#reload([...new Set(gone.map((t) => t.parentId ?? '').filter((id) => id.startsWith('indicator--')))]);
+      this.#deletedCursor = gone[gone.length - 1]!.updatedUs;
+    }
+    const more = gone.length === limit;
     if (!more) {
       this.#loaded = true;
       this.#lastSyncMs = Date.now();
@@ -251,6 +262,20 @@ export class IndicatorFeed {
     else rels.set(row.id, { target: dst, facts: { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, collectionId: row.collectionId });
     if (rels.size === 0) this.#indicates.delete(src);
     else this.#indicates.set(src, rels);
+  }
+
+  /** Forgets these indicators and applies again every version of them still stored, oldest first. */
+  async #reload(ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      const rows = await this.#store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1_000_000, ids: part });
+      for (const id of part) {
+        this.index.remove(id);
+        this.#info.delete(id);
+        this.#ownerOfDropped.delete(id);
+      }
+      for (const row of rows) if (row.dateAdded <= this.#cursor) this.#apply(row);
+    }
   }
 
   #drop(id: string, owner: string | null): void {
