@@ -5,7 +5,8 @@
  * node sees exactly what the release policy allows (zero leaks, zero wrongful denials). A relay
  * that alters an object is caught by the origin signature (reject list with the reason); the
  * hub killed with SIGKILL mid-sync and a spoke offline for a while converge with no loss and no
- * duplicate; the hub ⇄ spoke loop never amplifies.
+ * duplicate; the hub ⇄ spoke loop never amplifies; versions deleted on their spoke of origin
+ * are retracted on every node.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -29,7 +30,7 @@ const uuid = () => crypto.randomUUID();
 
 interface OrgDef { id: string; short: string; node: NodeName; token?: string }
 interface NodeDef { name: NodeName; dataDir: string; port: number; url: string; collection: string; own?: string; proc?: ServerProcess; publicKey: string }
-interface Made { id: string; origin: NodeName; creator: string; tlp: Tlp | null; recipients: string[]; name: string }
+interface Made { id: string; origin: NodeName; creator: string; tlp: Tlp | null; recipients: string[]; name: string; deleted?: boolean }
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-fedmesh-'));
 const nodes = new Map<NodeName, NodeDef>();
@@ -52,6 +53,7 @@ function indicatorOf(tlp: Tlp | null, name: string): Record<string, unknown> {
 
 /** What the policy lets `reader` (an organisation on node `on`) see of object `m` after sync through the hub. */
 function allowed(m: Made, reader: OrgDef): boolean {
+  if (m.deleted) return false; // deleted on its node of origin: retracted everywhere
   if (m.name.includes('tamper me') && reader.node === 's3') return false; // refused by s3: altered by its relay
   if (reader.id === m.creator) return true;
   switch (m.tlp) {
@@ -365,4 +367,24 @@ describe('hub and three spokes over HTTP', () => {
     await converge(mismatch, 120_000);
     expect(await mismatch()).toBeNull();
   }, 240_000);
+
+  it('versions deleted on their spoke of origin are retracted on the hub and the other spokes (signed, relayed by the hub)', async () => {
+    const s1 = nodes.get('s1')!;
+    const writer = orgsOn('s1')[0]!;
+    const s2reader = orgsOn('s2')[0]!;
+    const targets = [
+      made.find((m) => m.origin === 's1' && m.creator === writer.id && m.tlp === 'green' && !m.deleted)!,
+      made.find((m) => m.origin === 's1' && m.creator === writer.id && m.tlp === 'amber' && m.recipients.includes(s2reader.id))!,
+    ];
+    // Both had reached s2 before.
+    const before = await readAll(nodes.get('s2')!, s2reader.token!);
+    for (const t of targets) expect(before.has(t.id)).toBe(true);
+    for (const t of targets) {
+      const res = await fetch(`${s1.url}/${ROOT}/collections/${s1.collection}/objects/${t.id}/`, { method: 'DELETE', headers: { Accept: TAXII, Authorization: `Bearer ${writer.token!}` } });
+      expect(res.status).toBe(200);
+      t.deleted = true;
+    }
+    await converge(mismatch, 60_000);
+    expect(await mismatch()).toBeNull();
+  }, 90_000);
 });
