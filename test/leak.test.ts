@@ -4,7 +4,8 @@
  * node) is stored by one creator; every reading organisation (the creator, a named recipient, a
  * member of a recipient group, an outsider, and a federated peer over the peer hop) reads it
  * through every egress path: TAXII objects / object / versions / manifest / collections, REST
- * search / read / export / directory counts, and a peer node's pull over real HTTP. Each path must show exactly
+ * search / read / export / directory counts, a peer node's pull over real HTTP, and the retractions a peer
+ * is told of after the creator deletes everything. Each path must show exactly
  * what `mayRelease` (access/policy.ts) allows: zero leaks, and every permitted read succeeds.
  */
 import path from 'node:path';
@@ -312,5 +313,37 @@ describe('zero leaks on every egress path', () => {
     expect(res.statusCode).toBe(406);
     expect(res.headers['content-type']).toBe(TAXII);
     expect(res.body).not.toContain('indicator--');
+  });
+});
+
+describe('retractions (docs/federation.md "Retractions"): told only to a peer that could read what was deleted', () => {
+  it('after the creator deletes every object, the peer is told exactly of the versions it could read that originated here; nobody else may ask', async () => {
+    for (const s of stored) {
+      const del = await taxii(app, 'DELETE', `${coll$()}/objects/${s.id}/`, { auth: bearer(K.token) });
+      expect(del.status).toBe(200);
+    }
+    const peer = readers.find((x) => x.name === 'peer')!;
+    const told: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/federation/retractions?collection=everything&limit=7${after ? `&after=${after}` : ''}`, headers: { authorization: bearer(peer.token) } });
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{ retractions: { id: string; origin: string }[]; more: boolean; next: string }>();
+      for (const r of body.retractions) {
+        expect(r.origin).toBe('node-here');
+        told.push(r.id);
+      }
+      if (!body.more) break;
+      after = body.next;
+    }
+    // Copies that arrived from node-x are not this node's to retract.
+    const want = new Set([...allowed(peer, 'read')].filter((id) => stored.find((s) => s.id === id)!.originNode === null));
+    expectSame(new Set(told), want, 'retractions told to the peer');
+    expect(told).toHaveLength(2 * want.size); // both versions of each
+    for (const r of readers.filter((x) => x.hop === 'local')) {
+      const res = await app.inject({ method: 'GET', url: '/api/v1/federation/retractions?collection=everything', headers: { authorization: bearer(r.token) } });
+      expect(res.statusCode, r.name).toBe(403);
+      expect(res.body).not.toContain('indicator--');
+    }
   });
 });
