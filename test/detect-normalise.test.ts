@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normaliseLine, normaliseObject, sniffFormat } from '../src/detect/normalise/index.js';
+import { checkLine, normaliseLine, normaliseObject, sniffFormat } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
 import { sharedPath } from './helpers/shared.js';
 
@@ -420,5 +420,30 @@ describe('sniffing and bounds', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('checkLine (what ingestion runs before spooling) accepts and refuses exactly as normaliseLine, with the same reasons', () => {
+    const same = (format: Parameters<typeof normaliseLine>[0], line: string) => {
+      const full = normaliseLine(format, line, ctx);
+      const quick = checkLine(format, line, ctx);
+      expect(quick.ok, line.slice(0, 120)).toBe(full.ok);
+      if (full.ok && quick.ok) expect(quick.format).toBe(full.format);
+      if (!full.ok && !quick.ok) expect(quick.error).toBe(full.error);
+    };
+    const real = [
+      ...lines('suricata-eve/surevego/testdata/eve.json'),
+      ...lines('suricata-eve/suricata-verify/tests/output-eve-fileinfo/expected/eve.json'),
+      ...['dns.first-3_5MB', 'ssl.first-3_5MB', 'ftp', 'notice'].flatMap((k) => lines(`zeek-wrccdc-2018/zeek-ndjson/${k}.ndjson`).slice(0, 300)),
+    ];
+    for (const l of real) for (const f of ['auto', 'suricata-eve', 'zeek', 'ecs'] as const) same(f, l);
+    const eve = (o: Record<string, unknown>) => JSON.stringify({ timestamp: '2024-01-01T00:00:00Z', ...o });
+    for (const l of [eve({}), eve({ event_type: '' }), eve({ event_type: 7 }), eve({ event_type: 'alert' }), eve({ event_type: 'alert', alert: 'x' }), eve({ event_type: 'alert', alert: {} }),
+      eve({ event_type: 'flow', timestamp: 'yesterday' }), '{"event_type":"flow"}', '{"timestamp":', '[1]', '', 'x']) {
+      for (const f of ['auto', 'suricata-eve'] as const) same(f, l);
+    }
+    const formats = ['auto', 'suricata-eve', 'ecs', 'windows', 'zeek', 'syslog', 'cef'] as const;
+    fc.assert(fc.property(fc.constantFrom(...formats), fc.oneof(fc.json({ maxDepth: 4 }), fc.record({ timestamp: fc.oneof(fc.constant('2024-05-01T10:00:00.123Z'), fc.string()), event_type: fc.oneof(fc.constantFrom('alert', 'dns', 'flow', 'http', ''), fc.integer()), alert: fc.oneof(fc.constant({ signature: 'x' }), fc.string()) }, { requiredKeys: [] }).map((o) => JSON.stringify(o))), (format, line) => {
+      same(format, line);
+    }), { numRuns: 2000 });
   });
 });

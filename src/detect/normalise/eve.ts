@@ -147,10 +147,19 @@ function putAlert(d: Draft, a: Obj, cats: string[], types: string[]): void {
   { const v = str(a['category']); if (v !== undefined) d['message'] = v; }
 }
 
-/** Fills `d` (already holding the common head) from an EVE record; returns an error or null. */
-export function normaliseEve(d: Draft, e: Obj): string | null {
+/** Why an EVE record cannot be normalised, or null: what `normaliseEve` refuses, and nothing else. */
+export function checkEve(e: Obj): string | null {
   const type = e['event_type'];
   if (typeof type !== 'string' || type === '') return 'EVE record without event_type';
+  if (type === 'alert' && !isObj(e['alert'])) return 'EVE alert without an alert object';
+  return null;
+}
+
+/** Fills `d` (already holding the common head) from an EVE record; returns an error or null. */
+export function normaliseEve(d: Draft, e: Obj): string | null {
+  const refused = checkEve(e);
+  if (refused !== null) return refused;
+  const type = e['event_type'] as string;
   d['event.module'] = 'suricata';
   d['event.dataset'] = 'suricata.eve';
   d['observer.vendor'] = 'OISF';
@@ -185,11 +194,7 @@ export function normaliseEve(d: Draft, e: Obj): string | null {
   if (isObj(flow)) putFlow(d, flow);
   if (type === 'flow') types.push('connection');
   if (type === 'dns') types.push('protocol');
-  if (type === 'alert') {
-    const a = e['alert'];
-    if (!isObj(a)) return 'EVE alert without an alert object';
-    putAlert(d, a, cats, types);
-  }
+  if (type === 'alert') putAlert(d, e['alert'] as Obj, cats, types);
   d['event.category'] = cats;
   d['event.type'] = types;
   const ip = str(e['src_ip']);

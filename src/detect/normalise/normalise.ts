@@ -8,7 +8,7 @@
 import { DEFAULT_MAX_FIELDS, DEFAULT_MAX_STRING_BYTES, scanJsonBudget, valueBudget, withinByLength, type EventLimits } from './budget.js';
 import { cefOriginal, cefTimeMs, parseCef, putCef } from './cef.js';
 import { normaliseEcs } from './ecs.js';
-import { normaliseEve } from './eve.js';
+import { checkEve, normaliseEve } from './eve.js';
 import { parseSyslog, putSyslog, syslogOriginal } from './syslog.js';
 import type { NormaliseContext, NormaliseOptions, NormaliseResult, NormalisedEvent, TelemetryFormat } from './types.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
@@ -74,13 +74,22 @@ function timestampOf(format: TelemetryFormat, r: Obj): unknown {
   }
 }
 
-function fromRecord(format: TelemetryFormat, value: unknown, ctx: NormaliseContext): NormaliseResult {
+/** What `checkLine` gives for a line `normaliseLine` would accept: its format, no event built. */
+export interface CheckedLine { readonly ok: true; readonly format: TelemetryFormat; readonly event: null }
+type Outcome = NormaliseResult | CheckedLine;
+
+function fromRecord(format: TelemetryFormat, value: unknown, ctx: NormaliseContext, check: boolean): Outcome {
   if (!isObj(value)) return fail('a JSON record must be an object');
   const record = format === 'windows' ? flattenWindows(value) : value;
   const rawTs = timestampOf(format, record);
   if (rawTs === undefined) return fail(`${format} record without a timestamp`);
   const ts = timestamp(rawTs);
   if (ts === undefined) return fail(`${format} record has a malformed timestamp: ${JSON.stringify(rawTs).slice(0, 64)}`);
+  if (check && format === 'suricata-eve') {
+    // EVE is most of what sensors send: its refusals are checked without building the event.
+    const refused = checkEve(record);
+    return refused === null ? { ok: true, format, event: null } : fail(refused);
+  }
   const d: Draft = head(ctx, ts, format, format);
   let error: string | null;
   switch (format) {
@@ -146,6 +155,25 @@ export function normaliseLine(
   ctx: NormaliseContext,
   options: NormaliseOptions = {},
 ): NormaliseResult {
+  return lineOutcome(format, line, ctx, options, false) as NormaliseResult;
+}
+
+/**
+ * Accepts or refuses a line exactly as `normaliseLine` would (same reasons), without building
+ * the normalised event where that can be skipped (EVE): what ingestion needs before it spools
+ * the line as sent, the detection worker normalising it later.
+ */
+export function checkLine(
+  format: TelemetryFormat | 'auto',
+  line: string,
+  ctx: NormaliseContext,
+  options: NormaliseOptions = {},
+): { ok: true; format: TelemetryFormat } | { ok: false; error: string } {
+  const r = lineOutcome(format, line, ctx, options, true);
+  return r.ok ? { ok: true, format: r.format } : r;
+}
+
+function lineOutcome(format: TelemetryFormat | 'auto', line: string, ctx: NormaliseContext, options: NormaliseOptions, check: boolean): Outcome {
   try {
     if (typeof line !== 'string') return fail('the line is not a string');
     const max = options.maxLineLength ?? DEFAULT_MAX_LINE;
@@ -170,7 +198,7 @@ export function normaliseLine(
         }
         const maxDepth = limits.maxDepth;
         if (!long && openers(line, maxDepth) > maxDepth && tooDeep(value, maxDepth)) return fail(`JSON nested deeper than ${maxDepth} levels`);
-        return normaliseParsed(format, value, ctx);
+        return normaliseParsed(format, value, ctx, check);
       }
       if (format !== 'auto') return line.trim() === '' ? fail('empty line') : fail(`${format} lines are JSON objects`);
       if (line.trim() === '') return fail('empty line');
@@ -196,16 +224,16 @@ export function normaliseObject(
   try {
     const over = valueBudget(value, limitsOf(options));
     if (over !== null) return fail(over);
-    return normaliseParsed(format, value, ctx);
+    return normaliseParsed(format, value, ctx, false) as NormaliseResult;
   } catch (e) {
     return fail(`internal error while normalising: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
-function normaliseParsed(format: TelemetryFormat | 'auto', value: unknown, ctx: NormaliseContext): NormaliseResult {
+function normaliseParsed(format: TelemetryFormat | 'auto', value: unknown, ctx: NormaliseContext, check: boolean): Outcome {
   const f = format === 'auto' ? sniffRecord(value) : format;
   if (f === undefined) return fail('unrecognised JSON record: not EVE, Zeek, Windows or ECS');
-  return fromRecord(f, value, ctx);
+  return fromRecord(f, value, ctx, check);
 }
 
 /** An event's `@timestamp` in ms since the epoch (NaN when it is not a timestamp). */

@@ -17,7 +17,7 @@ import type { IntelService } from '../../intel/index.js';
 import type { NewIngestChunk, Store } from '../../store/index.js';
 import { lineStop, spoolBody, type ChunkLine } from '../../store/spool-codec.js';
 import type { TelemetryFormat } from '../normalise/index.js';
-import { normaliseLine } from '../normalise/index.js';
+import { checkLine } from '../normalise/index.js';
 import type { Alert, AlertDoc, AlertStatus } from './alert-types.js';
 import { DEFAULT_DETECT_OPTIONS, type DetectOptions, type DetectStats, type SigmaSource, type WarninglistSource } from './detect-types.js';
 import { DeadLetters } from './dead-letters.js';
@@ -272,8 +272,10 @@ export class DetectService {
       start = end + 1;
       const line = raw.toString('utf8', from, stop);
       if (line.trim() === '') continue;
-      const r = normaliseLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength, ...this.options.eventLimits });
-      // The raw line is spooled (the evidence as sent, and half the bytes of the normalised event).
+      // Accepted or refused as the worker's normalisation would (same reasons), without building
+      // the event here: the raw line is spooled (the evidence as sent, and half the bytes of the
+      // normalised event) and the worker normalises it.
+      const r = checkLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength, ...this.options.eventLimits });
       if (r.ok) {
         ranges.push(from, end);
         formats.push(r.format);
