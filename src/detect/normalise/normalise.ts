@@ -155,7 +155,7 @@ export function normaliseLine(
   ctx: NormaliseContext,
   options: NormaliseOptions = {},
 ): NormaliseResult {
-  return lineOutcome(format, line, ctx, options, false) as NormaliseResult;
+  return lineOutcome(format, line, ctx, options) as NormaliseResult;
 }
 
 /**
@@ -169,11 +169,12 @@ export function checkLine(
   ctx: NormaliseContext,
   options: NormaliseOptions = {},
 ): { ok: true; format: TelemetryFormat } | { ok: false; error: string } {
-  const r = lineOutcome(format, line, ctx, options, true);
+  const r = lineOutcome(format, line, ctx, { ...options, check: true });
   return r.ok ? { ok: true, format: r.format } : r;
 }
 
-function lineOutcome(format: TelemetryFormat | 'auto', line: string, ctx: NormaliseContext, options: NormaliseOptions, check: boolean): Outcome {
+function lineOutcome(format: TelemetryFormat | 'auto', line: string, ctx: NormaliseContext, options: NormaliseOptions & { check?: boolean }): Outcome {
+  const check = options.check === true;
   try {
     if (typeof line !== 'string') return fail('the line is not a string');
     const max = options.maxLineLength ?? DEFAULT_MAX_LINE;
