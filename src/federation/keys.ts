@@ -112,16 +112,26 @@ export function signedBytes(f: SignedFacts): Buffer {
   return Buffer.from(signedText(f), 'utf8');
 }
 
-export function signFacts(k: crypto.KeyObject, f: SignedFacts): string {
-  return crypto.sign(null, signedBytes(f), k).toString('base64');
+/** Ed25519 signature (base64) of a message. */
+export function signMessage(k: crypto.KeyObject, message: Buffer): string {
+  return crypto.sign(null, message, k).toString('base64');
 }
 
-export function verifyFacts(k: crypto.KeyObject, f: SignedFacts, signature: string): boolean {
+/** Whether `signature` (base64) is `k`'s over the message; false for anything malformed. */
+export function verifyMessage(k: crypto.KeyObject, message: Buffer, signature: string): boolean {
   try {
-    return crypto.verify(null, signedBytes(f), k, Buffer.from(signature, 'base64'));
+    return crypto.verify(null, message, k, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }
+}
+
+export function signFacts(k: crypto.KeyObject, f: SignedFacts): string {
+  return signMessage(k, signedBytes(f));
+}
+
+export function verifyFacts(k: crypto.KeyObject, f: SignedFacts, signature: string): boolean {
+  return verifyMessage(k, signedBytes(f), signature);
 }
 
 /**

@@ -21,7 +21,7 @@ import { timestampKey } from '../core/time.js';
 import type { Audience } from '../core/policy.js';
 import { RETRACTION_KIND, type IntelService, type RetractionDoc } from '../intel/index.js';
 import type { Store } from '../store/index.js';
-import { parsePublicKey } from './keys.js';
+import { parsePublicKey, signMessage, verifyMessage } from './keys.js';
 import type { FederationRegistry, PeerRecord } from './registry.js';
 
 export const MAX_RETRACTIONS = 1000;
@@ -49,15 +49,11 @@ function signedText(r: Signed): Buffer {
 }
 
 export function signRetraction(k: crypto.KeyObject, r: Signed): string {
-  return crypto.sign(null, signedText(r), k).toString('base64');
+  return signMessage(k, signedText(r));
 }
 
 export function verifyRetraction(k: crypto.KeyObject, r: Signed, signature: string): boolean {
-  try {
-    return crypto.verify(null, signedText(r), k, Buffer.from(signature, 'base64'));
-  } catch {
-    return false;
-  }
+  return verifyMessage(k, signedText(r), signature);
 }
 
 function encodeCursor(us: number, id: string): string {
