@@ -54,6 +54,8 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     bodyLimit: config.maxContentLength,
     // Only a configured proxy's X-Forwarded-For sets req.ip (SHIELDWALL_TRUSTED_PROXY).
     trustProxy: config.trustedProxies.length ? [...config.trustedProxies] : false,
+    // Route schemas use JSON Schema type unions (`['string', 'null']`): valid, and meant.
+    ajv: { customOptions: { allowUnionTypes: true } },
   }) as unknown as FastifyInstance;
   const roots = config.apiRoots.map((r) => r.name);
   app.setErrorHandler(makeErrorHandler(roots));
