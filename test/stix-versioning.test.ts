@@ -283,6 +283,18 @@ describe('the HTTP paths (TAXII, REST) and the readers (GET /intel/:id, detectio
     const fresh = new IndicatorFeed(p.store);
     await fresh.sync();
     expect(fresh.info(id)).toBeUndefined();
+    // A revocation stays final when its version is deleted: the version before it does not match again.
+    const rid = `indicator--${uuid()}`;
+    const r1 = ind(rid, T1, { ...g, pattern: "[domain-name:value = 'revoked.example']" });
+    expect((await post(A, main.id, [r1, ind(rid, T2, { ...g, pattern: r1.pattern, revoked: true })])).body).toMatchObject({ success_count: 2 });
+    await feed.sync();
+    expect(feed.info(rid)).toBeUndefined();
+    expect((await taxii(app, 'DELETE', `${objectsUrl(main.id)}${rid}/?match[version]=${T2}`, { auth: bearer(A.token) })).status).toBe(200);
+    await feed.sync();
+    expect(feed.info(rid)).toBeUndefined();
+    const again = new IndicatorFeed(p.store);
+    await again.sync();
+    expect(again.info(rid)).toBeUndefined();
   });
 
   it('one (id, modified) is byte-identical on every path: TAXII objects and versions, REST GET, REST export', async () => {

@@ -264,17 +264,26 @@ export class IndicatorFeed {
     else this.#indicates.set(src, rels);
   }
 
-  /** Forgets these indicators and applies again every version of them still stored, oldest first. */
+  /**
+   * Forgets these indicators and applies again every version of them still stored, oldest first.
+   * An id whose revoking version was deleted stays out: a revocation is final (the tombstone
+   * keeps it, as intel's versioning rules do).
+   */
   async #reload(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
       const part = ids.slice(i, i + 500);
       const rows = await this.#store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1_000_000, ids: part });
+      const revoked = new Map<string, string>();
+      for (const t of await this.#store.recordsByParent(DELETED_VERSION_KIND, part)) {
+        if ((JSON.parse(t.json) as { revoked?: boolean }).revoked === true && t.parentId) revoked.set(t.parentId, t.creatorOrg);
+      }
       for (const id of part) {
         this.index.remove(id);
         this.#info.delete(id);
         this.#ownerOfDropped.delete(id);
+        if (revoked.has(id)) this.#ownerOfDropped.set(id, revoked.get(id) ?? null);
       }
-      for (const row of rows) if (row.dateAdded <= this.#cursor) this.#apply(row);
+      for (const row of rows) if (row.dateAdded <= this.#cursor && !revoked.has(row.id)) this.#apply(row);
     }
   }
 
