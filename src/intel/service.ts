@@ -478,7 +478,6 @@ function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: st
   return null;
 }
 
-/** SHA-256 of a stored JSON text as RFC 8785 canonical JSON (the same for byte-different equal contents). */
 /** The version of a stored object as it carries it (`modified`, else `created`). */
 function versionTextOf(json: string): string | null {
   try {
@@ -489,6 +488,7 @@ function versionTextOf(json: string): string | null {
   }
 }
 
+/** SHA-256 of a stored JSON text as RFC 8785 canonical JSON (the same for byte-different equal contents). */
 function contentHash(json: string): string {
   let text = json;
   try {
