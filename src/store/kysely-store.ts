@@ -584,7 +584,7 @@ export class KyselyStore implements Store {
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += RECORD_CHUNK) {
       const part = unique.slice(i, i + RECORD_CHUNK);
-      out.push(...await this.#withRecipients(await this.#db.selectFrom('records').selectAll().where('id', 'in', part).execute()));
+      for (const { raw: _, ...r } of await this.#withRecipients(await this.#db.selectFrom('records').selectAll().where('id', 'in', part).execute())) out.push(r);
     }
     return out;
   }

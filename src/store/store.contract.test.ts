@@ -246,6 +246,8 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     expect(await store.putRecord(rec('r1', { rev: 2, updatedUs: 2, recipients: [ORG_C] }))).toBe(true);
     expect(await store.putRecord(rec('r1', { rev: 2, updatedUs: 3 }))).toBe(false);
     expect((await store.getRecord('r1'))?.recipients).toEqual([ORG_C]);
+    // The batch read gives the same rows as the single one, nothing more.
+    expect(await store.getRecords(['r1'])).toEqual([await store.getRecord('r1')]);
   });
 
   it('lists only visible records, newest first, and keeps exercises apart', async () => {
