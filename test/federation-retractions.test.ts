@@ -14,6 +14,7 @@ import { startServer, type Platform, type RunningServer } from '../src/api/index
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { IntelService } from '../src/intel/index.js';
 import { timestampKey } from '../src/core/time.js';
+import { deterministicScoId, TLP2_MARKING_IDS } from '../src/stix/index.js';
 import { applyRetractions, nodeIdentityId, runSubscription, signRetraction, type Retraction, type RunReport, type Subscription } from '../src/federation/index.js';
 import { ROOT, TAXII, bearer, indicator, makeCollection, makeOrg, makePlatform, submitWith, tmpDir, type Org } from './taxii-fixtures.js';
 
@@ -178,6 +179,27 @@ describe('retractions travel with the objects', () => {
     await run('h', subs.ha);
     expect(await held('h')).not.toContain('green-retracted');
     expect((await P.h.federation.listRejects(subs.ha.id)).some((x) => x.id === o.id && /retracted by its node of origin a/.test(x.reason))).toBe(true);
+  });
+});
+
+describe('retractions of objects without a version (SCOs)', () => {
+  const copies = async (node: Name, id: string) => (await P[node].store.scanObjects({ types: ['ipv4-addr'], addedAfter: -1, limit: 100, ids: [id] }))
+    .filter((r) => r.collectionId === coll[node].id).map((r) => r.creatorOrg);
+
+  it('an SCO deleted by its submitter on the origin goes from the hub and the spoke; another organisation\'s own copy stays', async () => {
+    const sco = { type: 'ipv4-addr', spec_version: '2.1', id: deterministicScoId('ipv4-addr', { value: '198.51.100.77' }), value: '198.51.100.77', object_marking_refs: [TLP2_MARKING_IDS.green] };
+    await submitWith(P.a, { who: XA, collectionId: coll.a.id, objects: [sco] });
+    // YH holds its own copy of the same observable on h.
+    await submitWith(P.h, { who: YH, collectionId: coll.h.id, objects: [sco] });
+    await run('h', subs.ha);
+    await run('b', subs.bh);
+    expect((await copies('h', sco.id)).sort()).toEqual([XA.row.id, YH.row.id].sort());
+    expect(await copies('b', sco.id)).toEqual([XA.row.id]);
+    expect(await taxiiDelete('a', XA, sco.id)).toBe(200);
+    expect((await run('h', subs.ha)).retracted).toBe(1);
+    expect(await copies('h', sco.id)).toEqual([YH.row.id]);
+    expect((await run('b', subs.bh)).retracted).toBe(1);
+    expect(await copies('b', sco.id)).toEqual([]);
   });
 });
 

@@ -19,7 +19,7 @@ import { AppError } from '../core/errors.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { timestampKey } from '../core/time.js';
 import type { Audience } from '../core/policy.js';
-import { RETRACTION_KIND, type IntelService, type RetractionDoc } from '../intel/index.js';
+import { isUnversionedKey, RETRACTION_KIND, type IntelService, type RetractionDoc } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { parsePublicKey, signMessage, verifyMessage } from './keys.js';
 import type { FederationRegistry, PeerRecord } from './registry.js';
@@ -31,7 +31,8 @@ export const RETRACTION_TYPE = 'x-shieldwall-retraction';
 export interface Retraction {
   type: typeof RETRACTION_TYPE;
   id: string;
-  version: string;
+  /** The version as the object carries it; null for an object without one (an SCO, matched by its digest). */
+  version: string | null;
   digest: string;
   origin: string;
   signature: string;
@@ -118,7 +119,7 @@ export interface RetractionOutcome {
 
 function isRetraction(x: unknown): x is Retraction {
   const r = x as Retraction | null;
-  return !!r && typeof r === 'object' && r.type === RETRACTION_TYPE && typeof r.id === 'string' && typeof r.version === 'string' && typeof r.digest === 'string'
+  return !!r && typeof r === 'object' && r.type === RETRACTION_TYPE && typeof r.id === 'string' && (typeof r.version === 'string' || r.version === null) && typeof r.digest === 'string'
     && typeof r.origin === 'string' && typeof r.signature === 'string' && Array.isArray(r.path) && r.path.every((p) => typeof p === 'string');
 }
 
@@ -161,19 +162,29 @@ export async function applyRetractions(tx: Store, a: { registry: FederationRegis
       refuse(`retraction: the signature of origin node ${item.origin} does not verify (relayed by ${a.peer.name})`);
       continue;
     }
-    const versionKey = timestampKey(item.version);
-    if (versionKey === null) {
-      refuse(`retraction: version ${item.version.slice(0, 64)} is not a timestamp`);
-      continue;
+    const type = item.id.slice(0, Math.max(0, item.id.indexOf('--')));
+    let keys: string[];
+    if (item.version === null) {
+      // An object without a version (an SCO): each organisation's copy has its own key here;
+      // the copies that came from that origin with that content go.
+      const rows = await tx.scanObjects({ types: [type], addedAfter: -1, limit: 1000, ids: [item.id] });
+      keys = rows.filter((r) => r.collectionId === a.collectionId && isUnversionedKey(r.version) && r.originNode === item.origin && digestOf(r.json) === item.digest).map((r) => r.version);
+    } else {
+      const versionKey = timestampKey(item.version);
+      if (versionKey === null) {
+        refuse(`retraction: version ${item.version.slice(0, 64)} is not a timestamp`);
+        continue;
+      }
+      const held = (await tx.storedVersions([{ id: item.id, version: versionKey }], { release: true }))
+        .filter((r) => r.collectionId === a.collectionId && r.release?.originNode === item.origin && digestOf(r.json) === item.digest);
+      keys = held.length > 0 ? [versionKey] : [];
     }
-    const held = (await tx.storedVersions([{ id: item.id, version: versionKey }], { release: true }))
-      .filter((r) => r.collectionId === a.collectionId && r.release?.originNode === item.origin && digestOf(r.json) === item.digest);
-    if (held.length === 0) {
+    if (keys.length === 0) {
       out.absent++;
       continue;
     }
-    out.types.add(item.id.slice(0, Math.max(0, item.id.indexOf('--'))));
-    out.deleted += await a.intel.deleteVersions(a.collectionId, item.id, [versionKey], {
+    out.types.add(type);
+    out.deleted += await a.intel.deleteVersions(a.collectionId, item.id, keys, {
       retraction: { origin: item.origin, signature: item.signature, path: [...item.path, a.peer.name].slice(-16) },
     });
   }

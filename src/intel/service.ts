@@ -98,8 +98,8 @@ export const RETRACTION_KIND = 'stix-retraction';
 /** What a retraction record holds (the signed part: id, version, digest, origin). */
 export interface RetractionDoc {
   id: string;
-  /** The version as the object carried it (`modified`, else `created`). */
-  version: string;
+  /** The version as the object carried it (`modified`, else `created`); null for an object without one (SCO). */
+  version: string | null;
   /** SHA-256 (hex) of the RFC 8785 form of the retracted object. */
   digest: string;
   /** Set when the retraction came from a peer: its origin node, signature and the nodes it passed. */
@@ -239,7 +239,7 @@ export class IntelService {
         // from a peer and deleted here by choice stays a local decision.
         const rel = r.release;
         const versionText = isUnversionedKey(r.version) ? null : versionTextOf(r.json);
-        if (rel && versionText !== null && (rel.originNode === null ? !o.retraction : o.retraction?.origin === rel.originNode)) {
+        if (rel && (rel.originNode === null ? !o.retraction : o.retraction?.origin === rel.originNode)) {
           const doc: RetractionDoc = { id, version: versionText, digest: sha256, ...(o.retraction ? { received: { origin: o.retraction.origin, signature: o.retraction.signature, path: o.retraction.path } } : {}) };
           // Peers walk these by updated_us: unique and in commit order, from the date_added clock.
           await tx.putRecord({
