@@ -14,7 +14,7 @@
  * peer may not read (its copy's release) is never served to it; one that does not verify is
  * kept in the subscription's reject list with the reason, like an object.
  */
-import crypto from 'node:crypto';
+import type crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { timestampKey } from '../core/time.js';
@@ -22,6 +22,8 @@ import type { Audience } from '../core/policy.js';
 import { isUnversionedKey, RETRACTION_KIND, type IntelService, type RetractionDoc } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { parsePublicKey, signMessage, verifyMessage } from './keys.js';
+import { contentDigest } from './envelope.js';
+import { parseStixId } from '../stix/index.js';
 import type { FederationRegistry, PeerRecord } from './registry.js';
 
 export const MAX_RETRACTIONS = 1000;
@@ -162,24 +164,18 @@ export async function applyRetractions(tx: Store, a: { registry: FederationRegis
       refuse(`retraction: the signature of origin node ${item.origin} does not verify (relayed by ${a.peer.name})`);
       continue;
     }
-    const type = item.id.slice(0, Math.max(0, item.id.indexOf('--')));
-    let keys: string[];
-    if (item.version === null) {
-      // An object without a version (an SCO): each organisation's copy has its own key here;
-      // the copies that came from that origin with that content go.
-      const rows = await tx.scanObjects({ types: [type], addedAfter: -1, limit: 1000, ids: [item.id] });
-      keys = rows.filter((r) => r.collectionId === a.collectionId && isUnversionedKey(r.version) && r.originNode === item.origin && digestOf(r.json) === item.digest).map((r) => r.version);
-    } else {
-      const versionKey = timestampKey(item.version);
-      if (versionKey === null) {
-        refuse(`retraction: version ${item.version.slice(0, 64)} is not a timestamp`);
-        continue;
-      }
-      const held = (await tx.storedVersions([{ id: item.id, version: versionKey }], { release: true }))
-        .filter((r) => r.collectionId === a.collectionId && r.release?.originNode === item.origin && digestOf(r.json) === item.digest);
-      keys = held.length > 0 ? [versionKey] : [];
+    const versionKey = item.version === null ? null : timestampKey(item.version);
+    if (item.version !== null && versionKey === null) {
+      refuse(`retraction: version ${item.version.slice(0, 64)} is not a timestamp`);
+      continue;
     }
-    if (keys.length === 0) {
+    // The copies of this collection that came from that origin with that content: of that
+    // version, or for an object without one (an SCO) each organisation's copy of it.
+    const type = parseStixId(item.id)?.type;
+    const rows = type ? await tx.scanObjects({ types: [type], addedAfter: -1, limit: 10_000, ids: [item.id] }) : [];
+    const keys = rows.filter((r) => r.collectionId === a.collectionId && r.originNode === item.origin
+      && (versionKey === null ? isUnversionedKey(r.version) : r.version === versionKey) && contentDigest(JSON.parse(r.json) as Record<string, unknown>) === item.digest).map((r) => r.version);
+    if (keys.length === 0 || !type) {
       out.absent++;
       continue;
     }
@@ -189,8 +185,4 @@ export async function applyRetractions(tx: Store, a: { registry: FederationRegis
     });
   }
   return out;
-}
-
-function digestOf(json: string): string {
-  return crypto.createHash('sha256').update(canonicalJson(JSON.parse(json))).digest('hex');
 }

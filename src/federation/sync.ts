@@ -543,17 +543,17 @@ export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{
     return { retried: rejects.length, accepted: 0, stillRejected: 0 };
   }
   let accepted = 0;
-  const isRetraction = (r: { envelope: unknown }) => (r.envelope as { retraction?: unknown } | null)?.retraction === true;
+  const isRetractionReject = (r: { envelope: unknown }) => (r.envelope as { retraction?: unknown } | null)?.retraction === true;
   for (let i = 0; i < rejects.length; i += 500) {
     const chunk = rejects.slice(i, i + 500);
     await store.transaction(async (tx) => {
       for (const r of chunk) await registry.dropReject(tx, r.key);
-      const objects = chunk.filter((r) => !isRetraction(r));
+      const objects = chunk.filter((r) => !isRetractionReject(r));
       if (objects.length > 0) {
         const res = await receive(tx, { deps, peer, collectionId: sub.localCollection, subscription: sub.id, items: objects.map((r) => ({ object: r.object, envelope: (r.envelope ?? null) as Envelope | null })) });
         accepted += res.added + res.duplicates;
       }
-      const retractions = chunk.filter(isRetraction);
+      const retractions = chunk.filter(isRetractionReject);
       if (retractions.length === 0) return;
       const out = await applyRetractions(tx, { registry, intel: new IntelService(tx, deps.clock), peer, collectionId: sub.localCollection, items: retractions.map((r) => r.object) });
       accepted += retractions.length - out.refused.length;

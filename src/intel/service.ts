@@ -14,7 +14,7 @@ import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
 import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store, StoredVersion } from '../store/index.js';
-import { isStix20, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
+import { isStix20, parseStixId, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
 import { formatMicros, parseTimestampMicros, timestampKey } from '../core/time.js';
 import { displayName, isUnversionedKey, versionLabel, labelsOf, searchTextOf, UNVERSIONED, unversionedKey, versionOf } from './facts.js';
 
@@ -205,7 +205,7 @@ export class IntelService {
   async deleteVersions(collectionId: string, id: string, versions: readonly string[], o: { retraction?: ReceivedRetraction } = {}): Promise<number> {
     const n = await this.#deleteVersions(collectionId, id, versions, o);
     // The followers of the store (indicator feed, correlations) catch up now, not at their next poll.
-    this.announce({ collectionId, count: n, types: new Set([id.slice(0, Math.max(0, id.indexOf('--')))]) });
+    this.announce({ collectionId, count: n, types: new Set([parseStixId(id)?.type ?? '']) });
     return n;
   }
 

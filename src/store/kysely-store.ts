@@ -479,7 +479,8 @@ export class KyselyStore implements Store {
     const release = new Map<number, NonNullable<StoredVersion['release']>>();
     for (let i = 0; i < found.length; i += 500) {
       const seqs = found.slice(i, i + 500).map((f) => f.seq);
-      const rows = await this.#db.selectFrom('objects').select(['seq', 'json', 'tlp', 'origin_node', 'provenance']).where('seq', 'in', seqs).execute();
+      // The release columns (and the provenance, ~700 bytes a federated row) only when asked.
+      const rows = await this.#db.selectFrom('objects').select(['seq', 'json', ...(o.release ? ['tlp', 'origin_node', 'provenance'] as const : [])]).where('seq', 'in', seqs).execute();
       const recips = o.release ? await this.#recipientsOf(seqs) : null;
       for (const r of rows) {
         json.set(Number(r.seq), r.json);
