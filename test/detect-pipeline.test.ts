@@ -7,6 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
 import type { BusEvent } from '../src/core/bus.js';
+import { DetectEngine } from '../src/detect/pipeline/engine.js';
+import { createEngine } from '../src/detect/worker/wiring.js';
 import { expectError, http, indicator, makeAlliance, relationship, sdo, submitAs, type Alliance } from './rest-fixtures.js';
 
 const T = '2026-03-01T10:00:00.000000+0000';
@@ -306,6 +308,53 @@ describe('anomalies through the pipeline', () => {
       expect(firstSeen!.matched.seen).toContain('fresh-infra.example');
       expect(firstSeen!.title).toContain('A'); // the organisation's short name, not its id
       expect((await http(al).get('b-analyst', '/api/v1/alerts?source=anomaly')).json().alerts).toEqual([]);
+    } finally {
+      await al.close();
+    }
+  });
+  it('a worker killed between two saves of the baselines loses none of what they learned: its successor learns again what came after the save', async () => {
+    const al = await makeAlliance();
+    try {
+      const engine = al.platform.detect.engine!;
+      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token;
+      const post = async (...names: string[]) => {
+        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: names.map(dns).join('\n') });
+        expect(res.statusCode, res.body).toBe(202);
+      };
+      const send = async (...names: string[]) => {
+        await post(...names);
+        await al.platform.detect.drain();
+      };
+      await al.platform.detect.refreshDirectory();
+      await send('intranet.alpha.example');
+      for (let day = 0; day < 8; day++) {
+        al.clock.advance(86_400_000);
+        await send('intranet.alpha.example');
+      }
+      await engine.periodic(); // the first round saves the baselines
+      const saved = await al.platform.store.getMeta(DetectEngine.ANOMALY_KEY);
+      expect(saved).toContain('alpha.example');
+      // Learned after the save, then the worker dies (no stop: nothing more is saved).
+      al.clock.advance(60_000);
+      await send('first-after-save.example', 'www.second-after-save.example');
+      // A dead-lettered event is never learned, then or now.
+      await post('quarantined.example');
+      const [dead] = await al.platform.store.readIngest(engine.deps.source.position, 1);
+      await al.platform.store.putDeadLetter({ ...dead!, event: dead!.event, reason: 'test', ruleRef: null, attempts: 2, createdUs: al.clock.now() * 1000 });
+      await send('third-after-save.example');
+      expect(await al.platform.store.getMeta(DetectEngine.ANOMALY_KEY)).toBe(saved);
+      const successor = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
+      expect(await successor.drain()).toBe(0); // nothing new to process…
+      const state = (e: DetectEngine) => JSON.stringify(e.deps.anomaly!.toJSON());
+      expect(state(successor)).toContain('second-after-save.example');
+      expect(state(successor)).not.toContain('quarantined.example');
+      expect(state(successor)).toBe(state(engine)); // …and what the dead worker had learned, learned again, exactly once
+      // Without the replay the successor would hold only the save.
+      expect(state(successor)).not.toBe(JSON.stringify(JSON.parse(saved!)));
+      // A second successor (the first killed before saving too) comes to the same state.
+      const third = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
+      expect(await third.relearnAnomalies()).toBe(3);
+      expect(state(third)).toBe(state(engine));
     } finally {
       await al.close();
     }

@@ -46,7 +46,7 @@ describe.runIf(up)('JetStreamSource', () => {
 
     const warmedA: IngestRow[] = [];
     const takenA: number[] = [];
-    const a = new JetStreamSource({ link, store, warmMs: () => 3_600_000, onWarm: (r) => warmedA.push(...r), onTake: (x) => takenA.push(x) });
+    const a = new JetStreamSource({ link, store, warmMs: () => 3_600_000, onWarm: (r) => warmedA.push(...r), onTake: (x) => { takenA.push(x); } });
     closers.push(() => a.close());
     await a.own(p);
     expect(warmedA).toEqual([]); // nothing processed yet

@@ -123,9 +123,10 @@ export interface JetStreamSourceDeps {
   /**
    * Called when partition p is taken, before its warm-up replay: the matchers drop whatever state
    * they still hold of its organisations (from an earlier time this worker owned it), so that the
-   * replay rebuilds it exactly instead of adding the same events to it twice.
+   * replay rebuilds it exactly instead of adding the same events to it twice; the anomaly
+   * baselines saved by the previous owner are taken over (the replay then adds what came after).
    */
-  readonly onTake?: (partition: number) => void;
+  readonly onTake?: (partition: number) => void | Promise<void>;
 }
 
 export class JetStreamSource {
@@ -136,6 +137,11 @@ export class JetStreamSource {
   #roundEnd = Number.POSITIVE_INFINITY;
 
   constructor(private readonly deps: JetStreamSourceDeps) {}
+
+  /** Stream sequences number this source's events. */
+  get name(): string {
+    return `stream:${this.deps.link.names.prefix}`;
+  }
 
   /** The SQL spool's position: untouched in scale-out mode (nothing to prune there). */
   get position(): number {
@@ -168,7 +174,7 @@ export class JetStreamSource {
     if (this.#readers.has(p)) return;
     const { store, link } = this.deps;
     const hwm = Number(await store.initMeta(hwmKey(link.names.prefix, p), '0'));
-    if (o.warm) this.deps.onTake?.(p);
+    if (o.warm) await this.deps.onTake?.(p);
     if (hwm > 0 && o.warm) await this.#warm(p, hwm);
     const r = new PartitionReader(p, hwm);
     await r.start(link);

@@ -2,7 +2,9 @@
  * Warm-up replay (docs/architecture.md "Scale-out"): events a partition's previous owner already
  * processed are run through the stateful matchers — the indicator index (its per-organisation
  * windows for FOLLOWEDBY / REPEATS / observation AND) and the Sigma engine (correlation windows) —
- * and what they raise is discarded: those alerts are in the store already.
+ * and what they raise is discarded: those alerts are in the store already. The anomaly baselines
+ * learn the events after their saved position in the stream, so what the previous owner learned
+ * between its last save and its death is not lost.
  */
 import type { IngestRow } from '../store/index.js';
 import { eventTimeMs, normaliseLine, type NormalisedEvent, type TelemetryFormat } from '../detect/normalise/index.js';
@@ -11,6 +13,11 @@ import type { SigmaEngine } from '../detect/sigma/index.js';
 export interface WarmTarget {
   readonly index: { match(e: NormalisedEvent): unknown };
   readonly sigma: (() => SigmaEngine | null);
+  /**
+   * The anomaly baselines: each organisation learns the replayed events after the position its
+   * saved state holds (the events since the previous owner's last save), nothing before it.
+   */
+  readonly anomaly?: (e: NormalisedEvent, receivedMs: number, seq: number) => void;
   readonly maxLineLength: number;
 }
 
@@ -39,6 +46,7 @@ export function warm(t: WarmTarget, rows: readonly IngestRow[]): number {
     if (event === null) continue;
     const tms = eventTimeMs(event);
     t.index.match(event);
+    t.anomaly?.(event, receivedMs, row.seq);
     sigma?.process(sigmaView(event), Number.isFinite(tms) ? tms : receivedMs, event.logsource as Parameters<SigmaEngine['process']>[2]);
     n++;
   }

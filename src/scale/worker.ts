@@ -80,15 +80,24 @@ export class ScaleWorker {
       link, store,
       // The longest window of state: STIX sequences (the index keeps an hour) or a Sigma correlation's timespan.
       warmMs: () => Math.max(WINDOW_MS, ...(rt?.engine.deps.sigma?.snapshot().engine.correlations.map((c) => c.timespanMs) ?? [])),
-      onTake: (p) => {
+      onTake: async (p) => {
         const engine = rt?.engine;
         const inP = (orgId: string) => partitionOf(orgId, s.partitions) === p;
         engine?.feed.index.forgetOrganisations(inP);
         engine?.deps.sigma?.snapshot().engine.forgetScopes(inP);
+        // The anomaly baselines of those organisations as their previous owner saved them last
+        // (saved merged, per organisation), where they have seen more than what this worker holds.
+        await engine?.adoptAnomalies(inP);
       },
       onWarm: (rows) => {
         const engine = rt?.engine;
-        if (engine) warm({ index: { match: (e) => engine.feed.index.match(e) }, sigma: () => engine.deps.sigma?.snapshot().engine ?? null, maxLineLength: engine.options.maxLineLength }, rows);
+        if (!engine) return;
+        const a = engine.deps.anomaly;
+        const name = engine.deps.source.name;
+        warm({
+          index: { match: (e) => engine.feed.index.match(e) }, sigma: () => engine.deps.sigma?.snapshot().engine ?? null, maxLineLength: engine.options.maxLineLength,
+          ...(a?.relearn ? { anomaly: (e, receivedMs, seq) => a.relearn?.(e, receivedMs, { source: name, seq }) } : {}),
+        }, rows);
       },
     });
     const send = (m: WorkerMessage): void => {
@@ -165,13 +174,9 @@ export class ScaleWorker {
       if (Date.now() - rebalanced >= REBALANCE_MS) {
         rebalanced = Date.now();
         const taken = await owner.rebalance();
-        // The groups of alerts of the organisations taken over were written by their previous owner.
-        if (taken.length > 0) {
-          await engine.alerts.load(this.deps.store, this.deps.clock.now());
-          // …and so were the anomaly baselines of those organisations (saved merged, per organisation).
-          const parts = new Set(taken);
-          await engine.adoptAnomalies((orgId) => parts.has(partitionOf(orgId, this.parts.partitions)));
-        }
+        // The groups of alerts of the organisations taken over were written by their previous owner
+        // (their anomaly baselines were taken over with each partition: onTake).
+        if (taken.length > 0) await engine.alerts.load(this.deps.store, this.deps.clock.now());
         const now = this.owned().join(',');
         if (now !== this.#owned) {
           this.#owned = now;

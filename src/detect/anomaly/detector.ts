@@ -13,7 +13,7 @@ import type { RareKey } from './rare.js';
 import { closeUpTo, newStream } from './rate.js';
 import type { StreamCtx } from './rate.js';
 import { newOrg, orgsFromJSON, orgsToJSON } from './state.js';
-import type { EntityKind, OrgState, RareField } from './state.js';
+import type { EntityKind, OrgState, RareField, Through } from './state.js';
 import { DAY_MS, HOUR_MS, resolveOptions } from './types.js';
 import type { AnomalyFinding, AnomalyOptions, ResolvedOptions } from './types.js';
 import { AppError } from '../../core/errors.js';
@@ -74,8 +74,13 @@ export class AnomalyDetector {
     this.o = resolveOptions(opts);
   }
 
-  /** Feeds one event seen at `timeMs`; returns first-seen / rare findings (and rate findings of buckets it closed). */
-  observe(e: NormalisedEvent, timeMs: number): AnomalyFinding[] {
+  /**
+   * Feeds one event seen at `timeMs`; returns first-seen / rare findings (and rate findings of
+   * buckets it closed). `at`: the event's position in its source; an event at or before the last
+   * one folded into its organisation from the same source is already learned and changes nothing
+   * (a batch read again after a failed transaction, a replay after a crash).
+   */
+  observe(e: NormalisedEvent, timeMs: number, at?: Through): AnomalyFinding[] {
     if (!Number.isFinite(timeMs)) throw new AppError('BAD_REQUEST', 'anomaly: timeMs must be a finite number');
     const orgId = e['organization.id'];
     const sensorId = e['observer.id'];
@@ -85,6 +90,10 @@ export class AnomalyDetector {
     if (org === undefined) {
       org = newOrg(orgId);
       this.orgs.set(orgId, org);
+    }
+    if (at !== undefined) {
+      if (org.through !== null && org.through.source === at.source && at.seq <= org.through.seq) return out;
+      org.through = at;
     }
     this.count(org, sensorId, timeMs, out);
     const ctx: Seen = { org, sensorId, t: timeMs, out };
@@ -110,6 +119,35 @@ export class AnomalyDetector {
   }
 
   /**
+   * Replays one event already processed once (its findings were raised then): learned as
+   * `observe` would, findings dropped, unless its organisation's state cannot say whether it
+   * holds the event — state without a position in `at.source` (saved by an older version, or
+   * from another source): then the event is skipped rather than learned twice.
+   */
+  relearn(e: NormalisedEvent, timeMs: number, at: Through): void {
+    const orgId = e['organization.id'];
+    const org = typeof orgId === 'string' ? this.orgs.get(orgId) : undefined;
+    if (org !== undefined && (org.through === null || org.through.source !== at.source)) return;
+    this.observe(e, timeMs, at);
+  }
+
+  /**
+   * The lowest position in `source` folded into any organisation, where a replay of that source
+   * starts (every organisation learned nothing after its own); 0 when nothing was learned at all.
+   * Null when organisations are held but none has a position there (saved by an older version,
+   * or learned from another source): there is no telling what they hold.
+   */
+  replayFrom(source: string): number | null {
+    if (this.orgs.size === 0) return 0;
+    let from: number | null = null;
+    for (const org of this.orgs.values()) {
+      if (org.through === null || org.through.source !== source) continue;
+      from = from === null ? org.through.seq : Math.min(from, org.through.seq);
+    }
+    return from;
+  }
+
+  /**
    * `saved` (what the workers of the node saved, toJSON's form) with this detector's
    * organisations written over it, each kept from whichever side saw it last: workers that hold
    * different organisations (scale-out partitions) each save theirs without erasing the others'.
@@ -118,7 +156,7 @@ export class AnomalyDetector {
     const all = this.#parse(saved);
     for (const [id, org] of this.orgs) {
       const had = all.get(id);
-      if (had === undefined || recency(org, this.o) >= recency(had, this.o)) all.set(id, org);
+      if (had === undefined || newer(org, had, this.o) >= 0) all.set(id, org);
     }
     return orgsToJSON(all, this.o);
   }
@@ -133,7 +171,7 @@ export class AnomalyDetector {
     for (const [id, org] of this.#parse(saved)) {
       if (!mine(id)) continue;
       const cur = this.orgs.get(id);
-      if (cur !== undefined && recency(cur, this.o) >= recency(org, this.o)) continue;
+      if (cur !== undefined && newer(cur, org, this.o) >= 0) continue;
       this.orgs.set(id, org);
       n++;
     }
@@ -343,6 +381,15 @@ export class AnomalyDetector {
 }
 
 /** When an organisation's state last moved (ms): its latest rate bucket or first-seen hour. */
+/**
+ * Which of two states of one organisation has seen more (> 0: a; < 0: b; 0: as much): by their
+ * positions in the same source when both have one, else by the latest time either learned from.
+ */
+function newer(a: OrgState, b: OrgState, o: ResolvedOptions): number {
+  if (a.through !== null && b.through !== null && a.through.source === b.through.source) return a.through.seq - b.through.seq;
+  return recency(a, o) - recency(b, o);
+}
+
 function recency(org: OrgState, o: ResolvedOptions): number {
   let t = 0;
   for (const s of org.streams.values()) t = Math.max(t, s.bucket * o.bucketMs);

@@ -16,15 +16,27 @@ export type EntityKind = (typeof KINDS)[number];
 export const RARE_FIELDS = ['user_agent', 'process.name', 'dns.tld', 'destination.port'] as const;
 export type RareField = (typeof RARE_FIELDS)[number];
 
+/**
+ * The last event folded into an organisation's state, by its position in the event source that
+ * delivered it (`source` names the source: the SQL spool, or one telemetry stream). Events at or
+ * before it are already in the state: a replay after a crash or a takeover learns only what came
+ * after, and an event delivered twice is learned once.
+ */
+export interface Through {
+  readonly source: string;
+  readonly seq: number;
+}
+
 export interface OrgState {
   readonly id: string;
   readonly streams: Map<string, RateStream>;
   readonly known: Map<EntityKind, KnownSet>;
   readonly rare: Map<RareField, RareTable>;
+  through: Through | null;
 }
 
 export function newOrg(id: string): OrgState {
-  return { id, streams: new Map(), known: new Map(), rare: new Map() };
+  return { id, streams: new Map(), known: new Map(), rare: new Map(), through: null };
 }
 
 const FORMAT = 'shieldwall-anomaly';
@@ -41,6 +53,7 @@ export function orgsToJSON(orgs: ReadonlyMap<string, OrgState>, o: ResolvedOptio
     config: { bucketMinutes: o.bucketMinutes, seasonality: o.seasonality, utcOffsetMinutes: o.offsetMs / 60_000 },
     orgs: Array.from(orgs.values(), (org) => ({
       id: org.id,
+      ...(org.through ? { through: { source: org.through.source, seq: org.through.seq } } : {}),
       streams: Array.from(org.streams.values(), (s) => ({
         sensor: s.sensorId,
         bucket: s.bucket,
@@ -223,6 +236,10 @@ export function orgsFromJSON(x: unknown, o: ResolvedOptions): Map<string, OrgSta
     const id = str(r['id'], `${path}.id`);
     if (orgs.has(id)) bad(`${path}.id`, 'repeats an organisation');
     const org = newOrg(id);
+    if (r['through'] !== undefined) {
+      const t = obj(r['through'], `${path}.through`);
+      org.through = { source: str(t['source'], `${path}.through.source`), seq: int(nonNeg(t['seq'], `${path}.through.seq`), `${path}.through.seq`) };
+    }
     arr(r['streams'], `${path}.streams`).forEach((sx, j) => {
       const sensorPath = `${path}.streams[${j}]`;
       if (!sameRates) {

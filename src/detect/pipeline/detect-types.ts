@@ -27,7 +27,12 @@ export interface AnomalyFindingLike {
 }
 
 export interface AnomalySource {
-  observe(e: NormalisedEvent, timeMs: number): AnomalyFindingLike[];
+  /** `at`: the event's position in its source (an event at or before the last one learned is not learned again). */
+  observe(e: NormalisedEvent, timeMs: number, at?: { source: string; seq: number }): AnomalyFindingLike[];
+  /** Learns an event processed once already (a replay), dropping what it raises (see AnomalyDetector.relearn). */
+  relearn?(e: NormalisedEvent, timeMs: number, at: { source: string; seq: number }): void;
+  /** Where a replay of `source` starts: after the lowest position any organisation learned; null: unknown. */
+  replayFrom?(source: string): number | null;
   tick(timeMs: number): AnomalyFindingLike[];
   toJSON(): unknown;
   /** The saved state with this source's organisations written over it (see AnomalyDetector.mergedJSON). */

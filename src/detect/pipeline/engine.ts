@@ -75,6 +75,8 @@ export class DetectEngine {
   readonly directory = new Directory();
   readonly options: DetectOptions;
   #anomalySavedMs = 0;
+  /** Whether the events since the anomaly baselines' last save were learned again (first batch). */
+  #relearned = false;
   #processed = 0;
   #alertsWritten = 0;
   #suppressed = 0;
@@ -216,6 +218,10 @@ export class DetectEngine {
   /** One batch; returns the rows read (0: the source is empty). */
   async #batch(limit: number): Promise<number> {
     const { store, clock, source } = this.deps;
+    if (!this.#relearned) {
+      await this.relearnAnomalies();
+      this.#relearned = true;
+    }
     const rows = await source.read(limit);
     if (rows.length === 0) return 0;
     // Events are matched against every indicator committed before them: catch the feed up first
@@ -281,7 +287,7 @@ export class DetectEngine {
     if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
     // Anomaly rates run on reception time, the clock their silence checks (tick) also use.
     traceRule('stage:anomaly');
-    if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, receivedMs)) this.#anomaly(f, row.exerciseId, event);
+    if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, receivedMs, { source: this.deps.source.name, seq: row.seq })) this.#anomaly(f, row.exerciseId, event);
     if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
   }
 
@@ -425,6 +431,36 @@ export class DetectEngine {
       }
     } catch {
       // Not saved this time: the next save (or the stop) tries again.
+    }
+  }
+
+  /**
+   * Before the first batch: the events processed after the anomaly baselines were last saved
+   * (every 5 minutes and at stop) are learned again from the source's history, their findings
+   * dropped (they were raised then), so a worker killed — by a crash, kill -9 or the supervisor's
+   * batch limit — loses none of what its baselines learned. Each organisation learns only what
+   * came after its own saved position; dead-lettered events are skipped as they were. Returns
+   * the events replayed.
+   */
+  async relearnAnomalies(): Promise<number> {
+    const { anomaly: a, source, store } = this.deps;
+    if (!a?.relearn || !a.replayFrom || !source.history) return 0;
+    let after = a.replayFrom(source.name);
+    if (after === null) return 0; // saved without positions: no telling what it holds
+    let n = 0;
+    for (;;) {
+      const rows = await source.history(after, this.options.batchSize);
+      if (rows.length === 0) return n;
+      const last = rows[rows.length - 1]!.seq;
+      const dead = new Set(await store.deadLetterSeqs(rows[0]!.seq, last));
+      for (const row of rows) {
+        if (dead.has(row.seq)) continue;
+        const event = this.#eventOf(row);
+        if (event === null) continue;
+        a.relearn(event, Math.floor(row.receivedUs / 1000), { source: source.name, seq: row.seq });
+        n++;
+      }
+      after = last;
     }
   }
 

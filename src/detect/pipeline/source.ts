@@ -11,6 +11,8 @@
 import type { IngestRow, Store } from '../../store/index.js';
 
 export interface EventSource {
+  /** Names the sequence that `seq` numbers (state keyed by position, such as anomaly baselines, says which source). */
+  readonly name: string;
   /** Up to `limit` events after the committed position, oldest first. */
   read(limit: number): Promise<readonly IngestRow[]>;
   /**
@@ -30,6 +32,12 @@ export interface EventSource {
    * their marks (`partition:mark`) do not change until it commits (scale/supervisor.ts).
    */
   batchKeys?(): string[];
+  /**
+   * Events already processed, after `afterSeq` (a replay after a crash: what learning state saved
+   * before it missed). Sources that rebuild state another way (a scale-out partition's warm-up
+   * replay) have none.
+   */
+  history?(afterSeq: number, limit: number): Promise<readonly IngestRow[]>;
 }
 
 export class SourceMovedError extends Error {
@@ -47,6 +55,7 @@ export const SPOOL_CURSOR_KEY = 'detect.cursor';
  * change, so what was read stays valid across a failed transaction).
  */
 export class SpoolSource implements EventSource {
+  readonly name = 'spool';
   #cursor = 0;
   #read: readonly IngestRow[] = [];
 
@@ -86,5 +95,14 @@ export class SpoolSource implements EventSource {
 
   async reset(): Promise<void> {
     this.#cursor = Number(await this.store.initMeta(SPOOL_CURSOR_KEY, '0'));
+  }
+
+  /** Spool rows after `afterSeq` up to the cursor (the spool keeps processed rows for its retention). */
+  async history(afterSeq: number, limit: number): Promise<readonly IngestRow[]> {
+    if (afterSeq >= this.#cursor) return [];
+    const rows = await this.store.readIngest(afterSeq, limit);
+    let n = rows.length;
+    while (n > 0 && rows[n - 1]!.seq > this.#cursor) n--;
+    return n === rows.length ? rows : rows.slice(0, n);
   }
 }
