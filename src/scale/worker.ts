@@ -18,7 +18,8 @@ import { natsPipe } from './pipe.js';
 import { JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { PartitionOwner } from './owner.js';
-import { warm } from './warm.js';
+import { warm } from '../detect/pipeline/warm.js';
+import { DEFAULT_WINDOW } from '../detect/indicators/index.js';
 import { partitionOf } from './partition.js';
 import { PresenceAnnouncer, RateMeter } from './presence.js';
 import { setEventTracer, setRuleTracer } from '../detect/trace.js';
@@ -28,8 +29,6 @@ const REBALANCE_MS = 1_000;
 const IDLE_MS = 100;
 /** Intel, rules, warninglists and the directory are re-read this often (changes reach workers within it plus a round). */
 const SYNC_MS = 1_000;
-/** How long the indicator index keeps an organisation's observations (detect/indicators/window.ts DEFAULT_WINDOW). */
-const WINDOW_MS = 3_600_000;
 
 export interface ScaleWorkerSettings {
   readonly natsUrl: string;
@@ -79,7 +78,7 @@ export class ScaleWorker {
     const source = new JetStreamSource({
       link, store,
       // The longest window of state: STIX sequences (the index keeps an hour) or a Sigma correlation's timespan.
-      warmMs: () => Math.max(WINDOW_MS, ...(rt?.engine.deps.sigma?.snapshot().engine.correlations.map((c) => c.timespanMs) ?? [])),
+      warmMs: () => rt?.engine.warmMs() ?? DEFAULT_WINDOW.maxAgeMs,
       onTake: async (p) => {
         const engine = rt?.engine;
         const inP = (orgId: string) => partitionOf(orgId, s.partitions) === p;
@@ -90,14 +89,7 @@ export class ScaleWorker {
         await engine?.adoptAnomalies(inP);
       },
       onWarm: (rows) => {
-        const engine = rt?.engine;
-        if (!engine) return;
-        const a = engine.deps.anomaly;
-        const name = engine.deps.source.name;
-        warm({
-          index: { match: (e) => engine.feed.index.match(e) }, sigma: () => engine.deps.sigma?.snapshot().engine ?? null, maxLineLength: engine.options.maxLineLength,
-          ...(a?.relearn ? { anomaly: (e, receivedMs, seq) => a.relearn?.(e, receivedMs, { source: name, seq }) } : {}),
-        }, rows);
+        if (rt) warm(rt.engine.warmTarget(), rows);
       },
     });
     const send = (m: WorkerMessage): void => {

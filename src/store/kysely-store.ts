@@ -717,6 +717,7 @@ export class KyselyStore implements Store {
   readIngest(afterSeq: number, limit: number, o: { wholeChunks?: boolean } = {}): Promise<IngestRow[]> { return spool.readIngest(this.#db, { afterSeq, limit, ...o }); }
   countIngestAfter(afterSeq: number): Promise<number> { return spool.countIngestAfter(this.#db, afterSeq); }
   lastIngestSeq(): Promise<number> { return spool.lastIngestSeq(this.#db); }
+  ingestSeqBefore(receivedUs: number): Promise<number> { return spool.ingestSeqBefore(this.#db, receivedUs); }
   pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number> { return spool.pruneIngest(this.#db, q); }
   // Dead letters (src/store/dead-letters.ts).
   putDeadLetter(d: DeadLetterRow): Promise<void> { return dl.putDeadLetter(this.#db, d); }

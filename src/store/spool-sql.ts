@@ -62,6 +62,32 @@ export async function countIngestAfter(db: Db, afterSeq: number): Promise<number
   return Number(r?.n ?? 0) + (at ? Math.max(0, at.lines - line - 1) : 0);
 }
 
+/**
+ * The event seq just before the first chunk received at or after `receivedUs` (what `readIngest`
+ * takes as `afterSeq` to start there); the last event's seq when every chunk is older, 0 when the
+ * spool is empty. Chunks are numbered in the order they were received, so this is a binary search
+ * over chunk seqs: a few index probes whatever the spool holds (no index on the reception time).
+ */
+export async function ingestSeqBefore(db: Db, receivedUs: number): Promise<number> {
+  const firstAtOrAfter = (seq: number) => db.selectFrom('ingest_chunks').select(['seq', 'received_us']).where('seq', '>=', seq).orderBy('seq').limit(1).executeTakeFirst();
+  const first = await firstAtOrAfter(0);
+  if (!first) return 0;
+  const before = (chunk: number) => Math.max(0, eventSeq(chunk, 0) - 1);
+  if (Number(first.received_us) >= receivedUs) return before(Number(first.seq));
+  const last = await db.selectFrom('ingest_chunks').select(['seq', 'received_us', 'lines']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+  if (Number(last.received_us) < receivedUs) return eventSeq(Number(last.seq), last.lines - 1);
+  // The first chunk at or after lo was received before the time; the first at or after hi, not.
+  let lo = Number(first.seq);
+  let hi = Number(last.seq);
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const r = (await firstAtOrAfter(mid))!;
+    if (Number(r.received_us) < receivedUs) lo = Math.max(mid, Number(r.seq));
+    else hi = mid;
+  }
+  return before(Number((await firstAtOrAfter(hi))!.seq));
+}
+
 export async function lastIngestSeq(db: Db): Promise<number> {
   const r = await db.selectFrom('ingest_chunks').select(['seq', 'lines']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   return r ? eventSeq(Number(r.seq), r.lines - 1) : 0;

@@ -358,6 +358,26 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     expect((await store.readIngest(c.lastSeq, 10)).map((r) => r.seq)).toEqual([d.firstSeq]);
   });
 
+  it('finds where the spool\'s events received since a time start, with a few probes whatever its size', async () => {
+    // Received times far after any chunk the other tests appended (they share the store).
+    const T = 1_000_000_000;
+    const chunk = (receivedUs: number) => ({ orgId: ORG_A, sensorId: 's1', receivedUs, exerciseId: null, ...spoolLinesOf([{ event: `{"t":${receivedUs - T}}`, format: 'ecs' }, { event: '{}', format: 'ecs' }]) });
+    const seqs: { firstSeq: number; lastSeq: number }[] = [];
+    for (let i = 0; i < 300; i++) seqs.push((await store.appendIngest(chunk(T + 1_000 + 10 * i)))!);
+    // Gaps in the chunk seqs (pruned chunks) change nothing.
+    await store.pruneIngest({ throughSeq: seqs[4]!.lastSeq, receivedBeforeUs: T + 1_045 });
+    const startOf = async (t: number) => (await store.readIngest(await store.ingestSeqBefore(T + t), 1))[0]?.event;
+    expect(await startOf(1_000)).toBe('{"t":1050}'); // the oldest retained chunk is newer
+    expect(await startOf(1_050)).toBe('{"t":1050}');
+    expect(await startOf(1_051)).toBe('{"t":1060}');
+    expect(await startOf(2_000)).toBe('{"t":2000}');
+    expect(await startOf(3_990)).toBe('{"t":3990}');
+    for (let t = 1_000; t < 4_000; t += 137) expect(await startOf(t)).toBe(`{"t":${Math.max(1_050, Math.ceil(t / 10) * 10)}}`);
+    // Everything older than the time: after the last event.
+    expect(await store.ingestSeqBefore(T + 5_000)).toBe(seqs[299]!.lastSeq);
+    expect(await store.readIngest(await store.ingestSeqBefore(T + 5_000), 1)).toEqual([]);
+  });
+
   it('adds to rate counters per bucket and keeps exercises apart', async () => {
     await store.addRates([{ orgId: ORG_A, sensorId: 's1', bucketUs: 60, exerciseId: null, events: 5, alerts: 1 }]);
     await store.addRates([{ orgId: ORG_A, sensorId: 's1', bucketUs: 60, exerciseId: null, events: 7, alerts: 0 }]);

@@ -487,6 +487,11 @@ export interface Store {
   countIngestAfter(afterSeq: number): Promise<number>;
   /** Highest event seq in the spool (0 when it is empty). */
   lastIngestSeq(): Promise<number>;
+  /**
+   * The `afterSeq` at which the spool's events received at or after `receivedUs` start: the seq
+   * before the first of them (the last event's seq when all are older; 0 when the spool is empty).
+   */
+  ingestSeqBefore(receivedUs: number): Promise<number>;
   /** Deletes spool chunks whose every event has seq ≤ throughSeq, received before the given time. */
   pruneIngest(q: { throughSeq: number; receivedBeforeUs: number }): Promise<number>;
   /**

@@ -16,7 +16,7 @@ import type { IntelService } from '../../intel/index.js';
 import type { IngestRow, RateRow, Store } from '../../store/index.js';
 import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
-import type { IndicatorMatch } from '../indicators/index.js';
+import { DEFAULT_WINDOW, type IndicatorMatch } from '../indicators/index.js';
 import type { SigmaMatch } from '../sigma/index.js';
 import { traceEvent, traceRule } from '../trace.js';
 import { unscopedRuleId } from '../rules.js';
@@ -29,6 +29,7 @@ import { IndicatorFeed, type IndicatorInfo } from './feed.js';
 import { entityOf, indicatorSeverity, LEVELS, sigmaView, valueKind } from './hits.js';
 import { SightingBook } from './sightings.js';
 import type { EventSource } from './source.js';
+import { warm, type WarmTarget } from './warm.js';
 
 /** What a worker tells its supervisor while it works (heartbeats are the worker's own). */
 export interface EngineObserver {
@@ -75,8 +76,8 @@ export class DetectEngine {
   readonly directory = new Directory();
   readonly options: DetectOptions;
   #anomalySavedMs = 0;
-  /** Whether the events since the anomaly baselines' last save were learned again (first batch). */
-  #relearned = false;
+  /** Whether the state held in memory was rebuilt from the source's history (before the first batch). */
+  #warmed = false;
   #processed = 0;
   #alertsWritten = 0;
   #suppressed = 0;
@@ -218,9 +219,11 @@ export class DetectEngine {
   /** One batch; returns the rows read (0: the source is empty). */
   async #batch(limit: number): Promise<number> {
     const { store, clock, source } = this.deps;
-    if (!this.#relearned) {
-      await this.relearnAnomalies();
-      this.#relearned = true;
+    if (!this.#warmed) {
+      // The replay matches against the indicators as they are (the whole store at start).
+      if (!this.feed.loaded) await this.feed.sync();
+      await this.warmUp();
+      this.#warmed = true;
     }
     const rows = await source.read(limit);
     if (rows.length === 0) return 0;
@@ -435,32 +438,58 @@ export class DetectEngine {
   }
 
   /**
-   * Before the first batch: the events processed after the anomaly baselines were last saved
-   * (every 5 minutes and at stop) are learned again from the source's history, their findings
-   * dropped (they were raised then), so a worker killed — by a crash, kill -9 or the supervisor's
-   * batch limit — loses none of what its baselines learned. Each organisation learns only what
-   * came after its own saved position; dead-lettered events are skipped as they were. Returns
-   * the events replayed.
+   * How far before the last event processed a replay starts to rebuild every window: the
+   * indicator index's sequences (an hour) or the longest Sigma correlation timespan.
    */
-  async relearnAnomalies(): Promise<number> {
+  warmMs(): number {
+    return Math.max(DEFAULT_WINDOW.maxAgeMs, ...(this.deps.sigma?.snapshot().engine.correlations.map((c) => c.timespanMs) ?? []));
+  }
+
+  /**
+   * The stateful matchers as the target of a replay (warm.ts): the indicator index's sequences and
+   * the Sigma correlation windows (unless `windows` is false), and the anomaly baselines, which
+   * learn only what each organisation's saved position has not. What they raise is dropped.
+   */
+  warmTarget(o: { windows: boolean } = { windows: true }): WarmTarget {
+    const a = this.deps.anomaly;
+    const name = this.deps.source.name;
+    const relearn = a?.relearn?.bind(a);
+    return {
+      index: o.windows ? { match: (e) => this.feed.index.match(e) } : { match: () => undefined },
+      sigma: () => (o.windows ? (this.deps.sigma?.snapshot().engine ?? null) : null),
+      maxLineLength: this.options.maxLineLength,
+      ...(relearn ? { anomaly: (e: NormalisedEvent, receivedMs: number, seq: number) => relearn(e, receivedMs, { source: name, seq }) } : {}),
+    };
+  }
+
+  /**
+   * Before the first batch, the state a worker held in memory is rebuilt from the source's
+   * history (the SQL spool keeps processed events for its retention), so a worker killed — a
+   * crash, kill -9, the supervisor's batch limit — or restarted gives the alerts one that ran on
+   * would have: the events of the last {@link warmMs} before the cursor go through the indicator
+   * index and the Sigma engine (sequences and correlation windows, by event time), and the
+   * anomaly baselines learn again what came after their saved positions (saved every 5 minutes
+   * and at stop). What the replay raises is dropped: those alerts are stored. Dead-lettered events
+   * are skipped, as they were. Returns the events replayed. Sources without history (a scale-out
+   * partition) are warmed when taken instead (scale/jetstream-source.ts).
+   */
+  async warmUp(): Promise<number> {
     const { anomaly: a, source, store } = this.deps;
-    if (!a?.relearn || !a.replayFrom || !source.history) return 0;
-    let after = a.replayFrom(source.name);
-    if (after === null) return 0; // saved without positions: no telling what it holds
+    if (!source.history || source.position === 0) return 0;
+    const [mark] = await store.readIngest(source.position - 1, 1);
+    const windowAfter = mark?.seq === source.position ? await store.ingestSeqBefore(mark.receivedUs - this.warmMs() * 1000) : source.position;
+    const anomalyAfter = a?.relearn ? (a.replayFrom?.(source.name) ?? null) : null;
+    const full = this.warmTarget();
+    const learnOnly = this.warmTarget({ windows: false });
+    let after = Math.min(windowAfter, anomalyAfter ?? Number.POSITIVE_INFINITY);
     let n = 0;
     for (;;) {
       const rows = await source.history(after, this.options.batchSize);
       if (rows.length === 0) return n;
-      const last = rows[rows.length - 1]!.seq;
-      const dead = new Set(await store.deadLetterSeqs(rows[0]!.seq, last));
-      for (const row of rows) {
-        if (dead.has(row.seq)) continue;
-        const event = this.#eventOf(row);
-        if (event === null) continue;
-        a.relearn(event, Math.floor(row.receivedUs / 1000), { source: source.name, seq: row.seq });
-        n++;
-      }
-      after = last;
+      const dead = new Set(await store.deadLetterSeqs(rows[0]!.seq, rows[rows.length - 1]!.seq));
+      const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
+      n += warm(learnOnly, live.filter((r) => r.seq <= windowAfter)) + warm(full, live.filter((r) => r.seq > windowAfter));
+      after = rows[rows.length - 1]!.seq;
     }
   }
 

@@ -1,14 +1,16 @@
 /**
- * Warm-up replay (docs/architecture.md "Scale-out"): events a partition's previous owner already
- * processed are run through the stateful matchers — the indicator index (its per-organisation
+ * Warm-up replay (docs/architecture.md "Scale-out", docs/pipeline.md): events already processed
+ * — by a partition's previous owner, or by the embedded worker before it was killed — are run
+ * through the stateful matchers — the indicator index (its per-organisation
  * windows for FOLLOWEDBY / REPEATS / observation AND) and the Sigma engine (correlation windows) —
  * and what they raise is discarded: those alerts are in the store already. The anomaly baselines
- * learn the events after their saved position in the stream, so what the previous owner learned
- * between its last save and its death is not lost.
+ * learn the events after their saved position in the source, so what was learned between the last
+ * save and a worker's death is not lost.
  */
-import type { IngestRow } from '../store/index.js';
-import { eventTimeMs, normaliseLine, type NormalisedEvent, type TelemetryFormat } from '../detect/normalise/index.js';
-import type { SigmaEngine } from '../detect/sigma/index.js';
+import type { IngestRow } from '../../store/index.js';
+import { eventTimeMs, normaliseLine, type NormalisedEvent, type TelemetryFormat } from '../normalise/index.js';
+import type { SigmaEngine } from '../sigma/index.js';
+import { sigmaView } from './hits.js';
 
 export interface WarmTarget {
   readonly index: { match(e: NormalisedEvent): unknown };
@@ -19,12 +21,6 @@ export interface WarmTarget {
    */
   readonly anomaly?: (e: NormalisedEvent, receivedMs: number, seq: number) => void;
   readonly maxLineLength: number;
-}
-
-/** What Sigma rules read (as the engine gives it): the source's own fields and the ECS ones. */
-function sigmaView(e: NormalisedEvent): Record<string, unknown> {
-  const orig = e.original as Record<string, unknown> | undefined;
-  return orig ? { ...e, ...orig } : (e as unknown as Record<string, unknown>);
 }
 
 export function warm(t: WarmTarget, rows: readonly IngestRow[]): number {
