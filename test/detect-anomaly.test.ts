@@ -481,16 +481,6 @@ describe('persisted state', () => {
   });
 
   it('keeps the last position learned per organisation: an event delivered twice is learned once, a replay after a save learns only what came after it', () => {
-    // Positioned workload: each event numbered in one source, as the engine passes them.
-    const feed = (det: AnomalyDetector, events: [NormalisedEvent, number][], from: number, to: number, how: 'observe' | 'relearn' = 'observe') => {
-      const out: AnomalyFinding[] = [];
-      for (let i = from; i < to; i++) {
-        const [e, t] = events[i]!;
-        if (how === 'observe') out.push(...det.observe(e, t, { source: 'spool', seq: i + 1 }));
-        else det.relearn(e, t, { source: 'spool', seq: i + 1 });
-      }
-      return out;
-    };
     const r = rng(11);
     const events: [NormalisedEvent, number][] = [];
     for (let t = START; t < START + 6 * DAY; t += BUCKET) {
@@ -499,30 +489,40 @@ describe('persisted state', () => {
         events.push([ev({ 'dns.question.name': `h${Math.floor(r() * 300)}.site${Math.floor(r() * r() * 200)}.example`, 'user_agent.original': `ua-${Math.floor(r() * r() * 40)}` }, org), t + i]);
       }
     }
+    // Positioned workload: each event numbered in one source, as the engine passes them.
+    const feed = (det: AnomalyDetector, from: number, to: number, how: 'observe' | 'relearn' = 'observe') => {
+      const out: AnomalyFinding[] = [];
+      for (let i = from; i < to; i++) {
+        const [e, t] = events[i]!;
+        if (how === 'observe') out.push(...det.observe(e, t, { source: 'spool', seq: i + 1 }));
+        else det.relearn(e, t, { source: 'spool', seq: i + 1 });
+      }
+      return out;
+    };
     const cut = Math.floor(events.length * 0.6);
     const crash = Math.floor(events.length * 0.8);
     // The worker that ran throughout.
     const whole = new AnomalyDetector();
-    const fWhole = feed(whole, events, 0, events.length);
+    const fWhole = feed(whole, 0, events.length);
     // A worker that saved at `cut`, learned on to `crash` and died; its successor loads the save,
     // relearns cut..crash from the source (findings dropped: they were raised), then goes on.
     const first = new AnomalyDetector();
-    const fFirst = feed(first, events, 0, crash);
+    const fFirst = feed(first, 0, crash);
     const saved = JSON.parse(JSON.stringify(AnomalyDetector.fromJSON(JSON.parse(JSON.stringify(first.toJSON()))).toJSON())) as unknown;
     const atCut = new AnomalyDetector();
-    feed(atCut, events, 0, cut);
+    feed(atCut, 0, cut);
     const next = AnomalyDetector.fromJSON(JSON.parse(JSON.stringify(atCut.toJSON())));
     expect(next.replayFrom('spool')).toBeGreaterThan(cut - 20); // both organisations' last events are near the cut
     expect(next.replayFrom('spool')).toBeLessThanOrEqual(cut);
     expect(next.replayFrom('stream:x')).toBeNull(); // positions of another source say nothing
-    feed(next, events, next.replayFrom('spool')! - 1 - 50, crash, 'relearn'); // from a little earlier: repeats change nothing
+    feed(next, next.replayFrom('spool')! - 1 - 50, crash, 'relearn'); // from a little earlier: repeats change nothing
     expect(JSON.stringify(next.toJSON())).toBe(JSON.stringify(saved));
-    const fNext = feed(next, events, crash, events.length);
+    const fNext = feed(next, crash, events.length);
     expect(fNext.length).toBeGreaterThan(0);
     expect([...fFirst, ...fNext]).toEqual(fWhole);
     expect(JSON.stringify(next.toJSON())).toBe(JSON.stringify(whole.toJSON()));
     // Delivered again (a batch re-read after a failed transaction): nothing learned, nothing raised.
-    expect(feed(next, events, 0, events.length)).toEqual([]);
+    expect(feed(next, 0, events.length)).toEqual([]);
     expect(JSON.stringify(next.toJSON())).toBe(JSON.stringify(whole.toJSON()));
     // Without the replay, the successor would hold less: the test above can fail.
     const lost = AnomalyDetector.fromJSON(JSON.parse(JSON.stringify(atCut.toJSON())));
@@ -532,7 +532,7 @@ describe('persisted state', () => {
     for (let i = 0; i < cut; i++) legacy.observe(events[i]![0], events[i]![1]);
     expect(legacy.replayFrom('spool')).toBeNull();
     const before = JSON.stringify(legacy.toJSON());
-    feed(legacy, events, 0, cut, 'relearn');
+    feed(legacy, 0, cut, 'relearn');
     expect(JSON.stringify(legacy.toJSON())).toBe(before);
     expect(new AnomalyDetector().replayFrom('spool')).toBe(0); // nothing learned: replay all there is
   });
