@@ -4,7 +4,8 @@
  * forever: the worker is killed after SHIELDWALL_WORKER_BATCH_TIMEOUT_MS and restarted, the
  * batch retried, then taken one event at a time; the hanging event is dead-lettered with its
  * reason and the rule it hung on, and every other event of the batch raises its alerts. All
- * the while the API process answers `GET /taxii2/` quickly. Run after `npm run build`.
+ * the while the API process answers `GET /taxii2/` quickly, and the restarted worker still completes
+ * a STIX sequence whose first half the killed one saw (its warm-up). Run after `npm run build`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { freePort } from './helpers/net.js';
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
 const C2 = '198.51.100.7';
+const BEACON = '203.0.113.9';
 const TIMEOUT_MS = 1_500;
 
 interface Node { dataDir: string; admin: string; analyst: string; sensor: string; otherAdmin: string }
@@ -44,6 +46,10 @@ async function prepare(): Promise<Node> {
     await p.intel.submit({ principal, source: 'test' }, c.id, [{
       type: 'indicator', spec_version: '2.1', id: 'indicator--7d0d4b0e-7a1c-4c3e-9b1a-1d2e3f4a5b6c', created: '2026-01-01T00:00:00.000Z',
       modified: '2026-01-01T00:00:00.000Z', name: 'C2', pattern: `[ipv4-addr:value = '${C2}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+    }, {
+      type: 'indicator', spec_version: '2.1', id: 'indicator--7d0d4b0e-7a1c-4c3e-9b1a-1d2e3f4a5b6d', created: '2026-01-01T00:00:00.000Z',
+      modified: '2026-01-01T00:00:00.000Z', name: 'Lookup then beacon', pattern: `([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '${BEACON}']) WITHIN 300 SECONDS`,
+      pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
     }], { defaultTlp: 'green' });
     return { dataDir, admin, analyst, sensor, otherAdmin };
   } finally {
@@ -119,8 +125,14 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
         if (text.includes('alert.')) return text;
       }
     }).catch(() => '');
-    // Nine matching events, the hostile one in the middle of the same batch.
-    const lines = [0, 1, 2, 3].map((i) => flow(i)).concat(flow(4, { app_proto: TEST_HANG_MARKER }), [5, 6, 7, 8, 9].map((i) => flow(i)));
+    // The first half of a sequence, processed by the worker that the hostile event will hang.
+    const lookup = JSON.stringify({ timestamp: new Date(Date.now() - 90_000).toISOString(), event_type: 'dns', src_ip: '10.0.0.5', src_port: 5353, dest_ip: '10.0.0.53', dest_port: 53, proto: 'UDP', dns: { type: 'query', rrname: 'evil.example', rrtype: 'A' } });
+    expect((await call(node.sensor, 'POST', '/api/v1/ingest', lookup)).status).toBe(202);
+    await until('the lookup processed', async () => ((await call(node.admin, 'GET', '/api/v1/system')).json().detection.queue.depth === 0 ? true : null));
+    // Nine matching events, the hostile one in the middle of the same batch, and the second half
+    // of the sequence after it: only a worker started after the kills sees it, and it must still
+    // remember the lookup (its warm-up replays the spool before its first batch).
+    const lines = [0, 1, 2, 3].map((i) => flow(i)).concat(flow(4, { app_proto: TEST_HANG_MARKER }), [5, 6, 7, 8, 9].map((i) => flow(i)), flow(10, { dest_ip: BEACON }));
     // The SSE connection must not outlive the test (the server waits for it when it stops).
     onTestFinished(() => stream.abort());
     const res = await call(node.sensor, 'POST', '/api/v1/ingest', lines.join('\n'));
@@ -158,6 +170,11 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
       return a && a.count === 9 ? a : null;
     });
     expect(alert.count).toBe(9);
+    const sequence = await until('the sequence alert', async () => {
+      const alerts = (await call(node.analyst, 'GET', '/api/v1/alerts')).json().alerts as any[];
+      return alerts.find((x) => String(x.title).includes('Lookup then beacon')) ?? null;
+    }, 15_000);
+    expect(sequence.count).toBe(1);
     // Nothing left behind: the queue is empty, the worker runs again after its restarts.
     const sys = await until('an idle worker', async () => {
       const s = (await call(node.admin, 'GET', '/api/v1/system')).json();
