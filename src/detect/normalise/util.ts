@@ -255,19 +255,29 @@ export function looksLikeIp(s: string): boolean {
   return IPV4.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
 }
 
-const LOGSOURCES = new Map<string, EventLogsource>();
+/** product → service → category ('' for none) → the shared object. */
+const LOGSOURCES = new Map<string, Map<string, Map<string, EventLogsource>>>();
+let logsourceCount = 0;
 
 /**
  * One shared, frozen logsource object per (product, category, service): Sigma routing caches its
  * decision per object (sigma/engine.ts), so events of one kind route without building a key.
+ * Nested maps rather than one map of joined keys: a joined key is a new string per event that
+ * must be flattened and hashed, where each part here is hashed once per string.
  */
 export function logsource(product: string, category: string | undefined, service: string): EventLogsource {
-  const key = `${product}|${category ?? ''}|${service}`;
-  let ls = LOGSOURCES.get(key);
-  if (ls === undefined) {
-    ls = Object.freeze(category === undefined ? { product, service } : { product, category, service });
-    // Bounded: products and services come from event content (syslog app names, CEF vendors).
-    if (LOGSOURCES.size < 10_000) LOGSOURCES.set(key, ls);
+  const cat = category ?? '';
+  const known = LOGSOURCES.get(product)?.get(service)?.get(cat);
+  if (known !== undefined) return known;
+  const ls: EventLogsource = Object.freeze(category === undefined ? { product, service } : { product, category, service });
+  // Bounded: products and services come from event content (syslog app names, CEF vendors).
+  if (logsourceCount < 10_000) {
+    let byService = LOGSOURCES.get(product);
+    if (byService === undefined) LOGSOURCES.set(product, (byService = new Map()));
+    let byCategory = byService.get(service);
+    if (byCategory === undefined) byService.set(service, (byCategory = new Map()));
+    byCategory.set(cat, ls);
+    logsourceCount++;
   }
   return ls;
 }
