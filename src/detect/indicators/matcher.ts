@@ -110,6 +110,13 @@ export class IndicatorIndex {
   private readonly lists: (readonly Target[])[] = [];
   private readonly readProbes: Probe[] = [];
   private readonly readValues: unknown[][] = [];
+  /**
+   * Dotted quads already turned into words during this match (the exact pass reads the same
+   * addresses as the CIDR pass): [0, ipMemoN) of the scratch pairs.
+   */
+  private readonly ipMemoStr: string[] = [];
+  private readonly ipMemoWord: (number | null)[] = [];
+  private ipMemoN = 0;
 
   constructor(options: IndexOptions = {}) {
     this.windows = new OrgWindows(options.window);
@@ -347,6 +354,7 @@ export class IndicatorIndex {
     // (ipv4-addr:value has both): readProbes / readValues [0, reads) (scratch, not truncated).
     let values: unknown[] = [];
     let reads = 0;
+    this.ipMemoN = 0;
     for (let t = 0; t < this.exactList.length; t++) {
       const table = this.exactList[t] as ExactTable;
       if ((table.map.size === 0 && table.words.size === 0) || table.probe === null) continue;
@@ -383,6 +391,7 @@ export class IndicatorIndex {
   /** As `match`, for an observation already built (see `observationOf`). */
   matchObservation(obs: Observation, orgId: string): IndicatorMatch[] {
     const m = new Matching(++this.stamp, obs.time, orgId, null).useObservation(obs);
+    this.ipMemoN = 0;
     const objects = obs.objects;
     const types = new Set<string>();
     for (const key in objects) {
@@ -413,7 +422,7 @@ export class IndicatorIndex {
     let p: Posting | undefined;
     if (typeof v === 'string') {
       // A dotted quad can only be a key of the word table (see ExactTable.words).
-      const word = table.words.size > 0 ? ipv4Word(v) : null;
+      const word = table.words.size > 0 ? this.wordOf(v) : null;
       p = word === null ? table.map.get(v) : table.words.get(word | 0);
     } else if (typeof v === 'number' || typeof v === 'boolean') p = table.map.get(v);
     if (p === undefined) return;
@@ -421,11 +430,24 @@ export class IndicatorIndex {
     else m.hit(p, 'exact', table.label, v);
   }
 
+  /** ipv4Word, remembered for the rest of this match (a few addresses an event). */
+  private wordOf(v: string): number | null {
+    const n = this.ipMemoN;
+    for (let i = 0; i < n; i++) if (this.ipMemoStr[i] === v) return this.ipMemoWord[i] as number | null;
+    const word = ipv4Word(v);
+    if (n < 8) {
+      this.ipMemoStr[n] = v;
+      this.ipMemoWord[n] = word;
+      this.ipMemoN = n + 1;
+    }
+    return word;
+  }
+
   private probeCidr(table: CidrTable, v: unknown, m: Matching): void {
-    if (typeof v === 'string' && !v.includes(':') && !v.includes('/')) {
-      // A plain IPv4 address (the common case): no Block object, no callback.
-      const word = ipv4Word(v);
-      if (word === null) return;
+    // A plain IPv4 address (the common case): no Block object, no callback. Anything else
+    // (IPv6, a block with a prefix) is not a dotted quad.
+    const word = typeof v === 'string' ? this.wordOf(v) : null;
+    if (word !== null) {
       const lists = this.lists;
       const n = table.v4.coveringV4(word, lists);
       for (let i = 0; i < n; i++) {
@@ -434,7 +456,7 @@ export class IndicatorIndex {
       }
       return;
     }
-    const b = typeof v === 'string' ? parseBlock(v) : null;
+    const b = typeof v === 'string' && (v.includes(':') || v.includes('/')) ? parseBlock(v) : null;
     if (b === null) return;
     (b.version === 4 ? table.v4 : table.v6).covering(b, (items) => {
       for (const e of items) m.hit(e, 'cidr', table.label, v);
