@@ -4,6 +4,7 @@
  * `evaluatePattern` of every indicator (property-based, including sequences over the window),
  * visibility per organisation, validity, and incremental add / remove / replace.
  */
+import { stateScope } from '../src/detect/scope.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -246,6 +247,19 @@ describe('sequences over the per-organisation window', () => {
     expect(ids(index.match(at(200, { dns: { question: { name: 'evil.example' } } })))).toEqual([]);
     expect(ids(index.match(at(200, { destination: { ip: '203.0.113.9' } }, 'org-b')))).toEqual([]);
     expect(ids(index.match(at(220, { destination: { ip: '203.0.113.9' } })))).toEqual(['seq']);
+  });
+
+  it('keeps an exercise\'s sequence window apart from its organisation\'s real one; both are forgotten with the organisation', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('seq', "([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.9']) WITHIN 60 SECONDS"), ['org-a']);
+    const exercise = stateScope('org-a', 'exercise--1');
+    expect(ids(index.match(at(0, { dns: { question: { name: 'evil.example' } } }), exercise))).toEqual([]);
+    expect(ids(index.match(at(5, { destination: { ip: '203.0.113.9' } })))).toEqual([]); // the real window has no lookup
+    expect(ids(index.match(at(6, { destination: { ip: '203.0.113.9' } }), exercise))).toEqual(['seq']);
+    index.match(at(7, { dns: { question: { name: 'evil.example' } } }), exercise);
+    expect(index.stats().window.organisations).toBe(2);
+    expect(index.forgetOrganisations((org) => org === 'org-a')).toBe(2);
+    expect(ids(index.match(at(8, { destination: { ip: '203.0.113.9' } }), exercise))).toEqual([]);
   });
 
   it('forgets the windows of the organisations it is told to (a scale-out partition taken back), and only those', () => {

@@ -342,10 +342,14 @@ export class IndicatorIndex {
     return this.add(indicator, releasedTo);
   }
 
-  /** Indicators released to the event's organisation that match it. */
-  match(event: NormalisedEvent): IndicatorMatch[] {
+  /**
+   * Indicators released to the event's organisation that match it. `scope`: whose sequence
+   * window the event joins (default: its organisation; an exercise's events have their own, see
+   * detect/scope.ts).
+   */
+  match(event: NormalisedEvent, scope?: string): IndicatorMatch[] {
     const orgId = event['organization.id'];
-    if (this.unprobed > 0) return this.matchObservation(observationOf(event), orgId);
+    if (this.unprobed > 0) return this.matchObservation(observationOf(event), orgId, scope);
     // Fast path: table values are read from the event's fields; the observation is built only
     // when a keyed, scan or sequence pattern needs evaluating.
     const m = new Matching(++this.stamp, eventTimeMs(event), orgId, event);
@@ -384,12 +388,12 @@ export class IndicatorIndex {
       const more = typesOf(event, this.sequence.keys());
       if (more.size > 0) types = types.size === 0 ? more : new Set([...types, ...more]);
     }
-    if (types.size > 0 || m.leafHits !== null) this.evaluateRest(event, orgId, types, m);
+    if (types.size > 0 || m.leafHits !== null) this.evaluateRest(event, scope ?? orgId, types, m);
     return m.out;
   }
 
   /** As `match`, for an observation already built (see `observationOf`). */
-  matchObservation(obs: Observation, orgId: string): IndicatorMatch[] {
+  matchObservation(obs: Observation, orgId: string, scope?: string): IndicatorMatch[] {
     const m = new Matching(++this.stamp, obs.time, orgId, null).useObservation(obs);
     this.ipMemoN = 0;
     const objects = obs.objects;
@@ -414,7 +418,7 @@ export class IndicatorIndex {
         }
       }
     }
-    this.evaluateRest(null, orgId, types, m);
+    this.evaluateRest(null, scope ?? orgId, types, m);
     return m.out;
   }
 
@@ -467,7 +471,7 @@ export class IndicatorIndex {
    * Scan and sequence patterns. `event` is given on the fast path: LIKE needles on probed paths
    * then read the event's fields, and the observation is built only when a pattern is evaluated.
    */
-  private evaluateRest(event: NormalisedEvent | null, orgId: string, types: ReadonlySet<string>, m: Matching): void {
+  private evaluateRest(event: NormalisedEvent | null, scope: string, types: ReadonlySet<string>, m: Matching): void {
     // LIKE needles: the values of each path are read once per event, and tested once against
     // all the path's needles; only when that test passes is each needle looked for.
     let byPath: Map<string, readonly unknown[] | null> | undefined;
@@ -520,7 +524,7 @@ export class IndicatorIndex {
     // Observations that take part in no sequence pattern are not kept: they could not be part of
     // a match, and the window's bound then counts only observations that matter.
     if (hits.size === 0) return;
-    const window = this.windows.push(orgId, { time: obs.time, obs, hits });
+    const window = this.windows.push(scope, { time: obs.time, obs, hits });
     // Only an event that takes part in a pattern re-evaluates it, so a completed sequence is
     // reported when a piece of it arrives, not on every unrelated event after it.
     for (const e of hits.keys()) {

@@ -5,6 +5,8 @@
  * `maxOrganisations` windows (the least recently fed is dropped first). A pattern whose
  * observations lie further apart than these bounds is missed, never invented.
  */
+import { scopeOrg } from '../scope.js';
+
 export interface WindowOptions {
   readonly maxObservations?: number;
   readonly maxAgeMs?: number;
@@ -55,12 +57,15 @@ export class OrgWindows<T extends Timed> {
     this.windows.clear();
   }
 
-  /** Drops the windows of the organisations `which` selects (a partition given up, scale/worker.ts). */
+  /**
+   * Drops the windows of the organisations `which` selects, their exercises' too (a partition
+   * given up, scale/worker.ts; windows are kept per scope, detect/scope.ts).
+   */
   forget(which: (orgId: string) => boolean): number {
     let n = 0;
-    for (const orgId of [...this.windows.keys()]) {
-      if (which(orgId)) {
-        this.windows.delete(orgId);
+    for (const scope of [...this.windows.keys()]) {
+      if (which(scopeOrg(scope))) {
+        this.windows.delete(scope);
         n++;
       }
     }

@@ -30,6 +30,7 @@ import { entityOf, indicatorSeverity, LEVELS, sigmaView, valueKind } from './hit
 import { SightingBook } from './sightings.js';
 import type { EventSource } from './source.js';
 import { warm, type WarmTarget } from './warm.js';
+import { stateScope } from '../scope.js';
 
 /** What a worker tells its supervisor while it works (heartbeats are the worker's own). */
 export interface EngineObserver {
@@ -288,9 +289,11 @@ export class DetectEngine {
     this.#indicators(event, { atMs, exerciseId: row.exerciseId });
     const sigma = this.deps.sigma?.snapshot();
     if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
-    // Anomaly rates run on reception time, the clock their silence checks (tick) also use.
+    // Anomaly rates run on reception time, the clock their silence checks (tick) also use. The
+    // baselines are the organisation's real activity: an exercise's telemetry neither teaches
+    // them nor is judged by them (docs/anomaly.md).
     traceRule('stage:anomaly');
-    if (this.deps.anomaly) for (const f of this.deps.anomaly.observe(event, receivedMs, { source: this.deps.source.name, seq: row.seq })) this.#anomaly(f, row.exerciseId, event);
+    if (this.deps.anomaly && row.exerciseId === null) for (const f of this.deps.anomaly.observe(event, receivedMs, { source: this.deps.source.name, seq: row.seq })) this.#anomaly(f, row.exerciseId, event);
     if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
   }
 
@@ -324,7 +327,9 @@ export class DetectEngine {
   }
 
   #indicators(event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
-    for (const m of this.feed.index.match(event)) {
+    // The real telemetry and each exercise keep their own sequence windows (detect/scope.ts).
+    const scope = o.exerciseId === null ? undefined : stateScope(event['organization.id'], o.exerciseId);
+    for (const m of this.feed.index.match(event, scope)) {
       const info = this.feed.info(m.indicatorId);
       if (!info) continue;
       const orgId = event['organization.id'];
@@ -370,7 +375,8 @@ export class DetectEngine {
     const logsource = event.logsource as Parameters<typeof sigma.engine.process>[2];
     // Most telemetry (network sensors) has no Sigma rule for its logsource: no view to build.
     if (logsource !== undefined && !sigma.engine.seesLogsource(logsource)) return;
-    const matches: SigmaMatch[] = sigma.engine.process(sigmaView(event), o.atMs, logsource);
+    const scope = o.exerciseId === null ? undefined : stateScope(orgId, o.exerciseId);
+    const matches: SigmaMatch[] = sigma.engine.process(sigmaView(event), o.atMs, logsource, scope);
     for (const m of matches) {
       const facts = sigma.releaseOf({ ...(m.ruleId ? { id: m.ruleId } : {}), title: m.title });
       if (!this.feed.releasedTo(facts, null, orgId)) continue;
@@ -455,7 +461,7 @@ export class DetectEngine {
     const name = this.deps.source.name;
     const relearn = a?.relearn?.bind(a);
     return {
-      index: o.windows ? { match: (e) => this.feed.index.match(e) } : { match: () => undefined },
+      index: o.windows ? { match: (e, scope) => this.feed.index.match(e, scope) } : { match: () => undefined },
       sigma: () => (o.windows ? (this.deps.sigma?.snapshot().engine ?? null) : null),
       maxLineLength: this.options.maxLineLength,
       ...(relearn ? { anomaly: (e: NormalisedEvent, receivedMs: number, seq: number) => relearn(e, receivedMs, { source: name, seq }) } : {}),

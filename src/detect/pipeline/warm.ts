@@ -11,9 +11,10 @@ import type { IngestRow } from '../../store/index.js';
 import { eventTimeMs, normaliseLine, type NormalisedEvent, type TelemetryFormat } from '../normalise/index.js';
 import type { SigmaEngine } from '../sigma/index.js';
 import { sigmaView } from './hits.js';
+import { stateScope } from '../scope.js';
 
 export interface WarmTarget {
-  readonly index: { match(e: NormalisedEvent): unknown };
+  readonly index: { match(e: NormalisedEvent, scope?: string): unknown };
   readonly sigma: (() => SigmaEngine | null);
   /**
    * The anomaly baselines: each organisation learns the replayed events after the position its
@@ -41,9 +42,12 @@ export function warm(t: WarmTarget, rows: readonly IngestRow[]): number {
     }
     if (event === null) continue;
     const tms = eventTimeMs(event);
-    t.index.match(event);
-    t.anomaly?.(event, receivedMs, row.seq);
-    sigma?.process(sigmaView(event), Number.isFinite(tms) ? tms : receivedMs, event.logsource as Parameters<SigmaEngine['process']>[2]);
+    // As the engine matches them: an exercise's events in their own windows, never learned by
+    // the anomaly baselines.
+    const scope = row.exerciseId === null ? undefined : stateScope(event['organization.id'], row.exerciseId);
+    t.index.match(event, scope);
+    if (row.exerciseId === null) t.anomaly?.(event, receivedMs, row.seq);
+    sigma?.process(sigmaView(event), Number.isFinite(tms) ? tms : receivedMs, event.logsource as Parameters<SigmaEngine['process']>[2], scope);
     n++;
   }
   return n;

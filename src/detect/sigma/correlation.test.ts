@@ -3,6 +3,7 @@
  * types, sigma-specification tests/schema/correlation) and the three Hayabusa value_count /
  * event_count rules. Each fires exactly when specified, not before, and windows slide.
  */
+import { stateScope } from '../scope.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +61,17 @@ describe('event_count (spec example: >= 100 failed logins per ComputerName in 1h
     for (let i = 0; i < 99; i++) e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--a' }, i * 1000, LS);
     expect(correlations(e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--b' }, 99_000, LS))).toEqual([]);
     expect(correlations(e.process({ kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--a' }, 100_000, LS))).toHaveLength(1);
+  });
+
+  it('keeps an exercise\'s groups apart from its organisation\'s real ones, and forgets both with the organisation', () => {
+    const e = build();
+    const ev = { kind: 'failed_login', ComputerName: 'ws1', 'organization.id': 'identity--a' };
+    const exercise = stateScope('identity--a', 'exercise--1');
+    for (let i = 0; i < 99; i++) e.process(ev, i * 1000, LS);
+    expect(correlations(e.process(ev, 99_000, LS, exercise))).toEqual([]);
+    expect(e.correlationGroups()).toBe(2);
+    expect(e.forgetScopes((org) => org === 'identity--a')).toBe(2);
+    expect(e.correlationGroups()).toBe(0);
   });
 
   it('forgets the groups of the organisations it is told to (a scale-out partition taken back), and only those', () => {

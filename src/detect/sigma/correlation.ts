@@ -9,6 +9,7 @@
  * Memory bound (see docs/sigma.md): at most `maxGroups` group keys per correlation (least recently
  * used evicted) and at most `maxEntries` hits per group (oldest dropped first).
  */
+import { scopeOrg } from '../scope.js';
 import type { CompareOp, CorrelationRule, RuleRef, SigmaMatch } from './types.js';
 
 export interface CorrelationLimits {
@@ -94,12 +95,12 @@ export class CorrelationState {
     return this.groups.size;
   }
 
-  /** Drops the groups of the scopes (organisations) `which` selects; returns how many. */
-  forgetScopes(which: (scope: string) => boolean): number {
+  /** Drops the groups of the organisations `which` selects (their exercises' too: detect/scope.ts); returns how many. */
+  forgetScopes(which: (orgId: string) => boolean): number {
     let n = 0;
     for (const key of [...this.groups.keys()]) {
       // A group's key is JSON [scope, ...group-by values] (feed).
-      if (which((JSON.parse(key) as string[])[0] ?? '')) {
+      if (which(scopeOrg((JSON.parse(key) as string[])[0] ?? ''))) {
         this.groups.delete(key);
         n++;
       }

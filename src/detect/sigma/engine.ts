@@ -307,14 +307,15 @@ export class SigmaEngine {
     return r.always.length > 0 || r.filter !== undefined;
   }
 
-  process(event: SigmaEvent, timeMs: number, logsource?: EventLogsource): SigmaMatch[] {
+  /** `scope`: whose correlation groups the event counts in (default: its organisation; detect/scope.ts). */
+  process(event: SigmaEvent, timeMs: number, logsource?: EventLogsource, scope?: string): SigmaMatch[] {
     const ls = logsource ?? this.logsourceOf(event);
     const ev = new EventView(event, ls?.fieldMap);
     const out: SigmaMatch[] = [];
     const seq = ++this.seq;
     const field = (name: string): string | undefined => ev.strings(name)?.[0];
     const org = event['organization.id'];
-    const scope = typeof org === 'string' ? org : '';
+    const groupScope = scope ?? (typeof org === 'string' ? org : '');
     this.candidates(ev, ls, (i) => {
       const rule = this.rules[i] as DetectionRule;
       traceRule(`sigma:${rule.id ?? rule.title}`);
@@ -327,7 +328,7 @@ export class SigmaEngine {
       if (!hit) return;
       if (!this.silentRule[i]) out.push(this.detectionMatch(rule, timeMs));
       for (const e of this.fromRule[i] as Edge[]) {
-        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field, scope }, out, 0);
+        this.feed(e, { ref: e.ref, rule: refOf(rule), timeMs, seq, field, scope: groupScope }, out, 0);
       }
     });
     return out;
