@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { timestampKey } from '../src/core/time.js';
 import { Correlations, IntelService, Warninglists } from '../src/intel/index.js';
 import { expectError, http, indicator, makeAlliance, sdo, submitAs, type Alliance, type Answer, type Stix } from './rest-fixtures.js';
 
@@ -35,6 +36,25 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await al.close();
+});
+
+describe('correlation after a deletion', () => {
+  it('lets the older version left speak for the object once its latest version is deleted, and drops the object when nothing is left', async () => {
+    const ipOld = '45.77.99.1';
+    const ipNew = '45.77.99.2';
+    const v1 = indicator('A, two versions', { pattern: `[ipv4-addr:value = '${ipOld}']`, modified: '2026-02-01T08:00:00.000Z' });
+    const v2 = { ...v1, pattern: `[ipv4-addr:value = '${ipNew}']`, modified: '2026-02-02T08:00:00.000Z' };
+    const other = ipIndicator(ipOld, 'B, same address as A\'s first version');
+    await submitAs(al, 'a-analyst', al.shared, { objects: [v1], defaultTlp: 'green' });
+    await submitAs(al, 'a-analyst', al.shared, { objects: [v2], defaultTlp: 'green' });
+    await submitAs(al, 'b-analyst', al.shared, { objects: [other], defaultTlp: 'green' });
+    expect(linkIds(await corr('b-analyst', other.id), ipOld)).toEqual([]); // A's object says ipNew now
+    expect(await al.platform.intel.deleteVersions(al.shared, v1.id as string, [timestampKey('2026-02-02T08:00:00.000Z')!])).toBe(1);
+    expect(linkIds(await corr('b-analyst', other.id), ipOld)).toEqual([v1.id]);
+    expect(linkIds(await corr('b-analyst', v1.id), ipOld)).toEqual([other.id]);
+    expect(await al.platform.intel.deleteVersions(al.shared, v1.id as string, [timestampKey('2026-02-01T08:00:00.000Z')!])).toBe(1);
+    expect(linkIds(await corr('b-analyst', other.id), ipOld)).toEqual([]);
+  });
 });
 
 describe('correlation release rule', () => {

@@ -27,7 +27,8 @@ import { versionLabel } from './facts.js';
 import type {
   AddedVersion, CorrelationExclusionRow, FrequentValueRow, ObjectRow, ObservableEntry, ObservableKind, ObservableLinkRow, ObservableLookup, ObservableValue, Store,
 } from '../store/index.js';
-import type { IntelService } from './service.js';
+import { DELETED_VERSION_KIND, type IntelService } from './service.js';
+import { parseStixId } from '../stix/index.js';
 import { extractObservables, ipKeyLast, ipKeyOf, normaliseValue, parseIp, supernetsOf, OBSERVABLE_KINDS } from './observables.js';
 import { auditWrite, compileRegex, type WarninglistHit, type Warninglists } from './warninglists.js';
 
@@ -35,9 +36,21 @@ export const DEFAULT_CORRELATION_CAP = 100;
 /** Links returned for one object at most (all values together). */
 export const DEFAULT_LINK_LIMIT = 500;
 const CURSOR_KEY = 'correlation:cursor';
+/** How far the indexer has read the deletion tombstones (their updated_us, from the date_added clock). */
+const DELETED_CURSOR_KEY = 'correlation:deleted-cursor';
 const SYNC_WAIT_MS = 2000;
 /** How often the indexer looks for writes of other processes. */
 const POLL_MS = 2000;
+
+/** The values a version contributes to the index (none when revoked or unreadable, nor excluded ones). */
+function valuesOf(r: { revoked: boolean; json: string }, exclusions: ExclusionSet): ObservableValue[] {
+  if (r.revoked) return [];
+  try {
+    return extractObservables(JSON.parse(r.json) as Record<string, unknown>).filter((v) => !exclusions.has(v.kind, v.value));
+  } catch {
+    return [];
+  }
+}
 
 const delay = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
 
@@ -208,37 +221,64 @@ export class Correlations {
     };
   }
 
-  /** One page after the cursor, indexed with the cursor move in one transaction. */
+  /**
+   * One page after the cursor, indexed with the cursor move in one transaction; once caught up,
+   * the deletions after the deletions' cursor (a TAXII DELETE, a retraction from the node of
+   * origin): each object with a deleted version is indexed again from what is left of it, so an
+   * older version stored speaks for the object once its latest is gone (the deletion itself took
+   * the deleted version's rows out).
+   */
   async #slice(limit: number): Promise<FollowSlice> {
     const { store, clock } = this.deps;
     const cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
     const rows = await store.objectsAddedAfter(cursor, limit);
-    if (rows.length === 0) return { read: 0, more: false };
-    const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
-    const entries = rows.map((r) => this.#entryOf(r, exclusions));
-    // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never
-    // skips. The index is derived from stored objects, so its commit does not wait for the disk
-    // (a machine crash rolls back index and cursor together and they are read again): an fsync
-    // per slice cost more than the indexing (docs/benchmarks.md, sixth session).
-    const last = rows[rows.length - 1]!.dateAdded;
+    if (rows.length > 0) {
+      const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
+      const entries = rows.map((r) => this.#entryOf(r, exclusions));
+      // The cursor moves in the same transaction as the rows it covers: a crash re-reads, never
+      // skips. The index is derived from stored objects, so its commit does not wait for the disk
+      // (a machine crash rolls back index and cursor together and they are read again): an fsync
+      // per slice cost more than the indexing (docs/benchmarks.md, sixth session).
+      const last = rows[rows.length - 1]!.dateAdded;
+      await store.transaction(async (tx) => {
+        await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
+        await tx.setMeta(CURSOR_KEY, String(last));
+      }, { durable: false });
+      if (rows.length === limit) return { read: rows.length, more: true };
+    }
+    const deletedAfter = Number((await store.getMeta(DELETED_CURSOR_KEY)) ?? 0);
+    const gone = await store.scanRecords({ kind: DELETED_VERSION_KIND, afterUs: deletedAfter, limit });
+    if (gone.length === 0) return { read: rows.length, more: false };
+    const entries = await this.#entriesLeft([...new Set(gone.map((t) => t.parentId ?? ''))].filter((id) => id !== ''));
     await store.transaction(async (tx) => {
       await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
-      await tx.setMeta(CURSOR_KEY, String(last));
+      await tx.setMeta(DELETED_CURSOR_KEY, String(gone[gone.length - 1]!.updatedUs));
     }, { durable: false });
-    return { read: rows.length, more: rows.length === limit };
+    return { read: rows.length + gone.length, more: gone.length === limit };
+  }
+
+  /** The latest version left of each of these objects in each collection, as index entries. */
+  async #entriesLeft(ids: readonly string[]): Promise<ObservableEntry[]> {
+    const { store } = this.deps;
+    const types = [...new Set(ids.map((id) => parseStixId(id)?.type ?? ''))].filter((t) => t !== '');
+    const heads = new Map<string, ObjectRow>();
+    for (let after = 0; types.length > 0;) {
+      const page = await store.scanObjects({ types, ids, addedAfter: after, limit: 1000 });
+      for (const r of page) {
+        const k = `${r.collectionId} ${r.id}`;
+        const h = heads.get(k);
+        if (!h || r.version > h.version) heads.set(k, r);
+      }
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.dateAdded;
+    }
+    const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
+    return [...heads.values()].map((r) => ({ collectionId: r.collectionId, objectId: r.id, version: r.version, values: valuesOf(r, exclusions) }));
   }
 
   #entryOf(r: AddedVersion, exclusions: ExclusionSet): ObservableEntry {
-    let values: ObservableValue[] = [];
-    if (!r.revoked) {
-      try {
-        values = extractObservables(JSON.parse(r.json) as Record<string, unknown>).filter((v) => !exclusions.has(v.kind, v.value));
-      } catch {
-        values = [];
-      }
-    }
     return {
-      collectionId: r.collectionId, objectId: r.id, version: r.version, values,
+      collectionId: r.collectionId, objectId: r.id, version: r.version, values: valuesOf(r, exclusions),
       ...(r.versions === 1 ? { sole: { seq: r.seq, creatorOrg: r.creatorOrg, dateAdded: r.dateAdded } } : {}),
     };
   }
