@@ -77,5 +77,8 @@ describe('shieldwall correlation', () => {
     expect((await cli('correlation', 'unexclude', id)).code).toBe(EXIT.OK);
     expect((await cli('correlation', 'unexclude', id)).code).toBe(EXIT.NOT_FOUND);
     expect((await cli('correlation', 'frequent')).code).toBe(EXIT.OK);
+    const re = await cli('correlation', 'reindex');
+    expect(re.code, re.err).toBe(EXIT.OK);
+    expect(re.out).toMatch(/^index emptied \(\d+ rows, \d+ frequent values\)/);
   });
 });

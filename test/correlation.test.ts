@@ -57,6 +57,35 @@ describe('correlation after a deletion', () => {
   });
 });
 
+describe('full re-index', () => {
+  it('brings back the values an exclusion kept out once it is removed, for admins only, audited', async () => {
+    const ip = '45.77.98.7';
+    const a = ipIndicator(ip, 'A, reindex');
+    const b = ipIndicator(ip, 'B, reindex');
+    const added = await send('POST', 'a-admin', '/api/v1/correlation/exclusions', { pattern: ip, comment: 'test' });
+    expect(added.status, added.body).toBe(201);
+    await submitAs(al, 'a-analyst', al.shared, { objects: [a], defaultTlp: 'green' });
+    await submitAs(al, 'b-analyst', al.shared, { objects: [b, ipIndicator('45.77.98.8', 'B, indexed all along')], defaultTlp: 'green' });
+    expect(linkIds(await corr('a-analyst', a.id), ip)).toEqual([]);
+    expect((await send('DELETE', 'a-admin', `/api/v1/correlation/exclusions/${added.json().id}`)).status).toBe(200);
+    // Removing the exclusion does not index what was skipped while it held…
+    expect(linkIds(await corr('a-analyst', a.id), ip)).toEqual([]);
+    expectError(await send('POST', 'a-analyst', '/api/v1/correlation/reindex'), 403, 'FORBIDDEN');
+    expectError(await sendRaw({ method: 'POST', user: 'a-admin', url: '/api/v1/correlation/reindex', raw: '[1]' }), 400, 'BAD_REQUEST');
+    const before = (await al.platform.correlations.stats()).rows;
+    expect(before).toBeGreaterThan(0);
+    const started = await send('POST', 'a-admin', '/api/v1/correlation/reindex');
+    expect(started.status, started.body).toBe(202);
+    expect(started.json()).toMatchObject({ started: true, cleared: { rows: before } });
+    // …a re-index does, and every link held before is back.
+    expect(linkIds(await corr('a-analyst', a.id), ip)).toEqual([b.id]);
+    await al.platform.correlations.sync();
+    expect((await al.platform.correlations.stats()).rows).toBe(before + 2);
+    const audit = await al.platform.store.listAudit({ limit: 20 });
+    expect(audit.some((e) => e.action === 'correlation.reindex' && e.userId !== null)).toBe(true);
+  });
+});
+
 describe('correlation release rule', () => {
   const ip = '45.77.10.20';
   const green = ipIndicator(ip, 'A green');

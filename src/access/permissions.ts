@@ -51,7 +51,7 @@ export const PERMISSIONS = {
   'ingest.write': { who: ['admin', 'sensor'], what: 'push telemetry (POST /ingest)' },
   'stream.read': { who: READERS, what: 'the live event stream' },
   'admin.audit': { who: ['admin'], what: 'the audit log' },
-  'admin.settings': { who: ['admin'], what: 'correlation exclusions, warninglists (node-wide settings)' },
+  'admin.settings': { who: ['admin'], what: 'correlation exclusions and re-index, warninglists (node-wide settings)' },
   'admin.system': { who: ['admin'], what: 'node processes, detection workers, indexes, dead letters (retry, discard)' },
   'federation.read': { who: READERS, what: 'peer nodes, subscriptions and their sync status, this node\'s public key' },
   'federation.admin': { who: ['admin'], what: 'add and remove peers and subscriptions, run, reset, retry rejects, read reject lists' },

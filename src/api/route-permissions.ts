@@ -50,6 +50,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/correlation/exclusions`]: 'intel.read',
   [`POST ${V1}/correlation/exclusions`]: 'admin.settings',
   [`DELETE ${V1}/correlation/exclusions/:id`]: 'admin.settings',
+  [`POST ${V1}/correlation/reindex`]: 'admin.settings',
   [`GET ${V1}/warninglists`]: 'intel.read',
   [`GET ${V1}/warninglists/match`]: 'intel.read',
   [`POST ${V1}/warninglists`]: 'admin.settings',

@@ -52,6 +52,12 @@ function valuesOf(r: { revoked: boolean; json: string }, exclusions: ExclusionSe
   }
 }
 
+/** Moves an indexer's cursor from `from` (null: never set) to `to`, or throws when it moved meanwhile. */
+async function moveCursor(tx: Store, key: string, from: string | null, to: string): Promise<void> {
+  const moved = from === null ? (await tx.initMeta(key, to)) === to : await tx.casMeta(key, from, to);
+  if (!moved) throw new AppError('CONFLICT', `${key} moved while a slice was indexed (a re-index): read again`);
+}
+
 const delay = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
 
 export interface CorrelationOptions {
@@ -230,8 +236,8 @@ export class Correlations {
    */
   async #slice(limit: number): Promise<FollowSlice> {
     const { store, clock } = this.deps;
-    const cursor = Number((await store.getMeta(CURSOR_KEY)) ?? 0);
-    const rows = await store.objectsAddedAfter(cursor, limit);
+    const at = await store.getMeta(CURSOR_KEY);
+    const rows = await store.objectsAddedAfter(Number(at ?? 0), limit);
     if (rows.length > 0) {
       const exclusions = new ExclusionSet(await store.listCorrelationExclusions());
       const entries = rows.map((r) => this.#entryOf(r, exclusions));
@@ -239,10 +245,12 @@ export class Correlations {
       // skips. The index is derived from stored objects, so its commit does not wait for the disk
       // (a machine crash rolls back index and cursor together and they are read again): an fsync
       // per slice cost more than the indexing (docs/benchmarks.md, sixth session).
-      const last = rows[rows.length - 1]!.dateAdded;
+      // Compare-and-set: a re-index that reset the cursor meanwhile rolls this slice back (its
+      // rows would otherwise survive the reset with the cursor past everything before them).
+      const last = String(rows[rows.length - 1]!.dateAdded);
       await store.transaction(async (tx) => {
         await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
-        await tx.setMeta(CURSOR_KEY, String(last));
+        await moveCursor(tx, CURSOR_KEY, at, last);
       }, { durable: false });
       if (rows.length === limit) return { read: rows.length, more: true };
     }
@@ -372,6 +380,25 @@ export class Correlations {
       await auditWrite(tx, actor, { action: 'correlation.exclude', target: row.id, atUs: row.createdUs, detail: { type: row.type, kind: row.kind, pattern: row.pattern } });
     });
     return row;
+  }
+
+  /**
+   * Rebuilds the index from every stored object: empties it (rows and frequent marks) and moves
+   * the cursor back to the start, in one audited transaction; the indexer then reads the whole
+   * store again in the background (`GET /api/v1/system` shows how far it is). What it brings
+   * back: values an exclusion removed since skipped, values marked frequent that no longer are.
+   * Links are missing, never wrong, until it has caught up (they are found at read time).
+   */
+  async reindex(actor: Actor): Promise<{ rows: number; frequent: number }> {
+    const { store, clock } = this.deps;
+    const cleared = await store.transaction(async (tx) => {
+      const c = await tx.clearObservables();
+      await tx.setMeta(CURSOR_KEY, '0');
+      await auditWrite(tx, actor, { action: 'correlation.reindex', target: 'correlation', atUs: clock.now() * 1000, detail: c });
+      return c;
+    });
+    this.#follower.nudge();
+    return cleared;
   }
 
   async removeExclusion(actor: Actor, id: string): Promise<void> {

@@ -137,6 +137,13 @@ export async function frequentValues(db: Db, q: { keys?: readonly { kind: Observ
   return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
 }
 
+/** Empties the correlation index: every (object, value) row and every frequent mark. */
+export async function clearObservables(db: Db): Promise<{ rows: number; frequent: number }> {
+  const a = await db.deleteFrom('observable_values').executeTakeFirst();
+  const f = await db.deleteFrom('correlation_frequent').executeTakeFirst();
+  return { rows: Number(a.numDeletedRows), frequent: Number(f.numDeletedRows) };
+}
+
 export async function observableStats(db: Db): Promise<{ rows: number; frequent: number }> {
   const a = await db.selectFrom('observable_values').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
   const f = await db.selectFrom('correlation_frequent').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();

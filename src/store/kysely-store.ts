@@ -865,6 +865,7 @@ export class KyselyStore implements Store {
 
   frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]> { return cs.frequentValues(this.#db, q); }
   observableStats(): Promise<{ rows: number; frequent: number }> { return cs.observableStats(this.#db); }
+  clearObservables(): Promise<{ rows: number; frequent: number }> { return cs.clearObservables(this.#db); }
   putCorrelationExclusion(e: CorrelationExclusionRow): Promise<void> { return cs.putCorrelationExclusion(this.#db, e); }
   listCorrelationExclusions(): Promise<CorrelationExclusionRow[]> { return cs.listCorrelationExclusions(this.#db); }
   deleteCorrelationExclusion(id: string): Promise<boolean> { return cs.deleteCorrelationExclusion(this.#db, id); }

@@ -550,6 +550,8 @@ export interface Store {
   frequentValues(q: { keys?: readonly { kind: ObservableKind; value: string }[]; limit: number }): Promise<FrequentValueRow[]>;
   /** Indexed (object, value) rows and frequent values, for status pages. */
   observableStats(): Promise<{ rows: number; frequent: number }>;
+  /** Empties the correlation index (rows and frequent marks): a full re-index follows. Returns what it removed. */
+  clearObservables(): Promise<{ rows: number; frequent: number }>;
   putCorrelationExclusion(e: CorrelationExclusionRow): Promise<void>;
   listCorrelationExclusions(): Promise<CorrelationExclusionRow[]>;
   deleteCorrelationExclusion(id: string): Promise<boolean>;

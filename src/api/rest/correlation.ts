@@ -65,6 +65,14 @@ export async function correlationRoutes(app: FastifyInstance, platform: Platform
     return reply.code(201).send(exclusionView(row));
   });
 
+  // A full re-index (admin): the index is emptied and rebuilt in the background.
+  app.post('/correlation/reindex', async (req, reply) => {
+    const a = admin(req);
+    Body.of(req.body ?? {});
+    const cleared = await correlations.reindex(a);
+    return reply.code(202).send({ started: true, cleared });
+  });
+
   app.delete('/correlation/exclusions/:id', async (req) => {
     const a = admin(req);
     await correlations.removeExclusion(a, idParam(req));

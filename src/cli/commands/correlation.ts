@@ -88,6 +88,12 @@ export function registerCorrelation(program: Command, io: Io = stdio): void {
       await correlations(p, await lists(p)).removeExclusion(CLI_ACTOR, id);
       io.out(`${id} removed`);
     }));
+  corr.command('reindex')
+    .description('rebuild the correlation index from every stored object (in the background of the running node)')
+    .action(() => withPlatform(async (p) => {
+      const cleared = await correlations(p, await lists(p)).reindex(CLI_ACTOR);
+      io.out(`index emptied (${cleared.rows} rows, ${cleared.frequent} frequent values); the node re-reads the store in the background: \`shieldwall status\` shows how far`);
+    }));
   corr.command('frequent')
     .description('values over the correlation cap (not linked)')
     .option('--json', 'print JSON')
