@@ -30,6 +30,15 @@ describe.skipIf(!existsSync(CHROMIUM))('System page (e2e, Chromium)', () => {
       expect(await page.getByTestId('store-health').textContent()).toContain('sqlite, ok');
       expect(await page.getByTestId('queue-depth').textContent()).toMatch(/\d+ of \d+ events waiting/);
       expect(await page.getByRole('region', { name: 'Dead letters' }).textContent()).toContain('None');
+      // The indexes that follow the store, and a rebuild of the correlation index (confirmed).
+      expect(await page.getByTestId('index-row').count()).toBe(2);
+      await expect.poll(async () => page.getByTestId('index-state-correlation').textContent(), { timeout: 15_000 }).toBe('caught up');
+      page.once('dialog', (d) => void d.accept());
+      await page.getByRole('region', { name: 'Indexes' }).getByRole('button', { name: 'Rebuild' }).click();
+      expect(await page.getByTestId('reindex-status').textContent()).toMatch(/^Rebuilding: \d+ rows and \d+ frequent marks cleared\.$/);
+      const rows = Number((await page.getByTestId('reindex-status').textContent())!.match(/(\d+) rows/)![1]);
+      expect(rows).toBeGreaterThan(0); // the demo alliance's intel was indexed
+      await expect.poll(async () => page.getByTestId('index-state-correlation').textContent(), { timeout: 30_000 }).toBe('caught up');
     } finally {
       await ctx.close();
     }

@@ -58,6 +58,18 @@ export interface SystemStatus {
   workers: WorkerView[];
   deadLetters: { total: number; organisation: number; flaggedRules: { ref: string; count: number }[] };
   store: { dialect: string; ok: boolean; latencyMs: number; error?: string };
+  /** The indexes that follow the store (correlation, the indicator feed). */
+  indexes: IndexView[];
+}
+
+export interface IndexView {
+  name: string;
+  /** date_added of the last object version read (null: none yet). */
+  cursor: string | null;
+  behind: number;
+  lagMs: number;
+  ready: boolean;
+  error: string | null;
 }
 
 export interface DeadLetter {
@@ -72,6 +84,7 @@ export function systemClient(token: string) {
     deadLetters: (signal?: AbortSignal) => request<{ items: DeadLetter[] }>('/system/dead-letters', { token, signal, query: { limit: 100 } }),
     retry: (seq: number) => request<{ retried: true; seq: number }>(`${one(seq)}/retry`, { token, method: 'POST', body: '{}' }),
     discard: (seq: number) => request<{ discarded: true }>(`${one(seq)}/discard`, { token, method: 'POST', body: '{}' }),
+    reindexCorrelation: () => request<{ started: true; cleared: { rows: number; frequent: number } }>('/correlation/reindex', { token, method: 'POST', body: '{}' }),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The node's processes for administrators (GET /api/v1/system): the API process, the detection
- * workers (pid, state, heartbeat, restarts), queue depth and lag, events/s, store health, and
- * the dead letters of the administrator's organisation with retry / discard.
+ * workers (pid, state, heartbeat, restarts), queue depth and lag, events/s, store health, the
+ * indexes that follow the store (with a rebuild of the correlation index), and the dead letters
+ * of the administrator's organisation with retry / discard.
  */
 import { useEffect, useState } from 'react';
 import { mayDo, useSession } from '../session.js';
@@ -69,6 +70,47 @@ function Processes({ s }: { s: SystemStatus }) {
   );
 }
 
+const INDEX_NAMES: Record<string, string> = { correlation: 'Correlation of observable values', indicators: 'Indicator feed of detection' };
+
+/** The indexes that follow the store: how far behind, and a full rebuild of the correlation index. */
+function Indexes({ s, onChange }: { s: SystemStatus; onChange: () => void }) {
+  const { session } = useSession();
+  const api = useSystem();
+  const action = useAction();
+  const [done, setDone] = useState<string | null>(null);
+  const mayRebuild = mayDo(session, 'admin.settings');
+  return (
+    <section className="card" aria-label="Indexes">
+      <h2>Indexes</h2>
+      <ActionError error={action.error} />
+      <table className="data">
+        <thead><tr><th>Index</th><th>State</th><th>Read up to</th><th>Behind</th><th>Lag</th><th /></tr></thead>
+        <tbody>
+          {(s.indexes ?? []).map((i) => (
+            <tr key={i.name} data-testid="index-row">
+              <td>{INDEX_NAMES[i.name] ?? i.name}</td>
+              <td data-testid={`index-state-${i.name}`}>{i.error ? `failing: ${i.error}` : i.ready ? 'caught up' : 'catching up'}</td>
+              <td>{i.cursor ? formatTime(i.cursor) : 'nothing yet'}</td><td>{i.behind} object versions</td><td>{formatDuration(i.lagMs / 1000)}</td>
+              <td>
+                {i.name === 'correlation' && mayRebuild && (
+                  <button type="button" disabled={action.busy} title="Empty the index and read every stored object again (brings back values an exclusion kept out)"
+                    onClick={() => void action.run(async () => {
+                      if (!window.confirm('Rebuild the correlation index from every stored object? Links are missing until it has caught up.')) return;
+                      const r = await api.reindexCorrelation();
+                      setDone(`Rebuilding: ${r.cleared.rows} rows and ${r.cleared.frequent} frequent marks cleared.`);
+                      onChange();
+                    })}>Rebuild</button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {done && <p role="status" data-testid="reindex-status">{done}</p>}
+    </section>
+  );
+}
+
 function DeadLetters({ items, onChange }: { items: DeadLetter[]; onChange: () => void }) {
   const api = useSystem();
   const action = useAction();
@@ -108,17 +150,25 @@ export function System() {
     return () => clearInterval(t);
   }, []);
   const state = useAsync(async (signal) => (isAdmin ? { status: await api.status(signal), dead: (await api.deadLetters(signal)).items } : null), [api, tick, isAdmin]);
+  // What the last refresh gave stays on screen while the next one loads: the cards (and what
+  // their reader opened or was told in them) are not replaced by a loading state every 5 s.
+  const [shown, setShown] = useState<{ status: SystemStatus; dead: DeadLetter[] } | null>(null);
+  useEffect(() => {
+    if (state.status === 'done') setShown(state.data);
+  }, [state]);
   if (!isAdmin) return <><h1>System</h1><p>The system view is for administrators.</p></>;
+  const refresh = () => setTick((n) => n + 1);
   return (
     <>
       <h1>System</h1>
-      {state.status === 'loading' && <Loading what="the node's processes" />}
+      {state.status === 'loading' && shown === null && <Loading what="the node's processes" />}
       {state.status === 'error' && <ErrorBox error={state.error} />}
-      {state.status === 'done' && state.data && (
+      {shown && (
         <>
-          <Overview s={state.data.status} />
-          <Processes s={state.data.status} />
-          <DeadLetters items={state.data.dead} onChange={() => setTick((n) => n + 1)} />
+          <Overview s={shown.status} />
+          <Processes s={shown.status} />
+          <Indexes s={shown.status} onChange={refresh} />
+          <DeadLetters items={shown.dead} onChange={refresh} />
         </>
       )}
     </>
