@@ -53,7 +53,8 @@ export interface SightingDeps {
 }
 
 export class SightingBook {
-  readonly #tallies = new Map<string, Tally>();
+  /** indicator id → sighting organisation → tally (nested: no joined key built per hit). */
+  readonly #tallies = new Map<string, Map<string, Tally>>();
   readonly mode: SightingMode;
   readonly intervalMs: number;
   #written = 0;
@@ -69,11 +70,12 @@ export class SightingBook {
 
   hit(indicator: IndicatorInfo, orgId: string, m: { atMs: number; path: string | null; value: string | null }): void {
     if (this.mode === 'off') return;
-    const key = `${indicator.id}\u0000${orgId}`;
-    let t = this.#tallies.get(key);
+    let byOrg = this.#tallies.get(indicator.id);
+    if (byOrg === undefined) this.#tallies.set(indicator.id, (byOrg = new Map()));
+    let t = byOrg.get(orgId);
     if (!t) {
       t = { indicator, orgId, count: 0, firstMs: m.atMs, lastMs: m.atMs, unsent: 0, writtenAtMs: 0, observable: null, prior: undefined };
-      this.#tallies.set(key, t);
+      byOrg.set(orgId, t);
     }
     t.count++;
     t.unsent++;
@@ -85,7 +87,7 @@ export class SightingBook {
   /** Writes the tallies that are due (or all with `force`); returns the objects stored. */
   async flush(actor: Actor, opts: { nowMs: number; force?: boolean }): Promise<number> {
     let stored = 0;
-    for (const t of this.#tallies.values()) {
+    for (const t of [...this.#tallies.values()].flatMap((byOrg) => [...byOrg.values()])) {
       if (t.unsent === 0 || (!opts.force && opts.nowMs - t.writtenAtMs < this.intervalMs)) continue;
       const signer = this.mode === 'anonymous' ? this.deps.anonymousSigner() : t.orgId;
       if (signer === null) continue;
