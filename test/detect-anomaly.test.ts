@@ -397,6 +397,25 @@ describe('rare values', () => {
     expect(det.observe(ev({ 'destination.port': 50123 }), t)).toEqual([]);
   });
 
+  it('judges an event without learning from it: the same findings as a first observation, the state untouched', () => {
+    const det = new AnomalyDetector({ ...opts, learningDays: 1 });
+    expect(det.judge(ev({ 'user_agent.original': 'curl/8.4.0' }), START)).toEqual([]); // nothing learned yet
+    for (let i = 0; i < 1_200; i++) det.observe(ev({ 'user_agent.original': 'Mozilla/5.0', 'dns.question.name': `h${i % 20}.example.com` }), START + i);
+    const before = JSON.stringify(det.toJSON());
+    const t = START + 2 * DAY;
+    const odd = ev({ 'user_agent.original': 'curl/8.4.0', 'dns.question.name': 'c2.evil.com' });
+    const judged = det.judge(odd, t);
+    expect(judged.map((f) => [f.method, f.entity])).toEqual([['first-seen', 'domain:evil.com'], ['rare', 'user_agent:curl/8.4.0']]);
+    expect(judged[0]!.expected).toMatch(/^no domain outside the 1 known at DSK-CERT \(learning since 2026-11-02, 2 days, 1,200 observations\)$/);
+    expect(det.judge(odd, t + 1)).toEqual(judged.map((f) => ({ ...f, atMs: t + 1 }))); // no cooldown or budget spent
+    expect(JSON.stringify(det.toJSON())).toBe(before);
+    // Observed (learned), the same event gives the same findings once, with the same text.
+    const learned = det.observe(odd, t);
+    expect(learned.map((f) => [f.method, f.entity, f.expected])).toEqual(judged.map((f) => [f.method, f.entity, f.expected]));
+    // The domain is known now; one observation does not make the user agent common.
+    expect(det.judge(odd, t + 2).map((f) => f.entity)).toEqual(['user_agent:curl/8.4.0']);
+  });
+
   it('bounds the tracked values at the capacity', () => {
     const det = new AnomalyDetector({ ...opts, rareCapacity: 64, rarePerHour: 1_000_000 });
     for (let i = 0; i < 10_000; i++) det.observe(ev({ 'user_agent.original': i % 2 ? 'common' : `junk-${i}` }), START + i);

@@ -313,6 +313,42 @@ describe('anomalies through the pipeline', () => {
       await al.close();
     }
   });
+  it('judges an exercise\'s telemetry against the real baselines without teaching them: the exercise gets the finding, the real picture later still does too', async () => {
+    const al = await makeAlliance();
+    try {
+      const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token, 'test');
+      const EX = 'exercise--5f0c0000-0000-4000-8000-000000000002';
+      const send = async (name: string, exerciseId: string | null = null) => {
+        await al.platform.detect.ingest(sensor, dns(name), { format: 'auto', sensorId: 'dns-1', exerciseId });
+        await al.platform.detect.drain();
+      };
+      await al.platform.detect.refreshDirectory();
+      // No baseline yet: an exercise event is judged against nothing, and teaches nothing.
+      await send('early-exercise.example', EX);
+      expect(JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON())).not.toContain('early-exercise');
+      await send('intranet.alpha.example');
+      for (let day = 0; day < 8; day++) {
+        al.clock.advance(86_400_000);
+        await send('intranet.alpha.example');
+      }
+      const baselines = () => JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON());
+      const before = baselines();
+      await send('injected-c2.example', EX);
+      await send('injected-c2.example', EX);
+      await send('intranet.alpha.example', EX); // known: no finding
+      expect(baselines()).toBe(before); // judged, not learned: nothing of the baselines moved
+      const inExercise = (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId: EX, limit: 100 })).filter((f) => f.source === 'anomaly');
+      expect(inExercise.map((f) => [f.groupKey.split('\u001f').pop(), f.count])).toEqual([['domain:injected-c2.example', 2]]);
+      const real = () => http(al).get('a-analyst', '/api/v1/alerts?source=anomaly').then((r) => (r.json().alerts as { entity: string }[]).map((x) => x.entity));
+      expect(await real()).toEqual([]);
+      // The real baselines never learned the injected domain: seen for real, it is new.
+      await send('injected-c2.example');
+      expect(await real()).toEqual(['domain:injected-c2.example']);
+    } finally {
+      await al.close();
+    }
+  });
+
   it('a worker killed between two saves of the baselines loses none of what they learned: its successor learns again what came after the save', async () => {
     const al = await makeAlliance();
     try {

@@ -60,6 +60,8 @@ interface Seen {
   readonly sensorId: string;
   readonly t: number;
   readonly out: AnomalyFinding[];
+  /** Judged only (`judge`): compared with what was learned, nothing learned or spent. */
+  readonly judge?: true;
 }
 
 export class AnomalyDetector {
@@ -97,6 +99,26 @@ export class AnomalyDetector {
     }
     this.count(org, sensorId, timeMs, out);
     const ctx: Seen = { org, sensorId, t: timeMs, out };
+    this.firstSeen(e, ctx);
+    this.rareValues(e, ctx);
+    return out;
+  }
+
+  /**
+   * Judges an event against what its organisation's baselines have learned, without learning
+   * from it or spending any finding budget: first-seen and rare values (event rates are not
+   * judged: the event is not part of the sensor's stream). For telemetry that must not shape
+   * the baselines, e.g. an exercise's (docs/exercises.md "Isolation"). An organisation with no
+   * baseline yet gives no finding.
+   */
+  judge(e: NormalisedEvent, timeMs: number): AnomalyFinding[] {
+    if (!Number.isFinite(timeMs)) throw new AppError('BAD_REQUEST', 'anomaly: timeMs must be a finite number');
+    const orgId = e['organization.id'];
+    const sensorId = e['observer.id'];
+    const out: AnomalyFinding[] = [];
+    const org = typeof orgId === 'string' ? this.orgs.get(orgId) : undefined;
+    if (org === undefined || typeof sensorId !== 'string' || sensorId === '') return out;
+    const ctx: Seen = { org, sensorId, t: timeMs, out, judge: true };
     this.firstSeen(e, ctx);
     this.rareValues(e, ctx);
     return out;
@@ -254,6 +276,11 @@ export class AnomalyDetector {
 
   private seen(kind: EntityKind, value: string, c: Seen, how: How): void {
     let set = c.org.known.get(kind);
+    if (c.judge) {
+      if (set === undefined || set.current.has(value) || set.previous.has(value) || c.t < set.since + this.o.learningMs) return;
+      c.out.push(this.firstSeenFinding({ kind, value, c, set, how }));
+      return;
+    }
     if (set === undefined) {
       set = new KnownSet(c.t);
       c.org.known.set(kind, set);
@@ -290,6 +317,8 @@ export class AnomalyDetector {
       }
     }
     const learnedDays = Math.floor((c.t - set.since) / DAY_MS);
+    // Learned, the value is already counted in the set and its observations; judged, it is not.
+    const self = c.judge ? 0 : 1;
     const forgotten =
       set.evicted > 0
         ? `; memory keeps at least the ${fmtCount(Math.floor(o.maxValuesPerKind / 2))} most recently seen, ${fmtCount(set.evicted)} older ones were forgotten, so this may be a return`
@@ -302,8 +331,8 @@ export class AnomalyDetector {
       title,
       severity: kind === 'parent-child' ? 'medium' : 'low',
       expected:
-        `no ${noun} outside the ${fmtCount(set.size - 1)} known at ${org} ` +
-        `(learning since ${isoDay(set.since)}, ${learnedDays} days, ${fmtCount(set.observations - 1)} observations${forgotten})`,
+        `no ${noun} outside the ${fmtCount(set.size - self)} known at ${org} ` +
+        `(learning since ${isoDay(set.since)}, ${learnedDays} days, ${fmtCount(set.observations - self)} observations${forgotten})`,
       seen: `${noun} ${shown(value, 200)}${a.how.field !== undefined && a.how.raw !== undefined && a.how.raw !== value ? ` (from ${a.how.field} ${shown(a.how.raw, 200)})` : ''} at ${clock(c.t, o.offsetMs)} ${zoneLabel(o.offsetMs)}`,
       // How much history says "never before": log10 of the observations without it.
       score: Math.round(Math.log10(set.observations) * 100) / 100,
@@ -348,17 +377,27 @@ export class AnomalyDetector {
   private rare(field: RareField, key: RareKey, c: Seen): void {
     const o = this.o;
     let t = c.org.rare.get(field);
-    if (t === undefined) {
-      t = new RareTable(c.t);
-      c.org.rare.set(field, t);
+    let share: number;
+    let n: number;
+    if (c.judge) {
+      if (t === undefined) return;
+      const entry = t.values.get(key);
+      share = entry === undefined || t.total === 0 ? 0 : entry.c / t.total;
+      n = t.effectiveTotal(c.t, o.rareHalfLifeMs);
+      if (n < o.rareMinObservations || share >= o.rareShare) return;
+    } else {
+      if (t === undefined) {
+        t = new RareTable(c.t);
+        c.org.rare.set(field, t);
+      }
+      const entry = t.add(key, c.t, { halfLifeMs: o.rareHalfLifeMs, capacity: o.rareCapacity });
+      share = t.lastShare;
+      n = t.lastN;
+      if (n < o.rareMinObservations || share >= o.rareShare) return;
+      if (c.t - entry.alertAt < o.rareCooldownMs) return;
+      if (!t.budget(c.t, o.rarePerHour)) return;
+      entry.alertAt = c.t;
     }
-    const entry = t.add(key, c.t, { halfLifeMs: o.rareHalfLifeMs, capacity: o.rareCapacity });
-    const share = t.lastShare;
-    const n = t.lastN;
-    if (n < o.rareMinObservations || share >= o.rareShare) return;
-    if (c.t - entry.alertAt < o.rareCooldownMs) return;
-    if (!t.budget(c.t, o.rarePerHour)) return;
-    entry.alertAt = c.t;
     const label = RARE_LABEL[field];
     const shownValue = field === 'dns.tld' ? `.${String(key)}` : field === 'user_agent' ? `"${shown(String(key), 100)}"` : shown(String(key));
     const halfLifeDays = Math.round((o.rareHalfLifeMs / DAY_MS) * 10) / 10;
@@ -380,7 +419,6 @@ export class AnomalyDetector {
   }
 }
 
-/** When an organisation's state last moved (ms): its latest rate bucket or first-seen hour. */
 /**
  * Which of two states of one organisation has seen more (> 0: a; < 0: b; 0: as much): by their
  * positions in the same source when both have one, else by the latest time either learned from.
@@ -390,6 +428,7 @@ function newer(a: OrgState, b: OrgState, o: ResolvedOptions): number {
   return recency(a, o) - recency(b, o);
 }
 
+/** When an organisation's state last moved (ms): its latest rate bucket or first-seen hour. */
 function recency(org: OrgState, o: ResolvedOptions): number {
   let t = 0;
   for (const s of org.streams.values()) t = Math.max(t, s.bucket * o.bucketMs);

@@ -34,6 +34,8 @@ export interface AnomalySource {
   /** Where a replay of `source` starts: after the lowest position any organisation learned; null: unknown. */
   replayFrom?(source: string): number | null;
   tick(timeMs: number): AnomalyFindingLike[];
+  /** Judges an event against the baselines without learning from it (see AnomalyDetector.judge). */
+  judge?(e: NormalisedEvent, timeMs: number): AnomalyFindingLike[];
   toJSON(): unknown;
   /** The saved state with this source's organisations written over it (see AnomalyDetector.mergedJSON). */
   mergedJSON?(saved: unknown): unknown;

@@ -290,10 +290,14 @@ export class DetectEngine {
     const sigma = this.deps.sigma?.snapshot();
     if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
     // Anomaly rates run on reception time, the clock their silence checks (tick) also use. The
-    // baselines are the organisation's real activity: an exercise's telemetry neither teaches
-    // them nor is judged by them (docs/anomaly.md).
+    // baselines are the organisation's real activity: an exercise's telemetry is judged against
+    // them but never teaches them (docs/anomaly.md).
     traceRule('stage:anomaly');
-    if (this.deps.anomaly && row.exerciseId === null) for (const f of this.deps.anomaly.observe(event, receivedMs, { source: this.deps.source.name, seq: row.seq })) this.#anomaly(f, row.exerciseId, event);
+    const a = this.deps.anomaly;
+    if (a) {
+      const found = row.exerciseId === null ? a.observe(event, receivedMs, { source: this.deps.source.name, seq: row.seq }) : (a.judge?.(event, receivedMs) ?? []);
+      for (const f of found) this.#anomaly(f, row.exerciseId, event);
+    }
     if (this.alerts.hits > before) rate.alerts++; // events that raised or joined an alert
   }
 
