@@ -400,27 +400,35 @@ describe('anomalies through the pipeline', () => {
   });
 });
 
+/** A Sigma correlation (three whoami runs on one host within 10 minutes) and a FOLLOWEDBY indicator, GREEN. */
+async function addBurstAndSequence(al: Alliance): Promise<void> {
+  const correlation = [
+    'title: Whoami base', 'name: whoami_base', 'id: 0b7e8d1c-5a6f-4c3b-9e2d-1f0a9b8c7d6e', 'status: test', 'level: low',
+    'logsource:', '  product: windows', '  category: process_creation',
+    'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
+    '---',
+    'title: Whoami burst', 'id: 1c8f9e2d-6b7a-4d4c-8f3e-2a1b0c9d8e7f', 'level: high',
+    'correlation:', '  type: event_count', '  rules: [whoami_base]', '  group-by: [Hostname]', '  timespan: 10m', '  condition: {gte: 3}',
+  ].join('\n');
+  const added = await http(al).call('POST', '/api/v1/sigma/rules', { token: al.tokens['a-analyst']!, body: { yaml: correlation, tlp: 'green' } });
+  expect(added.status, added.body).toBe(201);
+  const seq = indicator('Lookup then beacon', { pattern: "([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.9']) WITHIN 300 SECONDS" });
+  await submitAs(al, 'a-analyst', al.shared, { objects: [seq], defaultTlp: 'green' });
+}
+
+const atSecond = (s: number) => new Date(Date.parse('2026-03-01T10:00:00Z') + s * 1000).toISOString();
+const whoami = (s: number) => JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': atSecond(s), Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CORP\\bob' });
+const lookupOf = (name: string) => JSON.stringify({ timestamp: atSecond(5), event_type: 'dns', src_ip: '10.0.0.5', src_port: 5353, dest_ip: '10.0.0.53', dest_port: 53, proto: 'UDP', dns: { type: 'query', rrname: name, rrtype: 'A' } });
+const beaconAt = (s: number) => JSON.stringify({ timestamp: atSecond(s), event_type: 'flow', src_ip: '10.0.0.5', src_port: 40000 + s, dest_ip: '203.0.113.9', dest_port: 443, proto: 'TCP' });
+
 describe('a restarted worker', () => {
   it('rebuilds the correlation windows and indicator sequences from the spool: the alerts are those of a worker that ran on', async () => {
     const al = await makeAlliance();
     try {
-      const correlation = [
-        'title: Whoami base', 'name: whoami_base', 'id: 0b7e8d1c-5a6f-4c3b-9e2d-1f0a9b8c7d6e', 'status: test', 'level: low',
-        'logsource:', '  product: windows', '  category: process_creation',
-        'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
-        '---',
-        'title: Whoami burst', 'id: 1c8f9e2d-6b7a-4d4c-8f3e-2a1b0c9d8e7f', 'level: high',
-        'correlation:', '  type: event_count', '  rules: [whoami_base]', '  group-by: [Hostname]', '  timespan: 10m', '  condition: {gte: 3}',
-      ].join('\n');
-      const added = await http(al).call('POST', '/api/v1/sigma/rules', { token: al.tokens['a-analyst']!, body: { yaml: correlation, tlp: 'green' } });
-      expect(added.status, added.body).toBe(201);
-      const seq = indicator('Lookup then beacon', { pattern: "([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.9']) WITHIN 300 SECONDS" });
-      await submitAs(al, 'a-analyst', al.shared, { objects: [seq], defaultTlp: 'green' });
+      await addBurstAndSequence(al);
       const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token;
-      const at = (s: number) => new Date(Date.parse('2026-03-01T10:00:00Z') + s * 1000).toISOString();
-      const whoami = (s: number) => JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': at(s), Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CORP\\bob' });
-      const lookup = JSON.stringify({ timestamp: at(5), event_type: 'dns', src_ip: '10.0.0.5', src_port: 5353, dest_ip: '10.0.0.53', dest_port: 53, proto: 'UDP', dns: { type: 'query', rrname: 'evil.example', rrtype: 'A' } });
-      const beacon = JSON.stringify({ timestamp: at(60), event_type: 'flow', src_ip: '10.0.0.5', src_port: 40001, dest_ip: '203.0.113.9', dest_port: 443, proto: 'TCP' });
+      const lookup = lookupOf('evil.example');
+      const beacon = beaconAt(60);
       const post = async (line: string) => {
         const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: line });
         expect(res.statusCode, res.body).toBe(202);
@@ -450,21 +458,8 @@ describe('exercise telemetry and the state detection keeps', () => {
   it('keeps its own sequence windows and correlation groups, before and after a restart, and never teaches the real anomaly baselines', async () => {
     const al = await makeAlliance();
     try {
-      const correlation = [
-        'title: Whoami base', 'name: whoami_base', 'id: 0b7e8d1c-5a6f-4c3b-9e2d-1f0a9b8c7d6e', 'status: test', 'level: low',
-        'logsource:', '  product: windows', '  category: process_creation',
-        'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
-        '---',
-        'title: Whoami burst', 'id: 1c8f9e2d-6b7a-4d4c-8f3e-2a1b0c9d8e7f', 'level: high',
-        'correlation:', '  type: event_count', '  rules: [whoami_base]', '  group-by: [Hostname]', '  timespan: 10m', '  condition: {gte: 3}',
-      ].join('\n');
-      expect((await http(al).call('POST', '/api/v1/sigma/rules', { token: al.tokens['a-analyst']!, body: { yaml: correlation, tlp: 'green' } })).status).toBe(201);
-      await submitAs(al, 'a-analyst', al.shared, { objects: [indicator('Lookup then beacon', { pattern: "([domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '203.0.113.9']) WITHIN 300 SECONDS" })], defaultTlp: 'green' });
+      await addBurstAndSequence(al);
       const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token, 'test');
-      const at = (s: number) => new Date(Date.parse('2026-03-01T10:00:00Z') + s * 1000).toISOString();
-      const whoami = (s: number) => JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': at(s), Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CORP\\bob' });
-      const lookup = (name: string) => JSON.stringify({ timestamp: at(5), event_type: 'dns', src_ip: '10.0.0.5', src_port: 5353, dest_ip: '10.0.0.53', dest_port: 53, proto: 'UDP', dns: { type: 'query', rrname: name, rrtype: 'A' } });
-      const beacon = (s: number) => JSON.stringify({ timestamp: at(s), event_type: 'flow', src_ip: '10.0.0.5', src_port: 40000 + s, dest_ip: '203.0.113.9', dest_port: 443, proto: 'TCP' });
       const EX = 'exercise--5f0c0000-0000-4000-8000-000000000001';
       const send = async (lines: string[], exerciseId: string | null = null) => {
         await al.platform.detect.ingest(sensor, lines.join('\n'), { format: 'auto', sensorId: 'edr-1', exerciseId });
@@ -474,10 +469,10 @@ describe('exercise telemetry and the state detection keeps', () => {
       await al.platform.detect.engine!.sync();
       // Two real runs and an exercise's lookup; then the exercise's third run and a real beacon.
       await send([whoami(1), whoami(2)]);
-      await send([lookup('evil.example'), lookup('injected-c2.example')], EX);
+      await send([lookupOf('evil.example'), lookupOf('injected-c2.example')], EX);
       await al.platform.detect.drain();
       await send([whoami(3)], EX);
-      await send([beacon(60)]);
+      await send([beaconAt(60)]);
       await al.platform.detect.drain();
       expect(raised).toEqual([]); // neither completes across the boundary
       const baselines = () => JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON());
@@ -485,7 +480,7 @@ describe('exercise telemetry and the state detection keeps', () => {
       // A restarted worker rebuilds each scope's state apart: one more real run completes the real
       // burst (three real runs), one more exercise beacon the exercise's sequence; nothing else.
       await send([whoami(4)]);
-      await send([beacon(70)], EX);
+      await send([beaconAt(70)], EX);
       const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
       expect(await successor.engine.drain()).toBe(2);
       const real = ((await http(al).get('a-analyst', '/api/v1/alerts?limit=100')).json().alerts as { title: string }[]).map((a) => a.title);
