@@ -495,6 +495,33 @@ describe('exercise telemetry and the state detection keeps', () => {
   });
 });
 
+describe('exercise alerts across a worker restart', () => {
+  it('an exercise\'s repeats keep joining its alert after the worker restarts, as real ones do', async () => {
+    const al = await makeAlliance();
+    try {
+      const c2 = indicator('Exercise C2', { pattern: "[ipv4-addr:value = '198.51.100.77']" });
+      await submitAs(al, 'a-analyst', al.shared, { objects: [c2], defaultTlp: 'green' });
+      const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'fw-1' })).token, 'test');
+      const EX = 'exercise--5f0c0000-0000-4000-8000-000000000003';
+      const send = (exerciseId: string | null) => al.platform.detect.ingest(sensor, flow('198.51.100.77'), { format: 'auto', sensorId: 'fw-1', exerciseId });
+      await al.platform.detect.engine!.sync();
+      await send(EX);
+      await send(null);
+      expect(await al.platform.detect.drain()).toBe(2);
+      await send(EX);
+      await send(null);
+      const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
+      expect(await successor.engine.drain()).toBe(2);
+      const counts = async (exerciseId: string | null) => (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId, limit: 10 })).map((f) => f.count);
+      expect(await counts(EX)).toEqual([2]);
+      expect(await counts(null)).toEqual([2]);
+      await successor.stop();
+    } finally {
+      await al.close();
+    }
+  });
+});
+
 describe('indicator hits within one batch', () => {
   let al: Alliance;
   let sensorA: string;

@@ -776,9 +776,9 @@ export class KyselyStore implements Store {
     }
     return n;
   }
-  async listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]> {
+  async listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number }): Promise<AlertFactsRow[]> {
     let query = this.#db.selectFrom('alert_facts').selectAll().where('last_us', '>=', q.sinceUs);
-    query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);
+    if (q.exerciseId !== '*') query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);
     const rows = await query.orderBy('last_us', 'desc').orderBy('id').limit(q.limit).execute();
     return rows.map(alertFactsRow);
   }

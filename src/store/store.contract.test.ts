@@ -395,6 +395,10 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     expect(await store.getAlertFacts('alert--1')).toEqual({ ...f, count: 3, lastUs: 7, status: 'acknowledged' });
     expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
     expect(await store.listAlertFacts({ sinceUs: 0, exerciseId: 'ex1', limit: 10 })).toEqual([]);
+    await store.putAlertFacts({ ...f, id: 'alert--3', groupKey: 'ex1\u001fk1', lastUs: 8, exerciseId: 'ex1' });
+    expect((await store.listAlertFacts({ sinceUs: 0, exerciseId: 'ex1', limit: 10 })).map((a) => a.id)).toEqual(['alert--3']);
+    expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
+    expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: '*', limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--3', 'alert--1']);
   });
 
   it('lists visible alert records newest first by last seen, paged by a keyset cursor', async () => {

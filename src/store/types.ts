@@ -515,8 +515,11 @@ export interface Store {
   listRates(q: { sinceUs: number; exerciseId: string | null }): Promise<RateRow[]>;
   putAlertFacts(f: AlertFactsRow): Promise<void>;
   getAlertFacts(id: string): Promise<AlertFactsRow | null>;
-  /** Facts of alerts last seen at or after sinceUs (newest first). */
-  listAlertFacts(q: { sinceUs: number; exerciseId: string | null; limit: number }): Promise<AlertFactsRow[]>;
+  /**
+   * Facts of alerts last seen at or after sinceUs (newest first): real ones (`exerciseId` null),
+   * one exercise's, or (`'*'`) all of them — the detection worker's open groups.
+   */
+  listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number }): Promise<AlertFactsRow[]>;
   /** Exercise isolation (DESIGN §2.3): every row an exercise left, in every table that carries exercise_id; returns the rows removed. */
   purgeExercise(exerciseId: string): Promise<number>;
   /** Ids of the records of one exercise (any kind), for the exercise's own views and the purge check. */

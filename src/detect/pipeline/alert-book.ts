@@ -82,11 +82,15 @@ export class AlertBook {
     this.windowMs = windowMs;
   }
 
-  /** Rebuilds the open groups from the store (after a start or a failed flush). */
+  /**
+   * Rebuilds the open groups from the store (after a start, a failed flush, a partition taken
+   * over): the real ones and every exercise's (their keys start with the exercise), so an
+   * exercise's repeats keep joining its alert across a worker restart.
+   */
   async load(store: Store, nowMs: number): Promise<void> {
     this.#groups.clear();
     this.#pending.clear();
-    const facts = await store.listAlertFacts({ sinceUs: (nowMs - this.windowMs) * 1000, exerciseId: null, limit: 100_000 });
+    const facts = await store.listAlertFacts({ sinceUs: (nowMs - this.windowMs) * 1000, exerciseId: '*', limit: 100_000 });
     for (const f of facts) if (!this.#groups.has(f.groupKey)) this.#groups.set(f.groupKey, { id: f.id, lastMs: Math.floor(f.lastUs / 1000) });
   }
 
