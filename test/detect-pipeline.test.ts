@@ -392,7 +392,9 @@ describe('anomalies through the pipeline', () => {
       const third = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
       // Replayed: the last hour before the cursor (the learning week's last event, then the three
       // after the save; the quarantined one skipped), and nothing older.
+      expect(third.stats().warmUp).toEqual({ state: 'pending', replayed: 0 });
       expect(await third.warmUp()).toBe(4);
+      expect(third.stats().warmUp).toEqual({ state: 'done', replayed: 4 });
       expect(state(third)).toBe(state(engine));
     } finally {
       await al.close();

@@ -178,9 +178,12 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
     // Nothing left behind: the queue is empty, the worker runs again after its restarts.
     const sys = await until('an idle worker', async () => {
       const s = (await call(node.admin, 'GET', '/api/v1/system')).json();
-      return s.detection.queue.depth === 0 && s.workers[0].state === 'running' ? s : null;
+      return s.detection.queue.depth === 0 && s.workers[0].state === 'running' && s.workers[0].warmUp?.state === 'done' ? s : null;
     });
     expect(sys.workers[0].restarts).toBeGreaterThanOrEqual(3);
+    // The restarted worker replayed what it needed before its first batch (the lookup at least).
+    expect(sys.workers[0].warmUp.state).toBe('done');
+    expect(sys.workers[0].warmUp.replayed).toBeGreaterThanOrEqual(1);
     expect(sys.workers[0].pid).not.toBe(child.pid);
     expect(sys.workers[0].lastExit.reason).toContain('SHIELDWALL_WORKER_BATCH_TIMEOUT_MS');
     expect(sys.deadLetters).toMatchObject({ total: 1, organisation: 1, flaggedRules: [{ ref: 'test-hook:hang', count: 1 }] });

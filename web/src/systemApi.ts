@@ -14,6 +14,8 @@ export interface WorkerView {
   lastExit: { at: string; code: number | null; signal: string | null; reason: string } | null;
   eventsPerSecond: number;
   rssBytes: number | null;
+  /** The replay that rebuilds a restarted worker's state before its first batch (embedded worker). */
+  warmUp?: { state: 'pending' | 'replaying' | 'done'; replayed: number } | null;
   /** Scale-out workers only. */
   host?: string;
   partitions?: number[];

@@ -90,4 +90,9 @@ export interface DetectStats {
   readonly queueDepth: number;
   readonly indicators: number;
   readonly sigmaRules: number;
+  /**
+   * The replay that rebuilds a restarted worker's state before its first batch
+   * (DetectEngine.warmUp): not started, replaying (events so far), or done (events replayed).
+   */
+  readonly warmUp?: { readonly state: 'pending' | 'replaying' | 'done'; readonly replayed: number };
 }

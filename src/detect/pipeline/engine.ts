@@ -79,6 +79,7 @@ export class DetectEngine {
   #anomalySavedMs = 0;
   /** Whether the state held in memory was rebuilt from the source's history (before the first batch). */
   #warmed = false;
+  #warmUp: { state: 'pending' | 'replaying' | 'done'; replayed: number } = { state: 'pending', replayed: 0 };
   #processed = 0;
   #alertsWritten = 0;
   #suppressed = 0;
@@ -132,6 +133,7 @@ export class DetectEngine {
     return {
       processed: this.#processed, alertsWritten: this.#alertsWritten, suppressed: this.#suppressed, sightingsWritten: this.sightings.written,
       queueDepth: 0, indicators: this.feed.index.size, sigmaRules: this.deps.sigma?.snapshot().engine.rules.length ?? 0,
+      warmUp: { ...this.#warmUp },
     };
   }
 
@@ -484,8 +486,15 @@ export class DetectEngine {
    * partition) are warmed when taken instead (scale/jetstream-source.ts).
    */
   async warmUp(): Promise<number> {
+    const n = await this.#replay();
+    this.#warmUp = { state: 'done', replayed: n };
+    return n;
+  }
+
+  async #replay(): Promise<number> {
     const { anomaly: a, source, store } = this.deps;
     if (!source.history || source.position === 0) return 0;
+    this.#warmUp = { state: 'replaying', replayed: 0 };
     const [mark] = await store.readIngest(source.position - 1, 1);
     const windowAfter = mark?.seq === source.position ? await store.ingestSeqBefore(mark.receivedUs - this.warmMs() * 1000) : source.position;
     const anomalyAfter = a?.relearn ? (a.replayFrom?.(source.name) ?? null) : null;
@@ -499,6 +508,7 @@ export class DetectEngine {
       const dead = new Set(await store.deadLetterSeqs(rows[0]!.seq, rows[rows.length - 1]!.seq));
       const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
       n += warm(learnOnly, live.filter((r) => r.seq <= windowAfter)) + warm(full, live.filter((r) => r.seq > windowAfter));
+      this.#warmUp = { state: 'replaying', replayed: n };
       after = rows[rows.length - 1]!.seq;
     }
   }

@@ -57,7 +57,7 @@ function Processes({ s }: { s: SystemStatus }) {
             <tr key={`w-${i}`} data-testid="worker-row">
               <td>detection worker</td><td>{w.host ?? '-'}</td><td>{w.pid ?? '-'}</td><td data-testid="worker-state">{w.state}</td><td>{formatTime(w.lastHeartbeatAt)}</td>
               <td data-testid="worker-restarts">{w.restarts ?? '-'}</td>
-              <td>{w.partitions ? `partitions ${w.partitions.join(', ') || 'none'} · ${w.waitingMessages ?? 0} chunks waiting` : w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
+              <td data-testid="worker-batch">{w.partitions ? `partitions ${w.partitions.join(', ') || 'none'} · ${w.waitingMessages ?? 0} chunks waiting` : w.warmUp?.state === 'replaying' ? `warming up: ${w.warmUp.replayed} events replayed` : w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
               <td className="small">{w.lastExit ? `${formatTime(w.lastExit.at)}: ${w.lastExit.reason}` : '-'}</td>
             </tr>
           ))}
