@@ -55,7 +55,7 @@ function valuesOf(r: { revoked: boolean; json: string }, exclusions: ExclusionSe
 /** Moves an indexer's cursor from `from` (null: never set) to `to`, or throws when it moved meanwhile. */
 async function moveCursor(tx: Store, key: string, from: string | null, to: string): Promise<void> {
   const moved = from === null ? (await tx.initMeta(key, to)) === to : await tx.casMeta(key, from, to);
-  if (!moved) throw new AppError('CONFLICT', `${key} moved while a slice was indexed (a re-index): read again`);
+  if (!moved) throw new AppError('CONFLICT', `${key} moved while a slice was indexed (by another process's indexer, or a re-index): this slice is read again`);
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
