@@ -86,6 +86,56 @@ describe('full re-index', () => {
   });
 });
 
+describe('two indexers on one store (two node processes, or a re-index meanwhile)', () => {
+  it('a slice running across a re-index is rolled back and read again: the rebuilt index misses nothing, and no failure is reported', async () => {
+    const other = await makeAlliance();
+    try {
+      other.platform.correlations.stop();
+      await other.platform.correlations.idle();
+      const deps = { store: other.platform.store, clock: other.platform.clock, intel: other.platform.intel, warninglists: other.platform.warninglists };
+      const first = Array.from({ length: 300 }, (_, i) => ipIndicator(`10.77.1.${i % 250}`, `race ${i}`));
+      await submitAs(other, 'a-analyst', other.shared, { objects: first, defaultTlp: 'green' });
+      const admin = new Correlations(deps);
+      await admin.sync();
+      const full = async () => {
+        const c = new Correlations(deps);
+        await c.reindex({ principal: null, source: 'test' });
+        await c.sync();
+        return (await c.stats()).rows;
+      };
+      // The indexer under test reads a slice of new objects; a re-index (another process) lands
+      // between its read and its commit.
+      const real = other.platform.store;
+      let raced = false;
+      const store = new Proxy(real, {
+        get(t, p) {
+          if (p === 'objectsAddedAfter') {
+            return async (after: number, limit: number) => {
+              const rows = await t.objectsAddedAfter(after, limit);
+              if (!raced && rows.length > 0) {
+                raced = true;
+                await admin.reindex({ principal: null, source: 'test' });
+              }
+              return rows;
+            };
+          }
+          const v = Reflect.get(t, p) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+      const racing = new Correlations({ ...deps, store });
+      await submitAs(other, 'a-analyst', other.shared, { objects: Array.from({ length: 50 }, (_, i) => ipIndicator(`10.77.2.${i}`, `late ${i}`)), defaultTlp: 'green' });
+      await racing.sync();
+      expect(raced).toBe(true);
+      expect(racing.lastError).toBeNull();
+      expect((await racing.status()).ready).toBe(true);
+      expect((await racing.stats()).rows).toBe(await full());
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('correlation release rule', () => {
   const ip = '45.77.10.20';
   const green = ipIndicator(ip, 'A green');

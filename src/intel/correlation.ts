@@ -52,10 +52,13 @@ function valuesOf(r: { revoked: boolean; json: string }, exclusions: ExclusionSe
   }
 }
 
-/** Moves an indexer's cursor from `from` (null: never set) to `to`, or throws when it moved meanwhile. */
+/** The cursor moved while a slice was indexed (another process's indexer, or a re-index): the slice is rolled back and read again. */
+class CursorMoved extends Error {}
+
+/** Moves an indexer's cursor from `from` (null: never set) to `to`, or throws CursorMoved when it moved meanwhile. */
 async function moveCursor(tx: Store, key: string, from: string | null, to: string): Promise<void> {
   const moved = from === null ? (await tx.initMeta(key, to)) === to : await tx.casMeta(key, from, to);
-  if (!moved) throw new AppError('CONFLICT', `${key} moved while a slice was indexed (by another process's indexer, or a re-index): this slice is read again`);
+  if (!moved) throw new CursorMoved(`${key} moved while a slice was indexed`);
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => { setTimeout(resolve, ms).unref(); });
@@ -248,10 +251,16 @@ export class Correlations {
       // Compare-and-set: a re-index that reset the cursor meanwhile rolls this slice back (its
       // rows would otherwise survive the reset with the cursor past everything before them).
       const last = String(rows[rows.length - 1]!.dateAdded);
-      await store.transaction(async (tx) => {
-        await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
-        await moveCursor(tx, CURSOR_KEY, at, last);
-      }, { durable: false });
+      try {
+        await store.transaction(async (tx) => {
+          await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
+          await moveCursor(tx, CURSOR_KEY, at, last);
+        }, { durable: false });
+      } catch (e) {
+        // Not a failure: the next slice starts from where the cursor is now.
+        if (e instanceof CursorMoved) return { read: 0, more: true };
+        throw e;
+      }
       if (rows.length === limit) return { read: rows.length, more: true };
     }
     const deletedAfter = Number((await store.getMeta(DELETED_CURSOR_KEY)) ?? 0);
