@@ -80,5 +80,8 @@ describe('shieldwall correlation', () => {
     const re = await cli('correlation', 'reindex');
     expect(re.code, re.err).toBe(EXIT.OK);
     expect(re.out).toMatch(/^index emptied \(\d+ rows, \d+ frequent values\)/);
+    const st = await cli('status');
+    expect(st.code, st.err).toBe(EXIT.OK);
+    expect(st.out).toMatch(/^correlation index: (caught up|\d+ object versions behind, lag \d+ s)$/m);
   });
 });

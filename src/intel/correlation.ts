@@ -406,7 +406,8 @@ export class Correlations {
       await auditWrite(tx, actor, { action: 'correlation.reindex', target: 'correlation', atUs: clock.now() * 1000, detail: c });
       return c;
     });
-    this.#follower.nudge();
+    // A started indexer begins at once; otherwise (the CLI) the node's indexer finds the reset at its next poll.
+    if (this.#unsubscribe !== null) this.#follower.nudge();
     return cleared;
   }
 

@@ -9,6 +9,7 @@ import { DEFAULT_DETECT_OPTIONS, DeadLetters, deadLetterView, SPOOL_CURSOR_KEY }
 import { WORKERS_STATUS_KEY, type WorkerStatus } from '../../detect/worker/index.js';
 import { CLI_ACTOR, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { printRows } from '../table.js';
+import { Correlations, Warninglists } from '../../intel/index.js';
 
 function deadLetters(p: CliPlatform): DeadLetters {
   // A running worker polls the spool every 2 s; nothing to wake from here.
@@ -38,6 +39,8 @@ async function status(p: CliPlatform) {
     queue: { depth: lastSeq > position ? await store.countIngestAfter(position) : 0, processedSeq: position, lastSeq, lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0 },
     workers: snapshot ? { savedAt: snapshot.at, supervisorPid: snapshot.supervisorPid, list: snapshot.workers } : null,
     deadLetters: { total: await store.countDeadLetters(), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })) },
+    // The correlation index follows the store; read from the store, as the running node's indexer left it.
+    correlation: await new Correlations({ store, clock, intel: p.intel, warninglists: new Warninglists(store, clock) }).status(),
     scale: p.config.nats ? await scaleStatus(p) : null,
   };
 }
@@ -91,11 +94,14 @@ export function registerStatus(program: Command, io: Io = stdio): void {
           io.out(`workers (as saved by supervisor ${s.workers.supervisorPid} at ${s.workers.savedAt}):`);
           printRows(io, false, s.workers.list.map((w) => ({
             pid: w.pid, state: w.state, restarts: w.restarts, lastHeartbeat: w.lastHeartbeatAt, eventsPerS: w.eventsPerSecond,
-            batch: w.batch ? `${w.batch.from}-${w.batch.to} (${w.batch.runningMs} ms)` : null, lastExit: w.lastExit?.reason ?? null,
+            batch: w.batch ? `${w.batch.from}-${w.batch.to} (${w.batch.runningMs} ms)` : w.stats?.warmUp?.state === 'replaying' ? `warming up (${w.stats.warmUp.replayed} replayed)` : null,
+            lastExit: w.lastExit?.reason ?? null,
           })), ['pid', 'state', 'restarts', 'lastHeartbeat', 'eventsPerS', 'batch', 'lastExit']);
         }
       }
       io.out(`dead letters: ${s.deadLetters.total}${s.deadLetters.flaggedRules.length ? `; flagged rules: ${s.deadLetters.flaggedRules.map((f) => `${f.ref} (${f.count})`).join(', ')}` : ''}`);
+      const c = s.correlation;
+      io.out(`correlation index: ${c.ready ? 'caught up' : `${c.behind} object versions behind, lag ${Math.round(c.lagMs / 1000)} s`}${c.error ? `; last error: ${c.error}` : ''}`);
     }));
 
   const dl = program.command('dead-letters').description('telemetry events quarantined because they hung or crashed a detection worker');
