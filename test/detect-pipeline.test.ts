@@ -10,7 +10,7 @@ import type { BusEvent } from '../src/core/bus.js';
 import { DetectEngine } from '../src/detect/pipeline/engine.js';
 import { createEngine } from '../src/detect/worker/wiring.js';
 import { WorkerRuntime } from '../src/detect/worker/runtime.js';
-import { expectError, http, indicator, makeAlliance, relationship, sdo, submitAs, type Alliance } from './rest-fixtures.js';
+import { expectError, http, withAlliance, indicator, makeAlliance, relationship, sdo, submitAs, type Alliance } from './rest-fixtures.js';
 
 const T = '2026-03-01T10:00:00.000000+0000';
 const flow = (dest: string, src = '10.0.0.5') => JSON.stringify({ timestamp: T, event_type: 'flow', src_ip: src, src_port: 50000, dest_ip: dest, dest_port: 443, proto: 'TCP', flow_id: 1 });
@@ -248,158 +248,134 @@ describe('backpressure', () => {
 });
 
 describe('Sigma rules through the pipeline', () => {
-  it('a rule added through the API alerts only the organisations it is released to, with its ATT&CK techniques', async () => {
-    const al = await makeAlliance();
-    try {
-      const rule = [
-        'title: Whoami run by a user', 'id: 6f9a7c4e-1111-4222-8333-444455556666', 'status: test',
-        'logsource:', '  product: windows', '  category: process_creation',
-        'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
-        'level: high', 'tags:', '  - attack.discovery', '  - attack.t1033',
-      ].join('\n');
-      // A's rule, AMBER to A and B: C's events never see it.
-      const added = await http(al).call('POST', '/api/v1/sigma/rules', { token: al.tokens['a-analyst']!, body: { yaml: rule, tlp: 'amber', recipients: [al.orgs.B] } });
-      expect(added.status, added.body).toBe(201);
-      const event = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2026-03-01T10:00:00.000Z', Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CORP\\bob' });
-      for (const org of ['A', 'B', 'C'] as const) {
-        const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], kind: 'sensor', name: `edr-${org}` })).token;
-        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: event });
-        expect(res.statusCode, res.body).toBe(202);
-      }
-      await al.platform.detect.refreshDirectory();
-      await al.platform.detect.drain();
-      const forA = (await http(al).get('a-analyst', '/api/v1/alerts?source=sigma')).json().alerts;
-      expect(forA).toHaveLength(1);
-      expect(forA[0]).toMatchObject({ orgId: al.orgs.A, severity: 'high', techniques: ['T1033'], title: 'Whoami run by a user', entity: 'ws1' });
-      expect(forA[0].matched).toMatchObject({ kind: 'sigma', id: '6f9a7c4e-1111-4222-8333-444455556666', level: 'high' });
-      expect(forA[0].samples[0]['process.executable'] ?? forA[0].samples[0].original?.Image).toContain('whoami.exe');
-      expect((await http(al).get('b-analyst', '/api/v1/alerts?source=sigma')).json().alerts).toHaveLength(1);
-      expect((await http(al).get('c-analyst', '/api/v1/alerts?source=sigma')).json().alerts).toHaveLength(0);
-      const cop = (await http(al).get('c-analyst', '/api/v1/cop')).json();
-      expect(cop.heatmap).toEqual([{ technique: 'T1033', count: 2 }]);
-    } finally {
-      await al.close();
+  it('a rule added through the API alerts only the organisations it is released to, with its ATT&CK techniques', () => withAlliance(async (al) => {
+    const rule = [
+      'title: Whoami run by a user', 'id: 6f9a7c4e-1111-4222-8333-444455556666', 'status: test',
+      'logsource:', '  product: windows', '  category: process_creation',
+      'detection:', '  sel:', "    Image|endswith: '\\whoami.exe'", '  condition: sel',
+      'level: high', 'tags:', '  - attack.discovery', '  - attack.t1033',
+    ].join('\n');
+    // A's rule, AMBER to A and B: C's events never see it.
+    const added = await http(al).call('POST', '/api/v1/sigma/rules', { token: al.tokens['a-analyst']!, body: { yaml: rule, tlp: 'amber', recipients: [al.orgs.B] } });
+    expect(added.status, added.body).toBe(201);
+    const event = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2026-03-01T10:00:00.000Z', Hostname: 'ws1', Image: 'C:\\Windows\\System32\\whoami.exe', CommandLine: 'whoami /all', User: 'CORP\\bob' });
+    for (const org of ['A', 'B', 'C'] as const) {
+      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], kind: 'sensor', name: `edr-${org}` })).token;
+      const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: event });
+      expect(res.statusCode, res.body).toBe(202);
     }
-  });
+    await al.platform.detect.refreshDirectory();
+    await al.platform.detect.drain();
+    const forA = (await http(al).get('a-analyst', '/api/v1/alerts?source=sigma')).json().alerts;
+    expect(forA).toHaveLength(1);
+    expect(forA[0]).toMatchObject({ orgId: al.orgs.A, severity: 'high', techniques: ['T1033'], title: 'Whoami run by a user', entity: 'ws1' });
+    expect(forA[0].matched).toMatchObject({ kind: 'sigma', id: '6f9a7c4e-1111-4222-8333-444455556666', level: 'high' });
+    expect(forA[0].samples[0]['process.executable'] ?? forA[0].samples[0].original?.Image).toContain('whoami.exe');
+    expect((await http(al).get('b-analyst', '/api/v1/alerts?source=sigma')).json().alerts).toHaveLength(1);
+    expect((await http(al).get('c-analyst', '/api/v1/alerts?source=sigma')).json().alerts).toHaveLength(0);
+    const cop = (await http(al).get('c-analyst', '/api/v1/cop')).json();
+    expect(cop.heatmap).toEqual([{ technique: 'T1033', count: 2 }]);
+  }));
 });
 
-describe('anomalies through the pipeline', () => {
-  it('a domain never seen after the learning week raises an anomaly alert that says what was expected and seen', async () => {
-    const al = await makeAlliance();
-    try {
-      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token;
-      const send = async (name: string) => {
-        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: dns(name) });
-        expect(res.statusCode, res.body).toBe(202);
-        await al.platform.detect.drain();
-      };
-      await al.platform.detect.refreshDirectory();
-      await send('intranet.alpha.example');
-      for (let day = 0; day < 8; day++) {
-        al.clock.advance(86_400_000);
-        await send('intranet.alpha.example');
-      }
-      expect((await http(al).get('a-analyst', '/api/v1/alerts?source=anomaly')).json().alerts.filter((a: { title: string }) => /domain/i.test(a.title))).toEqual([]);
-      await send('fresh-infra.example');
-      const alerts = (await http(al).get('a-analyst', '/api/v1/alerts?source=anomaly')).json().alerts as { title: string; matched: { method: string; expected: string; seen: string }; entity: string; orgId: string }[];
-      const firstSeen = alerts.find((a) => a.matched.method === 'first-seen' && a.entity.includes('fresh-infra.example'));
-      expect(firstSeen, JSON.stringify(alerts)).toBeDefined();
-      expect(firstSeen!.orgId).toBe(al.orgs.A);
-      expect(firstSeen!.matched.expected.length).toBeGreaterThan(10);
-      expect(firstSeen!.matched.seen).toContain('fresh-infra.example');
-      expect(firstSeen!.title).toContain('A'); // the organisation's short name, not its id
-      expect((await http(al).get('b-analyst', '/api/v1/alerts?source=anomaly')).json().alerts).toEqual([]);
-    } finally {
-      await al.close();
-    }
-  });
-  it('judges an exercise\'s telemetry against the real baselines without teaching them: the exercise gets the finding, the real picture later still does too', async () => {
-    const al = await makeAlliance();
-    try {
-      const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token, 'test');
-      const EX = 'exercise--5f0c0000-0000-4000-8000-000000000002';
-      const send = async (name: string, exerciseId: string | null = null) => {
-        await al.platform.detect.ingest(sensor, dns(name), { format: 'auto', sensorId: 'dns-1', exerciseId });
-        await al.platform.detect.drain();
-      };
-      await al.platform.detect.refreshDirectory();
-      // No baseline yet: an exercise event is judged against nothing, and teaches nothing.
-      await send('early-exercise.example', EX);
-      expect(JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON())).not.toContain('early-exercise');
-      await send('intranet.alpha.example');
-      for (let day = 0; day < 8; day++) {
-        al.clock.advance(86_400_000);
-        await send('intranet.alpha.example');
-      }
-      const baselines = () => JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON());
-      const before = baselines();
-      await send('injected-c2.example', EX);
-      await send('injected-c2.example', EX);
-      await send('intranet.alpha.example', EX); // known: no finding
-      expect(baselines()).toBe(before); // judged, not learned: nothing of the baselines moved
-      const inExercise = (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId: EX, limit: 100 })).filter((f) => f.source === 'anomaly');
-      expect(inExercise.map((f) => [f.groupKey.split('\u001f').pop(), f.count])).toEqual([['domain:injected-c2.example', 2]]);
-      const real = () => http(al).get('a-analyst', '/api/v1/alerts?source=anomaly').then((r) => (r.json().alerts as { entity: string }[]).map((x) => x.entity));
-      expect(await real()).toEqual([]);
-      // The real baselines never learned the injected domain: seen for real, it is new.
-      await send('injected-c2.example');
-      expect(await real()).toEqual(['domain:injected-c2.example']);
-    } finally {
-      await al.close();
-    }
-  });
+/** Eight days of the same lookup: the anomaly baselines' learning week is over. */
+async function learningWeek(al: Alliance, send: (name: string) => Promise<unknown>): Promise<void> {
+  await al.platform.detect.refreshDirectory();
+  await send('intranet.alpha.example');
+  for (let day = 0; day < 8; day++) {
+    al.clock.advance(86_400_000);
+    await send('intranet.alpha.example');
+  }
+}
 
-  it('a worker killed between two saves of the baselines loses none of what they learned: its successor learns again what came after the save', async () => {
-    const al = await makeAlliance();
-    try {
-      const engine = al.platform.detect.engine!;
-      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token;
-      const post = async (...names: string[]) => {
-        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: names.map(dns).join('\n') });
-        expect(res.statusCode, res.body).toBe(202);
-      };
-      const send = async (...names: string[]) => {
-        await post(...names);
-        await al.platform.detect.drain();
-      };
-      await al.platform.detect.refreshDirectory();
-      await send('intranet.alpha.example');
-      for (let day = 0; day < 8; day++) {
-        al.clock.advance(86_400_000);
-        await send('intranet.alpha.example');
-      }
-      await engine.periodic(); // the first round saves the baselines
-      const saved = await al.platform.store.getMeta(DetectEngine.ANOMALY_KEY);
-      expect(saved).toContain('alpha.example');
-      // Learned after the save, then the worker dies (no stop: nothing more is saved).
-      al.clock.advance(60_000);
-      await send('first-after-save.example', 'www.second-after-save.example');
-      // A dead-lettered event is never learned, then or now.
-      await post('quarantined.example');
-      const [dead] = await al.platform.store.readIngest(engine.deps.source.position, 1);
-      await al.platform.store.putDeadLetter({ ...dead!, event: dead!.event, reason: 'test', ruleRef: null, attempts: 2, createdUs: al.clock.now() * 1000 });
-      await send('third-after-save.example');
-      expect(await al.platform.store.getMeta(DetectEngine.ANOMALY_KEY)).toBe(saved);
-      const successor = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
-      expect(await successor.drain()).toBe(0); // nothing new to process…
-      const state = (e: DetectEngine) => JSON.stringify(e.deps.anomaly!.toJSON());
-      expect(state(successor)).toContain('second-after-save.example');
-      expect(state(successor)).not.toContain('quarantined.example');
-      expect(state(successor)).toBe(state(engine)); // …and what the dead worker had learned, learned again, exactly once
-      // Without the replay the successor would hold only the save.
-      expect(state(successor)).not.toBe(JSON.stringify(JSON.parse(saved!)));
-      // A second successor (the first killed before saving too) comes to the same state.
-      const third = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
-      // Replayed: the last hour before the cursor (the learning week's last event, then the three
-      // after the save; the quarantined one skipped), and nothing older.
-      expect(third.stats().warmUp).toEqual({ state: 'pending', replayed: 0 });
-      expect(await third.warmUp()).toBe(4);
-      expect(third.stats().warmUp).toEqual({ state: 'done', replayed: 4 });
-      expect(state(third)).toBe(state(engine));
-    } finally {
-      await al.close();
-    }
-  });
+describe('anomalies through the pipeline', () => {
+  it('a domain never seen after the learning week raises an anomaly alert that says what was expected and seen', () => withAlliance(async (al) => {
+    const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token;
+    const send = async (name: string) => {
+      const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: dns(name) });
+      expect(res.statusCode, res.body).toBe(202);
+      await al.platform.detect.drain();
+    };
+    await learningWeek(al, send);
+    expect((await http(al).get('a-analyst', '/api/v1/alerts?source=anomaly')).json().alerts.filter((a: { title: string }) => /domain/i.test(a.title))).toEqual([]);
+    await send('fresh-infra.example');
+    const alerts = (await http(al).get('a-analyst', '/api/v1/alerts?source=anomaly')).json().alerts as { title: string; matched: { method: string; expected: string; seen: string }; entity: string; orgId: string }[];
+    const firstSeen = alerts.find((a) => a.matched.method === 'first-seen' && a.entity.includes('fresh-infra.example'));
+    expect(firstSeen, JSON.stringify(alerts)).toBeDefined();
+    expect(firstSeen!.orgId).toBe(al.orgs.A);
+    expect(firstSeen!.matched.expected.length).toBeGreaterThan(10);
+    expect(firstSeen!.matched.seen).toContain('fresh-infra.example');
+    expect(firstSeen!.title).toContain('A'); // the organisation's short name, not its id
+    expect((await http(al).get('b-analyst', '/api/v1/alerts?source=anomaly')).json().alerts).toEqual([]);
+  }));
+  it('judges an exercise\'s telemetry against the real baselines without teaching them: the exercise gets the finding, the real picture later still does too', () => withAlliance(async (al) => {
+    const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token, 'test');
+    const EX = 'exercise--5f0c0000-0000-4000-8000-000000000002';
+    const send = async (name: string, exerciseId: string | null = null) => {
+      await al.platform.detect.ingest(sensor, dns(name), { format: 'auto', sensorId: 'dns-1', exerciseId });
+      await al.platform.detect.drain();
+    };
+    await al.platform.detect.refreshDirectory();
+    // No baseline yet: an exercise event is judged against nothing, and teaches nothing.
+    await send('early-exercise.example', EX);
+    expect(JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON())).not.toContain('early-exercise');
+    await learningWeek(al, send);
+    const baselines = () => JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON());
+    const before = baselines();
+    await send('injected-c2.example', EX);
+    await send('injected-c2.example', EX);
+    await send('intranet.alpha.example', EX); // known: no finding
+    expect(baselines()).toBe(before); // judged, not learned: nothing of the baselines moved
+    const inExercise = (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId: EX, limit: 100 })).filter((f) => f.source === 'anomaly');
+    expect(inExercise.map((f) => [f.groupKey.split('\u001f').pop(), f.count])).toEqual([['domain:injected-c2.example', 2]]);
+    const real = () => http(al).get('a-analyst', '/api/v1/alerts?source=anomaly').then((r) => (r.json().alerts as { entity: string }[]).map((x) => x.entity));
+    expect(await real()).toEqual([]);
+    // The real baselines never learned the injected domain: seen for real, it is new.
+    await send('injected-c2.example');
+    expect(await real()).toEqual(['domain:injected-c2.example']);
+  }));
+
+  it('a worker killed between two saves of the baselines loses none of what they learned: its successor learns again what came after the save', () => withAlliance(async (al) => {
+    const engine = al.platform.detect.engine!;
+    const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'dns-1' })).token;
+    const post = async (...names: string[]) => {
+      const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: names.map(dns).join('\n') });
+      expect(res.statusCode, res.body).toBe(202);
+    };
+    const send = async (...names: string[]) => {
+      await post(...names);
+      await al.platform.detect.drain();
+    };
+    await learningWeek(al, send);
+    await engine.periodic(); // the first round saves the baselines
+    const saved = await al.platform.store.getMeta(DetectEngine.ANOMALY_KEY);
+    expect(saved).toContain('alpha.example');
+    // Learned after the save, then the worker dies (no stop: nothing more is saved).
+    al.clock.advance(60_000);
+    await send('first-after-save.example', 'www.second-after-save.example');
+    // A dead-lettered event is never learned, then or now.
+    await post('quarantined.example');
+    const [dead] = await al.platform.store.readIngest(engine.deps.source.position, 1);
+    await al.platform.store.putDeadLetter({ ...dead!, event: dead!.event, reason: 'test', ruleRef: null, attempts: 2, createdUs: al.clock.now() * 1000 });
+    await send('third-after-save.example');
+    expect(await al.platform.store.getMeta(DetectEngine.ANOMALY_KEY)).toBe(saved);
+    const successor = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
+    expect(await successor.drain()).toBe(0); // nothing new to process…
+    const state = (e: DetectEngine) => JSON.stringify(e.deps.anomaly!.toJSON());
+    expect(state(successor)).toContain('second-after-save.example');
+    expect(state(successor)).not.toContain('quarantined.example');
+    expect(state(successor)).toBe(state(engine)); // …and what the dead worker had learned, learned again, exactly once
+    // Without the replay the successor would hold only the save.
+    expect(state(successor)).not.toBe(JSON.stringify(JSON.parse(saved!)));
+    // A second successor (the first killed before saving too) comes to the same state.
+    const third = await createEngine({ store: al.platform.store, clock: al.clock, intel: al.platform.intel, publish: () => undefined }, {});
+    // Replayed: the last hour before the cursor (the learning week's last event, then the three
+    // after the save; the quarantined one skipped), and nothing older.
+    expect(third.stats().warmUp).toEqual({ state: 'pending', replayed: 0 });
+    expect(await third.warmUp()).toBe(4);
+    expect(third.stats().warmUp).toEqual({ state: 'done', replayed: 4 });
+    expect(state(third)).toBe(state(engine));
+  }));
 });
 
 /** A Sigma correlation (three whoami runs on one host within 10 minutes) and a FOLLOWEDBY indicator, GREEN. */
@@ -424,104 +400,89 @@ const lookupOf = (name: string) => JSON.stringify({ timestamp: atSecond(5), even
 const beaconAt = (s: number) => JSON.stringify({ timestamp: atSecond(s), event_type: 'flow', src_ip: '10.0.0.5', src_port: 40000 + s, dest_ip: '203.0.113.9', dest_port: 443, proto: 'TCP' });
 
 describe('a restarted worker', () => {
-  it('rebuilds the correlation windows and indicator sequences from the spool: the alerts are those of a worker that ran on', async () => {
-    const al = await makeAlliance();
-    try {
-      await addBurstAndSequence(al);
-      const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token;
-      const lookup = lookupOf('evil.example');
-      const beacon = beaconAt(60);
-      const post = async (line: string) => {
-        const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: line });
-        expect(res.statusCode, res.body).toBe(202);
-      };
-      await al.platform.detect.engine!.sync();
-      // The first worker sees two whoami runs and the lookup, then dies (no stop).
-      for (const line of [whoami(1), whoami(2), lookup]) await post(line);
-      expect(await al.platform.detect.drain()).toBe(3);
-      const titles = async () => ((await http(al).get('a-analyst', '/api/v1/alerts?limit=100')).json().alerts as { title: string }[]).map((a) => a.title).sort();
-      expect(await titles()).toEqual([]); // a correlation's base rule does not alert by itself
-      // Its successor, a worker process's runtime on the same store, gets the third run and the beacon.
-      for (const line of [whoami(3), beacon]) await post(line);
-      const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
-      expect(await successor.engine.drain()).toBe(2);
-      const after = await titles();
-      expect(after).toHaveLength(2);
-      expect(after).toContain('Whoami burst');
-      expect(after.some((t) => t.includes('Lookup then beacon'))).toBe(true);
-      await successor.stop();
-    } finally {
-      await al.close();
-    }
-  });
+  it('rebuilds the correlation windows and indicator sequences from the spool: the alerts are those of a worker that ran on', () => withAlliance(async (al) => {
+    await addBurstAndSequence(al);
+    const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token;
+    const lookup = lookupOf('evil.example');
+    const beacon = beaconAt(60);
+    const post = async (line: string) => {
+      const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: line });
+      expect(res.statusCode, res.body).toBe(202);
+    };
+    await al.platform.detect.engine!.sync();
+    // The first worker sees two whoami runs and the lookup, then dies (no stop).
+    for (const line of [whoami(1), whoami(2), lookup]) await post(line);
+    expect(await al.platform.detect.drain()).toBe(3);
+    const titles = async () => ((await http(al).get('a-analyst', '/api/v1/alerts?limit=100')).json().alerts as { title: string }[]).map((a) => a.title).sort();
+    expect(await titles()).toEqual([]); // a correlation's base rule does not alert by itself
+    // Its successor, a worker process's runtime on the same store, gets the third run and the beacon.
+    for (const line of [whoami(3), beacon]) await post(line);
+    const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
+    expect(await successor.engine.drain()).toBe(2);
+    const after = await titles();
+    expect(after).toHaveLength(2);
+    expect(after).toContain('Whoami burst');
+    expect(after.some((t) => t.includes('Lookup then beacon'))).toBe(true);
+    await successor.stop();
+  }));
 });
 
 describe('exercise telemetry and the state detection keeps', () => {
-  it('keeps its own sequence windows and correlation groups, before and after a restart, and never teaches the real anomaly baselines', async () => {
-    const al = await makeAlliance();
-    try {
-      await addBurstAndSequence(al);
-      const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token, 'test');
-      const EX = 'exercise--5f0c0000-0000-4000-8000-000000000001';
-      const send = async (lines: string[], exerciseId: string | null = null) => {
-        await al.platform.detect.ingest(sensor, lines.join('\n'), { format: 'auto', sensorId: 'edr-1', exerciseId });
-      };
-      const raised: { title: string; exerciseId: string | null }[] = [];
-      al.platform.bus.subscribe((e) => { if (e.type === 'alert.created') raised.push({ title: String(e.data.title), exerciseId: e.exerciseId ?? null }); });
-      await al.platform.detect.engine!.sync();
-      // Two real runs and an exercise's lookup; then the exercise's third run and a real beacon.
-      await send([whoami(1), whoami(2)]);
-      await send([lookupOf('evil.example'), lookupOf('injected-c2.example')], EX);
-      await al.platform.detect.drain();
-      await send([whoami(3)], EX);
-      await send([beaconAt(60)]);
-      await al.platform.detect.drain();
-      expect(raised).toEqual([]); // neither completes across the boundary
-      const baselines = () => JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON());
-      expect(baselines()).not.toContain('injected-c2.example');
-      // A restarted worker rebuilds each scope's state apart: one more real run completes the real
-      // burst (three real runs), one more exercise beacon the exercise's sequence; nothing else.
-      await send([whoami(4)]);
-      await send([beaconAt(70)], EX);
-      const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
-      expect(await successor.engine.drain()).toBe(2);
-      const real = ((await http(al).get('a-analyst', '/api/v1/alerts?limit=100')).json().alerts as { title: string }[]).map((a) => a.title);
-      expect(real).toEqual(['Whoami burst']);
-      const exercise = await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId: EX, limit: 100 });
-      expect(exercise.map((f) => [f.source, f.exerciseId])).toEqual([['indicator', EX]]);
-      expect(JSON.stringify(successor.engine.deps.anomaly!.toJSON())).not.toContain('injected-c2.example');
-      await successor.stop();
-    } finally {
-      await al.close();
-    }
-  });
+  it('keeps its own sequence windows and correlation groups, before and after a restart, and never teaches the real anomaly baselines', () => withAlliance(async (al) => {
+    await addBurstAndSequence(al);
+    const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token, 'test');
+    const EX = 'exercise--5f0c0000-0000-4000-8000-000000000001';
+    const send = async (lines: string[], exerciseId: string | null = null) => {
+      await al.platform.detect.ingest(sensor, lines.join('\n'), { format: 'auto', sensorId: 'edr-1', exerciseId });
+    };
+    const raised: { title: string; exerciseId: string | null }[] = [];
+    al.platform.bus.subscribe((e) => { if (e.type === 'alert.created') raised.push({ title: String(e.data.title), exerciseId: e.exerciseId ?? null }); });
+    await al.platform.detect.engine!.sync();
+    // Two real runs and an exercise's lookup; then the exercise's third run and a real beacon.
+    await send([whoami(1), whoami(2)]);
+    await send([lookupOf('evil.example'), lookupOf('injected-c2.example')], EX);
+    await al.platform.detect.drain();
+    await send([whoami(3)], EX);
+    await send([beaconAt(60)]);
+    await al.platform.detect.drain();
+    expect(raised).toEqual([]); // neither completes across the boundary
+    const baselines = () => JSON.stringify(al.platform.detect.engine!.deps.anomaly!.toJSON());
+    expect(baselines()).not.toContain('injected-c2.example');
+    // A restarted worker rebuilds each scope's state apart: one more real run completes the real
+    // burst (three real runs), one more exercise beacon the exercise's sequence; nothing else.
+    await send([whoami(4)]);
+    await send([beaconAt(70)], EX);
+    const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
+    expect(await successor.engine.drain()).toBe(2);
+    const real = ((await http(al).get('a-analyst', '/api/v1/alerts?limit=100')).json().alerts as { title: string }[]).map((a) => a.title);
+    expect(real).toEqual(['Whoami burst']);
+    const exercise = await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId: EX, limit: 100 });
+    expect(exercise.map((f) => [f.source, f.exerciseId])).toEqual([['indicator', EX]]);
+    expect(JSON.stringify(successor.engine.deps.anomaly!.toJSON())).not.toContain('injected-c2.example');
+    await successor.stop();
+  }));
 });
 
 describe('exercise alerts across a worker restart', () => {
-  it('an exercise\'s repeats keep joining its alert after the worker restarts, as real ones do', async () => {
-    const al = await makeAlliance();
-    try {
-      const c2 = indicator('Exercise C2', { pattern: "[ipv4-addr:value = '198.51.100.77']" });
-      await submitAs(al, 'a-analyst', al.shared, { objects: [c2], defaultTlp: 'green' });
-      const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'fw-1' })).token, 'test');
-      const EX = 'exercise--5f0c0000-0000-4000-8000-000000000003';
-      const send = (exerciseId: string | null) => al.platform.detect.ingest(sensor, flow('198.51.100.77'), { format: 'auto', sensorId: 'fw-1', exerciseId });
-      await al.platform.detect.engine!.sync();
-      await send(EX);
-      await send(null);
-      expect(await al.platform.detect.drain()).toBe(2);
-      await send(EX);
-      await send(null);
-      const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
-      expect(await successor.engine.drain()).toBe(2);
-      const counts = async (exerciseId: string | null) => (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId, limit: 10 })).map((f) => f.count);
-      expect(await counts(EX)).toEqual([2]);
-      expect(await counts(null)).toEqual([2]);
-      await successor.stop();
-    } finally {
-      await al.close();
-    }
-  });
+  it('an exercise\'s repeats keep joining its alert after the worker restarts, as real ones do', () => withAlliance(async (al) => {
+    const c2 = indicator('Exercise C2', { pattern: "[ipv4-addr:value = '198.51.100.77']" });
+    await submitAs(al, 'a-analyst', al.shared, { objects: [c2], defaultTlp: 'green' });
+    const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'fw-1' })).token, 'test');
+    const EX = 'exercise--5f0c0000-0000-4000-8000-000000000003';
+    const send = (exerciseId: string | null) => al.platform.detect.ingest(sensor, flow('198.51.100.77'), { format: 'auto', sensorId: 'fw-1', exerciseId });
+    await al.platform.detect.engine!.sync();
+    await send(EX);
+    await send(null);
+    expect(await al.platform.detect.drain()).toBe(2);
+    await send(EX);
+    await send(null);
+    const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
+    expect(await successor.engine.drain()).toBe(2);
+    const counts = async (exerciseId: string | null) => (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId, limit: 10 })).map((f) => f.count);
+    expect(await counts(EX)).toEqual([2]);
+    expect(await counts(null)).toEqual([2]);
+    await successor.stop();
+  }));
 });
 
 describe('indicator hits within one batch', () => {

@@ -65,6 +65,16 @@ const USERS: { name: string; org: 'A' | 'B' | 'C'; roles: Role[] }[] = [
   { name: 'c-admin', org: 'C', roles: ['admin', 'analyst'] },
 ];
 
+/** Runs `fn` on a fresh alliance, closed afterwards whatever happens (a test's own node). */
+export async function withAlliance(fn: (al: Alliance) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  const al = await makeAlliance(env);
+  try {
+    await fn(al);
+  } finally {
+    await al.close();
+  }
+}
+
 export async function makeAlliance(env: Record<string, string> = {}): Promise<Alliance> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sw-rest-'));
   const clock = new ManualClock(T0);
