@@ -238,7 +238,7 @@ export class Correlations {
    * the deleted version's rows out).
    */
   async #slice(limit: number): Promise<FollowSlice> {
-    const { store, clock } = this.deps;
+    const { store } = this.deps;
     const at = await store.getMeta(CURSOR_KEY);
     const rows = await store.objectsAddedAfter(Number(at ?? 0), limit);
     if (rows.length > 0) {
@@ -252,10 +252,7 @@ export class Correlations {
       // rows would otherwise survive the reset with the cursor past everything before them).
       const last = String(rows[rows.length - 1]!.dateAdded);
       try {
-        await store.transaction(async (tx) => {
-          await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
-          await moveCursor(tx, CURSOR_KEY, at, last);
-        }, { durable: false });
+        await this.#index(entries, (tx) => moveCursor(tx, CURSOR_KEY, at, last));
       } catch (e) {
         // Not a failure: the next slice starts from where the cursor is now.
         if (e instanceof CursorMoved) return { read: 0, more: true };
@@ -267,11 +264,16 @@ export class Correlations {
     const gone = await store.scanRecords({ kind: DELETED_VERSION_KIND, afterUs: deletedAfter, limit });
     if (gone.length === 0) return { read: rows.length, more: false };
     const entries = await this.#entriesLeft([...new Set(gone.map((t) => t.parentId ?? ''))].filter((id) => id !== ''));
-    await store.transaction(async (tx) => {
-      await tx.indexObservables(entries, { cap: this.cap, nowUs: clock.now() * 1000 });
-      await tx.setMeta(DELETED_CURSOR_KEY, String(gone[gone.length - 1]!.updatedUs));
-    }, { durable: false });
+    await this.#index(entries, (tx) => tx.setMeta(DELETED_CURSOR_KEY, String(gone[gone.length - 1]!.updatedUs)));
     return { read: rows.length + gone.length, more: gone.length === limit };
+  }
+
+  /** Index entries and the move of the cursor that covers them, in one transaction (derived data: no fsync). */
+  #index(entries: readonly ObservableEntry[], move: (tx: Store) => Promise<unknown>): Promise<void> {
+    return this.deps.store.transaction(async (tx) => {
+      await tx.indexObservables(entries, { cap: this.cap, nowUs: this.deps.clock.now() * 1000 });
+      await move(tx);
+    }, { durable: false });
   }
 
   /** The latest version left of each of these objects in each collection, as index entries. */

@@ -288,9 +288,11 @@ export class DetectEngine {
     rate.events++;
     const before = this.alerts.hits;
     traceRule('stage:indicators');
-    this.#indicators(event, { atMs, exerciseId: row.exerciseId });
+    // The real telemetry and each exercise keep their own windows and correlation groups.
+    const scope = stateScope(event['organization.id'], row.exerciseId);
+    this.#indicators(event, { atMs, exerciseId: row.exerciseId, scope });
     const sigma = this.deps.sigma?.snapshot();
-    if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId });
+    if (sigma) this.#sigma(sigma, event, { atMs, exerciseId: row.exerciseId, scope });
     // Anomaly rates run on reception time, the clock their silence checks (tick) also use. The
     // baselines are the organisation's real activity: an exercise's telemetry is judged against
     // them but never teaches them (docs/anomaly.md).
@@ -332,10 +334,8 @@ export class DetectEngine {
     return r.ok ? r.event : null;
   }
 
-  #indicators(event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
-    // The real telemetry and each exercise keep their own sequence windows (detect/scope.ts).
-    const scope = o.exerciseId === null ? undefined : stateScope(event['organization.id'], o.exerciseId);
-    for (const m of this.feed.index.match(event, scope)) {
+  #indicators(event: NormalisedEvent, o: { atMs: number; exerciseId: string | null; scope: string }): void {
+    for (const m of this.feed.index.match(event, o.scope)) {
       const info = this.feed.info(m.indicatorId);
       if (!info) continue;
       const orgId = event['organization.id'];
@@ -376,13 +376,12 @@ export class DetectEngine {
     return st;
   }
 
-  #sigma(sigma: ReturnType<SigmaSource['snapshot']>, event: NormalisedEvent, o: { atMs: number; exerciseId: string | null }): void {
+  #sigma(sigma: ReturnType<SigmaSource['snapshot']>, event: NormalisedEvent, o: { atMs: number; exerciseId: string | null; scope: string }): void {
     const orgId = event['organization.id'];
     const logsource = event.logsource as Parameters<typeof sigma.engine.process>[2];
     // Most telemetry (network sensors) has no Sigma rule for its logsource: no view to build.
     if (logsource !== undefined && !sigma.engine.seesLogsource(logsource)) return;
-    const scope = o.exerciseId === null ? undefined : stateScope(orgId, o.exerciseId);
-    const matches: SigmaMatch[] = sigma.engine.process(sigmaView(event), o.atMs, logsource, scope);
+    const matches: SigmaMatch[] = sigma.engine.process(sigmaView(event), o.atMs, logsource, o.scope);
     for (const m of matches) {
       const facts = sigma.releaseOf({ ...(m.ruleId ? { id: m.ruleId } : {}), title: m.title });
       if (!this.feed.releasedTo(facts, null, orgId)) continue;
@@ -469,7 +468,7 @@ export class DetectEngine {
     return {
       index: o.windows ? { match: (e, scope) => this.feed.index.match(e, scope) } : { match: () => undefined },
       sigma: () => (o.windows ? (this.deps.sigma?.snapshot().engine ?? null) : null),
-      maxLineLength: this.options.maxLineLength,
+      eventOf: (row) => this.#eventOf(row),
       ...(relearn ? { anomaly: (e: NormalisedEvent, receivedMs: number, seq: number) => relearn(e, receivedMs, { source: name, seq }) } : {}),
     };
   }

@@ -8,7 +8,7 @@
  * save and a worker's death is not lost.
  */
 import type { IngestRow } from '../../store/index.js';
-import { eventTimeMs, normaliseLine, type NormalisedEvent, type TelemetryFormat } from '../normalise/index.js';
+import { eventTimeMs, type NormalisedEvent } from '../normalise/index.js';
 import type { SigmaEngine } from '../sigma/index.js';
 import { sigmaView } from './hits.js';
 import { stateScope } from '../scope.js';
@@ -21,7 +21,8 @@ export interface WarmTarget {
    * saved state holds (the events since the previous owner's last save), nothing before it.
    */
   readonly anomaly?: (e: NormalisedEvent, receivedMs: number, seq: number) => void;
-  readonly maxLineLength: number;
+  /** The event of a row, exactly as the engine builds it to match it (null: refused). */
+  readonly eventOf: (row: IngestRow) => NormalisedEvent | null;
 }
 
 export function warm(t: WarmTarget, rows: readonly IngestRow[]): number {
@@ -29,22 +30,12 @@ export function warm(t: WarmTarget, rows: readonly IngestRow[]): number {
   let n = 0;
   for (const row of rows) {
     const receivedMs = Math.floor(row.receivedUs / 1000);
-    let event: NormalisedEvent | null = null;
-    if (row.format === null) {
-      try {
-        event = JSON.parse(row.event) as NormalisedEvent;
-      } catch {
-        event = null;
-      }
-    } else {
-      const r = normaliseLine(row.format as TelemetryFormat, row.event, { orgId: row.orgId, sensorId: row.sensorId, receivedAt: receivedMs }, { maxLineLength: t.maxLineLength });
-      event = r.ok ? r.event : null;
-    }
+    const event = t.eventOf(row);
     if (event === null) continue;
     const tms = eventTimeMs(event);
     // As the engine matches them: an exercise's events in their own windows, never learned by
     // the anomaly baselines.
-    const scope = row.exerciseId === null ? undefined : stateScope(event['organization.id'], row.exerciseId);
+    const scope = stateScope(event['organization.id'], row.exerciseId);
     t.index.match(event, scope);
     if (row.exerciseId === null) t.anomaly?.(event, receivedMs, row.seq);
     sigma?.process(sigmaView(event), Number.isFinite(tms) ? tms : receivedMs, event.logsource as Parameters<SigmaEngine['process']>[2], scope);
