@@ -7,7 +7,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkLine, normaliseLine, normaliseObject, sniffFormat } from '../src/detect/normalise/index.js';
+import { checkLine, normaliseLine, normaliseObject, quickEve, sniffFormat } from '../src/detect/normalise/index.js';
+import type { NormaliseOptions } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
 import { sharedPath } from './helpers/shared.js';
 
@@ -446,4 +447,88 @@ describe('sniffing and bounds', () => {
       same(format, line);
     }), { numRuns: 2000 });
   });
+
+  describe('quickEve (ingestion\'s scan of an EVE line\'s bytes)', () => {
+    /** quickEve true ⇒ checkLine accepts the decoded line as EVE; the line is scanned inside a larger body. */
+    const agrees = (format: Parameters<typeof checkLine>[0], bytes: Buffer, o: NormaliseOptions = {}): boolean => {
+      const body = Buffer.concat([Buffer.from('{"x":"\n'), bytes, Buffer.from('\n"}]1')]);
+      const quick = quickEve(body, 7, 7 + bytes.length, { ...o, format });
+      const full = checkLine(format, body.toString('utf8', 7, 7 + bytes.length), ctx, o);
+      if (quick) expect(full, bytes.toString('utf8').slice(0, 160)).toEqual({ ok: true, format: 'suricata-eve' });
+      return quick;
+    };
+    const text = (format: Parameters<typeof checkLine>[0], line: string, o: NormaliseOptions = {}) => agrees(format, Buffer.from(line), o);
+
+    it('vouches for every real EVE line that checkLine accepts, and only for those', () => {
+      const real = [...lines('suricata-eve/surevego/testdata/eve.json'), ...lines('suricata-eve/suricata-verify/tests/output-eve-fileinfo/expected/eve.json')];
+      let vouched = 0;
+      for (const l of real) {
+        for (const f of ['auto', 'suricata-eve'] as const) if (text(f, l)) vouched++;
+        for (const f of ['zeek', 'ecs', 'windows'] as const) expect(text(f, l)).toBe(false);
+      }
+      expect(vouched).toBe(2 * real.length);
+      for (const l of lines('zeek-wrccdc-2018/zeek-ndjson/dns.first-3_5MB.ndjson').slice(0, 300)) expect(text('auto', l)).toBe(false);
+    });
+
+    it('leaves to checkLine what it cannot vouch for: malformed JSON, refused records, escapes, depth, length', () => {
+      const eve = '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","dns":{"rrname":"a.example"}}';
+      expect(text('auto', eve)).toBe(true);
+      for (const bad of [
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns"', // unterminated
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns"}x', // trailing garbage
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns",}', // trailing comma
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","n":01}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","n":1.}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","n":-}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","n":1e}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","n":tru}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","s":"a\tb"}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","s":"\\x"}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","s":"\\u12G4"}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns" "s":1}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","s"1}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":""}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":7}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"alert"}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"alert","alert":[1]}',
+        '{"timestamp":"yesterday","event_type":"dns"}', '{"timestamp":null,"event_type":"dns"}', '{"event_type":"dns"}',
+        // The last of duplicate members counts, as JSON.parse keeps it; an escaped key may spell a noted one.
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","event_type":""}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","event\\u005ftype":7}',
+        '{"timestamp":"2024-01-01T00:00:00Z","event_type":"\\u0061lert"}', '{"timestamp":"2024-01-01T00:00:00Z","event_type":"alert","alert":{},"alert":null}',
+        '[{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns"}]', ' {"timestamp":"2024-01-01T00:00:00Z","event_type":"dns"}', '\ufeff{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns"}',
+      ]) expect(text('auto', bad), bad).toBe(false);
+      // Bytes that are not UTF-8 inside a string decode to U+FFFD, which JSON.parse accepts; outside one they are refused.
+      expect(agrees('auto', Buffer.concat([Buffer.from('{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","s":"'), Buffer.from([0xff, 0xc0, 0xa2]), Buffer.from('"}')]))).toBe(true);
+      expect(agrees('auto', Buffer.concat([Buffer.from('{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","s":'), Buffer.from([0xc2, 0xa0]), Buffer.from('1}')]))).toBe(false);
+      // Whitespace, an alert with its object, numbers in every form, a numeric epoch timestamp.
+      expect(text('auto', '{ "timestamp" : "2024-01-01T00:00:00Z" ,\t"event_type":"alert" , "alert" : { "a" : [ 1 , -0.5e+3 , true , false , null , "\\u00e9\\n" ] } }\r ')).toBe(true);
+      expect(text('auto', '{"timestamp":1717236000.5,"event_type":"flow"}')).toBe(true);
+      // Depth and length caps: held exactly at the limit, refused (left to checkLine) beyond.
+      const nested = (n: number) => `{"timestamp":"2024-01-01T00:00:00Z","event_type":"dns","d":${'['.repeat(n - 1)}${']'.repeat(n - 1)}}`;
+      expect(text('auto', nested(4), { maxDepth: 4 })).toBe(true);
+      expect(text('auto', nested(5), { maxDepth: 4 })).toBe(false);
+      expect(text('auto', eve, { maxLineLength: eve.length - 1 })).toBe(false);
+      expect(text('auto', eve, { maxFields: 10 })).toBe(false); // long enough to need the budget scan
+    });
+
+    it('never vouches for a line checkLine refuses (generated records, mutated real lines, raw bytes)', () => {
+      const real = lines('suricata-eve/surevego/testdata/eve.json').slice(0, 60);
+      const alphabet = ['{', '}', '[', ']', '"', ',', ':', '\\', ' ', '0', '1', 'e', '-', '.', 'u', 't', 'n', '\u0000', '\u001f', 'é', '\t'];
+      fc.assert(fc.property(fc.constantFrom(...real), fc.array(fc.tuple(fc.nat(), fc.nat(2), fc.constantFrom(...alphabet)), { minLength: 1, maxLength: 3 }), (line, edits) => {
+        let l = line;
+        for (const [at, kind, ch] of edits) {
+          const k = at % (l.length + 1);
+          l = kind === 0 ? l.slice(0, k) + ch + l.slice(k) : kind === 1 ? l.slice(0, k) + l.slice(k + 1) : l.slice(0, k) + ch + l.slice(k + 1);
+        }
+        text('auto', l);
+      }), { numRuns: 4000 });
+      fc.assert(fc.property(fc.record({
+        timestamp: fc.oneof(fc.constant('2024-05-01T10:00:00.123Z'), fc.string(), fc.double(), fc.constant(null)),
+        event_type: fc.oneof(fc.constantFrom('alert', 'dns', 'flow', ''), fc.string({ unit: 'binary' }), fc.integer()),
+        alert: fc.oneof(fc.jsonValue(), fc.constant({ signature: 'x' })), rest: fc.jsonValue({ maxDepth: 5 }),
+      }, { requiredKeys: [] }), fc.nat(40), (o, depth) => {
+        text('auto', JSON.stringify(o), { maxDepth: 2 + (depth % 6) });
+        text('suricata-eve', JSON.stringify(o, null, depth % 3));
+      }), { numRuns: 3000 });
+      fc.assert(fc.property(fc.constantFrom(...real), fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.nat(), (line, junk, at) => {
+        const b = Buffer.from(line);
+        const k = at % b.length;
+        agrees('auto', Buffer.concat([b.subarray(0, k), junk, b.subarray(k)]));
+      }), { numRuns: 3000 });
+    });
+  });
 });
+

@@ -11,6 +11,8 @@
  * character by character, BEFORE `JSON.parse`, without allocating: a hostile line is refused
  * without building its object.
  */
+import type { NormaliseOptions } from './types.js';
+import { DEFAULT_MAX_DEPTH } from './types.js';
 import type { Obj } from './util.js';
 
 export interface EventLimits {
@@ -24,6 +26,14 @@ export interface EventLimits {
 
 export const DEFAULT_MAX_FIELDS = 10_000;
 export const DEFAULT_MAX_STRING_BYTES = 524_288;
+
+const DEFAULT_LIMITS: EventLimits = Object.freeze({ maxFields: DEFAULT_MAX_FIELDS, maxDepth: DEFAULT_MAX_DEPTH, maxStringBytes: DEFAULT_MAX_STRING_BYTES });
+
+/** The caps `o` sets, the defaults for those it leaves out. */
+export function limitsOf(o: NormaliseOptions): EventLimits {
+  if (o.maxFields === undefined && o.maxDepth === undefined && o.maxStringBytes === undefined) return DEFAULT_LIMITS;
+  return { maxFields: o.maxFields ?? DEFAULT_MAX_FIELDS, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH, maxStringBytes: o.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES };
+}
 
 /** True when a line of this length cannot exceed the field and string caps (no scan needed). */
 export function withinByLength(length: number, limits: EventLimits): boolean {

@@ -15,6 +15,7 @@ export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
 export { DEFAULT_MAX_FIELDS, DEFAULT_MAX_STRING_BYTES, scanJsonBudget } from './budget.js';
 export type { EventLimits } from './budget.js';
 export { checkLine, normaliseLine, normaliseObject, sniffFormat, sniffRecord } from './normalise.js';
+export { quickEve } from './quick.js';
 export { flattenWindows } from './windows.js';
 export { parseSyslog } from './syslog.js';
 export type { SyslogFields } from './syslog.js';

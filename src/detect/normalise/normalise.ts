@@ -5,7 +5,7 @@
  * size, and events over a per-event budget (fields, nesting, string bytes: budget.ts) are
  * refused, JSON ones before they are parsed; nothing throws.
  */
-import { DEFAULT_MAX_FIELDS, DEFAULT_MAX_STRING_BYTES, scanJsonBudget, valueBudget, withinByLength, type EventLimits } from './budget.js';
+import { limitsOf, scanJsonBudget, valueBudget, withinByLength, type EventLimits } from './budget.js';
 import { cefOriginal, cefTimeMs, parseCef, putCef } from './cef.js';
 import { normaliseEcs } from './ecs.js';
 import { checkEve, normaliseEve } from './eve.js';
@@ -48,13 +48,6 @@ export function sniffFormat(line: string): TelemetryFormat | undefined {
 
 function fail(error: string): NormaliseResult {
   return { ok: false, error };
-}
-
-const DEFAULT_LIMITS: EventLimits = Object.freeze({ maxFields: DEFAULT_MAX_FIELDS, maxDepth: DEFAULT_MAX_DEPTH, maxStringBytes: DEFAULT_MAX_STRING_BYTES });
-
-function limitsOf(o: NormaliseOptions): EventLimits {
-  if (o.maxFields === undefined && o.maxDepth === undefined && o.maxStringBytes === undefined) return DEFAULT_LIMITS;
-  return { maxFields: o.maxFields ?? DEFAULT_MAX_FIELDS, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH, maxStringBytes: o.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES };
 }
 
 /** A text-format event (CEF extensions, syslog structured data) is held to the same budget. */

@@ -168,10 +168,21 @@ const MAX_MS = 253402300799999; // 9999-12-31T23:59:59.999
 let lastIso = '';
 let lastMs = NaN;
 
+/** The milliseconds `timestamp` writes for `v`; NaN when it would refuse it. */
+function timestampValueMs(v: unknown): number {
+  const ms = typeof v === 'number' ? epochToMs(v) : typeof v === 'string' ? isoToMs(v) : NaN;
+  return Number.isFinite(ms) && ms >= MIN_MS && ms <= MAX_MS ? ms : NaN;
+}
+
+/** True when `timestamp(v)` would give a timestamp (without writing it). */
+export function isTimestamp(v: unknown): boolean {
+  return !Number.isNaN(timestampValueMs(v));
+}
+
 /** `@timestamp` text (UTC, millisecond precision) from a string or epoch number; undefined when malformed. */
 export function timestamp(v: unknown): string | undefined {
-  const ms = typeof v === 'number' ? epochToMs(v) : typeof v === 'string' ? isoToMs(v) : NaN;
-  if (!Number.isFinite(ms) || ms < MIN_MS || ms > MAX_MS) return undefined;
+  const ms = timestampValueMs(v);
+  if (Number.isNaN(ms)) return undefined;
   lastIso = formatIso(ms);
   lastMs = Math.floor(ms);
   return lastIso;

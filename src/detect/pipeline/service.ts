@@ -17,7 +17,7 @@ import type { IntelService } from '../../intel/index.js';
 import type { NewIngestChunk, Store } from '../../store/index.js';
 import { lineStop, spoolBody, type ChunkLine } from '../../store/spool-codec.js';
 import type { TelemetryFormat } from '../normalise/index.js';
-import { checkLine } from '../normalise/index.js';
+import { checkLine, quickEve } from '../normalise/index.js';
 import type { Alert, AlertDoc, AlertStatus } from './alert-types.js';
 import { DEFAULT_DETECT_OPTIONS, type DetectOptions, type DetectStats, type SigmaSource, type WarninglistSource } from './detect-types.js';
 import { DeadLetters } from './dead-letters.js';
@@ -261,6 +261,7 @@ export class DetectService {
     const texts: ChunkLine[] | null = this.deps.stream ? [] : null;
     const errors: { line: number; reason: string }[] = [];
     let rejected = 0;
+    const limits = { format: opts.format, maxLineLength: this.options.maxLineLength, ...this.options.eventLimits };
     let lineNo = 0;
     let start = 0;
     while (start <= raw.length) {
@@ -270,12 +271,19 @@ export class DetectService {
       const from = start;
       const stop = lineStop(raw, start, end);
       start = end + 1;
-      const line = raw.toString('utf8', from, stop);
-      if (line.trim() === '') continue;
       // Accepted or refused as the worker's normalisation would (same reasons), without building
       // the event here: the raw line is spooled (the evidence as sent, and half the bytes of the
-      // normalised event) and the worker normalises it.
-      const r = checkLine(opts.format, line, ctx, { maxLineLength: this.options.maxLineLength, ...this.options.eventLimits });
+      // normalised event) and the worker normalises it. Most lines are EVE that a scan of the
+      // bytes vouches for (quickEve); the others are decoded and checked in full.
+      if (quickEve(raw, from, stop, limits)) {
+        ranges.push(from, end);
+        formats.push('suricata-eve');
+        texts?.push({ event: raw.toString('utf8', from, stop), format: 'suricata-eve' });
+        continue;
+      }
+      const line = raw.toString('utf8', from, stop);
+      if (line.trim() === '') continue;
+      const r = checkLine(opts.format, line, ctx, limits);
       if (r.ok) {
         ranges.push(from, end);
         formats.push(r.format);
