@@ -483,6 +483,31 @@ describe('exercise alerts across a worker restart', () => {
     expect(await counts(null)).toEqual([2]);
     await successor.stop();
   }));
+
+  it('a capture replayed from the past keeps joining its alert while it plays: idle groups are forgotten by the clock, not by event time', () => withAlliance(async (al) => {
+    const c2 = indicator('Replayed C2', { pattern: "[ipv4-addr:value = '198.51.100.78']", valid_from: '2010-01-01T00:00:00Z' });
+    await submitAs(al, 'a-analyst', al.shared, { objects: [c2], defaultTlp: 'green' });
+    const sensor = await al.platform.access.authenticateToken((await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'fw-1' })).token, 'test');
+    const old = JSON.stringify({ timestamp: '2017-05-01T10:00:00.000000+0000', event_type: 'flow', src_ip: '10.0.0.5', src_port: 50000, dest_ip: '198.51.100.78', dest_port: 443, proto: 'TCP', flow_id: 1 });
+    const engine = al.platform.detect.engine!;
+    await engine.sync();
+    const replay = async () => {
+      await al.platform.detect.ingest(sensor, old, { format: 'auto', sensorId: 'fw-1' });
+      await al.platform.detect.drain();
+      await engine.periodic(); // forgets idle groups, among its rounds
+    };
+    const counts = async () => (await al.platform.store.listAlertFacts({ sinceUs: 0, exerciseId: null, limit: 10 })).map((f) => f.count).sort();
+    await replay();
+    al.clock.advance(10 * 60_000);
+    await replay();
+    await replay();
+    expect(await counts()).toEqual([3]);
+    // A group that took no hit for longer than the window (60 minutes) by the clock is forgotten.
+    al.clock.advance(61 * 60_000);
+    await engine.periodic();
+    await replay();
+    expect(await counts()).toEqual([1, 3]);
+  }));
 });
 
 describe('indicator hits within one batch', () => {

@@ -72,8 +72,14 @@ function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'o
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class AlertBook {
-  /** group key → open alert id and when it was last seen (ms). */
-  readonly #groups = new Map<string, { id: string; lastMs: number }>();
+  /**
+   * group key → open alert id, when it was last seen (event time, ms: what the window joins on)
+   * and when this book last saw a hit of it (the clock of the last `load` or `expire`: what
+   * forgetting idle groups goes by, so that telemetry replayed from the past keeps its groups).
+   */
+  readonly #groups = new Map<string, { id: string; lastMs: number; touchedMs: number }>();
+  /** The clock as of the last `load` or `expire` call (ms). */
+  #nowMs = 0;
   #pending = new Map<string, Pending>();
   #hits = 0;
   readonly windowMs: number;
@@ -90,8 +96,9 @@ export class AlertBook {
   async load(store: Store, nowMs: number): Promise<void> {
     this.#groups.clear();
     this.#pending.clear();
+    this.#nowMs = nowMs;
     const facts = await store.listAlertFacts({ sinceUs: (nowMs - this.windowMs) * 1000, exerciseId: '*', limit: 100_000 });
-    for (const f of facts) if (!this.#groups.has(f.groupKey)) this.#groups.set(f.groupKey, { id: f.id, lastMs: Math.floor(f.lastUs / 1000) });
+    for (const f of facts) if (!this.#groups.has(f.groupKey)) this.#groups.set(f.groupKey, { id: f.id, lastMs: Math.floor(f.lastUs / 1000), touchedMs: nowMs });
   }
 
   get pending(): number {
@@ -115,11 +122,12 @@ export class AlertBook {
         this.#pending.set(g.id, p);
       }
       g.lastMs = Math.max(g.lastMs, h.atMs);
+      g.touchedMs = this.#nowMs;
     } else {
       const id = `${ALERT}--${crypto.randomUUID()}`;
       p = { id, isNew: true, first: h, count: 0, firstMs: h.atMs, lastMs: h.atMs, severity: h.severity, techniques: new Set(), head: [], tail: [] };
       this.#pending.set(id, p);
-      this.#groups.set(key, { id, lastMs: h.atMs });
+      this.#groups.set(key, { id, lastMs: h.atMs, touchedMs: this.#nowMs });
     }
     p.count++;
     p.firstMs = Math.min(p.firstMs, h.atMs);
@@ -135,9 +143,15 @@ export class AlertBook {
     }
   }
 
-  /** Forgets groups idle for longer than the window (bounded memory). */
+  /**
+   * Forgets groups that took no hit for longer than the window by the clock (bounded memory).
+   * By the clock, not by event time: the groups of telemetry replayed from the past (a capture
+   * played for training) would otherwise all be forgotten at every call, and each repeat after
+   * one would open another alert.
+   */
   expire(nowMs: number): void {
-    for (const [k, g] of this.#groups) if (nowMs - g.lastMs > this.windowMs) this.#groups.delete(k);
+    this.#nowMs = nowMs;
+    for (const [k, g] of this.#groups) if (nowMs - g.touchedMs > this.windowMs) this.#groups.delete(k);
   }
 
   /**
