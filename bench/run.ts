@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const objects = want('import') || want('bundle') || want('import-pg') ? generateIndicators(importN, { seed: 7, tlpOf: feedTlp }) : [];
 
   if (want('import')) {
-    const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}) });
+    const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}), rounds: 3 });
     figures.import_sqlite_objects_per_s = sqlite.objectsPerS;
     figures.import_sqlite_raw_objects_per_s = sqlite.rawObjectsPerS;
     figures.import_sqlite_objects_per_cpu_s = sqlite.objectsPerCpuS;
