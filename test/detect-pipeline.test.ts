@@ -507,6 +507,13 @@ describe('exercise alerts across a worker restart', () => {
     await engine.periodic();
     await replay();
     expect(await counts()).toEqual([1, 3]);
+    // A restarted worker reads back the groups written within the window, whatever their event time.
+    al.clock.advance(5 * 60_000);
+    const successor = await WorkerRuntime.open({ store: al.platform.store, clock: al.clock, channel: { send: () => undefined } }, {});
+    await al.platform.detect.ingest(sensor, old, { format: 'auto', sensorId: 'fw-1' });
+    expect(await successor.engine.drain()).toBe(1);
+    expect(await counts()).toEqual([2, 3]);
+    await successor.stop();
   }));
 });
 

@@ -776,8 +776,10 @@ export class KyselyStore implements Store {
     }
     return n;
   }
-  async listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number }): Promise<AlertFactsRow[]> {
-    let query = this.#db.selectFrom('alert_facts').selectAll().where('last_us', '>=', q.sinceUs);
+  async listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number; writtenSinceUs?: number }): Promise<AlertFactsRow[]> {
+    const written = q.writtenSinceUs;
+    let query = this.#db.selectFrom('alert_facts').selectAll().where((eb) => (written === undefined ? eb('last_us', '>=', q.sinceUs)
+      : eb.or([eb('last_us', '>=', q.sinceUs), eb('id', 'in', eb.selectFrom('records').select('records.id').where('records.kind', '=', 'alert').where('records.updated_us', '>=', written))])));
     if (q.exerciseId !== '*') query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);
     const rows = await query.orderBy('last_us', 'desc').orderBy('id').limit(q.limit).execute();
     return rows.map(alertFactsRow);

@@ -399,6 +399,13 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     expect((await store.listAlertFacts({ sinceUs: 0, exerciseId: 'ex1', limit: 10 })).map((a) => a.id)).toEqual(['alert--3']);
     expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
     expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: '*', limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--3', 'alert--1']);
+    // Written since (the alert record's updated_us, by the clock) counts whatever the event time.
+    const rec = (id: string, updatedUs: number) => ({ id, kind: 'alert', parentId: null, creatorOrg: ORG_A, tlp: 'amber' as const, recipients: [], originNode: null, exerciseId: null, state: 'new', createdUs: updatedUs, updatedUs, rev: 1, json: '{}' });
+    await store.putRecord(rec('alert--1', 1_000));
+    await store.putRecord(rec('alert--2', 50));
+    expect((await store.listAlertFacts({ sinceUs: 8, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2']);
+    expect((await store.listAlertFacts({ sinceUs: 8, writtenSinceUs: 900, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
+    expect((await store.listAlertFacts({ sinceUs: 100, writtenSinceUs: 900, exerciseId: '*', limit: 10 })).map((a) => a.id)).toEqual(['alert--1']);
   });
 
   it('lists visible alert records newest first by last seen, paged by a keyset cursor', async () => {

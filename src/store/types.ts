@@ -516,10 +516,12 @@ export interface Store {
   putAlertFacts(f: AlertFactsRow): Promise<void>;
   getAlertFacts(id: string): Promise<AlertFactsRow | null>;
   /**
-   * Facts of alerts last seen at or after sinceUs (newest first): real ones (`exerciseId` null),
-   * one exercise's, or (`'*'`) all of them — the detection worker's open groups.
+   * Facts of alerts last seen (event time) at or after sinceUs (newest first): real ones
+   * (`exerciseId` null), one exercise's, or (`'*'`) all of them — the detection worker's open
+   * groups. With `writtenSinceUs`, also those whose alert record was written at or after it (by
+   * the node's clock), whatever their event time: the groups of telemetry replayed from the past.
    */
-  listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number }): Promise<AlertFactsRow[]>;
+  listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number; writtenSinceUs?: number }): Promise<AlertFactsRow[]>;
   /** Exercise isolation (DESIGN §2.3): every row an exercise left, in every table that carries exercise_id; returns the rows removed. */
   purgeExercise(exerciseId: string): Promise<number>;
   /** Ids of the records of one exercise (any kind), for the exercise's own views and the purge check. */

@@ -91,13 +91,16 @@ export class AlertBook {
   /**
    * Rebuilds the open groups from the store (after a start, a failed flush, a partition taken
    * over): the real ones and every exercise's (their keys start with the exercise), so an
-   * exercise's repeats keep joining its alert across a worker restart.
+   * exercise's repeats keep joining its alert across a worker restart; those last seen within the
+   * window, or written within it by the clock (telemetry replayed from the past).
    */
   async load(store: Store, nowMs: number): Promise<void> {
     this.#groups.clear();
     this.#pending.clear();
     this.#nowMs = nowMs;
-    const facts = await store.listAlertFacts({ sinceUs: (nowMs - this.windowMs) * 1000, exerciseId: '*', limit: 100_000 });
+    const since = (nowMs - this.windowMs) * 1000;
+    // Seen within the window, or written within it by the clock (a replayed capture's groups).
+    const facts = await store.listAlertFacts({ sinceUs: since, writtenSinceUs: since, exerciseId: '*', limit: 100_000 });
     for (const f of facts) if (!this.#groups.has(f.groupKey)) this.#groups.set(f.groupKey, { id: f.id, lastMs: Math.floor(f.lastUs / 1000), touchedMs: nowMs });
   }
 
