@@ -29,9 +29,14 @@ export const DEFAULT_MAX_STRING_BYTES = 524_288;
 
 const DEFAULT_LIMITS: EventLimits = Object.freeze({ maxFields: DEFAULT_MAX_FIELDS, maxDepth: DEFAULT_MAX_DEPTH, maxStringBytes: DEFAULT_MAX_STRING_BYTES });
 
-/** The caps `o` sets, the defaults for those it leaves out. */
+/**
+ * The caps `o` sets, the defaults for those it leaves out. Options that set all three (the
+ * node's configured limits, passed for every line of a request) are the limits themselves: no
+ * object is built per line.
+ */
 export function limitsOf(o: NormaliseOptions): EventLimits {
   if (o.maxFields === undefined && o.maxDepth === undefined && o.maxStringBytes === undefined) return DEFAULT_LIMITS;
+  if (o.maxFields !== undefined && o.maxDepth !== undefined && o.maxStringBytes !== undefined) return o as EventLimits;
   return { maxFields: o.maxFields ?? DEFAULT_MAX_FIELDS, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH, maxStringBytes: o.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES };
 }
 
