@@ -51,6 +51,11 @@ describe('shieldwall peer and sync', () => {
     expect(me.err).toBe('');
     expect(me.code).toBe(0);
     expect(JSON.parse(me.out)).toMatchObject({ node: 'node-a' });
+    // Without SHIELDWALL_PUBLIC_URL the address is unknown here; the text form says so and gives the other side's command.
+    expect(JSON.parse(me.out).url).toBeNull();
+    const text = await cli('peer', 'whoami');
+    expect(text.out).toContain('SHIELDWALL_PUBLIC_URL is not set');
+    expect(text.out).toContain(`on the peer: shieldwall peer add --name node-a --public-key ${JSON.parse(me.out).publicKey as string} --url <this node's address>`);
     expect(JSON.parse(me.out).publicKey).not.toBe(otherKey);
 
     const added = await cli('peer', 'add', '--name', 'node-b', '--public-key', otherKey, '--url', 'http://127.0.0.1:9', '--org', `${bob}:BOB:Bob CERT`, '--json');

@@ -75,6 +75,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
     title: `Shieldwall TAXII 2.1 server (${config.nodeName})`,
     description: 'Threat intelligence of the alliance, released under TLP 2.0 and per-organisation recipients.',
     apiRoots: config.apiRoots, maxContentLength: config.maxContentLength, maxPageSize: config.maxPageSize,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   const bus = new EventBus();
   // Respond records made in an exercise pass its gate (participants only; writes while it runs).

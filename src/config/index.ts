@@ -26,7 +26,13 @@ export interface Config {
   readonly allowPublicHttp: boolean;
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
-  /** Public base URL of this node, used in discovery documents. */
+  /**
+   * SHIELDWALL_PUBLIC_URL: the address users, TAXII clients and peer nodes reach this node at (a
+   * reverse proxy or load balancer in front of it), without a trailing slash, e.g.
+   * `https://cti.example/shieldwall`. TAXII discovery names the API roots under it (absolute
+   * URLs, when it is HTTPS: TAXII 2.1 §4.1.1), `serve` prints it and `peer whoami` gives it to
+   * the nodes that register this one.
+   */
   readonly publicUrl: string | undefined;
   readonly nodeName: string;
   /** Run federation subscriptions in `serve` (SHIELDWALL_FEDERATION_SYNC, default on; docs/federation.md). */
@@ -153,6 +159,25 @@ function sightingMode(raw: string | undefined): Config['sightings'] {
 }
 
 /** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
+/**
+ * SHIELDWALL_PUBLIC_URL, checked: an absolute http(s) URL with no user, query or fragment (TAXII
+ * 2.1 §4.1.1: an API root URL has no query), returned without a trailing slash.
+ */
+function publicUrl(raw: string | undefined): string | undefined {
+  const v = raw?.trim();
+  if (!v) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new AppError('BAD_REQUEST', `SHIELDWALL_PUBLIC_URL: not a URL: ${v.slice(0, 200)}`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('BAD_REQUEST', `SHIELDWALL_PUBLIC_URL: an http(s) URL, not ${u.protocol}`);
+  if (u.username || u.password) throw new AppError('BAD_REQUEST', 'SHIELDWALL_PUBLIC_URL: must not hold a user name or password');
+  if (u.search || u.hash || v.includes('?') || v.includes('#')) throw new AppError('BAD_REQUEST', 'SHIELDWALL_PUBLIC_URL: must not hold a query or a fragment');
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
 function feedUrl(env: Record<string, string | undefined>, key: string): string | null {
   const v = env[key]?.trim();
   if (!v) return null;
@@ -176,7 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     allowPublicHttp: env.SHIELDWALL_ALLOW_PUBLIC_HTTP === '1' || env.SHIELDWALL_ALLOW_PUBLIC_HTTP === 'true',
     tlsCertFile: env.SHIELDWALL_TLS_CERT || undefined,
     tlsKeyFile: env.SHIELDWALL_TLS_KEY || undefined,
-    publicUrl: env.SHIELDWALL_PUBLIC_URL || undefined,
+    publicUrl: publicUrl(env.SHIELDWALL_PUBLIC_URL),
     nodeName: env.SHIELDWALL_NODE_NAME ?? 'shieldwall',
     federationSync: !(env.SHIELDWALL_FEDERATION_SYNC === '0' || env.SHIELDWALL_FEDERATION_SYNC === 'false'),
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),

@@ -24,6 +24,12 @@ export interface TaxiiOptions {
   apiRoots: readonly { name: string; title: string; description: string }[];
   maxContentLength: number;
   maxPageSize: number;
+  /**
+   * The node's public address (SHIELDWALL_PUBLIC_URL, no trailing slash). When it is HTTPS,
+   * discovery names the API roots as absolute URLs under it (§4.1.1 allows HTTPS absolute or
+   * relative URLs), so a client behind a proxy that mounts the node under a path finds them.
+   */
+  publicUrl?: string;
 }
 
 /** Request header by which a federated peer asks for the envelopes in a Get Objects page (value `1`). */
@@ -90,7 +96,8 @@ export class TaxiiService {
   }
 
   discovery(): Record<string, unknown> {
-    const roots = this.opts.apiRoots.map((r) => `/${r.name}/`);
+    const base = this.opts.publicUrl?.startsWith('https://') ? this.opts.publicUrl : '';
+    const roots = this.opts.apiRoots.map((r) => `${base}/${r.name}/`);
     return {
       title: this.opts.title,
       description: this.opts.description,

@@ -30,7 +30,7 @@ export interface RejectView { id: string | null; version: string | null; reason:
 export function federationClient(token: string) {
   const sub = (id: string) => `/federation/subscriptions/${encodeURIComponent(id)}`;
   return {
-    node: (signal?: AbortSignal) => request<{ node: string; publicKey: string }>('/federation/node', { token, signal }),
+    node: (signal?: AbortSignal) => request<{ node: string; publicKey: string; url: string | null }>('/federation/node', { token, signal }),
     peers: (signal?: AbortSignal) => request<{ items: PeerView[] }>('/federation/peers', { token, signal }),
     subscriptions: (signal?: AbortSignal) => request<{ items: SubscriptionStatus[] }>('/federation/subscriptions', { token, signal }),
     rejects: (id: string) => request<{ items: RejectView[] }>(`${sub(id)}/rejects`, { token }),

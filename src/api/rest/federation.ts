@@ -122,9 +122,9 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
     }
   });
 
-  app.get('/federation/node', doc('This node: its name and the Ed25519 public key peers register for it'), async () => {
+  app.get('/federation/node', doc('This node: its name, the Ed25519 public key peers register for it and its public address (null when SHIELDWALL_PUBLIC_URL is not set)'), async () => {
     const k = registry.keys();
-    return { node: platform.config.nodeName, publicKey: k.publicKey };
+    return { node: platform.config.nodeName, publicKey: k.publicKey, url: platform.config.publicUrl ?? null };
   });
 
   app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept'), async () => {

@@ -24,12 +24,17 @@ function parseOrg(raw: string): { id: string; shortName: string; name?: string }
 export function registerPeer(program: Command, io: Io = stdio): void {
   const peer = program.command('peer').description('federated peer nodes: URL, organisations, public key, credentials (encrypted at rest)');
   peer.command('whoami')
-    .description('this node\'s name and the Ed25519 public key its peers register')
+    .description('this node\'s name, the Ed25519 public key its peers register and its public address (SHIELDWALL_PUBLIC_URL)')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => withPlatform(async (p) => {
       const k = registryOf(p).keys();
-      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, publicKey: k.publicKey, identity: nodeIdentityId(p.config.nodeName) }));
-      else io.out(`node ${p.config.nodeName}\npublic key ${k.publicKey}`);
+      const url = p.config.publicUrl ?? null;
+      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, publicKey: k.publicKey, identity: nodeIdentityId(p.config.nodeName), url }));
+      else {
+        io.out(`node ${p.config.nodeName}\npublic key ${k.publicKey}\nurl ${url ?? '(SHIELDWALL_PUBLIC_URL is not set: give the peer this node\'s address yourself)'}`);
+        // What the other node's administrator runs to register this one (its token comes from them).
+        io.out(`on the peer: shieldwall peer add --name ${p.config.nodeName} --public-key ${k.publicKey}${url ? ` --url ${url}` : ' --url <this node\'s address>'} --org <id>:<SHORT> --token-stdin`);
+      }
     }, { create: true }));
   peer.command('add')
     .description('register a peer node (or, without --url, a node known only by its key: the origin of relayed objects)')

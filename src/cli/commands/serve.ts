@@ -67,8 +67,9 @@ async function refreshDemoCredentials(dataDir: string, url: string, io: Io): Pro
   }
 }
 
-function signInHelp(io: Io, url: string, file: string | null): void {
-  io.out(`Shieldwall is listening on ${url}`);
+function signInHelp(io: Io, listening: string, publicUrl: string | undefined, file: string | null): void {
+  io.out(`Shieldwall is listening on ${listening}${publicUrl ? `; users and peers reach it at ${publicUrl} (SHIELDWALL_PUBLIC_URL)` : ''}`);
+  const url = publicUrl ?? listening;
   io.out(`  dashboard: ${url}/   TAXII 2.1 discovery: ${url}/taxii2/`);
   if (file) {
     // Names only on the console (logs are often kept); the passwords stay in the 0600 file.
@@ -110,7 +111,7 @@ export function registerServe(program: Command, io: Io = stdio): void {
         }
         const file = demo === 'existing' ? await refreshDemoCredentials(config.dataDir, server.url, io)
           : demo ? await writeDemoCredentials(config.dataDir, server.url, demo.users) : null;
-        signInHelp(io, server.url, file);
+        signInHelp(io, server.url, platform.config.publicUrl, file);
       } catch (e) {
         await server?.close();
         await platform.close();

@@ -171,6 +171,9 @@ export function Federation() {
           <section className="card" aria-label="This node">
             <h2>Node {state.data.node.node}</h2>
             <p>Public key (peers register it with <code>shieldwall peer add --public-key</code>): <code data-testid="public-key">{state.data.node.publicKey}</code></p>
+            <p>Address peers use (<code>--url</code>): {state.data.node.url
+              ? <code data-testid="public-url">{state.data.node.url}</code>
+              : <span data-testid="public-url">not set (<code>SHIELDWALL_PUBLIC_URL</code>): give peers the address they reach this node at</span>}</p>
           </section>
           <section className="card" aria-label="Peers">
             <h2>Peers</h2>
