@@ -47,6 +47,21 @@ describe('frameworks as data', () => {
     expect(() => parseFramework(JSON.stringify({ key: 'x', title: 'X', functions: [{ id: 'A', categories: [{ id: 'A.1', items: [{ id: 'I' }, { id: 'I' }] }] }] }))).toThrow(/twice/);
     expect(() => parseFramework('key: [unclosed')).toThrow(/neither JSON nor YAML/);
   });
+
+  it('keeps the YAML parser\'s warnings about an uploaded file out of the node\'s stderr (process warnings)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      // An unknown directive is a parser warning: with the parser's default log level it went to
+      // process.emitWarning, so any user's upload could write to the node's log.
+      expect(() => parseFramework('%00')).toThrow(/neither JSON nor YAML/);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });
 
 describe('aggregate statistics', () => {

@@ -145,6 +145,20 @@ describe('rules through the API', () => {
     expect((await call('b-analyst', 'POST', '/sigma/rules', { raw: rule(10, 'Copy'), type: 'application/yaml' })).status).toBe(409);
   });
 
+  it('keeps the YAML parser\'s warnings about an upload out of the node\'s stderr (process warnings)', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const r = await call('a-analyst', 'POST', '/sigma/rules', { raw: '%00\n%YAML 9.9\n---\ntitle: x\n', type: 'application/yaml' });
+      expect(r.status).toBe(422);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('rejects an unresolved placeholder by name and compiles one resolved from the configured file', async () => {
     const un = await call('a-analyst', 'POST', '/sigma/rules', { raw: UNRESOLVED, type: 'application/yaml' });
     expect(un.status).toBe(422);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { AppError } from '../core/errors.js';
 import { foreground } from '../core/follow.js';
@@ -15,7 +15,7 @@ import { isTaxiiPath, makeErrorHandler } from './errors.js';
 import { docsRoutes, restRoutes, trackRoutes } from './rest/index.js';
 import { requireAuth } from './rest/auth.js';
 import { guardRoutes } from './route-permissions.js';
-import { mispRoutes } from './rest/misp.js';
+import { mispError, mispRoutes } from './rest/misp.js';
 import { CursorCodec } from '../taxii/cursor.js';
 import { respondRoutes } from './rest/respond.js';
 import { exerciseRoutes } from './rest/exercise.js';
@@ -48,6 +48,8 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   const tls = config.tlsCertFile && config.tlsKeyFile
     ? { https: { cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
     : {};
+  const roots = config.apiRoots.map((r) => r.name);
+  const onError = makeErrorHandler(roots);
   const app = Fastify({
     ...tls,
     logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: logSerializers, redact: logRedact },
@@ -56,9 +58,18 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     trustProxy: config.trustedProxies.length ? [...config.trustedProxies] : false,
     // Route schemas use JSON Schema type unions (`['string', 'null']`): valid, and meant.
     ajv: { customOptions: { allowUnionTypes: true } },
+    // Refused before routing (a path segment over the router's 100 characters, a path that is
+    // not percent-encoded UTF-8): answered in the API's own error shapes like any bad request,
+    // not Fastify's default body, and without echoing the path back.
+    frameworkErrors: (err, req, reply) => {
+      const e = new AppError('BAD_REQUEST', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 100 characters'
+        : err.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoded UTF-8' : 'bad request path');
+      // Refused before routing, so no hook runs: the headers every answer carries are set here.
+      securityHeaders(reply);
+      return req.url.startsWith('/api/misp/') ? mispError(req, reply, e) : onError(e, req, reply);
+    },
   }) as unknown as FastifyInstance;
-  const roots = config.apiRoots.map((r) => r.name);
-  app.setErrorHandler(makeErrorHandler(roots));
+  app.setErrorHandler(onError);
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
   guardRoutes(app, roots); // every /api/ and TAXII route checks its action in the permission table
 
@@ -77,10 +88,7 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   app.addHook('onRequestAbort', done);
 
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Referrer-Policy', 'no-referrer');
-    reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+    securityHeaders(reply);
     // Every HTML page, the index (`/`, served by the static plugin) as much as deep links.
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html') && !reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', WEB_CSP);
     return payload;
@@ -123,6 +131,14 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     throw new AppError('NOT_FOUND', `no route ${req.method} ${url}`);
   });
   return app;
+}
+
+/** The headers every answer carries. */
+function securityHeaders(reply: FastifyReply): void {
+  reply.header('X-Content-Type-Options', 'nosniff');
+  reply.header('X-Frame-Options', 'DENY');
+  reply.header('Referrer-Policy', 'no-referrer');
+  reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
 }
 
 const WEB_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";

@@ -159,7 +159,7 @@ export function combineRelease(all: readonly ReleaseFacts[]): ReleaseFacts {
 export function loadPlaceholdersFile(file: string): Placeholders {
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(file, 'utf8'));
+    data = parseYaml(readFileSync(file, 'utf8'), { logLevel: 'error' });
   } catch (e) {
     throw new AppError('BAD_REQUEST', `Sigma placeholders file ${file}: ${(e as Error).message.split('\n')[0]}`);
   }

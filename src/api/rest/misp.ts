@@ -27,7 +27,8 @@ const SEARCH_BODY = {
   },
 } as const;
 
-function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+/** An error in MISP's own shape (PyMISP reads `message`; `errors.code` is ours). */
+export function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const fe = err as FastifyError;
   let e: AppError;
   if (err instanceof AppError) e = err;

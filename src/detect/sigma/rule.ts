@@ -38,7 +38,10 @@ function merge(a: Obj, b: Obj): Obj {
 export function splitDocuments(text: string): DocsResult {
   let parsed;
   try {
-    parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+    // logLevel 'error': the parser's warnings (an unknown directive…) stay in the documents
+    // instead of going to process.emitWarning, where any user's upload would write to the
+    // node's stderr.
+    parsed = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   } catch (e) {
     return { ok: false, reason: `YAML: ${(e as Error).message}` };
   }

@@ -160,7 +160,7 @@ export function parseFramework(text: string, opts: { key?: string } = {}): Frame
   if (text.length > 20_000_000) refuse('file larger than 20 MB');
   let doc: unknown;
   try {
-    doc = text.trimStart().startsWith('{') ? JSON.parse(text) : YAML.parse(text, { maxAliasCount: 100 });
+    doc = text.trimStart().startsWith('{') ? JSON.parse(text) : YAML.parse(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (e) {
     refuse(`neither JSON nor YAML: ${(e as Error).message.slice(0, 200)}`);
   }
