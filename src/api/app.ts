@@ -45,15 +45,22 @@ export interface AppOptions {
 
 export async function buildApp(platform: Platform, opts: AppOptions = {}): Promise<FastifyInstance> {
   const { config } = platform;
+  // The request timeout goes to Node's server constructor: set on the server afterwards (as
+  // Fastify does with its own option) it does not cut off a body that trickles in. Node checks
+  // on this interval (30 s by default): a quarter of the timeout, so a trickling client is cut
+  // off within 1.25 × SHIELDWALL_REQUEST_TIMEOUT_MS (test/slow-clients.test.ts).
+  const timeouts = { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.requestTimeoutMs / 4))) };
   const tls = config.tlsCertFile && config.tlsKeyFile
-    ? { https: { cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const } }
-    : {};
+    ? { https: { cert: fs.readFileSync(config.tlsCertFile), key: fs.readFileSync(config.tlsKeyFile), minVersion: 'TLSv1.2' as const, ...timeouts } }
+    : { http: timeouts };
   const roots = config.apiRoots.map((r) => r.name);
   const onError = makeErrorHandler(roots);
   const app = Fastify({
     ...tls,
     logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel, serializers: logSerializers, redact: logRedact },
     bodyLimit: config.maxContentLength,
+    // Fastify's default (0) turns Node's own limit off: a request must arrive whole in time.
+    requestTimeout: config.requestTimeoutMs,
     // Only a configured proxy's X-Forwarded-For sets req.ip (SHIELDWALL_TRUSTED_PROXY).
     trustProxy: config.trustedProxies.length ? [...config.trustedProxies] : false,
     // Route schemas use JSON Schema type unions (`['string', 'null']`): valid, and meant.

@@ -39,6 +39,12 @@ export interface Config {
   readonly federationSync: boolean;
   /** TAXII max_content_length in octets (§4.2.1), also the body limit of the REST API. */
   readonly maxContentLength: number;
+  /**
+   * SHIELDWALL_REQUEST_TIMEOUT_MS: the time a client has to send a whole request, headers and
+   * body (default 300,000: a 100 MB TAXII bundle at ~350 KB/s). A client that sends slower is
+   * answered 408 and disconnected, so connections trickling a body (slowloris) cannot pile up.
+   */
+  readonly requestTimeoutMs: number;
   /** Server-side page size cap for TAXII and REST lists. */
   readonly maxPageSize: number;
   readonly apiRoots: readonly ApiRootConfig[];
@@ -205,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     nodeName: env.SHIELDWALL_NODE_NAME ?? 'shieldwall',
     federationSync: !(env.SHIELDWALL_FEDERATION_SYNC === '0' || env.SHIELDWALL_FEDERATION_SYNC === 'false'),
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
+    requestTimeoutMs: int(env, 'SHIELDWALL_REQUEST_TIMEOUT_MS', 300_000, 1000),
     maxPageSize: int(env, 'SHIELDWALL_MAX_PAGE_SIZE', 1000),
     apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
     authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
@@ -247,7 +254,7 @@ export function configEnv(c: Readonly<Config>): Record<string, string> {
   const env: Record<string, string> = {
     SHIELDWALL_DATA_DIR: c.dataDir, SHIELDWALL_HOST: c.host, SHIELDWALL_PORT: String(c.port), SHIELDWALL_ALLOW_PUBLIC_HTTP: c.allowPublicHttp ? '1' : '0',
     SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_FEDERATION_SYNC: c.federationSync ? '1' : '0', SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
-    SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
+    SHIELDWALL_REQUEST_TIMEOUT_MS: String(c.requestTimeoutMs), SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
     SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',

@@ -1,0 +1,91 @@
+/**
+ * Slow clients on a real server socket: a client that trickles a request (slowloris) is answered
+ * 408 and disconnected once SHIELDWALL_REQUEST_TIMEOUT_MS has passed, so such connections cannot
+ * pile up (Fastify's own default turns Node's request timeout off); a request that arrives in
+ * time, and the live stream that stays open after its request arrived, are not cut.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { createPlatform, startServer, type Platform, type RunningServer } from '../src/api/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { openSqliteStore } from '../src/store/index.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-slow-'));
+let platform: Platform;
+let server: RunningServer;
+let port: number;
+let token: string;
+
+beforeAll(async () => {
+  platform = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_PORT: '0', SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_REQUEST_TIMEOUT_MS: '1000' }), { store: await openSqliteStore(':memory:') });
+  const org = await platform.access.createOrganisation(SYSTEM_ACTOR, { name: 'Org', shortName: 'ORG' });
+  const user = await platform.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: 'alice', password: 'long enough password', roles: ['analyst'] });
+  token = (await platform.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: user.id, kind: 'api', name: 't' })).token;
+  server = await startServer(platform, { logger: false });
+  port = Number(new URL(server.url).port);
+});
+afterAll(async () => {
+  await server.close();
+  await platform.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens a socket, writes `head`, then `drip` every 200 ms; resolves with what the server sent and when it closed (ms after connecting). */
+function trickle(head: string, drip: string | null, giveUpMs: number): Promise<{ text: string; closedAfterMs: number | null }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const sock = net.connect(port, '127.0.0.1');
+    let text = '';
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (closed: boolean) => {
+      clearInterval(timer);
+      clearTimeout(giveUp);
+      resolve({ text, closedAfterMs: closed ? Date.now() - t0 : null });
+    };
+    const giveUp = setTimeout(() => {
+      sock.destroy();
+      finish(false);
+    }, giveUpMs);
+    sock.on('data', (d) => {
+      text += d.toString('latin1');
+    });
+    sock.on('close', () => finish(true));
+    sock.on('error', () => undefined);
+    sock.on('connect', () => {
+      sock.write(head);
+      if (drip !== null) timer = setInterval(() => sock.write(drip), 200);
+    });
+  });
+}
+
+describe('slow clients', () => {
+  it('answers a client that trickles its body 408 and closes the connection after SHIELDWALL_REQUEST_TIMEOUT_MS', async () => {
+    const head = 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"username":"';
+    const r = await trickle(head, 'a', 6000);
+    expect(r.closedAfterMs).not.toBeNull();
+    // Cut off between the timeout and the timeout plus one check interval (a quarter of it).
+    expect(r.closedAfterMs!).toBeGreaterThanOrEqual(900);
+    expect(r.closedAfterMs!).toBeLessThan(3000);
+    expect(r.text).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('cuts off a client that sends its headers slowly too', async () => {
+    const r = await trickle('GET /api/v1/me HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n', 6000);
+    expect(r.closedAfterMs).not.toBeNull();
+    expect(r.closedAfterMs!).toBeLessThan(3000);
+  });
+
+  it('keeps a request that arrived in time, and the live stream open well past the timeout', async () => {
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    const stream = await trickle(`GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`, null, 3000);
+    // Still open when the test gave up after three times the request timeout.
+    expect(stream.closedAfterMs).toBeNull();
+    expect(stream.text).toMatch(/^HTTP\/1\.1 200/);
+    expect(stream.text).toContain('text/event-stream');
+  });
+});
