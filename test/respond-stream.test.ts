@@ -10,6 +10,7 @@ import { createPlatform, startServer, type Platform, type RunningServer } from '
 import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { openSqliteStore } from '../src/store/index.js';
+import { MAX_STREAMS_PER_ACCOUNT } from '../src/api/rest/stream.js';
 
 let platform: Platform;
 let server: RunningServer;
@@ -50,7 +51,7 @@ async function openStream(org: string) {
       // aborted
     }
   })();
-  return { res, get text() { return text; }, close: async () => { ctrl.abort(); await pump; } };
+  return { res, get text() { return text; }, ended: pump, close: async () => { ctrl.abort(); await pump; } };
 }
 
 describe('live stream', () => {
@@ -70,6 +71,34 @@ describe('live stream', () => {
     expect(d.text).not.toContain(inc.id);
     await b.close();
     await d.close();
+  });
+
+  it(`holds at most ${MAX_STREAMS_PER_ACCOUNT} open streams per account (429 + Retry-After beyond), freed as they close, other accounts unaffected`, async () => {
+    const held: Awaited<ReturnType<typeof openStream>>[] = [];
+    try {
+      for (let i = 0; i < MAX_STREAMS_PER_ACCOUNT; i++) held.push(await openStream('B'));
+      expect(held.every((h) => h.res.status === 200)).toBe(true);
+      const over = await openStream('B');
+      expect(over.res.status).toBe(429);
+      expect(over.res.headers.get('retry-after')).toBe('5');
+      await over.ended;
+      expect(JSON.parse(over.text)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      const other = await openStream('D');
+      expect(other.res.status).toBe(200);
+      await other.close();
+      await held.pop()!.close();
+      // The server sees the close shortly after the client aborts.
+      let again = await openStream('B');
+      for (let i = 0; again.res.status === 429 && i < 50; i++) {
+        await again.close();
+        await new Promise((r) => setTimeout(r, 20));
+        again = await openStream('B');
+      }
+      expect(again.res.status).toBe(200);
+      held.push(again);
+    } finally {
+      for (const h of held) await h.close();
+    }
   });
 
   it('refuses a bad ticket, and a token in the URL, with a JSON error', async () => {

@@ -13,8 +13,15 @@ import type { Platform } from '../platform.js';
 
 const HEARTBEAT_MS = 15_000;
 const MAX_QUEUE = 1000;
+/**
+ * Live streams one account (a user, else a token) may hold open on this process at once: a few
+ * browser tabs and tools. Every bus event is released to each open stream on the event loop
+ * that answers HTTP, so an account opening thousands would slow the node for everyone.
+ */
+export const MAX_STREAMS_PER_ACCOUNT = 16;
 
 export async function streamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
+  const open = new Map<string, number>();
   // Authenticated in the routes' own onRequest hooks, so the permission check (stream.read,
   // api/route-permissions.ts) that follows sees the principal.
   const byHeader = async (req: FastifyRequest) => {
@@ -37,6 +44,12 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
     const audience = platform.access.audienceOf(principal);
     // An exercise's events go to its participants only (404 to anyone else, as its REST reads answer).
     if (exercise !== null) await platform.exercise.open({ principal, source: req.ip }, exercise);
+    const account = principal.userId ?? principal.tokenId ?? principal.orgId;
+    const held = open.get(account) ?? 0;
+    if (held >= MAX_STREAMS_PER_ACCOUNT) {
+      throw new AppError('RATE_LIMITED', `this account already holds ${held} live streams (at most ${MAX_STREAMS_PER_ACCOUNT}); close one first`, { headers: { 'Retry-After': '5' } });
+    }
+    open.set(account, held + 1);
 
     reply.hijack();
     const res = reply.raw;
@@ -57,6 +70,9 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
     req.raw.on('close', () => {
       clearInterval(beat);
       off();
+      const left = (open.get(account) ?? 1) - 1;
+      if (left > 0) open.set(account, left);
+      else open.delete(account);
     });
   });
 }
