@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { AppError } from '../core/errors.js';
 import { foreground } from '../core/follow.js';
+import { limitBodies } from './body-budget.js';
 import { taxiiRoutes } from '../taxii/index.js';
 import type { Platform } from './platform.js';
 import { isTaxiiPath, makeErrorHandler } from './errors.js';
@@ -77,6 +78,8 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
     },
   }) as unknown as FastifyInstance;
   app.setErrorHandler(onError);
+  // Large bodies in flight are counted per account and per process (api/body-budget.ts).
+  limitBodies(app, config.maxContentLength);
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
   guardRoutes(app, roots); // every /api/ and TAXII route checks its action in the permission table
 
