@@ -4,11 +4,12 @@ import { defineConfig, type ViteUserConfig } from 'vitest/config';
 /**
  * Two projects. `embedded`: every test, on the embedded node. `scaleout`: the leak tests again,
  * unchanged, against a scale-out node (PostgreSQL + NATS JetStream, worker processes; see
- * test/helpers/node-mode.ts) — issue 8 "the leak tests run unchanged against the scale-out mode".
+ * test/helpers/node-mode.ts) — issue 8 "the leak tests run unchanged against the scale-out mode" —
+ * and the hostile-input sweep (PostgreSQL refuses what SQLite takes, e.g. a NUL in text).
  * Where neither PostgreSQL nor NATS answers (a developer's machine) the second project is left
  * out with a note; in CI (CI=true) it always runs, so a missing server fails it.
  */
-const SCALEOUT_TESTS = ['test/leak*.test.ts'];
+const SCALEOUT_TESTS = ['test/leak*.test.ts', 'test/hostile-input.test.ts'];
 
 function answers(url: string, defaultPort: number): Promise<boolean> {
   const u = new URL(url.replace(/^(nats|postgres(ql)?):/, 'http:'));

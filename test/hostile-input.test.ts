@@ -250,7 +250,7 @@ describe('hostile input on every route', () => {
     const objects = (x: unknown) => JSON.stringify({ objects: x });
     const envelopes = ['{}', '[]', 'null', '"x"', '{"objects":', DEEP, objects(null), objects({}), objects('x'), objects([null, 1, 'x', [], {}]),
       objects([{ type: 'indicator' }]), objects([{ ...ind, modified: '2026-13-45T99:99:99Z' }]), objects([{ ...ind, id: 'indicator--%00' }]),
-      objects([{ ...ind, pattern: `[${'('.repeat(2000)}` }]), objects([{ ...ind, created_by_ref: al.orgs.B }]), objects([{ ...ind, spec_version: '9.9' }]),
+      objects([{ ...ind, pattern: `[${'('.repeat(2000)}` }]), objects([{ ...ind, created_by_ref: al.orgs.B }]), objects([{ ...ind, spec_version: '9.9' }]), objects([{ ...ind, id: `indicator--${randomUUID()}`, name: 'nul\u0000inside', description: '\u0000' }]),
       objects([{ ...ind, __proto__: { x: 1 }, constructor: 'x' }]), objects(new Array(2000).fill(1)), JSON.stringify({ objects: [], more: 'x'.repeat(100_000) })];
     for (const c of colls.slice(0, 3)) for (const e of envelopes) await send('POST objects', 'POST', `/${root}/collections/${c}/objects/`, { body: e, accept: TAXII });
     expect(firstPerRoute(fivexx)).toEqual([]);

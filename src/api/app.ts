@@ -85,6 +85,11 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
 
   // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
   // answering comes first. The live stream is long-lived and not counted.
+  // No identifier, filter or search holds a NUL character, and PostgreSQL cannot take one in a
+  // text parameter: refused here, alike on every store, rather than failing deep in a query.
+  app.addHook('onRequest', async (req) => {
+    if (/%00/i.test(req.url)) throw new AppError('BAD_REQUEST', 'the URL holds a NUL character (%00)');
+  });
   const counted = new WeakSet<object>();
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith('/api/v1/stream')) return;

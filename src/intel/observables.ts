@@ -193,6 +193,9 @@ function stringValue(objectType: string, raw: string): string {
 
 function add(out: Map<string, ObservableValue>, kind: ObservableKind | 'ip-or-domain', raw: unknown, objectType: string): void {
   if (typeof raw !== 'string' || out.size >= MAX_VALUES_PER_OBJECT) return;
+  // No real observable holds a NUL, and PostgreSQL text cannot: such a value is not indexed (on
+  // any store), so it never fails the index's slice for everything stored after it.
+  if (raw.includes('\u0000')) return;
   let v: ObservableValue | null;
   if (kind === 'ip-or-domain') v = normaliseValue(parseIp(raw) ? 'ip' : 'domain', raw);
   else v = normaliseValue(kind, kind === 'string' ? stringValue(objectType, raw) : raw);

@@ -3,11 +3,32 @@
  */
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { AppError } from '../core/errors.js';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 
 // int8 → number: every bigint we store (µs timestamps, sequence numbers) is below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite's can): a parameter with one would fail its whole
+ * statement with a server error. Such a value (a NUL inside a STIX name, a search, a title) is
+ * refused as bad input instead, before it is sent. Stored JSON is unaffected: JSON.stringify
+ * writes the character as the escape `\u0000`.
+ */
+function refuseNul(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const values = Array.isArray(args[1]) ? args[1] : (args[0] as { values?: unknown[] } | null)?.values;
+    if (values?.some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+      const e = new AppError('BAD_REQUEST', 'a text value holds the NUL character (U+0000), which this node\'s PostgreSQL store cannot keep');
+      const cb = args.find((a) => typeof a === 'function') as ((err: Error) => void) | undefined;
+      if (cb) return void cb(e);
+      return Promise.reject(e);
+    }
+    return query(...args);
+  };
+}
 
 export function postgresDialect(url: string): Dialect {
   return {
@@ -25,6 +46,7 @@ export function postgresDialect(url: string): Dialect {
     placeholder: (i) => `$${i + 1}`,
     open() {
       const pool = new pg.Pool({ connectionString: url, max: 10 });
+      pool.on('connect', refuseNul);
       // An idle connection that the server ends (a restart, an administrator terminating
       // backends, a failover) is reported on the pool; unhandled, that event would end the
       // process. The pool has already dropped that connection and opens a new one when asked;
