@@ -38,7 +38,7 @@ describe.each(factories)('NUL in text: $name', ({ name, open }) => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const indicator = (n: number, fields: Record<string, unknown>) => ({
+  const indicator = (n: number, fields: Record<string, unknown>): Record<string, unknown> & { id: string } => ({
     type: 'indicator', spec_version: '2.1', id: `indicator--6d1c8f52-0c1e-4a5b-9d3e-${String(n).padStart(12, '0')}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
     pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', ...fields,
   });

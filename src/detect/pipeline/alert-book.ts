@@ -66,7 +66,10 @@ function sampleOf(e: NormalisedEvent): Record<string, unknown> {
  * hold NUL ("invalid byte sequence for encoding UTF8: 0x00"), so alerts could not be written there.
  */
 function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>): string {
-  return [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u001f');
+  const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u001f');
+  // Stored as text (alert_facts.group_key): a NUL from telemetry (a host name) would fail the
+  // worker's batch on PostgreSQL, whose text cannot hold one; the same key on every store.
+  return key.includes('\u0000') ? key.replaceAll('\u0000', '\ufffd') : key;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
