@@ -4,39 +4,23 @@
  * request is refused at once (429 for the account, 503 for the process) instead of being read
  * into memory, small requests are never counted, and the budget comes back when a client goes.
  */
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { BodyBudget } from '../src/api/body-budget.js';
-import { createPlatform, startServer, type Platform, type RunningServer } from '../src/api/index.js';
-import { loadConfig } from '../src/config/index.js';
-import { openSqliteStore } from '../src/store/index.js';
+import { socketNode, type SocketNode } from './helpers/socket-node.js';
 
 const LIMIT = 1_000_000;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-bodies-'));
-let platform: Platform;
-let server: RunningServer;
+let node: SocketNode;
 let port: number;
-const tokens: string[] = [];
+let tokens: string[];
+let serverUrl: string;
 
 beforeAll(async () => {
-  platform = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_PORT: '0', SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_MAX_CONTENT_LENGTH: String(LIMIT) }), { store: await openSqliteStore(':memory:') });
-  const org = await platform.access.createOrganisation(SYSTEM_ACTOR, { name: 'Org', shortName: 'ORG' });
-  for (const name of ['u1', 'u2', 'u3']) {
-    const user = await platform.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: name, password: 'long enough password', roles: ['analyst'] });
-    tokens.push((await platform.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: user.id, kind: 'api', name })).token);
-  }
-  server = await startServer(platform, { logger: false });
-  port = Number(new URL(server.url).port);
+  node = await socketNode({ SHIELDWALL_MAX_CONTENT_LENGTH: String(LIMIT) }, ['u1', 'u2', 'u3']);
+  ({ port, tokens } = node);
+  serverUrl = node.server.url;
 });
-afterAll(async () => {
-  await server.close();
-  await platform.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => node.close());
 
 /** A large import whose body is announced in full but only started: the server holds it open, reading. */
 function startUpload(token: string, length = LIMIT) {
@@ -96,7 +80,7 @@ describe('request bodies in flight', () => {
     busy.sock.destroy();
 
     // Small requests are never counted.
-    const small = await fetch(`${server.url}/api/v1/intel/import`, { method: 'POST', headers: { authorization: `Bearer ${t3}`, 'content-type': 'application/json' }, body: '{"type":"bundle","id":"bundle--0","objects":[]}' });
+    const small = await fetch(`${serverUrl}/api/v1/intel/import`, { method: 'POST', headers: { authorization: `Bearer ${t3}`, 'content-type': 'application/json' }, body: '{"type":"bundle","id":"bundle--0","objects":[]}' });
     expect(small.status).toBeLessThan(500);
     expect(small.status).not.toBe(429);
 
@@ -104,7 +88,7 @@ describe('request bodies in flight', () => {
     await settle(300);
     // The budget is back: a whole large body from the third account is read and answered by the route.
     const body = JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [], pad: 'y'.repeat(200_000) });
-    const big = await fetch(`${server.url}/api/v1/intel/import`, { method: 'POST', headers: { authorization: `Bearer ${t3}`, 'content-type': 'application/json' }, body });
+    const big = await fetch(`${serverUrl}/api/v1/intel/import`, { method: 'POST', headers: { authorization: `Bearer ${t3}`, 'content-type': 'application/json' }, body });
     expect([429, 503]).not.toContain(big.status);
     expect(big.status).toBeLessThan(500);
   });

@@ -4,35 +4,22 @@
  * pile up (Fastify's own default turns Node's request timeout off); a request that arrives in
  * time, and the live stream that stays open after its request arrived, are not cut.
  */
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../src/access/index.js';
-import { createPlatform, startServer, type Platform, type RunningServer } from '../src/api/index.js';
-import { loadConfig } from '../src/config/index.js';
-import { openSqliteStore } from '../src/store/index.js';
+import type { RunningServer } from '../src/api/index.js';
+import { socketNode, type SocketNode } from './helpers/socket-node.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-slow-'));
-let platform: Platform;
+let node: SocketNode;
 let server: RunningServer;
 let port: number;
 let token: string;
 
 beforeAll(async () => {
-  platform = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_PORT: '0', SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_REQUEST_TIMEOUT_MS: '1000' }), { store: await openSqliteStore(':memory:') });
-  const org = await platform.access.createOrganisation(SYSTEM_ACTOR, { name: 'Org', shortName: 'ORG' });
-  const user = await platform.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: 'alice', password: 'long enough password', roles: ['analyst'] });
-  token = (await platform.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: user.id, kind: 'api', name: 't' })).token;
-  server = await startServer(platform, { logger: false });
-  port = Number(new URL(server.url).port);
+  node = await socketNode({ SHIELDWALL_REQUEST_TIMEOUT_MS: '1000' }, ['alice']);
+  ({ server, port } = node);
+  token = node.tokens[0]!;
 });
-afterAll(async () => {
-  await server.close();
-  await platform.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(async () => node.close());
 
 /** Opens a socket, writes `head`, then `drip` every 200 ms; resolves with what the server sent and when it closed (ms after connecting). */
 function trickle(head: string, drip: string | null, giveUpMs: number): Promise<{ text: string; closedAfterMs: number | null }> {
