@@ -83,13 +83,13 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   trackRoutes(app); // the OpenAPI document lists every registered /api/ route
   guardRoutes(app, roots); // every /api/ and TAXII route checks its action in the permission table
 
-  // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
-  // answering comes first. The live stream is long-lived and not counted.
   // No identifier, filter or search holds a NUL character, and PostgreSQL cannot take one in a
   // text parameter: refused here, alike on every store, rather than failing deep in a query.
   app.addHook('onRequest', async (req) => {
     if (/%00/i.test(req.url)) throw new AppError('BAD_REQUEST', 'the URL holds a NUL character (%00)');
   });
+  // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
+  // answering comes first. The live stream is long-lived and not counted.
   const counted = new WeakSet<object>();
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith('/api/v1/stream')) return;
