@@ -164,7 +164,6 @@ function sightingMode(raw: string | undefined): Config['sightings'] {
   return v;
 }
 
-/** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
 /**
  * SHIELDWALL_PUBLIC_URL, checked: an absolute http(s) URL with no user, query or fragment (TAXII
  * 2.1 §4.1.1: an API root URL has no query), returned without a trailing slash.
@@ -191,6 +190,7 @@ function feedUrl(env: Record<string, string | undefined>, key: string): string |
   return v;
 }
 
+/** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Readonly<Config> {
   const host = env.SHIELDWALL_HOST ?? '127.0.0.1';
   const logLevel = (env.SHIELDWALL_LOG_LEVEL ?? 'info') as Config['logLevel'];

@@ -8,6 +8,7 @@ export type { Audience, Purpose, ReleaseFacts, Tlp } from './policy.js';
 export { EventBus } from './bus.js';
 export type { BusEvent, BusListener, SealedPart } from './bus.js';
 export { prng } from './random.js';
+export { withoutNul } from './text.js';
 export { compileLinear, describeRefusal, MAX_REPEAT } from './regex.js';
 export type { LinearRegex, LinearRegexResult, RegexRefusal } from './regex.js';
 export { Follower, foreground } from './follow.js';

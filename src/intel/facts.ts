@@ -1,16 +1,10 @@
 /** Derived columns of a stored object version: version key, name, labels and search text. */
 import { versionKey } from '../core/time.js';
+import { withoutNul } from '../core/text.js';
 
 type Obj = Record<string, unknown>;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-/**
- * A derived text column without NUL characters (U+FFFD in their place): PostgreSQL text cannot
- * hold one and SQLite's can, so both stores keep the same derived text; the object's stored JSON
- * keeps the character (as the escape `\u0000`).
- */
-const noNul = (t: string): string => (t.includes('\u0000') ? t.replaceAll('\u0000', '\ufffd') : t);
 
 /**
  * Version key of an object: `modified`, else `created` (TAXII §3.4.1). SCOs have neither; they
@@ -48,9 +42,9 @@ export function isUnversionedKey(version: string): boolean {
 /** A human name for lists: name, else value (SCOs), else pattern, else the relationship. */
 export function displayName(o: Obj): string | null {
   const n = str(o.name) ?? str(o.value) ?? str(o.path) ?? str(o.key) ?? str(o.pattern) ?? str(o.abstract);
-  if (n) return noNul(n.slice(0, 500));
-  if (o.type === 'relationship') return noNul(`${String(o.source_ref)} ${String(o.relationship_type)} ${String(o.target_ref)}`);
-  if (o.type === 'sighting') return noNul(`sighting of ${String(o.sighting_of_ref)}`);
+  if (n) return withoutNul(n.slice(0, 500));
+  if (o.type === 'relationship') return withoutNul(`${String(o.source_ref)} ${String(o.relationship_type)} ${String(o.target_ref)}`);
+  if (o.type === 'sighting') return withoutNul(`sighting of ${String(o.sighting_of_ref)}`);
   return null;
 }
 
@@ -72,5 +66,5 @@ export function searchTextOf(o: Obj): string {
   if (Array.isArray(o.external_references)) {
     for (const r of o.external_references as Obj[]) if (r && typeof r.external_id === 'string') text += ` ${r.external_id}`;
   }
-  return noNul(text.toLowerCase().slice(0, 8192));
+  return withoutNul(text.toLowerCase().slice(0, 8192));
 }

@@ -8,6 +8,7 @@
  * samples grow, nobody is paged again) until the window passes.
  */
 import crypto from 'node:crypto';
+import { withoutNul } from '../../core/text.js';
 import type { RecordRow, Store } from '../../store/index.js';
 import type { NormalisedEvent } from '../normalise/index.js';
 import type { AlertDoc, AlertSeverity, AlertSource, Matched } from './alert-types.js';
@@ -62,14 +63,12 @@ function sampleOf(e: NormalisedEvent): Record<string, unknown> {
 }
 
 /**
- * The stored group key. Separated by U+001F (unit separator), not NUL: PostgreSQL text cannot
- * hold NUL ("invalid byte sequence for encoding UTF8: 0x00"), so alerts could not be written there.
+ * The stored group key. Separated by U+001F (unit separator), not NUL, and without a NUL from
+ * telemetry (a host name): PostgreSQL text cannot hold one ("invalid byte sequence for encoding
+ * UTF8: 0x00"), so the worker's batch could not be written there.
  */
 function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>): string {
-  const key = [h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u001f');
-  // Stored as text (alert_facts.group_key): a NUL from telemetry (a host name) would fail the
-  // worker's batch on PostgreSQL, whose text cannot hold one; the same key on every store.
-  return key.includes('\u0000') ? key.replaceAll('\u0000', '\ufffd') : key;
+  return withoutNul([h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u001f'));
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
