@@ -186,6 +186,24 @@ describe('intel detail', () => {
     expect(typeof d.versions[0].dateAdded).toBe('string');
   });
 
+  it('shows the latest of many versions and lists the newest 100, a late older version notwithstanding', async () => {
+    const base = indicator('Long-lived', { created: '2026-03-01T00:00:00.000Z' });
+    const at = (k: number) => new Date(Date.parse('2026-03-01T00:00:00.000Z') + k * 60_000).toISOString();
+    const version = (k: number) => ({ ...base, modified: at(k), description: `version ${k}` });
+    for (let k = 0; k < 1200; k += 600) {
+      await submitAs(al, 'a-analyst', al.shared, { objects: Array.from({ length: 600 }, (_, j) => version(k + j + 1)), defaultTlp: 'clear' });
+    }
+    // Stored last, older than all but one: the newest rows by arrival no longer hold the latest version alone.
+    await submitAs(al, 'a-analyst', al.shared, { objects: [{ ...base, modified: '2026-03-01T00:00:30.000Z', description: 'late' }], defaultTlp: 'clear' });
+    const d = (await get('b-analyst', `/api/v1/intel/${base.id}`)).json();
+    expect(d.object).toMatchObject({ modified: at(1200), description: 'version 1200' });
+    expect(d.summary.modified).toBe(at(1200));
+    expect(d.versions).toHaveLength(100);
+    expect(d.versions.map((v: { version: string }) => v.version)).toEqual(Array.from({ length: 100 }, (_, j) => at(1101 + j)));
+    expect(d.versionsTruncated).toBe(true);
+    expect((await get('b-analyst', `/api/v1/intel/${o.green!.id}`)).json().versionsTruncated).toBe(false);
+  });
+
   it('answers 404 for objects the caller may not see, and 400 for malformed ids', async () => {
     expectError(await get('c-analyst', `/api/v1/intel/${o.amberB!.id}`), 404, 'NOT_FOUND');
     expectError(await get('b-analyst', `/api/v1/intel/${o.unmarked!.id}`), 404, 'NOT_FOUND');

@@ -298,7 +298,7 @@ export class Correlations {
   #entryOf(r: AddedVersion, exclusions: ExclusionSet): ObservableEntry {
     return {
       collectionId: r.collectionId, objectId: r.id, version: r.version, values: valuesOf(r, exclusions),
-      ...(r.versions === 1 ? { sole: { seq: r.seq, creatorOrg: r.creatorOrg, dateAdded: r.dateAdded } } : {}),
+      ...(!r.others ? { sole: { seq: r.seq, creatorOrg: r.creatorOrg, dateAdded: r.dateAdded } } : {}),
     };
   }
 

@@ -2,13 +2,14 @@
  * Correlation index (observable values, frequent values, exclusions) and warninglists: the SQL of
  * the store's correlation section (DESIGN §2.4), on either dialect. KyselyStore delegates here.
  */
-import { CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { b, byKindOf, ladderRuns, OBSERVABLE_COLUMNS, padded, valuesInsertSql } from './sql-util.js';
 import type { CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableValue, WarninglistRow, WarninglistType } from './types.js';
 
 type Db = Kysely<DB>;
+type Head = { seq: number; version: string; creator_org: string | null; date_added: number };
 
 /** Indexes the observable values of stored object versions (inside the caller's transaction). */
 export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
@@ -18,11 +19,11 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
   // A handful of statements per chunk of objects, whatever its size: heads, delete, frequent, insert.
   for (let i = 0; i < entries.length; i += 500) {
     const chunk = entries.slice(i, i + 500);
-    const heads = new Map<string, { seq: number; version: string; creator_org: string | null; date_added: number }>();
-    // Every stored version's seq, per object: its rows in the index are keyed by the seq of the version indexed.
+    const heads = new Map<string, Head>();
+    // The seqs that may key each object's rows in the index (rows are keyed by the seq of the version indexed).
     const seqs = new Map<string, number[]>();
     // An object whose only stored version is the entry's own is its own head (most of a bulk
-    // load or a federation pull); the others' versions are read here.
+    // load or a federation pull); the others are looked up here.
     for (const e of chunk) {
       if (!e.sole) continue;
       const k = `${e.collectionId} ${e.objectId}`;
@@ -30,21 +31,14 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
       seqs.set(k, [e.sole.seq]);
     }
     const looked = chunk.filter((e) => !e.sole);
-    for (const coll of new Set(looked.map((e) => e.collectionId))) {
-      const ids = [...new Set(looked.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
-      const rows = await db.selectFrom('objects').select(['seq', 'id', 'version', 'creator_org', 'date_added'])
-        .where('collection_id', '=', coll).where('id', 'in', padded(ids)).execute();
-      for (const r of rows) {
-        const k = `${coll} ${r.id}`;
-        const h = heads.get(k);
-        if (!h || r.version > h.version) heads.set(k, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
-        const s = seqs.get(k);
-        if (s) s.push(Number(r.seq));
-        else seqs.set(k, [Number(r.seq)]);
-      }
-    }
+    const idsIn = (es: readonly ObservableEntry[], coll: string) => [...new Set(es.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
+    for (const coll of new Set(looked.map((e) => e.collectionId))) await latestVersions(db, coll, idsIn(looked, coll), heads);
     // Only the latest stored version speaks for the object; a late older version changes nothing.
     const current = chunk.filter((e) => heads.get(`${e.collectionId} ${e.objectId}`)?.version === e.version);
+    // Where the rows of the multi-version objects indexed now are: only theirs are looked up (an
+    // earlier version of an object met before its latest costs the probe of its head alone).
+    const currentLooked = current.filter((e) => !e.sole);
+    for (const coll of new Set(currentLooked.map((e) => e.collectionId))) await indexedSeqs(db, coll, idsIn(currentLooked, coll), seqs);
     // What any version of these objects indexed before goes (probes of the seq key: a new
     // object's seq finds nothing at the end of the index).
     const stale = [...new Set(current.map((e) => `${e.collectionId} ${e.objectId}`))].flatMap((k) => seqs.get(k)!);
@@ -52,6 +46,17 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
       await db.deleteFrom('observable_values').where('seq', 'in', padded(stale.slice(k, k + 500))).execute();
     }
     indexed += current.length;
+    // The seq now keying the rows of each multi-version object indexed here (the next lookup of
+    // the object reads this row instead of its versions).
+    const marks = new Map<string, { collection_id: string; object_id: string; seq: number }>();
+    for (const e of current) {
+      if (!e.sole) marks.set(`${e.collectionId} ${e.objectId}`, { collection_id: e.collectionId, object_id: e.objectId, seq: heads.get(`${e.collectionId} ${e.objectId}`)!.seq });
+    }
+    const markRows = [...marks.values()];
+    for (let k = 0; k < markRows.length; k += 300) {
+      await db.insertInto('observable_heads').values(markRows.slice(k, k + 300))
+        .onConflict((oc) => oc.columns(['collection_id', 'object_id']).doUpdateSet({ seq: (eb) => eb.ref('excluded.seq') })).execute();
+    }
     const unique = new Map<string, ObservableValue>();
     for (const e of current) for (const v of e.values) unique.set(key(v.kind, v.value), v);
     const frequent = new Set<string>();
@@ -137,8 +142,45 @@ export async function frequentValues(db: Db, q: { keys?: readonly { kind: Observ
   return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
 }
 
+/**
+ * The latest stored version of each of these objects of one collection: a descending probe of the
+ * unique (collection_id, id, version) index per object, however many versions it has.
+ */
+async function latestVersions(db: Db, coll: string, ids: readonly string[], out: Map<string, Head>): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const latest = await sql<Head & { id: string }>`select o.seq, o.id, o.version, o.creator_org, o.date_added
+      from (values ${sql.join(ids.slice(i, i + 500).map((id) => sql`(${id})`))}) as v
+      join objects o on o.seq = (select o2.seq from objects o2 where o2.collection_id = ${coll} and o2.id = v.column1 order by o2.version desc limit 1)`.execute(db);
+    for (const r of latest.rows) out.set(`${coll} ${r.id}`, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
+  }
+}
+
+/**
+ * The seqs that may key the index rows of these multi-version objects of one collection: the one
+ * recorded in observable_heads when the object was last indexed with several versions stored,
+ * else every stored version's (once per object: the record is written when it is indexed).
+ */
+async function indexedSeqs(db: Db, coll: string, ids: readonly string[], out: Map<string, number[]>): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    const marked = await db.selectFrom('observable_heads').select(['object_id', 'seq'])
+      .where('collection_id', '=', coll).where('object_id', 'in', padded(part)).execute();
+    for (const r of marked) out.set(`${coll} ${r.object_id}`, [Number(r.seq)]);
+    const unmarked = part.filter((id) => !out.has(`${coll} ${id}`));
+    if (unmarked.length === 0) continue;
+    const rows = await db.selectFrom('objects').select(['seq', 'id']).where('collection_id', '=', coll).where('id', 'in', padded(unmarked)).execute();
+    for (const r of rows) {
+      const k = `${coll} ${r.id}`;
+      const s = out.get(k);
+      if (s) s.push(Number(r.seq));
+      else out.set(k, [Number(r.seq)]);
+    }
+  }
+}
+
 /** Empties the correlation index: every (object, value) row and every frequent mark. */
 export async function clearObservables(db: Db): Promise<{ rows: number; frequent: number }> {
+  await db.deleteFrom('observable_heads').execute();
   const a = await db.deleteFrom('observable_values').executeTakeFirst();
   const f = await db.deleteFrom('correlation_frequent').executeTakeFirst();
   return { rows: Number(a.numDeletedRows), frequent: Number(f.numDeletedRows) };

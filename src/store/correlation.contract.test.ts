@@ -101,7 +101,7 @@ describe.each(factories)('Store correlation & warninglists: $name', ({ open }) =
     expect((await store.observableStats()).frequent).toBe(1);
   });
 
-  it('reads every object version after a date_added, oldest first, with its count of stored versions', async () => {
+  it('reads every object version after a date_added, oldest first, with whether the object has another stored version', async () => {
     const all = await store.objectsAddedAfter(0, 1000);
     expect(all.length).toBeGreaterThanOrEqual(9);
     expect(all.map((r) => r.dateAdded)).toEqual([...all.map((r) => r.dateAdded)].sort((a, b) => a - b));
@@ -109,15 +109,15 @@ describe.each(factories)('Store correlation & warninglists: $name', ({ open }) =
     expect(tail.map((r) => r.dateAdded)).toEqual([all[3]!.dateAdded, all[4]!.dateAdded]);
     // Object 1 has V2 and V1 in COLL; object 2 only V1.
     const of = (k: string) => all.filter((r) => r.id === id(k) && r.collectionId === COLL);
-    expect(of('1').map((r) => [r.version, r.versions])).toEqual([[V2, 2], [V1, 2]]);
-    expect(of('2').map((r) => [r.version, r.versions, r.creatorOrg, r.revoked])).toEqual([[V1, 1, ORG_B, false]]);
+    expect(of('1').map((r) => [r.version, r.others])).toEqual([[V2, true], [V1, true]]);
+    expect(of('2').map((r) => [r.version, r.others, r.creatorOrg, r.revoked])).toEqual([[V1, false, ORG_B, false]]);
     expect(JSON.parse(of('2')[0]!.json)).toMatchObject({ id: id('2'), version: V1 });
   });
 
   it('takes a sole version as its own head, and a version stored since replaces its values', async () => {
     await store.putObjects([obj(id('20'), V1)], 200);
     const [v1] = (await store.objectsAddedAfter(0, 1000)).filter((r) => r.id === id('20'));
-    expect(v1!.versions).toBe(1);
+    expect(v1!.others).toBe(false);
     const sole = { seq: v1!.seq, creatorOrg: v1!.creatorOrg, dateAdded: v1!.dateAdded };
     const valuesOf = async () => (await store.observableLinks({ lookups: [{ kind: 'domain', value: 'sole-1.example' }, { kind: 'domain', value: 'sole-2.example' }], excludeObjectId: id('none'), collectionIds: [COLL], audience: asOrg(ORG_A), limit: 10 }))
       .map((l) => [l.objectId, l.version, l.value]);
@@ -129,9 +129,65 @@ describe.each(factories)('Store correlation & warninglists: $name', ({ open }) =
     // V2 is stored after V1 was read as sole: its slice looks both up, and V2's values replace V1's.
     await store.putObjects([obj(id('20'), V2)], 203);
     const [v2] = (await store.objectsAddedAfter(0, 1000)).filter((r) => r.id === id('20') && r.version === V2);
-    expect(v2!.versions).toBe(2);
+    expect(v2!.others).toBe(true);
     await store.indexObservables([{ collectionId: COLL, objectId: id('20'), version: V2, values: [dom('sole-2.example')] }], { cap: 10, nowUs: 204 });
     expect(await valuesOf()).toEqual([[id('20'), V2, 'sole-2.example']]);
+  });
+
+  it('finds the rows of a multi-version object by the head it recorded: later versions, late older ones, deletions', async () => {
+    const X = id('30');
+    const ver = (d: number) => `2026-02-${String(d).padStart(2, '0')}T00:00:00.000000Z`;
+    const links = async () => (await store.observableLinks({ lookups: [1, 2, 3, 4, 5, 6, 7].map((k) => ({ kind: 'domain' as const, value: `multi-${k}.example` })), excludeObjectId: id('none'), collectionIds: [COLL], audience: asOrg(ORG_A), limit: 50 }))
+      .map((l) => [l.version, l.value]);
+    const index = (version: string, k: number, nowUs: number) => store.indexObservables([{ collectionId: COLL, objectId: X, version, values: [dom(`multi-${k}.example`)] }], { cap: 10, nowUs });
+    // Sole first (no record), then two versions: the first looked-up indexing reads every version once.
+    await store.putObjects([obj(X, ver(1))], 300);
+    const [first] = (await store.objectsAddedAfter(0, 1000)).filter((r) => r.id === X);
+    await store.indexObservables([{ collectionId: COLL, objectId: X, version: ver(1), values: [dom('multi-1.example')], sole: { seq: first!.seq, creatorOrg: first!.creatorOrg, dateAdded: first!.dateAdded } }], { cap: 10, nowUs: 301 });
+    await store.putObjects([obj(X, ver(2))], 302);
+    await index(ver(2), 2, 303);
+    expect(await links()).toEqual([[ver(2), 'multi-2.example']]);
+    // From the record on: each new head replaces the last one's rows.
+    for (let d = 3; d <= 5; d++) {
+      await store.putObjects([obj(X, ver(d))], 300 + 2 * d);
+      await index(ver(d), d, 301 + 2 * d);
+      expect(await links()).toEqual([[ver(d), `multi-${d}.example`]]);
+    }
+    // A late older version is not the head: it changes nothing.
+    await store.putObjects([obj(X, '2026-01-15T00:00:00.000000Z')], 320);
+    expect((await index('2026-01-15T00:00:00.000000Z', 6, 321)).indexed).toBe(0);
+    expect(await links()).toEqual([[ver(5), 'multi-5.example']]);
+    // The head is deleted: its rows and its record go; the version left speaks for the object again.
+    expect(await store.deleteObject(COLL, X, [ver(5)])).toBe(1);
+    expect(await links()).toEqual([]);
+    await index(ver(4), 4, 330);
+    expect(await links()).toEqual([[ver(4), 'multi-4.example']]);
+    // Every version deleted, then the object comes back sole and gets a second version: the sole
+    // rows are found (no stale record points elsewhere) and replaced.
+    await store.deleteObject(COLL, X, 'all');
+    await store.putObjects([obj(X, ver(6))], 340);
+    const [again] = (await store.objectsAddedAfter(339, 1000)).filter((r) => r.id === X);
+    expect(again!.others).toBe(false);
+    await store.indexObservables([{ collectionId: COLL, objectId: X, version: ver(6), values: [dom('multi-6.example')], sole: { seq: again!.seq, creatorOrg: again!.creatorOrg, dateAdded: again!.dateAdded } }], { cap: 10, nowUs: 341 });
+    await store.putObjects([obj(X, ver(7))], 342);
+    await index(ver(7), 7, 343);
+    expect(await links()).toEqual([[ver(7), 'multi-7.example']]);
+  });
+
+  it('indexes an object of many versions, stored and read in slices, to its latest values', async () => {
+    const Y = id('31');
+    const ver = (k: number) => new Date(Date.UTC(2026, 3, 1) + k * 1000).toISOString().replace('Z', '000Z');
+    for (let k = 0; k < 600; k += 100) {
+      await store.putObjects(Array.from({ length: 100 }, (_, j) => obj(Y, ver(k + j))), 400 + k);
+    }
+    const mine = (await store.objectsAddedAfter(0, 100000)).filter((r) => r.id === Y);
+    expect(mine).toHaveLength(600);
+    expect(mine.every((r) => r.others)).toBe(true);
+    for (let k = 0; k < 600; k += 250) {
+      await store.indexObservables(mine.slice(k, k + 250).map((r) => ({ collectionId: COLL, objectId: Y, version: r.version, values: [dom(`many-${r.version}.example`)] })), { cap: 10, nowUs: 1000 + k });
+    }
+    const got = await store.observableLinks({ lookups: mine.map((r) => ({ kind: 'domain' as const, value: `many-${r.version}.example` })), excludeObjectId: id('none'), collectionIds: [COLL], audience: asOrg(ORG_A), limit: 1000 });
+    expect(got.map((l) => l.version)).toEqual([ver(599)]);
   });
 
   it('keeps exclusions and warninglists', async () => {

@@ -30,6 +30,9 @@ type InsertedObject = { seq: number; date_added: number };
 /** Rows per multi-row statement of the record batch methods (12 columns × 400 stays under every dialect's parameter limit). */
 const RECORD_CHUNK = 400;
 
+/** The shapes of key lookups KyselyStore joins to the unique (collection_id, id, version) index. */
+type KeysQuery = 'top' | 'bottom' | 'revoked' | 'exact';
+
 export class KyselyStore implements Store {
   readonly capabilities: StoreCapabilities;
   readonly #db: Db;
@@ -316,26 +319,49 @@ export class KyselyStore implements Store {
     return valuesInsertSql(this.#d, n, { table: 'objects', cols: INSERT_COLUMNS, suffix: ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "date_added"' });
   }
 
-  /** objectHeads' statement for n ids, in the dialect's placeholders. */
-  #headsSql(n: number): string {
-    const key = `heads:${this.#d.capabilities.dialect}:${n}`;
+  /**
+   * objectHeads' and storedVersions' statements for n keys, in the dialect's placeholders (cached
+   * by shape). Each joins a VALUES list of keys to probes of the unique (collection_id, id, version)
+   * index, so its cost follows the keys, never how many versions an object has: `top` the latest
+   * version of each id in each collection, `bottom` the earliest of each (id, collection) pair,
+   * `revoked` its earliest revoked version (the partial index objects_revoked), `exact` the stored copies of each (id, version) pair. `cross join` fixes SQLite's join order
+   * (keys, then collections, then the index), where it would otherwise build an index of objects.
+   */
+  #keysSql(kind: KeysQuery, n: number): string {
+    const key = `${kind}:${this.#d.capabilities.dialect}:${n}`;
     let text = INSERT_SQL.get(key);
     if (text === undefined) {
       const ph = this.#d.placeholder;
+      const width = kind === 'top' ? 1 : 2;
       const list: string[] = [];
-      for (let k = 0; k < n; k++) list.push(ph(k));
-      // Grouped by creator too: the owner is the creator of the earliest stored version, and
-      // only its versions count for the last version and the revocation.
-      text = 'select "id", "creator_org", max("version") as "last", min(case when "revoked" = 1 then "version" end) as "revoked_at",'
-        + ' min("date_added") as "first_added"'
-        // Every collection: `collection_id in (collections)` lets the unique (collection_id, id,
-        // version) index answer, one probe per collection and id, with no index of its own to
-        // maintain on every insert (an (id, version) index cost ~50% more insert CPU).
-        + ` from "objects" where "collection_id" in (select "id" from "collections") and "id" in (${list.join(', ')}) group by "id", "creator_org"`;
+      for (let k = 0; k < n; k++) list.push(`(${Array.from({ length: width }, (_, j) => ph(k * width + j)).join(', ')})`);
+      const values = `(values ${list.join(', ')}) as "v"`;
+      const cols = 'o."seq", o."collection_id", o."id", o."version", o."date_added", o."creator_org", o."revoked"';
+      const probe = (coll: string, dir: 'asc' | 'desc', revoked = '') =>
+        `(select o2."seq" from "objects" as o2 where o2."collection_id" = ${coll} and o2."id" = v."column1"${revoked} order by o2."version" ${dir} limit 1)`;
+      text = kind === 'top'
+        ? `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o where o."seq" = ${probe('c."id"', 'desc')}`
+        : kind === 'bottom' || kind === 'revoked'
+          ? `select ${cols} from ${values} cross join "objects" as o where o."seq" = ${probe('v."column2"', 'asc', kind === 'revoked' ? ' and o2."revoked" = 1' : '')}`
+          : `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o`
+            + ' where o."collection_id" = c."id" and o."id" = v."column1" and o."version" = v."column2"';
       if (INSERT_SQL.size > 64) INSERT_SQL.clear();
       INSERT_SQL.set(key, text);
     }
     return text;
+  }
+
+  async #byKeys(kind: KeysQuery, keys: readonly (readonly string[])[]): Promise<(Omit<StoredVersion, 'json'> & { seq: number })[]> {
+    const out: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const q = CompiledQuery.raw(this.#keysSql(kind, chunk.length), chunk.flat());
+      const rows = (await this.#db.executeQuery<{ seq: number | string; collection_id: string; id: string; version: string; date_added: number | string; creator_org: string | null; revoked: number }>(q)).rows;
+      for (const r of rows) {
+        out.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: Number(r.revoked) === 1 });
+      }
+    }
+    return out;
   }
 
   async queryObjects(q: ObjectQuery): Promise<ObjectPage> {
@@ -408,7 +434,7 @@ export class KyselyStore implements Store {
     // date order (a page of 1,000 ids cost O(collection), 25 ms at 30,000 objects). `+` keeps the
     // order and leaves the index choice to the ids.
     const order = q.ids?.length ? sql`+${sql.ref('o.date_added')}` : sql.ref('o.date_added');
-    const rows = (await query.orderBy(order).limit(q.limit + 1).execute()) as ObjRecord[];
+    const rows = (await query.orderBy(order, q.newestFirst ? 'desc' : 'asc').limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     const bytesOf = (r: ObjRecord) => (r as unknown as { json_bytes: Buffer }).json_bytes;
@@ -420,22 +446,31 @@ export class KyselyStore implements Store {
   }
 
   async objectHeads(ids: readonly string[]): Promise<Map<string, ObjectHead>> {
-    const out = new Map<string, ObjectHead>();
-    const first = new Map<string, number>();
+    // The latest, the earliest and the earliest revoked version of each id in each collection
+    // that holds it: a few index probes per id, however many versions it has (reading every
+    // version cost O(V) per submitted version, O(V²) to build an object of V versions, e.g. a
+    // sighting that gets a version a minute). Only the owner adds versions, so the versions
+    // between them speak for nothing they do not: the owner is the creator of the earliest stored
+    // of them (in a store written before versioning held across collections, where another
+    // organisation's row may sit between them, the earliest of these rows).
     const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += 1000) {
-      const chunk = unique.slice(i, i + 1000);
-      // Built directly, like the bulk insert: a batch of 1,000 ids through the query builder
-      // costs about as much CPU as the index probes themselves.
-      const q = CompiledQuery.raw(this.#headsSql(chunk.length), chunk);
-      const rows = (await this.#db.executeQuery<{ id: string; creator_org: string | null; last: string; revoked_at: string | null; first_added: number | string }>(q)).rows;
-      for (const r of rows) {
-        const added = Number(r.first_added);
-        const prev = first.get(r.id);
-        if (prev !== undefined && prev <= added) continue;
-        first.set(r.id, added);
-        out.set(r.id, { id: r.id, lastVersion: String(r.last), revokedAt: r.revoked_at ?? null, creatorOrg: r.creator_org });
-      }
+    const top = await this.#byKeys('top', unique.map((id) => [id]));
+    const pairs = top.map((r) => [r.id, r.collectionId]);
+    const bottom = pairs.length ? await this.#byKeys('bottom', pairs) : [];
+    const revoked = pairs.length ? await this.#byKeys('revoked', pairs) : [];
+    const byId = new Map<string, (Omit<StoredVersion, 'json'> & { seq: number })[]>();
+    for (const r of [...top, ...bottom, ...revoked]) {
+      const list = byId.get(r.id);
+      if (list) list.push(r);
+      else byId.set(r.id, [r]);
+    }
+    const out = new Map<string, ObjectHead>();
+    for (const [id, rows] of byId) {
+      const first = rows.reduce((a, r) => (r.dateAdded < a.dateAdded ? r : a));
+      const owned = rows.filter((r) => r.creatorOrg === first.creatorOrg);
+      const last = owned.reduce((a, r) => (r.version > a ? r.version : a), owned[0]!.version);
+      const revokedAt = owned.filter((r) => r.revoked).map((r) => r.version).sort()[0] ?? null;
+      out.set(id, { id, lastVersion: last, revokedAt, creatorOrg: first.creatorOrg });
     }
     return out;
   }
@@ -461,19 +496,11 @@ export class KyselyStore implements Store {
   }
 
   async storedVersions(keys: readonly { id: string; version: string }[], o: { release?: boolean } = {}): Promise<StoredVersion[]> {
-    const wanted = new Set(keys.map((k) => `${k.id} ${k.version}`));
-    const ids = [...new Set(keys.map((k) => k.id))];
-    const found: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      // Every version of these ids (no version list: IN lists on all three columns of the unique
-      // index would make SQLite probe their cross product), without the JSON; filtered here.
-      const rows = await this.#db.selectFrom('objects').select(['seq', 'collection_id', 'id', 'version', 'date_added', 'creator_org', 'revoked'])
-        .where('collection_id', 'in', (eb) => eb.selectFrom('collections').select('id')).where('id', 'in', ids.slice(i, i + 500)).execute();
-      for (const r of rows) {
-        if (!wanted.has(`${r.id} ${r.version}`)) continue;
-        found.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: r.revoked === 1 });
-      }
-    }
+    // Each (id, version) pair probed in each collection: the cost follows the keys, not how many
+    // versions the objects have.
+    const pairs = new Map<string, [string, string]>();
+    for (const k of keys) pairs.set(`${k.id} ${k.version}`, [k.id, k.version]);
+    const found = await this.#byKeys('exact', [...pairs.values()]);
     // Then the JSON of the matching copies only, by primary key.
     const json = new Map<number, string>();
     const release = new Map<number, NonNullable<StoredVersion['release']>>();
@@ -551,8 +578,10 @@ export class KyselyStore implements Store {
       const seqs = (await sel.execute()).map((r) => Number(r.seq));
       if (!seqs.length) return 0;
       await db.deleteFrom('object_recipients').where('seq', 'in', seqs).execute();
-      // What the correlation index holds of these versions goes with them (keyed by their seq).
+      // What the correlation index holds of these versions goes with them (keyed by their seq),
+      // and so does the record that one of them keys the object's rows.
       await db.deleteFrom('observable_values').where('seq', 'in', seqs).execute();
+      await db.deleteFrom('observable_heads').where('collection_id', '=', collectionId).where('object_id', '=', id).where('seq', 'in', seqs).execute();
       await db.deleteFrom('objects').where('seq', 'in', seqs).execute();
       return seqs.length;
     });
@@ -807,17 +836,18 @@ export class KyselyStore implements Store {
     return this.transaction(async (tx) => cs.indexObservablesTx((tx as KyselyStore).#db, this.#d, entries, opts));
   }
   async objectsAddedAfter(afterUs: number, limit: number): Promise<AddedVersion[]> {
-    // Only the columns the indexer uses (a lean row costs twice as much to read), and each
-    // version's count of stored versions: a probe of the unique (collection_id, id, version)
-    // index here spares the indexer a lookup of the object's versions when it has only one.
+    // Only the columns the indexer uses (a lean row costs twice as much to read), and whether the
+    // object has another stored version: a probe of the unique (collection_id, id, version) index
+    // that stops at the first other row (a count would read every version: O(V) per version of an
+    // object with V versions). It spares the indexer a lookup of the object when it has one version.
     const rows = await this.#db.selectFrom('objects as o')
       .select(['o.seq', 'o.collection_id', 'o.id', 'o.version', 'o.date_added', 'o.creator_org', 'o.revoked', 'o.json'])
-      .select((eb) => eb.selectFrom('objects as o2').select(eb.fn.countAll<number>().as('n'))
-        .whereRef('o2.collection_id', '=', 'o.collection_id').whereRef('o2.id', '=', 'o.id').as('versions'))
+      .select((eb) => eb.exists(eb.selectFrom('objects as o2').select(eb.lit(1).as('one'))
+        .whereRef('o2.collection_id', '=', 'o.collection_id').whereRef('o2.id', '=', 'o.id').whereRef('o2.seq', '<>', 'o.seq')).as('others'))
       .where('o.date_added', '>', afterUs).orderBy('o.date_added').limit(limit).execute();
     return rows.map((r) => ({
       seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added),
-      creatorOrg: r.creator_org, revoked: r.revoked === 1, json: r.json, versions: Number(r.versions ?? 1),
+      creatorOrg: r.creator_org, revoked: r.revoked === 1, json: r.json, others: Boolean(Number(r.others)),
     }));
   }
 

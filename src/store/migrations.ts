@@ -450,6 +450,34 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('objects').addColumn('provenance', 'text').execute();
     },
   },
+  {
+    id: '0013-observable-heads',
+    // Which version's seq keys the correlation rows of an object indexed while it had more than
+    // one version stored. Without it the indexer read every stored version of such an object each
+    // time it met one of them: an object with V versions cost O(V) per version, O(V²) in all (a
+    // bundle of 64,000 versions of one indicator held the API's loop for minutes; a sighting gets
+    // a version a minute for as long as it is seen). One row per multi-version object, written only
+    // when one is indexed: a bulk load of new objects writes none. Empty at first: an object with
+    // no row has its versions read once, then gets one.
+    async up(db, d) {
+      await db.schema
+        .createTable('observable_heads')
+        .addColumn('collection_id', 'text', (c) => c.notNull())
+        .addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('seq', d.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('observable_heads_pk', ['collection_id', 'object_id'])
+        .execute();
+    },
+  },
+  {
+    id: '0014-objects-revoked',
+    // The revoked versions of an object found by a probe (Store.objectHeads) instead of by
+    // reading every version of it. Partial: only revoked rows are in it, so storing the others
+    // costs it nothing.
+    async up(db) {
+      await db.schema.createIndex('objects_revoked').on('objects').columns(['collection_id', 'id', 'version']).where(sql.ref('revoked'), '=', 1).execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

@@ -49,6 +49,8 @@ export interface DB {
     seq: number; collection_id: string; object_id: string; version: string; kind: string; value: string;
     ip_key: string | null; ip_prefix: number | null; creator_org: string | null; date_added: number;
   };
+  /** The seq keying the correlation rows of an object indexed while it had several versions (migration 0013). */
+  observable_heads: { collection_id: string; object_id: string; seq: number };
   correlation_frequent: { kind: string; value: string; since_us: number };
   correlation_exclusions: { id: string; type: string; kind: string | null; pattern: string; comment: string; created_us: number; created_by: string | null };
   warninglists: {

@@ -166,6 +166,8 @@ export interface ObjectQuery {
   specVersions?: readonly string[];
   /** Exclusive lower bound on date_added (µs). */
   addedAfter?: number;
+  /** Newest first (date_added descending): the most recent `limit` rows, e.g. an object's latest versions. */
+  newestFirst?: boolean;
   /**
    * Leave out objects that came from this node (origin_node): a federated peer reading a
    * collection is not sent back the copies of its own objects (docs/federation.md "Loops").
@@ -591,7 +593,7 @@ export interface ObservableEntry {
   values: readonly ObservableValue[];
   /**
    * Set when this version was the object's only stored version when it was read
-   * (AddedVersion.versions = 1): its own row is then the object's head, and the index does not
+   * (AddedVersion.others false): its own row is then the object's head, and the index does not
    * look the object's versions up again. A version stored since has a later date_added, so the
    * indexer reads it in a later slice, where it sees both.
    */
@@ -601,8 +603,11 @@ export interface ObservableEntry {
 /** A stored object version as the correlation indexer follows them (Store.objectsAddedAfter). */
 export interface AddedVersion extends StoredVersion {
   seq: number;
-  /** How many versions of (collectionId, id) were stored when it was read, itself included. */
-  versions: number;
+  /**
+   * Whether another version of (collectionId, id) was stored when it was read (a probe of the
+   * unique index: constant time however many versions the object has).
+   */
+  others: boolean;
 }
 
 /** An exact value, or IP blocks inside [keyFrom, keyTo] with a prefix longer than prefixAbove. */

@@ -23,7 +23,7 @@ export interface Relationship {
 export type StixObject = Record<string, unknown>;
 export interface IntelVersion { version: string; dateAdded: string; object: StixObject }
 export interface IntelDetail {
-  object: StixObject; summary: IntelSummary; versions: IntelVersion[]; relationships: Relationship[];
+  object: StixObject; summary: IntelSummary; versions: IntelVersion[]; versionsTruncated: boolean; relationships: Relationship[];
 }
 export interface ImportResult {
   total: number; added: number; duplicates: number; rejected: number;

@@ -14,8 +14,16 @@ import { badParam, FILTER_PARAMS, parseCursor, parseIntelFilter, parseLimit, par
 import { parseStored, summaryOf, versionString, type IntelDetail, type IntelSummary, type Page, type RelatedRef, type RelationshipView } from './views.js';
 import { isUnversionedKey } from '../../intel/index.js';
 
-/** At most this many versions of one object, and relationships scanned, per detail view. */
+/** At most this many relationships scanned per detail view. */
 const MAX_VERSIONS = 10_000;
+/**
+ * The detail view lists an object's newest versions, at most this many (a sighting gets a version
+ * a minute: listing all of them, each with its content, grows without bound); the latest is always
+ * among them. The TAXII versions endpoint lists every version.
+ */
+const DETAIL_VERSIONS = 100;
+/** Rows read for them, newest first by date added (duplicate copies and other organisations' rows included). */
+const DETAIL_ROWS = 1_000;
 const MAX_RELATIONSHIP_SCAN = 200_000;
 
 /**
@@ -67,8 +75,12 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
     const id = parseStixId('id', (req.params as { id: string }).id);
     const collectionIds = await readableCollectionIds(deps, p);
     const audience = deps.platform.access.audienceOf(p);
-    let rows: ObjectRow[] = [];
-    await scanObjects(deps, { collectionIds, audience, purpose: 'read', ids: [id], version: { kind: 'all' } }, { max: MAX_VERSIONS, onPage: (r) => rows.push(...r) });
+    const read = { collectionIds, audience, purpose: 'read' as const, ids: [id] };
+    // The newest rows by date added, and the latest visible version of each collection (a late
+    // older version stored after many others must not push the latest out of the newest rows).
+    const newest = await store.queryObjects({ ...read, version: { kind: 'all' }, newestFirst: true, limit: DETAIL_ROWS });
+    const lastOf = newest.more ? (await store.queryObjects({ ...read, version: { kind: 'last' }, limit: DETAIL_ROWS })).rows : [];
+    let rows: ObjectRow[] = [...newest.rows, ...lastOf].sort((a, b) => a.dateAdded - b.dateAdded);
     // Only the owner's versions (the creator of the first stored version, in any collection):
     // another organisation's copy or version under this id is never served as the object.
     // An unversioned object (SCO) has no owner: each organisation holds its own copy; the
@@ -84,13 +96,15 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
     // The same version may sit in several collections: keep its first arrival.
     const byVersion = new Map<string, ObjectRow>();
     for (const r of rows) if (!byVersion.has(r.version)) byVersion.set(r.version, r);
-    const versions = [...byVersion.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : a.dateAdded - b.dateAdded));
-    const latest = versions[versions.length - 1]!;
+    const all = [...byVersion.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : a.dateAdded - b.dateAdded));
+    const latest = all[all.length - 1]!;
+    const versions = all.slice(-DETAIL_VERSIONS);
     const names = await orgNames(deps);
     return {
       object: parseStored(latest.json),
       summary: summaryOf(latest, names),
       versions: versions.map((v) => ({ version: versionString(v), dateAdded: formatMicros(v.dateAdded), object: parseStored(v.json) })),
+      versionsTruncated: newest.more || all.length > versions.length,
       relationships: await relationshipsOf(deps, { id, collectionIds, audience, self: latest }),
     };
   });

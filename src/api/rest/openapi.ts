@@ -127,7 +127,8 @@ const schemas: Record<string, JsonSchema> = {
   IntelVersion: obj({ version: str, dateAdded: str, object: ref('StixObject') }),
   IntelDetail: obj({
     object: ref('StixObject'), summary: ref('IntelSummary'),
-    versions: { type: 'array', items: ref('IntelVersion'), description: 'Visible versions, oldest first.' },
+    versions: { type: 'array', items: ref('IntelVersion'), description: 'Visible versions, oldest first: the newest 100 at most (the latest always among them).' },
+    versionsTruncated: { type: 'boolean', description: 'True when the object has more visible versions than listed; the TAXII versions endpoint lists them all.' },
     relationships: { type: 'array', items: ref('Relationship') },
   }),
   StixBundle: {

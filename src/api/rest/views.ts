@@ -23,6 +23,8 @@ export interface RelationshipView {
 export interface IntelDetail {
   object: Record<string, unknown>; summary: IntelSummary;
   versions: { version: string; dateAdded: string; object: Record<string, unknown> }[];
+  /** True when the object has more visible versions than `versions` lists (the newest are listed). */
+  versionsTruncated: boolean;
   relationships: RelationshipView[];
 }
 export interface ImportResult { total: number; added: number; duplicates: number; rejected: number; errors: { index: number; id: string | null; message: string }[] }

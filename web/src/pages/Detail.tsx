@@ -69,7 +69,11 @@ function Versions({ d }: { d: IntelDetail }) {
           </option>
         ))}
       </select>
-      <p className="muted" data-testid="version-count">{d.versions.length} version{d.versions.length === 1 ? '' : 's'} visible</p>
+      <p className="muted" data-testid="version-count">
+        {d.versionsTruncated
+          ? `the newest ${d.versions.length} versions (more are visible through TAXII's versions endpoint)`
+          : `${d.versions.length} version${d.versions.length === 1 ? '' : 's'} visible`}
+      </p>
       <VersionDiff selected={chosen.object} latest={latest.object} />
       <details>
         <summary>STIX of the selected version</summary>
