@@ -9,7 +9,7 @@ import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
 import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
-import { b, INSERT_SQL, valuesInsertSql } from './sql-util.js';
+import { b, INSERT_SQL, keysSql, padded, type KeysQuery, valuesInsertSql } from './sql-util.js';
 import { visibilitySql } from './visibility.js';
 import { INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
 import type {
@@ -29,9 +29,6 @@ type InsertedObject = { seq: number; date_added: number };
 
 /** Rows per multi-row statement of the record batch methods (12 columns × 400 stays under every dialect's parameter limit). */
 const RECORD_CHUNK = 400;
-
-/** The shapes of key lookups KyselyStore joins to the unique (collection_id, id, version) index. */
-type KeysQuery = 'top' | 'bottom' | 'revoked' | 'exact';
 
 export class KyselyStore implements Store {
   readonly capabilities: StoreCapabilities;
@@ -319,45 +316,17 @@ export class KyselyStore implements Store {
     return valuesInsertSql(this.#d, n, { table: 'objects', cols: INSERT_COLUMNS, suffix: ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "date_added"' });
   }
 
-  /**
-   * objectHeads' and storedVersions' statements for n keys, in the dialect's placeholders (cached
-   * by shape). Each joins a VALUES list of keys to probes of the unique (collection_id, id, version)
-   * index, so its cost follows the keys, never how many versions an object has: `top` the latest
-   * version of each id in each collection, `bottom` the earliest of each (id, collection) pair,
-   * `revoked` its earliest revoked version (the partial index objects_revoked), `exact` the stored copies of each (id, version) pair. `cross join` fixes SQLite's join order
-   * (keys, then collections, then the index), where it would otherwise build an index of objects.
-   */
-  #keysSql(kind: KeysQuery, n: number): string {
-    const key = `${kind}:${this.#d.capabilities.dialect}:${n}`;
-    let text = INSERT_SQL.get(key);
-    if (text === undefined) {
-      const ph = this.#d.placeholder;
-      const width = kind === 'top' ? 1 : 2;
-      const list: string[] = [];
-      for (let k = 0; k < n; k++) list.push(`(${Array.from({ length: width }, (_, j) => ph(k * width + j)).join(', ')})`);
-      const values = `(values ${list.join(', ')}) as "v"`;
-      const cols = 'o."seq", o."collection_id", o."id", o."version", o."date_added", o."creator_org", o."revoked"';
-      const probe = (coll: string, dir: 'asc' | 'desc', revoked = '') =>
-        `(select o2."seq" from "objects" as o2 where o2."collection_id" = ${coll} and o2."id" = v."column1"${revoked} order by o2."version" ${dir} limit 1)`;
-      text = kind === 'top'
-        ? `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o where o."seq" = ${probe('c."id"', 'desc')}`
-        : kind === 'bottom' || kind === 'revoked'
-          ? `select ${cols} from ${values} cross join "objects" as o where o."seq" = ${probe('v."column2"', 'asc', kind === 'revoked' ? ' and o2."revoked" = 1' : '')}`
-          : `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o`
-            + ' where o."collection_id" = c."id" and o."id" = v."column1" and o."version" = v."column2"';
-      if (INSERT_SQL.size > 64) INSERT_SQL.clear();
-      INSERT_SQL.set(key, text);
-    }
-    return text;
-  }
-
   async #byKeys(kind: KeysQuery, keys: readonly (readonly string[])[]): Promise<(Omit<StoredVersion, 'json'> & { seq: number })[]> {
     const out: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
-    for (let i = 0; i < keys.length; i += 500) {
-      const chunk = keys.slice(i, i + 500);
-      const q = CompiledQuery.raw(this.#keysSql(kind, chunk.length), chunk.flat());
+    const seen = new Set<number>();
+    for (let i = 0; i < keys.length; i += 512) {
+      // Padded to a power of two (the last key repeated): a few statement texts stay prepared.
+      const chunk = padded(keys.slice(i, i + 512));
+      const q = CompiledQuery.raw(keysSql(this.#d, kind, chunk.length), chunk.flat());
       const rows = (await this.#db.executeQuery<{ seq: number | string; collection_id: string; id: string; version: string; date_added: number | string; creator_org: string | null; revoked: number }>(q)).rows;
       for (const r of rows) {
+        if (seen.has(Number(r.seq))) continue;
+        seen.add(Number(r.seq));
         out.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: Number(r.revoked) === 1 });
       }
     }

@@ -64,3 +64,39 @@ export function byKindOf(keys: readonly { kind: string; value: string }[]): Map<
   }
   return byKind;
 }
+
+/** The shapes of key lookups joined to the unique (collection_id, id, version) index of objects. */
+export type KeysQuery = 'top' | 'bottom' | 'revoked' | 'exact';
+
+/**
+ * objectHeads' and storedVersions' statements for n keys, in the dialect's placeholders (cached
+ * by shape). Each joins a VALUES list of keys to probes of the unique (collection_id, id, version)
+ * index, so its cost follows the keys, never how many versions an object has: `top` the latest
+ * version of each id in each collection, `bottom` the earliest of each (id, collection) pair,
+ * `revoked` its earliest revoked version (the partial index objects_revoked), `exact` the stored
+ * copies of each (id, version) pair. `cross join` fixes SQLite's join order (keys, then
+ * collections, then the index), where it would otherwise build an index of objects.
+ */
+export function keysSql(d: Dialect, kind: KeysQuery, n: number): string {
+  const key = `${kind}:${d.capabilities.dialect}:${n}`;
+  let text = INSERT_SQL.get(key);
+  if (text === undefined) {
+    const ph = d.placeholder;
+    const width = kind === 'top' ? 1 : 2;
+    const list: string[] = [];
+    for (let k = 0; k < n; k++) list.push(`(${Array.from({ length: width }, (_, j) => ph(k * width + j)).join(', ')})`);
+    const values = `(values ${list.join(', ')}) as "v"`;
+    const cols = 'o."seq", o."collection_id", o."id", o."version", o."date_added", o."creator_org", o."revoked"';
+    const probe = (coll: string, dir: 'asc' | 'desc', revoked = '') =>
+      `(select o2."seq" from "objects" as o2 where o2."collection_id" = ${coll} and o2."id" = v."column1"${revoked} order by o2."version" ${dir} limit 1)`;
+    text = kind === 'top'
+      ? `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o where o."seq" = ${probe('c."id"', 'desc')}`
+      : kind === 'bottom' || kind === 'revoked'
+        ? `select ${cols} from ${values} cross join "objects" as o where o."seq" = ${probe('v."column2"', 'asc', kind === 'revoked' ? ' and o2."revoked" = 1' : '')}`
+        : `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o`
+          + ' where o."collection_id" = c."id" and o."id" = v."column1" and o."version" = v."column2"';
+    if (INSERT_SQL.size > 64) INSERT_SQL.clear();
+    INSERT_SQL.set(key, text);
+  }
+  return text;
+}
