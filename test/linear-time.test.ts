@@ -167,3 +167,38 @@ describe('per-event budgets at ingest', () => {
     }
   });
 });
+
+describe('nesting in user YAML and Sigma conditions', () => {
+  // The YAML parser and the condition parser recurse: a few hundred (flow) to a few thousand
+  // (condition) levels overflowed the stack of the process answering HTTP, and V8 can abort the
+  // process outright when it compiles a regular expression that close to the limit.
+  const rule = (detection: string) => `title: Deep\nid: ${randomUUID()}\nlevel: high\nlogsource: {product: windows, category: process_creation}\ndetection:\n${detection}`;
+  const post = (text: string) => call('a-analyst', 'POST', '/api/v1/sigma/rules', { raw: text, type: 'application/yaml' });
+
+  it('refuses a Sigma rule nesting 100,000 flow collections with the reason and the line', async () => {
+    const r = await post(rule(`  sel:\n    CommandLine: ${'['.repeat(100_000)}x${']'.repeat(100_000)}\n  condition: sel\n`));
+    expect(r.status).toBe(422);
+    expect(r.json().error.message).toBe('the rule does not compile: YAML nests flow collections deeper than 64 levels (line 7)');
+  });
+
+  it('refuses a condition nested 50,000 parentheses deep, and a billion-laughs alias document, with clear reasons', async () => {
+    const deep = await post(rule(`  sel:\n    CommandLine: x\n  condition: ${'('.repeat(50_000)}sel${')'.repeat(50_000)}\n`));
+    expect(deep.status).toBe(422);
+    expect(deep.json().error.message).toMatch(/condition: nesting deeper than 64 levels of parentheses and "not" at token 65/);
+    const laughs = `a0: &a0 [x, x]\n${Array.from({ length: 30 }, (_, i) => `a${i + 1}: &a${i + 1} [*a${i}, *a${i}, *a${i}]`).join('\n')}\n${rule('  sel:\n    CommandLine: x\n  condition: sel\n')}`;
+    const bomb = await post(laughs);
+    expect(bomb.status).toBe(422);
+    expect(bomb.json().error.message).toMatch(/YAML document 1: Excessive alias count/);
+    expect(bomb.body).not.toMatch(/internal error/);
+    // A rule of ordinary depth still goes in.
+    expect((await post(rule(`  sel:\n    CommandLine|contains: [a, b]\n  condition: ${'('.repeat(10)}sel${')'.repeat(10)}\n`))).status).toBe(201);
+  });
+
+  it('refuses a readiness framework in YAML nested past the limit', async () => {
+    const content = `key: deep\ntitle: Deep\ngroups: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`;
+    const r = await call('a-admin', 'POST', '/api/v1/readiness/frameworks', { body: { content } });
+    expect(r.status).toBe(422);
+    expect(r.json().error.message).toBe('framework refused: YAML nests flow collections deeper than 64 levels (line 3)');
+  });
+});
+

@@ -1,6 +1,6 @@
 /** The condition grammar: precedence, negation, parentheses, `x of` selectors, and errors. */
 import { describe, expect, it } from 'vitest';
-import { parseCondition } from './condition.js';
+import { MAX_CONDITION_DEPTH, parseCondition } from './condition.js';
 import { hits, rejection, ruleFrom } from './test-helpers.js';
 
 /** A rule whose identifiers a, b, c (and _p, sel_1, sel_2) match when the event has that key set. */
@@ -61,6 +61,18 @@ describe('condition grammar', () => {
         ],
       },
     });
+  });
+
+  it('nests parentheses and not up to 64 levels and refuses deeper with the position, in linear time', () => {
+    const parens = (d: number) => `${'('.repeat(d)}a${')'.repeat(d)}`;
+    expect(parseCondition(parens(MAX_CONDITION_DEPTH)).ok).toBe(true);
+    expect(parseCondition(`${'not '.repeat(MAX_CONDITION_DEPTH)}a`).ok).toBe(true);
+    expect(parseCondition(`${'not ('.repeat(32)}a${')'.repeat(32)}`).ok).toBe(true);
+    expect(parseCondition(parens(MAX_CONDITION_DEPTH + 1))).toEqual({ ok: false, reason: 'condition: nesting deeper than 64 levels of parentheses and "not" at token 65' });
+    expect(parseCondition(`b and ${'not '.repeat(MAX_CONDITION_DEPTH + 1)}a`)).toEqual({ ok: false, reason: 'condition: nesting deeper than 64 levels of parentheses and "not" at token 67' });
+    // 100,000 levels (the stack overflowed at a few thousand): refused like any other, not a thrown RangeError.
+    expect(parseCondition(parens(100_000))).toMatchObject({ ok: false });
+    expect(hits(rule(`${'not '.repeat(MAX_CONDITION_DEPTH)}a`), ev('a'))).toBe(true);
   });
 
   it('rejects malformed conditions with a reason', () => {

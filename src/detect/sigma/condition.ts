@@ -35,11 +35,16 @@ function tokenize(src: string): string[] | string {
   return toks;
 }
 
+/** Deepest nesting of parentheses and `not` in a condition (real rules use a few levels; the parser and the compiler recurse). */
+export const MAX_CONDITION_DEPTH = 64;
+
 export function parseCondition(src: string): CondResult {
   const toks = tokenize(src);
   if (typeof toks === 'string') return { ok: false, reason: `condition: ${toks}` };
   if (toks.length === 0) return { ok: false, reason: 'condition is empty' };
   let i = 0;
+  let depth = 0;
+  const tooDeep = () => `nesting deeper than ${MAX_CONDITION_DEPTH} levels of parentheses and "not" at token ${i + 1}`;
   const peek = (): string | undefined => toks[i];
   const kw = (t: string | undefined, k: string): boolean => t !== undefined && t.toLowerCase() === k;
   const isKeyword = (t: string): boolean => ['and', 'or', 'not', 'of', 'them'].includes(t.toLowerCase());
@@ -68,8 +73,10 @@ export function parseCondition(src: string): CondResult {
   }
   function notExpr(): CondNode | string {
     if (kw(peek(), 'not')) {
+      if (++depth > MAX_CONDITION_DEPTH) return tooDeep();
       i++;
       const x = notExpr();
+      depth--;
       return typeof x === 'string' ? x : { t: 'not', x };
     }
     return atom();
@@ -78,8 +85,10 @@ export function parseCondition(src: string): CondResult {
     const t = peek();
     if (t === undefined) return 'unexpected end of condition';
     if (t === '(') {
+      if (++depth > MAX_CONDITION_DEPTH) return tooDeep();
       i++;
       const x = orExpr();
+      depth--;
       if (typeof x === 'string') return x;
       if (peek() !== ')') return `missing ")" at token ${i + 1}`;
       i++;

@@ -4,6 +4,7 @@
  * multi-document collections with `action: global | reset | repeat` (spec "Rule collections").
  */
 import { parseAllDocuments } from 'yaml';
+import { yamlNestingRefusal } from '../../core/yaml-guard.js';
 
 import { compileDetection } from './detection.js';
 import type { Placeholders } from './items.js';
@@ -36,6 +37,8 @@ function merge(a: Obj, b: Obj): Obj {
 
 /** Split YAML text into rule documents, applying the collection actions. */
 export function splitDocuments(text: string): DocsResult {
+  const deep = yamlNestingRefusal(text);
+  if (deep !== null) return { ok: false, reason: deep };
   let parsed;
   try {
     // logLevel 'error': the parser's warnings (an unknown directive…) stay in the documents
@@ -52,7 +55,13 @@ export function splitDocuments(text: string): DocsResult {
   for (const [i, d] of list.entries()) {
     const err = d.errors[0];
     if (err !== undefined) return { ok: false, reason: `YAML document ${i + 1}: ${err.message.split('\n')[0] ?? err.message}` };
-    const js: unknown = d.toJS({ maxAliasCount: 100 });
+    let js: unknown;
+    try {
+      js = d.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // An alias expanded more than 100 times (a "billion laughs" document), and the like.
+      return { ok: false, reason: `YAML document ${i + 1}: ${(e as Error).message}` };
+    }
     if (js === null || js === undefined) continue; // empty document (e.g. trailing ---)
     if (!isMap(js)) return { ok: false, reason: `document ${i + 1} is not a map` };
     const { action, ...rest } = js;
@@ -250,6 +259,6 @@ export function parseSigmaRule(text: string, options: ParseOptions = {}): ParseR
     }
     return { ok: true, rule: items[0] as SigmaItem, rules: items };
   } catch (e) {
-    return { ok: false, reason: `internal error: ${(e as Error).message}` };
+    return { ok: false, reason: `the rule could not be compiled: ${(e as Error).message}` };
   }
 }

@@ -6,6 +6,7 @@
  * sizes are capped, and a refused file names why (UNPROCESSABLE, 422).
  */
 import YAML from 'yaml';
+import { yamlNestingRefusal } from '../../core/yaml-guard.js';
 import { AppError } from '../../core/errors.js';
 
 export interface Scale {
@@ -158,9 +159,12 @@ export function fromShieldwall(doc: unknown): Framework {
 /** Any supported file: JSON or YAML text, its format recognised from its shape. */
 export function parseFramework(text: string, opts: { key?: string } = {}): Framework {
   if (text.length > 20_000_000) refuse('file larger than 20 MB');
+  const json = text.trimStart().startsWith('{');
+  const deep = json ? null : yamlNestingRefusal(text);
+  if (deep !== null) refuse(deep);
   let doc: unknown;
   try {
-    doc = text.trimStart().startsWith('{') ? JSON.parse(text) : YAML.parse(text, { maxAliasCount: 100, logLevel: 'error' });
+    doc = json ? JSON.parse(text) : YAML.parse(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (e) {
     refuse(`neither JSON nor YAML: ${(e as Error).message.slice(0, 200)}`);
   }
