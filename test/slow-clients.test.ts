@@ -58,6 +58,19 @@ describe('slow clients', () => {
     expect(r.closedAfterMs!).toBeGreaterThanOrEqual(900);
     expect(r.closedAfterMs!).toBeLessThan(3000);
     expect(r.text).toMatch(/^HTTP\/1\.1 408/);
+    expect(r.text).toContain('X-Content-Type-Options: nosniff');
+    expect(JSON.parse(r.text.slice(r.text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'REQUEST_TIMEOUT', message: 'the request did not arrive whole within 1000 ms' } });
+  });
+
+  it("answers headers over Node's limit 431 and malformed HTTP 400, in the API's error shape with the usual headers", async () => {
+    const big = await trickle(`GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, null, 3000);
+    expect(big.text).toMatch(/^HTTP\/1\.1 431 Request header fields too large\r\n/);
+    expect(big.text).toContain('X-Frame-Options: DENY');
+    expect(JSON.parse(big.text.slice(big.text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: "the request's headers are larger than 16384 bytes" } });
+    const bad = await trickle('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', null, 3000);
+    expect(bad.text).toMatch(/^HTTP\/1\.1 400 Bad request\r\n/);
+    expect(JSON.parse(bad.text.slice(bad.text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'BAD_REQUEST', message: 'malformed HTTP request' } });
+    expect(bad.closedAfterMs).not.toBeNull();
   });
 
   it('cuts off a client that sends its headers slowly too', async () => {

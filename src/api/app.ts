@@ -3,11 +3,13 @@
  * REST API under /api/v1, the web app from dist/web, one error boundary, security headers.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { AppError } from '../core/errors.js';
+import { AppError, ERROR_TABLE } from '../core/errors.js';
 import { foreground } from '../core/follow.js';
 import { limitBodies } from './body-budget.js';
 import { taxiiRoutes } from '../taxii/index.js';
@@ -75,6 +77,21 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
       // Refused before routing, so no hook runs: the headers every answer carries are set here.
       securityHeaders(reply);
       return req.url.startsWith('/api/misp/') ? mispError(req, reply, e) : onError(e, req, reply);
+    },
+    // Refused by Node's HTTP parser before Fastify sees a request (headers over Node's limit,
+    // a request not whole within the timeout, malformed HTTP): in the API's error shape, with
+    // the headers every answer carries, instead of Fastify's default body.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const e = err.code === 'HPE_HEADER_OVERFLOW' ? new AppError('HEADERS_TOO_LARGE', `the request's headers are larger than ${http.maxHeaderSize} bytes`)
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new AppError('REQUEST_TIMEOUT', `the request did not arrive whole within ${config.requestTimeoutMs} ms`)
+          : new AppError('BAD_REQUEST', 'malformed HTTP request');
+      const body = JSON.stringify({ error: { code: e.code, message: e.message } });
+      const headers = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close', ...SECURITY_HEADERS };
+      socket.end(`HTTP/1.1 ${e.http} ${ERROR_TABLE[e.code].title}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
     },
   }) as unknown as FastifyInstance;
   app.setErrorHandler(onError);
@@ -148,12 +165,11 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   return app;
 }
 
-/** The headers every answer carries. */
+/** The headers every answer carries (Cache-Control unless the route set its own). */
+const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store' } as const;
+
 function securityHeaders(reply: FastifyReply): void {
-  reply.header('X-Content-Type-Options', 'nosniff');
-  reply.header('X-Frame-Options', 'DENY');
-  reply.header('Referrer-Policy', 'no-referrer');
-  reply.header('Cache-Control', reply.getHeader('Cache-Control') ?? 'no-store');
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (k !== 'Cache-Control' || !reply.hasHeader(k)) reply.header(k, v);
 }
 
 const WEB_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
