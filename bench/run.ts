@@ -14,6 +14,7 @@ import os from 'node:os';
 import { freshPostgresDb, pgAvailable } from '../test/helpers/pg.js';
 import { feedTlp, generateIndicators } from './generate.js';
 import { benchImport } from './import.js';
+import { benchVersions } from './versions.js';
 import { benchPages } from './pages.js';
 import { log, round } from './stats.js';
 import { benchIndicatorsIsolated, benchSigmaCorpus } from './detect.js';
@@ -34,7 +35,7 @@ function positive(name: string, def: number): number {
 }
 
 /** Sections in run order; BENCH_ONLY picks some of them. */
-const SECTIONS = ['import', 'bundle', 'import-pg', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise', 'federation'] as const;
+const SECTIONS = ['import', 'bundle', 'import-pg', 'versions', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise', 'federation'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selected(): (s: Section) => boolean {
@@ -89,6 +90,8 @@ async function main(): Promise<void> {
     log('import postgres: skipped, PostgreSQL is not reachable (SHIELDWALL_TEST_PG)');
     figures.import_pg_skipped = 'postgres not reachable';
   }
+
+  if (want('versions')) Object.assign(figures, await benchVersions({ versions: Math.max(2000, Math.round(50_000 * scale)), batch }));
 
   if (want('pages')) {
     // Small enough batches that even a smoke run cycles through every publishing profile twice.
