@@ -60,6 +60,21 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
     expect(await versions(q(asOrg(ORG_B), { purpose: 'bulk' }))).toEqual([V[3]]);
     expect(await versions(q({ hop: 'public' }))).toEqual([]);
     expect(await versions(q(asOrg(ORG_B), { collectionIds: [OTHER] }))).toEqual(['2025-01-01T00:00:00.000000Z']);
+    // Named ids take the probe from the index's end (per collection); other filters still apply to the row found.
+    expect(await versions(q(asOrg(ORG_B), { collectionIds: [COLL, OTHER] }))).toEqual([V[3], '2025-01-01T00:00:00.000000Z']);
+    expect(await versions(q(asOrg(ORG_B), { types: ['indicator'] }))).toEqual([V[3]]);
+    expect(await versions(q(asOrg(ORG_B), { types: ['malware'] }))).toEqual([]);
+    expect(await versions(q(asOrg(ORG_C), { version: { kind: 'first' }, ids: [id, 'indicator--00000000-0000-4000-8000-0000000000ff'] }))).toEqual([V[0]]);
+    // The same answers by a scan (no ids) as by the probes.
+    const scanned = (await store.queryObjects({ ...q(asOrg(ORG_B)), ids: undefined, limit: 100 })).rows.filter((r) => r.id === id).map((r) => r.version);
+    expect(scanned).toEqual([V[3]]);
+  });
+
+  it('reads an object\'s latest versions first, visible ones only, and stops at the limit', async () => {
+    const page = await store.queryObjects(q(asOrg(ORG_B), { version: { kind: 'all' }, latestVersionsFirst: true, limit: 2 }));
+    expect(page.rows.map((r) => r.version)).toEqual([V[3], V[2]]);
+    expect(page.more).toBe(true);
+    expect(await versions(q(asOrg(ORG_C), { version: { kind: 'all' }, latestVersionsFirst: true, limit: 10 }))).toEqual([V[4], V[3], V[1], V[0]]);
   });
 
   it('lean rows equal full rows except recipients, labels and search text', async () => {

@@ -166,8 +166,12 @@ export interface ObjectQuery {
   specVersions?: readonly string[];
   /** Exclusive lower bound on date_added (µs). */
   addedAfter?: number;
-  /** Newest first (date_added descending): the most recent `limit` rows, e.g. an object's latest versions. */
-  newestFirst?: boolean;
+  /**
+   * Latest versions first (version descending, then date_added): an object's newest `limit`
+   * versions. With one collection and one id the unique index gives them in that order, so the
+   * read stops after `limit` rows however many versions the object has.
+   */
+  latestVersionsFirst?: boolean;
   /**
    * Leave out objects that came from this node (origin_node): a federated peer reading a
    * collection is not sent back the copies of its own objects (docs/federation.md "Loops").

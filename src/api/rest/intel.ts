@@ -22,8 +22,8 @@ const MAX_VERSIONS = 10_000;
  * among them. The TAXII versions endpoint lists every version.
  */
 const DETAIL_VERSIONS = 100;
-/** Rows read for them, newest first by date added (duplicate copies and other organisations' rows included). */
-const DETAIL_ROWS = 1_000;
+/** Rows read for them per collection, latest first (other organisations' rows under the id included). */
+const DETAIL_ROWS = 300;
 const MAX_RELATIONSHIP_SCAN = 200_000;
 
 /**
@@ -75,12 +75,19 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
     const id = parseStixId('id', (req.params as { id: string }).id);
     const collectionIds = await readableCollectionIds(deps, p);
     const audience = deps.platform.access.audienceOf(p);
-    const read = { collectionIds, audience, purpose: 'read' as const, ids: [id] };
-    // The newest rows by date added, and the latest visible version of each collection (a late
-    // older version stored after many others must not push the latest out of the newest rows).
-    const newest = await store.queryObjects({ ...read, version: { kind: 'all' }, newestFirst: true, limit: DETAIL_ROWS });
-    const lastOf = newest.more ? (await store.queryObjects({ ...read, version: { kind: 'last' }, limit: DETAIL_ROWS })).rows : [];
-    let rows: ObjectRow[] = [...newest.rows, ...lastOf].sort((a, b) => a.dateAdded - b.dateAdded);
+    const read = { audience, purpose: 'read' as const, ids: [id] };
+    // The collections that hold a visible version (a probe per collection), then the latest
+    // versions of each, read from the unique index in version order: bounded work however many
+    // versions the object has.
+    const holders = [...new Set((await store.queryObjects({ ...read, collectionIds, version: { kind: 'last' }, limit: DETAIL_ROWS })).rows.map((r) => r.collectionId))];
+    let rows: ObjectRow[] = [];
+    let more = false;
+    for (const c of holders) {
+      const page = await store.queryObjects({ ...read, collectionIds: [c], version: { kind: 'all' }, latestVersionsFirst: true, limit: DETAIL_ROWS });
+      rows.push(...page.rows);
+      more ||= page.more;
+    }
+    rows.sort((a, b) => a.dateAdded - b.dateAdded);
     // Only the owner's versions (the creator of the first stored version, in any collection):
     // another organisation's copy or version under this id is never served as the object.
     // An unversioned object (SCO) has no owner: each organisation holds its own copy; the
@@ -104,7 +111,7 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
       object: parseStored(latest.json),
       summary: summaryOf(latest, names),
       versions: versions.map((v) => ({ version: versionString(v), dateAdded: formatMicros(v.dateAdded), object: parseStored(v.json) })),
-      versionsTruncated: newest.more || all.length > versions.length,
+      versionsTruncated: more || all.length > versions.length,
       relationships: await relationshipsOf(deps, { id, collectionIds, audience, self: latest }),
     };
   });
