@@ -10,7 +10,7 @@ import * as dl from './dead-letters.js';
 import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
 import { b, INSERT_SQL, keysSql, padded, type KeysQuery, valuesInsertSql } from './sql-util.js';
-import { visibilitySql } from './visibility.js';
+import { visibleExtremeSeqs, visibilitySql } from './visibility.js';
 import { INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
 import type {
   AddedVersion, AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
@@ -344,11 +344,7 @@ export class KyselyStore implements Store {
     // seen for a year, cost ~0.5 s a read).
     const extremeOfIds = (v.kind === 'first' || v.kind === 'last') && q.ids !== undefined && q.ids.length > 0 && q.ids.length <= 500;
     const base = extremeOfIds
-      ? this.#db.selectFrom(sql<{ seq: number }>`(select p.seq from (select (select o2.seq from objects o2
-          where o2.collection_id = c.id and o2.id = v.column1 and ${visibilitySql('o2', q.audience, q.purpose)}
-          order by o2.version ${sql.raw(v.kind === 'last' ? 'desc' : 'asc')} limit 1) as seq
-          from (values ${sql.join(q.ids!.map((id) => sql`(${id})`))}) as v cross join collections c where c.id in (${sql.join([...q.collectionIds])})) as p
-          where p.seq is not null)`.as('pick')).crossJoin('objects as o').whereRef('o.seq', '=', 'pick.seq')
+      ? this.#db.selectFrom(visibleExtremeSeqs({ ...q, ids: q.ids! }, v.kind === 'last' ? 'desc' : 'asc').as('pick')).crossJoin('objects as o').whereRef('o.seq', '=', 'pick.seq')
       : this.#db.selectFrom('objects as o');
     const lean = q.lean !== undefined && q.lean !== false;
     const bytes = lean && q.jsonBytes === true;

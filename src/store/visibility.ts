@@ -38,3 +38,16 @@ export function visibilitySql(alias: string, audience: Audience, purpose: Purpos
   if (purpose === 'bulk') return sql<SqlBool>`(${base} and (${col('tlp')} is null or ${col('tlp')} <> 'red'))`;
   return base;
 }
+
+/**
+ * The seq of the first (`asc`) or last (`desc`) version of each named object in each collection
+ * that the audience may see: per (collection, id), a probe of the unique (collection_id, id,
+ * version) index from that end that stops at the first visible version (Store.queryObjects).
+ */
+export function visibleExtremeSeqs(q: { ids: readonly string[]; collectionIds: readonly string[]; audience: Audience; purpose: Purpose }, dir: 'asc' | 'desc'): RawBuilder<{ seq: number }> {
+  return sql<{ seq: number }>`(select p.seq from (select (select o2.seq from objects o2
+    where o2.collection_id = c.id and o2.id = v.column1 and ${visibilitySql('o2', q.audience, q.purpose)}
+    order by o2.version ${sql.raw(dir)} limit 1) as seq
+    from (values ${sql.join(q.ids.map((id) => sql`(${id})`))}) as v cross join collections c where c.id in (${sql.join([...q.collectionIds])})) as p
+    where p.seq is not null)`;
+}
