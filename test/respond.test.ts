@@ -216,3 +216,28 @@ describe('metrics', () => {
     expect(m).toEqual([{ orgId: w.orgs.D, incidents: 2, mttd: 3 * 3600, mttt: 8 * 3600, mttc: 8 * 3600, mttr: 8 * 3600 }]);
   });
 });
+
+describe('incident limits', () => {
+  it('holds at most 5,000 links of a kind and 500 tasks, refused beyond with a clear 409; duplicates are not counted', async () => {
+    const inc = (await w.call('A-resp', 'POST', '/incidents', { title: 'Big case', severity: 2 })).json;
+    const ref = (k: number) => `indicator--${k.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    for (let k = 0; k < 5000; k += 200) {
+      const r = await w.call('A-resp', 'POST', `/incidents/${inc.id}/links`, { kind: 'indicators', refs: Array.from({ length: 200 }, (_, j) => ref(k + j)) });
+      expect(r.status).toBe(200);
+    }
+    // Already linked: nothing to add, not a refusal.
+    expect((await w.call('A-resp', 'POST', `/incidents/${inc.id}/links`, { kind: 'indicators', refs: [ref(0), ref(0)] })).status).toBe(200);
+    const over = await w.call('A-resp', 'POST', `/incidents/${inc.id}/links`, { kind: 'indicators', refs: [ref(5000)] });
+    expect(over.status).toBe(409);
+    expect(over.json.error.message).toBe('an incident holds at most 5000 links');
+    expect((await w.call('A-resp', 'GET', `/incidents/${inc.id}`)).json.links.indicators).toHaveLength(5000);
+    // Another kind has its own room.
+    expect((await w.call('A-resp', 'POST', `/incidents/${inc.id}/links`, { kind: 'techniques', refs: ['T1059'] })).status).toBe(200);
+    const actor = { principal: await w.platform.access.authenticateToken(w.tokens['A-resp'], '127.0.0.1'), source: 'test' };
+    const playbook = (await w.call('A-resp', 'GET', `/incidents/${inc.id}`)).json.tasks.length;
+    for (let k = playbook; k < 500; k++) await w.platform.respond.incidents.addTask(actor, inc.id, { title: `task ${k}` });
+    const task = await w.call('A-resp', 'POST', `/incidents/${inc.id}/tasks`, { title: 'one too many' });
+    expect(task.status).toBe(409);
+    expect(task.json.error.message).toBe('an incident holds at most 500 tasks');
+  });
+});

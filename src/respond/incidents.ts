@@ -18,6 +18,18 @@ import {
 export const INCIDENT = 'incident';
 const ATTACHMENT = 'attachment';
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+/**
+ * What one incident holds at most: it is one record, rewritten (and sent back whole) on every
+ * change, so each addition costs in proportion to what it already holds. Far above a real case
+ * (a few hundred observables, a few dozen tasks); a larger IOC set belongs in the intel, linked.
+ */
+export const INCIDENT_LIMITS = { observables: 5000, tasks: 500, links: 5000, attachments: 500 } as const;
+
+function full(what: keyof typeof INCIDENT_LIMITS, held: number): void {
+  if (held >= INCIDENT_LIMITS[what]) {
+    throw illegal(`an incident holds at most ${INCIDENT_LIMITS[what]} ${what}${what === 'observables' ? ': share a larger set as intel and link it (POST /incidents/:id/links)' : ''}`);
+  }
+}
 
 export interface Task {
   id: string;
@@ -346,8 +358,10 @@ export class IncidentService {
 
   async addTask(actor: AuthedActor, id: string, t: { title: string; description?: string; mandatory?: boolean; dependsOn?: string[]; assignee?: string | null }): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
+    full('tasks', rec.doc.tasks.length);
     const doc = structuredClone(rec.doc);
-    for (const dep of t.dependsOn ?? []) if (!doc.tasks.some((x) => x.id === dep)) throw bad(`unknown task ${dep} in dependsOn`);
+    const taskIds = new Set(doc.tasks.map((x) => x.id));
+    for (const dep of t.dependsOn ?? []) if (!taskIds.has(dep)) throw bad(`unknown task ${dep} in dependsOn`);
     if (t.mandatory && rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owner may add mandatory tasks');
     const task: Task = {
       id: crypto.randomUUID(), title: t.title, description: t.description ?? '', status: 'open', mandatory: t.mandatory ?? false, dependsOn: t.dependsOn ?? [],
@@ -377,8 +391,9 @@ export class IncidentService {
 
   async addObservable(actor: AuthedActor, id: string, o: { type: ObservableType; value: string; ioc?: boolean; sighted?: boolean; tlp?: Tlp; pap?: Pap; description?: string; recipients?: string[] }): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
+    if (rec.doc.observables.some((x) => x.type === o.type && x.value === o.value)) throw illegal(`observable ${o.type} ${o.value} is already on this incident`);
+    full('observables', rec.doc.observables.length);
     const doc = structuredClone(rec.doc);
-    if (doc.observables.some((x) => x.type === o.type && x.value === o.value)) throw illegal(`observable ${o.type} ${o.value} is already on this incident`);
     const obs: Observable = {
       id: crypto.randomUUID(), type: o.type, value: o.value, ioc: o.ioc ?? false, sighted: o.sighted ?? false, tlp: o.tlp ?? rec.row.tlp ?? 'amber',
       pap: o.pap ?? doc.pap, description: o.description ?? '', orgId: actor.principal.orgId, addedAt: this.#now(),
@@ -395,8 +410,10 @@ export class IncidentService {
   async link(actor: AuthedActor, id: string, kind: keyof Incident['links'], refs: string[]): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
     const doc = structuredClone(rec.doc);
-    const added = refs.filter((r) => !doc.links[kind].includes(r));
+    const have = new Set(doc.links[kind]);
+    const added = [...new Set(refs)].filter((r) => !have.has(r));
     if (!added.length) return this.view(actor, rec);
+    full('links', doc.links[kind].length + added.length - 1);
     doc.links[kind].push(...added);
     return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.linked', data: { kind, refs: added } }));
   }
@@ -423,6 +440,7 @@ export class IncidentService {
     if (a.content.length > MAX_ATTACHMENT_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`);
     if (a.content.length === 0) throw bad('empty attachment');
     const rec = await this.#contributable(actor, id);
+    full('attachments', rec.doc.attachments.length);
     const sha256 = crypto.createHash('sha256').update(a.content).digest('hex');
     const attId = `${ATTACHMENT}--${crypto.randomUUID()}`;
     const now = this.repo.nowUs();
