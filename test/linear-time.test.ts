@@ -202,3 +202,35 @@ describe('nesting in user YAML and Sigma conditions', () => {
   });
 });
 
+describe('searches read a bounded window per request', () => {
+  it('answers a rare term over more versions than SHIELDWALL_SEARCH_SCAN_ROWS in short pages whose cursors find every match, none twice', async () => {
+    const small = await makeAlliance({ SHIELDWALL_SEARCH_SCAN_ROWS: '100' });
+    try {
+      const objects = Array.from({ length: 350 }, (_, k) => indicator(k === 120 || k === 310 ? `needle ${k}` : `hay ${k}`));
+      await small.platform.intel.submit({ principal: small.principals['a-analyst']!, source: 'test' }, small.shared, objects, { defaultTlp: 'green' });
+      const seen: string[] = [];
+      const sizes: number[] = [];
+      let url = '/api/v1/intel?q=needle&limit=50';
+      for (let k = 0; k < 10; k++) {
+        const r = await small.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${small.tokens['b-analyst']}` } });
+        expect(r.statusCode).toBe(200);
+        const page = r.json() as { items: { name: string }[]; next?: string };
+        seen.push(...page.items.map((i) => i.name));
+        sizes.push(page.items.length);
+        if (!page.next) break;
+        url = `/api/v1/intel?q=needle&limit=50&cursor=${page.next}`;
+      }
+      expect(seen).toEqual(['needle 120', 'needle 310']);
+      // Four windows of at most 100 versions (the alliance's own fixtures included) then the end.
+      expect(sizes.length).toBeGreaterThanOrEqual(4);
+      expect(sizes.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
+      // A page that fills before its window ends continues from its last row, as before.
+      const full = (await small.app.inject({ method: 'GET', url: '/api/v1/intel?q=hay&limit=30', headers: { authorization: `Bearer ${small.tokens['b-analyst']}` } })).json();
+      expect(full.items).toHaveLength(30);
+      expect(full.next).toBeDefined();
+    } finally {
+      await small.close();
+    }
+  });
+});
+

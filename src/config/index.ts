@@ -47,6 +47,12 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Server-side page size cap for TAXII and REST lists. */
   readonly maxPageSize: number;
+  /**
+   * Object versions one REST intel search reads at most (SHIELDWALL_SEARCH_SCAN_ROWS, default
+   * 20,000): a page may come back short with a `next` cursor that continues where the read stopped,
+   * so a rare term over a large store never holds the process that answers HTTP for long.
+   */
+  readonly searchScanRows: number;
   readonly apiRoots: readonly ApiRootConfig[];
   /** Failed authentications allowed per account and address per window before 429 (5× per address alone, 5× per account alone). */
   readonly authFailureLimit: number;
@@ -213,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
     requestTimeoutMs: int(env, 'SHIELDWALL_REQUEST_TIMEOUT_MS', 300_000, 1000),
     maxPageSize: int(env, 'SHIELDWALL_MAX_PAGE_SIZE', 1000),
+    searchScanRows: int(env, 'SHIELDWALL_SEARCH_SCAN_ROWS', 20_000, 100),
     apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
     authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
     authFailureWindowMs: int(env, 'SHIELDWALL_AUTH_FAILURE_WINDOW_MS', 60_000),
@@ -254,7 +261,7 @@ export function configEnv(c: Readonly<Config>): Record<string, string> {
   const env: Record<string, string> = {
     SHIELDWALL_DATA_DIR: c.dataDir, SHIELDWALL_HOST: c.host, SHIELDWALL_PORT: String(c.port), SHIELDWALL_ALLOW_PUBLIC_HTTP: c.allowPublicHttp ? '1' : '0',
     SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_FEDERATION_SYNC: c.federationSync ? '1' : '0', SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
-    SHIELDWALL_REQUEST_TIMEOUT_MS: String(c.requestTimeoutMs), SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
+    SHIELDWALL_SEARCH_SCAN_ROWS: String(c.searchScanRows), SHIELDWALL_REQUEST_TIMEOUT_MS: String(c.requestTimeoutMs), SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),
     SHIELDWALL_WORKER_BATCH_TIMEOUT_MS: String(c.workerBatchTimeoutMs), SHIELDWALL_TEST_HOOKS: c.testHooks ? '1' : '0',

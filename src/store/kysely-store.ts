@@ -11,7 +11,8 @@ import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
 import { b, INSERT_SQL, keysSql, padded, type KeysQuery, valuesInsertSql } from './sql-util.js';
 import { visibleExtremeSeqs, visibilitySql } from './visibility.js';
-import { INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
+import { scanWindowEnd } from './query-window.js';
+import { headsOf, INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
 import type {
   AddedVersion, AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, TransactionOptions, UserRow,
@@ -361,6 +362,8 @@ export class KyselyStore implements Store {
     if (q.ids?.length) query = query.where('o.id', 'in', [...q.ids]);
     if (q.types?.length) query = query.where('o.type', 'in', [...q.types]);
     if (q.addedAfter !== undefined) query = query.where('o.date_added', '>', q.addedAfter);
+    const windowEnd = q.scanLimit !== undefined && !q.ids?.length ? await scanWindowEnd(this.#db, { ...q, scanLimit: q.scanLimit }) : null;
+    if (windowEnd !== null) query = query.where('o.date_added', '<=', windowEnd);
     if (q.excludeOriginNode !== undefined) {
       const node = q.excludeOriginNode;
       query = query.where((eb) => eb.or([eb('o.origin_node', 'is', null), eb('o.origin_node', '!=', node)]));
@@ -415,12 +418,13 @@ export class KyselyStore implements Store {
     const rows = (await ordered.limit(q.limit + 1).execute()) as ObjRecord[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
+    const done = (out: ObjectRow[]): ObjectPage => (!more && windowEnd !== null ? { rows: out, more, scannedTo: windowEnd } : { rows: out, more });
     const bytesOf = (r: ObjRecord) => (r as unknown as { json_bytes: Buffer }).json_bytes;
-    if (withRecipients) return { rows: await this.#leanWithRecipients(page, bytes ? bytesOf : undefined), more };
-    if (bytes) return { rows: page.map((r) => leanObjectRow(r, bytesOf(r))), more };
-    if (q.lean === true) return { rows: page.map((r) => leanObjectRow(r)), more };
+    if (withRecipients) return done(await this.#leanWithRecipients(page, bytes ? bytesOf : undefined));
+    if (bytes) return done(page.map((r) => leanObjectRow(r, bytesOf(r))));
+    if (q.lean === true) return done(page.map((r) => leanObjectRow(r)));
     const recips = await this.#recipientsOf(page.map((r) => r.seq));
-    return { rows: page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])), more };
+    return done(page.map((r) => toObjectRow(r, recips.get(Number(r.seq)) ?? [])));
   }
 
   async objectHeads(ids: readonly string[]): Promise<Map<string, ObjectHead>> {
@@ -436,21 +440,7 @@ export class KyselyStore implements Store {
     const pairs = top.map((r) => [r.id, r.collectionId]);
     const bottom = pairs.length ? await this.#byKeys('bottom', pairs) : [];
     const revoked = pairs.length ? await this.#byKeys('revoked', pairs) : [];
-    const byId = new Map<string, (Omit<StoredVersion, 'json'> & { seq: number })[]>();
-    for (const r of [...top, ...bottom, ...revoked]) {
-      const list = byId.get(r.id);
-      if (list) list.push(r);
-      else byId.set(r.id, [r]);
-    }
-    const out = new Map<string, ObjectHead>();
-    for (const [id, rows] of byId) {
-      const first = rows.reduce((a, r) => (r.dateAdded < a.dateAdded ? r : a));
-      const owned = rows.filter((r) => r.creatorOrg === first.creatorOrg);
-      const last = owned.reduce((a, r) => (r.version > a ? r.version : a), owned[0]!.version);
-      const revokedAt = owned.filter((r) => r.revoked).map((r) => r.version).sort()[0] ?? null;
-      out.set(id, { id, lastVersion: last, revokedAt, creatorOrg: first.creatorOrg });
-    }
-    return out;
+    return headsOf([...top, ...bottom, ...revoked]);
   }
 
   async fillProvenance(collectionId: string, items: readonly { id: string; version: string; provenance: string }[]): Promise<void> {

@@ -3,7 +3,7 @@
  * insert and of the lean selections, and the mapping of a selected row to an ObjectRow.
  */
 import type { DB } from './schema.js';
-import type { ObjectRow } from './types.js';
+import type { ObjectHead, ObjectRow, StoredVersion } from './types.js';
 import type { Tlp } from '../core/policy.js';
 
 export type ObjRecord = DB['objects'] & { seq: number };
@@ -41,5 +41,28 @@ export function toObjectRow(r: ObjRecord, recipients: string[]): ObjectRow {
     tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node, revoked: r.revoked === 1, name: r.name,
     labels: JSON.parse(r.labels) as string[], searchText: r.search_text, json: r.json, sourceRef: r.source_ref, targetRef: r.target_ref,
   };
+}
+
+/**
+ * Store.objectHeads from some stored versions of each id (its latest, earliest and earliest
+ * revoked in each collection): the owner is the creator of the earliest stored of them, and its
+ * versions among them give the last version and the revocation.
+ */
+export function headsOf(rows: readonly Omit<StoredVersion, 'json'>[]): Map<string, ObjectHead> {
+  const byId = new Map<string, Omit<StoredVersion, 'json'>[]>();
+  for (const r of rows) {
+    const list = byId.get(r.id);
+    if (list) list.push(r);
+    else byId.set(r.id, [r]);
+  }
+  const out = new Map<string, ObjectHead>();
+  for (const [id, list] of byId) {
+    const first = list.reduce((a, r) => (r.dateAdded < a.dateAdded ? r : a));
+    const owned = list.filter((r) => r.creatorOrg === first.creatorOrg);
+    const lastVersion = owned.reduce((a, r) => (r.version > a ? r.version : a), owned[0]!.version);
+    const revokedAt = owned.filter((r) => r.revoked).map((r) => r.version).sort()[0] ?? null;
+    out.set(id, { id, lastVersion, revokedAt, creatorOrg: first.creatorOrg });
+  }
+  return out;
 }
 

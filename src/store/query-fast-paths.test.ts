@@ -70,6 +70,29 @@ describe.each(factories)('queryObjects fast paths: $name', ({ open }) => {
     expect(scanned).toEqual([V[3]]);
   });
 
+  it('with a scan limit, reads a window of versions and says where it stopped when the page is not full', async () => {
+    const all = await store.queryObjects({ collectionIds: [COLL, OTHER], audience: asOrg(ORG_A), purpose: 'read', version: { kind: 'all' }, limit: 100 });
+    const dates = all.rows.map((r) => r.dateAdded);
+    expect(dates.length).toBeGreaterThanOrEqual(6);
+    const base = { collectionIds: [COLL, OTHER], audience: asOrg(ORG_A), purpose: 'read' as const, version: { kind: 'all' as const }, limit: 100 };
+    // Nothing matches in the first window of 2: an empty page that resumes after the second version.
+    const none = await store.queryObjects({ ...base, text: 'no such text', scanLimit: 2 });
+    expect(none).toEqual({ rows: [], more: false, scannedTo: dates[1] });
+    // Windows cover everything once: their rows are the rows of the unbounded query.
+    const got: number[] = [];
+    let after: number | undefined;
+    for (let k = 0; k < 20; k++) {
+      const page = await store.queryObjects({ ...base, scanLimit: 4, ...(after !== undefined ? { addedAfter: after } : {}) });
+      got.push(...page.rows.map((r) => r.dateAdded));
+      if (page.scannedTo === undefined) break;
+      after = page.scannedTo;
+    }
+    expect(got).toEqual(dates);
+    // A page that fills first is an ordinary page.
+    expect(await store.queryObjects({ ...base, limit: 1, scanLimit: 4 })).toMatchObject({ more: true });
+    expect((await store.queryObjects({ ...base, limit: 1, scanLimit: 4 })).scannedTo).toBeUndefined();
+  });
+
   it('reads an object\'s latest versions first, visible ones only, and stops at the limit', async () => {
     const page = await store.queryObjects(q(asOrg(ORG_B), { version: { kind: 'all' }, latestVersionsFirst: true, limit: 2 }));
     expect(page.rows.map((r) => r.version)).toEqual([V[3], V[2]]);

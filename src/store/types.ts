@@ -167,6 +167,13 @@ export interface ObjectQuery {
   /** Exclusive lower bound on date_added (µs). */
   addedAfter?: number;
   /**
+   * Consider only the next `scanLimit` object versions after `addedAfter` (date_added order, in
+   * these collections and of these types): bounds the rows a query with unindexed filters (search
+   * text, labels, TLP, creators, what the audience may see) reads. When the window ends before the
+   * page is full, the page says where (`scannedTo`) so the caller continues from there.
+   */
+  scanLimit?: number;
+  /**
    * Latest versions first (version descending, then date_added): an object's newest `limit`
    * versions. With one collection and one id the unique index gives them in that order, so the
    * read stops after `limit` rows however many versions the object has.
@@ -205,6 +212,8 @@ export interface ObjectPage {
   rows: ObjectRow[];
   /** True when more rows match after the last one returned. */
   more: boolean;
+  /** With `scanLimit`: the date_added the read stopped at when the page is not full and the store holds more after it. */
+  scannedTo?: number;
 }
 
 export interface AuditRow {

@@ -62,11 +62,16 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
     const fingerprint = JSON.stringify(['rest:intel', f.types ?? null, f.text ?? null, f.labels ?? null, f.tlps ?? null, f.creators ?? null, f.collection ?? null]);
     const addedAfter = cursor !== undefined ? decodeCursor(deps, cursor, fingerprint, p) : undefined;
     const scope = await queryScope(deps, p, f);
-    const page = await store.queryObjects({ ...scope, purpose: 'read', version: { kind: 'last' }, limit, ...(addedAfter !== undefined ? { addedAfter } : {}) });
+    // At most searchScanRows versions read per request: a rare term, or a reader who may see
+    // little, over a large store gives a short page and a cursor where the read stopped.
+    const page = await store.queryObjects({
+      ...scope, purpose: 'read', version: { kind: 'last' }, limit, scanLimit: deps.platform.config.searchScanRows, ...(addedAfter !== undefined ? { addedAfter } : {}),
+    });
     const names = await orgNames(deps);
     const items = page.rows.map((r) => summaryOf(r, names));
     const last = page.rows[page.rows.length - 1];
-    return page.more && last ? { items, next: deps.cursors.encode(last.dateAdded, fingerprint, p.orgId) } : { items };
+    const resume = page.more && last ? last.dateAdded : page.scannedTo;
+    return resume !== undefined ? { items, next: deps.cursors.encode(resume, fingerprint, p.orgId) } : { items };
   });
 
   app.get('/intel/:id', async (req): Promise<IntelDetail> => {

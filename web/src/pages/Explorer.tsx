@@ -124,6 +124,24 @@ function Rows({ items, orgName }: { items: IntelSummary[]; orgName: (id: string 
   );
 }
 
+/**
+ * A search's pages until `want` objects or the end. The server reads a bounded window of the store
+ * per request (SHIELDWALL_SEARCH_SCAN_ROWS), so a rare term over a large store comes back as short
+ * (even empty) pages with a cursor; they are followed here, 25 requests at most, then "Load more"
+ * goes on.
+ */
+async function fill(api: ReturnType<typeof useApi>, f: IntelFilter, cursor: string | undefined, signal?: AbortSignal, want = 50): Promise<Page<IntelSummary>> {
+  let items: IntelSummary[] = [];
+  let next = cursor;
+  for (let k = 0; k < 25; k++) {
+    const p = await api.intel({ ...f, ...(next !== undefined ? { cursor: next } : {}) }, signal);
+    items = items.concat(p.items);
+    next = p.next;
+    if (next === undefined || items.length >= want) break;
+  }
+  return next !== undefined ? { items, next } : { items };
+}
+
 export function Explorer({ params }: Props) {
   const api = useApi();
   const key = params.toString();
@@ -134,7 +152,7 @@ export function Explorer({ params }: Props) {
     return { orgs: o.items, collections: c.items };
   }, [api]);
 
-  const first = useAsync((signal) => api.intel(apiFilter(filter), signal), [api, filter]);
+  const first = useAsync((signal) => fill(api, apiFilter(filter), undefined, signal), [api, filter]);
   // Pages fetched with "Load more" extend one first page; a new first page (new filters) drops them.
   const [extended, setExtended] = useState<{ base: Page<IntelSummary>; page: Page<IntelSummary> } | null>(null);
   const [more, setMore] = useState<{ base: Page<IntelSummary> | null; busy: boolean; error: Error | null }>({ base: null, busy: false, error: null });
@@ -146,7 +164,7 @@ export function Explorer({ params }: Props) {
     const base = first.data;
     setMore({ base, busy: true, error: null });
     try {
-      const next = await api.intel({ ...apiFilter(filter), cursor: pages.next });
+      const next = await fill(api, apiFilter(filter), pages.next);
       setExtended({ base, page: { items: [...pages.items, ...next.items], next: next.next } });
       setMore({ base, busy: false, error: null });
     } catch (e) {
@@ -175,7 +193,7 @@ export function Explorer({ params }: Props) {
           </p>
           {pages.items.length > 0 && <ExportButton api={api} filter={apiFilter(filter)} />}
           {pages.items.length === 0 ? (
-            <p data-testid="no-results">No intelligence visible to you matches these filters.</p>
+            <p data-testid="no-results">{pages.next ? 'Nothing found yet in the part of the store searched so far: “Load more” searches on.' : 'No intelligence visible to you matches these filters.'}</p>
           ) : (
             <table className="data intel" data-testid="intel-table">
               <thead>
