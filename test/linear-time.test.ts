@@ -224,6 +224,25 @@ describe('searches read a bounded window per request', () => {
       // Four windows of at most 100 versions (the alliance's own fixtures included) then the end.
       expect(sizes.length).toBeGreaterThanOrEqual(4);
       expect(sizes.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
+      // TAXII alike: a reader who may see 2 of 350 objects walks short pages marked `more`.
+      await small.platform.intel.submit({ principal: small.principals['a-analyst']!, source: 'test' }, small.shared,
+        Array.from({ length: 300 }, (_, k) => indicator(`private ${k}`)), { defaultTlp: 'amber' });
+      const taxii: string[] = [];
+      const pages: number[] = [];
+      let turl = `/api1/collections/${small.shared}/objects/?limit=50&match[type]=indicator`;
+      for (let k = 0; k < 20; k++) {
+        const r = await small.app.inject({ method: 'GET', url: turl, headers: { authorization: `Bearer ${small.tokens['c-analyst']}`, accept: TAXII } });
+        expect(r.statusCode).toBe(200);
+        const env = r.json() as { objects?: { name: string }[]; more?: boolean; next?: string };
+        taxii.push(...(env.objects ?? []).map((o) => o.name));
+        pages.push((env.objects ?? []).length);
+        if (!env.more) break;
+        expect(env.next).toBeDefined();
+        turl = `/api1/collections/${small.shared}/objects/?limit=50&match[type]=indicator&next=${env.next}`;
+      }
+      expect(taxii.filter((n) => !n.startsWith('hay') && !n.startsWith('needle'))).toEqual([]);
+      expect(taxii.filter((n) => n.startsWith('needle'))).toEqual(['needle 120', 'needle 310']);
+      expect(pages.length).toBeGreaterThan(6);
       // A page that fills before its window ends continues from its last row, as before.
       const full = (await small.app.inject({ method: 'GET', url: '/api/v1/intel?q=hay&limit=30', headers: { authorization: `Bearer ${small.tokens['b-analyst']}` } })).json();
       expect(full.items).toHaveLength(30);

@@ -74,7 +74,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const taxii = await TaxiiService.create({ store, access, intel, clock }, {
     title: `Shieldwall TAXII 2.1 server (${config.nodeName})`,
     description: 'Threat intelligence of the alliance, released under TLP 2.0 and per-organisation recipients.',
-    apiRoots: config.apiRoots, maxContentLength: config.maxContentLength, maxPageSize: config.maxPageSize,
+    apiRoots: config.apiRoots, maxContentLength: config.maxContentLength, maxPageSize: config.maxPageSize, scanRows: config.searchScanRows,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   });
   const bus = new EventBus();

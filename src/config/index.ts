@@ -49,7 +49,7 @@ export interface Config {
   readonly maxPageSize: number;
   /**
    * Object versions one REST intel search reads at most (SHIELDWALL_SEARCH_SCAN_ROWS, default
-   * 20,000): a page may come back short with a `next` cursor that continues where the read stopped,
+   * 10,000): a page may come back short with a `next` cursor that continues where the read stopped,
    * so a rare term over a large store never holds the process that answers HTTP for long.
    */
   readonly searchScanRows: number;
@@ -219,7 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
     requestTimeoutMs: int(env, 'SHIELDWALL_REQUEST_TIMEOUT_MS', 300_000, 1000),
     maxPageSize: int(env, 'SHIELDWALL_MAX_PAGE_SIZE', 1000),
-    searchScanRows: int(env, 'SHIELDWALL_SEARCH_SCAN_ROWS', 20_000, 100),
+    searchScanRows: int(env, 'SHIELDWALL_SEARCH_SCAN_ROWS', 10_000, 100),
     apiRoots: parseApiRoots(env.SHIELDWALL_API_ROOTS),
     authFailureLimit: int(env, 'SHIELDWALL_AUTH_FAILURE_LIMIT', 20),
     authFailureWindowMs: int(env, 'SHIELDWALL_AUTH_FAILURE_WINDOW_MS', 60_000),

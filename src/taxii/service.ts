@@ -25,6 +25,12 @@ export interface TaxiiOptions {
   maxContentLength: number;
   maxPageSize: number;
   /**
+   * Object versions one page reads at most (at least twice the page size; SHIELDWALL_SEARCH_SCAN_ROWS):
+   * a reader who may see little of a large collection gets short pages with `more` and a `next`
+   * where the read stopped, instead of a read of the whole collection per request.
+   */
+  scanRows?: number;
+  /**
    * The node's public address (SHIELDWALL_PUBLIC_URL, no trailing slash). When it is HTTPS,
    * discovery names the API roots as absolute URLs under it (§4.1.1 allows HTTPS absolute or
    * relative URLs), so a client behind a proxy that mounts the node under a path finds them.
@@ -161,11 +167,13 @@ export class TaxiiService {
       ...(peerNode ? { excludeOriginNode: peerNode } : {}),
       ...(f.ids ? { ids: f.ids } : {}), ...(f.types ? { types: f.types } : {}), ...(f.specVersions ? { specVersions: f.specVersions } : {}),
       ...(addedAfter !== undefined ? { addedAfter } : {}), version: f.version, limit,
+      ...(this.opts.scanRows !== undefined && !f.ids ? { scanLimit: Math.max(2 * limit, this.opts.scanRows) } : {}),
       // No TAXII response shows recipients, labels (outside the stored JSON) or the REST search text.
       lean: withRecipients ? 'with-recipients' : true, jsonBytes,
     });
     const lastRow = page.rows[page.rows.length - 1];
-    return page.more && lastRow ? { page, next: this.cursors.encode(lastRow.dateAdded, fp, p.orgId) } : { page };
+    const resume = page.more && lastRow ? lastRow.dateAdded : page.scannedTo;
+    return resume !== undefined ? { page: { ...page, more: true }, next: this.cursors.encode(resume, fp, p.orgId) } : { page };
   }
 
   async manifest(p: Principal, root: string, collectionId: string, f: TaxiiFilter): Promise<TaxiiPage> {
