@@ -25,8 +25,9 @@ export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
  */
 export const INCIDENT_LIMITS = { observables: 5000, tasks: 500, links: 5000, attachments: 500 } as const;
 
-function full(what: keyof typeof INCIDENT_LIMITS, held: number): void {
-  if (held >= INCIDENT_LIMITS[what]) {
+/** Refuses adding `adding` more of `what` to an incident that holds `held` when that would pass its limit. */
+function full(what: keyof typeof INCIDENT_LIMITS, held: number, adding = 1): void {
+  if (held + adding > INCIDENT_LIMITS[what]) {
     throw illegal(`an incident holds at most ${INCIDENT_LIMITS[what]} ${what}${what === 'observables' ? ': share a larger set as intel and link it (POST /incidents/:id/links)' : ''}`);
   }
 }
@@ -413,7 +414,7 @@ export class IncidentService {
     const have = new Set(doc.links[kind]);
     const added = [...new Set(refs)].filter((r) => !have.has(r));
     if (!added.length) return this.view(actor, rec);
-    full('links', doc.links[kind].length + added.length - 1);
+    full('links', doc.links[kind].length, added.length);
     doc.links[kind].push(...added);
     return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.linked', data: { kind, refs: added } }));
   }

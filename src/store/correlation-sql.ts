@@ -2,10 +2,10 @@
  * Correlation index (observable values, frequent values, exclusions) and warninglists: the SQL of
  * the store's correlation section (DESIGN §2.4), on either dialect. KyselyStore delegates here.
  */
-import { CompiledQuery, type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
-import { b, byKindOf, ladderRuns, OBSERVABLE_COLUMNS, padded, valuesInsertSql } from './sql-util.js';
+import { b, byKindOf, ladderRuns, OBSERVABLE_COLUMNS, padded, rowsByKeys, valuesInsertSql } from './sql-util.js';
 import type { CorrelationExclusionRow, FrequentValueRow, ObservableEntry, ObservableKind, ObservableValue, WarninglistRow, WarninglistType } from './types.js';
 
 type Db = Kysely<DB>;
@@ -32,7 +32,12 @@ export async function indexObservablesTx(db: Db, d: Dialect, entries: readonly O
     }
     const looked = chunk.filter((e) => !e.sole);
     const idsIn = (es: readonly ObservableEntry[], coll: string) => [...new Set(es.filter((e) => e.collectionId === coll).map((e) => e.objectId))];
-    for (const coll of new Set(looked.map((e) => e.collectionId))) await latestVersions(db, coll, idsIn(looked, coll), heads);
+    // Their latest stored versions: a descending probe of the unique (collection_id, id, version)
+    // index per object, however many versions it has.
+    const pairs = new Map(looked.map((e) => [`${e.collectionId} ${e.objectId}`, [e.objectId, e.collectionId]]));
+    for (const r of await rowsByKeys(db, d, 'latest', [...pairs.values()])) {
+      heads.set(`${r.collectionId} ${r.id}`, { seq: r.seq, version: r.version, creator_org: r.creatorOrg, date_added: r.dateAdded });
+    }
     // Only the latest stored version speaks for the object; a late older version changes nothing.
     const current = chunk.filter((e) => heads.get(`${e.collectionId} ${e.objectId}`)?.version === e.version);
     // Where the rows of the multi-version objects indexed now are: only theirs are looked up (an
@@ -140,19 +145,6 @@ export async function frequentValues(db: Db, q: { keys?: readonly { kind: Observ
     }
   }
   return out.sort((a, b) => b.sinceUs - a.sinceUs || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, q.limit);
-}
-
-/**
- * The latest stored version of each of these objects of one collection: a descending probe of the
- * unique (collection_id, id, version) index per object, however many versions it has.
- */
-async function latestVersions(db: Db, coll: string, ids: readonly string[], out: Map<string, Head>): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const latest = await sql<Head & { id: string }>`select o.seq, o.id, o.version, o.creator_org, o.date_added
-      from (values ${sql.join(ids.slice(i, i + 500).map((id) => sql`(${id})`))}) as v
-      join objects o on o.seq = (select o2.seq from objects o2 where o2.collection_id = ${coll} and o2.id = v.column1 order by o2.version desc limit 1)`.execute(db);
-    for (const r of latest.rows) out.set(`${coll} ${r.id}`, { seq: Number(r.seq), version: r.version, creator_org: r.creator_org, date_added: Number(r.date_added) });
-  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
 import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
-import { b, INSERT_SQL, keysSql, padded, type KeysQuery, valuesInsertSql } from './sql-util.js';
+import { b, INSERT_SQL, rowsByKeys, type KeyedVersion, type KeysQuery, valuesInsertSql } from './sql-util.js';
 import { visibleExtremeSeqs, visibilitySql } from './visibility.js';
 import { scanWindowEnd } from './query-window.js';
 import { headsOf, INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
@@ -317,21 +317,8 @@ export class KyselyStore implements Store {
     return valuesInsertSql(this.#d, n, { table: 'objects', cols: INSERT_COLUMNS, suffix: ' on conflict ("collection_id", "id", "version") do nothing returning "seq", "date_added"' });
   }
 
-  async #byKeys(kind: KeysQuery, keys: readonly (readonly string[])[]): Promise<(Omit<StoredVersion, 'json'> & { seq: number })[]> {
-    const out: (Omit<StoredVersion, 'json'> & { seq: number })[] = [];
-    const seen = new Set<number>();
-    for (let i = 0; i < keys.length; i += 512) {
-      // Padded to a power of two (the last key repeated): a few statement texts stay prepared.
-      const chunk = padded(keys.slice(i, i + 512));
-      const q = CompiledQuery.raw(keysSql(this.#d, kind, chunk.length), chunk.flat());
-      const rows = (await this.#db.executeQuery<{ seq: number | string; collection_id: string; id: string; version: string; date_added: number | string; creator_org: string | null; revoked: number }>(q)).rows;
-      for (const r of rows) {
-        if (seen.has(Number(r.seq))) continue;
-        seen.add(Number(r.seq));
-        out.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: Number(r.revoked) === 1 });
-      }
-    }
-    return out;
+  #byKeys(kind: KeysQuery, keys: readonly (readonly string[])[]): Promise<KeyedVersion[]> {
+    return rowsByKeys(this.#db, this.#d, kind, keys);
   }
 
   async queryObjects(q: ObjectQuery): Promise<ObjectPage> {

@@ -1,5 +1,8 @@
 /** Small SQL helpers shared by the store's modules. */
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Dialect } from './dialect.js';
+import type { DB } from './schema.js';
+import type { StoredVersion } from './types.js';
 
 export const b = (v: boolean) => (v ? 1 : 0);
 /** Statement texts built once per (table or statement, row count). */
@@ -66,13 +69,14 @@ export function byKindOf(keys: readonly { kind: string; value: string }[]): Map<
 }
 
 /** The shapes of key lookups joined to the unique (collection_id, id, version) index of objects. */
-export type KeysQuery = 'top' | 'bottom' | 'revoked' | 'exact';
+export type KeysQuery = 'top' | 'latest' | 'bottom' | 'revoked' | 'exact';
 
 /**
  * objectHeads' and storedVersions' statements for n keys, in the dialect's placeholders (cached
  * by shape). Each joins a VALUES list of keys to probes of the unique (collection_id, id, version)
  * index, so its cost follows the keys, never how many versions an object has: `top` the latest
- * version of each id in each collection, `bottom` the earliest of each (id, collection) pair,
+ * version of each id in each collection, `latest` / `bottom` the latest / earliest of each (id,
+ * collection) pair,
  * `revoked` its earliest revoked version (the partial index objects_revoked), `exact` the stored
  * copies of each (id, version) pair. `cross join` fixes SQLite's join order (keys, then
  * collections, then the index), where it would otherwise build an index of objects.
@@ -91,8 +95,8 @@ export function keysSql(d: Dialect, kind: KeysQuery, n: number): string {
       `(select o2."seq" from "objects" as o2 where o2."collection_id" = ${coll} and o2."id" = v."column1"${revoked} order by o2."version" ${dir} limit 1)`;
     text = kind === 'top'
       ? `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o where o."seq" = ${probe('c."id"', 'desc')}`
-      : kind === 'bottom' || kind === 'revoked'
-        ? `select ${cols} from ${values} cross join "objects" as o where o."seq" = ${probe('v."column2"', 'asc', kind === 'revoked' ? ' and o2."revoked" = 1' : '')}`
+      : kind === 'latest' || kind === 'bottom' || kind === 'revoked'
+        ? `select ${cols} from ${values} cross join "objects" as o where o."seq" = ${probe('v."column2"', kind === 'latest' ? 'desc' : 'asc', kind === 'revoked' ? ' and o2."revoked" = 1' : '')}`
         : `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o`
           + ' where o."collection_id" = c."id" and o."id" = v."column1" and o."version" = v."column2"';
     if (INSERT_SQL.size > 64) INSERT_SQL.clear();
@@ -100,3 +104,25 @@ export function keysSql(d: Dialect, kind: KeysQuery, n: number): string {
   }
   return text;
 }
+
+/** A stored version's row as the key lookups read it (no JSON). */
+export type KeyedVersion = Omit<StoredVersion, 'json'> & { seq: number };
+
+/** Runs a key lookup (keysSql) for any number of keys, 512 a statement; each version once. */
+export async function rowsByKeys(db: Kysely<DB>, d: Dialect, kind: KeysQuery, keys: readonly (readonly string[])[]): Promise<KeyedVersion[]> {
+  const out: KeyedVersion[] = [];
+  const seen = new Set<number>();
+  for (let i = 0; i < keys.length; i += 512) {
+    // Padded to a power of two (the last key repeated): a few statement texts stay prepared.
+    const chunk = padded(keys.slice(i, i + 512));
+    const q = CompiledQuery.raw(keysSql(d, kind, chunk.length), chunk.flat());
+    const rows = (await db.executeQuery<{ seq: number | string; collection_id: string; id: string; version: string; date_added: number | string; creator_org: string | null; revoked: number }>(q)).rows;
+    for (const r of rows) {
+      if (seen.has(Number(r.seq))) continue;
+      seen.add(Number(r.seq));
+      out.push({ seq: Number(r.seq), collectionId: r.collection_id, id: r.id, version: r.version, dateAdded: Number(r.date_added), creatorOrg: r.creator_org, revoked: Number(r.revoked) === 1 });
+    }
+  }
+  return out;
+}
+
