@@ -103,7 +103,7 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
   const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await pgSharing?.close(); await leader.close(); await store.close(); };
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
-  const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName });
+  const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName, peerMaxResponseBytes: config.peerMaxResponseBytes });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
   taxii.peerEnvelopes = (rows) => envelopesOfRows({ store, registry: federation, rows });
   const readiness = createReadiness({ store, access, clock, bus }, respond.incidents);

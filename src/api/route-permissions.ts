@@ -146,6 +146,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/federation/subscriptions/:id/reset`]: 'federation.admin',
   [`GET ${V1}/federation/subscriptions/:id/rejects`]: 'federation.admin',
   [`POST ${V1}/federation/subscriptions/:id/retry`]: 'federation.admin',
+  [`DELETE ${V1}/federation/subscriptions/:id/rejects`]: 'federation.admin',
   // exercises (docs/exercises.md); the service checks the per-exercise role (control, grant, team)
   [`GET ${V1}/exercises/scenarios`]: 'exercise.read',
   [`POST ${V1}/exercises/scenarios`]: 'exercise.plan',

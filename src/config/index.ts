@@ -40,6 +40,12 @@ export interface Config {
   /** TAXII max_content_length in octets (§4.2.1), also the body limit of the REST API. */
   readonly maxContentLength: number;
   /**
+   * SHIELDWALL_PEER_MAX_RESPONSE_BYTES: the largest answer read from a peer node (a TAXII page,
+   * a status, envelopes; default 128 MiB). A larger page is asked again with half the objects;
+   * an answer that stays larger fails the run with the reason, never the node's memory.
+   */
+  readonly peerMaxResponseBytes: number;
+  /**
    * SHIELDWALL_REQUEST_TIMEOUT_MS: the time a client has to send a whole request, headers and
    * body (default 300,000: a 100 MB TAXII bundle at ~350 KB/s). A client that sends slower is
    * answered 408 and disconnected, so connections trickling a body (slowloris) cannot pile up.
@@ -217,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     nodeName: env.SHIELDWALL_NODE_NAME ?? 'shieldwall',
     federationSync: !(env.SHIELDWALL_FEDERATION_SYNC === '0' || env.SHIELDWALL_FEDERATION_SYNC === 'false'),
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
+    peerMaxResponseBytes: int(env, 'SHIELDWALL_PEER_MAX_RESPONSE_BYTES', 128 * 1024 * 1024, 64 * 1024),
     requestTimeoutMs: int(env, 'SHIELDWALL_REQUEST_TIMEOUT_MS', 300_000, 1000),
     maxPageSize: int(env, 'SHIELDWALL_MAX_PAGE_SIZE', 1000),
     searchScanRows: int(env, 'SHIELDWALL_SEARCH_SCAN_ROWS', 10_000, 100),
@@ -260,7 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
 export function configEnv(c: Readonly<Config>): Record<string, string> {
   const env: Record<string, string> = {
     SHIELDWALL_DATA_DIR: c.dataDir, SHIELDWALL_HOST: c.host, SHIELDWALL_PORT: String(c.port), SHIELDWALL_ALLOW_PUBLIC_HTTP: c.allowPublicHttp ? '1' : '0',
-    SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_FEDERATION_SYNC: c.federationSync ? '1' : '0', SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
+    SHIELDWALL_NODE_NAME: c.nodeName, SHIELDWALL_FEDERATION_SYNC: c.federationSync ? '1' : '0', SHIELDWALL_MAX_CONTENT_LENGTH: String(c.maxContentLength), SHIELDWALL_PEER_MAX_RESPONSE_BYTES: String(c.peerMaxResponseBytes), SHIELDWALL_MAX_PAGE_SIZE: String(c.maxPageSize),
     SHIELDWALL_SEARCH_SCAN_ROWS: String(c.searchScanRows), SHIELDWALL_REQUEST_TIMEOUT_MS: String(c.requestTimeoutMs), SHIELDWALL_API_ROOTS: c.apiRoots.map((r) => r.name).join(','), SHIELDWALL_AUTH_FAILURE_LIMIT: String(c.authFailureLimit),
     SHIELDWALL_AUTH_FAILURE_WINDOW_MS: String(c.authFailureWindowMs), SHIELDWALL_LOG_LEVEL: c.logLevel, SHIELDWALL_INGEST_QUEUE: String(c.ingestQueue),
     SHIELDWALL_ALERT_WINDOW_MINUTES: String(c.alertWindowMinutes), SHIELDWALL_SIGHTINGS: c.sightings, SHIELDWALL_WORKERS: String(c.workers),

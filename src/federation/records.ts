@@ -218,9 +218,14 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
     for (let i = 0; i < due.length; i += MAX_RECORDS_PER_PUSH) {
       const chunk = due.slice(i, i + MAX_RECORDS_PER_PUSH);
       const r = await client.request('POST', '/api/v1/federation/records', { node: me, records: chunk }, o.signal ? { signal: o.signal } : {}) as unknown as { results?: { id: string; status: string; message?: string }[] };
-      for (const x of r.results ?? []) {
+      // The peer's answer is input: a result counts only for a record of this chunk, once.
+      const open = new Set(chunk.map((c) => c.record.id));
+      const refusedHere = new Set<string>();
+      for (const x of Array.isArray(r.results) ? r.results : []) {
+        if (!x || typeof x.id !== 'string' || !open.delete(x.id)) continue;
         if (x.status === 'rejected') {
-          refused.push({ id: x.id, message: x.message ?? 'no reason given' });
+          refusedHere.add(x.id);
+          refused.push({ id: x.id, message: typeof x.message === 'string' ? x.message.slice(0, 400) : 'no reason given' });
           if (hashes.has(x.id) && hashes.get(x.id) !== 'withdrawn') sent[x.id] = `refused:${hashes.get(x.id)!}`;
         } else if (hashes.has(x.id)) {
           sent[x.id] = hashes.get(x.id)!;
@@ -236,11 +241,11 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
           if (c.origin === me || q[c.record.id]?.signature !== c.signature) continue;
           delete q[c.record.id];
           dequeued = true;
-          if (!refused.some((x) => x.id === c.record.id)) accepted++;
+          if (!refusedHere.has(c.record.id)) accepted++;
         }
         if (dequeued) await tx.setMeta(relayKey, JSON.stringify(q));
         await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.push', peer.identity, {
-          peer: peer.name, records: chunk.map((c) => ({ id: c.record.id, withdrawn: c.record.withdrawn })), refused: refused.map((x) => x.id),
+          peer: peer.name, records: chunk.map((c) => ({ id: c.record.id, withdrawn: c.record.withdrawn })), refused: [...refusedHere],
         });
       });
     }

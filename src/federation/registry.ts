@@ -126,6 +126,13 @@ const P_PEER = 'federation.peer.';
 const P_SUB = 'federation.sub.';
 const P_STATE = 'federation.subst.';
 const P_REJ = 'federation.rej.';
+/** Largest received object a reject entry keeps for a retry (JSON characters). */
+export const MAX_KEPT_REJECT_BYTES = 256 * 1024;
+/**
+ * Entries a subscription's reject list holds at most: a pull that would add to a full list
+ * stops (its cursor stays, nothing is lost) until the entries are retried or cleared.
+ */
+export const MAX_REJECTS = 10_000;
 export const P_PROV = 'federation.prov.';
 
 export const provKey = (id: string, version: string | null) => `${P_PROV}${id}|${version ?? ''}`;
@@ -139,6 +146,8 @@ export interface RegistryDeps {
   clock: Clock;
   dataDir: string;
   nodeName: string;
+  /** The largest answer read from a peer (config peerMaxResponseBytes; the client's default without it). */
+  peerMaxResponseBytes?: number;
 }
 
 export class FederationRegistry {
@@ -325,6 +334,22 @@ export class FederationRegistry {
     });
   }
 
+  /**
+   * Empties the reject list of a subscription (after review: what a peer sent that this node
+   * will not take); a pull that waited on a full list goes on at the next tick. Returns how many.
+   */
+  async clearRejects(actor: Actor, id: string): Promise<number> {
+    await this.subscription(id);
+    return this.store.transaction(async (tx) => {
+      const keys = (await tx.listMeta(`${P_REJ}${id}.`, MAX_REJECTS * 2)).map((r) => r.key);
+      for (const k of keys) await tx.deleteMeta(k);
+      const st = await this.state(id, tx);
+      await this.saveState(tx, id, { ...st, nextRunUs: this.#nowUs() });
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.rejects.clear', id, { cleared: keys.length });
+      return keys.length;
+    });
+  }
+
   /** `--reset`: the next run walks the peer collection (or the local one) from the start; duplicates are no-ops. */
   async reset(actor: Actor, id: string): Promise<void> {
     await this.subscription(id);
@@ -342,16 +367,27 @@ export class FederationRegistry {
 
   // ---- reject lists ----
   async putReject(store: Store, r: Omit<Reject, 'key'>): Promise<void> {
-    const key = `${P_REJ}${r.subscription}.${crypto.createHash('sha256').update(`${r.id ?? ''}|${r.version ?? ''}|${r.id === null ? JSON.stringify(r.object).slice(0, 2000) : ''}`).digest('hex').slice(0, 32)}`;
-    await store.setMeta(key, JSON.stringify({ ...r, key }));
+    let object: string;
+    try {
+      object = JSON.stringify(r.object) ?? 'null';
+    } catch {
+      object = `${'?'.repeat(MAX_KEPT_REJECT_BYTES)}?`; // too deep to write: not kept
+    }
+    const key = `${P_REJ}${r.subscription}.${crypto.createHash('sha256').update(`${r.id ?? ''}|${r.version ?? ''}|${r.id === null ? object.slice(0, 2000) : ''}`).digest('hex').slice(0, 32)}`;
+    // What a peer sends is kept for a retry up to a size; past it, the reason says so and a
+    // reset of the subscription fetches it again (the list never grows by a peer's choice).
+    const kept = object.length <= MAX_KEPT_REJECT_BYTES
+      ? r
+      : { ...r, object: null, envelope: null, reason: `${r.reason} (not kept for a retry: ${object.length} bytes; reset the subscription to fetch it again)`.slice(0, 800) };
+    await store.setMeta(key, JSON.stringify({ ...kept, key }));
   }
 
   async listRejects(sub: string, limit = 1000): Promise<Reject[]> {
     return (await this.store.listMeta(`${P_REJ}${sub}.`, limit)).map((r) => JSON.parse(r.value) as Reject);
   }
 
-  async countRejects(sub: string): Promise<number> {
-    return (await this.store.listMeta(`${P_REJ}${sub}.`)).length;
+  async countRejects(sub: string, upTo?: number): Promise<number> {
+    return this.store.countMeta(`${P_REJ}${sub}.`, upTo);
   }
 
   async dropReject(store: Store, key: string): Promise<void> {

@@ -17,13 +17,20 @@ import type { OrgRow, Store } from '../store/index.js';
 import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
 import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { pushRecords } from './records.js';
-import { applyRetractions, MAX_RETRACTIONS, retractionsFor } from './retractions.js';
+import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
-import { P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
+import { limitBreach } from '../stix/index.js';
+import { MAX_REJECTS, P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
 /** Objects per TAXII page of a pull (its envelopes in the page) and per push POST: one store transaction each. */
 export const PULL_PAGE_SIZE = 1000;
+/**
+ * How long one run of a subscription goes on (a scheduled run, or "run now" over REST): past
+ * it, the run ends after the page it is on and the next one starts at the next tick. A peer
+ * that always has more (broken or hostile) never holds a run, or an HTTP request, for good.
+ */
+export const MAX_RUN_MS = 60_000;
 
 export interface SyncDeps {
   store: Store;
@@ -31,6 +38,14 @@ export interface SyncDeps {
   registry: FederationRegistry;
   /** Told after each run that stored objects (indicator index, correlation...). */
   intel?: IntelService;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  pageSize?: number;
+  maxPages?: number;
+  /** Default {@link MAX_RUN_MS}; `Infinity` runs until the peer has nothing more (the CLI). */
+  maxRunMs?: number;
 }
 
 export interface RunReport {
@@ -64,7 +79,8 @@ function peerPrincipal(peer: PeerRecord): Principal {
 
 export function clientFor(registry: FederationRegistry, peer: PeerRecord, timeoutMs = 30_000): TaxiiClient {
   if (!peer.url) throw new Error(`peer ${peer.name} has no URL`);
-  return new TaxiiClient({ url: peer.url, auth: { kind: 'bearer', token: registry.token(peer) }, ...(peer.ca ? { tls: { ca: peer.ca } } : {}), timeoutMs });
+  const maxResponseBytes = registry.deps.peerMaxResponseBytes;
+  return new TaxiiClient({ url: peer.url, auth: { kind: 'bearer', token: registry.token(peer) }, ...(peer.ca ? { tls: { ca: peer.ca } } : {}), timeoutMs, ...(maxResponseBytes ? { maxResponseBytes } : {}) });
 }
 
 interface Item {
@@ -122,6 +138,12 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       continue;
     }
     const obj = object as Record<string, unknown>;
+    // Checked before the signature, whose canonical form walks the object recursively.
+    const breach = limitBreach(obj);
+    if (breach) {
+      await reject(i, `over the size limits of a STIX object: ${breach}`);
+      continue;
+    }
     if (!env) {
       await reject(i, `no provenance envelope from ${a.peer.name} for this version: it cannot be verified`);
       continue;
@@ -227,16 +249,19 @@ function tlpOfObject(obj: Record<string, unknown>): string | null {
 }
 
 /** One run of a pull subscription: until the peer has nothing more (or `maxPages`). */
-export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number; envelopesInPage?: boolean } = {}): Promise<RunReport> {
+export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions & { envelopesInPage?: boolean } = {}): Promise<RunReport> {
   const { registry, store, clock } = deps;
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
   const report: RunReport = { subscription: sub.id, direction: 'pull', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
-  const base: TaxiiQuery = { limit: o.pageSize ?? PULL_PAGE_SIZE, match: { version: ['all'] } };
+  const until = Date.now() + (o.maxRunMs ?? MAX_RUN_MS);
+  // Halved for the rest of the run when a page is larger than the client reads at once.
+  let pageSize = o.pageSize ?? PULL_PAGE_SIZE;
   const call = o.signal ? { signal: o.signal } : {};
   type Fetched = { items: Record<string, unknown>[]; envelopes: Map<string, Envelope>; following: SubscriptionState['cursor']; more: boolean; last: string | undefined };
   /** One page from the cursor and its envelopes; nothing is written. */
   const fetchPage = async (cursor: SubscriptionState['cursor']): Promise<Fetched> => {
+    const base: TaxiiQuery = { limit: pageSize, match: { version: ['all'] } };
     const q: TaxiiQuery = cursor.next
       ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
       : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
@@ -245,6 +270,9 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
     const inPage = o.envelopesInPage !== false;
     const page = await client.getObjects(peer.apiRoot, sub.remoteCollection, { ...q, ...call, ...(inPage ? { headers: { [ENVELOPES_HEADER]: '1' } } : {}) });
     const items = page.items as Record<string, unknown>[];
+    // A page holds at most what was asked (TAXII 2.1 §3.4): more would be one unbounded
+    // transaction on this node.
+    if (items.length > (q.limit ?? pageSize)) throw new Error(`the peer answered ${items.length} objects for a page of at most ${q.limit ?? pageSize}`);
     const envelopes = new Map<string, Envelope>();
     const sent = page.custom?.x_shieldwall_envelopes;
     const add = (list: unknown) => {
@@ -279,6 +307,11 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
         f = await (prefetch ?? fetchPage(cursor));
       } catch (e) {
         prefetch = null;
+        if (e instanceof TaxiiClientError && e.tooLarge) {
+          if (pageSize === 1) throw new Error(`one object of ${peer.name} is larger than this node reads in one answer: ${e.message}`);
+          pageSize = Math.max(1, Math.floor(pageSize / 2));
+          continue;
+        }
         if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
           // The peer no longer honours the `next` token (restarted with another key): a new walk after the last committed object.
           retriedWalk = true;
@@ -293,10 +326,13 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
         // Caught up and nothing new: no transaction (a subscription polling every second would
         // otherwise commit, and fsync, an empty page each time).
         report.complete = true;
-        await pullRetractions(deps, { sub, peer, client, call, report });
+        await pullRetractions(deps, { sub, peer, client, call, report, until });
         return report;
       }
-      const wantMore = f.more && !(o.maxPages && report.pages + 1 >= o.maxPages);
+      if (await registry.countRejects(sub.id, MAX_REJECTS) >= MAX_REJECTS) {
+        throw new Error(`the reject list of ${sub.id} holds ${MAX_REJECTS} entries: the pull waits (its cursor kept, nothing lost) until they are retried after a fix, or cleared`);
+      }
+      const wantMore = f.more && !(o.maxPages && report.pages + 1 >= o.maxPages) && Date.now() < until;
       if (wantMore) {
         prefetch = fetchPage(following);
         prefetch.catch(() => undefined);
@@ -327,7 +363,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
       if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.map((x) => String(x.type))) });
       if (!f.more) {
         report.complete = true;
-        await pullRetractions(deps, { sub, peer, client, call, report });
+        await pullRetractions(deps, { sub, peer, client, call, report, until });
         return report;
       }
       if (!wantMore) return report;
@@ -343,10 +379,15 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: { signal?: A
  * (retractions.ts), applied to the local collection in one transaction per page with the
  * cursor. A peer without the endpoint (an older node) answers 404: nothing to do.
  */
-async function pullRetractions(deps: SyncDeps, a: { sub: Subscription; peer: PeerRecord; client: TaxiiClient; call: { signal?: AbortSignal }; report: RunReport }): Promise<void> {
+async function pullRetractions(deps: SyncDeps, a: { sub: Subscription; peer: PeerRecord; client: TaxiiClient; call: { signal?: AbortSignal }; report: RunReport; until: number }): Promise<void> {
   const { registry, store, clock } = deps;
   for (;;) {
     a.call.signal?.throwIfAborted();
+    if (Date.now() >= a.until) {
+      // The rest at the next run (the objects are complete; the retraction cursor is kept).
+      a.report.complete = false;
+      return;
+    }
     const st = await registry.state(a.sub.id);
     const q = new URLSearchParams({ collection: a.sub.remoteCollection, limit: String(MAX_RETRACTIONS), ...(st.retractionCursor ? { after: st.retractionCursor } : {}) });
     let page: { retractions?: unknown; more?: unknown; next?: unknown };
@@ -357,6 +398,7 @@ async function pullRetractions(deps: SyncDeps, a: { sub: Subscription; peer: Pee
       throw e;
     }
     const items = Array.isArray(page.retractions) ? page.retractions : [];
+    if (items.length > MAX_RETRACTIONS) throw new Error(`the peer answered ${items.length} retractions for a page of at most ${MAX_RETRACTIONS}`);
     const next = typeof page.next === 'string' ? page.next : undefined;
     if (items.length === 0 && (next === undefined || next === st.retractionCursor)) return;
     const res = await store.transaction(async (tx) => {
@@ -395,11 +437,11 @@ async function pushRetractions(deps: SyncDeps, a: { sub: Subscription; peer: Pee
     const st = await registry.state(a.sub.id);
     const page = await retractionsFor({ store, registry, audience: a.audience, collectionId: a.sub.localCollection, after: st.retractionCursor, limit: MAX_RETRACTIONS, excludeOrigin: a.peer.name });
     if (page.next === null || (page.retractions.length === 0 && page.next === st.retractionCursor)) return;
-    let refused: { id?: unknown; version?: unknown; message?: unknown }[] = [];
+    let refused: SentFailure<{ obj: Retraction }>[] = [];
     if (page.retractions.length > 0) {
       try {
         const res = await a.client.request('POST', '/api/v1/federation/retractions', { collection: a.sub.remoteCollection, retractions: page.retractions }, a.signal ? { signal: a.signal } : {});
-        refused = Array.isArray(res.refused) ? res.refused as typeof refused : [];
+        refused = sentFailures(page.retractions.map((r) => ({ obj: r })), res.refused, (r) => r.version);
       } catch (e) {
         if (e instanceof TaxiiClientError && e.status === 404) return;
         throw e;
@@ -407,11 +449,10 @@ async function pushRetractions(deps: SyncDeps, a: { sub: Subscription; peer: Pee
     }
     await store.transaction(async (tx) => {
       const nowUs = clock.now() * 1000;
-      for (const f of refused) {
-        const item = page.retractions.find((r) => r.id === f.id && r.version === f.version) ?? null;
+      for (const { f, s: x } of refused) {
         await registry.putReject(tx, {
-          subscription: a.sub.id, id: typeof f.id === 'string' ? f.id : null, version: typeof f.version === 'string' ? f.version : null,
-          reason: `refused by ${a.peer.name}: ${typeof f.message === 'string' ? f.message.slice(0, 400) : 'no reason given'}`, atUs: nowUs, object: item, envelope: RETRACTION_REJECT,
+          subscription: a.sub.id, id: f.id, version: f.version ?? null,
+          reason: `refused by ${a.peer.name}: ${f.message ?? 'no reason given'}`, atUs: nowUs, object: x.obj, envelope: RETRACTION_REJECT,
         });
       }
       const cur = await registry.state(a.sub.id, tx);
@@ -427,12 +468,13 @@ async function pushRetractions(deps: SyncDeps, a: { sub: Subscription; peer: Pee
 const RETRACTION_REJECT = { retraction: true } as const;
 
 /** One run of a push subscription: local versions added after the cursor, sent with their envelopes. */
-export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; maxPages?: number } = {}): Promise<RunReport> {
+export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions = {}): Promise<RunReport> {
   const { registry, store, clock } = deps;
   const peer = await registry.peer(sub.peer);
   const client = clientFor(registry, peer);
   const audience = await peerAudience(store, peer);
   const report: RunReport = { subscription: sub.id, direction: 'push', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
+  const until = Date.now() + (o.maxRunMs ?? MAX_RUN_MS);
   try {
     let state = await registry.state(sub.id);
     for (;;) {
@@ -478,19 +520,19 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
         send.push({ obj: c.obj, env });
       }
       let sent = 0;
-      let failures: { id: string; version?: string; message?: string }[] = [];
+      let failures: SentFailure<{ obj: Record<string, unknown>; env: Envelope }>[] = [];
       if (send.length > 0) {
         const status = await client.addObjects(peer.apiRoot, sub.remoteCollection, send.map((s) => s.obj), {
           extra: { x_shieldwall_envelopes: send.map((s) => s.env) }, ...(o.signal ? { signal: o.signal } : {}),
         });
         const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000 });
-        sent = done.success_count;
-        failures = done.failures ?? [];
+        // The peer's answer is input: only failures of objects sent count, each once.
+        failures = sentFailures(send, done.failures);
+        sent = Math.max(0, Math.min(send.length - failures.length, Number(done.success_count) || 0));
       }
       await store.transaction(async (tx) => {
-        for (const f of failures) {
-          const s = send.find((x) => x.obj.id === f.id);
-          await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: s?.obj ?? null, envelope: s?.env ?? null });
+        for (const { f, s: x } of failures) {
+          await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: x.obj, envelope: x.env });
         }
         const cur = await registry.state(sub.id, tx);
         state = { ...cur, cursor: { ...cur.cursor, afterUs: lastUs }, objectsOut: cur.objectsOut + sent, rejected: cur.rejected + failures.length, lastObjectUs: lastUs };
@@ -505,20 +547,48 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: { signal?: A
         if (!sub.sightingsOnly) await pushRetractions(deps, { sub, peer, client, audience, report, ...(o.signal ? { signal: o.signal } : {}) });
         return report;
       }
-      if (o.maxPages && report.pages >= o.maxPages) return report;
+      if ((o.maxPages && report.pages >= o.maxPages) || Date.now() >= until) return report;
     }
   } finally {
     await client.close();
   }
 }
 
-export async function runSubscription(deps: SyncDeps, sub: Subscription, o: { signal?: AbortSignal; pageSize?: number; envelopesInPage?: boolean } = {}): Promise<RunReport> {
+type SentFailure<S> = { f: { id: string; version?: string; message?: string }; s: S };
+
+/**
+ * The failures of a peer's status that name an object of `send` (by id and version), each once,
+ * with its message cut to 400 characters; anything else in the answer is ignored.
+ */
+function sentFailures<S extends { obj: { id?: unknown } }>(send: readonly S[], failures: unknown, versionOf: (o: S['obj']) => string | null = (o) => versionField(o as Record<string, unknown>)): SentFailure<S>[] {
+  if (!Array.isArray(failures)) return [];
+  const byKey = new Map<string, S>();
+  for (const x of send) byKey.set(`${String(x.obj.id)}|${versionOf(x.obj) ?? ''}`, x);
+  const byId = new Map<string, S>();
+  for (const x of send) if (!byId.has(String(x.obj.id))) byId.set(String(x.obj.id), x);
+  const out: SentFailure<S>[] = [];
+  const seen = new Set<S>();
+  for (const f of failures as { id?: unknown; version?: unknown; message?: unknown }[]) {
+    if (out.length >= send.length) break;
+    if (!f || typeof f.id !== 'string') continue;
+    const version = typeof f.version === 'string' ? f.version : undefined;
+    const x = version !== undefined ? byKey.get(`${f.id}|${version}`) : byId.get(f.id);
+    if (!x || seen.has(x)) continue;
+    seen.add(x);
+    out.push({ f: { id: f.id, ...(version !== undefined ? { version } : {}), ...(typeof f.message === 'string' ? { message: f.message.slice(0, 400) } : {}) }, s: x });
+  }
+  return out;
+}
+
+export async function runSubscription(deps: SyncDeps, sub: Subscription, o: RunOptions & { envelopesInPage?: boolean } = {}): Promise<RunReport> {
   const { registry, store, clock } = deps;
   const startUs = clock.now() * 1000;
   try {
     const r = sub.direction === 'pull' ? await runPull(deps, sub, o) : await runPush(deps, sub, o);
     const st = await registry.state(sub.id);
-    await registry.saveState(store, sub.id, { ...st, lastRunUs: startUs, lastSuccessUs: clock.now() * 1000, failures: 0, nextRunUs: clock.now() * 1000 + sub.intervalS * 1e6 });
+    // A run that stopped with more to do (its time was up) goes on at the next tick.
+    const nextRunUs = r.complete ? clock.now() * 1000 + sub.intervalS * 1e6 : clock.now() * 1000;
+    await registry.saveState(store, sub.id, { ...st, lastRunUs: startUs, lastSuccessUs: clock.now() * 1000, failures: 0, nextRunUs });
     return r;
   } catch (e) {
     const st = await registry.state(sub.id);

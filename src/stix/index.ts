@@ -13,7 +13,7 @@ export {
 } from './ids.js';
 export { VALIDATION_RULES, RULE_IDS } from './validate/rules.js';
 export type { RuleId } from './validate/rules.js';
-export { DEFAULT_LIMITS } from './validate/context.js';
+export { DEFAULT_LIMITS, limitBreach } from './validate/context.js';
 export type { ValidateOptions, ValidationError, ValidationLimits } from './validate/context.js';
 export { validateObject } from './validate/validate.js';
 export type { ValidationResult } from './validate/validate.js';

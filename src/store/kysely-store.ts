@@ -87,6 +87,11 @@ export class KyselyStore implements Store {
     return this.#db.selectFrom('meta').select(['key', 'value']).where('key', '>=', prefix).where('key', '<', `${prefix}\uffff`)
       .orderBy('key').limit(limit).execute();
   }
+  async countMeta(prefix: string, upTo = 1_000_000): Promise<number> {
+    const inRange = this.#db.selectFrom('meta').select('key').where('key', '>=', prefix).where('key', '<', `${prefix}\uffff`).limit(upTo);
+    const r = await this.#db.selectFrom(inRange.as('m')).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
   async getMetas(keys: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (let i = 0; i < keys.length; i += 500) {

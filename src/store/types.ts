@@ -365,6 +365,8 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
   /** Entries whose key starts with `prefix`, by key (federation peers, subscriptions, reject lists). */
   listMeta(prefix: string, limit?: number): Promise<{ key: string; value: string }[]>;
+  /** How many entries have keys starting with `prefix`, counted up to `upTo` (default 1,000,000) without reading their values. */
+  countMeta(prefix: string, upTo?: number): Promise<number>;
   /** The values of the given keys that exist. */
   getMetas(keys: readonly string[]): Promise<Map<string, string>>;
   deleteMeta(key: string): Promise<boolean>;

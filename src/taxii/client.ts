@@ -38,8 +38,17 @@ export interface TaxiiClientOptions {
   tls?: TaxiiTlsOptions;
   /** Per-request timeout in milliseconds (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Largest answer read, in bytes (default {@link DEFAULT_MAX_RESPONSE_BYTES}): a server (a peer
+   * node, broken or hostile) that sends more is cut off with an error whose `tooLarge` is set,
+   * before the answer is held whole in memory or parsed.
+   */
+  maxResponseBytes?: number;
   userAgent?: string;
 }
+
+/** Default cap of one answer: a TAXII page of 1,000 objects of a few KB each is a few MB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 /** TAXII query parameters (§3.4). Lists become comma-separated values. */
 export interface TaxiiQuery {
@@ -76,12 +85,15 @@ export class TaxiiClientError extends Error {
   readonly url: string;
   /** The server's TAXII error message, when it sent one. */
   readonly taxii: TaxiiErrorMessage | null;
-  constructor(message: string, info: { status: number | null; url: string; taxii?: TaxiiErrorMessage | null; cause?: unknown }) {
+  /** The answer was larger than the client's `maxResponseBytes` (a page: ask for fewer objects). */
+  readonly tooLarge: boolean;
+  constructor(message: string, info: { status: number | null; url: string; taxii?: TaxiiErrorMessage | null; cause?: unknown; tooLarge?: boolean }) {
     super(message, { cause: info.cause });
     this.name = 'TaxiiClientError';
     this.status = info.status;
     this.url = info.url;
     this.taxii = info.taxii ?? null;
+    this.tooLarge = info.tooLarge ?? false;
   }
 }
 
@@ -134,6 +146,7 @@ export class TaxiiClient {
   readonly #agent: Promise<Agent>;
   readonly #auth: string | undefined;
   readonly #timeoutMs: number;
+  readonly #maxBytes: number;
   readonly #ua: string;
 
   constructor(opts: TaxiiClientOptions) {
@@ -148,6 +161,7 @@ export class TaxiiClient {
     }));
     this.#auth = authHeader(opts.auth);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#ua = opts.userAgent ?? 'shieldwall-taxii-client/0.1';
   }
 
@@ -273,14 +287,22 @@ export class TaxiiClient {
     const headers: Record<string, string> = { ...o.headers, accept: TAXII_MEDIA_TYPE, 'user-agent': this.#ua };
     if (this.#auth) headers.authorization = this.#auth;
     if (o.body !== undefined) headers['content-type'] = TAXII_MEDIA_TYPE;
-    const init: RequestInit = { method, headers, signal, dispatcher: await this.#agent, ...(o.body !== undefined ? { body: o.body } : {}) };
+    // A redirect is not followed: it would carry the credentials, or the node's requests, to
+    // wherever the server points (configure the URL it names instead).
+    const init: RequestInit = { method, headers, signal, redirect: 'manual', dispatcher: await this.#agent, ...(o.body !== undefined ? { body: o.body } : {}) };
     const { fetch } = await undici();
     let res;
     let text: string;
     try {
       res = await fetch(url, init);
-      text = await res.text();
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel();
+        const to = res.headers.get('location');
+        throw new TaxiiClientError(`${method} ${url}: HTTP ${res.status} redirect${to ? ` to ${to.slice(0, 200)}` : ''}, not followed: configure the URL the server names`, { status: res.status, url });
+      }
+      text = await this.#readCapped(res, `${method} ${url}`);
     } catch (e) {
+      if (e instanceof TaxiiClientError) throw e;
       if (o.signal?.aborted) throw new TaxiiClientError(`${method} ${url}: aborted`, { status: null, url, cause: o.signal.reason ?? e });
       if (timeout.aborted) throw new TaxiiClientError(`${method} ${url}: no answer within ${this.#timeoutMs} ms`, { status: null, url, cause: e });
       const why = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
@@ -303,6 +325,32 @@ export class TaxiiClient {
       throw new TaxiiClientError(`${method} ${url}: the answer is not a JSON object (content-type ${res.headers.get('content-type') ?? 'none'})`, { status: res.status, url });
     }
     return { status: res.status, headers: res.headers as unknown as Headers, body: body as Json };
+  }
+
+  /** The answer's text, refused past `maxResponseBytes` (by its Content-Length, else while it streams in). */
+  async #readCapped(res: Awaited<ReturnType<typeof Undici.fetch>>, what: string): Promise<string> {
+    const url = res.url;
+    const tooLarge = () => new TaxiiClientError(`${what}: the answer is larger than ${this.#maxBytes} bytes, the most this client reads at once`, { status: res.status, url, tooLarge: true });
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > this.#maxBytes) {
+      await res.body?.cancel();
+      throw tooLarge();
+    }
+    if (!res.body) return '';
+    const reader = res.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      if (bytes > this.#maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks, bytes).toString('utf8');
   }
 }
 

@@ -205,6 +205,10 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
     return { items };
   });
 
+  app.delete('/federation/subscriptions/:id/rejects', doc('Clear the reject list of a subscription (a pull waiting on a full list goes on)'), async (req) => {
+    return { cleared: await registry.clearRejects(actor(req), param(req, 'id')) };
+  });
+
   app.post('/federation/subscriptions/:id/retry', doc('Retry the rejected objects (after registering a key or an organisation)'), async (req) => {
     const sub = await registry.subscription(param(req, 'id'));
     return retryRejects(sync, sub);

@@ -10,7 +10,7 @@ import { CLI_ACTOR, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, ty
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
 
-const registryOf = (p: CliPlatform) => new FederationRegistry({ store: p.store, clock: p.clock, dataDir: p.config.dataDir, nodeName: p.config.nodeName });
+const registryOf = (p: CliPlatform) => new FederationRegistry({ store: p.store, clock: p.clock, dataDir: p.config.dataDir, nodeName: p.config.nodeName, peerMaxResponseBytes: p.config.peerMaxResponseBytes });
 const syncOf = (p: CliPlatform): SyncDeps => ({ store: p.store, clock: p.clock, registry: registryOf(p), intel: p.intel });
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -121,7 +121,8 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       if (o.reset) await d.registry.reset(CLI_ACTOR, id);
       const sub = await d.registry.subscription(id);
       try {
-        const r = await runSubscription(d, sub);
+        // Interactive: until the peer has nothing more (Ctrl-C stops it; the cursor is kept).
+        const r = await runSubscription(d, sub, { maxRunMs: Infinity });
         io.out(JSON.stringify(r));
         if (r.rejected > 0) throw new ExitRequest(EXIT.PARTIAL);
       } catch (e) {
@@ -149,6 +150,12 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       const d = syncOf(p);
       const r = await retryRejects(d, await d.registry.subscription(id));
       io.out(JSON.stringify(r));
+    }));
+  sync.command('clear-rejects <id>')
+    .description('empty the reject list (a pull waiting on a full list goes on)')
+    .action((id: string) => withPlatform(async (p) => {
+      const n = await registryOf(p).clearRejects(CLI_ACTOR, id);
+      io.out(`${id}: ${n} rejects cleared`);
     }));
   sync.command('remove <id>')
     .action((id: string) => withPlatform(async (p) => {

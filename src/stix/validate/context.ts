@@ -120,6 +120,20 @@ export function checkLimits(ctx: Ctx, root: unknown): boolean {
 }
 
 /**
+ * The first breach of the size limits in `value` (depth, string and list lengths, properties),
+ * as "path: message", or null within them. Linear and never recursing past the depth limit: for
+ * input that later steps walk recursively before validation (a peer's object, whose signature
+ * is checked over its canonical form first).
+ */
+export function limitBreach(value: unknown, limits: Readonly<ValidationLimits> = DEFAULT_LIMITS): string | null {
+  if (withinLimits(value, limits, 0)) return null;
+  const ctx = new Ctx({ limits: { ...limits, maxErrors: 1 } });
+  checkLimits(ctx, value);
+  const e = ctx.errors[0];
+  return e ? `${e.path ? `${e.path}: ` : ''}${e.message}` : 'over the size limits';
+}
+
+/**
  * True when no limit is exceeded under `v`. The recursion stops at maxDepth, and at 256 levels
  * whatever the limits say (the iterative walk then decides).
  */

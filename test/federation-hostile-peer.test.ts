@@ -1,0 +1,266 @@
+/**
+ * A peer node is input too: what it answers, broken or hostile, must never take this node's
+ * memory, hold a run (or an HTTP request) for good, cost more than linear time, or lose what
+ * it sent. The peer here is a real HTTP server under the test's control that answers the TAXII
+ * and federation requests of a pull or push subscription in the ways a peer should not.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { MAX_REJECTS, runSubscription, signFacts, type RunOptions, type RunReport, type Subscription } from '../src/federation/index.js';
+import { TaxiiClient } from '../src/taxii/index.js';
+import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { bearer, indicator, makeCollection, makeOrg, makePlatform, tmpDir, type Org } from './taxii-fixtures.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) => void;
+
+/** The peer node "x": a plain HTTP server whose answers each test sets. */
+let handler: Handler = (_q, res) => res.writeHead(404).end();
+const seen: URL[] = [];
+const peer = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    seen.push(url);
+    handler(req, res, url, Buffer.concat(chunks).toString('utf8'));
+  });
+});
+const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+const PUBLIC = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
+const CAP = 1024 * 1024;
+
+const dir = tmpDir('sw-fed-hostile-');
+let p: Platform;
+let server: RunningServer;
+let admin: Org;
+let local: { id: string };
+let pull: Subscription;
+let push: Subscription;
+
+const deps = () => ({ store: p.store, clock: p.clock, registry: p.federation, intel: p.intel });
+const run = (sub: Subscription, o: RunOptions = {}): Promise<RunReport> => runSubscription(deps(), sub, o);
+const green = (extra: Record<string, unknown> = {}) => ({ ...indicator({ tlp: 'green' }), ...extra });
+
+/** A copy signed by x as its origin, with the envelope a Shieldwall peer sends in a page. */
+function signed(object: Record<string, unknown>) {
+  const facts = { object, origin: 'x', creator: null, recipients: [] as string[] };
+  return { id: object.id as string, version: object.modified as string, origin: 'x', path: ['x'], creator: null, recipients: [], signature: signFacts(privateKey, facts) };
+}
+
+function json(res: http.ServerResponse, body: unknown, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify(body));
+}
+
+/** Serves `objects` as TAXII pages honouring limit and next (an offset), with their envelopes. */
+function pages(objects: Record<string, unknown>[], o: { extra?: number } = {}): Handler {
+  return (_q, res, url) => {
+    if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+    const limit = Number(url.searchParams.get('limit') ?? 1000);
+    const at = Number(url.searchParams.get('next') ?? 0);
+    const page = objects.slice(at, at + limit + (o.extra ?? 0));
+    const more = at + page.length < objects.length;
+    json(res, { objects: page, more, ...(more ? { next: String(at + page.length) } : {}), x_shieldwall_envelopes: page.map((x) => signed(x)) });
+  };
+}
+
+async function held(ids: readonly string[]): Promise<number> {
+  const rows = await p.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 100_000, ids });
+  return rows.filter((r) => r.collectionId === local.id).length;
+}
+
+beforeAll(async () => {
+  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+  fs.mkdirSync(path.join(dir, 'n'), { recursive: true });
+  p = await makePlatform({ file: path.join(dir, 'n', 'shieldwall.db'), env: { SHIELDWALL_PORT: '0', SHIELDWALL_NODE_NAME: 'n', SHIELDWALL_PEER_MAX_RESPONSE_BYTES: String(CAP) } });
+  admin = await makeOrg(p, 'NA', { roles: ['admin'] });
+  local = await makeCollection(p, 'From x', [[admin.row.id, { canRead: true, canWrite: true }]]);
+  await p.federation.addPeer(SYSTEM_ACTOR, { name: 'x', url, publicKey: PUBLIC, token: 'peer-token-of-n-on-x', orgs: [] });
+  pull = await p.federation.addSubscription(SYSTEM_ACTOR, { peer: 'x', direction: 'pull', remoteCollection: 'remote', localCollection: local.id });
+  push = await p.federation.addSubscription(SYSTEM_ACTOR, { peer: 'x', direction: 'push', remoteCollection: 'remote', localCollection: local.id });
+  server = await startServer(p, { logger: false });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await p?.close();
+  await new Promise((r) => peer.close(r));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  seen.length = 0;
+  await p.federation.reset(SYSTEM_ACTOR, pull.id);
+  await p.federation.clearRejects(SYSTEM_ACTOR, pull.id);
+});
+
+describe('answers larger than the node reads at once', () => {
+  it('a page over the cap is asked again with half the objects, down to a size that fits; nothing is lost', async () => {
+    // ~9 KB an object: 1,000 of them are ~9 MB, 100 fit in the 1 MiB cap.
+    const objects = Array.from({ length: 300 }, () => green({ description: 'd'.repeat(9000) }));
+    handler = pages(objects);
+    const r = await run(pull);
+    expect(r.complete).toBe(true);
+    expect(r.added).toBe(300);
+    expect(await held(objects.map((o) => o.id as string))).toBe(300);
+    const limits = seen.filter((u) => u.pathname.endsWith('/objects/')).map((u) => Number(u.searchParams.get('limit')));
+    expect(limits.slice(0, 5)).toEqual([1000, 500, 250, 125, 62]);
+  });
+
+  it('an answer that never ends is cut off at the cap: the run fails with the reason, the cursor stays', async () => {
+    let streamed = 0;
+    handler = (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const write = () => {
+        while (!res.destroyed && res.write(chunk)) {
+          streamed += chunk.length;
+          if (streamed > 200 * CAP) return res.end();
+        }
+        if (!res.destroyed) res.once('drain', write);
+      };
+      res.write('{"objects":[');
+      write();
+    };
+    const before = await p.federation.state(pull.id);
+    await expect(run(pull)).rejects.toThrow(/larger than this node reads in one answer/);
+    const st = await p.federation.state(pull.id);
+    expect(st.cursor).toEqual(before.cursor);
+    expect(st.lastError).toMatch(/larger than 1048576 bytes/);
+    // Each of the 11 requests (limit 1000 down to 1) stopped soon after the cap.
+    expect(streamed).toBeLessThan(11 * 8 * CAP);
+  });
+
+  it('a Content-Length over the cap is refused before the body is read', async () => {
+    const client = new TaxiiClient({ url: `http://127.0.0.1:${(peer.address() as AddressInfo).port}`, maxResponseBytes: 1000 });
+    handler = (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * CAP) }).end(Buffer.alloc(10 * CAP, 0x20));
+    try {
+      await expect(client.discovery()).rejects.toMatchObject({ tooLarge: true, message: expect.stringMatching(/larger than 1000 bytes/) });
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('pages that break the protocol', () => {
+  it('more objects than the limit asked: the page is refused whole, nothing stored, the cursor stays', async () => {
+    const objects = Array.from({ length: 40 }, () => green());
+    handler = pages(objects, { extra: 1 });
+    await expect(run(pull, { pageSize: 10 })).rejects.toThrow(/answered 11 objects for a page of at most 10/);
+    expect(await held(objects.map((o) => o.id as string))).toBe(0);
+    expect((await p.federation.state(pull.id)).cursor).toEqual({});
+  });
+
+  it('more:true for ever ends the run in time; the subscription goes on at the next tick', async () => {
+    let n = 0;
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      n++;
+      json(res, { objects: [], more: true, next: `page-${n}`, x_shieldwall_envelopes: [] });
+    };
+    const t0 = Date.now();
+    const r = await run(pull, { maxRunMs: 400 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r.complete).toBe(false);
+    expect(n).toBeGreaterThan(1);
+    const st = await p.federation.state(pull.id);
+    expect(st.nextRunUs).toBeLessThanOrEqual(p.clock.now() * 1000);
+    // Where the last committed page ended (a page fetched ahead may not have been used).
+    expect(Number(st.cursor.next?.slice(5))).toBeGreaterThanOrEqual(n - 1);
+  });
+
+  it('a redirect is not followed (it would carry the token elsewhere)', async () => {
+    let elsewhere = 0;
+    const other = http.createServer((_q, res) => {
+      elsewhere++;
+      res.writeHead(200).end('{}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    handler = (_q, res) => res.writeHead(302, { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal` }).end();
+    try {
+      await expect(run(pull)).rejects.toThrow(/HTTP 302 redirect to http:\/\/127\.0\.0\.1:\d+\/steal, not followed/);
+      expect(elsewhere).toBe(0);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+  });
+});
+
+describe('objects a peer should never send', () => {
+  it('an object nested past the limits goes to the reject list before its signature is computed; the rest of the page is stored', async () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const bad = green({ x_deep: deep });
+    const good = green();
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      // Written by hand: JSON.stringify of the deep value would overflow the test's own stack.
+      const deepText = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`;
+      const badText = JSON.stringify({ ...bad, x_deep: 0 }).replace('"x_deep":0', `"x_deep":${deepText}`);
+      const env = { id: bad.id, version: bad.modified, origin: 'x', path: ['x'], creator: null, recipients: [], signature: 'AAAA' };
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' })
+        .end(`{"objects":[${badText},${JSON.stringify(good)}],"more":false,"x_shieldwall_envelopes":[${JSON.stringify(env)},${JSON.stringify(signed(good))}]}`);
+    };
+    const r = await run(pull);
+    expect(r).toMatchObject({ complete: true, added: 1, rejected: 1 });
+    const rejects = await p.federation.listRejects(pull.id);
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]).toMatchObject({ id: bad.id, reason: expect.stringMatching(/over the size limits of a STIX object: x_deep.*nesting deeper than 32 levels/) });
+  });
+
+  it('a reject list that is full holds the pull (cursor kept) until it is cleared over REST; then the pull goes on', async () => {
+    // Objects without envelopes: each is refused ("cannot be verified") into the reject list.
+    const objects = Array.from({ length: MAX_REJECTS + 10 }, () => green());
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      const limit = Number(url.searchParams.get('limit') ?? 1000);
+      const at = Number(url.searchParams.get('next') ?? 0);
+      const page = objects.slice(at, at + limit);
+      const more = at + page.length < objects.length;
+      json(res, { objects: page, more, ...(more ? { next: String(at + page.length) } : {}), x_shieldwall_envelopes: [] });
+    };
+    await expect(run(pull)).rejects.toThrow(new RegExp(`reject list of ${pull.id} holds ${MAX_REJECTS} entries`));
+    const st = await p.federation.state(pull.id);
+    expect(st.cursor.next).toBe(String(MAX_REJECTS));
+    const status = await fetch(`${server.url}/api/v1/federation/subscriptions/${pull.id}`, { headers: { authorization: bearer(admin.token) } });
+    expect(((await status.json()) as { rejects: number }).rejects).toBe(MAX_REJECTS);
+    const cleared = await fetch(`${server.url}/api/v1/federation/subscriptions/${pull.id}/rejects`, { method: 'DELETE', headers: { authorization: bearer(admin.token) } });
+    expect(cleared.status).toBe(200);
+    expect(await cleared.json()).toEqual({ cleared: MAX_REJECTS });
+    const audit = await p.store.listAudit({ limit: 20 });
+    expect(audit.some((a) => a.action === 'federation.rejects.clear' && a.target === pull.id)).toBe(true);
+    const r = await run(pull);
+    expect(r).toMatchObject({ complete: true, rejected: 10 });
+  }, 120_000);
+});
+
+describe('what a peer answers to a push', () => {
+  it('only failures of objects sent count, each once; a success count past what was sent is not believed', async () => {
+    const mine = green({ object_marking_refs: [TLP2_MARKING_IDS.green] });
+    await p.intel.submit({ principal: admin.principal, source: 'test' }, local.id, [mine]);
+    handler = (_q, res, url) => {
+      if (url.pathname.endsWith('/objects/')) {
+        // 8,000 failures of objects never sent, the one sent twice, and a success count of a billion.
+        const failures = Array.from({ length: 8_000 }, (_, i) => ({ id: `indicator--${crypto.randomUUID()}`, version: `v${i}`, message: 'no' }));
+        failures.push({ id: mine.id as string, version: mine.modified as string, message: `refused: ${'z'.repeat(5000)}` });
+        failures.push({ id: mine.id as string, version: mine.modified as string, message: 'again' });
+        return json(res, { id: crypto.randomUUID(), status: 'complete', total_count: 1, success_count: 1e9, failure_count: failures.length, pending_count: 0, failures }, 202);
+      }
+      return json(res, { title: 'not here' }, 404);
+    };
+    const t0 = Date.now();
+    const r = await run(push);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r).toMatchObject({ sent: 0, rejected: 1 });
+    const rejects = await p.federation.listRejects(push.id);
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.reason.length).toBeLessThan(500);
+    expect((await p.federation.state(push.id)).objectsOut).toBe(0);
+  });
+});
