@@ -264,3 +264,42 @@ describe('what a peer answers to a push', () => {
     expect((await p.federation.state(push.id)).objectsOut).toBe(0);
   });
 });
+
+describe('what a peer pushes here', () => {
+  let token: string;
+  const deepText = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`;
+  const post = async (url: string, body: string, type = 'application/json') => {
+    const res = await fetch(`${server.url}${url}`, { method: 'POST', headers: { authorization: bearer(token), 'content-type': type, accept: type }, body });
+    return { status: res.status, body: await res.json() as Record<string, unknown> };
+  };
+  beforeAll(async () => {
+    const identity = (await p.federation.peer('x')).identity;
+    await p.access.grantCollection(SYSTEM_ACTOR, local.id, identity, { canRead: true, canWrite: true });
+    token = (await p.access.createToken(SYSTEM_ACTOR, { orgId: identity, kind: 'peer', name: 'node x' })).token;
+  });
+
+  it('objects nested past the limits: a TAXII push answers a status with the failure, the other object is stored', async () => {
+    const good = green();
+    const bad = green();
+    const badText = JSON.stringify({ ...bad, x_deep: 0 }).replace('"x_deep":0', `"x_deep":${deepText}`);
+    const envs = [{ ...signed(good) }, { id: bad.id, version: bad.modified, origin: 'x', path: ['x'], creator: null, recipients: [], signature: 'AAAA' }];
+    const r = await post(`/api1/collections/${local.id}/objects/`, `{"objects":[${JSON.stringify(good)},${badText}],"x_shieldwall_envelopes":${JSON.stringify(envs)}}`, 'application/taxii+json;version=2.1');
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ success_count: 1, failure_count: 1, failures: [{ id: bad.id, message: expect.stringMatching(/nesting deeper than 32 levels/) }] });
+  });
+
+  it('retractions, records and record actions nested past any sense are refused with a 4xx or a refusal, never a 500', async () => {
+    const retraction = `{"collection":"${local.id}","retractions":[{"type":"x-shieldwall-retraction","id":"indicator--${crypto.randomUUID()}","version":"2025-01-01T00:00:00.000Z","digest":${deepText},"origin":"x","signature":"AAAA","path":["x"],"retracted":"2026-01-01T00:00:00.000Z"}]}`;
+    const record = `{"node":"x","records":[{"record":{"type":"x-shieldwall-record","id":"incident--${crypto.randomUUID()}","kind":"incident","body":${deepText}},"origin":"x","creator":"${admin.row.id}","recipients":[],"signature":"AAAA","path":["x"]}]}`;
+    const action = `{"node":"x","body":{"record":"incident--1","action":${deepText}},"signature":"AAAA"}`;
+    const answers: Record<string, { status: number; body: Record<string, unknown> }> = {};
+    for (const [url, body] of [['/api/v1/federation/retractions', retraction], ['/api/v1/federation/records', record], ['/api/v1/federation/records/actions', action]] as const) {
+      const r = await post(url, body);
+      answers[url] = r;
+      expect(r.status, `${url}: ${JSON.stringify(r.body).slice(0, 300)}`).toBeLessThan(500);
+      expect(JSON.stringify(r.body)).not.toMatch(/call stack|internal/i);
+    }
+    // The record is well-formed up to its signature: refused for its size, not verified.
+    expect(answers['/api/v1/federation/records']!.body).toMatchObject({ results: [{ status: 'rejected', message: expect.stringMatching(/over the size limits of this node: body.*nesting deeper than 32 levels/) }] });
+  });
+});

@@ -131,7 +131,13 @@ export function signFacts(k: crypto.KeyObject, f: SignedFacts): string {
 }
 
 export function verifyFacts(k: crypto.KeyObject, f: SignedFacts, signature: string): boolean {
-  return verifyMessage(k, signedBytes(f), signature);
+  let bytes: Buffer;
+  try {
+    bytes = signedBytes(f);
+  } catch {
+    return false; // facts that have no canonical JSON (a peer's input): never signed by anyone
+  }
+  return verifyMessage(k, bytes, signature);
 }
 
 /**

@@ -20,6 +20,7 @@ import { mayRelease, type Principal } from '../access/index.js';
 import { AccessService } from '../access/index.js';
 import type { RecordRow, Store } from '../store/index.js';
 import { INCIDENT, OFFER, REQUEST, observableFacts, type Incident, type Observable } from '../respond/index.js';
+import { limitBreach } from '../stix/index.js';
 import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
 import type { FederationRegistry, PeerRecord } from './registry.js';
 import { clientFor, peerAudience, type SyncDeps } from './sync.js';
@@ -351,6 +352,11 @@ export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: rea
     const refuse = (message: string) => results.push({ id, status: 'rejected', message });
     if (!rec || typeof rec !== 'object' || rec.type !== 'x-shieldwall-record' || !RECORD_ID.test(id) || !FEDERATED_RECORD_KINDS.includes(String(rec.kind)) || !id.startsWith(`${String(rec.kind)}--`)) {
       refuse('not a federated incident or assistance request');
+      continue;
+    }
+    const breach = limitBreach(rec);
+    if (breach) {
+      refuse(`the record is over the size limits of this node: ${breach}`);
       continue;
     }
     if (typeof env!.creator !== 'string' || !Array.isArray(env!.recipients) || env!.recipients.some((r) => typeof r !== 'string') || typeof env!.signature !== 'string') {
