@@ -37,6 +37,7 @@ export function federationClient(token: string) {
     run: (id: string) => request<unknown>(`${sub(id)}/run`, { token, method: 'POST', body: '{}' }),
     reset: (id: string) => request<unknown>(`${sub(id)}/reset`, { token, method: 'POST', body: '{}' }),
     retry: (id: string) => request<unknown>(`${sub(id)}/retry`, { token, method: 'POST', body: '{}' }),
+    clearRejects: (id: string) => request<{ cleared: number }>(`${sub(id)}/rejects`, { token, method: 'DELETE' }),
     addPeer: (p: NewPeer) => request<PeerView>('/federation/peers', { token, method: 'POST', body: JSON.stringify(p) }),
     removePeer: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}`, { token, method: 'DELETE' }),
     pushRecords: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}/push-records`, { token, method: 'POST', body: '{}' }),

@@ -36,6 +36,12 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
                   <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.reset(s.subscription.id); onChange(); })}>Reset</button>{' '}
                   <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { await api.retry(s.subscription.id); onChange(); })}>Retry rejects</button>{' '}
                   <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { setRejects({ id: s.subscription.id, items: (await api.rejects(s.subscription.id)).items }); })}>Show rejects</button>{' '}
+                  <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => {
+                    if (!window.confirm(`Clear the ${s.rejects} rejected objects of ${s.subscription.id}? They are not retried; a reset fetches them again.`)) return;
+                    await api.clearRejects(s.subscription.id);
+                    setRejects(null);
+                    onChange();
+                  })}>Clear rejects</button>{' '}
                   <button type="button" className="danger" disabled={action.busy} data-testid="remove-subscription"
                     onClick={() => void action.run(async () => { if (window.confirm(`Remove subscription ${s.subscription.id} (its cursor and reject list)?`)) { await api.removeSubscription(s.subscription.id); onChange(); } })}>Remove</button>
                 </td>
