@@ -197,6 +197,15 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect(await store.initMeta('k', 'second')).toBe('first');
   });
 
+  it('lists and counts meta entries by key prefix (a prefix holding _ or % is literal), counting up to a bound', async () => {
+    await store.addMetas([...Array.from({ length: 25 }, (_, i) => ({ key: `p_x.${String(i).padStart(2, '0')}`, value: String(i) })), { key: 'p_y.0', value: 'y' }, { key: 'p%x.0', value: 'z' }]);
+    expect(await store.countMeta('p_x.')).toBe(25);
+    expect(await store.countMeta('p_x.', 10)).toBe(10);
+    expect(await store.countMeta('p_')).toBe(26);
+    expect(await store.countMeta('none.')).toBe(0);
+    expect((await store.listMeta('p_x.', 3)).map((r) => r.key)).toEqual(['p_x.00', 'p_x.01', 'p_x.02']);
+  });
+
   it('commits a relaxed (non-durable) transaction whole, rolls it back whole, and joins an enclosing one', async () => {
     const id = 'tool--00000000-0000-4000-8000-000000000005';
     await store.transaction(async (tx) => {
