@@ -27,11 +27,13 @@ import { clientFor, peerAudience, type SyncDeps } from './sync.js';
 
 export const FEDERATED_RECORD_KINDS: readonly string[] = [INCIDENT, REQUEST];
 export const MAX_RECORDS_PER_PUSH = 100;
-/** Records considered per peer and scan (the most recently updated first). */
+/** Records per kind a scan for one peer looks at: as many of those changed since the last scan, and of a walk over all of them. */
 const SCAN_LIMIT = 1000;
 const P_SENT = 'federation.recsent.';
 const P_EVENTS = 'federation.recev.';
 const P_STATUS = 'federation.recst.';
+/** Where the walk of every record goes on, per peer (ScanCursor). */
+const P_SCAN = 'federation.recscan.';
 /** On a receiver: the peer a relayed record came through (answers go back that way, record-actions.ts). */
 export const P_VIA = 'federation.recvia.';
 /** On a relay: envelopes waiting to go to a peer, by record id. */
@@ -140,7 +142,7 @@ function tombstone(id: string, kind: string, nowUs: number): FederatedRecord {
  * One scan for one peer: pushes the records whose copy for that peer changed since the last
  * accepted push (a new revision, a comment, a share added or removed), signed.
  */
-export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?: AbortSignal } = {}): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
+export async function pushRecords(deps: SyncDeps, peerName: string, o: { signal?: AbortSignal; scanLimit?: number } = {}): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
   const { registry, store, clock } = deps;
   const peer = await registry.peer(peerName);
   const nowUs = clock.now() * 1000;
@@ -169,22 +171,60 @@ export async function recordPushStatus(registry: FederationRegistry, peer: strin
   };
 }
 
-async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
+/** Where a peer's scan goes on, per record kind: the changes it has seen, and the walk over all records (after this updated_us and id). */
+type ScanCursor = Record<string, { changed: Cursor; walk: Cursor }>;
+type Cursor = { us: number; id: string };
+const START: Cursor = { us: -1, id: '' };
+
+/**
+ * The records one scan looks at for a peer, per kind, read without the release policy (the
+ * caller applies it): those changed since the last scan (a share added or removed, a new
+ * revision: at once), and the next page of a walk over every record, starting over at the end
+ * (a comment does not change the record, and a record can stop being readable by the peer
+ * without changing: each is looked at again within ⌈records ÷ scanLimit⌉ scans). At most
+ * 2 × scanLimit records a scan, however many there are.
+ */
+async function scanWindow(store: Store, a: { kind: string; scanLimit: number; cursor: { changed: Cursor; walk: Cursor } | undefined }): Promise<{ rows: RecordRow[]; next: { changed: Cursor; walk: Cursor } }> {
+  const page = (c: Cursor) => store.scanRecords({ kind: a.kind, afterUs: c.us, afterId: c.id, limit: a.scanLimit });
+  const changed = await page(a.cursor?.changed ?? START);
+  const walk = await page(a.cursor?.walk ?? START);
+  const at = (rows: RecordRow[], from: Cursor): Cursor => {
+    const last = rows[rows.length - 1];
+    return last ? { us: last.updatedUs, id: last.id } : from;
+  };
+  const rows = new Map(changed.map((r) => [r.id, r]));
+  for (const r of walk) if (!rows.has(r.id)) rows.set(r.id, r);
+  return {
+    rows: [...rows.values()],
+    // A short page of the walk ends it: the next scan starts over.
+    next: { changed: at(changed, a.cursor?.changed ?? START), walk: walk.length < a.scanLimit ? START : at(walk, START) },
+  };
+}
+
+async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal; scanLimit?: number }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
   const { registry, store, clock } = deps;
   const me = registry.deps.nodeName;
   const audience = await peerAudience(store, peer);
   const theirs = new Set(peer.orgs);
   const sentKey = P_SENT + peer.name;
   const sent = JSON.parse((await store.getMeta(sentKey)) ?? '{}') as Record<string, string>;
+  const scanKey = P_SCAN + peer.name;
+  const cursors = JSON.parse((await store.getMeta(scanKey)) ?? '{}') as ScanCursor;
   const due: RecordEnvelope[] = [];
   const hashes = new Map<string, string>();
   const current = new Set<string>();
+  /** Records this scan looked at: only those may be found withdrawn. */
+  const looked = new Set<string>();
   for (const kind of FEDERATED_RECORD_KINDS) {
-    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: SCAN_LIMIT, exerciseId: null });
-    for (const row of rows) {
-      // Only the node of origin sends a record; only when shared with an organisation there.
+    const w = await scanWindow(store, { kind, scanLimit: o.scanLimit ?? SCAN_LIMIT, cursor: cursors[kind] });
+    cursors[kind] = w.next;
+    for (const row of w.rows) {
+      looked.add(row.id);
+      // Only the node of origin sends a record; only when shared with an organisation there
+      // that may read it (the walked page is read without the release policy: applied here).
       const recipients = row.recipients.filter((r) => theirs.has(r)).sort();
       if (row.originNode !== null || row.exerciseId !== null || recipients.length === 0) continue;
+      if (!mayRelease({ tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, audience, 'read')) continue;
       current.add(row.id);
       const record = await copyFor(store, peer, row);
       const h = sha(JSON.stringify([record, row.creatorOrg, recipients]));
@@ -197,7 +237,7 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   // Pushed before and no longer shared with anyone there: withdrawn.
   const nowUs = clock.now() * 1000;
   for (const id of Object.keys(sent)) {
-    if (current.has(id) || sent[id] === 'withdrawn') continue;
+    if (current.has(id) || !looked.has(id) || sent[id] === 'withdrawn') continue;
     if (sent[id]!.startsWith('refused:')) {
       delete sent[id]; // never stored there: nothing to withdraw
       continue;
@@ -211,7 +251,13 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   const relayKey = P_RELAYQ + peer.name;
   const relays = JSON.parse((await store.getMeta(relayKey)) ?? '{}') as Record<string, RecordEnvelope>;
   for (const env of Object.values(relays)) if (!hashes.has(env.record.id)) due.push(env);
-  if (due.length === 0) return { sent: 0, refused: [] };
+  // The walk goes on from here next time once what this scan found is pushed (a failed push
+  // looks at the same page again).
+  const saveCursors = () => store.setMeta(scanKey, JSON.stringify(cursors));
+  if (due.length === 0) {
+    await saveCursors();
+    return { sent: 0, refused: [] };
+  }
   const client = clientFor(registry, peer);
   const refused: { id: string; message: string }[] = [];
   let accepted = 0;
@@ -253,6 +299,7 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   } finally {
     await client.close();
   }
+  await saveCursors();
   return { sent: accepted, refused };
 }
 

@@ -591,8 +591,12 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ ...recordRow(r, by.get(r.id) ?? []), raw: r }));
   }
 
-  async scanRecords(q: { kind: string; afterUs: number; limit: number }): Promise<RecordRow[]> {
-    const rows = await this.#db.selectFrom('records').selectAll().where('kind', '=', q.kind).where('updated_us', '>', q.afterUs).orderBy('updated_us').orderBy('id').limit(q.limit).execute();
+  async scanRecords(q: { kind: string; afterUs: number; afterId?: string; limit: number }): Promise<RecordRow[]> {
+    const after = q.afterId === undefined
+      ? this.#db.selectFrom('records').selectAll().where('kind', '=', q.kind).where('updated_us', '>', q.afterUs)
+      : this.#db.selectFrom('records').selectAll().where('kind', '=', q.kind)
+        .where((eb) => eb.or([eb('updated_us', '>', q.afterUs), eb.and([eb('updated_us', '=', q.afterUs), eb('id', '>', q.afterId!)])]));
+    const rows = await after.orderBy('updated_us').orderBy('id').limit(q.limit).execute();
     return (await this.#withRecipients(rows)).map(({ raw: _, ...r }) => r);
   }
 
