@@ -283,6 +283,13 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     expect(await walk(ORG_A, { us: 100, id: 'w1' }, 2)).toEqual(['w2', 'w3']);
     expect(await walk(ORG_A, { us: 100, id: 'w3' })).toEqual(['w0']);
     expect(await walk(ORG_A, { us: 200, id: 'w0' })).toEqual([]);
+    // Without the policy (scanRecords): every record, after the (updated_us, id) pair.
+    const scan = async (afterUs: number, afterId?: string, limit = 10) =>
+      (await store.scanRecords({ kind: 'walk', afterUs, ...(afterId !== undefined ? { afterId } : {}), limit })).map((r) => r.id);
+    expect(await scan(-1, '')).toEqual(['w1', 'w2', 'w3', 'w0']);
+    expect(await scan(100, 'w1', 1)).toEqual(['w2']);
+    expect(await scan(100, 'w2')).toEqual(['w3', 'w0']);
+    expect(await scan(100)).toEqual(['w0']);
   });
 
   it('appends events in order', async () => {
