@@ -214,6 +214,21 @@ describe('objects a peer should never send', () => {
     expect(rejects[0]).toMatchObject({ id: bad.id, reason: expect.stringMatching(/over the size limits of a STIX object: x_deep.*nesting deeper than 32 levels/) });
   });
 
+  it('an envelope whose (unsigned) path is not a short list of node names is refused; its neighbour is stored', async () => {
+    const long = green();
+    const odd = green();
+    const good = green();
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      json(res, { objects: [long, odd, good], more: false, x_shieldwall_envelopes: [
+        { ...signed(long), path: Array.from({ length: 100 }, (_, i) => `relay-${i}`) }, { ...signed(odd), path: ['x', { evil: true }] }, signed(good),
+      ] });
+    };
+    const r = await run(pull);
+    expect(r).toMatchObject({ complete: true, added: 1, rejected: 2 });
+    expect((await p.federation.listRejects(pull.id)).map((x) => x.reason)).toEqual([expect.stringMatching(/path is not a list of at most 64 node names/), expect.stringMatching(/path is not a list/)]);
+  });
+
   it('a reject list that is full holds the pull (cursor kept) until it is cleared over REST; then the pull goes on', async () => {
     // Objects without envelopes: each is refused ("cannot be verified") into the reject list.
     const objects = Array.from({ length: MAX_REJECTS + 10 }, () => green());

@@ -20,9 +20,11 @@ import { pushRecords } from './records.js';
 import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
 import { limitBreach } from '../stix/index.js';
-import { MAX_REJECTS, P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
+import { MAX_REJECTS, NODE_NAME, P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
+/** Nodes an object may have passed through (its envelope's path) before it is refused. */
+export const MAX_PATH = 64;
 /** Objects per TAXII page of a pull (its envelopes in the page) and per push POST: one store transaction each. */
 export const PULL_PAGE_SIZE = 1000;
 /**
@@ -146,6 +148,12 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     }
     if (!env) {
       await reject(i, `no provenance envelope from ${a.peer.name} for this version: it cannot be verified`);
+      continue;
+    }
+    // The path is per hop and not signed: a relay could make it anything. Node names are short
+    // and an alliance is not thousands of hops deep.
+    if (env.path.length > MAX_PATH || env.path.some((n) => typeof n !== 'string' || !NODE_NAME.test(n))) {
+      await reject(i, `the envelope's path is not a list of at most ${MAX_PATH} node names`);
       continue;
     }
     if (env.origin === me || env.path.includes(me)) {
