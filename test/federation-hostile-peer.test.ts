@@ -214,6 +214,17 @@ describe('objects a peer should never send', () => {
     expect(rejects[0]).toMatchObject({ id: bad.id, reason: expect.stringMatching(/over the size limits of a STIX object: x_deep.*nesting deeper than 32 levels/) });
   });
 
+  it('items that are not objects are refused as such; the page goes on', async () => {
+    const good = green();
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      json(res, { objects: [null, 5, 'indicator', [good], good], more: false, x_shieldwall_envelopes: [signed(good), null, 7] });
+    };
+    const r = await run(pull);
+    expect(r).toMatchObject({ complete: true, added: 1, rejected: 4 });
+    expect(new Set((await p.federation.listRejects(pull.id)).map((x) => x.reason))).toEqual(new Set(['not a JSON object']));
+  });
+
   it('an envelope whose (unsigned) path is not a short list of node names is refused; its neighbour is stored', async () => {
     const long = green();
     const odd = green();

@@ -232,6 +232,11 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   return out;
 }
 
+/** A JSON object (a page's item from a peer may be anything). */
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
 /** The shape `receive` relies on (a peer's envelopes are input: anything else is dropped, and its object refused). */
 function isEnvelope(e: unknown): e is Envelope {
   const x = e as Envelope | null;
@@ -289,7 +294,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
     if (inPage && Array.isArray(sent)) add(sent);
     else {
       for (let i = 0; i < items.length; i += MAX_ENVELOPES) {
-        const chunk = items.slice(i, i + MAX_ENVELOPES).map((x) => ({ id: String(x.id), version: versionField(x) }));
+        const chunk = items.slice(i, i + MAX_ENVELOPES).filter(isObject).map((x) => ({ id: String(x.id), version: versionField(x) }));
         add((await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, call)).envelopes);
       }
     }
@@ -348,7 +353,8 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
       const r = await store.transaction(async (tx) => {
         const res = await receive(tx, {
           deps, peer, collectionId: sub.localCollection, subscription: sub.id,
-          items: items.map((x) => ({ object: x, envelope: envelopeOf(envelopes, String(x.id), x) ?? null })),
+          // An item that is not an object has no envelope, and is refused as not an object.
+          items: items.map((x) => ({ object: x, envelope: isObject(x) ? envelopeOf(envelopes, String(x.id), x) ?? null : null })),
         });
         const next: SubscriptionState = {
           ...(await registry.state(sub.id, tx)), cursor: following,
@@ -368,7 +374,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
       report.duplicates += r.res.duplicates;
       report.rejected += r.res.rejected;
       report.looped += r.res.looped;
-      if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.map((x) => String(x.type))) });
+      if (r.res.added > 0) deps.intel?.announce({ collectionId: sub.localCollection, count: r.res.added, types: new Set(items.filter(isObject).map((x) => String(x.type))) });
       if (!f.more) {
         report.complete = true;
         await pullRetractions(deps, { sub, peer, client, call, report, until });
