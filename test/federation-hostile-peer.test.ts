@@ -16,23 +16,13 @@ import { MAX_REJECTS, runSubscription, signFacts, type RunOptions, type RunRepor
 import { TaxiiClient } from '../src/taxii/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
 import { bearer, indicator, makeCollection, makeOrg, makePlatform, tmpDir, type Org } from './taxii-fixtures.js';
-
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) => void;
+import { closeAll, fakePeer, type FakePeer, type PeerHandler } from './helpers/fake-peer.js';
 
 /** The peer node "x": a plain HTTP server whose answers each test sets. */
-let handler: Handler = (_q, res) => res.writeHead(404).end();
+let handler: PeerHandler = (_q, res) => res.writeHead(404).end();
 const seen: URL[] = [];
-const peer = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    seen.push(url);
-    handler(req, res, url, Buffer.concat(chunks).toString('utf8'));
-  });
-});
-const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-const PUBLIC = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
+let x: FakePeer;
+let privateKey: crypto.KeyObject;
 const CAP = 1024 * 1024;
 
 const dir = tmpDir('sw-fed-hostile-');
@@ -58,7 +48,7 @@ function json(res: http.ServerResponse, body: unknown, status = 200): void {
 }
 
 /** Serves `objects` as TAXII pages honouring limit and next (an offset), with their envelopes. */
-function pages(objects: Record<string, unknown>[], o: { extra?: number } = {}): Handler {
+function pages(objects: Record<string, unknown>[], o: { extra?: number } = {}): PeerHandler {
   return (_q, res, url) => {
     if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
     const limit = Number(url.searchParams.get('limit') ?? 1000);
@@ -75,24 +65,23 @@ async function held(ids: readonly string[]): Promise<number> {
 }
 
 beforeAll(async () => {
-  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+  x = await fakePeer(() => (req, res, url, body) => {
+    seen.push(url);
+    handler(req, res, url, body);
+  });
+  privateKey = x.privateKey;
+  const url = x.url;
   fs.mkdirSync(path.join(dir, 'n'), { recursive: true });
   p = await makePlatform({ file: path.join(dir, 'n', 'shieldwall.db'), env: { SHIELDWALL_PORT: '0', SHIELDWALL_NODE_NAME: 'n', SHIELDWALL_PEER_MAX_RESPONSE_BYTES: String(CAP) } });
   admin = await makeOrg(p, 'NA', { roles: ['admin'] });
   local = await makeCollection(p, 'From x', [[admin.row.id, { canRead: true, canWrite: true }]]);
-  await p.federation.addPeer(SYSTEM_ACTOR, { name: 'x', url, publicKey: PUBLIC, token: 'peer-token-of-n-on-x', orgs: [] });
+  await p.federation.addPeer(SYSTEM_ACTOR, { name: 'x', url, publicKey: x.publicKey, token: 'peer-token-of-n-on-x', orgs: [] });
   pull = await p.federation.addSubscription(SYSTEM_ACTOR, { peer: 'x', direction: 'pull', remoteCollection: 'remote', localCollection: local.id });
   push = await p.federation.addSubscription(SYSTEM_ACTOR, { peer: 'x', direction: 'push', remoteCollection: 'remote', localCollection: local.id });
   server = await startServer(p, { logger: false });
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await p?.close();
-  await new Promise((r) => peer.close(r));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll({ server, platform: p, peer: x, dir }));
 
 beforeEach(async () => {
   seen.length = 0;
@@ -138,7 +127,7 @@ describe('answers larger than the node reads at once', () => {
   });
 
   it('a Content-Length over the cap is refused before the body is read', async () => {
-    const client = new TaxiiClient({ url: `http://127.0.0.1:${(peer.address() as AddressInfo).port}`, maxResponseBytes: 1000 });
+    const client = new TaxiiClient({ url: x.url, maxResponseBytes: 1000 });
     handler = (_q, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(10 * CAP) }).end(Buffer.alloc(10 * CAP, 0x20));
     try {
       await expect(client.discovery()).rejects.toMatchObject({ tooLarge: true, message: expect.stringMatching(/larger than 1000 bytes/) });

@@ -8,30 +8,19 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import type { ManualClock } from '../src/core/clock.js';
 import { pushRecords } from '../src/federation/index.js';
 import { bearer, makeOrg, makePlatform, tmpDir, type Org } from './taxii-fixtures.js';
+import { closeAll, fakePeer, type FakePeer } from './helpers/fake-peer.js';
 
 interface Pushed { record: { id: string; withdrawn: boolean; events: { kind: string }[] } }
 
 const received: Pushed[] = [];
-const peer = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { records?: Pushed[] };
-    received.push(...(body.records ?? []));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: (body.records ?? []).map((r) => ({ id: r.record.id, status: 'stored' })) }));
-  });
-});
-const { publicKey } = crypto.generateKeyPairSync('ed25519');
-const PUBLIC = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
+let y: FakePeer;
 const THEIRS = `identity--${crypto.randomUUID()}`;
 
 const dir = tmpDir('sw-fed-recscan-');
@@ -53,11 +42,16 @@ async function scan(): Promise<Pushed[]> {
 }
 
 beforeAll(async () => {
-  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+  // The peer y records what it is sent and takes all of it.
+  y = await fakePeer(() => (_req, res, _url, text) => {
+    const body = JSON.parse(text || '{}') as { records?: Pushed[] };
+    received.push(...(body.records ?? []));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: (body.records ?? []).map((r) => ({ id: r.record.id, status: 'stored' })) }));
+  });
   fs.mkdirSync(path.join(dir, 'n'), { recursive: true });
   p = await makePlatform({ file: path.join(dir, 'n', 'shieldwall.db'), env: { SHIELDWALL_PORT: '0', SHIELDWALL_NODE_NAME: 'n' } });
   owner = await makeOrg(p, 'NA', { roles: ['responder'] });
-  await p.federation.addPeer(SYSTEM_ACTOR, { name: 'y', url: `http://127.0.0.1:${(peer.address() as AddressInfo).port}`, publicKey: PUBLIC, token: 'token-of-n-on-y', orgs: [{ id: THEIRS, shortName: 'YO' }] });
+  await p.federation.addPeer(SYSTEM_ACTOR, { name: 'y', url: y.url, publicKey: y.publicKey, token: 'token-of-n-on-y', orgs: [{ id: THEIRS, shortName: 'YO' }] });
   server = await startServer(p, { logger: false });
   for (let i = 0; i < 5; i++) {
     const created = await call('POST', '/incidents', { title: `Incident ${i}`, severity: 3, tlp: 'amber' });
@@ -68,12 +62,7 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await p?.close();
-  await new Promise((r) => peer.close(r));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll({ server, platform: p, peer: y, dir }));
 
 describe('record push scans over more shared records than one scan looks at', () => {
   it('every shared record reaches the peer within a walk, and none is withdrawn while it is shared', async () => {
