@@ -185,7 +185,7 @@ const START: Cursor = { us: -1, id: '' };
  * 2 × scanLimit records a scan, however many there are.
  */
 async function scanWindow(store: Store, a: { kind: string; scanLimit: number; cursor: { changed: Cursor; walk: Cursor } | undefined }): Promise<{ rows: RecordRow[]; next: { changed: Cursor; walk: Cursor } }> {
-  const page = (c: Cursor) => store.scanRecords({ kind: a.kind, afterUs: c.us, afterId: c.id, limit: a.scanLimit });
+  const page = (c: Cursor) => store.scanRecords({ kind: a.kind, afterUs: c.us, afterId: c.id, limit: a.scanLimit, lean: true });
   const changed = await page(a.cursor?.changed ?? START);
   const walk = await page(a.cursor?.walk ?? START);
   const at = (rows: RecordRow[], from: Cursor): Cursor => {
@@ -215,16 +215,25 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   const current = new Set<string>();
   /** Records this scan looked at: only those may be found withdrawn. */
   const looked = new Set<string>();
+  /**
+   * The peer's organisations a record is shared with, or null when it is not the peer's to
+   * receive: only the node of origin sends a record, only when shared with an organisation there
+   * that may read it (the scan reads without the release policy: it is applied here).
+   */
+  const sharedWith = (row: RecordRow): string[] | null => {
+    if (row.originNode !== null || row.exerciseId !== null) return null;
+    const recipients = row.recipients.filter((r) => theirs.has(r)).sort();
+    const facts = { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode };
+    return recipients.length > 0 && mayRelease(facts, audience, 'read') ? recipients : null;
+  };
   for (const kind of FEDERATED_RECORD_KINDS) {
     const w = await scanWindow(store, { kind, scanLimit: o.scanLimit ?? SCAN_LIMIT, cursor: cursors[kind] });
     cursors[kind] = w.next;
-    for (const row of w.rows) {
-      looked.add(row.id);
-      // Only the node of origin sends a record; only when shared with an organisation there
-      // that may read it (the walked page is read without the release policy: applied here).
-      const recipients = row.recipients.filter((r) => theirs.has(r)).sort();
-      if (row.originNode !== null || row.exerciseId !== null || recipients.length === 0) continue;
-      if (!mayRelease({ tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode }, audience, 'read')) continue;
+    for (const row of w.rows) looked.add(row.id);
+    // The walk reads no documents: only the records shared with the peer are read whole.
+    for (const row of await store.getRecords(w.rows.filter((r) => sharedWith(r) !== null).map((r) => r.id))) {
+      const recipients = sharedWith(row);
+      if (recipients === null) continue;
       current.add(row.id);
       const record = await copyFor(store, peer, row);
       const h = sha(JSON.stringify([record, row.creatorOrg, recipients]));

@@ -591,11 +591,13 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ ...recordRow(r, by.get(r.id) ?? []), raw: r }));
   }
 
-  async scanRecords(q: { kind: string; afterUs: number; afterId?: string; limit: number }): Promise<RecordRow[]> {
+  async scanRecords(q: { kind: string; afterUs: number; afterId?: string; limit: number; lean?: boolean }): Promise<RecordRow[]> {
+    const from = q.lean
+      ? this.#db.selectFrom('records').select(['id', 'kind', 'parent_id', 'creator_org', 'tlp', 'origin_node', 'exercise_id', 'state', 'created_us', 'updated_us', 'rev', sql<string>`''`.as('json')])
+      : this.#db.selectFrom('records').selectAll();
     const after = q.afterId === undefined
-      ? this.#db.selectFrom('records').selectAll().where('kind', '=', q.kind).where('updated_us', '>', q.afterUs)
-      : this.#db.selectFrom('records').selectAll().where('kind', '=', q.kind)
-        .where((eb) => eb.or([eb('updated_us', '>', q.afterUs), eb.and([eb('updated_us', '=', q.afterUs), eb('id', '>', q.afterId!)])]));
+      ? from.where('kind', '=', q.kind).where('updated_us', '>', q.afterUs)
+      : from.where('kind', '=', q.kind).where((eb) => eb.or([eb('updated_us', '>', q.afterUs), eb.and([eb('updated_us', '=', q.afterUs), eb('id', '>', q.afterId!)])]));
     const rows = await after.orderBy('updated_us').orderBy('id').limit(q.limit).execute();
     return (await this.#withRecipients(rows)).map(({ raw: _, ...r }) => r);
   }

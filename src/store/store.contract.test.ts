@@ -290,6 +290,10 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     expect(await scan(100, 'w1', 1)).toEqual(['w2']);
     expect(await scan(100, 'w2')).toEqual(['w3', 'w0']);
     expect(await scan(100)).toEqual(['w0']);
+    const lean = await store.scanRecords({ kind: 'walk', afterUs: -1, afterId: '', limit: 10, lean: true });
+    const full = await store.scanRecords({ kind: 'walk', afterUs: -1, afterId: '', limit: 10 });
+    expect(lean).toEqual(full.map((r) => ({ ...r, json: '' })));
+    expect(full.every((r) => r.json.length > 0)).toBe(true);
   });
 
   it('appends events in order', async () => {

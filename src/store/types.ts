@@ -450,8 +450,9 @@ export interface Store {
    * Records of a kind updated after `afterUs`, oldest first, WITHOUT the release policy: for
    * in-process consumers that follow bookkeeping records (the indicator feed follows deletions).
    * With `afterId`, after the (updated_us, id) pair: records updated in one microsecond are not skipped.
+   * `lean`: without the document (`json` empty), for deciding which records to read whole.
    */
-  scanRecords(q: { kind: string; afterUs: number; afterId?: string; limit: number }): Promise<RecordRow[]>;
+  scanRecords(q: { kind: string; afterUs: number; afterId?: string; limit: number; lean?: boolean }): Promise<RecordRow[]>;
   /** Latest visible versions counted per creator organisation and TLP (alliance overview). */
   countVisibleByCreator(q: Pick<ObjectQuery, 'collectionIds' | 'audience' | 'purpose'>): Promise<{ creatorOrg: string | null; tlp: Tlp | null; n: number }[]>;
   /** Deletes the given versions (or all) of an object in a collection; returns how many. */
