@@ -112,6 +112,27 @@ describe('MISP feeds', () => {
     await expect(feeds.add({ name: 'creds', source: 'https://user:pw@example.org/feed/', collectionId: coll, orgId: org, intervalS: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
+  it('a pull stops at its time limit after one event at least, and the next goes on after it (a failed event is retried by the next full pull)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'misp-feed-'));
+    const manifest = JSON.parse(readFileSync(path.join(FEED_DIR, 'manifest.json'), 'utf8')) as Record<string, { timestamp: string }>;
+    const missing = Object.keys(manifest).find((k) => !PRESENT.includes(k))!;
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ [PRESENT[0]!]: manifest[PRESENT[0]!], [PRESENT[1]!]: manifest[PRESENT[1]!], [missing]: manifest[missing] }));
+    for (const u of PRESENT) copyFileSync(path.join(FEED_DIR, `${u}.json`), path.join(dir, `${u}.json`));
+    await feeds.add({ name: 'slow', source: dir, collectionId: coll, orgId: org, intervalS: 600 });
+    const pulls = [];
+    for (let i = 0; i < 3; i++) pulls.push(await feeds.pull('slow', { maxMs: 0 }));
+    expect(pulls.map((r) => [r.imported + r.failed, r.more])).toEqual([[1, true], [1, true], [1, false]]);
+    expect(pulls.reduce((n, r) => n + r.imported, 0)).toBe(2);
+    expect((await feeds.get('slow')).state).toMatchObject({ more: false, imported: 2 });
+    expect((await feeds.pull('slow')).failures.map((f) => f.uuid)).toEqual([missing]);
+    // The scheduler goes on with a pull that stopped at its limit without waiting for the interval.
+    await feeds.add({ name: 'slow2', source: dir, collectionId: coll, orgId: org, intervalS: 600 });
+    const sched = new MispFeedScheduler(feeds, clock, 60_000, 0);
+    const slow2 = async () => (await sched.tick()).filter((r) => r.feed === 'slow2').map((r) => r.more);
+    expect([await slow2(), await slow2(), await slow2(), await slow2()]).toEqual([[true], [true], [false], []]);
+    await sched.stop();
+  });
+
   it('the scheduler pulls a feed when its interval has elapsed, and not before', async () => {
     await feeds.add({ name: 'tweetfeed', source: FEED_DIR, collectionId: coll, orgId: org, intervalS: 600 });
     const sched = new MispFeedScheduler(feeds, clock, 60_000);

@@ -8,7 +8,7 @@
  * and retried at the next pull, never skipped for good. Imports go through importMisp (the
  * intel service, release policy, audit).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { AppError } from '../core/errors.js';
@@ -46,11 +46,25 @@ export interface FeedState {
   /** Failures of the last pull (event uuid or "manifest" → reason). */
   failures: { uuid: string; reason: string; atUs: number }[];
   imported: number;
+  /** The last pull stopped at its time limit with events left: the scheduler goes on at its next tick. */
+  more?: boolean;
+  /** With `more`: the manifest entry (timestamp, uuid) it stopped after. */
+  resumeAfter?: { ts: number; uuid: string };
 }
+
+/** How long one pull goes on before it saves where it is and leaves the rest to the next (ms). */
+export const MAX_PULL_MS = 120_000;
+/** A pull saves where it is after this many imported events, or this long (ms), whichever comes first. */
+const CHECKPOINT_EVENTS = 100;
+const CHECKPOINT_MS = 10_000;
 
 export interface Feed extends FeedConfig { id: string; state: FeedState; rev: number }
 
-export interface PullResult { feed: string; manifestEvents: number; imported: number; upToDate: number; failed: number; attributes: number; failures: FeedState['failures'] }
+export interface PullResult {
+  feed: string; manifestEvents: number; imported: number; upToDate: number; failed: number; attributes: number; failures: FeedState['failures'];
+  /** Stopped at the time limit with events left (the next pull, or the scheduler's next tick, goes on). */
+  more: boolean;
+}
 
 interface Deps { store: Store; intel: IntelService; clock: Clock }
 
@@ -73,13 +87,17 @@ async function fetchText(source: string, file: string, signal?: AbortSignal): Pr
     let n = 0;
     for await (const chunk of res.body) {
       n += (chunk as Buffer).length;
-      if (n > MAX_FILE) throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
+      if (n > MAX_FILE) {
+        res.body.destroy();
+        throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
+      }
       parts.push(chunk as Buffer);
     }
     return Buffer.concat(parts).toString('utf8');
   }
   const p = path.join(source, file);
   try {
+    if ((await stat(p)).size > MAX_FILE) throw new Error(`is larger than ${MAX_FILE} bytes`);
     return await readFile(p, 'utf8');
   } catch (e) {
     throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${p} does not exist` : `${p}: ${(e as Error).message}`);
@@ -146,12 +164,27 @@ export class MispFeeds {
     });
   }
 
-  /** One pull: the manifest, then every new or newer event; the state is saved whatever happens. */
-  async pull(nameOrId: string, opts: { signal?: AbortSignal } = {}): Promise<PullResult> {
-    const feed = await this.get(nameOrId);
+  /**
+   * One pull: the manifest, then every new or newer event, oldest first; the state is saved
+   * whatever happens, and on the way (every 100 imported events or 10 s), so that a pull that is
+   * killed, or stops at its time limit (`maxMs`, default {@link MAX_PULL_MS}: a feed listing more
+   * than one pull imports never holds the scheduler), goes on where it was.
+   */
+  async pull(nameOrId: string, opts: { signal?: AbortSignal; maxMs?: number } = {}): Promise<PullResult> {
+    let feed = await this.get(nameOrId);
     const nowUs = () => this.deps.clock.now() * 1000;
-    const state: FeedState = { ...feed.state, events: { ...feed.state.events }, failures: [], lastRunUs: nowUs() };
-    const result: PullResult = { feed: feed.name, manifestEvents: 0, imported: 0, upToDate: 0, failed: 0, attributes: 0, failures: state.failures };
+    const until = Date.now() + (opts.maxMs ?? MAX_PULL_MS);
+    const state: FeedState = { ...feed.state, events: { ...feed.state.events }, failures: [], lastRunUs: nowUs(), more: false };
+    const result: PullResult = { feed: feed.name, manifestEvents: 0, imported: 0, upToDate: 0, failed: 0, attributes: 0, failures: state.failures, more: false };
+    const importedBefore = feed.state.imported;
+    let saved = { at: Date.now(), imported: 0 };
+    const checkpoint = async () => {
+      if (result.imported - saved.imported < CHECKPOINT_EVENTS && Date.now() - saved.at < CHECKPOINT_MS) return;
+      feed = await this.#save({ ...feed, state: { ...state, imported: importedBefore + result.imported, more: true, ...(position ? { resumeAfter: position } : {}) } });
+      saved = { at: Date.now(), imported: result.imported };
+    };
+    /** The last manifest entry this pull passed (where a continuation goes on). */
+    let position: { ts: number; uuid: string } | undefined;
     const fail = (uuid: string, reason: string) => {
       result.failed++;
       if (state.failures.length < MAX_FAILURES) state.failures.push({ uuid, reason: reason.slice(0, 500), atUs: nowUs() });
@@ -166,10 +199,23 @@ export class MispFeeds {
       if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw new Error('manifest.json: not an object keyed by event uuid');
       const entries = Object.entries(manifest as Record<string, { timestamp?: unknown }>);
       result.manifestEvents = entries.length;
-      // Oldest first, so an interrupted pull resumes where it stopped.
-      entries.sort((a, b) => Number(a[1]?.timestamp ?? 0) - Number(b[1]?.timestamp ?? 0));
+      // Oldest first (then by uuid), so that a pull that stopped goes on after the last event it
+      // passed: a continuation starts there; the events that failed before it are retried by the
+      // next pull from the start (at the feed's interval).
+      const tsOf = (e: { timestamp?: unknown } | undefined) => Number(e?.timestamp ?? 0) || 0;
+      entries.sort((a, b) => tsOf(a[1]) - tsOf(b[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const resume = feed.state.more ? feed.state.resumeAfter : undefined;
+      let tried = 0;
       for (const [uuid, entry] of entries) {
         opts.signal?.throwIfAborted();
+        const at = { ts: tsOf(entry), uuid };
+        if (resume && (at.ts < resume.ts || (at.ts === resume.ts && uuid <= resume.uuid))) continue;
+        // At least one event a pull, so that every pull moves on.
+        if (tried > 0 && Date.now() >= until) {
+          result.more = true;
+          break;
+        }
+        position = at;
         // The key names a file: only a uuid may (no path traversal through a hostile manifest).
         if (!UUID.test(uuid)) {
           fail(uuid.slice(0, 80), 'manifest key is not an event uuid');
@@ -180,34 +226,41 @@ export class MispFeeds {
           fail(uuid, 'manifest timestamp is not a number');
           continue;
         }
-        if ((state.events[uuid] ?? -1) >= ts) {
+        const key = uuid.toLowerCase();
+        if ((state.events[key] ?? -1) >= ts) {
           result.upToDate++;
           continue;
         }
+        tried++;
         try {
-          const doc = JSON.parse(await fetchText(feed.source, `${uuid.toLowerCase()}.json`, opts.signal)) as unknown;
+          const doc = JSON.parse(await fetchText(feed.source, `${key}.json`, opts.signal)) as unknown;
           const s = await importMisp(this.deps.intel, { actor: SYSTEM_ACTOR, collectionId: feed.collectionId, document: doc }, { asOrg: feed.orgId, preserveProvenance: true });
-          if (!s.events.some((e) => e.uuid === uuid.toLowerCase())) throw new Error(`the file holds event(s) ${s.events.map((e) => e.uuid).join(', ')}, not ${uuid}`);
+          if (!s.events.some((e) => e.uuid === key)) throw new Error(`the file holds event(s) ${s.events.map((e) => e.uuid).join(', ')}, not ${uuid}`);
           if (s.rejected > 0) throw new Error(`${s.rejected} STIX objects refused: ${s.errors[0]?.message ?? ''}`);
-          state.events[uuid.toLowerCase()] = ts;
+          state.events[key] = ts;
           result.imported++;
           result.attributes += s.imported;
         } catch (e) {
           fail(uuid, (e as Error).message);
         }
+        await checkpoint();
       }
+      state.more = result.more;
+      if (result.more && position) state.resumeAfter = position;
+      else delete state.resumeAfter;
       state.lastSuccessUs = nowUs();
       state.lastError = result.failed ? `${result.failed} event(s) failed; see failures` : null;
     } catch (e) {
       state.lastError = (e as Error).message.slice(0, 500);
       fail('manifest', state.lastError);
     }
-    state.imported = feed.state.imported + result.imported;
+    state.imported = importedBefore + result.imported;
     await this.#save({ ...feed, state });
     return result;
   }
 
-  async #save(f: Feed): Promise<void> {
+  /** Saves the feed (its state merged with a concurrent pull's) and returns it as saved. */
+  async #save(f: Feed): Promise<Feed> {
     const next: Feed = { ...f, rev: f.rev + 1 };
     await this.deps.store.transaction(async (tx) => {
       const cur = await tx.getRecord(f.id);
@@ -222,6 +275,7 @@ export class MispFeeds {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `feed ${f.name} changed during the pull; run it again`);
       await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.pull', f.id, { lastError: next.state.lastError, failures: next.state.failures.length });
     });
+    return next;
   }
 }
 
@@ -234,7 +288,7 @@ export class MispFeedScheduler {
   #running: Promise<void> | null = null;
   readonly #abort = new AbortController();
 
-  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, private readonly tickMs = 30_000) {}
+  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, private readonly tickMs = 30_000, private readonly pullMs = MAX_PULL_MS) {}
 
   start(): void {
     if (this.#timer) return;
@@ -250,9 +304,10 @@ export class MispFeedScheduler {
     const now = this.clock.now() * 1000;
     for (const f of await this.feeds.list()) {
       if (f.intervalS === 0) continue;
-      if (f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
+      // A pull that stopped at its time limit goes on at the next tick, whatever the interval.
+      if (!f.state.more && f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
       try {
-        out.push(await this.feeds.pull(f.id, { signal: this.#abort.signal }));
+        out.push(await this.feeds.pull(f.id, { signal: this.#abort.signal, maxMs: this.pullMs }));
       } catch {
         // Recorded in the feed's state by pull; nothing else to do here.
       }
