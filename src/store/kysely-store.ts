@@ -9,6 +9,7 @@ import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
 import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
+import { TableGrowth } from './growth.js';
 import { b, INSERT_SQL, rowsByKeys, type KeyedVersion, type KeysQuery, valuesInsertSql } from './sql-util.js';
 import { visibleExtremeSeqs, visibilitySql } from './visibility.js';
 import { scanWindowEnd } from './query-window.js';
@@ -36,11 +37,14 @@ export class KyselyStore implements Store {
   readonly #db: Db;
   readonly #d: Dialect;
   readonly #root: Kysely<DB> | null;
+  /** PostgreSQL: statistics kept up with the rows this store adds (growth.ts). */
+  readonly #growth: TableGrowth | null;
 
-  private constructor(db: Db, d: Dialect, root: Kysely<DB> | null) {
+  private constructor(db: Db, d: Dialect, root: Kysely<DB> | null, growth: TableGrowth | null) {
     this.#db = db;
     this.#d = d;
     this.#root = root;
+    this.#growth = growth;
     this.capabilities = d.capabilities;
   }
 
@@ -48,16 +52,27 @@ export class KyselyStore implements Store {
   static async open(d: Dialect): Promise<KyselyStore> {
     const db = d.open();
     await d.withMigrationLock(db, () => migrate(db, d));
-    return new KyselyStore(db, d, db);
+    const growth = d.capabilities.dialect === 'postgres' ? new TableGrowth({
+      analyze: async (t) => { await sql`analyze ${sql.table(t)}`.execute(db); },
+      estimate: async (t) => Number((await sql<{ n: number }>`select reltuples as n from pg_class where relname = ${t}`.execute(db)).rows[0]?.n ?? 0),
+    }) : null;
+    return new KyselyStore(db, d, db, growth);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     if (this.#root === null) return fn(this); // already inside a transaction: join it
-    const body = (trx: Db) => fn(new KyselyStore(trx, this.#d, null));
-    if (opts.durable !== false) return this.#root.transaction().execute(body);
+    const out = await this.#transaction(fn, opts);
+    this.#growth?.settle();
+    return out;
+  }
+
+  async #transaction<T>(fn: (tx: Store) => Promise<T>, opts: TransactionOptions): Promise<T> {
+    const root = this.#root!;
+    const body = (trx: Db) => fn(new KyselyStore(trx, this.#d, null, this.#growth));
+    if (opts.durable !== false) return root.transaction().execute(body);
     const { before, inside, after } = this.#d.relaxedCommit;
     // One held connection: nothing else runs on it between `before` and `after`.
-    return this.#root.connection().execute(async (conn) => {
+    return root.connection().execute(async (conn) => {
       if (before) await conn.executeQuery(CompiledQuery.raw(before));
       try {
         return await conn.transaction().execute(async (trx) => {
@@ -71,6 +86,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#growth?.close();
     await this.#root?.destroy();
   }
 
@@ -276,6 +292,7 @@ export class KyselyStore implements Store {
     const last = Number(res.rows[0]?.last);
     let next = last - n + 1;
     const batch = this.#d.insertBatch;
+    this.#growth?.add('objects', n);
     for (let i = 0; i < n; i += batch) {
       const slice = rows.slice(i, i + batch);
       // The statement is built directly (text cached per row count, parameters in one flat
@@ -799,6 +816,7 @@ export class KyselyStore implements Store {
   // Correlation & warninglists (src/store/correlation-sql.ts).
   async indexObservables(entries: readonly ObservableEntry[], opts: { cap: number; nowUs: number }): Promise<{ indexed: number; newlyFrequent: FrequentValueRow[] }> {
     if (entries.length === 0) return { indexed: 0, newlyFrequent: [] };
+    this.#growth?.add('observable_values', entries.reduce((n, e) => n + e.values.length, 0));
     return this.transaction(async (tx) => cs.indexObservablesTx((tx as KyselyStore).#db, this.#d, entries, opts));
   }
   async objectsAddedAfter(afterUs: number, limit: number): Promise<AddedVersion[]> {

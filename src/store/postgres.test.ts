@@ -30,3 +30,35 @@ describe.runIf(await pgAvailable())('PostgreSQL store', () => {
     }
   });
 });
+
+describe.runIf(await pgAvailable())('PostgreSQL statistics follow the node\'s writes', () => {
+  it('a table that grew past the threshold is analysed after the commit; its plans use the indexes', async () => {
+    const db = await freshPostgresDb();
+    const store = await openPostgresStore(db.url);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await store.transaction(async (tx) => {
+        await tx.putObjects(Array.from({ length: 6000 }, (_, i) => ({
+          collectionId: 'c1', id: `indicator--${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`, type: 'indicator', specVersion: '2.1',
+          version: '20260101000000000000', created: null, modified: null, creatorOrg: null, tlp: 'green', recipients: [], originNode: null, revoked: false,
+          name: null, labels: [], searchText: '', json: '{}', sourceRef: null, targetRef: null,
+        })), 1_000_000);
+      });
+      // The analysis runs in the background after the commit; the store's close waits for it.
+      let analysed = 0;
+      for (let i = 0; i < 100 && analysed === 0; i++) {
+        analysed = Number((await c.query('select analyze_count + autoanalyze_count as n from pg_stat_user_tables where relname = $1', ['objects'])).rows[0]?.n ?? 0);
+        if (analysed === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(analysed).toBeGreaterThan(0);
+      expect(Number((await c.query('select reltuples as n from pg_class where relname = $1', ['objects'])).rows[0]?.n)).toBeGreaterThan(5000);
+      const plan = (await c.query("explain select seq from objects where type = 'indicator' and date_added > 1000000 order by date_added limit 100")).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      expect(plan).not.toMatch(/Sort|Seq Scan/);
+    } finally {
+      await c.end();
+      await store.close();
+      await db.drop();
+    }
+  });
+});

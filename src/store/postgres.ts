@@ -45,7 +45,11 @@ export function postgresDialect(url: string): Dialect {
     relaxedCommit: { inside: 'set local synchronous_commit to off' },
     placeholder: (i) => `$${i + 1}`,
     open() {
-      const pool = new pg.Pool({ connectionString: url, max: 10 });
+      // JIT compilation off for this node's connections: its statements are short index probes,
+      // and on a table whose statistics are not gathered yet the planner's estimates (a VALUES
+      // list of keys × a default 410 collections) cross jit_above_cost, so that each key lookup
+      // spent ~65 ms compiling for 3 ms of work (docs/benchmarks.md, sixteenth session).
+      const pool = new pg.Pool({ connectionString: url, max: 10, options: '-c jit=off' });
       pool.on('connect', refuseNul);
       // An idle connection that the server ends (a restart, an administrator terminating
       // backends, a failover) is reported on the pool; unhandled, that event would end the

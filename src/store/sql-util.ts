@@ -91,14 +91,21 @@ export function keysSql(d: Dialect, kind: KeysQuery, n: number): string {
     for (let k = 0; k < n; k++) list.push(`(${Array.from({ length: width }, (_, j) => ph(k * width + j)).join(', ')})`);
     const values = `(values ${list.join(', ')}) as "v"`;
     const cols = 'o."seq", o."collection_id", o."id", o."version", o."date_added", o."creator_org", o."revoked"';
-    const probe = (coll: string, dir: 'asc' | 'desc', revoked = '') =>
-      `(select o2."seq" from "objects" as o2 where o2."collection_id" = ${coll} and o2."id" = v."column1"${revoked} order by o2."version" ${dir} limit 1)`;
-    text = kind === 'top'
-      ? `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o where o."seq" = ${probe('c."id"', 'desc')}`
-      : kind === 'latest' || kind === 'bottom' || kind === 'revoked'
-        ? `select ${cols} from ${values} cross join "objects" as o where o."seq" = ${probe('v."column2"', kind === 'latest' ? 'desc' : 'asc', kind === 'revoked' ? ' and o2."revoked" = 1' : '')}`
-        : `select ${cols} from ${values} cross join "collections" as c cross join "objects" as o`
-          + ' where o."collection_id" = c."id" and o."id" = v."column1" and o."version" = v."column2"';
+    const coll = kind === 'top' || kind === 'exact' ? 'c."id"' : 'v."column2"';
+    const collections = kind === 'top' || kind === 'exact' ? ' cross join "collections" as c' : '';
+    const where = (o: string) => `${o}."collection_id" = ${coll} and ${o}."id" = v."column1"`
+      + `${kind === 'exact' ? ` and ${o}."version" = v."column2"` : ''}${kind === 'revoked' ? ` and ${o}."revoked" = 1` : ''}`;
+    const order = kind === 'exact' ? '' : ` order by o."version" ${kind === 'top' || kind === 'latest' ? 'desc' : 'asc'} limit 1`;
+    if (d.capabilities.dialect === 'postgres') {
+      // A lateral probe per key: PostgreSQL otherwise hashes the whole objects table to join the
+      // probes' seq back to it (a scan of every stored version per lookup).
+      text = `select o.* from ${values}${collections} cross join lateral (select ${cols} from "objects" as o where ${where('o')}${order}) as o`;
+    } else {
+      const probe = `(select o2."seq" from "objects" as o2 where ${where('o2')}${order.replaceAll('o."version"', 'o2."version"')})`;
+      text = kind === 'exact'
+        ? `select ${cols} from ${values}${collections} cross join "objects" as o where ${where('o')}`
+        : `select ${cols} from ${values}${collections} cross join "objects" as o where o."seq" = ${probe}`;
+    }
     if (INSERT_SQL.size > 64) INSERT_SQL.clear();
     INSERT_SQL.set(key, text);
   }
