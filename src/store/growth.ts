@@ -12,6 +12,9 @@
  * table; after a commit, a table that grew by at least `minRows` and by a `share` of the rows it
  * held at its last analysis is analysed in the background, one table at a time.
  */
+import { sql, type Kysely } from 'kysely';
+import type { DB } from './schema.js';
+
 export interface GrowthOptions {
   /** Rows added before a table is analysed again (default 5,000). */
   minRows?: number;
@@ -64,4 +67,12 @@ export class TableGrowth {
     this.#closed = true;
     await this.#chain;
   }
+}
+
+/** The tracker of a PostgreSQL store: `analyze`, and the catalogue's row estimate to start from. */
+export function pgGrowth(db: Kysely<DB>, o: GrowthOptions = {}): TableGrowth {
+  return new TableGrowth({
+    analyze: async (t) => { await sql`analyze ${sql.table(t)}`.execute(db); },
+    estimate: async (t) => Number((await sql<{ n: number }>`select reltuples as n from pg_class where relname = ${t}`.execute(db)).rows[0]?.n ?? 0),
+  }, o);
 }

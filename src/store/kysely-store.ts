@@ -9,7 +9,7 @@ import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
 import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
-import { TableGrowth } from './growth.js';
+import { pgGrowth, type TableGrowth } from './growth.js';
 import { b, INSERT_SQL, rowsByKeys, type KeyedVersion, type KeysQuery, valuesInsertSql } from './sql-util.js';
 import { visibleExtremeSeqs, visibilitySql } from './visibility.js';
 import { scanWindowEnd } from './query-window.js';
@@ -52,11 +52,7 @@ export class KyselyStore implements Store {
   static async open(d: Dialect): Promise<KyselyStore> {
     const db = d.open();
     await d.withMigrationLock(db, () => migrate(db, d));
-    const growth = d.capabilities.dialect === 'postgres' ? new TableGrowth({
-      analyze: async (t) => { await sql`analyze ${sql.table(t)}`.execute(db); },
-      estimate: async (t) => Number((await sql<{ n: number }>`select reltuples as n from pg_class where relname = ${t}`.execute(db)).rows[0]?.n ?? 0),
-    }) : null;
-    return new KyselyStore(db, d, db, growth);
+    return new KyselyStore(db, d, db, d.capabilities.dialect === 'postgres' ? pgGrowth(db) : null);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
@@ -105,8 +101,7 @@ export class KyselyStore implements Store {
   }
   async countMeta(prefix: string, upTo = 1_000_000): Promise<number> {
     const inRange = this.#db.selectFrom('meta').select('key').where('key', '>=', prefix).where('key', '<', `${prefix}\uffff`).limit(upTo);
-    const r = await this.#db.selectFrom(inRange.as('m')).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
-    return Number(r?.n ?? 0);
+    return Number((await this.#db.selectFrom(inRange.as('m')).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst())?.n ?? 0);
   }
   async getMetas(keys: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
@@ -612,10 +607,9 @@ export class KyselyStore implements Store {
     const from = q.lean
       ? this.#db.selectFrom('records').select(['id', 'kind', 'parent_id', 'creator_org', 'tlp', 'origin_node', 'exercise_id', 'state', 'created_us', 'updated_us', 'rev', sql<string>`''`.as('json')])
       : this.#db.selectFrom('records').selectAll();
-    const after = q.afterId === undefined
-      ? from.where('kind', '=', q.kind).where('updated_us', '>', q.afterUs)
-      : from.where('kind', '=', q.kind).where((eb) => eb.or([eb('updated_us', '>', q.afterUs), eb.and([eb('updated_us', '=', q.afterUs), eb('id', '>', q.afterId!)])]));
-    const rows = await after.orderBy('updated_us').orderBy('id').limit(q.limit).execute();
+    const rows = await (q.afterId === undefined ? from.where('updated_us', '>', q.afterUs)
+      : from.where((eb) => eb.or([eb('updated_us', '>', q.afterUs), eb.and([eb('updated_us', '=', q.afterUs), eb('id', '>', q.afterId!)])])))
+      .where('kind', '=', q.kind).orderBy('updated_us').orderBy('id').limit(q.limit).execute();
     return (await this.#withRecipients(rows)).map(({ raw: _, ...r }) => r);
   }
 
