@@ -2,7 +2,8 @@
  * End-to-end test of the Federation page (`serve --demo`, Chromium): an administrator adds a
  * peer (URL, key, token, its organisations) and a pull subscription from the forms, sees their
  * status, then removes both; a refused form (a bad key) shows the server's reason; an analyst
- * sees the status but no form and no remove button, and the REST call is refused (403).
+ * sees the status but no form and no remove button, and the REST call is refused (403). Objects a
+ * peer sent that were refused are listed on the page and the list is cleared from it.
  */
 import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
+import { fakePeer } from '../helpers/fake-peer.js';
 
 let server: RunningServer;
 let browser: Browser;
@@ -63,6 +65,47 @@ describe.skipIf(!existsSync(CHROMIUM))('Federation page (e2e, Chromium)', () => 
       await expect.poll(async () => page.getByTestId('peer').count(), { timeout: 10_000 }).toBe(0);
     } finally {
       await ctx.close();
+    }
+  }, 90_000);
+
+  it('an administrator sees what a peer sent that was refused, and clears the reject list', async () => {
+    // A peer that serves three objects without their provenance envelopes: each is refused.
+    const objects = [0, 1, 2].map(() => ({
+      type: 'indicator', spec_version: '2.1', id: `indicator--${crypto.randomUUID()}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+      pattern: "[ipv4-addr:value = '192.0.2.1']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00.000Z',
+    }));
+    const peer = await fakePeer(() => (_req, res, url) => {
+      const answer = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify(body));
+      if (url.pathname.endsWith('/objects/')) return answer(200, { objects, more: false });
+      // Asked for the page's envelopes by id (what a node does when the page carries none): none.
+      if (url.pathname === '/api/v1/federation/envelopes') return answer(200, { envelopes: [] });
+      return answer(404, { title: 'not here' });
+    });
+    const admin = await demoActor(server, 'ald.admin');
+    const collections = await rest<{ items: { id: string }[] }>(server.baseUrl, '/collections', { token: admin.token });
+    await rest(server.baseUrl, '/federation/peers', { token: admin.token, method: 'POST', body: { name: 'refusing', url: peer.url, publicKey: peer.publicKey, token: 'token-of-the-demo-node' } });
+    const sub = await rest<{ subscription: { id: string } }>(server.baseUrl, '/federation/subscriptions', {
+      token: admin.token, method: 'POST', body: { peer: 'refusing', direction: 'pull', remoteCollection: 'remote', localCollection: collections.items[0]!.id },
+    });
+    await rest(server.baseUrl, `/federation/subscriptions/${sub.subscription.id}/run`, { token: admin.token, method: 'POST', body: {} });
+    const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/federation');
+    page.on('dialog', (d) => void d.accept());
+    try {
+      const row = page.getByTestId('subscription').filter({ hasText: sub.subscription.id });
+      await expect.poll(async () => row.getByTestId('rejects').textContent(), { timeout: 10_000 }).toBe('3');
+      await row.getByTestId('show-rejects').click();
+      await expect.poll(async () => page.getByTestId('reject').count(), { timeout: 10_000 }).toBe(3);
+      expect(await page.getByTestId('reject').first().textContent()).toMatch(/no provenance envelope from refusing/);
+      await row.getByTestId('clear-rejects').click();
+      await expect.poll(async () => row.getByTestId('rejects').textContent(), { timeout: 10_000 }).toBe('0');
+      expect(await page.getByTestId('reject').count()).toBe(0);
+      const after = await rest<{ items: unknown[] }>(server.baseUrl, `/federation/subscriptions/${sub.subscription.id}/rejects`, { token: admin.token });
+      expect(after.items).toEqual([]);
+    } finally {
+      await ctx.close();
+      await rest(server.baseUrl, `/federation/subscriptions/${sub.subscription.id}`, { token: admin.token, method: 'DELETE' });
+      await rest(server.baseUrl, '/federation/peers/refusing', { token: admin.token, method: 'DELETE' });
+      await peer.close();
     }
   }, 90_000);
 

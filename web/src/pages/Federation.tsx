@@ -35,8 +35,8 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
                   <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.run(s.subscription.id); onChange(); })}>Run now</button>{' '}
                   <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.reset(s.subscription.id); onChange(); })}>Reset</button>{' '}
                   <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { await api.retry(s.subscription.id); onChange(); })}>Retry rejects</button>{' '}
-                  <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => { setRejects({ id: s.subscription.id, items: (await api.rejects(s.subscription.id)).items }); })}>Show rejects</button>{' '}
-                  <button type="button" disabled={action.busy || s.rejects === 0} onClick={() => void action.run(async () => {
+                  <button type="button" disabled={action.busy || s.rejects === 0} data-testid="show-rejects" onClick={() => void action.run(async () => { setRejects({ id: s.subscription.id, items: (await api.rejects(s.subscription.id)).items }); })}>Show rejects</button>{' '}
+                  <button type="button" disabled={action.busy || s.rejects === 0} data-testid="clear-rejects" onClick={() => void action.run(async () => {
                     if (!window.confirm(`Clear the ${s.rejects} rejected objects of ${s.subscription.id}? They are not retried; a reset fetches them again.`)) return;
                     await api.clearRejects(s.subscription.id);
                     setRejects(null);
