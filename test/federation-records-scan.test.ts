@@ -2,9 +2,10 @@
  * Incidents shared with organisations of a peer are pushed to it by a scan every few seconds
  * (federation/records.ts). A scan looks at a bounded number of records: the most recently
  * updated and the next page of a walk over all of them. With more shared records than one scan
- * looks at, every one must still reach the peer, a comment on an old one must still travel, and
- * none that is still shared may be withdrawn there (it used to be: a record outside the newest
- * page was taken for unshared). The peer here is an HTTP server that records what it is sent.
+ * looks at, every one must still reach the peer, a comment on an old one must still travel (at
+ * once through the event feed, and through the walk when the feed missed it), and none that is
+ * still shared may be withdrawn there (it used to be: a record outside the newest page was taken
+ * for unshared). The peer here is an HTTP server that records what it is sent.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -74,12 +75,23 @@ describe('record push scans over more shared records than one scan looks at', ()
     for (let i = 0; i < 4; i++) expect(await scan()).toEqual([]);
   });
 
-  it('a comment on the oldest record (which does not make it recent) travels within a walk', async () => {
+  it('a comment on the oldest record (which does not make it recent) travels on the next scan', async () => {
     expect((await call('POST', `/incidents/${ids[0]}/comments`, { text: 'seen on our side too' })).status).toBeLessThan(300);
-    const got: Pushed[] = [];
-    for (let i = 0; i < 4; i++) got.push(...(await scan()));
+    const got = await scan();
     expect(got.map((g) => g.record.id)).toEqual([ids[0]]);
     expect(got[0]!.record.events.some((e) => e.kind === 'incident.comment')).toBe(true);
+    for (let i = 0; i < 4; i++) expect(await scan()).toEqual([]);
+  });
+
+  it('a change the event feed missed (an event committed after a later one, on PostgreSQL) travels within a walk', async () => {
+    expect((await call('POST', `/incidents/${ids[2]}/comments`, { text: 'late' })).status).toBeLessThan(300);
+    // As if the comment's event had committed behind the feed's cursor.
+    const key = 'federation.recscan.y';
+    await p.store.setMeta(key, JSON.stringify({ ...JSON.parse((await p.store.getMeta(key)) ?? '{}') as object, events: 1e12 }));
+    const got: Pushed[] = [];
+    for (let i = 0; i < 4; i++) got.push(...(await scan()));
+    expect(got.map((g) => g.record.id)).toEqual([ids[2]]);
+    expect(got[0]!.record.events.filter((e) => e.kind === 'incident.comment')).toHaveLength(1);
   });
 
   it('a record unshared is withdrawn on the next scan, the others stay', async () => {

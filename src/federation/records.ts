@@ -172,7 +172,7 @@ export async function recordPushStatus(registry: FederationRegistry, peer: strin
 }
 
 /** Where a peer's scan goes on, per record kind: the changes it has seen, and the walk over all records (after this updated_us and id). */
-type ScanCursor = Record<string, { changed: Cursor; walk: Cursor }>;
+type ScanCursor = { kinds?: Record<string, { changed: Cursor; walk: Cursor }>; events?: number };
 type Cursor = { us: number; id: string };
 const START: Cursor = { us: -1, id: '' };
 
@@ -210,6 +210,16 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   const sent = JSON.parse((await store.getMeta(sentKey)) ?? '{}') as Record<string, string>;
   const scanKey = P_SCAN + peer.name;
   const cursors = JSON.parse((await store.getMeta(scanKey)) ?? '{}') as ScanCursor;
+  const kinds = (cursors.kinds ??= {});
+  const scanLimit = o.scanLimit ?? SCAN_LIMIT;
+  // Records with new events (a comment: the record itself does not change) are looked at now,
+  // not when the walk reaches them. (An event committed after a later one is left to the walk.)
+  const events = await store.listRecordEvents({ afterSeq: cursors.events ?? 0, limit: scanLimit });
+  const evented = await store.getRecords([...new Set(events.map((e) => e.recordId))]);
+  // An offer is a record of its own: what changes with it is its request's copy.
+  const parents = evented.filter((r) => r.kind === OFFER && r.parentId !== null).map((r) => r.parentId!);
+  const withEvents = [...evented, ...(parents.length ? await store.getRecords([...new Set(parents)]) : [])];
+  cursors.events = events[events.length - 1]?.seq ?? cursors.events ?? 0;
   const due: RecordEnvelope[] = [];
   const hashes = new Map<string, string>();
   const current = new Set<string>();
@@ -227,11 +237,13 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
     return recipients.length > 0 && mayRelease(facts, audience, 'read') ? recipients : null;
   };
   for (const kind of FEDERATED_RECORD_KINDS) {
-    const w = await scanWindow(store, { kind, scanLimit: o.scanLimit ?? SCAN_LIMIT, cursor: cursors[kind] });
-    cursors[kind] = w.next;
-    for (const row of w.rows) looked.add(row.id);
+    const w = await scanWindow(store, { kind, scanLimit, cursor: kinds[kind] });
+    kinds[kind] = w.next;
+    const rows = new Map(w.rows.map((r) => [r.id, r]));
+    for (const r of withEvents) if (r.kind === kind && !rows.has(r.id)) rows.set(r.id, r);
+    for (const id of rows.keys()) looked.add(id);
     // The walk reads no documents: only the records shared with the peer are read whole.
-    for (const row of await store.getRecords(w.rows.filter((r) => sharedWith(r) !== null).map((r) => r.id))) {
+    for (const row of await store.getRecords([...rows.values()].filter((r) => sharedWith(r) !== null).map((r) => r.id))) {
       const recipients = sharedWith(row);
       if (recipients === null) continue;
       current.add(row.id);

@@ -698,8 +698,9 @@ export class KyselyStore implements Store {
     return Number(r.seq);
   }
 
-  async listRecordEvents(recordId: string): Promise<RecordEventRow[]> {
-    const rows = await this.#db.selectFrom('record_events').selectAll().where('record_id', '=', recordId).orderBy('seq').execute();
+  async listRecordEvents(recordId: string | { afterSeq: number; limit: number }): Promise<RecordEventRow[]> {
+    const all = this.#db.selectFrom('record_events').selectAll();
+    const rows = await (typeof recordId === 'string' ? all.where('record_id', '=', recordId) : all.where('seq', '>', recordId.afterSeq).limit(recordId.limit)).orderBy('seq').execute();
     return rows.map((r) => ({ seq: Number(r.seq), recordId: r.record_id, atUs: Number(r.at_us), kind: r.kind, orgId: r.org_id, userId: r.user_id, json: r.json }));
   }
 

@@ -300,6 +300,12 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     await store.appendRecordEvent({ recordId: 'r1', atUs: 5, kind: 'comment', orgId: ORG_A, userId: null, json: '{"n":1}' });
     await store.appendRecordEvent({ recordId: 'r1', atUs: 6, kind: 'comment', orgId: ORG_A, userId: null, json: '{"n":2}' });
     expect((await store.listRecordEvents('r1')).map((e) => JSON.parse(e.json).n)).toEqual([1, 2]);
+    // Followed across records after a seq, oldest first, a page at a time.
+    const third = await store.appendRecordEvent({ recordId: 'r2', atUs: 7, kind: 'comment', orgId: ORG_A, userId: null, json: '{"n":3}' });
+    const all = await store.listRecordEvents({ afterSeq: 0, limit: 10 });
+    expect(all.map((e) => [e.recordId, JSON.parse(e.json).n])).toEqual([['r1', 1], ['r1', 2], ['r2', 3]]);
+    expect((await store.listRecordEvents({ afterSeq: all[0]!.seq, limit: 1 })).map((e) => e.seq)).toEqual([all[1]!.seq]);
+    expect(await store.listRecordEvents({ afterSeq: third, limit: 10 })).toEqual([]);
   });
 
   it('reads, inserts and appends in batches: an existing id is left alone, recipients kept, events in order', async () => {

@@ -484,7 +484,13 @@ export interface Store {
   /** Records of a kind per creating organisation, leaving out some states (aggregates only: no release check). */
   countRecordsByCreator(q: { kind: string; exceptStates: readonly string[]; exerciseId: string | null }): Promise<{ creatorOrg: string; n: number }[]>;
   appendRecordEvent(e: Omit<RecordEventRow, 'seq'>): Promise<number>;
-  listRecordEvents(recordId: string): Promise<RecordEventRow[]>;
+  /**
+   * The events of one record, in order; or, given a cursor, the events of every record after a
+   * seq, WITHOUT the release policy (the federation record push follows them: records with new
+   * events are looked at again). On PostgreSQL an event may commit after a later seq: a follower
+   * of this cursor needs a slower walk beside it.
+   */
+  listRecordEvents(recordId: string | { afterSeq: number; limit: number }): Promise<RecordEventRow[]>;
 
   putStatus(s: StatusRow): Promise<void>;
   getStatus(id: string): Promise<StatusRow | null>;
