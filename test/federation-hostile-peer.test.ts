@@ -164,7 +164,7 @@ describe('pages that break the protocol', () => {
     expect(Number(st.cursor.next?.slice(5))).toBeGreaterThanOrEqual(n - 1);
   });
 
-  it('a redirect is not followed (it would carry the token elsewhere)', async () => {
+  it('a redirect is not followed (the node would send its requests wherever the peer points)', async () => {
     let elsewhere = 0;
     const other = http.createServer((_q, res) => {
       elsewhere++;

@@ -287,7 +287,7 @@ export class TaxiiClient {
     const headers: Record<string, string> = { ...o.headers, accept: TAXII_MEDIA_TYPE, 'user-agent': this.#ua };
     if (this.#auth) headers.authorization = this.#auth;
     if (o.body !== undefined) headers['content-type'] = TAXII_MEDIA_TYPE;
-    // A redirect is not followed: it would carry the credentials, or the node's requests, to
+    // A redirect is not followed: it would send the node's requests (with its credentials, on the same origin) to
     // wherever the server points (configure the URL it names instead).
     const init: RequestInit = { method, headers, signal, redirect: 'manual', dispatcher: await this.#agent, ...(o.body !== undefined ? { body: o.body } : {}) };
     const { fetch } = await undici();
