@@ -74,9 +74,16 @@ describe.skipIf(!existsSync(CHROMIUM))('Federation page (e2e, Chromium)', () => 
       type: 'indicator', spec_version: '2.1', id: `indicator--${crypto.randomUUID()}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
       pattern: "[ipv4-addr:value = '192.0.2.1']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00.000Z',
     }));
+    // It serves them once (the node's scheduler also runs the subscription: after the list is
+    // cleared it finds nothing new, as it would on a real peer after its cursor).
+    let served = false;
     const peer = await fakePeer(() => (_req, res, url) => {
       const answer = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify(body));
-      if (url.pathname.endsWith('/objects/')) return answer(200, { objects, more: false });
+      if (url.pathname.endsWith('/objects/')) {
+        const page = served ? [] : objects;
+        served = true;
+        return answer(200, { objects: page, more: false });
+      }
       // Asked for the page's envelopes by id (what a node does when the page carries none): none.
       if (url.pathname === '/api/v1/federation/envelopes') return answer(200, { envelopes: [] });
       return answer(404, { title: 'not here' });
@@ -85,7 +92,7 @@ describe.skipIf(!existsSync(CHROMIUM))('Federation page (e2e, Chromium)', () => 
     const collections = await rest<{ items: { id: string }[] }>(server.baseUrl, '/collections', { token: admin.token });
     await rest(server.baseUrl, '/federation/peers', { token: admin.token, method: 'POST', body: { name: 'refusing', url: peer.url, publicKey: peer.publicKey, token: 'token-of-the-demo-node' } });
     const sub = await rest<{ subscription: { id: string } }>(server.baseUrl, '/federation/subscriptions', {
-      token: admin.token, method: 'POST', body: { peer: 'refusing', direction: 'pull', remoteCollection: 'remote', localCollection: collections.items[0]!.id },
+      token: admin.token, method: 'POST', body: { peer: 'refusing', direction: 'pull', remoteCollection: 'remote', localCollection: collections.items[0]!.id, intervalS: 86_400 },
     });
     await rest(server.baseUrl, `/federation/subscriptions/${sub.subscription.id}/run`, { token: admin.token, method: 'POST', body: {} });
     const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/federation');
