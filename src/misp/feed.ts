@@ -12,6 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { AppError } from '../core/errors.js';
+import { readAtMost } from '../core/read-capped.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, SYSTEM_ACTOR } from '../access/index.js';
 import type { IntelService } from '../intel/index.js';
@@ -83,17 +84,9 @@ async function fetchText(source: string, file: string, signal?: AbortSignal): Pr
       await res.body.dump();
       throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
     }
-    const parts: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of res.body) {
-      n += (chunk as Buffer).length;
-      if (n > MAX_FILE) {
-        res.body.destroy();
-        throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
-      }
-      parts.push(chunk as Buffer);
-    }
-    return Buffer.concat(parts).toString('utf8');
+    const body = await readAtMost(res.body, MAX_FILE);
+    if (body === null) throw new Error(`${url.href} is larger than ${MAX_FILE} bytes`);
+    return body.toString('utf8');
   }
   const p = path.join(source, file);
   try {

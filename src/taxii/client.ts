@@ -8,6 +8,7 @@
  */
 import type * as Undici from 'undici';
 import type { Agent, RequestInit } from 'undici';
+import { readAtMost } from '../core/read-capped.js';
 
 /** undici is loaded on first use: a node that never pulls from a peer does not pay for loading it at start. */
 let undiciModule: Promise<typeof Undici> | null = null;
@@ -337,20 +338,9 @@ export class TaxiiClient {
       throw tooLarge();
     }
     if (!res.body) return '';
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let bytes = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.byteLength;
-      if (bytes > this.#maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-    return Buffer.concat(chunks, bytes).toString('utf8');
+    const body = await readAtMost(res.body as AsyncIterable<Uint8Array>, this.#maxBytes);
+    if (body === null) throw tooLarge();
+    return body.toString('utf8');
   }
 }
 

@@ -13,6 +13,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
+import { readAtMost } from '../../core/read-capped.js';
 import { AppError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Principal } from '../../access/index.js';
@@ -69,14 +70,9 @@ export const httpFetch: Fetcher = async (url) => {
     await res.body.dump();
     throw new Error(`${url} answered HTTP ${res.statusCode}`);
   }
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of res.body) {
-    n += (c as Buffer).length;
-    if (n > MAX_BYTES) throw new Error(`${url} is larger than ${MAX_BYTES} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const body = await readAtMost(res.body, MAX_BYTES);
+  if (body === null) throw new Error(`${url} is larger than ${MAX_BYTES} bytes`);
+  return body;
 };
 
 /** The text of a body, gunzipped when it starts with the gzip magic (FIRST serves `epss_scores-current.csv.gz`). */
