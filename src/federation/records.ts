@@ -177,12 +177,13 @@ type Cursor = { us: number; id: string };
 const START: Cursor = { us: -1, id: '' };
 
 /**
- * The records one scan looks at for a peer, per kind, read without the release policy (the
- * caller applies it): those changed since the last scan (a share added or removed, a new
- * revision: at once), and the next page of a walk over every record, starting over at the end
- * (a comment does not change the record, and a record can stop being readable by the peer
- * without changing: each is looked at again within ⌈records ÷ scanLimit⌉ scans). At most
- * 2 × scanLimit records a scan, however many there are.
+ * The records of one kind a scan looks at for a peer, read without their documents or the
+ * release policy (the caller applies it): those changed since the last scan (a share added or
+ * removed, a new revision: at once), and the next page of a walk over every record, starting
+ * over at the end (a record can stop being readable by the peer without changing, and an event
+ * can commit behind the event cursor: each record is looked at again within ⌈records ÷
+ * scanLimit⌉ scans). At most 2 × scanLimit records, however many there are; the caller adds
+ * the records with new events.
  */
 async function scanWindow(store: Store, a: { kind: string; scanLimit: number; cursor: { changed: Cursor; walk: Cursor } | undefined }): Promise<{ rows: RecordRow[]; next: { changed: Cursor; walk: Cursor } }> {
   const page = (c: Cursor) => store.scanRecords({ kind: a.kind, afterUs: c.us, afterId: c.id, limit: a.scanLimit, lean: true });
