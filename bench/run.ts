@@ -25,6 +25,7 @@ import { benchStart } from './start.js';
 import { benchExposure } from './exposure.js';
 import { benchExercise } from './exercise.js';
 import { benchFederation } from './federation.js';
+import { benchFederationHop } from './federation-hop.js';
 
 function positive(name: string, def: number): number {
   const raw = process.env[name];
@@ -35,7 +36,7 @@ function positive(name: string, def: number): number {
 }
 
 /** Sections in run order; BENCH_ONLY picks some of them. */
-const SECTIONS = ['import', 'bundle', 'import-pg', 'versions', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise', 'federation'] as const;
+const SECTIONS = ['import', 'bundle', 'import-pg', 'versions', 'pages', 'indicators', 'sigma', 'ingest', 'start', 'scaleout', 'exposure', 'exercise', 'federation', 'hop'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function selected(): (s: Section) => boolean {
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
   if (want('exercise')) Object.assign(figures, await benchExercise({ teams: 20, injects: Math.max(20, Math.round(200 * Math.min(1, scale))), speed: 600, exerciseSeconds: 3600 }));
   // Federation: hub + two spokes converge (bench/federation.ts, docs/federation.md).
   if (want('federation')) Object.assign(figures, await benchFederation({ objects: importN, batch }));
+  // One hop's serve and receive against submit, and the ceiling they put on convergence (bench/federation-hop.ts).
+  if (want('hop')) Object.assign(figures, await benchFederationHop({ objects: Math.max(2000, Math.round(25_000 * scale)), batch }));
   figures.loadavg_1m_at_end = round(os.loadavg()[0] ?? 0);
 
   process.stdout.write(`${JSON.stringify(figures)}\n`);
