@@ -74,6 +74,8 @@ async function main(): Promise<void> {
       return null;
     },
     count: async () => p.store.countObjects(c.id),
+    /** Whether the correlation index has read every stored version (it follows the store). */
+    indexed: async () => (await p.correlations.status()).ready,
     close: async () => {
       if (profiler && scheduler) {
         const { profile } = await profiler.post('Profiler.stop');

@@ -104,11 +104,23 @@ export async function benchFederation(opts: { objects: number; batch: number }):
     const cpu1 = await Promise.all([hub, s1, s2].map((x) => x.call('cpu') as Promise<Cpu>));
     const cpuS = cpu1.map((c, i) => round((c.user + c.system - cpu0[i]!.user - cpu0[i]!.system) / 1e6));
     log(`federation: CPU seconds while converging: hub ${cpuS[0]}, s1 ${cpuS[1]}, s2 ${cpuS[2]}`);
+    // The correlation index of each node follows its store and, while pages keep coming, reads
+    // one slice every 500 ms (docs/correlation.md): how long after the clock started every node's
+    // index had read everything too.
+    for (;;) {
+      const ready = await Promise.all([hub, s1, s2].map((x) => x.call('indexed') as Promise<boolean>));
+      if (ready.every(Boolean)) break;
+      if (nowMs() > deadline) throw new Error('federation: the correlation indexes did not catch up in an hour');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const indexedS = (nowMs() - t0) / 1000;
+    log(`federation: every node's correlation index had read everything ${round(indexedS)} s after the start`);
     const rate = n / convergeS;
     log(`federation: ${n} objects (half on each spoke) converge on the hub and both spokes in ${round(convergeS)} s (${Math.round(rate)}/s); ratio to one node's import ${round(rate / importRate)}`);
     return {
       federation_objects: n, federation_converge_s: round(convergeS), federation_objects_per_s: Math.round(rate),
       federation_import_objects_per_s: Math.round(importRate), federation_vs_import_ratio: Math.round((rate / importRate) * 1000) / 1000,
+      federation_indexes_ready_s: round(indexedS),
     };
   } finally {
     await Promise.all([hub, s1, s2].map((x) => x.call('close').catch(() => undefined)));

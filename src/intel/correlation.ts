@@ -41,6 +41,17 @@ const DELETED_CURSOR_KEY = 'correlation:deleted-cursor';
 const SYNC_WAIT_MS = 2000;
 /** How often the indexer looks for writes of other processes. */
 const POLL_MS = 2000;
+/**
+ * The correlation index catches up once no commit came for this long (core/follow.ts). A
+ * federation pull or a paced import commits a page every few hundred milliseconds; with the
+ * followers' default 100 ms the index read every page between two of them, on the cores that
+ * store the pages. At 500 ms such a writer counts as busy, so the index reads one slice every
+ * 500 ms until the writer pauses, then catches up: the pages land sooner (hub and spokes
+ * converge ~12 % sooner in the federation bench, docs/benchmarks.md, seventeenth session) and
+ * a single commit is still indexed well within 2 s. The indicator feed keeps 100 ms: new
+ * indicators reach detection first.
+ */
+const QUIET_MS = 500;
 
 /** The values a version contributes to the index (none when revoked or unreadable, nor excluded ones). */
 function valuesOf(r: { revoked: boolean; json: string }, exclusions: ExclusionSet): ObservableValue[] {
@@ -174,7 +185,7 @@ export class Correlations {
     this.linkLimit = opts.linkLimit ?? DEFAULT_LINK_LIMIT;
     // Each slice commits its rows with the cursor: at least 100 rows a slice, or on a busy
     // machine the fixed cost per slice would bound the catch-up to a few hundred objects/s.
-    this.#follower = new Follower((limit) => this.#slice(limit), { minRows: 100, maxRows: 2000 });
+    this.#follower = new Follower((limit) => this.#slice(limit), { minRows: 100, maxRows: 2000, quietMs: QUIET_MS });
   }
 
   /**
