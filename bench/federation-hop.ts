@@ -10,45 +10,17 @@
  * used cores move one object per (serve + receive) of CPU, the correlation index of each
  * receiving node not counted. `federation_hop_ceiling_ratio` = submit ÷ (serve + receive).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../src/config/index.js';
-import { createPlatform, startServer, type Platform } from '../src/api/index.js';
+import { startServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { nodeIdentityId, receive } from '../src/federation/index.js';
 import { envelopeKey, envelopeOf, type Envelope } from '../src/federation/envelope.js';
 import { ENVELOPES_HEADER } from '../src/taxii/index.js';
 import { generateIndicators } from './generate.js';
-import { addMember, type Member } from './platform.js';
+import { allianceNode, type AllianceNode } from './platform.js';
 import { collectGarbage, log, nowMs, round } from './stats.js';
 
-interface HopNode {
-  p: Platform;
-  member: Member;
-  collectionId: string;
-  dispose: () => Promise<void>;
-}
-
-async function hopNode(name: string): Promise<HopNode> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `shieldwall-bench-hop-${name}-`));
-  const p = await createPlatform(loadConfig({
-    SHIELDWALL_DATA_DIR: dir, SHIELDWALL_NODE_NAME: name, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_PORT: '0', SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_MAX_PAGE_SIZE: '1000',
-  }));
-  const member = await addMember(p, name.toUpperCase(), `CERT ${name}`);
-  const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: p.config.apiRoots[0]!.name, title: 'alliance', alias: 'alliance' });
-  await p.access.grantCollection(SYSTEM_ACTOR, c.id, member.orgId, { canRead: true, canWrite: true });
-  return {
-    p, member, collectionId: c.id,
-    dispose: async () => {
-      await p.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** Settles a node's background indexes so that they do not run inside the next timed phase. */
-async function settle(n: HopNode): Promise<void> {
+async function settle(n: AllianceNode): Promise<void> {
   await n.p.correlations.sync();
   await n.p.correlations.idle();
 }
@@ -60,7 +32,7 @@ export async function benchFederationHop(opts: { objects: number; batch: number;
   const all = generateIndicators(n, { seed: 11, tlpOf: () => 'green' });
   const rows: { serve: number; receive: number; submit: number; receiveCpu: number; submitCpu: number }[] = [];
   for (let round_ = 0; round_ < (opts.rounds ?? 3); round_++) {
-    const [origin, receiver, solo] = await Promise.all([hopNode('o'), hopNode('r'), hopNode('s')]);
+    const [origin, receiver, solo] = await Promise.all([allianceNode('o'), allianceNode('r'), allianceNode('s')]);
     try {
       for (let i = 0; i < n; i += opts.batch) await origin.p.intel.submit(origin.member.actor, origin.collectionId, all.slice(i, i + opts.batch));
       await settle(origin);

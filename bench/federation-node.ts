@@ -4,27 +4,21 @@
  * (set-up calls, then its subscription scheduler runs as in `shieldwall serve`).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
-import { loadConfig } from '../src/config/index.js';
-import { createPlatform, startServer } from '../src/api/index.js';
+import { startServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { nodeIdentityId, startScheduler } from '../src/federation/index.js';
 import { generateIndicators } from './generate.js';
-import { addMember } from './platform.js';
+import { allianceNode } from './platform.js';
 
 type Msg = { id: number; op: string; args?: Record<string, unknown> };
 
 async function main(): Promise<void> {
   const name = process.argv[2]!;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `shieldwall-bench-fed-${name}-`));
-  const p = await createPlatform(loadConfig({
-    SHIELDWALL_DATA_DIR: dir, SHIELDWALL_NODE_NAME: name, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_PORT: '0', SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_MAX_PAGE_SIZE: '1000',
-  }));
-  const member = await addMember(p, name.toUpperCase(), `CERT ${name}`);
-  const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: p.config.apiRoots[0]!.name, title: 'alliance', alias: 'alliance' });
-  await p.access.grantCollection(SYSTEM_ACTOR, c.id, member.orgId, { canRead: true, canWrite: true });
+  const node = await allianceNode(name);
+  const { p, member } = node;
+  const c = { id: node.collectionId };
   const server = await startServer(p, { logger: false });
   let scheduler: { stop: () => Promise<void> } | null = null;
   // BENCH_FED_PROF=<dir>: a CPU profile of this node over the convergence only (start → close).
@@ -83,8 +77,7 @@ async function main(): Promise<void> {
       }
       await scheduler?.stop();
       await server.close();
-      await p.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await node.dispose();
       setImmediate(() => process.exit(0));
       return null;
     },

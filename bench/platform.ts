@@ -75,3 +75,28 @@ export async function converged(p: Platform, deadlineMs: number): Promise<number
     await new Promise((r) => setTimeout(r, Math.min(500, Math.max(20, behind / 50))));
   }
 }
+
+/** A federation bench node: a platform named `name` on its own SQLite file, with one member and its `alliance` collection. */
+export interface AllianceNode {
+  p: Platform;
+  member: Member;
+  collectionId: string;
+  dispose(): Promise<void>;
+}
+
+export async function allianceNode(name: string): Promise<AllianceNode> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `shieldwall-bench-fed-${name}-`));
+  const p = await createPlatform(loadConfig({
+    SHIELDWALL_DATA_DIR: dir, SHIELDWALL_NODE_NAME: name, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_PORT: '0', SHIELDWALL_HOST: '127.0.0.1', SHIELDWALL_MAX_PAGE_SIZE: '1000',
+  }));
+  const member = await addMember(p, name.toUpperCase(), `CERT ${name}`);
+  const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: p.config.apiRoots[0]!.name, title: 'alliance', alias: 'alliance' });
+  await p.access.grantCollection(SYSTEM_ACTOR, c.id, member.orgId, { canRead: true, canWrite: true });
+  return {
+    p, member, collectionId: c.id,
+    async dispose() {
+      await p.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
