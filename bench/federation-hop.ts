@@ -10,10 +10,13 @@
  * used cores move one object per (serve + receive) of CPU, the correlation index of each
  * receiving node not counted. `federation_hop_ceiling_ratio` = submit ÷ (serve + receive).
  */
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { startServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { nodeIdentityId, receive } from '../src/federation/index.js';
 import { envelopeKey, envelopeOf, type Envelope } from '../src/federation/envelope.js';
+import { P_BATCH } from '../src/federation/batches.js';
 import { ENVELOPES_HEADER } from '../src/taxii/index.js';
 import { generateIndicators } from './generate.js';
 import { allianceNode, type AllianceNode } from './platform.js';
@@ -30,7 +33,7 @@ const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 export async function benchFederationHop(opts: { objects: number; batch: number; rounds?: number }): Promise<Record<string, number>> {
   const n = opts.objects;
   const all = generateIndicators(n, { seed: 11, tlpOf: () => 'green' });
-  const rows: { serve: number; receive: number; submit: number; receiveCpu: number; submitCpu: number }[] = [];
+  const rows: { serve: number; receive: number; submit: number; receiveCpu: number; submitCpu: number; stored: number; whole: number }[] = [];
   for (let round_ = 0; round_ < (opts.rounds ?? 3); round_++) {
     const [origin, receiver, solo] = await Promise.all([allianceNode('o'), allianceNode('r'), allianceNode('s')]);
     try {
@@ -87,6 +90,7 @@ export async function benchFederationHop(opts: { objects: number; batch: number;
       }
       const receiveMs = nowMs() - t0;
       const receiveCpu = cpuMs(process.cpuUsage(c0));
+      const provenance = provenanceBytes(receiver, bodies);
 
       // The same objects through submit on a fresh node (the one-node import).
       const objects = bodies.flatMap((b) => (JSON.parse(b) as { objects: Record<string, unknown>[] }).objects);
@@ -97,7 +101,7 @@ export async function benchFederationHop(opts: { objects: number; batch: number;
       for (let i = 0; i < objects.length; i += opts.batch) await solo.p.intel.submit(solo.member.actor, solo.collectionId, objects.slice(i, i + opts.batch));
       const submitMs = nowMs() - t0;
       const submitCpu = cpuMs(process.cpuUsage(c0));
-      rows.push({ serve: serveMs, receive: receiveMs, submit: submitMs, receiveCpu, submitCpu });
+      rows.push({ serve: serveMs, receive: receiveMs, submit: submitMs, receiveCpu, submitCpu, ...provenance });
       log(`federation hop: round ${round_ + 1}: serve ${round((serveMs * 1000) / n, 1)} µs, receive ${round((receiveMs * 1000) / n, 1)} µs, submit ${round((submitMs * 1000) / n, 1)} µs an object (receive/submit ${round(receiveMs / submitMs, 2)})`);
     } finally {
       await Promise.all([origin, receiver, solo].map((x) => x.dispose()));
@@ -109,12 +113,36 @@ export async function benchFederationHop(opts: { objects: number; batch: number;
   const us = (ms: number) => round((ms * 1000) / n, 1);
   const ceiling = m.submit / (m.serve + m.receive);
   log(`federation hop: ${n} objects: serve ${us(m.serve)} µs, receive ${us(m.receive)} µs (${us(m.receiveCpu)} µs CPU), submit ${us(m.submit)} µs (${us(m.submitCpu)} µs CPU) an object; receive/submit ${round(m.receive / m.submit, 2)} (median of ${rows.map((r) => round(r.receive / r.submit, 2)).join(', ')}); two hops on two cores: convergence at most ${round(ceiling)} of the import rate, correlation indexing not counted`);
+  log(`federation hop: the receiver keeps ${round(m.stored / n, 0)} bytes of signed provenance an object (its rows and its batches' nodes); each version's proof kept whole in its row: ${round(m.whole / n, 0)}`);
   return {
     federation_hop_objects: n,
+    federation_hop_provenance_bytes_per_object: round(m.stored / n, 0),
+    federation_hop_whole_provenance_bytes_per_object: round(m.whole / n, 0),
     federation_hop_serve_us_per_object: us(m.serve),
     federation_hop_receive_us_per_object: us(m.receive),
     federation_hop_submit_us_per_object: us(m.submit),
     federation_hop_receive_vs_submit_ratio: round(m.receive / m.submit),
     federation_hop_ceiling_ratio: round(ceiling),
   };
+}
+
+/**
+ * Bytes of signed provenance the receiver keeps (its rows' column and its batches' nodes, read
+ * from its SQLite file) and what the rows would hold with each version's proof whole in its row.
+ */
+function provenanceBytes(receiver: AllianceNode, bodies: readonly string[]): { stored: number; whole: number } {
+  const db = new Database(path.join(receiver.dataDir, 'shieldwall.db'), { readonly: true });
+  try {
+    const rows = db.prepare('select coalesce(sum(length(provenance)), 0) as n from objects').get() as { n: number };
+    const batches = db.prepare(`select coalesce(sum(length(value)), 0) as n from meta where key like '${P_BATCH}%'`).get() as { n: number };
+    let whole = 0;
+    for (const text of bodies) {
+      for (const e of (JSON.parse(text) as { x_shieldwall_envelopes?: Envelope[] }).x_shieldwall_envelopes ?? []) {
+        whole += JSON.stringify({ origin: e.origin, path: e.path, creator: e.creator, recipients: e.recipients, signature: e.signature, ...(e.batch ? { batch: e.batch } : {}) }).length;
+      }
+    }
+    return { stored: rows.n + batches.n, whole };
+  } finally {
+    db.close();
+  }
 }

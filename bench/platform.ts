@@ -81,6 +81,8 @@ export interface AllianceNode {
   p: Platform;
   member: Member;
   collectionId: string;
+  /** Its data directory (the SQLite file `shieldwall.db`). */
+  dataDir: string;
   dispose(): Promise<void>;
 }
 
@@ -93,7 +95,7 @@ export async function allianceNode(name: string): Promise<AllianceNode> {
   const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: p.config.apiRoots[0]!.name, title: 'alliance', alias: 'alliance' });
   await p.access.grantCollection(SYSTEM_ACTOR, c.id, member.orgId, { canRead: true, canWrite: true });
   return {
-    p, member, collectionId: c.id,
+    p, member, collectionId: c.id, dataDir: dir,
     async dispose() {
       await p.close();
       fs.rmSync(dir, { recursive: true, force: true });

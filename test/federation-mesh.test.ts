@@ -18,6 +18,7 @@ import { createPlatform } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { FederationRegistry, nodeIdentityId, nodeKeys } from '../src/federation/index.js';
+import { P_BATCH } from '../src/federation/batches.js';
 import { tlpMarkingId } from '../src/stix/index.js';
 import type { Tlp } from '../src/core/index.js';
 import { ROOT, TAXII, startNode, stopNode, type ServerProcess } from './durability-harness.js';
@@ -267,6 +268,26 @@ describe('hub and three spokes over HTTP', () => {
       await p.close();
     }
   }, 60_000);
+
+  it('the hub keeps of each relayed version its place in the origin\'s batch, and each batch\'s proof nodes once', async () => {
+    const hub = nodes.get('hub')!;
+    const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: hub.dataDir, SHIELDWALL_NODE_NAME: 'hub', SHIELDWALL_LOG_LEVEL: 'silent' }));
+    try {
+      const relayed = made.filter((m) => m.origin !== 'hub' && !m.deleted && m.tlp !== null && m.tlp !== 'red' && m.tlp !== 'amber+strict').map((m) => m.id);
+      const provs = await p.store.provenanceOf(relayed);
+      expect(provs.size).toBeGreaterThan(0);
+      const refs = new Set<string>();
+      for (const raw of provs.values()) {
+        const batch = (JSON.parse(raw) as { batch?: { ref?: string; path?: unknown } }).batch;
+        expect(batch?.path).toBeUndefined();
+        refs.add(batch!.ref!);
+      }
+      const kept = await p.store.listMeta(P_BATCH);
+      expect(new Set(kept.map((k) => k.key.slice(P_BATCH.length)))).toEqual(refs);
+    } finally {
+      await p.close();
+    }
+  }, 30_000);
 
   it('the loop hub ⇄ spoke never amplifies: the hub never sends a spoke its own objects back, and each is stored once', async () => {
     const s1 = nodes.get('s1')!;

@@ -11,6 +11,7 @@ import type { Audience } from '../core/policy.js';
 import type { ObjectRow, Store } from '../store/index.js';
 import { signBatch, type BatchProof, type SignedFacts } from './keys.js';
 import { provKey, type FederationRegistry, type Provenance } from './registry.js';
+import { isBatchRef, resolveBatchRefs, type BatchRef } from './batches.js';
 
 export interface Envelope {
   id: string;
@@ -118,6 +119,7 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
   // Versions originated here are signed together: one signature over the Merkle root of the
   // page, each envelope with its inclusion proof (keys.ts signBatch).
   const mine: { at: number; facts: SignedFacts }[] = [];
+  const kept: { at: number; ref: BatchRef }[] = [];
   for (const x of rows) {
     const { r, version } = x;
     // An SCO copy is named by its content (several organisations may each hold one under the id).
@@ -130,9 +132,21 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
     }
     const raw = r.provenance ?? provs.get(provOf(x));
     const p = raw ? (JSON.parse(raw) as Provenance) : null;
+    const batch = p?.batch;
+    if (batch && isBatchRef(batch)) kept.push({ at: out.length, ref: batch });
     out.push(p
-      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature, ...(p.batch ? { batch: p.batch } : {}) }
+      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature, ...(batch && !isBatchRef(batch) ? { batch } : {}) }
       : { id: r.id, version, ...digest, origin: r.originNode, path: [r.originNode, me], creator: r.creatorOrg, recipients: [...r.recipients].sort(), signature: null });
+  }
+  // Relayed versions that keep their place in a batch: their proofs from the batch's nodes. A
+  // proof that cannot be rebuilt goes out without the signature (the peer refuses the version,
+  // with the reason, rather than receive a proof that cannot verify).
+  if (kept.length > 0) {
+    const proofs = await resolveBatchRefs(store, kept.map((k) => k.ref));
+    kept.forEach((k, i) => {
+      const proof = proofs[i];
+      out[k.at] = proof ? { ...out[k.at]!, batch: proof } : { ...out[k.at]!, signature: null };
+    });
   }
   if (mine.length > 0) {
     const { signature, proofs } = signBatch(keys.privateKey, mine.map((m) => m.facts));

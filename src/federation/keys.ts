@@ -236,6 +236,25 @@ function walkProof(leaf: Buffer, p: BatchProof, visit?: (key: string, hash: Buff
   return j === p.path.length ? r : null;
 }
 
+/**
+ * Calls `sibling(level, position)` for each node a proof of leaf `index` in a tree of `size`
+ * leaves holds, leaf to root (the walk of `walkProof`: a node's sibling, where it has one); stops
+ * at a false. False for an index outside the tree.
+ */
+export function walkSiblings(size: number, index: number, sibling: (level: number, position: number) => boolean): boolean {
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(index) || index < 0 || index >= size) return false;
+  let pos = index;
+  let width = size;
+  for (let level = 0; width > 1; level++) {
+    if ((pos & 1) === 1 || pos + 1 < width) {
+      if (!sibling(level, pos ^ 1)) return false;
+    }
+    pos = Math.floor(pos / 2);
+    width = Math.ceil(width / 2);
+  }
+  return true;
+}
+
 /** The root a proof leads to from `leaf`, or null when the proof is malformed. */
 export function rootFromProof(leaf: Buffer, p: BatchProof): Buffer | null {
   const r = walkProof(leaf, p);

@@ -19,6 +19,7 @@ import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { nodeKeys, parsePublicKey, seal, unseal, type BatchProof, type NodeKeys } from './keys.js';
+import type { BatchRef } from './batches.js';
 
 export const NODE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const SHORT_NAME = /^[A-Z0-9-]{1,16}$/;
@@ -118,8 +119,11 @@ export interface Provenance {
   creator: string | null;
   recipients: string[];
   signature: string;
-  /** The inclusion proof when the origin signed a batch (keys.ts signBatch). */
-  batch?: BatchProof;
+  /**
+   * The inclusion proof when the origin signed a batch (keys.ts signBatch); a row stored since the
+   * seventeenth session keeps only its place in the batch, whose nodes are kept once (batches.ts).
+   */
+  batch?: BatchProof | BatchRef;
 }
 
 const P_PEER = 'federation.peer.';

@@ -19,6 +19,7 @@ import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, typ
 import { pushRecords } from './records.js';
 import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
 import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
+import { BatchNodes, type BatchRef } from './batches.js';
 import { limitBreach } from '../stix/index.js';
 import { MAX_REJECTS, NODE_NAME, P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -133,6 +134,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   // Batch signatures already checked in this call: a page costs one verification per batch root.
   const verifiedRoots = newBatchCache();
   const localGroups = new Map<string, boolean>();
+  const batchNodes = new BatchNodes();
+  const refs: (BatchRef | null)[] = new Array(a.items.length).fill(null);
   for (let i = 0; i < a.items.length; i++) {
     const { object, envelope: env } = a.items[i]!;
     if (!object || typeof object !== 'object' || Array.isArray(object)) {
@@ -179,6 +182,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       await reject(i, `the signature of origin node ${env.origin} does not verify: the object or its release facts were changed after it left its origin (path ${env.path.join(' > ')})`);
       continue;
     }
+    // What the row keeps of a verified proof: its place in the batch, whose nodes are kept once.
+    if (env.batch !== undefined) refs[i] = batchNodes.add(env.origin, env.signature, env.batch);
     const tlp = tlpOfObject(obj);
     if ((tlp === 'amber+strict' || tlp === 'red') && env.origin !== a.peer.name) {
       await reject(i, `${tlp.toUpperCase()} object of ${env.origin} relayed by ${a.peer.name}: accepted only from its node of origin`);
@@ -203,13 +208,18 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   }
   const intel = new IntelService(tx, clock);
   const actor: Actor = { principal: null, source: `peer:${a.peer.name}` };
+  const used = new Set<string>();
   for (const g of groups.values()) {
-    // The signed provenance goes into each version's row (what this node serves on as a relay).
-    const provenance = g.idx.map((i) => {
+    // The signed provenance goes into each version's row (what this node serves on as a relay):
+    // of a new row, its place in the batch, the batch's nodes written below; a duplicate's row,
+    // filled only when it has none, keeps the proof itself.
+    const prov = (i: number, compact: boolean) => {
       const env = a.items[i]!.envelope!;
-      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(env.batch ? { batch: env.batch } : {}) };
+      const batch = compact ? (refs[i] ?? env.batch) : env.batch;
+      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(batch ? { batch } : {}) };
       return JSON.stringify(p);
-    });
+    };
+    const provenance = g.idx.map((i) => prov(i, true));
     const results: ItemResult[] = await intel.submit(actor, a.collectionId, g.idx.map((i) => a.items[i]!.object), {
       asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true, provenance,
     });
@@ -220,15 +230,18 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
         await reject(i, r.message);
         continue;
       }
-      if (r.status === 'added') out.added++;
-      else {
+      if (r.status === 'added') {
+        out.added++;
+        if (refs[i]) used.add(refs[i]!.ref);
+      } else {
         out.duplicates++;
-        again.push({ id: r.id, version: r.version, provenance: provenance[r.index]! });
+        again.push({ id: r.id, version: r.version, provenance: prov(i, false) });
       }
       out.results[i] = { status: r.status };
     }
     if (again.length > 0) await tx.fillProvenance(a.collectionId, again);
   }
+  await batchNodes.save(tx, used);
   return out;
 }
 
