@@ -208,17 +208,18 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   }
   const intel = new IntelService(tx, clock);
   const actor: Actor = { principal: null, source: `peer:${a.peer.name}` };
+  // Batches that new rows name: their nodes are written below.
   const used = new Set<string>();
+  // The signed provenance goes into each version's row (what this node serves on as a relay):
+  // of a new row, its place in the batch; a duplicate's row, filled only when it has none, keeps
+  // the proof itself.
+  const prov = (i: number, compact: boolean) => {
+    const env = a.items[i]!.envelope!;
+    const batch = compact ? (refs[i] ?? env.batch) : env.batch;
+    const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(batch ? { batch } : {}) };
+    return JSON.stringify(p);
+  };
   for (const g of groups.values()) {
-    // The signed provenance goes into each version's row (what this node serves on as a relay):
-    // of a new row, its place in the batch, the batch's nodes written below; a duplicate's row,
-    // filled only when it has none, keeps the proof itself.
-    const prov = (i: number, compact: boolean) => {
-      const env = a.items[i]!.envelope!;
-      const batch = compact ? (refs[i] ?? env.batch) : env.batch;
-      const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(batch ? { batch } : {}) };
-      return JSON.stringify(p);
-    };
     const provenance = g.idx.map((i) => prov(i, true));
     const results: ItemResult[] = await intel.submit(actor, a.collectionId, g.idx.map((i) => a.items[i]!.object), {
       asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true, provenance,
