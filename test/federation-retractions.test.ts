@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { IntelService } from '../src/intel/index.js';
 import { timestampKey } from '../src/core/time.js';
 import { deterministicScoId, TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { P_BATCH } from '../src/federation/batches.js';
 import { applyRetractions, nodeIdentityId, runSubscription, signRetraction, type Retraction, type RunReport, type Subscription } from '../src/federation/index.js';
 import { ROOT, TAXII, bearer, indicator, makeCollection, makeOrg, makePlatform, submitWith, tmpDir, type Org } from './taxii-fixtures.js';
 
@@ -54,6 +55,11 @@ async function link(from: Name, to: Name, served: { id: string; shortName: strin
   const token = (await pt.access.createToken(SYSTEM_ACTOR, { orgId: identity, kind: 'peer', name: `node ${from}` })).token;
   await pf.federation.addPeer(SYSTEM_ACTOR, { name: to, url: S[to]!.url, publicKey: pt.federation.keys().publicKey, token, orgs: served });
   return pf.federation.addSubscription(SYSTEM_ACTOR, { peer: to, direction: 'pull', remoteCollection: coll[to].id, localCollection: coll[from].id });
+}
+
+/** How many rows name each batch whose proof nodes `node` keeps (a relay keeps them once per batch), sorted. */
+async function batchRows(node: Name): Promise<number[]> {
+  return (await P[node].store.listMeta(P_BATCH)).map((m) => (JSON.parse(m.value) as { rows: number }).rows).sort((x, y) => x - y);
 }
 
 async function taxiiDelete(node: Name, who: Org, id: string): Promise<number> {
@@ -117,6 +123,10 @@ describe('retractions travel with the objects', () => {
     expect(await held('h')).toEqual(new Set(Object.keys(objs)));
     expect(await held('b')).toEqual(new Set(['green-retracted', 'green-kept', 'amber-b-retracted', 'green-deleted-on-h']));
     expect(await held('c')).toEqual(new Set(['green-retracted', 'green-kept', 'green-deleted-on-h']));
+    // One page of a, one batch: each node keeps its nodes once and counts the rows naming it.
+    expect(await batchRows('h')).toEqual([5]);
+    expect(await batchRows('b')).toEqual([4]);
+    expect(await batchRows('c')).toEqual([3]);
   });
 
   it('a version deleted on its origin is deleted on the hub, and the hub tells b only what b could read', async () => {
@@ -124,6 +134,7 @@ describe('retractions travel with the objects', () => {
     const r = await run('h', subs.ha);
     expect(r).toMatchObject({ complete: true, retracted: 3, rejected: 0 });
     expect(await held('h')).toEqual(new Set(['green-kept', 'green-deleted-on-h']));
+    expect(await batchRows('h')).toEqual([2]);
     // The hub serves b the two b could read, with a's signature; not the one for YH only.
     const b = await P.h.access.createToken(SYSTEM_ACTOR, { orgId: nodeIdentityId('b'), kind: 'peer', name: 'probe b' });
     const page = await retractionsAs('h', b.token);
@@ -143,6 +154,7 @@ describe('retractions travel with the objects', () => {
     const r = await run('b', subs.bh);
     expect(r).toMatchObject({ complete: true, retracted: 2, rejected: 0 });
     expect(await held('b')).toEqual(new Set(['green-kept', 'green-deleted-on-h']));
+    expect(await batchRows('b')).toEqual([2]);
     const st = await P.b.federation.state(subs.bh.id);
     expect(st.retracted).toBe(2);
     const r2 = await run('b', subs.bh);
@@ -170,6 +182,8 @@ describe('retractions travel with the objects', () => {
     expect(await P.h.intel.deleteVersions(coll.h.id, o.id as string, [timestampKey(String(o.modified))!])).toBe(1);
     await run('b', subs.bh);
     expect(await held('b')).toContain('green-deleted-on-h');
+    expect(await batchRows('h')).toEqual([1]);
+    expect(await batchRows('b')).toEqual([2]);
   });
 
   it('the origin may store the same content again; peers keep it retracted', async () => {
@@ -195,11 +209,16 @@ describe('retractions of objects without a version (SCOs)', () => {
     await run('b', subs.bh);
     expect((await copies('h', sco.id)).sort()).toEqual([XA.row.id, YH.row.id].sort());
     expect(await copies('b', sco.id)).toEqual([XA.row.id]);
+    expect(await batchRows('h')).toEqual([1, 1]);
+    expect(await batchRows('b')).toEqual([1, 2]);
     expect(await taxiiDelete('a', XA, sco.id)).toBe(200);
     expect((await run('h', subs.ha)).retracted).toBe(1);
     expect(await copies('h', sco.id)).toEqual([YH.row.id]);
     expect((await run('b', subs.bh)).retracted).toBe(1);
     expect(await copies('b', sco.id)).toEqual([]);
+    // The SCO's batch went with its last row, on the hub and on the spoke.
+    expect(await batchRows('h')).toEqual([1]);
+    expect(await batchRows('b')).toEqual([2]);
   });
 });
 

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type Store } from '../store/index.js';
-import { BatchNodes, batchRefOf, isBatchRef, P_BATCH, pathFromLevels, resolveBatchRefs } from './batches.js';
+import { BatchNodes, batchRefOf, isBatchRef, P_BATCH, pathFromLevels, releaseBatchRows, resolveBatchRefs } from './batches.js';
 import { leafHash, signBatch, verifyBatchFacts, walkSiblings, type BatchProof, type SignedFacts } from './keys.js';
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
@@ -23,7 +23,7 @@ describe('proof paths from a batch\'s nodes', () => {
         const { signature, proofs } = signBatch(privateKey, facts(n));
         const b = new BatchNodes();
         const refs = proofs.map((p) => b.add('dk', signature, p)!);
-        await store.transaction((tx) => b.save(tx, new Set(refs.map((r) => r.ref))));
+        await store.transaction((tx) => b.save(tx, new Map([[refs[0]!.ref, refs.length]])));
         expect(await resolveBatchRefs(store, refs)).toEqual(proofs);
       }
     } finally {
@@ -68,12 +68,12 @@ describe('batch nodes kept by a relay', () => {
     const refs: { index: number; ref: ReturnType<BatchNodes['add']> }[] = [];
     for (const part of [order.slice(0, 20), order.slice(20)]) {
       const b = new BatchNodes();
-      const used = new Set<string>();
+      const used = new Map<string, number>();
       for (const i of part) {
         const ref = b.add('dk', signature, proofs[i]!);
         expect(ref).toEqual({ size: 37, index: i, ref: batchRefOf('dk', signature) });
         refs.push({ index: i, ref });
-        used.add(ref!.ref);
+        used.set(ref!.ref, (used.get(ref!.ref) ?? 0) + 1);
       }
       await store.transaction((tx) => b.save(tx, used));
     }
@@ -92,12 +92,36 @@ describe('batch nodes kept by a relay', () => {
     const { signature, proofs } = signBatch(privateKey, facts(8));
     const b = new BatchNodes();
     const ref = b.add('dk', signature, proofs[3]!)!;
-    await store.transaction((tx) => b.save(tx, new Set()));
+    await store.transaction((tx) => b.save(tx, new Map()));
     expect(await store.listMeta(P_BATCH)).toHaveLength(0);
-    await store.transaction((tx) => b.save(tx, new Set([ref.ref])));
+    await store.transaction((tx) => b.save(tx, new Map([[ref.ref, 1]])));
     expect(await resolveBatchRefs(store, [ref])).toEqual([proofs[3]]);
     // Index 4's path needs leaf 5, which no received proof named.
     expect(await resolveBatchRefs(store, [{ ...ref, index: 4 }, { ...ref, size: 9 }, { ...ref, ref: batchRefOf('se', signature) }])).toEqual([null, null, null]);
+  });
+
+  it('a batch counts the rows that name it and goes with the last of them; one kept before counting stays', async () => {
+    const { signature, proofs } = signBatch(privateKey, facts(6));
+    const b = new BatchNodes();
+    const refs = proofs.map((p) => b.add('dk', signature, p)!);
+    const key = P_BATCH + refs[0]!.ref;
+    // Two pages: 4 rows, then 2.
+    await store.transaction((tx) => b.save(tx, new Map([[refs[0]!.ref, 4]])));
+    await store.transaction((tx) => b.save(tx, new Map([[refs[0]!.ref, 2]])));
+    expect(JSON.parse((await store.getMeta(key))!).rows).toBe(6);
+    const prov = (i: number) => JSON.stringify({ origin: 'dk', path: ['dk'], creator: null, recipients: [], signature, batch: refs[i] });
+    // Rows without provenance, with a whole proof, or with unreadable provenance count for nothing.
+    await store.transaction((tx) => releaseBatchRows(tx, [null, JSON.stringify({ batch: proofs[0] }), '{', prov(0), prov(1)]));
+    expect(JSON.parse((await store.getMeta(key))!).rows).toBe(4);
+    expect(await resolveBatchRefs(store, refs.slice(2))).toEqual(proofs.slice(2));
+    await store.transaction((tx) => releaseBatchRows(tx, [2, 3, 4, 5].map(prov)));
+    expect(await store.getMeta(key)).toBeNull();
+    // A batch written before rows were counted has no count: deleting never removes it.
+    await store.setMeta(key, JSON.stringify({ size: 6, levels: [] }));
+    await store.transaction((tx) => releaseBatchRows(tx, [prov(0)]));
+    expect(await store.getMeta(key)).not.toBeNull();
+    await store.transaction((tx) => b.save(tx, new Map([[refs[0]!.ref, 1]])));
+    expect(JSON.parse((await store.getMeta(key))!).rows).toBeUndefined();
   });
 
   it('another origin or signature is another batch; a proof of another size under one batch is not taken', () => {

@@ -36,6 +36,12 @@ type Levels = (string | null | undefined)[][];
 interface StoredBatch {
   size: number;
   levels: Levels;
+  /**
+   * How many stored rows name the batch: counted up when a receive adds rows, down when versions
+   * are deleted; at zero the batch's row goes too. Absent on a batch kept before rows were
+   * counted: that one is never removed (an orphan costs bytes, a wrongly removed one a proof).
+   */
+  rows?: number;
 }
 
 /** The inclusion path of leaf `index` from a batch's nodes; null when one of them is not known. */
@@ -81,31 +87,64 @@ export class BatchNodes {
     return { size, index, ref };
   }
 
-  /** Writes the nodes of the batches `refs` (those rows now name), merged with what is kept of them. */
-  async save(tx: Store, refs: ReadonlySet<string>): Promise<void> {
-    const wanted = [...refs].filter((r) => this.#batches.has(r));
+  /**
+   * Writes the nodes of the batches that new rows name (`added`: rows added per batch), merged
+   * with what is kept of them, and counts those rows.
+   */
+  async save(tx: Store, added: ReadonlyMap<string, number>): Promise<void> {
+    const wanted = [...added.keys()].filter((r) => this.#batches.has(r));
     if (wanted.length === 0) return;
     const stored = await tx.getMetas(wanted.map((r) => P_BATCH + r));
     for (const ref of wanted) {
       const b = this.#batches.get(ref)!;
+      const n = added.get(ref)!;
       const before = stored.get(P_BATCH + ref);
       if (before === undefined) {
-        await tx.setMeta(P_BATCH + ref, JSON.stringify(b));
+        await tx.setMeta(P_BATCH + ref, JSON.stringify({ size: b.size, levels: b.levels, rows: n } satisfies StoredBatch));
         continue;
       }
-      const kept = (JSON.parse(before) as StoredBatch).levels;
-      let added = false;
+      const kept = JSON.parse(before) as StoredBatch;
       b.levels.forEach((row, level) => {
-        const into = (kept[level] ??= []);
+        const into = (kept.levels[level] ??= []);
         row.forEach((h, pos) => {
-          if (typeof h === 'string' && typeof into[pos] !== 'string') {
-            into[pos] = h;
-            added = true;
-          }
+          if (typeof h === 'string' && typeof into[pos] !== 'string') into[pos] = h;
         });
       });
-      if (added) await tx.setMeta(P_BATCH + ref, JSON.stringify({ size: b.size, levels: kept } satisfies StoredBatch));
+      await tx.setMeta(P_BATCH + ref, JSON.stringify({ size: kept.size, levels: kept.levels, ...(kept.rows === undefined ? {} : { rows: kept.rows + n }) } satisfies StoredBatch));
     }
+  }
+}
+
+/**
+ * Versions were deleted (their rows' `provenance`, null for a row without one): the batches they
+ * named count them down, and a batch no row names any more is removed. Called in the deleting
+ * transaction.
+ */
+export async function releaseBatchRows(tx: Store, provenances: readonly (string | null)[]): Promise<void> {
+  const gone = new Map<string, number>();
+  for (const text of provenances) {
+    const ref = text === null ? undefined : refOfProvenance(text);
+    if (ref !== undefined) gone.set(ref, (gone.get(ref) ?? 0) + 1);
+  }
+  if (gone.size === 0) return;
+  const stored = await tx.getMetas([...gone.keys()].map((r) => P_BATCH + r));
+  for (const [ref, n] of gone) {
+    const text = stored.get(P_BATCH + ref);
+    if (text === undefined) continue;
+    const b = JSON.parse(text) as StoredBatch;
+    if (b.rows === undefined) continue;
+    if (b.rows - n <= 0) await tx.deleteMeta(P_BATCH + ref);
+    else await tx.setMeta(P_BATCH + ref, JSON.stringify({ ...b, rows: b.rows - n } satisfies StoredBatch));
+  }
+}
+
+/** The batch a stored row's provenance names, if it keeps a reference rather than its proof. */
+function refOfProvenance(text: string): string | undefined {
+  try {
+    const batch = (JSON.parse(text) as { batch?: BatchProof | BatchRef } | null)?.batch;
+    return batch && typeof batch === 'object' && isBatchRef(batch) ? batch.ref : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -208,8 +208,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   }
   const intel = new IntelService(tx, clock);
   const actor: Actor = { principal: null, source: `peer:${a.peer.name}` };
-  // Batches that new rows name: their nodes are written below.
-  const used = new Set<string>();
+  // Batches that new rows name, and how many rows: their nodes are written below.
+  const used = new Map<string, number>();
   // The signed provenance goes into each version's row (what this node serves on as a relay):
   // of a new row, its place in the batch; a duplicate's row, filled only when it has none, keeps
   // the proof itself.
@@ -233,7 +233,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       }
       if (r.status === 'added') {
         out.added++;
-        if (refs[i]) used.add(refs[i]!.ref);
+        const ref = refs[i]?.ref;
+        if (ref !== undefined) used.set(ref, (used.get(ref) ?? 0) + 1);
       } else {
         out.duplicates++;
         again.push({ id: r.id, version: r.version, provenance: prov(i, false) });

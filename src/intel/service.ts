@@ -9,6 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
+import { releaseBatchRows } from '../federation/batches.js';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
@@ -250,6 +251,8 @@ export class IntelService {
         }
       }
       await tx.setMeta(DELETED_META, '1');
+      // A relayed copy's batch (its proof's nodes, kept once) goes with the last row naming it.
+      await releaseBatchRows(tx, here.map((r) => r.release?.provenance ?? null));
       return tx.deleteObject(collectionId, id, here.map((r) => r.version));
     });
   }
