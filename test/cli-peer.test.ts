@@ -76,6 +76,13 @@ describe('shieldwall peer and sync', () => {
     expect(subs.map((s) => s.subscription)).toEqual([expect.objectContaining({ id, peer: 'node-b', direction: 'pull', remoteCollection: 'alliance' })]);
     expect((await cli('sync', 'reset', id)).out).toContain('cursor reset');
     expect((await cli('sync', 'rejects', id, '--json')).out.trim()).toBe('[]');
+    // The peer gave no token yet: the run fails with the reason, and the status shows the error
+    // with its time (no success yet).
+    const failed = await cli('sync', 'run', id);
+    expect(failed.code).not.toBe(0);
+    expect(failed.err).toContain('peer node-b has no token');
+    const status = await cli('sync', 'status');
+    expect(status.out).toMatch(new RegExp(`${id}\\s+node-b\\s+pull\\s+alliance\\s+0\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\S`));
 
     // A peer with subscriptions is not removed behind their back.
     const refused = await cli('peer', 'remove', 'node-b');

@@ -110,7 +110,8 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       printRows(io, false, st.map((s) => ({
         id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection,
         in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
-        last_success: s.lastSuccess ?? '-', last_error: s.lastError ?? '-',
+        // With its time, as on the Federation page: an error before the last success is history.
+        last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}`,
       })), ['id', 'peer', 'dir', 'remote', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'last_error']);
     }));
   sync.command('run <id>')
