@@ -29,7 +29,7 @@ const BATCH = 2000;
 const IN_FLIGHT = 2;
 
 /** Indicators on the sample's own domains and addresses (GREEN), so matches happen. */
-function sampleIndicators(lines: readonly string[]): Record<string, unknown>[] {
+export function sampleIndicators(lines: readonly string[]): Record<string, unknown>[] {
   const values = new Set<string>();
   for (const l of lines) {
     const e = JSON.parse(l) as { dest_ip?: string; dns?: { rrname?: string } };

@@ -30,6 +30,7 @@ import { freshPostgresDb, pgAvailable } from '../test/helpers/pg.js';
 import { NATS_URL, natsAvailable } from '../test/helpers/nats.js';
 import pg from 'pg';
 import { generateIndicators } from './generate.js';
+import { sampleIndicators } from './ingest.js';
 import { log, nowMs, round } from './stats.js';
 
 const ORGS = 12;
@@ -99,6 +100,8 @@ async function runWith(workers: number, lines: readonly string[], indicators: nu
     for (const s of sensors) await p.access.grantCollection(SYSTEM_ACTOR, coll.id, s.orgId, { canRead: true, canWrite: true });
     const generated = generateIndicators(indicators, { seed: 11 });
     for (let i = 0; i < generated.length; i += 5000) await p.intel.submit({ principal: principal!, source: 'bench' }, coll.id, generated.slice(i, i + 5000), { defaultTlp: 'green' });
+    // The sample's own values, so that events match and alerts are written (by every worker, into one PostgreSQL).
+    await p.intel.submit({ principal: principal!, source: 'bench' }, coll.id, sampleIndicators(lines), { defaultTlp: 'green' });
     const server = await startServer(p, { logger: false });
     const shares: number[] = [];
     for (let i = 0; i < workers; i++) {
@@ -180,19 +183,28 @@ async function runWith(workers: number, lines: readonly string[], indicators: nu
   }
 }
 
-export async function benchScaleOut(opts: { events: number; indicators: number }): Promise<Record<string, number | string>> {
+export async function benchScaleOut(opts: { events: number; indicators: number; rounds?: number }): Promise<Record<string, number | string>> {
   if (!(await pgAvailable()) || !(await natsAvailable())) {
     log('scale-out: skipped, PostgreSQL or NATS is not reachable (SHIELDWALL_TEST_PG, SHIELDWALL_TEST_NATS)');
     return { scaleout_skipped: 'postgres or nats not reachable' };
   }
   const sample = fs.readFileSync(sharedPath('data/telemetry/suricata-eve/surevego/testdata/eve.json'), 'utf8').split('\n').filter((l) => l.trim() !== '');
   const lines = Array.from({ length: opts.events }, (_, i) => sample[i % sample.length]!);
-  const one = await runWith(1, lines, opts.indicators);
-  const three = await runWith(3, lines, opts.indicators);
+  // Rounds of a 1-worker then a 3-worker run, each on a fresh database and stream: on a shared
+  // 2-core host one pair's ratio swung 0.68–0.83 from run to run, so the figures are the median
+  // round's (by its ratio), as in the import and ingest sections.
+  const rounds: { one: Run; three: Run; ratio: number }[] = [];
+  for (let k = 0; k < (opts.rounds ?? 3); k++) {
+    const one = await runWith(1, lines, opts.indicators);
+    const three = await runWith(3, lines, opts.indicators);
+    rounds.push({ one, three, ratio: three.perCpuS / one.perCpuS });
+    log(`scale-out: round ${k + 1}: 1 worker ${Math.round(one.perCpuS)} events per worker-CPU-s, 3 workers ${Math.round(three.perCpuS)}, ratio ${round(three.perCpuS / one.perCpuS)}`);
+  }
+  const { one, three } = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor((rounds.length - 1) / 2)]!;
   const efficiency = round(three.perCpuS / one.perCpuS);
   log(`scale-out: ${lines.length} EVE events, ${ORGS} organisations, ${PARTITIONS} partitions: 1 worker ${Math.round(one.eventsPerS)} events/s ` +
     `(${Math.round(one.perCpuS)} per worker-CPU-s, ${one.alerts} alerts, ${one.batches} batches), 3 workers ${Math.round(three.eventsPerS)} events/s (${Math.round(three.perCpuS)} per worker-CPU-s, ` +
-    `${three.alerts} alerts, ${three.batches} batches); efficiency ${efficiency} (on ${os.cpus().length} CPUs shared with the API, PostgreSQL and NATS)`);
+    `${three.alerts} alerts, ${three.batches} batches); efficiency ${efficiency} (median of ${rounds.map((r) => round(r.ratio)).join(', ')}; on ${os.cpus().length} CPUs shared with the API, PostgreSQL and NATS)`);
   return {
     scaleout_events: lines.length, scaleout_e2e_events_per_s_1w: Math.round(one.eventsPerS), scaleout_e2e_events_per_s_3w: Math.round(three.eventsPerS),
     scaleout_e2e_events_per_s: Math.round(three.eventsPerS),
