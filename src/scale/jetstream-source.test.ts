@@ -122,4 +122,38 @@ describe.runIf(up)('JetStreamSource', () => {
     const one = await src.read(1);
     expect([['{"b":2}', '{"b":3}'], ['{"a":4}']]).toContainEqual(one.map((r) => r.event)); // one whole message, whichever partition came first
   }, 30_000);
+
+  it('a batch under half the limit waits once for the events that follow and takes them with it; a full one does not wait', async () => {
+    const link: NatsLink = await openNats({ url: NATS_URL, prefix: uniquePrefix('linger'), partitions: 2, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
+    closers.push(async () => {
+      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
+      await link.close();
+    });
+    const store: Store = await openSqliteStore(':memory:');
+    closers.push(() => store.close());
+    const org = 'identity--0a000000-0000-4000-8000-0000000000bb';
+    const p = partitionOf(org, 2);
+    const pub = new StreamPublisher(link);
+    const meta = { orgId: org, sensorId: 'fw-1', receivedUs: Date.now() * 1000, exerciseId: null };
+    const src = new JetStreamSource({ link, store, warmMs: () => 0, onWarm: () => undefined, lingerMs: 1_500 });
+    closers.push(() => src.close());
+    await src.own(p);
+    await pub.append(meta, [{ format: 'ecs', event: '{"n":1}' }], 'l-1');
+    for (let i = 0; i < 100 && src.buffered() < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    src.beginRound(10_000);
+    // The read takes message 1 now; message 2 is published while it waits.
+    const reading = src.read(10);
+    await pub.append(meta, [{ format: 'ecs', event: '{"n":2}' }, { format: 'ecs', event: '{"n":3}' }], 'l-2');
+    const rows = await reading;
+    expect(rows.map((r) => r.event)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    await store.transaction(async (tx) => src.commit(tx, rows[rows.length - 1]!.seq));
+    src.committed(rows[rows.length - 1]!.seq);
+    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe('2');
+    // Half the limit or more: read at once.
+    await pub.append(meta, [{ format: 'ecs', event: '{"n":4}' }, { format: 'ecs', event: '{"n":5}' }], 'l-3');
+    for (let i = 0; i < 100 && src.buffered() < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    expect((await src.read(4)).map((r) => r.event)).toEqual(['{"n":4}', '{"n":5}']);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  }, 30_000);
 });

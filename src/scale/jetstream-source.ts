@@ -24,6 +24,8 @@ import type { NatsLink } from './nats.js';
 
 /** Messages buffered per owned partition (each up to 256 KiB). */
 const BUFFER_MSGS = 32;
+/** How long a small batch waits for more events, once (ms). */
+const LINGER_MS = 20;
 
 export function hwmKey(prefix: string, partition: number): string {
   return `scale.${prefix}.hwm.${partition}`;
@@ -127,6 +129,8 @@ export interface JetStreamSourceDeps {
    * baselines saved by the previous owner are taken over (the replay then adds what came after).
    */
   readonly onTake?: (partition: number) => void | Promise<void>;
+  /** How long a batch under half the limit waits, once, for more events (ms; LINGER_MS by default). */
+  readonly lingerMs?: number;
 }
 
 export class JetStreamSource {
@@ -228,22 +232,39 @@ export class JetStreamSource {
    */
   async read(limit: number): Promise<readonly IngestRow[]> {
     if (Date.now() > this.#roundEnd) return [];
-    const parts = this.owned();
     const taken: { partition: number; expected: number; last: number }[] = [];
     const rows: IngestRow[] = [];
-    for (let i = 0; i < parts.length && (rows.length === 0 || rows.length < limit); i++) {
-      const p = parts[(this.#rr + i) % parts.length]!;
-      const r = this.#readers.get(p)!;
-      const msgs = r.take(rows.length === 0 ? limit : limit - rows.length, rows.length > 0);
-      if (msgs.length === 0) continue;
-      taken.push({ partition: p, expected: r.hwm, last: msgs[msgs.length - 1]!.seq });
-      for (const m of msgs) rows.push(...rowsOf(m));
-    }
+    this.#take(limit, taken, rows);
     if (taken.length === 0) return [];
-    this.#rr = (this.#rr + 1) % parts.length;
+    // A batch much smaller than the limit while events keep coming (the chunks of one request
+    // arrive a few milliseconds apart) waits once, briefly, for more: a batch costs a transaction
+    // and a write of each alert it touched whatever its size, so a worker that keeps up would
+    // otherwise commit one per message (docs/architecture.md "Scale-out").
+    if (rows.length < limit / 2) {
+      await new Promise((r) => setTimeout(r, this.deps.lingerMs ?? LINGER_MS));
+      this.#take(limit, taken, rows);
+    }
+    this.#rr = (this.#rr + 1) % Math.max(1, this.#readers.size);
     this.#batch = taken;
     if (taken.length > 1) rows.sort((a, b) => a.seq - b.seq);
     return rows;
+  }
+
+  /** Takes buffered messages of the owned partitions (round robin from #rr) into a batch, up to `limit` events. */
+  #take(limit: number, taken: { partition: number; expected: number; last: number }[], rows: IngestRow[]): void {
+    const parts = this.owned();
+    for (let i = 0; i < parts.length && (rows.length === 0 || rows.length < limit); i++) {
+      const p = parts[(this.#rr + i) % parts.length]!;
+      const r = this.#readers.get(p);
+      if (!r) continue;
+      const msgs = r.take(rows.length === 0 ? limit : limit - rows.length, rows.length > 0);
+      if (msgs.length === 0) continue;
+      const last = msgs[msgs.length - 1]!.seq;
+      const t = taken.find((x) => x.partition === p);
+      if (t) t.last = last;
+      else taken.push({ partition: p, expected: r.hwm, last });
+      for (const m of msgs) rows.push(...rowsOf(m));
+    }
   }
 
   batchKeys(): string[] {

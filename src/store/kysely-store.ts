@@ -560,7 +560,7 @@ export class KyselyStore implements Store {
   }
 
   // ---- records ----
-  async putRecord(r: RecordRow): Promise<boolean> {
+  async putRecord(r: RecordRow, o: { sameRecipients?: boolean } = {}): Promise<boolean> {
     return this.transaction(async (tx) => {
       const db = (tx as KyselyStore).#db;
       const v = {
@@ -573,10 +573,10 @@ export class KyselyStore implements Store {
       } else {
         const up = await db.updateTable('records').set(v).where('id', '=', r.id).where('rev', '=', r.rev - 1).executeTakeFirst();
         if (Number(up.numUpdatedRows) === 0) return false;
+        if (o.sameRecipients === true) return true;
         await db.deleteFrom('record_recipients').where('record_id', '=', r.id).execute();
       }
-      const recips = [...new Set(r.recipients)].map((principal) => ({ record_id: r.id, principal }));
-      if (recips.length) await db.insertInto('record_recipients').values(recips).execute();
+      if (r.recipients.length) await db.insertInto('record_recipients').values([...new Set(r.recipients)].map((principal) => ({ record_id: r.id, principal }))).execute();
       return true;
     });
   }

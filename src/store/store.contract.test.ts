@@ -257,6 +257,10 @@ describe.each(factories)('Store contract, records: $name', ({ open }) => {
     expect((await store.getRecord('r1'))?.recipients).toEqual([ORG_C]);
     // The batch read gives the same rows as the single one, nothing more.
     expect(await store.getRecords(['r1'])).toEqual([await store.getRecord('r1')]);
+    // An update from a revision the writer holds leaves the recipients as stored; refused, it changes nothing.
+    expect(await store.putRecord(rec('r1', { rev: 3, updatedUs: 4, recipients: [ORG_C], json: '{"n":3}' }), { sameRecipients: true })).toBe(true);
+    expect(await store.putRecord(rec('r1', { rev: 3, updatedUs: 5, json: '{"n":4}' }), { sameRecipients: true })).toBe(false);
+    expect(await store.getRecord('r1')).toMatchObject({ rev: 3, updatedUs: 4, json: '{"n":3}', recipients: [ORG_C] });
   });
 
   it('lists only visible records, newest first, and keeps exercises apart', async () => {

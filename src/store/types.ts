@@ -461,8 +461,10 @@ export interface Store {
   /**
    * Inserts (rev 1) or updates a record. An update must carry the rev it read plus one; when
    * the stored rev is not rev-1 the write is refused (returns false) and nothing changes.
+   * `sameRecipients`: the update carries the recipients stored at rev-1 (the caller read or
+   * wrote that revision), so they are not rewritten.
    */
-  putRecord(r: RecordRow): Promise<boolean>;
+  putRecord(r: RecordRow, o?: { sameRecipients?: boolean }): Promise<boolean>;
   getRecord(id: string): Promise<RecordRow | null>;
   /** The records with these ids that exist (any order), in batched reads. */
   getRecords(ids: readonly string[]): Promise<RecordRow[]>;

@@ -73,6 +73,9 @@ function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'o
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Committed alerts an AlertBook keeps for their next update (each up to ~16 KB of samples). */
+const KNOWN_MAX = 1000;
+
 export class AlertBook {
   /**
    * group key → open alert id, when it was last seen (event time, ms: what the window joins on)
@@ -83,6 +86,13 @@ export class AlertBook {
   /** The clock as of the last `load` or `expire` call (ms). */
   #nowMs = 0;
   #pending = new Map<string, Pending>();
+  /**
+   * Alerts this book wrote and saw committed (`committed`), at most KNOWN_MAX, oldest dropped
+   * first: the next update of one starts from this row instead of reading it back (the record,
+   * then its recipients). The write still compares revisions, so a change made since (an
+   * analyst, another worker) is noticed, and the update is made again from a fresh read.
+   */
+  readonly #known = new Map<string, { row: RecordRow; doc: AlertDoc }>();
   #hits = 0;
   readonly windowMs: number;
 
@@ -99,6 +109,7 @@ export class AlertBook {
   async load(store: Store, nowMs: number): Promise<void> {
     this.#groups.clear();
     this.#pending.clear();
+    this.#known.clear();
     this.#nowMs = nowMs;
     const since = (nowMs - this.windowMs) * 1000;
     // Seen within the window, or written within it by the clock (a replayed capture's groups).
@@ -160,8 +171,25 @@ export class AlertBook {
   }
 
   /**
+   * The transaction of a flush committed: its alerts as written are what the store holds, so
+   * their next update needs no read. Only committed rows are kept: a row of a rolled-back write
+   * could carry a revision number that another writer then commits with other content.
+   */
+  committed(written: readonly Written[]): void {
+    for (const w of written) {
+      this.#known.delete(w.row.id);
+      this.#known.set(w.row.id, { row: w.row, doc: w.doc });
+    }
+    for (const id of this.#known.keys()) {
+      if (this.#known.size <= KNOWN_MAX) break;
+      this.#known.delete(id);
+    }
+  }
+
+  /**
    * Writes every pending change in the given transaction. On failure the caller must `load`
-   * again (the in-memory groups may name alerts that were never committed).
+   * again (the in-memory groups may name alerts that were never committed); on success it
+   * passes what was written to `committed`.
    */
   async flush(tx: Store, nowUs: number): Promise<Written[]> {
     const out: Written[] = [];
@@ -191,10 +219,11 @@ export class AlertBook {
     return { row, doc, created: true };
   }
 
-  async #update(tx: Store, p: Pending, nowUs: number): Promise<Written | null> {
-    const cur = await tx.getRecord(p.id);
+  async #update(tx: Store, p: Pending, nowUs: number, useKnown = true): Promise<Written | null> {
+    const known = useKnown ? this.#known.get(p.id) : undefined;
+    const cur = known?.row ?? await tx.getRecord(p.id);
     if (!cur) return null;
-    const prev = JSON.parse(cur.json) as AlertDoc;
+    const prev = known?.doc ?? (JSON.parse(cur.json) as AlertDoc);
     const samples = [...prev.samples.slice(0, SAMPLE_HEAD), ...[...prev.samples.slice(SAMPLE_HEAD), ...p.tail.map(sampleOf)].slice(-SAMPLE_TAIL)];
     const severity = severityRank(p.severity) > severityRank(prev.severity) ? p.severity : prev.severity;
     const doc: AlertDoc = {
@@ -203,9 +232,17 @@ export class AlertBook {
       techniques: [...new Set([...prev.techniques, ...p.techniques])].sort(), samples,
     };
     const row: RecordRow = { ...cur, json: JSON.stringify(doc), updatedUs: nowUs, rev: cur.rev + 1 };
-    // Inside the batch's transaction the read above is current: SQLite has one writer, and on
-    // PostgreSQL a concurrent analyst update makes this write fail and the batch is retried.
-    if (!(await tx.putRecord(row))) throw new Error(`alert ${p.id} changed during the batch`);
+    // The revision compared says the recipients are those of `cur` (read, or committed by this book).
+    if (!(await tx.putRecord(row, { sameRecipients: true }))) {
+      // Changed since this book committed it: read it (inside the transaction) and apply again.
+      if (known) {
+        this.#known.delete(p.id);
+        return this.#update(tx, p, nowUs, false);
+      }
+      // Inside the batch's transaction the read above is current: SQLite has one writer, and on
+      // PostgreSQL a concurrent analyst update makes this write fail and the batch is retried.
+      throw new Error(`alert ${p.id} changed during the batch`);
+    }
     await tx.putAlertFacts(factsOf(row, doc, p.first));
     return { row, doc, created: false };
   }

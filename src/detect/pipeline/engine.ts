@@ -266,6 +266,7 @@ export class DetectEngine {
       throw e;
     }
     source.committed(last);
+    this.alerts.committed(written);
     this.#processed += live.length;
     this.#alertsWritten += written.length;
     for (const w of written) this.#publish(w);
@@ -419,6 +420,7 @@ export class DetectEngine {
       await this.alerts.load(this.deps.store, nowMs); // as after a failed batch
       throw e;
     }
+    this.alerts.committed(written);
     for (const w of written) this.#publish(w);
   }
 
