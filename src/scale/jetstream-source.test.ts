@@ -29,15 +29,21 @@ async function readSome(s: JetStreamSource): Promise<readonly IngestRow[]> {
   return [];
 }
 
+/** A stream of its own (deleted after the file) and an in-memory store. */
+async function streamAndStore(prefix: string, partitions: number): Promise<{ link: NatsLink; store: Store }> {
+  const link = await openNats({ url: NATS_URL, prefix: uniquePrefix(prefix), partitions, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
+  closers.push(async () => {
+    await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
+    await link.close();
+  });
+  const store = await openSqliteStore(':memory:');
+  closers.push(() => store.close());
+  return { link, store };
+}
+
 describe.runIf(up)('JetStreamSource', () => {
   it('reads after the mark in order, warms a new owner, and fences a stale one', async () => {
-    const link: NatsLink = await openNats({ url: NATS_URL, prefix: uniquePrefix('src'), partitions: 4, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
-    closers.push(async () => {
-      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
-      await link.close();
-    });
-    const store: Store = await openSqliteStore(':memory:');
-    closers.push(() => store.close());
+    const { link, store } = await streamAndStore('src', 4);
     const org = 'identity--0a000000-0000-4000-8000-0000000000aa';
     const p = partitionOf(org, 4);
     const pub = new StreamPublisher(link);
@@ -84,13 +90,7 @@ describe.runIf(up)('JetStreamSource', () => {
   }, 30_000);
 
   it('takes one batch from several partitions, in stream order, and moves each partition\'s mark in its one transaction', async () => {
-    const link: NatsLink = await openNats({ url: NATS_URL, prefix: uniquePrefix('multi'), partitions: 4, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
-    closers.push(async () => {
-      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
-      await link.close();
-    });
-    const store: Store = await openSqliteStore(':memory:');
-    closers.push(() => store.close());
+    const { link, store } = await streamAndStore('multi', 4);
     // Two organisations on two different partitions.
     const orgs: string[] = [];
     for (let i = 0; orgs.length < 2; i++) {
@@ -124,13 +124,7 @@ describe.runIf(up)('JetStreamSource', () => {
   }, 30_000);
 
   it('a batch under half the limit waits once for the events that follow and takes them with it; a full one does not wait', async () => {
-    const link: NatsLink = await openNats({ url: NATS_URL, prefix: uniquePrefix('linger'), partitions: 2, maxBytes: 1 << 26, maxAgeMs: 3_600_000, name: 'source test' });
-    closers.push(async () => {
-      await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
-      await link.close();
-    });
-    const store: Store = await openSqliteStore(':memory:');
-    closers.push(() => store.close());
+    const { link, store } = await streamAndStore('linger', 2);
     const org = 'identity--0a000000-0000-4000-8000-0000000000bb';
     const p = partitionOf(org, 2);
     const pub = new StreamPublisher(link);
