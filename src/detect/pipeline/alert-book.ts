@@ -68,7 +68,8 @@ function sampleOf(e: NormalisedEvent): Record<string, unknown> {
  * UTF8: 0x00"), so the worker's batch could not be written there.
  */
 function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>): string {
-  return withoutNul([h.exerciseId ?? '', h.orgId, h.source, h.ref, h.entity].join('\u001f'));
+  // A template, not an array joined: built for every hit (a third of the time).
+  return withoutNul(`${h.exerciseId ?? ''}\u001f${h.orgId}\u001f${h.source}\u001f${h.ref}\u001f${h.entity}`);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
