@@ -5,6 +5,7 @@
  * embedded IPv4 tail), so the index and `evaluatePattern` agree on every value; host bits below
  * the prefix are ignored, as network tools do.
  */
+import { ipv4Value, ipv6Groups, splitBlock } from '../../stix/pattern/cidr.js';
 
 export interface Block {
   readonly version: 4 | 6;
@@ -13,92 +14,22 @@ export interface Block {
   readonly prefix: number;
 }
 
-const OCTET = /^(0|[1-9][0-9]{0,2})$/;
-
-/** Dotted quad → 32-bit value, by hand (this runs on every address of every event). */
-export function ipv4Word(s: string): number | null {
-  let v = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return null;
-      v = v * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      // Decimal only: a leading zero (octal in some tools) is refused, as the evaluator does.
-      if (digits === 1 && octet === 0) return null;
-      octet = octet * 10 + (c - 48);
-      if (++digits > 3 || octet > 255) return null;
-    } else return null;
-  }
-  if (dots !== 3 || digits === 0) return null;
-  return v * 256 + octet;
-}
-
-function hexGroups(part: string): number[] | null {
-  if (part === '') return [];
-  const out: number[] = [];
-  for (const g of part.split(':')) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-    out.push(parseInt(g, 16));
-  }
-  return out;
-}
-
-function ipv6Words(s: string): Uint32Array | null {
-  if (s.length < 2 || s.length > 45) return null;
-  const dbl = s.indexOf('::');
-  const lastColon = s.lastIndexOf(':');
-  let body = s;
-  let tail: number | null = null;
-  if (s.indexOf('.', lastColon) > lastColon) {
-    tail = ipv4Word(s.slice(lastColon + 1));
-    if (tail === null) return null;
-    body = s.charAt(lastColon - 1) === ':' ? s.slice(0, lastColon + 1) : s.slice(0, lastColon);
-  }
-  const need = tail === null ? 8 : 6;
-  let groups: number[];
-  if (dbl >= 0) {
-    if (body.indexOf('::', dbl + 1) >= 0) return null;
-    const left = hexGroups(body.slice(0, dbl));
-    const right = hexGroups(body.slice(dbl + 2));
-    if (left === null || right === null || left.length + right.length > need - 1) return null;
-    groups = [...left, ...new Array<number>(need - left.length - right.length).fill(0), ...right];
-  } else {
-    const g = hexGroups(body);
-    if (g === null || g.length !== need) return null;
-    groups = g;
-  }
-  if (tail !== null) groups.push(Math.floor(tail / 65536), tail % 65536);
-  const w = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) w[i] = (groups[2 * i] ?? 0) * 65536 + (groups[2 * i + 1] ?? 0);
-  return w;
-}
+/** Dotted quad → 32-bit value (the pattern evaluator's own parser: both accept the same text). */
+export const ipv4Word = ipv4Value;
 
 /** Parses `addr` or `addr/prefix`; null when malformed (the same inputs the evaluator refuses). */
 export function parseBlock(text: string): Block | null {
-  const slash = text.indexOf('/');
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const v6 = addr.includes(':');
-  const width = v6 ? 128 : 32;
-  let prefix = width;
-  if (slash >= 0) {
-    const p = text.slice(slash + 1);
-    if (!OCTET.test(p)) return null;
-    prefix = Number(p);
-    if (prefix > width) return null;
+  const b = splitBlock(text);
+  if (b === null) return null;
+  if (b.v6) {
+    const g = ipv6Groups(b.addr);
+    if (g === null) return null;
+    const w = new Uint32Array(4);
+    for (let i = 0; i < 4; i++) w[i] = (g[2 * i] ?? 0) * 65536 + (g[2 * i + 1] ?? 0);
+    return { version: 6, words: w, prefix: b.prefix };
   }
-  if (v6) {
-    const w = ipv6Words(addr);
-    return w === null ? null : { version: 6, words: w, prefix };
-  }
-  const v = ipv4Word(addr);
-  return v === null ? null : { version: 4, words: Uint32Array.of(v), prefix };
+  const v = ipv4Value(b.addr);
+  return v === null ? null : { version: 4, words: Uint32Array.of(v), prefix: b.prefix };
 }
 
 /** True when block `a` lies inside block `b` (equal included; versions must agree). */

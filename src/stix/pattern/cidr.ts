@@ -10,67 +10,80 @@ export interface IpBlock {
   readonly prefix: number;
 }
 
-function parseIpv4(s: string): bigint | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  let v = 0n;
-  for (const p of parts) {
-    // Decimal octets only; a leading zero would be read as octal by some tools, so refuse it.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    v = (v << 8n) | BigInt(n);
+/**
+ * Dotted quad → its 32-bit value; null unless four decimal octets (no leading zero: some tools
+ * read one as octal). By hand: the detection index runs this on every address of every event.
+ */
+export function ipv4Value(s: string): number | null {
+  let v = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      v = v * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return null;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else return null;
   }
-  return v;
+  if (dots !== 3 || digits === 0) return null;
+  return v * 256 + octet;
 }
 
-function parseIpv6(s: string): bigint | null {
+function hexGroups(part: string): number[] | null {
+  if (part === '') return [];
+  const out: number[] = [];
+  for (const g of part.split(':')) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    out.push(parseInt(g, 16));
+  }
+  return out;
+}
+
+/** An IPv6 address's eight 16-bit groups, most significant first (RFC 4291 §2.2 text forms); null when malformed. */
+export function ipv6Groups(s: string): number[] | null {
   if (s.length < 2 || s.length > 45) return null;
   const dbl = s.indexOf('::');
-  let tail: bigint | null = null;
-  let words: number[] = [];
-  // An embedded dotted IPv4 tail counts for two 16-bit groups (RFC 4291 §2.2, form 3).
   const lastColon = s.lastIndexOf(':');
   let body = s;
+  let tail: number | null = null;
+  // An embedded dotted IPv4 tail counts for two 16-bit groups (RFC 4291 §2.2, form 3).
   if (s.indexOf('.', lastColon) > lastColon) {
-    tail = parseIpv4(s.slice(lastColon + 1));
+    tail = ipv4Value(s.slice(lastColon + 1));
     if (tail === null) return null;
     // Keep a '::' that ends right before the IPv4 part; otherwise drop the separating ':'.
     body = s.charAt(lastColon - 1) === ':' ? s.slice(0, lastColon + 1) : s.slice(0, lastColon);
   }
-  const toWords = (part: string): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
   const need = tail === null ? 8 : 6;
+  let groups: number[];
   if (dbl >= 0) {
     if (body.indexOf('::', dbl + 1) >= 0) return null;
-    const left = toWords(body.slice(0, dbl));
-    const right = toWords(body.slice(dbl + 2));
+    const left = hexGroups(body.slice(0, dbl));
+    const right = hexGroups(body.slice(dbl + 2));
     if (left === null || right === null || left.length + right.length > need - 1) return null;
-    words = [...left, ...new Array<number>(need - left.length - right.length).fill(0), ...right];
+    groups = [...left, ...new Array<number>(need - left.length - right.length).fill(0), ...right];
   } else {
-    const w = toWords(body);
-    if (w === null || w.length !== need) return null;
-    words = w;
+    const g = hexGroups(body);
+    if (g === null || g.length !== need) return null;
+    groups = g;
   }
-  let v = 0n;
-  for (const w of words) v = (v << 16n) | BigInt(w);
-  if (tail !== null) v = (v << 32n) | tail;
-  return v;
+  if (tail !== null) groups.push(Math.floor(tail / 65536), tail % 65536);
+  return groups;
 }
 
-/** Parses `addr` or `addr/prefix` (IPv4 or IPv6); null when malformed. */
-export function parseIpBlock(text: string): IpBlock | null {
+/** `addr` or `addr/prefix` split: the address, its family and the prefix (the full width when none); null when the prefix is malformed or too long. */
+export function splitBlock(text: string): { addr: string; v6: boolean; prefix: number } | null {
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
-  const isV6 = addr.includes(':');
-  const width = isV6 ? 128 : 32;
+  const v6 = addr.includes(':');
+  const width = v6 ? 128 : 32;
   let prefix = width;
   if (slash >= 0) {
     const p = text.slice(slash + 1);
@@ -78,10 +91,26 @@ export function parseIpBlock(text: string): IpBlock | null {
     prefix = Number(p);
     if (prefix > width) return null;
   }
-  const value = isV6 ? parseIpv6(addr) : parseIpv4(addr);
-  if (value === null) return null;
-  const shift = BigInt(width - prefix);
-  return { version: isV6 ? 6 : 4, network: (value >> shift) << shift, prefix };
+  return { addr, v6, prefix };
+}
+
+/** Parses `addr` or `addr/prefix` (IPv4 or IPv6); null when malformed. */
+export function parseIpBlock(text: string): IpBlock | null {
+  const b = splitBlock(text);
+  if (b === null) return null;
+  let value: bigint;
+  if (b.v6) {
+    const groups = ipv6Groups(b.addr);
+    if (groups === null) return null;
+    value = 0n;
+    for (const g of groups) value = (value << 16n) | BigInt(g);
+  } else {
+    const v = ipv4Value(b.addr);
+    if (v === null) return null;
+    value = BigInt(v);
+  }
+  const shift = BigInt((b.v6 ? 128 : 32) - b.prefix);
+  return { version: b.v6 ? 6 : 4, network: (value >> shift) << shift, prefix: b.prefix };
 }
 
 /** True when block `a` lies inside block `b` (equal blocks included). */

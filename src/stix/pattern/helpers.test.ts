@@ -1,7 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { ipBlockWithin, parseIpBlock } from './cidr.js';
+import { ipBlockWithin, ipv4Value, ipv6Groups, parseIpBlock, splitBlock } from './cidr.js';
 import { collectObjectPaths, parsePattern } from './index.js';
 import { compileMatches, isRefusal, likeMatches } from './regex.js';
+
+describe('the address grammar the evaluator and the detection index share', () => {
+  it('reads dotted quads as 32-bit values, decimal octets only', () => {
+    expect(ipv4Value('0.0.0.0')).toBe(0);
+    expect(ipv4Value('255.255.255.255')).toBe(4294967295);
+    expect(ipv4Value('10.1.2.3')).toBe(0x0a010203);
+    for (const bad of ['01.2.3.4', '1.2.3', '1.2.3.4.', '1..3.4', '256.1.1.1', '1.2.3.04', ' 1.2.3.4', '1.2.3.4/8', '', '1.2.3.4a']) expect(ipv4Value(bad)).toBeNull();
+  });
+
+  it('reads the RFC 4291 text forms as eight groups, an IPv4 tail as two', () => {
+    expect(ipv6Groups('::')).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(ipv6Groups('2001:db8::1')).toEqual([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]);
+    expect(ipv6Groups('::ffff:1.2.3.4')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
+    expect(ipv6Groups('1:2:3:4:5:6:7:8')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const bad of [':::', '2001:db8:::1', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'fe80::1%eth0', '::ffff:1.2.3', ':', '1:2:3:4:5:6:7']) expect(ipv6Groups(bad)).toBeNull();
+  });
+
+  it('splits a block and refuses a prefix wider than its family or not decimal', () => {
+    expect(splitBlock('10.0.0.0/8')).toEqual({ addr: '10.0.0.0', v6: false, prefix: 8 });
+    expect(splitBlock('2001:db8::')).toEqual({ addr: '2001:db8::', v6: true, prefix: 128 });
+    for (const bad of ['10.0.0.0/33', '::/129', '10.0.0.0/08', '10.0.0.0/', '10.0.0.0/x']) expect(splitBlock(bad)).toBeNull();
+  });
+});
 
 describe('parseIpBlock', () => {
   it.each([
