@@ -5,13 +5,12 @@
  * - the SigmaHQ corpus over real Sysmon-shaped events (OTRF datasets), events per CPU-second.
  * Reads the shared third-party data (tests and benchmarks may; the product never does).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { benchIndicatorMatching } from '../src/detect/indicators/bench.js';
 import { benchSigma, loadRulesDir, type SigmaEvent } from '../src/detect/sigma/index.js';
 import { sharedPath } from '../test/helpers/shared.js';
+import { figuresOfOwnProcess, isMain } from './isolate.js';
 import { log, round } from './stats.js';
 
 export function benchIndicators(indicators: number, mix: 'atomic' | 'mixed' = 'atomic'): Record<string, number> {
@@ -27,16 +26,9 @@ export function benchIndicators(indicators: number, mix: 'atomic' | 'mixed' = 'a
   };
 }
 
-/**
- * `benchIndicators` in a fresh process (this file run directly), as a detection worker holds the
- * index: `indicators_rss_mb` then measures the index, not what the import and page benchmarks
- * that `npm run bench` ran before it left in the heap (1.1 GB in one process vs ~400 MB alone).
- */
+/** `benchIndicators` in a fresh process (bench/isolate.ts): `indicators_rss_mb` then measures the index. */
 export function benchIndicatorsIsolated(indicators: number, mix: 'atomic' | 'mixed' = 'atomic'): Record<string, number> {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), String(indicators), mix], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`indicator bench process failed (exit ${String(r.status)}): ${last.slice(0, 200)}`);
-  return JSON.parse(last) as Record<string, number>;
+  return figuresOfOwnProcess(import.meta.url, [String(indicators), mix], 'indicator');
 }
 
 function jsonFiles(dir: string): string[] {
@@ -65,7 +57,7 @@ export function benchSigmaCorpus(): Record<string, number> {
  * through run.ts): `node --expose-gc dist/bench/detect.js [indicators=1000000] [atomic|mixed]`.
  * The last stdout line is the JSON of figures, as with run.ts.
  */
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   const n = Number(process.argv[2] ?? 1_000_000);
   const mix = process.argv[3] === 'mixed' ? 'mixed' : 'atomic';
   if (!Number.isInteger(n) || n <= 0) throw new Error(`indicators must be a positive integer, got "${process.argv[2]}"`);

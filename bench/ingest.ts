@@ -9,7 +9,8 @@
  * durability. Both warm: after a first pass of each (the end-to-end one reported as
  * `ingest_e2e_cold_events_per_s`), three rounds of a baseline pass then an end-to-end pass; the
  * figure is the median round's. Client and server share this process (the sensor's bodies are
- * encoded before the clock starts), so the figure is a lower bound.
+ * encoded before the clock starts), so the figure is a lower bound. `npm run bench` runs it in a
+ * process of its own (`benchIngestIsolated`, bench/isolate.ts), as a node's API process is.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -23,6 +24,7 @@ import { normaliseLine } from '../src/detect/normalise/index.js';
 import { sharedPath } from '../test/helpers/shared.js';
 import { generateIndicators } from './generate.js';
 import { addCollection, benchPlatform, converged } from './platform.js';
+import { figuresOfOwnProcess, isMain } from './isolate.js';
 import { log, nowMs, round } from './stats.js';
 
 const BATCH = 2000;
@@ -216,4 +218,20 @@ async function spoolWriteRate(lines: readonly string[], orgId: string): Promise<
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `benchIngest` in a fresh process (bench/isolate.ts): the API server does not share the heap the earlier sections grew. */
+export function benchIngestIsolated(opts: { events: number; indicators: number }): Record<string, number> {
+  return figuresOfOwnProcess(import.meta.url, [String(opts.events), String(opts.indicators)], 'ingest');
+}
+
+/**
+ * Run directly: `node --expose-gc dist/bench/ingest.js [events=200000] [indicators=100000]`; the
+ * last stdout line is the JSON of figures, as with run.ts.
+ */
+if (isMain(import.meta.url)) {
+  const events = Number(process.argv[2] ?? 200_000);
+  const indicators = Number(process.argv[3] ?? 100_000);
+  if (!Number.isInteger(events) || events <= 0 || !Number.isInteger(indicators) || indicators <= 0) throw new Error('events and indicators must be positive integers');
+  process.stdout.write(`${JSON.stringify(await benchIngest({ events, indicators }))}\n`);
 }

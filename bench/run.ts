@@ -19,7 +19,7 @@ import { benchPages } from './pages.js';
 import { log, round } from './stats.js';
 import { benchIndicatorsIsolated, benchSigmaCorpus } from './detect.js';
 import { benchBundleImport } from './bundle.js';
-import { benchIngest } from './ingest.js';
+import { benchIngestIsolated } from './ingest.js';
 import { benchScaleOut } from './scaleout.js';
 import { benchStart } from './start.js';
 import { benchExposure } from './exposure.js';
@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   }
   if (want('indicators')) Object.assign(figures, benchIndicatorsIsolated(Math.max(10_000, Math.round(1_000_000 * scale))));
   if (want('sigma')) Object.assign(figures, benchSigmaCorpus());
-  if (want('ingest')) Object.assign(figures, await benchIngest({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(100_000 * scale)) }));
+  // In a process of its own, like the indicator section (bench/isolate.ts).
+  if (want('ingest')) Object.assign(figures, benchIngestIsolated({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(100_000 * scale)) }));
   if (want('start')) Object.assign(figures, await benchStart({ objects: pageObjects }));
   // Scale-out on PostgreSQL + NATS (runnable alone: node dist/bench/scaleout.js).
   if (want('scaleout')) Object.assign(figures, await benchScaleOut({ events: Math.max(20_000, Math.round(200_000 * scale)), indicators: Math.max(1000, Math.round(20_000 * scale)) }));
