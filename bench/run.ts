@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const figures: Record<string, number | string> = { scale, import_objects: importN, import_batch: batch, cpus: os.cpus().length, loadavg_1m_at_start: load };
   log(`shieldwall bench: scale ${scale}, node ${process.version}, ${process.platform}/${process.arch}, ${os.cpus().length} CPUs, load average ${load}`);
 
-  const objects = want('import') || want('bundle') || want('import-pg') ? generateIndicators(importN, { seed: 7, tlpOf: feedTlp }) : [];
+  let objects = want('import') || want('bundle') || want('import-pg') ? generateIndicators(importN, { seed: 7, tlpOf: feedTlp }) : [];
 
   if (want('import')) {
     const sqlite = await benchImport('sqlite', objects, { batch, fresh: async () => ({}), rounds: 3 });
@@ -91,6 +91,9 @@ async function main(): Promise<void> {
     log('import postgres: skipped, PostgreSQL is not reachable (SHIELDWALL_TEST_PG)');
     figures.import_pg_skipped = 'postgres not reachable';
   }
+  // The generated objects (~100k) are not needed after the import sections: the later sections'
+  // servers (pages, start) run in this process and should not collect around them.
+  objects = [];
 
   if (want('versions')) Object.assign(figures, await benchVersions({ versions: Math.max(2000, Math.round(50_000 * scale)), batch }));
 
