@@ -13,7 +13,8 @@ import { EventBus } from '../core/bus.js';
 import { createRespond, type AuthedActor, type RecordRemote, type Respond } from '../respond/index.js';
 import { SigmaRules } from '../detect/rules.js';
 import { AlertService, DEFAULT_DETECT_OPTIONS, DetectService, type DetectMode } from '../detect/pipeline/index.js';
-import { electLeader, openPgSharing, openScaleApi, SOLE_LEADER, type Leader, type ScaleApi } from '../scale/index.js';
+import { electLeader, SOLE_LEADER, type Leader } from '../scale/leader.js';
+import type { ScaleApi } from '../scale/index.js';
 import { workerEntry } from '../detect/worker/index.js';
 import { RecordRepo } from '../respond/index.js';
 import { envelopesOfRows, FederationRegistry, pushReceiver, recordRemote } from '../federation/index.js';
@@ -89,12 +90,15 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
   // Scale-out (SHIELDWALL_NATS_URL): ingestion into JetStream, workers run elsewhere, the live stream fans out through NATS.
-  const scale = config.nats ? await openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, store }) : null;
+  // The NATS and PostgreSQL clients are loaded only by a node configured for them: the embedded
+  // default starts (and every CLI command runs) without reading them.
+  const scaleModule = config.nats || config.databaseUrl ? await import('../scale/index.js') : null;
+  const scale = config.nats && scaleModule ? await scaleModule.openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, store }) : null;
   // On PostgreSQL several API processes may serve one node: one of them runs the background jobs.
   const leader = config.databaseUrl && !opts.store ? await electLeader(config.databaseUrl, config.nats?.prefix ?? config.nodeName) : SOLE_LEADER;
   // …and without NATS, the live stream and the failed-authentication limiter go between them
   // through PostgreSQL LISTEN/NOTIFY (scale/pg-pipe.ts).
-  const pgSharing = config.databaseUrl && !config.nats && !opts.store ? await openPgSharing(config.databaseUrl, config.nodeName, { bus, limiter: access.limiter }) : null;
+  const pgSharing = config.databaseUrl && !config.nats && !opts.store && scaleModule ? await scaleModule.openPgSharing(config.databaseUrl, config.nodeName, { bus, limiter: access.limiter }) : null;
   const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
     eventLimits: config.eventLimits,

@@ -10,7 +10,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { request } from 'undici';
 import { AppError } from '../core/errors.js';
 import { readAtMost } from '../core/read-capped.js';
 import type { Clock } from '../core/clock.js';
@@ -74,6 +73,8 @@ const isUrl = (s: string) => /^https?:\/\//i.test(s);
 async function fetchText(source: string, file: string, signal?: AbortSignal): Promise<string> {
   if (isUrl(source)) {
     const url = new URL(file, source.endsWith('/') ? source : `${source}/`);
+    // Loaded on first use: a node that never fetches a feed starts without it.
+    const { request } = await import('undici');
     const res = await request(url, { method: 'GET', headers: { accept: 'application/json' }, headersTimeout: 30_000, bodyTimeout: 60_000, maxRedirections: 0, ...(signal ? { signal } : {}) } as Parameters<typeof request>[1]);
     if (res.statusCode !== 200) {
       await res.body.dump();

@@ -4,7 +4,7 @@
  * runs them, the others stand by and take over within LEADER_RETRY_MS when it dies (its lock
  * goes with its connection). On the embedded store there is one process, always the leader.
  */
-import { PgLeases } from '../store/pg-leases.js';
+import type { PgLeases } from '../store/pg-leases.js';
 
 const LEADER_KEY = 1;
 const LEADER_RETRY_MS = 5_000;
@@ -18,6 +18,8 @@ export interface Leader {
 export const SOLE_LEADER: Leader = Object.freeze({ isLeader: () => true, close: async () => undefined });
 
 export async function electLeader(databaseUrl: string, name: string): Promise<Leader> {
+  // Loaded here: an embedded node never needs the PostgreSQL client (its start-up is shorter).
+  const { PgLeases } = await import('../store/pg-leases.js');
   let leases: PgLeases | null = null;
   let closed = false;
   const tryLead = async () => {

@@ -13,7 +13,7 @@ import type { DeadLetterRow } from '../../store/index.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
 import { parseLimit, queryOf } from './parse.js';
-import { deploymentView } from '../../scale/index.js';
+import { deploymentView } from '../../scale/presence.js';
 
 const STARTED_MS = Date.now();
 

@@ -9,7 +9,6 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { request } from 'undici';
 import { AppError } from '../../core/errors.js';
 import { EventBus } from '../../core/bus.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
@@ -44,6 +43,8 @@ function json(file: string, text: string): unknown {
 }
 
 async function fetchText(url: string): Promise<string> {
+  // Loaded on first use: a node that never fetches a feed starts without it.
+  const { request } = await import('undici');
   const res = await request(url, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 120_000 });
   if (res.statusCode !== 200) throw new AppError('UNAVAILABLE', `${url} answered ${res.statusCode}`);
   const chunks: Buffer[] = [];

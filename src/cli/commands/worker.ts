@@ -9,7 +9,7 @@ import { openStore } from '../../store/index.js';
 import { exitWhenOrphaned, WorkerRuntime, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../detect/worker/index.js';
 import { cliConfig, stdio, type Io } from '../context.js';
 import type { Config } from '../../config/index.js';
-import { openNats, ScaleSupervisor, ScaleWorker } from '../../scale/index.js';
+import type { ScaleWorker } from '../../scale/index.js';
 import { configEnv } from '../../config/index.js';
 import { DEFAULT_DETECT_OPTIONS } from '../../detect/pipeline/index.js';
 import { workerEntry } from '../../detect/worker/index.js';
@@ -43,6 +43,8 @@ async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: Wor
     process.on('SIGINT', () => undefined); // Ctrl-C reaches the group: the supervisor decides
   }
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  // Scale-out only (NATS and PostgreSQL clients): the embedded default's worker never loads it.
+  const { ScaleWorker } = await import('../../scale/index.js');
   w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report, careful } : {}) }, {
     natsUrl: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, databaseUrl: config.databaseUrl!,
     sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders, supervisorId: process.env[SUPERVISOR_ENV] ?? null,
@@ -95,6 +97,7 @@ function parseCareful(raw: string | undefined): { from: number; to: number }[] {
 async function superviseScaleWorkers(config: Readonly<Config>, io: Io, processes: number): Promise<void> {
   const nats = config.nats!;
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const { openNats, ScaleSupervisor } = await import('../../scale/index.js');
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` });
   const sup = new ScaleSupervisor({ store, clock: systemClock, link, log: (l) => io.err(l) }, {
     entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes, carefulEnv: CAREFUL_ENV,

@@ -12,7 +12,6 @@
  * feed that has never been configured through REST; a REST configuration wins from then on.
  */
 import { gunzipSync } from 'node:zlib';
-import { request } from 'undici';
 import { readAtMost } from '../../core/read-capped.js';
 import { AppError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
@@ -65,6 +64,8 @@ export type Fetcher = (url: string) => Promise<Buffer>;
 
 /** GET with timeouts, at most 3 redirects and {@link MAX_BYTES}. */
 export const httpFetch: Fetcher = async (url) => {
+  // Loaded on first use: a node that never fetches a feed starts without it.
+  const { request } = await import('undici');
   const res = await request(url, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 120_000, maxRedirections: 3 } as Parameters<typeof request>[1]);
   if (res.statusCode !== 200) {
     await res.body.dump();
