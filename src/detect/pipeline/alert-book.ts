@@ -68,7 +68,7 @@ function sampleOf(e: NormalisedEvent): Record<string, unknown> {
  * UTF8: 0x00"), so the worker's batch could not be written there.
  */
 function groupKeyOf(h: Pick<Hit, 'ref' | 'entity' | 'source' | 'exerciseId' | 'orgId'>): string {
-  // A template, not an array joined: built for every hit (a third of the time).
+  // Built for every hit: a template takes a third of the time of an array joined.
   return withoutNul(`${h.exerciseId ?? ''}\u001f${h.orgId}\u001f${h.source}\u001f${h.ref}\u001f${h.entity}`);
 }
 
