@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
+import { readAtMost } from '../../core/read-capped.js';
 import { EventBus } from '../../core/bus.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import type { AuthedActor } from '../../respond/index.js';
@@ -47,14 +48,9 @@ async function fetchText(url: string): Promise<string> {
   const { request } = await import('undici');
   const res = await request(url, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 120_000 });
   if (res.statusCode !== 200) throw new AppError('UNAVAILABLE', `${url} answered ${res.statusCode}`);
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of res.body) {
-    n += (c as Buffer).length;
-    if (n > MAX_URL_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `${url} is larger than ${MAX_URL_BYTES} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readAtMost(res.body, MAX_URL_BYTES);
+  if (body === null) throw new AppError('PAYLOAD_TOO_LARGE', `${url} is larger than ${MAX_URL_BYTES} bytes`);
+  return body.toString('utf8');
 }
 
 function printRefused(io: Io, refused: readonly Refused[]): void {
