@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, deterministicScoId, isUuid, newStixId, parseStixId, STIX_SCO_NAMESPACE, uuidVersion, uuidv5 } from './ids.js';
 
@@ -37,6 +38,26 @@ describe('parseStixId', () => {
     for (const bad of ['indicator', 'indicator--', 'indicator--1234', '--6d9ff1e6-cd8b-4b1b-9f1c-0a8a1b2c3d40', 42, null, `${'a'.repeat(400)}--6d9ff1e6-cd8b-4b1b-9f1c-0a8a1b2c3d40`]) {
       expect(parseStixId(bad)).toBeNull();
     }
+  });
+
+  it('accepts exactly what the grammar `type--UUID` accepts (against its regular expression)', () => {
+    const ID = /^[a-z][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+    const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+    const good = 'x-acme--thing--6d9ff1e6-cd8b-4b1b-9f1c-0a8a1b2c3d40';
+    // Valid ids, then each mutated at one place by a character from a set near the grammar's edges.
+    const chars = fc.constantFrom(...'aAfFgGzZ09-_ .\u00e9:'.split(''));
+    const mutated = fc.tuple(fc.constantFrom(good, `indicator--${'A'.repeat(8)}-0000-4000-8000-${'f'.repeat(12)}`, 'ab--6D9FF1E6-CD8B-4B1B-9F1C-0A8A1B2C3D40'),
+      fc.nat(), chars, fc.constantFrom('replace', 'insert', 'delete'))
+      .map(([s, at, c, how]) => {
+        const i = at % (s.length + 1);
+        return how === 'replace' ? s.slice(0, i) + c + s.slice(i + 1) : how === 'insert' ? s.slice(0, i) + c + s.slice(i) : s.slice(0, i) + s.slice(i + 1);
+      });
+    fc.assert(fc.property(fc.oneof(mutated, fc.string({ maxLength: 60 })), (s) => {
+      const got = parseStixId(s);
+      expect(got !== null).toBe(s.length <= 300 && ID.test(s));
+      if (got) expect(`${got.type}--${got.uuid}`).toBe(s);
+      expect(isUuid(s.slice(-36))).toBe(UUID.test(s.slice(-36)));
+    }), { numRuns: 20_000 });
   });
 
   it('reads the UUID version', () => {

@@ -9,30 +9,39 @@ import type { StixId } from './types.js';
 /** The STIX 2.1 namespace for UUIDv5 SCO identifiers (§2.9). */
 export const STIX_SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const ID_RE = /^[a-z][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** True when `s[at, at + 36)` has the RFC 4122 text layout: 8-4-4-4-12 hex digits (either case). */
+function uuidAt(s: string, at: number): boolean {
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(at + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
+}
 
 /** RFC 4122 textual layout (8-4-4-4-12 hex digits). */
 export function isUuid(s: string): boolean {
-  return UUID_RE.test(s);
+  return s.length === 36 && uuidAt(s, 0);
 }
 
-// References repeat across the objects of an import (created_by_ref, object_marking_refs): the
-// answers for the last few ids seen are kept (frozen, so a caller cannot change a shared one).
-const PARSED_IDS = new Map<string, Readonly<{ type: string; uuid: string }>>();
-const PARSED_IDS_MAX = 256;
-
-/** Splits an identifier into its type and UUID; null when it is not `type--uuid`. */
-export function parseStixId(s: unknown): Readonly<{ type: string; uuid: string }> | null {
-  if (typeof s !== 'string' || s.length > 300) return null;
-  const known = PARSED_IDS.get(s);
-  if (known) return known;
-  // `type--uuid`: the UUID is the last 36 characters, so the type is what comes before `--` there.
-  if (!ID_RE.test(s)) return null;
-  const id = Object.freeze({ type: s.slice(0, s.length - 38), uuid: s.slice(s.length - 36) });
-  if (PARSED_IDS.size >= PARSED_IDS_MAX) PARSED_IDS.clear();
-  PARSED_IDS.set(s, id);
-  return id;
+/**
+ * Splits an identifier into its type and UUID; null when it is not `type--uuid` (the type: a
+ * lower-case letter, then lower-case letters, digits and hyphens, ending in a letter or digit).
+ * Read character by character: the regular expression it replaces cost ~0.8 µs an id, as much as
+ * the rest of validating an object's id, and every object of an import has one.
+ */
+export function parseStixId(s: unknown): { readonly type: string; readonly uuid: string } | null {
+  if (typeof s !== 'string' || s.length > 300 || s.length < 40) return null;
+  const cut = s.length - 38; // the type's length: the UUID is the last 36 characters, `--` before it
+  if (s.charCodeAt(cut) !== 45 || s.charCodeAt(cut + 1) !== 45 || !uuidAt(s, cut + 2)) return null;
+  const first = s.charCodeAt(0);
+  if (first < 97 || first > 122) return null;
+  for (let i = 1; i < cut; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && i < cut - 1))) return null;
+  }
+  return { type: s.slice(0, cut), uuid: s.slice(cut + 2) };
 }
 
 /** The UUID version nibble of an identifier, or null. */
