@@ -20,6 +20,7 @@ import { parseSize } from '../src/cli/commands/ingest.js';
 import { run } from '../src/cli/program.js';
 import { freePort } from './helpers/net.js';
 import { sharedPath } from './helpers/shared.js';
+import { until as poll } from './helpers/until.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -521,13 +522,7 @@ function spawnCli(args: string[], env: Record<string, string>) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-async function waitFor(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = (what: string, cond: () => boolean, ms = 15_000) => poll(what, cond, { ms, everyMs: 25 });
 
 describe('shieldwall ingest --follow (built CLI, scripted server)', () => {
   beforeAll(() => {

@@ -10,29 +10,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath } from './helpers/shared.js';
+import { runBuiltCli, type CliRun } from './helpers/built-cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
 const ICS = sharedPath('data/stix/ics-attack-18.1.json');
 const T = '2025-05-01T10:00:00.000Z';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 
-/** Runs the CLI without blocking, so independent suites can run side by side; `env` entries set to undefined are removed. */
-function runWith(o: { cwd: string; env: Record<string, string | undefined>; args: string[]; input?: string; nodeFlags?: string[] }): Promise<Run> {
-  const e: Record<string, string | undefined> = { ...process.env, SHIELDWALL_LOG_LEVEL: 'silent', ...o.env };
-  for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(o.nodeFlags ?? []), CLI, ...o.args], { cwd: o.cwd, env: e as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(o.input ?? '');
-  });
-}
+const runWith = runBuiltCli;
 
 function runIn(dataDir: string, args: string[], input?: string, nodeFlags: string[] = []): Promise<Run> {
   return runWith({ cwd: repoRoot, env: { SHIELDWALL_DATA_DIR: dataDir }, args, ...(input !== undefined ? { input } : {}), nodeFlags });

@@ -14,6 +14,7 @@ import { createPlatform, startServer, type Platform, type RunningServer } from '
 import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { openSqliteStore } from '../src/store/index.js';
+import { openLiveStream } from './helpers/live-stream.js';
 
 let platform: Platform;
 let server: RunningServer;
@@ -47,26 +48,7 @@ afterAll(async () => {
   await platform.close();
 });
 
-async function openStream(org: string, exercise: string | null) {
-  const ctrl = new AbortController();
-  const t = await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens[org]}` } });
-  const { ticket } = (await t.json()) as { ticket: string };
-  const res = await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(ticket)}${exercise ? `&exercise=${encodeURIComponent(exercise)}` : ''}`, { signal: ctrl.signal });
-  let text = '';
-  const pump = res.ok ? (async () => {
-    const reader = res.body!.getReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString();
-      }
-    } catch {
-      // aborted
-    }
-  })() : Promise.resolve();
-  return { res, get text() { return text; }, close: async () => { ctrl.abort(); await pump; } };
-}
+const openStream = (org: string, exercise: string | null) => openLiveStream(server.url, tokens[org]!, exercise ? { exercise } : {});
 
 const until = async (f: () => boolean) => { for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 50)); };
 

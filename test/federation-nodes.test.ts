@@ -28,6 +28,7 @@ import { tlpMarkingId } from '../src/stix/index.js';
 import type { Tlp } from '../src/core/index.js';
 import { ROOT, TAXII, startNode, stopNode, type ServerProcess } from './durability-harness.js';
 import { freePort } from './helpers/net.js';
+import { until as poll } from './helpers/until.js';
 
 type Name = 'dk' | 'no';
 interface NodeDef { name: Name; dataDir: string; port: number; url: string; publicKey: string; proc?: ServerProcess; collections: Record<string, string>; peerToken?: string }
@@ -74,15 +75,9 @@ async function ids(n: NodeDef, token: string, collection: string): Promise<Set<s
   return new Set(((await res.json()) as { objects?: { id: string }[] }).objects?.map((o) => o.id) ?? []);
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const logs = [...nodes.values()].map((n) => `--- ${n.name}\n${n.proc?.output().slice(-1500) ?? ''}`).join('\n');
-  throw new Error(`not within ${ms} ms: ${what}\n${logs}`);
-}
+const until = (what: string, check: () => Promise<boolean>, ms = 30_000) => poll(what, check, {
+  ms, everyMs: 300, diag: () => [...nodes.values()].map((n) => `--- ${n.name}\n${n.proc?.output().slice(-1500) ?? ''}`).join('\n'),
+});
 
 async function start(n: NodeDef): Promise<void> {
   n.proc = await startNode(n, { port: n.port, env: { SHIELDWALL_NODE_NAME: n.name, SHIELDWALL_FEDERATION_SYNC: '1' } });

@@ -9,26 +9,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath } from './helpers/shared.js';
+import { runBuiltCli, type CliRun } from './helpers/built-cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
 const XORIST = sharedPath('data/misp/event-circl-xorist-ransomware.json');
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = CliRun;
 const dir = mkdtempSync(path.join(tmpdir(), 'shieldwall-misp-cli-'));
 
-function sw(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env: { ...process.env, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_DATA_DIR: dir }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
+const sw = (...args: string[]): Promise<Run> => runBuiltCli({ args, env: { SHIELDWALL_DATA_DIR: dir } });
 
 function ok(r: Run): string {
   if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);

@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config/index.js';
 import type { BusEvent } from '../src/core/bus.js';
 import { mustRun } from './helpers/nats.js';
 import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
+import { until as poll } from './helpers/until.js';
 
 const up = await pgAvailable();
 if (!up && mustRun()) throw new Error('PostgreSQL is required in CI');
@@ -24,13 +25,7 @@ afterAll(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
 
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, ok: () => boolean, ms = 15_000) => poll(what, ok, { ms });
 
 describe.runIf(up)('two API processes on one PostgreSQL, without NATS', () => {
   it('run one worker between them, share the live stream and the failed-authentication limit, and hand the worker over', async () => {

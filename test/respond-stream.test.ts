@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { openSqliteStore } from '../src/store/index.js';
 import { MAX_STREAMS_PER_ACCOUNT } from '../src/api/rest/stream.js';
+import { openLiveStream } from './helpers/live-stream.js';
 
 let platform: Platform;
 let server: RunningServer;
@@ -32,27 +33,7 @@ afterAll(async () => {
   await platform.close();
 });
 
-async function openStream(org: string) {
-  const ctrl = new AbortController();
-  // As the web app does: a single-use ticket in the URL, never the session token.
-  const t = await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${tokens[org]}` } });
-  const { ticket } = (await t.json()) as { ticket: string };
-  const res = await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(ticket)}`, { signal: ctrl.signal });
-  const reader = res.body!.getReader();
-  let text = '';
-  const pump = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString();
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { res, get text() { return text; }, ended: pump, close: async () => { ctrl.abort(); await pump; } };
-}
+const openStream = (org: string) => openLiveStream(server.url, tokens[org]!);
 
 describe('live stream', () => {
   it('delivers an incident to the organisations it is shared with, and to no one else', async () => {
@@ -81,8 +62,7 @@ describe('live stream', () => {
       const over = await openStream('B');
       expect(over.res.status).toBe(429);
       expect(over.res.headers.get('retry-after')).toBe('5');
-      await over.ended;
-      expect(JSON.parse(over.text)).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      expect(await over.res.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
       const other = await openStream('D');
       expect(other.res.status).toBe(200);
       await other.close();

@@ -15,6 +15,7 @@ import { TEST_HANG_MARKER } from '../src/detect/pipeline/index.js';
 import { pgAvailable } from './helpers/pg.js';
 import { mustRun, NATS_URL, natsAvailable } from './helpers/nats.js';
 import { alertsOf, post, repoRoot, scaleDeployment, start, stop, type Proc } from './scaleout-harness.js';
+import { until as poll } from './helpers/until.js';
 
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
 
@@ -31,15 +32,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-async function until<T>(what: string, fn: () => Promise<T | null>, ms: number, diag: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms\n${diag()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | null>, ms: number, diag: () => string) => poll(what, fn, { ms, everyMs: 200, diag });
 
 const flow = (i: number, extra: Record<string, unknown> = {}) => JSON.stringify({
   timestamp: new Date(Date.now() - 60_000).toISOString(), event_type: 'flow', src_ip: `10.0.0.${i}`, src_port: 40000 + i, dest_ip: C2, dest_port: 443, proto: 'TCP', ...extra,

@@ -17,6 +17,7 @@ import { openStore } from '../src/store/index.js';
 import { pgAvailable } from './helpers/pg.js';
 import { mustRun, NATS_URL, natsAvailable } from './helpers/nats.js';
 import { alertsOf, ORGS, post, prepare, scaleDeployment, start, stop, subscribe, telemetry, type AlertView, type Batch, type OrgName, type Prepared, type Proc } from './scaleout-harness.js';
+import { until as poll } from './helpers/until.js';
 
 const [pgUp, natsUp] = await Promise.all([pgAvailable(), natsAvailable()]);
 if ((!pgUp || !natsUp) && mustRun()) throw new Error(`the scale-out test needs PostgreSQL (${pgUp}) and NATS at ${NATS_URL} (${natsUp})`);
@@ -37,15 +38,7 @@ async function snapshot(url: string, prep: Prepared): Promise<Snapshot> {
   return out;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null>, ms: number, diag: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms\n${diag()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | null>, ms: number, diag: () => string) => poll(what, fn, { ms, everyMs: 250, diag });
 
 async function send(batch: Batch, url: string, prep: Prepared): Promise<void> {
   const res = await post(url, prep.sensors[batch.org][batch.sensor], batch.lines);

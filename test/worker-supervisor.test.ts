@@ -17,6 +17,7 @@ import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { TEST_HANG_MARKER } from '../src/detect/pipeline/index.js';
 import { freePort } from './helpers/net.js';
+import { until as poll } from './helpers/until.js';
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
@@ -70,15 +71,7 @@ async function call(token: string, method: string, p: string, body?: string): Pr
   return { status: res.status, text, json: () => JSON.parse(text) };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | null>, ms = 60_000) => poll(what, fn, { ms, diag: () => out });
 
 beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error('dist/ is missing: run `npm run build` first');

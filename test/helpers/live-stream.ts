@@ -1,0 +1,35 @@
+/** The live stream (`GET /api/v1/stream`) as the web app opens it, for tests that read what it sends. */
+
+export interface OpenedStream {
+  readonly res: Response;
+  /** Everything received so far. */
+  readonly text: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the stream with a single-use ticket in the URL (never the session token), as the web app
+ * does; `query` adds parameters (`exercise=…`). A refused stream (not 200) is returned with its body
+ * (the error) unread.
+ */
+export async function openLiveStream(baseUrl: string, token: string, query: Record<string, string> = {}): Promise<OpenedStream> {
+  const ctrl = new AbortController();
+  const t = await fetch(`${baseUrl}/api/v1/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const { ticket } = (await t.json()) as { ticket: string };
+  const params = new URLSearchParams({ ticket, ...query });
+  const res = await fetch(`${baseUrl}/api/v1/stream?${params.toString()}`, { signal: ctrl.signal });
+  let text = '';
+  const pump = res.ok && res.body ? (async () => {
+    const reader = res.body!.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString();
+      }
+    } catch {
+      // aborted
+    }
+  })() : Promise.resolve();
+  return { res, get text() { return text; }, close: async () => { ctrl.abort(); await pump; } };
+}
