@@ -7,14 +7,13 @@
  * acknowledged, assigned, escalated into an incident, or marked false positive. A user of
  * another member sees the tile counts, never the alerts themselves.
  */
-import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, repoRoot, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, repoRoot, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 
@@ -69,7 +68,7 @@ async function ownAlerts(): Promise<Alert[]> {
 const lureAlert = (xs: Alert[]) => xs.find((a) => a.matched.kind === 'indicator' && (a.matched.pattern ?? '').includes(LURE_DOMAIN));
 const c2Alert = (xs: Alert[]) => xs.find((a) => a.matched.kind === 'indicator' && (a.matched.pattern ?? '').includes(C2_ADDRESS));
 
-describe.skipIf(!existsSync(CHROMIUM))('common operational picture and alert triage (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('common operational picture and alert triage (e2e, Chromium)', () => {
   let lure: Alert;
   let c2: Alert;
 

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 import { pdfText } from '../helpers/pdf-text.js';
@@ -29,7 +29,7 @@ let exerciseId = '';
 
 const api = <T,>(a: DemoActor, p: string, init: { method?: string; body?: unknown } = {}) => rest<T>(server.baseUrl, p, { token: a.token, ...init });
 
-describe('respond actions inside an exercise, in the browser', () => {
+describe.runIf(BROWSER_TESTS)('respond actions inside an exercise, in the browser', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -14,7 +14,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 import { pdfPageCount, pdfText } from '../helpers/pdf-text.js';
@@ -50,7 +50,7 @@ async function xlsx(): Promise<Buffer> {
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-describe('exercise end to end', () => {
+describe.runIf(BROWSER_TESTS)('exercise end to end', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

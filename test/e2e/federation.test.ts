@@ -6,10 +6,9 @@
  * peer sent that were refused are listed on the page and the list is cleared from it.
  */
 import crypto from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
 import { fakePeer } from '../helpers/fake-peer.js';
@@ -19,7 +18,7 @@ let browser: Browser;
 
 const rawKey = () => Buffer.from((crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
 
-describe.skipIf(!existsSync(CHROMIUM))('Federation page (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
   beforeAll(async () => ({ server, browser } = await launchDemo()), 120_000);
   afterAll(() => stopDemo(server, browser));
 

@@ -18,6 +18,11 @@ export { freePort };
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = '/usr/bin/chromium';
+/**
+ * Whether the browser suites run: where Chromium is installed, and always in CI (CI=true), where
+ * a missing browser must fail the run (.ci/run installs it), never skip it unnoticed.
+ */
+export const BROWSER_TESTS = existsSync(CHROMIUM) || process.env.CI === 'true';
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--no-first-run', '--disable-sync',

@@ -4,10 +4,9 @@
  * guarded route is present exactly when the documented table (src/access/permissions.ts) grants
  * the route's action to the user's roles. Driven in the system Chromium against a real server.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchDemo, stopDemo } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, launchDemo, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
 import { can, type Action } from '../../src/access/index.js';
@@ -30,7 +29,7 @@ const NAV: { label: string; action: Action | null }[] = [
   { label: 'System', action: 'admin.system' },
 ];
 
-describe.skipIf(!existsSync(CHROMIUM))('buttons follow the permission table (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('buttons follow the permission table (e2e, Chromium)', () => {
   beforeAll(async () => ({ server, browser } = await launchDemo()), 120_000);
   afterAll(() => stopDemo(server, browser));
 

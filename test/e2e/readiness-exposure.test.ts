@@ -6,11 +6,10 @@
  * aggregate but not the exposure; a CSAF VEX imported on the Advisories page clears it and the
  * aggregate changes. The KEV trend chart draws once the leader has taken its first snapshot.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 
@@ -26,7 +25,7 @@ let csirt: DemoActor;
 
 interface Vuln { cve: string; kev: { cve: string; vendorProject: string; product: string; vulnerabilityName: string; dateAdded: string; dueDate: string; shortDescription: string; requiredAction: string } | null }
 
-describe.skipIf(!existsSync(CHROMIUM))('readiness exposure (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('readiness exposure (e2e, Chromium)', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -5,11 +5,10 @@
  * Aldermark's detail) until Aldermark releases its assessment to Brenova; an answer given in
  * the self-assessment tab is stored.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 
@@ -23,7 +22,7 @@ let ald: DemoActor;
 let brn: DemoActor;
 const year = new Date().getUTCFullYear();
 
-describe.skipIf(!existsSync(CHROMIUM))('readiness dashboard (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('readiness dashboard (e2e, Chromium)', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

@@ -5,12 +5,12 @@
  * offered and accepted, a silence procedure adopted at its deadline, a consensus blocked by an
  * objection, and an ACH matrix edited in the page whose ranking matches a hand computation.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn, type DemoActor } from './session.js';
 
@@ -34,7 +34,7 @@ const signedIn = (a: Actor, hash?: string): Promise<{ ctx: BrowserContext; page:
 
 const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
 
-describe.skipIf(!existsSync(CHROMIUM))('respond screens (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('respond screens (e2e, Chromium)', () => {
   let incident: Incident;
   let request: AssistanceRequest;
 

@@ -3,17 +3,16 @@
  * process, and an administrator sees that worker (running, its pid), the store's health and the
  * queue in Chromium; a user without the admin role has no System entry and is told so.
  */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
 
 let server: RunningServer;
 let browser: Browser;
 
-describe.skipIf(!existsSync(CHROMIUM))('System page (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('System page (e2e, Chromium)', () => {
   beforeAll(async () => ({ server, browser } = await launchDemo()), 120_000);
   afterAll(() => stopDemo(server, browser));
 

@@ -2,12 +2,12 @@
  * End-to-end tests of the web shell against a real server started from the built CLI with the
  * demo alliance. The browser is the system Chromium, driven by playwright-core.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
+import { BROWSER_TESTS, CHROMIUM, CHROMIUM_ARGS, rest, startServer } from './harness.js';
 import type { DemoUser, RunningServer } from './harness.js';
 import { bundle, indicator, malware, newVersion, relationship } from './fixtures.js';
 import type { Stix } from './fixtures.js';
@@ -115,7 +115,7 @@ async function filterByLabel(page: Page): Promise<void> {
 // Generous: `npm test` runs this file beside every other suite, on a busy machine.
 const poll = { timeout: 20_000, interval: 100 };
 
-describe.skipIf(!existsSync(CHROMIUM))('web shell (e2e, Chromium)', () => {
+describe.runIf(BROWSER_TESTS)('web shell (e2e, Chromium)', () => {
   beforeAll(async () => {
     server = await startServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
