@@ -24,10 +24,13 @@ function version(id: string, k: number): Record<string, unknown> {
 
 const idOf = (k: number) => `indicator--${k.toString(16).padStart(8, '0')}-7e57-4000-8000-000000000001`;
 
-async function submitAll(p: Platform, m: Member, coll: string, objects: Record<string, unknown>[], batch: number): Promise<number> {
+/** Where the versions go: the node, the submitting member and the collection. */
+interface Target { p: Platform; m: Member; coll: string }
+
+async function submitAll(t: Target, objects: Record<string, unknown>[], batch: number): Promise<number> {
   const t0 = nowMs();
   for (let i = 0; i < objects.length; i += batch) {
-    const res = await p.intel.submit(m.actor, coll, objects.slice(i, i + batch));
+    const res = await t.p.intel.submit(t.m.actor, t.coll, objects.slice(i, i + batch));
     const bad = res.find((r) => r.status !== 'added');
     if (bad) throw new Error(`versions bench: ${JSON.stringify(bad)}`);
   }
@@ -35,9 +38,9 @@ async function submitAll(p: Platform, m: Member, coll: string, objects: Record<s
 }
 
 /** ms to submit one more version, median of `n`, to the object of `id` whose version count is `from` and grows. */
-async function oneMore(p: Platform, m: Member, coll: string, id: string, from: number, n: number): Promise<number> {
+async function oneMore(t: Target, id: string, from: number, n: number): Promise<number> {
   const ms: number[] = [];
-  for (let k = 0; k < n; k++) ms.push(await submitAll(p, m, coll, [version(id, from + k)], 1));
+  for (let k = 0; k < n; k++) ms.push(await submitAll(t, [version(id, from + k)], 1));
   return median(ms);
 }
 
@@ -47,15 +50,16 @@ export async function benchVersions(opts: { versions: number; batch: number }): 
     const p = env.platform;
     const m = await addMember(p, 'VER', 'Versioning CERT');
     const coll = await addCollection(p, 'versions');
+    const t: Target = { p, m, coll };
     const n = opts.versions;
     // Distinct objects first (the baseline), then the versions of one id, each followed by the indexes.
-    const distinctMs = await submitAll(p, m, coll, Array.from({ length: n }, (_, k) => version(idOf(k + 1), 0)), opts.batch);
+    const distinctMs = await submitAll(t, Array.from({ length: n }, (_, k) => version(idOf(k + 1), 0)), opts.batch);
     const distinctIndexS = (await converged(p, 600_000)) / 1000;
     const longId = idOf(0);
-    const versionsMs = await submitAll(p, m, coll, Array.from({ length: n }, (_, k) => version(longId, k)), opts.batch);
+    const versionsMs = await submitAll(t, Array.from({ length: n }, (_, k) => version(longId, k)), opts.batch);
     const versionsIndexS = (await converged(p, 600_000)) / 1000;
-    const longOneMs = await oneMore(p, m, coll, longId, n, 21);
-    const freshOneMs = await oneMore(p, m, coll, idOf(n + 1), 1, 21);
+    const longOneMs = await oneMore(t, longId, n, 21);
+    const freshOneMs = await oneMore(t, idOf(n + 1), 1, 21);
     const figures = {
       versions_n: n,
       versions_submit_objects_per_s: round(n / (versionsMs / 1000)),
