@@ -14,9 +14,6 @@ export interface Block {
   readonly prefix: number;
 }
 
-/** Dotted quad → 32-bit value (the pattern evaluator's own parser: both accept the same text). */
-export const ipv4Word = ipv4Value;
-
 /** Parses `addr` or `addr/prefix`; null when malformed (the same inputs the evaluator refuses). */
 export function parseBlock(text: string): Block | null {
   const b = splitBlock(text);

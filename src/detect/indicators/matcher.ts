@@ -24,7 +24,8 @@ import { compilePattern, compileSimple, stepsKey } from './compile.js';
 import type { CidrTable, Entry, ExactTable, Indexed, LightEntry, Posting, Table, Target } from './entry.js';
 import { isLight, LeafRef, needleValues, postingAdd, postingRemove, takesPart } from './entry.js';
 import type { Block } from './ip.js';
-import { ipv4Word, parseBlock, PrefixTrie } from './ip.js';
+import { parseBlock, PrefixTrie } from './ip.js';
+import { ipv4Value } from '../../stix/pattern/cidr.js';
 import { observationOf } from './observe.js';
 import { PROBES, typesOf } from './probe.js';
 import { resolvePath as resolveValues } from '../../stix/pattern/index.js';
@@ -239,7 +240,7 @@ export class IndicatorIndex {
   private keyRef(k: Key): [Table | WordTable<Posting>, Primitive | Block] {
     if (k.kind === 'cidr') return [this.table<CidrTable>('cidr', k.objectType, k.steps), k.block];
     const t = this.table<ExactTable>('exact', k.objectType, k.steps);
-    const word = typeof k.value === 'string' ? ipv4Word(k.value) : null;
+    const word = typeof k.value === 'string' ? ipv4Value(k.value) : null;
     return word === null ? [t, k.value] : [t.words, word | 0];
   }
 
@@ -434,11 +435,11 @@ export class IndicatorIndex {
     else m.hit(p, 'exact', table.label, v);
   }
 
-  /** ipv4Word, remembered for the rest of this match (a few addresses an event). */
+  /** ipv4Value, remembered for the rest of this match (a few addresses an event). */
   private wordOf(v: string): number | null {
     const n = this.ipMemoN;
     for (let i = 0; i < n; i++) if (this.ipMemoStr[i] === v) return this.ipMemoWord[i] as number | null;
-    const word = ipv4Word(v);
+    const word = ipv4Value(v);
     if (n < 8) {
       this.ipMemoStr[n] = v;
       this.ipMemoWord[n] = word;

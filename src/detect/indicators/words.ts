@@ -3,7 +3,7 @@
  * linear probing and backward-shift deletion (no tombstones). Exact-table keys that are dotted
  * quads live here instead of in a `Map` of strings: a key costs 12 bytes of arrays instead of a
  * string and a Map entry, and a lookup reads one typed-array slot instead of hashing and
- * comparing strings in a million-entry Map. Dotted quads as `ipv4Word` accepts them have one
+ * comparing strings in a million-entry Map. Dotted quads as `ipv4Value` (stix/pattern/cidr.ts) accepts them have one
  * text per word, so word equality is string equality (see ip.ts).
  */
 export class WordTable<V> {
