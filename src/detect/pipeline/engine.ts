@@ -18,7 +18,7 @@ import type { NormalisedEvent, TelemetryFormat } from '../normalise/index.js';
 import { eventTimeMs, normaliseLine } from '../normalise/index.js';
 import { DEFAULT_WINDOW, type IndicatorMatch } from '../indicators/index.js';
 import type { SigmaMatch } from '../sigma/index.js';
-import { traceEvent, traceRule } from '../trace.js';
+import { setRuleTracer, traceEvent, traceRule } from '../trace.js';
 import { unscopedRuleId } from '../rules.js';
 import { AlertBook, type Written } from './alert-book.js';
 import type { Alert, AlertSeverity, AlertStatus, Matched } from './alert-types.js';
@@ -67,6 +67,27 @@ interface HitStatics {
 
 const BUCKET_MS = 60_000;
 const RATE_HORIZON_MS = 31 * 86_400_000;
+/**
+ * Rows the warm-up replays between two turns of the event loop: about 5–80 µs each (docs/pipeline.md),
+ * so a slice holds the loop for well under a second and the worker's heartbeats and IPC writes go out.
+ */
+const WARM_SLICE_ROWS = 1_000;
+
+/** Lets timers (the worker's heartbeat) and pending I/O (IPC writes) run before going on. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** How a drain runs (see DetectEngine.drain). */
+export interface DrainOptions {
+  /** Events per transaction; 1 is the careful pass. */
+  readonly batchSize?: number;
+  /** Stop once the source position reached this seq. */
+  readonly throughSeq?: number;
+  /**
+   * Told the ref of each rule before it is evaluated, for the batch's own events only (the
+   * careful pass): never during the warm-up replay, whose rules would flood the channel.
+   */
+  readonly trace?: (ref: string) => void;
+}
 
 export class DetectEngine {
   /** Meta key of the saved anomaly baselines. */
@@ -200,14 +221,14 @@ export class DetectEngine {
    * Processes the source until it is empty (or through `throughSeq`); returns the events
    * processed. `batchSize` 1 is the careful pass: one event per transaction.
    */
-  drain(o: { batchSize?: number; throughSeq?: number } = {}): Promise<number> {
+  drain(o: DrainOptions = {}): Promise<number> {
     if (this.#draining) return this.#draining;
     this.#draining = (async () => {
       let n = 0;
       try {
         for (;;) {
           if (o.throughSeq !== undefined && this.deps.source.position >= o.throughSeq) break;
-          const got = await this.#batch(o.batchSize ?? this.options.batchSize);
+          const got = await this.#batch(o.batchSize ?? this.options.batchSize, o.trace ?? null);
           n += got;
           if (got === 0) break;
         }
@@ -220,14 +241,9 @@ export class DetectEngine {
   }
 
   /** One batch; returns the rows read (0: the source is empty). */
-  async #batch(limit: number): Promise<number> {
+  async #batch(limit: number, trace: ((ref: string) => void) | null): Promise<number> {
     const { store, clock, source } = this.deps;
-    if (!this.#warmed) {
-      // The replay matches against the indicators as they are (the whole store at start).
-      if (!this.feed.loaded) await this.feed.sync();
-      await this.warmUp();
-      this.#warmed = true;
-    }
+    await this.prepare();
     const rows = await source.read(limit);
     if (rows.length === 0) return 0;
     // Events are matched against every indicator committed before them: catch the feed up first
@@ -242,9 +258,14 @@ export class DetectEngine {
     const rates = new Map<string, RateRow>();
     this.#hitStatics.clear();
     this.#lastRate = null;
-    for (const row of live) {
-      traceEvent(row.seq);
-      this.#match(row, rates);
+    if (trace) setRuleTracer(trace);
+    try {
+      for (const row of live) {
+        traceEvent(row.seq);
+        this.#match(row, rates);
+      }
+    } finally {
+      if (trace) setRuleTracer(null);
     }
     const nowUs = clock.now() * 1000;
     let written: Written[] = [];
@@ -492,6 +513,17 @@ export class DetectEngine {
     return n;
   }
 
+  /**
+   * What the first batch needs, once: the indicator feed loaded (the replay matches against the
+   * indicators as they are: the whole store at start), then the warm-up replay.
+   */
+  async prepare(): Promise<void> {
+    if (this.#warmed) return;
+    if (!this.feed.loaded) await this.feed.sync();
+    await this.warmUp();
+    this.#warmed = true;
+  }
+
   async #replay(): Promise<number> {
     const { anomaly: a, source, store } = this.deps;
     if (!source.history || source.position === 0) return 0;
@@ -508,8 +540,15 @@ export class DetectEngine {
       if (rows.length === 0) return n;
       const dead = new Set(await store.deadLetterSeqs(rows[0]!.seq, rows[rows.length - 1]!.seq));
       const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
-      n += warm(learnOnly, live.filter((r) => r.seq <= windowAfter)) + warm(full, live.filter((r) => r.seq > windowAfter));
-      this.#warmUp = { state: 'replaying', replayed: n };
+      // In slices, each followed by a turn of the event loop: an hour of a busy node is millions
+      // of events (tens of seconds), during which the worker must keep sending its heartbeat (and
+      // its progress, this count) or its supervisor takes it for stuck.
+      for (let i = 0; i < live.length; i += WARM_SLICE_ROWS) {
+        const slice = live.slice(i, i + WARM_SLICE_ROWS);
+        n += warm(learnOnly, slice.filter((r) => r.seq <= windowAfter)) + warm(full, slice.filter((r) => r.seq > windowAfter));
+        this.#warmUp = { state: 'replaying', replayed: n };
+        await yieldToLoop();
+      }
       after = rows[rows.length - 1]!.seq;
     }
   }

@@ -14,7 +14,6 @@ import type { Store } from '../../store/index.js';
 import type { DetectEngine } from '../pipeline/engine.js';
 import type { DetectOptions } from '../pipeline/detect-types.js';
 import { SigmaRules } from '../rules.js';
-import { setRuleTracer } from '../trace.js';
 import type { SupervisorMessage, WorkerMessage, WorkerStats } from './protocol.js';
 import { createEngine } from './wiring.js';
 import type { EventSource } from '../pipeline/source.js';
@@ -32,6 +31,8 @@ export interface WorkerRuntimeDeps {
   readonly sigmaPlaceholders?: string | undefined;
   /** Where events come from (default: the SQL spool); scale-out workers read their JetStream partitions. */
   readonly source?: EventSource;
+  /** How often the worker says it is alive (with its stats, warm-up progress included); default 1 s. */
+  readonly heartbeatMs?: number;
 }
 
 const HEARTBEAT_MS = 1_000;
@@ -73,15 +74,14 @@ export class WorkerRuntime {
    */
   async go(carefulThrough: number | null): Promise<void> {
     const { channel } = this.deps;
-    this.#heartbeat = setInterval(() => channel.send({ t: 'heartbeat', stats: this.stats() }), HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => channel.send({ t: 'heartbeat', stats: this.stats() }), this.deps.heartbeatMs ?? HEARTBEAT_MS);
     this.#heartbeat.unref();
     if (carefulThrough !== null) {
-      setRuleTracer((ref) => channel.send({ t: 'rule', ref }));
-      try {
-        await this.engine.drain({ batchSize: 1, throughSeq: carefulThrough });
-      } finally {
-        setRuleTracer(null);
-      }
+      // Rules are named for the careful batches' own events only: the warm-up replay before the
+      // first of them (an hour of telemetry) would send millions of names, and the `batch` message
+      // naming the hostile event would wait behind them while it spins (the supervisor would never
+      // learn which event to quarantine).
+      await this.engine.drain({ batchSize: 1, throughSeq: carefulThrough, trace: (ref) => channel.send({ t: 'rule', ref }) });
       channel.send({ t: 'careful-done', throughSeq: carefulThrough });
     }
     this.engine.start();

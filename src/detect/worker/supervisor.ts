@@ -22,6 +22,11 @@ export interface SupervisorOptions {
   /** Environment of the worker (the node's configuration, see config `configEnv`). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly batchTimeoutMs: number;
+  /**
+   * How long a worker outside a batch may send nothing (no heartbeat, no message) before it is
+   * taken for stuck and killed; default four batch limits, at least a minute.
+   */
+  readonly silenceMs?: number;
 }
 
 export interface SupervisorDeps {
@@ -67,6 +72,8 @@ export class WorkerSupervisor {
   #lastBeatMs: number | null = null;
   #batch: Batch | null = null;
   #careful = false;
+  /** The seq the current worker's careful pass goes through (null: not careful). */
+  #carefulThrough: number | null = null;
   /** Failed attempts of the batch the careful pass goes through (its events then count one more). */
   #carefulBase = 0;
   #lastRule: string | null = null;
@@ -145,6 +152,7 @@ export class WorkerSupervisor {
   #spawn(carefulThrough: number | null): void {
     this.#state = 'starting';
     this.#careful = carefulThrough !== null;
+    this.#carefulThrough = carefulThrough;
     this.#lastRule = null;
     this.#batch = null;
     this.#killReason = null;
@@ -224,10 +232,13 @@ export class WorkerSupervisor {
   #check(): void {
     const b = this.#batch;
     if (this.#killReason !== null || !this.#child) return;
-    // Between batches a running worker still sends a heartbeat every second; one silent for four
-    // batch limits (at least a minute) is stuck outside a batch (a sync, a flush) and restarted.
+    // Outside a batch a worker still sends a heartbeat every second — starting, warming up (the
+    // replay yields to its event loop between slices), careful or running; one silent for four
+    // batch limits (at least a minute) is stuck outside a batch (start-up, a sync, a flush, or a
+    // careful pass whose `batch` message never came) and restarted. A worker that makes progress
+    // keeps talking, so it is never killed here.
     const silentMs = this.deps.clock.now() - (this.#lastBeatMs ?? this.#startedMs ?? this.deps.clock.now());
-    if (!b && this.#state === 'running' && silentMs > Math.max(60_000, 4 * this.options.batchTimeoutMs)) {
+    if (!b && expectsProgress(this.#state) && silentMs > (this.options.silenceMs ?? Math.max(60_000, 4 * this.options.batchTimeoutMs))) {
       this.#killReason = `the worker sent nothing for ${Math.round(silentMs / 1000)} s`;
       this.#child.kill('SIGKILL');
       return;
@@ -251,19 +262,22 @@ export class WorkerSupervisor {
     this.#restarts++;
     const b = this.#batch;
     const careful = this.#careful;
+    const carefulThrough = this.#carefulThrough;
     const rule = this.#lastRule;
-    void this.#recover(b, { careful, rule, reason }).catch((e: unknown) => {
+    void this.#recover(b, { careful, carefulThrough, rule, reason }).catch((e: unknown) => {
       this.deps.log(`detection worker: recovery failed: ${e instanceof Error ? e.message : String(e)}`);
-      this.#respawnLater(null);
+      this.#respawnLater(careful ? carefulThrough : null);
     });
   }
 
   /** After a worker died: retry, go careful, or dead-letter the one event, then restart. */
-  async #recover(b: Batch | null, o: { careful: boolean; rule: string | null; reason: string }): Promise<void> {
+  async #recover(b: Batch | null, o: { careful: boolean; carefulThrough: number | null; rule: string | null; reason: string }): Promise<void> {
     if (b === null) {
-      // Died between batches (start-up, sync, a store error): restart with a growing pause.
-      this.deps.log(`detection worker: ${o.reason}; restarting in ${this.#backoffMs} ms`);
-      this.#respawnLater(null);
+      // Died between batches (start-up, warm-up, sync, a store error): restart with a growing
+      // pause — still careful if it was (the batch that failed twice is still ahead).
+      const again = o.careful ? o.carefulThrough : null;
+      this.deps.log(`detection worker: ${o.reason}; restarting${again !== null ? ' (careful pass)' : ''} in ${this.#backoffMs} ms`);
+      this.#respawnLater(again);
       return;
     }
     const attempts = (this.#failures.get(b.from) ?? 0) + 1;
@@ -308,5 +322,18 @@ export class WorkerSupervisor {
     setTimeout(() => {
       if (this.#running && this.#child === null) this.#spawn(carefulThrough);
     }, wait).unref();
+  }
+}
+
+/** States in which a live worker is expected to talk (heartbeats at least): the silence watchdog covers all of them. */
+function expectsProgress(state: WorkerState): boolean {
+  switch (state) {
+    case 'starting':
+    case 'running':
+    case 'careful':
+      return true;
+    case 'restarting':
+    case 'stopped':
+      return false;
   }
 }
