@@ -11,7 +11,7 @@ import { AccessService, type Actor } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { GroupRow, OrgRow } from '../store/index.js';
 import { parseMispDocument, type MispEvent, type MispSharingGroup } from './model.js';
-import { eventToStix, type AttributeAccount } from './to-stix.js';
+import { eventToStix, type AttributeAccount, type SharingGroupRef } from './to-stix.js';
 
 export interface MispImportOptions {
   /** Organisation recorded as creator when the actor has no principal (CLI, feeds). */
@@ -50,14 +50,22 @@ export interface MispImportSummary {
   notes: string[];
 }
 
-/** Resolves a MISP sharing group to recipients known here: organisations by uuid or name, or a sharing group of the same name. */
+/**
+ * Resolves an element's MISP sharing group to recipients known here: organisations by uuid or
+ * name, or a Shieldwall sharing group of the same name. The group is the element's own inline
+ * `SharingGroup`, else the one its `sharing_group_id` names among the known groups or the
+ * event's inline group; never the event's group in place of another one — a different group
+ * unknown here is released to the creator alone (and noted), not to the event's members.
+ */
 export function sharingGroupResolver(ev: MispEvent, ctx: { orgs: readonly OrgRow[]; groups: readonly GroupRow[]; known: MispImportOptions['sharingGroups']; notes: string[] }) {
-  return (sgId: string): string[] | null => {
-    const sg = ev.sharingGroup && (ev.sharingGroupId === sgId || sgId === '0' || !ctx.known?.length)
-      ? ev.sharingGroup
-      : (ctx.known ?? []).find((g) => g.id === sgId || g.uuid === sgId) ?? ev.sharingGroup;
+  const named = (g: MispSharingGroup & { id?: string | null }, id: string) => id !== '0' && (g.id === id || g.uuid === id);
+  return (el: SharingGroupRef): string[] | null => {
+    const id = el.sharingGroupId;
+    const sg = el.sharingGroup
+      ?? (ctx.known ?? []).find((g) => named(g, id))
+      ?? (ev.sharingGroup && (id === ev.sharingGroupId || named(ev.sharingGroup, id)) ? ev.sharingGroup : null);
     if (!sg) {
-      ctx.notes.push(`sharing group ${sgId} is unknown: its elements are released to the creator alone`);
+      ctx.notes.push(`sharing group ${id} is unknown: its elements are released to the creator alone`);
       return [];
     }
     const group = ctx.groups.find((g) => g.name.toLowerCase() === sg.name.toLowerCase());
@@ -84,6 +92,8 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
   const orgs = await intel.store.listOrganisations();
   const groups = await intel.store.listGroups();
   const knownIdentities = new Set([...orgs.map((o) => o.id), ...groups.map((g) => g.id)]);
+  const members = new Map(await Promise.all(groups.map(async (g) => [g.id, await intel.store.groupMembers(g.id)] as const)));
+  const groupMembers = (id: string): readonly string[] => members.get(id) ?? [];
   const committed = { count: 0, types: new Set<string>() };
   await intel.store.transaction(async (tx) => {
     const svc = new IntelService(tx, intel.clock, (c) => {
@@ -92,7 +102,7 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
     });
     for (const ev of events) {
       const notes: string[] = [];
-      const conv = eventToStix(ev, { knownIdentities, sharingGroupRecipients: sharingGroupResolver(ev, { orgs, groups, known: opts.sharingGroups, notes }) });
+      const conv = eventToStix(ev, { knownIdentities, sharingGroupRecipients: sharingGroupResolver(ev, { orgs, groups, known: opts.sharingGroups, notes }), groupMembers });
       // Recipients are a per-submit release fact: one submit per distinct recipient list.
       const batches = new Map<string, { recipients: string[]; objects: unknown[] }>();
       for (const o of conv.objects) {

@@ -36,6 +36,8 @@ export interface MispAttribute {
   toIds: boolean;
   distribution: number;
   sharingGroupId: string;
+  /** The attribute's own sharing group, when the document carries it inline (MISP does on export). */
+  sharingGroup: MispSharingGroup | null;
   timestamp: number;
   comment: string;
   deleted: boolean;
@@ -64,12 +66,15 @@ export interface MispObject {
   timestamp: number;
   distribution: number;
   sharingGroupId: string;
+  sharingGroup: MispSharingGroup | null;
   deleted: boolean;
   attributes: MispAttribute[];
   references: MispReference[];
 }
 
 export interface MispSharingGroup {
+  /** The instance-local id (`sharing_group_id` of the elements that use it). */
+  id: string | null;
   uuid: string | null;
   name: string;
   orgs: MispOrg[];
@@ -197,7 +202,7 @@ function attribute(a: Rec, path: string): MispAttribute {
   return {
     uuid: uuid(a, 'uuid', path), type, category: str(a, 'category', path, { max: 256 }), value: str(a, 'value', path, { required: true }),
     toIds: a.to_ids === undefined ? saneToIds(type) : bool(a, 'to_ids', false), distribution: int(a, 'distribution', path, 5),
-    sharingGroupId: str(a, 'sharing_group_id', path, { max: 64 }) || '0', timestamp: int(a, 'timestamp', path, 0),
+    sharingGroupId: str(a, 'sharing_group_id', path, { max: 64 }) || '0', sharingGroup: sharingGroup(a.SharingGroup), timestamp: int(a, 'timestamp', path, 0),
     comment: str(a, 'comment', path, { max: 65536 }), deleted: bool(a, 'deleted', false),
     firstSeen: str(a, 'first_seen', path, { max: 64 }) || null, lastSeen: str(a, 'last_seen', path, { max: 64 }) || null,
     objectRelation: str(a, 'object_relation', path, { max: 256 }) || null, tags: tags(a, path),
@@ -209,7 +214,7 @@ function object(o: Rec, path: string): MispObject {
   return {
     uuid: uuid(o, 'uuid', path), name: str(o, 'name', path, { required: true, max: 256 }), metaCategory: str(o, 'meta-category', path, { max: 256 }),
     description: str(o, 'description', path, { max: 4096 }), comment: str(o, 'comment', path, { max: 65536 }), timestamp: int(o, 'timestamp', path, 0),
-    distribution: int(o, 'distribution', path, 5), sharingGroupId: str(o, 'sharing_group_id', path, { max: 64 }) || '0', deleted: bool(o, 'deleted', false),
+    distribution: int(o, 'distribution', path, 5), sharingGroupId: str(o, 'sharing_group_id', path, { max: 64 }) || '0', sharingGroup: sharingGroup(o.SharingGroup), deleted: bool(o, 'deleted', false),
     attributes: list(o, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`)),
     references: list(o, 'ObjectReference', path).map((r, i) => ({
       uuid: typeof r.uuid === 'string' && UUID.test(r.uuid) ? r.uuid.toLowerCase() : null,
@@ -224,7 +229,8 @@ function sharingGroup(v: unknown): MispSharingGroup | null {
   if (!isRec(v)) return null;
   const orgs = (Array.isArray(v.SharingGroupOrg) ? v.SharingGroupOrg : []).map((x: unknown) => (isRec(x) ? org(x.Organisation) : null)).filter((x): x is MispOrg => x !== null);
   const owner = org(v.Organisation);
-  return { uuid: typeof v.uuid === 'string' ? v.uuid.toLowerCase() : null, name: typeof v.name === 'string' ? v.name : '', orgs: owner ? [owner, ...orgs] : orgs };
+  const id = typeof v.id === 'string' || typeof v.id === 'number' ? String(v.id).slice(0, 64) : null;
+  return { id, uuid: typeof v.uuid === 'string' ? v.uuid.toLowerCase() : null, name: typeof v.name === 'string' ? v.name : '', orgs: owner ? [owner, ...orgs] : orgs };
 }
 
 /** One event from `{"Event": {...}}` or a bare event dict (as PyMISP posts it). */

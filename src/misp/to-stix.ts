@@ -15,8 +15,8 @@
 import { uuidv5 } from '../stix/index.js';
 import { tlpMarkingId } from '../stix/index.js';
 import { RULE_TYPES, TYPES, hashPath, HASHES, lit, type Sco } from './attribute-types.js';
-import type { MispAttribute, MispEvent, MispGalaxyCluster, MispObject, MispSighting } from './model.js';
-import { isTlpTag, releasabilityOf, type Releasability } from './policy.js';
+import type { MispAttribute, MispEvent, MispGalaxyCluster, MispObject, MispSharingGroup, MispSighting } from './model.js';
+import { isTlpTag, narrowRelease, releasabilityOf, type Releasability } from './policy.js';
 import { OBJECT_TEMPLATES } from './object-templates.js';
 
 /** misp-stix's namespace for relationship ids (`uuid5(NS, f"{source} - {type} - {target}")`). */
@@ -24,6 +24,9 @@ export const MISP_STIX_NAMESPACE = '76beed5f-7251-457e-8c2a-b45f7b589d3d';
 export const TOOL_LABEL = 'misp:tool="MISP-STIX-Converter"';
 
 export type StixObj = Record<string, unknown> & { type: string; id: string };
+
+/** What names an element's sharing group: its id, and the group itself when the document carries it inline. */
+export interface SharingGroupRef { sharingGroupId: string; sharingGroup: MispSharingGroup | null }
 
 export interface AttributeAccount {
   uuid: string;
@@ -46,8 +49,10 @@ export interface Conversion {
 }
 
 export interface ConvertOptions {
-  /** Recipients for a sharing group (id or inline group) of this event; null when unknown. */
-  sharingGroupRecipients?: (sharingGroupId: string) => string[] | null;
+  /** Recipients for an element's sharing group (its inline group, else its id); null when unknown. */
+  sharingGroupRecipients?: (el: SharingGroupRef) => string[] | null;
+  /** Member organisations of a Shieldwall sharing group (for the intersection of two audiences). */
+  groupMembers?: (groupId: string) => readonly string[];
   /** Identity ids the node already holds (the Orgc identity is then not emitted). */
   knownIdentities?: ReadonlySet<string>;
   /** Write TLP markings on the objects (default true). Off for the misp-stix fixture comparison. */
@@ -312,7 +317,9 @@ function references(ctx: Ctx, objects: readonly MispObject[], release: Map<strin
       const type = r.relationshipType.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'related-to';
       const ts = r.timestamp ?? o.timestamp;
       const rel: StixObj = { type: 'relationship', spec_version: '2.1', id: relationshipId(src.main, type, dst.main), ...(ctx.createdBy ? { created_by_ref: ctx.createdBy } : {}), created: iso(ts), modified: iso(ts), relationship_type: type, source_ref: src.main, target_ref: dst.main };
-      emit(ctx, release.get(src.main) ?? { tlp: 'amber', recipients: [] }, [rel]);
+      // A relationship names both ends: released only where both are.
+      const none: Releasability = { tlp: 'amber', recipients: [] };
+      emit(ctx, narrowRelease(release.get(src.main) ?? none, release.get(dst.main) ?? none, ctx.opts.groupMembers), [rel]);
     }
   }
 }
@@ -321,13 +328,15 @@ function newCtx(opts: ConvertOptions, createdBy: string | null): Ctx {
   return { opts, createdBy, out: [], release: new Map(), refs: [], attributes: [], notes: [], primary: new Map() };
 }
 
-function convertAttributes(ctx: Ctx, attrs: readonly MispAttribute[], parent: Releasability | null, sg: (a: { distribution: number; sharingGroupId: string }) => string[] | null): void {
+type ReleaseOf = (el: SharingGroupRef & { distribution: number; tags: readonly string[] }, parent: Releasability) => Releasability;
+
+function convertAttributes(ctx: Ctx, attrs: readonly MispAttribute[], parent: Releasability, releaseOf: ReleaseOf): void {
   for (const a of attrs) {
     if (a.deleted) {
       ctx.attributes.push({ uuid: a.uuid, type: a.type, objectUuid: null, status: 'skipped', stixIds: [], reason: 'deleted in MISP (soft delete)' });
       continue;
     }
-    const rel = releasabilityOf({ distribution: a.distribution, tags: a.tags, sharingGroupRecipients: sg(a) }, parent);
+    const rel = releaseOf(a, parent);
     try {
       const ids = convertAttribute(ctx, a, rel);
       ctx.attributes.push({ uuid: a.uuid, type: a.type, objectUuid: null, status: 'imported', stixIds: ids });
@@ -341,18 +350,22 @@ function convertAttributes(ctx: Ctx, attrs: readonly MispAttribute[], parent: Re
 export function eventToStix(ev: MispEvent, opts: ConvertOptions = {}): Conversion {
   const orgc = ev.orgc?.uuid ? `identity--${ev.orgc.uuid}` : null;
   const ctx = newCtx(opts, orgc);
-  const sg = (el: { distribution: number; sharingGroupId: string }) => (el.distribution === 4 ? (opts.sharingGroupRecipients?.(el.sharingGroupId) ?? []) : null);
-  const eventRel = releasabilityOf({ distribution: ev.distribution, tags: ev.tags, sharingGroupRecipients: sg(ev) }, null);
+  const sg = (el: SharingGroupRef & { distribution: number }) => (el.distribution === 4 ? (opts.sharingGroupRecipients?.(el) ?? []) : null);
+  const releaseOf: ReleaseOf = (el, parent) => releasabilityOf({ distribution: el.distribution, tags: el.tags, sharingGroupRecipients: sg(el) }, parent, opts.groupMembers);
+  const eventRel = releasabilityOf({ distribution: ev.distribution, tags: ev.tags, sharingGroupRecipients: sg(ev) }, null, opts.groupMembers);
   const identity: StixObj[] = orgc && !opts.knownIdentities?.has(orgc)
     ? [{ type: 'identity', spec_version: '2.1', id: orgc, created: iso(ev.timestamp), modified: iso(ev.timestamp), name: ev.orgc!.name || ev.orgc!.uuid!, identity_class: 'organization' }]
     : [];
-  convertAttributes(ctx, ev.attributes, eventRel, sg);
+  convertAttributes(ctx, ev.attributes, eventRel, releaseOf);
   for (const o of ev.objects) {
     if (o.deleted) {
       for (const a of o.attributes) ctx.attributes.push({ uuid: a.uuid, type: a.type, objectUuid: o.uuid, status: 'skipped', stixIds: [], reason: 'its object is deleted in MISP (soft delete)' });
       continue;
     }
-    convertObject(ctx, o, releasabilityOf({ distribution: o.distribution, tags: [], sharingGroupRecipients: sg(o) }, eventRel));
+    // One STIX object carries every attribute of the MISP object: it goes only where all of them may.
+    let rel = releaseOf({ ...o, tags: [] }, eventRel);
+    for (const a of o.attributes) if (!a.deleted) rel = narrowRelease(rel, releaseOf(a, rel), opts.groupMembers);
+    convertObject(ctx, o, rel);
   }
   references(ctx, ev.objects, ctx.release);
   // Event-level galaxies (Galaxy blocks and galaxy tags) are referenced by the report itself.
