@@ -174,6 +174,9 @@ describe('supervised detection worker (built serve, test hooks on)', () => {
       return s.detection.queue.depth === 0 && s.workers[0].state === 'running' && s.workers[0].warmUp?.state === 'done' ? s : null;
     });
     expect(sys.workers[0].restarts).toBeGreaterThanOrEqual(3);
+    // A live worker's row says how long ago it spoke, and that this is not stale.
+    expect(sys.workers[0].stale).toBe(false);
+    expect(sys.workers[0].heartbeatAgeMs).toBeLessThan(10_000);
     // The restarted worker replayed what it needed before its first batch (the lookup at least).
     expect(sys.workers[0].warmUp.state).toBe('done');
     expect(sys.workers[0].warmUp.replayed).toBeGreaterThanOrEqual(1);

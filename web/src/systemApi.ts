@@ -8,6 +8,10 @@ export interface WorkerView {
   state: 'starting' | 'running' | 'careful' | 'restarting' | 'stopped';
   startedAt: string | null;
   lastHeartbeatAt: string | null;
+  /** Embedded worker: milliseconds since it last sent anything (null: no worker process now). */
+  heartbeatAgeMs?: number | null;
+  /** Embedded worker: silent for over 10 s while it should talk — its batch, warm-up and memory figures are out of date. */
+  stale?: boolean;
   /** null for a scale-out worker: its supervisor's row counts the restarts of its machine. */
   restarts: number | null;
   batch: { from: number; to: number; events: number; runningMs: number } | null;

@@ -92,7 +92,7 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
         processed: scale ? scale.processed : (stats?.processed ?? 0), alertsWritten: scale ? scale.alertsWritten : (stats?.alertsWritten ?? 0),
         indicators: scale ? scale.indicators : (stats?.indicators ?? 0), sigmaRules: scale ? scale.sigmaRules : (stats?.sigmaRules ?? 0),
       },
-      workers: scale ? scale.workers : w ? [{ pid: w.pid, state: w.state, startedAt: w.startedAt, lastHeartbeatAt: w.lastHeartbeatAt, restarts: w.restarts, batch: w.batch, lastExit: w.lastExit, eventsPerSecond: w.eventsPerSecond, rssBytes: w.stats?.rssBytes ?? null, warmUp: w.stats?.warmUp ?? null }] : [],
+      workers: scale ? scale.workers : w ? [{ pid: w.pid, state: w.state, startedAt: w.startedAt, lastHeartbeatAt: w.lastHeartbeatAt, heartbeatAgeMs: w.heartbeatAgeMs, stale: w.stale, restarts: w.restarts, batch: w.batch, lastExit: w.lastExit, eventsPerSecond: w.eventsPerSecond, rssBytes: w.stats?.rssBytes ?? null, warmUp: w.stats?.warmUp ?? null }] : [],
       deadLetters: { total: await detect.deadLetters.count(), organisation: await detect.deadLetters.count(p.orgId), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })).sort((a, b) => b.count - a.count) },
       store: storeHealth,
       // The indexes that follow the store (built after the node listens, fed after commits).

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { DEFAULT_DETECT_OPTIONS, DeadLetters, deadLetterView, SPOOL_CURSOR_KEY } from '../../detect/pipeline/index.js';
-import { WORKERS_STATUS_KEY, type WorkerStatus } from '../../detect/worker/index.js';
+import { readWorkersSnapshot, STATUS_STALE_MS, WORKERS_STATUS_KEY } from '../../detect/worker/index.js';
 import { CLI_ACTOR, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { printRows } from '../table.js';
 import { Correlations, Warninglists } from '../../intel/index.js';
@@ -30,19 +30,27 @@ async function status(p: CliPlatform) {
   const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
   const [oldest] = lastSeq > position ? await store.readIngest(position, 1) : [];
   const saved = await store.getMeta(WORKERS_STATUS_KEY);
-  const snapshot = saved ? (JSON.parse(saved) as { at: string; supervisorPid: number; workers: WorkerStatus[] }) : null;
+  const workers = saved ? readWorkersSnapshot(saved, clock.now()) : null;
   const flagged = new Map<string, number>();
   for (const d of await store.listDeadLetters({ limit: 1000 })) if (d.ruleRef) flagged.set(d.ruleRef, (flagged.get(d.ruleRef) ?? 0) + 1);
   return {
     node: p.config.nodeName,
     store: { dialect: store.capabilities.dialect, ok: true, latencyMs },
     queue: { depth: lastSeq > position ? await store.countIngestAfter(position) : 0, processedSeq: position, lastSeq, lagMs: oldest ? Math.max(0, clock.now() - Math.floor(oldest.receivedUs / 1000)) : 0 },
-    workers: snapshot ? { savedAt: snapshot.at, supervisorPid: snapshot.supervisorPid, list: snapshot.workers } : null,
+    workers,
     deadLetters: { total: await store.countDeadLetters(), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })) },
     // The correlation index follows the store; read from the store, as the running node's indexer left it.
     correlation: await new Correlations({ store, clock, intel: p.intel, warninglists: new Warninglists(store, clock) }).status(),
     scale: p.config.nats ? await scaleStatus(p) : null,
   };
+}
+
+/** A duration for people: 4 s, 3 min 20 s, 2 h 5 min. */
+function ago(ms: number): string {
+  const sec = Math.round(ms / 1000);
+  if (sec < 60) return `${sec} s`;
+  if (sec < 3600) return `${Math.floor(sec / 60)} min ${sec % 60} s`;
+  return `${Math.floor(sec / 3600)} h ${Math.floor((sec % 3600) / 60)} min`;
 }
 
 /** Waits this long for the processes of a scale-out deployment to answer the presence question. */
@@ -91,12 +99,15 @@ export function registerStatus(program: Command, io: Io = stdio): void {
         io.out(`queue: ${s.queue.depth} events waiting (processed through ${s.queue.processedSeq} of ${s.queue.lastSeq}), lag ${Math.round(s.queue.lagMs / 1000)} s`);
         if (!s.workers) io.out('workers: no supervisor has reported (is `shieldwall serve` running?)');
         else {
-          io.out(`workers (as saved by supervisor ${s.workers.supervisorPid} at ${s.workers.savedAt}):`);
-          printRows(io, false, s.workers.list.map((w) => ({
-            pid: w.pid, state: w.state, restarts: w.restarts, lastHeartbeat: w.lastHeartbeatAt, eventsPerS: w.eventsPerSecond,
+          const w0 = s.workers;
+          io.out(`workers (as saved by supervisor ${w0.supervisorPid} at ${w0.savedAt}, ${ago(w0.ageMs)} ago):`);
+          if (w0.stale) io.out(`STALE: saved more than ${STATUS_STALE_MS / 1000} s ago — its supervisor (shieldwall serve) is not running or not saving; the rows below were true then, not now`);
+          printRows(io, false, w0.list.map((w) => ({
+            pid: w.pid, state: w0.stale ? `${w.state} (stale)` : w.state, restarts: w.restarts, lastHeartbeat: w.lastHeartbeatAt,
+            heartbeatAge: w.heartbeatAgeMs === undefined || w.heartbeatAgeMs === null ? null : `${ago(w.heartbeatAgeMs)}${w.stale ? ' (silent)' : ''}`, eventsPerS: w.eventsPerSecond,
             batch: w.batch ? `${w.batch.from}-${w.batch.to} (${w.batch.runningMs} ms)` : w.stats?.warmUp?.state === 'replaying' ? `warming up (${w.stats.warmUp.replayed} replayed)` : null,
             lastExit: w.lastExit?.reason ?? null,
-          })), ['pid', 'state', 'restarts', 'lastHeartbeat', 'eventsPerS', 'batch', 'lastExit']);
+          })), ['pid', 'state', 'restarts', 'lastHeartbeat', 'heartbeatAge', 'eventsPerS', 'batch', 'lastExit']);
         }
       }
       io.out(`dead letters: ${s.deadLetters.total}${s.deadLetters.flaggedRules.length ? `; flagged rules: ${s.deadLetters.flaggedRules.map((f) => `${f.ref} (${f.count})`).join(', ')}` : ''}`);

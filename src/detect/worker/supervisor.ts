@@ -45,6 +45,13 @@ export interface WorkerStatus {
   readonly state: WorkerState;
   readonly startedAt: string | null;
   readonly lastHeartbeatAt: string | null;
+  /** Milliseconds since the worker last sent anything (since it was started when it has sent nothing yet; null: none runs). */
+  readonly heartbeatAgeMs: number | null;
+  /**
+   * Whether what the worker last said (its stats, warm-up progress) is out of date: a worker that
+   * should be talking has been silent for more than STATUS_STALE_MS.
+   */
+  readonly stale: boolean;
   readonly restarts: number;
   /** The batch in progress: seqs, events, how long so far. */
   readonly batch: { readonly from: number; readonly to: number; readonly events: number; readonly runningMs: number } | null;
@@ -60,6 +67,29 @@ const RATE_WINDOW_MS = 60_000;
 /** Meta key holding the supervisor's last view of its workers, for `shieldwall status` (another process). */
 export const WORKERS_STATUS_KEY = 'detect.workers';
 const PERSIST_MS = 2_000;
+/**
+ * Age beyond which a status is out of date: a worker heartbeats every second, and a running
+ * supervisor saves its snapshot every PERSIST_MS whatever its worker does.
+ */
+export const STATUS_STALE_MS = 10_000;
+
+/** What the supervisor saves under WORKERS_STATUS_KEY. */
+export interface WorkersSnapshot {
+  readonly at: string;
+  readonly supervisorPid: number;
+  readonly workers: readonly WorkerStatus[];
+}
+
+/**
+ * A saved snapshot as read by another process (`shieldwall status`): with its age, and `stale`
+ * when it is older than STATUS_STALE_MS — its supervisor stopped saving (serve is gone, or
+ * stopped), so the workers' rows say what was true then, not now.
+ */
+export function readWorkersSnapshot(raw: string, nowMs: number): { savedAt: string; ageMs: number; stale: boolean; supervisorPid: number; list: readonly WorkerStatus[] } {
+  const s = JSON.parse(raw) as WorkersSnapshot;
+  const ageMs = Math.max(0, nowMs - Date.parse(s.at));
+  return { savedAt: s.at, ageMs, stale: !(ageMs <= STATUS_STALE_MS), supervisorPid: s.supervisorPid, list: s.workers };
+}
 const WORKER_NICENESS = 5;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -114,6 +144,7 @@ export class WorkerSupervisor {
     const child = this.#child;
     if (child) await stopWorkerProcess(child, this.#exited, () => this.#send({ t: 'stop' }));
     this.#state = 'stopped';
+    this.#persist(true);
   }
 
   /** Tells the worker new events are in the spool. */
@@ -134,8 +165,11 @@ export class WorkerSupervisor {
   status(): WorkerStatus {
     const now = this.deps.clock.now();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const since = this.#child ? (this.#lastBeatMs ?? this.#startedMs) : null;
+    const heartbeatAgeMs = since === null ? null : Math.max(0, now - since);
     return {
-      pid: this.#child?.pid ?? null, state: this.#state, startedAt: iso(this.#startedMs), lastHeartbeatAt: iso(this.#lastBeatMs), restarts: this.#restarts,
+      pid: this.#child?.pid ?? null, state: this.#state, startedAt: iso(this.#startedMs), lastHeartbeatAt: iso(this.#lastBeatMs),
+      heartbeatAgeMs, stale: heartbeatAgeMs !== null && expectsProgress(this.#state) && heartbeatAgeMs > STATUS_STALE_MS, restarts: this.#restarts,
       batch: this.#batch ? { from: this.#batch.from, to: this.#batch.to, events: this.#batch.events, runningMs: Math.round(performance.now() - this.#batch.startedMs) } : null,
       lastExit: this.#lastExit, eventsPerSecond: this.eventsPerSecond(now), stats: this.#stats,
     };
@@ -230,6 +264,8 @@ export class WorkerSupervisor {
   }
 
   #check(): void {
+    // Saved from here too, so the snapshot stays fresh while the worker is silent or restarting.
+    this.#persist(false);
     const b = this.#batch;
     if (this.#killReason !== null || !this.#child) return;
     // Outside a batch a worker still sends a heartbeat every second — starting, warming up (the
@@ -256,10 +292,11 @@ export class WorkerSupervisor {
     for (const s of this.#syncs.values()) s.reject(new Error(`the detection worker stopped: ${reason}`));
     this.#syncs.clear();
     this.#child = null;
+    // The state saved with the exit is what follows it, never `running` without a process.
+    this.#state = this.#running ? 'restarting' : 'stopped';
+    if (this.#running) this.#restarts++;
     this.#persist(true);
     if (!this.#running) return;
-    this.#state = 'restarting';
-    this.#restarts++;
     const b = this.#batch;
     const careful = this.#careful;
     const carefulThrough = this.#carefulThrough;
@@ -312,7 +349,7 @@ export class WorkerSupervisor {
     const now = this.deps.clock.now();
     if (!force && now - this.#persistedMs < PERSIST_MS) return;
     this.#persistedMs = now;
-    const snapshot = { at: new Date(now).toISOString(), supervisorPid: process.pid, workers: [this.status()] };
+    const snapshot: WorkersSnapshot = { at: new Date(now).toISOString(), supervisorPid: process.pid, workers: [this.status()] };
     this.deps.store.setMeta(WORKERS_STATUS_KEY, JSON.stringify(snapshot)).catch(() => undefined);
   }
 

@@ -55,9 +55,10 @@ function Processes({ s }: { s: SystemStatus }) {
           ))}
           {s.workers.map((w, i) => (
             <tr key={`w-${i}`} data-testid="worker-row">
-              <td>detection worker</td><td>{w.host ?? '-'}</td><td>{w.pid ?? '-'}</td><td data-testid="worker-state">{w.state}</td><td>{formatTime(w.lastHeartbeatAt)}</td>
+              <td>detection worker</td><td>{w.host ?? '-'}</td><td>{w.pid ?? '-'}</td><td data-testid="worker-state">{w.state}{w.stale ? <> <span className="pill warn" data-testid="worker-stale" title="silent for over 10 s: the figures of this row are out of date">stale</span></> : null}</td>
+              <td data-testid="worker-heartbeat">{formatTime(w.lastHeartbeatAt)}{w.heartbeatAgeMs != null ? ` (${formatDuration(w.heartbeatAgeMs / 1000)} ago)` : ''}</td>
               <td data-testid="worker-restarts">{w.restarts ?? '-'}</td>
-              <td data-testid="worker-batch">{w.partitions ? `partitions ${w.partitions.join(', ') || 'none'} · ${w.waitingMessages ?? 0} chunks waiting` : w.warmUp?.state === 'replaying' ? `warming up: ${w.warmUp.replayed} events replayed` : w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
+              <td data-testid="worker-batch">{w.partitions ? `partitions ${w.partitions.join(', ') || 'none'} · ${w.waitingMessages ?? 0} chunks waiting` : w.batch ? `${w.batch.from}–${w.batch.to} (${w.batch.runningMs} ms)` : w.warmUp?.state === 'replaying' ? `warming up: ${w.warmUp.replayed} events replayed` : 'idle'}</td><td>{mb(w.rssBytes)}</td>
               <td className="small">{w.lastExit ? `${formatTime(w.lastExit.at)}: ${w.lastExit.reason}` : '-'}</td>
             </tr>
           ))}
