@@ -8,10 +8,12 @@
  */
 import type { Tlp } from '../core/policy.js';
 import { AccessService, type Actor } from '../access/index.js';
-import { IntelService } from '../intel/index.js';
-import type { GroupRow, OrgRow } from '../store/index.js';
+import { AppError } from '../core/errors.js';
+import { DEFAULT_LIMITS } from '../stix/index.js';
+import { IntelService, type ItemResult } from '../intel/index.js';
+import type { GroupRow, OrgRow, Store } from '../store/index.js';
 import { parseMispDocument, type MispEvent, type MispSharingGroup } from './model.js';
-import { eventToStix, type AttributeAccount, type SharingGroupRef } from './to-stix.js';
+import { eventToStixSliced, type AttributeAccount, type Conversion, type SharingGroupRef, type StixObj } from './to-stix.js';
 
 export interface MispImportOptions {
   /** Organisation recorded as creator when the actor has no principal (CLI, feeds). */
@@ -86,6 +88,46 @@ export function sharingGroupResolver(ev: MispEvent, ctx: { orgs: readonly OrgRow
   };
 }
 
+/** STIX objects up to which a document commits in one transaction (about 150 ms of writes). */
+export const SINGLE_COMMIT_OBJECTS = 2_000;
+/** STIX objects per transaction above it. */
+const SLICE_OBJECTS = 1_000;
+
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Planned { ev: MispEvent; conv: Conversion; notes: string[]; batches: { recipients: string[]; objects: StixObj[] }[] }
+
+/**
+ * The submits of one event: one per distinct recipient list (recipients are a per-submit
+ * release fact), cut into slices of at most `slice` objects; the report/grouping (with the Orgc
+ * identity and the empty-event note) comes last, so an event exists for MISP readers only once
+ * everything it references is stored.
+ */
+function plan(conv: Conversion, slice: number): Planned['batches'] {
+  const head = conv.objects.slice(0, conv.eventObjects);
+  const groups = new Map<string, { recipients: string[]; objects: StixObj[] }>();
+  for (const o of conv.objects.slice(conv.eventObjects)) {
+    const rel = conv.release.get(o.id)!;
+    const key = rel.recipients.join(',');
+    const g = groups.get(key) ?? { recipients: rel.recipients, objects: [] };
+    g.objects.push(o);
+    groups.set(key, g);
+  }
+  const out: Planned['batches'] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.objects.length; i += slice) out.push({ recipients: g.recipients, objects: g.objects.slice(i, i + slice) });
+  out.push({ recipients: conv.release.get(head[0]!.id)!.recipients, objects: head });
+  return out;
+}
+
+/**
+ * Imports every event of a MISP document. A document of up to SINGLE_COMMIT_OBJECTS STIX
+ * objects commits in ONE transaction (all or nothing, DESIGN §2.2). A larger one commits in
+ * slices of SLICE_OBJECTS with a turn of the event loop between them: the embedded store has
+ * one connection, so one long transaction would hold every other request of the node for
+ * seconds (DESIGN §2.7 takes precedence there). Each event's report/grouping is stored last, so
+ * a crash in the middle leaves the event absent for MISP readers, and posting it again
+ * completes it (what was stored is a duplicate).
+ */
 export async function importMisp(intel: IntelService, req: { actor: Actor; collectionId: string; document: unknown }, opts: MispImportOptions = {}): Promise<MispImportSummary> {
   const events = parseMispDocument(req.document);
   const summary: MispImportSummary = { events: [], total: 0, added: 0, duplicates: 0, rejected: 0, errors: [], attributes: [], imported: 0, skipped: 0, notes: [] };
@@ -94,38 +136,37 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
   const knownIdentities = new Set([...orgs.map((o) => o.id), ...groups.map((g) => g.id)]);
   const members = new Map(await Promise.all(groups.map(async (g) => [g.id, await intel.store.groupMembers(g.id)] as const)));
   const groupMembers = (id: string): readonly string[] => members.get(id) ?? [];
-  const committed = { count: 0, types: new Set<string>() };
-  await intel.store.transaction(async (tx) => {
-    const svc = new IntelService(tx, intel.clock, (c) => {
-      committed.count += c.count;
-      for (const t of c.types) committed.types.add(t);
-    });
-    for (const ev of events) {
-      const notes: string[] = [];
-      const conv = eventToStix(ev, { knownIdentities, sharingGroupRecipients: sharingGroupResolver(ev, { orgs, groups, known: opts.sharingGroups, notes }), groupMembers });
-      // Recipients are a per-submit release fact: one submit per distinct recipient list.
-      const batches = new Map<string, { recipients: string[]; objects: unknown[] }>();
-      for (const o of conv.objects) {
-        const rel = conv.release.get(o.id)!;
-        const key = rel.recipients.join(',');
-        const b = batches.get(key) ?? { recipients: rel.recipients, objects: [] };
-        b.objects.push(o);
-        batches.set(key, b);
+  const planned: Planned[] = [];
+  let objectCount = 0;
+  for (const ev of events) {
+    const notes: string[] = [];
+    const conv = await eventToStixSliced(ev, { knownIdentities, sharingGroupRecipients: sharingGroupResolver(ev, { orgs, groups, known: opts.sharingGroups, notes }), groupMembers });
+    const container = conv.objects.find((o) => o.type === 'report' || o.type === 'grouping')!;
+    const refs = (container.object_refs as string[]).length;
+    if (refs > DEFAULT_LIMITS.maxListLength) {
+      throw new AppError('PAYLOAD_TOO_LARGE', `MISP event ${ev.uuid}: it converts to ${refs} STIX objects, more than the ${DEFAULT_LIMITS.maxListLength} a report may reference; split the event`);
+    }
+    objectCount += conv.objects.length;
+    planned.push({ ev, conv, notes, batches: [] });
+  }
+  const sliced = objectCount > SINGLE_COMMIT_OBJECTS;
+  for (const p of planned) p.batches = plan(p.conv, sliced ? SLICE_OBJECTS : Number.MAX_SAFE_INTEGER);
+  const submitOpts = { preserveProvenance: opts.preserveProvenance !== false, ...(opts.asOrg ? { asOrg: opts.asOrg } : {}) };
+  const rejected = new Map<string, string>();
+  const tally = (results: readonly ItemResult[]) => {
+    for (const r of results) {
+      summary.total++;
+      if (r.status === 'added') summary.added++;
+      else if (r.status === 'duplicate') summary.duplicates++;
+      else if (r.status === 'rejected') {
+        summary.rejected++;
+        if (summary.errors.length < 100) summary.errors.push({ id: r.id, message: r.message });
+        if (r.id) rejected.set(r.id, r.message);
       }
-      const rejected = new Map<string, string>();
-      for (const b of batches.values()) {
-        const results = await svc.submit(req.actor, req.collectionId, b.objects, { recipients: b.recipients, preserveProvenance: opts.preserveProvenance !== false, ...(opts.asOrg ? { asOrg: opts.asOrg } : {}) });
-        for (const r of results) {
-          summary.total++;
-          if (r.status === 'added') summary.added++;
-          else if (r.status === 'duplicate') summary.duplicates++;
-          else if (r.status === 'rejected') {
-            summary.rejected++;
-            if (summary.errors.length < 100) summary.errors.push({ id: r.id, message: r.message });
-            if (r.id) rejected.set(r.id, r.message);
-          }
-        }
-      }
+    }
+  };
+  const finish = async (store: Store) => {
+    for (const { ev, conv, notes } of planned) {
       for (const a of conv.attributes) {
         const why = a.stixIds.map((id) => rejected.get(id)).find((m) => m !== undefined);
         summary.attributes.push(why === undefined ? a : { ...a, status: 'skipped', stixIds: [], reason: `refused by the intel service: ${why}` });
@@ -137,10 +178,30 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
     }
     summary.imported = summary.attributes.filter((a) => a.status === 'imported').length;
     summary.skipped = summary.attributes.length - summary.imported;
-    await new AccessService(tx, intel.clock).audit(req.actor, 'misp.import', req.collectionId, {
+    await new AccessService(store, intel.clock).audit(req.actor, 'misp.import', req.collectionId, {
       events: summary.events.map((e) => e.uuid), total: summary.total, added: summary.added, duplicates: summary.duplicates, rejected: summary.rejected,
-      attributesImported: summary.imported, attributesSkipped: summary.skipped, asOrg: opts.asOrg ?? null,
+      attributesImported: summary.imported, attributesSkipped: summary.skipped, asOrg: opts.asOrg ?? null, slices: sliced,
     });
+  };
+  if (sliced) {
+    // Each slice is its own transaction, announced by the service as it commits.
+    for (const p of planned) {
+      for (const b of p.batches) {
+        tally(await intel.submit(req.actor, req.collectionId, b.objects, { recipients: b.recipients, ...submitOpts }));
+        await pause();
+      }
+    }
+    await finish(intel.store);
+    return summary;
+  }
+  const committed = { count: 0, types: new Set<string>() };
+  await intel.store.transaction(async (tx) => {
+    const svc = new IntelService(tx, intel.clock, (c) => {
+      committed.count += c.count;
+      for (const t of c.types) committed.types.add(t);
+    });
+    for (const p of planned) for (const b of p.batches) tally(await svc.submit(req.actor, req.collectionId, b.objects, { recipients: b.recipients, ...submitOpts }));
+    await finish(tx);
   });
   intel.announce({ collectionId: req.collectionId, ...committed });
   return summary;

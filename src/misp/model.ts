@@ -111,6 +111,14 @@ export function saneToIds(type: string): boolean {
   return IDS_BY_DEFAULT.has(type);
 }
 
+/**
+ * Attributes and objects (an object's attributes included) one document may hold. Checked
+ * before anything else is read: a 20,000-attribute event converts to about 80,000 STIX
+ * objects, and a report may reference at most 100,000 (stix/validate DEFAULT_LIMITS). Larger
+ * events must be split (docs/misp.md "Limits").
+ */
+export const MAX_EVENT_ELEMENTS = 20_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_VALUE = 1 << 20;
 
@@ -258,11 +266,32 @@ export function parseObjects(raw: unknown): MispObject[] {
   });
 }
 
+/** The attributes and objects of one raw event, counted without reading them. */
+function elementCount(raw: unknown): number {
+  const e = isRec(raw) && isRec(raw.Event) ? raw.Event : raw;
+  if (!isRec(e)) return 0;
+  const objects = Array.isArray(e.Object) ? e.Object : [];
+  let n = (Array.isArray(e.Attribute) ? e.Attribute.length : 0) + objects.length;
+  for (const o of objects) {
+    const inner = isRec(o) && isRec(o.Object) ? o.Object : o;
+    if (isRec(inner) && Array.isArray(inner.Attribute)) n += inner.Attribute.length;
+  }
+  return n;
+}
+
 /**
  * Every event of a MISP document: `{"Event"}`, `{"response": [{"Event"}...]}` (restSearch),
- * a list of those, or one bare event.
+ * a list of those, or one bare event. A document of more than MAX_EVENT_ELEMENTS attributes
+ * and objects is refused (413) before any of it is read.
  */
 export function parseMispDocument(raw: unknown): MispEvent[] {
+  const items: unknown[] = Array.isArray(raw) ? raw : isRec(raw) && Array.isArray(raw.response) ? raw.response : [raw];
+  let n = 0;
+  for (const x of items) n += elementCount(x);
+  if (n > MAX_EVENT_ELEMENTS) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `MISP event: ${n} attributes and objects, more than the ${MAX_EVENT_ELEMENTS} one request or file may hold; `
+      + 'split the event (or post the events of a list one by one)', { details: { path: 'Event', count: n, max: MAX_EVENT_ELEMENTS } });
+  }
   if (Array.isArray(raw)) return raw.map((x, i) => parseEvent(x, `[${i}].Event`));
   if (isRec(raw) && Array.isArray(raw.response)) return raw.response.map((x: unknown, i: number) => parseEvent(x, `response[${i}].Event`));
   return [parseEvent(raw)];

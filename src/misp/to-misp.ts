@@ -31,9 +31,11 @@ export interface ToMispResult {
 const uuidOf = (id: string) => id.slice(id.indexOf('--') + 2);
 const epoch = (iso: unknown) => String(typeof iso === 'string' ? Math.floor(Date.parse(iso) / 1000) : 0);
 const labelsOf = (o: J): string[] => (Array.isArray(o.labels) ? o.labels.filter((l): l is string => typeof l === 'string') : []);
+/** The value of a `key="value"` label. A prefix test, not a regular expression per call: an event may have 100,000 objects. */
 const labelValue = (o: J, key: string): string | null => {
-  const m = labelsOf(o).map((l) => new RegExp(`^${key}="(.*)"$`).exec(l)).find((x) => x);
-  return m ? m[1]! : null;
+  const prefix = `${key}="`;
+  const l = labelsOf(o).find((x) => x.startsWith(prefix) && x.endsWith('"') && x.length > prefix.length);
+  return l === undefined ? null : l.slice(prefix.length, -1);
 };
 const plainTags = (o: J) => labelsOf(o).filter((l) => !l.startsWith('misp:') && l !== 'Threat-Report').map((name) => ({ name }));
 

@@ -46,6 +46,8 @@ export interface Conversion {
   attributes: AttributeAccount[];
   /** Things other than attributes that were left out (references, sightings), with the reason. */
   notes: string[];
+  /** How many of the leading `objects` stand for the event itself (Orgc identity, report/grouping, empty-event note). */
+  eventObjects: number;
 }
 
 export interface ConvertOptions {
@@ -59,7 +61,15 @@ export interface ConvertOptions {
   markings?: boolean;
 }
 
-export const iso = (s: number): string => new Date(s * 1000).toISOString();
+const lastIso = { s: NaN, text: '' };
+/** Unix seconds → ISO 8601. The attributes of an event mostly share a timestamp: the last one is kept. */
+export const iso = (s: number): string => {
+  if (s !== lastIso.s) {
+    lastIso.text = new Date(s * 1000).toISOString();
+    lastIso.s = s;
+  }
+  return lastIso.text;
+};
 const isoS = (s: number): string => iso(s).replace('.000Z', 'Z');
 const labelOf = (k: string, v: string) => `${k}="${v}"`;
 /** Tags that travel as labels: not TLP (a marking) and not galaxies (SDOs). */
@@ -330,8 +340,10 @@ function newCtx(opts: ConvertOptions, createdBy: string | null): Ctx {
 
 type ReleaseOf = (el: SharingGroupRef & { distribution: number; tags: readonly string[] }, parent: Releasability) => Releasability;
 
-function convertAttributes(ctx: Ctx, attrs: readonly MispAttribute[], parent: Releasability, releaseOf: ReleaseOf): void {
+/** Yields after each attribute, so a caller can spread a large event over several turns of the event loop. */
+function* convertAttributes(ctx: Ctx, attrs: readonly MispAttribute[], parent: Releasability, releaseOf: ReleaseOf): Generator<void, void> {
   for (const a of attrs) {
+    yield;
     if (a.deleted) {
       ctx.attributes.push({ uuid: a.uuid, type: a.type, objectUuid: null, status: 'skipped', stixIds: [], reason: 'deleted in MISP (soft delete)' });
       continue;
@@ -348,6 +360,34 @@ function convertAttributes(ctx: Ctx, attrs: readonly MispAttribute[], parent: Re
 
 /** One MISP event → STIX 2.1 objects (the report/grouping last in `object_refs` order, first in `objects`). */
 export function eventToStix(ev: MispEvent, opts: ConvertOptions = {}): Conversion {
+  const steps = conversionSteps(ev, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * eventToStix in slices of about `sliceMs` of work, each followed by a turn of the event loop:
+ * converting a 20,000-attribute event takes about a second, which must not hold every other
+ * request of the node (DESIGN §2.7).
+ */
+export async function eventToStixSliced(ev: MispEvent, opts: ConvertOptions = {}, sliceMs = 10): Promise<Conversion> {
+  const steps = conversionSteps(ev, opts);
+  let since = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - since > sliceMs) {
+      await pause();
+      since = performance.now();
+    }
+  }
+}
+
+function* conversionSteps(ev: MispEvent, opts: ConvertOptions): Generator<void, Conversion> {
   const orgc = ev.orgc?.uuid ? `identity--${ev.orgc.uuid}` : null;
   const ctx = newCtx(opts, orgc);
   const sg = (el: SharingGroupRef & { distribution: number }) => (el.distribution === 4 ? (opts.sharingGroupRecipients?.(el) ?? []) : null);
@@ -356,8 +396,9 @@ export function eventToStix(ev: MispEvent, opts: ConvertOptions = {}): Conversio
   const identity: StixObj[] = orgc && !opts.knownIdentities?.has(orgc)
     ? [{ type: 'identity', spec_version: '2.1', id: orgc, created: iso(ev.timestamp), modified: iso(ev.timestamp), name: ev.orgc!.name || ev.orgc!.uuid!, identity_class: 'organization' }]
     : [];
-  convertAttributes(ctx, ev.attributes, eventRel, releaseOf);
+  yield* convertAttributes(ctx, ev.attributes, eventRel, releaseOf);
   for (const o of ev.objects) {
+    yield;
     if (o.deleted) {
       for (const a of o.attributes) ctx.attributes.push({ uuid: a.uuid, type: a.type, objectUuid: o.uuid, status: 'skipped', stixIds: [], reason: 'its object is deleted in MISP (soft delete)' });
       continue;
@@ -389,7 +430,7 @@ export function eventToStix(ev: MispEvent, opts: ConvertOptions = {}): Conversio
     for (const i of [...identity, ...extra]) i.object_marking_refs = [tlpMarkingId(eventRel.tlp)];
   }
   for (const o of [...identity, container, ...extra]) ctx.release.set(o.id, eventRel);
-  return { objects: [...identity, container, ...extra, ...ctx.out], release: ctx.release, attributes: ctx.attributes, notes: ctx.notes };
+  return { objects: [...identity, container, ...extra, ...ctx.out], release: ctx.release, attributes: ctx.attributes, notes: ctx.notes, eventObjects: identity.length + 1 + extra.length };
 }
 
 /** Standalone MISP objects (no event), as misp-stix converts its object collections. */
@@ -398,7 +439,7 @@ export function objectsToStix(objects: readonly MispObject[], opts: ConvertOptio
   const rel: Releasability = { tlp: 'amber', recipients: [] };
   for (const o of objects) convertObject(ctx, o, rel);
   references(ctx, objects, ctx.release);
-  return { objects: ctx.out, release: ctx.release, attributes: ctx.attributes, notes: ctx.notes };
+  return { objects: ctx.out, release: ctx.release, attributes: ctx.attributes, notes: ctx.notes, eventObjects: 0 };
 }
 
 export { hashPath, HASHES, lit };
