@@ -2,10 +2,12 @@
  * `shieldwall pull` in-process (the commander program with captured output) against a real
  * node served over HTTP: a pull, a repeated pull with nothing new, and a peer error.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { nodeKeys } from '../src/federation/index.js';
 import { run } from '../src/cli/program.js';
 import { ROOT, indicator, makeCollection, makeOrg, makePlatform, submitWith, tmpDir } from './taxii-fixtures.js';
 
@@ -89,5 +91,27 @@ describe('shieldwall pull', () => {
     expect(bad.err.join('\n')).toMatch(/--peer must be a URL/);
     const unknown = capture();
     expect(await run(args().map((a) => (a === 'Y' ? 'NOPE' : a)), unknown.io)).toBe(2);
+  });
+});
+
+describe('shieldwall peer', () => {
+  it('updates a peer in place: organisations living on it or relayed through it; an unknown peer is named, never asked for a token', async () => {
+    const key = nodeKeys(tmpDir('sw-cli-peer-key-'), 'hub').publicKey;
+    const lives = `identity--${crypto.randomUUID()}`;
+    const behind = `identity--${crypto.randomUUID()}`;
+    expect(await run(['node', 'shieldwall', 'peer', 'add', '--name', 'hub', '--public-key', key, '--org', `${lives}:HUBCERT`], capture().io)).toBe(0);
+    const up = capture();
+    expect(await run(['node', 'shieldwall', 'peer', 'update', 'hub', '--url', 'https://hub.example:8443', '--relayed-org', `${behind}:NOCERT:Norwegian CERT`, '--json'], up.io)).toBe(0);
+    const view = JSON.parse(up.out.join('\n')) as { url: string; orgs: { id: string; relayed: boolean; name: string }[] };
+    expect(view.url).toBe('https://hub.example:8443');
+    expect(view.orgs).toEqual([expect.objectContaining({ id: lives, relayed: false }), expect.objectContaining({ id: behind, relayed: true, name: 'Norwegian CERT' })]);
+    const bad = capture();
+    expect(await run(['node', 'shieldwall', 'peer', 'update', 'hub', '--remove-org', 'NOPE'], bad.io)).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/NOPE is not an organisation of peer hub/);
+    for (const argv of [['peer', 'set-token', 'nope'], ['peer', 'update', 'nope', '--url', 'https://x.example']]) {
+      const c = capture();
+      expect(await run(['node', 'shieldwall', ...argv], c.io)).toBe(2);
+      expect(c.err.join('\n')).toMatch(/no peer nope/);
+    }
   });
 });

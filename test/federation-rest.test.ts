@@ -47,7 +47,8 @@ describe('federation REST', () => {
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'here', publicKey: peerKey })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'dk', publicKey: peerKey })).status).toBe(409);
     // A local organisation (with users) can never live on a peer: the provenance leak of issue #10.
-    const local = await call('POST', '/federation/peers', 'a-admin', { name: 'no', publicKey: peerKey, orgs: [{ id: al.orgs.B, shortName: 'B' }] });
+    const noKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-no-')), 'no').publicKey;
+    const local = await call('POST', '/federation/peers', 'a-admin', { name: 'no', publicKey: noKey, orgs: [{ id: al.orgs.B, shortName: 'B' }] });
     expect(local.status).toBe(409);
     expect(String(local.body.description ?? local.body.message ?? JSON.stringify(local.body))).toMatch(/organisation of this node/);
     expect((await call('GET', '/federation/peers/nope', 'a-admin')).status).toBe(404);
@@ -70,9 +71,81 @@ describe('federation REST', () => {
     const run = await call('POST', `/federation/subscriptions/${id}/run`, 'a-admin', {});
     expect(run.status).toBe(503);
     const after = await call('GET', `/federation/subscriptions/${id}`, 'a-admin');
-    expect(after.body).toMatchObject({ lastError: expect.stringMatching(/dk\.example|ENOTFOUND|EAI_AGAIN|fetch failed|getaddrinfo/), state: expect.objectContaining({ failures: 1 }) });
+    expect(after.body).toMatchObject({ lastError: expect.stringMatching(/dk\.example|ENOTFOUND|EAI_AGAIN|fetch failed|getaddrinfo/), failing: true, state: expect.objectContaining({ failures: 1 }) });
+    // One stream, one subscription (two would race for one cursor); sightings-only is a push's.
+    const twice = await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'dk', direction: 'pull', remoteCollection: 'alliance', localCollection: 'alliance', intervalS: 30 });
+    expect(twice.status).toBe(409);
+    expect(JSON.stringify(twice.body)).toContain(id);
+    expect((await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'dk', direction: 'pull', remoteCollection: 'alliance', localCollection: 'alliance', sightingsOnly: true })).status).toBe(400);
     expect((await call('DELETE', '/federation/peers/dk', 'a-admin')).status).toBe(409);
     expect((await call('DELETE', `/federation/subscriptions/${id}`, 'a-admin')).status).toBe(200);
     expect((await call('DELETE', '/federation/peers/dk', 'a-admin')).status).toBe(200);
+  });
+});
+
+describe('peers changed in place, and what a relaying peer is served', () => {
+  const hubKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-hub-')), 'hub').publicKey;
+  const otherKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-other-')), 'se').publicKey;
+  const LIVES = `identity--${crypto.randomUUID()}`;
+  const BEHIND = `identity--${crypto.randomUUID()}`;
+  const patch = async (url: string, user: string, body: unknown) => {
+    const res = await al.app.inject({ method: 'PATCH', url: `/api/v1${url}`, headers: { authorization: `Bearer ${al.tokens[user]}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+  };
+
+  it('PATCH changes a peer without touching its subscriptions; organisations are added, made relayed, detached; one key, one node', async () => {
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'hub', publicKey: hubKey, url: 'https://hub.example', orgs: [{ id: LIVES, shortName: 'HUBCERT' }] })).status).toBe(200);
+    const sub = await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'hub', direction: 'pull', remoteCollection: 'alliance', localCollection: 'alliance', intervalS: 60 });
+    expect(sub.status).toBe(200);
+    const r = await patch('/federation/peers/hub', 'a-admin', { url: 'https://hub2.example:8443', token: 'a-new-token-from-hub', orgs: [{ id: BEHIND, shortName: 'NOCERT', name: 'Norwegian CERT', relayed: true }] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ url: 'https://hub2.example:8443', hasToken: true });
+    expect(r.body.orgs).toEqual([
+      { id: LIVES, shortName: 'HUBCERT', name: 'HUBCERT', relayed: false },
+      { id: BEHIND, shortName: 'NOCERT', name: 'Norwegian CERT', relayed: true },
+    ]);
+    expect((await call('GET', `/federation/subscriptions/${(sub.body.subscription as { id: string }).id}`, 'a-admin')).status).toBe(200);
+    // Not an analyst's; not an empty change; not another node's key, nor this node's own.
+    expect((await patch('/federation/peers/hub', 'a-analyst', { url: 'https://x.example' })).status).toBe(403);
+    expect((await patch('/federation/peers/hub', 'a-admin', {})).status).toBe(400);
+    expect((await patch('/federation/peers/nope', 'a-admin', { url: 'https://x.example' })).status).toBe(404);
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'se', publicKey: hubKey })).status).toBe(409);
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'se', publicKey: al.platform.federation.keys().publicKey })).status).toBe(400);
+    expect((await patch('/federation/peers/hub', 'a-admin', { removeOrgs: ['NOPE'] })).status).toBe(404);
+    // Detached: it stays (its objects keep their creator), served by no peer, and may be registered again.
+    const d = await patch('/federation/peers/hub', 'a-admin', { removeOrgs: ['NOCERT'] });
+    expect(d.status).toBe(200);
+    expect((d.body.orgs as { id: string }[]).map((o) => o.id)).toEqual([LIVES]);
+    expect((await al.platform.store.getOrganisation(BEHIND))?.node).not.toBe('hub');
+    expect((await patch('/federation/peers/hub', 'a-admin', { orgs: [{ id: BEHIND, shortName: 'NOCERT', relayed: true }] })).status).toBe(200);
+  });
+
+  it('an organisation of a removed peer can be registered on another one', async () => {
+    const zed = `identity--${crypto.randomUUID()}`;
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'zed', publicKey: otherKey, orgs: [{ id: zed, shortName: 'ZED1' }] })).status).toBe(200);
+    expect((await call('DELETE', '/federation/peers/zed', 'a-admin')).status).toBe(200);
+    const again = await call('POST', '/federation/peers', 'a-admin', { name: 'zed2', publicKey: otherKey, orgs: [{ id: zed, shortName: 'ZED1' }] });
+    expect(again.status).toBe(200);
+    expect((await al.platform.store.getOrganisation(zed))?.node).toBe('zed2');
+    expect((await call('DELETE', '/federation/peers/zed2', 'a-admin')).status).toBe(200);
+  });
+
+  it('AMBER+STRICT and RED go to a peer only for the organisations living on it, never for those it relays for', async () => {
+    const objects = [
+      ['red', LIVES], ['red', BEHIND], ['amber+strict', LIVES], ['amber+strict', BEHIND], ['amber', BEHIND],
+    ] as const;
+    const names = new Map<string, string>();
+    for (const [tlp, to] of objects) {
+      const o = { type: 'indicator', spec_version: '2.1', id: `indicator--${crypto.randomUUID()}`, created: '2026-02-01T08:00:00.000Z', modified: '2026-02-01T08:00:00.000Z', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2026-02-01T08:00:00.000Z', name: `${tlp} for ${to === LIVES ? 'lives' : 'behind'}` };
+      const res = await al.platform.intel.submit({ principal: al.principals['a-analyst']!, source: 'test' }, al.shared, [o], { defaultTlp: tlp, recipients: [to] });
+      expect(res[0]!.status).toBe('added');
+      names.set(o.id, String(o.name));
+    }
+    const hub = (await al.platform.federation.getPeer('hub'))!;
+    const token = (await al.platform.access.createToken({ principal: null, source: 'test' }, { orgId: hub.identity, kind: 'peer', name: 'node hub' })).token;
+    const res = await al.app.inject({ method: 'GET', url: `/${al.platform.config.apiRoots[0]!.name}/collections/${al.shared}/objects/?limit=1000`, headers: { authorization: `Bearer ${token}`, accept: 'application/taxii+json;version=2.1' } });
+    expect(res.statusCode).toBe(200);
+    const served = ((res.json() as { objects?: { id: string }[] }).objects ?? []).map((o) => names.get(o.id)).filter((n) => n !== undefined).sort();
+    expect(served).toEqual(['amber for behind', 'amber+strict for lives', 'red for lives']);
   });
 });

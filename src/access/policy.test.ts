@@ -83,3 +83,34 @@ describe('visibility SQL agrees with mayRelease', () => {
     expect(pub.rows.some((row) => row.name === `${tlp}|${originHere}`)).toBe(mayRelease(factsOf(tlp, originHere), { hop: 'public' }, purpose));
   });
 });
+
+describe('a peer that relays for some organisations it serves (via, home)', () => {
+  const PEER = 'identity--00000000-0000-4000-8000-0000000000ee';
+  // The peer serves the recipient (or the creator), living on it or reached through it.
+  const AUDIENCES: { name: string; audience: Audience; strict: boolean; amber: boolean }[] = [
+    { name: 'recipient lives on the peer', audience: { hop: 'peer', orgId: PEER, groupIds: [], via: [RECIP], home: [RECIP] }, strict: true, amber: true },
+    { name: 'recipient reached through the peer', audience: { hop: 'peer', orgId: PEER, groupIds: [], via: [RECIP], home: [] }, strict: false, amber: true },
+    { name: 'creator reached through the peer', audience: { hop: 'peer', orgId: PEER, groupIds: [], via: [CREATOR], home: [] }, strict: false, amber: true },
+    { name: 'creator lives on the peer', audience: { hop: 'peer', orgId: PEER, groupIds: [], via: [CREATOR], home: [CREATOR] }, strict: true, amber: true },
+  ];
+  let store: Store;
+  const COLL = 'c0000000-0000-4000-8000-0000000000ee';
+  beforeAll(async () => {
+    store = await openSqliteStore(':memory:');
+    await store.putObjects(LEVELS.map((tlp, i) => ({
+      collectionId: COLL, id: `indicator--00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: 'indicator', specVersion: '2.1',
+      version: '2024-01-01T00:00:00.000000Z', created: null, modified: null, creatorOrg: CREATOR, tlp, recipients: [RECIP],
+      originNode: null, revoked: false, name: String(tlp), labels: [], searchText: '', json: '{}',
+    })), 1);
+  });
+
+  it.each(AUDIENCES)('$name: AMBER+STRICT and RED only for organisations living on it; the SQL form agrees', async ({ audience, strict, amber }) => {
+    for (const tlp of LEVELS) {
+      const facts: ReleaseFacts = { tlp, creatorOrg: CREATOR, recipients: [RECIP], originNode: null };
+      const want = tlp === 'clear' || tlp === 'green' ? true : tlp === 'amber' ? amber : tlp === null ? audience.hop !== 'public' && (audience.via ?? []).includes(CREATOR) : strict;
+      expect(mayRelease(facts, audience, 'read'), `${tlp}`).toBe(want);
+      const page = await store.queryObjects({ collectionIds: [COLL], audience, purpose: 'read', limit: 1000 });
+      expect(page.rows.some((r) => r.name === String(tlp)), `SQL ${tlp}`).toBe(want);
+    }
+  });
+});

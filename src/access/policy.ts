@@ -13,7 +13,7 @@
  * - RED: like AMBER+STRICT, and never part of a bulk export or feed.
  * - No TLP: AMBER with the creator as sole recipient (explicit recipients are ignored).
  */
-import type { Audience, Purpose, ReleaseFacts } from '../core/policy.js';
+import { strictOrgs, type Audience, type Purpose, type ReleaseFacts } from '../core/policy.js';
 
 export function mayRelease(facts: ReleaseFacts, audience: Audience, purpose: Purpose): boolean {
   if (audience.hop === 'public') return facts.tlp === 'clear';
@@ -32,9 +32,11 @@ export function mayRelease(facts: ReleaseFacts, audience: Audience, purpose: Pur
       return isCreator || orgs.some((o) => facts.recipients.includes(o)) || audience.groupIds.some((g) => facts.recipients.includes(g));
     case 'amber+strict':
     case 'red': {
-      if (isCreator) return true;
+      // Not relayed by any node: to a peer only for the organisations living on it.
+      const strict = strictOrgs(audience, orgs);
+      if (facts.creatorOrg !== null && strict.includes(facts.creatorOrg)) return true;
       const fromHere = audience.hop === 'local' || facts.originNode === null;
-      return fromHere && orgs.some((o) => facts.recipients.includes(o));
+      return fromHere && strict.some((o) => facts.recipients.includes(o));
     }
   }
 }

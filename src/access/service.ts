@@ -23,6 +23,8 @@ export interface Principal {
   readonly groupIds: readonly string[];
   /** Peer tokens only: the organisations served by the peer node (see `#servedBy`). */
   readonly via?: readonly string[];
+  /** Peer tokens only: those of `via` living on the peer node itself (not relayed by it). */
+  readonly home?: readonly string[];
 }
 
 /** The request context every domain write receives: the principal and the source address. */
@@ -184,7 +186,8 @@ export class AccessService {
   }
 
   async #principal(orgId: string, user: UserRow | null, token: TokenRow | null, kind: Principal['kind']): Promise<Principal> {
-    const via = kind === 'peer' ? await this.#servedBy(orgId) : null;
+    const served = kind === 'peer' ? await this.#servedBy(orgId) : null;
+    const via = served ? served.map((o) => o.id) : null;
     // A peer node stands for the organisations it serves: at AMBER, a sharing group of this
     // node with one of them as member names it too (docs/federation.md "Sharing groups").
     const groups = new Set(await this.store.groupsOfOrg(orgId));
@@ -192,7 +195,7 @@ export class AccessService {
     return Object.freeze({
       orgId, userId: user?.id ?? null, username: user?.username ?? null, roles: Object.freeze([...(user?.roles ?? [])]),
       tokenId: token?.id ?? null, kind, groupIds: Object.freeze([...groups].sort()),
-      ...(via ? { via: Object.freeze(via) } : {}),
+      ...(served ? { via: Object.freeze(via!), home: Object.freeze(served.filter((o) => !o.relayed).map((o) => o.id)) } : {}),
     });
   }
 
@@ -201,10 +204,10 @@ export class AccessService {
    * identity (a remote organisation, `node` set), every organisation registered as living on
    * (or reached through) that node; the peer hop releases to them (docs/federation.md).
    */
-  async #servedBy(orgId: string): Promise<string[]> {
+  async #servedBy(orgId: string): Promise<OrgRow[]> {
     const org = await this.store.getOrganisation(orgId);
     if (!org || org.node === null) return [];
-    return (await this.store.listOrganisations()).filter((o) => o.node === org.node && o.id !== orgId).map((o) => o.id);
+    return (await this.store.listOrganisations()).filter((o) => o.node === org.node && o.id !== orgId);
   }
 
   /**
@@ -302,6 +305,9 @@ export class AccessService {
   }
 
   audienceOf(p: Principal): Audience {
-    return { hop: p.kind === 'peer' ? 'peer' : 'local', orgId: p.orgId, groupIds: p.groupIds, ...(p.via && p.via.length > 0 ? { via: p.via } : {}) };
+    return {
+      hop: p.kind === 'peer' ? 'peer' : 'local', orgId: p.orgId, groupIds: p.groupIds,
+      ...(p.via && p.via.length > 0 ? { via: p.via, ...(p.home ? { home: p.home } : {}) } : {}),
+    };
   }
 }

@@ -137,6 +137,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/federation/peers`]: 'federation.read',
   [`GET ${V1}/federation/peers/:name`]: 'federation.read',
   [`POST ${V1}/federation/peers`]: 'federation.admin',
+  [`PATCH ${V1}/federation/peers/:name`]: 'federation.admin',
   [`DELETE ${V1}/federation/peers/:name`]: 'federation.admin',
   [`GET ${V1}/federation/subscriptions`]: 'federation.read',
   [`POST ${V1}/federation/subscriptions`]: 'federation.admin',

@@ -32,8 +32,22 @@ export type Audience =
      * recipient organisation (docs/federation.md).
      */
     readonly via?: readonly string[];
+    /**
+     * Peer hop only: those of `via` that live on the peer node itself, not reached through it
+     * (a hub relays for the others). AMBER+STRICT and RED, which no node relays, go to a peer
+     * only for them (and its identity). Absent: all of `via` count.
+     */
+    readonly home?: readonly string[];
   }
   | { readonly hop: 'public' };
 
 /** `read`: one caller reading. `bulk`: a bulk export or feed (RED never leaves in bulk). */
 export type Purpose = 'read' | 'bulk';
+
+/**
+ * The organisations an audience stands for at AMBER+STRICT and RED: at the peer hop, the peer's
+ * identity and the organisations living on it (`home`), not those it relays for.
+ */
+export function strictOrgs(audience: Audience & { hop: 'local' | 'peer' }, orgs: readonly string[]): readonly string[] {
+  return audience.hop === 'peer' && audience.home ? [audience.orgId, ...audience.home] : orgs;
+}

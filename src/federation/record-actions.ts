@@ -164,7 +164,7 @@ export async function receiveAction(deps: SyncDeps & { respond: Respond }, p: Pr
     if (relayed) return relayAction(deps, { peer, signer, body, raw, row: null });
   }
   // Only a record this node pushes to that peer for that organisation: what it may read of it here.
-  const audience = await peerAudience(store, peer);
+  const audience = await peerAudience(store, peer, { records: true });
   const facts0 = row ? { tlp: row.tlp, creatorOrg: row.creatorOrg, recipients: row.recipients, originNode: row.originNode } : null;
   if (!row || !facts0 || (row.kind !== INCIDENT && row.kind !== REQUEST) || row.originNode !== null || row.exerciseId !== null
     || !row.recipients.includes(org.id) || !mayRelease(facts0, audience, 'read')) {

@@ -97,7 +97,7 @@ const sha = (s: string) => crypto.createHash('sha256').update(s).digest('base64u
 
 /** What peer `peer` may receive of record `row`: the copy for its organisations, or null when nothing is due. */
 async function copyFor(store: Store, peer: PeerRecord, row: RecordRow): Promise<FederatedRecord> {
-  const audience = await peerAudience(store, peer);
+  const audience = await peerAudience(store, peer, { records: true });
   let doc: unknown = JSON.parse(row.json);
   let events = (await store.listRecordEvents(row.id)).map((e) => ({ seq: e.seq, atUs: e.atUs, kind: e.kind, orgId: e.orgId, data: JSON.parse(e.json) as unknown }));
   if (row.kind === INCIDENT) {
@@ -205,7 +205,7 @@ async function scanWindow(store: Store, a: { kind: string; scanLimit: number; cu
 async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: AbortSignal; scanLimit?: number }): Promise<{ sent: number; refused: { id: string; message: string }[] }> {
   const { registry, store, clock } = deps;
   const me = registry.deps.nodeName;
-  const audience = await peerAudience(store, peer);
+  const audience = await peerAudience(store, peer, { records: true });
   const theirs = new Set(peer.orgs);
   const sentKey = P_SENT + peer.name;
   const sent = JSON.parse((await store.getMeta(sentKey)) ?? '{}') as Record<string, string>;

@@ -42,7 +42,7 @@ export interface PeerRecord {
   apiRoot: string;
   /** This node's record of the peer node's own identity. */
   identity: string;
-  /** Organisations living on the peer or reached through it (remote organisations here). */
+  /** Organisations living on the peer or reached through it (remote organisations here; `relayed` on their rows tells which). */
   orgs: string[];
   /** The peer's token for this node, sealed (never returned by views). */
   token: string | null;
@@ -56,7 +56,8 @@ export interface PeerView {
   url: string | null;
   apiRoot: string;
   identity: string;
-  orgs: { id: string; shortName: string; name: string }[];
+  /** `relayed`: lives on another node, reached through this peer. */
+  orgs: { id: string; shortName: string; name: string; relayed: boolean }[];
   hasToken: boolean;
   hasCa: boolean;
   publicKey: string;
@@ -176,59 +177,126 @@ export class FederationRegistry {
   // ---- peers ----
   async addPeer(actor: Actor, p: {
     name: string; url?: string | null; apiRoot?: string; publicKey: string; token?: string | null; ca?: string | null;
-    orgs?: readonly { id: string; shortName: string; name?: string }[];
+    orgs?: readonly PeerOrgInput[];
   }): Promise<PeerRecord> {
     if (!NODE_NAME.test(p.name)) throw new AppError('BAD_REQUEST', 'peer name must be 1-63 of a-z, 0-9, ., _, - (the peer\'s SHIELDWALL_NODE_NAME)');
     if (p.name === this.deps.nodeName) throw new AppError('BAD_REQUEST', `${p.name} is this node's own name`);
-    if (await this.store.getMeta(P_PEER + p.name)) throw new AppError('CONFLICT', `peer ${p.name} exists; remove it first`);
-    if (!parsePublicKey(p.publicKey)) throw new AppError('BAD_REQUEST', 'public key must be the base64 of a raw 32-byte Ed25519 key (shieldwall peer whoami on the peer prints it)');
-    let url: string | null = null;
-    if (p.url) {
-      let u: URL;
-      try {
-        u = new URL(p.url);
-      } catch {
-        throw new AppError('BAD_REQUEST', `peer URL is not a URL: ${p.url.slice(0, 100)}`);
-      }
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'peer URL must be http(s)');
-      url = u.toString().replace(/\/+$/, '');
-    }
-    if (p.token !== undefined && p.token !== null && (p.token.length < 8 || p.token.length > 500)) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
-    if (p.ca && !p.ca.includes('-----BEGIN CERTIFICATE-----')) throw new AppError('BAD_REQUEST', 'TLS CA must be a PEM certificate');
+    if (await this.store.getMeta(P_PEER + p.name)) throw new AppError('CONFLICT', `peer ${p.name} exists; change it with peer update (PATCH), or remove it first`);
+    const url = peerUrl(p.url);
+    checkToken(p.token);
+    checkCa(p.ca);
+    await this.#checkKey(p.name, p.publicKey);
     const all = await this.store.listOrganisations();
-    const byId = new Map(all.map((o) => [o.id, o]));
     const identity = nodeIdentityId(p.name);
-    const wanted: { id: string; shortName: string; name: string }[] = [
+    const wanted = await this.#checkOrgs(p.name, all, [
       { id: identity, shortName: shortNameOf(p.name, all, identity), name: `Node ${p.name}` },
-    ];
-    for (const o of p.orgs ?? []) {
-      if (!IDENTITY.test(o.id)) throw new AppError('BAD_REQUEST', `organisation id ${o.id.slice(0, 80)} is not an identity id`);
-      if (!SHORT_NAME.test(o.shortName)) throw new AppError('BAD_REQUEST', `short name "${o.shortName.slice(0, 20)}" must be 1-16 of A-Z, 0-9, -`);
-      wanted.push({ id: o.id, shortName: o.shortName, name: o.name ?? o.shortName });
-    }
-    for (const o of wanted) {
-      const have = byId.get(o.id);
-      if (have && have.node === null) throw new AppError('CONFLICT', `${have.shortName} (${o.id}) is an organisation of this node: it cannot live on peer ${p.name}`);
-      if (have && have.node !== p.name) throw new AppError('CONFLICT', `${have.shortName} is registered on peer ${have.node}; remove it there first`);
-      if ((await this.store.listUsers(o.id)).length > 0) throw new AppError('CONFLICT', `${o.id} has users on this node`);
-      const clash = all.find((x) => x.shortName === o.shortName && x.id !== o.id);
-      if (clash) throw new AppError('CONFLICT', `short name ${o.shortName} is taken by ${clash.id}`);
-    }
+      ...(p.orgs ?? []),
+    ]);
     const keys = this.keys();
     const rec: PeerRecord = {
       name: p.name, url, apiRoot: p.apiRoot ?? 'api1', identity, orgs: wanted.slice(1).map((o) => o.id),
       token: p.token ? seal(keys.secret, p.token) : null, ca: p.ca ?? null, publicKey: p.publicKey, createdUs: this.#nowUs(),
     };
     await this.store.transaction(async (tx) => {
-      for (const o of wanted) {
-        const have = byId.get(o.id);
-        const row: OrgRow = { id: o.id, name: o.name, shortName: o.shortName, country: have?.country ?? null, kind: have?.kind ?? 'member', node: p.name, createdUs: have?.createdUs ?? this.#nowUs() };
-        await tx.putOrganisation(row);
-      }
+      await this.#bindOrgs(tx, p.name, all, wanted);
       await tx.setMeta(P_PEER + p.name, JSON.stringify(rec));
-      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.peer.add', identity, { name: p.name, url, orgs: rec.orgs, publicKey: p.publicKey });
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.peer.add', identity, { name: p.name, url, orgs: rec.orgs, relayed: relayedOf(wanted), publicKey: p.publicKey });
     });
     return rec;
+  }
+
+  /**
+   * Changes a registered peer in place (its subscriptions, cursors and reject lists stay): its
+   * URL, API root, public key (a rotated key), TLS CA, token, and the organisations on or behind
+   * it. `orgs` adds organisations (or changes whether one is relayed); `removeOrgs` (ids or short
+   * names) detaches organisations from it: they stay, with their objects, as organisations of no
+   * peer, served to none until registered again.
+   */
+  async updatePeer(actor: Actor, name: string, c: {
+    url?: string | null; apiRoot?: string; publicKey?: string; token?: string | null; ca?: string | null;
+    orgs?: readonly PeerOrgInput[]; removeOrgs?: readonly string[];
+  }): Promise<PeerRecord> {
+    const cur = await this.peer(name);
+    const url = c.url === undefined ? cur.url : peerUrl(c.url);
+    checkToken(c.token);
+    checkCa(c.ca);
+    if (c.apiRoot !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(c.apiRoot)) throw new AppError('BAD_REQUEST', 'API root must be 1-100 of A-Z, a-z, 0-9, ., _, -');
+    if (c.publicKey !== undefined) await this.#checkKey(name, c.publicKey);
+    const all = await this.store.listOrganisations();
+    const byId = new Map(all.map((o) => [o.id, o]));
+    const removed = new Set<string>();
+    for (const ref of c.removeOrgs ?? []) {
+      const o = all.find((x) => x.id === ref || x.shortName === ref);
+      if (!o || !cur.orgs.includes(o.id)) throw new AppError('NOT_FOUND', `${ref.slice(0, 80)} is not an organisation of peer ${name}`);
+      removed.add(o.id);
+    }
+    const wanted = await this.#checkOrgs(name, all, c.orgs ?? []);
+    if (wanted.some((o) => removed.has(o.id))) throw new AppError('BAD_REQUEST', 'an organisation cannot be added and removed at once');
+    const orgs = [...cur.orgs.filter((id) => !removed.has(id)), ...wanted.map((o) => o.id).filter((id) => !cur.orgs.includes(id))];
+    const keys = this.keys();
+    const rec: PeerRecord = {
+      ...cur, url, apiRoot: c.apiRoot ?? cur.apiRoot, publicKey: c.publicKey ?? cur.publicKey, orgs,
+      token: c.token === undefined ? cur.token : c.token === null ? null : seal(keys.secret, c.token), ca: c.ca === undefined ? cur.ca : c.ca,
+    };
+    await this.store.transaction(async (tx) => {
+      await this.#bindOrgs(tx, name, all, wanted);
+      for (const id of removed) await tx.putOrganisation({ ...byId.get(id)!, node: DETACHED_NODE, relayed: false });
+      await tx.setMeta(P_PEER + name, JSON.stringify(rec));
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.peer.update', cur.identity, {
+        name, ...(c.url !== undefined ? { url } : {}), ...(c.apiRoot !== undefined ? { apiRoot: rec.apiRoot } : {}), ...(c.publicKey !== undefined ? { publicKey: c.publicKey } : {}),
+        ...(c.token !== undefined ? { token: c.token === null ? 'cleared' : 'replaced' } : {}), ...(c.ca !== undefined ? { ca: c.ca === null ? 'cleared' : 'replaced' } : {}),
+        ...(wanted.length ? { orgs: wanted.map((o) => o.id), relayed: relayedOf(wanted) } : {}), ...(removed.size ? { removedOrgs: [...removed] } : {}),
+      });
+    });
+    return rec;
+  }
+
+  /** A public key must parse, and no other peer may have registered it (one key, one node). */
+  async #checkKey(name: string, publicKey: string): Promise<void> {
+    if (!parsePublicKey(publicKey)) throw new AppError('BAD_REQUEST', 'public key must be the base64 of a raw 32-byte Ed25519 key (shieldwall peer whoami on the peer prints it)');
+    const other = (await this.listPeers()).find((x) => x.name !== name && x.publicKey === publicKey);
+    if (other) throw new AppError('CONFLICT', `peer ${other.name} is registered with this public key: one node, one key`);
+    if (publicKey === this.keys().publicKey) throw new AppError('BAD_REQUEST', 'this is this node\'s own public key');
+  }
+
+  /**
+   * Checks the organisations to register on peer `name`: identity ids, free short names, not an
+   * organisation of this node, no users here, and not registered on another peer that still
+   * exists (one of a removed peer may move).
+   */
+  async #checkOrgs(name: string, all: readonly OrgRow[], orgs: readonly PeerOrgInput[]): Promise<PeerOrgInput[]> {
+    const byId = new Map(all.map((o) => [o.id, o]));
+    const peers = new Set((await this.listPeers()).map((x) => x.name));
+    const seen = new Set<string>();
+    const out: PeerOrgInput[] = [];
+    for (const o of orgs) {
+      if (typeof o.id !== 'string' || !IDENTITY.test(o.id)) throw new AppError('BAD_REQUEST', `organisation id ${String(o.id).slice(0, 80)} is not an identity id`);
+      if (typeof o.shortName !== 'string' || !SHORT_NAME.test(o.shortName)) throw new AppError('BAD_REQUEST', `short name "${String(o.shortName).slice(0, 20)}" must be 1-16 of A-Z, 0-9, -`);
+      if (seen.has(o.id)) throw new AppError('BAD_REQUEST', `organisation ${o.id} is given twice`);
+      seen.add(o.id);
+      const have = byId.get(o.id);
+      if (have && have.node === null) throw new AppError('CONFLICT', `${have.shortName} (${o.id}) is an organisation of this node: it cannot live on peer ${name}`);
+      if (have && have.node !== name && have.node !== DETACHED_NODE && peers.has(have.node!)) {
+        throw new AppError('CONFLICT', `${have.shortName} is registered on peer ${have.node}; remove it there first (peer update ${have.node} --remove-org ${have.shortName})`);
+      }
+      if ((await this.store.listUsers(o.id)).length > 0) throw new AppError('CONFLICT', `${o.id} has users on this node`);
+      const clash = all.find((x) => x.shortName === o.shortName && x.id !== o.id);
+      if (clash) throw new AppError('CONFLICT', `short name ${o.shortName} is taken by ${clash.id}`);
+      out.push({ id: o.id, shortName: o.shortName, name: o.name ?? have?.name ?? o.shortName, relayed: o.relayed === true });
+    }
+    return out;
+  }
+
+  /** Writes the organisation rows of peer `name` (inside the caller's transaction). */
+  async #bindOrgs(tx: Store, name: string, all: readonly OrgRow[], wanted: readonly PeerOrgInput[]): Promise<void> {
+    const byId = new Map(all.map((o) => [o.id, o]));
+    for (const o of wanted) {
+      const have = byId.get(o.id);
+      await tx.putOrganisation({
+        id: o.id, name: o.name ?? o.shortName, shortName: o.shortName, country: have?.country ?? null, kind: have?.kind ?? 'member',
+        node: name, relayed: o.relayed === true, createdUs: have?.createdUs ?? this.#nowUs(),
+      });
+    }
   }
 
   async getPeer(name: string, store: Store = this.store): Promise<PeerRecord | null> {
@@ -250,7 +318,7 @@ export class FederationRegistry {
     const orgs = new Map((await this.store.listOrganisations()).map((o) => [o.id, o]));
     return {
       name: p.name, url: p.url, apiRoot: p.apiRoot, identity: p.identity,
-      orgs: p.orgs.map((id) => ({ id, shortName: orgs.get(id)?.shortName ?? '?', name: orgs.get(id)?.name ?? '?' })),
+      orgs: p.orgs.map((id) => ({ id, shortName: orgs.get(id)?.shortName ?? '?', name: orgs.get(id)?.name ?? '?', relayed: orgs.get(id)?.relayed === true })),
       hasToken: p.token !== null, hasCa: p.ca !== null, publicKey: p.publicKey, createdAt: new Date(p.createdUs / 1000).toISOString(),
     };
   }
@@ -296,6 +364,11 @@ export class FederationRegistry {
     if (!local) throw new AppError('NOT_FOUND', `no local collection ${s.localCollection.slice(0, 100)}`);
     const intervalS = s.intervalS ?? 30;
     if (!Number.isInteger(intervalS) || intervalS < 1 || intervalS > 86_400) throw new AppError('BAD_REQUEST', 'interval must be 1-86400 seconds');
+    if (s.sightingsOnly === true && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'sightings-only is for a push (sightings back to their origin); a pull takes what the peer serves');
+    // Two runs of one stream would race for one cursor and double every transfer.
+    const same = (await this.listSubscriptions()).find((x) => x.peer === peer.name && x.direction === s.direction && x.remoteCollection === s.remoteCollection
+      && x.localCollection === local.id && x.sightingsOnly === (s.sightingsOnly === true));
+    if (same) throw new AppError('CONFLICT', `subscription ${same.id} already ${s.direction === 'pull' ? 'pulls' : 'pushes'} ${s.direction === 'pull' ? `${peer.name}'s ${s.remoteCollection} into ${local.alias ?? local.id}` : `${local.alias ?? local.id} to ${peer.name}'s ${s.remoteCollection}`}`);
     const sub: Subscription = {
       id: `sub-${crypto.randomUUID().slice(0, 8)}`, peer: peer.name, direction: s.direction, remoteCollection: s.remoteCollection,
       localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, enabled: true, createdUs: this.#nowUs(),
@@ -408,4 +481,41 @@ function shortNameOf(node: string, all: readonly OrgRow[], id: string): string {
     const s = `${base.slice(0, 13)}-${i}`;
     if (!all.some((o) => o.shortName === s)) return s;
   }
+}
+
+/** An organisation registered on a peer: living on it, or (relayed) reached through it. */
+export interface PeerOrgInput {
+  id: string;
+  shortName: string;
+  name?: string;
+  /** Lives on another node, reached through this peer (a hub): served AMBER, never AMBER+STRICT or RED. */
+  relayed?: boolean;
+}
+
+/**
+ * The `node` of a remote organisation detached from its peer (peer update --remove-org): still
+ * not an organisation of this node (never users), served by no peer. Not a node name.
+ */
+export const DETACHED_NODE = '(detached)';
+
+const relayedOf = (orgs: readonly PeerOrgInput[]) => orgs.filter((o) => o.relayed).map((o) => o.id);
+
+function peerUrl(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new AppError('BAD_REQUEST', `peer URL is not a URL: ${raw.slice(0, 100)}`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'peer URL must be http(s)');
+  return u.toString().replace(/\/+$/, '');
+}
+
+function checkToken(token: string | null | undefined): void {
+  if (token !== undefined && token !== null && (token.length < 8 || token.length > 500)) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
+}
+
+function checkCa(ca: string | null | undefined): void {
+  if (ca && !ca.includes('-----BEGIN CERTIFICATE-----')) throw new AppError('BAD_REQUEST', 'TLS CA must be a PEM certificate');
 }

@@ -68,16 +68,22 @@ export interface RunReport {
 
 /**
  * The audience of a peer node on this node: its identity and every organisation it serves,
- * and (at AMBER) the sharing groups of this node that have one of them as member.
+ * and (at AMBER) the sharing groups of this node that have one of them as member. Object
+ * versions at AMBER+STRICT and RED go to it only for the organisations living on it (`home`):
+ * a hub never relays them. `records`: the audience of incidents and requests for assistance,
+ * which a hub does relay, signed and unchanged, to the node of their recipients (records.ts).
  */
-export async function peerAudience(store: Store, peer: PeerRecord): Promise<Audience> {
+export async function peerAudience(store: Store, peer: PeerRecord, o: { records?: boolean } = {}): Promise<Audience> {
   const groups = new Set<string>();
-  for (const o of [peer.identity, ...peer.orgs]) for (const g of await store.groupsOfOrg(o)) groups.add(g);
-  return { hop: 'peer', orgId: peer.identity, groupIds: [...groups].sort(), via: peer.orgs };
+  for (const org of [peer.identity, ...peer.orgs]) for (const g of await store.groupsOfOrg(org)) groups.add(g);
+  const audience: Audience = { hop: 'peer', orgId: peer.identity, groupIds: [...groups].sort(), via: peer.orgs };
+  return o.records ? audience : { ...audience, home: await homeOrgs(store, peer) };
 }
 
-function peerPrincipal(peer: PeerRecord): Principal {
-  return Object.freeze({ orgId: peer.identity, userId: null, username: null, roles: Object.freeze([]), tokenId: null, kind: 'peer', groupIds: Object.freeze([]), via: Object.freeze([...peer.orgs]) });
+/** The organisations of a peer that live on it (not reached through it). */
+async function homeOrgs(store: Store, peer: PeerRecord): Promise<string[]> {
+  const relayed = new Set((await store.listOrganisations()).filter((x) => x.relayed === true).map((x) => x.id));
+  return peer.orgs.filter((id) => !relayed.has(id));
 }
 
 export function clientFor(registry: FederationRegistry, peer: PeerRecord, timeoutMs = 30_000): TaxiiClient {
@@ -629,8 +635,13 @@ export async function runSubscription(deps: SyncDeps, sub: Subscription, o: RunO
   }
 }
 
-/** Retries the reject list of a subscription (after a fix: a key or organisation registered). */
-export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{ retried: number; accepted: number; stillRejected: number }> {
+/**
+ * Retries the reject list of a subscription (after a fix: a key or organisation registered).
+ * A pull applies the entries now: `accepted` and `stillRejected` count them. A push sends them
+ * again with its next run (`requeued`; the peer's answer then decides, in the status and the
+ * reject list): `accepted` and `stillRejected` are null, not yet known.
+ */
+export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{ retried: number; accepted: number | null; stillRejected: number | null; requeued?: number }> {
   const { registry, store } = deps;
   const peer = await registry.peer(sub.peer);
   const rejects = await registry.listRejects(sub.id, 100_000);
@@ -639,7 +650,7 @@ export async function retryRejects(deps: SyncDeps, sub: Subscription): Promise<{
     const { retractionCursor: _, ...st } = await registry.state(sub.id);
     await registry.saveState(store, sub.id, { ...st, cursor: {}, nextRunUs: 0 });
     for (const r of rejects) await registry.dropReject(store, r.key);
-    return { retried: rejects.length, accepted: 0, stillRejected: 0 };
+    return { retried: rejects.length, accepted: null, stillRejected: null, requeued: rejects.length };
   }
   let accepted = 0;
   const isRetractionReject = (r: { envelope: unknown }) => (r.envelope as { retraction?: unknown } | null)?.retraction === true;
@@ -671,8 +682,11 @@ export interface SubscriptionStatus {
   /** Seconds between now and the newest object applied (pull) or sent (push); null before any. */
   lagS: number | null;
   lastSuccess: string | null;
+  /** The last failure, kept as history once a later run succeeded (`failing` false). */
   lastError: string | null;
   lastErrorAt: string | null;
+  /** The last run failed (the error is current); false once a run succeeded since. */
+  failing: boolean;
   nextRun: string;
 }
 
@@ -683,7 +697,7 @@ export async function statusOf(deps: SyncDeps, sub: Subscription): Promise<Subsc
   return {
     subscription: sub, state: st, rejects: await deps.registry.countRejects(sub.id),
     lagS: st.lastSuccessUs === null ? null : Math.max(0, Math.round((nowUs - Math.max(st.lastSuccessUs, st.lastObjectUs ?? 0)) / 1e6)),
-    lastSuccess: iso(st.lastSuccessUs), lastError: st.lastError, lastErrorAt: iso(st.lastErrorUs), nextRun: iso(st.nextRunUs)!,
+    lastSuccess: iso(st.lastSuccessUs), lastError: st.lastError, lastErrorAt: iso(st.lastErrorUs), failing: st.failures > 0, nextRun: iso(st.nextRunUs)!,
   };
 }
 
@@ -740,8 +754,6 @@ export function startScheduler(deps: SyncDeps, o: { tickMs?: number; recordsEver
     },
   };
 }
-
-export { peerPrincipal };
 
 /** The TAXII push receiver: a peer's POST with `x_shieldwall_envelopes` goes through `receive`. */
 export function pushReceiver(deps: SyncDeps) {

@@ -2,7 +2,7 @@
  * The Store implementation shared by both dialects. SQL that differs between SQLite and
  * PostgreSQL comes from the Dialect; everything else is one Kysely code path.
  */
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
@@ -138,9 +138,9 @@ export class KyselyStore implements Store {
 
   // ---- organisations ----
   async putOrganisation(o: OrgRow): Promise<void> {
-    const v = { id: o.id, name: o.name, short_name: o.shortName, country: o.country, kind: o.kind, node: o.node, created_us: o.createdUs };
+    const v = { id: o.id, name: o.name, short_name: o.shortName, country: o.country, kind: o.kind, node: o.node, relayed: o.node !== null && o.relayed === true ? 1 : 0, created_us: o.createdUs };
     await this.#db.insertInto('organisations').values(v)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ name: v.name, short_name: v.short_name, country: v.country, kind: v.kind, node: v.node }))
+      .onConflict((oc) => oc.column('id').doUpdateSet({ name: v.name, short_name: v.short_name, country: v.country, kind: v.kind, node: v.node, relayed: v.relayed }))
       .execute();
   }
   async getOrganisation(id: string): Promise<OrgRow | null> {
@@ -909,8 +909,8 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const orgRow = (r: DB['organisations']): OrgRow => ({
-  id: r.id, name: r.name, shortName: r.short_name, country: r.country, kind: r.kind as OrgKind, node: r.node, createdUs: Number(r.created_us),
+const orgRow = (r: Selectable<DB['organisations']>): OrgRow => ({
+  id: r.id, name: r.name, shortName: r.short_name, country: r.country, kind: r.kind as OrgKind, node: r.node, relayed: Number(r.relayed) === 1, createdUs: Number(r.created_us),
 });
 const userRow = (r: DB['users']): UserRow => ({
   id: r.id, orgId: r.org_id, username: r.username, displayName: r.display_name, passwordHash: r.password_hash,

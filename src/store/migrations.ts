@@ -478,6 +478,16 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('objects_revoked').on('objects').columns(['collection_id', 'id', 'version']).where(sql.ref('revoked'), '=', 1).execute();
     },
   },
+  {
+    id: '0015-organisations-relayed',
+    // A remote organisation reached through its peer (a hub) but living on another node: the
+    // peer relays for it, so it is served AMBER there, never AMBER+STRICT or RED, which no node
+    // relays (docs/federation.md "What travels"). Organisations registered before count as
+    // living on their peer, as they did.
+    async up(db) {
+      await db.schema.alterTable('organisations').addColumn('relayed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 ];
 
 /** Applies pending migrations; returns the ids applied in this call. */

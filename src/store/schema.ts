@@ -4,7 +4,7 @@ import type { Generated } from 'kysely';
 export interface DB {
   meta: { key: string; value: string };
   clock: { name: string; last: number };
-  organisations: { id: string; name: string; short_name: string; country: string | null; kind: string; node: string | null; created_us: number };
+  organisations: { id: string; name: string; short_name: string; country: string | null; kind: string; node: string | null; relayed: Generated<number>; created_us: number };
   users: { id: string; org_id: string; username: string; display_name: string; password_hash: string; roles: string; disabled: number; created_us: number };
   tokens: {
     id: string; hash: string; user_id: string | null; org_id: string; kind: string; name: string;

@@ -17,8 +17,13 @@ export interface OrgRow {
   shortName: string;
   country: string | null;
   kind: OrgKind;
-  /** Federated node the organisation lives on; null = this node. */
+  /** Federated node the organisation lives on, or is reached through (`relayed`); null = this node. */
   node: string | null;
+  /**
+   * True: the organisation lives on another node, reached through `node` (a hub relays for it).
+   * Absent or false: it lives on `node` itself.
+   */
+  relayed?: boolean;
   createdUs: number;
 }
 

@@ -13,7 +13,7 @@
  * - No TLP marking: AMBER with the creator as sole recipient.
  */
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { Audience, Purpose } from '../core/policy.js';
+import { strictOrgs, type Audience, type Purpose } from '../core/policy.js';
 
 /** Where the recipients of the rows live: STIX object versions, or domain records (incidents, decisions...). */
 export type RecipientsTable = { table: 'object_recipients'; key: 'seq' } | { table: 'record_recipients'; key: 'id' };
@@ -30,11 +30,23 @@ export function visibilitySql(alias: string, audience: Audience, purpose: Purpos
   const recipientAny = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(principals)}))`;
   const recipientOrg = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(orgs)}))`;
   const fromHere = audience.hop === 'peer' ? sql`${col('origin_node')} is null` : sql`1 = 1`;
-  const strict = sql`(${col('tlp')} in ('amber+strict', 'red') and ${fromHere} and ${recipientOrg})`;
-  const base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
+  const strictTo = strictOrgs(audience, orgs);
+  let base: RawBuilder<SqlBool>;
+  if (strictTo === orgs) {
+    const strict = sql`(${col('tlp')} in ('amber+strict', 'red') and ${fromHere} and ${recipientOrg})`;
+    base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
     or ${col('creator_org')} in (${sql.join(orgs)})
     or (${col('tlp')} = 'amber' and ${recipientAny})
     or ${strict})`;
+  } else {
+    // A peer that relays for some of the organisations it serves: AMBER+STRICT and RED (never
+    // relayed) go to it only for the organisations living on it.
+    const recipientStrict = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join([...strictTo])}))`;
+    base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
+    or (${col('creator_org')} in (${sql.join(orgs)}) and coalesce(${col('tlp')}, '') not in ('amber+strict', 'red'))
+    or (${col('tlp')} = 'amber' and ${recipientAny})
+    or (${col('tlp')} in ('amber+strict', 'red') and (${col('creator_org')} in (${sql.join([...strictTo])}) or (${fromHere} and ${recipientStrict}))))`;
+  }
   if (purpose === 'bulk') return sql<SqlBool>`(${base} and (${col('tlp')} is null or ${col('tlp')} <> 'red'))`;
   return base;
 }

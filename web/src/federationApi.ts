@@ -22,7 +22,7 @@ export interface NewSubscription {
 export interface SubscriptionStatus {
   subscription: { id: string; peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS: number; sightingsOnly: boolean; enabled: boolean };
   state: { objectsIn: number; objectsOut: number; rejected: number; looped: number; failures: number; retracted?: number };
-  rejects: number; lagS: number | null; lastSuccess: string | null; lastError: string | null; lastErrorAt: string | null; nextRun: string;
+  rejects: number; lagS: number | null; lastSuccess: string | null; lastError: string | null; lastErrorAt: string | null; failing?: boolean; nextRun: string;
 }
 
 export interface RejectView { id: string | null; version: string | null; reason: string; at: string }

@@ -11,6 +11,14 @@ import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
 
 const str = { type: 'string' } as const;
+/** Organisations on a peer (`relayed`: of another node, reached through it). */
+const PEER_ORGS = {
+  type: 'array', maxItems: 500,
+  items: {
+    type: 'object', required: ['id', 'shortName'], additionalProperties: false,
+    properties: { id: { type: 'string', maxLength: 100 }, shortName: { type: 'string', maxLength: 16 }, name: { type: 'string', maxLength: 200 }, relayed: { type: 'boolean' } },
+  },
+} as const;
 /** `summary` is read by the OpenAPI builder (openapi-build.ts). */
 const doc = (summary: string) => ({ schema: { summary } as FastifySchema });
 
@@ -142,12 +150,29 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
         properties: {
           name: { type: 'string', maxLength: 63 }, url: { type: ['string', 'null'], maxLength: 500 }, apiRoot: { type: 'string', maxLength: 100 },
           publicKey: { type: 'string', maxLength: 100 }, token: { type: ['string', 'null'], maxLength: 500 }, ca: { type: ['string', 'null'], maxLength: 20_000 },
-          orgs: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'shortName'], additionalProperties: false, properties: { id: str, shortName: str, name: str } } },
+          orgs: PEER_ORGS,
         },
       },
     },
   }, async (req) => {
     const rec = await registry.addPeer(actor(req), req.body as Parameters<typeof registry.addPeer>[1]);
+    return registry.view(rec);
+  });
+
+  app.patch('/federation/peers/:name', {
+    schema: <FastifySchema>{
+      summary: 'Change a peer in place (its subscriptions stay): address, API root, rotated public key, TLS CA, token (null clears), organisations added (`orgs`) or detached (`removeOrgs`, ids or short names)',
+      body: {
+        type: 'object', additionalProperties: false, minProperties: 1,
+        properties: {
+          url: { type: ['string', 'null'], maxLength: 500 }, apiRoot: { type: 'string', maxLength: 100 }, publicKey: { type: 'string', maxLength: 100 },
+          token: { type: ['string', 'null'], maxLength: 500 }, ca: { type: ['string', 'null'], maxLength: 20_000 },
+          orgs: PEER_ORGS, removeOrgs: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 100 } },
+        },
+      },
+    },
+  }, async (req) => {
+    const rec = await registry.updatePeer(actor(req), param(req, 'name'), req.body as Parameters<typeof registry.updatePeer>[2]);
     return registry.view(rec);
   });
 

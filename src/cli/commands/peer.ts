@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { FederationRegistry, nodeIdentityId, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { FederationRegistry, nodeIdentityId, recordPushStatus, retryRejects, runSubscription, statusOf, type PeerOrgInput, type SyncDeps } from '../../federation/index.js';
 import { CLI_ACTOR, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
@@ -14,12 +14,25 @@ const registryOf = (p: CliPlatform) => new FederationRegistry({ store: p.store, 
 const syncOf = (p: CliPlatform): SyncDeps => ({ store: p.store, clock: p.clock, registry: registryOf(p), intel: p.intel });
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** `--org identity--…:SHORT[:Name]`. */
-function parseOrg(raw: string): { id: string; shortName: string; name?: string } {
-  const [id, shortName, ...rest] = raw.split(':');
-  if (!id || !shortName) throw new AppError('BAD_REQUEST', `--org takes identity--<uuid>:SHORT[:Name], got ${raw.slice(0, 80)}`);
-  return { id, shortName, ...(rest.length ? { name: rest.join(':') } : {}) };
+function readCa(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AppError('BAD_REQUEST', `--ca ${file.slice(0, 200)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
+
+/** `--org identity--…:SHORT[:Name]` (`relayed`: given with --relayed-org). */
+function parseOrg(raw: string, relayed = false): PeerOrgInput {
+  const [id, shortName, ...rest] = raw.split(':');
+  if (!id || !shortName) throw new AppError('BAD_REQUEST', `--${relayed ? 'relayed-' : ''}org takes identity--<uuid>:SHORT[:Name], got ${raw.slice(0, 80)}`);
+  return { id, shortName, ...(rest.length ? { name: rest.join(':') } : {}), ...(relayed ? { relayed } : {}) };
+}
+
+const orgsOf = (o: { org: string[]; relayedOrg: string[] }) => [...o.org.map((x) => parseOrg(x)), ...o.relayedOrg.map((x) => parseOrg(x, true))];
+const ORG_HELP = 'an organisation living on the peer, identity--<uuid>:SHORT[:Name]; repeatable';
+const RELAYED_ORG_HELP = 'an organisation of another node reached through the peer (a hub relays for it: AMBER reaches it, AMBER+STRICT and RED never leave their origin for it); repeatable';
+const NO_TOKEN = 'no peer token on stdin: pipe the token the peer issued to this node (shieldwall token create --kind peer on the peer), e.g. peer set-token <name> < token.txt';
 
 export function registerPeer(program: Command, io: Io = stdio): void {
   const peer = program.command('peer').description('federated peer nodes: URL, organisations, public key, credentials (encrypted at rest)');
@@ -33,7 +46,8 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       else {
         io.out(`node ${p.config.nodeName}\npublic key ${k.publicKey}\nurl ${url ?? '(SHIELDWALL_PUBLIC_URL is not set: give the peer this node\'s address yourself)'}`);
         // What the other node's administrator runs to register this one (its token comes from them).
-        io.out(`on the peer: shieldwall peer add --name ${p.config.nodeName} --public-key ${k.publicKey}${url ? ` --url ${url}` : ' --url <this node\'s address>'} --org <id>:<SHORT> --token-stdin`);
+        io.out(`on the peer: shieldwall peer add --name ${p.config.nodeName} --public-key ${k.publicKey}${url ? ` --url ${url}` : ' --url <this node\'s address>'} --org <id>:<SHORT>`);
+        io.out(`then, once this node issued it a token: shieldwall peer set-token ${p.config.nodeName} < token.txt`);
       }
     }, { create: true }));
   peer.command('add')
@@ -44,23 +58,52 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .option('--api-root <name>', 'API root on the peer', 'api1')
     .option('--token-stdin', 'read the token the peer issued to this node from stdin')
     .option('--ca <file>', 'PEM CA certificate to trust for the peer')
-    .option('--org <id:SHORT[:Name]>', 'an organisation living on (or reached through) the peer; repeatable', collect, [])
+    .option('--org <id:SHORT[:Name]>', ORG_HELP, collect, [])
+    .option('--relayed-org <id:SHORT[:Name]>', RELAYED_ORG_HELP, collect, [])
     .option('--json', 'print JSON')
-    .action((o: { name: string; publicKey: string; url?: string; apiRoot: string; tokenStdin?: boolean; ca?: string; org: string[]; json?: boolean }) => withPlatform(async (p) => {
+    .action((o: { name: string; publicKey: string; url?: string; apiRoot: string; tokenStdin?: boolean; ca?: string; org: string[]; relayedOrg: string[]; json?: boolean }) => withPlatform(async (p) => {
       const reg = registryOf(p);
-      const token = o.tokenStdin ? await readSecret('peer token: ') : null;
+      const token = o.tokenStdin ? await readSecret('peer token: ', NO_TOKEN) : null;
       const rec = await reg.addPeer(CLI_ACTOR, {
         name: o.name, url: o.url ?? null, apiRoot: o.apiRoot, publicKey: o.publicKey, token,
-        ca: o.ca ? fs.readFileSync(o.ca, 'utf8') : null, orgs: o.org.map(parseOrg),
+        ca: o.ca ? readCa(o.ca) : null, orgs: orgsOf(o),
       });
       const v = await reg.view(rec);
       if (o.json) io.out(JSON.stringify(v, null, 2));
       else io.out(`peer ${v.name} added: identity ${v.identity}, ${v.orgs.length} organisations${v.hasToken ? ', token kept encrypted' : ''}`);
     }, { create: true }));
+  peer.command('update <name>')
+    .description('change a peer in place (its subscriptions stay): address, API root, rotated key, TLS CA, token, organisations')
+    .option('--url <url>', 'new server root of the peer')
+    .option('--api-root <name>', 'API root on the peer')
+    .option('--public-key <base64>', 'the peer\'s new Ed25519 public key (after a key rotation on the peer)')
+    .option('--ca <file>', 'PEM CA certificate to trust for the peer')
+    .option('--no-ca', 'trust the system CAs again')
+    .option('--token-stdin', 'replace the token the peer issued to this node, read from stdin')
+    .option('--org <id:SHORT[:Name]>', `${ORG_HELP} (added, or made living on it)`, collect, [])
+    .option('--relayed-org <id:SHORT[:Name]>', `${RELAYED_ORG_HELP} (added, or made relayed)`, collect, [])
+    .option('--remove-org <id|SHORT>', 'an organisation no longer on or behind the peer (it stays here, served by no peer); repeatable', collect, [])
+    .option('--json', 'print JSON')
+    .action((name: string, o: { url?: string; apiRoot?: string; publicKey?: string; ca?: string | false; tokenStdin?: boolean; org: string[]; relayedOrg: string[]; removeOrg: string[]; json?: boolean }) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      await reg.peer(name);
+      const token = o.tokenStdin ? await readSecret('peer token: ', NO_TOKEN) : undefined;
+      const rec = await reg.updatePeer(CLI_ACTOR, name, {
+        ...(o.url !== undefined ? { url: o.url } : {}), ...(o.apiRoot !== undefined ? { apiRoot: o.apiRoot } : {}),
+        ...(o.publicKey !== undefined ? { publicKey: o.publicKey } : {}), ...(token !== undefined ? { token } : {}),
+        ...(o.ca === false ? { ca: null } : typeof o.ca === 'string' ? { ca: readCa(o.ca) } : {}),
+        orgs: orgsOf(o), removeOrgs: o.removeOrg,
+      });
+      const v = await reg.view(rec);
+      if (o.json) io.out(JSON.stringify(v, null, 2));
+      else io.out(`peer ${v.name} updated: ${v.url ?? '(key only)'}, ${v.orgs.length} organisations${v.hasToken ? ', token kept encrypted' : ''}`);
+    }));
   peer.command('set-token <name>')
     .description('keep (encrypted) the token the peer issued to this node, read from stdin')
     .action((name: string) => withPlatform(async (p) => {
-      await registryOf(p).setToken(CLI_ACTOR, name, await readSecret('peer token: '));
+      const reg = registryOf(p);
+      await reg.peer(name);
+      await reg.setToken(CLI_ACTOR, name, await readSecret('peer token: ', NO_TOKEN));
       io.out(`peer ${name}: token kept`);
     }));
   peer.command('list')
@@ -111,7 +154,7 @@ export function registerPeer(program: Command, io: Io = stdio): void {
         id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection,
         in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
         // With its time, as on the Federation page: an error before the last success is history.
-        last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}`,
+        last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}${s.failing ? '' : ' (resolved)'}`,
       })), ['id', 'peer', 'dir', 'remote', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'last_error']);
     }));
   sync.command('run <id>')

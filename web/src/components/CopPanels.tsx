@@ -62,7 +62,8 @@ export function peerHealth(peers: readonly PeerView[], subs: readonly Subscripti
     const lastSync = mine.map((s) => s.lastSuccess).filter((x): x is string => x !== null).sort().at(-1) ?? null;
     const lags = mine.map((s) => s.lagS).filter((x): x is number => x !== null);
     const errors = mine.reduce((n, s) => n + s.state.failures, 0);
-    const lastError = mine.filter((s) => s.lastError !== null).sort((a, b) => (b.lastErrorAt ?? '').localeCompare(a.lastErrorAt ?? ''))[0] ?? null;
+    // Only current errors: one a later run got past is history (the Federation page keeps it).
+    const lastError = mine.filter((s) => s.lastError !== null && s.failing !== false).sort((a, b) => (b.lastErrorAt ?? '').localeCompare(a.lastErrorAt ?? ''))[0] ?? null;
     return { name: p.name, subscriptions: mine.length, lastSync, lagS: lags.length ? Math.max(...lags) : null, errors, lastError: lastError?.lastError ?? null };
   });
 }
