@@ -3,8 +3,11 @@ import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { AppError } from '../core/errors.js';
 
-/** First line of piped stdin, or a prompt with echo switched off on a terminal. */
-export async function readSecret(prompt: string): Promise<string> {
+/**
+ * First line of piped stdin, or a prompt with echo switched off on a terminal. `missing`: the
+ * error when stdin gives nothing (what to give, and how).
+ */
+export async function readSecret(prompt: string, missing: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     let text = '';
@@ -13,7 +16,7 @@ export async function readSecret(prompt: string): Promise<string> {
       if (text.includes('\n')) break;
     }
     const line = text.split(/\r?\n/)[0] ?? '';
-    if (!line) throw new AppError('BAD_REQUEST', 'no password given: use --password, or pipe it on stdin');
+    if (!line) throw new AppError('BAD_REQUEST', missing);
     return line;
   }
   let muted = false;

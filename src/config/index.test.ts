@@ -32,3 +32,24 @@ describe('configEnv', () => {
     expect(() => loadConfig({ ...base, SHIELDWALL_NATS_PARTITIONS: '5000' })).toThrow(/at most 1024/);
   });
 });
+
+describe('the node name belongs to the data directory', () => {
+  it('is written with the federation keys; unset, it is read back; another name is refused with both names', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { nodeKeys } = await import('../federation/keys.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-node-name-'));
+    try {
+      expect(loadConfig({ SHIELDWALL_DATA_DIR: dir }).nodeName).toBe('shieldwall');
+      nodeKeys(dir, 'hub');
+      expect(fs.readFileSync(path.join(dir, 'federation-node-name'), 'utf8').trim()).toBe('hub');
+      expect(loadConfig({ SHIELDWALL_DATA_DIR: dir }).nodeName).toBe('hub');
+      expect(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_NODE_NAME: 'hub' }).nodeName).toBe('hub');
+      expect(() => loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_NODE_NAME: 'dk' })).toThrow(/SHIELDWALL_NODE_NAME is "dk", but the federation keys .* belong to node "hub"/);
+      expect(() => nodeKeys(dir, 'dk')).toThrow(/belong to node "hub", not "dk"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

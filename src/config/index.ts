@@ -2,6 +2,7 @@
  * Configuration is parsed once at boot from the environment (and CLI overrides), validated,
  * frozen and passed in explicitly. Nothing else in the code base reads process.env.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
 
@@ -202,6 +203,37 @@ function feedUrl(env: Record<string, string | undefined>, key: string): string |
   return v;
 }
 
+/**
+ * The file, beside the federation keys of a data directory, that names the node they belong to
+ * (written with them, federation/keys.ts): a node keeps its name, by which its peers know it and
+ * check its signatures.
+ */
+export const NODE_NAME_FILE = 'federation-node-name';
+
+/** The node name a data directory's federation keys belong to, or null before they exist. */
+export function storedNodeName(dataDir: string): string | null {
+  try {
+    return fs.readFileSync(path.join(dataDir, NODE_NAME_FILE), 'utf8').trim() || null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+/**
+ * SHIELDWALL_NODE_NAME, or the name the data directory's keys belong to when it is not set; a
+ * different name than theirs is refused (the node would sign as another node).
+ */
+function nodeNameOf(env: Record<string, string | undefined>, dataDir: string): string {
+  const given = env.SHIELDWALL_NODE_NAME || undefined;
+  const stored = storedNodeName(dataDir);
+  if (given !== undefined && stored !== null && given !== stored) {
+    throw new AppError('BAD_REQUEST', `SHIELDWALL_NODE_NAME is "${given.slice(0, 63)}", but the federation keys in ${dataDir} belong to node "${stored}" (${NODE_NAME_FILE}): `
+      + `a node keeps the name its peers know it by; set SHIELDWALL_NODE_NAME=${stored} or leave it unset`);
+  }
+  return given ?? stored ?? 'shieldwall';
+}
+
 /** Parses the environment once; throws AppError('BAD_REQUEST') with a one-line message on bad values. */
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Readonly<Config> {
   const host = env.SHIELDWALL_HOST ?? '127.0.0.1';
@@ -209,8 +241,9 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'silent'].includes(logLevel)) {
     throw new AppError('BAD_REQUEST', `SHIELDWALL_LOG_LEVEL: unknown level "${logLevel}"`);
   }
+  const dataDir = path.resolve(env.SHIELDWALL_DATA_DIR ?? path.join(process.cwd(), 'data'));
   const cfg: Config = {
-    dataDir: path.resolve(env.SHIELDWALL_DATA_DIR ?? path.join(process.cwd(), 'data')),
+    dataDir,
     dataDirGiven: env.SHIELDWALL_DATA_DIR !== undefined && env.SHIELDWALL_DATA_DIR !== '',
     databaseUrl: env.SHIELDWALL_DATABASE_URL || undefined,
     nats: natsConfig(env, env.SHIELDWALL_DATABASE_URL || undefined),
@@ -220,7 +253,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     tlsCertFile: env.SHIELDWALL_TLS_CERT || undefined,
     tlsKeyFile: env.SHIELDWALL_TLS_KEY || undefined,
     publicUrl: publicUrl(env.SHIELDWALL_PUBLIC_URL),
-    nodeName: env.SHIELDWALL_NODE_NAME ?? 'shieldwall',
+    nodeName: nodeNameOf(env, dataDir),
     federationSync: !(env.SHIELDWALL_FEDERATION_SYNC === '0' || env.SHIELDWALL_FEDERATION_SYNC === 'false'),
     maxContentLength: int(env, 'SHIELDWALL_MAX_CONTENT_LENGTH', 100 * 1024 * 1024),
     peerMaxResponseBytes: int(env, 'SHIELDWALL_PEER_MAX_RESPONSE_BYTES', 128 * 1024 * 1024, 64 * 1024),

@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { canonicalJson } from '../core/canonical-json.js';
+import { NODE_NAME_FILE, storedNodeName } from '../config/index.js';
 
 export const SIGNING_KEY_FILE = 'federation-ed25519.pem';
 export const SECRET_KEY_FILE = 'federation-secret.key';
@@ -53,6 +54,17 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
     crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string));
   const secret = readOrCreate(path.join(dataDir, SECRET_KEY_FILE), () => crypto.randomBytes(32));
   if (secret.length !== 32) throw new Error(`${SECRET_KEY_FILE} in ${dataDir} must hold 32 bytes`);
+  // The keys belong to one node name: the first that used them (config refuses another).
+  const owner = storedNodeName(dataDir);
+  if (owner === null) {
+    try {
+      fs.writeFileSync(path.join(dataDir, NODE_NAME_FILE), `${node}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  const named = owner ?? storedNodeName(dataDir);
+  if (named !== null && named !== node) throw new Error(`the federation keys in ${dataDir} belong to node "${named}", not "${node}" (${NODE_NAME_FILE})`);
   const privateKey = crypto.createPrivateKey(pem);
   const keys = Object.freeze({ node, privateKey, publicKey: rawPublicKey(crypto.createPublicKey(privateKey)), secret });
   cache.set(k, keys);

@@ -84,7 +84,7 @@ function registerUser(program: Command, io: Io): void {
     .action((username: string, o: { org: string; roles: string; password?: string; displayName?: string }) => withPlatform(async (p) => {
       const r = roles(o.roles);
       const org = await orgOf(p, o.org);
-      const password = o.password ?? (await readSecret(`password for ${username}: `));
+      const password = o.password ?? (await readSecret(`password for ${username}: `, 'no password given: use --password, or pipe it on stdin'));
       const row = await p.access.createUser(CLI_ACTOR, { orgId: org.id, username, password, roles: r, ...(o.displayName ? { displayName: o.displayName } : {}) });
       io.out(row.id);
     }));

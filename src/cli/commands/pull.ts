@@ -50,7 +50,7 @@ export function registerPull(program: Command, io: Io = stdio): void {
         throw new AppError('BAD_REQUEST', `--peer must be a URL, got ${o.peer}`);
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('BAD_REQUEST', '--peer must be an http(s) URL');
-      const token = o.token ?? (await readSecret('peer token: '));
+      const token = o.token ?? (await readSecret('peer token: ', 'no peer token given: use --token, or pipe it on stdin'));
       const org = await orgOf(p, o.org);
       const into = await collectionOf(p, o.into);
       const peerOrg = o.peerOrg ? await orgOf(p, o.peerOrg) : null;
