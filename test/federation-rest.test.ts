@@ -149,3 +149,12 @@ describe('peers changed in place, and what a relaying peer is served', () => {
     expect(served).toEqual(['amber for behind', 'amber+strict for lives', 'red for lives']);
   });
 });
+
+describe('a body-less DELETE that names a JSON content type', () => {
+  it('is not refused as malformed JSON', async () => {
+    const key = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-del-')), 'gone').publicKey;
+    expect((await call('POST', '/federation/peers', 'a-admin', { name: 'gone', publicKey: key })).status).toBe(200);
+    const res = await al.app.inject({ method: 'DELETE', url: '/api/v1/federation/peers/gone', headers: { authorization: `Bearer ${al.tokens['a-admin']}`, 'content-type': 'application/json' } });
+    expect(res.statusCode, res.body).toBe(200);
+  });
+});

@@ -104,6 +104,12 @@ export async function buildApp(platform: Platform, opts: AppOptions = {}): Promi
   // text parameter: refused here, alike on every store, rather than failing deep in a query.
   app.addHook('onRequest', async (req) => {
     if (/%00/i.test(req.url)) throw new AppError('BAD_REQUEST', 'the URL holds a NUL character (%00)');
+    // Many HTTP clients name a content type on every request: a DELETE (or GET) without a body
+    // is not malformed JSON. With no body at all the header says nothing, so it is dropped.
+    if ((req.method === 'DELETE' || req.method === 'GET' || req.method === 'HEAD') && req.headers['content-type'] !== undefined
+      && (req.headers['content-length'] === undefined || req.headers['content-length'] === '0') && req.headers['transfer-encoding'] === undefined) {
+      delete req.headers['content-type'];
+    }
   });
   // Background indexes (core/follow.ts) defer their next slice while requests are in progress:
   // answering comes first. The live stream is long-lived and not counted.
