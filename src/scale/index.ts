@@ -26,7 +26,7 @@ export { BusBridge } from './fanout.js';
 export { natsPipe } from './pipe.js';
 export type { Pipe } from './pipe.js';
 export { PgPipe } from './pg-pipe.js';
-export { openNats } from './nats.js';
+export { checkNats, openNats } from './nats.js';
 export { electLeader, SOLE_LEADER } from './leader.js';
 export type { Leader } from './leader.js';
 export type { NatsLink, NatsSettings } from './nats.js';

@@ -12,6 +12,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AppError } from '../core/errors.js';
 import { scaleNames, type ScaleNames } from './partition.js';
 
 export interface NatsSettings {
@@ -38,10 +39,23 @@ export interface NatsLink {
 /** Connects (retrying while the server comes up) and makes sure the telemetry stream exists. */
 export async function openNats(s: NatsSettings): Promise<NatsLink> {
   const servers = s.url.split(',').map((u) => u.trim()).filter(Boolean);
-  const nc = await connect({ servers, name: s.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5_000 });
-  const jsm = await jetstreamManager(nc);
+  // Reconnects are retried for ever once connected; the first connection is not: a node started
+  // against a NATS that does not answer says so and stops (the operator fixes the URL or starts it).
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers, name: s.name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5_000 });
+  } catch (e) {
+    throw new AppError('UNAVAILABLE', `cannot reach NATS at ${redactUrl(s.url)} (SHIELDWALL_NATS_URL): ${reason(e)}; is nats-server running there, with JetStream (-js)?`);
+  }
   const names = scaleNames(s.prefix);
-  await ensureStream(jsm, names, s);
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, names, s);
+  } catch (e) {
+    await nc.close().catch(() => undefined);
+    throw new AppError('UNAVAILABLE', `NATS at ${redactUrl(s.url)} (SHIELDWALL_NATS_URL) answered, but its JetStream stream "${names.stream}" could not be opened: ${reason(e)}`);
+  }
   const js = jetstream(nc);
   return {
     nc, js, jsm, names, settings: s,
@@ -70,6 +84,30 @@ async function ensureStream(jsm: JetStreamManager, names: ScaleNames, s: NatsSet
       });
     }
   }
+}
+
+function reason(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).slice(0, 200);
+}
+
+/** The URL(s) as the operator wrote them, without credentials (nats://user:password@host). */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@,]*@/g, '//***@');
+}
+
+/**
+ * Whether the NATS of a node answers: connects once and closes (no stream is touched). Throws
+ * the same UNAVAILABLE error as openNats, naming NATS and the URL.
+ */
+export async function checkNats(url: string): Promise<void> {
+  const servers = url.split(',').map((u) => u.trim()).filter(Boolean);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers, name: `shieldwall-check ${process.pid}`, timeout: 5_000, maxReconnectAttempts: 0 });
+  } catch (e) {
+    throw new AppError('UNAVAILABLE', `cannot reach NATS at ${redactUrl(url)} (SHIELDWALL_NATS_URL): ${reason(e)}; is nats-server running there, with JetStream (-js)?`);
+  }
+  await nc.close();
 }
 
 function isNotFound(e: unknown): boolean {

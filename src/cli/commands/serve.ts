@@ -93,7 +93,18 @@ export function registerServe(program: Command, io: Io = stdio): void {
       privateDir(config.dataDir);
       // Loaded on demand: the HTTP stack is only needed here.
       const { createPlatform, startServer } = await import('../../api/index.js');
-      const platform = await createPlatform(config);
+      // Scale-out: a NATS that does not answer stops the start here, before anything is opened
+      // that would hold the process (store pool, index timers) after the error is printed.
+      if (config.nats) await (await import('../../scale/index.js')).checkNats(config.nats.url);
+      let platform: Platform;
+      try {
+        platform = await createPlatform(config);
+      } catch (e) {
+        // What createPlatform opened before it failed (a PostgreSQL pool, timers) is not closed by
+        // it; `serve` never gets to listen, so it must not linger: exit once the error is printed.
+        setTimeout(() => process.exit(), 1_000).unref();
+        throw e;
+      }
       let server: RunningServer | null = null;
       let stopFederation: () => Promise<void> = async () => undefined;
       try {

@@ -45,11 +45,12 @@ async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: Wor
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   // Scale-out only (NATS and PostgreSQL clients): the embedded default's worker never loads it.
   const { ScaleWorker } = await import('../../scale/index.js');
-  w = await ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report, careful } : {}) }, {
+  // A start that fails (NATS does not answer) closes the store: its pool must not hold the process.
+  w = await closingOnFailure(store, () => ScaleWorker.start({ store, clock: systemClock, log: (l) => io.err(l), ...(report ? { report, careful } : {}) }, {
     natsUrl: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, databaseUrl: config.databaseUrl!,
     sigmaDir: config.sigmaDir, sigmaPlaceholders: config.sigmaPlaceholders, supervisorId: process.env[SUPERVISOR_ENV] ?? null,
     options: { queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks, eventLimits: config.eventLimits },
-  });
+  }));
   io.err(`detection worker ${process.pid}: NATS ${nats.url} stream of "${nats.prefix}", ${nats.partitions} partitions shared with the other workers`);
   let failed: unknown = null;
   const worker = w;
@@ -75,6 +76,16 @@ async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: Wor
   if (failed) throw failed;
 }
 
+/** Runs `open`; when it fails, closes the store first (an open PostgreSQL pool would keep the failed command alive). */
+async function closingOnFailure<T>(store: { close(): Promise<void> }, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
 /** Environment variable with the careful ranges a supervisor starts a worker with (JSON). */
 const CAREFUL_ENV = 'SHIELDWALL_WORKER_CAREFUL';
 /** Environment variable with the presence id of the supervisor that forked a worker. */
@@ -98,7 +109,7 @@ async function superviseScaleWorkers(config: Readonly<Config>, io: Io, processes
   const nats = config.nats!;
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const { openNats, ScaleSupervisor } = await import('../../scale/index.js');
-  const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` });
+  const link = await closingOnFailure(store, () => openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` }));
   const sup = new ScaleSupervisor({ store, clock: systemClock, link, log: (l) => io.err(l) }, {
     entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes, carefulEnv: CAREFUL_ENV,
     supervisorEnv: SUPERVISOR_ENV, partitions: nats.partitions,
