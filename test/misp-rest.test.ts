@@ -111,6 +111,55 @@ describe('MISP REST subset (PyMISP)', () => {
     mispError(await misp('b-analyst', 'POST', '/sightings/add', { value: domain.value, type: '2' }), 400);
   });
 
+  it('restSearch implements to_ids, category, eventid, published, paging and tag logic, and refuses what it does not know', async () => {
+    const attr = (n: number, extra: Record<string, unknown>) => ({ uuid: `0000000${n}-7b48-40d5-86b4-c0070acd0835`, type: 'domain', category: 'Network activity', value: `s${n}.search.example`, timestamp: '1796621000', ...extra });
+    const pubUuid = '5e5e0001-7b48-40d5-86b4-c0070acd0835';
+    const draftUuid = '5e5e0002-7b48-40d5-86b4-c0070acd0835';
+    const pub = await misp('a-analyst', 'POST', '/events/add', { Event: {
+      uuid: pubUuid, info: 'search published', timestamp: '1796621000', published: true, publish_timestamp: '1796621000', Tag: [{ name: 'tlp:green' }],
+      Attribute: [
+        attr(1, { to_ids: true, Tag: [{ name: 'kind:c2' }] }),
+        attr(2, { to_ids: false, category: 'External analysis', Tag: [{ name: 'kind:report' }] }),
+        attr(3, { to_ids: true, Tag: [{ name: 'kind:c2' }, { name: 'noise:herring' }] }),
+        attr(4, { to_ids: false }),
+        attr(5, { to_ids: true, category: 'External analysis' }),
+      ],
+    } });
+    expect(pub.status, pub.body).toBe(200);
+    const draft = await misp('a-analyst', 'POST', '/events/add', { Event: {
+      uuid: draftUuid, info: 'search draft', timestamp: '1796621000', Tag: [{ name: 'tlp:green' }], Attribute: [attr(6, { to_ids: true })],
+    } });
+    expect(draft.status, draft.body).toBe(200);
+    const uuids = async (body: Record<string, unknown>) => {
+      const r = await misp('b-analyst', 'POST', '/attributes/restSearch', body);
+      expect(r.status, r.body).toBe(200);
+      return (r.json().response.Attribute as { uuid: string }[]).map((a) => a.uuid.slice(0, 8)).sort();
+    };
+    const ev = { eventid: pubUuid };
+    expect(await uuids(ev)).toEqual(['00000001', '00000002', '00000003', '00000004', '00000005']);
+    expect(await uuids({ eventid: `grouping--${draftUuid}` })).toEqual(['00000006']);
+    expect(await uuids({ ...ev, to_ids: 0 })).toEqual(['00000002', '00000004']);
+    expect(await uuids({ ...ev, to_ids: true })).toEqual(['00000001', '00000003', '00000005']);
+    expect(await uuids({ ...ev, category: 'External analysis' })).toEqual(['00000002', '00000005']);
+    expect(await uuids({ value: ['s1.search.example', 's6.search.example'], published: true })).toEqual(['00000001']);
+    expect(await uuids({ value: ['s1.search.example', 's6.search.example'], published: 0 })).toEqual(['00000006']);
+    // PyMISP's complex query, and the "!" prefix.
+    expect(await uuids({ ...ev, tags: { OR: ['kind:c2', 'kind:report'], NOT: ['noise:herring'] } })).toEqual(['00000001', '00000002']);
+    expect(await uuids({ ...ev, tags: { AND: ['kind:c2', 'noise:herring'] } })).toEqual(['00000003']);
+    expect(await uuids({ ...ev, tags: ['!kind:c2'] })).toEqual(['00000002', '00000004', '00000005']);
+    // Pages are disjoint and cover the result; past the end is empty (a paging client stops).
+    const pages = [await uuids({ ...ev, limit: 2, page: 1 }), await uuids({ ...ev, limit: 2, page: 2 }), await uuids({ ...ev, limit: 2, page: 3 })];
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat().sort()).toEqual(await uuids(ev));
+    expect(await uuids({ ...ev, limit: 2, page: 4 })).toEqual([]);
+    // Unknown parameters never widen a result: they are refused, naming the parameter.
+    for (const [body, name] of [[{ ...ev, org: 'CRV' }, 'org'], [{ eventid: '42' }, 'eventid'], [{ to_ids: 'maybe' }, 'to_ids'], [{ page: 2 }, 'page'], [{ tags: { XOR: ['a'] } }, 'tags']] as const) {
+      const r = await misp('b-analyst', 'POST', '/attributes/restSearch', body);
+      mispError(r, 400);
+      expect(r.json().message, JSON.stringify(body)).toContain(name);
+    }
+  });
+
   it('the REST import endpoint recognises a MISP event', async () => {
     const doc = JSON.parse(readFileSync(sharedPath('data/misp/event-circl-xorist-ransomware.json'), 'utf8')) as unknown;
     const r = await h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens['a-analyst']!, body: doc });

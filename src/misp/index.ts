@@ -13,4 +13,4 @@ export { exportMispEvent, loadEventObjects, containerIds } from './export.js';
 export { MispFeeds, MispFeedScheduler, FEED_KIND } from './feed.js';
 export type { Feed, FeedConfig, FeedState, PullResult } from './feed.js';
 export { searchAttributes, addSighting, parseLast, MAX_SCANNED_EVENTS } from './search.js';
-export type { AttributeFilter, FoundAttribute } from './search.js';
+export type { AttributeFilter, FoundAttribute, TagFilter } from './search.js';

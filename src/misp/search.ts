@@ -12,21 +12,32 @@ import type { Actor } from '../access/index.js';
 import type { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { tlpMarkingId } from '../stix/index.js';
-import { loadEventObjects } from './export.js';
+import { containerIds, loadEventObjects } from './export.js';
 import { stixToMisp } from './to-misp.js';
 
 /** Events scanned per search at most (newest first): the cost of a request stays bounded. */
 export const MAX_SCANNED_EVENTS = 500;
 export const MAX_RESULTS = 5000;
 
+/** MISP tag filter: at least one of `or` (when any), all of `and`, none of `not`; event and attribute tags alike. */
+export interface TagFilter { or: string[]; and: string[]; not: string[] }
+
 export interface AttributeFilter {
   values?: string[];
   types?: string[];
-  tags?: string[];
+  categories?: string[];
+  tags?: TagFilter;
+  toIds?: boolean;
+  /** Only the events with these uuids (or report/grouping ids). */
+  eventIds?: string[];
+  /** Only published events (a STIX report) or only unpublished ones (a grouping). */
+  published?: boolean;
   /** Only events changed in the last so many seconds. */
   lastS?: number;
   uuids?: string[];
   limit?: number;
+  /** 1-based page of `limit` results. */
+  page?: number;
 }
 
 type J = Record<string, unknown>;
@@ -43,7 +54,11 @@ export interface FoundAttribute { attribute: J; event: { uuid: string; info: str
 
 export async function searchAttributes(store: Store, q: { audience: Audience; collectionIds: readonly string[]; nowMs: number; filter: AttributeFilter }): Promise<FoundAttribute[]> {
   const f = q.filter;
-  const page = await store.queryObjects({ collectionIds: q.collectionIds, audience: q.audience, purpose: 'read', types: ['report', 'grouping'], version: { kind: 'last' }, limit: MAX_SCANNED_EVENTS * 2 });
+  const types = f.published === undefined ? ['report', 'grouping'] : [f.published ? 'report' : 'grouping'];
+  const ids = f.eventIds?.flatMap((e) => containerIds(e));
+  const page = await store.queryObjects({ collectionIds: q.collectionIds, audience: q.audience, purpose: 'read', types, ...(ids ? { ids } : {}), version: { kind: 'last' }, limit: MAX_SCANNED_EVENTS * 2 });
+  const limit = f.limit ?? MAX_RESULTS;
+  let skip = f.page !== undefined ? (f.page - 1) * limit : 0;
   const minModified = f.lastS === undefined ? null : new Date(q.nowMs - f.lastS * 1000).toISOString();
   const seen = new Set<string>();
   const out: FoundAttribute[] = [];
@@ -62,13 +77,20 @@ export async function searchAttributes(store: Store, q: { audience: Audience; co
     for (const a of attrs) {
       if (values && !values.includes(String(a.value).toLowerCase()) && !String(a.value).toLowerCase().split('|').some((p) => values.includes(p))) continue;
       if (f.types && !f.types.includes(String(a.type))) continue;
+      if (f.categories && !f.categories.includes(String(a.category))) continue;
+      if (f.toIds !== undefined && (a.to_ids === true) !== f.toIds) continue;
       if (f.uuids && !f.uuids.includes(String(a.uuid))) continue;
       if (f.tags) {
         const tags = [...eventTags, ...((a.Tag as J[] | undefined) ?? []).map((t) => String(t.name))];
-        if (!f.tags.some((t) => tags.includes(t))) continue;
+        const { or, and, not } = f.tags;
+        if ((or.length && !or.some((t) => tags.includes(t))) || !and.every((t) => tags.includes(t)) || not.some((t) => tags.includes(t))) continue;
+      }
+      if (skip > 0) {
+        skip--;
+        continue;
       }
       out.push({ attribute: { ...a, event_uuid: ev.uuid }, event: { uuid: String(ev.uuid), info: String(ev.info) }, container: container.id });
-      if (out.length >= (f.limit ?? MAX_RESULTS)) return out;
+      if (out.length >= limit) return out;
     }
   }
   return out;

@@ -9,7 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError, toAppError } from '../../core/errors.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
-import { addSighting, exportMispEvent, importMisp, isMispDocument, parseLast, searchAttributes, type AttributeFilter } from '../../misp/index.js';
+import { addSighting, exportMispEvent, importMisp, isMispDocument, parseLast, searchAttributes, type AttributeFilter, type TagFilter } from '../../misp/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
@@ -19,13 +19,19 @@ const MISP_VERSION = '2.5.1';
 
 const OBJ = { type: 'object' } as const;
 const STR_OR_LIST = { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 4096 } }] };
+const FLAG = { type: ['string', 'integer', 'boolean'] };
 const SEARCH_BODY = {
   type: 'object',
   properties: {
-    value: STR_OR_LIST, type: STR_OR_LIST, tags: STR_OR_LIST, uuid: STR_OR_LIST, last: { type: ['string', 'integer'] },
+    value: STR_OR_LIST, type: STR_OR_LIST, category: STR_OR_LIST, uuid: STR_OR_LIST, eventid: STR_OR_LIST, last: { type: ['string', 'integer'] },
+    // PyMISP's build_complex_query gives {"OR": [...], "AND": [...], "NOT": [...]}.
+    tags: { anyOf: [...STR_OR_LIST.anyOf, { type: 'object', maxProperties: 3, additionalProperties: STR_OR_LIST }] },
+    to_ids: FLAG, published: FLAG,
     returnFormat: { type: 'string', enum: ['json'] }, limit: { type: ['string', 'integer'] }, page: { type: ['string', 'integer'] },
   },
 } as const;
+/** The restSearch parameters this node implements; any other is refused, never ignored (it would widen the result). */
+const SEARCH_KEYS: ReadonlySet<string> = new Set(Object.keys(SEARCH_BODY.properties));
 
 /** An error in MISP's own shape (PyMISP reads `message`; `errors.code` is ours). */
 export function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
@@ -38,6 +44,43 @@ export function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown
   const message = e.code === 'INTERNAL' ? 'internal server error' : e.message;
   return reply.code(e.http).header('content-type', 'application/json; charset=utf-8')
     .send(JSON.stringify({ name: message, message, url: req.url.split('?')[0], errors: { code: e.code } }));
+}
+
+const EVENT_REF = /^((report|grouping)--)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** MISP booleans: true/false, 1/0, "1"/"0", "true"/"false". */
+function flag(name: string, v: unknown): boolean | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (v === true || v === 1 || v === '1' || v === 'true') return true;
+  if (v === false || v === 0 || v === '0' || v === 'false') return false;
+  throw new AppError('BAD_REQUEST', `${name}: ${JSON.stringify(v).slice(0, 20)} is not a boolean (true/false, 1/0)`);
+}
+
+function positive(name: string, v: unknown, max: number): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new AppError('BAD_REQUEST', `${name} must be a positive integer`);
+  return Math.min(n, max);
+}
+
+/** MISP tags: a list (OR; a "!" prefix negates), or PyMISP's {"OR": [...], "AND": [...], "NOT": [...]}. */
+function tagFilter(v: unknown): TagFilter | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const f: TagFilter = { or: [], and: [], not: [] };
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, items] of Object.entries(v as Record<string, unknown>)) {
+      const key = k.toUpperCase();
+      if (key !== 'OR' && key !== 'AND' && key !== 'NOT') throw new AppError('BAD_REQUEST', `tags: "${k.slice(0, 20)}" is not OR, AND or NOT`);
+      const names = list(items) ?? [];
+      f[key === 'OR' ? 'or' : key === 'AND' ? 'and' : 'not'].push(...names);
+    }
+    return f;
+  }
+  for (const t of list(v) ?? []) {
+    if (t.startsWith('!')) f.not.push(t.slice(1));
+    else f.or.push(t);
+  }
+  return f;
 }
 
 const list = (v: unknown): string[] | undefined => (v === undefined || v === null || v === '' ? undefined : (Array.isArray(v) ? v : [v]).map(String));
@@ -108,26 +151,34 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
   app.get('/events/:id', { schema: { summary: 'One event as MISP JSON (alias of /events/view/:id)', params: idParams } }, getEvent);
 
   const filterOf = (b: Record<string, unknown>): AttributeFilter => {
-    const f: AttributeFilter = {};
-    const values = list(b.value);
-    const types = list(b.type);
-    const tags = list(b.tags);
-    const uuids = list(b.uuid);
-    const lastS = parseLast(b.last);
-    if (values) f.values = values;
-    if (types) f.types = types;
-    if (tags) f.tags = tags;
-    if (uuids) f.uuids = uuids;
-    if (lastS !== undefined) f.lastS = lastS;
-    if (b.limit !== undefined) {
-      const n = Number(b.limit);
-      if (!Number.isInteger(n) || n < 1) throw new AppError('BAD_REQUEST', 'limit must be a positive integer');
-      f.limit = Math.min(n, 5000);
+    const unknown = Object.keys(b).filter((k) => !SEARCH_KEYS.has(k));
+    if (unknown.length) {
+      throw new AppError('BAD_REQUEST', `restSearch: parameter ${unknown.slice(0, 5).map((k) => `"${k.slice(0, 40)}"`).join(', ')} is not supported here; `
+        + `use ${[...SEARCH_KEYS].join(', ')} (docs/misp.md "REST subset")`);
     }
+    const f: AttributeFilter = {};
+    const set = <K extends keyof AttributeFilter>(k: K, v: AttributeFilter[K] | undefined) => {
+      if (v !== undefined) f[k] = v;
+    };
+    set('values', list(b.value));
+    set('types', list(b.type));
+    set('categories', list(b.category));
+    set('uuids', list(b.uuid)?.map((u) => u.toLowerCase()));
+    set('tags', tagFilter(b.tags));
+    set('toIds', flag('to_ids', b.to_ids));
+    set('published', flag('published', b.published));
+    set('lastS', parseLast(b.last));
+    set('eventIds', list(b.eventid)?.map((e) => {
+      if (!EVENT_REF.test(e)) throw new AppError('BAD_REQUEST', `eventid: "${e.slice(0, 40)}" is not an event uuid (or report/grouping id); numeric MISP event ids are instance-local and not known here`);
+      return e.toLowerCase();
+    }));
+    set('limit', positive('limit', b.limit, 5000));
+    set('page', positive('page', b.page, 1_000_000));
+    if (f.page !== undefined && f.limit === undefined) throw new AppError('BAD_REQUEST', 'page: paging needs limit too (page n of limit results)');
     return f;
   };
 
-  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, tags, uuid, last) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
+  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, category, tags, uuid, eventid, to_ids, published, last; limit and page) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
     const p = principalOf(req);
     const found = await searchAttributes(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), nowMs: clock.now(), filter: filterOf((req.body ?? {}) as Record<string, unknown>) });
     return { response: { Attribute: found.map((f) => ({ ...f.attribute, Event: { uuid: f.event.uuid, info: f.event.info } })) } };
