@@ -41,12 +41,20 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       await page.getByTestId('peer-url').fill('http://127.0.0.1:9');
       await page.getByTestId('peer-token').fill('token-that-se-issued-to-us');
       await page.getByTestId('peer-orgs').fill(`identity--${crypto.randomUUID()}:SECERT:Swedish CERT`);
+      await page.getByTestId('peer-relayed-orgs').fill(`identity--${crypto.randomUUID()}:FICERT:Finnish CERT`);
       await page.getByTestId('add-peer').click();
       await page.getByTestId('peer').first().waitFor();
       const row = await page.getByTestId('peer').first().textContent();
       expect(row).toContain('se');
-      expect(row).toContain('SECERT');
       expect(row).toContain('kept (encrypted)');
+      expect(await page.getByTestId('peer-orgs-list').first().textContent()).toBe('SECERT, FICERT (relayed)');
+      // The token the peer issues later is kept from the page (replaced here), never shown.
+      await page.getByTestId('set-token-value').fill('a-second-token-from-se');
+      await page.getByTestId('set-token').click();
+      await expect.poll(async () => page.getByTestId('set-token-value').inputValue(), { timeout: 10_000 }).toBe('');
+      expect(await page.content()).not.toContain('a-second-token-from-se');
+      const peers = await rest<{ items: { name: string; hasToken: boolean; orgs: { shortName: string; relayed: boolean }[] }[] }>(server.baseUrl, '/federation/peers', { token: admin.token });
+      expect(peers.items[0]).toMatchObject({ name: 'se', hasToken: true, orgs: [{ shortName: 'SECERT', relayed: false }, { shortName: 'FICERT', relayed: true }] });
       // A subscription from the form.
       await page.getByTestId('sub-remote').fill('alliance');
       await page.getByTestId('sub-local').selectOption(local.id);

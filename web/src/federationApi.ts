@@ -5,14 +5,20 @@ import { useSession } from './session.js';
 
 export interface PeerView {
   name: string; url: string | null; apiRoot: string; identity: string;
-  orgs: { id: string; shortName: string; name: string }[]; hasToken: boolean; hasCa: boolean; publicKey: string; createdAt: string;
+  orgs: { id: string; shortName: string; name: string; relayed?: boolean }[]; hasToken: boolean; hasCa: boolean; publicKey: string; createdAt: string;
   /** Push of the incidents and assistance requests shared with organisations of this peer. */
   records?: { lastRunUs: number | null; lastSuccessUs: number | null; lastError: string | null; out: number; refused: number; lastRefusal: string | null; relayWaiting?: number };
 }
 
 export interface NewPeer {
   name: string; url?: string | null; publicKey: string; token?: string | null; ca?: string | null;
-  orgs?: { id: string; shortName: string; name?: string }[];
+  orgs?: { id: string; shortName: string; name?: string; relayed?: boolean }[];
+}
+
+/** A change of a registered peer (PATCH): only the fields given change. */
+export interface PeerChange {
+  url?: string | null; apiRoot?: string; publicKey?: string; token?: string | null; ca?: string | null;
+  orgs?: { id: string; shortName: string; name?: string; relayed?: boolean }[]; removeOrgs?: string[];
 }
 
 export interface NewSubscription {
@@ -39,6 +45,7 @@ export function federationClient(token: string) {
     retry: (id: string) => request<unknown>(`${sub(id)}/retry`, { token, method: 'POST', body: '{}' }),
     clearRejects: (id: string) => request<{ cleared: number }>(`${sub(id)}/rejects`, { token, method: 'DELETE' }),
     addPeer: (p: NewPeer) => request<PeerView>('/federation/peers', { token, method: 'POST', body: JSON.stringify(p) }),
+    updatePeer: (name: string, c: PeerChange) => request<PeerView>(`/federation/peers/${encodeURIComponent(name)}`, { token, method: 'PATCH', body: JSON.stringify(c) }),
     removePeer: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}`, { token, method: 'DELETE' }),
     pushRecords: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}/push-records`, { token, method: 'POST', body: '{}' }),
     addSubscription: (s: NewSubscription) => request<SubscriptionStatus>('/federation/subscriptions', { token, method: 'POST', body: JSON.stringify(s) }),

@@ -63,29 +63,52 @@ function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus
   );
 }
 
-/** `identity--…:SHORT:Name` per line (as `shieldwall peer add --org`). */
-export function parseOrgLines(text: string): { id: string; shortName: string; name?: string }[] {
+/** `identity--…:SHORT:Name` per line (as `shieldwall peer add --org`; `relayed`: as `--relayed-org`). */
+export function parseOrgLines(text: string, relayed = false): { id: string; shortName: string; name?: string; relayed?: boolean }[] {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
     const [id = '', shortName = '', ...rest] = l.split(':');
     const name = rest.join(':').trim();
-    return { id: id.trim(), shortName: shortName.trim(), ...(name ? { name } : {}) };
+    return { id: id.trim(), shortName: shortName.trim(), ...(name ? { name } : {}), ...(relayed ? { relayed } : {}) };
   });
+}
+
+/** Keeps (encrypted) the token a peer issued to this node, once it is issued (after the peer was added). */
+function SetToken({ peer, onChange }: { peer: PeerView; onChange: () => void }) {
+  const api = useFederation();
+  const action = useAction();
+  const [token, setToken] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void action.run(async () => {
+      await api.updatePeer(peer.name, { token: token.trim() });
+      setToken('');
+      onChange();
+    });
+  };
+  return (
+    <form onSubmit={submit} aria-label={`Token of ${peer.name}`} className="inline">
+      <ActionError error={action.error} />
+      <input type="password" value={token} onChange={(e) => setToken(e.target.value)} autoComplete="off" placeholder="token it issued to this node" data-testid="set-token-value" required />{' '}
+      <button type="submit" disabled={action.busy} data-testid="set-token">{peer.hasToken ? 'Replace token' : 'Keep token'}</button>
+    </form>
+  );
 }
 
 function AddPeer({ onChange }: { onChange: () => void }) {
   const api = useFederation();
   const action = useAction();
-  const [f, setF] = useState({ name: '', url: '', publicKey: '', token: '', orgs: '' });
+  const empty = { name: '', url: '', publicKey: '', token: '', orgs: '', relayed: '' };
+  const [f, setF] = useState(empty);
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const body: NewPeer = {
       name: f.name.trim(), publicKey: f.publicKey.trim(), ...(f.url.trim() ? { url: f.url.trim() } : {}), ...(f.token.trim() ? { token: f.token.trim() } : {}),
-      orgs: parseOrgLines(f.orgs),
+      orgs: [...parseOrgLines(f.orgs), ...parseOrgLines(f.relayed, true)],
     };
     void action.run(async () => {
       await api.addPeer(body);
-      setF({ name: '', url: '', publicKey: '', token: '', orgs: '' });
+      setF(empty);
       onChange();
     });
   };
@@ -99,6 +122,9 @@ function AddPeer({ onChange }: { onChange: () => void }) {
       <label>Token it issued to this node <input type="password" value={f.token} onChange={set('token')} autoComplete="off" data-testid="peer-token" /></label>
       <label>Organisations on it, one per line: <code>identity--…:SHORT:Name</code>
         <textarea rows={3} value={f.orgs} onChange={set('orgs')} data-testid="peer-orgs" />
+      </label>
+      <label>Organisations of other nodes reached through it (a hub relays AMBER for them; AMBER+STRICT and RED never go to it for them), one per line
+        <textarea rows={2} value={f.relayed} onChange={set('relayed')} data-testid="peer-relayed-orgs" />
       </label>
       <button type="submit" disabled={action.busy} data-testid="add-peer">Add peer</button>
     </form>
@@ -190,7 +216,8 @@ export function Federation() {
                   {state.data.peers.map((p) => (
                     <tr key={p.name} data-testid="peer">
                       <td>{p.name}</td><td>{p.url ?? 'key only (origin of relayed objects)'}</td>
-                      <td>{p.orgs.map((o) => o.shortName).join(', ') || '-'}</td><td>{p.hasToken ? 'kept (encrypted)' : 'none'}</td><td><code className="small">{p.publicKey.slice(0, 12)}…</code></td>
+                      <td data-testid="peer-orgs-list">{p.orgs.map((o) => (o.relayed ? `${o.shortName} (relayed)` : o.shortName)).join(', ') || '-'}</td>
+                      <td>{p.hasToken ? 'kept (encrypted)' : 'none'}{isAdmin && p.url && <SetToken peer={p} onChange={refresh} />}</td><td><code className="small">{p.publicKey.slice(0, 12)}…</code></td>
                       <td className="small" data-testid="records-status">{recordsStatus(p)}</td>
                       {isAdmin && (
                         <td>
