@@ -76,3 +76,12 @@ describe('the age of a detection worker\'s status', () => {
     expect(fresh.stale).toBe(false);
   }, 60_000);
 });
+
+describe('shieldwall dead-letters list --org', () => {
+  it('exits 2 for an unknown organisation (docs/cli.md), not 0 with an empty table', async () => {
+    const { dataDir } = await node();
+    const r = await runBuiltCli({ args: ['dead-letters', 'list', '--org', 'NOPE'], env: { SHIELDWALL_DATA_DIR: dataDir } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('NOPE');
+  }, 30_000);
+});

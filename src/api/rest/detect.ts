@@ -47,6 +47,9 @@ async function decode(req: FastifyRequest, limit: number): Promise<Buffer> {
   }
 }
 
+/** Longest Idempotency-Key header accepted on POST /ingest (a longer one is a 400). */
+const MAX_IDEMPOTENCY_KEY = 200;
+
 /** POST /ingest, in a scope whose body parsers keep the raw bytes. */
 export async function ingestRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const limit = platform.config.maxContentLength;
@@ -74,7 +77,9 @@ export async function ingestRoutes(app: FastifyInstance, platform: Platform): Pr
     const bytes = await decode(req, limit);
     // A sensor that repeats a request's Idempotency-Key has it stored once (scale-out: the stream's msgID).
     const key = req.headers['idempotency-key'];
-    const requestKey = typeof key === 'string' && key.length > 0 && key.length <= 200 ? key : undefined;
+    // Refused rather than ignored: a key dropped in silence would store every resend again.
+    if (typeof key === 'string' && key.length > MAX_IDEMPOTENCY_KEY) throw new AppError('BAD_REQUEST', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters (got ${key.length})`);
+    const requestKey = typeof key === 'string' && key.length > 0 ? key : undefined;
     const summary = await platform.detect.ingest(p, bytes, { format, sensorId, ...(requestKey ? { requestKey } : {}) });
     return reply.code(202).send(summary);
   });

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { DEFAULT_DETECT_OPTIONS, DeadLetters, deadLetterView, SPOOL_CURSOR_KEY } from '../../detect/pipeline/index.js';
 import { readWorkersSnapshot, STATUS_STALE_MS, WORKERS_STATUS_KEY } from '../../detect/worker/index.js';
-import { CLI_ACTOR, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { CLI_ACTOR, orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { printRows } from '../table.js';
 import { Correlations, Warninglists } from '../../intel/index.js';
 
@@ -118,13 +118,15 @@ export function registerStatus(program: Command, io: Io = stdio): void {
   const dl = program.command('dead-letters').description('telemetry events quarantined because they hung or crashed a detection worker');
   dl.command('list')
     .description('list dead letters, newest first')
-    .option('--org <id>', 'only this organisation\'s telemetry')
+    .option('--org <org>', 'only this organisation\'s telemetry (short name or identity id)')
     .option('--limit <n>', 'at most n', '100')
     .option('--json', 'print JSON (with the events)')
     .action((o: { org?: string; limit: string; json?: boolean }) => withPlatform(async (p) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new AppError('BAD_REQUEST', `--limit must be 1-10000, got "${o.limit}"`);
-      const rows = (await p.store.listDeadLetters({ limit, ...(o.org ? { orgId: o.org } : {}) })).map((r) => deadLetterView(r, r.ruleRef));
+      // By short name or identity id; an unknown organisation is NOT_FOUND (exit 2), not an empty list.
+      const orgId = o.org === undefined ? undefined : (await orgOf(p, o.org)).id;
+      const rows = (await p.store.listDeadLetters({ limit, ...(orgId ? { orgId } : {}) })).map((r) => deadLetterView(r, r.ruleRef));
       printRows(io, o.json, rows, ['seq', 'orgId', 'sensorId', 'quarantinedAt', 'attempts', 'ruleRef', 'reason']);
     }));
   dl.command('retry <seq>')

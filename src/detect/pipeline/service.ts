@@ -263,7 +263,8 @@ export class DetectService {
     let rejected = 0;
     const limits = { format: opts.format, maxLineLength: this.options.maxLineLength, ...this.options.eventLimits };
     let lineNo = 0;
-    let start = 0;
+    // A UTF-8 byte order mark (EF BB BF, as some Windows tools write) is not part of the first line.
+    let start = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
     while (start <= raw.length) {
       let end = raw.indexOf(10, start);
       if (end === -1) end = raw.length;
