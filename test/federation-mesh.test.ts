@@ -178,7 +178,8 @@ beforeAll(async () => {
       for (const o of orgsOn(n.name)) await p.access.grantCollection(SYSTEM_ACTOR, c.id, o.id, { canRead: true, canWrite: true });
       const reg = new FederationRegistry({ store: p.store, clock: p.clock, dataDir: n.dataDir, nodeName: n.name });
       const link = async (peer: NodeName, url: string | null, served: OrgDef[]) => {
-        await reg.addPeer(SYSTEM_ACTOR, { name: peer, url, publicKey: nodes.get(peer)!.publicKey, orgs: served.map((o) => ({ id: o.id, shortName: o.short })) });
+        // On a spoke, the other spokes' organisations are reached through the hub (relayed).
+        await reg.addPeer(SYSTEM_ACTOR, { name: peer, url, publicKey: nodes.get(peer)!.publicKey, orgs: served.map((o) => ({ id: o.id, shortName: o.short, relayed: n.name !== 'hub' && o.node !== 'hub' })) });
         if (!url) return;
         // Write too: spokes push sightings back into the hub's collection.
         await p.access.grantCollection(SYSTEM_ACTOR, c.id, nodeIdentityId(peer), { canRead: true, canWrite: n.name === 'hub' });
@@ -284,6 +285,23 @@ describe('hub and three spokes over HTTP', () => {
       }
       const kept = await p.store.listMeta(P_BATCH);
       expect(new Set(kept.map((k) => k.key.slice(P_BATCH.length)))).toEqual(refs);
+    } finally {
+      await p.close();
+    }
+  }, 30_000);
+
+  it('an AMBER+STRICT or RED version for another spoke\'s organisation never reaches the hub, which could not pass it on', async () => {
+    const hub = nodes.get('hub')!;
+    const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: hub.dataDir, SHIELDWALL_NODE_NAME: 'hub', SHIELDWALL_LOG_LEVEL: 'silent' }));
+    try {
+      const strict = made.filter((m) => m.origin !== 'hub' && (m.tlp === 'red' || m.tlp === 'amber+strict'));
+      const forHub = strict.filter((m) => m.recipients.some((r) => orgById(r).node === 'hub'));
+      const notForHub = strict.filter((m) => !m.recipients.some((r) => orgById(r).node === 'hub'));
+      expect(forHub.length).toBeGreaterThan(0);
+      expect(notForHub.some((m) => m.recipients.some((r) => orgById(r).node !== m.origin))).toBe(true);
+      const held = new Set((await p.store.scanObjects({ types: ['indicator'], ids: strict.map((m) => m.id), addedAfter: 0, limit: 10_000 })).map((r) => r.id));
+      expect(forHub.filter((m) => !m.deleted && !held.has(m.id)).map((m) => m.name)).toEqual([]);
+      expect(notForHub.filter((m) => held.has(m.id)).map((m) => m.name)).toEqual([]);
     } finally {
       await p.close();
     }
