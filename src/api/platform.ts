@@ -68,8 +68,27 @@ export interface PlatformOptions {
 }
 
 export async function createPlatform(config: Readonly<Config>, opts: PlatformOptions = {}): Promise<Platform> {
+  // What a failed start opened is closed again, last first (a store, a NATS connection, a lock
+  // or a worker left open would keep the process alive after it reported the failure).
+  const opened: (() => unknown)[] = [];
+  try {
+    return await openPlatform(config, opts, opened);
+  } catch (e) {
+    for (const undo of opened.reverse()) {
+      try {
+        await undo();
+      } catch {
+        // The start's own error is the one to report.
+      }
+    }
+    throw e;
+  }
+}
+
+async function openPlatform(config: Readonly<Config>, opts: PlatformOptions, opened: (() => unknown)[]): Promise<Platform> {
   const clock = opts.clock ?? systemClock;
   const store = opts.store ?? (await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+  if (!opts.store) opened.push(() => store.close());
   const access = new AccessService(store, clock, { authFailureLimit: config.authFailureLimit, authFailureWindowMs: config.authFailureWindowMs });
   const intel = new IntelService(store, clock);
   const taxii = await TaxiiService.create({ store, access, intel, clock }, {
@@ -89,20 +108,25 @@ export async function createPlatform(config: Readonly<Config>, opts: PlatformOpt
   await warninglists.load();
   const correlations = new Correlations({ store, clock, intel, warninglists });
   correlations.start();
+  opened.push(async () => { correlations.stop(); await correlations.idle(); });
   // Scale-out (SHIELDWALL_NATS_URL): ingestion into JetStream, workers run elsewhere, the live stream fans out through NATS.
   // The NATS and PostgreSQL clients are loaded only by a node configured for them: the embedded
   // default starts (and every CLI command runs) without reading them.
   const scaleModule = config.nats || config.databaseUrl ? await import('../scale/index.js') : null;
   const scale = config.nats && scaleModule ? await scaleModule.openScaleApi(config.nats, { bus, limiter: access.limiter, retentionMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, store }) : null;
+  if (scale) opened.push(() => scale.close());
   // On PostgreSQL several API processes may serve one node: one of them runs the background jobs.
   const leader = config.databaseUrl && !opts.store ? await electLeader(config.databaseUrl, config.nats?.prefix ?? config.nodeName) : SOLE_LEADER;
+  opened.push(() => leader.close());
   // …and without NATS, the live stream and the failed-authentication limiter go between them
   // through PostgreSQL LISTEN/NOTIFY (scale/pg-pipe.ts).
   const pgSharing = config.databaseUrl && !config.nats && !opts.store && scaleModule ? await scaleModule.openPgSharing(config.databaseUrl, config.nodeName, { bus, limiter: access.limiter }) : null;
+  if (pgSharing) opened.push(() => pgSharing.close());
   const detect = await DetectService.create({ store, access, clock, bus, intel, sigma, warninglists, ...(scale ? { stream: scale.stream } : {}) }, {
     queueCapacity: config.ingestQueue, alertWindowMs: config.alertWindowMinutes * 60_000, sightings: config.sightings, testHooks: config.testHooks,
     eventLimits: config.eventLimits,
   }, scale ? { kind: 'external' } : detectMode(config, opts, leader));
+  opened.push(() => detect.stop());
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus, exerciseGate }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
   const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await pgSharing?.close(); await leader.close(); await store.close(); };
