@@ -160,6 +160,38 @@ describe('MISP REST subset (PyMISP)', () => {
     }
   });
 
+  it('events/add: reports every skipped attribute, fills a missing category and timestamp, refuses bad levels and types', async () => {
+    const uuid = '7a7a0001-7b48-40d5-86b4-c0070acd0835';
+    const a = (n: number, extra: Record<string, unknown>) => ({ uuid: `7a7a000${n}-aaaa-40d5-86b4-c0070acd0835`, type: 'domain', value: `k${n}.keep.example`, ...extra });
+    // As PyMISP's MISPEvent sends a new event: no timestamp, no category on the attributes.
+    const event = { uuid, info: 'pymisp style', date: '2016-08-29', Tag: [{ name: 'tlp:green' }], Attribute: [
+      a(1, {}), a(2, { type: 'ip-dst', value: 'not an ip' }), a(3, { deleted: true }), a(4, { type: 'mutex', value: 'Global\\x' }),
+    ] };
+    const now = Math.floor(al.clock.now() / 1000);
+    const r = await misp('a-analyst', 'POST', '/events/add', event);
+    expect(r.status, r.body).toBe(200);
+    const got = r.json();
+    expect(got.Event.timestamp).toBe(String(now));
+    expect(got.Event.Attribute.map((x: { uuid: string; category: string; timestamp: string }) => [x.uuid.slice(0, 8), x.category, x.timestamp]).sort())
+      .toEqual([['7a7a0001', 'Network activity', String(now)], ['7a7a0004', 'Artifacts dropped', String(now)]]);
+    expect(got.skipped.map((x: { uuid: string; reason: string }) => [x.uuid.slice(0, 8), x.reason]).sort()).toEqual([
+      ['7a7a0002', expect.stringMatching(/not an IP/)], ['7a7a0003', expect.stringMatching(/deleted/)],
+    ]);
+    // The same event, changed and posted again later without a timestamp: a new version, not a refusal.
+    al.clock.advance(60_000);
+    const again = await misp('a-analyst', 'POST', '/events/add', { ...event, info: 'pymisp style, edited' });
+    expect(again.status, again.body).toBe(200);
+    expect(again.json().Event.info).toBe('pymisp style, edited');
+    expect(Number(again.json().Event.timestamp)).toBe(now + 60);
+    // Invalid levels and types are a 400 naming the field, never accepted or a 500.
+    for (const [bad, field] of [[{ distribution: 9 }, 'distribution'], [{ distribution: '5' }, 'distribution'], [{ info: 123 }, 'info'],
+      [{ timestamp: '99999999999999' }, 'timestamp'], [{ Attribute: [a(5, { distribution: '7' })] }, 'distribution']] as const) {
+      const e = await misp('a-analyst', 'POST', '/events/add', { ...event, uuid: '7a7a0099-7b48-40d5-86b4-c0070acd0835', ...bad });
+      mispError(e, 400);
+      expect(e.json().message, JSON.stringify(bad)).toContain(field);
+    }
+  });
+
   it('the REST import endpoint recognises a MISP event', async () => {
     const doc = JSON.parse(readFileSync(sharedPath('data/misp/event-circl-xorist-ransomware.json'), 'utf8')) as unknown;
     const r = await h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens['a-analyst']!, body: doc });

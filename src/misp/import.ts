@@ -129,7 +129,7 @@ function plan(conv: Conversion, slice: number): Planned['batches'] {
  * completes it (what was stored is a duplicate).
  */
 export async function importMisp(intel: IntelService, req: { actor: Actor; collectionId: string; document: unknown }, opts: MispImportOptions = {}): Promise<MispImportSummary> {
-  const events = parseMispDocument(req.document);
+  const events = parseMispDocument(req.document, { receivedS: Math.floor(intel.clock.now() / 1000) });
   const summary: MispImportSummary = { events: [], total: 0, added: 0, duplicates: 0, rejected: 0, errors: [], attributes: [], imported: 0, skipped: 0, notes: [] };
   const orgs = await intel.store.listOrganisations();
   const groups = await intel.store.listGroups();
@@ -160,7 +160,8 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
       else if (r.status === 'duplicate') summary.duplicates++;
       else if (r.status === 'rejected') {
         summary.rejected++;
-        if (summary.errors.length < 100) summary.errors.push({ id: r.id, message: r.message });
+        // The first 100, and always an event's report/grouping (whether the event itself was stored).
+        if (summary.errors.length < 100 || /^(report|grouping)--/.test(r.id ?? '')) summary.errors.push({ id: r.id, message: r.message });
         if (r.id) rejected.set(r.id, r.message);
       }
     }

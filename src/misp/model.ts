@@ -111,6 +111,31 @@ export function saneToIds(type: string): boolean {
   return IDS_BY_DEFAULT.has(type);
 }
 
+/** `default_category` of PyMISP data/describeTypes.json, for an attribute sent without a category. */
+const CATEGORY_BY_DEFAULT: Readonly<Record<string, readonly string[]>> = {
+  'Network activity': ['ip-src', 'ip-dst', 'ip-src|port', 'ip-dst|port', 'hostname', 'domain', 'domain|ip', 'hostname|port', 'url', 'uri', 'user-agent',
+    'http-method', 'AS', 'snort', 'pattern-in-traffic', 'port', 'mac-address', 'mac-eui-64', 'email-dst', 'x509-fingerprint-sha1',
+    'x509-fingerprint-md5', 'x509-fingerprint-sha256', 'ja3-fingerprint-md5', 'jarm-fingerprint', 'hassh-md5', 'hasshserver-md5', 'cookie', 'zeek', 'bro', 'community-id'],
+  'Payload delivery': ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'sha512/224', 'sha512/256', 'sha3-224', 'sha3-256', 'sha3-384', 'sha3-512',
+    'ssdeep', 'imphash', 'telfhash', 'impfuzzy', 'authentihash', 'vhash', 'pehash', 'tlsh', 'cdhash', 'filename', 'filename|md5', 'filename|sha1',
+    'filename|sha224', 'filename|sha256', 'filename|sha384', 'filename|sha512', 'filename|ssdeep', 'filename|imphash', 'filename|tlsh', 'malware-sample',
+    'email-src', 'email-subject', 'email-attachment', 'email-body', 'email-header', 'email-reply-to', 'email-x-mailer', 'email-message-id', 'email-mime-boundary'],
+  'Artifacts dropped': ['mutex', 'regkey', 'regkey|value', 'named pipe', 'pdb', 'windows-scheduled-task', 'windows-service-name', 'windows-service-displayname'],
+  'Payload installation': ['yara', 'sigma', 'pattern-in-file', 'pattern-in-memory'],
+  'External analysis': ['vulnerability', 'weakness', 'link', 'attachment'],
+  Attribution: ['campaign-name', 'campaign-id', 'threat-actor', 'whois-registrant-email', 'whois-registrant-phone', 'whois-registrant-name', 'whois-registrar'],
+  'Social network': ['email', 'github-username', 'github-repository', 'github-organisation', 'jabber-id', 'twitter-id'],
+  'Financial fraud': ['btc', 'xmr', 'iban', 'bic', 'bank-account-nr', 'cc-number', 'prtn'],
+  'Targeting data': ['target-user', 'target-email', 'target-machine', 'target-org', 'target-location', 'target-external'],
+  Person: ['first-name', 'last-name', 'full-name', 'phone-number', 'passport-number'],
+};
+const DEFAULT_CATEGORY = new Map(Object.entries(CATEGORY_BY_DEFAULT).flatMap(([c, types]) => types.map((t) => [t, c] as const)));
+
+/** The category MISP gives an attribute of this type when none is sent ("Other" for types without one). */
+export function defaultCategory(type: string): string {
+  return DEFAULT_CATEGORY.get(type) ?? 'Other';
+}
+
 /**
  * Attributes and objects (an object's attributes included) one document may hold. Checked
  * before anything else is read: a 20,000-attribute event converts to about 80,000 STIX
@@ -146,6 +171,22 @@ function int(r: Rec, key: string, path: string, def: number): number {
   if (v === undefined || v === null || v === '') return def;
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw bad(`${path}.${key}`, `must be a non-negative integer, got ${JSON.stringify(v).slice(0, 40)}`);
+  return n;
+}
+
+/** Latest timestamp accepted: 9999-12-31T23:59:59Z (a later one has no ISO 8601 form). */
+const MAX_SECONDS = 253402300799;
+
+function seconds(r: Rec, key: string, path: string, def: number): number {
+  const n = int(r, key, path, def);
+  if (n > MAX_SECONDS) throw bad(`${path}.${key}`, `${n} is after the year 9999; send Unix seconds`);
+  return n;
+}
+
+/** A MISP distribution level: 0-4, and 5 (inherit) for attributes and objects. */
+function level(r: Rec, path: string, def: number): number {
+  const n = int(r, 'distribution', path, def);
+  if (n > 5) throw bad(`${path}.distribution`, `must be 0 (organisation), 1 (community), 2 (connected), 3 (all), 4 (sharing group) or 5 (inherit), got ${n}`);
   return n;
 }
 
@@ -205,12 +246,12 @@ function galaxies(r: Rec, path: string): MispGalaxyCluster[] {
   });
 }
 
-function attribute(a: Rec, path: string): MispAttribute {
+function attribute(a: Rec, path: string, defaultTs: number): MispAttribute {
   const type = str(a, 'type', path, { required: true, max: 100 });
   return {
-    uuid: uuid(a, 'uuid', path), type, category: str(a, 'category', path, { max: 256 }), value: str(a, 'value', path, { required: true }),
-    toIds: a.to_ids === undefined ? saneToIds(type) : bool(a, 'to_ids', false), distribution: int(a, 'distribution', path, 5),
-    sharingGroupId: str(a, 'sharing_group_id', path, { max: 64 }) || '0', sharingGroup: sharingGroup(a.SharingGroup), timestamp: int(a, 'timestamp', path, 0),
+    uuid: uuid(a, 'uuid', path), type, category: str(a, 'category', path, { max: 256 }) || defaultCategory(type), value: str(a, 'value', path, { required: true }),
+    toIds: a.to_ids === undefined ? saneToIds(type) : bool(a, 'to_ids', false), distribution: level(a, path, 5),
+    sharingGroupId: str(a, 'sharing_group_id', path, { max: 64 }) || '0', sharingGroup: sharingGroup(a.SharingGroup), timestamp: seconds(a, 'timestamp', path, defaultTs),
     comment: str(a, 'comment', path, { max: 65536 }), deleted: bool(a, 'deleted', false),
     firstSeen: str(a, 'first_seen', path, { max: 64 }) || null, lastSeen: str(a, 'last_seen', path, { max: 64 }) || null,
     objectRelation: str(a, 'object_relation', path, { max: 256 }) || null, tags: tags(a, path),
@@ -218,12 +259,12 @@ function attribute(a: Rec, path: string): MispAttribute {
   };
 }
 
-function object(o: Rec, path: string): MispObject {
+function object(o: Rec, path: string, defaultTs: number): MispObject {
   return {
     uuid: uuid(o, 'uuid', path), name: str(o, 'name', path, { required: true, max: 256 }), metaCategory: str(o, 'meta-category', path, { max: 256 }),
-    description: str(o, 'description', path, { max: 4096 }), comment: str(o, 'comment', path, { max: 65536 }), timestamp: int(o, 'timestamp', path, 0),
-    distribution: int(o, 'distribution', path, 5), sharingGroupId: str(o, 'sharing_group_id', path, { max: 64 }) || '0', sharingGroup: sharingGroup(o.SharingGroup), deleted: bool(o, 'deleted', false),
-    attributes: list(o, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`)),
+    description: str(o, 'description', path, { max: 4096 }), comment: str(o, 'comment', path, { max: 65536 }), timestamp: seconds(o, 'timestamp', path, defaultTs),
+    distribution: level(o, path, 5), sharingGroupId: str(o, 'sharing_group_id', path, { max: 64 }) || '0', sharingGroup: sharingGroup(o.SharingGroup), deleted: bool(o, 'deleted', false),
+    attributes: list(o, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`, defaultTs)),
     references: list(o, 'ObjectReference', path).map((r, i) => ({
       uuid: typeof r.uuid === 'string' && UUID.test(r.uuid) ? r.uuid.toLowerCase() : null,
       referencedUuid: uuid(r, 'referenced_uuid', `${path}.ObjectReference[${i}]`),
@@ -241,19 +282,27 @@ function sharingGroup(v: unknown): MispSharingGroup | null {
   return { id, uuid: typeof v.uuid === 'string' ? v.uuid.toLowerCase() : null, name: typeof v.name === 'string' ? v.name : '', orgs: owner ? [owner, ...orgs] : orgs };
 }
 
-/** One event from `{"Event": {...}}` or a bare event dict (as PyMISP posts it). */
-export function parseEvent(raw: unknown, path = 'Event'): MispEvent {
+/**
+ * One event from `{"Event": {...}}` or a bare event dict (as PyMISP posts it). An event without
+ * `timestamp` (PyMISP's MISPEvent before a server saw it) takes the time of receipt, as the MISP
+ * server does, and its attributes and objects without one take the event's: never 1970, which
+ * no later version could follow.
+ */
+export function parseEvent(raw: unknown, path = 'Event', receivedS = 0): MispEvent {
   const e = isRec(raw) && isRec(raw.Event) ? raw.Event : raw;
   if (!isRec(e)) throw bad(path, 'must be an object');
-  const timestamp = int(e, 'timestamp', path, 0);
+  const timestamp = seconds(e, 'timestamp', path, receivedS);
+  if (typeof e.info !== 'string') throw bad(`${path}.info`, e.info === undefined || e.info === null ? 'is required' : 'must be a string');
+  const distribution = level(e, path, 3);
+  if (distribution > 4) throw bad(`${path}.distribution`, `must be 0-4 for an event (5, inherit, is for attributes and objects), got ${distribution}`);
   return {
     uuid: uuid(e, 'uuid', path), info: str(e, 'info', path, { required: true, max: 65536 }), date: str(e, 'date', path, { max: 32 }),
     timestamp, published: bool(e, 'published', false), publishTimestamp: int(e, 'publish_timestamp', path, 0),
     threatLevelId: int(e, 'threat_level_id', path, 4), analysis: int(e, 'analysis', path, 0),
-    distribution: int(e, 'distribution', path, 3), sharingGroupId: str(e, 'sharing_group_id', path, { max: 64 }) || '0',
+    distribution, sharingGroupId: str(e, 'sharing_group_id', path, { max: 64 }) || '0',
     sharingGroup: sharingGroup(e.SharingGroup), orgc: org(e.Orgc), tags: tags(e, path),
-    attributes: list(e, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`)),
-    objects: list(e, 'Object', path).map((o, i) => object(o, `${path}.Object[${i}]`)), galaxies: galaxies(e, path),
+    attributes: list(e, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`, timestamp)),
+    objects: list(e, 'Object', path).map((o, i) => object(o, `${path}.Object[${i}]`, timestamp)), galaxies: galaxies(e, path),
   };
 }
 
@@ -262,7 +311,7 @@ export function parseObjects(raw: unknown): MispObject[] {
   const items = isRec(raw) && Array.isArray(raw.response) ? raw.response : Array.isArray(raw) ? raw : [raw];
   return items.map((x: unknown, i: number) => {
     if (!isRec(x)) throw bad(`response[${i}]`, 'must be an object');
-    return object(isRec(x.Object) ? x.Object : x, `response[${i}].Object`);
+    return object(isRec(x.Object) ? x.Object : x, `response[${i}].Object`, 0);
   });
 }
 
@@ -284,7 +333,8 @@ function elementCount(raw: unknown): number {
  * a list of those, or one bare event. A document of more than MAX_EVENT_ELEMENTS attributes
  * and objects is refused (413) before any of it is read.
  */
-export function parseMispDocument(raw: unknown): MispEvent[] {
+export function parseMispDocument(raw: unknown, opts: { receivedS?: number } = {}): MispEvent[] {
+  const at = opts.receivedS ?? 0;
   const items: unknown[] = Array.isArray(raw) ? raw : isRec(raw) && Array.isArray(raw.response) ? raw.response : [raw];
   let n = 0;
   for (const x of items) n += elementCount(x);
@@ -292,9 +342,9 @@ export function parseMispDocument(raw: unknown): MispEvent[] {
     throw new AppError('PAYLOAD_TOO_LARGE', `MISP event: ${n} attributes and objects, more than the ${MAX_EVENT_ELEMENTS} one request or file may hold; `
       + 'split the event (or post the events of a list one by one)', { details: { path: 'Event', count: n, max: MAX_EVENT_ELEMENTS } });
   }
-  if (Array.isArray(raw)) return raw.map((x, i) => parseEvent(x, `[${i}].Event`));
-  if (isRec(raw) && Array.isArray(raw.response)) return raw.response.map((x: unknown, i: number) => parseEvent(x, `response[${i}].Event`));
-  return [parseEvent(raw)];
+  if (Array.isArray(raw)) return raw.map((x, i) => parseEvent(x, `[${i}].Event`, at));
+  if (isRec(raw) && Array.isArray(raw.response)) return raw.response.map((x: unknown, i: number) => parseEvent(x, `response[${i}].Event`, at));
+  return [parseEvent(raw, 'Event', at)];
 }
 
 /** Whether a parsed JSON document looks like MISP rather than STIX (format detection). */

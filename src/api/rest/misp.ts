@@ -134,8 +134,13 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     const s = await importMisp(intel, { actor: { principal: p, source: req.ip }, collectionId, document: body });
     const ev = s.events[0];
     if (!ev) throw new AppError('BAD_REQUEST', 'Invalid event');
-    if (s.rejected > 0) throw new AppError('BAD_REQUEST', `Invalid event: ${s.errors[0]?.message ?? 'objects refused'}`);
-    return viewEvent(p, ev.uuid);
+    const head = s.errors.find((e) => e.id === ev.container);
+    if (head) throw new AppError('BAD_REQUEST', `Invalid event: ${head.message}`);
+    // Every attribute left out, with the reason (as /api/v1/intel/import reports them). PyMISP
+    // reads `Event` and ignores other keys; an `errors` key would make it treat the add as failed.
+    const skipped = s.attributes.filter((a) => a.status === 'skipped')
+      .map((a) => ({ uuid: a.uuid, type: a.type, ...(a.objectUuid ? { object_uuid: a.objectUuid } : {}), reason: a.reason ?? '' }));
+    return { ...(await viewEvent(p, ev.uuid)), ...(skipped.length ? { skipped } : {}) };
   };
   app.post('/events/add', { schema: { summary: 'Add a MISP event (imported to STIX through the intel service)', body: OBJ } }, addEvent);
   app.post('/events', { schema: { summary: 'Add a MISP event (alias of /events/add)', body: OBJ } }, addEvent);
