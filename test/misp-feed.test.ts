@@ -4,7 +4,7 @@
  * imports nothing), durable state, failures recorded, a hostile manifest refused.
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -110,6 +110,22 @@ describe('MISP feeds', () => {
     expect(bad.failures[0]).toMatchObject({ uuid: 'manifest' });
     expect((await feeds.get('evil')).state.lastError).toMatch(/manifest\.json/);
     await expect(feeds.add({ name: 'creds', source: 'https://user:pw@example.org/feed/', collectionId: coll, orgId: org, intervalS: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('refuses file: and other non-http schemes, and never echoes a file\'s contents in an error', async () => {
+    for (const source of ['file:///etc/', 'file:relative', 'ftp://example.org/feed/']) {
+      await expect(feeds.add({ name: 'f', source, collectionId: coll, orgId: org, intervalS: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/only http\(s\) URLs and directory paths/) });
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'misp-feed-'));
+    const secret = 'root:x:0:0:SECRET-FIRST-BYTES:/root:/bin/bash\n';
+    writeFileSync(path.join(dir, 'passwd'), secret);
+    symlinkSync(path.join(dir, 'passwd'), path.join(dir, 'manifest.json'));
+    await feeds.add({ name: 'leaky', source: dir, collectionId: coll, orgId: org, intervalS: 0 });
+    const r = await feeds.pull('leaky');
+    const state = (await feeds.get('leaky')).state;
+    const said = JSON.stringify([r, state]);
+    expect(state.lastError).toMatch(/manifest\.json is not valid JSON/);
+    for (const part of ['root:x', 'SECRET', 'bin/bash']) expect(said).not.toContain(part);
   });
 
   it('a pull stops at its time limit after one event at least, and the next goes on after it (a failed event is retried by the next full pull)', async () => {

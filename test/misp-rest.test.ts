@@ -106,6 +106,13 @@ describe('MISP REST subset (PyMISP)', () => {
     expect((await read('a-analyst')).rows).toHaveLength(1);
     expect((await read('b-analyst')).rows).toHaveLength(1);
     expect((await read('c-analyst')).rows).toHaveLength(0);
+    expect(s.json().Sightings).toEqual([s.json().Sighting]);
+    // A value in two events: still one Sighting object (PyMISP reads a dict), every sighting in Sightings.
+    const twice = await misp('b-analyst', 'POST', '/sightings/add', { values: [domain.value, URSNIF.Event.Attribute.find((a) => a.type !== 'domain')!.value] });
+    expect(twice.status, twice.body).toBe(200);
+    expect(Array.isArray(twice.json().Sighting)).toBe(false);
+    expect(twice.json().Sighting.attribute_uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(twice.json().Sightings.length).toBeGreaterThan(1);
     mispError(await misp('c-analyst', 'POST', '/sightings/add', { value: domain.value }), 404);
     mispError(await misp('c-analyst', 'POST', `/sightings/add/${domain.uuid}`, {}), 404);
     mispError(await misp('b-analyst', 'POST', '/sightings/add', { value: domain.value, type: '2' }), 400);

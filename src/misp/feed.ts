@@ -70,6 +70,18 @@ interface Deps { store: Store; intel: IntelService; clock: Clock }
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
+/**
+ * JSON.parse whose error never quotes the text: V8's message carries the first bytes of the
+ * input, and a feed file may be anything the source points at (a symlink to /etc/passwd).
+ */
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`${file} is not valid JSON (${text.length} bytes)`);
+  }
+}
+
 async function fetchText(source: string, file: string, signal?: AbortSignal): Promise<string> {
   if (isUrl(source)) {
     const url = new URL(file, source.endsWith('/') ? source : `${source}/`);
@@ -132,6 +144,10 @@ export class MispFeeds {
 
   async add(cfg: FeedConfig): Promise<Feed> {
     if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(cfg.name)) throw new AppError('BAD_REQUEST', 'feed name: 1-64 letters, digits, space, dot, underscore or hyphen');
+    // Any other scheme (file:, ftp:, …) would be read as a relative directory named after it.
+    if (!isUrl(cfg.source) && /^[A-Za-z][A-Za-z0-9+.-]+:/.test(cfg.source)) {
+      throw new AppError('BAD_REQUEST', `feed source "${cfg.source.slice(0, 100)}": only http(s) URLs and directory paths are supported; for a local directory give its path (e.g. /srv/feeds/osint)`);
+    }
     if (isUrl(cfg.source)) {
       const u = new URL(cfg.source);
       if (u.username || u.password) throw new AppError('BAD_REQUEST', 'feed URL must not carry credentials');
@@ -186,7 +202,7 @@ export class MispFeeds {
     try {
       let manifest: unknown;
       try {
-        manifest = JSON.parse(await fetchText(feed.source, 'manifest.json', opts.signal));
+        manifest = parseJson('manifest.json', await fetchText(feed.source, 'manifest.json', opts.signal));
       } catch (e) {
         throw new Error(`manifest.json: ${(e as Error).message}`);
       }
@@ -227,7 +243,7 @@ export class MispFeeds {
         }
         tried++;
         try {
-          const doc = JSON.parse(await fetchText(feed.source, `${key}.json`, opts.signal)) as unknown;
+          const doc = parseJson(`${key}.json`, await fetchText(feed.source, `${key}.json`, opts.signal));
           const s = await importMisp(this.deps.intel, { actor: SYSTEM_ACTOR, collectionId: feed.collectionId, document: doc }, { asOrg: feed.orgId, preserveProvenance: true });
           if (!s.events.some((e) => e.uuid === key)) throw new Error(`the file holds event(s) ${s.events.map((e) => e.uuid).join(', ')}, not ${uuid}`);
           if (s.rejected > 0) throw new Error(`${s.rejected} STIX objects refused: ${s.errors[0]?.message ?? ''}`);

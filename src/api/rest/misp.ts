@@ -207,7 +207,9 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     for (const f of found) {
       out.push(await addSighting(intel, { actor: { principal: p, source: req.ip }, audience: audience(p), collectionIds, collectionId, found: f, type, source: typeof b.source === 'string' ? b.source.slice(0, 1024) : '', atS }));
     }
-    return { Sighting: out.length === 1 ? out[0] : out };
+    // One shape whatever the number of matches: MISP answers {"Sighting": {...}} and PyMISP's
+    // MISPSighting.from_dict reads a dict there. The first sighting goes there, all in `Sightings`.
+    return { Sighting: out[0], Sightings: out };
   };
   const sightBody = { type: 'object', properties: { uuid: { type: 'string', maxLength: 64 }, id: { type: 'string', maxLength: 64 }, value: STR_OR_LIST, values: STR_OR_LIST, type: { type: ['string', 'integer'] }, source: { type: 'string', maxLength: 1024 }, timestamp: { type: ['string', 'integer'] } } };
   app.post('/sightings/add', { schema: { summary: 'Add a sighting to an attribute (by uuid or value) the caller may read', body: sightBody } }, sight);
