@@ -49,5 +49,8 @@ export type Purpose = 'read' | 'bulk';
  * identity and the organisations living on it (`home`), not those it relays for.
  */
 export function strictOrgs(audience: Audience & { hop: 'local' | 'peer' }, orgs: readonly string[]): readonly string[] {
-  return audience.hop === 'peer' && audience.home ? [audience.orgId, ...audience.home] : orgs;
+  // `home` is a subset of `via`: as long, it is all of it (and `orgs` stays the same array, so the
+  // SQL form keeps its plain shape).
+  if (audience.hop !== 'peer' || !audience.home || audience.home.length === (audience.via?.length ?? 0)) return orgs;
+  return [audience.orgId, ...audience.home];
 }
