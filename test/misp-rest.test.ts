@@ -199,6 +199,33 @@ describe('MISP REST subset (PyMISP)', () => {
     }
   });
 
+  it('events/add of an updated event with a soft-deleted attribute revokes its STIX objects on REST and TAXII; restSearch and the view drop it', async () => {
+    const uuid = '7b7b0001-7b48-40d5-86b4-c0070acd0835';
+    const gone = '7b7b0002-7b48-40d5-86b4-c0070acd0835';
+    const kept = '7b7b0003-7b48-40d5-86b4-c0070acd0835';
+    const attr = (id: string, value: string, extra: Record<string, unknown> = {}) => ({ uuid: id, type: 'domain', category: 'Network activity', value, to_ids: true, timestamp: '1700000000', ...extra });
+    const event = { uuid, info: 'update', timestamp: '1700000000', Tag: [{ name: 'tlp:green' }], Attribute: [attr(gone, 'gone.revoke.example'), attr(kept, 'kept.revoke.example')] };
+    expect((await misp('a-analyst', 'POST', '/events/add', event)).status).toBe(200);
+    const update = { ...event, timestamp: '1700000100', Attribute: [attr(gone, 'gone.revoke.example', { deleted: true, timestamp: '1700000100' }), attr(kept, 'kept.revoke.example')] };
+    const r = await misp('a-analyst', 'POST', '/events/add', update);
+    expect(r.status, r.body).toBe(200);
+    expect(r.json().Event.Attribute.map((a: { uuid: string }) => a.uuid)).toEqual([kept]);
+    expect(r.json().skipped).toEqual([{ uuid: gone, type: 'domain', reason: expect.stringMatching(/deleted in MISP.*revoked indicator--/) }]);
+    const rest = await h.call('GET', `/api/v1/intel/indicator--${gone}`, { token: al.tokens['b-analyst']! });
+    expect(rest.status, rest.body).toBe(200);
+    expect(rest.body).toMatch(/"revoked":\s*true/);
+    expect(rest.body).toContain('2023-11-14T22:15:00.000Z');
+    const taxii = await h.call('GET', `/${al.platform.config.apiRoots[0]!.name}/collections/${al.shared}/objects/?match[id]=indicator--${gone},indicator--${kept}`, {
+      token: al.tokens['b-analyst']!, headers: { accept: 'application/taxii+json;version=2.1' },
+    });
+    expect(taxii.status, taxii.body).toBe(200);
+    const byId = new Map((taxii.json().objects as { id: string; revoked?: boolean; modified: string }[]).map((o) => [o.id, o]));
+    expect(byId.get(`indicator--${gone}`)).toMatchObject({ revoked: true, modified: '2023-11-14T22:15:00.000Z' });
+    expect(byId.get(`indicator--${kept}`)?.revoked).toBeUndefined();
+    const search = await misp('b-analyst', 'POST', '/attributes/restSearch', { uuid: [gone, kept] });
+    expect(search.json().response.Attribute.map((a: { uuid: string }) => a.uuid)).toEqual([kept]);
+  });
+
   it('the REST import endpoint recognises a MISP event', async () => {
     const doc = JSON.parse(readFileSync(sharedPath('data/misp/event-circl-xorist-ransomware.json'), 'utf8')) as unknown;
     const r = await h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens['a-analyst']!, body: doc });

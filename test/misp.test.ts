@@ -14,6 +14,7 @@ import { IntelService } from '../src/intel/index.js';
 import {
   eventToStix, exportMispEvent, importMisp, isMispDocument, objectsToStix, parseMispDocument, parseObjects, relationshipId, type StixObj,
 } from '../src/misp/index.js';
+import { IndicatorFeed } from '../src/detect/pipeline/index.js';
 import { assertValidAgainstOasis } from './helpers/stix-schema.js';
 import { sharedPath } from './helpers/shared.js';
 
@@ -249,5 +250,131 @@ describe('MISP import through IntelService', () => {
     expect(s.attributes.find((a) => a.uuid.startsWith('1b0b'))).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/not an IP/) });
     expect(s.attributes.find((a) => a.uuid.startsWith('2b0b'))).toMatchObject({ status: 'imported' });
     expect(s.attributes.find((a) => a.uuid.startsWith('3b0b'))).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/deleted/) });
+  });
+});
+
+describe('MISP event updates: deleted and removed attributes and objects are revoked', () => {
+  const EV = '5e0e0e0e-c548-4654-af0b-4be3950d210f';
+  const A1 = '5a010000-c548-4654-af0b-4be3950d210f'; // domain, to_ids: soft-deleted in the update
+  const A2 = '5a020000-c548-4654-af0b-4be3950d210f'; // ip-dst, to_ids: unchanged
+  const A3 = '5a030000-c548-4654-af0b-4be3950d210f'; // text: removed from the update altogether
+  const O1 = '5b010000-c548-4654-af0b-4be3950d210f'; // domain-ip object referencing A2: soft-deleted
+  const T1 = 1_700_000_000;
+  const T2 = 1_700_003_600;
+  const ORGC = { uuid: '5c0c0c0c-c548-4654-af0b-4be3950d210f', name: 'Outside CERT' };
+  const attr = (uuid: string, type: string, value: string, more: J = {}) => ({ uuid, type, value, category: 'Network activity', to_ids: type !== 'text', timestamp: String(T1), ...more });
+  const object = (more: J = {}) => ({
+    uuid: O1, name: 'domain-ip', 'meta-category': 'network', timestamp: String(T1), distribution: '5',
+    Attribute: [attr('5b020000-c548-4654-af0b-4be3950d210f', 'domain', 'obj.example', { object_relation: 'domain' })],
+    ObjectReference: [{ referenced_uuid: A2, relationship_type: 'resolves-to', timestamp: String(T1) }], ...more,
+  });
+  const first = () => ({ Event: {
+    uuid: EV, info: 'update test', timestamp: String(T1), published: true, publish_timestamp: String(T1), Orgc: ORGC, Tag: [{ name: 'tlp:green' }],
+    Attribute: [attr(A1, 'domain', 'bad.example'), attr(A2, 'ip-dst', '198.51.100.7'), attr(A3, 'text', 'a note')], Object: [object()],
+  } });
+  const update = () => ({ Event: {
+    ...first().Event, timestamp: String(T2), publish_timestamp: String(T2),
+    Attribute: [attr(A1, 'domain', 'bad.example', { deleted: true, timestamp: String(T2) }), attr(A2, 'ip-dst', '198.51.100.7')],
+    Object: [object({ deleted: true, timestamp: String(T2) })],
+  } });
+  let store: Store;
+  let intel: IntelService;
+  let coll: string;
+  let org: string;
+  const clock = new ManualClock('2026-06-01T00:00:00Z');
+  const system = { principal: null, source: 'test' };
+  const audience = () => ({ hop: 'local' as const, orgId: org, groupIds: [] });
+  const versions = async (id: string) => (await store.queryObjects({ collectionIds: [coll], audience: audience(), purpose: 'read', ids: [id], version: { kind: 'all' }, limit: 10 })).rows
+    .map((r) => ({ row: r, obj: JSON.parse(r.json) as J }));
+  const importDoc = (doc: unknown) => importMisp(intel, { actor: system, collectionId: coll, document: doc }, { asOrg: org });
+
+  beforeEach(async () => {
+    store = await openSqliteStore(':memory:');
+    const access = new AccessService(store, clock);
+    org = (await access.createOrganisation(system, { name: 'Alpha CERT', shortName: 'A' })).id;
+    coll = (await access.createCollection(system, { apiRoot: 'api1', title: 'c' })).id;
+    await access.grantCollection(system, coll, '*', { canRead: true, canWrite: true });
+    intel = new IntelService(store, clock);
+  });
+
+  it('a soft-deleted attribute or object, and an attribute removed from the event, get a revoked version; the rest does not; detection drops them', async () => {
+    const s1 = await importDoc(first());
+    expect(s1.rejected, JSON.stringify(s1.errors)).toBe(0);
+    const feed = new IndicatorFeed(store);
+    await feed.refreshPolicy();
+    await feed.sync();
+    expect(feed.info(`indicator--${A1}`)).toBeDefined();
+    expect(feed.info(`indicator--${O1}`)).toBeDefined();
+
+    const s2 = await importDoc(update());
+    expect(s2.rejected, JSON.stringify(s2.errors)).toBe(0);
+    const revokedIds = [
+      `indicator--${A1}`, `observed-data--${A1}`, relationshipId(`indicator--${A1}`, 'based-on', `observed-data--${A1}`),
+      `indicator--${O1}`, `observed-data--${O1}`, relationshipId(`indicator--${O1}`, 'resolves-to', `indicator--${A2}`),
+    ];
+    for (const id of revokedIds) {
+      const v = await versions(id);
+      expect(v.map((x) => x.obj.revoked ?? false), id).toEqual([false, true]);
+      const [before, after] = [v[0]!.obj, v[1]!.obj];
+      // Same id, same creator, same content but revoked and a newer modified: the attribute's (object's) new timestamp.
+      expect(after.modified, id).toBe(new Date(T2 * 1000).toISOString());
+      expect(after.created_by_ref).toBe(before.created_by_ref);
+      expect({ ...after, modified: before.modified, revoked: undefined }).toEqual({ ...before, revoked: undefined });
+      expect(v[1]!.row.revoked).toBe(true);
+      assertValidAgainstOasis(after);
+    }
+    // The attribute removed from the event: a hard delete in MISP, revoked as of the event's timestamp.
+    const removed = await versions(`x-misp-attribute--${A3}`);
+    expect(removed.map((x) => x.obj.revoked ?? false)).toEqual([false, true]);
+    expect(removed[1]!.obj.modified).toBe(new Date(T2 * 1000).toISOString());
+    expect(s2.notes.join('\n')).toMatch(new RegExp(`${A3} is no longer in event.*revoked x-misp-attribute--${A3}`));
+    // What the update keeps is untouched: one version, not revoked.
+    expect((await versions(`indicator--${A2}`)).map((x) => x.obj.revoked ?? false)).toEqual([false]);
+    // The summary says what was revoked for each withdrawn attribute.
+    expect(s2.attributes.find((a) => a.uuid === A1)).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/deleted in MISP.*revoked/), revoked: expect.arrayContaining([`indicator--${A1}`]) });
+    expect(s2.attributes.find((a) => a.objectUuid === O1)).toMatchObject({ status: 'skipped', revoked: expect.arrayContaining([`indicator--${O1}`]) });
+    // The MISP view no longer shows them.
+    const view = await exportMispEvent(store, { audience: audience(), collectionIds: [coll], ref: EV });
+    expect((view.event.Event.Attribute as { uuid: string }[]).map((a) => a.uuid)).toEqual([A2]);
+    expect(view.event.Event.Object).toEqual([]);
+    // Detection ignores revoked indicators.
+    await feed.sync();
+    expect(feed.info(`indicator--${A1}`)).toBeUndefined();
+    expect(feed.info(`indicator--${O1}`)).toBeUndefined();
+    expect(feed.info(`indicator--${A2}`)).toBeDefined();
+    // Importing the update again changes nothing.
+    const s3 = await importDoc(update());
+    expect(s3.added).toBe(0);
+    expect(s3.rejected).toBe(0);
+  });
+
+  it('a deleted attribute whose own timestamp was not bumped is revoked as of the event timestamp; on a first import it is skipped and nothing is stored', async () => {
+    await importDoc(first());
+    const doc = update();
+    doc.Event.Attribute[0] = attr(A1, 'domain', 'bad.example', { deleted: true });
+    await importDoc(doc);
+    const v = await versions(`indicator--${A1}`);
+    expect(v.map((x) => x.obj.modified)).toEqual([new Date(T1 * 1000).toISOString(), new Date(T2 * 1000).toISOString()]);
+    expect(v[1]!.obj.revoked).toBe(true);
+
+    store = await openSqliteStore(':memory:');
+    const access = new AccessService(store, clock);
+    org = (await access.createOrganisation(system, { name: 'Alpha CERT', shortName: 'A' })).id;
+    coll = (await access.createCollection(system, { apiRoot: 'api1', title: 'c' })).id;
+    intel = new IntelService(store, clock);
+    const s = await importDoc(update());
+    expect(s.attributes.find((a) => a.uuid === A1)).toMatchObject({ status: 'skipped', reason: 'deleted in MISP (soft delete)' });
+    expect(s.attributes.find((a) => a.uuid === A1)?.revoked).toBeUndefined();
+    expect(await versions(`indicator--${A1}`)).toEqual([]);
+    expect(await versions(`indicator--${O1}`)).toEqual([]);
+  });
+
+  it('an older version of the event imported after the update revokes nothing and reopens nothing', async () => {
+    await importDoc(first());
+    await importDoc(update());
+    const s = await importDoc(first());
+    expect(s.added).toBe(0);
+    expect((await versions(`indicator--${A1}`)).map((x) => x.obj.revoked ?? false)).toEqual([false, true]);
+    expect((await versions(`indicator--${A2}`))).toHaveLength(1);
   });
 });

@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS } from '../stix/index.js';
 import { IntelService, type ItemResult } from '../intel/index.js';
 import type { GroupRow, OrgRow, Store } from '../store/index.js';
 import { parseMispDocument, type MispEvent, type MispSharingGroup } from './model.js';
+import { revocationsFor, type Revocations } from './revoke.js';
 import { eventToStixSliced, type AttributeAccount, type Conversion, type SharingGroupRef, type StixObj } from './to-stix.js';
 
 export interface MispImportOptions {
@@ -95,15 +96,15 @@ const SLICE_OBJECTS = 1_000;
 
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-interface Planned { ev: MispEvent; conv: Conversion; notes: string[]; batches: { recipients: string[]; objects: StixObj[] }[] }
+interface Planned { ev: MispEvent; conv: Conversion; notes: string[]; revocations: Revocations; batches: { recipients: string[]; objects: StixObj[] }[] }
 
 /**
  * The submits of one event: one per distinct recipient list (recipients are a per-submit
- * release fact), cut into slices of at most `slice` objects; the report/grouping (with the Orgc
- * identity and the empty-event note) comes last, so an event exists for MISP readers only once
- * everything it references is stored.
+ * release fact), cut into slices of at most `slice` objects, then the revocations of what the
+ * update withdraws; the report/grouping (with the Orgc identity and the empty-event note) comes
+ * last, so an event exists for MISP readers only once everything it references is stored.
  */
-function plan(conv: Conversion, slice: number): Planned['batches'] {
+function plan(conv: Conversion, revocations: Revocations, slice: number): Planned['batches'] {
   const head = conv.objects.slice(0, conv.eventObjects);
   const groups = new Map<string, { recipients: string[]; objects: StixObj[] }>();
   for (const o of conv.objects.slice(conv.eventObjects)) {
@@ -114,7 +115,7 @@ function plan(conv: Conversion, slice: number): Planned['batches'] {
     groups.set(key, g);
   }
   const out: Planned['batches'] = [];
-  for (const g of groups.values()) for (let i = 0; i < g.objects.length; i += slice) out.push({ recipients: g.recipients, objects: g.objects.slice(i, i + slice) });
+  for (const g of [...groups.values(), ...revocations.batches]) for (let i = 0; i < g.objects.length; i += slice) out.push({ recipients: g.recipients, objects: g.objects.slice(i, i + slice) });
   out.push({ recipients: conv.release.get(head[0]!.id)!.recipients, objects: head });
   return out;
 }
@@ -146,11 +147,12 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
     if (refs > DEFAULT_LIMITS.maxListLength) {
       throw new AppError('PAYLOAD_TOO_LARGE', `MISP event ${ev.uuid}: it converts to ${refs} STIX objects, more than the ${DEFAULT_LIMITS.maxListLength} a report may reference; split the event`);
     }
-    objectCount += conv.objects.length;
-    planned.push({ ev, conv, notes, batches: [] });
+    const revocations = await revocationsFor(intel.store, { collectionId: req.collectionId, ev, conv });
+    objectCount += conv.objects.length + revocations.batches.reduce((n, b) => n + b.objects.length, 0);
+    planned.push({ ev, conv, notes, revocations, batches: [] });
   }
   const sliced = objectCount > SINGLE_COMMIT_OBJECTS;
-  for (const p of planned) p.batches = plan(p.conv, sliced ? SLICE_OBJECTS : Number.MAX_SAFE_INTEGER);
+  for (const p of planned) p.batches = plan(p.conv, p.revocations, sliced ? SLICE_OBJECTS : Number.MAX_SAFE_INTEGER);
   const submitOpts = { preserveProvenance: opts.preserveProvenance !== false, ...(opts.asOrg ? { asOrg: opts.asOrg } : {}) };
   const rejected = new Map<string, string>();
   const tally = (results: readonly ItemResult[]) => {
@@ -167,15 +169,19 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
     }
   };
   const finish = async (store: Store) => {
-    for (const { ev, conv, notes } of planned) {
+    for (const { ev, conv, notes, revocations } of planned) {
       for (const a of conv.attributes) {
         const why = a.stixIds.map((id) => rejected.get(id)).find((m) => m !== undefined);
-        summary.attributes.push(why === undefined ? a : { ...a, status: 'skipped', stixIds: [], reason: `refused by the intel service: ${why}` });
+        // A withdrawn attribute (or one of a withdrawn object): the STIX objects revoked for it.
+        const revoked = (revocations.byUuid.get(a.uuid) ?? (a.objectUuid ? revocations.byUuid.get(a.objectUuid) : undefined) ?? []).filter((id) => !rejected.has(id));
+        if (why !== undefined) summary.attributes.push({ ...a, status: 'skipped', stixIds: [], reason: `refused by the intel service: ${why}` });
+        else if (revoked.length > 0 && a.status === 'skipped') summary.attributes.push({ ...a, reason: `${a.reason ?? 'deleted in MISP'}; revoked ${revoked.join(', ')}`, revoked });
+        else summary.attributes.push(a);
       }
       const container = conv.objects.find((o) => o.type === 'report' || o.type === 'grouping')!;
       const rel = conv.release.get(container.id)!;
       summary.events.push({ uuid: ev.uuid, info: ev.info, container: container.id, tlp: rel.tlp, recipients: rel.recipients });
-      summary.notes.push(...conv.notes, ...notes);
+      summary.notes.push(...conv.notes, ...notes, ...revocations.notes);
     }
     summary.imported = summary.attributes.filter((a) => a.status === 'imported').length;
     summary.skipped = summary.attributes.length - summary.imported;

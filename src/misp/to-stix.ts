@@ -37,6 +37,8 @@ export interface AttributeAccount {
   /** The STIX objects that carry it (imported). */
   stixIds: string[];
   reason?: string;
+  /** A withdrawn (deleted) attribute of an updated event: the STIX objects revoked for it (misp/revoke.ts). */
+  revoked?: string[];
 }
 
 export interface Conversion {
