@@ -199,6 +199,20 @@ describe('MISP REST subset (PyMISP)', () => {
     }
   });
 
+  it('refuses an event whose creator borrows the name of an organisation of the alliance under another uuid', async () => {
+    const event = { uuid: '7a7b0001-7b48-40d5-86b4-c0070acd0835', info: 'spoofed creator', timestamp: '1796621000', Tag: [{ name: 'tlp:green' }],
+      Orgc: { uuid: 'aaaaaaaa-2222-4333-8444-55555555555b', name: '  bravo  cert ' },
+      Attribute: [{ uuid: '7a7b0002-7b48-40d5-86b4-c0070acd0835', type: 'domain', category: 'Network activity', value: 'spoof.example' }] };
+    const r = await misp('a-analyst', 'POST', '/events/add', event);
+    mispError(r, 400);
+    expect(r.json().message).toMatch(/Orgc ".*" is the name of B, an organisation of this alliance/);
+    expect((await misp('c-analyst', 'GET', `/events/view/${event.uuid}`)).status).toBe(404);
+    // Its own name under its own uuid (a third party), or no uuid at all (the submitter's), are fine.
+    const own = await misp('a-analyst', 'POST', '/events/add', { ...event, Orgc: { uuid: 'aaaaaaaa-2222-4333-8444-55555555555b', name: 'Delta Research' } });
+    expect(own.status, own.body).toBe(200);
+    expect(own.json().Event.Orgc.name).toBe('Delta Research');
+  });
+
   it('events/add of an updated event with a soft-deleted attribute revokes its STIX objects on REST and TAXII; restSearch and the view drop it', async () => {
     const uuid = '7b7b0001-7b48-40d5-86b4-c0070acd0835';
     const gone = '7b7b0002-7b48-40d5-86b4-c0070acd0835';

@@ -89,6 +89,25 @@ export function sharingGroupResolver(ev: MispEvent, ctx: { orgs: readonly OrgRow
   };
 }
 
+const nameKey = (s: string) => s.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+
+/**
+ * An event whose creator (Orgc) has its own uuid but the name, or short name, of an organisation
+ * of this alliance is refused: the MISP view would show it as that organisation's (a member
+ * posting as "Brenova Cyber Command" under a new uuid). The uuid of a member is refused by the
+ * intel service; an Orgc without uuid is the submitter's own.
+ */
+function refuseBorrowedName(ev: MispEvent, orgs: readonly OrgRow[]): void {
+  const c = ev.orgc;
+  if (!c?.uuid || !c.name) return;
+  const key = nameKey(c.name);
+  const member = orgs.find((o) => nameKey(o.name) === key || nameKey(o.shortName) === key);
+  if (member && member.id !== `identity--${c.uuid.toLowerCase()}`) {
+    throw new AppError('BAD_REQUEST', `MISP event ${ev.uuid}: Orgc "${c.name.slice(0, 100)}" is the name of ${member.shortName}, an organisation of this alliance, `
+      + `under another uuid (${c.uuid.slice(0, 40)}): only ${member.shortName} publishes under its name; name the creator as itself, or leave Orgc out`);
+  }
+}
+
 /** STIX objects up to which a document commits in one transaction (about 150 ms of writes). */
 export const SINGLE_COMMIT_OBJECTS = 2_000;
 /** STIX objects per transaction above it. */
@@ -133,6 +152,7 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
   const events = parseMispDocument(req.document, { receivedS: Math.floor(intel.clock.now() / 1000) });
   const summary: MispImportSummary = { events: [], total: 0, added: 0, duplicates: 0, rejected: 0, errors: [], attributes: [], imported: 0, skipped: 0, notes: [] };
   const orgs = await intel.store.listOrganisations();
+  for (const ev of events) refuseBorrowedName(ev, orgs);
   const groups = await intel.store.listGroups();
   const knownIdentities = new Set([...orgs.map((o) => o.id), ...groups.map((g) => g.id)]);
   const members = new Map(await Promise.all(groups.map(async (g) => [g.id, await intel.store.groupMembers(g.id)] as const)));
