@@ -169,6 +169,20 @@ describe('MISP import through IntelService', () => {
     expect(conv.objects.find((o) => o.type === 'malware' && o.name === 'Gozi')).toBeDefined();
   });
 
+  it('leaves out the tags MISP keeps on its own instance (local, not exportable), except TLP and PAP, which only restrict', () => {
+    const [ev] = parseMispDocument({ Event: {
+      uuid: '7a7c0001-7b48-40d5-86b4-c0070acd0835', info: 'local tags', timestamp: '1796621000',
+      Tag: [{ name: 'tlp:amber', local: true }, { name: 'internal:case="4711"', local: 1 }, { name: 'shared:yes' }, { name: 'not-exported', exportable: false }],
+      Attribute: [{ uuid: '7a7c0002-7b48-40d5-86b4-c0070acd0835', type: 'domain', category: 'Network activity', value: 'local.example', Tag: [{ name: 'pap:red', local: '1' }, { name: 'my-note', local: true }] }],
+    } });
+    const conv = eventToStix(ev!);
+    const report = conv.objects.find((o) => o.type === 'report' || o.type === 'grouping')!;
+    expect(report.labels).toContain('shared:yes');
+    expect(JSON.stringify(conv.objects)).not.toMatch(/internal:case|not-exported|my-note/);
+    expect(report.object_marking_refs).toEqual(['marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421']);
+    expect(JSON.stringify(conv.objects.filter((o) => o.type === 'indicator'))).toContain('pap:red');
+  });
+
   it('import → export → import round-trips attribute by attribute', async () => {
     for (const f of EVENTS) {
       const doc = read(f);

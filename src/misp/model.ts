@@ -212,8 +212,20 @@ function list(r: Rec, key: string, path: string): Rec[] {
   });
 }
 
+const flagSet = (v: unknown) => v === true || v === 1 || v === '1' || v === 'true';
+const flagUnset = (v: unknown) => v === false || v === 0 || v === '0' || v === 'false';
+
+/**
+ * The tags of an event, attribute or object. A tag MISP keeps on its own instance (`local`, or
+ * not `exportable`) is the submitter's note to itself, not shared content: it is left out, except
+ * a TLP or PAP tag, which restricts release (dropping it could only widen who reads).
+ */
 function tags(r: Rec, path: string): string[] {
-  return list(r, 'Tag', path).map((t, i) => str(t, 'name', `${path}.Tag[${i}]`, { required: true, max: 1024 }));
+  return list(r, 'Tag', path).flatMap((t, i) => {
+    const name = str(t, 'name', `${path}.Tag[${i}]`, { required: true, max: 1024 });
+    const own = flagSet(t.local) || flagUnset(t.exportable);
+    return own && !/^(tlp|pap):/i.test(name.trim()) ? [] : [name];
+  });
 }
 
 function org(v: unknown): MispOrg | null {
