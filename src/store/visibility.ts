@@ -27,26 +27,20 @@ export function visibilitySql(alias: string, audience: Audience, purpose: Purpos
   const principals = [...orgs, ...audience.groupIds];
   const rt = sql.table(recipients.table);
   const rkey = sql.ref(`r.${recipients.table === 'object_recipients' ? 'seq' : 'record_id'}`);
-  const recipientAny = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(principals)}))`;
-  const recipientOrg = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join(orgs)}))`;
+  const recipientIn = (xs: readonly string[]) => sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join([...xs])}))`;
+  const creatorIn = (xs: readonly string[]) => sql`${col('creator_org')} in (${sql.join([...xs])})`;
   const fromHere = audience.hop === 'peer' ? sql`${col('origin_node')} is null` : sql`1 = 1`;
   const strictTo = strictOrgs(audience, orgs);
-  let base: RawBuilder<SqlBool>;
-  if (strictTo === orgs) {
-    const strict = sql`(${col('tlp')} in ('amber+strict', 'red') and ${fromHere} and ${recipientOrg})`;
-    base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
-    or ${col('creator_org')} in (${sql.join(orgs)})
-    or (${col('tlp')} = 'amber' and ${recipientAny})
-    or ${strict})`;
-  } else {
-    // A peer that relays for some of the organisations it serves: AMBER+STRICT and RED (never
-    // relayed) go to it only for the organisations living on it.
-    const recipientStrict = sql`exists (select 1 from ${rt} r where ${rkey} = ${col(recipients.key)} and r.principal in (${sql.join([...strictTo])}))`;
-    base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
-    or (${col('creator_org')} in (${sql.join(orgs)}) and coalesce(${col('tlp')}, '') not in ('amber+strict', 'red'))
-    or (${col('tlp')} = 'amber' and ${recipientAny})
-    or (${col('tlp')} in ('amber+strict', 'red') and (${col('creator_org')} in (${sql.join([...strictTo])}) or (${fromHere} and ${recipientStrict}))))`;
-  }
+  // A peer that relays for some of the organisations it serves: AMBER+STRICT and RED (never
+  // relayed) go to it only for the organisations living on it, as creator or recipient. For
+  // everyone else the two sets are one, and the SQL keeps its plain shape.
+  const relays = strictTo !== orgs;
+  const creator = relays ? sql`(${creatorIn(orgs)} and coalesce(${col('tlp')}, '') not in ('amber+strict', 'red'))` : creatorIn(orgs);
+  const strictBy = relays ? sql`(${creatorIn(strictTo)} or (${fromHere} and ${recipientIn(strictTo)}))` : sql`${fromHere} and ${recipientIn(orgs)}`;
+  const base = sql<SqlBool>`(${col('tlp')} in ('clear', 'green')
+    or ${creator}
+    or (${col('tlp')} = 'amber' and ${recipientIn(principals)})
+    or (${col('tlp')} in ('amber+strict', 'red') and ${strictBy}))`;
   if (purpose === 'bulk') return sql<SqlBool>`(${base} and (${col('tlp')} is null or ${col('tlp')} <> 'red'))`;
   return base;
 }
