@@ -368,7 +368,11 @@ export class FederationRegistry {
     // Two runs of one stream would race for one cursor and double every transfer.
     const same = (await this.listSubscriptions()).find((x) => x.peer === peer.name && x.direction === s.direction && x.remoteCollection === s.remoteCollection
       && x.localCollection === local.id && x.sightingsOnly === (s.sightingsOnly === true));
-    if (same) throw new AppError('CONFLICT', `subscription ${same.id} already ${s.direction === 'pull' ? 'pulls' : 'pushes'} ${s.direction === 'pull' ? `${peer.name}'s ${s.remoteCollection} into ${local.alias ?? local.id}` : `${local.alias ?? local.id} to ${peer.name}'s ${s.remoteCollection}`}`);
+    if (same) {
+      const here = local.alias ?? local.id;
+      const there = `${peer.name}'s ${s.remoteCollection}`;
+      throw new AppError('CONFLICT', `subscription ${same.id} already ${s.direction === 'pull' ? `pulls ${there} into ${here}` : `pushes ${here} to ${there}`}`);
+    }
     const sub: Subscription = {
       id: `sub-${crypto.randomUUID().slice(0, 8)}`, peer: peer.name, direction: s.direction, remoteCollection: s.remoteCollection,
       localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, enabled: true, createdUs: this.#nowUs(),
