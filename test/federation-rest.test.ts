@@ -44,6 +44,7 @@ describe('federation REST', () => {
   it('refuses bad input with a clear 4xx', async () => {
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'x', publicKey: 'not-a-key' })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'Bad Name!', publicKey: peerKey })).status).toBe(400);
+    for (const apiRoot of ['..', 'a/b', '']) expect((await call('POST', '/federation/peers', 'a-admin', { name: 'x', publicKey: peerKey, apiRoot })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'here', publicKey: peerKey })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'dk', publicKey: peerKey })).status).toBe(409);
     // A local organisation (with users) can never live on a peer: the provenance leak of issue #10.

@@ -183,6 +183,7 @@ export class FederationRegistry {
     if (p.name === this.deps.nodeName) throw new AppError('BAD_REQUEST', `${p.name} is this node's own name`);
     if (await this.store.getMeta(P_PEER + p.name)) throw new AppError('CONFLICT', `peer ${p.name} exists; change it with peer update (PATCH), or remove it first`);
     const url = peerUrl(p.url);
+    if (p.apiRoot !== undefined) checkApiRoot(p.apiRoot);
     checkToken(p.token);
     checkCa(p.ca);
     await this.#checkKey(p.name, p.publicKey);
@@ -220,7 +221,7 @@ export class FederationRegistry {
     const url = c.url === undefined ? cur.url : peerUrl(c.url);
     checkToken(c.token);
     checkCa(c.ca);
-    if (c.apiRoot !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(c.apiRoot)) throw new AppError('BAD_REQUEST', 'API root must be 1-100 of A-Z, a-z, 0-9, ., _, -');
+    if (c.apiRoot !== undefined) checkApiRoot(c.apiRoot);
     if (c.publicKey !== undefined) await this.#checkKey(name, c.publicKey);
     const all = await this.store.listOrganisations();
     const byId = new Map(all.map((o) => [o.id, o]));
@@ -514,6 +515,11 @@ function peerUrl(raw: string | null | undefined): string | null {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'peer URL must be http(s)');
   return u.toString().replace(/\/+$/, '');
+}
+
+/** An API root is one path segment of the peer's URLs. */
+function checkApiRoot(apiRoot: string): void {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(apiRoot) || /^\.+$/.test(apiRoot)) throw new AppError('BAD_REQUEST', 'API root must be 1-100 of A-Z, a-z, 0-9, ., _, - (not only dots)');
 }
 
 function checkToken(token: string | null | undefined): void {
