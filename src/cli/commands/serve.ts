@@ -96,15 +96,8 @@ export function registerServe(program: Command, io: Io = stdio): void {
       // Scale-out: a NATS that does not answer stops the start here, before anything is opened
       // that would hold the process (store pool, index timers) after the error is printed.
       if (config.nats) await (await import('../../scale/index.js')).checkNats(config.nats.url);
-      let platform: Platform;
-      try {
-        platform = await createPlatform(config);
-      } catch (e) {
-        // What createPlatform opened before it failed (a PostgreSQL pool, timers) is not closed by
-        // it; `serve` never gets to listen, so it must not linger: exit once the error is printed.
-        setTimeout(() => process.exit(), 1_000).unref();
-        throw e;
-      }
+      // A failed start closes what it opened (createPlatform), so the command ends with its error.
+      const platform = await createPlatform(config);
       let server: RunningServer | null = null;
       let stopFederation: () => Promise<void> = async () => undefined;
       try {
