@@ -1,5 +1,5 @@
 /** Public surface of the misp module: MISP core format ↔ STIX 2.1 (misp-stix mapping), import, export, feeds. */
-export { parseMispDocument, parseEvent, parseObjects, isMispDocument, saneToIds } from './model.js';
+export { parseMispDocument, parseEvent, parseObjects, isMispDocument, mispBoolean, saneToIds } from './model.js';
 export type { MispEvent, MispAttribute, MispObject, MispSighting, MispGalaxyCluster, MispSharingGroup, MispOrg } from './model.js';
 export { eventToStix, objectsToStix, relationshipId, MISP_STIX_NAMESPACE, TOOL_LABEL } from './to-stix.js';
 export type { Conversion, ConvertOptions, AttributeAccount, StixObj } from './to-stix.js';

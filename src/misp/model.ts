@@ -190,10 +190,17 @@ function level(r: Rec, path: string, def: number): number {
   return n;
 }
 
+/** A MISP boolean: true/false, 1/0, "1"/"0", "true"/"false"; undefined for anything else. */
+export function mispBoolean(v: unknown): boolean | undefined {
+  if (v === true || v === 1 || v === '1' || v === 'true') return true;
+  if (v === false || v === 0 || v === '0' || v === 'false') return false;
+  return undefined;
+}
+
 function bool(r: Rec, key: string, def: boolean): boolean {
   const v = r[key];
   if (v === undefined || v === null) return def;
-  return v === true || v === 1 || v === '1' || v === 'true';
+  return mispBoolean(v) === true;
 }
 
 function uuid(r: Rec, key: string, path: string): string {
@@ -212,9 +219,6 @@ function list(r: Rec, key: string, path: string): Rec[] {
   });
 }
 
-const flagSet = (v: unknown) => v === true || v === 1 || v === '1' || v === 'true';
-const flagUnset = (v: unknown) => v === false || v === 0 || v === '0' || v === 'false';
-
 /**
  * The tags of an event, attribute or object. A tag MISP keeps on its own instance (`local`, or
  * not `exportable`) is the submitter's note to itself, not shared content: it is left out, except
@@ -223,7 +227,7 @@ const flagUnset = (v: unknown) => v === false || v === 0 || v === '0' || v === '
 function tags(r: Rec, path: string): string[] {
   return list(r, 'Tag', path).flatMap((t, i) => {
     const name = str(t, 'name', `${path}.Tag[${i}]`, { required: true, max: 1024 });
-    const own = flagSet(t.local) || flagUnset(t.exportable);
+    const own = mispBoolean(t.local) === true || mispBoolean(t.exportable) === false;
     return own && !/^(tlp|pap):/i.test(name.trim()) ? [] : [name];
   });
 }

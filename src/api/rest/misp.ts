@@ -9,7 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError, toAppError } from '../../core/errors.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
-import { addSighting, exportMispEvent, importMisp, isMispDocument, parseLast, searchAttributes, type AttributeFilter, type TagFilter } from '../../misp/index.js';
+import { addSighting, exportMispEvent, importMisp, isMispDocument, mispBoolean, parseLast, searchAttributes, type AttributeFilter, type TagFilter } from '../../misp/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
@@ -51,9 +51,9 @@ const EVENT_REF = /^((report|grouping)--)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 /** MISP booleans: true/false, 1/0, "1"/"0", "true"/"false". */
 function flag(name: string, v: unknown): boolean | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  if (v === true || v === 1 || v === '1' || v === 'true') return true;
-  if (v === false || v === 0 || v === '0' || v === 'false') return false;
-  throw new AppError('BAD_REQUEST', `${name}: ${JSON.stringify(v).slice(0, 20)} is not a boolean (true/false, 1/0)`);
+  const b = mispBoolean(v);
+  if (b === undefined) throw new AppError('BAD_REQUEST', `${name}: ${JSON.stringify(v).slice(0, 20)} is not a boolean (true/false, 1/0)`);
+  return b;
 }
 
 function positive(name: string, v: unknown, max: number): number | undefined {
