@@ -68,21 +68,29 @@ export interface PlatformOptions {
 }
 
 export async function createPlatform(config: Readonly<Config>, opts: PlatformOptions = {}): Promise<Platform> {
-  // What a failed start opened is closed again, last first (a store, a NATS connection, a lock
-  // or a worker left open would keep the process alive after it reported the failure).
+  // What the start opens, in order; a failed start closes it again (a store, a NATS connection,
+  // a lock or a worker left open would keep the process alive after it reported the failure),
+  // and so does the platform's close(): one list, closed last first.
   const opened: (() => unknown)[] = [];
   try {
     return await openPlatform(config, opts, opened);
   } catch (e) {
-    for (const undo of opened.reverse()) {
-      try {
-        await undo();
-      } catch {
-        // The start's own error is the one to report.
-      }
-    }
+    await closeAll(opened).catch(() => undefined); // the start's own error is the one to report
     throw e;
   }
+}
+
+/** Runs each closer, last first, every one even after a failure; rethrows the first failure. */
+async function closeAll(opened: (() => unknown)[]): Promise<void> {
+  let first: { e: unknown } | null = null;
+  for (const undo of opened.splice(0).reverse()) {
+    try {
+      await undo();
+    } catch (e) {
+      first ??= { e };
+    }
+  }
+  if (first) throw first.e;
 }
 
 async function openPlatform(config: Readonly<Config>, opts: PlatformOptions, opened: (() => unknown)[]): Promise<Platform> {
@@ -129,7 +137,7 @@ async function openPlatform(config: Readonly<Config>, opts: PlatformOptions, ope
   opened.push(() => detect.stop());
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus, exerciseGate }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
-  const close = async () => { await exposure.stix.stop(); exercise.stop(); await exercise.idle(); await detect.stop(); correlations.stop(); await correlations.idle(); await scale?.close(); await pgSharing?.close(); await leader.close(); await store.close(); };
+  opened.push(async () => { exercise.stop(); await exercise.idle(); });
   const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName, peerMaxResponseBytes: config.peerMaxResponseBytes });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
@@ -140,6 +148,15 @@ async function openPlatform(config: Readonly<Config>, opts: PlatformOptions, ope
     ...(vf?.kev ? { kev: { url: vf.kev, intervalS: vf.intervalS } } : {}), ...(vf?.epss ? { epss: { url: vf.epss, intervalS: vf.intervalS } } : {}),
   };
   const exposure = createExposure({ store, access, clock, bus, intel, feeds: { defaults: feedDefaults } });
+  opened.push(() => exposure.stix.stop());
+  // A store handed in is not closed by a failed start (its caller still holds it), but is by close().
+  const close = async () => {
+    try {
+      await closeAll(opened);
+    } finally {
+      if (opts.store) await store.close();
+    }
+  };
   return Object.freeze({ config, clock, store, access, intel, taxii, bus, respond, sigma, correlations, warninglists, detect, alerts, leader, scale, indexes, close, federation, exercise, readiness, exposure });
 }
 

@@ -11,11 +11,11 @@ import { useFederation, type NewPeer, type PeerView, type RejectView, type Subsc
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
 
-function Subscriptions({ items, isAdmin, onChange }: { items: SubscriptionStatus[]; isAdmin: boolean; onChange: () => void }) {
+function Subscriptions({ items, isAdmin, canAdd, onChange }: { items: SubscriptionStatus[]; isAdmin: boolean; canAdd: boolean; onChange: () => void }) {
   const api = useFederation();
   const action = useAction();
   const [rejects, setRejects] = useState<{ id: string; items: RejectView[] } | null>(null);
-  if (items.length === 0) return <section className="card" aria-label="Subscriptions"><h2>Subscriptions</h2><p className="muted">None yet: <code>shieldwall sync add</code>{isAdmin ? ' or the form below' : ''}.</p></section>;
+  if (items.length === 0) return <section className="card" aria-label="Subscriptions"><h2>Subscriptions</h2><p className="muted">None yet: <code>shieldwall sync add</code>{canAdd ? ' or the form below' : isAdmin ? ', once a peer with a URL is registered above' : ''}.</p></section>;
   return (
     <section className="card" aria-label="Subscriptions">
       <h2>Subscriptions</h2>
@@ -234,7 +234,7 @@ export function Federation() {
             <ActionError error={peerAction.error} />
             {isAdmin && <AddPeer onChange={refresh} />}
           </section>
-          <Subscriptions items={state.data.subs} isAdmin={isAdmin} onChange={refresh} />
+          <Subscriptions items={state.data.subs} isAdmin={isAdmin} canAdd={isAdmin && state.data.peers.some((p) => p.url)} onChange={refresh} />
           {isAdmin && <AddSubscription peers={state.data.peers} onChange={refresh} />}
         </>
       )}
