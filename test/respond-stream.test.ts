@@ -10,7 +10,7 @@ import { createPlatform, startServer, type Platform, type RunningServer } from '
 import { loadConfig } from '../src/config/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { openSqliteStore } from '../src/store/index.js';
-import { MAX_STREAMS_PER_ACCOUNT } from '../src/api/rest/stream.js';
+import { MAX_STREAMS_PER_ACCOUNT, RECHECK_MS } from '../src/api/rest/stream.js';
 import { openLiveStream } from './helpers/live-stream.js';
 
 let platform: Platform;
@@ -101,5 +101,62 @@ describe('live stream', () => {
     ctrl.abort();
     expect((await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(t.ticket)}`)).status).toBe(401);
     expect((await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST' })).status).toBe(401);
+  });
+});
+
+describe('an open stream follows its credential (docs/security.md "Live stream")', () => {
+  it(`ends within ${RECHECK_MS / 1000} s of its token being revoked or its user disabled, and sends nothing more`, { timeout: 30_000 }, async () => {
+    const user = async (org: string, name: string) => {
+      const u = await platform.access.createUser(SYSTEM_ACTOR, { orgId: orgs[org]!, username: name, password: 'long enough password', roles: ['responder'] });
+      return { u, token: (await platform.access.createToken(SYSTEM_ACTOR, { orgId: orgs[org]!, userId: u.id, kind: 'session', name: 's' })).token };
+    };
+    const signedOut = await user('B', 'b-signed-out');
+    const disabled = await user('D', 'd-disabled');
+    const kept = await user('B', 'b-kept');
+    const streams = {
+      signedOut: await openLiveStream(server.url, signedOut.token),
+      // A stream authenticated by its header (no ticket) is held to the same credential.
+      header: await (async () => {
+        const ctrl = new AbortController();
+        const res = await fetch(`${server.url}/api/v1/stream`, { headers: { authorization: `Bearer ${disabled.token}` }, signal: ctrl.signal });
+        const reader = res.body!.getReader();
+        const s = { text: '', ended: false, close: async () => ctrl.abort() };
+        void (async () => {
+          try {
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              s.text += Buffer.from(value).toString();
+            }
+          } catch {
+            // aborted
+          }
+          s.ended = true;
+        })();
+        return s;
+      })(),
+      kept: await openLiveStream(server.url, kept.token),
+    };
+    const spare = ((await (await fetch(`${server.url}/api/v1/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${signedOut.token}` } })).json()) as { ticket: string }).ticket;
+    const logout = await fetch(`${server.url}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${signedOut.token}` } });
+    expect(logout.status).toBe(200);
+    // A ticket issued before the sign-out no longer opens a stream.
+    expect((await fetch(`${server.url}/api/v1/stream?ticket=${encodeURIComponent(spare)}`)).status).toBe(401);
+    await platform.access.setUserDisabled(SYSTEM_ACTOR, disabled.u.id, true);
+    for (let i = 0; i < (RECHECK_MS / 100) * 3 && !(streams.signedOut.ended && streams.header.ended); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(streams.signedOut.ended).toBe(true);
+    expect(streams.header.ended).toBe(true);
+    expect(streams.kept.ended).toBe(false);
+    // What is shared with B and D now reaches the stream still held, and no other.
+    const call = (url: string, body: unknown) => fetch(`${server.url}/api/v1${url}`, {
+      method: 'POST', headers: { authorization: `Bearer ${tokens.A}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const inc = await call('/incidents', { title: 'After sign-out', severity: 2 });
+    await call(`/incidents/${inc.id}/shares`, { shares: [{ orgId: orgs.B, permission: 'read' }, { orgId: orgs.D, permission: 'read' }] });
+    for (let i = 0; i < 50 && !streams.kept.text.includes(inc.id); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(streams.kept.text).toContain(inc.id);
+    expect(streams.signedOut.text).not.toContain(inc.id);
+    expect(streams.header.text).not.toContain(inc.id);
+    for (const s of Object.values(streams)) await s.close();
   });
 });

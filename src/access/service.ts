@@ -43,6 +43,16 @@ export interface CollectionRights {
 /** Name of the token rows that are live-stream tickets (see issueStreamTicket). */
 export const STREAM_TICKET = 'stream-ticket';
 export const STREAM_TICKET_MS = 30_000;
+
+/**
+ * A ticket is named after the credential it was issued from (`stream-ticket:<token id>`; a
+ * password sign-in has none): the stream it opens stays bound to that credential and ends when
+ * it is revoked (`AccessService.recheck`). undefined: not a ticket.
+ */
+function ticketParent(name: string): string | null | undefined {
+  if (name === STREAM_TICKET) return null;
+  return name.startsWith(`${STREAM_TICKET}:`) ? name.slice(STREAM_TICKET.length + 1) : undefined;
+}
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 const SHORT_NAME = /^[A-Z0-9][A-Z0-9-]{0,15}$/;
 
@@ -150,7 +160,7 @@ export class AccessService {
     const now = this.nowUs();
     if (!row || !sameHash(row.hash, hash)) return this.#fail(source, 'token', { tokenId: tokenIdOf(token) });
     if (row.revokedUs !== null) return this.#fail(source, 'token', { tokenId: row.id, reason: 'revoked' });
-    if (row.name === STREAM_TICKET) return this.#fail(source, 'token', { tokenId: row.id, reason: 'a stream ticket is not a bearer token' });
+    if (ticketParent(row.name) !== undefined) return this.#fail(source, 'token', { tokenId: row.id, reason: 'a stream ticket is not a bearer token' });
     if (row.expiresUs !== null && row.expiresUs <= now) return this.#fail(source, 'token', { tokenId: row.id, reason: 'expired' });
     const user = row.userId ? await this.store.getUser(row.userId) : null;
     if (row.userId && (!user || user.disabled)) return this.#fail(source, 'token', { tokenId: row.id, reason: 'user disabled' });
@@ -167,22 +177,47 @@ export class AccessService {
    */
   async issueStreamTicket(p: Principal, source: string): Promise<{ ticket: string; expiresAt: string }> {
     const kind: TokenKind = p.kind === 'password' ? 'session' : p.kind;
-    const issued = await this.createToken({ principal: p, source }, { orgId: p.orgId, userId: p.userId, kind, name: STREAM_TICKET, ttlMs: STREAM_TICKET_MS });
+    const name = p.tokenId ? `${STREAM_TICKET}:${p.tokenId}` : STREAM_TICKET;
+    const issued = await this.createToken({ principal: p, source }, { orgId: p.orgId, userId: p.userId, kind, name, ttlMs: STREAM_TICKET_MS });
     return { ticket: issued.token, expiresAt: new Date(issued.row.expiresUs! / 1000).toISOString() };
   }
 
-  /** Spends a stream ticket: the principal it was issued to, once; UNAUTHENTICATED otherwise. */
+  /**
+   * Spends a stream ticket: the principal it was issued to, once, with the credential it was
+   * issued from as its `tokenId` (so `recheck` follows that credential); UNAUTHENTICATED otherwise.
+   */
   async redeemStreamTicket(ticket: string, source: string): Promise<Principal> {
     this.#guard(source);
     const hash = hashToken(ticket);
     const row = await this.store.getTokenByHash(hash);
-    if (!row || !sameHash(row.hash, hash) || row.name !== STREAM_TICKET) return this.#fail(source, 'ticket', { tokenId: tokenIdOf(ticket) });
+    const parentId = row && sameHash(row.hash, hash) ? ticketParent(row.name) : undefined;
+    if (!row || parentId === undefined) return this.#fail(source, 'ticket', { tokenId: tokenIdOf(ticket) });
     if (row.expiresUs !== null && row.expiresUs <= this.nowUs()) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'expired' });
     // The conditional revoke is the single use: of two concurrent redeemers, one wins.
     if (!(await this.store.revokeToken(row.id, this.nowUs()))) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'already used' });
     const user = row.userId ? await this.store.getUser(row.userId) : null;
     if (row.userId && (!user || user.disabled)) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'user disabled' });
-    return this.#principal(row.orgId, user, row, row.kind);
+    const parent = parentId === null ? null : await this.store.getToken(parentId);
+    if (parentId !== null && !this.#live(parent)) return this.#fail(source, 'ticket', { tokenId: row.id, reason: 'its credential is revoked or expired' });
+    return this.#principal(row.orgId, user, parent, row.kind);
+  }
+
+  /**
+   * The principal as it stands now, for a long-lived read (the live stream): null when its
+   * credential was revoked or expired or its user disabled or removed since it authenticated;
+   * else fresh roles and sharing groups. A request is authenticated once; a stream must be
+   * held to what its reader could read through REST at each moment (docs/security.md).
+   */
+  async recheck(p: Principal): Promise<Principal | null> {
+    const token = p.tokenId ? await this.store.getToken(p.tokenId) : null;
+    if (p.tokenId && !this.#live(token)) return null;
+    const user = p.userId ? await this.store.getUser(p.userId) : null;
+    if (p.userId && (!user || user.disabled)) return null;
+    return this.#principal(p.orgId, user, token, p.kind);
+  }
+
+  #live(token: TokenRow | null): token is TokenRow {
+    return token !== null && token.revokedUs === null && (token.expiresUs === null || token.expiresUs > this.nowUs());
   }
 
   async #principal(orgId: string, user: UserRow | null, token: TokenRow | null, kind: Principal['kind']): Promise<Principal> {
@@ -223,7 +258,7 @@ export class AccessService {
   // ---- tokens ----
   async createToken(actor: Actor, t: { orgId: string; userId?: string | null; kind: TokenKind; name: string; ttlMs?: number | null }): Promise<IssuedToken & { row: TokenRow }> {
     if (!t.name || t.name.length > 100) throw new AppError('BAD_REQUEST', 'token name must be 1-100 characters');
-    if (t.name === STREAM_TICKET && t.ttlMs !== STREAM_TICKET_MS) throw new AppError('BAD_REQUEST', `the token name "${STREAM_TICKET}" is reserved`);
+    if (ticketParent(t.name) !== undefined && t.ttlMs !== STREAM_TICKET_MS) throw new AppError('BAD_REQUEST', `the token name "${STREAM_TICKET}" is reserved`);
     await this.organisation(t.orgId);
     if (t.userId) {
       const u = await this.store.getUser(t.userId);

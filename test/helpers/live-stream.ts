@@ -4,6 +4,8 @@ export interface OpenedStream {
   readonly res: Response;
   /** Everything received so far. */
   readonly text: string;
+  /** True once the server has ended the stream (or it was closed). */
+  readonly ended: boolean;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export async function openLiveStream(baseUrl: string, token: string, query: Reco
   const params = new URLSearchParams({ ticket, ...query });
   const res = await fetch(`${baseUrl}/api/v1/stream?${params.toString()}`, { signal: ctrl.signal });
   let text = '';
+  let ended = false;
   const pump = res.ok && res.body ? (async () => {
     const reader = res.body!.getReader();
     try {
@@ -30,6 +33,7 @@ export async function openLiveStream(baseUrl: string, token: string, query: Reco
     } catch {
       // aborted
     }
+    ended = true;
   })() : Promise.resolve();
-  return { res, get text() { return text; }, close: async () => { ctrl.abort(); await pump; } };
+  return { res, get text() { return text; }, get ended() { return ended; }, close: async () => { ctrl.abort(); await pump; } };
 }

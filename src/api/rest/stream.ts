@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import type { BusEvent } from '../../core/bus.js';
-import { authenticateHeader, eventFor, WWW_AUTHENTICATE } from '../../access/index.js';
+import { authenticateHeader, can, eventFor, WWW_AUTHENTICATE } from '../../access/index.js';
 import type { Platform } from '../platform.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -19,6 +19,12 @@ const MAX_QUEUE = 1000;
  * that answers HTTP, so an account opening thousands would slow the node for everyone.
  */
 export const MAX_STREAMS_PER_ACCOUNT = 16;
+/**
+ * How often an open stream looks at its credential again. A stream outlives the request that
+ * authenticated it: a token revoked (sign-out, `token revoke`), a user disabled, a role or a
+ * sharing group membership taken away must stop or narrow what it sends, as they would a REST read.
+ */
+export const RECHECK_MS = 5_000;
 
 export async function streamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const open = new Map<string, number>();
@@ -41,7 +47,7 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
     const exercise = typeof q.exercise === 'string' ? q.exercise : null;
     if (exercise !== null && !/^[A-Za-z0-9_-]{1,100}$/.test(exercise)) throw new AppError('INVALID_FILTER', 'exercise: malformed id');
     const types = typeof q.types === 'string' ? q.types.split(',').filter(Boolean) : null;
-    const audience = platform.access.audienceOf(principal);
+    let audience = platform.access.audienceOf(principal);
     // An exercise's events go to its participants only (404 to anyone else, as its REST reads answer).
     if (exercise !== null) await platform.exercise.open({ principal, source: req.ip }, exercise);
     const account = principal.userId ?? principal.tokenId ?? principal.orgId;
@@ -67,13 +73,39 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
     };
     const off = platform.bus.subscribe(send);
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    req.raw.on('close', () => {
+    let checking = false;
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
       clearInterval(beat);
+      clearInterval(recheck);
       off();
       const left = (open.get(account) ?? 1) - 1;
       if (left > 0) open.set(account, left);
       else open.delete(account);
-    });
+    };
+    const recheck = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      platform.access.recheck(principal).then((now) => {
+        if (now !== null && can(now, 'stream.read')) {
+          audience = platform.access.audienceOf(now);
+          return;
+        }
+        // No longer allowed: the stream ends, and the browser's reconnect needs a valid credential.
+        stop();
+        res.end();
+      }, (e: unknown) => {
+        // Fail closed: a stream whose reader cannot be checked is not fed (the client reconnects).
+        req.log.warn({ err: e }, 'live stream: credential recheck failed');
+        stop();
+        res.end();
+      }).finally(() => {
+        checking = false;
+      });
+    }, RECHECK_MS);
+    req.raw.on('close', stop);
   });
 }
 
