@@ -13,8 +13,9 @@ import { IntelService } from '../src/intel/index.js';
 import { IndicatorFeed } from '../src/detect/pipeline/feed.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
 import type { Platform } from '../src/api/index.js';
-import type { NewObjectRow, Store } from '../src/store/index.js';
+import { openPostgresStore, type NewObjectRow, type Store } from '../src/store/index.js';
 import { storeDialects } from './helpers/store-dialects.js';
+import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
 import { ROOT, T0, bearer, buildApp, makeCollection, makeOrg, makePlatform, taxii, uuid, type Org } from './taxii-fixtures.js';
 
 const T1 = '2025-01-01T00:00:00.000Z';
@@ -155,6 +156,42 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     // Enforced from the column: released to B (recipient), not to a third organisation.
     const seen = async (orgId: string) => (await store.queryObjects({ collectionIds: [c1], audience: { hop: 'local', orgId, groupIds: [] }, purpose: 'read', ids: [id], limit: 5 })).rows.length;
     expect([await seen(orgB), await seen('identity--00000000-0000-4000-8000-000000000000')]).toEqual([1, 0]);
+  });
+});
+
+describe.runIf(await pgAvailable())('two processes writing one PostgreSQL database', () => {
+  it('decide the versioning rules one after the other: never two contents under one (id, version), never two owners', async () => {
+    const db = await freshPostgresDb();
+    const [s1, s2] = [await openPostgresStore(db.url), await openPostgresStore(db.url)];
+    try {
+      const clock = new ManualClock('2026-01-01T00:00:00Z');
+      const access = new AccessService(s1, clock);
+      const orgA = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'CRV', shortName: 'CRV' })).id;
+      const orgB = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Other', shortName: 'OTH' })).id;
+      const c1 = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'one' })).id;
+      const c2 = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'two' })).id;
+      const p = (orgId: string): Principal => ({ orgId, userId: null, username: null, roles: ['analyst'], tokenId: null, kind: 'api', groupIds: [] });
+      const [a, b]: [Actor, Actor] = [{ principal: p(orgA), source: 'test' }, { principal: p(orgB), source: 'test' }];
+      const [i1, i2] = [new IntelService(s1, clock), new IntelService(s2, clock)];
+      // Other objects in each batch widen the time between reading what is stored and inserting.
+      const others = () => Array.from({ length: 200 }, () => ind(`indicator--${uuid()}`, T1));
+      const outcomes: string[] = [];
+      for (let k = 0; k < 10; k++) {
+        const id = `indicator--${uuid()}`;
+        const [r1, r2] = await Promise.all([
+          i1.submit(a, c1, [...others(), ind(id, T1, { description: 'one' })]), i2.submit(a, c2, [ind(id, T1, { description: 'two' }), ...others()]),
+        ]);
+        outcomes.push([r1.at(-1)!.status, r2[0]!.status].sort().join(' '));
+        const taken = `indicator--${uuid()}`;
+        const [q1, q2] = await Promise.all([i1.submit(a, c1, [...others(), ind(taken, T1)]), i2.submit(b, c2, [ind(taken, T2)])]);
+        outcomes.push([q1.at(-1)!.status, q2[0]!.status].sort().join(' '));
+      }
+      expect(outcomes.filter((o) => o !== 'added rejected')).toEqual([]);
+    } finally {
+      await s1.close();
+      await s2.close();
+      await db.drop();
+    }
   });
 });
 

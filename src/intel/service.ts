@@ -180,6 +180,8 @@ export class IntelService {
     });
     const added = { count: 0, types: new Set<string>() };
     if (prepared.length > 0) await this.store.transaction(async (tx) => {
+      // Before reading what is stored: the rules decided on those reads must still hold at insert.
+      await tx.lockObjectWrites();
       const accepted = await decideVersions(tx, prepared, { org, collectionId, results });
       const outcomes = await tx.putObjects(accepted.map((p) => p.row), nowUs);
       accepted.forEach(({ index, row, versionText, note }, i) => {
@@ -212,6 +214,7 @@ export class IntelService {
 
   async #deleteVersions(collectionId: string, id: string, versions: readonly string[], o: { retraction?: ReceivedRetraction }): Promise<number> {
     return this.store.transaction(async (tx) => {
+      await tx.lockObjectWrites();
       const here = (await tx.storedVersions(versions.map((version) => ({ id, version })), { release: true })).filter((r) => r.collectionId === collectionId);
       if (here.length === 0) return 0;
       const owner = (await tx.objectHeads([id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';

@@ -269,6 +269,11 @@ export class KyselyStore implements Store {
     return this.transaction(async (tx) => (tx as KyselyStore).#putObjectsTx(rows, nowUs));
   }
 
+  async lockObjectWrites(): Promise<void> {
+    // Changes nothing; PostgreSQL keeps the row locked until the transaction ends (SQLite takes its write lock).
+    await sql`update clock set last = last where name = 'date_added'`.execute(this.#db);
+  }
+
   async allocateTime(nowUs: number): Promise<number> {
     const g = sql.raw(this.#d.greatest);
     const res = await sql<{ last: number }>`update clock set last = ${g}(last + 1, ${nowUs}) where name = 'date_added' returning last`.execute(this.#db);

@@ -428,6 +428,14 @@ export interface Store {
    */
   storedVersions(keys: readonly { id: string; version: string }[], o?: { release?: boolean }): Promise<StoredVersion[]>;
   /**
+   * Called in a transaction before it reads what is stored of the ids it will write: object
+   * writers then run one after the other until commit, so the versioning rules decided on those
+   * reads still hold when the rows go in (two processes on one PostgreSQL database could each
+   * find an (id, version) free and store two contents under it). Takes the date_added clock
+   * row, which `putObjects` locks until commit anyway; nothing else waits longer than before.
+   */
+  lockObjectWrites(): Promise<void>;
+  /**
    * One unique µs value from the clock that orders date_added (at least `nowUs`, above every
    * value given before). In a transaction on PostgreSQL the clock row stays locked until commit,
    * so values come in commit order: a reader walking by them never misses a later commit.
