@@ -73,7 +73,18 @@ async function runScaleWorker(config: Readonly<Config>, io: Io, report?: (m: Wor
     });
   });
   await store.close();
-  if (failed) throw failed;
+  if (failed) {
+    // Supervised, the IPC channel would hold this process open after the error (a worker that
+    // no longer works, still "alive", until the supervisor's silence watchdog kills it a minute
+    // or more later): let go of it, without the `disconnect` listener's exit 0, so the process
+    // ends with the error's code and the supervisor restarts it at once.
+    if (report) {
+      process.removeAllListeners('disconnect');
+      process.removeAllListeners('message');
+      if (process.connected) process.disconnect();
+    }
+    throw failed;
+  }
 }
 
 /** Runs `open`; when it fails, closes the store first (an open PostgreSQL pool would keep the failed command alive). */
