@@ -202,3 +202,38 @@ describe('the leak end to end: a reader outside the attribute\'s sharing group',
     expect(await sees('b-analyst', inGreen, greenUuid, 'crvonly.green.example')).toEqual(nowhere);
   });
 });
+
+describe('sharing group names reach only the groups\' members and owners (as GET /sharing-groups lists them)', () => {
+  let al: Alliance;
+  let h: ReturnType<typeof http>;
+  const eventUuid = randomUUID();
+
+  beforeAll(async () => {
+    al = await makeAlliance();
+    h = http(al);
+    // A's AMBER event for B and for A's group Alpha-Charlie {A, C}: B reads it, but is no member of the group.
+    const r = await h.call('POST', '/api/misp/events/add', { headers: { authorization: al.tokens['a-analyst']! }, body: { Event: {
+      uuid: eventUuid, info: 'for B and the group', distribution: '4', sharing_group_id: '1', timestamp: '1796621000',
+      SharingGroup: { id: '1', name: 'SG', SharingGroupOrg: [
+        { Organisation: { uuid: al.orgs.B.slice('identity--'.length), name: 'Bravo CERT' } },
+        { Organisation: { uuid: al.group.slice('identity--'.length), name: 'Alpha-Charlie' } },
+      ] },
+      Attribute: [{ uuid: randomUUID(), type: 'domain', category: 'Network activity', value: 'sg-names.example', to_ids: true }],
+    } } });
+    expect(r.status, r.body).toBe(200);
+  });
+  afterAll(async () => al.close());
+
+  it('events/view names the group to a member, and gives only its id to a recipient outside it', async () => {
+    const names = async (user: string) => {
+      const v = await h.call('GET', `/api/misp/events/view/${eventUuid}`, { headers: { authorization: al.tokens[user]! } });
+      expect(v.status, `${user}: ${v.body}`).toBe(200);
+      const orgs = (v.json().Event.SharingGroup.SharingGroupOrg as { Organisation: { uuid: string; name: string } }[]).map((o) => o.Organisation);
+      return Object.fromEntries(orgs.map((o) => [`identity--${o.uuid}`, o.name]));
+    };
+    const listed = async (user: string) => ((await h.get(user, '/api/v1/sharing-groups')).json().items as { id: string }[]).some((g) => g.id === al.group);
+    expect([await listed('b-analyst'), await listed('c-analyst')]).toEqual([false, true]);
+    expect(await names('c-analyst')).toEqual({ [al.orgs.B]: 'Bravo CERT', [al.group]: 'Alpha-Charlie' });
+    expect(await names('b-analyst')).toEqual({ [al.orgs.B]: 'Bravo CERT', [al.group]: '' });
+  });
+});

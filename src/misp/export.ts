@@ -48,6 +48,9 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
 
 export async function exportMispEvent(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<ToMispResult> {
   const { container, objects, recipients } = await loadEventObjects(store, q);
-  const orgNames = new Map([...(await store.listOrganisations()).map((o) => [o.id, o.name] as const), ...(await store.listGroups()).map((g) => [g.id, g.name] as const)]);
+  // A sharing group is named only to its owner and members (as GET /sharing-groups lists them):
+  // to any other reader of the event it is a recipient id without a name.
+  const groups = (await store.listGroups()).filter((g) => q.audience.hop !== 'public' && (g.ownerOrg === q.audience.orgId || q.audience.groupIds.includes(g.id)));
+  const orgNames = new Map([...(await store.listOrganisations()).map((o) => [o.id, o.name] as const), ...groups.map((g) => [g.id, g.name] as const)]);
   return stixToMisp(container.id, objects, { orgNames, recipients });
 }
