@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorShape, toAppError } from '../core/errors.js';
 import { TAXII_MEDIA } from '../taxii/index.js';
+import { storeUnavailable } from '../store/index.js';
 
 /** Maps Fastify's own errors (body parsing, limits) to our codes. */
 function fromFastify(e: FastifyError): AppError | null {
@@ -24,6 +25,15 @@ function fromFastify(e: FastifyError): AppError | null {
   }
 }
 
+/**
+ * Anything thrown as an AppError: ours as they are, Fastify's by status, a store that cannot be
+ * reached (PostgreSQL restarting) as 503 with Retry-After, the rest INTERNAL.
+ */
+export function asAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err.code === 'INTERNAL' ? (storeUnavailable(err.cause) ?? err) : err;
+  return fromFastify(err as FastifyError) ?? storeUnavailable(err) ?? toAppError(err);
+}
+
 export function isTaxiiPath(url: string, apiRoots: readonly string[]): boolean {
   const first = url.split('?')[0]!.split('/')[1] ?? '';
   return first === 'taxii2' || apiRoots.includes(first);
@@ -31,8 +41,9 @@ export function isTaxiiPath(url: string, apiRoots: readonly string[]): boolean {
 
 export function makeErrorHandler(apiRoots: readonly string[]) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const e = err instanceof AppError ? err : (fromFastify(err as FastifyError) ?? toAppError(err));
+    const e = asAppError(err);
     if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
+    else if (e.code === 'UNAVAILABLE' && e.cause !== undefined) req.log.warn({ err: e.cause }, 'store unreachable');
     const taxii = isTaxiiPath(req.url, apiRoots);
     for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
     // A Basic challenge makes browsers open a sign-in dialog and hold the request: the REST API

@@ -6,6 +6,8 @@ import { KyselyStore } from './kysely-store.js';
 import { privateDir, sqliteDialect } from './sqlite.js';
 import type { Store } from './types.js';
 
+export { storeUnavailable } from './unreachable.js';
+
 export interface StoreOptions {
   dataDir: string;
   databaseUrl?: string | undefined;

@@ -8,6 +8,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError, toAppError } from '../../core/errors.js';
+import { storeUnavailable } from '../../store/index.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
 import { addSighting, exportMispEvent, importMisp, isMispDocument, mispBoolean, parseLast, searchAttributes, type AttributeFilter, type TagFilter } from '../../misp/index.js';
 import type { Platform } from '../platform.js';
@@ -39,9 +40,10 @@ export function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown
   let e: AppError;
   if (err instanceof AppError) e = err;
   else if (fe.statusCode && fe.statusCode < 500) e = new AppError(fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : /JSON/i.test(fe.message) ? 'MALFORMED_JSON' : 'BAD_REQUEST', fe.message);
-  else e = toAppError(err);
+  else e = storeUnavailable(err) ?? toAppError(err);
   if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
   const message = e.code === 'INTERNAL' ? 'internal server error' : e.message;
+  for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
   return reply.code(e.http).header('content-type', 'application/json; charset=utf-8')
     .send(JSON.stringify({ name: message, message, url: req.url.split('?')[0], errors: { code: e.code } }));
 }
