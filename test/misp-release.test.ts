@@ -236,4 +236,23 @@ describe('sharing group names reach only the groups\' members and owners (as GET
     expect(await names('c-analyst')).toEqual({ [al.orgs.B]: 'Bravo CERT', [al.group]: 'Alpha-Charlie' });
     expect(await names('b-analyst')).toEqual({ [al.orgs.B]: 'Bravo CERT', [al.group]: '' });
   });
+
+  it('an import naming a group the importer is no member of resolves as an unknown name (no oracle, no addressing by a guessed name)', async () => {
+    const add = async (user: string, groupName: string) => {
+      const uuid = randomUUID();
+      const r = await h.call('POST', '/api/misp/events/add', { headers: { authorization: al.tokens[user]! }, body: { Event: {
+        uuid, info: 'addressed by name', distribution: '4', sharing_group_id: '1', timestamp: '1796621000',
+        SharingGroup: { id: '1', name: groupName, SharingGroupOrg: [] },
+        Attribute: [{ uuid: randomUUID(), type: 'domain', category: 'Network activity', value: `${uuid}.example`, to_ids: true }],
+      } } });
+      expect(r.status, r.body).toBe(200);
+      const ev = r.json().Event as { distribution: string; SharingGroup?: unknown };
+      return { distribution: ev.distribution, sharingGroup: ev.SharingGroup ?? null };
+    };
+    const unknown = await add('b-analyst', 'No-Such-Group');
+    expect(unknown).toEqual({ distribution: '1', sharingGroup: null });
+    expect(await add('b-analyst', 'Alpha-Charlie')).toEqual(unknown);
+    // A member (C) addresses its own group by name.
+    expect((await add('c-analyst', 'Alpha-Charlie')).distribution).toBe('4');
+  });
 });

@@ -157,11 +157,16 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
   const knownIdentities = new Set([...orgs.map((o) => o.id), ...groups.map((g) => g.id)]);
   const members = new Map(await Promise.all(groups.map(async (g) => [g.id, await intel.store.groupMembers(g.id)] as const)));
   const groupMembers = (id: string): readonly string[] => members.get(id) ?? [];
+  // A MISP sharing group is taken for a Shieldwall one (by name or uuid) only among the groups the
+  // importing organisation owns or belongs to, as GET /sharing-groups lists them: a guessed name
+  // of another's group must resolve as an unknown one, neither revealing nor addressing it.
+  const importer = req.actor.principal?.orgId ?? opts.asOrg;
+  const ownGroups = importer === undefined ? groups : groups.filter((g) => g.ownerOrg === importer || groupMembers(g.id).includes(importer));
   const planned: Planned[] = [];
   let objectCount = 0;
   for (const ev of events) {
     const notes: string[] = [];
-    const conv = await eventToStixSliced(ev, { knownIdentities, sharingGroupRecipients: sharingGroupResolver(ev, { orgs, groups, known: opts.sharingGroups, notes }), groupMembers });
+    const conv = await eventToStixSliced(ev, { knownIdentities, sharingGroupRecipients: sharingGroupResolver(ev, { orgs, groups: ownGroups, known: opts.sharingGroups, notes }), groupMembers });
     const container = conv.objects.find((o) => o.type === 'report' || o.type === 'grouping')!;
     const refs = (container.object_refs as string[]).length;
     if (refs > DEFAULT_LIMITS.maxListLength) {
