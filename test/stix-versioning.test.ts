@@ -11,7 +11,8 @@ import { ManualClock } from '../src/core/index.js';
 import { AccessService, SYSTEM_ACTOR, type Actor, type Principal } from '../src/access/index.js';
 import { IntelService } from '../src/intel/index.js';
 import { IndicatorFeed } from '../src/detect/pipeline/feed.js';
-import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { TLP2_MARKINGS, TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { TLP1_MARKINGS } from '../src/stix/tlp.js';
 import type { Platform } from '../src/api/index.js';
 import { openPostgresStore, type NewObjectRow, type Store } from '../src/store/index.js';
 import { storeDialects } from './helpers/store-dialects.js';
@@ -125,6 +126,20 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect((await intel.submit(a, c1, [v20], { defaultTlp: 'clear' }))[0]?.status).toBe('duplicate');
     const mark = { type: 'marking-definition', id: `marking-definition--${uuid()}`, created: T1, definition_type: 'statement', definition: { statement: 'x' } };
     expect((await intel.submit(a, c1, [mark]))[0]).toMatchObject({ status: 'rejected', message: expect.stringMatching(/STIX 2\.0 marking definition cannot be converted/) });
+  });
+
+  it('a predefined TLP marking definition is stored only as published, whoever posts it first', async () => {
+    const green = TLP2_MARKINGS.green as unknown as Record<string, unknown>;
+    const posing = { ...green, name: 'TLP:RED', extensions: undefined, definition_type: 'statement', definition: { statement: 'not green' } };
+    const later = { ...green, created: '2023-01-01T00:00:00.000Z' };
+    const [r1, r2] = await intel.submit(b, c1, [JSON.parse(JSON.stringify(posing)), later]);
+    for (const r of [r1, r2]) expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/predefined TLP:GREEN marking definition: its content is fixed/) });
+    expect(await copies(green.id as string)).toEqual([]);
+    // The published object (keys in any order), and a TLP 1.0 one, go in; for anyone.
+    const reordered = Object.fromEntries(Object.entries(green).reverse());
+    expect((await intel.submit(b, c1, [reordered, TLP1_MARKINGS.amber])).map((r) => r.status)).toEqual(['added', 'added']);
+    expect((await intel.submit(a, c2, [green])).map((r) => r.status)).toEqual(['added']);
+    expect((await copies(green.id as string)).map((r) => [r.collectionId, r.tlp])).toEqual([[c1, 'clear'], [c2, 'clear']]);
   });
 
   it('deleting never reopens a version, an id or a revocation (tombstones)', async () => {

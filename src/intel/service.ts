@@ -15,7 +15,7 @@ import type { Clock } from '../core/clock.js';
 import type { Tlp } from '../core/policy.js';
 import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store, StoredVersion } from '../store/index.js';
-import { isStix20, parseStixId, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, isTlpMarkingId, maxTlp } from '../stix/index.js';
+import { isStix20, parseStixId, predefinedTlpMarking, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject, maxTlp } from '../stix/index.js';
 import { formatMicros, parseTimestampMicros, timestampKey } from '../core/time.js';
 import { displayName, isUnversionedKey, versionLabel, labelsOf, searchTextOf, UNVERSIONED, unversionedKey, versionOf } from './facts.js';
 
@@ -266,7 +266,7 @@ export class IntelService {
     const submitted = input ? submittedVersion(input) : null;
     const refused = (message: string, id: string | null = id0): Refused => ({ id, version: submitted?.key ?? null, versionText: submitted?.text ?? null, message });
     const was20 = input !== null && isStix20(input);
-    if (was20 && input.type === 'marking-definition' && !(typeof input.id === 'string' && isTlpMarkingId(input.id))) {
+    if (was20 && input.type === 'marking-definition' && !(typeof input.id === 'string' && predefinedTlpMarking(input.id))) {
       return refused('a STIX 2.0 marking definition cannot be converted: marking definitions have no versions (STIX 2.1 §7.2), so '
         + 'converting it would change the content under its id; publish it as STIX 2.1');
     }
@@ -278,6 +278,13 @@ export class IntelService {
     const obj = v.object as Record<string, unknown>;
     const type = String(obj.type);
     const id = String(obj.id);
+    // A TLP marking definition's content is fixed by its standard, not by whoever posts it first:
+    // anything else under its id would be another content under that (id, created) on some node.
+    const predefined = type === 'marking-definition' ? predefinedTlpMarking(id) : null;
+    if (predefined && canonicalJson(obj) !== canonicalJson(predefined)) {
+      return refused(`${id} is the predefined ${String(predefined.name)} marking definition: its content is fixed (STIX 2.1 §7.2.1.4, `
+        + 'the TLP 2.0 extension), so only that exact object may be stored under its id; send it as published', id);
+    }
     let note: string | undefined;
     if (was20 && type !== 'marking-definition') {
       // A 2.0 version and its 2.1 conversion differ in content, so the conversion is a new
@@ -304,7 +311,7 @@ export class IntelService {
       }
     }
     let tlp = tlpOf(obj);
-    if (tlp === null && ctx.opts.defaultTlp && !(type === 'marking-definition' && isTlpMarkingId(id))) {
+    if (tlp === null && ctx.opts.defaultTlp && !predefined) {
       tlp = ctx.opts.defaultTlp;
       // The submitter's own object takes the marking into its content (before its first store:
       // re-importing it without the same TLP is a different content and is refused); anyone
@@ -315,7 +322,7 @@ export class IntelService {
       }
     }
     // The TLP marking definitions themselves are public knowledge.
-    if (type === 'marking-definition' && isTlpMarkingId(id)) tlp = 'clear';
+    if (predefined) tlp = 'clear';
     if (ctx.badRecipient !== undefined) return refused(`recipient ${ctx.badRecipient} is not an identity id`, id);
     const stricter = stricterPart(obj, tlp);
     if (stricter) return refused(stricter, id);
@@ -515,9 +522,9 @@ function sameContent(a: string, b: string): boolean {
   }
 }
 
-/** TLP marking definitions are the same for everyone: re-posting them is never a takeover. */
+/** The predefined TLP marking definitions are the same for everyone: re-posting them is never a takeover. */
 function isSharedStandardObject(row: NewObjectRow): boolean {
-  return row.type === 'marking-definition' && isTlpMarkingId(row.id);
+  return row.type === 'marking-definition' && predefinedTlpMarking(row.id) !== null;
 }
 
 /** Every write is audited (DESIGN §2.5), in the same transaction as the objects it records. */

@@ -20,7 +20,7 @@ export type { ValidationResult } from './validate/validate.js';
 export { validateBundle, bundleErrors } from './validate/bundle.js';
 export type { BundleValidation } from './validate/bundle.js';
 export {
-  TLP2_EXTENSION_ID, TLP2_MARKING_IDS, TLP1_MARKING_IDS, TLP2_MARKINGS, isTlpMarkingId, maxTlp, normaliseMarkings, tlpFromLabel, tlpMarkingId,
+  TLP2_EXTENSION_ID, TLP2_MARKING_IDS, TLP1_MARKING_IDS, TLP2_MARKINGS, isTlpMarkingId, maxTlp, predefinedTlpMarking, normaliseMarkings, tlpFromLabel, tlpMarkingId,
   tlpOf, tlpOfMarkingDefinition, tlpOfMarkingId,
 } from './tlp.js';
 export { isStix20, restoreBundle, restoreObject, restoreObjectDetailed } from './restore.js';

@@ -85,6 +85,17 @@ export const TLP2_MARKINGS: Readonly<Record<Tlp, MarkingDefinition>> = Object.fr
   red: tlp2Object('red'),
 });
 
+const PREDEFINED: ReadonlyMap<string, MarkingDefinition> = new Map([...Object.values(TLP2_MARKINGS), ...Object.values(TLP1_MARKINGS)].map((m) => [m.id, m]));
+
+/**
+ * The predefined object of a TLP marking-definition id (the five TLP 2.0 ones, the four TLP 1.0
+ * ones of STIX 2.1 §7.2.1.4); null for any other id, the OpenCTI alias included (its content is
+ * OpenCTI's own, not fixed by a standard).
+ */
+export function predefinedTlpMarking(id: string): MarkingDefinition | null {
+  return PREDEFINED.get(id) ?? null;
+}
+
 /** Every known marking id that means a TLP level, mapped to its TLP 2.0 level. */
 const ID_TO_TLP: ReadonlyMap<string, Tlp> = new Map<string, Tlp>([
   ...TLP_LEVELS.map((t) => [TLP2_MARKING_IDS[t], t] as const),
