@@ -31,6 +31,38 @@ describe.runIf(await pgAvailable())('PostgreSQL store', () => {
   });
 });
 
+describe.runIf(await pgAvailable())('PostgreSQL store, a connection ended while a transaction holds it', () => {
+  it('fails that transaction, never the process (a checked-out client has no pool listener)', async () => {
+    const db = await freshPostgresDb();
+    const store = await openPostgresStore(db.url);
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await store.setMeta('k', 'v');
+      const name = new URL(db.url).pathname.slice(1);
+      const failed = await store.transaction(async (tx) => {
+        await tx.getMeta('k');
+        // The connection is checked out and idle between two statements (the transaction's
+        // own work in JS) when the server ends it, as a restart or a failover does.
+        const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+        await admin.connect();
+        await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+        await admin.end();
+        await new Promise((r) => setTimeout(r, 300));
+        await tx.setMeta('k', 'w');
+      }).then(() => null, (e: unknown) => e);
+      expect(failed).not.toBeNull();
+      expect(uncaught).toEqual([]);
+      expect(await store.getMeta('k')).toBe('v');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await store.close();
+      await db.drop();
+    }
+  });
+});
+
 describe.runIf(await pgAvailable())('PostgreSQL statistics follow the node\'s writes', () => {
   it('a table that grew past the threshold is analysed after the commit; its plans use the indexes', async () => {
     const db = await freshPostgresDb();

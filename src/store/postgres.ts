@@ -50,7 +50,15 @@ export function postgresDialect(url: string): Dialect {
       // list of keys × a default 410 collections) cross jit_above_cost, so that each key lookup
       // spent ~65 ms compiling for 3 ms of work (docs/benchmarks.md, sixteenth session).
       const pool = new pg.Pool({ connectionString: url, max: 10, options: '-c jit=off' });
-      pool.on('connect', refuseNul);
+      pool.on('connect', (client) => {
+        refuseNul(client);
+        // A connection the server ends while it is checked out but between two statements (a
+        // transaction doing its own work) emits `error` on the client, and the pool listens to
+        // its clients only while they are idle: unhandled, that event ended the process on a
+        // PostgreSQL restart. The transaction's next statement fails on its own, and the pool
+        // drops the broken client when it is released.
+        client.on('error', () => undefined);
+      });
       // An idle connection that the server ends (a restart, an administrator terminating
       // backends, a failover) is reported on the pool; unhandled, that event would end the
       // process. The pool has already dropped that connection and opens a new one when asked;
