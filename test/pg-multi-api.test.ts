@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createPlatform, startServer, type Platform } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
@@ -53,6 +53,8 @@ describe.runIf(up)('two API processes on one PostgreSQL, without NATS', () => {
     const org = await a.access.createOrganisation(SYSTEM_ACTOR, { name: 'Ops CERT', shortName: 'OPS' });
     const admin = await a.access.createUser(SYSTEM_ACTOR, { orgId: org.id, username: 'ops.admin', password: 'correct horse battery staple', roles: ['admin'] });
     const token = (await a.access.createToken(SYSTEM_ACTOR, { orgId: org.id, userId: admin.id, kind: 'api', name: 'ops' })).token;
+    // The exercise scheduler runs in the leader only, and moves with the leadership.
+    const bScheduler = vi.spyOn(b.exercise, 'start');
     const servers = new Map<Platform, { url: string; close: () => Promise<void> }>();
     for (const p of [a, b]) servers.set(p, await startServer(p, { logger: false }));
     closers.push(async () => {
@@ -100,7 +102,10 @@ describe.runIf(up)('two API processes on one PostgreSQL, without NATS', () => {
     // The leader goes: b leads and starts the worker.
     await a.close();
     aOpen = false;
+    expect(bScheduler).not.toHaveBeenCalled();
     await until('b to lead and run the worker', () => b.leader.isLeader() && b.detect.supervisor?.status().state === 'running', 20_000);
     expect(b.detect.supervisor?.running).toBe(true);
+    // Exercise injects are not stranded with the process that led when the node started.
+    await until('b to run the exercise scheduler', () => bScheduler.mock.calls.length > 0, 10_000);
   }, 60_000);
 });

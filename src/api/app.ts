@@ -200,8 +200,15 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   // TAXII status resources are kept 7 days (§4.3 asks for at least 24 hours), pruned hourly.
   let ticks = 0;
   const ticker = setInterval(() => {
-    // Several API processes on one PostgreSQL: only the elected one runs the node's jobs.
-    if (!platform.leader.isLeader()) return;
+    // Several API processes on one PostgreSQL: only the elected one runs the node's jobs. The
+    // exercise scheduler follows the leadership: the process that takes it over (the leader
+    // died, or lost its PostgreSQL connection) starts it, one that lost it stops its own, so
+    // injects are neither stranded nor delivered by two processes.
+    if (!platform.leader.isLeader()) {
+      platform.exercise.stop();
+      return;
+    }
+    platform.exercise.start();
     platform.respond.decisions.tick().catch((err: unknown) => app.log.error({ err }, 'decision tick failed'));
     // KEV / EPSS feeds fetched from their URL when due (a pass never overlaps the previous one).
     platform.exposure.feeds.tick().catch((err: unknown) => app.log.error({ err }, 'vulnerability feed tick failed'));
@@ -221,7 +228,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
   platform.correlations.nudge();
   // STIX vulnerability objects as a source of vulnerability intelligence: followed like the other indexes.
   platform.exposure.stix.start();
-  // The exercise scheduler: a timer to the next due inject (only the elected process runs it).
+  // The exercise scheduler: a timer to the next due inject (only the elected process runs it;
+  // the ticker above hands it over with the leadership).
   if (platform.leader.isLeader()) platform.exercise.start();
   return {
     app, url: `${scheme}://${host}:${port}`,
