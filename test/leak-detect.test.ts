@@ -249,4 +249,36 @@ describe('zero leaks through detection', () => {
     const pairs = readers.flatMap((r) => stored.filter((s) => releasedTo(s, r)).map((s) => `${s.id}|${r.org.row.id}`));
     expect(forK.length).toBe(pairs.length);
   });
+
+  it('an incident escalated from an alert carries the matched indicator\'s name, value and id only when it is CLEAR or GREEN, so sharing the incident shares no more', async () => {
+    // The recipient's responder escalates every alert it holds and shares each incident with the outsider.
+    const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: Rc.row.id, username: 'rc-responder', password: 'correct horse battery staple', roles: ['responder'] });
+    const responder = (await p.access.createToken(SYSTEM_ACTOR, { orgId: Rc.row.id, userId: u.id, kind: 'api', name: 't' })).token;
+    const call = async (token: string, method: string, url: string, body?: unknown) => {
+      const res = await fetch(`${server.url}/api/v1${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const text = await res.text();
+      expect(res.status, `${method} ${url}: ${text}`).toBeLessThan(300);
+      return text;
+    };
+    const outsider = readers.find((r) => r.org === Ou)!;
+    const alerts = (JSON.parse(await call(responder, 'GET', '/alerts?limit=1000')) as { alerts: { id: string; orgId: string; matched: { id: string } }[] }).alerts.filter((a) => a.orgId === Rc.row.id);
+    const held = stored.filter((s) => alerts.some((a) => a.matched.id === s.id));
+    expect(held.some((s) => !releasedTo(s, outsider)) && held.some((s) => releasedTo(s, outsider))).toBe(true);
+    const shown: string[] = [];
+    const leaked: string[] = [];
+    for (const s of held) {
+      const alert = alerts.find((a) => a.matched.id === s.id)!;
+      const { incidentId } = JSON.parse(await call(responder, 'POST', `/alerts/${alert.id}/escalate`, {})) as { incidentId: string };
+      await call(responder, 'POST', `/incidents/${incidentId}/shares`, { shares: [{ orgId: Ou.row.id, permission: 'read' }] });
+      const seen = (await Promise.all(['', '/timeline', '/stix'].map((sub) => call(outsider.org.token, 'GET', `/incidents/${incidentId}${sub}`)))).join('\n');
+      const carries = [s.label, s.ip, s.id].filter((x) => seen.includes(x));
+      if (!releasedTo(s, outsider) && carries.length) leaked.push(`${s.label}: ${carries.join(', ')}`);
+      if (s.tlp === 'clear' || s.tlp === 'green') {
+        expect(carries.length, `${s.label}: open intelligence is linked`).toBe(3);
+        shown.push(s.label);
+      }
+    }
+    expect(leaked).toEqual([]);
+    expect(shown.length).toBeGreaterThan(0);
+  });
 });

@@ -123,26 +123,51 @@ export class AlertService {
     const rec = await this.#own(actor, id, { action: 'alerts.escalate' });
     if (rec.row.state === 'escalated' && rec.doc.incidentId) return { alert: this.#view(rec), incidentId: rec.doc.incidentId };
     const sev = ALERT_SEVERITIES.indexOf(rec.doc.severity);
+    // What the alert matched may be intelligence released to few (a RED indicator another member
+    // addressed to this one, a rule marked AMBER): the alert keeps it to its readers, but an
+    // incident is shared at will. So the rule's or indicator's name, id, techniques and matched
+    // value go into the incident only when the intelligence is CLEAR or GREEN; otherwise the
+    // incident names the alert, whose readers see the rest (docs/pipeline.md "Escalation").
+    const open = await this.#openIntel(actor, rec.doc);
     const existing = o.incidentId ? await this.d.incidents.get(actor, o.incidentId) : null;
     // An exercise alert joins only an incident of the same exercise, a real alert only a real incident (DESIGN §2.3).
     if (existing && existing.exerciseId !== rec.row.exerciseId) throw new AppError('BAD_REQUEST', 'incidentId: the incident belongs to another world (exercise or real operations) than the alert', { details: { field: 'incidentId' } });
     const incidentId = existing
       ? existing.id
       : (await this.d.incidents.create(actor, {
-        title: o.title ?? rec.doc.title, description: `Opened from alert ${id} (${rec.doc.source}, ${rec.doc.count} events, entity ${rec.doc.entity}).`,
+        title: o.title ?? (open ? rec.doc.title : `${rec.doc.source === 'sigma' ? 'Sigma' : 'Indicator'} alert on ${rec.doc.entity || rec.doc.sensorId}`), description: `Opened from alert ${id} (${rec.doc.source}, ${rec.doc.count} events, entity ${rec.doc.entity}).`,
         severity: Math.max(1, Math.min(4, sev)), tlp: 'amber', detectedAt: rec.doc.firstSeen, exerciseId: rec.row.exerciseId,
       })).id;
     await this.d.incidents.link(actor, incidentId, 'alerts', [id]);
-    if (rec.doc.techniques.length > 0) await this.d.incidents.link(actor, incidentId, 'techniques', rec.doc.techniques);
-    if (rec.doc.matched.kind === 'indicator') await this.d.incidents.link(actor, incidentId, 'indicators', [rec.doc.matched.id]);
-    // The entity and the matched value become observables, so "similar incidents" can find others sharing them.
+    if (open && rec.doc.techniques.length > 0) await this.d.incidents.link(actor, incidentId, 'techniques', rec.doc.techniques);
+    if (open && rec.doc.matched.kind === 'indicator') await this.d.incidents.link(actor, incidentId, 'indicators', [rec.doc.matched.id]);
+    // The entity (and, for open intelligence, the matched value) become observables, so "similar
+    // incidents" can find others sharing them.
     const present = (await this.d.incidents.get(actor, incidentId)).observables;
-    for (const o of alertObservables(id, rec.doc)) {
+    for (const o of alertObservables(id, rec.doc).filter((x) => open || !x.ioc)) {
       if (!present.some((x) => x.type === o.type && x.value === o.value)) await this.d.incidents.addObservable(actor, incidentId, o);
     }
     const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, incidentId }, state: 'escalated' }, { kind: 'alert.escalated', data: { incidentId } });
     await this.#syncFacts(saved);
     return { alert: this.#view(saved), incidentId };
+  }
+
+  /** Whether what the alert matched is CLEAR or GREEN intelligence, or none. */
+  async #openIntel(actor: AuthedActor, doc: AlertDoc): Promise<boolean> {
+    const m = doc.matched;
+    const open = (tlp: string | null) => tlp === 'clear' || tlp === 'green';
+    // An anomaly matched no intelligence; an exposure matched the public KEV catalog on own assets.
+    if (m.kind === 'anomaly' || m.kind === 'exposure') return true;
+    if (m.kind === 'sigma') {
+      // An unknown rule releases to no one (detect/rules.ts releaseIndex).
+      const facts = this.d.detect.deps.sigma?.snapshot().releaseOf({ ...(m.id ? { id: m.id } : {}), title: m.title });
+      return facts !== undefined && open(facts.tlp);
+    }
+    const { access } = this.d.repo.deps;
+    const collectionIds = [...(await access.rights(actor.principal))].filter(([, r]) => r.canRead).map(([c]) => c);
+    if (!collectionIds.length) return false;
+    const page = await this.d.store.queryObjects({ collectionIds, audience: access.audienceOf(actor.principal), purpose: 'read', ids: [m.id], version: { kind: 'last' }, lean: true, limit: 100 });
+    return page.rows.length > 0 && page.rows.every((r) => open(r.tlp));
   }
 
   async #syncFacts(r: Rec<AlertDoc>): Promise<void> {
