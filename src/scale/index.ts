@@ -11,7 +11,8 @@ import { StreamPublisher } from './publisher.js';
 import { shareFailures } from './shared-limits.js';
 import { natsPipe } from './pipe.js';
 import { PgPipe } from './pg-pipe.js';
-import { PresenceAnnouncer, PresenceBoard } from './presence.js';
+import { deploymentView, PresenceAnnouncer, PresenceBoard, unownedPartitions } from './presence.js';
+import { unownedBacklog } from './backlog.js';
 import type { FailureLimiter } from '../access/rate-limit.js';
 import type { Store } from '../store/index.js';
 
@@ -30,7 +31,8 @@ export { checkNats, openNats } from './nats.js';
 export { electLeader, SOLE_LEADER } from './leader.js';
 export type { Leader } from './leader.js';
 export type { NatsLink, NatsSettings } from './nats.js';
-export { deploymentView, overview, PresenceAnnouncer, PresenceBoard, PRESENCE_MS, STALE_MS } from './presence.js';
+export { deploymentView, overview, PresenceAnnouncer, PresenceBoard, PRESENCE_MS, STALE_MS, unownedPartitions } from './presence.js';
+export { unownedBacklog } from './backlog.js';
 export type { PartitionBacklog, ProcessReport, ScaleOverview, SeenProcess, SupervisorReport, WorkerReport } from './presence.js';
 
 /** What an API process of a scale-out node holds: the stream it ingests into and the live-stream bridge. */
@@ -42,6 +44,11 @@ export interface ScaleApi {
   readonly presence: PresenceBoard;
   /** This API process on the presence subject. */
   readonly self: PresenceAnnouncer;
+  /**
+   * The deployment as GET /api/v1/system shows it: the other processes as they last announced
+   * themselves, and the queue — what partitions no worker owns hold included.
+   */
+  deployment(): Promise<ReturnType<typeof deploymentView>>;
   close(): Promise<void>;
 }
 
@@ -55,6 +62,10 @@ export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter
   presence.ask();
   return {
     link, stream: new StreamPublisher(link, o.store), bridge, presence, self,
+    deployment: async () => {
+      const seen = presence.list().filter((x) => x.id !== self.id);
+      return deploymentView(seen, nats.partitions, await unownedBacklog(link, o.store, unownedPartitions(seen, nats.partitions)));
+    },
     close: async () => {
       self.stop();
       presence.stop();

@@ -186,23 +186,30 @@ export interface ScaleOverview {
   readonly eventsPerSecond: number;
 }
 
-/** The queue of the deployment as its workers see it (ingest chunks waiting, oldest age). */
-export function overview(processes: readonly ProcessReport[], partitions: number, nowMs = Date.now()): ScaleOverview {
+/** The partitions no live worker reports owning. */
+export function unownedPartitions(processes: readonly ProcessReport[], partitions: number): number[] {
   const owned = new Set<number>();
+  for (const p of processes) for (const n of p.worker?.partitions ?? []) owned.add(n);
+  return Array.from({ length: partitions }, (_, i) => i).filter((i) => !owned.has(i));
+}
+
+/**
+ * The queue of the deployment as its workers see it (ingest chunks waiting, oldest age), with
+ * `unownedBacklog`: what waits in the partitions no worker owns, counted from the stream
+ * (scale/backlog.ts) — without it, stopped workers would show an empty queue.
+ */
+export function overview(processes: readonly ProcessReport[], partitions: number, o: { nowMs?: number; unownedBacklog?: readonly PartitionBacklog[] } = {}): ScaleOverview {
+  const nowMs = o.nowMs ?? Date.now();
   let waiting = 0;
   let oldestUs = Number.POSITIVE_INFINITY;
   let rate = 0;
-  for (const p of processes) {
-    const w = p.worker;
-    if (!w) continue;
-    rate += w.eventsPerSecond;
-    for (const n of w.partitions) owned.add(n);
-    for (const b of w.backlog) {
-      waiting += b.waitingMessages;
-      if (b.oldestReceivedUs !== null) oldestUs = Math.min(oldestUs, b.oldestReceivedUs);
-    }
+  const unowned = unownedPartitions(processes, partitions);
+  const backlogs = [...processes.flatMap((p) => p.worker?.backlog ?? []), ...(o.unownedBacklog ?? []).filter((b) => unowned.includes(b.partition))];
+  for (const p of processes) rate += p.worker?.eventsPerSecond ?? 0;
+  for (const b of backlogs) {
+    waiting += b.waitingMessages;
+    if (b.oldestReceivedUs !== null) oldestUs = Math.min(oldestUs, b.oldestReceivedUs);
   }
-  const unowned = Array.from({ length: partitions }, (_, i) => i).filter((i) => !owned.has(i));
   return {
     partitions, unowned, waitingMessages: waiting, eventsPerSecond: Math.round(rate),
     lagMs: Number.isFinite(oldestUs) ? Math.max(0, nowMs - Math.floor(oldestUs / 1000)) : 0,
@@ -214,9 +221,9 @@ export function overview(processes: readonly ProcessReport[], partitions: number
  * `shieldwall status`): the API processes and worker supervisors, every worker (any machine) with its partitions and
  * their queues, and the stream's queue as the workers see it (partitions nobody owns included).
  */
-export function deploymentView(seen: readonly SeenProcess[], partitions: number) {
+export function deploymentView(seen: readonly SeenProcess[], partitions: number, unownedBacklog: readonly PartitionBacklog[] = []) {
   const workers = seen.filter((p) => p.role === 'worker');
-  const stream = overview(seen, partitions);
+  const stream = overview(seen, partitions, { unownedBacklog });
   const sum = (f: (p: SeenProcess) => number) => workers.reduce((n, p) => n + f(p), 0);
   return {
     stream,

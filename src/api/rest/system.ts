@@ -13,7 +13,6 @@ import type { DeadLetterRow } from '../../store/index.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
 import { parseLimit, queryOf } from './parse.js';
-import { deploymentView } from '../../scale/presence.js';
 
 const STARTED_MS = Date.now();
 
@@ -79,7 +78,7 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
       // Whether this process runs the node's background jobs (and, on PostgreSQL without NATS, its
       // detection worker): the others stand by (docs/deploying-at-scale.md).
       leader: platform.leader.isLeader() };
-    const scale = platform.scale ? deploymentView(platform.scale.presence.list().filter((x) => x.id !== platform.scale?.self.id), platform.config.nats?.partitions ?? 0) : null;
+    const scale = platform.scale ? await platform.scale.deployment() : null;
     return {
       node: platform.config.nodeName, generatedAt: new Date(platform.clock.now()).toISOString(),
       processes: scale ? [self, ...scale.processes] : [self],

@@ -62,7 +62,7 @@ const ASK_MS = 1_500;
  */
 async function scaleStatus(p: CliPlatform) {
   const nats = p.config.nats!;
-  const { openNats, PresenceBoard, deploymentView } = await import('../../scale/index.js');
+  const { openNats, PresenceBoard, deploymentView, unownedBacklog, unownedPartitions } = await import('../../scale/index.js');
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-status ${process.pid}` });
   try {
     const board = PresenceBoard.listen(link.nc, link.names.prefix);
@@ -70,7 +70,9 @@ async function scaleStatus(p: CliPlatform) {
     board.ask();
     await new Promise((r) => setTimeout(r, ASK_MS));
     board.stop();
-    return { nats: { url: nats.url, prefix: nats.prefix, ok: true }, ...deploymentView(board.list(), nats.partitions) };
+    const seen = board.list();
+    const unowned = await unownedBacklog(link, p.store, unownedPartitions(seen, nats.partitions));
+    return { nats: { url: nats.url, prefix: nats.prefix, ok: true }, ...deploymentView(seen, nats.partitions, unowned) };
   } finally {
     await link.close();
   }
