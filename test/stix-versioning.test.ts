@@ -94,6 +94,16 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect(hist.map((r) => r.status)).toEqual(['added', 'added', 'added']);
   });
 
+  it('a revocation is the last version: a revoked version dated before a stored later one is refused', async () => {
+    const id = `indicator--${uuid()}`;
+    expect((await intel.submit(a, c1, [ind(id, T1), ind(id, T3)], { defaultTlp: 'green' })).map((r) => r.status)).toEqual(['added', 'added']);
+    const [r] = await intel.submit(a, c2, [ind(id, T2, { revoked: true })], { defaultTlp: 'green' });
+    expect(r).toMatchObject({ status: 'rejected', versionText: T2, message: expect.stringMatching(/later than this revoked version.*revocation is the last version/) });
+    // Later than every stored version, it goes in, and closes the id.
+    expect((await intel.submit(a, c1, [ind(id, T4, { revoked: true })], { defaultTlp: 'green' }))[0]?.status).toBe('added');
+    expect((await copies(id)).map((x) => [x.version.slice(0, 10), x.revoked])).toEqual([['2025-01-01', false], ['2025-03-01', false], ['2025-04-01', true]]);
+  });
+
   it('one (id, version) is one content in every collection: a different content is refused; an identical one is copied with the stored bytes', async () => {
     const id = `indicator--${uuid()}`;
     const first = ind(id, T1, { created_by_ref: orgA, description: 'x' });

@@ -488,6 +488,12 @@ function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: st
   if (head.revokedAt !== null) {
     return `${row.id} is revoked (version ${head.revokedAt}); a revoked object takes no new version (STIX 2.1 §3.6.2)`;
   }
+  // Taken before a later stored version, a revocation would leave that later version the one
+  // every reader serves (TAXII, REST, detection), while the id refused every new version.
+  if (row.revoked && row.version < head.lastVersion) {
+    return `${row.id} has version ${head.lastVersion}, later than this revoked version ${row.version}: a revocation is the last version of an object `
+      + '(STIX 2.1 §3.6.2); revoke with a modified later than every stored version';
+  }
   return null;
 }
 
