@@ -102,7 +102,6 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
   const provOf = (x: { r: { id: string }; version: string | null; obj: Record<string, unknown> | null }) => provKey(x.r.id, x.version ?? `#${contentDigest(x.obj!)}`);
   // A relayed version's provenance is in its row; one received before migration 0012, in meta.
   const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null && !x.r.provenance).map(provOf));
-  const keys = registry.keys();
   const out: Envelope[] = [];
   // Sharing groups live on their node: at AMBER a group stands for its member organisations
   // (policy.ts), so the origin names them too. AMBER+STRICT and RED never count groups.
@@ -149,7 +148,7 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
     });
   }
   if (mine.length > 0) {
-    const { signature, proofs } = signBatch(keys.privateKey, mine.map((m) => m.facts));
+    const { signature, proofs } = signBatch((await registry.signingKeys()).privateKey, mine.map((m) => m.facts));
     mine.forEach((m, i) => {
       out[m.at] = { ...out[m.at]!, signature, batch: proofs[i]! };
     });

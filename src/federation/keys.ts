@@ -43,14 +43,49 @@ function readOrCreate(file: string, make: () => Buffer): Buffer {
   }
 }
 
-const cache = new Map<string, NodeKeys>();
+/** How often a cached key checks its file (a rotation by another process on the same data directory). */
+const RECHECK_MS = 1000;
 
-/** The keys of the node named `node`, from (or created in) `dataDir`. */
+interface Cached {
+  keys: NodeKeys;
+  /** The signing key file as read: a rotation replaces the file (a new inode). */
+  ino: number;
+  mtimeMs: number;
+  checkedAt: number;
+}
+
+const cache = new Map<string, Cached>();
+
+function fileStamp(file: string): { ino: number; mtimeMs: number } {
+  const st = fs.statSync(file);
+  return { ino: st.ino, mtimeMs: st.mtimeMs };
+}
+
+/**
+ * The keys of the node named `node`, from (or created in) `dataDir`. A key rotated by another
+ * process on the same data directory (`rotateNodeKey`: the CLI beside a running server) is
+ * picked up within a second.
+ */
 export function nodeKeys(dataDir: string, node: string): NodeKeys {
   const k = `${dataDir}\u0000${node}`;
   const hit = cache.get(k);
-  if (hit) return hit;
-  const pem = readOrCreate(path.join(dataDir, SIGNING_KEY_FILE), () => Buffer.from(
+  const keyFile = path.join(dataDir, SIGNING_KEY_FILE);
+  if (hit) {
+    const now = Date.now();
+    if (now - hit.checkedAt < RECHECK_MS) return hit.keys;
+    let stamp: { ino: number; mtimeMs: number } | null = null;
+    try {
+      stamp = fileStamp(keyFile);
+    } catch {
+      // Gone (a data directory being removed): keep signing with the key in memory.
+    }
+    if (stamp === null || (stamp.ino === hit.ino && stamp.mtimeMs === hit.mtimeMs)) {
+      hit.checkedAt = now;
+      return hit.keys;
+    }
+    cache.delete(k);
+  }
+  const pem = readOrCreate(keyFile, () => Buffer.from(
     crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string));
   const secret = readOrCreate(path.join(dataDir, SECRET_KEY_FILE), () => crypto.randomBytes(32));
   if (secret.length !== 32) throw new Error(`${SECRET_KEY_FILE} in ${dataDir} must hold 32 bytes`);
@@ -67,8 +102,42 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
   if (named !== null && named !== node) throw new Error(`the federation keys in ${dataDir} belong to node "${named}", not "${node}" (${NODE_NAME_FILE})`);
   const privateKey = crypto.createPrivateKey(pem);
   const keys = Object.freeze({ node, privateKey, publicKey: rawPublicKey(crypto.createPublicKey(privateKey)), secret });
-  cache.set(k, keys);
+  cache.set(k, { keys, ...fileStamp(keyFile), checkedAt: Date.now() });
   return keys;
+}
+
+/**
+ * Replaces the node's signing key with a new one (docs/federation.md "Rotating the signing
+ * key"): the new PEM is written beside the old and renamed over it, so a reader sees the old key
+ * or the new one, never half a file. The old private key is not kept (after a compromise it must
+ * not be). Returns both public keys: the peers register the new one with `peer update
+ * --public-key` and keep the old one for the versions it signed (relayed copies) unless told to
+ * drop it.
+ */
+export function rotateNodeKey(dataDir: string, node: string): { previous: string; publicKey: string } {
+  const previous = nodeKeys(dataDir, node).publicKey;
+  const file = path.join(dataDir, SIGNING_KEY_FILE);
+  const tmp = `${file}.${process.pid}.new`;
+  const pem = crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, pem);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  cache.delete(`${dataDir}\u0000${node}`);
+  return { previous, publicKey: nodeKeys(dataDir, node).publicKey };
+}
+
+/**
+ * A check value of the node's secret (the key that seals peer tokens), safe to store beside
+ * them: HMAC-SHA-256 of a fixed label. Two processes of one node compare it to find out that
+ * they do not hold the same secret, without either revealing it.
+ */
+export function secretCheck(secret: Buffer): string {
+  return crypto.createHmac('sha256', secret).update('shieldwall-federation-secret-check-v1').digest('base64url').slice(0, 22);
 }
 
 function rawPublicKey(k: crypto.KeyObject): string {

@@ -66,7 +66,7 @@ export function recordRemote(deps: SyncDeps): RecordRemote {
         nonce: crypto.randomUUID(), atUs: clock.now() * 1000, action,
       };
       const me = registry.deps.nodeName;
-      const signature = signFacts(registry.keys().privateKey, facts(body, me));
+      const signature = signFacts((await registry.signingKeys()).privateKey, facts(body, me));
       const client = clientFor(registry, peer);
       let answer: { records?: unknown[] };
       try {

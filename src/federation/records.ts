@@ -22,7 +22,7 @@ import type { RecordRow, Store } from '../store/index.js';
 import { INCIDENT, OFFER, REQUEST, observableFacts, type Incident, type Observable } from '../respond/index.js';
 import { limitBreach } from '../stix/index.js';
 import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
-import type { FederationRegistry, PeerRecord } from './registry.js';
+import { peerKeys, type FederationRegistry, type PeerRecord } from './registry.js';
 import { clientFor, peerAudience, type SyncDeps } from './sync.js';
 
 export const FEDERATED_RECORD_KINDS: readonly string[] = [INCIDENT, REQUEST];
@@ -124,14 +124,15 @@ async function copyFor(store: Store, peer: PeerRecord, row: RecordRow): Promise<
   return { type: 'x-shieldwall-record', id: row.id, kind: row.kind, state: row.state, tlp: row.tlp, createdUs: row.createdUs, updatedUs: row.updatedUs, withdrawn: false, doc, events };
 }
 
-function signed(deps: SyncDeps, record: FederatedRecord, creator: string, recipients: string[]): RecordEnvelope {
-  const origin = deps.registry.deps.nodeName;
-  return { record, origin, creator, recipients, signature: signFacts(deps.registry.keys().privateKey, { object: record as unknown as Record<string, unknown>, origin, creator, recipients }) };
+function signed(key: crypto.KeyObject, origin: string, record: FederatedRecord, facts: { creator: string; recipients: string[] }): RecordEnvelope {
+  const { creator, recipients } = facts;
+  return { record, origin, creator, recipients, signature: signFacts(key, { object: record as unknown as Record<string, unknown>, origin, creator, recipients }) };
 }
 
 /** The signed copy of one record for one peer (the answer to an action written back from there). */
 export async function envelopeFor(deps: SyncDeps, peer: PeerRecord, row: RecordRow): Promise<RecordEnvelope> {
-  return signed(deps, await copyFor(deps.store, peer, row), row.creatorOrg, row.recipients.filter((r) => peer.orgs.includes(r)).sort());
+  const key = (await deps.registry.signingKeys()).privateKey;
+  return signed(key, deps.registry.deps.nodeName, await copyFor(deps.store, peer, row), { creator: row.creatorOrg, recipients: row.recipients.filter((r) => peer.orgs.includes(r)).sort() });
 }
 
 function tombstone(id: string, kind: string, nowUs: number): FederatedRecord {
@@ -226,6 +227,9 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
   const current = new Set<string>();
   /** Records this scan looked at: only those may be found withdrawn. */
   const looked = new Set<string>();
+  // Checked once, when something is to be signed (an API process without the node's key refuses).
+  let key: crypto.KeyObject | undefined;
+  const signingKey = async () => (key ??= (await deps.registry.signingKeys()).privateKey);
   /**
    * The peer's organisations a record is shared with, or null when it is not the peer's to
    * receive: only the node of origin sends a record, only when shared with an organisation there
@@ -253,7 +257,7 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
       // Sent (or refused by the peer) as it is now: nothing to do until it changes.
       if (sent[row.id] === h || sent[row.id] === `refused:${h}`) continue;
       hashes.set(row.id, h);
-      due.push(signed(deps, record, row.creatorOrg, recipients));
+      due.push(signed(await signingKey(), deps.registry.deps.nodeName, record, { creator: row.creatorOrg, recipients }));
     }
   }
   // Pushed before and no longer shared with anyone there: withdrawn.
@@ -266,7 +270,7 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
     }
     const row = await store.getRecord(id);
     const record = tombstone(id, row?.kind ?? INCIDENT, nowUs);
-    due.push(signed(deps, record, row?.creatorOrg ?? nodeless(peer), []));
+    due.push(signed(await signingKey(), deps.registry.deps.nodeName, record, { creator: row?.creatorOrg ?? nodeless(peer), recipients: [] }));
     hashes.set(id, 'withdrawn');
   }
   // Records of other nodes this node relays to that peer, unchanged (relayOn).
@@ -439,8 +443,9 @@ export async function receiveFrom(deps: SyncDeps, peer: PeerRecord, records: rea
       refuse(`records are accepted from their node of origin, or relayed from an origin registered here: ${originName.slice(0, 64)} is not a peer of this node`);
       continue;
     }
-    const key = parsePublicKey(origin.publicKey);
-    if (!key || !verifyFacts(key, { object: rec as unknown as Record<string, unknown>, origin: origin.name, creator: env!.creator, recipients: env!.recipients as string[] }, env!.signature)) {
+    // Its current key, or one it rotated away from: a hub relays the copy it holds, signed before.
+    const signedFacts = { object: rec as unknown as Record<string, unknown>, origin: origin.name, creator: env!.creator, recipients: env!.recipients as string[] };
+    if (!peerKeys(origin).some((b64) => { const key = parsePublicKey(b64); return key !== null && verifyFacts(key, signedFacts, env!.signature as string); })) {
       refuse(`the signature of node ${origin.name} does not verify: the record or its release facts were changed after it left its origin`);
       continue;
     }

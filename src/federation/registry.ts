@@ -18,7 +18,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import type { OrgRow, Store } from '../store/index.js';
-import { nodeKeys, parsePublicKey, seal, unseal, type BatchProof, type NodeKeys } from './keys.js';
+import { nodeKeys, parsePublicKey, rotateNodeKey, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck, unseal, type BatchProof, type NodeKeys } from './keys.js';
 import type { BatchRef } from './batches.js';
 
 export const NODE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -48,6 +48,12 @@ export interface PeerRecord {
   token: string | null;
   ca: string | null;
   publicKey: string;
+  /**
+   * Keys the peer signed with before its last rotations, newest first: versions they signed
+   * (copies relayed by a hub, rejects retried) still verify, until `dropRetiredKeys` (after a
+   * compromise). Absent on peers registered before rotation was possible.
+   */
+  retiredKeys?: string[];
   createdUs: number;
 }
 
@@ -61,6 +67,8 @@ export interface PeerView {
   hasToken: boolean;
   hasCa: boolean;
   publicKey: string;
+  /** Keys of the peer before its rotations that still verify what they signed, newest first. */
+  retiredKeys: string[];
   createdAt: string;
 }
 
@@ -139,8 +147,41 @@ export const MAX_KEPT_REJECT_BYTES = 256 * 1024;
  */
 export const MAX_REJECTS = 10_000;
 export const P_PROV = 'federation.prov.';
+/**
+ * The node's own signing key and secret as the store knows them (`{publicKey, secretCheck}`):
+ * written by the first process that uses its keys and by a rotation. Every API process of a
+ * node (several on PostgreSQL, each with its own data directory) signs only with that key.
+ */
+export const NODE_KEY_META = 'federation.node-key';
+/** Keys a peer keeps after its rotations (newest first); an older one stops verifying. */
+export const MAX_RETIRED_KEYS = 5;
+/** How long a process trusts its last comparison of its keys with the store's record. */
+const NODE_KEY_RECHECK_MS = 5000;
 
 export const provKey = (id: string, version: string | null) => `${P_PROV}${id}|${version ?? ''}`;
+
+/** A peer's keys that verify what it signed: its current key first, then those it rotated away from. */
+export function peerKeys(p: PeerRecord): string[] {
+  return [p.publicKey, ...(p.retiredKeys ?? [])];
+}
+
+/**
+ * Looks up (once per node, for one receive) the keys that verify what a node originated: those of
+ * the peer being read, else of the node registered under that name (the origin of what a hub
+ * relays). Unparseable keys are left out; an empty list: the node is not registered here.
+ */
+export function originKeys(registry: FederationRegistry, peer: PeerRecord, store: Store): (node: string) => Promise<crypto.KeyObject[]> {
+  const cache = new Map<string, crypto.KeyObject[]>();
+  return async (node) => {
+    let keys = cache.get(node);
+    if (!keys) {
+      const b64s = node === peer.name ? peerKeys(peer) : await registry.keysOf(node, store);
+      keys = b64s.map(parsePublicKey).filter((k): k is crypto.KeyObject => k !== null);
+      cache.set(node, keys);
+    }
+    return keys;
+  };
+}
 
 export function emptyState(nowUs: number): SubscriptionState {
   return { cursor: {}, lastRunUs: null, lastSuccessUs: null, lastErrorUs: null, lastError: null, failures: 0, nextRunUs: nowUs, objectsIn: 0, objectsOut: 0, rejected: 0, looped: 0, lastObjectUs: null };
@@ -155,7 +196,15 @@ export interface RegistryDeps {
   peerMaxResponseBytes?: number;
 }
 
+interface NodeKeyRecord {
+  publicKey: string;
+  secretCheck: string;
+}
+
 export class FederationRegistry {
+  /** The last comparison of this process's keys with the store's record (NODE_KEY_META). */
+  #keyCheck: { publicKey: string; at: number; error: AppError | null } | null = null;
+
   constructor(readonly deps: RegistryDeps) {}
 
   get store(): Store {
@@ -164,6 +213,54 @@ export class FederationRegistry {
 
   keys(): NodeKeys {
     return nodeKeys(this.deps.dataDir, this.deps.nodeName);
+  }
+
+  /**
+   * The keys to sign with: this process's, once checked against the node's record in the store.
+   * An API process whose data directory holds another key or secret than the node's (a second
+   * API machine started without a copy of the keys, or one that missed a rotation made on another
+   * machine) refuses to sign, with what to copy, instead of signing with a key no peer knows.
+   */
+  async signingKeys(): Promise<NodeKeys> {
+    const keys = this.keys();
+    const c = this.#keyCheck;
+    if (c && c.publicKey === keys.publicKey && Date.now() - c.at < NODE_KEY_RECHECK_MS) {
+      if (c.error) throw c.error;
+      return keys;
+    }
+    const mine: NodeKeyRecord = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
+    const stored = await this.store.transaction(async (tx) => {
+      const raw = await tx.getMeta(NODE_KEY_META);
+      if (raw) return JSON.parse(raw) as NodeKeyRecord;
+      await tx.setMeta(NODE_KEY_META, JSON.stringify(mine));
+      return mine;
+    });
+    let error: AppError | null = null;
+    if (stored.publicKey !== mine.publicKey || stored.secretCheck !== mine.secretCheck) {
+      const what = stored.publicKey !== mine.publicKey ? `signing key (${SIGNING_KEY_FILE}: public key ${mine.publicKey})` : `secret (${SECRET_KEY_FILE})`;
+      error = new AppError('UNAVAILABLE', `this process's federation ${what} is not node ${this.deps.nodeName}'s`
+        + `${stored.publicKey !== mine.publicKey ? ` (${stored.publicKey})` : ''}: copy ${SIGNING_KEY_FILE} and ${SECRET_KEY_FILE} from an API machine of this node into this one's data directory `
+        + '(every API process of a node signs with one key; docs/federation.md "Rotating the signing key")');
+    }
+    this.#keyCheck = { publicKey: keys.publicKey, at: Date.now(), error };
+    if (error) throw error;
+    return keys;
+  }
+
+  /**
+   * Replaces this node's signing key (docs/federation.md "Rotating the signing key"): the peers
+   * then register the new public key (`peer update --public-key`); until they do, they refuse
+   * what this node signs with it (their reject lists keep it, retried after the update).
+   */
+  async rotateKey(actor: Actor): Promise<{ previous: string; publicKey: string }> {
+    const r = rotateNodeKey(this.deps.dataDir, this.deps.nodeName);
+    const keys = this.keys();
+    await this.store.transaction(async (tx) => {
+      await tx.setMeta(NODE_KEY_META, JSON.stringify({ publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) } satisfies NodeKeyRecord));
+      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.key.rotate', nodeIdentityId(this.deps.nodeName), { previous: r.previous, publicKey: r.publicKey });
+    });
+    this.#keyCheck = null;
+    return r;
   }
 
   #nowUs(): number {
@@ -216,6 +313,8 @@ export class FederationRegistry {
   async updatePeer(actor: Actor, name: string, c: {
     url?: string | null; apiRoot?: string; publicKey?: string; token?: string | null; ca?: string | null;
     orgs?: readonly PeerOrgInput[]; removeOrgs?: readonly string[];
+    /** Forget the peer's keys from before its rotations: what they signed no longer verifies (a compromised key). */
+    dropRetiredKeys?: boolean;
   }): Promise<PeerRecord> {
     const cur = await this.peer(name);
     const url = c.url === undefined ? cur.url : peerUrl(c.url);
@@ -235,8 +334,14 @@ export class FederationRegistry {
     if (wanted.some((o) => removed.has(o.id))) throw new AppError('BAD_REQUEST', 'an organisation cannot be added and removed at once');
     const orgs = [...cur.orgs.filter((id) => !removed.has(id)), ...wanted.map((o) => o.id).filter((id) => !cur.orgs.includes(id))];
     const keys = this.keys();
+    // A new key retires the current one: what the peer signed with it (relayed copies, rejects
+    // retried later) still verifies, unless the retired keys are dropped.
+    const rotated = c.publicKey !== undefined && c.publicKey !== cur.publicKey;
+    const retired = c.dropRetiredKeys === true ? [] : rotated
+      ? [cur.publicKey, ...(cur.retiredKeys ?? [])].filter((k) => k !== c.publicKey).slice(0, MAX_RETIRED_KEYS)
+      : (cur.retiredKeys ?? []).filter((k) => k !== c.publicKey);
     const rec: PeerRecord = {
-      ...cur, url, apiRoot: c.apiRoot ?? cur.apiRoot, publicKey: c.publicKey ?? cur.publicKey, orgs,
+      ...cur, url, apiRoot: c.apiRoot ?? cur.apiRoot, publicKey: c.publicKey ?? cur.publicKey, retiredKeys: retired, orgs,
       token: c.token === undefined ? cur.token : c.token === null ? null : seal(keys.secret, c.token), ca: c.ca === undefined ? cur.ca : c.ca,
     };
     await this.store.transaction(async (tx) => {
@@ -245,6 +350,7 @@ export class FederationRegistry {
       await tx.setMeta(P_PEER + name, JSON.stringify(rec));
       await new AccessService(tx, this.deps.clock).audit(actor, 'federation.peer.update', cur.identity, {
         name, ...(c.url !== undefined ? { url } : {}), ...(c.apiRoot !== undefined ? { apiRoot: rec.apiRoot } : {}), ...(c.publicKey !== undefined ? { publicKey: c.publicKey } : {}),
+        ...(c.dropRetiredKeys === true ? { retiredKeys: 'dropped' } : rotated ? { retiredKeys: retired } : {}),
         ...(c.token !== undefined ? { token: c.token === null ? 'cleared' : 'replaced' } : {}), ...(c.ca !== undefined ? { ca: c.ca === null ? 'cleared' : 'replaced' } : {}),
         ...(wanted.length ? { orgs: wanted.map((o) => o.id), relayed: relayedOf(wanted) } : {}), ...(removed.size ? { removedOrgs: [...removed] } : {}),
       });
@@ -255,8 +361,8 @@ export class FederationRegistry {
   /** A public key must parse, and no other peer may have registered it (one key, one node). */
   async #checkKey(name: string, publicKey: string): Promise<void> {
     if (!parsePublicKey(publicKey)) throw new AppError('BAD_REQUEST', 'public key must be the base64 of a raw 32-byte Ed25519 key (shieldwall peer whoami on the peer prints it)');
-    const other = (await this.listPeers()).find((x) => x.name !== name && x.publicKey === publicKey);
-    if (other) throw new AppError('CONFLICT', `peer ${other.name} is registered with this public key: one node, one key`);
+    const other = (await this.listPeers()).find((x) => x.name !== name && (x.publicKey === publicKey || (x.retiredKeys ?? []).includes(publicKey)));
+    if (other) throw new AppError('CONFLICT', `peer ${other.name} is registered with this public key${other.publicKey === publicKey ? '' : ' (one it signed with before a rotation)'}: one node, one key`);
     if (publicKey === this.keys().publicKey) throw new AppError('BAD_REQUEST', 'this is this node\'s own public key');
   }
 
@@ -320,7 +426,7 @@ export class FederationRegistry {
     return {
       name: p.name, url: p.url, apiRoot: p.apiRoot, identity: p.identity,
       orgs: p.orgs.map((id) => ({ id, shortName: orgs.get(id)?.shortName ?? '?', name: orgs.get(id)?.name ?? '?', relayed: orgs.get(id)?.relayed === true })),
-      hasToken: p.token !== null, hasCa: p.ca !== null, publicKey: p.publicKey, createdAt: new Date(p.createdUs / 1000).toISOString(),
+      hasToken: p.token !== null, hasCa: p.ca !== null, publicKey: p.publicKey, retiredKeys: p.retiredKeys ?? [], createdAt: new Date(p.createdUs / 1000).toISOString(),
     };
   }
 
@@ -329,7 +435,8 @@ export class FederationRegistry {
     try {
       return unseal(this.keys().secret, p.token);
     } catch {
-      throw new AppError('UNAVAILABLE', `the token of peer ${p.name} cannot be decrypted with this node's ${'federation-secret.key'}: add the peer again`);
+      throw new AppError('UNAVAILABLE', `the token of peer ${p.name} cannot be decrypted with this node's ${SECRET_KEY_FILE}: add the peer again, `
+        + `or, on a node with several API machines, copy ${SECRET_KEY_FILE} from the one that added it`);
     }
   }
 
@@ -350,9 +457,10 @@ export class FederationRegistry {
     await this.#audit(actor, 'federation.peer.remove', p.identity, { name });
   }
 
-  /** The public key registered for a node, or null. */
-  async keyOf(node: string, store: Store = this.store): Promise<string | null> {
-    return (await this.getPeer(node, store))?.publicKey ?? null;
+  /** The public keys that verify what a node signed: its current key, then its retired ones (empty: not registered). */
+  async keysOf(node: string, store: Store = this.store): Promise<string[]> {
+    const p = await this.getPeer(node, store);
+    return p ? peerKeys(p) : [];
   }
 
   // ---- subscriptions ----

@@ -21,10 +21,10 @@ import { timestampKey } from '../core/time.js';
 import type { Audience } from '../core/policy.js';
 import { isUnversionedKey, RETRACTION_KIND, type IntelService, type RetractionDoc } from '../intel/index.js';
 import type { Store } from '../store/index.js';
-import { parsePublicKey, signMessage, verifyMessage } from './keys.js';
+import { signMessage, verifyMessage } from './keys.js';
 import { contentDigest } from './envelope.js';
 import { parseStixId } from '../stix/index.js';
-import type { FederationRegistry, PeerRecord } from './registry.js';
+import { originKeys, type FederationRegistry, type PeerRecord } from './registry.js';
 
 export const MAX_RETRACTIONS = 1000;
 export const RETRACTION_TYPE = 'x-shieldwall-retraction';
@@ -96,7 +96,7 @@ export async function retractionsFor(a: {
     if (origin === a.excludeOrigin) continue;
     let signature = doc.received?.signature;
     if (signature === undefined) {
-      key ??= a.registry.keys().privateKey;
+      key ??= (await a.registry.signingKeys()).privateKey;
       signature = signRetraction(key, { id: doc.id, version: doc.version, digest: doc.digest, origin });
     }
     out.push({
@@ -133,14 +133,7 @@ function isRetraction(x: unknown): x is Retraction {
 export async function applyRetractions(tx: Store, a: { registry: FederationRegistry; intel: IntelService; peer: PeerRecord; collectionId: string; items: readonly unknown[] }): Promise<RetractionOutcome> {
   const out: RetractionOutcome = { deleted: 0, types: new Set(), absent: 0, refused: [] };
   const me = a.registry.deps.nodeName;
-  const keys = new Map<string, crypto.KeyObject | null>();
-  const keyOf = async (node: string) => {
-    if (!keys.has(node)) {
-      const b64 = node === a.peer.name ? a.peer.publicKey : await a.registry.keyOf(node, tx);
-      keys.set(node, b64 ? parsePublicKey(b64) : null);
-    }
-    return keys.get(node) ?? null;
-  };
+  const keysOf = originKeys(a.registry, a.peer, tx);
   for (const item of a.items) {
     const refuse = (message: string) => {
       const r = item as Partial<Retraction> | null;
@@ -155,12 +148,12 @@ export async function applyRetractions(tx: Store, a: { registry: FederationRegis
       out.absent++;
       continue;
     }
-    const key = await keyOf(item.origin);
-    if (!key) {
+    const signerKeys = await keysOf(item.origin);
+    if (signerKeys.length === 0) {
       refuse(`retraction: unknown origin node ${item.origin}: register its public key (shieldwall peer add --name ${item.origin} --public-key ...), then retry`);
       continue;
     }
-    if (!verifyRetraction(key, item, item.signature)) {
+    if (!signerKeys.some((key) => verifyRetraction(key, item, item.signature))) {
       refuse(`retraction: the signature of origin node ${item.origin} does not verify (relayed by ${a.peer.name})`);
       continue;
     }

@@ -18,10 +18,10 @@ import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type 
 import { envelopeKey, envelopeOf, envelopesFor, versionField, MAX_ENVELOPES, type Envelope } from './envelope.js';
 import { pushRecords } from './records.js';
 import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
-import { newBatchCache, parsePublicKey, verifyBatchFacts, verifyFacts } from './keys.js';
+import { newBatchCache, verifyBatchFacts, verifyFacts } from './keys.js';
 import { BatchNodes, type BatchRef } from './batches.js';
 import { limitBreach } from '../stix/index.js';
-import { MAX_REJECTS, NODE_NAME, P_PROV, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
+import { MAX_REJECTS, NODE_NAME, P_PROV, originKeys, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
 /** Nodes an object may have passed through (its envelope's path) before it is refused. */
@@ -115,14 +115,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   const me = registry.deps.nodeName;
   const nowUs = clock.now() * 1000;
   const orgs = new Map((await tx.listOrganisations()).map((o): [string, OrgRow] => [o.id, o]));
-  const keyCache = new Map<string, ReturnType<typeof parsePublicKey>>();
-  const keyOf = async (node: string) => {
-    if (!keyCache.has(node)) {
-      const b64 = node === a.peer.name ? a.peer.publicKey : await registry.keyOf(node, tx);
-      keyCache.set(node, b64 ? parsePublicKey(b64) : null);
-    }
-    return keyCache.get(node) ?? null;
-  };
+  const keysOf = originKeys(registry, a.peer, tx);
   const out: ReceiveResult = { added: 0, duplicates: 0, rejected: 0, looped: 0, results: new Array(a.items.length) };
   const reject = async (i: number, message: string) => {
     out.rejected++;
@@ -175,15 +168,16 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       await reject(i, `object from ${env.origin} relayed by ${a.peer.name} carries no origin signature`);
       continue;
     }
-    const key = await keyOf(env.origin);
-    if (!key) {
+    const keys = await keysOf(env.origin);
+    if (keys.length === 0) {
       await reject(i, `unknown origin node ${env.origin}: register its public key (shieldwall peer add --name ${env.origin} --public-key ...), then retry`);
       continue;
     }
     const facts = { object: obj, origin: env.origin, creator: env.creator, recipients: Array.isArray(env.recipients) ? env.recipients : [] };
-    const valid = env.batch !== undefined
-      ? verifyBatchFacts(key, facts, { signature: env.signature, proof: env.batch }, verifiedRoots)
-      : verifyFacts(key, facts, env.signature);
+    // The origin's current key, else one it rotated away from (a copy signed before, relayed on).
+    const valid = keys.some((key) => env.batch !== undefined
+      ? verifyBatchFacts(key, facts, { signature: env.signature!, proof: env.batch }, verifiedRoots)
+      : verifyFacts(key, facts, env.signature!));
     if (!valid) {
       await reject(i, `the signature of origin node ${env.origin} does not verify: the object or its release facts were changed after it left its origin (path ${env.path.join(' > ')})`);
       continue;

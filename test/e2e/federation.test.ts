@@ -3,7 +3,8 @@
  * peer (URL, key, token, its organisations) and a pull subscription from the forms, sees their
  * status, then removes both; a refused form (a bad key) shows the server's reason; an analyst
  * sees the status but no form and no remove button, and the REST call is refused (403). Objects a
- * peer sent that were refused are listed on the page and the list is cleared from it.
+ * peer sent that were refused are listed on the page and the list is cleared from it. An
+ * administrator rotates the node's signing key from the page.
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,28 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
     }
   }, 90_000);
 
+  it('an administrator rotates the node signing key from the page and is told what each peer runs', async () => {
+    const admin = await demoActor(server, 'ald.admin');
+    const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/federation');
+    page.on('dialog', (d) => void d.accept());
+    try {
+      const before = await page.getByTestId('public-key').textContent();
+      expect(before).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      await page.getByTestId('rotate-key').click();
+      await page.getByTestId('rotated').waitFor();
+      const after = await page.getByTestId('public-key').textContent();
+      expect(after).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(after).not.toBe(before);
+      const told = await page.getByTestId('rotated').textContent();
+      expect(told).toContain(`--public-key ${after!}`);
+      expect(told).toContain(before!);
+      const node = await rest<{ publicKey: string }>(server.baseUrl, '/federation/node', { token: admin.token });
+      expect(node.publicKey).toBe(after);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
   it('an analyst sees the status but no form and no remove button; the REST call is refused', async () => {
     const analyst = await demoActor(server, 'crv.analyst');
     const { ctx, page } = await openSignedIn({ browser, server }, analyst, '#/federation');
@@ -132,6 +155,7 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       expect(await page.getByTestId('add-peer').count()).toBe(0);
       expect(await page.getByTestId('add-subscription').count()).toBe(0);
       expect(await page.getByTestId('remove-peer').count()).toBe(0);
+      expect(await page.getByTestId('rotate-key').count()).toBe(0);
     } finally {
       await ctx.close();
     }

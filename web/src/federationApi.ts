@@ -6,6 +6,8 @@ import { useSession } from './session.js';
 export interface PeerView {
   name: string; url: string | null; apiRoot: string; identity: string;
   orgs: { id: string; shortName: string; name: string; relayed?: boolean }[]; hasToken: boolean; hasCa: boolean; publicKey: string; createdAt: string;
+  /** Keys the peer signed with before its rotations, still verifying what they signed. */
+  retiredKeys?: string[];
   /** Push of the incidents and assistance requests shared with organisations of this peer. */
   records?: { lastRunUs: number | null; lastSuccessUs: number | null; lastError: string | null; out: number; refused: number; lastRefusal: string | null; relayWaiting?: number };
 }
@@ -18,7 +20,7 @@ export interface NewPeer {
 /** A change of a registered peer (PATCH): only the fields given change. */
 export interface PeerChange {
   url?: string | null; apiRoot?: string; publicKey?: string; token?: string | null; ca?: string | null;
-  orgs?: { id: string; shortName: string; name?: string; relayed?: boolean }[]; removeOrgs?: string[];
+  orgs?: { id: string; shortName: string; name?: string; relayed?: boolean }[]; removeOrgs?: string[]; dropRetiredKeys?: boolean;
 }
 
 export interface NewSubscription {
@@ -37,6 +39,7 @@ export function federationClient(token: string) {
   const sub = (id: string) => `/federation/subscriptions/${encodeURIComponent(id)}`;
   return {
     node: (signal?: AbortSignal) => request<{ node: string; publicKey: string; url: string | null }>('/federation/node', { token, signal }),
+    rotateKey: () => request<{ node: string; previousPublicKey: string; publicKey: string }>('/federation/node/rotate-key', { token, method: 'POST', body: JSON.stringify({ confirm: true }) }),
     peers: (signal?: AbortSignal) => request<{ items: PeerView[] }>('/federation/peers', { token, signal }),
     subscriptions: (signal?: AbortSignal) => request<{ items: SubscriptionStatus[] }>('/federation/subscriptions', { token, signal }),
     rejects: (id: string) => request<{ items: RejectView[] }>(`${sub(id)}/rejects`, { token }),

@@ -131,8 +131,18 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
   });
 
   app.get('/federation/node', doc('This node: its name, the Ed25519 public key peers register for it and its public address (null when SHIELDWALL_PUBLIC_URL is not set)'), async () => {
-    const k = registry.keys();
+    const k = await registry.signingKeys();
     return { node: platform.config.nodeName, publicKey: k.publicKey, url: platform.config.publicUrl ?? null };
+  });
+
+  app.post('/federation/node/rotate-key', {
+    schema: <FastifySchema>{
+      summary: 'Replace this node\'s Ed25519 signing key: peers must then register the new public key (peer update --public-key); until they do they refuse what it signs (kept in their reject lists)',
+      body: { type: 'object', required: ['confirm'], additionalProperties: false, properties: { confirm: { const: true } } },
+    },
+  }, async (req) => {
+    const r = await registry.rotateKey(actor(req));
+    return { node: platform.config.nodeName, previousPublicKey: r.previous, publicKey: r.publicKey };
   });
 
   app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept'), async () => {
@@ -161,13 +171,14 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
 
   app.patch('/federation/peers/:name', {
     schema: <FastifySchema>{
-      summary: 'Change a peer in place (its subscriptions stay): address, API root, rotated public key, TLS CA, token (null clears), organisations added (`orgs`) or detached (`removeOrgs`, ids or short names)',
+      summary: 'Change a peer in place (its subscriptions stay): address, API root, rotated public key (the old one kept for what it signed unless `dropRetiredKeys`), TLS CA, token (null clears), organisations added (`orgs`) or detached (`removeOrgs`, ids or short names)',
       body: {
         type: 'object', additionalProperties: false, minProperties: 1,
         properties: {
           url: { type: ['string', 'null'], maxLength: 500 }, apiRoot: { type: 'string', maxLength: 100 }, publicKey: { type: 'string', maxLength: 100 },
           token: { type: ['string', 'null'], maxLength: 500 }, ca: { type: ['string', 'null'], maxLength: 20_000 },
           orgs: PEER_ORGS, removeOrgs: { type: 'array', maxItems: 500, items: { type: 'string', maxLength: 100 } },
+          dropRetiredKeys: { type: 'boolean' },
         },
       },
     },

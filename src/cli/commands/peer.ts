@@ -40,7 +40,7 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .description('this node\'s name, the Ed25519 public key its peers register and its public address (SHIELDWALL_PUBLIC_URL)')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) => withPlatform(async (p) => {
-      const k = registryOf(p).keys();
+      const k = await registryOf(p).signingKeys();
       const url = p.config.publicUrl ?? null;
       if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, publicKey: k.publicKey, identity: nodeIdentityId(p.config.nodeName), url }));
       else {
@@ -48,6 +48,24 @@ export function registerPeer(program: Command, io: Io = stdio): void {
         // What the other node's administrator runs to register this one (its token comes from them).
         io.out(`on the peer: shieldwall peer add --name ${p.config.nodeName} --public-key ${k.publicKey}${url ? ` --url ${url}` : ' --url <this node\'s address>'} --org <id>:<SHORT>`);
         io.out(`then, once this node issued it a token: shieldwall peer set-token ${p.config.nodeName} < token.txt`);
+      }
+    }, { create: true }));
+  peer.command('rotate-key')
+    .description('replace this node\'s Ed25519 signing key; every peer must then register the new public key (peer update <this node> --public-key)')
+    .option('--yes', 'rotate (without it, only says what rotating does)')
+    .option('--json', 'print JSON')
+    .action((o: { yes?: boolean; json?: boolean }) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      if (!o.yes) {
+        throw new AppError('BAD_REQUEST', `rotating replaces the signing key of node ${p.config.nodeName} (public key ${reg.keys().publicKey}); until each peer `
+          + 'registers the new one, it refuses what this node signs (kept in its reject list, retried after the update). Run again with --yes.');
+      }
+      const r = await reg.rotateKey(CLI_ACTOR);
+      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, previousPublicKey: r.previous, publicKey: r.publicKey }));
+      else {
+        io.out(`node ${p.config.nodeName}: new public key ${r.publicKey} (was ${r.previous})`);
+        io.out(`on every peer: shieldwall peer update ${p.config.nodeName} --public-key ${r.publicKey}`);
+        io.out('servers on this data directory sign with the new key within a second; on a node with several API machines, copy federation-ed25519.pem to each');
       }
     }, { create: true }));
   peer.command('add')
@@ -83,8 +101,9 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .option('--org <id:SHORT[:Name]>', `${ORG_HELP} (added, or made living on it)`, collect, [])
     .option('--relayed-org <id:SHORT[:Name]>', `${RELAYED_ORG_HELP} (added, or made relayed)`, collect, [])
     .option('--remove-org <id|SHORT>', 'an organisation no longer on or behind the peer (it stays here, served by no peer); repeatable', collect, [])
+    .option('--drop-retired-keys', 'forget the keys the peer signed with before its rotations (after a compromise): what they signed stops verifying here')
     .option('--json', 'print JSON')
-    .action((name: string, o: { url?: string; apiRoot?: string; publicKey?: string; ca?: string | false; tokenStdin?: boolean; org: string[]; relayedOrg: string[]; removeOrg: string[]; json?: boolean }) => withPlatform(async (p) => {
+    .action((name: string, o: { url?: string; apiRoot?: string; publicKey?: string; ca?: string | false; tokenStdin?: boolean; org: string[]; relayedOrg: string[]; removeOrg: string[]; dropRetiredKeys?: boolean; json?: boolean }) => withPlatform(async (p) => {
       const reg = registryOf(p);
       await reg.peer(name);
       const token = o.tokenStdin ? await readSecret('peer token: ', NO_TOKEN) : undefined;
@@ -92,11 +111,14 @@ export function registerPeer(program: Command, io: Io = stdio): void {
         ...(o.url !== undefined ? { url: o.url } : {}), ...(o.apiRoot !== undefined ? { apiRoot: o.apiRoot } : {}),
         ...(o.publicKey !== undefined ? { publicKey: o.publicKey } : {}), ...(token !== undefined ? { token } : {}),
         ...(o.ca === false ? { ca: null } : typeof o.ca === 'string' ? { ca: readCa(o.ca) } : {}),
-        orgs: orgsOf(o), removeOrgs: o.removeOrg,
+        orgs: orgsOf(o), removeOrgs: o.removeOrg, ...(o.dropRetiredKeys ? { dropRetiredKeys: true } : {}),
       });
       const v = await reg.view(rec);
       if (o.json) io.out(JSON.stringify(v, null, 2));
-      else io.out(`peer ${v.name} updated: ${v.url ?? '(key only)'}, ${v.orgs.length} organisations${v.hasToken ? ', token kept encrypted' : ''}`);
+      else {
+        const retired = v.retiredKeys.length > 0 ? `, ${v.retiredKeys.length} retired key${v.retiredKeys.length === 1 ? '' : 's'} still verifying what ${v.name} signed before` : '';
+        io.out(`peer ${v.name} updated: ${v.url ?? '(key only)'}, ${v.orgs.length} organisations${v.hasToken ? ', token kept encrypted' : ''}${retired}`);
+      }
     }));
   peer.command('set-token <name>')
     .description('keep (encrypted) the token the peer issued to this node, read from stdin')

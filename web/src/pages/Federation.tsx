@@ -131,6 +131,25 @@ function AddPeer({ onChange }: { onChange: () => void }) {
   );
 }
 
+/** Replaces this node's signing key (admin), after a confirmation that says what it does to the peers. */
+type Rotated = { previousPublicKey: string; publicKey: string };
+
+function RotateKey({ node, rotated, onRotated }: { node: string; rotated: Rotated | null; onRotated: (r: Rotated) => void }) {
+  const api = useFederation();
+  const action = useAction();
+  const rotate = () => void action.run(async () => {
+    if (!window.confirm(`Replace the signing key of node ${node}? Every peer must then register the new public key; until it does, it refuses what this node signs (kept in its reject list, retried after the update).`)) return;
+    onRotated(await api.rotateKey());
+  });
+  return (
+    <div>
+      <button type="button" className="danger" disabled={action.busy} data-testid="rotate-key" onClick={rotate}>Rotate signing key</button>
+      <ActionError error={action.error} />
+      {rotated && <p data-testid="rotated">New key. On every peer: <code>shieldwall peer update {node} --public-key {rotated.publicKey}</code> (was <code className="small">{rotated.previousPublicKey}</code>)</p>}
+    </div>
+  );
+}
+
 function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () => void }) {
   const api = useFederation();
   const action = useAction();
@@ -188,6 +207,8 @@ export function Federation() {
   const isAdmin = session?.user.roles.includes('admin') ?? false;
   const peerAction = useAction();
   const refresh = () => setTick((n) => n + 1);
+  // Kept here: the node's card is drawn again when the page reloads after the rotation.
+  const [rotated, setRotated] = useState<Rotated | null>(null);
   useEffect(() => {
     const t = setInterval(() => setTick((n) => n + 1), 5_000);
     return () => clearInterval(t);
@@ -206,6 +227,7 @@ export function Federation() {
             <p>Address peers use (<code>--url</code>): {state.data.node.url
               ? <code data-testid="public-url">{state.data.node.url}</code>
               : <span data-testid="public-url">not set (<code>SHIELDWALL_PUBLIC_URL</code>): give peers the address they reach this node at</span>}</p>
+            {isAdmin && <RotateKey node={state.data.node.node} rotated={rotated} onRotated={(r) => { setRotated(r); refresh(); }} />}
           </section>
           <section className="card" aria-label="Peers">
             <h2>Peers</h2>
@@ -217,7 +239,7 @@ export function Federation() {
                     <tr key={p.name} data-testid="peer">
                       <td>{p.name}</td><td>{p.url ?? 'key only (origin of relayed objects)'}</td>
                       <td data-testid="peer-orgs-list">{p.orgs.map((o) => (o.relayed ? `${o.shortName} (relayed)` : o.shortName)).join(', ') || '-'}</td>
-                      <td>{p.hasToken ? 'kept (encrypted)' : 'none'}{isAdmin && p.url && <SetToken peer={p} onChange={refresh} />}</td><td><code className="small">{p.publicKey.slice(0, 12)}…</code></td>
+                      <td>{p.hasToken ? 'kept (encrypted)' : 'none'}{isAdmin && p.url && <SetToken peer={p} onChange={refresh} />}</td><td><code className="small" title={p.publicKey}>{p.publicKey.slice(0, 12)}…</code>{(p.retiredKeys?.length ?? 0) > 0 && <span className="small muted" data-testid="retired-keys" title={`Keys ${p.name} signed with before its rotations: what they signed still verifies (peer update --drop-retired-keys forgets them)`}> +{p.retiredKeys!.length} retired</span>}</td>
                       <td className="small" data-testid="records-status">{recordsStatus(p)}</td>
                       {isAdmin && (
                         <td>
