@@ -104,6 +104,15 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect((await copies(id)).map((x) => [x.version.slice(0, 10), x.revoked])).toEqual([['2025-01-01', false], ['2025-03-01', false], ['2025-04-01', true]]);
   });
 
+  it('a marking definition has no versions: another created under its id is refused, for its creator too', async () => {
+    const id = `marking-definition--${uuid()}`;
+    const m1 = { type: 'marking-definition', spec_version: '2.1', id, created: T1, definition_type: 'statement', definition: { statement: 'Copyright CRV' } };
+    expect((await intel.submit(a, c1, [m1]))[0]?.status).toBe('added');
+    const [r] = await intel.submit(a, c2, [{ ...m1, created: T2, definition: { statement: 'Public domain' } }]);
+    expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/marking definition has no versions/) });
+    expect((await copies(id)).map((x) => x.json)).toEqual([JSON.stringify(m1)]);
+  });
+
   it('one (id, version) is one content in every collection: a different content is refused; an identical one is copied with the stored bytes', async () => {
     const id = `indicator--${uuid()}`;
     const first = ind(id, T1, { created_by_ref: orgA, description: 'x' });

@@ -488,6 +488,10 @@ function newVersionRule(head: ObjectHead | undefined, row: NewObjectRow, org: st
   if (head.revokedAt !== null) {
     return `${row.id} is revoked (version ${head.revokedAt}); a revoked object takes no new version (STIX 2.1 §3.6.2)`;
   }
+  if (row.type === 'marking-definition') {
+    return `${row.id} is stored with created ${head.lastVersion}: a marking definition has no versions (STIX 2.1 §7.2.1) and never changes; `
+      + 'publish a new one under a new id';
+  }
   // Taken before a later stored version, a revocation would leave that later version the one
   // every reader serves (TAXII, REST, detection), while the id refused every new version.
   if (row.revoked && row.version < head.lastVersion) {
