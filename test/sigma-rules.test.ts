@@ -132,6 +132,16 @@ describe('rules through the API', () => {
     expect(hits.sort()).toEqual(['Amber whoami', 'Directory whoami', 'Green whoami', 'Red whoami']);
   });
 
+  it('counts in the status only the rules the reader may read (a count is not an oracle of an AMBER or RED rule)', async () => {
+    for (const [user, want] of [['c-analyst', 3], ['b-analyst', 5], ['a-analyst', 5]] as const) {
+      const st = (await call(user, 'GET', '/sigma/status')).json() as { loaded: number; rules: number };
+      const listed = ((await call(user, 'GET', '/sigma/rules')).json().items as { loaded: boolean }[]).filter((r) => r.loaded).length;
+      expect([st.loaded, st.rules, listed], user).toEqual([want, want, want]);
+    }
+    // The node operator (no reader) sees every rule.
+    expect(al.platform.sigma.status()).toMatchObject({ loaded: 5, rules: 5 });
+  });
+
   it('refuses malformed YAML and rules that do not compile with 422 and the reason', async () => {
     const bad = await call('a-analyst', 'POST', '/sigma/rules', { raw: 'title: [unclosed\n', type: 'application/yaml' });
     expect(bad.status).toBe(422);

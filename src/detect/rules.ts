@@ -121,6 +121,8 @@ interface Built {
   readonly failures: readonly Failure[];
   readonly loaded: number;
   readonly loadedIds: ReadonlySet<string>;
+  /** The entries whose rules are in the engine. */
+  readonly kept: readonly Entry[];
 }
 
 const CLEAR: ReleaseFacts = Object.freeze({ tlp: 'clear', creatorOrg: null, recipients: [], originNode: null });
@@ -369,16 +371,22 @@ export class SigmaRules {
   }
 
   /**
-   * Counts and failures. With an actor, failures of stored rules the actor may not read are left
-   * out (directory failures are CLEAR like the directory); without one, everything (operators).
+   * Counts and failures. With an actor, only the stored rules the actor may read count, and
+   * failures of the others are left out (directory rules and failures are CLEAR like the
+   * directory): a count that moves when another organisation adds a RED rule would tell of it.
+   * Without an actor, everything (operators).
    */
   status(actor?: AuthedActor): SigmaStatus {
     const built = this.#build();
     const audience = actor ? this.#deps.access.audienceOf(actor.principal) : null;
+    const readable = (e: Entry) => audience === null || e.source === 'dir' || mayRelease(e.facts, audience, 'read');
     const failed = [...this.#dirFailures, ...this.#storedFailures, ...built.failures]
-      .filter((f) => audience === null || f.source === 'dir' || (f.entry !== undefined && mayRelease(f.entry.facts, audience, 'read')))
+      .filter((f) => audience === null || f.source === 'dir' || (f.entry !== undefined && readable(f.entry)))
       .map((f) => ({ source: f.source, rule: f.rule, reason: f.reason }));
-    return { loaded: built.loaded, rules: built.snapshot.engine.rules.length + built.snapshot.engine.correlations.length, dir: this.#opts.dir ?? null, failed };
+    const kept = built.kept.filter(readable);
+    // The engine holds every detection and correlation item of the kept entries (filters are folded into their rules).
+    const rules = kept.reduce((n, e) => n + e.scopedItems.filter((i) => i.kind !== 'filter').length, 0);
+    return { loaded: kept.length, rules, dir: this.#opts.dir ?? null, failed };
   }
 
   /** One engine over every rule that compiles (rebuilt after a change, so correlation windows restart). */
@@ -546,7 +554,7 @@ export class SigmaRules {
       failures.push({ source: 'engine', rule: issue.rule, reason: unscopedText(issue.reason), ...(owner ? { entry: owner } : {}) });
     }
     const snapshot = { engine, releaseOf: releaseIndex(kept) };
-    this.#built = { snapshot, failures, loaded: kept.length, loadedIds: new Set(kept.map((e) => e.id)) };
+    this.#built = { snapshot, failures, loaded: kept.length, loadedIds: new Set(kept.map((e) => e.id)), kept };
     return this.#built;
   }
 
