@@ -113,6 +113,17 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect((await copies(id)).map((x) => x.json)).toEqual([JSON.stringify(m1)]);
   });
 
+  it('an organisation\'s identity is its own to publish: another member posting it first does not become its owner', async () => {
+    const group = (await new AccessService(store, clock).createGroup(SYSTEM_ACTOR, { name: 'G', ownerOrg: orgA, members: [orgA, orgB] })).id;
+    const idOf = (id: string, name: string) => ({ type: 'identity', spec_version: '2.1', id, created: T1, modified: T1, name, identity_class: 'organization' });
+    const res = await intel.submit(b, c1, [idOf(orgA, 'CRV (hijacked)'), idOf(group, 'G (hijacked)')]);
+    for (const r of res) expect(r).toMatchObject({ status: 'rejected', message: expect.stringMatching(/identity of an organisation or sharing group of this alliance: only it/) });
+    expect([...(await copies(orgA)), ...(await copies(group))]).toEqual([]);
+    // Each publishes its own (the group's owner, the group's).
+    expect((await intel.submit(a, c1, [idOf(orgA, 'CRV'), idOf(group, 'G')])).map((r) => r.status)).toEqual(['added', 'added']);
+    expect((await intel.submit(b, c1, [idOf(orgB, 'Other')]))[0]?.status).toBe('added');
+  });
+
   it('one (id, version) is one content in every collection: a different content is refused; an identical one is copied with the stored bytes', async () => {
     const id = `indicator--${uuid()}`;
     const first = ind(id, T1, { created_by_ref: orgA, description: 'x' });

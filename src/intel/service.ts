@@ -66,6 +66,18 @@ export type ItemResult =
   | { index: number; id: string | null; version: string | null; versionText: string | null; status: 'rejected'; message: string };
 
 const NO_MEMBERS: ReadonlySet<string> = new Set();
+const NO_PUBLISHERS: ReadonlyMap<string, string> = new Map();
+
+interface PrepareContext {
+  org: string;
+  /** The organisations of this alliance (loaded only when an object names someone else). */
+  members: ReadonlySet<string>;
+  /** Identity id of an organisation or sharing group of this alliance → the organisation that alone publishes it. */
+  publishers: ReadonlyMap<string, string>;
+  opts: SubmitOptions;
+  collectionId: string;
+  badRecipient: string | undefined;
+}
 const SCO_OR_META_WITHOUT_CREATOR = new Set(['marking-definition']);
 
 /**
@@ -160,17 +172,21 @@ export class IntelService {
     if (!org) throw new AppError('FORBIDDEN', 'an organisation is required to submit intelligence');
     // Checked once per batch, not per object: a bad recipient rejects every item alike.
     const badRecipient = (opts.recipients ?? []).find((r) => !/^identity--[0-9a-f-]{36}$/.test(r));
-    // The organisations of this alliance matter only to an object claiming another creator.
+    // The organisations of this alliance matter only to an object claiming another creator, or
+    // to the identity object of someone other than the submitter.
     const claimsOther = objects.some((o) => {
-      const c = (o as { created_by_ref?: unknown } | null)?.created_by_ref;
-      return typeof c === 'string' && c !== org;
+      const x = o as { created_by_ref?: unknown; type?: unknown; id?: unknown } | null;
+      return (typeof x?.created_by_ref === 'string' && x.created_by_ref !== org) || (x?.type === 'identity' && x.id !== org);
     });
-    const members = claimsOther ? new Set((await this.store.listOrganisations()).map((o) => o.id)) : NO_MEMBERS;
+    const orgs = claimsOther ? await this.store.listOrganisations() : [];
+    const members = claimsOther ? new Set(orgs.map((o) => o.id)) : NO_MEMBERS;
+    // Who alone publishes each identity of this alliance: an organisation itself, a sharing group's owner.
+    const publishers = claimsOther ? new Map([...orgs.map((o) => [o.id, o.id] as const), ...(await this.store.listGroups()).map((g) => [g.id, g.ownerOrg] as const)]) : NO_PUBLISHERS;
     const nowUs = this.clock.now() * 1000;
     const prepared: Indexed[] = [];
     const results: ItemResult[] = new Array(objects.length);
     objects.forEach((raw, index) => {
-      const r = this.#prepare(raw, { org, members, opts, collectionId, badRecipient });
+      const r = this.#prepare(raw, { org, members, publishers, opts, collectionId, badRecipient });
       if ('message' in r) results[index] = { index, id: r.id, version: r.version, versionText: r.versionText, status: 'rejected', message: r.message };
       else {
         const provenance = opts.provenance?.[index];
@@ -260,7 +276,7 @@ export class IntelService {
     });
   }
 
-  #prepare(raw: unknown, ctx: { org: string; members: ReadonlySet<string>; opts: SubmitOptions; collectionId: string; badRecipient: string | undefined }): Prepared | Refused {
+  #prepare(raw: unknown, ctx: PrepareContext): Prepared | Refused {
     const input = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
     const id0 = input && typeof input.id === 'string' ? input.id.slice(0, 200) : null;
     const submitted = input ? submittedVersion(input) : null;
@@ -295,6 +311,12 @@ export class IntelService {
       const next = us + 1000;
       obj.modified = next % 1000 === 0 ? new Date(next / 1000).toISOString() : formatMicros(next);
       note = `converted from STIX 2.0 to 2.1 as a new version: modified ${from} became ${String(obj.modified)}`;
+    }
+    // An organisation's identity is its own to publish (a sharing group's, its owner's): posted
+    // first by another member, that member would own the id and be the only one to version it.
+    const publisher = type === 'identity' ? ctx.publishers.get(id) : undefined;
+    if (publisher !== undefined && publisher !== ctx.org) {
+      return refused(`${id} is the identity of an organisation or sharing group of this alliance: only it (a group: its owner) publishes it`, id);
     }
     const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
     // Decided with the stored versions (decideVersions): re-posting a version stored identically
