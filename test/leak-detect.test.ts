@@ -250,6 +250,15 @@ describe('zero leaks through detection', () => {
     expect(forK.length).toBe(pairs.length);
   });
 
+  it('the detection status counts no indicator or rule the reader may not read', async () => {
+    for (const r of readers) {
+      const st = await get(r, '/api/v1/detect/status');
+      const sigma = await get(r, '/api/v1/sigma/status');
+      expect([st.indicators, st.feed, st.sigmaRules], r.name).toEqual([null, null, sigma.rules]);
+      expect(st.processed, r.name).toBeGreaterThan(0);
+    }
+  });
+
   it('an incident escalated from an alert carries the matched indicator\'s name, value and id only when it is CLEAR or GREEN, so sharing the incident shares no more', async () => {
     // The recipient's responder escalates every alert it holds and shares each incident with the outsider.
     const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: Rc.row.id, username: 'rc-responder', password: 'correct horse battery staple', roles: ['responder'] });

@@ -6,6 +6,7 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
+import { can } from '../../access/index.js';
 import type { AuthedActor } from '../../respond/index.js';
 import { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../../detect/pipeline/index.js';
 import type { AlertSeverity, AlertSource, AlertStatus } from '../../detect/pipeline/index.js';
@@ -136,7 +137,15 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     return alerts.cop(actor(req), hours);
   });
 
-  app.get('/detect/status', async () => platform.detect.stats());
+  // The pipeline's counters are the node's, but how many indicators and rules it holds (and when
+  // the last indicator came) would tell a reader of intelligence it may not read: those go to the
+  // node's administrators (admin.system, as GET /system); other readers get the Sigma rules they may read.
+  app.get('/detect/status', async (req) => {
+    const s = await platform.detect.stats();
+    const a = actor(req);
+    if (can(a.principal, 'admin.system')) return s;
+    return { ...s, indicators: null, sigmaRules: platform.sigma.status(a).rules, feed: null };
+  });
 
   // How often an indicator fired, and where the reader may know it: the sightings it may read.
   app.get('/intel/:id/sightings', async (req) => {
