@@ -2,10 +2,13 @@
  * The queue of a scale-out node while no worker runs (issue 8, `GET /api/v1/system` and
  * `shieldwall status`): the telemetry accepted then waits in partitions nobody owns, and both
  * must say how much waits and for how long — not an empty queue because no worker reports it.
+ * And whether NATS answers: a node whose NATS is down says so, and recovers when it is back.
  * Runs the BUILT `shieldwall serve`, `status` and `worker` (`npm run build:server` first) on a
- * real PostgreSQL and a real NATS JetStream.
+ * real PostgreSQL and a real NATS JetStream (the second test a `nats-server` of its own).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,7 @@ import { pgAvailable } from './helpers/pg.js';
 import { mustRun, NATS_URL, natsAvailable } from './helpers/nats.js';
 import { post, repoRoot, scaleDeployment, start, stop, type Proc } from './scaleout-harness.js';
 import { until } from './helpers/until.js';
+import { freePort } from './helpers/net.js';
 
 const [pgUp, natsUp] = await Promise.all([pgAvailable(), natsAvailable()]);
 if ((!pgUp || !natsUp) && mustRun()) throw new Error(`the scale-out status test needs PostgreSQL (${pgUp}) and NATS at ${NATS_URL} (${natsUp})`);
@@ -61,5 +65,56 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
       const s = await system();
       return s.unowned.length === 0 && s.waitingMessages === 0 && s.lagMs === 0;
     }, { ms: 60_000, everyMs: 500, diag: () => worker.output().slice(-3000) });
+  }, 120_000);
+
+  const natsServer = (() => {
+    try {
+      execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.runIf(natsServer)('says whether NATS answers (GET /system `nats`), and ingests again without a restart once it is back', async () => {
+    const port = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-nats-health-'));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    let server: ChildProcess | null = null;
+    const startNats = async () => {
+      const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
+      server = child;
+      cleanups.push(async () => void child.kill('SIGKILL'));
+      await until('nats-server to listen', async () => fetch(`http://127.0.0.1:${port}`).then(() => false, (e: Error & { cause?: { code?: string } }) => e.cause?.code !== 'ECONNREFUSED'), { ms: 10_000 });
+    };
+    await startNats();
+    const url = `nats://health:s3cret@127.0.0.1:${port}`;
+    const d = await scaleDeployment('health', { partitions: 2, env: { SHIELDWALL_NATS_URL: url } });
+    cleanups.push(...d.cleanups.filter((_, i) => i < 2)); // the stream goes with this test's nats-server
+    const api = await start('serve', d.env);
+    procs.push(api);
+    type Nats = { url: string; ok: boolean; latencyMs: number; error?: string };
+    const health = async () => {
+      const t0 = Date.now();
+      const body = (await (await fetch(`${api.url}/api/v1/system`, { headers: { authorization: `Bearer ${d.prep.analysts.DSK}` } })).json()) as { nats: Nats };
+      return { ...body.nats, tookMs: Date.now() - t0 };
+    };
+    const up = await health();
+    expect(up).toMatchObject({ url: `nats://***@127.0.0.1:${port}`, ok: true });
+    const send = () => post(api.url, d.prep.sensors.DSK[0], [JSON.stringify({ timestamp: new Date().toISOString(), event_type: 'flow', src_ip: '10.0.0.1', dest_ip: '192.0.2.1' })]);
+    expect((await send()).status).toBe(202);
+
+    server!.kill('SIGKILL');
+    const down = await until('GET /system to report NATS failing', async () => {
+      const h = await health();
+      return h.ok ? null : h;
+    }, { ms: 10_000 });
+    expect(down.error).toBeTruthy();
+    expect(JSON.stringify(down)).not.toContain('s3cret');
+    expect(down.tookMs).toBeLessThan(5_000); // bounded: the page answers while NATS does not
+
+    await startNats();
+    await until('NATS to answer again', async () => (await health()).ok, { ms: 20_000 });
+    await until('ingest to be accepted again', async () => (await send()).status === 202, { ms: 20_000 });
   }, 120_000);
 });

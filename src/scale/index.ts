@@ -6,7 +6,7 @@
 import type { EventBus } from '../core/bus.js';
 import type { NatsConfig } from '../config/index.js';
 import { BusBridge } from './fanout.js';
-import { openNats, type NatsLink } from './nats.js';
+import { openNats, redactUrl, type NatsLink } from './nats.js';
 import { StreamPublisher } from './publisher.js';
 import { shareFailures } from './shared-limits.js';
 import { natsPipe } from './pipe.js';
@@ -49,7 +49,35 @@ export interface ScaleApi {
    * themselves, and the queue — what partitions no worker owns hold included.
    */
   deployment(): Promise<ReturnType<typeof deploymentView>>;
+  /** Whether NATS answers now (a round trip, at most HEALTH_TIMEOUT_MS), as `store` says it of PostgreSQL. */
+  health(): Promise<NatsHealth>;
   close(): Promise<void>;
+}
+
+export interface NatsHealth {
+  /** The configured URL, credentials shown as `***`. */
+  readonly url: string;
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+/** A NATS that takes longer than this to answer a ping is reported as failing. */
+const HEALTH_TIMEOUT_MS = 1_000;
+
+async function natsHealth(link: NatsLink, url: string): Promise<NatsHealth> {
+  const t0 = performance.now();
+  const ms = () => Math.round((performance.now() - t0) * 100) / 100;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // While disconnected a ping waits for the reconnection: bounded, so the page answers.
+    await Promise.race([link.nc.rtt(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS)))]);
+    return { url: redactUrl(url), ok: true, latencyMs: ms() };
+  } catch (e) {
+    return { url: redactUrl(url), ok: false, latencyMs: ms(), error: (e instanceof Error ? e.message : String(e)).slice(0, 200) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number; store: Store }): Promise<ScaleApi> {
@@ -62,6 +90,7 @@ export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter
   presence.ask();
   return {
     link, stream: new StreamPublisher(link, o.store), bridge, presence, self,
+    health: () => natsHealth(link, nats.url),
     deployment: async () => {
       const seen = presence.list().filter((x) => x.id !== self.id);
       return deploymentView(seen, nats.partitions, await unownedBacklog(link, o.store, unownedPartitions(seen, nats.partitions)));

@@ -64,6 +64,8 @@ export interface SystemStatus {
   workers: WorkerView[];
   deadLetters: { total: number; organisation: number; flaggedRules: { ref: string; count: number }[] };
   store: { dialect: string; ok: boolean; latencyMs: number; error?: string };
+  /** Scale-out only: whether the telemetry stream's NATS answers. */
+  nats?: { url: string; ok: boolean; latencyMs: number; error?: string } | null;
   /** The indexes that follow the store (correlation, the indicator feed). */
   indexes: IndexView[];
 }

@@ -78,7 +78,8 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
       // Whether this process runs the node's background jobs (and, on PostgreSQL without NATS, its
       // detection worker): the others stand by (docs/deploying-at-scale.md).
       leader: platform.leader.isLeader() };
-    const scale = platform.scale ? await platform.scale.deployment() : null;
+    // Both bounded (a NATS that does not answer costs at most a couple of seconds), side by side.
+    const [scale, nats] = platform.scale ? await Promise.all([platform.scale.deployment(), platform.scale.health()]) : [null, null];
     return {
       node: platform.config.nodeName, generatedAt: new Date(platform.clock.now()).toISOString(),
       processes: scale ? [self, ...scale.processes] : [self],
@@ -94,6 +95,8 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
       workers: scale ? scale.workers : w ? [{ pid: w.pid, state: w.state, startedAt: w.startedAt, lastHeartbeatAt: w.lastHeartbeatAt, heartbeatAgeMs: w.heartbeatAgeMs, stale: w.stale, restarts: w.restarts, batch: w.batch, lastExit: w.lastExit, eventsPerSecond: w.eventsPerSecond, rssBytes: w.stats?.rssBytes ?? null, warmUp: w.stats?.warmUp ?? null }] : [],
       deadLetters: { total: await detect.deadLetters.count(), organisation: await detect.deadLetters.count(p.orgId), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })).sort((a, b) => b.count - a.count) },
       store: storeHealth,
+      // Scale-out: whether the telemetry stream's NATS answers (ingest answers 503 while it does not).
+      nats,
       // The indexes that follow the store (built after the node listens, fed after commits).
       indexes: (await platform.indexes()).map((i) => ({
         name: i.name, cursor: i.cursorUs > 0 ? formatMicros(i.cursorUs) : null, behind: i.behind, lagMs: Math.round(i.lagMs), ready: i.ready, error: i.error,

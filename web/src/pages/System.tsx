@@ -29,6 +29,7 @@ function Overview({ s }: { s: SystemStatus }) {
       <h2>Node {s.node}</h2>
       <dl className="summary">
         <dt>Store</dt><dd data-testid="store-health">{s.store.dialect}, {s.store.ok ? `ok (${s.store.latencyMs} ms)` : `failing: ${s.store.error ?? ''}`}</dd>
+        {s.nats ? <><dt>NATS</dt><dd data-testid="nats-health">{s.nats.url}, {s.nats.ok ? `ok (${s.nats.latencyMs} ms)` : `failing: ${s.nats.error ?? ''} (ingestion answers 503)`}</dd></> : null}
         <dt>Detection</dt><dd>{s.detection.mode === 'worker' ? 'supervised worker process' : s.detection.mode === 'external' ? 'external workers' : 'in the API process'}</dd>
         <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${formatDuration(q.lagMs / 1000)}` : st ? streamText(st) : 'unknown'}</dd>
         <dt>Throughput</dt><dd>{s.detection.eventsPerSecond} events/s · {s.detection.processed} processed · {s.detection.alertsWritten} alert writes</dd>
