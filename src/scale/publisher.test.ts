@@ -50,6 +50,20 @@ describe.runIf(up)('StreamPublisher (JetStream)', () => {
     expect((await pub.append(meta, lines.slice(0, 1), 'req-2')).duplicates).toBe(0);
   });
 
+  it('stores other lines sent under a key already used (a sensor that numbers its batches afresh after a restart): acknowledged means stored', async () => {
+    const pub = new StreamPublisher(link);
+    const before = (await link.jsm.streams.info(link.names.stream)).state.messages;
+    const first = await pub.append(meta, [{ format: 'ecs', event: '{"batch":1,"n":1}' }], 'batch-1');
+    const other = await pub.append(meta, [{ format: 'ecs', event: '{"batch":1,"n":2}' }, { format: 'ecs', event: '{"batch":1,"n":3}' }], 'batch-1');
+    expect(other.duplicates).toBe(0);
+    expect(other.firstSeq).not.toBe(first.firstSeq);
+    expect((await link.jsm.streams.info(link.names.stream)).state.messages).toBe(before + 2);
+    const m = await link.jsm.streams.getMessage(link.names.stream, { seq: other.firstSeq! });
+    expect(decodeChunk(meta, m!.string(), m!.seq).map((r) => r.event)).toEqual(['{"batch":1,"n":2}', '{"batch":1,"n":3}']);
+    // The same lines again under that key are the retry they look like: stored once.
+    expect((await pub.append(meta, [{ format: 'ecs', event: '{"batch":1,"n":1}' }], 'batch-1')).duplicates).toBe(1);
+  });
+
   it('answers RATE_LIMITED with Retry-After when the stream is full (discard: new)', async () => {
     const small = await open(1024 * 1024);
     const pub = new StreamPublisher(small);

@@ -3,9 +3,11 @@
  * CHUNK_BYTES, one message each, published concurrently and answered only when EVERY chunk is
  * acknowledged by the stream (a PubAck means stored; §1.3 of shared/reference/scale-out.md).
  *
- * Each chunk has a deterministic msgID — sha256(org | sensor | request key | chunk number) —
- * so a retried request with the same `Idempotency-Key` (or a client-library retry) is stored
- * once within the stream's duplicate window. A full stream (`discard: new` + `max_bytes`)
+ * Each chunk has a deterministic msgID — sha256(org | sensor | request key | chunk number |
+ * the chunk's bytes) — so a retried request with the same `Idempotency-Key` (or a client-library
+ * retry) is stored once within the stream's duplicate window. The bytes are part of it because
+ * JetStream acknowledges a duplicate as stored: other lines under a key already used (a sensor
+ * that numbers its batches afresh after a restart) would be answered 202 and dropped. A full stream (`discard: new` + `max_bytes`)
  * refuses the publish; the request is answered 429 with Retry-After and the sensor resends.
  * Chunks of a refused request that were already stored are de-duplicated on the resend when
  * the sensor repeats its Idempotency-Key.
@@ -74,9 +76,11 @@ export class StreamPublisher implements TelemetryStream {
       return m;
     };
     try {
-      const acks = await Promise.all(chunks.map((c, i) => js.publish(subject, encodeLines(c), {
-        msgID: crypto.createHash('sha256').update(`${meta.orgId}|${meta.sensorId}|${requestKey}|${i}`).digest('base64url'), headers: h(), timeout: 10_000,
-      })));
+      const acks = await Promise.all(chunks.map((c, i) => {
+        const body = encodeLines(c);
+        const msgID = crypto.createHash('sha256').update(`${meta.orgId}|${meta.sensorId}|${requestKey}|${i}|`).update(body).digest('base64url');
+        return js.publish(subject, body, { msgID, headers: h(), timeout: 10_000 });
+      }));
       const firstSeq = acks[0]!.seq;
       const lastSeq = acks[acks.length - 1]!.seq;
       return {
