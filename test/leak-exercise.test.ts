@@ -176,6 +176,20 @@ describe('players see only their own team and nothing real they may not read', (
   });
 });
 
+describe('scenarios are the planners\' (exercise.plan): the whole script, every team\'s injects', () => {
+  it('a user of the planning organisation without excon or admin reads no scenario, as it reads no exercise it does not play', async () => {
+    const sc = (await h.call('GET', '/api/v1/exercises/scenarios', { token: tokens['c-excon']! })).json().scenarios as { id: string }[];
+    expect(sc.length).toBeGreaterThan(0);
+    const sid = sc[0]!.id;
+    expect((await h.call('GET', `/api/v1/exercises/scenarios/${sid}/export`, { token: tokens['c-excon']! })).body).toContain(MARK);
+    for (const path of ['/exercises/scenarios', `/exercises/scenarios/${sid}`, `/exercises/scenarios/${sid}/export`]) {
+      const r = await h.call('GET', `/api/v1${path}`, { token: tokens['c-analyst']! });
+      expect(r.status, `${path}: ${r.body.slice(0, 200)}`).toBe(403);
+      expect(r.body).not.toContain(MARK);
+    }
+  });
+});
+
 describe('purge', () => {
   it('leaves no row of the exercise in any table', async () => {
     expect(await al.platform.store.getRecord(`alert-level--${id}--${al.orgs.A}`)).not.toBeNull();

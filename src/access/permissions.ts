@@ -58,7 +58,7 @@ export const PERMISSIONS = {
   'federation.sync': { who: ['peer'], what: 'provenance envelopes and retractions of readable object versions (federation pull); push of shared incidents and assistance requests; answers written back to them (comments, offers)' },
   'exercise.read': { who: READERS, what: 'exercises the reader takes part in (control, grant or team): run, injects, inbox, scores, report' },
   'exercise.play': { who: READERS, what: 'play in an exercise: situation reports, exercise intel (own team only)' },
-  'exercise.plan': { who: ['excon', 'admin'], what: 'scenarios (write, import, export), create runs, exercise grants' },
+  'exercise.plan': { who: ['excon', 'admin'], what: 'scenarios (read, write, import, export), create runs, exercise grants' },
   'exercise.control': { who: ['excon', 'admin'], what: 'launch, pause, resume, speed, trigger, finish, grade, archive, purge (control or launcher grant)' },
   'readiness.read': { who: READERS, what: 'frameworks, assessments released to the reader, alliance aggregates, audits, findings, vital functions, readiness reports' },
   'readiness.write': { who: ['analyst', 'responder', 'representative', 'admin'], what: 'own organisation\'s assessments (answer, submit, release), audits, findings, vital functions' },

@@ -99,14 +99,18 @@ export class ExerciseService {
     return scenarioView(row, now);
   }
 
+  /**
+   * Scenarios are the planners' (exercise.plan): a scenario holds every team's injects and
+   * expectations, which a player reads only for its own team, and only once the run delivers them.
+   */
   async listScenarios(actor: AuthedActor): Promise<ScenarioRecord[]> {
-    authorize(actor.principal, 'exercise.read');
+    authorize(actor.principal, 'exercise.plan');
     const rows = await this.deps.store.listRecords({ kind: SCENARIO, audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', states: ['active'], limit: 500 });
     return rows.map((r) => scenarioView(r, 0));
   }
 
   async getScenario(actor: AuthedActor, id: string): Promise<ScenarioRecord> {
-    authorize(actor.principal, 'exercise.read');
+    authorize(actor.principal, 'exercise.plan');
     return scenarioView(await this.#scenarioRow(actor, id), 0);
   }
 

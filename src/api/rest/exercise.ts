@@ -37,7 +37,7 @@ export async function exerciseRoutes(app: FastifyInstance, platform: Platform): 
   const SCENARIO_BODY = { type: 'object', description: 'A Scenario (src/exercise/model.ts) or its export envelope {format: "shieldwall-scenario", version: 1, scenario}.' };
 
   // ---- scenarios
-  app.get('/exercises/scenarios', doc('List scenarios', 'Scenarios (templates) written by the reader\'s organisation.'), async (req) => ({ scenarios: await ex.listScenarios(actor(req)) }));
+  app.get('/exercises/scenarios', doc('List scenarios', 'Scenarios (templates) written by the reader\'s organisation (planners only: exercise.plan).'), async (req) => ({ scenarios: await ex.listScenarios(actor(req)) }));
   app.post('/exercises/scenarios', doc('Import a scenario', 'Validates the scenario JSON; 400 lists every problem with its JSON path in error.details.errors.', { body: SCENARIO_BODY }), async (req, reply) =>
     reply.code(201).send(await ex.createScenario(actor(req), req.body)));
   app.get('/exercises/scenarios/:sid', doc('One scenario', 'The stored scenario with id, creator and revision.'), async (req) => ex.getScenario(actor(req), sid(req)));
