@@ -82,7 +82,7 @@ describe('shieldwall peer and sync', () => {
     expect(failed.code).not.toBe(0);
     expect(failed.err).toContain('peer node-b has no token');
     const status = await cli('sync', 'status');
-    expect(status.out).toMatch(new RegExp(`${id}\\s+node-b\\s+pull\\s+alliance\\s+0\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\S`));
+    expect(status.out).toMatch(new RegExp(`${id}\\s+node-b\\s+pull\\s+alliance\\s+all\\s+0\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\S`));
 
     // A peer with subscriptions is not removed behind their back.
     const refused = await cli('peer', 'remove', 'node-b');

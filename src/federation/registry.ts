@@ -85,6 +85,11 @@ export interface Subscription {
   intervalS: number;
   /** Push only: push the sightings of objects that came from this peer (sightings back to their origin). */
   sightingsOnly: boolean;
+  /**
+   * Only objects of these STIX types (absent: every type). Applied by the sender: a pull asks the
+   * peer with TAXII `match[type]`, a push reads only these types; nothing unwanted is transferred.
+   */
+  types?: string[];
   enabled: boolean;
   createdUs: number;
 }
@@ -181,6 +186,21 @@ export function originKeys(registry: FederationRegistry, peer: PeerRecord, store
     }
     return keys;
   };
+}
+
+/** STIX type names a subscription may take (STIX 2.1 §3.1: 3–250 of a-z, 0-9, -). */
+const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
+export const MAX_SUBSCRIPTION_TYPES = 50;
+
+/** The types of a subscription, checked, deduplicated and sorted; undefined for every type. */
+export function subscriptionTypes(types: readonly unknown[] | undefined): string[] | undefined {
+  if (types === undefined || types.length === 0) return undefined;
+  if (types.length > MAX_SUBSCRIPTION_TYPES) throw new AppError('BAD_REQUEST', `a subscription takes at most ${MAX_SUBSCRIPTION_TYPES} types`);
+  for (const t of types) {
+    // Two hyphens would make an id (`type--uuid`) ambiguous.
+    if (typeof t !== 'string' || !STIX_TYPE.test(t) || t.includes('--')) throw new AppError('BAD_REQUEST', `"${String(t).slice(0, 60)}" is not a STIX type name (3-250 of a-z, 0-9, -)`);
+  }
+  return [...new Set(types as string[])].sort();
 }
 
 export function emptyState(nowUs: number): SubscriptionState {
@@ -464,7 +484,7 @@ export class FederationRegistry {
   }
 
   // ---- subscriptions ----
-  async addSubscription(actor: Actor, s: { peer: string; direction: Direction; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean }): Promise<Subscription> {
+  async addSubscription(actor: Actor, s: { peer: string; direction: Direction; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean; types?: readonly string[] }): Promise<Subscription> {
     const peer = await this.peer(s.peer);
     if (!peer.url) throw new AppError('BAD_REQUEST', `peer ${peer.name} has no URL (known by its key only): nothing to sync with`);
     if (s.direction !== 'pull' && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'direction must be pull or push');
@@ -474,9 +494,11 @@ export class FederationRegistry {
     const intervalS = s.intervalS ?? 30;
     if (!Number.isInteger(intervalS) || intervalS < 1 || intervalS > 86_400) throw new AppError('BAD_REQUEST', 'interval must be 1-86400 seconds');
     if (s.sightingsOnly === true && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'sightings-only is for a push (sightings back to their origin); a pull takes what the peer serves');
+    const types = subscriptionTypes(s.types);
+    if (types && s.sightingsOnly === true) throw new AppError('BAD_REQUEST', 'a sightings-only push sends sightings: it takes no types');
     // Two runs of one stream would race for one cursor and double every transfer.
     const same = (await this.listSubscriptions()).find((x) => x.peer === peer.name && x.direction === s.direction && x.remoteCollection === s.remoteCollection
-      && x.localCollection === local.id && x.sightingsOnly === (s.sightingsOnly === true));
+      && x.localCollection === local.id && x.sightingsOnly === (s.sightingsOnly === true) && (x.types ?? []).join(',') === (types ?? []).join(','));
     if (same) {
       const here = local.alias ?? local.id;
       const there = `${peer.name}'s ${s.remoteCollection}`;
@@ -484,7 +506,7 @@ export class FederationRegistry {
     }
     const sub: Subscription = {
       id: `sub-${crypto.randomUUID().slice(0, 8)}`, peer: peer.name, direction: s.direction, remoteCollection: s.remoteCollection,
-      localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, enabled: true, createdUs: this.#nowUs(),
+      localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, ...(types ? { types } : {}), enabled: true, createdUs: this.#nowUs(),
     };
     await this.store.transaction(async (tx) => {
       await tx.setMeta(P_SUB + sub.id, JSON.stringify(sub));

@@ -247,6 +247,16 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   return out;
 }
 
+/**
+ * The items of a pulled page the subscription takes: with types, those of its types (a peer that
+ * ignored `match[type]` sends more; they are not stored). Anything not an object goes on, to be
+ * refused as such.
+ */
+function wantedOf(sub: Subscription, items: readonly unknown[]): unknown[] {
+  const types = sub.types;
+  return types ? items.filter((x) => !isObject(x) || types.includes(String(x.type))) : [...items];
+}
+
 /** A JSON object (a page's item from a peer may be anything). */
 function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
@@ -289,7 +299,8 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
   type Fetched = { items: Record<string, unknown>[]; envelopes: Map<string, Envelope>; following: SubscriptionState['cursor']; more: boolean; last: string | undefined };
   /** One page from the cursor and its envelopes; nothing is written. */
   const fetchPage = async (cursor: SubscriptionState['cursor']): Promise<Fetched> => {
-    const base: TaxiiQuery = { limit: pageSize, match: { version: ['all'] } };
+    // The subscription's types are asked of the peer: what is not wanted never travels.
+    const base: TaxiiQuery = { limit: pageSize, match: { version: ['all'], ...(sub.types ? { type: sub.types } : {}) } };
     const q: TaxiiQuery = cursor.next
       ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
       : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
@@ -369,7 +380,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
         const res = await receive(tx, {
           deps, peer, collectionId: sub.localCollection, subscription: sub.id,
           // An item that is not an object has no envelope, and is refused as not an object.
-          items: items.map((x) => ({ object: x, envelope: isObject(x) ? envelopeOf(envelopes, String(x.id), x) ?? null : null })),
+          items: wantedOf(sub, items).map((x) => ({ object: x, envelope: isObject(x) ? envelopeOf(envelopes, String(x.id), x) ?? null : null })),
         });
         const next: SubscriptionState = {
           ...(await registry.state(sub.id, tx)), cursor: following,
@@ -511,7 +522,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
       const afterUs = state.cursor.afterUs ?? 0;
       const page = await store.queryObjects({
         collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? PULL_PAGE_SIZE,
-        ...(sub.sightingsOnly ? { types: ['sighting'] } : {}),
+        ...(sub.sightingsOnly ? { types: ['sighting'] } : sub.types ? { types: sub.types } : {}),
       });
       const rows = page.rows;
       if (rows.length === 0) {

@@ -159,9 +159,11 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .requiredOption('--local <collection>', 'local collection (id, alias or title)')
     .option('--interval <s>', 'seconds between runs', '30')
     .option('--sightings-only', 'push: only sightings of objects that came from this peer (back to their origin)')
-    .action((o: { peer: string; direction: string; remote: string; local: string; interval: string; sightingsOnly?: boolean }) => withPlatform(async (p) => {
+    .option('--type <stix-type>', 'only objects of this STIX type (repeatable; default every type): asked of the peer, nothing else travels', collect, [])
+    .action((o: { peer: string; direction: string; remote: string; local: string; interval: string; sightingsOnly?: boolean; type: string[] }) => withPlatform(async (p) => {
       const sub = await registryOf(p).addSubscription(CLI_ACTOR, {
         peer: o.peer, direction: o.direction as 'pull' | 'push', remoteCollection: o.remote, localCollection: o.local, intervalS: Number(o.interval), sightingsOnly: o.sightingsOnly === true,
+        ...(o.type.length > 0 ? { types: o.type } : {}),
       });
       io.out(sub.id);
     }));
@@ -173,11 +175,11 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       const st = await Promise.all((await d.registry.listSubscriptions()).map((s) => statusOf(d, s)));
       if (o.json) return io.out(JSON.stringify(st, null, 2));
       printRows(io, false, st.map((s) => ({
-        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection,
+        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection, types: s.subscription.types?.join(',') ?? 'all',
         in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
         // With its time, as on the Federation page: an error before the last success is history.
         last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}${s.failing ? '' : ' (resolved)'}`,
-      })), ['id', 'peer', 'dir', 'remote', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'last_error']);
+      })), ['id', 'peer', 'dir', 'remote', 'types', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'last_error']);
     }));
   sync.command('run <id>')
     .description('run a subscription now')

@@ -26,7 +26,7 @@ function Subscriptions({ items, isAdmin, canAdd, onChange }: { items: Subscripti
           {items.map((s) => (
             <tr key={s.subscription.id} data-testid="subscription">
               <td><code>{s.subscription.id}</code></td><td>{s.subscription.peer}</td>
-              <td>{s.subscription.direction}{s.subscription.sightingsOnly ? ' (sightings)' : ''}</td><td><code>{s.subscription.remoteCollection}</code></td>
+              <td>{s.subscription.direction}{s.subscription.sightingsOnly ? ' (sightings)' : ''}{s.subscription.types ? <span className="small muted" data-testid="sub-types-list"> {s.subscription.types.join(', ')}</span> : null}</td><td><code>{s.subscription.remoteCollection}</code></td>
               <td data-testid="objects-in">{s.state.objectsIn}</td><td>{s.state.objectsOut}</td><td data-testid="retracted">{s.state.retracted ?? 0}</td><td data-testid="rejects">{s.rejects}</td>
               <td>{s.lagS === null ? '-' : `${s.lagS} s`}</td><td>{s.lastSuccess ? formatTime(s.lastSuccess) : 'never'}</td>
               <td className="small" data-testid="last-error">{s.lastError ? `${s.lastErrorAt ? formatTime(s.lastErrorAt) : ''}: ${s.lastError}${s.failing === false ? ' (resolved)' : ''}` : '-'}</td>
@@ -155,7 +155,7 @@ function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () 
   const action = useAction();
   const collections = useAsync(async (signal) => (await api.collections(signal)).items, [api]);
   const withUrl = peers.filter((p) => p.url);
-  const [f, setF] = useState({ peer: '', direction: 'pull' as 'pull' | 'push', remoteCollection: '', localCollection: '', intervalS: '30', sightingsOnly: false });
+  const [f, setF] = useState({ peer: '', direction: 'pull' as 'pull' | 'push', remoteCollection: '', localCollection: '', intervalS: '30', sightingsOnly: false, types: '' });
   if (withUrl.length === 0) return null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -163,8 +163,9 @@ function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () 
       await api.addSubscription({
         peer: f.peer || withUrl[0]!.name, direction: f.direction, remoteCollection: f.remoteCollection.trim(), localCollection: f.localCollection,
         intervalS: Number(f.intervalS), ...(f.direction === 'push' && f.sightingsOnly ? { sightingsOnly: true } : {}),
+        ...(typesOf(f.types).length > 0 && !(f.direction === 'push' && f.sightingsOnly) ? { types: typesOf(f.types) } : {}),
       });
-      setF({ ...f, remoteCollection: '' });
+      setF({ ...f, remoteCollection: '', types: '' });
       onChange();
     });
   };
@@ -186,9 +187,15 @@ function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () 
       </select></label>{' '}
       <label>Every <input type="number" min={1} max={86400} value={f.intervalS} onChange={(e) => setF({ ...f, intervalS: e.target.value })} style={{ width: '6em' }} /> s</label>{' '}
       {f.direction === 'push' && <label><input type="checkbox" checked={f.sightingsOnly} onChange={(e) => setF({ ...f, sightingsOnly: e.target.checked })} /> sightings of this peer's objects only</label>}{' '}
+      {!(f.direction === 'push' && f.sightingsOnly) && <label>Only types <input value={f.types} onChange={(e) => setF({ ...f, types: e.target.value })} placeholder="every type; e.g. indicator, malware" data-testid="sub-types" /></label>}{' '}
       <button type="submit" disabled={action.busy} data-testid="add-subscription">Add subscription</button>
     </form>
   );
+}
+
+/** STIX types typed in a field, comma- or space-separated. */
+function typesOf(text: string): string[] {
+  return text.split(/[\s,]+/).map((t) => t.trim()).filter((t) => t !== '');
 }
 
 function recordsStatus(p: PeerView): string {
