@@ -97,6 +97,23 @@ describe('decisions', () => {
   });
 });
 
+describe('attribution statements', () => {
+  it('name their assessment only to participants who may read it', async () => {
+    const propose = async (assessmentId: string) => (await w.call('A-rep', 'POST', '/decisions', {
+      title: 'Attribution', text: 't', kind: 'attribution-statement', procedure: 'consensus', participants: [w.orgs.B, w.orgs.C], deadline: inHours(w.clock, 2), assessmentId,
+    })).json as { id: string };
+    const forB = (await w.call('A-analyst', 'POST', '/assessments', { title: 'for B', tlp: 'amber', recipients: [w.orgs.B] })).json as { id: string };
+    const d = await propose(forB.id);
+    const seen = async (who: Who) => ((await w.call(who, 'GET', `/decisions/${d.id}`)).json as { assessmentId: string | null }).assessmentId;
+    const listed = async (who: Who) => ((await w.call(who, 'GET', '/decisions')).json.items as { id: string; assessmentId: string | null }[]).find((i) => i.id === d.id)?.assessmentId;
+    for (const [who, want] of [['A-rep', forB.id], ['B-rep', forB.id], ['C-rep', null]] as const) {
+      expect(await seen(who), who).toBe(want);
+      expect(await listed(who), who).toBe(want);
+    }
+    expect((await w.call('C-analyst', 'GET', `/assessments/${forB.id}`)).status).toBe(404);
+  });
+});
+
 describe('assessments', () => {
   const cases = TLP_LEVELS.flatMap((tlp) => SHAPES.map((shape) => ({ tlp, shape })));
   it.each(cases)('TLP $tlp with recipients $shape', async ({ tlp, shape }) => {

@@ -191,8 +191,13 @@ export class DecisionService {
     const current = rec.doc.texts[rec.doc.texts.length - 1]!;
     const mine = positions.find((p) => p.orgId === actor.principal.orgId && p.revision === rec.doc.revision) ?? null;
     const isParticipant = rec.doc.participants.includes(actor.principal.orgId);
+    // The assessment an attribution statement rests on is named only to a reader who may read it
+    // (its own TLP and recipients): to another participant it is null, as an unreadable end of a
+    // relationship is (docs/respond.md).
+    const assessment = rec.doc.assessmentId ? await this.deps.store.getRecord(rec.doc.assessmentId) : null;
+    const assessmentId = assessment && this.repo.visible(actor.principal, assessment) ? rec.doc.assessmentId : null;
     return {
-      id: rec.row.id, proposerOrg: rec.row.creatorOrg, state: rec.row.state as DecisionState, createdAt: iso(rec.row.createdUs), ...rec.doc,
+      id: rec.row.id, proposerOrg: rec.row.creatorOrg, state: rec.row.state as DecisionState, createdAt: iso(rec.row.createdUs), ...rec.doc, assessmentId,
       text: current.text, deadline: current.deadline, positions,
       canAct: isParticipant && can(actor.principal, 'decision.write') && rec.row.state === 'open' && mine === null,
       myPosition: mine,
