@@ -124,6 +124,21 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect((await intel.submit(b, c1, [idOf(orgB, 'Other')]))[0]?.status).toBe('added');
   });
 
+  it('a peer\'s version never names one of this node\'s organisations as its creator; one of them coming back is a duplicate', async () => {
+    const peer = (await new AccessService(store, clock).createOrganisation(SYSTEM_ACTOR, { name: 'Peer node', shortName: 'PEER', node: 'peer1' })).id;
+    const fromPeer: Actor = { principal: null, source: 'peer:peer1' };
+    const signed = { asOrg: peer, originNode: 'peer1', exact: true, preserveProvenance: true };
+    const spoof = ind(`indicator--${uuid()}`, T1, { created_by_ref: orgA });
+    expect((await intel.submit(fromPeer, c1, [spoof], signed))[0]).toMatchObject({ status: 'rejected', message: expect.stringMatching(/names .*an organisation of this node/) });
+    expect(await copies(String(spoof.id))).toEqual([]);
+    // The peer's own objects and a third party's keep the creator their origin signed.
+    const theirs = [ind(`indicator--${uuid()}`, T1, { created_by_ref: peer }), ind(`indicator--${uuid()}`, T1, { created_by_ref: MITRE })];
+    expect((await intel.submit(fromPeer, c1, theirs, signed)).map((r) => r.status)).toEqual(['added', 'added']);
+    const mine = ind(`indicator--${uuid()}`, T1, { created_by_ref: orgA, object_marking_refs: [TLP2_MARKING_IDS.green] });
+    expect((await intel.submit(a, c1, [mine]))[0]?.status).toBe('added');
+    expect((await intel.submit(fromPeer, c1, [mine], signed))[0]?.status).toBe('duplicate');
+  });
+
   it('one (id, version) is one content in every collection: a different content is refused; an identical one is copied with the stored bytes', async () => {
     const id = `indicator--${uuid()}`;
     const first = ind(id, T1, { created_by_ref: orgA, description: 'x' });

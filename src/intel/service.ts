@@ -65,13 +65,13 @@ export type ItemResult =
   | { index: number; id: string; version: string; versionText: string | null; status: 'added' | 'duplicate'; dateAdded: number; note?: string }
   | { index: number; id: string | null; version: string | null; versionText: string | null; status: 'rejected'; message: string };
 
-const NO_MEMBERS: ReadonlySet<string> = new Set();
+const NO_MEMBERS: ReadonlyMap<string, string | null> = new Map();
 const NO_PUBLISHERS: ReadonlyMap<string, string> = new Map();
 
 interface PrepareContext {
   org: string;
-  /** The organisations of this alliance (loaded only when an object names someone else). */
-  members: ReadonlySet<string>;
+  /** The organisations of this alliance → the node each lives on, null for this one (loaded only when an object names someone else). */
+  members: ReadonlyMap<string, string | null>;
   /** Identity id of an organisation or sharing group of this alliance → the organisation that alone publishes it. */
   publishers: ReadonlyMap<string, string>;
   opts: SubmitOptions;
@@ -179,7 +179,7 @@ export class IntelService {
       return (typeof x?.created_by_ref === 'string' && x.created_by_ref !== org) || (x?.type === 'identity' && x.id !== org);
     });
     const orgs = claimsOther ? await this.store.listOrganisations() : [];
-    const members = claimsOther ? new Set(orgs.map((o) => o.id)) : NO_MEMBERS;
+    const members = claimsOther ? new Map(orgs.map((o) => [o.id, o.node] as const)) : NO_MEMBERS;
     // Who alone publishes each identity of this alliance: an organisation itself, a sharing group's owner.
     const publishers = claimsOther ? new Map([...orgs.map((o) => [o.id, o.id] as const), ...(await this.store.listGroups()).map((g) => [g.id, g.ownerOrg] as const)]) : NO_PUBLISHERS;
     const nowUs = this.clock.now() * 1000;
@@ -322,8 +322,15 @@ export class IntelService {
     // Decided with the stored versions (decideVersions): re-posting a version stored identically
     // is a duplicate whoever posts it; a new version must come from its creator.
     let claim: string | undefined;
-    if (claimed !== null && claimed !== ctx.org && !ctx.opts.exact && type !== 'marking-definition' && !(type === 'identity' && id === ctx.org)) {
-      if (ctx.members.has(claimed)) {
+    if (claimed !== null && claimed !== ctx.org && type !== 'marking-definition' && !(type === 'identity' && id === ctx.org)) {
+      if (ctx.opts.exact) {
+        // A peer's version keeps the creator its origin signed, unless that names one of this
+        // node's own organisations: their objects reach other nodes from here, never the reverse.
+        if (ctx.members.get(claimed) === null) {
+          claim = `created_by_ref names ${claimed}, an organisation of this node: a version from another node is never one of its objects `
+            + '(only it submits them, here)';
+        }
+      } else if (ctx.members.has(claimed)) {
         claim = (`created_by_ref names ${claimed}, another organisation of this alliance: only it may submit its objects `
           + '(the object is stored as its creator published it, never re-attributed)');
       } else if (!ctx.opts.preserveProvenance) {
