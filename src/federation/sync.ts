@@ -20,7 +20,7 @@ import { pushRecords } from './records.js';
 import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
 import { newBatchCache, verifyBatchFacts, verifyFacts } from './keys.js';
 import { BatchNodes, type BatchRef } from './batches.js';
-import { limitBreach } from '../stix/index.js';
+import { limitBreach, tlpOf } from '../stix/index.js';
 import { MAX_REJECTS, NODE_NAME, P_PROV, originKeys, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
 export const MAX_BACKOFF_S = 300;
@@ -184,7 +184,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     }
     // What the row keeps of a verified proof: its place in the batch, whose nodes are kept once.
     if (env.batch !== undefined) refs[i] = batchNodes.add(env.origin, env.signature, env.batch);
-    const tlp = tlpOfObject(obj);
+    // Whatever marking id says the level: TLP 2.0, TLP 1.0, or an alias (stix/tlp.ts).
+    const tlp = tlpOf(obj);
     if ((tlp === 'amber+strict' || tlp === 'red') && env.origin !== a.peer.name) {
       await reject(i, `${tlp.toUpperCase()} object of ${env.origin} relayed by ${a.peer.name}: accepted only from its node of origin`);
       continue;
@@ -266,24 +267,6 @@ function isObject(x: unknown): x is Record<string, unknown> {
 function isEnvelope(e: unknown): e is Envelope {
   const x = e as Envelope | null;
   return !!x && typeof x === 'object' && typeof x.id === 'string' && typeof x.origin === 'string' && Array.isArray(x.path) && Array.isArray(x.recipients);
-}
-
-function tlpOfObject(obj: Record<string, unknown>): string | null {
-  const refs = Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : [];
-  const byId: Record<string, string> = {
-    'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487': 'clear',
-    'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb': 'green',
-    'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421': 'amber',
-    'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003': 'amber+strict',
-    'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1': 'red',
-  };
-  let worst: string | null = null;
-  const order = ['clear', 'green', 'amber', 'amber+strict', 'red'];
-  for (const r of refs) {
-    const t = typeof r === 'string' ? byId[r] : undefined;
-    if (t && (worst === null || order.indexOf(t) > order.indexOf(worst))) worst = t;
-  }
-  return worst;
 }
 
 /** One run of a pull subscription: until the peer has nothing more (or `maxPages`). */
