@@ -139,6 +139,14 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect((await intel.submit(fromPeer, c1, [mine], signed))[0]?.status).toBe('duplicate');
   });
 
+  it('a peer\'s STIX 2.0 object is refused, not converted into a content its origin did not sign', async () => {
+    const peer = (await new AccessService(store, clock).createOrganisation(SYSTEM_ACTOR, { name: 'Peer two', shortName: 'PEER2', node: 'peer2' })).id;
+    const v20 = { type: 'malware', id: `malware--${uuid()}`, created: '2017-05-31T21:33:10.000Z', modified: '2017-05-31T21:33:10.000Z', name: 'x', labels: ['worm'] };
+    const [r] = await intel.submit({ principal: null, source: 'peer:peer2' }, c1, [v20], { asOrg: peer, originNode: 'peer2', exact: true, preserveProvenance: true });
+    expect(r).toMatchObject({ status: 'rejected', versionText: v20.modified, message: expect.stringMatching(/stored exactly as its origin signed it.*STIX 2\.0/) });
+    expect(await copies(v20.id)).toEqual([]);
+  });
+
   it('one (id, version) is one content in every collection: a different content is refused; an identical one is copied with the stored bytes', async () => {
     const id = `indicator--${uuid()}`;
     const first = ind(id, T1, { created_by_ref: orgA, description: 'x' });

@@ -282,6 +282,12 @@ export class IntelService {
     const submitted = input ? submittedVersion(input) : null;
     const refused = (message: string, id: string | null = id0): Refused => ({ id, version: submitted?.key ?? null, versionText: submitted?.text ?? null, message });
     const was20 = input !== null && isStix20(input);
+    if (was20 && ctx.opts.exact) {
+      // Converted, it would be stored as another content than its origin signed, and every
+      // next hop would refuse it. A node stores STIX 2.1 only, so an honest peer never sends 2.0.
+      return refused('a version from another node is stored exactly as its origin signed it, and a STIX 2.0 object is not stored as such '
+        + '(its conversion is another content); its origin should publish it as STIX 2.1');
+    }
     if (was20 && input.type === 'marking-definition' && !(typeof input.id === 'string' && predefinedTlpMarking(input.id))) {
       return refused('a STIX 2.0 marking definition cannot be converted: marking definitions have no versions (STIX 2.1 §7.2), so '
         + 'converting it would change the content under its id; publish it as STIX 2.1');
