@@ -71,7 +71,7 @@ export class DeadLetters {
       next = sent.firstEventSeq ?? seq;
       await this.deps.store.transaction(async (tx) => {
         if (!(await tx.settleDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
-        await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
+        await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: auditRuleRef(row.ruleRef) } });
       });
       return next;
     }
@@ -82,7 +82,7 @@ export class DeadLetters {
       const done = position >= seq ? await tx.settleDeadLetter(seq) : await tx.deleteDeadLetter(seq);
       if (!done) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
       if (position >= seq) next = (await tx.appendIngest({ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, ...spoolLinesOf([{ event: row.event, format: row.format }]) }))?.firstSeq ?? seq;
-      await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: row.ruleRef } });
+      await this.#audit(tx, actor, { action: 'detect.dead-letter.retry', seq, nowUs, detail: { newSeq: next, ruleRef: auditRuleRef(row.ruleRef) } });
     });
     this.deps.wake();
     return next;
@@ -94,7 +94,7 @@ export class DeadLetters {
     const nowUs = this.deps.clock.now() * 1000;
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.settleDeadLetter(seq))) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
-      await this.#audit(tx, actor, { action: 'detect.dead-letter.discard', seq, nowUs, detail: { ruleRef: row.ruleRef, sensorId: row.sensorId } });
+      await this.#audit(tx, actor, { action: 'detect.dead-letter.discard', seq, nowUs, detail: { ruleRef: auditRuleRef(row.ruleRef), sensorId: row.sensorId } });
     });
   }
 
@@ -105,6 +105,15 @@ export class DeadLetters {
       target: String(a.seq), detail: JSON.stringify(a.detail),
     });
   }
+}
+
+/**
+ * The rule an audit entry of a dead letter names: a stage of the pipeline, never an indicator or a
+ * Sigma rule, which may be intelligence the organisation's administrators may not read (GET
+ * /system/dead-letters decides per reader when it shows a dead letter; an audit line cannot).
+ */
+export function auditRuleRef(ref: string | null): string | null {
+  return ref !== null && (ref.startsWith('stage:') || ref.startsWith('test-hook:')) ? ref : null;
 }
 
 /** The dead letter as an API shows it; `ruleRef` as the caller decided the reader may know it. */

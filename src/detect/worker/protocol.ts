@@ -5,6 +5,7 @@
  */
 import type { BusEvent } from '../../core/bus.js';
 import type { DetectStats } from '../pipeline/detect-types.js';
+import { auditRuleRef } from '../pipeline/dead-letters.js';
 import type { IngestRow, Store } from '../../store/index.js';
 import { plainRow } from '../../store/spool-codec.js';
 
@@ -73,7 +74,7 @@ export async function writeDeadLetter(store: Store, row: IngestRow, d: { reason:
     await tx.putDeadLetter({ ...plainRow(row), reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, createdUs: nowUs });
     await tx.appendAudit({
       atUs: nowUs, userId: null, orgId: row.orgId, tokenId: null, source: 'detect', action: 'detect.dead-letter', target: String(row.seq),
-      detail: JSON.stringify({ reason: d.reason, ruleRef: d.ruleRef, attempts: d.attempts, sensorId: row.sensorId }),
+      detail: JSON.stringify({ reason: d.reason, ruleRef: auditRuleRef(d.ruleRef), attempts: d.attempts, sensorId: row.sensorId }),
     });
   });
 }
