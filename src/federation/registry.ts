@@ -249,12 +249,8 @@ export class FederationRegistry {
       return keys;
     }
     const mine: NodeKeyRecord = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
-    const stored = await this.store.transaction(async (tx) => {
-      const raw = await tx.getMeta(NODE_KEY_META);
-      if (raw) return JSON.parse(raw) as NodeKeyRecord;
-      await tx.setMeta(NODE_KEY_META, JSON.stringify(mine));
-      return mine;
-    });
+    // The first process to sign records the keys (one statement: no transaction of its own).
+    const stored = JSON.parse(await this.store.initMeta(NODE_KEY_META, JSON.stringify(mine))) as NodeKeyRecord;
     let error: AppError | null = null;
     if (stored.publicKey !== mine.publicKey || stored.secretCheck !== mine.secretCheck) {
       const what = stored.publicKey !== mine.publicKey ? `signing key (${SIGNING_KEY_FILE}: public key ${mine.publicKey})` : `secret (${SECRET_KEY_FILE})`;
