@@ -66,6 +66,13 @@ export function join(path: string, key: string | number): string {
 }
 
 /**
+ * A number literal too large for a double (1e400) parses as Infinity, which JSON cannot hold:
+ * stored, it would be written back as `null` — another content than the one submitted, and one
+ * the validator itself refuses on the next node.
+ */
+const NOT_FINITE = 'a number beyond the range of a JSON number (it reads as Infinity, and would be stored as null)';
+
+/**
  * Walks the whole value once, iteratively, and reports the first breaches of the limits.
  * Returns false when any limit is exceeded; the caller then stops, so the type checks never
  * see oversized input.
@@ -84,6 +91,11 @@ export function checkLimits(ctx: Ctx, root: unknown): boolean {
         ctx.error(path, 'limits.string-length', `string longer than ${maxStringLength} characters`);
         ok = false;
       }
+      continue;
+    }
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      ctx.error(path, 'value.type', NOT_FINITE);
+      ok = false;
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
@@ -139,6 +151,7 @@ export function limitBreach(value: unknown, limits: Readonly<ValidationLimits> =
  */
 function withinLimits(v: unknown, limits: Readonly<ValidationLimits>, depth: number): boolean {
   if (typeof v === 'string') return v.length <= limits.maxStringLength;
+  if (typeof v === 'number') return Number.isFinite(v);
   if (v === null || typeof v !== 'object') return true;
   if (depth >= limits.maxDepth || depth >= 256) return false;
   if (Array.isArray(v)) {

@@ -22,7 +22,7 @@ export const VALIDATION_RULES = {
   'timestamp.precision': '`created` and `modified` of versioned objects (all but SCOs and marking definitions) are precise to the millisecond (§3.2).',
   'modified-before-created': '`modified` is later than or equal to `created` (§3.2).',
   'time.order': 'Paired times are ordered: valid_until > valid_from, last_seen >= first_seen, stop_time > start_time, etc.',
-  'value.type': 'A property holds the JSON type its definition requires (string, integer, boolean, list, object).',
+  'value.type': 'A property holds the JSON type its definition requires (string, integer, boolean, list, object); no number is beyond the range of a double (`1e400` reads as Infinity and would be stored as `null`, another content).',
   'value.enum': 'A property with a closed vocabulary or enumeration holds one of its values (e.g. opinion, §4.14).',
   'value.range': 'Numbers lie in their range: confidence 0-100, count 0-999999999, latitude/longitude, ports, sizes.',
   'value.format': 'Strings follow their defined format: language tag, hex, base64, MAC/IP address, URL, email address, relationship_type.',

@@ -49,7 +49,9 @@ const CASES: Record<RuleId, Case[]> = {
     { name: 'campaign last_seen before first_seen', input: ex('campaign', { first_seen: '2024-05-01T00:00:00Z', last_seen: '2024-04-01T00:00:00Z' }) },
     { name: 'observed-data', input: ex('observed-data', { first_observed: '2024-05-01T00:00:00Z', last_observed: '2024-04-01T00:00:00Z' }) },
   ],
-  'value.type': [{ name: 'revoked as string', input: ex('indicator', { revoked: 'yes' }) }, { name: 'custom null', input: ex('indicator', { x_n: null }) }],
+  'value.type': [{ name: 'revoked as string', input: ex('indicator', { revoked: 'yes' }) }, { name: 'custom null', input: ex('indicator', { x_n: null }) },
+    // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: never stored.
+    { name: 'number beyond a double (1e400)', input: ex('indicator', JSON.parse('{"x_n": {"x_m": [1e400]}}') as Record<string, unknown>), path: 'x_n.x_m[0]' }],
   'value.enum': [{ name: 'opinion maybe', input: ex('opinion', { opinion: 'maybe' }) }],
   'value.range': [
     { name: 'confidence 101', input: ex('indicator', { confidence: 101 }) },
