@@ -29,7 +29,7 @@ function Subscriptions({ items, isAdmin, canAdd, onChange }: { items: Subscripti
               <td>{s.subscription.direction}{s.subscription.sightingsOnly ? ' (sightings)' : ''}{s.subscription.types ? <span className="small muted" data-testid="sub-types-list"> {s.subscription.types.join(', ')}</span> : null}</td><td><code>{s.subscription.remoteCollection}</code></td>
               <td data-testid="objects-in">{s.state.objectsIn}</td><td>{s.state.objectsOut}</td><td data-testid="retracted">{s.state.retracted ?? 0}</td><td data-testid="rejects">{s.rejects}</td>
               <td>{s.lagS === null ? '-' : `${s.lagS} s`}</td><td>{s.lastSuccess ? formatTime(s.lastSuccess) : 'never'}</td>
-              <td className="small" data-testid="last-error">{s.lastError ? `${s.lastErrorAt ? formatTime(s.lastErrorAt) : ''}: ${s.lastError}${s.failing === false ? ' (resolved)' : ''}` : '-'}</td>
+              <td className="small wrap" data-testid="last-error">{s.lastError ? `${s.lastErrorAt ? formatTime(s.lastErrorAt) : ''}: ${s.lastError}${s.failing === false ? ' (resolved)' : ''}` : '-'}</td>
               {isAdmin && (
                 <td>
                   <button type="button" disabled={action.busy} onClick={() => void action.run(async () => { await api.run(s.subscription.id); onChange(); })}>Run now</button>{' '}
