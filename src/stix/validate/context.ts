@@ -167,6 +167,15 @@ function withinLimits(v: unknown, limits: Readonly<ValidationLimits>, depth: num
   return true;
 }
 
+/**
+ * `table[key]` when the table itself has that key. Keys come from input: `__proto__`,
+ * `constructor` or `toString` would otherwise find Object.prototype's members (a hashes entry
+ * named `toString` threw; a top-level `__proto__` passed as a known property).
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -5,7 +5,7 @@
 import { isStixTimestamp } from '../../core/time.js';
 import { categoryOf } from '../types.js';
 import { parseStixId } from '../ids.js';
-import { isPlainObject, join } from './context.js';
+import { isPlainObject, join, own } from './context.js';
 import type { Ctx } from './context.js';
 import { HASH_DIGESTS, matchesFormat } from './formats.js';
 import type { Format } from './formats.js';
@@ -104,7 +104,7 @@ export function checkHashes(ctx: Ctx, path: string, v: unknown): void {
     const p = join(path, k);
     if (!/^[a-zA-Z0-9_-]{3,250}$/.test(k)) ctx.error(p, 'hashes', 'hash algorithm names are 3-250 characters of a-z, A-Z, 0-9, _ and -');
     if (typeof h !== 'string' || h.length === 0) ctx.error(p, 'hashes', 'hash values are non-empty strings');
-    else if (HASH_DIGESTS[k] && !HASH_DIGESTS[k].test(h)) ctx.error(p, 'hashes', `not a valid ${k} digest`);
+    else if (own(HASH_DIGESTS, k)?.test(h) === false) ctx.error(p, 'hashes', `not a valid ${k} digest`);
   }
 }
 
@@ -187,7 +187,7 @@ export function checkObjectProps(ctx: Ctx, path: string, v: unknown, spec: Extra
     if (!(r in v)) ctx.error(join(path, r), 'required', `${r} is required`);
   }
   for (const [k, x] of Object.entries(v)) {
-    const s = spec.props[k];
+    const s = own(spec.props, k);
     if (s) checkValue(ctx, join(path, k), x, s);
     else checkFreeValue(ctx, join(path, k), k, x);
   }

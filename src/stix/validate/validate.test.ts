@@ -91,7 +91,11 @@ const CASES: Record<RuleId, Case[]> = {
   'kill-chain-phase': [{ name: 'no phase_name', input: ex('indicator', { kill_chain_phases: [{ kill_chain_name: 'x' }] }) }],
   hashes: [{ name: 'bad MD5', input: ex('file', { hashes: { MD5: 'xyz' } }) }],
   'dictionary.keys': [{ name: 'key with space', input: ex('process', { environment_variables: { 'bad key!': 'x' } }) }],
-  'property.name': [{ name: 'upper case', input: ex('indicator', { X_Bad: 1 }) }, { name: 'two characters', input: ex('indicator', { xy: 1 }) }],
+  'property.name': [
+    { name: 'upper case', input: ex('indicator', { X_Bad: 1 }) }, { name: 'two characters', input: ex('indicator', { xy: 1 }) },
+    // JSON.parse makes `__proto__` an own property; it is a name like any other, never Object.prototype's.
+    { name: '__proto__', input: ex('indicator', JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>), path: '__proto__' },
+  ],
   'reserved.property': [{ name: 'severity', input: ex('indicator', { severity: 'high' }) }],
   'reserved.type': [{ name: 'action', input: ex('indicator', { type: 'action', id: `action--${U}` }) }],
   'extension.key': [{ name: 'foo', input: ex('indicator', { extensions: { foo: { a: 1 } } }) }],
@@ -137,6 +141,11 @@ describe('validateObject: acceptance', () => {
     const o = ex('indicator');
     const r = validateObject(o);
     expect(r).toEqual({ ok: true, object: o, warnings: [] });
+  });
+
+  it('reads keys from input as names, never as Object.prototype members (hash names toString, __proto__)', () => {
+    const file = JSON.parse(`{"type":"file","spec_version":"2.1","id":"file--${U}","name":"x","hashes":{"toString":"ab","__proto__":"cd","constructor":"ef"}}`) as unknown;
+    expect(validateObject(file)).toMatchObject({ ok: true });
   });
 
   it('accepts a custom property without x_ prefix but warns', () => {

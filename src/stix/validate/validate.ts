@@ -6,7 +6,7 @@ import { parsePattern } from '../pattern/index.js';
 import { parseStixId, uuidVersionOfValid } from '../ids.js';
 import { categoryOf } from '../types.js';
 import type { StixObject } from '../types.js';
-import { checkLimits, Ctx, isPlainObject } from './context.js';
+import { checkLimits, Ctx, isPlainObject, own } from './context.js';
 import type { ValidateOptions, ValidationError } from './context.js';
 import {
   checkCustomProperty, checkExtensions, checkExternalReferences, checkGranularMarkings, checkVersioning,
@@ -90,8 +90,8 @@ function checkProperties(ctx: Ctx, o: Record<string, unknown>, t: { category: Ca
     if (k === 'external_references') checkExternalReferences(ctx, v);
     else if (k === 'granular_markings') checkGranularMarkings(ctx, v);
     else if (SPECIAL_PROPS.has(k)) continue;
-    else if (common[k]) checkValue(ctx, k, v, common[k]);
-    else if (t.spec?.props[k]) checkValue(ctx, k, v, t.spec.props[k]);
+    else if (own(common, k)) checkValue(ctx, k, v, own(common, k)!);
+    else if (t.spec && own(t.spec.props, k)) checkValue(ctx, k, v, own(t.spec.props, k)!);
     else {
       if (!ctx.allowCustom && !t.custom) ctx.error(k, 'custom.disallowed', `custom property ${k} is not accepted here`);
       checkCustomProperty(ctx, { key: k, value: v, customType: t.custom });
