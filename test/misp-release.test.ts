@@ -13,7 +13,7 @@ import { AccessService, type Actor, type Principal } from '../src/access/index.j
 import { openSqliteStore, type Store } from '../src/store/index.js';
 import { IntelService } from '../src/intel/index.js';
 import { importMisp } from '../src/misp/index.js';
-import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
+import { http, makeAlliance, withAlliance, type Alliance } from './rest-fixtures.js';
 
 type Org = 'A' | 'B' | 'C';
 const ALL: readonly Org[] = ['A', 'B', 'C'];
@@ -256,3 +256,27 @@ describe('sharing group names reach only the groups\' members and owners (as GET
     expect((await add('c-analyst', 'Alpha-Charlie')).distribution).toBe('4');
   });
 });
+
+describe('an update withdraws only the importer\'s own attributes', () => {
+  it('naming another organisation\'s RED attribute as deleted answers as for a uuid nobody holds, and revokes nothing', async () => {
+    await withAlliance(async (al) => {
+      const h = http(al);
+      const held = randomUUID();
+      const add = (user: string, body: unknown) => h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens[user]!, body });
+      const a = await add('a-analyst', { Event: { uuid: randomUUID(), info: 'A red', distribution: '0', timestamp: '1796621000', Tag: [{ name: 'tlp:red' }],
+        Attribute: [{ uuid: held, type: 'domain', category: 'Network activity', value: 'held.red.example', to_ids: true, timestamp: '1796621000' }] } });
+      expect(a.status, a.body).toBe(200);
+      const withdraw = async (uuid: string) => {
+        const r = await add('b-analyst', { Event: { uuid: randomUUID(), info: 'B update', distribution: '3', timestamp: '1796622000',
+          Attribute: [{ uuid, type: 'domain', category: 'Network activity', value: 'gone.example', deleted: true, timestamp: '1796622000' }] } });
+        expect(r.status, r.body).toBe(200);
+        return r.body.split(uuid).join('UUID');
+      };
+      const absent = randomUUID();
+      expect(await withdraw(held)).toBe(await withdraw(absent));
+      const still = await h.get('a-analyst', `/api/v1/intel/indicator--${held}`);
+      expect(still.json().object.revoked).not.toBe(true);
+    });
+  });
+});
+

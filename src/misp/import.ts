@@ -172,7 +172,7 @@ export async function importMisp(intel: IntelService, req: { actor: Actor; colle
     if (refs > DEFAULT_LIMITS.maxListLength) {
       throw new AppError('PAYLOAD_TOO_LARGE', `MISP event ${ev.uuid}: it converts to ${refs} STIX objects, more than the ${DEFAULT_LIMITS.maxListLength} a report may reference; split the event`);
     }
-    const revocations = await revocationsFor(intel.store, { collectionId: req.collectionId, ev, conv });
+    const revocations = await revocationsFor(intel.store, { collectionId: req.collectionId, owner: importer, ev, conv });
     objectCount += conv.objects.length + revocations.batches.reduce((n, b) => n + b.objects.length, 0);
     planned.push({ ev, conv, notes, revocations, batches: [] });
   }

@@ -27,15 +27,20 @@ const typeOf = (id: string) => id.slice(0, id.indexOf('--'));
 const uuidOf = (id: string) => id.slice(id.indexOf('--') + 2);
 const msOf = (o: StixObj) => Date.parse(String(o.modified ?? o.created ?? ''));
 
-/** The last stored version of each id in the collection, not yet revoked, parsed; with its recipients. */
-async function lastVersions(store: Store, collectionId: string, ids: readonly string[]): Promise<Map<string, { obj: StixObj; recipients: string[] }>> {
+/**
+ * The last stored version of each id in the collection, not yet revoked, parsed; with its
+ * recipients. Only the importing organisation's own (`owner`; undefined: the node operator's
+ * import, any): another organisation's object is not the importer's to withdraw, and reading it
+ * would answer differently for a uuid it holds than for one nobody holds.
+ */
+async function lastVersions(store: Store, q: { collectionId: string; owner: string | undefined }, ids: readonly string[]): Promise<Map<string, { obj: StixObj; recipients: string[] }>> {
   const heads = await store.objectHeads(ids);
   const keys = [...heads.values()].filter((h) => h.revokedAt === null).map((h) => ({ id: h.id, version: h.lastVersion }));
   const out = new Map<string, { obj: StixObj; recipients: string[] }>();
   if (keys.length === 0) return out;
   const copies: StoredVersion[] = await store.storedVersions(keys, { release: true });
   for (const c of copies) {
-    if (c.collectionId !== collectionId || c.revoked || out.has(c.id)) continue;
+    if (c.collectionId !== q.collectionId || c.revoked || out.has(c.id) || (q.owner !== undefined && c.creatorOrg !== q.owner)) continue;
     out.set(c.id, { obj: JSON.parse(c.json) as StixObj, recipients: c.release?.recipients ?? [] });
   }
   return out;
@@ -46,7 +51,7 @@ async function lastVersions(store: Store, collectionId: string, ids: readonly st
  * elements the previous version of the event (its stored report/grouping, older than this one)
  * referenced and this version no longer carries. A first import finds nothing to revoke.
  */
-export async function revocationsFor(store: Store, q: { collectionId: string; ev: MispEvent; conv: Conversion }): Promise<Revocations> {
+export async function revocationsFor(store: Store, q: { collectionId: string; owner: string | undefined; ev: MispEvent; conv: Conversion }): Promise<Revocations> {
   const { ev, conv } = q;
   const live = new Set<string>([...ev.attributes.filter((a) => !a.deleted).map((a) => a.uuid), ...ev.objects.filter((o) => !o.deleted).map((o) => o.uuid)]);
   // MISP uuid → the time of its withdrawal (the element's own timestamp for a soft delete, the event's for a removal).
@@ -55,7 +60,7 @@ export async function revocationsFor(store: Store, q: { collectionId: string; ev
   for (const o of ev.objects) if (o.deleted) gone.set(o.uuid, o.timestamp);
   const nowRefs = new Set(conv.objects.map((o) => o.id));
   const previousRels: string[] = [];
-  const containers = await lastVersions(store, q.collectionId, [`report--${ev.uuid}`, `grouping--${ev.uuid}`]);
+  const containers = await lastVersions(store, q, [`report--${ev.uuid}`, `grouping--${ev.uuid}`]);
   for (const { obj } of containers.values()) {
     // Only an older version of the event says what this one removed.
     if (!(msOf(obj) < ev.timestamp * 1000) || !Array.isArray(obj.object_refs)) continue;
@@ -69,7 +74,7 @@ export async function revocationsFor(store: Store, q: { collectionId: string; ev
   const out: Revocations = { batches: [], byUuid: new Map(), notes: [] };
   if (gone.size === 0) return out;
   const derived = [...gone.keys()].flatMap((u) => [...DERIVED.map((t) => `${t}--${u}`), relationshipId(`indicator--${u}`, 'based-on', `observed-data--${u}`)]);
-  const stored = await lastVersions(store, q.collectionId, [...new Set([...derived, ...previousRels])]);
+  const stored = await lastVersions(store, q, [...new Set([...derived, ...previousRels])]);
   const byRecipients = new Map<string, { recipients: string[]; objects: StixObj[] }>();
   const revoke = (uuid: string, id: string, atS: number) => {
     const s = stored.get(id);
