@@ -145,6 +145,8 @@ export function Exercises() {
           {imported && <p role="status" data-testid="msel-imported">Imported {imported.scenario.name}: {imported.scenario.injects.length} injects, {imported.scenario.teams.length} teams.</p>}
           <h2>Scenarios</h2>
           {scenarios.status === 'error' && <ErrorBox error={scenarios.error} title="Could not load the scenarios" />}
+          {scenarios.status === 'loading' && <Loading what="scenarios" />}
+          {scenarios.status === 'done' && scenarios.data.scenarios.length === 0 && <p className="muted" data-testid="no-scenarios">No scenario you may read yet: import one above.</p>}
           {scenarios.status === 'done' && scenarios.data.scenarios.map((s) => (
             <article key={s.id} className="card scenario" data-testid="scenario" aria-label={s.scenario.name}>
               <h3>{s.scenario.name} <span className="pill">{s.scenario.category}</span></h3>
