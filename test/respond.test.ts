@@ -105,6 +105,23 @@ describe('incident declared, shared and helped', () => {
     const pub = await w.call('A-resp', 'POST', `/incidents/${incidentId}/publish`, { collection: w.collection });
     expect(pub.json.results.every((x: { status: string }) => x.status === 'added')).toBe(true);
   });
+
+  it('exports a started task and a TLP change as new versions: a published (id, modified) never comes back with another content', async () => {
+    type Obj = { id: string; type: string; modified: string };
+    const stix = async () => (await w.call('A-resp', 'GET', `/incidents/${incidentId}/stix`)).json.objects as Obj[];
+    const published = new Map((await stix()).map((o) => [`${o.id} ${o.modified}`, JSON.stringify(o)]));
+    const task = (await w.call('A-resp', 'GET', `/incidents/${incidentId}`)).json.tasks.find((t: { status: string; dependsOn: string[] }) => t.status === 'open' && t.dependsOn.length === 0);
+    w.clock.advance(60_000);
+    expect((await w.call('A-resp', 'POST', `/incidents/${incidentId}/tasks/${task.id}/status`, { status: 'in-progress' })).status).toBe(200);
+    w.clock.advance(60_000);
+    expect((await w.call('A-resp', 'PATCH', `/incidents/${incidentId}`, { tlp: 'amber+strict' })).status).toBe(200);
+    const now = await stix();
+    const changed = now.filter((o) => published.has(`${o.id} ${o.modified}`) && published.get(`${o.id} ${o.modified}`) !== JSON.stringify(o));
+    expect(changed.map((o) => `${o.type} ${o.id}`)).toEqual([]);
+    expect(now.filter((o) => o.type === 'task' || o.type === 'event').every((o) => !published.has(`${o.id} ${o.modified}`))).toBe(true);
+    const pub = await w.call('A-resp', 'POST', `/incidents/${incidentId}/publish`, { collection: w.collection });
+    expect(pub.json.results.filter((x: { status: string }) => x.status === 'rejected')).toEqual([]);
+  });
 });
 
 describe('decisions', () => {

@@ -31,7 +31,7 @@ export type { Decision, DecisionKind, DecisionState, Position, PositionKind, Pro
 export { AttributionService, achScores, credibilityWeight, ASSESSMENT } from './attribution.js';
 export type { AchScore, Assessment, Evidence, Hypothesis, Weight } from './attribution.js';
 export { AlertLevelService, ALLIANCE, ALERT_LEVEL } from './alert-level.js';
-export { incidentToStix, attributionToStix, publish, phaseEventsOf, INCIDENT_EXT, TASK_EXT, EVENT_EXT } from './stix-export.js';
+export { incidentToStix, attributionToStix, publish, incidentHistoryOf, INCIDENT_EXT, TASK_EXT, EVENT_EXT } from './stix-export.js';
 export { RecordRepo, requirePermission } from './repo.js';
 export type { AuthedActor, RecordRemote, RemoteAction, RespondDeps, Rec, TimelineEntry } from './repo.js';
 export {

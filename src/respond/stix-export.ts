@@ -27,19 +27,39 @@ const TASK_OUTCOME = { open: 'pending', 'in-progress': 'ongoing', completed: 'su
 
 const stixTime = (s: string) => new Date(s).toISOString();
 
-export function incidentToStix(i: IncidentView, phaseEvents: { at: string; from: string; to: string; seq: number }[]): Record<string, unknown>[] {
+/**
+ * What of an incident's timeline its STIX objects follow: its phase changes (one `event` each),
+ * and when their content last changed. A STIX (id, modified) names one content forever, so a
+ * task whose status changes, or objects whose marking or creator changes (a TLP change, a
+ * transfer), get a later `modified`; without it, a task started after a first publish came back
+ * under the same version with another `outcome`, and the second publish was refused.
+ */
+export interface IncidentHistory {
+  phases: { at: string; from: string; to: string; seq: number }[];
+  /** Task id → the time of its last status change. */
+  taskChangedAt: Readonly<Record<string, string>>;
+  /** The last change to what every object carries (the TLP marking, the creator); null if none. */
+  sharedChangedAt: string | null;
+}
+
+/** The latest of some times (ISO strings); absent ones are skipped. */
+const latest = (first: string, ...more: (string | null | undefined)[]) =>
+  more.reduce<string>((a, t) => (t && Date.parse(t) > Date.parse(a) ? t : a), first);
+
+export function incidentToStix(i: IncidentView, history: IncidentHistory): Record<string, unknown>[] {
   const markings = i.tlp ? [tlpMarkingId(i.tlp)] : [];
   const common = (created: string, modified: string) => ({
     spec_version: '2.1', created: stixTime(created), modified: stixTime(modified), created_by_ref: i.ownerOrg,
     ...(markings.length ? { object_marking_refs: markings } : {}),
   });
   const tasks = i.tasks.map((t) => ({
-    type: 'task', id: `task--${t.id}`, ...common(t.createdAt, t.completedAt ?? t.createdAt), name: t.title.slice(0, 250),
+    type: 'task', id: `task--${t.id}`, ...common(t.createdAt, latest(t.createdAt, t.completedAt, history.taskChangedAt[t.id], history.sharedChangedAt)),
+    name: t.title.slice(0, 250),
     ...(t.description ? { description: t.description } : {}), outcome: TASK_OUTCOME[t.status],
     extensions: { [TASK_EXT]: { extension_type: 'new-sdo' } },
   }));
-  const events = phaseEvents.map((e) => ({
-    type: 'event', id: `event--${uuidv5(NS, `${i.id}/${e.seq}`)}`, ...common(e.at, e.at), name: `Phase: ${e.from} → ${e.to}`,
+  const events = history.phases.map((e) => ({
+    type: 'event', id: `event--${uuidv5(NS, `${i.id}/${e.seq}`)}`, ...common(e.at, latest(e.at, history.sharedChangedAt)), name: `Phase: ${e.from} → ${e.to}`,
     status: 'occurred', start_time: stixTime(e.at), extensions: { [EVENT_EXT]: { extension_type: 'new-sdo' } },
   }));
   const incident = {
@@ -88,7 +108,13 @@ export async function publish(intel: IntelService, actor: AuthedActor, p: { coll
   return intel.submit(actor, p.collectionId, p.objects, { defaultTlp: p.tlp ?? 'amber', recipients: p.recipients });
 }
 
-export async function phaseEventsOf(incidents: IncidentService, actor: AuthedActor, id: string) {
-  return (await incidents.timeline(actor, id)).filter((e) => e.kind === 'incident.phase')
-    .map((e) => ({ at: e.at, seq: e.seq, from: String(e.data.from), to: String(e.data.to) }));
+/** The history incidentToStix needs, read from the incident's timeline. */
+export async function incidentHistoryOf(incidents: IncidentService, actor: AuthedActor, id: string): Promise<IncidentHistory> {
+  const h: IncidentHistory & { taskChangedAt: Record<string, string> } = { phases: [], taskChangedAt: {}, sharedChangedAt: null };
+  for (const e of await incidents.timeline(actor, id)) {
+    if (e.kind === 'incident.phase') h.phases.push({ at: e.at, seq: e.seq, from: String(e.data.from), to: String(e.data.to) });
+    else if (e.kind === 'incident.task.status' && typeof e.data.taskId === 'string') h.taskChangedAt[e.data.taskId] = latest(e.at, h.taskChangedAt[e.data.taskId]);
+    else if (e.kind === 'incident.transferred' || (e.kind === 'incident.updated' && 'tlp' in e.data)) h.sharedChangedAt = latest(e.at, h.sharedChangedAt);
+  }
+  return h;
 }

@@ -12,7 +12,7 @@ import { Body, IDENTITY_ID, RECORD_ID } from './body.js';
 import {
   ACH_RATINGS, CONFIDENCE_LEVELS, CREDIBILITY, CSIRT_SERVICES, DECISION_KINDS, DETERMINATIONS, ICD203_LIKELIHOOD, INVESTIGATION_STATUSES,
   OBSERVABLE_TYPES, PAP_LEVELS, PHASES, RELIABILITY, TASK_STATUSES, URGENCIES, SEVERITIES, PLAYBOOKS, ALERT_LEVELS,
-  attributionToStix, incidentToStix, phaseEventsOf, publish, type AchRating, type AuthedActor, type Credibility, type Likelihood, type Phase,
+  attributionToStix, incidentToStix, incidentHistoryOf, publish, type AchRating, type AuthedActor, type Credibility, type Likelihood, type Phase,
 } from '../../respond/index.js';
 
 const ATTACK_TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
@@ -138,7 +138,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   app.get('/incidents/:id/stix', async (req) => {
     const a = actor(req);
     const view = await incidents.get(a, id(req));
-    return { type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: incidentToStix(view, await phaseEventsOf(incidents, a, view.id)) };
+    return { type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: incidentToStix(view, await incidentHistoryOf(incidents, a, view.id)) };
   });
   app.post('/incidents/:id/publish', async (req) => {
     const a = actor(req);
@@ -146,7 +146,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
     if (!view.isOwner) throw new AppError('FORBIDDEN', 'only the owning organisation publishes its incident');
     if (view.exerciseId) throw new AppError('CONFLICT', 'an exercise incident is never published into a real collection (share intel in the exercise instead)');
     const coll = await collectionWritable(platform, a, body(req).str('collection', { max: 128 }));
-    const objects = incidentToStix(view, await phaseEventsOf(incidents, a, view.id));
+    const objects = incidentToStix(view, await incidentHistoryOf(incidents, a, view.id));
     const results = await publish(platform.intel, a, { collectionId: coll, objects, tlp: view.tlp, recipients: view.shares.map((s) => s.orgId) });
     return { results };
   });

@@ -13,7 +13,7 @@ import { authorize, type Action } from '../../access/index.js';
 import { EventBus } from '../../core/bus.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import {
-  createRespond, incidentToStix, phaseEventsOf, CSIRT_SERVICES, DECISION_KINDS, PHASES, PLAYBOOKS, URGENCIES,
+  createRespond, incidentToStix, incidentHistoryOf, CSIRT_SERVICES, DECISION_KINDS, PHASES, PLAYBOOKS, URGENCIES,
   type AuthedActor, type CsirtService, type DecisionKind, type Phase, type Respond, type Urgency,
 } from '../../respond/index.js';
 import { orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
@@ -98,7 +98,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   as(inc.command('export <id>').description('STIX 2.1 bundle of the incident (Incident Core Extension v2.0)').option('-o, --output <file>'))
     .action((id: string, o: AsOpt & { output?: string }) => withRespond(o, 'incident.read', async (r, a) => {
       const i = await r.incidents.get(a, id);
-      const text = JSON.stringify({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: incidentToStix(i, await phaseEventsOf(r.incidents, a, id)) }, null, 2);
+      const text = JSON.stringify({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: incidentToStix(i, await incidentHistoryOf(r.incidents, a, id)) }, null, 2);
       if (o.output) fs.writeFileSync(o.output, text);
       else io.out(text);
     }));
