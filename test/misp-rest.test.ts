@@ -240,6 +240,31 @@ describe('MISP REST subset (PyMISP)', () => {
     expect(search.json().response.Attribute.map((a: { uuid: string }) => a.uuid)).toEqual([kept]);
   });
 
+  it('events/edit (PyMISP update_event): an edited attribute is a new version, the rest duplicates; another event, or one the caller cannot read, is refused', async () => {
+    const uuid = '7c7c0001-7b48-40d5-86b4-c0070acd0835';
+    const attr = (n: number, value: string) => ({ uuid: `7c7c000${n}-7b48-40d5-86b4-c0070acd0835`, type: 'domain', category: 'Network activity', value, to_ids: true, timestamp: '1700000000' });
+    const event = { uuid, info: 'to edit', timestamp: '1700000000', Tag: [{ name: 'tlp:green' }], Attribute: [attr(2, 'edit.before.example'), attr(3, 'kept.edit.example')] };
+    expect((await misp('a-analyst', 'POST', '/events/add', event)).status).toBe(200);
+    const indicator = async (n: number) => (await h.call('GET', `/api/v1/intel/indicator--7c7c000${n}-7b48-40d5-86b4-c0070acd0835`, { token: al.tokens['b-analyst']! })).json();
+    const first = await indicator(2);
+    // As PyMISP sends an edit: the event and the edited attribute without their timestamps.
+    al.clock.advance(60_000);
+    const { timestamp: _e, ...edited } = { ...event, info: 'edited' };
+    const { timestamp: _a, ...changed } = { ...attr(2, 'edit.after.example') };
+    const r = await misp('a-analyst', 'POST', `/events/edit/${uuid}`, { Event: { ...edited, Attribute: [changed, attr(3, 'kept.edit.example')] } });
+    expect(r.status, r.body).toBe(200);
+    expect(r.json().Event.info).toBe('edited');
+    const after = await indicator(2);
+    expect(after.versions.map((v: { object: unknown }) => v.object)).toEqual([first.object, after.object]);
+    expect(after.object.pattern).toContain('edit.after.example');
+    expect((await indicator(3)).versions).toHaveLength(1);
+    // The path names the event: a body naming another one is a 400; an event the caller cannot read (or none) a 404; a role without intel.write a 403.
+    mispError(await misp('a-analyst', 'POST', `/events/edit/${uuid}`, { ...event, uuid: '7c7c0099-7b48-40d5-86b4-c0070acd0835' }), 400);
+    mispError(await misp('a-analyst', 'POST', '/events/edit/7c7c0098-7b48-40d5-86b4-c0070acd0835', event), 404);
+    mispError(await misp('a-analyst', 'POST', '/events/edit/42', event), 404);
+    mispError(await misp('a-responder', 'POST', `/events/edit/${uuid}`, event), 403);
+  });
+
   it('the REST import endpoint recognises a MISP event', async () => {
     const doc = JSON.parse(readFileSync(sharedPath('data/misp/event-circl-xorist-ransomware.json'), 'utf8')) as unknown;
     const r = await h.call('POST', '/api/v1/intel/import?collection=alliance', { token: al.tokens['a-analyst']!, body: doc });

@@ -183,6 +183,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   'GET /api/misp/users/view/me': 'session.read',
   'POST /api/misp/events/add': 'intel.write',
   'POST /api/misp/events': 'intel.write',
+  'POST /api/misp/events/edit/:id': 'intel.write',
   'GET /api/misp/events/view/:id': 'intel.read',
   'GET /api/misp/events/:id': 'intel.read',
   'POST /api/misp/attributes/restSearch': 'intel.read',

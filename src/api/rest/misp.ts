@@ -128,12 +128,11 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     };
   });
 
-  const addEvent = async (req: FastifyRequest) => {
-    const p = principalOf(req);
-    const body = req.body;
+  const addEvent = async (req: FastifyRequest) => add(principalOf(req), req.body, req.ip);
+  const add = async (p: Principal, body: unknown, ip: string) => {
     if (!isMispDocument(body) && !(body && typeof body === 'object' && 'info' in body)) throw new AppError('BAD_REQUEST', 'Invalid event: the body must be a MISP event ({"Event": {...}} or the event itself)');
     const collectionId = await writeCollection(deps, p);
-    const s = await importMisp(intel, { actor: { principal: p, source: req.ip }, collectionId, document: body });
+    const s = await importMisp(intel, { actor: { principal: p, source: ip }, collectionId, document: body });
     const ev = s.events[0];
     if (!ev) throw new AppError('BAD_REQUEST', 'Invalid event');
     const head = s.errors.find((e) => e.id === ev.container);
@@ -146,6 +145,24 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
   };
   app.post('/events/add', { schema: { summary: 'Add a MISP event (imported to STIX through the intel service)', body: OBJ } }, addEvent);
   app.post('/events', { schema: { summary: 'Add a MISP event (alias of /events/add)', body: OBJ } }, addEvent);
+  // PyMISP's update_event posts the event, edited, to events/edit/<uuid>, without the timestamps
+  // of what was changed: the same import, which makes new versions of what changed (modified =
+  // the time of receipt) and revokes what the update withdraws. The event must be one the caller
+  // reads (else 404, as MISP); a body naming another event is refused, never stored under it.
+  app.post('/events/edit/:id', { schema: { summary: 'Update a MISP event (PyMISP update_event): imported as events/add, new versions of what changed', body: OBJ } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const p = principalOf(req);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AppError('NOT_FOUND', 'Invalid event');
+    await viewEvent(p, id.toLowerCase());
+    const wrapped = !!req.body && typeof req.body === 'object' && 'Event' in req.body;
+    const ev = (wrapped ? (req.body as { Event: unknown }).Event : req.body) as Record<string, unknown> | null;
+    if (!ev || typeof ev !== 'object' || Array.isArray(ev)) throw new AppError('BAD_REQUEST', 'Invalid event: the body must be a MISP event ({"Event": {...}} or the event itself)');
+    if (ev.uuid !== undefined && String(ev.uuid).toLowerCase() !== id.toLowerCase()) {
+      throw new AppError('BAD_REQUEST', `Invalid event: the body is event ${String(ev.uuid).slice(0, 64)}, not the event ${id} the path names`);
+    }
+    const event = { ...ev, uuid: id.toLowerCase() };
+    return add(p, wrapped ? { Event: event } : event, req.ip);
+  });
 
   const getEvent = async (req: FastifyRequest) => {
     const { id } = req.params as { id: string };
