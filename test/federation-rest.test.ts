@@ -41,6 +41,16 @@ describe('federation REST', () => {
     expect((list.body.items as { name: string }[]).map((p) => p.name)).toEqual(['dk']);
   });
 
+  it('the directory says which organisations live on a peer node (node), and which are this node\'s (null)', async () => {
+    const orgs = (await call('GET', '/organisations', 'b-analyst')).body.items as { shortName: string; node: string | null }[];
+    expect(orgs.find((o) => o.shortName === 'DKCERT')?.node).toBe('dk');
+    const local = orgs.filter((o) => o.node === null).map((o) => o.shortName);
+    expect(local.length).toBeGreaterThan(0);
+    expect(local).not.toContain('DKCERT');
+    const me = (await call('GET', '/me', 'b-analyst')).body as { organisation: { node: string | null } };
+    expect(me.organisation.node).toBeNull();
+  });
+
   it('refuses bad input with a clear 4xx', async () => {
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'x', publicKey: 'not-a-key' })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'Bad Name!', publicKey: peerKey })).status).toBe(400);

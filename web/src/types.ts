@@ -4,7 +4,8 @@ export const TLPS: readonly Tlp[] = ['clear', 'green', 'amber', 'amber+strict', 
 export type Role = 'analyst' | 'responder' | 'representative' | 'excon' | 'admin';
 
 export interface User { id: string; username: string; displayName: string; orgId: string; roles: Role[] }
-export interface Org { id: string; name: string; shortName: string; country: string | null; kind: 'member' | 'alliance-body' }
+/** `node`: the peer node the organisation lives on (or is reached through); null for one of this node; absent from older servers. */
+export interface Org { id: string; name: string; shortName: string; country: string | null; kind: 'member' | 'alliance-body'; node?: string | null }
 export interface OrgSummary extends Org { shared: { total: number; byTlp: Record<Tlp | 'none', number> } }
 export interface Group { id: string; name: string; description: string; members: string[] }
 export interface Collection {

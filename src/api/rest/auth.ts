@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
 import type { Platform } from '../platform.js';
+import { orgView } from './views.js';
 
 const SESSION_TTL_MS = 12 * 3600 * 1000;
 
@@ -47,7 +48,7 @@ export async function authRoutes(app: FastifyInstance, platform: Platform): Prom
     const user = p.userId ? await store.getUser(p.userId) : null;
     return {
       user: user ? { id: user.id, username: user.username, displayName: user.displayName, orgId: user.orgId, roles: user.roles } : null,
-      organisation: { id: org.id, name: org.name, shortName: org.shortName, country: org.country, kind: org.kind },
+      organisation: orgView(org),
       // What the reader may do (docs/security.md "Permissions"), so the web app shows only that.
       permissions: permissionsOf(p),
     };

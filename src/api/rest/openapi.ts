@@ -102,9 +102,9 @@ const schemas: Record<string, JsonSchema> = {
   Tlp: { enum: [...TLP_LEVELS], description: 'TLP 2.0 level (FIRST).' },
   Role: { enum: [...ROLES] },
   User: obj({ id: str, username: str, displayName: str, orgId: identityId, roles: { type: 'array', items: ref('Role') } }),
-  Org: obj({ id: identityId, name: str, shortName: str, country: nullableStr, kind: { enum: ['member', 'alliance-body'] } }),
+  Org: obj({ id: identityId, name: str, shortName: str, country: nullableStr, kind: { enum: ['member', 'alliance-body'] }, node: { ...nullableStr, description: 'The peer node it lives on or is reached through (docs/federation.md); null: this node\'s.' } }),
   OrgSummary: obj({
-    id: identityId, name: str, shortName: str, country: nullableStr, kind: { enum: ['member', 'alliance-body'] },
+    id: identityId, name: str, shortName: str, country: nullableStr, kind: { enum: ['member', 'alliance-body'] }, node: nullableStr,
     shared: obj({
       total: { type: 'integer', minimum: 0 },
       byTlp: obj(Object.fromEntries([...TLP_LEVELS, 'none'].map((t) => [t, { type: 'integer', minimum: 0 }]))),

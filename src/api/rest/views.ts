@@ -8,7 +8,8 @@ import type { AuditRow, CollectionRow, OrgRow, Role, UserRow, ObjectRow } from '
 import { versionLabel } from '../../intel/index.js';
 
 export interface UserView { id: string; username: string; displayName: string; orgId: string; roles: Role[] }
-export interface OrgView { id: string; name: string; shortName: string; country: string | null; kind: OrgRow['kind'] }
+/** `node`: the peer node the organisation lives on or is reached through (docs/federation.md), null for one of this node. */
+export interface OrgView { id: string; name: string; shortName: string; country: string | null; kind: OrgRow['kind']; node: string | null }
 export interface OrgSummary extends OrgView { shared: { total: number; byTlp: Record<Tlp | 'none', number> } }
 export interface GroupView { id: string; name: string; description: string; members: string[] }
 export interface CollectionView { id: string; apiRoot: string; title: string; description: string; alias: string | null; canRead: boolean; canWrite: boolean }
@@ -36,7 +37,7 @@ export interface Page<T> { items: T[]; next?: string }
 
 export const userView = (u: UserRow): UserView => ({ id: u.id, username: u.username, displayName: u.displayName, orgId: u.orgId, roles: [...u.roles] });
 
-export const orgView = (o: OrgRow): OrgView => ({ id: o.id, name: o.name, shortName: o.shortName, country: o.country, kind: o.kind });
+export const orgView = (o: OrgRow): OrgView => ({ id: o.id, name: o.name, shortName: o.shortName, country: o.country, kind: o.kind, node: o.node ?? null });
 
 export const collectionView = (c: CollectionRow, r: { canRead: boolean; canWrite: boolean }): CollectionView => ({
   id: c.id, apiRoot: c.apiRoot, title: c.title, description: c.description, alias: c.alias, canRead: r.canRead, canWrite: r.canWrite,

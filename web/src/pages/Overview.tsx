@@ -24,6 +24,7 @@ function OrgTable({ orgs, caption, ownOrg }: { orgs: OrgSummary[]; caption: stri
             <th scope="row">
               <span className="org-name">{o.name}</span> <span className="muted">({o.shortName})</span>
               {o.id === ownOrg && <span className="pill">your organisation</span>}
+              {o.node && <span className="pill" data-testid="org-node" title="It lives on (or is reached through) that peer node: its objects come from there by federation">{o.node === '(detached)' ? 'of no peer node' : `on node ${o.node}`}</span>}
             </th>
             <td>{o.country ?? '–'}</td>
             <td><a href={explorerFor(o.id)} data-testid="org-shared-total">{o.shared.total}</a></td>
