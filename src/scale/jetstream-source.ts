@@ -291,15 +291,20 @@ export class JetStreamSource {
     }
   }
 
-  /** After a failed transaction: the batch's partition reads again from its stored mark. */
+  /**
+   * After a failed transaction: the batch's partition reads again from its stored mark, taken
+   * afresh. The matchers saw the failed batch's events (correlation windows, STIX sequences
+   * counted them); read again with that state kept, each would count twice — two events of a
+   * three-event correlation raised it. So the state of the partition's organisations is dropped
+   * (`onTake`) and rebuilt by the replay up to the mark, as a new owner's is.
+   */
   async reset(): Promise<void> {
     const b = this.#batch;
     this.#batch = null;
     for (const t of b ?? []) {
       if (!this.#readers.has(t.partition)) continue;
       await this.disown(t.partition);
-      // No replay: this worker's matchers already hold the partition's state.
-      await this.own(t.partition, { warm: false });
+      await this.own(t.partition);
     }
   }
 }

@@ -256,6 +256,7 @@ export class DetectEngine {
     const live = dead.size === 0 ? rows : rows.filter((r) => !dead.has(r.seq));
     this.deps.observer?.batchStart({ from, to: last, events: live.length, ...(source.batchKeys ? { keys: source.batchKeys() } : {}) });
     const rates = new Map<string, RateRow>();
+    this.sightings.dropHits(); // what a batch that failed before its transaction had counted
     this.#hitStatics.clear();
     this.#lastRate = null;
     if (trace) setRuleTracer(trace);
@@ -282,12 +283,15 @@ export class DetectEngine {
       }));
     } catch (e) {
       // The groups may name alerts that never committed; the position may have moved elsewhere.
+      // The batch's sighting hits are counted when it is read again (or by the partition's new owner).
+      this.sightings.dropHits();
       await this.alerts.load(store, clock.now());
       await source.reset();
       throw e;
     }
     source.committed(last);
     this.alerts.committed(written);
+    this.sightings.commitHits();
     this.#processed += live.length;
     this.#alertsWritten += written.length;
     for (const w of written) this.#publish(w);

@@ -55,6 +55,8 @@ export interface SightingDeps {
 export class SightingBook {
   /** indicator id → sighting organisation → tally (nested: no joined key built per hit). */
   readonly #tallies = new Map<string, Map<string, Tally>>();
+  /** Hits of the batch in flight, not counted before it commits. */
+  readonly #staged: { indicator: IndicatorInfo; orgId: string; m: { atMs: number; path: string | null; value: string | null } }[] = [];
   readonly mode: SightingMode;
   readonly intervalMs: number;
   #written = 0;
@@ -68,8 +70,28 @@ export class SightingBook {
     return this.#written;
   }
 
+  /**
+   * Counts a hit of the batch being matched: held until the batch commits (`commitHits`), dropped
+   * when its transaction fails (`dropHits`). A failed batch is read and matched again, and its
+   * hits counted then would otherwise be counted twice.
+   */
   hit(indicator: IndicatorInfo, orgId: string, m: { atMs: number; path: string | null; value: string | null }): void {
     if (this.mode === 'off') return;
+    this.#staged.push({ indicator, orgId, m });
+  }
+
+  /** The batch committed: its hits count. */
+  commitHits(): void {
+    for (const h of this.#staged) this.#count(h.indicator, h.orgId, h.m);
+    this.#staged.length = 0;
+  }
+
+  /** The batch's transaction failed: it is read again, and its hits counted then. */
+  dropHits(): void {
+    this.#staged.length = 0;
+  }
+
+  #count(indicator: IndicatorInfo, orgId: string, m: { atMs: number; path: string | null; value: string | null }): void {
     let byOrg = this.#tallies.get(indicator.id);
     if (byOrg === undefined) this.#tallies.set(indicator.id, (byOrg = new Map()));
     let t = byOrg.get(orgId);
