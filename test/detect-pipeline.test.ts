@@ -427,6 +427,41 @@ describe('a restarted worker', () => {
   }));
 });
 
+describe('a batch whose transaction fails', () => {
+  it('is matched again as if for the first time: two runs of a three-run correlation raise nothing, the third does', () => withAlliance(async (al) => {
+    await addBurstAndSequence(al);
+    const token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'edr-1' })).token;
+    const post = async (line: string) => {
+      const res = await al.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, payload: line });
+      expect(res.statusCode, res.body).toBe(202);
+    };
+    const engine = al.platform.detect.engine!;
+    await engine.sync();
+    const titles = async () => ((await http(al).get('a-analyst', '/api/v1/alerts?limit=100')).json().alerts as { title: string }[]).map((a) => a.title);
+    // The first transaction of the batch fails (a lost connection, a busy store): nothing of it
+    // committed, the batch is read again, and the matchers must not count its events twice.
+    const store = engine.deps.store;
+    const transaction = store.transaction.bind(store);
+    let failures = 0;
+    (store as { transaction: typeof store.transaction }).transaction = async (fn) => {
+      if (failures-- > 0) throw new Error('connection terminated');
+      return transaction(fn);
+    };
+    try {
+      for (const line of [whoami(1), whoami(2)]) await post(line);
+      failures = 1;
+      await expect(engine.drain()).rejects.toThrow('connection terminated');
+      expect(await engine.drain()).toBe(2);
+      expect(await titles()).toEqual([]);
+      await post(whoami(3));
+      await engine.drain();
+      expect(await titles()).toEqual(['Whoami burst']);
+    } finally {
+      (store as { transaction: typeof store.transaction }).transaction = transaction;
+    }
+  }));
+});
+
 describe('exercise telemetry and the state detection keeps', () => {
   it('keeps its own sequence windows and correlation groups, before and after a restart, and never teaches the real anomaly baselines', () => withAlliance(async (al) => {
     await addBurstAndSequence(al);

@@ -285,6 +285,9 @@ export class DetectEngine {
       // The groups may name alerts that never committed; the position may have moved elsewhere.
       // The batch's sighting hits are counted when it is read again (or by the partition's new owner).
       this.sightings.dropHits();
+      // The matchers counted this batch's events (correlation windows, STIX sequences): the next
+      // batch first rebuilds them from the spool up to the cursor, so its events count once.
+      if (source.history) this.#warmed = false;
       await this.alerts.load(store, clock.now());
       await source.reset();
       throw e;
@@ -524,6 +527,13 @@ export class DetectEngine {
   async prepare(): Promise<void> {
     if (this.#warmed) return;
     if (!this.feed.loaded) await this.feed.sync();
+    // The replay rebuilds the windows from nothing: after a failed batch (or a replay that failed
+    // half way) what the matchers hold would count the replayed events twice. A source without
+    // history (a scale-out partition) rebuilds per partition instead (JetStreamSource.reset).
+    if (this.deps.source.history) {
+      this.feed.index.forgetOrganisations(() => true);
+      this.deps.sigma?.snapshot().engine.forgetScopes(() => true);
+    }
     await this.warmUp();
     this.#warmed = true;
   }
