@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, mayRelease } from '../src/access/index.js';
 import type { BusEvent } from '../src/core/bus.js';
 import { DetectEngine } from '../src/detect/pipeline/engine.js';
+import { SightingBook } from '../src/detect/pipeline/sightings.js';
 import { createEngine } from '../src/detect/worker/wiring.js';
 import { WorkerRuntime } from '../src/detect/worker/runtime.js';
 import { expectError, http, withAlliance, indicator, makeAlliance, relationship, sdo, submitAs, type Alliance } from './rest-fixtures.js';
@@ -459,6 +460,30 @@ describe('a batch whose transaction fails', () => {
     } finally {
       (store as { transaction: typeof store.transaction }).transaction = transaction;
     }
+  }));
+});
+
+describe('sightings written by two workers in turn', () => {
+  it('each continues the count the other wrote last (an organisation\'s partition moving between scale-out workers): never a version counting less', () => withAlliance(async (al) => {
+    const ip = indicator('Two writers', { pattern: "[ipv4-addr:value = '198.51.100.8']", confidence: 90 });
+    await submitAs(al, 'a-analyst', al.shared, { objects: [ip], defaultTlp: 'green' });
+    const engine = al.platform.detect.engine!;
+    await engine.feed.sync();
+    const info = engine.feed.info(ip.id as string)!;
+    const a = engine.sightings;
+    const b = new SightingBook(a.deps, { mode: a.mode, intervalMs: a.intervalMs });
+    const hits = async (book: SightingBook, n: number) => {
+      for (let i = 0; i < n; i++) book.hit(info, al.orgs.B, { atMs: al.clock.now(), path: 'ipv4-addr:value', value: '198.51.100.8' });
+      book.commitHits();
+      await book.flush(SYSTEM_ACTOR, { nowMs: al.clock.now(), force: true });
+    };
+    const total = async () => (await http(al).get('a-analyst', `/api/v1/intel/${ip.id as string}/sightings`)).json().total as number;
+    await hits(a, 2);
+    expect(await total()).toBe(2);
+    await hits(b, 3); // the partition moved to b
+    expect(await total()).toBe(5);
+    await hits(a, 1); // and back to a, which had written 2 last
+    expect(await total()).toBe(6);
   }));
 });
 

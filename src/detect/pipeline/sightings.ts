@@ -27,7 +27,7 @@ interface Tally {
   unsent: number;
   writtenAtMs: number;
   observable: { type: string; props: Record<string, unknown> } | null;
-  /** The stored sighting this tally continues (read once), so counts add up across restarts. */
+  /** The stored sighting this tally continues (read before each write), so counts add up across restarts and workers. */
   prior: { createdMs: number; modifiedMs: number; count: number; firstMs: number; lastMs: number } | null | undefined;
 }
 
@@ -113,7 +113,10 @@ export class SightingBook {
       if (t.unsent === 0 || (!opts.force && opts.nowMs - t.writtenAtMs < this.intervalMs)) continue;
       const signer = this.mode === 'anonymous' ? this.deps.anonymousSigner() : t.orgId;
       if (signer === null) continue;
-      if (t.prior === undefined) t.prior = await this.#prior(t, signer);
+      // Read again at every write, not once: on a scale-out node another worker may have written
+      // a version since (the organisation's partition moved to it and back), and a version built
+      // on a stale count would count less than the one before, or reuse its (id, modified).
+      t.prior = await this.#prior(t, signer);
       const objects = this.#objects(t, { signer, nowMs: opts.nowMs });
       const recipients = [...new Set([t.indicator.creatorOrg, ...this.deps.allianceFor(t.indicator)].filter((x): x is string => x !== null))];
       const results = await this.deps.intel.submit(actor, t.indicator.collectionId, objects, { asOrg: signer, defaultTlp: 'amber', recipients });
