@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { Audience } from '../core/policy.js';
+import { tlpOf } from '../stix/index.js';
 import type { ObjectRow, Store } from '../store/index.js';
 import { signBatch, type BatchProof, type SignedFacts } from './keys.js';
 import { provKey, type FederationRegistry, type Provenance } from './registry.js';
@@ -36,6 +37,12 @@ export interface Envelope {
   digest?: string;
   /** This version's inclusion proof in the batch the origin signed (absent: signature over the facts alone). */
   batch?: BatchProof;
+  /**
+   * The TLP its origin releases it at when the object carries no TLP marking (given at import: a
+   * policy fact, not an edit of the object), signed with the other facts. Without it a receiver
+   * stored such a version unmarked, for its creator alone: GREEN intel nobody on the peer read.
+   */
+  tlp?: string;
 }
 
 export const MAX_ENVELOPES = 1000;
@@ -124,9 +131,10 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
     // An SCO copy is named by its content (several organisations may each hold one under the id).
     const digest = version === null ? { digest: contentDigest(x.obj!) } : {};
     if (r.originNode === null) {
-      const facts = { object: x.obj!, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients) };
+      const tlp = r.tlp !== null && tlpOf(x.obj!) === null ? { tlp: r.tlp } : {};
+      const facts = { object: x.obj!, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients), ...tlp };
       mine.push({ at: out.length, facts });
-      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: [...facts.recipients], signature: null });
+      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: [...facts.recipients], signature: null, ...tlp });
       continue;
     }
     const raw = r.provenance ?? provs.get(provOf(x));
@@ -134,7 +142,8 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
     const batch = p?.batch;
     if (batch && isBatchRef(batch)) kept.push({ at: out.length, ref: batch });
     out.push(p
-      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature, ...(batch && !isBatchRef(batch) ? { batch } : {}) }
+      ? { id: r.id, version, ...digest, origin: p.origin, path: [...p.path, me], creator: p.creator, recipients: p.recipients, signature: p.signature,
+        ...(p.tlp !== undefined ? { tlp: p.tlp } : {}), ...(batch && !isBatchRef(batch) ? { batch } : {}) }
       : { id: r.id, version, ...digest, origin: r.originNode, path: [r.originNode, me], creator: r.creatorOrg, recipients: [...r.recipients].sort(), signature: null });
   }
   // Relayed versions that keep their place in a batch: their proofs from the batch's nodes. A

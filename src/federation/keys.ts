@@ -182,11 +182,17 @@ export interface SignedFacts {
   origin: string;
   creator: string | null;
   recipients: readonly string[];
+  /**
+   * The TLP of a version whose object carries no TLP marking, given at import as a policy fact
+   * (docs/stix-versioning.md rule 1): signed beside the object, which is never edited. Absent
+   * when the object says its TLP itself (and in every envelope signed before this fact existed).
+   */
+  tlp?: string;
 }
 
 /** The RFC 8785 form of the facts: the signed text (its UTF-8 bytes are what is signed and hashed). */
 function signedText(f: SignedFacts): string {
-  return canonicalJson({ object: f.object, origin: f.origin, creator: f.creator, recipients: [...f.recipients].sort() });
+  return canonicalJson({ object: f.object, origin: f.origin, creator: f.creator, recipients: [...f.recipients].sort(), ...(f.tlp !== undefined ? { tlp: f.tlp } : {}) });
 }
 
 export function signedBytes(f: SignedFacts): Buffer {

@@ -133,6 +133,8 @@ export interface Provenance {
   creator: string | null;
   recipients: string[];
   signature: string;
+  /** The signed TLP fact of an object that carries no TLP marking (envelope.ts `Envelope.tlp`). */
+  tlp?: string;
   /**
    * The inclusion proof when the origin signed a batch (keys.ts signBatch); a row stored since the
    * seventeenth session keeps only its place in the batch, whose nodes are kept once (batches.ts).

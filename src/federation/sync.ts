@@ -11,7 +11,7 @@
  */
 import { AccessService, type Actor, type Principal } from '../access/index.js';
 import { IntelService, type ItemResult } from '../intel/index.js';
-import type { Audience } from '../core/policy.js';
+import { TLP_LEVELS, type Audience, type Tlp } from '../core/policy.js';
 import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
@@ -129,7 +129,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       });
     }
   };
-  const groups = new Map<string, { creator: string; origin: string; recipients: string[]; idx: number[] }>();
+  const groups = new Map<string, { creator: string; origin: string; recipients: string[]; tlp: Tlp | null; idx: number[] }>();
   // Batch signatures already checked in this call: a page costs one verification per batch root.
   const verifiedRoots = newBatchCache();
   const localGroups = new Map<string, boolean>();
@@ -173,7 +173,11 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       await reject(i, `unknown origin node ${env.origin}: register its public key (shieldwall peer add --name ${env.origin} --public-key ...), then retry`);
       continue;
     }
-    const facts = { object: obj, origin: env.origin, creator: env.creator, recipients: Array.isArray(env.recipients) ? env.recipients : [] };
+    if (env.tlp !== undefined && !(TLP_LEVELS as readonly unknown[]).includes(env.tlp)) {
+      await reject(i, 'the envelope\'s tlp is not a TLP level');
+      continue;
+    }
+    const facts = { object: obj, origin: env.origin, creator: env.creator, recipients: Array.isArray(env.recipients) ? env.recipients : [], ...(env.tlp !== undefined ? { tlp: env.tlp } : {}) };
     // The origin's current key, else one it rotated away from (a copy signed before, relayed on).
     const valid = keys.some((key) => env.batch !== undefined
       ? verifyBatchFacts(key, facts, { signature: env.signature!, proof: env.batch }, verifiedRoots)
@@ -185,7 +189,8 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
     // What the row keeps of a verified proof: its place in the batch, whose nodes are kept once.
     if (env.batch !== undefined) refs[i] = batchNodes.add(env.origin, env.signature, env.batch);
     // Whatever marking id says the level: TLP 2.0, TLP 1.0, or an alias (stix/tlp.ts).
-    const tlp = tlpOf(obj);
+    // An object without a marking is at the TLP its origin signed beside it (a policy fact).
+    const tlp = tlpOf(obj) ?? (env.tlp as Tlp | undefined) ?? null;
     if ((tlp === 'amber+strict' || tlp === 'red') && env.origin !== a.peer.name) {
       await reject(i, `${tlp.toUpperCase()} object of ${env.origin} relayed by ${a.peer.name}: accepted only from its node of origin`);
       continue;
@@ -202,8 +207,9 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
       if (!localGroups.get(r)) recipients.push(r);
     }
     recipients.sort();
-    const gk = JSON.stringify([creator, env.origin, recipients]);
-    const g = groups.get(gk) ?? { creator, origin: env.origin, recipients, idx: [] };
+    const tlpFact = (env.tlp as Tlp | undefined) ?? null;
+    const gk = JSON.stringify([creator, env.origin, recipients, tlpFact]);
+    const g = groups.get(gk) ?? { creator, origin: env.origin, recipients, tlp: tlpFact, idx: [] };
     g.idx.push(i);
     groups.set(gk, g);
   }
@@ -217,13 +223,16 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   const prov = (i: number, compact: boolean) => {
     const env = a.items[i]!.envelope!;
     const batch = compact ? (refs[i] ?? env.batch) : env.batch;
-    const p: Provenance = { origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!, ...(batch ? { batch } : {}) };
+    const p: Provenance = {
+      origin: env.origin, path: env.path, creator: env.creator, recipients: env.recipients, signature: env.signature!,
+      ...(env.tlp !== undefined ? { tlp: env.tlp } : {}), ...(batch ? { batch } : {}),
+    };
     return JSON.stringify(p);
   };
   for (const g of groups.values()) {
     const provenance = g.idx.map((i) => prov(i, true));
     const results: ItemResult[] = await intel.submit(actor, a.collectionId, g.idx.map((i) => a.items[i]!.object), {
-      asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true, provenance,
+      asOrg: g.creator, originNode: g.origin, recipients: g.recipients, preserveProvenance: true, exact: true, provenance, defaultTlp: g.tlp,
     });
     const again: { id: string; version: string; provenance: string }[] = [];
     for (const r of results) {

@@ -23,7 +23,8 @@ export interface SubmitOptions {
   /**
    * TLP for objects that carry none: a policy fact (the tlp column) for objects whose
    * `created_by_ref` is not the submitting organisation; for the submitter's own objects the
-   * marking is also added to the object before its first store (docs/stix-versioning.md).
+   * marking is also added to the object before its first store (docs/stix-versioning.md), except
+   * a federated copy (`exact`), whose TLP fact its origin signed beside the object.
    */
   defaultTlp?: Tlp | null;
   /** Explicit recipients (organisation or sharing-group identity ids) for the AMBER/RED levels. */
@@ -351,7 +352,7 @@ export class IntelService {
       // The submitter's own object takes the marking into its content (before its first store:
       // re-importing it without the same TLP is a different content and is refused); anyone
       // else's keeps its content and the TLP is only the policy fact in the tlp column.
-      if (claimed === ctx.org) {
+      if (claimed === ctx.org && !ctx.opts.exact) {
         const refs = Array.isArray(obj.object_marking_refs) ? (obj.object_marking_refs as string[]) : [];
         obj.object_marking_refs = [...refs, tlpMarkingId(tlp)];
       }
