@@ -28,6 +28,14 @@ export const RECHECK_MS = 5_000;
 
 export async function streamRoutes(app: FastifyInstance, platform: Platform): Promise<void> {
   const open = new Map<string, number>();
+  // A stream never finishes by itself, and the server waits for every response when it closes:
+  // a process stopping (SIGTERM, a rolling restart of a scale-out node) ends its streams first, and
+  // their browsers reconnect (`retry`), behind a load balancer to another API process.
+  const ending = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of [...ending]) end();
+    done();
+  });
   // Authenticated in the routes' own onRequest hooks, so the permission check (stream.read,
   // api/route-permissions.ts) that follows sees the principal.
   const byHeader = async (req: FastifyRequest) => {
@@ -81,10 +89,16 @@ export async function streamRoutes(app: FastifyInstance, platform: Platform): Pr
       clearInterval(beat);
       clearInterval(recheck);
       off();
+      ending.delete(endNow);
       const left = (open.get(account) ?? 1) - 1;
       if (left > 0) open.set(account, left);
       else open.delete(account);
     };
+    const endNow = () => {
+      stop();
+      res.end();
+    };
+    ending.add(endNow);
     const recheck = setInterval(() => {
       if (checking) return;
       checking = true;
