@@ -143,7 +143,7 @@ describe('MISP feeds', () => {
     expect((await feeds.pull('slow')).failures.map((f) => f.uuid)).toEqual([missing]);
     // The scheduler goes on with a pull that stopped at its limit without waiting for the interval.
     await feeds.add({ name: 'slow2', source: dir, collectionId: coll, orgId: org, intervalS: 600 });
-    const sched = new MispFeedScheduler(feeds, clock, 60_000, 0);
+    const sched = new MispFeedScheduler(feeds, clock, 60_000, { pullMs: 0 });
     const slow2 = async () => (await sched.tick()).filter((r) => r.feed === 'slow2').map((r) => r.more);
     expect([await slow2(), await slow2(), await slow2(), await slow2()]).toEqual([[true], [true], [false], []]);
     await sched.stop();
@@ -156,6 +156,18 @@ describe('MISP feeds', () => {
     expect(await sched.tick()).toEqual([]);
     clock.advance(601_000);
     expect((await sched.tick()).map((r) => r.imported)).toEqual([0]);
+    await sched.stop();
+  });
+
+  it('a scheduler of a process that does not run the background jobs pulls nothing (several API processes: the leader only)', async () => {
+    await feeds.add({ name: 'led', source: FEED_DIR, collectionId: coll, orgId: org, intervalS: 1 });
+    let leading = false;
+    const sched = new MispFeedScheduler(feeds, clock, 10, { active: () => leading });
+    sched.start();
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await feeds.get('led')).state.lastRunUs).toBeNull();
+    leading = true;
+    await expect.poll(async () => (await feeds.get('led')).state.lastRunUs, { timeout: 5000 }).not.toBeNull();
     await sched.stop();
   });
 });

@@ -30,6 +30,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['status', 'dead-letters'], load: async () => (await import('./commands/status.js')).registerStatus },
   { names: ['peer', 'sync'], load: async () => (await import('./commands/peer.js')).registerPeer },
   { names: ['misp'], load: async () => (await import('./commands/misp.js')).registerMisp },
+  { names: ['taxii-feed'], load: async () => (await import('./commands/taxii-feed.js')).registerTaxiiFeed },
   // The exposure side creates the `readiness` command; the assessment side adds its sub-commands to it
   // (the other order throws "cannot add command 'readiness'" and no CLI command would run).
   { names: ['readiness'], load: async () => (await import('./commands/readiness.js')).registerReadiness },

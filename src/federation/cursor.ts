@@ -11,6 +11,7 @@
  */
 import crypto from 'node:crypto';
 import type { Store } from '../store/index.js';
+import type { TaxiiQuery } from '../taxii/index.js';
 
 export interface PullCursor {
   /** added_after of the current walk (absent: from the oldest object). */
@@ -50,4 +51,27 @@ export async function loadCursor(store: Store, key: string): Promise<PullCursor>
 
 export async function saveCursor(store: Store, key: string, c: PullCursor): Promise<void> {
   await store.setMeta(key, JSON.stringify(c));
+}
+
+/** The TAXII query of the page at `cursor` (same filters for the whole walk: `base`). */
+export function pageQuery(base: TaxiiQuery, cursor: PullCursor): TaxiiQuery {
+  return cursor.next
+    ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
+    : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+}
+
+/**
+ * The cursor after a page was committed. Throws when the server says `more` without moving on
+ * (the same `next`, nothing newer): following it would loop for ever.
+ */
+export function followingCursor(cursor: PullCursor, page: { more: boolean; next?: string | undefined; dateAddedLast?: string | undefined }): PullCursor {
+  const walkSince = cursor.next ? cursor.since : cursor.last;
+  const last = page.dateAddedLast ?? cursor.last;
+  const following: PullCursor = page.more && page.next
+    ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
+    : { ...(last ? { last } : {}) };
+  if (page.more && following.next === cursor.next && following.last === cursor.last) {
+    throw new Error('the server answered more:true without advancing (same next token, no newer object)');
+  }
+  return following;
 }

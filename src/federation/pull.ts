@@ -21,7 +21,7 @@ import { AccessService, type Principal } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiTlsOptions } from '../taxii/index.js';
-import { cursorKey, loadCursor, saveCursor, type PullCursor } from './cursor.js';
+import { cursorKey, followingCursor, loadCursor, pageQuery, saveCursor, type PullCursor } from './cursor.js';
 import { nodeIdentityId } from './registry.js';
 
 export interface PeerEndpoint {
@@ -116,9 +116,7 @@ export async function pull(o: PullOptions): Promise<PullReport> {
     let retriedWalk = false;
     for (;;) {
       signal?.throwIfAborted();
-      const q: TaxiiQuery = cursor.next
-        ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
-        : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+      const q = pageQuery(base, cursor);
       let page;
       try {
         page = await client.getObjects(peer.apiRoot, peer.collectionId, { ...q, ...(signal ? { signal } : {}) });
@@ -132,15 +130,8 @@ export async function pull(o: PullOptions): Promise<PullReport> {
         }
         throw e;
       }
-      const walkSince = cursor.next ? cursor.since : cursor.last;
-      const last = page.dateAddedLast ?? cursor.last;
-      const following: PullCursor = page.more && page.next
-        ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
-        : { ...(last ? { last } : {}) };
       // A peer that says `more` without moving on (same next, nothing after the last object) would loop forever.
-      if (page.more && following.next === cursor.next && following.last === cursor.last) {
-        throw new Error('pull: the peer answered more:true without advancing (same next token, no newer object)');
-      }
+      const following = followingCursor(cursor, page);
       // Group by creator: one submit per creator, all in one transaction with the cursor.
       const groups = new Map<string, unknown[]>();
       for (const obj of page.items) {

@@ -20,6 +20,7 @@ import { pushRecords } from './records.js';
 import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
 import { newBatchCache, verifyBatchFacts, verifyFacts } from './keys.js';
 import { BatchNodes, type BatchRef } from './batches.js';
+import { followingCursor, pageQuery } from './cursor.js';
 import { limitBreach, tlpOf } from '../stix/index.js';
 import { MAX_REJECTS, NODE_NAME, P_PROV, originKeys, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -293,9 +294,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
   const fetchPage = async (cursor: SubscriptionState['cursor']): Promise<Fetched> => {
     // The subscription's types are asked of the peer: what is not wanted never travels.
     const base: TaxiiQuery = { limit: pageSize, match: { version: ['all'], ...(sub.types ? { type: sub.types } : {}) } };
-    const q: TaxiiQuery = cursor.next
-      ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
-      : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+    const q = pageQuery(base, cursor);
     // The envelopes come in the page (one request, one read of the rows on the peer); a peer
     // that does not send them (an older node) is asked for them by the page's ids.
     const inPage = o.envelopesInPage !== false;
@@ -316,13 +315,8 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
         add((await client.request('POST', '/api/v1/federation/envelopes', { collection: sub.remoteCollection, objects: chunk }, call)).envelopes);
       }
     }
-    const walkSince = cursor.next ? cursor.since : cursor.last;
-    const last = page.dateAddedLast ?? cursor.last;
-    const following: SubscriptionState['cursor'] = page.more && page.next
-      ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
-      : { ...(last ? { last } : {}) };
-    if (page.more && following.next === cursor.next && following.last === cursor.last) throw new Error('the peer answered more:true without advancing');
-    return { items, envelopes, following, more: page.more, last };
+    const following: SubscriptionState['cursor'] = followingCursor(cursor, page);
+    return { items, envelopes, following, more: page.more, last: following.last };
   };
   // The following page is fetched while this one is stored (the peer serves while we write);
   // it is only used once this page and its cursor committed, else dropped with the run.

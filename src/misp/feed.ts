@@ -298,11 +298,17 @@ export class MispFeedScheduler {
   #running: Promise<void> | null = null;
   readonly #abort = new AbortController();
 
-  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, private readonly tickMs = 30_000, private readonly pullMs = MAX_PULL_MS) {}
+  /**
+   * @param o.pullMs how long one pull goes on (MAX_PULL_MS); `o.active`: whether this process runs
+   *   the background jobs (several API processes on one PostgreSQL: the leader only, so a feed is
+   *   not pulled by each of them at once).
+   */
+  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, private readonly tickMs = 30_000, private readonly o: { pullMs?: number; active?: () => boolean } = {}) {}
 
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
+      if (this.o.active && !this.o.active()) return;
       this.#running ??= this.tick().then(() => undefined, () => undefined).finally(() => (this.#running = null));
     }, this.tickMs);
     this.#timer.unref();
@@ -317,7 +323,7 @@ export class MispFeedScheduler {
       // A pull that stopped at its time limit goes on at the next tick, whatever the interval.
       if (!f.state.more && f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
       try {
-        out.push(await this.feeds.pull(f.id, { signal: this.#abort.signal, maxMs: this.pullMs }));
+        out.push(await this.feeds.pull(f.id, { signal: this.#abort.signal, maxMs: this.o.pullMs ?? MAX_PULL_MS }));
       } catch {
         // Recorded in the feed's state by pull; nothing else to do here.
       }

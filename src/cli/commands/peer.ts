@@ -14,7 +14,7 @@ const registryOf = (p: CliPlatform) => new FederationRegistry({ store: p.store, 
 const syncOf = (p: CliPlatform): SyncDeps => ({ store: p.store, clock: p.clock, registry: registryOf(p), intel: p.intel });
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-function readCa(file: string): string {
+export function readCa(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {

@@ -122,10 +122,16 @@ export function registerServe(program: Command, io: Io = stdio): void {
         throw e;
       }
       const running = server;
-      // MISP feeds are pulled on their schedule (docs/misp.md); a failing feed records its error.
+      // MISP and TAXII feeds are pulled on their schedule (docs/misp.md, docs/federation.md), by the
+      // process that runs the background jobs; a failing feed records its error.
+      const leads = () => platform.leader.isLeader();
       const { MispFeeds, MispFeedScheduler } = await import('../../misp/index.js');
-      const feeds = new MispFeedScheduler(new MispFeeds(platform), platform.clock);
-      feeds.start();
+      const mispFeeds = new MispFeedScheduler(new MispFeeds(platform), platform.clock, 30_000, { active: leads });
+      mispFeeds.start();
+      const { TaxiiFeeds, TaxiiFeedScheduler } = await import('../../federation/index.js');
+      const taxiiFeeds = new TaxiiFeedScheduler(new TaxiiFeeds({ store: platform.store, clock: platform.clock, registry: platform.federation, intel: platform.intel }), platform.clock, { active: leads });
+      taxiiFeeds.start();
+      const feeds = { stop: async () => { await mispFeeds.stop(); await taxiiFeeds.stop(); } };
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (sig: string) => {

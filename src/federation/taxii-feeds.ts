@@ -1,0 +1,344 @@
+/**
+ * TAXII feeds (docs/federation.md "TAXII feeds: third-party servers"): a collection of any TAXII
+ * 2.1 server (a vendor, a national CERT's server, MITRE's ATT&CK server, another platform) pulled
+ * on a schedule into a local collection, as `shieldwall import` would bring its objects in:
+ * imported by a local organisation, the objects' own `created_by_ref` kept (preserve-provenance),
+ * a TLP given for the feed being a policy fact (never an edit), through the intel service (STIX
+ * versioning, release policy, audit). Unlike a subscription between Shieldwall nodes, nothing is
+ * signed by the server: this node becomes the objects' node of origin and signs them when it
+ * serves them to its peers.
+ *
+ * Kept in the store's meta table: `taxii-feed.<name>` (configuration; credentials sealed with the
+ * node's secret, keys.ts) and `taxii-feed-state.<name>` (cursor, last run, last error, counts),
+ * the state written with each page in one transaction, so a pull resumes without loss.
+ */
+import { AppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { AccessService, type Actor } from '../access/index.js';
+import { IntelService } from '../intel/index.js';
+import type { Store } from '../store/index.js';
+import { TLP_LEVELS, type Tlp } from '../core/policy.js';
+import { TaxiiClient, TaxiiClientError, type TaxiiAuth } from '../taxii/index.js';
+import { followingCursor, pageQuery, type PullCursor } from './cursor.js';
+import type { FederationRegistry } from './registry.js';
+import { seal, unseal } from './keys.js';
+
+const P_FEED = 'taxii-feed.';
+const P_STATE = 'taxii-feed-state.';
+const FEED_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** How long one pull goes on before the rest is left to the next tick (ms). */
+export const MAX_FEED_RUN_MS = 60_000;
+/** Objects asked per page: one transaction each. */
+export const FEED_PAGE_SIZE = 500;
+const MAX_FAILURES = 50;
+
+export type FeedAuth =
+  | { kind: 'none' }
+  | { kind: 'bearer'; sealed: string }
+  | { kind: 'basic'; username: string; sealed: string };
+
+export interface TaxiiFeed {
+  name: string;
+  /** Server root (or API root URL) of the TAXII server. */
+  url: string;
+  apiRoot: string;
+  /** Collection id on the server. */
+  remoteCollection: string;
+  localCollection: string;
+  /** The local organisation that imports: the importer of record (its TLP-given objects are released by it). */
+  orgId: string;
+  /** The TLP of objects without a TLP marking (a policy fact, never written into them); null: none. */
+  tlp: Tlp | null;
+  auth: FeedAuth;
+  ca: string | null;
+  /** Seconds between scheduled pulls; 0 = manual only. */
+  intervalS: number;
+  createdUs: number;
+}
+
+export interface TaxiiFeedState {
+  cursor: PullCursor;
+  lastRunUs: number | null;
+  lastSuccessUs: number | null;
+  lastError: string | null;
+  /** The last pull stopped at its time limit with pages left: the scheduler goes on at its next tick. */
+  more: boolean;
+  added: number;
+  duplicates: number;
+  rejected: number;
+  /** The latest refusals with their reasons (newest first, at most 50). */
+  failures: { id: string | null; reason: string; atUs: number }[];
+}
+
+export interface TaxiiFeedView extends Omit<TaxiiFeed, 'auth' | 'ca'> {
+  auth: 'none' | 'bearer' | 'basic';
+  hasCa: boolean;
+  state: TaxiiFeedState;
+}
+
+export interface FeedPullReport {
+  feed: string;
+  pages: number;
+  received: number;
+  added: number;
+  duplicates: number;
+  rejected: number;
+  /** The server had nothing more. */
+  complete: boolean;
+}
+
+const emptyState = (): TaxiiFeedState => ({ cursor: {}, lastRunUs: null, lastSuccessUs: null, lastError: null, more: false, added: 0, duplicates: 0, rejected: 0, failures: [] });
+
+export interface NewTaxiiFeed {
+  name: string; url: string; apiRoot?: string; remoteCollection: string; localCollection: string; org: string;
+  tlp?: Tlp | null; auth?: { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+  ca?: string | null; intervalS?: number;
+}
+
+export class TaxiiFeeds {
+  constructor(private readonly deps: { store: Store; clock: Clock; registry: FederationRegistry; intel?: IntelService }) {}
+
+  #nowUs(): number {
+    return this.deps.clock.now() * 1000;
+  }
+
+  async add(actor: Actor, f: NewTaxiiFeed): Promise<TaxiiFeedView> {
+    const { store } = this.deps;
+    if (!FEED_NAME.test(f.name)) throw new AppError('BAD_REQUEST', 'feed name must be 1-63 of a-z, 0-9, ., _, - (starting with a letter or digit)');
+    if (await store.getMeta(P_FEED + f.name)) throw new AppError('CONFLICT', `TAXII feed ${f.name} exists; remove it first`);
+    let url: URL;
+    try {
+      url = new URL(f.url);
+    } catch {
+      throw new AppError('BAD_REQUEST', 'feed URL must be an absolute http(s) URL (the TAXII server root or its API root)');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'feed URL must be http(s)');
+    if (url.username || url.password) throw new AppError('BAD_REQUEST', 'feed URL may not carry credentials: give them with --token-stdin or --basic-user');
+    const apiRoot = f.apiRoot ?? 'api1';
+    if (!/^[A-Za-z0-9._~-]{1,100}$/.test(apiRoot) || apiRoot === '.' || apiRoot === '..') throw new AppError('BAD_REQUEST', 'API root must be one path segment (e.g. api1)');
+    if (!/^[A-Za-z0-9._~-]{1,200}$/.test(f.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be the collection id on the server');
+    const local = (await store.getCollection(f.localCollection)) ?? (await store.listCollections()).find((c) => c.alias === f.localCollection || c.title === f.localCollection);
+    if (!local) throw new AppError('NOT_FOUND', `no local collection ${f.localCollection.slice(0, 100)}`);
+    const org = (await store.listOrganisations()).find((o) => o.id === f.org || o.shortName === f.org);
+    if (!org) throw new AppError('NOT_FOUND', `no organisation ${f.org.slice(0, 100)}`);
+    // The importer of record is of this node: a peer's organisation never imports here.
+    if (org.node !== null) throw new AppError('BAD_REQUEST', `${org.shortName} lives on node ${org.node}: a feed is imported by an organisation of this node`);
+    const tlp = f.tlp ?? null;
+    if (tlp !== null && !(TLP_LEVELS as readonly string[]).includes(tlp)) throw new AppError('BAD_REQUEST', `TLP must be one of ${TLP_LEVELS.join(', ')}`);
+    const intervalS = f.intervalS ?? 3600;
+    if (!Number.isInteger(intervalS) || intervalS < 0 || intervalS > 30 * 86_400) throw new AppError('BAD_REQUEST', 'interval must be 0 (manual) to 2592000 seconds');
+    if (f.ca !== undefined && f.ca !== null && (f.ca.length > 20_000 || !f.ca.includes('-----BEGIN CERTIFICATE-----'))) throw new AppError('BAD_REQUEST', 'CA must be a PEM certificate');
+    const secret = this.deps.registry.keys().secret;
+    const a = f.auth ?? { kind: 'none' };
+    let auth: FeedAuth;
+    if (a.kind === 'bearer') {
+      if (a.token.length < 8 || a.token.length > 2000) throw new AppError('BAD_REQUEST', 'token must be 8-2000 characters');
+      auth = { kind: 'bearer', sealed: seal(secret, a.token) };
+    } else if (a.kind === 'basic') {
+      if (!a.username || a.username.length > 200 || a.username.includes(':')) throw new AppError('BAD_REQUEST', 'user name must be 1-200 characters without ":"');
+      if (a.password.length < 1 || a.password.length > 2000) throw new AppError('BAD_REQUEST', 'password must be 1-2000 characters');
+      auth = { kind: 'basic', username: a.username, sealed: seal(secret, a.password) };
+    } else auth = { kind: 'none' };
+    const feed: TaxiiFeed = {
+      name: f.name, url: url.toString().replace(/\/+$/, ''), apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, orgId: org.id, tlp,
+      auth, ca: f.ca ?? null, intervalS, createdUs: this.#nowUs(),
+    };
+    await store.transaction(async (tx) => {
+      await tx.setMeta(P_FEED + f.name, JSON.stringify(feed));
+      await tx.setMeta(P_STATE + f.name, JSON.stringify(emptyState()));
+      await new AccessService(tx, this.deps.clock).audit(actor, 'taxii-feed.add', f.name, {
+        url: feed.url, apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, org: org.id, tlp, auth: auth.kind, intervalS,
+      });
+    });
+    return this.view(feed, emptyState());
+  }
+
+  async get(name: string): Promise<TaxiiFeed> {
+    const raw = FEED_NAME.test(name) ? await this.deps.store.getMeta(P_FEED + name) : null;
+    if (!raw) throw new AppError('NOT_FOUND', `no TAXII feed ${name.slice(0, 80)}`);
+    return JSON.parse(raw) as TaxiiFeed;
+  }
+
+  async state(name: string, store: Store = this.deps.store): Promise<TaxiiFeedState> {
+    const raw = await store.getMeta(P_STATE + name);
+    return raw ? { ...emptyState(), ...(JSON.parse(raw) as Partial<TaxiiFeedState>) } : emptyState();
+  }
+
+  async list(): Promise<TaxiiFeedView[]> {
+    const out: TaxiiFeedView[] = [];
+    for (const r of await this.deps.store.listMeta(P_FEED)) {
+      const f = JSON.parse(r.value) as TaxiiFeed;
+      out.push(this.view(f, await this.state(f.name)));
+    }
+    return out;
+  }
+
+  view(f: TaxiiFeed, state: TaxiiFeedState): TaxiiFeedView {
+    const { auth, ca, ...rest } = f;
+    return { ...rest, auth: auth.kind, hasCa: ca !== null, state };
+  }
+
+  async remove(actor: Actor, name: string): Promise<void> {
+    await this.get(name);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.deleteMeta(P_FEED + name);
+      await tx.deleteMeta(P_STATE + name);
+      // What it imported stays: it is the importing organisation's now.
+      await new AccessService(tx, this.deps.clock).audit(actor, 'taxii-feed.remove', name, {});
+    });
+  }
+
+  /** The next pull walks the collection from the start (what is stored counts as duplicates). */
+  async reset(actor: Actor, name: string): Promise<void> {
+    await this.get(name);
+    await this.deps.store.transaction(async (tx) => {
+      await tx.setMeta(P_STATE + name, JSON.stringify({ ...(await this.state(name, tx)), cursor: {}, more: false }));
+      await new AccessService(tx, this.deps.clock).audit(actor, 'taxii-feed.reset', name, {});
+    });
+  }
+
+  #client(f: TaxiiFeed): TaxiiClient {
+    const secret = this.deps.registry.keys().secret;
+    let auth: TaxiiAuth | undefined;
+    try {
+      if (f.auth.kind === 'bearer') auth = { kind: 'bearer', token: unseal(secret, f.auth.sealed) };
+      else if (f.auth.kind === 'basic') auth = { kind: 'basic', username: f.auth.username, password: unseal(secret, f.auth.sealed) };
+    } catch {
+      throw new AppError('UNAVAILABLE', `the credentials of TAXII feed ${f.name} cannot be decrypted with this node's federation-secret.key: remove the feed and add it again`);
+    }
+    const maxResponseBytes = this.deps.registry.deps.peerMaxResponseBytes;
+    return new TaxiiClient({ url: f.url, ...(auth ? { auth } : {}), ...(f.ca ? { tls: { ca: f.ca } } : {}), timeoutMs: 60_000, ...(maxResponseBytes ? { maxResponseBytes } : {}) });
+  }
+
+  /**
+   * Pulls the feed from its cursor, one transaction per page (its objects, the cursor and the
+   * counts), for at most `maxMs`; a failure is recorded in the state (last error) and thrown.
+   */
+  async pull(name: string, o: { signal?: AbortSignal; maxMs?: number } = {}): Promise<FeedPullReport> {
+    const { store, clock } = this.deps;
+    const f = await this.get(name);
+    const until = Date.now() + (o.maxMs ?? MAX_FEED_RUN_MS);
+    const report: FeedPullReport = { feed: name, pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, complete: false };
+    const actor: Actor = { principal: null, source: `taxii-feed:${name}` };
+    const runUs = this.#nowUs();
+    let client: TaxiiClient | null = null;
+    try {
+      client = this.#client(f);
+      let cursor = (await this.state(name)).cursor;
+      let retriedWalk = false;
+      for (;;) {
+        o.signal?.throwIfAborted();
+        let page;
+        try {
+          page = await client.getObjects(f.apiRoot, f.remoteCollection, { ...pageQuery({ limit: FEED_PAGE_SIZE, match: { version: ['all'] } }, cursor), ...(o.signal ? { signal: o.signal } : {}) });
+        } catch (e) {
+          // A `next` the server no longer honours (it expired): a new walk after the last object committed.
+          if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
+            retriedWalk = true;
+            cursor = { ...(cursor.last ? { last: cursor.last } : {}) };
+            continue;
+          }
+          throw e;
+        }
+        if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
+        const following = followingCursor(cursor, page);
+        const more = page.more && Date.now() < until;
+        await store.transaction(async (tx) => {
+          const results = page.items.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, page.items, {
+            asOrg: f.orgId, preserveProvenance: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
+          });
+          const st = await this.state(name, tx);
+          const failures = [...st.failures];
+          let added = 0;
+          let duplicates = 0;
+          let rejected = 0;
+          for (const r of results) {
+            if (r.status === 'added') added++;
+            else if (r.status === 'duplicate') duplicates++;
+            else if (r.status === 'rejected') {
+              rejected++;
+              failures.unshift({ id: r.id, reason: r.message.slice(0, 500), atUs: runUs });
+            }
+          }
+          report.added += added;
+          report.duplicates += duplicates;
+          report.rejected += rejected;
+          await tx.setMeta(P_STATE + name, JSON.stringify({
+            ...st, cursor: following, added: st.added + added, duplicates: st.duplicates + duplicates, rejected: st.rejected + rejected,
+            failures: failures.slice(0, MAX_FAILURES), more,
+          } satisfies TaxiiFeedState));
+          await new AccessService(tx, clock).audit(actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: page.items.length, added, rejected, last: following.last ?? null });
+        });
+        cursor = following;
+        // The indexes that follow the store (indicators, correlation) read it now, not at their next poll.
+        if (page.items.length > 0) this.deps.intel?.announce({ collectionId: f.localCollection, count: page.items.length, types: new Set(page.items.map((x) => String((x as { type?: unknown } | null)?.type))) });
+        report.pages++;
+        report.received += page.items.length;
+        if (!page.more) {
+          report.complete = true;
+          break;
+        }
+        if (!more) break;
+      }
+      await this.#finish(name, runUs, null);
+      return report;
+    } catch (e) {
+      const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+      await this.#finish(name, runUs, message).catch(() => undefined);
+      throw e instanceof AppError ? e : new AppError('UNAVAILABLE', `TAXII feed ${name}: ${message}`);
+    } finally {
+      await client?.close();
+    }
+  }
+
+  async #finish(name: string, runUs: number, error: string | null): Promise<void> {
+    const st = await this.state(name);
+    await this.deps.store.setMeta(P_STATE + name, JSON.stringify({
+      ...st, lastRunUs: runUs, ...(error === null ? { lastSuccessUs: runUs, lastError: null } : { lastError: error, more: false }),
+    } satisfies TaxiiFeedState));
+  }
+}
+
+/**
+ * Pulls the feeds whose interval has passed (`serve`, in the process that runs the background
+ * jobs); a pull that stopped at its time limit goes on at the next tick whatever the interval.
+ */
+export class TaxiiFeedScheduler {
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<unknown> | null = null;
+  readonly #abort = new AbortController();
+
+  constructor(private readonly feeds: TaxiiFeeds, private readonly clock: Clock, private readonly o: { tickMs?: number; active?: () => boolean } = {}) {}
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      if (this.o.active && !this.o.active()) return;
+      this.#running ??= this.tick().catch(() => undefined).finally(() => (this.#running = null));
+    }, this.o.tickMs ?? 10_000);
+    this.#timer.unref();
+  }
+
+  /** One scheduling pass (also called by tests): the reports of the feeds pulled. */
+  async tick(): Promise<FeedPullReport[]> {
+    const out: FeedPullReport[] = [];
+    const now = this.clock.now() * 1000;
+    for (const f of await this.feeds.list()) {
+      if (f.intervalS === 0) continue;
+      if (!f.state.more && f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
+      try {
+        out.push(await this.feeds.pull(f.name, { signal: this.#abort.signal }));
+      } catch {
+        // Recorded in the feed's state (last error); the next interval retries.
+      }
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#abort.abort();
+    await this.#running?.catch(() => undefined);
+  }
+}

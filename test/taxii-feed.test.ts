@@ -1,0 +1,178 @@
+/**
+ * TAXII feeds (docs/federation.md "TAXII feeds: third-party servers"), over real HTTP: node B
+ * pulls a collection of a TAXII 2.1 server (node A, standing for any server, with an ordinary API
+ * user's credentials) on a schedule. Objects keep their content byte for byte and their own
+ * creator (`created_by_ref`), are imported by B's organisation, the feed's TLP is a policy fact;
+ * later pulls fetch only what is new; credentials are sealed at rest; a refused login is the
+ * feed's last error, not a crash; bad configurations are a clear 4xx; the scheduler pulls a feed
+ * when its interval has passed.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { ManualClock } from '../src/core/clock.js';
+import { run } from '../src/cli/program.js';
+import { TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
+import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { T0, makeCollection, makeOrg, makePlatform, submit, tmpDir, type Org } from './taxii-fixtures.js';
+
+const dir = tmpDir('sw-taxii-feed-');
+let A: Platform;
+let B: Platform;
+let serverA: RunningServer;
+let V: Org; // the server's user whose credentials the feed holds
+let Y: Org; // B's importing organisation
+let vendorColl: { id: string };
+let into: { id: string };
+let feeds: TaxiiFeeds;
+const clockB = new ManualClock(T0);
+const VENDOR = `identity--${crypto.randomUUID()}`;
+
+function vendorIndicator(i: number, tlp: 'green' | null): Record<string, unknown> {
+  return {
+    type: 'indicator', spec_version: '2.1', id: `indicator--${crypto.randomUUID()}`, created: '2026-01-02T03:04:05.678Z', modified: '2026-01-02T03:04:05.678Z',
+    created_by_ref: VENDOR, name: `vendor ${i}`, pattern: `[ipv4-addr:value = '203.0.113.${i}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+    ...(tlp ? { object_marking_refs: [TLP2_MARKING_IDS[tlp]] } : {}),
+  };
+}
+
+async function vendorPublishes(...objects: Record<string, unknown>[]): Promise<void> {
+  const r = await A.intel.submit({ principal: V.principal, source: 'test' }, vendorColl.id, objects, { preserveProvenance: true });
+  expect(r.filter((x) => x.status !== 'added')).toEqual([]);
+}
+
+/** B's stored copies of the feed's objects: id → {json, creatorOrg, tlp}. */
+async function heldByB(): Promise<Map<string, { json: string; creatorOrg: string | null; tlp: string | null }>> {
+  const rows = await B.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1000 });
+  return new Map(rows.filter((r) => r.collectionId === into.id).map((r) => [r.id, { json: r.json, creatorOrg: r.creatorOrg, tlp: r.tlp }]));
+}
+
+beforeAll(async () => {
+  A = await makePlatform({ file: path.join(dir, 'a', 'shieldwall.db'), env: { SHIELDWALL_NODE_NAME: 'vendor' } });
+  B = await makePlatform({ file: path.join(dir, 'b', 'shieldwall.db'), env: { SHIELDWALL_NODE_NAME: 'node-b' }, clock: clockB });
+  serverA = await startServer(A);
+  V = await makeOrg(A, 'V');
+  vendorColl = await makeCollection(A, 'vendor feed', [[V.row.id, { canRead: true, canWrite: true }]]);
+  // The vendor's objects, by the vendor's identity (a third party on A too: preserve-provenance).
+  await vendorPublishes(vendorIndicator(1, 'green'), vendorIndicator(2, null), vendorIndicator(3, null));
+  Y = await makeOrg(B, 'Y');
+  into = await makeCollection(B, 'from vendor', [[Y.row.id, { canRead: true, canWrite: true }]]);
+  feeds = new TaxiiFeeds({ store: B.store, clock: B.clock, registry: B.federation, intel: B.intel });
+});
+
+afterAll(async () => {
+  await serverA?.close();
+  await A?.close();
+  await B?.close();
+});
+
+describe('TAXII feeds', () => {
+  it('pulls a third-party collection: content byte for byte, the creator kept, imported by the local organisation, the TLP a policy fact', async () => {
+    const v = await feeds.add(SYSTEM_ACTOR, {
+      name: 'vendor', url: serverA.url, apiRoot: 'api1', remoteCollection: vendorColl.id, localCollection: into.id, org: 'Y', tlp: 'amber',
+      auth: { kind: 'bearer', token: V.token }, intervalS: 3600,
+    });
+    expect(v).toMatchObject({ name: 'vendor', auth: 'bearer', hasCa: false, tlp: 'amber' });
+    expect(JSON.stringify(v)).not.toContain(V.token);
+    expect(await B.store.getMeta('taxii-feed.vendor')).not.toContain(V.token);
+
+    const r = await feeds.pull('vendor');
+    expect(r).toMatchObject({ received: 3, added: 3, rejected: 0, complete: true });
+    const held = await heldByB();
+    expect(held.size).toBe(3);
+    const onA = await A.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1000 });
+    for (const a of onA.filter((x) => x.collectionId === vendorColl.id)) {
+      const b = held.get(a.id)!;
+      // Same (id, modified), same content: nothing was added to the object, not even the feed's TLP.
+      expect(b.json).toBe(a.json);
+      expect((JSON.parse(b.json) as { created_by_ref: string }).created_by_ref).toBe(VENDOR);
+      expect(b.creatorOrg).toBe(Y.row.id);
+      expect(b.tlp).toBe(a.tlp ?? 'amber');
+    }
+    const st = (await feeds.list())[0]!.state;
+    expect(st).toMatchObject({ added: 3, rejected: 0, lastError: null, more: false });
+    expect(st.lastSuccessUs).not.toBeNull();
+  });
+
+  it('a later pull fetches only what is new', async () => {
+    expect(await feeds.pull('vendor')).toMatchObject({ received: 0, added: 0 });
+    await vendorPublishes(vendorIndicator(4, 'green'));
+    expect(await feeds.pull('vendor')).toMatchObject({ received: 1, added: 1 });
+    expect((await heldByB()).size).toBe(4);
+    // A reset walks it again: everything is a duplicate.
+    await feeds.reset(SYSTEM_ACTOR, 'vendor');
+    expect(await feeds.pull('vendor')).toMatchObject({ received: 4, added: 0, duplicates: 4 });
+  });
+
+  it('HTTP Basic works too; a refused login is the feed\'s last error, not a crash', async () => {
+    const other = await makeCollection(B, 'basic', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    await feeds.add(SYSTEM_ACTOR, { name: 'basic', url: serverA.url, remoteCollection: vendorColl.id, localCollection: other.id, org: Y.row.id, auth: { kind: 'basic', username: V.user, password: V.password }, intervalS: 0 });
+    expect(await feeds.pull('basic')).toMatchObject({ added: 4 });
+    await feeds.add(SYSTEM_ACTOR, { name: 'wrong', url: serverA.url, remoteCollection: vendorColl.id, localCollection: other.id, org: 'Y', auth: { kind: 'bearer', token: 'not-a-valid-token-at-all' }, intervalS: 0 });
+    await expect(feeds.pull('wrong')).rejects.toThrow(/TAXII feed wrong: .*401/);
+    const wrong = (await feeds.list()).find((f) => f.name === 'wrong')!;
+    expect(wrong.state.lastError).toMatch(/401/);
+    expect(wrong.state.lastSuccessUs).toBeNull();
+  });
+
+  it('refuses a bad configuration with a clear 4xx', async () => {
+    const base = { url: serverA.url, remoteCollection: vendorColl.id, localCollection: into.id, org: 'Y' };
+    const bad = async (f: Partial<Parameters<TaxiiFeeds['add']>[1]>, code: string) => {
+      await expect(feeds.add(SYSTEM_ACTOR, { name: 'x', ...base, ...f } as Parameters<TaxiiFeeds['add']>[1])).rejects.toMatchObject({ code });
+    };
+    await bad({ name: 'Bad Name' }, 'BAD_REQUEST');
+    await bad({ name: 'vendor' }, 'CONFLICT');
+    await bad({ url: 'ftp://x.example/' }, 'BAD_REQUEST');
+    await bad({ url: 'https://user:pw@x.example/' }, 'BAD_REQUEST');
+    await bad({ apiRoot: '..' }, 'BAD_REQUEST');
+    await bad({ localCollection: 'no-such-collection' }, 'NOT_FOUND');
+    await bad({ org: 'NOBODY' }, 'NOT_FOUND');
+    await bad({ tlp: 'purple' as never }, 'BAD_REQUEST');
+    await bad({ intervalS: -1 }, 'BAD_REQUEST');
+    await bad({ auth: { kind: 'bearer', token: 'short' } }, 'BAD_REQUEST');
+    // A peer node's organisation never imports here.
+    await B.access.createOrganisation(SYSTEM_ACTOR, { name: 'Remote', shortName: 'REMOTE', node: 'dk' });
+    await bad({ org: 'REMOTE' }, 'BAD_REQUEST');
+    await expect(feeds.pull('no-such-feed')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('the scheduler pulls a feed when its interval has passed, and only then', async () => {
+    const sched = new TaxiiFeedScheduler(feeds, clockB);
+    await vendorPublishes(vendorIndicator(5, 'green'));
+    // 'vendor' ran at T0 (the manual clock): within its hour, nothing; 'basic' and 'wrong' are manual only.
+    expect((await sched.tick()).map((r) => r.feed)).toEqual([]);
+    clockB.advance(3601_000);
+    const ran = await sched.tick();
+    expect(ran.map((r) => [r.feed, r.added])).toEqual([['vendor', 1]]);
+    expect((await sched.tick()).map((r) => r.feed)).toEqual([]);
+  });
+
+  it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await run(['node', 'shieldwall', ...args], { out: (l: string) => out.push(l), err: (l: string) => err.push(l) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    // The CLI opens the node's SQLite file itself: B's platform lets go of it meanwhile.
+    try {
+      const list = await cli('taxii-feed', 'list', '--json');
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.out) as { name: string }[]).map((f) => f.name).sort()).toEqual(['basic', 'vendor', 'wrong']);
+      const failed = await cli('taxii-feed', 'pull', 'wrong');
+      expect(failed.code).not.toBe(0);
+      expect(failed.err).toMatch(/401/);
+      expect((await cli('taxii-feed', 'remove', 'wrong')).code).toBe(0);
+      expect((await cli('taxii-feed', 'pull', 'wrong')).code).toBe(2);
+      const add = await cli('taxii-feed', 'add', 'open', '--url', serverA.url, '--collection', vendorColl.id, '--into', into.id, '--org', 'Y', '--interval', '0');
+      expect(add.code).toBe(0);
+      expect(add.out).toContain('manual only');
+    } finally {
+      process.env = saved;
+    }
+  });
+});
