@@ -330,6 +330,29 @@ describe('the HTTP paths (TAXII, REST) and the readers (GET /intel/:id, detectio
     expect(feed.info(id)).toMatchObject({ creatorOrg: A.row.id, pattern: mine.pattern });
   });
 
+  it('the owner stays the owner after deleting its version: another organisation\'s identical copy never becomes the object (GET /intel/:id, detection)', async () => {
+    const id = `indicator--${uuid()}`;
+    const g = { object_marking_refs: [TLP2_MARKING_IDS.green] };
+    const v1 = ind(id, T1, g);
+    const following = new IndicatorFeed(p.store);
+    expect((await post(A, main.id, [v1])).body).toMatchObject({ success_count: 1 });
+    await following.sync();
+    // B re-posts the identical version into a collection of its own (a copy, B's there).
+    expect((await post(B, second.id, [v1])).body).toMatchObject({ success_count: 1 });
+    expect((await taxii(app, 'DELETE', `${objectsUrl(main.id)}${id}/`, { auth: bearer(A.token) })).status).toBe(200);
+    const v2 = ind(id, T2, { ...g, pattern: "[domain-name:value = 'owner-v2.example']" });
+    expect((await post(A, main.id, [v2])).body).toMatchObject({ success_count: 1 });
+    const detail = await rest(C, `/api/v1/intel/${id}`);
+    expect(detail.status, detail.body).toBe(200);
+    const body = JSON.parse(detail.body) as { object: unknown; versions: { object: unknown }[]; summary: { creatorOrg: string } };
+    expect([body.object, body.versions.map((v) => v.object), body.summary.creatorOrg]).toEqual([v2, [v2], A.row.id]);
+    // A feed that followed it all, and one started afterwards (a restart).
+    for (const feed of [following, new IndicatorFeed(p.store)]) {
+      await feed.sync();
+      expect(feed.info(id)).toMatchObject({ creatorOrg: A.row.id, pattern: v2.pattern });
+    }
+  });
+
   it('revoked is final through TAXII: a version dated between the first and the revoking one is refused', async () => {
     const id = `indicator--${uuid()}`;
     const g = { object_marking_refs: [TLP2_MARKING_IDS.green] };

@@ -234,7 +234,7 @@ export class IntelService {
       await tx.lockObjectWrites();
       const here = (await tx.storedVersions(versions.map((version) => ({ id, version })), { release: true })).filter((r) => r.collectionId === collectionId);
       if (here.length === 0) return 0;
-      const owner = (await tx.objectHeads([id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';
+      const owner = (await ownerHeads(tx, [id])).get(id)?.creatorOrg ?? here[0]!.creatorOrg ?? '';
       const nowUs = this.clock.now() * 1000;
       for (const r of here) {
         // An unversioned object's copy belongs to its submitter alone.
@@ -405,7 +405,7 @@ function submittedVersion(o: Record<string, unknown>): { text: string; key: stri
  * are decided in version order, so one batch may carry a history that ends in its revocation.
  */
 async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string; collectionId: string; results: ItemResult[] }): Promise<Indexed[]> {
-  const heads = await tx.objectHeads(prepared.map((p) => p.row.id));
+  const { heads, deleted } = await headsWithTombstones(tx, prepared.map((p) => p.row.id));
   const stored = new Map<string, StoredVersion>();
   const here = new Map<string, StoredVersion>();
   const existing = heads.size ? prepared.filter((p) => heads.has(p.row.id)).map((p) => ({ id: p.row.id, version: p.row.version })) : [];
@@ -414,20 +414,6 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
     const k = `${s.id} ${s.version}`;
     if (!stored.has(k)) stored.set(k, s);
     if (s.collectionId === ctx.collectionId && !here.has(k)) here.set(k, s);
-  }
-  // Deleted versions still bind: their content (by hash), the owner and a revocation.
-  const deleted = new Map<string, { sha256: string; retractedBy?: string }>();
-  if ((await tx.getMeta(DELETED_META)) !== null) {
-    for (const t of await tx.recordsByParent(DELETED_VERSION_KIND, prepared.map((p) => p.row.id))) {
-      const d = JSON.parse(t.json) as { version: string; sha256: string; revoked: boolean; retractedBy?: string };
-      const id = t.parentId ?? '';
-      deleted.set(`${id} ${d.version}`, d);
-      const h = heads.get(id);
-      heads.set(id, {
-        id, creatorOrg: t.creatorOrg || (h?.creatorOrg ?? null), lastVersion: h && h.lastVersion > d.version ? h.lastVersion : d.version,
-        revokedAt: d.revoked && (h?.revokedAt == null || d.version < h.revokedAt) ? d.version : (h?.revokedAt ?? null),
-      });
-    }
   }
   const order = [...prepared].sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : a.row.version < b.row.version ? -1 : a.row.version > b.row.version ? 1 : a.index - b.index));
   const inBatch = new Map<string, Indexed>();
@@ -488,6 +474,38 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
     }
   }
   return prepared.filter((p) => accept.has(p.index));
+}
+
+/**
+ * Per id, what is stored of it (Store.objectHeads, every collection) with what was deleted of it:
+ * deleted versions still bind — their content (by hash), the owner and a revocation. Without the
+ * tombstones, an identical copy another organisation re-posted into a second collection became
+ * the id's first row once the owner deleted its own, and readers took it for the owner's.
+ */
+async function headsWithTombstones(store: Store, ids: readonly string[]): Promise<{ heads: Map<string, ObjectHead>; deleted: Map<string, { sha256: string; retractedBy?: string }> }> {
+  const heads = await store.objectHeads(ids);
+  const deleted = new Map<string, { sha256: string; retractedBy?: string }>();
+  if ((await store.getMeta(DELETED_META)) === null) return { heads, deleted };
+  for (const t of await store.recordsByParent(DELETED_VERSION_KIND, ids)) {
+    const d = JSON.parse(t.json) as { version: string; sha256: string; revoked: boolean; retractedBy?: string };
+    const id = t.parentId ?? '';
+    deleted.set(`${id} ${d.version}`, d);
+    const h = heads.get(id);
+    heads.set(id, {
+      id, creatorOrg: t.creatorOrg || (h?.creatorOrg ?? null), lastVersion: h && h.lastVersion > d.version ? h.lastVersion : d.version,
+      revokedAt: d.revoked && (h?.revokedAt == null || d.version < h.revokedAt) ? d.version : (h?.revokedAt ?? null),
+    });
+  }
+  return { heads, deleted };
+}
+
+/**
+ * The owner of each id (its first version's submitter, deleted versions included), its last version
+ * and earliest revocation: what readers that serve "the object" (REST GET /intel/:id, the
+ * detection feed) follow, as the versioning rules do.
+ */
+export async function ownerHeads(store: Store, ids: readonly string[]): Promise<Map<string, ObjectHead>> {
+  return (await headsWithTombstones(store, ids)).heads;
 }
 
 const TLP_NAME = (t: Tlp) => `TLP:${t.toUpperCase()}`;

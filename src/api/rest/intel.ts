@@ -12,7 +12,7 @@ import { principalOf } from './auth.js';
 import { collectionFor, decodeCursor, orgNames, readableCollectionIds, scanObjects, type RestDeps } from './context.js';
 import { badParam, FILTER_PARAMS, parseCursor, parseIntelFilter, parseLimit, parseStixId, queryOf, type IntelFilter } from './parse.js';
 import { parseStored, summaryOf, versionString, type IntelDetail, type IntelSummary, type Page, type RelatedRef, type RelationshipView } from './views.js';
-import { isUnversionedKey } from '../../intel/index.js';
+import { isUnversionedKey, ownerHeads } from '../../intel/index.js';
 
 /** At most this many relationships scanned per detail view. */
 const MAX_VERSIONS = 10_000;
@@ -101,7 +101,8 @@ export async function intelRoutes(app: FastifyInstance, deps: RestDeps): Promise
       const pick = rows.find((r) => r.creatorOrg === p.orgId) ?? [...rows].sort((a, b) => a.dateAdded - b.dateAdded)[0]!;
       rows = rows.filter((r) => r.creatorOrg === pick.creatorOrg);
     } else {
-      const owner = rows.length ? (await deps.platform.store.objectHeads([id])).get(id)?.creatorOrg : undefined;
+      // Deleted versions count: the owner stays the owner once its own rows are deleted.
+      const owner = rows.length ? (await ownerHeads(deps.platform.store, [id])).get(id)?.creatorOrg : undefined;
       rows = rows.filter((r) => r.creatorOrg === owner);
     }
     if (rows.length === 0) throw new AppError('NOT_FOUND', `no visible object ${id}`);

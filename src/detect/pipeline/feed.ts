@@ -273,15 +273,20 @@ export class IndicatorFeed {
     for (let i = 0; i < ids.length; i += 500) {
       const part = ids.slice(i, i + 500);
       const rows = await this.#store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1_000_000, ids: part });
-      const revoked = new Map<string, string>();
+      const revoked = new Set<string>();
+      // A deleted version keeps its owner (the tombstone's): another organisation's identical copy
+      // of it in a second collection never becomes the indicator once the owner's rows are gone.
+      const owners = new Map<string, string>();
       for (const t of await this.#store.recordsByParent(DELETED_VERSION_KIND, part)) {
-        if ((JSON.parse(t.json) as { revoked?: boolean }).revoked === true && t.parentId) revoked.set(t.parentId, t.creatorOrg);
+        if (!t.parentId) continue;
+        owners.set(t.parentId, t.creatorOrg);
+        if ((JSON.parse(t.json) as { revoked?: boolean }).revoked === true) revoked.add(t.parentId);
       }
       for (const id of part) {
         this.index.remove(id);
         this.#info.delete(id);
         this.#ownerOfDropped.delete(id);
-        if (revoked.has(id)) this.#ownerOfDropped.set(id, revoked.get(id) ?? null);
+        if (owners.has(id)) this.#ownerOfDropped.set(id, owners.get(id) ?? null);
       }
       for (const row of rows) if (row.dateAdded <= this.#cursor && !revoked.has(row.id)) this.#apply(row);
     }
