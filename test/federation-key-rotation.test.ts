@@ -15,9 +15,9 @@ import { FederationRegistry, SECRET_KEY_FILE, SIGNING_KEY_FILE, nodeKeys, peerAu
 import type { PeerRecord } from '../src/federation/registry.js';
 import { envelopesFor, type Envelope } from '../src/federation/envelope.js';
 import { NODE_KEY_META } from '../src/federation/registry.js';
-import { run } from '../src/cli/program.js';
 import { indicator, makeCollection, makeOrg, makePlatform, submit, tmpDir, type Org } from './taxii-fixtures.js';
 import { makeAlliance } from './rest-fixtures.js';
+import { sw } from './helpers/cli-run.js';
 
 const dir = tmpDir('sw-fed-rotate-');
 let A: Platform; // origin
@@ -196,32 +196,26 @@ describe('rotating over REST and the CLI', () => {
     const data = tmpDir('sw-fed-rotate-cli-');
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: data, SHIELDWALL_NODE_NAME: 'cli-node', SHIELDWALL_LOG_LEVEL: 'silent' });
-    const cli = async (...args: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await run(['node', 'shieldwall', ...args], { out: (l: string) => out.push(l), err: (l: string) => err.push(l) });
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    };
     try {
-      const first = JSON.parse((await cli('peer', 'whoami', '--json')).out) as { publicKey: string };
-      const asked = await cli('peer', 'rotate-key');
+      const first = JSON.parse((await sw('peer', 'whoami', '--json')).out) as { publicKey: string };
+      const asked = await sw('peer', 'rotate-key');
       expect(asked.code).toBe(1);
       expect(asked.err).toContain('Run again with --yes');
-      expect(JSON.parse((await cli('peer', 'whoami', '--json')).out)).toMatchObject({ publicKey: first.publicKey });
-      const done = await cli('peer', 'rotate-key', '--yes', '--json');
+      expect(JSON.parse((await sw('peer', 'whoami', '--json')).out)).toMatchObject({ publicKey: first.publicKey });
+      const done = await sw('peer', 'rotate-key', '--yes', '--json');
       expect(done.code).toBe(0);
       const r = JSON.parse(done.out) as { previousPublicKey: string; publicKey: string };
       expect(r.previousPublicKey).toBe(first.publicKey);
-      expect(JSON.parse((await cli('peer', 'whoami', '--json')).out)).toMatchObject({ publicKey: r.publicKey });
-      const text = await cli('peer', 'rotate-key', '--yes');
+      expect(JSON.parse((await sw('peer', 'whoami', '--json')).out)).toMatchObject({ publicKey: r.publicKey });
+      const text = await sw('peer', 'rotate-key', '--yes');
       expect(text.out).toContain('on every peer: shieldwall peer update cli-node --public-key ');
 
       const k1 = nodeKeys(tmpDir('sw-fed-rotate-cli-1-'), 'se').publicKey;
       const k2 = nodeKeys(tmpDir('sw-fed-rotate-cli-2-'), 'se').publicKey;
-      expect((await cli('peer', 'add', '--name', 'se', '--public-key', k1)).code).toBe(0);
-      const upd = await cli('peer', 'update', 'se', '--public-key', k2);
+      expect((await sw('peer', 'add', '--name', 'se', '--public-key', k1)).code).toBe(0);
+      const upd = await sw('peer', 'update', 'se', '--public-key', k2);
       expect(upd.out).toContain('1 retired key still verifying what se signed before');
-      const drop = await cli('peer', 'update', 'se', '--drop-retired-keys', '--json');
+      const drop = await sw('peer', 'update', 'se', '--drop-retired-keys', '--json');
       expect(JSON.parse(drop.out)).toMatchObject({ publicKey: k2, retiredKeys: [] });
     } finally {
       process.env = saved;

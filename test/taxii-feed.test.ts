@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { ManualClock } from '../src/core/clock.js';
-import { run } from '../src/cli/program.js';
 import { TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { sw } from './helpers/cli-run.js';
 import { T0, makeCollection, makeOrg, makePlatform, submit, tmpDir, type Org } from './taxii-fixtures.js';
 
 const dir = tmpDir('sw-taxii-feed-');
@@ -152,23 +152,17 @@ describe('TAXII feeds', () => {
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });
-    const cli = async (...args: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await run(['node', 'shieldwall', ...args], { out: (l: string) => out.push(l), err: (l: string) => err.push(l) });
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    };
     // The CLI opens the node's SQLite file itself: B's platform lets go of it meanwhile.
     try {
-      const list = await cli('taxii-feed', 'list', '--json');
+      const list = await sw('taxii-feed', 'list', '--json');
       expect(list.code).toBe(0);
       expect((JSON.parse(list.out) as { name: string }[]).map((f) => f.name).sort()).toEqual(['basic', 'vendor', 'wrong']);
-      const failed = await cli('taxii-feed', 'pull', 'wrong');
+      const failed = await sw('taxii-feed', 'pull', 'wrong');
       expect(failed.code).not.toBe(0);
       expect(failed.err).toMatch(/401/);
-      expect((await cli('taxii-feed', 'remove', 'wrong')).code).toBe(0);
-      expect((await cli('taxii-feed', 'pull', 'wrong')).code).toBe(2);
-      const add = await cli('taxii-feed', 'add', 'open', '--url', serverA.url, '--collection', vendorColl.id, '--into', into.id, '--org', 'Y', '--interval', '0');
+      expect((await sw('taxii-feed', 'remove', 'wrong')).code).toBe(0);
+      expect((await sw('taxii-feed', 'pull', 'wrong')).code).toBe(2);
+      const add = await sw('taxii-feed', 'add', 'open', '--url', serverA.url, '--collection', vendorColl.id, '--into', into.id, '--org', 'Y', '--interval', '0');
       expect(add.code).toBe(0);
       expect(add.out).toContain('manual only');
     } finally {

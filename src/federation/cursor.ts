@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import type { Store } from '../store/index.js';
-import type { TaxiiQuery } from '../taxii/index.js';
+import { TaxiiClientError, type TaxiiQuery } from '../taxii/index.js';
 
 export interface PullCursor {
   /** added_after of the current walk (absent: from the oldest object). */
@@ -74,4 +74,20 @@ export function followingCursor(cursor: PullCursor, page: { more: boolean; next?
     throw new Error('the server answered more:true without advancing (same next token, no newer object)');
   }
   return following;
+}
+
+/**
+ * Reads the page at `cursor` with `get`. A `next` token the server refuses (400: it expired, or
+ * the server restarted with another key) starts a new walk after the last object committed,
+ * once: nothing is lost, at worst a page is read again (idempotent). Returns the page and the
+ * cursor it was read at.
+ */
+export async function fetchResuming<P>(cursor: PullCursor, get: (c: PullCursor) => Promise<P>): Promise<{ page: P; cursor: PullCursor }> {
+  try {
+    return { page: await get(cursor), cursor };
+  } catch (e) {
+    if (!(e instanceof TaxiiClientError && e.status === 400 && cursor.next)) throw e;
+    const fresh: PullCursor = cursor.last ? { last: cursor.last } : {};
+    return { page: await get(fresh), cursor: fresh };
+  }
 }

@@ -20,8 +20,8 @@ import type { Clock } from '../core/clock.js';
 import { AccessService, type Principal } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { OrgRow, Store } from '../store/index.js';
-import { TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiTlsOptions } from '../taxii/index.js';
-import { cursorKey, followingCursor, loadCursor, pageQuery, saveCursor, type PullCursor } from './cursor.js';
+import { TaxiiClient, type TaxiiQuery, type TaxiiTlsOptions } from '../taxii/index.js';
+import { cursorKey, fetchResuming, followingCursor, loadCursor, pageQuery, saveCursor, type PullCursor } from './cursor.js';
 import { nodeIdentityId } from './registry.js';
 
 export interface PeerEndpoint {
@@ -113,23 +113,12 @@ export async function pull(o: PullOptions): Promise<PullReport> {
   const actor = { principal: pullPrincipal(asOrgId), source: `peer:${node}` };
   const base: TaxiiQuery = { limit: o.pageSize ?? 500, match: { version: ['all'] } };
   try {
-    let retriedWalk = false;
     for (;;) {
       signal?.throwIfAborted();
-      const q = pageQuery(base, cursor);
-      let page;
-      try {
-        page = await client.getObjects(peer.apiRoot, peer.collectionId, { ...q, ...(signal ? { signal } : {}) });
-      } catch (e) {
-        // A stored `next` the peer no longer honours (e.g. its key changed): start a new walk
-        // after the last committed object instead; nothing is lost.
-        if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
-          retriedWalk = true;
-          cursor = { ...(cursor.last ? { last: cursor.last } : {}) };
-          continue;
-        }
-        throw e;
-      }
+      // A stored `next` the peer no longer honours (e.g. its key changed): a new walk after the last committed object.
+      const got = await fetchResuming(cursor, (at) => client.getObjects(peer.apiRoot, peer.collectionId, { ...pageQuery(base, at), ...(signal ? { signal } : {}) }));
+      const page = got.page;
+      cursor = got.cursor;
       // A peer that says `more` without moving on (same next, nothing after the last object) would loop forever.
       const following = followingCursor(cursor, page);
       // Group by creator: one submit per creator, all in one transaction with the cursor.

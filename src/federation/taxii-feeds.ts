@@ -18,10 +18,11 @@ import { AccessService, type Actor } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
-import { TaxiiClient, TaxiiClientError, type TaxiiAuth } from '../taxii/index.js';
-import { followingCursor, pageQuery, type PullCursor } from './cursor.js';
+import { TaxiiClient, type TaxiiAuth } from '../taxii/index.js';
+import { fetchResuming, followingCursor, pageQuery, type PullCursor } from './cursor.js';
 import type { FederationRegistry } from './registry.js';
 import { seal, unseal } from './keys.js';
+import { isDue, Poller } from '../core/poller.js';
 
 const P_FEED = 'taxii-feed.';
 const P_STATE = 'taxii-feed-state.';
@@ -225,21 +226,13 @@ export class TaxiiFeeds {
     try {
       client = this.#client(f);
       let cursor = (await this.state(name)).cursor;
-      let retriedWalk = false;
+      const base = { limit: FEED_PAGE_SIZE, match: { version: ['all'] } };
       for (;;) {
         o.signal?.throwIfAborted();
-        let page;
-        try {
-          page = await client.getObjects(f.apiRoot, f.remoteCollection, { ...pageQuery({ limit: FEED_PAGE_SIZE, match: { version: ['all'] } }, cursor), ...(o.signal ? { signal: o.signal } : {}) });
-        } catch (e) {
-          // A `next` the server no longer honours (it expired): a new walk after the last object committed.
-          if (e instanceof TaxiiClientError && e.status === 400 && cursor.next && !retriedWalk) {
-            retriedWalk = true;
-            cursor = { ...(cursor.last ? { last: cursor.last } : {}) };
-            continue;
-          }
-          throw e;
-        }
+        const c = client;
+        const got = await fetchResuming(cursor, (at) => c.getObjects(f.apiRoot, f.remoteCollection, { ...pageQuery(base, at), ...(o.signal ? { signal: o.signal } : {}) }));
+        const page = got.page;
+        cursor = got.cursor;
         if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
         const following = followingCursor(cursor, page);
         const more = page.more && Date.now() < until;
@@ -303,20 +296,9 @@ export class TaxiiFeeds {
  * Pulls the feeds whose interval has passed (`serve`, in the process that runs the background
  * jobs); a pull that stopped at its time limit goes on at the next tick whatever the interval.
  */
-export class TaxiiFeedScheduler {
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<unknown> | null = null;
-  readonly #abort = new AbortController();
-
-  constructor(private readonly feeds: TaxiiFeeds, private readonly clock: Clock, private readonly o: { tickMs?: number; active?: () => boolean } = {}) {}
-
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.o.active && !this.o.active()) return;
-      this.#running ??= this.tick().catch(() => undefined).finally(() => (this.#running = null));
-    }, this.o.tickMs ?? 10_000);
-    this.#timer.unref();
+export class TaxiiFeedScheduler extends Poller {
+  constructor(private readonly feeds: TaxiiFeeds, private readonly clock: Clock, o: { tickMs?: number; active?: () => boolean } = {}) {
+    super({ everyMs: o.tickMs ?? 10_000, ...(o.active ? { active: o.active } : {}) });
   }
 
   /** One scheduling pass (also called by tests): the reports of the feeds pulled. */
@@ -324,21 +306,13 @@ export class TaxiiFeedScheduler {
     const out: FeedPullReport[] = [];
     const now = this.clock.now() * 1000;
     for (const f of await this.feeds.list()) {
-      if (f.intervalS === 0) continue;
-      if (!f.state.more && f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
+      if (!isDue(f.intervalS, f.state, now)) continue;
       try {
-        out.push(await this.feeds.pull(f.name, { signal: this.#abort.signal }));
+        out.push(await this.feeds.pull(f.name, { signal: this.signal }));
       } catch {
         // Recorded in the feed's state (last error); the next interval retries.
       }
     }
     return out;
-  }
-
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
   }
 }

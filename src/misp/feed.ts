@@ -18,6 +18,7 @@ import type { IntelService } from '../intel/index.js';
 import type { RecordRow, Store } from '../store/index.js';
 import { uuidv5 } from '../stix/index.js';
 import { importMisp } from './import.js';
+import { isDue, Poller } from '../core/poller.js';
 
 export const FEED_KIND = 'misp-feed';
 const INDEX_KEY = 'misp.feeds';
@@ -293,25 +294,14 @@ export class MispFeeds {
  * The background job: pulls each feed whose interval has elapsed since its last run. One feed
  * at a time; a failing feed records its error and never stops the others or the server.
  */
-export class MispFeedScheduler {
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  readonly #abort = new AbortController();
-
+export class MispFeedScheduler extends Poller {
   /**
    * @param o.pullMs how long one pull goes on (MAX_PULL_MS); `o.active`: whether this process runs
    *   the background jobs (several API processes on one PostgreSQL: the leader only, so a feed is
    *   not pulled by each of them at once).
    */
-  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, private readonly tickMs = 30_000, private readonly o: { pullMs?: number; active?: () => boolean } = {}) {}
-
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.o.active && !this.o.active()) return;
-      this.#running ??= this.tick().then(() => undefined, () => undefined).finally(() => (this.#running = null));
-    }, this.tickMs);
-    this.#timer.unref();
+  constructor(private readonly feeds: MispFeeds, private readonly clock: Clock, tickMs = 30_000, private readonly o: { pullMs?: number; active?: () => boolean } = {}) {
+    super({ everyMs: tickMs, ...(o.active ? { active: o.active } : {}) });
   }
 
   /** One scheduling pass (also called by tests). */
@@ -319,22 +309,13 @@ export class MispFeedScheduler {
     const out: PullResult[] = [];
     const now = this.clock.now() * 1000;
     for (const f of await this.feeds.list()) {
-      if (f.intervalS === 0) continue;
-      // A pull that stopped at its time limit goes on at the next tick, whatever the interval.
-      if (!f.state.more && f.state.lastRunUs !== null && now - f.state.lastRunUs < f.intervalS * 1e6) continue;
+      if (!isDue(f.intervalS, f.state, now)) continue;
       try {
-        out.push(await this.feeds.pull(f.id, { signal: this.#abort.signal, maxMs: this.o.pullMs ?? MAX_PULL_MS }));
+        out.push(await this.feeds.pull(f.id, { signal: this.signal, maxMs: this.o.pullMs ?? MAX_PULL_MS }));
       } catch {
         // Recorded in the feed's state by pull; nothing else to do here.
       }
     }
     return out;
-  }
-
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
   }
 }
