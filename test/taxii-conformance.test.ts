@@ -419,14 +419,16 @@ describe('add objects and status (§5.5, §4.3)', () => {
     expectOk(await post({ objects: [o] }), 202);
     const bad = { type: 'indicator', id: `indicator--${crypto.randomUUID()}`, spec_version: '2.1' };
     const badDated: Record<string, unknown> = { ...indicator({ tlp: 'green' }), modified: '2025-06-02T00:00:00Z', pattern: '[broken' };
-    const r = await post({ objects: [o, bad, indicator({ tlp: 'green' }), badDated] });
+    const undated: Record<string, unknown> = { ...indicator({ tlp: 'green' }), modified: 'yesterday' };
+    const r = await post({ objects: [o, bad, indicator({ tlp: 'green' }), badDated, undated] });
     expectOk(r, 202);
-    expect(r.body).toMatchObject({ total_count: 4, success_count: 2, failure_count: 2, pending_count: 0 });
+    expect(r.body).toMatchObject({ total_count: 5, success_count: 2, failure_count: 3, pending_count: 0 });
     const failures = r.body.failures as { id: string; version: string; message: string }[];
-    expect(failures.map((f) => f.id)).toEqual([bad.id, badDated.id]);
+    expect(failures.map((f) => f.id)).toEqual([bad.id, badDated.id, undated.id]);
     for (const f of failures) expect(f.message.length).toBeGreaterThan(0);
-    // §4.3.1: version is required on every status detail: as submitted, else the request time.
-    expect(failures.map((f) => f.version)).toEqual([r.body.request_timestamp, '2025-06-02T00:00:00Z']);
+    // §4.3.1: version (a timestamp) is required on every status detail: as submitted, else the
+    // request time (also for a `modified` that is no timestamp: it is not echoed as a version).
+    expect(failures.map((f) => f.version)).toEqual([r.body.request_timestamp, '2025-06-02T00:00:00Z', r.body.request_timestamp]);
     expect((r.body.successes as { version: string }[])[0]!.version).toBe(o.modified);
     expectTaxiiError(await get(`${objectsUrl()}${bad.id}/`, B), 404);
   });

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import { formatMicros } from '../core/time.js';
+import { formatMicros, isStixTimestamp } from '../core/time.js';
 import type { AccessService, Actor, Principal } from '../access/index.js';
 import type { IntelService, ItemResult } from '../intel/index.js';
 import { isUnversionedKey } from '../intel/index.js';
@@ -226,13 +226,15 @@ export class TaxiiService {
       : await this.intel.submit(actor, c.id, objects);
     // §4.3.1: every status detail names the version, echoed as the object carries it (never
     // reformatted); an SCO's version is its date_added, and an item with no version at all (not
-    // an object, or an SCO that was refused) is reported at the request timestamp.
+    // an object, an SCO that was refused, or a `modified` that is no timestamp: `version` is one)
+    // is reported at the request timestamp.
     const requestTime = formatMicros(requestUs);
     const successes = results.flatMap((r) => (r.status === 'rejected' ? [] : [{
       id: r.id, version: r.versionText ?? formatMicros(r.dateAdded),
       ...(r.status === 'duplicate' ? { message: 'duplicate of a stored version' } : r.note ? { message: r.note } : {}),
     }]));
-    const failures = results.flatMap((r) => (r.status === 'rejected' ? [{ id: r.id ?? '', version: r.versionText ?? requestTime, message: r.message }] : []));
+    const failures = results.flatMap((r) => (r.status === 'rejected'
+      ? [{ id: r.id ?? '', version: r.versionText !== null && isStixTimestamp(r.versionText) ? r.versionText : requestTime, message: r.message }] : []));
     const status: StatusResource = {
       id: crypto.randomUUID(), status: 'complete', request_timestamp: requestTime, total_count: results.length,
       success_count: successes.length, failure_count: failures.length, pending_count: 0,
