@@ -41,6 +41,8 @@ let proxy: http.Server;
 let proxyPort = 0;
 
 const orgsOn = (n: NodeName) => orgs.filter((o) => o.node === n);
+/** Per node, a token of an administrator: the record push status is federation.admin's. */
+const admins = new Map<NodeName, string>();
 const orgById = (id: string) => orgs.find((o) => o.id === id)!;
 
 function indicatorOf(tlp: Tlp | null, name: string): Record<string, unknown> {
@@ -166,6 +168,9 @@ beforeAll(async () => {
         const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: o.id, username: `${o.short.toLowerCase()}.analyst`, password: 'correct horse battery staple', roles: ['analyst', 'responder'] });
         o.token = (await p.access.createToken(SYSTEM_ACTOR, { orgId: o.id, userId: u.id, kind: 'api', name: 'reader' })).token;
       }
+      const first = orgsOn(n.name)[0]!;
+      const admin = await p.access.createUser(SYSTEM_ACTOR, { orgId: first.id, username: `${n.name}.admin`, password: 'correct horse battery staple', roles: ['admin'] });
+      admins.set(n.name, (await p.access.createToken(SYSTEM_ACTOR, { orgId: first.id, userId: admin.id, kind: 'api', name: 'admin' })).token);
       const c = await p.access.createCollection(SYSTEM_ACTOR, { apiRoot: ROOT, title: 'alliance', alias: 'alliance' });
       n.collection = c.id;
       // A collection of the spoke's own that nobody pulls: sightings made there go back only
@@ -363,7 +368,7 @@ describe('hub and three spokes over HTTP', () => {
     const seen = (await call(s2, s2a!.token!, `GET /incidents/${id}`)).body;
     expect(seen).toMatchObject({ title: 'Relayed wiper', ownerOrg: s1a!.id, originNode: 's1', canComment: true, canContribute: false });
     // The hub's record push status for s2 counts the relayed copy, and nothing waits any more.
-    const peers = (await call(hub, orgsOn('hub')[0]!.token!, 'GET /federation/peers')).body.items as { name: string; records: { out: number; relayWaiting: number } }[];
+    const peers = (await call(hub, admins.get('hub')!, 'GET /federation/peers')).body.items as { name: string; records: { out: number; relayWaiting: number } }[];
     expect(peers.find((x) => x.name === 's2')!.records).toMatchObject({ relayWaiting: 0 });
     expect(peers.find((x) => x.name === 's2')!.records.out).toBeGreaterThanOrEqual(1);
     // Nobody else: not the other organisation of s2, not the hub (which only relays it), not s3.

@@ -41,6 +41,8 @@ const org = (short: string) => orgs.find((o) => o.short === short)!;
 let nordicGroup = ''; // a sharing group of dk with a member on no
 let noGroup = ''; // a sharing group of no (NOB)
 const noxId = `identity--${crypto.randomUUID()}`; // registered on dk as living on no; unknown to no
+/** Per node, a token of an administrator: the record push status is federation.admin's. */
+const admins = new Map<Name, string>();
 const uuid = () => crypto.randomUUID();
 
 function indicatorOf(tlp: Tlp, name: string): Record<string, unknown> {
@@ -104,6 +106,9 @@ beforeAll(async () => {
         const u = await p.access.createUser(SYSTEM_ACTOR, { orgId: o.id, username: `${o.short.toLowerCase()}.analyst`, password: 'correct horse battery staple', roles: ['analyst', 'responder'] });
         o.token = (await p.access.createToken(SYSTEM_ACTOR, { orgId: o.id, userId: u.id, kind: 'api', name: 'analyst' })).token;
       }
+      const first = orgs.find((x) => x.node === n.name)!;
+      const admin = await p.access.createUser(SYSTEM_ACTOR, { orgId: first.id, username: `${n.name}.admin`, password: 'correct horse battery staple', roles: ['admin'] });
+      admins.set(n.name, (await p.access.createToken(SYSTEM_ACTOR, { orgId: first.id, userId: admin.id, kind: 'api', name: 'admin' })).token);
       const reg = new FederationRegistry({ store: p.store, clock: p.clock, dataDir: n.dataDir, nodeName: n.name });
       // dk also believes NOX lives on no (no does not know it): what dk shares with NOX is refused there.
       const extra = n === dk ? [{ id: noxId, shortName: 'NOX' }] : [];
@@ -284,7 +289,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     // Unshared on dk: withdrawn on no.
     expect((await api(dk, dka, `DELETE /incidents/${id}/shares/${org('NOA').id}`)).status).toBe(200);
     await until('the incident is withdrawn from NOA on no', async () => (await api(no, org('NOA').token!, `GET /incidents/${id}`)).status === 404);
-    const peers = await api(dk, dka, 'GET /federation/peers');
+    const peers = await api(dk, admins.get('dk')!, 'GET /federation/peers');
     const rec = (peers.body.items as { name: string; records: { out: number; lastError: string | null } }[]).find((x) => x.name === 'no')!;
     expect(rec.records.out).toBeGreaterThanOrEqual(3);
     expect(rec.records.lastError).toBeNull();
@@ -372,7 +377,7 @@ describe('two nodes over HTTP: push, sightings back, incidents and assistance re
     const id = created.body.id as string;
     expect((await api(dk, dka, `POST /incidents/${id}/shares`, { shares: [{ orgId: noxId, permission: 'read' }] })).status).toBe(200);
     type Rec = { refused: number; lastRefusal: string | null; out: number };
-    const status = async () => ((await api(dk, dka, 'GET /federation/peers')).body.items as { name: string; records: Rec }[]).find((x) => x.name === 'no')!.records;
+    const status = async () => ((await api(dk, admins.get('dk')!, 'GET /federation/peers')).body.items as { name: string; records: Rec }[]).find((x) => x.name === 'no')!.records;
     let st: Rec = await status();
     await until('the refusal is in the status', async () => {
       st = await status();

@@ -41,6 +41,19 @@ describe('federation REST', () => {
     expect((list.body.items as { name: string }[]).map((p) => p.name)).toEqual(['dk']);
   });
 
+  it('the push status of shared records (a refusal names the record) goes to federation administrators only', async () => {
+    const secretRecord = `incident--${crypto.randomUUID()}`;
+    // As pushRecords leaves it after the peer refused one of A's incidents.
+    await al.platform.store.setMeta('federation.recst.dk', JSON.stringify({ lastRunUs: 1, lastSuccessUs: 1, lastError: null, out: 3, refused: 1, lastRefusal: `${secretRecord}: refused by dk` }));
+    const seen = async (user: string) => ((await call('GET', '/federation/peers', user)).body.items as { name: string; records?: { lastRefusal: string | null } }[]).find((p) => p.name === 'dk');
+    expect((await seen('a-admin'))?.records?.lastRefusal).toContain(secretRecord);
+    for (const user of ['b-analyst', 'a-analyst']) {
+      const dk = await seen(user);
+      expect(dk?.name, user).toBe('dk');
+      expect(dk?.records, user).toBeUndefined();
+    }
+  });
+
   it('the directory says which organisations live on a peer node (node), and which are this node\'s (null)', async () => {
     const orgs = (await call('GET', '/organisations', 'b-analyst')).body.items as { shortName: string; node: string | null }[];
     expect(orgs.find((o) => o.shortName === 'DKCERT')?.node).toBe('dk');

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { applyRetractions, envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
-import { AccessService } from '../../access/index.js';
+import { TaxiiFeeds, type NewTaxiiFeed, type TaxiiFeedView, applyRetractions, envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { AccessService, can } from '../../access/index.js';
 import { IntelService } from '../../intel/index.js';
 import { principalOf } from './auth.js';
 import { collectionFor, type RestDeps } from './context.js';
@@ -145,9 +145,13 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
     return { node: platform.config.nodeName, previousPublicKey: r.previous, publicKey: r.publicKey };
   });
 
-  app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept'), async () => {
+  app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept; for federation administrators, the push status of shared records'), async (req) => {
     const peers = await registry.listPeers();
-    return { items: await Promise.all(peers.map(async (x) => ({ ...(await registry.view(x)), records: await recordPushStatus(registry, x.name) }))) };
+    // The record push status names the records every organisation here shared with the peer (a
+    // refusal quotes the record's id) and counts them: the administrators' (federation.admin),
+    // as the reject lists are.
+    const admin = can(principalOf(req), 'federation.admin');
+    return { items: await Promise.all(peers.map(async (x) => ({ ...(await registry.view(x)), ...(admin ? { records: await recordPushStatus(registry, x.name) } : {}) }))) };
   });
 
   app.get('/federation/peers/:name', doc('One peer node'), async (req) => registry.view(await registry.peer(param(req, 'name'))));
@@ -249,5 +253,52 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
   app.post('/federation/subscriptions/:id/retry', doc('Retry the rejected objects (after registering a key or an organisation)'), async (req) => {
     const sub = await registry.subscription(param(req, 'id'));
     return retryRejects(sync, sub);
+  });
+
+  // TAXII feeds (docs/federation.md "TAXII feeds"): every reader sees their state; the refusals
+  // (object ids and reasons) and every change are for federation admins.
+  const feeds = new TaxiiFeeds({ store: platform.store, clock: platform.clock, registry, intel: platform.intel });
+  const feedParam = (req: FastifyRequest) => param(req, 'name');
+  const publicView = (v: TaxiiFeedView) => ({ ...v, state: { ...v.state, failures: undefined } });
+
+  app.get('/taxii-feeds', doc('TAXII feeds (collections of third-party TAXII 2.1 servers pulled on a schedule) and their state'), async () => ({ items: (await feeds.list()).map(publicView) }));
+
+  app.post('/taxii-feeds', {
+    schema: <FastifySchema>{
+      summary: 'Add a TAXII feed (credentials kept encrypted at rest, never returned)',
+      body: {
+        type: 'object', required: ['name', 'url', 'remoteCollection', 'localCollection', 'org'], additionalProperties: false,
+        properties: {
+          name: { type: 'string', maxLength: 63 }, url: { type: 'string', maxLength: 500 }, apiRoot: { type: 'string', maxLength: 100 },
+          remoteCollection: { type: 'string', maxLength: 200 }, localCollection: { type: 'string', maxLength: 200 }, org: { type: 'string', maxLength: 100 },
+          tlp: { type: ['string', 'null'], enum: ['clear', 'green', 'amber', 'amber+strict', 'red', null] }, intervalS: { type: 'integer', minimum: 0, maximum: 2_592_000 },
+          ca: { type: ['string', 'null'], maxLength: 20_000 },
+          // One flat shape (the service checks which fields a kind needs): a oneOf would let the
+          // validator strip `token` while trying the branch without it.
+          auth: {
+            type: 'object', required: ['kind'], additionalProperties: false,
+            properties: { kind: { enum: ['none', 'bearer', 'basic'] }, token: { type: 'string', maxLength: 2000 }, username: { type: 'string', maxLength: 200 }, password: { type: 'string', maxLength: 2000 } },
+          },
+        },
+      },
+    },
+  }, async (req) => publicView(await feeds.add(actor(req), req.body as NewTaxiiFeed)));
+
+  app.get('/taxii-feeds/:name/failures', doc('The latest objects a TAXII feed\'s pulls refused, with the reasons'), async (req) => {
+    await feeds.get(feedParam(req));
+    const st = await feeds.state(feedParam(req));
+    return { items: st.failures.map((f) => ({ id: f.id, reason: f.reason, at: new Date(f.atUs / 1000).toISOString() })) };
+  });
+
+  app.post('/taxii-feeds/:name/pull', doc('Pull a TAXII feed now (at most 60 s; the rest at the next tick)'), async (req) => feeds.pull(feedParam(req)));
+
+  app.post('/taxii-feeds/:name/reset', doc('The next pull of a TAXII feed walks its collection from the start'), async (req) => {
+    await feeds.reset(actor(req), feedParam(req));
+    return { reset: feedParam(req) };
+  });
+
+  app.delete('/taxii-feeds/:name', doc('Remove a TAXII feed (what it imported stays)'), async (req) => {
+    await feeds.remove(actor(req), feedParam(req));
+    return { removed: feedParam(req) };
   });
 }
