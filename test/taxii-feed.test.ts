@@ -16,6 +16,7 @@ import { ManualClock } from '../src/core/clock.js';
 import { TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
 import { sw } from './helpers/cli-run.js';
+import { makeAlliance } from './rest-fixtures.js';
 import { T0, makeCollection, makeOrg, makePlatform, submit, tmpDir, type Org } from './taxii-fixtures.js';
 
 const dir = tmpDir('sw-taxii-feed-');
@@ -147,6 +148,46 @@ describe('TAXII feeds', () => {
     const ran = await sched.tick();
     expect(ran.map((r) => [r.feed, r.added])).toEqual([['vendor', 1]]);
     expect((await sched.tick()).map((r) => r.feed)).toEqual([]);
+  });
+
+  it('over REST: admins add, pull, reset and remove; every reader sees the state, never the credentials nor the refusals', async () => {
+    const al = await makeAlliance({ SHIELDWALL_NODE_NAME: 'rest-feeds' });
+    try {
+      const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, user: string, body?: unknown) => {
+        const res = await al.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${al.tokens[user]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+        return { status: res.statusCode, text: res.body, body: res.json() as Record<string, unknown> };
+      };
+      const local = (await al.platform.store.listCollections())[0]!.id;
+      const org = (await al.platform.store.listOrganisations()).find((o) => o.node === null)!.shortName;
+      const feed = { name: 'vendor', url: serverA.url, remoteCollection: vendorColl.id, localCollection: local, org, tlp: 'green', auth: { kind: 'bearer', token: V.token }, intervalS: 0 };
+      expect((await call('POST', '/taxii-feeds', 'b-analyst', feed)).status).toBe(403);
+      expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, auth: { kind: 'bearer' } })).status).toBe(400);
+      expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, auth: { kind: 'basic', username: 'u' } })).status).toBe(400);
+      expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, auth: { kind: 'oauth' } })).status).toBe(400);
+      expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, tlp: 'purple' })).status).toBe(400);
+      const added = await call('POST', '/taxii-feeds', 'a-admin', feed);
+      expect(added.status).toBe(200);
+      expect(added.text).not.toContain(V.token);
+      expect((await call('POST', '/taxii-feeds/vendor/pull', 'b-analyst')).status).toBe(403);
+      const pulled = await call('POST', '/taxii-feeds/vendor/pull', 'a-admin');
+      expect(pulled.body).toMatchObject({ feed: 'vendor', complete: true });
+      expect(pulled.body.added).toBeGreaterThan(0);
+      const list = await call('GET', '/taxii-feeds', 'b-analyst');
+      expect(list.status).toBe(200);
+      expect(list.text).not.toContain(V.token);
+      const item = (list.body.items as { name: string; auth: string; state: Record<string, unknown> }[])[0]!;
+      expect(item).toMatchObject({ name: 'vendor', auth: 'bearer' });
+      expect(item.state.added).toBe(pulled.body.added);
+      expect(item.state).not.toHaveProperty('failures');
+      expect((await call('GET', '/taxii-feeds/vendor/failures', 'b-analyst')).status).toBe(403);
+      expect((await call('GET', '/taxii-feeds/vendor/failures', 'a-admin')).body).toEqual({ items: [] });
+      expect((await call('POST', '/taxii-feeds/vendor/reset', 'a-admin')).status).toBe(200);
+      expect((await call('POST', '/taxii-feeds/nope/pull', 'a-admin')).status).toBe(404);
+      expect((await call('DELETE', '/taxii-feeds/vendor', 'a-admin')).status).toBe(200);
+      expect((await call('GET', '/taxii-feeds', 'b-analyst')).body).toEqual({ items: [] });
+    } finally {
+      await al.close();
+    }
   });
 
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {

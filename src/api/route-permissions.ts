@@ -149,6 +149,12 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`GET ${V1}/federation/subscriptions/:id/rejects`]: 'federation.admin',
   [`POST ${V1}/federation/subscriptions/:id/retry`]: 'federation.admin',
   [`DELETE ${V1}/federation/subscriptions/:id/rejects`]: 'federation.admin',
+  [`GET ${V1}/taxii-feeds`]: 'federation.read',
+  [`POST ${V1}/taxii-feeds`]: 'federation.admin',
+  [`GET ${V1}/taxii-feeds/:name/failures`]: 'federation.admin',
+  [`POST ${V1}/taxii-feeds/:name/pull`]: 'federation.admin',
+  [`POST ${V1}/taxii-feeds/:name/reset`]: 'federation.admin',
+  [`DELETE ${V1}/taxii-feeds/:name`]: 'federation.admin',
   // exercises (docs/exercises.md); the service checks the per-exercise role (control, grant, team)
   [`GET ${V1}/exercises/scenarios`]: 'exercise.plan',
   [`POST ${V1}/exercises/scenarios`]: 'exercise.plan',

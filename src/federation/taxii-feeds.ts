@@ -132,14 +132,17 @@ export class TaxiiFeeds {
     const secret = this.deps.registry.keys().secret;
     const a = f.auth ?? { kind: 'none' };
     let auth: FeedAuth;
+    // Checked as input (REST gives one flat shape): a kind without its fields is a 400, not a crash.
+    const text = (v: unknown, min: number, max: number) => typeof v === 'string' && v.length >= min && v.length <= max;
     if (a.kind === 'bearer') {
-      if (a.token.length < 8 || a.token.length > 2000) throw new AppError('BAD_REQUEST', 'token must be 8-2000 characters');
+      if (!text(a.token, 8, 2000)) throw new AppError('BAD_REQUEST', 'a bearer feed needs a token of 8-2000 characters');
       auth = { kind: 'bearer', sealed: seal(secret, a.token) };
     } else if (a.kind === 'basic') {
-      if (!a.username || a.username.length > 200 || a.username.includes(':')) throw new AppError('BAD_REQUEST', 'user name must be 1-200 characters without ":"');
-      if (a.password.length < 1 || a.password.length > 2000) throw new AppError('BAD_REQUEST', 'password must be 1-2000 characters');
+      if (!text(a.username, 1, 200) || a.username.includes(':')) throw new AppError('BAD_REQUEST', 'a Basic feed needs a user name of 1-200 characters without ":"');
+      if (!text(a.password, 1, 2000)) throw new AppError('BAD_REQUEST', 'a Basic feed needs a password of 1-2000 characters');
       auth = { kind: 'basic', username: a.username, sealed: seal(secret, a.password) };
-    } else auth = { kind: 'none' };
+    } else if (a.kind === 'none') auth = { kind: 'none' };
+    else throw new AppError('BAD_REQUEST', 'auth kind must be none, bearer or basic');
     const feed: TaxiiFeed = {
       name: f.name, url: url.toString().replace(/\/+$/, ''), apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, orgId: org.id, tlp,
       auth, ca: f.ca ?? null, intervalS, createdUs: this.#nowUs(),

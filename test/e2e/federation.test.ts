@@ -146,6 +146,33 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
     }
   }, 60_000);
 
+  it('an administrator adds a TAXII feed from the page, pulls it (its error shown where it failed) and removes it', async () => {
+    const admin = await demoActor(server, 'ald.admin');
+    const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/federation');
+    page.on('dialog', (d) => void d.accept());
+    try {
+      await page.getByTestId('no-feeds').waitFor();
+      await page.getByTestId('feed-name').fill('vendor');
+      await page.getByTestId('feed-url').fill('http://127.0.0.1:9');
+      await page.getByTestId('feed-remote').fill('91a7b528-80eb-42ed-a74d-c6fbd5a26116');
+      await page.getByTestId('feed-local').selectOption({ index: 1 });
+      await page.getByTestId('feed-org').fill('ALD-CERT');
+      await page.getByTestId('feed-tlp').selectOption('amber');
+      await page.getByTestId('feed-auth').selectOption('bearer');
+      await page.getByTestId('feed-token').fill('a-vendor-token-never-shown');
+      await page.getByTestId('add-feed').click();
+      await page.getByTestId('taxii-feed').first().waitFor();
+      expect(await page.content()).not.toContain('a-vendor-token-never-shown');
+      await page.getByTestId('feed-pull').click();
+      // Nothing listens there: the pull fails, and the feed's last error says why.
+      await expect.poll(async () => page.getByTestId('feed-error').first().textContent(), { timeout: 15_000 }).toMatch(/127\.0\.0\.1:9\/api1\/collections\/.*: \S/);
+      await page.getByTestId('feed-remove').click();
+      await page.getByTestId('no-feeds').waitFor();
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
+
   it('an analyst sees the status but no form and no remove button; the REST call is refused', async () => {
     const analyst = await demoActor(server, 'crv.analyst');
     const { ctx, page } = await openSignedIn({ browser, server }, analyst, '#/federation');
@@ -156,6 +183,8 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       expect(await page.getByTestId('add-subscription').count()).toBe(0);
       expect(await page.getByTestId('remove-peer').count()).toBe(0);
       expect(await page.getByTestId('rotate-key').count()).toBe(0);
+      await page.getByRole('region', { name: 'TAXII feeds' }).waitFor();
+      expect(await page.getByTestId('add-feed').count()).toBe(0);
     } finally {
       await ctx.close();
     }

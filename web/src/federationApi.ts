@@ -35,6 +35,18 @@ export interface SubscriptionStatus {
 
 export interface RejectView { id: string | null; version: string | null; reason: string; at: string }
 
+/** GET /taxii-feeds: a collection of a third-party TAXII 2.1 server pulled on a schedule (docs/federation.md "TAXII feeds"). */
+export interface TaxiiFeedView {
+  name: string; url: string; apiRoot: string; remoteCollection: string; localCollection: string; orgId: string; tlp: string | null;
+  auth: 'none' | 'bearer' | 'basic'; hasCa: boolean; intervalS: number; createdUs: number;
+  state: { lastRunUs: number | null; lastSuccessUs: number | null; lastError: string | null; more: boolean; added: number; duplicates: number; rejected: number };
+}
+
+export interface NewTaxiiFeed {
+  name: string; url: string; apiRoot?: string; remoteCollection: string; localCollection: string; org: string; tlp?: string | null; intervalS?: number;
+  auth?: { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+}
+
 export function federationClient(token: string) {
   const sub = (id: string) => `/federation/subscriptions/${encodeURIComponent(id)}`;
   return {
@@ -53,6 +65,12 @@ export function federationClient(token: string) {
     pushRecords: (name: string) => request<unknown>(`/federation/peers/${encodeURIComponent(name)}/push-records`, { token, method: 'POST', body: '{}' }),
     addSubscription: (s: NewSubscription) => request<SubscriptionStatus>('/federation/subscriptions', { token, method: 'POST', body: JSON.stringify(s) }),
     removeSubscription: (id: string) => request<unknown>(sub(id), { token, method: 'DELETE' }),
+    taxiiFeeds: (signal?: AbortSignal) => request<{ items: TaxiiFeedView[] }>('/taxii-feeds', { token, signal }),
+    addTaxiiFeed: (f: NewTaxiiFeed) => request<TaxiiFeedView>('/taxii-feeds', { token, method: 'POST', body: JSON.stringify(f) }),
+    pullTaxiiFeed: (name: string) => request<{ added: number; received: number; rejected: number }>(`/taxii-feeds/${encodeURIComponent(name)}/pull`, { token, method: 'POST', body: '{}' }),
+    resetTaxiiFeed: (name: string) => request<unknown>(`/taxii-feeds/${encodeURIComponent(name)}/reset`, { token, method: 'POST', body: '{}' }),
+    removeTaxiiFeed: (name: string) => request<unknown>(`/taxii-feeds/${encodeURIComponent(name)}`, { token, method: 'DELETE' }),
+    taxiiFeedFailures: (name: string) => request<{ items: { id: string | null; reason: string; at: string }[] }>(`/taxii-feeds/${encodeURIComponent(name)}/failures`, { token }),
     collections: (signal?: AbortSignal) => request<{ items: { id: string; title: string; alias: string | null }[] }>('/collections', { token, signal }),
   };
 }

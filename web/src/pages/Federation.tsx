@@ -10,6 +10,7 @@ import { useAsync } from '../useAsync.js';
 import { useFederation, type NewPeer, type PeerView, type RejectView, type SubscriptionStatus } from '../federationApi.js';
 import { ErrorBox, Loading, formatTime } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
+import { TaxiiFeeds } from '../components/TaxiiFeeds.js';
 
 function Subscriptions({ items, isAdmin, canAdd, onChange }: { items: SubscriptionStatus[]; isAdmin: boolean; canAdd: boolean; onChange: () => void }) {
   const api = useFederation();
@@ -265,6 +266,7 @@ export function Federation() {
           </section>
           <Subscriptions items={state.data.subs} isAdmin={isAdmin} canAdd={isAdmin && state.data.peers.some((p) => p.url)} onChange={refresh} />
           {isAdmin && <AddSubscription peers={state.data.peers} onChange={refresh} />}
+          <TaxiiFeeds isAdmin={isAdmin} tick={tick} onChange={refresh} />
         </>
       )}
     </>
