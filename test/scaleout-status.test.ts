@@ -52,6 +52,8 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     expect(waiting.unowned).toEqual([0, 1, 2, 3]);
     expect(waiting.waitingMessages).toBe(3);
     expect(waiting.lagMs).toBeGreaterThanOrEqual(300);
+    const noWorker = ((await (await fetch(`${api.url}/api/v1/system`, { headers: { authorization: `Bearer ${prep.analysts.DSK}` } })).json()) as { indexes: { name: string; ready: boolean; error: string | null }[] }).indexes.find((i) => i.name === 'indicators');
+    expect(noWorker).toMatchObject({ ready: false, error: 'no detection worker reports (start `shieldwall worker`)' });
 
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'status', '--json'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
     const status = JSON.parse(stdout) as { scale: { stream: Stream } };
@@ -65,6 +67,12 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
       const s = await system();
       return s.unowned.length === 0 && s.waitingMessages === 0 && s.lagMs === 0;
     }, { ms: 60_000, everyMs: 500, diag: () => worker.output().slice(-3000) });
+    // The indicator feed of detection as the workers report it (they loaded the 3 indicators).
+    const feed = async () => ((await (await fetch(`${api.url}/api/v1/system`, { headers: { authorization: `Bearer ${prep.analysts.DSK}` } })).json()) as { indexes: { name: string; behind: number; ready: boolean; error: string | null }[] }).indexes.find((i) => i.name === 'indicators');
+    expect(await until('the workers\' feed to be reported caught up', async () => {
+      const f = await feed();
+      return f?.ready ? f : null;
+    }, { ms: 10_000, everyMs: 500 })).toMatchObject({ behind: 0, error: null });
   }, 120_000);
 
   const natsServer = (() => {

@@ -138,7 +138,7 @@ async function openPlatform(config: Readonly<Config>, opts: PlatformOptions, ope
   const alerts = new AlertService({ store, repo: new RecordRepo({ store, access, clock, bus, exerciseGate }), detect, incidents: respond.incidents, levels: respond.levels });
   const exercise = new ExerciseService({ store, access, clock, bus, ingest: detect });
   opened.push(async () => { exercise.stop(); await exercise.idle(); });
-  const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, clock.now())];
+  const indexes = async (): Promise<IndexStatus[]> => [await correlations.status(), await indicatorIndex(detect, store, { nowMs: clock.now(), scale })];
   const federation = new FederationRegistry({ store, clock, dataDir: config.dataDir, nodeName: config.nodeName, peerMaxResponseBytes: config.peerMaxResponseBytes });
   taxii.peerReceiver = pushReceiver({ store, clock, registry: federation, intel });
   taxii.peerEnvelopes = (rows) => envelopesOfRows({ store, registry: federation, rows });
@@ -176,14 +176,19 @@ function detectMode(config: Readonly<Config>, opts: PlatformOptions, leader: Lea
  * How far the indicator feed of detection is behind the store. In this process when detection
  * runs here; else from the cursor the worker last reported (its stats), counted against the store.
  */
-async function indicatorIndex(detect: DetectService, store: Store, nowMs: number): Promise<IndexStatus> {
+async function indicatorIndex(detect: DetectService, store: Store, o: { nowMs: number; scale: ScaleApi | null }): Promise<IndexStatus> {
+  const { nowMs } = o;
   if (detect.engine) return detect.feed.status(nowMs);
-  const stats = await detect.stats().catch(() => null);
-  const cursor = Number((stats?.feed as { cursor?: unknown } | null | undefined)?.cursor ?? 0) || 0;
+  // Scale-out: the workers say how far their feeds have read (presence); the slowest one is how
+  // far detection as a whole is behind. The supervisor's snapshot below is the embedded worker's.
+  const fromWorkers = o.scale?.presence.list().flatMap((p) => (p.worker?.feedCursorUs !== undefined ? [p.worker.feedCursorUs] : []));
+  const stats = o.scale ? null : await detect.stats().catch(() => null);
+  const reported = o.scale ? (fromWorkers?.length ?? 0) > 0 : stats !== null;
+  const cursor = o.scale ? Math.min(...(fromWorkers?.length ? fromWorkers : [0])) : Number((stats?.feed as { cursor?: unknown } | null | undefined)?.cursor ?? 0) || 0;
   const b = await store.backlog({ afterUs: cursor, types: ['indicator'] });
   return {
     name: 'indicators', cursorUs: cursor, behind: b.count,
     lagMs: b.oldestUs !== null ? Math.max(0, nowMs - Math.floor(b.oldestUs / 1000)) : 0,
-    ready: stats !== null && b.count === 0, error: stats === null ? 'no report from the detection worker yet' : null,
+    ready: reported && b.count === 0, error: reported ? null : o.scale ? 'no detection worker reports (start `shieldwall worker`)' : 'no report from the detection worker yet',
   };
 }

@@ -33,6 +33,8 @@ export interface WorkerReport {
   readonly eventsPerSecond: number;
   readonly indicators: number;
   readonly sigmaRules: number;
+  /** How far its indicator feed has read the store (µs, the `date_added` cursor); absent from older workers. */
+  readonly feedCursorUs?: number;
   /** The supervisor that forked it (null: started on its own). */
   readonly supervisorId: string | null;
 }

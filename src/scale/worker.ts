@@ -118,6 +118,7 @@ export class ScaleWorker {
         worker: {
           partitions: source.owned(), backlog: source.backlog(), processed: st.processed, alertsWritten: st.alertsWritten,
           eventsPerSecond: rate.sample(st.processed), indicators: st.indicators, sigmaRules: st.sigmaRules, supervisorId: s.supervisorId ?? null,
+          feedCursorUs: Number(st.feed.cursor) || 0,
         },
       };
     }).start();
