@@ -52,6 +52,9 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     expect(waiting.unowned).toEqual([0, 1, 2, 3]);
     expect(waiting.waitingMessages).toBe(3);
     expect(waiting.lagMs).toBeGreaterThanOrEqual(300);
+    // GET /detect/status counts the same queue (the analysts' view of the pipeline).
+    const detectStatus = async () => (await (await fetch(`${api.url}/api/v1/detect/status`, { headers: { authorization: `Bearer ${prep.analysts.DSK}` } })).json()) as { queueDepth: number; processed: number; indicators: number };
+    expect((await detectStatus()).queueDepth).toBe(3);
     const noWorker = ((await (await fetch(`${api.url}/api/v1/system`, { headers: { authorization: `Bearer ${prep.analysts.DSK}` } })).json()) as { indexes: { name: string; ready: boolean; error: string | null }[] }).indexes.find((i) => i.name === 'indicators');
     expect(noWorker).toMatchObject({ ready: false, error: 'no detection worker reports (start `shieldwall worker`)' });
 
@@ -73,6 +76,7 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
       const f = await feed();
       return f?.ready ? f : null;
     }, { ms: 10_000, everyMs: 500 })).toMatchObject({ behind: 0, error: null });
+    expect(await detectStatus()).toMatchObject({ queueDepth: 0, processed: 10, indicators: 3 });
   }, 120_000);
 
   const natsServer = (() => {

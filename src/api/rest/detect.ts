@@ -141,7 +141,7 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
   // the last indicator came) would tell a reader of intelligence it may not read: those go to the
   // node's administrators (admin.system, as GET /system); other readers get the Sigma rules they may read.
   app.get('/detect/status', async (req) => {
-    const s = await platform.detect.stats();
+    const s = await detectStats(platform);
     const a = actor(req);
     if (can(a.principal, 'admin.system')) return s;
     return { ...s, indicators: null, sigmaRules: platform.sigma.status(a).rules, feed: null };
@@ -178,4 +178,16 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
     const organisations = [...per.values()].map((x) => ({ ...x, name: x.orgId ? platform.detect.orgName(x.orgId) : null })).sort((a, b) => b.count - a.count);
     return { indicatorId: id, total: organisations.reduce((n, x) => n + x.count, 0), organisations, truncated: scanned >= MAX_SIGHTING_SCAN };
   });
+}
+
+/**
+ * The pipeline's counters. On a scale-out node no worker reports to this process: they are the
+ * workers' own as they announce them (presence), and the queue is the stream's — ingest chunks
+ * waiting, in partitions no worker owns too — where the embedded figures would all read 0.
+ */
+async function detectStats(platform: Platform) {
+  const s = await platform.detect.stats();
+  if (!platform.scale) return s;
+  const d = await platform.scale.deployment();
+  return { ...s, processed: d.processed, alertsWritten: d.alertsWritten, queueDepth: d.stream.waitingMessages, indicators: d.indicators, sigmaRules: d.sigmaRules };
 }
