@@ -127,6 +127,9 @@ describe('a run', () => {
     expect((await call('c-observer', 'GET', `/exercises/${id}/injects`)).json().injects.length).toBe(7);
     expectError(await call('c-observer', 'POST', `/exercises/${id}/control`, { action: 'pause' }), 403, 'FORBIDDEN');
     expectError(await call('c-observer', 'POST', `/exercises/${id}/expectations/grade`, { injectId: 'sitrep', teamId: 'team-a', name: 'Sitrep', score: 100 }), 403, 'FORBIDDEN');
+    // Nor does it write the after-action report: lessons are control's and the players' (docs/exercises.md).
+    expectError(await call('c-observer', 'POST', `/exercises/${id}/lessons`, { questionId: 'observations', teamId: 'team-a', positive: 'written by an observer', negative: '', score: 50 }), 403, 'FORBIDDEN');
+    expect((await call('c-excon', 'GET', `/exercises/${id}/report`)).body).not.toContain('written by an observer');
   });
 
   it('a pause moves pending injects by its length', async () => {

@@ -678,6 +678,8 @@ export class ExerciseService {
   async answerLessons(actor: AuthedActor, id: string, a: LessonsAnswerBody): Promise<void> {
     authorize(actor.principal, 'exercise.read');
     const { l, access } = await this.open(actor, id);
+    // The after-action report is written by control and the players; an observer or a planner reads it.
+    if (access.role !== 'player' && !access.canControl) throw new AppError('FORBIDDEN', 'only a player or exercise control writes lessons learned');
     writable(l);
     if (a.questionId !== OBSERVATIONS_CATEGORY.questions[0]!.id && !(l.doc.scenario.lessons ?? []).some((c) => c.questions.some((q) => q.id === a.questionId))) throw new AppError('NOT_FOUND', `no lessons-learned question ${a.questionId}`);
     if (a.teamId && !access.teams.includes(a.teamId)) throw new AppError('NOT_FOUND', `no team ${a.teamId}`);
