@@ -137,8 +137,9 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       if (o.json) return io.out(JSON.stringify(views, null, 2));
       printRows(io, false, views.map((v) => ({
         name: v.name, url: v.url ?? '(key only)', orgs: v.orgs.map((x) => x.shortName).join(','), token: v.hasToken ? 'yes' : 'no',
+        key: `${v.publicKey.slice(0, 12)}…${v.retiredKeys.length ? ` +${v.retiredKeys.length} retired` : ''}`,
         records: v.records.lastError ? `error: ${v.records.lastError}` : `${v.records.out} sent, ${v.records.refused} refused, ${v.records.relayWaiting} to relay`,
-      })), ['name', 'url', 'orgs', 'token', 'records']);
+      })), ['name', 'url', 'orgs', 'token', 'key', 'records']);
     }));
   peer.command('show <name>')
     .action((name: string) => withPlatform(async (p) => {
