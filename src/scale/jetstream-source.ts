@@ -26,6 +26,8 @@ import type { NatsLink } from './nats.js';
 const BUFFER_MSGS = 32;
 /** How long a small batch waits for more events, once (ms). */
 const LINGER_MS = 20;
+/** Pause before a partition reader whose consumer ended makes a new one (ms). */
+const RESUME_MS = 250;
 
 export function hwmKey(prefix: string, partition: number): string {
   return `scale.${prefix}.hwm.${partition}`;
@@ -63,8 +65,12 @@ class PartitionReader {
   #closed = false;
   /** Messages of the partition still in the stream after the last one buffered (the consumer's count). */
   #after = 0;
+  /** The stream sequence to read from should the consumer have to be made again. */
+  #next: number;
 
-  constructor(readonly partition: number, public hwm: number) {}
+  constructor(readonly partition: number, public hwm: number) {
+    this.#next = hwm + 1;
+  }
 
   /** Messages waiting (buffered and still in the stream) and when the oldest buffered one was accepted. */
   backlog(): { partition: number; waitingMessages: number; oldestReceivedUs: number | null } {
@@ -73,21 +79,50 @@ class PartitionReader {
     return { partition: this.partition, waitingMessages: this.buffer.length + this.#after, oldestReceivedUs: Number.isFinite(received) ? received : null };
   }
 
+  /** Starts reading after the mark (a consumer that cannot be made now fails the take). */
   async start(link: NatsLink): Promise<void> {
+    const iter = await this.#open(link);
+    void this.#follow(link, iter);
+  }
+
+  /**
+   * Makes the consumer afresh from where the reader is (the server restarted, the connection came
+   * back): the ordered consumer notices a lost server only after missed heartbeats, tens of seconds
+   * during which the partition's events waited while the worker reported nothing waiting.
+   */
+  restart(): void {
+    void this.#iter?.close().catch(() => undefined);
+  }
+
+  async #open(link: NatsLink): Promise<ConsumerMessages> {
     const c = await link.js.consumers.get(link.names.stream, {
-      filter_subjects: link.names.partitionFilter(this.partition), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.hwm + 1,
+      filter_subjects: link.names.partitionFilter(this.partition), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(this.#next, this.hwm + 1),
     });
     const iter = await c.consume({ max_messages: BUFFER_MSGS });
     this.#iter = iter;
-    void (async () => {
-      for await (const m of iter) {
-        if (this.#closed) break;
-        this.#after = m.info.pending;
-        if (m.seq <= this.hwm) continue;
-        this.buffer.push(m);
-        if (this.buffer.length >= BUFFER_MSGS) await new Promise<void>((r) => (this.#space = r));
+    return iter;
+  }
+
+  /** Buffers what the consumer delivers; when its iterator ends (not closed by us), reads on from #next with a new one. */
+  async #follow(link: NatsLink, first: ConsumerMessages): Promise<void> {
+    let iter: ConsumerMessages | null = first;
+    while (!this.#closed) {
+      try {
+        iter ??= await this.#open(link);
+        for await (const m of iter) {
+          if (this.#closed) break;
+          this.#after = m.info.pending;
+          if (m.seq <= this.hwm || m.seq < this.#next) continue;
+          this.#next = m.seq + 1;
+          this.buffer.push(m);
+          if (this.buffer.length >= BUFFER_MSGS) await new Promise<void>((r) => (this.#space = r));
+        }
+      } catch {
+        // The consumer failed (NATS away, the stream not back yet): made again below.
       }
-    })().catch(() => undefined);
+      iter = null;
+      if (!this.#closed) await new Promise((r) => setTimeout(r, RESUME_MS));
+    }
   }
 
   /** Messages up to `limit` events (at least one, unless `fit`: then only what fits). */
@@ -140,7 +175,20 @@ export class JetStreamSource {
   #batch: { partition: number; expected: number; last: number }[] | null = null;
   #roundEnd = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly deps: JetStreamSourceDeps) {}
+  constructor(private readonly deps: JetStreamSourceDeps) {
+    void this.#onReconnect();
+  }
+
+  /** Back from a lost connection (a NATS restart): every reader makes its consumer afresh, at once. */
+  async #onReconnect(): Promise<void> {
+    try {
+      for await (const s of this.deps.link.nc.status()) {
+        if (s.type === 'reconnect') for (const r of this.#readers.values()) r.restart();
+      }
+    } catch {
+      // The connection closed: nothing more to follow.
+    }
+  }
 
   /** Stream sequences number this source's events. */
   get name(): string {
