@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { Audience } from '../core/policy.js';
 import { tlpOf } from '../stix/index.js';
-import type { ObjectRow, Store } from '../store/index.js';
+import type { ObjectHead, ObjectRow, Store } from '../store/index.js';
+import { COPIES_META, ownerHeads } from '../intel/index.js';
 import { signBatch, type BatchProof, type SignedFacts } from './keys.js';
 import { provKey, type FederationRegistry, type Provenance } from './registry.js';
 import { isBatchRef, resolveBatchRefs, type BatchRef } from './batches.js';
@@ -110,6 +111,12 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
   // A relayed version's provenance is in its row; one received before migration 0012, in meta.
   const provs = await store.getMetas(rows.filter((x) => x.r.originNode !== null && !x.r.provenance).map(provOf));
   const out: Envelope[] = [];
+  // A copy another organisation stored of a version someone else owns is signed with the owner
+  // as its creator (its own release facts kept): a peer that received the copy first would
+  // otherwise take the copier for the owner and refuse the owner's later versions, its
+  // revocation included. Owners are looked up only once such a copy exists on this node.
+  const owners = (await store.getMeta(COPIES_META)) === null ? new Map<string, ObjectHead>()
+    : await ownerHeads(store, rows.filter((x) => x.r.originNode === null && x.version !== null).map((x) => x.r.id));
   // Sharing groups live on their node: at AMBER a group stands for its member organisations
   // (policy.ts), so the origin names them too. AMBER+STRICT and RED never count groups.
   const members = new Map<string, string[]>();
@@ -132,9 +139,10 @@ export async function envelopesOfRows(a: { store: Store; registry: FederationReg
     const digest = version === null ? { digest: contentDigest(x.obj!) } : {};
     if (r.originNode === null) {
       const tlp = r.tlp !== null && tlpOf(x.obj!) === null ? { tlp: r.tlp } : {};
-      const facts = { object: x.obj!, origin: me, creator: r.creatorOrg, recipients: await expand(r.tlp, r.recipients), ...tlp };
+      const creator = owners.get(r.id)?.creatorOrg ?? r.creatorOrg;
+      const facts = { object: x.obj!, origin: me, creator, recipients: await expand(r.tlp, r.recipients), ...tlp };
       mine.push({ at: out.length, facts });
-      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator: r.creatorOrg, recipients: [...facts.recipients], signature: null, ...tlp });
+      out.push({ id: r.id, version, ...digest, origin: me, path: [me], creator, recipients: [...facts.recipients], signature: null, ...tlp });
       continue;
     }
     const raw = r.provenance ?? provs.get(provOf(x));

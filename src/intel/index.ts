@@ -1,4 +1,4 @@
-export { DELETED_VERSION_KIND, IntelService, RETRACTION_KIND, ownerHeads } from './service.js';
+export { COPIES_META, DELETED_VERSION_KIND, IntelService, RETRACTION_KIND, ownerHeads } from './service.js';
 export type { CommitListener, CommittedObjects, ItemResult, ReceivedRetraction, RetractionDoc, SubmitOptions } from './service.js';
 export { displayName, labelsOf, searchTextOf, versionOf, UNVERSIONED, unversionedKey, isUnversionedKey, versionLabel } from './facts.js';
 export { importBundleStream, exportBundle, MAX_NESTING, MAX_REPORTED_ERRORS } from './bundle-io.js';

@@ -100,6 +100,12 @@ export interface CommittedObjects {
 export const DELETED_VERSION_KIND = 'stix-deleted-version';
 /** Meta key set once any version was deleted: until then the upsert skips the tombstone lookup. */
 const DELETED_META = 'intel.deleted-versions';
+/**
+ * Meta key set once an organisation stored a copy of a version another organisation owns (an
+ * identical re-post into another collection, creator_org the copier): until then the federation
+ * signs every version with its row's creator without looking up owners (envelope.ts).
+ */
+export const COPIES_META = 'intel.copies-by-others';
 
 /**
  * Federation (docs/federation.md "Retractions"): a version deleted from a collection on its node
@@ -455,6 +461,7 @@ async function decideVersions(tx: Store, prepared: Indexed[], ctx: { org: string
       else {
         row.json = same.json;
         accept.add(p.index);
+        if ('dateAdded' in same && same.creatorOrg !== ctx.org) await tx.setMeta(COPIES_META, '1');
       }
       continue;
     }
