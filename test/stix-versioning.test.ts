@@ -177,6 +177,9 @@ describe.each(factories)('versioning rules across collections: $name', ({ open }
     expect(row!.version).toBe('2017-05-31T21:33:10.124000Z');
     expect(JSON.parse(row!.json)).toMatchObject({ spec_version: '2.1', modified: '2017-05-31T21:33:10.124Z', created: '2017-05-31T21:33:10.000Z', malware_types: ['worm'] });
     expect((await intel.submit(a, c1, [v20], { defaultTlp: 'clear' }))[0]?.status).toBe('duplicate');
+    // Without modified (invalid in 2.0 too) it is refused, never stored under a made-up version.
+    const { modified: _, ...undated } = { ...v20, id: `malware--${uuid()}` };
+    expect((await intel.submit(a, c1, [undated], { defaultTlp: 'clear' }))[0]).toMatchObject({ status: 'rejected', message: expect.stringMatching(/modified is required/) });
     const mark = { type: 'marking-definition', id: `marking-definition--${uuid()}`, created: T1, definition_type: 'statement', definition: { statement: 'x' } };
     expect((await intel.submit(a, c1, [mark]))[0]).toMatchObject({ status: 'rejected', message: expect.stringMatching(/STIX 2\.0 marking definition cannot be converted/) });
   });
