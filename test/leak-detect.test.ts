@@ -289,5 +289,17 @@ describe('zero leaks through detection', () => {
     }
     expect(leaked).toEqual([]);
     expect(shown.length).toBeGreaterThan(0);
+    // The incident is the recipient's: an alliance body reading its alerts is not told which it is,
+    // through REST (list, read, history) or the live stream.
+    const body = readers.find((r) => r.org === Cs)!;
+    const seenByBody = ((await get(body, '/api/v1/alerts?limit=1000')).alerts as { id: string; orgId: string; incidentId: string | null; status: string }[]).filter((a) => a.orgId === Rc.row.id && a.status === 'escalated');
+    expect(seenByBody.length).toBeGreaterThan(0);
+    expect(seenByBody.map((a) => a.incidentId).filter((x) => x !== null)).toEqual([]);
+    const one = await get(body, `/api/v1/alerts/${seenByBody[0]!.id}`);
+    expect(JSON.stringify(one)).not.toMatch(/incident--/);
+    const mine = ((await get(readers.find((r) => r.org === Rc)!, '/api/v1/alerts?limit=1000')).alerts as { orgId: string; incidentId: string | null; status: string }[]).filter((a) => a.orgId === Rc.row.id && a.status === 'escalated');
+    expect(mine.every((a) => a.incidentId?.startsWith('incident--'))).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(JSON.stringify(streams.get('alliance body'))).not.toMatch(/incident--/);
   });
 });

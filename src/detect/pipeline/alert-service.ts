@@ -9,7 +9,7 @@ import { authorize } from '../../access/index.js';
 import type { AlertLevelService, AuthedActor, IncidentService, Rec, RecordRepo } from '../../respond/index.js';
 import type { Store } from '../../store/index.js';
 import type { Alert, AlertDoc, AlertSeverity, AlertSource, AlertStatus } from './alert-types.js';
-import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES } from './alert-types.js';
+import { ALERT, ALERT_SEVERITIES, ALERT_STATUSES, alertOwnerOnly } from './alert-types.js';
 import type { DetectService } from './service.js';
 import { alertObservables } from './alert-observables.js';
 import type { AlertPatch, Cop, CopMember, CopTop } from '../../contract/alerts.js';
@@ -39,6 +39,11 @@ const MOVES: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
 };
 
 
+function withoutIncident(data: Record<string, unknown>): Record<string, unknown> {
+  const { incidentId: _, ...rest } = data;
+  return rest;
+}
+
 function zeroCounts(): Record<AlertSeverity, number> {
   return { informational: 0, low: 0, medium: 0, high: 0, critical: 0 };
 }
@@ -46,8 +51,13 @@ function zeroCounts(): Record<AlertSeverity, number> {
 export class AlertService {
   constructor(private readonly d: { store: Store; repo: RecordRepo; detect: DetectService; incidents: IncidentService; levels: AlertLevelService }) {}
 
-  #view(r: Rec<AlertDoc>): Alert {
-    return this.d.detect.view(r.row, r.doc);
+  /**
+   * The alert as `actor` reads it: the incident it was escalated to is its organisation's record,
+   * named to that organisation only (an alliance body reading the alert may not read the incident).
+   */
+  #view(r: Rec<AlertDoc>, actor: AuthedActor): Alert {
+    const a = this.d.detect.view(r.row, r.doc);
+    return actor.principal.orgId === r.doc.orgId ? a : { ...a, incidentId: null };
   }
 
   async list(actor: AuthedActor, f: AlertFilter = {}): Promise<Alert[]> {
@@ -66,7 +76,7 @@ export class AlertService {
         if (f.severities?.length && !f.severities.includes(doc.severity)) continue;
         if (f.sources?.length && !f.sources.includes(doc.source)) continue;
         if (f.orgId && doc.orgId !== f.orgId) continue;
-        out.push(this.#view({ row, doc }));
+        out.push(this.#view({ row, doc }, actor));
         if (out.length >= limit) break;
       }
       if (rows.length < 500) break;
@@ -81,7 +91,8 @@ export class AlertService {
     const events = await this.d.repo.timeline(id);
     const users = new Map<string, string>();
     for (const e of events) if (e.userId && !users.has(e.userId)) users.set(e.userId, (await this.d.store.getUser(e.userId))?.username ?? e.userId);
-    return { ...this.#view(rec), history: events.map((e) => ({ at: e.at, kind: e.kind, user: e.userId ? users.get(e.userId) ?? null : null, data: e.data })) };
+    const own = actor.principal.orgId === rec.doc.orgId;
+    return { ...this.#view(rec, actor), history: events.map((e) => ({ at: e.at, kind: e.kind, user: e.userId ? users.get(e.userId) ?? null : null, data: own ? e.data : withoutIncident(e.data) })) };
   }
 
   /** Loads an alert the actor's organisation owns, for a change. */
@@ -112,16 +123,16 @@ export class AlertService {
     if (p.status !== undefined && p.status !== state) data['status'] = { from: state, to: p.status };
     if (assignee !== rec.doc.assignee) data['assignee'] = assignee;
     if (p.note) data['note'] = p.note.slice(0, 2000);
-    if (Object.keys(data).length === 0) return this.#view(rec);
+    if (Object.keys(data).length === 0) return this.#view(rec, actor);
     const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, assignee }, state: p.status ?? state }, { kind: 'alert.updated', data });
     await this.#syncFacts(saved);
-    return this.#view(saved);
+    return this.#view(saved, actor);
   }
 
   /** Opens an incident from the alert (or links it to an existing one) and marks it escalated. */
   async escalate(actor: AuthedActor, id: string, o: { incidentId?: string; title?: string }): Promise<{ alert: Alert; incidentId: string }> {
     const rec = await this.#own(actor, id, { action: 'alerts.escalate' });
-    if (rec.row.state === 'escalated' && rec.doc.incidentId) return { alert: this.#view(rec), incidentId: rec.doc.incidentId };
+    if (rec.row.state === 'escalated' && rec.doc.incidentId) return { alert: this.#view(rec, actor), incidentId: rec.doc.incidentId };
     const sev = ALERT_SEVERITIES.indexOf(rec.doc.severity);
     // What the alert matched may be intelligence released to few (a RED indicator another member
     // addressed to this one, a rule marked AMBER): the alert keeps it to its readers, but an
@@ -147,9 +158,9 @@ export class AlertService {
     for (const o of alertObservables(id, rec.doc).filter((x) => open || !x.ioc)) {
       if (!present.some((x) => x.type === o.type && x.value === o.value)) await this.d.incidents.addObservable(actor, incidentId, o);
     }
-    const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, incidentId }, state: 'escalated' }, { kind: 'alert.escalated', data: { incidentId } });
+    const saved = await this.d.repo.save(actor, rec, { doc: { ...rec.doc, incidentId }, state: 'escalated' }, { kind: 'alert.escalated', data: {}, sealed: [{ facts: alertOwnerOnly(rec.doc.orgId), data: { incidentId } }] });
     await this.#syncFacts(saved);
-    return { alert: this.#view(saved), incidentId };
+    return { alert: this.#view(saved, actor), incidentId };
   }
 
   /** Whether what the alert matched is CLEAR or GREEN intelligence, or none. */

@@ -4,6 +4,7 @@ export const ALERT = 'alert';
 // The wire types live in the shared contract (src/contract), which the web app imports too.
 import { ALERT_SEVERITIES } from '../../contract/alerts.js';
 import type { AlertSeverity, AlertStatus, AlertWire } from '../../contract/alerts.js';
+import type { ReleaseFacts } from '../../core/policy.js';
 export { ALERT_SEVERITIES, ALERT_SOURCES, ALERT_STATUSES } from '../../contract/alerts.js';
 export type { AlertSeverity, AlertSource, AlertStatus, Matched } from '../../contract/alerts.js';
 
@@ -27,4 +28,12 @@ export const OPEN_STATUSES: readonly AlertStatus[] = ['new', 'acknowledged'];
 
 export function severityRank(s: AlertSeverity): number {
   return ALERT_SEVERITIES.indexOf(s);
+}
+
+/**
+ * Release facts of what only the alert's own organisation may read of an alert: the incident it
+ * was escalated to (that organisation's record; an alliance body reads the alert, not the incident).
+ */
+export function alertOwnerOnly(orgId: string): ReleaseFacts {
+  return { tlp: 'amber', creatorOrg: orgId, recipients: [], originNode: null };
 }

@@ -22,7 +22,7 @@ import { setRuleTracer, traceEvent, traceRule } from '../trace.js';
 import { unscopedRuleId } from '../rules.js';
 import { AlertBook, type Written } from './alert-book.js';
 import type { Alert, AlertSeverity, AlertStatus, Matched } from './alert-types.js';
-import { ALERT } from './alert-types.js';
+import { ALERT, alertOwnerOnly } from './alert-types.js';
 import { DEFAULT_DETECT_OPTIONS, TEST_HANG_MARKER, type AnomalyFindingLike, type AnomalySource, type DetectOptions, type DetectStats, type SigmaSource, type WarninglistSource } from './detect-types.js';
 import { Directory } from './directory.js';
 import { IndicatorFeed, type IndicatorInfo } from './feed.js';
@@ -585,7 +585,9 @@ export class DetectEngine {
     this.deps.publish({
       type: w.created ? `${ALERT}.created` : `${ALERT}.updated`, subject: w.row.id, atUs: w.row.updatedUs, exerciseId: w.row.exerciseId,
       facts: { tlp: w.row.tlp, creatorOrg: w.row.creatorOrg, recipients: w.row.recipients, originNode: w.row.originNode },
-      data: view as unknown as Record<string, unknown>,
+      // The incident an escalated alert went to reaches its organisation only (as GET /alerts/:id).
+      data: { ...view, incidentId: null } as unknown as Record<string, unknown>,
+      ...(view.incidentId ? { sealed: [{ facts: alertOwnerOnly(w.doc.orgId), data: { incidentId: view.incidentId } }] } : {}),
     });
   }
 }
