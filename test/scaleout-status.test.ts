@@ -62,6 +62,8 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     const status = JSON.parse(stdout) as { scale: { stream: Stream } };
     expect(status.scale.stream.waitingMessages).toBe(3);
     expect(status.scale.stream.lagMs).toBeGreaterThanOrEqual(300);
+    const statusText = async () => (await promisify(execFile)(process.execPath, [CLI, 'status'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } })).stdout;
+    expect(await statusText()).toMatch(/^scale-out: NATS .*: 3 ingest chunks waiting in 4 partitions/m);
 
     // A worker takes the partitions and processes the chunks: nothing waits any more.
     const worker = await start('worker', env, ['--processes', '0']);
@@ -77,6 +79,10 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
       return f?.ready ? f : null;
     }, { ms: 10_000, everyMs: 500 })).toMatchObject({ behind: 0, error: null });
     expect(await detectStatus()).toMatchObject({ queueDepth: 0, processed: 10, indicators: 3 });
+    // The table: readable headers, and the worker's uptime (it announces it).
+    const table = await statusText();
+    expect(table).toMatch(/^ROLE +HOST +PID +UPTIME_S +PARTITIONS +WAITING +EVENTS_PER_S +RESTARTS +QUARANTINED$/m);
+    expect(table).toMatch(/^worker +\S+ +\d+ +\d+ +0 1 2 3 +0 /m);
   }, 120_000);
 
   const natsServer = (() => {

@@ -234,7 +234,7 @@ export function deploymentView(seen: readonly SeenProcess[], partitions: number,
       ...(p.supervisor ? { supervisor: p.supervisor } : {}),
     })),
     workers: workers.map((p) => ({
-      pid: p.pid, host: p.host, state: 'running' as const, startedAt: p.startedAt, lastHeartbeatAt: p.lastSeenAt, restarts: null,
+      pid: p.pid, host: p.host, state: 'running' as const, startedAt: p.startedAt, uptimeS: p.uptimeS, lastHeartbeatAt: p.lastSeenAt, restarts: null,
       batch: null, lastExit: null, eventsPerSecond: p.worker?.eventsPerSecond ?? 0, rssBytes: p.rssBytes,
       partitions: p.worker?.partitions ?? [], waitingMessages: (p.worker?.backlog ?? []).reduce((n, b) => n + b.waitingMessages, 0), supervisorId: p.worker?.supervisorId ?? null,
     })),

@@ -94,9 +94,10 @@ export function registerStatus(program: Command, io: Io = stdio): void {
         io.out(`scale-out: NATS ${s.scale.nats.url} ("${s.scale.nats.prefix}"): ${st.waitingMessages} ingest chunks waiting in ${st.partitions} partitions, lag ${Math.round(st.lagMs / 1000)} s, ${st.eventsPerSecond} events/s`
           + (st.unowned.length ? `; NO WORKER owns partition(s) ${st.unowned.join(', ')}` : ''));
         printRows(io, false, [
-          ...s.scale.processes.map((x) => ({ role: x.role, host: x.host, pid: x.pid, uptimeS: x.uptimeS, partitions: null, waiting: null, eventsPerS: null, restarts: x.supervisor?.restarts ?? null, quarantined: x.supervisor?.deadLetters ?? null })),
-          ...s.scale.workers.map((x) => ({ role: 'worker', host: x.host, pid: x.pid, uptimeS: null, partitions: x.partitions.join(' '), waiting: x.waitingMessages, eventsPerS: x.eventsPerSecond, restarts: null, quarantined: null })),
-        ], ['role', 'host', 'pid', 'uptimeS', 'partitions', 'waiting', 'eventsPerS', 'restarts', 'quarantined']);
+          // Column names are the headers (upper-cased): `uptime_s`, not `uptimeS` ("UPTIMES").
+          ...s.scale.processes.map((x) => ({ role: x.role, host: x.host, pid: x.pid, uptime_s: x.uptimeS, partitions: null, waiting: null, events_per_s: null, restarts: x.supervisor?.restarts ?? null, quarantined: x.supervisor?.deadLetters ?? null })),
+          ...s.scale.workers.map((x) => ({ role: 'worker', host: x.host, pid: x.pid, uptime_s: x.uptimeS, partitions: x.partitions.join(' '), waiting: x.waitingMessages, events_per_s: x.eventsPerSecond, restarts: null, quarantined: null })),
+        ], ['role', 'host', 'pid', 'uptime_s', 'partitions', 'waiting', 'events_per_s', 'restarts', 'quarantined']);
       } else {
         io.out(`queue: ${s.queue.depth} events waiting (processed through ${s.queue.processedSeq} of ${s.queue.lastSeq}), lag ${Math.round(s.queue.lagMs / 1000)} s`);
         if (!s.workers) io.out('workers: no supervisor has reported (is `shieldwall serve` running?)');
