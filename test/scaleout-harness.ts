@@ -14,7 +14,7 @@ import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { freePort, spawnCaptured, waitForServer } from './helpers/net.js';
 import { freshPostgresDb } from './helpers/pg.js';
-import { NATS_URL, uniquePrefix } from './helpers/nats.js';
+import { NATS_URL, TEST_STREAM_BYTES, uniquePrefix } from './helpers/nats.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(repoRoot, 'dist/src/cli/main.js');
@@ -210,14 +210,14 @@ export async function scaleDeployment(name: string, o: { partitions: number; env
     async () => fs.rmSync(dataDir, { recursive: true, force: true }),
     async () => {
       const { openNats } = await import('../src/scale/index.js');
-      const link = await openNats({ url: NATS_URL, prefix, partitions: o.partitions, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'cleanup' });
+      const link = await openNats({ url: NATS_URL, prefix, partitions: o.partitions, maxBytes: TEST_STREAM_BYTES, maxAgeMs: 3_600_000, name: 'cleanup' });
       await link.jsm.streams.delete(link.names.stream).catch(() => undefined);
       await link.close();
     },
   ];
   const prep = await prepare({ SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url });
   const env = {
-    SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix,
+    SHIELDWALL_DATA_DIR: dataDir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_MAX_BYTES: String(TEST_STREAM_BYTES), SHIELDWALL_NATS_PREFIX: prefix,
     SHIELDWALL_NATS_PARTITIONS: String(o.partitions), ...(o.env ?? {}),
   };
   return { prep, env, cleanups };

@@ -7,6 +7,13 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 
 export const NATS_URL = process.env.SHIELDWALL_TEST_NATS ?? 'nats://127.0.0.1:4222';
+/**
+ * The stream size cap of a test node (SHIELDWALL_NATS_MAX_BYTES). JetStream reserves each stream's
+ * max_bytes against the server's store (75% of the free disk by default): with the 8 GB default,
+ * a few test nodes at once (parallel files) used it all up and the next stream was refused with
+ * "insufficient storage resources available".
+ */
+export const TEST_STREAM_BYTES = 256 * 1024 * 1024;
 
 export async function natsAvailable(): Promise<boolean> {
   const u = new URL(NATS_URL.replace(/^nats:/, 'http:'));

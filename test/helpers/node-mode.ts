@@ -21,7 +21,7 @@ import { SYSTEM_ACTOR } from '../../src/access/index.js';
 import type { Clock } from '../../src/core/index.js';
 import { openSqliteStore, openStore } from '../../src/store/index.js';
 import { freshPostgresDb } from './pg.js';
-import { NATS_URL, uniquePrefix } from './nats.js';
+import { NATS_URL, TEST_STREAM_BYTES, uniquePrefix } from './nats.js';
 
 export type NodeMode = 'embedded' | 'scaleout';
 export const NODE_MODE: NodeMode = process.env.SHIELDWALL_TEST_NODE === 'scaleout' ? 'scaleout' : 'embedded';
@@ -46,7 +46,7 @@ export async function openTestNode(env: Record<string, string>, clock: Clock): P
   const db = await freshPostgresDb();
   const prefix = uniquePrefix('node');
   const config = loadConfig({
-    ...env, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: prefix, SHIELDWALL_NATS_PARTITIONS: String(PARTITIONS),
+    ...env, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_MAX_BYTES: String(TEST_STREAM_BYTES), SHIELDWALL_NATS_PREFIX: prefix, SHIELDWALL_NATS_PARTITIONS: String(PARTITIONS),
   });
   // The store is handed in: this process is the one API process (no leader election to wait for).
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: db.url });
@@ -58,7 +58,7 @@ export async function openTestNode(env: Record<string, string>, clock: Clock): P
       await stopWorkers(parts);
       const link = (await import('../../src/scale/index.js')).openNats;
       await p.close();
-      const l = await link({ url: NATS_URL, prefix, partitions: PARTITIONS, maxBytes: 1 << 30, maxAgeMs: 3_600_000, name: 'test cleanup' });
+      const l = await link({ url: NATS_URL, prefix, partitions: PARTITIONS, maxBytes: TEST_STREAM_BYTES, maxAgeMs: 3_600_000, name: 'test cleanup' });
       await l.jsm.streams.delete(l.names.stream).catch(() => undefined);
       await l.close();
       await db.drop();
