@@ -130,6 +130,12 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     expect(down.error).toBeTruthy();
     expect(JSON.stringify(down)).not.toContain('s3cret');
     expect(down.tookMs).toBeLessThan(5_000); // bounded: the page answers while NATS does not
+    // Ingest answers 503 at once, not after a publish timeout longer than a sensor waits.
+    const t0 = Date.now();
+    const refused = await send();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(Date.now() - t0).toBeLessThan(2_000);
 
     await startNats();
     await until('NATS to answer again', async () => (await health()).ok, { ms: 20_000 });

@@ -33,6 +33,8 @@ export interface NatsLink {
   readonly jsm: JetStreamManager;
   readonly names: ScaleNames;
   readonly settings: NatsSettings;
+  /** False from a lost connection until it is back (the client reconnects for ever). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -57,8 +59,16 @@ export async function openNats(s: NatsSettings): Promise<NatsLink> {
     throw new AppError('UNAVAILABLE', `NATS at ${redactUrl(s.url)} (SHIELDWALL_NATS_URL) answered, but its JetStream stream "${names.stream}" could not be opened: ${reason(e)}`);
   }
   const js = jetstream(nc);
+  let up = true;
+  void (async () => {
+    for await (const st of nc.status()) {
+      if (st.type === 'disconnect') up = false;
+      else if (st.type === 'reconnect') up = true;
+    }
+  })().catch(() => undefined);
   return {
     nc, js, jsm, names, settings: s,
+    connected: () => up && !nc.isClosed(),
     close: async () => {
       await nc.drain().catch(() => nc.close());
     },

@@ -66,6 +66,9 @@ export class StreamPublisher implements TelemetryStream {
     if (lines.length === 0) return { firstSeq: null, lastSeq: null, firstEventSeq: null, lastEventSeq: null, chunks: 0, duplicates: 0 };
     const { js, names, settings } = this.link;
     const subject = names.eventSubject(partitionOf(meta.orgId, settings.partitions), meta.orgId, meta.sensorId);
+    // NATS away: answered at once. A publish would wait its whole timeout for the reconnection,
+    // longer than many sensors wait for an answer, to end in the same 503.
+    if (!this.link.connected()) throw new AppError('UNAVAILABLE', 'the telemetry stream cannot be reached; resend this batch later (with the same Idempotency-Key)', { headers: { 'Retry-After': String(RETRY_AFTER_S) } });
     const chunks = chunkLines(lines, CHUNK_BYTES);
     const h = () => {
       const m = headers();
