@@ -401,7 +401,8 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       const dir = tempDir();
       const { child, output, url, exited } = await serveDemo(dir);
       expect(url, output()).toBeDefined();
-      expect(output()).toMatch(/demo-credentials\.json/);
+      // The sign-in help follows the "listening" line once the credentials file is written.
+      await expect.poll(output, { timeout: 30_000 }).toMatch(/demo-credentials\.json/);
       const creds = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as { url: string; users: { username: string; password: string }[] };
       expect(creds.url).toBe(url);
       const user = creds.users[0]!;
