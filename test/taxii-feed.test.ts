@@ -107,10 +107,30 @@ describe('TAXII feeds', () => {
     expect(await feeds.pull('vendor')).toMatchObject({ received: 4, added: 0, duplicates: 4 });
   });
 
+  it('a second organisation importing the same source stores copies of what the first stored; a version it reads first is refused', async () => {
+    const Z = await makeOrg(B, 'Z');
+    const zColl = await makeCollection(B, 'z copy', [[Z.row.id, { canRead: true, canWrite: true }]]);
+    await feeds.add(SYSTEM_ACTOR, { name: 'vendor-z', url: serverA.url, remoteCollection: vendorColl.id, localCollection: zColl.id, org: 'Z', auth: { kind: 'bearer', token: V.token }, intervalS: 0 });
+    const first = await feeds.pull('vendor-z');
+    expect(first).toMatchObject({ rejected: 0 });
+    expect(first.added).toBe(4);
+    // The vendor publishes a new version of one of its objects: Y (the first importer, the owner here) takes it, Z is refused.
+    const [row] = (await A.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1 })).filter((r) => r.collectionId === vendorColl.id);
+    const next = { ...(JSON.parse(row!.json) as Record<string, unknown>), modified: '2026-02-01T00:00:00.000Z', name: 'vendor, second version' };
+    await vendorPublishes(next);
+    // Z reads it first: refused (Y owns the id here); once Y stored it, a reset of Z's feed takes it as a copy.
+    expect(await feeds.pull('vendor-z')).toMatchObject({ added: 0, rejected: 1 });
+    expect((await feeds.state('vendor-z')).failures[0]?.id).toBe(next.id);
+    expect(await feeds.pull('vendor')).toMatchObject({ added: 1, rejected: 0 });
+    await feeds.reset(SYSTEM_ACTOR, 'vendor-z');
+    expect(await feeds.pull('vendor-z')).toMatchObject({ added: 1, rejected: 0 });
+    await feeds.remove(SYSTEM_ACTOR, 'vendor-z');
+  });
+
   it('HTTP Basic works too; a refused login is the feed\'s last error, not a crash', async () => {
     const other = await makeCollection(B, 'basic', [[Y.row.id, { canRead: true, canWrite: true }]]);
     await feeds.add(SYSTEM_ACTOR, { name: 'basic', url: serverA.url, remoteCollection: vendorColl.id, localCollection: other.id, org: Y.row.id, auth: { kind: 'basic', username: V.user, password: V.password }, intervalS: 0 });
-    expect(await feeds.pull('basic')).toMatchObject({ added: 4 });
+    expect(await feeds.pull('basic')).toMatchObject({ added: 5 }); // four objects, one in two versions
     await feeds.add(SYSTEM_ACTOR, { name: 'wrong', url: serverA.url, remoteCollection: vendorColl.id, localCollection: other.id, org: 'Y', auth: { kind: 'bearer', token: 'not-a-valid-token-at-all' }, intervalS: 0 });
     await expect(feeds.pull('wrong')).rejects.toThrow(/TAXII feed wrong: .*401/);
     const wrong = (await feeds.list()).find((f) => f.name === 'wrong')!;
