@@ -116,7 +116,7 @@ describe('TAXII feeds', () => {
     expect(first.added).toBe(4);
     // The vendor publishes a new version of one of its objects: Y (the first importer, the owner here) takes it, Z is refused.
     const [row] = (await A.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1 })).filter((r) => r.collectionId === vendorColl.id);
-    const next = { ...(JSON.parse(row!.json) as Record<string, unknown>), modified: '2026-02-01T00:00:00.000Z', name: 'vendor, second version' };
+    const next: Record<string, unknown> = { ...(JSON.parse(row!.json) as Record<string, unknown>), modified: '2026-02-01T00:00:00.000Z', name: 'vendor, second version' };
     await vendorPublishes(next);
     // Z reads it first: refused (Y owns the id here); once Y stored it, a reset of Z's feed takes it as a copy.
     expect(await feeds.pull('vendor-z')).toMatchObject({ added: 0, rejected: 1 });
