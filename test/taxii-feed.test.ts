@@ -51,7 +51,8 @@ async function heldByB(): Promise<Map<string, { json: string; creatorOrg: string
 }
 
 beforeAll(async () => {
-  A = await makePlatform({ file: path.join(dir, 'a', 'shieldwall.db'), env: { SHIELDWALL_NODE_NAME: 'vendor' } });
+  // Pages of 2 objects at most: a pull reads the collection in several.
+  A = await makePlatform({ file: path.join(dir, 'a', 'shieldwall.db'), env: { SHIELDWALL_NODE_NAME: 'vendor', SHIELDWALL_MAX_PAGE_SIZE: '2' } });
   B = await makePlatform({ file: path.join(dir, 'b', 'shieldwall.db'), env: { SHIELDWALL_NODE_NAME: 'node-b' }, clock: clockB });
   serverA = await startServer(A);
   V = await makeOrg(A, 'V');
@@ -208,6 +209,19 @@ describe('TAXII feeds', () => {
     } finally {
       await al.close();
     }
+  });
+
+  it('a pull stopped at its time limit with pages left is taken up at the next tick, whatever the interval', async () => {
+    const paged = await makeCollection(B, 'paged', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    await feeds.add(SYSTEM_ACTOR, { name: 'paged', url: serverA.url, remoteCollection: vendorColl.id, localCollection: paged.id, org: 'Y', auth: { kind: 'bearer', token: V.token }, intervalS: 3600 });
+    const first = await feeds.pull('paged', { maxMs: 0 });
+    expect(first).toMatchObject({ pages: 1, received: 2, complete: false });
+    expect((await feeds.state('paged')).more).toBe(true);
+    // Within its hour, the scheduler still goes on with it (and only with it: 'vendor' is not due).
+    const ran = await new TaxiiFeedScheduler(feeds, clockB).tick();
+    expect(ran.map((r) => [r.feed, r.complete])).toEqual([['paged', true]]);
+    expect((await feeds.state('paged')).more).toBe(false);
+    await feeds.remove(SYSTEM_ACTOR, 'paged');
   });
 
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {

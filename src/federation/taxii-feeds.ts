@@ -238,7 +238,6 @@ export class TaxiiFeeds {
         cursor = got.cursor;
         if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
         const following = followingCursor(cursor, page);
-        const more = page.more && Date.now() < until;
         await store.transaction(async (tx) => {
           const results = page.items.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, page.items, {
             asOrg: f.orgId, preserveProvenance: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
@@ -261,7 +260,8 @@ export class TaxiiFeeds {
           report.rejected += rejected;
           await tx.setMeta(P_STATE + name, JSON.stringify({
             ...st, cursor: following, added: st.added + added, duplicates: st.duplicates + duplicates, rejected: st.rejected + rejected,
-            failures: failures.slice(0, MAX_FAILURES), more,
+            // Pages left: a pull stopped at its time limit goes on at the scheduler's next tick.
+            failures: failures.slice(0, MAX_FAILURES), more: page.more,
           } satisfies TaxiiFeedState));
           await new AccessService(tx, clock).audit(actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: page.items.length, added, rejected, last: following.last ?? null });
         });
@@ -274,7 +274,7 @@ export class TaxiiFeeds {
           report.complete = true;
           break;
         }
-        if (!more) break;
+        if (Date.now() >= until) break;
       }
       await this.#finish(name, runUs, null);
       return report;
