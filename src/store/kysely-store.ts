@@ -4,6 +4,7 @@
  */
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
 import * as dl from './dead-letters.js';
@@ -897,21 +898,14 @@ function escapeLike(s: string): string {
   return s.replace(/[%_]/g, '');
 }
 
+/** The same JSON content, whatever the key order and spelling (RFC 8785 forms compared). */
 function sameJson(a: string, b: string): boolean {
   if (a === b) return true;
   try {
-    return canonical(JSON.parse(a)) === canonical(JSON.parse(b));
+    return canonicalJson(JSON.parse(a)) === canonicalJson(JSON.parse(b));
   } catch {
     return false;
   }
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 const orgRow = (r: Selectable<DB['organisations']>): OrgRow => ({
@@ -941,8 +935,3 @@ const recordRow = (r: DB['records'], recipients: string[]): RecordRow => ({
   id: r.id, kind: r.kind, parentId: r.parent_id, creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node,
   exerciseId: r.exercise_id, state: r.state, createdUs: Number(r.created_us), updatedUs: Number(r.updated_us), rev: Number(r.rev), json: r.json,
 });
-
-// correlation & warninglists ----
-/** (kind, value) pairs grouped by kind: one indexable `kind = ? and value in (...)` statement each. */
-// ---- end correlation & warninglists
-
