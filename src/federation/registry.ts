@@ -251,8 +251,9 @@ export class FederationRegistry {
       return keys;
     }
     const mine: NodeKeyRecord = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
-    // The first process to sign records the keys (one statement: no transaction of its own).
-    const stored = JSON.parse(await this.store.initMeta(NODE_KEY_META, JSON.stringify(mine))) as NodeKeyRecord;
+    // A read on the serving path; only the first process to sign writes the record (one statement).
+    const raw = (await this.store.getMeta(NODE_KEY_META)) ?? (await this.store.initMeta(NODE_KEY_META, JSON.stringify(mine)));
+    const stored = JSON.parse(raw) as NodeKeyRecord;
     let error: AppError | null = null;
     if (stored.publicKey !== mine.publicKey || stored.secretCheck !== mine.secretCheck) {
       const what = stored.publicKey !== mine.publicKey ? `signing key (${SIGNING_KEY_FILE}: public key ${mine.publicKey})` : `secret (${SECRET_KEY_FILE})`;
