@@ -6,17 +6,14 @@
  * Runs the BUILT `shieldwall serve`, `status` and `worker` (`npm run build:server` first) on a
  * real PostgreSQL and a real NATS JetStream (the second test a `nats-server` of its own).
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgAvailable } from './helpers/pg.js';
-import { mustRun, NATS_URL, natsAvailable } from './helpers/nats.js';
+import { mustRun, NATS_URL, natsAvailable, natsServerInstalled, ownNatsServer } from './helpers/nats.js';
 import { post, repoRoot, scaleDeployment, start, stop, type Proc } from './scaleout-harness.js';
 import { until } from './helpers/until.js';
-import { freePort } from './helpers/net.js';
 
 const [pgUp, natsUp] = await Promise.all([pgAvailable(), natsAvailable()]);
 if ((!pgUp || !natsUp) && mustRun()) throw new Error(`the scale-out status test needs PostgreSQL (${pgUp}) and NATS at ${NATS_URL} (${natsUp})`);
@@ -85,27 +82,10 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     expect(table).toMatch(/^worker +\S+ +\d+ +\d+ +0 1 2 3 +0 /m);
   }, 120_000);
 
-  const natsServer = (() => {
-    try {
-      execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.runIf(natsServer)('says whether NATS answers (GET /system `nats`), and ingests again without a restart once it is back', async () => {
-    const port = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-nats-health-'));
-    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    let server: ChildProcess | null = null;
-    const startNats = async () => {
-      const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
-      server = child;
-      cleanups.push(async () => void child.kill('SIGKILL'));
-      await until('nats-server to listen', async () => fetch(`http://127.0.0.1:${port}`).then(() => false, (e: Error & { cause?: { code?: string } }) => e.cause?.code !== 'ECONNREFUSED'), { ms: 10_000 });
-    };
-    await startNats();
+  it.runIf(natsServerInstalled)('says whether NATS answers (GET /system `nats`), and ingests again without a restart once it is back', async () => {
+    const nats = await ownNatsServer(cleanups);
+    const port = nats.port;
+    await nats.start();
     const url = `nats://health:s3cret@127.0.0.1:${port}`;
     const d = await scaleDeployment('health', { partitions: 2, env: { SHIELDWALL_NATS_URL: url } });
     cleanups.push(...d.cleanups.filter((_, i) => i < 2)); // the stream goes with this test's nats-server
@@ -122,7 +102,7 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     const send = () => post(api.url, d.prep.sensors.DSK[0], [JSON.stringify({ timestamp: new Date().toISOString(), event_type: 'flow', src_ip: '10.0.0.1', dest_ip: '192.0.2.1' })]);
     expect((await send()).status).toBe(202);
 
-    server!.kill('SIGKILL');
+    nats.kill();
     const down = await until('GET /system to report NATS failing', async () => {
       const h = await health();
       return h.ok ? null : h;
@@ -137,7 +117,7 @@ describe.runIf(pgUp && natsUp)('the queue of a scale-out node without a worker',
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(Date.now() - t0).toBeLessThan(2_000);
 
-    await startNats();
+    await nats.start();
     await until('NATS to answer again', async () => (await health()).ok, { ms: 20_000 });
     await until('ingest to be accepted again', async () => (await send()).status === 202, { ms: 20_000 });
   }, 120_000);

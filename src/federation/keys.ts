@@ -56,6 +56,11 @@ interface Cached {
 
 const cache = new Map<string, Cached>();
 
+/** A new Ed25519 private key, PKCS#8 PEM (what SIGNING_KEY_FILE holds). */
+function newSigningKeyPem(): string {
+  return crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
 function fileStamp(file: string): { ino: number; mtimeMs: number } {
   const st = fs.statSync(file);
   return { ino: st.ino, mtimeMs: st.mtimeMs };
@@ -85,8 +90,7 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
     }
     cache.delete(k);
   }
-  const pem = readOrCreate(keyFile, () => Buffer.from(
-    crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string));
+  const pem = readOrCreate(keyFile, () => Buffer.from(newSigningKeyPem()));
   const secret = readOrCreate(path.join(dataDir, SECRET_KEY_FILE), () => crypto.randomBytes(32));
   if (secret.length !== 32) throw new Error(`${SECRET_KEY_FILE} in ${dataDir} must hold 32 bytes`);
   // The keys belong to one node name: the first that used them (config refuses another).
@@ -118,7 +122,7 @@ export function rotateNodeKey(dataDir: string, node: string): { previous: string
   const previous = nodeKeys(dataDir, node).publicKey;
   const file = path.join(dataDir, SIGNING_KEY_FILE);
   const tmp = `${file}.${process.pid}.new`;
-  const pem = crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const pem = newSigningKeyPem();
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     fs.writeSync(fd, pem);

@@ -646,8 +646,8 @@ function peerUrl(raw: string | null | undefined): string | null {
   return u.toString().replace(/\/+$/, '');
 }
 
-/** An API root is one path segment of the peer's URLs. */
-function checkApiRoot(apiRoot: string): void {
+/** An API root is one path segment of the server's URLs (a peer's, a TAXII feed's). */
+export function checkApiRoot(apiRoot: string): void {
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(apiRoot) || /^\.+$/.test(apiRoot)) throw new AppError('BAD_REQUEST', 'API root must be 1-100 of A-Z, a-z, 0-9, ., _, - (not only dots)');
 }
 
@@ -655,6 +655,6 @@ function checkToken(token: string | null | undefined): void {
   if (token !== undefined && token !== null && (token.length < 8 || token.length > 500)) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
 }
 
-function checkCa(ca: string | null | undefined): void {
+export function checkCa(ca: string | null | undefined): void {
   if (ca && !ca.includes('-----BEGIN CERTIFICATE-----')) throw new AppError('BAD_REQUEST', 'TLS CA must be a PEM certificate');
 }

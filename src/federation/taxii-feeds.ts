@@ -20,7 +20,7 @@ import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
 import { TaxiiClient, type TaxiiAuth } from '../taxii/index.js';
 import { fetchResuming, followingCursor, pageQuery, type PullCursor } from './cursor.js';
-import type { FederationRegistry } from './registry.js';
+import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
 import { seal, unseal } from './keys.js';
 import { isDue, Poller } from '../core/poller.js';
 
@@ -116,7 +116,7 @@ export class TaxiiFeeds {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'feed URL must be http(s)');
     if (url.username || url.password) throw new AppError('BAD_REQUEST', 'feed URL may not carry credentials: give them with --token-stdin or --basic-user');
     const apiRoot = f.apiRoot ?? 'api1';
-    if (!/^[A-Za-z0-9._~-]{1,100}$/.test(apiRoot) || apiRoot === '.' || apiRoot === '..') throw new AppError('BAD_REQUEST', 'API root must be one path segment (e.g. api1)');
+    checkApiRoot(apiRoot);
     if (!/^[A-Za-z0-9._~-]{1,200}$/.test(f.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be the collection id on the server');
     const local = (await store.getCollection(f.localCollection)) ?? (await store.listCollections()).find((c) => c.alias === f.localCollection || c.title === f.localCollection);
     if (!local) throw new AppError('NOT_FOUND', `no local collection ${f.localCollection.slice(0, 100)}`);
@@ -128,7 +128,7 @@ export class TaxiiFeeds {
     if (tlp !== null && !(TLP_LEVELS as readonly string[]).includes(tlp)) throw new AppError('BAD_REQUEST', `TLP must be one of ${TLP_LEVELS.join(', ')}`);
     const intervalS = f.intervalS ?? 3600;
     if (!Number.isInteger(intervalS) || intervalS < 0 || intervalS > 30 * 86_400) throw new AppError('BAD_REQUEST', 'interval must be 0 (manual) to 2592000 seconds');
-    if (f.ca !== undefined && f.ca !== null && (f.ca.length > 20_000 || !f.ca.includes('-----BEGIN CERTIFICATE-----'))) throw new AppError('BAD_REQUEST', 'CA must be a PEM certificate');
+    checkCa(f.ca);
     const secret = this.deps.registry.keys().secret;
     const a = f.auth ?? { kind: 'none' };
     let auth: FeedAuth;

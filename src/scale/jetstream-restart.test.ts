@@ -4,55 +4,25 @@
  * ordered consumer alone noticed the lost server only after missed heartbeats: the partition's
  * events waited tens of seconds (a worker reported nothing waiting meanwhile).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../store/index.js';
-import { freePort } from '../../test/helpers/net.js';
+import { natsServerInstalled, ownNatsServer } from '../../test/helpers/nats.js';
 import { JetStreamSource } from './jetstream-source.js';
 import { openNats } from './nats.js';
 import { partitionOf } from './partition.js';
 import { StreamPublisher } from './publisher.js';
 
-const natsServer = (() => {
-  try {
-    execFileSync('nats-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const closers: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of closers.reverse()) await c().catch(() => undefined);
 });
 
-async function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
-describe.runIf(natsServer)('JetStreamSource through a NATS restart', () => {
+describe.runIf(natsServerInstalled)('JetStreamSource through a NATS restart', () => {
   it('reads on promptly once the server is back', async () => {
-    const port = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-nats-restart-'));
-    closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    let server: ChildProcess | null = null;
-    const startServer = async () => {
-      const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
-      server = child;
-      closers.push(async () => void child.kill('SIGKILL'));
-      for (let i = 0; i < 100 && !(await listening(port)); i++) await new Promise((r) => setTimeout(r, 50));
-    };
-    await startServer();
+    const nats = await ownNatsServer(closers);
+    const port = nats.port;
+    await nats.start();
     const settings = { url: `nats://127.0.0.1:${port}`, prefix: 'restart', partitions: 2, maxBytes: 1 << 26, maxAgeMs: 3_600_000 };
     const link = await openNats({ ...settings, name: 'restart test' });
     closers.push(() => link.close());
@@ -75,9 +45,9 @@ describe.runIf(natsServer)('JetStreamSource through a NATS restart', () => {
     const pub = new StreamPublisher(link);
     for (let i = 0; i < 200; i++) await pub.append(meta, [{ format: 'ecs', event: `{"n":${i}}` }], `before-${i}`);
 
-    server!.kill('SIGKILL');
+    nats.kill();
     await new Promise((r) => setTimeout(r, 200));
-    await startServer();
+    await nats.start();
     const fresh = await openNats({ ...settings, name: 'restart test 2' });
     closers.push(() => fresh.close());
     for (let i = 0; i < 20; i++) await new StreamPublisher(fresh).append(meta, [{ format: 'ecs', event: `{"after":${i}}` }], `after-${i}`);

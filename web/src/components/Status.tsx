@@ -22,3 +22,8 @@ export function formatTime(ts: string | null | undefined): string {
   if (Number.isNaN(d.getTime())) return ts;
   return d.toISOString().replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
 }
+
+/** A time the server gives in microseconds since the epoch (null: `never`). */
+export function formatUs(us: number | null): string {
+  return us === null ? 'never' : formatTime(new Date(us / 1000).toISOString());
+}

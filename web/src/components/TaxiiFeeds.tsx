@@ -6,10 +6,8 @@
 import { useState, type FormEvent } from 'react';
 import { useAsync } from '../useAsync.js';
 import { useFederation, type NewTaxiiFeed, type TaxiiFeedView } from '../federationApi.js';
-import { ErrorBox, Loading, formatTime } from './Status.js';
+import { ErrorBox, Loading, formatTime, formatUs } from './Status.js';
 import { ActionError, useAction } from './Respond.js';
-
-const when = (us: number | null) => (us === null ? 'never' : formatTime(new Date(us / 1000).toISOString()));
 
 function AddTaxiiFeed({ onChange }: { onChange: () => void }) {
   const api = useFederation();
@@ -69,7 +67,7 @@ export function TaxiiFeeds({ isAdmin, tick, onChange }: { isAdmin: boolean; tick
       <td className="small wrap">{f.url} <code>{f.apiRoot}/{f.remoteCollection}</code>{f.auth !== 'none' ? ` (${f.auth})` : ''}</td>
       <td>{f.intervalS ? `${f.intervalS} s` : 'by hand'}</td>
       <td data-testid="feed-added">{f.state.added}</td><td>{f.state.rejected}</td>
-      <td>{when(f.state.lastSuccessUs)}</td>
+      <td>{formatUs(f.state.lastSuccessUs)}</td>
       <td className="small wrap" data-testid="feed-error">{f.state.lastError ?? '-'}</td>
       {isAdmin && (
         <td>

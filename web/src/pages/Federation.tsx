@@ -8,7 +8,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useSession } from '../session.js';
 import { useAsync } from '../useAsync.js';
 import { useFederation, type NewPeer, type PeerView, type RejectView, type SubscriptionStatus } from '../federationApi.js';
-import { ErrorBox, Loading, formatTime } from '../components/Status.js';
+import { ErrorBox, Loading, formatTime, formatUs } from '../components/Status.js';
 import { ActionError, useAction } from '../components/Respond.js';
 import { TaxiiFeeds } from '../components/TaxiiFeeds.js';
 
@@ -202,10 +202,9 @@ function typesOf(text: string): string[] {
 function recordsStatus(p: PeerView): string {
   const r = p.records;
   if (!r || r.lastRunUs === null) return '-';
-  const when = (us: number | null) => (us === null ? 'never' : formatTime(new Date(us / 1000).toISOString()));
   const refused = r.refused > 0 ? `; ${r.refused} refused by the peer (last: ${r.lastRefusal ?? '?'})` : '';
   const relay = r.relayWaiting ? `; ${r.relayWaiting} relayed from other nodes waiting` : '';
-  return r.lastError ? `error ${when(r.lastRunUs)}: ${r.lastError}${relay}` : `${r.out} sent, last ${when(r.lastSuccessUs)}${refused}${relay}`;
+  return r.lastError ? `error ${formatUs(r.lastRunUs)}: ${r.lastError}${relay}` : `${r.out} sent, last ${formatUs(r.lastSuccessUs)}${refused}${relay}`;
 }
 
 export function Federation() {
