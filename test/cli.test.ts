@@ -57,7 +57,9 @@ async function serveDemo(dir: string) {
   child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 120_000;
-  while (!/listening on (http:\/\/\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  // Wait for the whole sign-in help, which follows the "listening" line (it may come in later chunks).
+  const helped = /listening on http:\/\/\S+[\s\S]*(?:e\.g\. {2}node -e|sign in with a user created)/;
+  while (!helped.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
   return { child, output: () => out, url: /listening on (http:\/\/\S+)/.exec(out)?.[1], exited };
 }
 
@@ -402,7 +404,7 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       const { child, output, url, exited } = await serveDemo(dir);
       expect(url, output()).toBeDefined();
       // The sign-in help follows the "listening" line once the credentials file is written.
-      await expect.poll(output, { timeout: 30_000 }).toMatch(/demo-credentials\.json/);
+      expect(output()).toMatch(/demo-credentials\.json/);
       const creds = JSON.parse(readFileSync(path.join(dir, 'demo-credentials.json'), 'utf8')) as { url: string; users: { username: string; password: string }[] };
       expect(creds.url).toBe(url);
       const user = creds.users[0]!;
@@ -420,6 +422,6 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect(creds2.users).toEqual(creds.users);
       again.kill('SIGTERM');
       expect(await exited2).toBe(0);
-    });
+    }, 300_000);
   });
 });
