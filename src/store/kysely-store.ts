@@ -30,9 +30,6 @@ type Db = Kysely<DB> | Transaction<DB>;
 
 type InsertedObject = { seq: number; date_added: number };
 
-/** PostgreSQL advisory lock key of spool appends (any fixed number no other lock of the node uses). */
-const SPOOL_APPEND_LOCK = 727102;
-
 /** Rows per multi-row statement of the record batch methods (12 columns × 400 stays under every dialect's parameter limit). */
 const RECORD_CHUNK = 400;
 
@@ -730,16 +727,9 @@ export class KyselyStore implements Store {
   // ---- detection: ingest spool, rates, alert facts ----
   // The telemetry spool (src/store/spool-sql.ts).
   appendIngest(c: NewIngestChunk): Promise<{ firstSeq: number; lastSeq: number } | null> {
+    // PostgreSQL: in a transaction, seqs made visible in order (spool-sql.ts appendIngest).
     if (this.capabilities.dialect !== 'postgres') return spool.appendIngest(this.#db, c);
-    // PostgreSQL hands out seqs when rows are inserted, not when they commit: a request that took
-    // seq 10 and commits after one that took 11 would be passed by a worker that read 11 (its
-    // cursor moves past what it sees), and lost. Appends take one lock until their commit, so
-    // seqs become visible in order, across every process on the database. SQLite has one writer.
-    return this.transaction(async (tx) => {
-      const db = (tx as KyselyStore).#db;
-      await sql`select pg_advisory_xact_lock(${SPOOL_APPEND_LOCK})`.execute(db);
-      return spool.appendIngest(db, c);
-    });
+    return this.transaction((tx) => spool.appendIngest((tx as KyselyStore).#db, c, { inOrder: true }));
   }
   readIngest(afterSeq: number, limit: number, o: { wholeChunks?: boolean } = {}): Promise<IngestRow[]> { return spool.readIngest(this.#db, { afterSeq, limit, ...o }); }
   countIngestAfter(afterSeq: number): Promise<number> { return spool.countIngestAfter(this.#db, afterSeq); }

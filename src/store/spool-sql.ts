@@ -3,7 +3,7 @@
  * store/spool-codec.ts; events are named by chunk seq × LINE_SLOTS + line, so a reader's cursor
  * may stop inside a chunk.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from './schema.js';
 import type { IngestRow, NewIngestChunk } from './types.js';
 import { eventSeq, packSpool, splitEventSeq, splitSpoolLines, unpackSpool } from './spool-codec.js';
@@ -13,7 +13,18 @@ type Db = Kysely<DB>;
 /** Chunk sizes per SELECT when reading events (a chunk holds one request's lines). */
 const CHUNK_READ = 256;
 
-export async function appendIngest(db: Db, c: NewIngestChunk): Promise<{ firstSeq: number; lastSeq: number } | null> {
+/** PostgreSQL advisory lock key of spool appends (a fixed number no other lock of the node uses). */
+const APPEND_LOCK = 727102;
+
+/**
+ * Appends a request's chunks. `inOrder` (PostgreSQL, inside a transaction): PostgreSQL hands out
+ * seqs when rows are inserted, not when they commit, so a request that took seq 10 and committed
+ * after one that took 11 would be passed by a worker that had read 11 (its cursor moves past what
+ * it sees) and never processed. Appends then hold one lock until their commit, so seqs become
+ * visible in order across every process on the database. SQLite has one writer at a time.
+ */
+export async function appendIngest(db: Db, c: NewIngestChunk, o: { inOrder?: boolean } = {}): Promise<{ firstSeq: number; lastSeq: number } | null> {
+  if (o.inOrder) await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(db);
   let first: number | null = null;
   let last = 0;
   for (const part of c.formats.length === 0 ? [] : splitSpoolLines(c)) {
