@@ -179,8 +179,7 @@ describe('TAXII feeds', () => {
         return { status: res.statusCode, text: res.body, body: res.json() as Record<string, unknown> };
       };
       const local = (await al.platform.store.listCollections())[0]!.id;
-      const org = (await al.platform.store.listOrganisations()).find((o) => o.node === null)!.shortName;
-      const feed = { name: 'vendor', url: serverA.url, remoteCollection: vendorColl.id, localCollection: local, org, tlp: 'green', auth: { kind: 'bearer', token: V.token }, intervalS: 0 };
+      const feed = { name: 'vendor', url: serverA.url, remoteCollection: vendorColl.id, localCollection: local, org: 'A', tlp: 'green', auth: { kind: 'bearer', token: V.token }, intervalS: 0 };
       expect((await call('POST', '/taxii-feeds', 'b-analyst', feed)).status).toBe(403);
       expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, auth: { kind: 'bearer' } })).status).toBe(400);
       expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, auth: { kind: 'basic', username: 'u' } })).status).toBe(400);
@@ -206,6 +205,37 @@ describe('TAXII feeds', () => {
       expect((await call('POST', '/taxii-feeds/nope/pull', 'a-admin')).status).toBe(404);
       expect((await call('DELETE', '/taxii-feeds/vendor', 'a-admin')).status).toBe(200);
       expect((await call('GET', '/taxii-feeds', 'b-analyst')).body).toEqual({ items: [] });
+    } finally {
+      await al.close();
+    }
+  });
+
+  it('over REST an administrator manages only the feeds its own organisation imports, into a collection it may write; a pull it asks for is audited as its own', async () => {
+    const al = await makeAlliance({ SHIELDWALL_NODE_NAME: 'rest-feed-orgs' });
+    try {
+      const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, user: string, body?: unknown) => {
+        const res = await al.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${al.tokens[user]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+        return { status: res.statusCode, text: res.body };
+      };
+      const feed = { name: 'a-vendor', url: serverA.url, remoteCollection: vendorColl.id, localCollection: al.privateA, org: 'A', auth: { kind: 'bearer', token: V.token }, intervalS: 0 };
+      // C's administrator may not make A the importer of record, nor import as C into A's private collection or a read-only one.
+      expect((await call('POST', '/taxii-feeds', 'c-admin', { ...feed, localCollection: al.shared })).status).toBe(403);
+      expect((await call('POST', '/taxii-feeds', 'c-admin', { ...feed, org: 'C' })).status).toBe(404);
+      expect((await call('POST', '/taxii-feeds', 'c-admin', { ...feed, org: 'C', localCollection: al.readOnly })).status).toBe(403);
+      expect((await call('GET', '/taxii-feeds', 'c-admin')).text).toBe('{"items":[]}');
+      expect((await call('POST', '/taxii-feeds', 'a-admin', feed)).status).toBe(200);
+      // Nor manage A's feed.
+      expect((await call('POST', '/taxii-feeds/a-vendor/pull', 'c-admin')).status).toBe(403);
+      expect((await call('POST', '/taxii-feeds/a-vendor/reset', 'c-admin')).status).toBe(403);
+      expect((await call('GET', '/taxii-feeds/a-vendor/failures', 'c-admin')).status).toBe(403);
+      expect((await call('DELETE', '/taxii-feeds/a-vendor', 'c-admin')).status).toBe(403);
+      expect((await al.platform.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1000 })).filter((r) => r.collectionId === al.privateA && r.json.includes(VENDOR))).toEqual([]);
+      const pulled = await call('POST', '/taxii-feeds/a-vendor/pull', 'a-admin');
+      expect(pulled.status, pulled.text).toBe(200);
+      const audit = (await al.platform.store.listAudit({ limit: 200 })).filter((x) => x.action === 'taxii-feed.pull');
+      expect(audit.length).toBeGreaterThan(0);
+      expect(audit.every((x) => x.userId === al.principals['a-admin']!.userId && x.orgId === al.orgs.A)).toBe(true);
+      expect((await call('DELETE', '/taxii-feeds/a-vendor', 'a-admin')).status).toBe(200);
     } finally {
       await al.close();
     }

@@ -120,10 +120,19 @@ export class TaxiiFeeds {
     if (!/^[A-Za-z0-9._~-]{1,200}$/.test(f.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be the collection id on the server');
     const local = (await store.getCollection(f.localCollection)) ?? (await store.listCollections()).find((c) => c.alias === f.localCollection || c.title === f.localCollection);
     if (!local) throw new AppError('NOT_FOUND', `no local collection ${f.localCollection.slice(0, 100)}`);
+    const p = actor.principal;
+    if (p) {
+      // A user's feed writes where the user may write (as a REST import): no right at all looks like no collection.
+      const r = (await new AccessService(store, this.deps.clock).rights(p)).get(local.id);
+      if (!r || (!r.canRead && !r.canWrite)) throw new AppError('NOT_FOUND', `no local collection ${f.localCollection.slice(0, 100)}`);
+      if (!r.canWrite) throw new AppError('FORBIDDEN', 'no write access to this collection');
+    }
     const org = (await store.listOrganisations()).find((o) => o.id === f.org || o.shortName === f.org);
     if (!org) throw new AppError('NOT_FOUND', `no organisation ${f.org.slice(0, 100)}`);
     // The importer of record is of this node: a peer's organisation never imports here.
     if (org.node !== null) throw new AppError('BAD_REQUEST', `${org.shortName} lives on node ${org.node}: a feed is imported by an organisation of this node`);
+    // An administrator imports for its own organisation, never in another's name.
+    if (p && p.orgId !== org.id) throw new AppError('FORBIDDEN', 'a TAXII feed added by a user is imported by the user\'s own organisation');
     const tlp = f.tlp ?? null;
     if (tlp !== null && !(TLP_LEVELS as readonly string[]).includes(tlp)) throw new AppError('BAD_REQUEST', `TLP must be one of ${TLP_LEVELS.join(', ')}`);
     const intervalS = f.intervalS ?? 3600;
@@ -163,6 +172,13 @@ export class TaxiiFeeds {
     return JSON.parse(raw) as TaxiiFeed;
   }
 
+  /** A feed the actor may manage: a user, only those its own organisation imports (the CLI operator, any). */
+  async managed(actor: Actor, name: string): Promise<TaxiiFeed> {
+    const f = await this.get(name);
+    if (actor.principal && actor.principal.orgId !== f.orgId) throw new AppError('FORBIDDEN', `TAXII feed ${f.name} is imported by another organisation: only its administrators manage it`);
+    return f;
+  }
+
   async state(name: string, store: Store = this.deps.store): Promise<TaxiiFeedState> {
     const raw = await store.getMeta(P_STATE + name);
     return raw ? { ...emptyState(), ...(JSON.parse(raw) as Partial<TaxiiFeedState>) } : emptyState();
@@ -183,7 +199,7 @@ export class TaxiiFeeds {
   }
 
   async remove(actor: Actor, name: string): Promise<void> {
-    await this.get(name);
+    await this.managed(actor, name);
     await this.deps.store.transaction(async (tx) => {
       await tx.deleteMeta(P_FEED + name);
       await tx.deleteMeta(P_STATE + name);
@@ -194,7 +210,7 @@ export class TaxiiFeeds {
 
   /** The next pull walks the collection from the start (what is stored counts as duplicates). */
   async reset(actor: Actor, name: string): Promise<void> {
-    await this.get(name);
+    await this.managed(actor, name);
     await this.deps.store.transaction(async (tx) => {
       await tx.setMeta(P_STATE + name, JSON.stringify({ ...(await this.state(name, tx)), cursor: {}, more: false }));
       await new AccessService(tx, this.deps.clock).audit(actor, 'taxii-feed.reset', name, {});
@@ -217,10 +233,11 @@ export class TaxiiFeeds {
   /**
    * Pulls the feed from its cursor, one transaction per page (its objects, the cursor and the
    * counts), for at most `maxMs`; a failure is recorded in the state (last error) and thrown.
+   * `requestedBy`: who asked for it (a user: only a feed of its organisation), audited as such.
    */
-  async pull(name: string, o: { signal?: AbortSignal; maxMs?: number } = {}): Promise<FeedPullReport> {
+  async pull(name: string, o: { signal?: AbortSignal; maxMs?: number; requestedBy?: Actor } = {}): Promise<FeedPullReport> {
     const { store, clock } = this.deps;
-    const f = await this.get(name);
+    const f = o.requestedBy ? await this.managed(o.requestedBy, name) : await this.get(name);
     const until = Date.now() + (o.maxMs ?? MAX_FEED_RUN_MS);
     const report: FeedPullReport = { feed: name, pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, complete: false };
     const actor: Actor = { principal: null, source: `taxii-feed:${name}` };
@@ -263,7 +280,7 @@ export class TaxiiFeeds {
             // Pages left: a pull stopped at its time limit goes on at the scheduler's next tick.
             failures: failures.slice(0, MAX_FAILURES), more: page.more,
           } satisfies TaxiiFeedState));
-          await new AccessService(tx, clock).audit(actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: page.items.length, added, rejected, last: following.last ?? null });
+          await new AccessService(tx, clock).audit(o.requestedBy ?? actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: page.items.length, added, rejected, last: following.last ?? null });
         });
         cursor = following;
         // The indexes that follow the store (indicators, correlation) read it now, not at their next poll.

@@ -256,7 +256,7 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
   });
 
   // TAXII feeds (docs/federation.md "TAXII feeds"): every reader sees their state; the refusals
-  // (object ids and reasons) and every change are for federation admins.
+  // (object ids and reasons) and every change are for federation admins of the importing organisation.
   const feeds = new TaxiiFeeds({ store: platform.store, clock: platform.clock, registry, intel: platform.intel });
   const feedParam = (req: FastifyRequest) => param(req, 'name');
   const publicView = (v: TaxiiFeedView) => ({ ...v, state: { ...v.state, failures: undefined } });
@@ -285,12 +285,12 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
   }, async (req) => publicView(await feeds.add(actor(req), req.body as NewTaxiiFeed)));
 
   app.get('/taxii-feeds/:name/failures', doc('The latest objects a TAXII feed\'s pulls refused, with the reasons'), async (req) => {
-    await feeds.get(feedParam(req));
+    await feeds.managed(actor(req), feedParam(req));
     const st = await feeds.state(feedParam(req));
     return { items: st.failures.map((f) => ({ id: f.id, reason: f.reason, at: new Date(f.atUs / 1000).toISOString() })) };
   });
 
-  app.post('/taxii-feeds/:name/pull', doc('Pull a TAXII feed now (at most 60 s; the rest at the next tick)'), async (req) => feeds.pull(feedParam(req)));
+  app.post('/taxii-feeds/:name/pull', doc('Pull a TAXII feed now (at most 60 s; the rest at the next tick)'), async (req) => feeds.pull(feedParam(req), { requestedBy: actor(req) }));
 
   app.post('/taxii-feeds/:name/reset', doc('The next pull of a TAXII feed walks its collection from the start'), async (req) => {
     await feeds.reset(actor(req), feedParam(req));
