@@ -12,7 +12,7 @@ import type { Clock } from '../core/clock.js';
 import type { BusEvent, EventBus } from '../core/bus.js';
 import type { ReleaseFacts } from '../core/policy.js';
 import { authorize, type AccessService, type Actor, type Principal } from '../access/index.js';
-import type { RecordRow, Store } from '../store/index.js';
+import { updateMeta, type RecordRow, type Store } from '../store/index.js';
 import {
   exerciseSecondsAt, injectExecutionTime, type ClockBase, type ControlBody, type CreateRunBody, type ExerciseAccess, type ExerciseRun,
   type ExerciseSummary, type ExerciseView, type ExpectationResult, type Grant, type InboxItem, type Inject, type InjectExecution, type InjectState,
@@ -710,11 +710,16 @@ export class ExerciseService {
     return this.#load(id);
   }
 
-  /** Runs launched or resumed elsewhere (the CLI) are picked up by the serving process from this list. */
+  /**
+   * Runs launched or resumed elsewhere (the CLI, another API process) are picked up by the serving
+   * process from this list. Another process may change it at the same moment: its change is kept.
+   */
   async #markActive(id: string, active: boolean): Promise<void> {
-    const cur = new Set(JSON.parse((await this.deps.store.getMeta(ACTIVE_KEY)) ?? '[]') as string[]);
-    if (active) cur.add(id); else cur.delete(id);
-    await this.deps.store.setMeta(ACTIVE_KEY, JSON.stringify([...cur]));
+    await updateMeta(this.deps.store, ACTIVE_KEY, (text) => {
+      const cur = new Set(JSON.parse(text ?? '[]') as string[]);
+      if (active) cur.add(id); else cur.delete(id);
+      return JSON.stringify([...cur]);
+    });
   }
 
   /** Loads active runs (and reloads changed ones), then re-arms the timer. */

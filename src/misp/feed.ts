@@ -15,7 +15,7 @@ import { readAtMost } from '../core/read-capped.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, SYSTEM_ACTOR } from '../access/index.js';
 import type { IntelService } from '../intel/index.js';
-import type { RecordRow, Store } from '../store/index.js';
+import { updateMeta, type RecordRow, type Store } from '../store/index.js';
 import { uuidv5 } from '../stix/index.js';
 import { importMisp } from './import.js';
 import { isDue, Poller } from '../core/poller.js';
@@ -159,8 +159,8 @@ export class MispFeeds {
     const feed: Feed = { ...cfg, id, rev: 1, state: { events: {}, lastRunUs: null, lastSuccessUs: null, lastError: null, failures: [], imported: 0 } };
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(rowOf(feed, nowUs)))) throw new AppError('CONFLICT', `a MISP feed named ${cfg.name} exists`);
-      const ids = JSON.parse((await tx.getMeta(INDEX_KEY)) ?? '[]') as string[];
-      await tx.setMeta(INDEX_KEY, JSON.stringify([...ids, id]));
+      // Another process may add or remove a feed meanwhile: its change is kept (updateMeta).
+      await updateMeta(tx, INDEX_KEY, (cur) => JSON.stringify([...(JSON.parse(cur ?? '[]') as string[]).filter((x) => x !== id), id]));
       await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.add', id, { name: cfg.name, source: cfg.source, collection: cfg.collectionId, org: cfg.orgId });
     });
     return feed;
@@ -169,8 +169,7 @@ export class MispFeeds {
   async remove(nameOrId: string): Promise<void> {
     const f = await this.get(nameOrId);
     await this.deps.store.transaction(async (tx) => {
-      const ids = JSON.parse((await tx.getMeta(INDEX_KEY)) ?? '[]') as string[];
-      await tx.setMeta(INDEX_KEY, JSON.stringify(ids.filter((x) => x !== f.id)));
+      await updateMeta(tx, INDEX_KEY, (cur) => JSON.stringify((JSON.parse(cur ?? '[]') as string[]).filter((x) => x !== f.id)));
       await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.remove', f.id, { name: f.name });
     });
   }

@@ -1,0 +1,110 @@
+/**
+ * Lists kept in one `meta` value that several API processes change (docs/deploying-at-scale.md,
+ * "Several API processes without NATS"): a change committed by another connection between this
+ * one's read of the list and its write of the list must survive. Each test holds the other
+ * writer's transaction open at that moment (a gate), as the spool test does
+ * (src/store/postgres.test.ts), so the interleaving is certain rather than a matter of timing.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createPlatform } from '../src/api/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { ManualClock } from '../src/core/clock.js';
+import { AccessService, SYSTEM_ACTOR } from '../src/access/index.js';
+import { IntelService } from '../src/intel/index.js';
+import { MispFeeds } from '../src/misp/index.js';
+import { openPostgresStore, type Store } from '../src/store/index.js';
+import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
+
+/** Runs `fn` in a transaction of `store` and keeps it open until `release` is called. */
+function heldTransaction(store: Store, fn: (tx: Store) => Promise<void>) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => { entered = r; });
+  const done = store.transaction(async (tx) => {
+    await fn(tx);
+    entered();
+    await gate;
+  });
+  return { inside, done, release };
+}
+
+describe.runIf(await pgAvailable())('PostgreSQL, the MISP feed list changed by two processes at once', () => {
+  it('a feed added while another process adds one is listed with it (the list is not overwritten)', async () => {
+    const db = await freshPostgresDb();
+    const a = await openPostgresStore(db.url);
+    const b = await openPostgresStore(db.url);
+    const clock = new ManualClock('2026-08-01T00:00:00Z');
+    let held: ReturnType<typeof heldTransaction> | null = null;
+    try {
+      const access = new AccessService(a, clock);
+      const org = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alpha', shortName: 'A' })).id;
+      const coll = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'c' })).id;
+      const cfg = (name: string) => ({ name, source: `https://feeds.example/${name}/`, collectionId: coll, orgId: org, intervalS: 3600 });
+      // Process B adds feed "two" and has not committed yet (its audit row is still being written).
+      held = heldTransaction(b, async (tx) => { await new MispFeeds({ store: tx, intel: new IntelService(tx, clock), clock }).add(cfg('two')); });
+      await held.inside;
+      const feedsA = new MispFeeds({ store: a, intel: new IntelService(a, clock), clock });
+      const one = feedsA.add(cfg('one'));
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      await Promise.all([one, held.done]);
+      expect((await feedsA.list()).map((f) => f.name).sort()).toEqual(['one', 'two']);
+      // And a removal keeps what another process added meanwhile.
+      held = heldTransaction(b, async (tx) => { await new MispFeeds({ store: tx, intel: new IntelService(tx, clock), clock }).add(cfg('three')); });
+      await held.inside;
+      const removed = feedsA.remove('one');
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      await Promise.all([removed, held.done]);
+      expect((await feedsA.list()).map((f) => f.name).sort()).toEqual(['three', 'two']);
+    } finally {
+      held?.release();
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  });
+});
+
+describe.runIf(await pgAvailable())('PostgreSQL, the list of active exercises changed by two processes at once', () => {
+  it('a run launched on one process while another launches one: both stay on the list the leader schedules from', async () => {
+    const db = await freshPostgresDb();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-lost-'));
+    const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_WORKERS: '0' }));
+    const other = await openPostgresStore(db.url);
+    let held: ReturnType<typeof heldTransaction> | null = null;
+    try {
+      const org = (await p.access.createOrganisation(SYSTEM_ACTOR, { name: 'Exercise control', shortName: 'EXCON' })).id;
+      const user = await p.access.createUser(SYSTEM_ACTOR, { orgId: org, username: 'excon', password: 'correct horse battery staple', roles: ['admin'] });
+      const token = (await p.access.createToken(SYSTEM_ACTOR, { orgId: org, userId: user.id, kind: 'api', name: 't' })).token;
+      const actor = { principal: await p.access.authenticateToken(token, 'test'), source: 'test' };
+      const ex = p.exercise;
+      const scenario = {
+        name: 'Two at once', storyline: 'Runs launched on two API processes.', category: 'attack-scenario',
+        objectives: [{ id: 'o', title: 'Read the brief', priority: 'low' }],
+        teams: [{ id: 't', name: 'Team', orgs: [org] }],
+        injects: [{ id: 'brief', title: 'Brief', offsetSeconds: 60, type: 'communication', teams: [], payload: { channel: 'email', from: 'EXCON', subject: 'Start', body: 'STARTEX' }, expectations: [] }],
+      };
+      const sc = await ex.createScenario(actor, scenario);
+      const run = await ex.createRun(actor, { scenarioId: sc.id });
+      // Another process launched its run: its write of the list is in, its transaction still open.
+      held = heldTransaction(other, async (tx) => { await tx.setMeta('exercise:active', JSON.stringify(['exercise--elsewhere'])); });
+      await held.inside;
+      const launched = ex.control(actor, run.id, { action: 'launch' });
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      await Promise.all([launched, held.done]);
+      expect((JSON.parse((await other.getMeta('exercise:active')) ?? '[]') as string[]).sort()).toEqual([run.id, 'exercise--elsewhere'].sort());
+    } finally {
+      held?.release();
+      await other.close();
+      await p.close();
+      await db.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
