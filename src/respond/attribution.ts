@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Tlp } from '../core/policy.js';
 import { bad, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
+import { INCIDENT } from './incidents.js';
 import { ACH_RATINGS, ICD203_LIKELIHOOD, type AchRating, type ConfidenceLevel, type Credibility, type Likelihood, type Reliability } from './model.js';
 
 export const ASSESSMENT = 'assessment';
@@ -88,6 +89,14 @@ export class AttributionService {
 
   async create(actor: AuthedActor, a: { title: string; incidentId?: string | null; tlp?: Tlp; recipients?: string[]; exerciseId?: string | null }) {
     requirePermission(actor, 'assessment.write');
+    if (a.incidentId) {
+      // The incident assessed is one the author may read, of the same world: real and exercise
+      // records never reference each other (DESIGN §2.3); the STIX export makes it a source_ref.
+      const inc = await this.deps.store.getRecord(a.incidentId);
+      if (!inc || inc.kind !== INCIDENT || !this.repo.visible(actor.principal, inc) || inc.exerciseId !== (a.exerciseId ?? null)) {
+        throw bad('incidentId must be an incident your organisation may read');
+      }
+    }
     const doc: Assessment = { title: a.title, incidentId: a.incidentId ?? null, hypotheses: [], evidence: [], ratings: {}, judgement: null };
     return this.#view(await this.repo.create(actor, { kind: ASSESSMENT, doc, tlp: a.tlp ?? 'amber', recipients: a.recipients ?? [], state: 'draft', exerciseId: a.exerciseId ?? null }));
   }

@@ -57,6 +57,8 @@ export class DecisionService {
     // An exercise decision never changes a real alert level (DESIGN §2.3: no real-world action from an exercise).
     if (p.exerciseId && (p.effect || p.kind === 'alert-level')) throw bad('a decision in an exercise has no real-world effect: alert-level decisions are not taken in an exercise');
     if (p.kind === 'alert-level' && !p.effect) throw bad('an alert-level decision needs an effect {type, scope, level}');
+    // The alliance level changes only through an adopted alert-level decision (docs/respond.md).
+    if (p.effect && p.kind !== 'alert-level') throw bad('only an alert-level decision has an effect; propose it with kind alert-level');
     if (p.effect && p.effect.scope !== ALLIANCE && !participants.includes(p.effect.scope)) throw bad('the effect must concern the alliance or a participant');
     if (p.kind === 'attribution-statement') {
       if (!p.assessmentId) throw bad('a political attribution statement references its attribution assessment');

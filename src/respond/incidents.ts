@@ -202,7 +202,8 @@ export class IncidentService {
       observables: [], links: { alerts: [], sightings: [], indicators: [], techniques: [] }, shares: [], attachments: [],
       stages: { occurredAt: n.occurredAt ?? null, detectedAt: n.detectedAt ?? now, triagedAt: null, containedAt: null, resolvedAt: null, closedAt: null },
     };
-    if (doc.stages.occurredAt && doc.stages.occurredAt > doc.stages.detectedAt) throw bad('occurredAt must not be after detectedAt');
+    // Instants, not texts: '…:00Z' and '…:00.5Z' differ in their fraction digits.
+    if (doc.stages.occurredAt && Date.parse(doc.stages.occurredAt) > Date.parse(doc.stages.detectedAt)) throw bad('occurredAt must not be after detectedAt');
     const rec = await this.repo.create(actor, { kind: INCIDENT, doc, tlp: n.tlp ?? 'amber', recipients: [], state: doc.phase, exerciseId: n.exerciseId ?? null });
     return this.view(actor, rec);
   }

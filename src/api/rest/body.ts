@@ -3,7 +3,7 @@
  * missing, of the wrong type, too long or outside its vocabulary is a 400 naming the field.
  */
 import { AppError } from '../../core/errors.js';
-import { isStixTimestamp } from '../../core/time.js';
+import { isStixTimestamp, versionKey } from '../../core/time.js';
 
 export class Body {
   private constructor(private readonly b: Record<string, unknown>, private readonly path: string) {}
@@ -64,7 +64,9 @@ export class Body {
   timestamp(k: string): string {
     const v = this.b[k];
     if (!isStixTimestamp(v)) throw this.#bad(k, 'RFC 3339 UTC timestamp, e.g. 2025-01-31T12:00:00Z');
-    return v;
+    // A leap second (…:60) is valid RFC 3339 that no Date reads (NaN): it is handed on as the
+    // instant it names, the first of the next minute, as version keys have it.
+    return v.charCodeAt(17) === 54 && v.charCodeAt(18) === 48 ? versionKey(v) : v;
   }
 
   optTimestamp(k: string): string | undefined {

@@ -1,0 +1,99 @@
+/**
+ * Edges of the respond API an alliance operator hits: timestamps REST accepts (a leap second,
+ * fractions of any length) reach the domain as instants it can compare and answer with, never a
+ * 500; an alert-level effect belongs to an alert-level decision only; an attribution assessment
+ * names an incident its author may read, of its own world (real or the same exercise).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { respondWorld, inHours, type RespondWorld } from './respond-fixtures.js';
+
+let w: RespondWorld;
+beforeAll(async () => {
+  w = await respondWorld();
+});
+afterAll(async () => w.close());
+
+/** A leap second one day ahead (not 23:59:60, which the parser refuses), and the instant it names. */
+function leapSecond(): { text: string; instant: string } {
+  const d = new Date(w.clock.now() + 24 * 3600_000);
+  d.setUTCHours(12, 0, 0, 0);
+  const text = `${d.toISOString().slice(0, 11)}11:59:60Z`;
+  return { text, instant: d.toISOString() };
+}
+
+describe('timestamps with a leap second', () => {
+  it('a decision deadline and its re-issue: 201 with the instant it names, never a 500', async () => {
+    const leap = leapSecond();
+    const d = await w.call('A-rep', 'POST', '/decisions', {
+      title: 'Leap', text: 'x', kind: 'collective-response', procedure: 'silence', participants: [w.orgs.B], deadline: leap.text,
+    });
+    expect(d.status, JSON.stringify(d.json)).toBe(201);
+    expect(d.json.deadline).toBe(leap.instant);
+    await w.call('B-rep', 'POST', `/decisions/${d.json.id}/positions`, { position: 'break-silence', reason: 'para 2' });
+    const re = await w.call('A-rep', 'POST', `/decisions/${d.json.id}/reissue`, { text: 'amended', deadline: leap.text });
+    expect(re.status, JSON.stringify(re.json)).toBe(200);
+    expect(re.json).toMatchObject({ state: 'open', revision: 2, deadline: leap.instant });
+  });
+
+  it('an assistance request and an offer: 201, the window compared as instants', async () => {
+    const leap = leapSecond();
+    const r = await w.call('A-resp', 'POST', '/assistance', {
+      title: 'Leap', services: ['malware-analysis'], urgency: 'routine', routedTo: [w.orgs.B], offerDeadline: leap.text,
+    });
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    expect(r.json.offerDeadline).toBe(leap.instant);
+    const o = await w.call('B-resp', 'POST', `/assistance/${r.json.id}/offers`, {
+      team: 'B lab', services: ['malware-analysis'], capacity: '1', availableFrom: inHours(w.clock, 1), availableUntil: leap.text,
+    });
+    expect(o.status, JSON.stringify(o.json)).toBe(201);
+  });
+});
+
+describe('incident stage times', () => {
+  it('compares occurredAt and detectedAt as instants, whatever their fraction digits', async () => {
+    const base = inHours(w.clock, -2).slice(0, 19); // YYYY-MM-DDTHH:MM:SS
+    // Occurred half a second before it was detected, written with and without a fraction.
+    const ok = await w.call('A-resp', 'POST', '/incidents', { title: 'fractions', severity: 1, occurredAt: `${base}Z`, detectedAt: `${base}.5Z` });
+    expect(ok.status, JSON.stringify(ok.json)).toBe(201);
+    const same = await w.call('A-resp', 'POST', '/incidents', { title: 'same instant', severity: 1, occurredAt: `${base}.3Z`, detectedAt: `${base}.30Z` });
+    expect(same.status, JSON.stringify(same.json)).toBe(201);
+    // Occurred after it was detected: still refused.
+    const late = await w.call('A-resp', 'POST', '/incidents', { title: 'late', severity: 1, occurredAt: `${base}.5Z`, detectedAt: `${base}Z` });
+    expect(late.status).toBe(400);
+    expect(late.json.error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('alert-level effects', () => {
+  it('only an alert-level decision carries one: a collective-response with an effect is a 400 and the alliance level does not move', async () => {
+    const before = (await w.call('D-analyst', 'GET', '/alert-levels')).json.alliance;
+    for (const kind of ['collective-response', 'other', 'article-4-consultation']) {
+      const d = await w.call('A-rep', 'POST', '/decisions', {
+        title: 'Block the wiper', text: 'x', kind, procedure: 'consensus', participants: [w.orgs.B],
+        deadline: inHours(w.clock, 1), effect: { type: 'alert-level', scope: 'alliance', level: 5 },
+      });
+      expect(d.status, JSON.stringify(d.json)).toBe(400);
+      expect(d.json.error.code).toBe('BAD_REQUEST');
+    }
+    expect((await w.call('D-analyst', 'GET', '/alert-levels')).json.alliance).toEqual(before);
+    expect((await w.call('A-rep', 'GET', '/decisions')).json.items.filter((d: { title: string }) => d.title === 'Block the wiper')).toEqual([]);
+  });
+});
+
+describe('attribution assessments', () => {
+  it('name an incident the author may read: an unknown, unreadable or malformed incident is a 400', async () => {
+    const own = (await w.call('A-resp', 'POST', '/incidents', { title: 'A incident', severity: 2 })).json.id as string;
+    const dOnly = (await w.call('D-resp', 'POST', '/incidents', { title: 'D private incident', severity: 2 })).json.id as string;
+    expect((await w.call('A-analyst', 'POST', '/assessments', { title: 'ok', incidentId: own })).status).toBe(201);
+    for (const incidentId of [dOnly, 'incident--00000000-0000-4000-8000-000000000000', 'not-an-incident', own.replace('incident--', 'decision--')]) {
+      const r = await w.call('A-analyst', 'POST', '/assessments', { title: 'dangling', incidentId });
+      expect(r.status, `${incidentId}: ${JSON.stringify(r.json)}`).toBe(400);
+      expect(r.json.error).toMatchObject({ code: 'BAD_REQUEST' });
+      // The refusal does not tell whether D's incident exists.
+      expect(JSON.stringify(r.json)).not.toContain('D private incident');
+    }
+    // An ally the incident is shared with may assess it.
+    await w.call('A-resp', 'POST', `/incidents/${own}/shares`, { shares: [{ orgId: w.orgs.B, permission: 'read' }] });
+    expect((await w.call('B-analyst', 'POST', '/assessments', { title: 'ally', incidentId: own })).status).toBe(201);
+  });
+});
