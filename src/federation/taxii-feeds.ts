@@ -257,7 +257,7 @@ export class TaxiiFeeds {
         const following = followingCursor(cursor, page);
         await store.transaction(async (tx) => {
           const results = page.items.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, page.items, {
-            asOrg: f.orgId, preserveProvenance: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
+            asOrg: f.orgId, preserveProvenance: true, thirdParty: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
           });
           const st = await this.state(name, tx);
           const failures = [...st.failures];

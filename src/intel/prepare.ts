@@ -36,6 +36,12 @@ export interface PrepareOptions {
    * identity when that organisation is not registered on the peer; DESIGN §2.8).
    */
   exact?: boolean;
+  /**
+   * The objects of a third party's server (a TAXII feed), imported by `asOrg`: none is that
+   * organisation's own, so one naming it as its creator, or its identity, is refused (it would
+   * pass for the importer's intelligence, and version or replace what the importer published).
+   */
+  thirdParty?: boolean;
 }
 
 export interface PrepareContext {
@@ -107,6 +113,10 @@ export function prepareObject(raw: unknown, ctx: PrepareContext): Prepared | Ref
     return refused(`${id} is the identity of an organisation or sharing group of this alliance: only it (a group: its owner) publishes it`, id);
   }
   const claimed = typeof obj.created_by_ref === 'string' ? obj.created_by_ref : null;
+  if (ctx.opts.thirdParty && (claimed === ctx.org || (type === 'identity' && id === ctx.org))) {
+    return refused(`${claimed === ctx.org ? 'created_by_ref names' : 'the object is the identity of'} ${ctx.org}, the organisation that imports this source: `
+      + 'a third party\'s server does not publish that organisation\'s own objects', id);
+  }
   // Decided with the stored versions (decideVersions): re-posting a version stored identically
   // is a duplicate whoever posts it; a new version must come from its creator.
   let claim: string | undefined;
