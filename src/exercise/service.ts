@@ -650,6 +650,8 @@ export class ExerciseService {
     const t = l.teams.get(g.teamId);
     const r = t?.doc.expectations.find((x) => x.injectId === g.injectId && x.name === g.name);
     if (!t || !r) throw new AppError('NOT_FOUND', `no expectation ${g.name} of inject ${g.injectId} for team ${g.teamId} (has the inject fired?)`);
+    // A grade is a score of this expectation: at most its expected score (the scoreboard's max counts it).
+    if (g.score > r.expectedScore) throw new AppError('BAD_REQUEST', `score: 0 to ${r.expectedScore}, the expected score of ${g.name}`, { details: { field: 'score' } });
     const now = this.deps.clock.now();
     const sec = l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : r.firedAtSeconds;
     Object.assign(r, { results: [...r.results, { source: 'control', userId: actor.principal.userId ?? undefined, at: now, score: g.score, ...(g.comment ? { comment: g.comment } : {}) }] });
@@ -824,11 +826,15 @@ function matches(v: { type: ExpectationType; data: Record<string, unknown> }, o:
   if (v.type === 'DETECTION') {
     const techniques = Array.isArray(v.data.techniques) ? v.data.techniques.map(String) : [];
     const matched = (v.data.matched ?? {}) as { id?: unknown; title?: unknown; name?: unknown };
-    if (m?.ruleRef) return [matched.id, matched.title, matched.name].some((x) => x === m.ruleRef);
-    const p = o.inj.payload;
-    const technique = m?.technique ?? (p.kind === 'technical' ? p.technique ?? p.atomic?.technique ?? p.caldera?.technique?.attack_id : undefined);
-    // An alert that names techniques must name the inject's; one that names none (an indicator hit) counts when seen after the fire.
-    if (technique && techniques.length > 0 && !techniques.some((t) => t === technique || t.startsWith(`${technique}.`) || technique.startsWith(`${t}.`))) return false;
+    if (m?.ruleRef) {
+      if (![matched.id, matched.title, matched.name].some((x) => x === m.ruleRef)) return false;
+    } else {
+      const p = o.inj.payload;
+      const technique = m?.technique ?? (p.kind === 'technical' ? p.technique ?? p.atomic?.technique ?? p.caldera?.technique?.attack_id : undefined);
+      // An alert that names techniques must name the inject's; one that names none (an indicator hit) counts.
+      if (technique && techniques.length > 0 && !techniques.some((t) => t === technique || t.startsWith(`${technique}.`) || technique.startsWith(`${t}.`))) return false;
+    }
+    // Either way only when seen after the fire: the scan of the exercise's alerts also finds those an earlier inject raised.
     const last = Date.parse(String(v.data.lastSeen ?? '')) || Infinity;
     return last >= o.firedAt - 1000;
   }
