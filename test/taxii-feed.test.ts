@@ -178,7 +178,7 @@ describe('TAXII feeds', () => {
         const res = await al.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${al.tokens[user]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
         return { status: res.statusCode, text: res.body, body: res.json() as Record<string, unknown> };
       };
-      const local = (await al.platform.store.listCollections())[0]!.id;
+      const local = al.shared;
       const feed = { name: 'vendor', url: serverA.url, remoteCollection: vendorColl.id, localCollection: local, org: 'A', tlp: 'green', auth: { kind: 'bearer', token: V.token }, intervalS: 0 };
       expect((await call('POST', '/taxii-feeds', 'b-analyst', feed)).status).toBe(403);
       expect((await call('POST', '/taxii-feeds', 'a-admin', { ...feed, auth: { kind: 'bearer' } })).status).toBe(400);
