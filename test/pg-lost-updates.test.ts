@@ -5,6 +5,7 @@
  * writer's transaction open at that moment (a gate), as the spool test does
  * (src/store/postgres.test.ts), so the interleaving is certain rather than a matter of timing.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { ManualClock } from '../src/core/clock.js';
 import { AccessService, SYSTEM_ACTOR } from '../src/access/index.js';
 import { IntelService } from '../src/intel/index.js';
 import { MispFeeds } from '../src/misp/index.js';
+import { signFacts, type PeerRecord } from '../src/federation/index.js';
+import { receiveFrom, recordPushStatus, type FederatedRecord, type RecordEnvelope } from '../src/federation/records.js';
 import { openPostgresStore, type Store } from '../src/store/index.js';
 import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
 
@@ -22,13 +25,14 @@ import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
 function heldTransaction(store: Store, fn: (tx: Store) => Promise<void>) {
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
-  let entered!: () => void;
-  const inside = new Promise<void>((r) => { entered = r; });
+  let entered!: (e?: unknown) => void;
+  const inside = new Promise<void>((ok, fail) => { entered = (e) => (e === undefined ? ok() : fail(e)); });
   const done = store.transaction(async (tx) => {
-    await fn(tx);
+    await fn(tx).catch((e: unknown) => { entered(e); throw e; });
     entered();
     await gate;
   });
+  done.catch(() => undefined); // reported through `inside`
   return { inside, done, release };
 }
 
@@ -103,6 +107,62 @@ describe.runIf(await pgAvailable())('PostgreSQL, the list of active exercises ch
       held?.release();
       await other.close();
       await p.close();
+      await db.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.runIf(await pgAvailable())('PostgreSQL, a hub\'s relay queue changed by two receives at once', () => {
+  it('records of two origins relayed to the same peer at the same moment both wait in its queue', async () => {
+    const db = await freshPostgresDb();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shieldwall-relayq-'));
+    const hub = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_DATABASE_URL: db.url, SHIELDWALL_NODE_NAME: 'hub', SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_WORKERS: '0' }));
+    const other = await openPostgresStore(db.url);
+    let held: ReturnType<typeof heldTransaction> | null = null;
+    try {
+      // Two origins (their keys made here) and the spoke the records go on to, with its organisation.
+      const origins = ['o1', 'o2'].map((name) => {
+        const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+        const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
+        return { name, privateKey, publicKey: raw, org: `identity--${crypto.randomUUID()}` };
+      });
+      const peers = new Map<string, PeerRecord>();
+      for (const o of origins) peers.set(o.name, await hub.federation.addPeer(SYSTEM_ACTOR, { name: o.name, publicKey: o.publicKey, orgs: [{ id: o.org, shortName: o.name.toUpperCase() }] }));
+      const z = `identity--${crypto.randomUUID()}`;
+      const spoke = crypto.generateKeyPairSync('ed25519').publicKey;
+      await hub.federation.addPeer(SYSTEM_ACTOR, {
+        name: 'spoke', url: 'https://spoke.example', token: 'peer-token', orgs: [{ id: z, shortName: 'Z' }],
+        publicKey: Buffer.from((spoke.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64'),
+      });
+      const envelopeOf = (o: (typeof origins)[number]): RecordEnvelope => {
+        const record: FederatedRecord = {
+          type: 'x-shieldwall-record', id: `incident--${crypto.randomUUID()}`, kind: 'incident', state: 'open', tlp: 'amber', createdUs: 1, updatedUs: 1, withdrawn: false, events: [],
+          doc: {
+            title: 'Relayed', description: 'd', category: 'malware', severity: 2, phase: 'detection', assignees: [], tasks: [], observables: [], shares: [{ orgId: z }], attachments: [],
+            links: { alerts: [], sightings: [], indicators: [], techniques: [] }, stages: { detectedAt: '2026-08-01T00:00:00Z' },
+          },
+        };
+        const facts = { creator: o.org, recipients: [z] };
+        return { record, origin: o.name, ...facts, signature: signFacts(o.privateKey, { object: record as unknown as Record<string, unknown>, origin: o.name, ...facts }) };
+      };
+      const [e1, e2] = [envelopeOf(origins[0]!), envelopeOf(origins[1]!)];
+      // o1's push is being stored on one connection (its transaction still open) when o2's comes in.
+      held = heldTransaction(other, async (tx) => {
+        const r = await receiveFrom({ store: tx, clock: hub.clock, registry: hub.federation }, peers.get('o1')!, [e1]);
+        expect(r.results, JSON.stringify(r.results)).toEqual([{ id: e1.record.id, status: 'relayed' }]);
+      });
+      await held.inside;
+      const second = receiveFrom({ store: hub.store, clock: hub.clock, registry: hub.federation }, peers.get('o2')!, [e2]);
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      const [r2] = await Promise.all([second, held.done]);
+      expect(r2.results).toEqual([{ id: e2.record.id, status: 'relayed' }]);
+      expect((await recordPushStatus(hub.federation, 'spoke')).relayWaiting).toBe(2);
+    } finally {
+      held?.release();
+      await other.close();
+      await hub.close();
       await db.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -18,7 +18,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import { mayRelease, type Principal } from '../access/index.js';
 import { AccessService } from '../access/index.js';
-import type { RecordRow, Store } from '../store/index.js';
+import { updateMeta, type RecordRow, type Store } from '../store/index.js';
 import { INCIDENT, OFFER, REQUEST, observableFacts, type Incident, type Observable } from '../respond/index.js';
 import { limitBreach } from '../stix/index.js';
 import { parsePublicKey, signFacts, verifyFacts } from './keys.js';
@@ -307,16 +307,22 @@ async function pushRecordsOnce(deps: SyncDeps, peer: PeerRecord, o: { signal?: A
       }
       await store.transaction(async (tx) => {
         await tx.setMeta(sentKey, JSON.stringify(sent));
-        // Relayed envelopes answered (taken or refused) leave the queue, unless a newer one replaced them meanwhile.
-        const q = JSON.parse((await tx.getMeta(relayKey)) ?? '{}') as Record<string, RecordEnvelope>;
-        let dequeued = false;
-        for (const c of chunk) {
-          if (c.origin === me || q[c.record.id]?.signature !== c.signature) continue;
-          delete q[c.record.id];
-          dequeued = true;
-          if (!refusedHere.has(c.record.id)) accepted++;
-        }
-        if (dequeued) await tx.setMeta(relayKey, JSON.stringify(q));
+        // Relayed envelopes answered (taken or refused) leave the queue, unless a newer one replaced
+        // them meanwhile; what a receive queued meanwhile stays (updateMeta).
+        let answered = 0;
+        await updateMeta(tx, relayKey, (text) => {
+          const q = JSON.parse(text ?? '{}') as Record<string, RecordEnvelope>;
+          answered = 0;
+          let dequeued = false;
+          for (const c of chunk) {
+            if (c.origin === me || q[c.record.id]?.signature !== c.signature) continue;
+            delete q[c.record.id];
+            dequeued = true;
+            if (!refusedHere.has(c.record.id)) answered++;
+          }
+          return dequeued ? JSON.stringify(q) : null;
+        });
+        accepted += answered;
         await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.records.push', peer.identity, {
           peer: peer.name, records: chunk.map((c) => ({ id: c.record.id, withdrawn: c.record.withdrawn })), refused: [...refusedHere],
         });
@@ -361,10 +367,11 @@ async function relayOn(tx: Store, env: RecordEnvelope, o: { from: string; to: re
   const last = raw ? (JSON.parse(raw) as { signature: string; peers: string[]; from: string }) : null;
   const targets = [...new Set([...(last?.peers ?? []), ...(o.withdrawn ? [] : o.to)])].filter((p) => p !== o.from);
   if (targets.length === 0 || (last && last.signature === env.signature && targets.every((t) => last.peers.includes(t)))) return false;
-  for (const t of targets) {
-    const q = JSON.parse((await tx.getMeta(P_RELAYQ + t)) ?? '{}') as Record<string, RecordEnvelope>;
-    q[id] = env;
-    await tx.setMeta(P_RELAYQ + t, JSON.stringify(q));
+  // Another receive (from another peer, on another connection or API process) and the push that
+  // empties the queue change it too: updateMeta keeps their changes; in a fixed order, so that two
+  // receives never wait for each other's queue in a cycle.
+  for (const t of [...targets].sort()) {
+    await updateMeta(tx, P_RELAYQ + t, (text) => JSON.stringify({ ...(JSON.parse(text ?? '{}') as Record<string, RecordEnvelope>), [id]: env }));
   }
   await tx.setMeta(P_RELAYED + id, JSON.stringify({ signature: env.signature, peers: o.withdrawn ? [] : targets, from: o.from }));
   return true;

@@ -9,14 +9,15 @@
 import type { Store } from './types.js';
 
 /**
- * Sets `key` to `change(current)` (null when absent) without losing a concurrent writer's change;
- * returns the value written. `change` may run more than once, so it must only compute.
+ * Sets `key` to `change(current)` (current null when absent) without losing a concurrent writer's
+ * change; `change` returns null to leave the key as it is. Returns the value the key holds then.
+ * `change` may run more than once, so it must only compute.
  */
-export async function updateMeta(store: Store, key: string, change: (current: string | null) => string): Promise<string> {
+export async function updateMeta(store: Store, key: string, change: (current: string | null) => string | null): Promise<string | null> {
   let cur = await store.getMeta(key);
   for (;;) {
     const next = change(cur);
-    if (next === cur) return next;
+    if (next === null || next === cur) return cur;
     if (cur === null) {
       // initMeta inserts unless the key exists (waiting for an uncommitted insert of it), and returns what it holds.
       const held = await store.initMeta(key, next);
