@@ -97,3 +97,21 @@ describe('attribution assessments', () => {
     expect((await w.call('B-analyst', 'POST', '/assessments', { title: 'ally', incidentId: own })).status).toBe(201);
   });
 });
+
+describe('playbook tasks', () => {
+  it('a cancelled optional task no longer holds back the tasks after it: a DDoS handled without scrubbing can be closed', async () => {
+    const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'DDoS absorbed in-house', severity: 2, category: 'ddos' })).json;
+    const task = (prefix: string) => i.tasks.find((t: { title: string }) => t.title.startsWith(prefix)).id as string;
+    const status = (t: string, s: string) => w.call('A-resp', 'POST', `/incidents/${i.id}/tasks/${task(t)}/status`, { status: s });
+    // Lessons learned (mandatory) comes after the upstream scrubbing (optional), which was not needed.
+    expect((await status('Lessons', 'completed')).status).toBe(409);
+    expect((await status('Confirm', 'completed')).status).toBe(200);
+    expect((await status('Share', 'completed')).status).toBe(200);
+    expect((await status('Engage upstream', 'cancelled')).status).toBe(200);
+    const lessons = await status('Lessons', 'completed');
+    expect(lessons.status, JSON.stringify(lessons.json)).toBe(200);
+    const closed = await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'closed' });
+    expect(closed.status, JSON.stringify(closed.json)).toBe(200);
+    expect(closed.json).toMatchObject({ phase: 'closed', investigationStatus: 'closed' });
+  });
+});

@@ -382,7 +382,9 @@ export class IncidentService {
     if (task.status === 'completed' || task.status === 'cancelled') throw illegal(`task is ${task.status}`);
     if (status === 'cancelled' && task.mandatory) throw illegal('a mandatory task cannot be cancelled');
     if (status === 'in-progress' || status === 'completed') {
-      const blocking = task.dependsOn.map((d) => doc.tasks.find((t) => t.id === d)!).filter((t) => t.status !== 'completed');
+      // A cancelled task will never complete: it no longer holds back the tasks after it (an optional
+      // step not needed, such as upstream scrubbing, left mandatory lessons learned, and closure, unreachable).
+      const blocking = task.dependsOn.map((d) => doc.tasks.find((t) => t.id === d)!).filter((t) => t.status !== 'completed' && t.status !== 'cancelled');
       if (blocking.length) throw illegal(`waiting for: ${blocking.map((t) => t.title).join('; ')}`);
     }
     const from = task.status;
