@@ -115,3 +115,23 @@ describe('playbook tasks', () => {
     expect(closed.json).toMatchObject({ phase: 'closed', investigationStatus: 'closed' });
   });
 });
+
+describe('investigation status', () => {
+  it('of a closed incident changes only by reopening it (phase): a PATCH to open or new is a 409 and changes nothing', async () => {
+    const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'Closed for good', severity: 1 })).json;
+    for (const t of i.tasks.filter((x: { mandatory: boolean }) => x.mandatory)) {
+      expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/tasks/${t.id}/status`, { status: 'completed' })).status).toBe(200);
+    }
+    expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'closed' })).json.investigationStatus).toBe('closed');
+    for (const investigationStatus of ['open', 'new']) {
+      const r = await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { investigationStatus });
+      expect(r.status, JSON.stringify(r.json)).toBe(409);
+      expect(r.json.error.code).toBe('CONFLICT');
+    }
+    const still = (await w.call('A-resp', 'GET', `/incidents/${i.id}`)).json;
+    expect(still).toMatchObject({ phase: 'closed', investigationStatus: 'closed', rev: i.rev + 4 });
+    // Reopening is the way back, and other fields of a closed incident may still be corrected.
+    expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 2 })).status).toBe(200);
+    expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'detection-analysis' })).json).toMatchObject({ phase: 'detection-analysis', investigationStatus: 'open' });
+  });
+});

@@ -280,6 +280,7 @@ export class IncidentService {
     }
     if (patch.investigationStatus && patch.investigationStatus !== doc.investigationStatus) {
       if (patch.investigationStatus === 'closed') throw illegal('close an incident by moving it to the closed phase');
+      if (doc.phase === 'closed') throw illegal('reopen a closed incident by moving it to the detection-analysis phase');
       changes.investigationStatus = { from: doc.investigationStatus, to: patch.investigationStatus };
       doc.investigationStatus = patch.investigationStatus;
       if (patch.investigationStatus === 'open') doc.stages.triagedAt ??= this.#now();
