@@ -15,6 +15,7 @@ import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { ManualClock } from '../src/core/clock.js';
 import { TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { fakePeer } from './helpers/fake-peer.js';
 import { sw } from './helpers/cli-run.js';
 import { makeAlliance } from './rest-fixtures.js';
 import { T0, makeCollection, makeOrg, makePlatform, submit, tmpDir, type Org } from './taxii-fixtures.js';
@@ -268,6 +269,37 @@ describe('TAXII feeds', () => {
     const held = (await B.store.scanObjects({ types: ['indicator', 'identity'], addedAfter: -1, limit: 1000 })).filter((x) => x.collectionId === local.id).map((x) => x.id);
     expect(held).toEqual([honest.id]);
     await feeds.remove(SYSTEM_ACTOR, 'forged');
+  });
+
+  it('a server that quotes the credentials it was sent in its error does not put them in the feed\'s last error, seen by every reader', async () => {
+    // A hostile or careless server: its 401 quotes the Authorization header, decoded too.
+    const echo = await fakePeer(() => (req, res) => {
+      const h = req.headers.authorization ?? '';
+      const decoded = h.startsWith('Basic ') ? Buffer.from(h.slice(6), 'base64').toString('utf8') : '';
+      res.writeHead(401, { 'content-type': 'application/taxii+json;version=2.1' });
+      res.end(JSON.stringify({ title: 'Unauthorized', description: `credentials ${h} (${decoded}) are not valid here` }));
+    });
+    try {
+      const local = await makeCollection(B, 'echo', [[Y.row.id, { canRead: true, canWrite: true }]]);
+      const token = 'feed-bearer-secret-0123456789';
+      const password = 'feed-basic-secret-9876543210';
+      await feeds.add(SYSTEM_ACTOR, { name: 'echo-bearer', url: echo.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', auth: { kind: 'bearer', token }, intervalS: 0 });
+      await feeds.add(SYSTEM_ACTOR, { name: 'echo-basic', url: echo.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', auth: { kind: 'basic', username: 'feeduser', password }, intervalS: 0 });
+      const b64 = Buffer.from(`feeduser:${password}`).toString('base64');
+      for (const [name, secrets] of [['echo-bearer', [token]], ['echo-basic', [password, b64]]] as const) {
+        const err = (await feeds.pull(name).catch((e: unknown) => e)) as Error;
+        expect(err.message).toMatch(/401/);
+        const st = (await feeds.list()).find((f) => f.name === name)!.state;
+        expect(st.lastError).toMatch(/401/);
+        for (const x of secrets) {
+          expect(err.message).not.toContain(x);
+          expect(st.lastError).not.toContain(x);
+        }
+        await feeds.remove(SYSTEM_ACTOR, name);
+      }
+    } finally {
+      await echo.close();
+    }
   });
 
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {

@@ -146,6 +146,8 @@ export class TaxiiClient {
   readonly #base: string;
   readonly #agent: Promise<Agent>;
   readonly #auth: string | undefined;
+  /** What of the credentials a server's answer might quote back: never put in an error text. */
+  readonly #secrets: string[];
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #ua: string;
@@ -161,6 +163,7 @@ export class TaxiiClient {
       },
     }));
     this.#auth = authHeader(opts.auth);
+    this.#secrets = secretsOf(opts.auth, this.#auth);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#ua = opts.userAgent ?? 'shieldwall-taxii-client/0.1';
@@ -299,7 +302,7 @@ export class TaxiiClient {
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel();
         const to = res.headers.get('location');
-        throw new TaxiiClientError(`${method} ${url}: HTTP ${res.status} redirect${to ? ` to ${to.slice(0, 200)}` : ''}, not followed: configure the URL the server names`, { status: res.status, url });
+        throw new TaxiiClientError(`${method} ${url}: HTTP ${res.status} redirect${to ? ` to ${this.#redact(to).slice(0, 200)}` : ''}, not followed: configure the URL the server names`, { status: res.status, url });
       }
       text = await this.#readCapped(res, `${method} ${url}`);
     } catch (e) {
@@ -318,6 +321,16 @@ export class TaxiiClient {
       }
     }
     if (!res.ok) {
+      // The server's words may quote the credentials it was sent (a hostile or careless server):
+      // the error text ends up in logs and in a feed's or subscription's last error.
+      if (this.#secrets.some((x) => text.includes(x))) {
+        text = this.#redact(text);
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+      }
       const err = isErrorMessage(body) ? body : null;
       const what = err ? `${err.title}${err.description ? `: ${err.description}` : ''}` : text.slice(0, 200) || res.statusText;
       throw new TaxiiClientError(`${method} ${url}: HTTP ${res.status} ${what}`, { status: res.status, url, taxii: err });
@@ -326,6 +339,10 @@ export class TaxiiClient {
       throw new TaxiiClientError(`${method} ${url}: the answer is not a JSON object (content-type ${res.headers.get('content-type') ?? 'none'})`, { status: res.status, url });
     }
     return { status: res.status, headers: res.headers as unknown as Headers, body: body as Json };
+  }
+
+  #redact(s: string): string {
+    return this.#secrets.reduce((t, x) => t.split(x).join('[redacted]'), s);
   }
 
   /** The answer's text, refused past `maxResponseBytes` (by its Content-Length, else while it streams in). */
@@ -372,6 +389,13 @@ function authHeader(a: TaxiiAuth | undefined): string | undefined {
     case 'basic':
       return `Basic ${Buffer.from(`${a.username}:${a.password}`, 'utf8').toString('base64')}`;
   }
+}
+
+/** The credential strings a server could quote back, longest first (the header before the token in it). */
+function secretsOf(a: TaxiiAuth | undefined, header: string | undefined): string[] {
+  if (!a || !header) return [];
+  const parts = a.kind === 'bearer' ? [header, a.token] : [header, header.slice('Basic '.length), a.password, `${a.username}:${a.password}`];
+  return [...new Set(parts.filter((x) => x.length >= 4))].sort((x, y) => y.length - x.length);
 }
 
 function isErrorMessage(v: unknown): v is TaxiiErrorMessage {
