@@ -452,17 +452,18 @@ export class SigmaRules {
     this.#stored.clear();
     this.#storedFailures = [];
     const rows = new Map<string, RecordRow>();
-    // The creator always sees its own records, so one pass per organisation finds them all.
+    // The creator always sees its own records, so one pass per organisation finds them all. Paged
+    // after the last (updated_us, id), a key no two rows share: paging by updated_us alone skipped,
+    // at every load, the rules added in the same millisecond as a page's last one.
     for (const org of await this.#deps.store.listOrganisations()) {
-      let before: number | undefined;
+      let after = { us: -1, id: '' };
       for (;;) {
         const page = await this.#deps.store.listRecords({
-          kind: SIGMA_RULE_KIND, audience: { hop: 'local', orgId: org.id, groupIds: [] }, purpose: 'read', states: [ACTIVE], limit: 1000,
-          ...(before !== undefined ? { updatedBefore: before } : {}),
+          kind: SIGMA_RULE_KIND, audience: { hop: 'local', orgId: org.id, groupIds: [] }, purpose: 'read', states: [ACTIVE], limit: 1000, after,
         });
         for (const row of page) if (row.creatorOrg === org.id) rows.set(row.id, row);
         if (page.length < 1000) break;
-        before = page[page.length - 1]!.updatedUs;
+        after = { us: page[page.length - 1]!.updatedUs, id: page[page.length - 1]!.id };
       }
     }
     for (const row of [...rows.values()].sort((a, b) => a.createdUs - b.createdUs)) {

@@ -1,7 +1,6 @@
 /**
  * Bulk persistence helpers of the exposure domain on the generic `records` table: batches are
- * written in one transaction with one audit line, each record gets a distinct `updated_us`
- * (so paging by `updatedBefore` never skips a record), and internal scans (the matcher's view
+ * written in one transaction with one audit line, and internal scans (the matcher's view
  * of every organisation's inventory, the alliance aggregate) read per organisation with that
  * organisation's own audience — nothing they read is returned to a caller as such.
  */
@@ -11,15 +10,26 @@ import type { RecordRow, Store } from '../../store/index.js';
 
 const PAGE = 2000;
 
-/** Every record of a kind the audience may read (paged by updated_us, newest first). */
+/**
+ * Every record of a kind the audience may read, newest first. Paged oldest first after the last
+ * (updated_us, id) read, a key no two records share: paging by updated_us alone skipped the
+ * records that shared the last one's time at a page boundary (records written in the same
+ * microsecond by two requests or API processes), and paging newest first skipped a record updated
+ * during the scan (it moved to the pages already read). A record updated meanwhile is read again
+ * here; its later copy is kept.
+ */
 export async function scanRecords(store: Store, kind: string, audience: Audience): Promise<RecordRow[]> {
-  const out: RecordRow[] = [];
-  let before: number | undefined;
+  const byId = new Map<string, RecordRow>();
+  let after = { us: -1, id: '' };
   for (;;) {
-    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: PAGE, ...(before !== undefined ? { updatedBefore: before } : {}) });
-    out.push(...rows);
-    if (rows.length < PAGE) return out;
-    before = rows[rows.length - 1]!.updatedUs;
+    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: PAGE, after });
+    for (const r of rows) {
+      byId.delete(r.id);
+      byId.set(r.id, r);
+    }
+    if (rows.length < PAGE) return [...byId.values()].reverse();
+    const last = rows[rows.length - 1]!;
+    after = { us: last.updatedUs, id: last.id };
   }
 }
 
