@@ -135,6 +135,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/federation/peers/:name/push-records`]: 'federation.admin',
   [`GET ${V1}/federation/node`]: 'federation.read',
   [`POST ${V1}/federation/node/rotate-key`]: 'federation.admin',
+  [`POST ${V1}/federation/node/rotate-secret`]: 'federation.admin',
   [`GET ${V1}/federation/peers`]: 'federation.read',
   [`GET ${V1}/federation/peers/:name`]: 'federation.read',
   [`POST ${V1}/federation/peers`]: 'federation.admin',

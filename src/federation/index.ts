@@ -16,3 +16,4 @@ export { receiveAction, recordRemote } from './record-actions.js';
 export { applyRetractions, retractionsFor, signRetraction, verifyRetraction, MAX_RETRACTIONS, RETRACTION_TYPE } from './retractions.js';
 export type { Retraction, RetractionOutcome } from './retractions.js';
 export { TaxiiFeeds, TaxiiFeedScheduler, MAX_FEED_RUN_MS, type TaxiiFeed, type TaxiiFeedState, type TaxiiFeedView, type FeedPullReport, type NewTaxiiFeed } from './taxii-feeds.js';
+export { rotateSecret, type SecretRotation } from './secret-rotation.js';

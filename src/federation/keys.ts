@@ -6,7 +6,7 @@
  *   (the tokens other nodes issued to this one) encrypted at rest in the store.
  * Both are created on first use. Losing the secret makes the stored peer tokens unreadable
  * (re-add the peers); losing the signing key makes every peer refuse this node's new versions
- * until they register the new public key.
+ * until they register the new public key. Both rotate (rotateNodeKey; secret-rotation.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -48,9 +48,8 @@ const RECHECK_MS = 1000;
 
 interface Cached {
   keys: NodeKeys;
-  /** The signing key file as read: a rotation replaces the file (a new inode). */
-  ino: number;
-  mtimeMs: number;
+  /** The signing key and secret files as read (`ino:mtime`): a rotation replaces a file (a new inode). */
+  stamp: string;
   checkedAt: number;
 }
 
@@ -61,9 +60,29 @@ function newSigningKeyPem(): string {
   return crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-function fileStamp(file: string): { ino: number; mtimeMs: number } {
-  const st = fs.statSync(file);
-  return { ino: st.ino, mtimeMs: st.mtimeMs };
+function filesStamp(dataDir: string): string {
+  return [SIGNING_KEY_FILE, SECRET_KEY_FILE].map((f) => {
+    const st = fs.statSync(path.join(dataDir, f));
+    return `${st.ino}:${st.mtimeMs}`;
+  }).join(' ');
+}
+
+/** Writes `file` whole or not at all: beside it, synced, then renamed over it (a reader sees the old content or the new). */
+function writeFileDurably(file: string, data: string | Buffer): void {
+  const tmp = `${file}.${process.pid}.new`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+/** Forgets the cached keys of a data directory (a rotation in this process). */
+function forget(dataDir: string): void {
+  for (const k of [...cache.keys()]) if (k.startsWith(`${dataDir}\u0000`)) cache.delete(k);
 }
 
 /**
@@ -78,13 +97,13 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
   if (hit) {
     const now = Date.now();
     if (now - hit.checkedAt < RECHECK_MS) return hit.keys;
-    let stamp: { ino: number; mtimeMs: number } | null = null;
+    let stamp: string | null = null;
     try {
-      stamp = fileStamp(keyFile);
+      stamp = filesStamp(dataDir);
     } catch {
       // Gone (a data directory being removed): keep signing with the key in memory.
     }
-    if (stamp === null || (stamp.ino === hit.ino && stamp.mtimeMs === hit.mtimeMs)) {
+    if (stamp === null || stamp === hit.stamp) {
       hit.checkedAt = now;
       return hit.keys;
     }
@@ -106,7 +125,7 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
   if (named !== null && named !== node) throw new Error(`the federation keys in ${dataDir} belong to node "${named}", not "${node}" (${NODE_NAME_FILE})`);
   const privateKey = crypto.createPrivateKey(pem);
   const keys = Object.freeze({ node, privateKey, publicKey: rawPublicKey(crypto.createPublicKey(privateKey)), secret });
-  cache.set(k, { keys, ...fileStamp(keyFile), checkedAt: Date.now() });
+  cache.set(k, { keys, stamp: filesStamp(dataDir), checkedAt: Date.now() });
   return keys;
 }
 
@@ -120,19 +139,52 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
  */
 export function rotateNodeKey(dataDir: string, node: string): { previous: string; publicKey: string } {
   const previous = nodeKeys(dataDir, node).publicKey;
-  const file = path.join(dataDir, SIGNING_KEY_FILE);
-  const tmp = `${file}.${process.pid}.new`;
-  const pem = newSigningKeyPem();
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, pem);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  cache.delete(`${dataDir}\u0000${node}`);
+  writeFileDurably(path.join(dataDir, SIGNING_KEY_FILE), newSigningKeyPem());
+  forget(dataDir);
   return { previous, publicKey: nodeKeys(dataDir, node).publicKey };
+}
+
+/**
+ * The next secret while a secret rotation is under way (federation/secret-rotation.ts), named by
+ * its check value: written before the store commits the credentials re-sealed with it and the
+ * record naming it, then written as SECRET_KEY_FILE. A process that finds the store's record
+ * naming a staged secret (a rotation committed, then its process died) makes it the node's.
+ */
+const stagedFile = (dataDir: string, check: string) => path.join(dataDir, `${SECRET_KEY_FILE}.next.${check}`);
+
+/** Writes a new random secret beside the current one and returns it with its check value. */
+export function stageSecret(dataDir: string): { secret: Buffer; check: string } {
+  const secret = crypto.randomBytes(32);
+  const check = secretCheck(secret);
+  writeFileDurably(stagedFile(dataDir, check), secret);
+  return { secret, check };
+}
+
+/** The staged secret whose check value is `check`, or null. */
+export function stagedSecret(dataDir: string, check: string): Buffer | null {
+  try {
+    const b = fs.readFileSync(stagedFile(dataDir, check));
+    return b.length === 32 && secretCheck(b) === check ? b : null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Makes `secret` the node's (whole or not at all) and removes its staged copy. */
+export function promoteSecret(dataDir: string, secret: Buffer): void {
+  writeFileDurably(path.join(dataDir, SECRET_KEY_FILE), secret);
+  discardStagedSecret(dataDir, secretCheck(secret));
+  forget(dataDir);
+}
+
+export function discardStagedSecret(dataDir: string, check: string): void {
+  fs.rmSync(stagedFile(dataDir, check), { force: true });
+}
+
+/** Reads the key files again at the next nodeKeys (another process may have just rotated one). */
+export function reloadNodeKeys(dataDir: string): void {
+  forget(dataDir);
 }
 
 /**

@@ -18,7 +18,10 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import type { OrgRow, Store } from '../store/index.js';
-import { nodeKeys, parsePublicKey, rotateNodeKey, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck, unseal, type BatchProof, type NodeKeys } from './keys.js';
+import {
+  nodeKeys, parsePublicKey, promoteSecret, reloadNodeKeys, rotateNodeKey, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck, stagedSecret, unseal,
+  type BatchProof, type NodeKeys,
+} from './keys.js';
 import type { BatchRef } from './batches.js';
 
 export const NODE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -142,7 +145,7 @@ export interface Provenance {
   batch?: BatchProof | BatchRef;
 }
 
-const P_PEER = 'federation.peer.';
+export const P_PEER = 'federation.peer.';
 const P_SUB = 'federation.sub.';
 const P_STATE = 'federation.subst.';
 const P_REJ = 'federation.rej.';
@@ -244,16 +247,25 @@ export class FederationRegistry {
    * machine) refuses to sign, with what to copy, instead of signing with a key no peer knows.
    */
   async signingKeys(): Promise<NodeKeys> {
-    const keys = this.keys();
+    let keys = this.keys();
     const c = this.#keyCheck;
     if (c && c.publicKey === keys.publicKey && Date.now() - c.at < NODE_KEY_RECHECK_MS) {
       if (c.error) throw c.error;
       return keys;
     }
-    const mine: NodeKeyRecord = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
+    let mine: NodeKeyRecord = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
     // A read on the serving path; only the first process to sign writes the record (one statement).
     const raw = (await this.store.getMeta(NODE_KEY_META)) ?? (await this.store.initMeta(NODE_KEY_META, JSON.stringify(mine)));
     const stored = JSON.parse(raw) as NodeKeyRecord;
+    if (stored.secretCheck !== mine.secretCheck) {
+      // Another process of this data directory rotated a file a moment ago, or a secret rotation
+      // committed and its process died before writing the secret (secret-rotation.ts): read again.
+      const staged = stagedSecret(this.deps.dataDir, stored.secretCheck);
+      if (staged) promoteSecret(this.deps.dataDir, staged);
+      else reloadNodeKeys(this.deps.dataDir);
+      keys = this.keys();
+      mine = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
+    }
     let error: AppError | null = null;
     if (stored.publicKey !== mine.publicKey || stored.secretCheck !== mine.secretCheck) {
       const what = stored.publicKey !== mine.publicKey ? `signing key (${SIGNING_KEY_FILE}: public key ${mine.publicKey})` : `secret (${SECRET_KEY_FILE})`;
@@ -280,6 +292,32 @@ export class FederationRegistry {
     });
     this.#keyCheck = null;
     return r;
+  }
+
+  /**
+   * The secret to seal a credential with, checked against the store's record now (not the last
+   * comparison): a credential sealed with a secret a rotation has just replaced could never be
+   * read again.
+   */
+  async sealingSecret(): Promise<Buffer> {
+    this.#keyCheck = null;
+    return (await this.signingKeys()).secret;
+  }
+
+  /** A credential kept sealed with the node's secret; throws when the secret does not open it. */
+  unseal(sealed: string): string {
+    try {
+      return unseal(this.keys().secret, sealed);
+    } catch {
+      // The secret may have been rotated by another process of this data directory within the last second.
+      reloadNodeKeys(this.deps.dataDir);
+      return unseal(this.keys().secret, sealed);
+    }
+  }
+
+  /** After a secret rotation in this process: the next signingKeys compares the new files. */
+  forgetKeyCheck(): void {
+    this.#keyCheck = null;
   }
 
   #nowUs(): number {
@@ -309,10 +347,9 @@ export class FederationRegistry {
       { id: identity, shortName: shortNameOf(p.name, all, identity), name: `Node ${p.name}` },
       ...(p.orgs ?? []),
     ]);
-    const keys = this.keys();
     const rec: PeerRecord = {
       name: p.name, url, apiRoot: p.apiRoot ?? 'api1', identity, orgs: wanted.slice(1).map((o) => o.id),
-      token: p.token ? seal(keys.secret, p.token) : null, ca: p.ca ?? null, publicKey: p.publicKey, createdUs: this.#nowUs(),
+      token: p.token ? seal(await this.sealingSecret(), p.token) : null, ca: p.ca ?? null, publicKey: p.publicKey, createdUs: this.#nowUs(),
     };
     await this.store.transaction(async (tx) => {
       await this.#bindOrgs(tx, p.name, all, wanted);
@@ -352,7 +389,6 @@ export class FederationRegistry {
     const wanted = await this.#checkOrgs(name, all, c.orgs ?? []);
     if (wanted.some((o) => removed.has(o.id))) throw new AppError('BAD_REQUEST', 'an organisation cannot be added and removed at once');
     const orgs = [...cur.orgs.filter((id) => !removed.has(id)), ...wanted.map((o) => o.id).filter((id) => !cur.orgs.includes(id))];
-    const keys = this.keys();
     // A new key retires the current one: what the peer signed with it (relayed copies, rejects
     // retried later) still verifies, unless the retired keys are dropped.
     const rotated = c.publicKey !== undefined && c.publicKey !== cur.publicKey;
@@ -361,7 +397,7 @@ export class FederationRegistry {
       : (cur.retiredKeys ?? []).filter((k) => k !== c.publicKey);
     const rec: PeerRecord = {
       ...cur, url, apiRoot: c.apiRoot ?? cur.apiRoot, publicKey: c.publicKey ?? cur.publicKey, retiredKeys: retired, orgs,
-      token: c.token === undefined ? cur.token : c.token === null ? null : seal(keys.secret, c.token), ca: c.ca === undefined ? cur.ca : c.ca,
+      token: c.token === undefined ? cur.token : c.token === null ? null : seal(await this.sealingSecret(), c.token), ca: c.ca === undefined ? cur.ca : c.ca,
     };
     await this.store.transaction(async (tx) => {
       await this.#bindOrgs(tx, name, all, wanted);
@@ -452,7 +488,7 @@ export class FederationRegistry {
   token(p: PeerRecord): string {
     if (!p.token) throw new AppError('BAD_REQUEST', `peer ${p.name} has no token: peer add --token (the token ${p.name} issued to this node)`);
     try {
-      return unseal(this.keys().secret, p.token);
+      return this.unseal(p.token);
     } catch {
       throw new AppError('UNAVAILABLE', `the token of peer ${p.name} cannot be decrypted with this node's ${SECRET_KEY_FILE}: add the peer again, `
         + `or, on a node with several API machines, copy ${SECRET_KEY_FILE} from the one that added it`);
@@ -463,7 +499,7 @@ export class FederationRegistry {
   async setToken(actor: Actor, name: string, token: string): Promise<void> {
     const p = await this.peer(name);
     if (token.length < 8 || token.length > 500) throw new AppError('BAD_REQUEST', 'peer token must be 8-500 characters');
-    await this.store.setMeta(P_PEER + name, JSON.stringify({ ...p, token: seal(this.keys().secret, token) }));
+    await this.store.setMeta(P_PEER + name, JSON.stringify({ ...p, token: seal(await this.sealingSecret(), token) }));
     await this.#audit(actor, 'federation.peer.token', p.identity, { name });
   }
 

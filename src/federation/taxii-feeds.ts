@@ -21,10 +21,10 @@ import { TLP_LEVELS, type Tlp } from '../core/policy.js';
 import { TaxiiClient, type TaxiiAuth } from '../taxii/index.js';
 import { fetchResuming, followingCursor, pageQuery, type PullCursor } from './cursor.js';
 import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
-import { seal, unseal } from './keys.js';
+import { seal } from './keys.js';
 import { isDue, Poller } from '../core/poller.js';
 
-const P_FEED = 'taxii-feed.';
+export const P_FEED = 'taxii-feed.';
 const P_STATE = 'taxii-feed-state.';
 const FEED_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** How long one pull goes on before the rest is left to the next tick (ms). */
@@ -138,18 +138,19 @@ export class TaxiiFeeds {
     const intervalS = f.intervalS ?? 3600;
     if (!Number.isInteger(intervalS) || intervalS < 0 || intervalS > 30 * 86_400) throw new AppError('BAD_REQUEST', 'interval must be 0 (manual) to 2592000 seconds');
     checkCa(f.ca);
-    const secret = this.deps.registry.keys().secret;
     const a = f.auth ?? { kind: 'none' };
+    // Checked against the store's record now: a rotation a moment ago must not leave it unreadable.
+    const secret = a.kind === 'none' ? null : await this.deps.registry.sealingSecret();
     let auth: FeedAuth;
     // Checked as input (REST gives one flat shape): a kind without its fields is a 400, not a crash.
     const text = (v: unknown, min: number, max: number) => typeof v === 'string' && v.length >= min && v.length <= max;
     if (a.kind === 'bearer') {
       if (!text(a.token, 8, 2000)) throw new AppError('BAD_REQUEST', 'a bearer feed needs a token of 8-2000 characters');
-      auth = { kind: 'bearer', sealed: seal(secret, a.token) };
+      auth = { kind: 'bearer', sealed: seal(secret!, a.token) };
     } else if (a.kind === 'basic') {
       if (!text(a.username, 1, 200) || a.username.includes(':')) throw new AppError('BAD_REQUEST', 'a Basic feed needs a user name of 1-200 characters without ":"');
       if (!text(a.password, 1, 2000)) throw new AppError('BAD_REQUEST', 'a Basic feed needs a password of 1-2000 characters');
-      auth = { kind: 'basic', username: a.username, sealed: seal(secret, a.password) };
+      auth = { kind: 'basic', username: a.username, sealed: seal(secret!, a.password) };
     } else if (a.kind === 'none') auth = { kind: 'none' };
     else throw new AppError('BAD_REQUEST', 'auth kind must be none, bearer or basic');
     const feed: TaxiiFeed = {
@@ -218,11 +219,11 @@ export class TaxiiFeeds {
   }
 
   #client(f: TaxiiFeed): TaxiiClient {
-    const secret = this.deps.registry.keys().secret;
+    const { registry } = this.deps;
     let auth: TaxiiAuth | undefined;
     try {
-      if (f.auth.kind === 'bearer') auth = { kind: 'bearer', token: unseal(secret, f.auth.sealed) };
-      else if (f.auth.kind === 'basic') auth = { kind: 'basic', username: f.auth.username, password: unseal(secret, f.auth.sealed) };
+      if (f.auth.kind === 'bearer') auth = { kind: 'bearer', token: registry.unseal(f.auth.sealed) };
+      else if (f.auth.kind === 'basic') auth = { kind: 'basic', username: f.auth.username, password: registry.unseal(f.auth.sealed) };
     } catch {
       throw new AppError('UNAVAILABLE', `the credentials of TAXII feed ${f.name} cannot be decrypted with this node's federation-secret.key: remove the feed and add it again`);
     }

@@ -52,6 +52,7 @@ export function federationClient(token: string) {
   return {
     node: (signal?: AbortSignal) => request<{ node: string; publicKey: string; url: string | null }>('/federation/node', { token, signal }),
     rotateKey: () => request<{ node: string; previousPublicKey: string; publicKey: string }>('/federation/node/rotate-key', { token, method: 'POST', body: JSON.stringify({ confirm: true }) }),
+    rotateSecret: () => request<{ node: string; peers: number; feeds: number }>('/federation/node/rotate-secret', { token, method: 'POST', body: JSON.stringify({ confirm: true }) }),
     peers: (signal?: AbortSignal) => request<{ items: PeerView[] }>('/federation/peers', { token, signal }),
     subscriptions: (signal?: AbortSignal) => request<{ items: SubscriptionStatus[] }>('/federation/subscriptions', { token, signal }),
     rejects: (id: string) => request<{ items: RejectView[] }>(`${sub(id)}/rejects`, { token }),

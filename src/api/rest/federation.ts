@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError } from '../../core/errors.js';
-import { TaxiiFeeds, type NewTaxiiFeed, type TaxiiFeedView, applyRetractions, envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
+import { TaxiiFeeds, type NewTaxiiFeed, type TaxiiFeedView, applyRetractions, envelopesFor, MAX_ENVELOPES, MAX_RECORDS_PER_PUSH, MAX_RETRACTIONS, retractionsFor, pushRecords, receiveAction, receiveRecords, recordPushStatus, retryRejects, rotateSecret, runSubscription, statusOf, type SyncDeps } from '../../federation/index.js';
 import { AccessService, can } from '../../access/index.js';
 import { IntelService } from '../../intel/index.js';
 import { principalOf } from './auth.js';
@@ -144,6 +144,13 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
     const r = await registry.rotateKey(actor(req));
     return { node: platform.config.nodeName, previousPublicKey: r.previous, publicKey: r.publicKey };
   });
+
+  app.post('/federation/node/rotate-secret', {
+    schema: <FastifySchema>{
+      summary: 'Replace this node\'s federation secret (federation-secret.key) and re-encrypt every peer token and TAXII feed credential with it; the old secret then opens nothing',
+      body: { type: 'object', required: ['confirm'], additionalProperties: false, properties: { confirm: { const: true } } },
+    },
+  }, async (req) => ({ node: platform.config.nodeName, ...(await rotateSecret(registry, actor(req))) }));
 
   app.get('/federation/peers', doc('Peer nodes, the organisations on them, key and whether a token is kept; for federation administrators, the push status of shared records'), async (req) => {
     const peers = await registry.listPeers();

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { FederationRegistry, nodeIdentityId, recordPushStatus, retryRejects, runSubscription, statusOf, type PeerOrgInput, type SyncDeps } from '../../federation/index.js';
+import {
+  FederationRegistry, nodeIdentityId, recordPushStatus, retryRejects, rotateSecret, runSubscription, SECRET_KEY_FILE, statusOf, type PeerOrgInput, type SyncDeps,
+} from '../../federation/index.js';
 import { CLI_ACTOR, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
@@ -66,6 +68,23 @@ export function registerPeer(program: Command, io: Io = stdio): void {
         io.out(`node ${p.config.nodeName}: new public key ${r.publicKey} (was ${r.previous})`);
         io.out(`on every peer: shieldwall peer update ${p.config.nodeName} --public-key ${r.publicKey}`);
         io.out('servers on this data directory sign with the new key within a second; on a node with several API machines, copy federation-ed25519.pem to each');
+      }
+    }, { create: true }));
+  peer.command('rotate-secret')
+    .description('replace this node\'s federation secret (the key that keeps peer tokens and TAXII feed credentials encrypted) and re-encrypt them with it')
+    .option('--yes', 'rotate (without it, only says what rotating does)')
+    .option('--json', 'print JSON')
+    .action((o: { yes?: boolean; json?: boolean }) => withPlatform(async (p) => {
+      const reg = registryOf(p);
+      if (!o.yes) {
+        throw new AppError('BAD_REQUEST', `rotating replaces ${SECRET_KEY_FILE} of node ${p.config.nodeName} and re-encrypts every peer token and TAXII feed credential with the new one; `
+          + 'the old file then opens nothing. Run again with --yes.');
+      }
+      const r = await rotateSecret(reg, CLI_ACTOR);
+      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, ...r }));
+      else {
+        io.out(`node ${p.config.nodeName}: new ${SECRET_KEY_FILE}; ${r.peers} peer token(s) and ${r.feeds} TAXII feed credential(s) re-encrypted`);
+        io.out(`servers on this data directory use it within a second; on a node with several API machines, copy ${SECRET_KEY_FILE} to each`);
       }
     }, { create: true }));
   peer.command('add')

@@ -151,6 +151,24 @@ function RotateKey({ node, rotated, onRotated }: { node: string; rotated: Rotate
   );
 }
 
+/** Replaces this node's federation secret and re-encrypts the credentials it keeps (admin). */
+function RotateSecret({ node }: { node: string }) {
+  const api = useFederation();
+  const action = useAction();
+  const [done, setDone] = useState<{ peers: number; feeds: number } | null>(null);
+  const rotate = () => void action.run(async () => {
+    if (!window.confirm(`Replace the federation secret of node ${node}? Every peer token and TAXII feed credential is re-encrypted with the new one; the old secret then opens nothing.`)) return;
+    setDone(await api.rotateSecret());
+  });
+  return (
+    <div>
+      <button type="button" className="danger" disabled={action.busy} data-testid="rotate-secret" onClick={rotate}>Rotate secret</button>
+      <ActionError error={action.error} />
+      {done && <p data-testid="secret-rotated">New secret: {done.peers} peer token(s) and {done.feeds} TAXII feed credential(s) re-encrypted. On a node with several API machines, copy <code>federation-secret.key</code> to each.</p>}
+    </div>
+  );
+}
+
 function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () => void }) {
   const api = useFederation();
   const action = useAction();
@@ -235,6 +253,7 @@ export function Federation() {
               ? <code data-testid="public-url">{state.data.node.url}</code>
               : <span data-testid="public-url">not set (<code>SHIELDWALL_PUBLIC_URL</code>): give peers the address they reach this node at</span>}</p>
             {isAdmin && <RotateKey node={state.data.node.node} rotated={rotated} onRotated={(r) => { setRotated(r); refresh(); }} />}
+            {isAdmin && <RotateSecret node={state.data.node.node} />}
           </section>
           <section className="card" aria-label="Peers">
             <h2>Peers</h2>
