@@ -135,3 +135,26 @@ describe('investigation status', () => {
     expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'detection-analysis' })).json).toMatchObject({ phase: 'detection-analysis', investigationStatus: 'open' });
   });
 });
+
+describe('alert level history', () => {
+  it('keeps every change with its reason and decision, the first one included', async () => {
+    expect((await w.call('C-rep', 'POST', '/alert-levels/own', { level: 3, reason: 'Wiper campaign against the grid' })).status).toBe(200);
+    const own = (await w.call('C-rep', 'POST', '/alert-levels/own', { level: 2, reason: 'Campaign contained' })).json;
+    expect(own.history.map((h: { from?: number; to?: number; reason?: string }) => [h.from, h.to, h.reason])).toEqual([
+      [1, 3, 'Wiper campaign against the grid'], [3, 2, 'Campaign contained'],
+    ]);
+    // The alliance level: each change names the adopted decision that made it.
+    const raise = async (level: number) => {
+      const d = (await w.call('A-rep', 'POST', '/decisions', {
+        title: `Alliance level ${level}`, text: 'x', kind: 'alert-level', procedure: 'consensus', participants: [w.orgs.B],
+        deadline: inHours(w.clock, 1), effect: { type: 'alert-level', scope: 'alliance', level },
+      })).json;
+      for (const who of ['A-rep', 'B-rep'] as const) await w.call(who, 'POST', `/decisions/${d.id}/positions`, { position: 'concur' });
+      return d.id as string;
+    };
+    const first = await raise(4);
+    const second = await raise(3);
+    const alliance = (await w.call('D-analyst', 'GET', '/alert-levels')).json.alliance;
+    expect(alliance.history.map((h: { to?: number; decisionId?: string }) => [h.to, h.decisionId])).toEqual([[4, first], [3, second]]);
+  });
+});

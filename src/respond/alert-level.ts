@@ -48,7 +48,9 @@ export class AlertLevelService {
     const doc: LevelDoc = { scope, level: v.level, reason: v.reason, decisionId: v.decisionId };
     // Alert levels are for the whole community to see (TLP:GREEN), owned by the member (or the proposer org for the alliance).
     if (!existing) {
-      await this.repo.create(actor, { id, kind: ALERT_LEVEL, doc, tlp: 'green', recipients: [], state: String(v.level), exerciseId });
+      // The first change is kept like the later ones: from the default (1 NORMAL), with its reason and decision.
+      const data = { scope, from: 1, to: v.level, reason: v.reason, decisionId: v.decisionId };
+      await this.repo.create(actor, { id, kind: ALERT_LEVEL, doc, tlp: 'green', recipients: [], state: String(v.level), exerciseId, data });
     } else {
       const prev = { row: existing, doc: JSON.parse(existing.json) as LevelDoc };
       await this.repo.save(actor, prev, { doc, state: String(v.level) }, { kind: 'alert-level.changed', data: { scope, from: prev.doc.level, to: v.level, reason: v.reason, decisionId: v.decisionId } });

@@ -55,6 +55,8 @@ export interface NewRecord<T> {
   parentId?: string | null;
   exerciseId?: string | null;
   id?: string;
+  /** What the creation event records beside the state (an alert level's first change: its reason). */
+  data?: Record<string, unknown>;
 }
 
 export interface TimelineEntry {
@@ -97,10 +99,10 @@ export class RecordRepo {
     };
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} exists`);
-      await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: `${r.kind}.created`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ state: r.state }) });
-      await this.#audit(tx, actor, { action: `${r.kind}.create`, target: row.id, detail: { state: r.state, tlp: r.tlp } });
+      await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: `${r.kind}.created`, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify({ ...r.data, state: r.state }) });
+      await this.#audit(tx, actor, { action: `${r.kind}.create`, target: row.id, detail: { ...r.data, state: r.state, tlp: r.tlp } });
     });
-    this.#publish(row, { kind: `${r.kind}.created`, data: { state: r.state } });
+    this.#publish(row, { kind: `${r.kind}.created`, data: { ...r.data, state: r.state } });
     return { row, doc: r.doc };
   }
 

@@ -18,7 +18,7 @@ function LevelBadge({ level, name }: { level: number; name: string }) {
 }
 
 function History({ l }: { l: AlertLevel }) {
-  // The first setting of a level is the record's creation (`{state}`); later ones carry from → to.
+  // Every change carries from → to and its reason; a first setting recorded before that carries only `{state}`.
   const changes = l.history.filter((h) => h.to !== undefined || h.state !== undefined);
   if (changes.length === 0) return <span className="muted small">no change recorded</span>;
   return (
