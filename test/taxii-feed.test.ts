@@ -8,13 +8,15 @@
  * when its interval has passed.
  */
 import crypto from 'node:crypto';
+import dns from 'node:dns';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { ManualClock } from '../src/core/clock.js';
 import { TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
+import { TaxiiClient } from '../src/taxii/index.js';
 import { fakePeer } from './helpers/fake-peer.js';
 import { sw } from './helpers/cli-run.js';
 import { makeAlliance } from './rest-fixtures.js';
@@ -149,6 +151,9 @@ describe('TAXII feeds', () => {
     await bad({ name: 'vendor' }, 'CONFLICT');
     await bad({ url: 'ftp://x.example/' }, 'BAD_REQUEST');
     await bad({ url: 'https://user:pw@x.example/' }, 'BAD_REQUEST');
+    // Never a cloud metadata service or another link-local address, however written; nor a URL whose query would swallow the paths.
+    for (const url of ['http://169.254.169.254/', 'http://2852039166/', 'http://[::ffff:169.254.169.254]/', 'http://[fe80::1]:9000/', 'http://[fd00:ec2::254]/', 'http://0.0.0.0:8080/',
+      'https://cti.vendor.example/latest/meta-data?x=', 'https://cti.vendor.example/#x']) await bad({ url }, 'BAD_REQUEST');
     await bad({ apiRoot: '..' }, 'BAD_REQUEST');
     await bad({ localCollection: 'no-such-collection' }, 'NOT_FOUND');
     await bad({ org: 'NOBODY' }, 'NOT_FOUND');
@@ -159,6 +164,34 @@ describe('TAXII feeds', () => {
     await B.access.createOrganisation(SYSTEM_ACTOR, { name: 'Remote', shortName: 'REMOTE', node: 'dk' });
     await bad({ org: 'REMOTE' }, 'BAD_REQUEST');
     await expect(feeds.pull('no-such-feed')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('the client connects to no link-local or metadata-service address, given as such or as a name that resolves to one', async () => {
+    for (const url of ['http://169.254.169.254', 'http://[::ffff:a9fe:a9fe]', 'http://[fe80::1]:8080']) {
+      const c = new TaxiiClient({ url, timeoutMs: 60_000 });
+      const t0 = Date.now();
+      await expect(c.discovery()).rejects.toThrow(/link-local or metadata-service address/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await c.close();
+    }
+    // A name that resolves to such an address (the resolver answers as a hostile DNS zone would).
+    const real = dns.lookup.bind(dns);
+    const spy = vi.spyOn(dns, 'lookup').mockImplementation(((host: string, o: unknown, cb: (e: Error | null, a: unknown) => void) => {
+      if (host === 'metadata.example') return cb(null, [{ address: '169.254.169.254', family: 4 }]);
+      return (real as (...a: unknown[]) => void)(host, o, cb);
+    }) as never);
+    try {
+      const c = new TaxiiClient({ url: 'http://metadata.example', timeoutMs: 60_000 });
+      await expect(c.discovery()).rejects.toThrow(/metadata\.example is resolved to 169\.254\.169\.254, a link-local or metadata-service address/);
+      await c.close();
+    } finally {
+      spy.mockRestore();
+    }
+    // A name is looked up through the same guard, and reaches an ordinary address.
+    const port = new URL(serverA.url).port;
+    const byName = new TaxiiClient({ url: `http://localhost:${port}`, auth: { kind: 'bearer', token: V.token } });
+    expect(await byName.discovery()).toHaveProperty('api_roots');
+    await byName.close();
   });
 
   it('the scheduler pulls a feed when its interval has passed, and only then', async () => {

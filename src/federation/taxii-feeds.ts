@@ -18,7 +18,7 @@ import { AccessService, type Actor } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
-import { TaxiiClient, type TaxiiAuth } from '../taxii/index.js';
+import { TaxiiClient, refusedAddress, type TaxiiAuth } from '../taxii/index.js';
 import { fetchResuming, followingCursor, pageQuery, type PullCursor } from './cursor.js';
 import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
 import { seal } from './keys.js';
@@ -115,6 +115,9 @@ export class TaxiiFeeds {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'feed URL must be http(s)');
     if (url.username || url.password) throw new AppError('BAD_REQUEST', 'feed URL may not carry credentials: give them with --token-stdin or --basic-user');
+    // The requests' paths are built on it: a query or fragment would swallow them (any path of any server).
+    if (url.search || url.hash) throw new AppError('BAD_REQUEST', 'feed URL must be the TAXII server root (or API root), without a query or fragment');
+    if (refusedAddress(url.hostname)) throw new AppError('BAD_REQUEST', `feed URL: ${url.hostname} is a link-local or metadata-service address, where no TAXII server is reached`);
     const apiRoot = f.apiRoot ?? 'api1';
     checkApiRoot(apiRoot);
     if (!/^[A-Za-z0-9._~-]{1,200}$/.test(f.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be the collection id on the server');
