@@ -21,6 +21,7 @@ import {
 import { parseScenario } from './validate.js';
 import { dependencyHolds, expire, rollUp, scoreboard } from './scoring.js';
 import { technicalLines } from './telemetry.js';
+import { executionsFor, runFor } from './player-view.js';
 
 export const SCENARIO = 'exercise.scenario';
 export const RUN = 'exercise.run';
@@ -199,7 +200,7 @@ export class ExerciseService {
   async view(actor: AuthedActor, id: string): Promise<ExerciseView> {
     const { l, access } = await this.open(actor, id);
     const now = this.deps.clock.now();
-    return { run: runView(l.run, l.doc), access, now, exerciseSeconds: l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : null, nextInjectAt: this.#nextDue(l, now) };
+    return { run: runFor(access, runView(l.run, l.doc), executionsOf(l)), access, now, exerciseSeconds: l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : null, nextInjectAt: this.#nextDue(l, now) };
   }
 
   async setGrants(actor: AuthedActor, id: string, grants: readonly Grant[]): Promise<ExerciseRun> {
@@ -406,8 +407,10 @@ export class ExerciseService {
   /** Fires what is due, expires what is over, for every running exercise in memory. */
   async tick(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const [id, l] of this.#cache) {
-      if (l.doc.status !== 'running' || !l.doc.clock) continue;
+    for (const id of [...this.#cache.keys()]) {
+      // What another process wrote since (a grade) is read first: a write over it would fail.
+      const l = await this.#fresh(id);
+      if (!l || l.doc.status !== 'running' || !l.doc.clock) continue;
       const clock = l.doc.clock;
       const sec = exerciseSecondsAt(clock, now);
       for (const [teamId, t] of l.teams) {
@@ -577,7 +580,7 @@ export class ExerciseService {
     const out: InjectExecution[] = [];
     for (const [teamId, t] of l.teams) {
       if (!access.teams.includes(teamId)) continue;
-      for (const e of t.doc.executions) out.push(e.state === 'pending' && l.doc.clock ? { ...e, scheduledAt: injectExecutionTime(l.doc.clock, this.#inject(l, e.injectId).offsetSeconds, now) } : e);
+      for (const e of executionsFor(access, t.doc.executions)) out.push(e.state === 'pending' && l.doc.clock ? { ...e, scheduledAt: injectExecutionTime(l.doc.clock, this.#inject(l, e.injectId).offsetSeconds, now) } : e);
     }
     return out;
   }
@@ -695,21 +698,33 @@ export class ExerciseService {
     const { l, access } = await this.open(actor, id);
     const sitreps = await this.records<SitRep>(actor, id, SITREP);
     const alerts = await this.alerts(actor, id);
-    return { run: runView(l.run, l.doc), access, doc: l.doc, teams: [...l.teams.entries()].filter(([t]) => access.teams.includes(t)).map(([teamId, t]) => ({ teamId, executions: t.doc.executions, expectations: t.doc.expectations.map(plain) })), sitreps, alerts, now: this.deps.clock.now() };
+    return { run: runFor(access, runView(l.run, l.doc), executionsOf(l)), access, doc: l.doc, teams: [...l.teams.entries()].filter(([t]) => access.teams.includes(t)).map(([teamId, t]) => ({ teamId, executions: executionsFor(access, t.doc.executions), expectations: t.doc.expectations.map(plain) })), sitreps, alerts, now: this.deps.clock.now() };
   }
 
   // ------------------------------------------------------------ persistence
 
-  /** The cached run, reloaded when another process (the CLI, another server) changed it. */
+  /**
+   * The cached run, reloaded when another process (the CLI, another server) changed it: the run,
+   * or a team's state, which changes without the run (the leader fires injects, control grades
+   * through any API process). Only a stored revision ahead of the cached one counts: this
+   * process's own write in flight has the cache ahead.
+   */
   async #fresh(id: string): Promise<Loaded | null> {
     const hit = this.#cache.get(id);
     if (hit) {
       const row = await this.deps.store.getRecord(id);
-      if (row && row.rev === hit.run.rev) return hit;
+      if (row && row.rev === hit.run.rev) {
+        const stored = new Map((await this.#teamRows(hit.run)).map((r) => [r.id, r.rev]));
+        if ([...hit.teams.values()].every((t) => (stored.get(t.row.id) ?? 0) <= (t.stored ? t.row.rev : 0))) return hit;
+      }
       this.#cache.delete(id);
       if (!row) return null;
     }
     return this.#load(id);
+  }
+
+  #teamRows(run: RecordRow): Promise<RecordRow[]> {
+    return this.deps.store.listRecords({ kind: TEAM_STATE, audience: { hop: 'local', orgId: run.creatorOrg, groupIds: [] }, purpose: 'read', exerciseId: run.id, limit: 1000 });
   }
 
   /**
@@ -737,7 +752,7 @@ export class ExerciseService {
     const run = await this.deps.store.getRecord(id);
     if (!run || run.kind !== RUN) return null;
     const doc = JSON.parse(run.json) as RunDoc;
-    const rows = await this.deps.store.listRecords({ kind: TEAM_STATE, audience: { hop: 'local', orgId: run.creatorOrg, groupIds: [] }, purpose: 'read', exerciseId: id, limit: 1000 });
+    const rows = await this.#teamRows(run);
     const teams = new Map(rows.map((r) => { const d = JSON.parse(r.json) as TeamDoc; return [d.teamId, { row: r, doc: d, dirty: false, stored: true }] as const; }));
     const l: Loaded = { run, doc, teams };
     this.#cache.set(id, l);
@@ -771,7 +786,12 @@ export class ExerciseService {
       for (const r of outbox) await tx.putRecord(r);
       for (const t of dirty) {
         const row = { ...t.row, json: JSON.stringify(t.doc), updatedUs: now, rev: t.stored ? t.row.rev + 1 : 1 };
-        if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `exercise state ${t.row.id} changed underneath`);
+        if (!(await tx.putRecord(row))) {
+          // Changed by another process since this one read it: read again at the next use (kept,
+          // every later write of this process would fail the same way, the scheduler's included).
+          this.#cache.delete(id);
+          throw new AppError('CONFLICT', `exercise state ${t.row.id} changed underneath; retry`);
+        }
         t.row = row; t.dirty = false; t.stored = true;
       }
     });
@@ -843,6 +863,11 @@ function matches(v: { type: ExpectationType; data: Record<string, unknown> }, o:
     if (m?.minSeverity !== undefined && typeof v.data.severity === 'number' && v.data.severity < m.minSeverity) return false;
   }
   return true;
+}
+
+/** Every team's inject executions of a run. */
+function executionsOf(l: Loaded): InjectExecution[] {
+  return [...l.teams.values()].flatMap((t) => t.doc.executions);
 }
 
 function plain(r: ExpectationResult): ExpectationResult {
