@@ -124,7 +124,7 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
     }
   }, 90_000);
 
-  it('an administrator rotates the node signing key from the page and is told what each peer runs', async () => {
+  it('an administrator rotates the node signing key from the page and is told what each peer runs; then the secret', async () => {
     const admin = await demoActor(server, 'ald.admin');
     const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/federation');
     page.on('dialog', (d) => void d.accept());
@@ -141,6 +141,11 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       expect(told).toContain(before!);
       const node = await rest<{ publicKey: string }>(server.baseUrl, '/federation/node', { token: admin.token });
       expect(node.publicKey).toBe(after);
+      // The secret: re-encrypts what the node keeps, says how many, and the peers' tokens still open.
+      await page.getByTestId('rotate-secret').click();
+      await page.getByTestId('secret-rotated').waitFor();
+      expect(await page.getByTestId('secret-rotated').textContent()).toMatch(/\d+ peer token\(s\) and \d+ TAXII feed credential\(s\) re-encrypted/);
+      expect(await page.getByTestId('public-key').textContent()).toBe(after);
     } finally {
       await ctx.close();
     }
@@ -183,6 +188,7 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       expect(await page.getByTestId('add-subscription').count()).toBe(0);
       expect(await page.getByTestId('remove-peer').count()).toBe(0);
       expect(await page.getByTestId('rotate-key').count()).toBe(0);
+      expect(await page.getByTestId('rotate-secret').count()).toBe(0);
       await page.getByRole('region', { name: 'TAXII feeds' }).waitFor();
       expect(await page.getByTestId('add-feed').count()).toBe(0);
     } finally {
