@@ -146,6 +146,17 @@ describe('pages that break the protocol', () => {
     expect((await p.federation.state(pull.id)).cursor).toEqual({});
   });
 
+  it('an enormous next token: the page is refused, the token kept nowhere, the cursor stays', async () => {
+    const objects = [green()];
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      json(res, { objects, more: true, next: 'n'.repeat(500_000), x_shieldwall_envelopes: objects.map((x) => signed(x)) });
+    };
+    await expect(run(pull)).rejects.toThrow(/next/);
+    expect((await p.federation.state(pull.id)).cursor).toEqual({});
+    expect(JSON.stringify(await p.federation.state(pull.id)).length).toBeLessThan(10_000);
+  });
+
   it('more:true for ever ends the run in time; the subscription goes on at the next tick', async () => {
     let n = 0;
     handler = (_q, res, url) => {

@@ -85,6 +85,9 @@ export interface TaxiiClientOptions {
   userAgent?: string;
 }
 
+/** The longest `next` token taken from a server (it is sent back in a URL, where servers take a few KB). */
+export const MAX_NEXT_LENGTH = 8192;
+
 /** Default cap of one answer: a TAXII page of 1,000 objects of a few KB each is a few MB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
@@ -312,7 +315,11 @@ export class TaxiiClient {
     const items = r.body[a.key];
     if (items !== undefined && !Array.isArray(items)) throw new TaxiiClientError(`malformed envelope: "${a.key}" is not a list`, { status: r.status, url });
     const page: TaxiiPage<T> = { items: (items as T[] | undefined) ?? [], more: r.body.more === true };
-    if (typeof r.body.next === 'string' && r.body.next) page.next = r.body.next;
+    if (typeof r.body.next === 'string' && r.body.next) {
+      // It goes back in the next request's URL and is kept as a durable cursor: bounded.
+      if (r.body.next.length > MAX_NEXT_LENGTH) throw new TaxiiClientError(`malformed envelope: a next token of ${r.body.next.length} characters (at most ${MAX_NEXT_LENGTH})`, { status: r.status, url });
+      page.next = r.body.next;
+    }
     const first = r.headers.get('x-taxii-date-added-first');
     const last = r.headers.get('x-taxii-date-added-last');
     if (first) page.dateAddedFirst = first;
