@@ -20,6 +20,7 @@ import { signFacts, type PeerRecord } from '../src/federation/index.js';
 import { receiveFrom, recordPushStatus, type FederatedRecord, type RecordEnvelope } from '../src/federation/records.js';
 import { openPostgresStore, type Store } from '../src/store/index.js';
 import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
+import { sharedPath } from './helpers/shared.js';
 
 /** Runs `fn` in a transaction of `store` and keeps it open until `release` is called. */
 function heldTransaction(store: Store, fn: (tx: Store) => Promise<void>) {
@@ -65,6 +66,42 @@ describe.runIf(await pgAvailable())('PostgreSQL, the MISP feed list changed by t
       held.release();
       await Promise.all([removed, held.done]);
       expect((await feedsA.list()).map((f) => f.name).sort()).toEqual(['three', 'two']);
+    } finally {
+      held?.release();
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  });
+});
+
+describe.runIf(await pgAvailable())('PostgreSQL, one MISP feed pulled by two processes at once', () => {
+  it('the pull that saves second merges with the first one\'s state instead of failing', async () => {
+    const db = await freshPostgresDb();
+    const a = await openPostgresStore(db.url);
+    const b = await openPostgresStore(db.url);
+    const clock = new ManualClock('2026-08-01T00:00:00Z');
+    let held: ReturnType<typeof heldTransaction> | null = null;
+    try {
+      const access = new AccessService(a, clock);
+      const org = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alpha', shortName: 'A' })).id;
+      const coll = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'c' })).id;
+      const feedsA = new MispFeeds({ store: a, intel: new IntelService(a, clock), clock });
+      await feedsA.add({ name: 'tweetfeed', source: sharedPath('data/misp/feed-tweetfeed'), collectionId: coll, orgId: org, intervalS: 3600 });
+      const first = await feedsA.pull('tweetfeed');
+      expect(first.imported).toBe(2);
+      // The scheduler's pull (process B) is saving the feed's state, not committed yet, when a
+      // manual pull through process A saves its own.
+      held = heldTransaction(b, async (tx) => { await new MispFeeds({ store: tx, intel: new IntelService(tx, clock), clock }).pull('tweetfeed'); });
+      await held.inside;
+      const manual = feedsA.pull('tweetfeed');
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      await held.done;
+      expect((await manual).upToDate).toBe(2);
+      const feed = await feedsA.get('tweetfeed');
+      expect(feed.rev).toBe(4);
+      expect(Object.keys(feed.state.events)).toHaveLength(2);
     } finally {
       held?.release();
       await a.close();

@@ -269,23 +269,32 @@ export class MispFeeds {
     return result;
   }
 
-  /** Saves the feed (its state merged with a concurrent pull's) and returns it as saved. */
+  /**
+   * Saves the feed (its state merged with a concurrent pull's) and returns it as saved. A pull
+   * that saves between this read and this write (the scheduler's and a manual one, on two API
+   * processes) makes the write find another revision: it is merged again with what that one saved.
+   */
   async #save(f: Feed): Promise<Feed> {
-    const next: Feed = { ...f, rev: f.rev + 1 };
-    await this.deps.store.transaction(async (tx) => {
-      const cur = await tx.getRecord(f.id);
-      // A concurrent pull saved first: keep the newest timestamps of both.
-      const base = cur && cur.rev !== f.rev ? feedOf(cur) : null;
-      if (base) {
-        for (const [u, t] of Object.entries(base.state.events)) next.state.events[u] = Math.max(t, next.state.events[u] ?? -1);
-        next.rev = base.rev + 1;
-      }
-      const row = rowOf(next, this.deps.clock.now() * 1000);
-      if (cur) row.createdUs = cur.createdUs;
-      if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `feed ${f.name} changed during the pull; run it again`);
-      await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.pull', f.id, { lastError: next.state.lastError, failures: next.state.failures.length });
-    });
-    return next;
+    for (let attempt = 1; ; attempt++) {
+      // The pull's own state object takes the merged timestamps too (its later saves keep them).
+      const next: Feed = { ...f, rev: f.rev + 1 };
+      const saved = await this.deps.store.transaction(async (tx) => {
+        const cur = await tx.getRecord(f.id);
+        // A concurrent pull saved first: keep the newest timestamps of both.
+        const base = cur && cur.rev !== f.rev ? feedOf(cur) : null;
+        if (base) {
+          for (const [u, t] of Object.entries(base.state.events)) next.state.events[u] = Math.max(t, next.state.events[u] ?? -1);
+          next.rev = base.rev + 1;
+        }
+        const row = rowOf(next, this.deps.clock.now() * 1000);
+        if (cur) row.createdUs = cur.createdUs;
+        if (!(await tx.putRecord(row))) return false;
+        await new AccessService(tx, this.deps.clock).audit(SYSTEM_ACTOR, 'misp.feed.pull', f.id, { lastError: next.state.lastError, failures: next.state.failures.length });
+        return true;
+      });
+      if (saved) return next;
+      if (attempt === 5) throw new AppError('CONFLICT', `feed ${f.name} changed during the pull; run it again`);
+    }
   }
 }
 
