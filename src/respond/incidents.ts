@@ -471,7 +471,8 @@ export class IncidentService {
     const me = await this.get(actor, id);
     const values = new Set(me.observables.map((o) => o.value));
     if (!values.size) return [];
-    const others = await this.list(actor, { phases: ['detection-analysis', 'containment-eradication-recovery', 'post-incident-activity'], limit: 1000 });
+    // In the incident's own world: an exercise incident's are of its exercise, a real one's real (DESIGN §2.3).
+    const others = await this.list(actor, { phases: ['detection-analysis', 'containment-eradication-recovery', 'post-incident-activity'], limit: 1000, exerciseId: me.exerciseId });
     return others.filter((o) => o.id !== id)
       .map((o) => ({ id: o.id, title: o.title, shared: o.observables.map((x) => x.value).filter((v) => values.has(v)) }))
       .filter((o) => o.shared.length > 0);

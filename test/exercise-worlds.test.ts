@@ -1,0 +1,52 @@
+/**
+ * Respond records of an exercise and of real operations stay in their own worlds (DESIGN §2.3,
+ * docs/exercises.md "Isolation"): the similar incidents of an exercise incident are incidents of
+ * that exercise, never real ones; those of a real incident never an exercise's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
+
+let al: Alliance;
+let h: ReturnType<typeof http>;
+let id = '';
+const tokens: Record<string, string> = {};
+const C2 = 'c2.worlds.example';
+
+const call = (user: string, method: 'GET' | 'POST', url: string, body?: unknown) =>
+  h.call(method, `/api/v1${url}`, { token: tokens[user]!, ...(body !== undefined ? { body } : {}) });
+
+beforeAll(async () => {
+  al = await makeAlliance();
+  h = http(al);
+  Object.assign(tokens, al.tokens);
+  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
+  tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  al.platform.exercise.start();
+  const sc = await call('c-excon', 'POST', '/exercises/scenarios', {
+    name: 'Worlds drill', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }],
+    injects: [{ id: 'declare', title: 'Declare an incident', offsetSeconds: 10, type: 'prompt', teams: [], payload: { action: 'declare-incident', text: 'Declare it' }, expectations: [] }],
+  });
+  id = (await call('c-excon', 'POST', '/exercises', { scenarioId: sc.json().id, speed: 1 })).json().id;
+  expect((await call('c-excon', 'POST', `/exercises/${id}/control`, { action: 'launch' })).status).toBe(200);
+});
+afterAll(async () => { al.platform.exercise.stop(); await al.close(); });
+
+describe('similar incidents', () => {
+  it('of an exercise incident are of that exercise only, of a real one real only', async () => {
+    const declare = async (title: string, exerciseId?: string) => {
+      const r = await call('a-responder', 'POST', '/incidents', { title, severity: 2, ...(exerciseId ? { exerciseId } : {}) });
+      expect(r.status, r.body).toBe(201);
+      const o = await call('a-responder', 'POST', `/incidents/${r.json().id}/observables`, { type: 'domain-name', value: C2 });
+      expect(o.status, o.body).toBe(200);
+      return r.json().id as string;
+    };
+    const real1 = await declare('Real beacon to the C2');
+    const real2 = await declare('Real beacon again');
+    const drill1 = await declare('Drill beacon to the C2', id);
+    const drill2 = await declare('Drill beacon again', id);
+    const similar = async (incident: string) => (await call('a-responder', 'GET', `/incidents/${incident}/similar`)).json().items.map((i: { id: string }) => i.id);
+    expect(await similar(drill1)).toEqual([drill2]);
+    expect(await similar(real1)).toEqual([real2]);
+  });
+});
