@@ -137,6 +137,41 @@ describe('answers larger than the node reads at once', () => {
   });
 });
 
+describe('keys dropped while a run goes on', () => {
+  it('the pages after retired keys were dropped are verified with the keys as they are then: what the old key signed is refused', async () => {
+    const next = crypto.generateKeyPairSync('ed25519');
+    const nextPub = Buffer.from((next.publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64');
+    // x rotated: its first key is retired, and still verifies what it signed.
+    await p.federation.updatePeer(SYSTEM_ACTOR, 'x', { publicKey: nextPub });
+    const objects = Array.from({ length: 4 }, () => green());
+    let dropped = false;
+    handler = (_q, res, url) => {
+      if (!url.pathname.endsWith('/objects/')) return json(res, { title: 'not here' }, 404);
+      const at = Number(url.searchParams.get('next') ?? 0);
+      const send = () => {
+        const page = objects.slice(at, at + 2);
+        const more = at + 2 < objects.length;
+        json(res, { objects: page, more, ...(more ? { next: String(at + 2) } : {}), x_shieldwall_envelopes: page.map((o) => signed(o)) });
+      };
+      if (at === 0) return send();
+      // The old key turns out compromised: dropped before the second page is served.
+      void p.federation.updatePeer(SYSTEM_ACTOR, 'x', { dropRetiredKeys: true }).then(() => {
+        dropped = true;
+        send();
+      });
+    };
+    try {
+      const r = await run(pull, { pageSize: 2 });
+      expect(dropped).toBe(true);
+      expect(await held(objects.slice(0, 2).map((o) => o.id as string))).toBe(2);
+      expect(await held(objects.slice(2).map((o) => o.id as string))).toBe(0);
+      expect(r.rejected).toBe(2);
+    } finally {
+      await p.federation.updatePeer(SYSTEM_ACTOR, 'x', { publicKey: x.publicKey, dropRetiredKeys: true });
+    }
+  });
+});
+
 describe('pages that break the protocol', () => {
   it('more objects than the limit asked: the page is refused whole, nothing stored, the cursor stays', async () => {
     const objects = Array.from({ length: 40 }, () => green());

@@ -177,15 +177,17 @@ export function peerKeys(p: PeerRecord): string[] {
 
 /**
  * Looks up (once per node, for one receive) the keys that verify what a node originated: those of
- * the peer being read, else of the node registered under that name (the origin of what a hub
- * relays). Unparseable keys are left out; an empty list: the node is not registered here.
+ * the node registered under that name, the peer being read included (the origin of what a hub
+ * relays), as `store` (the receiving transaction) has them: a run that began before the peer's
+ * retired keys were dropped verifies its later pages without them. Unparseable keys are left
+ * out; an empty list: the node is not registered here.
  */
-export function originKeys(registry: FederationRegistry, peer: PeerRecord, store: Store): (node: string) => Promise<crypto.KeyObject[]> {
+export function originKeys(registry: FederationRegistry, store: Store): (node: string) => Promise<crypto.KeyObject[]> {
   const cache = new Map<string, crypto.KeyObject[]>();
   return async (node) => {
     let keys = cache.get(node);
     if (!keys) {
-      const b64s = node === peer.name ? peerKeys(peer) : await registry.keysOf(node, store);
+      const b64s = await registry.keysOf(node, store);
       keys = b64s.map(parsePublicKey).filter((k): k is crypto.KeyObject => k !== null);
       cache.set(node, keys);
     }

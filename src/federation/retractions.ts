@@ -133,7 +133,7 @@ function isRetraction(x: unknown): x is Retraction {
 export async function applyRetractions(tx: Store, a: { registry: FederationRegistry; intel: IntelService; peer: PeerRecord; collectionId: string; items: readonly unknown[] }): Promise<RetractionOutcome> {
   const out: RetractionOutcome = { deleted: 0, types: new Set(), absent: 0, refused: [] };
   const me = a.registry.deps.nodeName;
-  const keysOf = originKeys(a.registry, a.peer, tx);
+  const keysOf = originKeys(a.registry, tx);
   for (const item of a.items) {
     const refuse = (message: string) => {
       const r = item as Partial<Retraction> | null;

@@ -116,7 +116,7 @@ export async function receive(tx: Store, a: { deps: SyncDeps; peer: PeerRecord; 
   const me = registry.deps.nodeName;
   const nowUs = clock.now() * 1000;
   const orgs = new Map((await tx.listOrganisations()).map((o): [string, OrgRow] => [o.id, o]));
-  const keysOf = originKeys(registry, a.peer, tx);
+  const keysOf = originKeys(registry, tx);
   const out: ReceiveResult = { added: 0, duplicates: 0, rejected: 0, looped: 0, results: new Array(a.items.length) };
   const reject = async (i: number, message: string) => {
     out.rejected++;
