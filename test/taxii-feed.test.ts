@@ -293,12 +293,15 @@ describe('TAXII feeds', () => {
     const mine: Record<string, unknown> = { ...vendorIndicator(9, null), created_by_ref: Y.row.id, name: 'Y says: block this' };
     const identity = { type: 'identity', spec_version: '2.1', id: Y.row.id, created: '2026-01-02T03:04:05.678Z', modified: '2026-01-02T03:04:05.678Z', name: 'Y (as the vendor tells it)', identity_class: 'organization' };
     const honest = vendorIndicator(10, null);
-    const r = await A.intel.submit({ principal: V.principal, source: 'test' }, forgedColl.id, [mine, identity, honest], { preserveProvenance: true });
+    // Another organisation of B: refused as well (the intel service's rule for any member).
+    const W = await makeOrg(B, 'W');
+    const others: Record<string, unknown> = { ...vendorIndicator(11, null), created_by_ref: W.row.id };
+    const r = await A.intel.submit({ principal: V.principal, source: 'test' }, forgedColl.id, [mine, identity, honest, others], { preserveProvenance: true });
     expect(r.filter((x) => x.status !== 'added')).toEqual([]);
     const local = await makeCollection(B, 'forged here', [[Y.row.id, { canRead: true, canWrite: true }]]);
     await feeds.add(SYSTEM_ACTOR, { name: 'forged', url: serverA.url, remoteCollection: forgedColl.id, localCollection: local.id, org: 'Y', tlp: 'amber', auth: { kind: 'bearer', token: V.token }, intervalS: 0 });
-    expect(await feeds.pull('forged')).toMatchObject({ received: 3, added: 1, rejected: 2 });
-    expect((await feeds.state('forged')).failures.map((f) => f.id).sort()).toEqual([mine.id, identity.id].sort());
+    expect(await feeds.pull('forged')).toMatchObject({ received: 4, added: 1, rejected: 3 });
+    expect((await feeds.state('forged')).failures.map((f) => f.id).sort()).toEqual([mine.id, identity.id, others.id].sort());
     const held = (await B.store.scanObjects({ types: ['indicator', 'identity'], addedAfter: -1, limit: 1000 })).filter((x) => x.collectionId === local.id).map((x) => x.id);
     expect(held).toEqual([honest.id]);
     await feeds.remove(SYSTEM_ACTOR, 'forged');
