@@ -1,7 +1,9 @@
 /**
  * Respond records of an exercise and of real operations stay in their own worlds (DESIGN §2.3,
  * docs/exercises.md "Isolation"): the similar incidents of an exercise incident are incidents of
- * that exercise, never real ones; those of a real incident never an exercise's.
+ * that exercise, never real ones; those of a real incident never an exercise's. A decision in an
+ * exercise is taken by members that play in it: one that does not could never take its position
+ * (the exercise answers it 404), so a consensus round could never pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
@@ -22,9 +24,13 @@ beforeAll(async () => {
   Object.assign(tokens, al.tokens);
   const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
   tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  for (const org of ['A', 'B', 'C'] as const) {
+    const rep = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs[org], username: `${org.toLowerCase()}-rep`, password: 'correct horse battery staple', roles: ['representative'] });
+    tokens[`${org.toLowerCase()}-rep`] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], userId: rep.id, kind: 'api', name: 't' })).token;
+  }
   al.platform.exercise.start();
   const sc = await call('c-excon', 'POST', '/exercises/scenarios', {
-    name: 'Worlds drill', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }],
+    name: 'Worlds drill', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }, { id: 'team-b', name: 'Bravo', orgs: [al.orgs.B] }],
     injects: [{ id: 'declare', title: 'Declare an incident', offsetSeconds: 10, type: 'prompt', teams: [], payload: { action: 'declare-incident', text: 'Declare it' }, expectations: [] }],
   });
   id = (await call('c-excon', 'POST', '/exercises', { scenarioId: sc.json().id, speed: 1 })).json().id;
@@ -48,5 +54,28 @@ describe('similar incidents', () => {
     const similar = async (incident: string) => (await call('a-responder', 'GET', `/incidents/${incident}/similar`)).json().items.map((i: { id: string }) => i.id);
     expect(await similar(drill1)).toEqual([drill2]);
     expect(await similar(real1)).toEqual([real2]);
+  });
+});
+
+describe('decisions in an exercise', () => {
+  const propose = (participants: string[]) => call('a-rep', 'POST', '/decisions', {
+    title: 'Joint response', text: 'Block the C2.', kind: 'collective-response', procedure: 'consensus', participants,
+    deadline: new Date(al.clock.now() + 3600_000).toISOString(), exerciseId: id,
+  });
+
+  it('name only members that play in it: another member is a 400 naming it, and nothing is written', async () => {
+    // C controls the exercise: its representative takes no part in the play.
+    const r = await propose([al.orgs.B, al.orgs.C]);
+    expect(r.status, r.body).toBe(400);
+    expect(r.json().error.code).toBe('BAD_REQUEST');
+    expect(r.json().error.message).toContain(al.orgs.C);
+    expect((await call('a-rep', 'GET', `/decisions?exercise=${id}`)).json().items).toEqual([]);
+  });
+
+  it('among the players, a consensus round passes when every one concurs', async () => {
+    const d = (await propose([al.orgs.B])).json();
+    expect(d.participants.sort()).toEqual([al.orgs.A, al.orgs.B].sort());
+    await call('a-rep', 'POST', `/decisions/${d.id}/positions`, { position: 'concur' });
+    expect((await call('b-rep', 'POST', `/decisions/${d.id}/positions`, { position: 'concur' })).json().state).toBe('adopted');
   });
 });

@@ -197,6 +197,12 @@ export class ExerciseService {
     return access;
   }
 
+  /** The organisations that play in the exercise (its teams'); none when there is no such exercise. */
+  async playingOrgs(id: string): Promise<string[]> {
+    const l = await this.#fresh(id);
+    return l ? [...new Set(l.doc.scenario.teams.flatMap((t) => t.orgs))] : [];
+  }
+
   async view(actor: AuthedActor, id: string): Promise<ExerciseView> {
     const { l, access } = await this.open(actor, id);
     const now = this.deps.clock.now();

@@ -54,6 +54,15 @@ export class DecisionService {
     const participants = [...new Set([actor.principal.orgId, ...p.participants])];
     for (const o of participants) if (!(await this.deps.store.getOrganisation(o))) throw bad(`no organisation ${o}`);
     if (participants.length < 2) throw bad('a collective decision needs at least two participating members');
+    if (p.exerciseId) {
+      // Members that play in the exercise take the decision: another could never take its position
+      // (the exercise answers it 404), so a consensus round could never pass. The gate first: an
+      // outsider learns nothing of the exercise.
+      await this.repo.exercise(actor, p.exerciseId, 'write');
+      const playing = new Set(await this.deps.exerciseOrgs?.(p.exerciseId) ?? []);
+      const out = participants.filter((o) => !playing.has(o));
+      if (out.length) throw bad(`the participants of an exercise decision play in the exercise: ${out.join(', ')} does not`);
+    }
     // An exercise decision never changes a real alert level (DESIGN §2.3: no real-world action from an exercise).
     if (p.exerciseId && (p.effect || p.kind === 'alert-level')) throw bad('a decision in an exercise has no real-world effect: alert-level decisions are not taken in an exercise');
     if (p.kind === 'alert-level' && !p.effect) throw bad('an alert-level decision needs an effect {type, scope, level}');

@@ -24,6 +24,8 @@ export interface RespondDeps {
    * participants (ExerciseService.gate): throws 404 / 403 / 409. Without a gate they are not found.
    */
   readonly exerciseGate?: (actor: AuthedActor, exerciseId: string, mode: 'read' | 'write') => Promise<unknown>;
+  /** The organisations that play in an exercise (its teams'): the members an exercise decision may name. */
+  readonly exerciseOrgs?: (exerciseId: string) => Promise<readonly string[]>;
   /**
    * Answers to a record another node pushed here (a copy): made on its node of origin
    * (federation/record-actions.ts). Without it, a copy is read-only.
