@@ -13,7 +13,7 @@ import { makeAlliance, type Alliance } from './rest-fixtures.js';
 let al: Alliance;
 const peerKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-peer-')), 'dk').publicKey;
 
-async function call(method: 'GET' | 'POST' | 'DELETE', url: string, user: string, body?: unknown) {
+async function call(method: 'GET' | 'POST' | 'DELETE' | 'PATCH', url: string, user: string, body?: unknown) {
   const res = await al.app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${al.tokens[user]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
   return { status: res.statusCode, body: res.json() as Record<string, unknown> };
 }
@@ -70,6 +70,14 @@ describe('federation REST', () => {
     for (const apiRoot of ['..', 'a/b', '']) expect((await call('POST', '/federation/peers', 'a-admin', { name: 'x', publicKey: peerKey, apiRoot })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'here', publicKey: peerKey })).status).toBe(400);
     expect((await call('POST', '/federation/peers', 'a-admin', { name: 'dk', publicKey: peerKey })).status).toBe(409);
+    // A peer URL carrying credentials (shown to every reader and in the audit log), a query or fragment
+    // (swallowing the TAXII paths), or a link-local / metadata-service address.
+    const urlKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-url-')), 'u').publicKey;
+    for (const url of ['https://user:hunter2@u.example', 'https://u.example/?x=', 'https://u.example/#x', 'http://169.254.169.254', 'http://[fe80::1]:8443']) {
+      expect((await call('POST', '/federation/peers', 'a-admin', { name: 'u', url, publicKey: urlKey })).status, url).toBe(400);
+      expect((await call('PATCH', '/federation/peers/dk', 'a-admin', { url })).status, url).toBe(400);
+    }
+    expect(JSON.stringify(await al.platform.store.listAudit({ limit: 500 }))).not.toContain('hunter2');
     // A local organisation (with users) can never live on a peer: the provenance leak of issue #10.
     const noKey = nodeKeys(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'sw-fedrest-no-')), 'no').publicKey;
     const local = await call('POST', '/federation/peers', 'a-admin', { name: 'no', publicKey: noKey, orgs: [{ id: al.orgs.B, shortName: 'B' }] });

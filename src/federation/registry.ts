@@ -18,6 +18,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import type { OrgRow, Store } from '../store/index.js';
+import { refusedAddress } from '../taxii/index.js';
 import {
   nodeKeys, parsePublicKey, promoteSecret, reloadNodeKeys, rotateNodeKey, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck, stagedSecret, unseal,
   type BatchProof, type NodeKeys,
@@ -681,6 +682,11 @@ function peerUrl(raw: string | null | undefined): string | null {
     throw new AppError('BAD_REQUEST', `peer URL is not a URL: ${raw.slice(0, 100)}`);
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'peer URL must be http(s)');
+  // Shown to every reader and audited: never credentials (the token the peer issued is kept sealed).
+  if (u.username || u.password) throw new AppError('BAD_REQUEST', 'peer URL may not carry credentials: give the token the peer issued (--token-stdin, REST token)');
+  // The requests' paths are built on it: a query or fragment would swallow them.
+  if (u.search || u.hash) throw new AppError('BAD_REQUEST', 'peer URL must be the peer\'s root URL, without a query or fragment');
+  if (refusedAddress(u.hostname)) throw new AppError('BAD_REQUEST', `peer URL: ${u.hostname} is a link-local or metadata-service address, where no peer is reached`);
   return u.toString().replace(/\/+$/, '');
 }
 
