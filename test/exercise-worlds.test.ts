@@ -3,7 +3,8 @@
  * docs/exercises.md "Isolation"): the similar incidents of an exercise incident are incidents of
  * that exercise, never real ones; those of a real incident never an exercise's. A decision in an
  * exercise is taken by members that play in it: one that does not could never take its position
- * (the exercise answers it 404), so a consensus round could never pass.
+ * (the exercise answers it 404), so a consensus round could never pass; nor is an exercise incident
+ * transferred to such a member, which could not even read it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
@@ -77,5 +78,17 @@ describe('decisions in an exercise', () => {
     expect(d.participants.sort()).toEqual([al.orgs.A, al.orgs.B].sort());
     await call('a-rep', 'POST', `/decisions/${d.id}/positions`, { position: 'concur' });
     expect((await call('b-rep', 'POST', `/decisions/${d.id}/positions`, { position: 'concur' })).json().state).toBe('adopted');
+  });
+});
+
+describe('an exercise incident changing hands', () => {
+  it('goes only to a member that plays in the exercise: to another it is a 400 and the owner keeps it', async () => {
+    const inc = (await call('a-responder', 'POST', '/incidents', { title: 'Drill incident', severity: 2, exerciseId: id })).json();
+    const away = await call('a-responder', 'POST', `/incidents/${inc.id}/transfer`, { orgId: al.orgs.C });
+    expect(away.status, away.body).toBe(400);
+    expect(away.json().error.code).toBe('BAD_REQUEST');
+    const still = await call('a-responder', 'GET', `/incidents/${inc.id}`);
+    expect(still.json()).toMatchObject({ ownerOrg: al.orgs.A, isOwner: true });
+    expect((await call('a-responder', 'POST', `/incidents/${inc.id}/transfer`, { orgId: al.orgs.B })).json().ownerOrg).toBe(al.orgs.B);
   });
 });

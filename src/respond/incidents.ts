@@ -351,6 +351,8 @@ export class IncidentService {
     const rec = await this.#owned(actor, id);
     if (!(await this.deps.store.getOrganisation(toOrg))) throw bad(`no organisation ${toOrg}`);
     if (toOrg === rec.row.creatorOrg) throw bad('already the owner');
+    // An exercise incident goes only to a member that plays in the exercise: another could not even read it.
+    if (rec.row.exerciseId && !(await this.deps.exerciseOrgs?.(rec.row.exerciseId) ?? []).includes(toOrg)) throw bad(`${toOrg} does not play in the exercise of this incident`);
     const doc = structuredClone(rec.doc);
     // Strict observables recorded before `heldFor` existed were released to the owner of the
     // time, which until this first transfer is the current owner: pin it before ownership moves.
