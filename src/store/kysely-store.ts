@@ -7,6 +7,7 @@ import type { Dialect } from './dialect.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
+import * as af from './alert-facts.js';
 import * as dl from './dead-letters.js';
 import * as spool from './spool-sql.js';
 import * as cs from './correlation-sql.js';
@@ -761,18 +762,11 @@ export class KyselyStore implements Store {
       events: Number(r.events), alerts: Number(r.alerts),
     }));
   }
-  async putAlertFacts(f: AlertFactsRow): Promise<void> {
-    const v = {
-      id: f.id, org_id: f.orgId, group_key: f.groupKey, source: f.source, severity: f.severity, status: f.status,
-      techniques: f.techniques.join(' '), count: f.count, first_us: f.firstUs, last_us: f.lastUs, exercise_id: f.exerciseId,
-    };
-    const { id: _id, ...rest } = v;
-    await this.#db.insertInto('alert_facts').values(v).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
-  }
-  async getAlertFacts(id: string): Promise<AlertFactsRow | null> {
-    const r = await this.#db.selectFrom('alert_facts').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? alertFactsRow(r) : null;
-  }
+  // Alert facts (src/store/alert-facts.ts).
+  putAlertFacts(f: AlertFactsRow): Promise<void> { return af.putAlertFacts(this.#db, f); }
+  setAlertFactsStatus(id: string, status: string): Promise<void> { return af.setAlertFactsStatus(this.#db, id, status); }
+  getAlertFacts(id: string): Promise<AlertFactsRow | null> { return af.getAlertFacts(this.#db, id); }
+  listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number; writtenSinceUs?: number }): Promise<AlertFactsRow[]> { return af.listAlertFacts(this.#db, q); }
   async purgeExercise(exerciseId: string): Promise<number> {
     let n = 0;
     // The run's own record (id = exercise id) goes too.
@@ -792,14 +786,6 @@ export class KyselyStore implements Store {
       n += Number(r?.n ?? 0);
     }
     return n;
-  }
-  async listAlertFacts(q: { sinceUs: number; exerciseId: string | null | '*'; limit: number; writtenSinceUs?: number }): Promise<AlertFactsRow[]> {
-    const written = q.writtenSinceUs;
-    let query = this.#db.selectFrom('alert_facts').selectAll().where((eb) => (written === undefined ? eb('last_us', '>=', q.sinceUs)
-      : eb.or([eb('last_us', '>=', q.sinceUs), eb('id', 'in', eb.selectFrom('records').select('records.id').where('records.kind', '=', 'alert').where('records.updated_us', '>=', written))])));
-    if (q.exerciseId !== '*') query = q.exerciseId ? query.where('exercise_id', '=', q.exerciseId) : query.where('exercise_id', 'is', null);
-    const rows = await query.orderBy('last_us', 'desc').orderBy('id').limit(q.limit).execute();
-    return rows.map(alertFactsRow);
   }
 
   // ---- audit ----
@@ -929,11 +915,6 @@ const groupRow = (r: DB['sharing_groups']): GroupRow => ({
 });
 const collectionRow = (r: DB['collections']): CollectionRow => ({
   id: r.id, apiRoot: r.api_root, alias: r.alias, title: r.title, description: r.description, createdUs: Number(r.created_us),
-});
-const alertFactsRow = (r: DB['alert_facts']): AlertFactsRow => ({
-  id: r.id, orgId: r.org_id, groupKey: r.group_key, source: r.source, severity: r.severity, status: r.status,
-  techniques: r.techniques === '' ? [] : r.techniques.split(' '), count: Number(r.count), firstUs: Number(r.first_us), lastUs: Number(r.last_us),
-  exerciseId: r.exercise_id,
 });
 const recordRow = (r: DB['records'], recipients: string[]): RecordRow => ({
   id: r.id, kind: r.kind, parentId: r.parent_id, creatorOrg: r.creator_org, tlp: r.tlp as Tlp | null, recipients, originNode: r.origin_node,

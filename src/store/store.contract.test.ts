@@ -423,6 +423,8 @@ describe.each(factories)('Store contract, detection: $name', ({ open }) => {
     await store.putAlertFacts({ ...f, id: 'alert--2', groupKey: 'k2', techniques: [], lastUs: 9 });
     await store.putAlertFacts({ ...f, count: 3, lastUs: 7, status: 'acknowledged' });
     expect(await store.getAlertFacts('alert--1')).toEqual({ ...f, count: 3, lastUs: 7, status: 'acknowledged' });
+    await store.setAlertFactsStatus('alert--1', 'false-positive');
+    expect(await store.getAlertFacts('alert--1')).toEqual({ ...f, count: 3, lastUs: 7, status: 'false-positive' });
     expect((await store.listAlertFacts({ sinceUs: 6, exerciseId: null, limit: 10 })).map((a) => a.id)).toEqual(['alert--2', 'alert--1']);
     expect(await store.listAlertFacts({ sinceUs: 0, exerciseId: 'ex1', limit: 10 })).toEqual([]);
     await store.putAlertFacts({ ...f, id: 'alert--3', groupKey: 'ex1\u001fk1', lastUs: 8, exerciseId: 'ex1' });

@@ -554,6 +554,12 @@ export interface Store {
   addRates(rows: readonly RateRow[]): Promise<void>;
   listRates(q: { sinceUs: number; exerciseId: string | null }): Promise<RateRow[]>;
   putAlertFacts(f: AlertFactsRow): Promise<void>;
+  /**
+   * Sets the status of an alert's facts, and nothing else: the detection worker may be adding
+   * hits (count, last seen) to the same row meanwhile, and a whole row written back from an
+   * earlier read would undo them.
+   */
+  setAlertFactsStatus(id: string, status: string): Promise<void>;
   getAlertFacts(id: string): Promise<AlertFactsRow | null>;
   /**
    * Facts of alerts last seen (event time) at or after sinceUs (newest first): real ones

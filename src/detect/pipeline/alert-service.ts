@@ -182,8 +182,8 @@ export class AlertService {
   }
 
   async #syncFacts(r: Rec<AlertDoc>): Promise<void> {
-    const f = await this.d.store.getAlertFacts(r.row.id);
-    if (f) await this.d.store.putAlertFacts({ ...f, status: r.row.state });
+    // The status alone: the worker (another process) may be adding hits to the same row now.
+    await this.d.store.setAlertFactsStatus(r.row.id, r.row.state);
   }
 
   /** The common operational picture over the last `hours`. */
