@@ -44,9 +44,16 @@ function int(flag: string, v: string, min: number, max: number): number {
   return n;
 }
 
+/**
+ * An RFC 3339 date-time with its offset (Z or ±hh:mm). Without one, Date reads it in the local
+ * time zone of whoever typed it: the same deadline would close at different instants for
+ * operators in different countries.
+ */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
 function time(flag: string, v: string): string {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new AppError('BAD_REQUEST', `${flag} must be a timestamp (RFC 3339)`);
+  const t = RFC3339.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(t)) throw new AppError('BAD_REQUEST', `${flag} must be an RFC 3339 timestamp with its offset, e.g. 2030-01-31T12:00:00Z or 2030-01-31T13:00:00+01:00`);
   return new Date(t).toISOString();
 }
 
