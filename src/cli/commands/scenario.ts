@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { EventBus } from '../../core/bus.js';
 import { ExerciseService, type Team } from '../../exercise/index.js';
-import { IMPORT_FORMATS, importScenario, type ImportFormat } from '../../exercise/msel/index.js';
+import { IMPORT_FORMATS, importScenario, parseAbsolute, type ImportFormat } from '../../exercise/msel/index.js';
 import { reportPdf } from '../../exercise/pdf/report-pdf.js';
 import { afterActionReport } from '../../exercise/report.js';
 import { stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
@@ -59,8 +59,9 @@ export function registerScenario(program: Command, io: Io = stdio): void {
         throw new AppError('NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`);
       }
       const format = formatOf(file, content, o.format);
-      const start = o.start === undefined ? undefined : Date.parse(o.start);
-      if (start !== undefined && Number.isNaN(start)) throw new AppError('BAD_REQUEST', '--start must be a timestamp (RFC 3339)');
+      // Read like the sheet's absolute times (UTC unless it names a zone), not in the shell's time zone.
+      const start = o.start === undefined ? undefined : parseAbsolute(o.start) ?? Number.NaN;
+      if (start !== undefined && Number.isNaN(start)) throw new AppError('BAD_REQUEST', '--start must be a timestamp (RFC 3339; UTC unless it names a zone)');
       const orgs = await p.store.listOrganisations();
       const scenario = await importScenario({
         format, content: format === 'xlsx' ? new Uint8Array(content) : content.toString('utf8'),
