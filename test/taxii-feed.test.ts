@@ -338,6 +338,32 @@ describe('TAXII feeds', () => {
     }
   });
 
+  it('a feed removed while it is pulled stores nothing more, and nothing of it is left', async () => {
+    const objects = Array.from({ length: 3 }, (_, i) => vendorIndicator(20 + i, 'green'));
+    const server = await fakePeer(() => (_req, res, url) => {
+      const at = Number(url.searchParams.get('next') ?? 0);
+      const send = () => {
+        const more = at + 1 < objects.length;
+        res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' });
+        res.end(JSON.stringify({ objects: objects.slice(at, at + 1), more, ...(more ? { next: String(at + 1) } : {}) }));
+      };
+      // The administrator removes the feed (a source found hostile) while its first page is being stored.
+      if (at === 1) void feeds.remove(SYSTEM_ACTOR, 'removed').then(send);
+      else send();
+    });
+    try {
+      const local = await makeCollection(B, 'removed', [[Y.row.id, { canRead: true, canWrite: true }]]);
+      await feeds.add(SYSTEM_ACTOR, { name: 'removed', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
+      await expect(feeds.pull('removed')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const held = (await B.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1000 })).filter((x) => x.collectionId === local.id).map((x) => x.id);
+      expect(held).toEqual([objects[0]!.id]);
+      expect(await B.store.getMeta('taxii-feed-state.removed')).toBeNull();
+      expect((await feeds.list()).map((f) => f.name)).not.toContain('removed');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });

@@ -260,6 +260,8 @@ export class TaxiiFeeds {
         if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
         const following = followingCursor(cursor, page);
         await store.transaction(async (tx) => {
+          // Removed meanwhile (a source found hostile): nothing more is stored.
+          if (!(await tx.getMeta(P_FEED + name))) throw new AppError('NOT_FOUND', `TAXII feed ${name} was removed while it was pulled: nothing more is stored`);
           const results = page.items.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, page.items, {
             asOrg: f.orgId, preserveProvenance: true, thirdParty: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
           });
@@ -309,10 +311,14 @@ export class TaxiiFeeds {
   }
 
   async #finish(name: string, runUs: number, error: string | null): Promise<void> {
-    const st = await this.state(name);
-    await this.deps.store.setMeta(P_STATE + name, JSON.stringify({
-      ...st, lastRunUs: runUs, ...(error === null ? { lastSuccessUs: runUs, lastError: null } : { lastError: error, more: false }),
-    } satisfies TaxiiFeedState));
+    await this.deps.store.transaction(async (tx) => {
+      // A feed removed during the pull leaves no state behind.
+      if (!(await tx.getMeta(P_FEED + name))) return;
+      const st = await this.state(name, tx);
+      await tx.setMeta(P_STATE + name, JSON.stringify({
+        ...st, lastRunUs: runUs, ...(error === null ? { lastSuccessUs: runUs, lastError: null } : { lastError: error, more: false }),
+      } satisfies TaxiiFeedState));
+    });
   }
 }
 
