@@ -261,6 +261,7 @@ export class ExerciseService {
         l.doc = { ...d, status: 'running', pauses: closePause(d.pauses, now), clock: { ...d.clock, pauses: closePause(d.clock.pauses, now) } };
         break;
       case 'speed': {
+        if (d.status === 'finished' || d.status === 'cancelled') throw bad(`exercise is ${d.status}; its clock no longer moves`);
         const speed = checkSpeed(c.speed);
         if (!d.clock) { l.doc = { ...d, speed }; break; }
         // Re-base: exercise seconds so far become the anchor, so the formula stays start + (T − anchor)/speed + pauses.
@@ -271,6 +272,7 @@ export class ExerciseService {
       }
       case 'cancel': case 'finish':
         if (d.status === 'finished' || d.status === 'cancelled') throw bad(`exercise is already ${d.status}`);
+        if (c.action === 'finish' && d.status === 'scheduled') throw bad('a scheduled exercise has not run: cancel it');
         l.doc = { ...d, status: c.action === 'cancel' ? 'cancelled' : 'finished', endedAt: now, pauses: closePause(d.pauses, now) };
         break;
       case 'trigger': {
