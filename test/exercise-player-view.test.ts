@@ -2,7 +2,7 @@
  * A player reads the exercise script only as the run delivers it to its team (docs/exercises.md
  * "Who may do what"): the run view (GET /exercises/:id), the inject list and the after-action
  * report hold no inject that has not reached the player's team yet, no other team's inject, no
- * scenario variable and no technical payload (the inbox holds technical injects back: what the
+ * scenario variable, no time of the next inject and no technical payload (the inbox holds technical injects back: what the
  * team must detect is not told). Control and observers keep the whole script.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,9 @@ describe('what a player reads of the script', () => {
   it('before any inject: no inject, no variable, in the run view, the inject list or the report', async () => {
     const v = (await call('b-analyst', `/exercises/${id}`)).json();
     expect(v.access.role).toBe('player');
+    // Nor when the next one comes: a technical inject is not announced.
+    expect(v.nextInjectAt).toBeNull();
+    expect((await call('c-excon', `/exercises/${id}`)).json().nextInjectAt).toBeGreaterThan(al.clock.now());
     expect(v.run.scenario.injects).toEqual([]);
     expect(v.run.scenario.variables).toEqual([]);
     // The exercise's frame stays: its name, storyline, objectives and teams.

@@ -206,7 +206,9 @@ export class ExerciseService {
   async view(actor: AuthedActor, id: string): Promise<ExerciseView> {
     const { l, access } = await this.open(actor, id);
     const now = this.deps.clock.now();
-    return { run: runFor(access, runView(l.run, l.doc), executionsOf(l)), access, now, exerciseSeconds: l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : null, nextInjectAt: this.#nextDue(l, now) };
+    return { run: runFor(access, runView(l.run, l.doc), executionsOf(l)), access, now, exerciseSeconds: l.doc.clock ? exerciseSecondsAt(l.doc.clock, now) : null,
+      // When the next inject comes is control's: a player is not warned of a technical one.
+      nextInjectAt: access.role === 'player' ? null : this.#nextDue(l, now) };
   }
 
   async setGrants(actor: AuthedActor, id: string, grants: readonly Grant[]): Promise<ExerciseRun> {
