@@ -72,7 +72,7 @@ export function federationClient(token: string) {
     resetTaxiiFeed: (name: string) => request<unknown>(`/taxii-feeds/${encodeURIComponent(name)}/reset`, { token, method: 'POST', body: '{}' }),
     removeTaxiiFeed: (name: string) => request<unknown>(`/taxii-feeds/${encodeURIComponent(name)}`, { token, method: 'DELETE' }),
     taxiiFeedFailures: (name: string) => request<{ items: { id: string | null; reason: string; at: string }[] }>(`/taxii-feeds/${encodeURIComponent(name)}/failures`, { token }),
-    collections: (signal?: AbortSignal) => request<{ items: { id: string; title: string; alias: string | null }[] }>('/collections', { token, signal }),
+    collections: (signal?: AbortSignal) => request<{ items: { id: string; title: string; alias: string | null; canWrite: boolean }[] }>('/collections', { token, signal }),
   };
 }
 

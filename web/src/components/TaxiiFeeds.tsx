@@ -28,7 +28,8 @@ function AddTaxiiFeed({ onChange }: { onChange: () => void }) {
       onChange();
     });
   };
-  const locals = collections.status === 'done' ? collections.data : [];
+  // A feed imports into a collection the administrator may write (REST refuses the others).
+  const locals = collections.status === 'done' ? collections.data.filter((c) => c.canWrite) : [];
   return (
     <form className="card" aria-label="Add a TAXII feed" onSubmit={submit}>
       <h3>Add a TAXII feed</h3>
