@@ -78,7 +78,12 @@ export class DeadLetters {
     await this.deps.store.transaction(async (tx) => {
       // Not reached yet by the spool's position: the event is processed under its own seq (the
       // row goes); passed already: it comes back as a new event and the old seq stays skipped.
-      const position = Number((await tx.getMeta(SPOOL_CURSOR_KEY)) ?? '0');
+      // The position is read with the cursor's row locked (a compare-and-set to itself): a worker
+      // committing the batch that holds the event either commits first (the position is then past
+      // it) or waits for this transaction, and then finds the dead letter lifted (engine.ts).
+      let text = await tx.initMeta(SPOOL_CURSOR_KEY, '0');
+      while (!(await tx.casMeta(SPOOL_CURSOR_KEY, text, text))) text = await tx.initMeta(SPOOL_CURSOR_KEY, '0');
+      const position = Number(text);
       const done = position >= seq ? await tx.settleDeadLetter(seq) : await tx.deleteDeadLetter(seq);
       if (!done) throw new AppError('NOT_FOUND', `no dead letter ${seq}`);
       if (position >= seq) next = (await tx.appendIngest({ orgId: row.orgId, sensorId: row.sensorId, receivedUs: row.receivedUs, exerciseId: row.exerciseId, ...spoolLinesOf([{ event: row.event, format: row.format }]) }))?.firstSeq ?? seq;

@@ -273,6 +273,13 @@ export class DetectEngine {
     try {
       await this.#serial(() => store.transaction(async (tx) => {
         await source.commit(tx, last);
+        // Read again once the cursor is ours: a dead letter lifted meanwhile (a retry before the
+        // worker reached it, committed after the read above) is processed under its own seq, not
+        // skipped. The retry reads the position with the cursor's row locked (dead-letters.ts).
+        if (dead.size > 0) {
+          const still = new Set(await tx.deadLetterSeqs(from, last));
+          if ([...dead].some((seq) => !still.has(seq))) throw new Error(`a dead letter of events ${from}-${last} was retried meanwhile; reading the batch again`);
+        }
         written = await this.alerts.flush(tx, nowUs);
         await tx.addRates([...rates.values()]);
         const created = written.filter((w) => w.created).length;
