@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sharedPath } from './helpers/shared.js';
 import { makeAlliance, type Alliance } from './rest-fixtures.js';
-import { VulnFeeds } from '../src/readiness/exposure/index.js';
+import { httpFetch, VulnFeeds } from '../src/readiness/exposure/index.js';
 import type { AuthedActor } from '../src/respond/index.js';
 
 const DATA = sharedPath('data/readiness');
@@ -31,6 +31,12 @@ beforeEach(async () => {
     if (req.url === '/kev.json') res.writeHead(200, { 'content-type': 'application/json' }).end(KEV);
     else if (req.url === '/epss.csv.gz') res.writeHead(200).end(gzipSync(EPSS));
     else if (req.url === '/not-json') res.writeHead(200).end('<html>maintenance</html>');
+    else if (req.url?.startsWith('/hop/')) {
+      // /hop/<n>: n redirects (relative, then absolute) before the KEV file.
+      const n = Number(req.url.slice(5));
+      res.writeHead(302, { location: n <= 1 ? `${base}/kev.json` : `/hop/${n - 1}` }).end();
+    } else if (req.url === '/to-metadata') res.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+    else if (req.url === '/to-file') res.writeHead(302, { location: 'file:///etc/passwd' }).end();
     else res.writeHead(404).end('no');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -43,6 +49,19 @@ afterEach(async () => {
 
 const put = (user: string, name: string, body: unknown) => al.app.inject({ method: 'PUT', url: `/api/v1/readiness/feeds/${name}`, headers: { authorization: `Bearer ${al.tokens[user]!}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 const call = (method: 'GET' | 'POST', user: string, url: string) => al.app.inject({ method, url, headers: { authorization: `Bearer ${al.tokens[user]!}` } });
+
+describe('the feeds\' HTTP fetch', () => {
+  it('follows up to 3 redirects, relative or absolute, and refuses a fourth, a non-http(s) target and a metadata-service address', async () => {
+    expect((await httpFetch(`${base}/kev.json`)).equals(KEV)).toBe(true);
+    expect((await httpFetch(`${base}/hop/3`)).equals(KEV)).toBe(true);
+    expect(hits.filter((h) => h.startsWith('/hop/'))).toEqual(['/hop/3', '/hop/2', '/hop/1']);
+    await expect(httpFetch(`${base}/hop/4`)).rejects.toThrow(/more than 3 redirects/);
+    await expect(httpFetch(`${base}/to-metadata`)).rejects.toThrow(/169\.254\.169\.254 is a link-local or metadata-service address/);
+    await expect(httpFetch(`${base}/to-file`)).rejects.toThrow(/only http\(s\) is fetched/);
+    await expect(httpFetch('http://169.254.169.254/latest/meta-data/')).rejects.toThrow(/link-local or metadata-service/);
+    await expect(httpFetch(`${base}/missing`)).rejects.toThrow(/answered HTTP 404/);
+  });
+});
 
 describe('vulnerability feeds', () => {
   it('are configured through REST, run now, and record their outcome', async () => {

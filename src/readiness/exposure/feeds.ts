@@ -12,7 +12,9 @@
  * feed that has never been configured through REST; a REST configuration wins from then on.
  */
 import { gunzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
 import { readAtMost } from '../../core/read-capped.js';
+import { guardedLookup, refusal, refusedAddress } from '../../core/outbound.js';
 import { AppError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Principal } from '../../access/index.js';
@@ -62,18 +64,40 @@ interface FeedDoc extends FeedSettings, FeedState {
 
 export type Fetcher = (url: string) => Promise<Buffer>;
 
-/** GET with timeouts, at most 3 redirects and {@link MAX_BYTES}. */
+/** Redirects a feed fetch follows (a vendor moving its file to a CDN). */
+const MAX_REDIRECTS = 3;
+let agent: Promise<Dispatcher> | null = null;
+
+/**
+ * GET with timeouts, at most 3 redirects and {@link MAX_BYTES}, never to a link-local or
+ * metadata-service address (core/outbound.ts), named or given as such, in the URL or in any
+ * redirect: analysts set these URLs, and the node fetches them with its own network position.
+ */
 export const httpFetch: Fetcher = async (url) => {
   // Loaded on first use: a node that never fetches a feed starts without it.
-  const { request } = await import('undici');
-  const res = await request(url, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 120_000, maxRedirections: 3 } as Parameters<typeof request>[1]);
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new Error(`${url} answered HTTP ${res.statusCode}`);
+  const { request, Agent } = await import('undici');
+  agent ??= Promise.resolve(new Agent({ connect: { lookup: guardedLookup } }));
+  let at = new URL(url);
+  for (let hop = 0; ; hop++) {
+    if (at.protocol !== 'http:' && at.protocol !== 'https:') throw new Error(`${at.href}: only http(s) is fetched`);
+    if (refusedAddress(at.hostname)) throw new Error(`${at.href}: ${refusal(at.hostname, at.hostname)}`);
+    // Redirects followed here, not by undici (undici 7 has no per-request option): each hop's address is checked.
+    const res = await request(at, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 120_000, dispatcher: await agent });
+    const location = res.headers.location;
+    if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
+      await res.body.dump();
+      if (hop >= MAX_REDIRECTS) throw new Error(`${url}: more than ${MAX_REDIRECTS} redirects`);
+      at = new URL(location, at);
+      continue;
+    }
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`${at.href} answered HTTP ${res.statusCode}`);
+    }
+    const body = await readAtMost(res.body, MAX_BYTES);
+    if (body === null) throw new Error(`${at.href} is larger than ${MAX_BYTES} bytes`);
+    return body;
   }
-  const body = await readAtMost(res.body, MAX_BYTES);
-  if (body === null) throw new Error(`${url} is larger than ${MAX_BYTES} bytes`);
-  return body;
 };
 
 /** The text of a body, gunzipped when it starts with the gzip magic (FIRST serves `epss_scores-current.csv.gz`). */
