@@ -71,7 +71,8 @@ export function dependencyHolds(
       return { v: parent.fired === c.value, why: `parent ${d.parent} ${parent.fired ? 'executed' : 'did not execute'}` };
     }
     const st = parent.expectations.get(c.key);
-    if (st === undefined) return { v: parent.fired ? false : null, why: `parent ${d.parent} has no result for ${c.key}` };
+    // A parent that executed without this result, or will never execute (failed, blocked), never gets one.
+    if (st === undefined) return { v: parent.fired || parent.failed ? false : null, why: `parent ${d.parent} has no result for ${c.key}` };
     if (st === 'pending') return { v: null, why: `parent ${d.parent}: ${c.key} is pending` };
     const met = st === 'success';
     return { v: met === c.value, why: `parent ${d.parent}: ${c.key} ${met ? 'met' : 'failed'} (condition: ${c.value ? 'met' : 'failed'})` };

@@ -456,7 +456,8 @@ export class ExerciseService {
     const results = deps.map((d) => {
       const pe = t.doc.executions.find((x) => x.injectId === d.parent);
       const exps = new Map(t.doc.expectations.filter((r) => r.injectId === d.parent).map((r) => [r.name, r.status]));
-      return dependencyHolds(d, { fired: pe?.state === 'fired', failed: pe?.state === 'failed' || pe?.state === 'blocked', expectations: exps });
+      // A parent aimed at other teams never executes for this one.
+      return dependencyHolds(d, { fired: pe?.state === 'fired', failed: !pe || pe.state === 'failed' || pe.state === 'blocked', expectations: exps });
     });
     const no = results.find((r) => r.holds === false);
     if (no) return no;
