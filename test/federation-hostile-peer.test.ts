@@ -89,6 +89,30 @@ beforeEach(async () => {
   await p.federation.clearRejects(SYSTEM_ACTOR, pull.id);
 });
 
+describe('a reset while a pull runs', () => {
+  it('is not undone by the run\'s next page: the run stops, the cursor stays reset, and the next run walks from the start', async () => {
+    const objects = Array.from({ length: 4 }, () => green());
+    const serve = pages(objects);
+    let resetDone = false;
+    handler = (q, res, url, body) => {
+      // The administrator resets the subscription while the run is on its second page.
+      if (url.searchParams.get('next') === '2' && !resetDone) {
+        resetDone = true;
+        void p.federation.reset(SYSTEM_ACTOR, pull.id).then(() => serve(q, res, url, body));
+      } else serve(q, res, url, body);
+    };
+    // A first page stored before the reset: the stored cursor is then not the empty one a reset writes.
+    const first = await run(pull, { pageSize: 1 });
+    expect(first.complete).toBe(false);
+    expect((await p.federation.state(pull.id)).cursor).toEqual({});
+    expect(await held(objects.slice(2).map((o) => o.id as string))).toBe(0);
+    const again = await run(pull, { pageSize: 1 });
+    expect(again.complete).toBe(true);
+    expect(await held(objects.map((o) => o.id as string))).toBe(4);
+    expect(seen.filter((u) => u.pathname.endsWith('/objects/')).map((u) => u.searchParams.get('next')).slice(-4)).toEqual([null, '1', '2', '3']);
+  });
+});
+
 describe('answers larger than the node reads at once', () => {
   it('a page over the cap is asked again with half the objects, down to a size that fits; nothing is lost', async () => {
     // ~9 KB an object: 1,000 of them are ~9 MB, 100 fit in the 1 MiB cap.

@@ -364,6 +364,45 @@ describe('TAXII feeds', () => {
     }
   });
 
+  it('a reset while the feed is pulled is not undone: the next page is not stored and the next pull walks from the start', async () => {
+    const objects = Array.from({ length: 3 }, (_, i) => vendorIndicator(30 + i, 'green'));
+    const asked: string[] = [];
+    let resetDone = false;
+    const server = await fakePeer(() => (_req, res, url) => {
+      const at = Number(url.searchParams.get('next') ?? 0);
+      asked.push(String(at));
+      const send = () => {
+        const more = at + 1 < objects.length;
+        res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' });
+        res.end(JSON.stringify({ objects: objects.slice(at, at + 1), more, ...(more ? { next: String(at + 1) } : {}) }));
+      };
+      // The administrator resets the feed while its first page is stored: its second page must not move the cursor on.
+      if (at === 1 && !resetDone) {
+        resetDone = true;
+        void feeds.reset(SYSTEM_ACTOR, 'reset-mid').then(send);
+      }
+      else send();
+    });
+    try {
+      const local = await makeCollection(B, 'reset-mid', [[Y.row.id, { canRead: true, canWrite: true }]]);
+      await feeds.add(SYSTEM_ACTOR, { name: 'reset-mid', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
+      const first = await feeds.pull('reset-mid');
+      expect(first).toMatchObject({ pages: 1, complete: false });
+      const held = async () => (await B.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1000 })).filter((x) => x.collectionId === local.id).map((x) => x.id);
+      expect(await held()).toEqual([objects[0]!.id]);
+      expect((await feeds.state('reset-mid')).cursor).toEqual({});
+      // The next pull starts from the start, as the reset asked.
+      asked.length = 0;
+      const second = await feeds.pull('reset-mid');
+      expect(asked[0]).toBe('0');
+      expect(second).toMatchObject({ complete: true, duplicates: 1, added: 2 });
+      expect((await held()).sort()).toEqual(objects.map((o) => o.id as string).sort());
+    } finally {
+      await feeds.remove(SYSTEM_ACTOR, 'reset-mid').catch(() => undefined);
+      await server.close();
+    }
+  });
+
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });

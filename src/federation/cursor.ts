@@ -10,6 +10,7 @@
  * Shieldwall peer, and at worst re-reads a page (idempotent) on another server.
  */
 import crypto from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { Store } from '../store/index.js';
 import { TaxiiClientError, type TaxiiQuery } from '../taxii/index.js';
 
@@ -90,4 +91,13 @@ export async function fetchResuming<P>(cursor: PullCursor, get: (c: PullCursor) 
     const fresh: PullCursor = cursor.last ? { last: cursor.last } : {};
     return { page: await get(fresh), cursor: fresh };
   }
+}
+
+/**
+ * Whether the stored cursor is still the one a run last read or wrote. A reset (`sync reset`,
+ * `taxii-feed reset`) or another run that moved it since is not undone by this run's next page:
+ * the run stops and the next one starts from the stored cursor.
+ */
+export function sameCursor(stored: object, expected: object): boolean {
+  return canonicalJson(stored) === canonicalJson(expected);
 }

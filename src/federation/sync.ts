@@ -20,7 +20,7 @@ import { pushRecords } from './records.js';
 import { applyRetractions, MAX_RETRACTIONS, retractionsFor, type Retraction } from './retractions.js';
 import { newBatchCache, verifyBatchFacts, verifyFacts } from './keys.js';
 import { BatchNodes, type BatchRef } from './batches.js';
-import { followingCursor, pageQuery } from './cursor.js';
+import { followingCursor, pageQuery, sameCursor } from './cursor.js';
 import { limitBreach, tlpOf } from '../stix/index.js';
 import { MAX_REJECTS, NODE_NAME, P_PROV, originKeys, type FederationRegistry, type PeerRecord, type Provenance, type Subscription, type SubscriptionState } from './registry.js';
 
@@ -323,6 +323,8 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
   let prefetch: Promise<Fetched> | null = null;
   try {
     let state = await registry.state(sub.id);
+    // The cursor as stored: a reset while this run goes on is not undone by its next page.
+    let stored = state.cursor;
     let retriedWalk = false;
     for (;;) {
       o.signal?.throwIfAborted();
@@ -363,13 +365,15 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
         prefetch.catch(() => undefined);
       }
       const r = await store.transaction(async (tx) => {
+        const current = await registry.state(sub.id, tx);
+        if (!sameCursor(current.cursor, stored)) return null;
         const res = await receive(tx, {
           deps, peer, collectionId: sub.localCollection, subscription: sub.id,
           // An item that is not an object has no envelope, and is refused as not an object.
           items: wantedOf(sub, items).map((x) => ({ object: x, envelope: isObject(x) ? envelopeOf(envelopes, String(x.id), x) ?? null : null })),
         });
         const next: SubscriptionState = {
-          ...(await registry.state(sub.id, tx)), cursor: following,
+          ...current, cursor: following,
           objectsIn: state.objectsIn + res.added, rejected: state.rejected + res.rejected, looped: state.looped + res.looped,
           lastObjectUs: last ? Date.parse(last) * 1000 : state.lastObjectUs,
         };
@@ -379,7 +383,10 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
         });
         return { res, next };
       });
+      // Reset (or moved by another run) meanwhile: this page is not stored; the next run starts from there.
+      if (r === null) return report;
       state = r.next;
+      stored = following;
       report.pages++;
       report.received += items.length;
       report.added += r.res.added;
@@ -505,7 +512,8 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
     let state = await registry.state(sub.id);
     for (;;) {
       o.signal?.throwIfAborted();
-      const afterUs = state.cursor.afterUs ?? 0;
+      const from = state.cursor;
+      const afterUs = from.afterUs ?? 0;
       const page = await store.queryObjects({
         collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? PULL_PAGE_SIZE,
         ...(sub.sightingsOnly ? { types: ['sighting'] } : sub.types ? { types: sub.types } : {}),
@@ -546,6 +554,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
         send.push({ obj: c.obj, env });
       }
       let sent = 0;
+      let moved = false;
       let failures: SentFailure<{ obj: Record<string, unknown>; env: Envelope }>[] = [];
       if (send.length > 0) {
         const status = await client.addObjects(peer.apiRoot, sub.remoteCollection, send.map((s) => s.obj), {
@@ -561,13 +570,17 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
           await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: x.obj, envelope: x.env });
         }
         const cur = await registry.state(sub.id, tx);
+        // Reset meanwhile (or moved by another run): what was sent is sent, the cursor stays as reset.
+        moved = !sameCursor(cur.cursor, from);
+        if (moved) return;
         state = { ...cur, cursor: { ...cur.cursor, afterUs: lastUs }, objectsOut: cur.objectsOut + sent, rejected: cur.rejected + failures.length, lastObjectUs: lastUs };
         await registry.saveState(tx, sub.id, state);
         await new AccessService(tx, clock).audit({ principal: null, source: `peer:${peer.name}` }, 'federation.push', sub.localCollection, { subscription: sub.id, peer: peer.name, sent, refused: failures.length });
       });
-      report.pages++;
       report.sent += sent;
       report.rejected += failures.length;
+      if (moved) return report;
+      report.pages++;
       if (!page.more) {
         report.complete = true;
         if (!sub.sightingsOnly) await pushRetractions(deps, { sub, peer, client, audience, report, ...(o.signal ? { signal: o.signal } : {}) });

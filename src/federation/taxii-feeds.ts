@@ -19,7 +19,7 @@ import { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
 import { TaxiiClient, refusedAddress, type TaxiiAuth } from '../taxii/index.js';
-import { fetchResuming, followingCursor, pageQuery, type PullCursor } from './cursor.js';
+import { fetchResuming, followingCursor, pageQuery, sameCursor, type PullCursor } from './cursor.js';
 import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
 import { seal } from './keys.js';
 import { isDue, Poller } from '../core/poller.js';
@@ -250,6 +250,8 @@ export class TaxiiFeeds {
     try {
       client = this.#client(f);
       let cursor = (await this.state(name)).cursor;
+      // The cursor as stored: a reset while this pull runs is not undone by its next page.
+      let stored = cursor;
       const base = { limit: FEED_PAGE_SIZE, match: { version: ['all'] } };
       for (;;) {
         o.signal?.throwIfAborted();
@@ -259,9 +261,10 @@ export class TaxiiFeeds {
         cursor = got.cursor;
         if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
         const following = followingCursor(cursor, page);
-        await store.transaction(async (tx) => {
+        const moved = await store.transaction(async (tx) => {
           // Removed meanwhile (a source found hostile): nothing more is stored.
           if (!(await tx.getMeta(P_FEED + name))) throw new AppError('NOT_FOUND', `TAXII feed ${name} was removed while it was pulled: nothing more is stored`);
+          if (!sameCursor((await this.state(name, tx)).cursor, stored)) return true;
           const results = page.items.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, page.items, {
             asOrg: f.orgId, preserveProvenance: true, thirdParty: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
           });
@@ -287,8 +290,12 @@ export class TaxiiFeeds {
             failures: failures.slice(0, MAX_FAILURES), more: page.more,
           } satisfies TaxiiFeedState));
           await new AccessService(tx, clock).audit(o.requestedBy ?? actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: page.items.length, added, rejected, last: following.last ?? null });
+          return false;
         });
+        // Reset (or moved by another pull) meanwhile: this page is not stored; the next pull starts from there.
+        if (moved) break;
         cursor = following;
+        stored = following;
         // The indexes that follow the store (indicators, correlation) read it now, not at their next poll.
         if (page.items.length > 0) this.deps.intel?.announce({ collectionId: f.localCollection, count: page.items.length, types: new Set(page.items.map((x) => String((x as { type?: unknown } | null)?.type))) });
         report.pages++;
