@@ -92,3 +92,26 @@ describe('an exercise incident changing hands', () => {
     expect((await call('a-responder', 'POST', `/incidents/${inc.id}/transfer`, { orgId: al.orgs.B })).json().ownerOrg).toBe(al.orgs.B);
   });
 });
+
+describe('intel shared in the exercise', () => {
+  it('reaches every team of the exercise, as the live event announcing it does', async () => {
+    const events: { type: string; facts: { recipients: string[] } }[] = [];
+    const off = al.platform.bus.subscribe((e) => { if (e.exerciseId === id) events.push(e); });
+    const bundle = { type: 'bundle', id: 'bundle--7d0c3f2e-1111-4aaa-8bbb-000000000001', objects: [{
+      type: 'indicator', spec_version: '2.1', id: 'indicator--7d0c3f2e-1111-4aaa-8bbb-000000000002', name: 'Drill C2 shared by Alpha',
+      pattern: "[domain-name:value = 'c2.worlds.example']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z',
+    }] };
+    const shared = await call('a-analyst', 'POST', `/exercises/${id}/intel`, { teamId: 'team-a', bundle });
+    expect(shared.status, shared.body).toBe(201);
+    off();
+    // The announcement goes to Bravo's organisation too …
+    expect(events.find((e) => e.type === 'exercise.intel.created')?.facts.recipients).toContain(al.orgs.B);
+    // … and Bravo reads what it announces.
+    for (const user of ['a-analyst', 'b-analyst', 'c-excon']) {
+      const r = await call(user, 'GET', `/exercises/${id}/intel`);
+      expect(r.body, user).toContain('Drill C2 shared by Alpha');
+    }
+    // Outside the exercise nobody does.
+    expect((await call('c-analyst', 'GET', `/exercises/${id}/intel`)).status).toBe(404);
+  });
+});

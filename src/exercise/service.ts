@@ -613,7 +613,8 @@ export class ExerciseService {
   async records<T>(actor: AuthedActor, id: string, kind: typeof INBOX | typeof INTEL | typeof SITREP): Promise<T[]> {
     const { access } = await this.open(actor, id);
     const rows = await this.deps.store.listRecords({ kind, audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', exerciseId: id, limit: 1000 });
-    return rows.map((r) => JSON.parse(r.json) as T & { teamId: string }).filter((d) => access.teams.includes(d.teamId));
+    // A team's own items; intel a player shared is addressed to every team (share): its recipients decide.
+    return rows.map((r) => JSON.parse(r.json) as T & { teamId: string; source?: string }).filter((d) => access.teams.includes(d.teamId) || (kind === INTEL && d.source === 'player'));
   }
 
   /** The team's exercise picture: its alerts in this exercise (never a real one). */
