@@ -458,4 +458,26 @@ describe.runIf(BROWSER_TESTS)('respond screens (e2e, Chromium)', () => {
     expect(await responder.page.getByRole('button', { name: 'Change level' }).count()).toBe(0);
     await responder.ctx.close();
   });
+
+  it('a page whose live stream dropped reads its data again once the stream is back (no event of the gap is lost for it)', async () => {
+    const { ctx, page } = await signedIn(who.bResp);
+    // Every stream this tab opens ends at once, with no event (a proxy that cuts idle connections,
+    // a network blip): the tab reconnects with a new ticket every 3 s.
+    let streams = 0;
+    await page.route('**/api/v1/stream?**', (route) => {
+      streams++;
+      return route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'retry: 3000\n: connected\n\n' });
+    });
+    // A new document (the session stays): its only streams are these.
+    await page.goto(`${server.baseUrl}/#/incidents`);
+    await page.reload();
+    await page.getByTestId('incident-row').first().waitFor();
+    const created = await rest<Incident>(server.baseUrl, '/incidents', {
+      token: who.bResp.token, method: 'POST', body: { title: `${tag} declared while the tab's stream was down`, description: 'x', severity: 2, tlp: 'amber' },
+    });
+    // Its event never reaches the tab; the reconnection makes the list read again, and it shows.
+    await page.locator(`[data-testid="incident-row"][data-id="${created.id}"]`).waitFor({ timeout: 20_000 });
+    expect(streams).toBeGreaterThanOrEqual(2);
+    await ctx.close();
+  });
 });

@@ -4,7 +4,8 @@
  * each connection first fetches a single-use 30-second ticket (`POST /stream/ticket`) and
  * connects with that; after an error the tab reconnects with a fresh ticket (the browser's
  * own retry would reuse a spent one). Pages subscribe by event-type prefix and reload
- * themselves; a short toast tells the user what changed.
+ * themselves; a short toast tells the user what changed. The server keeps no backlog for a
+ * dropped connection, so when it comes back every page that loads data (useLiveData) reloads.
  *
  * The server names each event (`event: incident.phase`), and EventSource only delivers named
  * events to listeners registered for that exact name, so the provider registers the names
@@ -42,6 +43,8 @@ export const LIVE_EVENT_TYPES = [
 
 interface LiveContextValue {
   subscribe: (fn: Listener) => () => void;
+  /** Called when the stream is back after a drop: what was published meanwhile never arrives, so pages reload. */
+  onReconnect: (fn: () => void) => () => void;
   connected: boolean;
 }
 
@@ -60,6 +63,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const token = session?.token;
   const exerciseId = useCurrentExercise()?.id ?? null;
   const listeners = useRef(new Set<Listener>());
+  const reconnected = useRef(new Set<() => void>());
   const [connected, setConnected] = useState(false);
   const [toasts, setToasts] = useState<{ id: number; text: string }[]>([]);
   const nextId = useRef(1);
@@ -69,6 +73,8 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     let es: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    // The server keeps no backlog for a dropped stream: once it is back, pages read their data again.
+    let opened = false;
     const reconnect = () => {
       setConnected(false);
       es?.close();
@@ -84,7 +90,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       }
       if (stopped) return;
       es = new EventSource(`${API_BASE}/stream?ticket=${encodeURIComponent(ticket)}${exerciseId ? `&exercise=${encodeURIComponent(exerciseId)}` : ''}`);
-      es.onopen = () => setConnected(true);
+      es.onopen = () => {
+        setConnected(true);
+        if (opened) for (const fn of [...reconnected.current]) fn();
+        opened = true;
+      };
       es.onerror = reconnect;
       for (const t of LIVE_EVENT_TYPES) es.addEventListener(t, onEvent);
       es.onmessage = onEvent;
@@ -114,9 +124,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     listeners.current.add(fn);
     return () => { listeners.current.delete(fn); };
   }, []);
+  const onReconnect = useCallback((fn: () => void) => {
+    reconnected.current.add(fn);
+    return () => { reconnected.current.delete(fn); };
+  }, []);
 
   return (
-    <LiveContext.Provider value={{ subscribe, connected }}>
+    <LiveContext.Provider value={{ subscribe, onReconnect, connected }}>
       {children}
       <div className="toasts" aria-live="polite" data-testid="toasts">
         {toasts.map((t) => <div key={t.id} className="toast" data-testid="toast">{t.text}</div>)}
@@ -160,6 +174,9 @@ export function useLiveData<T>(
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   // A detail page reloads for events about its own record only.
   useLiveEvents(prefixes, (e) => { if (subject === undefined || e.subject === subject) reload(); });
+  // And after a dropped stream came back: the events of the gap are gone.
+  const ctx = useContext(LiveContext);
+  useEffect(() => ctx?.onReconnect(reload), [ctx, reload]);
   useEffect(() => { setState({ status: 'loading' }); }, deps);
   useEffect(() => {
     const ctrl = new AbortController();
