@@ -269,6 +269,12 @@ describe('TAXII feeds', () => {
       const audit = (await al.platform.store.listAudit({ limit: 200 })).filter((x) => x.action === 'taxii-feed.pull');
       expect(audit.length).toBeGreaterThan(0);
       expect(audit.every((x) => x.userId === al.principals['a-admin']!.userId && x.orgId === al.orgs.A)).toBe(true);
+      // A's write grant on the collection is taken away: the feed an A administrator added stops writing there.
+      await al.platform.access.grantCollection(SYSTEM_ACTOR, al.privateA, al.orgs.A, { canRead: true, canWrite: false });
+      const refused = await call('POST', '/taxii-feeds/a-vendor/pull', 'a-admin');
+      expect(refused.status).toBe(403);
+      expect(refused.text).toContain('may no longer write into the feed\'s local collection');
+      expect(JSON.parse((await call('GET', '/taxii-feeds', 'a-admin')).text).items[0].state.lastError).toContain('may no longer write');
       expect((await call('DELETE', '/taxii-feeds/a-vendor', 'a-admin')).status).toBe(200);
     } finally {
       await al.close();

@@ -339,6 +339,11 @@ export class AccessService {
     return out;
   }
 
+  /** An organisation's own rights (its grants, its sharing groups', everyone's), without a user: what a job run in its name may do. */
+  async rightsOfOrg(orgId: string): Promise<Map<string, CollectionRights>> {
+    return this.rights(await this.#principal(orgId, null, null, 'api'));
+  }
+
   audienceOf(p: Principal): Audience {
     return {
       hop: p.kind === 'peer' ? 'peer' : 'local', orgId: p.orgId, groupIds: p.groupIds,

@@ -55,6 +55,11 @@ export interface TaxiiFeed {
   /** Seconds between scheduled pulls; 0 = manual only. */
   intervalS: number;
   createdUs: number;
+  /**
+   * The user who added it (over REST): its organisation imports only while it may still write
+   * into the local collection. Absent: added by the node's operator (CLI), bound by nothing.
+   */
+  addedBy?: string;
 }
 
 export interface TaxiiFeedState {
@@ -158,7 +163,7 @@ export class TaxiiFeeds {
     else throw new AppError('BAD_REQUEST', 'auth kind must be none, bearer or basic');
     const feed: TaxiiFeed = {
       name: f.name, url: url.toString().replace(/\/+$/, ''), apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, orgId: org.id, tlp,
-      auth, ca: f.ca ?? null, intervalS, createdUs: this.#nowUs(),
+      auth, ca: f.ca ?? null, intervalS, createdUs: this.#nowUs(), ...(p?.userId ? { addedBy: p.userId } : {}),
     };
     await store.transaction(async (tx) => {
       await tx.setMeta(P_FEED + f.name, JSON.stringify(feed));
@@ -248,6 +253,11 @@ export class TaxiiFeeds {
     const runUs = this.#nowUs();
     let client: TaxiiClient | null = null;
     try {
+      if (f.addedBy !== undefined && !(await new AccessService(store, clock).rightsOfOrg(f.orgId)).get(f.localCollection)?.canWrite) {
+        // Checked when it was added; a grant taken away since ends what the feed may write there.
+        throw new AppError('FORBIDDEN', `the importing organisation may no longer write into the feed's local collection (a grant was taken away): nothing is pulled; `
+          + 'grant it again, or remove the feed');
+      }
       client = this.#client(f);
       let cursor = (await this.state(name)).cursor;
       // The cursor as stored: a reset while this pull runs is not undone by its next page.
