@@ -158,3 +158,18 @@ describe('alert level history', () => {
     expect(alliance.history.map((h: { to?: number; decisionId?: string }) => [h.to, h.decisionId])).toEqual([[4, first], [3, second]]);
   });
 });
+
+describe('list query parameters', () => {
+  it('an unknown or repeated one is a 400 INVALID_FILTER, never a wider list', async () => {
+    const ex = 'exercise--00000000-0000-4000-8000-000000000000';
+    for (const path of ['/incidents?phases=closed', '/incidents?phase=closed&phase=detection-analysis', `/incidents?exercize=${ex}`, `/incidents/metrics?exercise=${ex}`,
+      '/assistance?state=open', `/decisions?exercize=${ex}`, '/assessments?limit=5', '/alert-levels?scope=alliance']) {
+      const r = await w.call('A-resp', 'GET', path);
+      expect(r.status, `${path}: ${JSON.stringify(r.json)}`).toBe(400);
+      expect(r.json.error.code).toBe('INVALID_FILTER');
+    }
+    for (const path of ['/incidents?phase=closed', '/incidents/metrics', '/assistance', '/decisions', '/assessments', '/alert-levels']) {
+      expect((await w.call('A-resp', 'GET', path)).status, path).toBe(200);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { TLP_LEVELS } from '../../core/policy.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { Body, IDENTITY_ID, RECORD_ID } from './body.js';
+import { queryOf } from './parse.js';
 import {
   ACH_RATINGS, CONFIDENCE_LEVELS, CREDIBILITY, CSIRT_SERVICES, DECISION_KINDS, DETERMINATIONS, ICD203_LIKELIHOOD, INVESTIGATION_STATUSES,
   OBSERVABLE_TYPES, PAP_LEVELS, PHASES, RELIABILITY, TASK_STATUSES, URGENCIES, SEVERITIES, PLAYBOOKS, ALERT_LEVELS,
@@ -30,9 +31,13 @@ function exerciseOfBody(b: Body): { exerciseId?: string } {
   return { exerciseId: v };
 }
 
-/** `?exercise=<id>` on a list: that exercise's records (its participants only), else the real world. */
-function exerciseOfQuery(req: FastifyRequest): { exerciseId?: string } {
-  const v = (req.query as Record<string, unknown>).exercise;
+/**
+ * `?exercise=<id>` on a list: that exercise's records (its participants only), else the real world.
+ * Any other parameter (`also`: the list's own) is refused, as everywhere (docs/rest-api.md): a typo
+ * such as `?exercize=` or `?phases=` would otherwise answer the whole real-world list.
+ */
+function exerciseOfQuery(req: FastifyRequest, also: readonly string[] = []): { exerciseId?: string } {
+  const v = queryOf(req.query, ['exercise', ...also]).exercise;
   if (v === undefined) return {};
   if (typeof v !== 'string' || !EXERCISE_ID.test(v)) throw new AppError('INVALID_FILTER', 'exercise: malformed exercise id (exercise--<uuid>)');
   return { exerciseId: v };
@@ -58,12 +63,17 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
 
   // ---- incidents ----
   app.get('/incidents', async (req) => {
+    const scope = exerciseOfQuery(req, ['phase']);
     const q = req.query as Record<string, unknown>;
+    if (q.phase !== undefined && typeof q.phase !== 'string') throw new AppError('INVALID_FILTER', 'phase: give it once, as a comma list');
     const phases = typeof q.phase === 'string' ? q.phase.split(',') : undefined;
     if (phases?.some((p) => !(PHASES as readonly string[]).includes(p))) throw new AppError('INVALID_FILTER', `phase must be among ${PHASES.join(', ')}`);
-    return { items: await incidents.list(actor(req), { ...(phases ? { phases: phases as Phase[] } : {}), ...exerciseOfQuery(req) }) };
+    return { items: await incidents.list(actor(req), { ...(phases ? { phases: phases as Phase[] } : {}), ...scope }) };
   });
-  app.get('/incidents/metrics', async (req) => ({ items: await incidents.metrics(actor(req)) }));
+  app.get('/incidents/metrics', async (req) => {
+    queryOf(req.query, []);
+    return { items: await incidents.metrics(actor(req)) };
+  });
   app.post('/incidents', async (req, reply) => {
     const b = body(req);
     const view = await incidents.create(actor(req), {
