@@ -3,7 +3,8 @@
  * "Scoring"), also when they name the rule or indicator (`match.ruleRef`) and the alert is found
  * by the periodic scan of the exercise's alerts (a detection worker in another process): an
  * alert an earlier inject raised does not answer a later one. Control grades within the
- * expectation's score: a team never scores more than the expectations allow.
+ * expectation's score: a team never scores more than the expectations allow. The exercise picture
+ * filters by team as asked, and an unknown parameter is refused rather than ignored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
@@ -47,7 +48,7 @@ beforeAll(async () => {
   const detection = (name: string) => ({ name, type: 'DETECTION', expectedScore: 100, expirySeconds: 600, validation: 'any', match: { ruleRef: RULE } });
   const sc = await call('c-excon', 'POST', '/exercises/scenarios', {
     name: 'Detection drill', storyline: 'the same C2, three times', category: 'attack-scenario',
-    teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }],
+    teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }, { id: 'team-b', name: 'Bravo', orgs: [al.orgs.B] }],
     injects: [
       { id: 'beacon', title: 'C2 beacon', offsetSeconds: 60, type: 'technical', teams: [], payload: { technique: 'T1071.001', network: [{ destIp: C2, destPort: 443 }] }, expectations: [detection('Detection')] },
       // Traffic the team's indicator does not cover: the C2 alert of the first beacon must not answer it.
@@ -86,14 +87,28 @@ describe('DETECTION with match.ruleRef', () => {
 
 describe('grading', () => {
   it('control grades between 0 and the expected score: above it is a 400 and the scoreboard keeps its figures', async () => {
-    const before = (await call('c-excon', 'GET', `/exercises/${id}/scoreboard`)).json().teams[0];
+    const before = (await call('c-excon', 'GET', `/exercises/${id}/scoreboard`)).json().teams.find((t: { teamId: string }) => t.teamId === 'team-a');
     const g = await call('c-excon', 'POST', `/exercises/${id}/expectations/grade`, { injectId: 'elsewhere', teamId: 'team-a', name: 'Detection', score: 1000 });
     expectError(g, 400, 'BAD_REQUEST');
-    const after = (await call('c-excon', 'GET', `/exercises/${id}/scoreboard`)).json().teams[0];
+    const after = (await call('c-excon', 'GET', `/exercises/${id}/scoreboard`)).json().teams.find((t: { teamId: string }) => t.teamId === 'team-a');
     expect(after).toEqual(before);
     expect(after.score).toBeLessThanOrEqual(after.max);
     const ok = await call('c-excon', 'POST', `/exercises/${id}/expectations/grade`, { injectId: 'elsewhere', teamId: 'team-a', name: 'Detection', score: 100, comment: 'found by hunting' });
     expect(ok.status, ok.body).toBe(200);
     expect(ok.json()).toMatchObject({ status: 'success', score: 100 });
+  });
+});
+
+describe('the exercise picture by team', () => {
+  it('answers the team asked for only; an unknown parameter is a 400', async () => {
+    const alerts = async (q: string) => (await call('c-excon', 'GET', `/exercises/${id}/alerts${q}`)).json().alerts as { orgId: string }[];
+    const all = await alerts('');
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((a) => a.orgId === al.orgs.A)).toBe(true); // Bravo holds no indicator for the C2
+    expect(await alerts('?team=team-a')).toHaveLength(all.length);
+    expect(await alerts('?team=team-b')).toEqual([]);
+    for (const path of ['alerts?tem=team-b', 'inbox?teams=team-b', 'expectations?tean=team-b']) {
+      expectError(await call('c-excon', 'GET', `/exercises/${id}/${path}`), 400, 'INVALID_FILTER');
+    }
   });
 });

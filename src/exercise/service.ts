@@ -618,9 +618,9 @@ export class ExerciseService {
   }
 
   /** The team's exercise picture: its alerts in this exercise (never a real one). */
-  async alerts(actor: AuthedActor, id: string): Promise<Record<string, unknown>[]> {
+  async alerts(actor: AuthedActor, id: string, team?: string): Promise<Record<string, unknown>[]> {
     const { l, access } = await this.open(actor, id);
-    const orgs = new Set(l.doc.scenario.teams.filter((t) => access.teams.includes(t.id)).flatMap((t) => t.orgs));
+    const orgs = new Set(l.doc.scenario.teams.filter((t) => access.teams.includes(t.id) && (!team || t.id === team)).flatMap((t) => t.orgs));
     // Exercise alerts are the teams' own (their sensors' organisation); control and observers of the
     // exercise see every team's, players their team's. Real alerts never appear: the query is per exercise.
     const rows = [];

@@ -11,6 +11,7 @@ import { afterActionReport } from '../../exercise/report.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { Body } from './body.js';
+import { queryOf } from './parse.js';
 
 const EX_ID = /^exercise--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SC_ID = /^exercise-scenario--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,8 +29,9 @@ export async function exerciseRoutes(app: FastifyInstance, platform: Platform): 
   };
   const id = (req: FastifyRequest) => param(req, 'id', EX_ID);
   const sid = (req: FastifyRequest) => param(req, 'sid', SC_ID);
+  // The team filter of a team view; any other parameter is refused (docs/rest-api.md), not ignored: a typo would answer every team.
   const team = (req: FastifyRequest): string | undefined => {
-    const t = (req.query as Record<string, unknown>).team;
+    const t = queryOf(req.query, ['team']).team;
     if (t === undefined) return undefined;
     if (typeof t !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(t)) throw new AppError('INVALID_FILTER', 'team: malformed team id');
     return t;
@@ -73,7 +75,7 @@ export async function exerciseRoutes(app: FastifyInstance, platform: Platform): 
     const b = Body.of(req.body);
     return reply.code(201).send(await ex.share(actor(req), id(req), { teamId: b.str('teamId', { max: 100 }), bundle: (req.body as { bundle?: unknown }).bundle }));
   });
-  app.get('/exercises/:id/alerts', doc('Team exercise picture', 'Alerts raised in this exercise for the reader\'s teams.', { ...ID_PARAMS, querystring: { type: 'object', properties: { team: TEAM } } }), async (req) => ({ alerts: await ex.alerts(actor(req), id(req)) }));
+  app.get('/exercises/:id/alerts', doc('Team exercise picture', 'Alerts raised in this exercise for the reader\'s teams.', { ...ID_PARAMS, querystring: { type: 'object', properties: { team: TEAM } } }), async (req) => ({ alerts: await ex.alerts(actor(req), id(req), team(req)) }));
   app.get('/exercises/:id/expectations', doc('Expectations', 'Expectation results per inject and team (pending, success, partial, failed).', { ...ID_PARAMS, querystring: { type: 'object', properties: { team: TEAM } } }), async (req) => ({ expectations: await ex.expectations(actor(req), id(req), team(req)) }));
   app.post('/exercises/:id/expectations/grade', doc('Grade an expectation', 'Control grades {injectId, teamId, name, score, comment?}.', ID_PARAMS), async (req) => {
     const b = Body.of(req.body);
