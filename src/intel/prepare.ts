@@ -8,7 +8,7 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { Tlp } from '../core/policy.js';
 import { formatMicros, parseTimestampMicros, timestampKey } from '../core/time.js';
 import type { NewObjectRow } from '../store/types.js';
-import { isStix20, maxTlp, predefinedTlpMarking, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingId, validateObject } from '../stix/index.js';
+import { isStix20, maxTlp, predefinedTlpMarking, restoreObject, tlpMarkingId, tlpOf, tlpOfMarkingDefinition, tlpOfMarkingId, validateObject } from '../stix/index.js';
 import { displayName, labelsOf, searchTextOf, UNVERSIONED, unversionedKey, versionOf } from './facts.js';
 
 /** What of the submit options decides how one object is prepared (the rest stays with the caller). */
@@ -53,6 +53,36 @@ export interface PrepareContext {
   opts: PrepareOptions;
   collectionId: string;
   badRecipient: string | undefined;
+  /**
+   * TLP marking definitions under ids other than the standard ones (a TLP 1.0 `definition`, the
+   * TLP 2.0 extension), from the batch and the store (markingsOf): an object marked with one is
+   * at that level, never at a TLP given at import for unmarked objects.
+   */
+  customTlp?: ReadonlyMap<string, Tlp>;
+}
+
+/**
+ * The TLP marking definitions with non-standard ids that `objects` refer to, from the batch itself
+ * and from `stored` (what the store holds of the other ids): empty in the common case, where every
+ * marking reference is a standard TLP id (no lookup at all).
+ */
+export async function customTlpMarkings(objects: readonly unknown[], stored: (ids: string[]) => Promise<readonly Record<string, unknown>[]>): Promise<Map<string, Tlp>> {
+  const unknown = new Set<string>();
+  for (const o of objects) {
+    const refs = o && typeof o === 'object' ? (o as { object_marking_refs?: unknown }).object_marking_refs : undefined;
+    if (!Array.isArray(refs)) continue;
+    for (const r of refs) if (typeof r === 'string' && r.startsWith('marking-definition--') && tlpOfMarkingId(r) === null) unknown.add(r);
+  }
+  const out = new Map<string, Tlp>();
+  if (unknown.size === 0) return out;
+  const inBatch = objects.filter((o): o is Record<string, unknown> => !!o && typeof o === 'object' && unknown.has(String((o as { id?: unknown }).id)));
+  const found = new Set(inBatch.map((o) => String(o.id)));
+  const rest = [...unknown].filter((id) => !found.has(id));
+  for (const md of [...inBatch, ...(rest.length ? await stored(rest) : [])]) {
+    const t = tlpOfMarkingDefinition(md);
+    if (t !== null) out.set(String(md.id), t);
+  }
+  return out;
 }
 
 export interface Prepared {
@@ -138,6 +168,9 @@ export function prepareObject(raw: unknown, ctx: PrepareContext): Prepared | Ref
     }
   }
   let tlp = tlpOf(obj);
+  if (ctx.customTlp?.size && Array.isArray(obj.object_marking_refs)) {
+    for (const r of obj.object_marking_refs as unknown[]) if (typeof r === 'string') tlp = maxTlp(tlp, ctx.customTlp.get(r) ?? null);
+  }
   if (tlp === null && ctx.opts.defaultTlp && !predefined) {
     tlp = ctx.opts.defaultTlp;
     // The submitter's own object takes the marking into its content (before its first store:

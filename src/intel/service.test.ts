@@ -57,6 +57,28 @@ describe('IntelService.submit', () => {
     expect(await stored(theirs.id)).toEqual([]);
   });
 
+  it('an object marked with a TLP marking definition under another tool\'s id is at that level, never at the TLP given at import', async () => {
+    // TLP 1.0 style (definition_type tlp) and the TLP 2.0 extension, each under an id no standard names.
+    const red1 = { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--0b4c3e9e-7d1f-4c55-9a59-5d7f0c1e2a11', created: T, definition_type: 'tlp', definition: { tlp: 'red' } };
+    const amberStrict2 = {
+      type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--1c5d4f0f-8e2a-4d66-8b6a-6e8a1d2f3b22', created: T, name: 'TLP:AMBER+STRICT',
+      extensions: { 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d': { extension_type: 'property-extension', tlp_2_0: 'amber+strict' } },
+    };
+    const statement = { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--2d6e5a1a-9f3b-4e77-9c7b-7f9b2e3a4c33', created: T, definition_type: 'statement', definition: { statement: 'Copyright ACME' } };
+    const ind = (n: number, refs: string[]) => indicator({ id: `indicator--${n}f5a7a1c-2b7e-4c3d-9f41-0a1b2c3d4e5f`, object_marking_refs: refs });
+    // The definitions arrive in the batch with the objects that use them. A TLP 1.0 definition under
+    // another id is not stored (TLP markings of 1.0 have fixed ids), but what it says still counts.
+    const res = await intel.submit(a, coll, [red1, amberStrict2, statement, ind(1, [red1.id]), ind(2, [statement.id]), ind(3, [TLP2_GREEN, amberStrict2.id])], { defaultTlp: 'green' });
+    expect(res.map((r) => r.status)).toEqual(['rejected', 'added', 'added', 'added', 'added', 'added']);
+    expect((await stored(ind(1, []).id))[0]?.tlp).toBe('red');
+    // A marking that is not a TLP one leaves the object unmarked as to TLP: the import's TLP applies.
+    expect((await stored(ind(2, []).id))[0]?.tlp).toBe('green');
+    expect((await stored(ind(3, []).id))[0]?.tlp).toBe('amber+strict');
+    // …or were stored before.
+    await intel.submit(a, coll, [ind(4, [amberStrict2.id])], { defaultTlp: 'clear' });
+    expect((await stored(ind(4, []).id))[0]?.tlp).toBe('amber+strict');
+  });
+
   it('leaves the caller\'s objects untouched (no deep copy is made, so this must hold by construction)', async () => {
     const input = indicator({ created_by_ref: a.principal!.orgId, object_marking_refs: [AMBER], granular_markings: [{ marking_ref: AMBER, selectors: ['name'] }], name: 'n' });
     const before = structuredClone(input);

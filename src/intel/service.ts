@@ -16,7 +16,7 @@ import type { Actor } from '../access/index.js';
 import type { NewObjectRow, ObjectHead, Store, StoredVersion } from '../store/index.js';
 import { parseStixId, predefinedTlpMarking } from '../stix/index.js';
 import { isUnversionedKey, versionLabel } from './facts.js';
-import { prepareObject, type Prepared, type PrepareOptions } from './prepare.js';
+import { customTlpMarkings, prepareObject, type Prepared, type PrepareOptions } from './prepare.js';
 
 export interface SubmitOptions extends PrepareOptions {
   /**
@@ -154,11 +154,14 @@ export class IntelService {
     const members = claimsOther ? new Map(orgs.map((o) => [o.id, o.node] as const)) : NO_MEMBERS;
     // Who alone publishes each identity of this alliance: an organisation itself, a sharing group's owner.
     const publishers = claimsOther ? new Map([...orgs.map((o) => [o.id, o.id] as const), ...(await this.store.listGroups()).map((g) => [g.id, g.ownerOrg] as const)]) : NO_PUBLISHERS;
+    // TLP markings under non-standard ids (TLP 1.0 definitions of other tools): their level, not the import's TLP.
+    const customTlp = await customTlpMarkings(objects, async (ids) => (await this.store.scanObjects({ types: ['marking-definition'], ids, addedAfter: -1, limit: ids.length * 4 }))
+      .map((r) => JSON.parse(r.json) as Record<string, unknown>));
     const nowUs = this.clock.now() * 1000;
     const prepared: Indexed[] = [];
     const results: ItemResult[] = new Array(objects.length);
     objects.forEach((raw, index) => {
-      const r = prepareObject(raw, { org, members, publishers, opts, collectionId, badRecipient });
+      const r = prepareObject(raw, { org, members, publishers, opts, collectionId, badRecipient, customTlp });
       if ('message' in r) results[index] = { index, id: r.id, version: r.version, versionText: r.versionText, status: 'rejected', message: r.message };
       else {
         const provenance = opts.provenance?.[index];
