@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
+import type { BusEvent } from '../src/core/index.js';
 import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;
@@ -95,7 +96,7 @@ describe('an exercise incident changing hands', () => {
 
 describe('intel shared in the exercise', () => {
   it('reaches every team of the exercise, as the live event announcing it does', async () => {
-    const events: { type: string; facts: { recipients: string[] } }[] = [];
+    const events: BusEvent[] = [];
     const off = al.platform.bus.subscribe((e) => { if (e.exerciseId === id) events.push(e); });
     const bundle = { type: 'bundle', id: 'bundle--7d0c3f2e-1111-4aaa-8bbb-000000000001', objects: [{
       type: 'indicator', spec_version: '2.1', id: 'indicator--7d0c3f2e-1111-4aaa-8bbb-000000000002', name: 'Drill C2 shared by Alpha',
