@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
-import type { OrgRow, Store } from '../store/index.js';
+import { updateMeta, type OrgRow, type Store } from '../store/index.js';
 import { refusedAddress } from '../taxii/index.js';
 import {
   nodeKeys, parsePublicKey, promoteSecret, reloadNodeKeys, rotateNodeKey, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck, stagedSecret, unseal,
@@ -610,8 +610,10 @@ export class FederationRegistry {
   }
 
   async setEnabled(actor: Actor, id: string, enabled: boolean): Promise<void> {
-    const sub = await this.subscription(id);
-    await this.store.setMeta(P_SUB + id, JSON.stringify({ ...sub, enabled }));
+    await this.subscription(id);
+    // Changed where it stands: a subscription removed meanwhile is not written back (it would come back without its state).
+    const now = await updateMeta(this.store, P_SUB + id, (cur) => (cur === null ? null : JSON.stringify({ ...(JSON.parse(cur) as Subscription), enabled })));
+    if (now === null) throw new AppError('NOT_FOUND', `no subscription ${id}`);
     await this.#audit(actor, enabled ? 'federation.subscription.enable' : 'federation.subscription.disable', id, {});
   }
 
