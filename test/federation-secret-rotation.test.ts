@@ -3,15 +3,17 @@
  * token and TAXII feed credential is re-sealed with a new secret in one transaction, the store
  * records the new check value, and the secret file is replaced; the old secret then opens
  * nothing. A rotation that fails changes nothing; one whose process died after its commit is
- * finished by the next process that compares its keys with the store's record.
+ * finished by the next process that compares its keys with the store's record. The signing key's
+ * rotation is made the same way.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import type { Platform } from '../src/api/index.js';
-import { FederationRegistry, SECRET_KEY_FILE, TaxiiFeeds, nodeKeys, rotateSecret, seal, unseal } from '../src/federation/index.js';
-import { secretCheck, stageSecret } from '../src/federation/keys.js';
+import { FederationRegistry, SECRET_KEY_FILE, SIGNING_KEY_FILE, TaxiiFeeds, nodeKeys, rotateSecret, seal, unseal } from '../src/federation/index.js';
+import type { Store } from '../src/store/index.js';
+import { secretCheck, stageSecret, stageSigningKey } from '../src/federation/keys.js';
 import { NODE_KEY_META, P_PEER, type PeerRecord } from '../src/federation/registry.js';
 import { P_FEED, type TaxiiFeed } from '../src/federation/taxii-feeds.js';
 import { makeCollection, makeOrg, makePlatform, tmpDir } from './taxii-fixtures.js';
@@ -129,6 +131,39 @@ describe('rotating the federation secret', () => {
     // The next rotation is not disturbed by it.
     expect(await rotateSecret(again, SYSTEM_ACTOR)).toEqual({ peers: 1, feeds: 2 });
     expect(again.token(await again.peer('dk'))).toBe(PEER_TOKEN);
+  });
+});
+
+describe('rotating the signing key, half-way', () => {
+  const stagedKeys = () => fs.readdirSync(dir).filter((f) => f.startsWith(`${SIGNING_KEY_FILE}.`));
+
+  it('a rotation whose store write fails leaves the current key signing, and no staged key', async () => {
+    const before = (await P.federation.signingKeys()).publicKey;
+    const failing = new Proxy(P.store, {
+      get(target, prop, receiver) {
+        if (prop === 'transaction') return () => Promise.reject(new Error('the database went away'));
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    }) as Store;
+    const reg = new FederationRegistry({ ...P.federation.deps, store: failing });
+    await expect(reg.rotateKey(SYSTEM_ACTOR)).rejects.toThrow(/went away/);
+    expect(stagedKeys()).toEqual([]);
+    P.federation.forgetKeyCheck();
+    expect((await P.federation.signingKeys()).publicKey).toBe(before);
+  });
+
+  it('a rotation whose process died after the store recorded the new key is finished by the next key check', async () => {
+    const before = (await P.federation.signingKeys()).publicKey;
+    // What a crash between the commit and writing the key file leaves: the staged key and the record naming it.
+    const staged = stageSigningKey(dir);
+    const record = await meta<Record<string, string>>(NODE_KEY_META);
+    await P.store.setMeta(NODE_KEY_META, JSON.stringify({ ...record, publicKey: staged.publicKey }));
+    const again = new FederationRegistry(P.federation.deps);
+    const keys = await again.signingKeys();
+    expect(keys.publicKey).toBe(staged.publicKey);
+    expect(keys.publicKey).not.toBe(before);
+    expect(stagedKeys()).toEqual([]);
+    expect(fs.readFileSync(path.join(dir, SIGNING_KEY_FILE), 'utf8')).toBe(staged.pem);
   });
 });
 

@@ -6,7 +6,7 @@
  *   (the tokens other nodes issued to this one) encrypted at rest in the store.
  * Both are created on first use. Losing the secret makes the stored peer tokens unreadable
  * (re-add the peers); losing the signing key makes every peer refuse this node's new versions
- * until they register the new public key. Both rotate (rotateNodeKey; secret-rotation.ts).
+ * until they register the new public key. Both rotate (stageSigningKey; secret-rotation.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -130,18 +130,42 @@ export function nodeKeys(dataDir: string, node: string): NodeKeys {
 }
 
 /**
- * Replaces the node's signing key with a new one (docs/federation.md "Rotating the signing
- * key"): the new PEM is written beside the old and renamed over it, so a reader sees the old key
- * or the new one, never half a file. The old private key is not kept (after a compromise it must
- * not be). Returns both public keys: the peers register the new one with `peer update
- * --public-key` and keep the old one for the versions it signed (relayed copies) unless told to
- * drop it.
+ * A new signing key for a rotation (docs/federation.md "Rotating the signing key"), written beside
+ * the current one under a name that carries its public key: the store records the new public key
+ * first (FederationRegistry.rotateKey), then promoteSigningKey makes it the node's. A rotation
+ * whose store write failed leaves the current key signing; one whose process died after the
+ * write is finished by the next process that compares its keys with the store's record. The old
+ * private key is not kept (after a compromise it must not be).
  */
-export function rotateNodeKey(dataDir: string, node: string): { previous: string; publicKey: string } {
-  const previous = nodeKeys(dataDir, node).publicKey;
-  writeFileDurably(path.join(dataDir, SIGNING_KEY_FILE), newSigningKeyPem());
+export function stageSigningKey(dataDir: string): { pem: string; publicKey: string } {
+  const pem = newSigningKeyPem();
+  const publicKey = rawPublicKey(crypto.createPublicKey(crypto.createPrivateKey(pem)));
+  writeFileDurably(stagedKeyFile(dataDir, publicKey), pem);
+  return { pem, publicKey };
+}
+
+const stagedKeyFile = (dataDir: string, publicKey: string) => path.join(dataDir, `${SIGNING_KEY_FILE}.next.${Buffer.from(publicKey, 'base64').toString('hex')}`);
+
+/** The staged signing key (PEM) whose public key is `publicKey`, or null. */
+export function stagedSigningKey(dataDir: string, publicKey: string): string | null {
+  try {
+    const pem = fs.readFileSync(stagedKeyFile(dataDir, publicKey), 'utf8');
+    return rawPublicKey(crypto.createPublicKey(crypto.createPrivateKey(pem))) === publicKey ? pem : null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Makes the staged key the node's signing key (whole or not at all) and removes its staged copy. */
+export function promoteSigningKey(dataDir: string, staged: { pem: string; publicKey: string }): void {
+  writeFileDurably(path.join(dataDir, SIGNING_KEY_FILE), staged.pem);
+  discardStagedSigningKey(dataDir, staged.publicKey);
   forget(dataDir);
-  return { previous, publicKey: nodeKeys(dataDir, node).publicKey };
+}
+
+export function discardStagedSigningKey(dataDir: string, publicKey: string): void {
+  fs.rmSync(stagedKeyFile(dataDir, publicKey), { force: true });
 }
 
 /**

@@ -20,7 +20,8 @@ import { AccessService, type Actor } from '../access/index.js';
 import { updateMeta, type OrgRow, type Store } from '../store/index.js';
 import { refusedAddress } from '../taxii/index.js';
 import {
-  nodeKeys, parsePublicKey, promoteSecret, reloadNodeKeys, rotateNodeKey, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck, stagedSecret, unseal,
+  discardStagedSigningKey, nodeKeys, parsePublicKey, promoteSecret, promoteSigningKey, reloadNodeKeys, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck,
+  stagedSecret, stagedSigningKey, stageSigningKey, unseal,
   type BatchProof, type NodeKeys,
 } from './keys.js';
 import type { BatchRef } from './batches.js';
@@ -260,12 +261,15 @@ export class FederationRegistry {
     // A read on the serving path; only the first process to sign writes the record (one statement).
     const raw = (await this.store.getMeta(NODE_KEY_META)) ?? (await this.store.initMeta(NODE_KEY_META, JSON.stringify(mine)));
     const stored = JSON.parse(raw) as NodeKeyRecord;
-    if (stored.secretCheck !== mine.secretCheck) {
-      // Another process of this data directory rotated a file a moment ago, or a secret rotation
-      // committed and its process died before writing the secret (secret-rotation.ts): read again.
-      const staged = stagedSecret(this.deps.dataDir, stored.secretCheck);
-      if (staged) promoteSecret(this.deps.dataDir, staged);
-      else reloadNodeKeys(this.deps.dataDir);
+    if (stored.secretCheck !== mine.secretCheck || stored.publicKey !== mine.publicKey) {
+      // Another process of this data directory rotated a file a moment ago, or a rotation
+      // committed and its process died before writing the file (rotateKey, secret-rotation.ts): read again.
+      const { dataDir } = this.deps;
+      const secret = stored.secretCheck !== mine.secretCheck ? stagedSecret(dataDir, stored.secretCheck) : null;
+      if (secret) promoteSecret(dataDir, secret);
+      const pem = stored.publicKey !== mine.publicKey ? stagedSigningKey(dataDir, stored.publicKey) : null;
+      if (pem) promoteSigningKey(dataDir, { pem, publicKey: stored.publicKey });
+      reloadNodeKeys(dataDir);
       keys = this.keys();
       mine = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
     }
@@ -287,14 +291,23 @@ export class FederationRegistry {
    * what this node signs with it (their reject lists keep it, retried after the update).
    */
   async rotateKey(actor: Actor): Promise<{ previous: string; publicKey: string }> {
-    const r = rotateNodeKey(this.deps.dataDir, this.deps.nodeName);
+    const { dataDir, nodeName } = this.deps;
+    // This process's keys, whatever the store records (a node whose key file was lost rotates to recover).
     const keys = this.keys();
-    await this.store.transaction(async (tx) => {
-      await tx.setMeta(NODE_KEY_META, JSON.stringify({ publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) } satisfies NodeKeyRecord));
-      await new AccessService(tx, this.deps.clock).audit(actor, 'federation.key.rotate', nodeIdentityId(this.deps.nodeName), { previous: r.previous, publicKey: r.publicKey });
-    });
+    const staged = stageSigningKey(dataDir);
+    try {
+      await this.store.transaction(async (tx) => {
+        await tx.setMeta(NODE_KEY_META, JSON.stringify({ publicKey: staged.publicKey, secretCheck: secretCheck(keys.secret) } satisfies NodeKeyRecord));
+        await new AccessService(tx, this.deps.clock).audit(actor, 'federation.key.rotate', nodeIdentityId(nodeName), { previous: keys.publicKey, publicKey: staged.publicKey });
+      });
+    } catch (e) {
+      // Not recorded: the current key goes on signing.
+      discardStagedSigningKey(dataDir, staged.publicKey);
+      throw e;
+    }
+    promoteSigningKey(dataDir, staged);
     this.#keyCheck = null;
-    return r;
+    return { previous: keys.publicKey, publicKey: staged.publicKey };
   }
 
   /**
