@@ -186,6 +186,10 @@ describe('detection pipeline over HTTP', () => {
     // C sees the counts, not the alerts.
     expect(cop.recent).toEqual([]);
     expectError(await http(al).get('c-analyst', '/api/v1/cop?hours=0'), 400, 'BAD_REQUEST');
+    // A filter the list does not know is refused, never ignored (a wider list than asked).
+    expectError(await http(al).get('a-analyst', '/api/v1/alerts?exercise=exercise--8e3f3c53-1c1a-4b8e-9b0f-2f3c4d5e6f70'), 400, 'INVALID_FILTER');
+    expectError(await http(al).get('a-analyst', '/api/v1/alerts?statuses=new'), 400, 'INVALID_FILTER');
+    expect((await http(al).get('a-analyst', '/api/v1/alerts?status=new&limit=5')).status).toBe(200);
   });
 
   it('lists alerts newest first by when they were last seen, not by when they were last changed', async () => {

@@ -16,6 +16,7 @@ import type { TelemetryFormat } from '../../detect/normalise/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf, requireAuth } from './auth.js';
 import { Body, RECORD_ID } from './body.js';
+import { queryOf } from './parse.js';
 
 const gunzipAsync = promisify(gunzip);
 const FORMATS: readonly (TelemetryFormat | 'auto')[] = ['auto', 'suricata-eve', 'ecs', 'windows', 'zeek', 'syslog', 'cef'];
@@ -96,7 +97,11 @@ export async function alertRoutes(app: FastifyInstance, platform: Platform): Pro
   };
 
   app.get('/alerts', async (req): Promise<AlertListWire> => {
-    const q = req.query as Record<string, unknown>;
+    // Refused, never ignored: `?exercise=` answered the real operations' alerts as if it were that exercise's.
+    if ((req.query as Record<string, unknown>)['exercise'] !== undefined) {
+      throw new AppError('INVALID_FILTER', 'exercise: this list is of real operations; an exercise\'s alerts are at /exercises/{id}/alerts', { details: { parameter: 'exercise' } });
+    }
+    const q = queryOf(req.query, ['status', 'severity', 'source', 'org', 'limit']);
     const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError('BAD_REQUEST', 'limit must be an integer 1-1000');
     return {
