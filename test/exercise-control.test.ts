@@ -22,13 +22,37 @@ beforeAll(async () => {
   tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
   const sc = await h.call('POST', '/api/v1/exercises/scenarios', { token: tokens['c-excon']!, body: {
     name: 'Life cycle', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }],
-    injects: [{ id: 'm', title: 'Mail', offsetSeconds: 600, type: 'communication', teams: [], payload: { channel: 'email', from: 'x', subject: 's', body: 'b' }, expectations: [] }],
+    injects: [
+      { id: 'm', title: 'Mail', offsetSeconds: 600, type: 'communication', teams: [], payload: { channel: 'email', from: 'x', subject: 's', body: 'b' }, expectations: [] },
+      { id: 'r', title: 'Report now', offsetSeconds: 0, type: 'prompt', teams: [], payload: { action: 'publish-sitrep', text: 'x' }, expectations: [{ name: 'Report', type: 'REPORT', expirySeconds: 36_000 }] },
+    ],
   } });
   scenarioId = sc.json().id;
 });
 afterAll(async () => al.close());
 
 describe('exercise control', () => {
+  it('ending an exercise settles what was still expected: the report shows it missed at the end, never pending', async () => {
+    al.platform.exercise.start();
+    try {
+      const id = await newRun();
+      expect((await control(id, { action: 'launch' })).status).toBe(200);
+      al.clock.advance(2000);
+      await al.platform.exercise.tick();
+      await al.platform.exercise.idle();
+      al.clock.advance(3000);
+      const ended = (await control(id, { action: 'finish' })).json();
+      const report = (await h.call('GET', `/api/v1/exercises/${id}/report`, { token: tokens['c-excon']! })).json();
+      const team = report.teams[0];
+      expect(team.expectations).toMatchObject({ pending: 0, missed: 1 });
+      expect(team.expectations.items[0]).toMatchObject({ name: 'Report', status: 'failed', score: 0 });
+      // Missed when play ended, not at its expiry ten hours later (the report's timeline places it there).
+      expect(team.expectations.items[0].expiresAt).toBe(ended.endedAt);
+    } finally {
+      al.platform.exercise.stop();
+    }
+  });
+
   it('a scheduled exercise is cancelled, not finished', async () => {
     const id = await newRun();
     expectError(await control(id, { action: 'finish' }), 409, 'CONFLICT');

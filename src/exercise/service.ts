@@ -276,6 +276,16 @@ export class ExerciseService {
         if (d.status === 'finished' || d.status === 'cancelled') throw bad(`exercise is already ${d.status}`);
         if (c.action === 'finish' && d.status === 'scheduled') throw bad('a scheduled exercise has not run: cancel it');
         l.doc = { ...d, status: c.action === 'cancel' ? 'cancelled' : 'finished', endedAt: now, pauses: closePause(d.pauses, now) };
+        // Play is over: what was still expected is scored as at its expiry (met in part, or not), never left "pending" in the report.
+        for (const [teamId, t] of l.teams) {
+          for (const r of t.doc.expectations) {
+            if (r.status !== 'pending') continue;
+            Object.assign(r, expire(r, r.validation === 'all' ? await this.#players(l, teamId) : []), { expiresAt: Math.min(r.expiresAt, now) });
+            t.dirty = true;
+            this.#emit(l, teamId, 'exercise.expectation.updated', { injectId: r.injectId, name: r.name, status: r.status, score: r.score });
+          }
+        }
+        await this.#flush(id);
         break;
       case 'trigger': {
         if (d.status !== 'running' && d.status !== 'paused') throw bad('injects are triggered in a running or paused exercise');
