@@ -6,8 +6,7 @@
  * every 100 ms for an inject that could never be decided.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../src/access/index.js';
-import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
+import { addExcon, http, makeAlliance, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;
 let h: ReturnType<typeof http>;
@@ -24,8 +23,7 @@ async function advance(ms: number) {
 beforeAll(async () => {
   al = await makeAlliance();
   h = http(al);
-  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
-  token = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  token = await addExcon(al);
   al.platform.exercise.start();
   const sc = await h.call('POST', '/api/v1/exercises/scenarios', { token, body: {
     name: 'Conditions drill', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }, { id: 'team-b', name: 'Bravo', orgs: [al.orgs.B] }],

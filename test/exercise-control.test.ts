@@ -5,8 +5,7 @@
  * a speed change is a 409 that changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../src/access/index.js';
-import { expectError, http, makeAlliance, type Alliance } from './rest-fixtures.js';
+import { addExcon, expectError, http, makeAlliance, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;
 let h: ReturnType<typeof http>;
@@ -18,8 +17,7 @@ const newRun = async () => (await h.call('POST', '/api/v1/exercises', { token: t
 beforeAll(async () => {
   al = await makeAlliance();
   h = http(al);
-  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
-  tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  tokens['c-excon'] = await addExcon(al);
   const sc = await h.call('POST', '/api/v1/exercises/scenarios', { token: tokens['c-excon']!, body: {
     name: 'Life cycle', teams: [{ id: 'team-a', name: 'Alpha', orgs: [al.orgs.A] }],
     injects: [

@@ -7,8 +7,7 @@
  * filters by team as asked, and an unknown parameter is refused rather than ignored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../src/access/index.js';
-import { expectError, http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
+import { addExcon, expectError, http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;
 let h: ReturnType<typeof http>;
@@ -39,8 +38,7 @@ beforeAll(async () => {
   al = await makeAlliance();
   h = http(al);
   Object.assign(tokens, al.tokens);
-  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
-  tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  tokens['c-excon'] = await addExcon(al);
   await submitAs(al, 'a-analyst', al.privateA, { objects: [indicator(RULE, { pattern: `[ipv4-addr:value = '${C2}']` })], defaultTlp: 'amber' });
   await al.platform.detect.refreshDirectory();
   await al.platform.detect.feed.sync();

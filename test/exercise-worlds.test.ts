@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import type { BusEvent } from '../src/core/index.js';
-import { http, makeAlliance, type Alliance } from './rest-fixtures.js';
+import { addExcon, http, makeAlliance, type Alliance } from './rest-fixtures.js';
 
 let al: Alliance;
 let h: ReturnType<typeof http>;
@@ -24,8 +24,7 @@ beforeAll(async () => {
   al = await makeAlliance();
   h = http(al);
   Object.assign(tokens, al.tokens);
-  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
-  tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  tokens['c-excon'] = await addExcon(al);
   for (const org of ['A', 'B', 'C'] as const) {
     const rep = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs[org], username: `${org.toLowerCase()}-rep`, password: 'correct horse battery staple', roles: ['representative'] });
     tokens[`${org.toLowerCase()}-rep`] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs[org], userId: rep.id, kind: 'api', name: 't' })).token;

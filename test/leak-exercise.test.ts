@@ -8,10 +8,9 @@
  * leaves no row of the exercise in any table.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '../src/access/index.js';
 import type { BusEvent } from '../src/core/index.js';
 import { ROUTE_ACTIONS } from '../src/api/route-permissions.js';
-import { http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
+import { addExcon, http, indicator, makeAlliance, submitAs, type Alliance } from './rest-fixtures.js';
 import { detectionReady } from './helpers/node-mode.js';
 
 let al: Alliance;
@@ -28,8 +27,7 @@ const REAL_RED = 'REAL-RED-INTEL-91ab';
 beforeAll(async () => {
   al = await makeAlliance();
   h = http(al);
-  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: 'correct horse battery staple', roles: ['excon'] });
-  tokens['c-excon'] = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+  tokens['c-excon'] = await addExcon(al);
   Object.assign(tokens, al.tokens);
   // Real intel: A's indicator for the C2 (catches the exercise beacon) and A's RED object for nobody.
   await submitAs(al, 'a-analyst', al.shared, { objects: [indicator('C2 feed', { pattern: `[ipv4-addr:value = '${C2}']` })], defaultTlp: 'amber' });

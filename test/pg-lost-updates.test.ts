@@ -20,22 +20,8 @@ import { signFacts, type PeerRecord } from '../src/federation/index.js';
 import { receiveFrom, recordPushStatus, type FederatedRecord, type RecordEnvelope } from '../src/federation/records.js';
 import { openPostgresStore, type Store } from '../src/store/index.js';
 import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
+import { heldTransaction } from './helpers/held-transaction.js';
 import { sharedPath } from './helpers/shared.js';
-
-/** Runs `fn` in a transaction of `store` and keeps it open until `release` is called. */
-function heldTransaction(store: Store, fn: (tx: Store) => Promise<void>) {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  let entered!: (e?: unknown) => void;
-  const inside = new Promise<void>((ok, fail) => { entered = (e) => (e === undefined ? ok() : fail(e)); });
-  const done = store.transaction(async (tx) => {
-    await fn(tx).catch((e: unknown) => { entered(e); throw e; });
-    entered();
-    await gate;
-  });
-  done.catch(() => undefined); // reported through `inside`
-  return { inside, done, release };
-}
 
 describe.runIf(await pgAvailable())('PostgreSQL, the MISP feed list changed by two processes at once', () => {
   it('a feed added while another process adds one is listed with it (the list is not overwritten)', async () => {

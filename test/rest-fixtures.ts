@@ -113,6 +113,12 @@ export async function makeAlliance(env: Record<string, string> = {}): Promise<Al
 }
 
 /** Submits objects as a user of the alliance; throws if any is rejected. */
+/** A user of organisation C with the exercise-control role (`c-excon`) and an API token for it: the token. */
+export async function addExcon(al: Alliance): Promise<string> {
+  const u = await al.platform.access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-excon', password: PASSWORD, roles: ['excon'] });
+  return (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, userId: u.id, kind: 'api', name: 't' })).token;
+}
+
 export async function submitAs(al: Alliance, user: string, collection: string, batch: { objects: Stix[]; defaultTlp?: Tlp; recipients?: string[] }): Promise<void> {
   const { objects, ...opts } = batch;
   const res = await al.platform.intel.submit({ principal: al.principals[user]!, source: 'fixture' }, collection, objects, opts);

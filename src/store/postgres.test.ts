@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openPostgresStore } from './index.js';
 import { spoolLinesOf } from './spool-codec.js';
+import { heldTransaction } from '../../test/helpers/held-transaction.js';
 import { freshPostgresDb, PG_ADMIN_URL, pgAvailable } from '../../test/helpers/pg.js';
 
 describe.runIf(await pgAvailable())('PostgreSQL store', () => {
@@ -105,31 +106,23 @@ describe.runIf(await pgAvailable())('PostgreSQL store, the SQL spool under concu
     const db = await freshPostgresDb();
     const store = await openPostgresStore(db.url);
     const chunk = (event: string) => ({ orgId: 'o', sensorId: 's', receivedUs: 1, exerciseId: null, ...spoolLinesOf([{ event, format: 'ecs' }]) });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    let first: ReturnType<typeof heldTransaction<{ firstSeq: number; lastSeq: number } | null>> | null = null;
     try {
-      let appended!: () => void;
-      const inFirst = new Promise<void>((r) => { appended = r; });
       // Two ingest requests on two connections (two API processes, or one process's pool): the
       // first takes its seq and is still writing its audit row when the second commits.
-      const first = store.transaction(async (tx) => {
-        const got = await tx.appendIngest(chunk('first'));
-        appended();
-        await gate;
-        return got;
-      });
-      await inFirst;
+      first = heldTransaction(store, (tx) => tx.appendIngest(chunk('first')));
+      await first.inside;
       const second = store.transaction((tx) => tx.appendIngest(chunk('second')));
       await new Promise((r) => setTimeout(r, 300));
       // A detection worker reading now moves its cursor past what it sees.
       const seen = await store.readIngest(0, 100);
       expect(seen.map((r) => r.event)).toEqual([]);
-      release();
-      const [a, b] = await Promise.all([first, second]);
+      first.release();
+      const [a, b] = await Promise.all([first.done, second]);
       expect(a!.firstSeq).toBeLessThan(b!.firstSeq);
       expect((await store.readIngest(0, 100)).map((r) => r.event)).toEqual(['first', 'second']);
     } finally {
-      release();
+      first?.release();
       await store.close();
       await db.drop();
     }
