@@ -280,9 +280,8 @@ export class ExerciseService {
         for (const [teamId, t] of l.teams) {
           for (const r of t.doc.expectations) {
             if (r.status !== 'pending') continue;
-            Object.assign(r, expire(r, r.validation === 'all' ? await this.#players(l, teamId) : []), { expiresAt: Math.min(r.expiresAt, now) });
-            t.dirty = true;
-            this.#emit(l, teamId, 'exercise.expectation.updated', { injectId: r.injectId, name: r.name, status: r.status, score: r.score });
+            await this.#expire(l, teamId, r);
+            Object.assign(r, { expiresAt: Math.min(r.expiresAt, now) });
           }
         }
         await this.#flush(id);
@@ -412,6 +411,13 @@ export class ExerciseService {
     return out;
   }
 
+  /** Scores a pending expectation as its time is over (met in part, or not), marks its team to save, and says so. */
+  async #expire(l: Loaded, teamId: string, r: ExpectationResult): Promise<void> {
+    Object.assign(r, expire(r, r.validation === 'all' ? await this.#players(l, teamId) : []));
+    l.teams.get(teamId)!.dirty = true;
+    this.#emit(l, teamId, 'exercise.expectation.updated', { injectId: r.injectId, name: r.name, status: r.status, score: r.score });
+  }
+
   #expiry(l: Loaded, r: ExpectationResult): number {
     return this.#inject(l, r.injectId).expectations.find((x) => x.name === r.name)?.expirySeconds ?? 0;
   }
@@ -436,9 +442,7 @@ export class ExerciseService {
       for (const [teamId, t] of l.teams) {
         for (const r of t.doc.expectations) {
           if (r.status !== 'pending' || sec < r.firedAtSeconds + this.#expiry(l, r)) continue;
-          Object.assign(r, expire(r, r.validation === 'all' ? await this.#players(l, teamId) : []));
-          t.dirty = true;
-          this.#emit(l, teamId, 'exercise.expectation.updated', { injectId: r.injectId, name: r.name, status: r.status, score: r.score });
+          await this.#expire(l, teamId, r);
         }
         // Injects in T order, so a parent fired in this tick counts for its children.
         const due = t.doc.executions.filter((e) => e.state === 'pending').map((e) => ({ e, inj: this.#inject(l, e.injectId) }))
