@@ -23,76 +23,84 @@ import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
 import { heldTransaction } from './helpers/held-transaction.js';
 import { sharedPath } from './helpers/shared.js';
 
-describe.runIf(await pgAvailable())('PostgreSQL, the MISP feed list changed by two processes at once', () => {
-  it('a feed added while another process adds one is listed with it (the list is not overwritten)', async () => {
-    const db = await freshPostgresDb();
-    const a = await openPostgresStore(db.url);
-    const b = await openPostgresStore(db.url);
-    const clock = new ManualClock('2026-08-01T00:00:00Z');
-    let held: ReturnType<typeof heldTransaction> | null = null;
-    try {
-      const access = new AccessService(a, clock);
-      const org = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alpha', shortName: 'A' })).id;
-      const coll = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'c' })).id;
-      const cfg = (name: string) => ({ name, source: `https://feeds.example/${name}/`, collectionId: coll, orgId: org, intervalS: 3600 });
-      // Process B adds feed "two" and has not committed yet (its audit row is still being written).
-      held = heldTransaction(b, async (tx) => { await new MispFeeds({ store: tx, intel: new IntelService(tx, clock), clock }).add(cfg('two')); });
-      await held.inside;
-      const feedsA = new MispFeeds({ store: a, intel: new IntelService(a, clock), clock });
-      const one = feedsA.add(cfg('one'));
-      await new Promise((r) => setTimeout(r, 300));
-      held.release();
-      await Promise.all([one, held.done]);
-      expect((await feedsA.list()).map((f) => f.name).sort()).toEqual(['one', 'two']);
-      // And a removal keeps what another process added meanwhile.
-      held = heldTransaction(b, async (tx) => { await new MispFeeds({ store: tx, intel: new IntelService(tx, clock), clock }).add(cfg('three')); });
-      await held.inside;
-      const removed = feedsA.remove('one');
-      await new Promise((r) => setTimeout(r, 300));
-      held.release();
-      await Promise.all([removed, held.done]);
-      expect((await feedsA.list()).map((f) => f.name).sort()).toEqual(['three', 'two']);
-    } finally {
-      held?.release();
+/**
+ * Two API processes' stores on one fresh database, with an organisation and a collection, and
+ * MISP feeds on either; `hold` keeps a transaction of process B open (released by `close`).
+ */
+async function twoProcesses() {
+  const db = await freshPostgresDb();
+  const a = await openPostgresStore(db.url);
+  const b = await openPostgresStore(db.url);
+  const clock = new ManualClock('2026-08-01T00:00:00Z');
+  const access = new AccessService(a, clock);
+  const org = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alpha', shortName: 'A' })).id;
+  const coll = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'c' })).id;
+  const feedsOn = (store: Store) => new MispFeeds({ store, intel: new IntelService(store, clock), clock });
+  const held: ReturnType<typeof heldTransaction>[] = [];
+  return {
+    org, coll, feedsA: feedsOn(a), feedsOn,
+    hold(fn: (tx: Store) => Promise<void>) {
+      const h = heldTransaction(b, fn);
+      held.push(h);
+      return h;
+    },
+    async close() {
+      for (const h of held) h.release();
       await a.close();
       await b.close();
       await db.drop();
+    },
+  };
+}
+
+describe.runIf(await pgAvailable())('PostgreSQL, the MISP feed list changed by two processes at once', () => {
+  it('a feed added while another process adds one is listed with it (the list is not overwritten)', async () => {
+    const n = await twoProcesses();
+    try {
+      const cfg = (name: string) => ({ name, source: `https://feeds.example/${name}/`, collectionId: n.coll, orgId: n.org, intervalS: 3600 });
+      // Process B adds feed "two" and has not committed yet (its audit row is still being written).
+      let held = n.hold(async (tx) => { await n.feedsOn(tx).add(cfg('two')); });
+      await held.inside;
+      const one = n.feedsA.add(cfg('one'));
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      await Promise.all([one, held.done]);
+      expect((await n.feedsA.list()).map((f) => f.name).sort()).toEqual(['one', 'two']);
+      // And a removal keeps what another process added meanwhile.
+      held = n.hold(async (tx) => { await n.feedsOn(tx).add(cfg('three')); });
+      await held.inside;
+      const removed = n.feedsA.remove('one');
+      await new Promise((r) => setTimeout(r, 300));
+      held.release();
+      await Promise.all([removed, held.done]);
+      expect((await n.feedsA.list()).map((f) => f.name).sort()).toEqual(['three', 'two']);
+    } finally {
+      await n.close();
     }
   });
 });
 
 describe.runIf(await pgAvailable())('PostgreSQL, one MISP feed pulled by two processes at once', () => {
   it('the pull that saves second merges with the first one\'s state instead of failing', async () => {
-    const db = await freshPostgresDb();
-    const a = await openPostgresStore(db.url);
-    const b = await openPostgresStore(db.url);
-    const clock = new ManualClock('2026-08-01T00:00:00Z');
-    let held: ReturnType<typeof heldTransaction> | null = null;
+    const n = await twoProcesses();
     try {
-      const access = new AccessService(a, clock);
-      const org = (await access.createOrganisation(SYSTEM_ACTOR, { name: 'Alpha', shortName: 'A' })).id;
-      const coll = (await access.createCollection(SYSTEM_ACTOR, { apiRoot: 'api1', title: 'c' })).id;
-      const feedsA = new MispFeeds({ store: a, intel: new IntelService(a, clock), clock });
-      await feedsA.add({ name: 'tweetfeed', source: sharedPath('data/misp/feed-tweetfeed'), collectionId: coll, orgId: org, intervalS: 3600 });
-      const first = await feedsA.pull('tweetfeed');
+      await n.feedsA.add({ name: 'tweetfeed', source: sharedPath('data/misp/feed-tweetfeed'), collectionId: n.coll, orgId: n.org, intervalS: 3600 });
+      const first = await n.feedsA.pull('tweetfeed');
       expect(first.imported).toBe(2);
       // The scheduler's pull (process B) is saving the feed's state, not committed yet, when a
       // manual pull through process A saves its own.
-      held = heldTransaction(b, async (tx) => { await new MispFeeds({ store: tx, intel: new IntelService(tx, clock), clock }).pull('tweetfeed'); });
+      const held = n.hold(async (tx) => { await n.feedsOn(tx).pull('tweetfeed'); });
       await held.inside;
-      const manual = feedsA.pull('tweetfeed');
+      const manual = n.feedsA.pull('tweetfeed');
       await new Promise((r) => setTimeout(r, 300));
       held.release();
       await held.done;
       expect((await manual).upToDate).toBe(2);
-      const feed = await feedsA.get('tweetfeed');
+      const feed = await n.feedsA.get('tweetfeed');
       expect(feed.rev).toBe(4);
       expect(Object.keys(feed.state.events)).toHaveLength(2);
     } finally {
-      held?.release();
-      await a.close();
-      await b.close();
-      await db.drop();
+      await n.close();
     }
   });
 });
