@@ -4,6 +4,7 @@
  * Each entry holds both directions side by side: the SCOs of the observed-data, the
  * indicator pattern, and how the MISP value is read back from the SCOs (export).
  */
+import { matchesFormat } from '../stix/index.js';
 
 export type Sco = Record<string, unknown> & { type: string; id: string };
 
@@ -14,6 +15,11 @@ export interface TypeSpec {
   pattern: (v: string) => string | { error: string };
   /** The MISP value from the SCOs of an observed-data this spec produced; null when absent. */
   value: ((scos: Sco[]) => string | null) | null;
+  /**
+   * Values of this type that have no observable form but are still a fine MISP value (a `uri`
+   * that is a path): kept as an x-misp-attribute, as an unmapped type is, rather than skipped.
+   */
+  custom?: (v: string) => boolean;
 }
 
 /** STIX pattern string literal (misp-stix `_escape_pattern_value`: `\` and `'`). */
@@ -133,7 +139,51 @@ export function abbreviateHive(key: string): string {
   return key;
 }
 
-const indicatorOnly = (pattern: (v: string) => string): TypeSpec => ({ scos: null, pattern, value: null });
+const indicatorOnly = (pattern: (v: string) => string | { error: string }): TypeSpec => ({ scos: null, pattern, value: null });
+
+/** A value an indicator-only numeric type (port, size) puts in its pattern, checked: it is written unquoted by misp-stix's rules. */
+const numeric = (what: string, re: RegExp, pattern: (v: string) => string) => (v: string): string | { error: string } =>
+  re.test(v.trim()) ? pattern(v.trim()) : { error: `"${v.slice(0, 60)}" is not ${what}` };
+
+/**
+ * The url SCO value of a MISP url/uri/link: the value itself when it is a URI (RFC 3986, STIX
+ * 2.1 §6.15); an IRI (a host or path in Unicode, MISP takes them) in its URI form (punycode host,
+ * percent-encoded path); null when it is no absolute URL at all (a `uri` that is a path).
+ */
+export function urlValue(v: string): string | null {
+  if (matchesFormat('uri', v)) return v;
+  if (!/^https?:\/\//i.test(v) || /[\\\s]/.test(v)) return null;
+  try {
+    const href = new URL(v).href;
+    return matchesFormat('uri', href) ? href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * url, uri and link. An IRI goes into the SCO and the pattern as its URI, the MISP value beside
+ * it (`x_misp_value`, read back on export); a value with no URI form is kept as an x-misp-attribute.
+ */
+const URL_SPEC: TypeSpec = {
+  scos: (v, u) => {
+    const uri = urlValue(v);
+    if (uri === null) return `"${v.slice(0, 60)}" is not an absolute URL`;
+    return [{ type: 'url', id: `url--${u}`, value: uri, ...(uri !== v ? { x_misp_value: v } : {}) }];
+  },
+  pattern: (v) => {
+    const uri = urlValue(v);
+    return uri === null ? { error: `"${v.slice(0, 60)}" is not an absolute URL` } : pat([`url:value = ${lit(uri)}`]);
+  },
+  value: (scos) => prop(find(scos, 'url'), 'x_misp_value') ?? prop(find(scos, 'url'), 'value'),
+  custom: (v) => urlValue(v) === null,
+};
+
+const x509 = (h: string): TypeSpec => ({
+  scos: (v, u) => [{ type: 'x509-certificate', id: `x509-certificate--${u}`, hashes: { [h]: v } }],
+  pattern: (v) => pat([`x509-certificate:hashes.${hashPath(h)} = ${lit(v)}`]),
+  value: (scos) => (find(scos, 'x509-certificate')?.hashes as Record<string, string> | undefined)?.[h] ?? null,
+});
 
 export const TYPES: Readonly<Record<string, TypeSpec>> = {
   'ip-src': ip('src'),
@@ -166,7 +216,13 @@ export const TYPES: Readonly<Record<string, TypeSpec>> = {
     },
     pattern: (v) => {
       const p = split2(v);
-      return p ? pat([`domain-name:value = ${lit(p[0])}`, `network-traffic:dst_port = '${p[1]}'`]) : { error: 'not hostname|port' };
+      // STIX 2.1 §9.5: the comparisons an AND joins name one object type. misp-stix writes
+      // `domain-name:value = … AND network-traffic:dst_port = …`, which every STIX 2.1 pattern
+      // parser refuses (ours did: every to_ids hostname|port was skipped); the domain is the
+      // connection's destination, so both go on network-traffic.
+      return p && PORT.test(p[1])
+        ? pat(["network-traffic:dst_ref.type = 'domain-name'", `network-traffic:dst_ref.value = ${lit(p[0])}`, `network-traffic:dst_port = '${p[1]}'`])
+        : { error: `"${v.slice(0, 60)}" is not hostname|port` };
     },
     value: (scos) => {
       const d = prop(find(scos, 'domain-name'), 'value');
@@ -174,9 +230,9 @@ export const TYPES: Readonly<Record<string, TypeSpec>> = {
       return d && port ? `${d}|${port}` : null;
     },
   },
-  url: one('url', 'value'),
-  uri: one('url', 'value'),
-  link: one('url', 'value'),
+  url: URL_SPEC,
+  uri: URL_SPEC,
+  link: URL_SPEC,
   ...Object.fromEntries(Object.keys(HASHES).map((t) => [t, hash(t)])),
   filename: one('file', 'name'),
   ...Object.fromEntries(['md5', 'sha1', 'sha256', 'sha512', 'ssdeep', 'tlsh'].map((t) => [`filename|${t}`, filenameHash(t)])),
@@ -242,20 +298,19 @@ export const TYPES: Readonly<Record<string, TypeSpec>> = {
     },
   },
   'mac-address': one('mac-addr', 'value'),
-  'x509-fingerprint-sha1': {
-    scos: (v, u) => [{ type: 'x509-certificate', id: `x509-certificate--${u}`, hashes: { 'SHA-1': v } }],
-    pattern: (v) => pat([`x509-certificate:hashes.'SHA-1' = ${lit(v)}`]),
-    value: (scos) => (find(scos, 'x509-certificate')?.hashes as Record<string, string> | undefined)?.['SHA-1'] ?? null,
-  },
+  'x509-fingerprint-sha1': x509('SHA-1'),
+  'x509-fingerprint-sha256': x509('SHA-256'),
+  'x509-fingerprint-md5': x509('MD5'),
   'github-username': {
     scos: (v, u) => [{ type: 'user-account', id: `user-account--${u}`, account_type: 'github', account_login: v }],
     pattern: (v) => pat(["user-account:account_type = 'github'", `user-account:account_login = ${lit(v)}`]),
     value: (scos) => prop(find(scos, 'user-account'), 'account_login'),
   },
   'user-agent': indicatorOnly((v) => pat([`network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = ${lit(v)}`])),
-  port: indicatorOnly((v) => pat([`network-traffic:dst_port = '${v}'`])),
+  // Checked before they go into the pattern: `80' OR network-traffic:dst_port = '443` made another pattern.
+  port: indicatorOnly(numeric('a port number', /^\d{1,5}$/, (v) => pat([`network-traffic:dst_port = '${v}'`]))),
   'http-method': indicatorOnly((v) => pat([`network-traffic:extensions.'http-request-ext'.request_method = ${lit(v)}`])),
-  'size-in-bytes': indicatorOnly((v) => pat([`file:size = '${v}'`])),
+  'size-in-bytes': indicatorOnly(numeric('a size in bytes', /^\d{1,15}$/, (v) => pat([`file:size = '${v}'`]))),
 };
 
 /** Rule languages kept as the indicator's pattern with their own `pattern_type` (misp-stix). */

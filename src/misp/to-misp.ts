@@ -95,7 +95,7 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
       const category = o.type === 'x-misp-attribute' ? String(o.x_misp_category ?? '') : (labelValue(o, 'misp:category') ?? '');
       const comment = o.type === 'x-misp-attribute' ? o.x_misp_comment : (ind?.description ?? o.description ?? o.x_misp_comment);
       const a: J = {
-        uuid, type, category, value, to_ids: o.type === 'observed-data' || o.type === 'indicator' ? ind !== undefined : false,
+        uuid, type, category, value, to_ids: o.type === 'observed-data' || o.type === 'indicator' ? ind !== undefined : o.x_misp_to_ids === true,
         distribution: '5', timestamp: epoch(o.modified), comment: typeof comment === 'string' ? comment : '', deleted: false,
       };
       if (o.type === 'observed-data' && typeof o.first_observed === 'string' && epoch(o.first_observed) !== epoch(o.modified)) {

@@ -135,8 +135,12 @@ function customAttribute(ctx: Ctx, a: MispAttribute, labels: string[]): StixObj 
   return {
     ...common(ctx, 'x-misp-attribute', `x-misp-attribute--${a.uuid}`, a.timestamp), labels,
     x_misp_type: a.type, x_misp_value: a.value, x_misp_category: a.category, ...(a.comment ? { x_misp_comment: a.comment } : {}),
+    ...ownToIds(a),
   };
 }
+
+/** `to_ids` where no indicator says it (x-misp-attribute, vulnerability, campaign): the flag itself, for the export. */
+const ownToIds = (a: MispAttribute): { x_misp_to_ids?: true } => (a.toIds ? { x_misp_to_ids: true } : {});
 
 /** One attribute outside objects. Returns the STIX ids it produced, or throws a reason string. */
 function convertAttribute(ctx: Ctx, a: MispAttribute, rel: Releasability): string[] {
@@ -146,18 +150,18 @@ function convertAttribute(ctx: Ctx, a: MispAttribute, rel: Releasability): strin
   let main: string;
   let observed: string | null = null;
   if (a.type === 'vulnerability') {
-    const v = { ...common(ctx, 'vulnerability', `vulnerability--${a.uuid}`, a.timestamp), name: a.value, labels, ...(a.comment ? { description: a.comment } : {}), external_references: [{ source_name: 'cve', external_id: a.value }] };
+    const v = { ...common(ctx, 'vulnerability', `vulnerability--${a.uuid}`, a.timestamp), name: a.value, labels, ...(a.comment ? { description: a.comment } : {}), external_references: [{ source_name: 'cve', external_id: a.value }], ...ownToIds(a) };
     produced.push(v);
     main = v.id;
   } else if (a.type === 'campaign-name') {
-    const c = { ...common(ctx, 'campaign', `campaign--${a.uuid}`, a.timestamp), name: a.value, labels, ...(a.comment ? { description: a.comment } : {}) };
+    const c = { ...common(ctx, 'campaign', `campaign--${a.uuid}`, a.timestamp), name: a.value, labels, ...(a.comment ? { description: a.comment } : {}), ...ownToIds(a) };
     produced.push(c);
     main = c.id;
   } else if (RULE_TYPES[a.type] && a.toIds) {
     const i = indicator(ctx, a.uuid, { ts: a.timestamp, comment: a.comment, pattern: a.value, patternType: RULE_TYPES[a.type]!, phase: a.category, labels });
     produced.push(i);
     main = i.id;
-  } else if (spec?.scos) {
+  } else if (spec?.scos && !spec.custom?.(a.value)) {
     const scos = spec.scos(a.value, a.uuid);
     if (typeof scos === 'string') throw new Error(scos);
     const od = observedData(ctx, a.uuid, { ts: a.timestamp, firstSeen: a.firstSeen, lastSeen: a.lastSeen, labels }, scos);
@@ -173,7 +177,7 @@ function convertAttribute(ctx: Ctx, a: MispAttribute, rel: Releasability): strin
       produced.push(i, basedOn(ctx, i.id, od.id, a.timestamp));
       main = i.id;
     }
-  } else if (spec && a.toIds) {
+  } else if (spec && !spec.scos && a.toIds) {
     const p = spec.pattern(a.value);
     if (typeof p !== 'string') throw new Error(p.error);
     const i = indicator(ctx, a.uuid, { ts: a.timestamp, comment: a.comment, pattern: p, phase: a.category, labels });

@@ -16,6 +16,7 @@ export type { RuleId } from './validate/rules.js';
 export { DEFAULT_LIMITS, limitBreach } from './validate/context.js';
 export type { ValidateOptions, ValidationError, ValidationLimits } from './validate/context.js';
 export { validateObject } from './validate/validate.js';
+export { matchesFormat } from './validate/formats.js';
 export type { ValidationResult } from './validate/validate.js';
 export { validateBundle, bundleErrors } from './validate/bundle.js';
 export type { BundleValidation } from './validate/bundle.js';
