@@ -115,6 +115,92 @@ describe('real Suricata EVE events', () => {
   });
 });
 
+describe('one text per address, name and digest (sensors and feeds write them differently)', () => {
+  const eveLines = readFileSync(path.join(data, 'suricata-eve/surevego/testdata/eve.json'), 'utf8').split('\n').filter((l) => l !== '');
+  const otrf = readFileSync(path.join(data, 'otrf-security-datasets/datasets/atomic/windows/credential_access/host/cmd_psexec_lsa_secrets_dump_2020-10-1903305471.json'), 'utf8').split('\n');
+  const event = (format: 'suricata-eve' | 'windows' | 'zeek' | 'ecs', line: string): NormalisedEvent => {
+    const r = normaliseLine(format, line, ctx);
+    if (!r.ok) throw new Error(r.error);
+    return r.event;
+  };
+
+  it('matches the real Suricata IPv6 lines (every group written in full) with indicators in RFC 5952 or any other form', () => {
+    // surevego writes "fe80:0000:0000:0000:0042:95ff:fea2:534a"; feeds write "fe80::42:95ff:fea2:534a".
+    const index = new IndicatorIndex();
+    index.add(indicator('short', "[ipv6-addr:value = 'fe80::42:95ff:fea2:534a']"), ['org-a']);
+    index.add(indicator('upper', "[ipv6-addr:value = 'FE80:0:0:0:42:95FF:FEA2:534A']"), ['org-a']);
+    index.add(indicator('mcast', "[ipv6-addr:value IN ('ff02::2', 'ff02::fb')]"), ['org-a']);
+    index.add(indicator('flow', "[network-traffic:src_ref.value = 'fe80::42:95ff:fea2:534a' AND network-traffic:dst_ref.value IN ('FF02::2', 'ff02:0:0:0:0:0:0:fb')]"), ['org-a']);
+    const v6 = eveLines.filter((l) => l.includes('"src_ip":"fe80:0000:0000:0000:0042:95ff:fea2:534a"'));
+    expect(v6.length).toBe(2);
+    for (const l of v6) {
+      const e = event('suricata-eve', l);
+      expect(e['source.ip']).toBe('fe80::42:95ff:fea2:534a');
+      expect(ids(index.match(e))).toEqual(['flow', 'mcast', 'short', 'upper']);
+    }
+    const mdns = eveLines.find((l) => l.includes('"dest_ip":"ff02:0000:0000:0000:0000:0000:0000:00fb"'));
+    expect(mdns).toBeDefined();
+    expect(ids(index.match(event('suricata-eve', mdns ?? '')))).toContain('mcast');
+  });
+
+  it('gives Sysmon\'s "fe80:0:0:0:…" and the Security log\'s "fe80::…" of one real capture the same address', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('host', "[ipv6-addr:value = 'fe80::90e:17af:263c:5209']"), ['org-a']);
+    const sysmon = otrf.find((l) => l.includes('"SourceIp":"fe80:0:0:0:90e:17af:263c:5209"'));
+    const security = otrf.find((l) => l.includes('"IpAddress":"fe80::90e:17af:263c:5209"'));
+    for (const l of [sysmon, security]) {
+      expect(l).toBeDefined();
+      const e = event('windows', l ?? '');
+      expect(e['source.ip']).toBe('fe80::90e:17af:263c:5209');
+      expect(index.match(e).map((m) => [m.indicatorId, m.value])).toEqual([['host', 'fe80::90e:17af:263c:5209']]);
+    }
+  });
+
+  it('reads an IPv4-mapped client address (Windows logon events) as the IPv4 address', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('client', "[ipv4-addr:value = '10.0.0.5']"), ['org-a']);
+    index.add(indicator('net', "[ipv4-addr:value ISSUBSET '10.0.0.0/24']"), ['org-a']);
+    const e = event('windows', JSON.stringify({ Channel: 'Security', EventID: 4625, TimeCreated: '2024-06-01T12:00:00Z', TargetUserName: 'admin', IpAddress: '::ffff:10.0.0.5', IpPort: '51234' }));
+    expect(e['source.ip']).toBe('10.0.0.5');
+    expect(ids(index.match(e))).toEqual(['client', 'net']);
+  });
+
+  it('matches domain names without case: a DNS 0x20 query, a mixed-case Host header or SNI, and a feed in capitals', () => {
+    const index = new IndicatorIndex();
+    index.add(indicator('lower', "[domain-name:value = 'www.evil.example']"), ['org-a']);
+    index.add(indicator('upper', "[domain-name:value = 'WWW.EVIL.EXAMPLE']"), ['org-a']);
+    index.add(indicator('like', "[domain-name:value LIKE '%.EVIL.example']"), ['org-a']);
+    index.add(indicator('re', "[domain-name:value MATCHES '^WWW\\\\.evil\\\\.']"), ['org-a']);
+    index.add(indicator('keyed', "[domain-name:value = 'Www.Evil.Example' AND domain-name:value != 'good.example']"), ['org-a']);
+    index.add(indicator('url', "[url:value = 'http://www.evil.example/a']"), ['org-a']);
+    const all = ['keyed', 'like', 'lower', 're', 'upper'];
+    const base = { timestamp: '2024-06-01T12:00:00.000000+0000', src_ip: '10.0.0.1', src_port: 40000, dest_ip: '10.0.0.53', dest_port: 53, proto: 'UDP' };
+    const dns = event('suricata-eve', JSON.stringify({ ...base, event_type: 'dns', dns: { type: 'query', id: 1, rrname: 'wWw.EvIL.exAMple', rrtype: 'A' } }));
+    expect(dns['dns.question.name']).toBe('www.evil.example');
+    expect(ids(index.match(dns))).toEqual(all);
+    const http = event('suricata-eve', JSON.stringify({ ...base, dest_port: 80, proto: 'TCP', event_type: 'http', http: { hostname: 'WWW.EVIL.EXAMPLE', url: '/a', http_method: 'GET' } }));
+    expect(ids(index.match(http))).toEqual([...all, 'url'].sort());
+    const tls = event('zeek', JSON.stringify({ _path: 'ssl', ts: 1717243200, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1, 'id.resp_h': '10.0.0.2', 'id.resp_p': 443, server_name: 'Www.Evil.Example' }));
+    expect(ids(index.match(tls))).toEqual(all);
+    const ecs = event('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', dns: { question: { name: 'WWW.evil.EXAMPLE' } } }));
+    expect(ids(index.match(ecs))).toEqual(all);
+  });
+
+  it('matches hex digests without case (a feed in capitals), and leaves SSDEEP as written', () => {
+    const index = new IndicatorIndex();
+    const sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    index.add(indicator('simple', `[file:hashes.'SHA-256' = '${sha.toUpperCase()}']`), ['org-a']);
+    index.add(indicator('list', `[file:hashes.'SHA-256' IN ('${'0'.repeat(64)}', '${sha.toUpperCase()}')]`), ['org-a']);
+    index.add(indicator('keyed', `[file:hashes.'SHA-256' = '${sha.toUpperCase()}' AND file:name = 'eicar.com']`), ['org-a']);
+    index.add(indicator('md5', "[file:hashes.MD5 = '44D88612FEA8A8F36DE82E1278ABB02F']"), ['org-a']);
+    index.add(indicator('ssdeep', "[file:hashes.SSDEEP = '3:A:B']"), ['org-a']);
+    const e = event('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', file: { name: 'eicar.com', hash: { sha256: sha, md5: '44d88612fea8a8f36de82e1278abb02f' } } }));
+    expect(ids(index.match(e))).toEqual(['keyed', 'list', 'md5', 'simple']);
+    const c = compilePattern((parsePattern("[file:hashes.SSDEEP = '3:AbC:dEf']") as { ok: true; ast: PatternAst }).ast);
+    expect(c.keys.map((k) => (k.kind === 'exact' ? k.value : null))).toEqual(['3:AbC:dEf']);
+  });
+});
+
 describe('Zeek intel baseline (match-subnet)', () => {
   it('reports every covering indicator: the exact address and all its subnets', () => {
     const intel = readFileSync(path.join(data, 'zeek-intel-baselines/match-subnet.intel.dat'), 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
@@ -151,7 +237,9 @@ describe('Zeek intel baseline (match-subnet)', () => {
     index.add(indicator('v4-all', "[ipv4-addr:value ISSUBSET '0.0.0.0/0']"), ['org-a']);
     expect(ids(index.match(ecsEvent({ destination: { ip: '2001:db8:0:1::5' } })))).toEqual(['v6-32', 'v6-64', 'v6-host']);
     expect(ids(index.match(ecsEvent({ destination: { ip: '2001:db8:0:2::5' } })))).toEqual(['v6-32']);
-    expect(ids(index.match(ecsEvent({ destination: { ip: '::ffff:10.0.0.1' } })))).toEqual([]);
+    // An IPv6 address is never in an IPv4 block; an IPv4-mapped one is its IPv4 address (canonicalIp).
+    expect(ids(index.match(ecsEvent({ destination: { ip: '::a00:1' } })))).toEqual([]);
+    expect(ids(index.match(ecsEvent({ destination: { ip: '::ffff:10.0.0.1' } })))).toEqual(['v4-all']);
     expect(ids(index.match(ecsEvent({ destination: { ip: '10.0.0.1' } })))).toEqual(['v4-all']);
   });
 });

@@ -13,6 +13,7 @@
  */
 import type { Comparison, ComparisonExpression, Constant, PatternAst, PathStep } from '../../stix/pattern/index.js';
 import { collectObjectPaths } from '../../stix/pattern/index.js';
+import { canonicalKeyValue, canonicalPattern } from './canonical.js';
 import type { Block } from './ip.js';
 import { parseBlock } from './ip.js';
 
@@ -66,6 +67,11 @@ export interface Compiled {
    * A cheap necessary condition checked before running the evaluator over the window.
    */
   readonly feasible: (mask: number) => boolean;
+  /**
+   * The pattern as it is matched: its address, domain-name and digest constants in the form
+   * telemetry carries them (canonical.ts). Null from `compileSimple`, which needs no evaluator.
+   */
+  readonly ast: PatternAst | null;
 }
 
 function primitive(c: Constant): Primitive | undefined {
@@ -206,7 +212,8 @@ function leavesOf(p: PatternAst, out: PatternAst[]): void {
 }
 
 /** Classifies a parsed pattern and lists its index keys. */
-export function compilePattern(ast: PatternAst): Compiled {
+export function compilePattern(parsed: PatternAst): Compiled {
+  const ast = canonicalPattern(parsed);
   const types = [...new Set(collectObjectPaths(ast).map((c) => c.objectType))];
   if (needsWindow(ast)) {
     const asts: PatternAst[] = [];
@@ -214,12 +221,12 @@ export function compilePattern(ast: PatternAst): Compiled {
     const leaves = asts.map((a) => ({ ast: a, keys: patternKeys(a), pure: purePattern(a) }));
     const counter = { next: 0 };
     const feasible = asts.length > 30 ? ALWAYS : feasibility(ast, counter);
-    return { cls: 'sequence', needle: null, conjunction: null, keys: [], types, leaves, feasible };
+    return { cls: 'sequence', needle: null, conjunction: null, keys: [], types, leaves, feasible, ast };
   }
   const keys = patternKeys(ast);
-  if (keys === null) return { cls: 'scan', needle: patternNeedle(ast), conjunction: null, keys: [], types, leaves: NONE, feasible: ALWAYS };
+  if (keys === null) return { cls: 'scan', needle: patternNeedle(ast), conjunction: null, keys: [], types, leaves: NONE, feasible: ALWAYS, ast };
   const pure = purePattern(ast);
-  return { cls: pure ? 'pure' : 'keyed', needle: null, conjunction: pure ? null : conjunctionOf(ast), keys, types: NONE, leaves: NONE, feasible: ALWAYS };
+  return { cls: pure ? 'pure' : 'keyed', needle: null, conjunction: pure ? null : conjunctionOf(ast), keys, types: NONE, leaves: NONE, feasible: ALWAYS, ast };
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -315,13 +322,14 @@ export function compileSimple(pattern: string): Compiled | null {
   if (m !== null) {
     const objectType = m[1] ?? '';
     const hash = m[3] ?? m[4];
-    return { cls: 'pure', needle: null, conjunction: null, keys: [{ kind: 'exact', objectType, steps: steps(hash === undefined ? 'value' : 'hashes', hash), value: m[5] ?? '' }], types: NONE, leaves: NONE, feasible: ALWAYS };
+    const path = { objectType, steps: steps(hash === undefined ? 'value' : 'hashes', hash) };
+    return { cls: 'pure', needle: null, conjunction: null, keys: [{ kind: 'exact', ...path, value: canonicalKeyValue(path, m[5] ?? '') }], types: NONE, leaves: NONE, feasible: ALWAYS, ast: null };
   }
   const c = SIMPLE_SUBSET.exec(pattern);
   if (c !== null) {
     const block = parseBlock(c[2] ?? '');
     if (block === null) return null;
-    return { cls: 'pure', needle: null, conjunction: null, keys: [{ kind: 'cidr', objectType: c[1] ?? '', steps: steps('value', undefined), block }], types: NONE, leaves: NONE, feasible: ALWAYS };
+    return { cls: 'pure', needle: null, conjunction: null, keys: [{ kind: 'cidr', objectType: c[1] ?? '', steps: steps('value', undefined), block }], types: NONE, leaves: NONE, feasible: ALWAYS, ast: null };
   }
   return null;
 }

@@ -197,7 +197,7 @@ export class IndicatorIndex {
       const parsed = parsePattern(indicator.pattern);
       if (!parsed.ok) return { ok: false, reason: `pattern: ${parsed.error.message}` };
       c = compilePattern(parsed.ast);
-      ast = c.cls === 'pure' ? null : parsed.ast;
+      ast = c.cls === 'pure' ? null : c.ast;
     }
     const visible = this.visibility(releasedTo);
     const only = c.cls === 'pure' && c.keys.length === 1 ? c.keys[0] : undefined;

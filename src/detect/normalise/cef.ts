@@ -5,7 +5,7 @@
  * next `key=`. ECS mapping as in Elastic's CEF decoder (src → source.ip, request → url.original, ...).
  */
 import type { Draft, Obj } from './util.js';
-import { baseName, int, isoToMs, logsource, put, putHashByLength, str } from './util.js';
+import { baseName, int, ipStr, isoToMs, logsource, nameStr, put, putHashByLength, str } from './util.js';
 
 export interface CefRecord {
   readonly version: number;
@@ -98,13 +98,13 @@ export function putCef(d: Draft, c: CefRecord): void {
   d['message'] = x['msg'] ?? c.name;
   const sev = /^\d{1,2}$/.test(c.severity) ? Number(c.severity) : SEVERITY_WORDS[c.severity.toLowerCase()];
   if (sev !== undefined) d['event.severity'] = sev;
-  put(d, 'source.ip', str(x['src'] ?? x['c6a2']));
+  put(d, 'source.ip', ipStr(x['src'] ?? x['c6a2']));
   put(d, 'source.port', int(x['spt']));
   put(d, 'source.domain', str(x['shost']));
   put(d, 'source.mac', str(x['smac']));
-  put(d, 'destination.ip', str(x['dst'] ?? x['c6a3']));
+  put(d, 'destination.ip', ipStr(x['dst'] ?? x['c6a3']));
   put(d, 'destination.port', int(x['dpt']));
-  put(d, 'destination.domain', str(x['dhost']));
+  put(d, 'destination.domain', nameStr(x['dhost']));
   put(d, 'destination.mac', str(x['dmac']));
   put(d, 'user.name', str(x['suser']));
   put(d, 'destination.user.name', str(x['duser']));

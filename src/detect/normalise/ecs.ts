@@ -6,9 +6,12 @@
  */
 import type { EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { hexHash, isObj, str } from './util.js';
+import { canonicalIp, hexHash, isObj, str } from './util.js';
 
 const RESERVED = new Set(['@timestamp', 'organization.id', 'observer.id', 'original', 'logsource']);
+const IP_FIELDS = ['source.ip', 'destination.ip', 'dns.resolved_ip'] as const;
+// Host and domain names the indicator index reads, folded as the other formats write them (nameStr).
+const NAME_FIELDS = ['dns.question.name', 'url.domain', 'destination.domain', 'tls.client.server_name', 'tls.server.sni'] as const;
 const KINDS = new Set(['alert', 'event', 'metric', 'enrichment', 'signal']);
 
 function flattenInto(out: Draft, prefix: string, v: Obj): void {
@@ -47,6 +50,16 @@ export function normaliseEcs(d: Draft, doc: Obj): string | null {
       if (h === undefined) delete d[key];
       else d[key] = h;
     }
+  }
+  // Addresses the indicator index and the baselines read, in one text per address (canonicalIp).
+  for (const key of IP_FIELDS) {
+    const v = d[key];
+    if (typeof v === 'string') d[key] = canonicalIp(v);
+    else if (Array.isArray(v)) d[key] = v.map((x: unknown) => (typeof x === 'string' ? canonicalIp(x) : x));
+  }
+  for (const key of NAME_FIELDS) {
+    const v = d[key];
+    if (typeof v === 'string') d[key] = v.toLowerCase();
   }
   if (d['tls.client.server_name'] !== undefined && d['tls.server.sni'] === undefined) d['tls.server.sni'] = d['tls.client.server_name'];
   const ls: { product?: string; category?: string; service?: string } = {};

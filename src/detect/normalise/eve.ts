@@ -13,10 +13,10 @@
  */
 import type { DnsAnswer } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { baseName, hexHash, int, isObj, logsource, looksLikeIp, str } from './util.js';
+import { baseName, canonicalIp, hexHash, int, ipStr, isObj, logsource, looksLikeIp, nameStr, str } from './util.js';
 
 function putHttp(d: Draft, h: Obj): void {
-  const host = str(h['hostname']);
+  const host = nameStr(h['hostname']);
   const url = str(h['url']);
   { const v = host; if (v !== undefined) d['url.domain'] = v; }
   if (url !== undefined) {
@@ -41,7 +41,7 @@ function putHttp(d: Draft, h: Obj): void {
 }
 
 function putTls(d: Draft, t: Obj): void {
-  const sni = str(t['sni']);
+  const sni = nameStr(t['sni']);
   if (sni !== undefined) {
     d['tls.client.server_name'] = sni;
     d['tls.server.sni'] = sni;
@@ -76,11 +76,11 @@ function putDns(d: Draft, dns: Obj): void {
   const type = str(dns['type']);
   const version = int(dns['version']) ?? 1;
   const answers: DnsAnswer[] = [];
-  let qname = str(dns['rrname']);
+  let qname = nameStr(dns['rrname']);
   let qtype = str(dns['rrtype']);
   const queries = dns['queries'];
   if (Array.isArray(queries) && isObj(queries[0])) {
-    qname = str(queries[0]['rrname']) ?? qname;
+    qname = nameStr(queries[0]['rrname']) ?? qname;
     qtype = str(queries[0]['rrtype']) ?? qtype;
   }
   if (version === 1 && type === 'answer') {
@@ -103,7 +103,11 @@ function putDns(d: Draft, dns: Obj): void {
   if (answers.length > 0) {
     d['dns.answers'] = answers;
     const ips: string[] = [];
-    for (const a of answers) if (a.data !== undefined && (a.type === 'A' || a.type === 'AAAA') && looksLikeIp(a.data) && !ips.includes(a.data)) ips.push(a.data);
+    for (const a of answers) {
+      if (a.data === undefined || (a.type !== 'A' && a.type !== 'AAAA') || !looksLikeIp(a.data)) continue;
+      const ip = canonicalIp(a.data);
+      if (!ips.includes(ip)) ips.push(ip);
+    }
     if (ips.length > 0) d['dns.resolved_ip'] = ips;
   }
 }
@@ -166,9 +170,11 @@ export function normaliseEve(d: Draft, e: Obj): string | null {
   d['observer.product'] = 'Suricata';
   d['observer.type'] = 'ids';
   d['suricata.eve.event_type'] = type;
-  { const v = str(e['src_ip']); if (v !== undefined) d['source.ip'] = v; }
+  const ip = ipStr(e['src_ip']);
+  if (ip !== undefined) d['source.ip'] = ip;
   { const v = int(e['src_port']); if (v !== undefined) d['source.port'] = v; }
-  { const v = str(e['dest_ip']); if (v !== undefined) d['destination.ip'] = v; }
+  const ip2 = ipStr(e['dest_ip']);
+  if (ip2 !== undefined) d['destination.ip'] = ip2;
   { const v = int(e['dest_port']); if (v !== undefined) d['destination.port'] = v; }
   const proto = str(e['proto']);
   if (proto !== undefined) d['network.transport'] = proto.toLowerCase();
@@ -197,8 +203,6 @@ export function normaliseEve(d: Draft, e: Obj): string | null {
   if (type === 'alert') putAlert(d, e['alert'] as Obj, cats, types);
   d['event.category'] = cats;
   d['event.type'] = types;
-  const ip = str(e['src_ip']);
-  const ip2 = str(e['dest_ip']);
   if (ip !== undefined || ip2 !== undefined) d['related.ip'] = ip === undefined ? [ip2] : ip2 === undefined || ip2 === ip ? [ip] : [ip, ip2];
   d['logsource'] = logsource('suricata', type === 'dns' ? 'dns' : undefined, type);
   return null;

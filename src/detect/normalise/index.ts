@@ -22,3 +22,4 @@ export type { SyslogFields } from './syslog.js';
 export { parseCef } from './cef.js';
 export type { CefRecord } from './cef.js';
 export { eventTimeMs } from './normalise.js';
+export { canonicalIp } from './util.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIso, isoToMs, openers, timestamp, tooDeep } from './util.js';
+import { isIP } from 'node:net';
+import { canonicalIp, formatIso, isoToMs, openers, timestamp, tooDeep } from './util.js';
 
 describe('timestamp arithmetic', () => {
   it('formats and parses exactly as Date does over years 1..9999 (property)', () => {
@@ -37,3 +38,44 @@ describe('depth bounds', () => {
     expect(tooDeep({ a: [{ b: {} }] }, 3)).toBe(true);
   });
 });
+
+describe('canonicalIp', () => {
+  it('writes IPv6 as RFC 5952 §4 does, and an IPv4-mapped address as IPv4', () => {
+    const cases: [string, string][] = [
+      ['fe80:0000:0000:0000:0042:95ff:fea2:534a', 'fe80::42:95ff:fea2:534a'], // Suricata
+      ['fe80:0:0:0:90e:17af:263c:5209', 'fe80::90e:17af:263c:5209'], // Sysmon
+      ['0:0:0:0:0:0:0:1', '::1'],
+      ['2001:DB8::1', '2001:db8::1'],
+      ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // one zero group is not compressed (§4.2.2)
+      ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'], // the longest run (§4.2.3)
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // the first of equal runs
+      ['0:0:0:0:0:0:0:0', '::'],
+      ['::ffff:10.0.0.5', '10.0.0.5'],
+      ['0:0:0:0:0:ffff:a00:5', '10.0.0.5'],
+    ];
+    for (const [input, want] of cases) expect(canonicalIp(input), input).toBe(want);
+  });
+
+  it('leaves IPv4, names, MAC addresses, zoned and malformed text as written', () => {
+    for (const v of ['10.0.0.5', 'example.com', 'aa:bb:cc:dd:ee:ff', 'fe80::1%eth0', '1::2::3', 'gggg::1', '']) expect(canonicalIp(v)).toBe(v);
+  });
+
+  it('gives one text per address whatever form it is written in (property)', () => {
+    fc.assert(fc.property(fc.ipV6(), (a) => {
+      const c = canonicalIp(a);
+      expect(isIP(c)).toBeGreaterThan(0);
+      expect(canonicalIp(c)).toBe(c);
+      const full = c.includes(':') ? expand(c) : null;
+      if (full !== null) expect(canonicalIp(full.toUpperCase())).toBe(c);
+    }), { numRuns: 3000 });
+  });
+});
+
+/** Every group of an IPv6 address written in full (Suricata's form). */
+function expand(a: string): string {
+  const [l = '', r] = a.split('::');
+  const left = l === '' ? [] : l.split(':');
+  const right = r === undefined || r === '' ? [] : r.split(':');
+  const groups = r === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => g.padStart(4, '0')).join(':');
+}

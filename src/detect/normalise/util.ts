@@ -1,5 +1,6 @@
 /** Small helpers shared by the format normalisers: value coercion, timestamps, bounds. */
 import { digits } from '../../core/time.js';
+import { ipv6Groups } from '../../stix/pattern/cidr.js';
 import type { EventLogsource } from './types.js';
 
 export type Obj = Record<string, unknown>;
@@ -258,6 +259,55 @@ export function putUser(d: Draft, v: unknown): void {
 export function baseName(p: string): string {
   const i = Math.max(p.lastIndexOf('\\'), p.lastIndexOf('/'));
   return i >= 0 ? p.slice(i + 1) : p;
+}
+
+/**
+ * One text per address, so that an indicator's exact key and the anomaly baselines see the same
+ * string whatever the sensor wrote: IPv6 in the RFC 5952 §4 form (lower case, no leading zeros,
+ * the longest run of two or more zero groups as `::`), where Suricata writes every group in full
+ * (`fe80:0000:…:0002`) and Sysmon writes zero groups (`fe80:0:0:0:…`); an IPv4-mapped address
+ * (`::ffff:10.0.0.5`, as Windows logon events write IPv4 clients) as its IPv4 address, as
+ * Elasticsearch's ip type shows it. Anything else (IPv4, a host name, a malformed or zoned
+ * address) is returned unchanged; an IPv4 address costs one scan for ':'.
+ */
+export function canonicalIp(v: string): string {
+  if (!v.includes(':')) return v;
+  const g = ipv6Groups(v);
+  if (g === null) return v;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    const hi = g[6] ?? 0;
+    const lo = g[7] ?? 0;
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  // The longest run of zero groups (the first of equal runs), compressed only when it is 2+ long.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  const out = best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
+  return out === v ? v : out;
+}
+
+/**
+ * `str(v)` in lower case, for host and domain names: DNS compares names without case (RFC 4343)
+ * and resolvers randomise the case of the names they query ("DNS 0x20"), so a sensor may log
+ * `wWw.ExAmple.COM`; indicators' names are folded the same way (indicators/canonical.ts).
+ */
+export function nameStr(v: unknown): string | undefined {
+  const s = str(v);
+  return s === undefined ? undefined : s.toLowerCase();
+}
+
+/** `str(v)` as a canonical address text (see canonicalIp). */
+export function ipStr(v: unknown): string | undefined {
+  const s = str(v);
+  return s === undefined ? undefined : canonicalIp(s);
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

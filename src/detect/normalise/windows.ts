@@ -10,7 +10,7 @@
 import { WINDOWS_CHANNELS } from '../sigma/logsource.js';
 import type { EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { baseName, int, isObj, put, putUser, str } from './util.js';
+import { baseName, int, ipStr, isObj, nameStr, put, putUser, str } from './util.js';
 
 /** Flattens the `Event.System` / `Event.EventData` form; returns the flat record unchanged. */
 export function flattenWindows(doc: Obj): Obj {
@@ -123,14 +123,14 @@ export function normaliseWindows(d: Draft, flat: Obj): string | null {
   const file = str(flat['TargetFilename'] ?? flat['ImageLoaded']);
   if (file !== undefined) { d['file.path'] = file; d['file.name'] = baseName(file); }
   put(d, 'registry.path', str(flat['TargetObject']));
-  put(d, 'source.ip', str(flat['SourceIp'] ?? flat['SourceAddress'] ?? flat['IpAddress']));
+  put(d, 'source.ip', ipStr(flat['SourceIp'] ?? flat['SourceAddress'] ?? flat['IpAddress']));
   put(d, 'source.port', int(flat['SourcePort'] ?? flat['IpPort']));
-  put(d, 'destination.ip', str(flat['DestinationIp'] ?? flat['DestAddress']));
+  put(d, 'destination.ip', ipStr(flat['DestinationIp'] ?? flat['DestAddress']));
   put(d, 'destination.port', int(flat['DestinationPort'] ?? flat['DestPort']));
-  put(d, 'destination.domain', str(flat['DestinationHostname']));
+  put(d, 'destination.domain', nameStr(flat['DestinationHostname']));
   const proto = str(flat['Protocol']);
   if (proto !== undefined && /^[a-z]+$/i.test(proto)) d['network.transport'] = proto.toLowerCase();
-  const query = str(flat['QueryName']);
+  const query = nameStr(flat['QueryName']);
   if (query !== undefined) d['dns.question.name'] = query;
   put(d, 'message', str(flat['Message']));
   return null;

@@ -5,7 +5,7 @@
  * Connection ids come flattened (`id.orig_h`) or nested (`id: {orig_h}`); both are read.
  */
 import type { Draft, Obj } from './util.js';
-import { baseName, int, isObj, logsource, looksLikeIp, push, putHashByLength, str } from './util.js';
+import { baseName, canonicalIp, int, ipStr, isObj, logsource, looksLikeIp, nameStr, push, putHashByLength, str } from './util.js';
 
 /** Which Zeek log a record without `_path` comes from. */
 export function zeekPathOf(e: Obj): string | undefined {
@@ -42,7 +42,7 @@ const CATEGORY: Readonly<Record<string, readonly [string[], string[]]>> = {
 };
 
 function putDns(d: Draft, e: Obj): void {
-  { const v = str(e['query']); if (v !== undefined) d['dns.question.name'] = v; }
+  { const v = nameStr(e['query']); if (v !== undefined) d['dns.question.name'] = v; }
   { const v = str(e['qtype_name']); if (v !== undefined) d['dns.question.type'] = v; }
   { const v = str(e['rcode_name']); if (v !== undefined) d['dns.response_code'] = v; }
   { const v = str(e['trans_id']); if (v !== undefined) d['dns.id'] = v; }
@@ -51,13 +51,13 @@ function putDns(d: Draft, e: Obj): void {
     const list = answers.filter((a): a is string => typeof a === 'string');
     if (list.length > 0) {
       d['dns.answers'] = list.map((data) => ({ data }));
-      for (const a of list) if (looksLikeIp(a)) push(d, 'dns.resolved_ip', a);
+      for (const a of list) if (looksLikeIp(a)) push(d, 'dns.resolved_ip', canonicalIp(a));
     }
   }
 }
 
 function putHttp(d: Draft, e: Obj): void {
-  const host = str(e['host']);
+  const host = nameStr(e['host']);
   const uri = str(e['uri']);
   { const v = host; if (v !== undefined) d['url.domain'] = v; }
   if (uri !== undefined) {
@@ -75,7 +75,7 @@ function putHttp(d: Draft, e: Obj): void {
 }
 
 function putSsl(d: Draft, e: Obj): void {
-  const sni = str(e['server_name']);
+  const sni = nameStr(e['server_name']);
   if (sni !== undefined) {
     d['tls.client.server_name'] = sni;
     d['tls.server.sni'] = sni;
@@ -104,8 +104,8 @@ function putFiles(d: Draft, e: Obj): void {
   // files.log has no 5-tuple; the transferring hosts stand in for it.
   const tx = e['tx_hosts'];
   const rx = e['rx_hosts'];
-  if (d['source.ip'] === undefined && Array.isArray(tx)) { const v = str(tx[0]); if (v !== undefined) d['source.ip'] = v; }
-  if (d['destination.ip'] === undefined && Array.isArray(rx)) { const v = str(rx[0]); if (v !== undefined) d['destination.ip'] = v; }
+  if (d['source.ip'] === undefined && Array.isArray(tx)) { const v = ipStr(tx[0]); if (v !== undefined) d['source.ip'] = v; }
+  if (d['destination.ip'] === undefined && Array.isArray(rx)) { const v = ipStr(rx[0]); if (v !== undefined) d['destination.ip'] = v; }
 }
 
 function putIntel(d: Draft, e: Obj): void {
@@ -119,8 +119,8 @@ function putIntel(d: Draft, e: Obj): void {
   const sources = e['sources'];
   if (Array.isArray(sources)) { const v = str(sources[0]); if (v !== undefined) d['threat.indicator.provider'] = v; }
   // A seen address is also an observed IP, which lets the index match Zeek intel hits.
-  if (indicator !== undefined && type === 'Intel::ADDR' && d['source.ip'] === undefined) d['source.ip'] = indicator;
-  if (indicator !== undefined && type === 'Intel::DOMAIN') { const v = indicator; if (v !== undefined) d['dns.question.name'] = v; }
+  if (indicator !== undefined && type === 'Intel::ADDR' && d['source.ip'] === undefined) d['source.ip'] = canonicalIp(indicator);
+  if (indicator !== undefined && type === 'Intel::DOMAIN') d['dns.question.name'] = indicator.toLowerCase();
 }
 
 /** Fills `d` from a Zeek JSON record; returns an error or null. */
@@ -133,9 +133,9 @@ export function normaliseZeek(d: Draft, e: Obj): string | null {
   d['observer.product'] = 'Zeek';
   d['observer.type'] = 'ids';
   { const v = str(e['uid']); if (v !== undefined) d['zeek.session_id'] = v; }
-  { const v = str(idField(e, 'orig_h')); if (v !== undefined) d['source.ip'] = v; }
+  { const v = ipStr(idField(e, 'orig_h')); if (v !== undefined) d['source.ip'] = v; }
   { const v = int(idField(e, 'orig_p')); if (v !== undefined) d['source.port'] = v; }
-  { const v = str(idField(e, 'resp_h')); if (v !== undefined) d['destination.ip'] = v; }
+  { const v = ipStr(idField(e, 'resp_h')); if (v !== undefined) d['destination.ip'] = v; }
   { const v = int(idField(e, 'resp_p')); if (v !== undefined) d['destination.port'] = v; }
   const proto = str(e['proto']);
   if (proto !== undefined) d['network.transport'] = proto.toLowerCase();
@@ -160,8 +160,8 @@ export function normaliseZeek(d: Draft, e: Obj): string | null {
       d['event.kind'] = 'alert';
       { const v = str(e['note']); if (v !== undefined) d['rule.name'] = v; }
       { const v = str(e['msg']); if (v !== undefined) d['message'] = v; }
-      { const v = str(e['src']); if (v !== undefined) d['source.ip'] = v; }
-      { const v = str(e['dst']); if (v !== undefined) d['destination.ip'] = v; }
+      { const v = ipStr(e['src']); if (v !== undefined) d['source.ip'] = v; }
+      { const v = ipStr(e['dst']); if (v !== undefined) d['destination.ip'] = v; }
       break;
     case 'x509':
       putHashByLength(d, 'file', e['fingerprint']);

@@ -20,6 +20,7 @@ export type {
   Qualified,
   Qualifier,
 } from './ast.js';
+export { comparisonOperands, observationOperands } from './ast.js';
 export { parsePattern, MAX_NESTING, MAX_PATTERN_LENGTH } from './parser.js';
 export { formatPatternError } from './errors.js';
 export { printPattern, printObjectPath, printConstant } from './print.js';
