@@ -82,6 +82,26 @@ describe('shieldwall pull', () => {
     const code = await run(['node', 'shieldwall', 'pull', '--peer', server.url, '--collection', sharedId, '--token', `${peerToken}x`, '--into', 'from-a', '--org', 'Y'], c.io);
     expect(code).not.toBe(0);
     expect(c.err.join('\n')).toMatch(/HTTP 401 Authentication required/);
+    // The peer answered nothing: no identity of the peer node is registered (it showed as a
+    // member nation on the operational picture and the alliance page).
+    const B = await makePlatform({ file: path.join(dirB, 'shieldwall.db') });
+    try {
+      expect((await B.store.listOrganisations()).filter((o) => o.node === new URL(server.url).host)).toEqual([]);
+    } finally {
+      await B.close();
+    }
+  });
+
+  it('an unreachable peer: exit 70, and no organisation is left behind for it', async () => {
+    const c = capture();
+    const code = await run(['node', 'shieldwall', 'pull', '--peer', 'http://127.0.0.1:1', '--collection', sharedId, '--token', 't', '--into', 'from-a', '--org', 'Y'], c.io);
+    expect(code, c.err.join('\n')).toBe(70);
+    const B = await makePlatform({ file: path.join(dirB, 'shieldwall.db') });
+    try {
+      expect((await B.store.listOrganisations()).map((o) => o.shortName)).not.toContain('N-127-0-0-1-1');
+    } finally {
+      await B.close();
+    }
   });
 
   it('usage errors: a missing option, a bad URL, an unknown organisation', async () => {

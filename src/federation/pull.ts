@@ -92,6 +92,10 @@ export async function pull(o: PullOptions): Promise<PullReport> {
   // released only to others (the provenance leak of issue #10).
   if (peerOrg && peerOrg.node === null) throw new Error(`pull: --peer-org ${peerOrg.shortName} is an organisation of this node; name an organisation of the peer node (or none: the peer node's own identity is used)`);
   const node = peer.node ?? peerOrg?.node ?? new URL(peer.url).host;
+  // The peer node's identity when it is not registered yet: written with the first page the
+  // peer answers, so a pull that never reached the peer (wrong URL or token) leaves no
+  // organisation behind (it would show as a member nation on every page).
+  let newNodeOrg: OrgRow | null = null;
   if (!peerOrg) {
     // No --peer-org: objects naming no organisation of the peer are attributed to the peer node's identity.
     const id = nodeIdentityId(node);
@@ -99,7 +103,7 @@ export async function pull(o: PullOptions): Promise<PullReport> {
     if (!peerOrg) {
       const short = `N-${node.toUpperCase().replace(/[^A-Z0-9-]/g, '-')}`.slice(0, 16);
       peerOrg = { id, name: `Node ${node}`, shortName: (await store.listOrganisations()).some((o) => o.shortName === short) ? `N-${id.slice(10, 22).toUpperCase()}` : short, country: null, kind: 'member', node, createdUs: clock.now() * 1000 };
-      await store.putOrganisation(peerOrg);
+      newNodeOrg = peerOrg;
     }
     if (peerOrg.node === null) throw new Error(`pull: the identity of node ${node} is a local organisation`);
   }
@@ -128,6 +132,7 @@ export async function pull(o: PullOptions): Promise<PullReport> {
         groups.set(creator, [...(groups.get(creator) ?? []), obj]);
       }
       await store.transaction(async (tx) => {
+        if (newNodeOrg) await tx.putOrganisation(newNodeOrg);
         const intel = new IntelService(tx, clock);
         let added = 0;
         for (const [creator, objs] of groups) {
@@ -146,6 +151,7 @@ export async function pull(o: PullOptions): Promise<PullReport> {
           peer: peer.url, node, collection: peer.collectionId, received: page.items.length, added, last: following.last ?? null,
         });
       });
+      newNodeOrg = null;
       cursor = following;
       report.pages++;
       report.received += page.items.length;
