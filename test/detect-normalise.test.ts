@@ -364,6 +364,29 @@ describe('syslog and CEF', () => {
     expect(bare['@timestamp']).toBe('2026-11-26T12:00:00.000Z');
   });
 
+  it('reads an upper-case host name as the host, and a zone name only in the Cisco form (with its offset)', () => {
+    // "MAIL" / "DNS" were taken for a time zone: the host became "sshd[12]:" and the tag was lost.
+    for (const host of ['MAIL', 'DNS', 'FW', 'UTC']) {
+      const e = ok(normaliseLine('syslog', `<38>Oct 11 22:14:15 ${host} sshd[12]: Failed password for root`, ctx));
+      expect([e['host.name'], e['process.name'], e['process.pid'], e.message]).toEqual([host, 'sshd', 12, 'Failed password for root']);
+      expect(e['@timestamp']).toBe('2026-10-11T22:14:15.000Z');
+    }
+    // Cisco IOS with `show-timezone`: the zone is applied, and with no relay prefix there is no host.
+    const est = ok(normaliseLine('syslog', '*Mar  1 18:46:11.123 EST: %SYS-5-CONFIG_I: Configured from console by vty0', ctx));
+    expect(est['@timestamp']).toBe('2026-03-01T23:46:11.123Z');
+    expect(est['host.name']).toBeUndefined();
+    expect(est.message).toBe('%SYS-5-CONFIG_I: Configured from console by vty0');
+    const cest = ok(normaliseLine('syslog', 'rtr1 812: Jun  3 10:00:00.000 CEST: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down', ctx));
+    expect([cest['host.name'], cest['@timestamp']]).toEqual(['rtr1', '2026-06-03T08:00:00.000Z']);
+    // A sequence number ("42:") is not a host; `logging origin-id` puts the host first ("rtr2:").
+    const utc = ok(normaliseLine('syslog', '<189>42: Mar  1 18:46:11: %SYS-5-CONFIG_I: Configured', ctx));
+    expect([utc['host.name'], utc['@timestamp'], utc.message]).toEqual([undefined, '2026-03-01T18:46:11.000Z', '%SYS-5-CONFIG_I: Configured']);
+    const origin = ok(normaliseLine('syslog', '<189>rtr2: 43: *Mar  1 18:46:11.001 UTC: %SYS-5-CONFIG_I: Configured', ctx));
+    expect([origin['host.name'], origin['@timestamp']]).toEqual(['rtr2', '2026-03-01T18:46:11.001Z']);
+    // An ambiguous zone name is refused with the reason, never read as UTC.
+    expect(err(normaliseLine('syslog', 'rtr1 812: Jun  3 10:00:00.000 IST: %LINK-3-UPDOWN: down', ctx))).toMatch(/time zone "IST"/);
+  });
+
   it('gives a reason for every malformed syslog / CEF line', () => {
     expect(err(normaliseLine('syslog', '<192>1 2003-10-11T22:14:15Z h a p m - x', ctx))).toMatch(/PRI/);
     expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z host', ctx))).toMatch(/truncated/);

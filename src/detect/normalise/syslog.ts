@@ -98,7 +98,23 @@ function parse5424(rest: string, priority: number): Parsed {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const BSD_TIME = /(?:^|\s)\*?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ \d]\d)(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?: [A-Z]{3,4})?:? /;
+// A zone name is read only before the colon of the Cisco form (`18:46:11.123 EST: %SYS-…`): in
+// the standard form the word after the time is the host name, and `MAIL` or `DNS` is a host.
+const BSD_TIME = /(?:^|\s)\*?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ \d]\d)(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:(?: ([A-Z]{1,5}))?(:))? /;
+
+/**
+ * Offsets (minutes east of UTC) of the zone names network gear prints with `show-timezone`: UTC,
+ * North America and Europe, where the names are not ambiguous in that use (`CST` is North
+ * American Central here, as Cisco IOS and Junos print it). Another name is refused with a
+ * reason rather than read as UTC.
+ */
+const ZONES: Readonly<Record<string, number>> = {
+  UTC: 0, GMT: 0, Z: 0, UT: 0,
+  EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420,
+  AKST: -540, AKDT: -480, HST: -600,
+  WET: 0, WEST: 60, BST: 60, CET: 60, CEST: 120, MET: 60, MEST: 120, EET: 120, EEST: 180, MSK: 180,
+  JST: 540, KST: 540, SGT: 480, HKT: 480, AWST: 480, ACST: 570, AEST: 600, AEDT: 660, NZST: 720, NZDT: 780,
+};
 
 function parse3164(rest: string, priority: number | undefined, receivedAt: number): Parsed {
   // The timestamp is looked for near the start: standard lines begin with it, Cisco-style lines
@@ -111,17 +127,23 @@ function parse3164(rest: string, priority: number | undefined, receivedAt: numbe
   const mi = Number(m[5]);
   const se = Number(m[6]);
   if (day < 1 || day > 31 || h > 23 || mi > 59 || se > 60) return { ok: false, error: 'RFC 3164 timestamp out of range' };
+  const zone = m[8];
+  const offset = zone === undefined ? 0 : ZONES[zone];
+  if (offset === undefined) return { ok: false, error: `RFC 3164 time zone "${zone ?? ''}" is not one this parser knows (UTC, GMT, North American, European or Asia-Pacific names)` };
   // No year in RFC 3164: take the reception year, or the previous one for a December line read in January.
   const now = new Date(receivedAt);
   let year = m[3] !== undefined ? Number(m[3]) : now.getUTCFullYear();
   if (m[3] === undefined && month > now.getUTCMonth() + 1) year -= 1;
-  const timestampMs = Date.UTC(year, month, day, h, mi, se) + (m[7] !== undefined ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0);
-  const before = rest.slice(0, m.index).trim().split(/\s+/).filter((x) => x !== '');
+  const timestampMs = Date.UTC(year, month, day, h, mi, se) + (m[7] !== undefined ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0) - offset * 60_000;
+  // Before the time: the relay's host and/or the sender's `HOST:` and `SEQ:` (Cisco
+  // `service sequence-numbers`, `logging origin-id`); a sequence number is not a host.
+  const before = rest.slice(0, m.index).trim().split(/\s+/).map((x) => (x.endsWith(':') ? x.slice(0, -1) : x)).filter((x) => x !== '' && !/^\d+$/.test(x));
   let after = rest.slice(m.index + m[0].length);
   let hostname = before[0];
   let appName: string | undefined;
   let procId: string | undefined;
-  if (before.length === 0) {
+  // Cisco form (a colon after the time) without a relay prefix: the message follows at once.
+  if (before.length === 0 && m[9] === undefined) {
     // Standard: HOSTNAME TAG[PID]: MSG
     const tok = /^(\S+) (?:([^\s:[\]]{1,48})(?:\[(\w{1,16})\])?: )?/.exec(after);
     if (tok !== null) {
