@@ -2,6 +2,9 @@
  * What every command shares: the documented exit codes (docs/cli.md), the mapping from
  * AppError codes to them, the operator actor, and opening the platform from the environment.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AppError, isAppError, type ErrorCode } from '../core/errors.js';
 import { AccessService, type Actor } from '../access/index.js';
 import { loadConfig, type Config } from '../config/index.js';
@@ -41,6 +44,18 @@ export const CLI_ACTOR: Actor = Object.freeze({ principal: null, source: 'cli' }
 export class ExitRequest extends Error {
   constructor(readonly exitCode: number) {
     super(`exit ${exitCode}`);
+  }
+}
+
+/** The package version, from the nearest package.json above this file. */
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    const up = path.dirname(dir);
+    if (up === dir) return '0.0.0';
+    dir = up;
   }
 }
 

@@ -2,12 +2,9 @@
  * The `shieldwall` command: one commander program, one error boundary. Every failure ends as
  * a one-line message on stderr and a documented exit code (docs/cli.md).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../core/errors.js';
-import { EXIT, ExitRequest, exitCodeOf, stdio, type Io } from './context.js';
+import { EXIT, ExitRequest, exitCodeOf, packageVersion, stdio, type Io } from './context.js';
 
 type Register = (program: Command, io: Io) => void;
 
@@ -27,6 +24,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['sigma'], load: async () => (await import('./commands/sigma.js')).registerSigma },
   { names: ['ingest'], load: async () => (await import('./commands/ingest.js')).registerIngest },
   { names: ['worker'], load: async () => (await import('./commands/worker.js')).registerWorker },
+  { names: ['backup', 'restore'], load: async () => (await import('./commands/backup.js')).registerBackup },
   { names: ['status', 'dead-letters'], load: async () => (await import('./commands/status.js')).registerStatus },
   { names: ['peer', 'sync'], load: async () => (await import('./commands/peer.js')).registerPeer },
   { names: ['misp'], load: async () => (await import('./commands/misp.js')).registerMisp },
@@ -44,18 +42,6 @@ function commandOf(argv: readonly string[]): string | undefined {
   return argv.slice(2).find((a) => !a.startsWith('-'));
 }
 
-/** The package version, from the nearest package.json above this file. */
-function version(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
-    const up = path.dirname(dir);
-    if (up === dir) return '0.0.0';
-    dir = up;
-  }
-}
-
 /**
  * The program with the modules of the command in argv registered (all of them when argv names
  * none that is known, for help and for commander's "unknown command" message).
@@ -63,7 +49,7 @@ function version(): string {
 export async function buildProgram(io: Io = stdio, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('shieldwall')
     .description('Shieldwall: STIX 2.1 / TAXII 2.1 intelligence sharing for an alliance (configuration: SHIELDWALL_* environment variables)')
-    .version(version())
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });

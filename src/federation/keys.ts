@@ -206,6 +206,25 @@ export function discardStagedSecret(dataDir: string, check: string): void {
   fs.rmSync(stagedFile(dataDir, check), { force: true });
 }
 
+/** What the store records of a node's keys, and what a data directory's files make. */
+export interface KeyRecordLike {
+  publicKey: string;
+  secretCheck: string;
+}
+
+/**
+ * Finishes a rotation that the store's record names but the key files do not hold yet (it
+ * committed, then its process died; or a backup was taken meanwhile): the staged key or secret
+ * the record names becomes the node's. Keys not staged stay as they are.
+ */
+export function finishStagedRotation(dataDir: string, stored: KeyRecordLike, files: KeyRecordLike): void {
+  const secret = stored.secretCheck !== files.secretCheck ? stagedSecret(dataDir, stored.secretCheck) : null;
+  if (secret) promoteSecret(dataDir, secret);
+  const pem = stored.publicKey !== files.publicKey ? stagedSigningKey(dataDir, stored.publicKey) : null;
+  if (pem) promoteSigningKey(dataDir, { pem, publicKey: stored.publicKey });
+  forget(dataDir);
+}
+
 /** Reads the key files again at the next nodeKeys (another process may have just rotated one). */
 export function reloadNodeKeys(dataDir: string): void {
   forget(dataDir);
@@ -223,6 +242,11 @@ export function secretCheck(secret: Buffer): string {
 function rawPublicKey(k: crypto.KeyObject): string {
   const jwk = k.export({ format: 'jwk' }) as { x?: string };
   return Buffer.from(jwk.x ?? '', 'base64url').toString('base64');
+}
+
+/** The public key (base64 of the raw 32 bytes) of a private key file's PEM. */
+export function rawPublicKeyOf(pem: string): string {
+  return rawPublicKey(crypto.createPublicKey(crypto.createPrivateKey(pem)));
 }
 
 /** A public key given as base64 of the raw 32 bytes, or null when it is not one. */

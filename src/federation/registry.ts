@@ -20,8 +20,8 @@ import { AccessService, type Actor } from '../access/index.js';
 import { updateMeta, type OrgRow, type Store } from '../store/index.js';
 import { refusedAddress } from '../taxii/index.js';
 import {
-  discardStagedSigningKey, nodeKeys, parsePublicKey, promoteSecret, promoteSigningKey, reloadNodeKeys, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck,
-  stagedSecret, stagedSigningKey, stageSigningKey, unseal,
+  discardStagedSigningKey, finishStagedRotation, nodeKeys, parsePublicKey, promoteSigningKey, reloadNodeKeys, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck,
+  stageSigningKey, unseal,
   type BatchProof, type NodeKeys,
 } from './keys.js';
 import type { BatchRef } from './batches.js';
@@ -264,12 +264,7 @@ export class FederationRegistry {
     if (stored.secretCheck !== mine.secretCheck || stored.publicKey !== mine.publicKey) {
       // Another process of this data directory rotated a file a moment ago, or a rotation
       // committed and its process died before writing the file (rotateKey, secret-rotation.ts): read again.
-      const { dataDir } = this.deps;
-      const secret = stored.secretCheck !== mine.secretCheck ? stagedSecret(dataDir, stored.secretCheck) : null;
-      if (secret) promoteSecret(dataDir, secret);
-      const pem = stored.publicKey !== mine.publicKey ? stagedSigningKey(dataDir, stored.publicKey) : null;
-      if (pem) promoteSigningKey(dataDir, { pem, publicKey: stored.publicKey });
-      reloadNodeKeys(dataDir);
+      finishStagedRotation(this.deps.dataDir, stored, mine);
       keys = this.keys();
       mine = { publicKey: keys.publicKey, secretCheck: secretCheck(keys.secret) };
     }
