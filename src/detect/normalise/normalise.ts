@@ -9,7 +9,7 @@ import { limitsOf, scanJsonBudget, valueBudget, withinByLength, type EventLimits
 import { cefOriginal, cefTimeMs, parseCef, putCef } from './cef.js';
 import { normaliseEcs } from './ecs.js';
 import { checkEve, normaliseEve } from './eve.js';
-import { parseSyslog, putSyslog, syslogOriginal } from './syslog.js';
+import { parseSyslog, putSyslog, syslogLogsource, syslogOriginal } from './syslog.js';
 import type { NormaliseContext, NormaliseOptions, NormaliseResult, NormalisedEvent, TelemetryFormat } from './types.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
 import type { Draft, Obj } from './util.js';
@@ -130,7 +130,7 @@ function fromText(format: 'syslog' | 'cef', line: string, ctx: NormaliseContext)
   const d = head(ctx, ts, 'syslog', s.value.rfc === 5424 ? 'syslog.rfc5424' : 'syslog.rfc3164');
   putSyslog(d, s.value);
   d['event.category'] = ['host'];
-  d['logsource'] = logsource(s.value.appName?.toLowerCase() ?? 'syslog', undefined, 'syslog');
+  d['logsource'] = syslogLogsource(s.value);
   d['original'] = syslogOriginal(s.value, line);
   return { ok: true, format, event: d as NormalisedEvent };
 }

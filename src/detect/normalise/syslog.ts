@@ -5,8 +5,9 @@
  * the collector). Small hand parsers: every field is checked, nothing is thrown, and each
  * malformed line gets a reason. ECS: `log.syslog.*`, `host.name`, `process.name/pid`, `message`.
  */
+import type { EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { int, timestamp } from './util.js';
+import { baseName, int, logsource, timestamp } from './util.js';
 
 export interface SyslogFields {
   readonly rfc: 5424 | 3164;
@@ -184,4 +185,38 @@ export function putSyslog(d: Draft, s: SyslogFields): void {
 /** The `original` record of a syslog line: header fields plus the raw text (for keyword rules). */
 export function syslogOriginal(s: SyslogFields, line: string): Obj {
   return { ...s, raw: line };
+}
+
+/**
+ * Sigma taxonomy services (spec appendix "Taxonomy", product `linux`) of programs whose service
+ * name is not the program's own: SigmaHQ's `linux/builtin` rules name `cron`, `clamav`,
+ * `guacamole` where syslog tags say `CRON`, `crond`, `clamd`, `freshclam`, `guacd`.
+ */
+const SERVICE_OF: Readonly<Record<string, string>> = { crond: 'cron', anacron: 'cron', clamd: 'clamav', freshclam: 'clamav', guacd: 'guacamole' };
+
+/** Facilities of authentication messages (RFC 5424 table 1): auth (4) and authpriv (10). */
+const AUTH_FACILITIES: ReadonlySet<number> = new Set([4, 10]);
+
+const ROUTES = new Map<string, EventLogsource>();
+
+/**
+ * The Sigma routing of a syslog line. A line with a program tag (`sshd[12]:`, the Unix syslog(3)
+ * convention) is `product: linux` with the services `syslog`, the program's name (`sshd`,
+ * `sudo`, `vsftpd`), its taxonomy name (`cron` for `CRON`) and `auth` for the auth and authpriv
+ * facilities, so SigmaHQ's `product: linux` / `service: sshd` rules see it. A line without one
+ * (network gear) stays `product: syslog`, `service: syslog`. One shared object per kind of line.
+ */
+export function syslogLogsource(s: SyslogFields): EventLogsource {
+  if (s.appName === undefined) return logsource('syslog', undefined, 'syslog');
+  const program = baseName(s.appName).toLowerCase();
+  const auth = s.priority !== undefined && AUTH_FACILITIES.has(s.priority >> 3);
+  const key = auth ? `${program}\u0000auth` : program;
+  const known = ROUTES.get(key);
+  if (known !== undefined) return known;
+  const services = ['syslog'];
+  for (const x of [program, Object.hasOwn(SERVICE_OF, program) ? SERVICE_OF[program] : undefined, auth ? 'auth' : undefined]) if (x !== undefined && x !== '' && !services.includes(x)) services.push(x);
+  const ls: EventLogsource = Object.freeze({ product: 'linux', service: Object.freeze(services) });
+  // Bounded: program names come from the lines.
+  if (ROUTES.size < 10_000) ROUTES.set(key, ls);
+  return ls;
 }

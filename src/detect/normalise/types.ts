@@ -38,7 +38,8 @@ export const DEFAULT_MAX_DEPTH = 32;
 export interface EventLogsource {
   readonly product?: string;
   readonly category?: string;
-  readonly service?: string;
+  /** Several for a syslog line (`syslog`, its program, `auth`…): a rule needs one of them. */
+  readonly service?: string | readonly string[];
 }
 
 export interface DnsAnswer {
