@@ -5,12 +5,12 @@
  * Control actions are recorded in the store; the serving process picks them up (within 5 s)
  * and fires the injects.
  */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { EventBus } from '../../core/bus.js';
 import { ExerciseService, afterActionReport, type ExerciseActor } from '../../exercise/index.js';
 import { stdio, withPlatform, type Io } from '../context.js';
+import { readInputText } from '../input-file.js';
 
 type AsOpt = { as: string; json?: boolean };
 
@@ -47,8 +47,9 @@ export function registerExercise(program: Command, io: Io = stdio): void {
   }));
   as(ex.command('import <file>').description('import a scenario JSON file (and create a run with --run)').option('--run', 'also create a scheduled run').option('--speed <n>', 'speed of the run'))
     .action((file: string, o: AsOpt & { run?: boolean; speed?: string }) => withExercise(o, async (s, a) => {
+      const text = readInputText(file);
       let body: unknown;
-      try { body = JSON.parse(fs.readFileSync(file, 'utf8')); } catch (e) { throw new AppError('BAD_REQUEST', `${file}: ${(e as Error).message}`); }
+      try { body = JSON.parse(text); } catch (e) { throw new AppError('BAD_REQUEST', `${file}: ${(e as Error).message}`); }
       const sc = await s.createScenario(a, body);
       const speed = speedOf(o.speed);
       const run = o.run ? await s.createRun(a, { scenarioId: sc.id, ...(speed ? { speed } : {}) }) : null;

@@ -15,6 +15,7 @@ import { exportBundle, importBundleStream, type ImportSummary } from '../../inte
 import type { MispImportSummary } from '../../misp/index.js';
 import type { CollectionRow, OrgRow } from '../../store/index.js';
 import { CLI_ACTOR, type CliPlatform, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
+import { assertInputFile } from '../input-file.js';
 
 const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -132,6 +133,7 @@ export function registerIntel(program: Command, io: Io = stdio): void {
       const c = await collectionOf(p, o.collection);
       await checkRight(p, org, c, 'canWrite');
       if (!['auto', 'stix', 'misp'].includes(o.format ?? 'auto')) throw new AppError('BAD_REQUEST', `--format must be auto, stix or misp, got ${o.format}`);
+      if (file !== '-') assertInputFile(file);
       const misp = o.format === 'misp' || (o.format !== 'stix' && file !== '-' && (await looksLikeMisp(file)));
       if (misp) {
         if (o.tlp || o.recipients) throw new AppError('BAD_REQUEST', 'a MISP event carries its own release: TLP from its tags, recipients from its distribution and sharing group (--tlp and --recipients apply to STIX bundles)');

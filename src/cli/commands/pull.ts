@@ -3,11 +3,11 @@
  * collection (federation/pull.ts). Run it again to continue: the cursor is kept in the store.
  * Ctrl-C stops after the page being committed; nothing is lost.
  */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { pull, type PullReport } from '../../federation/index.js';
 import { EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
+import { readInputBytes } from '../input-file.js';
 import { readSecret } from '../secret.js';
 
 interface PullOpts {
@@ -64,7 +64,7 @@ export function registerPull(program: Command, io: Io = stdio): void {
           peer: {
             url: o.peer, apiRoot: o.apiRoot, collectionId: o.collection, token, timeoutMs,
             ...(peerOrg ? { orgId: peerOrg.id } : {}), ...(o.peerNode ? { node: o.peerNode } : {}),
-            ...(o.ca ? { tls: { ca: fs.readFileSync(o.ca) } } : {}),
+            ...(o.ca ? { tls: { ca: readInputBytes(o.ca, `--ca ${o.ca}`) } } : {}),
           },
           onPage: (r) => {
             if (!o.json) io.err(`page ${r.pages}: ${r.received} received, ${r.added} added, ${r.duplicates} duplicates, ${r.rejected} rejected`);

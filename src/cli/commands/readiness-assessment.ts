@@ -13,6 +13,7 @@ import { EventBus } from '../../core/bus.js';
 import { createRespond, type AuthedActor } from '../../respond/index.js';
 import { createReadiness, memberPdf, type Readiness } from '../../readiness/index.js';
 import { orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { readInputText } from '../input-file.js';
 
 type AsOpt = { as: string; json?: boolean };
 
@@ -37,13 +38,7 @@ export function registerReadinessAssessment(program: Command, io: Io = stdio): v
   const fw = rd.command('framework').description('frameworks as data');
   as(fw.command('import <file>').description('import a framework file (NIST CPRT CSF JSON, CIS Controls v8 style JSON, Shieldwall JSON/YAML)').option('--key <key>', 'store under this key'))
     .action((file: string, o: AsOpt & { key?: string }) => withReadiness(o, async (r, a) => {
-      let text: string;
-      try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch (e) {
-        throw new AppError('BAD_REQUEST', `cannot read ${file}: ${(e as Error).message}`);
-      }
-      const f = await r.assessments.importFramework(a, text, o.key ? { key: o.key } : {});
+      const f = await r.assessments.importFramework(a, readInputText(file), o.key ? { key: o.key } : {});
       const summary = { key: f.key, title: f.title, functions: f.groups.length, categories: f.categories.length, items: f.items.length };
       if (o.json) io.out(JSON.stringify(summary, null, 2));
       else io.out(`imported ${f.key}: ${f.title}, ${summary.functions} functions, ${summary.categories} categories, ${summary.items} items`);

@@ -7,7 +7,6 @@
  *   shieldwall readiness csaf import <file> / exposures [--kev]
  * Each import prints what was imported and every refused entry with its reason.
  */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { readAtMost } from '../../core/read-capped.js';
@@ -16,6 +15,7 @@ import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import type { AuthedActor } from '../../respond/index.js';
 import { createExposure, parseInventory, type ExposureModule, type Refused } from '../../readiness/exposure/index.js';
 import { orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { readInputText } from '../input-file.js';
 
 type AsOpt = { as: string; json?: boolean };
 const MAX_URL_BYTES = 64 * 1024 * 1024;
@@ -25,14 +25,6 @@ async function withExposure<T>(o: AsOpt, fn: (m: ExposureModule, actor: AuthedAc
     const principal = await p.access.principalOfUser(o.as);
     return fn(createExposure({ store: p.store, access: p.access, clock: p.clock, bus: new EventBus(), intel: p.intel }), { principal, source: 'cli' }, p);
   });
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new AppError('BAD_REQUEST', `cannot read ${file}: ${(e as Error).message}`);
-  }
 }
 
 function json(file: string, text: string): unknown {
@@ -68,7 +60,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
       if (!(TLP_LEVELS as readonly string[]).includes(o.tlp)) throw new AppError('BAD_REQUEST', `--tlp must be one of ${TLP_LEVELS.join(', ')}`);
       let items: unknown[];
       try {
-        items = parseInventory(readText(file));
+        items = parseInventory(readInputText(file));
       } catch (e) {
         if (e instanceof AppError) throw e;
         throw new AppError('BAD_REQUEST', `${file}: ${(e as Error).message}`);
@@ -84,7 +76,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
 
   as(root.command('kev').command('import <source>').description('import a CISA KEV catalog snapshot from a file or an https URL'))
     .action((source: string, o: AsOpt) => withExposure(o, async (m, a) => {
-      const text = /^https?:\/\//.test(source) ? await fetchText(source) : readText(source);
+      const text = /^https?:\/\//.test(source) ? await fetchText(source) : readInputText(source);
       const r = await m.exposures.importKev(a, json(source, text));
       if (o.json) io.out(JSON.stringify(r, null, 2));
       else {
@@ -95,7 +87,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
 
   as(root.command('cve').command('import <files...>').description('import CVE JSON 5 records'))
     .action((files: string[], o: AsOpt) => withExposure(o, async (m, a) => {
-      const r = await m.exposures.importCves(a, files.map((f) => json(f, readText(f))));
+      const r = await m.exposures.importCves(a, files.map((f) => json(f, readInputText(f))));
       if (o.json) io.out(JSON.stringify(r, null, 2));
       else {
         io.out(`CVE records: ${r.imported} imported, ${r.refused.length} refused; ${r.exposures} new exposures`);
@@ -105,7 +97,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
 
   as(root.command('epss').command('import <source>').description('import EPSS scores (CSV file or URL)'))
     .action((source: string, o: AsOpt) => withExposure(o, async (m, a) => {
-      const text = /^https?:\/\//.test(source) ? await fetchText(source) : readText(source);
+      const text = /^https?:\/\//.test(source) ? await fetchText(source) : readInputText(source);
       const r = await m.exposures.importEpss(a, text);
       if (o.json) io.out(JSON.stringify(r, null, 2));
       else {
@@ -118,7 +110,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
     .option('--default-tlp <tlp>', 'TLP when the document has none'))
     .action((file: string, o: AsOpt & { defaultTlp?: string }) => withExposure(o, async (m, a) => {
       if (o.defaultTlp && !(TLP_LEVELS as readonly string[]).includes(o.defaultTlp)) throw new AppError('BAD_REQUEST', `--default-tlp must be one of ${TLP_LEVELS.join(', ')}`);
-      const r = await m.advisories.import(a, json(file, readText(file)), o.defaultTlp ? { defaultTlp: o.defaultTlp as Tlp } : {});
+      const r = await m.advisories.import(a, json(file, readInputText(file)), o.defaultTlp ? { defaultTlp: o.defaultTlp as Tlp } : {});
       if (o.json) io.out(JSON.stringify(r, null, 2));
       else {
         io.out(`${r.advisory.id}\t${r.advisory.trackingId}\tTLP ${r.advisory.tlp ?? 'none'}\t${r.advisory.title}`);

@@ -15,6 +15,7 @@ import { IMPORT_FORMATS, importScenario, parseAbsolute, type ImportFormat } from
 import { reportPdf } from '../../exercise/pdf/report-pdf.js';
 import { afterActionReport } from '../../exercise/report.js';
 import { stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { readInputBytes } from '../input-file.js';
 
 type AsOpt = { as: string; json?: boolean };
 
@@ -52,12 +53,7 @@ export function registerScenario(program: Command, io: Io = stdio): void {
     .option('--start <time>', 'exercise start for absolute MSEL times (RFC 3339)')
     .option('--team <spec>', 'a team id=name:org[,org] (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action((file: string, o: AsOpt & { format?: string; name?: string; start?: string; team: string[] }) => withPlatform(async (p) => {
-      let content: Buffer;
-      try {
-        content = fs.readFileSync(file);
-      } catch (e) {
-        throw new AppError('NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`);
-      }
+      const content = readInputBytes(file);
       const format = formatOf(file, content, o.format);
       // Read like the sheet's absolute times (UTC unless it names a zone), not in the shell's time zone.
       const start = o.start === undefined ? undefined : parseAbsolute(o.start) ?? Number.NaN;
