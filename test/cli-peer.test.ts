@@ -55,7 +55,10 @@ describe('shieldwall peer and sync', () => {
     expect(JSON.parse(me.out).url).toBeNull();
     const text = await cli('peer', 'whoami');
     expect(text.out).toContain('SHIELDWALL_PUBLIC_URL is not set');
-    expect(text.out).toContain(`on the peer: shieldwall peer add --name node-a --public-key ${JSON.parse(me.out).publicKey as string} --url <this node's address>`);
+    // The command to give the other operator names this node's own organisations, quoted for a shell.
+    const orgA = (JSON.parse(me.out) as { orgs: { id: string; shortName: string }[] }).orgs;
+    expect(orgA.map((x) => x.shortName)).toEqual(['ORGA']);
+    expect(text.out).toContain(`on the peer: shieldwall peer add --name node-a --public-key ${JSON.parse(me.out).publicKey as string} --url <this node's address> --org '${orgA[0]!.id}:ORGA:Org A'`);
     expect(JSON.parse(me.out).publicKey).not.toBe(otherKey);
 
     const added = await cli('peer', 'add', '--name', 'node-b', '--public-key', otherKey, '--url', 'http://127.0.0.1:9', '--org', `${bob}:BOB:Bob CERT`, '--json');

@@ -15,6 +15,8 @@ import { printRows } from '../table.js';
 const registryOf = (p: CliPlatform) => new FederationRegistry({ store: p.store, clock: p.clock, dataDir: p.config.dataDir, nodeName: p.config.nodeName, peerMaxResponseBytes: p.config.peerMaxResponseBytes });
 const syncOf = (p: CliPlatform): SyncDeps => ({ store: p.store, clock: p.clock, registry: registryOf(p), intel: p.intel });
 const collect = (v: string, prev: string[]) => [...prev, v];
+/** A word a POSIX shell reads back as `s`: as is when it is plain, else in single quotes. */
+const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export function readCa(file: string): string {
   try {
@@ -44,11 +46,22 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .action((o: { json?: boolean }) => withPlatform(async (p) => {
       const k = await registryOf(p).signingKeys();
       const url = p.config.publicUrl ?? null;
-      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, publicKey: k.publicKey, identity: nodeIdentityId(p.config.nodeName), url }));
+      // The organisations that live here (what a peer registers with --org), and those this node
+      // reaches through its peers (on a hub: what a spoke registers with --relayed-org, less its own).
+      const all = await p.store.listOrganisations();
+      const view = (x: (typeof all)[number]) => ({ id: x.id, shortName: x.shortName, name: x.name });
+      const orgs = all.filter((x) => x.node === null).map(view);
+      const remote = all.filter((x) => x.node !== null && x.id !== nodeIdentityId(x.node)).map((x) => ({ ...view(x), node: x.node }));
+      if (o.json) io.out(JSON.stringify({ node: p.config.nodeName, publicKey: k.publicKey, identity: nodeIdentityId(p.config.nodeName), url, orgs, remoteOrgs: remote }));
       else {
         io.out(`node ${p.config.nodeName}\npublic key ${k.publicKey}\nurl ${url ?? '(SHIELDWALL_PUBLIC_URL is not set: give the peer this node\'s address yourself)'}`);
+        const arg = (x: { id: string; shortName: string; name: string }) => shellQuote(`${x.id}:${x.shortName}:${x.name}`);
         // What the other node's administrator runs to register this one (its token comes from them).
-        io.out(`on the peer: shieldwall peer add --name ${p.config.nodeName} --public-key ${k.publicKey}${url ? ` --url ${url}` : ' --url <this node\'s address>'} --org <id>:<SHORT>`);
+        io.out(`on the peer: shieldwall peer add --name ${p.config.nodeName} --public-key ${k.publicKey}${url ? ` --url ${url}` : ' --url <this node\'s address>'}`
+          + `${orgs.length ? orgs.map((x) => ` --org ${arg(x)}`).join('') : ' --org <id>:<SHORT>'}`);
+        // Only a node between several others relays (a hub); a spoke's remote organisations are its hub's.
+        const nodes = new Set(remote.map((x) => x.node));
+        if (nodes.size >= 2) io.out(`if this node is their hub, a spoke also adds the organisations of the other spokes (not its own): ${remote.map((x) => `--relayed-org ${arg(x)}`).join(' ')}`);
         io.out(`then, once this node issued it a token: shieldwall peer set-token ${p.config.nodeName} < token.txt`);
       }
     }, { create: true }));
