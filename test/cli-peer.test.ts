@@ -87,6 +87,11 @@ describe('shieldwall peer and sync', () => {
     const status = await cli('sync', 'status');
     expect(status.out).toMatch(new RegExp(`${id}\\s+node-b\\s+pull\\s+alliance\\s+all\\s+0\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\S`));
 
+    // A push of sightings only says so in the table (not "all").
+    const push = (await cli('sync', 'add', '--peer', 'node-b', '--direction', 'push', '--remote', 'sightings', '--local', collectionId, '--sightings-only')).out.trim();
+    expect((await cli('sync', 'list')).out).toMatch(new RegExp(`${push}\\s+node-b\\s+push\\s+sightings\\s+sightings only\\s+0`));
+    expect((await cli('sync', 'remove', push)).code).toBe(0);
+
     // A peer with subscriptions is not removed behind their back.
     const refused = await cli('peer', 'remove', 'node-b');
     expect(refused.code).not.toBe(0);

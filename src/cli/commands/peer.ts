@@ -208,7 +208,7 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       const st = await Promise.all((await d.registry.listSubscriptions()).map((s) => statusOf(d, s)));
       if (o.json) return io.out(JSON.stringify(st, null, 2));
       printRows(io, false, st.map((s) => ({
-        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection, types: s.subscription.types?.join(',') ?? 'all',
+        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection, types: s.subscription.sightingsOnly ? 'sightings only' : s.subscription.types?.join(',') ?? 'all',
         in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
         // With its time, as on the Federation page: an error before the last success is history.
         last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}${s.failing ? '' : ' (resolved)'}`,
