@@ -194,6 +194,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   'GET /api/misp/events/view/:id': 'intel.read',
   'GET /api/misp/events/:id': 'intel.read',
   'POST /api/misp/attributes/restSearch': 'intel.read',
+  'POST /api/misp/events/restSearch': 'intel.read',
   'POST /api/misp/sightings/add': 'intel.write',
   'POST /api/misp/sightings/add/:id': 'intel.write',
   // readiness (docs/readiness.md)

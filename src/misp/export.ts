@@ -22,8 +22,10 @@ export function containerIds(ref: string): string[] {
 
 export async function loadEventObjects(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<{ container: StixObj; objects: StixObj[]; recipients: string[] }> {
   const base = { collectionIds: q.collectionIds, audience: q.audience, purpose: 'read' as const, version: { kind: 'last' as const } };
-  const head = await store.queryObjects({ ...base, ids: containerIds(q.ref), limit: 2 });
-  const row = head.rows[0];
+  const head = await store.queryObjects({ ...base, ids: containerIds(q.ref), limit: 2 * Math.max(1, q.collectionIds.length) });
+  // The event is its newest live container: a revoked one is a deleted event, or a grouping whose
+  // event was published since (a report of the same uuid replaces it; misp/revoke.ts).
+  const row = head.rows.filter((r) => !r.revoked).sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : 0))[0];
   if (!row) throw new AppError('NOT_FOUND', `no event ${q.ref.slice(0, 80)}`);
   const container = JSON.parse(row.json) as StixObj;
   // The creator's identity travels with the event (its name is the MISP Orgc name), when readable.
@@ -46,11 +48,17 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
   return { container, objects, recipients: row.recipients };
 }
 
+/**
+ * The names a reader may see, by identity id: every organisation, and the sharing groups it owns
+ * or belongs to — a sharing group is named only to its owner and members (as GET /sharing-groups
+ * lists them): to any other reader of the event it is a recipient id without a name.
+ */
+export async function namesFor(store: Store, audience: Audience): Promise<ReadonlyMap<string, string>> {
+  const groups = (await store.listGroups()).filter((g) => audience.hop !== 'public' && (g.ownerOrg === audience.orgId || audience.groupIds.includes(g.id)));
+  return new Map([...(await store.listOrganisations()).map((o) => [o.id, o.name] as const), ...groups.map((g) => [g.id, g.name] as const)]);
+}
+
 export async function exportMispEvent(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<ToMispResult> {
   const { container, objects, recipients } = await loadEventObjects(store, q);
-  // A sharing group is named only to its owner and members (as GET /sharing-groups lists them):
-  // to any other reader of the event it is a recipient id without a name.
-  const groups = (await store.listGroups()).filter((g) => q.audience.hop !== 'public' && (g.ownerOrg === q.audience.orgId || q.audience.groupIds.includes(g.id)));
-  const orgNames = new Map([...(await store.listOrganisations()).map((o) => [o.id, o.name] as const), ...groups.map((g) => [g.id, g.name] as const)]);
-  return stixToMisp(container.id, objects, { orgNames, recipients });
+  return stixToMisp(container.id, objects, { orgNames: await namesFor(store, q.audience), recipients });
 }

@@ -12,5 +12,5 @@ export type { ToMispOptions, ToMispResult } from './to-misp.js';
 export { exportMispEvent, loadEventObjects, containerIds } from './export.js';
 export { MispFeeds, MispFeedScheduler, FEED_KIND } from './feed.js';
 export type { Feed, FeedConfig, FeedState, PullResult } from './feed.js';
-export { searchAttributes, addSighting, parseLast, MAX_SCANNED_EVENTS } from './search.js';
-export type { AttributeFilter, FoundAttribute, TagFilter } from './search.js';
+export { searchAttributes, searchEvents, addSighting, parseLast, MAX_SCANNED_EVENTS } from './search.js';
+export type { AttributeFilter, EventFilter, FoundAttribute, TagFilter, TimeRange } from './search.js';

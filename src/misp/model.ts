@@ -183,6 +183,22 @@ function seconds(r: Rec, key: string, path: string, def: number): number {
   return n;
 }
 
+/** An enumerated MISP level (threat_level_id, analysis). */
+function bounded(r: Rec, key: string, path: string, o: { def: number; min: number; max: number; what: string }): number {
+  const n = int(r, key, path, o.def);
+  if (n < o.min || n > o.max) throw bad(`${path}.${key}`, `must be ${o.what}, got ${n}`);
+  return n;
+}
+
+/** The event's date (MISP `date`, `YYYY-MM-DD`; a time after it, as some exports write, is dropped); '' when absent. */
+function eventDate(r: Rec, path: string): string {
+  const s = str(r, 'date', path, { max: 32 });
+  if (s === '') return '';
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ][0-9:.+Z-]*)?$/.exec(s.trim());
+  if (!m || Number.isNaN(Date.parse(m[1]!))) throw bad(`${path}.date`, `"${s.slice(0, 32)}" is not a date (YYYY-MM-DD)`);
+  return m[1]!;
+}
+
 /** A MISP distribution level: 0-4, and 5 (inherit) for attributes and objects. */
 function level(r: Rec, path: string, def: number): number {
   const n = int(r, 'distribution', path, def);
@@ -311,10 +327,13 @@ export function parseEvent(raw: unknown, path = 'Event', receivedS = 0): MispEve
   if (typeof e.info !== 'string') throw bad(`${path}.info`, e.info === undefined || e.info === null ? 'is required' : 'must be a string');
   const distribution = level(e, path, 3);
   if (distribution > 4) throw bad(`${path}.distribution`, `must be 0-4 for an event (5, inherit, is for attributes and objects), got ${distribution}`);
+  const published = bool(e, 'published', false);
   return {
-    uuid: uuid(e, 'uuid', path), info: str(e, 'info', path, { required: true, max: 65536 }), date: str(e, 'date', path, { max: 32 }),
-    timestamp, published: bool(e, 'published', false), publishTimestamp: int(e, 'publish_timestamp', path, 0),
-    threatLevelId: int(e, 'threat_level_id', path, 4), analysis: int(e, 'analysis', path, 0),
+    uuid: uuid(e, 'uuid', path), info: str(e, 'info', path, { required: true, max: 65536 }), date: eventDate(e, path),
+    // A published event without publish_timestamp (PyMISP's publish() before a server saw it) was published when last changed.
+    timestamp, published, publishTimestamp: seconds(e, 'publish_timestamp', path, 0) || (published ? timestamp : 0),
+    threatLevelId: bounded(e, 'threat_level_id', path, { def: 4, min: 1, max: 4, what: '1 (high), 2 (medium), 3 (low) or 4 (undefined)' }),
+    analysis: bounded(e, 'analysis', path, { def: 0, min: 0, max: 2, what: '0 (initial), 1 (ongoing) or 2 (completed)' }),
     distribution, sharingGroupId: str(e, 'sharing_group_id', path, { max: 64 }) || '0',
     sharingGroup: sharingGroup(e.SharingGroup), orgc: org(e.Orgc), tags: tags(e, path),
     attributes: list(e, 'Attribute', path).map((a, i) => attribute(a, `${path}.Attribute[${i}]`, timestamp)),

@@ -12,7 +12,7 @@ import type { Actor } from '../access/index.js';
 import type { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { tlpMarkingId } from '../stix/index.js';
-import { containerIds, loadEventObjects } from './export.js';
+import { containerIds, loadEventObjects, namesFor } from './export.js';
 import { stixToMisp } from './to-misp.js';
 
 /** Events scanned per search at most (newest first): the cost of a request stays bounded. */
@@ -22,19 +22,36 @@ export const MAX_RESULTS = 5000;
 /** MISP tag filter: at least one of `or` (when any), all of `and`, none of `not`; event and attribute tags alike. */
 export interface TagFilter { or: string[]; and: string[]; not: string[] }
 
-export interface AttributeFilter {
+/** A closed time range in Unix seconds (MISP `timestamp`, `publish_timestamp`…: a lower bound, or `[from, to]`). */
+export interface TimeRange { from?: number; to?: number }
+
+/** The event-level filters of restSearch (both controllers). */
+export interface EventFilter {
+  /** Only the events with these uuids (or report/grouping ids). */
+  eventIds?: string[];
+  /** Only published events (a STIX report) or only unpublished ones (a grouping). */
+  published?: boolean;
+  /** The event's publish_timestamp (MISP `publish_timestamp`, and `last`): unpublished events are out. */
+  publishTimestamp?: TimeRange;
+  /** The event's timestamp (last change): MISP `event_timestamp`. */
+  eventTimestamp?: TimeRange;
+  /** The event's date (MISP `from` / `to`, `YYYY-MM-DD`, inclusive). */
+  date?: { from?: string; to?: string };
+  /** The event's creator (Orgc), by uuid or name. */
+  orgs?: string[];
+}
+
+export interface AttributeFilter extends EventFilter {
   values?: string[];
   types?: string[];
   categories?: string[];
   tags?: TagFilter;
   toIds?: boolean;
-  /** Only the events with these uuids (or report/grouping ids). */
-  eventIds?: string[];
-  /** Only published events (a STIX report) or only unpublished ones (a grouping). */
-  published?: boolean;
-  /** Only events changed in the last so many seconds. */
-  lastS?: number;
   uuids?: string[];
+  /** The attribute's own timestamp (MISP `timestamp` on the attributes controller). */
+  timestamp?: TimeRange;
+  /** Each found attribute carries its event's tags in `Tag` too (MISP `includeEventTags`). */
+  includeEventTags?: boolean;
   limit?: number;
   /** 1-based page of `limit` results. */
   page?: number;
@@ -42,7 +59,7 @@ export interface AttributeFilter {
 
 type J = Record<string, unknown>;
 
-/** MISP `last`: "5d", "12h", "30m", "45s" or seconds. */
+/** MISP relative times: "5d", "12h", "30m", "45s"; plain seconds are a duration for `last`. */
 export function parseLast(v: unknown): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const m = /^(\d{1,9})([dhms]?)$/.exec(String(v).trim());
@@ -52,46 +69,122 @@ export function parseLast(v: unknown): number | undefined {
 
 export interface FoundAttribute { attribute: J; event: { uuid: string; info: string }; container: string }
 
-export async function searchAttributes(store: Store, q: { audience: Audience; collectionIds: readonly string[]; nowMs: number; filter: AttributeFilter }): Promise<FoundAttribute[]> {
+const inRange = (n: number, r: TimeRange | undefined) => r === undefined || ((r.from === undefined || n >= r.from) && (r.to === undefined || n <= r.to));
+const num = (v: unknown) => Number(v ?? 0);
+
+function eventMatches(ev: J, f: EventFilter): boolean {
+  if (f.publishTimestamp && (ev.published !== true || !inRange(num(ev.publish_timestamp), f.publishTimestamp))) return false;
+  if (!inRange(num(ev.timestamp), f.eventTimestamp)) return false;
+  const date = String(ev.date ?? '');
+  if (f.date && ((f.date.from !== undefined && date < f.date.from) || (f.date.to !== undefined && date > f.date.to))) return false;
+  if (f.orgs) {
+    const o = (ev.Orgc ?? {}) as J;
+    const names = [String(o.uuid ?? '').toLowerCase(), String(o.name ?? '').toLowerCase()];
+    if (!f.orgs.some((x) => names.includes(x.toLowerCase()))) return false;
+  }
+  return true;
+}
+
+/**
+ * The events a reader may see, newest first, as MISP JSON (each read under the release policy by
+ * loadEventObjects), that pass the event-level filters. At most MAX_SCANNED_EVENTS are read.
+ */
+async function* scanEvents(store: Store, q: { audience: Audience; collectionIds: readonly string[]; filter: EventFilter }): AsyncGenerator<{ ev: J; container: string }> {
   const f = q.filter;
   const types = f.published === undefined ? ['report', 'grouping'] : [f.published ? 'report' : 'grouping'];
   const ids = f.eventIds?.flatMap((e) => containerIds(e));
-  const page = await store.queryObjects({ collectionIds: q.collectionIds, audience: q.audience, purpose: 'read', types, ...(ids ? { ids } : {}), version: { kind: 'last' }, limit: MAX_SCANNED_EVENTS * 2 });
+  // Newest first (the latest version of each container, by modified): in date_added order the
+  // scan read the oldest events, and once a node held more than it scans, new events were never found.
+  const page = await store.queryObjects({
+    collectionIds: q.collectionIds, audience: q.audience, purpose: 'read', types, ...(ids ? { ids } : {}), version: { kind: 'last' }, latestVersionsFirst: true, limit: MAX_SCANNED_EVENTS * 2,
+  });
+  const minModified = f.eventTimestamp?.from === undefined ? null : new Date(f.eventTimestamp.from * 1000).toISOString();
+  const seen = new Set<string>();
+  // The events as events/view shows them to this reader (the Orgc and sighting organisations named).
+  const orgNames = await namesFor(store, q.audience);
+  let scanned = 0;
+  for (const row of page.rows) {
+    // A revoked container is a deleted event, or one that was published (or unpublished) since.
+    const uuid = row.id.slice(row.id.indexOf('--') + 2);
+    if (row.revoked || seen.has(uuid) || (minModified !== null && (row.modified ?? '') < minModified)) continue;
+    seen.add(uuid);
+    if (++scanned > MAX_SCANNED_EVENTS) return;
+    const { container, objects, recipients } = await loadEventObjects(store, { audience: q.audience, collectionIds: q.collectionIds, ref: row.id });
+    const ev = stixToMisp(container.id, objects, { orgNames, recipients }).event.Event;
+    if (eventMatches(ev, f)) yield { ev, container: container.id };
+  }
+}
+
+function attributeMatches(a: J, eventTags: readonly string[], f: AttributeFilter, values: readonly string[] | undefined): boolean {
+  if (values && !values.includes(String(a.value).toLowerCase()) && !String(a.value).toLowerCase().split('|').some((p) => values.includes(p))) return false;
+  if (f.types && !f.types.includes(String(a.type))) return false;
+  if (f.categories && !f.categories.includes(String(a.category))) return false;
+  if (f.toIds !== undefined && (a.to_ids === true) !== f.toIds) return false;
+  if (f.uuids && !f.uuids.includes(String(a.uuid))) return false;
+  if (!inRange(num(a.timestamp), f.timestamp)) return false;
+  if (f.tags) {
+    const tags = [...eventTags, ...((a.Tag as J[] | undefined) ?? []).map((t) => String(t.name))];
+    const { or, and, not } = f.tags;
+    if ((or.length && !or.some((t) => tags.includes(t))) || !and.every((t) => tags.includes(t)) || not.some((t) => tags.includes(t))) return false;
+  }
+  return true;
+}
+
+/** The attributes of an event, those inside objects with their `object_uuid`. */
+function attributesOf(ev: J): J[] {
+  return [
+    ...((ev.Attribute as J[] | undefined) ?? []),
+    ...((ev.Object as J[] | undefined) ?? []).flatMap((o) => ((o.Attribute as J[] | undefined) ?? []).map((a): J => ({ ...a, object_uuid: o.uuid }))),
+  ];
+}
+
+const hasAttributeFilter = (f: AttributeFilter) => [f.values, f.types, f.categories, f.toIds, f.uuids, f.timestamp, f.tags].some((x) => x !== undefined);
+
+export async function searchAttributes(store: Store, q: { audience: Audience; collectionIds: readonly string[]; filter: AttributeFilter }): Promise<FoundAttribute[]> {
+  const f = q.filter;
   const limit = f.limit ?? MAX_RESULTS;
   let skip = f.page !== undefined ? (f.page - 1) * limit : 0;
-  const minModified = f.lastS === undefined ? null : new Date(q.nowMs - f.lastS * 1000).toISOString();
-  const seen = new Set<string>();
   const out: FoundAttribute[] = [];
   const values = f.values?.map((v) => v.toLowerCase());
-  const rows = page.rows.filter((r) => (minModified === null || (r.modified ?? '') >= minModified)).slice(0, MAX_SCANNED_EVENTS);
-  for (const row of rows) {
-    if (seen.has(row.id)) continue;
-    seen.add(row.id);
-    const { container, objects, recipients } = await loadEventObjects(store, { audience: q.audience, collectionIds: q.collectionIds, ref: row.id });
-    const ev = stixToMisp(container.id, objects, { recipients }).event.Event;
+  for await (const { ev, container } of scanEvents(store, q)) {
     const eventTags = ((ev.Tag as J[] | undefined) ?? []).map((t) => String(t.name));
-    const attrs: J[] = [
-      ...((ev.Attribute as J[] | undefined) ?? []),
-      ...((ev.Object as J[] | undefined) ?? []).flatMap((o) => ((o.Attribute as J[] | undefined) ?? []).map((a): J => ({ ...a, object_uuid: o.uuid }))),
-    ];
-    for (const a of attrs) {
-      if (values && !values.includes(String(a.value).toLowerCase()) && !String(a.value).toLowerCase().split('|').some((p) => values.includes(p))) continue;
-      if (f.types && !f.types.includes(String(a.type))) continue;
-      if (f.categories && !f.categories.includes(String(a.category))) continue;
-      if (f.toIds !== undefined && (a.to_ids === true) !== f.toIds) continue;
-      if (f.uuids && !f.uuids.includes(String(a.uuid))) continue;
-      if (f.tags) {
-        const tags = [...eventTags, ...((a.Tag as J[] | undefined) ?? []).map((t) => String(t.name))];
-        const { or, and, not } = f.tags;
-        if ((or.length && !or.some((t) => tags.includes(t))) || !and.every((t) => tags.includes(t)) || not.some((t) => tags.includes(t))) continue;
-      }
+    for (const a of attributesOf(ev)) {
+      if (!attributeMatches(a, eventTags, f, values)) continue;
       if (skip > 0) {
         skip--;
         continue;
       }
-      out.push({ attribute: { ...a, event_uuid: ev.uuid }, event: { uuid: String(ev.uuid), info: String(ev.info) }, container: container.id });
+      const own = (a.Tag as J[] | undefined) ?? [];
+      const tags = f.includeEventTags ? [...own, ...((ev.Tag as J[] | undefined) ?? []).filter((t) => !own.some((x) => x.name === t.name))] : own;
+      out.push({ attribute: { ...a, ...(tags.length ? { Tag: tags } : {}), event_uuid: ev.uuid }, event: { uuid: String(ev.uuid), info: String(ev.info) }, container });
       if (out.length >= limit) return out;
     }
+  }
+  return out;
+}
+
+/**
+ * MISP events/restSearch: the events (as events/view shows them to the reader) that pass the
+ * event filters and, when attribute filters are given, hold at least one matching attribute;
+ * `limit` and `page` count events. `metadata` leaves attributes and objects out.
+ */
+export async function searchEvents(store: Store, q: { audience: Audience; collectionIds: readonly string[]; filter: AttributeFilter; metadata?: boolean }): Promise<J[]> {
+  const f = q.filter;
+  const limit = f.limit ?? MAX_RESULTS;
+  let skip = f.page !== undefined ? (f.page - 1) * limit : 0;
+  const out: J[] = [];
+  const values = f.values?.map((v) => v.toLowerCase());
+  const filtered = hasAttributeFilter(f);
+  for await (const { ev } of scanEvents(store, q)) {
+    const eventTags = ((ev.Tag as J[] | undefined) ?? []).map((t) => String(t.name));
+    if (filtered && !attributesOf(ev).some((a) => attributeMatches(a, eventTags, f, values))) continue;
+    if (skip > 0) {
+      skip--;
+      continue;
+    }
+    const { Attribute: _a, Object: _o, ...meta } = ev;
+    out.push({ Event: q.metadata ? meta : ev });
+    if (out.length >= limit) break;
   }
   return out;
 }

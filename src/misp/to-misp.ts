@@ -234,8 +234,9 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
   const { distribution, sg } = distributionOf(tlp, opts.recipients ?? []);
   const published = c.type === 'report';
   const event: J = {
-    uuid: uuidOf(c.id), info: String(c.name ?? ''), date: String(published ? c.published : c.created).slice(0, 10),
-    timestamp: epoch(c.modified), published, publish_timestamp: published ? epoch(c.published) : '0', threat_level_id: '4', analysis: '0',
+    uuid: uuidOf(c.id), info: String(c.name ?? ''), date: typeof c.x_misp_date === 'string' ? c.x_misp_date : String(published ? c.published : c.created).slice(0, 10),
+    timestamp: epoch(c.modified), published, publish_timestamp: published ? epoch(c.published) : '0',
+    threat_level_id: String(c.x_misp_threat_level_id ?? 4), analysis: String(c.x_misp_analysis ?? 0),
     distribution, sharing_group_id: '0',
     ...(creator ? { Orgc: { uuid: uuidOf(creator), name: opts.orgNames?.get(creator) ?? identityName(objects, creator) } } : {}),
     Tag: tags.filter((t) => t.name !== TOOL_LABEL), Attribute: attributes, Object: mispObjects, Galaxy: galaxyBlocks([...eventGalaxies.values()]),

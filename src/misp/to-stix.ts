@@ -418,7 +418,11 @@ function* conversionSteps(ev: MispEvent, opts: ConvertOptions): Generator<void, 
   // Event-level galaxies (Galaxy blocks and galaxy tags) are referenced by the report itself.
   for (const c of [...ev.galaxies, ...clustersOfTags(ev.tags, ev.galaxies)]) emit(ctx, eventRel, [galaxySdo(ctx, c, ev.timestamp)]);
   const published = ev.published && ev.publishTimestamp > 0;
-  const base = { ...common(ctx, published ? 'report' : 'grouping', `${published ? 'report' : 'grouping'}--${ev.uuid}`, ev.timestamp), name: ev.info };
+  const base = {
+    ...common(ctx, published ? 'report' : 'grouping', `${published ? 'report' : 'grouping'}--${ev.uuid}`, ev.timestamp), name: ev.info,
+    // What misp-stix leaves out, for the export to give back (MISP shows and filters on them).
+    ...(ev.date ? { x_misp_date: ev.date } : {}), x_misp_threat_level_id: ev.threatLevelId, x_misp_analysis: ev.analysis,
+  };
   const labels = ['Threat-Report', TOOL_LABEL, ...labelTags(ev.tags)];
   let refs = [...ctx.refs];
   const extra: StixObj[] = [];

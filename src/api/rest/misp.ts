@@ -10,7 +10,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import { AppError, toAppError } from '../../core/errors.js';
 import { storeUnavailable } from '../../store/index.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
-import { addSighting, exportMispEvent, importMisp, isMispDocument, mispBoolean, parseLast, searchAttributes, type AttributeFilter, type TagFilter } from '../../misp/index.js';
+import {
+  addSighting, exportMispEvent, importMisp, isMispDocument, mispBoolean, parseLast, searchAttributes, searchEvents, type AttributeFilter, type TagFilter, type TimeRange,
+} from '../../misp/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
@@ -21,18 +23,31 @@ const MISP_VERSION = '2.5.1';
 const OBJ = { type: 'object' } as const;
 const STR_OR_LIST = { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 4096 } }] };
 const FLAG = { type: ['string', 'integer', 'boolean'] };
+/** A MISP time: Unix seconds (PyMISP sends a float for a datetime), "7d"-like, or `[from, to]`. */
+const TIME = { anyOf: [{ type: ['string', 'number'], maxLength: 32 }, { type: 'array', minItems: 1, maxItems: 2, items: { type: ['string', 'number', 'null'], maxLength: 32 } }] };
+/**
+ * What PyMISP's search() sends whatever the caller asks: output options as 0 (its
+ * _make_misp_bool turns None into 0). They shape the answer, never widen it: taken as booleans.
+ */
+const OUTPUT_FLAGS = ['withAttachments', 'metadata', 'includeEventUuid', 'includeEventTags', 'sgReferenceOnly', 'includeContext', 'headerless',
+  'includeSightings', 'includeDecayScore', 'includeCorrelations'] as const;
+/** Filters this node does not implement: accepted when off (PyMISP sends them as 0), refused when on (ignoring them would widen the result). */
+const FILTERS_OFF_ONLY = ['enforceWarninglist', 'excludeDecayed', 'deleted'] as const;
 const SEARCH_BODY = {
   type: 'object',
   properties: {
-    value: STR_OR_LIST, type: STR_OR_LIST, category: STR_OR_LIST, uuid: STR_OR_LIST, eventid: STR_OR_LIST, last: { type: ['string', 'integer'] },
+    value: STR_OR_LIST, type: STR_OR_LIST, category: STR_OR_LIST, uuid: STR_OR_LIST, eventid: STR_OR_LIST, org: STR_OR_LIST, last: { type: ['string', 'integer'] },
     // PyMISP's build_complex_query gives {"OR": [...], "AND": [...], "NOT": [...]}.
     tags: { anyOf: [...STR_OR_LIST.anyOf, { type: 'object', maxProperties: 3, additionalProperties: STR_OR_LIST }] },
-    to_ids: FLAG, published: FLAG,
+    to_ids: FLAG, published: FLAG, timestamp: TIME, publish_timestamp: TIME, event_timestamp: TIME, from: { type: ['string', 'number'] }, to: { type: ['string', 'number'] },
     returnFormat: { type: 'string', enum: ['json'] }, limit: { type: ['string', 'integer'] }, page: { type: ['string', 'integer'] },
+    ...Object.fromEntries([...OUTPUT_FLAGS, ...FILTERS_OFF_ONLY].map((k) => [k, FLAG])),
   },
 } as const;
 /** The restSearch parameters this node implements; any other is refused, never ignored (it would widen the result). */
 const SEARCH_KEYS: ReadonlySet<string> = new Set(Object.keys(SEARCH_BODY.properties));
+/** Latest Unix second with an ISO 8601 form (9999-12-31T23:59:59Z). */
+const MAX_SECONDS = 253402300799;
 
 /** An error in MISP's own shape (PyMISP reads `message`; `errors.code` is ours). */
 export function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
@@ -83,6 +98,35 @@ function tagFilter(v: unknown): TagFilter | undefined {
     else f.or.push(t);
   }
   return f;
+}
+
+/**
+ * A MISP time (lib/Tools resolveTimeDelta): Unix seconds, a float as PyMISP sends a datetime, or
+ * a duration back from now ("7d", "12h", "30m", "45s", "2w").
+ */
+function seconds(name: string, v: unknown, nowS: number): number {
+  const s = String(v).trim();
+  const rel = /^(\d{1,9})([wdhms])$/.exec(s);
+  const n = rel ? nowS - Number(rel[1]) * ({ w: 604800, d: 86400, h: 3600, m: 60, s: 1 } as Record<string, number>)[rel[2]!]! : /^\d{1,12}(\.\d+)?$/.test(s) ? Math.floor(Number(s)) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_SECONDS) throw new AppError('BAD_REQUEST', `${name}: ${JSON.stringify(v).slice(0, 32)} is not Unix seconds or a duration like 7d, 12h, 30m`);
+  return n;
+}
+
+/** A MISP time filter: one time (from then on) or `[from, to]` (either may be null). */
+function timeRange(name: string, v: unknown, nowS: number): TimeRange | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const [from, to] = Array.isArray(v) ? v : [v];
+  const r: TimeRange = {};
+  if (from !== undefined && from !== null && from !== '') r.from = seconds(name, from, nowS);
+  if (to !== undefined && to !== null && to !== '') r.to = seconds(name, to, nowS);
+  return r;
+}
+
+/** MISP `from` / `to`: an event date, `YYYY-MM-DD` or Unix seconds (PyMISP sends a date as a timestamp). */
+function eventDate(name: string, v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return v;
+  return new Date(seconds(name, v, 0) * 1000).toISOString().slice(0, 10);
 }
 
 const list = (v: unknown): string[] | undefined => (v === undefined || v === null || v === '' ? undefined : (Array.isArray(v) ? v : [v]).map(String));
@@ -180,6 +224,11 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
       throw new AppError('BAD_REQUEST', `restSearch: parameter ${unknown.slice(0, 5).map((k) => `"${k.slice(0, 40)}"`).join(', ')} is not supported here; `
         + `use ${[...SEARCH_KEYS].join(', ')} (docs/misp.md "REST subset")`);
     }
+    for (const k of OUTPUT_FLAGS) flag(k, b[k]);
+    for (const k of FILTERS_OFF_ONLY) {
+      if (flag(k, b[k]) === true) throw new AppError('BAD_REQUEST', `restSearch: ${k} is not supported here; send it as 0 or leave it out (docs/misp.md "REST subset")`);
+    }
+    const nowS = Math.floor(clock.now() / 1000);
     const f: AttributeFilter = {};
     const set = <K extends keyof AttributeFilter>(k: K, v: AttributeFilter[K] | undefined) => {
       if (v !== undefined) f[k] = v;
@@ -188,10 +237,20 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     set('types', list(b.type));
     set('categories', list(b.category));
     set('uuids', list(b.uuid)?.map((u) => u.toLowerCase()));
+    set('orgs', list(b.org));
     set('tags', tagFilter(b.tags));
     set('toIds', flag('to_ids', b.to_ids));
     set('published', flag('published', b.published));
-    set('lastS', parseLast(b.last));
+    set('timestamp', timeRange('timestamp', b.timestamp, nowS));
+    set('eventTimestamp', timeRange('event_timestamp', b.event_timestamp, nowS));
+    // MISP's `last` is publish_timestamp (PyMISP turns one into the other); here plain seconds in `last` are a duration.
+    const last = parseLast(b.last);
+    if (last !== undefined && b.publish_timestamp !== undefined) throw new AppError('BAD_REQUEST', 'last and publish_timestamp: give one of them (last is publish_timestamp)');
+    set('publishTimestamp', last !== undefined ? { from: nowS - last } : timeRange('publish_timestamp', b.publish_timestamp, nowS));
+    const from = eventDate('from', b.from);
+    const to = eventDate('to', b.to);
+    if (from !== undefined || to !== undefined) f.date = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+    set('includeEventTags', flag('includeEventTags', b.includeEventTags));
     set('eventIds', list(b.eventid)?.map((e) => {
       if (!EVENT_REF.test(e)) throw new AppError('BAD_REQUEST', `eventid: "${e.slice(0, 40)}" is not an event uuid (or report/grouping id); numeric MISP event ids are instance-local and not known here`);
       return e.toLowerCase();
@@ -202,10 +261,19 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     return f;
   };
 
-  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, category, tags, uuid, eventid, to_ids, published, last; limit and page) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
+  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, category, tags, uuid, eventid, org, to_ids, published, timestamp, publish_timestamp, event_timestamp, from, to; limit and page) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
     const p = principalOf(req);
-    const found = await searchAttributes(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), nowMs: clock.now(), filter: filterOf((req.body ?? {}) as Record<string, unknown>) });
+    const found = await searchAttributes(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), filter: filterOf((req.body ?? {}) as Record<string, unknown>) });
     return { response: { Attribute: found.map((f) => ({ ...f.attribute, Event: { uuid: f.event.uuid, info: f.event.info } })) } };
+  });
+
+  // PyMISP search() with its default controller: the events (as events/view shows them) that
+  // pass the filters, a list under `response` (PyMISP unwraps it).
+  app.post('/events/restSearch', { schema: { summary: 'Search events (the restSearch filters; an event matches when one of its attributes does; limit and page count events)', body: SEARCH_BODY } }, async (req) => {
+    const p = principalOf(req);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const filter = filterOf(body);
+    return { response: await searchEvents(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), filter, metadata: flag('metadata', body.metadata) === true }) };
   });
 
   const sight = async (req: FastifyRequest) => {
@@ -217,9 +285,10 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     const type = Number(b.type ?? 0);
     if (![0, 1].includes(type)) throw new AppError('BAD_REQUEST', 'type must be 0 (sighting) or 1 (false positive); 2 (expiration) has no STIX form');
     const atS = b.timestamp === undefined ? Math.floor(clock.now() / 1000) : Number(b.timestamp);
-    if (!Number.isSafeInteger(atS) || atS < 0) throw new AppError('BAD_REQUEST', 'timestamp must be Unix seconds');
+    // Past 9999 a time has no ISO 8601 form: the sighting could not be written (it was a 500).
+    if (!Number.isSafeInteger(atS) || atS < 0 || atS > MAX_SECONDS) throw new AppError('BAD_REQUEST', 'timestamp must be Unix seconds (before the year 10000)');
     const collectionIds = await readableCollectionIds(deps, p);
-    const found = await searchAttributes(store, { audience: audience(p), collectionIds, nowMs: clock.now(), filter: id ? { uuids: [id.toLowerCase()] } : { values: values! } });
+    const found = await searchAttributes(store, { audience: audience(p), collectionIds, filter: id ? { uuids: [id.toLowerCase()] } : { values: values! } });
     if (!found.length) throw new AppError('NOT_FOUND', 'no attribute to sight');
     const collectionId = await writeCollection(deps, p);
     const out = [];
