@@ -104,14 +104,14 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
     /** Runs the CLI in cwd with the given environment changes (undefined removes a variable). */
     const runEnv = (cwd: string, env: Record<string, string | undefined>, args: string[]) => runWith({ cwd, env, args });
 
-    it('without SHIELDWALL_DATA_DIR an admin command refuses (exit 2, one line) and creates no ./data store', async () => {
+    it('without SHIELDWALL_DATA_DIR an admin command refuses (exit 2, one line) and creates no ./data store, nor an empty ./data', async () => {
       const cwd = tempDir();
       const r = await runEnv(cwd, { SHIELDWALL_DATA_DIR: undefined, SHIELDWALL_DATABASE_URL: undefined }, ['user', 'create', 'alice', '--org', 'ALD', '--roles', 'analyst']);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^shieldwall: no Shieldwall store at .*data\/shieldwall\.db: set SHIELDWALL_DATA_DIR/);
-      expect(existsSync(path.join(cwd, 'data', 'shieldwall.db'))).toBe(false);
+      expect(existsSync(path.join(cwd, 'data'))).toBe(false);
       // init is the command that creates one there; afterwards the same command finds the store.
       ok(await runEnv(cwd, { SHIELDWALL_DATA_DIR: undefined, SHIELDWALL_DATABASE_URL: undefined }, ['init']));
       const again = await runEnv(cwd, { SHIELDWALL_DATA_DIR: undefined, SHIELDWALL_DATABASE_URL: undefined }, ['org', 'list', '--json']);

@@ -23,12 +23,13 @@ async function postgresDialect(url: string) {
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   if (!opts.databaseUrl) {
-    privateDir(opts.dataDir);
     const file = path.join(opts.dataDir, 'shieldwall.db');
-    // Only `init` and `serve` create a node; any other command on a missing store is a wrong directory.
+    // Only `init` and `serve` create a node; any other command on a missing store is a wrong
+    // directory, and leaves no empty data directory behind.
     if (opts.mustExist && !existsSync(file)) {
       throw new AppError('NOT_FOUND', `no Shieldwall store at ${file}: set SHIELDWALL_DATA_DIR to the node's data directory (or SHIELDWALL_DATABASE_URL), or create a store here with \`shieldwall init\``);
     }
+    privateDir(opts.dataDir);
     return KyselyStore.open(sqliteDialect(file));
   }
   try {
