@@ -11,8 +11,7 @@ import { checkLine, normaliseLine, normaliseObject, quickEve, sniffFormat } from
 import type { NormaliseOptions } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
 import { sigmaView } from '../src/detect/pipeline/hits.js';
-import { loadRulesDir, SigmaEngine } from '../src/detect/sigma/index.js';
-import type { EventLogsource } from '../src/detect/sigma/index.js';
+import { loadRulesDir, SigmaEngine, windowsLogsource } from '../src/detect/sigma/index.js';
 import { sharedPath } from './helpers/shared.js';
 
 const data = sharedPath('data/telemetry');
@@ -225,7 +224,7 @@ describe('Windows / Sysmon JSON', () => {
         n++;
         expect(e['event.module']).toBe('windows');
         expect(e['event.code']).toMatch(/^\d+$/);
-        if (e.logsource.category === 'process_creation' && e.logsource.service === 'sysmon') {
+        if ([e.logsource.category].flat().includes('process_creation') && e.logsource.service === 'sysmon') {
           procs++;
           expect(e['process.executable']).toBe(e.original['Image']);
           expect(e['process.command_line']).toBe(e.original['CommandLine']);
@@ -235,6 +234,31 @@ describe('Windows / Sysmon JSON', () => {
     }
     expect(n).toBeGreaterThan(1000);
     expect(procs).toBeGreaterThan(10);
+  });
+
+  it('routes Windows events to Sigma as the engine does: the rules the engine fires on a real event fire through the pipeline too', () => {
+    // The normaliser had a routing table of its own: no 4688 field map (Image → NewProcessName),
+    // Sysmon 13 registry_set only, no routing of forwarded events by provider. On the OTRF and
+    // SigmaHQ regression events, 65 rule hits the engine gives were lost through the pipeline
+    // (Bypass UAC via CMSTP on the CMSTP dataset's 4688 among them).
+    const engine = new SigmaEngine(loadRulesDir(sharedPath('data/sigma/rules/windows/process_creation')).items);
+    const cmstp = lines('otrf-security-datasets/datasets/atomic/windows/defense_evasion/host/psh_cmstp_execution_bypassuac_2020-10-2201543213.json')
+      .map((l) => ok(normaliseLine('windows', l, ctx)))
+      .filter((e) => e['event.code'] === '4688');
+    expect(cmstp.length).toBeGreaterThan(0);
+    const titles = cmstp.flatMap((e) => engine.process(sigmaView(e), 0, e.logsource).map((m) => m.title));
+    expect(titles).toContain('Bypass UAC via CMSTP');
+    const dir = path.join(data, 'otrf-security-datasets/datasets/atomic/windows');
+    for (const file of walk(dir).filter((f) => f.endsWith('.json'))) {
+      for (const l of readFileSync(file, 'utf8').split('\n').filter((x) => x.trim() !== '')) {
+        const e = ok(normaliseLine('windows', l, ctx));
+        expect(e.logsource).toBe(windowsLogsource(e.original));
+      }
+    }
+    const sysmon13 = ok(normaliseLine('windows', JSON.stringify({ Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 13, TimeCreated: '2024-01-01T00:00:00Z', TargetObject: 'HKLM\\x' }), ctx));
+    expect(sysmon13.logsource.category).toEqual(['registry_event', 'registry_set']);
+    const forwarded = ok(normaliseLine('windows', JSON.stringify({ Channel: 'ForwardedEvents', Provider_Name: 'Microsoft-Windows-Sysmon', EventID: 1, TimeCreated: '2024-01-01T00:00:00Z', Image: 'C:\\x.exe' }), ctx));
+    expect([forwarded.logsource.service, forwarded.logsource.category]).toEqual(['sysmon', ['process_creation']]);
   });
 
   it('flattens every SigmaHQ regression event (Event.System / Event.EventData) and keeps Sigma field names under original', () => {
@@ -248,7 +272,7 @@ describe('Windows / Sysmon JSON', () => {
       const normalised = objs.map((o) => ok(normaliseObject('auto', o, ctx)));
       events += normalised.length;
       if (path.basename(path.dirname(file)).startsWith('proc_creation_')) {
-        const proc = normalised.find((e) => e.logsource.category === 'process_creation');
+        const proc = normalised.find((e) => [e.logsource.category].flat().includes('process_creation'));
         expect(proc, file).toBeDefined();
         expect(proc?.original['Image']).toBe(proc?.['process.executable']);
         expect(proc?.['host.name']).toBeTypeOf('string');
@@ -271,11 +295,11 @@ describe('Windows / Sysmon JSON', () => {
     expect(sysmon['@timestamp']).toBe('2025-10-22T20:33:27.276Z');
     expect(sysmon.original['Provider_Name']).toBe('Microsoft-Windows-Sysmon');
     const net = ok(normaliseObject('auto', { EventID: 3, Channel: 'Microsoft-Windows-Sysmon/Operational', '@timestamp': '2020-10-22T02:57:58.116Z', Hostname: 'h', DestinationIp: '203.0.113.5', DestinationPort: '443', Protocol: 'tcp', DestinationHostname: 'c2.example' }, ctx));
-    expect(net.logsource).toEqual({ product: 'windows', service: 'sysmon', category: 'network_connection' });
+    expect(net.logsource).toEqual({ product: 'windows', service: 'sysmon', category: ['network_connection'] });
     expect(net['destination.port']).toBe(443);
     expect(net['destination.domain']).toBe('c2.example');
     const sec = ok(normaliseObject('auto', { EventID: 4688, Channel: 'Security', TimeCreated: '2020-10-22T02:57:58Z', NewProcessName: 'C:\\a.exe', ParentProcessName: 'C:\\b.exe', SubjectUserName: 'bob' }, ctx));
-    expect(sec.logsource.category).toBe('process_creation');
+    expect(sec.logsource).toEqual({ product: 'windows', service: 'security', category: ['process_creation'], fieldMap: { Image: 'NewProcessName', ParentImage: 'ParentProcessName' } });
     expect(sec['process.executable']).toBe('C:\\a.exe');
     expect(sec['process.parent.executable']).toBe('C:\\b.exe');
     expect(sec['user.name']).toBe('bob');
@@ -397,7 +421,7 @@ describe('syslog and CEF', () => {
     const engine = new SigmaEngine(linux.items);
     const fired = (line: string): string[] => {
       const e = ok(normaliseLine('syslog', line, ctx));
-      return engine.process(sigmaView(e), 0, e.logsource as EventLogsource).map((m) => m.ruleId ?? '').sort();
+      return engine.process(sigmaView(e), 0, e.logsource).map((m) => m.ruleId ?? '').sort();
     };
     expect(fired('<38>Nov 26 10:00:00 web1 sshd[812]: fatal: buffer_get_string: bad string')).toEqual(['e76b413a-83d0-4b94-8e4c-85db4a5b8bdc']);
     expect(fired('<78>Nov 26 10:00:00 web1 CRON[812]: (root) REPLACE (root)')).toEqual(['af202fd3-7bff-4212-a25a-fb34606cfcbe']);
@@ -408,7 +432,7 @@ describe('syslog and CEF', () => {
     // Network gear without a program tag keeps its own routing: the linux rules do not see it.
     const cisco = ok(normaliseLine('syslog', '172.16.5.10 6705: Feb 17 13:40:03.673: %SYS-5-CONFIG_I: REPLACE', ctx));
     expect(cisco.logsource).toEqual({ product: 'syslog', service: 'syslog' });
-    expect(engine.process(sigmaView(cisco), 0, cisco.logsource as EventLogsource)).toEqual([]);
+    expect(engine.process(sigmaView(cisco), 0, cisco.logsource)).toEqual([]);
   });
 
   it('gives a reason for every malformed syslog / CEF line', () => {

@@ -8,6 +8,8 @@
  * Sigma `EventView` reads a flat key before walking a dotted path.
  */
 
+import type { EventLogsource } from '../sigma/types.js';
+
 /** Formats `normaliseLine` accepts; `auto` sniffs the line (see `sniffFormat`). */
 export type TelemetryFormat = 'suricata-eve' | 'ecs' | 'windows' | 'zeek' | 'syslog' | 'cef';
 
@@ -34,13 +36,11 @@ export interface NormaliseOptions {
 export const DEFAULT_MAX_LINE = 1_048_576;
 export const DEFAULT_MAX_DEPTH = 32;
 
-/** Sigma routing keys of an event (values lower case, as in rules). */
-export interface EventLogsource {
-  readonly product?: string;
-  readonly category?: string;
-  /** Several for a syslog line (`syslog`, its program, `auth`…): a rule needs one of them. */
-  readonly service?: string | readonly string[];
-}
+/**
+ * Sigma routing keys of an event (values lower case, as in rules): the Sigma engine's own type,
+ * so what the normaliser writes is what routing reads (several values per key, a field map).
+ */
+export type { EventLogsource };
 
 export interface DnsAnswer {
   readonly name?: string;

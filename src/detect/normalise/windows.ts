@@ -7,7 +7,7 @@
  * Both are flattened into the field names Sigma rules use (kept under `original`); ECS fields are
  * mapped as pySigma's Elasticsearch Windows pipeline does (Image → process.executable, ...).
  */
-import { WINDOWS_CHANNELS } from '../sigma/logsource.js';
+import { WINDOWS_CHANNELS, windowsLogsource } from '../sigma/logsource.js';
 import type { EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
 import { baseName, int, ipStr, isObj, nameStr, put, putUser, str } from './util.js';
@@ -100,7 +100,11 @@ export function normaliseWindows(d: Draft, flat: Obj): string | null {
   put(d, 'event.provider', str(flat['Provider_Name'] ?? flat['SourceName']));
   put(d, 'host.name', str(flat['Computer'] ?? flat['Hostname']));
   const [ls, category] = logsourceOf(channel, eid, flat);
-  d['logsource'] = ls;
+  // Sigma routing is the engine's own derivation (sigma/logsource.ts): Sysmon 13 is both
+  // registry_set and registry_event, forwarded events are routed by provider, and Security 4688
+  // carries the Image → NewProcessName field map. A table of its own here gave none of these,
+  // so rules the engine fires on these events never fired through the pipeline.
+  d['logsource'] = windowsLogsource(flat) ?? ls;
   d['event.dataset'] = ls.service === undefined ? 'windows' : `windows.${ls.service}`;
   if (category !== undefined) d['event.category'] = [category];
   const sysmon = ls.service === 'sysmon';
