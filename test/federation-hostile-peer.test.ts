@@ -104,6 +104,7 @@ describe('a reset while a pull runs', () => {
     // A first page stored before the reset: the stored cursor is then not the empty one a reset writes.
     const first = await run(pull, { pageSize: 1 });
     expect(first.complete).toBe(false);
+    expect(first.superseded).toBe(true);
     expect((await p.federation.state(pull.id)).cursor).toEqual({});
     expect(await held(objects.slice(2).map((o) => o.id as string))).toBe(0);
     const again = await run(pull, { pageSize: 1 });

@@ -65,6 +65,11 @@ export interface RunReport {
   /** Pull: copies deleted here because their origin retracted them. */
   retracted?: number;
   complete: boolean;
+  /**
+   * Pull: another run of this subscription (a server's schedule, another process) or a reset
+   * moved its cursor while this one ran, so this run stopped without storing its page.
+   */
+  superseded?: true;
 }
 
 /**
@@ -384,7 +389,7 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
         return { res, next };
       });
       // Reset (or moved by another run) meanwhile: this page is not stored; the next run starts from there.
-      if (r === null) return report;
+      if (r === null) return { ...report, superseded: true };
       state = r.next;
       stored = following;
       report.pages++;

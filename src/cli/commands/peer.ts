@@ -217,14 +217,25 @@ export function registerPeer(program: Command, io: Io = stdio): void {
   sync.command('run <id>')
     .description('run a subscription now')
     .option('--reset', 're-walk from the start (duplicates are no-ops)')
-    .action((id: string, o: { reset?: boolean }) => withPlatform(async (p) => {
+    .option('--json', 'print the run\'s report as JSON')
+    .action((id: string, o: { reset?: boolean; json?: boolean }) => withPlatform(async (p) => {
       const d = syncOf(p);
       if (o.reset) await d.registry.reset(CLI_ACTOR, id);
       const sub = await d.registry.subscription(id);
       try {
         // Interactive: until the peer has nothing more (Ctrl-C stops it; the cursor is kept).
         const r = await runSubscription(d, sub, { maxRunMs: Infinity });
-        io.out(JSON.stringify(r));
+        if (o.json) io.out(JSON.stringify(r));
+        else {
+          const moved = r.direction === 'pull'
+            ? `${r.received} received in ${r.pages} pages: ${r.added} added, ${r.duplicates} duplicates, ${r.looped} looped back, ${r.rejected} rejected${r.retracted ? `, ${r.retracted} retracted by their origin` : ''}`
+            : `${r.sent} sent in ${r.pages} requests, ${r.rejected} rejected by the peer`;
+          const rest = r.superseded
+            ? '; stopped: another run of this subscription (a running server\'s schedule) or a reset moved its cursor meanwhile, see sync list'
+            : r.complete ? '' : '; more remains (run again)';
+          io.out(`${r.subscription} (${r.direction} ${sub.peer}/${sub.remoteCollection}): ${moved}${rest}`);
+          if (r.rejected > 0) io.err(`rejected objects are kept with their reasons: shieldwall sync rejects ${r.subscription}`);
+        }
         if (r.rejected > 0) throw new ExitRequest(EXIT.PARTIAL);
       } catch (e) {
         if (e instanceof ExitRequest || e instanceof AppError) throw e;
