@@ -22,6 +22,10 @@ const CONTROLS: { hash: string; ready: string; action: Action; present: (p: Page
   { hash: '#/decisions', ready: 'Decisions', action: 'decision.write', present: (p) => p.getByRole('button', { name: 'Propose decision…' }).isVisible() },
   { hash: '#/attribution', ready: 'Attribution assessments', action: 'assessment.write', present: (p) => p.getByRole('form', { name: 'New assessment' }).isVisible() },
   { hash: '#/alert-levels', ready: 'Alert levels', action: 'alert-level.write', present: (p) => p.getByRole('form', { name: 'Change own alert level' }).isVisible() },
+  // Reached by a deep link even where the menu hides them: the form is there only for those who may use it.
+  { hash: '#/import', ready: 'Import a STIX bundle', action: 'intel.write', present: (p) => p.getByTestId('import-form').isVisible() },
+  { hash: '#/readiness/inventory', ready: 'Inventory', action: 'inventory.write', present: (p) => p.getByRole('form', { name: 'Import inventory' }).isVisible() },
+  { hash: '#/readiness/advisories', ready: 'Advisories', action: 'advisory.write', present: (p) => p.getByRole('form', { name: 'Import CSAF advisory' }).isVisible() },
 ];
 const NAV: { label: string; action: Action | null }[] = [
   { label: 'Operational picture', action: null },

@@ -3,7 +3,7 @@
  * the system Chromium: Aldermark's view (its own maturity over two years, its standing, its
  * overdue finding) against Brenova's view of the same page (its own numbers, none of
  * Aldermark's detail) until Aldermark releases its assessment to Brenova; an answer given in
- * the self-assessment tab is stored.
+ * the self-assessment tab is stored; a refused finding status change is shown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
@@ -72,6 +72,22 @@ describe.runIf(BROWSER_TESTS)('readiness dashboard (e2e, Chromium)', () => {
     await form.getByLabel('Level of IMP-2').selectOption('4');
     const draft = async () => (await rest<{ items: Assessment[] }>(server.baseUrl, '/readiness/assessments?framework=pledge-2016', { token: ald.token })).items.find((x) => x.year === year && x.orgId === ald.orgId)!;
     await expect.poll(async () => (await draft()).answers['IMP-2']?.level, poll).toBe(4);
+    await ctx.close();
+  });
+
+  it('a finding status change the server refuses is said, and the stored status shown again (it reverted silently)', async () => {
+    const { ctx, page } = await openSignedIn({ browser, server }, ald, '#/readiness?tab=findings');
+    const table = page.getByTestId('findings-table');
+    const select = table.getByLabel('Status of Patch backlog on OT jump hosts');
+    await expect.poll(() => select.inputValue(), poll).toBe('open');
+    // The server refuses this change (as it would a finding another organisation owns, or a
+    // status moved on meanwhile); the REST answer is the API's error shape.
+    await page.route('**/api/v1/readiness/findings/*', (route) => (route.request().method() === 'PATCH'
+      ? route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: { code: 'CONFLICT', message: 'the finding changed meanwhile' } }) })
+      : route.continue()));
+    await select.selectOption('resolved');
+    await expect.poll(() => page.getByTestId('error').textContent(), poll).toMatch(/The status was not changed: the finding changed meanwhile \(CONFLICT\)/);
+    await expect.poll(() => select.inputValue(), poll).toBe('open');
     await ctx.close();
   });
 });

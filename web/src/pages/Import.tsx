@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ChangeEvent, FormEvent } from 'react';
-import { useApi } from '../session.js';
+import { mayDo, useApi, useSession } from '../session.js';
 import { useAsync } from '../useAsync.js';
 import { ErrorBox, Loading } from '../components/Status.js';
 import { tlpLabel } from '../components/TlpBadge.js';
@@ -77,6 +77,21 @@ function Result({ r }: { r: ImportResult }) {
 }
 
 export function Import() {
+  const { session } = useSession();
+  // A deep link (#/import) reaches the page without its menu entry: say why the form is absent
+  // rather than offer one the server refuses (intel.write: POST /intel/import).
+  if (!mayDo(session, 'intel.write')) {
+    return (
+      <section aria-labelledby="import-title">
+        <h1 id="import-title">Import a STIX bundle</h1>
+        <p role="alert" data-testid="not-allowed">Your roles do not allow importing intelligence (permission <code>intel.write</code>).</p>
+      </section>
+    );
+  }
+  return <ImportForm />;
+}
+
+function ImportForm() {
   const api = useApi();
   const refs = useAsync(async (signal) => {
     const [c, o, g] = await Promise.all([api.collections(signal), api.organisations(signal), api.sharingGroups(signal)]);

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { useExposureApi, type Refused } from '../exposureApi.js';
+import { mayDo, useSession } from '../session.js';
 import { useLiveData } from '../live.js';
 import { ErrorBox, Loading } from '../components/Status.js';
 import { href } from '../router.js';
@@ -10,6 +11,7 @@ const EXAMPLE = 'name,vital_function,criticality,owner,products\nedge-fw-1,gover
 
 export function Inventory() {
   const api = useExposureApi();
+  const { session } = useSession();
   const [state, reload] = useLiveData((signal) => api.assets(signal), [api], ['readiness-asset']);
   const [content, setContent] = useState('');
   const [busy, setBusy] = useState(false);
@@ -26,7 +28,7 @@ export function Inventory() {
     <section aria-labelledby="inventory-title">
       <h1 id="inventory-title">Inventory</h1>
       <p className="muted">Assets with their products (CPE 2.3 or 2.2 names, or vendor + product + version). They are matched against the KEV catalog and CVE records: see <a href={href.exposures()}>Exposures</a>.</p>
-      <form className="card" onSubmit={submit} aria-label="Import inventory">
+      {mayDo(session, 'inventory.write') && <form className="card" onSubmit={submit} aria-label="Import inventory">
         <label htmlFor="inv-file">Inventory file (CSV or JSON)</label>
         <input id="inv-file" type="file" accept=".csv,.json,text/csv,application/json" onChange={(e) => onFile(e.target.files?.[0])} />
         <label htmlFor="inv-text">or paste it</label>
@@ -39,7 +41,7 @@ export function Inventory() {
             {result.refused.length > 0 && <ul>{result.refused.map((r, i) => <li key={i}>{r.ref}: {r.reason}</li>)}</ul>}
           </div>
         )}
-      </form>
+      </form>}
       {state.status === 'loading' && <Loading what="the inventory" />}
       {state.status === 'error' && <ErrorBox error={state.error} title="Could not load the inventory" />}
       {state.status === 'done' && (

@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { useReadiness, type Assessment } from '../readinessApi.js';
 import { saveBlob } from '../respondApi.js';
 import { useAsync } from '../useAsync.js';
-import { useSession } from '../session.js';
+import { mayDo, useSession } from '../session.js';
 import { ErrorBox, Loading } from '../components/Status.js';
 
 export function AssessmentTab() {
@@ -30,18 +30,20 @@ export function AssessmentTab() {
       {error && <ErrorBox error={error} />}
       <p>Past assessments: {own.filter((a) => a.year !== year).map((a) => `${a.year} (${a.state})`).join(', ') || 'none'}.</p>
       {!current ? (
-        <button type="button" onClick={() => run(() => r.startAssessment(fw.key, year))}>Start the {year} assessment</button>
+        mayDo(session, 'readiness.write')
+          ? <button type="button" onClick={() => run(() => r.startAssessment(fw.key, year))}>Start the {year} assessment</button>
+          : <p className="muted">No {year} assessment yet.</p>
       ) : (
-        <AssessmentForm a={current} fw={fw} onDone={() => setReload((n) => n + 1)} onError={setError} />
+        <AssessmentForm a={current} fw={fw} readOnly={!mayDo(session, 'readiness.write')} onDone={() => setReload((n) => n + 1)} onError={setError} />
       )}
     </div>
   );
 }
 
-function AssessmentForm({ a, fw, onDone, onError }: { a: Assessment; fw: Awaited<ReturnType<ReturnType<typeof useReadiness>['framework']>>; onDone: () => void; onError: (e: Error) => void }) {
+function AssessmentForm({ a, fw, readOnly, onDone, onError }: { a: Assessment; fw: Awaited<ReturnType<ReturnType<typeof useReadiness>['framework']>>; readOnly: boolean; onDone: () => void; onError: (e: Error) => void }) {
   const r = useReadiness();
   const levels = Array.from({ length: fw.scale.max - fw.scale.min + 1 }, (_, i) => fw.scale.min + i);
-  const frozen = a.state === 'submitted';
+  const frozen = a.state === 'submitted' || readOnly;
   const set = (itemId: string, level: number | null) => r.answer(a.id, [{ itemId, level }]).then(onDone, onError);
   return (
     <div className="card" data-testid="assessment-form" data-state={a.state}>
@@ -69,11 +71,21 @@ function AssessmentForm({ a, fw, onDone, onError }: { a: Assessment; fw: Awaited
 
 export function FindingsTab() {
   const r = useReadiness();
+  const { session } = useSession();
   const [reload, setReload] = useState(0);
+  const [error, setError] = useState<Error | null>(null);
   const state = useAsync((signal) => r.findings(signal), [reload]);
   if (state.status === 'loading') return <Loading what="findings" />;
   if (state.status === 'error') return <ErrorBox error={state.error} />;
+  const mayChange = mayDo(session, 'readiness.write');
+  // A refused change is said, and the list read again (the select shows the stored status).
+  const change = (id: string, status: string) => {
+    setError(null);
+    r.updateFinding(id, status).then(() => setReload((n) => n + 1), (e: unknown) => { setError(e as Error); setReload((n) => n + 1); });
+  };
   return (
+    <>
+    {error && <ErrorBox error={error} title="The status was not changed" />}
     <table className="data" data-testid="findings-table">
       <thead><tr><th scope="col">Finding</th><th scope="col">Severity</th><th scope="col">Owner</th><th scope="col">Due</th><th scope="col">Status</th></tr></thead>
       <tbody>
@@ -81,7 +93,7 @@ export function FindingsTab() {
           <tr key={f.id} className={f.overdue ? 'overdue' : undefined}>
             <td>{f.title}</td><td>{f.severity}</td><td>{f.owner ?? '—'}</td><td>{f.dueDate.slice(0, 10)}{f.overdue ? ' (overdue)' : ''}</td>
             <td>
-              <select aria-label={`Status of ${f.title}`} value={f.status} onChange={(e) => { r.updateFinding(f.id, e.target.value).then(() => setReload((n) => n + 1), () => setReload((n) => n + 1)); }}>
+              <select aria-label={`Status of ${f.title}`} value={f.status} disabled={!mayChange || f.orgId !== session?.user.orgId} onChange={(e) => change(f.id, e.target.value)}>
                 {['open', 'in-progress', 'resolved', 'accepted'].map((s) => <option key={s}>{s}</option>)}
               </select>
             </td>
@@ -89,6 +101,7 @@ export function FindingsTab() {
         ))}
       </tbody>
     </table>
+    </>
   );
 }
 
