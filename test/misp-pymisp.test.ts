@@ -65,6 +65,16 @@ describe('restSearch as PyMISP sends it', () => {
     expect(eventUuids(p1)).toEqual([U(102), U(103)]);
   });
 
+  it('events/restSearch answers only what the release policy gives the reader (an AMBER event for C alone is absent for B)', async () => {
+    const ev = { uuid: U(105), info: 'for Charlie', timestamp: '1700000000', distribution: 4, Tag: [{ name: 'tlp:amber' }],
+      SharingGroup: { name: 'only C', SharingGroupOrg: [{ Organisation: { name: 'Charlie CERT', uuid: al.orgs.C.slice(10) } }] }, Attribute: [attr(5, 'amber.pymisp.example')] };
+    expect((await misp('a-analyst', 'POST', '/events/add', ev)).status).toBe(200);
+    for (const body of [{}, { eventid: U(105) }, { value: 'amber.pymisp.example' }, { org: 'Alpha CERT' }]) {
+      expect(eventUuids(await misp('b-analyst', 'POST', '/events/restSearch', { ...PYMISP_SEARCH, ...body })), JSON.stringify(body)).not.toContain(U(105));
+      expect(eventUuids(await misp('c-analyst', 'POST', '/events/restSearch', { ...PYMISP_SEARCH, ...body })), JSON.stringify(body)).toContain(U(105));
+    }
+  });
+
   it('time, date and creator filters: publish_timestamp (and last), timestamp, event_timestamp, from/to, org', async () => {
     const s = async (body: Record<string, unknown>) => {
       const r = await misp('b-analyst', 'POST', '/attributes/restSearch', { ...PYMISP_SEARCH, ...body });
@@ -77,7 +87,9 @@ describe('restSearch as PyMISP sends it', () => {
     expect(await s({ timestamp: '1700100000' })).toEqual([U(2), U(3)]);
     expect(await s({ event_timestamp: [null, 1700100000] })).toEqual([U(1), U(2)]);
     expect(await s({ from: '2023-06-01', to: '2023-06-30' })).toEqual([U(2)]);
-    expect(await s({ org: 'alpha cert' })).toEqual([U(1)]);
+    // The creator: named in Orgc, or the organisation that posted an event without one.
+    expect(await s({ org: 'alpha cert' })).toEqual([U(1), U(2), U(3)]);
+    expect(await s({ org: ['Bravo CERT', 'nobody'] })).toEqual([]);
     // Relative times: the test clock is 2026, so 7d is nothing of 2023, 5000d is everything published.
     expect(await s({ publish_timestamp: '7d' })).toEqual([]);
     expect(await s({ publish_timestamp: '5000d' })).toEqual([U(1), U(2)]);
@@ -122,6 +134,13 @@ describe('publishing and sightings', () => {
     expect(r.status, r.body).toBe(200);
     expect(r.json().Event).toMatchObject({ published: true, date: '2023-02-03', threat_level_id: '1', analysis: '2' });
     expect(r.json().Event.publish_timestamp).toBe(r.json().Event.timestamp);
+    // What events/add answers posts back unchanged (PyMISP: add, then update without edits), with or without a date of its own.
+    expect((await misp('a-analyst', 'POST', '/events/add', r.json())).status).toBe(200);
+    const { date: _d, threat_level_id: _t, analysis: _a, ...plain } = { ...ev, uuid: U(303) };
+    const p = await misp('a-analyst', 'POST', '/events/add', plain);
+    expect(p.json().Event).toMatchObject({ threat_level_id: '4', analysis: '0' });
+    const again = await misp('a-analyst', 'POST', '/events/add', p.json());
+    expect(again.status, again.body).toBe(200);
     for (const bad of [{ threat_level_id: 9 }, { analysis: 3 }, { date: 'yesterday' }]) {
       const b = await misp('a-analyst', 'POST', '/events/add', { ...ev, uuid: U(302), ...bad });
       expect(b.status, JSON.stringify(bad)).toBe(400);

@@ -20,7 +20,7 @@ export function containerIds(ref: string): string[] {
   throw new AppError('BAD_REQUEST', `"${ref.slice(0, 80)}" is neither a MISP event uuid nor a report/grouping id`);
 }
 
-export async function loadEventObjects(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<{ container: StixObj; objects: StixObj[]; recipients: string[] }> {
+export async function loadEventObjects(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<{ container: StixObj; objects: StixObj[]; recipients: string[]; creatorOrg: string | null }> {
   const base = { collectionIds: q.collectionIds, audience: q.audience, purpose: 'read' as const, version: { kind: 'last' as const } };
   const head = await store.queryObjects({ ...base, ids: containerIds(q.ref), limit: 2 * Math.max(1, q.collectionIds.length) });
   // The event is its newest live container: a revoked one is a deleted event, or a grouping whose
@@ -45,7 +45,7 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
       objects.push(JSON.parse(r.json) as StixObj);
     }
   }
-  return { container, objects, recipients: row.recipients };
+  return { container, objects, recipients: row.recipients, creatorOrg: row.creatorOrg };
 }
 
 /**

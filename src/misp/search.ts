@@ -72,14 +72,13 @@ export interface FoundAttribute { attribute: J; event: { uuid: string; info: str
 const inRange = (n: number, r: TimeRange | undefined) => r === undefined || ((r.from === undefined || n >= r.from) && (r.to === undefined || n <= r.to));
 const num = (v: unknown) => Number(v ?? 0);
 
-function eventMatches(ev: J, f: EventFilter): boolean {
+function eventMatches(ev: J, creator: J, f: EventFilter): boolean {
   if (f.publishTimestamp && (ev.published !== true || !inRange(num(ev.publish_timestamp), f.publishTimestamp))) return false;
   if (!inRange(num(ev.timestamp), f.eventTimestamp)) return false;
   const date = String(ev.date ?? '');
   if (f.date && ((f.date.from !== undefined && date < f.date.from) || (f.date.to !== undefined && date > f.date.to))) return false;
   if (f.orgs) {
-    const o = (ev.Orgc ?? {}) as J;
-    const names = [String(o.uuid ?? '').toLowerCase(), String(o.name ?? '').toLowerCase()];
+    const names = [String(creator.uuid ?? '').toLowerCase(), String(creator.name ?? '').toLowerCase()];
     if (!f.orgs.some((x) => names.includes(x.toLowerCase()))) return false;
   }
   return true;
@@ -109,9 +108,12 @@ async function* scanEvents(store: Store, q: { audience: Audience; collectionIds:
     if (row.revoked || seen.has(uuid) || (minModified !== null && (row.modified ?? '') < minModified)) continue;
     seen.add(uuid);
     if (++scanned > MAX_SCANNED_EVENTS) return;
-    const { container, objects, recipients } = await loadEventObjects(store, { audience: q.audience, collectionIds: q.collectionIds, ref: row.id });
+    const { container, objects, recipients, creatorOrg } = await loadEventObjects(store, { audience: q.audience, collectionIds: q.collectionIds, ref: row.id });
     const ev = stixToMisp(container.id, objects, { orgNames, recipients }).event.Event;
-    if (eventMatches(ev, f)) yield { ev, container: container.id };
+    // The creator of an event posted without Orgc is the organisation that posted it (it has no
+    // created_by_ref, so the MISP form names none; `org` finds it all the same).
+    const creator = ev.Orgc ?? (creatorOrg ? { uuid: creatorOrg.slice(creatorOrg.indexOf('--') + 2), name: orgNames.get(creatorOrg) ?? '' } : {});
+    if (eventMatches(ev, creator as J, f)) yield { ev, container: container.id };
   }
 }
 

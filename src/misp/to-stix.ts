@@ -420,8 +420,10 @@ function* conversionSteps(ev: MispEvent, opts: ConvertOptions): Generator<void, 
   const published = ev.published && ev.publishTimestamp > 0;
   const base = {
     ...common(ctx, published ? 'report' : 'grouping', `${published ? 'report' : 'grouping'}--${ev.uuid}`, ev.timestamp), name: ev.info,
-    // What misp-stix leaves out, for the export to give back (MISP shows and filters on them).
-    ...(ev.date ? { x_misp_date: ev.date } : {}), x_misp_threat_level_id: ev.threatLevelId, x_misp_analysis: ev.analysis,
+    // What misp-stix leaves out, for the export to give back (MISP shows and filters on them);
+    // only where the export could not infer it, so an exported event re-imports unchanged.
+    ...(ev.date && ev.date !== iso(published ? ev.publishTimestamp : ev.timestamp).slice(0, 10) ? { x_misp_date: ev.date } : {}),
+    ...(ev.threatLevelId !== 4 ? { x_misp_threat_level_id: ev.threatLevelId } : {}), ...(ev.analysis !== 0 ? { x_misp_analysis: ev.analysis } : {}),
   };
   const labels = ['Threat-Report', TOOL_LABEL, ...labelTags(ev.tags)];
   let refs = [...ctx.refs];
