@@ -11,7 +11,7 @@ import { checkLine, normaliseLine, normaliseObject, quickEve, sniffFormat } from
 import type { NormaliseOptions } from '../src/detect/normalise/index.js';
 import type { NormalisedEvent, NormaliseResult } from '../src/detect/normalise/index.js';
 import { sigmaView } from '../src/detect/pipeline/hits.js';
-import { loadRulesDir, SigmaEngine, windowsLogsource } from '../src/detect/sigma/index.js';
+import { loadRulesDir, parseSigmaRule, SigmaEngine, windowsLogsource } from '../src/detect/sigma/index.js';
 import { sharedPath } from './helpers/shared.js';
 
 const data = sharedPath('data/telemetry');
@@ -171,9 +171,24 @@ describe('Zeek', () => {
       for (const l of lines(`zeek-wrccdc-2018/zeek-ndjson/${file}`)) {
         const e = ok(normaliseLine('auto', l, ctx));
         expect(e['event.dataset']).toBe(`zeek.${kind}`);
-        expect(e.logsource).toEqual({ product: 'zeek', service: kind });
+        if (kind === 'dns') expect(e.logsource).toMatchObject({ product: 'zeek', service: 'dns', category: 'dns' });
+        else expect(e.logsource).toEqual({ product: 'zeek', service: kind });
       }
     }
+  });
+
+  it('routes dns.log to Sigma\'s generic category dns, with record_type and answer read from Zeek\'s fields', () => {
+    // Before, a Zeek DNS event had no category: SigmaHQ's rules/network/dns rules never saw one.
+    const rule = (detection: string): string => `title: t\nid: 11111111-1111-4111-8111-111111111111\nlogsource:\n    category: dns\ndetection:\n${detection}\n    condition: sel\n`;
+    const parsed = parseSigmaRule(rule("    sel:\n        query: 'ise.wrccdc.org'\n        record_type: A\n        answer|contains: '134.71.3.16'"));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const engine = new SigmaEngine([...parsed.rules]);
+    const first = lines('zeek-wrccdc-2018/zeek-ndjson/dns.first-3_5MB.ndjson')[0] ?? '';
+    const e = ok(normaliseLine('zeek', first, ctx));
+    expect(engine.process(sigmaView(e), 0, e.logsource).map((m) => m.title)).toEqual(['t']);
+    const wannacry = new SigmaEngine(loadRulesDir(sharedPath('data/sigma/rules/network/dns')).items);
+    const kill = ok(normaliseLine('zeek', first.replace('ise.wrccdc.org', 'ifferfsodp9ifjaposdfjhgosurijfaewrwergwea.com'), ctx));
+    expect(wannacry.process(sigmaView(kill), 0, kill.logsource).map((m) => m.title)).toContain('Wannacry Killswitch Domain');
   });
 
   it('maps dns answers and ssl certificate fingerprints', () => {

@@ -4,6 +4,7 @@
  * streaming writers add it) or, when absent, from the fields that only that log carries.
  * Connection ids come flattened (`id.orig_h`) or nested (`id: {orig_h}`); both are read.
  */
+import type { EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
 import { baseName, canonicalIp, int, ipStr, isObj, logsource, looksLikeIp, nameStr, push, putHashByLength, str } from './util.js';
 
@@ -176,6 +177,16 @@ export function normaliseZeek(d: Draft, e: Obj): string | null {
   }
   push(d, 'related.ip', d['source.ip'] as string | undefined);
   push(d, 'related.ip', d['destination.ip'] as string | undefined);
-  d['logsource'] = logsource('zeek', undefined, path);
+  d['logsource'] = path === 'dns' ? ZEEK_DNS : logsource('zeek', undefined, path);
   return null;
 }
+
+/**
+ * Zeek's dns.log is also Sigma's generic `category: dns` (SigmaHQ `rules/network/dns`, written
+ * with Zeek's `query` and the taxonomy's `record_type` / `answer`, which pySigma's Zeek mapping
+ * reads from `qtype_name` / `answers`): without the category those rules never saw a DNS event.
+ */
+const ZEEK_DNS: EventLogsource = Object.freeze({
+  product: 'zeek', service: 'dns', category: 'dns',
+  fieldMap: Object.freeze({ record_type: 'qtype_name', answer: 'answers' }),
+});
