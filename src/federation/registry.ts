@@ -15,6 +15,7 @@
  */
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
+import { formatMicros, parseTimestampMicros } from '../core/time.js';
 import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import { updateMeta, type OrgRow, type Store } from '../store/index.js';
@@ -95,6 +96,12 @@ export interface Subscription {
    * peer with TAXII `match[type]`, a push reads only these types; nothing unwanted is transferred.
    */
   types?: string[];
+  /**
+   * Only what was added since this time (RFC 3339, UTC, microseconds): a pull starts its walk with
+   * TAXII `added_after` = since (the peer's date_added), a push with the local versions added
+   * after it. A node joining an alliance need not take years of history. A reset walks from it.
+   */
+  since?: string;
   enabled: boolean;
   createdUs: number;
 }
@@ -202,6 +209,19 @@ const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
 export const MAX_SUBSCRIPTION_TYPES = 50;
 
 /** The types of a subscription, checked, deduplicated and sorted; undefined for every type. */
+/**
+ * A subscription's start: an RFC 3339 timestamp (a date alone is its midnight UTC), not in the
+ * future, as microseconds UTC; undefined when not given.
+ */
+export function subscriptionSince(since: unknown, nowUs: number): string | undefined {
+  if (since === undefined || since === null || since === '') return undefined;
+  const text = typeof since === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(since) ? `${since}T00:00:00Z` : since;
+  const us = typeof text === 'string' ? parseTimestampMicros(text) : null;
+  if (us === null) throw new AppError('BAD_REQUEST', `since must be an RFC 3339 time (2026-06-01T00:00:00Z) or a date (2026-06-01), got ${JSON.stringify(since).slice(0, 60)}`);
+  if (us > nowUs) throw new AppError('BAD_REQUEST', 'since is in the future: nothing would ever be taken');
+  return formatMicros(us);
+}
+
 export function subscriptionTypes(types: readonly unknown[] | undefined): string[] | undefined {
   if (types === undefined || types.length === 0) return undefined;
   if (types.length > MAX_SUBSCRIPTION_TYPES) throw new AppError('BAD_REQUEST', `a subscription takes at most ${MAX_SUBSCRIPTION_TYPES} types`);
@@ -530,7 +550,7 @@ export class FederationRegistry {
   }
 
   // ---- subscriptions ----
-  async addSubscription(actor: Actor, s: { peer: string; direction: Direction; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean; types?: readonly string[] }): Promise<Subscription> {
+  async addSubscription(actor: Actor, s: { peer: string; direction: Direction; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean; types?: readonly string[]; since?: string }): Promise<Subscription> {
     const peer = await this.peer(s.peer);
     if (!peer.url) throw new AppError('BAD_REQUEST', `peer ${peer.name} has no URL (known by its key only): nothing to sync with`);
     if (s.direction !== 'pull' && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'direction must be pull or push');
@@ -541,6 +561,7 @@ export class FederationRegistry {
     if (!Number.isInteger(intervalS) || intervalS < 1 || intervalS > 86_400) throw new AppError('BAD_REQUEST', 'interval must be 1-86400 seconds');
     if (s.sightingsOnly === true && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'sightings-only is for a push (sightings back to their origin); a pull takes what the peer serves');
     const types = subscriptionTypes(s.types);
+    const since = subscriptionSince(s.since, this.#nowUs());
     if (types && s.sightingsOnly === true) throw new AppError('BAD_REQUEST', 'a sightings-only push sends sightings: it takes no types');
     // Two runs of one stream would race for one cursor and double every transfer.
     const same = (await this.listSubscriptions()).find((x) => x.peer === peer.name && x.direction === s.direction && x.remoteCollection === s.remoteCollection
@@ -552,7 +573,7 @@ export class FederationRegistry {
     }
     const sub: Subscription = {
       id: `sub-${crypto.randomUUID().slice(0, 8)}`, peer: peer.name, direction: s.direction, remoteCollection: s.remoteCollection,
-      localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, ...(types ? { types } : {}), enabled: true, createdUs: this.#nowUs(),
+      localCollection: local.id, intervalS, sightingsOnly: s.sightingsOnly === true, ...(types ? { types } : {}), ...(since ? { since } : {}), enabled: true, createdUs: this.#nowUs(),
     };
     await this.store.transaction(async (tx) => {
       await tx.setMeta(P_SUB + sub.id, JSON.stringify(sub));

@@ -12,6 +12,7 @@
 import { AccessService, type Actor, type Principal } from '../access/index.js';
 import { IntelService, type ItemResult } from '../intel/index.js';
 import { TLP_LEVELS, type Audience, type Tlp } from '../core/policy.js';
+import { parseTimestampMicros } from '../core/time.js';
 import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
@@ -333,7 +334,8 @@ export async function runPull(deps: SyncDeps, sub: Subscription, o: RunOptions &
     let retriedWalk = false;
     for (;;) {
       o.signal?.throwIfAborted();
-      const cursor = state.cursor;
+      // A walk that has not begun begins at the subscription's start, when it has one.
+      const cursor = state.cursor.last === undefined && state.cursor.next === undefined && sub.since ? { ...state.cursor, last: sub.since } : state.cursor;
       let f: Fetched;
       try {
         f = await (prefetch ?? fetchPage(cursor));
@@ -518,7 +520,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
     for (;;) {
       o.signal?.throwIfAborted();
       const from = state.cursor;
-      const afterUs = from.afterUs ?? 0;
+      const afterUs = from.afterUs ?? (sub.since ? parseTimestampMicros(sub.since) ?? 0 : 0);
       const page = await store.queryObjects({
         collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? PULL_PAGE_SIZE,
         ...(sub.sightingsOnly ? { types: ['sighting'] } : sub.types ? { types: sub.types } : {}),

@@ -59,11 +59,14 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       // A subscription from the form.
       await page.getByTestId('sub-remote').fill('alliance');
       await page.getByTestId('sub-local').selectOption(local.id);
+      // Only what the peer added from a day on.
+      await page.getByTestId('sub-since-input').fill('2026-01-15');
       await page.getByTestId('add-subscription').click();
       await page.getByTestId('subscription').first().waitFor();
       expect(await page.getByTestId('subscription').first().textContent()).toContain('pull');
-      const subs = await rest<{ items: { subscription: { id: string; peer: string; localCollection: string } }[] }>(server.baseUrl, '/federation/subscriptions', { token: admin.token });
-      expect(subs.items.map((s) => [s.subscription.peer, s.subscription.localCollection])).toEqual([['se', local.id]]);
+      expect(await page.getByTestId('sub-since').textContent()).toContain('since');
+      const subs = await rest<{ items: { subscription: { id: string; peer: string; localCollection: string; since?: string } }[] }>(server.baseUrl, '/federation/subscriptions', { token: admin.token });
+      expect(subs.items.map((s) => [s.subscription.peer, s.subscription.localCollection, s.subscription.since])).toEqual([['se', local.id, '2026-01-15T00:00:00.000000Z']]);
       // The peer cannot go while it has subscriptions: the reason is shown.
       await page.getByTestId('remove-peer').click();
       await page.getByText(/has subscriptions/).waitFor();

@@ -24,11 +24,11 @@ export interface PeerChange {
 }
 
 export interface NewSubscription {
-  peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean; types?: string[];
+  peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS?: number; sightingsOnly?: boolean; types?: string[]; since?: string;
 }
 
 export interface SubscriptionStatus {
-  subscription: { id: string; peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS: number; sightingsOnly: boolean; types?: string[]; enabled: boolean };
+  subscription: { id: string; peer: string; direction: 'pull' | 'push'; remoteCollection: string; localCollection: string; intervalS: number; sightingsOnly: boolean; types?: string[]; since?: string; enabled: boolean };
   state: { objectsIn: number; objectsOut: number; rejected: number; looped: number; failures: number; retracted?: number };
   rejects: number; lagS: number | null; lastSuccess: string | null; lastError: string | null; lastErrorAt: string | null; failing?: boolean; nextRun: string;
 }

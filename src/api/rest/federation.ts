@@ -210,13 +210,14 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
 
   app.post('/federation/subscriptions', {
     schema: <FastifySchema>{
-      summary: 'Subscribe: pull a peer collection into a local one, or push a local collection to a peer collection; `types`: only objects of these STIX types (asked of the peer with match[type])',
+      summary: 'Subscribe: pull a peer collection into a local one, or push a local collection to a peer collection; `types`: only objects of these STIX types (asked of the peer with match[type]); `since`: only what was added from that time on (RFC 3339 time or date)',
       body: {
         type: 'object', required: ['peer', 'direction', 'remoteCollection', 'localCollection'], additionalProperties: false,
         properties: {
           peer: str, direction: { type: 'string', enum: ['pull', 'push'] }, remoteCollection: str, localCollection: str,
           intervalS: { type: 'integer', minimum: 1, maximum: 86_400 }, sightingsOnly: { type: 'boolean' },
           types: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 250 } },
+          since: { type: 'string', maxLength: 40 },
         },
       },
     },

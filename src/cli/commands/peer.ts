@@ -193,10 +193,13 @@ export function registerPeer(program: Command, io: Io = stdio): void {
     .option('--interval <s>', 'seconds between runs', '30')
     .option('--sightings-only', 'push: only sightings of objects that came from this peer (back to their origin)')
     .option('--type <stix-type>', 'only objects of this STIX type (repeatable; default every type): asked of the peer, nothing else travels', collect, [])
-    .action((o: { peer: string; direction: string; remote: string; local: string; interval: string; sightingsOnly?: boolean; type: string[] }) => withPlatform(async (p) => {
+    .option('--since <time>', 'only what was added from this time on (RFC 3339 time or date, or N days: 30d): a pull starts at the peer\'s date_added, a push at this node\'s; default everything')
+    .action((o: { peer: string; direction: string; remote: string; local: string; interval: string; sightingsOnly?: boolean; type: string[]; since?: string }) => withPlatform(async (p) => {
+      const days = o.since !== undefined ? /^([1-9][0-9]{0,4})d$/.exec(o.since) : null;
+      const since = days ? new Date(p.clock.now() - Number(days[1]) * 86_400_000).toISOString() : o.since;
       const sub = await registryOf(p).addSubscription(CLI_ACTOR, {
         peer: o.peer, direction: o.direction as 'pull' | 'push', remoteCollection: o.remote, localCollection: o.local, intervalS: Number(o.interval), sightingsOnly: o.sightingsOnly === true,
-        ...(o.type.length > 0 ? { types: o.type } : {}),
+        ...(o.type.length > 0 ? { types: o.type } : {}), ...(since !== undefined ? { since } : {}),
       });
       io.out(sub.id);
     }));
@@ -208,7 +211,7 @@ export function registerPeer(program: Command, io: Io = stdio): void {
       const st = await Promise.all((await d.registry.listSubscriptions()).map((s) => statusOf(d, s)));
       if (o.json) return io.out(JSON.stringify(st, null, 2));
       printRows(io, false, st.map((s) => ({
-        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection, types: s.subscription.sightingsOnly ? 'sightings only' : s.subscription.types?.join(',') ?? 'all',
+        id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection, types: `${s.subscription.sightingsOnly ? 'sightings only' : s.subscription.types?.join(',') ?? 'all'}${s.subscription.since ? ` since ${s.subscription.since.slice(0, 10)}` : ''}`,
         in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
         // With its time, as on the Federation page: an error before the last success is history.
         last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}${s.failing ? '' : ' (resolved)'}`,

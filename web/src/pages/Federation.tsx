@@ -27,7 +27,7 @@ function Subscriptions({ items, isAdmin, canAdd, onChange }: { items: Subscripti
           {items.map((s) => (
             <tr key={s.subscription.id} data-testid="subscription">
               <td><code>{s.subscription.id}</code></td><td>{s.subscription.peer}</td>
-              <td>{s.subscription.direction}{s.subscription.sightingsOnly ? ' (sightings)' : ''}{s.subscription.types ? <span className="small muted" data-testid="sub-types-list"> {s.subscription.types.join(', ')}</span> : null}</td><td><code>{s.subscription.remoteCollection}</code></td>
+              <td>{s.subscription.direction}{s.subscription.sightingsOnly ? ' (sightings)' : ''}{s.subscription.types ? <span className="small muted" data-testid="sub-types-list"> {s.subscription.types.join(', ')}</span> : null}{s.subscription.since ? <span className="small muted" data-testid="sub-since"> since {formatTime(s.subscription.since)}</span> : null}</td><td><code>{s.subscription.remoteCollection}</code></td>
               <td data-testid="objects-in">{s.state.objectsIn}</td><td>{s.state.objectsOut}</td><td data-testid="retracted">{s.state.retracted ?? 0}</td><td data-testid="rejects">{s.rejects}</td>
               <td>{s.lagS === null ? '-' : `${s.lagS} s`}</td><td>{s.lastSuccess ? formatTime(s.lastSuccess) : 'never'}</td>
               <td className="small wrap" data-testid="last-error">{s.lastError ? `${s.lastErrorAt ? formatTime(s.lastErrorAt) : ''}: ${s.lastError}${s.failing === false ? ' (resolved)' : ''}` : '-'}</td>
@@ -174,7 +174,7 @@ function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () 
   const action = useAction();
   const collections = useAsync(async (signal) => (await api.collections(signal)).items, [api]);
   const withUrl = peers.filter((p) => p.url);
-  const [f, setF] = useState({ peer: '', direction: 'pull' as 'pull' | 'push', remoteCollection: '', localCollection: '', intervalS: '30', sightingsOnly: false, types: '' });
+  const [f, setF] = useState({ peer: '', direction: 'pull' as 'pull' | 'push', remoteCollection: '', localCollection: '', intervalS: '30', sightingsOnly: false, types: '', since: '' });
   if (withUrl.length === 0) return null;
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -183,6 +183,8 @@ function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () 
         peer: f.peer || withUrl[0]!.name, direction: f.direction, remoteCollection: f.remoteCollection.trim(), localCollection: f.localCollection,
         intervalS: Number(f.intervalS), ...(f.direction === 'push' && f.sightingsOnly ? { sightingsOnly: true } : {}),
         ...(typesOf(f.types).length > 0 && !(f.direction === 'push' && f.sightingsOnly) ? { types: typesOf(f.types) } : {}),
+        // A date picked here is that day's midnight UTC.
+        ...(f.since ? { since: f.since } : {}),
       });
       setF({ ...f, remoteCollection: '', types: '' });
       onChange();
@@ -207,6 +209,7 @@ function AddSubscription({ peers, onChange }: { peers: PeerView[]; onChange: () 
       <label>Every <input type="number" min={1} max={86400} value={f.intervalS} onChange={(e) => setF({ ...f, intervalS: e.target.value })} style={{ width: '6em' }} /> s</label>{' '}
       {f.direction === 'push' && <label><input type="checkbox" checked={f.sightingsOnly} onChange={(e) => setF({ ...f, sightingsOnly: e.target.checked })} /> sightings of this peer's objects only</label>}{' '}
       {!(f.direction === 'push' && f.sightingsOnly) && <label>Only types <input value={f.types} onChange={(e) => setF({ ...f, types: e.target.value })} placeholder="every type; e.g. indicator, malware" data-testid="sub-types" /></label>}{' '}
+      <label title="Only what was added from this day on (00:00 UTC); empty: everything">Since <input type="date" value={f.since} onChange={(e) => setF({ ...f, since: e.target.value })} data-testid="sub-since-input" /></label>{' '}
       <button type="submit" disabled={action.busy} data-testid="add-subscription">Add subscription</button>
     </form>
   );
