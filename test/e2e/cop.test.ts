@@ -405,4 +405,29 @@ describe.runIf(BROWSER_TESTS)('common operational picture and alert triage (e2e,
     expect(res.status).toBe(403);
     await ctx.close();
   });
+
+  it('the rate chart gives its times in UTC, like the rest of the page, in a browser of another time zone', async () => {
+    const ctx = await browser.newContext({ timezoneId: 'Asia/Kolkata' });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`${server.baseUrl}/#/cop`);
+      await page.getByLabel('Username').fill(owner.user.username);
+      await page.getByLabel('Password').fill(owner.user.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const chart = page.getByTestId('rate-chart');
+      await chart.locator('canvas').first().waitFor();
+      // The cursor over the chart: the legend names the bucket it is on.
+      const over = chart.locator('.u-over');
+      const box = (await over.boundingBox())!;
+      await over.hover({ position: { x: Math.round(box.width * 0.8), y: Math.round(box.height / 2) } });
+      const shown = (await chart.locator('.u-legend .u-series').first().locator('.u-value').textContent())!;
+      expect(shown).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+      // …and that bucket is one of the server's, read in UTC (in the browser's zone it was 5 h 30 off).
+      const cop = await rest<{ rates: { buckets: { t: string }[] } }>(server.baseUrl, '/cop?hours=24', { token: owner.token });
+      const at = Date.parse(shown.replace(' ', 'T').replace(' UTC', ':00Z'));
+      expect(cop.rates.buckets.map((b) => Date.parse(b.t))).toContain(at);
+    } finally {
+      await ctx.close();
+    }
+  });
 });

@@ -7,6 +7,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { utcDate, utcTimeSeries } from './chartTime.js';
 import type { Trend } from '../exposureApi.js';
 import { trendSeries } from './kevTrend.js';
 
@@ -16,9 +17,10 @@ function options(width: number): uPlot.Options {
   return {
     width,
     height: HEIGHT,
+    tzDate: utcDate,
     scales: { x: { time: true }, own: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] }, members: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] } },
     series: [
-      {},
+      utcTimeSeries('Day (UTC)', 'day'),
       { label: 'Own open KEV exposures', scale: 'own', stroke: '#b3261e', fill: 'rgba(179, 38, 30, 0.10)', width: 2, spanGaps: false },
       { label: 'Members exposed to KEV', scale: 'members', stroke: '#1f5fbf', width: 2, dash: [6, 4], spanGaps: false },
     ],

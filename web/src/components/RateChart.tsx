@@ -7,6 +7,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { utcDate, utcTimeSeries } from './chartTime.js';
 import type { RateBucket } from '../alertTypes.js';
 import { rateSeries } from './alertView.js';
 import { formatTime } from './Status.js';
@@ -18,9 +19,10 @@ function options(width: number): uPlot.Options {
   return {
     width,
     height: HEIGHT,
+    tzDate: utcDate,
     scales: { x: { time: true }, events: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] }, alerts: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] } },
     series: [
-      {},
+      utcTimeSeries('Time (UTC)'),
       { label: 'Events', scale: 'events', stroke: '#1f5fbf', fill: 'rgba(31, 95, 191, 0.12)', width: 2, points: { show: false } },
       { label: 'Alerts', scale: 'alerts', stroke: '#b3261e', fill: 'rgba(179, 38, 30, 0.55)', width: 1, points: { show: false }, ...(bars ? { paths: bars } : {}) },
     ],

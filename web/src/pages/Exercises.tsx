@@ -7,6 +7,7 @@ import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { href, navigate } from '../router.js';
 import { mayDo, useSession } from '../session.js';
+import { fromUtcInput } from '../components/Respond.js';
 import { useLiveData } from '../live.js';
 import { ErrorBox, Loading } from '../components/Status.js';
 import { tplus, useExerciseApi, type ImportFormat, type ScenarioRecord } from '../exercise/api.js';
@@ -41,7 +42,7 @@ function ImportForm({ onDone }: { onDone: (r: ScenarioRecord) => void }) {
       const body = format === 'xlsx'
         ? { format, contentBase64: file ? bytesToBase64(await file.arrayBuffer()) : '' }
         : { format, content: file ? await file.text() : text };
-      const r = await api.importScenario({ ...body, ...(name ? { name } : {}), ...(start ? { start: new Date(start).toISOString() } : {}) });
+      const r = await api.importScenario({ ...body, ...(name ? { name } : {}), ...(fromUtcInput(start) ? { start: fromUtcInput(start) } : {}) });
       setText('');
       onDone(r);
     } catch (err) {
