@@ -31,7 +31,7 @@ afterAll(() => {
 });
 
 const AS = ['--as', 'aa-ops'];
-const COMMANDS: { name: string; args: (file: string) => string[] }[] = [
+const COMMANDS: { name: string; args: (file: string) => string[]; label?: string }[] = [
   { name: 'readiness inventory import', args: (f) => ['readiness', 'inventory', 'import', f, ...AS] },
   { name: 'readiness kev import', args: (f) => ['readiness', 'kev', 'import', f, ...AS] },
   { name: 'readiness cve import', args: (f) => ['readiness', 'cve', 'import', f, ...AS] },
@@ -41,6 +41,8 @@ const COMMANDS: { name: string; args: (file: string) => string[] }[] = [
   { name: 'exercise import', args: (f) => ['exercise', 'import', f, ...AS] },
   { name: 'scenario import', args: (f) => ['scenario', 'import', f, '--format', 'json', ...AS] },
   { name: 'import', args: (f) => ['import', f, '--collection', 'inbox', '--org', 'AA'] },
+  { name: 'peer add --ca', args: (f) => ['peer', 'add', '--name', 'node-z', '--public-key', Buffer.alloc(32, 7).toString('base64'), '--ca', f], label: '--ca ' },
+  { name: 'taxii-feed add --ca', args: (f) => ['taxii-feed', 'add', 'feed-z', '--url', 'https://taxii.example', '--collection', 'c1', '--into', 'inbox', '--org', 'AA', '--ca', f], label: '--ca ' },
 ];
 
 describe('an input file that cannot be read', () => {
@@ -53,12 +55,12 @@ describe('an input file that cannot be read', () => {
   for (const c of COMMANDS) {
     it(`${c.name}: a missing file exits 2 with one line naming it`, async () => {
       const r = await sw(...c.args(missing));
-      expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `shieldwall: cannot read ${missing}: no such file or directory` });
+      expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `shieldwall: cannot read ${c.label ?? ''}${missing}: no such file or directory` });
     });
 
     it(`${c.name}: a directory exits 1 with one line naming it`, async () => {
       const r = await sw(...c.args(dir));
-      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `shieldwall: cannot read ${dir}: is a directory, not a file` });
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `shieldwall: cannot read ${c.label ?? ''}${dir}: is a directory, not a file` });
     });
   }
 });

@@ -2,13 +2,13 @@
  * `shieldwall peer …` and `shieldwall sync …`: peers, their organisations and keys, and the
  * subscriptions that keep collections in sync (docs/federation.md).
  */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import {
   FederationRegistry, nodeIdentityId, recordPushStatus, retryRejects, rotateSecret, runSubscription, SECRET_KEY_FILE, statusOf, type PeerOrgInput, type SyncDeps,
 } from '../../federation/index.js';
 import { CLI_ACTOR, EXIT, ExitRequest, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { readInputText } from '../input-file.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
 
@@ -19,11 +19,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export function readCa(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new AppError('BAD_REQUEST', `--ca ${file.slice(0, 200)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return readInputText(file, `--ca ${file}`);
 }
 
 /** `--org identity--…:SHORT[:Name]` (`relayed`: given with --relayed-org). */
