@@ -131,6 +131,29 @@ describe('Suricata EVE', () => {
     expect(v3r['dns.type']).toBe('answer');
   });
 
+  it('gives SigmaHQ\'s generic DNS rules the query, record_type and answer of every DNS logging version', () => {
+    // Before, an EVE DNS event was category dns without a `query` field: rules/network/dns never matched one.
+    const rule = (detection: string): SigmaEngine => {
+      const parsed = parseSigmaRule(`title: t\nid: 11111111-1111-4111-8111-111111111111\nlogsource:\n    category: dns\ndetection:\n${detection}\n    condition: sel\n`);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      return new SigmaEngine([...parsed.rules]);
+    };
+    const titles = (engine: SigmaEngine, e: NormalisedEvent): string[] => engine.process(sigmaView(e), 0, e.logsource).map((m) => m.title);
+    const v1 = eve.find((l) => l.includes('"type":"answer"') && l.includes('"rrtype":"A"')) ?? '';
+    const a = ok(normaliseLine('suricata-eve', v1, ctx));
+    expect(titles(rule("    sel:\n        query: 'prod.debian.map.fastly.net'\n        record_type: A\n        answer|contains: '151.101.12.204'"), a)).toEqual(['t']);
+    const query = ok(normaliseLine('suricata-eve', eve.find((l) => l.includes('"type":"query"')) ?? '', ctx));
+    expect(titles(rule("    sel:\n        query|endswith: '.debian.org'"), query)).toEqual(['t']);
+    const dnsRules = new SigmaEngine(loadRulesDir(sharedPath('data/sigma/rules/network/dns')).items);
+    const kill = ok(normaliseLine('suricata-eve', v1.replace('prod.debian.map.fastly.net', 'ifferfsodp9ifjaposdfjhgosurijfaewrwergwea.com'), ctx));
+    expect(titles(dnsRules, kill)).toContain('Wannacry Killswitch Domain');
+    // v2 (answers[]) and v3 (queries[]): a TXT answer carrying a command.
+    const txt = { rrname: 'c2.example', rrtype: 'TXT', ttl: 60, rdata: 'powershell IEX (New-Object Net.WebClient)' };
+    const v2 = ok(normaliseLine('suricata-eve', JSON.stringify({ timestamp: '2023-04-01T10:00:00Z', event_type: 'dns', dns: { version: 2, type: 'answer', rrname: 'c2.example', rrtype: 'TXT', answers: [txt] } }), ctx));
+    const v3 = ok(normaliseLine('suricata-eve', JSON.stringify({ timestamp: '2025-01-01T00:00:00Z', event_type: 'dns', dns: { version: 3, type: 'response', queries: [{ rrname: 'c2.example', rrtype: 'TXT' }], answers: [txt] } }), ctx));
+    for (const e of [v2, v3]) expect(titles(dnsRules, e)).toContain('DNS TXT Answer with Possible Execution Strings');
+  });
+
   it('maps tls and fileinfo (the suricata-verify EICAR event)', () => {
     const tls = ok(normaliseLine('suricata-eve', JSON.stringify({
       timestamp: '2024-02-02T02:02:02.5+0000', event_type: 'tls', src_ip: '10.1.1.1', dest_ip: '93.184.216.34', dest_port: 443, proto: 'TCP',

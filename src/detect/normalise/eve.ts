@@ -11,7 +11,7 @@
  * Stores are written inline (`if (v !== undefined) d['key'] = v`) rather than through a helper:
  * one shared helper makes every store megamorphic, which cost a fifth of the normalising time.
  */
-import type { DnsAnswer } from './types.js';
+import type { DnsAnswer, EventLogsource } from './types.js';
 import type { Draft, Obj } from './util.js';
 import { baseName, canonicalIp, hexHash, int, ipStr, isObj, logsource, looksLikeIp, nameStr, str } from './util.js';
 
@@ -204,6 +204,19 @@ export function normaliseEve(d: Draft, e: Obj): string | null {
   d['event.category'] = cats;
   d['event.type'] = types;
   if (ip !== undefined || ip2 !== undefined) d['related.ip'] = ip === undefined ? [ip2] : ip2 === undefined || ip2 === ip ? [ip] : [ip, ip2];
-  d['logsource'] = logsource('suricata', type === 'dns' ? 'dns' : undefined, type);
+  d['logsource'] = type === 'dns' ? SURICATA_DNS : logsource('suricata', undefined, type);
   return null;
 }
+
+/**
+ * An EVE DNS record is Sigma's generic `category: dns` (SigmaHQ `rules/network/dns`), whose rules
+ * read the taxonomy's `query`, `record_type` and `answer` (written for Zeek's dns.log, where
+ * `query` is a field of the record). EVE has none of them: they are read from the fields the
+ * normaliser writes for all three DNS logging versions (the question of v1 answers, v2 `rrname`,
+ * v3 `queries[0]`; `answer` through the `data` of each `dns.answers` element). A field map of the
+ * shared logsource, so nothing is built per event.
+ */
+const SURICATA_DNS: EventLogsource = Object.freeze({
+  product: 'suricata', service: 'dns', category: 'dns',
+  fieldMap: Object.freeze({ query: 'dns.question.name', record_type: 'dns.question.type', answer: 'dns.answers.data' }),
+});

@@ -113,9 +113,14 @@ function collectAll(v: unknown, out: string[], depth: number): void {
   stringsOf(v, out);
 }
 
-/** Resolve `a.b.c` through nested objects, also trying keys that themselves contain dots. */
+/**
+ * Resolve `a.b.c` through nested objects, also trying keys that themselves contain dots. Through
+ * an array of objects the path gives the values of every element that has it (`dns.answers.data`
+ * on `dns.answers: [{data}, {data}]`), as Elasticsearch flattens object arrays.
+ */
 function lookupPath(obj: unknown, path: string): unknown {
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return MISSING;
+  if (Array.isArray(obj)) return lookupEach(obj, path);
+  if (obj === null || typeof obj !== 'object') return MISSING;
   const rec = obj as Record<string, unknown>;
   if (Object.prototype.hasOwnProperty.call(rec, path)) return rec[path];
   let dot = path.indexOf('.');
@@ -128,4 +133,14 @@ function lookupPath(obj: unknown, path: string): unknown {
     dot = path.indexOf('.', dot + 1);
   }
   return MISSING;
+}
+
+function lookupEach(list: readonly unknown[], path: string): unknown {
+  const out: unknown[] = [];
+  for (const x of list) {
+    if (x === null || typeof x !== 'object' || Array.isArray(x)) continue;
+    const r = lookupPath(x, path);
+    if (r !== MISSING && r !== undefined) out.push(r);
+  }
+  return out.length === 0 ? MISSING : out;
 }
