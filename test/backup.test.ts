@@ -95,6 +95,9 @@ describe('backup and restore of an SQLite node', () => {
     expect(JSON.stringify(entry)).not.toContain(PEER_TOKEN);
 
     expect((await cli(['restore', target, '--check'], env)).code).toBe(0);
+    // The node records its last backup: status says when, and what it held.
+    const status = JSON.parse((await cli(['status', '--json'], env)).stdout) as { backup: { at: string; counts: { objectVersions: number } } | null };
+    expect(status.backup).toMatchObject({ at: m.createdAt, counts: { objectVersions: m.counts.objectVersions } });
 
     const into = path.join(tmpDir('sw-bkp-new-'), 'node');
     const restored = await cli(['restore', target], { ...env, SHIELDWALL_DATA_DIR: into });

@@ -35,8 +35,12 @@ import { type KeyRecordLike, SECRET_KEY_FILE, SIGNING_KEY_FILE, rawPublicKeyOf, 
 import { NODE_KEY_META, P_PEER } from '../federation/registry.js';
 import { P_FEED } from '../federation/taxii-feeds.js';
 import { MIGRATIONS } from '../store/migrations.js';
+import type { BackupCounts } from './last-backup.js';
+
+export type { BackupCounts } from './last-backup.js';
 
 export const MANIFEST_FILE = 'shieldwall-backup.json';
+
 export const BACKUP_FORMAT = 'shieldwall-backup-v1';
 export const SQLITE_FILE = 'shieldwall.db';
 export const PG_DUMP_FILE = 'shieldwall.pgdump';
@@ -44,15 +48,6 @@ const DEMO_CREDENTIALS = 'demo-credentials.json';
 /** Attempts at a snapshot whose key files are its own (a rotation racing the copy). */
 const ATTEMPTS = 3;
 
-/** What a snapshot holds, read in the snapshot itself. */
-export interface BackupCounts {
-  objectVersions: number;
-  organisations: number;
-  users: number;
-  records: number;
-  auditEntries: number;
-  peers: number;
-}
 
 export type KeyRecord = KeyRecordLike;
 

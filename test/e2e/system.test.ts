@@ -8,6 +8,9 @@ import type { Browser } from 'playwright-core';
 import { BROWSER_TESTS, CHROMIUM, launchDemo, rest, stopDemo } from './harness.js';
 import type { RunningServer } from './harness.js';
 import { demoActor, openSignedIn } from './session.js';
+import { runBuiltCli } from '../helpers/built-cli.js';
+import { tmpDir } from '../taxii-fixtures.js';
+import path from 'node:path';
 
 let server: RunningServer;
 let browser: Browser;
@@ -29,6 +32,12 @@ describe.runIf(BROWSER_TESTS)('System page (e2e, Chromium)', () => {
       expect(await page.getByTestId('store-health').textContent()).toContain('sqlite, ok');
       expect(await page.getByTestId('queue-depth').textContent()).toMatch(/\d+ of \d+ events waiting/);
       expect(await page.getByRole('region', { name: 'Dead letters' }).textContent()).toContain('None');
+      // No backup yet: the page says so; after `shieldwall backup` on the node, it gives its time.
+      expect(await page.getByTestId('last-backup').textContent()).toContain('never');
+      const made = await runBuiltCli({ args: ['backup', path.join(tmpDir('sw-e2e-backup-'), 'b')], env: { SHIELDWALL_DATA_DIR: server.dataDir } });
+      expect(made.code, made.stderr).toBe(0);
+      await page.reload();
+      await expect.poll(async () => page.getByTestId('last-backup').textContent(), { timeout: 15_000 }).toMatch(/ago, \d+ object versions\)$/);
       // The indexes that follow the store, and a rebuild of the correlation index (confirmed).
       expect(await page.getByTestId('index-row').count()).toBe(2);
       await expect.poll(async () => page.getByTestId('index-state-correlation').textContent(), { timeout: 15_000 }).toBe('caught up');

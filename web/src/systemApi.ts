@@ -68,6 +68,8 @@ export interface SystemStatus {
   nats?: { url: string; ok: boolean; latencyMs: number; error?: string } | null;
   /** The indexes that follow the store (correlation, the indicator feed). */
   indexes: IndexView[];
+  /** The node's last `shieldwall backup`, or null: never. */
+  backup?: { at: string; store: string; counts: { objectVersions: number } } | null;
 }
 
 export interface IndexView {

@@ -10,6 +10,7 @@ import { formatMicros } from '../../core/time.js';
 import type { Principal } from '../../access/index.js';
 import { deadLetterView, type DeadLetter } from '../../detect/pipeline/index.js';
 import type { DeadLetterRow } from '../../store/index.js';
+import { LAST_BACKUP_META, readLastBackup } from '../../ops/last-backup.js';
 import { principalOf } from './auth.js';
 import { readableCollectionIds, type RestDeps } from './context.js';
 import { parseLimit, queryOf } from './parse.js';
@@ -97,6 +98,8 @@ export async function systemRoutes(app: FastifyInstance, deps: RestDeps): Promis
       store: storeHealth,
       // Scale-out: whether the telemetry stream's NATS answers (ingest answers 503 while it does not).
       nats,
+      // The last `shieldwall backup` of the node (its time and what it held), or null: never.
+      backup: readLastBackup(await store.getMeta(LAST_BACKUP_META).catch(() => null)),
       // The indexes that follow the store (built after the node listens, fed after commits).
       indexes: (await platform.indexes()).map((i) => ({
         name: i.name, cursor: i.cursorUs > 0 ? formatMicros(i.cursorUs) : null, behind: i.behind, lagMs: Math.round(i.lagMs), ready: i.ready, error: i.error,

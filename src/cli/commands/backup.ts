@@ -14,6 +14,7 @@ import { NODE_KEY_META, P_PEER } from '../../federation/registry.js';
 import { P_FEED } from '../../federation/taxii-feeds.js';
 import { finishStagedRotation, SECRET_KEY_FILE } from '../../federation/keys.js';
 import { backupNode, credentialsOpen, keyRecordOfFiles, restoreNode, verifyBackup, type BackupManifest, type KeyRecord } from '../../ops/backup.js';
+import { LAST_BACKUP_META, type LastBackup } from '../../ops/last-backup.js';
 import { CLI_ACTOR, cliConfig, ExitRequest, EXIT, packageVersion, stdio, type Io } from '../context.js';
 
 const counted = (m: BackupManifest) => {
@@ -40,7 +41,10 @@ export function registerBackup(program: Command, io: Io = stdio): void {
       // Taking the node's whole store elsewhere is audited like a write (who, where, how much).
       const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, mustExist: true });
       try {
-        await new AccessService(store, systemClock).audit(CLI_ACTOR, 'node.backup', null, { directory: path.resolve(dir), store: m.store, counts: m.counts });
+        await store.transaction(async (tx) => {
+          await tx.setMeta(LAST_BACKUP_META, JSON.stringify({ at: m.createdAt, store: m.store, counts: m.counts } satisfies LastBackup));
+          await new AccessService(tx, systemClock).audit(CLI_ACTOR, 'node.backup', null, { directory: path.resolve(dir), store: m.store, counts: m.counts });
+        });
       } finally {
         await store.close();
       }

@@ -9,6 +9,7 @@ import { DEFAULT_DETECT_OPTIONS, DeadLetters, deadLetterView, SPOOL_CURSOR_KEY }
 import { readWorkersSnapshot, STATUS_STALE_MS, WORKERS_STATUS_KEY } from '../../detect/worker/index.js';
 import { CLI_ACTOR, orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { printRows } from '../table.js';
+import { LAST_BACKUP_META, readLastBackup } from '../../ops/last-backup.js';
 import { Correlations, Warninglists } from '../../intel/index.js';
 
 function deadLetters(p: CliPlatform): DeadLetters {
@@ -41,6 +42,7 @@ async function status(p: CliPlatform) {
     deadLetters: { total: await store.countDeadLetters(), flaggedRules: [...flagged].map(([ref, count]) => ({ ref, count })) },
     // The correlation index follows the store; read from the store, as the running node's indexer left it.
     correlation: await new Correlations({ store, clock, intel: p.intel, warninglists: new Warninglists(store, clock) }).status(),
+    backup: readLastBackup(await store.getMeta(LAST_BACKUP_META)),
     scale: p.config.nats ? await scaleStatus(p) : null,
   };
 }
@@ -116,6 +118,8 @@ export function registerStatus(program: Command, io: Io = stdio): void {
       io.out(`dead letters: ${s.deadLetters.total}${s.deadLetters.flaggedRules.length ? `; flagged rules: ${s.deadLetters.flaggedRules.map((f) => `${f.ref} (${f.count})`).join(', ')}` : ''}`);
       const c = s.correlation;
       io.out(`correlation index: ${c.ready ? 'caught up' : `${c.behind} object versions behind, lag ${Math.round(c.lagMs / 1000)} s`}${c.error ? `; last error: ${c.error}` : ''}`);
+      const b = s.backup;
+      io.out(b ? `last backup: ${b.at} (${ago(Math.max(0, p.clock.now() - Date.parse(b.at)))} ago), ${b.counts.objectVersions} object versions` : 'last backup: never (shieldwall backup DIR)');
     }));
 
   const dl = program.command('dead-letters').description('telemetry events quarantined because they hung or crashed a detection worker');

@@ -19,6 +19,9 @@ function streamText(st: StreamView): string {
   return `telemetry stream: ${st.waitingMessages} ingest chunks waiting in ${st.partitions} partitions, lag ${formatDuration(st.lagMs / 1000)}${unowned}`;
 }
 
+/** A backup older than this is marked on the page. */
+const BACKUP_OLD_MS = 7 * 86_400_000;
+
 const ROLE_NAMES = { api: 'API', 'worker-supervisor': 'worker supervisor' } as const;
 
 function Overview({ s }: { s: SystemStatus }) {
@@ -34,6 +37,7 @@ function Overview({ s }: { s: SystemStatus }) {
         <dt>Queue</dt><dd data-testid="queue-depth">{q ? `${q.depth} of ${q.capacity} events waiting, lag ${formatDuration(q.lagMs / 1000)}` : st ? streamText(st) : 'unknown'}</dd>
         <dt>Throughput</dt><dd>{s.detection.eventsPerSecond} events/s · {s.detection.processed} processed · {s.detection.alertsWritten} alert writes</dd>
         <dt>Loaded</dt><dd>{s.detection.indicators} indicators · {s.detection.sigmaRules} Sigma rules</dd>
+        <dt>Last backup</dt><dd data-testid="last-backup">{s.backup ? <>{formatTime(s.backup.at)} ({formatDuration(Math.max(0, Date.parse(s.generatedAt) - Date.parse(s.backup.at)) / 1000)} ago, {s.backup.counts.objectVersions} object versions){Date.parse(s.generatedAt) - Date.parse(s.backup.at) > BACKUP_OLD_MS ? <> <span className="pill warn">over a week old</span></> : null}</> : <>never <span className="pill warn">run shieldwall backup DIR on the node</span></>}</dd>
         <dt>Dead letters</dt><dd data-testid="dead-letter-count">{s.deadLetters.organisation} of your organisation ({s.deadLetters.total} on the node)</dd>
       </dl>
     </section>
