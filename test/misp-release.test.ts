@@ -12,7 +12,7 @@ import { ManualClock } from '../src/core/clock.js';
 import { AccessService, type Actor, type Principal } from '../src/access/index.js';
 import { openSqliteStore, type Store } from '../src/store/index.js';
 import { IntelService } from '../src/intel/index.js';
-import { importMisp } from '../src/misp/index.js';
+import { exportMispEvent, importMisp } from '../src/misp/index.js';
 import { http, makeAlliance, withAlliance, type Alliance } from './rest-fixtures.js';
 
 type Org = 'A' | 'B' | 'C';
@@ -34,6 +34,9 @@ describe('attribute release = event audience ∩ attribute audience (every combi
   let store: Store;
   let intel: IntelService;
   let coll: string;
+  let store2: Store;
+  let intel2: IntelService;
+  let coll2: string;
   let orgs: Record<Org, string>;
   let group: string;
   const clock = new ManualClock('2026-06-01T00:00:00Z');
@@ -53,14 +56,20 @@ describe('attribute release = event audience ∩ attribute audience (every combi
     group = (await access.createGroup(sys, { ownerOrg: orgs.A, name: 'Alpha-Charlie', members: [orgs.C] })).id;
     coll = (await access.createCollection(sys, { apiRoot: 'api1', title: 'c' })).id;
     intel = new IntelService(store, clock);
+    // Another node with the same organisations, for the export to be imported there.
+    store2 = await openSqliteStore(':memory:');
+    const access2 = new AccessService(store2, clock);
+    for (const o of ALL) await access2.createOrganisation(sys, { name: `${o} CERT`, shortName: o, id: orgs[o] });
+    coll2 = (await access2.createCollection(sys, { apiRoot: 'api1', title: 'c' })).id;
+    intel2 = new IntelService(store2, clock);
   });
 
-  /** Which of A, B, C can read every STIX object of the attribute. */
-  async function readers(ids: readonly string[]): Promise<Org[]> {
+  /** Which of A, B, C can read every STIX object of the attribute (on this node, or on `at`). */
+  async function readers(ids: readonly string[], at: { store: Store; coll: string } = { store, coll }): Promise<Org[]> {
     const out: Org[] = [];
     for (const o of ALL) {
-      const groupIds = await store.groupsOfOrg(orgs[o]);
-      const rows = await store.queryObjects({ collectionIds: [coll], audience: { hop: 'local', orgId: orgs[o], groupIds }, purpose: 'read', ids: [...ids], limit: 100 });
+      const groupIds = await at.store.groupsOfOrg(orgs[o]);
+      const rows = await at.store.queryObjects({ collectionIds: [at.coll], audience: { hop: 'local', orgId: orgs[o], groupIds }, purpose: 'read', ids: [...ids], limit: 100 });
       const seen = new Set(rows.rows.map((r) => r.id));
       if (ids.every((id) => seen.has(id))) out.push(o);
       else expect(rows.rows, `${o} sees part of the attribute`).toEqual([]);
@@ -90,6 +99,15 @@ describe('attribute release = event audience ∩ attribute audience (every combi
         const gotObj = await readers([`indicator--${obj}`, `observed-data--${obj}`]);
         rows.push(`event ${ed} attribute ${ad}: ${want.join('')} / ${got.join('')} / ${gotObj.join('')}`);
         expect([got, gotObj], `event ${ed} attribute ${ad}`).toEqual([want, want]);
+        // The export carries each element's own release: another node (or MISP instance) importing
+        // it releases the attribute and the object no wider than here (it exported distribution 5
+        // for every attribute, so the {C} attribute of a {B, C} event reached B there).
+        const out = await exportMispEvent(store, { audience: { hop: 'local', orgId: orgs.A, groupIds: [] }, collectionIds: [coll], ref: doc.Event.uuid });
+        const s2 = await importMisp(intel2, { actor: actor(orgs.A), collectionId: coll2, document: out.event });
+        expect(s2.rejected).toBe(0);
+        const at = { store: store2, coll: coll2 };
+        expect([await readers(s.attributes.find((a) => a.uuid === attr)!.stixIds, at), await readers([`indicator--${obj}`, `observed-data--${obj}`], at)], `re-imported: event ${ed} attribute ${ad}`)
+          .toEqual([want, want]);
       }
     }
     // The two cases the tester found: the narrower attribute group inside a group event, and a group inside a community event.
@@ -250,7 +268,8 @@ describe('sharing group names reach only the groups\' members and owners (as GET
       return { distribution: ev.distribution, sharingGroup: ev.SharingGroup ?? null };
     };
     const unknown = await add('b-analyst', 'No-Such-Group');
-    expect(unknown).toEqual({ distribution: '1', sharingGroup: null });
+    // AMBER to the creator alone is "your organisation only" (it was 1, "this community": wider in MISP, which does not enforce the TLP tag).
+    expect(unknown).toEqual({ distribution: '0', sharingGroup: null });
     expect(await add('b-analyst', 'Alpha-Charlie')).toEqual(unknown);
     // A member (C) addresses its own group by name.
     expect((await add('c-analyst', 'Alpha-Charlie')).distribution).toBe('4');

@@ -6,6 +6,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { Audience } from '../core/policy.js';
+import type { Releasability } from './policy.js';
 import type { Store } from '../store/index.js';
 import { stixToMisp, type ToMispResult } from './to-misp.js';
 import type { StixObj } from './to-stix.js';
@@ -20,7 +21,19 @@ export function containerIds(ref: string): string[] {
   throw new AppError('BAD_REQUEST', `"${ref.slice(0, 80)}" is neither a MISP event uuid nor a report/grouping id`);
 }
 
-export async function loadEventObjects(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<{ container: StixObj; objects: StixObj[]; recipients: string[]; creatorOrg: string | null }> {
+export interface EventObjects {
+  container: StixObj;
+  objects: StixObj[];
+  recipients: string[];
+  creatorOrg: string | null;
+  /** The release facts the node enforces for each object read (its TLP and recipients, beside the object: DESIGN §2.8). */
+  release: Map<string, Releasability>;
+}
+
+/** A row's release facts: an object without a TLP is AMBER to its creator alone (DESIGN §2.1). */
+const releaseOfRow = (r: { tlp: Releasability['tlp'] | null; recipients: string[] }): Releasability => ({ tlp: r.tlp ?? 'amber', recipients: r.recipients });
+
+export async function loadEventObjects(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<EventObjects> {
   const base = { collectionIds: q.collectionIds, audience: q.audience, purpose: 'read' as const, version: { kind: 'last' as const } };
   const head = await store.queryObjects({ ...base, ids: containerIds(q.ref), limit: 2 * Math.max(1, q.collectionIds.length) });
   // The event is its newest live container: a revoked one is a deleted event, or a grouping whose
@@ -32,6 +45,7 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
   const creatorRef = typeof container.created_by_ref === 'string' ? [container.created_by_ref] : [];
   const refs = [...new Set([...(Array.isArray(container.object_refs) ? container.object_refs : []), ...creatorRef].filter((r): r is string => typeof r === 'string'))];
   const objects: StixObj[] = [container];
+  const release = new Map<string, Releasability>([[container.id, releaseOfRow(row)]]);
   const seen = new Set<string>([container.id]);
   for (let i = 0; i < refs.length; i += CHUNK) {
     // A turn of the event loop between chunks: a 20,000-attribute event is 160 queries, and
@@ -43,9 +57,10 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
       if (seen.has(r.id)) continue;
       seen.add(r.id);
       objects.push(JSON.parse(r.json) as StixObj);
+      release.set(r.id, releaseOfRow(r));
     }
   }
-  return { container, objects, recipients: row.recipients, creatorOrg: row.creatorOrg };
+  return { container, objects, recipients: row.recipients, creatorOrg: row.creatorOrg, release };
 }
 
 /**
@@ -59,6 +74,6 @@ export async function namesFor(store: Store, audience: Audience): Promise<Readon
 }
 
 export async function exportMispEvent(store: Store, q: { audience: Audience; collectionIds: readonly string[]; ref: string }): Promise<ToMispResult> {
-  const { container, objects, recipients } = await loadEventObjects(store, q);
-  return stixToMisp(container.id, objects, { orgNames: await namesFor(store, q.audience), recipients });
+  const { container, objects, recipients, release } = await loadEventObjects(store, q);
+  return stixToMisp(container.id, objects, { orgNames: await namesFor(store, q.audience), recipients, release });
 }

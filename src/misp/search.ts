@@ -108,8 +108,8 @@ async function* scanEvents(store: Store, q: { audience: Audience; collectionIds:
     if (row.revoked || seen.has(uuid) || (minModified !== null && (row.modified ?? '') < minModified)) continue;
     seen.add(uuid);
     if (++scanned > MAX_SCANNED_EVENTS) return;
-    const { container, objects, recipients, creatorOrg } = await loadEventObjects(store, { audience: q.audience, collectionIds: q.collectionIds, ref: row.id });
-    const ev = stixToMisp(container.id, objects, { orgNames, recipients }).event.Event;
+    const { container, objects, recipients, creatorOrg, release } = await loadEventObjects(store, { audience: q.audience, collectionIds: q.collectionIds, ref: row.id });
+    const ev = stixToMisp(container.id, objects, { orgNames, recipients, release }).event.Event;
     // The creator of an event posted without Orgc is the organisation that posted it (it has no
     // created_by_ref, so the MISP form names none; `org` finds it all the same).
     const creator = ev.Orgc ?? (creatorOrg ? { uuid: creatorOrg.slice(creatorOrg.indexOf('--') + 2), name: orgNames.get(creatorOrg) ?? '' } : {});

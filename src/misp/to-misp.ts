@@ -7,10 +7,10 @@
  * and listed in `skipped`.
  */
 import type { Tlp } from '../core/policy.js';
-import { tlpOf, uuidv5 } from '../stix/index.js';
+import { maxTlp, tlpOf, uuidv5 } from '../stix/index.js';
 import { RULE_TYPES, TYPES, patternValue, type Sco } from './attribute-types.js';
 import { OBJECT_TEMPLATES } from './object-templates.js';
-import { tagOfTlp } from './policy.js';
+import { narrowRelease, tagOfTlp, type Releasability } from './policy.js';
 import { MISP_STIX_NAMESPACE, TOOL_LABEL, type StixObj } from './to-stix.js';
 
 type J = Record<string, unknown>;
@@ -20,6 +20,12 @@ export interface ToMispOptions {
   orgNames?: ReadonlyMap<string, string>;
   /** Recipients (identity ids) of the container, exported as an inline sharing group when AMBER or stricter. */
   recipients?: readonly string[];
+  /**
+   * The release facts the node enforces, by STIX id (export.ts reads them from the store). An
+   * attribute or object released more narrowly than its event is exported with its own
+   * distribution and sharing group; without them each object's TLP marking alone is compared.
+   */
+  release?: ReadonlyMap<string, Releasability>;
 }
 
 export interface ToMispResult {
@@ -46,9 +52,43 @@ const PLAIN: readonly [RegExp, string][] = [
   [/^\[file:hashes\.'SHA-512' = '/, 'sha512'], [/^\[file:name = '/, 'filename'], [/^\[email-addr:value = '/, 'email'], [/^\[mutex:name = '/, 'mutex'],
 ];
 
+/** Whether a release names its audience (AMBER or stricter) rather than the whole community. */
+const restricted = (t: Tlp): boolean => t !== 'clear' && t !== 'green';
+
+/**
+ * The event's distribution: GREEN/CLEAR all communities (3), recipients a sharing group (4), and
+ * AMBER or stricter without recipients "your organisation only" (0): the creator alone here.
+ * (It was 1, "this community": a MISP instance importing the export showed the event to its
+ * whole community, since MISP does not enforce a TLP tag.)
+ */
 function distributionOf(tlp: Tlp | null, recipients: readonly string[]): { distribution: string; sg: J | null } {
   if (tlp === 'clear' || tlp === 'green' || tlp === null) return { distribution: '3', sg: null };
-  return recipients.length ? { distribution: '4', sg: {} } : { distribution: '1', sg: null };
+  return recipients.length ? { distribution: '4', sg: {} } : { distribution: '0', sg: null };
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+/**
+ * An attribute's or object's own MISP release, from its release facts here (`own`) against its
+ * event's: never wider than `own` once a MISP importer (this one: policy.ts releasabilityOf)
+ * intersects it with the event's. 5 (inherit) when it has the event's audience; else a sharing
+ * group of its own recipients (4), or "your organisation only" (0) when it has none. A stricter
+ * TLP goes out as a tag on an attribute; a MISP object carries no tags, so an object whose TLP
+ * the level would not give back goes out as 0.
+ */
+function elementRelease(own: Releasability, event: Releasability, o: { canTag: boolean }): { distribution: string; recipients: readonly string[] | null; tag: Tlp | null } {
+  const tag = o.canTag && own.tlp !== event.tlp ? own.tlp : null;
+  const inherit = !restricted(own.tlp) || (restricted(event.tlp) && sameSet(own.recipients, event.recipients));
+  if (inherit) {
+    // What inheriting gives back: the event's TLP, or the tag's when stricter.
+    const back = maxTlp(event.tlp, tag) ?? event.tlp;
+    return o.canTag || maxTlp(back, own.tlp) === back ? { distribution: '5', recipients: null, tag } : { distribution: '0', recipients: null, tag: null };
+  }
+  if (own.recipients.length === 0) return { distribution: '0', recipients: null, tag };
+  // A sharing group is AMBER on import (narrowed by the event's TLP and the tag).
+  const back = maxTlp(maxTlp('amber', event.tlp), tag) ?? 'amber';
+  if (maxTlp(back, own.tlp) !== back) return { distribution: '0', recipients: null, tag };
+  return { distribution: '4', recipients: own.recipients, tag };
 }
 
 export function stixToMisp(containerId: string, objects: readonly StixObj[], opts: ToMispOptions = {}): ToMispResult {
@@ -66,13 +106,30 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
   const mispObjects: J[] = [];
   const attrByMain = new Map<string, J>();
   const objByMain = new Map<string, J>();
-  const markTlp = (o: J, el: J) => {
-    const t = tlpOf(o);
-    if (!t || t === tlp) return;
-    // MISP objects carry no tags: "your organisation only" is the level that keeps them close.
-    if ('name' in el) el.distribution = '0';
-    else el.Tag = [...((el.Tag as J[] | undefined) ?? []), { name: tagOfTlp(t) }];
+  const eventRelease: Releasability = opts.release?.get(containerId) ?? { tlp: tlp ?? 'amber', recipients: [...(opts.recipients ?? [])] };
+  /** The release of what an element is made of (the reader sees all of them): the narrowest of their facts. */
+  const releaseOf = (ids: readonly (string | undefined)[]): Releasability => {
+    let r: Releasability | null = null;
+    for (const id of ids) {
+      const obj = id === undefined ? undefined : byId.get(id);
+      if (!obj) continue;
+      // Without the store's facts (a library caller), the object's own marking against the event's audience.
+      const f = opts.release?.get(obj.id) ?? { tlp: tlpOf(obj) ?? eventRelease.tlp, recipients: eventRelease.recipients };
+      r = r === null ? f : narrowRelease(r, f);
+    }
+    return r ?? eventRelease;
   };
+  const markRelease = (ids: readonly (string | undefined)[], el: J) => {
+    const isObject = 'name' in el;
+    const own = elementRelease(releaseOf(ids), eventRelease, { canTag: !isObject });
+    el.distribution = own.distribution;
+    if (own.tag) el.Tag = [...((el.Tag as J[] | undefined) ?? []), { name: tagOfTlp(own.tag) }];
+    if (own.recipients) el.SharingGroup = sharingGroupOf(String(el.uuid), own.recipients);
+  };
+  const sharingGroupOf = (uuid: string, recipients: readonly string[]): J => ({
+    name: `shieldwall:${uuid}`, releasability: 'Shieldwall recipients',
+    SharingGroupOrg: recipients.map((r) => ({ extend: false, Organisation: { uuid: uuidOf(r), name: opts.orgNames?.get(r) ?? '' } })),
+  });
 
   for (const o of members) {
     const uuid = uuidOf(o.id);
@@ -104,7 +161,7 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
       }
       const tags = plainTags(o);
       if (tags.length) a.Tag = tags;
-      markTlp(o, a);
+      markRelease([o.id, ind?.id], a);
       attributes.push(a);
       for (const id of [o.id, ind?.id, ...(o.type === 'observed-data' ? (o.object_refs as string[]) : [])]) if (id) used.add(id);
       if (ind) used.add(`relationship--${uuidv5(MISP_STIX_NAMESPACE, `${ind.id} - based-on - ${o.id}`)}`);
@@ -133,7 +190,7 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
         comment: typeof o.x_misp_comment === 'string' ? o.x_misp_comment : (typeof ind?.description === 'string' ? ind.description : ''),
         deleted: false, Attribute: attrs, ObjectReference: [],
       };
-      markTlp(o, mo);
+      markRelease([o.id, ind?.id], mo);
       mispObjects.push(mo);
       used.add(o.id);
       if (ind) {
@@ -150,7 +207,7 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
     const value = hit && /^\[[^\]]*\]$/.test(o.pattern) && !/ (AND|OR) /.test(o.pattern) ? patternValue(o.pattern) : null;
     if (!hit || value === null) continue;
     const a: J = { uuid: uuidOf(o.id), type: hit[1], category: 'Network activity', value, to_ids: true, distribution: '5', timestamp: epoch(o.modified), comment: typeof o.description === 'string' ? o.description : (typeof o.name === 'string' ? o.name : '') };
-    markTlp(o, a);
+    markRelease([o.id], a);
     attributes.push(a);
     attrByMain.set(o.id, a);
     used.add(o.id);
@@ -241,12 +298,7 @@ export function stixToMisp(containerId: string, objects: readonly StixObj[], opt
     ...(creator ? { Orgc: { uuid: uuidOf(creator), name: opts.orgNames?.get(creator) ?? identityName(objects, creator) } } : {}),
     Tag: tags.filter((t) => t.name !== TOOL_LABEL), Attribute: attributes, Object: mispObjects, Galaxy: galaxyBlocks([...eventGalaxies.values()]),
   };
-  if (sg) {
-    event.SharingGroup = {
-      name: `shieldwall:${uuidOf(c.id)}`, releasability: 'Shieldwall recipients',
-      SharingGroupOrg: (opts.recipients ?? []).map((r) => ({ extend: false, Organisation: { uuid: uuidOf(r), name: opts.orgNames?.get(r) ?? '' } })),
-    };
-  }
+  if (sg) event.SharingGroup = sharingGroupOf(uuidOf(c.id), opts.recipients ?? []);
   return { event: { Event: event }, skipped };
 }
 
