@@ -186,6 +186,27 @@ describe('one text per address, name and digest (sensors and feeds write them di
     expect(ids(index.match(ecs))).toEqual(all);
   });
 
+  it('writes a URL with the Host header\'s port as a browser does (http\'s 80 omitted): EVE http_port, Zeek host', () => {
+    // Before, url.full of EVE lost http.http_port: [url:value = 'http://host:8080/x'] never matched.
+    const index = new IndicatorIndex();
+    const line = eveLines.find((l) => l.includes('"event_type":"http"')) ?? '';
+    const rec = JSON.parse(line) as { http: { hostname: string; url: string } };
+    const url = `${rec.http.hostname}${rec.http.url}`;
+    index.add(indicator('8080', `[url:value = 'http://${rec.http.hostname}:8080${rec.http.url}']`), ['org-a']);
+    index.add(indicator('80', `[url:value = 'http://${url}']`), ['org-a']);
+    const port = (n: number): string => line.replace('"hostname":', `"http_port":${n},"hostname":`);
+    const on8080 = event('suricata-eve', port(8080));
+    expect(on8080['url.port']).toBe(8080);
+    expect(ids(index.match(on8080))).toEqual(['8080']);
+    expect(ids(index.match(event('suricata-eve', port(80))))).toEqual(['80']);
+    expect(ids(index.match(event('suricata-eve', line)))).toEqual(['80']);
+    const zeek = (host: string): NormalisedEvent => event('zeek', JSON.stringify({ _path: 'http', ts: 1717243200, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1, 'id.resp_h': '10.0.0.2', 'id.resp_p': 8080, method: 'GET', host, uri: rec.http.url }));
+    const z = zeek(`${rec.http.hostname}:8080`);
+    expect(z['url.domain']).toBe(rec.http.hostname);
+    expect(ids(index.match(z))).toEqual(['8080']);
+    expect(ids(index.match(zeek(`${rec.http.hostname}:80`)))).toEqual(['80']);
+  });
+
   it('matches hex digests without case (a feed in capitals), and leaves SSDEEP as written', () => {
     const index = new IndicatorIndex();
     const sha = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

@@ -18,17 +18,22 @@ import { baseName, canonicalIp, hexHash, int, ipStr, isObj, logsource, looksLike
 function putHttp(d: Draft, h: Obj): void {
   const host = nameStr(h['hostname']);
   const url = str(h['url']);
+  // `http_port` is logged only when the Host header names a port.
+  const p = int(h['http_port']);
+  const port = p !== undefined && p > 0 && p < 65536 ? p : undefined;
   { const v = host; if (v !== undefined) d['url.domain'] = v; }
+  if (port !== undefined) d['url.port'] = port;
   if (url !== undefined) {
     d['url.original'] = url;
     const q = url.indexOf('?');
     d['url.path'] = q >= 0 ? url.slice(0, q) : url;
     if (q >= 0) d['url.query'] = url.slice(q + 1);
     // EVE `http.url` is the request target; a full URL needs the Host header (absolute-form
-    // targets, as sent to proxies, are already full).
+    // targets, as sent to proxies, are already full) and its port as a browser writes it: http's
+    // default port 80 omitted, any other kept (WHATWG URL, "port").
     // Most targets are origin-form (`/path`): the scheme test is needed only for the others.
     if (url.charCodeAt(0) !== 47 && /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) d['url.full'] = url;
-    else if (host !== undefined) d['url.full'] = `http://${host}${url.startsWith('/') ? '' : '/'}${url}`;
+    else if (host !== undefined) d['url.full'] = `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}${url.startsWith('/') ? '' : '/'}${url}`;
   }
   { const v = str(h['http_method']); if (v !== undefined) d['http.request.method'] = v; }
   { const v = int(h['status']); if (v !== undefined) d['http.response.status_code'] = v; }

@@ -57,16 +57,30 @@ function putDns(d: Draft, e: Obj): void {
   }
 }
 
+/**
+ * Zeek's http.log `host` is the Host header as sent, with its port when the client named one
+ * (`example.com:8080`, `[2001:db8::1]:8080`): the name is the domain, the port goes to the URL.
+ */
+function splitHostPort(v: string): { host: string; port: number | undefined } {
+  const m = /^(\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(v);
+  const port = m === null ? undefined : Number(m[2]);
+  if (m === null || port === undefined || port < 1 || port > 65535) return { host: v, port: undefined };
+  return { host: m[1] ?? v, port };
+}
+
 function putHttp(d: Draft, e: Obj): void {
-  const host = nameStr(e['host']);
+  const header = nameStr(e['host']);
+  const { host, port } = header === undefined ? { host: undefined, port: undefined } : splitHostPort(header);
   const uri = str(e['uri']);
   { const v = host; if (v !== undefined) d['url.domain'] = v; }
+  if (port !== undefined) d['url.port'] = port;
   if (uri !== undefined) {
     d['url.original'] = uri;
     const q = uri.indexOf('?');
     d['url.path'] = q >= 0 ? uri.slice(0, q) : uri;
+    // As a browser writes the URL: http's default port 80 omitted (WHATWG URL, "port").
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) d['url.full'] = uri;
-    else if (host !== undefined) d['url.full'] = `http://${host}${uri.startsWith('/') ? '' : '/'}${uri}`;
+    else if (host !== undefined) d['url.full'] = `http://${host}${port === undefined || port === 80 ? '' : `:${port}`}${uri.startsWith('/') ? '' : '/'}${uri}`;
   }
   { const v = str(e['method']); if (v !== undefined) d['http.request.method'] = v; }
   { const v = int(e['status_code']); if (v !== undefined) d['http.response.status_code'] = v; }
