@@ -118,7 +118,7 @@ describe('real Suricata EVE events', () => {
 describe('one text per address, name and digest (sensors and feeds write them differently)', () => {
   const eveLines = readFileSync(path.join(data, 'suricata-eve/surevego/testdata/eve.json'), 'utf8').split('\n').filter((l) => l !== '');
   const otrf = readFileSync(path.join(data, 'otrf-security-datasets/datasets/atomic/windows/credential_access/host/cmd_psexec_lsa_secrets_dump_2020-10-1903305471.json'), 'utf8').split('\n');
-  const event = (format: 'suricata-eve' | 'windows' | 'zeek' | 'ecs', line: string): NormalisedEvent => {
+  const event = (format: 'suricata-eve' | 'windows' | 'zeek' | 'ecs' | 'cef', line: string): NormalisedEvent => {
     const r = normaliseLine(format, line, ctx);
     if (!r.ok) throw new Error(r.error);
     return r.event;
@@ -205,6 +205,32 @@ describe('one text per address, name and digest (sensors and feeds write them di
     expect(z['url.domain']).toBe(rec.http.hostname);
     expect(ids(index.match(z))).toEqual(['8080']);
     expect(ids(index.match(zeek(`${rec.http.hostname}:80`)))).toEqual(['80']);
+  });
+
+  it('keys every digest a normaliser stores: CEF and ECS SHA-512, ECS SSDEEP / TLSH / certificate hashes, the Sysmon IMPHASH', () => {
+    // Before, a CEF fileHash of 128 hex digits was stored as file.hash.sha512 but never matched.
+    const index = new IndicatorIndex();
+    const sha512 = `${'ab'.repeat(32)}${'cd'.repeat(32)}`;
+    index.add(indicator('sha512', `[file:hashes.'SHA-512' = '${sha512.toUpperCase()}']`), ['org-a']);
+    index.add(indicator('tlsh', "[file:hashes.TLSH = 'T1A2B3']"), ['org-a']);
+    index.add(indicator('ssdeep', "[file:hashes.SSDEEP = '3:AbC:dEf']"), ['org-a']);
+    index.add(indicator('cert', `[x509-certificate:hashes.'SHA-512' = '${sha512}']`), ['org-a']);
+    const cef = event('cef', `CEF:0|Vendor|AV|1.0|100|Malware found|8|fname=C:\\\\x\\\\evil.exe fileHash=${sha512}`);
+    expect(cef['file.hash.sha512']).toBe(sha512);
+    expect(ids(index.match(cef))).toEqual(['sha512']);
+    const ecs = event('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', file: { hash: { sha512: sha512.toUpperCase(), ssdeep: '3:AbC:dEf', tlsh: 'T1A2B3' } } }));
+    expect(ids(index.match(ecs))).toEqual(['sha512', 'ssdeep', 'tlsh']);
+    const cert = event('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', tls: { server: { hash: { sha512 } } } }));
+    expect(ids(index.match(cert))).toEqual(['cert']);
+    // A real Sysmon 1 event of OTRF with IMPHASH=… among its Hashes (a feed writes it in capitals).
+    const sysmon = readFileSync(path.join(data, 'otrf-security-datasets/datasets/atomic/windows/defense_evasion/host/cmd_mshta_vbscript_execute_psh_2020-10-2202580804.json'), 'utf8')
+      .split('\n').find((l) => l.includes('IMPHASH=') && l.includes('"EventID":1,')) ?? '';
+    const imphash = /IMPHASH=([0-9A-F]{32})/.exec(sysmon)?.[1] ?? '';
+    const proc = event('windows', sysmon);
+    expect(proc['process.pe.imphash']).toBe(imphash.toLowerCase());
+    index.add(indicator('imphash', `[file:extensions.'windows-pebinary-ext'.imphash = '${imphash}']`), ['org-a']);
+    index.add(indicator('image', `[process:image_ref.extensions.'windows-pebinary-ext'.imphash = '${imphash.toLowerCase()}']`), ['org-a']);
+    expect(ids(index.match(proc))).toEqual(['image', 'imphash']);
   });
 
   it('matches hex digests without case (a feed in capitals), and leaves SSDEEP as written', () => {
@@ -410,6 +436,7 @@ const DOMAINS = ['evil.example', 'good.example', 'a.evil.example'];
 const URLS = ['http://evil.example/x', 'http://good.example/'];
 const SHA = ['aa'.repeat(32), 'bb'.repeat(32)];
 const MD5 = ['cc'.repeat(16), 'dd'.repeat(16)];
+const SHA512 = ['ee'.repeat(64), 'ff'.repeat(64)];
 const TIMES = ['2024-06-01T00:00:00Z', '2024-06-01T00:00:05Z', '2024-06-01T00:01:00Z', '2024-07-01T00:00:00Z'];
 const q = (s: string): string => `'${s}'`;
 
@@ -431,11 +458,17 @@ const eventArb = fc.record(
     'file.name': fc.constantFrom('a.exe', 'b.dll'),
     'file.hash.sha256': fc.constantFrom(...SHA),
     'file.hash.md5': fc.constantFrom(...MD5),
+    'file.hash.sha512': fc.constantFrom(...SHA512),
+    'file.hash.ssdeep': fc.constantFrom('3:a:b', '3:c:d'),
+    'file.pe.imphash': fc.constantFrom(...MD5),
     'process.executable': fc.constantFrom('C:\\w\\cmd.exe'),
     'process.name': fc.constantFrom('cmd.exe', 'powershell.exe'),
     'process.command_line': fc.constantFrom('cmd /c whoami', 'powershell -enc AAA'),
     'process.pid': fc.constantFrom(4242, 7),
     'process.hash.sha256': fc.constantFrom(...SHA),
+    'process.hash.sha512': fc.constantFrom(...SHA512),
+    'process.pe.imphash': fc.constantFrom(...MD5),
+    'tls.server.hash.sha512': fc.constantFrom(...SHA512),
     'process.parent.executable': fc.constantFrom('C:\\w\\explorer.exe'),
     'process.parent.name': fc.constantFrom('explorer.exe'),
     'user.name': fc.constantFrom('alice', 'bob'),
@@ -449,11 +482,12 @@ const byType: Record<string, readonly string[]> = {
   'ipv6-addr': [...V6.map((v) => `ipv6-addr:value = ${q(v)}`), "ipv6-addr:value ISSUBSET '2001:db8::/32'", "ipv6-addr:value ISSUBSET '2001:db8:1::/48'"],
   'domain-name': [...DOMAINS.map((v) => `domain-name:value = ${q(v)}`), "domain-name:value LIKE '%evil%'", "domain-name:value LIKE 'good%'", "domain-name:value LIKE '%a.evil.ex_mple'", "domain-name:value MATCHES '^a\\\\.'", "domain-name:resolves_to_refs[*].value = '203.0.113.9'", "domain-name:resolves_to_refs[*].value ISSUBSET '10.0.0.0/8'"],
   url: [...URLS.map((v) => `url:value = ${q(v)}`), "url:value LIKE 'http://evil%'", "url:value LIKE '%good.example/'", "url:value LIKE '%(x|y)*.+%'"],
-  file: [`file:hashes.'SHA-256' = ${q(SHA[0] ?? '')}`, `file:hashes.'SHA-256' IN (${SHA.map(q).join(', ')})`, `file:hashes.MD5 = ${q(MD5[1] ?? '')}`, "file:name = 'a.exe'", "file:name = 'cmd.exe'", 'file:size > 10'],
+  file: [`file:hashes.'SHA-256' = ${q(SHA[0] ?? '')}`, `file:hashes.'SHA-256' IN (${SHA.map(q).join(', ')})`, `file:hashes.MD5 = ${q(MD5[1] ?? '')}`, `file:hashes.'SHA-512' = ${q(SHA512[0] ?? '')}`, "file:hashes.SSDEEP = '3:a:b'", `file:extensions.'windows-pebinary-ext'.imphash = ${q(MD5[0] ?? '')}`, "file:name = 'a.exe'", "file:name = 'cmd.exe'", 'file:size > 10'],
   process: ["process:command_line LIKE '%whoami%'", 'process:pid = 4242', "process:image_ref.name = 'cmd.exe'", `process:image_ref.hashes.'SHA-256' = ${q(SHA[1] ?? '')}`, "process:parent_ref.image_ref.name = 'explorer.exe'"],
   'user-account': ["user-account:account_login = 'alice'", "user-account:account_login IN ('bob', 'carol')"],
   'network-traffic': ['network-traffic:dst_port = 443', "network-traffic:dst_ref.value = '10.0.0.2'", "network-traffic:src_ref.value ISSUBSET '10.0.0.0/8'", "network-traffic:protocols[*] = 'tcp'", "network-traffic:extensions.'http-request-ext'.request_method = 'POST'", 'network-traffic:dst_port IN (53, 80)'],
   'windows-registry-key': ["windows-registry-key:key = 'HKLM\\\\Run\\\\x'"],
+  'x509-certificate': [`x509-certificate:hashes.'SHA-512' = ${q(SHA512[1] ?? '')}`],
 };
 const TYPES = Object.keys(byType);
 

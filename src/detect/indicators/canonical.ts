@@ -6,7 +6,7 @@
  *   IPv4-mapped `::ffff:a.b.c.d` → `a.b.c.d`, as `canonicalIp` writes events;
  * - domain names, which compare without case (RFC 4343; resolvers randomise the case of queries,
  *   "DNS 0x20") → lower case, as events are written;
- * - hex digests (MD5, SHA-1, SHA-2, SHA-3) → lower case, as events are written.
+ * - hex digests (MD5, SHA-1, SHA-2, SHA-3, the PE imphash) → lower case, as events are written.
  * Done once per indicator when it is added: matching reads events as they are.
  */
 import type { Comparison, ComparisonExpression, Constant, ObjectPath, PatternAst } from '../../stix/pattern/index.js';
@@ -21,6 +21,8 @@ const HEX_HASHES: ReadonlySet<string> = new Set(['MD5', 'SHA-1', 'SHA-256', 'SHA
 export function valueKindAt(objectType: string, steps: readonly unknown[]): Kind {
   const last = steps[steps.length - 1];
   if (steps.length === 2 && steps[0] === 'hashes' && typeof last === 'string' && HEX_HASHES.has(last)) return 'hex';
+  // The PE import hash is an MD5 digest (Sysmon writes it in capitals).
+  if (objectType === 'file' && steps.length === 3 && steps[0] === 'extensions' && steps[1] === 'windows-pebinary-ext' && last === 'imphash') return 'hex';
   if (last !== 'value') return null;
   if (steps.length === 1) {
     if (objectType === 'ipv4-addr' || objectType === 'ipv6-addr') return 'ip';

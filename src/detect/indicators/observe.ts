@@ -9,7 +9,8 @@
  *   `http-request-ext` {request_method, request_value, request_header{Host, User-Agent}} for HTTP;
  * - `dns.question.name`, `url.domain`, `destination.domain`, `tls.client.server_name` →
  *   domain-name {value} (the question also gets `resolves_to_refs` to the resolved addresses);
- * - `url.full` → url {value}; `file.*` → file {name, size, hashes{MD5, SHA-1, SHA-256}};
+ * - `url.full` → url {value}; `file.*` → file {name, size, hashes{MD5, SHA-1, SHA-256, SHA-512,
+ *   SSDEEP, TLSH}, extensions.'windows-pebinary-ext'.imphash};
  * - `process.*` → process {pid, command_line, image_ref → file, parent_ref → process};
  * - `user.name` → user-account {account_login}; `registry.path` → windows-registry-key {key};
  * - `tls.server.hash.*` → x509-certificate {hashes}.
@@ -25,16 +26,33 @@ type Sco = { type: string; [k: string]: unknown };
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const n = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
+/**
+ * ECS hash fields (`<prefix>.hash.<ecs>`) and the STIX hash-algorithm-ov name each is keyed by:
+ * every digest a normaliser writes (CEF and Zeek store SHA-512 by length, ECS documents any ECS
+ * hash) is one an indicator can name. ECS's sha384 and cdhash have no STIX name.
+ */
+export const HASH_FIELDS: readonly (readonly [ecs: string, stix: string])[] = [
+  ['md5', 'MD5'], ['sha1', 'SHA-1'], ['sha256', 'SHA-256'], ['sha512', 'SHA-512'], ['ssdeep', 'SSDEEP'], ['tlsh', 'TLSH'],
+];
+
+/** Per prefix, the event fields of HASH_FIELDS (built once, not per event). */
+const HASH_KEYS = new Map<string, readonly (readonly [field: string, stix: string])[]>(
+  ['file', 'process', 'tls.server'].map((p) => [p, HASH_FIELDS.map(([ecs, stix]) => [`${p}.hash.${ecs}`, stix] as const)]),
+);
+
 function hashes(e: NormalisedEvent, prefix: string): Record<string, string> | undefined {
-  const md5 = s(e[`${prefix}.hash.md5`]);
-  const sha1 = s(e[`${prefix}.hash.sha1`]);
-  const sha256 = s(e[`${prefix}.hash.sha256`]);
-  if (md5 === undefined && sha1 === undefined && sha256 === undefined) return undefined;
-  const h: Record<string, string> = {};
-  if (md5 !== undefined) h['MD5'] = md5;
-  if (sha1 !== undefined) h['SHA-1'] = sha1;
-  if (sha256 !== undefined) h['SHA-256'] = sha256;
+  let h: Record<string, string> | undefined;
+  for (const [field, stix] of HASH_KEYS.get(prefix) ?? []) {
+    const v = s(e[field]);
+    if (v !== undefined) (h ??= {})[stix] = v;
+  }
   return h;
+}
+
+/** The `windows-pebinary-ext` of a PE image whose import hash the event gives (Sysmon `IMPHASH=`). */
+function peExtension(e: NormalisedEvent, prefix: string): Record<string, unknown> | undefined {
+  const imphash = s(e[`${prefix}.pe.imphash`]);
+  return imphash === undefined ? undefined : { 'windows-pebinary-ext': { imphash } };
 }
 
 class Builder {
@@ -117,12 +135,14 @@ function domains(b: Builder, e: NormalisedEvent): void {
 function fileOf(e: NormalisedEvent): Sco | undefined {
   const h = hashes(e, 'file');
   const name = s(e['file.name']);
-  if (h === undefined && name === undefined) return undefined;
+  const pe = peExtension(e, 'file');
+  if (h === undefined && name === undefined && pe === undefined) return undefined;
   const f: Sco = { type: 'file' };
   if (name !== undefined) f['name'] = name;
   const size = n(e['file.size']);
   if (size !== undefined) f['size'] = size;
   if (h !== undefined) f['hashes'] = h;
+  if (pe !== undefined) f['extensions'] = pe;
   return f;
 }
 
@@ -136,10 +156,12 @@ function processes(b: Builder, e: NormalisedEvent): void {
   if (cmd !== undefined) p['command_line'] = cmd;
   const h = hashes(e, 'process');
   const name = s(e['process.name']);
-  if (name !== undefined || h !== undefined) {
+  const pe = peExtension(e, 'process');
+  if (name !== undefined || h !== undefined || pe !== undefined) {
     const img: Sco = { type: 'file' };
     if (name !== undefined) img['name'] = name;
     if (h !== undefined) img['hashes'] = h;
+    if (pe !== undefined) img['extensions'] = pe;
     p['image_ref'] = b.add(img);
   }
   const pexe = s(e['process.parent.executable']);

@@ -5,6 +5,7 @@
  * probe fall back to the observation.
  */
 import type { NormalisedEvent } from '../normalise/index.js';
+import { HASH_FIELDS } from './observe.js';
 
 export type Probe = (e: NormalisedEvent, out: unknown[]) => void;
 
@@ -37,10 +38,10 @@ function hasProcess(e: NormalisedEvent): boolean {
   return nonEmpty(e['process.executable']) || nonEmpty(e['process.command_line']) || typeof e['process.pid'] === 'number';
 }
 
-/** The values of one `file:hashes.<algo>` path: the file's and the process image's. */
-function fileHash(algo: string): Probe {
-  const file = `file.hash.${algo}`;
-  const proc = `process.hash.${algo}`;
+/** The values of one `file:hashes.<algo>` (or imphash) path: the file's and the process image's. */
+function fileHash(field: string): Probe {
+  const file = `file.${field}`;
+  const proc = `process.${field}`;
   return (e, out) => {
     const a = e[file];
     if (typeof a === 'string' && a !== '') out.push(a);
@@ -65,9 +66,9 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
     if (typeof d === 'string' && d !== '' && d !== a && d !== b && d !== c) out.push(d);
   }],
   ['url:value', (e, out) => { const v = e['url.full']; if (typeof v === 'string' && v !== '') out.push(v); }],
-  ['file:hashes\u0000MD5', fileHash('md5')],
-  ['file:hashes\u0000SHA-1', fileHash('sha1')],
-  ['file:hashes\u0000SHA-256', fileHash('sha256')],
+  // Every hash the normalisers write (observe.ts HASH_FIELDS), and the PE import hash.
+  ...HASH_FIELDS.map(([ecs, stix]) => [`file:hashes\u0000${stix}`, fileHash(`hash.${ecs}`)] as const),
+  ['file:extensions\u0000windows-pebinary-ext\u0000imphash', fileHash('pe.imphash')],
   ['user-account:account_login', (e, out) => strings(e, out, ['user.name'])],
   // network-traffic exists when either address does (observe.ts network()).
   ['network-traffic:dst_port', (e, out) => { if (hasTraffic(e) && typeof e['destination.port'] === 'number') out.push(e['destination.port']); }],
@@ -95,6 +96,12 @@ function hasAddress(e: NormalisedEvent, v6: boolean): boolean {
 
 const anyOf = (e: NormalisedEvent, fields: readonly string[]): boolean => fields.some((f) => nonEmpty(e[f]));
 
+// The fields from which observe.ts builds a file SCO (for the event's file and a process image) and a certificate.
+const hashFields = (prefix: string): string[] => HASH_FIELDS.map(([ecs]) => `${prefix}.hash.${ecs}`);
+const FILE_FIELDS = ['file.name', ...hashFields('file'), 'file.pe.imphash'];
+const PROCESS_IMAGE_FIELDS = ['process.name', ...hashFields('process'), 'process.pe.imphash'];
+const CERT_FIELDS = hashFields('tls.server');
+
 /** Whether the observation of `e` (observe.ts) will hold an SCO of `type`, without building it. */
 export function hasType(e: NormalisedEvent, type: string): boolean {
   switch (type) {
@@ -104,14 +111,14 @@ export function hasType(e: NormalisedEvent, type: string): boolean {
     case 'domain-name': return anyOf(e, ['dns.question.name', 'url.domain', 'destination.domain', 'tls.client.server_name']);
     case 'url': return nonEmpty(e['url.full']);
     case 'file':
-      if (anyOf(e, ['file.name', 'file.hash.md5', 'file.hash.sha1', 'file.hash.sha256'])) return true;
+      if (anyOf(e, FILE_FIELDS)) return true;
       if (!hasProcess(e)) return false;
-      return anyOf(e, ['process.name', 'process.hash.md5', 'process.hash.sha1', 'process.hash.sha256'])
+      return anyOf(e, PROCESS_IMAGE_FIELDS)
         || (anyOf(e, ['process.parent.executable', 'process.parent.command_line']) && nonEmpty(e['process.parent.name']));
     case 'process': return hasProcess(e);
     case 'user-account': return nonEmpty(e['user.name']);
     case 'windows-registry-key': return nonEmpty(e['registry.path']);
-    case 'x509-certificate': return anyOf(e, ['tls.server.hash.md5', 'tls.server.hash.sha1', 'tls.server.hash.sha256']);
+    case 'x509-certificate': return anyOf(e, CERT_FIELDS);
     default: return false;
   }
 }

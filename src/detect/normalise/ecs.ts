@@ -13,6 +13,10 @@ const IP_FIELDS = ['source.ip', 'destination.ip', 'dns.resolved_ip'] as const;
 // Host and domain names the indicator index reads, folded as the other formats write them (nameStr).
 const NAME_FIELDS = ['dns.question.name', 'url.domain', 'destination.domain', 'tls.client.server_name', 'tls.server.sni'] as const;
 const KINDS = new Set(['alert', 'event', 'metric', 'enrichment', 'signal']);
+// Hex digests the indicator index keys (observe.ts HASH_FIELDS), lower case as the other formats
+// write them; a value that is not a hex digest is dropped. SSDEEP and TLSH are kept as written.
+const HEX_FIELDS = ['file', 'process', 'tls.server'].flatMap((p) => [`${p}.hash.md5`, `${p}.hash.sha1`, `${p}.hash.sha256`, `${p}.hash.sha512`])
+  .concat(['file.pe.imphash', 'process.pe.imphash']);
 
 function flattenInto(out: Draft, prefix: string, v: Obj): void {
   // Depth is bounded by the caller's tooDeep check.
@@ -44,7 +48,7 @@ export function normaliseEcs(d: Draft, doc: Obj): string | null {
   const module = str(flat['event.module']);
   d['event.module'] = module ?? 'ecs';
   d['event.dataset'] = str(flat['event.dataset']) ?? (module !== undefined ? module : 'ecs');
-  for (const key of ['file.hash.md5', 'file.hash.sha1', 'file.hash.sha256', 'process.hash.md5', 'process.hash.sha1', 'process.hash.sha256']) {
+  for (const key of HEX_FIELDS) {
     if (key in flat) {
       const h = hexHash(flat[key]);
       if (h === undefined) delete d[key];
