@@ -26,6 +26,8 @@ export interface EventObjects {
   objects: StixObj[];
   recipients: string[];
   creatorOrg: string | null;
+  /** The collection the container was read from. */
+  collectionId: string;
   /** The release facts the node enforces for each object read (its TLP and recipients, beside the object: DESIGN §2.8). */
   release: Map<string, Releasability>;
 }
@@ -60,7 +62,7 @@ export async function loadEventObjects(store: Store, q: { audience: Audience; co
       release.set(r.id, releaseOfRow(r));
     }
   }
-  return { container, objects, recipients: row.recipients, creatorOrg: row.creatorOrg, release };
+  return { container, objects, recipients: row.recipients, creatorOrg: row.creatorOrg, collectionId: row.collectionId, release };
 }
 
 /**

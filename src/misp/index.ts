@@ -10,6 +10,8 @@ export type { MispImportOptions, MispImportSummary, MispEventSummary } from './i
 export { stixToMisp } from './to-misp.js';
 export type { ToMispOptions, ToMispResult } from './to-misp.js';
 export { exportMispEvent, loadEventObjects, containerIds } from './export.js';
+export { publishEvent, deleteEvent } from './lifecycle.js';
+export type { EventAction } from './lifecycle.js';
 export { MispFeeds, MispFeedScheduler, FEED_KIND } from './feed.js';
 export type { Feed, FeedConfig, FeedState, PullResult } from './feed.js';
 export { searchAttributes, searchEvents, addSighting, parseLast, MAX_SCANNED_EVENTS } from './search.js';

@@ -33,7 +33,7 @@ const msOf = (o: StixObj) => Date.parse(String(o.modified ?? o.created ?? ''));
  * import, any): another organisation's object is not the importer's to withdraw, and reading it
  * would answer differently for a uuid it holds than for one nobody holds.
  */
-async function lastVersions(store: Store, q: { collectionId: string; owner: string | undefined }, ids: readonly string[]): Promise<Map<string, { obj: StixObj; recipients: string[] }>> {
+export async function lastVersions(store: Store, q: { collectionId: string; owner: string | undefined }, ids: readonly string[]): Promise<Map<string, { obj: StixObj; recipients: string[] }>> {
   const heads = await store.objectHeads(ids);
   const keys = [...heads.values()].filter((h) => h.revokedAt === null).map((h) => ({ id: h.id, version: h.lastVersion }));
   const out = new Map<string, { obj: StixObj; recipients: string[] }>();

@@ -2,7 +2,7 @@
  * A MISP REST subset at /api/misp, so PyMISP-based tools work against a node
  * (`PyMISP('https://node/api/misp', '<shieldwall token>')`): PyMISP sends the key raw in
  * `Authorization` (or `X-MISP-AUTH`), which is taken as a Shieldwall bearer token. On init it
- * calls servers/getVersion and users/view/me; then events/add, events/view, attributes/restSearch
+ * calls servers/getVersion and users/view/me; then events/add, events/view, events/publish, events/delete, attributes/restSearch
  * and sightings/add. Errors are MISP-shaped JSON (`{name, message, url}`) with a 4xx status.
  * Everything goes through the intel service and the release policy (misp/search.ts).
  */
@@ -11,7 +11,7 @@ import { AppError, toAppError } from '../../core/errors.js';
 import { storeUnavailable } from '../../store/index.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
 import {
-  addSighting, exportMispEvent, importMisp, isMispDocument, mispBoolean, parseLast, searchAttributes, searchEvents, type AttributeFilter, type TagFilter, type TimeRange,
+  addSighting, deleteEvent, exportMispEvent, importMisp, publishEvent, isMispDocument, mispBoolean, parseLast, searchAttributes, searchEvents, type AttributeFilter, type TagFilter, type TimeRange,
 } from '../../misp/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
@@ -151,6 +151,9 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     // PyMISP sends the key itself, without a scheme.
     const header = raw && !/^(bearer|basic) /i.test(raw) ? `Bearer ${raw.trim()}` : raw;
     req.principal = await authenticateHeader(access, header, req.ip);
+    // PyMISP's publish() and delete_event() POST nothing with its session's JSON content type:
+    // an empty body is no body (Fastify's JSON parser would refuse it with a 400).
+    if (req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined) delete req.headers['content-type'];
   });
 
   const audience = (p: Principal) => access.audienceOf(p);
@@ -188,12 +191,21 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     return { ...(await viewEvent(p, ev.uuid)), ...(skipped.length ? { skipped } : {}) };
   };
   app.post('/events/add', { schema: { summary: 'Add a MISP event (imported to STIX through the intel service)', body: OBJ } }, addEvent);
+  // PyMISP add_event(metadata=True) / update_event(metadata=True): the answer without attributes and objects.
+  const metadataOnly = (option: string, answer: { Event: Record<string, unknown> }) => {
+    if (option !== 'metadata:1') throw new AppError('NOT_FOUND', 'not found');
+    const { Attribute: _a, Object: _o, ...meta } = answer.Event;
+    return { ...answer, Event: meta };
+  };
+  const optionParams = { type: 'object', properties: { option: { type: 'string', maxLength: 32 }, id: { type: 'string', maxLength: 64 } }, required: ['option'] };
+  app.post('/events/add/:option', { schema: { summary: 'Add a MISP event, answered without attributes and objects (events/add/metadata:1)', params: optionParams, body: OBJ } },
+    async (req) => metadataOnly((req.params as { option: string }).option, await addEvent(req)));
   app.post('/events', { schema: { summary: 'Add a MISP event (alias of /events/add)', body: OBJ } }, addEvent);
   // PyMISP's update_event posts the event, edited, to events/edit/<uuid>, without the timestamps
   // of what was changed: the same import, which makes new versions of what changed (modified =
   // the time of receipt) and revokes what the update withdraws. The event must be one the caller
   // reads (else 404, as MISP); a body naming another event is refused, never stored under it.
-  app.post('/events/edit/:id', { schema: { summary: 'Update a MISP event (PyMISP update_event): imported as events/add, new versions of what changed', body: OBJ } }, async (req) => {
+  const editEvent = async (req: FastifyRequest) => {
     const { id } = req.params as { id: string };
     const p = principalOf(req);
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AppError('NOT_FOUND', 'Invalid event');
@@ -206,7 +218,10 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     }
     const event = { ...ev, uuid: id.toLowerCase() };
     return add(p, wrapped ? { Event: event } : event, req.ip);
-  });
+  };
+  app.post('/events/edit/:id', { schema: { summary: 'Update a MISP event (PyMISP update_event): imported as events/add, new versions of what changed', body: OBJ } }, editEvent);
+  app.post('/events/edit/:id/:option', { schema: { summary: 'Update a MISP event, answered without attributes and objects (events/edit/:id/metadata:1)', params: optionParams, body: OBJ } },
+    async (req) => metadataOnly((req.params as { option: string }).option, await editEvent(req)));
 
   const getEvent = async (req: FastifyRequest) => {
     const { id } = req.params as { id: string };
@@ -217,6 +232,38 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
   const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] };
   app.get('/events/view/:id', { schema: { summary: 'One event as MISP JSON, as the caller may read it', params: idParams } }, getEvent);
   app.get('/events/:id', { schema: { summary: 'One event as MISP JSON (alias of /events/view/:id)', params: idParams } }, getEvent);
+  // PyMISP get_event(deleted=…, extended=…) POSTs its options. A withdrawn attribute is revoked
+  // here, not kept as a soft-deleted one, so there is none to add; an event has no extensions.
+  const viewOptions = { type: 'object', properties: { deleted: { anyOf: [FLAG, { type: 'array', maxItems: 2, items: FLAG }] }, extended: FLAG }, additionalProperties: false };
+  app.post('/events/view/:id', { schema: { summary: 'One event as MISP JSON (PyMISP get_event with deleted / extended); withdrawn attributes are revoked, not listed', params: idParams, body: viewOptions } }, async (req) => {
+    const b = (req.body ?? {}) as { deleted?: unknown; extended?: unknown };
+    for (const v of Array.isArray(b.deleted) ? b.deleted : [b.deleted]) flag('deleted', v);
+    flag('extended', b.extended);
+    return getEvent(req);
+  });
+
+  // Publish and delete (docs/misp.md "Publish and delete"): the creator organisation's own events only.
+  const eventAction = async (req: FastifyRequest) => {
+    const { id } = req.params as { id: string };
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AppError('NOT_FOUND', 'Invalid event');
+    const p = principalOf(req);
+    const rights = await access.rights(p);
+    return { actor: { principal: p, source: req.ip }, audience: audience(p), collectionIds: await readableCollectionIds(deps, p), canWrite: (c: string) => rights.get(c)?.canWrite === true, uuid: id.toLowerCase() };
+  };
+  /** MISP's answer to a successful action (RestResponse saveSuccessResponse). */
+  const success = (req: FastifyRequest, id: string, message: string, extra: Record<string, unknown> = {}) => ({ saved: true, success: true, name: message, message, url: req.url.split('?')[0], id, ...extra });
+  app.post('/events/publish/:id', { schema: { summary: 'Publish an event of the caller\'s organisation (its grouping becomes a report)', params: idParams } }, async (req) => {
+    const q = await eventAction(req);
+    const r = await publishEvent(intel, q);
+    return success(req, q.uuid, r.published ? 'Event published' : 'Event already published', { stix_id: r.container });
+  });
+  const removeEvent = async (req: FastifyRequest) => {
+    const q = await eventAction(req);
+    const r = await deleteEvent(intel, q);
+    return success(req, q.uuid, 'Event deleted.', { revoked: r.revoked.length });
+  };
+  app.post('/events/delete/:id', { schema: { summary: 'Delete an event of the caller\'s organisation: its report/grouping and objects are revoked', params: idParams } }, removeEvent);
+  app.delete('/events/:id', { schema: { summary: 'Delete an event (alias of POST /events/delete/:id)', params: idParams } }, removeEvent);
 
   const filterOf = (b: Record<string, unknown>): AttributeFilter => {
     const unknown = Object.keys(b).filter((k) => !SEARCH_KEYS.has(k));
