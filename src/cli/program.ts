@@ -16,7 +16,7 @@ type Register = (program: Command, io: Io) => void;
  */
 export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
   { names: ['serve', 'init'], load: async () => (await import('./commands/serve.js')).registerServe },
-  { names: ['org', 'user', 'token', 'group', 'collection'], load: async () => (await import('./commands/admin.js')).registerAdmin },
+  { names: ['org', 'user', 'token', 'group', 'collection', 'audit'], load: async () => (await import('./commands/admin.js')).registerAdmin },
   { names: ['import', 'export'], load: async () => (await import('./commands/intel.js')).registerIntel },
   { names: ['pull'], load: async () => (await import('./commands/pull.js')).registerPull },
   { names: ['incident', 'decision', 'assistance', 'alert-level'], load: async () => (await import('./commands/respond.js')).registerRespond },

@@ -4,6 +4,7 @@
  */
 import { CompiledQuery, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Dialect } from './dialect.js';
+import * as audit from './audit-sql.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { DB } from './schema.js';
 import { migrate } from './migrations.js';
@@ -17,7 +18,7 @@ import { visibleExtremeSeqs, visibilitySql } from './visibility.js';
 import { scanWindowEnd } from './query-window.js';
 import { headsOf, INSERT_COLUMNS, LEAN_COLUMNS, LEAN_NO_JSON, leanObjectRow, toObjectRow, type ObjRecord } from './object-rows.js';
 import type {
-  AddedVersion, AlertFactsRow, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
+  AddedVersion, AlertFactsRow, AuditQuery, AuditRow, CollectionAccessRow, DeadLetterRow, CollectionRow, GroupRow, IngestRow, NewAuditRow, NewIngestChunk, NewObjectRow, ObjectHead, ObjectPage, ObjectQuery,
   ObjectRow, OrgKind, OrgRow, PutOutcome, RateRow, RecordEventRow, RecordQuery, RecordRow, Role, StatusRow, Store, StoreCapabilities, StoredVersion, TokenKind, TokenRow, TransactionOptions, UserRow,
 } from './types.js';
 import type { Tlp } from '../core/policy.js';
@@ -794,14 +795,13 @@ export class KyselyStore implements Store {
       at_us: a.atUs, user_id: a.userId, org_id: a.orgId, token_id: a.tokenId, source: a.source, action: a.action, target: a.target, detail: a.detail,
     }).execute();
   }
+  // The audit log (src/store/audit-sql.ts).
   async listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]> {
-    let q = this.#db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(filter.limit);
-    if (filter.orgId) q = q.where('org_id', '=', filter.orgId);
-    if (filter.beforeId !== undefined) q = q.where('id', '<', filter.beforeId);
-    return (await q.execute()).map((r) => ({
-      id: Number(r.id), atUs: Number(r.at_us), userId: r.user_id, orgId: r.org_id, tokenId: r.token_id, source: r.source,
-      action: r.action, target: r.target, detail: r.detail,
-    }));
+    return (await audit.searchAudit(this.#db, { ...filter, scanLimit: null })).rows;
+  }
+
+  async searchAudit(q: AuditQuery): Promise<{ rows: AuditRow[]; scannedTo: number | null }> {
+    return audit.searchAudit(this.#db, q);
   }
 
   // Correlation & warninglists (src/store/correlation-sql.ts).

@@ -234,6 +234,18 @@ export interface AuditRow {
 }
 export type NewAuditRow = Omit<AuditRow, 'id'>;
 
+export interface AuditQuery {
+  orgId?: string;
+  beforeId?: number;
+  /** An action (`token.create`) or the start of one (`token.`). */
+  actionPrefix?: string;
+  userId?: string;
+  sinceUs?: number;
+  untilUs?: number;
+  limit: number;
+  scanLimit: number;
+}
+
 export interface StatusRow {
   id: string;
   apiRoot: string;
@@ -575,6 +587,12 @@ export interface Store {
 
   appendAudit(a: NewAuditRow): Promise<void>;
   listAudit(filter: { orgId?: string; beforeId?: number; limit: number }): Promise<AuditRow[]>;
+  /**
+   * Audit entries newest first, filtered, reading at most `scanLimit` entries (of the organisation,
+   * below `beforeId`): `scannedTo` is the lowest id of that window when it was read whole without
+   * `limit` matches (the next page goes on below it), else null.
+   */
+  searchAudit(q: AuditQuery): Promise<{ rows: AuditRow[]; scannedTo: number | null }>;
 
   // correlation & warninglists ----
   /**

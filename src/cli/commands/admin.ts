@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { ROLES, type OrgKind, type Role, type TokenKind } from '../../store/index.js';
+import { ROLES, type AuditRow, type OrgKind, type Role, type TokenKind } from '../../store/index.js';
+import { parseTimestampMicros } from '../../core/time.js';
 import { CLI_ACTOR, type CliPlatform, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
@@ -245,10 +246,71 @@ function registerCollection(program: Command, io: Io): void {
     }));
 }
 
+/** A time option: an RFC 3339 time or a date (its midnight UTC), as µs. */
+function timeOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const us = parseTimestampMicros(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
+  if (us === null) throw new AppError('BAD_REQUEST', `--${name} must be an RFC 3339 time (2026-12-01T08:00:00Z) or a date (2026-12-01), got "${v.slice(0, 40)}"`);
+  return us;
+}
+
+/**
+ * The node's audit log for its operator: every organisation's entries and the system's (CLI,
+ * background jobs, peers), newest first, filtered; the REST log shows an administrator their
+ * organisation's only.
+ */
+function registerAudit(program: Command, io: Io): void {
+  program.command('audit')
+    .description('the audit log of the whole node, newest first (every organisation and the system\'s own actions)')
+    .option('--org <org>', 'only this organisation\'s entries (short name or id)')
+    .option('--action <action>', 'an action (token.create) or its start (token.)')
+    .option('--user <username>', 'only this user\'s entries')
+    .option('--since <time>', 'from this time (RFC 3339, or a date)')
+    .option('--until <time>', 'up to this time (RFC 3339, or a date: its midnight)')
+    .option('--limit <n>', 'at most this many entries', '50')
+    .option('--json', 'print JSON (the detail as recorded)')
+    .action((o: { org?: string; action?: string; user?: string; since?: string; until?: string; limit: string; json?: boolean }) => withPlatform(async (p) => {
+      const limit = /^[1-9][0-9]{0,6}$/.test(o.limit) ? Number(o.limit) : NaN;
+      if (!Number.isSafeInteger(limit)) throw new AppError('BAD_REQUEST', `--limit must be a positive integer, got "${o.limit.slice(0, 20)}"`);
+      const sinceUs = timeOption('since', o.since);
+      const untilUs = timeOption('until', o.until);
+      const orgId = o.org ? (await orgOf(p, o.org)).id : undefined;
+      const userId = o.user ? (await userOf(p, o.user)).id : undefined;
+      const rows: AuditRow[] = [];
+      let beforeId: number | undefined;
+      // Window by window (the operator may read the whole log; each read is bounded).
+      for (;;) {
+        const r = await p.store.searchAudit({
+          limit: limit - rows.length, scanLimit: 10_000, ...(orgId ? { orgId } : {}), ...(beforeId !== undefined ? { beforeId } : {}),
+          ...(o.action ? { actionPrefix: o.action } : {}), ...(userId ? { userId } : {}), ...(sinceUs !== undefined ? { sinceUs } : {}), ...(untilUs !== undefined ? { untilUs } : {}),
+        });
+        rows.push(...r.rows);
+        if (rows.length >= limit || r.scannedTo === null) break;
+        beforeId = r.scannedTo;
+      }
+      const orgs = new Map((await p.store.listOrganisations()).map((x) => [x.id, x.shortName]));
+      const users = new Map((await p.store.listUsers()).map((u) => [u.id, u.username]));
+      const view = rows.map((a) => ({
+        id: a.id, at: when(a.atUs), org: a.orgId ? orgs.get(a.orgId) ?? a.orgId : null, user: a.userId ? users.get(a.userId) ?? a.userId : null,
+        source: a.source, action: a.action, target: a.target, detail: o.json ? (a.detail === null ? null : safeJson(a.detail)) : a.detail?.slice(0, 80) ?? null,
+      }));
+      printRows(io, o.json, view, ['id', 'at', 'org', 'user', 'source', 'action', 'target', 'detail']);
+    }));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export function registerAdmin(program: Command, io: Io = stdio): void {
   registerOrg(program, io);
   registerUser(program, io);
   registerToken(program, io);
   registerGroup(program, io);
   registerCollection(program, io);
+  registerAudit(program, io);
 }
