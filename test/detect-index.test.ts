@@ -207,6 +207,17 @@ describe('one text per address, name and digest (sensors and feeds write them di
     expect(ids(index.match(zeek(`${rec.http.hostname}:80`)))).toEqual(['80']);
   });
 
+  it('matches an ECS address written as a list: each address, a list of one as the connection end', () => {
+    const index = new IndicatorIndex();
+    for (const ip of ['10.0.0.5', '10.0.0.9', '203.0.113.7']) index.add(indicator(ip, `[ipv4-addr:value = '${ip}']`), ['org-a']);
+    index.add(indicator('v6', "[ipv6-addr:value = 'fe80::1']"), ['org-a']);
+    index.add(indicator('src', "[network-traffic:src_ref.value = '10.0.0.5' AND network-traffic:dst_port = 443]"), ['org-a']);
+    const ecs = (fields: Record<string, unknown>): NormalisedEvent => event('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', ...fields }));
+    expect(ids(index.match(ecs({ source: { ip: ['10.0.0.5'] }, destination: { port: 443 } })))).toEqual(['10.0.0.5', 'src']);
+    expect(ids(index.match(ecs({ 'source.ip': ['10.0.0.5', '10.0.0.9'], 'destination.ip': ['FE80::0:1'] })))).toEqual(['10.0.0.5', '10.0.0.9', 'v6']);
+    expect(ids(index.match(ecs({ dns: { resolved_ip: '203.0.113.7' } })))).toEqual(['203.0.113.7']);
+  });
+
   it('keys every digest a normaliser stores: CEF and ECS SHA-512, ECS SSDEEP / TLSH / certificate hashes, the Sysmon IMPHASH', () => {
     // Before, a CEF fileHash of 128 hex digits was stored as file.hash.sha512 but never matched.
     const index = new IndicatorIndex();

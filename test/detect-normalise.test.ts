@@ -367,6 +367,41 @@ describe('ECS JSON', () => {
     expect(e.logsource).toEqual({ product: 'zeek', service: 'conn' });
   });
 
+  it('reads @timestamp as Elasticsearch\'s default format does (strict_date_optional_time||epoch_millis), and nothing more', () => {
+    // Before, epoch milliseconds as text, a date alone and a time without seconds were refused.
+    const at = (v: unknown): NormaliseResult => normaliseLine('ecs', JSON.stringify({ '@timestamp': v, message: 'x' }), ctx);
+    const accepted: [unknown, string][] = [
+      ['1717243200123', '2024-06-01T12:00:00.123Z'],
+      [1717243200123, '2024-06-01T12:00:00.123Z'],
+      ['1717243200123.5', '2024-06-01T12:00:00.123Z'],
+      ['2024-06-01', '2024-06-01T00:00:00.000Z'],
+      ['2024-06', '2024-06-01T00:00:00.000Z'],
+      ['2024', '2024-01-01T00:00:00.000Z'],
+      ['2024-06-01T', '2024-06-01T00:00:00.000Z'],
+      ['2024-06-01T12', '2024-06-01T12:00:00.000Z'],
+      ['2024-06-01T12:30', '2024-06-01T12:30:00.000Z'],
+      ['2024-06-01T12:30+02:00', '2024-06-01T10:30:00.000Z'],
+      ['2024-06-01T12+0130', '2024-06-01T10:30:00.000Z'],
+      ['2024-06-01T12:30:15,5-01', '2024-06-01T13:30:15.500Z'],
+      ['2024-06-01T12:30:15.123456789Z', '2024-06-01T12:30:15.123Z'],
+    ];
+    for (const [v, iso] of accepted) expect([v, ok(at(v))['@timestamp']]).toEqual([v, iso]);
+    // Elasticsearch refuses these too: a space for T, a leap second, a zone on a date, short fields,
+    // February 30, a fraction of ten digits, an offset beyond 18 hours, epoch text with a sign or seven decimals.
+    for (const v of ['2024-06-01 12:00:00', '2024-06-01T12:00:60Z', '2024-06-01Z', '2024-6-1', '2023-02-29', '2024-06-01T12:00:00.1234567890Z', '2024-06-01T12:00+19:00', '+1717243200123', '1717243200123.1234567', '', 'yesterday'] as const) {
+      expect([v, err(at(v))]).toEqual([v, expect.stringMatching(/malformed timestamp/)]);
+    }
+  });
+
+  it('reads an address or name field written as a list (Elasticsearch takes a list for any field)', () => {
+    // Before, "source.ip": ["10.0.0.5"] never matched an indicator on 10.0.0.5.
+    const e = ok(normaliseLine('ecs', JSON.stringify({ '@timestamp': '2024-06-01T12:00:00Z', source: { ip: ['10.0.0.5'] }, destination: { ip: ['FE80:0:0:0:0:0:0:1', '::ffff:10.0.0.9'] }, dns: { resolved_ip: '203.0.113.7', question: { name: ['Evil.EXAMPLE'] } } }), ctx));
+    expect(e['source.ip']).toBe('10.0.0.5');
+    expect(e['destination.ip']).toEqual(['fe80::1', '10.0.0.9']);
+    expect(e['dns.resolved_ip']).toEqual(['203.0.113.7']);
+    expect(e['dns.question.name']).toBe('evil.example');
+  });
+
   it('refuses an ECS document without @timestamp', () => {
     expect(err(normaliseLine('ecs', '{"source":{"ip":"1.2.3.4"}}', ctx))).toMatch(/timestamp/);
   });

@@ -55,6 +55,8 @@ function peExtension(e: NormalisedEvent, prefix: string): Record<string, unknown
   return imphash === undefined ? undefined : { 'windows-pebinary-ext': { imphash } };
 }
 
+const ENDS = ['source.ip', 'destination.ip'] as const;
+
 class Builder {
   readonly objects: Record<string, ScoLike> = {};
   private next = 0;
@@ -185,6 +187,11 @@ export function observationOf(e: NormalisedEvent): Observation {
   const resolved = e['dns.resolved_ip'];
   domains(b, e);
   if (Array.isArray(resolved)) for (const ip of resolved) if (typeof ip === 'string') b.ip(ip);
+  // A list of addresses (ECS `source.ip: [a, b]`) is each address, not an end of the connection.
+  for (const f of ENDS) {
+    const v = e[f];
+    if (Array.isArray(v)) for (const ip of v) if (typeof ip === 'string' && ip !== '') b.ip(ip);
+  }
   const url = s(e['url.full']);
   if (url !== undefined) b.add({ type: 'url', value: url });
   const f = fileOf(e);

@@ -17,14 +17,18 @@ function strings(e: NormalisedEvent, out: unknown[], fields: readonly string[]):
 }
 
 function addAddress(out: unknown[], v: unknown, v6: boolean): void {
-  if (typeof v === 'string' && v !== '' && v.includes(':') === v6 && !out.includes(v)) out.push(v);
+  if (typeof v === 'string') {
+    if (v !== '' && v.includes(':') === v6 && !out.includes(v)) out.push(v);
+  } else if (Array.isArray(v)) {
+    // A list of addresses (an ECS document's `source.ip: [a, b]`; `dns.resolved_ip`).
+    for (const x of v) if (typeof x === 'string' && x !== '' && x.includes(':') === v6 && !out.includes(x)) out.push(x);
+  }
 }
 
 function addresses(e: NormalisedEvent, out: unknown[], v6: boolean): void {
   addAddress(out, e['source.ip'], v6);
   addAddress(out, e['destination.ip'], v6);
-  const r = e['dns.resolved_ip'];
-  if (Array.isArray(r)) for (const x of r) addAddress(out, x, v6);
+  addAddress(out, e['dns.resolved_ip'], v6);
 }
 
 const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== '';
@@ -87,11 +91,18 @@ export const PROBES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
   ['windows-registry-key:key', (e, out) => strings(e, out, ['registry.path'])],
 ]);
 
+const isAddress = (v: unknown, v6: boolean): boolean => typeof v === 'string' && v !== '' && v.includes(':') === v6;
+
+/** An address, or a list holding one, of the family. */
+function holdsAddress(v: unknown, v6: boolean): boolean {
+  if (isAddress(v, v6)) return true;
+  if (!Array.isArray(v)) return false;
+  for (const x of v) if (isAddress(x, v6)) return true;
+  return false;
+}
+
 function hasAddress(e: NormalisedEvent, v6: boolean): boolean {
-  const ok = (v: unknown): boolean => typeof v === 'string' && v !== '' && v.includes(':') === v6;
-  if (ok(e['source.ip']) || ok(e['destination.ip'])) return true;
-  const r = e['dns.resolved_ip'];
-  return Array.isArray(r) && r.some(ok);
+  return holdsAddress(e['source.ip'], v6) || holdsAddress(e['destination.ip'], v6) || holdsAddress(e['dns.resolved_ip'], v6);
 }
 
 const anyOf = (e: NormalisedEvent, fields: readonly string[]): boolean => fields.some((f) => nonEmpty(e[f]));

@@ -34,6 +34,17 @@ function asList(v: unknown): string[] {
   return [];
 }
 
+/** The distinct canonical addresses of a field's value (a text or a list of texts). */
+function addressList(v: unknown): string[] {
+  const out: string[] = [];
+  for (const x of Array.isArray(v) ? v : [v]) {
+    if (typeof x !== 'string' || x === '') continue;
+    const ip = canonicalIp(x);
+    if (!out.includes(ip)) out.push(ip);
+  }
+  return out;
+}
+
 /** Fills `d` from an ECS document; returns an error or null. */
 export function normaliseEcs(d: Draft, doc: Obj): string | null {
   const flat: Draft = {};
@@ -56,14 +67,24 @@ export function normaliseEcs(d: Draft, doc: Obj): string | null {
     }
   }
   // Addresses the indicator index and the baselines read, in one text per address (canonicalIp).
+  // Elasticsearch takes a list for any field (`"source.ip": ["10.0.0.5"]`): a list of one is
+  // its value, a longer list is each address (the index reads every one, but it is no end of a
+  // connection); `dns.resolved_ip` is always a list.
   for (const key of IP_FIELDS) {
     const v = d[key];
-    if (typeof v === 'string') d[key] = canonicalIp(v);
-    else if (Array.isArray(v)) d[key] = v.map((x: unknown) => (typeof x === 'string' ? canonicalIp(x) : x));
+    if (v === undefined) continue;
+    const list = addressList(v);
+    if (list.length === 0) delete d[key];
+    else d[key] = key === 'dns.resolved_ip' ? list : list.length === 1 ? list[0] : list;
   }
   for (const key of NAME_FIELDS) {
     const v = d[key];
     if (typeof v === 'string') d[key] = v.toLowerCase();
+    else if (Array.isArray(v)) {
+      const names = v.filter((x): x is string => typeof x === 'string' && x !== '').map((x) => x.toLowerCase());
+      if (names.length === 0) delete d[key];
+      else d[key] = names.length === 1 ? names[0] : names;
+    }
   }
   if (d['tls.client.server_name'] !== undefined && d['tls.server.sni'] === undefined) d['tls.server.sni'] = d['tls.client.server_name'];
   const ls: { product?: string; category?: string; service?: string } = {};

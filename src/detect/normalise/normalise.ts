@@ -13,7 +13,7 @@ import { parseSyslog, putSyslog, syslogLogsource, syslogOriginal } from './syslo
 import type { NormaliseContext, NormaliseOptions, NormaliseResult, NormalisedEvent, TelemetryFormat } from './types.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE } from './types.js';
 import type { Draft, Obj } from './util.js';
-import { head, isObj, logsource, openers, timestamp, timestampMs, tooDeep } from './util.js';
+import { esTimestamp, head, isObj, logsource, openers, timestamp, timestampMs, tooDeep } from './util.js';
 import { flattenWindows, normaliseWindows } from './windows.js';
 import { normaliseZeek, zeekPathOf } from './zeek.js';
 
@@ -76,7 +76,8 @@ function fromRecord(format: TelemetryFormat, value: unknown, ctx: NormaliseConte
   const record = format === 'windows' ? flattenWindows(value) : value;
   const rawTs = timestampOf(format, record);
   if (rawTs === undefined) return fail(`${format} record without a timestamp`);
-  const ts = timestamp(rawTs);
+  // An ECS document's @timestamp is read as Elasticsearch reads the field (its default format).
+  const ts = format === 'ecs' ? esTimestamp(rawTs) : timestamp(rawTs);
   if (ts === undefined) return fail(`${format} record has a malformed timestamp: ${JSON.stringify(rawTs).slice(0, 64)}`);
   if (check && format === 'suricata-eve') {
     // EVE is most of what sensors send: its refusals are checked without building the event.

@@ -175,6 +175,57 @@ function timestampValueMs(v: unknown): number {
   return Number.isFinite(ms) && ms >= MIN_MS && ms <= MAX_MS ? ms : NaN;
 }
 
+/**
+ * Elasticsearch's default date format, `strict_date_optional_time||epoch_millis` (the format of
+ * an ECS `@timestamp` field mapped without one), and nothing more; NaN when it would refuse `v`.
+ * - strict_date_optional_time (Elasticsearch `Iso8601Parser`): `yyyy`, `yyyy-MM`, `yyyy-MM-dd`,
+ *   then optionally `T`, `HH`, `:mm`, `:ss`, a fraction of 1-9 digits after `.` or `,`; a zone
+ *   (`Z`, `±HH`, `±HHmm`, `±HH:mm`, `±HHmmss`, `±HH:mm:ss`) only after the hour; missing fields
+ *   are the first month / day and zero; no zone is UTC. `T` only (no space), seconds up to 59.
+ * - epoch_millis: a JSON number, or text of 1-19 digits with an optional `-` and up to 6 decimals.
+ * Zone region names (`Europe/Paris`) are not read (refused, where Elasticsearch reads them).
+ */
+export function esDateMs(v: unknown): number {
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.floor(v) : NaN;
+  if (typeof v !== 'string') return NaN;
+  const m = ES_DATE.exec(v);
+  if (m === null) return ES_MILLIS.test(v) ? Math.floor(Number(v)) : NaN;
+  const y = Number(m[1]);
+  const mo = m[2] === undefined ? 1 : Number(m[2]);
+  const day = m[3] === undefined ? 1 : Number(m[3]);
+  const h = m[4] === undefined ? 0 : Number(m[4]);
+  const mi = m[5] === undefined ? 0 : Number(m[5]);
+  const se = m[6] === undefined ? 0 : Number(m[6]);
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (mo < 1 || mo > 12 || day < 1 || day > (DAYS_IN_MONTH[mo - 1] ?? 0) || (mo === 2 && day === 29 && !leap) || h > 23 || mi > 59 || se > 59) return NaN;
+  const frac = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  let offset = 0;
+  const zone = m[8];
+  if (zone !== undefined && zone !== 'Z') {
+    const zh = Number(zone.slice(1, 3));
+    const rest = zone.slice(3).replaceAll(':', '');
+    const zm = rest === '' ? 0 : Number(rest.slice(0, 2));
+    const zs = rest.length > 2 ? Number(rest.slice(2)) : 0;
+    const total = zh * 3600 + zm * 60 + zs;
+    // java.time ZoneOffset: at most ±18:00, minutes and seconds below 60.
+    if (zm > 59 || zs > 59 || total > 18 * 3600) return NaN;
+    offset = (zone.charCodeAt(0) === 45 ? -1 : 1) * total * 1000;
+  }
+  return (daysFromCivil(y, mo, day) * 86400 + h * 3600 + mi * 60 + se) * 1000 + frac - offset;
+}
+
+const ES_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(?:(\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?:\d{2}(?:\d{2})?|:\d{2}(?::\d{2})?)?)?)?)?)?)?$/;
+const ES_MILLIS = /^-?\d{1,19}(?:\.\d{1,6})?$/;
+
+/** `@timestamp` text of an ECS document's `@timestamp` as Elasticsearch reads it (esDateMs); undefined when refused. */
+export function esTimestamp(v: unknown): string | undefined {
+  const ms = esDateMs(v);
+  if (!(ms >= MIN_MS && ms <= MAX_MS)) return undefined;
+  lastIso = formatIso(ms);
+  lastMs = ms;
+  return lastIso;
+}
+
 /** True when `timestamp(v)` would give a timestamp (without writing it). */
 export function isTimestamp(v: unknown): boolean {
   return !Number.isNaN(timestampValueMs(v));
