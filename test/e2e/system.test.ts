@@ -47,6 +47,21 @@ describe.runIf(BROWSER_TESTS)('System page (e2e, Chromium)', () => {
       const rows = Number((await page.getByTestId('reindex-status').textContent())!.match(/(\d+) rows/)![1]);
       expect(rows).toBeGreaterThan(0); // the demo alliance's intel was indexed
       await expect.poll(async () => page.getByTestId('index-state-correlation').textContent(), { timeout: 30_000 }).toBe('caught up');
+      // The rebuild is in the organisation's audit log, found by the start of its action.
+      await page.getByTestId('audit-link').click();
+      await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+      await page.getByTestId('audit-row').first().waitFor();
+      await page.getByTestId('audit-action').fill('correlation.');
+      await page.getByTestId('audit-search').click();
+      await expect.poll(async () => (await page.getByTestId('audit-row-action').allTextContents()).join(','), { timeout: 10_000 }).toBe('correlation.reindex');
+      expect(await page.getByTestId('audit-row').first().textContent()).toContain('ald.admin');
+      await page.getByTestId('audit-action').fill('no.such.action');
+      await page.getByTestId('audit-search').click();
+      await page.getByTestId('audit-empty').waitFor();
+      // A bad filter is the server's 400, shown.
+      await page.getByTestId('audit-action').fill('Bad Action');
+      await page.getByTestId('audit-search').click();
+      await page.getByText(/action: an action/).waitFor();
     } finally {
       await ctx.close();
     }

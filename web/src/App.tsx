@@ -19,6 +19,7 @@ import { Alerts } from './pages/Alerts.js';
 import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
+import { Audit } from './pages/Audit.js';
 import { Federation } from './pages/Federation.js';
 import { Exercises } from './pages/Exercises.js';
 import { ExercisePage } from './pages/Exercise.js';
@@ -47,6 +48,7 @@ function Page({ route }: { route: Route }) {
     case 'alerts': return <Alerts params={route.params} />;
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
+    case 'audit': return <Audit />;
     case 'federation': return <Federation />;
     case 'exercises': return <Exercises />;
     case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
@@ -86,7 +88,7 @@ const NAV: { name: Route['name']; label: string; short?: string; to: string; act
 /** The navigation entry a detail page belongs to. */
 const PARENT: Partial<Record<Route['name'], Route['name']>> = {
   detail: 'explorer', incident: 'incidents', decision: 'decisions', assessment: 'attribution', alert: 'alerts',
-  exercise: 'exercises', 'exercise-report': 'exercises', inventory: 'readiness', exposures: 'readiness', advisories: 'readiness',
+  exercise: 'exercises', 'exercise-report': 'exercises', audit: 'system', inventory: 'readiness', exposures: 'readiness', advisories: 'readiness',
 };
 
 export function App() {

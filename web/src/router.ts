@@ -21,6 +21,7 @@ export type Route =
   | { name: 'alerts'; params: URLSearchParams }
   | { name: 'alert'; id: string }
   | { name: 'system' }
+  | { name: 'audit' }
   | { name: 'federation' }
   | { name: 'exercises' }
   | { name: 'exercise'; id: string }
@@ -59,6 +60,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/assistance') return { name: 'assistance' };
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
+  if (path === '/system/audit') return { name: 'audit' };
   if (path === '/readiness/inventory') return { name: 'inventory' };
   if (path === '/readiness/exposures') return { name: 'exposures' };
   if (path === '/readiness/advisories') return { name: 'advisories' };
@@ -111,6 +113,7 @@ export const href = {
   },
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
+  audit: () => '#/system/audit',
   federation: () => '#/federation',
   exercises: () => '#/exercises',
   exercise: (id: string) => `#/exercises/${encodeURIComponent(id)}`,

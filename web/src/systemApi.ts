@@ -87,6 +87,13 @@ export interface DeadLetter {
   format: string | null; event: string; reason: string; ruleRef: string | null; attempts: number;
 }
 
+export interface AuditEntry {
+  id: number; at: string; userId: string | null; username: string | null; orgId: string | null; tokenId: string | null; source: string | null;
+  action: string; target: string | null; detail: unknown;
+}
+
+export interface AuditFilter { action?: string; user?: string; since?: string; until?: string }
+
 export function systemClient(token: string) {
   const one = (seq: number) => `/system/dead-letters/${seq}`;
   return {
@@ -94,6 +101,9 @@ export function systemClient(token: string) {
     deadLetters: (signal?: AbortSignal) => request<{ items: DeadLetter[] }>('/system/dead-letters', { token, signal, query: { limit: 100 } }),
     retry: (seq: number) => request<{ retried: true; seq: number }>(`${one(seq)}/retry`, { token, method: 'POST', body: '{}' }),
     discard: (seq: number) => request<{ discarded: true }>(`${one(seq)}/discard`, { token, method: 'POST', body: '{}' }),
+    audit: (f: AuditFilter, cursor?: string, signal?: AbortSignal) => request<{ items: AuditEntry[]; next?: string }>('/audit', {
+      token, signal, query: { limit: 100, ...Object.fromEntries(Object.entries(f).filter(([, v]) => v)), ...(cursor ? { cursor } : {}) },
+    }),
     reindexCorrelation: () => request<{ started: true; cleared: { rows: number; frequent: number } }>('/correlation/reindex', { token, method: 'POST', body: '{}' }),
   };
 }

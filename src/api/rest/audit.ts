@@ -49,7 +49,10 @@ export async function auditRoutes(app: FastifyInstance, deps: RestDeps): Promise
       ...(sinceUs !== undefined ? { sinceUs } : {}), ...(untilUs !== undefined ? { untilUs } : {}),
     });
     const page = r.rows.slice(0, limit);
-    const items = page.map(auditEntry);
+    // The users' names (of the caller's organisation, whose entries these are), for people.
+    const names = new Map<string, string | null>();
+    for (const a of page) if (a.userId && !names.has(a.userId)) names.set(a.userId, (await store.getUser(a.userId))?.username ?? null);
+    const items = page.map((a) => ({ ...auditEntry(a), username: a.userId ? names.get(a.userId) ?? null : null }));
     const last = page[page.length - 1];
     // More matches than the page, or the read window ended before the log did: go on below.
     const below = r.rows.length > limit && last ? last.id : r.scannedTo;

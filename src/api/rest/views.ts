@@ -32,6 +32,8 @@ export interface ImportResult { total: number; added: number; duplicates: number
 export interface AuditEntry {
   id: number; at: string; userId: string | null; orgId: string | null; tokenId: string | null; source: string | null;
   action: string; target: string | null; detail: unknown;
+  /** The user's name (REST `GET /audit`, for the caller's organisation's users). */
+  username?: string | null;
 }
 export interface Page<T> { items: T[]; next?: string }
 

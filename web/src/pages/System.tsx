@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import { mayDo, useSession } from '../session.js';
+import { href } from '../router.js';
 import { formatDuration } from '../components/Respond.js';
 import { useAsync } from '../useAsync.js';
 import { useSystem, type DeadLetter, type StreamView, type SystemStatus } from '../systemApi.js';
@@ -167,6 +168,7 @@ export function System() {
   return (
     <>
       <h1>System</h1>
+      {mayDo(session, 'admin.audit') ? <p><a href={href.audit()} data-testid="audit-link">Audit log of your organisation</a></p> : null}
       {state.status === 'loading' && shown === null && <Loading what="the node's processes" />}
       {state.status === 'error' && <ErrorBox error={state.error} />}
       {shown && (
