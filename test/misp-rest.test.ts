@@ -160,7 +160,7 @@ describe('MISP REST subset (PyMISP)', () => {
     expect(pages.flat().sort()).toEqual(await uuids(ev));
     expect(await uuids({ ...ev, limit: 2, page: 4 })).toEqual([]);
     // Unknown parameters never widen a result: they are refused, naming the parameter.
-    for (const [body, name] of [[{ ...ev, quickFilter: 'CRV' }, 'quickFilter'], [{ ...ev, enforceWarninglist: 1 }, 'enforceWarninglist'], [{ timestamp: 'yesterday' }, 'timestamp'], [{ eventid: '42' }, 'eventid'], [{ to_ids: 'maybe' }, 'to_ids'], [{ page: 2 }, 'page'], [{ tags: { XOR: ['a'] } }, 'tags']] as const) {
+    for (const [body, name] of [[{ ...ev, requested_attributes: ['value'] }, 'requested_attributes'], [{ ...ev, enforceWarninglist: 1 }, 'enforceWarninglist'], [{ timestamp: 'yesterday' }, 'timestamp'], [{ eventid: '42' }, 'eventid'], [{ to_ids: 'maybe' }, 'to_ids'], [{ page: 2 }, 'page'], [{ tags: { XOR: ['a'] } }, 'tags']] as const) {
       const r = await misp('b-analyst', 'POST', '/attributes/restSearch', body);
       mispError(r, 400);
       expect(r.json().message, JSON.stringify(body)).toContain(name);

@@ -15,4 +15,4 @@ export type { EventAction } from './lifecycle.js';
 export { MispFeeds, MispFeedScheduler, FEED_KIND } from './feed.js';
 export type { Feed, FeedConfig, FeedState, PullResult } from './feed.js';
 export { searchAttributes, searchEvents, addSighting, parseLast, MAX_SCANNED_EVENTS } from './search.js';
-export type { AttributeFilter, EventFilter, FoundAttribute, TagFilter, TimeRange } from './search.js';
+export type { AttributeFilter, EventFilter, FoundAttribute, ListFilter, TagFilter, TimeRange } from './search.js';

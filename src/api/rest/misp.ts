@@ -11,7 +11,7 @@ import { AppError, toAppError } from '../../core/errors.js';
 import { storeUnavailable } from '../../store/index.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
 import {
-  addSighting, deleteEvent, exportMispEvent, importMisp, publishEvent, isMispDocument, mispBoolean, parseLast, searchAttributes, searchEvents, type AttributeFilter, type TagFilter, type TimeRange,
+  addSighting, deleteEvent, exportMispEvent, importMisp, publishEvent, type ListFilter, isMispDocument, mispBoolean, parseLast, searchAttributes, searchEvents, type AttributeFilter, type TagFilter, type TimeRange,
 } from '../../misp/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
@@ -33,12 +33,15 @@ const OUTPUT_FLAGS = ['withAttachments', 'metadata', 'includeEventUuid', 'includ
   'includeSightings', 'includeDecayScore', 'includeCorrelations'] as const;
 /** Filters this node does not implement: accepted when off (PyMISP sends them as 0), refused when on (ignoring them would widen the result). */
 const FILTERS_OFF_ONLY = ['enforceWarninglist', 'excludeDecayed', 'deleted'] as const;
+/** A list (a "!" prefix negates) or PyMISP's build_complex_query {"OR": [...], "AND": [...], "NOT": [...]}. */
+const COMPLEX = { anyOf: [...STR_OR_LIST.anyOf, { type: 'object', maxProperties: 3, additionalProperties: STR_OR_LIST }] };
 const SEARCH_BODY = {
   type: 'object',
   properties: {
-    value: STR_OR_LIST, type: STR_OR_LIST, category: STR_OR_LIST, uuid: STR_OR_LIST, eventid: STR_OR_LIST, org: STR_OR_LIST, last: { type: ['string', 'integer'] },
-    // PyMISP's build_complex_query gives {"OR": [...], "AND": [...], "NOT": [...]}.
-    tags: { anyOf: [...STR_OR_LIST.anyOf, { type: 'object', maxProperties: 3, additionalProperties: STR_OR_LIST }] },
+    value: COMPLEX, type: COMPLEX, category: COMPLEX, uuid: STR_OR_LIST, eventid: STR_OR_LIST, org: STR_OR_LIST, last: { type: ['string', 'integer'] },
+    tags: COMPLEX, event_tags: COMPLEX, eventinfo: COMPLEX, object_name: COMPLEX,
+    searchall: { anyOf: [{ type: ['string', 'boolean', 'integer'], maxLength: 4096 }, STR_OR_LIST.anyOf[1]] }, quickFilter: { type: 'string', maxLength: 4096 },
+    sharinggroup: { anyOf: [{ type: ['string', 'integer'], maxLength: 64 }, { type: 'array', maxItems: 100, items: { type: ['string', 'integer'], maxLength: 64 } }] },
     to_ids: FLAG, published: FLAG, timestamp: TIME, publish_timestamp: TIME, event_timestamp: TIME, from: { type: ['string', 'number'] }, to: { type: ['string', 'number'] },
     returnFormat: { type: 'string', enum: ['json'] }, limit: { type: ['string', 'integer'] }, page: { type: ['string', 'integer'] },
     ...Object.fromEntries([...OUTPUT_FLAGS, ...FILTERS_OFF_ONLY].map((k) => [k, FLAG])),
@@ -80,14 +83,22 @@ function positive(name: string, v: unknown, max: number): number | undefined {
   return Math.min(n, max);
 }
 
+/** A MISP list filter (value, type, category, eventinfo, object_name): as tags, without AND (one value per field). */
+function listFilter(name: string, v: unknown): ListFilter | undefined {
+  const t = tagFilter(v, name);
+  if (!t) return undefined;
+  if (t.and.length > 1) throw new AppError('BAD_REQUEST', `${name}: AND of several values never matches one ${name}; use OR`);
+  return { or: [...t.or, ...t.and], not: t.not };
+}
+
 /** MISP tags: a list (OR; a "!" prefix negates), or PyMISP's {"OR": [...], "AND": [...], "NOT": [...]}. */
-function tagFilter(v: unknown): TagFilter | undefined {
+function tagFilter(v: unknown, name = 'tags'): TagFilter | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const f: TagFilter = { or: [], and: [], not: [] };
   if (typeof v === 'object' && !Array.isArray(v)) {
     for (const [k, items] of Object.entries(v as Record<string, unknown>)) {
       const key = k.toUpperCase();
-      if (key !== 'OR' && key !== 'AND' && key !== 'NOT') throw new AppError('BAD_REQUEST', `tags: "${k.slice(0, 20)}" is not OR, AND or NOT`);
+      if (key !== 'OR' && key !== 'AND' && key !== 'NOT') throw new AppError('BAD_REQUEST', `${name}: "${k.slice(0, 20)}" is not OR, AND or NOT`);
       const names = list(items) ?? [];
       f[key === 'OR' ? 'or' : key === 'AND' ? 'and' : 'not'].push(...names);
     }
@@ -127,6 +138,13 @@ function eventDate(name: string, v: unknown): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return v;
   return new Date(seconds(name, v, 0) * 1000).toISOString().slice(0, 10);
+}
+
+/** MISP `searchall`: the text to look for (PyMISP types it a bool, but MISP reads the text). */
+function searchAll(v: unknown): string[] | undefined {
+  if (v === undefined || v === null || v === '' || v === false || v === 0 || v === '0') return undefined;
+  if (typeof v === 'boolean' || typeof v === 'number') throw new AppError('BAD_REQUEST', 'searchall: give the text to look for (exact, or a substring between %), not a flag');
+  return list(v);
 }
 
 const list = (v: unknown): string[] | undefined => (v === undefined || v === null || v === '' ? undefined : (Array.isArray(v) ? v : [v]).map(String));
@@ -280,9 +298,19 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     const set = <K extends keyof AttributeFilter>(k: K, v: AttributeFilter[K] | undefined) => {
       if (v !== undefined) f[k] = v;
     };
-    set('values', list(b.value));
-    set('types', list(b.type));
-    set('categories', list(b.category));
+    set('value', listFilter('value', b.value));
+    set('types', listFilter('type', b.type));
+    set('categories', listFilter('category', b.category));
+    set('eventInfo', listFilter('eventinfo', b.eventinfo));
+    set('objectNames', listFilter('object_name', b.object_name));
+    set('eventTags', tagFilter(b.event_tags, 'event_tags'));
+    set('searchAll', searchAll(b.searchall));
+    if (typeof b.quickFilter === 'string' && b.quickFilter !== '') f.quickFilter = b.quickFilter;
+    set('sharingGroups', list(b.sharinggroup)?.map((g) => {
+      const m = /^(identity--)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(g);
+      if (!m) throw new AppError('BAD_REQUEST', `sharinggroup: "${g.slice(0, 40)}" is not a sharing group uuid; numeric MISP sharing group ids are instance-local and not known here`);
+      return `identity--${m[2]!.toLowerCase()}`;
+    }));
     set('uuids', list(b.uuid)?.map((u) => u.toLowerCase()));
     set('orgs', list(b.org));
     set('tags', tagFilter(b.tags));
@@ -308,7 +336,7 @@ export async function mispRoutes(app: FastifyInstance, platform: Platform, deps:
     return f;
   };
 
-  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, category, tags, uuid, eventid, org, to_ids, published, timestamp, publish_timestamp, event_timestamp, from, to; limit and page) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
+  app.post('/attributes/restSearch', { schema: { summary: 'Search attributes (value, type, category, tags, event_tags, eventinfo, object_name, searchall, quickFilter, sharinggroup, uuid, eventid, org, to_ids, published, timestamp, publish_timestamp, event_timestamp, from, to; limit and page) among the events the caller may read', body: SEARCH_BODY } }, async (req) => {
     const p = principalOf(req);
     const found = await searchAttributes(store, { audience: audience(p), collectionIds: await readableCollectionIds(deps, p), filter: filterOf((req.body ?? {}) as Record<string, unknown>) });
     return { response: { Attribute: found.map((f) => ({ ...f.attribute, Event: { uuid: f.event.uuid, info: f.event.info } })) } };
