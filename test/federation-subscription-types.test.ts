@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { nodeIdentityId, runSubscription, type Subscription } from '../src/federation/index.js';
+import { joinNodes } from './helpers/two-nodes.js';
 import { indicator, makeCollection, makeOrg, makePlatform, malware, submit, tmpDir, type Org } from './taxii-fixtures.js';
 import { makeAlliance } from './rest-fixtures.js';
 
@@ -64,14 +65,11 @@ beforeAll(async () => {
   }
   await submit(A, X, collA.id, objects);
   // Each node knows the other, with a token to read (B pulls A) or write (A pushes to B).
-  await A.federation.addPeer(SYSTEM_ACTOR, { name: 'node-b', publicKey: B.federation.keys().publicKey, orgs: [{ id: Y.row.id, shortName: 'Y' }] });
-  await B.federation.addPeer(SYSTEM_ACTOR, { name: 'node-a', publicKey: A.federation.keys().publicKey, orgs: [{ id: X.row.id, shortName: 'X' }] });
-  await A.access.grantCollection(SYSTEM_ACTOR, collA.id, nodeIdentityId('node-b'), { canRead: true, canWrite: false });
-  await B.access.grantCollection(SYSTEM_ACTOR, inbox.id, nodeIdentityId('node-a'), { canRead: true, canWrite: true });
-  const tokenForB = (await A.access.createToken(SYSTEM_ACTOR, { orgId: nodeIdentityId('node-b'), kind: 'peer', name: 'node b' })).token;
-  const tokenForA = (await B.access.createToken(SYSTEM_ACTOR, { orgId: nodeIdentityId('node-a'), kind: 'peer', name: 'node a' })).token;
-  await B.federation.updatePeer(SYSTEM_ACTOR, 'node-a', { url: serverA.url, token: tokenForB });
-  await A.federation.updatePeer(SYSTEM_ACTOR, 'node-b', { url: serverB.url, token: tokenForA });
+  await joinNodes(
+    { p: A, server: serverA, name: 'node-a', org: { id: X.row.id, shortName: 'X' } },
+    { p: B, server: serverB, name: 'node-b', org: { id: Y.row.id, shortName: 'Y' } },
+    { readable: collA.id, writable: inbox.id },
+  );
 });
 
 afterAll(async () => {
