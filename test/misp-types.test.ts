@@ -22,7 +22,7 @@ const VALUES: readonly [string, string][] = [
   ['filename', "C:\\Users\\x\\it's.exe"], ['filename|md5', `a.exe|${MD5}`], ['filename|sha256', `a.exe|${SHA256}`], ['email', 'x@evil.example'],
   ['email-src', 'x@evil.example'], ['email-dst', 'y@evil.example'], ['email-subject', "Re: it's \\ done"], ['email-reply-to', 'z@evil.example'],
   ['AS', 'AS174'], ['mutex', "Global\\m'x"], ['regkey', 'HKLM\\Software\\Run'], ['regkey|value', 'HKCU\\Software\\Run|C:\\x.exe'],
-  ['mac-address', '00:11:22:33:44:55'], ['x509-fingerprint-sha1', SHA1], ['x509-fingerprint-sha256', SHA256], ['x509-fingerprint-md5', MD5],
+  ['mac-address', '00:11:22:33:44:55'], ['mac-address', '00-1A-2B-3C-4D-5E'], ['mac-address', '00:1A:2B:3C:4D:5F'], ['mac-address', '001a.2b3c.4d60'], ['x509-fingerprint-sha1', SHA1], ['x509-fingerprint-sha256', SHA256], ['x509-fingerprint-md5', MD5],
   ['github-username', 'evil'], ['user-agent', "Mozilla/5.0 'x' \\"], ['port', '8443'], ['http-method', 'POST'], ['size-in-bytes', '1234'],
   ['yara', 'rule x { condition: true }'], ['vulnerability', 'CVE-2021-44228'], ['campaign-name', 'Op X'], ['malware-sample', `a.exe|${MD5}`],
   ['attachment', 'a.png'], ['text', 'hello'], ['comment', 'c'], ['imphash', MD5], ['email-attachment', 'inv.pdf'],
@@ -90,6 +90,17 @@ describe('MISP attribute types → STIX 2.1', () => {
     expect(url.value).toBe('http://xn--e1afmkfd.xn--80akhbyknj4f/%D0%BF%D1%83%D1%82%D1%8C');
     expect(conv.objects.find((o) => o.type === 'indicator')!.pattern).toBe(`[url:value = '${String(url.value)}']`);
     expect(exported(conv.objects)[0]).toMatchObject({ type: 'url', value: 'http://пример.испытание/путь', to_ids: true });
+  });
+
+  it('an upper-case or dash-separated MAC is stored lower-case and colon-separated (STIX 2.1 §6.6), the MISP value beside it and back on export', async () => {
+    const conv = convert([{ uuid: uuidAt(1), type: 'mac-address', value: '00-1A-2B-3C-4D-5E', to_ids: true }, { uuid: uuidAt(2), type: 'mac-address', value: 'not a mac', to_ids: true }]);
+    const mac = conv.objects.find((o) => o.type === 'mac-addr')!;
+    expect(mac).toMatchObject({ value: '00:1a:2b:3c:4d:5e', x_misp_value: '00-1A-2B-3C-4D-5E' });
+    expect(validateObject(mac).ok).toBe(true);
+    expect(conv.objects.find((o) => o.type === 'indicator')!.pattern).toBe("[mac-addr:value = '00:1a:2b:3c:4d:5e']");
+    expect(exported(conv.objects).find((a) => a.uuid === uuidAt(1))).toMatchObject({ type: 'mac-address', value: '00-1A-2B-3C-4D-5E', to_ids: true });
+    // No MAC-48 at all: kept whole, as an x-misp-attribute, never refused.
+    expect(conv.attributes[1]).toMatchObject({ status: 'imported', stixIds: [`x-misp-attribute--${uuidAt(2)}`] });
   });
 
   it('a uri that is a path, with no URL form, is kept as an x-misp-attribute instead of being skipped', () => {

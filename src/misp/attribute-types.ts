@@ -179,6 +179,41 @@ const URL_SPEC: TypeSpec = {
   custom: (v) => urlValue(v) === null,
 };
 
+const MAC_SEPARATED = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
+const MAC_DOTTED = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/i;
+
+/**
+ * The mac-addr SCO value of a MISP mac-address: STIX 2.1 §6.6 wants a single colon-delimited,
+ * lower-case MAC-48 with leading zeros, and MISP takes `AA-BB-CC-DD-EE-FF`, upper case and Cisco's
+ * `aabb.ccdd.eeff` as well; null when the value is no MAC-48 at all.
+ */
+export function macValue(v: string): string | null {
+  const s = v.trim();
+  const m = MAC_SEPARATED.exec(s);
+  if (m) return [m[1], m[3], m[4], m[5], m[6], m[7]].join(':').toLowerCase();
+  const d = MAC_DOTTED.exec(s);
+  return d ? (d[1]! + d[2]! + d[3]!).toLowerCase().replace(/(..)(?!$)/g, '$1:') : null;
+}
+
+/**
+ * mac-address. The SCO and the pattern hold the normalised MAC, the MISP value beside it
+ * (`x_misp_value`, read back on export) when it differs; a value that is no MAC-48 is kept as an
+ * x-misp-attribute (it was refused by the STIX validator, and the attribute skipped).
+ */
+const MAC_SPEC: TypeSpec = {
+  scos: (v, u) => {
+    const mac = macValue(v);
+    if (mac === null) return `"${v.slice(0, 60)}" is not a MAC-48 address`;
+    return [{ type: 'mac-addr', id: `mac-addr--${u}`, value: mac, ...(mac !== v ? { x_misp_value: v } : {}) }];
+  },
+  pattern: (v) => {
+    const mac = macValue(v);
+    return mac === null ? { error: `"${v.slice(0, 60)}" is not a MAC-48 address` } : pat([`mac-addr:value = ${lit(mac)}`]);
+  },
+  value: (scos) => prop(find(scos, 'mac-addr'), 'x_misp_value') ?? prop(find(scos, 'mac-addr'), 'value'),
+  custom: (v) => macValue(v) === null,
+};
+
 const x509 = (h: string): TypeSpec => ({
   scos: (v, u) => [{ type: 'x509-certificate', id: `x509-certificate--${u}`, hashes: { [h]: v } }],
   pattern: (v) => pat([`x509-certificate:hashes.${hashPath(h)} = ${lit(v)}`]),
@@ -297,7 +332,7 @@ export const TYPES: Readonly<Record<string, TypeSpec>> = {
       return k && typeof k.key === 'string' && d !== undefined ? `${abbreviateHive(k.key)}|${d}` : null;
     },
   },
-  'mac-address': one('mac-addr', 'value'),
+  'mac-address': MAC_SPEC,
   'x509-fingerprint-sha1': x509('SHA-1'),
   'x509-fingerprint-sha256': x509('SHA-256'),
   'x509-fingerprint-md5': x509('MD5'),
