@@ -515,6 +515,15 @@ describe('syslog and CEF', () => {
     expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z h a p m [id x="1" x', ctx))).toMatch(/SD/);
     expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z h a p m {bad}', ctx))).toMatch(/structured data/);
     expect(err(normaliseLine('syslog', 'no timestamp here at all', ctx))).toMatch(/3164 timestamp/);
+    // An empty header field (two spaces) is not a value: RFC 5424 §6.2 writes a missing one "-".
+    expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z  su - ID47 - msg', ctx))).toMatch(/HOSTNAME is empty/);
+    expect(err(normaliseLine('syslog', '<34>1 2003-10-11T22:14:15Z h su  ID47 - msg', ctx))).toMatch(/PROCID is empty/);
+    expect(err(normaliseLine('syslog', `<34>1 2003-10-11T22:14:15Z h ${'a'.repeat(49)} - - - msg`, ctx))).toMatch(/APP-NAME must be 1 to 48/);
+    // format=auto: a line that opens with <PRI> gets the syslog parser's reason, not "unrecognised".
+    for (const line of ['<34>1 2003-10-11T22:14:15Z  su - ID47 - msg', '<34>1 2003-10-11 h a p m - x', '<34>1 2003-10-11T22:14:15Z h a p m {bad}', '<13>no time here']) {
+      expect(err(normaliseLine('auto', line, ctx))).toBe(err(normaliseLine('syslog', line, ctx)));
+    }
+    expect(err(normaliseLine('auto', 'not a syslog line', ctx))).toMatch(/unrecognised line/);
     expect(err(normaliseLine('cef', 'CEF:0|a|b|c', ctx))).toMatch(/header has/);
     expect(err(normaliseLine('cef', 'CEF:x|a|b|c|d|e|f|', ctx))).toMatch(/version/);
     expect(err(normaliseLine('cef', 'CEF:0|a|b|c|d|e|f|junk src=1.2.3.4', ctx))).toMatch(/not key=value/);

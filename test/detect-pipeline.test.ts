@@ -617,3 +617,32 @@ describe('indicator hits within one batch', () => {
     expect((await alertsOf('b-analyst')).map((x) => [x.orgId, x.count, x.matched.value])).toEqual([[al.orgs.B, 1, '203.0.113.9']]);
   });
 });
+
+describe('syslog ingestion framed by octet counting', () => {
+  let al: Alliance;
+  let sensor: string;
+  beforeAll(async () => {
+    al = await makeAlliance();
+    sensor = (await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.A, kind: 'sensor', name: 'syslog-a' })).token;
+  });
+  afterAll(async () => al.close());
+
+  it('reads syslog framed by octet counting (RFC 6587), several messages in one body', async () => {
+    // Before, the frames of one body were one line: "55 <34>1 …" was refused as a whole.
+    const frame = (m: string): string => `${Buffer.byteLength(m)} ${m}`;
+    const a = '<34>1 2026-03-01T10:00:00.000Z mymachine su - ID47 - \'su root\' failed for lonvick on /dev/pts/8';
+    const b = '<165>1 2026-03-01T10:00:01.000Z host.example evntslog - ID47 [exampleSDID@32473 iut="3"] An application event – ünïcode';
+    const c = '<13>Mar  1 10:00:02 web1 sshd[42]: Accepted publickey for root';
+    const body = `${frame(a)}${frame(b)}\n${frame(c)}${frame('<13>Mar  1 10:00:03 web1 app: two\nlines')}${frame(a).replace(/^\d+/, '999')}`;
+    for (const format of ['auto', 'syslog']) {
+      const res = await al.app.inject({ method: 'POST', url: `/api/v1/ingest?format=${format}`, headers: { authorization: `Bearer ${sensor}`, 'content-type': 'text/plain' }, payload: body });
+      expect(res.statusCode, res.body).toBe(202);
+      const r = res.json() as { accepted: number; rejected: number; errors: { line: number; reason: string }[] };
+      expect([r.accepted, r.rejected]).toEqual([3, 2]);
+      expect(r.errors).toEqual([
+        { line: 4, reason: expect.stringMatching(/line break/) },
+        { line: 5, reason: expect.stringMatching(/999 bytes runs past the end/) },
+      ]);
+    }
+  });
+});

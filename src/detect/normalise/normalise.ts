@@ -198,7 +198,15 @@ function lineOutcome(format: TelemetryFormat | 'auto', line: string, ctx: Normal
       if (format !== 'auto') return line.trim() === '' ? fail('empty line') : fail(`${format} lines are JSON objects`);
       if (line.trim() === '') return fail('empty line');
       const sniffed = sniffFormat(line);
-      if (sniffed === undefined) return fail('unrecognised line: not JSON, CEF or syslog');
+      if (sniffed === undefined) {
+        // A line that opens with a syslog <PRI> is syslog: its parser's reason says what is wrong.
+        const t = line.trimStart();
+        if (t.charCodeAt(0) === 60 && /^<\d{1,3}>/.test(t)) {
+          const s = parseSyslog(t, ctx.receivedAt ?? 0);
+          if (!s.ok) return fail(s.error);
+        }
+        return fail('unrecognised line: not JSON, CEF or syslog');
+      }
       return budgeted(fromText(sniffed === 'cef' ? 'cef' : 'syslog', line.trim(), ctx), line, limits);
     }
     if (line.trim() === '') return fail('empty line');

@@ -72,6 +72,8 @@ function structuredData(s: string, start: number): { sd: Record<string, Record<s
   return { sd, end: i };
 }
 
+const PRINTUSASCII = /^[\x21-\x7e]+$/;
+
 function parse5424(rest: string, priority: number): Parsed {
   // VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG]
   const parts: string[] = [];
@@ -83,6 +85,13 @@ function parse5424(rest: string, priority: number): Parsed {
     i = sp + 1;
   }
   const [, ts, host, app, proc, msgid] = parts;
+  // Each header field is a NILVALUE `-` or 1..n printable US-ASCII characters (§6.2): an empty
+  // one (two spaces in a row) is refused, not read as ''.
+  const fields: readonly [string, string | undefined, number][] = [['TIMESTAMP', ts, 64], ['HOSTNAME', host, 255], ['APP-NAME', app, 48], ['PROCID', proc, 128], ['MSGID', msgid, 32]];
+  for (const [name, v, max] of fields) {
+    if (v === undefined || v === '') return { ok: false, error: `RFC 5424 ${name} is empty (a missing value is written "-")` };
+    if (v.length > max || !PRINTUSASCII.test(v)) return { ok: false, error: `RFC 5424 ${name} must be 1 to ${max} printable US-ASCII characters` };
+  }
   let timestampMs: number | undefined;
   if (ts !== '-') {
     const iso = timestamp(ts);

@@ -246,7 +246,8 @@ export class DetectService {
   }
 
   /**
-   * Normalises NDJSON/syslog lines from one sensor and commits the good ones to the spool.
+   * Normalises NDJSON/syslog lines (or RFC 6587 octet-counted syslog frames) from one sensor and
+   * commits the good ones to the spool.
    * Refuses the whole batch (RATE_LIMITED + Retry-After) when the spool is full, so a sensor
    * resends it unchanged; accepted lines are durable when this returns.
    */
@@ -265,13 +266,39 @@ export class DetectService {
     let lineNo = 0;
     // A UTF-8 byte order mark (EF BB BF, as some Windows tools write) is not part of the first line.
     let start = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+    // Syslog over TCP may frame each message by its length (RFC 6587 §3.4.1, "octet counting":
+    // `MSG-LEN SP SYSLOG-MSG`, frames back to back), which a line split would run together.
+    const framing = opts.format === 'syslog' || opts.format === 'auto';
     while (start <= raw.length) {
-      let end = raw.indexOf(10, start);
-      if (end === -1) end = raw.length;
-      lineNo++;
-      const from = start;
-      const stop = lineStop(raw, start, end);
-      start = end + 1;
+      let end: number;
+      let stop: number;
+      let from = start;
+      const first = raw[start];
+      const frame = framing && first !== undefined && first >= 0x31 && first <= 0x39 ? octetFrame(raw, start) : null;
+      if (frame !== null) {
+        lineNo++;
+        if (typeof frame === 'string') {
+          // The length cannot be trusted: the rest of the body is one refused message.
+          rejected++;
+          if (errors.length < MAX_REPORTED) errors.push({ line: lineNo, reason: frame });
+          break;
+        }
+        from = frame.from;
+        end = stop = frame.to;
+        start = frame.next;
+        if (raw.subarray(from, stop).includes(10)) {
+          // Stored events are one a line: a message with a line break inside is refused, with why.
+          rejected++;
+          if (errors.length < MAX_REPORTED) errors.push({ line: lineNo, reason: 'octet-counted syslog message holds a line break (events are stored one a line)' });
+          continue;
+        }
+      } else {
+        end = raw.indexOf(10, start);
+        if (end === -1) end = raw.length;
+        lineNo++;
+        stop = lineStop(raw, start, end);
+        start = end + 1;
+      }
       // Accepted or refused as the worker's normalisation would (same reasons), without building
       // the event here: the raw line is spooled (the evidence as sent, and half the bytes of the
       // normalised event) and the worker normalises it. Most lines are EVE that a scan of the
@@ -340,4 +367,24 @@ export class DetectService {
   view(row: { id: string; state: string; rev: number; exerciseId: string | null }, doc: AlertDoc): Alert {
     return { ...doc, id: row.id, status: row.state as AlertStatus, orgName: this.orgName(doc.orgId), rev: row.rev, exerciseId: row.exerciseId };
   }
+}
+
+/**
+ * The RFC 6587 §3.4.1 frame at `start` (`MSG-LEN SP SYSLOG-MSG`, MSG-LEN = NONZERO-DIGIT *DIGIT,
+ * the message a syslog `<PRI>` header): its message's bytes [from, to) and where the next frame
+ * (or line) begins, after an optional CR LF / LF that some senders add. Null when the bytes at
+ * `start` are not a frame (a line of another kind); a reason when the length overruns the body.
+ */
+export function octetFrame(raw: Uint8Array, start: number): { from: number; to: number; next: number } | string | null {
+  let i = start;
+  let len = 0;
+  while (i < raw.length && i - start < 9 && raw[i]! >= 0x30 && raw[i]! <= 0x39) len = len * 10 + raw[i++]! - 0x30;
+  if (i === start || raw[i] !== 0x20 || raw[i + 1] !== 0x3c) return null;
+  const from = i + 1;
+  const to = from + len;
+  if (to > raw.length) return `octet-counted syslog frame of ${len} bytes runs past the end of the body (${raw.length - from} left)`;
+  let next = to;
+  if (raw[next] === 13 && raw[next + 1] === 10) next += 2;
+  else if (raw[next] === 10) next += 1;
+  return { from, to, next };
 }
