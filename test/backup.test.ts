@@ -50,6 +50,15 @@ async function runningNode(dataDir: string, o: { databaseUrl?: string } = {}) {
 
 const cli = (args: string[], env: Record<string, string | undefined>) => runBuiltCli({ args, env });
 
+/** A running node and a backup of it made with the CLI. */
+async function backedUp() {
+  const dir = tmpDir('sw-bkp-');
+  const { env } = await runningNode(dir);
+  const target = path.join(tmpDir('sw-bkp-out-'), 'b');
+  expect((await cli(['backup', target], env)).code).toBe(0);
+  return { dir, env, target };
+}
+
 function objectCount(file: string): number {
   const db = new Database(file, { readonly: true });
   try {
@@ -145,10 +154,7 @@ describe('backup and restore of an SQLite node', () => {
   }, 60_000);
 
   it('never writes over a node, a non-empty target, or the data directory itself', async () => {
-    const dir = tmpDir('sw-bkp-');
-    const { env } = await runningNode(dir);
-    const target = path.join(tmpDir('sw-bkp-out-'), 'b');
-    expect((await cli(['backup', target], env)).code).toBe(0);
+    const { dir, env, target } = await backedUp();
 
     const again = await cli(['backup', target], env);
     expect(again.code).toBe(3);
@@ -171,10 +177,7 @@ describe('backup and restore of an SQLite node', () => {
   }, 60_000);
 
   it('refuses a damaged, incomplete, foreign or newer backup before writing anything', async () => {
-    const dir = tmpDir('sw-bkp-');
-    const { env } = await runningNode(dir);
-    const good = path.join(tmpDir('sw-bkp-out-'), 'b');
-    expect((await cli(['backup', good], env)).code).toBe(0);
+    const { env, target: good } = await backedUp();
     const copy = (name: string) => {
       const to = path.join(tmpDir('sw-bkp-copy-'), name);
       fs.cpSync(good, to, { recursive: true });

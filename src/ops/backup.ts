@@ -221,19 +221,26 @@ async function snapshotSqlite(dataDir: string, into: string): Promise<Pick<Backu
   }
 }
 
-/**
- * The PostgreSQL snapshot: a REPEATABLE READ transaction exports its snapshot, reads the
- * manifest's facts in it, and stays open while `pg_dump --snapshot` dumps that same snapshot.
- */
-async function snapshotPostgres(url: string, into: string): Promise<Pick<BackupManifest, 'counts' | 'migrations' | 'keys'>> {
+/** A connected PostgreSQL client (the driver loaded only here: an SQLite node never needs it). */
+async function pgClient(url: string, what: string) {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
   } catch (e) {
-    throw new AppError('UNAVAILABLE', `cannot reach PostgreSQL for the backup: ${(e as Error).message.slice(0, 200)}`);
+    throw new AppError('UNAVAILABLE', `cannot reach PostgreSQL for the ${what}: ${(e as Error).message.slice(0, 200)}`);
   }
+  // A server ending the connection mid-way fails the statement in progress; not the process.
   client.on('error', () => undefined);
+  return client;
+}
+
+/**
+ * The PostgreSQL snapshot: a REPEATABLE READ transaction exports its snapshot, reads the
+ * manifest's facts in it, and stays open while `pg_dump --snapshot` dumps that same snapshot.
+ */
+async function snapshotPostgres(url: string, into: string): Promise<Pick<BackupManifest, 'counts' | 'migrations' | 'keys'>> {
+  const client = await pgClient(url, 'backup');
   try {
     await client.query('begin transaction isolation level repeatable read read only');
     const snapshot = String((await client.query<{ s: string }>('select pg_export_snapshot() as s')).rows[0]!.s);
@@ -349,13 +356,7 @@ function occupied(dataDir: string): string[] {
 }
 
 async function pgHasSchema(url: string): Promise<boolean> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new AppError('UNAVAILABLE', `cannot reach PostgreSQL for the restore: ${(e as Error).message.slice(0, 200)}`);
-  }
+  const client = await pgClient(url, 'restore');
   try {
     const r = await client.query("select count(*)::int as n from information_schema.tables where table_schema = current_schema() and table_name in ('meta', 'objects')");
     return Number((r.rows[0] as { n: number }).n) > 0;
