@@ -149,6 +149,38 @@ describe('MISP feeds', () => {
     await sched.stop();
   });
 
+  it('an event with a refused object is imported without it, the refusal recorded, and not pulled again; one whose report/grouping is refused fails and is retried', async () => {
+    const access = new AccessService(store, clock);
+    const other = (await access.createOrganisation({ principal: null, source: 'test' }, { name: 'Bravo', shortName: 'B' })).id;
+    const u = (n: number) => `4f4f${String(n).padStart(4, '0')}-7b48-40d5-86b4-c0070acd0835`;
+    // Another organisation created indicator--u(2) and grouping--u(10) first: only it versions them.
+    const at = '2023-01-01T00:00:00.000Z';
+    const taken = [
+      { type: 'indicator', spec_version: '2.1', id: `indicator--${u(2)}`, created: at, modified: at, pattern: "[domain-name:value = 'x.example']", pattern_type: 'stix', valid_from: at },
+      { type: 'grouping', spec_version: '2.1', id: `grouping--${u(10)}`, created: at, modified: at, context: 'suspicious-activity', object_refs: [`indicator--${u(2)}`] },
+    ];
+    const r0 = await new IntelService(store, clock).submit({ principal: null, source: 'test' }, coll, taken, { asOrg: other });
+    expect(r0.map((r) => r.status)).toEqual(['added', 'added']);
+    const dir = mkdtempSync(path.join(tmpdir(), 'misp-feed-'));
+    const event = (uuid: string, attrs: number[]) => ({ Event: { uuid, info: `event ${uuid}`, timestamp: '1700000000', Tag: [{ name: 'tlp:green' }],
+      Attribute: attrs.map((n) => ({ uuid: u(n), type: 'domain', category: 'Network activity', value: `a${n}.example`, to_ids: true })) } });
+    writeFileSync(path.join(dir, `${u(1)}.json`), JSON.stringify(event(u(1), [2, 3])));
+    writeFileSync(path.join(dir, `${u(10)}.json`), JSON.stringify(event(u(10), [11])));
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ [u(1)]: { timestamp: '1700000000' }, [u(10)]: { timestamp: '1700000000' } }));
+    await feeds.add({ name: 'partial', source: dir, collectionId: coll, orgId: org, intervalS: 0 });
+    const first = await feeds.pull('partial');
+    expect([first.imported, first.failed]).toEqual([1, 1]);
+    expect(first.failures.map((f) => [f.uuid, f.reason])).toEqual([[u(10), expect.stringMatching(/grouping was refused: .*another organisation/)]]);
+    expect(first.refused.map((f) => [f.event, f.id])).toEqual([[u(1), `indicator--${u(2)}`]]);
+    expect(first.refused[0]!.reason).toMatch(/another organisation/);
+    // The accepted part stands for the event: its grouping, the other attribute, the refused attribute's observed-data.
+    const ids = new Set((await stored()).map((r) => r.id));
+    for (const id of [`grouping--${u(1)}`, `indicator--${u(3)}`, `observed-data--${u(2)}`]) expect(ids.has(id), id).toBe(true);
+    const second = await feeds.pull('partial');
+    expect([second.imported, second.upToDate, second.failed, second.refused]).toEqual([0, 1, 1, []]);
+    expect((await feeds.get('partial')).state.events).toEqual({ [u(1)]: 1700000000 });
+  });
+
   it('the scheduler pulls a feed when its interval has elapsed, and not before', async () => {
     await feeds.add({ name: 'tweetfeed', source: FEED_DIR, collectionId: coll, orgId: org, intervalS: 600 });
     const sched = new MispFeedScheduler(feeds, clock, 60_000);

@@ -46,6 +46,12 @@ export interface FeedState {
   lastError: string | null;
   /** Failures of the last pull (event uuid or "manifest" → reason). */
   failures: { uuid: string; reason: string; atUs: number }[];
+  /**
+   * STIX objects the intel service refused in events the last pull imported (an event is
+   * imported, and not pulled again until its timestamp changes, when its report/grouping is
+   * stored; what was refused of it is listed here, with the reason). Absent in older records.
+   */
+  refused?: { event: string; id: string | null; reason: string; atUs: number }[];
   imported: number;
   /** The last pull stopped at its time limit with events left: the scheduler goes on at its next tick. */
   more?: boolean;
@@ -63,6 +69,8 @@ export interface Feed extends FeedConfig { id: string; state: FeedState; rev: nu
 
 export interface PullResult {
   feed: string; manifestEvents: number; imported: number; upToDate: number; failed: number; attributes: number; failures: FeedState['failures'];
+  /** What was refused of the events imported (FeedState.refused). */
+  refused: NonNullable<FeedState['refused']>;
   /** Stopped at the time limit with events left (the next pull, or the scheduler's next tick, goes on). */
   more: boolean;
 }
@@ -184,8 +192,8 @@ export class MispFeeds {
     let feed = await this.get(nameOrId);
     const nowUs = () => this.deps.clock.now() * 1000;
     const until = Date.now() + (opts.maxMs ?? MAX_PULL_MS);
-    const state: FeedState = { ...feed.state, events: { ...feed.state.events }, failures: [], lastRunUs: nowUs(), more: false };
-    const result: PullResult = { feed: feed.name, manifestEvents: 0, imported: 0, upToDate: 0, failed: 0, attributes: 0, failures: state.failures, more: false };
+    const state: FeedState = { ...feed.state, events: { ...feed.state.events }, failures: [], refused: [], lastRunUs: nowUs(), more: false };
+    const result: PullResult = { feed: feed.name, manifestEvents: 0, imported: 0, upToDate: 0, failed: 0, attributes: 0, failures: state.failures, refused: state.refused!, more: false };
     const importedBefore = feed.state.imported;
     let saved = { at: Date.now(), imported: 0 };
     const checkpoint = async () => {
@@ -246,7 +254,18 @@ export class MispFeeds {
           const doc = parseJson(`${key}.json`, await fetchText(feed.source, `${key}.json`, opts.signal));
           const s = await importMisp(this.deps.intel, { actor: SYSTEM_ACTOR, collectionId: feed.collectionId, document: doc }, { asOrg: feed.orgId, preserveProvenance: true });
           if (!s.events.some((e) => e.uuid === key)) throw new Error(`the file holds event(s) ${s.events.map((e) => e.uuid).join(', ')}, not ${uuid}`);
-          if (s.rejected > 0) throw new Error(`${s.rejected} STIX objects refused: ${s.errors[0]?.message ?? ''}`);
+          // The event itself refused: it does not exist here, and is retried at the next pull.
+          const head = s.errors.find((e) => e.id === `report--${key}` || e.id === `grouping--${key}`);
+          if (head) throw new Error(`the event's ${head.id!.slice(0, head.id!.indexOf('--'))} was refused: ${head.message}`);
+          // Only part of it refused (e.g. an object id another organisation created): the rest is
+          // imported and stands for the event, as events/add answers it, and the refusals are
+          // recorded. A refusal is decided by the content, so pulling the same event again would
+          // meet it again, every pull, forever (DESIGN §2.7: never retried forever); a newer
+          // version of the event (a new manifest timestamp) is pulled and imported anew.
+          for (const e of s.errors) if (state.refused!.length < MAX_FAILURES) state.refused!.push({ event: key, id: e.id, reason: e.message.slice(0, 500), atUs: nowUs() });
+          if (s.rejected > s.errors.length && state.refused!.length < MAX_FAILURES) {
+            state.refused!.push({ event: key, id: null, reason: `and ${s.rejected - s.errors.length} more STIX objects refused`, atUs: nowUs() });
+          }
           state.events[key] = ts;
           result.imported++;
           result.attributes += s.imported;
@@ -259,7 +278,7 @@ export class MispFeeds {
       if (result.more && position) state.resumeAfter = position;
       else delete state.resumeAfter;
       state.lastSuccessUs = nowUs();
-      state.lastError = result.failed ? `${result.failed} event(s) failed; see failures` : null;
+      state.lastError = result.failed ? `${result.failed} event(s) failed; see failures` : result.refused.length ? `${result.refused.length} STIX object(s) refused in imported events; see refused` : null;
     } catch (e) {
       state.lastError = (e as Error).message.slice(0, 500);
       fail('manifest', state.lastError);

@@ -60,8 +60,9 @@ export function registerMisp(program: Command, io: Io = stdio): void {
     else {
       io.out(`${r.feed}: ${r.manifestEvents} events in the manifest, ${r.imported} imported (${r.attributes} attributes), ${r.upToDate} up to date, ${r.failed} failed`);
       for (const f of r.failures.slice(0, 20)) io.err(`  ${f.uuid}: ${f.reason}`);
+      for (const f of r.refused.slice(0, 20)) io.err(`  ${f.event}: refused ${f.id ?? ''}: ${f.reason}`);
     }
-    if (r.failed > 0) throw new ExitRequest(EXIT.PARTIAL);
+    if (r.failed > 0 || r.refused.length > 0) throw new ExitRequest(EXIT.PARTIAL);
   }));
   feed.command('remove <name>').description('remove a feed (what it imported stays)').action((name: string) => withPlatform(async (p) => {
     await feeds(p).remove(name);
