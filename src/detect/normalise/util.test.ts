@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIP } from 'node:net';
 import { canonicalIp, formatIso, isoToMs, openers, timestamp, tooDeep } from './util.js';
+import { ipv6Groups } from '../../stix/pattern/cidr.js';
 
 describe('timestamp arithmetic', () => {
   it('formats and parses exactly as Date does over years 1..9999 (property)', () => {
@@ -70,6 +71,43 @@ describe('canonicalIp', () => {
     }), { numRuns: 3000 });
   });
 });
+
+describe('canonicalIp reads addresses by hand', () => {
+  it('agrees with the grammar\'s parser on addresses and on near-addresses (differential, property)', () => {
+    const near = fc.stringMatching(/^[0-9a-fA-F:.]{0,42}$/);
+    const mutated = fc.tuple(fc.ipV6(), fc.nat(), fc.constantFrom(':', '::', '0', 'g', '.', 'F', '')).map(([a, i, c]) => {
+      const k = i % (a.length + 1);
+      return a.slice(0, k) + c + a.slice(k + 1);
+    });
+    fc.assert(fc.property(fc.oneof(fc.ipV6(), near, mutated), (v) => {
+      expect(canonicalIp(v), v).toBe(reference(v));
+    }), { numRuns: 20_000 });
+  });
+});
+
+/** canonicalIp as first written: the grammar's parser (split and regular expressions), then RFC 5952. */
+function reference(v: string): string {
+  if (!v.includes(':')) return v;
+  const g = ipv6Groups(v);
+  if (g === null) return v;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    const hi = g[6] ?? 0;
+    const lo = g[7] ?? 0;
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  const out = best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
+  return out === v ? v : out;
+}
 
 /** Every group of an IPv6 address written in full (Suricata's form). */
 function expand(a: string): string {

