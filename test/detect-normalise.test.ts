@@ -402,6 +402,25 @@ describe('ECS JSON', () => {
     expect(e['dns.question.name']).toBe('evil.example');
   });
 
+  it('shows Sigma rules the sensor\'s organisation and id, never the ones an ECS document claims', () => {
+    // Before, the document's dotted organization.id was laid over the event in the rules' view: a
+    // sensor of org-a could fire a rule selecting org-b, and a correlation grouped by
+    // organization.id named org-b as the alert's entity.
+    const parsed = parseSigmaRule([
+      "title: base\nname: base\nlogsource:\n    product: test\ndetection:\n    sel:\n        message: x\n    condition: sel",
+      "title: claims b\nlogsource:\n    product: test\ndetection:\n    sel:\n        organization.id: org-b\n    condition: sel",
+      "title: forged sensor\nlogsource:\n    product: test\ndetection:\n    sel:\n        observer.id: forged\n    condition: sel",
+      "title: per organisation\ncorrelation:\n    type: event_count\n    rules: [base]\n    group-by: [organization.id]\n    timespan: 1m\n    condition:\n        gte: 1",
+    ].join('\n---\n'));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const engine = new SigmaEngine([...parsed.rules]);
+    const e = ok(normaliseLine('ecs', JSON.stringify({ '@timestamp': '2024-05-05T05:05:05Z', 'organization.id': 'org-b', 'observer.id': 'forged', event: { module: 'test' }, message: 'x' }), ctx));
+    const matches = engine.process(sigmaView(e), 0, e.logsource, 'org-a');
+    // (The base rule's own alert is folded into its correlation: generate is false.)
+    expect(matches.map((m) => m.title).sort()).toEqual(['per organisation']);
+    expect(matches.find((m) => m.kind === 'correlation')?.correlation?.groupKey).toEqual({ 'organization.id': 'org-a' });
+  });
+
   it('refuses an ECS document without @timestamp', () => {
     expect(err(normaliseLine('ecs', '{"source":{"ip":"1.2.3.4"}}', ctx))).toMatch(/timestamp/);
   });

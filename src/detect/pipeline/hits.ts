@@ -40,8 +40,19 @@ export function indicatorSeverity(i: IndicatorInfo): AlertSeverity {
   return i.confidence >= 30 ? 'medium' : 'low';
 }
 
-/** What Sigma rules read: the source's own fields (Sysmon names...) and the ECS ones. */
+/**
+ * What Sigma rules read: the source's own fields (Sysmon names...) and the ECS ones. The tenant
+ * fields are the context's, as on the event: an ECS document's own `organization.id` /
+ * `observer.id` (laid over the event by the source's fields) would let one organisation's sensor
+ * make rules see another's id: a selection on it fire, a correlation grouped by it name that
+ * organisation as the alert's entity.
+ */
 export function sigmaView(e: NormalisedEvent): Record<string, unknown> {
   const orig = e.original as Record<string, unknown> | undefined;
-  return orig ? { ...e, ...orig } : (e as unknown as Record<string, unknown>);
+  if (!orig) return e as unknown as Record<string, unknown>;
+  const view: Record<string, unknown> = { ...e, ...orig };
+  // Written back only when the source's fields replaced them (an ECS document's dotted keys).
+  if (view['organization.id'] !== e['organization.id']) view['organization.id'] = e['organization.id'];
+  if (view['observer.id'] !== e['observer.id']) view['observer.id'] = e['observer.id'];
+  return view;
 }

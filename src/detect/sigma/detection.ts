@@ -4,11 +4,11 @@
  * Spec: "Detection" and "Condition" sections of the Sigma rules specification v2.1.0.
  */
 import { parseCondition, selectIdentifiers, type CondNode } from './condition.js';
-import { andReq, compileItem, unionFields, orReq, type Compiled, type Placeholders, type Pred, type Req } from './items.js';
+import { andReq, compileItem, unionFields, orReq, WrittenNumber, type Compiled, type Placeholders, type Pred, type Req } from './items.js';
 
 export type DetectionResult = { ok: true; compiled: Compiled } | { ok: false; reason: string };
 
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof WrittenNumber);
 
 function and(items: readonly Compiled[]): Compiled {
   const preds = items.map((c) => c.pred);
@@ -83,7 +83,7 @@ export function compileSearch(value: unknown, ph: Placeholders | undefined): Det
     }
     return { ok: true, compiled: or(alts) };
   }
-  if (typeof value === 'string' || typeof value === 'number') {
+  if (typeof value === 'string' || typeof value === 'number' || value instanceof WrittenNumber) {
     const r = compileItem('', [value], ph);
     return r.ok ? { ok: true, compiled: r.item } : r;
   }

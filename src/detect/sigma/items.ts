@@ -124,6 +124,21 @@ function linearRegex(src: string, flags: string): LinearRegex | string {
   return `regular expression refused: ${describeRefusal(r.refusal)}`;
 }
 
+/**
+ * A YAML number of a detection whose text is not the number's own (`1.0`, `1e3`, `0x1F`): Sigma
+ * numbers are matched as written (pySigma keeps `1.0` a float, whose text is `1.0`), so the item
+ * matches the written text as well as the number's (`1`, what a JSON `1.0` in an event becomes).
+ * Made by the YAML reader (rule.ts), read here once when the rule is compiled.
+ */
+export class WrittenNumber {
+  constructor(readonly value: number, readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+const plainValue = (v: unknown): unknown => (v instanceof WrittenNumber ? v.value : v);
+
 interface ItemSpec {
   readonly field: string; // '' for keyword search
   readonly mods: readonly string[];
@@ -137,7 +152,7 @@ export function compileItem(key: string, value: unknown, placeholders?: Placehol
   const values = Array.isArray(value) ? value : [value];
   if (values.length === 0) return { ok: false, reason: `empty value list for "${key}"` };
   for (const v of values) {
-    if (v !== null && typeof v === 'object') return { ok: false, reason: `value of "${key}" must be a scalar or a list of scalars` };
+    if (v !== null && typeof v === 'object' && !(v instanceof WrittenNumber)) return { ok: false, reason: `value of "${key}" must be a scalar or a list of scalars` };
   }
   const r = compileValues({ field, mods, values, placeholders });
   if (!r.ok) return { ok: false, reason: `${key}: ${r.reason}` };
@@ -145,7 +160,9 @@ export function compileItem(key: string, value: unknown, placeholders?: Placehol
   return { ok: true, item: { ...r.item, fields } };
 }
 
-function compileValues(spec: ItemSpec): ItemResult {
+function compileValues(written: ItemSpec): ItemResult {
+  // Only string matching reads a number's written text; everything else reads the number.
+  const spec: ItemSpec = written.values.some((v) => v instanceof WrittenNumber) ? { ...written, values: written.values.map(plainValue) } : written;
   const { field, mods, values } = spec;
   const has = (m: string): boolean => mods.includes(m);
   // The spec forbids |all on a single value; pySigma accepts it (an AND of one): accepted.
@@ -167,7 +184,7 @@ function compileValues(spec: ItemSpec): ItemResult {
   else if (has('cidr')) base = compileCidr(spec);
   else if (has('fieldref')) base = compileFieldref(spec);
   else if (COMPARE.some(has) || DATE_PARTS.some(has)) base = compileNumeric(spec);
-  else base = compileStrings(spec);
+  else base = compileStrings(written);
   if (!base.ok || !has('neq')) return base;
   // neq: the field differs from every value (pySigma: a negated item); an absent field differs.
   const inner = base.item.pred;
@@ -213,7 +230,8 @@ function compileStrings(spec: ItemSpec): ItemResult {
   const tests: ((s: string) => boolean)[] = [];
   const plain: (string | undefined)[] = [];
   const reqs: Req[] = [];
-  for (const raw of values) {
+  for (const given of values) {
+    const raw = plainValue(given);
     // Numbers and YAML booleans match their text form (`EventID: 4688` matches "4688").
     const text = typeof raw === 'string' ? raw : String(raw);
     let variants: Part[][] = [typeof raw === 'string' ? parseSigmaString(text, has('expand')) : [text]];
@@ -227,6 +245,9 @@ function compileStrings(spec: ItemSpec): ItemResult {
       if (!ex.ok) return ex;
       variants = ex.variants;
     }
+    // A number written otherwise (`1.0`) also matches as written (see WrittenNumber).
+    const written = given instanceof WrittenNumber && given.text !== text;
+    if (written) variants.push([given.text]);
     // Encodings apply in the order written; contains/startswith/endswith wrap the final form.
     let binary = false;
     for (const m of mods) {
@@ -254,6 +275,7 @@ function compileStrings(spec: ItemSpec): ItemResult {
     // Keyword (field-less) values are substring searches (SigmaHQ usage; see docs/sigma.md).
     const kw = field === '';
     const valReqs: Req[] = [];
+    const first = tests.length;
     for (const v of variants) {
       const w = start || end || kw ? wrapWildcards(v, start || kw, end || kw) : v;
       const c = compileStr(w, fold);
@@ -262,6 +284,13 @@ function compileStrings(spec: ItemSpec): ItemResult {
       plain.push(c.contains);
       const lit = longestLiteral(c.literals);
       valReqs.push(lit === null ? null : [[lit]]);
+    }
+    if (written) {
+      // Its two texts are one value: either matches (also under |all).
+      const [a, b] = tests.splice(first) as [(s: string) => boolean, (s: string) => boolean];
+      plain.splice(first);
+      tests.push((s) => a(s) || b(s));
+      plain.push(undefined);
     }
     reqs.push(orReq(valReqs));
   }

@@ -21,6 +21,22 @@ condition: sel`);
     expect(hits(rule, { User: 'alice' })).toBe(false);
   });
 
+  it('match a YAML number as written as well as by its value (1.0 matches "1.0" and a JSON 1.0)', () => {
+    // Before, YAML read 1.0 as 1, whose text "1" never matched an event's "1.0".
+    const rule = ruleFrom('sel:\n    Version: 1.0\n    Ratio|startswith: 0.50\n    Mask:\n        - 0x1F\n        - 7\ncondition: sel');
+    expect(hits(rule, { Version: '1.0', Ratio: '0.50x', Mask: '0x1F' })).toBe(true);
+    expect(hits(rule, { Version: 1, Ratio: '0.5', Mask: 31 })).toBe(true);
+    expect(hits(rule, { Version: '1.00', Ratio: '0.5', Mask: 31 })).toBe(false);
+    expect(hits(rule, { Version: '1.0', Ratio: '0.4', Mask: 31 })).toBe(false);
+    // Under |all each number is one value (either text); keywords and numeric modifiers read the number.
+    const all = ruleFrom('sel:\n    V|all:\n        - 2.0\n        - 3\ncondition: sel');
+    expect(hits(all, { V: ['2.0', '3'] })).toBe(true);
+    expect(hits(all, { V: ['2.0'] })).toBe(false);
+    expect(hits(ruleFrom('kw:\n    - 1.50\ncondition: kw'), { a: 'version 1.50' })).toBe(true);
+    expect(hits(ruleFrom('sel:\n    Size|gte: 1.0e1\ncondition: sel'), { Size: '10' })).toBe(true);
+    expect(hits(ruleFrom('sel:\n    Size|gte: 1.0e1\ncondition: sel'), { Size: '9.5' })).toBe(false);
+  });
+
   it('compare numbers and strings by their text', () => {
     const rule = ruleFrom('sel:\n    EventID: 4688\n    Flag: true\ncondition: sel');
     expect(hits(rule, { EventID: '4688', Flag: 'True' })).toBe(true);

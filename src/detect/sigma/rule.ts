@@ -3,10 +3,11 @@
  * (spec "Sigma correlation rules") and Sigma filters (spec "Sigma filters"), including
  * multi-document collections with `action: global | reset | repeat` (spec "Rule collections").
  */
-import { parseAllDocuments } from 'yaml';
+import { isPair, isScalar, parseAllDocuments, visit, type Document } from 'yaml';
 import { yamlNestingRefusal } from '../../core/yaml-guard.js';
 
 import { compileDetection } from './detection.js';
+import { WrittenNumber } from './items.js';
 import type { Placeholders } from './items.js';
 import type { CompareOp, CorrelationRule, CorrelationType, DetectionRule, FilterRule, Level, Logsource, RuleMeta, SigmaItem } from './types.js';
 
@@ -19,7 +20,23 @@ export type ParseResult = { ok: true; rule: SigmaItem; rules: readonly SigmaItem
 export type DocsResult = { ok: true; docs: Record<string, unknown>[] } | { ok: false; reason: string };
 
 type Obj = Record<string, unknown>;
-const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isMap = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof WrittenNumber);
+
+/**
+ * A number under `detection` (or a filter's `filter`) whose text is not the number's own (`1.0`,
+ * `1e3`, `0x1F`) keeps that text (WrittenNumber): YAML reads `1.0` as 1, which would match only
+ * `1`, never an event's `"1.0"`. Elsewhere (correlation conditions, timespans) a number stays one.
+ */
+function keepWrittenNumbers(doc: Document.Parsed): void {
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (typeof node.value !== 'number' || node.source === undefined || node.source === String(node.value)) return;
+      const top = path[2];
+      if (!isPair(top) || !isScalar(top.key) || (top.key.value !== 'detection' && top.key.value !== 'filter')) return;
+      node.value = new WrittenNumber(node.value, node.source) as unknown as number;
+    },
+  });
+}
 
 const LEVELS: readonly Level[] = ['informational', 'low', 'medium', 'high', 'critical'];
 const CORR_TYPES: readonly CorrelationType[] = ['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum', 'value_avg', 'value_percentile'];
@@ -57,6 +74,7 @@ export function splitDocuments(text: string): DocsResult {
     if (err !== undefined) return { ok: false, reason: `YAML document ${i + 1}: ${err.message.split('\n')[0] ?? err.message}` };
     let js: unknown;
     try {
+      keepWrittenNumbers(d);
       js = d.toJS({ maxAliasCount: 100 });
     } catch (e) {
       // An alias expanded more than 100 times (a "billion laughs" document), and the like.
