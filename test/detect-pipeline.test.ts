@@ -644,5 +644,8 @@ describe('syslog ingestion framed by octet counting', () => {
         { line: 5, reason: expect.stringMatching(/999 bytes runs past the end/) },
       ]);
     }
+    // Each message is spooled as sent, without its length, one a line, as syslog.
+    const rows = await al.platform.store.readIngest(0, 10);
+    expect(rows.map((x) => [x.event, x.format])).toEqual([a, b, c, a, b, c].map((m) => [m, 'syslog']));
   });
 });
