@@ -196,12 +196,13 @@ async function* scanEvents(store: Store, q: { audience: Audience; collectionIds:
   }
 }
 
-/** An attribute with the name of the MISP object it is in (null outside objects). */
-interface Attr { a: J; objectName: string | null }
+/** An attribute with the MISP object it is in (null outside objects). */
+interface Attr { a: J; objectName: string | null; object: J | null }
 
-/** The recipients (identity ids, from the inline sharing groups) an attribute goes to: its own group, else its event's. */
-function sharingGroupsOf(a: J, ev: J): string[] {
-  const sg = (a.SharingGroup ?? (String(a.distribution ?? '5') === '5' ? ev.SharingGroup : undefined)) as J | undefined;
+/** The recipients (identity ids, from the inline sharing groups) an attribute goes to: its own group, else its object's, else its event's. */
+function sharingGroupsOf(x: Attr, ev: J): string[] {
+  const inherits = (el: J) => String(el.distribution ?? '5') === '5';
+  const sg = (x.a.SharingGroup ?? (inherits(x.a) ? (x.object?.SharingGroup ?? (x.object === null || inherits(x.object) ? ev.SharingGroup : undefined)) : undefined)) as J | undefined;
   return ((sg?.SharingGroupOrg as J[] | undefined) ?? []).map((o) => `identity--${String((o.Organisation as J | undefined)?.uuid ?? '')}`);
 }
 
@@ -227,7 +228,7 @@ function attributeMatches(x: Attr, ev: J, c: Compiled, t: EventText): boolean {
   if (!inRange(num(a.timestamp), f.timestamp)) return false;
   const own = ((a.Tag as J[] | undefined) ?? []).map((tag) => String(tag.name));
   if (!tagsPass(c.tags, [...t.tags, ...own])) return false;
-  if (f.sharingGroups && !sharingGroupsOf(a, ev).some((g) => f.sharingGroups!.includes(g))) return false;
+  if (f.sharingGroups && !sharingGroupsOf(x, ev).some((g) => f.sharingGroups!.includes(g))) return false;
   const onEvent = eventTextHit(c, t);
   const comment = String(a.comment ?? '');
   if (c.searchAll && !onEvent.searchAll && !c.searchAll.some((m) => fields.some(m) || m(comment) || own.some(m))) return false;
@@ -238,8 +239,8 @@ function attributeMatches(x: Attr, ev: J, c: Compiled, t: EventText): boolean {
 /** The attributes of an event, those inside objects with their `object_uuid`. */
 function attributesOf(ev: J): Attr[] {
   return [
-    ...((ev.Attribute as J[] | undefined) ?? []).map((a) => ({ a, objectName: null })),
-    ...((ev.Object as J[] | undefined) ?? []).flatMap((o) => ((o.Attribute as J[] | undefined) ?? []).map((a): Attr => ({ a: { ...a, object_uuid: o.uuid }, objectName: String(o.name ?? '') }))),
+    ...((ev.Attribute as J[] | undefined) ?? []).map((a) => ({ a, objectName: null, object: null })),
+    ...((ev.Object as J[] | undefined) ?? []).flatMap((o) => ((o.Attribute as J[] | undefined) ?? []).map((a): Attr => ({ a: { ...a, object_uuid: o.uuid }, objectName: String(o.name ?? ''), object: o }))),
   ];
 }
 
