@@ -97,6 +97,12 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       const missing = await runIn(dir, ['org', 'create', '--name', 'X']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/--short/);
+      // A worker count that is not one, or several workers without NATS (one spool reader): refused, nothing started.
+      for (const n of ['-1', 'two', '3']) {
+        const w = await runWith({ cwd: dir, env: { SHIELDWALL_DATA_DIR: dir, SHIELDWALL_NATS_URL: undefined }, args: ['worker', '--processes', n] });
+        expect(w.code, n).toBe(1);
+        expect(w.stderr).toMatch(/--processes/);
+      }
     });
   });
 
@@ -178,6 +184,9 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect(dup.code).toBe(3);
       expect(dup.stderr.trim()).toBe('shieldwall: short name ALD is taken');
       expect((await sw('org', 'create', '--name', 'Bad', '--short', 'lower case')).code).toBe(1);
+      const country = await sw('org', 'create', '--name', 'Bad', '--short', 'BADC', '--country', 'ZZZ');
+      expect(country.code).toBe(1);
+      expect(country.stderr).toMatch(/two-letter ISO 3166-1 code/);
       // A real node never receives the demo alliance.
       const demo = await sw('init', '--demo');
       expect(demo.code).toBe(0);

@@ -83,6 +83,8 @@ export class AccessService {
     const name = o.name.trim();
     if (!name || name.length > 200) throw new AppError('BAD_REQUEST', 'organisation name must be 1-200 characters');
     if (!SHORT_NAME.test(o.shortName)) throw new AppError('BAD_REQUEST', `short name "${o.shortName}" must be 1-16 of A-Z, 0-9, -`);
+    // ISO 3166-1 alpha-2 in form (user-assigned codes such as XA are allowed: exercises use them).
+    if (o.country != null && !/^[A-Z]{2}$/.test(o.country)) throw new AppError('BAD_REQUEST', `country "${o.country.slice(0, 20)}" must be a two-letter ISO 3166-1 code in capitals (DK, NO, or a user-assigned XA…XZ)`);
     const all = await this.store.listOrganisations();
     if (all.some((x) => x.shortName === o.shortName && x.id !== o.id)) throw new AppError('CONFLICT', `short name ${o.shortName} is taken`);
     const row: OrgRow = {

@@ -4,6 +4,7 @@
  * own (SHIELDWALL_WORKERS=0 on the server), it works until SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
+import { AppError } from '../../core/errors.js';
 import { systemClock } from '../../core/clock.js';
 import { openStore } from '../../store/index.js';
 import { exitWhenOrphaned, WorkerRuntime, isSupervisorMessage, type SupervisorMessage, type WorkerMessage } from '../../detect/worker/index.js';
@@ -146,9 +147,11 @@ export function registerWorker(program: Command, io: Io = stdio): void {
       const ipc = o.supervised === true && typeof process.send === 'function';
       // Supervised: never outlive the supervisor, even spinning on one event (orphan-guard.ts).
       if (ipc) exitWhenOrphaned();
+      const processes = /^[0-9]{1,3}$/.test(o.processes) ? Number(o.processes) : NaN;
+      if (!Number.isInteger(processes) || processes > 256) throw new AppError('BAD_REQUEST', `--processes must be an integer from 0 to 256 (got ${o.processes.slice(0, 20)})`);
+      // The SQL spool has one reader: without NATS a node runs one detection worker, here.
+      if (!config.nats && processes > 1) throw new AppError('BAD_REQUEST', '--processes is for scale-out (SHIELDWALL_NATS_URL): without it a node runs one detection worker, which `serve` starts itself');
       if (config.nats) {
-        const processes = Number(o.processes);
-        if (!Number.isInteger(processes) || processes < 0 || processes > 256) throw new Error(`--processes must be an integer from 0 to 256 (got ${o.processes})`);
         if (ipc) await runScaleWorker(config, io, (m) => {
           if (process.connected) process.send!(m);
         });
