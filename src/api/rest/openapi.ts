@@ -140,7 +140,7 @@ const schemas: Record<string, JsonSchema> = {
     errors: { type: 'array', items: obj({ index: { type: 'integer' }, id: nullableStr, message: str }) },
   }),
   AuditEntry: obj({
-    id: { type: 'integer' }, at: str, userId: nullableStr, orgId: nullableStr, tokenId: nullableStr, source: nullableStr,
+    id: { type: 'integer' }, at: str, userId: nullableStr, username: { ...nullableStr, description: 'The user\'s name, for a user of the caller\'s organisation.' }, orgId: nullableStr, tokenId: nullableStr, source: nullableStr,
     action: str, target: nullableStr, detail: { type: ['object', 'null'] },
   }),
   LoginRequest: obj({ username: { type: 'string', maxLength: 128 }, password: { type: 'string', maxLength: 1024 } }),
@@ -233,7 +233,14 @@ export const OPENAPI: OpenApiDocument = {
     } },
     '/api/v1/audit': { get: {
       operationId: 'listAudit', summary: 'Audit log of the caller\'s organisation, newest first', tags: ['admin'],
-      description: 'Needs the admin role.', parameters: [LIMIT, CURSOR],
+      description: 'Needs the admin role. A page reads at most SHIELDWALL_SEARCH_SCAN_ROWS entries of the log: a rare action gets short (even empty) pages with `next`; follow `next` until it is absent.',
+      parameters: [
+        LIMIT, CURSOR,
+        q('action', 'An action (`token.revoke`) or its start ending in `.` (`token.`).'),
+        q('user', 'A user of the caller\'s organisation, by username or id (anyone else matches nothing).'),
+        q('since', 'From this time: RFC 3339, or a date (its midnight UTC).'),
+        q('until', 'Up to this time (inclusive): RFC 3339, or a date (its midnight UTC).'),
+      ],
       responses: { 200: { description: 'One page.', content: json(ref('AuditPage')) }, ...errors(400, 401, 403) },
     } },
     '/api/v1/openapi.json': { get: {
