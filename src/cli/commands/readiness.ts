@@ -14,7 +14,7 @@ import { EventBus } from '../../core/bus.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
 import type { AuthedActor } from '../../respond/index.js';
 import { createExposure, parseInventory, type ExposureModule, type Refused } from '../../readiness/exposure/index.js';
-import { orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
+import { EXIT, ExitRequest, orgOf, stdio, withPlatform, type CliPlatform, type Io } from '../context.js';
 import { readInputText } from '../input-file.js';
 
 type AsOpt = { as: string; json?: boolean };
@@ -49,6 +49,11 @@ function printRefused(io: Io, refused: readonly Refused[]): void {
   for (const r of refused) io.out(`refused\t${r.ref}\t${r.reason}`);
 }
 
+/** An import that refused entries finished partly: exit 4, as docs/cli.md says of every import. */
+function partial(refused: readonly Refused[]): void {
+  if (refused.length > 0) throw new ExitRequest(EXIT.PARTIAL);
+}
+
 export function registerReadiness(program: Command, io: Io = stdio): void {
   const root = program.command('readiness').description('readiness: inventory, vulnerability intelligence, exposures, CSAF advisories');
   const as = (c: Command) => c.requiredOption('--as <username>', 'act as this user').option('--json', 'print JSON');
@@ -72,6 +77,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
         io.out(`assets: ${r.created} created, ${r.updated} updated, ${r.refused.length} refused; ${r.exposures} new exposures`);
         printRefused(io, r.refused);
       }
+      partial(r.refused);
     }));
 
   as(root.command('kev').command('import <source>').description('import a CISA KEV catalog snapshot from a file or an https URL'))
@@ -83,6 +89,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
         io.out(`KEV ${r.catalogVersion}: ${r.entries} entries, ${r.added.length} new, ${r.removed.length} removed (${r.removed.join(' ') || 'none'}), ${r.refused.length} refused; ${r.exposures} new exposures, ${r.alerts} alerts`);
         printRefused(io, r.refused);
       }
+      partial(r.refused);
     }));
 
   as(root.command('cve').command('import <files...>').description('import CVE JSON 5 records'))
@@ -93,6 +100,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
         io.out(`CVE records: ${r.imported} imported, ${r.refused.length} refused; ${r.exposures} new exposures`);
         printRefused(io, r.refused);
       }
+      partial(r.refused);
     }));
 
   as(root.command('epss').command('import <source>').description('import EPSS scores (CSV file or URL)'))
@@ -104,6 +112,7 @@ export function registerReadiness(program: Command, io: Io = stdio): void {
         io.out(`EPSS: ${r.imported} imported, ${r.refused.length} refused`);
         printRefused(io, r.refused);
       }
+      partial(r.refused);
     }));
 
   as(root.command('csaf').command('import <file>').description('import a CSAF 2.0 advisory (VEX statements clear matching exposures)')
