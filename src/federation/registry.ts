@@ -208,7 +208,6 @@ export function originKeys(registry: FederationRegistry, store: Store): (node: s
 const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
 export const MAX_SUBSCRIPTION_TYPES = 50;
 
-/** The types of a subscription, checked, deduplicated and sorted; undefined for every type. */
 /**
  * A subscription's start: an RFC 3339 timestamp (a date alone is its midnight UTC), not in the
  * future, as microseconds UTC; undefined when not given.
@@ -222,6 +221,7 @@ export function subscriptionSince(since: unknown, nowUs: number): string | undef
   return formatMicros(us);
 }
 
+/** The types of a subscription, checked, deduplicated and sorted; undefined for every type. */
 export function subscriptionTypes(types: readonly unknown[] | undefined): string[] | undefined {
   if (types === undefined || types.length === 0) return undefined;
   if (types.length > MAX_SUBSCRIPTION_TYPES) throw new AppError('BAD_REQUEST', `a subscription takes at most ${MAX_SUBSCRIPTION_TYPES} types`);
