@@ -6,6 +6,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { collectObjectPaths, parseIpBlock, parsePattern, type IpBlock, type PathStep } from '../stix/pattern/index.js';
+import { ipv6GroupsText } from '../stix/pattern/cidr.js';
 import type { ObservableKind, ObservableValue } from '../store/index.js';
 
 export type { ObservableKind, ObservableValue };
@@ -22,22 +23,11 @@ function hex(n: bigint, digits: number): string {
   return n.toString(16).padStart(digits, '0');
 }
 
-/** RFC 5952 text of a 128-bit address: lower case, longest run (≥ 2) of zero groups as `::`. */
+/** RFC 5952 text of a 128-bit address. */
 function ipv6Text(v: bigint): string {
   const words: number[] = [];
   for (let i = 7; i >= 0; i--) words.push(Number((v >> BigInt(i * 16)) & 0xffffn));
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  const part = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (best < 0) return part(words);
-  return `${part(words.slice(0, best))}::${part(words.slice(best + bestLen))}`;
+  return ipv6GroupsText(words);
 }
 
 function ipv4Text(v: bigint): string {

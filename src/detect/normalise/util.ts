@@ -1,6 +1,6 @@
 /** Small helpers shared by the format normalisers: value coercion, timestamps, bounds. */
 import { digits } from '../../core/time.js';
-import { ipv6Groups } from '../../stix/pattern/cidr.js';
+import { ipv6Groups, ipv6GroupsText } from '../../stix/pattern/cidr.js';
 import type { EventLogsource } from './types.js';
 
 export type Obj = Record<string, unknown>;
@@ -334,29 +334,7 @@ export function canonicalIp(v: string): string {
     const lo = G[7]!;
     return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }
-  // The longest run of zero groups (the first of equal runs), compressed only when it is 2+ long.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (G[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && G[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  let out = '';
-  let sep = false;
-  for (let k = 0; k < 8; k++) {
-    if (k === best) {
-      out += '::';
-      sep = false;
-      k += bestLen - 1;
-      continue;
-    }
-    if (sep) out += ':';
-    out += G[k]!.toString(16);
-    sep = true;
-  }
+  const out = ipv6GroupsText(G);
   return out === v ? v : out;
 }
 

@@ -47,6 +47,37 @@ function hexGroups(part: string): number[] | null {
   return out;
 }
 
+/**
+ * RFC 5952 §4 text of eight 16-bit groups: lower case, no leading zeros, the longest run of two or
+ * more zero groups (the first of equal runs) as `::`. One writer for the intel index and for
+ * telemetry (detect/normalise/util.ts canonicalIp), so both name an address the same way.
+ */
+export function ipv6GroupsText(g: ArrayLike<number>): string {
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  let out = '';
+  let sep = false;
+  for (let k = 0; k < 8; k++) {
+    if (k === best) {
+      out += '::';
+      sep = false;
+      k += bestLen - 1;
+      continue;
+    }
+    if (sep) out += ':';
+    out += g[k]!.toString(16);
+    sep = true;
+  }
+  return out;
+}
+
 /** An IPv6 address's eight 16-bit groups, most significant first (RFC 4291 §2.2 text forms); null when malformed. */
 export function ipv6Groups(s: string): number[] | null {
   if (s.length < 2 || s.length > 45) return null;
