@@ -17,6 +17,13 @@ export interface Dialect {
   readonly blob: 'blob' | 'bytea';
   /** Name of the two-argument maximum function (SQLite `max`, PostgreSQL `greatest`). */
   readonly greatest: 'max' | 'greatest';
+  /**
+   * Name of the function giving the 1-based position of a substring in a text, 0 when absent
+   * (SQLite `instr`, PostgreSQL `strpos`): a literal, case-sensitive substring test alike on both.
+   * LIKE is not: `%` and `_` are wildcards, PostgreSQL reads `\` as its escape, and SQLite
+   * compares ASCII letters without case.
+   */
+  readonly position: 'instr' | 'strpos';
   /** SQL function turning a text column into its UTF-8 bytes as a blob (read without decoding). */
   readonly textBytes: (column: string) => string;
   /** Rows per multi-row INSERT, under the bound-parameter limit of the database. */

@@ -385,8 +385,12 @@ export class KyselyStore implements Store {
       const rel = q.relatedTo;
       query = query.where((eb) => eb.or([eb('o.source_ref', '=', rel), eb('o.target_ref', '=', rel)]));
     }
-    if (q.text) query = query.where('o.search_text', 'like', `%${escapeLike(q.text.toLowerCase())}%`, );
-    for (const l of q.labels ?? []) query = query.where('o.labels', 'like', `%${escapeLike(JSON.stringify(l))}%`);
+    // A literal substring (Dialect.position), not LIKE: a search for `evil_corp`, `100%` or
+    // `C:\Windows` finds exactly that, on both dialects. Labels are stored as a JSON array, so
+    // a label in its JSON quotes matches one whole label, case included.
+    const contains = (column: 'o.search_text' | 'o.labels', needle: string) => sql<boolean>`${sql.raw(this.#d.position)}(${sql.ref(column)}, ${needle}) > 0`;
+    if (q.text) query = query.where(contains('o.search_text', q.text.toLowerCase()));
+    for (const l of q.labels ?? []) query = query.where(contains('o.labels', JSON.stringify(l)));
     if (q.tlps?.length) {
       const levels = q.tlps.filter((t): t is Tlp => t !== 'none');
       const none = q.tlps.includes('none');
@@ -881,11 +885,6 @@ export class KyselyStore implements Store {
   warninglistEntries(listId: string): Promise<string[]> { return cs.warninglistEntries(this.#db, listId); }
   setWarninglistEnabled(id: string, enabled: boolean, atUs: number): Promise<boolean> { return cs.setWarninglistEnabled(this.#db, id, enabled, atUs); }
   deleteWarninglist(id: string): Promise<boolean> { return this.transaction(async (tx) => cs.deleteWarninglistTx((tx as KyselyStore).#db, id)); }
-}
-
-function escapeLike(s: string): string {
-  // Both dialects: LIKE without ESCAPE treats backslash literally in SQLite, so strip wildcards instead.
-  return s.replace(/[%_]/g, '');
 }
 
 /** The same JSON content, whatever the key order and spelling (RFC 8785 forms compared). */

@@ -38,6 +38,7 @@ export function postgresDialect(url: string): Dialect {
     serialModifier: (c) => c.primaryKey(),
     blob: 'bytea',
     greatest: 'greatest',
+    position: 'strpos',
     // bytea, which node-postgres returns as a Buffer.
     textBytes: (c) => `convert_to(${c}, 'UTF8')`,
     insertBatch: 1000,

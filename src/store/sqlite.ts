@@ -18,6 +18,7 @@ export function sqliteDialect(file: string): Dialect {
     serialModifier: (c) => c.primaryKey().autoIncrement(),
     blob: 'blob',
     greatest: 'max',
+    position: 'instr',
     // A TEXT value cast to BLOB is its stored UTF-8 bytes; better-sqlite3 returns it as a Buffer.
     textBytes: (c) => `cast(${c} as blob)`,
     // 18 columns × 1,000 rows = 18,000 parameters, under SQLite's 32,766: a TAXII envelope or

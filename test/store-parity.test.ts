@@ -1,0 +1,123 @@
+/**
+ * Differential test of the two store engines through the public surfaces: the same operations,
+ * through REST and TAXII, on a node with SQLite and on a node with PostgreSQL, answer alike
+ * (docs/deploying-at-scale.md: PostgreSQL is the same Store for larger nodes).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, createPlatform, type Platform } from '../src/api/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { ManualClock } from '../src/core/index.js';
+import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { storeDialects } from './helpers/store-dialects.js';
+
+const TAXII = 'application/taxii+json;version=2.1';
+const ORG_A = 'identity--0a0a0a0a-0000-4000-8000-00000000000a';
+const ORG_B = 'identity--0b0b0b0b-0000-4000-8000-00000000000b';
+const COLL = '11111111-1111-4111-8111-111111111111';
+
+interface ParityNode {
+  name: string;
+  platform: Platform;
+  app: FastifyInstance;
+  clock: ManualClock;
+  tokens: Record<string, string>;
+  close(): Promise<void>;
+}
+
+async function openNode(f: Awaited<ReturnType<typeof storeDialects>>[number]): Promise<ParityNode> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-parity-'));
+  const { store, cleanup } = await f.open();
+  const clock = new ManualClock('2026-04-01T00:00:00.000Z');
+  const platform = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_AUTH_FAILURE_LIMIT: '100000' }), { store, clock });
+  const { access } = platform;
+  await access.createOrganisation(SYSTEM_ACTOR, { id: ORG_A, name: 'Alpha', shortName: 'A' });
+  await access.createOrganisation(SYSTEM_ACTOR, { id: ORG_B, name: 'Bravo', shortName: 'B' });
+  await access.createCollection(SYSTEM_ACTOR, { id: COLL, apiRoot: 'api1', title: 'Shared', alias: 'shared' });
+  await access.grantCollection(SYSTEM_ACTOR, COLL, '*', { canRead: true, canWrite: true });
+  const tokens: Record<string, string> = {};
+  for (const [user, org, roles] of [['a-analyst', ORG_A, ['analyst', 'responder']], ['a-admin', ORG_A, ['admin']], ['b-analyst', ORG_B, ['analyst', 'responder']]] as const) {
+    const u = await access.createUser(SYSTEM_ACTOR, { orgId: org, username: user, password: 'correct horse battery staple', roles: [...roles] });
+    tokens[user] = (await access.createToken(SYSTEM_ACTOR, { orgId: org, userId: u.id, kind: 'api', name: 't' })).token;
+  }
+  const app = await buildApp(platform);
+  return {
+    name: f.name, platform, app, clock, tokens,
+    close: async () => { await app.close(); await platform.close(); await cleanup(); fs.rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+export interface Reply { status: number; json: any; headers: Record<string, unknown> }
+
+type Method = 'GET' | 'POST' | 'DELETE' | 'PATCH';
+interface Req { user: string; method: Method; url: string; body?: unknown }
+
+async function call(n: ParityNode, { user, method, url, body }: Req): Promise<Reply> {
+  const taxii = url.startsWith('/api1/') || url.startsWith('/taxii2/');
+  const headers: Record<string, string> = { authorization: `Bearer ${n.tokens[user]}`, accept: taxii ? TAXII : 'application/json' };
+  if (body !== undefined) headers['content-type'] = taxii ? TAXII : 'application/json';
+  const res = await n.app.inject({ method, url, headers, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+  let json: unknown = res.body;
+  try { json = JSON.parse(res.body); } catch { /* not JSON */ }
+  return { status: res.statusCode, json, headers: res.headers };
+}
+
+const factories = await storeDialects();
+
+describe.runIf(factories.length > 1)('store parity: SQLite and PostgreSQL answer alike', () => {
+  let nodes: ParityNode[] = [];
+  beforeAll(async () => { nodes = await Promise.all(factories.map(openNode)); });
+  afterAll(async () => { await Promise.all(nodes.map((n) => n.close())); });
+
+  /** Runs the same call on every node; returns the answers by node name. */
+  async function both(user: string, method: Method, url: string, body?: unknown): Promise<Reply[]> {
+    const out: Reply[] = [];
+    for (const n of nodes) out.push(await call(n, { user, method, url, body }));
+    return out;
+  }
+  function same(r: Reply[], pick: (x: Reply) => unknown = (x) => ({ status: x.status, json: x.json })): unknown {
+    const [first, ...rest] = r.map(pick);
+    for (const x of rest) expect(x).toEqual(first);
+    return first;
+  }
+
+  const TLP_GREEN = 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb';
+  const indicator = (n: number, fields: Record<string, unknown>) => ({
+    type: 'indicator', spec_version: '2.1', id: `indicator--6d1c8f52-0c1e-4a5b-9d3e-${String(n).padStart(12, '0')}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+    pattern_type: 'stix', pattern: "[ipv4-addr:value = '198.51.100.7']", valid_from: '2026-01-01T00:00:00Z', object_marking_refs: [TLP_GREEN], ...fields,
+  });
+  const names = (r: Reply) => (r.status === 200 ? (r.json.items as { name: string }[]).map((i) => i.name).sort() : r.json);
+
+  it('REST q and label find exactly the text given, with %, _, \\ and quotes taken literally, on both stores', async () => {
+    const objects = [
+      indicator(101, { name: 'evil_corp dropper', labels: ['APT', 'a_b', '100%'] }),
+      indicator(102, { name: 'evilXcorp loader', labels: ['apt', 'axb', 'Straße'] }),
+      indicator(103, { name: 'C:\\Windows\\Temp "quoted" 50% off', labels: ['back\\slash', 'quo"te'] }),
+    ];
+    same(await both('a-analyst', 'POST', `/api1/collections/${COLL}/objects/`, { objects }), (r) => [r.status, r.json.success_count]);
+    const cases: [string, string, string[]][] = [
+      // REST q: a case-insensitive substring, wildcard characters literal.
+      ['q', 'evil_corp', ['evil_corp dropper']],
+      ['q', 'EVIL_CORP', ['evil_corp dropper']],
+      ['q', 'evil%', []],
+      ['q', '50%', ['C:\\Windows\\Temp "quoted" 50% off']],
+      ['q', 'c:\\windows\\temp', ['C:\\Windows\\Temp "quoted" 50% off']],
+      ['q', '"quoted"', ['C:\\Windows\\Temp "quoted" 50% off']],
+      // label: one whole label, exactly (case included), whatever characters it holds.
+      ['label', 'APT', ['evil_corp dropper']],
+      ['label', 'apt', ['evilXcorp loader']],
+      ['label', 'a_b', ['evil_corp dropper']],
+      ['label', '100%', ['evil_corp dropper']],
+      ['label', 'back\\slash', ['C:\\Windows\\Temp "quoted" 50% off']],
+      ['label', 'quo"te', ['C:\\Windows\\Temp "quoted" 50% off']],
+      ['label', 'straße', []],
+    ];
+    for (const [param, value, expected] of cases) {
+      const r = await both('b-analyst', 'GET', `/api/v1/intel?type=indicator&${param}=${encodeURIComponent(value)}`);
+      expect(r.map(names), `${param}=${value}`).toEqual(r.map(() => expected));
+    }
+  });
+});
