@@ -224,6 +224,10 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect((JSON.parse(listed) as { id: string; user: string }[]).map((t) => [t.id, t.user])).toEqual([[id, 'ald.analyst']]);
       expect((await sw('token', 'create', '--name', 'no owner')).code).toBe(1);
       expect((await sw('token', 'create', '--org', 'CRV', '--kind', 'sensor', '--name', 'ids sensor', '--ttl-days', '30')).code).toBe(0);
+      // An expiry past any date the node can write was stored, and `token list` then failed with "internal error".
+      const far = await sw('token', 'create', '--org', 'CRV', '--kind', 'sensor', '--name', 'forever', '--ttl-days', '1e300');
+      expect([far.code, far.stdout, far.stderr.trim()]).toEqual([1, '', 'shieldwall: --ttl-days must be a positive number of days, at most 3650, got "1e300"']);
+      expect(ok(await sw('token', 'list'))).not.toContain('forever');
       ok(await sw('token', 'revoke', id));
       expect((await sw('token', 'revoke', id)).code).toBe(3);
       expect((await sw('token', 'revoke', 'ffffffffffff')).code).toBe(2);
@@ -249,6 +253,9 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect(ok(await sw('group', 'members', 'North')).split('\n').sort()).toEqual(['ALD', 'BRN']);
       expect(ok(await sw('group', 'members', gid, '--set', 'CRV')).split('\n').sort()).toEqual(['ALD', 'CRV']);
       expect((await sw('group', 'create', '--name', 'Bad', '--owner', 'ALD', '--members', 'NOPE')).code).toBe(2);
+      // A taken name is a conflict (3) with the reason, not "internal error: UNIQUE constraint failed" (70).
+      const again = await sw('group', 'create', '--name', 'North', '--owner', 'BRN');
+      expect([again.code, again.stderr.trim()]).toEqual([3, 'shieldwall: sharing group name "North" is taken']);
       expect((await sw('group', 'members', 'Nope')).code).toBe(2);
 
       ok(await sw('collection', 'create', '--title', 'Shared intel', '--alias', 'shared'));
@@ -330,6 +337,16 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       expect(denied.code).toBe(1);
       expect(denied.stderr).toMatch(/BRN may not read collection ald/);
       expect((await sw('export', '--collection', 'nope', '--org', 'ALD')).code).toBe(2);
+      // A misspelt or malformed --type is refused (it used to export an empty bundle and exit 0);
+      // a type STIX 2.1 does not define passes when the collection holds objects of it.
+      const typo = await sw('export', '--collection', 'shared', '--org', 'ALD', '--type', 'indicators');
+      expect([typo.code, typo.stdout]).toEqual([1, '']);
+      expect(typo.stderr).toMatch(/defines no type "indicators".*did you mean "indicator"\?/);
+      const bad = await sw('export', '--collection', 'shared', '--org', 'ALD', '--type', 'Indicator');
+      expect([bad.code, bad.stderr]).toEqual([1, expect.stringMatching(/"Indicator" is not a STIX type name/)]);
+      await put([{ type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--6f1b4c4e-9d53-4a55-8d51-1a4c2d6f0b11', created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z', name: 'w' }], '--tlp', 'clear');
+      const custom = JSON.parse(ok(await sw('export', '--collection', 'shared', '--org', 'ALD', '--type', 'x-acme-widget'))) as { objects: { type: string }[] };
+      expect(custom.objects.map((o) => o.type)).toEqual(['x-acme-widget']);
     });
 
     it.sequential('import failures: partial rejects exit 4, malformed or missing files store nothing', async () => {

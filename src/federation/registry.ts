@@ -20,6 +20,7 @@ import type { Clock } from '../core/clock.js';
 import { AccessService, type Actor } from '../access/index.js';
 import { updateMeta, type OrgRow, type Store } from '../store/index.js';
 import { refusedAddress } from '../taxii/index.js';
+import { isStixTypeName } from '../stix/index.js';
 import {
   discardStagedSigningKey, finishStagedRotation, nodeKeys, parsePublicKey, promoteSigningKey, reloadNodeKeys, SECRET_KEY_FILE, SIGNING_KEY_FILE, seal, secretCheck,
   stageSigningKey, unseal,
@@ -205,7 +206,6 @@ export function originKeys(registry: FederationRegistry, store: Store): (node: s
 }
 
 /** STIX type names a subscription may take (STIX 2.1 §3.1: 3–250 of a-z, 0-9, -). */
-const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
 export const MAX_SUBSCRIPTION_TYPES = 50;
 
 /**
@@ -226,8 +226,7 @@ export function subscriptionTypes(types: readonly unknown[] | undefined): string
   if (types === undefined || types.length === 0) return undefined;
   if (types.length > MAX_SUBSCRIPTION_TYPES) throw new AppError('BAD_REQUEST', `a subscription takes at most ${MAX_SUBSCRIPTION_TYPES} types`);
   for (const t of types) {
-    // Two hyphens would make an id (`type--uuid`) ambiguous.
-    if (typeof t !== 'string' || !STIX_TYPE.test(t) || t.includes('--')) throw new AppError('BAD_REQUEST', `"${String(t).slice(0, 60)}" is not a STIX type name (3-250 of a-z, 0-9, -)`);
+    if (typeof t !== 'string' || !isStixTypeName(t)) throw new AppError('BAD_REQUEST', `"${String(t).slice(0, 60)}" is not a STIX type name (3-250 of a-z, 0-9, -)`);
   }
   return [...new Set(types as string[])].sort();
 }

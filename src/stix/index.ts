@@ -1,6 +1,6 @@
 /** Public surface of the stix module: types, ids, validation, TLP markings, 2.0 -> 2.1 restore, patterns. */
 export {
-  SDO_TYPES, SRO_TYPES, SCO_TYPES, META_TYPES, OPINION_VALUES, EXTENSION_TYPES, categoryOf, isStixType,
+  SDO_TYPES, SRO_TYPES, SCO_TYPES, META_TYPES, OPINION_VALUES, EXTENSION_TYPES, categoryOf, isStixType, isStixTypeName, likelyTypeTypo,
 } from './types.js';
 export type {
   SdoType, SroType, ScoType, MetaType, StixType, StixCategory, StixId, StixObject, ExternalReference, GranularMarking,

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { categoryOf, isStixType, META_TYPES, SCO_TYPES, SDO_TYPES, SRO_TYPES } from './types.js';
+import { categoryOf, isStixType, isStixTypeName, likelyTypeTypo, META_TYPES, SCO_TYPES, SDO_TYPES, SRO_TYPES } from './types.js';
 import type { Indicator, StixId, StixObject } from './types.js';
 
 describe('type lists', () => {
@@ -29,5 +29,19 @@ describe('isStixType', () => {
   it('brands ids with their type', () => {
     expectTypeOf<StixId<'identity'>>().not.toMatchTypeOf<StixId<'indicator'>>();
     expectTypeOf<StixId<'identity'>>().toMatchTypeOf<string>();
+  });
+});
+
+describe('type names', () => {
+  it('checks the grammar of a type name and names the defined type a misspelling most likely means', () => {
+    expect(['indicator', 'x-acme-widget', 'ipv4-addr', 'abc'].every(isStixTypeName)).toBe(true);
+    expect(['ab', 'Indicator', '-x', 'x-', 'a--b', 'a_b', 'x'.repeat(251)].some(isStixTypeName)).toBe(false);
+    expect(likelyTypeTypo('indicators')).toBe('indicator');
+    expect(likelyTypeTypo('malwares')).toBe('malware');
+    expect(likelyTypeTypo('indicatr')).toBe('indicator');
+    expect(likelyTypeTypo('ipv4-adr')).toBe('ipv4-addr');
+    expect(likelyTypeTypo('indicator')).toBeUndefined();
+    expect(likelyTypeTypo('x-acme-widget')).toBeUndefined();
+    expect(likelyTypeTypo('completely-different')).toBeUndefined();
   });
 });

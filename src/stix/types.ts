@@ -268,3 +268,46 @@ const CATEGORY = new Map<string, StixCategory>([
 export function categoryOf(type: string): StixCategory | undefined {
   return CATEGORY.get(type);
 }
+
+const TYPE_NAME = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
+
+/**
+ * Whether a text can name a STIX type (§2.7 and §3.1: 3–250 of a–z, 0–9 and `-`, starting and
+ * ending with a letter or digit); two hyphens would make an id (`type--uuid`) ambiguous.
+ */
+export function isStixTypeName(t: string): boolean {
+  return TYPE_NAME.test(t) && !t.includes('--');
+}
+
+/**
+ * For a type name that STIX 2.1 does not define and that is not custom-looking (`x-…`): the
+ * defined type it most likely misspells (a plural, or at most two edits away), else undefined.
+ */
+export function likelyTypeTypo(t: string): string | undefined {
+  if (CATEGORY.has(t) || t.startsWith('x-')) return undefined;
+  let best: string | undefined;
+  let bestD = 3;
+  for (const known of CATEGORY.keys()) {
+    const d = t === `${known}s` || t === `${known}es` ? 1 : editDistance(t, known, bestD);
+    if (d < bestD) { best = known; bestD = d; }
+  }
+  return best;
+}
+
+/** Levenshtein distance of two short texts, or `cap` once it reaches it. */
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= cap) return cap;
+    prev = cur;
+  }
+  return Math.min(prev[b.length]!, cap);
+}

@@ -5,13 +5,13 @@
  */
 import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS, type Tlp } from '../../core/policy.js';
+import { isStixTypeName } from '../../stix/index.js';
 
 export type RawQuery = Record<string, unknown>;
 
 /** STIX 2.1 §2.9 identifier: `type--UUID`. */
 export const STIX_ID = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** STIX 2.1 §3.1 type names: 3-250 characters of a-z, 0-9 and hyphen. */
-const STIX_TYPE = /^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$/;
 const COLLECTION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function badParam(param: string, msg: string): AppError {
@@ -104,7 +104,7 @@ export function parseIntelFilter(q: RawQuery): IntelFilter {
   const f: IntelFilter = {};
   const types = many(q, 'type', { comma: true });
   if (types) {
-    for (const t of types) if (!STIX_TYPE.test(t)) throw badParam('type', `"${t.slice(0, 60)}" is not a STIX type name`);
+    for (const t of types) if (!isStixTypeName(t)) throw badParam('type', `"${t.slice(0, 60)}" is not a STIX type name`);
     f.types = types;
   }
   const text = one(q, 'q', 200);

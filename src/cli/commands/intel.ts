@@ -12,6 +12,7 @@ import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS, type Audience, type Tlp } from '../../core/policy.js';
 import type { Principal } from '../../access/index.js';
 import { exportBundle, importBundleStream, type ImportSummary } from '../../intel/index.js';
+import { categoryOf, isStixTypeName, likelyTypeTypo } from '../../stix/index.js';
 import type { MispImportSummary } from '../../misp/index.js';
 import type { CollectionRow, OrgRow } from '../../store/index.js';
 import { CLI_ACTOR, type CliPlatform, EXIT, ExitRequest, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
@@ -49,6 +50,22 @@ function tlpOption(raw: string | undefined): Tlp | null {
   const t = raw.toLowerCase().replace(/^tlp:/, '');
   if (!(TLP_LEVELS as readonly string[]).includes(t)) throw new AppError('BAD_REQUEST', `--tlp must be one of ${TLP_LEVELS.join(', ')}, got ${raw}`);
   return t as Tlp;
+}
+
+/**
+ * `--type` names: each must be a STIX type name, and one STIX 2.1 does not define must be held
+ * (for this audience) in the collections: a misspelt type (`indicators`) is refused with the type
+ * it most likely means, instead of exporting an empty bundle and exiting 0.
+ */
+async function checkExportTypes(p: CliPlatform, types: readonly string[], cols: readonly CollectionRow[], audience: Audience): Promise<void> {
+  for (const t of types) {
+    if (!isStixTypeName(t)) throw new AppError('BAD_REQUEST', `--type: "${t.slice(0, 60)}" is not a STIX type name (3-250 of a-z, 0-9, -)`);
+    if (categoryOf(t) !== undefined) continue;
+    const page = await p.store.queryObjects({ collectionIds: cols.map((c) => c.id), audience, purpose: 'read', types: [t], limit: 1 });
+    if (page.rows.length > 0) continue;
+    const typo = likelyTypeTypo(t);
+    throw new AppError('BAD_REQUEST', `--type: STIX 2.1 defines no type "${t}" and the collection holds none${typo ? `; did you mean "${typo}"?` : ''}`);
+  }
 }
 
 interface ImportOpts { collection: string; org: string; tlp?: string; recipients?: string; preserveProvenance?: boolean; progress?: boolean; json?: boolean; batchSize?: string; format?: string }
@@ -194,6 +211,7 @@ export function registerIntel(program: Command, io: Io = stdio): void {
       }
       if (!principal) throw new AppError('BAD_REQUEST', '--collection is empty');
       const audience: Audience = o.public ? { hop: 'public' } : p.access.audienceOf(principal);
+      await checkExportTypes(p, list(o.type), cols, audience);
       const tlps = list(o.tlp).map((t) => tlpOption(t) as Tlp);
       const filters = {
         ...(o.type ? { types: list(o.type) } : {}),
