@@ -5,6 +5,7 @@
  * names an incident its author may read, of its own world (real or the same exercise).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecisionService, type AuthedActor } from '../src/respond/index.js';
 import { respondWorld, inHours, type RespondWorld } from './respond-fixtures.js';
 
 let w: RespondWorld;
@@ -171,5 +172,58 @@ describe('list query parameters', () => {
     for (const path of ['/incidents?phase=closed', '/incidents/metrics', '/assistance', '/decisions', '/assessments', '/alert-levels']) {
       expect((await w.call('A-resp', 'GET', path)).status, path).toBe(200);
     }
+  });
+});
+
+describe('positions written by two processes at once', () => {
+  /**
+   * The decision service of a second API process on the same store, which lets `meanwhile` (a
+   * write through the first process) happen right after its read of the positions: the
+   * interleaving of two processes answering at the same moment, made certain.
+   */
+  async function otherProcess(meanwhile: () => Promise<unknown>) {
+    const deps = w.platform.respond.decisions.deps;
+    let armed = true;
+    const store = new Proxy(deps.store, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (key !== 'listRecordEvents') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (id: string) => {
+          const read = await target.listRecordEvents(id);
+          if (armed) {
+            armed = false;
+            await meanwhile();
+          }
+          return read;
+        };
+      },
+    });
+    return new DecisionService({ ...deps, store }, w.platform.respond.levels);
+  }
+  const as = async (username: string): Promise<AuthedActor> => ({ principal: await w.platform.access.principalOfUser(username), source: 'test' });
+
+  it('one member\'s two answers to one text: the second is a 409 and the first stands alone', async () => {
+    const d = (await w.call('A-rep', 'POST', '/decisions', {
+      title: 'Expel the attaché', text: 'x', kind: 'collective-response', procedure: 'consensus', participants: [w.orgs.B, w.orgs.C], deadline: inHours(w.clock, 1),
+    })).json;
+    let first: { status: number; json: { state?: string } } | undefined;
+    const other = await otherProcess(async () => (first = await w.call('B-rep', 'POST', `/decisions/${d.id}/positions`, { position: 'object', reason: 'no legal basis' })));
+    await expect(other.position(await as('b-rep'), d.id, 'concur')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(first?.status).toBe(200);
+    const after = (await w.call('A-rep', 'GET', `/decisions/${d.id}`)).json;
+    expect(after.state).toBe('blocked');
+    expect(after.positions.map((p: { orgId: string; position: string }) => [p.orgId, p.position])).toEqual([[w.orgs.B, 'object']]);
+  });
+
+  it('no position is recorded after the outcome another process wrote meanwhile', async () => {
+    const d = (await w.call('A-rep', 'POST', '/decisions', {
+      title: 'Joint attribution wording', text: 'x', kind: 'collective-response', procedure: 'silence', participants: [w.orgs.B, w.orgs.C], deadline: inHours(w.clock, 1),
+    })).json;
+    // C breaks silence while the proposer withdraws the text on the other process.
+    const other = await otherProcess(async () => w.call('A-rep', 'POST', `/decisions/${d.id}/withdraw`));
+    await expect(other.position(await as('c-rep'), d.id, 'break-silence', 'para 3')).rejects.toMatchObject({ code: 'CONFLICT' });
+    const after = (await w.call('A-rep', 'GET', `/decisions/${d.id}`)).json;
+    expect(after.state).toBe('withdrawn');
+    expect(after.positions).toEqual([]);
   });
 });

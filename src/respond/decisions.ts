@@ -167,12 +167,16 @@ export class DecisionService {
       throw illegal('your organisation has already taken its position on this text; positions are immutable');
     }
     const entry: Position = { orgId: actor.principal.orgId, userId: actor.principal.userId, revision, position, reason: reason?.trim() ?? null, at: iso(this.repo.nowUs()) };
-    await this.repo.append(actor, rec, { kind: 'decision.position', data: entry as unknown as Record<string, unknown> });
+    // A new revision of the decision, not a bare append: the positions read above and the state
+    // checked are those of the revision this write replaces, so a concurrent position of the same
+    // member, or an outcome written meanwhile (another process's ticker at the deadline), makes
+    // this one a 409 that records nothing (one position per member per text; none after the outcome).
+    const saved = await this.repo.save(actor, rec, { doc: rec.doc }, { kind: 'decision.position', data: entry as unknown as Record<string, unknown> });
     if (position !== 'concur') {
-      await this.#conclude(actor, rec, 'blocked');
+      await this.#conclude(actor, saved, 'blocked');
     } else {
       const concurred = new Set([...positions, entry].filter((p) => p.revision === revision && p.position === 'concur').map((p) => p.orgId));
-      if (rec.doc.participants.every((o) => concurred.has(o))) await this.#conclude(actor, rec, 'adopted');
+      if (rec.doc.participants.every((o) => concurred.has(o))) await this.#conclude(actor, saved, 'adopted');
     }
     return this.get(actor, id);
   }
