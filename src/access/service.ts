@@ -54,6 +54,8 @@ function ticketParent(name: string): string | null | undefined {
   return name.startsWith(`${STREAM_TICKET}:`) ? name.slice(STREAM_TICKET.length + 1) : undefined;
 }
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+/** The longest a token may live: ten years (an expiry past any date the node can write is a crash waiting in `token list`). */
+export const MAX_TOKEN_TTL_MS = 3650 * 86_400_000;
 const SHORT_NAME = /^[A-Z0-9][A-Z0-9-]{0,15}$/;
 
 export class AccessService {
@@ -261,6 +263,7 @@ export class AccessService {
   async createToken(actor: Actor, t: { orgId: string; userId?: string | null; kind: TokenKind; name: string; ttlMs?: number | null }): Promise<IssuedToken & { row: TokenRow }> {
     if (!t.name || t.name.length > 100) throw new AppError('BAD_REQUEST', 'token name must be 1-100 characters');
     if (ticketParent(t.name) !== undefined && t.ttlMs !== STREAM_TICKET_MS) throw new AppError('BAD_REQUEST', `the token name "${STREAM_TICKET}" is reserved`);
+    if (t.ttlMs != null && !(Number.isFinite(t.ttlMs) && t.ttlMs >= 1 && t.ttlMs <= MAX_TOKEN_TTL_MS)) throw new AppError('BAD_REQUEST', 'a token lives from 1 ms to 3650 days');
     await this.organisation(t.orgId);
     if (t.userId) {
       const u = await this.store.getUser(t.userId);
@@ -270,7 +273,7 @@ export class AccessService {
     const now = this.nowUs();
     const row: TokenRow = {
       id: issued.id, hash: issued.hash, userId: t.userId ?? null, orgId: t.orgId, kind: t.kind, name: t.name, createdUs: now,
-      expiresUs: t.ttlMs ? now + t.ttlMs * 1000 : null, revokedUs: null, lastUsedUs: null,
+      expiresUs: t.ttlMs ? now + Math.round(t.ttlMs * 1000) : null, revokedUs: null, lastUsedUs: null,
     };
     await this.store.putToken(row);
     await this.audit(actor, 'token.create', row.id, { kind: row.kind, name: row.name, orgId: row.orgId, userId: row.userId, expiresUs: row.expiresUs });
@@ -290,6 +293,8 @@ export class AccessService {
   async createGroup(actor: Actor, g: { ownerOrg: string; name: string; description?: string; members: string[]; id?: string }): Promise<GroupRow> {
     if (!g.name.trim() || g.name.length > 200) throw new AppError('BAD_REQUEST', 'group name must be 1-200 characters');
     for (const m of g.members) await this.organisation(m);
+    // Names are unique on the node (the store's constraint): say so rather than fail inside the insert.
+    if ((await this.store.listGroups()).some((x) => x.name === g.name.trim())) throw new AppError('CONFLICT', `sharing group name "${g.name.trim()}" is taken`);
     const row: GroupRow = { id: g.id ?? `identity--${crypto.randomUUID()}`, name: g.name.trim(), description: g.description ?? '', ownerOrg: g.ownerOrg, createdUs: this.nowUs() };
     await this.store.transaction(async (tx) => {
       await tx.putGroup(row);

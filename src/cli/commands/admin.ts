@@ -120,11 +120,11 @@ function registerToken(program: Command, io: Io): void {
     .option('--org <org>', 'organisation (for sensor and peer tokens without a user)')
     .option('--kind <kind>', 'api | sensor | peer', 'api')
     .requiredOption('--name <name>', 'what the token is for')
-    .option('--ttl-days <days>', 'expire after this many days')
+    .option('--ttl-days <days>', 'expire after this many days (at most 3650; default: never)')
     .action((o: { user?: string; org?: string; kind: string; name: string; ttlDays?: string }) => withPlatform(async (p) => {
       if (!['api', 'sensor', 'peer'].includes(o.kind)) throw new AppError('BAD_REQUEST', `--kind must be api, sensor or peer, got ${o.kind}`);
       const ttl = o.ttlDays === undefined ? null : Number(o.ttlDays);
-      if (ttl !== null && !(Number.isFinite(ttl) && ttl > 0)) throw new AppError('BAD_REQUEST', '--ttl-days must be a positive number');
+      if (ttl !== null && !(Number.isFinite(ttl) && ttl > 0 && ttl <= 3650)) throw new AppError('BAD_REQUEST', `--ttl-days must be a positive number of days, at most 3650, got "${String(o.ttlDays).slice(0, 20)}"`);
       const u = o.user ? await userOf(p, o.user) : null;
       const org = o.org ? await orgOf(p, o.org) : null;
       if (!u && !org) throw new AppError('BAD_REQUEST', 'give --user or --org');
