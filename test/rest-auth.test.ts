@@ -95,6 +95,20 @@ describe('bearer tokens', () => {
     expectError(await h.call('GET', '/api/v1/me', { token: revoked.token, ip: freshIp() }), 401, 'UNAUTHENTICATED');
   });
 
+  it('HTTP Basic takes a secret for a token only by its whole shape: a password starting with sw_ signs in', async () => {
+    const { access } = al.platform;
+    const password = 'sw_but a password all the same';
+    await access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.B, username: 'b-swpass', password, roles: ['analyst'] });
+    const basic = (secret: string) => ({ authorization: `Basic ${Buffer.from(`b-swpass:${secret}`).toString('base64')}` });
+    const me = await h.call('GET', '/api/v1/me', { headers: basic(password), ip: freshIp() });
+    expect(me.status, me.body).toBe(200);
+    expect(me.json().user.username).toBe('b-swpass');
+    const u = await al.platform.store.getUserByUsername('b-swpass');
+    const token = await access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.B, userId: u!.id, kind: 'api', name: 'basic client' });
+    expect((await h.call('GET', '/api/v1/me', { headers: basic(token.token), ip: freshIp() })).status).toBe(200);
+    expectError(await h.call('GET', '/api/v1/me', { headers: basic(`${password}!`), ip: freshIp() }), 401, 'UNAUTHENTICATED');
+  });
+
   it('refuses intel reads to principals without a user role (e.g. a sensor token) with 403', async () => {
     const sensor = await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.B, kind: 'sensor', name: 'ids-1' });
     expectError(await h.call('GET', '/api/v1/intel', { token: sensor.token }), 403, 'FORBIDDEN');

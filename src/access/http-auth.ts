@@ -5,6 +5,7 @@
  */
 import { AppError } from '../core/errors.js';
 import type { AccessService, Principal } from './service.js';
+import { looksLikeToken } from './tokens.js';
 
 export const WWW_AUTHENTICATE = 'Basic realm="shieldwall", charset="UTF-8", Bearer realm="shieldwall"';
 
@@ -20,7 +21,7 @@ export async function authenticateHeader(access: AccessService, header: string |
     if (colon < 0) throw unauthenticated('malformed Basic credentials');
     const user = decoded.slice(0, colon);
     const secret = decoded.slice(colon + 1);
-    if (secret.startsWith('sw_')) {
+    if (looksLikeToken(secret)) {
       const p = await access.authenticateToken(secret, source).catch(rethrow);
       if (p.username !== null && p.username !== user) throw unauthenticated('invalid credentials');
       return p;

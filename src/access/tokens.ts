@@ -27,6 +27,17 @@ export function sameHash(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
+/** The exact shape of an issued token (`sw_`, 12 hex digits, `_`, 43 base64url characters). */
+const TOKEN_SHAPE = /^sw_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Whether an HTTP Basic secret is a token rather than a password: by its whole shape, not its
+ * `sw_` start, so that a password beginning with `sw_` still signs in over Basic.
+ */
+export function looksLikeToken(secret: string): boolean {
+  return TOKEN_SHAPE.test(secret);
+}
+
 /** Token id embedded in a token string, for audit lines about failed attempts (never the secret). */
 export function tokenIdOf(token: string): string | null {
   const m = /^sw_([0-9a-f]{12})_/.exec(token);
