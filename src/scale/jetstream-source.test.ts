@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type IngestRow, type Store } from '../store/index.js';
 import { NATS_URL, mustRun, natsAvailable, uniquePrefix } from '../../test/helpers/nats.js';
 import { splitEventSeq } from './codec.js';
-import { hwmKey, JetStreamSource } from './jetstream-source.js';
+import { hwmKey, JetStreamSource, streamKey } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { partitionOf } from './partition.js';
 import { StreamPublisher } from './publisher.js';
@@ -153,5 +153,54 @@ describe.runIf(up)('JetStreamSource', () => {
     const t0 = Date.now();
     expect((await src.read(4)).map((r) => r.event)).toEqual(['{"n":4}', '{"n":5}']);
     expect(Date.now() - t0).toBeLessThan(1_000);
+  }, 30_000);
+
+  it('a mark of a stream that was deleted and made anew (NATS rebuilt, node restored elsewhere) reads the new stream from its start', async () => {
+    const { link, store } = await streamAndStore('anew', 2);
+    const org = 'identity--0a000000-0000-4000-8000-0000000000cc';
+    const p = partitionOf(org, 2);
+    const pub = new StreamPublisher(link);
+    const meta = { orgId: org, sensorId: 'fw-1', receivedUs: Date.now() * 1000, exerciseId: null };
+    for (let i = 1; i <= 4; i++) await pub.append(meta, [{ format: 'ecs', event: `{"old":${i}}` }], `old-${i}`);
+    const a = new JetStreamSource({ link, store, warmMs: () => 0, onWarm: () => undefined });
+    await a.own(p);
+    for (let i = 0; i < 100 && a.buffered() < 4; i++) await new Promise((r) => setTimeout(r, 20));
+    a.beginRound(1_000);
+    const rows = await a.read(100);
+    expect(rows).toHaveLength(4);
+    await store.transaction(async (tx) => a.commit(tx, rows[3]!.seq));
+    a.committed(rows[3]!.seq);
+    await a.close();
+    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe('4');
+
+    // The stream is lost and made anew (same name, sequences from 1); two events arrive.
+    const cfg = (await link.jsm.streams.info(link.names.stream)).config;
+    await link.jsm.streams.delete(link.names.stream);
+    await new Promise((r) => setTimeout(r, 10)); // a later creation time than the first stream's
+    await link.jsm.streams.add(cfg);
+    await pub.append(meta, [{ format: 'ecs', event: '{"new":1}' }], 'new-1');
+    await pub.append(meta, [{ format: 'ecs', event: '{"new":2}' }], 'new-2');
+    const b = new JetStreamSource({ link, store, warmMs: () => 3_600_000, onWarm: () => undefined });
+    closers.push(() => b.close());
+    await b.own(p);
+    for (let i = 0; i < 100 && b.buffered() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    b.beginRound(1_000);
+    const fresh = await b.read(100);
+    // Both, though their sequences (1, 2) are under the old mark (4).
+    expect(fresh.map((r) => r.event)).toEqual(['{"new":1}', '{"new":2}']);
+    await store.transaction(async (tx) => b.commit(tx, fresh[1]!.seq));
+    b.committed(fresh[1]!.seq);
+    expect(await store.getMeta(hwmKey(link.names.prefix, p))).toBe('2');
+
+    // Once the new stream has passed the old mark, its identity (not its length) tells them apart.
+    await b.close();
+    await store.setMeta(hwmKey(link.names.prefix, p), '2');
+    await store.setMeta(streamKey(link.names.prefix, p), '2020-01-01T00:00:00Z');
+    const c = new JetStreamSource({ link, store, warmMs: () => 0, onWarm: () => undefined });
+    closers.push(() => c.close());
+    await c.own(p);
+    for (let i = 0; i < 100 && c.buffered() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    c.beginRound(1_000);
+    expect((await c.read(100)).map((r) => r.event)).toEqual(['{"new":1}', '{"new":2}']);
   }, 30_000);
 });

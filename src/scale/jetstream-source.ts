@@ -33,6 +33,16 @@ export function hwmKey(prefix: string, partition: number): string {
   return `scale.${prefix}.hwm.${partition}`;
 }
 
+/**
+ * The stream a partition's mark counts in: its creation time. Stream sequences never go back on
+ * one stream, but a stream deleted and made anew (a NATS rebuilt after a loss, a node restored
+ * from a backup onto another NATS) numbers from 1 again, and a mark of the old one would skip
+ * that many of the new one's events.
+ */
+export function streamKey(prefix: string, partition: number): string {
+  return `scale.${prefix}.stream.${partition}`;
+}
+
 function metaOf(m: Pick<JsMsg, 'headers'>): ChunkMeta | null {
   const org = m.headers?.get(H_ORG);
   const sensor = m.headers?.get(H_SENSOR);
@@ -225,12 +235,40 @@ export class JetStreamSource {
   async own(p: number, o: { warm: boolean } = { warm: true }): Promise<void> {
     if (this.#readers.has(p)) return;
     const { store, link } = this.deps;
-    const hwm = Number(await store.initMeta(hwmKey(link.names.prefix, p), '0'));
+    const hwm = await this.#mark(p);
     if (o.warm) await this.deps.onTake?.(p);
     if (hwm > 0 && o.warm) await this.#warm(p, hwm);
     const r = new PartitionReader(p, hwm);
     await r.start(link);
     this.#readers.set(p, r);
+  }
+
+  /**
+   * Partition p's mark, when it counts in the stream as it is now; else (the stream was made
+   * anew since the mark was written, or holds fewer messages than the mark names) every event the
+   * stream holds came after the mark: the mark goes back to 0, with the stream's identity, in one
+   * transaction whose compare-and-set loses to a worker that did the same first.
+   */
+  async #mark(p: number): Promise<number> {
+    const { store, link } = this.deps;
+    const key = hwmKey(link.names.prefix, p);
+    const idKey = streamKey(link.names.prefix, p);
+    for (let attempt = 0; ; attempt++) {
+      const stored = await store.initMeta(key, '0');
+      const info = await link.jsm.streams.info(link.names.stream);
+      const created = info.created;
+      const known = await store.initMeta(idKey, created);
+      const hwm = Number(stored);
+      if (known === created && hwm <= info.state.last_seq) return hwm;
+      const reset = await store.transaction(async (tx) => {
+        if (!(await tx.casMeta(key, stored, '0')) || !(await tx.casMeta(idKey, known, created))) throw new StaleMark();
+        return true;
+      }).catch((e: unknown) => {
+        if (e instanceof StaleMark && attempt < 3) return false;
+        throw e;
+      });
+      if (reset) return 0;
+    }
   }
 
   async disown(p: number): Promise<void> {
@@ -356,3 +394,6 @@ export class JetStreamSource {
     }
   }
 }
+
+/** A mark another worker moved while this one was resetting it (scale/jetstream-source.ts #mark). */
+class StaleMark extends Error {}
