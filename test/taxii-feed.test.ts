@@ -101,10 +101,10 @@ describe('TAXII feeds', () => {
     expect(st.lastSuccessUs).not.toBeNull();
   });
 
-  it('a later pull fetches only what is new', async () => {
-    expect(await feeds.pull('vendor')).toMatchObject({ received: 0, added: 0 });
+  it('a later pull fetches only what is new (and the last object read again: date_added need not be unique on a server)', async () => {
+    expect(await feeds.pull('vendor')).toMatchObject({ received: 1, added: 0, duplicates: 1 });
     await vendorPublishes(vendorIndicator(4, 'green'));
-    expect(await feeds.pull('vendor')).toMatchObject({ received: 1, added: 1 });
+    expect(await feeds.pull('vendor')).toMatchObject({ received: 2, added: 1, duplicates: 1 });
     expect((await heldByB()).size).toBe(4);
     // A reset walks it again: everything is a duplicate.
     await feeds.reset(SYSTEM_ACTOR, 'vendor');
@@ -405,6 +405,57 @@ describe('TAXII feeds', () => {
       expect((await held()).sort()).toEqual(objects.map((o) => o.id as string).sort());
     } finally {
       await feeds.remove(SYSTEM_ACTOR, 'reset-mid').catch(() => undefined);
+      await server.close();
+    }
+  });
+
+  it('a server that pages by added_after only (more without next, X-TAXII-Date-Added-Last) and gives objects one date_added: none is skipped; past a page of them, what may be missed is said', async () => {
+    // As a server that stores date_added to the second would: a collection loaded at once shares one.
+    const held: { o: Record<string, unknown>; added: string }[] = [];
+    const publish = (added: string, n: number) => {
+      for (let i = 0; i < n; i++) held.push({ o: vendorIndicator(40 + held.length, 'green'), added });
+    };
+    publish('2026-03-01T10:00:00Z', 2);
+    publish('2026-03-01T10:00:01Z', 3);
+    publish('2026-03-01T10:00:02Z', 1);
+    const asked: (string | null)[] = [];
+    const server = await fakePeer(() => (_req, res, url) => {
+      const after = url.searchParams.get('added_after');
+      asked.push(after);
+      // Pages of 4 whatever the limit; added_after is exclusive (TAXII 2.1 §3.4); no next token.
+      const rest = held.filter((x) => after === null || Date.parse(x.added) > Date.parse(after));
+      const page = rest.slice(0, 4);
+      res.writeHead(200, {
+        'content-type': 'application/taxii+json;version=2.1',
+        ...(page.length ? { 'X-TAXII-Date-Added-First': page[0]!.added, 'X-TAXII-Date-Added-Last': page[page.length - 1]!.added } : {}),
+      });
+      res.end(JSON.stringify({ objects: page.map((x) => x.o), more: rest.length > page.length }));
+    });
+    const ids = async () => new Set((await B.store.scanObjects({ types: ['indicator'], addedAfter: -1, limit: 1000 })).filter((x) => x.collectionId === local.id).map((x) => x.id));
+    const local = await makeCollection(B, 'by added_after', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    try {
+      await feeds.add(SYSTEM_ACTOR, { name: 'by-date', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
+      // The first page ends among the three objects of 10:00:01: the next page starts just before it.
+      expect(await feeds.pull('by-date')).toMatchObject({ complete: true, added: 6, duplicates: 2, rejected: 0 });
+      expect(await ids()).toEqual(new Set(held.map((x) => x.o.id)));
+      expect(asked[1]).toBe('2026-03-01T10:00:00.999999Z');
+      // Two more come in during the last object's second, after the walk ended.
+      publish('2026-03-01T10:00:02Z', 2);
+      expect(await feeds.pull('by-date')).toMatchObject({ complete: true, added: 2, duplicates: 1 });
+      expect(await ids()).toEqual(new Set(held.map((x) => x.o.id)));
+      // More objects at one date_added than a page holds: asked again the server would answer that page for ever.
+      // The pull goes on after them and says what it may have missed.
+      publish('2026-03-01T10:00:03Z', 5);
+      publish('2026-03-01T10:00:04Z', 1);
+      expect(await feeds.pull('by-date')).toMatchObject({ complete: true, rejected: 0 });
+      const st = await feeds.state('by-date');
+      expect(st.lastError).toBeNull();
+      expect(st.failures[0]).toMatchObject({ id: null, reason: expect.stringContaining('more objects added at 2026-03-01T10:00:03Z than one page holds') });
+      const now = await ids();
+      expect(now).toContain(held[held.length - 1]!.o.id);
+      expect(held.filter((x) => !now.has(x.o.id as string)).map((x) => x.added)).toEqual(['2026-03-01T10:00:03Z']);
+    } finally {
+      await feeds.remove(SYSTEM_ACTOR, 'by-date').catch(() => undefined);
       await server.close();
     }
   });

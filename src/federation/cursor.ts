@@ -11,6 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.js';
+import { formatMicros, parseTimestampMicros } from '../core/time.js';
 import type { Store } from '../store/index.js';
 import { TaxiiClientError, type TaxiiQuery } from '../taxii/index.js';
 
@@ -59,6 +60,26 @@ export function pageQuery(base: TaxiiQuery, cursor: PullCursor): TaxiiQuery {
   return cursor.next
     ? { ...base, ...(cursor.since ? { addedAfter: cursor.since } : {}), next: cursor.next }
     : { ...base, ...(cursor.last ? { addedAfter: cursor.last } : {}) };
+}
+
+/**
+ * The added_after of a new walk of a third-party TAXII server: a microsecond before `last`. There,
+ * date_added need not be unique (a collection loaded at once shares one, often to the second) and
+ * added_after is exclusive (§3.4): asking after `last` itself skips those sharing it that were not
+ * read yet, when a page ended among them (§3.5 fallback) or when they came in after the walk
+ * ended. What is read again is a duplicate (idempotent). A `last` that is not an RFC 3339 UTC
+ * timestamp is sent as it came.
+ */
+export function justBefore(last: string): string {
+  const us = parseTimestampMicros(last);
+  return us === null ? last : formatMicros(us - 1);
+}
+
+/** Whether two TAXII timestamps are the same instant (a server may write one in several ways). */
+export function sameInstant(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const x = parseTimestampMicros(a);
+  return x !== null ? x === parseTimestampMicros(b) : a === b;
 }
 
 /**

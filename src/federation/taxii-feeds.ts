@@ -18,8 +18,8 @@ import { AccessService, type Actor } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
-import { TaxiiClient, refusedAddress, type TaxiiAuth } from '../taxii/index.js';
-import { fetchResuming, followingCursor, pageQuery, sameCursor, type PullCursor } from './cursor.js';
+import { TaxiiClient, refusedAddress, type TaxiiAuth, type TaxiiClientPage, type TaxiiQuery } from '../taxii/index.js';
+import { fetchResuming, followingCursor, justBefore, pageQuery, sameCursor, sameInstant, type PullCursor } from './cursor.js';
 import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
 import { seal } from './keys.js';
 import { isDue, Poller } from '../core/poller.js';
@@ -62,8 +62,32 @@ export interface TaxiiFeed {
   addedBy?: string;
 }
 
+/**
+ * A feed's cursor: `exact` once a page was all at `last` with more to come and no `next` (the
+ * next page is asked strictly after `last`: see {@link feedQuery}).
+ */
+export type FeedCursor = PullCursor & { exact?: true };
+
+/**
+ * The query of the page at `c`. A new walk starts just before `last` ({@link justBefore}: on a
+ * third-party server date_added is not unique, and added_after is exclusive), except after a page
+ * that was all at `last` itself: the server has more objects there than a page holds, and asked
+ * again it would answer that page for ever.
+ */
+function feedQuery(base: TaxiiQuery, c: FeedCursor): TaxiiQuery {
+  return !c.next && c.last && !c.exact ? { ...base, addedAfter: justBefore(c.last) } : pageQuery(base, c);
+}
+
+/** The cursor after a page read at `c`; `stuck`: the page was all at `last` (see {@link feedQuery}). */
+function feedFollowing(c: FeedCursor, page: TaxiiClientPage<unknown>): { cursor: FeedCursor; stuck: boolean } {
+  if (page.more && !page.next && !c.next && !c.exact && c.last && sameInstant(page.dateAddedFirst, c.last) && sameInstant(page.dateAddedLast, c.last)) {
+    return { cursor: { last: c.last, exact: true }, stuck: true };
+  }
+  return { cursor: followingCursor(c, page), stuck: false };
+}
+
 export interface TaxiiFeedState {
-  cursor: PullCursor;
+  cursor: FeedCursor;
   lastRunUs: number | null;
   lastSuccessUs: number | null;
   lastError: string | null;
@@ -259,18 +283,18 @@ export class TaxiiFeeds {
           + 'grant it again, or remove the feed');
       }
       client = this.#client(f);
-      let cursor = (await this.state(name)).cursor;
+      let cursor: FeedCursor = (await this.state(name)).cursor;
       // The cursor as stored: a reset while this pull runs is not undone by its next page.
       let stored = cursor;
       const base = { limit: FEED_PAGE_SIZE, match: { version: ['all'] } };
       for (;;) {
         o.signal?.throwIfAborted();
         const c = client;
-        const got = await fetchResuming(cursor, (at) => c.getObjects(f.apiRoot, f.remoteCollection, { ...pageQuery(base, at), ...(o.signal ? { signal: o.signal } : {}) }));
+        const got = await fetchResuming(cursor, (at) => c.getObjects(f.apiRoot, f.remoteCollection, { ...feedQuery(base, at), ...(o.signal ? { signal: o.signal } : {}) }));
         const page = got.page;
         cursor = got.cursor;
         if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
-        const following = followingCursor(cursor, page);
+        const { cursor: following, stuck } = feedFollowing(cursor, page);
         const moved = await store.transaction(async (tx) => {
           // Removed meanwhile (a source found hostile): nothing more is stored.
           if (!(await tx.getMeta(P_FEED + name))) throw new AppError('NOT_FOUND', `TAXII feed ${name} was removed while it was pulled: nothing more is stored`);
@@ -283,6 +307,13 @@ export class TaxiiFeeds {
           let added = 0;
           let duplicates = 0;
           let rejected = 0;
+          if (stuck) {
+            failures.unshift({
+              id: null, atUs: runUs,
+              reason: `the server has more objects added at ${cursor.last} than one page holds and gives no next token to page through them: `
+                + `those it did not send in this page are missed (the pull goes on after ${cursor.last})`,
+            });
+          }
           for (const r of results) {
             if (r.status === 'added') added++;
             else if (r.status === 'duplicate') duplicates++;
