@@ -3,6 +3,7 @@
  * through REST and TAXII, on a node with SQLite and on a node with PostgreSQL, answer alike
  * (docs/deploying-at-scale.md: PostgreSQL is the same Store for larger nodes).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,5 +120,28 @@ describe.runIf(factories.length > 1)('store parity: SQLite and PostgreSQL answer
       const r = await both('b-analyst', 'GET', `/api/v1/intel?type=indicator&${param}=${encodeURIComponent(value)}`);
       expect(r.map(names), `${param}=${value}`).toEqual(r.map(() => expected));
     }
+  });
+
+  it('raises and groups the alerts of an event with a long host name alike (PostgreSQL refused its group key to its index)', async () => {
+    // High-entropy text: PostgreSQL compresses an index entry before it measures it.
+    const host = crypto.randomBytes(3000).toString('base64');
+    const event = (name: string) => JSON.stringify({ '@timestamp': '2026-04-01T00:00:00Z', host: { name }, source: { ip: '10.0.0.1' }, destination: { ip: '203.0.113.77' } });
+    const ind = indicator(201, { name: 'long host', pattern: "[ipv4-addr:value = '203.0.113.77']" });
+    same(await both('a-analyst', 'POST', `/api1/collections/${COLL}/objects/`, { objects: [ind] }), (r) => [r.status, r.json.success_count]);
+    for (const n of nodes) {
+      const sensor = (await n.platform.access.createToken(SYSTEM_ACTOR, { orgId: ORG_B, kind: 'sensor', name: 'long-host-sensor' })).token;
+      await n.platform.detect.refreshDirectory();
+      await n.platform.detect.feed.sync();
+      for (const body of [[event(host), event('short')].join('\n'), event(host)]) {
+        const res = await n.app.inject({ method: 'POST', url: '/api/v1/ingest', headers: { authorization: `Bearer ${sensor}`, 'content-type': 'application/x-ndjson' }, payload: body });
+        expect(res.statusCode, res.body).toBe(202);
+        await n.platform.detect.drain();
+      }
+    }
+    const alerts = await both('b-analyst', 'GET', `/api/v1/alerts?limit=50`);
+    same(alerts, (r) => (r.json.alerts as { entity: string; count: number; matched: { id: string } }[]).filter((a) => a.matched.id === ind.id).map((a) => [a.entity.length, a.count]).sort((x, y) => x[0]! - y[0]!));
+    expect((alerts[0]!.json.alerts as { matched: { id: string }; entity: string; count: number }[]).filter((a) => a.matched.id === ind.id).map((a) => [a.entity, a.count]).sort((x, y) => Number(x[1]) - Number(y[1])))
+      .toEqual([['short', 1], [host, 2]]);
+    same(await both('a-admin', 'GET', '/api/v1/system/dead-letters'), (r) => [r.status, r.json.items]);
   });
 });
