@@ -227,3 +227,25 @@ describe('positions written by two processes at once', () => {
     expect(after.positions).toEqual([]);
   });
 });
+
+describe('two officers editing one incident', () => {
+  it('a change made on a revision another officer changed since is a 409 that changes nothing (PATCH and phase, with rev)', async () => {
+    const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'Wiper at the water utility', severity: 3 })).json;
+    // Officer 1 raises the severity from the revision both read.
+    const one = await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 4, rev: i.rev });
+    expect(one.status, JSON.stringify(one.json)).toBe(200);
+    // Officer 2, still on that revision, lowers it: refused, officer 1's change stands.
+    const two = await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 2, rev: i.rev });
+    expect(two.status, JSON.stringify(two.json)).toBe(409);
+    expect(two.json.error).toMatchObject({ code: 'CONFLICT' });
+    expect(two.json.error.message).toContain(`revision ${one.json.rev}`);
+    const phase = await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'containment-eradication-recovery', rev: i.rev });
+    expect(phase.status, JSON.stringify(phase.json)).toBe(409);
+    const now = (await w.call('A-resp', 'GET', `/incidents/${i.id}`)).json;
+    expect(now).toMatchObject({ severity: 4, phase: 'detection-analysis', rev: one.json.rev });
+    // On the current revision, both go through; without rev, the latest one is changed.
+    expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'containment-eradication-recovery', rev: now.rev })).status).toBe(200);
+    expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 5 })).json.severity).toBe(5);
+    for (const rev of [0, 'x', 1.5]) expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 1, rev })).status).toBe(400);
+  });
+});

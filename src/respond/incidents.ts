@@ -147,6 +147,8 @@ export interface IncidentPatch {
   tlp?: Tlp;
   assignees?: string[];
   contained?: boolean;
+  /** The revision the change was made on (optimistic concurrency): another one is a 409. */
+  rev?: number;
 }
 
 const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
@@ -159,6 +161,15 @@ export function metricsOf(s: Stages): IncidentMetrics {
     timeToContain: secondsBetween(s.detectedAt, s.containedAt),
     timeToResolve: secondsBetween(s.detectedAt, s.resolvedAt),
   };
+}
+
+/**
+ * A change made on the revision the officer read (`rev`), when given: two officers editing one
+ * incident from the same screen would otherwise each overwrite the other's field without
+ * knowing it (the last writer wins). Without `rev` a change applies to the latest revision.
+ */
+function current(rec: Rec<Incident>, rev: number | undefined): void {
+  if (rev !== undefined && rev !== rec.row.rev) throw illegal(`incident ${rec.row.id} is at revision ${rec.row.rev}, not ${rev}; reload and retry`);
 }
 
 const isStrict = (o: Observable) => o.tlp === 'red' || o.tlp === 'amber+strict';
@@ -270,6 +281,7 @@ export class IncidentService {
 
   async update(actor: AuthedActor, id: string, patch: IncidentPatch): Promise<IncidentView> {
     const rec = await this.#owned(actor, id);
+    current(rec, patch.rev);
     const doc = structuredClone(rec.doc);
     const changes: Record<string, unknown> = {};
     for (const k of ['title', 'description', 'severity', 'determination', 'pap', 'assignees'] as const) {
@@ -298,8 +310,9 @@ export class IncidentService {
     return this.view(actor, await this.repo.save(actor, rec, { doc, tlp }, { kind: 'incident.updated', data: changes }));
   }
 
-  async transition(actor: AuthedActor, id: string, to: Phase): Promise<IncidentView> {
+  async transition(actor: AuthedActor, id: string, to: Phase, rev?: number): Promise<IncidentView> {
     const rec = await this.#owned(actor, id);
+    current(rec, rev);
     const from = rec.doc.phase;
     if (!PHASE_MOVES[from].includes(to)) throw illegal(`cannot move an incident from ${from} to ${to}`);
     const doc = structuredClone(rec.doc);

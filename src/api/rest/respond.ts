@@ -93,9 +93,13 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
       ...(b.has('severity') ? { severity: b.int('severity', 0, 5) } : {}), ...opt('determination', b.optOneOf('determination', DETERMINATIONS)),
       ...opt('investigationStatus', b.optOneOf('investigationStatus', INVESTIGATION_STATUSES)), ...opt('pap', b.optOneOf('pap', PAP_LEVELS)),
       ...opt('tlp', b.optOneOf('tlp', TLP_LEVELS)), ...opt('assignees', b.optStrings('assignees', { max: 50, itemMax: 100 })), ...opt('contained', b.bool('contained')),
+      ...(b.has('rev') ? { rev: b.int('rev', 1, Number.MAX_SAFE_INTEGER) } : {}),
     });
   });
-  app.post('/incidents/:id/phase', async (req) => incidents.transition(actor(req), id(req), body(req).oneOf('to', PHASES)));
+  app.post('/incidents/:id/phase', async (req) => {
+    const b = body(req);
+    return incidents.transition(actor(req), id(req), b.oneOf('to', PHASES), b.has('rev') ? b.int('rev', 1, Number.MAX_SAFE_INTEGER) : undefined);
+  });
   app.post('/incidents/:id/shares', async (req) => incidents.share(actor(req), id(req), body(req).objects('shares', 50).map((s) => ({
     orgId: s.str('orgId', { max: 60 }).match(IDENTITY_ID)?.[0] ?? badField('orgId'), permission: s.oneOf('permission', ['read', 'contribute'] as const),
   }))));

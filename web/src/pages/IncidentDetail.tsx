@@ -29,7 +29,8 @@ type Done = () => void;
 function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDone: Done }) {
   const r = useRespond();
   const action = useAction();
-  const patch = (b: Record<string, unknown>) => void action.run(async () => { await r.patchIncident(inc.id, b); onDone(); });
+  // Made on the revision shown: a change another officer made meanwhile is a 409, not silently undone.
+  const patch = (b: Record<string, unknown>) => void action.run(async () => { await r.patchIncident(inc.id, { ...b, rev: inc.rev }); onDone(); });
   const mayChange = inc.isOwner && base.may('incident.write');
   return (
     <header className="card" data-testid="incident-header" data-phase={inc.phase}>
@@ -70,7 +71,7 @@ function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDon
         <div className="phase-actions" role="group" aria-label="Phase actions">
           {(PHASE_MOVES[inc.phase] ?? []).map((to) => (
             <button key={to} type="button" disabled={action.busy} data-testid="phase-move"
-              onClick={() => void action.run(async () => { await r.movePhase(inc.id, to); onDone(); })}>
+              onClick={() => void action.run(async () => { await r.movePhase(inc.id, to, inc.rev); onDone(); })}>
               Move to {humanise(to)}
             </button>
           ))}
