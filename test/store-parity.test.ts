@@ -144,4 +144,15 @@ describe.runIf(factories.length > 1)('store parity: SQLite and PostgreSQL answer
       .toEqual([['short', 1], [host, 2]]);
     same(await both('a-admin', 'GET', '/api/v1/system/dead-letters'), (r) => [r.status, r.json.items]);
   });
+
+  it('takes a warninglist entry up to 1,024 UTF-8 bytes and refuses a longer one with a 422 alike (PostgreSQL failed a long CJK entry with a 500)', async () => {
+    const cjk = (n: number) => Array.from({ length: n }, () => String.fromCodePoint(0x4e00 + crypto.randomInt(20_000))).join('');
+    const list = (name: string, entry: string) => ({ name, version: 1, description: 'd', type: 'string', matching_attributes: ['domain'], list: [entry, 'x.example'] });
+    const ok = list('cjk-341', cjk(341)); // 1,023 bytes
+    expect(same(await both('a-admin', 'POST', '/api/v1/warninglists', ok), (r) => [r.status, r.json.entryCount])).toEqual([201, 2]);
+    const long = list('cjk-1000', cjk(1000)); // 1,000 characters, 3,000 bytes
+    const refused = await both('a-admin', 'POST', '/api/v1/warninglists', long);
+    expect(same(refused, (r) => [r.status, r.json.error?.code, r.json.error?.message])).toEqual([422, 'UNPROCESSABLE', 'not a MISP warninglist: list[0] must be a string of at most 1024 bytes (UTF-8)']);
+    same(await both('a-admin', 'GET', '/api/v1/warninglists'), (r) => (r.json.items as { name: string; entryCount: number }[]).map((w) => [w.name, w.entryCount]));
+  });
 });

@@ -27,7 +27,12 @@ export type WarninglistInfo = WarninglistRow & { entryCount: number };
 export const WARNINGLIST_TYPES: readonly WarninglistType[] = ['string', 'substring', 'hostname', 'cidr', 'regex'];
 /** Bounds of an imported list. */
 export const MAX_WARNINGLIST_ENTRIES = 500_000;
-const MAX_ENTRY_LENGTH = 1024;
+/**
+ * Longest entry, in UTF-8 bytes: entries are keys of a PostgreSQL B-tree index, which refuses
+ * an entry over 2,704 bytes; 1,024 characters of CJK text (3,072 bytes) failed the import
+ * there with a server error while SQLite took it. The same bound as an indexed observable value.
+ */
+const MAX_ENTRY_BYTES = 1024;
 const MAX_REGEX_LENGTH = 500;
 const REV_KEY = 'warninglists:rev';
 
@@ -242,8 +247,9 @@ export function parseMispWarninglist(raw: unknown): MispWarninglist {
   if (!Array.isArray(attrs) || attrs.some((a) => typeof a !== 'string' || a.length > 100) || attrs.length > 200) throw bad('matching_attributes must be a list of attribute types');
   if (!Array.isArray(o.list) || o.list.length === 0) throw bad('list must be a non-empty array');
   if (o.list.length > MAX_WARNINGLIST_ENTRIES) throw bad(`list has more than ${MAX_WARNINGLIST_ENTRIES} entries`);
-  const idx = o.list.findIndex((e) => typeof e !== 'string' || e.length > MAX_ENTRY_LENGTH);
-  if (idx >= 0) throw bad(`list[${idx}] must be a string of at most ${MAX_ENTRY_LENGTH} characters`);
+  // A character is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4): shorter strings need no count.
+  const idx = o.list.findIndex((e) => typeof e !== 'string' || (e.length > MAX_ENTRY_BYTES / 3 && Buffer.byteLength(e) > MAX_ENTRY_BYTES));
+  if (idx >= 0) throw bad(`list[${idx}] must be a string of at most ${MAX_ENTRY_BYTES} bytes (UTF-8)`);
   const list = [...new Set((o.list as string[]).map((e) => e.trim()).filter(Boolean))];
   if (list.length === 0) throw bad('list has no non-empty entry');
   return {
@@ -313,7 +319,7 @@ export class Warninglists {
 
   /** The first enabled list the value is on, or null. Synchronous: detection calls it per hit. */
   match(kind: ObservableKind, value: string): WarninglistHit | null {
-    if (typeof value !== 'string' || value.length > 4 * MAX_ENTRY_LENGTH) return null;
+    if (typeof value !== 'string' || value.length > 4 * MAX_ENTRY_BYTES) return null;
     if (value.length > 256) return matchCompiled(this.#compiled, kind, value);
     const key = `${kind}\u0000${value}`;
     const had = this.#memo.get(key);
