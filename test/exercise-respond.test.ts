@@ -194,6 +194,22 @@ describe('a player declares an incident inside the running exercise', () => {
     expect(pos.json().state).toBe('blocked');
   });
 
+  it('a silence procedure of the exercise is adopted at its deadline by the server\'s ticker, as a real one is (not only when read)', async () => {
+    const r = await call('a-rep', 'POST', '/decisions', { title: 'Exercise statement', text: 'We condemn', kind: 'other', procedure: 'silence', participants: [al.orgs.B], deadline: later(30), exerciseId: id });
+    expect(r.status, r.body).toBe(201);
+    const adopted: string[] = [];
+    const off = al.platform.bus.subscribe((e) => { if (e.subject === r.json().id && e.type === 'decision.adopted') adopted.push(e.exerciseId ?? 'real'); });
+    try {
+      al.clock.advance(31_000);
+      expect(await al.platform.respond.decisions.tick()).toBeGreaterThanOrEqual(1);
+      // Written and announced (the exercise's live stream) by the ticker, before anyone reads it.
+      expect((await al.platform.store.getRecord(r.json().id))!.state).toBe('adopted');
+      expect(adopted).toEqual([id]);
+    } finally {
+      off();
+    }
+  });
+
   it('an alert level raised in the exercise moves the exercise board only, never the real one', async () => {
     const r = await call('a-rep', 'POST', '/alert-levels/own', { level: 4, reason: 'exercise: ransomware outbreak', exerciseId: id });
     expect(r.status, r.body).toBe(200);

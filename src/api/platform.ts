@@ -111,7 +111,8 @@ async function openPlatform(config: Readonly<Config>, opts: PlatformOptions, ope
   // Answers to another node's incident or request are made on that node (federation/record-actions.ts).
   const remote: RecordRemote = { act: (a, row, action) => recordRemote({ store, clock, registry: federation, intel }).act(a, row, action) };
   const exerciseOrgs = (id: string) => exercise.playingOrgs(id);
-  const respond = createRespond({ store, access, clock, bus, exerciseGate, exerciseOrgs, remote });
+  const activeExercises = () => exercise.activeRuns();
+  const respond = createRespond({ store, access, clock, bus, exerciseGate, exerciseOrgs, activeExercises, remote });
   const sigma = await SigmaRules.open({ store, access, clock, bus }, { dir: config.sigmaDir, placeholdersFile: config.sigmaPlaceholders });
   const warninglists = new Warninglists(store, clock);
   await warninglists.load();

@@ -765,10 +765,14 @@ export class ExerciseService {
     });
   }
 
+  /** The running or paused exercises of the node (any process's): the ones whose records still move. */
+  async activeRuns(): Promise<string[]> {
+    return JSON.parse((await this.deps.store.getMeta(ACTIVE_KEY)) ?? '[]') as string[];
+  }
+
   /** Loads active runs (and reloads changed ones), then re-arms the timer. */
   async refresh(): Promise<void> {
-    const ids = JSON.parse((await this.deps.store.getMeta(ACTIVE_KEY)) ?? '[]') as string[];
-    for (const id of new Set([...ids, ...this.#cache.keys()])) await this.#fresh(id);
+    for (const id of new Set([...await this.activeRuns(), ...this.#cache.keys()])) await this.#fresh(id);
     this.#arm();
   }
 

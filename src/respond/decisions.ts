@@ -94,12 +94,18 @@ export class DecisionService {
     return Promise.all(recs.map(async (r) => this.#view(actor, await this.#settle(r))));
   }
 
-  /** Settles every open decision whose deadline has passed (called by the server's ticker). */
+  /**
+   * Settles every open decision whose deadline has passed (called by the server's ticker): the
+   * real ones and those of the running exercises, whose adoption at the deadline reaches the
+   * exercise's live stream as a real one reaches the real stream.
+   */
   async tick(): Promise<number> {
     let n = 0;
     const seen = new Set<string>();
-    for (const org of await this.deps.store.listOrganisations()) {
-      const recs = await this.deps.store.listRecords({ kind: DECISION, audience: { hop: 'local', orgId: org.id, groupIds: [] }, purpose: 'read', states: ['open'], limit: 1000 });
+    const worlds = [null, ...await this.deps.activeExercises?.() ?? []];
+    const orgs = await this.deps.store.listOrganisations();
+    for (const [org, exerciseId] of orgs.flatMap((o) => worlds.map((x) => [o, x] as const))) {
+      const recs = await this.deps.store.listRecords({ kind: DECISION, audience: { hop: 'local', orgId: org.id, groupIds: [] }, purpose: 'read', states: ['open'], exerciseId, limit: 1000 });
       for (const row of recs) {
         if (seen.has(row.id)) continue;
         seen.add(row.id);

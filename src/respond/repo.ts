@@ -26,6 +26,8 @@ export interface RespondDeps {
   readonly exerciseGate?: (actor: AuthedActor, exerciseId: string, mode: 'read' | 'write') => Promise<unknown>;
   /** The organisations that play in an exercise (its teams'): the members an exercise decision may name. */
   readonly exerciseOrgs?: (exerciseId: string) => Promise<readonly string[]>;
+  /** The running or paused exercises, whose decisions the ticker settles at their deadline as real ones. */
+  readonly activeExercises?: () => Promise<readonly string[]>;
   /**
    * Answers to a record another node pushed here (a copy): made on its node of origin
    * (federation/record-actions.ts). Without it, a copy is read-only.
