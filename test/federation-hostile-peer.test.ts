@@ -351,6 +351,39 @@ describe('what a peer answers to a push', () => {
   });
 });
 
+describe('a push target that takes smaller requests', () => {
+  it('a POST refused as too large (413) is sent again in smaller ones; an object the peer never takes goes to the reject list with the reason, and the push goes on', async () => {
+    const LIMIT = 12_000;
+    const small = Array.from({ length: 7 }, (_, i) => green({ object_marking_refs: [TLP2_MARKING_IDS.green], description: `${i} ${'d'.repeat(2500)}` }));
+    const huge = green({ object_marking_refs: [TLP2_MARKING_IDS.green], description: 'h'.repeat(3 * LIMIT) });
+    const after = green({ object_marking_refs: [TLP2_MARKING_IDS.green] });
+    for (const o of [...small.slice(0, 4), huge, ...small.slice(4), after]) await p.intel.submit({ principal: admin.principal, source: 'test' }, local.id, [o]);
+    const stored = new Set<string>();
+    let posts = 0;
+    handler = (req, res, url, body) => {
+      if (req.method === 'POST' && url.pathname.endsWith('/objects/')) {
+        posts++;
+        if (Buffer.byteLength(body) > LIMIT) return json(res, { title: 'Payload Too Large', description: `the body exceeds max_content_length (${LIMIT})`, http_status: '413' }, 413);
+        const objects = (JSON.parse(body) as { objects: { id: string }[] }).objects;
+        for (const o of objects) stored.add(o.id);
+        return json(res, { id: crypto.randomUUID(), status: 'complete', total_count: objects.length, success_count: objects.length, failure_count: 0, pending_count: 0 }, 202);
+      }
+      return json(res, { title: 'not here' }, 404);
+    };
+    const r = await run(push);
+    expect(r).toMatchObject({ complete: true, sent: 8, rejected: 1 });
+    expect([...small, after].every((o) => stored.has(o.id as string))).toBe(true);
+    expect(stored.has(huge.id as string)).toBe(false);
+    const reject = (await p.federation.listRejects(push.id)).find((x) => x.id === huge.id);
+    expect(reject?.reason).toMatch(/refused by x: larger than it takes in one request \(HTTP 413/);
+    expect(posts).toBeLessThan(40);
+    // Nothing is left to send: the next run posts nothing.
+    posts = 0;
+    expect(await run(push)).toMatchObject({ complete: true, sent: 0 });
+    expect(posts).toBe(0);
+  });
+});
+
 describe('what a peer pushes here', () => {
   let token: string;
   const deepText = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`;

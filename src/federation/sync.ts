@@ -515,6 +515,8 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
   const audience = await peerAudience(store, peer);
   const report: RunReport = { subscription: sub.id, direction: 'push', pages: 0, received: 0, added: 0, duplicates: 0, rejected: 0, looped: 0, sent: 0, complete: false };
   const until = Date.now() + (o.maxRunMs ?? MAX_RUN_MS);
+  // Halved for the rest of the run when the peer refuses a POST as larger than it takes (413).
+  let pageSize = o.pageSize ?? PULL_PAGE_SIZE;
   try {
     let state = await registry.state(sub.id);
     for (;;) {
@@ -522,7 +524,7 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
       const from = state.cursor;
       const afterUs = from.afterUs ?? (sub.since ? parseTimestampMicros(sub.since) ?? 0 : 0);
       const page = await store.queryObjects({
-        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: o.pageSize ?? PULL_PAGE_SIZE,
+        collectionIds: [sub.localCollection], audience, purpose: 'read', version: { kind: 'all' }, addedAfter: afterUs, limit: pageSize,
         ...(sub.sightingsOnly ? { types: ['sighting'] } : sub.types ? { types: sub.types } : {}),
       });
       const rows = page.rows;
@@ -564,13 +566,29 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
       let moved = false;
       let failures: SentFailure<{ obj: Record<string, unknown>; env: Envelope }>[] = [];
       if (send.length > 0) {
-        const status = await client.addObjects(peer.apiRoot, sub.remoteCollection, send.map((s) => s.obj), {
-          extra: { x_shieldwall_envelopes: send.map((s) => s.env) }, ...(o.signal ? { signal: o.signal } : {}),
-        });
-        const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000 });
-        // The peer's answer is input: only failures of objects sent count, each once.
-        failures = sentFailures(send, done.failures);
-        sent = Math.max(0, Math.min(send.length - failures.length, Number(done.success_count) || 0));
+        let status: TaxiiStatus | null = null;
+        try {
+          status = await client.addObjects(peer.apiRoot, sub.remoteCollection, send.map((s) => s.obj), {
+            extra: { x_shieldwall_envelopes: send.map((s) => s.env) }, ...(o.signal ? { signal: o.signal } : {}),
+          });
+        } catch (e) {
+          // Larger than the peer takes in one request (its max_content_length, TAXII 2.1 §4.2.1):
+          // fewer objects a POST, down to one; one object it never takes is refused by it, like a
+          // failure in its status (the reject list, with the reason), and the push goes on.
+          if (!(e instanceof TaxiiClientError && e.status === 413)) throw e;
+          if (send.length > 1) {
+            pageSize = Math.max(1, Math.floor(send.length / 2));
+            continue;
+          }
+          const one = send[0]!;
+          failures = [{ f: { id: String(one.obj.id), ...(one.env.version !== null ? { version: one.env.version } : {}), message: `larger than it takes in one request (HTTP 413; ${e.message.slice(0, 200)})` }, s: one }];
+        }
+        if (status) {
+          const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000, ...(o.signal ? { signal: o.signal } : {}) });
+          // The peer's answer is input: only failures of objects sent count, each once.
+          failures = sentFailures(send, done.failures);
+          sent = Math.max(0, Math.min(send.length - failures.length, Number(done.success_count) || 0));
+        }
       }
       await store.transaction(async (tx) => {
         for (const { f, s: x } of failures) {
