@@ -211,6 +211,24 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       ]);
       expect((await sw('user', 'disable', 'nobody')).code).toBe(2);
       expect(JSON.parse(ok(await sw('user', 'list', '--org', 'ALD', '--json')))).toHaveLength(1);
+      // A password longer than sign-in accepts could be set but never used.
+      expect((await sw('user', 'create', 'x.long', '--org', 'ALD', '--password', 'x'.repeat(1025))).stderr.trim()).toBe('shieldwall: password must have at most 1024 characters');
+    });
+
+    it.sequential('sets a new password (stdin) and replaces roles; a weak password or unknown role is refused (1), an unknown user is 2', async () => {
+      expect(ok(await runIn(dir, ['user', 'passwd', 'ald.analyst'], 'a brand new passphrase\n'))).toBe('password of ald.analyst changed; 0 web sessions signed out');
+      expect((await runIn(dir, ['user', 'passwd', 'ald.analyst'], 'short\n')).stderr.trim()).toBe('shieldwall: password must have at least 12 characters');
+      expect((await sw('user', 'passwd', 'nobody', '--password', 'long enough password')).code).toBe(2);
+      expect(ok(await sw('user', 'roles', 'ald.analyst'))).toBe('analyst,responder');
+      expect(ok(await sw('user', 'roles', 'ald.analyst', '--set', 'analyst'))).toBe('analyst');
+      expect((await sw('user', 'roles', 'ald.analyst', '--set', 'analyst,wizard')).code).toBe(1);
+      expect(ok(await sw('user', 'roles', 'ald.analyst', '--set', 'analyst,responder'))).toBe('analyst,responder');
+      expect((await sw('user', 'roles', 'nobody', '--set', 'analyst')).code).toBe(2);
+      const changes = JSON.parse(ok(await sw('audit', '--action', 'user.roles', '--json'))) as { detail: { username: string; from: string[]; to: string[] } }[];
+      expect(changes.map((a) => a.detail)).toEqual([
+        expect.objectContaining({ username: 'ald.analyst', from: ['analyst'], to: ['analyst', 'responder'] }),
+        expect.objectContaining({ username: 'ald.analyst', from: ['analyst', 'responder'], to: ['analyst'] }),
+      ]);
     });
 
     it.sequential('prints a token once, never lists secrets, and revokes it (again: conflict, unknown: not found)', async () => {
@@ -272,7 +290,7 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
     });
 
     it.sequential('records these writes in the audit log as system actions from the cli', async () => {
-      await expectAudited(dir, ['org.create', 'user.create', 'user.disable', 'token.create', 'token.revoke', 'group.create', 'group.members', 'collection.create', 'collection.grant']);
+      await expectAudited(dir, ['org.create', 'user.create', 'user.disable', 'user.password', 'user.roles', 'token.create', 'token.revoke', 'group.create', 'group.members', 'collection.create', 'collection.grant']);
     });
   });
 

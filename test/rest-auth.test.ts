@@ -67,6 +67,33 @@ describe('sign-in', () => {
   });
 });
 
+describe('password changes', () => {
+  it('a new password signs out the user\'s web sessions (not their API tokens); the old one no longer signs in; audited', async () => {
+    const { access, store } = al.platform;
+    const old = 'first password of b';
+    const u = await access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.B, username: 'b-changer', password: old, roles: ['analyst'] });
+    const login = (password: string) => h.call('POST', '/api/v1/auth/login', { body: { username: 'b-changer', password }, ip: freshIp() });
+    const session = (await login(old)).json().token as string;
+    const api = await access.createToken(SYSTEM_ACTOR, { orgId: u.orgId, userId: u.id, kind: 'api', name: 'script' });
+    expect(await access.setPassword(SYSTEM_ACTOR, u.id, 'second password of b')).toEqual({ sessionsRevoked: 1 });
+    expectError(await h.call('GET', '/api/v1/me', { token: session, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    expect((await h.call('GET', '/api/v1/me', { token: api.token })).status).toBe(200);
+    expectError(await login(old), 401, 'UNAUTHENTICATED');
+    expect((await login('second password of b')).status).toBe(200);
+    const [entry] = (await store.searchAudit({ actionPrefix: 'user.password', limit: 1, scanLimit: 1000 })).rows;
+    expect(entry && [entry.target, JSON.parse(entry.detail ?? '{}')]).toEqual([u.id, { username: 'b-changer', orgId: al.orgs.B, sessionsRevoked: 1 }]);
+    expect(JSON.stringify(entry)).not.toContain('second password');
+  });
+
+  it('refuses a password sign-in could never take, or the username itself, with the reason', async () => {
+    const { access } = al.platform;
+    const u = await access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.B, username: 'b-policy.account', password: 'first password of b', roles: ['analyst'] });
+    await expect(access.setPassword(SYSTEM_ACTOR, u.id, 'x'.repeat(1025))).rejects.toThrow('password must have at most 1024 characters');
+    await expect(access.setPassword(SYSTEM_ACTOR, u.id, 'B-Policy.Account')).rejects.toThrow('password must not be the username');
+    await expect(access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.B, username: 'b-long', password: 'x'.repeat(1025), roles: [] })).rejects.toThrow('at most 1024');
+  });
+});
+
 describe('bearer tokens', () => {
   const routes = ['/api/v1/me', '/api/v1/organisations', '/api/v1/sharing-groups', '/api/v1/collections', '/api/v1/intel',
     '/api/v1/intel/indicator--00000000-0000-4000-8000-000000000000', '/api/v1/intel/export?collection=x', '/api/v1/audit'];

@@ -20,5 +20,17 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return got.length === expected.length && crypto.timingSafeEqual(got, expected);
 }
 
+/** The longest password: what sign-in (POST /auth/login) accepts; a longer one could be set but never used. */
+export const PASSWORD_MAX = 1024;
+export const PASSWORD_MIN = 12;
+
+/** Why a password may not be set for `username`, or null when it may. */
+export function passwordProblem(password: string, username: string): string | null {
+  if (password.length < PASSWORD_MIN) return `password must have at least ${PASSWORD_MIN} characters`;
+  if (password.length > PASSWORD_MAX) return `password must have at most ${PASSWORD_MAX} characters`;
+  if (password.toLowerCase() === username.toLowerCase()) return 'password must not be the username';
+  return null;
+}
+
 /** A password that fails verification, hashed once, so unknown users cost the same time as known ones. */
 export const DUMMY_HASH = await hashPassword(crypto.randomBytes(12).toString('hex'));

@@ -8,7 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { Audience } from '../core/policy.js';
 import type { CollectionRow, GroupRow, OrgKind, OrgRow, Role, Store, TokenKind, TokenRow, UserRow } from '../store/index.js';
 import { ROLES } from '../store/index.js';
-import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { DUMMY_HASH, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { hashToken, issueToken, sameHash, tokenIdOf, type IssuedToken } from './tokens.js';
 import { FailureLimiter, guardKeys } from './rate-limit.js';
 
@@ -57,6 +57,10 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 /** The longest a token may live: ten years (an expiry past any date the node can write is a crash waiting in `token list`). */
 export const MAX_TOKEN_TTL_MS = 3650 * 86_400_000;
 const SHORT_NAME = /^[A-Z0-9][A-Z0-9-]{0,15}$/;
+
+function checkRoles(roles: readonly string[]): void {
+  for (const r of roles) if (!(ROLES as readonly string[]).includes(r)) throw new AppError('BAD_REQUEST', `unknown role ${r}; roles are ${ROLES.join(', ')}`);
+}
 
 export class AccessService {
   readonly limiter: FailureLimiter;
@@ -111,8 +115,9 @@ export class AccessService {
   // ---- users ----
   async createUser(actor: Actor, u: { orgId: string; username: string; password: string; displayName?: string; roles: Role[] }): Promise<UserRow> {
     if (!USERNAME.test(u.username)) throw new AppError('BAD_REQUEST', 'username must be 2-64 of a-z, 0-9, ., _, -');
-    if (u.password.length < 12) throw new AppError('BAD_REQUEST', 'password must have at least 12 characters');
-    for (const r of u.roles) if (!ROLES.includes(r)) throw new AppError('BAD_REQUEST', `unknown role ${r}; roles are ${ROLES.join(', ')}`);
+    const weak = passwordProblem(u.password, u.username);
+    if (weak) throw new AppError('BAD_REQUEST', weak);
+    checkRoles(u.roles);
     const org = await this.organisation(u.orgId);
     // An organisation of another node (or a peer node's own identity) never has users here:
     // objects pulled from that node are attributed to it (docs/federation.md).
@@ -124,6 +129,43 @@ export class AccessService {
     };
     await this.store.putUser(row);
     await this.audit(actor, 'user.create', row.id, { username: row.username, orgId: row.orgId, roles: row.roles });
+    return row;
+  }
+
+  /**
+   * Sets a user's password (the operator resetting it, or the user changing their own) and
+   * revokes the user's web sessions, so that whoever signed in with the old one is signed out;
+   * API tokens are credentials of their own and stay (revoke them with `token revoke`).
+   */
+  async setPassword(actor: Actor, userId: string, password: string): Promise<{ sessionsRevoked: number }> {
+    const u = await this.store.getUser(userId);
+    if (!u) throw new AppError('NOT_FOUND', `no user ${userId}`);
+    const weak = passwordProblem(password, u.username);
+    if (weak) throw new AppError('BAD_REQUEST', weak);
+    const passwordHash = await hashPassword(password);
+    const now = this.nowUs();
+    let sessionsRevoked = 0;
+    await this.store.transaction(async (tx) => {
+      await tx.putUser({ ...((await tx.getUser(userId)) ?? u), passwordHash });
+      for (const t of await tx.listTokens({ userId })) {
+        const live = t.revokedUs === null && (t.expiresUs === null || t.expiresUs > now);
+        if (t.kind === 'session' && live && (await tx.revokeToken(t.id, now))) sessionsRevoked++;
+      }
+      await new AccessService(tx, this.clock).audit(actor, 'user.password', userId, { username: u.username, orgId: u.orgId, sessionsRevoked });
+    });
+    return { sessionsRevoked };
+  }
+
+  /** Replaces a user's roles (the operator's; effective on the user's next request). */
+  async setRoles(actor: Actor, userId: string, roles: Role[]): Promise<UserRow> {
+    checkRoles(roles);
+    const u = await this.store.getUser(userId);
+    if (!u) throw new AppError('NOT_FOUND', `no user ${userId}`);
+    const row = { ...u, roles: [...new Set(roles)] };
+    await this.store.transaction(async (tx) => {
+      await tx.putUser(row);
+      await new AccessService(tx, this.clock).audit(actor, 'user.roles', userId, { username: u.username, orgId: u.orgId, from: u.roles, to: row.roles });
+    });
     return row;
   }
 

@@ -14,8 +14,8 @@ import { printRows } from '../table.js';
 const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 const when = (us: number | null) => (us === null ? '-' : new Date(us / 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
 
-function roles(raw: string | undefined): Role[] {
-  const r = list(raw ?? 'analyst');
+function roles(raw: string | undefined, fallback = 'analyst'): Role[] {
+  const r = list(raw ?? fallback);
   for (const x of r) if (!(ROLES as readonly string[]).includes(x)) throw new AppError('BAD_REQUEST', `unknown role ${x}; roles are ${ROLES.join(', ')}`);
   return r as Role[];
 }
@@ -100,6 +100,23 @@ function registerUser(program: Command, io: Io): void {
         username: u.username, org: orgs.get(u.orgId) ?? u.orgId, roles: u.roles.join(','), disabled: u.disabled, displayName: u.displayName, id: u.id,
       }));
       printRows(io, o.json, rows, ['username', 'org', 'roles', 'disabled', 'displayName']);
+    }));
+  user.command('passwd <username>')
+    .description('set a new password for a user (read from stdin or a prompt, or --password) and sign out their web sessions; API tokens stay')
+    .option('--password <password>', 'the new password (at least 12 characters); prefer stdin, the command line is visible to other users')
+    .action((username: string, o: { password?: string }) => withPlatform(async (p) => {
+      const u = await userOf(p, username);
+      const password = o.password ?? (await readSecret(`new password for ${username}: `, 'no password given: use --password, or pipe it on stdin'));
+      const r = await p.access.setPassword(CLI_ACTOR, u.id, password);
+      io.out(`password of ${username} changed; ${r.sessionsRevoked} web session${r.sessionsRevoked === 1 ? '' : 's'} signed out`);
+    }));
+  user.command('roles <username>')
+    .description('print a user\'s roles, or replace them with --set (effective on the user\'s next request)')
+    .option('--set <roles>', `comma list of ${ROLES.join(', ')}; "" for none`)
+    .action((username: string, o: { set?: string }) => withPlatform(async (p) => {
+      let u = await userOf(p, username);
+      if (o.set !== undefined) u = await p.access.setRoles(CLI_ACTOR, u.id, roles(o.set, ''));
+      io.out(u.roles.join(',') || '(no role)');
     }));
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
     user.command(`${name} <username>`)
