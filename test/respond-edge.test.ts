@@ -249,3 +249,29 @@ describe('two officers editing one incident', () => {
     for (const rev of [0, 'x', 1.5]) expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 1, rev })).status).toBe(400);
   });
 });
+
+describe('observables', () => {
+  it('a value that is not of its type is a 400 naming the field, and nothing is added; well-formed ones of every shape are taken', async () => {
+    const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'Observable shapes', severity: 2 })).json;
+    const add = (type: string, value: string) => w.call('A-resp', 'POST', `/incidents/${i.id}/observables`, { type, value });
+    for (const [type, value] of [
+      ['ipv4-addr', 'not an ip'], ['ipv4-addr', '203.0.113.300'], ['ipv6-addr', '2001:db8::zz'], ['domain-name', 'evil .example'],
+      ['domain-name', 'evil\u0007.example'], ['hostname', 'ws-01;rm -rf'], ['url', 'no scheme at all'], ['email-addr', 'someone at example.org'],
+      ['file-md5', 'abc'], ['file-sha1', 'z'.repeat(40)], ['file-sha256', 'a'.repeat(63)], ['mutex', 'Global\\wiper\u001b[2J'],
+    ] as const) {
+      const r = await add(type, value);
+      expect(r.status, `${type} ${JSON.stringify(value)}: ${JSON.stringify(r.json)}`).toBe(400);
+      expect(r.json.error).toMatchObject({ code: 'BAD_REQUEST', details: { field: 'value' } });
+    }
+    expect((await w.call('A-resp', 'GET', `/incidents/${i.id}`)).json.observables).toEqual([]);
+    for (const [type, value] of [
+      ['ipv4-addr', '203.0.113.7'], ['ipv4-addr', '198.51.100.0/24'], ['ipv6-addr', '2001:db8::1'], ['domain-name', 'c2.wiper.example'],
+      ['domain-name', 'bücher.example'], ['domain-name', '_dmarc.example.org'], ['hostname', 'WS-01'], ['url', 'hxxp://evil[.]example/x?y=1'],
+      ['email-addr', 'ops@cert.example'], ['file-md5', 'd41d8cd98f00b204e9800998ecf8427e'], ['file-sha1', 'da39a3ee5e6b4b0d3255bfef95601890afd80709'],
+      ['file-sha256', 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855'], ['mutex', 'Global\\wiper-1'], ['other', 'anything at all'],
+    ] as const) {
+      const r = await add(type, value);
+      expect(r.status, `${type} ${value}: ${JSON.stringify(r.json)}`).toBe(200);
+    }
+  });
+});

@@ -6,6 +6,7 @@ import type { Vocabularies } from '../../contract/index.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { TLP_LEVELS } from '../../core/policy.js';
+import { matchesFormat } from '../../stix/index.js';
 import type { Platform } from '../platform.js';
 import { principalOf } from './auth.js';
 import { Body, IDENTITY_ID, RECORD_ID } from './body.js';
@@ -17,6 +18,31 @@ import {
 } from '../../respond/index.js';
 
 const ATTACK_TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
+// A DNS name (RFC 1035 labels, letters of any script for an IDN, `_` as in SRV and DKIM names).
+const DNS_NAME = /^(?=.{1,253}\.?$)[\p{L}\p{N}_]([\p{L}\p{N}_-]{0,61}[\p{L}\p{N}_])?(\.[\p{L}\p{N}_]([\p{L}\p{N}_-]{0,61}[\p{L}\p{N}_])?)*\.?$/u;
+const HEX_DIGEST = { 'file-md5': 32, 'file-sha1': 40, 'file-sha256': 64 } as const;
+// C0 controls and DEL: an observable value is one token, which a terminal or a log line shows as it is.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The value of an observable, read as its type says: an address, name, URL, e-mail address or
+ * digest that is not one would be shared with the allies, compared by "similar incidents" and
+ * exported as if it were (MISP refuses an `ip-dst` that is not an address likewise).
+ */
+function observableValue(type: (typeof OBSERVABLE_TYPES)[number], value: string): string {
+  const refuse = (what: string): never => { throw new AppError('BAD_REQUEST', `value: not ${what}`, { details: { field: 'value' } }); };
+  if (CONTROL.test(value)) refuse('a single-line value (control characters)');
+  switch (type) {
+    case 'ipv4-addr': return matchesFormat('ipv4', value) ? value : refuse('an IPv4 address or CIDR block');
+    case 'ipv6-addr': return matchesFormat('ipv6', value) ? value : refuse('an IPv6 address or CIDR block');
+    case 'domain-name': case 'hostname': return DNS_NAME.test(value) ? value : refuse(`a ${type === 'hostname' ? 'host' : 'domain'} name`);
+    case 'url': return matchesFormat('uri', value) ? value : refuse('a URL (scheme:…)');
+    case 'email-addr': return matchesFormat('email', value) ? value : refuse('an e-mail address');
+    case 'file-md5': case 'file-sha1': case 'file-sha256':
+      return value.length === HEX_DIGEST[type] && /^[0-9a-fA-F]+$/.test(value) ? value : refuse(`a ${HEX_DIGEST[type]}-digit hexadecimal digest`);
+    case 'user-account': case 'process': case 'registry-key': case 'mutex': case 'other': return value;
+  }
+}
 const EXERCISE_ID = /^exercise--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -115,8 +141,9 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   app.post('/incidents/:id/tasks/:task/status', async (req) => incidents.setTaskStatus(actor(req), id(req), id(req, 'task'), body(req).oneOf('status', TASK_STATUSES)));
   app.post('/incidents/:id/observables', async (req) => {
     const b = body(req);
+    const type = b.oneOf('type', OBSERVABLE_TYPES);
     return incidents.addObservable(actor(req), id(req), {
-      type: b.oneOf('type', OBSERVABLE_TYPES), value: b.str('value', { max: 2048 }), ...opt('ioc', b.bool('ioc')), ...opt('sighted', b.bool('sighted')),
+      type, value: observableValue(type, b.str('value', { max: 2048 })), ...opt('ioc', b.bool('ioc')), ...opt('sighted', b.bool('sighted')),
       ...opt('tlp', b.optOneOf('tlp', TLP_LEVELS)), ...opt('pap', b.optOneOf('pap', PAP_LEVELS)), ...opt('description', b.optStr('description')),
       ...opt('recipients', b.optStrings('recipients', { max: 50, re: IDENTITY_ID })),
     });
