@@ -22,6 +22,12 @@ import { MANIFEST_FILE, type BackupManifest } from '../src/ops/backup.js';
 import { openStore } from '../src/store/index.js';
 import { runBuiltCli } from './helpers/built-cli.js';
 import { freshPostgresDb, pgAvailable } from './helpers/pg.js';
+import { mustRun, NATS_URL, natsAvailable, TEST_STREAM_BYTES, uniquePrefix } from './helpers/nats.js';
+import { until } from './helpers/until.js';
+import { hwmKey, JetStreamSource, streamKey } from '../src/scale/jetstream-source.js';
+import { openNats, type NatsLink } from '../src/scale/nats.js';
+import { partitionOf } from '../src/scale/partition.js';
+import { StreamPublisher } from '../src/scale/publisher.js';
 import { indicator, makeCollection, makeOrg, makePlatform, T0, tmpDir } from './taxii-fixtures.js';
 
 const PEER_TOKEN = 'token-the-peer-issued-backup-1';
@@ -275,4 +281,97 @@ describe.skipIf(!pgOk)('backup and restore of a PostgreSQL node', () => {
     expect(twice.code).toBe(3);
     expect(twice.stderr).toContain('already holds a Shieldwall store');
   }, 90_000);
+});
+
+const natsUp = await natsAvailable();
+if (mustRun() && !natsUp) throw new Error(`CI: NATS is required by the scale-out backup test and does not answer at ${NATS_URL}`);
+
+describe.skipIf(!pgOk || !natsUp)('backup and restore of a scale-out node (PostgreSQL + NATS JetStream)', () => {
+  it('keeps the telemetry NATS acknowledged and no worker processed, and restores it onto the same stream or a new one', async () => {
+    const a = await freshPostgresDb();
+    cleanups.push(a.drop);
+    const dir = tmpDir('sw-bkp-so-');
+    const { p, env: base } = await runningNode(dir, { databaseUrl: a.url });
+    const prefix = uniquePrefix('bkp');
+    const nats = (pfx: string) => ({ SHIELDWALL_NATS_URL: NATS_URL, SHIELDWALL_NATS_PREFIX: pfx, SHIELDWALL_NATS_PARTITIONS: '4', SHIELDWALL_NATS_MAX_BYTES: String(TEST_STREAM_BYTES) });
+    const links: NatsLink[] = [];
+    const link = async (pfx: string) => {
+      const l = await openNats({ url: NATS_URL, prefix: pfx, partitions: 4, maxBytes: TEST_STREAM_BYTES, maxAgeMs: 3_600_000, name: 'backup test' });
+      links.push(l);
+      cleanups.push(async () => {
+        await l.jsm.streams.delete(l.names.stream).catch(() => undefined);
+        await l.close();
+      });
+      return l;
+    };
+    const l1 = await link(prefix);
+    const org = 'identity--0a000000-0000-4000-8000-00000000b0b0';
+    const part = partitionOf(org, 4);
+    const meta = { orgId: org, sensorId: 'fw-1', receivedUs: Date.now() * 1000, exerciseId: null };
+    const pub = new StreamPublisher(l1);
+    await pub.append(meta, [{ format: 'ecs', event: '{"n":1}' }], 'c1');
+    await pub.append(meta, [{ format: 'ecs', event: '{"n":2}' }, { format: 'ecs', event: '{"n":3}' }], 'c2');
+    await pub.append(meta, [{ format: 'ecs', event: '{"n":4}' }], 'c3');
+    // A worker has processed chunk 1 (its mark), not chunks 2 and 3.
+    await p.store.setMeta(hwmKey(l1.names.prefix, part), '1');
+    await p.store.setMeta(streamKey(l1.names.prefix, part), (await l1.jsm.streams.info(l1.names.stream)).created);
+
+    const env = { ...base, ...nats(prefix) };
+    const target = path.join(tmpDir('sw-bkp-so-out-'), 'b');
+    const made = await cli(['backup', target], env);
+    expect([made.code, made.stderr]).toEqual([0, '']);
+    expect(made.stdout).toContain('3 events in 2 chunks');
+    const m = JSON.parse(fs.readFileSync(path.join(target, MANIFEST_FILE), 'utf8')) as BackupManifest;
+    expect(m.stream).toMatchObject({ chunks: 2, events: 3, partitions: 4, marks: { [String(part)]: 1 } });
+    expect(m.files.map((f) => f.name)).toContain('telemetry-pending.ndjson');
+
+    /** What a worker taking the partition reads from a restored store. */
+    const readsAfterRestore = async (l: NatsLink, dbUrl: string, into: string) => {
+      const store = await openStore({ dataDir: into, databaseUrl: dbUrl });
+      const src = new JetStreamSource({ link: l, store, warmMs: () => 0, onWarm: () => undefined });
+      try {
+        await src.own(part);
+        await until('the restored chunks to be read', () => src.buffered() >= 2);
+        src.beginRound(1_000);
+        return (await src.read(100)).map((r) => r.event);
+      } finally {
+        await src.close();
+        await store.close();
+      }
+    };
+
+    // Onto another NATS stream (another prefix: a stream made anew): the chunks are published again.
+    const b = await freshPostgresDb();
+    cleanups.push(b.drop);
+    const prefix2 = uniquePrefix('bkp2');
+    const l2 = await link(prefix2);
+    await new StreamPublisher(l2).append({ ...meta, orgId: 'identity--0a000000-0000-4000-8000-00000000c0c0' }, [{ format: 'ecs', event: '{"other":1}' }], 'o1');
+    const into = path.join(tmpDir('sw-bkp-so-new-'), 'node');
+    const restored = await cli(['restore', target], { ...env, ...nats(prefix2), SHIELDWALL_DATA_DIR: into, SHIELDWALL_DATABASE_URL: b.url });
+    expect([restored.code, restored.stderr]).toEqual([0, '']);
+    expect(restored.stdout).toContain('0 chunks still in the stream after their marks, 2 published again');
+    expect(await readsAfterRestore(l2, b.url, into)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
+
+    // Onto the same stream, which still holds them after the mark: left where they are.
+    const c = await freshPostgresDb();
+    cleanups.push(c.drop);
+    const into3 = path.join(tmpDir('sw-bkp-so-same-'), 'node');
+    const same = await cli(['restore', target], { ...env, SHIELDWALL_DATA_DIR: into3, SHIELDWALL_DATABASE_URL: c.url });
+    expect([same.code, same.stderr]).toEqual([0, '']);
+    expect(same.stdout).toContain('2 chunks still in the stream after their marks, 0 published again');
+    expect(await readsAfterRestore(l1, c.url, into3)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
+
+    // Without a NATS to put them in: refused before anything is written, unless left out on purpose.
+    const d = await freshPostgresDb();
+    cleanups.push(d.drop);
+    const into4 = path.join(tmpDir('sw-bkp-so-none-'), 'node');
+    const noNats = { ...base, SHIELDWALL_DATA_DIR: into4, SHIELDWALL_DATABASE_URL: d.url };
+    const refused = await cli(['restore', target], noNats);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('3 events (2 chunks) that NATS had acknowledged');
+    expect(fs.existsSync(path.join(into4, 'federation-secret.key'))).toBe(false);
+    const without = await cli(['restore', target, '--without-events'], noNats);
+    expect([without.code, without.stderr]).toEqual([0, '']);
+    expect(without.stdout).toContain('3 events left out (--without-events)');
+  }, 120_000);
 });

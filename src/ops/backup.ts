@@ -36,6 +36,9 @@ import { NODE_KEY_META, P_PEER } from '../federation/registry.js';
 import { P_FEED } from '../federation/taxii-feeds.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import type { BackupCounts } from './last-backup.js';
+import { saveStreamEvents, scaleMetaSql, STREAM_EVENTS_FILE, type StreamBackup } from './backup-stream.js';
+import type { NatsSettings } from '../scale/nats.js';
+import { scaleNames } from '../scale/partition.js';
 
 export type { BackupCounts } from './last-backup.js';
 
@@ -63,6 +66,8 @@ export interface BackupManifest {
   /** The key record the snapshot names (null: the node never signed or sealed anything). */
   keys: KeyRecord | null;
   files: { name: string; bytes: number; sha256: string }[];
+  /** Scale-out: the telemetry the stream held after the snapshot's marks (ops/backup-stream.ts); absent when none. */
+  stream?: StreamBackup;
 }
 
 export interface BackupSource {
@@ -70,6 +75,8 @@ export interface BackupSource {
   databaseUrl?: string | undefined;
   version: string;
   now?: () => Date;
+  /** Scale-out: the node's NATS, whose unprocessed telemetry the backup keeps. */
+  nats?: NatsSettings | undefined;
 }
 
 /** SQL both engines run the same way, on one snapshot. */
@@ -239,15 +246,18 @@ async function pgClient(url: string, what: string) {
  * The PostgreSQL snapshot: a REPEATABLE READ transaction exports its snapshot, reads the
  * manifest's facts in it, and stays open while `pg_dump --snapshot` dumps that same snapshot.
  */
-async function snapshotPostgres(url: string, into: string): Promise<Pick<BackupManifest, 'counts' | 'migrations' | 'keys'>> {
+async function snapshotPostgres(url: string, into: string, nats: NatsSettings | undefined): Promise<Pick<BackupManifest, 'counts' | 'migrations' | 'keys' | 'stream'>> {
   const client = await pgClient(url, 'backup');
   try {
     await client.query('begin transaction isolation level repeatable read read only');
     const snapshot = String((await client.query<{ s: string }>('select pg_export_snapshot() as s')).rows[0]!.s);
     const facts = await describe(async (text) => (await client.query(text)).rows as Record<string, unknown>[]);
     await runPgTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', `--snapshot=${snapshot}`, `--file=${path.join(into, PG_DUMP_FILE)}`], url);
+    // The stream's chunks after the marks this snapshot holds: acknowledged, not in its alerts.
+    const marks = nats ? (await client.query<{ key: string; value: string }>(scaleMetaSql(scaleNames(nats.prefix).prefix))).rows : [];
     await client.query('commit');
-    return facts;
+    const stream = nats ? await saveStreamEvents(nats, marks, into) : null;
+    return { ...facts, ...(stream ? { stream } : {}) };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -269,7 +279,7 @@ export async function backupNode(src: BackupSource, dest: string): Promise<Backu
     const work = fs.mkdtempSync(`${target}.partial-`);
     fs.chmodSync(work, 0o700);
     try {
-      const facts = src.databaseUrl ? await snapshotPostgres(src.databaseUrl, work) : await snapshotSqlite(dataDir, work);
+      const facts = src.databaseUrl ? await snapshotPostgres(src.databaseUrl, work, src.nats) : await snapshotSqlite(dataDir, work);
       const unknown = facts.migrations.filter((m) => !MIGRATIONS.some((x) => x.id === m));
       if (unknown.length > 0) throw new AppError('CONFLICT', `the store has migrations this version does not know (${unknown.join(', ')}): back it up with the version that runs the node`);
       if (fs.existsSync(dataDir)) for (const f of keyFilesOf(dataDir)) copyPrivate(path.join(dataDir, f), path.join(work, f));
@@ -347,6 +357,10 @@ export function verifyBackup(dir: string): BackupManifest {
 export interface RestoreTarget {
   dataDir: string;
   databaseUrl?: string | undefined;
+  /** Scale-out: where the backup's unprocessed telemetry goes (restored by the caller: restoreStreamEvents). */
+  nats?: NatsSettings | undefined;
+  /** Restore without the backup's unprocessed telemetry (it is then lost). */
+  withoutEvents?: boolean;
 }
 
 /** The files of a data directory that make it a node's: restore never writes over them. */
@@ -373,6 +387,9 @@ export async function restoreNode(dir: string, to: RestoreTarget): Promise<Backu
   const m = verifyBackup(dir);
   if (m.store === 'postgresql' && !to.databaseUrl) throw new AppError('BAD_REQUEST', 'this is the backup of a PostgreSQL node: set SHIELDWALL_DATABASE_URL to the (empty) database to restore it into');
   if (m.store === 'sqlite' && to.databaseUrl) throw new AppError('BAD_REQUEST', 'this is the backup of an SQLite node: unset SHIELDWALL_DATABASE_URL to restore it into SHIELDWALL_DATA_DIR');
+  if (m.stream && !to.nats && !to.withoutEvents) {
+    throw new AppError('BAD_REQUEST', `the backup holds ${m.stream.events} events (${m.stream.chunks} chunks) that NATS had acknowledged and no worker had processed: set SHIELDWALL_NATS_URL (and SHIELDWALL_NATS_PREFIX, SHIELDWALL_NATS_PARTITIONS) to the NATS they go to, or give --without-events to leave them out`);
+  }
   const dataDir = path.resolve(to.dataDir);
   const taken = occupied(dataDir);
   if (taken.length > 0) throw new AppError('CONFLICT', `${dataDir} already holds a node (${taken.slice(0, 4).join(', ')}): restore into an empty data directory; move this one away first if it is to be replaced`);
@@ -386,7 +403,7 @@ export async function restoreNode(dir: string, to: RestoreTarget): Promise<Backu
   }
   // The store file goes in under a temporary name and is renamed last: a restore that stops half
   // way leaves no file that looks like a node.
-  const files = m.files.filter((f) => f.name !== PG_DUMP_FILE);
+  const files = m.files.filter((f) => f.name !== PG_DUMP_FILE && f.name !== STREAM_EVENTS_FILE);
   const storeLast = [...files.filter((f) => f.name !== SQLITE_FILE), ...files.filter((f) => f.name === SQLITE_FILE)];
   for (const f of storeLast) {
     const tmp = path.join(dataDir, `.${f.name}.restoring`);

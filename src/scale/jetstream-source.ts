@@ -43,6 +43,14 @@ export function streamKey(prefix: string, partition: number): string {
   return `scale.${prefix}.stream.${partition}`;
 }
 
+/**
+ * Whether a mark counts in the stream as it is: written against a stream of that creation time
+ * (or before marks named one: `known` null), and not past its last sequence.
+ */
+export function markCounts(known: string | null, created: string, mark: number, lastSeq: number): boolean {
+  return (known === null || known === created) && mark <= lastSeq;
+}
+
 function metaOf(m: Pick<JsMsg, 'headers'>): ChunkMeta | null {
   const org = m.headers?.get(H_ORG);
   const sensor = m.headers?.get(H_SENSOR);
@@ -259,7 +267,7 @@ export class JetStreamSource {
       const created = info.created;
       const known = await store.initMeta(idKey, created);
       const hwm = Number(stored);
-      if (known === created && hwm <= info.state.last_seq) return hwm;
+      if (markCounts(known, created, hwm, info.state.last_seq)) return hwm;
       const reset = await store.transaction(async (tx) => {
         if (!(await tx.casMeta(key, stored, '0')) || !(await tx.casMeta(idKey, known, created))) throw new StaleMark();
         return true;
