@@ -85,6 +85,35 @@ describe('password changes', () => {
     expect(JSON.stringify(entry)).not.toContain('second password');
   });
 
+  it('a signed-in user changes their own password over REST: the current one is checked (403, limiter), other sessions end, this one stays', async () => {
+    const { access } = al.platform;
+    await access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.C, username: 'c-self', password: 'first password of c', roles: ['analyst'] });
+    const login = async (password: string) => h.call('POST', '/api/v1/auth/login', { body: { username: 'c-self', password }, ip: freshIp() });
+    const here = (await login('first password of c')).json().token as string;
+    const elsewhere = (await login('first password of c')).json().token as string;
+    const change = (body: unknown, ip = freshIp()) => h.call('POST', '/api/v1/me/password', { token: here, body, ip });
+    // A wrong current password is not a sign-out: 403, and the session stays good.
+    const wrong = await change({ currentPassword: 'not the password', newPassword: 'second password of c' });
+    expectError(wrong, 403, 'FORBIDDEN');
+    expect(wrong.json().error.message).toBe('the current password is not right');
+    expectError(await change({ currentPassword: 'first password of c', newPassword: 'short' }), 400, 'BAD_REQUEST');
+    expectError(await change({ currentPassword: 'first password of c' }), 400, 'BAD_REQUEST');
+    expectError(await change(['first password of c', 'second password of c']), 400, 'BAD_REQUEST');
+    const ok = await change({ currentPassword: 'first password of c', newPassword: 'second password of c' });
+    expect([ok.status, ok.json()]).toEqual([200, { ok: true, sessionsRevoked: 1 }]);
+    expect((await h.call('GET', '/api/v1/me', { token: here })).status).toBe(200);
+    expectError(await h.call('GET', '/api/v1/me', { token: elsewhere, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    expectError(await login('first password of c'), 401, 'UNAUTHENTICATED');
+    expect((await login('second password of c')).status).toBe(200);
+    // Guessing the current password through this route is held like sign-in guessing (limit 3 here).
+    const ip = freshIp();
+    for (let i = 0; i < 3; i++) expectError(await change({ currentPassword: `guess ${i} of many`, newPassword: 'third password of c' }, ip), 403, 'FORBIDDEN');
+    expectError(await change({ currentPassword: 'second password of c', newPassword: 'third password of c' }, ip), 429, 'RATE_LIMITED');
+    // A credential without a user (an organisation's API token) has no password.
+    const orgToken = await access.createToken(SYSTEM_ACTOR, { orgId: al.orgs.C, kind: 'api', name: 'org script' });
+    expectError(await h.call('POST', '/api/v1/me/password', { token: orgToken.token, body: { currentPassword: 'x', newPassword: 'y' } }), 400, 'BAD_REQUEST');
+  });
+
   it('refuses a password sign-in could never take, or the username itself, with the reason', async () => {
     const { access } = al.platform;
     const u = await access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.B, username: 'b-policy.account', password: 'first password of b', roles: ['analyst'] });

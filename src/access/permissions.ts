@@ -24,7 +24,7 @@ interface Grant {
 
 /** Action → who may take it, and what it covers. Order is the documentation's order. */
 export const PERMISSIONS = {
-  'session.read': { who: [...READERS, 'no-role'], what: 'own identity and permissions (GET /me), sign out' },
+  'session.read': { who: [...READERS, 'no-role'], what: 'own identity and permissions (GET /me), own password, sign out' },
   'directory.read': { who: READERS, what: 'organisations, sharing groups, collections' },
   'intel.read': { who: READERS, what: 'REST intel reads, search, export, correlations, warninglists, sightings' },
   'intel.write': { who: ['analyst', 'admin'], what: 'REST intel import' },

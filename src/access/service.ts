@@ -137,7 +137,7 @@ export class AccessService {
    * revokes the user's web sessions, so that whoever signed in with the old one is signed out;
    * API tokens are credentials of their own and stay (revoke them with `token revoke`).
    */
-  async setPassword(actor: Actor, userId: string, password: string): Promise<{ sessionsRevoked: number }> {
+  async setPassword(actor: Actor, userId: string, password: string, keep: { tokenId?: string | null } = {}): Promise<{ sessionsRevoked: number }> {
     const u = await this.store.getUser(userId);
     if (!u) throw new AppError('NOT_FOUND', `no user ${userId}`);
     const weak = passwordProblem(password, u.username);
@@ -149,11 +149,29 @@ export class AccessService {
       await tx.putUser({ ...((await tx.getUser(userId)) ?? u), passwordHash });
       for (const t of await tx.listTokens({ userId })) {
         const live = t.revokedUs === null && (t.expiresUs === null || t.expiresUs > now);
-        if (t.kind === 'session' && live && (await tx.revokeToken(t.id, now))) sessionsRevoked++;
+        if (t.kind === 'session' && live && t.id !== keep.tokenId && (await tx.revokeToken(t.id, now))) sessionsRevoked++;
       }
       await new AccessService(tx, this.clock).audit(actor, 'user.password', userId, { username: u.username, orgId: u.orgId, sessionsRevoked });
     });
     return { sessionsRevoked };
+  }
+
+  /**
+   * A signed-in user changes their own password: the current one is checked as a sign-in is
+   * (the failure limiter counts a wrong one, and it is audited as `auth.fail`), but a wrong one
+   * is FORBIDDEN, not UNAUTHENTICATED: the credential of the request is still good. The user's
+   * other web sessions are signed out; the one asking stays.
+   */
+  async changeOwnPassword(actor: Actor, current: string, next: string): Promise<{ sessionsRevoked: number }> {
+    const p = actor.principal;
+    if (!p?.userId || !p.username) throw new AppError('BAD_REQUEST', 'this credential belongs to no user: there is no password to change');
+    try {
+      await this.authenticatePassword(p.username, current, actor.source ?? 'unknown');
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'UNAUTHENTICATED') throw new AppError('FORBIDDEN', 'the current password is not right');
+      throw e;
+    }
+    return this.setPassword(actor, p.userId, next, { tokenId: p.tokenId });
   }
 
   /** Replaces a user's roles (the operator's; effective on the user's next request). */

@@ -34,6 +34,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/auth/login`]: PUBLIC,
   [`POST ${V1}/auth/logout`]: 'session.read',
   [`GET ${V1}/me`]: 'session.read',
+  [`POST ${V1}/me/password`]: 'session.read',
   [`GET ${V1}/openapi.json`]: PUBLIC,
   'GET /api/docs': PUBLIC,
   // directory, intel, correlation

@@ -42,6 +42,15 @@ export async function authRoutes(app: FastifyInstance, platform: Platform): Prom
     return { ok: true };
   });
 
+  app.post('/me/password', { onRequest: requireAuth(platform) }, async (req) => {
+    const body = req.body as { currentPassword?: unknown; newPassword?: unknown } | undefined;
+    if (!body || typeof body.currentPassword !== 'string' || typeof body.newPassword !== 'string' || body.currentPassword.length > 1024 || body.newPassword.length > 4096) {
+      throw new AppError('BAD_REQUEST', 'body must be {"currentPassword": string, "newPassword": string}');
+    }
+    const r = await access.changeOwnPassword({ principal: principalOf(req), source: req.ip }, body.currentPassword, body.newPassword);
+    return { ok: true, sessionsRevoked: r.sessionsRevoked };
+  });
+
   app.get('/me', { onRequest: requireAuth(platform) }, async (req) => {
     const p = principalOf(req);
     const org = (await store.getOrganisation(p.orgId))!;

@@ -145,6 +145,7 @@ const schemas: Record<string, JsonSchema> = {
   }),
   LoginRequest: obj({ username: { type: 'string', maxLength: 128 }, password: { type: 'string', maxLength: 1024 } }),
   LoginAnswer: obj({ token: str, expiresAt: str, user: ref('User') }),
+  PasswordChange: obj({ currentPassword: { type: 'string', maxLength: 1024 }, newPassword: { type: 'string', minLength: 12, maxLength: 1024, description: '12 to 1024 characters, not the username.' } }),
   MeAnswer: obj({
     user: { anyOf: [ref('User'), { type: 'null' }] }, organisation: ref('Org'),
     permissions: { type: 'array', items: { type: 'string' }, description: 'The actions of the permission table the caller may take (docs/security.md "Permissions").' },
@@ -188,6 +189,12 @@ export const OPENAPI: OpenApiDocument = {
     '/api/v1/me': { get: {
       operationId: 'me', summary: 'The caller and its organisation', tags: ['auth'],
       responses: { 200: { description: 'The caller.', content: json(ref('MeAnswer')) }, ...errors(401) },
+    } },
+    '/api/v1/me/password': { post: {
+      operationId: 'changePassword', summary: 'Change the caller\'s own password', tags: ['auth'],
+      description: 'The current password is checked as a sign-in is (failures count against the limiter and are audited); a wrong one is 403, the request\'s credential staying good. The user\'s other web sessions are signed out, this one stays. Audited as `user.password`.',
+      requestBody: { required: true, content: json(ref('PasswordChange')) },
+      responses: { 200: { description: 'Changed.', content: json(obj({ ok: { const: true }, sessionsRevoked: { type: 'integer', description: 'Other web sessions signed out.' } })) }, ...errors(400, 401, 403, 429) },
     } },
     '/api/v1/organisations': { get: {
       operationId: 'listOrganisations', summary: 'Organisations with what each shares with the caller', tags: ['directory'],
