@@ -9,11 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { buildApp, createPlatform, type Platform } from '../src/api/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { ManualClock } from '../src/core/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
+import { P_PEER } from '../src/federation/registry.js';
+import { P_FEED } from '../src/federation/taxii-feeds.js';
+import { heldTransaction } from './helpers/held-transaction.js';
+import { PG_ADMIN_URL } from './helpers/pg.js';
 import { storeDialects } from './helpers/store-dialects.js';
+import { until } from './helpers/until.js';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const ORG_A = 'identity--0a0a0a0a-0000-4000-8000-00000000000a';
@@ -26,12 +32,14 @@ interface ParityNode {
   app: FastifyInstance;
   clock: ManualClock;
   tokens: Record<string, string>;
+  /** The PostgreSQL database (undefined on SQLite). */
+  database: string | undefined;
   close(): Promise<void>;
 }
 
 async function openNode(f: Awaited<ReturnType<typeof storeDialects>>[number]): Promise<ParityNode> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sw-parity-'));
-  const { store, cleanup } = await f.open();
+  const { store, cleanup, database } = await f.open();
   const clock = new ManualClock('2026-04-01T00:00:00.000Z');
   const platform = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent', SHIELDWALL_AUTH_FAILURE_LIMIT: '100000' }), { store, clock });
   const { access } = platform;
@@ -46,7 +54,7 @@ async function openNode(f: Awaited<ReturnType<typeof storeDialects>>[number]): P
   }
   const app = await buildApp(platform);
   return {
-    name: f.name, platform, app, clock, tokens,
+    name: f.name, platform, app, clock, tokens, database,
     close: async () => { await app.close(); await platform.close(); await cleanup(); fs.rmSync(dir, { recursive: true, force: true }); },
   };
 }
@@ -154,5 +162,42 @@ describe.runIf(factories.length > 1)('store parity: SQLite and PostgreSQL answer
     const refused = await both('a-admin', 'POST', '/api/v1/warninglists', long);
     expect(same(refused, (r) => [r.status, r.json.error?.code, r.json.error?.message])).toEqual([422, 'UNPROCESSABLE', 'not a MISP warninglist: list[0] must be a string of at most 1024 bytes (UTF-8)']);
     same(await both('a-admin', 'GET', '/api/v1/warninglists'), (r) => (r.json.items as { name: string; entryCount: number }[]).map((w) => [w.name, w.entryCount]));
+  });
+
+  const publicKey = () => crypto.generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+  /** Names registered in `meta` by a check and a write: a peer (by its key) and a TAXII feed (by its URL). */
+  const REGISTRIES = [
+    { what: 'peer', url: '/api/v1/federation/peers', prefix: P_PEER, body: (name: string, v: number) => ({ name, publicKey: publicKey(), url: `https://node${v}.example` }), mark: (j: { url: string }) => j.url },
+    { what: 'TAXII feed', url: '/api/v1/taxii-feeds', prefix: P_FEED, body: (name: string, v: number) => ({ name, url: `https://feed${v}.example/taxii2`, remoteCollection: 'x', localCollection: COLL, org: 'A' }), mark: (j: { url: string }) => j.url },
+  ];
+
+  it.each(REGISTRIES)('registers a $what name once when requests race: one is created, the others are 409 and nothing is overwritten', async (r) => {
+    for (const n of nodes) {
+      const answers = await Promise.all([1, 2, 3].map((v) => call(n, { user: 'a-admin', method: 'POST', url: r.url, body: r.body(`race-${n.name}`, v) })));
+      expect(answers.map((a) => a.status).sort(), `${n.name}: ${answers.map((a) => JSON.stringify(a.json)).join('\n')}`).toEqual([200, 409, 409]);
+      const won = answers.find((a) => a.status === 200)!.json;
+      expect(r.mark(JSON.parse((await n.platform.store.getMeta(r.prefix + `race-${n.name}`))!)), n.name).toBe(r.mark(won));
+    }
+    // On PostgreSQL, certainly: another API process has written the name and not committed yet
+    // when this one reads it; this one's write waits for that commit and must then be refused.
+    for (const n of nodes.filter((x) => x.database !== undefined)) {
+      const name = `held-${n.name}`;
+      const other = JSON.stringify({ ...r.body(name, 9), url: 'https://other-process.example' });
+      const held = heldTransaction(n.platform.store, async (tx) => { await tx.setMeta(r.prefix + name, other); });
+      await held.inside;
+      const answer = call(n, { user: 'a-admin', method: 'POST', url: r.url, body: r.body(name, 1) });
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      try {
+        await until('the request waiting on the uncommitted name', async () => (await admin.query(`select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and query like 'insert into "meta"%'`, [n.database])).rowCount! > 0);
+      } finally {
+        await admin.end();
+        held.release();
+      }
+      await held.done;
+      const a = await answer;
+      expect([a.status, a.json.error?.code], JSON.stringify(a.json)).toEqual([409, 'CONFLICT']);
+      expect(await n.platform.store.getMeta(r.prefix + name)).toBe(other);
+    }
   });
 });

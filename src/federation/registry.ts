@@ -382,8 +382,10 @@ export class FederationRegistry {
       token: p.token ? seal(await this.sealingSecret(), p.token) : null, ca: p.ca ?? null, publicKey: p.publicKey, createdUs: this.#nowUs(),
     };
     await this.store.transaction(async (tx) => {
+      // The check above, again where it holds: of two requests registering one name at once, the
+      // second is refused here (on PostgreSQL both passed the read and the last one overwrote).
+      if (!(await tx.createMeta(P_PEER + p.name, JSON.stringify(rec)))) throw new AppError('CONFLICT', `peer ${p.name} exists; change it with peer update (PATCH), or remove it first`);
       await this.#bindOrgs(tx, p.name, all, wanted);
-      await tx.setMeta(P_PEER + p.name, JSON.stringify(rec));
       await new AccessService(tx, this.deps.clock).audit(actor, 'federation.peer.add', identity, { name: p.name, url, orgs: rec.orgs, relayed: relayedOf(wanted), publicKey: p.publicKey });
     });
     return rec;

@@ -190,7 +190,8 @@ export class TaxiiFeeds {
       auth, ca: f.ca ?? null, intervalS, createdUs: this.#nowUs(), ...(p?.userId ? { addedBy: p.userId } : {}),
     };
     await store.transaction(async (tx) => {
-      await tx.setMeta(P_FEED + f.name, JSON.stringify(feed));
+      // Of two requests adding one name at once, the second is refused here (the read above let both through).
+      if (!(await tx.createMeta(P_FEED + f.name, JSON.stringify(feed)))) throw new AppError('CONFLICT', `TAXII feed ${f.name} exists; remove it first`);
       await tx.setMeta(P_STATE + f.name, JSON.stringify(emptyState()));
       await new AccessService(tx, this.deps.clock).audit(actor, 'taxii-feed.add', f.name, {
         url: feed.url, apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, org: org.id, tlp, auth: auth.kind, intervalS,

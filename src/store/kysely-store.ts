@@ -132,6 +132,10 @@ export class KyselyStore implements Store {
     await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
     return (await this.getMeta(key)) ?? value;
   }
+  async createMeta(key: string, value: string): Promise<boolean> {
+    const r = await this.#db.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
   async casMeta(key: string, expected: string, value: string): Promise<boolean> {
     // One conditional UPDATE: under PostgreSQL READ COMMITTED a concurrent writer blocks on the
     // row and re-checks the condition, so only one of two racing writers moves the key.

@@ -206,6 +206,13 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     expect((await store.listMeta('p_x.', 3)).map((r) => r.key)).toEqual(['p_x.00', 'p_x.01', 'p_x.02']);
   });
 
+  it('creates a meta key only once, saying whether this call created it (the same value again included)', async () => {
+    expect(await store.createMeta('once.a', 'v')).toBe(true);
+    expect(await store.createMeta('once.a', 'v')).toBe(false);
+    expect(await store.createMeta('once.a', 'w')).toBe(false);
+    expect(await store.getMeta('once.a')).toBe('v');
+  });
+
   it('commits a relaxed (non-durable) transaction whole, rolls it back whole, and joins an enclosing one', async () => {
     const id = 'tool--00000000-0000-4000-8000-000000000005';
     await store.transaction(async (tx) => {

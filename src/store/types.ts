@@ -391,6 +391,12 @@ export interface Store {
   addMetas(entries: readonly { key: string; value: string }[]): Promise<void>;
   /** Sets the key only if absent; returns the value now stored. */
   initMeta(key: string, value: string): Promise<string>;
+  /**
+   * Inserts the key only if absent; true when this call inserted it. Unlike a read before a
+   * write, one of two racing writers wins (on PostgreSQL the second waits for the first to commit,
+   * then finds the key), so a name registered twice at once is refused rather than overwritten.
+   */
+  createMeta(key: string, value: string): Promise<boolean>;
 
   putOrganisation(o: OrgRow): Promise<void>;
   getOrganisation(id: string): Promise<OrgRow | null>;

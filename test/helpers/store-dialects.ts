@@ -7,7 +7,8 @@ import { freshPostgresDb, pgAvailable } from './pg.js';
 
 export interface DialectFactory {
   name: string;
-  open: () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+  /** A fresh store; `database` names its PostgreSQL database (for a test that watches its sessions). */
+  open: () => Promise<{ store: Store; cleanup: () => Promise<void>; database?: string }>;
 }
 
 export async function storeDialects(): Promise<DialectFactory[]> {
@@ -20,7 +21,7 @@ export async function storeDialects(): Promise<DialectFactory[]> {
       open: async () => {
         const db = await freshPostgresDb();
         const store = await openPostgresStore(db.url);
-        return { store, cleanup: async () => { await store.close(); await db.drop(); } };
+        return { store, cleanup: async () => { await store.close(); await db.drop(); }, database: new URL(db.url).pathname.slice(1) };
       },
     });
   } else if (process.env.CI) {
