@@ -66,6 +66,27 @@ describe('shieldwall incident / decision / assistance / alert-level', () => {
     expect((await sw('alert-level', 'board')).out).toMatch(/Nation BB\t3 ELEVATED/);
   });
 
+  it('shows an ally\'s text with its control characters escaped: an ESC sequence never reaches the terminal, a newline never forges a row', async () => {
+    // BB proposes a decision to AA with a hostile title, through the service a REST call reaches.
+    const p = await createPlatform(loadConfig({ SHIELDWALL_DATA_DIR: dir, SHIELDWALL_LOG_LEVEL: 'silent' }));
+    const aa = (await p.store.listOrganisations()).find((o) => o.shortName === 'AA')!;
+    const title = 'Statement\u001b]0;pwned\u0007\u001b[2J\nincident--00000000-0000-4000-8000-000000000000\tforged\u202e';
+    const d = await p.respond.decisions.propose({ principal: await p.access.principalOfUser('bb-ops'), source: 'test' }, {
+      title, text: 'x', kind: 'other', procedure: 'consensus', participants: [aa.id], deadline: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    await p.close();
+    const list = await sw('decision', 'list', '--as', 'aa-ops');
+    const show = await sw('decision', 'show', d.id, '--as', 'aa-ops');
+    for (const r of [list, show]) {
+      expect(r.code).toBe(0);
+      expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+      expect(r.out).toContain('Statement\\u001b]0;pwned\\u0007\\u001b[2J\\u000aincident--00000000-0000-4000-8000-000000000000\\u0009forged\\u202e');
+    }
+    expect(list.out.split('\n').filter((l) => l.includes('forged'))).toHaveLength(1);
+    // --json keeps the text as written.
+    expect((JSON.parse((await sw('decision', 'show', d.id, '--as', 'aa-ops', '--json')).out) as { title: string }).title).toBe(title);
+  });
+
   it('applies the permission table of REST to --as users, reads included', async () => {
     const made = await sw('incident', 'create', '--as', 'aa-ops', '--title', 'Shared read test', '--severity', '2', '--tlp', 'green');
     const id = made.out.trim();

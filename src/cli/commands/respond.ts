@@ -57,6 +57,15 @@ function time(flag: string, v: string): string {
   return new Date(t).toISOString();
 }
 
+/**
+ * Text another member wrote (a title, a reason, a team), shown on one terminal line: its control
+ * characters, line separators and bidirectional overrides are written as `\uXXXX`. Printed as they
+ * are, an ESC sequence in an ally's decision title would drive the reader's terminal (retitle it,
+ * clear the screen, rewrite the lines above), and a tab or newline would shift the columns or forge
+ * a row a script then reads. `--json` carries the text unchanged, JSON-escaped.
+ */
+const plain = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const print = (io: Io, o: AsOpt, value: unknown, line: () => string[]) => {
   if (o.json) io.out(JSON.stringify(value, null, 2));
   else for (const l of line()) io.out(l);
@@ -69,12 +78,12 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   as(inc.command('list').description('incidents visible to the user').option('--phase <phase>', 'only this phase'))
     .action((o: AsOpt & { phase?: string }) => withRespond(o, 'incident.read', async (r, a) => {
       const items = await r.incidents.list(a, o.phase ? { phases: [oneOf('--phase', PHASES, o.phase)] } : {});
-      print(io, o, items, () => items.map((i) => `${i.id}\tsev ${i.severity}\t${i.phase}\t${i.tlp ?? 'none'}\t${i.title}`));
+      print(io, o, items, () => items.map((i) => `${i.id}\tsev ${i.severity}\t${i.phase}\t${i.tlp ?? 'none'}\t${plain(i.title)}`));
     }));
   as(inc.command('show <id>')).action((id: string, o: AsOpt) => withRespond(o, 'incident.read', async (r, a) => {
     const i = await r.incidents.get(a, id);
-    print(io, o, i, () => [`${i.title} (${i.id})`, `phase ${i.phase}, severity ${i.severity}, ${i.determination}, TLP ${i.tlp ?? 'none'}`,
-      ...i.tasks.map((t) => `  [${t.status}]${t.mandatory ? '*' : ' '} ${t.title}`)]);
+    print(io, o, i, () => [`${plain(i.title)} (${i.id})`, `phase ${i.phase}, severity ${i.severity}, ${i.determination}, TLP ${i.tlp ?? 'none'}`,
+      ...i.tasks.map((t) => `  [${t.status}]${t.mandatory ? '*' : ' '} ${plain(t.title)}`)]);
   }));
   as(inc.command('create').description('declare an incident')
     .requiredOption('--title <title>').requiredOption('--severity <0-5>').option('--category <name>', `playbook: ${Object.keys(PLAYBOOKS).join(', ')}`, 'default')
@@ -113,11 +122,11 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   const dec = program.command('decision').description('consensus and silence-procedure decisions');
   as(dec.command('list')).action((o: AsOpt) => withRespond(o, 'decision.read', async (r, a) => {
     const items = await r.decisions.list(a);
-    print(io, o, items, () => items.map((d) => `${d.id}\t${d.procedure}\t${d.state}\t${d.deadline}\t${d.title}`));
+    print(io, o, items, () => items.map((d) => `${d.id}\t${d.procedure}\t${d.state}\t${d.deadline}\t${plain(d.title)}`));
   }));
   as(dec.command('show <id>')).action((id: string, o: AsOpt) => withRespond(o, 'decision.read', async (r, a) => {
     const d = await r.decisions.get(a, id);
-    print(io, o, d, () => [`${d.title}: ${d.state} (${d.procedure}, revision ${d.revision}, deadline ${d.deadline})`, ...d.positions.map((p) => `  ${p.orgId} r${p.revision} ${p.position}${p.reason ? `: ${p.reason}` : ''}`)]);
+    print(io, o, d, () => [`${plain(d.title)}: ${d.state} (${d.procedure}, revision ${d.revision}, deadline ${d.deadline})`, ...d.positions.map((p) => `  ${p.orgId} r${p.revision} ${p.position}${p.reason ? `: ${plain(p.reason)}` : ''}`)]);
   }));
   as(dec.command('propose').requiredOption('--title <t>').requiredOption('--text <t>').requiredOption('--procedure <p>', 'consensus or silence')
     .requiredOption('--participants <orgs>', 'comma list of organisations').requiredOption('--deadline <time>').option('--kind <k>', DECISION_KINDS.join(', '), 'other'))
@@ -143,7 +152,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   const ast = program.command('assistance').description('requests for assistance and offers');
   as(ast.command('list')).action((o: AsOpt) => withRespond(o, 'assistance.read', async (r, a) => {
     const items = await r.assistance.list(a);
-    print(io, o, items, () => items.map((x) => `${x.id}\t${x.state}\t${x.urgency}\t${x.offers.length} offer(s)\t${x.title}`));
+    print(io, o, items, () => items.map((x) => `${x.id}\t${x.state}\t${x.urgency}\t${x.offers.length} offer(s)\t${plain(x.title)}`));
   }));
   as(ast.command('request').requiredOption('--title <t>').requiredOption('--services <list>', CSIRT_SERVICES.join(', '))
     .requiredOption('--deadline <time>', 'offer deadline').option('--urgency <u>', URGENCIES.join(', '), 'priority').option('--to <orgs>', 'comma list (default: all members)')
@@ -177,7 +186,7 @@ export function registerRespond(program: Command, io: Io = stdio): void {
   lvl.command('board').option('--json', 'print JSON').action((o: { json?: boolean }) => withPlatform(async (p) => {
     const b = await createRespond({ store: p.store, access: p.access, clock: p.clock, bus: new EventBus() }).levels.board();
     if (o.json) io.out(JSON.stringify(b, null, 2));
-    else for (const m of [{ orgName: 'ALLIANCE', ...b.alliance }, ...b.members]) io.out(`${m.orgName}\t${m.level} ${m.name}`);
+    else for (const m of [{ orgName: 'ALLIANCE', ...b.alliance }, ...b.members]) io.out(`${plain(m.orgName)}\t${m.level} ${m.name}`);
   }));
   as(lvl.command('set <level>').requiredOption('--reason <text>').description('set your organisation\'s own level (1-5)'))
     .action((level: string, o: AsOpt & { reason: string }) => withRespond(o, 'alert-level.write', async (r, a) => {
