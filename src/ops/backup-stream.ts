@@ -17,7 +17,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
-import { hwmKey, markCounts, streamKey } from '../scale/jetstream-source.js';
+import { hwmKey, marksInStream, streamKey } from '../scale/jetstream-source.js';
 import { openNats, type NatsLink, type NatsSettings } from '../scale/nats.js';
 
 export const STREAM_EVENTS_FILE = 'telemetry-pending.ndjson';
@@ -85,6 +85,7 @@ export async function saveStreamEvents(settings: NatsSettings, snapshotMeta: rea
   try {
     const info = await link.jsm.streams.info(link.names.stream);
     const meta = new Map(snapshotMeta.map((r) => [r.key, r.value]));
+    const counting = await marksInStream(link, async () => meta, Array.from({ length: settings.partitions }, (_, p) => p));
     const marks: Record<string, number> = {};
     const file = path.join(dir, STREAM_EVENTS_FILE);
     const fd = fs.openSync(file, 'wx', 0o600);
@@ -92,9 +93,8 @@ export async function saveStreamEvents(settings: NatsSettings, snapshotMeta: rea
     let events = 0;
     try {
       for (let p = 0; p < settings.partitions; p++) {
-        const stored = Number(meta.get(hwmKey(link.names.prefix, p)) ?? '0') || 0;
         // A mark of another stream (one made anew since) counts nothing of this one.
-        const mark = markCounts(meta.get(streamKey(link.names.prefix, p)) ?? null, info.created, stored, info.state.last_seq) ? stored : 0;
+        const mark = counting.get(p)!;
         marks[String(p)] = mark;
         await readPartition(link, p, { from: Math.max(mark + 1, info.state.first_seq), through: info.state.last_seq }, (c) => {
           fs.writeSync(fd, `${JSON.stringify(c)}\n`);

@@ -10,7 +10,7 @@
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { Store } from '../store/index.js';
 import { H_RECEIVED } from './codec.js';
-import { hwmKey } from './jetstream-source.js';
+import { marksInStream } from './jetstream-source.js';
 import type { NatsLink } from './nats.js';
 import type { PartitionBacklog } from './presence.js';
 
@@ -36,8 +36,7 @@ async function count(link: NatsLink, partition: number, mark: number): Promise<P
 /** The backlog of each of `partitions` (those no worker reports), or none when NATS does not answer in time. */
 export async function unownedBacklog(link: NatsLink, store: Store, partitions: readonly number[]): Promise<PartitionBacklog[]> {
   if (partitions.length === 0) return [];
-  const marks = await store.getMetas(partitions.map((p) => hwmKey(link.names.prefix, p)));
-  const all = Promise.all(partitions.map((p) => count(link, p, Number(marks.get(hwmKey(link.names.prefix, p)) ?? 0) || 0)));
+  const all = marksInStream(link, (keys) => store.getMetas(keys), partitions).then((marks) => Promise.all(partitions.map((p) => count(link, p, marks.get(p)!))));
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<PartitionBacklog[]>((resolve) => {
     timer = setTimeout(() => resolve([]), BACKLOG_TIMEOUT_MS);

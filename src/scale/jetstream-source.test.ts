@@ -180,6 +180,8 @@ describe.runIf(up)('JetStreamSource', () => {
     await link.jsm.streams.add(cfg);
     await pub.append(meta, [{ format: 'ecs', event: '{"new":1}' }], 'new-1');
     await pub.append(meta, [{ format: 'ecs', event: '{"new":2}' }], 'new-2');
+    // What waits is counted in the new stream too (`shieldwall status`), not from the old mark.
+    expect(await new StreamPublisher(link, store).pending()).toBe(2);
     const b = new JetStreamSource({ link, store, warmMs: () => 3_600_000, onWarm: () => undefined });
     closers.push(() => b.close());
     await b.own(p);

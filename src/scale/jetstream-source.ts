@@ -51,6 +51,20 @@ export function markCounts(known: string | null, created: string, mark: number, 
   return (known === null || known === created) && mark <= lastSeq;
 }
 
+/**
+ * Each partition's mark as it counts in the stream now (0 for a mark of another stream: all the
+ * stream holds of it waits), from stored meta rows (`metas`: the store's getMetas, or a snapshot's).
+ */
+export async function marksInStream(link: NatsLink, metas: (keys: string[]) => Promise<ReadonlyMap<string, string>>, partitions: readonly number[]): Promise<Map<number, number>> {
+  const { prefix } = link.names;
+  const stored = await metas(partitions.flatMap((p) => [hwmKey(prefix, p), streamKey(prefix, p)]));
+  const info = await link.jsm.streams.info(link.names.stream);
+  return new Map(partitions.map((p) => {
+    const mark = Number(stored.get(hwmKey(prefix, p)) ?? '0') || 0;
+    return [p, markCounts(stored.get(streamKey(prefix, p)) ?? null, info.created, mark, info.state.last_seq) ? mark : 0];
+  }));
+}
+
 function metaOf(m: Pick<JsMsg, 'headers'>): ChunkMeta | null {
   const org = m.headers?.get(H_ORG);
   const sensor = m.headers?.get(H_SENSOR);

@@ -20,7 +20,7 @@ import { chunkLines, encodeLines, eventSeq, H_EXERCISE, H_ORG, H_RECEIVED, H_SEN
 import type { NatsLink } from './nats.js';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { Store } from '../store/index.js';
-import { hwmKey } from './jetstream-source.js';
+import { marksInStream } from './jetstream-source.js';
 import { partitionOf } from './partition.js';
 
 /** 256 KiB: past ~30 KB per message the publish rate barely grows (§1.4), and it stays far below max_payload. */
@@ -49,9 +49,11 @@ export class StreamPublisher implements TelemetryStream {
   async pending(): Promise<number> {
     const { jsm, names, settings } = this.link;
     if (!this.store) throw new Error('the stream publisher has no store to read the partition marks from');
+    const store = this.store;
+    const marks = await marksInStream(this.link, (keys) => store.getMetas(keys), Array.from({ length: settings.partitions }, (_, p) => p));
     let n = 0;
     for (let p = 0; p < settings.partitions; p++) {
-      const hwm = Number((await this.store.getMeta(hwmKey(names.prefix, p))) ?? '0');
+      const hwm = marks.get(p)!;
       const ci = await jsm.consumers.add(names.stream, {
         filter_subject: names.partitionFilter(p), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: hwm + 1, ack_policy: AckPolicy.None,
         inactive_threshold: 30_000_000_000,
