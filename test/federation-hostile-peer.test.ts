@@ -43,8 +43,8 @@ function signed(object: Record<string, unknown>) {
   return { id: object.id as string, version: object.modified as string, origin: 'x', path: ['x'], creator: null, recipients: [], signature: signFacts(privateKey, facts) };
 }
 
-function json(res: http.ServerResponse, body: unknown, status = 200): void {
-  res.writeHead(status, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify(body));
+function json(res: http.ServerResponse, body: unknown, status = 200, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/taxii+json;version=2.1', ...headers }).end(JSON.stringify(body));
 }
 
 /** Serves `objects` as TAXII pages honouring limit and next (an offset), with their envelopes. */
@@ -249,6 +249,32 @@ describe('pages that break the protocol', () => {
     } finally {
       await new Promise((r) => other.close(r));
     }
+  });
+});
+
+describe('a peer that asks to be left alone', () => {
+  it('429 or 503 with Retry-After: the next run waits as long as the peer asked (past the backoff), and the status says so', async () => {
+    const nextRunS = async () => ((await p.federation.state(pull.id)).nextRunUs - p.clock.now() * 1000) / 1e6;
+    handler = (_q, res) => json(res, { title: 'Too Many Requests' }, 429, { 'retry-after': '900' });
+    await expect(run(pull)).rejects.toThrow(/HTTP 429/);
+    expect(await nextRunS()).toBe(900);
+    const st = await p.federation.state(pull.id);
+    expect(st.lastError).toMatch(/HTTP 429 Too Many Requests \(the peer asks to wait 900 s/);
+    // Without Retry-After, the backoff alone (interval 30 s × 2^failures).
+    handler = (_q, res) => json(res, { title: 'Service Unavailable' }, 503);
+    await expect(run(pull)).rejects.toThrow(/HTTP 503/);
+    expect(await nextRunS()).toBe(120);
+    expect((await p.federation.state(pull.id)).lastError).not.toMatch(/asks to wait/);
+    // One shorter than the backoff changes nothing; one of a year holds it a day at most.
+    handler = (_q, res) => json(res, { title: 'Service Unavailable' }, 503, { 'retry-after': '5' });
+    await expect(run(pull)).rejects.toThrow(/HTTP 503/);
+    expect(await nextRunS()).toBe(240);
+    handler = (_q, res) => json(res, { title: 'Too Many Requests' }, 429, { 'retry-after': String(365 * 86_400) });
+    await expect(run(pull)).rejects.toThrow(/HTTP 429/);
+    expect(await nextRunS()).toBe(86_400);
+    handler = pages([]);
+    expect(await run(pull)).toMatchObject({ complete: true });
+    expect(await p.federation.state(pull.id)).toMatchObject({ failures: 0 });
   });
 });
 

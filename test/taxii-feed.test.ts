@@ -460,6 +460,45 @@ describe('TAXII feeds', () => {
     }
   });
 
+  it('a server that answers 429 or 503 with Retry-After is pulled again by the schedule no sooner than it asked', async () => {
+    let answer: 'busy' | 'down' | 'ok' = 'busy';
+    const server = await fakePeer(() => (_req, res) => {
+      if (answer === 'busy') return res.writeHead(429, { 'content-type': 'application/taxii+json;version=2.1', 'retry-after': '7200' }).end(JSON.stringify({ title: 'Too Many Requests' }));
+      if (answer === 'down') return res.writeHead(503, { 'content-type': 'text/html', 'retry-after': new Date(Date.now() + 600_000).toUTCString() }).end('<html>maintenance</html>');
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify({ objects: [vendorIndicator(60, 'green')], more: false }));
+    });
+    const local = await makeCollection(B, 'busy', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    const sched = new TaxiiFeedScheduler(feeds, clockB);
+    const ran = async () => (await sched.tick()).map((r) => r.feed).filter((n) => n === 'busy');
+    try {
+      await feeds.add(SYSTEM_ACTOR, { name: 'busy', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 60 });
+      await expect(feeds.pull('busy')).rejects.toThrow(/429/);
+      let st = await feeds.state('busy');
+      expect(st.lastError).toMatch(/HTTP 429 Too Many Requests \(the server asks to wait 7200 s/);
+      expect(st.retryAtUs).toBe(clockB.now() * 1000 + 7200e6);
+      // Its interval passed many times over: not pulled until the two hours are up.
+      clockB.advance(3600_000);
+      expect(await ran()).toEqual([]);
+      expect((await feeds.state('busy')).lastRunUs).toBe(st.lastRunUs);
+      clockB.advance(3600_000);
+      // A 503 whose Retry-After is a date (RFC 9110 §10.2.3: the server's, real time).
+      answer = 'down';
+      expect(await ran()).toEqual([]);
+      st = await feeds.state('busy');
+      expect(st.lastError).toMatch(/HTTP 503 .*\(the server asks to wait (599|600) s/);
+      clockB.advance(300_000);
+      expect(await ran()).toEqual([]);
+      clockB.advance(300_000);
+      answer = 'ok';
+      expect(await ran()).toEqual(['busy']);
+      st = await feeds.state('busy');
+      expect(st).toMatchObject({ lastError: null, retryAtUs: null, added: 1 });
+    } finally {
+      await feeds.remove(SYSTEM_ACTOR, 'busy').catch(() => undefined);
+      await server.close();
+    }
+  });
+
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });

@@ -38,9 +38,11 @@ export abstract class Poller {
 
 /**
  * Whether a feed pulled every `intervalS` (0: only by hand) is due: never run, its interval
- * passed, or its last pull stopped at its time limit with more to read (it goes on at once).
+ * passed, or its last pull stopped at its time limit with more to read (it goes on at once);
+ * never before `retryAtUs` (the server's Retry-After).
  */
-export function isDue(intervalS: number, state: { more?: boolean; lastRunUs: number | null }, nowUs: number): boolean {
+export function isDue(intervalS: number, state: { more?: boolean; lastRunUs: number | null; retryAtUs?: number | null }, nowUs: number): boolean {
   if (intervalS === 0) return false;
+  if (typeof state.retryAtUs === 'number' && nowUs < state.retryAtUs) return false;
   return state.more === true || state.lastRunUs === null || nowUs - state.lastRunUs >= intervalS * 1e6;
 }

@@ -13,6 +13,7 @@ import { AccessService, type Actor, type Principal } from '../access/index.js';
 import { IntelService, type ItemResult } from '../intel/index.js';
 import { TLP_LEVELS, type Audience, type Tlp } from '../core/policy.js';
 import { parseTimestampMicros } from '../core/time.js';
+import { MAX_RETRY_AFTER_S } from '../core/retry-after.js';
 import type { Clock } from '../core/clock.js';
 import type { OrgRow, Store } from '../store/index.js';
 import { ENVELOPES_HEADER, TaxiiClient, TaxiiClientError, type TaxiiQuery, type TaxiiStatus } from '../taxii/index.js';
@@ -658,8 +659,11 @@ export async function runSubscription(deps: SyncDeps, sub: Subscription, o: RunO
     const st = await registry.state(sub.id);
     const failures = st.failures + 1;
     const backoffS = Math.min(MAX_BACKOFF_S, sub.intervalS * 2 ** Math.min(failures, 20));
-    const message = e instanceof Error ? e.message : String(e);
-    await registry.saveState(store, sub.id, { ...st, lastRunUs: startUs, lastErrorUs: clock.now() * 1000, lastError: message.slice(0, 500), failures, nextRunUs: clock.now() * 1000 + backoffS * 1e6 });
+    // A peer that answered 429 or 503 with Retry-After is asked again no sooner than it said (at most a day).
+    const askedS = e instanceof TaxiiClientError && e.retryAfterMs !== null ? Math.min(MAX_RETRY_AFTER_S, Math.ceil(e.retryAfterMs / 1000)) : 0;
+    const waitS = Math.max(backoffS, askedS);
+    const message = (e instanceof Error ? e.message : String(e)).slice(0, 400) + (askedS > backoffS ? ` (the peer asks to wait ${askedS} s: the next run waits as long)` : '');
+    await registry.saveState(store, sub.id, { ...st, lastRunUs: startUs, lastErrorUs: clock.now() * 1000, lastError: message.slice(0, 500), failures, nextRunUs: clock.now() * 1000 + waitS * 1e6 });
     throw e;
   }
 }

@@ -18,11 +18,12 @@ import { AccessService, type Actor } from '../access/index.js';
 import { IntelService } from '../intel/index.js';
 import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
-import { TaxiiClient, refusedAddress, type TaxiiAuth, type TaxiiClientPage, type TaxiiQuery } from '../taxii/index.js';
+import { TaxiiClient, TaxiiClientError, refusedAddress, type TaxiiAuth, type TaxiiClientPage, type TaxiiQuery } from '../taxii/index.js';
 import { fetchResuming, followingCursor, justBefore, pageQuery, sameCursor, sameInstant, type PullCursor } from './cursor.js';
 import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
 import { seal } from './keys.js';
 import { isDue, Poller } from '../core/poller.js';
+import { MAX_RETRY_AFTER_S } from '../core/retry-after.js';
 
 export const P_FEED = 'taxii-feed.';
 const P_STATE = 'taxii-feed-state.';
@@ -93,6 +94,11 @@ export interface TaxiiFeedState {
   lastError: string | null;
   /** The last pull stopped at its time limit with pages left: the scheduler goes on at its next tick. */
   more: boolean;
+  /**
+   * The server answered the last pull 429 or 503 with Retry-After: the scheduler pulls it no
+   * sooner (µs; at most a day on). Null: it did not ask.
+   */
+  retryAtUs: number | null;
   added: number;
   duplicates: number;
   rejected: number;
@@ -117,7 +123,7 @@ export interface FeedPullReport {
   complete: boolean;
 }
 
-const emptyState = (): TaxiiFeedState => ({ cursor: {}, lastRunUs: null, lastSuccessUs: null, lastError: null, more: false, added: 0, duplicates: 0, rejected: 0, failures: [] });
+const emptyState = (): TaxiiFeedState => ({ cursor: {}, lastRunUs: null, lastSuccessUs: null, lastError: null, more: false, retryAtUs: null, added: 0, duplicates: 0, rejected: 0, failures: [] });
 
 export interface NewTaxiiFeed {
   name: string; url: string; apiRoot?: string; remoteCollection: string; localCollection: string; org: string;
@@ -351,21 +357,23 @@ export class TaxiiFeeds {
       await this.#finish(name, runUs, null);
       return report;
     } catch (e) {
-      const message = (e instanceof Error ? e.message : String(e)).slice(0, 500);
-      await this.#finish(name, runUs, message).catch(() => undefined);
+      // A server that answered 429 or 503 with Retry-After is asked again no sooner than it said.
+      const askedS = e instanceof TaxiiClientError && e.retryAfterMs !== null ? Math.min(MAX_RETRY_AFTER_S, Math.ceil(e.retryAfterMs / 1000)) : null;
+      const message = (e instanceof Error ? e.message : String(e)).slice(0, 400) + (askedS !== null ? ` (the server asks to wait ${askedS} s: the schedule waits as long)` : '');
+      await this.#finish(name, runUs, message, askedS === null ? null : this.#nowUs() + askedS * 1e6).catch(() => undefined);
       throw e instanceof AppError ? e : new AppError('UNAVAILABLE', `TAXII feed ${name}: ${message}`);
     } finally {
       await client?.close();
     }
   }
 
-  async #finish(name: string, runUs: number, error: string | null): Promise<void> {
+  async #finish(name: string, runUs: number, error: string | null, retryAtUs: number | null = null): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       // A feed removed during the pull leaves no state behind.
       if (!(await tx.getMeta(P_FEED + name))) return;
       const st = await this.state(name, tx);
       await tx.setMeta(P_STATE + name, JSON.stringify({
-        ...st, lastRunUs: runUs, ...(error === null ? { lastSuccessUs: runUs, lastError: null } : { lastError: error, more: false }),
+        ...st, lastRunUs: runUs, retryAtUs, ...(error === null ? { lastSuccessUs: runUs, lastError: null } : { lastError: error, more: false }),
       } satisfies TaxiiFeedState));
     });
   }

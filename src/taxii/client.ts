@@ -10,6 +10,7 @@ import type * as Undici from 'undici';
 import type { Agent, RequestInit } from 'undici';
 import { readAtMost } from '../core/read-capped.js';
 import { guardedLookup, refusal, refusedAddress } from '../core/outbound.js';
+import { parseRetryAfter } from '../core/retry-after.js';
 
 export { refusedAddress };
 
@@ -94,13 +95,16 @@ export class TaxiiClientError extends Error {
   readonly taxii: TaxiiErrorMessage | null;
   /** The answer was larger than the client's `maxResponseBytes` (a page: ask for fewer objects). */
   readonly tooLarge: boolean;
-  constructor(message: string, info: { status: number | null; url: string; taxii?: TaxiiErrorMessage | null; cause?: unknown; tooLarge?: boolean }) {
+  /** How long the server asked to be left alone (its Retry-After on a 429 or 503), in ms; null: it did not say. */
+  readonly retryAfterMs: number | null;
+  constructor(message: string, info: { status: number | null; url: string; taxii?: TaxiiErrorMessage | null; cause?: unknown; tooLarge?: boolean; retryAfterMs?: number | null }) {
     super(message, { cause: info.cause });
     this.name = 'TaxiiClientError';
     this.status = info.status;
     this.url = info.url;
     this.taxii = info.taxii ?? null;
     this.tooLarge = info.tooLarge ?? false;
+    this.retryAfterMs = info.retryAfterMs ?? null;
   }
 }
 
@@ -347,7 +351,9 @@ export class TaxiiClient {
       }
       const err = isErrorMessage(body) ? body : null;
       const what = err ? `${err.title}${err.description ? `: ${err.description}` : ''}` : text.slice(0, 200) || res.statusText;
-      throw new TaxiiClientError(`${method} ${url}: HTTP ${res.status} ${what}`, { status: res.status, url, taxii: err });
+      // RFC 9110 §10.2.3 / RFC 6585 §4: how long to wait before asking again.
+      const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after'), Date.now()) : null;
+      throw new TaxiiClientError(`${method} ${url}: HTTP ${res.status} ${what}`, { status: res.status, url, taxii: err, retryAfterMs });
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new TaxiiClientError(`${method} ${url}: the answer is not a JSON object (content-type ${res.headers.get('content-type') ?? 'none'})`, { status: res.status, url });
