@@ -350,6 +350,37 @@ describe.runIf(BROWSER_TESTS)('web shell (e2e, Chromium)', () => {
     await ctx.close();
   });
 
+  it('changes the own password on the account page: a wrong current one is refused in place, other sessions end', async () => {
+    // A demo user no other test here signs in as, so the new password disturbs nobody.
+    const taken = new Set([writer, recipient, outsider].map((a) => a.user.username));
+    const user = server.users.find((u) => !taken.has(u.username))!;
+    const other = await rest<{ token: string }>(server.baseUrl, '/auth/login', { method: 'POST', body: { username: user.username, password: user.password } });
+    const { ctx, page } = await newPage();
+    await signIn(page, user);
+    await page.getByTestId('whoami').getByRole('link').click();
+    const form = page.getByTestId('password-form');
+    const change = async (current: string, next: string, again = next) => {
+      await form.getByLabel('Current password').fill(current);
+      await form.getByLabel('New password (at least 12 characters)').fill(next);
+      await form.getByLabel('New password again').fill(again);
+      await form.getByRole('button', { name: 'Change password' }).click();
+    };
+    const fresh = `${user.password}-renewed`;
+    await change(`${user.password}-wrong`, fresh);
+    await expect.poll(async () => form.getByRole('alert').textContent(), poll).toContain('the current password is not right');
+    expect(await page.getByTestId('whoami').count()).toBe(1);
+    await change(user.password, fresh, `${fresh}x`);
+    await expect.poll(async () => form.getByRole('alert').textContent(), poll).toContain('differ');
+    await change(user.password, fresh);
+    // beforeAll signed every demo user in too: those sessions end with this one.
+    await expect.poll(async () => form.getByRole('status').textContent(), poll).toMatch(/^Password changed\. [2-9] other sessions signed out\.$/);
+    expect((await fetch(`${server.baseUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${other.token}` } })).status).toBe(401);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, user, fresh);
+    await page.getByTestId('whoami').waitFor();
+    await ctx.close();
+  });
+
   it('returns to the sign-in form with a notice when the session is revoked elsewhere', async () => {
     const { ctx, page } = await signedIn(recipient);
     // Let the first screen (the operational picture) finish loading first: a request still in

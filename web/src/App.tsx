@@ -20,6 +20,7 @@ import { AlertDetail } from './pages/AlertDetail.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { System } from './pages/System.js';
 import { Audit } from './pages/Audit.js';
+import { Account } from './pages/Account.js';
 import { Federation } from './pages/Federation.js';
 import { Exercises } from './pages/Exercises.js';
 import { ExercisePage } from './pages/Exercise.js';
@@ -49,6 +50,7 @@ function Page({ route }: { route: Route }) {
     case 'alert': return <AlertDetail key={route.id} id={route.id} />;
     case 'system': return <System />;
     case 'audit': return <Audit />;
+    case 'account': return <Account />;
     case 'federation': return <Federation />;
     case 'exercises': return <Exercises />;
     case 'exercise': return <ExercisePage key={route.id} id={route.id} />;
@@ -110,7 +112,7 @@ export function App() {
           </ul>
         </nav>
         <div className="whoami" data-testid="whoami">
-          <span>{session.user.displayName || session.user.username}</span>
+          <a href={href.account()} title="Your account and password">{session.user.displayName || session.user.username}</a>
           {session.organisation && <span className="muted"> · {session.organisation.shortName || session.organisation.name}</span>}
           <ThemeToggle />
           <button type="button" className="link-button" onClick={() => void signOut()}>Sign out</button>

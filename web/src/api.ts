@@ -144,6 +144,8 @@ export function client(token: string) {
     exportBundle: (f: IntelFilter & { collection: string }) =>
       requestText('/intel/export', { token, accept: 'application/stix+json;version=2.1', query: { ...f, tlp: f.tlp?.join(',') } }),
     logout: () => request<{ ok: true }>('/auth/logout', { method: 'POST', token, body: '{}' }),
+    changePassword: (currentPassword: string, newPassword: string) =>
+      request<{ ok: true; sessionsRevoked: number }>('/me/password', { method: 'POST', token, body: JSON.stringify({ currentPassword, newPassword }) }),
   };
 }
 export type Client = ReturnType<typeof client>;

@@ -22,6 +22,7 @@ export type Route =
   | { name: 'alert'; id: string }
   | { name: 'system' }
   | { name: 'audit' }
+  | { name: 'account' }
   | { name: 'federation' }
   | { name: 'exercises' }
   | { name: 'exercise'; id: string }
@@ -61,6 +62,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/alert-levels') return { name: 'alert-levels' };
   if (path === '/system') return { name: 'system' };
   if (path === '/system/audit') return { name: 'audit' };
+  if (path === '/account') return { name: 'account' };
   if (path === '/readiness/inventory') return { name: 'inventory' };
   if (path === '/readiness/exposures') return { name: 'exposures' };
   if (path === '/readiness/advisories') return { name: 'advisories' };
@@ -114,6 +116,7 @@ export const href = {
   alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   system: () => '#/system',
   audit: () => '#/system/audit',
+  account: () => '#/account',
   federation: () => '#/federation',
   exercises: () => '#/exercises',
   exercise: (id: string) => `#/exercises/${encodeURIComponent(id)}`,
