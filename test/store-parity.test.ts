@@ -200,4 +200,12 @@ describe.runIf(factories.length > 1)('store parity: SQLite and PostgreSQL answer
       expect(await n.platform.store.getMeta(r.prefix + name)).toBe(other);
     }
   });
+
+  it('starts one assessment per organisation, framework and year when requests race: the others are 409 (PostgreSQL created one per request)', async () => {
+    for (const n of nodes) {
+      const answers = await Promise.all([1, 2, 3].map(() => call(n, { user: 'a-admin', method: 'POST', url: '/api/v1/readiness/assessments', body: { frameworkKey: 'pledge-2016', year: 2031 } })));
+      expect(answers.map((a) => [a.status, a.json.error?.message ?? null]).sort(), n.name).toEqual([[201, null], [409, 'an assessment of pledge-2016 for 2031 exists'], [409, 'an assessment of pledge-2016 for 2031 exists']]);
+    }
+    same(await both('a-admin', 'GET', '/api/v1/readiness/assessments'), (r) => (r.json.items as { year: number }[]).filter((a) => a.year === 2031).length);
+  });
 });

@@ -102,7 +102,12 @@ export class AssessmentService {
     const prev = mine.filter((r) => r.row.state === 'submitted' && r.doc.year < n.year).sort((a, b) => b.doc.year - a.doc.year)[0];
     const doc: AssessmentDoc = { orgId: org, frameworkKey: fw.key, year: n.year, answers: prev ? structuredClone(prev.doc.answers) : {}, basedOn: prev?.row.id ?? null, submittedAt: null };
     const recipients = n.recipients ?? (await this.#bodies()).filter((b) => b !== org);
-    const rec = await this.repo.create(actor, { kind: ASSESSMENT, doc, tlp: n.tlp ?? 'amber', recipients, state: 'draft' });
+    // One id per (organisation, framework, year): of two requests starting the same assessment at
+    // once (both past the check above; API processes on one PostgreSQL), the second is refused.
+    const rec = await this.repo.create(actor, { kind: ASSESSMENT, doc, tlp: n.tlp ?? 'amber', recipients, state: 'draft', id: `${ASSESSMENT}--${stableUuid(`shieldwall-assessment:${org}:${fw.key}:${n.year}`)}` })
+      .catch((e: unknown) => {
+        throw e instanceof AppError && e.code === 'CONFLICT' ? new AppError('CONFLICT', `an assessment of ${fw.key} for ${n.year} exists`) : e;
+      });
     return this.view(actor, rec, fw);
   }
 
@@ -262,6 +267,11 @@ export function scoresOf(fw: Framework, doc: Pick<AssessmentDoc, 'answers'>): Fu
 
 /** A stable record id for a framework key (a key names one framework on this node). */
 function uuidOf(key: string): string {
-  const h = crypto.createHash('sha256').update(`shieldwall-framework:${key}`).digest('hex');
+  return stableUuid(`shieldwall-framework:${key}`);
+}
+
+/** A UUID (version 5 form) from the SHA-256 of a text. */
+function stableUuid(text: string): string {
+  const h = crypto.createHash('sha256').update(text).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
