@@ -58,6 +58,22 @@ describe('sign-in', () => {
     expect((await h.call('POST', '/api/v1/auth/login', { body: { username: 'c-analyst', password: PASSWORD }, ip })).status).toBe(200);
   });
 
+  it('a failed sign-in at a user, or use of their revoked token, is in that organisation\'s audit log; one at no user is not', async () => {
+    const ip = freshIp();
+    expectError(await h.call('POST', '/api/v1/auth/login', { body: { username: 'a-responder', password: 'not the password!' }, ip }), 401, 'UNAUTHENTICATED');
+    expectError(await h.call('POST', '/api/v1/auth/login', { body: { username: 'a-nobody', password: 'not the password!' }, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    const u = al.principals['a-responder']!;
+    const old = await al.platform.access.createToken(SYSTEM_ACTOR, { orgId: u.orgId, userId: u.userId, kind: 'api', name: 'leaked' });
+    await al.platform.access.revokeToken(SYSTEM_ACTOR, old.row.id);
+    expectError(await h.call('GET', '/api/v1/me', { token: old.token, ip }), 401, 'UNAUTHENTICATED');
+    const seen = (user: string) => h.get(user, '/api/v1/audit?action=auth.fail').then((r) => r.json().items as { orgId: string; target: string; source: string; detail: Record<string, unknown> }[]);
+    expect((await seen('a-admin')).map((e) => [e.orgId, e.target, e.source, e.detail])).toEqual([
+      [al.orgs.A, old.row.id, ip, { method: 'token', tokenId: old.row.id, reason: 'revoked' }],
+      [al.orgs.A, u.userId, ip, { method: 'password', username: 'a-responder' }],
+    ]);
+    expect(JSON.stringify(await seen('c-admin'))).not.toMatch(/a-responder|a-nobody|leaked/);
+  });
+
   it('sign-out revokes the session token', async () => {
     const { token } = (await h.call('POST', '/api/v1/auth/login', { body: { username: 'a-analyst', password: PASSWORD }, ip: freshIp() })).json();
     const out = await h.call('POST', '/api/v1/auth/logout', { token, body: {} });

@@ -202,9 +202,18 @@ export class AccessService {
     }
   }
 
-  async #fail(source: string, what: string, detail: Record<string, unknown>, account: string | null = null): Promise<never> {
-    for (const k of guardKeys(source, account)) this.limiter.fail(k.key);
-    await this.audit({ principal: null, source }, 'auth.fail', null, { method: what, ...detail });
+  /**
+   * Counts and audits a failed authentication. `about`: the account it was against, when one
+   * exists (a user, a token): the entry goes under that account's organisation, so that its
+   * administrator sees guessing at their users and use of their revoked or expired tokens
+   * (GET /audit); an attempt at no account is the node operator's to read.
+   */
+  async #fail(source: string, what: string, detail: Record<string, unknown>, opts: { account?: string; about?: { orgId: string; target: string } } = {}): Promise<never> {
+    for (const k of guardKeys(source, opts.account ?? null)) this.limiter.fail(k.key);
+    await this.store.appendAudit({
+      atUs: this.nowUs(), userId: null, orgId: opts.about?.orgId ?? null, tokenId: null, source,
+      action: 'auth.fail', target: opts.about?.target ?? null, detail: JSON.stringify({ method: what, ...detail }),
+    });
     throw new AppError('UNAUTHENTICATED', 'invalid credentials');
   }
 
@@ -213,7 +222,9 @@ export class AccessService {
     this.#guard(source, account);
     const u = await this.store.getUserByUsername(username);
     const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
-    if (!u || !ok || u.disabled) return this.#fail(source, 'password', { username: username.slice(0, 64) }, account);
+    if (!u || !ok || u.disabled) {
+      return this.#fail(source, 'password', { username: username.slice(0, 64), ...(u?.disabled ? { reason: 'user disabled' } : {}) }, { account, ...(u ? { about: { orgId: u.orgId, target: u.id } } : {}) });
+    }
     return this.#principal(u.orgId, u, null, 'password');
   }
 
@@ -223,11 +234,12 @@ export class AccessService {
     const row = await this.store.getTokenByHash(hash);
     const now = this.nowUs();
     if (!row || !sameHash(row.hash, hash)) return this.#fail(source, 'token', { tokenId: tokenIdOf(token) });
-    if (row.revokedUs !== null) return this.#fail(source, 'token', { tokenId: row.id, reason: 'revoked' });
-    if (ticketParent(row.name) !== undefined) return this.#fail(source, 'token', { tokenId: row.id, reason: 'a stream ticket is not a bearer token' });
-    if (row.expiresUs !== null && row.expiresUs <= now) return this.#fail(source, 'token', { tokenId: row.id, reason: 'expired' });
+    const about = { about: { orgId: row.orgId, target: row.id } };
+    if (row.revokedUs !== null) return this.#fail(source, 'token', { tokenId: row.id, reason: 'revoked' }, about);
+    if (ticketParent(row.name) !== undefined) return this.#fail(source, 'token', { tokenId: row.id, reason: 'a stream ticket is not a bearer token' }, about);
+    if (row.expiresUs !== null && row.expiresUs <= now) return this.#fail(source, 'token', { tokenId: row.id, reason: 'expired' }, about);
     const user = row.userId ? await this.store.getUser(row.userId) : null;
-    if (row.userId && (!user || user.disabled)) return this.#fail(source, 'token', { tokenId: row.id, reason: 'user disabled' });
+    if (row.userId && (!user || user.disabled)) return this.#fail(source, 'token', { tokenId: row.id, reason: 'user disabled' }, about);
     // Record use at most once a minute per token, to keep reads cheap.
     if (row.lastUsedUs === null || now - row.lastUsedUs > 60_000_000) await this.store.touchToken(row.id, now);
     return this.#principal(row.orgId, user, row, row.kind);
