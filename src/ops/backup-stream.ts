@@ -14,10 +14,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { DeliverPolicy } from '@nats-io/jetstream';
 import { AppError } from '../core/errors.js';
 import type { Store } from '../store/index.js';
-import { hwmKey, marksInStream, streamKey } from '../scale/jetstream-source.js';
+import { hwmKey, lineCount, marksInStream, readPartitionRange, streamKey } from '../scale/jetstream-source.js';
 import { openNats, type NatsLink, type NatsSettings } from '../scale/nats.js';
 
 export const STREAM_EVENTS_FILE = 'telemetry-pending.ndjson';
@@ -49,33 +48,6 @@ export function scaleMetaSql(prefix: string): string {
   return `select key, value from meta where key like 'scale.${prefix.replace(/'/g, "''")}.%'`;
 }
 
-async function readPartition(link: NatsLink, p: number, range: { from: number; through: number }, out: (c: SavedChunk) => void): Promise<void> {
-  const { from, through } = range;
-  if (from > through) return;
-  const c = await link.js.consumers.get(link.names.stream, { filter_subjects: link.names.partitionFilter(p), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
-  try {
-    for (;;) {
-      const batch = await c.fetch({ max_messages: 256, expires: 2_000 });
-      let got = 0;
-      let done = false;
-      for await (const m of batch) {
-        got++;
-        if (m.seq > through) {
-          done = true;
-          break;
-        }
-        const h: Record<string, string> = {};
-        for (const k of m.headers?.keys() ?? []) h[k] = m.headers!.get(k);
-        out({ partition: p, seq: m.seq, subject: m.subject, headers: h, data: Buffer.from(m.data).toString('base64') });
-        if (m.seq === through) done = true;
-      }
-      if (done || got === 0) break;
-    }
-  } finally {
-    await c.delete().catch(() => undefined);
-  }
-}
-
 /**
  * Writes into `dir` every chunk of the stream after the marks of the snapshot (its meta rows of
  * the scale prefix), up to the stream's last sequence now. Null when the stream holds none.
@@ -96,10 +68,13 @@ export async function saveStreamEvents(settings: NatsSettings, snapshotMeta: rea
         // A mark of another stream (one made anew since) counts nothing of this one.
         const mark = counting.get(p)!;
         marks[String(p)] = mark;
-        await readPartition(link, p, { from: Math.max(mark + 1, info.state.first_seq), through: info.state.last_seq }, (c) => {
+        await readPartitionRange(link, p, { from: { seq: Math.max(mark + 1, info.state.first_seq) }, through: info.state.last_seq }, (m) => {
+          const headers: Record<string, string> = {};
+          for (const k of m.headers?.keys() ?? []) headers[k] = m.headers!.get(k);
+          const c: SavedChunk = { partition: p, seq: m.seq, subject: m.subject, headers, data: Buffer.from(m.data).toString('base64') };
           fs.writeSync(fd, `${JSON.stringify(c)}\n`);
           chunks++;
-          events += lineCount(Buffer.from(c.data, 'base64'));
+          events += lineCount(m.data);
         });
       }
       fs.fsyncSync(fd);
@@ -114,12 +89,6 @@ export async function saveStreamEvents(settings: NatsSettings, snapshotMeta: rea
   } finally {
     await link.close();
   }
-}
-
-function lineCount(data: Uint8Array): number {
-  let n = 1;
-  for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
-  return n;
 }
 
 /** What became of the saved chunks on restore. */

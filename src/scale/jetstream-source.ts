@@ -84,10 +84,42 @@ export function rowsOfStored(m: StoredMsg): IngestRow[] {
   return rowsOf({ headers: m.header, seq: m.seq, string: () => m.string() });
 }
 
-function lineCount(data: Uint8Array): number {
+/** Events (lines) in a chunk's body. */
+export function lineCount(data: Uint8Array): number {
   let n = 1;
   for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
   return n;
+}
+
+/**
+ * Calls `each` with partition p's messages from a stream sequence or a time through sequence
+ * `through`, in stream order (an ordered consumer, deleted after): a worker's warm-up replay, a
+ * backup's unprocessed chunks.
+ */
+export async function readPartitionRange(link: NatsLink, p: number, range: { from: { seq: number } | { time: string }; through: number }, each: (m: JsMsg) => void): Promise<void> {
+  const { from, through } = range;
+  if ('seq' in from && from.seq > through) return;
+  const start = 'seq' in from ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq } : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: from.time };
+  const c = await link.js.consumers.get(link.names.stream, { filter_subjects: link.names.partitionFilter(p), ...start });
+  try {
+    for (;;) {
+      const batch = await c.fetch({ max_messages: 256, expires: 1_000 });
+      let got = 0;
+      let done = false;
+      for await (const m of batch) {
+        got++;
+        if (m.seq > through) {
+          done = true;
+          break;
+        }
+        each(m);
+        if (m.seq === through) done = true;
+      }
+      if (done || got === 0) break;
+    }
+  } finally {
+    await c.delete().catch(() => undefined);
+  }
 }
 
 class PartitionReader {
@@ -309,23 +341,7 @@ export class JetStreamSource {
       const last = await link.jsm.streams.getMessage(link.names.stream, { seq: hwm });
       if (!last) return;
       const from = new Date(last.time.getTime() - this.deps.warmMs()).toISOString();
-      const c = await link.js.consumers.get(link.names.stream, { filter_subjects: link.names.partitionFilter(p), deliver_policy: DeliverPolicy.StartTime, opt_start_time: from });
-      for (;;) {
-        const batch = await c.fetch({ max_messages: 256, expires: 1_000 });
-        let got = 0;
-        let done = false;
-        for await (const m of batch) {
-          got++;
-          if (m.seq > hwm) {
-            done = true;
-            break;
-          }
-          this.deps.onWarm(rowsOf(m));
-          if (m.seq === hwm) done = true;
-        }
-        if (done || got === 0) break;
-      }
-      await c.delete().catch(() => undefined);
+      await readPartitionRange(link, p, { from: { time: from }, through: hwm }, (m) => this.deps.onWarm(rowsOf(m)));
     } catch {
       // The mark's message aged out of the stream: nothing within any window to replay.
     }
