@@ -275,3 +275,34 @@ describe('observables', () => {
     }
   });
 });
+
+describe('an attribution assessment revised', () => {
+  it('keeps every judgement in its history, readable by its readers only; named recipients are member organisations', async () => {
+    const a = (await w.call('A-analyst', 'POST', '/assessments', { title: 'Who wiped the grid', tlp: 'amber', recipients: [w.orgs.B] })).json;
+    const h = (await w.call('A-analyst', 'POST', `/assessments/${a.id}/hypotheses`, { label: 'APT-X' })).json.hypotheses[0].id as string;
+    const judge = (likelihood: string, confidence: string, rationale: string) =>
+      w.call('A-analyst', 'POST', `/assessments/${a.id}/judgement`, { hypothesisId: h, likelihood, confidence, rationale });
+    expect((await judge('roughly even chance', 'low', 'one code overlap')).status).toBe(200);
+    w.clock.advance(3 * 24 * 3600_000);
+    const revised = (await judge('very likely', 'moderate', 'infrastructure reuse confirmed by B')).json;
+    expect(revised.judgement).toMatchObject({ likelihood: 'very likely', confidence: 'moderate' });
+    const history = await w.call('B-analyst', 'GET', `/assessments/${a.id}/history`);
+    expect(history.status, JSON.stringify(history.json)).toBe(200);
+    const judged = history.json.items.filter((e: { kind: string }) => e.kind === 'assessment.judged');
+    expect(judged.map((e: { data: { likelihood: string; confidence: string; rationale: string } }) => [e.data.likelihood, e.data.confidence, e.data.rationale])).toEqual([
+      ['roughly even chance', 'low', 'one code overlap'], ['very likely', 'moderate', 'infrastructure reuse confirmed by B'],
+    ]);
+    expect(new Date(judged[1].at).getTime() - new Date(judged[0].at).getTime()).toBe(3 * 24 * 3600_000);
+    expect(judged.every((e: { orgId: string }) => e.orgId === w.orgs.A)).toBe(true);
+    // Not released to C: the same 404 as the assessment itself.
+    const c = await w.call('C-analyst', 'GET', `/assessments/${a.id}/history`);
+    expect(c.status).toBe(404);
+    expect(JSON.stringify(c.json)).not.toContain('APT-X');
+    // A recipient that is no organisation is a 400, and nothing is written.
+    const before = (await w.call('A-analyst', 'GET', '/assessments')).json.items.length;
+    const ghost = await w.call('A-analyst', 'POST', '/assessments', { title: 'ghost', recipients: ['identity--00000000-0000-4000-8000-000000000000'] });
+    expect(ghost.status, JSON.stringify(ghost.json)).toBe(400);
+    expect(ghost.json.error.code).toBe('BAD_REQUEST');
+    expect((await w.call('A-analyst', 'GET', '/assessments')).json.items.length).toBe(before);
+  });
+});

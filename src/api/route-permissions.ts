@@ -119,6 +119,7 @@ export const ROUTE_ACTIONS: Readonly<Record<string, RouteAction>> = {
   [`POST ${V1}/decisions/:id/withdraw`]: 'decision.write',
   [`GET ${V1}/assessments`]: 'assessment.read',
   [`GET ${V1}/assessments/:id`]: 'assessment.read',
+  [`GET ${V1}/assessments/:id/history`]: 'assessment.read',
   [`GET ${V1}/assessments/:id/stix`]: 'assessment.read',
   [`POST ${V1}/assessments`]: 'assessment.write',
   [`POST ${V1}/assessments/:id/hypotheses`]: 'assessment.write',

@@ -12,7 +12,7 @@ import type { Assessment as AssessmentWire } from '../contract/index.js';
 import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { Tlp } from '../core/policy.js';
-import { bad, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps } from './repo.js';
+import { bad, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
 import { INCIDENT } from './incidents.js';
 import { ACH_RATINGS, ICD203_LIKELIHOOD, type AchRating, type ConfidenceLevel, type Credibility, type Likelihood, type Reliability } from './model.js';
 
@@ -97,6 +97,8 @@ export class AttributionService {
         throw bad('incidentId must be an incident your organisation may read');
       }
     }
+    // Named recipients are member organisations: an unknown id would be kept as a recipient no one is.
+    for (const o of a.recipients ?? []) if (!(await this.deps.store.getOrganisation(o))) throw bad(`no organisation ${o}`, { field: 'recipients' });
     const doc: Assessment = { title: a.title, incidentId: a.incidentId ?? null, hypotheses: [], evidence: [], ratings: {}, judgement: null };
     return this.#view(await this.repo.create(actor, { kind: ASSESSMENT, doc, tlp: a.tlp ?? 'amber', recipients: a.recipients ?? [], state: 'draft', exerciseId: a.exerciseId ?? null }));
   }
@@ -107,6 +109,16 @@ export class AttributionService {
 
   async list(actor: AuthedActor, opts: { exerciseId?: string | null } = {}) {
     return (await this.repo.list<Assessment>(actor, ASSESSMENT, { exerciseId: opts.exerciseId ?? null })).map((r) => this.#view(r));
+  }
+
+  /**
+   * How the assessment came to say what it says, oldest first: its hypotheses, evidence, ratings
+   * and every judgement with its likelihood, confidence and rationale, including those a later
+   * judgement revised (the assessment itself holds only the latest). Readers of the assessment only.
+   */
+  async history(actor: AuthedActor, id: string): Promise<TimelineEntry[]> {
+    const rec = await this.repo.load<Assessment>(actor, id, ASSESSMENT);
+    return this.repo.timeline(rec.row.id);
   }
 
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Assessment>> {

@@ -326,6 +326,14 @@ describe.runIf(BROWSER_TESTS)('respond screens (e2e, Chromium)', () => {
     await page.getByLabel('Rationale').fill('Code overlap outweighs the language of the note.');
     await page.getByRole('button', { name: 'Record judgement' }).click();
     await expect.poll(() => page.getByTestId('judgement').textContent(), poll).toContain('H1 Sandworm-like is likely (55–80%) responsible, with moderate confidence');
+    // Revised as evidence comes in: the page shows the latest, and the one it revised below it.
+    await page.getByLabel('Likelihood (ICD 203)').selectOption('very likely');
+    await page.getByLabel('Confidence').selectOption('high');
+    await page.getByLabel('Rationale').fill('Infrastructure reuse confirmed by an ally.');
+    await page.getByRole('button', { name: 'Record judgement' }).click();
+    await expect.poll(() => page.getByTestId('judgement').textContent(), poll).toContain('H1 Sandworm-like is very likely (80–95%) responsible, with high confidence');
+    await page.getByTestId('earlier-judgements').getByText('Earlier judgements (1)').click();
+    await expect.poll(() => page.getByTestId('earlier-judgements').textContent(), poll).toContain('H1 Sandworm-like likely, moderate confidence. Code overlap outweighs the language of the note.');
     await ctx.close();
   });
 

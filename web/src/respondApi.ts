@@ -68,6 +68,7 @@ export function respondClient(token: string, exerciseId: string | null = null) {
     addEvidence: (id: string, b: Json) => post<Assessment>(`/assessments/${encodeURIComponent(id)}/evidence`, b),
     rate: (id: string, ratings: { evidenceId: string; hypothesisId: string; rating: string }[]) => post<Assessment>(`/assessments/${encodeURIComponent(id)}/ratings`, { ratings }),
     judge: (id: string, b: Json) => post<Assessment>(`/assessments/${encodeURIComponent(id)}/judgement`, b),
+    assessmentHistory: (id: string, signal?: AbortSignal) => get<{ items: TimelineEntry[] }>(`/assessments/${encodeURIComponent(id)}/history`, signal),
     // alert levels
     alertBoard: (signal?: AbortSignal) => list<AlertBoard>('/alert-levels', signal),
     setOwnLevel: (level: number, reason: string) => create<AlertLevel>('/alert-levels/own', { level, reason }),

@@ -278,6 +278,7 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
       confidence: b.oneOf('confidence', CONFIDENCE_LEVELS), rationale: b.str('rationale', { max: 20_000 }),
     });
   });
+  app.get('/assessments/:id/history', async (req) => ({ items: await attribution.history(actor(req), id(req)) }));
   app.get('/assessments/:id/stix', async (req) => ({ type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: await attributionToStix(attribution, actor(req), id(req)) }));
 
   // ---- alert levels ----

@@ -185,6 +185,7 @@ function Judgement({ a, base, editable, onDone }: { a: Assessment; base: Respond
           with <strong>{j.confidence} confidence</strong>. <span className="prose">{j.rationale}</span>
         </p>
       ) : <p className="muted">No judgement yet.</p>}
+      <EarlierJudgements a={a} />
       {editable && a.hypotheses.length > 0 && (
         <form className="form-grid" aria-label="Judgement" onSubmit={(e) => {
           e.preventDefault();
@@ -204,6 +205,23 @@ function Judgement({ a, base, editable, onDone }: { a: Assessment; base: Respond
         </form>
       )}
     </section>
+  );
+}
+
+/** The judgements a later one revised, newest first (GET /assessments/:id/history). */
+function EarlierJudgements({ a }: { a: Assessment }) {
+  const r = useRespond();
+  const [state] = useLiveData((signal) => r.assessmentHistory(a.id, signal), [r, a.id], ['assessment'], a.id);
+  if (state.status !== 'done') return null;
+  const judged = state.data.items.filter((e) => e.kind === 'assessment.judged').slice(0, -1).reverse();
+  if (!judged.length) return null;
+  const label = (id: unknown) => a.hypotheses.find((h) => h.id === id)?.label ?? '?';
+  return (
+    <details data-testid="earlier-judgements">
+      <summary>Earlier judgements ({judged.length})</summary>
+      <ul>{judged.map((e) => <li key={e.seq}>{formatTime(e.at)}: {label(e.data.hypothesisId)} {String(e.data.likelihood)}, {String(e.data.confidence)} confidence.
+        <span className="prose"> {String(e.data.rationale)}</span></li>)}</ul>
+    </details>
   );
 }
 
