@@ -499,6 +499,31 @@ describe('TAXII feeds', () => {
     }
   });
 
+  it('an API root as the server\'s discovery names it: a path of several segments (OpenCTI\'s /taxii2/root/) or its URL under the feed URL', async () => {
+    const paths: string[] = [];
+    const server = await fakePeer(() => (_req, res, url) => {
+      paths.push(url.pathname);
+      if (url.pathname !== '/taxii2/root/collections/c1/objects/') return res.writeHead(404, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify({ title: 'Not Found' }));
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify({ objects: [vendorIndicator(70, 'green')], more: false }));
+    });
+    const local = await makeCollection(B, 'opencti', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    const base = { url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 };
+    try {
+      for (const [name, apiRoot] of [['octi-path', '/taxii2/root/'], ['octi-url', `${server.url}/taxii2/root/`], ['octi-bare', 'taxii2/root']] as const) {
+        expect((await feeds.add(SYSTEM_ACTOR, { ...base, name, apiRoot })).apiRoot).toBe('taxii2/root');
+        expect(await feeds.pull(name), name).toMatchObject({ complete: true, received: 1 });
+      }
+      expect(new Set(paths)).toEqual(new Set(['/taxii2/root/collections/c1/objects/']));
+      // An API root URL elsewhere would take the credentials there; dot segments, or a query, are no API root.
+      for (const apiRoot of ['https://elsewhere.example/taxii2/root/', `${server.url}.evil.example/r/`, `${server.url}/taxii2/root/?x=1`, 'taxii2/../admin', '/./', '', 'a b']) {
+        await expect(feeds.add(SYSTEM_ACTOR, { ...base, name: 'octi-bad', apiRoot }), apiRoot).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      }
+    } finally {
+      for (const n of ['octi-path', 'octi-url', 'octi-bare']) await feeds.remove(SYSTEM_ACTOR, n).catch(() => undefined);
+      await server.close();
+    }
+  });
+
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });

@@ -20,7 +20,7 @@ import type { Store } from '../store/index.js';
 import { TLP_LEVELS, type Tlp } from '../core/policy.js';
 import { TaxiiClient, TaxiiClientError, refusedAddress, type TaxiiAuth, type TaxiiClientPage, type TaxiiQuery } from '../taxii/index.js';
 import { fetchResuming, followingCursor, justBefore, pageQuery, sameCursor, sameInstant, type PullCursor } from './cursor.js';
-import { checkApiRoot, checkCa, type FederationRegistry } from './registry.js';
+import { checkCa, type FederationRegistry } from './registry.js';
 import { seal } from './keys.js';
 import { isDue, Poller } from '../core/poller.js';
 import { MAX_RETRY_AFTER_S } from '../core/retry-after.js';
@@ -41,8 +41,9 @@ export type FeedAuth =
 
 export interface TaxiiFeed {
   name: string;
-  /** Server root (or API root URL) of the TAXII server. */
+  /** The TAXII server's address (its API root is under it). */
   url: string;
+  /** The API root's path under `url` (one or more segments: `api1`, `taxii2/root`). */
   apiRoot: string;
   /** Collection id on the server. */
   remoteCollection: string;
@@ -125,6 +126,29 @@ export interface FeedPullReport {
 
 const emptyState = (): TaxiiFeedState => ({ cursor: {}, lastRunUs: null, lastSuccessUs: null, lastError: null, more: false, retryAtUs: null, added: 0, duplicates: 0, rejected: 0, failures: [] });
 
+/**
+ * The API root of a feed as a path under the feed URL `base`. It is given as the server's
+ * discovery names it (TAXII 2.1 §4.1 `api_roots`): a name (`api1`, medallion's), a path of several
+ * segments (`/taxii2/root/` on OpenCTI, `api/v1/taxii2/feeds` on Anomali), or the URL itself when it
+ * lies under the feed URL (the credentials go to no other address).
+ */
+export function feedApiRoot(base: string, apiRoot: string): string {
+  let path = apiRoot.trim();
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) {
+    const u = URL.canParse(path) ? new URL(path) : null;
+    const at = u && !u.username && !u.password && !u.search && !u.hash ? u.toString() : '';
+    if (!at.startsWith(`${base}/`)) {
+      throw new AppError('BAD_REQUEST', `an API root given as a URL must lie under the feed URL ${base} (without credentials, a query or a fragment): give the feed URL it is under`);
+    }
+    path = at.slice(base.length);
+  }
+  const segments = path.replace(/^\/+|\/+$/g, '').split('/');
+  if (path.length > 300 || segments.length > 10 || segments.some((x) => !/^[A-Za-z0-9._~-]{1,100}$/.test(x) || /^\.+$/.test(x))) {
+    throw new AppError('BAD_REQUEST', 'API root must be its name, its path (segments of A-Z, a-z, 0-9, ., _, ~, -; not only dots) or its URL under the feed URL, as the server\'s discovery names it');
+  }
+  return segments.join('/');
+}
+
 export interface NewTaxiiFeed {
   name: string; url: string; apiRoot?: string; remoteCollection: string; localCollection: string; org: string;
   tlp?: Tlp | null; auth?: { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
@@ -151,10 +175,10 @@ export class TaxiiFeeds {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'feed URL must be http(s)');
     if (url.username || url.password) throw new AppError('BAD_REQUEST', 'feed URL may not carry credentials: give them with --token-stdin or --basic-user');
     // The requests' paths are built on it: a query or fragment would swallow them (any path of any server).
-    if (url.search || url.hash) throw new AppError('BAD_REQUEST', 'feed URL must be the TAXII server root (or API root), without a query or fragment');
+    if (url.search || url.hash) throw new AppError('BAD_REQUEST', 'feed URL must be the TAXII server\'s address, without a query or fragment');
     if (refusedAddress(url.hostname)) throw new AppError('BAD_REQUEST', `feed URL: ${url.hostname} is a link-local or metadata-service address, where no TAXII server is reached`);
-    const apiRoot = f.apiRoot ?? 'api1';
-    checkApiRoot(apiRoot);
+    const base = url.toString().replace(/\/+$/, '');
+    const apiRoot = feedApiRoot(base, f.apiRoot ?? 'api1');
     if (!/^[A-Za-z0-9._~-]{1,200}$/.test(f.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be the collection id on the server');
     const local = (await store.getCollection(f.localCollection)) ?? (await store.listCollections()).find((c) => c.alias === f.localCollection || c.title === f.localCollection);
     if (!local) throw new AppError('NOT_FOUND', `no local collection ${f.localCollection.slice(0, 100)}`);
@@ -192,7 +216,7 @@ export class TaxiiFeeds {
     } else if (a.kind === 'none') auth = { kind: 'none' };
     else throw new AppError('BAD_REQUEST', 'auth kind must be none, bearer or basic');
     const feed: TaxiiFeed = {
-      name: f.name, url: url.toString().replace(/\/+$/, ''), apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, orgId: org.id, tlp,
+      name: f.name, url: base, apiRoot, remoteCollection: f.remoteCollection, localCollection: local.id, orgId: org.id, tlp,
       auth, ca: f.ca ?? null, intervalS, createdUs: this.#nowUs(), ...(p?.userId ? { addedBy: p.userId } : {}),
     };
     await store.transaction(async (tx) => {

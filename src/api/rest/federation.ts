@@ -277,7 +277,7 @@ export async function federationRoutes(app: FastifyInstance, deps: RestDeps): Pr
       body: {
         type: 'object', required: ['name', 'url', 'remoteCollection', 'localCollection', 'org'], additionalProperties: false,
         properties: {
-          name: { type: 'string', maxLength: 63 }, url: { type: 'string', maxLength: 500 }, apiRoot: { type: 'string', maxLength: 100 },
+          name: { type: 'string', maxLength: 63 }, url: { type: 'string', maxLength: 500 }, apiRoot: { type: 'string', maxLength: 800 },
           remoteCollection: { type: 'string', maxLength: 200 }, localCollection: { type: 'string', maxLength: 200 }, org: { type: 'string', maxLength: 100 },
           tlp: { type: ['string', 'null'], enum: ['clear', 'green', 'amber', 'amber+strict', 'red', null] }, intervalS: { type: 'integer', minimum: 0, maximum: 2_592_000 },
           ca: { type: ['string', 'null'], maxLength: 20_000 },

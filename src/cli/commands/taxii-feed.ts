@@ -27,8 +27,8 @@ export function registerTaxiiFeed(program: Command, io: Io = stdio): void {
   const feed = program.command('taxii-feed').description('collections of third-party TAXII 2.1 servers, pulled on a schedule into a local collection');
   feed.command('add <name>')
     .description('add a feed; credentials are read from stdin (--token-stdin, or the password of --basic-user) and kept encrypted')
-    .requiredOption('--url <url>', 'the TAXII server root (or API root URL), e.g. https://cti.example')
-    .option('--api-root <name>', 'API root on the server', 'api1')
+    .requiredOption('--url <url>', 'the TAXII server\'s address, e.g. https://cti.example (its API root is under it)')
+    .option('--api-root <root>', 'the API root as the server\'s discovery names it: its name, path (taxii2/root) or URL under --url', 'api1')
     .requiredOption('--collection <id>', 'collection id on the server')
     .requiredOption('--into <collection>', 'local collection (id, alias or title)')
     .requiredOption('--org <org>', 'local organisation that imports (short name or id)')
