@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorShape, toAppError } from '../core/errors.js';
 import { TAXII_MEDIA } from '../taxii/index.js';
-import { storeUnavailable } from '../store/index.js';
+import { storeContention, storeUnavailable } from '../store/index.js';
 
 /** Maps Fastify's own errors (body parsing, limits) to our codes. */
 function fromFastify(e: FastifyError): AppError | null {
@@ -25,13 +25,19 @@ function fromFastify(e: FastifyError): AppError | null {
   }
 }
 
+/** A store error that is no bug: unreachable (503), or a concurrent writer's (409, or 503 to retry). */
+export function storeError(err: unknown): AppError | null {
+  return storeUnavailable(err) ?? storeContention(err);
+}
+
 /**
  * Anything thrown as an AppError: ours as they are, Fastify's by status, a store that cannot be
- * reached (PostgreSQL restarting) as 503 with Retry-After, the rest INTERNAL.
+ * reached (PostgreSQL restarting) as 503 with Retry-After, a concurrent writer's key or lock as
+ * 409 or 503 (store/contention.ts), the rest INTERNAL.
  */
 export function asAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err.code === 'INTERNAL' ? (storeUnavailable(err.cause) ?? err) : err;
-  return fromFastify(err as FastifyError) ?? storeUnavailable(err) ?? toAppError(err);
+  if (err instanceof AppError) return err.code === 'INTERNAL' ? (storeError(err.cause) ?? err) : err;
+  return fromFastify(err as FastifyError) ?? storeError(err) ?? toAppError(err);
 }
 
 export function isTaxiiPath(url: string, apiRoots: readonly string[]): boolean {
@@ -43,7 +49,7 @@ export function makeErrorHandler(apiRoots: readonly string[]) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const e = asAppError(err);
     if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
-    else if (e.code === 'UNAVAILABLE' && e.cause !== undefined) req.log.warn({ err: e.cause }, 'store unreachable');
+    else if ((e.code === 'UNAVAILABLE' || e.code === 'CONFLICT') && e.cause !== undefined) req.log.warn({ err: e.cause }, 'store unreachable or contended');
     const taxii = isTaxiiPath(req.url, apiRoots);
     for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
     // A Basic challenge makes browsers open a sign-in dialog and hold the request: the REST API

@@ -7,6 +7,7 @@ import { privateDir, sqliteDialect } from './sqlite.js';
 import type { Store } from './types.js';
 
 export { storeUnavailable } from './unreachable.js';
+export { storeContention } from './contention.js';
 export { updateMeta } from './update-meta.js';
 
 export interface StoreOptions {

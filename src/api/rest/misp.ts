@@ -8,7 +8,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { AppError, toAppError } from '../../core/errors.js';
-import { storeUnavailable } from '../../store/index.js';
+import { storeError } from '../errors.js';
 import { authenticateHeader, permissionsOf, type Principal } from '../../access/index.js';
 import {
   addSighting, deleteEvent, exportMispEvent, importMisp, publishEvent, type ListFilter, isMispDocument, mispBoolean, parseLast, searchAttributes, searchEvents, type AttributeFilter, type TagFilter, type TimeRange,
@@ -58,7 +58,7 @@ export function mispError(req: FastifyRequest, reply: FastifyReply, err: unknown
   let e: AppError;
   if (err instanceof AppError) e = err;
   else if (fe.statusCode && fe.statusCode < 500) e = new AppError(fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : /JSON/i.test(fe.message) ? 'MALFORMED_JSON' : 'BAD_REQUEST', fe.message);
-  else e = storeUnavailable(err) ?? toAppError(err);
+  else e = storeError(err) ?? toAppError(err);
   if (e.code === 'INTERNAL') req.log.error({ err: e.cause ?? err }, 'unhandled error');
   const message = e.code === 'INTERNAL' ? 'internal server error' : e.message;
   for (const [k, v] of Object.entries(e.headers ?? {})) reply.header(k, v);
