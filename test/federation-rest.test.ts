@@ -89,6 +89,21 @@ describe('federation REST', () => {
     expect((await call('POST', '/federation/subscriptions/sub-00000000/run', 'a-admin', {})).status).toBe(404);
   });
 
+  it('an admin syncs only collections their organisation may: push what it reads, pull into what it writes; another\'s is not there', async () => {
+    const sub = (user: string, direction: string, localCollection: string) => call('POST', '/federation/subscriptions', user, { peer: 'dk', direction, remoteCollection: 'x', localCollection });
+    // Alpha's private collection: C's admin may neither push it to a peer nor pull into it.
+    for (const direction of ['push', 'pull']) {
+      const r = await sub('c-admin', direction, al.privateA);
+      expect([r.status, r.body]).toEqual([404, { error: { code: 'NOT_FOUND', message: `no local collection ${al.privateA}` } }]);
+    }
+    const into = await sub('c-admin', 'pull', al.readOnly);
+    expect([into.status, (into.body.error as { message: string }).message]).toEqual([403, `your organisation may not write collection ${al.readOnly}: it cannot pull into it`]);
+    const mine = await sub('a-admin', 'push', al.privateA);
+    expect(mine.status, JSON.stringify(mine.body)).toBe(200);
+    expect((await call('DELETE', `/federation/subscriptions/${(mine.body.subscription as { id: string }).id}`, 'a-admin')).status).toBe(200);
+    expect((await al.platform.federation.listSubscriptions()).filter((x) => x.remoteCollection === 'x')).toEqual([]);
+  });
+
   it('only admins manage; readers see the status; a peer-only route refuses users', async () => {
     expect((await call('POST', '/federation/peers', 'a-analyst', { name: 'se', publicKey: peerKey })).status).toBe(403);
     const sub = await call('POST', '/federation/subscriptions', 'a-admin', { peer: 'dk', direction: 'pull', remoteCollection: 'alliance', localCollection: 'alliance', intervalS: 60 });

@@ -130,7 +130,8 @@ describe('subscriptions of some STIX types', () => {
         return { status: res.statusCode, body: res.json() as { error?: { message?: string }; subscription?: Subscription } };
       };
       await al.platform.federation.addPeer(SYSTEM_ACTOR, { name: 'dk', url: 'https://dk.example:8443', publicKey: A.federation.keys().publicKey, orgs: [] });
-      const local = (await al.platform.store.listCollections())[0]!.id;
+      // One a-admin's organisation may write (an administrator pulls only into such a collection).
+      const local = al.shared;
       const base = { peer: 'dk', direction: 'pull', remoteCollection: 'alliance', localCollection: local };
       for (const types of [['Indicator'], ['x'], ['indicator--1'], [7], Array.from({ length: 51 }, (_, i) => `type-${i}`)]) {
         const r = await call({ ...base, types });

@@ -558,6 +558,15 @@ export class FederationRegistry {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(s.remoteCollection)) throw new AppError('BAD_REQUEST', 'remote collection must be an id or alias');
     const local = (await this.store.getCollection(s.localCollection)) ?? (await this.store.listCollections()).find((c) => c.alias === s.localCollection || c.title === s.localCollection);
     if (!local) throw new AppError('NOT_FOUND', `no local collection ${s.localCollection.slice(0, 100)}`);
+    // An administrator (REST) syncs only what their organisation may: a push sends a collection
+    // it may read, a pull fills one it may write; one it may not see is not there. Else any
+    // member's admin could push another organisation's collection to a node of their choosing.
+    if (actor.principal) {
+      const r = (await new AccessService(this.store, this.deps.clock).rights(actor.principal)).get(local.id);
+      if (!r?.canRead && !r?.canWrite) throw new AppError('NOT_FOUND', `no local collection ${s.localCollection.slice(0, 100)}`);
+      if (s.direction === 'push' && !r.canRead) throw new AppError('FORBIDDEN', `your organisation may not read collection ${local.alias ?? local.id}: it cannot push it`);
+      if (s.direction === 'pull' && !r.canWrite) throw new AppError('FORBIDDEN', `your organisation may not write collection ${local.alias ?? local.id}: it cannot pull into it`);
+    }
     const intervalS = s.intervalS ?? 30;
     if (!Number.isInteger(intervalS) || intervalS < 1 || intervalS > 86_400) throw new AppError('BAD_REQUEST', 'interval must be 1-86400 seconds');
     if (s.sightingsOnly === true && s.direction !== 'push') throw new AppError('BAD_REQUEST', 'sightings-only is for a push (sightings back to their origin); a pull takes what the peer serves');

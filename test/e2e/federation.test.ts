@@ -100,10 +100,10 @@ describe.runIf(BROWSER_TESTS)('Federation page (e2e, Chromium)', () => {
       return answer(404, { title: 'not here' });
     });
     const admin = await demoActor(server, 'ald.admin');
-    const collections = await rest<{ items: { id: string }[] }>(server.baseUrl, '/collections', { token: admin.token });
+    const collections = await rest<{ items: { id: string; canWrite: boolean }[] }>(server.baseUrl, '/collections', { token: admin.token });
     await rest(server.baseUrl, '/federation/peers', { token: admin.token, method: 'POST', body: { name: 'refusing', url: peer.url, publicKey: peer.publicKey, token: 'token-of-the-demo-node' } });
     const sub = await rest<{ subscription: { id: string } }>(server.baseUrl, '/federation/subscriptions', {
-      token: admin.token, method: 'POST', body: { peer: 'refusing', direction: 'pull', remoteCollection: 'remote', localCollection: collections.items[0]!.id, intervalS: 86_400 },
+      token: admin.token, method: 'POST', body: { peer: 'refusing', direction: 'pull', remoteCollection: 'remote', localCollection: collections.items.find((c) => c.canWrite)!.id, intervalS: 86_400 },
     });
     await rest(server.baseUrl, `/federation/subscriptions/${sub.subscription.id}/run`, { token: admin.token, method: 'POST', body: {} });
     const { ctx, page } = await openSignedIn({ browser, server }, admin, '#/federation');
