@@ -306,3 +306,21 @@ describe('an attribution assessment revised', () => {
     expect((await w.call('A-analyst', 'GET', '/assessments')).json.items.length).toBe(before);
   });
 });
+
+describe('requests for assistance', () => {
+  it('routedTo "all", as a request reads back, routes it to every ally (as leaving it out does); anything else not a list is a 400', async () => {
+    const base = { title: 'Scrubbing capacity', services: ['mitigation-and-recovery'], urgency: 'priority', offerDeadline: inHours(w.clock, 4) };
+    const all = await w.call('A-resp', 'POST', '/assistance', { ...base, routedTo: 'all' });
+    expect(all.status, JSON.stringify(all.json)).toBe(201);
+    expect(all.json.routedTo).toBe('all');
+    for (const who of ['B-resp', 'C-resp', 'D-resp'] as const) expect((await w.call(who, 'GET', `/assistance/${all.json.id}`)).status).toBe(200);
+    // Re-sent as read: the same routing.
+    const again = await w.call('A-resp', 'POST', '/assistance', { ...base, routedTo: all.json.routedTo });
+    expect(again.status).toBe(201);
+    for (const routedTo of ['ALL', 'everyone', 5, { all: true }]) {
+      const r = await w.call('A-resp', 'POST', '/assistance', { ...base, routedTo });
+      expect(r.status, `${JSON.stringify(routedTo)}: ${JSON.stringify(r.json)}`).toBe(400);
+      expect(r.json.error.details).toMatchObject({ field: 'routedTo' });
+    }
+  });
+});

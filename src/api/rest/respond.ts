@@ -196,7 +196,8 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   app.get('/assistance', async (req) => ({ items: await assistance.list(actor(req), exerciseOfQuery(req)) }));
   app.post('/assistance', async (req, reply) => {
     const b = body(req);
-    const routed = b.has('routedTo') && b.optStrings('routedTo', { max: 100, re: IDENTITY_ID });
+    // 'all' as a request reads back (routedTo: 'all'), or absent; else the allies named.
+    const routed = b.has('routedTo') && (req.body as { routedTo?: unknown }).routedTo !== 'all' && b.optStrings('routedTo', { max: 100, re: IDENTITY_ID });
     const view = await assistance.request(actor(req), {
       title: b.str('title', { max: 300 }), ...opt('description', b.optStr('description')),
       services: b.strings('services', { max: CSIRT_SERVICES.length }).map((s) => (CSIRT_SERVICES as readonly string[]).includes(s) ? s as (typeof CSIRT_SERVICES)[number] : badField('services')),
