@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type Platform, type RunningServer } from '../src/api/index.js';
 import { SYSTEM_ACTOR } from '../src/access/index.js';
 import { ManualClock } from '../src/core/clock.js';
-import { TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
+import { FederationRegistry, TaxiiFeedScheduler, TaxiiFeeds } from '../src/federation/index.js';
 import { TLP2_MARKING_IDS } from '../src/stix/index.js';
 import { TaxiiClient } from '../src/taxii/index.js';
 import { fakePeer } from './helpers/fake-peer.js';
@@ -520,6 +520,36 @@ describe('TAXII feeds', () => {
       }
     } finally {
       for (const n of ['octi-path', 'octi-url', 'octi-bare']) await feeds.remove(SYSTEM_ACTOR, n).catch(() => undefined);
+      await server.close();
+    }
+  });
+
+  it('a page larger than the node reads at once is asked again with half the objects, down to one that fits; nothing is lost', async () => {
+    const objects = Array.from({ length: 6 }, (_, i) => ({ ...vendorIndicator(80 + i, 'green'), description: 'd'.repeat(20_000) }));
+    const limits: number[] = [];
+    const server = await fakePeer(() => (_req, res, url) => {
+      const limit = Number(url.searchParams.get('limit'));
+      limits.push(limit);
+      const at = Number(url.searchParams.get('next') ?? 0);
+      const page = objects.slice(at, at + limit);
+      const more = at + page.length < objects.length;
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify({ objects: page, more, ...(more ? { next: String(at + page.length) } : {}) }));
+    });
+    // The node reads at most 64 KiB an answer (SHIELDWALL_PEER_MAX_RESPONSE_BYTES): three of these objects.
+    const registry = new FederationRegistry({ store: B.store, clock: B.clock, dataDir: path.join(dir, 'b'), nodeName: 'node-b', peerMaxResponseBytes: 64 * 1024 });
+    const capped = new TaxiiFeeds({ store: B.store, clock: B.clock, registry, intel: B.intel });
+    const local = await makeCollection(B, 'large', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    try {
+      await capped.add(SYSTEM_ACTOR, { name: 'large', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
+      expect(await capped.pull('large')).toMatchObject({ complete: true, added: 6, rejected: 0 });
+      expect(limits[0]).toBe(500);
+      expect(Math.max(...limits.slice(-2))).toBeLessThanOrEqual(3);
+      // One object larger than that alone: the pull fails with the reason, the cursor stays.
+      objects.push({ ...vendorIndicator(90, 'green'), description: 'd'.repeat(100_000) });
+      await expect(capped.pull('large')).rejects.toThrow(/larger than 65536 bytes/);
+      expect((await capped.state('large')).lastError).toMatch(/larger than 65536 bytes/);
+    } finally {
+      await capped.remove(SYSTEM_ACTOR, 'large').catch(() => undefined);
       await server.close();
     }
   });

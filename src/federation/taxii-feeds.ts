@@ -317,14 +317,23 @@ export class TaxiiFeeds {
       let cursor: FeedCursor = (await this.state(name)).cursor;
       // The cursor as stored: a reset while this pull runs is not undone by its next page.
       let stored = cursor;
-      const base = { limit: FEED_PAGE_SIZE, match: { version: ['all'] } };
+      // Halved for the rest of the pull when a page is larger than the client reads at once.
+      let pageSize = FEED_PAGE_SIZE;
       for (;;) {
         o.signal?.throwIfAborted();
         const c = client;
-        const got = await fetchResuming(cursor, (at) => c.getObjects(f.apiRoot, f.remoteCollection, { ...feedQuery(base, at), ...(o.signal ? { signal: o.signal } : {}) }));
+        const base = { limit: pageSize, match: { version: ['all'] } };
+        let got;
+        try {
+          got = await fetchResuming(cursor, (at) => c.getObjects(f.apiRoot, f.remoteCollection, { ...feedQuery(base, at), ...(o.signal ? { signal: o.signal } : {}) }));
+        } catch (e) {
+          if (!(e instanceof TaxiiClientError && e.tooLarge && pageSize > 1)) throw e;
+          pageSize = Math.max(1, Math.floor(pageSize / 2));
+          continue;
+        }
         const page = got.page;
         cursor = got.cursor;
-        if (page.items.length > FEED_PAGE_SIZE) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${FEED_PAGE_SIZE}`);
+        if (page.items.length > pageSize) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${pageSize}`);
         const { cursor: following, stuck } = feedFollowing(cursor, page);
         const moved = await store.transaction(async (tx) => {
           // Removed meanwhile (a source found hostile): nothing more is stored.
