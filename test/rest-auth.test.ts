@@ -31,6 +31,9 @@ describe('sign-in', () => {
     expect(user).toEqual({ id: expect.any(String), username: 'b-analyst', displayName: 'b-analyst', orgId: al.orgs.B, roles: ['analyst'] });
     const me = await h.call('GET', '/api/v1/me', { token });
     expect(me.json().user.username).toBe('b-analyst');
+    // Usernames are lower case: one typed with capitals (a phone's keyboard) is the same user.
+    const capital = await h.call('POST', '/api/v1/auth/login', { body: { username: 'B-Analyst', password: PASSWORD }, ip: freshIp() });
+    expect([capital.status, capital.json().user?.username]).toEqual([200, 'b-analyst']);
   });
 
   it('refuses bad credentials with 401 and bad bodies with 400', async () => {

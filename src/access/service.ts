@@ -220,7 +220,8 @@ export class AccessService {
   async authenticatePassword(username: string, password: string, source: string): Promise<Principal> {
     const account = `user ${username.slice(0, 128).toLowerCase()}`;
     this.#guard(source, account);
-    const u = await this.store.getUserByUsername(username);
+    // Usernames are lower case (USERNAME): "Alice", as a phone's keyboard capitalises it, is alice.
+    const u = await this.store.getUserByUsername(username.toLowerCase());
     const ok = await verifyPassword(password, u?.passwordHash ?? DUMMY_HASH);
     if (!u || !ok || u.disabled) {
       return this.#fail(source, 'password', { username: username.slice(0, 64), ...(u?.disabled ? { reason: 'user disabled' } : {}) }, { account, ...(u ? { about: { orgId: u.orgId, target: u.id } } : {}) });

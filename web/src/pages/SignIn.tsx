@@ -29,7 +29,7 @@ export function SignIn() {
         <p className="muted">Sign in to the alliance intelligence node.</p>
         {notice && <p className="notice" role="status">{notice}</p>}
         <label htmlFor="signin-username">Username</label>
-        <input id="signin-username" name="username" autoComplete="username" required autoFocus
+        <input id="signin-username" name="username" autoComplete="username" autoCapitalize="none" spellCheck={false} required autoFocus
           value={username} onChange={(e) => setUsername(e.target.value)} />
         <label htmlFor="signin-password">Password</label>
         <input id="signin-password" name="password" type="password" autoComplete="current-password" required
