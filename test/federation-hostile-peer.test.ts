@@ -410,6 +410,38 @@ describe('a push target that takes smaller requests', () => {
   });
 });
 
+describe('a push target that keeps its status pending', () => {
+  it('past the wait, the push goes on: what the status says is counted, the rest goes to the reject list as not known, and is not sent again', async () => {
+    const objs = Array.from({ length: 3 }, () => green({ object_marking_refs: [TLP2_MARKING_IDS.green] }));
+    for (const o of objs) await p.intel.submit({ principal: admin.principal, source: 'test' }, local.id, [o]);
+    const [ok, refused, unknown] = objs.map((o) => ({ id: o.id as string, version: o.modified as string }));
+    let posts = 0;
+    let polls = 0;
+    handler = (req, res, url) => {
+      if (req.method === 'POST' && url.pathname.endsWith('/objects/')) {
+        posts++;
+        return json(res, { id: 'queued-1', status: 'pending', total_count: 3, success_count: 0, failure_count: 0, pending_count: 3 }, 202);
+      }
+      if (url.pathname.endsWith('/status/queued-1/')) {
+        polls++;
+        // A queue that never finishes the last object.
+        return json(res, { id: 'queued-1', status: 'pending', total_count: 3, success_count: 1, failure_count: 1, pending_count: 1, successes: [ok], failures: [{ ...refused, message: 'no such marking here' }], pendings: [unknown] });
+      }
+      return json(res, { title: 'not here' }, 404);
+    };
+    const r = await run(push, { statusWaitMs: 600 });
+    expect(r).toMatchObject({ complete: true, sent: 1, rejected: 2 });
+    expect(polls).toBeGreaterThan(0);
+    const rejects = new Map((await p.federation.listRejects(push.id)).map((x) => [x.id, x.reason]));
+    expect(rejects.get(refused!.id)).toBe('refused by x: no such marking here');
+    expect(rejects.get(unknown!.id)).toMatch(/^still pending on x after 1 s \(status queued-1\): its outcome is not known; sync retry sends it again/);
+    expect(rejects.has(ok!.id)).toBe(false);
+    posts = 0;
+    expect(await run(push, { statusWaitMs: 600 })).toMatchObject({ complete: true, sent: 0 });
+    expect(posts).toBe(0);
+  });
+});
+
 describe('what a peer pushes here', () => {
   let token: string;
   const deepText = `${'['.repeat(20_000)}"bottom"${']'.repeat(20_000)}`;

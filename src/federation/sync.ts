@@ -52,7 +52,12 @@ export interface RunOptions {
   maxPages?: number;
   /** Default {@link MAX_RUN_MS}; `Infinity` runs until the peer has nothing more (the CLI). */
   maxRunMs?: number;
+  /** Push: how long the peer's status of a POST is polled while pending (default {@link STATUS_WAIT_MS}). */
+  statusWaitMs?: number;
 }
+
+/** How long a push polls the status of a POST the peer has not finished (ms); past it, see runPush. */
+export const STATUS_WAIT_MS = 60_000;
 
 export interface RunReport {
   subscription: string;
@@ -585,15 +590,29 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
           failures = [{ f: { id: String(one.obj.id), ...(one.env.version !== null ? { version: one.env.version } : {}), message: `larger than it takes in one request (HTTP 413; ${e.message.slice(0, 200)})` }, s: one }];
         }
         if (status) {
-          const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, { intervalMs: 200, timeoutMs: 60_000, ...(o.signal ? { signal: o.signal } : {}) });
+          const done = status.status === 'complete' ? status : await client.waitForStatus(peer.apiRoot, status, {
+            intervalMs: 200, timeoutMs: o.statusWaitMs ?? STATUS_WAIT_MS, orPending: true, ...(o.signal ? { signal: o.signal } : {}),
+          });
           // The peer's answer is input: only failures of objects sent count, each once.
           failures = sentFailures(send, done.failures);
+          if (done.status !== 'complete') {
+            // Still pending (a peer that queues what it receives): the push goes on, and what the
+            // status does not say succeeded or failed goes to the reject list, its outcome unknown;
+            // `sync retry` sends it again (a duplicate is a no-op there). Waiting for it on every run
+            // would send the same page for ever.
+            const settled = new Set(failures.map((x) => x.s));
+            for (const x of sentFailures(send, done.successes)) settled.add(x.s);
+            for (const x of send) {
+              if (settled.has(x)) continue;
+              failures.push({ f: { id: String(x.obj.id), ...(x.env.version !== null ? { version: x.env.version } : {}) }, s: x, reason: `still pending on ${peer.name} after ${Math.round((o.statusWaitMs ?? STATUS_WAIT_MS) / 1000)} s (status ${String(done.id).slice(0, 100)}): its outcome is not known; sync retry sends it again` });
+            }
+          }
           sent = Math.max(0, Math.min(send.length - failures.length, Number(done.success_count) || 0));
         }
       }
       await store.transaction(async (tx) => {
-        for (const { f, s: x } of failures) {
-          await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: x.obj, envelope: x.env });
+        for (const { f, s: x, reason } of failures) {
+          await registry.putReject(tx, { subscription: sub.id, id: f.id, version: f.version ?? null, reason: reason ?? `refused by ${peer.name}: ${f.message ?? 'no reason given'}`, atUs: clock.now() * 1000, object: x.obj, envelope: x.env });
         }
         const cur = await registry.state(sub.id, tx);
         // Reset meanwhile (or moved by another run): what was sent is sent, the cursor stays as reset.
@@ -619,7 +638,8 @@ export async function runPush(deps: SyncDeps, sub: Subscription, o: RunOptions =
   }
 }
 
-type SentFailure<S> = { f: { id: string; version?: string; message?: string }; s: S };
+/** An object of a push the peer did not take: `reason` (else "refused by <peer>: <message>") goes to the reject list. */
+type SentFailure<S> = { f: { id: string; version?: string; message?: string }; s: S; reason?: string };
 
 /**
  * The failures of a peer's status that name an object of `send` (by id and version), each once,

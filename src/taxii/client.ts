@@ -243,12 +243,18 @@ export class TaxiiClient {
     return r.body as unknown as TaxiiStatus;
   }
 
-  /** Polls the status resource until it is complete (§4.3), every `intervalMs` up to `timeoutMs`. */
-  async waitForStatus(root: string, status: TaxiiStatus, o: CallOptions & { intervalMs?: number; timeoutMs?: number } = {}): Promise<TaxiiStatus> {
+  /**
+   * Polls the status resource until it is complete (§4.3), every `intervalMs` up to `timeoutMs`;
+   * past it, throws, or with `orPending` answers the last status (still pending).
+   */
+  async waitForStatus(root: string, status: TaxiiStatus, o: CallOptions & { intervalMs?: number; timeoutMs?: number; orPending?: boolean } = {}): Promise<TaxiiStatus> {
     const deadline = Date.now() + (o.timeoutMs ?? 60_000);
     let s = status;
     while (s.status !== 'complete') {
-      if (Date.now() > deadline) throw new TaxiiClientError(`status ${s.id} still pending after ${o.timeoutMs ?? 60_000} ms`, { status: null, url: this.rootUrl(root) });
+      if (Date.now() > deadline) {
+        if (o.orPending) return s;
+        throw new TaxiiClientError(`status ${s.id} still pending after ${o.timeoutMs ?? 60_000} ms`, { status: null, url: this.rootUrl(root) });
+      }
       await sleep(o.intervalMs ?? 1000, o.signal);
       s = await this.status(root, s.id, o);
     }
