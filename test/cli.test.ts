@@ -246,6 +246,16 @@ describe.concurrent('shieldwall CLI', { timeout: 300_000 }, () => {
       const far = await sw('token', 'create', '--org', 'CRV', '--kind', 'sensor', '--name', 'forever', '--ttl-days', '1e300');
       expect([far.code, far.stdout, far.stderr.trim()]).toEqual([1, '', 'shieldwall: --ttl-days must be a positive number of days, at most 3650, got "1e300"']);
       expect(ok(await sw('token', 'list'))).not.toContain('forever');
+      // One such row, stored before the cap, is listed (expires: never) rather than failing the list.
+      const { openSqliteStore } = await import('../src/store/index.js');
+      const store = await openSqliteStore(path.join(dir, 'shieldwall.db'));
+      try {
+        const crv = (await store.listOrganisations()).find((o) => o.shortName === 'CRV')!;
+        await store.putToken({ id: 'f0f0f0f0f0f0', hash: 'f0'.repeat(32), userId: null, orgId: crv.id, kind: 'sensor', name: 'old forever', createdUs: 1, expiresUs: 1e300, revokedUs: null, lastUsedUs: null });
+      } finally {
+        await store.close();
+      }
+      expect((JSON.parse(ok(await sw('token', 'list', '--json'))) as { id: string; expires: string }[]).find((t) => t.id === 'f0f0f0f0f0f0')?.expires).toBe('never');
       ok(await sw('token', 'revoke', id));
       expect((await sw('token', 'revoke', id)).code).toBe(3);
       expect((await sw('token', 'revoke', 'ffffffffffff')).code).toBe(2);

@@ -12,7 +12,12 @@ import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
 
 const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
-const when = (us: number | null) => (us === null ? '-' : new Date(us / 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+/** A time as RFC 3339 to the second; '-' for none, 'never' past any date (a token expiry stored before TTLs were capped). */
+function when(us: number | null): string {
+  if (us === null) return '-';
+  const d = new Date(us / 1000);
+  return Number.isNaN(d.getTime()) ? 'never' : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 function roles(raw: string | undefined, fallback = 'analyst'): Role[] {
   const r = list(raw ?? fallback);
