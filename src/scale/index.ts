@@ -13,6 +13,8 @@ import { natsPipe } from './pipe.js';
 import { PgPipe } from './pg-pipe.js';
 import { deploymentView, PresenceAnnouncer, PresenceBoard, unownedPartitions } from './presence.js';
 import { unownedBacklog } from './backlog.js';
+import { checkPartitionCount } from './jetstream-source.js';
+import { scaleNames } from './partition.js';
 import type { FailureLimiter } from '../access/rate-limit.js';
 import type { Store } from '../store/index.js';
 
@@ -33,6 +35,7 @@ export type { Leader } from './leader.js';
 export type { NatsLink, NatsSettings } from './nats.js';
 export { deploymentView, overview, PresenceAnnouncer, PresenceBoard, PRESENCE_MS, STALE_MS, unownedPartitions } from './presence.js';
 export { unownedBacklog } from './backlog.js';
+export { checkPartitionCount } from './jetstream-source.js';
 export type { PartitionBacklog, ProcessReport, ScaleOverview, SeenProcess, SupervisorReport, WorkerReport } from './presence.js';
 
 /** What an API process of a scale-out node holds: the stream it ingests into and the live-stream bridge. */
@@ -81,6 +84,7 @@ async function natsHealth(link: NatsLink, url: string): Promise<NatsHealth> {
 }
 
 export async function openScaleApi(nats: NatsConfig, o: { bus: EventBus; limiter: FailureLimiter; retentionMs: number; store: Store }): Promise<ScaleApi> {
+  await checkPartitionCount(o.store, scaleNames(nats.prefix).prefix, nats.partitions);
   const link = await openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: o.retentionMs, name: `shieldwall-serve ${process.pid}` });
   const pipe = natsPipe(link.nc);
   const bridge = BusBridge.start(pipe, link.names.live, o.bus);

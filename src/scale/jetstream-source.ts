@@ -18,6 +18,7 @@
  * `read` takes from one partition per call (round robin), so one batch commits one mark.
  */
 import { DeliverPolicy, type ConsumerMessages, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
+import { AppError } from '../core/errors.js';
 import type { IngestRow, Store } from '../store/index.js';
 import { decodeChunk, H_EXERCISE, H_ORG, H_RECEIVED, H_SENSOR, type ChunkMeta } from './codec.js';
 import type { NatsLink } from './nats.js';
@@ -31,6 +32,24 @@ const RESUME_MS = 250;
 
 export function hwmKey(prefix: string, partition: number): string {
   return `scale.${prefix}.hwm.${partition}`;
+}
+
+export function partitionsKey(prefix: string): string {
+  return `scale.${prefix}.partitions`;
+}
+
+/**
+ * The number of partitions is fixed for the life of a node's stream (docs/deploying-at-scale.md):
+ * an organisation's events and detection state live in partition FNV-1a(organisation) mod n, and
+ * events waiting under a partition number that no longer exists would never be read. The first
+ * process records it; one started with another number is refused, before it publishes or reads.
+ */
+export async function checkPartitionCount(store: Store, prefix: string, partitions: number): Promise<void> {
+  const stored = await store.initMeta(partitionsKey(prefix), String(partitions));
+  if (stored === String(partitions)) return;
+  throw new AppError('CONFLICT', `SHIELDWALL_NATS_PARTITIONS is ${partitions}, but this node's telemetry stream (SHIELDWALL_NATS_PREFIX ${prefix}) is partitioned in ${stored}: `
+    + `events waiting under the other partitions would never be read and each organisation's detection state would move. Set it back to ${stored}, `
+    + 'or change it as docs/deploying-at-scale.md says (an empty queue, then a new prefix)');
 }
 
 /**

@@ -15,12 +15,12 @@ import type { Store } from '../store/index.js';
 import { PgLeases } from '../store/pg-leases.js';
 import { BusBridge } from './fanout.js';
 import { natsPipe } from './pipe.js';
-import { JetStreamSource } from './jetstream-source.js';
+import { checkPartitionCount, JetStreamSource } from './jetstream-source.js';
 import { openNats, type NatsLink } from './nats.js';
 import { PartitionOwner } from './owner.js';
 import { warm } from '../detect/pipeline/warm.js';
 import { DEFAULT_WINDOW } from '../detect/indicators/index.js';
-import { partitionOf } from './partition.js';
+import { partitionOf, scaleNames } from './partition.js';
 import { PresenceAnnouncer, RateMeter } from './presence.js';
 import { setEventTracer, setRuleTracer } from '../detect/trace.js';
 
@@ -72,6 +72,7 @@ export class ScaleWorker {
 
   static async start(deps: ScaleWorkerDeps, s: ScaleWorkerSettings): Promise<ScaleWorker> {
     const { store, clock } = deps;
+    await checkPartitionCount(store, scaleNames(s.prefix).prefix, s.partitions);
     const link = await openNats({ url: s.natsUrl, prefix: s.prefix, partitions: s.partitions, maxBytes: s.maxBytes, maxAgeMs: s.options.spoolRetentionMs ?? 24 * 3_600_000, name: `shieldwall-worker ${process.pid}` });
     const bridge = BusBridge.start(natsPipe(link.nc), link.names.live, null);
     let rt: WorkerRuntime | null = null;

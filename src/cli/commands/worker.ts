@@ -120,7 +120,9 @@ function parseCareful(raw: string | undefined): { from: number; to: number }[] {
 async function superviseScaleWorkers(config: Readonly<Config>, io: Io, processes: number): Promise<void> {
   const nats = config.nats!;
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const { openNats, ScaleSupervisor } = await import('../../scale/index.js');
+  const { checkPartitionCount, openNats, scaleNames, ScaleSupervisor } = await import('../../scale/index.js');
+  // Refused here, once, rather than by every worker it would start and restart.
+  await closingOnFailure(store, () => checkPartitionCount(store, scaleNames(nats.prefix).prefix, nats.partitions));
   const link = await closingOnFailure(store, () => openNats({ url: nats.url, prefix: nats.prefix, partitions: nats.partitions, maxBytes: nats.maxBytes, maxAgeMs: DEFAULT_DETECT_OPTIONS.spoolRetentionMs, name: `shieldwall-worker-supervisor ${process.pid}` }));
   const sup = new ScaleSupervisor({ store, clock: systemClock, link, log: (l) => io.err(l) }, {
     entry: workerEntry, env: { ...process.env, ...configEnv(config) }, batchTimeoutMs: config.workerBatchTimeoutMs, processes, carefulEnv: CAREFUL_ENV,
