@@ -554,6 +554,21 @@ describe('TAXII feeds', () => {
     }
   });
 
+  it('more:true with no way to ask for the following page (no next, no X-TAXII-Date-Added-Last) is the feed\'s last error, saying so', async () => {
+    const server = await fakePeer(() => (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify({ objects: [vendorIndicator(95, 'green')], more: true }));
+    });
+    const local = await makeCollection(B, 'no way on', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    try {
+      await feeds.add(SYSTEM_ACTOR, { name: 'no-way-on', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
+      await expect(feeds.pull('no-way-on')).rejects.toThrow(/more:true with neither a next token nor an X-TAXII-Date-Added-Last header/);
+      expect((await feeds.state('no-way-on')).lastError).toMatch(/the following page cannot be asked for/);
+    } finally {
+      await feeds.remove(SYSTEM_ACTOR, 'no-way-on').catch(() => undefined);
+      await server.close();
+    }
+  });
+
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });

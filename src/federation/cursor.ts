@@ -93,7 +93,10 @@ export function followingCursor(cursor: PullCursor, page: { more: boolean; next?
     ? { ...(walkSince ? { since: walkSince } : {}), next: page.next, ...(last ? { last } : {}) }
     : { ...(last ? { last } : {}) };
   if (page.more && following.next === cursor.next && following.last === cursor.last) {
-    throw new Error('the server answered more:true without advancing (same next token, no newer object)');
+    throw new Error(page.next !== undefined || page.dateAddedLast !== undefined
+      ? 'the server answered more:true without advancing (same next token, no newer object)'
+      // Neither way of asking for the following page (TAXII 2.1 §3.5): not "the same token".
+      : 'the server answered more:true with neither a next token nor an X-TAXII-Date-Added-Last header: the following page cannot be asked for (TAXII 2.1 §3.5)');
   }
   return following;
 }
