@@ -324,3 +324,28 @@ describe('requests for assistance', () => {
     }
   });
 });
+
+describe('closing an incident', () => {
+  it('takes a closing summary with the move to closed, shown to the incident\'s readers and on its timeline; reopening clears it, the timeline keeps it', async () => {
+    const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'Phishing wave on the ministry', severity: 2 })).json;
+    await w.call('A-resp', 'POST', `/incidents/${i.id}/shares`, { shares: [{ orgId: w.orgs.B, permission: 'read' }] });
+    for (const t of i.tasks.filter((x: { mandatory: boolean }) => x.mandatory)) await w.call('A-resp', 'POST', `/incidents/${i.id}/tasks/${t.id}/status`, { status: 'completed' });
+    expect(i.closure).toBeNull();
+    // A summary belongs to the move to closed only.
+    const early = await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'containment-eradication-recovery', summary: 'done' });
+    expect(early.status).toBe(400);
+    expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'closed', summary: 'x'.repeat(20_001) })).status).toBe(400);
+    const summary = 'True positive: 41 mailboxes reached, 3 credentials reset, sender domain blocked alliance-wide; no data left the ministry.';
+    const closed = await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'closed', summary });
+    expect(closed.status, JSON.stringify(closed.json)).toBe(200);
+    expect(closed.json.closure).toMatchObject({ summary, at: closed.json.stages.closedAt, orgId: w.orgs.A });
+    expect((await w.call('B-resp', 'GET', `/incidents/${i.id}`)).json.closure.summary).toBe(summary);
+    const tl = (await w.call('B-resp', 'GET', `/incidents/${i.id}/timeline`)).json.items;
+    expect(tl.find((e: { kind: string; data: { to?: string } }) => e.kind === 'incident.phase' && e.data.to === 'closed').data.summary).toBe(summary);
+    // Reopened: the summary no longer stands; closed again without one, none.
+    const reopened = await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'detection-analysis' });
+    expect(reopened.json.closure).toBeNull();
+    expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'closed' })).json.closure).toBeNull();
+    expect((await w.call('A-resp', 'GET', `/incidents/${i.id}/timeline`)).json.items.filter((e: { data: { summary?: string } }) => e.data.summary === summary)).toHaveLength(1);
+  });
+});

@@ -52,6 +52,8 @@ export interface Incident {
   stages: { occurredAt: string | null; detectedAt: string; triagedAt: string | null; containedAt: string | null; resolvedAt: string | null; closedAt: string | null };
   createdAt: string; updatedAt: string; rev: number; exerciseId: string | null; canContribute: boolean; canComment: boolean; originNode: string | null;
   isOwner: boolean; metrics: IncidentMetrics;
+  /** The closing summary given with the move to closed; null while open (and on a closure without one). */
+  closure: { summary: string; at: string; orgId: string; userId: string | null } | null;
 }
 export interface OrgMetrics { orgId: string; incidents: number; mttd: number | null; mttt: number | null; mttc: number | null; mttr: number | null }
 export interface TimelineEntry { seq: number; at: string; kind: string; orgId: string | null; userId: string | null; data: Record<string, unknown> }

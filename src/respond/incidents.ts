@@ -96,9 +96,19 @@ export interface Incident {
   shares: Share[];
   attachments: { id: string; name: string; size: number; sha256: string; mediaType: string; addedAt: string; orgId: string }[];
   stages: Stages;
+  /** The closing summary (resolution, what was done, what is left to others), set by the move to closed; absent on records before it. */
+  closure?: Closure | null;
+}
+
+export interface Closure {
+  summary: string;
+  at: string;
+  orgId: string;
+  userId: string | null;
 }
 
 export interface IncidentView extends Incident {
+  closure: Closure | null;
   id: string;
   ownerOrg: string;
   tlp: Tlp | null;
@@ -243,6 +253,7 @@ export class IncidentService {
     return {
       ...d,
       observables: d.observables.filter((o) => this.#observableVisible(actor, rec, o)),
+      closure: d.closure ?? null,
       id: rec.row.id, ownerOrg: rec.row.creatorOrg, tlp: rec.row.tlp, createdAt: iso(rec.row.createdUs), updatedAt: iso(rec.row.updatedUs),
       rev: rec.row.rev, exerciseId: rec.row.exerciseId, isOwner,
       canContribute: rec.row.originNode === null && shared,
@@ -310,11 +321,17 @@ export class IncidentService {
     return this.view(actor, await this.repo.save(actor, rec, { doc, tlp }, { kind: 'incident.updated', data: changes }));
   }
 
-  async transition(actor: AuthedActor, id: string, to: Phase, rev?: number): Promise<IncidentView> {
+  /**
+   * Moves the incident to another phase. A move to `closed` may carry the closing summary (the
+   * resolution a commander reads, TheHive's summary on close); reopening keeps the earlier one
+   * on the timeline (its `incident.phase` entry) and clears it from the incident.
+   */
+  async transition(actor: AuthedActor, id: string, to: Phase, opts: { rev?: number; summary?: string } = {}): Promise<IncidentView> {
     const rec = await this.#owned(actor, id);
-    current(rec, rev);
+    current(rec, opts.rev);
     const from = rec.doc.phase;
     if (!PHASE_MOVES[from].includes(to)) throw illegal(`cannot move an incident from ${from} to ${to}`);
+    if (opts.summary !== undefined && to !== 'closed') throw bad('a closing summary goes with the move to closed');
     const doc = structuredClone(rec.doc);
     const now = this.#now();
     if (to === 'closed') {
@@ -323,9 +340,11 @@ export class IncidentService {
       doc.investigationStatus = 'closed';
       doc.stages.closedAt = now;
       doc.stages.resolvedAt ??= now;
+      doc.closure = opts.summary ? { summary: opts.summary, at: now, orgId: actor.principal.orgId, userId: actor.principal.userId } : null;
     } else if (from === 'closed') {
       doc.investigationStatus = 'open';
       doc.stages.closedAt = null;
+      doc.closure = null;
     }
     if (to !== 'detection-analysis') doc.stages.triagedAt ??= now;
     if (to === 'post-incident-activity') {
@@ -334,7 +353,7 @@ export class IncidentService {
     }
     if (doc.investigationStatus === 'new' && to !== 'closed') doc.investigationStatus = 'open';
     doc.phase = to;
-    return this.view(actor, await this.repo.save(actor, rec, { doc, state: to }, { kind: 'incident.phase', data: { from, to } }));
+    return this.view(actor, await this.repo.save(actor, rec, { doc, state: to }, { kind: 'incident.phase', data: { from, to, ...(doc.closure && to === 'closed' ? { summary: doc.closure.summary } : {}) } }));
   }
 
   async share(actor: AuthedActor, id: string, shares: { orgId: string; permission: 'read' | 'contribute' }[]): Promise<IncidentView> {

@@ -435,6 +435,27 @@ describe.runIf(BROWSER_TESTS)('respond screens (e2e, Chromium)', () => {
     await ctx.close();
   });
 
+  it('closes an incident in the page with a closing summary that its readers see', async () => {
+    const t = who.aResp.token;
+    const inc = await rest<Incident & { tasks: { id: string; mandatory: boolean }[] }>(server.baseUrl, '/incidents', {
+      token: t, method: 'POST', body: { title: `${tag} Phishing wave closed`, severity: 2, category: 'default' },
+    });
+    await rest(server.baseUrl, `/incidents/${inc.id}/shares`, { token: t, method: 'POST', body: { shares: [{ orgId: who.bResp.orgId, permission: 'read' }] } });
+    for (const task of inc.tasks.filter((x) => x.mandatory)) {
+      await rest(server.baseUrl, `/incidents/${inc.id}/tasks/${task.id}/status`, { token: t, method: 'POST', body: { status: 'completed' } });
+    }
+    const { ctx, page } = await signedIn(who.aResp, `#/incidents/${inc.id}`);
+    await page.getByTestId('incident-detail').waitFor();
+    const summary = 'True positive: three mailboxes reached, credentials reset, sender domain blocked.';
+    await page.getByLabel('Closing summary (with the move to closed)').fill(summary);
+    await page.getByRole('button', { name: 'Move to closed' }).click();
+    await expect.poll(() => page.getByTestId('incident-phase').textContent(), poll).toBe('closed');
+    await expect.poll(() => page.getByTestId('closing-summary').textContent(), poll).toContain(summary);
+    const seen = await rest<{ closure: { summary: string } | null }>(server.baseUrl, `/incidents/${inc.id}`, { token: who.bResp.token });
+    expect(seen.closure?.summary).toBe(summary);
+    await ctx.close();
+  });
+
   it('a representative changes its own alert level on the board, with history', async () => {
     // Brenova's level is whatever the demo left; the test moves it to two other levels in turn.
     const { ctx, page } = await signedIn(who.bRep, '#/alert-levels');

@@ -33,7 +33,7 @@ export function respondClient(token: string, exerciseId: string | null = null) {
     incident: (id: string, signal?: AbortSignal) => get<Incident>(inc(id), signal),
     declare: (b: Json) => create<Incident>('/incidents', b),
     patchIncident: (id: string, b: Json) => request<Incident>(inc(id), { token, method: 'PATCH', body: JSON.stringify(b) }),
-    movePhase: (id: string, to: string, rev?: number) => post<Incident>(`${inc(id)}/phase`, rev === undefined ? { to } : { to, rev }),
+    movePhase: (id: string, to: string, rev?: number, summary?: string) => post<Incident>(`${inc(id)}/phase`, { to, ...(rev === undefined ? {} : { rev }), ...(summary ? { summary } : {}) }),
     share: (id: string, shares: { orgId: string; permission: 'read' | 'contribute' }[]) => post<Incident>(`${inc(id)}/shares`, { shares }),
     unshare: (id: string, orgId: string) => request<Incident>(`${inc(id)}/shares/${encodeURIComponent(orgId)}`, { token, method: 'DELETE' }),
     transfer: (id: string, orgId: string) => post<Incident>(`${inc(id)}/transfer`, { orgId }),

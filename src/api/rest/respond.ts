@@ -124,7 +124,9 @@ export async function respondRoutes(app: FastifyInstance, platform: Platform): P
   });
   app.post('/incidents/:id/phase', async (req) => {
     const b = body(req);
-    return incidents.transition(actor(req), id(req), b.oneOf('to', PHASES), b.has('rev') ? b.int('rev', 1, Number.MAX_SAFE_INTEGER) : undefined);
+    return incidents.transition(actor(req), id(req), b.oneOf('to', PHASES), {
+      ...(b.has('rev') ? { rev: b.int('rev', 1, Number.MAX_SAFE_INTEGER) } : {}), ...opt('summary', b.optStr('summary', { max: 20_000 })),
+    });
   });
   app.post('/incidents/:id/shares', async (req) => incidents.share(actor(req), id(req), body(req).objects('shares', 50).map((s) => ({
     orgId: s.str('orgId', { max: 60 }).match(IDENTITY_ID)?.[0] ?? badField('orgId'), permission: s.oneOf('permission', ['read', 'contribute'] as const),

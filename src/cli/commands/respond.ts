@@ -95,9 +95,9 @@ export function registerRespond(program: Command, io: Io = stdio): void {
       });
       print(io, o, i, () => [i.id]);
     }));
-  as(inc.command('phase <id> <to>').description(`move to a phase: ${PHASES.join(', ')}`))
-    .action((id: string, to: string, o: AsOpt) => withRespond(o, 'incident.write', async (r, a) => {
-      const i = await r.incidents.transition(a, id, oneOf('phase', PHASES, to) as Phase);
+  as(inc.command('phase <id> <to>').description(`move to a phase: ${PHASES.join(', ')}`).option('--summary <text>', 'closing summary, with the move to closed'))
+    .action((id: string, to: string, o: AsOpt & { summary?: string }) => withRespond(o, 'incident.write', async (r, a) => {
+      const i = await r.incidents.transition(a, id, oneOf('phase', PHASES, to) as Phase, o.summary ? { summary: o.summary } : {});
       print(io, o, i, () => [`${i.id} ${i.phase}`]);
     }));
   as(inc.command('share <id>').requiredOption('--org <org>', 'organisation (short name or id)').option('--permission <p>', 'read or contribute', 'read'))

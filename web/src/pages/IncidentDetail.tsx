@@ -32,6 +32,7 @@ function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDon
   // Made on the revision shown: a change another officer made meanwhile is a 409, not silently undone.
   const patch = (b: Record<string, unknown>) => void action.run(async () => { await r.patchIncident(inc.id, { ...b, rev: inc.rev }); onDone(); });
   const mayChange = inc.isOwner && base.may('incident.write');
+  const [summary, setSummary] = useState('');
   return (
     <header className="card" data-testid="incident-header" data-phase={inc.phase}>
       <ExerciseRecord />
@@ -67,11 +68,23 @@ function Header({ inc, base, onDone }: { inc: Incident; base: RespondBase; onDon
         <dt>Resolved</dt><dd>{formatTime(inc.stages.resolvedAt)}</dd>
         <dt>Updated</dt><dd>{formatTime(inc.updatedAt)}</dd>
       </dl>
+      {inc.closure && (
+        <section className="card" data-testid="closing-summary" aria-label="Closing summary">
+          <h2>Closing summary</h2>
+          <p className="prose">{inc.closure.summary}</p>
+          <p className="muted">{base.orgName(inc.closure.orgId)}, {formatTime(inc.closure.at)}</p>
+        </section>
+      )}
       {mayChange && (
         <div className="phase-actions" role="group" aria-label="Phase actions">
+          {(PHASE_MOVES[inc.phase] ?? []).includes('closed') && (
+            <div><label htmlFor="closing-summary">Closing summary (with the move to closed)</label>
+              <textarea id="closing-summary" rows={3} maxLength={20_000} value={summary} onChange={(e) => setSummary(e.target.value)}
+                placeholder="Resolution, what was done, what is left to others" /></div>
+          )}
           {(PHASE_MOVES[inc.phase] ?? []).map((to) => (
             <button key={to} type="button" disabled={action.busy} data-testid="phase-move"
-              onClick={() => void action.run(async () => { await r.movePhase(inc.id, to, inc.rev); onDone(); })}>
+              onClick={() => void action.run(async () => { await r.movePhase(inc.id, to, inc.rev, to === 'closed' && summary.trim() ? summary : undefined); onDone(); })}>
               Move to {humanise(to)}
             </button>
           ))}
