@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { ROLES, type AuditRow, type OrgKind, type Role, type TokenKind } from '../../store/index.js';
 import { parseTimestampMicros } from '../../core/time.js';
+import { STREAM_TICKET } from '../../access/index.js';
 import { CLI_ACTOR, type CliPlatform, collectionOf, orgOf, stdio, withPlatform, type Io } from '../context.js';
 import { readSecret } from '../secret.js';
 import { printRows } from '../table.js';
@@ -161,13 +162,15 @@ function registerToken(program: Command, io: Io): void {
     .description('list tokens (never the secrets)')
     .option('--org <org>', 'only this organisation')
     .option('--user <username>', 'only this user')
+    .option('--all', 'also the live stream\'s single-use tickets (one per connection of the web app, spent at once)')
     .option('--json', 'print JSON')
-    .action((o: { org?: string; user?: string; json?: boolean }) => withPlatform(async (p) => {
+    .action((o: { org?: string; user?: string; all?: boolean; json?: boolean }) => withPlatform(async (p) => {
       const filter: { orgId?: string; userId?: string } = {};
       if (o.org) filter.orgId = (await orgOf(p, o.org)).id;
       if (o.user) filter.userId = (await userOf(p, o.user)).id;
       const users = new Map((await p.store.listUsers()).map((u) => [u.id, u.username]));
-      const rows = (await p.store.listTokens(filter)).map((t) => ({
+      const tokens = (await p.store.listTokens(filter)).filter((t) => o.all === true || (t.name !== STREAM_TICKET && !t.name.startsWith(`${STREAM_TICKET}:`)));
+      const rows = tokens.map((t) => ({
         id: t.id, kind: t.kind, name: t.name, user: t.userId ? users.get(t.userId) ?? t.userId : '-', created: when(t.createdUs),
         expires: when(t.expiresUs), revoked: when(t.revokedUs), lastUsed: when(t.lastUsedUs),
       }));
