@@ -55,6 +55,15 @@ describe.runIf(BROWSER_TESTS)('System page (e2e, Chromium)', () => {
       await page.getByTestId('audit-search').click();
       await expect.poll(async () => (await page.getByTestId('audit-row-action').allTextContents()).join(','), { timeout: 10_000 }).toBe('correlation.reindex');
       expect(await page.getByTestId('audit-row').first().textContent()).toContain('ald.admin');
+      // A failed sign-in at one of the organisation's users is in its log, by no one signed in.
+      const refused = await fetch(`${server.baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ald.analyst', password: 'not the password at all' }) });
+      expect(refused.status).toBe(401);
+      await page.getByTestId('audit-action').fill('auth.fail');
+      await page.getByTestId('audit-search').click();
+      await expect.poll(async () => (await page.getByTestId('audit-row-action').allTextContents()).join(','), { timeout: 10_000 }).toBe('auth.fail');
+      const row = await page.getByTestId('audit-row').first().textContent();
+      expect(row).toContain('not signed in');
+      expect(row).toContain('ald.analyst');
       await page.getByTestId('audit-action').fill('no.such.action');
       await page.getByTestId('audit-search').click();
       await page.getByTestId('audit-empty').waitFor();

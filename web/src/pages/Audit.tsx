@@ -61,7 +61,7 @@ export function Audit() {
           <tbody>
             {state.items.map((a) => (
               <tr key={a.id} data-testid="audit-row">
-                <td>{formatTime(a.at)}</td><td>{a.username ?? (a.userId ? <code>{a.userId}</code> : a.tokenId ? `token ${a.tokenId}` : 'system')}</td>
+                <td>{formatTime(a.at)}</td><td>{a.username ?? (a.userId ? <code>{a.userId}</code> : a.tokenId ? `token ${a.tokenId}` : a.action === 'auth.fail' ? 'not signed in' : 'system')}</td>
                 <td>{a.source ?? '-'}</td><td data-testid="audit-row-action"><code>{a.action}</code></td>
                 <td className="wrap small">{a.target ?? '-'}</td><td className="wrap small">{detailText(a.detail)}</td>
               </tr>
