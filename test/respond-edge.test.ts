@@ -5,7 +5,7 @@
  * names an incident its author may read, of its own world (real or the same exercise).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DecisionService, type AuthedActor } from '../src/respond/index.js';
+import { DecisionService, IncidentService, type AuthedActor } from '../src/respond/index.js';
 import { respondWorld, inHours, type RespondWorld } from './respond-fixtures.js';
 
 let w: RespondWorld;
@@ -347,5 +347,39 @@ describe('closing an incident', () => {
     expect(reopened.json.closure).toBeNull();
     expect((await w.call('A-resp', 'POST', `/incidents/${i.id}/phase`, { to: 'closed' })).json.closure).toBeNull();
     expect((await w.call('A-resp', 'GET', `/incidents/${i.id}/timeline`)).json.items.filter((e: { data: { summary?: string } }) => e.data.summary === summary)).toHaveLength(1);
+  });
+});
+
+describe('an attachment added while another officer changes the incident', () => {
+  it('is a 409 that leaves no content behind (the content and the incident revision naming it are written together)', async () => {
+    const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'Memory image of the SCADA gateway', severity: 3 })).json;
+    const deps = w.platform.respond.incidents.deps;
+    let armed = true;
+    const store = new Proxy(deps.store, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (key !== 'getRecord') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (id: string) => {
+          const read = await target.getRecord(id);
+          if (armed && id === i.id) {
+            armed = false;
+            // The other officer's change lands right after this process read the incident.
+            expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 4 })).status).toBe(200);
+          }
+          return read;
+        };
+      },
+    });
+    const other = new IncidentService({ ...deps, store });
+    const actor: AuthedActor = { principal: await w.platform.access.principalOfUser('a-resp'), source: 'test' };
+    await expect(other.addAttachment(actor, i.id, { name: 'gw.mem', mediaType: 'application/octet-stream', content: Buffer.from('MEMORY IMAGE') }))
+      .rejects.toMatchObject({ code: 'CONFLICT' });
+    const orphans = await deps.store.listRecords({ kind: 'attachment', parentId: i.id, audience: { hop: 'local', orgId: w.orgs.A, groupIds: [] }, purpose: 'read', limit: 10 });
+    expect(orphans).toEqual([]);
+    const now = (await w.call('A-resp', 'GET', `/incidents/${i.id}`)).json;
+    expect(now).toMatchObject({ severity: 4, attachments: [] });
+    // Retried on the current revision, it is stored once.
+    await other.addAttachment(actor, i.id, { name: 'gw.mem', mediaType: 'application/octet-stream', content: Buffer.from('MEMORY IMAGE') });
+    expect(await deps.store.listRecords({ kind: 'attachment', parentId: i.id, audience: { hop: 'local', orgId: w.orgs.A, groupIds: [] }, purpose: 'read', limit: 10 })).toHaveLength(1);
   });
 });

@@ -483,13 +483,15 @@ export class IncidentService {
     const sha256 = crypto.createHash('sha256').update(a.content).digest('hex');
     const attId = `${ATTACHMENT}--${crypto.randomUUID()}`;
     const now = this.repo.nowUs();
-    await this.deps.store.putRecord({
+    // The content is stored with the incident's revision that names it, in one transaction: an
+    // incident changed meanwhile (409) leaves no orphan content behind.
+    const content: RecordRow = {
       id: attId, kind: ATTACHMENT, parentId: rec.row.id, creatorOrg: actor.principal.orgId, tlp: rec.row.tlp, recipients: [], originNode: null,
       exerciseId: rec.row.exerciseId, state: 'stored', createdUs: now, updatedUs: now, rev: 1, json: JSON.stringify({ data: a.content.toString('base64') }),
-    });
+    };
     const doc = structuredClone(rec.doc);
     doc.attachments.push({ id: attId, name: a.name, size: a.content.length, sha256, mediaType: a.mediaType, addedAt: this.#now(), orgId: actor.principal.orgId });
-    return this.view(actor, await this.repo.save(actor, rec, { doc }, { kind: 'incident.attachment.added', data: { attachmentId: attId, name: a.name, size: a.content.length, sha256 } }));
+    return this.view(actor, await this.repo.save(actor, rec, { doc, with: [content] }, { kind: 'incident.attachment.added', data: { attachmentId: attId, name: a.name, size: a.content.length, sha256 } }));
   }
 
   async attachment(actor: AuthedActor, id: string, attId: string): Promise<{ name: string; mediaType: string; content: Buffer; sha256: string }> {

@@ -133,10 +133,11 @@ export class RecordRepo {
   }
 
   /**
-   * Writes a new revision of a record with an event, audit line and publication, in one
-   * transaction; a concurrent writer makes this fail with CONFLICT and nothing changes.
+   * Writes a new revision of a record (and the sub-records `with` it) with an event, audit line
+   * and publication, in one transaction; a concurrent writer makes this fail with CONFLICT and
+   * nothing changes.
    */
-  async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string }, event: RecordEvent): Promise<Rec<T>> {
+  async save<T>(actor: AuthedActor, prev: Rec<T>, next: { doc: T; state?: string; tlp?: Tlp | null; recipients?: string[]; creatorOrg?: string; with?: RecordRow[] }, event: RecordEvent): Promise<Rec<T>> {
     federatedCopy(prev.row);
     if (prev.row.exerciseId) await this.exercise(actor, prev.row.exerciseId, 'write');
     const now = this.nowUs();
@@ -146,6 +147,8 @@ export class RecordRepo {
     };
     await this.deps.store.transaction(async (tx) => {
       if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} was changed by someone else; reload and retry`);
+      // Sub-records written with this revision (an attachment's content): both, or neither.
+      for (const sub of next.with ?? []) if (!(await tx.putRecord(sub))) throw new AppError('CONFLICT', `${sub.id} exists`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(fullData(event)) });
       await this.#audit(tx, actor, { action: event.kind, target: row.id, detail: fullData(event) });
     });
