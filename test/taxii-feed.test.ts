@@ -569,6 +569,33 @@ describe('TAXII feeds', () => {
     }
   });
 
+  it('a server that ignores limit and sends larger pages: taken, stored a page (500) at a time; one past 20 pages\' worth is refused', async () => {
+    const objects = Array.from({ length: 1300 }, (_, i) => vendorIndicator(100 + i, 'green'));
+    let pageOf = 1200;
+    const server = await fakePeer(() => (_req, res, url) => {
+      const at = Number(url.searchParams.get('next') ?? 0);
+      const page = objects.slice(at, at + pageOf);
+      const more = at + page.length < objects.length;
+      res.writeHead(200, { 'content-type': 'application/taxii+json;version=2.1' }).end(JSON.stringify({ objects: page, more, ...(more ? { next: String(at + page.length) } : {}) }));
+    });
+    const local = await makeCollection(B, 'ignores limit', [[Y.row.id, { canRead: true, canWrite: true }]]);
+    try {
+      await feeds.add(SYSTEM_ACTOR, { name: 'no-limit', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
+      expect(await feeds.pull('no-limit')).toMatchObject({ complete: true, pages: 2, received: 1300, added: 1300, rejected: 0 });
+      const audit = (await B.store.listAudit({ limit: 1000 })).filter((x) => x.action === 'taxii-feed.pull' && JSON.stringify(x.details ?? x).includes('no-limit'));
+      expect(audit).toHaveLength(4); // 500 + 500 + 200, then 100
+      // Past 20 pages' worth in one answer: refused, nothing stored, the cursor stays.
+      await feeds.reset(SYSTEM_ACTOR, 'no-limit');
+      objects.push(...Array.from({ length: 8_800 }, (_, i) => vendorIndicator(2000 + i, 'green')));
+      pageOf = 20_000;
+      await expect(feeds.pull('no-limit')).rejects.toThrow(/the server answered 10100 objects for a page of at most 500 \(at most 10000 are taken\)/);
+      expect((await feeds.state('no-limit')).cursor).toEqual({});
+    } finally {
+      await feeds.remove(SYSTEM_ACTOR, 'no-limit').catch(() => undefined);
+      await server.close();
+    }
+  });
+
   it('shieldwall taxii-feed list and remove; a pull that fails exits non-zero with the reason', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { SHIELDWALL_DATA_DIR: path.join(dir, 'b'), SHIELDWALL_NODE_NAME: 'node-b', SHIELDWALL_LOG_LEVEL: 'silent' });

@@ -32,6 +32,8 @@ const FEED_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const MAX_FEED_RUN_MS = 60_000;
 /** Objects asked per page: one transaction each. */
 export const FEED_PAGE_SIZE = 500;
+/** A page of a server that ignores `limit` is taken up to this many pages' worth (stored a page at a time). */
+const MAX_PAGES_IN_ONE = 20;
 const MAX_FAILURES = 50;
 
 export type FeedAuth =
@@ -333,21 +335,31 @@ export class TaxiiFeeds {
         }
         const page = got.page;
         cursor = got.cursor;
-        if (page.items.length > pageSize) throw new Error(`the server answered ${page.items.length} objects for a page of at most ${pageSize}`);
+        // A server that ignores `limit` (TAXII 2.1 §3.4 says it may send fewer, never more) is taken
+        // up to a bound, stored a page's worth at a time (below); past the bound it is refused.
+        if (page.items.length > MAX_PAGES_IN_ONE * FEED_PAGE_SIZE) {
+          throw new Error(`the server answered ${page.items.length} objects for a page of at most ${pageSize} (at most ${MAX_PAGES_IN_ONE * FEED_PAGE_SIZE} are taken)`);
+        }
         const { cursor: following, stuck } = feedFollowing(cursor, page);
-        const moved = await store.transaction(async (tx) => {
-          // Removed meanwhile (a source found hostile): nothing more is stored.
-          if (!(await tx.getMeta(P_FEED + name))) throw new AppError('NOT_FOUND', `TAXII feed ${name} was removed while it was pulled: nothing more is stored`);
-          if (!sameCursor((await this.state(name, tx)).cursor, stored)) return true;
-          const results = page.items.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, page.items, {
-            asOrg: f.orgId, preserveProvenance: true, thirdParty: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
+        let moved = false;
+        // One transaction per FEED_PAGE_SIZE objects; the cursor moves with the last one (a pull
+        // stopped before reads the page again: what was stored counts as duplicates).
+        for (let at = 0; !moved && (at === 0 || at < page.items.length); at += FEED_PAGE_SIZE) {
+          const chunk = page.items.length > FEED_PAGE_SIZE ? page.items.slice(at, at + FEED_PAGE_SIZE) : page.items;
+          const last = at + FEED_PAGE_SIZE >= page.items.length;
+          moved = await store.transaction(async (tx) => {
+            // Removed meanwhile (a source found hostile): nothing more is stored.
+            if (!(await tx.getMeta(P_FEED + name))) throw new AppError('NOT_FOUND', `TAXII feed ${name} was removed while it was pulled: nothing more is stored`);
+            if (!sameCursor((await this.state(name, tx)).cursor, stored)) return true;
+            const results = chunk.length === 0 ? [] : await new IntelService(tx, clock).submit(actor, f.localCollection, chunk, {
+              asOrg: f.orgId, preserveProvenance: true, thirdParty: true, ...(f.tlp ? { defaultTlp: f.tlp } : {}),
           });
           const st = await this.state(name, tx);
           const failures = [...st.failures];
           let added = 0;
           let duplicates = 0;
           let rejected = 0;
-          if (stuck) {
+          if (stuck && last) {
             failures.unshift({
               id: null, atUs: runUs,
               reason: `the server has more objects added at ${cursor.last} than one page holds and gives no next token to page through them: `
@@ -366,13 +378,14 @@ export class TaxiiFeeds {
           report.duplicates += duplicates;
           report.rejected += rejected;
           await tx.setMeta(P_STATE + name, JSON.stringify({
-            ...st, cursor: following, added: st.added + added, duplicates: st.duplicates + duplicates, rejected: st.rejected + rejected,
+            ...st, cursor: last ? following : st.cursor, added: st.added + added, duplicates: st.duplicates + duplicates, rejected: st.rejected + rejected,
             // Pages left: a pull stopped at its time limit goes on at the scheduler's next tick.
-            failures: failures.slice(0, MAX_FAILURES), more: page.more,
+            failures: failures.slice(0, MAX_FAILURES), more: last ? page.more : st.more,
           } satisfies TaxiiFeedState));
-          await new AccessService(tx, clock).audit(o.requestedBy ?? actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: page.items.length, added, rejected, last: following.last ?? null });
+          await new AccessService(tx, clock).audit(o.requestedBy ?? actor, 'taxii-feed.pull', f.localCollection, { feed: name, received: chunk.length, added, rejected, last: last ? following.last ?? null : null });
           return false;
-        });
+          });
+        }
         // Reset (or moved by another pull) meanwhile: this page is not stored; the next pull starts from there.
         if (moved) break;
         cursor = following;
