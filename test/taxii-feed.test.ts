@@ -582,7 +582,7 @@ describe('TAXII feeds', () => {
     try {
       await feeds.add(SYSTEM_ACTOR, { name: 'no-limit', url: server.url, remoteCollection: 'c1', localCollection: local.id, org: 'Y', intervalS: 0 });
       expect(await feeds.pull('no-limit')).toMatchObject({ complete: true, pages: 2, received: 1300, added: 1300, rejected: 0 });
-      const audit = (await B.store.listAudit({ limit: 1000 })).filter((x) => x.action === 'taxii-feed.pull' && JSON.stringify(x.details ?? x).includes('no-limit'));
+      const audit = (await B.store.listAudit({ limit: 1000 })).filter((x) => x.action === 'taxii-feed.pull' && (x.detail ?? '').includes('"feed":"no-limit"'));
       expect(audit).toHaveLength(4); // 500 + 500 + 200, then 100
       // Past 20 pages' worth in one answer: refused, nothing stored, the cursor stays.
       await feeds.reset(SYSTEM_ACTOR, 'no-limit');
