@@ -224,3 +224,23 @@ describe('exposure lifecycle', () => {
     expect((await advisories.get(actor('b-analyst'), advisory.id)).trackingId).toBe('A-VEX-2024-0001');
   });
 });
+
+describe('large inventories', () => {
+  it('the summary counts a member with 160,000 exposures (more than a spread argument list holds)', async () => {
+    const { exposures } = al.platform.exposure;
+    const entry = { cveID: 'CVE-2099-0002', vendorProject: 'Acme', product: 'Web', vulnerabilityName: 'Acme Web test', dateAdded: '2099-01-01', shortDescription: 'x', requiredAction: 'Apply updates.', dueDate: '2099-01-22', knownRansomwareCampaignUse: 'Unknown' };
+    await exposures.importKev(actor('a-analyst'), { catalogVersion: '2099.01.01', dateReleased: '2099-01-01T00:00:00Z', count: 1, vulnerabilities: [entry] });
+    const N = 160_000;
+    const nowUs = al.clock.now() * 1000;
+    // Written straight to the store (matching 160,000 exposures takes minutes): what the matcher writes.
+    const rows = Array.from({ length: N }, (_, i) => ({
+      id: `readiness-exposure--00000000-0000-5000-a000-${String(i).padStart(12, '0')}`, kind: 'readiness-exposure', parentId: `readiness-asset--${i}`, creatorOrg: al.orgs.A,
+      tlp: 'amber' as const, recipients: [], originNode: null, exerciseId: null, state: 'open', createdUs: nowUs, updatedUs: nowUs + i, rev: 1,
+      json: JSON.stringify({ orgId: al.orgs.A, assetId: `readiness-asset--${i}`, assetName: `h${i}`, cve: 'CVE-2099-0002', kev: true, dueDate: '2099-01-15' }),
+    }));
+    for (let i = 0; i < N; i += 10_000) await al.platform.store.insertRecords(rows.slice(i, i + 10_000));
+    const sum = await exposures.summary(actor('a-analyst'));
+    expect(sum.own).toMatchObject({ open: N, kev: N });
+    expect(sum.alliance).toEqual({ members: 1, kev: [{ cve: 'CVE-2099-0002', name: 'Acme Web test', members: 1 }] });
+  }, 120_000);
+});

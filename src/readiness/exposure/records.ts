@@ -38,8 +38,9 @@ export async function scanOwned(store: Store, kind: string): Promise<RecordRow[]
   const orgs = await store.listOrganisations();
   const out: RecordRow[] = [];
   for (const o of orgs) {
-    const rows = await scanRecords(store, kind, { hop: 'local', orgId: o.id, groupIds: [] });
-    out.push(...rows.filter((r) => r.creatorOrg === o.id));
+    // One by one: spreading an organisation's records into push() overflowed the call stack from
+    // about 120,000 (50,000 assets × a few KEV entries), failing the summary and the trend snapshot.
+    for (const r of await scanRecords(store, kind, { hop: 'local', orgId: o.id, groupIds: [] })) if (r.creatorOrg === o.id) out.push(r);
   }
   return out;
 }

@@ -473,7 +473,7 @@ export class ExposureService {
       const assets: RecordRow[] = [];
       for (const [orgId, c] of cache) {
         if (!obj.mayRead(orgId)) continue;
-        if (keys === null) assets.push(...c.rows.values());
+        if (keys === null) for (const a of c.rows.values()) assets.push(a);
         else {
           const ids = new Set<string>();
           for (const k of keys) for (const id of c.byKey.get(k) ?? []) ids.add(id);
