@@ -19,7 +19,9 @@ export async function raiseKevAlerts(deps: ExposureDeps, created: readonly { row
   const groups = new Map<string, { row: RecordRow; doc: ExposureDoc }[]>();
   for (const c of created) {
     const k = `${c.doc.orgId}\u001f${c.doc.cve}`;
-    groups.set(k, [...(groups.get(k) ?? []), c]);
+    const list = groups.get(k);
+    if (list) list.push(c);
+    else groups.set(k, [c]);
   }
   const nowMs = deps.clock.now();
   const nowUs = nowMs * 1000;
