@@ -102,6 +102,25 @@ describe('password changes', () => {
     const [entry] = (await store.searchAudit({ actionPrefix: 'user.password', limit: 1, scanLimit: 1000 })).rows;
     expect(entry && [entry.target, JSON.parse(entry.detail ?? '{}')]).toEqual([u.id, { username: 'b-changer', orgId: al.orgs.B, sessionsRevoked: 1 }]);
     expect(JSON.stringify(entry)).not.toContain('second password');
+    // The operator's change is in the user's organisation's audit log (its admin reads that one).
+    expect(entry?.orgId).toBe(al.orgs.B);
+  });
+
+  it('disabling a user signs out their web sessions for good: enabled again, the old session stays refused; audited under their organisation', async () => {
+    const { access, store } = al.platform;
+    const u = await access.createUser(SYSTEM_ACTOR, { orgId: al.orgs.B, username: 'b-leaver', password: PASSWORD, roles: ['analyst'] });
+    const session = (await h.call('POST', '/api/v1/auth/login', { body: { username: 'b-leaver', password: PASSWORD }, ip: freshIp() })).json().token as string;
+    const api = await access.createToken(SYSTEM_ACTOR, { orgId: u.orgId, userId: u.id, kind: 'api', name: 'script' });
+    expect(await access.setUserDisabled(SYSTEM_ACTOR, u.id, true)).toEqual({ sessionsRevoked: 1 });
+    expectError(await h.call('GET', '/api/v1/me', { token: session, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    await access.setUserDisabled(SYSTEM_ACTOR, u.id, false);
+    expectError(await h.call('GET', '/api/v1/me', { token: session, ip: freshIp() }), 401, 'UNAUTHENTICATED');
+    // API tokens (a script's) are refused while disabled and work again once enabled.
+    expect((await h.call('GET', '/api/v1/me', { token: api.token })).status).toBe(200);
+    const entries = (await store.searchAudit({ actionPrefix: 'user.', limit: 10, scanLimit: 1000 })).rows.filter((e) => e.target === u.id);
+    expect(entries.map((e) => [e.action, e.orgId]).sort()).toEqual([['user.create', al.orgs.B], ['user.disable', al.orgs.B], ['user.enable', al.orgs.B]]);
+    const [made] = (await store.searchAudit({ actionPrefix: 'token.create', limit: 1, scanLimit: 1000 })).rows;
+    expect([made?.target, made?.orgId]).toEqual([api.id, al.orgs.B]);
   });
 
   it('a signed-in user changes their own password over REST: the current one is checked (403, limiter), other sessions end, this one stays', async () => {

@@ -76,11 +76,18 @@ export class AccessService {
     return this.clock.now() * 1000;
   }
 
-  async audit(actor: Actor, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> {
+  /**
+   * Records a write. A target given with its organisation (`{ id, orgId }`): for a writer of none
+   * (the node operator at the CLI) the entry goes under that organisation, so that its
+   * administrator sees what was done to their users and tokens (GET /audit reads an
+   * organisation's entries).
+   */
+  async audit(actor: Actor, action: string, target: string | null | { id: string; orgId: string }, detail?: Record<string, unknown>): Promise<void> {
     const p = actor.principal;
+    const about = target !== null && typeof target === 'object' ? target : null;
     await this.store.appendAudit({
-      atUs: this.nowUs(), userId: p?.userId ?? null, orgId: p?.orgId ?? null, tokenId: p?.tokenId ?? null,
-      source: actor.source, action, target, detail: detail ? JSON.stringify(detail) : null,
+      atUs: this.nowUs(), userId: p?.userId ?? null, orgId: p?.orgId ?? about?.orgId ?? null, tokenId: p?.tokenId ?? null,
+      source: actor.source, action, target: about ? about.id : (target as string | null), detail: detail ? JSON.stringify(detail) : null,
     });
   }
 
@@ -128,7 +135,7 @@ export class AccessService {
       passwordHash: await hashPassword(u.password), roles: [...new Set(u.roles)], disabled: false, createdUs: this.nowUs(),
     };
     await this.store.putUser(row);
-    await this.audit(actor, 'user.create', row.id, { username: row.username, orgId: row.orgId, roles: row.roles });
+    await this.audit(actor, 'user.create', { id: row.id, orgId: row.orgId }, { username: row.username, orgId: row.orgId, roles: row.roles });
     return row;
   }
 
@@ -147,11 +154,8 @@ export class AccessService {
     let sessionsRevoked = 0;
     await this.store.transaction(async (tx) => {
       await tx.putUser({ ...((await tx.getUser(userId)) ?? u), passwordHash });
-      for (const t of await tx.listTokens({ userId })) {
-        const live = t.revokedUs === null && (t.expiresUs === null || t.expiresUs > now);
-        if (t.kind === 'session' && live && t.id !== keep.tokenId && (await tx.revokeToken(t.id, now))) sessionsRevoked++;
-      }
-      await new AccessService(tx, this.clock).audit(actor, 'user.password', userId, { username: u.username, orgId: u.orgId, sessionsRevoked });
+      sessionsRevoked = await revokeSessions(tx, userId, now, keep.tokenId ?? null);
+      await new AccessService(tx, this.clock).audit(actor, 'user.password', { id: userId, orgId: u.orgId }, { username: u.username, orgId: u.orgId, sessionsRevoked });
     });
     return { sessionsRevoked };
   }
@@ -182,16 +186,26 @@ export class AccessService {
     const row = { ...u, roles: [...new Set(roles)] };
     await this.store.transaction(async (tx) => {
       await tx.putUser(row);
-      await new AccessService(tx, this.clock).audit(actor, 'user.roles', userId, { username: u.username, orgId: u.orgId, from: u.roles, to: row.roles });
+      await new AccessService(tx, this.clock).audit(actor, 'user.roles', { id: userId, orgId: u.orgId }, { username: u.username, orgId: u.orgId, from: u.roles, to: row.roles });
     });
     return row;
   }
 
-  async setUserDisabled(actor: Actor, userId: string, disabled: boolean): Promise<void> {
+  /**
+   * Disables (or enables) a user. Disabling signs out their web sessions for good: enabling them
+   * again later does not bring those sessions back (they were only refused while disabled).
+   */
+  async setUserDisabled(actor: Actor, userId: string, disabled: boolean): Promise<{ sessionsRevoked: number }> {
     const u = await this.store.getUser(userId);
     if (!u) throw new AppError('NOT_FOUND', `no user ${userId}`);
-    await this.store.putUser({ ...u, disabled });
-    await this.audit(actor, disabled ? 'user.disable' : 'user.enable', userId);
+    let sessionsRevoked = 0;
+    await this.store.transaction(async (tx) => {
+      await tx.putUser({ ...((await tx.getUser(userId)) ?? u), disabled });
+      if (disabled) sessionsRevoked = await revokeSessions(tx, userId, this.nowUs(), null);
+      await new AccessService(tx, this.clock).audit(actor, disabled ? 'user.disable' : 'user.enable', { id: userId, orgId: u.orgId },
+        { username: u.username, orgId: u.orgId, ...(disabled ? { sessionsRevoked } : {}) });
+    });
+    return { sessionsRevoked };
   }
 
   // ---- authentication ----
@@ -349,7 +363,7 @@ export class AccessService {
       expiresUs: t.ttlMs ? now + Math.round(t.ttlMs * 1000) : null, revokedUs: null, lastUsedUs: null,
     };
     await this.store.putToken(row);
-    await this.audit(actor, 'token.create', row.id, { kind: row.kind, name: row.name, orgId: row.orgId, userId: row.userId, expiresUs: row.expiresUs });
+    await this.audit(actor, 'token.create', { id: row.id, orgId: row.orgId }, { kind: row.kind, name: row.name, orgId: row.orgId, userId: row.userId, expiresUs: row.expiresUs });
     return { ...issued, row };
   }
 
@@ -359,7 +373,7 @@ export class AccessService {
     if (!row || (p && p.orgId !== row.orgId)) throw new AppError('NOT_FOUND', `no token ${tokenId}`);
     if (p && row.userId !== p.userId && !p.roles.includes('admin')) throw new AppError('FORBIDDEN', 'only an admin may revoke another user\'s token');
     await this.store.revokeToken(tokenId, this.nowUs());
-    await this.audit(actor, 'token.revoke', tokenId);
+    await this.audit(actor, 'token.revoke', { id: tokenId, orgId: row.orgId });
   }
 
   // ---- sharing groups ----
@@ -430,4 +444,14 @@ export class AccessService {
       ...(p.via && p.via.length > 0 ? { via: p.via, ...(p.home ? { home: p.home } : {}) } : {}),
     };
   }
+}
+
+/** Revokes a user's live web sessions (their live-stream tickets die with them), but `keep`; how many. */
+async function revokeSessions(tx: Store, userId: string, nowUs: number, keep: string | null): Promise<number> {
+  let n = 0;
+  for (const t of await tx.listTokens({ userId })) {
+    const live = t.revokedUs === null && (t.expiresUs === null || t.expiresUs > nowUs);
+    if (t.kind === 'session' && live && t.id !== keep && (await tx.revokeToken(t.id, nowUs))) n++;
+  }
+  return n;
 }
