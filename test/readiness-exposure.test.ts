@@ -244,3 +244,34 @@ describe('large inventories', () => {
     expect(sum.alliance).toEqual({ members: 1, kev: [{ cve: 'CVE-2099-0002', name: 'Acme Web test', members: 1 }] });
   }, 120_000);
 });
+
+describe('inventory files', () => {
+  const importCsv = async (content: string) => {
+    const res = await al.app.inject({ method: 'POST', url: '/api/v1/readiness/inventory/import', headers: { authorization: `Bearer ${al.tokens['a-analyst']}` }, payload: { content } });
+    expect(res.statusCode).toBe(201);
+    return res.json() as { imported: number; created: number; updated: number; refused: { ref: string; reason: string }[] };
+  };
+
+  it('rows naming the same host (one row per product, any case) make one asset with every product', async () => {
+    const csv = '\uFEFFname,vital_function,criticality,owner,vendor,product,version\n'
+      + 'web-1,portal,medium,ops,Apache Software Foundation,HTTP  Server,2.4.57-1ubuntu2\n'
+      + 'WEB-1,,High,,OpenSSL,OpenSSL,3.0.2\n'
+      + 'web-2,,,,,,\n'
+      + ',x,low,,a,b,1\n';
+    const r = await importCsv(csv);
+    expect(r).toMatchObject({ imported: 2, created: 2, updated: 0, refused: [{ ref: '#4', reason: 'asset name: 1–200 characters' }] });
+    const web1 = (await al.platform.exposure.exposures.listAssets(actor('a-analyst'))).find((a) => a.name.toLowerCase() === 'web-1')!;
+    expect(web1).toMatchObject({ name: 'web-1', vitalFunction: 'portal', owner: 'ops', criticality: 'high' });
+    expect(web1.products).toEqual(['cpe:2.3:a:apache_software_foundation:http_server:2.4.57-1ubuntu2:*:*:*:*:*:*:*', 'cpe:2.3:a:openssl:openssl:3.0.2:*:*:*:*:*:*:*']);
+  });
+
+  it('reads a CSV separated by semicolons or tabs (spreadsheets of many locales), products quoted', async () => {
+    const semi = 'name;vital_function;criticality;owner;products\n'
+      + 'semi-1;portal;high;ops;"cpe:2.3:a:apache:http_server:2.4.57:*:*:*:*:*:*:*;cpe:2.3:a:openssl:openssl:3.0.2:*:*:*:*:*:*:*"\n';
+    expect(await importCsv(semi)).toMatchObject({ imported: 1, refused: [] });
+    expect(await importCsv('name\tcriticality\tcpe\ntab-1\tlow\tcpe:2.3:a:openssl:openssl:3.0.2:*:*:*:*:*:*:*\n')).toMatchObject({ imported: 1, refused: [] });
+    const assets = await al.platform.exposure.exposures.listAssets(actor('a-analyst'));
+    expect(assets.find((a) => a.name === 'semi-1')).toMatchObject({ criticality: 'high', owner: 'ops', products: ['cpe:2.3:a:apache:http_server:2.4.57:*:*:*:*:*:*:*', 'cpe:2.3:a:openssl:openssl:3.0.2:*:*:*:*:*:*:*'] });
+    expect(assets.find((a) => a.name === 'tab-1')).toMatchObject({ criticality: 'low', products: ['cpe:2.3:a:openssl:openssl:3.0.2:*:*:*:*:*:*:*'] });
+  });
+});

@@ -319,14 +319,29 @@ export class ExposureService {
     if (items.length > MAX_ASSETS) throw bad(`at most ${MAX_ASSETS} assets per import`);
     const facts = await this.#recipients(share);
     const refused: Refused[] = [];
-    const docs: AssetDoc[] = [];
+    // Rows naming the same asset (names compare case-insensitively, as the asset's id does) are one
+    // asset: inventories list a host once per product (the cpe / vendor + product columns), and
+    // writing each row over the previous kept only the host's last product.
+    const byName = new Map<string, AssetDoc>();
     items.forEach((x, i) => {
       try {
-        docs.push(assetOf(x));
+        const doc = assetOf(x);
+        const prev = byName.get(doc.name.toLowerCase());
+        if (!prev) {
+          byName.set(doc.name.toLowerCase(), doc);
+          return;
+        }
+        const products = [...new Set([...prev.products, ...doc.products])];
+        if (products.length > MAX_PRODUCTS) throw bad(`asset ${doc.name}: at most ${MAX_PRODUCTS} products per asset`);
+        byName.set(doc.name.toLowerCase(), {
+          ...prev, products, vitalFunction: prev.vitalFunction ?? doc.vitalFunction, owner: prev.owner ?? doc.owner,
+          criticality: CRITICALITIES.indexOf(doc.criticality) > CRITICALITIES.indexOf(prev.criticality) ? doc.criticality : prev.criticality,
+        });
       } catch (e) {
-        refused.push({ ref: isObj(x) && typeof x.name === 'string' ? x.name : `#${i + 1}`, reason: e instanceof Error ? e.message : String(e) });
+        refused.push({ ref: isObj(x) && typeof x.name === 'string' && x.name.trim() ? x.name : `#${i + 1}`, reason: e instanceof Error ? e.message : String(e) });
       }
     });
+    const docs = [...byName.values()];
     const org = actor.principal.orgId;
     let created = 0;
     let updated = 0;
