@@ -217,6 +217,8 @@ export async function startServer(platform: Platform, opts: AppOptions = {}): Pr
     if (ticks++ % 720 === 0) {
       const weekAgoUs = (platform.clock.now() - STATUS_RETENTION_MS) * 1000;
       platform.store.pruneStatuses(weekAgoUs).catch((err: unknown) => app.log.error({ err }, 'status pruning failed'));
+      // Web sessions and live-stream tickets (one per connection) a week after they ended.
+      platform.store.pruneSessions(weekAgoUs).catch((err: unknown) => app.log.error({ err }, 'session pruning failed'));
     }
   }, 5000);
   ticker.unref();

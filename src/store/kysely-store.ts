@@ -733,6 +733,11 @@ export class KyselyStore implements Store {
     const r = await this.#db.deleteFrom('statuses').where('created_us', '<', olderThanUs).executeTakeFirst();
     return Number(r.numDeletedRows);
   }
+  async pruneSessions(olderThanUs: number): Promise<number> {
+    const r = await this.#db.deleteFrom('tokens').where('kind', '=', 'session')
+      .where((eb) => eb.or([eb('revoked_us', '<', olderThanUs), eb('expires_us', '<', olderThanUs)])).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
 
   // ---- detection: ingest spool, rates, alert facts ----
   // The telemetry spool (src/store/spool-sql.ts).

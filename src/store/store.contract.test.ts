@@ -3,7 +3,7 @@
  * the server at SHIELDWALL_TEST_PG answers — it does on CI, which starts it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewObjectRow, RecordRow, Store } from './index.js';
+import type { NewObjectRow, RecordRow, Store, TokenRow } from './index.js';
 import { storeDialects } from '../../test/helpers/store-dialects.js';
 import type { Audience } from '../core/policy.js';
 import { plainRow, spoolLinesOf } from './spool-codec.js';
@@ -237,6 +237,20 @@ describe.each(factories)('Store contract: $name', ({ open }) => {
     await store.putStatus({ id: 's1', apiRoot: 'api1', createdUs: 100, json: '{}' });
     expect((await store.getStatus('s1'))?.apiRoot).toBe('api1');
     expect(await store.pruneStatuses(101)).toBe(1);
+  });
+
+  it('prunes ended web sessions and tickets, never API, sensor or peer tokens', async () => {
+    const token = (id: string, kind: TokenRow['kind'], t: Partial<TokenRow>): TokenRow => ({
+      id, hash: `h-${id}`, userId: null, orgId: ORG_A, kind, name: id, createdUs: 1, expiresUs: null, revokedUs: null, lastUsedUs: null, ...t,
+    });
+    for (const t of [
+      token('s-expired', 'session', { expiresUs: 50 }), token('s-revoked', 'session', { revokedUs: 60, expiresUs: 10_000 }),
+      token('s-live', 'session', { expiresUs: 10_000 }), token('s-recent', 'session', { revokedUs: 150, expiresUs: 10_000 }),
+      token('api-old', 'api', { revokedUs: 50 }), token('sensor-old', 'sensor', { expiresUs: 50 }), token('peer-old', 'peer', { revokedUs: 50 }),
+    ]) await store.putToken(t);
+    expect(await store.pruneSessions(100)).toBe(2);
+    const mine = new Set(['s-expired', 's-revoked', 's-live', 's-recent', 'api-old', 'sensor-old', 'peer-old']);
+    expect((await store.listTokens({ orgId: ORG_A })).map((t) => t.id).filter((id) => mine.has(id)).sort()).toEqual(['api-old', 'peer-old', 's-live', 's-recent', 'sensor-old']);
     await store.appendAudit({ atUs: 1, userId: 'u1', orgId: ORG_A, tokenId: null, source: '127.0.0.1', action: 'test', target: null, detail: null });
     await store.appendAudit({ atUs: 2, userId: 'u1', orgId: ORG_B, tokenId: null, source: '127.0.0.1', action: 'test2', target: null, detail: null });
     expect((await store.listAudit({ orgId: ORG_A, limit: 10 })).map((a) => a.action)).toEqual(['test']);

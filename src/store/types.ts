@@ -528,6 +528,12 @@ export interface Store {
   putStatus(s: StatusRow): Promise<void>;
   getStatus(id: string): Promise<StatusRow | null>;
   pruneStatuses(olderThanUs: number): Promise<number>;
+  /**
+   * Deletes web sessions and live-stream tickets (kind `session`) revoked or expired before
+   * `olderThanUs`: one ticket is made per connection of the web app, so they would otherwise
+   * pile up for ever. API, sensor and peer tokens are kept whatever their state.
+   */
+  pruneSessions(olderThanUs: number): Promise<number>;
 
   // ---- detection: ingest spool, rates, alert facts ----
   /**
