@@ -275,3 +275,21 @@ describe('inventory files', () => {
     expect(assets.find((a) => a.name === 'tab-1')).toMatchObject({ criticality: 'low', products: ['cpe:2.3:a:openssl:openssl:3.0.2:*:*:*:*:*:*:*'] });
   });
 });
+
+describe('exposure lists', () => {
+  it('filters by kev and cve over every exposure the reader may read, highest priority first, not over the newest 1,000', async () => {
+    const { exposures } = al.platform.exposure;
+    const nowUs = al.clock.now() * 1000;
+    const row = (i: number, cve: string, kev: boolean, priority: number) => ({
+      id: `readiness-exposure--00000000-0000-5000-a000-${String(i).padStart(12, '0')}`, kind: 'readiness-exposure', parentId: `readiness-asset--${i}`, creatorOrg: al.orgs.A,
+      tlp: 'amber' as const, recipients: [], originNode: null, exerciseId: null, state: 'open', createdUs: nowUs + i, updatedUs: nowUs + i, rev: 1,
+      json: JSON.stringify({ orgId: al.orgs.A, assetId: `readiness-asset--${i}`, assetName: `h${i}`, cve, kev, priority, dueDate: '2099-01-15' }),
+    });
+    // The KEV exposure is the oldest; 1,200 newer ones are not KEV.
+    await al.platform.store.insertRecords([row(0, 'CVE-2099-0003', true, 900), ...Array.from({ length: 1200 }, (_, i) => row(i + 1, 'CVE-2099-0004', false, 10))]);
+    expect((await exposures.listExposures(actor('a-analyst'), { kev: true })).map((e) => e.cve)).toEqual(['CVE-2099-0003']);
+    expect(await exposures.listExposures(actor('a-analyst'), { cve: 'CVE-2099-0003' })).toHaveLength(1);
+    expect((await exposures.listExposures(actor('a-analyst'), { limit: 5 }))[0]!.cve).toBe('CVE-2099-0003');
+    expect(await exposures.listExposures(actor('b-analyst'), { kev: true })).toEqual([]);
+  });
+});

@@ -16,13 +16,13 @@ const PAGE = 2000;
  * records that shared the last one's time at a page boundary (records written in the same
  * microsecond by two requests or API processes), and paging newest first skipped a record updated
  * during the scan (it moved to the pages already read). A record updated meanwhile is read again
- * here; its later copy is kept.
+ * here; its later copy is kept. `only` narrows the scan in the query (states, parent).
  */
-export async function scanRecords(store: Store, kind: string, audience: Audience): Promise<RecordRow[]> {
+export async function scanRecords(store: Store, kind: string, audience: Audience, only: { states?: readonly string[]; parentId?: string } = {}): Promise<RecordRow[]> {
   const byId = new Map<string, RecordRow>();
   let after = { us: -1, id: '' };
   for (;;) {
-    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: PAGE, after });
+    const rows = await store.listRecords({ kind, audience, purpose: 'read', limit: PAGE, after, ...only });
     for (const r of rows) {
       byId.delete(r.id);
       byId.set(r.id, r);

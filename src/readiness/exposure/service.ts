@@ -589,8 +589,10 @@ export class ExposureService {
   }
 
   async listExposures(actor: AuthedActor, f: { statuses?: ExposureStatus[]; kev?: boolean; cve?: string; assetId?: string; orgId?: string; limit?: number } = {}): Promise<ExposureView[]> {
-    const rows = await this.deps.store.listRecords({
-      kind: EXPOSURE, audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', limit: 1000,
+    // Every exposure the reader may read in those states: kev, cve and org are fields of the
+    // document and priority is computed, so filtering and sorting the newest 1,000 rows (as this
+    // did) lost older matches — the web page's KEV list was empty while the summary counted some.
+    const rows = await scanRecords(this.deps.store, EXPOSURE, this.deps.access.audienceOf(actor.principal), {
       ...(f.statuses?.length ? { states: f.statuses } : {}), ...(f.assetId ? { parentId: f.assetId } : {}),
     });
     const out = rows.map((r) => this.#exposureView(r)).filter((e) => (f.kev === undefined || e.kev === f.kev) && (!f.cve || e.cve === f.cve) && (!f.orgId || e.orgId === f.orgId));
