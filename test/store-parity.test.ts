@@ -208,4 +208,23 @@ describe.runIf(factories.length > 1)('store parity: SQLite and PostgreSQL answer
     }
     same(await both('a-admin', 'GET', '/api/v1/readiness/assessments'), (r) => (r.json.items as { year: number }[]).filter((a) => a.year === 2031).length);
   });
+
+  it('takes additions to one incident made at once, and refuses a change on a stale revision, alike (PostgreSQL answered all but one addition 409)', async () => {
+    for (const n of nodes) {
+      const made = await call(n, { user: 'a-analyst', method: 'POST', url: '/api/v1/incidents', body: { title: 'Concurrent edits', severity: 3 } });
+      expect(made.status, n.name).toBe(201);
+      const url = `/api/v1/incidents/${made.json.id as string}`;
+      const adds = await Promise.all([
+        ...[1, 2, 3].map((i) => call(n, { user: 'a-analyst', method: 'POST', url: `${url}/tasks`, body: { title: `task ${i}` } })),
+        ...[1, 2].map((i) => call(n, { user: 'a-analyst', method: 'POST', url: `${url}/observables`, body: { type: 'ipv4-addr', value: `198.51.100.${i}` } })),
+      ]);
+      expect(adds.map((a) => [a.status, a.json.error?.message]), n.name).toEqual(adds.map(() => [200, undefined]));
+      const after = await call(n, { user: 'a-analyst', method: 'GET', url });
+      expect((after.json.tasks as { title: string }[]).map((t) => t.title).filter((t) => t.startsWith('task ')).sort(), n.name).toEqual(['task 1', 'task 2', 'task 3']);
+      expect((after.json.observables as unknown[]).length, n.name).toBe(2);
+      // A change stated on a revision someone moved past is still a 409 that changes nothing.
+      const stale = await call(n, { user: 'a-analyst', method: 'PATCH', url, body: { title: 'renamed', rev: made.json.rev } });
+      expect([stale.status, stale.json.error?.code], n.name).toEqual([409, 'CONFLICT']);
+    }
+  });
 });

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { AppError } from '../core/errors.js';
 import type { ReleaseFacts, Tlp } from '../core/policy.js';
 import { mayRelease } from '../access/index.js';
-import { bad, factsOf, illegal, RecordRepo, requirePermission, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
+import { bad, factsOf, illegal, RecordRepo, requirePermission, StaleRevision, type AuthedActor, type Rec, type RespondDeps, type TimelineEntry } from './repo.js';
 import type { RecordRow } from '../store/index.js';
 import {
   PHASE_MOVES, PLAYBOOKS, type Determination, type InvestigationStatus, type ObservableType, type Pap, type Phase, type TaskStatus,
@@ -268,6 +268,25 @@ export class IncidentService {
     return mayRelease(observableFacts(rec.row, o), this.deps.access.audienceOf(actor.principal), 'read');
   }
 
+  /**
+   * Runs a change made on a fresh read again when another writer committed between its read and
+   * its write (a stale revision; up to 8 attempts, a few random milliseconds apart so that the
+   * writers that lost do not meet again): an addition (a task, an observable, a link, an
+   * attachment) or a change sent without `rev` does not depend on what the other writer did.
+   * SQLite serialised such writers; on PostgreSQL all but one failed with 409. A change made on a
+   * stated revision is never run again: its 409 tells the user what they saw is old.
+   */
+  async #onFresh<T>(op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (e) {
+        if (!(e instanceof StaleRevision) || attempt >= 8) throw e;
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+
   async #owned(actor: AuthedActor, id: string): Promise<Rec<Incident>> {
     const rec = await this.repo.load<Incident>(actor, id, INCIDENT);
     if (rec.row.creatorOrg !== actor.principal.orgId) throw new AppError('FORBIDDEN', 'only the owning organisation may do this');
@@ -291,6 +310,10 @@ export class IncidentService {
   }
 
   async update(actor: AuthedActor, id: string, patch: IncidentPatch): Promise<IncidentView> {
+    return patch.rev === undefined ? this.#onFresh(() => this.#update(actor, id, patch)) : this.#update(actor, id, patch);
+  }
+
+  async #update(actor: AuthedActor, id: string, patch: IncidentPatch): Promise<IncidentView> {
     const rec = await this.#owned(actor, id);
     current(rec, patch.rev);
     const doc = structuredClone(rec.doc);
@@ -327,6 +350,10 @@ export class IncidentService {
    * on the timeline (its `incident.phase` entry) and clears it from the incident.
    */
   async transition(actor: AuthedActor, id: string, to: Phase, opts: { rev?: number; summary?: string } = {}): Promise<IncidentView> {
+    return opts.rev === undefined ? this.#onFresh(() => this.#transition(actor, id, to, opts)) : this.#transition(actor, id, to, opts);
+  }
+
+  async #transition(actor: AuthedActor, id: string, to: Phase, opts: { rev?: number; summary?: string }): Promise<IncidentView> {
     const rec = await this.#owned(actor, id);
     current(rec, opts.rev);
     const from = rec.doc.phase;
@@ -394,6 +421,10 @@ export class IncidentService {
   }
 
   async addTask(actor: AuthedActor, id: string, t: { title: string; description?: string; mandatory?: boolean; dependsOn?: string[]; assignee?: string | null }): Promise<IncidentView> {
+    return this.#onFresh(() => this.#addTask(actor, id, t));
+  }
+
+  async #addTask(actor: AuthedActor, id: string, t: { title: string; description?: string; mandatory?: boolean; dependsOn?: string[]; assignee?: string | null }): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
     full('tasks', rec.doc.tasks.length);
     const doc = structuredClone(rec.doc);
@@ -409,6 +440,10 @@ export class IncidentService {
   }
 
   async setTaskStatus(actor: AuthedActor, id: string, taskId: string, status: TaskStatus): Promise<IncidentView> {
+    return this.#onFresh(() => this.#setTaskStatus(actor, id, taskId, status));
+  }
+
+  async #setTaskStatus(actor: AuthedActor, id: string, taskId: string, status: TaskStatus): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
     const doc = structuredClone(rec.doc);
     const task = doc.tasks.find((t) => t.id === taskId);
@@ -429,6 +464,10 @@ export class IncidentService {
   }
 
   async addObservable(actor: AuthedActor, id: string, o: { type: ObservableType; value: string; ioc?: boolean; sighted?: boolean; tlp?: Tlp; pap?: Pap; description?: string; recipients?: string[] }): Promise<IncidentView> {
+    return this.#onFresh(() => this.#addObservable(actor, id, o));
+  }
+
+  async #addObservable(actor: AuthedActor, id: string, o: { type: ObservableType; value: string; ioc?: boolean; sighted?: boolean; tlp?: Tlp; pap?: Pap; description?: string; recipients?: string[] }): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
     if (rec.doc.observables.some((x) => x.type === o.type && x.value === o.value)) throw illegal(`observable ${o.type} ${o.value} is already on this incident`);
     full('observables', rec.doc.observables.length);
@@ -447,6 +486,10 @@ export class IncidentService {
   }
 
   async link(actor: AuthedActor, id: string, kind: keyof Incident['links'], refs: string[]): Promise<IncidentView> {
+    return this.#onFresh(() => this.#link(actor, id, kind, refs));
+  }
+
+  async #link(actor: AuthedActor, id: string, kind: keyof Incident['links'], refs: string[]): Promise<IncidentView> {
     const rec = await this.#contributable(actor, id);
     const doc = structuredClone(rec.doc);
     const have = new Set(doc.links[kind]);
@@ -476,6 +519,10 @@ export class IncidentService {
   }
 
   async addAttachment(actor: AuthedActor, id: string, a: { name: string; mediaType: string; content: Buffer }): Promise<IncidentView> {
+    return this.#onFresh(() => this.#addAttachment(actor, id, a));
+  }
+
+  async #addAttachment(actor: AuthedActor, id: string, a: { name: string; mediaType: string; content: Buffer }): Promise<IncidentView> {
     if (a.content.length > MAX_ATTACHMENT_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`);
     if (a.content.length === 0) throw bad('empty attachment');
     const rec = await this.#contributable(actor, id);

@@ -146,7 +146,7 @@ export class RecordRepo {
       recipients: next.recipients ?? prev.row.recipients, creatorOrg: next.creatorOrg ?? prev.row.creatorOrg, updatedUs: now, rev: prev.row.rev + 1,
     };
     await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.putRecord(row))) throw new AppError('CONFLICT', `${row.id} was changed by someone else; reload and retry`);
+      if (!(await tx.putRecord(row))) throw new StaleRevision(`${row.id} was changed by someone else; reload and retry`);
       // Sub-records written with this revision (an attachment's content): both, or neither.
       for (const sub of next.with ?? []) if (!(await tx.putRecord(sub))) throw new AppError('CONFLICT', `${sub.id} exists`);
       await tx.appendRecordEvent({ recordId: row.id, atUs: now, kind: event.kind, orgId: actor.principal.orgId, userId: actor.principal.userId, json: JSON.stringify(fullData(event)) });
@@ -223,4 +223,11 @@ export function bad(message: string, details?: Record<string, unknown>): AppErro
 
 export function illegal(message: string): AppError {
   return new AppError('CONFLICT', message);
+}
+
+/** A record written on a revision another writer moved past in the meantime (a 409). */
+export class StaleRevision extends AppError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
 }
