@@ -293,3 +293,18 @@ describe('exposure lists', () => {
     expect(await exposures.listExposures(actor('b-analyst'), { kev: true })).toEqual([]);
   });
 });
+
+describe('KEV snapshots', () => {
+  it('a refused entry is not a removal, and a snapshot with no readable entry is refused whole', async () => {
+    const { exposures } = al.platform.exposure;
+    const e1 = { cveID: 'CVE-2099-0005', vendorProject: 'Acme', product: 'Web', vulnerabilityName: 'one', dateAdded: '2099-01-01', shortDescription: 'x', requiredAction: 'Apply updates.', dueDate: '2099-01-22', knownRansomwareCampaignUse: 'Unknown' };
+    const e2 = { ...e1, cveID: 'CVE-2099-0006', vulnerabilityName: 'two' };
+    const snap = (vulnerabilities: unknown[]) => ({ catalogVersion: '2099.01.01', dateReleased: '2099-01-01T00:00:00Z', count: vulnerabilities.length, vulnerabilities });
+    await exposures.importKev(actor('a-analyst'), snap([e1, e2]));
+    const r = await exposures.importKev(actor('a-analyst'), snap([e1, { ...e2, dueDate: '22/01/2099' }]));
+    expect(r).toMatchObject({ entries: 1, removed: [], refused: [{ ref: 'CVE-2099-0006', reason: 'dateAdded / dueDate must be YYYY-MM-DD' }] });
+    expect((await exposures.vuln('CVE-2099-0006'))?.kev?.removedAt).toBeNull();
+    await expect(exposures.importKev(actor('a-analyst'), snap([{ cveID: 'CVE-2099-0007' }]))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    for (const cve of ['CVE-2099-0005', 'CVE-2099-0006']) expect((await exposures.vuln(cve))?.kev?.removedAt).toBeNull();
+  });
+});

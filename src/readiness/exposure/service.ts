@@ -227,9 +227,15 @@ export class ExposureService {
     } catch (e) {
       throw bad(e instanceof Error ? e.message : String(e));
     }
+    // A snapshot none of whose entries could be read (a changed format, a broken download) is not
+    // a catalog that removed everything: importing it marked every KEV entry of the node removed.
+    if (parsed.entries.length === 0 && parsed.refused.length > 0) {
+      throw bad(`no entry of the catalog could be read (${parsed.refused.length} refused, first: ${parsed.refused[0]!.reason}); nothing imported`, { refused: parsed.refused.slice(0, 20) });
+    }
     await this.index();
     const now = new Date(this.deps.clock.now()).toISOString();
-    const inSnapshot = new Set(parsed.entries.map((e) => e.cve));
+    // A refused entry is still in the catalog (its cveID is its ref): not a removal.
+    const inSnapshot = new Set([...parsed.entries.map((e) => e.cve), ...parsed.refused.map((r) => r.ref.trim())]);
     const changed: VulnDoc[] = [];
     const added: string[] = [];
     for (const e of parsed.entries) {
