@@ -308,3 +308,14 @@ describe('KEV snapshots', () => {
     for (const cve of ['CVE-2099-0005', 'CVE-2099-0006']) expect((await exposures.vuln(cve))?.kev?.removedAt).toBeNull();
   });
 });
+
+describe('asset lists', () => {
+  it('?org= lists the assets of that member released to the reader even when newer assets of others fill the page', async () => {
+    const { exposures } = al.platform.exposure;
+    await exposures.importAssets(actor('a-analyst'), [{ name: 'a-old', products: [] }], { tlp: 'amber', recipients: [al.orgs.C] });
+    al.clock.advance(1000);
+    await exposures.importAssets(actor('c-analyst'), Array.from({ length: 30 }, (_, i) => ({ name: `c-${i}`, products: [] })));
+    expect((await exposures.listAssets(actor('c-analyst'), { orgId: al.orgs.A, limit: 10 })).map((a) => a.name)).toEqual(['a-old']);
+    expect(await exposures.listAssets(actor('b-analyst'), { orgId: al.orgs.A })).toEqual([]);
+  });
+});

@@ -382,8 +382,14 @@ export class ExposureService {
   }
 
   async listAssets(actor: AuthedActor, f: { orgId?: string; limit?: number } = {}): Promise<AssetView[]> {
-    const rows = await this.deps.store.listRecords({ kind: ASSET, audience: this.deps.access.audienceOf(actor.principal), purpose: 'read', limit: Math.min(Math.max(f.limit ?? 500, 1), 1000), states: ['active'] });
-    return rows.filter((r) => !f.orgId || r.creatorOrg === f.orgId).map((r) => this.#assetView(r));
+    const limit = Math.min(Math.max(f.limit ?? 500, 1), 1000);
+    const audience = this.deps.access.audienceOf(actor.principal);
+    // An organisation filter reads every asset the reader may read (filtering the newest `limit`
+    // rows, as this did, answered [] for a member whose assets were older than another's).
+    const rows = f.orgId
+      ? (await scanRecords(this.deps.store, ASSET, audience, { states: ['active'] })).filter((r) => r.creatorOrg === f.orgId).slice(0, limit)
+      : await this.deps.store.listRecords({ kind: ASSET, audience, purpose: 'read', limit, states: ['active'] });
+    return rows.map((r) => this.#assetView(r));
   }
 
   async #loadAsset(actor: AuthedActor, id: string): Promise<RecordRow> {
