@@ -85,7 +85,9 @@ describe('shieldwall peer and sync', () => {
     expect(failed.code).not.toBe(0);
     expect(failed.err).toContain('peer node-b has no token');
     const status = await cli('sync', 'status');
-    expect(status.out).toMatch(new RegExp(`${id}\\s+node-b\\s+pull\\s+alliance\\s+all\\s+0\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\S`));
+    // lag_s and last_success '-', then when it runs next (the failure's backoff), then the error with its time.
+    expect(status.out).toMatch(new RegExp(`${id}\\s+node-b\\s+pull\\s+alliance\\s+all\\s+0\\s+0\\s+0\\s+0\\s+-\\s+-\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z: \\S`));
+    expect(status.out.split('\n')[0]).toMatch(/LAST_SUCCESS\s+NEXT_RUN\s+LAST_ERROR/);
 
     // A push of sightings only says so in the table (not "all").
     const push = (await cli('sync', 'add', '--peer', 'node-b', '--direction', 'push', '--remote', 'sightings', '--local', collectionId, '--sightings-only')).out.trim();

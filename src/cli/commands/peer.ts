@@ -210,8 +210,11 @@ export function registerPeer(program: Command, io: Io = stdio): void {
         id: s.subscription.id, peer: s.subscription.peer, dir: s.subscription.direction, remote: s.subscription.remoteCollection, types: `${s.subscription.sightingsOnly ? 'sightings only' : s.subscription.types?.join(',') ?? 'all'}${s.subscription.since ? ` since ${s.subscription.since.slice(0, 10)}` : ''}`,
         in: String(s.state.objectsIn), out: String(s.state.objectsOut), retracted: String(s.state.retracted ?? 0), rejects: String(s.rejects), lag_s: s.lagS === null ? '-' : String(s.lagS),
         // With its time, as on the Federation page: an error before the last success is history.
-        last_success: s.lastSuccess ?? '-', last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}${s.failing ? '' : ' (resolved)'}`,
-      })), ['id', 'peer', 'dir', 'remote', 'types', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'last_error']);
+        last_success: s.lastSuccess ?? '-',
+        // When the scheduler of `serve` runs it next (after a failure: its backoff, or the peer's Retry-After).
+        next_run: s.subscription.enabled ? s.nextRun : 'disabled',
+        last_error: s.lastError === null ? '-' : `${s.lastErrorAt ?? '?'}: ${s.lastError}${s.failing ? '' : ' (resolved)'}`,
+      })), ['id', 'peer', 'dir', 'remote', 'types', 'in', 'out', 'retracted', 'rejects', 'lag_s', 'last_success', 'next_run', 'last_error']);
     }));
   sync.command('run <id>')
     .description('run a subscription now')
