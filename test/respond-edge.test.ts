@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionService, IncidentService, type AuthedActor } from '../src/respond/index.js';
 import { respondWorld, inHours, type RespondWorld } from './respond-fixtures.js';
+import type { Store } from '../src/store/index.js';
 
 let w: RespondWorld;
 beforeAll(async () => {
@@ -22,6 +23,29 @@ function leapSecond(): { text: string; instant: string } {
   return { text, instant: d.toISOString() };
 }
 
+
+/**
+ * The store of a second API process on the same database, whose `method` runs `meanwhile` (a
+ * write through the first process) once, right after its first read of an id that `when` picks:
+ * two processes interleaved at that point, made certain.
+ */
+function afterFirstRead<K extends 'getRecord' | 'listRecordEvents'>(store: Store, method: K, when: (id: string) => boolean, meanwhile: () => Promise<unknown>): Store {
+  let armed = true;
+  return new Proxy(store, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (key !== method) return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      return async (id: string) => {
+        const read = await (target[method] as (id: string) => Promise<unknown>).call(target, id);
+        if (armed && when(id)) {
+          armed = false;
+          await meanwhile();
+        }
+        return read;
+      };
+    },
+  });
+}
 describe('timestamps with a leap second', () => {
   it('a decision deadline and its re-issue: 201 with the instant it names, never a 500', async () => {
     const leap = leapSecond();
@@ -183,21 +207,7 @@ describe('positions written by two processes at once', () => {
    */
   async function otherProcess(meanwhile: () => Promise<unknown>) {
     const deps = w.platform.respond.decisions.deps;
-    let armed = true;
-    const store = new Proxy(deps.store, {
-      get(target, key) {
-        const v = Reflect.get(target, key, target) as unknown;
-        if (key !== 'listRecordEvents') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        return async (id: string) => {
-          const read = await target.listRecordEvents(id);
-          if (armed) {
-            armed = false;
-            await meanwhile();
-          }
-          return read;
-        };
-      },
-    });
+    const store = afterFirstRead(deps.store, 'listRecordEvents', () => true, meanwhile);
     return new DecisionService({ ...deps, store }, w.platform.respond.levels);
   }
   const as = async (username: string): Promise<AuthedActor> => ({ principal: await w.platform.access.principalOfUser(username), source: 'test' });
@@ -354,28 +364,18 @@ describe('an attachment added while another officer changes the incident', () =>
   it('is written once, on the incident as the other officer left it: the attempt that lost leaves no content behind (the content and the revision naming it are written together)', async () => {
     const i = (await w.call('A-resp', 'POST', '/incidents', { title: 'Memory image of the SCADA gateway', severity: 3 })).json;
     const deps = w.platform.respond.incidents.deps;
-    let armed = true;
-    const store = new Proxy(deps.store, {
-      get(target, key) {
-        const v = Reflect.get(target, key, target) as unknown;
-        if (key !== 'getRecord') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        return async (id: string) => {
-          const read = await target.getRecord(id);
-          if (armed && id === i.id) {
-            armed = false;
-            // The other officer's change lands right after this process read the incident.
-            expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 4 })).status).toBe(200);
-          }
-          return read;
-        };
-      },
+    let patched = false;
+    // The other officer's change lands right after this process read the incident.
+    const store = afterFirstRead(deps.store, 'getRecord', (id) => id === i.id, async () => {
+      expect((await w.call('A-resp', 'PATCH', `/incidents/${i.id}`, { severity: 4 })).status).toBe(200);
+      patched = true;
     });
     const other = new IncidentService({ ...deps, store });
     const actor: AuthedActor = { principal: await w.platform.access.principalOfUser('a-resp'), source: 'test' };
     // The first attempt loses to the PATCH (its transaction rolls back with the content); the
     // addition does not depend on the severity, so it is made again on the fresh revision.
     await other.addAttachment(actor, i.id, { name: 'gw.mem', mediaType: 'application/octet-stream', content: Buffer.from('MEMORY IMAGE') });
-    expect(armed).toBe(false);
+    expect(patched).toBe(true);
     expect(await deps.store.listRecords({ kind: 'attachment', parentId: i.id, audience: { hop: 'local', orgId: w.orgs.A, groupIds: [] }, purpose: 'read', limit: 10 })).toHaveLength(1);
     const now = (await w.call('A-resp', 'GET', `/incidents/${i.id}`)).json;
     expect(now).toMatchObject({ severity: 4, attachments: [{ name: 'gw.mem' }] });
