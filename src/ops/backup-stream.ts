@@ -115,8 +115,8 @@ export async function restoreStreamEvents(settings: NatsSettings, b: StreamBacku
     for (let p = 0; p < b.partitions; p++) {
       const mine = saved.filter((c) => c.partition === p);
       if (mine.length === 0) continue;
-      const mark = b.marks[String(p)] ?? 0;
-      const still = info.created === b.created && info.state.first_seq <= mark + 1 && info.state.last_seq >= mine[mine.length - 1]!.seq;
+      // The same stream, still holding every saved chunk of p (those after the restored mark).
+      const still = info.created === b.created && info.state.first_seq <= mine[0]!.seq && info.state.last_seq >= mine[mine.length - 1]!.seq;
       if (still) {
         result.inStream += mine.length;
         continue;
