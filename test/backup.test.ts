@@ -325,6 +325,13 @@ describe.skipIf(!pgOk || !natsUp)('backup and restore of a scale-out node (Postg
     expect(m.stream).toMatchObject({ chunks: 2, events: 3, partitions: 4, marks: { [String(part)]: 1 } });
     expect(m.files.map((f) => f.name)).toContain('telemetry-pending.ndjson');
 
+    /** An empty database and data directory to restore into. */
+    const emptyNode = async (tag: string) => {
+      const db = await freshPostgresDb();
+      cleanups.push(db.drop);
+      const into = path.join(tmpDir(tag), 'node');
+      return { url: db.url, into, env: { SHIELDWALL_DATA_DIR: into, SHIELDWALL_DATABASE_URL: db.url } };
+    };
     /** What a worker taking the partition reads from a restored store. */
     const readsAfterRestore = async (l: NatsLink, dbUrl: string, into: string) => {
       const store = await openStore({ dataDir: into, databaseUrl: dbUrl });
@@ -341,35 +348,29 @@ describe.skipIf(!pgOk || !natsUp)('backup and restore of a scale-out node (Postg
     };
 
     // Onto another NATS stream (another prefix: a stream made anew): the chunks are published again.
-    const b = await freshPostgresDb();
-    cleanups.push(b.drop);
+    const b = await emptyNode('sw-bkp-so-new-');
     const prefix2 = uniquePrefix('bkp2');
     const l2 = await link(prefix2);
     await new StreamPublisher(l2).append({ ...meta, orgId: 'identity--0a000000-0000-4000-8000-00000000c0c0' }, [{ format: 'ecs', event: '{"other":1}' }], 'o1');
-    const into = path.join(tmpDir('sw-bkp-so-new-'), 'node');
-    const restored = await cli(['restore', target], { ...env, ...nats(prefix2), SHIELDWALL_DATA_DIR: into, SHIELDWALL_DATABASE_URL: b.url });
+    const restored = await cli(['restore', target], { ...env, ...nats(prefix2), ...b.env });
     expect([restored.code, restored.stderr]).toEqual([0, '']);
     expect(restored.stdout).toContain('0 chunks still in the stream after their marks, 2 published again');
-    expect(await readsAfterRestore(l2, b.url, into)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
+    expect(await readsAfterRestore(l2, b.url, b.into)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
 
     // Onto the same stream, which still holds them after the mark: left where they are.
-    const c = await freshPostgresDb();
-    cleanups.push(c.drop);
-    const into3 = path.join(tmpDir('sw-bkp-so-same-'), 'node');
-    const same = await cli(['restore', target], { ...env, SHIELDWALL_DATA_DIR: into3, SHIELDWALL_DATABASE_URL: c.url });
+    const c = await emptyNode('sw-bkp-so-same-');
+    const same = await cli(['restore', target], { ...env, ...c.env });
     expect([same.code, same.stderr]).toEqual([0, '']);
     expect(same.stdout).toContain('2 chunks still in the stream after their marks, 0 published again');
-    expect(await readsAfterRestore(l1, c.url, into3)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
+    expect(await readsAfterRestore(l1, c.url, c.into)).toEqual(['{"n":2}', '{"n":3}', '{"n":4}']);
 
     // Without a NATS to put them in: refused before anything is written, unless left out on purpose.
-    const d = await freshPostgresDb();
-    cleanups.push(d.drop);
-    const into4 = path.join(tmpDir('sw-bkp-so-none-'), 'node');
-    const noNats = { ...base, SHIELDWALL_DATA_DIR: into4, SHIELDWALL_DATABASE_URL: d.url };
+    const d = await emptyNode('sw-bkp-so-none-');
+    const noNats = { ...base, ...d.env };
     const refused = await cli(['restore', target], noNats);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('3 events (2 chunks) that NATS had acknowledged');
-    expect(fs.existsSync(path.join(into4, 'federation-secret.key'))).toBe(false);
+    expect(fs.existsSync(path.join(d.into, 'federation-secret.key'))).toBe(false);
     const without = await cli(['restore', target, '--without-events'], noNats);
     expect([without.code, without.stderr]).toEqual([0, '']);
     expect(without.stdout).toContain('3 events left out (--without-events)');
